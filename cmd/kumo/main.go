@@ -1,0 +1,161 @@
+// Command kumo is an OpenStack-compatible compute cloud in one binary.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `kumo: an OpenStack-compatible compute cloud in one binary.
+
+Usage:
+  kumo serve   [flags]   start the cloud (API, identity, image, scheduler, compute)
+  kumo migrate [flags]   apply database migrations and exit
+  kumo openrc  [flags]   print export OS_*=... lines for the admin account
+  kumo version           print the version
+
+Run "kumo <command> -h" for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(ctx, os.Args[2:])
+	case "migrate":
+		err = migrate(ctx, os.Args[2:])
+	case "openrc":
+		err = openrc(os.Args[2:], os.Stdout)
+	case "version", "--version", "-v":
+		r := mv.Supported()
+		fmt.Printf("kumo %s (compute API %s-%s)\n", version, r.Min, r.Max)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "kumo: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kumo: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// commonFlags registers the flags every data-dir command shares.
+func commonFlags(fs *flag.FlagSet, cfg *app.Config) {
+	fs.StringVar(&cfg.DataDir, "data-dir", envOr("KUMO_DATA_DIR", "./kumo-data"), "directory for the database, images, instances and credentials")
+	fs.StringVar(&cfg.Database, "database", os.Getenv("KUMO_DATABASE"), "database: empty for SQLite in the data dir, or a postgres:// URL")
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(ctx context.Context, args []string) error {
+	var cfg app.Config
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	commonFlags(fs, &cfg)
+	fs.StringVar(&cfg.Listen, "listen", envOr("KUMO_LISTEN", "127.0.0.1:8774"), "address to listen on")
+	fs.StringVar(&cfg.Driver, "driver", "fake", "virt driver: fake")
+	fs.StringVar(&cfg.Auth, "auth", "builtin", "authentication: builtin (Keystone subset) or noauth (token user:project; tests only)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach kumo at (default: the request's host)")
+	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued tokens")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	_ = fs.Parse(args)
+
+	log := newLogger(os.Stderr, *logLevel)
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx, func(addr net.Addr) {
+		log.Info("kumo listening", "addr", addr.String(), "data_dir", a.Config.DataDir, "driver", a.Config.Driver, "auth", a.Config.Auth)
+		fmt.Fprintf(os.Stderr, "\nkumo is serving OpenStack on http://%s\n", addr)
+		if a.Config.Auth == "builtin" {
+			fmt.Fprintf(os.Stderr, "To use it with the openstack CLI:\n\n  export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=%s\n  openstack flavor list\n\n", absPath(a.Config.CloudsFile()), app.CloudName)
+		} else {
+			fmt.Fprintf(os.Stderr, "Authentication is off (noauth): send X-Auth-Token: user:project, or admin:admin.\n\n")
+		}
+	})
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+func migrate(ctx context.Context, args []string) error {
+	var cfg app.Config
+	fs := flag.NewFlagSet("migrate", flag.ExitOnError)
+	commonFlags(fs, &cfg)
+	_ = fs.Parse(args)
+	cfg.Defaults()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseDSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("applied %d migrations; schema version %d\n", n, v)
+	return nil
+}
+
+func openrc(args []string, out io.Writer) error {
+	var cfg app.Config
+	fs := flag.NewFlagSet("openrc", flag.ExitOnError)
+	commonFlags(fs, &cfg)
+	_ = fs.Parse(args)
+	cfg.Defaults()
+	creds, err := app.ReadClouds(cfg.CloudsFile())
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(out, app.OpenRC(creds))
+	return err
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,51 @@
+// Package compute serves the OpenStack Compute API (Nova v2.1, and the
+// legacy v2.0 endpoint at microversion 2.1). One file per resource; each
+// contributes its routes to Routes.
+package compute
+
+import (
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/mv"
+)
+
+// Deps are the domain services the compute API calls.
+type Deps struct {
+	Flavors *flavor.Service
+	Images  *image.Service
+}
+
+// handlers carries the dependencies every compute handler uses.
+type handlers struct {
+	Deps
+}
+
+// Routes is the compute route table, relative to the version prefix.
+func Routes(d Deps) []api.Route {
+	h := &handlers{Deps: d}
+	var rs []api.Route
+	rs = append(rs, h.versionRoutes()...)
+	rs = append(rs, h.flavorRoutes()...)
+	rs = append(rs, h.imageRoutes()...)
+	return rs
+}
+
+// NewServices returns the /v2.1 service (microversioned) and the legacy
+// /v2 service (fixed at 2.1, no version headers), sharing one route table.
+func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
+	router := api.NewRouter(Routes(d))
+	supported := mv.Supported()
+	legacy := supported.Min
+	mk := func(mount string) *api.Service {
+		return &api.Service{
+			Name: "compute", Mount: mount, Router: router, Auth: o.Auth, AuthURL: o.AuthURL,
+			Errors: api.NovaFault, ProjectInPath: true, PublicURL: o.PublicURL, Log: o.Log,
+		}
+	}
+	v21 = mk("/v2.1")
+	v21.Versions = &supported
+	v2 = mk("/v2")
+	v2.FixedVersion = &legacy
+	return v21, v2
+}

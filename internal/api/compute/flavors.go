@@ -1,0 +1,5 @@
+package compute
+
+import "github.com/kumocloud/kumo/internal/api"
+
+func (h *handlers) flavorRoutes() []api.Route { return nil }

@@ -1,0 +1,292 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
+)
+
+// ErrorStyle renders an error body in one API's format.
+type ErrorStyle func(status int, message string) (contentType string, body []byte)
+
+// Service serves one API (compute, identity or image) from its routes.
+type Service struct {
+	// Name labels the API in logs and metrics.
+	Name string
+	// Mount is the path prefix the service is served under ("/v2.1").
+	Mount  string
+	Router *Router
+	Auth   auth.Authenticator
+	// AuthURL is put in WWW-Authenticate on 401s.
+	AuthURL func(r *http.Request) string
+	Errors  ErrorStyle
+	// StatusOf overrides the default status for some error kinds.
+	StatusOf func(errs.Kind) (int, bool)
+	// Versions, when set, negotiates compute microversions.
+	Versions *mv.Range
+	// FixedVersion serves every request at this microversion without
+	// negotiation or version headers (the legacy /v2 endpoint).
+	FixedVersion *mv.Version
+	// ProjectInPath accepts an optional /{project_id} segment after Mount.
+	ProjectInPath bool
+	// PublicURL, when set, replaces the request's scheme and host in links.
+	PublicURL string
+	Log       *slog.Logger
+
+	firstSegs map[string]bool
+}
+
+// ServeHTTP implements http.Handler. The request's path must still carry
+// the Mount prefix.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &Call{Ctx: r.Context(), Req: r, RequestID: RequestIDFrom(r.Context())}
+	rest := strings.TrimPrefix(r.URL.Path, s.Mount)
+	c.BaseURL = s.baseURL(r) + s.Mount
+	if s.FixedVersion != nil {
+		c.Version = *s.FixedVersion
+	} else if s.Versions != nil {
+		v, err := s.Versions.Negotiate(mv.Requested(r.Header))
+		if err != nil {
+			c.Version = s.Versions.Min
+			s.writeError(w, c, versionError(err))
+			return
+		}
+		c.Version = v
+	}
+	if s.ProjectInPath {
+		rest = s.stripProject(c, rest)
+	}
+	route, params, wrongMethod := s.Router.match(r.Method, rest, c.Version, s.Versions != nil)
+	if route == nil {
+		if wrongMethod {
+			s.writeError(w, c, errs.MethodNotAllowed("The method is not allowed for the requested URL."))
+			return
+		}
+		s.writeError(w, c, errs.NotFound("The resource could not be found."))
+		return
+	}
+	SetRouteName(r.Context(), s.Name+" "+route.Method+" "+route.Name)
+	c.params = params
+	if !route.Policy.Anonymous {
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.writeError(w, c, err)
+			return
+		}
+		c.Principal = p
+		c.Ctx = auth.WithPrincipal(c.Ctx, p)
+		if c.ProjectInURL != "" && c.ProjectInURL != p.ProjectID {
+			s.writeError(w, c, errs.Invalid("Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", c.ProjectInURL, p.ProjectID))
+			return
+		}
+	}
+	if err := route.Policy.check(c); err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+	reply, err := route.Handler(c)
+	if err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+	s.writeReply(w, c, reply)
+}
+
+// Route returns the routes' first literal segments, for path rewriting.
+func (s *Service) stripProject(c *Call, rest string) string {
+	if s.firstSegs == nil {
+		s.firstSegs = s.Router.FirstSegments()
+	}
+	trimmed := strings.TrimPrefix(rest, "/")
+	first, tail, _ := strings.Cut(trimmed, "/")
+	if first == "" || s.firstSegs[first] {
+		return rest
+	}
+	c.ProjectInURL = first
+	return "/" + tail
+}
+
+func (s *Service) authenticate(r *http.Request) (*auth.Principal, error) {
+	token := r.Header.Get("X-Auth-Token")
+	if token == "" {
+		return nil, errs.Unauthorized("The request you have made requires authentication.")
+	}
+	p, err := s.Auth.Authenticate(r.Context(), token)
+	if err != nil {
+		if errs.Is(err, errs.KindUnauthorized) {
+			return nil, err
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s *Service) baseURL(r *http.Request) string {
+	if s.PublicURL != "" {
+		return strings.TrimRight(s.PublicURL, "/")
+	}
+	return RequestOrigin(r)
+}
+
+// RequestOrigin is scheme://host of the request as the client addressed it.
+func RequestOrigin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host
+}
+
+func versionError(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if errors.Is(err, mv.ErrMalformed) {
+		return errs.Invalid("%s", msg)
+	}
+	return errs.NotAcceptable("%s", msg)
+}
+
+// StatusOf maps an error kind to its default HTTP status.
+func StatusOf(k errs.Kind) int {
+	switch k {
+	case errs.KindInvalid:
+		return http.StatusBadRequest
+	case errs.KindUnauthorized:
+		return http.StatusUnauthorized
+	case errs.KindForbidden, errs.KindOverQuota:
+		return http.StatusForbidden
+	case errs.KindNotFound:
+		return http.StatusNotFound
+	case errs.KindMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case errs.KindNotAcceptable:
+		return http.StatusNotAcceptable
+	case errs.KindConflict:
+		return http.StatusConflict
+	case errs.KindGone:
+		return http.StatusGone
+	case errs.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errs.KindUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case errs.KindNotImplemented:
+		return http.StatusNotImplemented
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Service) commonHeaders(w http.ResponseWriter, c *Call) {
+	h := w.Header()
+	if s.Versions != nil && s.FixedVersion == nil {
+		mv.SetResponseHeaders(h, c.Version)
+	}
+}
+
+func (s *Service) writeError(w http.ResponseWriter, c *Call, err error) {
+	kind := errs.KindOf(err)
+	status := StatusOf(kind)
+	if s.StatusOf != nil {
+		if st, ok := s.StatusOf(kind); ok {
+			status = st
+		}
+	}
+	if status >= 500 {
+		s.logger().ErrorContext(c.Ctx, "request failed", "service", s.Name, "request_id", c.RequestID, "error", err)
+	}
+	if status == http.StatusUnauthorized && s.AuthURL != nil {
+		w.Header().Set("WWW-Authenticate", `Keystone uri="`+s.AuthURL(c.Req)+`"`)
+	}
+	if status == http.StatusUnauthorized {
+		// Like keystonemiddleware, 401s look the same on every API.
+		ct, body := KeystoneError(status, errs.Message(err))
+		s.commonHeaders(w, c)
+		writeBytes(w, status, ct, body)
+		return
+	}
+	ct, body := s.Errors(status, errs.Message(err))
+	s.commonHeaders(w, c)
+	writeBytes(w, status, ct, body)
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func (s *Service) writeReply(w http.ResponseWriter, c *Call, r *Reply) {
+	s.commonHeaders(w, c)
+	h := w.Header()
+	for k, vs := range r.Header {
+		h[k] = vs
+	}
+	status := r.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	switch {
+	case r.Stream != nil:
+		if r.ContentType != "" {
+			h.Set("Content-Type", r.ContentType)
+		}
+		w.WriteHeader(status)
+		if c.Req.Method != http.MethodHead {
+			_, _ = io.Copy(w, r.Stream)
+		}
+		if cl, ok := r.Stream.(io.Closer); ok {
+			cl.Close()
+		}
+	case r.Raw != nil:
+		writeBytes(w, status, r.ContentType, r.Raw)
+	case r.Body != nil:
+		b, err := json.Marshal(r.Body)
+		if err != nil {
+			s.writeError(w, c, err)
+			return
+		}
+		ct := r.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		writeBytes(w, status, ct, b)
+	default:
+		if status != http.StatusNoContent && status != http.StatusNotModified {
+			h.Set("Content-Length", "0")
+		}
+		if r.ContentType != "" {
+			h.Set("Content-Type", r.ContentType)
+		}
+		w.WriteHeader(status)
+	}
+}
+
+func writeBytes(w http.ResponseWriter, status int, contentType string, body []byte) {
+	if contentType != "" {
+		w.Header().Set("Content-Type", contentType)
+	}
+	w.Header().Set("Content-Length", itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// Options are what every API service is built with.
+type Options struct {
+	Auth auth.Authenticator
+	// AuthURL is the identity endpoint clients are sent to on a 401.
+	AuthURL   func(r *http.Request) string
+	PublicURL string
+	Log       *slog.Logger
+}

@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/api"
+	computeapi "github.com/kumocloud/kumo/internal/api/compute"
+	identityapi "github.com/kumocloud/kumo/internal/api/identity"
+	imageapi "github.com/kumocloud/kumo/internal/api/image"
+	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/identity"
+	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// App is a running kumo: its store, services and HTTP handler.
+type App struct {
+	Config   Config
+	DB       *store.DB
+	Identity *identity.Service
+	Images   *image.Service
+	Flavors  *flavor.Service
+	Handler  http.Handler
+	Log      *slog.Logger
+}
+
+// Open opens the database, migrates it, builds the services and, on first
+// start, creates the admin account and writes clouds.yaml. The message it
+// returns tells a person how to use the cloud.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	db, err := store.Open(ctx, cfg.DatabaseDSN())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Log: log}
+	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL})
+	a.Images = image.New(db, cfg.ImageDir())
+	a.Flavors = flavor.New(db)
+	if err := a.bootstrap(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Handler = a.routes()
+	return a, nil
+}
+
+// bootstrap creates what a fresh cloud needs: the admin account (its
+// password goes only to clouds.yaml), the default flavors, kumo-tiny.
+func (a *App) bootstrap(ctx context.Context) error {
+	password := RandomPassword()
+	created, err := a.Identity.Bootstrap(ctx, password)
+	if err != nil {
+		return fmt.Errorf("bootstrap identity: %w", err)
+	}
+	if created {
+		if err := WriteClouds(a.Config.CloudsFile(), Credentials{
+			AuthURL: a.Config.AuthURL(), Username: "admin", Password: password,
+			ProjectName: "admin", Region: "RegionOne",
+		}); err != nil {
+			return err
+		}
+	}
+	if err := a.Flavors.SeedDefaults(ctx); err != nil {
+		return fmt.Errorf("seed flavors: %w", err)
+	}
+	if err := a.Images.SeedTiny(ctx); err != nil {
+		return fmt.Errorf("seed image: %w", err)
+	}
+	return nil
+}
+
+func (a *App) authenticator() auth.Authenticator {
+	if a.Config.Auth == "noauth" {
+		return auth.NoAuth{}
+	}
+	return a.Identity
+}
+
+// routes mounts the three APIs, health and metrics on one mux.
+func (a *App) routes() http.Handler {
+	metrics := api.NewMetrics()
+	opts := api.Options{
+		Auth:      a.authenticator(),
+		PublicURL: a.Config.PublicURL,
+		Log:       a.Log,
+		AuthURL: func(r *http.Request) string {
+			if a.Config.PublicURL != "" {
+				return a.Config.AuthURL()
+			}
+			return api.RequestOrigin(r) + identityapi.Mount + "/v3"
+		},
+	}
+	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: a.Flavors, Images: a.Images}, opts)
+	mux := http.NewServeMux()
+	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
+	mux.Handle("/v2.1", v21)
+	mux.Handle("/v2.1/", v21)
+	mux.Handle("/v2", v2)
+	mux.Handle("/v2/", v2)
+	idsvc := identityapi.NewService(a.Identity, opts)
+	mux.Handle(identityapi.Mount, idsvc)
+	mux.Handle(identityapi.Mount+"/", idsvc)
+	imgsvc := imageapi.NewService(a.Images, opts)
+	mux.Handle(imageapi.Mount, imgsvc)
+	mux.Handle(imageapi.Mount+"/", imgsvc)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.DB.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int)); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.Handle("GET /metrics", metrics.Handler())
+	return api.Middleware(mux, a.Log, metrics, a.Config.MaxBodyBytes)
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Serve listens on the configured address until ctx is cancelled, then
+// shuts down gracefully. ready, if not nil, receives the bound address.
+func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
+	ln, err := net.Listen("tcp", a.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
+	}
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+}

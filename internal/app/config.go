@@ -1,0 +1,86 @@
+// Package app wires kumo together: it opens the store, builds the
+// services and APIs, and serves them on one listener.
+package app
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is what `kumo serve` is started with.
+type Config struct {
+	Listen    string // host:port
+	DataDir   string // database, images, instances, credentials
+	Database  string // "" = SQLite in DataDir; postgres:// URL for PostgreSQL
+	Driver    string // virt driver: "fake"
+	Auth      string // "builtin" or "noauth"
+	PublicURL string // base URL clients use, when not the request's host
+	TokenTTL  time.Duration
+	// MaxBodyBytes limits JSON request bodies (image uploads stream).
+	MaxBodyBytes int64
+}
+
+// Defaults fills unset fields with kumo's embedded defaults.
+func (c *Config) Defaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8774"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./kumo-data"
+	}
+	if c.Driver == "" {
+		c.Driver = "fake"
+	}
+	if c.Auth == "" {
+		c.Auth = "builtin"
+	}
+	if c.TokenTTL == 0 {
+		c.TokenTTL = time.Hour
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+}
+
+// Validate rejects configurations kumo cannot run.
+func (c *Config) Validate() error {
+	switch c.Driver {
+	case "fake":
+	default:
+		return fmt.Errorf("unknown driver %q (supported: fake)", c.Driver)
+	}
+	switch c.Auth {
+	case "builtin", "noauth":
+	default:
+		return fmt.Errorf("unknown auth %q (supported: builtin, noauth)", c.Auth)
+	}
+	return nil
+}
+
+// DatabaseDSN is the database to open.
+func (c *Config) DatabaseDSN() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, "kumo.db")
+}
+
+// CloudsFile is the generated clouds.yaml with the admin credentials.
+func (c *Config) CloudsFile() string { return filepath.Join(c.DataDir, "clouds.yaml") }
+
+// ImageDir holds image files.
+func (c *Config) ImageDir() string { return filepath.Join(c.DataDir, "images") }
+
+// AuthURL is the identity endpoint clients log in to.
+func (c *Config) AuthURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/") + "/identity/v3"
+	}
+	host := c.Listen
+	if strings.HasPrefix(host, ":") || strings.HasPrefix(host, "0.0.0.0:") {
+		host = "127.0.0.1" + host[strings.Index(host, ":"):]
+	}
+	return "http://" + host + "/identity/v3"
+}

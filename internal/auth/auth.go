@@ -1,0 +1,70 @@
+// Package auth defines who is calling: the Principal a validated token
+// stands for, and the Authenticator that turns a token into one.
+package auth
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// Principal is the identity and scope behind a request's token.
+type Principal struct {
+	UserID      string
+	UserName    string
+	UserDomain  string
+	ProjectID   string // "" for unscoped or domain-scoped tokens
+	ProjectName string
+	DomainID    string // domain scope, if any
+	Roles       []string
+	ExpiresAt   time.Time
+}
+
+// IsAdmin reports whether the principal holds the admin role.
+func (p *Principal) IsAdmin() bool { return p != nil && slices.Contains(p.Roles, "admin") }
+
+// HasRole reports whether the principal holds role.
+func (p *Principal) HasRole(role string) bool { return p != nil && slices.Contains(p.Roles, role) }
+
+// Authenticator validates a token.
+type Authenticator interface {
+	// Authenticate returns the principal for token or an Unauthorized error.
+	Authenticate(ctx context.Context, token string) (*Principal, error)
+}
+
+// NoAuth trusts tokens of the form "user:project", like Nova's noauth2:
+// the user "admin" gets the admin role. For tests and development only.
+type NoAuth struct{}
+
+// Authenticate implements Authenticator.
+func (NoAuth) Authenticate(_ context.Context, token string) (*Principal, error) {
+	user, project, ok := strings.Cut(token, ":")
+	if !ok || user == "" || project == "" {
+		return nil, errs.Unauthorized("The request you have made requires authentication.")
+	}
+	roles := []string{"member", "reader"}
+	if user == "admin" {
+		roles = append(roles, "admin")
+	}
+	return &Principal{
+		UserID: user, UserName: user, UserDomain: "default",
+		ProjectID: project, ProjectName: project, Roles: roles,
+		ExpiresAt: time.Now().Add(time.Hour),
+	}, nil
+}
+
+type principalKey struct{}
+
+// WithPrincipal stores p in ctx.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the principal stored in ctx, or nil.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}

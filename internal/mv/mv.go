@@ -1,0 +1,106 @@
+// Package mv owns compute API microversions: the supported range, header
+// negotiation, and the comparisons handlers use ("is this request at least
+// 2.47?"). Nothing else in kumo parses version headers.
+package mv
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Version is a compute API microversion such as 2.47.
+type Version struct{ Major, Minor int }
+
+// maxMinor is the newest 2.x microversion kumo serves. Raise it only when
+// every change up to it is implemented (docs/COMPATIBILITY.md lists them).
+const maxMinor = 1
+
+// Supported is the range kumo serves: 2.1 (also what a request without a
+// version header gets) up to the newest implemented microversion.
+func Supported() Range { return Range{Min: Version{2, 1}, Max: Version{2, maxMinor}} }
+
+// String formats the version as "2.47".
+func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+// AtLeast reports whether v is major.minor or newer.
+func (v Version) AtLeast(major, minor int) bool {
+	return v.Major > major || (v.Major == major && v.Minor >= minor)
+}
+
+// Less reports whether v is older than o.
+func (v Version) Less(o Version) bool { return !v.AtLeast(o.Major, o.Minor) }
+
+// Range is a supported interval of microversions.
+type Range struct{ Min, Max Version }
+
+// Contains reports whether v lies in the range (inclusive).
+func (r Range) Contains(v Version) bool { return !v.Less(r.Min) && !r.Max.Less(v) }
+
+// Parse reads "2.47" into a Version.
+func Parse(s string) (Version, error) {
+	maj, min, ok := strings.Cut(strings.TrimSpace(s), ".")
+	if !ok {
+		return Version{}, fmt.Errorf("invalid microversion %q", s)
+	}
+	a, err1 := strconv.Atoi(maj)
+	b, err2 := strconv.Atoi(min)
+	if err1 != nil || err2 != nil || a < 0 || b < 0 || (len(min) > 1 && min[0] == '0') {
+		return Version{}, fmt.Errorf("invalid microversion %q", s)
+	}
+	return Version{a, b}, nil
+}
+
+// Errors returned by Negotiate; the API maps ErrMalformed to 400 and
+// ErrUnsupported to 406 as Nova does.
+var (
+	ErrMalformed   = errors.New("malformed microversion")
+	ErrUnsupported = errors.New("unsupported microversion")
+)
+
+// Headers a compute response carries.
+const (
+	HeaderNew    = "OpenStack-API-Version"
+	HeaderLegacy = "X-OpenStack-Nova-API-Version"
+)
+
+// Requested extracts the compute microversion a request asks for: the
+// new-style header wins over the legacy one, "" means none was given.
+func Requested(h http.Header) string {
+	for _, v := range h.Values(HeaderNew) {
+		for _, part := range strings.Split(v, ",") {
+			service, ver, ok := strings.Cut(strings.TrimSpace(part), " ")
+			if ok && strings.EqualFold(service, "compute") {
+				return strings.TrimSpace(ver)
+			}
+		}
+	}
+	return strings.TrimSpace(h.Get(HeaderLegacy))
+}
+
+// Negotiate resolves the requested version string against r.
+func (r Range) Negotiate(requested string) (Version, error) {
+	switch strings.ToLower(requested) {
+	case "":
+		return r.Min, nil
+	case "latest":
+		return r.Max, nil
+	}
+	v, err := Parse(requested)
+	if err != nil {
+		return Version{}, fmt.Errorf("%w: Invalid format for API version: %s", ErrMalformed, requested)
+	}
+	if !r.Contains(v) {
+		return Version{}, fmt.Errorf("%w: Version %s is not supported by the API. Minimum is %s and maximum is %s.", ErrUnsupported, v, r.Min, r.Max)
+	}
+	return v, nil
+}
+
+// SetResponseHeaders writes both version headers and Vary, as Nova does.
+func SetResponseHeaders(h http.Header, v Version) {
+	h.Set(HeaderNew, "compute "+v.String())
+	h.Set(HeaderLegacy, v.String())
+	h.Add("Vary", HeaderNew+", "+HeaderLegacy)
+}

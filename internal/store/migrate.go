@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// migration is one step of the schema. Statements are portable SQL: TEXT,
+// BIGINT (timestamps are Unix microseconds), INTEGER, BOOLEAN, DOUBLE
+// PRECISION; JSON documents are stored as TEXT.
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
+// Migrate applies every migration newer than the database's version, each
+// in its own transaction, and reports how many ran. On PostgreSQL an
+// advisory lock keeps concurrent kumo processes from migrating twice.
+func (db *DB) Migrate(ctx context.Context) (int, error) {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	applied := 0
+	for _, m := range migrations {
+		ran := false
+		err := db.InTx(ctx, func(tx *Tx) error {
+			ran = false
+			if tx.Dialect() == Postgres {
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7261)`); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, s := range m.stmts {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return fmt.Errorf("%s: %w", firstLine(s), err)
+				}
+			}
+			ran = true
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, Now())
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+		if ran {
+			applied++
+		}
+	}
+	return applied, nil
+}
+
+// SchemaVersion reports the newest applied migration.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
