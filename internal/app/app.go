@@ -68,7 +68,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 // password goes only to clouds.yaml), the default flavors, kumo-tiny.
 func (a *App) bootstrap(ctx context.Context) error {
 	password := RandomPassword()
-	created, err := a.Identity.Bootstrap(ctx, password)
+	adminProject, created, err := a.Identity.Bootstrap(ctx, password)
 	if err != nil {
 		return fmt.Errorf("bootstrap identity: %w", err)
 	}
@@ -83,7 +83,7 @@ func (a *App) bootstrap(ctx context.Context) error {
 	if err := a.Flavors.SeedDefaults(ctx); err != nil {
 		return fmt.Errorf("seed flavors: %w", err)
 	}
-	if err := a.Images.SeedTiny(ctx); err != nil {
+	if err := a.Images.SeedTiny(ctx, adminProject); err != nil {
 		return fmt.Errorf("seed image: %w", err)
 	}
 	return nil

@@ -32,9 +32,10 @@ func New(db *store.DB, opts Options) *Service {
 
 // Bootstrap creates, when missing, the Default domain, the admin and
 // service projects, the admin, member and reader roles, and the admin
-// user with password (only its hash is stored). It reports whether the
-// admin user was created by this call.
-func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (created bool, err error) {
+// user with password (only its hash is stored) holding the admin role on
+// the admin project. It returns the admin project's id and whether the
+// admin user was created by this call (false: nothing was changed).
+func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (adminProjectID string, created bool, err error) {
 	panic("TODO")
 }
 

@@ -17,6 +17,7 @@ type Service struct {
 // New returns an image service storing files under dir.
 func New(db *store.DB, dir string) *Service { return &Service{db: db, dir: dir} }
 
-// SeedTiny registers the small public "kumo-tiny" image when no image of
-// that name exists, so a fresh cloud can boot something.
-func (s *Service) SeedTiny(ctx context.Context) error { panic("TODO") }
+// SeedTiny registers the small public "kumo-tiny" image, owned by owner
+// (a project id), when no image of that name exists, so a fresh cloud can
+// boot something.
+func (s *Service) SeedTiny(ctx context.Context, owner string) error { panic("TODO") }
