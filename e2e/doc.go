@@ -1,0 +1,9 @@
+// Package e2e drives a real `kumo serve` process with real OpenStack
+// clients: the openstack CLI (python-openstackclient) and gophercloud v2.
+// The helpers here start and stop kumo, run the CLI against the
+// clouds.yaml kumo writes, and build gophercloud clients from it; the
+// tests beside them assert on what those clients print and return.
+//
+// The tests need the openstack CLI on PATH and a PostgreSQL server
+// (KUMO_TEST_POSTGRES); scripts/test provides both.
+package e2e

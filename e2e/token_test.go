@@ -1,0 +1,69 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// issueToken logs in with a password over plain HTTP, as any client
+// does, and returns the X-Subject-Token.
+func issueToken(t *testing.T, s *Server, user, password, project string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"auth": map[string]any{
+		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
+			"user": map[string]any{"name": user, "password": password, "domain": map[string]string{"name": "Default"}}}},
+		"scope": map[string]any{"project": map[string]any{"name": project, "domain": map[string]string{"name": "Default"}}},
+	}})
+	resp, err := http.Post(s.URL+"/identity/v3/auth/tokens", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST /identity/v3/auth/tokens: %v", err)
+	}
+	defer resp.Body.Close()
+	tok := resp.Header.Get("X-Subject-Token")
+	if resp.StatusCode != http.StatusCreated || tok == "" {
+		t.Fatalf("POST /identity/v3/auth/tokens: status %d, X-Subject-Token %q", resp.StatusCode, tok)
+	}
+	return tok
+}
+
+// getWithToken calls GET url with X-Auth-Token and returns the response
+// (body closed).
+func getWithToken(t *testing.T, url, token string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestTokenExpiry(t *testing.T) {
+	t.Parallel()
+	const ttl = 2 * time.Second
+	s := Start(t, kumoBin, Options{Args: []string{"--token-ttl", ttl.String()}})
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	token := issueToken(t, s, c.Auth.Username, c.Auth.Password, c.Auth.TenantName)
+	issued := time.Now()
+
+	if resp := getWithToken(t, s.URL+"/v2.1/flavors", token); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v2.1/flavors with a fresh token: status %d, want 200", resp.StatusCode)
+	}
+	time.Sleep(time.Until(issued.Add(ttl + time.Second)))
+	resp := getWithToken(t, s.URL+"/v2.1/flavors", token)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /v2.1/flavors with an expired token: status %d, want 401", resp.StatusCode)
+	}
+	if www := resp.Header.Get("WWW-Authenticate"); !strings.Contains(www, s.URL+"/identity/v3") {
+		t.Errorf("401 WWW-Authenticate = %q, want it to name %s/identity/v3", www, s.URL)
+	}
+}
