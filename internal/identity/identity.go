@@ -3,17 +3,20 @@
 package identity
 
 import (
-	"context"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/store"
 )
+
+// DefaultDomainID is the id Keystone gives the Default domain.
+const DefaultDomainID = "default"
 
 // Options configure the identity service.
 type Options struct {
 	// TokenTTL is how long issued tokens live (default 1h).
 	TokenTTL time.Duration
+	// now, when set, replaces the clock (tests).
+	now func() time.Time
 }
 
 // Service implements identity on a store.DB.
@@ -27,19 +30,11 @@ func New(db *store.DB, opts Options) *Service {
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = time.Hour
 	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
 	return &Service{db: db, opts: opts}
 }
 
-// Bootstrap creates, when missing, the Default domain, the admin and
-// service projects, the admin, member and reader roles, and the admin
-// user with password (only its hash is stored) holding the admin role on
-// the admin project. It returns the admin project's id and whether the
-// admin user was created by this call (false: nothing was changed).
-func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (adminProjectID string, created bool, err error) {
-	panic("TODO")
-}
-
-// Authenticate implements auth.Authenticator for compute and image calls.
-func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
-	panic("TODO")
-}
+// nowMicros is the current time in the store's timestamp format.
+func (s *Service) nowMicros() int64 { return s.opts.now().UnixMicro() }

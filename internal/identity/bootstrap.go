@@ -1,0 +1,95 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// Bootstrap creates, when missing, the Default domain, the admin and
+// service projects, the admin, member and reader roles, and the admin
+// user with password (only its hash is stored) holding the admin role on
+// the admin project. It returns the admin project's id and whether the
+// admin user was created by this call (false: nothing was changed).
+// Each piece is created only when missing, like keystone-manage bootstrap.
+func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (adminProjectID string, created bool, err error) {
+	hash, err := hashPassword(adminPassword)
+	if err != nil {
+		return "", false, err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		created = false
+		now := s.nowMicros()
+		if ok, err := exists(ctx, tx, `SELECT 1 FROM domains WHERE id = ?`, DefaultDomainID); err != nil {
+			return err
+		} else if !ok {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO domains (id, name, description, enabled, created_at) VALUES (?, 'Default', 'The default domain', TRUE, ?)`, DefaultDomainID, now); err != nil {
+				return fmt.Errorf("bootstrap default domain: %w", err)
+			}
+		}
+		ensure := func(what, find string, findArgs []any, insert string, insertArgs func(id string) []any) (string, bool, error) {
+			var id string
+			err := tx.QueryRowContext(ctx, find, findArgs...).Scan(&id)
+			if err == nil {
+				return id, false, nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return "", false, fmt.Errorf("bootstrap %s: %w", what, err)
+			}
+			id = newID()
+			if _, err := tx.ExecContext(ctx, insert, insertArgs(id)...); err != nil {
+				return "", false, fmt.Errorf("bootstrap %s: %w", what, err)
+			}
+			return id, true, nil
+		}
+		project := func(name, desc string) (string, error) {
+			id, _, err := ensure("project "+name, `SELECT id FROM projects WHERE domain_id = ? AND name = ?`, []any{DefaultDomainID, name},
+				`INSERT INTO projects (id, name, domain_id, description, enabled, created_at) VALUES (?, ?, ?, ?, TRUE, ?)`,
+				func(id string) []any { return []any{id, name, DefaultDomainID, desc, now} })
+			return id, err
+		}
+		role := func(name string) (string, error) {
+			id, _, err := ensure("role "+name, `SELECT id FROM roles WHERE domain_id = '' AND name = ?`, []any{name},
+				`INSERT INTO roles (id, name, created_at) VALUES (?, ?, ?)`,
+				func(id string) []any { return []any{id, name, now} })
+			return id, err
+		}
+		var err error
+		if adminProjectID, err = project("admin", "Bootstrap project for initializing the cloud."); err != nil {
+			return err
+		}
+		if _, err = project("service", ""); err != nil {
+			return err
+		}
+		adminRoleID, err := role("admin")
+		if err != nil {
+			return err
+		}
+		for _, name := range []string{"member", "reader"} {
+			if _, err := role(name); err != nil {
+				return err
+			}
+		}
+		adminUserID, userCreated, err := ensure("admin user", `SELECT id FROM users WHERE domain_id = ? AND name = 'admin'`, []any{DefaultDomainID},
+			`INSERT INTO users (id, name, domain_id, password_hash, enabled, created_at, password_changed_at) VALUES (?, 'admin', ?, ?, TRUE, ?, ?)`,
+			func(id string) []any { return []any{id, DefaultDomainID, hash, now, now} })
+		if err != nil {
+			return err
+		}
+		if userCreated {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (actor_id, target_type, target_id, role_id) VALUES (?, 'project', ?, ?)`,
+				adminUserID, adminProjectID, adminRoleID); err != nil {
+				return fmt.Errorf("bootstrap admin role assignment: %w", err)
+			}
+		}
+		created = userCreated
+		return nil
+	})
+	if err != nil {
+		return "", false, err
+	}
+	return adminProjectID, created, nil
+}

@@ -1,0 +1,40 @@
+package identity
+
+import (
+	"testing"
+
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+)
+
+func TestBootstrapIsIdempotent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		pid, created, err := f.svc.Bootstrap(f.ctx, "another")
+		if err != nil || created || pid != f.adminProject {
+			t.Fatalf("second bootstrap: pid %q created %v err %v; want %q false nil", pid, created, err, f.adminProject)
+		}
+		// The first password still works: nothing was changed.
+		tok := f.passwordToken(t, "admin", "secret", f.adminProject)
+		if len(tok.Roles) != 1 || tok.Roles[0].Name != "admin" {
+			t.Errorf("admin roles %v, want [admin]", tok.Roles)
+		}
+		d, err := f.svc.GetDomain(f.ctx, DefaultDomainID)
+		if err != nil || d.Name != "Default" || !d.Enabled {
+			t.Errorf("default domain %+v %v", d, err)
+		}
+		for _, name := range []string{"admin", "service"} {
+			ps, err := f.svc.ListProjects(f.ctx, ProjectFilter{Name: name})
+			if err != nil || len(ps) != 1 {
+				t.Errorf("project %s: %v %v", name, ps, err)
+			}
+		}
+		for _, name := range []string{"admin", "member", "reader"} {
+			f.roleID(t, name)
+		}
+		users, err := f.svc.ListUsers(f.ctx, UserFilter{})
+		if err != nil || len(users) != 1 || users[0].Name != "admin" {
+			t.Errorf("users %v %v, want only admin", users, err)
+		}
+	})
+}

@@ -1,0 +1,34 @@
+package identity
+
+import (
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// unauthorizedMessage is Keystone's text for every failed authentication;
+// it never says which part was wrong.
+const unauthorizedMessage = "The request you have made requires authentication."
+
+func unauthorized() error { return errs.Unauthorized(unauthorizedMessage) }
+
+// notFound is Keystone's "Could not find <kind>: <id>." 404.
+func notFound(kind, id string) error { return errs.NotFound("Could not find %s: %s.", kind, id) }
+
+// duplicate is Keystone's 409 for a name already taken, with the domain
+// when names are unique per domain.
+func duplicate(kind, name, domainID string) error {
+	if domainID != "" {
+		return errs.Conflict("Conflict occurred attempting to store %s - Duplicate entry found with name %s at domain ID %s.", kind, name, domainID)
+	}
+	return errs.Conflict("Conflict occurred attempting to store %s - Duplicate entry found with name %s.", kind, name)
+}
+
+// requireName rejects empty names the way Keystone's schema does.
+func requireName(name string) error {
+	if name == "" {
+		return errs.Invalid("Invalid input for field 'name': '' is too short")
+	}
+	if len(name) > 255 {
+		return errs.Invalid("Invalid input for field 'name': '%s' is too long", name)
+	}
+	return nil
+}

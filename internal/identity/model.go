@@ -1,0 +1,150 @@
+package identity
+
+import "time"
+
+// Domain is a Keystone domain: a namespace for projects and users.
+type Domain struct {
+	ID          string
+	Name        string
+	Description string
+	Enabled     bool
+}
+
+// Project is a Keystone project (tenant).
+type Project struct {
+	ID          string
+	Name        string
+	DomainID    string
+	ParentID    string // "" for a top-level project (its parent is the domain)
+	Description string
+	Enabled     bool
+	Tags        []string
+}
+
+// User is a Keystone user. Passwords are never part of it.
+type User struct {
+	ID               string
+	Name             string
+	DomainID         string
+	Enabled          bool
+	DefaultProjectID string
+	Description      string
+	Email            string
+}
+
+// Role is a Keystone role; global roles have no DomainID.
+type Role struct {
+	ID          string
+	Name        string
+	DomainID    string
+	Description string
+}
+
+// Assignment grants a role to a user on a project or a domain. The name
+// fields are filled when names are asked for.
+type Assignment struct {
+	UserID    string
+	ProjectID string // set for project assignments
+	DomainID  string // set for domain assignments
+	RoleID    string
+
+	UserName        string
+	UserDomainID    string
+	UserDomainName  string
+	RoleName        string
+	RoleDomainID    string
+	ScopeName       string
+	ScopeDomainID   string // the project's domain
+	ScopeDomainName string
+}
+
+// DomainPatch lists the fields an update changes (nil: unchanged).
+type DomainPatch struct {
+	Name        *string
+	Description *string
+	Enabled     *bool
+}
+
+// ProjectPatch lists the fields an update changes (nil: unchanged).
+type ProjectPatch struct {
+	Name        *string
+	Description *string
+	Enabled     *bool
+	Tags        *[]string
+}
+
+// UserPatch lists the fields an update changes (nil: unchanged).
+type UserPatch struct {
+	Name             *string
+	Password         *string
+	Enabled          *bool
+	DefaultProjectID *string
+	Description      *string
+	Email            *string
+}
+
+// RolePatch lists the fields an update changes (nil: unchanged).
+type RolePatch struct {
+	Name        *string
+	Description *string
+}
+
+// DomainFilter narrows ListDomains; zero fields match everything.
+type DomainFilter struct {
+	Name    string
+	Enabled *bool
+}
+
+// ProjectFilter narrows ListProjects; zero fields match everything.
+type ProjectFilter struct {
+	Name     string
+	DomainID string
+	ParentID string
+	Enabled  *bool
+	// IDs, when not nil, restricts the list to these projects.
+	IDs []string
+}
+
+// UserFilter narrows ListUsers; zero fields match everything.
+type UserFilter struct {
+	Name     string
+	DomainID string
+	Enabled  *bool
+}
+
+// AssignmentFilter narrows ListAssignments; zero fields match everything.
+type AssignmentFilter struct {
+	UserID    string
+	ProjectID string
+	DomainID  string
+	RoleID    string
+	Names     bool // fill the name fields
+}
+
+// Token is an issued or validated token as Keystone describes it.
+type Token struct {
+	// ID is the token itself; only set when it was just issued.
+	ID string
+
+	UserID         string
+	UserName       string
+	UserDomainID   string
+	UserDomainName string
+
+	ProjectID         string
+	ProjectName       string
+	ProjectDomainID   string
+	ProjectDomainName string
+
+	DomainID   string // domain scope
+	DomainName string
+
+	Roles     []Role // id and name only
+	Methods   []string
+	AuditIDs  []string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// Scoped reports whether the token is scoped to a project or a domain.
+func (t *Token) Scoped() bool { return t.ProjectID != "" || t.DomainID != "" }

@@ -1,0 +1,248 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+const projectColumns = `id, name, domain_id, parent_id, description, enabled, tags`
+
+func scanProject(row interface{ Scan(...any) error }) (*Project, error) {
+	var p Project
+	var parent sql.NullString
+	var tags string
+	if err := row.Scan(&p.ID, &p.Name, &p.DomainID, &parent, &p.Description, &p.Enabled, &tags); err != nil {
+		return nil, err
+	}
+	p.ParentID = parent.String
+	if err := json.Unmarshal([]byte(tags), &p.Tags); err != nil {
+		return nil, fmt.Errorf("project %s tags: %w", p.ID, err)
+	}
+	if p.Tags == nil {
+		p.Tags = []string{}
+	}
+	return &p, nil
+}
+
+func getProject(ctx context.Context, q store.Querier, id string) (*Project, error) {
+	p, err := scanProject(q.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("project", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get project %s: %w", id, err)
+	}
+	return p, nil
+}
+
+func getProjectByName(ctx context.Context, q store.Querier, domainID, name string) (*Project, error) {
+	p, err := scanProject(q.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects WHERE domain_id = ? AND name = ?`, domainID, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("project", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get project %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// GetProject returns a project by id.
+func (s *Service) GetProject(ctx context.Context, id string) (*Project, error) {
+	return getProject(ctx, s.db, id)
+}
+
+// ListProjects lists projects matching f, ordered by name.
+func (s *Service) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, error) {
+	var c conds
+	if f.Name != "" {
+		c.add("name = ?", f.Name)
+	}
+	if f.DomainID != "" {
+		c.add("domain_id = ?", f.DomainID)
+	}
+	if f.ParentID != "" {
+		// A top-level project's parent is its domain.
+		c.add("(parent_id = ? OR (parent_id IS NULL AND domain_id = ?))", f.ParentID, f.ParentID)
+	}
+	if f.Enabled != nil {
+		c.add("enabled = ?", *f.Enabled)
+	}
+	if f.IDs != nil {
+		c.in("id", f.IDs)
+	}
+	return s.queryProjects(ctx, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+}
+
+func (s *Service) queryProjects(ctx context.Context, q string, args ...any) ([]Project, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	defer rows.Close()
+	var out []Project
+	for rows.Next() {
+		p, err := scanProject(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list projects: %w", err)
+		}
+		out = append(out, *p)
+	}
+	return out, rows.Err()
+}
+
+// UserProjects lists the projects where the user holds any role.
+func (s *Service) UserProjects(ctx context.Context, userID string, f ProjectFilter) ([]Project, error) {
+	if _, err := getUser(ctx, s.db, userID); err != nil {
+		return nil, err
+	}
+	var c conds
+	c.add(`id IN (SELECT target_id FROM role_assignments WHERE actor_id = ? AND target_type = 'project')`, userID)
+	if f.Name != "" {
+		c.add("name = ?", f.Name)
+	}
+	if f.DomainID != "" {
+		c.add("domain_id = ?", f.DomainID)
+	}
+	if f.Enabled != nil {
+		c.add("enabled = ?", *f.Enabled)
+	}
+	return s.queryProjects(ctx, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+}
+
+// CreateProject stores a new project. A parent, when given, must exist
+// and sets the domain; otherwise the domain must exist.
+func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error) {
+	if err := requireName(p.Name); err != nil {
+		return nil, err
+	}
+	if p.ID == "" {
+		p.ID = newID()
+	}
+	if p.Tags == nil {
+		p.Tags = []string{}
+	}
+	tags, err := json.Marshal(p.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("encode tags: %w", err)
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if p.ParentID != "" && p.ParentID != p.DomainID {
+			parent, err := getProject(ctx, tx, p.ParentID)
+			if err != nil {
+				if errs.Is(err, errs.KindNotFound) {
+					return errs.Invalid("Could not find project: %s.", p.ParentID)
+				}
+				return err
+			}
+			if p.DomainID != "" && p.DomainID != parent.DomainID {
+				return errs.Invalid("Cannot create project, the parent (%s) is acting as a domain, or the project's domain (%s) does not match the parent's domain.", p.ParentID, p.DomainID)
+			}
+			p.DomainID = parent.DomainID
+		} else {
+			p.ParentID = ""
+		}
+		if p.DomainID == "" {
+			p.DomainID = DefaultDomainID
+		}
+		if _, err := getDomain(ctx, tx, p.DomainID); err != nil {
+			if errs.Is(err, errs.KindNotFound) {
+				return errs.Invalid("Could not find domain: %s.", p.DomainID)
+			}
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, tags, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Name, p.DomainID, nullString(p.ParentID), p.Description, p.Enabled, string(tags), s.nowMicros())
+		if store.IsUniqueViolation(err) {
+			return duplicate("project", p.Name, p.DomainID)
+		}
+		if err != nil {
+			return fmt.Errorf("create project: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// UpdateProject changes a project. Disabling it revokes its tokens.
+func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPatch) (*Project, error) {
+	var out *Project
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		p, err := getProject(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if patch.Name != nil {
+			if err := requireName(*patch.Name); err != nil {
+				return err
+			}
+			p.Name = *patch.Name
+		}
+		if patch.Description != nil {
+			p.Description = *patch.Description
+		}
+		disabling := patch.Enabled != nil && p.Enabled && !*patch.Enabled
+		if patch.Enabled != nil {
+			p.Enabled = *patch.Enabled
+		}
+		if patch.Tags != nil {
+			p.Tags = *patch.Tags
+		}
+		tags, err := json.Marshal(p.Tags)
+		if err != nil {
+			return fmt.Errorf("encode tags: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE projects SET name = ?, description = ?, enabled = ?, tags = ? WHERE id = ?`,
+			p.Name, p.Description, p.Enabled, string(tags), id)
+		if store.IsUniqueViolation(err) {
+			return duplicate("project", p.Name, p.DomainID)
+		}
+		if err != nil {
+			return fmt.Errorf("update project %s: %w", id, err)
+		}
+		if disabling {
+			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = TRUE WHERE project_id = ?`, id); err != nil {
+				return fmt.Errorf("revoke project tokens: %w", err)
+			}
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+// DeleteProject deletes a leaf project with its role assignments and the
+// tokens scoped to it.
+func (s *Service) DeleteProject(ctx context.Context, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := getProject(ctx, tx, id); err != nil {
+			return err
+		}
+		hasChildren, err := exists(ctx, tx, `SELECT 1 FROM projects WHERE parent_id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if hasChildren {
+			return errs.Forbidden("Cannot delete the project %s since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.", id)
+		}
+		for _, q := range []string{
+			`DELETE FROM role_assignments WHERE target_type = 'project' AND target_id = ?`,
+			`DELETE FROM tokens WHERE project_id = ?`,
+			`DELETE FROM projects WHERE id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("delete project %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}

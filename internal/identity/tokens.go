@@ -1,0 +1,181 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// tokenQuery loads a live token with its user, scope and the roles the
+// user holds on that scope, in one indexed query: tokens by primary key,
+// users, projects, domains and roles by primary key, and assignments by
+// their (actor, target) primary-key prefix. One row per role.
+const tokenQuery = `SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, ud.enabled,
+	t.project_id, p.name, p.domain_id, pd.name, p.enabled, pd.enabled,
+	t.domain_id, sd.name, sd.enabled,
+	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at,
+	r.id, r.name
+FROM tokens t
+JOIN users u ON u.id = t.user_id
+JOIN domains ud ON ud.id = u.domain_id
+LEFT JOIN projects p ON t.project_id <> '' AND p.id = t.project_id
+LEFT JOIN domains pd ON pd.id = p.domain_id
+LEFT JOIN domains sd ON t.domain_id <> '' AND sd.id = t.domain_id
+LEFT JOIN role_assignments a ON a.actor_id = t.user_id
+	AND a.target_type = CASE WHEN t.project_id <> '' THEN 'project' ELSE 'domain' END
+	AND a.target_id = CASE WHEN t.project_id <> '' THEN t.project_id ELSE t.domain_id END
+LEFT JOIN roles r ON r.id = a.role_id
+WHERE t.hash = ? AND t.revoked = FALSE AND t.expires_at > ?`
+
+// errTokenInvalid marks a token that is unknown, expired, revoked, or
+// whose user or scope is no longer usable.
+var errTokenInvalid = errs.NotFound("token is not valid")
+
+// loadToken returns the live token with hash, or errTokenInvalid.
+func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (*Token, error) {
+	rows, err := q.QueryContext(ctx, tokenQuery, hash, s.nowMicros())
+	if err != nil {
+		return nil, fmt.Errorf("load token: %w", err)
+	}
+	defer rows.Close()
+	var t *Token
+	userOK := true
+	for rows.Next() {
+		var (
+			userEnabled, userDomainEnabled                    bool
+			projectName, projectDomainID, projectDomainName   sql.NullString
+			projectEnabled, projectDomainEnabled, domainEnabl sql.NullBool
+			domainName, roleID, roleName                      sql.NullString
+			methods, auditID, chainID                         string
+			issued, expires                                   int64
+			tok                                               Token
+		)
+		if err := rows.Scan(&tok.UserID, &tok.UserName, &tok.UserDomainID, &tok.UserDomainName, &userEnabled, &userDomainEnabled,
+			&tok.ProjectID, &projectName, &projectDomainID, &projectDomainName, &projectEnabled, &projectDomainEnabled,
+			&tok.DomainID, &domainName, &domainEnabl,
+			&methods, &auditID, &chainID, &issued, &expires,
+			&roleID, &roleName); err != nil {
+			return nil, fmt.Errorf("load token: %w", err)
+		}
+		if t == nil {
+			tok.ProjectName, tok.ProjectDomainID, tok.ProjectDomainName = projectName.String, projectDomainID.String, projectDomainName.String
+			tok.DomainName = domainName.String
+			tok.Methods = strings.Split(methods, ",")
+			tok.AuditIDs = []string{auditID}
+			if chainID != "" && chainID != auditID {
+				tok.AuditIDs = append(tok.AuditIDs, chainID)
+			}
+			tok.IssuedAt, tok.ExpiresAt = store.Time(issued), store.Time(expires)
+			t = &tok
+			userOK = userEnabled && userDomainEnabled
+			if tok.ProjectID != "" && !(projectEnabled.Valid && projectEnabled.Bool && projectDomainEnabled.Bool) {
+				userOK = false
+			}
+			if tok.DomainID != "" && !(domainEnabl.Valid && domainEnabl.Bool) {
+				userOK = false
+			}
+		}
+		if roleID.Valid {
+			t.Roles = append(t.Roles, Role{ID: roleID.String, Name: roleName.String})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load token: %w", err)
+	}
+	// A scoped token whose user lost every role on the scope is dead.
+	if t == nil || !userOK || (t.Scoped() && len(t.Roles) == 0) {
+		return nil, errTokenInvalid
+	}
+	return t, nil
+}
+
+// Authenticate implements auth.Authenticator for compute and image calls.
+func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
+	t, err := s.loadToken(ctx, s.db, tokenHash(token))
+	if err != nil {
+		if errors.Is(err, errTokenInvalid) {
+			return nil, unauthorized()
+		}
+		return nil, err
+	}
+	p := &auth.Principal{
+		UserID: t.UserID, UserName: t.UserName, UserDomain: t.UserDomainID,
+		ProjectID: t.ProjectID, ProjectName: t.ProjectName, DomainID: t.DomainID,
+		ExpiresAt: t.ExpiresAt, Roles: make([]string, 0, len(t.Roles)),
+	}
+	for _, r := range t.Roles {
+		p.Roles = append(p.Roles, r.Name)
+	}
+	return p, nil
+}
+
+// ValidateToken returns the token's current description, or Keystone's
+// 404 when it is invalid, expired or revoked.
+func (s *Service) ValidateToken(ctx context.Context, token string) (*Token, error) {
+	t, err := s.loadToken(ctx, s.db, tokenHash(token))
+	if errors.Is(err, errTokenInvalid) {
+		return nil, notFound("token", token)
+	}
+	return t, err
+}
+
+// RevokeToken revokes a valid token.
+func (s *Service) RevokeToken(ctx context.Context, token string) error {
+	hash := tokenHash(token)
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := s.loadToken(ctx, tx, hash); err != nil {
+			if errors.Is(err, errTokenInvalid) {
+				return notFound("token", token)
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = TRUE WHERE hash = ?`, hash); err != nil {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		return nil
+	})
+}
+
+// PurgeExpired deletes expired tokens and reports how many went.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, s.nowMicros())
+	if err != nil {
+		return 0, fmt.Errorf("purge expired tokens: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// storeToken records a new token and returns its id.
+func (s *Service) storeToken(ctx context.Context, t *Token, auditID, chainID string) error {
+	t.ID = newTokenID()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)`,
+		tokenHash(t.ID), t.UserID, t.ProjectID, t.DomainID, strings.Join(t.Methods, ","), auditID, chainID,
+		t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("store token: %w", err)
+	}
+	return nil
+}
+
+// truncMicro drops sub-microsecond precision so stored and returned times agree.
+func truncMicro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// mergeMethods puts method first, then the earlier methods, without repeats.
+func mergeMethods(method string, earlier []string) []string {
+	out := []string{method}
+	for _, m := range earlier {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,221 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+const userColumns = `id, name, domain_id, enabled, default_project_id, description, email`
+
+func scanUser(row interface{ Scan(...any) error }) (*User, error) {
+	var u User
+	var dp sql.NullString
+	if err := row.Scan(&u.ID, &u.Name, &u.DomainID, &u.Enabled, &dp, &u.Description, &u.Email); err != nil {
+		return nil, err
+	}
+	u.DefaultProjectID = dp.String
+	return &u, nil
+}
+
+func getUser(ctx context.Context, q store.Querier, id string) (*User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// GetUser returns a user by id.
+func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
+	return getUser(ctx, s.db, id)
+}
+
+// ListUsers lists users matching f, ordered by name.
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
+	var c conds
+	if f.Name != "" {
+		c.add("name = ?", f.Name)
+	}
+	if f.DomainID != "" {
+		c.add("domain_id = ?", f.DomainID)
+	}
+	if f.Enabled != nil {
+		c.add("enabled = ?", *f.Enabled)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users`+c.where()+` ORDER BY name, id`, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, *u)
+	}
+	return out, rows.Err()
+}
+
+// CreateUser stores a new user with an optional password (only its hash
+// is kept).
+func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*User, error) {
+	if err := requireName(u.Name); err != nil {
+		return nil, err
+	}
+	if u.ID == "" {
+		u.ID = newID()
+	}
+	if u.DomainID == "" {
+		u.DomainID = DefaultDomainID
+	}
+	hash := ""
+	var changedAt sql.NullInt64
+	if password != nil {
+		h, err := hashPassword(*password)
+		if err != nil {
+			return nil, err
+		}
+		hash = h
+		changedAt = sql.NullInt64{Int64: s.nowMicros(), Valid: true}
+	}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := getDomain(ctx, tx, u.DomainID); err != nil {
+			if errs.Is(err, errs.KindNotFound) {
+				return errs.Invalid("Could not find domain: %s.", u.DomainID)
+			}
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, domain_id, password_hash, enabled, default_project_id, description, email, extra, created_at, password_changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)`,
+			u.ID, u.Name, u.DomainID, hash, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, s.nowMicros(), changedAt)
+		if store.IsUniqueViolation(err) {
+			return duplicate("user", u.Name, u.DomainID)
+		}
+		if err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// UpdateUser changes a user. A new password or disabling the user
+// revokes all the user's tokens.
+func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User, error) {
+	hash := ""
+	if p.Password != nil {
+		h, err := hashPassword(*p.Password)
+		if err != nil {
+			return nil, err
+		}
+		hash = h
+	}
+	var out *User
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		u, err := getUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if p.Name != nil {
+			if err := requireName(*p.Name); err != nil {
+				return err
+			}
+			u.Name = *p.Name
+		}
+		revoke := p.Password != nil || (p.Enabled != nil && u.Enabled && !*p.Enabled)
+		if p.Enabled != nil {
+			u.Enabled = *p.Enabled
+		}
+		if p.DefaultProjectID != nil {
+			u.DefaultProjectID = *p.DefaultProjectID
+		}
+		if p.Description != nil {
+			u.Description = *p.Description
+		}
+		if p.Email != nil {
+			u.Email = *p.Email
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET name = ?, enabled = ?, default_project_id = ?, description = ?, email = ? WHERE id = ?`,
+			u.Name, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, id)
+		if store.IsUniqueViolation(err) {
+			return duplicate("user", u.Name, u.DomainID)
+		}
+		if err != nil {
+			return fmt.Errorf("update user %s: %w", id, err)
+		}
+		if p.Password != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?`, hash, s.nowMicros(), id); err != nil {
+				return fmt.Errorf("set password of %s: %w", id, err)
+			}
+		}
+		if revoke {
+			if err := revokeUserTokens(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// ChangePassword is the self-service change: the original password must
+// match. A wrong original password is a 401, as in Keystone.
+func (s *Service) ChangePassword(ctx context.Context, userID, original, password string) error {
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, userID).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("user", userID)
+	}
+	if err != nil {
+		return fmt.Errorf("get user %s: %w", userID, err)
+	}
+	ok, err := checkPassword(hash, original)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return unauthorized()
+	}
+	_, err = s.UpdateUser(ctx, userID, UserPatch{Password: &password})
+	return err
+}
+
+// DeleteUser deletes a user with the user's role assignments and tokens.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := getUser(ctx, tx, id); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM role_assignments WHERE actor_id = ?`,
+			`DELETE FROM tokens WHERE user_id = ?`,
+			`DELETE FROM users WHERE id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("delete user %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+func revokeUserTokens(ctx context.Context, q store.Querier, userID string) error {
+	if _, err := q.ExecContext(ctx, `UPDATE tokens SET revoked = TRUE WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("revoke tokens of %s: %w", userID, err)
+	}
+	return nil
+}
