@@ -1,23 +1,94 @@
 // Package image is kumo's built-in Glance: image records in the shared
-// database and image files in the data directory.
+// database and image files in the data directory. Every operation takes
+// the caller (an *auth.Principal) and applies Glance's visibility and
+// ownership rules, so the Glance API and Nova's image proxy behave alike.
 package image
 
 import (
-	"context"
+	"path/filepath"
 
 	"github.com/kumocloud/kumo/internal/store"
 )
+
+// Image statuses, as Glance names them.
+const (
+	StatusQueued      = "queued"
+	StatusSaving      = "saving"
+	StatusActive      = "active"
+	StatusKilled      = "killed"
+	StatusDeleted     = "deleted"
+	StatusDeactivated = "deactivated"
+)
+
+// Visibilities.
+const (
+	Public    = "public"
+	Community = "community"
+	Shared    = "shared"
+	Private   = "private"
+)
+
+// Member statuses.
+const (
+	MemberPending  = "pending"
+	MemberAccepted = "accepted"
+	MemberRejected = "rejected"
+)
+
+// Limits Glance applies by default (image_*_quota, image_size_cap).
+const (
+	MaxTags        = 128
+	MaxProperties  = 128
+	MaxMembers     = 128
+	MaxNameLength  = 255
+	DefaultMaxSize = int64(1) << 40
+)
+
+// Image is one image record.
+type Image struct {
+	ID              string
+	Name            *string
+	Status          string
+	Visibility      string
+	Owner           string
+	ContainerFormat *string
+	DiskFormat      *string
+	Size            *int64
+	VirtualSize     *int64
+	Checksum        *string
+	OSHashAlgo      *string
+	OSHashValue     *string
+	MinDisk         int
+	MinRAM          int
+	Protected       bool
+	OSHidden        bool
+	Properties      map[string]string
+	Tags            []string
+	CreatedAt       int64 // store timestamps (Unix microseconds)
+	UpdatedAt       int64
+}
+
+// Member is one project an image is shared with.
+type Member struct {
+	ImageID   string
+	MemberID  string
+	Status    string
+	CreatedAt int64
+	UpdatedAt int64
+}
 
 // Service implements the image service.
 type Service struct {
 	db  *store.DB
 	dir string
+	// MaxSize is the largest image file accepted (Glance's image_size_cap).
+	MaxSize int64
 }
 
 // New returns an image service storing files under dir.
-func New(db *store.DB, dir string) *Service { return &Service{db: db, dir: dir} }
+func New(db *store.DB, dir string) *Service {
+	return &Service{db: db, dir: dir, MaxSize: DefaultMaxSize}
+}
 
-// SeedTiny registers the small public "kumo-tiny" image, owned by owner
-// (a project id), when no image of that name exists, so a fresh cloud can
-// boot something.
-func (s *Service) SeedTiny(ctx context.Context, owner string) error { panic("TODO") }
+// dataPath is where an active image's file lives.
+func (s *Service) dataPath(id string) string { return filepath.Join(s.dir, id) }

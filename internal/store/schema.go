@@ -81,14 +81,23 @@ var migrations = []migration{
 			min_ram INTEGER NOT NULL DEFAULT 0,
 			protected BOOLEAN NOT NULL DEFAULT FALSE,
 			os_hidden BOOLEAN NOT NULL DEFAULT FALSE,
-			properties TEXT NOT NULL DEFAULT '{}',
-			tags TEXT NOT NULL DEFAULT '[]',
-			file_path TEXT NOT NULL DEFAULT '',
+			deleted BOOLEAN NOT NULL DEFAULT FALSE,
 			created_at BIGINT NOT NULL,
 			updated_at BIGINT NOT NULL,
 			deleted_at BIGINT)`,
 		`CREATE INDEX images_owner ON images (owner)`,
 		`CREATE INDEX images_created ON images (created_at, id)`,
+		`CREATE INDEX images_name ON images (name)`,
+		`CREATE TABLE image_properties (
+			image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+			name TEXT NOT NULL,
+			value TEXT NOT NULL,
+			PRIMARY KEY (image_id, name))`,
+		`CREATE INDEX image_properties_name ON image_properties (name, value)`,
+		`CREATE TABLE image_tags (
+			image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+			value TEXT NOT NULL,
+			PRIMARY KEY (image_id, value))`,
 		`CREATE TABLE image_members (
 			image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
 			member_id TEXT NOT NULL,
@@ -96,6 +105,7 @@ var migrations = []migration{
 			created_at BIGINT NOT NULL,
 			updated_at BIGINT NOT NULL,
 			PRIMARY KEY (image_id, member_id))`,
+		`CREATE INDEX image_members_member ON image_members (member_id, status)`,
 	}},
 	{3, "flavors", []string{
 		`CREATE TABLE flavors (
@@ -120,6 +130,8 @@ var migrations = []migration{
 		`CREATE TABLE flavor_projects (
 			flavor_id TEXT NOT NULL REFERENCES flavors(id) ON DELETE CASCADE,
 			project_id TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
 			PRIMARY KEY (flavor_id, project_id))`,
+		`CREATE INDEX flavor_projects_project ON flavor_projects (project_id)`,
 	}},
 }

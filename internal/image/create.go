@@ -1,0 +1,211 @@
+package image
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// CreateRequest is what a client may give when registering an image.
+// Zero values mean "not given": Glance's defaults apply.
+type CreateRequest struct {
+	ID              string
+	Name            *string
+	Visibility      string // default shared
+	Owner           string // default the caller's project
+	ContainerFormat *string
+	DiskFormat      *string
+	MinDisk         int
+	MinRAM          int
+	Protected       bool
+	OSHidden        bool
+	Tags            []string
+	Properties      map[string]string
+}
+
+// Create registers a queued image owned by the caller's project (or by
+// req.Owner when an admin asks).
+func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateRequest) (*Image, error) {
+	img, err := s.newImage(p, req)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error { return insertImage(ctx, tx, img) })
+	if store.IsUniqueViolation(err) {
+		return nil, errs.Conflict("An image with identifier %s already exists", img.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+func (s *Service) newImage(p *auth.Principal, req CreateRequest) (*Image, error) {
+	for k := range req.Properties {
+		if err := checkWritable(k); err != nil {
+			return nil, err
+		}
+	}
+	owner := req.Owner
+	if owner == "" {
+		owner = projectOf(p)
+	}
+	if owner != projectOf(p) && !p.IsAdmin() {
+		return nil, errs.Forbidden("You are not permitted to create images owned by '%s'", owner)
+	}
+	visibility := req.Visibility
+	if visibility == "" {
+		visibility = Shared
+	}
+	if err := checkVisibilityChange(p, visibility); err != nil {
+		return nil, err
+	}
+	id := req.ID
+	if id == "" {
+		id = uuid.NewString()
+	} else if !uuidPattern.MatchString(id) {
+		return nil, errs.Invalid("Provided object does not match schema 'image': '%s' does not match the id pattern", id)
+	}
+	now := store.Now()
+	img := &Image{
+		ID: id, Name: req.Name, Status: StatusQueued, Visibility: visibility, Owner: owner,
+		ContainerFormat: req.ContainerFormat, DiskFormat: req.DiskFormat, MinDisk: req.MinDisk,
+		MinRAM: req.MinRAM, Protected: req.Protected, OSHidden: req.OSHidden,
+		Tags: uniqueTags(req.Tags), Properties: maps.Clone(req.Properties),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if img.Properties == nil {
+		img.Properties = map[string]string{}
+	}
+	if err := validate(img); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// Delete removes an image the caller owns (or any, for an admin): the
+// record becomes deleted and disappears from every view, and its file is
+// removed. Protected images cannot be deleted.
+func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		img, err := getModifiable(ctx, tx, p, id, "delete_image")
+		if err != nil {
+			return err
+		}
+		if img.Protected {
+			return errs.Forbidden("Image %s is protected and cannot be deleted.", id)
+		}
+		now := store.Now()
+		if _, err := tx.ExecContext(ctx, `UPDATE images SET status = ?, deleted = TRUE, deleted_at = ?, updated_at = ? WHERE id = ?`,
+			StatusDeleted, now, now, id); err != nil {
+			return err
+		}
+		for _, table := range []string{"image_properties", "image_tags", "image_members"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE image_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The record is authoritative: a file left behind by a failed removal
+	// is swept by Recover.
+	s.removeFile(id)
+	return nil
+}
+
+// update runs fn on an image the caller may modify, then saves it.
+func (s *Service) update(ctx context.Context, p *auth.Principal, id, action string, fn func(img *Image) error) (*Image, error) {
+	var out *Image
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		img, err := getModifiable(ctx, tx, p, id, action)
+		if err != nil {
+			return err
+		}
+		if err := fn(img); err != nil {
+			return err
+		}
+		if err := validate(img); err != nil {
+			return err
+		}
+		img.UpdatedAt = store.Now()
+		if err := saveImage(ctx, tx, img); err != nil {
+			return err
+		}
+		out = img
+		return nil
+	})
+	return out, err
+}
+
+// AddTag tags an image (idempotent).
+func (s *Service) AddTag(ctx context.Context, p *auth.Principal, id, tag string) error {
+	if len(tag) > 255 {
+		return errs.Invalid("Tag '%s' is longer than 255 characters", tag)
+	}
+	_, err := s.update(ctx, p, id, "modify_image", func(img *Image) error {
+		img.Tags = uniqueTags(append(img.Tags, tag))
+		return nil
+	})
+	return err
+}
+
+// DeleteTag removes a tag; 404 when the image does not carry it.
+func (s *Service) DeleteTag(ctx context.Context, p *auth.Principal, id, tag string) error {
+	_, err := s.update(ctx, p, id, "modify_image", func(img *Image) error {
+		i := slices.Index(img.Tags, tag)
+		if i < 0 {
+			return errs.NotFound("Tag %s not found", tag)
+		}
+		img.Tags = slices.Delete(img.Tags, i, i+1)
+		return nil
+	})
+	return err
+}
+
+// SetProperties replaces all extra properties of an image (Nova's image
+// metadata calls purge what they do not send).
+func (s *Service) SetProperties(ctx context.Context, p *auth.Principal, id string, props map[string]string) (*Image, error) {
+	for k := range props {
+		if err := checkWritable(k); err != nil {
+			return nil, err
+		}
+	}
+	return s.update(ctx, p, id, "modify_image", func(img *Image) error {
+		img.Properties = maps.Clone(props)
+		if img.Properties == nil {
+			img.Properties = map[string]string{}
+		}
+		return nil
+	})
+}
+
+// Deactivate makes an active image's data unavailable; deactivating a
+// deactivated image does nothing.
+func (s *Service) Deactivate(ctx context.Context, p *auth.Principal, id string) error {
+	return s.setActivation(ctx, p, id, "deactivate", StatusActive, StatusDeactivated)
+}
+
+// Reactivate undoes Deactivate.
+func (s *Service) Reactivate(ctx context.Context, p *auth.Principal, id string) error {
+	return s.setActivation(ctx, p, id, "reactivate", StatusDeactivated, StatusActive)
+}
+
+func (s *Service) setActivation(ctx context.Context, p *auth.Principal, id, action, from, to string) error {
+	_, err := s.update(ctx, p, id, action, func(img *Image) error {
+		if img.Status != from && img.Status != to {
+			return errs.Forbidden("Not allowed to %s image in status '%s'", action, img.Status)
+		}
+		img.Status = to
+		return nil
+	})
+	return err
+}
