@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func openTestApp(t *testing.T, dataDir string) *App {
+	t.Helper()
+	a, err := Open(context.Background(), Config{DataDir: dataDir}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("open app: %v", err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func TestFirstStartWritesPrivateCloudsFile(t *testing.T) {
+	dir := t.TempDir()
+	a := openTestApp(t, dir)
+	st, err := os.Stat(a.Config.CloudsFile())
+	if err != nil {
+		t.Fatalf("clouds.yaml not written: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("clouds.yaml mode %v, want 0600", st.Mode().Perm())
+	}
+	creds, err := ReadClouds(a.Config.CloudsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.Username != "admin" || creds.ProjectName != "admin" || len(creds.Password) < 20 {
+		t.Fatalf("unexpected credentials %+v", creds)
+	}
+	if !strings.HasSuffix(creds.AuthURL, "/identity/v3") {
+		t.Fatalf("auth_url %q does not point at the identity API", creds.AuthURL)
+	}
+	rc := OpenRC(creds)
+	for _, want := range []string{"export OS_AUTH_URL=", "export OS_PASSWORD='" + creds.Password + "'", "export OS_PROJECT_NAME='admin'"} {
+		if !strings.Contains(rc, want) {
+			t.Errorf("openrc lacks %q:\n%s", want, rc)
+		}
+	}
+}
+
+func TestRestartKeepsAdminPassword(t *testing.T) {
+	dir := t.TempDir()
+	a := openTestApp(t, dir)
+	first, err := os.ReadFile(a.Config.CloudsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b := openTestApp(t, dir)
+	second, err := os.ReadFile(b.Config.CloudsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != string(second) {
+		t.Fatal("second start rewrote clouds.yaml")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kumo.db")); err != nil {
+		t.Fatalf("database not in the data dir: %v", err)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	a := openTestApp(t, t.TempDir())
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{"/healthz", "ok"},
+		{"/metrics", "kumo_http_requests_total"},
+	} {
+		resp, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tc.want) {
+			t.Errorf("GET %s: %d %q, want 200 containing %q", tc.path, resp.StatusCode, body, tc.want)
+		}
+		if !strings.HasPrefix(resp.Header.Get("X-Openstack-Request-Id"), "req-") {
+			t.Errorf("GET %s: no request id header", tc.path)
+		}
+	}
+}
