@@ -86,6 +86,7 @@ func splitPath(p string) []string {
 func (rt *Router) match(method, path string, v mv.Version, versioned bool) (r *compiledRoute, params map[string]string, methodMismatch bool) {
 	segs := splitPath(path)
 	bestScore := -1
+	versionMiss := false
 	for i := range rt.routes {
 		cr := &rt.routes[i]
 		score, ok := matchSegs(cr.segs, segs)
@@ -93,6 +94,9 @@ func (rt *Router) match(method, path string, v mv.Version, versioned bool) (r *c
 			continue
 		}
 		if versioned && !inRange(cr.Route, v) {
+			// Nova answers 404, not 405, for a method that exists only
+			// at other microversions.
+			versionMiss = versionMiss || cr.Method == method
 			continue
 		}
 		if cr.Method != method && !(method == "HEAD" && cr.Method == "GET") {
@@ -104,7 +108,7 @@ func (rt *Router) match(method, path string, v mv.Version, versioned bool) (r *c
 		}
 	}
 	if r == nil {
-		return nil, nil, methodMismatch
+		return nil, nil, methodMismatch && !versionMiss
 	}
 	params = map[string]string{}
 	for i, s := range r.segs {

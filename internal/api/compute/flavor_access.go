@@ -1,0 +1,114 @@
+package compute
+
+import (
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+func flavorAccessBody(flavorID string, projects []string) map[string]any {
+	list := make([]map[string]string, len(projects))
+	for i, p := range projects {
+		list[i] = map[string]string{"flavor_id": flavorID, "tenant_id": p}
+	}
+	return map[string]any{"flavor_access": list}
+}
+
+// listFlavorAccess is GET /flavors/{id}/os-flavor-access.
+func (h *handlers) listFlavorAccess(c *api.Call) (*api.Reply, error) {
+	if _, err := checkQuery(c, nil, strictQuery(c, 102)); err != nil {
+		return nil, err
+	}
+	f, err := h.Flavors.Get(c.Ctx, flavorViewer(c), c.Param("flavor_id"))
+	if err != nil {
+		return nil, err
+	}
+	if f.IsPublic {
+		return nil, errs.NotFound("Access list not available for public flavors.")
+	}
+	projects, err := h.Flavors.Projects(c.Ctx, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, flavorAccessBody(f.ID, projects)), nil
+}
+
+// flavorAction is POST /flavors/{id}/action: addTenantAccess and
+// removeTenantAccess.
+func (h *handlers) flavorAction(c *api.Call) (*api.Reply, error) {
+	body, err := decodeAny(c)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := body.(map[string]any)
+	if !ok || len(obj) != 1 {
+		return nil, errs.Invalid("Malformed request body")
+	}
+	for name := range obj {
+		switch name {
+		case "addTenantAccess":
+			return h.addTenantAccess(c, body)
+		case "removeTenantAccess":
+			return h.removeTenantAccess(c, body)
+		default:
+			return nil, errs.Invalid("There is no such action: %s", name)
+		}
+	}
+	return nil, errs.Invalid("Malformed request body")
+}
+
+// parseTenant validates {"<action>": {"tenant": "..."}}.
+func parseTenant(body any, action string) (string, error) {
+	var e schemaErrors
+	root := e.checkObject(nil, body, []string{action}, []string{action})
+	inner := e.checkObject([]string{action}, root[action], []string{"tenant"}, []string{"tenant"})
+	if v, ok := inner["tenant"]; ok && e.checkType([]string{action, "tenant"}, v, "string") {
+		e.checkLength([]string{action, "tenant"}, v, 1, 255)
+	}
+	if err := e.err(); err != nil {
+		return "", err
+	}
+	return inner["tenant"].(string), nil
+}
+
+func (h *handlers) addTenantAccess(c *api.Call, body any) (*api.Reply, error) {
+	tenant, err := parseTenant(body, "addTenantAccess")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireAdmin(c, "os_compute_api:os-flavor-access:add_tenant_access"); err != nil {
+		return nil, err
+	}
+	f, err := h.Flavors.Get(c.Ctx, flavorViewer(c), c.Param("flavor_id"))
+	if err != nil {
+		return nil, err
+	}
+	if c.AtLeast(2, 7) && f.IsPublic {
+		return nil, errs.Conflict("Can not add access to a public flavor.")
+	}
+	projects, err := h.Flavors.AddAccess(c.Ctx, f.ID, tenant)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, flavorAccessBody(f.ID, projects)), nil
+}
+
+func (h *handlers) removeTenantAccess(c *api.Call, body any) (*api.Reply, error) {
+	tenant, err := parseTenant(body, "removeTenantAccess")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireAdmin(c, "os_compute_api:os-flavor-access:remove_tenant_access"); err != nil {
+		return nil, err
+	}
+	f, err := h.Flavors.Get(c.Ctx, flavorViewer(c), c.Param("flavor_id"))
+	if err != nil {
+		return nil, err
+	}
+	projects, err := h.Flavors.RemoveAccess(c.Ctx, f.ID, tenant)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, flavorAccessBody(f.ID, projects)), nil
+}

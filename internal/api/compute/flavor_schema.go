@@ -1,0 +1,283 @@
+package compute
+
+// Request validation for the flavor APIs, reproducing the checks and
+// messages of Nova's JSON schemas (nova/api/openstack/compute/schemas).
+// jsonschema reports the error nearest the document root first, so
+// problems are collected with their depth and the shallowest one wins.
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// schemaErrors collects validation failures in schema order.
+type schemaErrors struct {
+	depth []int
+	msgs  []string
+}
+
+// add records a failure at path (the keys leading to the bad instance).
+// Nova prefixes nested failures with the last key and the value.
+func (e *schemaErrors) add(path []string, value any, msg string) {
+	if len(path) > 0 {
+		msg = fmt.Sprintf("Invalid input for field/attribute %s. Value: %s. %s", path[len(path)-1], pyStr(value), msg)
+	}
+	e.addRaw(len(path), msg)
+}
+
+// addRaw records a message shown as is (format checks such as names).
+func (e *schemaErrors) addRaw(depth int, msg string) {
+	e.depth = append(e.depth, depth)
+	e.msgs = append(e.msgs, msg)
+}
+
+// err is the best failure as a 400, or nil.
+func (e *schemaErrors) err() error {
+	if len(e.msgs) == 0 {
+		return nil
+	}
+	best := 0
+	for i, d := range e.depth {
+		if d < e.depth[best] {
+			best = i
+		}
+	}
+	return errs.Invalid("%s", e.msgs[best])
+}
+
+// checkObject validates that v is an object with the required keys and no
+// keys outside allowed; it returns the object (nil when v is not one).
+func (e *schemaErrors) checkObject(path []string, v any, required, allowed []string) map[string]any {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		e.add(path, v, fmt.Sprintf("%s is not of type 'object'", pyRepr(v)))
+		return nil
+	}
+	for _, r := range required {
+		if _, ok := obj[r]; !ok {
+			e.add(path, v, fmt.Sprintf("%s is a required property", pyRepr(r)))
+		}
+	}
+	if allowed != nil {
+		var extra []string
+		for k := range obj {
+			if !slices.Contains(allowed, k) {
+				extra = append(extra, k)
+			}
+		}
+		if len(extra) > 0 {
+			slices.Sort(extra)
+			e.add(path, v, additionalMessage(extra))
+		}
+	}
+	return obj
+}
+
+func additionalMessage(extra []string) string {
+	quoted := make([]string, len(extra))
+	for i, x := range extra {
+		quoted[i] = pyRepr(x)
+	}
+	verb := "was"
+	if len(extra) > 1 {
+		verb = "were"
+	}
+	return fmt.Sprintf("Additional properties are not allowed (%s %s unexpected)", strings.Join(quoted, ", "), verb)
+}
+
+// jsonType names v's JSON type as jsonschema does ("integer" for whole
+// numbers).
+func jsonType(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case json.Number:
+		if f, err := x.Float64(); err == nil && f == math.Trunc(f) && !math.IsInf(f, 0) {
+			return "integer"
+		}
+		return "number"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// checkType reports whether v has one of types ("number" includes
+// integers), recording the failure otherwise.
+func (e *schemaErrors) checkType(path []string, v any, types ...string) bool {
+	t := jsonType(v)
+	for _, want := range types {
+		if want == t || (want == "number" && t == "integer") {
+			return true
+		}
+	}
+	quoted := make([]string, len(types))
+	for i, x := range types {
+		quoted[i] = pyRepr(x)
+	}
+	e.add(path, v, fmt.Sprintf("%s is not of type %s", pyRepr(v), strings.Join(quoted, ", ")))
+	return false
+}
+
+// checkLength applies minLength/maxLength to strings (in characters).
+func (e *schemaErrors) checkLength(path []string, v any, minLen, maxLen int) {
+	s, ok := v.(string)
+	if !ok {
+		return
+	}
+	n := len([]rune(s))
+	if n < minLen {
+		e.add(path, v, fmt.Sprintf("%s is too short", pyRepr(v)))
+	}
+	if maxLen >= 0 && n > maxLen {
+		e.add(path, v, fmt.Sprintf("%s is too long", pyRepr(v)))
+	}
+}
+
+// checkPattern applies a pattern to strings; shown is the pattern as Nova
+// spells it in its message.
+func (e *schemaErrors) checkPattern(path []string, v any, re *regexp.Regexp, shown string) {
+	if s, ok := v.(string); ok && !re.MatchString(s) {
+		e.add(path, v, fmt.Sprintf("%s does not match %s", pyRepr(v), pyRepr(shown)))
+	}
+}
+
+// numberOf converts numbers and numeric strings, as Nova's relaxed
+// minimum/maximum validators do; ok is false for anything else.
+func numberOf(v any) (f float64, shown string, ok bool) {
+	var s string
+	switch x := v.(type) {
+	case json.Number:
+		s = x.String()
+	case string:
+		s = strings.TrimSpace(x)
+	default:
+		return 0, "", false
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return float64(n), strconv.FormatInt(n, 10), true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, "", false
+	}
+	if _, isNum := v.(json.Number); isNum {
+		return f, s, true
+	}
+	return f, strconv.FormatFloat(f, 'f', -1, 64), true
+}
+
+// checkRange applies minimum (exclusive when exclusiveMin) and maximum.
+func (e *schemaErrors) checkRange(path []string, v any, minimum float64, exclusiveMin bool, maximum float64, maxShown string) {
+	f, shown, ok := numberOf(v)
+	if !ok {
+		return
+	}
+	if exclusiveMin {
+		// Stock jsonschema: exclusiveMinimum only looks at numbers.
+		if _, isNum := v.(json.Number); isNum && f <= minimum {
+			e.add(path, v, fmt.Sprintf("%s is less than or equal to the minimum of %s", shown, pyNum(minimum)))
+		}
+	} else if f < minimum {
+		e.add(path, v, fmt.Sprintf("%s is less than the minimum of %s", shown, pyNum(minimum)))
+	}
+	if f > maximum {
+		e.add(path, v, fmt.Sprintf("%s is greater than the maximum of %s", shown, maxShown))
+	}
+}
+
+func pyNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// pyRepr renders v as Python's repr() would, as jsonschema messages do.
+func pyRepr(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case string:
+		if strings.Contains(x, "'") && !strings.Contains(x, `"`) {
+			return `"` + x + `"`
+		}
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(x, `\`, `\\`), "'", `\'`) + "'"
+	case json.Number:
+		return x.String()
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = pyRepr(k) + ": " + pyRepr(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		parts := make([]string, len(x))
+		for i, item := range x {
+			parts[i] = pyRepr(item)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return fmt.Sprint(v)
+}
+
+// pyStr renders v as Python's str() would: strings bare, the rest as repr.
+func pyStr(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return pyRepr(v)
+}
+
+// isPrintable matches Nova's notion of a printable character: anything
+// but control/format characters and line or paragraph separators.
+func isPrintable(r rune) bool {
+	return !unicode.In(r, unicode.C, unicode.Zl, unicode.Zp)
+}
+
+// validName is Nova's "name" format: printable, no leading or trailing
+// whitespace.
+func validName(s string) bool {
+	rs := []rune(s)
+	for _, r := range rs {
+		if !isPrintable(r) {
+			return false
+		}
+	}
+	if len(rs) > 0 && (unicode.Is(unicode.Zs, rs[0]) || unicode.Is(unicode.Zs, rs[len(rs)-1])) {
+		return false
+	}
+	return true
+}
+
+// validDescription is Nova's description pattern: printable characters,
+// spaces allowed anywhere.
+func validDescription(s string) bool {
+	for _, r := range s {
+		if !isPrintable(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortStrings(s []string) { slices.Sort(s) }
