@@ -12,7 +12,19 @@ const Mount = "/image"
 // NewService returns the image API service.
 func NewService(svc *image.Service, o api.Options) *api.Service {
 	return &api.Service{
-		Name: "image", Mount: Mount, Router: api.NewRouter(nil), Auth: o.Auth,
+		Name: "image", Mount: Mount, Router: api.NewRouter(Routes(svc)), Auth: o.Auth,
 		AuthURL: o.AuthURL, Errors: api.GlanceError, PublicURL: o.PublicURL, Log: o.Log,
 	}
+}
+
+// Routes is the image route table, relative to Mount.
+func Routes(svc *image.Service) []api.Route {
+	h := &handlers{svc: svc}
+	var rs []api.Route
+	rs = append(rs, versionRoutes()...)
+	rs = append(rs, h.imageRoutes()...)
+	rs = append(rs, h.dataRoutes()...)
+	rs = append(rs, h.memberRoutes()...)
+	rs = append(rs, schemaRoutes()...)
+	return rs
 }

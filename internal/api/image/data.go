@@ -1,0 +1,57 @@
+package image
+
+import (
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+func (h *handlers) dataRoutes() []api.Route {
+	return []api.Route{
+		{Method: "PUT", Path: "/v2/images/{image_id}/file", Policy: api.Authenticated, Handler: h.upload},
+		{Method: "GET", Path: "/v2/images/{image_id}/file", Policy: api.Authenticated, Handler: h.download},
+	}
+}
+
+// upload answers PUT /v2/images/{image_id}/file: the body streams to the
+// image service, never buffered whole.
+func (h *handlers) upload(c *api.Call) (*api.Reply, error) {
+	if mt, _, _ := mime.ParseMediaType(c.Req.Header.Get("Content-Type")); mt != "application/octet-stream" {
+		return nil, errs.UnsupportedMedia("Content-Type must be application/octet-stream")
+	}
+	expected := int64(-1)
+	if v := c.Req.Header.Get("x-openstack-image-size"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, errs.Invalid("Invalid x-openstack-image-size header: %s", v)
+		}
+		expected = n
+	}
+	if _, err := h.svc.Upload(c.Ctx, c.Principal, c.Param("image_id"), c.Req.Body, expected); err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusNoContent), nil
+}
+
+// download answers GET /v2/images/{image_id}/file: 200 with the data, or
+// 204 when the image has none yet.
+func (h *handlers) download(c *api.Call) (*api.Reply, error) {
+	d, err := h.svc.Open(c.Ctx, c.Principal, c.Param("image_id"))
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return api.NoContent(http.StatusNoContent), nil
+	}
+	r := &api.Reply{Status: http.StatusOK, Stream: d, ContentType: "application/octet-stream"}
+	r.WithHeader("Content-Length", strconv.FormatInt(d.Size, 10))
+	if d.Checksum != "" {
+		// Glance sends the hex md5, the value clients compare with
+		// the image's checksum.
+		r.WithHeader("Content-MD5", d.Checksum)
+	}
+	return r, nil
+}

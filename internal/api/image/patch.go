@@ -1,0 +1,151 @@
+package image
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/image"
+)
+
+// Patch media types and the JSON-schema draft each follows.
+const (
+	patchV20 = "application/openstack-images-v2.0-json-patch"
+	patchV21 = "application/openstack-images-v2.1-json-patch"
+)
+
+// patch answers PATCH /v2/images/{image_id}.
+func (h *handlers) patch(c *api.Call) (*api.Reply, error) {
+	mt, _, _ := mime.ParseMediaType(c.Req.Header.Get("Content-Type"))
+	if mt != patchV20 && mt != patchV21 {
+		allowed := patchV20 + ", " + patchV21
+		ct, body := api.GlanceError(http.StatusUnsupportedMediaType, "Image PATCH expects Content-Type one of: "+allowed)
+		r := &api.Reply{Status: http.StatusUnsupportedMediaType, Raw: body, ContentType: ct}
+		return r.WithHeader("Accept-Patch", allowed), nil
+	}
+	raw, err := c.Body()
+	if err != nil {
+		return nil, err
+	}
+	ops, err := parsePatch(raw, mt == patchV20)
+	if err != nil {
+		return nil, err
+	}
+	img, err := h.svc.Patch(c.Ctx, c.Principal, c.Param("image_id"), ops)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, imageView(img)), nil
+}
+
+// parsePatch reads a JSON-patch body: draft 10 objects ({"op", "path",
+// "value"}) for v2.1, draft 4 objects ({"replace": path, "value"}) for
+// v2.0. Only top-level attributes may be addressed.
+func parsePatch(raw []byte, draft4 bool) ([]image.PatchOp, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var body any
+	if err := dec.Decode(&body); err != nil {
+		return nil, errs.Invalid("Malformed JSON in request body.")
+	}
+	list, ok := body.([]any)
+	if !ok {
+		return nil, errs.Invalid("Request body must be a JSON array of operation objects.")
+	}
+	ops := make([]image.PatchOp, 0, len(list))
+	for _, item := range list {
+		change, ok := item.(map[string]any)
+		if !ok {
+			return nil, errs.Invalid("Operations must be JSON objects.")
+		}
+		op, path, err := opAndPath(change, draft4)
+		if err != nil {
+			return nil, err
+		}
+		segs, err := decodePointer(path)
+		if err != nil {
+			return nil, err
+		}
+		if len(segs) != 1 {
+			return nil, errs.Invalid("Invalid JSON pointer for this resource: '/%s'", strings.Join(segs, "/"))
+		}
+		p := image.PatchOp{Op: op, Attr: segs[0], Strict: draft4}
+		if op != "remove" {
+			v, ok := change["value"]
+			if !ok {
+				return nil, errs.Invalid("Operation \"%s\" requires a member named \"value\".", op)
+			}
+			p.Value = v
+		}
+		ops = append(ops, p)
+	}
+	return ops, nil
+}
+
+var patchOps = []string{"add", "remove", "replace"}
+
+func opAndPath(change map[string]any, draft4 bool) (op, path string, err error) {
+	if draft4 {
+		for _, name := range patchOps {
+			if v, ok := change[name]; ok {
+				if op != "" {
+					return "", "", errs.Invalid("Operation objects must contain only one member named \"add\", \"remove\", or \"replace\".")
+				}
+				op, path = name, asString(v)
+			}
+		}
+		if op == "" {
+			return "", "", errs.Invalid("Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\".")
+		}
+		return op, path, nil
+	}
+	rawOp, ok := change["op"]
+	if !ok {
+		return "", "", errs.Invalid("Unable to find `op` in JSON Schema change. It must be one of the following: add, remove, replace.")
+	}
+	op = asString(rawOp)
+	if op != "add" && op != "remove" && op != "replace" {
+		return "", "", errs.Invalid("Invalid operation: `%s`. It must be one of the following: add, remove, replace.", op)
+	}
+	rawPath, ok := change["path"]
+	if !ok {
+		return "", "", errs.Invalid("Unable to find 'path' in JSON Schema change")
+	}
+	return op, asString(rawPath), nil
+}
+
+func asString(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+var (
+	adjacentSlashes = regexp.MustCompile(`/\s*?/`)
+	badEscape       = regexp.MustCompile(`~[^01]`)
+)
+
+// decodePointer validates and splits a JSON pointer as Glance does.
+func decodePointer(p string) ([]string, error) {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return nil, errs.Invalid("Pointer `%s` does not start with \"/\".", p)
+	case adjacentSlashes.MatchString(p[1:]):
+		return nil, errs.Invalid("Pointer `%s` contains adjacent \"/\".", p)
+	case len(p) > 1 && strings.HasSuffix(p, "/"):
+		return nil, errs.Invalid("Pointer `%s` end with \"/\".", p)
+	case strings.TrimSpace(p[1:]) == "/":
+		return nil, errs.Invalid("Pointer `%s` does not contains valid token.", p)
+	case badEscape.MatchString(p) || strings.HasSuffix(p, "~"):
+		return nil, errs.Invalid("Pointer `%s` contains \"~\" not part of a recognized escape sequence.", p)
+	}
+	var out []string
+	for _, part := range strings.Split(strings.TrimLeft(p, "/"), "/") {
+		out = append(out, strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")))
+	}
+	return out, nil
+}
