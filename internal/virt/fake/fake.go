@@ -1,0 +1,219 @@
+// Package fake is a virt driver with in-memory guests. It is a real
+// implementation of the driver contract (state changes, idempotence,
+// console output), with configurable per-operation delays and failure
+// injection so tests can reach slow and ERROR paths.
+package fake
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// FailProperty is the image property that makes operations fail: its value
+// is a comma-separated list of operation names ("spawn", "reboot", ...).
+const FailProperty = "kumo_fake_fail"
+
+// Options configure the fake driver.
+type Options struct {
+	Hostname string
+	VCPUs    int
+	MemoryMB int
+	DiskGB   int
+	// Delay is how long every operation takes; Delays overrides it per
+	// operation name ("spawn", "destroy", "power_on", ...).
+	Delay  time.Duration
+	Delays map[string]time.Duration
+	// Fail lists operations that always fail.
+	Fail map[string]bool
+}
+
+type guest struct {
+	spec    virt.Guest
+	power   state.PowerState
+	console strings.Builder
+}
+
+// Driver is the fake virt driver.
+type Driver struct {
+	opts   Options
+	mu     sync.Mutex
+	guests map[string]*guest
+}
+
+// New returns a fake driver with the given host capacity.
+func New(o Options) *Driver {
+	if o.Hostname == "" {
+		o.Hostname = "fake-host"
+	}
+	if o.VCPUs == 0 {
+		o.VCPUs = 1000
+	}
+	if o.MemoryMB == 0 {
+		o.MemoryMB = 1 << 22 // 4 TiB: the fake is limited by quotas, not RAM
+	}
+	if o.DiskGB == 0 {
+		o.DiskGB = 1 << 20
+	}
+	return &Driver{opts: o, guests: map[string]*guest{}}
+}
+
+// Name implements virt.Driver.
+func (d *Driver) Name() string { return "fake" }
+
+// Host implements virt.Driver.
+func (d *Driver) Host(ctx context.Context) (virt.HostInfo, error) {
+	return virt.HostInfo{
+		Hostname: d.opts.Hostname, HypervisorType: "fake", HypervisorVersion: 1000,
+		VCPUs: d.opts.VCPUs, MemoryMB: d.opts.MemoryMB, DiskGB: d.opts.DiskGB,
+		CPUInfo: `{"arch": "x86_64", "model": "fake", "vendor": "kumo", "topology": {"sockets": 1, "cores": 1, "threads": 1}, "features": []}`,
+	}, nil
+}
+
+// op waits the operation's delay and reports an injected failure.
+func (d *Driver) op(ctx context.Context, name string, g *virt.Guest) error {
+	delay := d.opts.Delay
+	if v, ok := d.opts.Delays[name]; ok {
+		delay = v
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	if d.opts.Fail[name] {
+		return fmt.Errorf("fake driver: injected %s failure", name)
+	}
+	if g != nil {
+		for _, op := range strings.Split(g.Image.Properties[FailProperty], ",") {
+			if strings.TrimSpace(op) == name {
+				return fmt.Errorf("fake driver: injected %s failure (image property %s)", name, FailProperty)
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Driver) get(id string) (*guest, error) {
+	g, ok := d.guests[id]
+	if !ok {
+		return nil, fmt.Errorf("guest %s: %w", id, virt.ErrNotFound)
+	}
+	return g, nil
+}
+
+func (g *guest) log(format string, args ...any) {
+	fmt.Fprintf(&g.console, "[%s] ", time.Now().UTC().Format("15:04:05.000"))
+	fmt.Fprintf(&g.console, format, args...)
+	g.console.WriteByte('\n')
+}
+
+// Spawn implements virt.Driver.
+func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
+	if err := d.op(ctx, "spawn", spec); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, ok := d.guests[spec.ID]
+	if !ok {
+		g = &guest{}
+		d.guests[spec.ID] = g
+	}
+	g.spec = *spec
+	g.spec.AdminPass = ""
+	g.power = state.PowerRunning
+	g.log("kumo fake guest %s booting (%d vCPU, %d MB)", spec.Hostname, spec.VCPUs, spec.MemoryMB)
+	g.log("%s login:", spec.Hostname)
+	return nil
+}
+
+// Destroy implements virt.Driver.
+func (d *Driver) Destroy(ctx context.Context, id string) error {
+	if err := d.op(ctx, "destroy", nil); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.guests, id)
+	return nil
+}
+
+// setPower moves an existing guest to p and logs what happened.
+func (d *Driver) setPower(ctx context.Context, op, id string, spec *virt.Guest, p state.PowerState, msg string) error {
+	if err := d.op(ctx, op, spec); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	g.power = p
+	g.log("%s", msg)
+	return nil
+}
+
+// PowerOn implements virt.Driver.
+func (d *Driver) PowerOn(ctx context.Context, spec *virt.Guest) error {
+	return d.setPower(ctx, "power_on", spec.ID, spec, state.PowerRunning, "powered on")
+}
+
+// PowerOff implements virt.Driver.
+func (d *Driver) PowerOff(ctx context.Context, id string) error {
+	return d.setPower(ctx, "power_off", id, nil, state.PowerShutdown, "powered off")
+}
+
+// Reboot implements virt.Driver.
+func (d *Driver) Reboot(ctx context.Context, spec *virt.Guest, hard bool) error {
+	kind := "soft"
+	if hard {
+		kind = "hard"
+	}
+	return d.setPower(ctx, "reboot", spec.ID, spec, state.PowerRunning, kind+" reboot")
+}
+
+// PowerState implements virt.Driver.
+func (d *Driver) PowerState(ctx context.Context, id string) (state.PowerState, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, err := d.get(id)
+	if err != nil {
+		return state.PowerNoState, err
+	}
+	return g.power, nil
+}
+
+// List implements virt.Driver.
+func (d *Driver) List(ctx context.Context) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ids := make([]string, 0, len(d.guests))
+	for id := range d.guests {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// ConsoleOutput implements virt.Driver.
+func (d *Driver) ConsoleOutput(ctx context.Context, id string) ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, err := d.get(id)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(g.console.String()), nil
+}
+
+var _ virt.Driver = (*Driver)(nil)

@@ -1,0 +1,95 @@
+// Package virt is the virt driver interface: the things a hypervisor does
+// for kumo's compute agent. Lifecycle rules (which action is allowed when,
+// which state follows) live in internal/compute, never in a driver; a
+// driver only makes the guest match what it is asked.
+package virt
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kumocloud/kumo/internal/compute/state"
+)
+
+// ErrNotFound is returned for operations on a guest the driver does not have.
+var ErrNotFound = errors.New("guest not found")
+
+// ErrNotSupported is returned by drivers that cannot perform an operation.
+var ErrNotSupported = errors.New("operation not supported by this driver")
+
+// Image is the disk image a guest boots from, as the agent resolved it.
+type Image struct {
+	ID         string
+	Name       string
+	Path       string // local file holding the image data
+	DiskFormat string
+	Properties map[string]string
+}
+
+// NIC is one network interface of a guest.
+type NIC struct {
+	Network string
+	MAC     string
+	IPv4    string
+	IPv6    string
+}
+
+// Guest is everything a driver needs to run one server.
+type Guest struct {
+	ID               string // server uuid
+	Name             string
+	Hostname         string
+	ProjectID        string
+	VCPUs            int
+	MemoryMB         int
+	RootGB           int
+	EphemeralGB      int
+	SwapMB           int
+	Image            Image
+	UserData         []byte
+	Metadata         map[string]string
+	KeyName          string
+	PublicKey        string
+	AdminPass        string // only on spawn, never stored by kumo
+	NICs             []NIC
+	ConfigDrive      bool
+	AvailabilityZone string
+}
+
+// HostInfo describes the hypervisor host a driver runs on.
+type HostInfo struct {
+	Hostname          string
+	HypervisorType    string // "fake", "QEMU"
+	HypervisorVersion int
+	VCPUs             int
+	MemoryMB          int
+	DiskGB            int
+	CPUInfo           string // JSON, as Nova reports it
+}
+
+// Driver runs guests on one host. Every method is safe to call again with
+// the same arguments after a crash (spawn of an existing guest, destroy of
+// a missing one), so the agent can retry interrupted work.
+type Driver interface {
+	// Name is the driver's name ("fake", "qemu").
+	Name() string
+	// Host reports the host's identity and capacity.
+	Host(ctx context.Context) (HostInfo, error)
+	// Spawn creates and starts the guest.
+	Spawn(ctx context.Context, g *Guest) error
+	// Destroy stops the guest and removes everything it owns; destroying
+	// a guest that does not exist succeeds.
+	Destroy(ctx context.Context, id string) error
+	// PowerOn starts a stopped guest.
+	PowerOn(ctx context.Context, g *Guest) error
+	// PowerOff stops a running guest.
+	PowerOff(ctx context.Context, id string) error
+	// Reboot restarts the guest, gracefully (soft) or not (hard).
+	Reboot(ctx context.Context, g *Guest, hard bool) error
+	// PowerState reports the guest's power state; ErrNotFound if absent.
+	PowerState(ctx context.Context, id string) (state.PowerState, error)
+	// List returns the ids of all guests the driver runs.
+	List(ctx context.Context) ([]string, error)
+	// ConsoleOutput returns the guest's serial console log.
+	ConsoleOutput(ctx context.Context, id string) ([]byte, error)
+}
