@@ -45,12 +45,29 @@ func Parse(s string) (Version, error) {
 	if !ok {
 		return Version{}, fmt.Errorf("invalid microversion %q", s)
 	}
+	// Nova's format is ^([1-9]\d*)\.([1-9]\d*|0)$: no signs, no leading
+	// zeros, major at least 1.
+	if !digits(maj) || !digits(min) || maj[0] == '0' || (len(min) > 1 && min[0] == '0') {
+		return Version{}, fmt.Errorf("invalid microversion %q", s)
+	}
 	a, err1 := strconv.Atoi(maj)
 	b, err2 := strconv.Atoi(min)
-	if err1 != nil || err2 != nil || a < 0 || b < 0 || (len(min) > 1 && min[0] == '0') {
+	if err1 != nil || err2 != nil {
 		return Version{}, fmt.Errorf("invalid microversion %q", s)
 	}
 	return Version{a, b}, nil
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Errors returned by Negotiate; the API maps ErrMalformed to 400 and
@@ -90,7 +107,7 @@ func (r Range) Negotiate(requested string) (Version, error) {
 	}
 	v, err := Parse(requested)
 	if err != nil {
-		return Version{}, fmt.Errorf("%w: Invalid format for API version: %s", ErrMalformed, requested)
+		return Version{}, fmt.Errorf("%w: API Version String %s is of invalid format. Must be of format MajorNum.MinorNum.", ErrMalformed, requested)
 	}
 	if !r.Contains(v) {
 		return Version{}, fmt.Errorf("%w: Version %s is not supported by the API. Minimum is %s and maximum is %s.", ErrUnsupported, v, r.Min, r.Max)

@@ -1,0 +1,270 @@
+package api_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
+)
+
+var requestID = regexp.MustCompile(`^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// testService is a small compute-style service exercising the plumbing.
+func testService(t *testing.T) *apitest.Client {
+	t.Helper()
+	echo := func(c *api.Call) (*api.Reply, error) {
+		return api.JSON(http.StatusOK, map[string]any{
+			"version": c.Version.String(), "project": c.ProjectID(), "param": c.Param("id"),
+			"self": c.Link("/things"),
+		}), nil
+	}
+	routes := []api.Route{
+		{Method: "GET", Path: "/things", Policy: api.Authenticated, Handler: echo},
+		{Method: "GET", Path: "/things/special", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+			return api.JSON(http.StatusOK, map[string]any{"special": true}), nil
+		}},
+		{Method: "GET", Path: "/things/{id}", Policy: api.Authenticated, Handler: echo},
+		{Method: "POST", Path: "/things", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+			var body map[string]any
+			if err := c.DecodeJSON(&body); err != nil {
+				return nil, err
+			}
+			return api.JSON(http.StatusCreated, body), nil
+		}},
+		{Method: "GET", Path: "/admin", Policy: api.AdminOnly, Handler: echo},
+		{Method: "GET", Path: "/open", Policy: api.Public, Handler: echo},
+		{Method: "GET", Path: "/new", Policy: api.Authenticated, Handler: echo, MinVer: mv.Version{Major: 2, Minor: 50}},
+		{Method: "GET", Path: "/old", Policy: api.Authenticated, Handler: echo, MaxVer: mv.Version{Major: 2, Minor: 10}},
+		{Method: "GET", Path: "/missing", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+			return nil, errs.NotFound("Thing x could not be found.")
+		}},
+		{Method: "GET", Path: "/internal", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+			return nil, http.ErrBodyNotAllowed // an untyped error must not leak
+		}},
+		{Method: "GET", Path: "/boom", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+			panic("handler bug")
+		}},
+	}
+	versions := mv.Range{Min: mv.Version{Major: 2, Minor: 1}, Max: mv.Version{Major: 2, Minor: 90}}
+	svc := &api.Service{
+		Name: "compute", Mount: "/v2.1", Router: api.NewRouter(routes), Auth: auth.NoAuth{},
+		AuthURL: func(r *http.Request) string { return "http://keystone.example/identity/v3" },
+		Errors:  api.NovaFault, ProjectInPath: true, Versions: &versions,
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v2.1/", svc)
+	return apitest.New(t, mux)
+}
+
+// fault decodes a Nova fault body and returns its name, code and message.
+func fault(t *testing.T, r *apitest.Response) (string, float64, string) {
+	t.Helper()
+	body := r.JSON(t)
+	if len(body) != 1 {
+		t.Fatalf("fault body should have one key: %s", r.Body)
+	}
+	for name, v := range body {
+		m := v.(map[string]any)
+		code, _ := m["code"].(float64)
+		msg, _ := m["message"].(string)
+		return name, code, msg
+	}
+	return "", 0, ""
+}
+
+func TestMicroversionNegotiation(t *testing.T) {
+	c := testService(t).As("u:p", "")
+	cases := []struct {
+		name    string
+		headers []string
+		status  int
+		version string
+		fault   string
+		msg     string
+	}{
+		{"no header is 2.1", nil, 200, "2.1", "", ""},
+		{"latest", []string{"OpenStack-API-Version", "compute latest"}, 200, "2.90", "", ""},
+		{"new style", []string{"OpenStack-API-Version", "compute 2.42"}, 200, "2.42", "", ""},
+		{"legacy style", []string{"X-OpenStack-Nova-API-Version", "2.43"}, 200, "2.43", "", ""},
+		{"new style wins", []string{"OpenStack-API-Version", "compute 2.44", "X-OpenStack-Nova-API-Version", "2.45"}, 200, "2.44", "", ""},
+		{"too new", []string{"OpenStack-API-Version", "compute 2.91"}, 406, "", "computeFault", "Version 2.91 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
+		{"too old", []string{"X-OpenStack-Nova-API-Version", "2.0"}, 406, "", "computeFault", "Version 2.0 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
+		{"malformed", []string{"OpenStack-API-Version", "compute two"}, 400, "", "badRequest", "API Version String two is of invalid format. Must be of format MajorNum.MinorNum."},
+	}
+	for _, tc := range cases {
+		r := c.Do("GET", "/v2.1/things", nil, tc.headers...)
+		if r.Status != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
+			continue
+		}
+		if tc.status == 200 {
+			if got := r.JSON(t)["version"]; got != tc.version {
+				t.Errorf("%s: handler saw %v, want %s", tc.name, got, tc.version)
+			}
+			if r.Header.Get("OpenStack-API-Version") != "compute "+tc.version || r.Header.Get("X-OpenStack-Nova-API-Version") != tc.version {
+				t.Errorf("%s: version headers %v", tc.name, r.Header)
+			}
+			vary := strings.Join(r.Header.Values("Vary"), ",")
+			if !strings.Contains(vary, "OpenStack-API-Version") || !strings.Contains(vary, "X-OpenStack-Nova-API-Version") {
+				t.Errorf("%s: Vary %q", tc.name, vary)
+			}
+			continue
+		}
+		name, code, msg := fault(t, r)
+		if name != tc.fault || int(code) != tc.status || msg != tc.msg {
+			t.Errorf("%s: fault %s %v %q, want %s %d %q", tc.name, name, code, msg, tc.fault, tc.status, tc.msg)
+		}
+	}
+}
+
+func TestRequestIDs(t *testing.T) {
+	c := testService(t).As("u:p", "")
+	seen := map[string]bool{}
+	for _, path := range []string{"/v2.1/things", "/v2.1/nowhere", "/v2.1/boom"} {
+		r := c.Do("GET", path, nil)
+		id := r.Header.Get("X-Compute-Request-Id")
+		if !requestID.MatchString(id) || r.Header.Get("X-Openstack-Request-Id") != id {
+			t.Errorf("%s: request ids %q / %q", path, id, r.Header.Get("X-Openstack-Request-Id"))
+		}
+		if seen[id] {
+			t.Errorf("%s: request id %s reused", path, id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestRoutingErrors(t *testing.T) {
+	c := testService(t)
+	user := c.As("u:p", "")
+	cases := []struct {
+		name   string
+		client *apitest.Client
+		method string
+		path   string
+		status int
+		fault  string
+	}{
+		{"unknown route", user, "GET", "/v2.1/nowhere", 404, "itemNotFound"},
+		{"unknown nested route", user, "GET", "/v2.1/things/1/nope", 404, "itemNotFound"},
+		{"wrong method", user, "DELETE", "/v2.1/things", 405, "badMethod"},
+		{"domain not found", user, "GET", "/v2.1/missing", 404, "itemNotFound"},
+		{"admin only", user, "GET", "/v2.1/admin", 403, "forbidden"},
+		{"route too new", user, "GET", "/v2.1/new", 404, "itemNotFound"},
+		{"route new enough", c.As("u:p", "2.50"), "GET", "/v2.1/new", 200, ""},
+		{"route too old", c.As("u:p", "2.11"), "GET", "/v2.1/old", 404, "itemNotFound"},
+		{"route old enough", c.As("u:p", "2.10"), "GET", "/v2.1/old", 200, ""},
+		{"admin allowed", c.As("admin:admin", ""), "GET", "/v2.1/admin", 200, ""},
+		{"internal error hidden", user, "GET", "/v2.1/internal", 500, "computeFault"},
+	}
+	for _, tc := range cases {
+		r := tc.client.Do(tc.method, tc.path, nil)
+		if r.Status != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
+			continue
+		}
+		if tc.fault == "" {
+			continue
+		}
+		name, code, msg := fault(t, r)
+		if name != tc.fault || int(code) != tc.status || msg == "" {
+			t.Errorf("%s: fault %s %v %q", tc.name, name, code, msg)
+		}
+		if strings.Contains(msg, "body not allowed") {
+			t.Errorf("%s: internal error text leaked: %q", tc.name, msg)
+		}
+	}
+}
+
+func TestLiteralSegmentsWinOverParameters(t *testing.T) {
+	c := testService(t).As("u:p", "")
+	if r := c.Do("GET", "/v2.1/things/special", nil).Expect(t, 200); r.JSON(t)["special"] != true {
+		t.Errorf("literal route not chosen: %s", r.Body)
+	}
+	if r := c.Do("GET", "/v2.1/things/42", nil).Expect(t, 200); r.JSON(t)["param"] != "42" {
+		t.Errorf("parameter not captured: %s", r.Body)
+	}
+}
+
+func TestProjectInPath(t *testing.T) {
+	c := testService(t).As("u:p", "")
+	r := c.Do("GET", "/v2.1/p/things", nil).Expect(t, 200)
+	body := r.JSON(t)
+	if body["project"] != "p" || body["self"] != "http://example.com/v2.1/p/things" {
+		t.Errorf("project path: %s", r.Body)
+	}
+	if self := c.Do("GET", "/v2.1/things", nil).Expect(t, 200).JSON(t)["self"]; self != "http://example.com/v2.1/things" {
+		t.Errorf("link without project: %v", self)
+	}
+	r = c.Do("GET", "/v2.1/other/things", nil).Expect(t, 400)
+	if _, _, msg := fault(t, r); msg != "Malformed request URL: URL's project_id 'other' doesn't match Context's project_id 'p'" {
+		t.Errorf("mismatch message %q", msg)
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	c := testService(t)
+	for _, token := range []string{"", "not-a-valid-token"} {
+		r := c.As(token, "").Do("GET", "/v2.1/things", nil).Expect(t, 401)
+		if got := r.Header.Get("WWW-Authenticate"); got != `Keystone uri="http://keystone.example/identity/v3"` {
+			t.Errorf("token %q: WWW-Authenticate %q", token, got)
+		}
+		if e, ok := r.JSON(t)["error"].(map[string]any); !ok || e["code"] != float64(401) {
+			t.Errorf("token %q: 401 body %s", token, r.Body)
+		}
+	}
+	c.As("", "").Do("GET", "/v2.1/open", nil).Expect(t, 200)
+}
+
+func TestRequestBodies(t *testing.T) {
+	c := testService(t).As("u:p", "")
+	r := c.Do("POST", "/v2.1/things", map[string]any{"a": 1}).Expect(t, 201)
+	if r.JSON(t)["a"] != float64(1) {
+		t.Errorf("echo %s", r.Body)
+	}
+	cases := []struct {
+		name   string
+		body   any
+		status int
+		fault  string
+		msg    string
+	}{
+		{"malformed", "{not json", 400, "badRequest", "Malformed request body"},
+		{"trailing data", `{"a": 1} {"b": 2}`, 400, "badRequest", "Malformed request body"},
+		{"empty", "", 400, "badRequest", "The request body is empty or malformed."},
+		{"too large", `{"a": "` + strings.Repeat("x", 2<<20) + `"}`, 413, "overLimit", "Request is too large."},
+	}
+	for _, tc := range cases {
+		var body any = tc.body
+		if tc.body == "" {
+			body = []byte{}
+		}
+		r := c.Do("POST", "/v2.1/things", body)
+		if r.Status != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, r.Status, tc.status)
+			continue
+		}
+		if name, _, msg := fault(t, r); name != tc.fault || msg != tc.msg {
+			t.Errorf("%s: fault %s %q", tc.name, name, msg)
+		}
+	}
+}
+
+func TestPanicIsAnswered(t *testing.T) {
+	c := testService(t).As("u:p", "")
+	r := c.Do("GET", "/v2.1/boom", nil).Expect(t, 500)
+	name, code, msg := fault(t, r)
+	if name != "computeFault" || code != 500 || !strings.Contains(msg, "Unexpected API Error") {
+		t.Errorf("panic fault %s %v %q", name, code, msg)
+	}
+	if !requestID.MatchString(r.Header.Get("X-Compute-Request-Id")) {
+		t.Errorf("panic answer lacks a request id: %v", r.Header)
+	}
+	// The server keeps serving after a panic.
+	c.Do("GET", "/v2.1/things", nil).Expect(t, 200)
+}
