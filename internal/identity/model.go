@@ -30,6 +30,8 @@ type User struct {
 	DefaultProjectID string
 	Description      string
 	Email            string
+	// Options are Keystone's user resource options (ignore_password_expiry, ...).
+	Options map[string]any
 }
 
 // Role is a Keystone role; global roles have no DomainID.
@@ -81,6 +83,8 @@ type UserPatch struct {
 	DefaultProjectID *string
 	Description      *string
 	Email            *string
+	// Options are merged into the user's options; a nil value removes one.
+	Options map[string]any
 }
 
 // RolePatch lists the fields an update changes (nil: unchanged).

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,15 +11,22 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-const userColumns = `id, name, domain_id, enabled, default_project_id, description, email`
+const userColumns = `id, name, domain_id, enabled, default_project_id, description, email, options`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var dp sql.NullString
-	if err := row.Scan(&u.ID, &u.Name, &u.DomainID, &u.Enabled, &dp, &u.Description, &u.Email); err != nil {
+	var options string
+	if err := row.Scan(&u.ID, &u.Name, &u.DomainID, &u.Enabled, &dp, &u.Description, &u.Email, &options); err != nil {
 		return nil, err
 	}
 	u.DefaultProjectID = dp.String
+	if err := json.Unmarshal([]byte(options), &u.Options); err != nil {
+		return nil, fmt.Errorf("user %s options: %w", u.ID, err)
+	}
+	if u.Options == nil {
+		u.Options = map[string]any{}
+	}
 	return &u, nil
 }
 
@@ -78,6 +86,13 @@ func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*Us
 	if u.DomainID == "" {
 		u.DomainID = DefaultDomainID
 	}
+	if u.Options == nil {
+		u.Options = map[string]any{}
+	}
+	options, err := encodeUserOptions(u.Options)
+	if err != nil {
+		return nil, err
+	}
 	hash := ""
 	var changedAt sql.NullInt64
 	if password != nil {
@@ -88,16 +103,16 @@ func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*Us
 		hash = h
 		changedAt = sql.NullInt64{Int64: s.nowMicros(), Valid: true}
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := getDomain(ctx, tx, u.DomainID); err != nil {
 			if errs.Is(err, errs.KindNotFound) {
 				return errs.Invalid("Could not find domain: %s.", u.DomainID)
 			}
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, domain_id, password_hash, enabled, default_project_id, description, email, extra, created_at, password_changed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)`,
-			u.ID, u.Name, u.DomainID, hash, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, s.nowMicros(), changedAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, domain_id, password_hash, enabled, default_project_id, description, email, options, created_at, password_changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Name, u.DomainID, hash, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, options, s.nowMicros(), changedAt)
 		if store.IsUniqueViolation(err) {
 			return duplicate("user", u.Name, u.DomainID)
 		}
@@ -148,8 +163,19 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 		if p.Email != nil {
 			u.Email = *p.Email
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET name = ?, enabled = ?, default_project_id = ?, description = ?, email = ? WHERE id = ?`,
-			u.Name, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, id)
+		for k, v := range p.Options {
+			if v == nil {
+				delete(u.Options, k)
+			} else {
+				u.Options[k] = v
+			}
+		}
+		options, err := encodeUserOptions(u.Options)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET name = ?, enabled = ?, default_project_id = ?, description = ?, email = ?, options = ? WHERE id = ?`,
+			u.Name, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, options, id)
 		if store.IsUniqueViolation(err) {
 			return duplicate("user", u.Name, u.DomainID)
 		}
@@ -218,4 +244,40 @@ func revokeUserTokens(ctx context.Context, q store.Querier, userID string) error
 		return fmt.Errorf("revoke tokens of %s: %w", userID, err)
 	}
 	return nil
+}
+
+// userOptionKind tells whether name is one of Keystone's user resource
+// options and whether it holds a boolean (the MFA rules are a list of
+// lists of method names).
+func userOptionKind(name string) (isBool, known bool) {
+	switch name {
+	case "ignore_change_password_upon_first_use", "ignore_password_expiry", "ignore_lockout_failure_attempts",
+		"ignore_user_inactivity", "lock_password", "multi_factor_auth_enabled":
+		return true, true
+	case "multi_factor_auth_rules":
+		return false, true
+	}
+	return false, false
+}
+
+// encodeUserOptions validates options like Keystone's schema and
+// returns their stored form.
+func encodeUserOptions(options map[string]any) (string, error) {
+	for k, v := range options {
+		isBool, known := userOptionKind(k)
+		if !known {
+			return "", errs.Invalid("Invalid input for field 'options': Additional properties are not allowed ('%s' was unexpected)", k)
+		}
+		if _, ok := v.(bool); isBool && !ok {
+			return "", errs.Invalid("Invalid input for field 'options/%s': %v is not of type 'boolean'", k, v)
+		}
+		if _, ok := v.([]any); !isBool && !ok {
+			return "", errs.Invalid("Invalid input for field 'options/%s': %v is not of type 'array'", k, v)
+		}
+	}
+	b, err := json.Marshal(options)
+	if err != nil {
+		return "", fmt.Errorf("encode user options: %w", err)
+	}
+	return string(b), nil
 }

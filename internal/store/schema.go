@@ -18,7 +18,6 @@ var migrations = []migration{
 			description TEXT NOT NULL DEFAULT '',
 			enabled BOOLEAN NOT NULL,
 			tags TEXT NOT NULL DEFAULT '[]',
-			extra TEXT NOT NULL DEFAULT '{}',
 			created_at BIGINT NOT NULL,
 			UNIQUE (domain_id, name))`,
 		`CREATE TABLE users (
@@ -30,7 +29,7 @@ var migrations = []migration{
 			default_project_id TEXT,
 			description TEXT NOT NULL DEFAULT '',
 			email TEXT NOT NULL DEFAULT '',
-			extra TEXT NOT NULL DEFAULT '{}',
+			options TEXT NOT NULL DEFAULT '{}',
 			created_at BIGINT NOT NULL,
 			password_changed_at BIGINT,
 			UNIQUE (domain_id, name))`,

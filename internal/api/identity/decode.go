@@ -1,0 +1,77 @@
+package identity
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// malformedJSON is Keystone's 400 text for a body that is not JSON.
+const malformedJSON = "Expecting to find valid JSON in request body. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error."
+
+// decode reads the JSON body into dst with Keystone's 400 messages.
+func decode(c *api.Call, dst any) error {
+	b, err := c.Body()
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return errs.Invalid(malformedJSON)
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			field := strings.ReplaceAll(te.Field, ".", "/")
+			return errs.Invalid("Invalid input for field '%s': %s is not of type '%s'", field, te.Value, jsonType(te.Type))
+		}
+		return errs.Invalid(malformedJSON)
+	}
+	return nil
+}
+
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "number"
+	}
+	return t.Kind().String()
+}
+
+// required is Keystone's schema error for a missing property.
+func required(name string) error { return errs.Invalid("'%s' is a required property", name) }
+
+// boolQuery reads a boolean filter like Keystone: absent is nil; "0",
+// "false", "no" and "off" are false; anything else is true.
+func boolQuery(c *api.Call, name string) *bool {
+	q := c.Query()
+	if !q.Has(name) {
+		return nil
+	}
+	v := queryFlag(q.Get(name))
+	return &v
+}
+
+// queryFlag is the truth of a flag parameter whose presence means true.
+func queryFlag(v string) bool {
+	switch strings.ToLower(v) {
+	case "0", "false", "no", "off":
+		return false
+	}
+	return true
+}

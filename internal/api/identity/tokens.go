@@ -1,0 +1,284 @@
+package identity
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/identity"
+)
+
+// timeFormat is Keystone's token timestamp: ISO 8601, microseconds, Z.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+func keystoneTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// authBody is a POST /v3/auth/tokens request.
+type authBody struct {
+	Auth *struct {
+		Identity *struct {
+			Methods  []string `json:"methods"`
+			Password *struct {
+				User *struct {
+					ID       string    `json:"id"`
+					Name     string    `json:"name"`
+					Password string    `json:"password"`
+					Domain   *nameOrID `json:"domain"`
+				} `json:"user"`
+			} `json:"password"`
+			Token *struct {
+				ID string `json:"id"`
+			} `json:"token"`
+		} `json:"identity"`
+		Scope json.RawMessage `json:"scope"`
+	} `json:"auth"`
+}
+
+type nameOrID struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type scopeBody struct {
+	Project *struct {
+		ID     string    `json:"id"`
+		Name   string    `json:"name"`
+		Domain *nameOrID `json:"domain"`
+	} `json:"project"`
+	Domain *nameOrID       `json:"domain"`
+	System json.RawMessage `json:"system"`
+	Trust  json.RawMessage `json:"OS-TRUST:trust"`
+}
+
+// authRequest turns the request body into the domain's AuthRequest.
+func authRequest(b *authBody) (identity.AuthRequest, error) {
+	var req identity.AuthRequest
+	if b.Auth == nil {
+		return req, required("auth")
+	}
+	if b.Auth.Identity == nil {
+		return req, errs.Invalid("Invalid input for field 'auth': 'identity' is a required property")
+	}
+	id := b.Auth.Identity
+	if id.Methods == nil {
+		return req, errs.Invalid("Invalid input for field 'auth/identity': 'methods' is a required property")
+	}
+	req.Methods = id.Methods
+	if id.Password != nil {
+		if id.Password.User == nil {
+			return req, errs.Invalid("Invalid input for field 'auth/identity/password': 'user' is a required property")
+		}
+		u := id.Password.User
+		req.Password = &identity.PasswordAuth{UserID: u.ID, UserName: u.Name, Password: u.Password}
+		if u.Domain != nil {
+			req.Password.DomainID, req.Password.DomainName = u.Domain.ID, u.Domain.Name
+		}
+	}
+	if id.Token != nil {
+		req.Token = id.Token.ID
+	}
+	raw := b.Auth.Scope
+	if len(raw) == 0 || string(raw) == "null" {
+		return req, nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if s != "unscoped" {
+			return req, errs.Invalid("Invalid input for field 'auth/scope': '%s' is not one of ['unscoped']", s)
+		}
+		req.Scope.Unscoped = true
+		return req, nil
+	}
+	var sb scopeBody
+	if err := json.Unmarshal(raw, &sb); err != nil {
+		return req, errs.Invalid("Invalid input for field 'auth/scope': scope is not of type 'object', 'string'")
+	}
+	switch {
+	case sb.Project != nil:
+		if sb.Project.ID == "" && sb.Project.Name == "" {
+			return req, errs.Invalid("Invalid input for field 'auth/scope/project': 'id' or 'name' is a required property")
+		}
+		req.Scope.ProjectID, req.Scope.ProjectName = sb.Project.ID, sb.Project.Name
+		if sb.Project.Domain != nil {
+			req.Scope.ProjectDomainID, req.Scope.ProjectDomainName = sb.Project.Domain.ID, sb.Project.Domain.Name
+		}
+	case sb.Domain != nil:
+		if sb.Domain.ID == "" && sb.Domain.Name == "" {
+			return req, errs.Invalid("Invalid input for field 'auth/scope/domain': 'id' or 'name' is a required property")
+		}
+		req.Scope.DomainID, req.Scope.DomainName = sb.Domain.ID, sb.Domain.Name
+	case sb.System != nil || sb.Trust != nil:
+		// kumo grants no system roles and no trusts, so such scopes
+		// fail like a scope the user has no role on.
+		return req, errs.Unauthorized("The request you have made requires authentication.")
+	}
+	return req, nil
+}
+
+// issueToken answers POST /v3/auth/tokens.
+func (h *handlers) issueToken(c *api.Call) (*api.Reply, error) {
+	var b authBody
+	if err := decode(c, &b); err != nil {
+		return nil, err
+	}
+	req, err := authRequest(&b)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.svc.IssueToken(c.Ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusCreated, obj{"token": tokenView(c, t)}).
+		WithHeader("X-Subject-Token", t.ID).WithHeader("Vary", "X-Auth-Token"), nil
+}
+
+// subject validates the X-Subject-Token and applies Keystone's
+// token_subject rule: admins may see any token, others only their own.
+func (h *handlers) subject(c *api.Call, rule string) (*identity.Token, string, error) {
+	id := c.Req.Header.Get("X-Subject-Token")
+	if id == "" {
+		return nil, "", errs.NotFound("No token in the request")
+	}
+	t, err := h.svc.ValidateToken(c.Ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if !c.IsAdmin() && t.UserID != c.Principal.UserID {
+		return nil, "", forbidden(rule)
+	}
+	return t, id, nil
+}
+
+// validateToken answers GET /v3/auth/tokens.
+func (h *handlers) validateToken(c *api.Call) (*api.Reply, error) {
+	t, id, err := h.subject(c, "identity:validate_token")
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, obj{"token": tokenView(c, t)}).
+		WithHeader("X-Subject-Token", id).WithHeader("Vary", "X-Auth-Token"), nil
+}
+
+// checkToken answers HEAD /v3/auth/tokens.
+func (h *handlers) checkToken(c *api.Call) (*api.Reply, error) {
+	_, id, err := h.subject(c, "identity:check_token")
+	if err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusOK).WithHeader("X-Subject-Token", id), nil
+}
+
+// revokeToken answers DELETE /v3/auth/tokens.
+func (h *handlers) revokeToken(c *api.Call) (*api.Reply, error) {
+	_, id, err := h.subject(c, "identity:revoke_token")
+	if err != nil {
+		return nil, err
+	}
+	if err := h.svc.RevokeToken(c.Ctx, id); err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusNoContent), nil
+}
+
+// tokenView is Keystone's token body; scoped tokens carry roles and,
+// unless ?nocatalog is given, the service catalog.
+func tokenView(c *api.Call, t *identity.Token) obj {
+	v := obj{
+		"methods":    t.Methods,
+		"audit_ids":  t.AuditIDs,
+		"issued_at":  keystoneTime(t.IssuedAt),
+		"expires_at": keystoneTime(t.ExpiresAt),
+		"user": obj{
+			"id": t.UserID, "name": t.UserName, "password_expires_at": nil,
+			"domain": obj{"id": t.UserDomainID, "name": t.UserDomainName},
+		},
+	}
+	if !t.Scoped() {
+		return v
+	}
+	roles := make([]obj, 0, len(t.Roles))
+	for _, r := range t.Roles {
+		roles = append(roles, obj{"id": r.ID, "name": r.Name})
+	}
+	v["roles"] = roles
+	if t.ProjectID != "" {
+		v["project"] = obj{"id": t.ProjectID, "name": t.ProjectName,
+			"domain": obj{"id": t.ProjectDomainID, "name": t.ProjectDomainName}}
+		v["is_domain"] = false
+	} else {
+		v["domain"] = obj{"id": t.DomainID, "name": t.DomainName}
+	}
+	if !c.Query().Has("nocatalog") {
+		v["catalog"] = catalogView(c, true)
+	}
+	return v
+}
+
+// origin is where kumo is served, as the client sees it.
+func origin(c *api.Call) string { return strings.TrimSuffix(c.BaseURL, Mount) }
+
+// catalogView is the catalog in a token (with region_id) or in
+// GET /v3/auth/catalog.
+func catalogView(c *api.Call, withRegionID bool) []obj {
+	var out []obj
+	for _, s := range identity.Catalog(origin(c)) {
+		eps := make([]obj, 0, len(s.Endpoints))
+		for _, e := range s.Endpoints {
+			ep := obj{"id": e.ID, "interface": e.Interface, "region": e.RegionID, "url": e.URL}
+			if withRegionID {
+				ep["region_id"] = e.RegionID
+			}
+			eps = append(eps, ep)
+		}
+		out = append(out, obj{"id": s.ID, "type": s.Type, "name": s.Name, "endpoints": eps})
+	}
+	return out
+}
+
+// authCatalog answers GET /v3/auth/catalog.
+func (h *handlers) authCatalog(c *api.Call) (*api.Reply, error) {
+	if c.Principal.ProjectID == "" && c.Principal.DomainID == "" {
+		return nil, errs.Forbidden("A project-scoped token is required to produce a service catalog.")
+	}
+	return api.JSON(http.StatusOK, collection(c, "catalog", catalogView(c, true))), nil
+}
+
+// authProjects answers GET /v3/auth/projects: the enabled projects the
+// caller holds a role on.
+func (h *handlers) authProjects(c *api.Call) (*api.Reply, error) {
+	enabled := true
+	ps, err := h.svc.UserProjects(c.Ctx, c.Principal.UserID, identity.ProjectFilter{Enabled: &enabled})
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, collection(c, "projects", views(c, ps, projectView))), nil
+}
+
+// authDomains answers GET /v3/auth/domains: the enabled domains the
+// caller holds a role on.
+func (h *handlers) authDomains(c *api.Call) (*api.Reply, error) {
+	as, err := h.svc.ListAssignments(c.Ctx, identity.AssignmentFilter{UserID: c.Principal.UserID})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []obj
+	for _, a := range as {
+		if a.DomainID == "" || seen[a.DomainID] {
+			continue
+		}
+		seen[a.DomainID] = true
+		d, err := h.svc.GetDomain(c.Ctx, a.DomainID)
+		if err != nil {
+			return nil, err
+		}
+		if d.Enabled {
+			out = append(out, domainView(c, d))
+		}
+	}
+	return api.JSON(http.StatusOK, collection(c, "domains", out)), nil
+}
