@@ -59,8 +59,8 @@ func (h *handlers) flavorAction(c *api.Call) (*api.Reply, error) {
 }
 
 // parseTenant validates {"<action>": {"tenant": "..."}}.
-func parseTenant(body any, action string) (string, error) {
-	var e schemaErrors
+func parseTenant(c *api.Call, body any, action string) (string, error) {
+	e := newSchemaErrors(c)
 	root := e.checkObject(nil, body, []string{action}, []string{action})
 	inner := e.checkObject([]string{action}, root[action], []string{"tenant"}, []string{"tenant"})
 	if v, ok := inner["tenant"]; ok && e.checkType([]string{action, "tenant"}, v, "string") {
@@ -73,7 +73,7 @@ func parseTenant(body any, action string) (string, error) {
 }
 
 func (h *handlers) addTenantAccess(c *api.Call, body any) (*api.Reply, error) {
-	tenant, err := parseTenant(body, "addTenantAccess")
+	tenant, err := parseTenant(c, body, "addTenantAccess")
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (h *handlers) addTenantAccess(c *api.Call, body any) (*api.Reply, error) {
 }
 
 func (h *handlers) removeTenantAccess(c *api.Call, body any) (*api.Reply, error) {
-	tenant, err := parseTenant(body, "removeTenantAccess")
+	tenant, err := parseTenant(c, body, "removeTenantAccess")
 	if err != nil {
 		return nil, err
 	}

@@ -428,3 +428,30 @@ func TestFlavorAccessErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestLegacyV2DropsUnknownBodyKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c, _ := flavorAPI(t, db)
+		body := map[string]any{"flavor": map[string]any{"name": "legacy", "id": "lg", "ram": 64, "vcpus": 1, "disk": 0, "description": "ignored"}, "extra": 1}
+		f := c.As(adminToken, "").Do("POST", "/v2/flavors", body).Expect(t, 200).JSON(t)["flavor"].(map[string]any)
+		if _, ok := f["description"]; ok || f["id"] != "lg" {
+			t.Errorf("legacy create %v", f)
+		}
+		if h := c.As(adminToken, "").Do("GET", "/v2/flavors/lg", nil).Expect(t, 200).Header.Get("OpenStack-API-Version"); h != "" {
+			t.Errorf("legacy endpoint sent version header %q", h)
+		}
+		// The same body is refused on /v2.1.
+		body["flavor"].(map[string]any)["id"] = "lg2"
+		c.As(adminToken, "2.1").Do("POST", "/v2.1/flavors", body).Expect(t, 400)
+	})
+}
+
+func TestHugeLimitIsClamped(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c, _ := flavorAPI(t, db)
+		r := c.As(userToken, "2.1").Do("GET", "/v2.1/flavors?limit=99999999999999999999999", nil).Expect(t, 200)
+		if ids := flavorIDs(t, r); len(ids) != 5 {
+			t.Errorf("flavors %v", ids)
+		}
+	})
+}

@@ -115,12 +115,12 @@ func (h *handlers) createExtraSpecs(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	var e schemaErrors
+	e := newSchemaErrors(c)
 	root := e.checkObject(nil, body, []string{"extra_specs"}, []string{"extra_specs"})
 	var keys []string
 	var specs map[string]string
 	if v, ok := root["extra_specs"]; ok {
-		keys, specs = checkSpecs(&e, []string{"extra_specs"}, v)
+		keys, specs = checkSpecs(e, []string{"extra_specs"}, v)
 	}
 	if err := e.err(); err != nil {
 		return nil, err

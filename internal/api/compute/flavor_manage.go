@@ -33,7 +33,7 @@ func (h *handlers) updateFlavor(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := parseFlavorUpdate(body)
+	desc, err := parseFlavorUpdate(c, body)
 	if err != nil {
 		return nil, err
 	}

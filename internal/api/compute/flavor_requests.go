@@ -50,7 +50,7 @@ func flavorCreateFields(c *api.Call) []string {
 // parseFlavorCreate validates a POST /flavors body as Nova's schema does
 // and returns the flavor to create.
 func parseFlavorCreate(c *api.Call, body any) (flavor.CreateInput, error) {
-	var e schemaErrors
+	e := newSchemaErrors(c)
 	var in flavor.CreateInput
 	root := e.checkObject(nil, body, []string{"flavor"}, []string{"flavor"})
 	fv, has := root["flavor"]
@@ -94,10 +94,10 @@ func parseFlavorCreate(c *api.Call, body any) (flavor.CreateInput, error) {
 		e.checkRange(path("rxtx_factor"), v, 0, true, flavor.MaxRxTxFactor, "3.40282e+38")
 	}
 	if v, ok := f["os-flavor-access:is_public"]; ok {
-		checkBoolean(&e, path("os-flavor-access:is_public"), v)
+		checkBoolean(e, path("os-flavor-access:is_public"), v)
 	}
 	if v, ok := f["description"]; ok && contains(fields, "description") {
-		checkDescription(&e, path("description"), v)
+		checkDescription(e, path("description"), v)
 	}
 	if err := e.err(); err != nil {
 		return in, err
@@ -180,8 +180,8 @@ func pyNumberString(n json.Number) string {
 }
 
 // parseFlavorUpdate validates PUT /flavors/{id} (2.55+).
-func parseFlavorUpdate(body any) (*string, error) {
-	var e schemaErrors
+func parseFlavorUpdate(c *api.Call, body any) (*string, error) {
+	e := newSchemaErrors(c)
 	root := e.checkObject(nil, body, []string{"flavor"}, []string{"flavor"})
 	var f map[string]any
 	if fv, has := root["flavor"]; has {
@@ -189,7 +189,7 @@ func parseFlavorUpdate(body any) (*string, error) {
 	}
 	if f != nil {
 		if v, ok := f["description"]; ok {
-			checkDescription(&e, []string{"flavor", "description"}, v)
+			checkDescription(e, []string{"flavor", "description"}, v)
 		}
 	}
 	if err := e.err(); err != nil {

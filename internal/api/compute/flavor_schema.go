@@ -15,14 +15,24 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 )
 
 // schemaErrors collects validation failures in schema order.
 type schemaErrors struct {
-	depth []int
-	msgs  []string
+	// relaxed drops unknown keys instead of failing, as Nova does for the
+	// legacy v2 endpoint.
+	relaxed bool
+	depth   []int
+	msgs    []string
 }
+
+// newSchemaErrors starts a validation for c's endpoint.
+func newSchemaErrors(c *api.Call) *schemaErrors { return &schemaErrors{relaxed: isLegacyV2(c)} }
+
+// isLegacyV2 reports whether c came through the /v2 endpoint.
+func isLegacyV2(c *api.Call) bool { return strings.HasSuffix(c.BaseURL, "/v2") }
 
 // add records a failure at path (the keys leading to the bad instance).
 // Nova prefixes nested failures with the last key and the value.
@@ -66,7 +76,7 @@ func (e *schemaErrors) checkObject(path []string, v any, required, allowed []str
 			e.add(path, v, fmt.Sprintf("%s is a required property", pyRepr(r)))
 		}
 	}
-	if allowed != nil {
+	if allowed != nil && !e.relaxed {
 		var extra []string
 		for k := range obj {
 			if !slices.Contains(allowed, k) {

@@ -191,9 +191,11 @@ func listOptions(c *api.Call, q url.Values) (flavor.ListOptions, int, error) {
 	}
 	o.SortDesc = lastValue(q, "sort_dir") == "desc"
 	if _, ok := q["limit"]; ok {
+		// The schema allows digits only, so a failure here is an overflow:
+		// Nova clamps any huge limit to max_limit.
 		n, err := strconv.Atoi(lastValue(q, "limit"))
 		if err != nil {
-			return o, 0, errs.Invalid("Invalid input received: limit must be an integer")
+			n = maxLimit
 		}
 		o.Limit = min(n, maxLimit)
 	}
