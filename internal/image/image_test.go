@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/iotest"
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -534,5 +536,76 @@ func TestTagsAndProperties(t *testing.T) {
 		}
 		_, err = s.SetProperties(ctx, alice, img.ID, props)
 		wantKind(t, err, errs.KindTooLarge)
+	})
+}
+
+// deletingReader deletes the image being uploaded halfway through.
+type deletingReader struct {
+	s    *Service
+	id   string
+	data *bytes.Reader
+	done bool
+}
+
+func (r *deletingReader) Read(p []byte) (int, error) {
+	if !r.done && r.data.Len() < 50 {
+		r.done = true
+		if err := r.s.Delete(context.Background(), alice, r.id); err != nil {
+			return 0, err
+		}
+	}
+	return r.data.Read(p)
+}
+
+func TestDeleteDuringUploadIsGone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, ctx := newService(t, db), context.Background()
+		img := mustCreate(t, s, alice, CreateRequest{})
+		r := &deletingReader{s: s, id: img.ID, data: bytes.NewReader(make([]byte, 100))}
+		_, err := s.Upload(ctx, alice, img.ID, iotest.OneByteReader(r), -1)
+		wantKind(t, err, errs.KindGone)
+		if entries, _ := os.ReadDir(s.dir); len(entries) != 0 {
+			t.Fatalf("files left: %v", entries)
+		}
+	})
+}
+
+func TestVirtualSize(t *testing.T) {
+	qcow := make([]byte, 64)
+	copy(qcow, "QFI\xfb")
+	binary.BigEndian.PutUint64(qcow[24:32], 1<<30)
+	cases := []struct {
+		format string
+		head   []byte
+		want   *int64
+	}{
+		{"raw", []byte("abc"), ptr(int64(3))},
+		{"iso", []byte("abc"), ptr(int64(3))},
+		{"qcow2", qcow, ptr(int64(1 << 30))},
+		{"qcow2", []byte("not a qcow2 header at all, too short or wrong"), nil},
+		{"vmdk", []byte("abc"), nil},
+	}
+	for _, c := range cases {
+		got := virtualSize(c.format, c.head, 3)
+		if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
+			t.Errorf("%s: %v, want %v", c.format, got, c.want)
+		}
+	}
+}
+
+func TestCreateFromReader(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, ctx := newService(t, db), context.Background()
+		img, err := s.CreateFromReader(ctx, alice, CreateRequest{Name: ptr("snap"), DiskFormat: ptr("qcow2"), ContainerFormat: ptr("bare"),
+			Properties: map[string]string{"instance_uuid": "x", "image_type": "snapshot"}}, bytes.NewReader([]byte("data")))
+		if err != nil || img.Status != StatusActive || img.Properties["image_type"] != "snapshot" {
+			t.Fatalf("snapshot: %+v %v", img, err)
+		}
+		_, err = s.CreateFromReader(ctx, alice, CreateRequest{Name: ptr("broken"), DiskFormat: ptr("raw"), ContainerFormat: ptr("bare")}, &failingReader{n: 10})
+		wantKind(t, err, errs.KindInvalid)
+		page, _ := s.List(ctx, alice, ListOptions{Names: []string{"broken"}})
+		if len(page.Images) != 0 {
+			t.Fatal("failed snapshot left an image behind")
+		}
 	})
 }
