@@ -10,15 +10,19 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
+// onlyShared is why images that are not shared have no members.
+const onlyShared = "Only shared images have members."
+
 // sharedImage loads a visible image whose members are asked about; only
-// shared images have members.
-func sharedImage(ctx context.Context, q store.Querier, p *auth.Principal, id string) (*Image, error) {
+// shared images have members, others are refused with Glance's message
+// for the call.
+func sharedImage(ctx context.Context, q store.Querier, p *auth.Principal, id, refusal string) (*Image, error) {
 	img, err := getVisible(ctx, q, p, id)
 	if err != nil {
 		return nil, err
 	}
 	if img.Visibility != Shared {
-		return nil, errs.Forbidden("Only shared images have members.")
+		return nil, errs.Forbidden("%s", refusal)
 	}
 	return img, nil
 }
@@ -41,7 +45,7 @@ const memberColumns = `image_id, member_id, status, created_at, updated_at`
 // Members lists an image's members: all of them for the owner and
 // admins, only its own membership for a member project.
 func (s *Service) Members(ctx context.Context, p *auth.Principal, id string) ([]Member, error) {
-	img, err := sharedImage(ctx, s.db, p, id)
+	img, err := sharedImage(ctx, s.db, p, id, "Not allowed to list members for image "+id+": "+onlyShared)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +63,7 @@ func (s *Service) Members(ctx context.Context, p *auth.Principal, id string) ([]
 
 // GetMember shows one membership, to the owner, an admin or that member.
 func (s *Service) GetMember(ctx context.Context, p *auth.Principal, id, memberID string) (*Member, error) {
-	img, err := sharedImage(ctx, s.db, p, id)
+	img, err := sharedImage(ctx, s.db, p, id, onlyShared)
 	if err != nil {
 		// Glance answers 404 here rather than leak why.
 		return nil, errs.NotFound("%s", errs.Message(err))
@@ -97,12 +101,13 @@ func (s *Service) AddMember(ctx context.Context, p *auth.Principal, id, memberID
 	}
 	var out *Member
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		img, err := sharedImage(ctx, tx, p, id)
+		refusal := fmt.Sprintf("Not allowed to create members for image %s.", id)
+		img, err := sharedImage(ctx, tx, p, id, refusal)
 		if err != nil {
 			return err
 		}
 		if !canModify(p, img) {
-			return errs.Forbidden("Not allowed to create members for image %s.", id)
+			return errs.Forbidden("%s", refusal)
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM image_members WHERE image_id = ?`, id).Scan(&n); err != nil {
@@ -135,13 +140,14 @@ func (s *Service) SetMemberStatus(ctx context.Context, p *auth.Principal, id, me
 	}
 	var out *Member
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		img, err := sharedImage(ctx, tx, p, id)
+		refusal := fmt.Sprintf("Not allowed to update members for image %s.", id)
+		img, err := sharedImage(ctx, tx, p, id, refusal)
 		if err != nil {
 			return err
 		}
 		if !p.IsAdmin() && projectOf(p) != memberID {
 			if canModify(p, img) {
-				return errs.Forbidden("Not allowed to update members for image %s.", id)
+				return errs.Forbidden("%s", refusal)
 			}
 			return memberNotFound(id, memberID)
 		}
@@ -163,7 +169,7 @@ func (s *Service) SetMemberStatus(ctx context.Context, p *auth.Principal, id, me
 // RemoveMember stops sharing an image with a project (owner or admin).
 func (s *Service) RemoveMember(ctx context.Context, p *auth.Principal, id, memberID string) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		img, err := sharedImage(ctx, tx, p, id)
+		img, err := sharedImage(ctx, tx, p, id, fmt.Sprintf("Not allowed to delete members for image %s.", id))
 		if err != nil {
 			return err
 		}
