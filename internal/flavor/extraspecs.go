@@ -23,6 +23,10 @@ func (s *Service) SetExtraSpecs(ctx context.Context, flavorID string, specs map[
 			} else {
 				_, err = tx.ExecContext(ctx, `INSERT INTO flavor_extra_specs (flavor_id, key, value) VALUES (?, ?, ?)`, flavorID, k, v)
 			}
+			if store.IsUniqueViolation(err) {
+				// A concurrent writer added the key first.
+				return errs.Conflict("Flavor %s extra spec cannot be updated or created after 1 retries.", flavorID)
+			}
 			if err != nil {
 				return fmt.Errorf("set extra spec %s of flavor %s: %w", k, flavorID, err)
 			}

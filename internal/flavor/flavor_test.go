@@ -116,6 +116,12 @@ func TestVisibilityAndAccess(t *testing.T) {
 		if _, err := s.Get(ctx, admin, "p"); err != nil {
 			t.Fatalf("admin get: %v", err)
 		}
+		if f, err := s.GetAny(ctx, "p"); err != nil || f.Name != "private" || f.IsPublic {
+			t.Fatalf("GetAny: %+v %v", f, err)
+		}
+		if _, err := s.GetAny(ctx, "missing"); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("GetAny of a missing flavor: %v", err)
+		}
 		got, err := s.AddAccess(ctx, "p", "p1")
 		if err != nil || !equal(got, []string{"p1"}) {
 			t.Fatalf("add access: %v %v", got, err)
