@@ -289,6 +289,13 @@ func TestListFiltersAndLinks(t *testing.T) {
 	})
 }
 
+func TestInfo(t *testing.T) {
+	owner, _, _ := clients(t, storetest.SQLite(t))
+	r := owner.Do("GET", "/image/v2/info/import", nil).Expect(t, http.StatusOK)
+	apisamples.Assert(t, glanceV2+"image-info-import-response.json", r.Body, apisamples.Options{})
+	owner.Do("GET", "/image/v2/info/stores", nil).Expect(t, http.StatusNotFound)
+}
+
 func TestSchemas(t *testing.T) {
 	owner, _, _ := clients(t, storetest.SQLite(t))
 	// The images sample is older than the image one: its nested
