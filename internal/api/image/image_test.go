@@ -223,6 +223,9 @@ func TestStatusCodes(t *testing.T) {
 			{"list bad protected", owner, "GET", "/image/v2/images?protected=yes", nil, "", 400},
 			{"no token", owner.As("", ""), "GET", "/image/v2/images", nil, "", 401},
 			{"unknown path", owner, "GET", "/image/v2/nothing", nil, "", 404},
+			{"empty image id", owner, "GET", "/image/v2/images/", nil, "", 404},
+			{"delete empty image id", owner, "DELETE", "/image/v2/images/", nil, "", 404},
+			{"delete the collection", owner, "DELETE", "/image/v2/images", nil, "", 405},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

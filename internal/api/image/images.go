@@ -3,6 +3,7 @@ package image
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -18,6 +19,9 @@ func (h *handlers) imageRoutes() []api.Route {
 	return []api.Route{
 		{Method: "POST", Path: "/v2/images", Policy: api.Authenticated, Handler: h.create},
 		{Method: "GET", Path: "/v2/images", Policy: api.Authenticated, Handler: h.list},
+		{Method: "PUT", Path: "/v2/images", Policy: api.Authenticated, Handler: rejectCollection},
+		{Method: "PATCH", Path: "/v2/images", Policy: api.Authenticated, Handler: rejectCollection},
+		{Method: "DELETE", Path: "/v2/images", Policy: api.Authenticated, Handler: rejectCollection},
 		{Method: "GET", Path: "/v2/images/{image_id}", Policy: api.Authenticated, Handler: h.show},
 		{Method: "PATCH", Path: "/v2/images/{image_id}", Policy: api.Authenticated, Handler: h.patch},
 		{Method: "DELETE", Path: "/v2/images/{image_id}", Policy: api.Authenticated, Handler: h.delete},
@@ -136,6 +140,21 @@ func stringList(v any) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// emptyID reports a request for "/v2/images/": an image with an empty
+// id, which does not exist (the router folds the trailing slash).
+func emptyID(c *api.Call) bool { return strings.HasSuffix(c.Req.URL.Path, "/v2/images/") }
+
+// rejectCollection answers the methods the image collection lacks: 405
+// with the allowed ones, or 404 for the empty image id.
+func rejectCollection(c *api.Call) (*api.Reply, error) {
+	if emptyID(c) {
+		return nil, errs.NotFound("The resource could not be found.")
+	}
+	ct, body := api.GlanceError(http.StatusMethodNotAllowed, "The method is not allowed for this resource.")
+	r := &api.Reply{Status: http.StatusMethodNotAllowed, Raw: body, ContentType: ct}
+	return r.WithHeader("Allow", "GET, POST"), nil
 }
 
 // show answers GET /v2/images/{image_id}.

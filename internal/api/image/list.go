@@ -15,6 +15,9 @@ import (
 
 // list answers GET /v2/images.
 func (h *handlers) list(c *api.Call) (*api.Reply, error) {
+	if emptyID(c) {
+		return nil, errs.NotFound("The resource could not be found.")
+	}
 	q := c.Query()
 	o, err := listOptions(q)
 	if err != nil {
