@@ -272,6 +272,7 @@ func TestListFiltersAndLinks(t *testing.T) {
 			{"?created_at=gte:2000-01-01T00:00:00Z&sort=name:asc", "a|b,c|d"},
 			{"?created_at=lt:2000-01-01T00:00:00Z", ""},
 			{"?visibility=public", ""},
+			{"?limit=0", ""},
 		} {
 			if got := strings.Join(names(c.query), "|"); got != c.want {
 				t.Errorf("%s: %q, want %q", c.query, got, c.want)

@@ -23,9 +23,12 @@ func (h *handlers) list(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := h.svc.List(c.Ctx, c.Principal, o)
-	if err != nil {
-		return nil, err
+	page := &image.Page{Images: []*image.Image{}}
+	if o.Limit != 0 || !q.Has("limit") {
+		// Glance honours limit=0 literally: an empty page.
+		if page, err = h.svc.List(c.Ctx, c.Principal, o); err != nil {
+			return nil, err
+		}
 	}
 	views := make([]map[string]any, 0, len(page.Images))
 	for _, img := range page.Images {
