@@ -202,14 +202,14 @@ func imageLinks(c *api.Call, id string) []api.Link {
 	}
 }
 
-// imageServiceOrigin is scheme://host of the compute endpoint, which also
-// serves the image API.
+// imageServiceOrigin is the compute endpoint without its version
+// segment: kumo serves the image API beside it.
 func imageServiceOrigin(c *api.Call) string {
-	u, err := url.Parse(c.BaseURL)
-	if err != nil {
-		return ""
+	base := c.BaseURL
+	if i := strings.LastIndexByte(base, '/'); i >= 0 && strings.HasPrefix(base[i+1:], "v") {
+		base = base[:i]
 	}
-	return u.Scheme + "://" + u.Host
+	return base
 }
 
 func imageBrief(c *api.Call, img *image.Image) map[string]any {
