@@ -132,28 +132,13 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 		return nil, fmt.Errorf("encode tags: %w", err)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if p.ParentID != "" && p.ParentID != p.DomainID {
-			parent, err := getProject(ctx, tx, p.ParentID)
-			if err != nil {
-				if errs.Is(err, errs.KindNotFound) {
-					return errs.Invalid("Could not find project: %s.", p.ParentID)
-				}
-				return err
-			}
-			if p.DomainID != "" && p.DomainID != parent.DomainID {
-				return errs.Invalid("Cannot create project, the parent (%s) is acting as a domain, or the project's domain (%s) does not match the parent's domain.", p.ParentID, p.DomainID)
-			}
-			p.DomainID = parent.DomainID
-		} else {
-			p.ParentID = ""
+		if err := resolveParent(ctx, tx, &p); err != nil {
+			return err
 		}
 		if p.DomainID == "" {
 			p.DomainID = DefaultDomainID
 		}
 		if _, err := getDomain(ctx, tx, p.DomainID); err != nil {
-			if errs.Is(err, errs.KindNotFound) {
-				return errs.Invalid("Could not find domain: %s.", p.DomainID)
-			}
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, tags, created_at)
@@ -245,4 +230,28 @@ func (s *Service) DeleteProject(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+}
+
+// resolveParent checks a new project's parent and takes its domain from
+// it. A parent that is a domain makes a top-level project in that domain.
+func resolveParent(ctx context.Context, q store.Querier, p *Project) error {
+	if p.ParentID == "" || p.ParentID == p.DomainID {
+		p.ParentID = ""
+		return nil
+	}
+	parent, err := getProject(ctx, q, p.ParentID)
+	if errs.Is(err, errs.KindNotFound) {
+		if d, derr := getDomain(ctx, q, p.ParentID); derr == nil && (p.DomainID == "" || p.DomainID == d.ID) {
+			p.DomainID, p.ParentID = d.ID, ""
+			return nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if p.DomainID != "" && p.DomainID != parent.DomainID {
+		return errs.Invalid("Cannot create project, since it specifies its domain_id %s, but specifies a parent in a different domain (%s).", p.DomainID, parent.DomainID)
+	}
+	p.DomainID = parent.DomainID
+	return nil
 }

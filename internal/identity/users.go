@@ -105,9 +105,6 @@ func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*Us
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := getDomain(ctx, tx, u.DomainID); err != nil {
-			if errs.Is(err, errs.KindNotFound) {
-				return errs.Invalid("Could not find domain: %s.", u.DomainID)
-			}
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, domain_id, password_hash, enabled, default_project_id, description, email, options, created_at, password_changed_at)

@@ -68,6 +68,13 @@ func TestProjectsAPI(t *testing.T) {
 	wantError(t, e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"description": "x"}}), 400, "'name' is a required property")
 	wantError(t, e.admin.Do("POST", "/identity/v3/projects", "not json"), 400, malformedJSON)
 
+	wantError(t, e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "x", "domain_id": "nope"}}), 404, "Could not find domain: nope.")
+	wantError(t, e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "x", "parent_id": "nope"}}), 404, "Could not find project: nope.")
+	r = e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "top", "parent_id": "default"}}).Expect(t, http.StatusCreated)
+	if field(t, r.JSON(t), "project", "domain_id") != "default" {
+		t.Errorf("project under the domain: %s", r.Body)
+	}
+	e.admin.Do("DELETE", "/identity/v3/projects/"+field(t, r.JSON(t), "project", "id").(string), nil).Expect(t, http.StatusNoContent)
 	r = e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "child", "parent_id": id}}).Expect(t, http.StatusCreated)
 	childID := field(t, r.JSON(t), "project", "id").(string)
 
@@ -130,6 +137,7 @@ func TestUsersAPI(t *testing.T) {
 	wantError(t, e.admin.Do("POST", "/identity/v3/users", obj{"user": obj{"name": "James Doe"}}), 409,
 		"Conflict occurred attempting to store user - Duplicate entry found with name James Doe at domain ID default.")
 	wantError(t, e.admin.Do("POST", "/identity/v3/users", obj{"user": obj{"password": "x"}}), 400, "'name' is a required property")
+	wantError(t, e.admin.Do("POST", "/identity/v3/users", obj{"user": obj{"name": "x", "domain_id": "nope"}}), 404, "Could not find domain: nope.")
 
 	r = e.admin.Do("GET", "/identity/v3/users/"+id, nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/user-show-response.json", r.Body, apisamples.Options{
