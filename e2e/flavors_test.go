@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -93,7 +94,9 @@ func TestFlavorsCLI(t *testing.T) {
 		if r := findBy(rows, "Name", "f1"); r != nil {
 			t.Errorf("f1 still listed after delete: %v", r)
 		}
-		cli.Fail(t, "flavor", "show", "f1")
+		if stderr := cli.Fail(t, "flavor", "show", "f1"); !strings.Contains(stderr, "No Flavor found for f1") {
+			t.Errorf("flavor show of the deleted f1 failed with:\n%s", stderr)
+		}
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -78,7 +79,9 @@ func TestImagesCLI(t *testing.T) {
 		if r := findBy(rows, "ID", id); r != nil {
 			t.Errorf("img1 still listed after delete: %v", r)
 		}
-		cli.Fail(t, "image", "show", id)
+		if stderr := cli.Fail(t, "image", "show", id); !strings.Contains(stderr, "No Image found for "+id) {
+			t.Errorf("image show of the deleted img1 failed with:\n%s", stderr)
+		}
 	})
 }
 
