@@ -120,6 +120,11 @@ func (s *Service) writeFile(id, diskFormat string, data io.Reader, expectedSize 
 	if err := os.Rename(tmp.Name(), s.dataPath(id)); err != nil {
 		return fileSum{}, fmt.Errorf("store image file: %w", err)
 	}
+	// The rename must be durable before the image is marked active.
+	if err := syncDir(s.dir); err != nil {
+		s.removeFile(id)
+		return fileSum{}, err
+	}
 	return fileSum{size: n, virtualSize: virtualSize(diskFormat, head.b, n), md5: hex.EncodeToString(md.Sum(nil)),
 		sha512: hex.EncodeToString(sh.Sum(nil))}, nil
 }
@@ -148,6 +153,18 @@ func (s *Service) finishUpload(ctx context.Context, id string, sum fileSum) (*Im
 func (s *Service) abortUpload(ctx context.Context, id string) {
 	_, _ = s.db.ExecContext(ctx, `UPDATE images SET status = ?, size = NULL, virtual_size = NULL, updated_at = ?
 		WHERE id = ? AND status = ?`, StatusQueued, store.Now(), id, StatusSaving)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open image dir: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync image dir: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) removeFile(id string) {
