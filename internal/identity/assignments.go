@@ -49,11 +49,9 @@ func (s *Service) Grant(ctx context.Context, t Target, userID, roleID string) er
 			return err
 		}
 		typ, id := t.kind()
-		has, err := exists(ctx, tx, `SELECT 1 FROM role_assignments WHERE actor_id = ? AND target_type = ? AND target_id = ? AND role_id = ?`, userID, typ, id, roleID)
-		if err != nil || has {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (actor_id, target_type, target_id, role_id) VALUES (?, ?, ?, ?)`, userID, typ, id, roleID); err != nil {
+		// Granting twice, even concurrently, is a no-op.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (actor_id, target_type, target_id, role_id) VALUES (?, ?, ?, ?)
+			ON CONFLICT (actor_id, target_type, target_id, role_id) DO NOTHING`, userID, typ, id, roleID); err != nil {
 			return fmt.Errorf("grant role %s: %w", roleID, err)
 		}
 		return nil

@@ -99,3 +99,12 @@ func TestPublicURLInCatalog(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthSystem(t *testing.T) {
+	e := sqliteEnv(t)
+	r := e.c.As(e.aliceToken, "").Do("GET", "/identity/v3/auth/system", nil).Expect(t, http.StatusOK)
+	apisamples.Assert(t, "keystone/v3/samples/admin/get-available-system-scopes-response.json", r.Body, apisamples.Options{})
+	if s := r.JSON(t)["system"].([]any); len(s) != 0 {
+		t.Errorf("system scopes %v, want none", s)
+	}
+}

@@ -39,6 +39,7 @@ func (h *handlers) routes() []api.Route {
 		{Method: "GET", Path: "/v3/auth/catalog", Policy: authed, Handler: h.authCatalog},
 		{Method: "GET", Path: "/v3/auth/projects", Policy: authed, Handler: h.authProjects},
 		{Method: "GET", Path: "/v3/auth/domains", Policy: authed, Handler: h.authDomains},
+		{Method: "GET", Path: "/v3/auth/system", Policy: authed, Handler: h.authSystem},
 
 		{Method: "GET", Path: "/v3/services", Policy: admin("identity:list_services"), Handler: h.listServices},
 		{Method: "GET", Path: "/v3/services/{service_id}", Policy: admin("identity:get_service"), Handler: h.showService},

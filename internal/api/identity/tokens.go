@@ -282,3 +282,9 @@ func (h *handlers) authDomains(c *api.Call) (*api.Reply, error) {
 	}
 	return api.JSON(http.StatusOK, collection(c, "domains", out)), nil
 }
+
+// authSystem answers GET /v3/auth/system: kumo grants no system roles,
+// so no system scope is available.
+func (h *handlers) authSystem(c *api.Call) (*api.Reply, error) {
+	return api.JSON(http.StatusOK, obj{"system": []obj{}, "links": obj{"self": v3(c) + "/auth/system"}}), nil
+}
