@@ -83,6 +83,11 @@ func (a *App) bootstrap(ctx context.Context) error {
 	if err := a.Flavors.SeedDefaults(ctx); err != nil {
 		return fmt.Errorf("seed flavors: %w", err)
 	}
+	// Uploads interrupted by a crash go back to queued before anything
+	// else looks at images. (Single API process: see image.Recover.)
+	if err := a.Images.Recover(ctx); err != nil {
+		return fmt.Errorf("recover images: %w", err)
+	}
 	if err := a.Images.SeedTiny(ctx, adminProject); err != nil {
 		return fmt.Errorf("seed image: %w", err)
 	}
