@@ -30,7 +30,7 @@ func bcryptInput(password string) []byte {
 // hashPassword returns the stored form of password.
 func hashPassword(password string) (string, error) {
 	if len(password) > maxPasswordLength {
-		return "", errs.Invalid("Invalid input for field 'password': '%.10s...' is too long", password)
+		return "", errs.Invalid("Invalid input for field 'password': the password is longer than %d characters", maxPasswordLength)
 	}
 	h, err := bcrypt.GenerateFromPassword(bcryptInput(password), bcryptCost)
 	if err != nil {

@@ -177,3 +177,38 @@ func TestAssignments(t *testing.T) {
 		wantKind(t, f.svc.RevokeGrant(f.ctx, target, u.ID, member), errs.KindNotFound)
 	})
 }
+
+func TestDisabledDomainBlocksItsUsers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		d, err := f.svc.CreateDomain(f.ctx, Domain{Name: "corp", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw := "pw"
+		u, err := f.svc.CreateUser(f.ctx, User{Name: "henry", DomainID: d.ID, Enabled: true}, &pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Grant(f.ctx, Target{Domain: d.ID}, u.ID, f.roleID(t, "member")); err != nil {
+			t.Fatal(err)
+		}
+		req := AuthRequest{Methods: []string{"password"},
+			Password: &PasswordAuth{UserName: "henry", DomainName: "corp", Password: pw},
+			Scope:    ScopeRequest{DomainName: "corp"}}
+		tok, err := f.svc.IssueToken(f.ctx, req)
+		if err != nil || tok.DomainID != d.ID {
+			t.Fatalf("domain token %+v %v", tok, err)
+		}
+		if _, err := f.svc.UpdateDomain(f.ctx, d.ID, DomainPatch{Enabled: ptr(false)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.Authenticate(f.ctx, tok.ID)
+		wantKind(t, err, errs.KindUnauthorized)
+		_, err = f.svc.IssueToken(f.ctx, req)
+		wantKind(t, err, errs.KindUnauthorized)
+		req.Scope = ScopeRequest{}
+		_, err = f.svc.IssueToken(f.ctx, req)
+		wantKind(t, err, errs.KindUnauthorized)
+	})
+}
