@@ -265,4 +265,24 @@ var migrations = []migration{
 			finish_time BIGINT)`,
 		`CREATE INDEX instance_action_events_action ON instance_action_events (action_id, start_time)`,
 	}},
+	{7, "quotas", []string{
+		// Hard limits set for a project (user_id '') or for one user in a
+		// project; a missing row means the class or configured default.
+		`CREATE TABLE quotas (
+			project_id TEXT NOT NULL,
+			user_id TEXT NOT NULL DEFAULT '',
+			resource TEXT NOT NULL,
+			hard_limit BIGINT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			PRIMARY KEY (project_id, user_id, resource))`,
+		`CREATE TABLE quota_classes (
+			class_name TEXT NOT NULL,
+			resource TEXT NOT NULL,
+			hard_limit BIGINT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			PRIMARY KEY (class_name, resource))`,
+		`CREATE INDEX instances_user ON instances (user_id, deleted)`,
+	}},
 }

@@ -1,0 +1,288 @@
+package quota
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// instanceResources are checked together when servers are created, in
+// the sorted order Nova reports them.
+var instanceResources = []string{Cores, Instances, RAM}
+
+// instanceScope is what an instance check compares against: the project's
+// limits and usage, and the user's when the user has limits of their own.
+type instanceScope struct {
+	projectLimits, userLimits Limits
+	projectUsed, userUsed     counts
+}
+
+// loadInstanceScope reads limits and counts inside tx. Like Nova, a user's
+// own usage is only counted when the user has a limit of their own on
+// instances, cores or RAM.
+func loadInstanceScope(ctx context.Context, tx *store.Tx, projectID, userID string) (*instanceScope, error) {
+	sc := &instanceScope{}
+	var err error
+	if sc.projectLimits, err = projectLimits(ctx, tx, projectID); err != nil {
+		return nil, err
+	}
+	if sc.projectUsed, err = countInstances(ctx, tx, projectID, ""); err != nil {
+		return nil, err
+	}
+	if userID == "" {
+		return sc, nil
+	}
+	own, err := userRows(ctx, tx, projectID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := own[Instances]; !ok {
+		if _, ok := own[Cores]; !ok {
+			if _, ok := own[RAM]; !ok {
+				return sc, nil
+			}
+		}
+	}
+	sc.userLimits = overlay(sc.projectLimits, own)
+	if sc.userUsed, err = countInstances(ctx, tx, projectID, userID); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// over is the outcome of a failed check: the resources over their limit,
+// and the limits and usage of the scope that was exceeded.
+type over struct {
+	resources []string
+	limits    Limits
+	used      counts
+}
+
+// check compares usage plus deltas with the limits. The project is
+// checked first; a user over their own limit is reported with the user's
+// limits and usage (Nova's limit_check_project_and_user).
+func (sc *instanceScope) check(deltas counts) *over {
+	var overs []string
+	userOver := false
+	for _, res := range instanceResources {
+		if exceeds(sc.projectLimits[res], sc.projectUsed[res]+deltas[res]) {
+			overs = append(overs, res)
+		} else if sc.userLimits != nil && exceeds(sc.userLimits[res], sc.userUsed[res]+deltas[res]) {
+			overs = append(overs, res)
+			userOver = true
+		}
+	}
+	if len(overs) == 0 {
+		return nil
+	}
+	if userOver {
+		return &over{overs, sc.userLimits, sc.userUsed}
+	}
+	return &over{overs, sc.projectLimits, sc.projectUsed}
+}
+
+// tooMany is Nova's TooManyInstances, which the API shows as a 403.
+func (o *over) tooMany(requested map[string]string) error {
+	reqs := make([]string, len(o.resources))
+	used := make([]string, len(o.resources))
+	allowed := make([]string, len(o.resources))
+	for i, res := range o.resources {
+		reqs[i] = requested[res]
+		used[i] = strconv.Itoa(o.used[res])
+		allowed[i] = strconv.Itoa(o.limits[res])
+	}
+	names := strings.Join(o.resources, ", ")
+	return errs.OverQuota("Quota exceeded for %s: Requested %s, but already used %s of %s %s",
+		names, strings.Join(reqs, ", "), strings.Join(used, ", "), strings.Join(allowed, ", "), names)
+}
+
+// CheckInstances checks that instances more servers using cores vCPUs and
+// ramMB MiB of RAM in total fit the quotas of projectID and userID. It
+// reads inside tx, so the caller's insert of the instances in the same
+// transaction cannot race another creation. The error is Nova's
+// TooManyInstances ("Quota exceeded for instances: Requested 1, but
+// already used 10 of 10 instances").
+func (s *Service) CheckInstances(ctx context.Context, tx *store.Tx, projectID, userID string, instances, cores, ramMB int) error {
+	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
+	if err != nil {
+		return err
+	}
+	o := sc.check(counts{Instances: instances, Cores: cores, RAM: ramMB})
+	if o == nil {
+		return nil
+	}
+	return o.tooMany(map[string]string{
+		Instances: strconv.Itoa(instances), Cores: strconv.Itoa(cores), RAM: strconv.Itoa(ramMB),
+	})
+}
+
+// CheckInstanceCount is Nova's check_num_instances_quota: it returns how
+// many servers of a flavor (vcpus, ramMB each) to create, maxCount if they
+// fit, else the most that fit if that is at least minCount, else Nova's
+// TooManyInstances for the request.
+func (s *Service) CheckInstanceCount(ctx context.Context, tx *store.Tx, projectID, userID string, minCount, maxCount, vcpus, ramMB int) (int, error) {
+	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
+	if err != nil {
+		return 0, err
+	}
+	count := maxCount
+	for {
+		deltas := counts{Instances: count, Cores: count * vcpus, RAM: count * ramMB}
+		o := sc.check(deltas)
+		if o == nil {
+			return count, nil
+		}
+		allowed := o.allowed(deltas, vcpus, ramMB)
+		if allowed > 0 && minCount <= allowed && allowed < count {
+			count = allowed
+			continue
+		}
+		requested := strconv.Itoa(minCount)
+		if minCount != count {
+			requested = fmt.Sprintf("%d-%d", minCount, count)
+		}
+		return 0, o.tooMany(map[string]string{
+			Instances: requested, Cores: strconv.Itoa(count * vcpus), RAM: strconv.Itoa(count * ramMB),
+		})
+	}
+}
+
+// allowed is how many instances fit the headroom of the exceeded scope
+// (Nova's get_headroom: unlimited cores or RAM follow the instances
+// headroom).
+func (o *over) allowed(deltas counts, vcpus, ramMB int) int {
+	head := map[string]float64{}
+	for _, res := range instanceResources {
+		head[res] = float64(o.limits[res] - o.used[res])
+	}
+	for _, res := range []string{Cores, RAM} {
+		if o.limits[res] == Unlimited {
+			if deltas[res] != 0 {
+				head[res] = head[Instances] * float64(deltas[res]) / float64(max(deltas[Instances], 1))
+			} else {
+				head[res] = head[Instances]
+			}
+		}
+	}
+	allowed := head[Instances]
+	if vcpus > 0 {
+		allowed = min(allowed, floorDiv(head[Cores], float64(vcpus)))
+	}
+	if ramMB > 0 {
+		allowed = min(allowed, floorDiv(head[RAM], float64(ramMB)))
+	}
+	return int(allowed)
+}
+
+func floorDiv(a, b float64) float64 {
+	q := a / b
+	if q < 0 && q != float64(int(q)) {
+		return float64(int(q) - 1)
+	}
+	return float64(int(q))
+}
+
+// MaxAllowed is how many more instances of vcpus and ramMB each fit the
+// quotas of the project and user right now; -1 when nothing limits them.
+func (s *Service) MaxAllowed(ctx context.Context, tx *store.Tx, projectID, userID string, vcpus, ramMB int) (int, error) {
+	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
+	if err != nil {
+		return 0, err
+	}
+	best := Unlimited
+	fit := func(limits Limits, used counts) {
+		for _, res := range instanceResources {
+			per := 1
+			switch res {
+			case Cores:
+				per = vcpus
+			case RAM:
+				per = ramMB
+			}
+			if limits[res] < 0 || per <= 0 {
+				continue
+			}
+			n := max((limits[res]-used[res])/per, 0)
+			if best == Unlimited || n < best {
+				best = n
+			}
+		}
+	}
+	fit(sc.projectLimits, sc.projectUsed)
+	if sc.userLimits != nil {
+		fit(sc.userLimits, sc.userUsed)
+	}
+	return best, nil
+}
+
+// Limit returns the limit of resource that applies to a user of a project:
+// the lower of the project's and the user's own (Nova checks per-user
+// resources such as key_pairs against both); -1 is unlimited.
+func (s *Service) Limit(ctx context.Context, projectID, userID, resource string) (int, error) {
+	if !Known(resource) {
+		return 0, fmt.Errorf("unknown quota resource %q", resource)
+	}
+	proj, err := projectLimits(ctx, s.db, projectID)
+	if err != nil {
+		return 0, err
+	}
+	if userID == "" {
+		return proj[resource], nil
+	}
+	own, err := userRows(ctx, s.db, projectID, userID)
+	if err != nil {
+		return 0, err
+	}
+	u, ok := own[resource]
+	if !ok {
+		return proj[resource], nil
+	}
+	return minLimit(proj[resource], u), nil
+}
+
+// minLimit is the stricter of two limits.
+func minLimit(a, b int) int {
+	if a < 0 {
+		return b
+	}
+	if b < 0 {
+		return a
+	}
+	return min(a, b)
+}
+
+// CheckMetadataItems checks that a server may carry n metadata items. The
+// error is Nova's MetadataLimitExceeded, a 403.
+func (s *Service) CheckMetadataItems(ctx context.Context, projectID string, n int) error {
+	limit, err := s.Limit(ctx, projectID, "", MetadataItems)
+	if err != nil {
+		return err
+	}
+	if exceeds(limit, n) {
+		return errs.OverQuota("Maximum number of metadata items exceeds %d", limit)
+	}
+	return nil
+}
+
+// CheckInjectedFiles checks personality files: how many, the longest path
+// and the largest content, with Nova's OnsetFile*LimitExceeded errors.
+func (s *Service) CheckInjectedFiles(ctx context.Context, projectID string, files, longestPath, largestContent int) error {
+	limits, err := projectLimits(ctx, s.db, projectID)
+	if err != nil {
+		return err
+	}
+	if exceeds(limits[InjectedFiles], files) {
+		return errs.OverQuota("Personality file limit exceeded")
+	}
+	if exceeds(limits[InjectedFilePathBytes], longestPath) {
+		return errs.OverQuota("Personality file path exceeds maximum %d", limits[InjectedFilePathBytes])
+	}
+	if exceeds(limits[InjectedFileContentBytes], largestContent) {
+		return errs.OverQuota("Personality file content exceeds maximum %d", limits[InjectedFileContentBytes])
+	}
+	return nil
+}
