@@ -164,6 +164,7 @@ var migrations = []migration{
 			updated_at BIGINT NOT NULL)`,
 		`CREATE TABLE instances (
 			id TEXT PRIMARY KEY,
+			number BIGINT NOT NULL UNIQUE,
 			project_id TEXT NOT NULL,
 			user_id TEXT NOT NULL,
 			name TEXT NOT NULL,
@@ -264,6 +265,57 @@ var migrations = []migration{
 			start_time BIGINT NOT NULL,
 			finish_time BIGINT)`,
 		`CREATE INDEX instance_action_events_action ON instance_action_events (action_id, start_time)`,
+	}},
+	{5, "keypairs", []string{
+		// Users' key pairs (Nova's os-keypairs), hard deleted. The quota
+		// counts them per user: SELECT COUNT(*) FROM key_pairs WHERE user_id = ?.
+		`CREATE TABLE key_pairs (
+			id BIGINT NOT NULL UNIQUE,
+			user_id TEXT NOT NULL,
+			name TEXT NOT NULL,
+			type TEXT NOT NULL,
+			public_key TEXT NOT NULL,
+			fingerprint TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			PRIMARY KEY (user_id, name))`,
+	}},
+	{6, "network", []string{
+		// kumo's built-in address manager (no Neutron): one private
+		// network per project, carved from a pool by pool_index.
+		`CREATE TABLE networks (
+			id TEXT PRIMARY KEY,
+			project_id TEXT NOT NULL,
+			name TEXT NOT NULL,
+			pool_index INTEGER NOT NULL UNIQUE,
+			cidr TEXT NOT NULL UNIQUE,
+			cidr_v6 TEXT NOT NULL DEFAULT '',
+			created_at BIGINT NOT NULL,
+			UNIQUE (project_id, name))`,
+		// A port is one NIC of an instance on a network; its IPv4 and
+		// IPv6 addresses share its MAC, as with Neutron.
+		`CREATE TABLE network_ports (
+			id TEXT PRIMARY KEY,
+			network_id TEXT NOT NULL REFERENCES networks(id),
+			instance_id TEXT NOT NULL,
+			mac TEXT NOT NULL UNIQUE,
+			tag TEXT,
+			position INTEGER NOT NULL,
+			created_at BIGINT NOT NULL)`,
+		`CREATE INDEX network_ports_instance ON network_ports (instance_id, created_at, position)`,
+		// The primary key is what keeps an address from being held twice;
+		// ordinal (IPv4 host offset) lets allocation find gaps by index.
+		`CREATE TABLE fixed_ips (
+			network_id TEXT NOT NULL REFERENCES networks(id),
+			address TEXT NOT NULL,
+			version INTEGER NOT NULL,
+			ordinal BIGINT,
+			port_id TEXT NOT NULL REFERENCES network_ports(id) ON DELETE CASCADE,
+			instance_id TEXT NOT NULL,
+			type TEXT NOT NULL DEFAULT 'fixed',
+			PRIMARY KEY (network_id, address))`,
+		`CREATE INDEX fixed_ips_instance ON fixed_ips (instance_id)`,
+		`CREATE INDEX fixed_ips_port ON fixed_ips (port_id)`,
+		`CREATE INDEX fixed_ips_ordinal ON fixed_ips (network_id, version, ordinal)`,
 	}},
 	{7, "quotas", []string{
 		// Hard limits set for a project (user_id '') or for one user in a

@@ -1,0 +1,205 @@
+// Package agent is the compute agent of one host: it registers the host,
+// heartbeats, claims the tasks scheduled to it, drives the virt driver and
+// commits each outcome through the compute service. On start it recovers
+// work a crash interrupted.
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// Options tune the agent.
+type Options struct {
+	// Workers is how many tasks run at once (default 16).
+	Workers int
+	// Poll is how often the agent looks for tasks without being woken
+	// (default 1s; other API processes cannot wake it).
+	Poll time.Duration
+	// Heartbeat is how often the host reports it is alive (default 10s).
+	Heartbeat time.Duration
+	// MaxAttempts bounds retries of interrupted tasks (default 3).
+	MaxAttempts int
+	AZ          string
+}
+
+// Agent runs one host's tasks.
+type Agent struct {
+	db      *store.DB
+	compute *compute.Service
+	driver  virt.Driver
+	log     *slog.Logger
+	opts    Options
+	host    string
+	wake    chan struct{}
+}
+
+// New returns an agent for driver's host.
+func New(db *store.DB, c *compute.Service, d virt.Driver, log *slog.Logger, o Options) *Agent {
+	if o.Workers <= 0 {
+		o.Workers = 16
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 10 * time.Second
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 3
+	}
+	return &Agent{db: db, compute: c, driver: d, log: log, opts: o, wake: make(chan struct{}, 1)}
+}
+
+// Host is the host name the agent registered.
+func (a *Agent) Host() string { return a.host }
+
+// Wake tells the agent there is work; it never blocks.
+func (a *Agent) Wake() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start registers the host and recovers interrupted work; call it before
+// Run and before the API accepts requests, so the scheduler sees the host.
+func (a *Agent) Start(ctx context.Context) error {
+	info, err := a.driver.Host(ctx)
+	if err != nil {
+		return fmt.Errorf("read host info: %w", err)
+	}
+	a.host = info.Hostname
+	if _, err := hosts.Register(ctx, a.db, hosts.Registration{Info: info, AZ: a.opts.AZ, IP: "127.0.0.1"}, time.Now()); err != nil {
+		return err
+	}
+	return a.recover(ctx)
+}
+
+// recover requeues tasks a crash interrupted (their driver operations are
+// idempotent) up to MaxAttempts, fails the rest, and puts servers left in a
+// transitional state with no task into ERROR.
+func (a *Agent) recover(ctx context.Context) error {
+	tasks, err := a.compute.InterruptedTasks(ctx, a.host)
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if t.Attempts < a.opts.MaxAttempts {
+			a.log.Info("requeueing interrupted task", "task", t.ID, "kind", t.Kind, "server", t.InstanceID, "attempts", t.Attempts)
+			if err := a.compute.Requeue(ctx, t); err != nil {
+				return err
+			}
+			continue
+		}
+		a.log.Warn("giving up on interrupted task", "task", t.ID, "kind", t.Kind, "server", t.InstanceID)
+		if err := a.finish(ctx, t, time.Now(), fmt.Errorf("task interrupted %d times; giving up", t.Attempts)); err != nil {
+			return err
+		}
+	}
+	n, err := a.compute.ErrorStranded(ctx, a.host)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.log.Warn("servers left mid-operation set to ERROR", "count", n)
+	}
+	return nil
+}
+
+// Run processes tasks until ctx ends.
+func (a *Agent) Run(ctx context.Context) {
+	sem := make(chan struct{}, a.opts.Workers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	poll := time.NewTicker(a.opts.Poll)
+	defer poll.Stop()
+	beat := time.NewTicker(a.opts.Heartbeat)
+	defer beat.Stop()
+	for {
+		for {
+			free := a.opts.Workers - len(sem)
+			if free <= 0 {
+				break
+			}
+			tasks, err := a.compute.ClaimTasks(ctx, a.host, free)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				a.log.Error("claim tasks", "error", err)
+				break
+			}
+			if len(tasks) == 0 {
+				break
+			}
+			for _, t := range tasks {
+				sem <- struct{}{}
+				wg.Add(1)
+				go func(t *compute.Task) {
+					defer func() { <-sem; wg.Done(); a.Wake() }()
+					a.run(ctx, t)
+				}(t)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.wake:
+		case <-poll.C:
+		case <-beat.C:
+			if err := hosts.Heartbeat(ctx, a.db, a.host, time.Now()); err != nil && ctx.Err() == nil {
+				a.log.Error("heartbeat", "error", err)
+			}
+		}
+	}
+}
+
+// run executes one task and commits its outcome.
+func (a *Agent) run(ctx context.Context, t *compute.Task) {
+	started := time.Now()
+	opErr := a.execute(ctx, t)
+	if ctx.Err() != nil {
+		return // shutting down: the task stays claimed and is recovered on start
+	}
+	if opErr != nil {
+		a.log.Warn("task failed", "task", t.ID, "kind", t.Kind, "server", t.InstanceID, "error", opErr)
+	}
+	if err := a.finish(ctx, t, started, opErr); err != nil && ctx.Err() == nil {
+		a.log.Error("commit task outcome", "task", t.ID, "kind", t.Kind, "server", t.InstanceID, "error", err)
+	}
+}
+
+// execute makes the driver do what the task asks.
+func (a *Agent) execute(ctx context.Context, t *compute.Task) error {
+	switch t.Kind {
+	case compute.TaskBuild:
+		g, err := a.compute.Guest(ctx, t)
+		if err != nil {
+			return err
+		}
+		return a.driver.Spawn(ctx, g)
+	case compute.TaskDelete:
+		return a.driver.Destroy(ctx, t.InstanceID)
+	}
+	return fmt.Errorf("unknown task kind %q", t.Kind)
+}
+
+// finish commits the outcome of t.
+func (a *Agent) finish(ctx context.Context, t *compute.Task, started time.Time, opErr error) error {
+	switch t.Kind {
+	case compute.TaskBuild:
+		return a.compute.FinishBuild(ctx, t, started, opErr)
+	case compute.TaskDelete:
+		return a.compute.FinishDelete(ctx, t, started, opErr)
+	}
+	return fmt.Errorf("unknown task kind %q", t.Kind)
+}

@@ -1,0 +1,69 @@
+// Package compute is the server domain: the lifecycle state machine,
+// creates, reads, updates, deletes and (later) actions. Every change
+// checks its preconditions, writes the new task_state, the task for the
+// compute agent and the instance action in ONE transaction, then wakes
+// the agent; the agent calls the virt driver and commits the outcome.
+package compute
+
+import (
+	"context"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/secret"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// Quotas is what the service needs from the quota engine; every call runs
+// inside the caller's transaction so checks and inserts are atomic.
+type Quotas interface {
+	// MaxAllowed reports how many more servers of the given size fit.
+	MaxAllowed(ctx context.Context, tx *store.Tx, projectID, userID string, cores, ramMB int) (int, error)
+	// CheckInstances fails with Nova's over-quota error when n servers of
+	// the given size do not fit.
+	CheckInstances(ctx context.Context, tx *store.Tx, projectID, userID string, n, cores, ramMB int) error
+}
+
+// Addresses is the address manager servers get their IPs from.
+type Addresses interface {
+	Allocate(ctx context.Context, tx *store.Tx, projectID, instanceID string, req NetworkRequest) error
+	Release(ctx context.Context, tx *store.Tx, instanceID string) error
+}
+
+// KeyPairs looks up a user's key pair.
+type KeyPairs interface {
+	// PublicKey returns the public key of the user's key pair name, or a
+	// NotFound error.
+	PublicKey(ctx context.Context, userID, name string) (string, error)
+}
+
+// Deps are the services compute calls.
+type Deps struct {
+	DB        *store.DB
+	Flavors   *flavor.Service
+	Images    *image.Service
+	Quotas    Quotas
+	Addresses Addresses
+	KeyPairs  KeyPairs
+	// Secrets seals admin passwords on their way to the agent.
+	Secrets *secret.Box
+	// Wake tells the agent of host that it has work; nil when agents
+	// only poll.
+	Wake func(host string)
+}
+
+// Service is the compute domain service.
+type Service struct {
+	Deps
+	now func() time.Time
+}
+
+// New returns the compute service.
+func New(d Deps) *Service { return &Service{Deps: d, now: time.Now} }
+
+func (s *Service) wake(host string) {
+	if s.Wake != nil && host != "" {
+		s.Wake(host)
+	}
+}

@@ -1,0 +1,186 @@
+package compute
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/scheduler"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// Events the agent records, named as Nova's compute manager names them.
+const (
+	eventBuild     = "compute__do_build_and_run_instance"
+	eventTerminate = "compute_terminate_instance"
+)
+
+// Guest builds the driver's view of the server a task is about.
+func (s *Service) Guest(ctx context.Context, t *Task) (*virt.Guest, error) {
+	srv, err := s.GetAny(ctx, t.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	g := &virt.Guest{
+		ID: srv.ID, Name: srv.Name, Hostname: srv.Hostname, ProjectID: srv.ProjectID,
+		VCPUs: srv.Flavor.VCPUs, MemoryMB: srv.Flavor.RAM, RootGB: srv.Flavor.Disk,
+		EphemeralGB: srv.Flavor.Ephemeral, SwapMB: srv.Flavor.Swap, Metadata: srv.Metadata,
+		KeyName: srv.KeyName, PublicKey: srv.KeyData, ConfigDrive: srv.ConfigDrive != "",
+		AvailabilityZone: srv.AZ, UserData: []byte(srv.UserData),
+		Image: virt.Image{ID: srv.ImageRef, Properties: imageProperties(srv.SystemMetadata)},
+	}
+	if sealed := t.Params["admin_pass"]; sealed != "" && s.Secrets != nil {
+		if pass, err := s.Secrets.Open(sealed); err == nil {
+			g.AdminPass = pass
+		}
+	}
+	return g, nil
+}
+
+// imageProperties recovers the image's properties from system metadata.
+func imageProperties(sysmeta map[string]string) map[string]string {
+	props := map[string]string{}
+	for k, v := range sysmeta {
+		if len(k) > 6 && k[:6] == "image_" {
+			props[k[6:]] = v
+		}
+	}
+	return props
+}
+
+// FinishBuild commits the outcome of a build: ACTIVE and running, or
+// ERROR with the driver's failure as the fault and the capacity released.
+// A server deleted while it was building stays deleted.
+func (s *Service) FinishBuild(ctx context.Context, t *Task, started time.Time, buildErr error) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		now := s.now()
+		if buildErr == nil {
+			_, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = ?,
+				launched_at = ?, updated_at = ? WHERE id = ? AND deleted = FALSE AND task_state = ?`,
+				string(state.VMActive), int(state.PowerRunning), now.UnixMicro(), now.UnixMicro(), t.InstanceID,
+				string(state.TaskSpawning))
+			if err != nil {
+				return fmt.Errorf("finish build: %w", err)
+			}
+		} else {
+			fault, _ := json.Marshal(Fault{Code: 500, Message: buildErr.Error(), Created: now.UTC()})
+			_, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = ?,
+				fault = ?, updated_at = ? WHERE id = ? AND deleted = FALSE AND task_state = ?`,
+				string(state.VMError), int(state.PowerNoState), string(fault), now.UnixMicro(), t.InstanceID,
+				string(state.TaskSpawning))
+			if err != nil {
+				return fmt.Errorf("fail build: %w", err)
+			}
+		}
+		if err := recordEvent(ctx, tx, t.ActionID, eventBuild, t.Host, started, buildErr, now); err != nil {
+			return err
+		}
+		return finishTask(ctx, tx, t, buildErr != nil, now)
+	})
+}
+
+// Delete asks for a server's deletion: task_state deleting, a delete task
+// for its host, and the instance action, in one transaction. A server
+// that never reached a host is deleted at once.
+func (s *Service) Delete(ctx context.Context, p *auth.Principal, id, requestID string) error {
+	var host string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		srv, err := s.get(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		if !canSee(p, srv) {
+			return notFound(id)
+		}
+		if err := state.Check(state.ActionDelete, instanceOf(srv), p.IsAdmin()); err != nil {
+			return err
+		}
+		now := s.now()
+		actionID, err := startAction(ctx, tx, srv, "delete", requestID, p, now)
+		if err != nil {
+			return err
+		}
+		if srv.Host == "" || srv.TaskState == state.TaskDeleting {
+			if srv.Host == "" {
+				return s.markDeleted(ctx, tx, srv, now)
+			}
+			return nil // a delete is already under way
+		}
+		// A build still waiting for the agent is superseded by the delete.
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = ?, params = '{}', finished_at = ?
+			WHERE instance_id = ? AND state = ?`, taskFailed, now.UnixMicro(), id, taskPending); err != nil {
+			return fmt.Errorf("cancel pending tasks: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ? WHERE id = ?`,
+			string(state.TaskDeleting), now.UnixMicro(), id); err != nil {
+			return fmt.Errorf("mark deleting: %w", err)
+		}
+		host = srv.Host
+		return insertTask(ctx, tx, &Task{InstanceID: id, Host: srv.Host, Kind: TaskDelete, RequestID: requestID, ActionID: actionID}, now)
+	})
+	if err != nil {
+		return err
+	}
+	s.wake(host)
+	return nil
+}
+
+// FinishDelete commits a delete: the server is marked deleted, its
+// capacity and addresses released. A failed destroy leaves the server in
+// ERROR so a second delete can retry.
+func (s *Service) FinishDelete(ctx context.Context, t *Task, started time.Time, destroyErr error) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		now := s.now()
+		srv, err := s.get(ctx, tx, t.InstanceID, true)
+		if err != nil {
+			return err
+		}
+		if destroyErr != nil {
+			fault, _ := json.Marshal(Fault{Code: 500, Message: destroyErr.Error(), Created: now.UTC()})
+			if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, fault = ?,
+				updated_at = ? WHERE id = ?`, string(state.VMError), string(fault), now.UnixMicro(), srv.ID); err != nil {
+				return fmt.Errorf("fail delete: %w", err)
+			}
+		} else if !srv.Deleted {
+			if err := s.markDeleted(ctx, tx, srv, now); err != nil {
+				return err
+			}
+		}
+		if err := recordEvent(ctx, tx, t.ActionID, eventTerminate, t.Host, started, destroyErr, now); err != nil {
+			return err
+		}
+		return finishTask(ctx, tx, t, destroyErr != nil, now)
+	})
+}
+
+// markDeleted soft-deletes a server row (kept for admins' deleted=True
+// queries and instance actions) and frees what it held.
+func (s *Service) markDeleted(ctx context.Context, tx *store.Tx, srv *Server, now time.Time) error {
+	ts := now.UnixMicro()
+	if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = ?,
+		deleted = TRUE, deleted_at = ?, terminated_at = ?, updated_at = ? WHERE id = ?`,
+		string(state.VMDeleted), int(state.PowerNoState), ts, ts, ts, srv.ID); err != nil {
+		return fmt.Errorf("mark deleted: %w", err)
+	}
+	if srv.VMState != state.VMShelvedOffloaded {
+		if err := scheduler.Release(ctx, tx, srv.Host, srv.Flavor.VCPUs, srv.Flavor.RAM, srv.Flavor.Disk+srv.Flavor.Ephemeral, now); err != nil {
+			return err
+		}
+	}
+	if s.Addresses != nil {
+		if err := s.Addresses.Release(ctx, tx, srv.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// instanceOf is the view of a server the state rules need.
+func instanceOf(srv *Server) state.Instance {
+	return state.Instance{UUID: srv.ID, VMState: srv.VMState, TaskState: srv.TaskState, Locked: srv.Locked,
+		Launched: srv.LaunchedAt != nil, Host: srv.Host}
+}

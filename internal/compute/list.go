@@ -1,0 +1,308 @@
+package compute
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// MaxLimit is Nova's max_limit: the largest page a list returns.
+const MaxLimit = 1000
+
+// ListOptions filter, sort and page a server list. The API decides which
+// options a caller may use (admins only, per microversion); the service
+// applies whatever it is given.
+type ListOptions struct {
+	ProjectID      string // "" = every project
+	UserID         string
+	OnlyDeleted    bool // deleted=True
+	IncludeDeleted bool // changes-since without deleted=False
+	Name           string
+	Status         *state.Filter
+	ImageRef       string
+	FlavorID       string
+	Host           string
+	Node           string
+	AZ             string
+	KeyName        string
+	ReservationID  string
+	Hostname       string
+	Description    string
+	IDs            []string // restrict to these ids (ip filters); empty slice = nothing
+	RestrictIDs    bool
+	Locked         *bool
+	ConfigDrive    *bool
+	VMStates       []string
+	TaskStates     []string
+	PowerStates    []int
+	AccessIPv4     string
+	AccessIPv6     string
+	ChangesSince   *time.Time
+	ChangesBefore  *time.Time
+	LaunchedAt     *time.Time
+	TerminatedAt   *time.Time
+	Tags           []string
+	TagsAny        []string
+	NotTags        []string
+	NotTagsAny     []string
+	SortKeys       []string // Nova's column names: created_at, display_name, ...
+	SortDirs       []string // "asc"/"desc", one per key (missing: desc)
+	Limit          int      // 0 = MaxLimit
+	Marker         string
+}
+
+// sortColumns maps Nova's sort keys to kumo's columns; nullable columns
+// are coalesced so NULLs sort alike on both engines.
+var sortColumns = map[string]string{
+	"access_ip_v4": "access_ip_v4", "access_ip_v6": "access_ip_v6",
+	"auto_disk_config": "disk_config", "availability_zone": "COALESCE(availability_zone, '')",
+	"config_drive": "config_drive", "created_at": "created_at",
+	"display_description": "COALESCE(description, '')", "display_name": "name",
+	"host": "COALESCE(host, '')", "hostname": "hostname", "image_ref": "image_ref",
+	"instance_type_id": "flavor_id", "key_name": "COALESCE(key_name, '')",
+	"launch_index": "launch_index", "launched_at": "COALESCE(launched_at, 0)",
+	"locked": "locked", "locked_by": "COALESCE(locked_by, '')", "node": "COALESCE(node, '')",
+	"power_state": "power_state", "progress": "progress", "project_id": "project_id",
+	"task_state": "COALESCE(task_state, '')", "terminated_at": "COALESCE(terminated_at, 0)",
+	"updated_at": "updated_at", "user_id": "user_id", "uuid": "id", "vm_state": "vm_state",
+	"reservation_id": "reservation_id", "id": "number",
+}
+
+// SortKeyKnown reports whether key is a sort key the service supports.
+func SortKeyKnown(key string) bool { _, ok := sortColumns[key]; return ok }
+
+type whereBuilder struct {
+	conds []string
+	args  []any
+}
+
+func (w *whereBuilder) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// List returns one page of servers matching o, with metadata and tags.
+func (s *Service) List(ctx context.Context, o ListOptions) ([]*Server, error) {
+	w := &whereBuilder{}
+	s.filters(w, o)
+	keys, dirs := o.sortSpec()
+	if o.Marker != "" {
+		if err := s.markerCondition(ctx, w, o.Marker, keys, dirs); err != nil {
+			return nil, err
+		}
+	}
+	limit := o.Limit
+	if limit <= 0 || limit > MaxLimit {
+		limit = MaxLimit
+	}
+	var order []string
+	for i, k := range keys {
+		order = append(order, k+" "+dirs[i])
+	}
+	q := `SELECT ` + serverColumns + ` FROM instances`
+	if len(w.conds) > 0 {
+		q += ` WHERE ` + strings.Join(w.conds, " AND ")
+	}
+	q += ` ORDER BY ` + strings.Join(order, ", ") + fmt.Sprintf(` LIMIT %d`, limit)
+	rows, err := s.DB.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list servers: %w", err)
+	}
+	var out []*Server
+	for rows.Next() {
+		srv, err := scanServer(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list servers: %w", err)
+		}
+		out = append(out, srv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list servers: %w", err)
+	}
+	if err := loadDetails(ctx, s.DB, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sortSpec resolves the sort keys to columns and directions, always
+// ending with the unique number so pages never skip or repeat a server.
+func (o ListOptions) sortSpec() (cols, dirs []string) {
+	keys := o.SortKeys
+	if len(keys) == 0 {
+		keys = []string{"created_at"}
+	}
+	last := "desc"
+	for i, k := range keys {
+		col, ok := sortColumns[k]
+		if !ok {
+			continue
+		}
+		dir := "desc"
+		if i < len(o.SortDirs) && strings.EqualFold(o.SortDirs[i], "asc") {
+			dir = "asc"
+		}
+		cols, dirs = append(cols, col), append(dirs, dir)
+		last = dir
+	}
+	cols, dirs = append(cols, "number"), append(dirs, last)
+	return cols, dirs
+}
+
+// markerCondition restricts the list to rows after the marker server in
+// the sort order (keyset pagination).
+func (s *Service) markerCondition(ctx context.Context, w *whereBuilder, marker string, cols, dirs []string) error {
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	err := s.DB.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM instances WHERE id = ?`, marker).Scan(ptrs...)
+	if isNoRows(err) {
+		return errs.Invalid("marker [%s] not found", marker)
+	}
+	if err != nil {
+		return fmt.Errorf("load marker: %w", err)
+	}
+	var ors []string
+	var args []any
+	for i := range cols {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, cols[j]+" = ?")
+			args = append(args, vals[j])
+		}
+		op := ">"
+		if dirs[i] == "desc" {
+			op = "<"
+		}
+		ands = append(ands, cols[i]+" "+op+" ?")
+		args = append(args, vals[i])
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	w.add("("+strings.Join(ors, " OR ")+")", args...)
+	return nil
+}
+
+func (s *Service) filters(w *whereBuilder, o ListOptions) {
+	switch {
+	case o.OnlyDeleted:
+		w.add("deleted = TRUE")
+	case o.IncludeDeleted:
+	default:
+		w.add("deleted = FALSE")
+	}
+	eq := func(col, v string) {
+		if v != "" {
+			w.add(col+" = ?", v)
+		}
+	}
+	eq("project_id", o.ProjectID)
+	eq("user_id", o.UserID)
+	eq("image_ref", o.ImageRef)
+	eq("flavor_id", o.FlavorID)
+	eq("host", o.Host)
+	eq("node", o.Node)
+	eq("availability_zone", o.AZ)
+	eq("key_name", o.KeyName)
+	eq("reservation_id", o.ReservationID)
+	eq("access_ip_v4", o.AccessIPv4)
+	eq("access_ip_v6", o.AccessIPv6)
+	if o.Name != "" {
+		w.add(s.DB.Dialect().Regexp("name"), o.Name)
+	}
+	if o.Hostname != "" {
+		w.add(s.DB.Dialect().Regexp("hostname"), o.Hostname)
+	}
+	if o.Description != "" {
+		w.add(s.DB.Dialect().Regexp("COALESCE(description, '')"), o.Description)
+	}
+	if o.Status != nil {
+		w.add("vm_state IN ("+placeholders(len(o.Status.VMStates))+")", anySlice(o.Status.VMStates)...)
+		if !o.Status.AnyTask {
+			if len(o.Status.TaskStates) == 0 {
+				w.add("1 = 0")
+			} else {
+				w.add("task_state IN ("+placeholders(len(o.Status.TaskStates))+")", anySlice(o.Status.TaskStates)...)
+			}
+		}
+	}
+	if len(o.VMStates) > 0 {
+		w.add("vm_state IN ("+placeholders(len(o.VMStates))+")", anySlice(o.VMStates)...)
+	}
+	if len(o.TaskStates) > 0 {
+		w.add("task_state IN ("+placeholders(len(o.TaskStates))+")", anySlice(o.TaskStates)...)
+	}
+	if len(o.PowerStates) > 0 {
+		w.add("power_state IN ("+placeholders(len(o.PowerStates))+")", anySlice(o.PowerStates)...)
+	}
+	if o.RestrictIDs {
+		if len(o.IDs) == 0 {
+			w.add("1 = 0")
+		} else {
+			w.add("id IN ("+placeholders(len(o.IDs))+")", anySlice(o.IDs)...)
+		}
+	}
+	if o.Locked != nil {
+		w.add("locked = ?", *o.Locked)
+	}
+	if o.ConfigDrive != nil {
+		if *o.ConfigDrive {
+			w.add("config_drive <> ''")
+		} else {
+			w.add("config_drive = ''")
+		}
+	}
+	if o.ChangesSince != nil {
+		w.add("updated_at >= ?", o.ChangesSince.UnixMicro())
+	}
+	if o.ChangesBefore != nil {
+		w.add("updated_at <= ?", o.ChangesBefore.UnixMicro())
+	}
+	if o.LaunchedAt != nil {
+		w.add("launched_at >= ?", o.LaunchedAt.UnixMicro())
+	}
+	if o.TerminatedAt != nil {
+		w.add("terminated_at >= ?", o.TerminatedAt.UnixMicro())
+	}
+	hasAll := func(tags []string) (string, []any) {
+		return "id IN (SELECT instance_id FROM instance_tags WHERE tag IN (" + placeholders(len(tags)) +
+			") GROUP BY instance_id HAVING COUNT(DISTINCT tag) = " + fmt.Sprint(len(tags)) + ")", anySlice(tags)
+	}
+	hasAny := func(tags []string) (string, []any) {
+		return "id IN (SELECT instance_id FROM instance_tags WHERE tag IN (" + placeholders(len(tags)) + "))", anySlice(tags)
+	}
+	if len(o.Tags) > 0 {
+		c, a := hasAll(o.Tags)
+		w.add(c, a...)
+	}
+	if len(o.TagsAny) > 0 {
+		c, a := hasAny(o.TagsAny)
+		w.add(c, a...)
+	}
+	if len(o.NotTags) > 0 {
+		c, a := hasAll(o.NotTags)
+		w.add("NOT "+c, a...)
+	}
+	if len(o.NotTagsAny) > 0 {
+		c, a := hasAny(o.NotTagsAny)
+		w.add("NOT "+c, a...)
+	}
+}
+
+func anySlice[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+var _ store.Querier = (*store.DB)(nil)

@@ -1,0 +1,94 @@
+// Package hosts keeps the inventory of compute hosts: each agent registers
+// its host with the capacity its driver reports and heartbeats; the
+// scheduler places servers on live, enabled hosts.
+package hosts
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// Allocation ratios, Nova's initial defaults.
+const (
+	CPUAllocationRatio  = 16.0
+	RAMAllocationRatio  = 1.5
+	DiskAllocationRatio = 1.0
+)
+
+// Registration is how an agent introduces its host.
+type Registration struct {
+	Info virt.HostInfo
+	AZ   string // "" = "nova"
+	IP   string
+}
+
+// Register creates or refreshes the host's row. Usage counters are
+// recomputed from the servers placed there, which heals any drift left by
+// a crash. It returns the host's id.
+func Register(ctx context.Context, db *store.DB, r Registration, now time.Time) (string, error) {
+	az := r.AZ
+	if az == "" {
+		az = "nova"
+	}
+	var id string
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM compute_hosts WHERE hostname = ?`, r.Info.Hostname).Scan(&id)
+		ts := now.UnixMicro()
+		switch {
+		case err == nil:
+			_, err = tx.ExecContext(ctx, `UPDATE compute_hosts SET hypervisor_type = ?, hypervisor_version = ?,
+				cpu_info = ?, host_ip = ?, vcpus = ?, memory_mb = ?, local_gb = ?, availability_zone = ?,
+				heartbeat_at = ?, updated_at = ? WHERE id = ?`,
+				r.Info.HypervisorType, r.Info.HypervisorVersion, r.Info.CPUInfo, r.IP, r.Info.VCPUs,
+				r.Info.MemoryMB, r.Info.DiskGB, az, ts, ts, id)
+		case isNoRows(err):
+			id = uuid.NewString()
+			var number int64
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM compute_hosts`).Scan(&number); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO compute_hosts (id, number, hostname, hypervisor_type,
+				hypervisor_version, cpu_info, host_ip, vcpus, memory_mb, local_gb, cpu_allocation_ratio,
+				ram_allocation_ratio, disk_allocation_ratio, availability_zone, heartbeat_at, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				id, number, r.Info.Hostname, r.Info.HypervisorType, r.Info.HypervisorVersion, r.Info.CPUInfo,
+				r.IP, r.Info.VCPUs, r.Info.MemoryMB, r.Info.DiskGB, CPUAllocationRatio, RAMAllocationRatio,
+				DiskAllocationRatio, az, ts, ts, ts)
+		}
+		if err != nil {
+			return fmt.Errorf("register host %s: %w", r.Info.Hostname, err)
+		}
+		return recount(ctx, tx, r.Info.Hostname)
+	})
+	return id, err
+}
+
+// recount sets the host's usage to what its servers hold. Offloaded
+// (shelved_offloaded) and deleted servers hold nothing.
+func recount(ctx context.Context, tx *store.Tx, host string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET
+		vcpus_used = (SELECT COALESCE(SUM(vcpus), 0) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'),
+		memory_mb_used = (SELECT COALESCE(SUM(memory_mb), 0) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'),
+		local_gb_used = (SELECT COALESCE(SUM(root_gb + ephemeral_gb), 0) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'),
+		running_vms = (SELECT COUNT(*) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded')
+		WHERE hostname = ?`, host, host, host, host, host)
+	if err != nil {
+		return fmt.Errorf("recount usage of %s: %w", host, err)
+	}
+	return nil
+}
+
+// Heartbeat records that the host's agent is alive.
+func Heartbeat(ctx context.Context, db *store.DB, hostname string, now time.Time) error {
+	_, err := db.ExecContext(ctx, `UPDATE compute_hosts SET heartbeat_at = ? WHERE hostname = ?`, now.UnixMicro(), hostname)
+	if err != nil {
+		return fmt.Errorf("heartbeat %s: %w", hostname, err)
+	}
+	return nil
+}
