@@ -9,17 +9,22 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/agent"
 	"github.com/kumocloud/kumo/internal/api"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	identityapi "github.com/kumocloud/kumo/internal/api/identity"
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
 // App is a running kumo: its store, services and HTTP handler.
@@ -29,6 +34,8 @@ type App struct {
 	Identity *identity.Service
 	Images   *image.Service
 	Flavors  *flavor.Service
+	Compute  *compute.Service
+	Agent    *agent.Agent
 	Handler  http.Handler
 	Log      *slog.Logger
 }
@@ -57,6 +64,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Images = image.New(db, cfg.ImageDir())
 	a.Flavors = flavor.New(db)
 	if err := a.bootstrap(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.startCompute(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -140,6 +151,25 @@ func (a *App) routes() http.Handler {
 	return api.Middleware(mux, a.Log, metrics, a.Config.MaxBodyBytes)
 }
 
+// startCompute builds the compute service and this host's agent, and
+// registers the host (recovering interrupted work) before the API opens.
+func (a *App) startCompute(ctx context.Context) error {
+	box, err := secret.LoadOrCreate(filepath.Join(a.Config.DataDir, "secret.key"))
+	if err != nil {
+		return err
+	}
+	driver := fake.New(fake.Options{Hostname: a.Config.Hostname()})
+	a.Compute = compute.New(compute.Deps{
+		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: box,
+		Wake: func(string) { a.Agent.Wake() },
+	})
+	a.Agent = agent.New(a.DB, a.Compute, driver, a.Log, agent.Options{})
+	if err := a.Agent.Start(ctx); err != nil {
+		return fmt.Errorf("start compute agent: %w", err)
+	}
+	return nil
+}
+
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
 
@@ -154,6 +184,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	if ready != nil {
 		ready(ln.Addr())
 	}
+	agentCtx, stopAgent := context.WithCancel(ctx)
+	agentDone := make(chan struct{})
+	go func() { a.Agent.Run(agentCtx); close(agentDone) }()
+	defer func() { stopAgent(); <-agentDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -4,6 +4,7 @@ package app
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ type Config struct {
 	Database  string // "" = SQLite in DataDir; postgres:// URL for PostgreSQL
 	Driver    string // virt driver: "fake"
 	Auth      string // "builtin" or "noauth"
+	Host      string // compute host name (default: the machine's hostname)
 	PublicURL string // base URL clients use, when not the request's host
 	TokenTTL  time.Duration
 	// MaxBodyBytes limits JSON request bodies (image uploads stream).
@@ -65,6 +67,17 @@ func (c *Config) DatabaseDSN() string {
 		return c.Database
 	}
 	return filepath.Join(c.DataDir, "kumo.db")
+}
+
+// Hostname is the compute host name this process registers.
+func (c *Config) Hostname() string {
+	if c.Host != "" {
+		return c.Host
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "kumo"
 }
 
 // CloudsFile is the generated clouds.yaml with the admin credentials.
