@@ -172,16 +172,25 @@ func freeAddr(t testing.TB) string {
 }
 
 // cleanEnv is the test's environment without OS_* (client settings) and
-// KUMO_* (kumo defaults), so nothing from the caller's shell leaks in.
+// KUMO_* (kumo defaults), so nothing from the caller's shell leaks in, and
+// with loopback exempt from any HTTP proxy the environment names.
 func cleanEnv() []string {
 	var env []string
+	noProxy := "127.0.0.1,localhost"
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "OS_") || strings.HasPrefix(kv, "KUMO_") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "OS_"), strings.HasPrefix(k, "KUMO_"):
+			continue
+		case strings.EqualFold(k, "no_proxy"):
+			if v != "" {
+				noProxy = v + "," + noProxy
+			}
 			continue
 		}
 		env = append(env, kv)
 	}
-	return env
+	return append(env, "no_proxy="+noProxy, "NO_PROXY="+noProxy)
 }
 
 // tail returns the last n lines of a file, for failure messages.
