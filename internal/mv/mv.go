@@ -16,7 +16,7 @@ type Version struct{ Major, Minor int }
 
 // maxMinor is the newest 2.x microversion kumo serves. Raise it only when
 // every change up to it is implemented (docs/COMPATIBILITY.md lists them).
-const maxMinor = 1
+const maxMinor = 104
 
 // Supported is the range kumo serves: 2.1 (also what a request without a
 // version header gets) up to the newest implemented microversion.
