@@ -1,0 +1,47 @@
+// Package computeaddr plugs the address manager into the compute
+// service, translating compute's view of Nova's "networks" request. It
+// lives apart from package network so that network never depends on
+// compute.
+package computeaddr
+
+import (
+	"context"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// Addresses is compute.Addresses backed by a network.Manager.
+type Addresses struct {
+	Manager *network.Manager
+}
+
+var _ compute.Addresses = Addresses{}
+
+// Allocate gives the instance the addresses req asks for.
+func (a Addresses) Allocate(ctx context.Context, tx *store.Tx, projectID, instanceID string, req compute.NetworkRequest) error {
+	_, err := a.Manager.Allocate(ctx, tx, projectID, instanceID, Request(req))
+	return err
+}
+
+// Release frees the instance's addresses.
+func (a Addresses) Release(ctx context.Context, tx *store.Tx, instanceID string) error {
+	return a.Manager.Release(ctx, tx, instanceID)
+}
+
+// Request translates a create's networks: "none" is nothing; "auto", an
+// absent key and an empty list (which Nova answers with a port on the
+// project's only network) are one port on the default network.
+func Request(req compute.NetworkRequest) network.Request {
+	if req.Mode == "none" {
+		return network.NoNetworks()
+	}
+	out := network.Request{}
+	for _, n := range req.Networks {
+		out.Networks = append(out.Networks, network.NetworkRequest{
+			NetworkID: n.UUID, FixedIP: n.FixedIP, PortID: n.Port, Tag: n.Tag,
+		})
+	}
+	return out
+}

@@ -1,0 +1,155 @@
+package network
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// Network is a project's private network.
+type Network struct {
+	ID        string
+	ProjectID string
+	Name      string
+	CIDR      string // IPv4
+	CIDRv6    string // "" when IPv6 is off
+	CreatedAt time.Time
+}
+
+const networkColumns = `id, project_id, name, cidr, cidr_v6, created_at`
+
+func scanNetwork(row interface{ Scan(...any) error }) (Network, error) {
+	var n Network
+	var created int64
+	if err := row.Scan(&n.ID, &n.ProjectID, &n.Name, &n.CIDR, &n.CIDRv6, &created); err != nil {
+		return Network{}, err
+	}
+	n.CreatedAt = store.Time(created)
+	return n, nil
+}
+
+// Networks lists projectID's networks, oldest first.
+func (m *Manager) Networks(ctx context.Context, q store.Querier, projectID string) ([]Network, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+networkColumns+` FROM networks
+		WHERE project_id = ? ORDER BY created_at, id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list networks of project %s: %w", projectID, err)
+	}
+	defer rows.Close()
+	var out []Network
+	for rows.Next() {
+		n, err := scanNetwork(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan network: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list networks of project %s: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// Network returns projectID's network id; another project's network is
+// store.ErrNotFound like a missing one.
+func (m *Manager) Network(ctx context.Context, q store.Querier, projectID, id string) (Network, error) {
+	n, err := scanNetwork(q.QueryRowContext(ctx, `SELECT `+networkColumns+` FROM networks
+		WHERE id = ? AND project_id = ?`, id, projectID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Network{}, store.ErrNotFound
+	}
+	if err != nil {
+		return Network{}, fmt.Errorf("get network %s: %w", id, err)
+	}
+	return n, nil
+}
+
+func (m *Manager) networkByName(ctx context.Context, q store.Querier, projectID, name string) (Network, error) {
+	n, err := scanNetwork(q.QueryRowContext(ctx, `SELECT `+networkColumns+` FROM networks
+		WHERE project_id = ? AND name = ?`, projectID, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Network{}, store.ErrNotFound
+	}
+	if err != nil {
+		return Network{}, fmt.Errorf("get network %s of project %s: %w", name, projectID, err)
+	}
+	return n, nil
+}
+
+// EnsureDefault returns projectID's default network ("private"),
+// creating it with the lowest free subnet of the pools.
+func (m *Manager) EnsureDefault(ctx context.Context, tx *store.Tx, projectID string) (Network, error) {
+	n, err := m.networkByName(ctx, tx, projectID, DefaultName)
+	if !errors.Is(err, store.ErrNotFound) {
+		return n, err
+	}
+	// Each round either creates the network, finds the one a concurrent
+	// transaction created, or loses a subnet to another project and
+	// looks for the next free one.
+	for range 8 {
+		idx, err := m.firstFreePoolIndex(ctx, tx)
+		if err != nil {
+			return Network{}, err
+		}
+		if idx >= m.capacity {
+			return Network{}, noMoreNetworks()
+		}
+		n := Network{
+			ID: uuid.NewString(), ProjectID: projectID, Name: DefaultName,
+			CIDR: m.subnet4(idx).String(), CreatedAt: store.Time(store.Now()),
+		}
+		if p := m.subnet6(idx); p.IsValid() {
+			n.CIDRv6 = p.String()
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO networks (id, project_id, name, pool_index, cidr, cidr_v6, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			n.ID, n.ProjectID, n.Name, idx, n.CIDR, n.CIDRv6, n.CreatedAt.UnixMicro())
+		if err != nil {
+			return Network{}, fmt.Errorf("create network of project %s: %w", projectID, err)
+		}
+		if inserted, err := res.RowsAffected(); err != nil {
+			return Network{}, fmt.Errorf("create network of project %s: %w", projectID, err)
+		} else if inserted == 1 {
+			return n, nil
+		}
+		existing, err := m.networkByName(ctx, tx, projectID, DefaultName)
+		if !errors.Is(err, store.ErrNotFound) {
+			return existing, err
+		}
+	}
+	return Network{}, fmt.Errorf("create network of project %s: no free subnet after retries", projectID)
+}
+
+// firstFreePoolIndex finds the lowest pool index no network uses.
+func (m *Manager) firstFreePoolIndex(ctx context.Context, q store.Querier) (int64, error) {
+	var idx int64
+	err := q.QueryRowContext(ctx, `SELECT CASE
+		WHEN NOT EXISTS (SELECT 1 FROM networks WHERE pool_index = 0) THEN 0
+		ELSE (SELECT MIN(a.pool_index + 1) FROM networks a
+			WHERE NOT EXISTS (SELECT 1 FROM networks b WHERE b.pool_index = a.pool_index + 1))
+		END`).Scan(&idx)
+	if err != nil {
+		return 0, fmt.Errorf("find a free subnet: %w", err)
+	}
+	return idx, nil
+}
+
+// prefixes parses a network's stored CIDRs.
+func (n Network) prefixes() (v4, v6 netip.Prefix, err error) {
+	if v4, err = netip.ParsePrefix(n.CIDR); err != nil {
+		return v4, v6, fmt.Errorf("network %s has a bad CIDR %q: %w", n.ID, n.CIDR, err)
+	}
+	if n.CIDRv6 != "" {
+		if v6, err = netip.ParsePrefix(n.CIDRv6); err != nil {
+			return v4, v6, fmt.Errorf("network %s has a bad IPv6 CIDR %q: %w", n.ID, n.CIDRv6, err)
+		}
+	}
+	return v4, v6, nil
+}
