@@ -22,6 +22,7 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt/fake"
@@ -34,6 +35,7 @@ type App struct {
 	Identity *identity.Service
 	Images   *image.Service
 	Flavors  *flavor.Service
+	Keypairs *keypair.Service
 	Compute  *compute.Service
 	Agent    *agent.Agent
 	Handler  http.Handler
@@ -63,6 +65,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL})
 	a.Images = image.New(db, cfg.ImageDir())
 	a.Flavors = flavor.New(db)
+	a.Keypairs = keypair.New(db, keypair.Options{})
 	if err := a.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -126,7 +129,7 @@ func (a *App) routes() http.Handler {
 			return api.RequestOrigin(r) + identityapi.Mount + "/v3"
 		},
 	}
-	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: a.Flavors, Images: a.Images}, opts)
+	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
 	mux.Handle("/v2.1", v21)
