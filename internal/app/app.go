@@ -19,10 +19,11 @@ import (
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/keypair"
+	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt/fake"
@@ -35,7 +36,7 @@ type App struct {
 	Identity *identity.Service
 	Images   *image.Service
 	Flavors  *flavor.Service
-	Keypairs *keypair.Service
+	Quotas   *quota.Service
 	Compute  *compute.Service
 	Agent    *agent.Agent
 	Handler  http.Handler
@@ -65,7 +66,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL})
 	a.Images = image.New(db, cfg.ImageDir())
 	a.Flavors = flavor.New(db)
-	a.Keypairs = keypair.New(db, keypair.Options{})
+	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists()})
 	if err := a.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -108,6 +109,21 @@ func (a *App) bootstrap(ctx context.Context) error {
 	return nil
 }
 
+// projectExists lets the quota API refuse unknown projects as Nova does
+// by asking Keystone; with noauth any project id is accepted.
+func (a *App) projectExists() quota.ProjectExists {
+	if a.Config.Auth == "noauth" {
+		return nil
+	}
+	return func(ctx context.Context, id string) (bool, error) {
+		_, err := a.Identity.GetProject(ctx, id)
+		if errs.Is(err, errs.KindNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+}
+
 func (a *App) authenticator() auth.Authenticator {
 	if a.Config.Auth == "noauth" {
 		return auth.NoAuth{}
@@ -129,7 +145,7 @@ func (a *App) routes() http.Handler {
 			return api.RequestOrigin(r) + identityapi.Mount + "/v3"
 		},
 	}
-	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs}, opts)
+	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: a.Flavors, Images: a.Images, Quotas: a.Quotas}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
 	mux.Handle("/v2.1", v21)

@@ -1,0 +1,89 @@
+package compute
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/quota"
+)
+
+// absoluteLimitNames are Nova's names for limits in GET /limits
+// (views/limits.py); metadata_items is shown twice before 2.39.
+var absoluteLimitNames = map[string][]string{
+	quota.RAM:                      {"maxTotalRAMSize"},
+	quota.Instances:                {"maxTotalInstances"},
+	quota.Cores:                    {"maxTotalCores"},
+	quota.KeyPairs:                 {"maxTotalKeypairs"},
+	quota.FloatingIPs:              {"maxTotalFloatingIps"},
+	quota.MetadataItems:            {"maxServerMeta", "maxImageMeta"},
+	quota.InjectedFiles:            {"maxPersonality"},
+	quota.InjectedFileContentBytes: {"maxPersonalitySize"},
+	quota.SecurityGroups:           {"maxSecurityGroups"},
+	quota.SecurityGroupRules:       {"maxSecurityGroupRules"},
+	quota.ServerGroups:             {"maxServerGroups"},
+	quota.ServerGroupMembers:       {"maxServerGroupMembers"},
+}
+
+// usedLimitNames are the usage counters GET /limits reports.
+var usedLimitNames = map[string]string{
+	"totalRAMUsed":            quota.RAM,
+	"totalCoresUsed":          quota.Cores,
+	"totalInstancesUsed":      quota.Instances,
+	"totalFloatingIpsUsed":    quota.FloatingIPs,
+	"totalSecurityGroupsUsed": quota.SecurityGroups,
+	"totalServerGroupsUsed":   quota.ServerGroups,
+}
+
+// filteredLimits are the resources GET /limits leaves out at c's
+// microversion (limits.py FILTERED_LIMITS_v236 / v257).
+func filteredLimits(c *api.Call) []string {
+	var out []string
+	if c.AtLeast(2, 36) {
+		out = append(out, quota.FloatingIPs, quota.SecurityGroups, quota.SecurityGroupRules)
+	}
+	if c.AtLeast(2, 57) {
+		out = append(out, quota.InjectedFiles, quota.InjectedFileContentBytes)
+	}
+	return out
+}
+
+func (h *handlers) showLimits(c *api.Call) (*api.Reply, error) {
+	q, err := checkQuery(c, []flavorQueryRule{{name: "tenant_id", check: func(string) string { return "" }}}, c.AtLeast(2, 75))
+	if err != nil {
+		return nil, err
+	}
+	projectID := c.ProjectID()
+	if vs, ok := q["tenant_id"]; ok {
+		if !c.IsAdmin() {
+			return nil, forbidden("os_compute_api:limits:other_project")
+		}
+		projectID = vs[len(vs)-1]
+	}
+	detail, err := h.Quotas.Detail(c.Ctx, projectID, "")
+	if err != nil {
+		return nil, err
+	}
+	filtered := filteredLimits(c)
+	absolute := map[string]any{}
+	for res, names := range absoluteLimitNames {
+		if slices.Contains(filtered, res) {
+			continue
+		}
+		for _, name := range names {
+			if name == "maxImageMeta" && c.AtLeast(2, 39) {
+				continue
+			}
+			absolute[name] = detail[res].Limit
+		}
+	}
+	for name, res := range usedLimitNames {
+		if !slices.Contains(filtered, res) {
+			absolute[name] = detail[res].InUse
+		}
+	}
+	return api.JSON(http.StatusOK, map[string]any{"limits": map[string]any{
+		"rate":     []any{},
+		"absolute": absolute,
+	}}), nil
+}
