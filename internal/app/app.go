@@ -23,6 +23,7 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
@@ -37,6 +38,7 @@ type App struct {
 	Images   *image.Service
 	Flavors  *flavor.Service
 	Quotas   *quota.Service
+	Keypairs *keypair.Service
 	Compute  *compute.Service
 	Agent    *agent.Agent
 	Handler  http.Handler
@@ -67,6 +69,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Images = image.New(db, cfg.ImageDir())
 	a.Flavors = flavor.New(db)
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists()})
+	a.Keypairs = keypair.New(db, keypair.Options{})
 	if err := a.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -145,7 +148,7 @@ func (a *App) routes() http.Handler {
 			return api.RequestOrigin(r) + identityapi.Mount + "/v3"
 		},
 	}
-	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: a.Flavors, Images: a.Images, Quotas: a.Quotas}, opts)
+	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
 	mux.Handle("/v2.1", v21)

@@ -7,15 +7,17 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
 // Deps are the domain services the compute API calls.
 type Deps struct {
-	Flavors *flavor.Service
-	Images  *image.Service
-	Quotas  *quota.Service
+	Flavors  *flavor.Service
+	Images   *image.Service
+	Keypairs *keypair.Service
+	Quotas   *quota.Service
 }
 
 // handlers carries the dependencies every compute handler uses.
@@ -30,6 +32,7 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.versionRoutes()...)
 	rs = append(rs, h.flavorRoutes()...)
 	rs = append(rs, h.imageRoutes()...)
+	rs = append(rs, h.keypairRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)
 	return rs
 }
