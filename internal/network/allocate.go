@@ -266,10 +266,15 @@ func claimNext4(ctx context.Context, tx *store.Tx, networkID string, subnet neti
 			return a, err
 		}
 	}
-	// Nearly full: take the lowest gap. In one snapshot the gap is free
-	// unless a concurrent transaction takes it, which store.InTx retries.
+	// Nearly full: take the first gap after a random point (so that
+	// concurrent transactions spread out), else the lowest one. In one
+	// snapshot a gap is free unless a concurrent transaction takes it,
+	// which store.InTx retries.
 	for range 4 {
-		o, err := firstFreeOrdinal(ctx, tx, networkID, first)
+		o, err := firstFreeOrdinal(ctx, tx, networkID, first+rand.Int64N(last-first+1))
+		if err == nil && o > last {
+			o, err = firstFreeOrdinal(ctx, tx, networkID, first)
+		}
 		if err != nil {
 			return netip.Addr{}, err
 		}
@@ -284,17 +289,28 @@ func claimNext4(ctx context.Context, tx *store.Tx, networkID string, subnet neti
 	return netip.Addr{}, noMoreFixedIPs(networkID)
 }
 
-// firstFreeOrdinal is the lowest IPv4 ordinal >= first not in use: the
-// successor of the first address whose successor is free, by index.
-func firstFreeOrdinal(ctx context.Context, tx *store.Tx, networkID string, first int64) (int64, error) {
+// firstFreeOrdinal is the lowest IPv4 ordinal >= from not in use: from
+// itself, or the successor of the first used ordinal whose successor is
+// free.
+func firstFreeOrdinal(ctx context.Context, tx *store.Tx, networkID string, from int64) (int64, error) {
+	var used int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fixed_ips WHERE network_id = ? AND version = 4 AND ordinal = ?`,
+		networkID, from).Scan(&used)
+	if err != nil {
+		return 0, fmt.Errorf("find a free address on network %s: %w", networkID, err)
+	}
+	if used == 0 {
+		return from, nil
+	}
+	// One ordered pass over the ordinal index with LEAD, stopping at the
+	// first gap; a correlated NOT EXISTS can turn quadratic on PostgreSQL
+	// when its statistics are stale.
 	var o int64
-	err := tx.QueryRowContext(ctx, `SELECT CASE
-		WHEN NOT EXISTS (SELECT 1 FROM fixed_ips WHERE network_id = ? AND version = 4 AND ordinal = ?) THEN CAST(? AS BIGINT)
-		ELSE (SELECT MIN(a.ordinal + 1) FROM fixed_ips a
-			WHERE a.network_id = ? AND a.version = 4 AND a.ordinal >= ?
-			AND NOT EXISTS (SELECT 1 FROM fixed_ips b
-				WHERE b.network_id = a.network_id AND b.version = 4 AND b.ordinal = a.ordinal + 1))
-		END`, networkID, first, first, networkID, first).Scan(&o)
+	err = tx.QueryRowContext(ctx, `SELECT ordinal + 1 FROM (
+			SELECT ordinal, LEAD(ordinal) OVER (ORDER BY ordinal) AS next_ordinal
+			FROM fixed_ips WHERE network_id = ? AND version = 4 AND ordinal >= ?) used
+		WHERE next_ordinal IS NULL OR next_ordinal > ordinal + 1
+		ORDER BY ordinal LIMIT 1`, networkID, from).Scan(&o)
 	if err != nil {
 		return 0, fmt.Errorf("find a free address on network %s: %w", networkID, err)
 	}

@@ -283,11 +283,11 @@ func TestFirstFreeOrdinalFindsGaps(t *testing.T) {
 				mustAllocate(t, db, m, "p1", "i-"+ip, Request{Networks: []NetworkRequest{{NetworkID: n.ID, FixedIP: ip}}})
 			}
 		}
-		gap := func() int64 {
+		gapFrom := func(from int64) int64 {
 			var o int64
 			err := db.InTx(context.Background(), func(tx *store.Tx) error {
 				var err error
-				o, err = firstFreeOrdinal(context.Background(), tx, n.ID, 2)
+				o, err = firstFreeOrdinal(context.Background(), tx, n.ID, from)
 				return err
 			})
 			if err != nil {
@@ -295,6 +295,7 @@ func TestFirstFreeOrdinalFindsGaps(t *testing.T) {
 			}
 			return o
 		}
+		gap := func() int64 { return gapFrom(2) }
 		if got := gap(); got != 2 {
 			t.Errorf("empty network: first free %d, want 2", got)
 		}
@@ -305,6 +306,12 @@ func TestFirstFreeOrdinalFindsGaps(t *testing.T) {
 		claim("10.0.0.2", "10.0.0.6")
 		if got := gap(); got != 5 {
 			t.Errorf("first free %d, want 5", got)
+		}
+		if got := gapFrom(6); got != 7 {
+			t.Errorf("first free from 6: %d, want 7", got)
+		}
+		if got := gapFrom(200); got != 200 {
+			t.Errorf("first free from 200: %d, want 200", got)
 		}
 	})
 }

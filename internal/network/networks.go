@@ -127,14 +127,21 @@ func (m *Manager) EnsureDefault(ctx context.Context, tx *store.Tx, projectID str
 	return Network{}, fmt.Errorf("create network of project %s: no free subnet after retries", projectID)
 }
 
-// firstFreePoolIndex finds the lowest pool index no network uses.
+// firstFreePoolIndex finds the lowest pool index no network uses, in one
+// ordered pass over the pool_index index (see firstFreeOrdinal).
 func (m *Manager) firstFreePoolIndex(ctx context.Context, q store.Querier) (int64, error) {
+	var used int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM networks WHERE pool_index = 0`).Scan(&used); err != nil {
+		return 0, fmt.Errorf("find a free subnet: %w", err)
+	}
+	if used == 0 {
+		return 0, nil
+	}
 	var idx int64
-	err := q.QueryRowContext(ctx, `SELECT CASE
-		WHEN NOT EXISTS (SELECT 1 FROM networks WHERE pool_index = 0) THEN 0
-		ELSE (SELECT MIN(a.pool_index + 1) FROM networks a
-			WHERE NOT EXISTS (SELECT 1 FROM networks b WHERE b.pool_index = a.pool_index + 1))
-		END`).Scan(&idx)
+	err := q.QueryRowContext(ctx, `SELECT pool_index + 1 FROM (
+			SELECT pool_index, LEAD(pool_index) OVER (ORDER BY pool_index) AS next_index FROM networks) used
+		WHERE next_index IS NULL OR next_index > pool_index + 1
+		ORDER BY pool_index LIMIT 1`).Scan(&idx)
 	if err != nil {
 		return 0, fmt.Errorf("find a free subnet: %w", err)
 	}
