@@ -19,6 +19,9 @@ type Project struct {
 	Description string
 	Enabled     bool
 	Tags        []string
+	// Extra holds attributes Keystone does not define, kept and
+	// returned as given, like Keystone's "extra".
+	Extra map[string]any
 }
 
 // User is a Keystone user. Passwords are never part of it.
@@ -32,6 +35,8 @@ type User struct {
 	Email            string
 	// Options are Keystone's user resource options (ignore_password_expiry, ...).
 	Options map[string]any
+	// Extra holds attributes Keystone does not define, kept and returned.
+	Extra map[string]any
 }
 
 // Role is a Keystone role; global roles have no DomainID.
@@ -73,6 +78,8 @@ type ProjectPatch struct {
 	Description *string
 	Enabled     *bool
 	Tags        *[]string
+	// Extra attributes are set (a nil value keeps a JSON null).
+	Extra map[string]any
 }
 
 // UserPatch lists the fields an update changes (nil: unchanged).
@@ -85,6 +92,8 @@ type UserPatch struct {
 	Email            *string
 	// Options are merged into the user's options; a nil value removes one.
 	Options map[string]any
+	// Extra attributes are set (a nil value keeps a JSON null).
+	Extra map[string]any
 }
 
 // RolePatch lists the fields an update changes (nil: unchanged).

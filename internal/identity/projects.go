@@ -11,14 +11,18 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-const projectColumns = `id, name, domain_id, parent_id, description, enabled, tags`
+const projectColumns = `id, name, domain_id, parent_id, description, enabled, tags, extra`
 
 func scanProject(row interface{ Scan(...any) error }) (*Project, error) {
 	var p Project
 	var parent sql.NullString
-	var tags string
-	if err := row.Scan(&p.ID, &p.Name, &p.DomainID, &parent, &p.Description, &p.Enabled, &tags); err != nil {
+	var tags, extra string
+	if err := row.Scan(&p.ID, &p.Name, &p.DomainID, &parent, &p.Description, &p.Enabled, &tags, &extra); err != nil {
 		return nil, err
+	}
+	var err error
+	if p.Extra, err = decodeExtra(extra); err != nil {
+		return nil, fmt.Errorf("project %s: %w", p.ID, err)
 	}
 	p.ParentID = parent.String
 	if err := json.Unmarshal([]byte(tags), &p.Tags); err != nil {
@@ -131,6 +135,10 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 	if err != nil {
 		return nil, fmt.Errorf("encode tags: %w", err)
 	}
+	extra, err := encodeExtra(p.Extra)
+	if err != nil {
+		return nil, err
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := resolveParent(ctx, tx, &p); err != nil {
 			return err
@@ -141,9 +149,9 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 		if _, err := getDomain(ctx, tx, p.DomainID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, tags, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.Name, p.DomainID, nullString(p.ParentID), p.Description, p.Enabled, string(tags), s.nowMicros())
+		_, err := tx.ExecContext(ctx, `INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, tags, extra, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Name, p.DomainID, nullString(p.ParentID), p.Description, p.Enabled, string(tags), extra, s.nowMicros())
 		if store.IsUniqueViolation(err) {
 			return duplicate("project", p.Name, p.DomainID)
 		}
@@ -186,8 +194,13 @@ func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPat
 		if err != nil {
 			return fmt.Errorf("encode tags: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE projects SET name = ?, description = ?, enabled = ?, tags = ? WHERE id = ?`,
-			p.Name, p.Description, p.Enabled, string(tags), id)
+		p.Extra = mergeExtra(p.Extra, patch.Extra)
+		extra, err := encodeExtra(p.Extra)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE projects SET name = ?, description = ?, enabled = ?, tags = ?, extra = ? WHERE id = ?`,
+			p.Name, p.Description, p.Enabled, string(tags), extra, id)
 		if store.IsUniqueViolation(err) {
 			return duplicate("project", p.Name, p.DomainID)
 		}

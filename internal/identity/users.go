@@ -11,14 +11,18 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-const userColumns = `id, name, domain_id, enabled, default_project_id, description, email, options`
+const userColumns = `id, name, domain_id, enabled, default_project_id, description, email, options, extra`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var dp sql.NullString
-	var options string
-	if err := row.Scan(&u.ID, &u.Name, &u.DomainID, &u.Enabled, &dp, &u.Description, &u.Email, &options); err != nil {
+	var options, extra string
+	if err := row.Scan(&u.ID, &u.Name, &u.DomainID, &u.Enabled, &dp, &u.Description, &u.Email, &options, &extra); err != nil {
 		return nil, err
+	}
+	var err error
+	if u.Extra, err = decodeExtra(extra); err != nil {
+		return nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
 	u.DefaultProjectID = dp.String
 	if err := json.Unmarshal([]byte(options), &u.Options); err != nil {
@@ -93,6 +97,10 @@ func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*Us
 	if err != nil {
 		return nil, err
 	}
+	extra, err := encodeExtra(u.Extra)
+	if err != nil {
+		return nil, err
+	}
 	hash := ""
 	var changedAt sql.NullInt64
 	if password != nil {
@@ -107,9 +115,9 @@ func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*Us
 		if _, err := getDomain(ctx, tx, u.DomainID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, domain_id, password_hash, enabled, default_project_id, description, email, options, created_at, password_changed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Name, u.DomainID, hash, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, options, s.nowMicros(), changedAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, domain_id, password_hash, enabled, default_project_id, description, email, options, extra, created_at, password_changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Name, u.DomainID, hash, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, options, extra, s.nowMicros(), changedAt)
 		if store.IsUniqueViolation(err) {
 			return duplicate("user", u.Name, u.DomainID)
 		}
@@ -171,8 +179,13 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET name = ?, enabled = ?, default_project_id = ?, description = ?, email = ?, options = ? WHERE id = ?`,
-			u.Name, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, options, id)
+		u.Extra = mergeExtra(u.Extra, p.Extra)
+		extra, err := encodeExtra(u.Extra)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET name = ?, enabled = ?, default_project_id = ?, description = ?, email = ?, options = ?, extra = ? WHERE id = ?`,
+			u.Name, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, options, extra, id)
 		if store.IsUniqueViolation(err) {
 			return duplicate("user", u.Name, u.DomainID)
 		}

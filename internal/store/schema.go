@@ -18,6 +18,7 @@ var migrations = []migration{
 			description TEXT NOT NULL DEFAULT '',
 			enabled BOOLEAN NOT NULL,
 			tags TEXT NOT NULL DEFAULT '[]',
+			extra TEXT NOT NULL DEFAULT '{}',
 			created_at BIGINT NOT NULL,
 			UNIQUE (domain_id, name))`,
 		`CREATE TABLE users (
@@ -30,6 +31,7 @@ var migrations = []migration{
 			description TEXT NOT NULL DEFAULT '',
 			email TEXT NOT NULL DEFAULT '',
 			options TEXT NOT NULL DEFAULT '{}',
+			extra TEXT NOT NULL DEFAULT '{}',
 			created_at BIGINT NOT NULL,
 			password_changed_at BIGINT,
 			UNIQUE (domain_id, name))`,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
@@ -16,10 +17,37 @@ const malformedJSON = "Expecting to find valid JSON in request body. The server 
 
 // decode reads the JSON body into dst with Keystone's 400 messages.
 func decode(c *api.Call, dst any) error {
+	_, err := decodeBody(c, dst)
+	return err
+}
+
+// decodeBody is decode that also returns the body, for a second look.
+func decodeBody(c *api.Call, dst any) ([]byte, error) {
 	b, err := c.Body()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return b, decodeBytes(b, dst)
+}
+
+// extraAttributes returns the members of the body's object under key
+// that are not in known: Keystone keeps such attributes of users and
+// projects and returns them as given.
+func extraAttributes(b []byte, key string, known ...string) map[string]any {
+	var body map[string]map[string]any
+	if json.Unmarshal(b, &body) != nil {
+		return nil
+	}
+	extra := map[string]any{}
+	for k, v := range body[key] {
+		if !slices.Contains(known, k) {
+			extra[k] = v
+		}
+	}
+	return extra
+}
+
+func decodeBytes(b []byte, dst any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errs.Invalid(malformedJSON)
 	}

@@ -53,9 +53,16 @@ func (h *handlers) showProject(c *api.Call) (*api.Reply, error) {
 	return api.JSON(http.StatusOK, obj{"project": projectView(c, p)}), nil
 }
 
+// projectAttributes are the project attributes Keystone defines; others
+// are kept as extra attributes.
+func projectAttributes() []string {
+	return []string{"id", "name", "domain_id", "parent_id", "description", "enabled", "is_domain", "tags", "options", "links"}
+}
+
 func (h *handlers) createProject(c *api.Call) (*api.Reply, error) {
 	var b projectBody
-	if err := decode(c, &b); err != nil {
+	raw, err := decodeBody(c, &b)
+	if err != nil {
 		return nil, err
 	}
 	if b.Project == nil || b.Project.Name == nil {
@@ -74,7 +81,8 @@ func (h *handlers) createProject(c *api.Call) (*api.Reply, error) {
 		}
 		return api.JSON(http.StatusCreated, obj{"project": domainAsProjectView(c, d)}), nil
 	}
-	p := identity.Project{Name: *in.Name, Description: desc, Enabled: enabled}
+	p := identity.Project{Name: *in.Name, Description: desc, Enabled: enabled,
+		Extra: extraAttributes(raw, "project", projectAttributes()...)}
 	if in.DomainID != nil {
 		p.DomainID = *in.DomainID
 	}
@@ -97,7 +105,8 @@ func (h *handlers) createProject(c *api.Call) (*api.Reply, error) {
 
 func (h *handlers) updateProject(c *api.Call) (*api.Reply, error) {
 	var b projectBody
-	if err := decode(c, &b); err != nil {
+	raw, err := decodeBody(c, &b)
+	if err != nil {
 		return nil, err
 	}
 	if b.Project == nil {
@@ -120,6 +129,7 @@ func (h *handlers) updateProject(c *api.Call) (*api.Reply, error) {
 	}
 	p, err := h.svc.UpdateProject(c.Ctx, id, identity.ProjectPatch{
 		Name: in.Name, Description: in.Description, Enabled: in.Enabled, Tags: in.Tags,
+		Extra: extraAttributes(raw, "project", projectAttributes()...),
 	})
 	if err != nil {
 		return nil, err

@@ -232,3 +232,29 @@ func TestUnknownRoutes(t *testing.T) {
 	wantError(t, e.admin.Do("GET", "/identity/v3/nothing", nil), 404, "The resource could not be found.")
 	wantError(t, e.admin.Do("PUT", "/identity/v3/projects", nil), 405, "")
 }
+
+func TestExtraAttributes(t *testing.T) {
+	e := sqliteEnv(t)
+	// Tempest's dynamic credentials send project_id; Terraform sends extras.
+	r := e.admin.Do("POST", "/identity/v3/users", obj{"user": obj{"name": "tempest", "password": "pw", "project_id": e.p1.ID, "name_of_pet": "rex"}}).Expect(t, http.StatusCreated)
+	u := r.JSON(t)["user"]
+	if field(t, u, "project_id") != e.p1.ID || field(t, u, "name_of_pet") != "rex" {
+		t.Errorf("extra user attributes not returned: %s", r.Body)
+	}
+	id := field(t, u, "id").(string)
+	r = e.admin.Do("PATCH", "/identity/v3/users/"+id, obj{"user": obj{"name_of_pet": "max"}}).Expect(t, http.StatusOK)
+	if field(t, r.JSON(t), "user", "name_of_pet") != "max" || field(t, r.JSON(t), "user", "project_id") != e.p1.ID {
+		t.Errorf("extra after update: %s", r.Body)
+	}
+	r = e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "px", "cost_center": "42", "enabled": true}}).Expect(t, http.StatusCreated)
+	pid := field(t, r.JSON(t), "project", "id").(string)
+	r = e.admin.Do("GET", "/identity/v3/projects/"+pid, nil).Expect(t, http.StatusOK)
+	if field(t, r.JSON(t), "project", "cost_center") != "42" || field(t, r.JSON(t), "project", "enabled") != true {
+		t.Errorf("extra project attribute: %s", r.Body)
+	}
+	// An extra attribute never hides a defined one.
+	r = e.admin.Do("PATCH", "/identity/v3/projects/"+pid, obj{"project": obj{"is_domain": false, "cost_center": "43"}}).Expect(t, http.StatusOK)
+	if field(t, r.JSON(t), "project", "cost_center") != "43" || field(t, r.JSON(t), "project", "is_domain") != false {
+		t.Errorf("project after update: %s", r.Body)
+	}
+}

@@ -46,9 +46,17 @@ func str(p *string) string {
 	return *p
 }
 
+// userAttributes are the user attributes Keystone defines; others are
+// kept as extra attributes.
+func userAttributes() []string {
+	return []string{"id", "name", "domain_id", "password", "original_password", "default_project_id",
+		"description", "email", "enabled", "options", "federated", "links", "password_expires_at"}
+}
+
 func (h *handlers) createUser(c *api.Call) (*api.Reply, error) {
 	var b userBody
-	if err := decode(c, &b); err != nil {
+	raw, err := decodeBody(c, &b)
+	if err != nil {
 		return nil, err
 	}
 	if b.User == nil || b.User.Name == nil {
@@ -58,7 +66,7 @@ func (h *handlers) createUser(c *api.Call) (*api.Reply, error) {
 	u := identity.User{
 		Name: *in.Name, DomainID: str(in.DomainID), Enabled: in.Enabled == nil || *in.Enabled,
 		DefaultProjectID: str(in.DefaultProjectID), Description: str(in.Description), Email: str(in.Email),
-		Options: in.Options,
+		Options: in.Options, Extra: extraAttributes(raw, "user", userAttributes()...),
 	}
 	if u.DomainID == "" && c.Principal != nil {
 		// Keystone puts the user in the caller's domain.
@@ -73,7 +81,8 @@ func (h *handlers) createUser(c *api.Call) (*api.Reply, error) {
 
 func (h *handlers) updateUser(c *api.Call) (*api.Reply, error) {
 	var b userBody
-	if err := decode(c, &b); err != nil {
+	raw, err := decodeBody(c, &b)
+	if err != nil {
 		return nil, err
 	}
 	if b.User == nil {
@@ -93,7 +102,7 @@ func (h *handlers) updateUser(c *api.Call) (*api.Reply, error) {
 	u, err := h.svc.UpdateUser(c.Ctx, id, identity.UserPatch{
 		Name: in.Name, Password: in.Password, Enabled: in.Enabled,
 		DefaultProjectID: in.DefaultProjectID, Description: in.Description, Email: in.Email,
-		Options: in.Options,
+		Options: in.Options, Extra: extraAttributes(raw, "user", userAttributes()...),
 	})
 	if err != nil {
 		return nil, err

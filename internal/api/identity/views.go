@@ -53,11 +53,21 @@ func projectView(c *api.Call, p *identity.Project) obj {
 	if tags == nil {
 		tags = []string{}
 	}
-	return obj{
+	return withExtra(obj{
 		"id": p.ID, "name": p.Name, "domain_id": p.DomainID, "description": p.Description,
 		"enabled": p.Enabled, "parent_id": parent, "is_domain": false, "tags": tags,
 		"options": obj{}, "links": selfLink(c, "/projects/"+p.ID),
+	}, p.Extra)
+}
+
+// withExtra adds extra attributes to a view without hiding defined ones.
+func withExtra(v obj, extra map[string]any) obj {
+	for k, x := range extra {
+		if _, defined := v[k]; !defined {
+			v[k] = x
+		}
 	}
+	return v
 }
 
 // domainAsProjectView renders a domain created through POST /v3/projects
@@ -89,7 +99,7 @@ func userView(c *api.Call, u *identity.User) obj {
 	if u.Email != "" {
 		v["email"] = u.Email
 	}
-	return v
+	return withExtra(v, u.Extra)
 }
 
 func roleView(c *api.Call, r *identity.Role) obj {
