@@ -69,7 +69,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Images = image.New(db, cfg.ImageDir())
 	a.Flavors = flavor.New(db)
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists()})
-	a.Keypairs = keypair.New(db, keypair.Options{})
+	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
+		return a.Quotas.Limit(ctx, projectID, userID, quota.KeyPairs)
+	}})
 	if err := a.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
