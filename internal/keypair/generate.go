@@ -89,21 +89,26 @@ func generateX509(ctx context.Context, key *rsa.PrivateKey, userID string) (gene
 	return generated{publicKey: string(certPEM), privateKey: base64.StdEncoding.EncodeToString(bundle)}, nil
 }
 
-// upnSAN is a subjectAltName extension holding one UPN otherName.
+// upnSAN is a subjectAltName extension holding one UPN otherName:
+// SEQUENCE { [0] { OID, [0] EXPLICIT UTF8String } }.
 func upnSAN(upn string) (pkix.Extension, error) {
 	value, err := asn1.MarshalWithParams(upn, "utf8")
 	if err != nil {
 		return pkix.Extension{}, fmt.Errorf("encode UPN: %w", err)
 	}
-	type otherName struct {
-		TypeID asn1.ObjectIdentifier
-		Value  asn1.RawValue `asn1:"tag:0,explicit"`
+	explicit, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: value})
+	if err != nil {
+		return pkix.Extension{}, fmt.Errorf("encode UPN value: %w", err)
 	}
-	on, err := asn1.MarshalWithParams(otherName{TypeID: upnOID, Value: asn1.RawValue{FullBytes: value}}, "tag:0")
+	oid, err := asn1.Marshal(upnOID)
+	if err != nil {
+		return pkix.Extension{}, fmt.Errorf("encode UPN type: %w", err)
+	}
+	otherName, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: append(oid, explicit...)})
 	if err != nil {
 		return pkix.Extension{}, fmt.Errorf("encode otherName: %w", err)
 	}
-	names, err := asn1.Marshal([]asn1.RawValue{{FullBytes: on}})
+	names, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: otherName})
 	if err != nil {
 		return pkix.Extension{}, fmt.Errorf("encode subjectAltName: %w", err)
 	}

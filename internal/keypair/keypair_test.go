@@ -3,6 +3,7 @@ package keypair_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -181,6 +182,9 @@ func TestX509(t *testing.T) {
 		if err != nil || cert.Subject.CommonName != "u1" || len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageClientAuth {
 			t.Fatalf("certificate = %+v, %v", cert, err)
 		}
+		if upn := upnOf(t, cert); upn != "u1@localhost" {
+			t.Fatalf("UPN = %q, want u1@localhost", upn)
+		}
 		// Importing the same certificate gives the same SHA-1 fingerprint.
 		imp, _, err := svc.Create(ctx, keypair.CreateInput{UserID: "u1", Name: "cert2", Type: keypair.TypeX509, PublicKey: ptr(gen.PublicKey)})
 		if err != nil || imp.Fingerprint != gen.Fingerprint || len(imp.Fingerprint) != 59 {
@@ -286,4 +290,33 @@ func TestQuotaRace(t *testing.T) {
 			t.Fatalf("created %d, refused %d, stored %d; want %d, %d, %d", ok, over, n, limit, workers-limit, limit)
 		}
 	})
+}
+
+// upnOf decodes the certificate's subjectAltName otherName UPN.
+func upnOf(t *testing.T, cert *x509.Certificate) string {
+	t.Helper()
+	for _, ext := range cert.Extensions {
+		if !ext.Id.Equal(asn1.ObjectIdentifier{2, 5, 29, 17}) {
+			continue
+		}
+		var names []asn1.RawValue
+		if _, err := asn1.Unmarshal(ext.Value, &names); err != nil || len(names) != 1 {
+			t.Fatalf("subjectAltName: %v, %d names", err, len(names))
+		}
+		if names[0].Class != asn1.ClassContextSpecific || names[0].Tag != 0 {
+			t.Fatalf("name is not an otherName: %+v", names[0])
+		}
+		var oid asn1.ObjectIdentifier
+		rest, err := asn1.Unmarshal(names[0].Bytes, &oid)
+		if err != nil || !oid.Equal(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3}) {
+			t.Fatalf("otherName type %v: %v", oid, err)
+		}
+		var value string
+		if _, err := asn1.UnmarshalWithParams(rest, &value, "explicit,tag:0,utf8"); err != nil {
+			t.Fatalf("otherName value: %v", err)
+		}
+		return value
+	}
+	t.Fatal("no subjectAltName")
+	return ""
 }
