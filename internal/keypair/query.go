@@ -37,7 +37,8 @@ func (s *Service) Get(ctx context.Context, userID, name string) (*KeyPair, error
 }
 
 // List returns userID's key pairs ordered by name: at most limit of them
-// (-1: all), after the one named *marker when marker is not nil.
+// (-1: all), after the one named *marker when marker is not nil. An
+// unknown marker is a 400, as the os-keypairs API reports it.
 func (s *Service) List(ctx context.Context, userID string, limit int, marker *string) ([]*KeyPair, error) {
 	q := `SELECT ` + columns + ` FROM key_pairs WHERE user_id = ?`
 	args := []any{userID}
