@@ -116,6 +116,9 @@ type ProjectFilter struct {
 	Enabled  *bool
 	// IDs, when not nil, restricts the list to these projects.
 	IDs []string
+	// Keystone's tag filters: all of Tags, any of TagsAny, not all of
+	// NotTags, none of NotTagsAny.
+	Tags, TagsAny, NotTags, NotTagsAny []string
 }
 
 // UserFilter narrows ListUsers; zero fields match everything.

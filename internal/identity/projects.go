@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
@@ -80,7 +81,12 @@ func (s *Service) ListProjects(ctx context.Context, f ProjectFilter) ([]Project,
 	if f.IDs != nil {
 		c.in("id", f.IDs)
 	}
-	return s.queryProjects(ctx, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+	ps, err := s.queryProjects(ctx, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+	if err != nil {
+		return nil, err
+	}
+	// Tags live in a JSON column, so their filters run here.
+	return slices.DeleteFunc(ps, func(p Project) bool { return !f.matchesTags(p.Tags) }), nil
 }
 
 func (s *Service) queryProjects(ctx context.Context, q string, args ...any) ([]Project, error) {
@@ -131,9 +137,12 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 	if p.Tags == nil {
 		p.Tags = []string{}
 	}
-	tags, err := json.Marshal(p.Tags)
+	if err := validateTags(p.Tags); err != nil {
+		return nil, err
+	}
+	tags, err := encodeTags(p.Tags)
 	if err != nil {
-		return nil, fmt.Errorf("encode tags: %w", err)
+		return nil, err
 	}
 	extra, err := encodeExtra(p.Extra)
 	if err != nil {
@@ -151,7 +160,7 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, tags, extra, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.Name, p.DomainID, nullString(p.ParentID), p.Description, p.Enabled, string(tags), extra, s.nowMicros())
+			p.ID, p.Name, p.DomainID, nullString(p.ParentID), p.Description, p.Enabled, tags, extra, s.nowMicros())
 		if store.IsUniqueViolation(err) {
 			return duplicate("project", p.Name, p.DomainID)
 		}
@@ -188,11 +197,14 @@ func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPat
 			p.Enabled = *patch.Enabled
 		}
 		if patch.Tags != nil {
+			if err := validateTags(*patch.Tags); err != nil {
+				return err
+			}
 			p.Tags = *patch.Tags
 		}
-		tags, err := json.Marshal(p.Tags)
+		tags, err := encodeTags(p.Tags)
 		if err != nil {
-			return fmt.Errorf("encode tags: %w", err)
+			return err
 		}
 		p.Extra = mergeExtra(p.Extra, patch.Extra)
 		extra, err := encodeExtra(p.Extra)
@@ -200,7 +212,7 @@ func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPat
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE projects SET name = ?, description = ?, enabled = ?, tags = ?, extra = ? WHERE id = ?`,
-			p.Name, p.Description, p.Enabled, string(tags), extra, id)
+			p.Name, p.Description, p.Enabled, tags, extra, id)
 		if store.IsUniqueViolation(err) {
 			return duplicate("project", p.Name, p.DomainID)
 		}
@@ -267,4 +279,15 @@ func resolveParent(ctx context.Context, q store.Querier, p *Project) error {
 	}
 	p.DomainID = parent.DomainID
 	return nil
+}
+
+func encodeTags(tags []string) (string, error) {
+	if tags == nil {
+		tags = []string{}
+	}
+	b, err := json.Marshal(tags)
+	if err != nil {
+		return "", fmt.Errorf("encode tags: %w", err)
+	}
+	return string(b), nil
 }

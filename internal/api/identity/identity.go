@@ -59,6 +59,12 @@ func (h *handlers) routes() []api.Route {
 		{Method: "GET", Path: "/v3/projects/{project_id}", Policy: adminOr("identity:get_project", ownProject), Handler: h.showProject},
 		{Method: "PATCH", Path: "/v3/projects/{project_id}", Policy: admin("identity:update_project"), Handler: h.updateProject},
 		{Method: "DELETE", Path: "/v3/projects/{project_id}", Policy: admin("identity:delete_project"), Handler: h.deleteProject},
+		{Method: "GET", Path: "/v3/projects/{project_id}/tags", Policy: adminOr("identity:list_project_tags", ownProject), Handler: h.listProjectTags},
+		{Method: "PUT", Path: "/v3/projects/{project_id}/tags", Policy: admin("identity:update_project_tags"), Handler: h.replaceProjectTags},
+		{Method: "DELETE", Path: "/v3/projects/{project_id}/tags", Policy: admin("identity:delete_project_tags"), Handler: h.clearProjectTags},
+		{Method: "GET", Path: "/v3/projects/{project_id}/tags/{tag}", Policy: adminOr("identity:get_project_tag", ownProject), Handler: h.checkProjectTag},
+		{Method: "PUT", Path: "/v3/projects/{project_id}/tags/{tag}", Policy: admin("identity:create_project_tag"), Handler: h.addProjectTag},
+		{Method: "DELETE", Path: "/v3/projects/{project_id}/tags/{tag}", Policy: admin("identity:delete_project_tag"), Handler: h.removeProjectTag},
 
 		{Method: "GET", Path: "/v3/users", Policy: admin("identity:list_users"), Handler: h.listUsers},
 		{Method: "POST", Path: "/v3/users", Policy: admin("identity:create_user"), Handler: h.createUser},

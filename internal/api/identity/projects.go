@@ -26,6 +26,8 @@ func projectFilter(c *api.Call) identity.ProjectFilter {
 	return identity.ProjectFilter{
 		Name: q.Get("name"), DomainID: q.Get("domain_id"), ParentID: q.Get("parent_id"),
 		Enabled: boolQuery(c, "enabled"),
+		Tags:    tagList(q.Get("tags")), TagsAny: tagList(q.Get("tags-any")),
+		NotTags: tagList(q.Get("not-tags")), NotTagsAny: tagList(q.Get("not-tags-any")),
 	}
 }
 

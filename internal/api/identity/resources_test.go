@@ -258,3 +258,41 @@ func TestExtraAttributes(t *testing.T) {
 		t.Errorf("project after update: %s", r.Body)
 	}
 }
+
+func TestProjectTagsAPI(t *testing.T) {
+	e := sqliteEnv(t)
+	base := "/identity/v3/projects/" + e.p1.ID + "/tags"
+	r := e.admin.Do("PUT", base, obj{"tags": []string{"foo", "bar"}}).Expect(t, http.StatusOK)
+	apisamples.Assert(t, "keystone/v3/samples/admin/project-tags-list-response.json", r.Body, apisamples.Options{Extra: []string{"links"}})
+	r = e.c.As(e.aliceToken, "").Do("GET", base, nil).Expect(t, http.StatusOK)
+	apisamples.Assert(t, "keystone/v3/samples/admin/project-tags-list-response.json", r.Body, apisamples.Options{Extra: []string{"links"}})
+	e.admin.Do("GET", base+"/foo", nil).Expect(t, http.StatusNoContent)
+	wantError(t, e.admin.Do("GET", base+"/nope", nil), 404, "Could not find project tag: nope.")
+	r = e.admin.Do("PUT", base+"/baz", nil).Expect(t, http.StatusCreated)
+	if r.Header.Get("Location") != "http://example.com/identity/v3/projects/"+e.p1.ID+"/tags/baz" {
+		t.Errorf("Location %q", r.Header.Get("Location"))
+	}
+	e.admin.Do("DELETE", base+"/foo", nil).Expect(t, http.StatusNoContent)
+	wantError(t, e.admin.Do("DELETE", base+"/foo", nil), 404, "Could not find project tag: foo.")
+	wantError(t, e.admin.Do("PUT", base, obj{"tags": []string{"a,b"}}), 400, "")
+	wantError(t, e.c.As(e.aliceToken, "").Do("PUT", base+"/x", nil), 403, forbiddenMsg("identity:create_project_tag"))
+
+	filters := []struct {
+		query string
+		want  int
+	}{
+		{"?tags=bar,baz", 1}, {"?tags=bar,foo", 0}, {"?tags-any=foo,baz", 1},
+		{"?not-tags=bar,baz", 2}, {"?not-tags-any=baz", 2}, {"?not-tags-any=nothing", 3},
+	}
+	for _, f := range filters {
+		r := e.admin.Do("GET", "/identity/v3/projects"+f.query, nil).Expect(t, http.StatusOK)
+		if n := len(r.JSON(t)["projects"].([]any)); n != f.want {
+			t.Errorf("GET /v3/projects%s: %d projects, want %d", f.query, n, f.want)
+		}
+	}
+	e.admin.Do("DELETE", base, nil).Expect(t, http.StatusNoContent)
+	r = e.admin.Do("GET", "/identity/v3/projects/"+e.p1.ID, nil).Expect(t, http.StatusOK)
+	if tags := field(t, r.JSON(t), "project", "tags").([]any); len(tags) != 0 {
+		t.Errorf("tags after clearing: %v", tags)
+	}
+}
