@@ -24,6 +24,8 @@ import (
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
+	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
@@ -40,6 +42,7 @@ type App struct {
 	Quotas   *quota.Service
 	Keypairs *keypair.Service
 	Compute  *compute.Service
+	Network  *network.Manager
 	Agent    *agent.Agent
 	Handler  http.Handler
 	Log      *slog.Logger
@@ -183,8 +186,13 @@ func (a *App) startCompute(ctx context.Context) error {
 		return err
 	}
 	driver := fake.New(fake.Options{Hostname: a.Config.Hostname()})
+	a.Network, err = network.New(network.Options{})
+	if err != nil {
+		return err
+	}
 	a.Compute = compute.New(compute.Deps{
-		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: box,
+		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: box, Quotas: a.Quotas,
+		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network},
 		Wake: func(string) { a.Agent.Wake() },
 	})
 	a.Agent = agent.New(a.DB, a.Compute, driver, a.Log, agent.Options{})

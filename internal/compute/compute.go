@@ -11,6 +11,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -31,11 +32,9 @@ type Addresses interface {
 	Release(ctx context.Context, tx *store.Tx, instanceID string) error
 }
 
-// KeyPairs looks up a user's key pair.
+// KeyPairs looks up a user's key pair (a NotFound error when absent).
 type KeyPairs interface {
-	// PublicKey returns the public key of the user's key pair name, or a
-	// NotFound error.
-	PublicKey(ctx context.Context, userID, name string) (string, error)
+	Get(ctx context.Context, userID, name string) (*keypair.KeyPair, error)
 }
 
 // Deps are the services compute calls.

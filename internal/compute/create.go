@@ -94,7 +94,10 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		if s.KeyPairs == nil {
 			return nil, errs.Invalid("Invalid key_name provided.")
 		}
-		keyData, err = s.KeyPairs.PublicKey(ctx, p.UserID, req.KeyName)
+		kp, err := s.KeyPairs.Get(ctx, p.UserID, req.KeyName)
+		if err == nil {
+			keyData = kp.PublicKey
+		}
 		if err != nil {
 			if errs.Is(err, errs.KindNotFound) {
 				return nil, errs.Invalid("Invalid key_name provided.")
@@ -226,7 +229,7 @@ func (s *Service) bootImage(ctx context.Context, p *auth.Principal, ref string, 
 	img, err := s.Images.Get(ctx, p, ref)
 	if err != nil {
 		if errs.Is(err, errs.KindNotFound) {
-			return nil, errs.Invalid("Image %s could not be found.", ref)
+			return nil, errs.Invalid("Can not find requested image")
 		}
 		return nil, fmt.Errorf("look up image: %w", err)
 	}
@@ -238,7 +241,7 @@ func (s *Service) bootImage(ctx context.Context, p *auth.Principal, ref string, 
 	}
 	if fl.Disk > 0 {
 		if img.MinDisk > fl.Disk {
-			return nil, errs.Invalid("Flavor's disk is too small for requested image. Flavor disk is %d bytes, image is %d bytes.", int64(fl.Disk)<<30, int64(img.MinDisk)<<30)
+			return nil, errs.Invalid("Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is %d bytes, minimum size is %d bytes.", int64(fl.Disk)<<30, int64(img.MinDisk)<<30)
 		}
 		if img.Size != nil && *img.Size > int64(fl.Disk)<<30 {
 			return nil, errs.Invalid("Flavor's disk is too small for requested image. Flavor disk is %d bytes, image is %d bytes.", int64(fl.Disk)<<30, *img.Size)
