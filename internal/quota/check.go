@@ -3,6 +3,7 @@ package quota
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -100,23 +101,23 @@ func (o *over) tooMany(requested map[string]string) error {
 		names, strings.Join(reqs, ", "), strings.Join(used, ", "), strings.Join(allowed, ", "), names)
 }
 
-// CheckInstances checks that instances more servers using cores vCPUs and
-// ramMB MiB of RAM in total fit the quotas of projectID and userID. It
-// reads inside tx, so the caller's insert of the instances in the same
-// transaction cannot race another creation. The error is Nova's
-// TooManyInstances ("Quota exceeded for instances: Requested 1, but
-// already used 10 of 10 instances").
-func (s *Service) CheckInstances(ctx context.Context, tx *store.Tx, projectID, userID string, instances, cores, ramMB int) error {
+// CheckInstances checks that n more servers of vcpus vCPUs and ramMB MiB
+// of RAM each fit the quotas of projectID and userID. It reads inside tx,
+// so the caller's insert of the instances in the same transaction cannot
+// race another creation. The error is Nova's TooManyInstances ("Quota
+// exceeded for instances: Requested 1, but already used 10 of 10
+// instances"), which the API shows as a 403.
+func (s *Service) CheckInstances(ctx context.Context, tx *store.Tx, projectID, userID string, n, vcpus, ramMB int) error {
 	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
 	if err != nil {
 		return err
 	}
-	o := sc.check(counts{Instances: instances, Cores: cores, RAM: ramMB})
+	o := sc.check(counts{Instances: n, Cores: n * vcpus, RAM: n * ramMB})
 	if o == nil {
 		return nil
 	}
 	return o.tooMany(map[string]string{
-		Instances: strconv.Itoa(instances), Cores: strconv.Itoa(cores), RAM: strconv.Itoa(ramMB),
+		Instances: strconv.Itoa(n), Cores: strconv.Itoa(n * vcpus), RAM: strconv.Itoa(n * ramMB),
 	})
 }
 
@@ -187,13 +188,14 @@ func floorDiv(a, b float64) float64 {
 }
 
 // MaxAllowed is how many more instances of vcpus and ramMB each fit the
-// quotas of the project and user right now; -1 when nothing limits them.
+// quotas of the project and user right now; math.MaxInt when nothing
+// limits them, so min(maxCount, allowed) is always the count to create.
 func (s *Service) MaxAllowed(ctx context.Context, tx *store.Tx, projectID, userID string, vcpus, ramMB int) (int, error) {
 	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
 	if err != nil {
 		return 0, err
 	}
-	best := Unlimited
+	best := math.MaxInt
 	fit := func(limits Limits, used counts) {
 		for _, res := range instanceResources {
 			per := 1
@@ -207,9 +209,7 @@ func (s *Service) MaxAllowed(ctx context.Context, tx *store.Tx, projectID, userI
 				continue
 			}
 			n := max((limits[res]-used[res])/per, 0)
-			if best == Unlimited || n < best {
-				best = n
-			}
+			best = min(best, n)
 		}
 	}
 	fit(sc.projectLimits, sc.projectUsed)

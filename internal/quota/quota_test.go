@@ -3,6 +3,7 @@ package quota_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,24 +206,24 @@ func TestCheckInstances(t *testing.T) {
 		for range 9 {
 			mustAdd(t, db, "p1", "u1", 2, 2048, false)
 		}
-		check := func(user string, n, cores, ram int) error {
+		check := func(user string, n, vcpus, ram int) error {
 			return db.InTx(ctx, func(tx *store.Tx) error {
-				return s.CheckInstances(ctx, tx, "p1", user, n, cores, ram)
+				return s.CheckInstances(ctx, tx, "p1", user, n, vcpus, ram)
 			})
 		}
 		cases := []struct {
 			name          string
 			user          string
-			n, cores, ram int
+			n, vcpus, ram int
 			want          string
 		}{
 			{"fits", "u1", 1, 2, 2048, ""},
-			{"instances", "u1", 2, 2, 2048, "Quota exceeded for instances: Requested 2, but already used 9 of 10 instances"},
+			{"instances", "u1", 2, 1, 2048, "Quota exceeded for instances: Requested 2, but already used 9 of 10 instances"},
 			{"cores and ram", "u1", 1, 4, 40000, "Quota exceeded for cores, ram: Requested 4, 40000, but already used 18, 18432 of 20, 51200 cores, ram"},
-			{"all three", "u1", 3, 6, 40000, "Quota exceeded for cores, instances, ram: Requested 6, 3, 40000, but already used 18, 9, 18432 of 20, 10, 51200 cores, instances, ram"},
+			{"all three", "u1", 3, 2, 13000, "Quota exceeded for cores, instances, ram: Requested 6, 3, 39000, but already used 18, 9, 18432 of 20, 10, 51200 cores, instances, ram"},
 		}
 		for _, c := range cases {
-			err := check(c.user, c.n, c.cores, c.ram)
+			err := check(c.user, c.n, c.vcpus, c.ram)
 			if c.want == "" {
 				if err != nil {
 					t.Errorf("%s: %v", c.name, err)
@@ -313,8 +314,8 @@ func TestCheckInstanceCountAndMaxAllowed(t *testing.T) {
 			allowed, err = s.MaxAllowed(ctx, tx, "p1", "u1", 4, 1024)
 			return err
 		})
-		if err != nil || allowed != -1 {
-			t.Errorf("MaxAllowed unlimited = %d, %v, want -1", allowed, err)
+		if err != nil || allowed != math.MaxInt {
+			t.Errorf("MaxAllowed unlimited = %d, %v, want math.MaxInt", allowed, err)
 		}
 	})
 }
