@@ -85,6 +85,8 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Auth, "auth", "builtin", "authentication: builtin (Keystone subset) or noauth (token user:project; tests only)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach kumo at (default: the request's host)")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued tokens")
+	fs.StringVar(&cfg.Host, "host", "", "compute host name this process registers (default: the machine's hostname)")
+	fs.DurationVar(&cfg.FakeDelay, "fake-delay", 0, "fake driver: how long each guest operation takes (default instant)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	_ = fs.Parse(args)
 

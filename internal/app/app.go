@@ -185,7 +185,7 @@ func (a *App) startCompute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	driver := fake.New(fake.Options{Hostname: a.Config.Hostname()})
+	driver := fake.New(fake.Options{Hostname: a.Config.Hostname(), Delay: a.Config.FakeDelay})
 	a.Network, err = network.New(network.Options{})
 	if err != nil {
 		return err

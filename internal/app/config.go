@@ -18,6 +18,9 @@ type Config struct {
 	Driver    string // virt driver: "fake"
 	Auth      string // "builtin" or "noauth"
 	Host      string // compute host name (default: the machine's hostname)
+	// FakeDelay makes every fake-driver operation take this long (tests
+	// use it to have work in flight).
+	FakeDelay time.Duration
 	PublicURL string // base URL clients use, when not the request's host
 	TokenTTL  time.Duration
 	// MaxBodyBytes limits JSON request bodies (image uploads stream).
