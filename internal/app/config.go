@@ -12,12 +12,12 @@ import (
 
 // Config is what `kumo serve` is started with.
 type Config struct {
-	Listen    string // host:port
-	DataDir   string // database, images, instances, credentials
-	Database  string // "" = SQLite in DataDir; postgres:// URL for PostgreSQL
-	Driver    string // virt driver: "fake"
-	Auth      string // "builtin" or "noauth"
-	Host      string // compute host name (default: the machine's hostname)
+	Listen   string // host:port
+	DataDir  string // database, images, instances, credentials
+	Database string // "" = SQLite in DataDir; postgres:// URL for PostgreSQL
+	Driver   string // virt driver: "fake"
+	Auth     string // "builtin" or "noauth"
+	Host     string // compute host name (default: the machine's hostname)
 	// FakeDelay makes every fake-driver operation take this long (tests
 	// use it to have work in flight).
 	FakeDelay time.Duration
