@@ -53,27 +53,31 @@ func (s *Server) CloudsFile() string { return filepath.Join(s.DataDir, "clouds.y
 // and stops the process when the test ends.
 func Start(t testing.TB, bin string, o Options) *Server {
 	t.Helper()
-	if o.DataDir == "" {
-		o.DataDir = t.TempDir()
-	}
-	// A free port can be taken between probing and binding; retry then.
+	// A free port can be taken between probing and binding. kumo writes
+	// the address into clouds.yaml before it binds, so a retry needs a
+	// fresh data dir too: only retry when the test chose neither.
+	canRetry := o.DataDir == "" && o.Listen == ""
 	for attempt := 1; ; attempt++ {
-		listen := o.Listen
-		if listen == "" {
-			listen = freeAddr(t)
+		try := o
+		if try.DataDir == "" {
+			try.DataDir = t.TempDir()
 		}
-		s, err := start(t, bin, o, listen)
+		if try.Listen == "" {
+			try.Listen = freeAddr(t)
+		}
+		s, err := start(t, bin, try)
 		if err == nil {
 			t.Cleanup(func() { s.Stop(t) })
 			return s
 		}
-		if o.Listen != "" || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+		if !canRetry || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
 			t.Fatalf("start kumo: %v", err)
 		}
 	}
 }
 
-func start(t testing.TB, bin string, o Options, listen string) (*Server, error) {
+func start(t testing.TB, bin string, o Options) (*Server, error) {
+	listen := o.Listen
 	logFile := filepath.Join(t.TempDir(), "kumo.log")
 	logw, err := os.Create(logFile)
 	if err != nil {

@@ -67,3 +67,38 @@ func TestTokenExpiry(t *testing.T) {
 		t.Errorf("401 WWW-Authenticate = %q, want it to name %s/identity/v3", www, s.URL)
 	}
 }
+
+// TestNoAuth runs kumo with --auth noauth: a token is "user:project", the
+// user "admin" is an administrator, anyone else is a member.
+func TestNoAuth(t *testing.T) {
+	t.Parallel()
+	s := Start(t, kumoBin, Options{Args: []string{"--auth", "noauth"}})
+	create := func(token string) int {
+		t.Helper()
+		body := strings.NewReader(`{"flavor": {"name": "noauth-` + strings.ReplaceAll(token, ":", "-") + `", "ram": 64, "vcpus": 1, "disk": 0}}`)
+		req, err := http.NewRequest(http.MethodPost, s.URL+"/v2.1/flavors", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Auth-Token", token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("POST /v2.1/flavors: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if resp := getWithToken(t, s.URL+"/v2.1/flavors", "bob:p1"); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /v2.1/flavors as bob:p1: status %d, want 200", resp.StatusCode)
+	}
+	if got := create("admin:admin"); got != http.StatusOK {
+		t.Errorf("create a flavor as admin:admin: status %d, want 200", got)
+	}
+	if got := create("bob:p1"); got != http.StatusForbidden {
+		t.Errorf("create a flavor as bob:p1: status %d, want 403", got)
+	}
+	if resp := getWithToken(t, s.URL+"/v2.1/flavors", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /v2.1/flavors without a token: status %d, want 401", resp.StatusCode)
+	}
+}
