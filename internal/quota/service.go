@@ -143,14 +143,10 @@ func (s *Service) Get(ctx context.Context, projectID, userID string) (Limits, er
 }
 
 // Detail returns limits with usage, for a project or a user in it.
+// It reads outside a transaction: on SQLite every transaction takes the
+// write lock, and a view needs no snapshot.
 func (s *Service) Detail(ctx context.Context, projectID, userID string) (map[string]Usage, error) {
-	var out map[string]Usage
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		out, err = detail(ctx, tx, projectID, userID)
-		return err
-	})
-	return out, err
+	return detail(ctx, s.db, projectID, userID)
 }
 
 func detail(ctx context.Context, q store.Querier, projectID, userID string) (map[string]Usage, error) {

@@ -243,6 +243,12 @@ func TestQuotaClassBehaviour(t *testing.T) {
 		if qs["instances"] != float64(15) {
 			t.Errorf("project limits after class update: %v", qs)
 		}
+		long := strings.Repeat("c", 256)
+		r = admin.Do("PUT", "/v2.1/os-quota-class-sets/"+long, `{"quota_class_set": {"instances": 5}}`).Expect(t, 400)
+		if !strings.Contains(string(r.Body), "quota_class_name has 256 characters, more than 255.") {
+			t.Errorf("long class name: %s", r.Body)
+		}
+		c.As(adminToken, "2.57").Do("PUT", "/v2.1/os-quota-class-sets/default", `{"quota_class_set": {"injected_files": 5}}`).Expect(t, 400)
 		c.As(adminToken, "2.102").Do("GET", "/v2.1/os-quota-class-sets/default?x=1", nil).Expect(t, 400)
 		c.As(adminToken, "2.101").Do("GET", "/v2.1/os-quota-class-sets/default?x=1", nil).Expect(t, 200)
 	})
