@@ -87,6 +87,9 @@ func serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued tokens")
 	fs.StringVar(&cfg.Host, "host", "", "compute host name this process registers (default: the machine's hostname)")
 	fs.DurationVar(&cfg.FakeDelay, "fake-delay", 0, "fake driver: how long each guest operation takes (default instant)")
+	fs.IntVar(&cfg.HostVCPUs, "host-vcpus", 0, "vCPUs the compute host offers (default: the machine's)")
+	fs.IntVar(&cfg.HostMemoryMB, "host-memory-mb", 0, "memory in MB the compute host offers (default: the machine's)")
+	fs.IntVar(&cfg.HostDiskGB, "host-disk-gb", 0, "disk in GB the compute host offers (default: the data dir's filesystem)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	_ = fs.Parse(args)
 

@@ -30,6 +30,7 @@ import (
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt/fake"
+	"github.com/kumocloud/kumo/internal/virt/hostinfo"
 )
 
 // App is a running kumo: its store, services and HTTP handler.
@@ -185,7 +186,12 @@ func (a *App) startCompute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	driver := fake.New(fake.Options{Hostname: a.Config.Hostname(), Delay: a.Config.FakeDelay})
+	capacity, err := a.hostCapacity()
+	if err != nil {
+		return err
+	}
+	driver := fake.New(fake.Options{Hostname: a.Config.Hostname(), Delay: a.Config.FakeDelay,
+		VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB})
 	a.Network, err = network.New(network.Options{})
 	if err != nil {
 		return err
@@ -200,6 +206,25 @@ func (a *App) startCompute(ctx context.Context) error {
 		return fmt.Errorf("start compute agent: %w", err)
 	}
 	return nil
+}
+
+// hostCapacity is the machine's real capacity with the configured
+// overrides applied.
+func (a *App) hostCapacity() (hostinfo.Capacity, error) {
+	c, err := hostinfo.Read(a.Config.DataDir)
+	if err != nil {
+		return c, fmt.Errorf("read host capacity: %w", err)
+	}
+	if a.Config.HostVCPUs > 0 {
+		c.VCPUs = a.Config.HostVCPUs
+	}
+	if a.Config.HostMemoryMB > 0 {
+		c.MemoryMB = a.Config.HostMemoryMB
+	}
+	if a.Config.HostDiskGB > 0 {
+		c.DiskGB = a.Config.HostDiskGB
+	}
+	return c, nil
 }
 
 // Close releases the database.

@@ -21,8 +21,13 @@ type Config struct {
 	// FakeDelay makes every fake-driver operation take this long (tests
 	// use it to have work in flight).
 	FakeDelay time.Duration
-	PublicURL string // base URL clients use, when not the request's host
-	TokenTTL  time.Duration
+	// HostVCPUs, HostMemoryMB and HostDiskGB override the capacity the
+	// compute host reports (0: the machine's real figures).
+	HostVCPUs    int
+	HostMemoryMB int
+	HostDiskGB   int
+	PublicURL    string // base URL clients use, when not the request's host
+	TokenTTL     time.Duration
 	// MaxBodyBytes limits JSON request bodies (image uploads stream).
 	MaxBodyBytes int64
 }
