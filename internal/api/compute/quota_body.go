@@ -26,16 +26,18 @@ var personalityQuotas = []string{quota.InjectedFiles, quota.InjectedFileContentB
 // quotaSetResources are the resources os-quota-sets shows and accepts at
 // c's microversion.
 func quotaSetResources(c *api.Call) []string {
-	return visibleQuotas(c, c.AtLeast(2, 36), c.AtLeast(2, 57))
+	return visibleQuotas(c.AtLeast(2, 36), c.AtLeast(2, 57))
 }
 
 // quotaClassResources are the resources os-quota-class-sets accepts at
 // c's microversion; before 2.50 server groups are accepted but not shown.
 func quotaClassResources(c *api.Call) []string {
-	return visibleQuotas(c, c.AtLeast(2, 50), c.AtLeast(2, 57))
+	return visibleQuotas(c.AtLeast(2, 50), c.AtLeast(2, 57))
 }
 
-func visibleQuotas(_ *api.Call, dropNetwork, dropPersonality bool) []string {
+// visibleQuotas lists the resources left once the nova-network and the
+// personality quotas are dropped, as the microversion requires.
+func visibleQuotas(dropNetwork, dropPersonality bool) []string {
 	var out []string
 	for _, r := range quota.Resources() {
 		if dropNetwork && slices.Contains(networkQuotas, r) {
