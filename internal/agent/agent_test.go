@@ -2,9 +2,11 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
@@ -177,6 +180,44 @@ func TestRestartRecoversInterruptedBuilds(t *testing.T) {
 		}
 		if ids, _ := drv.List(ctx); len(ids) != 1 {
 			t.Fatalf("guests: %v", ids)
+		}
+	})
+}
+
+func TestParallelCreatesNeverExceedQuota(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newCloud(t, db, fake.New(fake.Options{}), true)
+		c.compute.Quotas = quota.New(db, quota.Options{})
+		const attempts = 16
+		errs := make(chan error, attempts)
+		var wg sync.WaitGroup
+		for i := 0; i < attempts; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, err := c.compute.Create(context.Background(), c.user, compute.CreateRequest{
+					Name: fmt.Sprintf("s%d", i), ImageRef: c.imageID, FlavorRef: "1", RequestID: "req-race"})
+				errs <- err
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		failed := 0
+		for err := range errs {
+			if err == nil {
+				continue
+			}
+			failed++
+			if !strings.Contains(err.Error(), "Quota exceeded for instances") {
+				t.Errorf("unexpected create error: %v", err)
+			}
+		}
+		var n int
+		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM instances WHERE project_id = ?`, c.user.ProjectID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 10 || failed != attempts-10 {
+			t.Fatalf("%d servers created, %d creates refused; want 10 and %d (default quota)", n, failed, attempts-10)
 		}
 	})
 }

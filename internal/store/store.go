@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,22 +151,24 @@ func (t *Tx) Dialect() Dialect { return t.db.dialect }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling
 // back otherwise. Transactions that lose a serialization race or hit a busy
-// database are retried a few times, so fn must be safe to re-run.
+// database are retried with jittered backoff, so fn must be safe to re-run.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	const attempts = 8
+	const attempts = 40
 	var err error
 	for i := 0; i < attempts; i++ {
 		err = db.runTx(ctx, fn)
 		if err == nil || !retryable(err) {
 			return err
 		}
+		// Up to 1, 2, 4 ... 64 ms, randomised so racing writers spread out.
+		backoff := time.Duration(rand.Int64N(int64(time.Millisecond) << min(i, 6)))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(i+1) * 5 * time.Millisecond):
+		case <-time.After(backoff):
 		}
 	}
-	return err
+	return fmt.Errorf("gave up after %d attempts: %w", attempts, err)
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
