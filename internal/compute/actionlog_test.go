@@ -1,0 +1,273 @@
+package compute_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/agent"
+	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/virt/fake"
+)
+
+var (
+	owner    = &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member", "reader"}}
+	stranger = &auth.Principal{UserID: "u2", ProjectID: "p2", Roles: []string{"member", "reader"}}
+	admin    = &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}
+)
+
+// actionCloud is the compute service over db with a running agent and
+// the fake driver, so creates and deletes record real actions.
+type actionCloud struct {
+	svc     *compute.Service
+	imageID string
+}
+
+func newActionCloud(t *testing.T, db *store.DB, drv *fake.Driver) *actionCloud {
+	t.Helper()
+	ctx := context.Background()
+	flavors := flavor.New(db)
+	if err := flavors.SeedDefaults(ctx); err != nil {
+		t.Fatalf("seed flavors: %v", err)
+	}
+	images := image.New(db, t.TempDir())
+	if err := images.SeedTiny(ctx, admin.ProjectID); err != nil {
+		t.Fatalf("seed image: %v", err)
+	}
+	page, err := images.List(ctx, admin, image.ListOptions{})
+	if err != nil || len(page.Images) == 0 {
+		t.Fatalf("list images: %v", err)
+	}
+	var a *agent.Agent
+	svc := compute.New(compute.Deps{DB: db, Flavors: flavors, Images: images, Wake: func(string) {
+		if a != nil {
+			a.Wake()
+		}
+	}})
+	a = agent.New(db, svc, drv, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond})
+	if err := a.Start(ctx); err != nil {
+		t.Fatalf("start agent: %v", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { a.Run(runCtx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &actionCloud{svc: svc, imageID: page.Images[0].ID}
+}
+
+func (c *actionCloud) create(t *testing.T, requestID string) *compute.Server {
+	t.Helper()
+	res, err := c.svc.Create(context.Background(), owner, compute.CreateRequest{
+		Name: "vm", ImageRef: c.imageID, FlavorRef: "1", RequestID: requestID})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	return res.Servers[0]
+}
+
+func (c *actionCloud) waitFor(t *testing.T, id string, cond func(*compute.Server) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		srv, err := c.svc.GetAny(context.Background(), id)
+		if err != nil {
+			t.Fatalf("get %s: %v", id, err)
+		}
+		if cond(srv) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server %s stuck in %s/%s", id, srv.VMState, srv.TaskState)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// createAndDelete builds a server, deletes it and waits until it is gone:
+// the server then has the actions "delete" (req-delete) and "create"
+// (req-create).
+func (c *actionCloud) createAndDelete(t *testing.T) string {
+	t.Helper()
+	srv := c.create(t, "req-create")
+	c.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
+	if err := c.svc.Delete(context.Background(), owner, srv.ID, "req-delete"); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	c.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Deleted })
+	return srv.ID
+}
+
+func requestIDs(actions []*compute.Action) string {
+	ids := make([]string, len(actions))
+	for i, a := range actions {
+		ids[i] = a.RequestID
+	}
+	return strings.Join(ids, ",")
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func wantKind(t *testing.T, err error, kind errs.Kind, message string) {
+	t.Helper()
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Kind != kind || e.Message != message {
+		t.Fatalf("error %v, want %v %q", err, kind, message)
+	}
+}
+
+func TestActionsOfCreateAndDelete(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newActionCloud(t, db, fake.New(fake.Options{}))
+		id := c.createAndDelete(t)
+
+		// Before 2.21 a deleted server has no readable actions.
+		_, err := c.svc.ListActions(ctx, owner, id, compute.ActionListOptions{})
+		wantKind(t, err, errs.KindNotFound, "Instance "+id+" could not be found.")
+		_, err = c.svc.GetAction(ctx, owner, id, "req-create", false)
+		wantKind(t, err, errs.KindNotFound, "Instance "+id+" could not be found.")
+
+		actions, err := c.svc.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := requestIDs(actions); got != "req-delete,req-create" {
+			t.Fatalf("actions %s, want newest first", got)
+		}
+		for _, a := range actions {
+			if a.InstanceID != id || a.ProjectID != "p1" || a.UserID != "u1" || a.Message != nil || a.UpdatedAt.Before(a.StartTime) {
+				t.Fatalf("action %+v", a)
+			}
+		}
+		if actions[0].Action != "delete" || actions[1].Action != "create" {
+			t.Fatalf("action names %s, %s", actions[0].Action, actions[1].Action)
+		}
+
+		for _, tc := range []struct{ requestID, action, event string }{
+			{"req-create", "create", "compute__do_build_and_run_instance"},
+			{"req-delete", "delete", "compute_terminate_instance"},
+		} {
+			a, err := c.svc.GetAction(ctx, owner, id, tc.requestID, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Action != tc.action || len(a.Events) != 1 {
+				t.Fatalf("%s: action %s with %d events", tc.requestID, a.Action, len(a.Events))
+			}
+			e := a.Events[0]
+			if e.Event != tc.event || e.Result == nil || *e.Result != "Success" || e.Traceback != nil ||
+				e.Details != nil || e.Host != "fake-host" || e.FinishTime == nil || e.FinishTime.Before(e.StartTime) {
+				t.Fatalf("%s event %+v", tc.requestID, e)
+			}
+		}
+	})
+}
+
+func TestActionsAreTheProjectsAndAdmins(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newActionCloud(t, db, fake.New(fake.Options{}))
+		srv := c.create(t, "req-create")
+		c.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
+
+		_, err := c.svc.ListActions(ctx, stranger, srv.ID, compute.ActionListOptions{})
+		wantKind(t, err, errs.KindNotFound, "Instance "+srv.ID+" could not be found.")
+		_, err = c.svc.GetAction(ctx, stranger, srv.ID, "req-create", true)
+		wantKind(t, err, errs.KindNotFound, "Instance "+srv.ID+" could not be found.")
+
+		actions, err := c.svc.ListActions(ctx, admin, srv.ID, compute.ActionListOptions{})
+		if err != nil || requestIDs(actions) != "req-create" {
+			t.Fatalf("admin list: %s, %v", requestIDs(actions), err)
+		}
+		_, err = c.svc.GetAction(ctx, owner, srv.ID, "req-nope", false)
+		wantKind(t, err, errs.KindNotFound, "Action req-nope not found")
+		_, err = c.svc.ListActions(ctx, owner, "no-such-server", compute.ActionListOptions{})
+		wantKind(t, err, errs.KindNotFound, "Instance no-such-server could not be found.")
+	})
+}
+
+func TestActionPagesAndChangeWindows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newActionCloud(t, db, fake.New(fake.Options{}))
+		id := c.createAndDelete(t)
+		all, err := c.svc.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true})
+		if err != nil || len(all) != 2 {
+			t.Fatalf("list: %d actions, %v", len(all), err)
+		}
+		deleted, created := all[0], all[1]
+		us := time.Microsecond
+		for _, tc := range []struct {
+			name string
+			o    compute.ActionListOptions
+			want string
+		}{
+			{"limit 1", compute.ActionListOptions{Limit: ptr(1)}, "req-delete"},
+			{"limit 0", compute.ActionListOptions{Limit: ptr(0), Marker: ptr("req-unknown")}, ""},
+			{"after newest", compute.ActionListOptions{Marker: ptr("req-delete")}, "req-create"},
+			{"after oldest", compute.ActionListOptions{Marker: ptr("req-create")}, ""},
+			{"since create's update", compute.ActionListOptions{ChangesSince: ptr(created.UpdatedAt)}, "req-delete,req-create"},
+			{"since delete's update", compute.ActionListOptions{ChangesSince: ptr(deleted.UpdatedAt)}, "req-delete"},
+			{"after every update", compute.ActionListOptions{ChangesSince: ptr(deleted.UpdatedAt.Add(us))}, ""},
+			{"before delete's update", compute.ActionListOptions{ChangesBefore: ptr(deleted.UpdatedAt.Add(-us))}, "req-create"},
+			{"window", compute.ActionListOptions{ChangesSince: ptr(created.UpdatedAt), ChangesBefore: ptr(created.UpdatedAt)}, "req-create"},
+		} {
+			tc.o.WithDeleted = true
+			got, err := c.svc.ListActions(ctx, owner, id, tc.o)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if requestIDs(got) != tc.want {
+				t.Errorf("%s: got %q, want %q", tc.name, requestIDs(got), tc.want)
+			}
+		}
+		_, err = c.svc.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true, Marker: ptr("req-unknown")})
+		wantKind(t, err, errs.KindInvalid, "Marker None could not be found.")
+	})
+}
+
+func TestFailedBuildRecordsErrorEvent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newActionCloud(t, db, fake.New(fake.Options{Fail: map[string]bool{"spawn": true}}))
+		srv := c.create(t, "req-doomed")
+		c.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ERROR" })
+		a, err := c.svc.GetAction(ctx, owner, srv.ID, "req-doomed", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Message == nil || *a.Message != "Error" || len(a.Events) != 1 {
+			t.Fatalf("action message %v, %d events", a.Message, len(a.Events))
+		}
+		e := a.Events[0]
+		if *e.Result != "Error" || e.Traceback == nil || !strings.Contains(*e.Traceback, "injected spawn failure") || e.Details == nil {
+			t.Fatalf("event %+v", e)
+		}
+	})
+}
+
+func TestUnschedulableCreateRecordsConductorEvent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newActionCloud(t, db, fake.New(fake.Options{VCPUs: 1, MemoryMB: 1, DiskGB: 1}))
+		srv := c.create(t, "req-nohost")
+		a, err := c.svc.GetAction(ctx, owner, srv.ID, "req-nohost", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Events) != 1 || a.Events[0].Event != "conductor_schedule_and_build_instances" ||
+			*a.Events[0].Result != "Error" || a.Events[0].Host != "" {
+			t.Fatalf("events %+v", a.Events)
+		}
+	})
+}
