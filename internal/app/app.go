@@ -227,6 +227,22 @@ func (a *App) hostCapacity() (hostinfo.Capacity, error) {
 	return c, nil
 }
 
+// purgeTokens deletes expired tokens every interval until ctx ends.
+func (a *App) purgeTokens(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := a.Identity.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("purge expired tokens", "error", err)
+			}
+		}
+	}
+}
+
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
 
@@ -245,6 +261,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	agentDone := make(chan struct{})
 	go func() { a.Agent.Run(agentCtx); close(agentDone) }()
 	defer func() { stopAgent(); <-agentDone }()
+	go a.purgeTokens(agentCtx, 10*time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
