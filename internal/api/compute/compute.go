@@ -5,6 +5,7 @@ package compute
 
 import (
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
@@ -18,6 +19,7 @@ type Deps struct {
 	Images   *image.Service
 	Keypairs *keypair.Service
 	Quotas   *quota.Service
+	Servers  *compute.Service
 }
 
 // handlers carries the dependencies every compute handler uses.
@@ -34,6 +36,7 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.imageRoutes()...)
 	rs = append(rs, h.keypairRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)
+	rs = append(rs, h.serverCreateRoutes()...)
 	return rs
 }
 

@@ -1,0 +1,161 @@
+package compute
+
+// POST /servers (Nova's servers.py create): the body is checked against
+// the schema of the request's microversion, then against the rules Nova's
+// controller and compute API apply before building, and the compute
+// service creates the servers. The answer is the first server (id, links,
+// adminPass, OS-DCF:diskConfig, security_groups) with a Location header,
+// or only the reservation id when the caller asked for it.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+func (h *handlers) serverCreateRoutes() []api.Route {
+	return []api.Route{
+		{Method: "POST", Path: "/servers", Policy: api.Authenticated, Handler: h.createServer},
+	}
+}
+
+func (h *handlers) createServer(c *api.Call) (*api.Reply, error) {
+	raw, err := c.Body()
+	if err != nil {
+		return nil, err
+	}
+	in, err := parseServerCreate(c, raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.checkServerCreate(c.Ctx, c.ProjectID(), in); err != nil {
+		return nil, err
+	}
+	res, err := h.Servers.Create(c.Ctx, c.Principal, in.req)
+	if err != nil {
+		return nil, err
+	}
+	if in.returnReservationID {
+		return api.JSON(http.StatusAccepted, map[string]any{"reservation_id": res.ReservationID}), nil
+	}
+	srv := res.Servers[0]
+	path := "/servers/" + srv.ID
+	self := c.Link(path)
+	server := map[string]any{
+		"id": srv.ID,
+		"links": []api.Link{
+			{Href: self, Rel: "self"},
+			{Href: bookmarkLink(c, path), Rel: "bookmark"},
+		},
+		"OS-DCF:diskConfig": srv.DiskConfig,
+		"security_groups":   in.groupsEcho,
+		// Nova's enable_instance_password defaults to true.
+		"adminPass": res.AdminPass,
+	}
+	return api.JSON(http.StatusAccepted, map[string]any{"server": server}).WithHeader("Location", self), nil
+}
+
+// checkServerCreate makes the checks of Nova's compute API that come
+// before the build and that the compute service leaves to the API:
+// multiple-create conflicts, the zone and requested host, boot from
+// volume, and the metadata and personality quotas.
+func (h *handlers) checkServerCreate(ctx context.Context, projectID string, in *serverCreateInput) error {
+	r := &in.req
+	if r.MaxCount > 1 {
+		for _, n := range r.Networks.Networks {
+			if n.FixedIP != "" {
+				return errs.Invalid("Failed to launch instances: max_count cannot be greater than 1 if an fixed_ip is specified.")
+			}
+		}
+		for _, n := range r.Networks.Networks {
+			if n.Port != "" {
+				return errs.Invalid("Failed to launch instances: max_count cannot be greater than 1 if an port_id is specified.")
+			}
+		}
+		if r.Hostname != "" {
+			return errs.Invalid("Unable to allocate a single hostname to multiple instances")
+		}
+	}
+	if r.AZ != "" && !in.forcedHost {
+		ok, err := h.availabilityZoneExists(ctx, r.AZ)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.Invalid("The requested availability zone is not available")
+		}
+	}
+	for _, name := range []string{in.requestedHost, in.requestedNode} {
+		if name == "" {
+			continue
+		}
+		ok, err := h.computeHostExists(ctx, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.Invalid("Compute host %s could not be found.", name)
+		}
+	}
+	if r.ImageRef == "" && len(in.trustedCerts) > 0 {
+		return errs.Invalid("Image certificate validation is not supported when booting from volume")
+	}
+	for _, b := range in.bdms {
+		if b.needsVolume() {
+			return b.volumeError()
+		}
+	}
+	if r.ImageRef == "" {
+		// Only volume mappings can give a server its root disk.
+		return errs.Invalid("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
+	}
+	return h.checkCreateQuotas(ctx, projectID, in)
+}
+
+// checkCreateQuotas checks the per-server metadata and personality limits
+// (403 when over, as Nova's OverQuota errors are).
+func (h *handlers) checkCreateQuotas(ctx context.Context, projectID string, in *serverCreateInput) error {
+	if h.Quotas == nil {
+		return nil
+	}
+	if len(in.req.Metadata) > 0 {
+		if err := h.Quotas.CheckMetadataItems(ctx, projectID, len(in.req.Metadata)); err != nil {
+			return err
+		}
+	}
+	if len(in.personality) == 0 {
+		return nil
+	}
+	longestPath, largestContent := 0, 0
+	for _, p := range in.personality {
+		longestPath = max(longestPath, len(p.path))
+		largestContent = max(largestContent, len(p.contents))
+	}
+	return h.Quotas.CheckInjectedFiles(ctx, projectID, len(in.personality), longestPath, largestContent)
+}
+
+// availabilityZoneExists reports whether an enabled compute host is in
+// zone (Nova's get_availability_zones with get_only_available).
+func (h *handlers) availabilityZoneExists(ctx context.Context, zone string) (bool, error) {
+	var n int
+	err := h.Servers.DB.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM compute_hosts WHERE availability_zone = ? AND disabled = FALSE`, zone).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up availability zone %s: %w", zone, err)
+	}
+	return n > 0, nil
+}
+
+// computeHostExists reports whether name is a compute host (kumo's nodes
+// are named after their hosts).
+func (h *handlers) computeHostExists(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := h.Servers.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM compute_hosts WHERE hostname = ?`, name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up compute host %s: %w", name, err)
+	}
+	return n > 0, nil
+}
