@@ -19,11 +19,10 @@ import (
 // Quotas is what the service needs from the quota engine; every call runs
 // inside the caller's transaction so checks and inserts are atomic.
 type Quotas interface {
-	// MaxAllowed reports how many more servers of the given size fit.
-	MaxAllowed(ctx context.Context, tx *store.Tx, projectID, userID string, cores, ramMB int) (int, error)
-	// CheckInstances fails with Nova's over-quota error when n servers of
-	// the given size do not fit.
-	CheckInstances(ctx context.Context, tx *store.Tx, projectID, userID string, n, cores, ramMB int) error
+	// CheckInstanceCount returns how many servers of the given size to
+	// create (maxCount if they fit, else the most that fit if at least
+	// minCount) or Nova's over-quota error.
+	CheckInstanceCount(ctx context.Context, tx *store.Tx, projectID, userID string, minCount, maxCount, cores, ramMB int) (int, error)
 }
 
 // Addresses is the address manager servers get their IPs from.

@@ -131,14 +131,11 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		res.Servers, hosts = nil, nil
 		n := req.MaxCount
 		if s.Quotas != nil {
-			allowed, err := s.Quotas.MaxAllowed(ctx, tx, p.ProjectID, p.UserID, fl.VCPUs, fl.RAM)
+			var err error
+			n, err = s.Quotas.CheckInstanceCount(ctx, tx, p.ProjectID, p.UserID, req.MinCount, req.MaxCount, fl.VCPUs, fl.RAM)
 			if err != nil {
 				return err
 			}
-			if allowed < req.MinCount {
-				return s.Quotas.CheckInstances(ctx, tx, p.ProjectID, p.UserID, req.MinCount, fl.VCPUs, fl.RAM)
-			}
-			n = min(n, allowed)
 		}
 		now := s.now()
 		for i := 0; i < n; i++ {
