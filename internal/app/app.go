@@ -154,7 +154,10 @@ func (a *App) routes() http.Handler {
 			return api.RequestOrigin(r) + identityapi.Mount + "/v3"
 		},
 	}
-	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas}, opts)
+	v21, v2 := computeapi.NewServices(computeapi.Deps{
+		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
+		Servers: a.Compute, Network: a.Network, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
+	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
 	mux.Handle("/v2.1", v21)

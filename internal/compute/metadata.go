@@ -72,12 +72,19 @@ func (s *Service) SetMetadata(ctx context.Context, p *auth.Principal, id string,
 // DeleteMetadataItem removes one key (404 when absent, as Nova).
 func (s *Service) DeleteMetadataItem(ctx context.Context, p *auth.Principal, id, key string) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		srv, err := s.checkedForMetadata(ctx, tx, p, id, state.ActionDeleteMetadata)
+		// Nova looks for the key before it checks the server's state.
+		srv, err := s.get(ctx, tx, id, false)
 		if err != nil {
 			return err
 		}
+		if !canSee(p, srv) {
+			return notFound(id)
+		}
 		if _, ok := srv.Metadata[key]; !ok {
 			return errs.NotFound("Metadata item was not found")
+		}
+		if err := state.Check(state.ActionDeleteMetadata, instanceOf(srv), p.IsAdmin()); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM instance_metadata WHERE instance_id = ? AND key = ?`, id, key); err != nil {
 			return fmt.Errorf("delete metadata: %w", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
@@ -20,6 +21,10 @@ type Deps struct {
 	Keypairs *keypair.Service
 	Quotas   *quota.Service
 	Servers  *compute.Service
+	// Network reads servers' addresses; nil renders none.
+	Network *network.Manager
+	// ServerMetadataLimit checks metadata_items; nil uses Nova's default.
+	ServerMetadataLimit compute.MetadataLimit
 }
 
 // handlers carries the dependencies every compute handler uses.
@@ -36,7 +41,7 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.imageRoutes()...)
 	rs = append(rs, h.keypairRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)
-	rs = append(rs, h.serverCreateRoutes()...)
+	rs = append(rs, h.serverRoutes()...)
 	return rs
 }
 

@@ -1,0 +1,62 @@
+package compute
+
+// Server addresses (/servers/{id}/ips): Nova's ips.py, addresses grouped
+// by network label without the extended type and MAC fields.
+
+import (
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/network"
+)
+
+// serverAddressList returns the server's addresses by label, after the
+// same visibility check as GET /servers/{id}.
+func (h *handlers) serverAddressList(c *api.Call) (map[string][]map[string]any, error) {
+	if err := checkPlainQuery(c); err != nil {
+		return nil, err
+	}
+	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := h.addressesOf(c, srv)
+	if err != nil {
+		return nil, err
+	}
+	return addressesByLabel(addrs, false), nil
+}
+
+func (h *handlers) addressesOf(c *api.Call, srv *compute.Server) ([]network.Address, error) {
+	if h.Network == nil {
+		return nil, nil
+	}
+	addrs, err := h.Network.ForInstances(c.Ctx, h.Servers.DB, []string{srv.ID})
+	if err != nil {
+		return nil, err
+	}
+	return addrs[srv.ID], nil
+}
+
+func (h *handlers) listServerIPs(c *api.Call) (*api.Reply, error) {
+	addrs, err := h.serverAddressList(c)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"addresses": addrs}), nil
+}
+
+func (h *handlers) showServerIPs(c *api.Call) (*api.Reply, error) {
+	addrs, err := h.serverAddressList(c)
+	if err != nil {
+		return nil, err
+	}
+	label := c.Param("network_label")
+	items, ok := addrs[label]
+	if !ok {
+		return nil, errs.NotFound("Instance is not a member of specified network")
+	}
+	return api.JSON(http.StatusOK, map[string]any{label: items}), nil
+}

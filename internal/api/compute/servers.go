@@ -1,0 +1,98 @@
+package compute
+
+// The servers API apart from create: list, detail, show, update, delete
+// (Nova's servers.py index/detail/show/update/delete), plus the routes of
+// server metadata and server ips.
+
+import (
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+func (h *handlers) serverRoutes() []api.Route {
+	auth := api.Authenticated
+	return []api.Route{
+		{Method: "GET", Path: "/servers", Policy: auth, Handler: h.listServers},
+		{Method: "GET", Path: "/servers/detail", Policy: auth, Handler: h.listServersDetail},
+		{Method: "GET", Path: "/servers/{server_id}", Policy: auth, Handler: h.showServer},
+		{Method: "PUT", Path: "/servers/{server_id}", Policy: auth, Handler: h.updateServer},
+		{Method: "DELETE", Path: "/servers/{server_id}", Policy: auth, Handler: h.deleteServer},
+
+		{Method: "GET", Path: "/servers/{server_id}/metadata", Policy: auth, Handler: h.listServerMetadata},
+		{Method: "POST", Path: "/servers/{server_id}/metadata", Policy: auth, Handler: h.mergeServerMetadata},
+		{Method: "PUT", Path: "/servers/{server_id}/metadata", Policy: auth, Handler: h.replaceServerMetadata},
+		{Method: "GET", Path: "/servers/{server_id}/metadata/{key}", Policy: auth, Handler: h.showServerMetadataItem},
+		{Method: "PUT", Path: "/servers/{server_id}/metadata/{key}", Policy: auth, Handler: h.setServerMetadataItem},
+		{Method: "DELETE", Path: "/servers/{server_id}/metadata/{key}", Policy: auth, Handler: h.deleteServerMetadataItem},
+
+		{Method: "GET", Path: "/servers/{server_id}/ips", Policy: auth, Handler: h.listServerIPs},
+		{Method: "GET", Path: "/servers/{server_id}/ips/{network_label}", Policy: auth, Handler: h.showServerIPs},
+	}
+}
+
+// checkPlainQuery applies Nova's query schema of GET calls that take no
+// parameters: anything goes before 2.102, nothing from it on.
+func checkPlainQuery(c *api.Call) error {
+	_, err := checkQuery(c, nil, strictQuery(c, 102))
+	return err
+}
+
+func (h *handlers) showServer(c *api.Call) (*api.Reply, error) {
+	if err := checkPlainQuery(c); err != nil {
+		return nil, err
+	}
+	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+	if err != nil {
+		return nil, err
+	}
+	view, err := h.ServerView(c, srv, ServerViewOptions{Full: true, ServerGroups: c.AtLeast(2, 71)})
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"server": view}), nil
+}
+
+// updateServer answers PUT /servers/{id}. Before 2.75 the answer leaves
+// out what Nova's update view hides; from 2.75 it is the full show view.
+func (h *handlers) updateServer(c *api.Call) (*api.Reply, error) {
+	req, err := parseServerUpdate(c)
+	if err != nil {
+		return nil, err
+	}
+	if req.PinAZ != nil {
+		if err := h.checkPinAZ(c, *req.PinAZ); err != nil {
+			return nil, err
+		}
+	}
+	srv, err := h.Servers.Update(c.Ctx, c.Principal, c.Param("server_id"), req.UpdateRequest)
+	if err != nil {
+		return nil, err
+	}
+	view, err := h.ServerView(c, srv, ServerViewOptions{Full: c.AtLeast(2, 75), ServerGroups: c.AtLeast(2, 71)})
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"server": view}), nil
+}
+
+// checkPinAZ refuses to pin a server to a zone other than its own, as
+// Nova does (2.104). kumo keeps no pinned zone apart from the server's.
+func (h *handlers) checkPinAZ(c *api.Call, az string) error {
+	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+	if err != nil {
+		return err
+	}
+	if az != srv.AZ {
+		return errs.Conflict("Server can only be pinned to its current availability zone '%s', but '%s' was requested.", srv.AZ, az)
+	}
+	return nil
+}
+
+func (h *handlers) deleteServer(c *api.Call) (*api.Reply, error) {
+	if err := h.Servers.Delete(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID); err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusNoContent), nil
+}
