@@ -9,6 +9,8 @@ package compute
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -31,7 +33,7 @@ func (h *handlers) createServer(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := h.checkServerCreate(c.Ctx, c.ProjectID(), in); err != nil {
+	if err := h.checkServerCreate(c, in); err != nil {
 		return nil, err
 	}
 	res, err := h.Servers.Create(c.Ctx, c.Principal, in.req)
@@ -62,8 +64,8 @@ func (h *handlers) createServer(c *api.Call) (*api.Reply, error) {
 // before the build and that the compute service leaves to the API:
 // multiple-create conflicts, the zone and requested host, boot from
 // volume, and the metadata and personality quotas.
-func (h *handlers) checkServerCreate(ctx context.Context, projectID string, in *serverCreateInput) error {
-	r := &in.req
+func (h *handlers) checkServerCreate(c *api.Call, in *serverCreateInput) error {
+	ctx, r := c.Ctx, &in.req
 	if r.MaxCount > 1 {
 		for _, n := range r.Networks.Networks {
 			if n.FixedIP != "" {
@@ -79,14 +81,8 @@ func (h *handlers) checkServerCreate(ctx context.Context, projectID string, in *
 			return errs.Invalid("Unable to allocate a single hostname to multiple instances")
 		}
 	}
-	if r.AZ != "" && !in.forcedHost {
-		ok, err := h.availabilityZoneExists(ctx, r.AZ)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errs.Invalid("The requested availability zone is not available")
-		}
+	if err := h.checkZone(ctx, in); err != nil {
+		return err
 	}
 	for _, name := range []string{in.requestedHost, in.requestedNode} {
 		if name == "" {
@@ -112,8 +108,43 @@ func (h *handlers) checkServerCreate(ctx context.Context, projectID string, in *
 		// Only volume mappings can give a server its root disk.
 		return errs.Invalid("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
 	}
-	return h.checkCreateQuotas(ctx, projectID, in)
+	if err := h.checkZeroDiskFlavor(ctx, c, in); err != nil {
+		return err
+	}
+	return h.checkCreateQuotas(ctx, c.ProjectID(), in)
 }
+
+// checkZone refuses a zone no enabled host is in. With a forced host the
+// zone is not checked; as in Nova, a zone the host is not in is dropped
+// so the server goes to the host.
+func (h *handlers) checkZone(ctx context.Context, in *serverCreateInput) error {
+	r := &in.req
+	if in.forcedHost != "" {
+		hostZone, found, err := h.hostZone(ctx, in.forcedHost)
+		if err != nil {
+			return err
+		}
+		if (found && hostZone != r.AZ) || (!found && r.AZ != defaultZone) {
+			r.AZ = ""
+		}
+		return nil
+	}
+	if r.AZ == "" {
+		return nil
+	}
+	ok, err := h.availabilityZoneExists(ctx, r.AZ)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.Invalid("The requested availability zone is not available")
+	}
+	return nil
+}
+
+// defaultZone is the zone of hosts in no other zone (Nova's
+// default_availability_zone).
+const defaultZone = "nova"
 
 // checkCreateQuotas checks the per-server metadata and personality limits
 // (403 when over, as Nova's OverQuota errors are).
@@ -147,6 +178,18 @@ func (h *handlers) availabilityZoneExists(ctx context.Context, zone string) (boo
 		return false, fmt.Errorf("look up availability zone %s: %w", zone, err)
 	}
 	return n > 0, nil
+}
+
+// hostZone returns the zone of compute host name.
+func (h *handlers) hostZone(ctx context.Context, name string) (zone string, found bool, err error) {
+	err = h.Servers.DB.QueryRowContext(ctx, `SELECT availability_zone FROM compute_hosts WHERE hostname = ?`, name).Scan(&zone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up compute host %s: %w", name, err)
+	}
+	return zone, true, nil
 }
 
 // computeHostExists reports whether name is a compute host (kumo's nodes

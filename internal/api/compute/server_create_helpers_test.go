@@ -32,7 +32,7 @@ import (
 type createCloud struct {
 	client  *apitest.Client
 	servers *compute.Service
-	quotas  *quota.Service
+	flavors *flavor.Service
 	imageID string
 }
 
@@ -74,7 +74,7 @@ func newCreateCloud(t *testing.T, db *store.DB) *createCloud {
 	mux := http.NewServeMux()
 	mux.Handle("/v2.1/", v21)
 	mux.Handle("/v2/", v2)
-	return &createCloud{client: apitest.New(t, mux), servers: servers, quotas: quotas, imageID: page.Images[0].ID}
+	return &createCloud{client: apitest.New(t, mux), servers: servers, flavors: flavors, imageID: page.Images[0].ID}
 }
 
 // body is a minimal valid create body at version (networks from 2.37).

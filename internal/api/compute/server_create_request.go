@@ -28,9 +28,9 @@ type serverCreateInput struct {
 	// requestedHost and requestedNode are 2.74's host and
 	// hypervisor_hostname, which must name a known compute host.
 	requestedHost, requestedNode string
-	// forcedHost is true when the zone named a host or node ("az:host",
-	// "az::node"), which skips the zone availability check.
-	forcedHost   bool
+	// forcedHost is the host the zone named ("az:host", "az:host:node"),
+	// which skips the zone availability check.
+	forcedHost   string
 	trustedCerts []string
 	bdms         []createBDM
 }
@@ -151,7 +151,7 @@ func (in *serverCreateInput) placement(c *api.Call, f createFeatures, server map
 		if err := requireAdmin(c, forcedHostRule); err != nil {
 			return err
 		}
-		in.forcedHost = true
+		in.forcedHost = host
 		in.req.Host, in.req.Node = host, node
 	}
 	if !f.requestHost {

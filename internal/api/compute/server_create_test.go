@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -159,6 +160,36 @@ func TestServerCreateLegacyV2(t *testing.T) {
 		}
 		if srv := cc.waitForStatus(t, id, "ACTIVE"); srv.Name != "legacy" {
 			t.Fatalf("name %q", srv.Name)
+		}
+	})
+}
+
+// TestServerCreatePlacementRules covers the zero-disk flavor policy and
+// forced hosts in a zone they are not in.
+func TestServerCreatePlacementRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cc := newCreateCloud(t, db)
+		if _, err := cc.flavors.Create(context.Background(), flavor.CreateInput{ID: "zero", Name: "zero", VCPUs: 1, RAM: 64, IsPublic: true}); err != nil {
+			t.Fatal(err)
+		}
+		r := cc.client.As(userToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"flavorRef": "zero"})).Expect(t, 403)
+		if msg := createFaultMessage(t, r); msg != "Only volume-backed servers are allowed for flavors with zero disk." {
+			t.Fatalf("zero disk: %q", msg)
+		}
+		r = cc.client.As(userToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"flavorRef": "zero", "imageRef": netA})).Expect(t, 400)
+		if msg := createFaultMessage(t, r); msg != "Can not find requested image" {
+			t.Fatalf("zero disk, unknown image: %q", msg)
+		}
+		cc.client.As(adminToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"flavorRef": "zero"})).Expect(t, 202)
+
+		r = cc.client.As(adminToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"availability_zone": "elsewhere:fake-host"})).Expect(t, 202)
+		srv := cc.waitForStatus(t, r.JSON(t)["server"].(map[string]any)["id"].(string), "ACTIVE")
+		if srv.Host != "fake-host" || srv.AZ != "nova" {
+			t.Fatalf("forced host: host %q zone %q", srv.Host, srv.AZ)
+		}
+		r = cc.client.As(adminToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"availability_zone": "elsewhere::fake-host"})).Expect(t, 400)
+		if msg := createFaultMessage(t, r); msg != "The requested availability zone is not available" {
+			t.Fatalf("forced node in unknown zone: %q", msg)
 		}
 	})
 }
