@@ -42,6 +42,7 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.keypairRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)
 	rs = append(rs, h.serverRoutes()...)
+	rs = append(rs, h.instanceActionRoutes()...)
 	return rs
 }
 
