@@ -208,11 +208,12 @@ func applyServerFilters(c *api.Call, filters url.Values, o *compute.ListOptions)
 	if v, ok := first("description", "display_description"); ok {
 		o.Description = v
 	}
+	// Nova matches image and flavor ids exactly (a URL matches nothing).
 	if v, ok := first("image", "image_ref"); ok {
-		o.ImageRef = idFromHref(v)
+		o.ImageRef = v
 	}
 	if v, ok := get("flavor"); ok {
-		o.FlavorID = idFromHref(v)
+		o.FlavorID = v
 	}
 	strs := []struct {
 		key string
@@ -284,18 +285,25 @@ func applyServerFilters(c *api.Call, filters url.Values, o *compute.ListOptions)
 func (h *handlers) applyIPFilters(c *api.Call, filters url.Values, o *compute.ListOptions) (none bool, err error) {
 	var ids []string
 	used := false
+	patterns := map[string]string{}
+	for _, k := range []string{"ip", "ip6"} {
+		if _, ok := filters[k]; ok {
+			patterns[k] = lastValue(filters, k)
+		}
+	}
 	for _, f := range []struct {
 		key string
 		v6  bool
 	}{{"ip", false}, {"ip6", true}} {
-		if _, ok := filters[f.key]; !ok {
+		pattern, ok := patterns[f.key]
+		if !ok {
 			continue
 		}
 		used = true
 		if h.Network == nil {
 			continue
 		}
-		found, err := h.Network.InstancesWithIP(c.Ctx, h.Servers.DB, o.ProjectID, lastValue(filters, f.key), f.v6)
+		found, err := h.Network.InstancesWithIP(c.Ctx, h.Servers.DB, o.ProjectID, pattern, f.v6)
 		if err != nil {
 			return false, err
 		}
@@ -392,19 +400,6 @@ func trimAll(vs []string) []string {
 		out[i] = strings.TrimSpace(v)
 	}
 	return out
-}
-
-// idFromHref is Nova's get_id_from_href: the last path segment of a URL,
-// or the value itself.
-func idFromHref(v string) string {
-	if u, err := url.Parse(v); err == nil && u.Path != "" {
-		p := strings.TrimRight(u.Path, "/")
-		if i := strings.LastIndexByte(p, '/'); i >= 0 {
-			return p[i+1:]
-		}
-		return p
-	}
-	return v
 }
 
 var trueStrings = []string{"1", "t", "true", "on", "y", "yes"}
