@@ -84,17 +84,8 @@ func (h *handlers) checkServerCreate(c *api.Call, in *serverCreateInput) error {
 	if err := h.checkZone(ctx, in); err != nil {
 		return err
 	}
-	for _, name := range []string{in.requestedHost, in.requestedNode} {
-		if name == "" {
-			continue
-		}
-		ok, err := h.computeHostExists(ctx, name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errs.Invalid("Compute host %s could not be found.", name)
-		}
+	if err := h.checkRequestedHost(ctx, in.requestedHost, in.requestedNode); err != nil {
+		return err
 	}
 	if r.ImageRef == "" && len(in.trustedCerts) > 0 {
 		return errs.Invalid("Image certificate validation is not supported when booting from volume")
@@ -112,6 +103,27 @@ func (h *handlers) checkServerCreate(c *api.Call, in *serverCreateInput) error {
 		return err
 	}
 	return h.checkCreateQuotas(ctx, c.ProjectID(), in)
+}
+
+// checkRequestedHost is Nova's _validate_host_and_node (2.74): the host
+// must exist, a node alone must exist, and a node with a host must be one
+// of that host's nodes (in kumo, the node named after it).
+func (h *handlers) checkRequestedHost(ctx context.Context, host, node string) error {
+	name := host
+	if name == "" {
+		name = node
+	}
+	if name == "" {
+		return nil
+	}
+	ok, err := h.computeHostExists(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !ok || (host != "" && node != "" && node != host) {
+		return errs.Invalid("Compute host %s could not be found.", name)
+	}
+	return nil
 }
 
 // checkZone refuses a zone no enabled host is in. With a forced host the
