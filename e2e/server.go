@@ -148,6 +148,10 @@ func (s *Server) Stop(t testing.TB) {
 	}
 }
 
+// Kill stops the process with SIGKILL at once, as a crash or power loss
+// would, and waits for it to exit. It is safe after Stop.
+func (s *Server) Kill() { s.kill() }
+
 func (s *Server) kill() {
 	_ = s.cmd.Process.Kill()
 	<-s.done

@@ -1,0 +1,159 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/instanceactions"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// computeVersion is the microversion the server tests ask for: 2.37 is
+// the first where networks "none" and "auto" exist, which both the CLI
+// (--nic none|auto) and gophercloud (Networks: "none") need.
+const computeVersion = "2.37"
+
+// serverWait bounds how long a build, delete or recovery may take in
+// the tests (the fake driver is instant unless slowed down).
+const serverWait = 60 * time.Second
+
+// osc prepends the compute microversion the server tests use to a CLI
+// argument list.
+func osc(args ...string) []string {
+	return append([]string{"--os-compute-api-version", computeVersion}, args...)
+}
+
+// newProjectUser creates a project and a member user in it with the
+// admin CLI and returns a clouds.yaml logging in as that user, and the
+// project's id.
+func newProjectUser(t *testing.T, s *Server, admin *CLI, project, user string) (cloudsFile, projectID string) {
+	t.Helper()
+	var p obj
+	admin.JSON(t, &p, "project", "create", project)
+	admin.Run(t, "user", "create", "--password", "pw-"+user, "--project", project, user)
+	admin.Run(t, "role", "add", "--project", project, "--user", user, "member")
+	authURL := strings.TrimSuffix(s.URL, "/") + "/identity/v3"
+	return writeClouds(t, authURL, user, "pw-"+user, project), p.str(t, "id")
+}
+
+// gcWaitStatus polls a server with gophercloud until its status is one of
+// want, and returns it; it fails the test on an error or a timeout.
+func gcWaitStatus(t *testing.T, c *gophercloud.ServiceClient, id string, want ...string) *servers.Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), serverWait)
+	defer cancel()
+	var last *servers.Server
+	for {
+		srv, err := servers.Get(ctx, c, id).Extract()
+		if err != nil {
+			t.Fatalf("get server %s while waiting for %v (last seen %s): %v", id, want, statusOf(last), err)
+		}
+		last = srv
+		if slices.Contains(want, srv.Status) {
+			return srv
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("server %s is %s after %v, want one of %v", id, statusOf(last), serverWait, want)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// gcWaitGone polls a server until GET answers 404.
+func gcWaitGone(t *testing.T, c *gophercloud.ServiceClient, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), serverWait)
+	defer cancel()
+	for {
+		srv, err := servers.Get(ctx, c, id).Extract()
+		if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("get server %s while waiting for 404: %v", id, err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("server %s still answers (status %s, task %s) %v after delete", id, srv.Status, srv.TaskState, serverWait)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func statusOf(s *servers.Server) string {
+	if s == nil {
+		return "(never read)"
+	}
+	return fmt.Sprintf("%s (vm_state %s, task_state %q)", s.Status, s.VmState, s.TaskState)
+}
+
+// gcListAll lists every server of the caller's project (detail), with
+// opts, following pagination.
+func gcListAll(t *testing.T, c *gophercloud.ServiceClient, opts servers.ListOpts) []servers.Server {
+	t.Helper()
+	pages, err := servers.List(c, opts).AllPages(context.Background())
+	if err != nil {
+		t.Fatalf("list servers %+v: %v", opts, err)
+	}
+	list, err := servers.ExtractServers(pages)
+	if err != nil {
+		t.Fatalf("extract servers: %v", err)
+	}
+	return list
+}
+
+// gcActions lists a server's instance actions.
+func gcActions(t *testing.T, c *gophercloud.ServiceClient, id string) []instanceactions.InstanceAction {
+	t.Helper()
+	pages, err := instanceactions.List(c, id, nil).AllPages(context.Background())
+	if err != nil {
+		t.Fatalf("list instance actions of %s: %v", id, err)
+	}
+	actions, err := instanceactions.ExtractInstanceActions(pages)
+	if err != nil {
+		t.Fatalf("extract instance actions of %s: %v", id, err)
+	}
+	return actions
+}
+
+// errorStatus is the HTTP status of a gophercloud error, or 0.
+func errorStatus(err error) int {
+	var e gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &e) {
+		return e.Actual
+	}
+	return 0
+}
+
+// serverNames returns the names of servers, sorted.
+func serverNames(list []servers.Server) []string {
+	var names []string
+	for _, s := range list {
+		names = append(names, s.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// imageIDByName finds an image's id with gophercloud.
+func imageIDByName(t *testing.T, c *Clients, name string) string {
+	t.Helper()
+	pages, err := images.List(c.Image, images.ListOpts{Name: name}).AllPages(context.Background())
+	if err != nil {
+		t.Fatalf("list images named %s: %v", name, err)
+	}
+	list, err := images.ExtractImages(pages)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("images named %s: %d (%v), want one", name, len(list), err)
+	}
+	return list[0].ID
+}
