@@ -63,7 +63,8 @@ func (h *handlers) createServer(c *api.Call) (*api.Reply, error) {
 // checkServerCreate makes the checks of Nova's compute API that come
 // before the build and that the compute service leaves to the API:
 // multiple-create conflicts, the zone and requested host, boot from
-// volume, and the metadata and personality quotas.
+// volume, the zero-disk flavor policy, and the metadata and personality
+// quotas.
 func (h *handlers) checkServerCreate(c *api.Call, in *serverCreateInput) error {
 	ctx, r := c.Ctx, &in.req
 	if r.MaxCount > 1 {
