@@ -16,7 +16,9 @@ const MaxLimit = 1000
 
 // ListOptions filter, sort and page a server list. The API decides which
 // options a caller may use (admins only, per microversion); the service
-// applies whatever it is given.
+// applies whatever it is given. Name, Description, Hostname, Node, AZ,
+// KeyName, ReservationID and the access IPs are unanchored regular
+// expressions, as in Nova.
 type ListOptions struct {
 	ProjectID      string // "" = every project
 	UserID         string
@@ -209,21 +211,21 @@ func (s *Service) filters(w *whereBuilder, o ListOptions) {
 	eq("image_ref", o.ImageRef)
 	eq("flavor_id", o.FlavorID)
 	eq("host", o.Host)
-	eq("node", o.Node)
-	eq("availability_zone", o.AZ)
-	eq("key_name", o.KeyName)
-	eq("reservation_id", o.ReservationID)
-	eq("access_ip_v4", o.AccessIPv4)
-	eq("access_ip_v6", o.AccessIPv6)
-	if o.Name != "" {
-		w.add(s.DB.Dialect().Regexp("name"), o.Name)
+	// Nova matches every other string filter as an unanchored regex.
+	re := func(col, pattern string) {
+		if pattern != "" {
+			w.add(s.DB.Dialect().Regexp(col), pattern)
+		}
 	}
-	if o.Hostname != "" {
-		w.add(s.DB.Dialect().Regexp("hostname"), o.Hostname)
-	}
-	if o.Description != "" {
-		w.add(s.DB.Dialect().Regexp("COALESCE(description, '')"), o.Description)
-	}
+	re("COALESCE(node, '')", o.Node)
+	re("COALESCE(availability_zone, '')", o.AZ)
+	re("COALESCE(key_name, '')", o.KeyName)
+	re("reservation_id", o.ReservationID)
+	re("access_ip_v4", o.AccessIPv4)
+	re("access_ip_v6", o.AccessIPv6)
+	re("name", o.Name)
+	re("hostname", o.Hostname)
+	re("COALESCE(description, '')", o.Description)
 	if o.Status != nil {
 		w.add("vm_state IN ("+placeholders(len(o.Status.VMStates))+")", anySlice(o.Status.VMStates)...)
 		if !o.Status.AnyTask {
