@@ -193,3 +193,42 @@ func TestServerCreatePlacementRules(t *testing.T) {
 		}
 	})
 }
+
+// TestServerCreateStoresRequest checks that what the body asks for is
+// what the server gets: scheduler hints (os:scheduler_hints winning over
+// the OS-SCH-HNT alias), config drive, access addresses, user data,
+// zone, security groups and hostname.
+func TestServerCreateStoresRequest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cc := newCreateCloud(t, db)
+		body := cc.body("2.90", map[string]any{
+			"config_drive": "yes", "accessIPv4": "192.0.2.1", "accessIPv6": "2001:db8::1",
+			"user_data": "IyEvYmluL3NoCg==", "availability_zone": "nova", "hostname": "db-1",
+			"security_groups": []any{map[string]any{"name": "web"}, map[string]any{"name": "web"}, map[string]any{"name": "db"}},
+		})
+		body["os:scheduler_hints"] = map[string]any{"cidr": "/24"}
+		body["OS-SCH-HNT:scheduler_hints"] = map[string]any{"cidr": "/16"}
+		r := cc.client.As(userToken, "2.90").Do("POST", "/v2.1/servers", body).Expect(t, 202)
+		server := r.JSON(t)["server"].(map[string]any)
+		if groups := fmt.Sprint(server["security_groups"]); groups != "[map[name:web] map[name:web] map[name:db]]" {
+			t.Fatalf("security_groups echo %s", groups)
+		}
+		srv := cc.waitForStatus(t, server["id"].(string), "ACTIVE")
+		switch {
+		case fmt.Sprint(srv.SchedulerHints) != "map[cidr:/24]":
+			t.Fatalf("hints %v", srv.SchedulerHints)
+		case srv.ConfigDrive != "True" || srv.AccessIPv4 != "192.0.2.1" || srv.AccessIPv6 != "2001:db8::1":
+			t.Fatalf("config drive %q, access %q %q", srv.ConfigDrive, srv.AccessIPv4, srv.AccessIPv6)
+		case srv.UserData != "IyEvYmluL3NoCg==" || srv.AZ != "nova" || srv.Hostname != "db-1":
+			t.Fatalf("user data %q, zone %q, hostname %q", srv.UserData, srv.AZ, srv.Hostname)
+		case strings.Join(srv.SecurityGroups, ",") != "web,db":
+			t.Fatalf("security groups %v", srv.SecurityGroups)
+		}
+		bad := cc.body("2.1", nil)
+		bad["server"].(map[string]any)["user_data"] = nil
+		r = cc.client.As(userToken, "2.1").Do("POST", "/v2.1/servers", bad).Expect(t, 400)
+		if msg := createFaultMessage(t, r); msg != "Invalid input for field/attribute user_data. Value: None. None is not of type 'string'" {
+			t.Fatalf("null user_data: %q", msg)
+		}
+	})
+}
