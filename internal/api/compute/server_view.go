@@ -315,11 +315,15 @@ func addressesByLabel(addrs []network.Address, extended bool) map[string][]map[s
 	return out
 }
 
-// securityGroups are the server's groups; a server with a port is in
-// the project's default group when it asked for none, as with Neutron.
+// securityGroups are the groups of the server's ports, as Nova reads
+// them from Neutron: none without a port, the project's default group
+// when the server asked for none.
 func securityGroups(srv *compute.Server, ex *serverExtras) []map[string]string {
+	if len(ex.addresses[srv.ID]) == 0 {
+		return nil
+	}
 	names := append([]string(nil), srv.SecurityGroups...)
-	if len(names) == 0 && len(ex.addresses[srv.ID]) > 0 {
+	if len(names) == 0 {
 		names = []string{"default"}
 	}
 	sort.Strings(names)

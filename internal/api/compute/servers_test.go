@@ -157,3 +157,25 @@ func TestServerDelete(t *testing.T) {
 		sc.api.As(userToken, "2.1").Do("DELETE", path, nil).Expect(t, 404)
 	})
 }
+
+func TestServerWithoutNetworkView(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		sc := newServersCloud(t, db)
+		srv := sc.boot(t, sc.user, "isolated", true, func(r *compute.CreateRequest) {
+			r.Networks = compute.NetworkRequest{Mode: "none"}
+			r.SecurityGroups = []string{"default"}
+		})
+		got := sc.api.As(userToken, "2.1").Do("GET", "/v2.1/servers/"+srv.ID, nil).Expect(t, 200).JSON(t)["server"].(map[string]any)
+		if addrs := got["addresses"].(map[string]any); len(addrs) != 0 {
+			t.Errorf("addresses %v", addrs)
+		}
+		// Nova reads groups from the server's ports: none, no key.
+		if _, ok := got["security_groups"]; ok {
+			t.Errorf("security_groups without a port: %v", got["security_groups"])
+		}
+		ips := sc.api.As(userToken, "2.1").Do("GET", "/v2.1/servers/"+srv.ID+"/ips", nil).Expect(t, 200).JSON(t)
+		if addrs := ips["addresses"].(map[string]any); len(addrs) != 0 {
+			t.Errorf("ips %v", addrs)
+		}
+	})
+}
