@@ -41,6 +41,7 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.imageRoutes()...)
 	rs = append(rs, h.keypairRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)
+	rs = append(rs, h.serverCreateRoutes()...)
 	rs = append(rs, h.serverRoutes()...)
 	rs = append(rs, h.instanceActionRoutes()...)
 	return rs
