@@ -129,7 +129,7 @@ func (h *handlers) serverListOptions(c *api.Call, q url.Values, detail bool) (o 
 		o.IncludeDeleted = true
 	}
 
-	if err := h.scopeServerList(c, filters, &o); err != nil {
+	if err := scopeServerList(c, filters, detail, &o); err != nil {
 		return o, false, err
 	}
 	if err := applyServerFilters(c, filters, &o); err != nil {
@@ -150,7 +150,7 @@ func (h *handlers) serverListOptions(c *api.Call, q url.Values, detail bool) (o 
 
 // scopeServerList applies all_tenants: admins may list every project (or
 // one, with project_id/tenant_id); everyone else sees their own project.
-func (h *handlers) scopeServerList(c *api.Call, filters url.Values, o *compute.ListOptions) error {
+func scopeServerList(c *api.Call, filters url.Values, detail bool, o *compute.ListOptions) error {
 	allTenants := false
 	if _, ok := filters["all_tenants"]; ok {
 		// An empty all_tenants turns it on.
@@ -173,7 +173,7 @@ func (h *handlers) scopeServerList(c *api.Call, filters url.Values, o *compute.L
 	}
 	if !c.IsAdmin() {
 		rule := "index"
-		if strings.HasSuffix(c.Req.URL.Path, "/detail") {
+		if detail {
 			rule = "detail"
 		}
 		return errs.Forbidden("Policy doesn't allow os_compute_api:servers:%s:get_all_tenants to be performed.", rule)
