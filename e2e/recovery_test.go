@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/limits"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 )
 
@@ -121,5 +122,75 @@ func waitSettled(t *testing.T, c *Clients, ids []string) []*servers.Server {
 			t.Fatalf("servers not ACTIVE or ERROR %v after the restart: %v", serverWait, pending)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestRecoveryDeleteInFlight kills kumo while deletes are in flight on a
+// slow fake driver: after a restart the deleted servers are gone (404,
+// their actions a create and a delete), the others untouched and ACTIVE,
+// and the usage counts only those.
+func TestRecoveryDeleteInFlight(t *testing.T) {
+	t.Parallel()
+	requireCLI(t)
+	args := []string{"--fake-delay", "2s"}
+	s := Start(t, kumoBin, Options{Args: args})
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	c.Compute.Microversion = computeVersion
+	ctx := context.Background()
+	imageID := imageIDByName(t, c, "kumo-tiny")
+
+	ids := map[string]string{}
+	for _, name := range []string{"keep-0", "keep-1", "gone-0", "gone-1"} {
+		srv, err := servers.Create(ctx, c.Compute, servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: "1", Networks: "none"}, nil).Extract()
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		ids[name] = srv.ID
+	}
+	for _, id := range ids {
+		gcWaitStatus(t, c.Compute, id, "ACTIVE")
+	}
+	for _, name := range []string{"gone-0", "gone-1"} {
+		if err := servers.Delete(ctx, c.Compute, ids[name]).ExtractErr(); err != nil {
+			t.Fatalf("delete %s: %v", name, err)
+		}
+		srv, err := servers.Get(ctx, c.Compute, ids[name]).Extract()
+		if err != nil {
+			t.Fatalf("get %s right after its delete: %v (the delete finished before the kill; the test proves nothing)", name, err)
+		}
+		if srv.TaskState != "deleting" {
+			t.Errorf("%s right after its delete: %s, want task_state deleting", name, statusOf(srv))
+		}
+	}
+	s.Kill()
+
+	s2 := Start(t, kumoBin, Options{DataDir: s.DataDir, Listen: s.Listen, Args: args})
+	c2 := NewClients(t, s2.CloudsFile(), "kumo")
+	c2.Compute.Microversion = computeVersion
+	for _, name := range []string{"gone-0", "gone-1"} {
+		gcWaitGone(t, c2.Compute, ids[name])
+		var got []string
+		for _, a := range gcActions(t, c2.Compute, ids[name]) {
+			got = append(got, a.Action)
+		}
+		if !slices.Equal(got, []string{"delete", "create"}) {
+			t.Errorf("actions of the deleted %s: %v, want delete then create (newest first)", name, got)
+		}
+	}
+	settled := waitSettled(t, c2, []string{ids["keep-0"], ids["keep-1"]})
+	for _, srv := range settled {
+		if srv.Status != "ACTIVE" {
+			t.Errorf("%s after the restart: %s, want ACTIVE (it was never touched)", srv.Name, statusOf(srv))
+		}
+	}
+	if got := serverNames(gcListAll(t, c2.Compute, servers.ListOpts{})); !slices.Equal(got, []string{"keep-0", "keep-1"}) {
+		t.Errorf("servers after the restart: %v, want keep-0 and keep-1", got)
+	}
+	lim, err := limits.Get(ctx, c2.Compute, nil).Extract()
+	if err != nil {
+		t.Fatalf("get limits: %v", err)
+	}
+	if lim.Absolute.TotalInstancesUsed != 2 || lim.Absolute.TotalCoresUsed != 2 || lim.Absolute.TotalRAMUsed != 1024 {
+		t.Errorf("usage after the restart: %+v, want 2 instances, 2 cores, 1024 MB", lim.Absolute)
 	}
 }
