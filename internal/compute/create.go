@@ -122,6 +122,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		snapshot.ExtraSpecs = map[string]string{}
 	}
 	sysmeta := imageSystemMetadata(img)
+	if req.AZ != "" {
+		sysmeta[PinnedAZKey] = req.AZ // Nova's request spec keeps the asked-for zone
+	}
 	sealedPass := ""
 	if s.Secrets != nil {
 		sealedPass = s.Secrets.Seal(adminPass)

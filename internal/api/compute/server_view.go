@@ -193,9 +193,7 @@ func serverFull(c *api.Call, srv *compute.Server, o ServerViewOptions, ex *serve
 		m["OS-EXT-SRV-ATTR:hostname"] = srv.Hostname
 	}
 	if o.Full && c.AtLeast(2, 96) {
-		// Nova shows the zone the user asked for at boot; kumo does not
-		// record a request apart from the zone the server landed in.
-		m["pinned_availability_zone"] = nil
+		m["pinned_availability_zone"] = srv.PinnedAZ()
 	}
 	if c.AtLeast(2, 100) {
 		m["scheduler_hints"] = nonNilHints(srv.SchedulerHints)

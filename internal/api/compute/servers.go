@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
-	"github.com/kumocloud/kumo/internal/errs"
 )
 
 func (h *handlers) serverRoutes() []api.Route {
@@ -61,8 +60,9 @@ func (h *handlers) updateServer(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.PinAZ != nil {
-		if err := h.checkPinAZ(c, *req.PinAZ); err != nil {
+	// Nova settles the pinned zone before the other attributes.
+	if req.SetPinAZ {
+		if err := h.Servers.SetPinnedAZ(c.Ctx, c.Principal, c.Param("server_id"), req.PinAZ); err != nil {
 			return nil, err
 		}
 	}
@@ -75,19 +75,6 @@ func (h *handlers) updateServer(c *api.Call) (*api.Reply, error) {
 		return nil, err
 	}
 	return api.JSON(http.StatusOK, map[string]any{"server": view}), nil
-}
-
-// checkPinAZ refuses to pin a server to a zone other than its own, as
-// Nova does (2.104). kumo keeps no pinned zone apart from the server's.
-func (h *handlers) checkPinAZ(c *api.Call, az string) error {
-	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
-	if err != nil {
-		return err
-	}
-	if az != srv.AZ {
-		return errs.Conflict("Server can only be pinned to its current availability zone '%s', but '%s' was requested.", srv.AZ, az)
-	}
-	return nil
 }
 
 func (h *handlers) deleteServer(c *api.Call) (*api.Reply, error) {

@@ -108,9 +108,25 @@ func TestServerUpdate(t *testing.T) {
 		if got["OS-EXT-STS:vm_state"] != "active" || got["OS-EXT-AZ:availability_zone"] == nil {
 			t.Errorf("2.75 update view: %v", got)
 		}
+		if got["pinned_availability_zone"] != nil {
+			t.Errorf("unpinned server shows %v", got["pinned_availability_zone"])
+		}
 		got = put("2.104", map[string]any{"pinned_availability_zone": "nova"})
-		if got["name"] != "full" {
-			t.Errorf("2.104 update: %v", got)
+		if got["name"] != "full" || got["pinned_availability_zone"] != "nova" {
+			t.Errorf("2.104 pin: %v", got)
+		}
+		resp := sc.api.As(userToken, "2.104").Do("PUT", path, map[string]any{"server": map[string]any{"pinned_availability_zone": "elsewhere"}}).Expect(t, 409)
+		if !strings.Contains(string(resp.Body), "Cannot change pinned availability zone directly. Unpin first by setting pinned_availability_zone to null.") {
+			t.Errorf("re-pin: %s", resp.Body)
+		}
+		if got = put("2.104", map[string]any{"pinned_availability_zone": nil}); got["pinned_availability_zone"] != nil {
+			t.Errorf("unpin: %v", got["pinned_availability_zone"])
+		}
+		// A zone asked for at boot pins the server.
+		zoned := sc.boot(t, sc.user, "zoned", false, func(r *compute.CreateRequest) { r.AZ = "nova" })
+		shown := sc.api.As(userToken, "2.96").Do("GET", "/v2.1/servers/"+zoned.ID, nil).Expect(t, 200).JSON(t)["server"].(map[string]any)
+		if shown["pinned_availability_zone"] != "nova" {
+			t.Errorf("boot zone not pinned: %v", shown["pinned_availability_zone"])
 		}
 
 		errCases := []struct {
@@ -130,6 +146,8 @@ func TestServerUpdate(t *testing.T) {
 			{"2.90", map[string]any{"server": map[string]any{"hostname": "web_01"}}, 400, "does not match"},
 			{"2.1", map[string]any{"name": "x"}, 400, "'server' is a required property"},
 			{"2.104", map[string]any{"server": map[string]any{"pinned_availability_zone": "elsewhere"}}, 409, "Server can only be pinned to its current availability zone 'nova', but 'elsewhere' was requested."},
+			{"2.104", map[string]any{"server": map[string]any{"pinned_availability_zone": ""}}, 400, "is not valid under any of the given schemas"},
+			{"2.103", map[string]any{"server": map[string]any{"pinned_availability_zone": "nova"}}, 400, "Additional properties are not allowed ('pinned_availability_zone' was unexpected)"},
 		}
 		for _, tc := range errCases {
 			resp := sc.api.As(userToken, tc.version).Do("PUT", path, tc.body).Expect(t, tc.status)

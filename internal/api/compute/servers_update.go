@@ -42,8 +42,10 @@ func serverUpdateFields(c *api.Call) []string {
 // serverUpdate is a validated PUT body.
 type serverUpdate struct {
 	compute.UpdateRequest
-	// PinAZ is the 2.104 pinned_availability_zone when a zone was given.
-	PinAZ *string
+	// PinAZ is the 2.104 pinned_availability_zone (nil: unpin) when
+	// SetPinAZ.
+	PinAZ    *string
+	SetPinAZ bool
 }
 
 // parseServerUpdate validates the body and returns the domain request.
@@ -118,6 +120,7 @@ func parseServerUpdate(c *api.Call) (serverUpdate, error) {
 	}
 	if v, ok := srv["pinned_availability_zone"]; ok {
 		checkNameOrNone(e, path("pinned_availability_zone"), v)
+		req.SetPinAZ = true
 		if s, isStr := v.(string); isStr {
 			req.PinAZ = &s
 		}
