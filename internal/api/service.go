@@ -99,14 +99,16 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.writeReply(w, c, reply)
 }
 
-// Route returns the routes' first literal segments, for path rewriting.
+// stripProject removes an optional project id segment from rest.
 func (s *Service) stripProject(c *Call, rest string) string {
 	if s.firstSegs == nil {
 		s.firstSegs = s.Router.FirstSegments()
 	}
 	trimmed := strings.TrimPrefix(rest, "/")
-	first, tail, _ := strings.Cut(trimmed, "/")
-	if first == "" || s.firstSegs[first] {
+	first, tail, hasTail := strings.Cut(trimmed, "/")
+	// A lone unknown segment ("/v2.1/os-networks") is an unknown
+	// collection, not a project id followed by nothing.
+	if first == "" || !hasTail || s.firstSegs[first] {
 		return rest
 	}
 	c.ProjectInURL = first

@@ -268,3 +268,23 @@ func TestPanicIsAnswered(t *testing.T) {
 	// The server keeps serving after a panic.
 	c.Do("GET", "/v2.1/things", nil).Expect(t, 200)
 }
+
+func TestUnknownCollectionIsNotAProjectID(t *testing.T) {
+	router := api.NewRouter([]api.Route{{Method: "GET", Path: "/", Policy: api.Public, Handler: func(c *api.Call) (*api.Reply, error) {
+		return api.JSON(200, map[string]string{"doc": "version"}), nil
+	}}})
+	svc := &api.Service{Name: "compute", Mount: "/v2.1", Router: router, Auth: auth.NoAuth{}, Errors: api.NovaFault, ProjectInPath: true}
+	client := apitest.New(t, svc).As("u1:p1", "")
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/v2.1/", http.StatusOK},
+		{"/v2.1/os-networks", http.StatusNotFound},
+		{"/v2.1/p1/", http.StatusOK},
+	} {
+		if got := client.Do("GET", tc.path, nil); got.Status != tc.want {
+			t.Errorf("GET %s = %d, want %d: %s", tc.path, got.Status, tc.want, got.Body)
+		}
+	}
+}
