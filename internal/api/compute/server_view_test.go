@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -240,5 +241,38 @@ func TestServerSamples(t *testing.T) {
 				t.Errorf("no sample checked for %q", v)
 			}
 		}
+	})
+}
+
+func TestServerListSamples(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		sc := newServersCloud(t, db)
+		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
+		srv := sc.sampleServer(t, admin)
+		sc.sampleServer(t, admin)
+		if _, err := db.ExecContext(context.Background(), `UPDATE instances SET vm_state = 'error' WHERE id = ?`, srv.ID); err != nil {
+			t.Fatal(err)
+		}
+		cl := sc.api.As(adminToken, "2.1")
+		body := cl.Do("GET", "/v2.1/servers?limit=1&status=error", nil).Expect(t, 200)
+		apisamples.Assert(t, "nova/api_samples/servers/servers-list-status-resp.json", body.Body, apisamples.Options{})
+		next := body.JSON(t)["servers_links"].([]any)[0].(map[string]any)["href"].(string)
+		if want := "http://example.com/v2.1/servers?limit=1&status=error&marker=" + srv.ID; next != want {
+			t.Errorf("next link %q, want %q", next, want)
+		}
+		apisamples.Assert(t, "nova/api_samples/servers-sort/server-sort-keys-list-resp.json",
+			cl.Do("GET", "/v2.1/servers?sort_key=display_name&sort_dir=asc", nil).Expect(t, 200).Body, apisamples.Options{})
+
+		// Back to ACTIVE: the detail sample shows active servers.
+		if _, err := db.ExecContext(context.Background(), `UPDATE instances SET vm_state = 'active' WHERE id = ?`, srv.ID); err != nil {
+			t.Fatal(err)
+		}
+		window := "?changes-since=" + url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)) +
+			"&changes-before=" + url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+		v266 := sc.api.As(adminToken, "2.66")
+		apisamples.Assert(t, "nova/api_samples/servers/v2.66/servers-list-with-changes-before.json",
+			v266.Do("GET", "/v2.1/servers"+window, nil).Expect(t, 200).Body, apisamples.Options{})
+		assertServerSample(t, "nova/api_samples/servers/v2.66/servers-details-with-changes-before.json",
+			v266.Do("GET", "/v2.1/servers/detail"+window, nil).Expect(t, 200).Body, serverSampleOptions)
 	})
 }
