@@ -1,5 +1,38 @@
 package compute
 
+import (
+	"strings"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute"
+)
+
+// serverImage is {id, links} (plus properties from 2.98), or "" for a
+// server booted from a volume.
+func serverImage(c *api.Call, srv *compute.Server) any {
+	if srv.ImageRef == "" {
+		return ""
+	}
+	img := map[string]any{
+		"id":    srv.ImageRef,
+		"links": []api.Link{{Href: bookmarkLink(c, "/images/"+srv.ImageRef), Rel: "bookmark"}},
+	}
+	if c.AtLeast(2, 98) {
+		img["properties"] = imageMetaProps(srv.SystemMetadata)
+	}
+	return img
+}
+
+func imageMetaProps(sysmeta map[string]string) map[string]string {
+	props := map[string]string{}
+	for k, v := range sysmeta {
+		if name, ok := strings.CutPrefix(k, "image_"); ok && imageMetaFields[name] {
+			props[name] = v
+		}
+	}
+	return props
+}
+
 // imageMetaFields are the image properties Nova knows (ImageMetaProps
 // fields and their legacy names); from 2.98 a server's image shows those
 // of its image's properties, kept in system metadata at boot.
