@@ -3,11 +3,14 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 )
 
@@ -73,6 +76,53 @@ func TestServerProjectIsolation(t *testing.T) {
 		}
 		if srv["status"] == "DELETED" || srv["OS-EXT-STS:task_state"] == "deleting" {
 			t.Errorf("u-other's delete reached admin-srv: %v", srv)
+		}
+	})
+
+	t.Run("a member sees no admin-only server fields", func(t *testing.T) {
+		res := servers.Get(ctx, oc.Compute, otherSrv.ID)
+		if res.Err != nil {
+			t.Fatalf("get other-srv as u-other: %v", res.Err)
+		}
+		raw, _ := res.Body.(map[string]any)
+		server, _ := raw["server"].(map[string]any)
+		if server == nil {
+			t.Fatalf("get other-srv as u-other answered %v, want a server object", res.Body)
+		}
+		for _, key := range []string{"OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:hypervisor_hostname", "OS-EXT-SRV-ATTR:instance_name"} {
+			if v, ok := server[key]; ok {
+				t.Errorf("u-other's GET of its server shows the admin-only %s = %v", key, v)
+			}
+		}
+		if server["tenant_id"] != projectID {
+			t.Errorf("other-srv tenant_id = %v, want %s", server["tenant_id"], projectID)
+		}
+	})
+
+	t.Run("the other project cannot use the admin's key pair or private image", func(t *testing.T) {
+		pub, _ := sshKeygen(t, "admin-key")
+		admin.Run(t, "keypair", "create", "--public-key", pub, "admin-key")
+		_, err := servers.Create(ctx, oc.Compute, keypairs.CreateOptsExt{
+			CreateOptsBuilder: servers.CreateOpts{Name: "with-admin-key", ImageRef: imageIDByName(t, oc, "kumo-tiny"), FlavorRef: "1", Networks: "none"},
+			KeyName:           "admin-key",
+		}, nil).Extract()
+		if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) || !strings.Contains(err.Error(), "Invalid key_name provided.") {
+			t.Errorf("create with the admin's key pair as u-other: err = %v, want Nova's 400 \"Invalid key_name provided.\"", err)
+		}
+
+		file := filepath.Join(t.TempDir(), "private.raw")
+		if err := os.WriteFile(file, imageData, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var img obj
+		admin.JSON(t, &img, "image", "create", "--private", "--file", file, "--disk-format", "raw", "--container-format", "bare", "admin-only")
+		_, err = servers.Create(ctx, oc.Compute, servers.CreateOpts{Name: "with-admin-image", ImageRef: img.str(t, "id"), FlavorRef: "1", Networks: "none"}, nil).Extract()
+		want := "Can not find requested image" // Nova hides which image and why
+		if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) || !strings.Contains(err.Error(), want) {
+			t.Errorf("create from the admin's private image as u-other: err = %v, want Nova's 400 %q", err, want)
+		}
+		if names := serverNames(gcListAll(t, oc.Compute, servers.ListOpts{})); !slices.Equal(names, []string{"other-srv"}) {
+			t.Errorf("u-other's servers after the refused creates: %v, want only other-srv", names)
 		}
 	})
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 )
 
 // TestSpawnFailureCLI boots from an image the fake driver fails to spawn
@@ -27,11 +29,22 @@ func TestSpawnFailureCLI(t *testing.T) {
 		t.Fatalf("image create printed %v, want property kumo_fake_fail=spawn", img)
 	}
 
-	var bad, good obj
-	cli.JSON(t, &bad, osc("server", "create", "--flavor", "m1.tiny", "--image", "fails-to-spawn", "--nic", "none", "bad")...)
+	// The CLI's --wait sees the build fail and says so.
+	r := cli.Exec(osc("server", "create", "--flavor", "m1.tiny", "--image", "fails-to-spawn", "--nic", "none", "--wait", "bad")...)
+	if !strings.Contains(r.Stdout+r.Stderr, "Error creating server") {
+		t.Errorf("server create --wait from the failing image printed:\nstdout:\n%s\nstderr:\n%s\nwant \"Error creating server\"", r.Stdout, r.Stderr)
+	}
+	var good obj
 	cli.JSON(t, &good, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "good")...)
-	badID, goodID := bad.str(t, "id"), good.str(t, "id")
-	gcWaitStatus(t, c.Compute, badID, "ERROR", "ACTIVE")
+	goodID := good.str(t, "id")
+	listed := gcListAll(t, c.Compute, servers.ListOpts{Name: "^bad$"})
+	if len(listed) != 1 {
+		t.Fatalf("servers named bad: %v, want one", serverNames(listed))
+	}
+	badID := listed[0].ID
+	if srv := gcWaitStatus(t, c.Compute, badID, "ERROR", "ACTIVE"); srv.Status != "ERROR" {
+		t.Fatalf("bad is %s, want ERROR", statusOf(srv))
+	}
 	gcWaitStatus(t, c.Compute, goodID, "ERROR", "ACTIVE")
 
 	t.Run("server show has the fault", func(t *testing.T) {

@@ -25,6 +25,7 @@ func TestServersGophercloud(t *testing.T) {
 	c.Compute.Microversion = computeVersion
 	ctx := context.Background()
 	imageID := imageIDByName(t, c, "kumo-tiny")
+	started := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
 
 	create := func(name string, networks any, metadata map[string]string) *servers.Server {
 		t.Helper()
@@ -255,6 +256,16 @@ func TestServersGophercloud(t *testing.T) {
 		}
 		if names := serverNames(gcListAll(t, c.Compute, servers.ListOpts{})); len(names) != 0 {
 			t.Errorf("list after delete = %v, want none", names)
+		}
+		// changes-since also answers deleted servers, so clients can sync.
+		since := gcListAll(t, c.Compute, servers.ListOpts{ChangesSince: started.Format(time.RFC3339)})
+		for _, srv := range since {
+			if srv.Status != "DELETED" {
+				t.Errorf("list changes-since after deleting everything: %s is %s, want DELETED", srv.Name, srv.Status)
+			}
+		}
+		if names := serverNames(since); !slices.Equal(names, []string{"gc-auto", "gc-none", "gc-renamed"}) {
+			t.Errorf("list changes-since = %v, want the three deleted servers", names)
 		}
 		err := servers.Delete(ctx, c.Compute, none.ID).ExtractErr()
 		if !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
