@@ -96,7 +96,12 @@ func TestInstancesQuotaCLI(t *testing.T) {
 // room left, as Nova sizes it.
 func TestInstancesQuotaGophercloud(t *testing.T) {
 	t.Parallel()
-	s, admin := startAdmin(t)
+	requireCLI(t)
+	eachEngine(t, raceInstancesQuota)
+}
+
+func raceInstancesQuota(t *testing.T, engineArgs []string) {
+	s, admin := startAdmin(t, engineArgs...)
 	clouds, projectID := newProjectUser(t, s, admin, "p-race", "u-race")
 	ac := NewClients(t, s.CloudsFile(), "kumo")
 	uc := NewClients(t, clouds, "kumo")

@@ -19,8 +19,12 @@ import (
 func TestRecoveryAfterKill(t *testing.T) {
 	t.Parallel()
 	requireCLI(t)
+	eachEngine(t, recoverBuilds)
+}
+
+func recoverBuilds(t *testing.T, engineArgs []string) {
 	const inFlight = 9 // the default instances quota is 10: one is left for after the restart
-	args := []string{"--fake-delay", "3s"}
+	args := append([]string{"--fake-delay", "3s"}, engineArgs...)
 	s := Start(t, kumoBin, Options{Args: args})
 	c := NewClients(t, s.CloudsFile(), "kumo")
 	c.Compute.Microversion = computeVersion
@@ -132,7 +136,11 @@ func waitSettled(t *testing.T, c *Clients, ids []string) []*servers.Server {
 func TestRecoveryDeleteInFlight(t *testing.T) {
 	t.Parallel()
 	requireCLI(t)
-	args := []string{"--fake-delay", "2s"}
+	eachEngine(t, recoverDeletes)
+}
+
+func recoverDeletes(t *testing.T, engineArgs []string) {
+	args := append([]string{"--fake-delay", "2s"}, engineArgs...)
 	s := Start(t, kumoBin, Options{Args: args})
 	c := NewClients(t, s.CloudsFile(), "kumo")
 	c.Compute.Microversion = computeVersion

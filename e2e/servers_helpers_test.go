@@ -157,3 +157,21 @@ func imageIDByName(t *testing.T, c *Clients, name string) string {
 	}
 	return list[0].ID
 }
+
+// eachEngine runs fn as parallel subtests on SQLite (kumo's default) and
+// on a private PostgreSQL schema, with the `kumo serve` flags that select
+// the engine.
+func eachEngine(t *testing.T, fn func(t *testing.T, engineArgs []string)) {
+	t.Helper()
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			var args []string
+			if engine == "postgres" {
+				dsn, _ := postgresSchema(t)
+				args = []string{"--database", dsn}
+			}
+			fn(t, args)
+		})
+	}
+}
