@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/limits"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 )
 
 // TestRecoveryAfterKill starts builds on a slow fake driver, kills kumo
@@ -201,4 +203,128 @@ func recoverDeletes(t *testing.T, engineArgs []string) {
 	if lim.Absolute.TotalInstancesUsed != 2 || lim.Absolute.TotalCoresUsed != 2 || lim.Absolute.TotalRAMUsed != 1024 {
 		t.Errorf("usage after the restart: %+v, want 2 instances, 2 cores, 1024 MB", lim.Absolute)
 	}
+}
+
+// TestRecoveryKillDuringCreates kills kumo in the middle of a burst of
+// create calls: after a restart every server a client was told about
+// exists, every server that exists settles (no build left hanging
+// without a task), and the instances usage matches what is listed.
+func TestRecoveryKillDuringCreates(t *testing.T) {
+	t.Parallel()
+	requireCLI(t)
+	eachEngine(t, recoverCreateBurst)
+}
+
+func recoverCreateBurst(t *testing.T, engineArgs []string) {
+	args := append([]string{"--fake-delay", "500ms"}, engineArgs...)
+	s := Start(t, kumoBin, Options{Args: args})
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	c.Compute.Microversion = computeVersion
+	ctx := context.Background()
+	imageID := imageIDByName(t, c, "kumo-tiny")
+	projectID := authProjectID(t, c)
+	many := 100
+	if _, err := quotasets.Update(ctx, c.Compute, projectID, quotasets.UpdateOpts{Instances: &many, Cores: &many, RAM: ptrInt(many * 512)}).Extract(); err != nil {
+		t.Fatalf("raise the admin project's quota: %v", err)
+	}
+
+	// Eight clients create servers one after another until the kill.
+	var mu sync.Mutex
+	acked := map[string]string{} // id -> name the API answered 202 for
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name := fmt.Sprintf("burst-%d-%02d", w, i)
+				srv, err := servers.Create(ctx, c.Compute, servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: "1", Networks: "none"}, nil).Extract()
+				if err != nil {
+					return // kumo is gone
+				}
+				mu.Lock()
+				acked[srv.ID] = name
+				mu.Unlock()
+			}
+		}()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 12 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.Kill()
+	close(stop)
+	wg.Wait()
+	if len(acked) == 0 {
+		t.Fatal("no create was answered before the kill")
+	}
+
+	s2 := Start(t, kumoBin, Options{DataDir: s.DataDir, Listen: s.Listen, Args: args})
+	c2 := NewClients(t, s2.CloudsFile(), "kumo")
+	c2.Compute.Microversion = computeVersion
+	list := gcListAll(t, c2.Compute, servers.ListOpts{})
+	var ids []string
+	seen := map[string]bool{}
+	for _, srv := range list {
+		ids = append(ids, srv.ID)
+		if seen[srv.Name] {
+			t.Errorf("server name %s is listed twice after the restart", srv.Name)
+		}
+		seen[srv.Name] = true
+	}
+	for id, name := range acked {
+		if !slices.Contains(ids, id) {
+			t.Errorf("%s (%s) was answered 202 before the kill but is gone after the restart", name, id)
+		}
+	}
+	settled := waitSettled(t, c2, ids)
+	outcome := map[string]int{}
+	for _, srv := range settled {
+		outcome[srv.Status]++
+		if actions := gcActions(t, c2.Compute, srv.ID); len(actions) != 1 || actions[0].Action != "create" {
+			t.Errorf("%s has %d actions, want exactly one create", srv.Name, len(actions))
+		}
+	}
+	t.Logf("%d creates answered before the kill, %d servers after the restart: %v", len(acked), len(list), outcome)
+	lim, err := limits.Get(ctx, c2.Compute, nil).Extract()
+	if err != nil {
+		t.Fatalf("get limits: %v", err)
+	}
+	if lim.Absolute.TotalInstancesUsed != len(list) || lim.Absolute.TotalRAMUsed != 512*len(list) {
+		t.Errorf("usage after the restart: %d instances, %d MB RAM; %d servers are listed", lim.Absolute.TotalInstancesUsed, lim.Absolute.TotalRAMUsed, len(list))
+	}
+}
+
+func ptrInt(n int) *int { return &n }
+
+// authProjectID is the project the clients' token is scoped to.
+func authProjectID(t *testing.T, c *Clients) string {
+	t.Helper()
+	pages, err := projects.List(c.Identity, projects.ListOpts{Name: c.Auth.TenantName}).AllPages(context.Background())
+	if err != nil {
+		t.Fatalf("list the admin's projects: %v", err)
+	}
+	list, err := projects.ExtractProjects(pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range list {
+		if p.Name == c.Auth.TenantName {
+			return p.ID
+		}
+	}
+	t.Fatalf("no project named %s: %v", c.Auth.TenantName, list)
+	return ""
 }
