@@ -39,6 +39,18 @@ type serversCloud struct {
 	other   *auth.Principal // token "u2:p2"
 }
 
+// readerAuth is auth.NoAuth, except that "reader:<project>" tokens carry
+// only the reader role.
+type readerAuth struct{}
+
+func (readerAuth) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
+	p, err := auth.NoAuth{}.Authenticate(ctx, token)
+	if err == nil && p.UserID == "reader" {
+		p.Roles = []string{"reader"}
+	}
+	return p, err
+}
+
 func newServersCloud(t *testing.T, db *store.DB) *serversCloud {
 	t.Helper()
 	ctx := context.Background()
@@ -77,7 +89,7 @@ func newServersCloud(t *testing.T, db *store.DB) *serversCloud {
 	t.Cleanup(func() { cancel(); <-done })
 
 	v21, v2 := apicompute.NewServices(apicompute.Deps{Flavors: flavors, Images: images, Servers: svc, Network: nets},
-		api.Options{Auth: auth.NoAuth{}})
+		api.Options{Auth: readerAuth{}})
 	r := allVersions
 	v21.Versions = &r
 	mux := http.NewServeMux()

@@ -197,3 +197,33 @@ func TestServerWithoutNetworkView(t *testing.T) {
 		}
 	})
 }
+
+func TestServerReaderPolicy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		sc := newServersCloud(t, db)
+		srv := sc.boot(t, sc.user, "shared", true, nil)
+		reader := sc.api.As("reader:p1", "2.1")
+		path := "/v2.1/servers/" + srv.ID
+		for _, p := range []string{"/v2.1/servers", "/v2.1/servers/detail", path, path + "/metadata", path + "/ips"} {
+			reader.Do("GET", p, nil).Expect(t, 200)
+		}
+		writes := []struct {
+			method, path string
+			body         any
+			rule         string
+		}{
+			{"PUT", path, map[string]any{"server": map[string]any{"name": "x"}}, "os_compute_api:servers:update"},
+			{"DELETE", path, nil, "os_compute_api:servers:delete"},
+			{"POST", path + "/metadata", map[string]any{"metadata": map[string]any{"k": "v"}}, "os_compute_api:server-metadata:create"},
+			{"PUT", path + "/metadata", map[string]any{"metadata": map[string]any{"k": "v"}}, "os_compute_api:server-metadata:update_all"},
+			{"PUT", path + "/metadata/k", map[string]any{"meta": map[string]any{"k": "v"}}, "os_compute_api:server-metadata:update"},
+			{"DELETE", path + "/metadata/k", nil, "os_compute_api:server-metadata:delete"},
+		}
+		for _, w := range writes {
+			resp := reader.Do(w.method, w.path, w.body).Expect(t, 403)
+			if want := "Policy doesn't allow " + w.rule + " to be performed."; !strings.Contains(string(resp.Body), want) {
+				t.Errorf("%s %s: %s, want %q", w.method, w.path, resp.Body, want)
+			}
+		}
+	})
+}
