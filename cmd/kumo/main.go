@@ -16,6 +16,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -90,6 +91,10 @@ func serve(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.HostVCPUs, "host-vcpus", 0, "vCPUs the compute host offers (default: the machine's)")
 	fs.IntVar(&cfg.HostMemoryMB, "host-memory-mb", 0, "memory in MB the compute host offers (default: the machine's)")
 	fs.IntVar(&cfg.HostDiskGB, "host-disk-gb", 0, "disk in GB the compute host offers (default: the data dir's filesystem)")
+	fs.StringVar(&cfg.Network.Pool, "fixed-range", network.DefaultPool, "IPv4 range the per-project private networks are carved from")
+	fs.IntVar(&cfg.Network.PrefixLen, "fixed-prefix-len", network.DefaultPrefixLen, "size of each project's IPv4 subnet (24 = a /24)")
+	fs.BoolVar(&cfg.Network.IPv6, "ipv6", false, "also give every project network an IPv6 /64 and servers an IPv6 address")
+	fs.StringVar(&cfg.Network.IPv6Prefix, "ipv6-prefix", network.DefaultIPv6Prefix, "ULA prefix the per-project IPv6 /64s are carved from")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	_ = fs.Parse(args)
 

@@ -195,7 +195,7 @@ func (a *App) startCompute(ctx context.Context) error {
 	}
 	driver := fake.New(fake.Options{Hostname: a.Config.Hostname(), Delay: a.Config.FakeDelay,
 		VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB})
-	a.Network, err = network.New(network.Options{})
+	a.Network, err = network.New(a.Config.Network)
 	if err != nil {
 		return err
 	}

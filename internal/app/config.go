@@ -4,6 +4,7 @@ package app
 
 import (
 	"fmt"
+	"github.com/kumocloud/kumo/internal/network"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,8 +27,11 @@ type Config struct {
 	HostVCPUs    int
 	HostMemoryMB int
 	HostDiskGB   int
-	PublicURL    string // base URL clients use, when not the request's host
-	TokenTTL     time.Duration
+	// Network configures the built-in address manager (IPv4 pool, subnet
+	// size per project, optional IPv6).
+	Network   network.Options
+	PublicURL string // base URL clients use, when not the request's host
+	TokenTTL  time.Duration
 	// MaxBodyBytes limits JSON request bodies (image uploads stream).
 	MaxBodyBytes int64
 }
