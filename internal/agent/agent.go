@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
@@ -189,8 +190,38 @@ func (a *Agent) execute(ctx context.Context, t *compute.Task) error {
 		return a.driver.Spawn(ctx, g)
 	case compute.TaskDelete:
 		return a.driver.Destroy(ctx, t.InstanceID)
+	case compute.TaskAction:
+		return a.powerAction(ctx, t)
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
+}
+
+// powerAction performs a server action that is one driver call.
+func (a *Agent) powerAction(ctx context.Context, t *compute.Task) error {
+	action := state.Action(t.Params["action"])
+	switch action {
+	case state.ActionStop:
+		return a.driver.PowerOff(ctx, t.InstanceID)
+	case state.ActionPause:
+		return a.driver.Pause(ctx, t.InstanceID)
+	case state.ActionUnpause:
+		return a.driver.Unpause(ctx, t.InstanceID)
+	case state.ActionSuspend:
+		return a.driver.Suspend(ctx, t.InstanceID)
+	}
+	g, err := a.compute.Guest(ctx, t)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case state.ActionStart:
+		return a.driver.PowerOn(ctx, g)
+	case state.ActionRebootSoft, state.ActionRebootHard:
+		return a.driver.Reboot(ctx, g, action == state.ActionRebootHard)
+	case state.ActionResume:
+		return a.driver.Resume(ctx, g)
+	}
+	return fmt.Errorf("unknown server action %q", action)
 }
 
 // finish commits the outcome of t.
@@ -200,6 +231,8 @@ func (a *Agent) finish(ctx context.Context, t *compute.Task, started time.Time, 
 		return a.compute.FinishBuild(ctx, t, started, opErr)
 	case compute.TaskDelete:
 		return a.compute.FinishDelete(ctx, t, started, opErr)
+	case compute.TaskAction:
+		return a.compute.FinishAction(ctx, t, started, opErr)
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
 }

@@ -86,6 +86,12 @@ type Driver interface {
 	PowerOff(ctx context.Context, id string) error
 	// Reboot restarts the guest, gracefully (soft) or not (hard).
 	Reboot(ctx context.Context, g *Guest, hard bool) error
+	// Pause freezes the guest's vCPUs in memory; Unpause lets them run.
+	Pause(ctx context.Context, id string) error
+	Unpause(ctx context.Context, id string) error
+	// Suspend saves the guest's state and stops it; Resume restores it.
+	Suspend(ctx context.Context, id string) error
+	Resume(ctx context.Context, g *Guest) error
 	// PowerState reports the guest's power state; ErrNotFound if absent.
 	PowerState(ctx context.Context, id string) (state.PowerState, error)
 	// List returns the ids of all guests the driver runs.

@@ -183,6 +183,26 @@ func (d *Driver) Reboot(ctx context.Context, spec *virt.Guest, hard bool) error 
 	return d.setPower(ctx, "reboot", spec.ID, spec, state.PowerRunning, kind+" reboot")
 }
 
+// Pause implements virt.Driver.
+func (d *Driver) Pause(ctx context.Context, id string) error {
+	return d.setPower(ctx, "pause", id, nil, state.PowerPaused, "paused")
+}
+
+// Unpause implements virt.Driver.
+func (d *Driver) Unpause(ctx context.Context, id string) error {
+	return d.setPower(ctx, "unpause", id, nil, state.PowerRunning, "unpaused")
+}
+
+// Suspend implements virt.Driver.
+func (d *Driver) Suspend(ctx context.Context, id string) error {
+	return d.setPower(ctx, "suspend", id, nil, state.PowerSuspended, "suspended")
+}
+
+// Resume implements virt.Driver.
+func (d *Driver) Resume(ctx context.Context, spec *virt.Guest) error {
+	return d.setPower(ctx, "resume", spec.ID, spec, state.PowerRunning, "resumed")
+}
+
 // PowerState implements virt.Driver.
 func (d *Driver) PowerState(ctx context.Context, id string) (state.PowerState, error) {
 	d.mu.Lock()

@@ -25,6 +25,10 @@ func TestLifecycle(t *testing.T) {
 		{"power off", func() error { return d.PowerOff(ctx, g.ID) }, state.PowerShutdown},
 		{"power on", func() error { return d.PowerOn(ctx, g) }, state.PowerRunning},
 		{"hard reboot", func() error { return d.Reboot(ctx, g, true) }, state.PowerRunning},
+		{"pause", func() error { return d.Pause(ctx, g.ID) }, state.PowerPaused},
+		{"unpause", func() error { return d.Unpause(ctx, g.ID) }, state.PowerRunning},
+		{"suspend", func() error { return d.Suspend(ctx, g.ID) }, state.PowerSuspended},
+		{"resume", func() error { return d.Resume(ctx, g) }, state.PowerRunning},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
