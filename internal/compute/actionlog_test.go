@@ -3,18 +3,14 @@ package compute_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/agent"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
@@ -26,71 +22,19 @@ var (
 	admin    = &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}
 )
 
-// actionCloud is the compute service over db with a running agent and
-// the fake driver, so creates and deletes record real actions.
-type actionCloud struct {
-	svc     *compute.Service
-	imageID string
-}
+// actionCloud is the shared compute test cloud: its agent runs on the
+// fake driver, so creates and deletes record real actions.
+type actionCloud struct{ *computetest.Cloud }
 
 func newActionCloud(t *testing.T, db *store.DB, drv *fake.Driver) *actionCloud {
 	t.Helper()
-	ctx := context.Background()
-	flavors := flavor.New(db)
-	if err := flavors.SeedDefaults(ctx); err != nil {
-		t.Fatalf("seed flavors: %v", err)
-	}
-	images := image.New(db, t.TempDir())
-	if err := images.SeedTiny(ctx, admin.ProjectID); err != nil {
-		t.Fatalf("seed image: %v", err)
-	}
-	page, err := images.List(ctx, admin, image.ListOptions{})
-	if err != nil || len(page.Images) == 0 {
-		t.Fatalf("list images: %v", err)
-	}
-	var a *agent.Agent
-	svc := compute.New(compute.Deps{DB: db, Flavors: flavors, Images: images, Wake: func(string) {
-		if a != nil {
-			a.Wake()
-		}
-	}})
-	a = agent.New(db, svc, drv, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond})
-	if err := a.Start(ctx); err != nil {
-		t.Fatalf("start agent: %v", err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { a.Run(runCtx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return &actionCloud{svc: svc, imageID: page.Images[0].ID}
+	return &actionCloud{computetest.New(t, db, computetest.Options{Driver: drv})}
 }
 
+// create builds a server "vm" for owner with requestID.
 func (c *actionCloud) create(t *testing.T, requestID string) *compute.Server {
 	t.Helper()
-	res, err := c.svc.Create(context.Background(), owner, compute.CreateRequest{
-		Name: "vm", ImageRef: c.imageID, FlavorRef: "1", RequestID: requestID})
-	if err != nil {
-		t.Fatalf("create: %v", err)
-	}
-	return res.Servers[0]
-}
-
-func (c *actionCloud) waitFor(t *testing.T, id string, cond func(*compute.Server) bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		srv, err := c.svc.GetAny(context.Background(), id)
-		if err != nil {
-			t.Fatalf("get %s: %v", id, err)
-		}
-		if cond(srv) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s stuck in %s/%s", id, srv.VMState, srv.TaskState)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return c.CreateServer(t, owner, "vm", func(r *compute.CreateRequest) { r.RequestID = requestID }).Servers[0]
 }
 
 // createAndDelete builds a server, deletes it and waits until it is gone:
@@ -99,11 +43,11 @@ func (c *actionCloud) waitFor(t *testing.T, id string, cond func(*compute.Server
 func (c *actionCloud) createAndDelete(t *testing.T) string {
 	t.Helper()
 	srv := c.create(t, "req-create")
-	c.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
-	if err := c.svc.Delete(context.Background(), owner, srv.ID, "req-delete"); err != nil {
+	c.WaitFor(t, srv.ID, computetest.Active)
+	if err := c.Compute.Delete(context.Background(), owner, srv.ID, "req-delete"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	c.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Deleted })
+	c.WaitFor(t, srv.ID, computetest.Deleted)
 	return srv.ID
 }
 
@@ -132,12 +76,12 @@ func TestActionsOfCreateAndDelete(t *testing.T) {
 		id := c.createAndDelete(t)
 
 		// Before 2.21 a deleted server has no readable actions.
-		_, err := c.svc.ListActions(ctx, owner, id, compute.ActionListOptions{})
+		_, err := c.Compute.ListActions(ctx, owner, id, compute.ActionListOptions{})
 		wantKind(t, err, errs.KindNotFound, "Instance "+id+" could not be found.")
-		_, err = c.svc.GetAction(ctx, owner, id, "req-create", false)
+		_, err = c.Compute.GetAction(ctx, owner, id, "req-create", false)
 		wantKind(t, err, errs.KindNotFound, "Instance "+id+" could not be found.")
 
-		actions, err := c.svc.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true})
+		actions, err := c.Compute.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +101,7 @@ func TestActionsOfCreateAndDelete(t *testing.T) {
 			{"req-create", "create", "compute__do_build_and_run_instance"},
 			{"req-delete", "delete", "compute_terminate_instance"},
 		} {
-			a, err := c.svc.GetAction(ctx, owner, id, tc.requestID, true)
+			a, err := c.Compute.GetAction(ctx, owner, id, tc.requestID, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,28 +122,28 @@ func TestActionsAreTheProjectsAndAdmins(t *testing.T) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{}))
 		srv := c.create(t, "req-create")
-		c.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
+		c.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
 
-		_, err := c.svc.ListActions(ctx, stranger, srv.ID, compute.ActionListOptions{})
+		_, err := c.Compute.ListActions(ctx, stranger, srv.ID, compute.ActionListOptions{})
 		wantKind(t, err, errs.KindNotFound, "Instance "+srv.ID+" could not be found.")
-		_, err = c.svc.GetAction(ctx, stranger, srv.ID, "req-create", true)
+		_, err = c.Compute.GetAction(ctx, stranger, srv.ID, "req-create", true)
 		wantKind(t, err, errs.KindNotFound, "Instance "+srv.ID+" could not be found.")
 
-		actions, err := c.svc.ListActions(ctx, admin, srv.ID, compute.ActionListOptions{})
+		actions, err := c.Compute.ListActions(ctx, admin, srv.ID, compute.ActionListOptions{})
 		if err != nil || requestIDs(actions) != "req-create" {
 			t.Fatalf("admin list: %s, %v", requestIDs(actions), err)
 		}
 		// A project user without a reader role fails the policy, even
 		// for an action that does not exist: Nova checks it first.
 		roleless := &auth.Principal{UserID: "u3", ProjectID: "p1", Roles: []string{"creator"}}
-		_, err = c.svc.ListActions(ctx, roleless, srv.ID, compute.ActionListOptions{})
+		_, err = c.Compute.ListActions(ctx, roleless, srv.ID, compute.ActionListOptions{})
 		wantKind(t, err, errs.KindForbidden, "Policy doesn't allow os_compute_api:os-instance-actions:list to be performed.")
-		_, err = c.svc.GetAction(ctx, roleless, srv.ID, "req-nope", false)
+		_, err = c.Compute.GetAction(ctx, roleless, srv.ID, "req-nope", false)
 		wantKind(t, err, errs.KindForbidden, "Policy doesn't allow os_compute_api:os-instance-actions:show to be performed.")
 
-		_, err = c.svc.GetAction(ctx, owner, srv.ID, "req-nope", false)
+		_, err = c.Compute.GetAction(ctx, owner, srv.ID, "req-nope", false)
 		wantKind(t, err, errs.KindNotFound, "Action req-nope not found")
-		_, err = c.svc.ListActions(ctx, owner, "no-such-server", compute.ActionListOptions{})
+		_, err = c.Compute.ListActions(ctx, owner, "no-such-server", compute.ActionListOptions{})
 		wantKind(t, err, errs.KindNotFound, "Instance no-such-server could not be found.")
 	})
 }
@@ -209,7 +153,7 @@ func TestActionPagesAndChangeWindows(t *testing.T) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{}))
 		id := c.createAndDelete(t)
-		all, err := c.svc.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true})
+		all, err := c.Compute.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true})
 		if err != nil || len(all) != 2 {
 			t.Fatalf("list: %d actions, %v", len(all), err)
 		}
@@ -231,7 +175,7 @@ func TestActionPagesAndChangeWindows(t *testing.T) {
 			{"window", compute.ActionListOptions{ChangesSince: ptr(created.UpdatedAt), ChangesBefore: ptr(created.UpdatedAt)}, "req-create"},
 		} {
 			tc.o.WithDeleted = true
-			got, err := c.svc.ListActions(ctx, owner, id, tc.o)
+			got, err := c.Compute.ListActions(ctx, owner, id, tc.o)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
@@ -239,7 +183,7 @@ func TestActionPagesAndChangeWindows(t *testing.T) {
 				t.Errorf("%s: got %q, want %q", tc.name, requestIDs(got), tc.want)
 			}
 		}
-		_, err = c.svc.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true, Marker: ptr("req-unknown")})
+		_, err = c.Compute.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true, Marker: ptr("req-unknown")})
 		wantKind(t, err, errs.KindInvalid, "Marker None could not be found.")
 	})
 }
@@ -249,8 +193,8 @@ func TestFailedBuildRecordsErrorEvent(t *testing.T) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{Fail: map[string]bool{"spawn": true}}))
 		srv := c.create(t, "req-doomed")
-		c.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ERROR" })
-		a, err := c.svc.GetAction(ctx, owner, srv.ID, "req-doomed", false)
+		c.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ERROR" })
+		a, err := c.Compute.GetAction(ctx, owner, srv.ID, "req-doomed", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +213,7 @@ func TestUnschedulableCreateRecordsConductorEvent(t *testing.T) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{VCPUs: 1, MemoryMB: 1, DiskGB: 1}))
 		srv := c.create(t, "req-nohost")
-		a, err := c.svc.GetAction(ctx, owner, srv.ID, "req-nohost", false)
+		a, err := c.Compute.GetAction(ctx, owner, srv.ID, "req-nohost", false)
 		if err != nil {
 			t.Fatal(err)
 		}
