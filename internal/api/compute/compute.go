@@ -44,6 +44,7 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.serverCreateRoutes()...)
 	rs = append(rs, h.serverRoutes()...)
 	rs = append(rs, h.instanceActionRoutes()...)
+	rs = append(rs, h.serverActionRoutes()...)
 	return rs
 }
 

@@ -1,0 +1,124 @@
+package compute
+
+// POST /servers/{server_id}/action: Nova dispatches on the body's first
+// key. The power actions and lock/unlock are here; the others answer
+// Nova's 400 for an action it does not know until they are implemented.
+
+import (
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+func (h *handlers) serverActionRoutes() []api.Route {
+	return []api.Route{
+		{Method: "POST", Path: "/servers/{server_id}/action", Policy: api.Authenticated, Handler: h.serverAction},
+	}
+}
+
+// serverActionHandler handles one action; body is the decoded root object
+// (key order recorded in run) and value the action key's value.
+type serverActionHandler func(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error)
+
+// serverActionPolicies are Nova's policy rule names, for the 403 texts.
+var serverActionPolicies = map[string]string{
+	"os-stop": "os_compute_api:servers:stop", "os-start": "os_compute_api:servers:start",
+	"reboot": "os_compute_api:servers:reboot", "pause": "os_compute_api:os-pause-server:pause",
+	"unpause": "os_compute_api:os-pause-server:unpause", "suspend": "os_compute_api:os-suspend-server:suspend",
+	"resume": "os_compute_api:os-suspend-server:resume", "lock": "os_compute_api:os-lock-server:lock",
+	"unlock": "os_compute_api:os-lock-server:unlock",
+}
+
+func (h *handlers) serverActionHandlers() map[string]serverActionHandler {
+	power := func(a state.Action) serverActionHandler {
+		return func(c *api.Call, _ *jsRun, _ map[string]any, _ any) (*api.Reply, error) {
+			return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), a, c.RequestID))
+		}
+	}
+	return map[string]serverActionHandler{
+		"os-stop": power(state.ActionStop), "os-start": power(state.ActionStart),
+		"pause": power(state.ActionPause), "unpause": power(state.ActionUnpause),
+		"suspend": power(state.ActionSuspend), "resume": power(state.ActionResume),
+		"reboot": h.rebootServer, "lock": h.lockServer, "unlock": h.unlockServer,
+	}
+}
+
+func (h *handlers) serverAction(c *api.Call) (*api.Reply, error) {
+	raw, err := c.Body()
+	if err != nil {
+		return nil, err
+	}
+	var probe any
+	if err := api.DecodeJSON(raw, &probe); err != nil {
+		return nil, err
+	}
+	decoded, order, err := decodeWithOrder(raw)
+	if err != nil {
+		return nil, errs.Invalid("Malformed request body")
+	}
+	body, ok := decoded.(map[string]any)
+	run := &jsRun{relaxed: isLegacyV2(c), order: order}
+	if !ok || len(body) == 0 {
+		return nil, errs.Invalid("Malformed request body")
+	}
+	name := run.keysOf(body)[0]
+	handler, known := h.serverActionHandlers()[name]
+	if !known {
+		return nil, errs.Invalid("There is no such action: %s", name)
+	}
+	if err := serverMemberPolicy(c, serverActionPolicies[name]); err != nil {
+		return nil, err
+	}
+	return handler(c, run, body, body[name])
+}
+
+func serverMemberPolicy(c *api.Call, rule string) error {
+	if c.Principal.IsAdmin() || c.Principal.HasRole("member") {
+		return nil
+	}
+	return forbidden(rule)
+}
+
+func (h *handlers) accepted(err error) (*api.Reply, error) {
+	if err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusAccepted), nil
+}
+
+var rebootSchema = jsObject([]string{"reboot"}, jsProperty{"reboot", jsObject([]string{"type"},
+	jsProperty{"type", jsSchema{jsType("string"), jsEnum("HARD", "Hard", "hard", "SOFT", "Soft", "soft")}})})
+
+func (h *handlers) rebootServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
+	if f := rebootSchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	kind := body["reboot"].(map[string]any)["type"].(string)
+	return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), state.Reboot(kind), c.RequestID))
+}
+
+// lockSchema273 is the lock body from 2.73: null or {"locked_reason"}.
+var lockSchema273 = jsObject([]string{"lock"}, jsProperty{"lock", jsSchema{jsType("object", "null"),
+	jsProperties(jsProperty{"locked_reason", jsSchema{jsType("string"), jsMinLength(1), jsMaxLength(255)}}),
+	jsNoAdditional(jsProperty{name: "locked_reason"})}})
+
+func (h *handlers) lockServer(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	var reason *string
+	if c.AtLeast(2, 73) {
+		if f := lockSchema273.validate(run, nil, body); f != nil {
+			return nil, f.err(run)
+		}
+		if obj, ok := value.(map[string]any); ok {
+			if r, ok := obj["locked_reason"].(string); ok {
+				reason = &r
+			}
+		}
+	}
+	return h.accepted(h.Servers.SetLock(c.Ctx, c.Principal, c.Param("server_id"), true, reason, c.RequestID))
+}
+
+func (h *handlers) unlockServer(c *api.Call, _ *jsRun, _ map[string]any, _ any) (*api.Reply, error) {
+	return h.accepted(h.Servers.SetLock(c.Ctx, c.Principal, c.Param("server_id"), false, nil, c.RequestID))
+}
