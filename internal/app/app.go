@@ -21,6 +21,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
@@ -157,6 +158,7 @@ func (a *App) routes() http.Handler {
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Network, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
+		Hosts: hosts.NewDirectory(a.DB),
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))

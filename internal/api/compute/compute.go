@@ -7,6 +7,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -23,6 +24,9 @@ type Deps struct {
 	Servers  *compute.Service
 	// Network reads servers' addresses; nil renders none.
 	Network *network.Manager
+	// Hosts reads and updates compute hosts (os-hypervisors, os-services,
+	// os-availability-zone).
+	Hosts *hosts.Directory
 	// ServerMetadataLimit checks metadata_items; nil uses Nova's default.
 	ServerMetadataLimit compute.MetadataLimit
 }
@@ -44,6 +48,9 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.serverCreateRoutes()...)
 	rs = append(rs, h.serverRoutes()...)
 	rs = append(rs, h.instanceActionRoutes()...)
+	rs = append(rs, h.hypervisorRoutes()...)
+	rs = append(rs, h.serviceRoutes()...)
+	rs = append(rs, h.availabilityZoneRoutes()...)
 	rs = append(rs, h.serverActionRoutes()...)
 	return rs
 }

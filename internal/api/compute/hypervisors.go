@@ -1,0 +1,257 @@
+package compute
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/mv"
+)
+
+// os-hypervisors: the compute hosts as Nova's compute nodes, admin only.
+func (h *handlers) hypervisorRoutes() []api.Route {
+	admin := func(op string) api.Policy {
+		return api.Policy{Check: func(c *api.Call) error { return requireAdmin(c, "os_compute_api:os-hypervisors:"+op) }}
+	}
+	upTo := func(minor int) mv.Version { return mv.Version{Major: 2, Minor: minor} }
+	return []api.Route{
+		{Method: "GET", Path: "/os-hypervisors", Policy: admin("list"), Handler: h.listHypervisors},
+		{Method: "GET", Path: "/os-hypervisors/detail", Policy: admin("list-detail"), Handler: h.listHypervisorsDetail},
+		{Method: "GET", Path: "/os-hypervisors/statistics", Policy: admin("statistics"), Handler: h.hypervisorStatistics, MaxVer: upTo(87)},
+		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}", Policy: admin("show"), Handler: h.showHypervisor},
+		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}/uptime", Policy: admin("uptime"), Handler: h.hypervisorUptime, MaxVer: upTo(87)},
+		{Method: "GET", Path: "/os-hypervisors/{pattern}/search", Policy: admin("search"), Handler: h.searchHypervisors, MaxVer: upTo(52)},
+		{Method: "GET", Path: "/os-hypervisors/{pattern}/servers", Policy: admin("servers"), Handler: h.hypervisorServers, MaxVer: upTo(52)},
+	}
+}
+
+func (h *handlers) listHypervisors(c *api.Call) (*api.Reply, error) {
+	return h.hypervisorList(c, false)
+}
+
+func (h *handlers) listHypervisorsDetail(c *api.Call) (*api.Reply, error) {
+	return h.hypervisorList(c, true)
+}
+
+// hypervisorView is Nova's _view_hypervisor: the summary always, the
+// detail fields when asked, servers when listed (from 2.75 an empty
+// list when asked for and none run there).
+func (h *handlers) hypervisorView(c *api.Call, host hosts.Host, detail bool, servers []hosts.ServerRef, withServers bool) map[string]any {
+	now := h.Hosts.Now()
+	v := map[string]any{
+		"id":                  hypervisorID(c, host),
+		"hypervisor_hostname": host.Hostname,
+		"state":               upDown(host.Up(now)),
+		"status":              enabledDisabled(host.Disabled),
+	}
+	if detail {
+		svc := hosts.ComputeService(host, now)
+		v["hypervisor_type"] = host.HypervisorType
+		v["hypervisor_version"] = host.HypervisorVersion
+		v["host_ip"] = host.HostIP
+		var svcID any = svc.ID
+		if c.AtLeast(2, 53) {
+			svcID = svc.UUID
+		}
+		v["service"] = map[string]any{"id": svcID, "host": host.Hostname, "disabled_reason": host.DisabledReason}
+		if c.AtLeast(2, 88) {
+			v["uptime"] = hostUptime(host, now)
+		} else {
+			for k, n := range map[string]int64{
+				"vcpus": host.VCPUs, "memory_mb": host.MemoryMB, "local_gb": host.LocalGB,
+				"vcpus_used": host.VCPUsUsed, "memory_mb_used": host.MemUsed, "local_gb_used": host.LocalUsed,
+				"free_ram_mb": host.MemoryMB - host.MemUsed, "free_disk_gb": host.LocalGB - host.LocalUsed,
+				"current_workload": host.Workload, "running_vms": host.RunningVMs,
+				"disk_available_least": host.LocalGB - host.LocalUsed,
+			} {
+				v[k] = n
+			}
+			v["cpu_info"] = cpuInfo(c, host.CPUInfo)
+		}
+	}
+	switch {
+	case len(servers) > 0:
+		list := make([]map[string]any, len(servers))
+		for i, s := range servers {
+			list[i] = map[string]any{"name": s.Name, "uuid": s.UUID}
+		}
+		v["servers"] = list
+	case withServers && c.AtLeast(2, 75):
+		v["servers"] = []map[string]any{}
+	}
+	return v
+}
+
+// hypervisorID is the compute node's integer id, its uuid from 2.53.
+func hypervisorID(c *api.Call, host hosts.Host) any {
+	if c.AtLeast(2, 53) {
+		return host.ID
+	}
+	return host.Number
+}
+
+// cpuInfo is the driver's JSON as a string before 2.28, parsed after.
+func cpuInfo(c *api.Call, raw string) any {
+	if !c.AtLeast(2, 28) {
+		return raw
+	}
+	var obj map[string]any
+	if raw == "" || json.Unmarshal([]byte(raw), &obj) != nil || obj == nil {
+		return map[string]any{}
+	}
+	return obj
+}
+
+func upDown(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}
+
+func enabledDisabled(disabled bool) string {
+	if disabled {
+		return "disabled"
+	}
+	return "enabled"
+}
+
+// findHypervisor resolves the path id as Nova's _validate_id: before
+// 2.53 a non-integer is a 404, from 2.53 a non-uuid a 400.
+func (h *handlers) findHypervisor(c *api.Call, id string) (hosts.Host, error) {
+	notFound := errs.NotFound("Hypervisor with ID '%s' could not be found.", id)
+	var host hosts.Host
+	var err error
+	if c.AtLeast(2, 53) {
+		u, perr := uuid.Parse(id)
+		if perr != nil {
+			return hosts.Host{}, errs.Invalid("Invalid uuid %s", id)
+		}
+		host, err = hosts.Get(c.Ctx, h.Hosts.DB, u.String())
+	} else {
+		n, perr := strconv.ParseInt(id, 10, 64)
+		if perr != nil {
+			return hosts.Host{}, notFound
+		}
+		host, err = hosts.GetByNumber(c.Ctx, h.Hosts.DB, n)
+	}
+	if errs.Is(err, errs.KindNotFound) {
+		return hosts.Host{}, notFound
+	}
+	return host, err
+}
+
+func (h *handlers) showHypervisor(c *api.Call) (*api.Reply, error) {
+	withServers := false
+	if c.AtLeast(2, 53) {
+		q, err := checkActionQuery(c, actionQuery{rules: []flavorQueryRule{{"with_servers", jsonBooleanCheck}}, strict: true})
+		if err != nil {
+			return nil, err
+		}
+		withServers, _ = strictBool(lastValue(q, "with_servers"))
+	}
+	host, err := h.findHypervisor(c, c.Param("hypervisor_id"))
+	if err != nil {
+		return nil, err
+	}
+	var servers []hosts.ServerRef
+	if withServers {
+		if servers, err = hosts.Servers(c.Ctx, h.Hosts.DB, host.Hostname); err != nil {
+			return nil, err
+		}
+	}
+	return api.JSON(http.StatusOK, map[string]any{"hypervisor": h.hypervisorView(c, host, true, servers, withServers)}), nil
+}
+
+func (h *handlers) hypervisorUptime(c *api.Call) (*api.Reply, error) {
+	host, err := h.findHypervisor(c, c.Param("hypervisor_id"))
+	if err != nil {
+		return nil, err
+	}
+	now := h.Hosts.Now()
+	uptime := hostUptime(host, now)
+	if uptime == nil {
+		return nil, errs.Invalid("Compute service of %s is unavailable at this time.", host.Hostname)
+	}
+	v := h.hypervisorView(c, host, false, nil, false)
+	v["uptime"] = *uptime
+	return api.JSON(http.StatusOK, map[string]any{"hypervisor": v}), nil
+}
+
+// matchingHypervisors is Nova's hostname search: none is a 404.
+func (h *handlers) matchingHypervisors(c *api.Call, pattern string) ([]hosts.Host, error) {
+	found, err := hosts.Search(c.Ctx, h.Hosts.DB, pattern)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, errs.NotFound("No hypervisor matching '%s' could be found.", pattern)
+	}
+	return found, nil
+}
+
+func (h *handlers) searchHypervisors(c *api.Call) (*api.Reply, error) {
+	found, err := h.matchingHypervisors(c, c.Param("pattern"))
+	if err != nil {
+		return nil, err
+	}
+	items := make([]map[string]any, len(found))
+	for i, host := range found {
+		items[i] = h.hypervisorView(c, host, false, nil, false)
+	}
+	return api.JSON(http.StatusOK, map[string]any{"hypervisors": items}), nil
+}
+
+func (h *handlers) hypervisorServers(c *api.Call) (*api.Reply, error) {
+	found, err := h.matchingHypervisors(c, c.Param("pattern"))
+	if err != nil {
+		return nil, err
+	}
+	items := make([]map[string]any, len(found))
+	for i, host := range found {
+		servers, err := hosts.Servers(c.Ctx, h.Hosts.DB, host.Hostname)
+		if err != nil {
+			return nil, err
+		}
+		items[i] = h.hypervisorView(c, host, false, servers, false)
+	}
+	return api.JSON(http.StatusOK, map[string]any{"hypervisors": items}), nil
+}
+
+// hypervisorStatistics sums the hosts whose service is enabled, as
+// Nova's compute_node_statistics does.
+func (h *handlers) hypervisorStatistics(c *api.Call) (*api.Reply, error) {
+	all, err := hosts.List(c.Ctx, h.Hosts.DB)
+	if err != nil {
+		return nil, err
+	}
+	keys := []string{"count", "vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used",
+		"free_ram_mb", "free_disk_gb", "current_workload", "running_vms", "disk_available_least"}
+	sum := make(map[string]int64, len(keys))
+	for _, k := range keys {
+		sum[k] = 0
+	}
+	for _, host := range all {
+		if host.Disabled {
+			continue
+		}
+		sum["count"]++
+		sum["vcpus"] += host.VCPUs
+		sum["memory_mb"] += host.MemoryMB
+		sum["local_gb"] += host.LocalGB
+		sum["vcpus_used"] += host.VCPUsUsed
+		sum["memory_mb_used"] += host.MemUsed
+		sum["local_gb_used"] += host.LocalUsed
+		sum["free_ram_mb"] += host.MemoryMB - host.MemUsed
+		sum["free_disk_gb"] += host.LocalGB - host.LocalUsed
+		sum["current_workload"] += host.Workload
+		sum["running_vms"] += host.RunningVMs
+		sum["disk_available_least"] += host.LocalGB - host.LocalUsed
+	}
+	return api.JSON(http.StatusOK, map[string]any{"hypervisor_statistics": sum}), nil
+}

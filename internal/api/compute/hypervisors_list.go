@@ -1,0 +1,153 @@
+package compute
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/hosts"
+)
+
+// hypervisorListQuery is Nova's index/detail query schema at c's
+// version: anything before 2.33; limit and marker (others ignored) to
+// 2.52; from 2.53 also the hostname pattern and with_servers, nothing else.
+func hypervisorListQuery(c *api.Call) actionQuery {
+	switch {
+	case !c.AtLeast(2, 33):
+		return actionQuery{}
+	case !c.AtLeast(2, 53):
+		return actionQuery{rules: []flavorQueryRule{{"limit", nonNegativeIntegerCheck}, {"marker", anyString}}}
+	}
+	return actionQuery{strict: true, rules: []flavorQueryRule{
+		{"limit", nonNegativeIntegerCheck}, {"marker", anyString},
+		{"hypervisor_hostname_pattern", fqdnCheck}, {"with_servers", jsonBooleanCheck},
+	}}
+}
+
+func (h *handlers) hypervisorList(c *api.Call, detail bool) (*api.Reply, error) {
+	q, err := checkActionQuery(c, hypervisorListQuery(c))
+	if err != nil {
+		return nil, err
+	}
+	withServers, _ := strictBool(lastValue(q, "with_servers"))
+	_, hasLimit := q["limit"]
+	_, hasMarker := q["marker"]
+	var found []hosts.Host
+	paged := false
+	if _, ok := q["hypervisor_hostname_pattern"]; ok {
+		if hasLimit || (hasMarker && lastValue(q, "marker") != "") {
+			return nil, errs.Invalid("Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.")
+		}
+		if found, err = h.matchingHypervisors(c, lastValue(q, "hypervisor_hostname_pattern")); err != nil {
+			return nil, err
+		}
+	} else {
+		if found, err = hosts.List(c.Ctx, h.Hosts.DB); err != nil {
+			return nil, err
+		}
+		if c.AtLeast(2, 33) {
+			paged = true
+			if found, err = hypervisorPage(c, found, q); err != nil {
+				return nil, err
+			}
+		}
+	}
+	items := make([]map[string]any, len(found))
+	for i, host := range found {
+		var servers []hosts.ServerRef
+		if withServers {
+			if servers, err = hosts.Servers(c.Ctx, h.Hosts.DB, host.Hostname); err != nil {
+				return nil, err
+			}
+		}
+		items[i] = h.hypervisorView(c, host, detail, servers, withServers)
+	}
+	body := map[string]any{"hypervisors": items}
+	if paged && len(found) > 0 && len(found) == keypairLimit(q) {
+		coll := "/os-hypervisors"
+		if detail {
+			coll += "/detail"
+		}
+		last := hypervisorID(c, found[len(found)-1])
+		body["hypervisors_links"] = []api.Link{{Rel: "next", Href: nextLink(c, coll, q, idString(last))}}
+	}
+	return api.JSON(http.StatusOK, body), nil
+}
+
+// hypervisorPage applies marker (the id of the last host seen, as the
+// version shows ids) and limit.
+func hypervisorPage(c *api.Call, all []hosts.Host, q url.Values) ([]hosts.Host, error) {
+	if marker := lastValue(q, "marker"); marker != "" {
+		at := -1
+		for i, host := range all {
+			if idString(hypervisorID(c, host)) == normalizeMarker(c, marker) {
+				at = i
+				break
+			}
+		}
+		if at < 0 {
+			return nil, errs.Invalid("marker [%s] not found", marker)
+		}
+		all = all[at+1:]
+	}
+	if limit := keypairLimit(q); len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}
+
+func normalizeMarker(c *api.Call, m string) string {
+	if c.AtLeast(2, 53) {
+		if u, err := uuid.Parse(m); err == nil {
+			return u.String()
+		}
+	}
+	return m
+}
+
+func idString(id any) string {
+	switch v := id.(type) {
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return ""
+}
+
+// fqdnCheck is parameter_types.fqdn: 1-255 of letters, digits, - . _
+func fqdnCheck(v string) string {
+	switch {
+	case !fqdnPattern.MatchString(v):
+		return pyRepr(v) + " does not match '^[a-zA-Z0-9-._]*$'"
+	case v == "":
+		return "'' is too short"
+	case len(v) > 255:
+		return pyRepr(v) + " is too long"
+	}
+	return ""
+}
+
+// jsonBooleanValues is parameter_types.boolean's enum.
+var jsonBooleanValues = []string{"True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+	"False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"}
+
+func jsonBooleanCheck(v string) string {
+	for _, b := range jsonBooleanValues {
+		if v == b {
+			return ""
+		}
+	}
+	quoted := make([]string, len(jsonBooleanValues))
+	for i, b := range jsonBooleanValues {
+		quoted[i] = pyRepr(b)
+	}
+	// The enum holds the Python booleans first, then the strings.
+	enum := "True, " + strings.Join(quoted[:10], ", ") + ", False, " + strings.Join(quoted[10:], ", ")
+	return pyRepr(v) + " is not one of [" + enum + "]"
+}

@@ -1,0 +1,164 @@
+package hosts
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// DownTime is how old a host's heartbeat may be before the host counts
+// as down; it matches scheduler.ServiceDownTime (Nova's service_down_time).
+const DownTime = 60 * time.Second
+
+// Host is one compute host as the agent registered it, with its usage
+// and its service flags.
+type Host struct {
+	ID                 string
+	Number             int64
+	Hostname           string
+	HypervisorType     string
+	HypervisorVersion  int64
+	CPUInfo            string
+	HostIP             string
+	VCPUs, VCPUsUsed   int64
+	MemoryMB, MemUsed  int64
+	LocalGB, LocalUsed int64
+	RunningVMs         int64
+	// Workload counts servers being built or in a long task there
+	// (Nova's current_workload).
+	Workload         int64
+	AvailabilityZone string
+	Disabled         bool
+	DisabledReason   *string
+	ForcedDown       bool
+	HeartbeatAt      time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// Up reports whether the host's agent is alive at now: a forced-down
+// host is down whatever its heartbeat says, as in Nova's servicegroup.
+func (h Host) Up(now time.Time) bool {
+	return !h.ForcedDown && !h.HeartbeatAt.Before(now.Add(-DownTime))
+}
+
+// ServerRef names a server placed on a host.
+type ServerRef struct {
+	UUID string
+	Name string
+}
+
+const hostColumns = `id, number, hostname, hypervisor_type, hypervisor_version, cpu_info, host_ip,
+	vcpus, vcpus_used, memory_mb, memory_mb_used, local_gb, local_gb_used, running_vms,
+	availability_zone, disabled, disabled_reason, forced_down, heartbeat_at, created_at, updated_at,
+	(SELECT COUNT(*) FROM instances i WHERE i.host = compute_hosts.hostname AND i.deleted = FALSE
+		AND (i.vm_state = 'building' OR i.task_state IN ('resize_migrating', 'rebuilding', 'resize_prep',
+		'image_snapshot', 'image_backup', 'rescuing', 'unshelving')))`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanHost(r rowScanner) (Host, error) {
+	var h Host
+	var reason *string
+	var hb, created, updated int64
+	err := r.Scan(&h.ID, &h.Number, &h.Hostname, &h.HypervisorType, &h.HypervisorVersion, &h.CPUInfo, &h.HostIP,
+		&h.VCPUs, &h.VCPUsUsed, &h.MemoryMB, &h.MemUsed, &h.LocalGB, &h.LocalUsed, &h.RunningVMs,
+		&h.AvailabilityZone, &h.Disabled, &reason, &h.ForcedDown, &hb, &created, &updated, &h.Workload)
+	if err != nil {
+		return Host{}, err
+	}
+	h.DisabledReason = reason
+	h.HeartbeatAt, h.CreatedAt, h.UpdatedAt = store.Time(hb), store.Time(created), store.Time(updated)
+	return h, nil
+}
+
+// List returns every host, oldest registration first (Nova orders
+// compute nodes by id).
+func List(ctx context.Context, db *store.DB) ([]Host, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+hostColumns+` FROM compute_hosts ORDER BY number`)
+	if err != nil {
+		return nil, fmt.Errorf("list hosts: %w", err)
+	}
+	defer rows.Close()
+	var out []Host
+	for rows.Next() {
+		h, err := scanHost(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list hosts: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list hosts: %w", err)
+	}
+	return out, nil
+}
+
+// Get returns the host with the given uuid or number; errs.NotFound when
+// there is none.
+func Get(ctx context.Context, db *store.DB, id string) (Host, error) {
+	return getWhere(ctx, db, `id = ?`, id)
+}
+
+// GetByNumber returns the host with the given integer id.
+func GetByNumber(ctx context.Context, db *store.DB, number int64) (Host, error) {
+	return getWhere(ctx, db, `number = ?`, number)
+}
+
+// GetByName returns the host with the given hostname.
+func GetByName(ctx context.Context, db *store.DB, hostname string) (Host, error) {
+	return getWhere(ctx, db, `hostname = ?`, hostname)
+}
+
+func getWhere(ctx context.Context, db *store.DB, where string, arg any) (Host, error) {
+	h, err := scanHost(db.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM compute_hosts WHERE `+where, arg))
+	if isNoRows(err) {
+		return Host{}, errs.NotFound("Compute host %v could not be found.", arg)
+	}
+	if err != nil {
+		return Host{}, fmt.Errorf("get host %v: %w", arg, err)
+	}
+	return h, nil
+}
+
+// Search returns the hosts whose hostname contains pattern, as Nova's
+// LIKE '%pattern%' on a case-insensitive collation.
+func Search(ctx context.Context, db *store.DB, pattern string) ([]Host, error) {
+	all, err := List(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	p := strings.ToLower(pattern)
+	var out []Host
+	for _, h := range all {
+		if strings.Contains(strings.ToLower(h.Hostname), p) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// Servers lists the live (not deleted) servers placed on the host.
+func Servers(ctx context.Context, db *store.DB, hostname string) ([]ServerRef, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, name FROM instances WHERE host = ? AND deleted = FALSE ORDER BY number`, hostname)
+	if err != nil {
+		return nil, fmt.Errorf("servers on %s: %w", hostname, err)
+	}
+	defer rows.Close()
+	var out []ServerRef
+	for rows.Next() {
+		var s ServerRef
+		if err := rows.Scan(&s.UUID, &s.Name); err != nil {
+			return nil, fmt.Errorf("servers on %s: %w", hostname, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("servers on %s: %w", hostname, err)
+	}
+	return out, nil
+}
