@@ -1,85 +1,39 @@
 package compute_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/kumocloud/kumo/internal/agent"
-	"github.com/kumocloud/kumo/internal/api"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
-// createCloud is the compute API over a real store with seeded flavors,
-// the kumo-tiny image, quotas, and a running agent with the fake driver
-// (host "fake-host" in zone "nova").
+// createCloud is the compute API over the shared compute test cloud with
+// quotas (host "fake-host" in zone "nova").
 type createCloud struct {
-	client  *apitest.Client
-	servers *compute.Service
-	flavors *flavor.Service
-	imageID string
+	*computetest.Cloud
+	client *apitest.Client
 }
 
 func newCreateCloud(t *testing.T, db *store.DB) *createCloud {
 	t.Helper()
-	ctx := context.Background()
-	flavors := flavor.New(db)
-	if err := flavors.SeedDefaults(ctx); err != nil {
-		t.Fatalf("seed flavors: %v", err)
-	}
-	images := image.New(db, t.TempDir())
-	if err := images.SeedTiny(ctx, "admin"); err != nil {
-		t.Fatalf("seed image: %v", err)
-	}
-	page, err := images.List(ctx, &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}, image.ListOptions{})
-	if err != nil || len(page.Images) == 0 {
-		t.Fatalf("list images: %v", err)
-	}
 	quotas := quota.New(db, quota.Options{})
-	var a *agent.Agent
-	servers := compute.New(compute.Deps{DB: db, Flavors: flavors, Images: images, Quotas: quotas, Wake: func(string) {
-		if a != nil {
-			a.Wake()
-		}
-	}})
-	a = agent.New(db, servers, fake.New(fake.Options{}), slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond})
-	if err := a.Start(ctx); err != nil {
-		t.Fatalf("start agent: %v", err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { a.Run(runCtx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: flavors, Images: images, Quotas: quotas, Servers: servers},
-		api.Options{Auth: auth.NoAuth{}})
-	r := mv.Range{Min: mv.Version{Major: 2, Minor: 1}, Max: mv.Version{Major: 2, Minor: 104}}
-	v21.Versions = &r
-	mux := http.NewServeMux()
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2/", v2)
-	return &createCloud{client: apitest.New(t, mux), servers: servers, flavors: flavors, imageID: page.Images[0].ID}
+	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
+	client := computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute})
+	return &createCloud{Cloud: c, client: client}
 }
 
 // body is a minimal valid create body at version (networks from 2.37).
 func (cc *createCloud) body(version string, extra map[string]any) map[string]any {
-	server := map[string]any{"name": "web", "imageRef": cc.imageID, "flavorRef": "1"}
+	server := map[string]any{"name": "web", "imageRef": cc.ImageID, "flavorRef": "1"}
 	if v, err := mv.Parse(version); err == nil && v.AtLeast(2, 37) {
 		server["networks"] = "auto"
 	}
@@ -112,7 +66,7 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version string) map[stri
 	}
 	server := body["server"].(map[string]any)
 	if _, ok := server["imageRef"]; ok {
-		server["imageRef"] = cc.imageID
+		server["imageRef"] = cc.ImageID
 	}
 	if v, err := mv.Parse(version); err == nil {
 		if _, ok := server["networks"]; !ok && v.AtLeast(2, 37) {
@@ -144,8 +98,8 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version string) map[stri
 		for _, item := range bdms {
 			m := item.(map[string]any)
 			if m["source_type"] == "image" {
-				server["imageRef"] = cc.imageID
-				m["uuid"] = cc.imageID
+				server["imageRef"] = cc.ImageID
+				m["uuid"] = cc.ImageID
 				m["destination_type"] = "local"
 				delete(m, "volume_size")
 				delete(m, "volume_type")
@@ -171,18 +125,5 @@ func createFaultMessage(t *testing.T, r *apitest.Response) string {
 // waitForStatus polls the server until it has status.
 func (cc *createCloud) waitForStatus(t *testing.T, id, status string) *compute.Server {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		srv, err := cc.servers.GetAny(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if srv.Status() == status {
-			return srv
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s is %s, want %s", id, srv.Status(), status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return cc.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == status })
 }

@@ -93,7 +93,7 @@ func TestServerCreateBecomesActive(t *testing.T) {
 				t.Fatalf("%s: diskConfig %v", tc.version, server["OS-DCF:diskConfig"])
 			}
 			srv := cc.waitForStatus(t, server["id"].(string), "ACTIVE")
-			if srv.Name != "web" || srv.ProjectID != "p1" || srv.UserID != "u1" || srv.ImageRef != cc.imageID || srv.Flavor.ID != "1" {
+			if srv.Name != "web" || srv.ProjectID != "p1" || srv.UserID != "u1" || srv.ImageRef != cc.ImageID || srv.Flavor.ID != "1" {
 				t.Fatalf("%s: built %+v", tc.version, srv)
 			}
 			if (srv.Description == nil) != (tc.description == nil) || (srv.Description != nil && *srv.Description != *tc.description) {
@@ -135,7 +135,7 @@ func TestServerCreateMultiple(t *testing.T) {
 		}
 
 		r = cc.client.As(userToken, "2.37").Do("POST", "/v2.1/servers", cc.body("2.37", map[string]any{"min_count": 2})).Expect(t, 202)
-		first, err := cc.servers.GetAny(ctx, r.JSON(t)["server"].(map[string]any)["id"].(string))
+		first, err := cc.Compute.GetAny(ctx, r.JSON(t)["server"].(map[string]any)["id"].(string))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func TestServerCreateLegacyV2(t *testing.T) {
 func TestServerCreatePlacementRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
-		if _, err := cc.flavors.Create(context.Background(), flavor.CreateInput{ID: "zero", Name: "zero", VCPUs: 1, RAM: 64, IsPublic: true}); err != nil {
+		if _, err := cc.Flavors.Create(context.Background(), flavor.CreateInput{ID: "zero", Name: "zero", VCPUs: 1, RAM: 64, IsPublic: true}); err != nil {
 			t.Fatal(err)
 		}
 		r := cc.client.As(userToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"flavorRef": "zero"})).Expect(t, 403)

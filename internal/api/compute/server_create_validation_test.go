@@ -286,7 +286,7 @@ func TestServerCreateValidation(t *testing.T) {
 					}
 					var body any = tc.raw
 					if tc.raw == "" {
-						b := cc.body(tc.version, resolveImage(tc.extra, cc.imageID))
+						b := cc.body(tc.version, resolveImage(tc.extra, cc.ImageID))
 						for k, v := range tc.top {
 							b[k] = v
 						}
@@ -300,7 +300,7 @@ func TestServerCreateValidation(t *testing.T) {
 						return
 					}
 					got := createFaultMessage(t, r)
-					want := strings.ReplaceAll(tc.msg, "{image}", cc.imageID)
+					want := strings.ReplaceAll(tc.msg, "{image}", cc.ImageID)
 					if tc.suffix != "" && !strings.HasSuffix(got, tc.suffix) || tc.suffix == "" && got != want {
 						t.Fatalf("message\n got %q\nwant %q%s", got, want, tc.suffix)
 					}

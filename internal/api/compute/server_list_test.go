@@ -60,7 +60,7 @@ func TestServerListFilters(t *testing.T) {
 			{"flavor URL matches nothing", user, "?flavor=" + url.QueryEscape("http://x/flavors/2"), ""},
 			// fixed_ip is not in Nova's query schema, which strips it.
 			{"admin fixed_ip is dropped", sc.api.As(adminToken, "2.1"), "?all_tenants=1&fixed_ip=" + ip4, "db-1,theirs,web-1,web-2"},
-			{"image", user, "?image=" + sc.imageID, "db-1,web-1,web-2"},
+			{"image", user, "?image=" + sc.ImageID, "db-1,web-1,web-2"},
 			{"unknown image", user, "?image=nope", ""},
 			{"ip", user, "?ip=" + url.QueryEscape("^"+strings.ReplaceAll(ip4, ".", `\.`)+"$"), "web-1"},
 			{"ip6 ignored before 2.5", user, "?ip6=" + url.QueryEscape(ip6), "db-1,web-1,web-2"},
@@ -146,7 +146,7 @@ func TestServerListDeleted(t *testing.T) {
 		gone := sc.boot(t, sc.user, "gone", true, nil)
 		sc.boot(t, sc.user, "kept", true, nil)
 		sc.api.As(userToken, "2.1").Do("DELETE", "/v2.1/servers/"+gone.ID, nil).Expect(t, 204)
-		sc.waitFor(t, gone.ID, func(s *compute.Server) bool { return s.Deleted })
+		sc.WaitFor(t, gone.ID, func(s *compute.Server) bool { return s.Deleted })
 
 		user := sc.api.As(userToken, "2.1")
 		if got := strings.Join(listNames(t, user, ""), ","); got != "kept" {
@@ -198,7 +198,7 @@ func TestServerListPagination(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := sc.compute.Create(context.Background(), sc.user, compute.CreateRequest{Name: "late", ImageRef: sc.imageID,
+				if _, err := sc.Compute.Create(context.Background(), sc.user, compute.CreateRequest{Name: "late", ImageRef: sc.ImageID,
 					FlavorRef: "1", MinCount: 1, MaxCount: 1, RequestID: "req-late"}); err != nil {
 					t.Errorf("concurrent create: %v", err)
 					return

@@ -3,40 +3,31 @@ package compute_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/agent"
-	"github.com/kumocloud/kumo/internal/api"
 	apicompute "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
-// serversCloud is a compute service with a running agent on the fake
-// driver, the address manager, and the compute API in front of them.
+// serversCloud is the shared compute test cloud with the address
+// manager, and the compute API in front of it.
 type serversCloud struct {
-	api     *apitest.Client
-	compute *compute.Service
-	flavors *flavor.Service
-	imageID string
-	user    *auth.Principal // token userToken
-	other   *auth.Principal // token "u2:p2"
+	*computetest.Cloud
+	api   *apitest.Client
+	user  *auth.Principal // token userToken
+	other *auth.Principal // token "u2:p2"
 }
 
 // readerAuth is auth.NoAuth, except that "reader:<project>" tokens carry
@@ -53,50 +44,15 @@ func (readerAuth) Authenticate(ctx context.Context, token string) (*auth.Princip
 
 func newServersCloud(t *testing.T, db *store.DB) *serversCloud {
 	t.Helper()
-	ctx := context.Background()
-	flavors := flavor.New(db)
-	if err := flavors.SeedDefaults(ctx); err != nil {
-		t.Fatal(err)
-	}
-	images := image.New(db, t.TempDir())
-	if err := images.SeedTiny(ctx, "admin"); err != nil {
-		t.Fatal(err)
-	}
-	admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
-	page, err := images.List(ctx, admin, image.ListOptions{})
-	if err != nil || len(page.Images) == 0 {
-		t.Fatalf("list images: %v", err)
-	}
 	nets, err := network.New(network.Options{IPv6: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a *agent.Agent
-	svc := compute.New(compute.Deps{DB: db, Flavors: flavors, Images: images,
-		Addresses: computeaddr.Addresses{Manager: nets},
-		Wake: func(string) {
-			if a != nil {
-				a.Wake()
-			}
-		}})
-	a = agent.New(db, svc, fake.New(fake.Options{}), slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond})
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { a.Run(runCtx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	v21, v2 := apicompute.NewServices(apicompute.Deps{Flavors: flavors, Images: images, Servers: svc, Network: nets},
-		api.Options{Auth: readerAuth{}})
-	r := allVersions
-	v21.Versions = &r
-	mux := http.NewServeMux()
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2/", v2)
+	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
+	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: nets},
+		readerAuth{}, &allVersions)
 	return &serversCloud{
-		api: apitest.New(t, mux), compute: svc, flavors: flavors, imageID: page.Images[0].ID,
+		Cloud: c, api: client,
 		user:  &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}},
 		other: &auth.Principal{UserID: "u2", ProjectID: "p2", Roles: []string{"member"}},
 	}
@@ -106,38 +62,18 @@ func newServersCloud(t *testing.T, db *store.DB) *serversCloud {
 // tested on its own) and, when active, waits until it is.
 func (sc *serversCloud) boot(t *testing.T, p *auth.Principal, name string, active bool, mutate func(*compute.CreateRequest)) *compute.Server {
 	t.Helper()
-	req := compute.CreateRequest{Name: name, ImageRef: sc.imageID, FlavorRef: "1", MinCount: 1, MaxCount: 1,
-		RequestID: "req-" + name, Networks: compute.NetworkRequest{Mode: "auto"}}
-	if mutate != nil {
-		mutate(&req)
-	}
-	res, err := sc.compute.Create(context.Background(), p, req)
-	if err != nil {
-		t.Fatalf("create %s: %v", name, err)
-	}
+	res := sc.CreateServer(t, p, name, func(req *compute.CreateRequest) {
+		req.MinCount, req.MaxCount = 1, 1
+		req.RequestID, req.Networks = "req-"+name, compute.NetworkRequest{Mode: "auto"}
+		if mutate != nil {
+			mutate(req)
+		}
+	})
 	srv := res.Servers[0]
 	if active {
-		srv = sc.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
+		srv = sc.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
 	}
 	return srv
-}
-
-func (sc *serversCloud) waitFor(t *testing.T, id string, cond func(*compute.Server) bool) *compute.Server {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		srv, err := sc.compute.GetAny(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cond(srv) {
-			return srv
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s stuck in %s/%s", id, srv.VMState, srv.TaskState)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // sampleServer boots the server Nova's samples show: metadata, AUTO disk

@@ -170,7 +170,7 @@ func TestServerDelete(t *testing.T) {
 		}
 		sc.api.As(userToken, "2.1").Do("DELETE", path, nil).Expect(t, 409)
 		sc.api.As(adminToken, "2.1").Do("DELETE", path, nil).Expect(t, 204)
-		sc.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.Deleted })
+		sc.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Deleted })
 		sc.api.As(userToken, "2.1").Do("GET", path, nil).Expect(t, 404)
 		sc.api.As(userToken, "2.1").Do("DELETE", path, nil).Expect(t, 404)
 	})
