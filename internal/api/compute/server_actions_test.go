@@ -20,7 +20,7 @@ func TestServerActionAPI(t *testing.T) {
 		user := sc.api.As("u1:p1", "2.73")
 		settle := func(status string) {
 			t.Helper()
-			sc.waitFor(t, srv.ID, func(s *compute.Server) bool { return s.TaskState == "" && s.Status() == status })
+			sc.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.TaskState == "" && s.Status() == status })
 		}
 		steps := []struct {
 			name   string
