@@ -4,26 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
-	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/agent"
-	"github.com/kumocloud/kumo/internal/api"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
 const (
@@ -44,75 +37,19 @@ type actionsAPI struct {
 
 func newActionsAPI(t *testing.T, db *store.DB) *actionsAPI {
 	t.Helper()
-	ctx := context.Background()
-	flavors := flavor.New(db)
-	if err := flavors.SeedDefaults(ctx); err != nil {
-		t.Fatalf("seed flavors: %v", err)
-	}
-	images := image.New(db, t.TempDir())
-	if err := images.SeedTiny(ctx, "admin-project"); err != nil {
-		t.Fatalf("seed image: %v", err)
-	}
-	adminP := &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}
-	page, err := images.List(ctx, adminP, image.ListOptions{})
-	if err != nil || len(page.Images) == 0 {
-		t.Fatalf("list images: %v", err)
-	}
-	var a *agent.Agent
-	servers := compute.New(compute.Deps{DB: db, Flavors: flavors, Images: images, Wake: func(string) {
-		if a != nil {
-			a.Wake()
-		}
-	}})
-	a = agent.New(db, servers, fake.New(fake.Options{}), slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond})
-	if err := a.Start(ctx); err != nil {
-		t.Fatalf("start agent: %v", err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { a.Run(runCtx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-
+	c := computetest.New(t, db, computetest.Options{})
 	owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member", "reader"}}
 	build := func(requestID string) string {
-		res, err := servers.Create(ctx, owner, compute.CreateRequest{Name: "vm", ImageRef: page.Images[0].ID, FlavorRef: "1", RequestID: requestID})
-		if err != nil {
-			t.Fatalf("create: %v", err)
-		}
-		return res.Servers[0].ID
+		return c.CreateServer(t, owner, "vm", func(r *compute.CreateRequest) { r.RequestID = requestID }).Servers[0].ID
 	}
-	waitFor := func(id string, cond func(*compute.Server) bool) {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			srv, err := servers.GetAny(ctx, id)
-			if err != nil {
-				t.Fatalf("get %s: %v", id, err)
-			}
-			if cond(srv) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("server %s stuck in %s/%s", id, srv.VMState, srv.TaskState)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	active := func(s *compute.Server) bool { return s.Status() == "ACTIVE" }
 	x := &actionsAPI{live: build("req-create"), gone: build("req-gone-create")}
-	waitFor(x.live, active)
-	waitFor(x.gone, active)
-	if err := servers.Delete(ctx, owner, x.gone, "req-gone-delete"); err != nil {
+	c.WaitFor(t, x.live, computetest.Active)
+	c.WaitFor(t, x.gone, computetest.Active)
+	if err := c.Compute.Delete(context.Background(), owner, x.gone, "req-gone-delete"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	waitFor(x.gone, func(s *compute.Server) bool { return s.Deleted })
-
-	v21, v2 := computeapi.NewServices(computeapi.Deps{Flavors: flavors, Images: images, Servers: servers}, api.Options{Auth: auth.NoAuth{}})
-	r := allVersions
-	v21.Versions = &r
-	mux := http.NewServeMux()
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2/", v2)
-	x.client = apitest.New(t, mux)
+	c.WaitFor(t, x.gone, computetest.Deleted)
+	x.client = computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute})
 	return x
 }
 
