@@ -147,6 +147,10 @@ func (h *handlers) findHypervisor(c *api.Call, id string) (hosts.Host, error) {
 }
 
 func (h *handlers) showHypervisor(c *api.Call) (*api.Reply, error) {
+	if c.Param("hypervisor_id") == "statistics" {
+		// Nova routes statistics on its own; after 2.87 it is gone, not an id.
+		return nil, errs.NotFound("The resource could not be found.")
+	}
 	withServers := false
 	if c.AtLeast(2, 53) {
 		q, err := checkActionQuery(c, actionQuery{rules: []flavorQueryRule{{"with_servers", jsonBooleanCheck}}, strict: true})
