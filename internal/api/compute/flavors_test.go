@@ -2,16 +2,12 @@ package compute_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -21,10 +17,6 @@ const (
 	userToken  = "u1:p1"
 )
 
-// allVersions serves every microversion flavors implement, whatever
-// kumo's current ceiling is, so each can be tested already.
-var allVersions = mv.Range{Min: mv.Version{Major: 2, Minor: 1}, Max: mv.Version{Major: 2, Minor: 104}}
-
 // flavorAPI mounts the compute services the way internal/app does, on a
 // seeded flavor service.
 func flavorAPI(t *testing.T, db *store.DB) (*apitest.Client, *flavor.Service) {
@@ -33,16 +25,7 @@ func flavorAPI(t *testing.T, db *store.DB) (*apitest.Client, *flavor.Service) {
 	if err := svc.SeedDefaults(context.Background()); err != nil {
 		t.Fatalf("seed flavors: %v", err)
 	}
-	v21, v2 := compute.NewServices(compute.Deps{Flavors: svc}, api.Options{Auth: auth.NoAuth{}})
-	r := allVersions
-	v21.Versions = &r
-	mux := http.NewServeMux()
-	mux.Handle("/", compute.VersionList(""))
-	mux.Handle("/v2.1", v21)
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2", v2)
-	mux.Handle("/v2/", v2)
-	return apitest.New(t, mux), svc
+	return computeAPI(t, compute.Deps{Flavors: svc}), svc
 }
 
 // sampleFixture adds flavors 6 and 7 as Nova's api_samples have them.

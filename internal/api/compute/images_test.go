@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
@@ -31,13 +30,7 @@ var (
 func imageAPI(t *testing.T, db *store.DB) (*apitest.Client, *image.Service) {
 	t.Helper()
 	svc := image.New(db, filepath.Join(t.TempDir(), "images"))
-	v21, v2 := compute.NewServices(compute.Deps{Images: svc}, api.Options{Auth: auth.NoAuth{}})
-	r := allVersions
-	v21.Versions = &r
-	mux := http.NewServeMux()
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2/", v2)
-	return apitest.New(t, mux), svc
+	return computeAPI(t, compute.Deps{Images: svc}), svc
 }
 
 func strp(s string) *string { return &s }

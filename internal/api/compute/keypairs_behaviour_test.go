@@ -2,14 +2,10 @@ package compute_test
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/api/compute"
-	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -184,12 +180,7 @@ func TestKeypairLegacyV2(t *testing.T) {
 func TestKeypairQuota(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := keypair.New(db, keypair.Options{Limit: func(_ context.Context, project, user string) (int, error) { return 1, nil }})
-		v21, _ := compute.NewServices(compute.Deps{Keypairs: svc}, api.Options{Auth: auth.NoAuth{}})
-		r := allVersions
-		v21.Versions = &r
-		mux := http.NewServeMux()
-		mux.Handle("/v2.1/", v21)
-		c := apitest.New(t, mux).As(userToken, "2.2")
+		c := computeAPI(t, compute.Deps{Keypairs: svc}).As(userToken, "2.2")
 		c.Do("POST", "/v2.1/os-keypairs", importBody(nil)).Expect(t, 201)
 		over := c.Do("POST", "/v2.1/os-keypairs", importBody(map[string]any{"name": "second"})).Expect(t, 403)
 		if _, ok := over.JSON(t)["forbidden"]; !ok || faultMessage(t, over) != "Quota exceeded, too many key pairs." {

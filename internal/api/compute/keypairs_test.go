@@ -1,15 +1,12 @@
 package compute_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -21,13 +18,7 @@ const keypairSamples = "nova/api_samples/os-keypairs/"
 // pair service with Nova's default quota.
 func keypairAPI(t *testing.T, db *store.DB) *apitest.Client {
 	t.Helper()
-	v21, v2 := compute.NewServices(compute.Deps{Keypairs: keypair.New(db, keypair.Options{})}, api.Options{Auth: auth.NoAuth{}})
-	r := allVersions
-	v21.Versions = &r
-	mux := http.NewServeMux()
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2/", v2)
-	return apitest.New(t, mux)
+	return computeAPI(t, compute.Deps{Keypairs: keypair.New(db, keypair.Options{})})
 }
 
 // faultMessage is the message of a Nova fault body.

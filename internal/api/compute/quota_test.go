@@ -3,18 +3,15 @@ package compute_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -27,13 +24,7 @@ func quotaAPI(t *testing.T, db *store.DB) *apitest.Client {
 	svc := quota.New(db, quota.Options{ProjectExists: func(_ context.Context, id string) (bool, error) {
 		return !strings.HasPrefix(id, "missing"), nil
 	}})
-	v21, v2 := compute.NewServices(compute.Deps{Quotas: svc}, api.Options{Auth: auth.NoAuth{}})
-	r := allVersions
-	v21.Versions = &r
-	mux := http.NewServeMux()
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2/", v2)
-	return apitest.New(t, mux)
+	return computeAPI(t, compute.Deps{Quotas: svc})
 }
 
 var quotaInstanceSeq atomic.Int64

@@ -1,10 +1,8 @@
 package compute_test
 
 import (
-	"net/http"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
@@ -16,14 +14,7 @@ import (
 // real microversion range.
 func versionAPI(t *testing.T) *apitest.Client {
 	t.Helper()
-	v21, v2 := compute.NewServices(compute.Deps{}, api.Options{Auth: auth.NoAuth{}})
-	mux := http.NewServeMux()
-	mux.Handle("/", compute.VersionList(""))
-	mux.Handle("/v2.1", v21)
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2", v2)
-	mux.Handle("/v2/", v2)
-	return apitest.New(t, mux)
+	return mountCompute(t, compute.Deps{}, auth.NoAuth{}, nil)
 }
 
 func TestVersionList(t *testing.T) {
