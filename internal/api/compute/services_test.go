@@ -120,7 +120,7 @@ func TestServiceBehaviour(t *testing.T) {
 			{"forced_down before 2.11", "2.10", "PUT", "/os-services/force-down", map[string]any{"host": "node-a", "binary": "nova-compute", "forced_down": true}, 400, "Additional properties"},
 			{"missing reason", "2.1", "PUT", "/os-services/disable-log-reason", map[string]any{"host": "node-a", "binary": "nova-compute"}, 400, "Missing disabled reason field"},
 			{"missing host", "2.1", "PUT", "/os-services/disable", map[string]any{"binary": "nova-compute"}, 400, "'host' is a required property"},
-			{"unknown host", "2.1", "PUT", "/os-services/enable", map[string]any{"host": "nope", "binary": "nova-compute"}, 404, ""},
+			{"unknown host", "2.1", "PUT", "/os-services/enable", map[string]any{"host": "nope", "binary": "nova-compute"}, 404, "Could not find binary nova-compute on host nope."},
 			{"delete hosting servers", "2.53", "DELETE", "/os-services/" + nodeA, nil, 409, "Unable to delete compute service that is hosting instances."},
 			{"delete bad integer", "2.1", "DELETE", "/os-services/abc", nil, 400, ""},
 			{"delete unknown", "2.1", "DELETE", "/os-services/99", nil, 404, "Service 99 not found."},

@@ -152,7 +152,7 @@ func (h *handlers) serviceAction(c *api.Call, action string) (*api.Reply, error)
 	}
 	if _, err := hosts.UpdateService(c.Ctx, h.Hosts.DB, host, change, h.Hosts.Now()); err != nil {
 		if errs.Is(err, errs.KindNotFound) {
-			return nil, errs.NotFound("Compute host %s could not be found.", host)
+			return nil, errs.NotFound("Could not find binary %s on host %s.", binary, host)
 		}
 		return nil, err
 	}
