@@ -41,3 +41,16 @@ func mountCompute(t *testing.T, deps computeapi.Deps, authn auth.Authenticator, 
 	mux.Handle("/v2/", v2)
 	return apitest.New(t, mux)
 }
+
+// faultMessage is the message of a Nova fault body.
+func faultMessage(t *testing.T, r *apitest.Response) string {
+	t.Helper()
+	for _, v := range r.JSON(t) {
+		if m, ok := v.(map[string]any); ok {
+			s, _ := m["message"].(string)
+			return s
+		}
+	}
+	t.Fatalf("not a fault body: %s", r.Body)
+	return ""
+}

@@ -11,19 +11,6 @@ import (
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
-// message returns the text of a Nova fault body.
-func message(t *testing.T, r *apitest.Response) string {
-	t.Helper()
-	for _, v := range r.JSON(t) {
-		if m, ok := v.(map[string]any); ok {
-			s, _ := m["message"].(string)
-			return s
-		}
-	}
-	t.Fatalf("not a fault body: %s", r.Body)
-	return ""
-}
-
 func flavorIDs(t *testing.T, r *apitest.Response) []string {
 	t.Helper()
 	var out []string
@@ -131,7 +118,7 @@ func TestFlavorListQueries(t *testing.T) {
 			for _, path := range []string{"/v2.1/flavors", "/v2.1/flavors/detail"} {
 				r := c.As(tc.token, tc.version).Do("GET", path+tc.query, nil).Expect(t, tc.status)
 				if tc.status != 200 {
-					if m := message(t, r); !strings.HasPrefix(m, tc.msg) {
+					if m := faultMessage(t, r); !strings.HasPrefix(m, tc.msg) {
 						t.Errorf("%s %s%s: message %q, want prefix %q", tc.version, path, tc.query, m, tc.msg)
 					}
 					continue
@@ -187,7 +174,7 @@ func TestPrivateFlavorVisibility(t *testing.T) {
 		admin.Do("POST", "/v2.1/flavors", map[string]any{"flavor": map[string]any{
 			"name": "private", "id": "priv", "ram": 64, "vcpus": 1, "disk": 0, "os-flavor-access:is_public": "false"}}).Expect(t, 200)
 		r := user.Do("GET", "/v2.1/flavors/priv", nil).Expect(t, 404)
-		if m := message(t, r); m != "Flavor priv could not be found." {
+		if m := faultMessage(t, r); m != "Flavor priv could not be found." {
 			t.Errorf("message %q", m)
 		}
 		user.Do("GET", "/v2.1/flavors/priv/os-extra_specs", nil).Expect(t, 404)
@@ -251,7 +238,7 @@ func TestFlavorCreateValidation(t *testing.T) {
 		}
 		for _, tc := range cases {
 			r := c.As(adminToken, tc.version).Do("POST", "/v2.1/flavors", tc.body).Expect(t, tc.status)
-			if m := message(t, r); !strings.HasPrefix(m, tc.msg) && !strings.Contains(m, tc.msg) {
+			if m := faultMessage(t, r); !strings.HasPrefix(m, tc.msg) && !strings.Contains(m, tc.msg) {
 				t.Errorf("%s: message %q, want %q", tc.name, m, tc.msg)
 			}
 		}
@@ -367,8 +354,8 @@ func TestFlavorExtraSpecs(t *testing.T) {
 				t.Errorf("%s: status %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
 				continue
 			}
-			if tc.msg != "" && !strings.HasPrefix(message(t, r), tc.msg) {
-				t.Errorf("%s: message %q, want %q", tc.name, message(t, r), tc.msg)
+			if tc.msg != "" && !strings.HasPrefix(faultMessage(t, r), tc.msg) {
+				t.Errorf("%s: message %q, want %q", tc.name, faultMessage(t, r), tc.msg)
 			}
 		}
 		specs := c.As(userToken, "2.1").Do("GET", "/v2.1/flavors/1/os-extra_specs", nil).Expect(t, 200).JSON(t)["extra_specs"].(map[string]any)
@@ -422,8 +409,8 @@ func TestFlavorAccessErrors(t *testing.T) {
 				t.Errorf("%s: status %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
 				continue
 			}
-			if tc.msg != "" && message(t, r) != tc.msg {
-				t.Errorf("%s: message %q, want %q", tc.name, message(t, r), tc.msg)
+			if tc.msg != "" && faultMessage(t, r) != tc.msg {
+				t.Errorf("%s: message %q, want %q", tc.name, faultMessage(t, r), tc.msg)
 			}
 		}
 	})

@@ -21,19 +21,6 @@ func keypairAPI(t *testing.T, db *store.DB) *apitest.Client {
 	return computeAPI(t, compute.Deps{Keypairs: keypair.New(db, keypair.Options{})})
 }
 
-// faultMessage is the message of a Nova fault body.
-func faultMessage(t *testing.T, r *apitest.Response) string {
-	t.Helper()
-	for _, v := range r.JSON(t) {
-		if m, ok := v.(map[string]any); ok {
-			s, _ := m["message"].(string)
-			return s
-		}
-	}
-	t.Fatalf("not a fault body: %s", r.Body)
-	return ""
-}
-
 func TestKeypairSamples(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := keypairAPI(t, db)

@@ -109,19 +109,6 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version string) map[stri
 	return body
 }
 
-// faultMessage is the message of a Nova fault body.
-func createFaultMessage(t *testing.T, r *apitest.Response) string {
-	t.Helper()
-	for _, v := range r.JSON(t) {
-		if m, ok := v.(map[string]any); ok {
-			msg, _ := m["message"].(string)
-			return msg
-		}
-	}
-	t.Fatalf("not a fault: %s", r.Body)
-	return ""
-}
-
 // waitForStatus polls the server until it has status.
 func (cc *createCloud) waitForStatus(t *testing.T, id, status string) *compute.Server {
 	t.Helper()

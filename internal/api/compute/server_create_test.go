@@ -173,11 +173,11 @@ func TestServerCreatePlacementRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := cc.client.As(userToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"flavorRef": "zero"})).Expect(t, 403)
-		if msg := createFaultMessage(t, r); msg != "Only volume-backed servers are allowed for flavors with zero disk." {
+		if msg := faultMessage(t, r); msg != "Only volume-backed servers are allowed for flavors with zero disk." {
 			t.Fatalf("zero disk: %q", msg)
 		}
 		r = cc.client.As(userToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"flavorRef": "zero", "imageRef": netA})).Expect(t, 400)
-		if msg := createFaultMessage(t, r); msg != "Can not find requested image" {
+		if msg := faultMessage(t, r); msg != "Can not find requested image" {
 			t.Fatalf("zero disk, unknown image: %q", msg)
 		}
 		cc.client.As(adminToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"flavorRef": "zero"})).Expect(t, 202)
@@ -188,7 +188,7 @@ func TestServerCreatePlacementRules(t *testing.T) {
 			t.Fatalf("forced host: host %q zone %q", srv.Host, srv.AZ)
 		}
 		r = cc.client.As(adminToken, "2.1").Do("POST", "/v2.1/servers", cc.body("2.1", map[string]any{"availability_zone": "elsewhere::fake-host"})).Expect(t, 400)
-		if msg := createFaultMessage(t, r); msg != "The requested availability zone is not available" {
+		if msg := faultMessage(t, r); msg != "The requested availability zone is not available" {
 			t.Fatalf("forced node in unknown zone: %q", msg)
 		}
 	})
@@ -227,7 +227,7 @@ func TestServerCreateStoresRequest(t *testing.T) {
 		bad := cc.body("2.1", nil)
 		bad["server"].(map[string]any)["user_data"] = nil
 		r = cc.client.As(userToken, "2.1").Do("POST", "/v2.1/servers", bad).Expect(t, 400)
-		if msg := createFaultMessage(t, r); msg != "Invalid input for field/attribute user_data. Value: None. None is not of type 'string'" {
+		if msg := faultMessage(t, r); msg != "Invalid input for field/attribute user_data. Value: None. None is not of type 'string'" {
 			t.Fatalf("null user_data: %q", msg)
 		}
 	})

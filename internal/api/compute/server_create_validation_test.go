@@ -299,7 +299,7 @@ func TestServerCreateValidation(t *testing.T) {
 						}
 						return
 					}
-					got := createFaultMessage(t, r)
+					got := faultMessage(t, r)
 					want := strings.ReplaceAll(tc.msg, "{image}", cc.ImageID)
 					if tc.suffix != "" && !strings.HasSuffix(got, tc.suffix) || tc.suffix == "" && got != want {
 						t.Fatalf("message\n got %q\nwant %q%s", got, want, tc.suffix)
