@@ -142,9 +142,10 @@ func Search(ctx context.Context, db *store.DB, pattern string) ([]Host, error) {
 	return out, nil
 }
 
-// Servers lists the live (not deleted) servers placed on the host.
+// Servers lists the servers placed on the host: not deleted, and not
+// shelved-offloaded (Nova clears their host).
 func Servers(ctx context.Context, db *store.DB, hostname string) ([]ServerRef, error) {
-	rows, err := db.QueryContext(ctx, `SELECT id, name FROM instances WHERE host = ? AND deleted = FALSE ORDER BY number`, hostname)
+	rows, err := db.QueryContext(ctx, `SELECT id, name FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded' ORDER BY number`, hostname)
 	if err != nil {
 		return nil, fmt.Errorf("servers on %s: %w", hostname, err)
 	}

@@ -25,9 +25,20 @@ func (h *handlers) serviceRoutes() []api.Route {
 }
 
 func (h *handlers) listServices(c *api.Call) (*api.Reply, error) {
-	q, err := checkActionQuery(c, actionQuery{rules: []flavorQueryRule{{"host", anyString}, {"binary", anyString}}, strict: c.AtLeast(2, 75)})
-	if err != nil {
-		return nil, err
+	// host and binary may repeat (common_query_param); the last counts,
+	// as webob reads it. Other parameters are refused from 2.75.
+	q := c.Query()
+	if c.AtLeast(2, 75) {
+		var extra []string
+		for k := range q {
+			if k != "host" && k != "binary" {
+				extra = append(extra, k)
+			}
+		}
+		if len(extra) > 0 {
+			sortStrings(extra)
+			return nil, errs.Invalid("%s", additionalMessage(extra))
+		}
 	}
 	all, err := hosts.Services(c.Ctx, h.Hosts.DB, h.Hosts.ControlHost, h.Hosts.Now())
 	if err != nil {

@@ -107,6 +107,7 @@ func TestServiceBehaviour(t *testing.T) {
 			message                     string
 		}{
 			{"strict query from 2.75", "2.75", "GET", "/os-services?foo=1", nil, 400, "Additional properties are not allowed"},
+			{"repeated host filter", "2.75", "GET", "/os-services?host=node-b&host=node-a&binary=nova-compute", nil, 200, `"host":"node-a"`},
 			{"loose query before 2.75", "2.74", "GET", "/os-services?foo=1", nil, 200, ""},
 			{"enabled with reason", "2.53", "PUT", "/os-services/" + nodeB, map[string]any{"status": "enabled", "disabled_reason": "x"}, 400, "Specifying 'disabled_reason' with status 'enabled' is invalid."},
 			{"nothing to update", "2.53", "PUT", "/os-services/" + nodeB, map[string]any{}, 400, "No updates were requested."},
