@@ -2,14 +2,11 @@ package compute_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/api"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
@@ -52,12 +49,6 @@ func newHostsAPI(t *testing.T, db *store.DB) *hostsAPI {
 		t.Fatalf("place server: %v", err)
 	}
 	reg("node-a", "") // registration recounts usage from the servers placed there
-	v21, v2 := computeapi.NewServices(computeapi.Deps{Hosts: &hosts.Directory{DB: db, ControlHost: "ctl"}}, api.Options{Auth: auth.NoAuth{}})
-	r := allVersions
-	v21.Versions = &r
-	mux := http.NewServeMux()
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2/", v2)
-	x.client = apitest.New(t, mux)
+	x.client = computeAPI(t, computeapi.Deps{Hosts: &hosts.Directory{DB: db, ControlHost: "ctl"}})
 	return x
 }
