@@ -56,7 +56,7 @@ const hostingServersMessage = "Unable to delete compute service that is hosting 
 func Delete(ctx context.Context, db *store.DB, hostname string) error {
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE host = ? AND deleted = FALSE`, hostname).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'`, hostname).Scan(&n); err != nil {
 			return fmt.Errorf("count servers on %s: %w", hostname, err)
 		}
 		if n > 0 {
