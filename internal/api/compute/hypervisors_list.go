@@ -143,11 +143,15 @@ func jsonBooleanCheck(v string) string {
 			return ""
 		}
 	}
+	return pyRepr(v) + " is not one of [" + jsonBooleanEnum() + "]"
+}
+
+// jsonBooleanEnum is the enum as jsonschema prints it: each Python
+// boolean ahead of its strings.
+func jsonBooleanEnum() string {
 	quoted := make([]string, len(jsonBooleanValues))
 	for i, b := range jsonBooleanValues {
 		quoted[i] = pyRepr(b)
 	}
-	// The enum holds the Python booleans first, then the strings.
-	enum := "True, " + strings.Join(quoted[:10], ", ") + ", False, " + strings.Join(quoted[10:], ", ")
-	return pyRepr(v) + " is not one of [" + enum + "]"
+	return "True, " + strings.Join(quoted[:10], ", ") + ", False, " + strings.Join(quoted[10:], ", ")
 }

@@ -112,6 +112,8 @@ func TestServiceBehaviour(t *testing.T) {
 			{"enabled with reason", "2.53", "PUT", "/os-services/" + nodeB, map[string]any{"status": "enabled", "disabled_reason": "x"}, 400, "Specifying 'disabled_reason' with status 'enabled' is invalid."},
 			{"nothing to update", "2.53", "PUT", "/os-services/" + nodeB, map[string]any{}, 400, "No updates were requested."},
 			{"bad status", "2.53", "PUT", "/os-services/" + nodeB, map[string]any{"status": "off"}, 400, "is not one of ['enabled', 'disabled']"},
+			{"forced_down not a boolean", "2.53", "PUT", "/os-services/" + nodeB, map[string]any{"forced_down": "maybe"}, 400, "Invalid input for field/attribute forced_down. Value: maybe. 'maybe' is not one of [True, 'True', "},
+			{"body checked before the id", "2.53", "PUT", "/os-services/1", map[string]any{"foo": 1}, 400, "Additional properties are not allowed ('foo' was unexpected)"},
 			{"not a uuid", "2.53", "PUT", "/os-services/1", map[string]any{"status": "enabled"}, 400, "Invalid uuid 1"},
 			{"unknown uuid", "2.53", "PUT", "/os-services/00000000-0000-4000-8000-000000000000", map[string]any{"status": "enabled"}, 404, "could not be found"},
 			{"scheduler is not updatable", "2.53", "PUT", "/os-services/" + scheduler, map[string]any{"status": "disabled"}, 400, "Updating a nova-scheduler service is not supported. Only nova-compute services can be updated."},

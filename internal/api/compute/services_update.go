@@ -85,7 +85,11 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 	if v, ok := raw["forced_down"]; ok {
 		if _, isBool := v.(bool); !isBool {
 			if s, isStr := v.(string); !isStr || jsonBooleanCheck(s) != "" {
-				return serviceBody{}, nil, errs.Invalid("Invalid input for field/attribute forced_down. Value: %s. %s", pyRepr(v), jsonBooleanCheck(pyRepr(v)))
+				shown := pyRepr(v)
+				if isStr {
+					shown = s // Nova prints the value itself, its repr after
+				}
+				return serviceBody{}, nil, errs.Invalid("Invalid input for field/attribute forced_down. Value: %s. %s is not one of [%s]", shown, pyRepr(v), jsonBooleanEnum())
 			}
 		}
 		b.ForcedDown = v
@@ -161,11 +165,12 @@ func (h *handlers) serviceAction(c *api.Call, action string) (*api.Reply, error)
 
 // updateServiceByID is the 2.53 PUT /os-services/{uuid}.
 func (h *handlers) updateServiceByID(c *api.Call) (*api.Reply, error) {
-	id, err := serviceUUID(c.Param("service_id"))
+	// Nova validates the body before it looks at the id.
+	b, _, err := decodeServiceBody(c)
 	if err != nil {
 		return nil, err
 	}
-	b, _, err := decodeServiceBody(c)
+	id, err := serviceUUID(c.Param("service_id"))
 	if err != nil {
 		return nil, err
 	}
