@@ -3,7 +3,6 @@ package compute
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/google/uuid"
 
@@ -134,8 +133,8 @@ func (h *handlers) findHypervisor(c *api.Call, id string) (hosts.Host, error) {
 		}
 		host, err = hosts.Get(c.Ctx, h.Hosts.DB, u.String())
 	} else {
-		n, perr := strconv.ParseInt(id, 10, 64)
-		if perr != nil {
+		n, ok := pyInt(id)
+		if !ok {
 			return hosts.Host{}, notFound
 		}
 		host, err = hosts.GetByNumber(c.Ctx, h.Hosts.DB, n)

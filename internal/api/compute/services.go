@@ -3,6 +3,7 @@ package compute
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -103,8 +104,10 @@ func (h *handlers) deleteService(c *api.Call) (*api.Reply, error) {
 			return nil, err
 		}
 		id = u
-	} else if _, err := strconv.ParseInt(id, 10, 64); err != nil {
-		return nil, errs.Invalid("Invalid input for field/attribute id. Value: %s. id must be an integer", id)
+	} else if n, ok := pyInt(id); ok {
+		id = strconv.FormatInt(n, 10)
+	} else {
+		return nil, errs.Invalid("Invalid input received: id must be an integer")
 	}
 	s, err := h.findService(c, id)
 	if errs.Is(err, errs.KindNotFound) {
@@ -121,4 +124,11 @@ func (h *handlers) deleteService(c *api.Call) (*api.Reply, error) {
 		return nil, err
 	}
 	return api.NoContent(http.StatusNoContent), nil
+}
+
+// pyInt is Python's int(str(v)) as oslo's validate_integer applies it:
+// surrounding spaces and a sign are allowed.
+func pyInt(v string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return n, err == nil
 }

@@ -125,7 +125,7 @@ func TestServiceBehaviour(t *testing.T) {
 			{"missing host", "2.1", "PUT", "/os-services/disable", map[string]any{"binary": "nova-compute"}, 400, "'host' is a required property"},
 			{"unknown host", "2.1", "PUT", "/os-services/enable", map[string]any{"host": "nope", "binary": "nova-compute"}, 404, "Could not find binary nova-compute on host nope."},
 			{"delete hosting servers", "2.53", "DELETE", "/os-services/" + nodeA, nil, 409, "Unable to delete compute service that is hosting instances."},
-			{"delete bad integer", "2.1", "DELETE", "/os-services/abc", nil, 400, ""},
+			{"delete bad integer", "2.1", "DELETE", "/os-services/abc", nil, 400, "Invalid input received: id must be an integer"},
 			{"delete unknown", "2.1", "DELETE", "/os-services/99", nil, 404, "Service 99 not found."},
 			{"delete node-b", "2.53", "DELETE", "/os-services/" + nodeB, nil, 204, ""},
 		}
