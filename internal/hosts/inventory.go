@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
 // DownTime is how old a host's heartbeat may be before the host counts
-// as down; it matches scheduler.ServiceDownTime (Nova's service_down_time).
-const DownTime = 60 * time.Second
+// as down: the scheduler's limit, so what the APIs show as up is what it
+// places on.
+const DownTime = scheduler.ServiceDownTime
 
 // Host is one compute host as the agent registered it, with its usage
 // and its service flags.

@@ -13,7 +13,7 @@ import (
 // control services live.
 const InternalZone = "internal"
 
-// ControlBinaries are the control services kumo runs in its own process,
+// controlBinaries are the control services kumo runs in its own process,
 // listed as Nova lists its scheduler and conductor. Their integer ids
 // come first; compute services follow.
 var controlBinaries = [...]string{"nova-scheduler", "nova-conductor"}
