@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -140,8 +141,10 @@ func Middleware(next http.Handler, log *slog.Logger, m *Metrics, maxBody int64) 
 	})
 }
 
-// isUpload reports whether the request streams image data, which is not
-// subject to the JSON body limit.
+// isUpload reports whether the request streams image data (PUT
+// /image/v2/images/{id}/file), which the image service bounds itself;
+// every other body is subject to the JSON body limit.
 func isUpload(r *http.Request) bool {
-	return r.Method == http.MethodPut && r.Header.Get("Content-Type") == "application/octet-stream"
+	return r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/image/") &&
+		strings.HasSuffix(r.URL.Path, "/file") && r.Header.Get("Content-Type") == "application/octet-stream"
 }

@@ -58,7 +58,8 @@ type compiledRoute struct {
 // Router matches a request path to a route. Matching is literal segments
 // first, so "/flavors/detail" beats "/flavors/{id}".
 type Router struct {
-	routes []compiledRoute
+	routes    []compiledRoute
+	firstSegs map[string]bool // computed once; read by concurrent requests
 }
 
 // NewRouter compiles routes.
@@ -69,6 +70,12 @@ func NewRouter(routes []Route) *Router {
 			r.Name = r.Path
 		}
 		rt.routes = append(rt.routes, compiledRoute{Route: r, segs: splitPath(r.Path)})
+	}
+	rt.firstSegs = map[string]bool{}
+	for _, r := range rt.routes {
+		if len(r.segs) > 0 && !isParam(r.segs[0]) {
+			rt.firstSegs[r.segs[0]] = true
+		}
 	}
 	return rt
 }
@@ -153,15 +160,7 @@ func matchSegs(pattern, path []string) (int, bool) {
 	return score, true
 }
 
-// FirstSegments lists the distinct literal first segments of the routes,
-// e.g. "servers", "flavors"; compute uses it to tell a project id in the
-// URL from a collection name.
-func (rt *Router) FirstSegments() map[string]bool {
-	m := map[string]bool{}
-	for _, r := range rt.routes {
-		if len(r.segs) > 0 && !isParam(r.segs[0]) {
-			m[r.segs[0]] = true
-		}
-	}
-	return m
-}
+// isFirstSegment reports whether seg is the literal first segment of some
+// route ("servers", "flavors"); compute uses it to tell a project id in
+// the URL from a collection name.
+func (rt *Router) isFirstSegment(seg string) bool { return rt.firstSegs[seg] }

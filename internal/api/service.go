@@ -39,8 +39,6 @@ type Service struct {
 	// PublicURL, when set, replaces the request's scheme and host in links.
 	PublicURL string
 	Log       *slog.Logger
-
-	firstSegs map[string]bool
 }
 
 // ServeHTTP implements http.Handler. The request's path must still carry
@@ -101,14 +99,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // stripProject removes an optional project id segment from rest.
 func (s *Service) stripProject(c *Call, rest string) string {
-	if s.firstSegs == nil {
-		s.firstSegs = s.Router.FirstSegments()
-	}
 	trimmed := strings.TrimPrefix(rest, "/")
 	first, tail, hasTail := strings.Cut(trimmed, "/")
 	// A lone unknown segment ("/v2.1/os-networks") is an unknown
 	// collection, not a project id followed by nothing.
-	if first == "" || !hasTail || s.firstSegs[first] {
+	if first == "" || !hasTail || s.Router.isFirstSegment(first) {
 		return rest
 	}
 	c.ProjectInURL = first

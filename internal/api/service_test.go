@@ -37,6 +37,12 @@ func testService(t *testing.T) *apitest.Client {
 			}
 			return api.JSON(http.StatusCreated, body), nil
 		}},
+		{Method: "PUT", Path: "/things/{id}/file", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+			if _, err := c.Body(); err != nil {
+				return nil, err
+			}
+			return api.NoContent(http.StatusNoContent), nil
+		}},
 		{Method: "GET", Path: "/admin", Policy: api.AdminOnly, Handler: echo},
 		{Method: "GET", Path: "/open", Policy: api.Public, Handler: echo},
 		{Method: "GET", Path: "/new", Policy: api.Authenticated, Handler: echo, MinVer: mv.Version{Major: 2, Minor: 50}},
@@ -253,6 +259,15 @@ func TestRequestBodies(t *testing.T) {
 			t.Errorf("%s: fault %s %q", tc.name, name, msg)
 		}
 	}
+}
+
+// TestOnlyImageUploadsSkipTheBodyLimit: a compute PUT of octet-stream
+// data is limited like any body; only /image/.../file streams freely.
+func TestOnlyImageUploadsSkipTheBodyLimit(t *testing.T) {
+	c := testService(t).As("u:p", "")
+	big := strings.Repeat("x", 2<<20)
+	c.Do("PUT", "/v2.1/things/1/file", big, "Content-Type", "application/octet-stream").Expect(t, 413)
+	c.Do("PUT", "/v2.1/things/1/file", "small", "Content-Type", "application/octet-stream").Expect(t, 204)
 }
 
 func TestPanicIsAnswered(t *testing.T) {
