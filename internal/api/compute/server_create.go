@@ -9,13 +9,11 @@ package compute
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/hosts"
 )
 
 func (h *handlers) serverCreateRoutes() []api.Route {
@@ -181,37 +179,19 @@ func (h *handlers) checkCreateQuotas(ctx context.Context, projectID string, in *
 	return h.Quotas.CheckInjectedFiles(ctx, projectID, len(in.personality), longestPath, largestContent)
 }
 
-// availabilityZoneExists reports whether an enabled compute host is in
-// zone (Nova's get_availability_zones with get_only_available).
+// availabilityZoneExists reports whether an enabled compute host is in zone.
 func (h *handlers) availabilityZoneExists(ctx context.Context, zone string) (bool, error) {
-	var n int
-	err := h.Servers.DB.QueryRowContext(ctx,
-		`SELECT COUNT(*) FROM compute_hosts WHERE availability_zone = ? AND disabled = FALSE`, zone).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("look up availability zone %s: %w", zone, err)
-	}
-	return n > 0, nil
+	return hosts.ZoneAvailable(ctx, h.Servers.DB, zone)
 }
 
 // hostZone returns the zone of compute host name.
 func (h *handlers) hostZone(ctx context.Context, name string) (zone string, found bool, err error) {
-	err = h.Servers.DB.QueryRowContext(ctx, `SELECT availability_zone FROM compute_hosts WHERE hostname = ?`, name).Scan(&zone)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("look up compute host %s: %w", name, err)
-	}
-	return zone, true, nil
+	return hosts.ZoneOf(ctx, h.Servers.DB, name)
 }
 
 // computeHostExists reports whether name is a compute host (kumo's nodes
 // are named after their hosts).
 func (h *handlers) computeHostExists(ctx context.Context, name string) (bool, error) {
-	var n int
-	err := h.Servers.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM compute_hosts WHERE hostname = ?`, name).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("look up compute host %s: %w", name, err)
-	}
-	return n > 0, nil
+	_, found, err := hosts.ZoneOf(ctx, h.Servers.DB, name)
+	return found, err
 }

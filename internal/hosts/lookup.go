@@ -1,0 +1,32 @@
+package hosts
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// ZoneAvailable reports whether an enabled compute host is in zone
+// (Nova's get_availability_zones with get_only_available).
+func ZoneAvailable(ctx context.Context, q store.Querier, zone string) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM compute_hosts WHERE availability_zone = ? AND disabled = FALSE`, zone).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up availability zone %s: %w", zone, err)
+	}
+	return n > 0, nil
+}
+
+// ZoneOf returns the zone of the compute host named name; found is false
+// when there is no such host. kumo's nodes are named after their hosts,
+// so this also answers whether a hypervisor_hostname exists.
+func ZoneOf(ctx context.Context, q store.Querier, name string) (zone string, found bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT availability_zone FROM compute_hosts WHERE hostname = ?`, name).Scan(&zone)
+	if isNoRows(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up compute host %s: %w", name, err)
+	}
+	return zone, true, nil
+}
