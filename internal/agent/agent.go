@@ -30,6 +30,9 @@ type Options struct {
 	// MaxAttempts bounds retries of interrupted tasks (default 3).
 	MaxAttempts int
 	AZ          string
+	// PowerSync is how often guests' power states are synced from the
+	// driver (0: never).
+	PowerSync time.Duration
 }
 
 // Agent runs one host's tasks.
@@ -41,6 +44,33 @@ type Agent struct {
 	opts    Options
 	host    string
 	wake    chan struct{}
+	// tasks runs each task kind; periodics are the host's timed jobs.
+	// Both are fixed in New.
+	tasks     map[string]taskHandler
+	periodics []periodic
+}
+
+// taskHandler carries out tasks of one kind: run drives the driver,
+// finish commits the outcome (opErr is run's error) through compute.
+type taskHandler struct {
+	run    func(ctx context.Context, t *compute.Task) error
+	finish func(ctx context.Context, t *compute.Task, started time.Time, opErr error) error
+}
+
+// periodic is a job the agent runs every interval (Nova's periodic tasks:
+// reclaiming soft-deleted servers, confirming resizes, offloading shelved
+// servers).
+type periodic struct {
+	name     string
+	interval time.Duration
+	run      func(ctx context.Context) error
+}
+
+// taskGroup is the task kinds and periodic jobs of one family of actions;
+// each family lives in its own file.
+type taskGroup struct {
+	tasks     map[string]taskHandler
+	periodics []periodic
 }
 
 // New returns an agent for driver's host.
@@ -57,7 +87,38 @@ func New(db *store.DB, c *compute.Service, d virt.Driver, log *slog.Logger, o Op
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 3
 	}
-	return &Agent{db: db, compute: c, driver: d, log: log, opts: o, wake: make(chan struct{}, 1)}
+	a := &Agent{db: db, compute: c, driver: d, log: log, opts: o, wake: make(chan struct{}, 1), tasks: map[string]taskHandler{}}
+	for _, g := range []taskGroup{a.lifecycleGroup(), a.powerGroup(), a.rebuildGroup(), a.resizeGroup(),
+		a.imageGroup(), a.rescueGroup(), a.deleteGroup(), a.powerSyncGroup()} {
+		for kind, h := range g.tasks {
+			a.tasks[kind] = h
+		}
+		a.periodics = append(a.periodics, g.periodics...)
+	}
+	return a
+}
+
+// lifecycleGroup builds and deletes servers.
+func (a *Agent) lifecycleGroup() taskGroup {
+	return taskGroup{tasks: map[string]taskHandler{
+		compute.TaskBuild: {run: func(ctx context.Context, t *compute.Task) error {
+			g, err := a.compute.Guest(ctx, t)
+			if err != nil {
+				return err
+			}
+			return a.driver.Spawn(ctx, g)
+		}, finish: a.compute.FinishBuild},
+		compute.TaskDelete: {run: func(ctx context.Context, t *compute.Task) error {
+			return a.driver.Destroy(ctx, t.InstanceID)
+		}, finish: a.compute.FinishDelete},
+	}}
+}
+
+// powerGroup runs the actions that are one driver call.
+func (a *Agent) powerGroup() taskGroup {
+	return taskGroup{tasks: map[string]taskHandler{
+		compute.TaskAction: {run: a.powerAction, finish: a.compute.FinishAction},
+	}}
 }
 
 // Host is the host name the agent registered.
@@ -80,6 +141,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	a.host = info.Hostname
 	if _, err := hosts.Register(ctx, a.db, hosts.Registration{Info: info, AZ: a.opts.AZ, IP: "127.0.0.1"}, time.Now()); err != nil {
+		return err
+	}
+	if err := a.compute.RestoreMoveClaims(ctx, a.host); err != nil { // resizes hold a second flavor
 		return err
 	}
 	return a.recover(ctx)
@@ -121,6 +185,13 @@ func (a *Agent) Run(ctx context.Context) {
 	sem := make(chan struct{}, a.opts.Workers)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	for _, p := range a.periodics {
+		wg.Add(1)
+		go func(p periodic) {
+			defer wg.Done()
+			a.every(ctx, p)
+		}(p)
+	}
 	poll := time.NewTicker(a.opts.Poll)
 	defer poll.Stop()
 	beat := time.NewTicker(a.opts.Heartbeat)
@@ -181,19 +252,27 @@ func (a *Agent) run(ctx context.Context, t *compute.Task) {
 
 // execute makes the driver do what the task asks.
 func (a *Agent) execute(ctx context.Context, t *compute.Task) error {
-	switch t.Kind {
-	case compute.TaskBuild:
-		g, err := a.compute.Guest(ctx, t)
-		if err != nil {
-			return err
-		}
-		return a.driver.Spawn(ctx, g)
-	case compute.TaskDelete:
-		return a.driver.Destroy(ctx, t.InstanceID)
-	case compute.TaskAction:
-		return a.powerAction(ctx, t)
+	h, ok := a.tasks[t.Kind]
+	if !ok {
+		return fmt.Errorf("unknown task kind %q", t.Kind)
 	}
-	return fmt.Errorf("unknown task kind %q", t.Kind)
+	return h.run(ctx, t)
+}
+
+// every runs p at its interval until ctx ends.
+func (a *Agent) every(ctx context.Context, p periodic) {
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := p.run(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("periodic task", "name", p.name, "error", err)
+			}
+		}
+	}
 }
 
 // powerAction performs a server action that is one driver call.
@@ -226,13 +305,9 @@ func (a *Agent) powerAction(ctx context.Context, t *compute.Task) error {
 
 // finish commits the outcome of t.
 func (a *Agent) finish(ctx context.Context, t *compute.Task, started time.Time, opErr error) error {
-	switch t.Kind {
-	case compute.TaskBuild:
-		return a.compute.FinishBuild(ctx, t, started, opErr)
-	case compute.TaskDelete:
-		return a.compute.FinishDelete(ctx, t, started, opErr)
-	case compute.TaskAction:
-		return a.compute.FinishAction(ctx, t, started, opErr)
+	h, ok := a.tasks[t.Kind]
+	if !ok {
+		return fmt.Errorf("unknown task kind %q", t.Kind)
 	}
-	return fmt.Errorf("unknown task kind %q", t.Kind)
+	return h.finish(ctx, t, started, opErr)
 }

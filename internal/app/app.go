@@ -21,6 +21,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
@@ -28,9 +29,10 @@ import (
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/secret"
+	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt/fake"
 	"github.com/kumocloud/kumo/internal/virt/hostinfo"
 )
 
@@ -158,7 +160,8 @@ func (a *App) routes() http.Handler {
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Network, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
-		Hosts: hosts.NewDirectory(a.DB),
+		Hosts: hosts.NewDirectory(a.DB), SecurityGroups: secgroup.New(a.DB), ServerGroups: servergroup.New(a.DB),
+		FloatingIPs: floatingip.New(a.DB, a.Config.floatingOptions()),
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
@@ -195,8 +198,10 @@ func (a *App) startCompute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	driver := fake.New(fake.Options{Hostname: a.Config.Hostname(), Delay: a.Config.FakeDelay,
-		VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB})
+	driver, err := a.newDriver(ctx, capacity)
+	if err != nil {
+		return err
+	}
 	a.Network, err = network.New(a.Config.Network)
 	if err != nil {
 		return err
@@ -204,9 +209,9 @@ func (a *App) startCompute(ctx context.Context) error {
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: box, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network},
-		Wake: func(string) { a.Agent.Wake() },
+		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle,
 	})
-	a.Agent = agent.New(a.DB, a.Compute, driver, a.Log, agent.Options{})
+	a.Agent = agent.New(a.DB, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver)})
 	if err := a.Agent.Start(ctx); err != nil {
 		return fmt.Errorf("start compute agent: %w", err)
 	}
@@ -267,6 +272,13 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	go func() { a.Agent.Run(agentCtx); close(agentDone) }()
 	defer func() { stopAgent(); <-agentDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
+	if a.Config.PprofListen != "" {
+		stopProfiler, err := serveProfiler(a.Config.PprofListen, a.Log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -4,11 +4,14 @@ package app
 
 import (
 	"fmt"
-	"github.com/kumocloud/kumo/internal/network"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/floatingip"
+	"github.com/kumocloud/kumo/internal/network"
 )
 
 // Config is what `kumo serve` is started with.
@@ -16,12 +19,14 @@ type Config struct {
 	Listen   string // host:port
 	DataDir  string // database, images, instances, credentials
 	Database string // "" = SQLite in DataDir; postgres:// URL for PostgreSQL
-	Driver   string // virt driver: "fake"
+	Driver   string // virt driver: "fake" or "qemu"
 	Auth     string // "builtin" or "noauth"
 	Host     string // compute host name (default: the machine's hostname)
 	// FakeDelay makes every fake-driver operation take this long (tests
 	// use it to have work in flight).
 	FakeDelay time.Duration
+	// QemuAccel is the qemu driver's accelerator: auto, kvm or tcg.
+	QemuAccel string
 	// HostVCPUs, HostMemoryMB and HostDiskGB override the capacity the
 	// compute host reports (0: the machine's real figures).
 	HostVCPUs    int
@@ -29,11 +34,21 @@ type Config struct {
 	HostDiskGB   int
 	// Network configures the built-in address manager (IPv4 pool, subnet
 	// size per project, optional IPv6).
-	Network   network.Options
+	Network network.Options
+	// FloatingRange is the IPv4 range floating IPs are handed out from,
+	// as the pool named FloatingPool ("" range: no floating IPs).
+	FloatingRange string
+	FloatingPool  string
+	// Lifecycle holds soft delete, shelve offload and resize
+	// auto-confirm settings.
+	Lifecycle compute.Settings
 	PublicURL string // base URL clients use, when not the request's host
 	TokenTTL  time.Duration
 	// MaxBodyBytes limits JSON request bodies (image uploads stream).
 	MaxBodyBytes int64
+	// PprofListen, when set, serves Go's profiler (/debug/pprof/) on its
+	// own address, apart from the APIs.
+	PprofListen string
 }
 
 // Defaults fills unset fields with kumo's embedded defaults.
@@ -61,16 +76,24 @@ func (c *Config) Defaults() {
 // Validate rejects configurations kumo cannot run.
 func (c *Config) Validate() error {
 	switch c.Driver {
-	case "fake":
+	case "fake", "qemu":
 	default:
-		return fmt.Errorf("unknown driver %q (supported: fake)", c.Driver)
+		return fmt.Errorf("unknown driver %q (supported: fake, qemu)", c.Driver)
 	}
 	switch c.Auth {
 	case "builtin", "noauth":
 	default:
 		return fmt.Errorf("unknown auth %q (supported: builtin, noauth)", c.Auth)
 	}
+	if err := c.floatingOptions().Validate(); err != nil {
+		return fmt.Errorf("floating IP pool: %w", err)
+	}
 	return nil
+}
+
+// floatingOptions configure the floating IP pool.
+func (c *Config) floatingOptions() floatingip.Options {
+	return floatingip.Options{Range: c.FloatingRange, Pool: c.FloatingPool}
 }
 
 // DatabaseDSN is the database to open.

@@ -3,6 +3,7 @@ package compute
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -39,33 +40,12 @@ func (s *Service) Act(ctx context.Context, p *auth.Principal, id string, a state
 	}
 	var host string
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		srv, err := s.visible(ctx, tx, p, id)
+		b, err := s.beginAction(ctx, tx, p, id, a, names.record, requestID, state.Context{})
 		if err != nil {
 			return err
 		}
-		if err := state.Check(a, instanceOf(srv), p.IsAdmin()); err != nil {
-			return err
-		}
-		plan, err := state.PlanFor(a, state.Context{VMState: srv.VMState, Power: srv.PowerState,
-			OldVMState: state.VMState(srv.SystemMetadata["old_vm_state"]), Launched: srv.LaunchedAt != nil})
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		actionID, err := startAction(ctx, tx, srv, names.record, requestID, p, now)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ? WHERE id = ?`,
-			nullTask(plan.Task), now.UnixMicro(), id); err != nil {
-			return fmt.Errorf("set task state: %w", err)
-		}
-		host = srv.Host
-		return insertTask(ctx, tx, &Task{InstanceID: id, Host: srv.Host, Kind: TaskAction, RequestID: requestID,
-			ActionID: actionID, Params: map[string]string{
-				"action": string(a), "task_state": string(plan.Task),
-				"vm_state": string(plan.VMState), "power_state": strconv.Itoa(int(plan.Power)),
-			}}, now)
+		host = b.Server.Host
+		return s.queueAction(ctx, tx, b, TaskAction, names.event, nil)
 	})
 	if err != nil {
 		return err
@@ -74,30 +54,114 @@ func (s *Service) Act(ctx context.Context, p *auth.Principal, id string, a state
 	return nil
 }
 
-// FinishAction commits a power action: the planned vm and power states on
-// success; on failure the server keeps its states, its task_state is
-// cleared and the event records the error, as Nova's compute manager does.
+// begunAction is an action accepted inside a transaction: the server as
+// it was, Nova's plan for it, and the instance action recorded for it.
+type begunAction struct {
+	Action   state.Action
+	Server   *Server
+	Plan     state.Plan
+	ActionID string
+	Now      time.Time
+	// RequestID is the request that asked for the action.
+	RequestID string
+}
+
+// beginAction is the common start of every server action, in tx: it loads
+// the server p may see (404 otherwise), checks Nova's preconditions for a
+// (409 on a wrong state or a lock), plans the outcome, records the
+// instance action named record and sets the plan's task_state. sc carries
+// the settings and targets the plan depends on; the server's own states
+// are filled in here.
+func (s *Service) beginAction(ctx context.Context, tx *store.Tx, p *auth.Principal, id string, a state.Action,
+	record, requestID string, sc state.Context) (*begunAction, error) {
+	srv, err := s.visible(ctx, tx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := state.Check(a, instanceOf(srv), p.IsAdmin()); err != nil {
+		return nil, err
+	}
+	sc.VMState, sc.Power, sc.Launched = srv.VMState, srv.PowerState, srv.LaunchedAt != nil
+	sc.OldVMState = state.VMState(srv.SystemMetadata["old_vm_state"])
+	plan, err := state.PlanFor(a, sc)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	actionID, err := startAction(ctx, tx, srv, record, requestID, p, now)
+	if err != nil {
+		return nil, err
+	}
+	if plan.Task != state.TaskNone {
+		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ? WHERE id = ?`,
+			nullTask(plan.Task), now.UnixMicro(), id); err != nil {
+			return nil, fmt.Errorf("set task state: %w", err)
+		}
+	}
+	return &begunAction{Action: a, Server: srv, Plan: plan, ActionID: actionID, Now: now, RequestID: requestID}, nil
+}
+
+// queueAction queues the agent task of kind that carries out b, in tx.
+// The task's params hold the plan (see finishPlanned), the compute event
+// to record and extra, the kind's own parameters.
+func (s *Service) queueAction(ctx context.Context, tx *store.Tx, b *begunAction, kind, event string, extra map[string]string) error {
+	params := map[string]string{
+		"action": string(b.Action), "event": event, "task_state": string(b.Plan.Task),
+		"vm_state": string(b.Plan.VMState), "power_state": strconv.Itoa(int(b.Plan.Power)),
+	}
+	for k, v := range extra {
+		params[k] = v
+	}
+	return insertTask(ctx, tx, &Task{InstanceID: b.Server.ID, Host: b.Server.Host, Kind: kind,
+		RequestID: b.RequestID, ActionID: b.ActionID, Params: params}, b.Now)
+}
+
+// FinishAction commits a power action (see finishPlanned).
 func (s *Service) FinishAction(ctx context.Context, t *Task, started time.Time, opErr error) error {
-	a := state.Action(t.Params["action"])
-	names := powerActions[a]
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		now := s.now()
-		if opErr == nil {
-			power, _ := strconv.Atoi(t.Params["power_state"])
-			if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, power_state = ?, task_state = NULL,
-				updated_at = ? WHERE id = ? AND deleted = FALSE AND task_state = ?`,
-				t.Params["vm_state"], power, now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
-				return fmt.Errorf("finish %s: %w", a, err)
-			}
-		} else if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = NULL, updated_at = ?
-			WHERE id = ? AND deleted = FALSE AND task_state = ?`, now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
-			return fmt.Errorf("fail %s: %w", a, err)
-		}
-		if err := recordEvent(ctx, tx, t.ActionID, names.event, t.Host, started, opErr, now); err != nil {
-			return err
-		}
-		return finishTask(ctx, tx, t, opErr != nil, now)
+		return s.finishPlanned(ctx, tx, t, started, opErr)
 	})
+}
+
+// finishPlanned commits a task queued by queueAction, in tx: on success
+// the planned vm and power states; on failure the server keeps its
+// states and its task_state is cleared, as Nova's compute manager does.
+// Either way the event is recorded and the task finished. The update only
+// applies while the server still shows the task's task_state (a delete
+// may have overtaken it); tasks whose action changed the task_state
+// mid-way set params["task_state"] before finishing.
+func (s *Service) finishPlanned(ctx context.Context, tx *store.Tx, t *Task, started time.Time, opErr error) error {
+	now := s.now()
+	a := state.Action(t.Params["action"])
+	if opErr == nil {
+		power, _ := strconv.Atoi(t.Params["power_state"])
+		if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, power_state = ?, task_state = NULL,
+			updated_at = ? WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
+			t.Params["vm_state"], power, now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+			return fmt.Errorf("finish %s: %w", a, err)
+		}
+	} else if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = NULL, updated_at = ?
+		WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
+		now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+		return fmt.Errorf("fail %s: %w", a, err)
+	}
+	event := t.Params["event"]
+	if event == "" { // tasks queued before events were recorded in params
+		event = powerActions[a].event
+	}
+	if err := recordEvent(ctx, tx, t.ActionID, event, t.Host, started, opErr, now); err != nil {
+		return err
+	}
+	return finishTask(ctx, tx, t, opErr != nil, now)
+}
+
+// taskStateIs is the condition "task_state equals the bound value", where
+// "" stands for none (NULL).
+func taskStateIs(ts string) string {
+	if ts == "" {
+		return "COALESCE(task_state, '') = ?"
+	}
+	return "task_state = ?"
 }
 
 // SetLock locks or unlocks a server at once (no agent work), recording
@@ -151,4 +215,26 @@ func (s *Service) visible(ctx context.Context, tx *store.Tx, p *auth.Principal, 
 		return nil, notFound(id)
 	}
 	return srv, nil
+}
+
+// AdvanceTask moves t's server to the next task_state of its action
+// (Nova's intermediate steps, e.g. rebuild_spawning or image_uploading)
+// while the server still shows t's current one, and keeps the new state in
+// t.Params and the task row so finishPlanned and a recovered task see it.
+func (s *Service) AdvanceTask(ctx context.Context, t *Task, next state.TaskState) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ?
+			WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
+			nullTask(next), now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+			return fmt.Errorf("advance %s to %s: %w", t.Kind, next, err)
+		}
+		params := maps.Clone(t.Params)
+		params["task_state"] = string(next)
+		if err := updateTaskParams(ctx, tx, t.ID, params); err != nil {
+			return err
+		}
+		t.Params = params
+		return nil
+	})
 }

@@ -49,6 +49,23 @@ type Deps struct {
 	// Wake tells the agent of host that it has work; nil when agents
 	// only poll.
 	Wake func(host string)
+	// Settings are the deployment's lifecycle choices.
+	Settings Settings
+}
+
+// Settings are the lifecycle choices Nova reads from nova.conf.
+type Settings struct {
+	// ReclaimInterval > 0 makes DELETE a soft delete: the server is
+	// really deleted that long after unless restored first
+	// (reclaim_instance_interval).
+	ReclaimInterval time.Duration
+	// ShelvedOffloadTime is how long a shelved server keeps its host
+	// before it is offloaded: 0 offloads at once, negative never
+	// (shelved_offload_time).
+	ShelvedOffloadTime time.Duration
+	// ResizeConfirmWindow > 0 confirms resizes left unconfirmed that
+	// long (resize_confirm_window).
+	ResizeConfirmWindow time.Duration
 }
 
 // Service is the compute domain service.

@@ -17,6 +17,7 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/scheduler"
+	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -132,6 +133,10 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	var hosts []string
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		res.Servers, hosts = nil, nil
+		groupIDs, err := secgroup.ResolveForCreate(ctx, tx, p, req.SecurityGroups)
+		if err != nil {
+			return err
+		}
 		n := req.MaxCount
 		if s.Quotas != nil {
 			var err error
@@ -141,13 +146,17 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 			}
 		}
 		now := s.now()
+		group, err := checkGroupHint(ctx, tx, p.ProjectID, req.SchedulerHints)
+		if err != nil {
+			return err
+		}
 		for i := 0; i < n; i++ {
 			srv := &Server{
 				ID: uuid.NewString(), ProjectID: p.ProjectID, UserID: p.UserID,
 				Name: req.Name, Description: req.Description, ReservationID: res.ReservationID, LaunchIndex: i,
 				ImageRef: req.ImageRef, Flavor: snapshot, VMState: state.VMBuilding, TaskState: state.TaskScheduling,
 				PowerState: state.PowerNoState, AZ: req.AZ, KeyName: req.KeyName, KeyData: keyData,
-				UserData: req.UserData, AccessIPv4: req.AccessIPv4, AccessIPv6: req.AccessIPv6,
+				UserData: req.UserData, AccessIPv4: CanonicalIP(req.AccessIPv4), AccessIPv6: CanonicalIP(req.AccessIPv6),
 				DiskConfig: req.DiskConfig, SystemMetadata: sysmeta, SecurityGroups: req.SecurityGroups,
 				SchedulerHints: req.SchedulerHints, Metadata: req.Metadata, Tags: req.Tags,
 				CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
@@ -165,10 +174,18 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 			if srv.Hostname == "" || n > 1 {
 				srv.Hostname = SanitizeHostname(srv.Name, srv.ID)
 			}
-			placement, err := scheduler.Claim(ctx, tx, scheduler.Request{
+			schedReq := scheduler.Request{
 				VCPUs: fl.VCPUs, MemoryMB: fl.RAM, DiskGB: fl.Disk + fl.Ephemeral,
 				AZ: req.AZ, Host: req.Host, Node: req.Node,
-			}, now)
+			}
+			var placement scheduler.Placement
+			fits, err := groupPlacement(ctx, tx, group, &schedReq)
+			if err == nil && !fits {
+				err = scheduler.ErrNoValidHost
+			}
+			if err == nil {
+				placement, err = scheduler.Claim(ctx, tx, schedReq, now)
+			}
 			switch {
 			case errors.Is(err, scheduler.ErrNoValidHost):
 				srv.VMState, srv.TaskState = state.VMError, state.TaskNone
@@ -187,10 +204,16 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 			if err := insertServer(ctx, tx, srv); err != nil {
 				return err
 			}
+			if err := joinServerGroup(ctx, tx, group, srv.ID, now); err != nil {
+				return err
+			}
 			if s.Addresses != nil && srv.Fault == nil {
 				if err := s.Addresses.Allocate(ctx, tx, p.ProjectID, srv.ID, req.Networks); err != nil {
 					return err
 				}
+			}
+			if err := secgroup.Attach(ctx, tx, srv.ID, groupIDs); err != nil {
+				return err
 			}
 			actionID, err := startAction(ctx, tx, srv, "create", req.RequestID, p, now)
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/scheduler"
+	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
 )
@@ -85,10 +86,21 @@ func (s *Service) FinishBuild(ctx context.Context, t *Task, started time.Time, b
 
 // Delete asks for a server's deletion: task_state deleting, a delete task
 // for its host, and the instance action, in one transaction. A server
-// that never reached a host is deleted at once.
+// that never reached a host is deleted at once. With a reclaim interval a
+// launched server is soft-deleted instead (softdelete.go); Nova falls back
+// to a real delete for one never launched.
 func (s *Service) Delete(ctx context.Context, p *auth.Principal, id, requestID string) error {
-	var host string
+	return s.deleteServer(ctx, p, id, requestID, state.ActionDelete, s.Settings.ReclaimInterval > 0)
+}
+
+// deleteServer is DELETE (a) and forceDelete; soft asks for a soft delete.
+func (s *Service) deleteServer(ctx context.Context, p *auth.Principal, id, requestID string, a state.Action, soft bool) error {
+	var (
+		host    string
+		deleted *Server // the server as it was
+	)
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		deleted = nil
 		srv, err := s.get(ctx, tx, id, false)
 		if err != nil {
 			return err
@@ -96,7 +108,12 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id, requestID s
 		if !canSee(p, srv) {
 			return notFound(id)
 		}
-		if err := state.Check(state.ActionDelete, instanceOf(srv), p.IsAdmin()); err != nil {
+		if err := state.Check(a, instanceOf(srv), p.IsAdmin()); err != nil {
+			return err
+		}
+		deleted = srv
+		if soft && srv.LaunchedAt != nil {
+			host, err = s.softDelete(ctx, tx, p, srv, requestID)
 			return err
 		}
 		now := s.now()
@@ -104,7 +121,7 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id, requestID s
 		if err != nil {
 			return err
 		}
-		if srv.Host == "" || srv.TaskState == state.TaskDeleting {
+		if srv.Host == "" || srv.TaskState == state.TaskDeleting || srv.TaskState == state.TaskSoftDeleting {
 			if srv.Host == "" {
 				return s.markDeleted(ctx, tx, srv, now)
 			}
@@ -126,6 +143,13 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id, requestID s
 		return err
 	}
 	s.wake(host)
+	if deleted != nil {
+		// A shelved server's snapshot goes with it, on a soft delete too,
+		// as in Nova's compute API; like Nova, a snapshot that is already
+		// gone is no error, and the delete has been accepted whatever
+		// happens here.
+		_ = s.DropShelvedImage(ctx, deleted)
+	}
 	return nil
 }
 
@@ -150,8 +174,10 @@ func (s *Service) FinishDelete(ctx context.Context, t *Task, started time.Time, 
 				return err
 			}
 		}
-		if err := recordEvent(ctx, tx, t.ActionID, eventTerminate, t.Host, started, destroyErr, now); err != nil {
-			return err
+		if t.ActionID != "" { // the reclaim of a soft-deleted server records no action, as in Nova
+			if err := recordEvent(ctx, tx, t.ActionID, eventTerminate, t.Host, started, destroyErr, now); err != nil {
+				return err
+			}
 		}
 		return finishTask(ctx, tx, t, destroyErr != nil, now)
 	})
@@ -171,12 +197,15 @@ func (s *Service) markDeleted(ctx context.Context, tx *store.Tx, srv *Server, no
 			return err
 		}
 	}
+	if err := releaseMigrationClaims(ctx, tx, srv, now); err != nil { // a resize under way or unconfirmed
+		return err
+	}
 	if s.Addresses != nil {
 		if err := s.Addresses.Release(ctx, tx, srv.ID); err != nil {
 			return err
 		}
 	}
-	return nil
+	return secgroup.Forget(ctx, tx, srv.ID)
 }
 
 // instanceOf is the view of a server the state rules need.

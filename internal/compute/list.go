@@ -56,6 +56,11 @@ type ListOptions struct {
 	SortDirs       []string // "asc"/"desc", one per key (missing: desc)
 	Limit          int      // 0 = MaxLimit
 	Marker         string
+
+	// SoftDeleted is Nova's soft_deleted filter (nil: not given): with
+	// deleted=False it adds soft-deleted servers, with deleted=True it
+	// leaves them out when false.
+	SoftDeleted *bool
 }
 
 // sortColumns maps Nova's sort keys to kumo's columns; nullable columns
@@ -195,11 +200,15 @@ func (s *Service) markerCondition(ctx context.Context, w *whereBuilder, marker s
 
 func (s *Service) filters(w *whereBuilder, o ListOptions) {
 	switch {
+	case o.OnlyDeleted && (o.SoftDeleted == nil || *o.SoftDeleted):
+		w.add("(deleted = TRUE OR vm_state = ?)", string(state.VMSoftDeleted))
 	case o.OnlyDeleted:
 		w.add("deleted = TRUE")
 	case o.IncludeDeleted:
-	default:
+	case o.SoftDeleted != nil && *o.SoftDeleted:
 		w.add("deleted = FALSE")
+	default: // Nova hides soft-deleted servers unless asked
+		w.add("deleted = FALSE AND (vm_state IS NULL OR vm_state <> ?)", string(state.VMSoftDeleted))
 	}
 	eq := func(col, v string) {
 		if v != "" {

@@ -67,9 +67,10 @@ func (s *Service) ClaimTasks(ctx context.Context, host string, max int) ([]*Task
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		claimed = nil
 		rows, err := tx.QueryContext(ctx, `SELECT id, instance_id, host, kind, params, request_id, action_id, attempts
-			FROM tasks WHERE host = ? AND state = ? AND NOT EXISTS (
-				SELECT 1 FROM tasks busy WHERE busy.instance_id = tasks.instance_id AND busy.state = ?)
-			ORDER BY created_at LIMIT ?`, host, taskPending, taskRunning, max)
+			FROM tasks WHERE host = ? AND state = ? AND (kind = ? OR NOT EXISTS (
+				SELECT 1 FROM tasks busy WHERE busy.instance_id = tasks.instance_id AND busy.state = ?
+					AND busy.kind <> ?))
+			ORDER BY created_at LIMIT ?`, host, taskPending, TaskCall, taskRunning, TaskCall, max)
 		if err != nil {
 			return fmt.Errorf("find tasks: %w", err)
 		}
@@ -89,12 +90,17 @@ func (s *Service) ClaimTasks(ctx context.Context, host string, max int) ([]*Task
 			return err
 		}
 		now := s.now().UnixMicro()
-		seen := map[string]bool{} // one task per server at a time
+		// One task per server at a time, except calls (console output, a
+		// password change): they answer an API request that is waiting,
+		// and their preconditions already exclude conflicting work.
+		seen := map[string]bool{}
 		for _, t := range found {
-			if seen[t.InstanceID] {
-				continue
+			if t.Kind != TaskCall {
+				if seen[t.InstanceID] {
+					continue
+				}
+				seen[t.InstanceID] = true
 			}
-			seen[t.InstanceID] = true
 			res, err := tx.ExecContext(ctx, `UPDATE tasks SET state = ?, started_at = ?, attempts = attempts + 1
 				WHERE id = ? AND state = ?`, taskRunning, now, t.ID, taskPending)
 			if err != nil {
@@ -178,3 +184,12 @@ func (s *Service) ErrorStranded(ctx context.Context, host string) (int64, error)
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// updateTaskParams rewrites an unfinished task's params, in tx.
+func updateTaskParams(ctx context.Context, tx *store.Tx, taskID string, params map[string]string) error {
+	raw, _ := json.Marshal(params)
+	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET params = ? WHERE id = ?`, string(raw), taskID); err != nil {
+		return fmt.Errorf("update task params: %w", err)
+	}
+	return nil
+}

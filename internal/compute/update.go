@@ -38,10 +38,10 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, req 
 			set("description", *req.Description)
 		}
 		if req.AccessIPv4 != nil {
-			set("access_ip_v4", *req.AccessIPv4)
+			set("access_ip_v4", CanonicalIP(*req.AccessIPv4))
 		}
 		if req.AccessIPv6 != nil {
-			set("access_ip_v6", *req.AccessIPv6)
+			set("access_ip_v6", CanonicalIP(*req.AccessIPv6))
 		}
 		if req.DiskConfig != nil {
 			set("disk_config", *req.DiskConfig)

@@ -64,6 +64,10 @@ func Register(ctx context.Context, db *store.DB, r Registration, now time.Time) 
 		if err != nil {
 			return fmt.Errorf("register host %s: %w", r.Info.Hostname, err)
 		}
+		// A zone from a host aggregate outlives restarts, as in Nova.
+		if err := SyncZone(ctx, tx, r.Info.Hostname, az); err != nil {
+			return err
+		}
 		return recount(ctx, tx, r.Info.Hostname)
 	})
 	return id, err

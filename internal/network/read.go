@@ -16,12 +16,16 @@ import (
 const batchSize = 500
 
 // ForInstances returns the addresses of each instance, in allocation
-// order (ports in creation order, IPv4 before IPv6), with one query per
-// batchSize instances. Instances without addresses are absent.
+// order (ports in creation order, IPv4 before IPv6) followed by their
+// floating IPs, with two queries per batchSize instances. Instances
+// without addresses are absent.
 func (m *Manager) ForInstances(ctx context.Context, q store.Querier, instanceIDs []string) (map[string][]Address, error) {
 	out := make(map[string][]Address, len(instanceIDs))
 	for ids := range slices.Chunk(instanceIDs, batchSize) {
 		if err := m.addressesOf(ctx, q, ids, out); err != nil {
+			return nil, err
+		}
+		if err := m.floatingAddressesOf(ctx, q, ids, out); err != nil {
 			return nil, err
 		}
 	}

@@ -12,9 +12,11 @@ type counts map[string]int
 
 // countInstances counts live instances, their vCPUs and RAM in a project,
 // or of one user in it when userID is not empty. Every usage query lives
-// in this file so new counted resources are added in one place.
+// in this file so new counted resources are added in one place. As in
+// Nova, soft-deleted servers do not count (restore checks the quota).
 func countInstances(ctx context.Context, q store.Querier, projectID, userID string) (counts, error) {
-	query := `SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0) FROM instances WHERE project_id = ? AND deleted = FALSE`
+	query := `SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0) FROM instances WHERE project_id = ? AND deleted = FALSE
+		AND (vm_state IS NULL OR vm_state <> 'soft-delete')`
 	args := []any{projectID}
 	if userID != "" {
 		query += ` AND user_id = ?`
@@ -27,10 +29,19 @@ func countInstances(ctx context.Context, q store.Querier, projectID, userID stri
 	return counts{Instances: int(n), Cores: int(cores), RAM: int(ram)}, nil
 }
 
-// countServerGroups counts server groups. kumo has no server groups yet,
-// so none are in use.
-func countServerGroups(_ context.Context, _ store.Querier, _, _ string) (int, error) {
-	return 0, nil
+// countServerGroups counts the server groups of a project, or of one user
+// in it when userID is not empty.
+func countServerGroups(ctx context.Context, q store.Querier, projectID, userID string) (int, error) {
+	query, args := `SELECT COUNT(*) FROM server_groups WHERE project_id = ?`, []any{projectID}
+	if userID != "" {
+		query += ` AND user_id = ?`
+		args = append(args, userID)
+	}
+	var n int64
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count server groups of project %s: %w", projectID, err)
+	}
+	return int(n), nil
 }
 
 // CountKeyPairs counts a user's key pairs.

@@ -30,6 +30,9 @@ type Request struct {
 	AZ       string // "" for any
 	Host     string // "" for any (2.74 host / forced host)
 	Node     string // "" for any (2.74 hypervisor_hostname)
+	// Exclude lists hosts the server may not go to (a server group's
+	// anti-affinity).
+	Exclude []string
 }
 
 // Placement is where a server landed.
@@ -58,6 +61,10 @@ func Claim(ctx context.Context, tx *store.Tx, req Request, now time.Time) (Place
 			q += ` AND hostname = ?`
 			args = append(args, h)
 		}
+	}
+	for _, h := range req.Exclude {
+		q += ` AND hostname <> ?`
+		args = append(args, h)
 	}
 	q += ` ORDER BY memory_mb * ram_allocation_ratio - memory_mb_used DESC, hostname LIMIT 8`
 	rows, err := tx.QueryContext(ctx, q, args...)

@@ -339,4 +339,14 @@ var migrations = []migration{
 			PRIMARY KEY (class_name, resource))`,
 		`CREATE INDEX instances_user ON instances (user_id, deleted)`,
 	}},
+	{8, "task results", []string{
+		// What a finished task answers its caller with, for actions the
+		// API waits on (console output, password changes).
+		`ALTER TABLE tasks ADD COLUMN result TEXT`,
+	}},
+	schemaServerMigrations,
+	schemaSecurityGroups,
+	schemaFloatingIPs,
+	schemaServerGroups,
+	schemaAggregates,
 }

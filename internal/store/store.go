@@ -36,6 +36,7 @@ var ErrNotFound = errors.New("not found")
 type DB struct {
 	sql     *sql.DB
 	dialect Dialect
+	stmts   *stmtCache // SQLite only
 }
 
 // Dialect reports which engine the DB runs on.
@@ -78,11 +79,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{sql: sqldb, dialect: SQLite}, nil
+	return &DB{sql: sqldb, dialect: SQLite, stmts: newStmtCache(sqldb)}, nil
 }
 
 // Close closes the connection pool.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts.close()
+	}
+	return db.sql.Close()
+}
 
 // rebind turns "?" placeholders into "$1", "$2", ... for PostgreSQL.
 func (db *DB) rebind(q string) string {
@@ -112,16 +118,25 @@ type Querier interface {
 
 // ExecContext runs a statement outside a transaction.
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := db.stmt(q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.sql.ExecContext(ctx, db.rebind(q), args...)
 }
 
 // QueryContext runs a query outside a transaction.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.stmt(q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.sql.QueryContext(ctx, db.rebind(q), args...)
 }
 
 // QueryRowContext runs a single-row query outside a transaction.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.stmt(q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.sql.QueryRowContext(ctx, db.rebind(q), args...)
 }
 
@@ -133,16 +148,25 @@ type Tx struct {
 
 // ExecContext runs a statement in the transaction.
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.db.stmt(q); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.db.rebind(q), args...)
 }
 
 // QueryContext runs a query in the transaction.
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.db.stmt(q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.db.rebind(q), args...)
 }
 
 // QueryRowContext runs a single-row query in the transaction.
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.db.stmt(q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, t.db.rebind(q), args...)
 }
 

@@ -7,6 +7,7 @@ package virt
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/kumocloud/kumo/internal/compute/state"
 )
@@ -98,4 +99,30 @@ type Driver interface {
 	List(ctx context.Context) ([]string, error)
 	// ConsoleOutput returns the guest's serial console log.
 	ConsoleOutput(ctx context.Context, id string) ([]byte, error)
+
+	// Rebuild replaces the guest's root disk with one made from g.Image
+	// (keeping ephemeral disks when preserveEphemeral) and boots it; the
+	// guest is left running when powerOn, else shut down.
+	Rebuild(ctx context.Context, g *Guest, preserveEphemeral, powerOn bool) error
+	// Resize restarts the guest with g's (new) flavor, growing its disk,
+	// and keeps the old disk aside until ConfirmResize or RevertResize;
+	// the guest is left running when powerOn, else shut down.
+	Resize(ctx context.Context, g *Guest, powerOn bool) error
+	// ConfirmResize drops the disk Resize kept aside.
+	ConfirmResize(ctx context.Context, id string) error
+	// RevertResize restores the disk Resize kept aside and restarts the
+	// guest with g's (old) flavor.
+	RevertResize(ctx context.Context, g *Guest, powerOn bool) error
+	// Snapshot writes a consistent copy of the guest's root disk to w and
+	// returns its disk format ("qcow2", "raw").
+	Snapshot(ctx context.Context, id string, w io.Writer) (diskFormat string, err error)
+	// Rescue boots the guest from rescue with its own disk attached
+	// second; Unrescue boots it from its own disk again.
+	Rescue(ctx context.Context, g *Guest, rescue Image) error
+	Unrescue(ctx context.Context, g *Guest) error
+	// SetAdminPassword changes the guest's administrator password;
+	// ErrNotSupported when the guest cannot take it.
+	SetAdminPassword(ctx context.Context, id, password string) error
+	// InjectNMI sends the guest a non-maskable interrupt (crash dump).
+	InjectNMI(ctx context.Context, id string) error
 }

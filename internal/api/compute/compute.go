@@ -7,12 +7,15 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/secgroup"
+	"github.com/kumocloud/kumo/internal/servergroup"
 )
 
 // Deps are the domain services the compute API calls.
@@ -29,6 +32,11 @@ type Deps struct {
 	Hosts *hosts.Directory
 	// ServerMetadataLimit checks metadata_items; nil uses Nova's default.
 	ServerMetadataLimit compute.MetadataLimit
+	// SecurityGroups, FloatingIPs and ServerGroups are the built-in
+	// network and placement objects Nova proxies or keeps.
+	SecurityGroups *secgroup.Service
+	FloatingIPs    *floatingip.Service
+	ServerGroups   *servergroup.Service
 }
 
 // handlers carries the dependencies every compute handler uses.
@@ -52,6 +60,18 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.serviceRoutes()...)
 	rs = append(rs, h.availabilityZoneRoutes()...)
 	rs = append(rs, h.serverActionRoutes()...)
+	rs = append(rs, h.migrationRoutes()...)
+	rs = append(rs, h.securityGroupRoutes()...)
+	rs = append(rs, h.floatingIPRoutes()...)
+	rs = append(rs, h.goneRoutes()...)
+	rs = append(rs, h.serverGroupRoutes()...)
+	rs = append(rs, h.serverTagRoutes()...)
+	rs = append(rs, h.usageRoutes()...)
+	rs = append(rs, h.aggregateRoutes()...)
+	rs = append(rs, h.hostRoutes()...)
+	rs = append(rs, h.serverPasswordRoutes()...)
+	rs = append(rs, h.usageAuditLogRoutes()...)
+	rs = append(rs, h.serverExternalEventRoutes()...)
 	return rs
 }
 

@@ -1,8 +1,8 @@
 package compute
 
 // POST /servers/{server_id}/action: Nova dispatches on the body's first
-// key. The power actions and lock/unlock are here; the others answer
-// Nova's 400 for an action it does not know until they are implemented.
+// key. The power actions and lock/unlock are here; every other family of
+// actions has its own server_actions_<family>.go.
 
 import (
 	"net/http"
@@ -22,26 +22,45 @@ func (h *handlers) serverActionRoutes() []api.Route {
 // (key order recorded in run) and value the action key's value.
 type serverActionHandler func(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error)
 
-// serverActionPolicies are Nova's policy rule names, for the 403 texts.
-var serverActionPolicies = map[string]string{
-	"os-stop": "os_compute_api:servers:stop", "os-start": "os_compute_api:servers:start",
-	"reboot": "os_compute_api:servers:reboot", "pause": "os_compute_api:os-pause-server:pause",
-	"unpause": "os_compute_api:os-pause-server:unpause", "suspend": "os_compute_api:os-suspend-server:suspend",
-	"resume": "os_compute_api:os-suspend-server:resume", "lock": "os_compute_api:os-lock-server:lock",
-	"unlock": "os_compute_api:os-lock-server:unlock",
+// serverAction is one action of POST /servers/{id}/action: the Nova
+// policy rule that guards it (named in 403s; "" for admin-only actions,
+// whose handlers check themselves) and its handler.
+type serverAction struct {
+	policy string
+	handle serverActionHandler
 }
 
-func (h *handlers) serverActionHandlers() map[string]serverActionHandler {
-	power := func(a state.Action) serverActionHandler {
-		return func(c *api.Call, _ *jsRun, _ map[string]any, _ any) (*api.Reply, error) {
-			return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), a, c.RequestID))
+// serverActionHandlers is every action by body key. Each family of
+// actions lives in its own file.
+func (h *handlers) serverActionHandlers() map[string]serverAction {
+	all := map[string]serverAction{}
+	for _, group := range []map[string]serverAction{h.powerServerActions(), h.rebuildServerActions(),
+		h.resizeServerActions(), h.imageServerActions(), h.rescueServerActions(), h.deleteServerActions(),
+		h.securityGroupServerActions(), h.floatingIPServerActions()} {
+		for name, a := range group {
+			all[name] = a
 		}
 	}
-	return map[string]serverActionHandler{
-		"os-stop": power(state.ActionStop), "os-start": power(state.ActionStart),
-		"pause": power(state.ActionPause), "unpause": power(state.ActionUnpause),
-		"suspend": power(state.ActionSuspend), "resume": power(state.ActionResume),
-		"reboot": h.rebootServer, "lock": h.lockServer, "unlock": h.unlockServer,
+	return all
+}
+
+// powerServerActions are the power actions and lock/unlock.
+func (h *handlers) powerServerActions() map[string]serverAction {
+	power := func(a state.Action, policy string) serverAction {
+		return serverAction{policy: policy, handle: func(c *api.Call, _ *jsRun, _ map[string]any, _ any) (*api.Reply, error) {
+			return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), a, c.RequestID))
+		}}
+	}
+	return map[string]serverAction{
+		"os-stop":  power(state.ActionStop, "os_compute_api:servers:stop"),
+		"os-start": power(state.ActionStart, "os_compute_api:servers:start"),
+		"pause":    power(state.ActionPause, "os_compute_api:os-pause-server:pause"),
+		"unpause":  power(state.ActionUnpause, "os_compute_api:os-pause-server:unpause"),
+		"suspend":  power(state.ActionSuspend, "os_compute_api:os-suspend-server:suspend"),
+		"resume":   power(state.ActionResume, "os_compute_api:os-suspend-server:resume"),
+		"reboot":   {policy: "os_compute_api:servers:reboot", handle: h.rebootServer},
+		"lock":     {policy: "os_compute_api:os-lock-server:lock", handle: h.lockServer},
+		"unlock":   {policy: "os_compute_api:os-lock-server:unlock", handle: h.unlockServer},
 	}
 }
 
@@ -64,14 +83,16 @@ func (h *handlers) serverAction(c *api.Call) (*api.Reply, error) {
 		return nil, errs.Invalid("Malformed request body")
 	}
 	name := run.keysOf(body)[0]
-	handler, known := h.serverActionHandlers()[name]
+	action, known := h.serverActionHandlers()[name]
 	if !known {
 		return nil, errs.Invalid("There is no such action: %s", name)
 	}
-	if err := serverMemberPolicy(c, serverActionPolicies[name]); err != nil {
-		return nil, err
+	if action.policy != "" {
+		if err := serverMemberPolicy(c, action.policy); err != nil {
+			return nil, err
+		}
 	}
-	return handler(c, run, body, body[name])
+	return action.handle(c, run, body, body[name])
 }
 
 func serverMemberPolicy(c *api.Call, rule string) error {

@@ -1,18 +1,22 @@
 package compute_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -49,12 +53,13 @@ func (cc *createCloud) body(version string, extra map[string]any) map[string]any
 
 // sampleRequest loads a Nova create request sample and points it at
 // kumo: the seeded image and flavor, zone "nova", host "fake-host", an
-// existing server for same_host.
+// existing server for same_host, a server group of token's project for
+// the group hint.
 //
 // Nova's 2.90 and 2.94 request samples still carry "personality" (gone
 // since 2.57) and lack "networks" (required since 2.37), so Nova's own
 // schema refuses them; they are brought in line with their version.
-func (cc *createCloud) sampleRequest(t *testing.T, rel, version string) map[string]any {
+func (cc *createCloud) sampleRequest(t *testing.T, rel, version, token string) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(apisamples.Root(t), "nova/api_samples", rel))
 	if err != nil {
@@ -90,6 +95,9 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version string) map[stri
 	for _, k := range []string{"os:scheduler_hints", "OS-SCH-HNT:scheduler_hints"} {
 		if h, ok := body[k].(map[string]any); ok {
 			h["same_host"] = "48e6a9f6-30af-47e0-bc04-acaed113bb4e"
+			if _, ok := h["group"]; ok {
+				h["group"] = cc.serverGroupFor(t, token)
+			}
 		}
 	}
 	// Samples that boot from a volume boot from the image instead: kumo
@@ -113,4 +121,17 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version string) map[stri
 func (cc *createCloud) waitForStatus(t *testing.T, id, status string) *compute.Server {
 	t.Helper()
 	return cc.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == status })
+}
+
+// serverGroupFor creates a server group in the project of a noauth token
+// ("user:project").
+func (cc *createCloud) serverGroupFor(t *testing.T, token string) string {
+	t.Helper()
+	user, project, _ := strings.Cut(token, ":")
+	g, err := servergroup.New(cc.DB).Create(context.Background(), &auth.Principal{UserID: user, ProjectID: project, Roles: []string{"member"}},
+		"sample", servergroup.AntiAffinity, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.ID
 }

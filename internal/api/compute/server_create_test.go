@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -51,7 +53,7 @@ func TestServerCreateSamples(t *testing.T) {
 				token = fmt.Sprintf("u%d:p%d", i, i)
 			}
 			t.Run(s.version+"/"+s.req, func(t *testing.T) {
-				r := cc.client.As(token, s.version).Do("POST", "/v2.1/servers", cc.sampleRequest(t, s.req, s.version)).Expect(t, 202)
+				r := cc.client.As(token, s.version).Do("POST", "/v2.1/servers", cc.sampleRequest(t, s.req, s.version, token)).Expect(t, 202)
 				apisamples.Assert(t, "nova/api_samples/"+s.resp, r.Body, apisamples.Options{})
 				body := r.JSON(t)
 				if _, ok := body["reservation_id"]; ok {
@@ -201,6 +203,11 @@ func TestServerCreatePlacementRules(t *testing.T) {
 func TestServerCreateStoresRequest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
+		for _, name := range []string{"web", "db"} { // the groups must exist in the project
+			if _, err := secgroup.New(db).Create(context.Background(), &auth.Principal{ProjectID: "p1"}, name, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
 		body := cc.body("2.90", map[string]any{
 			"config_drive": "yes", "accessIPv4": "192.0.2.1", "accessIPv6": "2001:db8::1",
 			"user_data": "IyEvYmluL3NoCg==", "availability_zone": "nova", "hostname": "db-1",

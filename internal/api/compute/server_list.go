@@ -121,6 +121,10 @@ func (h *handlers) serverListOptions(c *api.Call, q url.Values, detail bool) (o 
 		}
 		o.ChangesBefore, changes = &t, true
 	}
+	if v, ok := get("soft_deleted"); ok { // Nova passes the string on: any non-empty value is true
+		soft := v != ""
+		o.SoftDeleted = &soft
+	}
 	if v, ok := get("deleted"); ok {
 		o.OnlyDeleted = o.OnlyDeleted || boolFromString(v)
 	} else if changes && !o.OnlyDeleted {

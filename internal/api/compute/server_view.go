@@ -36,6 +36,7 @@ type serverExtras struct {
 	addresses   map[string][]network.Address
 	hostStatus  map[string]string // nil: not shown
 	withAddress bool
+	groups      map[string][]string // server_groups (2.71) by server id
 }
 
 // serverLinks are a server's self and bookmark links.
@@ -97,6 +98,16 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 			return nil, err
 		}
 		ex.hostStatus = st
+	}
+	if o.ServerGroups && h.ServerGroups != nil {
+		ex.groups = map[string][]string{}
+		for _, srv := range servers {
+			g, err := h.ServerGroups.GroupsOf(c.Ctx, srv.ID)
+			if err != nil {
+				return nil, err
+			}
+			ex.groups[srv.ID] = g
+		}
 	}
 	return ex, nil
 }
@@ -182,6 +193,9 @@ func serverFull(c *api.Call, srv *compute.Server, o ServerViewOptions, ex *serve
 	}
 	if o.ServerGroups {
 		m["server_groups"] = []string{}
+		if g := ex.groups[srv.ID]; g != nil {
+			m["server_groups"] = g
+		}
 	}
 	if c.AtLeast(2, 73) {
 		m["locked_reason"] = srv.LockedReason

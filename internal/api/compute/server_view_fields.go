@@ -59,16 +59,13 @@ func addressesByLabel(addrs []network.Address, extended bool) map[string][]map[s
 }
 
 // securityGroups are the groups of the server's ports, as Nova reads
-// them from Neutron: none without a port, the project's default group
-// when the server asked for none.
+// them from Neutron: none without a port (internal/secgroup keeps the
+// names in instances.security_groups).
 func securityGroups(srv *compute.Server, ex *serverExtras) []map[string]string {
 	if len(ex.addresses[srv.ID]) == 0 {
 		return nil
 	}
 	names := append([]string(nil), srv.SecurityGroups...)
-	if len(names) == 0 {
-		names = []string{"default"}
-	}
 	sort.Strings(names)
 	out := make([]map[string]string, 0, len(names))
 	for i, n := range names {

@@ -50,7 +50,7 @@ func (h *handlers) routes() []api.Route {
 
 		{Method: "GET", Path: "/v3/domains", Policy: admin("identity:list_domains"), Handler: h.listDomains},
 		{Method: "POST", Path: "/v3/domains", Policy: admin("identity:create_domain"), Handler: h.createDomain},
-		{Method: "GET", Path: "/v3/domains/{domain_id}", Policy: adminOr("identity:get_domain", ownDomain), Handler: h.showDomain},
+		{Method: "GET", Path: "/v3/domains/{domain_id}", Policy: adminOr("identity:get_domain", h.ownOrProjectDomain), Handler: h.showDomain},
 		{Method: "PATCH", Path: "/v3/domains/{domain_id}", Policy: admin("identity:update_domain"), Handler: h.updateDomain},
 		{Method: "DELETE", Path: "/v3/domains/{domain_id}", Policy: admin("identity:delete_domain"), Handler: h.deleteDomain},
 

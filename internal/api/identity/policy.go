@@ -34,6 +34,20 @@ func ownProject(c *api.Call) bool {
 	return c.Principal != nil && c.Principal.ProjectID != "" && c.Principal.ProjectID == c.Param("project_id")
 }
 
+// ownOrProjectDomain matches callers scoped to the domain in the path or
+// to a project in it (Keystone's get_domain default:
+// token.domain.id or token.project.domain.id is the target).
+func (h *handlers) ownOrProjectDomain(c *api.Call) bool {
+	if ownDomain(c) {
+		return true
+	}
+	if c.Principal == nil || c.Principal.ProjectID == "" {
+		return false
+	}
+	p, err := h.svc.GetProject(c.Ctx, c.Principal.ProjectID)
+	return err == nil && p.DomainID == c.Param("domain_id")
+}
+
 // ownDomain matches callers scoped to the domain in the path.
 func ownDomain(c *api.Call) bool {
 	return c.Principal != nil && c.Principal.DomainID != "" && c.Principal.DomainID == c.Param("domain_id")

@@ -50,7 +50,7 @@ func TestDomainsAPI(t *testing.T) {
 	alice := e.c.As(e.aliceToken, "")
 	wantError(t, alice.Do("GET", "/identity/v3/domains", nil), 403, forbiddenMsg("identity:list_domains"))
 	wantError(t, alice.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "x"}}), 403, forbiddenMsg("identity:create_domain"))
-	wantError(t, alice.Do("GET", "/identity/v3/domains/default", nil), 403, forbiddenMsg("identity:get_domain"))
+	// Reading a domain: TestGetDomainOfOwnProject.
 }
 
 func TestProjectsAPI(t *testing.T) {
@@ -294,5 +294,20 @@ func TestProjectTagsAPI(t *testing.T) {
 	r = e.admin.Do("GET", "/identity/v3/projects/"+e.p1.ID, nil).Expect(t, http.StatusOK)
 	if tags := field(t, r.JSON(t), "project", "tags").([]any); len(tags) != 0 {
 		t.Errorf("tags after clearing: %v", tags)
+	}
+}
+
+// A project-scoped member may read its project's domain (Keystone's
+// get_domain: token.project.domain.id), not another domain.
+func TestGetDomainOfOwnProject(t *testing.T) {
+	{
+		e := sqliteEnv(t)
+		other := e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "other"}}).Expect(t, http.StatusCreated).JSON(t)["domain"].(map[string]any)["id"].(string)
+		alice := e.c.As(e.aliceToken, "")
+		r := alice.Do("GET", "/identity/v3/domains/default", nil).Expect(t, http.StatusOK)
+		if got := r.JSON(t)["domain"].(map[string]any)["id"]; got != "default" {
+			t.Fatalf("domain %v", got)
+		}
+		wantError(t, alice.Do("GET", "/identity/v3/domains/"+other, nil), 403, "You are not authorized to perform the requested action: identity:get_domain.")
 	}
 }

@@ -248,8 +248,12 @@ func TestStatusCodes(t *testing.T) {
 func TestListFiltersAndLinks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		owner, _, _ := clients(t, db)
-		for _, n := range []string{"a", "b,c", "d"} {
-			createImage(t, owner, map[string]any{"name": n, "tags": []string{"t-" + n}, "os_distro": "distro-" + n})
+		for i, n := range []string{"a", "b,c", "d"} {
+			id := createImage(t, owner, map[string]any{"name": n, "tags": []string{"t-" + n}, "os_distro": "distro-" + n,
+				"disk_format": "raw", "container_format": "bare"})
+			if n != "b,c" {
+				upload(owner, id, make([]byte, 10*(i+1))).Expect(t, http.StatusNoContent)
+			}
 		}
 		names := func(query string) []string {
 			t.Helper()
@@ -269,7 +273,11 @@ func TestListFiltersAndLinks(t *testing.T) {
 			{`?name=in:a,"b,c"&sort=name:asc`, "a|b,c"},
 			{"?tag=t-d", "d"},
 			{"?os_distro=distro-a", "a"},
-			{"?status=queued&limit=1&sort=name:asc", "a"},
+			{"?status=queued&limit=1&sort=name:asc", "b,c"},
+			{"?size=30", "d"},
+			{"?size=10&size_max=20", "a"},
+			{"?size_min=5&size_max=25&sort=name:asc", "a"},
+			{"?size=11", ""},
 			{"?created_at=gte:2000-01-01T00:00:00Z&sort=name:asc", "a|b,c|d"},
 			{"?created_at=lt:2000-01-01T00:00:00Z", ""},
 			{"?visibility=public", ""},

@@ -54,7 +54,7 @@ func (h *handlers) list(c *api.Call) (*api.Reply, error) {
 // listKeys are the query parameters that are not extra-property filters.
 var listKeys = map[string]bool{
 	"limit": true, "marker": true, "member_status": true, "tag": true, "sort": true, "sort_key": true,
-	"sort_dir": true, "visibility": true, "os_hidden": true, "protected": true, "size_min": true,
+	"sort_dir": true, "visibility": true, "os_hidden": true, "protected": true, "size": true, "size_min": true,
 	"size_max": true, "created_at": true, "updated_at": true, "owner": true, "name": true, "id": true,
 	"status": true, "container_format": true, "disk_format": true, "min_ram": true, "min_disk": true,
 }
@@ -120,6 +120,19 @@ func listOptions(q url.Values) (image.ListOptions, error) {
 				return o, errs.Invalid("Unable to filter on a range with a non-numeric value.")
 			}
 			*f.dst = &n
+		}
+	}
+	// size is an image column, so Glance's DB layer filters on it exactly.
+	if v := q.Get("size"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return o, errs.Invalid("Unable to filter on a range with a non-numeric value.")
+		}
+		if o.SizeMin == nil || *o.SizeMin < n {
+			o.SizeMin = &n
+		}
+		if o.SizeMax == nil || *o.SizeMax > n {
+			o.SizeMax = &n
 		}
 	}
 	for _, f := range []struct {

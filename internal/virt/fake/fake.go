@@ -34,9 +34,12 @@ type Options struct {
 }
 
 type guest struct {
-	spec    virt.Guest
-	power   state.PowerState
-	console strings.Builder
+	spec            virt.Guest
+	power           state.PowerState
+	console         strings.Builder
+	resizedFrom     *virt.Guest // the flavor before a resize not yet confirmed
+	rescueImage     string
+	passwordChanges int
 }
 
 // Driver is the fake virt driver.

@@ -1,0 +1,78 @@
+package agent_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/virt/fake"
+)
+
+// TestRestartResumesUploadedSnapshot interrupts a snapshot after its
+// image was uploaded: the restarted agent finishes the task without
+// uploading again, and the server ends ACTIVE with the image intact.
+func TestRestartResumesUploadedSnapshot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		drv := fake.New(fake.Options{})
+		c := newCloud(t, db, drv, false)
+		srv := c.create(t, "snap-crash", nil)
+		build, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+		if err != nil || len(build) != 1 {
+			t.Fatalf("claim build: %v %d", err, len(build))
+		}
+		g, err := c.Compute.Guest(ctx, build[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := drv.Spawn(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Compute.FinishBuild(ctx, build[0], time.Now(), nil); err != nil {
+			t.Fatal(err)
+		}
+		img, err := c.Compute.Snapshot(ctx, c.user, srv.ID, compute.SnapshotRequest{Name: "resumed", RequestID: "req-snap"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The agent takes the task, reaches image_uploading, uploads, and dies.
+		tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+		if err != nil || len(tasks) != 1 {
+			t.Fatalf("claim snapshot: %v %d", err, len(tasks))
+		}
+		for _, ts := range compute.RemainingSteps(tasks[0]) {
+			if err := c.Compute.AdvanceTask(ctx, tasks[0], ts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		uploaded, err := c.Images.UploadSnapshot(ctx, img.ID, "raw", strings.NewReader("first upload"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2 := newCloud(t, db, drv, true)
+		got := c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.TaskState == state.TaskNone })
+		if got.Status() != "ACTIVE" {
+			t.Fatalf("after the resumed snapshot: %s", got.Status())
+		}
+		after, err := c.Images.Get(ctx, c.user, img.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Status != image.StatusActive || *after.Checksum != *uploaded.Checksum {
+			t.Fatalf("image after resume: %s checksum %v, want the first upload's %v", after.Status, *after.Checksum, *uploaded.Checksum)
+		}
+		a, err := c.Compute.GetAction(ctx, c.user, srv.ID, "req-snap", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Events) != 1 || *a.Events[0].Result != "Success" {
+			t.Fatalf("snapshot events %+v", a.Events)
+		}
+	})
+}

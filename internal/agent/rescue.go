@@ -1,0 +1,115 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// rescueGroup rescues and unrescues servers, changes passwords, dumps crashes, reads consoles and re-injects network info.
+func (a *Agent) rescueGroup() taskGroup {
+	return taskGroup{tasks: map[string]taskHandler{
+		compute.TaskRescue: {run: func(ctx context.Context, t *compute.Task) error {
+			g, err := a.compute.Guest(ctx, t)
+			if err != nil {
+				return err
+			}
+			return a.driver.Rescue(ctx, g, compute.RescueImage(t))
+		}, finish: a.compute.FinishRescue},
+		compute.TaskUnrescue: {run: func(ctx context.Context, t *compute.Task) error {
+			g, err := a.compute.Guest(ctx, t)
+			if err != nil {
+				return err
+			}
+			return a.driver.Unrescue(ctx, g)
+		}, finish: a.compute.FinishRescue},
+		compute.TaskCall:              {run: a.call, finish: a.compute.FinishCall},
+		compute.TaskCrashDump:         {run: a.crashDump, finish: a.compute.FinishEvent},
+		compute.TaskInjectNetworkInfo: {run: a.injectNetworkInfo, finish: a.compute.FinishEvent},
+	}}
+}
+
+// call answers a synchronous call from the API.
+func (a *Agent) call(ctx context.Context, t *compute.Task) error {
+	switch t.Params["call"] {
+	case compute.CallSetAdminPassword:
+		return a.setAdminPassword(ctx, t)
+	case compute.CallConsoleOutput:
+		out, err := a.driver.ConsoleOutput(ctx, t.InstanceID)
+		if err != nil {
+			return err
+		}
+		return a.compute.SaveCallOutput(ctx, t, string(out))
+	}
+	return fmt.Errorf("unknown call %q", t.Params["call"])
+}
+
+// setAdminPassword changes the guest's password, failing with the texts
+// of Nova's compute manager: a guest that is not running is refused
+// before the driver is asked, and the driver's own error is only logged,
+// as it might show the password.
+func (a *Agent) setAdminPassword(ctx context.Context, t *compute.Task) error {
+	id := t.InstanceID
+	if err := a.requireRunning(ctx, id); errors.Is(err, compute.ErrGuestNotRunning) {
+		return compute.CallFailure(err, "Failed to set admin password on %s because instance %s is not running", id, id)
+	} else if err != nil {
+		return err
+	}
+	password, err := a.compute.CallSecret(t, "admin_pass")
+	if err != nil {
+		return err
+	}
+	err = a.driver.SetAdminPassword(ctx, id, password)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, virt.ErrNotSupported):
+		return compute.CallFailure(err, "set_admin_password is not implemented by this driver or guest instance.")
+	}
+	a.log.Warn("set_admin_password failed", "server", id, "error", err)
+	return compute.CallFailure(nil, "Failed to set admin password on %s because error setting admin password", id)
+}
+
+// crashDump injects an NMI; like libvirt, a guest that is not running
+// cannot take one (InstanceNotRunning).
+func (a *Agent) crashDump(ctx context.Context, t *compute.Task) error {
+	if err := a.requireRunning(ctx, t.InstanceID); errors.Is(err, compute.ErrGuestNotRunning) {
+		return fmt.Errorf("Instance %s is not running.", t.InstanceID) //nolint:staticcheck // Nova's InstanceNotRunning text
+	} else if err != nil {
+		return err
+	}
+	return a.driver.InjectNMI(ctx, t.InstanceID)
+}
+
+// injectNetworkInfo re-injects the guest's network configuration. Nova's
+// drivers do nothing here unless the guest is configured by file
+// injection, which kumo's drivers never do: the agent checks that the
+// guest exists and logs what would be injected.
+func (a *Agent) injectNetworkInfo(ctx context.Context, t *compute.Task) error {
+	if _, err := a.driver.PowerState(ctx, t.InstanceID); err != nil {
+		return fmt.Errorf("inject network info: %w", err)
+	}
+	g, err := a.compute.Guest(ctx, t)
+	if err != nil {
+		return err
+	}
+	a.log.Debug("inject network info", "server", t.InstanceID, "nics", len(g.NICs))
+	return nil
+}
+
+// requireRunning fails with compute.ErrGuestNotRunning unless the guest
+// runs.
+func (a *Agent) requireRunning(ctx context.Context, id string) error {
+	power, err := a.driver.PowerState(ctx, id)
+	if err != nil {
+		return err
+	}
+	if power != state.PowerRunning {
+		return compute.ErrGuestNotRunning
+	}
+	return nil
+}

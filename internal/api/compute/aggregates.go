@@ -1,0 +1,292 @@
+package compute
+
+// Host aggregates (Nova's aggregates.py): admin-only create, list, show,
+// update, delete and the add_host / remove_host / set_metadata actions.
+// 2.41 adds uuid to the view.
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kumocloud/kumo/internal/aggregate"
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// aggregateRoutes serve os-aggregates.
+func (h *handlers) aggregateRoutes() []api.Route {
+	const pol = "os_compute_api:os-aggregates:"
+	return []api.Route{
+		{Method: "GET", Path: "/os-aggregates", Policy: adminPolicy(pol + "index"), Handler: h.listAggregates},
+		{Method: "POST", Path: "/os-aggregates", Policy: adminPolicy(pol + "create"), Handler: h.createAggregate},
+		{Method: "GET", Path: "/os-aggregates/{aggregate_id}", Policy: adminPolicy(pol + "show"), Handler: h.showAggregate},
+		{Method: "PUT", Path: "/os-aggregates/{aggregate_id}", Policy: adminPolicy(pol + "update"), Handler: h.updateAggregate},
+		{Method: "DELETE", Path: "/os-aggregates/{aggregate_id}", Policy: adminPolicy(pol + "delete"), Handler: h.deleteAggregate},
+		{Method: "POST", Path: "/os-aggregates/{aggregate_id}/action", Policy: api.Authenticated, Handler: h.aggregateAction},
+	}
+}
+
+// adminPolicy is Nova's admin-only rule with its 403 message.
+func adminPolicy(rule string) api.Policy {
+	return api.Policy{Check: func(c *api.Call) error {
+		if c.IsAdmin() {
+			return nil
+		}
+		return forbidden(rule)
+	}}
+}
+
+// aggregates is the aggregate service over the compute database; it holds
+// no state of its own.
+func (h *handlers) aggregates() *aggregate.Service { return aggregate.New(h.Servers.DB) }
+
+var (
+	aggZone       = jsSchema{jsOneOf(jsSchema{jsType("string"), jsFormat("name"), jsNoColon, jsMinLength(1), jsMaxLength(255)}, jsSchema{jsType("null")})}
+	aggZoneLegacy = jsSchema{jsOneOf(jsSchema{jsType("string"), jsFormat("name_with_leading_trailing_spaces"), jsNoColon, jsMinLength(1), jsMaxLength(255)}, jsSchema{jsType("null")})}
+	aggHost       = jsSchema{jsType("string"), jsMinLength(1), jsMaxLength(255), jsPattern(`^[a-zA-Z0-9-._]*$`)}
+	aggMetadata   = append(jsSchema{jsType("object")}, jsPatternProperties(`^[a-zA-Z0-9-_:. ]{1,255}$`, `^[a-zA-Z0-9-_:. ]{1,255}$`,
+		jsSchema{jsType("string", "null"), jsMaxLength(255)})...)
+)
+
+// jsNoColon is the part of Nova's az_name format that refuses ':' (the
+// zone:host:node separator of create requests).
+func jsNoColon(_ *jsRun, _ []string, v any) *jsFail {
+	if s, ok := v.(string); ok && strings.Contains(s, ":") {
+		return &jsFail{raw: true, msg: "An invalid 'availability_zone' value was provided. The name must be: printable characters except colon (:). Can not start or end with whitespace."}
+	}
+	return nil
+}
+
+// jsNameOrZone is update's anyOf: name or availability_zone is required.
+func jsNameOrZone(r *jsRun, path []string, v any) *jsFail {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	_, name := m["name"]
+	_, zone := m["availability_zone"]
+	if !name && !zone {
+		return jsFailAt(path, v, "%s is not valid under any of the given schemas", r.repr(v))
+	}
+	return nil
+}
+
+// normalizeName is Nova's common.normalize_name: surrounding whitespace
+// goes.
+func normalizeName(s string) string { return strings.TrimSpace(s) }
+
+func aggregateCreateSchema(c *api.Call) jsSchema {
+	name, zone := csName, aggZone
+	if isLegacyV2(c) {
+		name, zone = csLegacyName, aggZoneLegacy
+	}
+	return jsObject([]string{"aggregate"}, jsProperty{"aggregate", jsObject([]string{"name"},
+		jsProperty{"name", name}, jsProperty{"availability_zone", zone})})
+}
+
+func aggregateUpdateSchema(c *api.Call) jsSchema {
+	zone := aggZone
+	if isLegacyV2(c) {
+		zone = aggZoneLegacy
+	}
+	inner := jsObject(nil, jsProperty{"name", csLegacyName}, jsProperty{"availability_zone", zone})
+	inner = append(inner, jsNameOrZone)
+	return jsObject([]string{"aggregate"}, jsProperty{"aggregate", inner})
+}
+
+// decodeSchemaBody decodes a JSON body and validates it against schema.
+func decodeSchemaBody(c *api.Call, schema jsSchema) (map[string]any, error) {
+	raw, err := c.Body()
+	if err != nil {
+		return nil, err
+	}
+	body, order, err := decodeWithOrder(raw)
+	if err != nil {
+		return nil, errs.Invalid("Malformed request body")
+	}
+	run := &jsRun{relaxed: isLegacyV2(c), order: order}
+	if f := schema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	return body.(map[string]any), nil
+}
+
+// aggregateID parses the path id as Nova's validate_integer does.
+func aggregateID(c *api.Call) (int64, error) {
+	raw := c.Param("aggregate_id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return 0, errs.Invalid("Invalid input for field/attribute id. Value: %s. id must be an integer", raw)
+	}
+	return id, nil
+}
+
+func (h *handlers) listAggregates(c *api.Call) (*api.Reply, error) {
+	if err := checkPlainQuery(c); err != nil {
+		return nil, err
+	}
+	all, err := h.aggregates().List(c.Ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(all))
+	for _, a := range all {
+		out = append(out, aggregateView(c, a, true))
+	}
+	return api.JSON(http.StatusOK, map[string]any{"aggregates": out}), nil
+}
+
+func (h *handlers) createAggregate(c *api.Call) (*api.Reply, error) {
+	body, err := decodeSchemaBody(c, aggregateCreateSchema(c))
+	if err != nil {
+		return nil, err
+	}
+	in := body["aggregate"].(map[string]any)
+	name := normalizeName(in["name"].(string))
+	var zone *string
+	if z, ok := in["availability_zone"].(string); ok && z != "" {
+		z = normalizeName(z)
+		zone = &z
+	}
+	a, err := h.aggregates().Create(c.Ctx, name, zone)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"aggregate": aggregateView(c, a, false)}), nil
+}
+
+func (h *handlers) showAggregate(c *api.Call) (*api.Reply, error) {
+	if err := checkPlainQuery(c); err != nil {
+		return nil, err
+	}
+	id, err := aggregateID(c)
+	if err != nil {
+		return nil, err
+	}
+	a, err := h.aggregates().Get(c.Ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"aggregate": aggregateView(c, a, true)}), nil
+}
+
+func (h *handlers) updateAggregate(c *api.Call) (*api.Reply, error) {
+	body, err := decodeSchemaBody(c, aggregateUpdateSchema(c))
+	if err != nil {
+		return nil, err
+	}
+	id, err := aggregateID(c)
+	if err != nil {
+		return nil, err
+	}
+	in := body["aggregate"].(map[string]any)
+	var name, zone *string
+	if n, ok := in["name"].(string); ok {
+		n = normalizeName(n)
+		name = &n
+	}
+	zv, zoneGiven := in["availability_zone"]
+	if z, ok := zv.(string); ok {
+		zone = &z
+	}
+	a, err := h.aggregates().Update(c.Ctx, id, name, zone, zoneGiven)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"aggregate": aggregateView(c, a, true)}), nil
+}
+
+// deleteAggregate answers 200 without a body, as Nova does.
+func (h *handlers) deleteAggregate(c *api.Call) (*api.Reply, error) {
+	id, err := aggregateID(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.aggregates().Delete(c.Ctx, id); err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusOK), nil
+}
+
+var aggregateActionSchemas = map[string]jsSchema{
+	"add_host":    jsObject([]string{"add_host"}, jsProperty{"add_host", jsObject([]string{"host"}, jsProperty{"host", aggHost})}),
+	"remove_host": jsObject([]string{"remove_host"}, jsProperty{"remove_host", jsObject([]string{"host"}, jsProperty{"host", aggHost})}),
+	"set_metadata": jsObject([]string{"set_metadata"}, jsProperty{"set_metadata", jsObject([]string{"metadata"},
+		jsProperty{"metadata", aggMetadata})}),
+}
+
+func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
+	raw, err := c.Body()
+	if err != nil {
+		return nil, err
+	}
+	decoded, order, err := decodeWithOrder(raw)
+	if err != nil {
+		return nil, errs.Invalid("Malformed request body")
+	}
+	body, ok := decoded.(map[string]any)
+	if !ok || len(body) == 0 {
+		return nil, errs.Invalid("Malformed request body")
+	}
+	run := &jsRun{relaxed: isLegacyV2(c), order: order}
+	name := run.keysOf(body)[0]
+	schema, known := aggregateActionSchemas[name]
+	if !known {
+		return nil, errs.Invalid("There is no such action: %s", name)
+	}
+	if !c.IsAdmin() {
+		return nil, forbidden("os_compute_api:os-aggregates:" + name)
+	}
+	if f := schema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	id, err := aggregateID(c)
+	if err != nil {
+		return nil, err
+	}
+	in := body[name].(map[string]any)
+	var a *aggregate.Aggregate
+	switch name {
+	case "add_host":
+		a, err = h.aggregates().AddHost(c.Ctx, id, in["host"].(string))
+	case "remove_host":
+		a, err = h.aggregates().RemoveHost(c.Ctx, id, in["host"].(string))
+	case "set_metadata":
+		meta := map[string]*string{}
+		for k, v := range in["metadata"].(map[string]any) {
+			if s, ok := v.(string); ok {
+				meta[k] = &s
+			} else {
+				meta[k] = nil
+			}
+		}
+		a, err = h.aggregates().SetMetadata(c.Ctx, id, meta)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"aggregate": aggregateView(c, a, true)}), nil
+}
+
+// aggregateView is Nova's aggregate; create leaves out hosts and metadata.
+// Timestamps are naive ISO 8601 with microseconds, as Nova prints them.
+func aggregateView(c *api.Call, a *aggregate.Aggregate, full bool) map[string]any {
+	const naive = "2006-01-02T15:04:05.000000"
+	m := map[string]any{
+		"id": a.ID, "name": a.Name, "availability_zone": a.Zone(),
+		"created_at": a.CreatedAt.Format(naive), "updated_at": nil,
+		"deleted": false, "deleted_at": nil,
+	}
+	if a.UpdatedAt != nil {
+		m["updated_at"] = a.UpdatedAt.Format(naive)
+	}
+	if full {
+		m["hosts"] = a.Hosts
+		m["metadata"] = a.Metadata
+	}
+	if c.AtLeast(2, 41) {
+		m["uuid"] = a.UUID
+	}
+	return m
+}

@@ -1,0 +1,93 @@
+package compute
+
+// The live halves of the nova-network families whose other methods are
+// gone (gone.go): GET os-networks and os-tenant-networks, proxies to the
+// network service up to 2.35 and 404 after, as in Nova's networks.py and
+// tenant_networks.py. Nova asks Neutron for the networks the caller sees;
+// kumo shows the project's own networks (an admin's too).
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// networkProxyRoutes are the GET methods of os-networks and
+// os-tenant-networks.
+func (h *handlers) networkProxyRoutes() []api.Route {
+	upTo := func(r api.Route) api.Route { r.MaxVer = maxNetworkProxy; return r }
+	return []api.Route{
+		upTo(api.Route{Method: "GET", Path: "/os-networks", Policy: serverReader("os_compute_api:os-networks:list"),
+			Handler: h.listNetworks(novaNetworkView)}),
+		upTo(api.Route{Method: "GET", Path: "/os-networks/{id}", Policy: serverReader("os_compute_api:os-networks:show"),
+			Handler: h.showNetwork(novaNetworkView)}),
+		upTo(api.Route{Method: "GET", Path: "/os-tenant-networks", Policy: serverReader("os_compute_api:os-tenant-networks:list"),
+			Handler: h.listNetworks(tenantNetworkView)}),
+		upTo(api.Route{Method: "GET", Path: "/os-tenant-networks/{id}", Policy: serverReader("os_compute_api:os-tenant-networks:show"),
+			Handler: h.showNetwork(tenantNetworkView)}),
+	}
+}
+
+// networkAdminFields are the nova-network fields only admins see; like
+// every field but id and label they are always null now.
+var networkAdminFields = []string{"created_at", "updated_at", "deleted_at", "deleted", "injected", "bridge",
+	"vlan", "vpn_public_address", "vpn_public_port", "vpn_private_address", "dhcp_start", "project_id", "host",
+	"bridge_interface", "multi_host", "priority", "rxtx_base", "mtu", "dhcp_server", "enable_dhcp", "share_address"}
+
+// novaNetworkView is networks.py's network_dict.
+func novaNetworkView(c *api.Call, n network.Network) map[string]any {
+	v := map[string]any{"id": n.ID, "label": n.Name}
+	for _, f := range []string{"cidr", "netmask", "gateway", "broadcast", "dns1", "dns2", "cidr_v6", "gateway_v6", "netmask_v6"} {
+		v[f] = nil
+	}
+	if c.IsAdmin() {
+		for _, f := range networkAdminFields {
+			v[f] = nil
+		}
+	}
+	return v
+}
+
+// tenantNetworkView is tenant_networks.py's network_dict: the cidr is
+// the string "None", as the API always returned with Neutron.
+func tenantNetworkView(_ *api.Call, n network.Network) map[string]any {
+	return map[string]any{"id": n.ID, "cidr": "None", "label": n.Name}
+}
+
+type networkView func(c *api.Call, n network.Network) map[string]any
+
+func (h *handlers) listNetworks(view networkView) api.Handler {
+	return func(c *api.Call) (*api.Reply, error) {
+		out := []map[string]any{}
+		if h.Network != nil {
+			nets, err := h.Network.Networks(c.Ctx, h.Servers.DB, c.Principal.ProjectID)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range nets {
+				out = append(out, view(c, n))
+			}
+		}
+		return api.JSON(http.StatusOK, map[string]any{"networks": out}), nil
+	}
+}
+
+func (h *handlers) showNetwork(view networkView) api.Handler {
+	return func(c *api.Call) (*api.Reply, error) {
+		if h.Network == nil {
+			return nil, errs.NotFound("Network not found")
+		}
+		n, err := h.Network.Network(c.Ctx, h.Servers.DB, c.Principal.ProjectID, c.Param("id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errs.NotFound("Network not found")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return api.JSON(http.StatusOK, map[string]any{"network": view(c, n)}), nil
+	}
+}

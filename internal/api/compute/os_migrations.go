@@ -1,0 +1,237 @@
+package compute
+
+// GET /os-migrations (Nova's migrations.py) and GET
+// /servers/{id}/migrations[/{id}] (server_migrations.py).
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
+)
+
+// migrationRoutes serve GET /os-migrations and GET /servers/{server_id}/migrations[/{migration_id}].
+func (h *handlers) migrationRoutes() []api.Route {
+	from23 := mv.Version{Major: 2, Minor: 23}
+	return []api.Route{
+		{Method: "GET", Path: "/os-migrations", Policy: api.Authenticated, Handler: h.listMigrations},
+		{Method: "GET", Path: "/servers/{server_id}/migrations", Policy: api.Authenticated, Handler: h.listServerMigrations, MinVer: from23},
+		{Method: "GET", Path: "/servers/{server_id}/migrations/{migration_id}", Policy: api.Authenticated, Handler: h.showServerMigration, MinVer: from23},
+	}
+}
+
+// migrationsPolicy is Nova's os-migrations:index (PROJECT_MANAGER_OR_ADMIN)
+// with index:all_projects (ADMIN) unless the caller filters by their own
+// project. It reports whether the caller may see hosts (index:host, ADMIN).
+func migrationsPolicy(c *api.Call, projectFilter string) (bool, error) {
+	if c.IsAdmin() {
+		return true, nil
+	}
+	if !c.Principal.HasRole("manager") {
+		return false, forbidden("os_compute_api:os-migrations:index")
+	}
+	if projectFilter == "" || projectFilter != c.ProjectID() {
+		return false, forbidden("os_compute_api:os-migrations:index:all_projects")
+	}
+	return false, nil
+}
+
+// migrationQueryRules is the list query schema at c's version: before
+// 2.59 anything goes (additionalProperties True), from 2.59 only these.
+func migrationQueryRules(c *api.Call) []flavorQueryRule {
+	rules := []flavorQueryRule{{"hidden", anyString}, {"host", anyString}, {"instance_uuid", anyString},
+		{"source_compute", anyString}, {"status", anyString}, {"migration_type", anyString}}
+	if !c.AtLeast(2, 59) {
+		return rules
+	}
+	rules = append(rules, flavorQueryRule{"limit", nonNegativeIntegerCheck}, flavorQueryRule{"marker", anyString},
+		flavorQueryRule{"changes-since", dateTimeCheck})
+	if c.AtLeast(2, 66) {
+		rules = append(rules, flavorQueryRule{"changes-before", dateTimeCheck})
+	}
+	if c.AtLeast(2, 80) {
+		rules = append(rules, flavorQueryRule{"user_id", anyString}, flavorQueryRule{"project_id", anyString})
+	}
+	return rules
+}
+
+func (h *handlers) listMigrations(c *api.Call) (*api.Reply, error) {
+	q := c.Query()
+	if c.AtLeast(2, 59) {
+		var err error
+		if q, err = checkQuery(c, migrationQueryRules(c), true); err != nil {
+			return nil, err
+		}
+	}
+	// Like Nova, every query parameter is a filter (before 2.59 even the
+	// ones the schema does not name); a repeated one counts with its last
+	// value.
+	f := compute.MigrationFilter{Host: lastValue(q, "host"), SourceCompute: lastValue(q, "source_compute"),
+		Node: lastValue(q, "node"), InstanceUUID: lastValue(q, "instance_uuid"), Type: lastValue(q, "migration_type"),
+		UserID: lastValue(q, "user_id"), ProjectID: lastValue(q, "project_id")}
+	if _, ok := q["status"]; ok {
+		f.Status = []string{lastValue(q, "status")}
+	}
+	if _, ok := q["hidden"]; ok {
+		if b, ok := strictBool(lastValue(q, "hidden")); ok {
+			f.Hidden = &b
+		}
+	}
+	showHosts, err := migrationsPolicy(c, f.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	paged := c.AtLeast(2, 59)
+	if paged {
+		f.Sorted = true
+		if _, ok := q["limit"]; ok {
+			limit := keypairLimit(q)
+			f.Limit = &limit
+		} else {
+			limit := maxLimit
+			f.Limit = &limit
+		}
+		f.Marker = lastValue(q, "marker")
+		if v := lastValue(q, "changes-since"); v != "" {
+			t, _ := parseISOTime(v)
+			f.ChangesSince = &t
+		}
+	}
+	if c.AtLeast(2, 66) {
+		if v := lastValue(q, "changes-before"); v != "" {
+			t, _ := parseISOTime(v)
+			f.ChangesBefore = &t
+			if f.ChangesSince != nil && t.Before(*f.ChangesSince) {
+				return nil, errs.Invalid("The value of changes-since must be less than or equal to changes-before.")
+			}
+		}
+	}
+	found, err := h.Servers.ListMigrations(c.Ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]map[string]any, 0, len(found))
+	for _, m := range found {
+		if m.Hidden {
+			continue
+		}
+		items = append(items, migrationView(c, m, showHosts))
+	}
+	body := map[string]any{"migrations": items}
+	if paged && len(items) > 0 && len(items) == *f.Limit {
+		body["migrations_links"] = []api.Link{{Rel: "next", Href: nextLink(c, "/os-migrations", q, found[len(found)-1].UUID)}}
+	}
+	return api.JSON(http.StatusOK, body), nil
+}
+
+// migrationView is one os-migrations record at c's version: migration_type
+// from 2.23 (links only for in-progress live migrations, which kumo never
+// has), uuid from 2.59, user_id and project_id from 2.80; hosts are null
+// for callers without os-migrations:index:host.
+func migrationView(c *api.Call, m *compute.Migration, showHosts bool) map[string]any {
+	out := map[string]any{
+		"id": m.ID, "instance_uuid": m.InstanceUUID, "status": m.Status,
+		"created_at": usageTime(&m.CreatedAt), "updated_at": usageTime(m.UpdatedAt),
+		"old_instance_type_id": m.OldTypeID, "new_instance_type_id": m.NewTypeID,
+		"source_compute": nil, "source_node": nil, "dest_compute": nil, "dest_node": nil, "dest_host": nil,
+	}
+	if showHosts {
+		out["source_compute"], out["source_node"] = nullIfEmpty(m.SourceCompute), nullIfEmpty(m.SourceNode)
+		out["dest_compute"], out["dest_node"] = nullIfEmpty(m.DestCompute), nullIfEmpty(m.DestNode)
+		out["dest_host"] = nullIfEmpty(m.DestHost)
+	}
+	if c.AtLeast(2, 23) {
+		out["migration_type"] = m.Type
+	}
+	if c.AtLeast(2, 59) {
+		out["uuid"] = m.UUID
+	}
+	if c.AtLeast(2, 80) {
+		out["user_id"], out["project_id"] = m.UserID, m.ProjectID
+	}
+	return out
+}
+
+// listServerMigrations lists a server's in-progress LIVE migrations, as
+// Nova does (get_migrations_in_progress_by_instance(..., 'live-migration')):
+// resizes and cold migrations never show here. kumo does not
+// live-migrate, so a server the caller may see answers an empty list.
+func (h *handlers) listServerMigrations(c *api.Call) (*api.Reply, error) {
+	if _, err := checkQuery(c, nil, c.AtLeast(2, 102)); err != nil {
+		return nil, err
+	}
+	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsAdmin() && !(c.Principal.HasRole("manager") && c.ProjectID() == srv.ProjectID) {
+		return nil, forbidden("os_compute_api:servers:migrations:index")
+	}
+	found, err := h.Servers.InProgressLiveMigrations(c.Ctx, srv.ID)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]map[string]any, len(found))
+	for i, m := range found {
+		items[i] = serverMigrationView(c, m, c.IsAdmin())
+	}
+	return api.JSON(http.StatusOK, map[string]any{"migrations": items}), nil
+}
+
+// showServerMigration shows an in-progress live migration of a server
+// (admins only); any other migration is Nova's 404.
+func (h *handlers) showServerMigration(c *api.Call) (*api.Reply, error) {
+	if _, err := checkQuery(c, nil, c.AtLeast(2, 102)); err != nil {
+		return nil, err
+	}
+	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsAdmin() {
+		return nil, forbidden("os_compute_api:servers:migrations:show")
+	}
+	raw := c.Param("migration_id")
+	var m *compute.Migration
+	if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
+		if m, err = h.Servers.MigrationOf(c.Ctx, srv.ID, id); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case m == nil:
+		return nil, errs.NotFound("In-progress live migration %s is not found for server %s.", raw, srv.ID)
+	case m.Type != compute.MigrationTypeLive:
+		return nil, errs.NotFound("Migration %s for server %s is not live-migration.", raw, srv.ID)
+	case !contains(compute.LiveMigrationInProgress, m.Status):
+		return nil, errs.NotFound("Live migration %s for server %s is not in progress.", raw, srv.ID)
+	}
+	return api.JSON(http.StatusOK, map[string]any{"migration": serverMigrationView(c, m, true)}), nil
+}
+
+// serverMigrationView is Nova's server_migrations output(); kumo has no
+// live migration progress, so the memory and disk counters are null.
+func serverMigrationView(c *api.Call, m *compute.Migration, showHosts bool) map[string]any {
+	out := map[string]any{
+		"id": m.ID, "server_uuid": m.InstanceUUID, "status": m.Status,
+		"created_at": usageTime(&m.CreatedAt), "updated_at": usageTime(m.UpdatedAt),
+		"memory_total_bytes": nil, "memory_processed_bytes": nil, "memory_remaining_bytes": nil,
+		"disk_total_bytes": nil, "disk_processed_bytes": nil, "disk_remaining_bytes": nil,
+		"source_compute": nil, "source_node": nil, "dest_compute": nil, "dest_node": nil, "dest_host": nil,
+	}
+	if showHosts {
+		out["source_compute"], out["source_node"] = nullIfEmpty(m.SourceCompute), nullIfEmpty(m.SourceNode)
+		out["dest_compute"], out["dest_node"] = nullIfEmpty(m.DestCompute), nullIfEmpty(m.DestNode)
+		out["dest_host"] = nullIfEmpty(m.DestHost)
+	}
+	if c.AtLeast(2, 59) {
+		out["uuid"] = m.UUID
+	}
+	if c.AtLeast(2, 80) {
+		out["user_id"], out["project_id"] = m.UserID, m.ProjectID
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package compute
+
+// addFloatingIp and removeFloatingIp (Nova's FloatingIPActionController):
+// deprecated actions that exist up to 2.43; from 2.44 Nova answers them
+// as a method with no matching version, a bare 404.
+
+import (
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// floatingIPServerActions are addFloatingIp and removeFloatingIp. Their
+// policy is checked by the handlers, after the version, the body and the
+// lookups Nova does first.
+func (h *handlers) floatingIPServerActions() map[string]serverAction {
+	return map[string]serverAction{
+		"addFloatingIp":    {handle: h.addFloatingIP},
+		"removeFloatingIp": {handle: h.removeFloatingIP},
+	}
+}
+
+var (
+	addFloatingIPSchema = jsObject([]string{"addFloatingIp"}, jsProperty{"addFloatingIp", jsObject([]string{"address"},
+		jsProperty{"address", csIPAddress}, jsProperty{"fixed_address", csIPAddress})})
+	removeFloatingIPSchema = jsObject([]string{"removeFloatingIp"}, jsProperty{"removeFloatingIp", jsObject([]string{"address"},
+		jsProperty{"address", csIPAddress})})
+)
+
+// floatingIPActionGone is Nova's answer to these actions from 2.44.
+func floatingIPActionGone(c *api.Call) error {
+	if c.AtLeast(2, 44) {
+		return errs.NotFound("The resource could not be found.")
+	}
+	return nil
+}
+
+func (h *handlers) addFloatingIP(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	if err := floatingIPActionGone(c); err != nil {
+		return nil, err
+	}
+	if f := addFloatingIPSchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+	if err != nil {
+		return nil, err
+	}
+	if err := serverMemberPolicy(c, "os_compute_api:os-floating-ips:add"); err != nil {
+		return nil, err
+	}
+	args := value.(map[string]any)
+	address := args["address"].(string)
+	fixed, _ := args["fixed_address"].(string)
+	// Nova's network info cache is empty until the build has set up
+	// the server's network, as the addresses view shows.
+	if srv.VMState == state.VMBuilding {
+		return nil, errs.Invalid("Instance network is not ready yet")
+	}
+	return h.accepted(h.FloatingIPs.Associate(c.Ctx, c.Principal, srv.ID, address, fixed))
+}
+
+func (h *handlers) removeFloatingIP(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	if err := floatingIPActionGone(c); err != nil {
+		return nil, err
+	}
+	if f := removeFloatingIPSchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	address := value.(map[string]any)["address"].(string)
+	// Nova looks the address up before the policy and never loads the
+	// server named in the path: an address bound elsewhere is a 409.
+	if _, err := h.FloatingIPs.ByAddress(c.Ctx, c.Principal, address); err != nil {
+		return nil, err
+	}
+	if err := serverMemberPolicy(c, "os_compute_api:os-floating-ips:remove"); err != nil {
+		return nil, err
+	}
+	return h.accepted(h.FloatingIPs.Disassociate(c.Ctx, c.Principal, c.Param("server_id"), address))
+}

@@ -1,0 +1,173 @@
+package compute
+
+// rescue and unrescue (Nova's rescue.py), changePassword
+// (admin_password.py), trigger_crash_dump (servers.py, 2.17+),
+// os-getConsoleOutput (console_output.py) and the admin actions
+// os-resetState and injectNetworkInfo (admin_actions.py).
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// rescueServerActions are rescue, unrescue, changePassword, trigger_crash_dump, os-getConsoleOutput, os-resetState and injectNetworkInfo.
+func (h *handlers) rescueServerActions() map[string]serverAction {
+	return map[string]serverAction{
+		"rescue":              {policy: "os_compute_api:os-rescue", handle: h.rescueServer},
+		"unrescue":            {policy: "os_compute_api:os-unrescue", handle: h.unrescueServer},
+		"changePassword":      {policy: "os_compute_api:os-admin-password", handle: h.changePassword},
+		"os-getConsoleOutput": {policy: "os_compute_api:os-console-output", handle: h.consoleOutput},
+		// These check their policy themselves, where Nova does: after the
+		// microversion, the schema and the server lookup.
+		"trigger_crash_dump": {handle: h.triggerCrashDump},
+		"os-resetState":      {handle: h.resetState},
+		"injectNetworkInfo":  {handle: h.injectNetworkInfo},
+	}
+}
+
+// The action bodies' schemas (nova/api/openstack/compute/schemas).
+var (
+	rescueBodySchema = jsObject([]string{"rescue"}, jsProperty{"rescue", jsSchema{jsType("object", "null"),
+		jsProperties(jsProperty{"adminPass", jsSchema{jsType("string")}},
+			jsProperty{"rescue_image_ref", jsSchema{jsType("string"), jsFormat("uuid")}}),
+		jsNoAdditional(jsProperty{name: "adminPass"}, jsProperty{name: "rescue_image_ref"})}})
+	unrescueBodySchema       = jsObject([]string{"unrescue"}, jsProperty{"unrescue", jsSchema{}})
+	changePasswordBodySchema = jsObject([]string{"changePassword"}, jsProperty{"changePassword",
+		jsObject([]string{"adminPass"}, jsProperty{"adminPass", jsSchema{jsType("string")}})})
+	consoleOutputBodySchema = jsObject([]string{"os-getConsoleOutput"}, jsProperty{"os-getConsoleOutput",
+		jsObject(nil, jsProperty{"length", jsSchema{jsType("integer", "string", "null"), jsPattern("^-?[0-9]+$"), jsMinimum(-1)}})})
+	crashDumpBodySchema  = jsObject([]string{"trigger_crash_dump"}, jsProperty{"trigger_crash_dump", jsSchema{jsType("null")}})
+	resetStateBodySchema = jsObject([]string{"os-resetState"}, jsProperty{"os-resetState",
+		jsObject([]string{"state"}, jsProperty{"state", jsSchema{jsType("string"), jsEnum("active", "error")}})})
+	injectNetworkInfoBodySchema = jsObject([]string{"injectNetworkInfo"}, jsProperty{"injectNetworkInfo", jsSchema{}})
+)
+
+// rescueServer answers 200 with the rescue password (Nova's
+// enable_instance_password is true by default).
+func (h *handlers) rescueServer(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	if f := rescueBodySchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	req := compute.RescueRequest{RequestID: c.RequestID, AllowVolumeBacked: c.AtLeast(2, 87)}
+	if obj, ok := value.(map[string]any); ok {
+		if pass, ok := obj["adminPass"].(string); ok {
+			req.AdminPass = &pass
+		}
+		req.ImageRef, _ = obj["rescue_image_ref"].(string)
+	}
+	pass, err := h.Servers.Rescue(c.Ctx, c.Principal, c.Param("server_id"), req)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"adminPass": pass}), nil
+}
+
+func (h *handlers) unrescueServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
+	if f := unrescueBodySchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	return h.accepted(h.Servers.Unrescue(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
+}
+
+// changePassword answers 202 once the guest has the password.
+func (h *handlers) changePassword(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	if f := changePasswordBodySchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	pass := value.(map[string]any)["adminPass"].(string)
+	return h.accepted(h.Servers.SetAdminPassword(c.Ctx, c.Principal, c.Param("server_id"), pass, c.RequestID))
+}
+
+func (h *handlers) consoleOutput(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	if f := consoleOutputBodySchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	length := consoleLength(value.(map[string]any)["length"])
+	out, err := h.Servers.ConsoleOutput(c.Ctx, c.Principal, c.Param("server_id"), length, c.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, map[string]any{"output": out}), nil
+}
+
+// consoleLength reads a validated length (an integer, a numeric string or
+// null) as Python's int() would; nil means the whole log.
+func consoleLength(v any) *int64 {
+	var s string
+	switch x := v.(type) {
+	case json.Number:
+		s = x.String()
+	case string:
+		s = x
+	default:
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		switch {
+		case ferr == nil && math.Abs(f) < math.MaxInt64:
+			n = int64(f) // a whole float such as 5.0
+		case len(s) > 0 && s[0] == '-':
+			n = math.MinInt64
+		default:
+			n = math.MaxInt64
+		}
+	}
+	return &n
+}
+
+// triggerCrashDump exists from 2.17; before, Nova answers as if the action
+// were unknown to the resource (a bare 404).
+func (h *handlers) triggerCrashDump(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
+	if !c.AtLeast(2, 17) {
+		return nil, errs.NotFound("The resource could not be found.")
+	}
+	if f := crashDumpBodySchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	id := c.Param("server_id")
+	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
+		return nil, err
+	}
+	if err := serverMemberPolicy(c, "os_compute_api:servers:trigger_crash_dump"); err != nil {
+		return nil, err
+	}
+	return h.accepted(h.Servers.TriggerCrashDump(c.Ctx, c.Principal, id, c.RequestID))
+}
+
+func (h *handlers) resetState(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	if f := resetStateBodySchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	id := c.Param("server_id")
+	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
+		return nil, err
+	}
+	if err := requireAdmin(c, "os_compute_api:os-admin-actions:reset_state"); err != nil {
+		return nil, err
+	}
+	target := state.VMState(value.(map[string]any)["state"].(string))
+	return h.accepted(h.Servers.ResetState(c.Ctx, c.Principal, id, target, c.RequestID))
+}
+
+func (h *handlers) injectNetworkInfo(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
+	if f := injectNetworkInfoBodySchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	id := c.Param("server_id")
+	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
+		return nil, err
+	}
+	if err := requireAdmin(c, "os_compute_api:os-admin-actions:inject_network_info"); err != nil {
+		return nil, err
+	}
+	return h.accepted(h.Servers.InjectNetworkInfo(c.Ctx, c.Principal, id, c.RequestID))
+}

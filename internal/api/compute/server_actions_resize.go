@@ -1,0 +1,97 @@
+package compute
+
+// resize, confirmResize and revertResize (Nova's servers.py _resize,
+// _confirm_resize and _revert_resize with schemas/servers.py resize,
+// confirm_resize and revert_resize).
+
+import (
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute"
+)
+
+// resizeServerActions are resize, confirmResize and revertResize.
+func (h *handlers) resizeServerActions() map[string]serverAction {
+	return map[string]serverAction{
+		"resize":        {policy: "os_compute_api:servers:resize", handle: h.resizeServer},
+		"confirmResize": {policy: "os_compute_api:servers:confirm_resize", handle: h.confirmResize},
+		"revertResize":  {policy: "os_compute_api:servers:revert_resize", handle: h.revertResize},
+		// migrate checks its policy itself, after finding the server.
+		"migrate": {handle: h.migrateServer},
+	}
+}
+
+var (
+	resizeSchema = jsObject([]string{"resize"}, jsProperty{"resize", jsObject([]string{"flavorRef"},
+		jsProperty{"flavorRef", jsSchema{jsType("string", "integer"), jsMinLength(1)}},
+		jsProperty{"OS-DCF:diskConfig", jsSchema{jsType("string"), jsEnum("AUTO", "MANUAL")}})})
+	// The confirm and revert values are not checked (Nova's schema has {}
+	// for them), only that nothing else is in the body.
+	confirmResizeSchema = jsObject([]string{"confirmResize"}, jsProperty{"confirmResize", jsSchema{}})
+	revertResizeSchema  = jsObject([]string{"revertResize"}, jsProperty{"revertResize", jsSchema{}})
+	// migrateSchema256 is Nova's migrate schema, checked from 2.56.
+	migrateSchema256 = jsObject([]string{"migrate"}, jsProperty{"migrate", jsSchema{jsType("object", "null"),
+		jsProperties(jsProperty{"host", jsSchema{jsType("string", "null"), jsPattern("^[a-zA-Z0-9-._]*$"), jsMinLength(1), jsMaxLength(255)}}),
+		jsNoAdditional(jsProperty{name: "host"})}})
+)
+
+// resizeServer answers 202 with no body. The flavor is looked up by
+// str(flavorRef) as Nova does, so a flavor URL is not found.
+func (h *handlers) resizeServer(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	if f := resizeSchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	args := value.(map[string]any)
+	req := compute.ResizeRequest{FlavorRef: pyStr(args["flavorRef"]), RequestID: c.RequestID}
+	if dc, ok := args["OS-DCF:diskConfig"].(string); ok {
+		req.DiskConfig = dc
+	}
+	return h.accepted(h.Servers.Resize(c.Ctx, c.Principal, c.Param("server_id"), req))
+}
+
+// confirmResize answers 204 (Nova keeps 204 for backwards compatibility,
+// though the confirm completes asynchronously).
+func (h *handlers) confirmResize(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
+	if f := confirmResizeSchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	if err := h.Servers.ConfirmResize(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID); err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusNoContent), nil
+}
+
+func (h *handlers) revertResize(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
+	if f := revertResizeSchema.validate(run, nil, body); f != nil {
+		return nil, f.err(run)
+	}
+	return h.accepted(h.Servers.RevertResize(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
+}
+
+// migrateServer is the admin migrate action (cold migration), 202 with no
+// body. Nova finds the server first (404), then checks
+// os-migrate-server:migrate (PROJECT_MANAGER_OR_ADMIN) or, with a host
+// (2.56), migrate:host (ADMIN).
+func (h *handlers) migrateServer(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+	host := ""
+	if c.AtLeast(2, 56) {
+		if f := migrateSchema256.validate(run, nil, body); f != nil {
+			return nil, f.err(run)
+		}
+		if args, ok := value.(map[string]any); ok {
+			host, _ = args["host"].(string)
+		}
+	}
+	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case host != "" && !c.IsAdmin():
+		return nil, forbidden("os_compute_api:os-migrate-server:migrate:host")
+	case !c.IsAdmin() && !(c.Principal.HasRole("manager") && c.ProjectID() == srv.ProjectID):
+		return nil, forbidden("os_compute_api:os-migrate-server:migrate")
+	}
+	return h.accepted(h.Servers.Migrate(c.Ctx, c.Principal, srv.ID, host, c.RequestID))
+}

@@ -1,0 +1,47 @@
+package compute
+
+import (
+	"strings"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// securityGroupServerActions are addSecurityGroup and removeSecurityGroup.
+// Nova applies them to the server's ports whatever its state or lock, and
+// records no instance action.
+func (h *handlers) securityGroupServerActions() map[string]serverAction {
+	return map[string]serverAction{
+		"addSecurityGroup":    {policy: "os_compute_api:os-security-groups:add", handle: h.securityGroupAction("addSecurityGroup", true)},
+		"removeSecurityGroup": {policy: "os_compute_api:os-security-groups:remove", handle: h.securityGroupAction("removeSecurityGroup", false)},
+	}
+}
+
+// securityGroupActionSchema is schemas/security_groups.py
+// add_security_group / remove_security_group.
+func securityGroupActionSchema(action string) jsSchema {
+	return jsSchema{jsType("object"),
+		jsProperties(jsProperty{action, jsObject([]string{"name"}, jsProperty{"name", jsSchema{jsType("string"), jsMinLength(1)}})}),
+		jsRequired(action)}
+}
+
+func (h *handlers) securityGroupAction(action string, add bool) serverActionHandler {
+	schema := securityGroupActionSchema(action)
+	return func(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+		if f := schema.validate(run, nil, body); f != nil {
+			return nil, f.err(run)
+		}
+		srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+		if err != nil {
+			return nil, err
+		}
+		name := value.(map[string]any)["name"].(string)
+		if strings.TrimSpace(name) == "" {
+			return nil, errs.Invalid("Security group name cannot be empty")
+		}
+		if add {
+			return h.accepted(h.SecurityGroups.AddToServer(c.Ctx, c.Principal, srv.ID, name))
+		}
+		return h.accepted(h.SecurityGroups.RemoveFromServer(c.Ctx, c.Principal, srv.ID, name))
+	}
+}

@@ -1,0 +1,90 @@
+package compute
+
+// os-server-external-events (Nova's server_external_events.py): the
+// network and volume services tell Nova about changes to a server's
+// ports and volumes. kumo's built-in network sends none itself; events
+// posted here are checked and answered per server as Nova does (200 for
+// a server on a host, 404 unknown, 422 not on a host yet, 400 without a
+// required tag), with 207 when not all are accepted. kumo's drivers have
+// nothing waiting on these events, so accepting one changes nothing.
+
+import (
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// serverExternalEventRoutes serve os-server-external-events.
+func (h *handlers) serverExternalEventRoutes() []api.Route {
+	return []api.Route{
+		{Method: "POST", Path: "/os-server-external-events", Policy: api.Policy{Check: func(c *api.Call) error {
+			return requireAdmin(c, "os_compute_api:os-server-external-events:create")
+		}}, Handler: h.createServerExternalEvents},
+	}
+}
+
+// externalEventNames are the event names Nova accepts at c's version.
+func externalEventNames(c *api.Call) []any {
+	names := []any{"network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted"}
+	for _, n := range []struct {
+		minor int
+		name  string
+	}{{51, "volume-extended"}, {76, "power-update"}, {82, "accelerator-request-bound"}, {93, "volume-reimaged"}} {
+		if c.AtLeast(2, n.minor) {
+			names = append(names, n.name)
+		}
+	}
+	return names
+}
+
+func externalEventsSchema(c *api.Call) jsSchema {
+	event := jsObject([]string{"name", "server_uuid"},
+		jsProperty{"name", jsSchema{jsType("string"), jsEnum(externalEventNames(c)...)}},
+		jsProperty{"server_uuid", csUUID},
+		jsProperty{"status", jsSchema{jsType("string"), jsEnum("failed", "completed", "in-progress")}},
+		jsProperty{"tag", jsSchema{jsType("string"), jsMaxLength(255)}})
+	return jsObject([]string{"events"}, jsProperty{"events", jsSchema{jsType("array"), jsMinItems(1), jsItems(event)}})
+}
+
+// taggedEvents need a tag naming what they are about.
+var taggedEvents = map[string]bool{"volume-extended": true, "power-update": true, "accelerator-request-bound": true, "volume-reimaged": true}
+
+func (h *handlers) createServerExternalEvents(c *api.Call) (*api.Reply, error) {
+	body, err := decodeSchemaBody(c, externalEventsSchema(c))
+	if err != nil {
+		return nil, err
+	}
+	status := http.StatusOK
+	events := body["events"].([]any)
+	out := make([]map[string]any, 0, len(events))
+	for _, e := range events {
+		ev := e.(map[string]any)
+		resp := map[string]any{}
+		for k, v := range ev {
+			resp[k] = v
+		}
+		if _, ok := resp["status"]; !ok {
+			resp["status"] = "completed"
+		}
+		out = append(out, resp)
+		srv, err := h.Servers.Get(c.Ctx, c.Principal, ev["server_uuid"].(string))
+		if errs.Is(err, errs.KindNotFound) {
+			resp["status"], resp["code"], status = "failed", 404, http.StatusMultiStatus
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		_, tagged := ev["tag"]
+		switch {
+		case taggedEvents[ev["name"].(string)] && !tagged:
+			resp["status"], resp["code"], status = "failed", 400, http.StatusMultiStatus
+		case srv.Host != "":
+			resp["status"], resp["code"] = "completed", 200
+		default:
+			resp["status"], resp["code"], status = "failed", 422, http.StatusMultiStatus
+		}
+	}
+	return api.JSON(status, map[string]any{"events": out}), nil
+}

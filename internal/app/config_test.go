@@ -1,0 +1,35 @@
+package app
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tweak func(*Config)
+		want  string // "" = valid
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"qemu driver", func(c *Config) { c.Driver = "qemu" }, ""},
+		{"unknown driver", func(c *Config) { c.Driver = "xen" }, `unknown driver "xen"`},
+		{"unknown auth", func(c *Config) { c.Auth = "ldap" }, `unknown auth "ldap"`},
+		{"no floating pool", func(c *Config) { c.FloatingRange = "" }, ""},
+		{"floating range not a CIDR", func(c *Config) { c.FloatingRange = "203.0.113.0" }, "floating IP pool"},
+		{"floating range IPv6", func(c *Config) { c.FloatingRange = "fd00::/64" }, "floating IP pool"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{FloatingRange: "203.0.113.0/24", FloatingPool: "public"}
+			c.Defaults()
+			tc.tweak(&c)
+			err := c.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,456 @@
+package compute
+
+// Migration records (Nova's migrations table): one per resize or cold
+// migration, read by GET /os-migrations and GET /servers/{id}/migrations.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/scheduler"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// Migration types and statuses, as Nova names them.
+const (
+	MigrationTypeResize    = "resize"
+	MigrationTypeMigration = "migration"
+	MigrationTypeLive      = "live-migration"
+
+	MigrationPreMigrating  = "pre-migrating"
+	MigrationMigrating     = "migrating"
+	MigrationPostMigrating = "post-migrating"
+	MigrationFinished      = "finished"
+	MigrationConfirming    = "confirming"
+	MigrationConfirmed     = "confirmed"
+	MigrationReverting     = "reverting"
+	MigrationReverted      = "reverted"
+	MigrationError         = "error"
+)
+
+// LiveMigrationInProgress are the statuses Nova counts as an in-progress
+// live migration (the only migrations GET /servers/{id}/migrations shows).
+var LiveMigrationInProgress = []string{"queued", "preparing", "running", "post-migrating"}
+
+// Migration is one resize or cold migration of a server.
+type Migration struct {
+	ID            int64
+	UUID          string
+	InstanceUUID  string
+	Type          string
+	Status        string
+	SourceCompute string
+	SourceNode    string
+	DestCompute   string // "" until a destination is chosen
+	DestNode      string
+	DestHost      string
+	// OldTypeID and NewTypeID are Nova's integer flavor ids; kumo's flavor
+	// ids are strings, so they are the ids that are integers, else nil.
+	OldTypeID, NewTypeID *int64
+	OldFlavor, NewFlavor FlavorSnapshot
+	UserID, ProjectID    string
+	Hidden               bool
+	CreatedAt            time.Time
+	UpdatedAt            *time.Time
+}
+
+// MigrationFilter selects migrations for GET /os-migrations; empty fields
+// do not filter. Host matches the source or the destination compute.
+type MigrationFilter struct {
+	Status        []string
+	Host          string
+	SourceCompute string
+	Node          string // the source or the destination node
+	InstanceUUID  string
+	Type          string
+	Hidden        *bool
+	UserID        string
+	ProjectID     string
+	ChangesSince  *time.Time
+	ChangesBefore *time.Time
+	// Sorted pages newest first by (created_at, id), from 2.59; without
+	// it the records come in id order.
+	Sorted bool
+	Limit  *int
+	Marker string
+}
+
+const migrationColumns = `id, uuid, instance_uuid, migration_type, status, source_compute, source_node,
+	dest_compute, dest_node, dest_host, old_instance_type_id, new_instance_type_id, old_flavor, new_flavor,
+	user_id, project_id, hidden, created_at, updated_at`
+
+func scanMigration(r rowScanner) (*Migration, error) {
+	var m Migration
+	var src, srcNode, dst, dstNode, dstHost sql.NullString
+	var oldID, newID, updated sql.NullInt64
+	var oldFlavor, newFlavor string
+	var created int64
+	if err := r.Scan(&m.ID, &m.UUID, &m.InstanceUUID, &m.Type, &m.Status, &src, &srcNode, &dst, &dstNode, &dstHost,
+		&oldID, &newID, &oldFlavor, &newFlavor, &m.UserID, &m.ProjectID, &m.Hidden, &created, &updated); err != nil {
+		return nil, err
+	}
+	m.SourceCompute, m.SourceNode, m.DestCompute, m.DestNode, m.DestHost = src.String, srcNode.String, dst.String, dstNode.String, dstHost.String
+	if oldID.Valid {
+		m.OldTypeID = &oldID.Int64
+	}
+	if newID.Valid {
+		m.NewTypeID = &newID.Int64
+	}
+	if err := json.Unmarshal([]byte(oldFlavor), &m.OldFlavor); err != nil {
+		return nil, fmt.Errorf("decode old flavor of migration %d: %w", m.ID, err)
+	}
+	if err := json.Unmarshal([]byte(newFlavor), &m.NewFlavor); err != nil {
+		return nil, fmt.Errorf("decode new flavor of migration %d: %w", m.ID, err)
+	}
+	m.CreatedAt = time.UnixMicro(created).UTC()
+	m.UpdatedAt = optTime(updated)
+	return &m, nil
+}
+
+// flavorTypeID is Nova's integer instance type id of a flavor snapshot.
+func flavorTypeID(f FlavorSnapshot) *int64 {
+	n, err := strconv.ParseInt(f.ID, 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &n
+}
+
+// insertMigration numbers and stores m, in tx (Nova's
+// MigrationTask._preallocate_migration).
+func insertMigration(ctx context.Context, tx *store.Tx, m *Migration) error {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM migrations`).Scan(&m.ID); err != nil {
+		return fmt.Errorf("number migration: %w", err)
+	}
+	if m.UUID == "" {
+		m.UUID = uuid.NewString()
+	}
+	oldFlavor, _ := json.Marshal(m.OldFlavor)
+	newFlavor, _ := json.Marshal(m.NewFlavor)
+	var updated *int64
+	if m.UpdatedAt != nil {
+		u := m.UpdatedAt.UnixMicro()
+		updated = &u
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO migrations (`+migrationColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.UUID, m.InstanceUUID, m.Type, m.Status, nullStr(m.SourceCompute), nullStr(m.SourceNode),
+		nullStr(m.DestCompute), nullStr(m.DestNode), nullStr(m.DestHost), m.OldTypeID, m.NewTypeID,
+		string(oldFlavor), string(newFlavor), m.UserID, m.ProjectID, m.Hidden, m.CreatedAt.UnixMicro(), updated)
+	if err != nil {
+		return fmt.Errorf("record migration: %w", err)
+	}
+	return nil
+}
+
+// setMigrationStatus moves migration id from one of the statuses in from
+// to status, in tx; it reports whether the record was in such a status.
+func setMigrationStatus(ctx context.Context, tx *store.Tx, id int64, status string, now time.Time, from ...string) (bool, error) {
+	q := `UPDATE migrations SET status = ?, updated_at = ? WHERE id = ?`
+	args := []any{status, now.UnixMicro(), id}
+	if len(from) > 0 {
+		q += ` AND status IN (` + placeholders(len(from)) + `)`
+		for _, f := range from {
+			args = append(args, f)
+		}
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("set migration %d %s: %w", id, status, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// migrationByStatus is the newest migration of a server in status, in tx
+// (Nova's Migration.get_by_instance_and_status); nil when there is none.
+func migrationByStatus(ctx context.Context, q store.Querier, instanceID, status string) (*Migration, error) {
+	m, err := scanMigration(q.QueryRowContext(ctx, `SELECT `+migrationColumns+` FROM migrations
+		WHERE instance_uuid = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT 1`, instanceID, status))
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load migration of %s: %w", instanceID, err)
+	}
+	return m, nil
+}
+
+// migrationByID loads one migration, in tx.
+func migrationByID(ctx context.Context, q store.Querier, id int64) (*Migration, error) {
+	m, err := scanMigration(q.QueryRowContext(ctx, `SELECT `+migrationColumns+` FROM migrations WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("load migration %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// ListMigrations returns the migrations f selects (admins only; the API
+// checks). A marker that is no migration's uuid is Nova's MarkerNotFound.
+func (s *Service) ListMigrations(ctx context.Context, f MigrationFilter) ([]*Migration, error) {
+	if f.Limit != nil && *f.Limit == 0 {
+		return []*Migration{}, nil
+	}
+	var where []string
+	var args []any
+	add := func(cond string, vs ...any) { where = append(where, cond); args = append(args, vs...) }
+	if f.ChangesSince != nil {
+		add("updated_at >= ?", f.ChangesSince.UnixMicro())
+	}
+	if f.ChangesBefore != nil {
+		add("updated_at <= ?", f.ChangesBefore.UnixMicro())
+	}
+	if len(f.Status) > 0 {
+		vs := make([]any, len(f.Status))
+		for i, st := range f.Status {
+			vs[i] = st
+		}
+		add("status IN ("+placeholders(len(vs))+")", vs...)
+	}
+	if f.Host != "" {
+		add("(source_compute = ? OR dest_compute = ?)", f.Host, f.Host)
+	} else if f.SourceCompute != "" {
+		add("source_compute = ?", f.SourceCompute)
+	}
+	if f.Node != "" {
+		add("(source_node = ? OR dest_node = ?)", f.Node, f.Node)
+	}
+	if f.Type != "" {
+		add("migration_type = ?", f.Type)
+	}
+	if f.Hidden != nil {
+		add("hidden = ?", *f.Hidden)
+	}
+	if f.InstanceUUID != "" {
+		add("instance_uuid = ?", f.InstanceUUID)
+	}
+	if f.UserID != "" {
+		add("user_id = ?", f.UserID)
+	}
+	if f.ProjectID != "" {
+		add("project_id = ?", f.ProjectID)
+	}
+	order := "id"
+	if f.Sorted || f.Marker != "" || f.Limit != nil {
+		order = "created_at DESC, id DESC"
+	}
+	if f.Marker != "" {
+		var created, id int64
+		err := s.DB.QueryRowContext(ctx, `SELECT created_at, id FROM migrations WHERE uuid = ?`, f.Marker).Scan(&created, &id)
+		if isNoRows(err) {
+			return nil, errs.Invalid("Marker %s could not be found.", f.Marker)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load marker migration: %w", err)
+		}
+		add("(created_at < ? OR (created_at = ? AND id < ?))", created, created, id)
+	}
+	q := `SELECT ` + migrationColumns + ` FROM migrations`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY ` + order
+	if f.Limit != nil {
+		q += ` LIMIT ` + strconv.Itoa(*f.Limit)
+	}
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	defer rows.Close()
+	out := []*Migration{}
+	for rows.Next() {
+		m, err := scanMigration(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list migrations: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// InProgressLiveMigrations are the live migrations of a server p may see
+// that are under way (Nova's get_migrations_in_progress_by_instance with
+// type live-migration). kumo does not live-migrate, so this is empty for
+// every server, exactly what Nova answers for a server that is only ever
+// resized or cold-migrated.
+func (s *Service) InProgressLiveMigrations(ctx context.Context, instanceID string) ([]*Migration, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations
+		WHERE instance_uuid = ? AND migration_type = ? AND status IN (`+placeholders(len(LiveMigrationInProgress))+`)
+		ORDER BY id`, append([]any{instanceID, MigrationTypeLive}, stringsAsAny(LiveMigrationInProgress)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("list live migrations of %s: %w", instanceID, err)
+	}
+	defer rows.Close()
+	out := []*Migration{}
+	for rows.Next() {
+		m, err := scanMigration(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MigrationOf loads migration id of a server (Nova's
+// get_migration_by_id_and_instance); nil when the server has no such one.
+func (s *Service) MigrationOf(ctx context.Context, instanceID string, id int64) (*Migration, error) {
+	m, err := scanMigration(s.DB.QueryRowContext(ctx, `SELECT `+migrationColumns+` FROM migrations
+		WHERE id = ? AND instance_uuid = ?`, id, instanceID))
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load migration %d: %w", id, err)
+	}
+	return m, nil
+}
+
+func stringsAsAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// moveClaimHeld is the claim a server's unfinished migration holds on its
+// host beside the server's own flavor: the new flavor until the resize
+// finishes (the server row still has the old one), then the old flavor
+// until it is confirmed or reverted. nil when it holds none.
+func moveClaimHeld(m *Migration) *FlavorSnapshot {
+	switch m.Status {
+	case MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating:
+		return &m.NewFlavor
+	case MigrationFinished, MigrationConfirming, MigrationReverting:
+		return &m.OldFlavor
+	}
+	return nil
+}
+
+func claimOf(f FlavorSnapshot) scheduler.Request {
+	return scheduler.Request{VCPUs: f.VCPUs, MemoryMB: f.RAM, DiskGB: f.Disk + f.Ephemeral}
+}
+
+// openMigrations are a server's migrations that still hold a claim or
+// wait for a confirm or revert, in tx.
+func openMigrations(ctx context.Context, tx *store.Tx, instanceID string, statuses ...string) ([]*Migration, error) {
+	args := []any{instanceID}
+	for _, st := range statuses {
+		args = append(args, st)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations WHERE instance_uuid = ?
+		AND status IN (`+placeholders(len(statuses))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations of %s: %w", instanceID, err)
+	}
+	defer rows.Close()
+	var open []*Migration
+	for rows.Next() {
+		m, err := scanMigration(rows)
+		if err != nil {
+			return nil, err
+		}
+		open = append(open, m)
+	}
+	return open, rows.Err()
+}
+
+// endMigration ends m in status, in tx, freeing what it holds on its host.
+func endMigration(ctx context.Context, tx *store.Tx, m *Migration, status string, now time.Time) error {
+	if held := moveClaimHeld(m); held != nil {
+		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, claimOf(*held), now); err != nil {
+			return err
+		}
+	}
+	_, err := setMigrationStatus(ctx, tx, m.ID, status, now)
+	return err
+}
+
+// releaseMigrationClaims frees what a deleted server's unfinished
+// migrations hold on its host, in tx; a resize waiting for confirmation is
+// confirmed, as Nova's delete confirms it (_confirm_resize_on_deleting),
+// and one still under way ends in error.
+func releaseMigrationClaims(ctx context.Context, tx *store.Tx, srv *Server, now time.Time) error {
+	open, err := openMigrations(ctx, tx, srv.ID, MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating,
+		MigrationFinished, MigrationConfirming, MigrationReverting)
+	if err != nil {
+		return err
+	}
+	for _, m := range open {
+		status := MigrationError
+		if m.Status == MigrationFinished || m.Status == MigrationConfirming {
+			status = MigrationConfirmed
+		}
+		if err := endMigration(ctx, tx, m, status, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// confirmResizeOnDelete confirms the resize a server being (soft) deleted
+// waits in VERIFY_RESIZE with, in tx, as Nova's _delete does
+// (_confirm_resize_on_deleting): the old flavor is freed.
+func confirmResizeOnDelete(ctx context.Context, tx *store.Tx, srv *Server, now time.Time) error {
+	if srv.VMState != state.VMResized {
+		return nil
+	}
+	open, err := openMigrations(ctx, tx, srv.ID, MigrationFinished)
+	if err != nil {
+		return err
+	}
+	for _, m := range open {
+		if err := endMigration(ctx, tx, m, MigrationConfirmed, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RestoreMoveClaims adds back what host's unfinished migrations hold
+// beside their servers' flavors. The agent calls it right after
+// registering the host, whose usage is then recounted from the servers
+// alone.
+func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE source_compute = ?
+			AND status IN (?, ?, ?, ?, ?, ?) AND EXISTS (SELECT 1 FROM instances i WHERE i.id = m.instance_uuid AND i.deleted = FALSE)`,
+			host, MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating, MigrationFinished, MigrationConfirming, MigrationReverting)
+		if err != nil {
+			return fmt.Errorf("load migrations of %s: %w", host, err)
+		}
+		var open []*Migration
+		for rows.Next() {
+			m, err := scanMigration(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			open = append(open, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := s.now()
+		for _, m := range open {
+			if held := moveClaimHeld(m); held != nil {
+				if err := scheduler.HoldMove(ctx, tx, host, claimOf(*held), now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,299 @@
+package compute_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+)
+
+// softDeleteCloud is a cloud whose DELETE is a soft delete (reclaim
+// interval one hour) and whose quotas are enforced.
+func softDeleteCloud(t *testing.T, db *store.DB) (*computetest.Cloud, *quota.Service) {
+	t.Helper()
+	q := quota.New(db, quota.Options{})
+	c := computetest.New(t, db, computetest.Options{Quotas: q})
+	c.Compute.Settings.ReclaimInterval = time.Hour
+	return c, q
+}
+
+// activeServer creates a server for snapOwner and waits for ACTIVE.
+func activeServer(t *testing.T, c *computetest.Cloud, name string) string {
+	t.Helper()
+	id := c.CreateServer(t, snapOwner, name, nil).Servers[0].ID
+	c.WaitFor(t, id, computetest.Active)
+	return id
+}
+
+func softDeleted(s *compute.Server) bool {
+	return s.VMState == state.VMSoftDeleted && s.TaskState == state.TaskNone
+}
+
+// listIDs lists servers of snapOwner's project with o.
+func listIDs(t *testing.T, c *computetest.Cloud, o compute.ListOptions) map[string]bool {
+	t.Helper()
+	o.ProjectID = snapOwner.ProjectID
+	servers, err := c.Compute.List(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, s := range servers {
+		ids[s.ID] = true
+	}
+	return ids
+}
+
+// TestSoftDeleteThenRestore: DELETE powers the guest off and leaves the
+// server SOFT_DELETED on its host (capacity held, hidden from the default
+// list, out of the quota count); restore powers it on again.
+func TestSoftDeleteThenRestore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c, q := softDeleteCloud(t, db)
+		ctx := context.Background()
+		id := activeServer(t, c, "soft")
+		vcpus, vms := shelfHostUsage(t, c)
+
+		if err := c.Compute.Delete(ctx, snapOwner, id, "req-del"); err != nil {
+			t.Fatal(err)
+		}
+		srv := c.WaitFor(t, id, softDeleted)
+		if srv.Deleted || srv.Status() != state.StatusSoftDeleted || srv.PowerState != state.PowerShutdown || srv.DeletedAt == nil {
+			t.Fatalf("after delete: deleted %v status %s power %v deleted_at %v", srv.Deleted, srv.Status(), srv.PowerState, srv.DeletedAt)
+		}
+		if g, err := c.Driver.Inspect(id); err != nil || g.Power != state.PowerShutdown {
+			t.Fatalf("guest %+v, %v; want it shut down", g, err)
+		}
+		a, events := actionEvents(t, c, id, "req-del")
+		if a.Action != "delete" || events["compute_soft_delete_instance"] != "Success" {
+			t.Fatalf("delete action %q events %v", a.Action, events)
+		}
+		if v, n := shelfHostUsage(t, c); v != vcpus || n != vms {
+			t.Fatalf("host usage %d/%d after soft delete, want %d/%d held", v, n, vcpus, vms)
+		}
+		if listIDs(t, c, compute.ListOptions{})[id] {
+			t.Fatal("soft-deleted server in the default list")
+		}
+		yes, no := true, false
+		if !listIDs(t, c, compute.ListOptions{SoftDeleted: &yes})[id] {
+			t.Fatal("soft_deleted=true does not list the soft-deleted server")
+		}
+		if !listIDs(t, c, compute.ListOptions{OnlyDeleted: true})[id] {
+			t.Fatal("deleted=true does not list the soft-deleted server")
+		}
+		if listIDs(t, c, compute.ListOptions{OnlyDeleted: true, SoftDeleted: &no})[id] {
+			t.Fatal("deleted=true with soft_deleted empty lists the soft-deleted server")
+		}
+		detail, err := q.Detail(ctx, snapOwner.ProjectID, "")
+		if err != nil || detail["instances"].InUse != 0 || detail["cores"].InUse != 0 {
+			t.Fatalf("quota usage with a soft-deleted server: %+v, %v", detail, err)
+		}
+
+		if err := c.Compute.Restore(ctx, snapOwner, id, "req-restore"); err != nil {
+			t.Fatal(err)
+		}
+		srv = waitIdle(t, c, id)
+		if srv.Status() != "ACTIVE" || srv.PowerState != state.PowerRunning || srv.DeletedAt != nil {
+			t.Fatalf("after restore: %s power %v deleted_at %v", srv.Status(), srv.PowerState, srv.DeletedAt)
+		}
+		if g, err := c.Driver.Inspect(id); err != nil || g.Power != state.PowerRunning {
+			t.Fatalf("guest %+v, %v; want it running", g, err)
+		}
+		if a, events := actionEvents(t, c, id, "req-restore"); a.Action != "restore" || events["compute_restore_instance"] != "Success" {
+			t.Fatalf("restore action %q events %v", a.Action, events)
+		}
+		if !listIDs(t, c, compute.ListOptions{})[id] {
+			t.Fatal("restored server missing from the list")
+		}
+	})
+}
+
+// TestSoftDeleteRefusals: Nova's 409s for restore, the lock, the quota on
+// restore, and the fallbacks to a real delete.
+func TestSoftDeleteRefusals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c, q := softDeleteCloud(t, db)
+		ctx := context.Background()
+		id := activeServer(t, c, "r")
+
+		err := c.Compute.Restore(ctx, snapOwner, id, "")
+		if want := "Cannot 'restore' instance " + id + " while it is in vm_state active"; !errs.Is(err, errs.KindConflict) || errs.Message(err) != want {
+			t.Fatalf("restore of an active server: %v", err)
+		}
+		if err := c.Compute.Delete(ctx, snapOwner, id, ""); err != nil {
+			t.Fatal(err)
+		}
+		c.WaitFor(t, id, softDeleted)
+
+		// A lock refuses restore to the owner in InstanceInvalidState's words.
+		if err := c.Compute.SetLock(ctx, snapAdmin, id, true, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		err = c.Compute.Restore(ctx, snapOwner, id, "")
+		if want := "Instance " + id + " is in an invalid state for 'restore'"; !errs.Is(err, errs.KindConflict) || errs.Message(err) != want {
+			t.Fatalf("restore of a locked server: %v", err)
+		}
+		err = c.Compute.ForceDelete(ctx, snapOwner, id, "")
+		if want := "Instance " + id + " is locked"; !errs.Is(err, errs.KindConflict) || errs.Message(err) != want {
+			t.Fatalf("forceDelete of a locked server: %v", err)
+		}
+		if err := c.Compute.SetLock(ctx, snapAdmin, id, false, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+
+		// Restore counts the server against the quota again.
+		other := activeServer(t, c, "other")
+		if _, err := q.Set(ctx, snapOwner.ProjectID, "", []quota.Change{{Resource: "instances", Limit: 1}}, false); err != nil {
+			t.Fatal(err)
+		}
+		err = c.Compute.Restore(ctx, snapOwner, id, "")
+		if want := "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances"; !errs.Is(err, errs.KindOverQuota) || errs.Message(err) != want {
+			t.Fatalf("restore over quota: %v", err)
+		}
+		if srv := c.WaitFor(t, id, softDeleted); srv.DeletedAt == nil {
+			t.Fatal("a refused restore cleared deleted_at")
+		}
+
+		// forceDelete deletes at once and frees the host.
+		if err := c.Compute.ForceDelete(ctx, snapOwner, id, "req-force"); err != nil {
+			t.Fatal(err)
+		}
+		c.WaitFor(t, id, computetest.Deleted)
+		if a, events := actionEvents(t, c, id, "req-force"); a.Action != "delete" || events["compute_terminate_instance"] != "Success" {
+			t.Fatalf("forceDelete action %q events %v", a.Action, events)
+		}
+
+		// A server never launched is deleted for real, as Nova falls back.
+		if _, err := db.ExecContext(ctx, `UPDATE instances SET launched_at = NULL WHERE id = ?`, other); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Compute.Delete(ctx, snapOwner, other, ""); err != nil {
+			t.Fatal(err)
+		}
+		c.WaitFor(t, other, computetest.Deleted)
+	})
+}
+
+// TestForceDeleteWithoutReclaim: forceDelete works whatever the setting,
+// and without one DELETE is a real delete.
+func TestForceDeleteWithoutReclaim(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := computetest.New(t, db, computetest.Options{})
+		ctx := context.Background()
+		a, b := activeServer(t, c, "a"), activeServer(t, c, "b")
+		if err := c.Compute.ForceDelete(ctx, snapOwner, a, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Compute.Delete(ctx, snapOwner, b, ""); err != nil {
+			t.Fatal(err)
+		}
+		c.WaitFor(t, a, computetest.Deleted)
+		c.WaitFor(t, b, computetest.Deleted)
+		if err := c.Compute.ForceDelete(ctx, snapOwner, a, ""); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("forceDelete of a deleted server: %v", err)
+		}
+	})
+}
+
+// TestReclaimSoftDeleted: the agent's periodic deletes soft-deleted
+// servers older than the interval, and only those.
+func TestReclaimSoftDeleted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c, _ := softDeleteCloud(t, db)
+		ctx := context.Background()
+		old, fresh := activeServer(t, c, "old"), activeServer(t, c, "fresh")
+		_, vms := shelfHostUsage(t, c)
+		for _, id := range []string{old, fresh} {
+			if err := c.Compute.Delete(ctx, snapOwner, id, ""); err != nil {
+				t.Fatal(err)
+			}
+			c.WaitFor(t, id, softDeleted)
+		}
+		past := time.Now().Add(-2 * time.Hour).UnixMicro()
+		if _, err := db.ExecContext(ctx, `UPDATE instances SET deleted_at = ? WHERE id = ?`, past, old); err != nil {
+			t.Fatal(err)
+		}
+		c.WaitFor(t, old, computetest.Deleted) // by the agent's periodic
+		if _, err := c.Driver.Inspect(old); err == nil {
+			t.Fatal("reclaimed guest still on the fake hypervisor")
+		}
+		if n, err := c.Compute.ReclaimQueued(ctx, c.Agent.Host()); err != nil || n != 0 {
+			t.Fatalf("reclaim with nothing old enough: %d, %v", n, err)
+		}
+		if srv := c.WaitFor(t, fresh, softDeleted); srv.Deleted {
+			t.Fatal("fresh soft-deleted server reclaimed")
+		}
+		if _, n := shelfHostUsage(t, c); n != vms-1 {
+			t.Fatalf("running vms %d after reclaim, want %d", n, vms-1)
+		}
+		// A deleted server is soft-deleted again: the reclaim clock restarts.
+		if err := c.Compute.Delete(ctx, snapOwner, fresh, "req-again"); err != nil {
+			t.Fatal(err)
+		}
+		if srv := c.WaitFor(t, fresh, softDeleted); srv.DeletedAt == nil {
+			t.Fatal("deleted_at unset after a second delete")
+		}
+		if _, events := actionEvents(t, c, fresh, "req-again"); events["compute_soft_delete_instance"] != "Success" {
+			t.Fatalf("second delete events %v", events)
+		}
+	})
+}
+
+// TestSoftDeleteConfirmsResize: soft-deleting a server in VERIFY_RESIZE
+// confirms the resize first, as Nova does: the migration is confirmed,
+// the old flavor's claim released, and a restore brings it back ACTIVE.
+func TestSoftDeleteConfirmsResize(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c, _ := softDeleteCloud(t, db)
+		ctx := context.Background()
+		id := activeServer(t, c, "resized")
+		before := usageOf(t, db)
+		if err := c.Compute.Resize(ctx, snapOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
+			t.Fatal(err)
+		}
+		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" && s.TaskState == state.TaskNone })
+		if err := c.Compute.Delete(ctx, snapOwner, id, "req-del"); err != nil {
+			t.Fatal(err)
+		}
+		c.WaitFor(t, id, softDeleted)
+		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+			t.Fatalf("migration %s after a soft delete, want confirmed", m.Status)
+		}
+		actions, err := c.Compute.ListActions(ctx, snapAdmin, id, compute.ActionListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, a := range actions {
+			names = append(names, a.Action)
+		}
+		if !slices.Contains(names, "confirmResize") || !slices.Contains(names, "delete") {
+			t.Fatalf("actions %v, want a confirmResize with the delete", names)
+		}
+		if g, err := c.Driver.Inspect(id); err != nil || g.ResizePending || g.Power != state.PowerShutdown {
+			t.Fatalf("guest %+v, %v: want the old disk dropped and the guest off", g, err)
+		}
+		srv, err := c.Compute.GetAny(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := usageOf(t, db)
+		if after.ram-before.ram != srv.Flavor.RAM-512 || after.vms != before.vms { // flavor 1 has 512 MB
+			t.Fatalf("host usage %+v, was %+v with flavor 1: the old flavor's claim is still held", after, before)
+		}
+		if err := c.Compute.Restore(ctx, snapOwner, id, ""); err != nil {
+			t.Fatal(err)
+		}
+		if srv := waitIdle(t, c, id); srv.Status() != "ACTIVE" || srv.Flavor.ID != "2" {
+			t.Fatalf("restored: %s flavor %s", srv.Status(), srv.Flavor.ID)
+		}
+	})
+}

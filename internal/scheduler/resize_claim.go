@@ -1,0 +1,78 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// ClaimMove claims req on host for a server already there that is being
+// resized: the host holds both flavors until the resize is confirmed or
+// reverted, as Nova's resource tracker keeps the migration's usage next to
+// the instance's. The server does not count twice in running_vms. It
+// reports false when req does not fit.
+func ClaimMove(ctx context.Context, tx *store.Tx, host string, req Request, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET
+		vcpus_used = vcpus_used + ?, memory_mb_used = memory_mb_used + ?,
+		local_gb_used = local_gb_used + ?, updated_at = ?
+		WHERE hostname = ? AND disabled = FALSE AND forced_down = FALSE AND heartbeat_at >= ?
+		AND vcpus_used + ? <= vcpus * cpu_allocation_ratio
+		AND memory_mb_used + ? <= memory_mb * ram_allocation_ratio
+		AND local_gb_used + ? <= local_gb * disk_allocation_ratio`,
+		req.VCPUs, req.MemoryMB, req.DiskGB, now.UnixMicro(), host, now.Add(-ServiceDownTime).UnixMicro(),
+		req.VCPUs, req.MemoryMB, req.DiskGB)
+	if err != nil {
+		return false, fmt.Errorf("claim move on %s: %w", host, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseMove gives back a claim ClaimMove took.
+func ReleaseMove(ctx context.Context, tx *store.Tx, host string, req Request, now time.Time) error {
+	if host == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET
+		vcpus_used = `+floorZero("vcpus_used")+`, memory_mb_used = `+floorZero("memory_mb_used")+`,
+		local_gb_used = `+floorZero("local_gb_used")+`, updated_at = ?
+		WHERE hostname = ?`, req.VCPUs, req.VCPUs, req.MemoryMB, req.MemoryMB, req.DiskGB, req.DiskGB, now.UnixMicro(), host)
+	if err != nil {
+		return fmt.Errorf("release move on %s: %w", host, err)
+	}
+	return nil
+}
+
+// OtherHostFits reports whether a host other than exclude (only host when
+// it is not "") is enabled, up and has room for req: where a cold
+// migration could go.
+func OtherHostFits(ctx context.Context, q store.Querier, req Request, exclude, host string, now time.Time) (bool, error) {
+	query := `SELECT COUNT(*) FROM compute_hosts
+		WHERE hostname <> ? AND disabled = FALSE AND forced_down = FALSE AND heartbeat_at >= ?
+		AND vcpus_used + ? <= vcpus * cpu_allocation_ratio
+		AND memory_mb_used + ? <= memory_mb * ram_allocation_ratio
+		AND local_gb_used + ? <= local_gb * disk_allocation_ratio`
+	args := []any{exclude, now.Add(-ServiceDownTime).UnixMicro(), req.VCPUs, req.MemoryMB, req.DiskGB}
+	if host != "" {
+		query += ` AND hostname = ?`
+		args = append(args, host)
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("find hosts: %w", err)
+	}
+	return n > 0, nil
+}
+
+// HoldMove adds a claim a move already held before the host's usage was
+// recounted from its servers (an agent restart), without a capacity check.
+func HoldMove(ctx context.Context, tx *store.Tx, host string, req Request, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET vcpus_used = vcpus_used + ?, memory_mb_used = memory_mb_used + ?,
+		local_gb_used = local_gb_used + ?, updated_at = ? WHERE hostname = ?`, req.VCPUs, req.MemoryMB, req.DiskGB, now.UnixMicro(), host)
+	if err != nil {
+		return fmt.Errorf("hold move claim on %s: %w", host, err)
+	}
+	return nil
+}

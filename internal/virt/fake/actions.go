@@ -1,0 +1,142 @@
+package fake
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// A fake guest's "disk" is a short text naming the image it was made from
+// and the flavor it runs with; snapshots copy it, so booting a snapshot
+// shows where it came from in the console log.
+
+// Rebuild implements virt.Driver.
+func (d *Driver) Rebuild(ctx context.Context, spec *virt.Guest, preserveEphemeral, powerOn bool) error {
+	return d.change(ctx, "rebuild", spec.ID, spec, func(g *guest) {
+		apply(g, spec, powerOn, fmt.Sprintf("rebuilt from image %s (preserve_ephemeral=%t)", spec.Image.ID, preserveEphemeral))
+	})
+}
+
+// Resize implements virt.Driver.
+func (d *Driver) Resize(ctx context.Context, spec *virt.Guest, powerOn bool) error {
+	return d.change(ctx, "resize", spec.ID, spec, func(g *guest) {
+		old := g.spec
+		g.resizedFrom = &old
+		apply(g, spec, powerOn, fmt.Sprintf("resized to %d vCPU, %d MB, %d GB", spec.VCPUs, spec.MemoryMB, spec.RootGB))
+	})
+}
+
+// ConfirmResize implements virt.Driver.
+func (d *Driver) ConfirmResize(ctx context.Context, id string) error {
+	return d.change(ctx, "confirm_resize", id, nil, func(g *guest) {
+		g.resizedFrom = nil
+		g.log("resize confirmed")
+	})
+}
+
+// RevertResize implements virt.Driver.
+func (d *Driver) RevertResize(ctx context.Context, spec *virt.Guest, powerOn bool) error {
+	return d.change(ctx, "revert_resize", spec.ID, spec, func(g *guest) {
+		g.resizedFrom = nil
+		apply(g, spec, powerOn, fmt.Sprintf("resize reverted to %d vCPU, %d MB, %d GB", spec.VCPUs, spec.MemoryMB, spec.RootGB))
+	})
+}
+
+// Snapshot implements virt.Driver.
+func (d *Driver) Snapshot(ctx context.Context, id string, w io.Writer) (string, error) {
+	var disk string
+	if err := d.change(ctx, "snapshot", id, nil, func(g *guest) {
+		disk = fmt.Sprintf("kumo fake disk of server %s, made from image %s\n", id, g.spec.Image.ID)
+		g.log("snapshot taken")
+	}); err != nil {
+		return "", err
+	}
+	if _, err := io.WriteString(w, disk); err != nil {
+		return "", fmt.Errorf("write snapshot of %s: %w", id, err)
+	}
+	return "raw", nil
+}
+
+// Rescue implements virt.Driver.
+func (d *Driver) Rescue(ctx context.Context, spec *virt.Guest, rescue virt.Image) error {
+	return d.change(ctx, "rescue", spec.ID, spec, func(g *guest) {
+		g.rescueImage = rescue.ID
+		g.power = state.PowerRunning
+		g.log("booted rescue image %s with disk of %s attached", rescue.ID, spec.ID)
+	})
+}
+
+// Unrescue implements virt.Driver.
+func (d *Driver) Unrescue(ctx context.Context, spec *virt.Guest) error {
+	return d.change(ctx, "unrescue", spec.ID, spec, func(g *guest) {
+		g.rescueImage = ""
+		g.power = state.PowerRunning
+		g.log("unrescued: booted from own disk")
+	})
+}
+
+// SetAdminPassword implements virt.Driver.
+func (d *Driver) SetAdminPassword(ctx context.Context, id, password string) error {
+	return d.change(ctx, "set_admin_password", id, nil, func(g *guest) {
+		g.passwordChanges++
+		g.log("administrator password changed")
+	})
+}
+
+// InjectNMI implements virt.Driver.
+func (d *Driver) InjectNMI(ctx context.Context, id string) error {
+	return d.change(ctx, "inject_nmi", id, nil, func(g *guest) {
+		g.log("NMI received: kernel crash dump triggered")
+	})
+}
+
+// change waits op's delay and reports its injected failure, then applies
+// fn to guest id under the driver's lock (ErrNotFound if it is absent).
+func (d *Driver) change(ctx context.Context, op, id string, spec *virt.Guest, fn func(g *guest)) error {
+	if err := d.op(ctx, op, spec); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	fn(g)
+	return nil
+}
+
+// apply makes g run as spec describes, powered on or off; d.mu is held.
+func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
+	g.spec = *spec
+	g.spec.AdminPass = ""
+	g.power = state.PowerShutdown
+	if powerOn {
+		g.power = state.PowerRunning
+	}
+	g.log("%s", msg)
+}
+
+// Inspect reports what the fake knows of a guest, for tests.
+type Inspect struct {
+	Spec            virt.Guest
+	Power           state.PowerState
+	RescueImage     string
+	ResizePending   bool
+	PasswordChanges int
+}
+
+// Inspect returns a copy of guest id's state; ErrNotFound if absent.
+func (d *Driver) Inspect(id string) (Inspect, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, err := d.get(id)
+	if err != nil {
+		return Inspect{}, err
+	}
+	return Inspect{Spec: g.spec, Power: g.power, RescueImage: g.rescueImage,
+		ResizePending: g.resizedFrom != nil, PasswordChanges: g.passwordChanges}, nil
+}

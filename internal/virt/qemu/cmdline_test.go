@@ -1,0 +1,45 @@
+package qemu
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLaunchArgs(t *testing.T) {
+	base := launchSpec{ID: "u1", Accel: "tcg", VCPUs: 2, MemoryMB: 512, Dir: "/d", Disks: []string{"/d/disk.qcow2"}, QMP: "/d/qmp.sock"}
+	tests := []struct {
+		name    string
+		mod     func(*launchSpec)
+		want    []string // substrings of the joined command line
+		notWant []string
+	}{
+		{"firmware boot", func(*launchSpec) {}, []string{"-M q35 -accel tcg", "-m 512 -smp 2", "-drive file=/d/disk.qcow2,if=virtio,format=qcow2",
+			"-qmp unix:/d/qmp.sock,server=on,wait=off", "-pidfile /d/qemu.pid -daemonize", "path=/d/console.log,append=on"},
+			[]string{"-kernel", "-cpu", "-no-reboot", "-incoming"}},
+		{"kvm", func(s *launchSpec) { s.Accel = "kvm" }, []string{"-accel kvm -cpu max,-arch-capabilities"}, nil},
+		{"direct kernel boot", func(s *launchSpec) { s.Kernel, s.Ramdisk, s.Cmdline = "/i/k", "/i/r", "console=ttyS0 quiet" },
+			[]string{"-kernel /i/k -initrd /i/r -append console=ttyS0 quiet"}, nil},
+		{"config drive and nic", func(s *launchSpec) { s.ISO, s.MACs = "/d/config.iso", []string{"fa:16:3e:00:00:01"} },
+			[]string{"-drive file=/d/config.iso,if=virtio,format=raw,readonly=on", "-netdev user,id=net0 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:01"}, nil},
+		{"restore", func(s *launchSpec) { s.Incoming = "/d/it's.state" }, []string{`-incoming exec:cat '/d/it'\''s.state'`}, nil},
+		{"rescue disk order", func(s *launchSpec) { s.Disks = []string{"/d/rescue.qcow2", "/d/disk.qcow2"} },
+			[]string{"file=/d/rescue.qcow2,if=virtio,format=qcow2 -drive file=/d/disk.qcow2"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base
+			tc.mod(&s)
+			got := strings.Join(s.args(), " ")
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("missing %q in %s", w, got)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("unexpected %q in %s", w, got)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,91 @@
+package qemu
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// defaultKernelCmdline is Nova's libvirt default when an image with a
+// kernel has no os_command_line.
+const defaultKernelCmdline = "root=/dev/vda console=tty0 console=ttyS0"
+
+// Spawn implements virt.Driver: root disk overlay, extra disks, config
+// drive, then boot. Spawning a guest that runs already succeeds.
+func (d *Driver) Spawn(ctx context.Context, g *virt.Guest) error {
+	defer d.lock(g.ID)()
+	if _, ok := d.pid(g.ID); ok {
+		return nil
+	}
+	dir := d.dir(g.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("instance dir: %w", err)
+	}
+	if err := d.makeRootDisk(ctx, g, g.Image, filepath.Join(dir, "disk.qcow2")); err != nil {
+		return err
+	}
+	if err := d.makeExtraDisks(ctx, g, false); err != nil {
+		return err
+	}
+	if err := d.writeConfigDrive(g); err != nil {
+		return err
+	}
+	return d.boot(ctx, g, "")
+}
+
+// boot starts the guest's qemu from its disks (the rescue disk first
+// while rescued), restoring state from incoming when set.
+func (d *Driver) boot(ctx context.Context, g *virt.Guest, incoming string) error {
+	dir := d.dir(g.ID)
+	s := launchSpec{ID: g.ID, Accel: d.accel, VCPUs: g.VCPUs, MemoryMB: g.MemoryMB, Dir: dir,
+		QMP: d.qmpSocket(g.ID), Incoming: incoming}
+	img := g.Image
+	if exists(filepath.Join(dir, "rescue.qcow2")) {
+		s.Disks = append(s.Disks, filepath.Join(dir, "rescue.qcow2"))
+		img = d.rescueImage(g)
+	}
+	s.Disks = append(s.Disks, filepath.Join(dir, "disk.qcow2"))
+	for _, extra := range []string{"ephemeral.qcow2", "swap.qcow2"} {
+		if p := filepath.Join(dir, extra); exists(p) {
+			s.Disks = append(s.Disks, p)
+		}
+	}
+	if p := filepath.Join(dir, "config.iso"); exists(p) {
+		s.ISO = p
+	}
+	for _, n := range g.NICs {
+		s.MACs = append(s.MACs, n.MAC)
+	}
+	if k := img.Properties["kernel_id"]; k != "" {
+		var err error
+		if s.Kernel, err = d.opts.ImagePath(ctx, k); err != nil {
+			return fmt.Errorf("kernel image %s: %w", k, err)
+		}
+		if r := img.Properties["ramdisk_id"]; r != "" {
+			if s.Ramdisk, err = d.opts.ImagePath(ctx, r); err != nil {
+				return fmt.Errorf("ramdisk image %s: %w", r, err)
+			}
+		}
+		s.Cmdline = img.Properties["os_command_line"]
+		if s.Cmdline == "" {
+			s.Cmdline = defaultKernelCmdline
+		}
+	}
+	return d.start(ctx, s)
+}
+
+// Destroy implements virt.Driver: kill, wait, remove every file.
+func (d *Driver) Destroy(ctx context.Context, id string) error {
+	defer d.lock(id)()
+	if err := d.stop(ctx, id, false); err != nil {
+		return err
+	}
+	_ = os.Remove(d.qmpSocket(id))
+	if err := os.RemoveAll(d.dir(id)); err != nil {
+		return fmt.Errorf("remove instance %s: %w", id, err)
+	}
+	return nil
+}
