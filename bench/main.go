@@ -1,0 +1,239 @@
+// Command bench measures an OpenStack cloud the same way whether it is
+// kumo or any other: it logs in from clouds.yaml or OS_* variables and
+// times server creation and deletion, listings at growing project sizes,
+// show and flavor calls, action round trips and token issue, printing a
+// table and writing JSON. With -start-kumo it builds and starts a local
+// kumo (SQLite, or PostgreSQL with -database) and also reads its RSS.
+//
+//	go run ./bench -start-kumo
+//	go run ./bench -cloud mycloud -sizes 0,100 -burst 100
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// bench holds one run's settings and figures.
+type bench struct {
+	c           *Cloud
+	flavor      string
+	image       string
+	networks    string
+	prefix      string
+	concurrency int
+	clients     int
+	samples     int
+	repeats     int
+	duration    time.Duration
+	timeout     time.Duration
+	poll        time.Duration
+	fastPoll    time.Duration
+	pid         int
+	verbose     io.Writer
+	figures     []Figure
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		cloudsFile = flag.String("clouds", "", "clouds.yaml to read (default: the standard locations)")
+		cloudName  = flag.String("cloud", "", "cloud name in clouds.yaml (default: OS_CLOUD, else OS_* variables)")
+		startKumo  = flag.Bool("start-kumo", false, "build and start a local kumo on a temporary data dir and measure it")
+		database   = flag.String("database", "", "with -start-kumo: a postgres:// URL (default SQLite)")
+		pid        = flag.Int("pid", 0, "pid of the cloud's server process, to read its RSS (set by -start-kumo)")
+		flavorRef  = flag.String("flavor", "", "flavor id for servers (default: the smallest)")
+		imageRef   = flag.String("image", "", "image id for servers (default: the first active image)")
+		networks   = flag.String("networks", "none", `"networks" of created servers: none, auto, or "" to omit`)
+		burst      = flag.String("burst", "100,1000", "server counts to create at once and delete (comma list)")
+		sizes      = flag.String("sizes", "0,100,1000,10000", "project sizes to measure listings at (comma list, ascending)")
+		b          = &bench{verbose: os.Stderr}
+		jsonOut    = flag.String("json", "bench-results.json", "file to write the figures to")
+		skip       = flag.String("skip", "", "scenarios to skip: tokens,burst,one,list,show,actions")
+		setQuota   = flag.Bool("unlimited-quota", true, "lift the project's instances/cores/ram quotas first (needs admin)")
+	)
+	flag.IntVar(&b.concurrency, "concurrency", 16, "clients creating and deleting servers")
+	flag.IntVar(&b.clients, "clients", 16, "clients for the throughput figures")
+	flag.IntVar(&b.samples, "samples", 50, "requests per latency figure")
+	flag.IntVar(&b.repeats, "repeats", 3, "repeats of every figure (median, min and max are reported)")
+	flag.DurationVar(&b.duration, "duration", 20*time.Second, "length of each throughput figure")
+	flag.DurationVar(&b.timeout, "timeout", 30*time.Minute, "longest wait for servers to settle")
+	flag.Parse()
+	b.networks, b.pid = *networks, *pid
+	b.poll, b.fastPoll = 20*time.Millisecond, time.Millisecond
+	b.prefix = "bench" + strconv.FormatInt(time.Now().Unix()%100000, 10)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	env := map[string]string{"database": "(remote cloud)"}
+	if *startKumo {
+		k, err := launchKumo(ctx, *database)
+		if err != nil {
+			return err
+		}
+		defer k.stop()
+		*cloudsFile, *cloudName, b.pid = k.cloudsFile, "kumo", k.pid
+		env["database"] = "SQLite"
+		if *database != "" {
+			env["database"] = "PostgreSQL"
+		}
+	}
+	c, err := connect(ctx, *cloudsFile, *cloudName)
+	if err != nil {
+		return err
+	}
+	b.c = c
+	if err := b.discover(ctx, *flavorRef, *imageRef); err != nil {
+		return err
+	}
+	if *setQuota {
+		if err := b.unlimitedQuota(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: warning: could not lift quotas:", err)
+		}
+	}
+	skipped := map[string]bool{}
+	for _, s := range strings.Split(*skip, ",") {
+		skipped[strings.TrimSpace(s)] = true
+	}
+	started := time.Now()
+	if !skipped["tokens"] {
+		b.tokens(ctx)
+	}
+	if !skipped["one"] {
+		b.oneServer(ctx)
+	}
+	if !skipped["actions"] {
+		b.actions(ctx)
+	}
+	if !skipped["show"] {
+		b.showAndFlavors(ctx)
+	}
+	if !skipped["burst"] {
+		for _, n := range ints(*burst) {
+			b.createDelete(ctx, n)
+		}
+	}
+	if !skipped["list"] {
+		b.listing(ctx, ints(*sizes))
+		if _, err := b.deleteMany(ctx, b.prefix, b.concurrency); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: cleanup:", err)
+		}
+	}
+	env["cloud"] = c.compute
+	env["go"] = runtime.Version()
+	env["cpus"] = strconv.Itoa(runtime.NumCPU())
+	env["date"] = started.UTC().Format(time.RFC3339)
+	env["took"] = time.Since(started).Round(time.Second).String()
+	printTable(os.Stdout, env, b.figures)
+	return writeJSON(*jsonOut, env, b.figures)
+}
+
+// discover picks the smallest flavor and the first active image unless
+// given.
+func (b *bench) discover(ctx context.Context, flavor, image string) error {
+	b.flavor, b.image = flavor, image
+	if b.flavor == "" {
+		var out struct {
+			Flavors []struct {
+				ID  string `json:"id"`
+				RAM int    `json:"ram"`
+			} `json:"flavors"`
+		}
+		if err := b.c.get(ctx, "flavors/detail", &out); err != nil {
+			return err
+		}
+		for i, f := range out.Flavors {
+			if i == 0 || f.RAM < out.Flavors[0].RAM {
+				b.flavor = f.ID
+				out.Flavors[0] = f
+			}
+		}
+	}
+	if b.image == "" {
+		var out struct {
+			Images []struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+			} `json:"images"`
+		}
+		// The compute API's image proxy ends at 2.35.
+		if err := b.c.do(ctx, "GET", b.c.computeURL("images/detail"), nil, &out, http.StatusOK,
+			"OpenStack-API-Version", "compute 2.1", "X-OpenStack-Nova-API-Version", "2.1"); err != nil {
+			return err
+		}
+		for _, im := range out.Images {
+			if im.Status == "ACTIVE" {
+				b.image = im.ID
+				break
+			}
+		}
+	}
+	if b.flavor == "" || b.image == "" {
+		return fmt.Errorf("no flavor (%q) or image (%q) to boot from; pass -flavor and -image", b.flavor, b.image)
+	}
+	return nil
+}
+
+// unlimitedQuota lifts the project's server quotas so the large sizes fit.
+func (b *bench) unlimitedQuota(ctx context.Context) error {
+	body := map[string]any{"quota_set": map[string]any{"instances": -1, "cores": -1, "ram": -1}}
+	return b.c.do(ctx, "PUT", b.c.computeURL("os-quota-sets/"+url.PathEscape(b.c.projectID)), body, nil, http.StatusOK)
+}
+
+func (b *bench) progress(f Figure) {
+	if f.Error != "" {
+		fmt.Fprintf(b.verbose, "  %-60s ERROR %s\n", f.Name, f.Error)
+		return
+	}
+	fmt.Fprintf(b.verbose, "  %-60s %10.2f %s\n", f.Name, f.Median, f.Unit)
+}
+
+func ints(list string) []int {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func printTable(w io.Writer, env map[string]string, figures []Figure) {
+	fmt.Fprintf(w, "\ncloud %s (%s), %s CPUs, %s, took %s\n\n", env["cloud"], env["database"], env["cpus"], env["date"], env["took"])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\tmedian\tmin\tmax\tunit\t")
+	for _, f := range figures {
+		if f.Error != "" {
+			fmt.Fprintf(tw, "%s\terror: %.60s\t\t\t\t\n", f.Name, f.Error)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%s\t\n", f.Name, f.Median, f.Min, f.Max, f.Unit)
+	}
+	tw.Flush()
+}
+
+func writeJSON(path string, env map[string]string, figures []Figure) error {
+	raw, err := json.MarshalIndent(map[string]any{"environment": env, "figures": figures}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(raw, '\n'), 0o644)
+}
