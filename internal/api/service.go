@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -249,16 +248,11 @@ func (s *Service) writeReply(w http.ResponseWriter, c *Call, r *Reply) {
 	case r.Raw != nil:
 		writeBytes(w, status, r.ContentType, r.Raw)
 	case r.Body != nil:
-		b, err := json.Marshal(r.Body)
-		if err != nil {
-			s.writeError(w, c, err)
-			return
-		}
 		ct := r.ContentType
 		if ct == "" {
 			ct = "application/json"
 		}
-		writeBytes(w, status, ct, b)
+		s.writeJSONBody(w, c, status, ct, r.Body)
 	default:
 		if status != http.StatusNoContent && status != http.StatusNotModified {
 			h.Set("Content-Length", "0")
@@ -267,6 +261,44 @@ func (s *Service) writeReply(w http.ResponseWriter, c *Call, r *Reply) {
 			h.Set("Content-Type", r.ContentType)
 		}
 		w.WriteHeader(status)
+	}
+}
+
+// streamChunk is the size from which a JSON reply is streamed to the
+// client as it is encoded (without Content-Length) instead of built whole:
+// a listing of a thousand servers would otherwise allocate megabytes per
+// request.
+const streamChunk = 64 << 10
+
+// writeJSONBody encodes body as the reply. A body that encodes within
+// streamChunk is sent with its Content-Length; a larger one is sent in
+// chunks as it is encoded.
+func (s *Service) writeJSONBody(w http.ResponseWriter, c *Call, status int, contentType string, body any) {
+	streamed := false
+	e := jsonEncoder{limit: streamChunk, flush: func(b []byte) error {
+		if !streamed {
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(status)
+			streamed = true
+		}
+		_, err := w.Write(b)
+		return err
+	}}
+	b, err := e.append(nil, body)
+	switch {
+	case err != nil && streamed:
+		// The status is sent: all that is left is to break the reply off
+		// so the client cannot take a truncated body for a whole one.
+		s.logger().ErrorContext(c.Req.Context(), "reply cut off", "error", err)
+		panic(http.ErrAbortHandler)
+	case err != nil:
+		s.writeError(w, c, err)
+	case streamed:
+		if len(b) > 0 {
+			_, _ = w.Write(b)
+		}
+	default:
+		writeBytes(w, status, contentType, b)
 	}
 }
 

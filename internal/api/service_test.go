@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,6 +44,9 @@ func testService(t *testing.T) *apitest.Client {
 				return nil, err
 			}
 			return api.NoContent(http.StatusNoContent), nil
+		}},
+		{Method: "GET", Path: "/many/{n}", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+			return api.JSON(http.StatusOK, manyThings(c.Param("n"))), nil
 		}},
 		{Method: "GET", Path: "/admin", Policy: api.AdminOnly, Handler: echo},
 		{Method: "GET", Path: "/open", Policy: api.Public, Handler: echo},
@@ -225,6 +230,39 @@ func TestAuthentication(t *testing.T) {
 		}
 	}
 	c.As("", "").Do("GET", "/v2.1/open", nil).Expect(t, 200)
+}
+
+// manyThings is a listing body of n (a decimal) generic items.
+func manyThings(n string) map[string]any {
+	count, _ := strconv.Atoi(n)
+	items := make([]map[string]any, count)
+	for i := range items {
+		items[i] = map[string]any{"id": strconv.Itoa(i), "name": "thing <" + n + ">", "tags": []string{"a", "b"}}
+	}
+	return map[string]any{"things": items}
+}
+
+// TestLargeRepliesAreStreamed: a small reply carries its Content-Length,
+// a large one is sent as it is encoded; both are the JSON encoding/json
+// would write.
+func TestLargeRepliesAreStreamed(t *testing.T) {
+	c := testService(t)
+	for _, tc := range []struct {
+		n        string
+		streamed bool
+	}{{"3", false}, {"20000", true}} {
+		r := c.As("u:p", "").Do("GET", "/v2.1/many/"+tc.n, nil).Expect(t, 200)
+		want, err := json.Marshal(manyThings(tc.n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(r.Body) != string(want) {
+			t.Errorf("%s things: body of %d bytes differs from encoding/json's %d", tc.n, len(r.Body), len(want))
+		}
+		if cl := r.Header.Get("Content-Length"); (cl == "") != tc.streamed || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s things (%d bytes): Content-Length %q, Content-Type %q", tc.n, len(want), cl, r.Header.Get("Content-Type"))
+		}
+	}
 }
 
 func TestRequestBodies(t *testing.T) {

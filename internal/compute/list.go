@@ -95,12 +95,43 @@ func (w *whereBuilder) add(cond string, args ...any) {
 
 // List returns one page of servers matching o, with metadata and tags.
 func (s *Service) List(ctx context.Context, o ListOptions) ([]*Server, error) {
+	q, args, err := s.listQuery(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list servers: %w", err)
+	}
+	var out []*Server
+	columns := newJSONColumns()
+	for rows.Next() {
+		srv, err := scanServer(rows, columns)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list servers: %w", err)
+		}
+		out = append(out, srv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list servers: %w", err)
+	}
+	if err := loadDetails(ctx, s.DB, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// listQuery is the SELECT of one page of servers matching o, in o's
+// order with kumo's tie-breaker, after o's marker.
+func (s *Service) listQuery(ctx context.Context, o ListOptions) (string, []any, error) {
 	w := &whereBuilder{}
 	s.filters(w, o)
 	keys, dirs := o.sortSpec()
 	if o.Marker != "" {
 		if err := s.markerCondition(ctx, w, o.Marker, keys, dirs); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
 	limit := o.Limit
@@ -116,27 +147,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]*Server, error) {
 		q += ` WHERE ` + strings.Join(w.conds, " AND ")
 	}
 	q += ` ORDER BY ` + strings.Join(order, ", ") + fmt.Sprintf(` LIMIT %d`, limit)
-	rows, err := s.DB.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list servers: %w", err)
-	}
-	var out []*Server
-	for rows.Next() {
-		srv, err := scanServer(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list servers: %w", err)
-		}
-		out = append(out, srv)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list servers: %w", err)
-	}
-	if err := loadDetails(ctx, s.DB, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return q, w.args, nil
 }
 
 // sortSpec resolves the sort keys to columns and directions, always

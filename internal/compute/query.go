@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +25,54 @@ const serverColumns = `id, number, project_id, user_id, name, hostname, descript
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanServer(r rowScanner) (*Server, error) {
+// jsonColumns decodes the JSON columns of server rows. The rows of one
+// listing repeat a few values (a flavor, an image's properties, the
+// default security group), so each distinct text is parsed once and the
+// servers get copies of the result.
+type jsonColumns struct {
+	flavors map[string]FlavorSnapshot
+	maps    map[string]map[string]string
+	lists   map[string][]string
+}
+
+func newJSONColumns() *jsonColumns {
+	return &jsonColumns{flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}, lists: map[string][]string{}}
+}
+
+func (j *jsonColumns) flavor(raw string) (FlavorSnapshot, error) {
+	f, ok := j.flavors[raw]
+	if !ok {
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			return f, err
+		}
+		j.flavors[raw] = f
+	}
+	f.ExtraSpecs = maps.Clone(f.ExtraSpecs)
+	return f, nil
+}
+
+// stringMap decodes a JSON object of strings; what does not decode is
+// empty, as a server without it.
+func (j *jsonColumns) stringMap(raw string) map[string]string {
+	m, ok := j.maps[raw]
+	if !ok {
+		_ = json.Unmarshal([]byte(raw), &m)
+		j.maps[raw] = m
+	}
+	return maps.Clone(m)
+}
+
+// list decodes a JSON array of strings, like stringMap.
+func (j *jsonColumns) list(raw string) []string {
+	l, ok := j.lists[raw]
+	if !ok {
+		_ = json.Unmarshal([]byte(raw), &l)
+		j.lists[raw] = l
+	}
+	return slices.Clone(l)
+}
+
+func scanServer(r rowScanner, j *jsonColumns) (*Server, error) {
 	var (
 		s                                          Server
 		description, task, host, node, az, keyName sql.NullString
@@ -51,7 +100,7 @@ func scanServer(r rowScanner) (*Server, error) {
 	s.VMState, s.TaskState, s.PowerState = state.VMState(vm), state.TaskState(task.String), state.PowerState(power)
 	s.Host, s.Node, s.AZ, s.KeyName = host.String, node.String, az.String, keyName.String
 	s.KeyData, s.UserData, s.LockedBy = keyData.String, userData.String, lockedBy.String
-	if err := json.Unmarshal([]byte(flavorJSON), &s.Flavor); err != nil {
+	if s.Flavor, err = j.flavor(flavorJSON); err != nil {
 		return nil, fmt.Errorf("server %s flavor: %w", s.ID, err)
 	}
 	if fault.Valid {
@@ -60,9 +109,10 @@ func scanServer(r rowScanner) (*Server, error) {
 			return nil, fmt.Errorf("server %s fault: %w", s.ID, err)
 		}
 	}
-	_ = json.Unmarshal([]byte(sysmeta), &s.SystemMetadata)
-	_ = json.Unmarshal([]byte(groups), &s.SecurityGroups)
-	_ = json.Unmarshal([]byte(hints), &s.SchedulerHints)
+	s.SystemMetadata, s.SecurityGroups = j.stringMap(sysmeta), j.list(groups)
+	if hints != "{}" {
+		_ = json.Unmarshal([]byte(hints), &s.SchedulerHints)
+	}
 	s.LaunchedAt, s.TerminatedAt, s.DeletedAt = optTime(launched), optTime(terminated), optTime(deletedAt)
 	s.CreatedAt, s.UpdatedAt = store.Time(created), store.Time(updated)
 	return &s, nil
@@ -107,7 +157,7 @@ func (s *Service) get(ctx context.Context, q store.Querier, id string, withDelet
 	if !withDeleted {
 		query += ` AND deleted = FALSE`
 	}
-	srv, err := scanServer(q.QueryRowContext(ctx, query, id))
+	srv, err := scanServer(q.QueryRowContext(ctx, query, id), newJSONColumns())
 	if isNoRows(err) {
 		return nil, notFound(id)
 	}

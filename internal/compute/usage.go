@@ -53,8 +53,9 @@ func (s *Service) ActiveInWindow(ctx context.Context, o UsageOptions) ([]*Server
 	}
 	defer rows.Close()
 	var out []*Server
+	columns := newJSONColumns()
 	for rows.Next() {
-		srv, err := scanServer(rows)
+		srv, err := scanServer(rows, columns)
 		if err != nil {
 			return nil, fmt.Errorf("usage servers: %w", err)
 		}

@@ -349,4 +349,5 @@ var migrations = []migration{
 	schemaFloatingIPs,
 	schemaServerGroups,
 	schemaAggregates,
+	schemaListOrder,
 }

@@ -130,24 +130,28 @@ func serverStatus(srv *compute.Server) string {
 func serverFull(c *api.Call, srv *compute.Server, o ServerViewOptions, ex *serverExtras) map[string]any {
 	admin := c.IsAdmin()
 	status := serverStatus(srv)
-	m := map[string]any{
-		"accessIPv4":        srv.AccessIPv4,
-		"accessIPv6":        srv.AccessIPv6,
-		"addresses":         serverAddresses(srv, ex),
-		"created":           isoTime(srv.CreatedAt),
-		"flavor":            serverFlavor(c, srv),
-		"hostId":            hostID(srv.ProjectID, srv.Host),
-		"id":                srv.ID,
-		"image":             serverImage(c, srv),
-		"links":             serverLinks(c, srv.ID),
-		"metadata":          nonNilMap(srv.Metadata),
-		"name":              srv.Name,
-		"status":            status,
-		"tenant_id":         srv.ProjectID,
-		"user_id":           srv.UserID,
-		"updated":           isoTime(srv.UpdatedAt),
-		"OS-DCF:diskConfig": diskConfig(srv),
+	// Sized for the view's fields (~60 in full): growing a map rehashes it.
+	size := 24
+	if o.Full {
+		size = 64
 	}
+	m := make(map[string]any, size)
+	m["accessIPv4"] = srv.AccessIPv4
+	m["accessIPv6"] = srv.AccessIPv6
+	m["addresses"] = serverAddresses(srv, ex)
+	m["created"] = isoTime(srv.CreatedAt)
+	m["flavor"] = serverFlavor(c, srv)
+	m["hostId"] = hostID(srv.ProjectID, srv.Host)
+	m["id"] = srv.ID
+	m["image"] = serverImage(c, srv)
+	m["links"] = serverLinks(c, srv.ID)
+	m["metadata"] = nonNilMap(srv.Metadata)
+	m["name"] = srv.Name
+	m["status"] = status
+	m["tenant_id"] = srv.ProjectID
+	m["user_id"] = srv.UserID
+	m["updated"] = isoTime(srv.UpdatedAt)
+	m["OS-DCF:diskConfig"] = diskConfig(srv)
 	if (status == state.StatusError || status == state.StatusDeleted) && srv.Fault != nil {
 		m["fault"] = serverFault(srv.Fault, admin)
 	}

@@ -1,0 +1,161 @@
+package api
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// marshalBody appends the JSON of a reply body to b, exactly as
+// encoding/json encodes it, but walks the generic view trees the handlers
+// build (maps, slices, strings, integers, booleans) without reflection:
+// encoding/json spends most of a large listing sorting map keys through
+// reflect.Value. Any other type is handed to encoding/json, so the output
+// never differs.
+func marshalBody(b []byte, v any) ([]byte, error) {
+	var e jsonEncoder
+	return e.append(b, v)
+}
+
+// jsonEncoder remembers the sorted key lists of the maps it has written:
+// a listing repeats the same few shapes (a server, its flavor, its image)
+// a thousand times, and checking a known order is cheaper than sorting.
+// With flush set, the output so far is handed to flush and dropped
+// whenever it reaches limit bytes between two elements of a list.
+type jsonEncoder struct {
+	orders [][]string
+	flush  func([]byte) error
+	limit  int
+}
+
+// maxKeyOrders bounds the remembered shapes of one encoding.
+const maxKeyOrders = 32
+
+func (e *jsonEncoder) append(b []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendJSONString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case map[string]any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '{')
+		for i, k := range e.keysOf(x) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, k), ':')
+			if b, err = e.append(b, x[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case map[string]string:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '{')
+		for i, k := range sortedKeys(x) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(append(appendJSONString(b, k), ':'), x[k])
+		}
+		return append(b, '}'), nil
+	case []any:
+		return appendJSONSlice(e, b, x)
+	case []map[string]any:
+		return appendJSONSlice(e, b, x)
+	case []string:
+		return appendJSONSlice(e, b, x)
+	default:
+		enc, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		return append(b, enc...), nil
+	}
+}
+
+// keysOf returns m's keys in order, reusing a remembered order when m
+// has exactly its keys.
+func (e *jsonEncoder) keysOf(m map[string]any) []string {
+	for _, order := range e.orders {
+		if len(order) == len(m) && hasAll(m, order) {
+			return order
+		}
+	}
+	keys := sortedKeys(m)
+	if len(keys) > 1 && len(e.orders) < maxKeyOrders {
+		e.orders = append(e.orders, keys)
+	}
+	return keys
+}
+
+func hasAll(m map[string]any, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func appendJSONSlice[E any](e *jsonEncoder, b []byte, s []E) ([]byte, error) {
+	if s == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	var err error
+	for i, v := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = e.append(b, v); err != nil {
+			return nil, err
+		}
+		if e.flush != nil && len(b) >= e.limit {
+			if err := e.flush(b); err != nil {
+				return nil, err
+			}
+			b = b[:0]
+		}
+	}
+	return append(b, ']'), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendJSONString writes s quoted. Plain printable ASCII, what nearly
+// every field holds, is copied as is; anything encoding/json escapes
+// (quotes, backslashes, control characters, <, > and &, U+2028/9,
+// invalid UTF-8) goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			enc, _ := json.Marshal(s) // a string always encodes
+			return append(b, enc...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}

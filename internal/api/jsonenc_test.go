@@ -1,0 +1,87 @@
+package api
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kumocloud/kumo/internal/apisamples"
+)
+
+type namedString string
+
+// TestMarshalBodyMatchesEncodingJSON: the fast encoder's output is byte
+// for byte encoding/json's, for every value shape views use.
+func TestMarshalBodyMatchesEncodingJSON(t *testing.T) {
+	s := "x"
+	cases := map[string]any{
+		"nil":           nil,
+		"plain":         map[string]any{"b": "two", "a": 1, "c": true, "d": nil, "e": int64(-5)},
+		"escapes":       []any{"quote\"", "back\\slash", "tab\t", "<html>&", "ünï", "\u2028", "bad\xffutf8", ""},
+		"nested":        map[string]any{"servers": []map[string]any{{"id": "1", "links": []any{Link{Href: "h", Rel: "self"}}}}},
+		"string maps":   map[string]any{"metadata": map[string]string{"z": "1", "a": "<2>"}, "empty": map[string]string{}},
+		"nil values":    map[string]any{"m": map[string]any(nil), "s": []any(nil), "ms": []map[string]any(nil), "ss": []string(nil), "sm": map[string]string(nil)},
+		"fallbacks":     map[string]any{"f": 1.5, "big": 1e21, "ptr": &s, "nilptr": (*string)(nil), "named": namedString("n"), "raw": json.RawMessage(`{"k": 1}`)},
+		"strings slice": []string{"a", "b<"},
+		"empty":         map[string]any{"a": []any{}, "b": map[string]any{}},
+		// Maps of one size but other keys must not reuse a remembered order.
+		"shapes": []any{map[string]any{"b": 1, "a": 2}, map[string]any{"a": 1, "c": 2}, map[string]any{"c": 1, "b": 2},
+			map[string]any{"b": 1, "a": 2, "z": map[string]any{"y": 1, "x": 2}}},
+	}
+	for name, v := range cases {
+		t.Run(name, func(t *testing.T) { compareEncodings(t, v) })
+	}
+}
+
+// TestMarshalBodyOnSamples runs the comparison over every JSON sample of
+// the shared reference.
+func TestMarshalBodyOnSamples(t *testing.T) {
+	root := apisamples.Root(t)
+	n := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return nil // templates with placeholders
+		}
+		n++
+		compareEncodings(t, v)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 100 {
+		t.Fatalf("only %d samples compared under %s", n, root)
+	}
+}
+
+func compareEncodings(t *testing.T, v any) {
+	t.Helper()
+	want, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := marshalBody(nil, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("marshalBody:\n%s\nencoding/json:\n%s", got, want)
+	}
+}
+
+func TestMarshalBodyError(t *testing.T) {
+	if _, err := marshalBody(nil, map[string]any{"c": make(chan int)}); err == nil {
+		t.Fatal("a channel encoded without error")
+	}
+}

@@ -1,0 +1,55 @@
+package compute_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+)
+
+// TestListQueriesUseIndexes: the pages of the default order, with and
+// without a marker, for a project and for every project, are read off an
+// index: SQLite neither scans the instances table nor sorts the matching
+// servers in a temporary B-tree, so a page costs the same with 10,000
+// servers as with 100.
+func TestListQueriesUseIndexes(t *testing.T) {
+	db := storetest.SQLite(t)
+	c := computetest.New(t, db, computetest.Options{})
+	ctx := context.Background()
+	marker := c.CreateServer(t, snapOwner, "m", nil).Servers[0].ID
+	cases := map[string]compute.ListOptions{
+		"project":              {ProjectID: "p1", Limit: 100},
+		"project after marker": {ProjectID: "p1", Limit: 100, Marker: marker},
+		"all projects":         {Limit: 100},
+		"all after marker":     {Limit: 100, Marker: marker},
+	}
+	for name, o := range cases {
+		t.Run(name, func(t *testing.T) {
+			q, args, err := c.Compute.ListQuery(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			text := strings.Join(plan, "; ")
+			if !strings.Contains(text, "USING INDEX") || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "SCAN instances") {
+				t.Errorf("plan of %s: %s", q, text)
+			}
+		})
+	}
+}
