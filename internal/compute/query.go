@@ -28,7 +28,8 @@ type rowScanner interface{ Scan(dest ...any) error }
 // jsonColumns decodes the JSON columns of server rows. The rows of one
 // listing repeat a few values (a flavor, an image's properties, the
 // default security group), so each distinct text is parsed once and the
-// servers get copies of the result.
+// servers get copies of the result. A nil *jsonColumns (one server)
+// parses every text.
 type jsonColumns struct {
 	flavors map[string]FlavorSnapshot
 	maps    map[string]map[string]string
@@ -40,6 +41,10 @@ func newJSONColumns() *jsonColumns {
 }
 
 func (j *jsonColumns) flavor(raw string) (FlavorSnapshot, error) {
+	if j == nil {
+		var f FlavorSnapshot
+		return f, json.Unmarshal([]byte(raw), &f)
+	}
 	f, ok := j.flavors[raw]
 	if !ok {
 		if err := json.Unmarshal([]byte(raw), &f); err != nil {
@@ -54,6 +59,11 @@ func (j *jsonColumns) flavor(raw string) (FlavorSnapshot, error) {
 // stringMap decodes a JSON object of strings; what does not decode is
 // empty, as a server without it.
 func (j *jsonColumns) stringMap(raw string) map[string]string {
+	if j == nil {
+		var m map[string]string
+		_ = json.Unmarshal([]byte(raw), &m)
+		return m
+	}
 	m, ok := j.maps[raw]
 	if !ok {
 		_ = json.Unmarshal([]byte(raw), &m)
@@ -64,6 +74,11 @@ func (j *jsonColumns) stringMap(raw string) map[string]string {
 
 // list decodes a JSON array of strings, like stringMap.
 func (j *jsonColumns) list(raw string) []string {
+	if j == nil {
+		var l []string
+		_ = json.Unmarshal([]byte(raw), &l)
+		return l
+	}
 	l, ok := j.lists[raw]
 	if !ok {
 		_ = json.Unmarshal([]byte(raw), &l)
@@ -157,7 +172,7 @@ func (s *Service) get(ctx context.Context, q store.Querier, id string, withDelet
 	if !withDeleted {
 		query += ` AND deleted = FALSE`
 	}
-	srv, err := scanServer(q.QueryRowContext(ctx, query, id), newJSONColumns())
+	srv, err := scanServer(q.QueryRowContext(ctx, query, id), nil)
 	if isNoRows(err) {
 		return nil, notFound(id)
 	}
@@ -182,31 +197,27 @@ func loadDetails(ctx context.Context, q store.Querier, servers []*Server) error 
 		byID[srv.ID] = srv
 		ids = append(ids, srv.ID)
 	}
+	// One round trip for both: metadata rows carry their value, tag rows
+	// a NULL one.
 	in := placeholders(len(ids))
-	rows, err := q.QueryContext(ctx, `SELECT instance_id, key, value FROM instance_metadata WHERE instance_id IN (`+in+`)`, ids...)
+	rows, err := q.QueryContext(ctx, `SELECT instance_id, key, value FROM instance_metadata WHERE instance_id IN (`+in+`)
+		UNION ALL SELECT instance_id, tag, NULL FROM instance_tags WHERE instance_id IN (`+in+`) ORDER BY 3, 2`,
+		append(ids, ids...)...)
 	if err != nil {
-		return fmt.Errorf("load metadata: %w", err)
-	}
-	for rows.Next() {
-		var id, k, v string
-		if err := rows.Scan(&id, &k, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		byID[id].Metadata[k] = v
-	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT instance_id, tag FROM instance_tags WHERE instance_id IN (`+in+`) ORDER BY tag`, ids...)
-	if err != nil {
-		return fmt.Errorf("load tags: %w", err)
+		return fmt.Errorf("load metadata and tags: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, t string
-		if err := rows.Scan(&id, &t); err != nil {
-			return err
+		var id, k string
+		var v sql.NullString
+		if err := rows.Scan(&id, &k, &v); err != nil {
+			return fmt.Errorf("load metadata and tags: %w", err)
 		}
-		byID[id].Tags = append(byID[id].Tags, t)
+		if v.Valid {
+			byID[id].Metadata[k] = v.String
+		} else {
+			byID[id].Tags = append(byID[id].Tags, k)
+		}
 	}
 	return rows.Err()
 }

@@ -44,6 +44,7 @@ func checkGrantParts(ctx context.Context, q store.Querier, t Target, userID, rol
 
 // Grant gives a user a role on a target; granting twice is a no-op.
 func (s *Service) Grant(ctx context.Context, t Target, userID, roleID string) error {
+	defer s.tokensChanged()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := checkGrantParts(ctx, tx, t, userID, roleID); err != nil {
 			return err
@@ -82,6 +83,7 @@ func (s *Service) CheckGrant(ctx context.Context, t Target, userID, roleID strin
 
 // RevokeGrant removes a role assignment.
 func (s *Service) RevokeGrant(ctx context.Context, t Target, userID, roleID string) error {
+	defer s.tokensChanged()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := checkGrantParts(ctx, tx, t, userID, roleID); err != nil {
 			return err

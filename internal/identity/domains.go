@@ -94,6 +94,7 @@ func (s *Service) CreateDomain(ctx context.Context, d Domain) (*Domain, error) {
 // UpdateDomain changes a domain. Disabling it revokes the tokens scoped
 // to it, as Keystone does.
 func (s *Service) UpdateDomain(ctx context.Context, id string, p DomainPatch) (*Domain, error) {
+	defer s.tokensChanged()
 	var out *Domain
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		d, err := getDomain(ctx, tx, id)
@@ -135,6 +136,7 @@ func (s *Service) UpdateDomain(ctx context.Context, id string, p DomainPatch) (*
 // DeleteDomain deletes a disabled domain with its projects, users and
 // role assignments; an enabled domain is refused with a 403 like Keystone.
 func (s *Service) DeleteDomain(ctx context.Context, id string) error {
+	defer s.tokensChanged()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		d, err := getDomain(ctx, tx, id)
 		if err != nil {

@@ -15,14 +15,18 @@ const DefaultDomainID = "default"
 type Options struct {
 	// TokenTTL is how long issued tokens live (default 1h).
 	TokenTTL time.Duration
+	// TokenCacheTTL is how long Authenticate trusts a token it validated
+	// (default 5 s; negative: never, every request checks the database).
+	TokenCacheTTL time.Duration
 	// now, when set, replaces the clock (tests).
 	now func() time.Time
 }
 
 // Service implements identity on a store.DB.
 type Service struct {
-	db   *store.DB
-	opts Options
+	db         *store.DB
+	opts       Options
+	principals principalCache
 }
 
 // New returns an identity service.
@@ -32,6 +36,9 @@ func New(db *store.DB, opts Options) *Service {
 	}
 	if opts.now == nil {
 		opts.now = time.Now
+	}
+	if opts.TokenCacheTTL == 0 {
+		opts.TokenCacheTTL = defaultTokenCacheTTL
 	}
 	return &Service{db: db, opts: opts}
 }

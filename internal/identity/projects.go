@@ -177,6 +177,7 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 
 // UpdateProject changes a project. Disabling it revokes its tokens.
 func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPatch) (*Project, error) {
+	defer s.tokensChanged()
 	var out *Project
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		p, err := getProject(ctx, tx, id)
@@ -233,6 +234,7 @@ func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPat
 // DeleteProject deletes a leaf project with its role assignments and the
 // tokens scoped to it.
 func (s *Service) DeleteProject(ctx context.Context, id string) error {
+	defer s.tokensChanged()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := getProject(ctx, tx, id); err != nil {
 			return err

@@ -91,6 +91,7 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
 
 // UpdateRole changes a role's name or description.
 func (s *Service) UpdateRole(ctx context.Context, id string, p RolePatch) (*Role, error) {
+	defer s.tokensChanged()
 	var out *Role
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		r, err := getRole(ctx, tx, id)
@@ -121,6 +122,7 @@ func (s *Service) UpdateRole(ctx context.Context, id string, p RolePatch) (*Role
 
 // DeleteRole deletes a role and every assignment of it.
 func (s *Service) DeleteRole(ctx context.Context, id string) error {
+	defer s.tokensChanged()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := getRole(ctx, tx, id); err != nil {
 			return err

@@ -99,7 +99,12 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 
 // Authenticate implements auth.Authenticator for compute and image calls.
 func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
-	t, err := s.loadToken(ctx, s.db, tokenHash(token))
+	hash, now := tokenHash(token), s.opts.now()
+	if p, ok := s.principals.get(hash, now); ok {
+		return p, nil
+	}
+	gen := s.principals.generation()
+	t, err := s.loadToken(ctx, s.db, hash)
 	if err != nil {
 		if errors.Is(err, errTokenInvalid) {
 			return nil, unauthorized()
@@ -113,6 +118,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Princip
 	}
 	for _, r := range t.Roles {
 		p.Roles = append(p.Roles, r.Name)
+	}
+	if s.opts.TokenCacheTTL > 0 {
+		until := now.Add(s.opts.TokenCacheTTL)
+		if t.ExpiresAt.Before(until) {
+			until = t.ExpiresAt
+		}
+		s.principals.put(hash, p, until, gen)
 	}
 	return p, nil
 }
@@ -129,6 +141,7 @@ func (s *Service) ValidateToken(ctx context.Context, token string) (*Token, erro
 
 // RevokeToken revokes a valid token.
 func (s *Service) RevokeToken(ctx context.Context, token string) error {
+	defer s.tokensChanged()
 	hash := tokenHash(token)
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := s.loadToken(ctx, tx, hash); err != nil {

@@ -135,6 +135,7 @@ func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*Us
 // UpdateUser changes a user. A new password or disabling the user
 // revokes all the user's tokens.
 func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User, error) {
+	defer s.tokensChanged()
 	hash := ""
 	if p.Password != nil {
 		h, err := hashPassword(*p.Password)
@@ -211,6 +212,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 // ChangePassword is the self-service change: the original password must
 // match. A wrong original password is a 401, as in Keystone.
 func (s *Service) ChangePassword(ctx context.Context, userID, original, password string) error {
+	defer s.tokensChanged()
 	var hash string
 	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, userID).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -232,6 +234,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, original, password
 
 // DeleteUser deletes a user with the user's role assignments and tokens.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	defer s.tokensChanged()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := getUser(ctx, tx, id); err != nil {
 			return err
