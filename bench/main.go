@@ -42,6 +42,7 @@ type bench struct {
 	poll        time.Duration
 	fastPoll    time.Duration
 	pid         int
+	rest        time.Duration
 	verbose     io.Writer
 	figures     []Figure
 }
@@ -75,6 +76,7 @@ func run() error {
 	flag.IntVar(&b.samples, "samples", 50, "requests per latency figure")
 	flag.IntVar(&b.repeats, "repeats", 3, "repeats of every figure (median, min and max are reported)")
 	flag.DurationVar(&b.duration, "duration", 20*time.Second, "length of each throughput figure")
+	flag.DurationVar(&b.rest, "rest", 25*time.Second, "quiet time before reading the RSS at rest (kumo returns freed memory after 10 s without requests)")
 	flag.DurationVar(&b.timeout, "timeout", 30*time.Minute, "longest wait for servers to settle")
 	flag.Parse()
 	b.networks, b.pid = *networks, *pid

@@ -311,7 +311,7 @@ func (b *bench) rss(ctx context.Context, servers int) {
 	if b.pid == 0 {
 		return
 	}
-	time.Sleep(2 * time.Second) // at rest: let in-flight work and GC settle
+	time.Sleep(b.rest) // at rest: no requests for a while
 	b.record(ctx, fmt.Sprintf("server process RSS at rest, %d servers", servers), "MB", func(context.Context) (float64, error) {
 		return readRSS(b.pid)
 	})

@@ -50,6 +50,8 @@ type App struct {
 	Agent    *agent.Agent
 	Handler  http.Handler
 	Log      *slog.Logger
+
+	activity idleTrimmer
 }
 
 // Open opens the database, migrates it, builds the services and, on first
@@ -263,7 +265,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
 	}
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: a.activity.count(a.Handler), ReadHeaderTimeout: 10 * time.Second}
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -272,6 +274,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	go func() { a.Agent.Run(agentCtx); close(agentDone) }()
 	defer func() { stopAgent(); <-agentDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
+	go a.activity.run(agentCtx, 10*time.Second)
 	if a.Config.PprofListen != "" {
 		stopProfiler, err := serveProfiler(a.Config.PprofListen, a.Log)
 		if err != nil {
