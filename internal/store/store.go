@@ -37,7 +37,18 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	stmts   *stmtCache // SQLite only
+	// txGate lets one transaction of this process run at a time on
+	// PostgreSQL, as SQLite's write lock does (PostgreSQL only). Under
+	// SERIALIZABLE, concurrent creates all read the quota usage and the
+	// host's capacity the others write: with 16 clients nearly every
+	// attempt failed with a serialization error until the retries ran
+	// out. Transactions of other kumo processes on the same database
+	// still conflict and are retried.
+	txGate chan struct{}
 }
+
+// txGateWait bounds the wait for txGate, as SQLite's busy timeout does.
+const txGateWait = 30 * time.Second
 
 // Dialect reports which engine the DB runs on.
 func (db *DB) Dialect() Dialect { return db.dialect }
@@ -57,7 +68,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			sqldb.Close()
 			return nil, fmt.Errorf("connect postgres: %w", err)
 		}
-		return &DB{sql: sqldb, dialect: Postgres}, nil
+		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1)}, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
 	if dir := filepath.Dir(path); dir != "" {
@@ -198,6 +209,19 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.txGate != nil {
+		wait := time.NewTimer(txGateWait)
+		select {
+		case db.txGate <- struct{}{}:
+			wait.Stop()
+		case <-wait.C:
+			return errors.New("begin transaction: database busy (waited for other transactions)")
+		case <-ctx.Done():
+			wait.Stop()
+			return fmt.Errorf("begin transaction: %w", ctx.Err())
+		}
+		defer func() { <-db.txGate }()
+	}
 	opts := &sql.TxOptions{}
 	if db.dialect == Postgres {
 		opts.Isolation = sql.LevelSerializable

@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -53,6 +55,47 @@ func TestUniqueViolationIsRecognised(t *testing.T) {
 		_, err := db.ExecContext(ctx, ins, "d2", "one", true, store.Now())
 		if !store.IsUniqueViolation(err) {
 			t.Fatalf("duplicate name error %v not recognised as unique violation", err)
+		}
+	})
+}
+
+// TestConcurrentCheckThenInsert: many transactions that each read what
+// the others write (a quota check: count, then insert under the limit)
+// all commit on both engines, and the limit holds.
+func TestConcurrentCheckThenInsert(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const writers, each, limit = 16, 20, 250
+		errc := make(chan error, writers)
+		for w := range writers {
+			go func() {
+				var err error
+				for i := 0; i < each && err == nil; i++ {
+					err = db.InTx(ctx, func(tx *store.Tx) error {
+						var n int
+						if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM domains`).Scan(&n); err != nil {
+							return err
+						}
+						if n >= limit {
+							return nil
+						}
+						time.Sleep(2 * time.Millisecond) // a create does more work here
+						_, err := tx.ExecContext(ctx, `INSERT INTO domains (id, name, enabled, created_at) VALUES (?, ?, ?, ?)`,
+							fmt.Sprintf("d-%d-%d", w, i), fmt.Sprintf("n-%d-%d", w, i), true, store.Now())
+						return err
+					})
+				}
+				errc <- err
+			}()
+		}
+		for range writers {
+			if err := <-errc; err != nil {
+				t.Fatalf("transaction failed: %v", err)
+			}
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM domains`).Scan(&n); err != nil || n != limit {
+			t.Fatalf("%d domains (%v), want exactly %d", n, err, limit)
 		}
 	})
 }
