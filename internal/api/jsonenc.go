@@ -78,6 +78,10 @@ func (e *jsonEncoder) append(b []byte, v any) ([]byte, error) {
 		return appendJSONSlice(e, b, x)
 	case []string:
 		return appendJSONSlice(e, b, x)
+	case Link:
+		return appendLink(b, x), nil
+	case []Link:
+		return appendJSONSlice(e, b, x)
 	default:
 		enc, err := json.Marshal(v)
 		if err != nil {
@@ -109,6 +113,17 @@ func hasAll(m map[string]any, keys []string) bool {
 		}
 	}
 	return true
+}
+
+// appendLink writes a Link as encoding/json does: fields in declaration
+// order, type omitted when empty.
+func appendLink(b []byte, l Link) []byte {
+	b = appendJSONString(append(b, `{"href":`...), l.Href)
+	b = appendJSONString(append(b, `,"rel":`...), l.Rel)
+	if l.Type != "" {
+		b = appendJSONString(append(b, `,"type":`...), l.Type)
+	}
+	return append(b, '}')
 }
 
 func appendJSONSlice[E any](e *jsonEncoder, b []byte, s []E) ([]byte, error) {

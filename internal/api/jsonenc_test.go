@@ -26,6 +26,7 @@ func TestMarshalBodyMatchesEncodingJSON(t *testing.T) {
 		"nil values":    map[string]any{"m": map[string]any(nil), "s": []any(nil), "ms": []map[string]any(nil), "ss": []string(nil), "sm": map[string]string(nil)},
 		"fallbacks":     map[string]any{"f": 1.5, "big": 1e21, "ptr": &s, "nilptr": (*string)(nil), "named": namedString("n"), "raw": json.RawMessage(`{"k": 1}`)},
 		"strings slice": []string{"a", "b<"},
+		"links":         map[string]any{"l": []Link{{Href: "h", Rel: "self"}, {Href: "<x>", Rel: "describedby", Type: "text/html"}}, "one": Link{}, "none": []Link(nil)},
 		"empty":         map[string]any{"a": []any{}, "b": map[string]any{}},
 		// Maps of one size but other keys must not reuse a remembered order.
 		"shapes": []any{map[string]any{"b": 1, "a": 2}, map[string]any{"a": 1, "c": 2}, map[string]any{"c": 1, "b": 2},

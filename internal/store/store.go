@@ -85,9 +85,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetMaxIdleConns(8)
-	// Each connection holds SQLite's page cache (up to 2 MiB); at rest
+	// Each connection holds SQLite's page cache (up to 2 MiB); after 15 s idle
 	// they go, so an idle kumo keeps little memory.
-	sqldb.SetConnMaxIdleTime(time.Minute)
+	sqldb.SetConnMaxIdleTime(15 * time.Second)
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
