@@ -211,21 +211,11 @@ func (s *Service) Update(ctx context.Context, id int64, name *string, zone *stri
 				return fmt.Errorf("rename aggregate: %w", err)
 			}
 		}
+		meta := map[string]*string{}
 		if zoneGiven {
-			meta := map[string]*string{ZoneKey: zone}
-			if why, err := s.zoneRefusal(ctx, tx, a, meta, a.Hosts, true); err != nil {
-				return err
-			} else if why != "" {
-				return errs.Invalid("Cannot update aggregate %d. Reason: %s.", id, why)
-			}
-			if err := s.applyMeta(ctx, tx, a, meta); err != nil {
-				return err
-			}
+			meta[ZoneKey] = zone
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE aggregates SET updated_at = ? WHERE id = ?`, s.now().UnixMicro(), id); err != nil {
-			return fmt.Errorf("update aggregate: %w", err)
-		}
-		out, err = load(ctx, tx, id)
+		out, err = s.writeMeta(ctx, tx, a, meta, "update")
 		return err
 	})
 	return out, err
@@ -240,21 +230,32 @@ func (s *Service) SetMetadata(ctx context.Context, id int64, meta map[string]*st
 		if err != nil {
 			return err
 		}
-		if why, err := s.zoneRefusal(ctx, tx, a, meta, a.Hosts, true); err != nil {
-			return err
-		} else if why != "" {
-			return errs.Invalid("Cannot update metadata of aggregate %d. Reason: %s.", id, why)
-		}
-		if err := s.applyMeta(ctx, tx, a, meta); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE aggregates SET updated_at = ? WHERE id = ?`, s.now().UnixMicro(), id); err != nil {
-			return fmt.Errorf("update aggregate: %w", err)
-		}
-		out, err = load(ctx, tx, id)
+		out, err = s.writeMeta(ctx, tx, a, meta, "update metadata of")
 		return err
 	})
 	return out, err
+}
+
+// writeMeta applies meta (a nil value removes the key) to a in tx once
+// the zone rules allow it, marks a updated and returns it reloaded; what
+// names the operation in Nova's refusal ("Cannot <what> aggregate 1").
+func (s *Service) writeMeta(ctx context.Context, tx *store.Tx, a *Aggregate, meta map[string]*string, what string) (*Aggregate, error) {
+	if len(meta) > 0 {
+		why, err := s.zoneRefusal(ctx, tx, a, meta, a.Hosts, true)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			return nil, errs.Invalid("Cannot %s aggregate %d. Reason: %s.", what, a.ID, why)
+		}
+		if err := s.applyMeta(ctx, tx, a, meta); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE aggregates SET updated_at = ? WHERE id = ?`, s.now().UnixMicro(), a.ID); err != nil {
+		return nil, fmt.Errorf("update aggregate: %w", err)
+	}
+	return load(ctx, tx, a.ID)
 }
 
 func (s *Service) applyMeta(ctx context.Context, tx *store.Tx, a *Aggregate, meta map[string]*string) error {

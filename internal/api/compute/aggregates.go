@@ -101,13 +101,9 @@ func decodeSchemaBody(c *api.Call, schema jsSchema) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, order, err := decodeWithOrder(raw)
+	body, err := schemaChecked(c, raw, schema)
 	if err != nil {
-		return nil, errs.Invalid("Malformed request body")
-	}
-	run := &jsRun{relaxed: isLegacyV2(c), order: order}
-	if f := schema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+		return nil, err
 	}
 	return body.(map[string]any), nil
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
-	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/quota"
@@ -85,17 +84,9 @@ func (h *handlers) allocateFloatingIP(c *api.Call) (*api.Reply, error) {
 	}
 	var pool string
 	if len(raw) > 0 {
-		var probe any
-		if err := api.DecodeJSON(raw, &probe); err != nil {
-			return nil, err
-		}
-		body, order, err := decodeWithOrder(raw)
+		body, err := validatedJSON(c, raw, floatingIPCreateSchema)
 		if err != nil {
-			return nil, errs.Invalid("Malformed request body")
-		}
-		run := &jsRun{relaxed: isLegacyV2(c), order: order}
-		if f := floatingIPCreateSchema.validate(run, nil, body); f != nil {
-			return nil, f.err(run)
+			return nil, err
 		}
 		if obj, ok := body.(map[string]any); ok {
 			pool, _ = obj["pool"].(string)

@@ -140,10 +140,22 @@ func validatedBody(c *api.Call, schema jsSchema) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return validatedJSON(c, raw, schema)
+}
+
+// validatedJSON is validatedBody for a body already read.
+func validatedJSON(c *api.Call, raw []byte, schema jsSchema) (any, error) {
 	var probe any
 	if err := api.DecodeJSON(raw, &probe); err != nil {
 		return nil, err
 	}
+	return schemaChecked(c, raw, schema)
+}
+
+// schemaChecked decodes raw keeping its key order and validates it
+// against schema at the call's microversion; JSON that does not parse is
+// Nova's "Malformed request body".
+func schemaChecked(c *api.Call, raw []byte, schema jsSchema) (any, error) {
 	body, order, err := decodeWithOrder(raw)
 	if err != nil {
 		return nil, errs.Invalid("Malformed request body")

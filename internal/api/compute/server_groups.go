@@ -55,13 +55,9 @@ func (h *handlers) createServerGroup(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, order, err := decodeWithOrder(raw)
+	body, err := schemaChecked(c, raw, serverGroupSchema(c))
 	if err != nil {
-		return nil, errs.Invalid("Malformed request body")
-	}
-	run := &jsRun{relaxed: isLegacyV2(c), order: order}
-	if f := serverGroupSchema(c).validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+		return nil, err
 	}
 	sg := body.(map[string]any)["server_group"].(map[string]any)
 	name := sg["name"].(string)

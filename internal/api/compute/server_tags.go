@@ -63,13 +63,9 @@ func (h *handlers) replaceServerTags(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, order, err := decodeWithOrder(raw)
+	body, err := schemaChecked(c, raw, serverTagsSchema)
 	if err != nil {
-		return nil, errs.Invalid("Malformed request body")
-	}
-	run := &jsRun{relaxed: isLegacyV2(c), order: order}
-	if f := serverTagsSchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+		return nil, err
 	}
 	var tags []string
 	for _, t := range body.(map[string]any)["tags"].([]any) {
