@@ -25,6 +25,7 @@ type Cloud struct {
 	provider  *gophercloud.ProviderClient
 	compute   string // compute endpoint, ending in /
 	identity  string // identity v3 endpoint, ending in /
+	image     string // image v2 endpoint (with its version), ending in /; "" if none
 	projectID string
 	http      *http.Client
 	// microversion sent with every compute request.
@@ -69,7 +70,14 @@ func connect(ctx context.Context, file, cloud string) (*Cloud, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find identity endpoint: %w", err)
 	}
-	c := &Cloud{auth: ao, provider: provider, compute: computeClient.Endpoint, identity: identityClient.Endpoint,
+	var imageEndpoint string
+	if imageClient, err := openstack.NewImageV2(provider, eo); err == nil {
+		imageEndpoint = imageClient.Endpoint + "v2/"
+		if strings.HasSuffix(imageClient.Endpoint, "/v2/") {
+			imageEndpoint = imageClient.Endpoint
+		}
+	}
+	c := &Cloud{auth: ao, provider: provider, compute: computeClient.Endpoint, identity: identityClient.Endpoint, image: imageEndpoint,
 		http: &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
 			MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}},
 		microversion: "2.37"}

@@ -21,9 +21,9 @@ type localKumo struct {
 }
 
 // launchKumo builds kumo from this checkout and starts it on a free
-// loopback port with a temporary data dir (and database, if given), with
-// host capacity large enough for 10,000 servers.
-func launchKumo(ctx context.Context, database string) (*localKumo, error) {
+// loopback port with a temporary data dir (and database and virt driver,
+// if given), with host capacity large enough for 10,000 servers.
+func launchKumo(ctx context.Context, database, driver string) (*localKumo, error) {
 	dir, err := os.MkdirTemp("", "kumo-bench-")
 	if err != nil {
 		return nil, err
@@ -44,6 +44,9 @@ func launchKumo(ctx context.Context, database string) (*localKumo, error) {
 		"--host-vcpus", "1000000", "--host-memory-mb", "1000000000", "--host-disk-gb", "100000000"}
 	if database != "" {
 		args = append(args, "--database", database)
+	}
+	if driver != "" {
+		args = append(args, "--driver", driver)
 	}
 	log, err := os.Create(filepath.Join(dir, "kumo.log"))
 	if err != nil {

@@ -68,8 +68,13 @@ func run() error {
 		sizes      = flag.String("sizes", "0,100,1000,10000", "project sizes to measure listings at (comma list, ascending)")
 		b          = &bench{verbose: os.Stderr}
 		jsonOut    = flag.String("json", "bench-results.json", "file to write the figures to")
-		skip       = flag.String("skip", "", "scenarios to skip: tokens,burst,one,list,show,actions")
+		skip       = flag.String("skip", "", "scenarios to skip: tokens,burst,one,list,show,actions,guests")
 		setQuota   = flag.Bool("unlimited-quota", true, "lift the project's instances/cores/ram quotas first (needs admin)")
+		driver     = flag.String("driver", "fake", "with -start-kumo: the virt driver (fake or qemu)")
+		guestImage = flag.String("guest-image", "", "image of a real guest to boot for the guest figures (they run only with this or -test-guest)")
+		testGuest  = flag.String("test-guest", "", "a test guest built by scripts/build-test-guest: import it and boot it for the guest figures")
+		marker     = flag.String("guest-marker", "KUMO-GUEST-READY", "what the guest prints on its serial console once booted")
+		guests     = flag.Int("guests", 10, "guests booted one after another (median) and then at once")
 	)
 	flag.IntVar(&b.concurrency, "concurrency", 16, "clients creating and deleting servers")
 	flag.IntVar(&b.clients, "clients", 16, "clients for the throughput figures")
@@ -87,7 +92,7 @@ func run() error {
 	defer stop()
 	env := map[string]string{"database": "(remote cloud)"}
 	if *startKumo {
-		k, err := launchKumo(ctx, *database)
+		k, err := launchKumo(ctx, *database, *driver)
 		if err != nil {
 			return err
 		}
@@ -116,6 +121,11 @@ func run() error {
 		skipped[strings.TrimSpace(s)] = true
 	}
 	started := time.Now()
+	if *testGuest != "" {
+		if *guestImage, err = c.importTestGuest(ctx, *testGuest, b.prefix+"-test-guest"); err != nil {
+			return fmt.Errorf("import the test guest: %w", err)
+		}
+	}
 	if !skipped["tokens"] {
 		b.tokens(ctx)
 	}
@@ -132,6 +142,10 @@ func run() error {
 		for _, n := range ints(*burst) {
 			b.createDelete(ctx, n)
 		}
+	}
+	if *guestImage != "" && !skipped["guests"] {
+		g := &guestBench{bench: b, image: *guestImage, marker: *marker, n: *guests}
+		g.guestFigures(ctx)
 	}
 	if !skipped["list"] {
 		b.listing(ctx, ints(*sizes))

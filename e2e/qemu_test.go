@@ -173,18 +173,18 @@ func startQemuCloud(t *testing.T) (qemuCloud, *CLI, string, string) {
 	s := Start(t, kumoBin, Options{DataDir: dataDir, Args: args})
 	cli := NewCLI(s.CloudsFile(), "kumo")
 
-	kernel := cli.Run(t, "image", "create", "--disk-format", "aki", "--container-format", "aki",
-		"--file", filepath.Join(guest, "vmlinuz"), "qemu-kernel", "-f", "value", "-c", "id")
-	ramdisk := cli.Run(t, "image", "create", "--disk-format", "ari", "--container-format", "ari",
-		"--file", filepath.Join(guest, "initrd.img"), "qemu-ramdisk", "-f", "value", "-c", "id")
-	cmdline, err := os.ReadFile(filepath.Join(guest, "cmdline"))
+	// The one-command import users run (scripts/import-test-guest).
+	imp := exec.Command("../scripts/import-test-guest", guest, "qemu-disk")
+	imp.Env = cli.env
+	out, err := imp.Output()
 	if err != nil {
-		t.Fatal(err)
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("import test guest: %v\n%s%s", err, out, stderr)
 	}
-	disk := cli.Run(t, "image", "create", "--disk-format", "qcow2", "--container-format", "bare",
-		"--file", filepath.Join(guest, "disk.qcow2"), "--property", "kernel_id="+strings.TrimSpace(kernel),
-		"--property", "ramdisk_id="+strings.TrimSpace(ramdisk),
-		"--property", "os_command_line="+strings.TrimSpace(string(cmdline)), "qemu-disk", "-f", "value", "-c", "id")
+	disk := string(out)
 	return qemuCloud{Server: s, args: args}, cli, dataDir, strings.TrimSpace(disk)
 }
 
