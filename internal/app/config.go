@@ -27,6 +27,9 @@ type Config struct {
 	FakeDelay time.Duration
 	// QemuAccel is the qemu driver's accelerator: auto, kvm or tcg.
 	QemuAccel string
+	// ForceConfigDrive gives every qemu guest a config drive, asked for or
+	// not (Nova's force_config_drive).
+	ForceConfigDrive bool
 	// HostVCPUs, HostMemoryMB and HostDiskGB override the capacity the
 	// compute host reports (0: the machine's real figures).
 	HostVCPUs    int

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 func TestInspectImage(t *testing.T) {
@@ -47,6 +49,41 @@ func TestInspectImage(t *testing.T) {
 			}
 			if err != nil || info.Format != tc.wantFormat {
 				t.Fatalf("info %+v, err %v", info, err)
+			}
+		})
+	}
+}
+
+// TestWriteConfigDrive: a guest gets a config drive when it asks for one
+// or the driver forces them (--force-config-drive), and loses a stale one
+// otherwise.
+func TestWriteConfigDrive(t *testing.T) {
+	cases := []struct {
+		name             string
+		requested, force bool
+		want             bool
+	}{
+		{"requested", true, false, true},
+		{"forced", false, true, true},
+		{"neither", false, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &Driver{opts: Options{DataDir: t.TempDir(), AlwaysConfigDrive: tc.force}}
+			g := &virt.Guest{ID: "g1", Name: "vm", Hostname: "vm", ConfigDrive: tc.requested}
+			iso := filepath.Join(d.dir(g.ID), "config.iso")
+			if err := os.MkdirAll(d.dir(g.ID), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(iso, []byte("stale"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.writeConfigDrive(g); err != nil {
+				t.Fatal(err)
+			}
+			info, err := os.Stat(iso)
+			if got := err == nil && info.Size() > int64(len("stale")); got != tc.want {
+				t.Fatalf("config drive written: %v (stat %v), want %v", got, err, tc.want)
 			}
 		})
 	}
