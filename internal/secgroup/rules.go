@@ -180,8 +180,9 @@ func novaRule(req RuleRequest) (*Rule, error) {
 	return r, nil
 }
 
-// parseCIDR is Nova's parse_cidr plus the controller's prefix check; the
-// result is Neutron's normalized network.
+// parseCIDR is Nova's parse_cidr plus the controller's prefix check. The
+// prefix is kept as given, host bits included (10.2.3.124/24), which is
+// what Nova answers and Tempest checks.
 func parseCIDR(v any) (string, error) {
 	if v == nil || !pyTruthy(v) {
 		return "0.0.0.0/0", nil
@@ -200,7 +201,7 @@ func parseCIDR(v any) (string, error) {
 	if pfx.Bits() == 0 && !pfx.Addr().IsUnspecified() {
 		return "", errs.Invalid("Bad prefix for network in cidr %s", s)
 	}
-	return pfx.Masked().String(), nil
+	return pfx.String(), nil
 }
 
 // neutronCheck is what Neutron refuses of a rule Nova passed: an ICMP

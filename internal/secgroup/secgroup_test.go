@@ -192,10 +192,10 @@ func TestRuleValidation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *ssh.Protocol != "tcp" || *ssh.PortMin != 22 || *ssh.PortMax != 22 || *ssh.RemoteCIDR != "10.0.0.0/24" || ssh.Direction != "ingress" || ssh.Ethertype != "IPv4" {
+		if *ssh.Protocol != "tcp" || *ssh.PortMin != 22 || *ssh.PortMax != 22 || *ssh.RemoteCIDR != "10.0.0.5/24" || ssh.Direction != "ingress" || ssh.Ethertype != "IPv4" {
 			t.Fatalf("ssh rule = %+v", ssh)
 		}
-		_, err = s.CreateRule(ctx, member, secgroup.RuleRequest{ParentGroupID: g.ID, IPProtocol: "tcp", FromPort: num("22"), ToPort: num("22"), CIDR: "10.0.0.0/24"})
+		_, err = s.CreateRule(ctx, member, secgroup.RuleRequest{ParentGroupID: g.ID, IPProtocol: "tcp", FromPort: num("22"), ToPort: num("22"), CIDR: "10.0.0.5/24"})
 		expectErr(t, err, errs.KindInvalid, "This rule already exists in group "+g.ID)
 
 		ping, err := s.CreateRule(ctx, member, secgroup.RuleRequest{ParentGroupID: g.ID, IPProtocol: "icmp", FromPort: num("-1"), ToPort: num("-1"), CIDR: "2001:db8::/64"})

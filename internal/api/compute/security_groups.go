@@ -9,6 +9,7 @@ package compute
 import (
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -131,7 +132,12 @@ func securityGroupBody(c *api.Call) (name, description string, err error) {
 		return "", "", err
 	}
 	sg := body.(map[string]any)["security_group"].(map[string]any)
-	return sg["name"].(string), sg["description"].(string), nil
+	name = sg["name"].(string)
+	// Nova's validate_property: a name of only blanks is none.
+	if strings.TrimSpace(name) == "" {
+		return "", "", errs.Invalid("Invalid input received: name has a minimum character requirement of 1.")
+	}
+	return name, sg["description"].(string), nil
 }
 
 // validatedBody decodes the request body and checks it against schema.

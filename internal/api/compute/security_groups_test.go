@@ -175,6 +175,9 @@ func TestSecurityGroupErrors(t *testing.T) {
 		}{
 			{"no name", sgUser, "POST", "/os-security-groups", map[string]any{"security_group": map[string]any{"description": "x"}}, 400, "Invalid input for field/attribute security_group. Value: {'description': 'x'}. 'name' is a required property"},
 			{"long name", sgUser, "POST", "/os-security-groups", map[string]any{"security_group": map[string]any{"name": long, "description": "x"}}, 400, "Invalid input for field/attribute name. Value: " + long + ". '" + long + "' is too long"},
+			{"empty name", sgUser, "POST", "/os-security-groups", map[string]any{"security_group": map[string]any{"name": "", "description": "x"}}, 400, "Invalid input received: name has a minimum character requirement of 1."},
+			{"blank name", sgUser, "POST", "/os-security-groups", map[string]any{"security_group": map[string]any{"name": "  ", "description": "x"}}, 400, "Invalid input received: name has a minimum character requirement of 1."},
+			{"blank name update", sgUser, "PUT", "/os-security-groups/" + id, map[string]any{"security_group": map[string]any{"name": " ", "description": "x"}}, 400, "Invalid input received: name has a minimum character requirement of 1."},
 			{"number name", sgUser, "POST", "/os-security-groups", map[string]any{"security_group": map[string]any{"name": 1, "description": "x"}}, 400, "Invalid input for field/attribute name. Value: 1. 1 is not of type 'string'"},
 			{"no body key", sgUser, "POST", "/os-security-groups", map[string]any{}, 400, "'security_group' is a required property"},
 			{"default name", sgUser, "POST", "/os-security-groups", map[string]any{"security_group": map[string]any{"name": "default", "description": "x"}}, 403, "Default security group already exists."},
