@@ -37,7 +37,12 @@ type Service struct {
 	ProjectInPath bool
 	// PublicURL, when set, replaces the request's scheme and host in links.
 	PublicURL string
-	Log       *slog.Logger
+	// NoTrailingSlash answers 404 for a path ending in a slash below the
+	// mount (/v2.1/servers/), as Nova's router has no route for one:
+	// DELETE /os-security-groups/ is a missing group, not a 405 on the
+	// collection.
+	NoTrailingSlash bool
+	Log             *slog.Logger
 }
 
 // ServeHTTP implements http.Handler. The request's path must still carry
@@ -61,6 +66,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rest = s.stripProject(c, rest)
 	}
 	route, params, wrongMethod := s.Router.match(r.Method, rest, c.Version, s.Versions != nil)
+	if s.NoTrailingSlash && strings.HasSuffix(rest, "/") && strings.Trim(rest, "/") != "" {
+		route, wrongMethod = nil, false
+	}
 	if route == nil {
 		if wrongMethod {
 			s.writeError(w, c, errs.MethodNotAllowed("The method is not allowed for the requested URL."))

@@ -66,7 +66,7 @@ func testService(t *testing.T) *apitest.Client {
 	svc := &api.Service{
 		Name: "compute", Mount: "/v2.1", Router: api.NewRouter(routes), Auth: auth.NoAuth{},
 		AuthURL: func(r *http.Request) string { return "http://keystone.example/identity/v3" },
-		Errors:  api.NovaFault, ProjectInPath: true, Versions: &versions,
+		Errors:  api.NovaFault, ProjectInPath: true, Versions: &versions, NoTrailingSlash: true,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v2.1/", svc)
@@ -164,6 +164,8 @@ func TestRoutingErrors(t *testing.T) {
 		{"unknown route", user, "GET", "/v2.1/nowhere", 404, "itemNotFound"},
 		{"unknown nested route", user, "GET", "/v2.1/things/1/nope", 404, "itemNotFound"},
 		{"wrong method", user, "DELETE", "/v2.1/things", 405, "badMethod"},
+		{"trailing slash (empty id)", user, "DELETE", "/v2.1/things/", 404, "itemNotFound"},
+		{"trailing slash on a collection", user, "GET", "/v2.1/things/", 404, "itemNotFound"},
 		{"domain not found", user, "GET", "/v2.1/missing", 404, "itemNotFound"},
 		{"admin only", user, "GET", "/v2.1/admin", 403, "forbidden"},
 		{"route too new", user, "GET", "/v2.1/new", 404, "itemNotFound"},

@@ -85,6 +85,7 @@ func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
 		return &api.Service{
 			Name: "compute", Mount: mount, Router: router, Auth: o.Auth, AuthURL: o.AuthURL,
 			Errors: api.NovaFault, ProjectInPath: true, PublicURL: o.PublicURL, Log: o.Log,
+			NoTrailingSlash: true,
 		}
 	}
 	v21 = mk("/v2.1")
