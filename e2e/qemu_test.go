@@ -58,6 +58,10 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	}
 	expect("create", "ACTIVE", "running")
 	console := g.waitConsole(cli, 1, "hostname=qemu-vm uuid="+id, "user_data=hello-from-e2e")
+	if diag := cli.Run(t, "--os-compute-api-version", "2.48", "server", "show", "--diagnostics", id, "-f", "json"); !strings.Contains(diag, `"driver": "libvirt"`) ||
+		!strings.Contains(diag, `"state": "running"`) {
+		t.Errorf("diagnostics of the running guest: %s", diag)
+	}
 	t.Logf("console after boot:\n%s", console)
 
 	cli.Run(t, "server", "stop", id)

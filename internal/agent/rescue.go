@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -44,8 +45,27 @@ func (a *Agent) call(ctx context.Context, t *compute.Task) error {
 			return err
 		}
 		return a.compute.SaveCallOutput(ctx, t, string(out))
+	case compute.CallDiagnostics:
+		return a.diagnostics(ctx, t)
 	}
 	return fmt.Errorf("unknown call %q", t.Params["call"])
+}
+
+// diagnostics answers with what the driver reports of the guest.
+func (a *Agent) diagnostics(ctx context.Context, t *compute.Task) error {
+	g, err := a.compute.Guest(ctx, t)
+	if err != nil {
+		return err
+	}
+	d, err := a.driver.Diagnostics(ctx, g)
+	if err != nil {
+		return err
+	}
+	out, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return a.compute.SaveCallOutput(ctx, t, string(out))
 }
 
 // setAdminPassword changes the guest's password, failing with the texts

@@ -27,6 +27,7 @@ const TaskCall = "call"
 const (
 	CallSetAdminPassword = "set_admin_password"
 	CallConsoleOutput    = "console_output"
+	CallDiagnostics      = "diagnostics"
 )
 
 // ErrGuestNotRunning is what the agent answers when a call needs a

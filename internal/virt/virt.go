@@ -125,4 +125,7 @@ type Driver interface {
 	SetAdminPassword(ctx context.Context, id, password string) error
 	// InjectNMI sends the guest a non-maskable interrupt (crash dump).
 	InjectNMI(ctx context.Context, id string) error
+	// Diagnostics reports the guest g (its spec as kumo knows it) as it
+	// runs; ErrNotFound if absent.
+	Diagnostics(ctx context.Context, g *Guest) (*Diagnostics, error)
 }

@@ -70,6 +70,7 @@ func Routes(d Deps) []api.Route {
 	rs = append(rs, h.aggregateRoutes()...)
 	rs = append(rs, h.hostRoutes()...)
 	rs = append(rs, h.serverPasswordRoutes()...)
+	rs = append(rs, h.serverDiagnosticsRoutes()...)
 	rs = append(rs, h.usageAuditLogRoutes()...)
 	rs = append(rs, h.serverExternalEventRoutes()...)
 	return rs

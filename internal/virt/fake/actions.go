@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
@@ -139,4 +140,35 @@ func (d *Driver) Inspect(id string) (Inspect, error) {
 	}
 	return Inspect{Spec: g.spec, Power: g.power, RescueImage: g.rescueImage,
 		ResizePending: g.resizedFrom != nil, PasswordChanges: g.passwordChanges}, nil
+}
+
+// Diagnostics implements virt.Driver: a fake guest does no work, so its
+// counters are all zero.
+func (d *Driver) Diagnostics(ctx context.Context, spec *virt.Guest) (*virt.Diagnostics, error) {
+	if err := d.op(ctx, "diagnostics", nil); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, err := d.get(spec.ID)
+	if err != nil {
+		return nil, err
+	}
+	diag := virt.SpecDiagnostics(spec, g.power, "fake", spec.ConfigDrive)
+	diag.Uptime = virt.Since(g.started, time.Now())
+	zero := func() *int64 { z := int64(0); return &z }
+	diag.MemoryUsedMB = zero()
+	for i := range diag.CPUs {
+		diag.CPUs[i].TimeNS, diag.CPUs[i].Utilisation = zero(), zero()
+	}
+	for i := range diag.NICs {
+		n := &diag.NICs[i]
+		n.RxOctets, n.RxErrors, n.RxDrop, n.RxPackets, n.RxRate = zero(), zero(), zero(), zero(), zero()
+		n.TxOctets, n.TxErrors, n.TxDrop, n.TxPackets, n.TxRate = zero(), zero(), zero(), zero(), zero()
+	}
+	for i := range diag.Disks {
+		k := &diag.Disks[i]
+		k.ReadBytes, k.ReadRequests, k.WriteBytes, k.WriteRequests, k.Errors = zero(), zero(), zero(), zero(), zero()
+	}
+	return diag, nil
 }

@@ -40,6 +40,7 @@ type guest struct {
 	resizedFrom     *virt.Guest // the flavor before a resize not yet confirmed
 	rescueImage     string
 	passwordChanges int
+	started         time.Time // last boot, for diagnostics' uptime
 }
 
 // Driver is the fake virt driver.
@@ -135,6 +136,7 @@ func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
 	g.spec = *spec
 	g.spec.AdminPass = ""
 	g.power = state.PowerRunning
+	g.started = time.Now()
 	g.log("kumo fake guest %s booting (%d vCPU, %d MB)", spec.Hostname, spec.VCPUs, spec.MemoryMB)
 	g.log("%s login:", spec.Hostname)
 	return nil

@@ -208,3 +208,24 @@ func (d *Driver) ConsoleOutput(ctx context.Context, id string) ([]byte, error) {
 	}
 	return io.ReadAll(f)
 }
+
+// Diagnostics implements virt.Driver: the guest's power state from QMP
+// and its uptime from its process's pid file; kumo does not read qemu's
+// counters yet, so they are unknown (null in the API).
+func (d *Driver) Diagnostics(ctx context.Context, g *virt.Guest) (*virt.Diagnostics, error) {
+	power, err := d.PowerState(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	hypervisor := "qemu" // as Nova's libvirt driver names TCG (virt_type)
+	if d.Accel() == "kvm" {
+		hypervisor = "kvm"
+	}
+	diag := virt.SpecDiagnostics(g, power, hypervisor, exists(filepath.Join(d.dir(g.ID), "config.iso")))
+	if _, running := d.pid(g.ID); running {
+		if st, err := os.Stat(filepath.Join(d.dir(g.ID), "qemu.pid")); err == nil {
+			diag.Uptime = virt.Since(st.ModTime(), time.Now())
+		}
+	}
+	return diag, nil
+}

@@ -1,0 +1,53 @@
+package compute
+
+// Server diagnostics (Nova's compute API get_instance_diagnostics): a
+// synchronous call to the server's host for what its driver measures.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// Diagnostics asks the server's host for its guest's diagnostics. A
+// server without a host is Nova's 409 (check_instance_host), a driver
+// that cannot tell a 501, a guest the host does not know a 404.
+func (s *Service) Diagnostics(ctx context.Context, p *auth.Principal, id, requestID string) (*virt.Diagnostics, error) {
+	var host, taskID string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		srv, err := s.visible(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if srv.Host == "" {
+			return errs.Conflict("Instance %s is not ready", id)
+		}
+		host = srv.Host
+		taskID, err = queueCall(ctx, tx, srv, nil, CallDiagnostics, "", requestID, nil, s.now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake(host)
+	answer, err := s.awaitCall(ctx, taskID)
+	if err != nil {
+		return nil, err
+	}
+	switch answer.Failure {
+	case "":
+		var d virt.Diagnostics
+		if err := json.Unmarshal([]byte(answer.Output), &d); err != nil {
+			return nil, fmt.Errorf("diagnostics of %s: %w", id, err)
+		}
+		return &d, nil
+	case callNotSupported:
+		return nil, &errs.Error{Kind: errs.KindNotImplemented, Message: "The requested functionality is not supported."}
+	}
+	return nil, notFound(id)
+}
