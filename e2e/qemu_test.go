@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,7 +58,13 @@ func TestQemuGuestLifecycle(t *testing.T) {
 		}
 	}
 	expect("create", "ACTIVE", "running")
-	console := g.waitConsole(cli, 1, "hostname=qemu-vm uuid="+id, "user_data=hello-from-e2e")
+	// The guest's NIC is leased the fixed address the API shows.
+	addresses := cli.Run(t, "server", "show", id, "-f", "value", "-c", "addresses")
+	fixed := regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`).FindString(addresses)
+	if fixed == "" {
+		t.Fatalf("no IPv4 address in %q", addresses)
+	}
+	console := g.waitConsole(cli, 1, "hostname=qemu-vm uuid="+id, "user_data=hello-from-e2e", "dhcp ip="+fixed+"\n")
 	if diag := cli.Run(t, "--os-compute-api-version", "2.48", "server", "show", "--diagnostics", id, "-f", "json"); !strings.Contains(diag, `"driver": "libvirt"`) ||
 		!strings.Contains(diag, `"state": "running"`) {
 		t.Errorf("diagnostics of the running guest: %s", diag)

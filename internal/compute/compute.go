@@ -14,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Quotas is what the service needs from the quota engine; every call runs
@@ -29,6 +30,9 @@ type Quotas interface {
 type Addresses interface {
 	Allocate(ctx context.Context, tx *store.Tx, projectID, instanceID string, req NetworkRequest) error
 	Release(ctx context.Context, tx *store.Tx, instanceID string) error
+	// NICs are the instance's ports as its driver plugs them: MAC, fixed
+	// addresses and subnet, in port order.
+	NICs(ctx context.Context, q store.Querier, projectID, instanceID string) ([]virt.NIC, error)
 }
 
 // KeyPairs looks up a user's key pair (a NotFound error when absent).

@@ -34,6 +34,11 @@ func (s *Service) Guest(ctx context.Context, t *Task) (*virt.Guest, error) {
 		AvailabilityZone: srv.AZ, UserData: []byte(srv.UserData),
 		Image: virt.Image{ID: srv.ImageRef, Properties: imageProperties(srv.SystemMetadata)},
 	}
+	if s.Addresses != nil {
+		if g.NICs, err = s.Addresses.NICs(ctx, s.DB, srv.ProjectID, srv.ID); err != nil {
+			return nil, fmt.Errorf("ports of %s: %w", srv.ID, err)
+		}
+	}
 	if sealed := t.Params["admin_pass"]; sealed != "" && s.Secrets != nil {
 		if pass, err := s.Secrets.Open(sealed); err == nil {
 			g.AdminPass = pass

@@ -33,6 +33,9 @@ type NIC struct {
 	MAC     string
 	IPv4    string
 	IPv6    string
+	// CIDR is the IPv4 subnet IPv4 belongs to (10.0.0.0/24), whose first
+	// address is the gateway.
+	CIDR string
 }
 
 // Guest is everything a driver needs to run one server.

@@ -6,10 +6,12 @@ package computeaddr
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Addresses is compute.Addresses backed by a network.Manager.
@@ -28,6 +30,37 @@ func (a Addresses) Allocate(ctx context.Context, tx *store.Tx, projectID, instan
 // Release frees the instance's addresses.
 func (a Addresses) Release(ctx context.Context, tx *store.Tx, instanceID string) error {
 	return a.Manager.Release(ctx, tx, instanceID)
+}
+
+// NICs groups the instance's fixed addresses by port.
+func (a Addresses) NICs(ctx context.Context, q store.Querier, projectID, instanceID string) ([]virt.NIC, error) {
+	addrs, err := a.Manager.ForInstances(ctx, q, []string{instanceID})
+	if err != nil {
+		return nil, err
+	}
+	var nics []virt.NIC
+	byPort := map[string]int{}
+	for _, addr := range addrs[instanceID] {
+		if addr.Type != "fixed" {
+			continue
+		}
+		i, ok := byPort[addr.PortID]
+		if !ok {
+			net, err := a.Manager.Network(ctx, q, projectID, addr.NetworkID)
+			if err != nil {
+				return nil, fmt.Errorf("network of port %s: %w", addr.PortID, err)
+			}
+			i = len(nics)
+			byPort[addr.PortID] = i
+			nics = append(nics, virt.NIC{Network: addr.Network, MAC: addr.MAC, CIDR: net.CIDR})
+		}
+		if addr.Version == 6 {
+			nics[i].IPv6 = addr.Addr
+		} else {
+			nics[i].IPv4 = addr.Addr
+		}
+	}
+	return nics, nil
 }
 
 // Request translates a create's networks: "none" is nothing; "auto", an

@@ -2,7 +2,10 @@ package qemu
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
+
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // launchSpec is everything one qemu command line is built from.
@@ -14,12 +17,50 @@ type launchSpec struct {
 	Dir      string   // instance directory
 	Disks    []string // qcow2 files in boot order
 	ISO      string   // config drive ("" none)
-	MACs     []string
+	NICs     []virt.NIC
 	Kernel   string // direct kernel boot ("" firmware boot)
 	Ramdisk  string
 	Cmdline  string
 	QMP      string // socket path
 	Incoming string // state file to restore from ("" cold boot)
+}
+
+// slirpAddressing makes QEMU's user-mode network hand the guest its
+// fixed address from kumo: the NIC's subnet with the gateway (.1) as
+// QEMU's host side, the address as the first and only DHCP lease, and the
+// DNS forwarder on the subnet's last address (QEMU wants host, DNS and
+// DHCP apart; kumo hands out neither .1 nor, unless the subnet is full,
+// the last address). Without an IPv4 address and subnet QEMU's defaults
+// stay.
+func slirpAddressing(n virt.NIC) string {
+	addr, err := netip.ParseAddr(n.IPv4)
+	if err != nil {
+		return ""
+	}
+	subnet, err := netip.ParsePrefix(n.CIDR)
+	if err != nil || !subnet.Contains(addr) || subnet.Bits() > 29 {
+		return ""
+	}
+	subnet = subnet.Masked()
+	gateway := subnet.Addr().Next()
+	dns := lastHost(subnet)
+	if dns == addr {
+		dns = dns.Prev()
+	}
+	if addr == gateway || dns == gateway {
+		return ""
+	}
+	return fmt.Sprintf(",net=%s,host=%s,dns=%s,dhcpstart=%s", subnet, gateway, dns, addr)
+}
+
+// lastHost is the subnet's last address before broadcast.
+func lastHost(p netip.Prefix) netip.Addr {
+	b := p.Addr().As4()
+	hostBits := 32 - p.Bits()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v |= (1<<hostBits - 1)
+	v-- // broadcast
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 // args is the qemu-system-x86_64 command line for s: q35 (microvm hangs
@@ -39,9 +80,9 @@ func (s launchSpec) args() []string {
 	if s.ISO != "" {
 		a = append(a, "-drive", "file="+s.ISO+",if=virtio,format=raw,readonly=on")
 	}
-	for i, mac := range s.MACs {
-		a = append(a, "-netdev", fmt.Sprintf("user,id=net%d", i),
-			"-device", fmt.Sprintf("virtio-net-pci,netdev=net%d,mac=%s,romfile=", i, mac))
+	for i, n := range s.NICs {
+		a = append(a, "-netdev", fmt.Sprintf("user,id=net%d", i)+slirpAddressing(n),
+			"-device", fmt.Sprintf("virtio-net-pci,netdev=net%d,mac=%s,romfile=", i, n.MAC))
 	}
 	if s.Kernel != "" {
 		a = append(a, "-kernel", s.Kernel)

@@ -1,6 +1,7 @@
 package qemu
 
 import (
+	"github.com/kumocloud/kumo/internal/virt"
 	"strings"
 	"testing"
 )
@@ -19,8 +20,16 @@ func TestLaunchArgs(t *testing.T) {
 		{"kvm", func(s *launchSpec) { s.Accel = "kvm" }, []string{"-accel kvm -cpu max,-arch-capabilities"}, nil},
 		{"direct kernel boot", func(s *launchSpec) { s.Kernel, s.Ramdisk, s.Cmdline = "/i/k", "/i/r", "console=ttyS0 quiet" },
 			[]string{"-kernel /i/k -initrd /i/r -append console=ttyS0 quiet"}, nil},
-		{"config drive and nic", func(s *launchSpec) { s.ISO, s.MACs = "/d/config.iso", []string{"fa:16:3e:00:00:01"} },
-			[]string{"-drive file=/d/config.iso,if=virtio,format=raw,readonly=on", "-netdev user,id=net0 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:01"}, nil},
+		{"config drive and nic", func(s *launchSpec) {
+			s.ISO, s.NICs = "/d/config.iso", []virt.NIC{{MAC: "fa:16:3e:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}}
+		},
+			[]string{"-drive file=/d/config.iso,if=virtio,format=raw,readonly=on",
+				"-netdev user,id=net0,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:01"}, nil},
+		{"nic on the subnet's last address", func(s *launchSpec) {
+			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:02", IPv4: "10.1.2.254", CIDR: "10.1.2.0/24"}}
+		}, []string{"-netdev user,id=net0,net=10.1.2.0/24,host=10.1.2.1,dns=10.1.2.253,dhcpstart=10.1.2.254 "}, nil},
+		{"nic without an address", func(s *launchSpec) { s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:03"}} },
+			[]string{"-netdev user,id=net0 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:03"}, nil},
 		{"restore", func(s *launchSpec) { s.Incoming = "/d/it's.state" }, []string{`-incoming exec:cat '/d/it'\''s.state'`}, nil},
 		{"rescue disk order", func(s *launchSpec) { s.Disks = []string{"/d/rescue.qcow2", "/d/disk.qcow2"} },
 			[]string{"file=/d/rescue.qcow2,if=virtio,format=qcow2 -drive file=/d/disk.qcow2"}, nil},

@@ -56,9 +56,7 @@ func (d *Driver) boot(ctx context.Context, g *virt.Guest, incoming string) error
 	if p := filepath.Join(dir, "config.iso"); exists(p) {
 		s.ISO = p
 	}
-	for _, n := range g.NICs {
-		s.MACs = append(s.MACs, n.MAC)
-	}
+	s.NICs = g.NICs
 	if k := img.Properties["kernel_id"]; k != "" {
 		var err error
 		if s.Kernel, err = d.opts.ImagePath(ctx, k); err != nil {
