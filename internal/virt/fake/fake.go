@@ -138,6 +138,11 @@ func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
 	g.power = state.PowerRunning
 	g.started = time.Now()
 	g.log("kumo fake guest %s booting (%d vCPU, %d MB)", spec.Hostname, spec.VCPUs, spec.MemoryMB)
+	g.log("root disk from image %s (%d GB)", spec.Image.ID, spec.RootGB)
+	for i, n := range spec.NICs {
+		g.log("eth%d: %s %s %s", i, n.MAC, n.IPv4, n.IPv6)
+	}
+	g.log("config drive: %t", spec.ConfigDrive)
 	g.log("%s login:", spec.Hostname)
 	return nil
 }
