@@ -111,7 +111,14 @@ func Middleware(next http.Handler, log *slog.Logger, m *Metrics, maxBody int64) 
 		}
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
-			if p := recover(); p != nil {
+			p := recover()
+			// A handler that broke off a reply it had started (a streamed
+			// listing whose encoding failed) panics with ErrAbortHandler so
+			// net/http cuts the connection; that must go on up, or the
+			// chunked body would end cleanly and look whole.
+			if p == http.ErrAbortHandler {
+				defer panic(p)
+			} else if p != nil {
 				log.ErrorContext(r.Context(), "panic in handler", "request_id", ri.id, "panic", p)
 				if rec.status == 0 {
 					ct, body := NovaFault(http.StatusInternalServerError, "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.")

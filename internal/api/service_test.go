@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -341,5 +344,32 @@ func TestUnknownCollectionIsNotAProjectID(t *testing.T) {
 		if got := client.Do("GET", tc.path, nil); got.Status != tc.want {
 			t.Errorf("GET %s = %d, want %d: %s", tc.path, got.Status, tc.want, got.Body)
 		}
+	}
+}
+
+// TestBrokenStreamIsCutOff: a reply that fails to encode after it began
+// streaming reaches the client as a broken connection, never as a body
+// that ends cleanly and looks whole.
+func TestBrokenStreamIsCutOff(t *testing.T) {
+	routes := []api.Route{{Method: "GET", Path: "/broken", Policy: api.Public, Handler: func(c *api.Call) (*api.Reply, error) {
+		items := []any{}
+		for i := range 20000 {
+			items = append(items, map[string]any{"id": strconv.Itoa(i)})
+		}
+		return api.JSON(http.StatusOK, map[string]any{"things": append(items, make(chan int))}), nil
+	}}}
+	svc := &api.Service{Name: "compute", Mount: "/v2.1", Router: api.NewRouter(routes), Auth: auth.NoAuth{}, Errors: api.NovaFault}
+	mux := http.NewServeMux()
+	mux.Handle("/v2.1/", svc)
+	srv := httptest.NewServer(api.Middleware(mux, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, 1<<20))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v2.1/broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Fatalf("a broken reply of %d bytes read without error", len(body))
 	}
 }
