@@ -222,19 +222,30 @@ func (s *Service) visible(ctx context.Context, tx *store.Tx, p *auth.Principal, 
 // while the server still shows t's current one, and keeps the new state in
 // t.Params and the task row so finishPlanned and a recovered task see it.
 func (s *Service) AdvanceTask(ctx context.Context, t *Task, next state.TaskState) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ?
-			WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
-			nullTask(next), now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
-			return fmt.Errorf("advance %s to %s: %w", t.Kind, next, err)
-		}
-		params := maps.Clone(t.Params)
-		params["task_state"] = string(next)
-		if err := updateTaskParams(ctx, tx, t.ID, params); err != nil {
-			return err
-		}
-		t.Params = params
-		return nil
+	var params map[string]string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) (err error) {
+		params, err = advanceTask(ctx, tx, t, next, s.now())
+		return err
 	})
+	if err == nil {
+		t.Params = params
+	}
+	return err
+}
+
+// advanceTask is AdvanceTask's work in tx; it returns t's new params,
+// which the caller takes once tx has committed (a retried transaction
+// must see the task as it was).
+func advanceTask(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState, now time.Time) (map[string]string, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ?
+		WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
+		nullTask(next), now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+		return nil, fmt.Errorf("advance %s to %s: %w", t.Kind, next, err)
+	}
+	params := maps.Clone(t.Params)
+	params["task_state"] = string(next)
+	if err := updateTaskParams(ctx, tx, t.ID, params); err != nil {
+		return nil, err
+	}
+	return params, nil
 }

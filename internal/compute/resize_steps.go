@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"strconv"
 	"time"
 
@@ -34,7 +33,8 @@ func taskMigration(ctx context.Context, q store.Querier, t *Task) (*Migration, e
 // The migration only moves on from the status from, so a server deleted
 // meanwhile (its migration ended by the delete) keeps its ended record.
 func (s *Service) stepMove(ctx context.Context, t *Task, started time.Time, event, from, status string, next state.TaskState) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	var params map[string]string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		if err := recordEvent(ctx, tx, t.ActionID, event, t.Host, started, nil, now); err != nil {
 			return err
@@ -49,19 +49,13 @@ func (s *Service) stepMove(ctx context.Context, t *Task, started time.Time, even
 		if next == "" {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ?
-			WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
-			nullTask(next), now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
-			return fmt.Errorf("advance %s to %s: %w", t.Kind, next, err)
-		}
-		params := maps.Clone(t.Params)
-		params["task_state"] = string(next)
-		if err := updateTaskParams(ctx, tx, t.ID, params); err != nil {
-			return err
-		}
-		t.Params = params
-		return nil
+		params, err = advanceTask(ctx, tx, t, next, now)
+		return err
 	})
+	if err == nil && params != nil {
+		t.Params = params
+	}
+	return err
 }
 
 // ResizePrepared records the destination's prep_resize and moves the
