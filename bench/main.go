@@ -149,9 +149,10 @@ func run() error {
 	}
 	if !skipped["list"] {
 		b.listing(ctx, ints(*sizes))
-		if _, err := b.deleteMany(ctx, b.prefix, b.concurrency); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: cleanup:", err)
-		}
+	}
+	// Whatever a scenario left behind goes, whichever ran.
+	if _, err := b.deleteMany(ctx, b.prefix, b.concurrency); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: cleanup:", err)
 	}
 	env["cloud"] = c.compute
 	env["go"] = runtime.Version()
