@@ -11,8 +11,8 @@ import (
 // encoding/json encodes it, but walks the generic view trees the handlers
 // build (maps, slices, strings, integers, booleans) without reflection:
 // encoding/json spends most of a large listing sorting map keys through
-// reflect.Value. Any other type is handed to encoding/json, so the output
-// never differs.
+// reflect.Value. A JSONAppender writes itself; any other type is handed
+// to encoding/json, so the output never differs.
 func marshalBody(b []byte, v any) ([]byte, error) {
 	var e jsonEncoder
 	return e.append(b, v)
@@ -64,14 +64,7 @@ func (e *jsonEncoder) append(b []byte, v any) ([]byte, error) {
 		if x == nil {
 			return append(b, "null"...), nil
 		}
-		b = append(b, '{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(append(appendJSONString(b, k), ':'), x[k])
-		}
-		return append(b, '}'), nil
+		return AppendStringMap(b, x), nil
 	case []any:
 		return appendJSONSlice(e, b, x)
 	case []map[string]any:
@@ -81,6 +74,10 @@ func (e *jsonEncoder) append(b []byte, v any) ([]byte, error) {
 	case Link:
 		return appendLink(b, x), nil
 	case []Link:
+		return appendJSONSlice(e, b, x)
+	case JSONAppender:
+		return x.AppendJSON(b)
+	case []JSONAppender:
 		return appendJSONSlice(e, b, x)
 	default:
 		enc, err := json.Marshal(v)

@@ -80,18 +80,14 @@ func (h *handlers) rebuildServer(c *api.Call, run *jsRun, body map[string]any, _
 	if err != nil {
 		return nil, err
 	}
-	full := c.AtLeast(2, 75)
-	view, err := h.ServerView(c, res.Server, ServerViewOptions{Full: full, ServerGroups: c.AtLeast(2, 71), HideUserData: true})
+	view, err := h.ServerView(c, res.Server, ServerViewOptions{
+		Full: c.AtLeast(2, 75), ServerGroups: c.AtLeast(2, 71), HideUserData: true,
+		KeyName: keyName, UserData: !f.personality,
+		// Nova's enable_instance_password defaults to true.
+		AdminPass: &res.AdminPass,
+	})
 	if err != nil {
 		return nil, err
-	}
-	if keyName {
-		view["key_name"] = nullIfEmpty(res.Server.KeyName)
-	}
-	// Nova's enable_instance_password defaults to true.
-	view["adminPass"] = res.AdminPass
-	if !f.personality {
-		view["user_data"] = nullIfEmpty(res.Server.UserData)
 	}
 	self := serverLinks(c, res.Server.ID)[0].Href
 	return api.JSON(http.StatusAccepted, map[string]any{"server": view}).WithHeader("Location", self), nil

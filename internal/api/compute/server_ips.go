@@ -14,19 +14,19 @@ import (
 
 // serverAddressList returns the server's addresses by label, after the
 // same visibility check as GET /servers/{id}.
-func (h *handlers) serverAddressList(c *api.Call) (map[string][]map[string]any, error) {
+func (h *handlers) serverAddressList(c *api.Call) (addressView, error) {
 	if err := checkPlainQuery(c); err != nil {
-		return nil, err
+		return addressView{}, err
 	}
 	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
 	if err != nil {
-		return nil, err
+		return addressView{}, err
 	}
 	addrs, err := h.addressesOf(c, srv)
 	if err != nil {
-		return nil, err
+		return addressView{}, err
 	}
-	return addressesByLabel(addrs, false), nil
+	return addressView{addrs: addrs}, nil
 }
 
 func (h *handlers) addressesOf(c *api.Call, srv *compute.Server) ([]network.Address, error) {
@@ -53,10 +53,10 @@ func (h *handlers) showServerIPs(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	label := c.Param("network_label")
-	items, ok := addrs[label]
-	if !ok {
+	// {label: [...]}: the view of the one network's addresses.
+	group := addrs.group(c.Param("network_label"))
+	if group == nil {
 		return nil, errs.NotFound("Instance is not a member of specified network")
 	}
-	return api.JSON(http.StatusOK, map[string]any{label: items}), nil
+	return api.JSON(http.StatusOK, addressView{addrs: group}), nil
 }

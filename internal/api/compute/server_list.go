@@ -38,16 +38,21 @@ func (h *handlers) serverListing(c *api.Call, detail bool) (*api.Reply, error) {
 		}
 	}
 	coll := "/servers"
-	var items []map[string]any
+	var items []api.JSONAppender
 	if detail {
 		coll = "/servers/detail"
-		if items, err = h.serverViews(c, servers, ServerViewOptions{Full: true}); err != nil {
+		views, err := h.serverViews(c, servers, ServerViewOptions{Full: true})
+		if err != nil {
 			return nil, err
 		}
+		items = make([]api.JSONAppender, len(views))
+		for i, v := range views {
+			items[i] = v
+		}
 	} else {
-		items = make([]map[string]any, len(servers))
+		items = make([]api.JSONAppender, len(servers))
 		for i, srv := range servers {
-			items[i] = serverBrief(c, srv)
+			items[i] = serverBrief{c: c, srv: srv}
 		}
 	}
 	out := map[string]any{"servers": items}

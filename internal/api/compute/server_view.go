@@ -28,6 +28,12 @@ type ServerViewOptions struct {
 	// HideUserData drops OS-EXT-SRV-ATTR:user_data (rebuild shows it on
 	// its own from 2.57).
 	HideUserData bool
+	// KeyName shows key_name without Full (rebuild from 2.54).
+	KeyName bool
+	// UserData adds "user_data" (rebuild from 2.57).
+	UserData bool
+	// AdminPass adds "adminPass" (rebuild).
+	AdminPass *string
 }
 
 // serverExtras are what a view needs beyond the server row, loaded once
@@ -49,14 +55,23 @@ func serverLinks(c *api.Call, id string) []api.Link {
 }
 
 // serverBrief is a GET /servers entry.
-func serverBrief(c *api.Call, srv *compute.Server) map[string]any {
-	return map[string]any{"id": srv.ID, "name": srv.Name, "links": serverLinks(c, srv.ID)}
+type serverBrief struct {
+	c   *api.Call
+	srv *compute.Server
+}
+
+func (v serverBrief) AppendJSON(b []byte) ([]byte, error) {
+	w := api.OpenObject(b)
+	w.String("id", v.srv.ID)
+	w.Links("links", serverLinks(v.c, v.srv.ID)...)
+	w.String("name", v.srv.Name)
+	return w.Close(), nil
 }
 
 // ServerView renders one server as GET /servers/{id} does at c's
 // microversion (with o.Full and o.ServerGroups as show sets them). Other
 // handlers (create, rebuild) call it for their responses.
-func (h *handlers) ServerView(c *api.Call, srv *compute.Server, o ServerViewOptions) (map[string]any, error) {
+func (h *handlers) ServerView(c *api.Call, srv *compute.Server, o ServerViewOptions) (*serverView, error) {
 	views, err := h.serverViews(c, []*compute.Server{srv}, o)
 	if err != nil {
 		return nil, err
@@ -66,14 +81,16 @@ func (h *handlers) ServerView(c *api.Call, srv *compute.Server, o ServerViewOpti
 
 // serverViews renders a page of servers, loading addresses and host
 // statuses for all of them at once.
-func (h *handlers) serverViews(c *api.Call, servers []*compute.Server, o ServerViewOptions) ([]map[string]any, error) {
+func (h *handlers) serverViews(c *api.Call, servers []*compute.Server, o ServerViewOptions) ([]*serverView, error) {
 	ex, err := h.loadServerExtras(c, servers, o)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, len(servers))
+	views := make([]serverView, len(servers))
+	out := make([]*serverView, len(servers))
 	for i, srv := range servers {
-		out[i] = serverFull(c, srv, o, ex)
+		views[i] = serverView{c: c, srv: srv, o: &o, ex: ex}
+		out[i] = &views[i]
 	}
 	return out, nil
 }
@@ -127,125 +144,148 @@ func serverStatus(srv *compute.Server) string {
 	return srv.Status()
 }
 
-func serverFull(c *api.Call, srv *compute.Server, o ServerViewOptions, ex *serverExtras) map[string]any {
-	admin := c.IsAdmin()
-	status := serverStatus(srv)
-	// Sized for the view's fields (~60 in full): growing a map rehashes it.
-	size := 24
-	if o.Full {
-		size = 64
-	}
-	m := make(map[string]any, size)
-	m["accessIPv4"] = srv.AccessIPv4
-	m["accessIPv6"] = srv.AccessIPv6
-	m["addresses"] = serverAddresses(srv, ex)
-	m["created"] = isoTime(srv.CreatedAt)
-	m["flavor"] = serverFlavor(c, srv)
-	m["hostId"] = hostID(srv.ProjectID, srv.Host)
-	m["id"] = srv.ID
-	m["image"] = serverImage(c, srv)
-	m["links"] = serverLinks(c, srv.ID)
-	m["metadata"] = nonNilMap(srv.Metadata)
-	m["name"] = srv.Name
-	m["status"] = status
-	m["tenant_id"] = srv.ProjectID
-	m["user_id"] = srv.UserID
-	m["updated"] = isoTime(srv.UpdatedAt)
-	m["OS-DCF:diskConfig"] = diskConfig(srv)
-	if (status == state.StatusError || status == state.StatusDeleted) && srv.Fault != nil {
-		m["fault"] = serverFault(srv.Fault, admin)
-	}
-	if progressStatuses[status] {
-		m["progress"] = srv.Progress
-	}
-	if o.Full {
-		m["OS-EXT-AZ:availability_zone"] = srv.AZ
-		m["config_drive"] = srv.ConfigDrive
-		m["key_name"] = nullIfEmpty(srv.KeyName)
-		m["OS-SRV-USG:launched_at"] = usageTime(srv.LaunchedAt)
-		m["OS-SRV-USG:terminated_at"] = usageTime(srv.TerminatedAt)
-		if groups := securityGroups(srv, ex); len(groups) > 0 {
-			m["security_groups"] = groups
-		}
-		// Extended server attributes: admin-only by default policy.
-		if admin {
-			addExtendedAttributes(c, m, srv, !o.HideUserData)
-		}
-		m["OS-EXT-STS:task_state"] = nullIfEmpty(string(srv.TaskState))
-		m["OS-EXT-STS:vm_state"] = string(srv.VMState)
-		m["OS-EXT-STS:power_state"] = int(srv.PowerState)
-		m["os-extended-volumes:volumes_attached"] = []any{}
-	}
-	if c.AtLeast(2, 9) {
-		m["locked"] = srv.Locked
-	}
-	if ex.hostStatus != nil {
-		m["host_status"] = ex.hostStatus[srv.ID]
-	}
-	if c.AtLeast(2, 19) {
-		m["description"] = srv.Description
-	}
-	if c.AtLeast(2, 26) {
-		tags := srv.Tags
-		if tags == nil {
-			tags = []string{}
-		}
-		m["tags"] = tags
-	}
-	if c.AtLeast(2, 63) {
-		m["trusted_image_certificates"] = nil
-	}
-	if o.ServerGroups {
-		m["server_groups"] = []string{}
-		if g := ex.groups[srv.ID]; g != nil {
-			m["server_groups"] = g
-		}
-	}
-	if c.AtLeast(2, 73) {
-		m["locked_reason"] = srv.LockedReason
-	}
-	if c.AtLeast(2, 90) && !(o.Full && admin) {
-		m["OS-EXT-SRV-ATTR:hostname"] = srv.Hostname
-	}
-	if o.Full && c.AtLeast(2, 96) {
-		m["pinned_availability_zone"] = srv.PinnedAZ()
-	}
-	if c.AtLeast(2, 100) {
-		m["scheduler_hints"] = nonNilHints(srv.SchedulerHints)
-	}
-	return m
+// serverView is one server as Nova's views/servers.py shows it at the
+// call's microversion. It writes its JSON directly: a listing renders a
+// thousand of them.
+type serverView struct {
+	c   *api.Call
+	srv *compute.Server
+	o   *ServerViewOptions
+	ex  *serverExtras
 }
 
-// addExtendedAttributes adds the OS-EXT-SRV-ATTR fields (2.3 adds all but
-// host, instance_name and hypervisor_hostname).
-func addExtendedAttributes(c *api.Call, m map[string]any, srv *compute.Server, withUserData bool) {
-	m["OS-EXT-SRV-ATTR:host"] = nullIfEmpty(srv.Host)
-	m["OS-EXT-SRV-ATTR:hypervisor_hostname"] = nullIfEmpty(srv.Node)
-	m["OS-EXT-SRV-ATTR:instance_name"] = instanceName(srv.Number)
-	if !c.AtLeast(2, 3) {
+// AppendJSON writes the view with its fields in sorted order.
+func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
+	c, srv, o, ex := v.c, v.srv, v.o, v.ex
+	admin := c.IsAdmin()
+	status := serverStatus(srv)
+	full := o.Full
+	adminAttrs := full && admin
+	w := api.OpenObject(b)
+	w.String("OS-DCF:diskConfig", diskConfig(srv))
+	if full {
+		w.String("OS-EXT-AZ:availability_zone", srv.AZ)
+	}
+	if adminAttrs {
+		appendExtendedAttributes(&w, c, srv, !o.HideUserData)
+	} else if c.AtLeast(2, 90) {
+		w.String("OS-EXT-SRV-ATTR:hostname", srv.Hostname)
+	}
+	if full {
+		w.Int("OS-EXT-STS:power_state", int64(srv.PowerState))
+		w.StringOrNull("OS-EXT-STS:task_state", string(srv.TaskState))
+		w.String("OS-EXT-STS:vm_state", string(srv.VMState))
+		w.Time("OS-SRV-USG:launched_at", srv.LaunchedAt, usageTimeLayout)
+		w.Time("OS-SRV-USG:terminated_at", srv.TerminatedAt, usageTimeLayout)
+	}
+	w.String("accessIPv4", srv.AccessIPv4)
+	w.String("accessIPv6", srv.AccessIPv6)
+	w.Key("addresses")
+	w.B = serverAddresses(srv, ex).appendJSON(w.B)
+	if o.AdminPass != nil {
+		w.String("adminPass", *o.AdminPass)
+	}
+	if full {
+		w.String("config_drive", srv.ConfigDrive)
+	}
+	w.Key("created")
+	w.B = appendISOTime(w.B, srv.CreatedAt)
+	if c.AtLeast(2, 19) {
+		w.OptString("description", srv.Description)
+	}
+	if (status == state.StatusError || status == state.StatusDeleted) && srv.Fault != nil {
+		w.Key("fault")
+		w.B = appendServerFault(w.B, srv.Fault, admin)
+	}
+	w.Key("flavor")
+	w.B = appendServerFlavor(w.B, c, srv)
+	w.String("hostId", hostID(srv.ProjectID, srv.Host))
+	if ex.hostStatus != nil {
+		w.String("host_status", ex.hostStatus[srv.ID])
+	}
+	w.Key("id")
+	w.B = api.AppendString(w.B, srv.ID)
+	w.Key("image")
+	w.B = appendServerImage(w.B, c, srv)
+	if full || o.KeyName {
+		w.StringOrNull("key_name", srv.KeyName)
+	}
+	w.Links("links", serverLinks(c, srv.ID)...)
+	if c.AtLeast(2, 9) {
+		w.Bool("locked", srv.Locked)
+	}
+	if c.AtLeast(2, 73) {
+		w.OptString("locked_reason", srv.LockedReason)
+	}
+	w.StringMap("metadata", srv.Metadata)
+	w.String("name", srv.Name)
+	if full {
+		w.Key("os-extended-volumes:volumes_attached")
+		w.B = append(w.B, "[]"...)
+	}
+	if full && c.AtLeast(2, 96) {
+		w.OptString("pinned_availability_zone", srv.PinnedAZ())
+	}
+	if progressStatuses[status] {
+		w.Int("progress", int64(srv.Progress))
+	}
+	if c.AtLeast(2, 100) {
+		w.Value("scheduler_hints", nonNilHints(srv.SchedulerHints))
+	}
+	if full {
+		appendSecurityGroups(&w, srv, ex)
+	}
+	if o.ServerGroups {
+		w.Strings("server_groups", ex.groups[srv.ID])
+	}
+	w.String("status", status)
+	if c.AtLeast(2, 26) {
+		w.Strings("tags", srv.Tags)
+	}
+	w.String("tenant_id", srv.ProjectID)
+	if c.AtLeast(2, 63) {
+		w.Null("trusted_image_certificates")
+	}
+	w.Key("updated")
+	w.B = appendISOTime(w.B, srv.UpdatedAt)
+	if o.UserData {
+		w.StringOrNull("user_data", srv.UserData)
+	}
+	w.String("user_id", srv.UserID)
+	b = w.Close()
+	return b, w.Err()
+}
+
+// appendExtendedAttributes writes the OS-EXT-SRV-ATTR fields (2.3 adds
+// all but host, instance_name and hypervisor_hostname).
+func appendExtendedAttributes(w *api.Object, c *api.Call, srv *compute.Server, withUserData bool) {
+	since23 := c.AtLeast(2, 3)
+	w.StringOrNull("OS-EXT-SRV-ATTR:host", srv.Host)
+	if since23 {
+		w.String("OS-EXT-SRV-ATTR:hostname", srv.Hostname)
+	}
+	w.StringOrNull("OS-EXT-SRV-ATTR:hypervisor_hostname", srv.Node)
+	w.String("OS-EXT-SRV-ATTR:instance_name", instanceName(srv.Number))
+	if !since23 {
 		return
 	}
-	m["OS-EXT-SRV-ATTR:hostname"] = srv.Hostname
-	m["OS-EXT-SRV-ATTR:kernel_id"] = ""
-	m["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
-	m["OS-EXT-SRV-ATTR:launch_index"] = srv.LaunchIndex
-	m["OS-EXT-SRV-ATTR:reservation_id"] = srv.ReservationID
-	m["OS-EXT-SRV-ATTR:root_device_name"] = rootDeviceName(srv)
+	w.String("OS-EXT-SRV-ATTR:kernel_id", "")
+	w.Int("OS-EXT-SRV-ATTR:launch_index", int64(srv.LaunchIndex))
+	w.String("OS-EXT-SRV-ATTR:ramdisk_id", "")
+	w.String("OS-EXT-SRV-ATTR:reservation_id", srv.ReservationID)
+	// Set by the compute host once the guest is built.
+	if srv.LaunchedAt == nil {
+		w.Null("OS-EXT-SRV-ATTR:root_device_name")
+	} else {
+		w.String("OS-EXT-SRV-ATTR:root_device_name", "/dev/vda")
+	}
 	if withUserData {
-		m["OS-EXT-SRV-ATTR:user_data"] = nullIfEmpty(srv.UserData)
+		w.StringOrNull("OS-EXT-SRV-ATTR:user_data", srv.UserData)
 	}
 }
 
 // instanceName is Nova's default instance_name_template.
 func instanceName(number int64) string { return fmt.Sprintf("instance-%08x", number) }
-
-// rootDeviceName is set by the compute host once the guest is built.
-func rootDeviceName(srv *compute.Server) any {
-	if srv.LaunchedAt == nil {
-		return nil
-	}
-	return "/dev/vda"
-}
 
 // hostID is Nova's generate_hostid: sha224 of project and host, "" when
 // the server has no host.

@@ -4,7 +4,7 @@ package compute
 // and Nova's value formats.
 
 import (
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/api"
@@ -13,77 +13,133 @@ import (
 	"github.com/kumocloud/kumo/internal/network"
 )
 
-// serverFlavor is {id, links} before 2.47 and the embedded flavor after.
-func serverFlavor(c *api.Call, srv *compute.Server) map[string]any {
+// appendServerFlavor writes {id, links} before 2.47 and the embedded
+// flavor after.
+func appendServerFlavor(b []byte, c *api.Call, srv *compute.Server) []byte {
 	f := srv.Flavor
+	w := api.OpenObject(b)
 	if !c.AtLeast(2, 47) {
-		return map[string]any{
-			"id":    f.ID,
-			"links": []api.Link{{Href: bookmarkLink(c, "/flavors/"+f.ID), Rel: "bookmark"}},
-		}
+		w.String("id", f.ID)
+		w.Links("links", api.Link{Href: bookmarkLink(c, "/flavors/"+f.ID), Rel: "bookmark"})
+		return w.Close()
 	}
-	m := map[string]any{
-		"vcpus": f.VCPUs, "ram": f.RAM, "disk": f.Disk, "ephemeral": f.Ephemeral,
-		"swap": f.Swap, "original_name": f.Name,
-	}
+	w.Int("disk", int64(f.Disk))
+	w.Int("ephemeral", int64(f.Ephemeral))
 	// show:flavor-extra-specs defaults to project reader or admin.
 	if canReadExtraSpecs(c) {
-		m["extra_specs"] = nonNilMap(f.ExtraSpecs)
+		w.StringMap("extra_specs", f.ExtraSpecs)
 	}
-	return m
+	w.String("original_name", f.Name)
+	w.Int("ram", int64(f.RAM))
+	w.Int("swap", int64(f.Swap))
+	w.Int("vcpus", int64(f.VCPUs))
+	return w.Close()
 }
 
-// serverAddresses groups the server's addresses by network label; Nova
-// hides them while the server is building.
-func serverAddresses(srv *compute.Server, ex *serverExtras) map[string][]map[string]any {
-	out := map[string][]map[string]any{}
+// addressView is Nova's ips view of a server's addresses: {label:
+// [{version, addr}]}, labels in order, with type and MAC when extended.
+type addressView struct {
+	addrs    []network.Address
+	extended bool
+}
+
+// serverAddresses are the server's addresses; Nova hides them while the
+// server is building.
+func serverAddresses(srv *compute.Server, ex *serverExtras) addressView {
 	if srv.VMState == state.VMBuilding {
-		return out
+		return addressView{}
 	}
-	return addressesByLabel(ex.addresses[srv.ID], ex.withAddress)
+	return addressView{addrs: ex.addresses[srv.ID], extended: ex.withAddress}
 }
 
-// addressesByLabel is Nova's ips view: {label: [{version, addr}]}, with
-// type and MAC when extended.
-func addressesByLabel(addrs []network.Address, extended bool) map[string][]map[string]any {
-	out := map[string][]map[string]any{}
-	for _, a := range addrs {
-		item := map[string]any{"version": a.Version, "addr": a.Addr}
-		if extended {
-			item["OS-EXT-IPS:type"] = a.Type
-			item["OS-EXT-IPS-MAC:mac_addr"] = a.MAC
+// labels are the networks the addresses are on, sorted.
+func (v addressView) labels() []string {
+	var out []string
+	for _, a := range v.addrs {
+		if !slices.Contains(out, a.Network) {
+			out = append(out, a.Network)
 		}
-		out[a.Network] = append(out[a.Network], item)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// group is the addresses on one network, nil when there are none.
+func (v addressView) group(label string) []network.Address {
+	var out []network.Address
+	for _, a := range v.addrs {
+		if a.Network == label {
+			out = append(out, a)
+		}
 	}
 	return out
 }
 
-// securityGroups are the groups of the server's ports, as Nova reads
-// them from Neutron: none without a port (internal/secgroup keeps the
-// names in instances.security_groups).
-func securityGroups(srv *compute.Server, ex *serverExtras) []map[string]string {
-	if len(ex.addresses[srv.ID]) == 0 {
-		return nil
-	}
-	names := append([]string(nil), srv.SecurityGroups...)
-	sort.Strings(names)
-	out := make([]map[string]string, 0, len(names))
-	for i, n := range names {
-		if i > 0 && names[i-1] == n {
-			continue
+func (v addressView) AppendJSON(b []byte) ([]byte, error) { return v.appendJSON(b), nil }
+
+func (v addressView) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	for i, label := range v.labels() {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		out = append(out, map[string]string{"name": n})
+		b = append(api.AppendString(b, label), ':')
+		b = v.appendGroup(b, v.group(label))
 	}
-	return out
+	return append(b, '}')
 }
 
-// serverFault is Nova's fault view; details of a 500 are for admins.
-func serverFault(f *compute.Fault, admin bool) map[string]any {
-	m := map[string]any{"code": f.Code, "created": isoTime(f.Created), "message": f.Message}
+// appendGroup writes the list of one network's addresses.
+func (v addressView) appendGroup(b []byte, addrs []network.Address) []byte {
+	b = append(b, '[')
+	for i, a := range addrs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		w := api.OpenObject(b)
+		if v.extended {
+			w.String("OS-EXT-IPS-MAC:mac_addr", a.MAC)
+			w.String("OS-EXT-IPS:type", a.Type)
+		}
+		w.String("addr", a.Addr)
+		w.Int("version", int64(a.Version))
+		b = w.Close()
+	}
+	return append(b, ']')
+}
+
+// appendSecurityGroups writes the groups of the server's ports, as Nova
+// reads them from Neutron: none without a port (internal/secgroup keeps
+// the names in instances.security_groups).
+func appendSecurityGroups(w *api.Object, srv *compute.Server, ex *serverExtras) {
+	if len(ex.addresses[srv.ID]) == 0 || len(srv.SecurityGroups) == 0 {
+		return
+	}
+	names := slices.Clone(srv.SecurityGroups)
+	slices.Sort(names)
+	w.Key("security_groups")
+	w.B = append(w.B, '[')
+	for i, n := range slices.Compact(names) {
+		if i > 0 {
+			w.B = append(w.B, ',')
+		}
+		w.B = append(api.AppendString(append(w.B, `{"name":`...), n), '}')
+	}
+	w.B = append(w.B, ']')
+}
+
+// appendServerFault writes Nova's fault view; details of a 500 are for
+// admins.
+func appendServerFault(b []byte, f *compute.Fault, admin bool) []byte {
+	w := api.OpenObject(b)
+	w.Int("code", int64(f.Code))
+	w.Key("created")
+	w.B = appendISOTime(w.B, f.Created)
 	if f.Details != "" && (admin || f.Code != 500) {
-		m["details"] = f.Details
+		w.String("details", f.Details)
 	}
-	return m
+	w.String("message", f.Message)
+	return w.Close()
 }
 
 func diskConfig(srv *compute.Server) string {
@@ -93,16 +149,26 @@ func diskConfig(srv *compute.Server) string {
 	return "MANUAL"
 }
 
-// isoTime is Nova's utils.isotime: seconds, UTC, "Z".
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+// isoTimeLayout is Nova's utils.isotime: seconds, UTC, "Z".
+const isoTimeLayout = "2006-01-02T15:04:05Z"
 
-// usageTime is how Nova serialises OS-SRV-USG times: naive ISO 8601 with
-// microseconds, null when unset.
+func isoTime(t time.Time) string { return t.UTC().Format(isoTimeLayout) }
+
+// appendISOTime writes t as a JSON string in isoTimeLayout.
+func appendISOTime(b []byte, t time.Time) []byte {
+	return append(t.UTC().AppendFormat(append(b, '"'), isoTimeLayout), '"')
+}
+
+// usageTimeLayout is how Nova serialises OS-SRV-USG times: naive ISO
+// 8601 with microseconds.
+const usageTimeLayout = "2006-01-02T15:04:05.000000"
+
+// usageTime is t in usageTimeLayout, null when unset.
 func usageTime(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000")
+	return t.UTC().Format(usageTimeLayout)
 }
 
 func nullIfEmpty(s string) any {

@@ -7,20 +7,19 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 )
 
-// serverImage is {id, links} (plus properties from 2.98), or "" for a
-// server booted from a volume.
-func serverImage(c *api.Call, srv *compute.Server) any {
+// appendServerImage writes {id, links} (plus properties from 2.98), or
+// "" for a server booted from a volume.
+func appendServerImage(b []byte, c *api.Call, srv *compute.Server) []byte {
 	if srv.ImageRef == "" {
-		return ""
+		return append(b, `""`...)
 	}
-	img := map[string]any{
-		"id":    srv.ImageRef,
-		"links": []api.Link{{Href: bookmarkLink(c, "/images/"+srv.ImageRef), Rel: "bookmark"}},
-	}
+	w := api.OpenObject(b)
+	w.String("id", srv.ImageRef)
+	w.Links("links", api.Link{Href: bookmarkLink(c, "/images/"+srv.ImageRef), Rel: "bookmark"})
 	if c.AtLeast(2, 98) {
-		img["properties"] = imageMetaProps(srv.SystemMetadata)
+		w.StringMap("properties", imageMetaProps(srv.SystemMetadata))
 	}
-	return img
+	return w.Close()
 }
 
 func imageMetaProps(sysmeta map[string]string) map[string]string {
