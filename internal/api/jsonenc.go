@@ -155,17 +155,35 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// appendJSONConcat appends a+z as one JSON string.
+func appendJSONConcat(b []byte, a, z string) []byte {
+	if !plainJSON(a) || !plainJSON(z) {
+		return appendJSONString(b, a+z)
+	}
+	b = append(b, '"')
+	b = append(b, a...)
+	b = append(b, z...)
+	return append(b, '"')
+}
+
+// plainJSON reports whether s goes into a JSON string as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // appendJSONString writes s quoted. Plain printable ASCII, what nearly
 // every field holds, is copied as is; anything encoding/json escapes
 // (quotes, backslashes, control characters, <, > and &, U+2028/9,
 // invalid UTF-8) goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
-			enc, _ := json.Marshal(s) // a string always encodes
-			return append(b, enc...)
-		}
+	if !plainJSON(s) {
+		enc, _ := json.Marshal(s) // a string always encodes
+		return append(b, enc...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)

@@ -131,6 +131,23 @@ func (o *Object) Links(k string, links ...Link) {
 	o.B = append(o.B, ']')
 }
 
+// LinksTo writes links whose hrefs are each link's Href followed by id:
+// the items of a listing share their link bases, so no href needs to be
+// built per item.
+func (o *Object) LinksTo(k, id string, links ...Link) {
+	o.Key(k)
+	o.B = append(o.B, '[')
+	for i, l := range links {
+		if i > 0 {
+			o.B = append(o.B, ',')
+		}
+		o.B = appendJSONConcat(append(o.B, `{"href":`...), l.Href, id)
+		o.B = appendJSONString(append(o.B, `,"rel":`...), l.Rel)
+		o.B = append(o.B, '}')
+	}
+	o.B = append(o.B, ']')
+}
+
 // Value writes any value the reply encoder takes.
 func (o *Object) Value(k string, v any) {
 	o.Key(k)

@@ -104,9 +104,9 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]*Server, error) {
 		return nil, fmt.Errorf("list servers: %w", err)
 	}
 	var out []*Server
-	columns := newJSONColumns()
+	scanner := newServerScanner()
 	for rows.Next() {
-		srv, err := scanServer(rows, columns)
+		srv, err := scanner.scan(rows)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list servers: %w", err)

@@ -25,32 +25,45 @@ const serverColumns = `id, number, project_id, user_id, name, hostname, descript
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-// jsonColumns decodes the JSON columns of server rows. The rows of one
-// listing repeat a few values (a flavor, an image's properties, the
-// default security group), so each distinct text is parsed once and the
-// servers get copies of the result. A nil *jsonColumns (one server)
-// parses every text.
-type jsonColumns struct {
+// serverScanner reads server rows. The rows of one listing repeat a few
+// JSON values (a flavor, an image's properties, the default security
+// group), so each distinct text is parsed once and the servers get
+// copies of the result; and the columns that need converting are scanned
+// into one reused row, not into a dozen new variables per server. A zero
+// serverScanner (one server) parses every text.
+type serverScanner struct {
 	flavors map[string]FlavorSnapshot
 	maps    map[string]map[string]string
 	lists   map[string][]string
+	row     serverRow
+	dest    []any
 }
 
-func newJSONColumns() *jsonColumns {
-	return &jsonColumns{flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}, lists: map[string][]string{}}
+// serverRow is what scanServer converts after the scan.
+type serverRow struct {
+	description, task, host, node, az, keyName sql.NullString
+	keyData, userData, lockedBy, lockedReason  sql.NullString
+	fault                                      sql.NullString
+	flavorJSON, sysmeta, groups, hints, vm     string
+	launched, terminated, deletedAt            sql.NullInt64
+	created, updated                           int64
+	power                                      int
 }
 
-func (j *jsonColumns) flavor(raw string) (FlavorSnapshot, error) {
-	if j == nil {
-		var f FlavorSnapshot
-		return f, json.Unmarshal([]byte(raw), &f)
-	}
+// newServerScanner is a scanner for the rows of one listing.
+func newServerScanner() *serverScanner {
+	return &serverScanner{flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}, lists: map[string][]string{}}
+}
+
+func (j *serverScanner) flavor(raw string) (FlavorSnapshot, error) {
 	f, ok := j.flavors[raw]
 	if !ok {
 		if err := json.Unmarshal([]byte(raw), &f); err != nil {
 			return f, err
 		}
-		j.flavors[raw] = f
+		if j.flavors != nil {
+			j.flavors[raw] = f
+		}
 	}
 	f.ExtraSpecs = maps.Clone(f.ExtraSpecs)
 	return f, nil
@@ -58,79 +71,67 @@ func (j *jsonColumns) flavor(raw string) (FlavorSnapshot, error) {
 
 // stringMap decodes a JSON object of strings; what does not decode is
 // empty, as a server without it.
-func (j *jsonColumns) stringMap(raw string) map[string]string {
-	if j == nil {
-		var m map[string]string
-		_ = json.Unmarshal([]byte(raw), &m)
-		return m
-	}
+func (j *serverScanner) stringMap(raw string) map[string]string {
 	m, ok := j.maps[raw]
 	if !ok {
 		_ = json.Unmarshal([]byte(raw), &m)
-		j.maps[raw] = m
+		if j.maps != nil {
+			j.maps[raw] = m
+		}
 	}
 	return maps.Clone(m)
 }
 
 // list decodes a JSON array of strings, like stringMap.
-func (j *jsonColumns) list(raw string) []string {
-	if j == nil {
-		var l []string
-		_ = json.Unmarshal([]byte(raw), &l)
-		return l
-	}
+func (j *serverScanner) list(raw string) []string {
 	l, ok := j.lists[raw]
 	if !ok {
 		_ = json.Unmarshal([]byte(raw), &l)
-		j.lists[raw] = l
+		if j.lists != nil {
+			j.lists[raw] = l
+		}
 	}
 	return slices.Clone(l)
 }
 
-func scanServer(r rowScanner, j *jsonColumns) (*Server, error) {
-	var (
-		s                                          Server
-		description, task, host, node, az, keyName sql.NullString
-		keyData, userData, lockedBy, lockedReason  sql.NullString
-		fault                                      sql.NullString
-		flavorJSON, sysmeta, groups, hints, vm     string
-		launched, terminated, deletedAt            sql.NullInt64
-		created, updated                           int64
-		power                                      int
-	)
-	err := r.Scan(&s.ID, &s.Number, &s.ProjectID, &s.UserID, &s.Name, &s.Hostname, &description,
-		&s.ReservationID, &s.LaunchIndex, &s.ImageRef, &flavorJSON, &vm, &task, &power, &host, &node, &az,
-		&keyName, &keyData, &userData, &s.ConfigDrive, &s.AccessIPv4, &s.AccessIPv6, &s.DiskConfig,
-		&s.Locked, &lockedBy, &lockedReason, &s.Progress, &fault, &sysmeta, &groups, &hints,
-		&launched, &terminated, &created, &updated, &deletedAt, &s.Deleted)
-	if err != nil {
+// scan reads one row of serverColumns.
+func (j *serverScanner) scan(r rowScanner) (*Server, error) {
+	s, w := &Server{}, &j.row
+	j.dest = append(j.dest[:0], &s.ID, &s.Number, &s.ProjectID, &s.UserID, &s.Name, &s.Hostname, &w.description,
+		&s.ReservationID, &s.LaunchIndex, &s.ImageRef, &w.flavorJSON, &w.vm, &w.task, &w.power, &w.host, &w.node, &w.az,
+		&w.keyName, &w.keyData, &w.userData, &s.ConfigDrive, &s.AccessIPv4, &s.AccessIPv6, &s.DiskConfig,
+		&s.Locked, &w.lockedBy, &w.lockedReason, &s.Progress, &w.fault, &w.sysmeta, &w.groups, &w.hints,
+		&w.launched, &w.terminated, &w.created, &w.updated, &w.deletedAt, &s.Deleted)
+	if err := r.Scan(j.dest...); err != nil {
 		return nil, err
 	}
-	if description.Valid {
-		s.Description = &description.String
+	// The row is reused: pointers go to copies.
+	if w.description.Valid {
+		s.Description = new(w.description.String)
 	}
-	if lockedReason.Valid {
-		s.LockedReason = &lockedReason.String
+	if w.lockedReason.Valid {
+		s.LockedReason = new(w.lockedReason.String)
 	}
-	s.VMState, s.TaskState, s.PowerState = state.VMState(vm), state.TaskState(task.String), state.PowerState(power)
-	s.Host, s.Node, s.AZ, s.KeyName = host.String, node.String, az.String, keyName.String
-	s.KeyData, s.UserData, s.LockedBy = keyData.String, userData.String, lockedBy.String
-	if s.Flavor, err = j.flavor(flavorJSON); err != nil {
+	s.VMState, s.TaskState, s.PowerState = state.VMState(w.vm), state.TaskState(w.task.String), state.PowerState(w.power)
+	s.Host, s.Node, s.AZ, s.KeyName = w.host.String, w.node.String, w.az.String, w.keyName.String
+	s.KeyData, s.UserData, s.LockedBy = w.keyData.String, w.userData.String, w.lockedBy.String
+	var err error
+	if s.Flavor, err = j.flavor(w.flavorJSON); err != nil {
 		return nil, fmt.Errorf("server %s flavor: %w", s.ID, err)
 	}
-	if fault.Valid {
+	if w.fault.Valid {
 		s.Fault = &Fault{}
-		if err := json.Unmarshal([]byte(fault.String), s.Fault); err != nil {
+		if err := json.Unmarshal([]byte(w.fault.String), s.Fault); err != nil {
 			return nil, fmt.Errorf("server %s fault: %w", s.ID, err)
 		}
 	}
-	s.SystemMetadata, s.SecurityGroups = j.stringMap(sysmeta), j.list(groups)
-	if hints != "{}" {
-		_ = json.Unmarshal([]byte(hints), &s.SchedulerHints)
+	s.SystemMetadata, s.SecurityGroups = j.stringMap(w.sysmeta), j.list(w.groups)
+	if w.hints != "{}" {
+		_ = json.Unmarshal([]byte(w.hints), &s.SchedulerHints)
 	}
-	s.LaunchedAt, s.TerminatedAt, s.DeletedAt = optTime(launched), optTime(terminated), optTime(deletedAt)
-	s.CreatedAt, s.UpdatedAt = store.Time(created), store.Time(updated)
-	return &s, nil
+	s.LaunchedAt, s.TerminatedAt, s.DeletedAt = optTime(w.launched), optTime(w.terminated), optTime(w.deletedAt)
+	s.CreatedAt, s.UpdatedAt = store.Time(w.created), store.Time(w.updated)
+	return s, nil
 }
 
 func optTime(v sql.NullInt64) *time.Time {
@@ -172,7 +173,7 @@ func (s *Service) get(ctx context.Context, q store.Querier, id string, withDelet
 	if !withDeleted {
 		query += ` AND deleted = FALSE`
 	}
-	srv, err := scanServer(q.QueryRowContext(ctx, query, id), nil)
+	srv, err := new(serverScanner).scan(q.QueryRowContext(ctx, query, id))
 	if isNoRows(err) {
 		return nil, notFound(id)
 	}
@@ -185,13 +186,13 @@ func (s *Service) get(ctx context.Context, q store.Querier, id string, withDelet
 	return srv, nil
 }
 
-// loadDetails fills metadata and tags of servers with one query each.
+// loadDetails fills metadata and tags of servers with one query.
 func loadDetails(ctx context.Context, q store.Querier, servers []*Server) error {
 	if len(servers) == 0 {
 		return nil
 	}
 	byID := make(map[string]*Server, len(servers))
-	ids := make([]any, 0, len(servers))
+	ids := make([]string, 0, len(servers))
 	for _, srv := range servers {
 		srv.Metadata, srv.Tags = map[string]string{}, []string{}
 		byID[srv.ID] = srv
@@ -199,10 +200,10 @@ func loadDetails(ctx context.Context, q store.Querier, servers []*Server) error 
 	}
 	// One round trip for both: metadata rows carry their value, tag rows
 	// a NULL one.
-	in := placeholders(len(ids))
-	rows, err := q.QueryContext(ctx, `SELECT instance_id, key, value FROM instance_metadata WHERE instance_id IN (`+in+`)
-		UNION ALL SELECT instance_id, tag, NULL FROM instance_tags WHERE instance_id IN (`+in+`) ORDER BY 3, 2`,
-		append(ids, ids...)...)
+	from, arg := store.StringsTable(q, "s", ids)
+	rows, err := q.QueryContext(ctx, `SELECT m.instance_id, m.key, m.value FROM `+from+` JOIN instance_metadata m ON m.instance_id = s.value
+		UNION ALL SELECT t.instance_id, t.tag, NULL FROM `+from+` JOIN instance_tags t ON t.instance_id = s.value ORDER BY 3, 2`,
+		arg, arg)
 	if err != nil {
 		return fmt.Errorf("load metadata and tags: %w", err)
 	}

@@ -53,9 +53,9 @@ func (s *Service) ActiveInWindow(ctx context.Context, o UsageOptions) ([]*Server
 	}
 	defer rows.Close()
 	var out []*Server
-	columns := newJSONColumns()
+	scanner := newServerScanner()
 	for rows.Next() {
-		srv, err := scanServer(rows, columns)
+		srv, err := scanner.scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("usage servers: %w", err)
 		}

@@ -13,17 +13,14 @@ import (
 // then its floating ones, each floating IP on its fixed IP's network
 // with that port's MAC.
 func (m *Manager) floatingAddressesOf(ctx context.Context, q store.Querier, ids []string, out map[string][]Address) error {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
+	from, arg := store.StringsTable(q, "i", ids)
 	rows, err := q.QueryContext(ctx, `SELECT f.instance_id, f.network_id, n.name, f.port_id, fl.address, p.mac
-		FROM floating_ips fl
-		JOIN fixed_ips f ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address
+		FROM `+from+`
+		JOIN fixed_ips f ON f.instance_id = i.value
+		JOIN floating_ips fl ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address
 		JOIN network_ports p ON p.id = f.port_id
 		JOIN networks n ON n.id = f.network_id
-		WHERE f.instance_id IN (`+placeholders(len(ids))+`)
-		ORDER BY f.instance_id, p.created_at, p.position, f.version, f.address`, args...)
+		ORDER BY f.instance_id, p.created_at, p.position, f.version, f.address`, arg)
 	if err != nil {
 		return fmt.Errorf("list floating addresses of %d instances: %w", len(ids), err)
 	}

@@ -12,37 +12,29 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// batchSize bounds the ids bound into one IN (...) list.
-const batchSize = 500
-
 // ForInstances returns the addresses of each instance, in allocation
 // order (ports in creation order, IPv4 before IPv6) followed by their
-// floating IPs, with two queries per batchSize instances. Instances
-// without addresses are absent.
+// floating IPs, with two queries. Instances without addresses are
+// absent.
 func (m *Manager) ForInstances(ctx context.Context, q store.Querier, instanceIDs []string) (map[string][]Address, error) {
 	out := make(map[string][]Address, len(instanceIDs))
-	for ids := range slices.Chunk(instanceIDs, batchSize) {
-		if err := m.addressesOf(ctx, q, ids, out); err != nil {
-			return nil, err
-		}
-		if err := m.floatingAddressesOf(ctx, q, ids, out); err != nil {
-			return nil, err
-		}
+	if err := m.addressesOf(ctx, q, instanceIDs, out); err != nil {
+		return nil, err
+	}
+	if err := m.floatingAddressesOf(ctx, q, instanceIDs, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 func (m *Manager) addressesOf(ctx context.Context, q store.Querier, ids []string, out map[string][]Address) error {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
+	from, arg := store.StringsTable(q, "i", ids)
 	rows, err := q.QueryContext(ctx, `SELECT f.instance_id, f.network_id, n.name, f.port_id, f.address, f.version, p.mac, f.type, p.tag
-		FROM fixed_ips f
+		FROM `+from+`
+		JOIN fixed_ips f ON f.instance_id = i.value
 		JOIN network_ports p ON p.id = f.port_id
 		JOIN networks n ON n.id = f.network_id
-		WHERE f.instance_id IN (`+placeholders(len(ids))+`)
-		ORDER BY f.instance_id, p.created_at, p.position, f.version, f.address`, args...)
+		ORDER BY f.instance_id, p.created_at, p.position, f.version, f.address`, arg)
 	if err != nil {
 		return fmt.Errorf("list addresses of %d instances: %w", len(ids), err)
 	}

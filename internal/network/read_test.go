@@ -23,9 +23,10 @@ func TestForInstancesReadsManyInstancesInOrder(t *testing.T) {
 		one := mustAllocate(t, db, m, "p1", "one-port", Auto())
 		mustAllocate(t, db, m, "p1", "no-ports", NoNetworks())
 
-		// More ids than one batch holds, most of them unknown.
+		// More ids than SQLite's default limit of 999 bound variables,
+		// most of them unknown.
 		ids := []string{"two-ports", "no-ports"}
-		for i := range 2 * batchSize {
+		for i := range 1500 {
 			ids = append(ids, fmt.Sprintf("unknown-%d", i))
 		}
 		ids = append(ids, "one-port")

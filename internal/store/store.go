@@ -130,6 +130,7 @@ type Querier interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	Dialect() Dialect
 }
 
 // ExecContext runs a statement outside a transaction.

@@ -89,7 +89,7 @@ func (h *handlers) rebuildServer(c *api.Call, run *jsRun, body map[string]any, _
 	if err != nil {
 		return nil, err
 	}
-	self := serverLinks(c, res.Server.ID)[0].Href
+	self := serverSelfLink(c, res.Server.ID)
 	return api.JSON(http.StatusAccepted, map[string]any{"server": view}).WithHeader("Location", self), nil
 }
 

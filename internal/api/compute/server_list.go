@@ -51,8 +51,9 @@ func (h *handlers) serverListing(c *api.Call, detail bool) (*api.Reply, error) {
 		}
 	} else {
 		items = make([]api.JSONAppender, len(servers))
+		links := newLinkBases(c)
 		for i, srv := range servers {
-			items[i] = serverBrief{c: c, srv: srv}
+			items[i] = serverBrief{srv: srv, links: &links}
 		}
 	}
 	out := map[string]any{"servers": items}

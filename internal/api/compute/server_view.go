@@ -43,27 +43,55 @@ type serverExtras struct {
 	hostStatus  map[string]string // nil: not shown
 	withAddress bool
 	groups      map[string][]string // server_groups (2.71) by server id
+	links       linkBases
+	hostIDs     map[[2]string]string // hostId by project and host
 }
 
-// serverLinks are a server's self and bookmark links.
-func serverLinks(c *api.Call, id string) []api.Link {
-	path := "/servers/" + id
-	return []api.Link{
-		{Href: c.Link(path), Rel: "self"},
-		{Href: bookmarkLink(c, path), Rel: "bookmark"},
+// hostID is hostID(projectID, host), computed once per project and host
+// of a reply.
+func (ex *serverExtras) hostID(projectID, host string) string {
+	k := [2]string{projectID, host}
+	id, ok := ex.hostIDs[k]
+	if !ok {
+		id = hostID(projectID, host)
+		if ex.hostIDs == nil {
+			ex.hostIDs = map[[2]string]string{}
+		}
+		ex.hostIDs[k] = id
+	}
+	return id
+}
+
+// linkBases are the bases of the links in one reply's server views,
+// each followed by an id.
+type linkBases struct {
+	server [2]api.Link // self and bookmark
+	image  api.Link
+	flavor api.Link
+}
+
+func newLinkBases(c *api.Call) linkBases {
+	return linkBases{
+		server: [2]api.Link{{Href: c.Link("/servers/"), Rel: "self"}, {Href: bookmarkLink(c, "/servers/"), Rel: "bookmark"}},
+		image:  api.Link{Href: bookmarkLink(c, "/images/"), Rel: "bookmark"},
+		flavor: api.Link{Href: bookmarkLink(c, "/flavors/"), Rel: "bookmark"},
 	}
 }
 
+// serverSelfLink is a server's self link, the Location of a new or
+// rebuilt server.
+func serverSelfLink(c *api.Call, id string) string { return c.Link("/servers/" + id) }
+
 // serverBrief is a GET /servers entry.
 type serverBrief struct {
-	c   *api.Call
-	srv *compute.Server
+	srv   *compute.Server
+	links *linkBases
 }
 
 func (v serverBrief) AppendJSON(b []byte) ([]byte, error) {
 	w := api.OpenObject(b)
 	w.String("id", v.srv.ID)
-	w.Links("links", serverLinks(v.c, v.srv.ID)...)
+	w.LinksTo("links", v.srv.ID, v.links.server[:]...)
 	w.String("name", v.srv.Name)
 	return w.Close(), nil
 }
@@ -96,7 +124,7 @@ func (h *handlers) serverViews(c *api.Call, servers []*compute.Server, o ServerV
 }
 
 func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o ServerViewOptions) (*serverExtras, error) {
-	ex := &serverExtras{withAddress: o.Full}
+	ex := &serverExtras{withAddress: o.Full, links: newLinkBases(c)}
 	if h.Network != nil && len(servers) > 0 {
 		ids := make([]string, len(servers))
 		for i, srv := range servers {
@@ -198,19 +226,19 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 		w.B = appendServerFault(w.B, srv.Fault, admin)
 	}
 	w.Key("flavor")
-	w.B = appendServerFlavor(w.B, c, srv)
-	w.String("hostId", hostID(srv.ProjectID, srv.Host))
+	w.B = appendServerFlavor(w.B, c, srv, ex.links.flavor)
+	w.String("hostId", ex.hostID(srv.ProjectID, srv.Host))
 	if ex.hostStatus != nil {
 		w.String("host_status", ex.hostStatus[srv.ID])
 	}
 	w.Key("id")
 	w.B = api.AppendString(w.B, srv.ID)
 	w.Key("image")
-	w.B = appendServerImage(w.B, c, srv)
+	w.B = appendServerImage(w.B, c, srv, ex.links.image)
 	if full || o.KeyName {
 		w.StringOrNull("key_name", srv.KeyName)
 	}
-	w.Links("links", serverLinks(c, srv.ID)...)
+	w.LinksTo("links", srv.ID, ex.links.server[:]...)
 	if c.AtLeast(2, 9) {
 		w.Bool("locked", srv.Locked)
 	}

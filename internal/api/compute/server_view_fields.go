@@ -15,12 +15,13 @@ import (
 
 // appendServerFlavor writes {id, links} before 2.47 and the embedded
 // flavor after.
-func appendServerFlavor(b []byte, c *api.Call, srv *compute.Server) []byte {
+// bookmark is the base of the flavor's link.
+func appendServerFlavor(b []byte, c *api.Call, srv *compute.Server, bookmark api.Link) []byte {
 	f := srv.Flavor
 	w := api.OpenObject(b)
 	if !c.AtLeast(2, 47) {
 		w.String("id", f.ID)
-		w.Links("links", api.Link{Href: bookmarkLink(c, "/flavors/"+f.ID), Rel: "bookmark"})
+		w.LinksTo("links", f.ID, bookmark)
 		return w.Close()
 	}
 	w.Int("disk", int64(f.Disk))

@@ -8,14 +8,15 @@ import (
 )
 
 // appendServerImage writes {id, links} (plus properties from 2.98), or
-// "" for a server booted from a volume.
-func appendServerImage(b []byte, c *api.Call, srv *compute.Server) []byte {
+// "" for a server booted from a volume. bookmark is the base of the
+// image's link.
+func appendServerImage(b []byte, c *api.Call, srv *compute.Server, bookmark api.Link) []byte {
 	if srv.ImageRef == "" {
 		return append(b, `""`...)
 	}
 	w := api.OpenObject(b)
 	w.String("id", srv.ImageRef)
-	w.Links("links", api.Link{Href: bookmarkLink(c, "/images/"+srv.ImageRef), Rel: "bookmark"})
+	w.LinksTo("links", srv.ImageRef, bookmark)
 	if c.AtLeast(2, 98) {
 		w.StringMap("properties", imageMetaProps(srv.SystemMetadata))
 	}
