@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -16,19 +14,34 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// serverColumns is the column list scanServer reads, in order.
-const serverColumns = `id, number, project_id, user_id, name, hostname, description, reservation_id,
-	launch_index, image_ref, flavor, vm_state, task_state, power_state, host, node, availability_zone,
-	key_name, key_data, user_data, config_drive, access_ip_v4, access_ip_v6, disk_config, locked,
-	locked_by, locked_reason, progress, fault, system_metadata, security_groups, scheduler_hints,
-	launched_at, terminated_at, created_at, updated_at, deleted_at, deleted`
+// serverColumns is the column list serverScanner reads, in order.
+var serverColumns = strings.Join(serverColumnNames, ", ")
+
+var serverColumnNames = []string{"id", "number", "project_id", "user_id", "name", "hostname", "description", "reservation_id",
+	"launch_index", "image_ref", "flavor", "vm_state", "task_state", "power_state", "host", "node", "availability_zone",
+	"key_name", "key_data", "user_data", "config_drive", "access_ip_v4", "access_ip_v6", "disk_config", "locked",
+	"locked_by", "locked_reason", "progress", "fault", "system_metadata", "security_groups", "scheduler_hints",
+	"launched_at", "terminated_at", "created_at", "updated_at", "deleted_at", "deleted"}
+
+// instanceColumns is serverColumns qualified by their table, for queries
+// that join instances to another.
+var instanceColumns = qualifiedServerColumns("instances")
+
+func qualifiedServerColumns(table string) string {
+	cols := make([]string, len(serverColumnNames))
+	for i, c := range serverColumnNames {
+		cols[i] = table + "." + c
+	}
+	return strings.Join(cols, ", ")
+}
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 // serverScanner reads server rows. The rows of one listing repeat a few
 // JSON values (a flavor, an image's properties, the default security
-// group), so each distinct text is parsed once and the servers get
-// copies of the result; and the columns that need converting are scanned
+// group), so each distinct text is parsed once and the servers share the
+// result (a server's maps and lists are read-only: code that changes them
+// builds new ones, as writeRebuild does); and the columns that need converting are scanned
 // into one reused row, not into a dozen new variables per server. A zero
 // serverScanner (one server) parses every text.
 type serverScanner struct {
@@ -65,7 +78,6 @@ func (j *serverScanner) flavor(raw string) (FlavorSnapshot, error) {
 			j.flavors[raw] = f
 		}
 	}
-	f.ExtraSpecs = maps.Clone(f.ExtraSpecs)
 	return f, nil
 }
 
@@ -79,7 +91,7 @@ func (j *serverScanner) stringMap(raw string) map[string]string {
 			j.maps[raw] = m
 		}
 	}
-	return maps.Clone(m)
+	return m
 }
 
 // list decodes a JSON array of strings, like stringMap.
@@ -91,7 +103,7 @@ func (j *serverScanner) list(raw string) []string {
 			j.lists[raw] = l
 		}
 	}
-	return slices.Clone(l)
+	return l
 }
 
 // scan reads one row of serverColumns.
