@@ -13,30 +13,33 @@ import (
 )
 
 // ForInstances returns the addresses of each instance, in allocation
-// order (ports in creation order, IPv4 before IPv6) followed by their
-// floating IPs, with two queries. Instances without addresses are
-// absent.
+// order (ports in creation order, IPv4 before IPv6) followed by the
+// floating IPs bound to its fixed IPs (package floatingip keeps them),
+// with one query: Nova's addresses view lists a network's fixed IPs, then
+// its floating ones, each floating IP on its fixed IP's network with that
+// port's MAC. Instances without addresses are absent.
 func (m *Manager) ForInstances(ctx context.Context, q store.Querier, instanceIDs []string) (map[string][]Address, error) {
 	out := make(map[string][]Address, len(instanceIDs))
-	if err := m.addressesOf(ctx, q, instanceIDs, out); err != nil {
-		return nil, err
-	}
-	if err := m.floatingAddressesOf(ctx, q, instanceIDs, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (m *Manager) addressesOf(ctx context.Context, q store.Querier, ids []string, out map[string][]Address) error {
-	from, arg := store.StringsTable(q, "i", ids)
-	rows, err := q.QueryContext(ctx, `SELECT f.instance_id, f.network_id, n.name, f.port_id, f.address, f.version, p.mac, f.type, p.tag
+	from, arg := store.StringsTable(q, "i", instanceIDs)
+	rows, err := q.QueryContext(ctx, `SELECT instance_id, network_id, name, port_id, address, version, mac, type, tag FROM (
+		SELECT f.instance_id AS instance_id, 0 AS floating, f.network_id AS network_id, n.name AS name, f.port_id AS port_id,
+			f.address AS address, f.version AS version, p.mac AS mac, f.type AS type, p.tag AS tag,
+			p.created_at AS created_at, p.position AS position, f.address AS fixed_address
 		FROM `+from+`
 		JOIN fixed_ips f ON f.instance_id = i.value
 		JOIN network_ports p ON p.id = f.port_id
 		JOIN networks n ON n.id = f.network_id
-		ORDER BY f.instance_id, p.created_at, p.position, f.version, f.address`, arg)
+		UNION ALL
+		SELECT f.instance_id, 1, f.network_id, n.name, f.port_id, fl.address, 4, p.mac, 'floating', NULL,
+			p.created_at, p.position, f.address
+		FROM `+from+`
+		JOIN fixed_ips f ON f.instance_id = i.value
+		JOIN floating_ips fl ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address
+		JOIN network_ports p ON p.id = f.port_id
+		JOIN networks n ON n.id = f.network_id
+	) a ORDER BY instance_id, floating, created_at, position, version, fixed_address`, arg, arg)
 	if err != nil {
-		return fmt.Errorf("list addresses of %d instances: %w", len(ids), err)
+		return nil, fmt.Errorf("list addresses of %d instances: %w", len(instanceIDs), err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -44,15 +47,15 @@ func (m *Manager) addressesOf(ctx context.Context, q store.Querier, ids []string
 		var a Address
 		var tag sql.NullString
 		if err := rows.Scan(&instanceID, &a.NetworkID, &a.Network, &a.PortID, &a.Addr, &a.Version, &a.MAC, &a.Type, &tag); err != nil {
-			return fmt.Errorf("scan address: %w", err)
+			return nil, fmt.Errorf("scan address: %w", err)
 		}
 		a.Tag = tag.String
 		out[instanceID] = append(out[instanceID], a)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list addresses of %d instances: %w", len(ids), err)
+		return nil, fmt.Errorf("list addresses of %d instances: %w", len(instanceIDs), err)
 	}
-	return nil
+	return out, nil
 }
 
 // InstancesWithIP returns the ids (sorted, distinct) of projectID's
