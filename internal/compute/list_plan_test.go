@@ -32,21 +32,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows, err := db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			text := strings.Join(plan, "; ")
+			text := storetest.SQLitePlan(t, db, q, args...)
 			if !strings.Contains(text, "USING INDEX") || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "SCAN instances") {
 				t.Errorf("plan of %s: %s", q, text)
 			}

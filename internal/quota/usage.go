@@ -15,6 +15,17 @@ type counts map[string]int
 // in this file so new counted resources are added in one place. As in
 // Nova, soft-deleted servers do not count (restore checks the quota).
 func countInstances(ctx context.Context, q store.Querier, projectID, userID string) (counts, error) {
+	query, args := instanceCountQuery(projectID, userID)
+	var n, cores, ram int64
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&n, &cores, &ram); err != nil {
+		return nil, fmt.Errorf("count instances of project %s: %w", projectID, err)
+	}
+	return counts{Instances: int(n), Cores: int(cores), RAM: int(ram)}, nil
+}
+
+// instanceCountQuery counts what countInstances does, off the covering
+// index instances_usage.
+func instanceCountQuery(projectID, userID string) (string, []any) {
 	query := `SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0) FROM instances WHERE project_id = ? AND deleted = FALSE
 		AND (vm_state IS NULL OR vm_state <> 'soft-delete')`
 	args := []any{projectID}
@@ -22,11 +33,7 @@ func countInstances(ctx context.Context, q store.Querier, projectID, userID stri
 		query += ` AND user_id = ?`
 		args = append(args, userID)
 	}
-	var n, cores, ram int64
-	if err := q.QueryRowContext(ctx, query, args...).Scan(&n, &cores, &ram); err != nil {
-		return nil, fmt.Errorf("count instances of project %s: %w", projectID, err)
-	}
-	return counts{Instances: int(n), Cores: int(cores), RAM: int(ram)}, nil
+	return query, args
 }
 
 // countServerGroups counts the server groups of a project, or of one user

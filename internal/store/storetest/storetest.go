@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/store"
@@ -99,4 +100,41 @@ func randomHex(n int) string {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
 	return hex.EncodeToString(b)
+}
+
+// SQLitePlan is SQLite's EXPLAIN QUERY PLAN of q, its steps joined by
+// "; ", for tests that a query reads an index and not the whole table.
+// It explains in a transaction that has read the schema first: EXPLAIN
+// reads no table, so on a connection opened before the migrations it
+// would plan with the indexes of then (real statements notice the schema
+// change and plan again).
+func SQLitePlan(t testing.TB, db *store.DB, q string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
+	var plan []string
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		plan = nil
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&n); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				return err
+			}
+			plan = append(plan, detail)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatalf("explain %s: %v", q, err)
+	}
+	return strings.Join(plan, "; ")
 }

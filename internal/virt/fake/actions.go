@@ -112,8 +112,7 @@ func (d *Driver) change(ctx context.Context, op, id string, spec *virt.Guest, fn
 
 // apply makes g run as spec describes, powered on or off; d.mu is held.
 func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
-	g.spec = *spec
-	g.spec.AdminPass = ""
+	g.spec = kept(spec)
 	g.power = state.PowerShutdown
 	if powerOn {
 		g.power = state.PowerRunning
@@ -123,7 +122,7 @@ func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
 
 // Inspect reports what the fake knows of a guest, for tests.
 type Inspect struct {
-	Spec            virt.Guest
+	Spec            virt.Guest // what kept keeps
 	Power           state.PowerState
 	RescueImage     string
 	ResizePending   bool
