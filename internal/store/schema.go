@@ -350,4 +350,5 @@ var migrations = []migration{
 	schemaServerGroups,
 	schemaAggregates,
 	schemaListOrder,
+	schemaCredentials,
 }
