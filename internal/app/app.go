@@ -52,6 +52,7 @@ type App struct {
 	Log      *slog.Logger
 
 	activity idleTrimmer
+	secrets  *secret.Box // the data dir's secret.key
 }
 
 // Open opens the database, migrates it, builds the services and, on first
@@ -73,8 +74,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: db, Log: log}
-	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL})
+	// One key seals what must not sit in the database in clear: server
+	// passwords on their way to the agent and EC2 credential secrets.
+	box, err := secret.LoadOrCreate(filepath.Join(cfg.DataDir, "secret.key"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Log: log, secrets: box}
+	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL, Secrets: box})
 	a.Images = image.New(db, cfg.ImageDir())
 	a.Flavors = flavor.New(db)
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists()})
@@ -192,10 +200,6 @@ func (a *App) routes() http.Handler {
 // startCompute builds the compute service and this host's agent, and
 // registers the host (recovering interrupted work) before the API opens.
 func (a *App) startCompute(ctx context.Context) error {
-	box, err := secret.LoadOrCreate(filepath.Join(a.Config.DataDir, "secret.key"))
-	if err != nil {
-		return err
-	}
 	capacity, err := a.hostCapacity()
 	if err != nil {
 		return err
@@ -209,7 +213,7 @@ func (a *App) startCompute(ctx context.Context) error {
 		return err
 	}
 	a.Compute = compute.New(compute.Deps{
-		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: box, Quotas: a.Quotas,
+		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network},
 		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle,
 	})

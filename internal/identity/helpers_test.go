@@ -2,10 +2,12 @@ package identity
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -20,7 +22,7 @@ type fixture struct {
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	f := &fixture{ctx: context.Background(), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	f.svc = New(db, Options{TokenTTL: time.Hour, now: func() time.Time { return f.now }})
+	f.svc = New(db, Options{TokenTTL: time.Hour, Secrets: testBox(t), now: func() time.Time { return f.now }})
 	pid, created, err := f.svc.Bootstrap(f.ctx, "secret")
 	if err != nil || !created {
 		t.Fatalf("bootstrap: %v created=%v", err, created)
@@ -86,3 +88,13 @@ func wantKind(t *testing.T, err error, k errs.Kind) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// testBox is a secret box with a key of the test's own.
+func testBox(t *testing.T) *secret.Box {
+	t.Helper()
+	b, err := secret.LoadOrCreate(filepath.Join(t.TempDir(), "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,10 +1,12 @@
 // Package identity is kumo's built-in Keystone: domains, projects, users,
-// roles, role assignments and tokens, stored in the shared database.
+// roles, role assignments, tokens and EC2 credentials, stored in the
+// shared database.
 package identity
 
 import (
 	"time"
 
+	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -18,6 +20,9 @@ type Options struct {
 	// TokenCacheTTL is how long Authenticate trusts a token it validated
 	// (default 5 s; negative: never, every request checks the database).
 	TokenCacheTTL time.Duration
+	// Secrets encrypts credential blobs at rest, as Keystone's credential
+	// keys do; without it credentials cannot be created or read.
+	Secrets *secret.Box
 	// now, when set, replaces the clock (tests).
 	now func() time.Time
 }

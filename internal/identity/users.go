@@ -242,6 +242,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		for _, q := range []string{
 			`DELETE FROM role_assignments WHERE actor_id = ?`,
 			`DELETE FROM tokens WHERE user_id = ?`,
+			`DELETE FROM credentials WHERE user_id = ?`, // as Keystone's delete_credentials_for_user
 			`DELETE FROM users WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {

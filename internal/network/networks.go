@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,6 +70,28 @@ func (m *Manager) Network(ctx context.Context, q store.Querier, projectID, id st
 		return Network{}, fmt.Errorf("get network %s: %w", id, err)
 	}
 	return n, nil
+}
+
+// NetworksWithDefault lists projectID's networks after creating its
+// default network the way its first server would (EnsureDefault), so the
+// network proxy APIs show a project its network before it has a server,
+// under the id that server's addresses will then use. A full pool leaves
+// the list as it is: listing is no place to fail, and the server create
+// reports it.
+func (m *Manager) NetworksWithDefault(ctx context.Context, db *store.DB, projectID string) ([]Network, error) {
+	nets, err := m.Networks(ctx, db, projectID)
+	if err != nil || projectID == "" || slices.ContainsFunc(nets, func(n Network) bool { return n.Name == DefaultName }) {
+		return nets, err
+	}
+	// Only the first listing of a project writes; later ones stop above.
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := m.EnsureDefault(ctx, tx, projectID)
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrNoMoreNetworks) {
+		return nil, err
+	}
+	return m.Networks(ctx, db, projectID)
 }
 
 func (m *Manager) networkByName(ctx context.Context, q store.Querier, projectID, name string) (Network, error) {

@@ -109,3 +109,52 @@ func TestConcurrentFirstAllocationsCreateOneNetworkEach(t *testing.T) {
 		}
 	})
 }
+
+// TestNetworksWithDefault: listing creates a project's default network
+// once, under the id its servers' addresses then use, and never fails
+// for want of a subnet.
+func TestNetworksWithDefault(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		pool    string // one /24 per project; "" for the default pool
+		setup   func(t *testing.T, db *store.DB, m *Manager)
+		project string
+		want    int // networks listed
+	}{
+		{name: "fresh project gets its network", project: "p1", want: 1},
+		{name: "a server's network is the one listed", project: "p1", want: 1,
+			setup: func(t *testing.T, db *store.DB, m *Manager) { mustAllocate(t, db, m, "p1", "i0", Auto()) }},
+		{name: "full pool lists nothing", pool: "10.9.0.0/24", project: "p2", want: 0,
+			setup: func(t *testing.T, db *store.DB, m *Manager) { ensureDefault(t, db, m, "p1") }},
+		{name: "no project, no network", project: "", want: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				m := newManager(t, Options{Pool: tc.pool})
+				if tc.setup != nil {
+					tc.setup(t, db, m)
+				}
+				first, err := m.NetworksWithDefault(ctx, db, tc.project)
+				if err != nil || len(first) != tc.want {
+					t.Fatalf("NetworksWithDefault(%q) = %+v, %v; want %d networks", tc.project, first, err, tc.want)
+				}
+				again, err := m.NetworksWithDefault(ctx, db, tc.project)
+				if err != nil || len(again) != tc.want {
+					t.Fatalf("second NetworksWithDefault(%q) = %+v, %v", tc.project, again, err)
+				}
+				if tc.want == 0 {
+					return
+				}
+				if first[0].Name != DefaultName || again[0].ID != first[0].ID {
+					t.Errorf("listed %+v then %+v, want one stable %q network", first[0], again[0], DefaultName)
+				}
+				addrs := mustAllocate(t, db, m, tc.project, "i1", Auto())
+				if len(addrs) == 0 || addrs[0].NetworkID != first[0].ID {
+					t.Errorf("a later server's addresses %+v are not on the listed network %s", addrs, first[0].ID)
+				}
+			})
+		})
+	}
+}

@@ -350,5 +350,6 @@ var migrations = []migration{
 	schemaServerGroups,
 	schemaAggregates,
 	schemaListOrder,
+	schemaCredentials,
 	schemaUsageIndex,
 }

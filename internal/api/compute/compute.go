@@ -49,6 +49,7 @@ func Routes(d Deps) []api.Route {
 	h := &handlers{Deps: d}
 	var rs []api.Route
 	rs = append(rs, h.versionRoutes()...)
+	rs = append(rs, h.extensionRoutes()...)
 	rs = append(rs, h.flavorRoutes()...)
 	rs = append(rs, h.imageRoutes()...)
 	rs = append(rs, h.keypairRoutes()...)

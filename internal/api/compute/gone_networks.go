@@ -4,7 +4,9 @@ package compute
 // gone (gone.go): GET os-networks and os-tenant-networks, proxies to the
 // network service up to 2.35 and 404 after, as in Nova's networks.py and
 // tenant_networks.py. Nova asks Neutron for the networks the caller sees;
-// kumo shows the project's own networks (an admin's too).
+// kumo shows the project's own networks (an admin's too), creating the
+// project's default network on the first listing as its first server
+// would.
 
 import (
 	"errors"
@@ -64,7 +66,9 @@ func (h *handlers) listNetworks(view networkView) api.Handler {
 	return func(c *api.Call) (*api.Reply, error) {
 		out := []map[string]any{}
 		if h.Network != nil {
-			nets, err := h.Network.Networks(c.Ctx, h.Servers.DB, c.Principal.ProjectID)
+			// A project's network exists before its first server here,
+			// as Tempest and clients expect of Nova with Neutron.
+			nets, err := h.Network.NetworksWithDefault(c.Ctx, h.Servers.DB, c.Principal.ProjectID)
 			if err != nil {
 				return nil, err
 			}

@@ -2,10 +2,12 @@ package compute_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -52,6 +54,63 @@ func TestNetworkProxies(t *testing.T) {
 			if r := sc.api.As("u1:p1", "2.36").Do("GET", path, nil); r.Status != http.StatusNotFound {
 				t.Errorf("GET %s at 2.36: %d, want 404", path, r.Status)
 			}
+		}
+	})
+}
+
+// TestNetworkProxiesBeforeAnyServer: a project's network is listed (and
+// shown) before its first server, under the id its servers then use.
+func TestNetworkProxiesBeforeAnyServer(t *testing.T) {
+	tests := []struct {
+		name, token, path string
+		fields            int // keys of each listed network
+	}{
+		{"os-networks as member", "u1:p1", "/v2.1/os-networks", 11},
+		{"os-networks as admin", "admin:admin", "/v2.1/os-networks", 32},
+		{"os-networks as reader", "reader:p3", "/v2.1/os-networks", 11},
+		{"os-tenant-networks as member", "u4:p4", "/v2.1/os-tenant-networks", 3},
+		{"legacy v2 os-tenant-networks", "u5:p5", "/v2/os-tenant-networks", 3},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		sc := newServersCloud(t, db)
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				as := sc.api.As(tc.token, "2.35")
+				list := func() map[string]any {
+					t.Helper()
+					nets := as.Do("GET", tc.path, nil).Expect(t, http.StatusOK).JSON(t)["networks"].([]any)
+					if len(nets) != 1 {
+						t.Fatalf("GET %s: %v, want the project's one network", tc.path, nets)
+					}
+					return nets[0].(map[string]any)
+				}
+				n := list()
+				id, _ := n["id"].(string)
+				if n["label"] != "private" || id == "" || len(n) != tc.fields {
+					t.Fatalf("GET %s: network %v, want %d fields labelled private", tc.path, n, tc.fields)
+				}
+				shown := as.Do("GET", tc.path+"/"+id, nil).Expect(t, http.StatusOK).JSON(t)["network"].(map[string]any)
+				if shown["id"] != id {
+					t.Errorf("GET %s/%s shows %v", tc.path, id, shown)
+				}
+				if again := list(); again["id"] != id {
+					t.Errorf("second listing shows network %v, want %s again", again["id"], id)
+				}
+				if tc.token == "reader:p3" {
+					return // readers boot no servers
+				}
+				// A server may name the listed network, and one that names
+				// none lands on it too: still one network, same id.
+				user, project, _ := strings.Cut(tc.token, ":")
+				p := &auth.Principal{UserID: user, ProjectID: project, Roles: []string{"member"}}
+				sc.boot(t, p, project+"-named", false, func(r *compute.CreateRequest) {
+					r.Networks = compute.NetworkRequest{Mode: "list", Networks: []compute.RequestedNetwork{{UUID: id}}}
+				})
+				sc.boot(t, p, project+"-auto", false, nil)
+				if after := list(); after["id"] != id {
+					t.Errorf("after booting, the network is %v, want %s", after["id"], id)
+				}
+			})
 		}
 	})
 }

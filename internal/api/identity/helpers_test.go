@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/identity"
+	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -33,7 +35,11 @@ type env struct {
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	svc := identity.New(db, identity.Options{TokenTTL: time.Hour})
+	box, err := secret.LoadOrCreate(filepath.Join(t.TempDir(), "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := identity.New(db, identity.Options{TokenTTL: time.Hour, Secrets: box})
 	adminPrj, _, err := svc.Bootstrap(ctx, "secret")
 	if err != nil {
 		t.Fatal(err)

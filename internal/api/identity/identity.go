@@ -25,10 +25,11 @@ func NewService(svc *identity.Service, o api.Options) *api.Service {
 
 // routes is the identity API, relative to Mount, with Keystone's default
 // policies: writes and listing everything need admin; users may read
-// themselves, their projects and their scope.
+// themselves, their projects and their scope, and manage their own EC2
+// credentials.
 func (h *handlers) routes() []api.Route {
 	authed := api.Authenticated
-	return []api.Route{
+	return append([]api.Route{
 		{Method: "GET", Path: "/", Policy: api.Public, Handler: h.versions},
 		{Method: "GET", Path: "/v3", Policy: api.Public, Handler: h.version},
 
@@ -93,5 +94,5 @@ func (h *handlers) routes() []api.Route {
 		{Method: "GET", Path: "/v3/domains/{domain_id}/users/{user_id}/roles/{role_id}", Policy: admin("identity:check_grant"), Handler: h.checkRole},
 		{Method: "DELETE", Path: "/v3/domains/{domain_id}/users/{user_id}/roles/{role_id}", Policy: admin("identity:revoke_grant"), Handler: h.revokeRole},
 		{Method: "GET", Path: "/v3/role_assignments", Policy: admin("identity:list_role_assignments"), Handler: h.listRoleAssignments},
-	}
+	}, h.ec2Routes()...)
 }

@@ -1,0 +1,123 @@
+package identity
+
+// OS-EC2 credentials (/v3/users/{user_id}/credentials/OS-EC2), served as
+// keystone/api/users.py does, with its default policies: the owner or an
+// admin lists and reads them, secret included; creating and deleting also
+// need the member role. kumo has no trusts, application credentials or
+// OAuth, so Keystone's checks on delegated tokens never apply.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/identity"
+)
+
+func (h *handlers) ec2Routes() []api.Route {
+	const path = "/v3/users/{user_id}/credentials/OS-EC2"
+	return []api.Route{
+		{Method: "GET", Path: path, Policy: adminOr("identity:ec2_list_credentials", self), Handler: h.listEC2Credentials},
+		{Method: "POST", Path: path, Policy: adminOr("identity:ec2_create_credential", memberSelf), Handler: h.createEC2Credential},
+		// Keystone builds the target of these two from the credential, so
+		// a missing one is a 404 before any 403: their handlers check.
+		{Method: "GET", Path: path + "/{credential_id}", Policy: api.Authenticated, Handler: h.showEC2Credential},
+		{Method: "DELETE", Path: path + "/{credential_id}", Policy: api.Authenticated, Handler: h.deleteEC2Credential},
+	}
+}
+
+// memberSelf matches members acting on their own user (Keystone's
+// "role:member and user_id:%(target.credential.user_id)s", the target
+// being the user in the path).
+func memberSelf(c *api.Call) bool { return self(c) && c.Principal.HasRole("member") }
+
+func ec2CredentialView(c *api.Call, cr *identity.EC2Credential) obj {
+	return obj{
+		"user_id": cr.UserID, "tenant_id": nullable(cr.ProjectID), "access": cr.Access, "secret": cr.Secret,
+		"trust_id": nullable(cr.TrustID), "links": selfLink(c, "/users/"+cr.UserID+"/credentials/OS-EC2/"+cr.Access),
+	}
+}
+
+func (h *handlers) listEC2Credentials(c *api.Call) (*api.Reply, error) {
+	creds, err := h.svc.ListEC2Credentials(c.Ctx, c.Param("user_id"))
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, collection(c, "credentials", views(c, creds, ec2CredentialView))), nil
+}
+
+func (h *handlers) createEC2Credential(c *api.Call) (*api.Reply, error) {
+	project, err := ec2TenantID(c)
+	if err != nil {
+		return nil, err
+	}
+	cr, err := h.svc.CreateEC2Credential(c.Ctx, c.Param("user_id"), project)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusCreated, obj{"credential": ec2CredentialView(c, cr)}), nil
+}
+
+// ec2TenantID is the body's tenant_id. Keystone reads it from whatever
+// JSON object was sent, so a missing one is only found wanting when the
+// project "None" is looked up.
+func ec2TenantID(c *api.Call) (string, error) {
+	b, err := c.Body()
+	if err != nil {
+		return "", err
+	}
+	body := map[string]any{}
+	if len(bytes.TrimSpace(b)) > 0 {
+		if err := json.Unmarshal(b, &body); err != nil {
+			return "", errs.Invalid(malformedJSON)
+		}
+	}
+	switch v := body["tenant_id"].(type) {
+	case string:
+		return v, nil
+	case nil:
+		return "None", nil // Python's None, as Keystone's message shows it
+	default:
+		return fmt.Sprint(v), nil
+	}
+}
+
+// ownedEC2Credential finds the credential in the path and applies rule:
+// an admin, or the credential's owner (with the member role when
+// needMember), then checks the user in the path, in Keystone's order.
+// As in Keystone the path's user need not be the owner.
+func (h *handlers) ownedEC2Credential(c *api.Call, rule string, needMember bool) (*identity.EC2Credential, error) {
+	cr, err := h.svc.GetEC2Credential(c.Ctx, c.Param("credential_id"))
+	if err != nil {
+		return nil, err
+	}
+	owner := c.Principal.UserID == cr.UserID && (!needMember || c.Principal.HasRole("member"))
+	if !c.IsAdmin() && !owner {
+		return nil, forbidden(rule)
+	}
+	if _, err := h.svc.GetUser(c.Ctx, c.Param("user_id")); err != nil {
+		return nil, err
+	}
+	return cr, nil
+}
+
+func (h *handlers) showEC2Credential(c *api.Call) (*api.Reply, error) {
+	cr, err := h.ownedEC2Credential(c, "identity:ec2_get_credential", false)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, obj{"credential": ec2CredentialView(c, cr)}), nil
+}
+
+func (h *handlers) deleteEC2Credential(c *api.Call) (*api.Reply, error) {
+	if _, err := h.ownedEC2Credential(c, "identity:ec2_delete_credential", true); err != nil {
+		return nil, err
+	}
+	if err := h.svc.DeleteEC2Credential(c.Ctx, c.Param("credential_id")); err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusNoContent), nil
+}
