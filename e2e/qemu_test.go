@@ -70,6 +70,9 @@ func TestQemuGuestLifecycle(t *testing.T) {
 		t.Errorf("diagnostics of the running guest: %s", diag)
 	}
 	t.Logf("console after boot:\n%s", console)
+	if _, err := os.Stat(filepath.Join(g.dir(), "ssh-port")); !os.IsNotExist(err) {
+		t.Errorf("ssh-port file without --qemu-ssh-forward: %v", err)
+	}
 
 	cli.Run(t, "server", "stop", id)
 	expect("stop", "SHUTOFF", "gone")
@@ -135,6 +138,99 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	}
 }
 
+// TestQemuSSHForward runs a guest with --qemu-ssh-forward: the port kept
+// in its instance dir and logged reaches the guest's port 22 (the test
+// guest answers with a banner naming its hostname), stays the same when
+// the guest is stopped and started, and still serves the guest after
+// kumo is killed and restarted.
+func TestQemuSSHForward(t *testing.T) {
+	requireQemu(t)
+	t.Parallel()
+	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-ssh-forward")
+	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny",
+		"--config-drive", "true", "ssh-vm", "-f", "value", "-c", "id"))
+	g := qemuGuest{t: t, dataDir: dataDir, id: id}
+	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("create: status %s", got)
+	}
+	g.waitConsole(cli, 1, "dhcp ip=")
+	port := g.sshPort()
+	const banner = "SSH-2.0-KUMO-GUEST ssh-vm"
+	if got := waitBanner(t, port); got != banner {
+		t.Fatalf("127.0.0.1:%d answers %q, want %q", port, got, banner)
+	}
+	if log, _ := os.ReadFile(s.LogFile); !strings.Contains(string(log), fmt.Sprintf(`"addr":"127.0.0.1:%d"`, port)) {
+		t.Errorf("kumo's log does not name the forward 127.0.0.1:%d", port)
+	}
+
+	cli.Run(t, "server", "stop", id)
+	if got := waitCLIStatus(t, cli, id, "SHUTOFF"); got != "SHUTOFF" {
+		t.Fatalf("stop: status %s", got)
+	}
+	cli.Run(t, "server", "start", id)
+	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("start: status %s", got)
+	}
+	if again := g.sshPort(); again != port {
+		t.Errorf("the forward moved from %d to %d across stop and start", port, again)
+	}
+	if got := waitBanner(t, port); got != banner {
+		t.Fatalf("after start 127.0.0.1:%d answers %q, want %q", port, got, banner)
+	}
+
+	s.Kill()
+	restarted := Start(t, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: s.args})
+	cli = NewCLI(restarted.CloudsFile(), "kumo")
+	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("after restart: status %s", got)
+	}
+	if got := waitBanner(t, port); got != banner {
+		t.Fatalf("after kumo's restart 127.0.0.1:%d answers %q, want %q", port, got, banner)
+	}
+	cli.Run(t, "server", "delete", "--wait", id)
+	if conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second); err == nil {
+		conn.Close()
+		t.Errorf("127.0.0.1:%d still accepts connections after the server's delete", port)
+	}
+}
+
+// sshPort is the host port kept in the guest's ssh-port file.
+func (g qemuGuest) sshPort() int {
+	g.t.Helper()
+	b, err := os.ReadFile(filepath.Join(g.dir(), "ssh-port"))
+	if err != nil {
+		g.t.Fatalf("ssh forward: %v", err)
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || port <= 0 {
+		g.t.Fatalf("ssh-port file holds %q", b)
+	}
+	return port
+}
+
+// waitBanner connects to 127.0.0.1:port until the first line it reads
+// is not empty (QEMU accepts a forwarded connection before the guest
+// does, and closes it when the guest refuses) and returns that line.
+func waitBanner(t *testing.T, port int) string {
+	t.Helper()
+	deadline := time.Now().Add(qemuGuestWait)
+	for {
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+		if err == nil {
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			line, _ := bufio.NewReader(conn).ReadString('\n')
+			conn.Close()
+			if line = strings.TrimSpace(line); line != "" {
+				return line
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("127.0.0.1:%d: no banner after %v (last: %v)", port, qemuGuestWait, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 // TestQemuNonImageIsError boots a server from an image whose data is not
 // a disk: the server goes to ERROR with a fault naming the cause.
 func TestQemuNonImageIsError(t *testing.T) {
@@ -172,15 +268,16 @@ type qemuCloud struct {
 }
 
 // startQemuCloud builds the test guest, starts kumo with the qemu driver
-// and uploads the guest's kernel, ramdisk and disk; the disk image boots
-// the kernel directly (kernel_id, ramdisk_id, os_command_line).
-func startQemuCloud(t *testing.T) (qemuCloud, *CLI, string, string) {
+// (and extra flags) and uploads the guest's kernel, ramdisk and disk; the
+// disk image boots the kernel directly (kernel_id, ramdisk_id,
+// os_command_line).
+func startQemuCloud(t *testing.T, extra ...string) (qemuCloud, *CLI, string, string) {
 	t.Helper()
 	requireCLI(t)
 	guest := buildTestGuest(t)
 	dataDir := t.TempDir()
 	t.Cleanup(func() { killGuests(t, dataDir) }) // runs after kumo stops
-	args := []string{"--driver", "qemu"}
+	args := append([]string{"--driver", "qemu"}, extra...)
 	s := Start(t, kumoBin, Options{DataDir: dataDir, Args: args})
 	cli := NewCLI(s.CloudsFile(), "kumo")
 

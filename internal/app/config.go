@@ -30,6 +30,9 @@ type Config struct {
 	// ForceConfigDrive gives every qemu guest a config drive, asked for or
 	// not (Nova's force_config_drive).
 	ForceConfigDrive bool
+	// QemuSSHForward forwards a free 127.0.0.1 port to port 22 of each
+	// qemu guest (user-mode networking).
+	QemuSSHForward bool
 	// HostVCPUs, HostMemoryMB and HostDiskGB override the capacity the
 	// compute host reports (0: the machine's real figures).
 	HostVCPUs    int

@@ -25,7 +25,7 @@ func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity) (virt.D
 		d, err := qemu.New(ctx, qemu.Options{
 			DataDir: a.Config.DataDir, Hostname: a.Config.Hostname(), Accel: a.Config.QemuAccel,
 			ImagePath: a.imagePath, VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB,
-			AlwaysConfigDrive: a.Config.ForceConfigDrive,
+			AlwaysConfigDrive: a.Config.ForceConfigDrive, SSHForward: a.Config.QemuSSHForward, Log: a.Log,
 		})
 		if err != nil {
 			return nil, err

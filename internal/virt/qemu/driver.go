@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,12 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// AlwaysConfigDrive attaches a config drive to every guest.
 	AlwaysConfigDrive bool
-	Binary            string // default qemu-system-x86_64
+	// SSHForward forwards a free 127.0.0.1 port to port 22 of each
+	// guest's first NIC (user-mode networking), kept in the instance
+	// dir's ssh-port file and logged at each boot.
+	SSHForward bool
+	Binary     string       // default qemu-system-x86_64
+	Log        *slog.Logger // notices such as the SSH forward (nil: none)
 }
 
 // Driver implements virt.Driver with QEMU.
@@ -53,6 +59,9 @@ type Driver struct {
 func New(ctx context.Context, o Options) (*Driver, error) {
 	if o.Binary == "" {
 		o.Binary = "qemu-system-x86_64"
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 60 * time.Second

@@ -57,6 +57,13 @@ func (d *Driver) boot(ctx context.Context, g *virt.Guest, incoming string) error
 		s.ISO = p
 	}
 	s.NICs = g.NICs
+	if d.opts.SSHForward && len(s.NICs) > 0 {
+		var err error
+		if s.SSHPort, err = d.sshPort(ctx, g.ID); err != nil {
+			return err
+		}
+		d.opts.Log.Info("qemu guest ssh forward", "server", g.ID, "addr", fmt.Sprintf("127.0.0.1:%d", s.SSHPort))
+	}
 	if k := img.Properties["kernel_id"]; k != "" {
 		var err error
 		if s.Kernel, err = d.opts.ImagePath(ctx, k); err != nil {
