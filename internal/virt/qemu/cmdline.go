@@ -26,6 +26,9 @@ type launchSpec struct {
 	// SSHPort, when set, is the 127.0.0.1 port user-mode networking
 	// forwards to port 22 of the first NIC's guest address.
 	SSHPort int
+	// Taps, on bridge networking, are the NICs' tap devices in order
+	// (qemu then runs in their namespace); without, NICs are user-mode.
+	Taps []string
 }
 
 // slirpAddressing makes QEMU's user-mode network hand the guest its
@@ -85,7 +88,10 @@ func (s launchSpec) args() []string {
 	}
 	for i, n := range s.NICs {
 		netdev := fmt.Sprintf("user,id=net%d", i) + slirpAddressing(n)
-		if i == 0 && s.SSHPort > 0 {
+		switch {
+		case i < len(s.Taps):
+			netdev = fmt.Sprintf("tap,id=net%d,ifname=%s,script=no,downscript=no", i, s.Taps[i])
+		case i == 0 && s.SSHPort > 0:
 			netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:22", s.SSHPort)
 		}
 		a = append(a, "-netdev", netdev,
