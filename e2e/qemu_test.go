@@ -70,6 +70,9 @@ func TestQemuGuestLifecycle(t *testing.T) {
 		t.Errorf("diagnostics of the running guest: %s", diag)
 	}
 	t.Logf("console after boot:\n%s", console)
+	if _, err := os.Stat(filepath.Join(g.dir(), "ssh-port")); !os.IsNotExist(err) {
+		t.Errorf("ssh-port file without --qemu-ssh-forward: %v", err)
+	}
 
 	cli.Run(t, "server", "stop", id)
 	expect("stop", "SHUTOFF", "gone")
@@ -135,6 +138,221 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	}
 }
 
+// TestQemuSSHForward runs a guest with --qemu-ssh-forward: the port kept
+// in its instance dir and logged reaches the guest's port 22 (the test
+// guest answers with a banner naming its hostname), stays the same when
+// the guest is stopped and started, and still serves the guest after
+// kumo is killed and restarted.
+func TestQemuSSHForward(t *testing.T) {
+	requireQemu(t)
+	t.Parallel()
+	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-ssh-forward")
+	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny",
+		"--config-drive", "true", "ssh-vm", "-f", "value", "-c", "id"))
+	g := qemuGuest{t: t, dataDir: dataDir, id: id}
+	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("create: status %s", got)
+	}
+	g.waitConsole(cli, 1, "dhcp ip=")
+	port := g.sshPort()
+	const banner = "SSH-2.0-KUMO-GUEST ssh-vm"
+	if got := waitBanner(t, port); got != banner {
+		t.Fatalf("127.0.0.1:%d answers %q, want %q", port, got, banner)
+	}
+	if log, _ := os.ReadFile(s.LogFile); !strings.Contains(string(log), fmt.Sprintf(`"addr":"127.0.0.1:%d"`, port)) {
+		t.Errorf("kumo's log does not name the forward 127.0.0.1:%d", port)
+	}
+
+	cli.Run(t, "server", "stop", id)
+	if got := waitCLIStatus(t, cli, id, "SHUTOFF"); got != "SHUTOFF" {
+		t.Fatalf("stop: status %s", got)
+	}
+	cli.Run(t, "server", "start", id)
+	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("start: status %s", got)
+	}
+	if again := g.sshPort(); again != port {
+		t.Errorf("the forward moved from %d to %d across stop and start", port, again)
+	}
+	if got := waitBanner(t, port); got != banner {
+		t.Fatalf("after start 127.0.0.1:%d answers %q, want %q", port, got, banner)
+	}
+
+	s.Kill()
+	restarted := Start(t, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: s.args})
+	cli = NewCLI(restarted.CloudsFile(), "kumo")
+	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("after restart: status %s", got)
+	}
+	if got := waitBanner(t, port); got != banner {
+		t.Fatalf("after kumo's restart 127.0.0.1:%d answers %q, want %q", port, got, banner)
+	}
+	cli.Run(t, "server", "delete", "--wait", id)
+	if conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second); err == nil {
+		conn.Close()
+		t.Errorf("127.0.0.1:%d still accepts connections after the server's delete", port)
+	}
+}
+
+// TestQemuBridgeNetwork runs two guests of one project on bridge
+// networking (root only): each qemu runs in kumo's network namespace and
+// is leased its fixed address by kumo's dnsmasq, the second pings the
+// first (its user data asks the test guest to), and the namespace has no
+// link or route out. After kumo is killed and restarted a guest reset
+// gets its lease again; deleting the guests removes their taps and the
+// bridge.
+func TestQemuBridgeNetwork(t *testing.T) {
+	requireQemu(t)
+	if os.Geteuid() != 0 {
+		t.Skip("bridge networking needs root")
+	}
+	if _, err := exec.LookPath("dnsmasq"); err != nil {
+		t.Skip("dnsmasq not installed (apt-get install dnsmasq-base)")
+	}
+	t.Parallel()
+	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-network", "bridge")
+	m := regexp.MustCompile(`"netns":"(kumo-[0-9a-f]+)"`).FindStringSubmatch(readFile(t, s.LogFile))
+	if m == nil {
+		t.Fatalf("kumo's log names no network namespace:\n%s", readFile(t, s.LogFile))
+	}
+	ns := m[1]
+	t.Cleanup(func() { removeNamespace(t, s, dataDir, ns) })
+	ip := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+
+	create := func(name string, extra ...string) (qemuGuest, string) {
+		t.Helper()
+		args := append([]string{"server", "create", "--image", disk, "--flavor", "m1.tiny", "--config-drive", "true"}, extra...)
+		id := strings.TrimSpace(cli.Run(t, append(args, name, "-f", "value", "-c", "id")...))
+		if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+			t.Fatalf("create %s: status %s", name, got)
+		}
+		fixed := regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`).FindString(cli.Run(t, "server", "show", id, "-f", "value", "-c", "addresses"))
+		if fixed == "" {
+			t.Fatalf("%s has no IPv4 address", name)
+		}
+		return qemuGuest{t: t, dataDir: dataDir, id: id}, fixed
+	}
+	a, ipA := create("bridge-a")
+	a.waitConsole(cli, 1, "dhcp ip="+ipA+"\n")
+	userData := filepath.Join(t.TempDir(), "user-data")
+	if err := os.WriteFile(userData, []byte("kumo-ping "+ipA+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, ipB := create("bridge-b", "--user-data", userData)
+	console := b.waitConsole(cli, 1, "dhcp ip="+ipB+"\n", "ping "+ipA+" ")
+	if !strings.Contains(console, "ping "+ipA+" ok") {
+		t.Errorf("bridge-b cannot ping bridge-a (%s):\n%s", ipA, console)
+	}
+	t.Logf("bridge-b's console:\n%s", console)
+
+	netnsIno := func(path string) uint64 {
+		t.Helper()
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Sys().(*syscall.Stat_t).Ino
+	}
+	for _, g := range []qemuGuest{a, b} {
+		if got, want := netnsIno(fmt.Sprintf("/proc/%d/ns/net", g.pid())), netnsIno("/run/netns/"+ns); got != want {
+			t.Errorf("the qemu of %s is not in namespace %s", g.id, ns)
+		}
+	}
+	if veth := ip("-o", "link", "show", "type", "veth"); strings.TrimSpace(veth) != "" {
+		t.Errorf("the namespace has a link out: %s", veth)
+	}
+	if routes := ip("-4", "route", "show"); strings.Contains(routes, "default") || strings.Count(routes, "\n") != 1 {
+		t.Errorf("the namespace routes more than the project's subnet:\n%s", routes)
+	}
+
+	// A crash of kumo leaves the network as it is: the reset guest is
+	// leased its address again, by the dnsmasq kumo started before.
+	s.Kill()
+	restarted := Start(t, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: s.args})
+	cli = NewCLI(restarted.CloudsFile(), "kumo")
+	if got := waitCLIStatus(t, cli, a.id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("after restart: status %s", got)
+	}
+	a.qmp("system_reset")
+	a.waitConsoleCount(cli, "dhcp ip="+ipA+"\n", 2)
+
+	cli.Run(t, "server", "delete", "--wait", a.id, b.id)
+	if links := ip("-o", "link", "show"); strings.Contains(links, " kt-") || strings.Contains(links, " kb-") {
+		t.Errorf("taps or bridges left after the guests' delete:\n%s", links)
+	}
+}
+
+// removeNamespace stops kumo and what it left of bridge networking: its
+// guests, the dnsmasqs its pid files name, and the namespace.
+func removeNamespace(t *testing.T, s qemuCloud, dataDir, ns string) {
+	s.Stop(t)
+	killGuests(t, dataDir)
+	pidFiles, _ := filepath.Glob(filepath.Join(dataDir, "netns", "*.pid"))
+	for _, f := range pidFiles {
+		b, _ := os.ReadFile(f)
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(cmdline, []byte(f)) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
+		t.Errorf("ip netns del %s: %v: %s", ns, err, out)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// sshPort is the host port kept in the guest's ssh-port file.
+func (g qemuGuest) sshPort() int {
+	g.t.Helper()
+	b, err := os.ReadFile(filepath.Join(g.dir(), "ssh-port"))
+	if err != nil {
+		g.t.Fatalf("ssh forward: %v", err)
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || port <= 0 {
+		g.t.Fatalf("ssh-port file holds %q", b)
+	}
+	return port
+}
+
+// waitBanner connects to 127.0.0.1:port until the first line it reads
+// is not empty (QEMU accepts a forwarded connection before the guest
+// does, and closes it when the guest refuses) and returns that line.
+func waitBanner(t *testing.T, port int) string {
+	t.Helper()
+	deadline := time.Now().Add(qemuGuestWait)
+	for {
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+		if err == nil {
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			line, _ := bufio.NewReader(conn).ReadString('\n')
+			conn.Close()
+			if line = strings.TrimSpace(line); line != "" {
+				return line
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("127.0.0.1:%d: no banner after %v (last: %v)", port, qemuGuestWait, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 // TestQemuNonImageIsError boots a server from an image whose data is not
 // a disk: the server goes to ERROR with a fault naming the cause.
 func TestQemuNonImageIsError(t *testing.T) {
@@ -172,15 +390,16 @@ type qemuCloud struct {
 }
 
 // startQemuCloud builds the test guest, starts kumo with the qemu driver
-// and uploads the guest's kernel, ramdisk and disk; the disk image boots
-// the kernel directly (kernel_id, ramdisk_id, os_command_line).
-func startQemuCloud(t *testing.T) (qemuCloud, *CLI, string, string) {
+// (and extra flags) and uploads the guest's kernel, ramdisk and disk; the
+// disk image boots the kernel directly (kernel_id, ramdisk_id,
+// os_command_line).
+func startQemuCloud(t *testing.T, extra ...string) (qemuCloud, *CLI, string, string) {
 	t.Helper()
 	requireCLI(t)
 	guest := buildTestGuest(t)
 	dataDir := t.TempDir()
 	t.Cleanup(func() { killGuests(t, dataDir) }) // runs after kumo stops
-	args := []string{"--driver", "qemu"}
+	args := append([]string{"--driver", "qemu"}, extra...)
 	s := Start(t, kumoBin, Options{DataDir: dataDir, Args: args})
 	cli := NewCLI(s.CloudsFile(), "kumo")
 
@@ -328,6 +547,23 @@ func (g qemuGuest) waitConsole(cli *CLI, boots int, want ...string) string {
 		}
 		if time.Now().After(deadline) {
 			g.t.Fatalf("console log lacks %d× %s and %q after %v:\n%s", boots, guestReady, want, qemuGuestWait, log)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// waitConsoleCount polls `console log show` until s appears n times in
+// it, and returns the log.
+func (g qemuGuest) waitConsoleCount(cli *CLI, s string, n int) string {
+	g.t.Helper()
+	deadline := time.Now().Add(qemuGuestWait)
+	for {
+		log := cli.Run(g.t, "console", "log", "show", g.id)
+		if strings.Count(log, s) >= n {
+			return log
+		}
+		if time.Now().After(deadline) {
+			g.t.Fatalf("console log lacks %d× %q after %v:\n%s", n, s, qemuGuestWait, log)
 		}
 		time.Sleep(time.Second)
 	}

@@ -85,6 +85,8 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Driver, "driver", "fake", "virt driver: fake (simulated guests) or qemu (real guests with qemu-system-x86_64)")
 	fs.StringVar(&cfg.QemuAccel, "qemu-accel", "auto", "qemu driver accelerator: auto (KVM if a probe boot proves it works, else TCG), kvm or tcg")
 	fs.BoolVar(&cfg.ForceConfigDrive, "force-config-drive", false, "qemu driver: give every guest a config drive, asked for or not (Nova's force_config_drive)")
+	fs.BoolVar(&cfg.QemuSSHForward, "qemu-ssh-forward", false, "qemu driver: forward a free 127.0.0.1 port to port 22 of each guest's first NIC (user networking); the port is logged and kept in <data-dir>/instances/<id>/ssh-port")
+	fs.StringVar(&cfg.QemuNetwork, "qemu-network", "user", "qemu driver: user (QEMU's user-mode networking, no privileges) or bridge (root: taps on a Linux bridge per project subnet, in a network namespace kumo creates, with dnsmasq leasing the fixed addresses)")
 	fs.StringVar(&cfg.Auth, "auth", "builtin", "authentication: builtin (Keystone subset) or noauth (token user:project; tests only)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach kumo at (default: the request's host)")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued tokens")

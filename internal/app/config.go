@@ -30,6 +30,13 @@ type Config struct {
 	// ForceConfigDrive gives every qemu guest a config drive, asked for or
 	// not (Nova's force_config_drive).
 	ForceConfigDrive bool
+	// QemuSSHForward forwards a free 127.0.0.1 port to port 22 of each
+	// qemu guest (user-mode networking).
+	QemuSSHForward bool
+	// QemuNetwork is how qemu guests' NICs are connected: "user"
+	// (QEMU's user-mode networking, no privileges) or "bridge" (taps on
+	// a bridge per project subnet in a network namespace; root only).
+	QemuNetwork string
 	// HostVCPUs, HostMemoryMB and HostDiskGB override the capacity the
 	// compute host reports (0: the machine's real figures).
 	HostVCPUs    int
@@ -68,6 +75,9 @@ func (c *Config) Defaults() {
 	if c.Auth == "" {
 		c.Auth = "builtin"
 	}
+	if c.QemuNetwork == "" {
+		c.QemuNetwork = "user"
+	}
 	if c.TokenTTL == 0 {
 		c.TokenTTL = time.Hour
 	}
@@ -82,6 +92,15 @@ func (c *Config) Validate() error {
 	case "fake", "qemu":
 	default:
 		return fmt.Errorf("unknown driver %q (supported: fake, qemu)", c.Driver)
+	}
+	switch c.QemuNetwork {
+	case "user":
+	case "bridge":
+		if c.QemuSSHForward {
+			return fmt.Errorf("--qemu-ssh-forward needs --qemu-network user (a forward is part of QEMU's user-mode networking)")
+		}
+	default:
+		return fmt.Errorf("unknown qemu network %q (supported: user, bridge)", c.QemuNetwork)
 	}
 	switch c.Auth {
 	case "builtin", "noauth":

@@ -25,12 +25,13 @@ func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity) (virt.D
 		d, err := qemu.New(ctx, qemu.Options{
 			DataDir: a.Config.DataDir, Hostname: a.Config.Hostname(), Accel: a.Config.QemuAccel,
 			ImagePath: a.imagePath, VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB,
-			AlwaysConfigDrive: a.Config.ForceConfigDrive,
+			AlwaysConfigDrive: a.Config.ForceConfigDrive, SSHForward: a.Config.QemuSSHForward, Log: a.Log,
+			Network: a.Config.QemuNetwork,
 		})
 		if err != nil {
 			return nil, err
 		}
-		a.Log.Info("qemu driver", "accel", d.Accel())
+		a.Log.Info("qemu driver", "accel", d.Accel(), "network", a.Config.QemuNetwork, "netns", d.Namespace())
 		return d, nil
 	}
 	return nil, fmt.Errorf("unknown driver %q", a.Config.Driver)

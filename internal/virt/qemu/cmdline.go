@@ -23,6 +23,12 @@ type launchSpec struct {
 	Cmdline  string
 	QMP      string // socket path
 	Incoming string // state file to restore from ("" cold boot)
+	// SSHPort, when set, is the 127.0.0.1 port user-mode networking
+	// forwards to port 22 of the first NIC's guest address.
+	SSHPort int
+	// Taps, on bridge networking, are the NICs' tap devices in order
+	// (qemu then runs in their namespace); without, NICs are user-mode.
+	Taps []string
 }
 
 // slirpAddressing makes QEMU's user-mode network hand the guest its
@@ -81,7 +87,14 @@ func (s launchSpec) args() []string {
 		a = append(a, "-drive", "file="+s.ISO+",if=virtio,format=raw,readonly=on")
 	}
 	for i, n := range s.NICs {
-		a = append(a, "-netdev", fmt.Sprintf("user,id=net%d", i)+slirpAddressing(n),
+		netdev := fmt.Sprintf("user,id=net%d", i) + slirpAddressing(n)
+		switch {
+		case i < len(s.Taps):
+			netdev = fmt.Sprintf("tap,id=net%d,ifname=%s,script=no,downscript=no", i, s.Taps[i])
+		case i == 0 && s.SSHPort > 0:
+			netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:22", s.SSHPort)
+		}
+		a = append(a, "-netdev", netdev,
 			"-device", fmt.Sprintf("virtio-net-pci,netdev=net%d,mac=%s,romfile=", i, n.MAC))
 	}
 	if s.Kernel != "" {

@@ -30,6 +30,19 @@ func TestLaunchArgs(t *testing.T) {
 		}, []string{"-netdev user,id=net0,net=10.1.2.0/24,host=10.1.2.1,dns=10.1.2.253,dhcpstart=10.1.2.254 "}, nil},
 		{"nic without an address", func(s *launchSpec) { s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:03"}} },
 			[]string{"-netdev user,id=net0 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:03"}, nil},
+		{"ssh forward on the first nic only", func(s *launchSpec) {
+			s.SSHPort = 40022
+			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:04", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}, {MAC: "fa:16:3e:00:00:05"}}
+		}, []string{"-netdev user,id=net0,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5,hostfwd=tcp:127.0.0.1:40022-:22 -device",
+			"-netdev user,id=net1 -device"}, []string{"id=net1,hostfwd"}},
+		{"no ssh forward without a port", func(s *launchSpec) { s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:06"}} },
+			[]string{"-netdev user,id=net0 -device"}, []string{"hostfwd"}},
+		{"bridge networking", func(s *launchSpec) {
+			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:07", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}, {MAC: "fa:16:3e:00:00:08", IPv4: "10.0.1.5", CIDR: "10.0.1.0/24"}}
+			s.Taps = []string{"kt-aaaaaaaaaaa", "kt-bbbbbbbbbbb"}
+		}, []string{"-netdev tap,id=net0,ifname=kt-aaaaaaaaaaa,script=no,downscript=no -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:07",
+			"-netdev tap,id=net1,ifname=kt-bbbbbbbbbbb,script=no,downscript=no -device virtio-net-pci,netdev=net1,mac=fa:16:3e:00:00:08"},
+			[]string{"user,", "hostfwd", "dhcpstart"}},
 		{"restore", func(s *launchSpec) { s.Incoming = "/d/it's.state" }, []string{`-incoming exec:cat '/d/it'\''s.state'`}, nil},
 		{"rescue disk order", func(s *launchSpec) { s.Disks = []string{"/d/rescue.qcow2", "/d/disk.qcow2"} },
 			[]string{"file=/d/rescue.qcow2,if=virtio,format=qcow2 -drive file=/d/disk.qcow2"}, nil},

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
+	"github.com/kumocloud/kumo/internal/virt/netns"
 )
 
 // Options configures the driver.
@@ -37,13 +39,23 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// AlwaysConfigDrive attaches a config drive to every guest.
 	AlwaysConfigDrive bool
-	Binary            string // default qemu-system-x86_64
+	// SSHForward forwards a free 127.0.0.1 port to port 22 of each
+	// guest's first NIC (user-mode networking), kept in the instance
+	// dir's ssh-port file and logged at each boot.
+	SSHForward bool
+	// Network is "user" (default: QEMU's user-mode networking) or
+	// "bridge": each NIC a tap on its subnet's bridge in a network
+	// namespace of the data dir's (package netns), qemu run inside it.
+	Network string
+	Binary  string       // default qemu-system-x86_64
+	Log     *slog.Logger // notices such as the SSH forward (nil: none)
 }
 
 // Driver implements virt.Driver with QEMU.
 type Driver struct {
 	opts  Options
 	accel string
+	net   *netns.Namespace // bridge networking (nil: user-mode)
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
 }
@@ -54,6 +66,9 @@ func New(ctx context.Context, o Options) (*Driver, error) {
 	if o.Binary == "" {
 		o.Binary = "qemu-system-x86_64"
 	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 60 * time.Second
 	}
@@ -63,6 +78,20 @@ func New(ctx context.Context, o Options) (*Driver, error) {
 	if _, err := exec.LookPath(o.Binary); err != nil {
 		return nil, fmt.Errorf("qemu driver: %w (install qemu-system-x86 and qemu-utils)", err)
 	}
+	var ns *netns.Namespace
+	switch o.Network {
+	case "", "user":
+	case "bridge":
+		if o.SSHForward {
+			return nil, errors.New("qemu driver: the SSH forward needs user-mode networking")
+		}
+		var err error
+		if ns, err = netns.Open(ctx, netns.NameFor(o.DataDir), filepath.Join(o.DataDir, "netns")); err != nil {
+			return nil, fmt.Errorf("qemu driver: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("qemu driver: unknown network %q", o.Network)
+	}
 	accel, err := chooseAccel(ctx, o)
 	if err != nil {
 		return nil, err
@@ -70,7 +99,16 @@ func New(ctx context.Context, o Options) (*Driver, error) {
 	if err := os.MkdirAll(filepath.Join(o.DataDir, "instances"), 0o700); err != nil {
 		return nil, fmt.Errorf("qemu driver: %w", err)
 	}
-	return &Driver{opts: o, accel: accel, locks: map[string]*sync.Mutex{}}, nil
+	return &Driver{opts: o, accel: accel, net: ns, locks: map[string]*sync.Mutex{}}, nil
+}
+
+// Namespace is the network namespace guests' taps are in ("" on
+// user-mode networking).
+func (d *Driver) Namespace() string {
+	if d.net == nil {
+		return ""
+	}
+	return d.net.Name()
 }
 
 // Accel is the accelerator guests run with ("kvm" or "tcg").

@@ -44,6 +44,9 @@ func (d *Driver) start(ctx context.Context, s launchSpec) error {
 	_ = os.Remove(s.QMP)
 	_ = os.Remove(filepath.Join(s.Dir, "qemu.pid"))
 	cmd := exec.CommandContext(ctx, d.opts.Binary, s.args()...)
+	if d.net != nil {
+		cmd = d.net.Command(ctx, d.opts.Binary, s.args()...) // where its taps are
+	}
 	cmd.Dir = s.Dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	out, err := cmd.CombinedOutput()

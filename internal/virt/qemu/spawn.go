@@ -57,6 +57,19 @@ func (d *Driver) boot(ctx context.Context, g *virt.Guest, incoming string) error
 		s.ISO = p
 	}
 	s.NICs = g.NICs
+	if d.net != nil {
+		var err error
+		if s.Taps, err = d.net.Plug(ctx, g.ID, g.NICs); err != nil {
+			return err
+		}
+	}
+	if d.opts.SSHForward && len(s.NICs) > 0 {
+		var err error
+		if s.SSHPort, err = d.sshPort(ctx, g.ID); err != nil {
+			return err
+		}
+		d.opts.Log.Info("qemu guest ssh forward", "server", g.ID, "addr", fmt.Sprintf("127.0.0.1:%d", s.SSHPort))
+	}
 	if k := img.Properties["kernel_id"]; k != "" {
 		var err error
 		if s.Kernel, err = d.opts.ImagePath(ctx, k); err != nil {
@@ -82,6 +95,11 @@ func (d *Driver) Destroy(ctx context.Context, id string) error {
 		return err
 	}
 	_ = os.Remove(d.qmpSocket(id))
+	if d.net != nil {
+		if err := d.net.Unplug(ctx, id); err != nil {
+			return fmt.Errorf("unplug %s: %w", id, err)
+		}
+	}
 	if err := os.RemoveAll(d.dir(id)); err != nil {
 		return fmt.Errorf("remove instance %s: %w", id, err)
 	}
