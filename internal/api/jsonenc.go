@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"runtime"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -78,7 +79,7 @@ func (e *jsonEncoder) append(b []byte, v any) ([]byte, error) {
 	case JSONAppender:
 		return x.AppendJSON(b)
 	case []JSONAppender:
-		return appendJSONSlice(e, b, x)
+		return appendAppenders(e, b, x)
 	default:
 		enc, err := json.Marshal(v)
 		if err != nil {
@@ -110,6 +111,63 @@ func hasAll(m map[string]any, keys []string) bool {
 		}
 	}
 	return true
+}
+
+// parallelItems is the fewest items of a list of JSONAppenders written
+// on more than one core.
+const parallelItems = 256
+
+// appendAppenders writes a list of JSONAppenders. A long one is cut in
+// parts, one per core: the parts after the first are written into
+// buffers of their own by goroutines while the first is written (and
+// streamed), so a listing of 1000 servers does not wait on one core.
+// A JSONAppender must therefore be safe to call alongside the others of
+// its list.
+func appendAppenders(e *jsonEncoder, b []byte, items []JSONAppender) ([]byte, error) {
+	parts := min(runtime.GOMAXPROCS(0), len(items)/parallelItems)
+	if parts < 2 {
+		return appendJSONSlice(e, b, items)
+	}
+	size := (len(items) + parts - 1) / parts
+	type written struct {
+		b   []byte
+		err error
+	}
+	var rest []chan written
+	for lo := size; lo < len(items); lo += size {
+		done := make(chan written, 1)
+		rest = append(rest, done)
+		go func(part []JSONAppender) {
+			var buf []byte
+			var err error
+			for _, it := range part {
+				buf = append(buf, ',')
+				if buf, err = it.AppendJSON(buf); err != nil {
+					break
+				}
+			}
+			done <- written{buf, err}
+		}(items[lo:min(lo+size, len(items))])
+	}
+	b, err := appendJSONSlice(e, b, items[:size])
+	if err != nil {
+		return nil, err
+	}
+	b = b[:len(b)-1] // the list goes on
+	for _, done := range rest {
+		w := <-done
+		if w.err != nil {
+			return nil, w.err
+		}
+		b = append(b, w.b...)
+		if e.flush != nil && len(b) >= e.limit {
+			if err := e.flush(b); err != nil {
+				return nil, err
+			}
+			b = b[:0]
+		}
+	}
+	return append(b, ']'), nil
 }
 
 // appendLink writes a Link as encoding/json does: fields in declaration

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -84,5 +85,50 @@ func compareEncodings(t *testing.T, v any) {
 func TestMarshalBodyError(t *testing.T) {
 	if _, err := marshalBody(nil, map[string]any{"c": make(chan int)}); err == nil {
 		t.Fatal("a channel encoded without error")
+	}
+}
+
+// numbered writes {"n":N}, or fails when N is bad.
+type numbered struct{ n, bad int }
+
+func (v numbered) AppendJSON(b []byte) ([]byte, error) {
+	if v.n == v.bad {
+		return nil, fmt.Errorf("item %d failed", v.n)
+	}
+	w := OpenObject(b)
+	w.Int("n", int64(v.n))
+	return w.Close(), nil
+}
+
+// TestAppendersInParts: a long list of JSONAppenders written in parts on
+// several goroutines comes out whole and in order, streamed or not, and
+// an item's error anywhere in it is the list's.
+func TestAppendersInParts(t *testing.T) {
+	for _, n := range []int{0, 1, parallelItems - 1, 2 * parallelItems, 1001} {
+		items := make([]JSONAppender, n)
+		plain := make([]map[string]int, n)
+		for i := range items {
+			items[i], plain[i] = numbered{n: i, bad: -1}, map[string]int{"n": i}
+		}
+		want, _ := json.Marshal(map[string]any{"servers": plain})
+		got, err := marshalBody(nil, map[string]any{"servers": items})
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("%d items: %v\n%.200s", n, err, got)
+		}
+		var streamed []byte
+		e := jsonEncoder{limit: 100, flush: func(b []byte) error { streamed = append(streamed, b...); return nil }}
+		rest, err := e.append(nil, map[string]any{"servers": items})
+		if streamed = append(streamed, rest...); err != nil || string(streamed) != string(want) {
+			t.Fatalf("%d items streamed: %v\n%.200s", n, err, streamed)
+		}
+	}
+	for _, bad := range []int{3, 600, 999} {
+		items := make([]JSONAppender, 1000)
+		for i := range items {
+			items[i] = numbered{n: i, bad: bad}
+		}
+		if _, err := marshalBody(nil, items); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("item %d", bad)) {
+			t.Errorf("item %d failing: error %v", bad, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package compute_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -257,4 +258,66 @@ func TestServerListPagination(t *testing.T) {
 			t.Fatalf("limit=0: %v", body)
 		}
 	})
+}
+
+// TestServerListLongPageMatchesShow: a page long enough to be loaded and
+// written in parts, one per core, lists every server once, in order, each
+// exactly as GET /servers/{id} shows it.
+func TestServerListLongPageMatchesShow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		sc := newServersCloud(t, db)
+		for _, c := range []struct {
+			count int
+			nets  string
+		}{{150, "auto"}, {450, "none"}} {
+			sc.CreateServer(t, sc.user, "many", func(req *compute.CreateRequest) {
+				req.MinCount, req.MaxCount = c.count, c.count
+				req.Networks = compute.NetworkRequest{Mode: c.nets}
+				req.Metadata = map[string]string{"batch": c.nets}
+			})
+		}
+		// Shows are compared with the listing: no server may still change.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			page := sc.api.As(userToken, "2.1").Do("GET", "/v2.1/servers/detail?status=ACTIVE", nil).Expect(t, 200)
+			if n := len(page.JSON(t)["servers"].([]any)); n == 600 {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("%d of 600 servers ACTIVE after a minute", n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for token, path := range map[string]string{adminToken: "/v2.1/servers/detail?all_tenants=1&project_id=p1", userToken: "/v2.1/servers/detail"} {
+			cl := sc.api.As(token, "2.96")
+			listed := cl.Do("GET", path, nil).Expect(t, 200).JSON(t)["servers"].([]any)
+			if len(listed) != 600 {
+				t.Fatalf("%s: listed %d servers, want 600", token, len(listed))
+			}
+			var last string
+			for i, item := range listed {
+				s := item.(map[string]any)
+				if created := s["created"].(string); i > 0 && created > last {
+					t.Fatalf("%s: server %d created %s after the one before it (%s)", token, i, created, last)
+				}
+				last = s["created"].(string)
+				if i%7 != 0 {
+					continue // a sample is enough: each show is a request
+				}
+				shown := cl.Do("GET", "/v2.1/servers/"+s["id"].(string), nil).Expect(t, 200).JSON(t)["server"].(map[string]any)
+				delete(shown, "server_groups") // show only, as in Nova
+				if a, b := mustJSON(t, s), mustJSON(t, shown); a != b {
+					t.Fatalf("%s: server %d listed as\n%s\nshown as\n%s", token, i, a, b)
+				}
+			}
+		}
+	})
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -48,18 +48,13 @@ type serverExtras struct {
 }
 
 // hostID is hostID(projectID, host), computed once per project and host
-// of a reply.
+// of a reply by loadServerExtras (the views of a listing are written
+// concurrently, so they only read ex).
 func (ex *serverExtras) hostID(projectID, host string) string {
-	k := [2]string{projectID, host}
-	id, ok := ex.hostIDs[k]
-	if !ok {
-		id = hostID(projectID, host)
-		if ex.hostIDs == nil {
-			ex.hostIDs = map[[2]string]string{}
-		}
-		ex.hostIDs[k] = id
+	if id, ok := ex.hostIDs[[2]string{projectID, host}]; ok {
+		return id
 	}
-	return id
+	return hostID(projectID, host)
 }
 
 // linkBases are the bases of the links in one reply's server views,
@@ -124,7 +119,13 @@ func (h *handlers) serverViews(c *api.Call, servers []*compute.Server, o ServerV
 }
 
 func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o ServerViewOptions) (*serverExtras, error) {
-	ex := &serverExtras{withAddress: o.Full, links: newLinkBases(c)}
+	ex := &serverExtras{withAddress: o.Full, links: newLinkBases(c), hostIDs: map[[2]string]string{}}
+	for _, srv := range servers {
+		k := [2]string{srv.ProjectID, srv.Host}
+		if _, ok := ex.hostIDs[k]; !ok {
+			ex.hostIDs[k] = hostID(srv.ProjectID, srv.Host)
+		}
+	}
 	if h.Network != nil && len(servers) > 0 {
 		ids := make([]string, len(servers))
 		for i, srv := range servers {
