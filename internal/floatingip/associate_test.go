@@ -74,7 +74,8 @@ func TestAssociateChoosesAndChecksTheFixedAddress(t *testing.T) {
 		}{
 			{"no addresses", "i3", f.Address, "", errs.KindInvalid, "Instance network is not ready yet"},
 			{"foreign fixed address", "i1", f.Address, c.fixed["i2"][0].Addr, errs.KindInvalid, "Specified fixed address not assigned to instance"},
-			{"unknown floating IP", "i1", "203.0.113.99", "", errs.KindNotFound, "floating IP not found"},
+			// Outside the pool's range, so no allocation can hand it out.
+			{"unknown floating IP", "i1", "198.51.100.99", "", errs.KindNotFound, "floating IP not found"},
 			{"IPv6 fixed address", "i1", f.Address, v6, errs.KindInvalid, "Unable to associate floating IP " + f.Address +
 				" to fixed IP " + v6 + " for instance i1. Error: Bad floatingip request: Cannot process floating IP association with " +
 				v6 + ", since that is not an IPv4 address."},
@@ -121,8 +122,8 @@ func TestDisassociate(t *testing.T) {
 		f := c.allocate(t, "p1")
 		expectErr(t, c.s.Disassociate(ctx, member, "i1", f.Address), errs.KindConflict,
 			"Floating IP "+f.Address+" is not associated with instance i1.")
-		expectErr(t, c.s.Disassociate(ctx, member, "i1", "203.0.113.99"), errs.KindNotFound,
-			"Floating IP not found for address 203.0.113.99.")
+		expectErr(t, c.s.Disassociate(ctx, member, "i1", "198.51.100.99"), errs.KindNotFound,
+			"Floating IP not found for address 198.51.100.99.")
 		if err := c.s.Associate(ctx, member, "i1", f.Address, ""); err != nil {
 			t.Fatal(err)
 		}
