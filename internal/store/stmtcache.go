@@ -26,6 +26,10 @@ type stmtCache struct {
 	stmts   map[string]*sql.Stmt
 	pending map[string]bool
 	closed  bool
+	// preparing counts background prepares, which close waits for: one
+	// that finished after the database closed would open a connection
+	// again and leave SQLite's files behind.
+	preparing sync.WaitGroup
 }
 
 func newStmtCache(db *sql.DB) *stmtCache {
@@ -44,7 +48,7 @@ func (c *stmtCache) get(q string) *sql.Stmt {
 		return nil
 	}
 	c.pending[q] = true
-	go c.prepare(q)
+	c.preparing.Go(func() { c.prepare(q) })
 	return nil
 }
 
@@ -68,11 +72,15 @@ func (c *stmtCache) prepare(q string) {
 	c.stmts[q] = st
 }
 
-// close closes every cached statement; later gets return nil.
+// close waits for the prepares under way and closes every cached
+// statement; later gets return nil.
 func (c *stmtCache) close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
+	c.mu.Unlock()
+	c.preparing.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for q, st := range c.stmts {
 		st.Close()
 		delete(c.stmts, q)
