@@ -98,10 +98,12 @@ func TestServerSoftDeleteCLI(t *testing.T) {
 }
 
 // TestServerSoftDeleteReclaim: a soft-deleted server is deleted for real
-// once --reclaim-interval has passed.
+// once --reclaim-interval has passed. The interval leaves time to see the
+// server SOFT_DELETED first: one CLI command takes seconds on a busy
+// machine, and with 2 s the server was sometimes gone before.
 func TestServerSoftDeleteReclaim(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t, "--reclaim-interval", "2s")
+	_, cli := startAdmin(t, "--reclaim-interval", "10s")
 	var s obj
 	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "reclaimed")...)
 	id := s.str(t, "id")
