@@ -494,6 +494,23 @@ func (g qemuGuest) status() string {
 	return st.Status
 }
 
+// size is what the running guest has: its vCPUs (QMP query-cpus-fast)
+// and its RAM in MiB (query-memory-size-summary).
+func (g qemuGuest) size() (vcpus, memoryMiB int) {
+	g.t.Helper()
+	var cpus []json.RawMessage
+	if err := json.Unmarshal(g.qmp("query-cpus-fast"), &cpus); err != nil {
+		g.t.Fatalf("query-cpus-fast: %v", err)
+	}
+	var mem struct {
+		Base int64 `json:"base-memory"`
+	}
+	if err := json.Unmarshal(g.qmp("query-memory-size-summary"), &mem); err != nil {
+		g.t.Fatalf("query-memory-size-summary: %v", err)
+	}
+	return len(cpus), int(mem.Base >> 20)
+}
+
 // qmp runs one QMP command on the guest's socket and returns its result.
 func (g qemuGuest) qmp(command string) json.RawMessage {
 	g.t.Helper()
@@ -569,10 +586,10 @@ func (g qemuGuest) waitConsoleCount(cli *CLI, s string, n int) string {
 	}
 }
 
-// TestQemuGuestDiskOps drives a real guest through rescue/unrescue,
-// rebuild, resize with confirm and with revert, and a snapshot a second
-// guest then boots from; after each the API status, the guest's QMP
-// status and its disks agree.
+// TestQemuGuestDiskOps drives a real guest through a crash dump,
+// rescue/unrescue, rebuild, resize with confirm and with revert, and a
+// snapshot a second guest then boots from; after each the API status,
+// the guest's QMP status, its vCPUs and RAM, and its disks agree.
 func TestQemuGuestDiskOps(t *testing.T) {
 	requireQemu(t)
 	t.Parallel()
@@ -592,8 +609,22 @@ func TestQemuGuestDiskOps(t *testing.T) {
 			t.Fatalf("%s: API says %s but the guest is %q, want %q", step, status, got, qmp)
 		}
 	}
+	// The guest runs with its flavor's vCPUs and RAM (q.one: 1, 256).
+	sized := func(step string, vcpus, memoryMiB int) {
+		t.Helper()
+		if c, m := g.size(); c != vcpus || m != memoryMiB {
+			t.Errorf("%s: guest has %d vCPUs and %d MiB, want %d and %d", step, c, m, vcpus, memoryMiB)
+		}
+	}
 	expect("create", "ACTIVE", "running")
 	g.waitConsole(cli, 1, "hostname=disk-vm")
+	sized("create", 1, 256)
+
+	// A crash dump is an NMI: the guest's kernel reports it on the
+	// console and carries on.
+	cli.Run(t, "--os-compute-api-version", "2.17", "server", "dump", "create", id)
+	g.waitConsole(cli, 1, "NMI received")
+	expect("crash dump", "ACTIVE", "running")
 
 	cli.Run(t, "server", "rescue", "--image", disk, id)
 	expect("rescue", "RESCUE", "running")
@@ -616,16 +647,19 @@ func TestQemuGuestDiskOps(t *testing.T) {
 	if got := g.diskGiB(); got != 2 {
 		t.Errorf("root disk after resize to q.two: %d GiB, want 2", got)
 	}
+	sized("resize to q.two", 2, 320)
 	cli.Run(t, "server", "resize", "--flavor", "q.three", id)
 	expect("resize again", "VERIFY_RESIZE", "running")
 	if got := g.diskGiB(); got != 3 {
 		t.Errorf("root disk after resize to q.three: %d GiB, want 3", got)
 	}
+	sized("resize to q.three", 1, 384)
 	cli.Run(t, "server", "resize", "revert", id)
 	expect("revert", "ACTIVE", "running")
 	if got := g.diskGiB(); got != 2 {
 		t.Errorf("root disk after revert: %d GiB, want 2", got)
 	}
+	sized("revert", 2, 320)
 
 	snap := strings.TrimSpace(cli.Run(t, "server", "image", "create", "--name", "disk-vm-snap", "--wait", id, "-f", "value", "-c", "id"))
 	expect("snapshot", "ACTIVE", "running")

@@ -140,10 +140,15 @@ func appendAppenders(e *jsonEncoder, b []byte, items []JSONAppender) ([]byte, er
 		go func(part []JSONAppender) {
 			var buf []byte
 			var err error
-			for _, it := range part {
+			for i, it := range part {
 				buf = append(buf, ',')
 				if buf, err = it.AppendJSON(buf); err != nil {
 					break
+				}
+				if i == 0 {
+					// Items of one list are alike: room for all of them
+					// at once, instead of copying as the buffer doubles.
+					buf = slices.Grow(buf, len(buf)*len(part)*9/8)
 				}
 			}
 			done <- written{buf, err}

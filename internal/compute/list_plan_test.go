@@ -12,9 +12,10 @@ import (
 
 // TestListQueriesUseIndexes: the pages of the default order, with and
 // without a marker, for a project and for every project, are read off an
-// index: SQLite neither scans the instances table nor sorts the matching
-// servers in a temporary B-tree, so a page costs the same with 10,000
-// servers as with 100.
+// index alone: SQLite neither reads nor scans the instances table nor
+// sorts the matching servers in a temporary B-tree, and a marker page
+// starts at the marker, so a page costs the same with 10,000 servers as
+// with 100.
 func TestListQueriesUseIndexes(t *testing.T) {
 	db := storetest.SQLite(t)
 	c := computetest.New(t, db, computetest.Options{})
@@ -33,7 +34,8 @@ func TestListQueriesUseIndexes(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := storetest.SQLitePlan(t, db, q, args...)
-			if !strings.Contains(text, "USING INDEX") || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "SCAN instances") {
+			ranged := o.Marker == "" || strings.Contains(text, "created_at<?")
+			if !strings.Contains(text, "USING COVERING INDEX") || !ranged || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "SCAN instances") {
 				t.Errorf("plan of %s: %s", q, text)
 			}
 		})

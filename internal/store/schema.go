@@ -351,5 +351,5 @@ var migrations = []migration{
 	schemaAggregates,
 	schemaListOrder,
 	schemaCredentials,
-	schemaUsageIndex,
+	schemaIndexColumns,
 }

@@ -42,11 +42,12 @@ type Deps struct {
 // handlers carries the dependencies every compute handler uses.
 type handlers struct {
 	Deps
+	createSchemas *createSchemas
 }
 
 // Routes is the compute route table, relative to the version prefix.
 func Routes(d Deps) []api.Route {
-	h := &handlers{Deps: d}
+	h := &handlers{Deps: d, createSchemas: &createSchemas{}}
 	var rs []api.Route
 	rs = append(rs, h.versionRoutes()...)
 	rs = append(rs, h.extensionRoutes()...)

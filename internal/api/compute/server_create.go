@@ -27,7 +27,7 @@ func (h *handlers) createServer(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := parseServerCreate(c, raw)
+	in, err := parseServerCreate(c, h.createSchemas, raw)
 	if err != nil {
 		return nil, err
 	}

@@ -44,8 +44,8 @@ const (
 )
 
 // parseServerCreate validates the raw body with the schema of c's
-// microversion and turns it into a create request.
-func parseServerCreate(c *api.Call, raw []byte) (*serverCreateInput, error) {
+// microversion (from schemas) and turns it into a create request.
+func parseServerCreate(c *api.Call, schemas *createSchemas, raw []byte) (*serverCreateInput, error) {
 	var probe any
 	if err := api.DecodeJSON(raw, &probe); err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func parseServerCreate(c *api.Call, raw []byte) (*serverCreateInput, error) {
 	}
 	f := createFeaturesOf(c)
 	run := &jsRun{relaxed: f.legacy, order: order}
-	if fl := createSchema(f).validate(run, nil, body); fl != nil {
+	if fl := schemas.get(f).validate(run, nil, body); fl != nil {
 		return nil, fl.err(run)
 	}
 	root := body.(map[string]any)
