@@ -108,27 +108,25 @@ func (o *Object) StringMap(k string, m map[string]string) {
 // Strings writes a list of strings, [] when s is nil.
 func (o *Object) Strings(k string, s []string) {
 	o.Key(k)
-	o.B = append(o.B, '[')
-	for i, v := range s {
-		if i > 0 {
-			o.B = append(o.B, ',')
-		}
-		o.B = AppendString(o.B, v)
-	}
-	o.B = append(o.B, ']')
+	o.B = appendArray(o.B, s, AppendString)
 }
 
 // Links writes a list of links.
 func (o *Object) Links(k string, links ...Link) {
 	o.Key(k)
-	o.B = append(o.B, '[')
-	for i, l := range links {
+	o.B = appendArray(o.B, links, appendLink)
+}
+
+// appendArray writes items as a JSON array, each by write.
+func appendArray[T any](b []byte, items []T, write func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, v := range items {
 		if i > 0 {
-			o.B = append(o.B, ',')
+			b = append(b, ',')
 		}
-		o.B = appendLink(o.B, l)
+		b = write(b, v)
 	}
-	o.B = append(o.B, ']')
+	return append(b, ']')
 }
 
 // LinksTo writes links whose hrefs are each link's Href followed by id:
