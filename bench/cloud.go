@@ -136,6 +136,10 @@ func (c *Cloud) do(ctx context.Context, method, url string, body, out any, want 
 	if resp.StatusCode != want {
 		return fmt.Errorf("%s %s: status %d (want %d): %.300s", method, url, resp.StatusCode, want, raw)
 	}
+	if body, ok := out.(*[]byte); ok {
+		*body = raw
+		return nil
+	}
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			return fmt.Errorf("%s %s: decode: %w", method, url, err)
