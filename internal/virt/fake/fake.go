@@ -7,6 +7,7 @@ package fake
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +37,7 @@ type Options struct {
 type guest struct {
 	spec            virt.Guest
 	power           state.PowerState
-	console         strings.Builder
+	console         []byte      // exactly as long as its text: 10,000 guests keep one each
 	resizedFrom     *virt.Guest // the flavor before a resize not yet confirmed
 	rescueImage     string
 	passwordChanges int
@@ -126,9 +127,10 @@ func (d *Driver) get(id string) (*guest, error) {
 }
 
 func (g *guest) log(format string, args ...any) {
-	fmt.Fprintf(&g.console, "[%s] ", time.Now().UTC().Format("15:04:05.000"))
-	fmt.Fprintf(&g.console, format, args...)
-	g.console.WriteByte('\n')
+	line := fmt.Appendf(nil, "[%s] "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05.000")}, args...)...)
+	console := make([]byte, len(g.console)+len(line))
+	copy(console[copy(console, g.console):], line)
+	g.console = console
 }
 
 // Spawn implements virt.Driver.
@@ -252,7 +254,7 @@ func (d *Driver) ConsoleOutput(ctx context.Context, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []byte(g.console.String()), nil
+	return slices.Clone(g.console), nil
 }
 
 var _ virt.Driver = (*Driver)(nil)
