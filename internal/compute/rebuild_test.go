@@ -195,9 +195,9 @@ func TestRebuild(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if guest.Spec.Image.ID != tc.req.ImageRef || guest.Power != tc.power || guest.Spec.Name != done.Name {
-					t.Fatalf("guest image %s power %v name %q, want %s %v %q", guest.Spec.Image.ID, guest.Power,
-						guest.Spec.Name, tc.req.ImageRef, tc.power, done.Name)
+				if guest.ImageID != tc.req.ImageRef || guest.Power != tc.power || guest.Name != done.Name {
+					t.Fatalf("guest image %s power %v name %q, want %s %v %q", guest.ImageID, guest.Power,
+						guest.Name, tc.req.ImageRef, tc.power, done.Name)
 				}
 				a, err := c.Compute.GetAction(ctx, owner, srv.ID, tc.req.RequestID, false)
 				if err != nil {

@@ -149,7 +149,7 @@ func TestResizeConfirm(t *testing.T) {
 					t.Errorf("migration = %+v", m)
 				}
 				g, err := c.Driver.Inspect(id)
-				if err != nil || g.Spec.VCPUs != 2 || !g.ResizePending {
+				if err != nil || g.VCPUs != 2 || !g.ResizePending {
 					t.Errorf("guest after resize: %+v, %v", g, err)
 				}
 				action, events := eventsOf(t, c, id, "req-resize")
@@ -241,7 +241,7 @@ func revertOnce(t *testing.T, stop bool) {
 		if m := onlyMigration(t, c); m.Status != compute.MigrationReverted {
 			t.Errorf("migration after revert: %s", m.Status)
 		}
-		if g, _ := c.Driver.Inspect(id); g.Spec.MemoryMB != 512 || g.ResizePending {
+		if g, _ := c.Driver.Inspect(id); g.MemoryMB != 512 || g.ResizePending {
 			t.Errorf("guest after revert: %+v", g)
 		}
 		if action, events := eventsOf(t, c, id, "req-revert"); action != "revertResize" ||

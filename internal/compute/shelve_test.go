@@ -117,7 +117,7 @@ func TestShelveOffloadAtOnceAndUnshelve(t *testing.T) {
 		if srv.Status() != "ACTIVE" || srv.Host != c.Agent.Host() || srv.AZ != "nova" {
 			t.Fatalf("after unshelve: %s host %q az %q", srv.Status(), srv.Host, srv.AZ)
 		}
-		if g, err := c.Driver.Inspect(id); err != nil || g.Spec.Image.ID != imageID || g.Power != state.PowerRunning {
+		if g, err := c.Driver.Inspect(id); err != nil || g.ImageID != imageID || g.Power != state.PowerRunning {
 			t.Fatalf("guest %+v, %v; want it running from %s", g, err, imageID)
 		}
 		if v, n := shelfHostUsage(t, c); v != vcpus || n != vms {

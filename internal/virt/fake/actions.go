@@ -24,8 +24,7 @@ func (d *Driver) Rebuild(ctx context.Context, spec *virt.Guest, preserveEphemera
 // Resize implements virt.Driver.
 func (d *Driver) Resize(ctx context.Context, spec *virt.Guest, powerOn bool) error {
 	return d.change(ctx, "resize", spec.ID, spec, func(g *guest) {
-		old := g.spec
-		g.resizedFrom = &old
+		g.resizePending = true
 		apply(g, spec, powerOn, fmt.Sprintf("resized to %d vCPU, %d MB, %d GB", spec.VCPUs, spec.MemoryMB, spec.RootGB))
 	})
 }
@@ -33,7 +32,7 @@ func (d *Driver) Resize(ctx context.Context, spec *virt.Guest, powerOn bool) err
 // ConfirmResize implements virt.Driver.
 func (d *Driver) ConfirmResize(ctx context.Context, id string) error {
 	return d.change(ctx, "confirm_resize", id, nil, func(g *guest) {
-		g.resizedFrom = nil
+		g.resizePending = false
 		g.log("resize confirmed")
 	})
 }
@@ -41,7 +40,7 @@ func (d *Driver) ConfirmResize(ctx context.Context, id string) error {
 // RevertResize implements virt.Driver.
 func (d *Driver) RevertResize(ctx context.Context, spec *virt.Guest, powerOn bool) error {
 	return d.change(ctx, "revert_resize", spec.ID, spec, func(g *guest) {
-		g.resizedFrom = nil
+		g.resizePending = false
 		apply(g, spec, powerOn, fmt.Sprintf("resize reverted to %d vCPU, %d MB, %d GB", spec.VCPUs, spec.MemoryMB, spec.RootGB))
 	})
 }
@@ -50,7 +49,7 @@ func (d *Driver) RevertResize(ctx context.Context, spec *virt.Guest, powerOn boo
 func (d *Driver) Snapshot(ctx context.Context, id string, w io.Writer) (string, error) {
 	var disk string
 	if err := d.change(ctx, "snapshot", id, nil, func(g *guest) {
-		disk = fmt.Sprintf("kumo fake disk of server %s, made from image %s\n", id, g.spec.Image.ID)
+		disk = fmt.Sprintf("kumo fake disk of server %s, made from image %s\n", id, g.shape.imageID)
 		g.log("snapshot taken")
 	}); err != nil {
 		return "", err
@@ -112,7 +111,7 @@ func (d *Driver) change(ctx context.Context, op, id string, spec *virt.Guest, fn
 
 // apply makes g run as spec describes, powered on or off; d.mu is held.
 func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
-	g.spec = kept(spec)
+	g.shape = shapeOf(spec)
 	g.power = state.PowerShutdown
 	if powerOn {
 		g.power = state.PowerRunning
@@ -122,11 +121,12 @@ func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
 
 // Inspect reports what the fake knows of a guest, for tests.
 type Inspect struct {
-	Spec            virt.Guest // what kept keeps
-	Power           state.PowerState
-	RescueImage     string
-	ResizePending   bool
-	PasswordChanges int
+	Name, ImageID           string // of the spec it last ran
+	VCPUs, MemoryMB, RootGB int
+	Power                   state.PowerState
+	RescueImage             string
+	ResizePending           bool
+	PasswordChanges         int
 }
 
 // Inspect returns a copy of guest id's state; ErrNotFound if absent.
@@ -137,8 +137,9 @@ func (d *Driver) Inspect(id string) (Inspect, error) {
 	if err != nil {
 		return Inspect{}, err
 	}
-	return Inspect{Spec: g.spec, Power: g.power, RescueImage: g.rescueImage,
-		ResizePending: g.resizedFrom != nil, PasswordChanges: g.passwordChanges}, nil
+	return Inspect{Name: g.shape.name, ImageID: g.shape.imageID,
+		VCPUs: g.shape.vcpus, MemoryMB: g.shape.memoryMB, RootGB: g.shape.rootGB,
+		Power: g.power, RescueImage: g.rescueImage, ResizePending: g.resizePending, PasswordChanges: g.passwordChanges}, nil
 }
 
 // Diagnostics implements virt.Driver: a fake guest does no work, so its
