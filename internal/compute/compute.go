@@ -75,11 +75,12 @@ type Settings struct {
 // Service is the compute domain service.
 type Service struct {
 	Deps
-	now func() time.Time
+	now    func() time.Time
+	parsed *parsedTexts
 }
 
 // New returns the compute service.
-func New(d Deps) *Service { return &Service{Deps: d, now: time.Now} }
+func New(d Deps) *Service { return &Service{Deps: d, now: time.Now, parsed: newParsedTexts()} }
 
 func (s *Service) wake(host string) {
 	if s.Wake != nil && host != "" {

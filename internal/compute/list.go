@@ -179,7 +179,7 @@ func (s *Service) loadServersInto(ctx context.Context, numbers []string, out []*
 		return fmt.Errorf("load servers: %w", err)
 	}
 	defer rows.Close()
-	scanner := newServerScanner()
+	scanner := s.listScanner()
 	for rows.Next() {
 		srv, err := scanner.scan(rows)
 		if err != nil {

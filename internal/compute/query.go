@@ -37,15 +37,17 @@ func qualifiedServerColumns(table string) string {
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-// serverScanner reads server rows. The rows of one listing repeat a few
-// JSON values (a flavor, an image's properties, the default security
-// group), so each distinct text is parsed once and the servers share the
-// result (a server's maps and lists are read-only: code that changes them
-// builds new ones, as writeRebuild does); and the columns that need converting are scanned
-// into one reused row, not into a dozen new variables per server. A zero
-// serverScanner (one server) parses every text.
+// serverScanner reads server rows. Rows repeat a few JSON values (a
+// flavor, an image's properties, the default security group), so each
+// distinct text is parsed once and the servers share the result: within
+// a listing through the scanner's own maps, across requests through the
+// service's parsedTexts. (A server's maps and lists are read-only: code
+// that changes them builds new ones, as writeRebuild does.) The columns
+// that need converting are scanned into one reused row, not into a dozen
+// new variables per server.
 type serverScanner struct {
-	flavors map[string]FlavorSnapshot
+	shared  *parsedTexts
+	flavors map[string]FlavorSnapshot // nil for a single row
 	maps    map[string]map[string]string
 	lists   map[string][]string
 	row     serverRow
@@ -63,45 +65,53 @@ type serverRow struct {
 	power                                      int
 }
 
-// newServerScanner is a scanner for the rows of one listing.
-func newServerScanner() *serverScanner {
-	return &serverScanner{flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}, lists: map[string][]string{}}
+// scanner is a scanner for one server row.
+func (s *Service) scanner() *serverScanner { return &serverScanner{shared: s.parsed} }
+
+// listScanner is a scanner for the rows of one listing.
+func (s *Service) listScanner() *serverScanner {
+	return &serverScanner{shared: s.parsed,
+		flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}, lists: map[string][]string{}}
 }
 
 func (j *serverScanner) flavor(raw string) (FlavorSnapshot, error) {
-	f, ok := j.flavors[raw]
-	if !ok {
-		if err := json.Unmarshal([]byte(raw), &f); err != nil {
-			return f, err
-		}
-		if j.flavors != nil {
-			j.flavors[raw] = f
-		}
+	if f, ok := j.flavors[raw]; ok {
+		return f, nil
 	}
-	return f, nil
+	f, err := cachedParse(j.shared, j.shared.flavors, raw, func(f *FlavorSnapshot) error { return json.Unmarshal([]byte(raw), f) })
+	if err == nil && j.flavors != nil {
+		j.flavors[raw] = f
+	}
+	return f, err
 }
 
 // stringMap decodes a JSON object of strings; what does not decode is
 // empty, as a server without it.
 func (j *serverScanner) stringMap(raw string) map[string]string {
-	m, ok := j.maps[raw]
-	if !ok {
-		_ = json.Unmarshal([]byte(raw), &m)
-		if j.maps != nil {
-			j.maps[raw] = m
-		}
+	if m, ok := j.maps[raw]; ok {
+		return m
+	}
+	m, _ := cachedParse(j.shared, j.shared.maps, raw, func(m *map[string]string) error {
+		_ = json.Unmarshal([]byte(raw), m)
+		return nil
+	})
+	if j.maps != nil {
+		j.maps[raw] = m
 	}
 	return m
 }
 
 // list decodes a JSON array of strings, like stringMap.
 func (j *serverScanner) list(raw string) []string {
-	l, ok := j.lists[raw]
-	if !ok {
-		_ = json.Unmarshal([]byte(raw), &l)
-		if j.lists != nil {
-			j.lists[raw] = l
-		}
+	if l, ok := j.lists[raw]; ok {
+		return l
+	}
+	l, _ := cachedParse(j.shared, j.shared.lists, raw, func(l *[]string) error {
+		_ = json.Unmarshal([]byte(raw), l)
+		return nil
+	})
+	if j.lists != nil {
+		j.lists[raw] = l
 	}
 	return l
 }
@@ -185,7 +195,7 @@ func (s *Service) get(ctx context.Context, q store.Querier, id string, withDelet
 	if !withDeleted {
 		query += ` AND deleted = FALSE`
 	}
-	srv, err := new(serverScanner).scan(q.QueryRowContext(ctx, query, id))
+	srv, err := s.scanner().scan(q.QueryRowContext(ctx, query, id))
 	if isNoRows(err) {
 		return nil, notFound(id)
 	}

@@ -53,7 +53,7 @@ func (s *Service) ActiveInWindow(ctx context.Context, o UsageOptions) ([]*Server
 	}
 	defer rows.Close()
 	var out []*Server
-	scanner := newServerScanner()
+	scanner := s.listScanner()
 	for rows.Next() {
 		srv, err := scanner.scan(rows)
 		if err != nil {
