@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/agent"
@@ -278,6 +279,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	go func() { a.Agent.Run(agentCtx); close(agentDone) }()
 	defer func() { stopAgent(); <-agentDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
+	a.activity.trim = func() {
+		a.DB.ReleaseIdle()
+		debug.FreeOSMemory()
+	}
 	go a.activity.run(agentCtx, 10*time.Second)
 	if a.Config.PprofListen != "" {
 		stopProfiler, err := serveProfiler(a.Config.PprofListen, a.Log)

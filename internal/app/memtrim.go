@@ -15,7 +15,8 @@ import (
 // longer uses.
 type idleTrimmer struct {
 	requests atomic.Uint64
-	// trim frees the memory (debug.FreeOSMemory when nil).
+	// trim frees the memory (debug.FreeOSMemory when nil; Serve also
+	// closes the database's idle connections first).
 	trim func()
 }
 

@@ -44,7 +44,8 @@ type DB struct {
 	// attempt failed with a serialization error until the retries ran
 	// out. Transactions of other kumo processes on the same database
 	// still conflict and are retried.
-	txGate chan struct{}
+	txGate  chan struct{}
+	maxIdle int // idle connections the pool keeps
 }
 
 // txGateWait bounds the wait for txGate, as SQLite's busy timeout does.
@@ -63,12 +64,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		sqldb.SetMaxOpenConns(16)
-		sqldb.SetMaxIdleConns(16)
+		sqldb.SetMaxIdleConns(postgresIdleConns)
 		if err := sqldb.PingContext(ctx); err != nil {
 			sqldb.Close()
 			return nil, fmt.Errorf("connect postgres: %w", err)
 		}
-		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1)}, nil
+		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: postgresIdleConns}, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
 	if dir := filepath.Dir(path); dir != "" {
@@ -87,15 +88,29 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	sqldb.SetMaxOpenConns(8)
-	sqldb.SetMaxIdleConns(8)
-	// Each connection holds SQLite's page cache (up to 2 MiB); after 15 s idle
-	// they go, so an idle kumo keeps little memory.
+	sqldb.SetMaxIdleConns(sqliteIdleConns)
+	// Each connection holds SQLite's page cache; after 15 s idle they go,
+	// so an idle kumo keeps little memory.
 	sqldb.SetConnMaxIdleTime(15 * time.Second)
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{sql: sqldb, dialect: SQLite, stmts: newStmtCache(sqldb)}, nil
+	return &DB{sql: sqldb, dialect: SQLite, stmts: newStmtCache(sqldb), maxIdle: sqliteIdleConns}, nil
+}
+
+// Idle connections each pool keeps between requests.
+const (
+	sqliteIdleConns   = 8
+	postgresIdleConns = 16
+)
+
+// ReleaseIdle closes the pool's idle connections now, with the memory
+// each holds (SQLite's page cache, prepared statements), as the idle
+// timeout would later; the pool opens new ones when work comes.
+func (db *DB) ReleaseIdle() {
+	db.sql.SetMaxIdleConns(0)
+	db.sql.SetMaxIdleConns(db.maxIdle)
 }
 
 // Close closes the connection pool.
