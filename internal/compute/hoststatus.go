@@ -2,6 +2,7 @@ package compute
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/scheduler"
@@ -19,11 +20,16 @@ const (
 // HostStatuses returns the host_status of each server's host, keyed by
 // server id, as Nova's get_instances_host_statuses computes it: forced
 // down is DOWN, a stale heartbeat UNKNOWN, disabled MAINTENANCE, else UP.
+// Servers loaded one by one carry their host's status already.
 func (s *Service) HostStatuses(ctx context.Context, servers []*Server) (map[string]string, error) {
 	out := make(map[string]string, len(servers))
 	hosts := map[string]string{}
 	var names []any
 	for _, srv := range servers {
+		if srv.hostStatusRead {
+			out[srv.ID] = srv.hostStatus
+			continue
+		}
 		if srv.Host != "" {
 			if _, seen := hosts[srv.Host]; !seen {
 				hosts[srv.Host] = HostStatusUnknown // no service row: Nova says UNKNOWN
@@ -38,21 +44,23 @@ func (s *Service) HostStatuses(ctx context.Context, servers []*Server) (map[stri
 			return nil, fmt.Errorf("load host statuses: %w", err)
 		}
 		defer rows.Close()
-		liveSince := s.now().Add(-scheduler.ServiceDownTime).UnixMicro()
+		liveSince := s.liveSince()
 		for rows.Next() {
 			var name string
-			var disabled, forcedDown bool
-			var heartbeat int64
-			if err := rows.Scan(&name, &disabled, &forcedDown, &heartbeat); err != nil {
+			var h hostRow
+			if err := rows.Scan(&name, &h.disabled, &h.forcedDown, &h.heartbeat); err != nil {
 				return nil, fmt.Errorf("load host statuses: %w", err)
 			}
-			hosts[name] = hostStatus(disabled, forcedDown, heartbeat >= liveSince)
+			hosts[name] = h.status(name, liveSince)
 		}
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("load host statuses: %w", err)
 		}
 	}
 	for _, srv := range servers {
+		if srv.hostStatusRead {
+			continue
+		}
 		out[srv.ID] = HostStatusNone
 		if srv.Host != "" {
 			out[srv.ID] = hosts[srv.Host]
@@ -61,13 +69,28 @@ func (s *Service) HostStatuses(ctx context.Context, servers []*Server) (map[stri
 	return out, nil
 }
 
-func hostStatus(disabled, forcedDown, live bool) string {
+// liveSince is the oldest heartbeat of a host that is up.
+func (s *Service) liveSince() int64 { return s.now().Add(-scheduler.ServiceDownTime).UnixMicro() }
+
+// hostRow is a compute host's row as host_status needs it; NULL when a
+// server's host has no row.
+type hostRow struct {
+	disabled, forcedDown sql.NullBool
+	heartbeat            sql.NullInt64
+}
+
+// status is the host_status of host (a server's, "" for none) given its row.
+func (h hostRow) status(host string, liveSince int64) string {
 	switch {
-	case forcedDown:
+	case host == "":
+		return HostStatusNone
+	case !h.heartbeat.Valid:
+		return HostStatusUnknown // no service row: Nova says UNKNOWN
+	case h.forcedDown.Bool:
 		return HostStatusDown
-	case !live:
+	case h.heartbeat.Int64 < liveSince:
 		return HostStatusUnknown
-	case disabled:
+	case h.disabled.Bool:
 		return HostStatusMaintenance
 	}
 	return HostStatusUp

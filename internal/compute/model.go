@@ -50,6 +50,10 @@ type Server struct {
 	UpdatedAt      time.Time
 	DeletedAt      *time.Time
 	Deleted        bool
+	// hostStatus is the host's status read with the server, when
+	// hostStatusRead (a single server's load joins its host's row).
+	hostStatus     string
+	hostStatusRead bool
 }
 
 // Status is the API status derived from the server's states.
