@@ -229,15 +229,33 @@ func appendJSONConcat(b []byte, a, z string) []byte {
 	return append(b, '"')
 }
 
-// plainJSON reports whether s goes into a JSON string as it is.
+// plainJSON reports whether s goes into a JSON string as it is: printable
+// ASCII other than the characters encoding/json escapes. It looks at
+// eight bytes at a time (the bit tricks of "Bit Twiddling Hacks": a word
+// has a byte below n, or equal to c, exactly when the expressions below
+// are not zero); a listing's strings are most of its output.
 func plainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
+	const highs = 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if (x|hasBelow(x, 0x20)|hasByte(x, '"')|hasByte(x, '\\')|hasByte(x, '<')|hasByte(x, '>')|hasByte(x, '&'))&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
 			return false
 		}
 	}
 	return true
 }
+
+// hasBelow has the high bit of some byte set when a byte of x is below n
+// (at most 0x80), and hasByte when a byte of x is c.
+func hasBelow(x uint64, n byte) uint64 { return (x - 0x0101010101010101*uint64(n)) &^ x }
+func hasByte(x uint64, c byte) uint64  { return hasBelow(x^(0x0101010101010101*uint64(c)), 1) }
 
 // appendJSONString writes s quoted. Plain printable ASCII, what nearly
 // every field holds, is copied as is; anything encoding/json escapes

@@ -132,3 +132,28 @@ func TestAppendersInParts(t *testing.T) {
 		}
 	}
 }
+
+// plainJSON's word-at-a-time test agrees with a byte-by-byte one for
+// every byte at every position of strings of several lengths.
+func TestPlainJSON(t *testing.T) {
+	bytewise := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, n := range []int{1, 7, 8, 9, 16, 23} {
+		base := []byte(strings.Repeat("a", n))
+		for at := 0; at < n; at++ {
+			for c := 0; c < 256; c++ {
+				s := append([]byte(nil), base...)
+				s[at] = byte(c)
+				if got, want := plainJSON(string(s)), bytewise(string(s)); got != want {
+					t.Fatalf("plainJSON(%q) = %v, want %v", s, got, want)
+				}
+			}
+		}
+	}
+}

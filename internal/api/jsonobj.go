@@ -95,7 +95,7 @@ func (o *Object) Time(k string, t *time.Time, layout string) {
 		return
 	}
 	o.B = append(o.B, '"')
-	o.B = t.UTC().AppendFormat(o.B, layout)
+	o.B = AppendUTC(o.B, *t, layout)
 	o.B = append(o.B, '"')
 }
 

@@ -280,6 +280,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	defer func() { stopAgent(); <-agentDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
 	a.activity.trim = func() {
+		a.Compute.ForgetListedRows()
 		a.DB.ReleaseIdle()
 		debug.FreeOSMemory()
 	}

@@ -16,7 +16,8 @@ import (
 type idleTrimmer struct {
 	requests atomic.Uint64
 	// trim frees the memory (debug.FreeOSMemory when nil; Serve also
-	// closes the database's idle connections first).
+	// drops the listings' row cache and closes the database's idle
+	// connections first).
 	trim func()
 }
 

@@ -77,10 +77,13 @@ type Service struct {
 	Deps
 	now    func() time.Time
 	parsed *parsedTexts
+	rows   *rowCache
 }
 
 // New returns the compute service.
-func New(d Deps) *Service { return &Service{Deps: d, now: time.Now, parsed: newParsedTexts()} }
+func New(d Deps) *Service {
+	return &Service{Deps: d, now: time.Now, parsed: newParsedTexts(), rows: newRowCache(rowCacheBytes)}
+}
 
 func (s *Service) wake(host string) {
 	if s.Wake != nil && host != "" {

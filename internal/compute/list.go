@@ -104,55 +104,66 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	numbers, err := s.listNumbers(ctx, q, args)
+	page, err := s.listPage(ctx, q, args)
 	if err != nil {
 		return nil, err
 	}
-	return s.loadServers(ctx, numbers)
+	return s.loadServers(ctx, page)
 }
 
-// listNumbers runs a listQuery: the numbers of a page's servers, in order.
-func (s *Service) listNumbers(ctx context.Context, q string, args []any) ([]string, error) {
+// listPage runs a listQuery: the numbers and revisions of a page's
+// servers, in order.
+func (s *Service) listPage(ctx context.Context, q string, args []any) ([]pageRow, error) {
 	rows, err := s.DB.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list servers: %w", err)
 	}
 	defer rows.Close()
-	var numbers []string
+	var page []pageRow
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+		var p pageRow
+		if err := rows.Scan(&p.number, &p.rev); err != nil {
 			return nil, fmt.Errorf("list servers: %w", err)
 		}
-		numbers = append(numbers, n)
+		page = append(page, p)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list servers: %w", err)
 	}
-	return numbers, nil
+	return page, nil
 }
 
 // loadPart is the fewest servers loadServers reads on a connection of
 // their own.
 const loadPart = 250
 
-// loadServers reads the servers with numbers, in that order, with
-// metadata and tags; a server deleted from the table meanwhile is left
-// out. A large page is read in parts, one per core, on connections of
-// their own: SQLite's driver spends about 0.15 µs on each column it hands
-// over, so reading a default page of 1000 servers was most of a
-// listing's time, and it need not use one core only.
-func (s *Service) loadServers(ctx context.Context, numbers []string) ([]*Server, error) {
+// loadServers returns the servers of page, in its order, with metadata
+// and tags; a server deleted from the table meanwhile is left out. The
+// rows come from the service's rowCache where it holds them at the
+// page's revision. The others are read in parts, one per core, on
+// connections of their own: SQLite's driver spends about 0.15 µs on
+// each column it hands over, and reading a whole page of 1000 servers
+// need not use one core only.
+func (s *Service) loadServers(ctx context.Context, page []pageRow) ([]*Server, error) {
+	out := make([]*Server, len(page))
+	missing := s.rows.fill(page, out)
+	numbers := make([]string, len(missing))
+	for i, at := range missing {
+		numbers[i] = strconv.FormatInt(page[at].number, 10)
+	}
+	read := make([]*Server, len(missing))
 	parts := max(1, min(runtime.GOMAXPROCS(0), len(numbers)/loadPart))
-	out := make([]*Server, len(numbers))
 	g, gctx := errgroup.WithContext(ctx)
-	size := (len(numbers) + parts - 1) / parts
+	size := max(1, (len(numbers)+parts-1)/parts)
 	for lo := 0; lo < len(numbers); lo += size {
 		hi := min(lo+size, len(numbers))
-		g.Go(func() error { return s.loadServersInto(gctx, numbers[lo:hi], out[lo:hi]) })
+		g.Go(func() error { return s.loadServersInto(gctx, numbers[lo:hi], read[lo:hi]) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	for i, at := range missing {
+		out[at] = read[i]
 	}
 	out = slices.DeleteFunc(out, func(srv *Server) bool { return srv == nil })
 	if err := loadDetails(ctx, s.DB, out); err != nil {
@@ -162,7 +173,7 @@ func (s *Service) loadServers(ctx context.Context, numbers []string) ([]*Server,
 }
 
 // loadServersInto reads the servers with numbers into out, at their
-// numbers' positions.
+// numbers' positions, and gives the rowCache a copy of each.
 func (s *Service) loadServersInto(ctx context.Context, numbers []string, out []*Server) error {
 	at := make(map[int64]int, len(numbers))
 	for i, n := range numbers {
@@ -173,19 +184,21 @@ func (s *Service) loadServersInto(ctx context.Context, numbers []string, out []*
 		at[v] = i
 	}
 	from, arg := store.StringsTable(s.DB, "k", numbers)
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+instanceColumns+` FROM `+from+
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+instanceColumns+`, instances.rev FROM `+from+
 		` JOIN instances ON instances.number = CAST(k.value AS BIGINT)`, arg)
 	if err != nil {
 		return fmt.Errorf("load servers: %w", err)
 	}
 	defer rows.Close()
 	scanner := s.listScanner()
+	var rev int64
 	for rows.Next() {
-		srv, err := scanner.scan(rows)
+		srv, err := scanner.scan(rows, &rev)
 		if err != nil {
 			return fmt.Errorf("load servers: %w", err)
 		}
-		out[at[srv.Number]] = srv
+		s.rows.put(rev, srv)
+		out[at[srv.Number]] = copyServer(srv)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load servers: %w", err)
@@ -213,7 +226,7 @@ func (s *Service) listQuery(ctx context.Context, o ListOptions) (string, []any, 
 	for i, k := range keys {
 		order = append(order, k+" "+dirs[i])
 	}
-	q := `SELECT number FROM instances`
+	q := `SELECT number, rev FROM instances`
 	if len(w.conds) > 0 {
 		q += ` WHERE ` + strings.Join(w.conds, " AND ")
 	}

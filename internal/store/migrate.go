@@ -41,6 +41,10 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 				return nil
 			}
 			for _, s := range m.stmts {
+				s, only := dialectStmt(s)
+				if only != "" && only != tx.Dialect() {
+					continue
+				}
 				if _, err := tx.ExecContext(ctx, s); err != nil {
 					return fmt.Errorf("%s: %w", firstLine(s), err)
 				}
@@ -64,6 +68,24 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
+}
+
+// dialectOnlyPrefix starts a statement that only one engine runs: a
+// trigger's body, say, which SQLite and PostgreSQL write differently.
+const dialectOnlyPrefix = "-- only on "
+
+// dialectOnly marks stmt as run on d alone, with a leading SQL comment.
+func dialectOnly(d Dialect, stmt string) string { return dialectOnlyPrefix + string(d) + "\n" + stmt }
+
+// dialectStmt splits a dialectOnly statement into its SQL and its
+// engine; other statements have no engine.
+func dialectStmt(stmt string) (string, Dialect) {
+	rest, ok := strings.CutPrefix(stmt, dialectOnlyPrefix)
+	if !ok {
+		return stmt, ""
+	}
+	d, sql, _ := strings.Cut(rest, "\n")
+	return sql, Dialect(d)
 }
 
 func firstLine(s string) string {

@@ -352,4 +352,5 @@ var migrations = []migration{
 	schemaListOrder,
 	schemaCredentials,
 	schemaIndexColumns,
+	schemaInstanceRevisions,
 }

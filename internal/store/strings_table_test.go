@@ -32,6 +32,8 @@ func TestStringsTableJoinsEveryValue(t *testing.T) {
 		}{
 			{"none", nil, nil},
 			{"unknown only", []string{"nope"}, nil},
+			{"one", []string{"k0007"}, []string{"k0007"}},
+			{"one with special characters", []string{`it's "quoted"`}, []string{`it's "quoted"`}},
 			{"special characters", []string{`it's "quoted"`, "ünï\\cödé", "nope"}, []string{`it's "quoted"`, "ünï\\cödé"}},
 			{"more than SQLite's 999 variables", many, many},
 		} {

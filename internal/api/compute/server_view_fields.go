@@ -157,7 +157,7 @@ func isoTime(t time.Time) string { return t.UTC().Format(isoTimeLayout) }
 
 // appendISOTime writes t as a JSON string in isoTimeLayout.
 func appendISOTime(b []byte, t time.Time) []byte {
-	return append(t.UTC().AppendFormat(append(b, '"'), isoTimeLayout), '"')
+	return append(api.AppendUTC(append(b, '"'), t, isoTimeLayout), '"')
 }
 
 // usageTimeLayout is how Nova serialises OS-SRV-USG times: naive ISO
