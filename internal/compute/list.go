@@ -173,7 +173,8 @@ func (s *Service) loadServers(ctx context.Context, page []pageRow) ([]*Server, e
 }
 
 // loadServersInto reads the servers with numbers into out, at their
-// numbers' positions, and gives the rowCache a copy of each.
+// numbers' positions: the rowCache keeps each server as read, out gets a
+// copy.
 func (s *Service) loadServersInto(ctx context.Context, numbers []string, out []*Server) error {
 	at := make(map[int64]int, len(numbers))
 	for i, n := range numbers {

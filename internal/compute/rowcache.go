@@ -38,11 +38,12 @@ func newRowCache(limit int) *rowCache {
 	return &rowCache{cur: map[int64]cachedRow{}, limit: limit}
 }
 
-// fill sets out[i] to a copy of page[i]'s server when the cache holds it
+// fill sets out[i] (out starts all nil) to a copy of page[i]'s server when the cache holds it
 // at that revision, and returns the indexes of the rest.
+// The copies are made after the lock is let go, so concurrent listings
+// do not wait on each other's copying.
 func (c *rowCache) fill(page []pageRow, out []*Server) (missing []int) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for i, p := range page {
 		e, ok := c.cur[p.number]
 		if !ok {
@@ -54,7 +55,13 @@ func (c *rowCache) fill(page []pageRow, out []*Server) (missing []int) {
 			missing = append(missing, i)
 			continue
 		}
-		out[i] = copyServer(e.srv)
+		out[i] = e.srv
+	}
+	c.mu.Unlock()
+	for i, srv := range out {
+		if srv != nil {
+			out[i] = copyServer(srv)
+		}
 	}
 	return missing
 }

@@ -19,8 +19,8 @@ import (
 // servers took 0.27 ms this way, 1.3 ms with IN (?, ?, ...).
 //
 // One value, as when showing a single server, is a one-row subquery
-// instead: SQLite reads it as a constant, without parsing JSON through a
-// virtual table, which was a tenth of GET /servers/{id}.
+// instead, which SQLite reads as a constant instead of parsing JSON
+// through a virtual table.
 func StringsTable(q Querier, alias string, vals []string) (string, any) {
 	if len(vals) == 1 {
 		return fmt.Sprintf("(SELECT CAST(? AS TEXT) AS value) AS %s", alias), vals[0]
