@@ -139,7 +139,7 @@ const loadPart = 250
 
 // loadServers returns the servers of page, in its order, with metadata
 // and tags; a server deleted from the table meanwhile is left out. The
-// rows come from the service's rowCache where it holds them at the
+// servers come from the service's rowCache where it holds them at the
 // page's revision. The others are read in parts, one per core, on
 // connections of their own: SQLite's driver spends about 0.15 µs on
 // each column it hands over, and reading a whole page of 1000 servers
@@ -165,16 +165,13 @@ func (s *Service) loadServers(ctx context.Context, page []pageRow) ([]*Server, e
 	for i, at := range missing {
 		out[at] = read[i]
 	}
-	out = slices.DeleteFunc(out, func(srv *Server) bool { return srv == nil })
-	if err := loadDetails(ctx, s.DB, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return slices.DeleteFunc(out, func(srv *Server) bool { return srv == nil }), nil
 }
 
-// loadServersInto reads the servers with numbers into out, at their
-// numbers' positions: the rowCache keeps each server as read, out gets a
-// copy.
+// loadServersInto reads the servers with numbers, with their metadata
+// and tags, into out at their numbers' positions: the rowCache keeps
+// each server as read, out gets a copy. The details are read after the
+// rows, so they are never older than the revision they are kept at.
 func (s *Service) loadServersInto(ctx context.Context, numbers []string, out []*Server) error {
 	at := make(map[int64]int, len(numbers))
 	for i, n := range numbers {
@@ -192,17 +189,23 @@ func (s *Service) loadServersInto(ctx context.Context, numbers []string, out []*
 	}
 	defer rows.Close()
 	scanner := s.listScanner()
-	var rev int64
+	read := make([]cachedRow, 0, len(numbers))
 	for rows.Next() {
-		srv, err := scanner.scan(rows, &rev)
-		if err != nil {
+		var e cachedRow
+		if e.srv, err = scanner.scan(rows, &e.rev); err != nil {
 			return fmt.Errorf("load servers: %w", err)
 		}
-		s.rows.put(rev, srv)
-		out[at[srv.Number]] = copyServer(srv)
+		read = append(read, e)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load servers: %w", err)
+	}
+	rows.Close()
+	if err := s.loadCachedDetails(ctx, read); err != nil {
+		return err
+	}
+	for _, e := range read {
+		out[at[e.srv.Number]] = copyServer(e.srv)
 	}
 	return nil
 }

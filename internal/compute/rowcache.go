@@ -10,10 +10,11 @@ const rowCacheBytes = 4 << 20
 // its row (instances.rev, which the database bumps on every UPDATE).
 type pageRow struct{ number, rev int64 }
 
-// rowCache keeps servers as decoded from their rows, by number and
-// revision, for every listing of a service: a listing asks the database
-// only for the numbers and revisions of its page, and reads whole rows
-// for the servers not seen at that revision. Reading and converting
+// rowCache keeps servers as decoded from their rows, with their metadata
+// and tags, by number and revision, for every listing and show of a
+// service: a listing asks the database only for the numbers and
+// revisions of its page, and reads whole rows and details for the
+// servers not seen at that revision. Reading and converting
 // every column of a page of 1000 servers was most of GET
 // /servers/detail. Only rows read outside a transaction go in, so no
 // revision an aborted transaction wrote is ever remembered.
@@ -74,6 +75,9 @@ func (c *rowCache) put(rev int64, srv *Server) {
 }
 
 func (c *rowCache) addLocked(number int64, e cachedRow) {
+	if old, ok := c.cur[number]; ok {
+		c.curBytes -= serverBytes(old.srv)
+	}
 	size := serverBytes(e.srv)
 	if c.curBytes+size > c.limit {
 		c.prev, c.cur, c.curBytes = c.cur, make(map[int64]cachedRow, len(c.cur)), 0
@@ -98,7 +102,7 @@ func copyServer(srv *Server) *Server {
 }
 
 // serverBytes estimates the memory a decoded server holds: the struct
-// and the texts of its own (flavors and system metadata are mostly shared
+// and the texts of its own, metadata and tags included (flavors and system metadata are mostly shared
 // between servers).
 func serverBytes(s *Server) int {
 	n := 600 + len(s.ID) + len(s.ProjectID) + len(s.UserID) + len(s.Name) + len(s.Hostname) + len(s.ReservationID) +
@@ -109,6 +113,12 @@ func serverBytes(s *Server) int {
 	}
 	if s.Fault != nil {
 		n += len(s.Fault.Message) + len(s.Fault.Details)
+	}
+	for k, v := range s.Metadata {
+		n += 50 + len(k) + len(v)
+	}
+	for _, t := range s.Tags {
+		n += 16 + len(t)
 	}
 	return n
 }

@@ -43,6 +43,16 @@ func TestRowCache(t *testing.T) {
 		t.Fatal("the cache holds more than two generations")
 	}
 
+	// A server put again at a newer revision replaces its entry and its
+	// size: its revisions do not fill the generation.
+	c.reset()
+	for rev := int64(1); rev <= 5; rev++ {
+		c.put(rev, server(20, "t"))
+	}
+	if c.curBytes != one || c.prev != nil {
+		t.Fatalf("five revisions of one server count %d bytes (one is %d), rotated: %v", c.curBytes, one, c.prev != nil)
+	}
+
 	c.reset()
 	if _, missing := lookup(pageRow{12, 1}); len(missing) != 1 {
 		t.Fatal("reset kept a server")

@@ -353,4 +353,5 @@ var migrations = []migration{
 	schemaCredentials,
 	schemaIndexColumns,
 	schemaInstanceRevisions,
+	schemaInstanceDetailRevisions,
 }
