@@ -205,8 +205,8 @@ func (s *Service) get(ctx context.Context, q store.Querier, id string, withDelet
 // for it cost a tenth of GET /servers/{id}; the whole row is read only
 // with its metadata and tags when the rowCache does not hold it at that
 // revision (reading and converting every column was a third of the
-// request). Inside action
-// transactions reading the host would only add conflicts.
+// request). Inside action transactions reading the host would only add
+// conflicts.
 func (s *Service) getShown(ctx context.Context, id string) (*Server, error) {
 	var host hostRow
 	var at pageRow

@@ -102,8 +102,8 @@ func copyServer(srv *Server) *Server {
 }
 
 // serverBytes estimates the memory a decoded server holds: the struct
-// and the texts of its own, metadata and tags included (flavors and system metadata are mostly shared
-// between servers).
+// and the texts of its own, metadata and tags included (flavors and
+// system metadata are mostly shared between servers).
 func serverBytes(s *Server) int {
 	n := 600 + len(s.ID) + len(s.ProjectID) + len(s.UserID) + len(s.Name) + len(s.Hostname) + len(s.ReservationID) +
 		len(s.ImageRef) + len(s.Host) + len(s.Node) + len(s.AZ) + len(s.KeyName) + len(s.KeyData) + len(s.UserData) +

@@ -8,19 +8,9 @@ package store
 // (the instances trigger sees to that), so one change of a metadata
 // item or tag raises it once; an UPDATE moving a row to another server
 // raises both.
-var schemaInstanceDetailRevisions = migration{18, "instance detail revisions", []string{
-	dialectOnly(SQLite, `CREATE TRIGGER instance_metadata_rev_insert AFTER INSERT ON instance_metadata FOR EACH ROW
-		BEGIN UPDATE instances SET rev = rev + 1 WHERE id = NEW.instance_id; END`),
-	dialectOnly(SQLite, `CREATE TRIGGER instance_metadata_rev_update AFTER UPDATE ON instance_metadata FOR EACH ROW
-		BEGIN UPDATE instances SET rev = rev + 1 WHERE id IN (OLD.instance_id, NEW.instance_id); END`),
-	dialectOnly(SQLite, `CREATE TRIGGER instance_metadata_rev_delete AFTER DELETE ON instance_metadata FOR EACH ROW
-		BEGIN UPDATE instances SET rev = rev + 1 WHERE id = OLD.instance_id; END`),
-	dialectOnly(SQLite, `CREATE TRIGGER instance_tags_rev_insert AFTER INSERT ON instance_tags FOR EACH ROW
-		BEGIN UPDATE instances SET rev = rev + 1 WHERE id = NEW.instance_id; END`),
-	dialectOnly(SQLite, `CREATE TRIGGER instance_tags_rev_update AFTER UPDATE ON instance_tags FOR EACH ROW
-		BEGIN UPDATE instances SET rev = rev + 1 WHERE id IN (OLD.instance_id, NEW.instance_id); END`),
-	dialectOnly(SQLite, `CREATE TRIGGER instance_tags_rev_delete AFTER DELETE ON instance_tags FOR EACH ROW
-		BEGIN UPDATE instances SET rev = rev + 1 WHERE id = OLD.instance_id; END`),
+var schemaInstanceDetailRevisions = migration{18, "instance detail revisions", append(append(
+	sqliteDetailRevTriggers("instance_metadata"),
+	sqliteDetailRevTriggers("instance_tags")...),
 	dialectOnly(Postgres, `CREATE FUNCTION instance_details_bump_rev() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
 			IF TG_OP = 'DELETE' THEN
@@ -37,4 +27,17 @@ var schemaInstanceDetailRevisions = migration{18, "instance detail revisions", [
 		FOR EACH ROW EXECUTE FUNCTION instance_details_bump_rev()`),
 	dialectOnly(Postgres, `CREATE TRIGGER instance_tags_rev AFTER INSERT OR UPDATE OR DELETE ON instance_tags
 		FOR EACH ROW EXECUTE FUNCTION instance_details_bump_rev()`),
-}}
+)}
+
+// sqliteDetailRevTriggers are SQLite's triggers raising the revision of
+// the servers whose rows in table (metadata or tags) change.
+func sqliteDetailRevTriggers(table string) []string {
+	return []string{
+		dialectOnly(SQLite, `CREATE TRIGGER `+table+`_rev_insert AFTER INSERT ON `+table+` FOR EACH ROW
+		BEGIN UPDATE instances SET rev = rev + 1 WHERE id = NEW.instance_id; END`),
+		dialectOnly(SQLite, `CREATE TRIGGER `+table+`_rev_update AFTER UPDATE ON `+table+` FOR EACH ROW
+		BEGIN UPDATE instances SET rev = rev + 1 WHERE id IN (OLD.instance_id, NEW.instance_id); END`),
+		dialectOnly(SQLite, `CREATE TRIGGER `+table+`_rev_delete AFTER DELETE ON `+table+` FOR EACH ROW
+		BEGIN UPDATE instances SET rev = rev + 1 WHERE id = OLD.instance_id; END`),
+	}
+}
