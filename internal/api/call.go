@@ -34,6 +34,10 @@ type Call struct {
 	// links can be built in the same shape.
 	ProjectInURL string
 	params       map[string]string
+	svc          *Service // the service serving the call, for policy checks
+	// decided remembers rules checked against the default target: views
+	// ask the same question for every server of a listing.
+	decided map[string]bool
 }
 
 // Param returns the path parameter name.
@@ -53,7 +57,10 @@ func (c *Call) ProjectID() string {
 	return c.Principal.ProjectID
 }
 
-// IsAdmin reports whether the caller holds the admin role.
+// IsAdmin reports whether the caller passes the API's context_is_admin
+// rule (role:admin on Nova, Glance and Keystone alike): what the services'
+// request contexts call is_admin, which decides whose objects a caller
+// sees at all. What a caller may do is for the policy rules (Authorize).
 func (c *Call) IsAdmin() bool { return c.Principal.IsAdmin() }
 
 // Body reads the whole request body; bodies over the server's limit fail

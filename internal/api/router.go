@@ -1,48 +1,31 @@
 package api
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
-	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
-// Policy decides whether a caller may use a route.
-type Policy struct {
-	// Anonymous routes need no token at all (version documents, token issue).
-	Anonymous bool
-	// Check returns nil to allow or a domain error (usually Forbidden).
-	Check func(c *Call) error
-}
-
-// Public needs no token.
-var Public = Policy{Anonymous: true}
-
-// Authenticated allows any caller with a valid token.
-var Authenticated = Policy{}
-
-// AdminOnly allows callers holding the admin role.
-var AdminOnly = Policy{Check: func(c *Call) error {
-	if c.IsAdmin() {
-		return nil
-	}
-	return errs.Forbidden("Policy doesn't allow this operation to be performed.")
-}}
-
-func (p Policy) check(c *Call) error {
-	if p.Check == nil {
-		return nil
-	}
-	return p.Check(c)
-}
-
 // Route is one endpoint: method and path pattern (segments in braces are
-// parameters), the policy that guards it, the handler, and for compute
-// routes the microversion range it exists in (zero values mean "all").
+// parameters), the policy rule that guards it, the handler, and for
+// compute routes the microversion range it exists in (zero values mean
+// "all").
 type Route struct {
-	Method  string
-	Path    string
-	Policy  Policy
+	Method string
+	Path   string
+	// Rule names the rule of the service's policy set that a caller must
+	// pass; the service checks it before the handler runs. Every route
+	// that needs a token names one.
+	Rule string
+	// Anonymous routes need no token and no rule (version documents, token
+	// issue).
+	Anonymous bool
+	// Target, when set, adds what the rule compares to the service's
+	// default target (the owner of the object the path names, say).
+	Target  func(c *Call) (policy.Target, error)
 	Handler Handler
 	MinVer  mv.Version
 	MaxVer  mv.Version
@@ -62,10 +45,14 @@ type Router struct {
 	firstSegs map[string]bool // computed once; read by concurrent requests
 }
 
-// NewRouter compiles routes.
+// NewRouter compiles routes. A route must either be anonymous or name a
+// rule: one that does neither is a programming error and panics.
 func NewRouter(routes []Route) *Router {
 	rt := &Router{}
 	for _, r := range routes {
+		if r.Anonymous == (r.Rule != "") {
+			panic(fmt.Sprintf("route %s %s: exactly one of Anonymous and Rule must be set", r.Method, r.Path))
+		}
 		if r.Name == "" {
 			r.Name = r.Path
 		}
@@ -78,6 +65,26 @@ func NewRouter(routes []Route) *Router {
 		}
 	}
 	return rt
+}
+
+// Routes returns the route table, in the order it was given.
+func (rt *Router) Routes() []Route {
+	out := make([]Route, len(rt.routes))
+	for i, r := range rt.routes {
+		out[i] = r.Route
+	}
+	return out
+}
+
+// Params lists the parameter names of a path pattern, in order.
+func Params(pattern string) []string {
+	var out []string
+	for _, s := range splitPath(pattern) {
+		if isParam(s) && !slices.Contains(out, s[1:len(s)-1]) {
+			out = append(out, s[1:len(s)-1])
+		}
+	}
+	return out
 }
 
 func splitPath(p string) []string {

@@ -10,6 +10,7 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // ErrorStyle renders an error body in one API's format.
@@ -43,6 +44,22 @@ type Service struct {
 	// collection.
 	NoTrailingSlash bool
 	Log             *slog.Logger
+
+	// Policy is the API's rule set; every route's Rule names one of its
+	// rules.
+	Policy *policy.Set
+	// Denied is the API's 403 for a failed rule (its message names the
+	// rule as the real service's does).
+	Denied func(rule string) error
+	// Target is the default target rules are evaluated against (Nova and
+	// Glance: the caller's own project and user; Keystone: the objects
+	// the path names). Nil means an empty target.
+	Target func(c *Call) policy.Target
+	// Conceal, when set, is asked after a rule fails: it returns the
+	// NotFound error the caller gets instead of a 403 when the path names
+	// an object the caller may not even see, so a refusal never tells
+	// that a foreign object exists.
+	Conceal func(c *Call) error
 }
 
 // ServeHTTP implements http.Handler. The request's path must still carry
@@ -79,7 +96,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	SetRouteName(r.Context(), s.Name+" "+route.Method+" "+route.Name)
 	c.params = params
-	if !route.Policy.Anonymous {
+	c.svc = s
+	if !route.Anonymous {
 		p, err := s.authenticate(r)
 		if err != nil {
 			s.writeError(w, c, err)
@@ -92,9 +110,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := route.Policy.check(c); err != nil {
-		s.writeError(w, c, err)
-		return
+	if !route.Anonymous {
+		if err := s.authorizeRoute(c, &route.Route); err != nil {
+			s.writeError(w, c, err)
+			return
+		}
 	}
 	reply, err := route.Handler(c)
 	if err != nil {

@@ -16,9 +16,17 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 var requestID = regexp.MustCompile(`^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+func testPolicy() *policy.Set {
+	return policy.NewSet("test", []policy.Rule{
+		{Name: "test:any", Check: "@"},
+		{Name: "test:admin", Check: "role:admin"},
+	})
+}
 
 // testService is a small compute-style service exercising the plumbing.
 func testService(t *testing.T) *apitest.Client {
@@ -30,38 +38,38 @@ func testService(t *testing.T) *apitest.Client {
 		}), nil
 	}
 	routes := []api.Route{
-		{Method: "GET", Path: "/things", Policy: api.Authenticated, Handler: echo},
-		{Method: "GET", Path: "/things/special", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+		{Method: "GET", Path: "/things", Rule: "test:any", Handler: echo},
+		{Method: "GET", Path: "/things/special", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			return api.JSON(http.StatusOK, map[string]any{"special": true}), nil
 		}},
-		{Method: "GET", Path: "/things/{id}", Policy: api.Authenticated, Handler: echo},
-		{Method: "POST", Path: "/things", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+		{Method: "GET", Path: "/things/{id}", Rule: "test:any", Handler: echo},
+		{Method: "POST", Path: "/things", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			var body map[string]any
 			if err := c.DecodeJSON(&body); err != nil {
 				return nil, err
 			}
 			return api.JSON(http.StatusCreated, body), nil
 		}},
-		{Method: "PUT", Path: "/things/{id}/file", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+		{Method: "PUT", Path: "/things/{id}/file", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			if _, err := c.Body(); err != nil {
 				return nil, err
 			}
 			return api.NoContent(http.StatusNoContent), nil
 		}},
-		{Method: "GET", Path: "/many/{n}", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+		{Method: "GET", Path: "/many/{n}", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			return api.JSON(http.StatusOK, manyThings(c.Param("n"))), nil
 		}},
-		{Method: "GET", Path: "/admin", Policy: api.AdminOnly, Handler: echo},
-		{Method: "GET", Path: "/open", Policy: api.Public, Handler: echo},
-		{Method: "GET", Path: "/new", Policy: api.Authenticated, Handler: echo, MinVer: mv.Version{Major: 2, Minor: 50}},
-		{Method: "GET", Path: "/old", Policy: api.Authenticated, Handler: echo, MaxVer: mv.Version{Major: 2, Minor: 10}},
-		{Method: "GET", Path: "/missing", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+		{Method: "GET", Path: "/admin", Rule: "test:admin", Handler: echo},
+		{Method: "GET", Path: "/open", Anonymous: true, Handler: echo},
+		{Method: "GET", Path: "/new", Rule: "test:any", Handler: echo, MinVer: mv.Version{Major: 2, Minor: 50}},
+		{Method: "GET", Path: "/old", Rule: "test:any", Handler: echo, MaxVer: mv.Version{Major: 2, Minor: 10}},
+		{Method: "GET", Path: "/missing", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			return nil, errs.NotFound("Thing x could not be found.")
 		}},
-		{Method: "GET", Path: "/internal", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+		{Method: "GET", Path: "/internal", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			return nil, http.ErrBodyNotAllowed // an untyped error must not leak
 		}},
-		{Method: "GET", Path: "/boom", Policy: api.Authenticated, Handler: func(c *api.Call) (*api.Reply, error) {
+		{Method: "GET", Path: "/boom", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			panic("handler bug")
 		}},
 	}
@@ -70,6 +78,7 @@ func testService(t *testing.T) *apitest.Client {
 		Name: "compute", Mount: "/v2.1", Router: api.NewRouter(routes), Auth: auth.NoAuth{},
 		AuthURL: func(r *http.Request) string { return "http://keystone.example/identity/v3" },
 		Errors:  api.NovaFault, ProjectInPath: true, Versions: &versions, NoTrailingSlash: true,
+		Policy: testPolicy(), Target: api.CallerTarget,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v2.1/", svc)
@@ -328,7 +337,7 @@ func TestPanicIsAnswered(t *testing.T) {
 }
 
 func TestUnknownCollectionIsNotAProjectID(t *testing.T) {
-	router := api.NewRouter([]api.Route{{Method: "GET", Path: "/", Policy: api.Public, Handler: func(c *api.Call) (*api.Reply, error) {
+	router := api.NewRouter([]api.Route{{Method: "GET", Path: "/", Anonymous: true, Handler: func(c *api.Call) (*api.Reply, error) {
 		return api.JSON(200, map[string]string{"doc": "version"}), nil
 	}}})
 	svc := &api.Service{Name: "compute", Mount: "/v2.1", Router: router, Auth: auth.NoAuth{}, Errors: api.NovaFault, ProjectInPath: true}
@@ -351,7 +360,7 @@ func TestUnknownCollectionIsNotAProjectID(t *testing.T) {
 // streaming reaches the client as a broken connection, never as a body
 // that ends cleanly and looks whole.
 func TestBrokenStreamIsCutOff(t *testing.T) {
-	routes := []api.Route{{Method: "GET", Path: "/broken", Policy: api.Public, Handler: func(c *api.Call) (*api.Reply, error) {
+	routes := []api.Route{{Method: "GET", Path: "/broken", Anonymous: true, Handler: func(c *api.Call) (*api.Reply, error) {
 		items := []any{}
 		for i := range 20000 {
 			items = append(items, map[string]any{"id": strconv.Itoa(i)})

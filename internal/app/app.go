@@ -51,6 +51,9 @@ type App struct {
 	Agent    *agent.Agent
 	Handler  http.Handler
 	Log      *slog.Logger
+	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
+	// image services behind Handler.
+	APIs []*api.Service
 
 	activity idleTrimmer
 	secrets  *secret.Box // the data dir's secret.key
@@ -186,6 +189,7 @@ func (a *App) routes() http.Handler {
 	imgsvc := imageapi.NewService(a.Images, opts)
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
+	a.APIs = []*api.Service{v21, idsvc, imgsvc}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.DB.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int)); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)

@@ -18,9 +18,11 @@ type Principal struct {
 	UserDomain  string
 	ProjectID   string // "" for unscoped or domain-scoped tokens
 	ProjectName string
-	DomainID    string // domain scope, if any
-	Roles       []string
-	ExpiresAt   time.Time
+	// ProjectDomainID is the domain of the scoped project.
+	ProjectDomainID string
+	DomainID        string // domain scope, if any
+	Roles           []string
+	ExpiresAt       time.Time
 }
 
 // IsAdmin reports whether the principal holds the admin role.
@@ -51,7 +53,7 @@ func (NoAuth) Authenticate(_ context.Context, token string) (*Principal, error) 
 	}
 	return &Principal{
 		UserID: user, UserName: user, UserDomain: "default",
-		ProjectID: project, ProjectName: project, Roles: roles,
+		ProjectID: project, ProjectName: project, ProjectDomainID: "default", Roles: roles,
 		ExpiresAt: time.Now().Add(time.Hour),
 	}, nil
 }

@@ -113,7 +113,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Princip
 	}
 	p := &auth.Principal{
 		UserID: t.UserID, UserName: t.UserName, UserDomain: t.UserDomainID,
-		ProjectID: t.ProjectID, ProjectName: t.ProjectName, DomainID: t.DomainID,
+		ProjectID: t.ProjectID, ProjectName: t.ProjectName, ProjectDomainID: t.ProjectDomainID, DomainID: t.DomainID,
 		ExpiresAt: t.ExpiresAt, Roles: make([]string, 0, len(t.Roles)),
 	}
 	for _, r := range t.Roles {

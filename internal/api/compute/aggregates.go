@@ -12,29 +12,19 @@ import (
 	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // aggregateRoutes serve os-aggregates.
 func (h *handlers) aggregateRoutes() []api.Route {
-	const pol = "os_compute_api:os-aggregates:"
 	return []api.Route{
-		{Method: "GET", Path: "/os-aggregates", Policy: adminPolicy(pol + "index"), Handler: h.listAggregates},
-		{Method: "POST", Path: "/os-aggregates", Policy: adminPolicy(pol + "create"), Handler: h.createAggregate},
-		{Method: "GET", Path: "/os-aggregates/{aggregate_id}", Policy: adminPolicy(pol + "show"), Handler: h.showAggregate},
-		{Method: "PUT", Path: "/os-aggregates/{aggregate_id}", Policy: adminPolicy(pol + "update"), Handler: h.updateAggregate},
-		{Method: "DELETE", Path: "/os-aggregates/{aggregate_id}", Policy: adminPolicy(pol + "delete"), Handler: h.deleteAggregate},
-		{Method: "POST", Path: "/os-aggregates/{aggregate_id}/action", Policy: api.Authenticated, Handler: h.aggregateAction},
+		{Method: "GET", Path: "/os-aggregates", Rule: aggregateRule("index"), Handler: h.listAggregates},
+		{Method: "POST", Path: "/os-aggregates", Rule: aggregateRule("create"), Handler: h.createAggregate},
+		{Method: "GET", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("show"), Handler: h.showAggregate},
+		{Method: "PUT", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("update"), Handler: h.updateAggregate},
+		{Method: "DELETE", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("delete"), Handler: h.deleteAggregate},
+		{Method: "POST", Path: "/os-aggregates/{aggregate_id}/action", Rule: policy.Action, Handler: h.aggregateAction},
 	}
-}
-
-// adminPolicy is Nova's admin-only rule with its 403 message.
-func adminPolicy(rule string) api.Policy {
-	return api.Policy{Check: func(c *api.Call) error {
-		if c.IsAdmin() {
-			return nil
-		}
-		return forbidden(rule)
-	}}
 }
 
 // aggregates is the aggregate service over the compute database; it holds
@@ -205,6 +195,8 @@ func (h *handlers) deleteAggregate(c *api.Call) (*api.Reply, error) {
 	return api.NoContent(http.StatusOK), nil
 }
 
+func aggregateRule(op string) string { return "os_compute_api:os-aggregates:" + op }
+
 var aggregateActionSchemas = map[string]jsSchema{
 	"add_host":    jsObject([]string{"add_host"}, jsProperty{"add_host", jsObject([]string{"host"}, jsProperty{"host", aggHost})}),
 	"remove_host": jsObject([]string{"remove_host"}, jsProperty{"remove_host", jsObject([]string{"host"}, jsProperty{"host", aggHost})}),
@@ -231,8 +223,8 @@ func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
 	if !known {
 		return nil, errs.Invalid("There is no such action: %s", name)
 	}
-	if !c.IsAdmin() {
-		return nil, forbidden("os_compute_api:os-aggregates:" + name)
+	if err := c.Authorize(aggregateRule(name), nil); err != nil {
+		return nil, err
 	}
 	if f := schema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)

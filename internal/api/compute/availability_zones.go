@@ -12,10 +12,8 @@ import (
 // them; the detail with hosts and services is for admins.
 func (h *handlers) availabilityZoneRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/os-availability-zone", Policy: api.Authenticated, Handler: h.listAvailabilityZones},
-		{Method: "GET", Path: "/os-availability-zone/detail", Policy: api.Policy{Check: func(c *api.Call) error {
-			return requireAdmin(c, "os_compute_api:os-availability-zone:detail")
-		}}, Handler: h.availabilityZonesDetail},
+		{Method: "GET", Path: "/os-availability-zone", Rule: "os_compute_api:os-availability-zone:list", Handler: h.listAvailabilityZones},
+		{Method: "GET", Path: "/os-availability-zone/detail", Rule: "os_compute_api:os-availability-zone:detail", Handler: h.availabilityZonesDetail},
 	}
 }
 

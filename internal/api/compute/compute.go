@@ -6,6 +6,7 @@ package compute
 import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/hosts"
@@ -13,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/policy"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/servergroup"
@@ -47,7 +49,10 @@ type handlers struct {
 
 // Routes is the compute route table, relative to the version prefix.
 func Routes(d Deps) []api.Route {
-	h := &handlers{Deps: d, createSchemas: &createSchemas{}}
+	return (&handlers{Deps: d, createSchemas: &createSchemas{}}).routes()
+}
+
+func (h *handlers) routes() []api.Route {
 	var rs []api.Route
 	rs = append(rs, h.versionRoutes()...)
 	rs = append(rs, h.extensionRoutes()...)
@@ -81,14 +86,17 @@ func Routes(d Deps) []api.Route {
 // NewServices returns the /v2.1 service (microversioned) and the legacy
 // /v2 service (fixed at 2.1, no version headers), sharing one route table.
 func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
-	router := api.NewRouter(Routes(d))
+	h := &handlers{Deps: d, createSchemas: &createSchemas{}}
+	router := api.NewRouter(h.routes())
+	rules := policy.Compute()
 	supported := mv.Supported()
 	legacy := supported.Min
 	mk := func(mount string) *api.Service {
 		return &api.Service{
 			Name: "compute", Mount: mount, Router: router, Auth: o.Auth, AuthURL: o.AuthURL,
 			Errors: api.NovaFault, ProjectInPath: true, PublicURL: o.PublicURL, Log: o.Log,
-			NoTrailingSlash: true,
+			NoTrailingSlash: true, Policy: rules, Denied: forbidden, Target: api.CallerTarget,
+			Conceal: h.conceal,
 		}
 	}
 	v21 = mk("/v2.1")
@@ -96,4 +104,22 @@ func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
 	v2 = mk("/v2")
 	v2.FixedVersion = &legacy
 	return v21, v2
+}
+
+// conceal answers a refused call about a server or image the caller may
+// not see with the 404 of a missing one, as Nova does: it looks servers up
+// (scoped to the caller's project) before checking their policy, and
+// Glance hides the images a caller may not get.
+func (h *handlers) conceal(c *api.Call) error {
+	if id := c.Param("server_id"); id != "" && h.Servers != nil {
+		if _, err := h.Servers.Get(c.Ctx, c.Principal, id); errs.Is(err, errs.KindNotFound) {
+			return err
+		}
+	}
+	if id := c.Param("image_id"); id != "" && h.Images != nil {
+		if _, err := h.Images.Get(c.Ctx, c.Principal, id); errs.Is(err, errs.KindNotFound) {
+			return errs.NotFound("Image not found.")
+		}
+	}
+	return nil
 }

@@ -39,8 +39,8 @@ func (e extension) view() extensionView {
 // (os_compute_api:extensions is "@").
 func (h *handlers) extensionRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/extensions", Policy: api.Authenticated, Handler: listExtensions},
-		{Method: "GET", Path: "/extensions/{alias}", Policy: api.Authenticated, Handler: showExtension},
+		{Method: "GET", Path: "/extensions", Rule: "os_compute_api:extensions", Handler: listExtensions},
+		{Method: "GET", Path: "/extensions/{alias}", Rule: "os_compute_api:extensions", Handler: showExtension},
 	}
 }
 

@@ -46,16 +46,25 @@ func (h *handlers) flavorAction(c *api.Call) (*api.Reply, error) {
 		return nil, errs.Invalid("Malformed request body")
 	}
 	for name := range obj {
-		switch name {
-		case "addTenantAccess":
-			return h.addTenantAccess(c, body)
-		case "removeTenantAccess":
-			return h.removeTenantAccess(c, body)
-		default:
+		rule, known := flavorActionRules[name]
+		if !known {
 			return nil, errs.Invalid("There is no such action: %s", name)
 		}
+		if err := c.Authorize(rule, nil); err != nil {
+			return nil, err
+		}
+		if name == "addTenantAccess" {
+			return h.addTenantAccess(c, body)
+		}
+		return h.removeTenantAccess(c, body)
 	}
 	return nil, errs.Invalid("Malformed request body")
+}
+
+// flavorActionRules are the flavor actions and the rules that guard them.
+var flavorActionRules = map[string]string{
+	"addTenantAccess":    "os_compute_api:os-flavor-access:add_tenant_access",
+	"removeTenantAccess": "os_compute_api:os-flavor-access:remove_tenant_access",
 }
 
 // parseTenant validates {"<action>": {"tenant": "..."}}.
@@ -77,9 +86,6 @@ func (h *handlers) addTenantAccess(c *api.Call, body any) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := requireAdmin(c, "os_compute_api:os-flavor-access:add_tenant_access"); err != nil {
-		return nil, err
-	}
 	f, err := h.Flavors.Get(c.Ctx, flavorViewer(c), c.Param("flavor_id"))
 	if err != nil {
 		return nil, err
@@ -97,9 +103,6 @@ func (h *handlers) addTenantAccess(c *api.Call, body any) (*api.Reply, error) {
 func (h *handlers) removeTenantAccess(c *api.Call, body any) (*api.Reply, error) {
 	tenant, err := parseTenant(c, body, "removeTenantAccess")
 	if err != nil {
-		return nil, err
-	}
-	if err := requireAdmin(c, "os_compute_api:os-flavor-access:remove_tenant_access"); err != nil {
 		return nil, err
 	}
 	f, err := h.Flavors.Get(c.Ctx, flavorViewer(c), c.Param("flavor_id"))

@@ -125,9 +125,6 @@ func (h *handlers) createExtraSpecs(c *api.Call) (*api.Reply, error) {
 	if err := e.err(); err != nil {
 		return nil, err
 	}
-	if err := requireAdmin(c, specsRule("create")); err != nil {
-		return nil, err
-	}
 	if err := checkSpecValues(c, keys, specs); err != nil {
 		return nil, err
 	}
@@ -158,9 +155,6 @@ func (h *handlers) updateExtraSpec(c *api.Call) (*api.Reply, error) {
 		}
 	}
 	if err := e.err(); err != nil {
-		return nil, err
-	}
-	if err := requireAdmin(c, specsRule("update")); err != nil {
 		return nil, err
 	}
 	if err := checkSpecValues(c, keys, specs); err != nil {

@@ -122,12 +122,9 @@ func nextLink(c *api.Call, coll string, q url.Values, marker string) string {
 	return c.Link(coll) + "?" + strings.Join(parts, "&")
 }
 
-// canReadExtraSpecs is Nova's os_compute_api:os-flavor-extra-specs:index
-// default (PROJECT_READER_OR_ADMIN).
-func canReadExtraSpecs(c *api.Call) bool {
-	p := c.Principal
-	return p.IsAdmin() || (p != nil && p.ProjectID != "" && (p.HasRole("reader") || p.HasRole("member")))
-}
+// canReadExtraSpecs reports whether flavor views show extra specs: Nova's
+// os-flavor-extra-specs:index rule.
+func canReadExtraSpecs(c *api.Call) bool { return c.Allowed(specsRule("index"), nil) }
 
 // lastValue is the value webob's MultiDict.get returns: the last one.
 func lastValue(q url.Values, k string) string {

@@ -11,34 +11,24 @@ import (
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 func (h *handlers) flavorRoutes() []api.Route {
-	admin := func(rule string) api.Policy {
-		return api.Policy{Check: func(c *api.Call) error { return requireAdmin(c, rule) }}
-	}
-	readSpecs := func(rule string) api.Policy {
-		return api.Policy{Check: func(c *api.Call) error {
-			if canReadExtraSpecs(c) {
-				return nil
-			}
-			return forbidden(rule)
-		}}
-	}
 	return []api.Route{
-		{Method: "GET", Path: "/flavors", Policy: api.Authenticated, Handler: h.listFlavors},
-		{Method: "GET", Path: "/flavors/detail", Policy: api.Authenticated, Handler: h.listFlavorsDetail},
-		{Method: "GET", Path: "/flavors/{flavor_id}", Policy: api.Authenticated, Handler: h.showFlavor},
-		{Method: "POST", Path: "/flavors", Policy: api.Authenticated, Handler: h.createFlavor},
-		{Method: "PUT", Path: "/flavors/{flavor_id}", Policy: api.Authenticated, Handler: h.updateFlavor, MinVer: mv.Version{Major: 2, Minor: 55}},
-		{Method: "DELETE", Path: "/flavors/{flavor_id}", Policy: admin(manageRule("delete")), Handler: h.deleteFlavor},
-		{Method: "GET", Path: "/flavors/{flavor_id}/os-extra_specs", Policy: readSpecs(specsRule("index")), Handler: h.listExtraSpecs},
-		{Method: "POST", Path: "/flavors/{flavor_id}/os-extra_specs", Policy: api.Authenticated, Handler: h.createExtraSpecs},
-		{Method: "GET", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Policy: readSpecs(specsRule("show")), Handler: h.showExtraSpec},
-		{Method: "PUT", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Policy: api.Authenticated, Handler: h.updateExtraSpec},
-		{Method: "DELETE", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Policy: admin(specsRule("delete")), Handler: h.deleteExtraSpec},
-		{Method: "GET", Path: "/flavors/{flavor_id}/os-flavor-access", Policy: admin("os_compute_api:os-flavor-access"), Handler: h.listFlavorAccess},
-		{Method: "POST", Path: "/flavors/{flavor_id}/action", Policy: api.Authenticated, Handler: h.flavorAction},
+		{Method: "GET", Path: "/flavors", Rule: "kumo:compute:flavors:read", Handler: h.listFlavors},
+		{Method: "GET", Path: "/flavors/detail", Rule: "kumo:compute:flavors:read", Handler: h.listFlavorsDetail},
+		{Method: "GET", Path: "/flavors/{flavor_id}", Rule: "kumo:compute:flavors:read", Handler: h.showFlavor},
+		{Method: "POST", Path: "/flavors", Rule: manageRule("create"), Handler: h.createFlavor},
+		{Method: "PUT", Path: "/flavors/{flavor_id}", Rule: manageRule("update"), Handler: h.updateFlavor, MinVer: mv.Version{Major: 2, Minor: 55}},
+		{Method: "DELETE", Path: "/flavors/{flavor_id}", Rule: manageRule("delete"), Handler: h.deleteFlavor},
+		{Method: "GET", Path: "/flavors/{flavor_id}/os-extra_specs", Rule: specsRule("index"), Handler: h.listExtraSpecs},
+		{Method: "POST", Path: "/flavors/{flavor_id}/os-extra_specs", Rule: specsRule("create"), Handler: h.createExtraSpecs},
+		{Method: "GET", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("show"), Handler: h.showExtraSpec},
+		{Method: "PUT", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("update"), Handler: h.updateExtraSpec},
+		{Method: "DELETE", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("delete"), Handler: h.deleteExtraSpec},
+		{Method: "GET", Path: "/flavors/{flavor_id}/os-flavor-access", Rule: "os_compute_api:os-flavor-access", Handler: h.listFlavorAccess},
+		{Method: "POST", Path: "/flavors/{flavor_id}/action", Rule: policy.Action, Handler: h.flavorAction},
 	}
 }
 
@@ -47,15 +37,6 @@ func specsRule(op string) string  { return "os_compute_api:os-flavor-extra-specs
 
 func forbidden(rule string) error {
 	return errs.Forbidden("Policy doesn't allow %s to be performed.", rule)
-}
-
-// requireAdmin enforces an admin-only policy rule. Handlers that validate
-// a body call it after validation, because Nova checks the schema first.
-func requireAdmin(c *api.Call, rule string) error {
-	if c.IsAdmin() {
-		return nil
-	}
-	return forbidden(rule)
 }
 
 // flavorQueryRule checks one query parameter's values; it returns a

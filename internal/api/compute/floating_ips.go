@@ -21,12 +21,12 @@ func (h *handlers) floatingIPRoutes() []api.Route {
 	const rule = "os_compute_api:os-floating-ips:"
 	upTo := func(r api.Route) api.Route { r.MaxVer = maxNetworkProxy; return r }
 	return []api.Route{
-		upTo(api.Route{Method: "GET", Path: "/os-floating-ip-pools", Policy: api.Authenticated, Handler: h.listFloatingIPPools}),
-		upTo(api.Route{Method: "GET", Path: "/os-floating-ips", Policy: serverReader(rule + "list"), Handler: h.listFloatingIPs}),
+		upTo(api.Route{Method: "GET", Path: "/os-floating-ip-pools", Rule: "os_compute_api:os-floating-ip-pools", Handler: h.listFloatingIPPools}),
+		upTo(api.Route{Method: "GET", Path: "/os-floating-ips", Rule: rule + "list", Handler: h.listFloatingIPs}),
 		// create checks its policy after the body, as Nova does.
-		upTo(api.Route{Method: "POST", Path: "/os-floating-ips", Policy: api.Authenticated, Handler: h.allocateFloatingIP}),
-		upTo(api.Route{Method: "GET", Path: "/os-floating-ips/{id}", Policy: serverReader(rule + "show"), Handler: h.showFloatingIP}),
-		upTo(api.Route{Method: "DELETE", Path: "/os-floating-ips/{id}", Policy: serverMember(rule + "delete"), Handler: h.releaseFloatingIP}),
+		upTo(api.Route{Method: "POST", Path: "/os-floating-ips", Rule: rule + "create", Handler: h.allocateFloatingIP}),
+		upTo(api.Route{Method: "GET", Path: "/os-floating-ips/{id}", Rule: rule + "show", Handler: h.showFloatingIP}),
+		upTo(api.Route{Method: "DELETE", Path: "/os-floating-ips/{id}", Rule: rule + "delete", Handler: h.releaseFloatingIP}),
 	}
 }
 
@@ -91,9 +91,6 @@ func (h *handlers) allocateFloatingIP(c *api.Call) (*api.Reply, error) {
 		if obj, ok := body.(map[string]any); ok {
 			pool, _ = obj["pool"].(string)
 		}
-	}
-	if err := serverMemberPolicy(c, "os_compute_api:os-floating-ips:create"); err != nil {
-		return nil, err
 	}
 	limit := quota.Unlimited
 	if h.Quotas != nil {

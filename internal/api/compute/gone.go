@@ -3,6 +3,7 @@ package compute
 import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // The APIs modern Nova removed (nova-network, cells v1, XenAPI agents and
@@ -77,11 +78,11 @@ func (h *handlers) goneRoutes() []api.Route {
 	var rs []api.Route
 	for _, e := range goneEndpoints {
 		for _, m := range e.methods {
-			rs = append(rs, api.Route{Method: m, Path: e.path, Policy: api.Authenticated, Handler: goneHandler(m)})
+			rs = append(rs, api.Route{Method: m, Path: e.path, Rule: policy.Removed, Handler: goneHandler(m)})
 		}
 	}
 	for _, e := range goneActionEndpoints {
-		rs = append(rs, api.Route{Method: "POST", Path: e.path, Policy: api.Authenticated, Handler: goneActionHandler(e.actions)})
+		rs = append(rs, api.Route{Method: "POST", Path: e.path, Rule: policy.Removed, Handler: goneActionHandler(e.actions)})
 	}
 	return append(rs, h.networkProxyRoutes()...)
 }

@@ -23,13 +23,13 @@ import (
 func (h *handlers) networkProxyRoutes() []api.Route {
 	upTo := func(r api.Route) api.Route { r.MaxVer = maxNetworkProxy; return r }
 	return []api.Route{
-		upTo(api.Route{Method: "GET", Path: "/os-networks", Policy: serverReader("os_compute_api:os-networks:list"),
+		upTo(api.Route{Method: "GET", Path: "/os-networks", Rule: "os_compute_api:os-networks:list",
 			Handler: h.listNetworks(novaNetworkView)}),
-		upTo(api.Route{Method: "GET", Path: "/os-networks/{id}", Policy: serverReader("os_compute_api:os-networks:show"),
+		upTo(api.Route{Method: "GET", Path: "/os-networks/{id}", Rule: "os_compute_api:os-networks:show",
 			Handler: h.showNetwork(novaNetworkView)}),
-		upTo(api.Route{Method: "GET", Path: "/os-tenant-networks", Policy: serverReader("os_compute_api:os-tenant-networks:list"),
+		upTo(api.Route{Method: "GET", Path: "/os-tenant-networks", Rule: "os_compute_api:os-tenant-networks:list",
 			Handler: h.listNetworks(tenantNetworkView)}),
-		upTo(api.Route{Method: "GET", Path: "/os-tenant-networks/{id}", Policy: serverReader("os_compute_api:os-tenant-networks:show"),
+		upTo(api.Route{Method: "GET", Path: "/os-tenant-networks/{id}", Rule: "os_compute_api:os-tenant-networks:show",
 			Handler: h.showNetwork(tenantNetworkView)}),
 	}
 }

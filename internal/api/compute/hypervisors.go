@@ -14,18 +14,16 @@ import (
 
 // os-hypervisors: the compute hosts as Nova's compute nodes, admin only.
 func (h *handlers) hypervisorRoutes() []api.Route {
-	admin := func(op string) api.Policy {
-		return api.Policy{Check: func(c *api.Call) error { return requireAdmin(c, "os_compute_api:os-hypervisors:"+op) }}
-	}
+	rule := func(op string) string { return "os_compute_api:os-hypervisors:" + op }
 	upTo := func(minor int) mv.Version { return mv.Version{Major: 2, Minor: minor} }
 	return []api.Route{
-		{Method: "GET", Path: "/os-hypervisors", Policy: admin("list"), Handler: h.listHypervisors},
-		{Method: "GET", Path: "/os-hypervisors/detail", Policy: admin("list-detail"), Handler: h.listHypervisorsDetail},
-		{Method: "GET", Path: "/os-hypervisors/statistics", Policy: admin("statistics"), Handler: h.hypervisorStatistics, MaxVer: upTo(87)},
-		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}", Policy: admin("show"), Handler: h.showHypervisor},
-		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}/uptime", Policy: admin("uptime"), Handler: h.hypervisorUptime, MaxVer: upTo(87)},
-		{Method: "GET", Path: "/os-hypervisors/{pattern}/search", Policy: admin("search"), Handler: h.searchHypervisors, MaxVer: upTo(52)},
-		{Method: "GET", Path: "/os-hypervisors/{pattern}/servers", Policy: admin("servers"), Handler: h.hypervisorServers, MaxVer: upTo(52)},
+		{Method: "GET", Path: "/os-hypervisors", Rule: rule("list"), Handler: h.listHypervisors},
+		{Method: "GET", Path: "/os-hypervisors/detail", Rule: rule("list-detail"), Handler: h.listHypervisorsDetail},
+		{Method: "GET", Path: "/os-hypervisors/statistics", Rule: rule("statistics"), Handler: h.hypervisorStatistics, MaxVer: upTo(87)},
+		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}", Rule: rule("show"), Handler: h.showHypervisor},
+		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}/uptime", Rule: rule("uptime"), Handler: h.hypervisorUptime, MaxVer: upTo(87)},
+		{Method: "GET", Path: "/os-hypervisors/{pattern}/search", Rule: rule("search"), Handler: h.searchHypervisors, MaxVer: upTo(52)},
+		{Method: "GET", Path: "/os-hypervisors/{pattern}/servers", Rule: rule("servers"), Handler: h.hypervisorServers, MaxVer: upTo(52)},
 	}
 }
 

@@ -26,12 +26,12 @@ var (
 
 func (h *handlers) imageMetadataRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/images/{image_id}/metadata", Policy: api.Authenticated, Handler: h.listImageMetadata, MaxVer: maxImageMetaProxy},
-		{Method: "POST", Path: "/images/{image_id}/metadata", Policy: api.Authenticated, Handler: h.mergeImageMetadata, MaxVer: maxImageMetaProxy},
-		{Method: "PUT", Path: "/images/{image_id}/metadata", Policy: api.Authenticated, Handler: h.replaceImageMetadata, MaxVer: maxImageMetaProxy},
-		{Method: "GET", Path: "/images/{image_id}/metadata/{key}", Policy: api.Authenticated, Handler: h.showImageMetadataItem, MaxVer: maxImageMetaProxy},
-		{Method: "PUT", Path: "/images/{image_id}/metadata/{key}", Policy: api.Authenticated, Handler: h.setImageMetadataItem, MaxVer: maxImageMetaProxy},
-		{Method: "DELETE", Path: "/images/{image_id}/metadata/{key}", Policy: api.Authenticated, Handler: h.deleteImageMetadataItem, MaxVer: maxImageMetaProxy},
+		{Method: "GET", Path: "/images/{image_id}/metadata", Rule: "kumo:compute:images:show", Handler: h.listImageMetadata, MaxVer: maxImageMetaProxy},
+		{Method: "POST", Path: "/images/{image_id}/metadata", Rule: "kumo:compute:images:modify", Handler: h.mergeImageMetadata, MaxVer: maxImageMetaProxy},
+		{Method: "PUT", Path: "/images/{image_id}/metadata", Rule: "kumo:compute:images:modify", Handler: h.replaceImageMetadata, MaxVer: maxImageMetaProxy},
+		{Method: "GET", Path: "/images/{image_id}/metadata/{key}", Rule: "kumo:compute:images:show", Handler: h.showImageMetadataItem, MaxVer: maxImageMetaProxy},
+		{Method: "PUT", Path: "/images/{image_id}/metadata/{key}", Rule: "kumo:compute:images:modify", Handler: h.setImageMetadataItem, MaxVer: maxImageMetaProxy},
+		{Method: "DELETE", Path: "/images/{image_id}/metadata/{key}", Rule: "kumo:compute:images:modify", Handler: h.deleteImageMetadataItem, MaxVer: maxImageMetaProxy},
 	}
 }
 

@@ -32,10 +32,10 @@ const novaMaxLimit = 1000
 
 func (h *handlers) imageRoutes() []api.Route {
 	return append([]api.Route{
-		{Method: "GET", Path: "/images", Policy: api.Authenticated, Handler: h.listImages, MaxVer: maxImageProxy},
-		{Method: "GET", Path: "/images/detail", Policy: api.Authenticated, Handler: h.listImagesDetail, MaxVer: maxImageProxy},
-		{Method: "GET", Path: "/images/{image_id}", Policy: api.Authenticated, Handler: h.showImage, MaxVer: maxImageProxy},
-		{Method: "DELETE", Path: "/images/{image_id}", Policy: api.Authenticated, Handler: h.deleteImage, MaxVer: maxImageProxy},
+		{Method: "GET", Path: "/images", Rule: "kumo:compute:images:list", Handler: h.listImages, MaxVer: maxImageProxy},
+		{Method: "GET", Path: "/images/detail", Rule: "kumo:compute:images:list", Handler: h.listImagesDetail, MaxVer: maxImageProxy},
+		{Method: "GET", Path: "/images/{image_id}", Rule: "kumo:compute:images:show", Handler: h.showImage, MaxVer: maxImageProxy},
+		{Method: "DELETE", Path: "/images/{image_id}", Rule: "kumo:compute:images:delete", Handler: h.deleteImage, MaxVer: maxImageProxy},
 	}, h.imageMetadataRoutes()...)
 }
 

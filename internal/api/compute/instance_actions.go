@@ -14,8 +14,8 @@ import (
 // step went. The compute domain records; these routes read.
 func (h *handlers) instanceActionRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/servers/{server_id}/os-instance-actions", Policy: api.Authenticated, Handler: h.listInstanceActions},
-		{Method: "GET", Path: "/servers/{server_id}/os-instance-actions/{request_id}", Policy: api.Authenticated, Handler: h.showInstanceAction},
+		{Method: "GET", Path: "/servers/{server_id}/os-instance-actions", Rule: "os_compute_api:os-instance-actions:list", Handler: h.listInstanceActions},
+		{Method: "GET", Path: "/servers/{server_id}/os-instance-actions/{request_id}", Rule: "os_compute_api:os-instance-actions:show", Handler: h.showInstanceAction},
 	}
 }
 
@@ -94,7 +94,7 @@ func (h *handlers) showInstanceAction(c *api.Call) (*api.Reply, error) {
 	// Events are for admins (policy os-instance-actions:events) at every
 	// version and, without their traceback, for the server's project from
 	// 2.51.
-	if c.IsAdmin() || c.AtLeast(2, 51) {
+	if c.AtLeast(2, 51) || c.Allowed("os_compute_api:os-instance-actions:events", nil) {
 		events := make([]map[string]any, len(a.Events))
 		for i, e := range a.Events {
 			events[i] = actionEventView(c, a.ProjectID, e)

@@ -35,7 +35,7 @@ func actionEventView(c *api.Call, projectID string, e compute.ActionEvent) map[s
 		"finish_time": actionTime(e.FinishTime),
 		"result":      e.Result,
 	}
-	admin := c.IsAdmin()
+	admin := c.Allowed("os_compute_api:os-instance-actions:events:details", nil)
 	if admin {
 		m["traceback"] = e.Traceback
 	}

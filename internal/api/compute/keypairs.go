@@ -7,31 +7,34 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/keypair"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // os-keypairs: key pairs belong to users, not projects. Admins may name
 // another user with user_id from 2.10.
 func (h *handlers) keypairRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/os-keypairs", Policy: api.Authenticated, Handler: h.listKeypairs},
-		{Method: "POST", Path: "/os-keypairs", Policy: api.Authenticated, Handler: h.createKeypair},
-		{Method: "GET", Path: "/os-keypairs/{keypair_name}", Policy: api.Authenticated, Handler: h.showKeypair},
-		{Method: "DELETE", Path: "/os-keypairs/{keypair_name}", Policy: api.Authenticated, Handler: h.deleteKeypair},
+		{Method: "GET", Path: "/os-keypairs", Rule: keypairRule("index"), Handler: h.listKeypairs},
+		{Method: "POST", Path: "/os-keypairs", Rule: keypairRule("create"), Handler: h.createKeypair},
+		{Method: "GET", Path: "/os-keypairs/{keypair_name}", Rule: keypairRule("show"), Handler: h.showKeypair},
+		{Method: "DELETE", Path: "/os-keypairs/{keypair_name}", Rule: keypairRule("delete"), Handler: h.deleteKeypair},
 	}
 }
 
-// keypairUser resolves whose key pairs a call is about and applies
-// Nova's rule "admin or user_id:%(user_id)s" for op.
+// keypairUser resolves whose key pairs a call is about and checks op's
+// rule (Nova's "admin or user_id:%(user_id)s") against that user.
 func keypairUser(c *api.Call, requested, op string) (string, error) {
 	user := requested
 	if user == "" {
 		user = c.Principal.UserID
 	}
-	if user != c.Principal.UserID && !c.IsAdmin() {
-		return "", forbidden("os_compute_api:os-keypairs:" + op)
+	if err := c.Authorize(keypairRule(op), policy.Target{"user_id": user}); err != nil {
+		return "", err
 	}
 	return user, nil
 }
+
+func keypairRule(op string) string { return "os_compute_api:os-keypairs:" + op }
 
 // keypairQueryRules is the query schema of index (withPaging) or of
 // show and delete at c's version.

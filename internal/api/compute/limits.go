@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/policy"
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
@@ -55,10 +56,10 @@ func (h *handlers) showLimits(c *api.Call) (*api.Reply, error) {
 	}
 	projectID := c.ProjectID()
 	if vs, ok := q["tenant_id"]; ok {
-		if !c.IsAdmin() {
-			return nil, forbidden("os_compute_api:limits:other_project")
-		}
 		projectID = vs[len(vs)-1]
+		if err := c.Authorize("os_compute_api:limits:other_project", policy.Target{"project_id": projectID}); err != nil {
+			return nil, err
+		}
 	}
 	detail, err := h.Quotas.Detail(c.Ctx, projectID, "")
 	if err != nil {

@@ -17,26 +17,22 @@ import (
 func (h *handlers) migrationRoutes() []api.Route {
 	from23 := mv.Version{Major: 2, Minor: 23}
 	return []api.Route{
-		{Method: "GET", Path: "/os-migrations", Policy: api.Authenticated, Handler: h.listMigrations},
-		{Method: "GET", Path: "/servers/{server_id}/migrations", Policy: api.Authenticated, Handler: h.listServerMigrations, MinVer: from23},
-		{Method: "GET", Path: "/servers/{server_id}/migrations/{migration_id}", Policy: api.Authenticated, Handler: h.showServerMigration, MinVer: from23},
+		{Method: "GET", Path: "/os-migrations", Rule: "os_compute_api:os-migrations:index", Handler: h.listMigrations},
+		{Method: "GET", Path: "/servers/{server_id}/migrations", Rule: "os_compute_api:servers:migrations:index", Handler: h.listServerMigrations, MinVer: from23},
+		{Method: "GET", Path: "/servers/{server_id}/migrations/{migration_id}", Rule: "os_compute_api:servers:migrations:show", Handler: h.showServerMigration, MinVer: from23},
 	}
 }
 
-// migrationsPolicy is Nova's os-migrations:index (PROJECT_MANAGER_OR_ADMIN)
-// with index:all_projects (ADMIN) unless the caller filters by their own
-// project. It reports whether the caller may see hosts (index:host, ADMIN).
+// migrationsPolicy adds to the route's os-migrations:index Nova's
+// index:all_projects unless the caller filters by their own project. It
+// reports whether the caller may see hosts (index:host).
 func migrationsPolicy(c *api.Call, projectFilter string) (bool, error) {
-	if c.IsAdmin() {
-		return true, nil
-	}
-	if !c.Principal.HasRole("manager") {
-		return false, forbidden("os_compute_api:os-migrations:index")
-	}
 	if projectFilter == "" || projectFilter != c.ProjectID() {
-		return false, forbidden("os_compute_api:os-migrations:index:all_projects")
+		if err := c.Authorize("os_compute_api:os-migrations:index:all_projects", nil); err != nil {
+			return false, err
+		}
 	}
-	return false, nil
+	return c.Allowed("os_compute_api:os-migrations:index:host", nil), nil
 }
 
 // migrationQueryRules is the list query schema at c's version: before
@@ -167,16 +163,13 @@ func (h *handlers) listServerMigrations(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.IsAdmin() && !(c.Principal.HasRole("manager") && c.ProjectID() == srv.ProjectID) {
-		return nil, forbidden("os_compute_api:servers:migrations:index")
-	}
 	found, err := h.Servers.InProgressLiveMigrations(c.Ctx, srv.ID)
 	if err != nil {
 		return nil, err
 	}
 	items := make([]map[string]any, len(found))
 	for i, m := range found {
-		items[i] = serverMigrationView(c, m, c.IsAdmin())
+		items[i] = serverMigrationView(c, m, c.Allowed("os_compute_api:servers:migrations:index:host", nil))
 	}
 	return api.JSON(http.StatusOK, map[string]any{"migrations": items}), nil
 }
@@ -190,9 +183,6 @@ func (h *handlers) showServerMigration(c *api.Call) (*api.Reply, error) {
 	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
 	if err != nil {
 		return nil, err
-	}
-	if !c.IsAdmin() {
-		return nil, forbidden("os_compute_api:servers:migrations:show")
 	}
 	raw := c.Param("migration_id")
 	var m *compute.Migration

@@ -8,30 +8,29 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/policy"
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
 func (h *handlers) quotaRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/os-quota-sets/{tenant_id}", Policy: api.Authenticated, Handler: h.showQuotaSet},
-		{Method: "GET", Path: "/os-quota-sets/{tenant_id}/detail", Policy: api.Authenticated, Handler: h.showQuotaSetDetail},
-		{Method: "GET", Path: "/os-quota-sets/{tenant_id}/defaults", Policy: api.Authenticated, Handler: h.showQuotaDefaults},
-		{Method: "PUT", Path: "/os-quota-sets/{tenant_id}", Policy: api.Authenticated, Handler: h.updateQuotaSet},
-		{Method: "DELETE", Path: "/os-quota-sets/{tenant_id}", Policy: api.Authenticated, Handler: h.deleteQuotaSet},
-		{Method: "GET", Path: "/os-quota-class-sets/{id}", Policy: api.Authenticated, Handler: h.showQuotaClass},
-		{Method: "PUT", Path: "/os-quota-class-sets/{id}", Policy: api.Authenticated, Handler: h.updateQuotaClass},
-		{Method: "GET", Path: "/limits", Policy: api.Authenticated, Handler: h.showLimits},
+		{Method: "GET", Path: "/os-quota-sets/{tenant_id}", Rule: quotaSetsRule("show"), Target: projectInPath, Handler: h.showQuotaSet},
+		{Method: "GET", Path: "/os-quota-sets/{tenant_id}/detail", Rule: quotaSetsRule("detail"), Target: projectInPath, Handler: h.showQuotaSetDetail},
+		{Method: "GET", Path: "/os-quota-sets/{tenant_id}/defaults", Rule: quotaSetsRule("defaults"), Handler: h.showQuotaDefaults},
+		{Method: "PUT", Path: "/os-quota-sets/{tenant_id}", Rule: quotaSetsRule("update"), Target: projectInPath, Handler: h.updateQuotaSet},
+		{Method: "DELETE", Path: "/os-quota-sets/{tenant_id}", Rule: quotaSetsRule("delete"), Target: projectInPath, Handler: h.deleteQuotaSet},
+		{Method: "GET", Path: "/os-quota-class-sets/{id}", Rule: quotaClassRule("show"), Handler: h.showQuotaClass},
+		{Method: "PUT", Path: "/os-quota-class-sets/{id}", Rule: quotaClassRule("update"), Handler: h.updateQuotaClass},
+		{Method: "GET", Path: "/limits", Rule: "os_compute_api:limits", Handler: h.showLimits},
 	}
 }
 
 func quotaSetsRule(op string) string { return "os_compute_api:os-quota-sets:" + op }
 
-// requireOwnProjectOrAdmin is Nova's PROJECT_READER_OR_ADMIN.
-func requireOwnProjectOrAdmin(c *api.Call, projectID, rule string) error {
-	if c.IsAdmin() || c.ProjectID() == projectID {
-		return nil
-	}
-	return forbidden(rule)
+// projectInPath is the target of calls about the project named in the
+// path (Nova's target={'project_id': id}).
+func projectInPath(c *api.Call) (policy.Target, error) {
+	return policy.Target{"project_id": c.Param("tenant_id")}, nil
 }
 
 // userIDQuery validates the query of quota-set calls (only user_id, and
@@ -66,9 +65,6 @@ func (h *handlers) readQuotaSet(c *api.Call, op string) (*api.Reply, error) {
 	projectID := c.Param("tenant_id")
 	userID, err := userIDQuery(c)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireOwnProjectOrAdmin(c, projectID, quotaSetsRule(op)); err != nil {
 		return nil, err
 	}
 	if err := h.verifyProject(c, projectID); err != nil {
@@ -117,9 +113,6 @@ func (h *handlers) updateQuotaSet(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.IsAdmin() {
-		return nil, forbidden(quotaSetsRule("update"))
-	}
 	if err := h.verifyProject(c, projectID); err != nil {
 		return nil, err
 	}
@@ -135,9 +128,6 @@ func (h *handlers) deleteQuotaSet(c *api.Call) (*api.Reply, error) {
 	userID, err := userIDQuery(c)
 	if err != nil {
 		return nil, err
-	}
-	if !c.IsAdmin() {
-		return nil, forbidden(quotaSetsRule("delete"))
 	}
 	if err := h.Quotas.Delete(c.Ctx, c.Param("tenant_id"), userID); err != nil {
 		return nil, err
@@ -167,9 +157,6 @@ func (h *handlers) showQuotaClass(c *api.Call) (*api.Reply, error) {
 	if _, err := checkQuery(c, nil, c.AtLeast(2, 102)); err != nil {
 		return nil, err
 	}
-	if !c.IsAdmin() {
-		return nil, forbidden(quotaClassRule("show"))
-	}
 	id := c.Param("id")
 	limits, err := h.Quotas.Class(c.Ctx, id)
 	if err != nil {
@@ -182,9 +169,6 @@ func (h *handlers) updateQuotaClass(c *api.Call) (*api.Reply, error) {
 	body, err := parseQuotaBody(c, "quota_class_set", quotaClassResources(c), false)
 	if err != nil {
 		return nil, err
-	}
-	if !c.IsAdmin() {
-		return nil, forbidden(quotaClassRule("update"))
 	}
 	id := c.Param("id")
 	if n := len([]rune(id)); n > 255 {

@@ -169,7 +169,7 @@ func TestQuotaSetBehaviour(t *testing.T) {
 			{"defaults of any project", user, "GET", "/v2.1/os-quota-sets/p2/defaults", nil, 200, ""},
 			{"update by user", user, "PUT", "/v2.1/os-quota-sets/p1", `{"quota_set": {"instances": 5}}`, 403, "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed."},
 			{"delete by user", user, "DELETE", "/v2.1/os-quota-sets/p1", nil, 403, "Policy doesn't allow os_compute_api:os-quota-sets:delete to be performed."},
-			{"schema before policy", user, "PUT", "/v2.1/os-quota-sets/p1", `{"quota_set": {"instances": "x"}}`, 400, "Invalid input for field/attribute instances. Value: x. 'x' does not match '^-?[0-9]+$'"},
+			{"policy before schema", user, "PUT", "/v2.1/os-quota-sets/p1", `{"quota_set": {"instances": "x"}}`, 403, "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed."},
 			{"below usage", admin, "PUT", "/v2.1/os-quota-sets/p1", `{"quota_set": {"instances": 2}}`, 400, "Quota limit 2 for instances must be greater than or equal to already used and reserved 3."},
 			{"below usage forced", admin, "PUT", "/v2.1/os-quota-sets/p1", `{"quota_set": {"instances": 2, "force": "true"}}`, 200, ""},
 			{"user above project", admin, "PUT", "/v2.1/os-quota-sets/p1?user_id=u1", `{"quota_set": {"instances": 3}}`, 400, "Quota limit 3 for instances must be less than or equal to 2."},

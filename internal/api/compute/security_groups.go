@@ -21,14 +21,14 @@ func (h *handlers) securityGroupRoutes() []api.Route {
 	const rule = "os_compute_api:os-security-groups:"
 	upTo := func(r api.Route) api.Route { r.MaxVer = maxImageProxy; return r }
 	return []api.Route{
-		upTo(api.Route{Method: "GET", Path: "/os-security-groups", Policy: serverReader(rule + "get"), Handler: h.listSecurityGroups}),
-		upTo(api.Route{Method: "POST", Path: "/os-security-groups", Policy: serverMember(rule + "create"), Handler: h.createSecurityGroup}),
-		upTo(api.Route{Method: "GET", Path: "/os-security-groups/{id}", Policy: serverReader(rule + "show"), Handler: h.showSecurityGroup}),
-		upTo(api.Route{Method: "PUT", Path: "/os-security-groups/{id}", Policy: serverMember(rule + "update"), Handler: h.updateSecurityGroup}),
-		upTo(api.Route{Method: "DELETE", Path: "/os-security-groups/{id}", Policy: serverMember(rule + "delete"), Handler: h.deleteSecurityGroup}),
-		upTo(api.Route{Method: "POST", Path: "/os-security-group-rules", Policy: serverMember(rule + "rule:create"), Handler: h.createSecurityGroupRule}),
-		upTo(api.Route{Method: "DELETE", Path: "/os-security-group-rules/{id}", Policy: serverMember(rule + "rule:delete"), Handler: h.deleteSecurityGroupRule}),
-		{Method: "GET", Path: "/servers/{server_id}/os-security-groups", Policy: serverReader(rule + "list"), Handler: h.listServerSecurityGroups},
+		upTo(api.Route{Method: "GET", Path: "/os-security-groups", Rule: rule + "get", Handler: h.listSecurityGroups}),
+		upTo(api.Route{Method: "POST", Path: "/os-security-groups", Rule: rule + "create", Handler: h.createSecurityGroup}),
+		upTo(api.Route{Method: "GET", Path: "/os-security-groups/{id}", Rule: rule + "show", Handler: h.showSecurityGroup}),
+		upTo(api.Route{Method: "PUT", Path: "/os-security-groups/{id}", Rule: rule + "update", Handler: h.updateSecurityGroup}),
+		upTo(api.Route{Method: "DELETE", Path: "/os-security-groups/{id}", Rule: rule + "delete", Handler: h.deleteSecurityGroup}),
+		upTo(api.Route{Method: "POST", Path: "/os-security-group-rules", Rule: rule + "rule:create", Handler: h.createSecurityGroupRule}),
+		upTo(api.Route{Method: "DELETE", Path: "/os-security-group-rules/{id}", Rule: rule + "rule:delete", Handler: h.deleteSecurityGroupRule}),
+		{Method: "GET", Path: "/servers/{server_id}/os-security-groups", Rule: rule + "list", Handler: h.listServerSecurityGroups},
 	}
 }
 

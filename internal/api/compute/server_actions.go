@@ -10,11 +10,13 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 func (h *handlers) serverActionRoutes() []api.Route {
 	return []api.Route{
-		{Method: "POST", Path: "/servers/{server_id}/action", Policy: api.Authenticated, Handler: h.serverAction},
+		{Method: "POST", Path: "/servers/{server_id}/action", Rule: policy.Action, Handler: h.serverAction},
 	}
 }
 
@@ -22,12 +24,13 @@ func (h *handlers) serverActionRoutes() []api.Route {
 // (key order recorded in run) and value the action key's value.
 type serverActionHandler func(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error)
 
-// serverAction is one action of POST /servers/{id}/action: the Nova
-// policy rule that guards it (named in 403s; "" for admin-only actions,
-// whose handlers check themselves) and its handler.
+// serverAction is one action of POST /servers/{id}/action: the policy
+// rule that guards it, the microversions it exists at (zero: all) and its
+// handler. The dispatcher checks the version, then the rule.
 type serverAction struct {
-	policy string
-	handle serverActionHandler
+	policy         string
+	minVer, maxVer mv.Version
+	handle         serverActionHandler
 }
 
 // serverActionHandlers is every action by body key. Each family of
@@ -87,19 +90,13 @@ func (h *handlers) serverAction(c *api.Call) (*api.Reply, error) {
 	if !known {
 		return nil, errs.Invalid("There is no such action: %s", name)
 	}
-	if action.policy != "" {
-		if err := serverMemberPolicy(c, action.policy); err != nil {
-			return nil, err
-		}
+	if (action.minVer != mv.Version{} && c.Version.Less(action.minVer)) || (action.maxVer != mv.Version{} && action.maxVer.Less(c.Version)) {
+		return nil, errs.NotFound("The resource could not be found.")
+	}
+	if err := c.Authorize(action.policy, nil); err != nil {
+		return nil, err
 	}
 	return action.handle(c, run, body, body[name])
-}
-
-func serverMemberPolicy(c *api.Call, rule string) error {
-	if c.Principal.IsAdmin() || c.Principal.HasRole("member") {
-		return nil
-	}
-	return forbidden(rule)
 }
 
 func (h *handlers) accepted(err error) (*api.Reply, error) {

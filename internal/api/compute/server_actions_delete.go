@@ -1,6 +1,9 @@
 package compute
 
-import "github.com/kumocloud/kumo/internal/api"
+import (
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/policy"
+)
 
 // deleteServerActions are forceDelete and restore (deferred delete,
 // nova/api/openstack/compute/deferred_delete.py), and the server actions
@@ -22,7 +25,7 @@ func (h *handlers) deleteServerActions() map[string]serverAction {
 		// resetNetwork (XenAPI only) was removed in 23.0.0: HTTPGone before
 		// any server lookup or policy check (admin_actions.py), whatever
 		// the body (its schema is empty).
-		"resetNetwork": {handle: func(*api.Call, *jsRun, map[string]any, any) (*api.Reply, error) {
+		"resetNetwork": {policy: policy.Removed, handle: func(*api.Call, *jsRun, map[string]any, any) (*api.Reply, error) {
 			return nil, errGone()
 		}},
 	}

@@ -8,15 +8,16 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
-// floatingIPServerActions are addFloatingIp and removeFloatingIp. Their
-// policy is checked by the handlers, after the version, the body and the
-// lookups Nova does first.
+// floatingIPServerActions are addFloatingIp and removeFloatingIp, which
+// Nova removed in 2.44.
 func (h *handlers) floatingIPServerActions() map[string]serverAction {
+	upTo := mv.Version{Major: 2, Minor: 43}
 	return map[string]serverAction{
-		"addFloatingIp":    {handle: h.addFloatingIP},
-		"removeFloatingIp": {handle: h.removeFloatingIP},
+		"addFloatingIp":    {policy: "os_compute_api:os-floating-ips:add", maxVer: upTo, handle: h.addFloatingIP},
+		"removeFloatingIp": {policy: "os_compute_api:os-floating-ips:remove", maxVer: upTo, handle: h.removeFloatingIP},
 	}
 }
 
@@ -27,26 +28,12 @@ var (
 		jsProperty{"address", csIPAddress})})
 )
 
-// floatingIPActionGone is Nova's answer to these actions from 2.44.
-func floatingIPActionGone(c *api.Call) error {
-	if c.AtLeast(2, 44) {
-		return errs.NotFound("The resource could not be found.")
-	}
-	return nil
-}
-
 func (h *handlers) addFloatingIP(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if err := floatingIPActionGone(c); err != nil {
-		return nil, err
-	}
 	if f := addFloatingIPSchema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)
 	}
 	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
 	if err != nil {
-		return nil, err
-	}
-	if err := serverMemberPolicy(c, "os_compute_api:os-floating-ips:add"); err != nil {
 		return nil, err
 	}
 	args := value.(map[string]any)
@@ -61,19 +48,13 @@ func (h *handlers) addFloatingIP(c *api.Call, run *jsRun, body map[string]any, v
 }
 
 func (h *handlers) removeFloatingIP(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if err := floatingIPActionGone(c); err != nil {
-		return nil, err
-	}
 	if f := removeFloatingIPSchema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)
 	}
 	address := value.(map[string]any)["address"].(string)
-	// Nova looks the address up before the policy and never loads the
-	// server named in the path: an address bound elsewhere is a 409.
+	// Nova never loads the server named in the path: an address bound
+	// elsewhere is a 409.
 	if _, err := h.FloatingIPs.ByAddress(c.Ctx, c.Principal, address); err != nil {
-		return nil, err
-	}
-	if err := serverMemberPolicy(c, "os_compute_api:os-floating-ips:remove"); err != nil {
 		return nil, err
 	}
 	return h.accepted(h.FloatingIPs.Disassociate(c.Ctx, c.Principal, c.Param("server_id"), address))

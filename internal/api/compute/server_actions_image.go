@@ -25,7 +25,7 @@ func (h *handlers) imageServerActions() map[string]serverAction {
 		"shelve":       {policy: "os_compute_api:os-shelve:shelve", handle: h.shelveServer},
 		"unshelve":     {policy: "os_compute_api:os-shelve:unshelve", handle: h.unshelveServer},
 		// Admin only by default; checked after the server lookup, as Nova.
-		"shelveOffload": {handle: h.shelveOffloadServer},
+		"shelveOffload": {policy: "os_compute_api:os-shelve:shelve_offload", handle: h.shelveOffloadServer},
 	}
 }
 
@@ -173,14 +173,7 @@ func (h *handlers) shelveOffloadServer(c *api.Call, run *jsRun, body map[string]
 	if f := shelveOffloadSchema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)
 	}
-	id := c.Param("server_id")
-	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
-		return nil, err
-	}
-	if err := requireAdmin(c, "os_compute_api:os-shelve:shelve_offload"); err != nil {
-		return nil, err
-	}
-	return h.accepted(h.Servers.ShelveOffload(c.Ctx, c.Principal, id, c.RequestID))
+	return h.accepted(h.Servers.ShelveOffload(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 }
 
 // unshelveServer takes no arguments before 2.77, an availability_zone
@@ -196,7 +189,7 @@ func (h *handlers) unshelveServer(c *api.Call, run *jsRun, body map[string]any, 
 	if f := schema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)
 	}
-	req := compute.UnshelveRequest{RequestID: c.RequestID, AdminHost: c.IsAdmin()}
+	req := compute.UnshelveRequest{RequestID: c.RequestID, AdminHost: c.Allowed("os_compute_api:os-shelve:unshelve_to_host", nil)}
 	if args, ok := value.(map[string]any); ok && len(args) > 0 && c.AtLeast(2, 77) {
 		if az, given := args["availability_zone"]; given {
 			req.AZPassed = true

@@ -14,7 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // rescueServerActions are rescue, unrescue, changePassword, trigger_crash_dump, os-getConsoleOutput, os-resetState and injectNetworkInfo.
@@ -26,9 +26,9 @@ func (h *handlers) rescueServerActions() map[string]serverAction {
 		"os-getConsoleOutput": {policy: "os_compute_api:os-console-output", handle: h.consoleOutput},
 		// These check their policy themselves, where Nova does: after the
 		// microversion, the schema and the server lookup.
-		"trigger_crash_dump": {handle: h.triggerCrashDump},
-		"os-resetState":      {handle: h.resetState},
-		"injectNetworkInfo":  {handle: h.injectNetworkInfo},
+		"trigger_crash_dump": {policy: "os_compute_api:servers:trigger_crash_dump", minVer: mv.Version{Major: 2, Minor: 17}, handle: h.triggerCrashDump},
+		"os-resetState":      {policy: "os_compute_api:os-admin-actions:reset_state", handle: h.resetState},
+		"injectNetworkInfo":  {policy: "os_compute_api:os-admin-actions:inject_network_info", handle: h.injectNetworkInfo},
 	}
 }
 
@@ -127,47 +127,23 @@ func consoleLength(v any) *int64 {
 // triggerCrashDump exists from 2.17; before, Nova answers as if the action
 // were unknown to the resource (a bare 404).
 func (h *handlers) triggerCrashDump(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-	if !c.AtLeast(2, 17) {
-		return nil, errs.NotFound("The resource could not be found.")
-	}
 	if f := crashDumpBodySchema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)
 	}
-	id := c.Param("server_id")
-	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
-		return nil, err
-	}
-	if err := serverMemberPolicy(c, "os_compute_api:servers:trigger_crash_dump"); err != nil {
-		return nil, err
-	}
-	return h.accepted(h.Servers.TriggerCrashDump(c.Ctx, c.Principal, id, c.RequestID))
+	return h.accepted(h.Servers.TriggerCrashDump(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 }
 
 func (h *handlers) resetState(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
 	if f := resetStateBodySchema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)
 	}
-	id := c.Param("server_id")
-	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
-		return nil, err
-	}
-	if err := requireAdmin(c, "os_compute_api:os-admin-actions:reset_state"); err != nil {
-		return nil, err
-	}
 	target := state.VMState(value.(map[string]any)["state"].(string))
-	return h.accepted(h.Servers.ResetState(c.Ctx, c.Principal, id, target, c.RequestID))
+	return h.accepted(h.Servers.ResetState(c.Ctx, c.Principal, c.Param("server_id"), target, c.RequestID))
 }
 
 func (h *handlers) injectNetworkInfo(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
 	if f := injectNetworkInfoBodySchema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)
 	}
-	id := c.Param("server_id")
-	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
-		return nil, err
-	}
-	if err := requireAdmin(c, "os_compute_api:os-admin-actions:inject_network_info"); err != nil {
-		return nil, err
-	}
-	return h.accepted(h.Servers.InjectNetworkInfo(c.Ctx, c.Principal, id, c.RequestID))
+	return h.accepted(h.Servers.InjectNetworkInfo(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 }

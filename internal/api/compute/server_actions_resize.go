@@ -17,8 +17,7 @@ func (h *handlers) resizeServerActions() map[string]serverAction {
 		"resize":        {policy: "os_compute_api:servers:resize", handle: h.resizeServer},
 		"confirmResize": {policy: "os_compute_api:servers:confirm_resize", handle: h.confirmResize},
 		"revertResize":  {policy: "os_compute_api:servers:revert_resize", handle: h.revertResize},
-		// migrate checks its policy itself, after finding the server.
-		"migrate": {handle: h.migrateServer},
+		"migrate":       {policy: "os_compute_api:os-migrate-server:migrate", handle: h.migrateServer},
 	}
 }
 
@@ -87,11 +86,10 @@ func (h *handlers) migrateServer(c *api.Call, run *jsRun, body map[string]any, v
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case host != "" && !c.IsAdmin():
-		return nil, forbidden("os_compute_api:os-migrate-server:migrate:host")
-	case !c.IsAdmin() && !(c.Principal.HasRole("manager") && c.ProjectID() == srv.ProjectID):
-		return nil, forbidden("os_compute_api:os-migrate-server:migrate")
+	if host != "" {
+		if err := c.Authorize("os_compute_api:os-migrate-server:migrate:host", nil); err != nil {
+			return nil, err
+		}
 	}
 	return h.accepted(h.Servers.Migrate(c.Ctx, c.Principal, srv.ID, host, c.RequestID))
 }

@@ -18,7 +18,7 @@ import (
 
 func (h *handlers) serverCreateRoutes() []api.Route {
 	return []api.Route{
-		{Method: "POST", Path: "/servers", Policy: api.Authenticated, Handler: h.createServer},
+		{Method: "POST", Path: "/servers", Rule: "os_compute_api:servers:create", Handler: h.createServer},
 	}
 }
 

@@ -148,7 +148,7 @@ func (in *serverCreateInput) placement(c *api.Call, f createFeatures, server map
 	}
 	in.req.AZ = zone
 	if host != "" || node != "" {
-		if err := requireAdmin(c, forcedHostRule); err != nil {
+		if err := c.Authorize(forcedHostRule, nil); err != nil {
 			return err
 		}
 		in.forcedHost = host
@@ -162,7 +162,7 @@ func (in *serverCreateInput) placement(c *api.Call, f createFeatures, server map
 	if reqHost == "" && reqNode == "" {
 		return nil
 	}
-	if err := requireAdmin(c, requestedDestinationRule); err != nil {
+	if err := c.Authorize(requestedDestinationRule, nil); err != nil {
 		return err
 	}
 	if host != "" || node != "" {

@@ -15,7 +15,7 @@ import (
 // serverDiagnosticsRoutes serve /servers/{server_id}/diagnostics.
 func (h *handlers) serverDiagnosticsRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/servers/{server_id}/diagnostics", Policy: adminPolicy("os_compute_api:os-server-diagnostics"), Handler: h.showServerDiagnostics},
+		{Method: "GET", Path: "/servers/{server_id}/diagnostics", Rule: "os_compute_api:os-server-diagnostics", Handler: h.showServerDiagnostics},
 	}
 }
 

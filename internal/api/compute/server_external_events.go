@@ -18,9 +18,7 @@ import (
 // serverExternalEventRoutes serve os-server-external-events.
 func (h *handlers) serverExternalEventRoutes() []api.Route {
 	return []api.Route{
-		{Method: "POST", Path: "/os-server-external-events", Policy: api.Policy{Check: func(c *api.Call) error {
-			return requireAdmin(c, "os_compute_api:os-server-external-events:create")
-		}}, Handler: h.createServerExternalEvents},
+		{Method: "POST", Path: "/os-server-external-events", Rule: "os_compute_api:os-server-external-events:create", Handler: h.createServerExternalEvents},
 	}
 }
 

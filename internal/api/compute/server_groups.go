@@ -21,10 +21,10 @@ import (
 func (h *handlers) serverGroupRoutes() []api.Route {
 	const pol = "os_compute_api:os-server-groups:"
 	return []api.Route{
-		{Method: "GET", Path: "/os-server-groups", Policy: serverReader(pol + "index"), Handler: h.listServerGroups},
-		{Method: "POST", Path: "/os-server-groups", Policy: serverMember(pol + "create"), Handler: h.createServerGroup},
-		{Method: "GET", Path: "/os-server-groups/{group_id}", Policy: serverReader(pol + "show"), Handler: h.showServerGroup},
-		{Method: "DELETE", Path: "/os-server-groups/{group_id}", Policy: serverMember(pol + "delete"), Handler: h.deleteServerGroup},
+		{Method: "GET", Path: "/os-server-groups", Rule: pol + "index", Handler: h.listServerGroups},
+		{Method: "POST", Path: "/os-server-groups", Rule: pol + "create", Handler: h.createServerGroup},
+		{Method: "GET", Path: "/os-server-groups/{group_id}", Rule: pol + "show", Handler: h.showServerGroup},
+		{Method: "DELETE", Path: "/os-server-groups/{group_id}", Rule: pol + "delete", Handler: h.deleteServerGroup},
 	}
 }
 

@@ -37,12 +37,12 @@ func scopeServerList(c *api.Call, filters url.Values, detail bool, o *compute.Li
 		}
 		return nil
 	}
-	if !c.IsAdmin() {
-		rule := "index"
-		if detail {
-			rule = "detail"
-		}
-		return errs.Forbidden("Policy doesn't allow os_compute_api:servers:%s:get_all_tenants to be performed.", rule)
+	rule := "os_compute_api:servers:index:get_all_tenants"
+	if detail {
+		rule = "os_compute_api:servers:detail:get_all_tenants"
+	}
+	if err := c.Authorize(rule, nil); err != nil {
+		return err
 	}
 	if _, ok := filters["project_id"]; ok {
 		o.ProjectID = lastValue(filters, "project_id")

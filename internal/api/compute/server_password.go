@@ -13,8 +13,8 @@ import (
 func (h *handlers) serverPasswordRoutes() []api.Route {
 	const pol = "os_compute_api:os-server-password:"
 	return []api.Route{
-		{Method: "GET", Path: "/servers/{server_id}/os-server-password", Policy: serverReader(pol + "show"), Handler: h.showServerPassword},
-		{Method: "DELETE", Path: "/servers/{server_id}/os-server-password", Policy: serverMember(pol + "clear"), Handler: h.clearServerPassword},
+		{Method: "GET", Path: "/servers/{server_id}/os-server-password", Rule: pol + "show", Handler: h.showServerPassword},
+		{Method: "DELETE", Path: "/servers/{server_id}/os-server-password", Rule: pol + "clear", Handler: h.clearServerPassword},
 	}
 }
 

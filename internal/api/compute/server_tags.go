@@ -18,12 +18,12 @@ func (h *handlers) serverTagRoutes() []api.Route {
 	const pol = "os_compute_api:os-server-tags:"
 	v226 := mv.Version{Major: 2, Minor: 26}
 	return []api.Route{
-		{Method: "GET", Path: "/servers/{server_id}/tags", Policy: serverReader(pol + "index"), Handler: h.listServerTags, MinVer: v226},
-		{Method: "PUT", Path: "/servers/{server_id}/tags", Policy: serverMember(pol + "update_all"), Handler: h.replaceServerTags, MinVer: v226},
-		{Method: "DELETE", Path: "/servers/{server_id}/tags", Policy: serverMember(pol + "delete_all"), Handler: h.deleteServerTags, MinVer: v226},
-		{Method: "GET", Path: "/servers/{server_id}/tags/{tag}", Policy: serverReader(pol + "show"), Handler: h.checkServerTag, MinVer: v226},
-		{Method: "PUT", Path: "/servers/{server_id}/tags/{tag}", Policy: serverMember(pol + "update"), Handler: h.addServerTag, MinVer: v226},
-		{Method: "DELETE", Path: "/servers/{server_id}/tags/{tag}", Policy: serverMember(pol + "delete"), Handler: h.deleteServerTag, MinVer: v226},
+		{Method: "GET", Path: "/servers/{server_id}/tags", Rule: pol + "index", Handler: h.listServerTags, MinVer: v226},
+		{Method: "PUT", Path: "/servers/{server_id}/tags", Rule: pol + "update_all", Handler: h.replaceServerTags, MinVer: v226},
+		{Method: "DELETE", Path: "/servers/{server_id}/tags", Rule: pol + "delete_all", Handler: h.deleteServerTags, MinVer: v226},
+		{Method: "GET", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "show", Handler: h.checkServerTag, MinVer: v226},
+		{Method: "PUT", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "update", Handler: h.addServerTag, MinVer: v226},
+		{Method: "DELETE", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "delete", Handler: h.deleteServerTag, MinVer: v226},
 	}
 }
 

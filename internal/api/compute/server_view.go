@@ -138,7 +138,7 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 		ex.addresses = addrs
 	}
 	// host_status is admin-only by default policy (show:host_status).
-	if o.Full && c.AtLeast(2, 16) && c.IsAdmin() {
+	if o.Full && c.AtLeast(2, 16) && c.Allowed("os_compute_api:servers:show:host_status", nil) {
 		st, err := h.Servers.HostStatuses(c.Ctx, servers)
 		if err != nil {
 			return nil, err
@@ -186,10 +186,9 @@ type serverView struct {
 // AppendJSON writes the view with its fields in sorted order.
 func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 	c, srv, o, ex := v.c, v.srv, v.o, v.ex
-	admin := c.IsAdmin()
 	status := serverStatus(srv)
 	full := o.Full
-	adminAttrs := full && admin
+	adminAttrs := full && c.Allowed("os_compute_api:os-extended-server-attributes", nil)
 	w := api.OpenObject(b)
 	w.String("OS-DCF:diskConfig", diskConfig(srv))
 	if full {
@@ -224,7 +223,7 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if (status == state.StatusError || status == state.StatusDeleted) && srv.Fault != nil {
 		w.Key("fault")
-		w.B = appendServerFault(w.B, srv.Fault, admin)
+		w.B = appendServerFault(w.B, srv.Fault, c.IsAdmin())
 	}
 	w.Key("flavor")
 	w.B = appendServerFlavor(w.B, c, srv, ex.links.flavor)

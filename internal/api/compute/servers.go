@@ -10,45 +10,24 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 )
 
-// Nova's default policies for servers, their metadata and addresses:
-// project readers may look, project members may change (admins always).
-func serverReader(rule string) api.Policy {
-	return api.Policy{Check: func(c *api.Call) error {
-		p := c.Principal
-		if p.IsAdmin() || p.HasRole("member") || p.HasRole("reader") {
-			return nil
-		}
-		return forbidden(rule)
-	}}
-}
-
-func serverMember(rule string) api.Policy {
-	return api.Policy{Check: func(c *api.Call) error {
-		if c.Principal.IsAdmin() || c.Principal.HasRole("member") {
-			return nil
-		}
-		return forbidden(rule)
-	}}
-}
-
 func (h *handlers) serverRoutes() []api.Route {
 	const srv, meta, ips = "os_compute_api:servers:", "os_compute_api:server-metadata:", "os_compute_api:ips:"
 	return []api.Route{
-		{Method: "GET", Path: "/servers", Policy: serverReader(srv + "index"), Handler: h.listServers},
-		{Method: "GET", Path: "/servers/detail", Policy: serverReader(srv + "detail"), Handler: h.listServersDetail},
-		{Method: "GET", Path: "/servers/{server_id}", Policy: serverReader(srv + "show"), Handler: h.showServer},
-		{Method: "PUT", Path: "/servers/{server_id}", Policy: serverMember(srv + "update"), Handler: h.updateServer},
-		{Method: "DELETE", Path: "/servers/{server_id}", Policy: serverMember(srv + "delete"), Handler: h.deleteServer},
+		{Method: "GET", Path: "/servers", Rule: srv + "index", Handler: h.listServers},
+		{Method: "GET", Path: "/servers/detail", Rule: srv + "detail", Handler: h.listServersDetail},
+		{Method: "GET", Path: "/servers/{server_id}", Rule: srv + "show", Handler: h.showServer},
+		{Method: "PUT", Path: "/servers/{server_id}", Rule: srv + "update", Handler: h.updateServer},
+		{Method: "DELETE", Path: "/servers/{server_id}", Rule: srv + "delete", Handler: h.deleteServer},
 
-		{Method: "GET", Path: "/servers/{server_id}/metadata", Policy: serverReader(meta + "index"), Handler: h.listServerMetadata},
-		{Method: "POST", Path: "/servers/{server_id}/metadata", Policy: serverMember(meta + "create"), Handler: h.mergeServerMetadata},
-		{Method: "PUT", Path: "/servers/{server_id}/metadata", Policy: serverMember(meta + "update_all"), Handler: h.replaceServerMetadata},
-		{Method: "GET", Path: "/servers/{server_id}/metadata/{key}", Policy: serverReader(meta + "show"), Handler: h.showServerMetadataItem},
-		{Method: "PUT", Path: "/servers/{server_id}/metadata/{key}", Policy: serverMember(meta + "update"), Handler: h.setServerMetadataItem},
-		{Method: "DELETE", Path: "/servers/{server_id}/metadata/{key}", Policy: serverMember(meta + "delete"), Handler: h.deleteServerMetadataItem},
+		{Method: "GET", Path: "/servers/{server_id}/metadata", Rule: meta + "index", Handler: h.listServerMetadata},
+		{Method: "POST", Path: "/servers/{server_id}/metadata", Rule: meta + "create", Handler: h.mergeServerMetadata},
+		{Method: "PUT", Path: "/servers/{server_id}/metadata", Rule: meta + "update_all", Handler: h.replaceServerMetadata},
+		{Method: "GET", Path: "/servers/{server_id}/metadata/{key}", Rule: meta + "show", Handler: h.showServerMetadataItem},
+		{Method: "PUT", Path: "/servers/{server_id}/metadata/{key}", Rule: meta + "update", Handler: h.setServerMetadataItem},
+		{Method: "DELETE", Path: "/servers/{server_id}/metadata/{key}", Rule: meta + "delete", Handler: h.deleteServerMetadataItem},
 
-		{Method: "GET", Path: "/servers/{server_id}/ips", Policy: serverReader(ips + "index"), Handler: h.listServerIPs},
-		{Method: "GET", Path: "/servers/{server_id}/ips/{network_label}", Policy: serverReader(ips + "show"), Handler: h.showServerIPs},
+		{Method: "GET", Path: "/servers/{server_id}/ips", Rule: ips + "index", Handler: h.listServerIPs},
+		{Method: "GET", Path: "/servers/{server_id}/ips/{network_label}", Rule: ips + "show", Handler: h.showServerIPs},
 	}
 }
 

@@ -15,13 +15,11 @@ import (
 // os-services: each compute host as its nova-compute service, plus the
 // control services kumo runs in-process. Admin only.
 func (h *handlers) serviceRoutes() []api.Route {
-	admin := func(op string) api.Policy {
-		return api.Policy{Check: func(c *api.Call) error { return requireAdmin(c, "os_compute_api:os-services:"+op) }}
-	}
+	rule := func(op string) string { return "os_compute_api:os-services:" + op }
 	return []api.Route{
-		{Method: "GET", Path: "/os-services", Policy: admin("list"), Handler: h.listServices},
-		{Method: "PUT", Path: "/os-services/{service_id}", Policy: admin("update"), Handler: h.updateService},
-		{Method: "DELETE", Path: "/os-services/{service_id}", Policy: admin("delete"), Handler: h.deleteService},
+		{Method: "GET", Path: "/os-services", Rule: rule("list"), Handler: h.listServices},
+		{Method: "PUT", Path: "/os-services/{service_id}", Rule: rule("update"), Handler: h.updateService},
+		{Method: "DELETE", Path: "/os-services/{service_id}", Rule: rule("delete"), Handler: h.deleteService},
 	}
 }
 

@@ -20,14 +20,8 @@ import (
 func (h *handlers) usageRoutes() []api.Route {
 	const pol = "os_compute_api:os-simple-tenant-usage:"
 	return []api.Route{
-		{Method: "GET", Path: "/os-simple-tenant-usage", Policy: adminPolicy(pol + "list"), Handler: h.listUsage},
-		{Method: "GET", Path: "/os-simple-tenant-usage/{tenant_id}", Policy: api.Policy{Check: func(c *api.Call) error {
-			p := c.Principal
-			if p.IsAdmin() || (p.ProjectID == c.Param("tenant_id") && (p.HasRole("member") || p.HasRole("reader"))) {
-				return nil
-			}
-			return forbidden(pol + "show")
-		}}, Handler: h.showUsage},
+		{Method: "GET", Path: "/os-simple-tenant-usage", Rule: pol + "list", Handler: h.listUsage},
+		{Method: "GET", Path: "/os-simple-tenant-usage/{tenant_id}", Rule: pol + "show", Target: projectInPath, Handler: h.showUsage},
 	}
 }
 

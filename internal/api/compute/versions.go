@@ -16,7 +16,7 @@ const (
 
 func (h *handlers) versionRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/", Policy: api.Public, Handler: h.showVersion},
+		{Method: "GET", Path: "/", Anonymous: true, Handler: h.showVersion},
 	}
 }
 

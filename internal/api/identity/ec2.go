@@ -15,24 +15,34 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/identity"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 func (h *handlers) ec2Routes() []api.Route {
 	const path = "/v3/users/{user_id}/credentials/OS-EC2"
 	return []api.Route{
-		{Method: "GET", Path: path, Policy: adminOr("identity:ec2_list_credentials", self), Handler: h.listEC2Credentials},
-		{Method: "POST", Path: path, Policy: adminOr("identity:ec2_create_credential", memberSelf), Handler: h.createEC2Credential},
+		{Method: "GET", Path: path, Rule: "identity:ec2_list_credentials", Handler: h.listEC2Credentials},
+		{Method: "POST", Path: path, Rule: "identity:ec2_create_credential", Target: newCredentialTarget, Handler: h.createEC2Credential},
 		// Keystone builds the target of these two from the credential, so
-		// a missing one is a 404 before any 403: their handlers check.
-		{Method: "GET", Path: path + "/{credential_id}", Policy: api.Authenticated, Handler: h.showEC2Credential},
-		{Method: "DELETE", Path: path + "/{credential_id}", Policy: api.Authenticated, Handler: h.deleteEC2Credential},
+		// a missing one is a 404 before any 403.
+		{Method: "GET", Path: path + "/{credential_id}", Rule: "identity:ec2_get_credential", Target: h.credentialTarget, Handler: h.showEC2Credential},
+		{Method: "DELETE", Path: path + "/{credential_id}", Rule: "identity:ec2_delete_credential", Target: h.credentialTarget, Handler: h.deleteEC2Credential},
 	}
 }
 
-// memberSelf matches members acting on their own user (Keystone's
-// "role:member and user_id:%(target.credential.user_id)s", the target
-// being the user in the path).
-func memberSelf(c *api.Call) bool { return self(c) && c.Principal.HasRole("member") }
+// newCredentialTarget is the credential a create makes: the path's user's.
+func newCredentialTarget(c *api.Call) (policy.Target, error) {
+	return policy.Target{"target.credential.user_id": c.Param("user_id")}, nil
+}
+
+// credentialTarget is the credential in the path: its owner decides.
+func (h *handlers) credentialTarget(c *api.Call) (policy.Target, error) {
+	cr, err := h.svc.GetEC2Credential(c.Ctx, c.Param("credential_id"))
+	if err != nil {
+		return nil, err
+	}
+	return policy.Target{"target.credential.user_id": cr.UserID}, nil
+}
 
 func ec2CredentialView(c *api.Call, cr *identity.EC2Credential) obj {
 	return obj{
@@ -85,27 +95,18 @@ func ec2TenantID(c *api.Call) (string, error) {
 	}
 }
 
-// ownedEC2Credential finds the credential in the path and applies rule:
-// an admin, or the credential's owner (with the member role when
-// needMember), then checks the user in the path, in Keystone's order.
-// As in Keystone the path's user need not be the owner.
-func (h *handlers) ownedEC2Credential(c *api.Call, rule string, needMember bool) (*identity.EC2Credential, error) {
-	cr, err := h.svc.GetEC2Credential(c.Ctx, c.Param("credential_id"))
-	if err != nil {
-		return nil, err
-	}
-	owner := c.Principal.UserID == cr.UserID && (!needMember || c.Principal.HasRole("member"))
-	if !c.IsAdmin() && !owner {
-		return nil, forbidden(rule)
-	}
+// ownedEC2Credential returns the credential in the path once the route's
+// rule has passed, after checking the user in the path, in Keystone's
+// order. As in Keystone the path's user need not be the owner.
+func (h *handlers) ownedEC2Credential(c *api.Call) (*identity.EC2Credential, error) {
 	if _, err := h.svc.GetUser(c.Ctx, c.Param("user_id")); err != nil {
 		return nil, err
 	}
-	return cr, nil
+	return h.svc.GetEC2Credential(c.Ctx, c.Param("credential_id"))
 }
 
 func (h *handlers) showEC2Credential(c *api.Call) (*api.Reply, error) {
-	cr, err := h.ownedEC2Credential(c, "identity:ec2_get_credential", false)
+	cr, err := h.ownedEC2Credential(c)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func (h *handlers) showEC2Credential(c *api.Call) (*api.Reply, error) {
 }
 
 func (h *handlers) deleteEC2Credential(c *api.Call) (*api.Reply, error) {
-	if _, err := h.ownedEC2Credential(c, "identity:ec2_delete_credential", true); err != nil {
+	if _, err := h.ownedEC2Credential(c); err != nil {
 		return nil, err
 	}
 	if err := h.svc.DeleteEC2Credential(c.Ctx, c.Param("credential_id")); err != nil {

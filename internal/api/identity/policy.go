@@ -3,6 +3,7 @@ package identity
 import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // forbidden is Keystone's 403 for a policy refusal.
@@ -10,45 +11,53 @@ func forbidden(rule string) error {
 	return errs.Forbidden("You are not authorized to perform the requested action: %s.", rule)
 }
 
-// adminOr allows callers holding the admin role, or those for whom
-// allowed returns true (owners of the target, in Keystone's defaults).
-func adminOr(rule string, allowed func(c *api.Call) bool) api.Policy {
-	return api.Policy{Check: func(c *api.Call) error {
-		if c.IsAdmin() || (allowed != nil && allowed(c)) {
-			return nil
+// target is what Keystone's enforcer compares rules with: the objects the
+// path names (target.user.id, target.project.id, target.domain.id,
+// target.role.id, and user_id for rule:owner) and the domain a listing
+// filters on. The domains of the user, project and role in the path only
+// matter to domain-scoped callers, so only their calls look them up.
+func (h *handlers) target(c *api.Call) policy.Target {
+	t := policy.Target{}
+	if v := c.Param("user_id"); v != "" {
+		t["user_id"], t["target.user.id"] = v, v
+	}
+	if v := c.Param("project_id"); v != "" {
+		t["target.project.id"] = v
+	}
+	if v := c.Param("domain_id"); v != "" {
+		t["target.domain.id"] = v
+	}
+	if v := c.Param("role_id"); v != "" {
+		t["target.role.id"] = v
+	}
+	if v := c.Req.URL.Query().Get("domain_id"); v != "" {
+		t["target.domain_id"] = v
+	}
+	if c.Principal == nil || c.Principal.DomainID == "" {
+		return t
+	}
+	if v := c.Param("user_id"); v != "" {
+		if u, err := h.svc.GetUser(c.Ctx, v); err == nil {
+			t["target.user.domain_id"] = u.DomainID
 		}
-		return forbidden(rule)
-	}}
-}
-
-// admin allows only callers holding the admin role.
-func admin(rule string) api.Policy { return adminOr(rule, nil) }
-
-// self matches callers acting on their own user (path parameter user_id).
-func self(c *api.Call) bool {
-	return c.Principal != nil && c.Principal.UserID == c.Param("user_id")
-}
-
-// ownProject matches callers scoped to the project in the path.
-func ownProject(c *api.Call) bool {
-	return c.Principal != nil && c.Principal.ProjectID != "" && c.Principal.ProjectID == c.Param("project_id")
-}
-
-// ownOrProjectDomain matches callers scoped to the domain in the path or
-// to a project in it (Keystone's get_domain default:
-// token.domain.id or token.project.domain.id is the target).
-func (h *handlers) ownOrProjectDomain(c *api.Call) bool {
-	if ownDomain(c) {
-		return true
 	}
-	if c.Principal == nil || c.Principal.ProjectID == "" {
-		return false
+	if v := c.Param("project_id"); v != "" {
+		if p, err := h.svc.GetProject(c.Ctx, v); err == nil {
+			t["target.project.domain_id"] = p.DomainID
+		}
 	}
-	p, err := h.svc.GetProject(c.Ctx, c.Principal.ProjectID)
-	return err == nil && p.DomainID == c.Param("domain_id")
+	if v := c.Param("role_id"); v != "" {
+		if r, err := h.svc.GetRole(c.Ctx, v); err == nil {
+			t["target.role.domain_id"], t["target.role.name"] = noneIfEmpty(r.DomainID), r.Name
+		}
+	}
+	return t
 }
 
-// ownDomain matches callers scoped to the domain in the path.
-func ownDomain(c *api.Call) bool {
-	return c.Principal != nil && c.Principal.DomainID != "" && c.Principal.DomainID == c.Param("domain_id")
+// noneIfEmpty renders an unset value as Keystone's enforcer sees None.
+func noneIfEmpty(v string) string {
+	if v == "" {
+		return "None"
+	}
+	return v
 }

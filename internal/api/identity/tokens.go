@@ -9,6 +9,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/identity"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // timeFormat is Keystone's token timestamp: ISO 8601, microseconds, Z.
@@ -136,9 +137,8 @@ func (h *handlers) issueToken(c *api.Call) (*api.Reply, error) {
 		WithHeader("X-Subject-Token", t.ID).WithHeader("Vary", "X-Auth-Token"), nil
 }
 
-// subject validates the X-Subject-Token and applies Keystone's
-// token_subject rule: admins may see any token, others only their own.
-func (h *handlers) subject(c *api.Call, rule string) (*identity.Token, string, error) {
+// subject validates the X-Subject-Token.
+func (h *handlers) subject(c *api.Call) (*identity.Token, string, error) {
 	id := c.Req.Header.Get("X-Subject-Token")
 	if id == "" {
 		return nil, "", errs.NotFound("No token in the request")
@@ -147,15 +147,22 @@ func (h *handlers) subject(c *api.Call, rule string) (*identity.Token, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	if !c.IsAdmin() && t.UserID != c.Principal.UserID {
-		return nil, "", forbidden(rule)
-	}
 	return t, id, nil
+}
+
+// subjectTarget is the token the call is about: its user is the subject of
+// Keystone's token_subject rule.
+func (h *handlers) subjectTarget(c *api.Call) (policy.Target, error) {
+	t, _, err := h.subject(c)
+	if err != nil {
+		return nil, err
+	}
+	return policy.Target{"target.token.user_id": t.UserID}, nil
 }
 
 // validateToken answers GET /v3/auth/tokens.
 func (h *handlers) validateToken(c *api.Call) (*api.Reply, error) {
-	t, id, err := h.subject(c, "identity:validate_token")
+	t, id, err := h.subject(c)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +172,7 @@ func (h *handlers) validateToken(c *api.Call) (*api.Reply, error) {
 
 // checkToken answers HEAD /v3/auth/tokens.
 func (h *handlers) checkToken(c *api.Call) (*api.Reply, error) {
-	_, id, err := h.subject(c, "identity:check_token")
+	_, id, err := h.subject(c)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +181,7 @@ func (h *handlers) checkToken(c *api.Call) (*api.Reply, error) {
 
 // revokeToken answers DELETE /v3/auth/tokens.
 func (h *handlers) revokeToken(c *api.Call) (*api.Reply, error) {
-	_, id, err := h.subject(c, "identity:revoke_token")
+	_, id, err := h.subject(c)
 	if err != nil {
 		return nil, err
 	}

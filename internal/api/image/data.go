@@ -11,8 +11,8 @@ import (
 
 func (h *handlers) dataRoutes() []api.Route {
 	return []api.Route{
-		{Method: "PUT", Path: "/v2/images/{image_id}/file", Policy: api.Authenticated, Handler: h.upload},
-		{Method: "GET", Path: "/v2/images/{image_id}/file", Policy: api.Authenticated, Handler: h.download},
+		{Method: "PUT", Path: "/v2/images/{image_id}/file", Rule: "upload_image", Handler: h.upload},
+		{Method: "GET", Path: "/v2/images/{image_id}/file", Rule: "download_image", Handler: h.download},
 	}
 }
 

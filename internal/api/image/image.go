@@ -3,7 +3,9 @@ package image
 
 import (
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // Mount is where the image API is served.
@@ -14,7 +16,26 @@ func NewService(svc *image.Service, o api.Options) *api.Service {
 	return &api.Service{
 		Name: "image", Mount: Mount, Router: api.NewRouter(Routes(svc)), Auth: o.Auth,
 		AuthURL: o.AuthURL, Errors: api.GlanceError, PublicURL: o.PublicURL, Log: o.Log,
+		Policy: policy.Image(), Denied: denied, Target: api.CallerTarget,
+		Conceal: func(c *api.Call) error { return conceal(c, svc) },
 	}
+}
+
+// denied is Glance's 403 for a failed rule.
+func denied(rule string) error {
+	return errs.Forbidden("You are not authorized to complete %s action.", rule)
+}
+
+// conceal answers a refused call about an image the caller may not get
+// with Glance's 404: Glance turns a refusal into NotFound unless the
+// caller passes get_image.
+func conceal(c *api.Call, svc *image.Service) error {
+	if id := c.Param("image_id"); id != "" {
+		if _, err := svc.Get(c.Ctx, c.Principal, id); errs.Is(err, errs.KindNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Routes is the image route table, relative to Mount.

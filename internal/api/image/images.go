@@ -8,6 +8,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // handlers carries the image service every handler calls.
@@ -17,19 +18,29 @@ type handlers struct {
 
 func (h *handlers) imageRoutes() []api.Route {
 	return []api.Route{
-		{Method: "POST", Path: "/v2/images", Policy: api.Authenticated, Handler: h.create},
-		{Method: "GET", Path: "/v2/images", Policy: api.Authenticated, Handler: h.list},
-		{Method: "PUT", Path: "/v2/images", Policy: api.Authenticated, Handler: rejectCollection},
-		{Method: "PATCH", Path: "/v2/images", Policy: api.Authenticated, Handler: rejectCollection},
-		{Method: "DELETE", Path: "/v2/images", Policy: api.Authenticated, Handler: rejectCollection},
-		{Method: "GET", Path: "/v2/images/{image_id}", Policy: api.Authenticated, Handler: h.show},
-		{Method: "PATCH", Path: "/v2/images/{image_id}", Policy: api.Authenticated, Handler: h.patch},
-		{Method: "DELETE", Path: "/v2/images/{image_id}", Policy: api.Authenticated, Handler: h.delete},
-		{Method: "PUT", Path: "/v2/images/{image_id}/tags/{tag}", Policy: api.Authenticated, Handler: h.addTag},
-		{Method: "DELETE", Path: "/v2/images/{image_id}/tags/{tag}", Policy: api.Authenticated, Handler: h.deleteTag},
-		{Method: "POST", Path: "/v2/images/{image_id}/actions/deactivate", Policy: api.Authenticated, Handler: h.deactivate},
-		{Method: "POST", Path: "/v2/images/{image_id}/actions/reactivate", Policy: api.Authenticated, Handler: h.reactivate},
+		{Method: "POST", Path: "/v2/images", Rule: "add_image", Target: newImageTarget, Handler: h.create},
+		{Method: "GET", Path: "/v2/images", Rule: "get_images", Handler: h.list},
+		{Method: "PUT", Path: "/v2/images", Rule: "kumo:image:collection_methods", Handler: rejectCollection},
+		{Method: "PATCH", Path: "/v2/images", Rule: "kumo:image:collection_methods", Handler: rejectCollection},
+		{Method: "DELETE", Path: "/v2/images", Rule: "kumo:image:collection_methods", Handler: rejectCollection},
+		{Method: "GET", Path: "/v2/images/{image_id}", Rule: "get_image", Handler: h.show},
+		{Method: "PATCH", Path: "/v2/images/{image_id}", Rule: "modify_image", Handler: h.patch},
+		{Method: "DELETE", Path: "/v2/images/{image_id}", Rule: "delete_image", Handler: h.delete},
+		{Method: "PUT", Path: "/v2/images/{image_id}/tags/{tag}", Rule: "modify_image", Handler: h.addTag},
+		{Method: "DELETE", Path: "/v2/images/{image_id}/tags/{tag}", Rule: "modify_image", Handler: h.deleteTag},
+		{Method: "POST", Path: "/v2/images/{image_id}/actions/deactivate", Rule: "deactivate", Handler: h.deactivate},
+		{Method: "POST", Path: "/v2/images/{image_id}/actions/reactivate", Rule: "reactivate", Handler: h.reactivate},
 	}
+}
+
+// newImageTarget is the image a create makes as Glance's add_image sees
+// it: owned by the caller's project. (An owner named in the body is the
+// image service's to refuse, with Glance's message.)
+func newImageTarget(c *api.Call) (policy.Target, error) {
+	if p := c.ProjectID(); p != "" {
+		return policy.Target{"owner": p}, nil
+	}
+	return nil, nil
 }
 
 // disallowed are attributes a create body may not carry at all.

@@ -11,8 +11,8 @@ import (
 // uploaded with PUT .../file) and has a single store.
 func infoRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/v2/info/import", Policy: api.Authenticated, Handler: importInfo},
-		{Method: "GET", Path: "/v2/info/stores", Policy: api.Authenticated, Handler: storesInfo},
+		{Method: "GET", Path: "/v2/info/import", Rule: "kumo:image:get_info", Handler: importInfo},
+		{Method: "GET", Path: "/v2/info/stores", Rule: "kumo:image:get_info", Handler: storesInfo},
 	}
 }
 

@@ -5,16 +5,23 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 func (h *handlers) memberRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/v2/images/{image_id}/members", Policy: api.Authenticated, Handler: h.listMembers},
-		{Method: "POST", Path: "/v2/images/{image_id}/members", Policy: api.Authenticated, Handler: h.addMember},
-		{Method: "GET", Path: "/v2/images/{image_id}/members/{member_id}", Policy: api.Authenticated, Handler: h.showMember},
-		{Method: "PUT", Path: "/v2/images/{image_id}/members/{member_id}", Policy: api.Authenticated, Handler: h.updateMember},
-		{Method: "DELETE", Path: "/v2/images/{image_id}/members/{member_id}", Policy: api.Authenticated, Handler: h.removeMember},
+		{Method: "GET", Path: "/v2/images/{image_id}/members", Rule: "get_members", Handler: h.listMembers},
+		{Method: "POST", Path: "/v2/images/{image_id}/members", Rule: "add_member", Handler: h.addMember},
+		{Method: "GET", Path: "/v2/images/{image_id}/members/{member_id}", Rule: "get_member", Target: memberInPath, Handler: h.showMember},
+		{Method: "PUT", Path: "/v2/images/{image_id}/members/{member_id}", Rule: "modify_member", Target: memberInPath, Handler: h.updateMember},
+		{Method: "DELETE", Path: "/v2/images/{image_id}/members/{member_id}", Rule: "delete_member", Target: memberInPath, Handler: h.removeMember},
 	}
+}
+
+// memberInPath is the target of calls about one member: the member's
+// project may act on its own membership (modify_member).
+func memberInPath(c *api.Call) (policy.Target, error) {
+	return policy.Target{"member_id": c.Param("member_id")}, nil
 }
 
 func (h *handlers) listMembers(c *api.Call) (*api.Reply, error) {

@@ -15,10 +15,10 @@ func schemaRoutes() []api.Route {
 		return func(c *api.Call) (*api.Reply, error) { return api.JSON(http.StatusOK, build()), nil }
 	}
 	return []api.Route{
-		{Method: "GET", Path: "/v2/schemas/image", Policy: api.Authenticated, Handler: serve(imageSchema)},
-		{Method: "GET", Path: "/v2/schemas/images", Policy: api.Authenticated, Handler: serve(imagesSchema)},
-		{Method: "GET", Path: "/v2/schemas/member", Policy: api.Authenticated, Handler: serve(memberSchema)},
-		{Method: "GET", Path: "/v2/schemas/members", Policy: api.Authenticated, Handler: serve(membersSchema)},
+		{Method: "GET", Path: "/v2/schemas/image", Rule: "kumo:image:get_schemas", Handler: serve(imageSchema)},
+		{Method: "GET", Path: "/v2/schemas/images", Rule: "kumo:image:get_schemas", Handler: serve(imagesSchema)},
+		{Method: "GET", Path: "/v2/schemas/member", Rule: "kumo:image:get_schemas", Handler: serve(memberSchema)},
+		{Method: "GET", Path: "/v2/schemas/members", Rule: "kumo:image:get_schemas", Handler: serve(membersSchema)},
 	}
 }
 

@@ -17,8 +17,8 @@ var versionIDs = []struct{ id, status string }{
 
 func versionRoutes() []api.Route {
 	return []api.Route{
-		{Method: "GET", Path: "/", Policy: api.Public, Handler: listVersions(http.StatusMultipleChoices)},
-		{Method: "GET", Path: "/versions", Policy: api.Public, Handler: listVersions(http.StatusOK)},
+		{Method: "GET", Path: "/", Anonymous: true, Handler: listVersions(http.StatusMultipleChoices)},
+		{Method: "GET", Path: "/versions", Anonymous: true, Handler: listVersions(http.StatusOK)},
 	}
 }
 

@@ -1,0 +1,328 @@
+// Package policy decides who may call what. Each API's default rules are
+// data: the upstream projects' rule names and check strings (Nova's
+// nova/policies, Glance's glance/policies, Keystone's
+// keystone/common/policies), kept in one Set per API and evaluated with
+// oslo.policy's check language, so a rule reads here exactly as in the
+// service it imitates.
+//
+// The language: "@" allows anyone, "!" nobody, "" anyone; "role:NAME" asks
+// for a role; "rule:NAME" evaluates another rule; "KEY:MATCH" compares the
+// caller's credential KEY (user_id, project_id, domain_id, is_admin,
+// system_scope, token.domain.id, token.project.domain.id) with MATCH after
+// substituting %(target_key)s from the target; a quoted or literal KEY
+// ('public', True, None) compares the literal. Checks combine with "and",
+// "or", "not" and parentheses; "not" binds tightest, then "and", then "or".
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kumocloud/kumo/internal/auth"
+)
+
+// Rule is one default policy: its name, its check string and the calls it
+// guards ("POST /servers/{server_id}/action (os-stop)"), as the upstream
+// policy documentation lists them.
+type Rule struct {
+	Name       string
+	Check      string
+	Operations []string
+}
+
+// Target is what a call acts on, as oslo.policy sees it: string values by
+// key ("project_id", "target.user.domain_id"). A value Python would hold as
+// None is "None".
+type Target map[string]string
+
+// Set is one API's rules, parsed.
+type Set struct {
+	name  string
+	rules map[string]*ruleEntry
+	order []string
+}
+
+type ruleEntry struct {
+	Rule
+	check check
+}
+
+// NewSet parses rules. A rule that does not parse, or that refers to a
+// rule the set lacks, is a programming error and panics: the defaults are
+// code, and a test builds every set.
+func NewSet(name string, rules []Rule) *Set {
+	s := &Set{name: name, rules: make(map[string]*ruleEntry, len(rules))}
+	for _, r := range rules {
+		if _, dup := s.rules[r.Name]; dup {
+			panic(fmt.Sprintf("policy %s: rule %q defined twice", name, r.Name))
+		}
+		c, err := parse(r.Check)
+		if err != nil {
+			panic(fmt.Sprintf("policy %s: rule %q: %v", name, r.Name, err))
+		}
+		s.rules[r.Name] = &ruleEntry{Rule: r, check: c}
+		s.order = append(s.order, r.Name)
+	}
+	for _, e := range s.rules {
+		for _, ref := range e.check.refs(nil) {
+			if _, ok := s.rules[ref]; !ok {
+				panic(fmt.Sprintf("policy %s: rule %q refers to missing rule %q", name, e.Name, ref))
+			}
+		}
+	}
+	return s
+}
+
+// Name is the API the set belongs to.
+func (s *Set) Name() string { return s.name }
+
+// Has reports whether the set defines rule.
+func (s *Set) Has(rule string) bool { _, ok := s.rules[rule]; return ok }
+
+// Rule returns a rule's definition.
+func (s *Set) Rule(name string) (Rule, bool) {
+	e, ok := s.rules[name]
+	if !ok {
+		return Rule{}, false
+	}
+	return e.Rule, true
+}
+
+// Rules lists the set's rules in definition order.
+func (s *Set) Rules() []Rule {
+	out := make([]Rule, 0, len(s.order))
+	for _, n := range s.order {
+		out = append(out, s.rules[n].Rule)
+	}
+	return out
+}
+
+// Allowed evaluates rule for the caller p against target. An unknown rule
+// allows nobody.
+func (s *Set) Allowed(p *auth.Principal, rule string, target Target) bool {
+	e, ok := s.rules[rule]
+	if !ok {
+		return false
+	}
+	return e.check.eval(&evaluation{set: s, creds: credentialsOf(s, p), target: target})
+}
+
+// credentials are the caller's attributes that checks compare.
+type credentials struct {
+	roles []string // lower case, with the roles they imply
+	attrs map[string]string
+}
+
+// implies is Keystone's bootstrap chain: admin implies member implies
+// reader, and manager implies member. Keystone's tokens list implied roles
+// too; rules name the least role they need.
+func implies(role string) string {
+	switch role {
+	case "admin", "manager":
+		return "member"
+	case "member":
+		return "reader"
+	}
+	return ""
+}
+
+func credentialsOf(s *Set, p *auth.Principal) *credentials {
+	c := &credentials{attrs: map[string]string{}}
+	if p == nil {
+		return c
+	}
+	var add func(string)
+	add = func(r string) {
+		r = strings.ToLower(r)
+		if slices.Contains(c.roles, r) {
+			return
+		}
+		c.roles = append(c.roles, r)
+		if implied := implies(r); implied != "" {
+			add(implied)
+		}
+	}
+	for _, r := range p.Roles {
+		add(r)
+	}
+	c.attrs["user_id"] = noneIfEmpty(p.UserID)
+	c.attrs["project_id"] = noneIfEmpty(p.ProjectID)
+	c.attrs["domain_id"] = noneIfEmpty(p.DomainID)
+	c.attrs["user_domain_id"] = noneIfEmpty(p.UserDomain)
+	c.attrs["project_domain_id"] = noneIfEmpty(p.ProjectDomainID)
+	c.attrs["token.domain.id"] = noneIfEmpty(p.DomainID)
+	c.attrs["token.project.domain.id"] = noneIfEmpty(p.ProjectDomainID)
+	c.attrs["system_scope"] = "None" // kumo issues no system-scoped tokens
+	// is_admin is the context_is_admin rule, as in Nova's and Glance's
+	// request contexts.
+	c.attrs["is_admin"] = "False"
+	if e, ok := s.rules["context_is_admin"]; ok && e.check.eval(&evaluation{set: s, creds: c, target: Target{}}) {
+		c.attrs["is_admin"] = "True"
+	}
+	return c
+}
+
+func noneIfEmpty(v string) string {
+	if v == "" {
+		return "None"
+	}
+	return v
+}
+
+type evaluation struct {
+	set    *Set
+	creds  *credentials
+	target Target
+	depth  int
+}
+
+// check is a parsed check string.
+type check interface {
+	eval(e *evaluation) bool
+	refs(acc []string) []string
+}
+
+type constCheck bool
+
+func (c constCheck) eval(*evaluation) bool    { return bool(c) }
+func (constCheck) refs(acc []string) []string { return acc }
+
+type andCheck []check
+
+func (a andCheck) eval(e *evaluation) bool {
+	for _, c := range a {
+		if !c.eval(e) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a andCheck) refs(acc []string) []string {
+	for _, c := range a {
+		acc = c.refs(acc)
+	}
+	return acc
+}
+
+type orCheck []check
+
+func (o orCheck) eval(e *evaluation) bool {
+	for _, c := range o {
+		if c.eval(e) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o orCheck) refs(acc []string) []string {
+	for _, c := range o {
+		acc = c.refs(acc)
+	}
+	return acc
+}
+
+type notCheck struct{ c check }
+
+func (n notCheck) eval(e *evaluation) bool    { return !n.c.eval(e) }
+func (n notCheck) refs(acc []string) []string { return n.c.refs(acc) }
+
+type ruleCheck string
+
+func (r ruleCheck) eval(e *evaluation) bool {
+	entry, ok := e.set.rules[string(r)]
+	if !ok || e.depth > 32 {
+		return false
+	}
+	e.depth++
+	defer func() { e.depth-- }()
+	return entry.check.eval(e)
+}
+
+func (r ruleCheck) refs(acc []string) []string { return append(acc, string(r)) }
+
+type roleCheck string
+
+func (r roleCheck) eval(e *evaluation) bool {
+	want, ok := substitute(string(r), e.target)
+	return ok && slices.Contains(e.creds.roles, strings.ToLower(want))
+}
+
+func (roleCheck) refs(acc []string) []string { return acc }
+
+// genericCheck is oslo.policy's KEY:MATCH. A literal KEY ('public', True,
+// None) is compared with the substituted MATCH; any other KEY is a
+// credential.
+type genericCheck struct {
+	key     string
+	literal bool
+	match   string
+}
+
+func (g genericCheck) eval(e *evaluation) bool {
+	want, ok := substitute(g.match, e.target)
+	if !ok {
+		return false
+	}
+	if g.literal {
+		return g.key == want
+	}
+	have, ok := e.creds.attrs[g.key]
+	return ok && have == want
+}
+
+func (genericCheck) refs(acc []string) []string { return acc }
+
+// substitute replaces %(key)s with target values; a missing key fails the
+// check, as a KeyError does in oslo.policy.
+func substitute(s string, t Target) (string, bool) {
+	if !strings.Contains(s, "%(") {
+		return s, true
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "%(")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), true
+		}
+		j := strings.Index(s[i:], ")s")
+		if j < 0 {
+			b.WriteString(s)
+			return b.String(), true
+		}
+		v, ok := t[s[i+2:i+j]]
+		if !ok {
+			return "", false
+		}
+		b.WriteString(s[:i])
+		b.WriteString(v)
+		s = s[i+j+2:]
+	}
+}
+
+// literalKey reports the value of a Python literal used as a check's key
+// ('public', "shared", True, False, None, numbers), as str() prints it.
+func literalKey(k string) (string, bool) {
+	if len(k) >= 2 && (k[0] == '\'' || k[0] == '"') && k[len(k)-1] == k[0] {
+		return k[1 : len(k)-1], true
+	}
+	switch k {
+	case "True", "False", "None":
+		return k, true
+	}
+	if k != "" && strings.Trim(k, "0123456789") == "" {
+		return k, true
+	}
+	return "", false
+}
+
+// Sorted returns rule names in lexical order (for listings).
+func (s *Set) Sorted() []string {
+	names := slices.Clone(s.order)
+	sort.Strings(names)
+	return names
+}

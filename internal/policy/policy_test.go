@@ -1,0 +1,157 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kumocloud/kumo/internal/auth"
+)
+
+func TestDefaultSetsParse(t *testing.T) {
+	for _, s := range []*Set{Compute(), Image(), Identity()} {
+		if len(s.Rules()) < 20 {
+			t.Errorf("%s: only %d rules", s.Name(), len(s.Rules()))
+		}
+		if !s.Has("context_is_admin") && !s.Has("admin_required") {
+			t.Errorf("%s: no admin rule", s.Name())
+		}
+	}
+}
+
+func TestCheckLanguage(t *testing.T) {
+	rules := []Rule{
+		{Name: "context_is_admin", Check: "role:admin"},
+		{Name: "member_api", Check: "role:member and project_id:%(project_id)s"},
+		{Name: "member_or_admin", Check: "rule:member_api or rule:context_is_admin"},
+		{Name: "anyone", Check: "@"},
+		{Name: "nobody", Check: "!"},
+		{Name: "empty", Check: ""},
+		{Name: "owner", Check: "user_id:%(user_id)s"},
+		{Name: "public_or_owner", Check: "'public':%(visibility)s or project_id:%(owner)s"},
+		{Name: "precedence", Check: "role:reader or role:foo and role:bar"},
+		{Name: "grouped", Check: "(role:reader or role:foo) and role:bar"},
+		{Name: "not", Check: "not role:admin and not None:%(target.domain)s"},
+		{Name: "domain_scope_manager", Check: "role:manager and not domain_id:None"},
+		{Name: "is_admin", Check: "is_admin:True"},
+		{Name: "nested", Check: "((rule:context_is_admin)) or (role:reader and (project_id:%(project_id)s))"},
+		{Name: "token_domain", Check: "token.project.domain.id:%(target.domain.id)s"},
+	}
+	s := NewSet("test", rules)
+	reader := &auth.Principal{UserID: "u1", ProjectID: "p1", ProjectDomainID: "d1", Roles: []string{"reader"}}
+	member := &auth.Principal{UserID: "u2", ProjectID: "p1", Roles: []string{"Member"}}
+	admin := &auth.Principal{UserID: "u3", ProjectID: "p0", Roles: []string{"admin"}}
+	unscoped := &auth.Principal{UserID: "u4"}
+	manager := &auth.Principal{UserID: "u5", DomainID: "d1", Roles: []string{"manager"}}
+	foobar := &auth.Principal{UserID: "u6", ProjectID: "p1", Roles: []string{"foo", "bar"}}
+	own := Target{"project_id": "p1", "user_id": "u1", "owner": "p1", "visibility": "private", "target.domain": "d1", "target.domain.id": "d1"}
+	other := Target{"project_id": "p2", "user_id": "u9", "owner": "p2", "visibility": "public", "target.domain": "None", "target.domain.id": "d2"}
+	cases := []struct {
+		rule   string
+		p      *auth.Principal
+		target Target
+		want   bool
+	}{
+		{"member_or_admin", member, own, true},
+		{"member_or_admin", member, other, false},
+		{"member_or_admin", reader, own, false},
+		{"member_or_admin", admin, other, true}, // admin implies member, and is admin
+		{"member_api", admin, Target{"project_id": "p0"}, true},
+		{"member_or_admin", unscoped, Target{"project_id": "None"}, false},
+		{"member_or_admin", nil, own, false},
+		{"anyone", unscoped, nil, true},
+		{"nobody", admin, own, false},
+		{"empty", reader, nil, true},
+		{"owner", reader, own, true},
+		{"owner", reader, other, false},
+		{"owner", reader, Target{}, false}, // a missing key fails the check
+		{"public_or_owner", member, other, true},
+		{"public_or_owner", member, Target{"visibility": "private", "owner": "p2"}, false},
+		{"precedence", reader, nil, true},
+		{"precedence", foobar, nil, true},
+		{"precedence", &auth.Principal{Roles: []string{"foo"}}, nil, false},
+		{"grouped", reader, nil, false},
+		{"grouped", &auth.Principal{Roles: []string{"reader", "bar"}}, nil, true},
+		{"not", reader, own, true},
+		{"not", reader, other, false},
+		{"not", admin, own, false},
+		{"domain_scope_manager", manager, nil, true},
+		{"domain_scope_manager", &auth.Principal{ProjectID: "p1", Roles: []string{"manager"}}, nil, false},
+		{"is_admin", admin, nil, true},
+		{"is_admin", member, nil, false},
+		{"nested", reader, own, true},
+		{"nested", reader, other, false},
+		{"token_domain", reader, own, true},
+		{"token_domain", reader, other, false},
+		{"no_such_rule", admin, own, false},
+	}
+	for _, tc := range cases {
+		if got := s.Allowed(tc.p, tc.rule, tc.target); got != tc.want {
+			name := "<nil>"
+			if tc.p != nil {
+				name = tc.p.UserID + "/" + strings.Join(tc.p.Roles, ",")
+			}
+			t.Errorf("%s for %s on %v = %v, want %v", tc.rule, name, tc.target, got, tc.want)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, bad := range []string{"role:admin or", "(role:admin", "role:admin)", "admin", "and role:admin", "not"} {
+		if _, err := parse(bad); err == nil {
+			t.Errorf("parse(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestNewSetRejectsDanglingRule(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a rule referring to a missing rule was accepted")
+		}
+	}()
+	NewSet("test", []Rule{{Name: "a", Check: "rule:b"}})
+}
+
+// The upstream defaults decide as the services do for the usual personas.
+func TestUpstreamDefaults(t *testing.T) {
+	compute, image, identity := Compute(), Image(), Identity()
+	reader := &auth.Principal{UserID: "r", ProjectID: "A", Roles: []string{"reader"}}
+	member := &auth.Principal{UserID: "m", ProjectID: "A", Roles: []string{"member"}}
+	admin := &auth.Principal{UserID: "a", ProjectID: "admin", Roles: []string{"admin"}}
+	unscoped := &auth.Principal{UserID: "m"}
+	own := Target{"project_id": "A", "user_id": "m", "owner": "A", "visibility": "private"}
+	cases := []struct {
+		set    *Set
+		rule   string
+		p      *auth.Principal
+		target Target
+		want   bool
+	}{
+		{compute, "os_compute_api:servers:create", reader, own, false},
+		{compute, "os_compute_api:servers:create", member, own, true},
+		{compute, "os_compute_api:servers:index", reader, own, true},
+		{compute, "os_compute_api:servers:index:get_all_tenants", member, own, false},
+		{compute, "os_compute_api:servers:index:get_all_tenants", admin, own, true},
+		{compute, "os_compute_api:os-keypairs:create", reader, Target{"user_id": "r"}, true},
+		{compute, "os_compute_api:os-keypairs:create", reader, Target{"user_id": "m"}, false},
+		{compute, "os_compute_api:os-hypervisors:list", member, own, false},
+		{compute, "os_compute_api:os-flavor-manage:create", admin, own, true},
+		{image, "add_image", reader, own, false},
+		{image, "add_image", member, own, true},
+		{image, "add_image", unscoped, Target{"project_id": "None", "owner": "None"}, false},
+		{image, "add_member", reader, own, false},
+		{image, "get_image", reader, Target{"project_id": "B", "visibility": "public"}, true},
+		{image, "get_image", reader, Target{"project_id": "B", "visibility": "private"}, false},
+		{image, "publicize_image", member, own, false},
+		{identity, "identity:create_user", member, Target{}, false},
+		{identity, "identity:create_user", admin, Target{}, true},
+		{identity, "identity:get_user", member, Target{"target.user.id": "m", "target.user.domain_id": "default"}, true},
+		{identity, "identity:get_user", member, Target{"target.user.id": "x", "target.user.domain_id": "default"}, false},
+		{identity, "identity:list_roles", member, Target{}, false},
+	}
+	for _, tc := range cases {
+		if got := tc.set.Allowed(tc.p, tc.rule, tc.target); got != tc.want {
+			t.Errorf("%s %s for %s = %v, want %v", tc.set.Name(), tc.rule, tc.p.Roles, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package policy
+
+// Compute is Nova's rule set, with the rules kumo adds for the calls Nova
+// serves without a policy of its own.
+func Compute() *Set {
+	return NewSet("compute", append(withOperations(novaRules(), map[string][]string{
+		// Nova's documentation says /os-hypervisors/details.
+		"os_compute_api:os-hypervisors:list-detail": {"GET /os-hypervisors/detail"},
+	}), kumoComputeRules()...))
+}
+
+// Image is Glance's rule set for images, with kumo's additions.
+func Image() *Set {
+	return NewSet("image", append(withOperations(glanceRules(), map[string][]string{
+		// Glance's image_tags.py checks modify_image for tag changes.
+		"modify_image": {"PUT /v2/images/{image_id}/tags/{tag_value}", "DELETE /v2/images/{image_id}/tags/{tag_value}"},
+	}), kumoImageRules()...))
+}
+
+// withOperations lists more calls under rules that guard them upstream
+// without their policy documentation saying so.
+func withOperations(rules []Rule, more map[string][]string) []Rule {
+	for i, r := range rules {
+		if ops, ok := more[r.Name]; ok {
+			rules[i].Operations = append(r.Operations[:len(r.Operations):len(r.Operations)], ops...)
+		}
+	}
+	return rules
+}
+
+// Identity is Keystone's rule set.
+func Identity() *Set { return NewSet("identity", keystoneRules()) }
+
+const (
+	// Removed names the rule of the APIs Nova removed: they answer 410
+	// Gone to every caller, before any policy.
+	Removed = "kumo:compute:removed"
+	// Action names the rule of the routes that dispatch on the body's
+	// first key (POST .../action): each action then checks its own rule.
+	Action = "kumo:compute:action"
+)
+
+// kumoComputeRules guard the calls Nova serves without a policy of its own.
+// The images proxy forwards to Glance with the caller's token, so its
+// rules are Glance's (get_images, get_image, delete_image, modify_image)
+// under names of their own here.
+func kumoComputeRules() []Rule {
+	const (
+		glanceReadImages = "rule:context_is_admin or (role:reader and project_id:%(project_id)s)"
+		glanceWriteImage = "rule:context_is_admin or (role:member and project_id:%(project_id)s)"
+	)
+	return []Rule{
+		{"kumo:compute:images:list", glanceReadImages, []string{"GET /images", "GET /images/detail"}},
+		{"kumo:compute:images:show", glanceReadImages, []string{"GET /images/{image_id}",
+			"GET /images/{image_id}/metadata", "GET /images/{image_id}/metadata/{key}"}},
+		{"kumo:compute:images:delete", glanceWriteImage, []string{"DELETE /images/{image_id}"}},
+		{"kumo:compute:images:modify", glanceWriteImage, []string{"POST /images/{image_id}/metadata",
+			"PUT /images/{image_id}/metadata", "PUT /images/{image_id}/metadata/{key}",
+			"DELETE /images/{image_id}/metadata/{key}"}},
+		{Removed, "@", []string{"* the APIs Nova removed (410 Gone)"}},
+		{Action, "@", []string{"POST /servers/{server_id}/action", "POST /flavors/{flavor_id}/action",
+			"POST /os-aggregates/{aggregate_id}/action"}},
+		// Nova lists and shows flavors to every caller (flavors.py has no
+		// policy check).
+		{"kumo:compute:flavors:read", "@", []string{"GET /flavors", "GET /flavors/detail", "GET /flavors/{flavor_id}"}},
+	}
+}
+
+// kumoImageRules guard the Glance calls that Glance serves to any
+// authenticated caller without a policy check.
+func kumoImageRules() []Rule {
+	return []Rule{
+		{"kumo:image:get_schemas", "", []string{"GET /v2/schemas/image", "GET /v2/schemas/images",
+			"GET /v2/schemas/member", "GET /v2/schemas/members"}},
+		{"kumo:image:get_info", "", []string{"GET /v2/info/import", "GET /v2/info/stores", "GET /v2/info/usage"}},
+		{"kumo:image:collection_methods", "", []string{"PUT /v2/images", "PATCH /v2/images", "DELETE /v2/images"}},
+	}
+}
