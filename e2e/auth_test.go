@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +101,57 @@ func TestNoAuth(t *testing.T) {
 	}
 	if resp := getWithToken(t, s.URL+"/v2.1/flavors", ""); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET /v2.1/flavors without a token: status %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestLoginLockoutAndLimit runs kumo with Keystone's lockout and the
+// per-address limit of failed logins set by flags, and logs in over
+// HTTP: two failures lock the admin (the right password fails too)
+// until the lock runs out; the fourth failed login from this address
+// makes the next answer a 429 with Retry-After.
+func TestLoginLockoutAndLimit(t *testing.T) {
+	t.Parallel()
+	const lockout = 2 * time.Second
+	s := Start(t, kumoBin, Options{Args: []string{"--lockout-failure-attempts", "2", "--lockout-duration", lockout.String(),
+		"--login-failures-per-source", "4", "--login-failure-window", "1h"}})
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	login := func(password string, want int) *http.Response {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"auth": map[string]any{
+			"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
+				"user": map[string]any{"name": c.Auth.Username, "password": password, "domain": map[string]string{"name": "Default"}}}},
+		}})
+		resp, err := http.Post(s.URL+"/identity/v3/auth/tokens", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("POST /identity/v3/auth/tokens: %v", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("login with password %q: status %d, want %d", password, resp.StatusCode, want)
+		}
+		var e struct {
+			Error struct {
+				Code  int    `json:"code"`
+				Title string `json:"title"`
+			} `json:"error"`
+		}
+		if want >= 400 && (json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error.Code != want || e.Error.Title != http.StatusText(want)) {
+			t.Errorf("%d body: %+v, want Keystone's error body", want, e)
+		}
+		return resp
+	}
+	login("wrong", http.StatusUnauthorized)
+	login("wrong", http.StatusUnauthorized)
+	lastFailure := time.Now()
+	login(c.Auth.Password, http.StatusUnauthorized) // locked
+	time.Sleep(time.Until(lastFailure.Add(lockout + 500*time.Millisecond)))
+	login(c.Auth.Password, http.StatusCreated)
+
+	// Three failures so far from here; a fourth spends the allowance.
+	login("wrong", http.StatusUnauthorized)
+	resp := login(c.Auth.Password, http.StatusTooManyRequests)
+	// A failure comes back every 1h/4, less the seconds since the first.
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 800 || ra > 900 {
+		t.Errorf("Retry-After %q, want a little under 900", resp.Header.Get("Retry-After"))
 	}
 }

@@ -84,7 +84,11 @@ func start(t testing.TB, bin string, o Options) (*Server, error) {
 		return nil, fmt.Errorf("create log file: %w", err)
 	}
 	defer logw.Close() // the child keeps its own descriptor
-	args := append([]string{"serve", "--listen", listen, "--data-dir", o.DataDir, "--log-level", "debug"}, o.Args...)
+	// bcrypt's lowest cost: every openstack CLI command logs in, and at
+	// Keystone's cost (kumo's default) each login takes a quarter of a
+	// second or more. o.Args may set it again (the last flag wins).
+	args := append([]string{"serve", "--listen", listen, "--data-dir", o.DataDir, "--log-level", "debug",
+		"--password-hash-cost", "4"}, o.Args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout = logw

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
@@ -92,6 +93,11 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Auth, "auth", "builtin", "authentication: builtin (Keystone subset) or noauth (token user:project; tests only)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach kumo at (default: the request's host)")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued tokens")
+	fs.IntVar(&cfg.PasswordHashCost, "password-hash-cost", identity.DefaultPasswordHashCost, "bcrypt cost of new password hashes (Keystone's password_hash_rounds; 4-31, each step doubles the time of a password login; lower it only for throwaway test clouds)")
+	fs.IntVar(&cfg.LockoutFailureAttempts, "lockout-failure-attempts", 0, "lock a user after this many consecutive failed password logins (Keystone's lockout_failure_attempts; 0: never)")
+	fs.DurationVar(&cfg.LockoutDuration, "lockout-duration", identity.DefaultLockoutDuration, "how long such a lock lasts (Keystone's lockout_duration); updating the user as admin unlocks it sooner")
+	fs.IntVar(&cfg.LoginFailures, "login-failures-per-source", app.DefaultLoginFailures, "failed logins a client address may make in a row before it gets 429s; they come back over --login-failure-window (0: no limit)")
+	fs.DurationVar(&cfg.LoginFailureWindow, "login-failure-window", app.DefaultLoginFailureWindow, "time over which a client address's allowance of failed logins comes back")
 	fs.StringVar(&cfg.Host, "host", "", "compute host name this process registers (default: the machine's hostname)")
 	fs.DurationVar(&cfg.FakeDelay, "fake-delay", 0, "fake driver: how long each guest operation takes (default instant)")
 	fs.IntVar(&cfg.HostVCPUs, "host-vcpus", 0, "vCPUs the compute host offers (default: the machine's)")

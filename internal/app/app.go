@@ -30,6 +30,7 @@ import (
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/ratelimit"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/servergroup"
@@ -86,7 +87,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Log: log, secrets: box}
-	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL, Secrets: box})
+	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL, Secrets: box, PasswordHashCost: cfg.PasswordHashCost,
+		LockoutFailureAttempts: cfg.LockoutFailureAttempts, LockoutDuration: cfg.LockoutDuration})
 	a.Images = image.New(db, cfg.ImageDir())
 	a.Flavors = flavor.New(db)
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists()})
@@ -183,7 +185,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("/v2.1/", v21)
 	mux.Handle("/v2", v2)
 	mux.Handle("/v2/", v2)
-	idsvc := identityapi.NewService(a.Identity, opts)
+	idsvc := identityapi.NewService(a.Identity, opts, ratelimit.New(ratelimit.Options{
+		Burst: a.Config.LoginFailures, Window: a.Config.LoginFailureWindow}))
 	mux.Handle(identityapi.Mount, idsvc)
 	mux.Handle(identityapi.Mount+"/", idsvc)
 	imgsvc := imageapi.NewService(a.Images, opts)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func openTestApp(t *testing.T, dataDir string) *App {
@@ -41,6 +43,14 @@ func TestFirstStartWritesPrivateCloudsFile(t *testing.T) {
 	}
 	if !strings.HasSuffix(creds.AuthURL, "/identity/v3") {
 		t.Fatalf("auth_url %q does not point at the identity API", creds.AuthURL)
+	}
+	// The admin's password is hashed at Keystone's default bcrypt cost.
+	var hash string
+	if err := a.DB.QueryRowContext(context.Background(), `SELECT password_hash FROM users WHERE name = 'admin'`).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost != 12 {
+		t.Errorf("admin password hash cost %d (%v), want Keystone's 12", cost, err)
 	}
 	rc := OpenRC(creds)
 	for _, want := range []string{"export OS_AUTH_URL=", "export OS_PASSWORD='" + creds.Password + "'", "export OS_PROJECT_NAME='admin'"} {

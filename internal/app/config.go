@@ -11,6 +11,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/floatingip"
+	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/network"
 )
 
@@ -54,12 +55,32 @@ type Config struct {
 	Lifecycle compute.Settings
 	PublicURL string // base URL clients use, when not the request's host
 	TokenTTL  time.Duration
+	// PasswordHashCost is the bcrypt cost of new password hashes
+	// (default Keystone's 12; lower only for throwaway test clouds).
+	PasswordHashCost int
+	// LockoutFailureAttempts and LockoutDuration are Keystone's
+	// [security_compliance] lockout options (0 attempts: no lockout).
+	LockoutFailureAttempts int
+	LockoutDuration        time.Duration
+	// LoginFailures failed logins are allowed per client address in
+	// LoginFailureWindow, refilling evenly (0: no limit; kumo serve's
+	// flag defaults to DefaultLoginFailures).
+	LoginFailures      int
+	LoginFailureWindow time.Duration
 	// MaxBodyBytes limits JSON request bodies (image uploads stream).
 	MaxBodyBytes int64
 	// PprofListen, when set, serves Go's profiler (/debug/pprof/) on its
 	// own address, apart from the APIs.
 	PprofListen string
 }
+
+// Failed logins allowed per client address by default: 20 in a row, then
+// one every 3 s. A person mistyping never meets it; a password guesser
+// gets 28,800 guesses a day per address at most.
+const (
+	DefaultLoginFailures      = 20
+	DefaultLoginFailureWindow = time.Minute
+)
 
 // Defaults fills unset fields with kumo's embedded defaults.
 func (c *Config) Defaults() {
@@ -80,6 +101,15 @@ func (c *Config) Defaults() {
 	}
 	if c.TokenTTL == 0 {
 		c.TokenTTL = time.Hour
+	}
+	if c.PasswordHashCost == 0 {
+		c.PasswordHashCost = identity.DefaultPasswordHashCost
+	}
+	if c.LockoutDuration == 0 {
+		c.LockoutDuration = identity.DefaultLockoutDuration
+	}
+	if c.LoginFailureWindow == 0 {
+		c.LoginFailureWindow = DefaultLoginFailureWindow
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
@@ -106,6 +136,21 @@ func (c *Config) Validate() error {
 	case "builtin", "noauth":
 	default:
 		return fmt.Errorf("unknown auth %q (supported: builtin, noauth)", c.Auth)
+	}
+	if err := identity.CheckPasswordHashCost(c.PasswordHashCost); err != nil {
+		return fmt.Errorf("--password-hash-cost: %w", err)
+	}
+	if c.LockoutFailureAttempts < 0 {
+		return fmt.Errorf("--lockout-failure-attempts %d is negative (0 turns lockout off)", c.LockoutFailureAttempts)
+	}
+	if c.LockoutDuration < time.Second {
+		return fmt.Errorf("--lockout-duration %v is under a second (Keystone's lockout_duration is at least 1)", c.LockoutDuration)
+	}
+	if c.LoginFailures < 0 {
+		return fmt.Errorf("--login-failures-per-source %d is negative (0 turns the limit off)", c.LoginFailures)
+	}
+	if c.LoginFailureWindow <= 0 {
+		return fmt.Errorf("--login-failure-window %v is not positive", c.LoginFailureWindow)
 	}
 	if err := c.floatingOptions().Validate(); err != nil {
 		return fmt.Errorf("floating IP pool: %w", err)

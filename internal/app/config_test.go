@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -23,6 +24,15 @@ func TestConfigValidate(t *testing.T) {
 		{"no floating pool", func(c *Config) { c.FloatingRange = "" }, ""},
 		{"floating range not a CIDR", func(c *Config) { c.FloatingRange = "203.0.113.0" }, "floating IP pool"},
 		{"floating range IPv6", func(c *Config) { c.FloatingRange = "fd00::/64" }, "floating IP pool"},
+		{"lowest password hash cost", func(c *Config) { c.PasswordHashCost = 4 }, ""},
+		{"password hash cost too low", func(c *Config) { c.PasswordHashCost = 3 }, "--password-hash-cost"},
+		{"password hash cost too high", func(c *Config) { c.PasswordHashCost = 32 }, "--password-hash-cost"},
+		{"lockout on", func(c *Config) { c.LockoutFailureAttempts = 5 }, ""},
+		{"negative lockout attempts", func(c *Config) { c.LockoutFailureAttempts = -1 }, "--lockout-failure-attempts"},
+		{"lockout under a second", func(c *Config) { c.LockoutDuration = time.Millisecond }, "--lockout-duration"},
+		{"no login limit", func(c *Config) { c.LoginFailures = 0 }, ""},
+		{"negative login limit", func(c *Config) { c.LoginFailures = -1 }, "--login-failures-per-source"},
+		{"negative login window", func(c *Config) { c.LoginFailureWindow = -time.Second }, "--login-failure-window"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Config{FloatingRange: "203.0.113.0/24", FloatingPool: "public"}
@@ -36,5 +46,21 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfigDefaults: kumo serve hashes at Keystone's cost and locks no
+// one out unless told to, as Keystone does.
+func TestConfigDefaults(t *testing.T) {
+	var c Config
+	c.Defaults()
+	if c.PasswordHashCost != 12 {
+		t.Errorf("password hash cost %d, want Keystone's 12", c.PasswordHashCost)
+	}
+	if c.LockoutFailureAttempts != 0 || c.LockoutDuration != 1800*time.Second {
+		t.Errorf("lockout %d attempts for %v, want off and Keystone's 1800 s", c.LockoutFailureAttempts, c.LockoutDuration)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("defaults do not validate: %v", err)
 	}
 }

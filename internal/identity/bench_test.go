@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/store"
@@ -31,5 +32,31 @@ func BenchmarkAuthenticate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPasswordLogin measures password logins on SQLite at several
+// bcrypt costs: the right password (a token is issued), a wrong one for
+// a known user, and an unknown user, which must take as long.
+func BenchmarkPasswordLogin(b *testing.B) {
+	for _, cost := range []int{MinPasswordHashCost, 9, 10, DefaultPasswordHashCost} {
+		svc := New(storetest.SQLite(b), Options{PasswordHashCost: cost})
+		ctx := b.Context()
+		if _, _, err := svc.Bootstrap(ctx, "secret"); err != nil {
+			b.Fatal(err)
+		}
+		for _, tc := range []struct{ name, user, password string }{
+			{"right", "admin", "secret"}, {"wrong", "admin", "x"}, {"unknown", "nobody", "x"},
+		} {
+			b.Run(fmt.Sprintf("cost=%d/%s", cost, tc.name), func(b *testing.B) {
+				req := AuthRequest{Methods: []string{"password"},
+					Password: &PasswordAuth{UserName: tc.user, DomainID: DefaultDomainID, Password: tc.password}}
+				for b.Loop() {
+					if _, err := svc.IssueToken(ctx, req); (err == nil) != (tc.name == "right") {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

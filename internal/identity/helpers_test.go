@@ -3,32 +3,65 @@ package identity
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// fixture is a bootstrapped service with a fake clock.
+// fixture is a bootstrapped service with a fake clock, hashing passwords
+// at bcrypt's lowest cost and recording the cost of each comparison.
 type fixture struct {
 	svc          *Service
 	ctx          context.Context
 	now          time.Time
 	adminProject string
+
+	mu       sync.Mutex
+	compared []int // bcrypt cost of each hash a password was compared with
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t *testing.T, db *store.DB, opts ...func(*Options)) *fixture {
 	t.Helper()
 	f := &fixture{ctx: context.Background(), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	f.svc = New(db, Options{TokenTTL: time.Hour, Secrets: testBox(t), now: func() time.Time { return f.now }})
+	o := Options{TokenTTL: time.Hour, Secrets: testBox(t), PasswordHashCost: MinPasswordHashCost,
+		now: func() time.Time { return f.now }, compare: f.compare}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	f.svc = New(db, o)
 	pid, created, err := f.svc.Bootstrap(f.ctx, "secret")
 	if err != nil || !created {
 		t.Fatalf("bootstrap: %v created=%v", err, created)
 	}
 	f.adminProject = pid
 	return f
+}
+
+// compare is bcrypt's comparison, recording the hash's cost.
+func (f *fixture) compare(hash, password []byte) error {
+	cost, err := bcrypt.Cost(hash)
+	if err != nil {
+		cost = -1
+	}
+	f.mu.Lock()
+	f.compared = append(f.compared, cost)
+	f.mu.Unlock()
+	return bcrypt.CompareHashAndPassword(hash, password)
+}
+
+// comparisons returns and forgets the costs compared since the last call.
+func (f *fixture) comparisons() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.compared
+	f.compared = nil
+	return c
 }
 
 func (f *fixture) roleID(t *testing.T, name string) string {

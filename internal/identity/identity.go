@@ -23,15 +23,32 @@ type Options struct {
 	// Secrets encrypts credential blobs at rest, as Keystone's credential
 	// keys do; without it credentials cannot be created or read.
 	Secrets *secret.Box
+	// PasswordHashCost is the bcrypt cost of new password hashes
+	// (default DefaultPasswordHashCost, Keystone's). Existing hashes keep
+	// their own cost, as in Keystone.
+	PasswordHashCost int
+	// LockoutFailureAttempts locks a user's password authentication
+	// after this many consecutive failures (Keystone's [security_compliance]
+	// lockout_failure_attempts; 0, the default: never).
+	LockoutFailureAttempts int
+	// LockoutDuration is how long such a lock lasts (lockout_duration;
+	// default 30 minutes, Keystone's 1800 seconds).
+	LockoutDuration time.Duration
 	// now, when set, replaces the clock (tests).
 	now func() time.Time
+	// compare, when set, replaces bcrypt's comparison (tests count calls).
+	compare func(hash, password []byte) error
 }
+
+// DefaultLockoutDuration is Keystone's lockout_duration.
+const DefaultLockoutDuration = 1800 * time.Second
 
 // Service implements identity on a store.DB.
 type Service struct {
 	db         *store.DB
 	opts       Options
 	principals principalCache
+	passwords  *passwords
 }
 
 // New returns an identity service.
@@ -45,7 +62,10 @@ func New(db *store.DB, opts Options) *Service {
 	if opts.TokenCacheTTL == 0 {
 		opts.TokenCacheTTL = defaultTokenCacheTTL
 	}
-	return &Service{db: db, opts: opts}
+	if opts.LockoutDuration <= 0 {
+		opts.LockoutDuration = DefaultLockoutDuration
+	}
+	return &Service{db: db, opts: opts, passwords: newPasswords(opts.PasswordHashCost, opts.compare)}
 }
 
 // nowMicros is the current time in the store's timestamp format.

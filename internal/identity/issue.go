@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -103,40 +102,32 @@ func (s *Service) IssueToken(ctx context.Context, req AuthRequest) (*Token, erro
 	return t, nil
 }
 
-// checkPasswordAuth finds the enabled user of a password method and
-// checks the password.
+// checkPasswordAuth finds the user of a password method, checks the
+// password (with lockout) and that the user and its domain are enabled.
+// A user in another domain than the one named is no user at all.
 func (s *Service) checkPasswordAuth(ctx context.Context, pa PasswordAuth) (*User, error) {
 	if pa.UserID == "" && pa.UserName == "" {
 		return nil, errs.Invalid("Invalid input for field 'identity/password/user': 'id' or 'name' is a required property")
 	}
-	var row *sql.Row
+	var u *passwordUser
+	var err error
 	switch {
 	case pa.UserID != "":
-		row = s.db.QueryRowContext(ctx, `SELECT u.id, u.password_hash, u.enabled AND d.enabled FROM users u JOIN domains d ON d.id = u.domain_id WHERE u.id = ?`, pa.UserID)
+		u, err = s.verifyPassword(ctx, pa.Password, `u.id = ?`, pa.UserID)
 	case pa.DomainID != "":
-		row = s.db.QueryRowContext(ctx, `SELECT u.id, u.password_hash, u.enabled AND d.enabled FROM users u JOIN domains d ON d.id = u.domain_id WHERE u.name = ? AND u.domain_id = ?`, pa.UserName, pa.DomainID)
+		u, err = s.verifyPassword(ctx, pa.Password, `u.name = ? AND u.domain_id = ?`, pa.UserName, pa.DomainID)
 	case pa.DomainName != "":
-		row = s.db.QueryRowContext(ctx, `SELECT u.id, u.password_hash, u.enabled AND d.enabled FROM users u JOIN domains d ON d.id = u.domain_id WHERE u.name = ? AND d.name = ?`, pa.UserName, pa.DomainName)
+		u, err = s.verifyPassword(ctx, pa.Password, `u.name = ? AND d.name = ?`, pa.UserName, pa.DomainName)
 	default:
 		return nil, errs.Invalid("Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.")
 	}
-	var id, hash string
-	var enabled bool
-	err := row.Scan(&id, &hash, &enabled)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, unauthorized()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find user: %w", err)
-	}
-	ok, err := checkPassword(hash, pa.Password)
 	if err != nil {
 		return nil, err
 	}
-	if !ok || !enabled {
+	if !u.domainEnabled {
 		return nil, unauthorized()
 	}
-	return getUser(ctx, s.db, id)
+	return getUser(ctx, s.db, u.id)
 }
 
 // scopeToken resolves the requested scope, checks the user holds a role

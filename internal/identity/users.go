@@ -104,7 +104,7 @@ func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*Us
 	hash := ""
 	var changedAt sql.NullInt64
 	if password != nil {
-		h, err := hashPassword(*password)
+		h, err := s.passwords.hash(*password)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +138,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 	defer s.tokensChanged()
 	hash := ""
 	if p.Password != nil {
-		h, err := hashPassword(*p.Password)
+		h, err := s.passwords.hash(*p.Password)
 		if err != nil {
 			return nil, err
 		}
@@ -185,8 +185,12 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET name = ?, enabled = ?, default_project_id = ?, description = ?, email = ?, options = ?, extra = ? WHERE id = ?`,
-			u.Name, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, options, extra, id)
+		// Any update that leaves the user enabled unlocks it: Keystone's
+		// update sets enabled again, whose setter clears the failure count.
+		_, err = tx.ExecContext(ctx, `UPDATE users SET name = ?, enabled = ?, default_project_id = ?, description = ?, email = ?, options = ?, extra = ?,
+			failed_auth_count = CASE WHEN ? THEN 0 ELSE failed_auth_count END,
+			failed_auth_at = CASE WHEN ? THEN NULL ELSE failed_auth_at END WHERE id = ?`,
+			u.Name, u.Enabled, nullString(u.DefaultProjectID), u.Description, u.Email, options, extra, u.Enabled, u.Enabled, id)
 		if store.IsUniqueViolation(err) {
 			return duplicate("user", u.Name, u.DomainID)
 		}
@@ -210,25 +214,15 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 }
 
 // ChangePassword is the self-service change: the original password must
-// match. A wrong original password is a 401, as in Keystone.
+// pass Keystone's authentication (lockout included; a wrong one counts
+// towards it). Any failure, an unknown user included, is a 401, as in
+// Keystone.
 func (s *Service) ChangePassword(ctx context.Context, userID, original, password string) error {
 	defer s.tokensChanged()
-	var hash string
-	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, userID).Scan(&hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound("user", userID)
-	}
-	if err != nil {
-		return fmt.Errorf("get user %s: %w", userID, err)
-	}
-	ok, err := checkPassword(hash, original)
-	if err != nil {
+	if _, err := s.verifyPassword(ctx, original, `u.id = ?`, userID); err != nil {
 		return err
 	}
-	if !ok {
-		return unauthorized()
-	}
-	_, err = s.UpdateUser(ctx, userID, UserPatch{Password: &password})
+	_, err := s.UpdateUser(ctx, userID, UserPatch{Password: &password})
 	return err
 }
 

@@ -89,7 +89,7 @@ func TestServicesEndpointsRegions(t *testing.T) {
 
 func TestPublicURLInCatalog(t *testing.T) {
 	e := sqliteEnv(t)
-	svc := NewService(e.svc, apiOptionsWithPublicURL(e, "https://cloud.example.org/"))
+	svc := NewService(e.svc, apiOptionsWithPublicURL(e, "https://cloud.example.org/"), nil)
 	c := apiClient(t, svc).As(e.adminToken, "")
 	r := c.Do("GET", "/identity/v3/endpoints?interface=public", nil).Expect(t, http.StatusOK)
 	for _, ep := range r.JSON(t)["endpoints"].([]any) {

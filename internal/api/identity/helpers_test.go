@@ -12,6 +12,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/identity"
+	"github.com/kumocloud/kumo/internal/ratelimit"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -32,22 +33,34 @@ type env struct {
 	p1         *identity.Project
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+// envOptions tune newEnv: the identity service's options and the limit
+// of failed logins per client address (nil: none).
+type envOptions struct {
+	identity     identity.Options
+	failedLogins *ratelimit.Limiter
+}
+
+func newEnv(t *testing.T, db *store.DB, tweaks ...func(*envOptions)) *env {
 	t.Helper()
 	ctx := context.Background()
 	box, err := secret.LoadOrCreate(filepath.Join(t.TempDir(), "secret.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := identity.New(db, identity.Options{TokenTTL: time.Hour, Secrets: box})
+	// bcrypt's lowest cost keeps the many logins of these tests quick.
+	o := envOptions{identity: identity.Options{TokenTTL: time.Hour, Secrets: box, PasswordHashCost: identity.MinPasswordHashCost}}
+	for _, tw := range tweaks {
+		tw(&o)
+	}
+	svc := identity.New(db, o.identity)
 	adminPrj, _, err := svc.Bootstrap(ctx, "secret")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := NewService(svc, api.Options{Auth: svc, AuthURL: func(r *http.Request) string {
 		return api.RequestOrigin(r) + Mount + "/v3"
-	}})
-	e := &env{t: t, svc: svc, c: apitest.New(t, h), adminPrj: adminPrj}
+	}}, o.failedLogins)
+	e := &env{t: t, svc: svc, c: apitest.New(t, withRemoteAddr(h)), adminPrj: adminPrj}
 	e.adminToken = e.login("admin", "secret", obj{"project": obj{"name": "admin", "domain": obj{"id": "default"}}})
 	e.admin = e.c.As(e.adminToken, "")
 	users, err := svc.ListUsers(ctx, identity.UserFilter{Name: "admin"})
@@ -71,6 +84,17 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	e.aliceToken = e.login("alice", "pw", obj{"project": obj{"id": e.p1.ID}})
 	return e
+}
+
+// withRemoteAddr lets a test pick the client address with the header
+// X-Test-Remote-Addr (httptest's requests all come from 192.0.2.1).
+func withRemoteAddr(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("X-Test-Remote-Addr"); a != "" {
+			r.RemoteAddr = a
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // sqliteEnv is the usual environment: the API tests exercise HTTP, and

@@ -5,6 +5,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/policy"
+	"github.com/kumocloud/kumo/internal/ratelimit"
 )
 
 // Mount is where the identity API is served.
@@ -13,11 +14,15 @@ const Mount = "/identity"
 // handlers answer the identity routes from the domain service.
 type handlers struct {
 	svc *identity.Service
+	// failedLogins limits failed password checks per client address
+	// (nil: no limit).
+	failedLogins *ratelimit.Limiter
 }
 
-// NewService returns the identity API service.
-func NewService(svc *identity.Service, o api.Options) *api.Service {
-	h := &handlers{svc: svc}
+// NewService returns the identity API service. failedLogins, when not
+// nil, limits failed logins per client address.
+func NewService(svc *identity.Service, o api.Options, failedLogins *ratelimit.Limiter) *api.Service {
+	h := &handlers{svc: svc, failedLogins: failedLogins}
 	return &api.Service{
 		Name: "identity", Mount: Mount, Router: api.NewRouter(h.routes()), Auth: o.Auth,
 		AuthURL: o.AuthURL, Errors: api.KeystoneError, PublicURL: o.PublicURL, Log: o.Log,

@@ -120,7 +120,7 @@ func authRequest(b *authBody) (identity.AuthRequest, error) {
 }
 
 // issueToken answers POST /v3/auth/tokens.
-func (h *handlers) issueToken(c *api.Call) (*api.Reply, error) {
+func (h *handlers) issueToken(c *api.Call) (_ *api.Reply, err error) {
 	var b authBody
 	if err := decode(c, &b); err != nil {
 		return nil, err
@@ -128,6 +128,13 @@ func (h *handlers) issueToken(c *api.Call) (*api.Reply, error) {
 	req, err := authRequest(&b)
 	if err != nil {
 		return nil, err
+	}
+	if req.Password != nil {
+		source, refused := h.startLogin(c)
+		if refused != nil {
+			return refused, nil
+		}
+		defer func() { h.endLogin(source, err) }()
 	}
 	t, err := h.svc.IssueToken(c.Ctx, req)
 	if err != nil {

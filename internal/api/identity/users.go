@@ -133,7 +133,13 @@ func (h *handlers) changePassword(c *api.Call) (*api.Reply, error) {
 	if b.User.Password == nil {
 		return nil, errs.Invalid("Invalid input for field 'user': 'password' is a required property")
 	}
-	if err := h.svc.ChangePassword(c.Ctx, c.Param("user_id"), *b.User.OriginalPassword, *b.User.Password); err != nil {
+	source, refused := h.startLogin(c)
+	if refused != nil {
+		return refused, nil
+	}
+	err := h.svc.ChangePassword(c.Ctx, c.Param("user_id"), *b.User.OriginalPassword, *b.User.Password)
+	h.endLogin(source, err)
+	if err != nil {
 		return nil, err
 	}
 	return api.NoContent(http.StatusNoContent), nil
