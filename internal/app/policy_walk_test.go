@@ -34,7 +34,7 @@ import (
 func TestEveryRouteEnforcesItsRule(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			cfg := Config{DataDir: t.TempDir(), FloatingRange: "203.0.113.0/24", FloatingPool: "public"}
+			cfg := Config{DataDir: t.TempDir(), FloatingRange: "203.0.113.0/24", FloatingPool: "public", PasswordHashCost: 4}
 			if engine == "postgres" {
 				cfg.Database = storetest.PostgresDSN(t)
 			}
