@@ -60,9 +60,9 @@ func limitView(c *api.Call, l *identity.Limit) obj {
 	}
 }
 
-// limitFilter reads the list filters; limits also filter by project and
-// domain.
-func limitFilter(c *api.Call, scoped bool) identity.LimitFilter {
+// limitFilter reads the list filters; limits (forLimits) also filter by
+// project and domain.
+func limitFilter(c *api.Call, forLimits bool) identity.LimitFilter {
 	q := c.Query()
 	get := func(k string) *string {
 		if !q.Has(k) {
@@ -72,7 +72,7 @@ func limitFilter(c *api.Call, scoped bool) identity.LimitFilter {
 		return &v
 	}
 	f := identity.LimitFilter{ServiceID: get("service_id"), RegionID: get("region_id"), ResourceName: get("resource_name")}
-	if scoped {
+	if forLimits {
 		f.ProjectID, f.DomainID = get("project_id"), get("domain_id")
 	}
 	return f
@@ -205,6 +205,13 @@ func (h *handlers) updateLimit(c *api.Call) (*api.Reply, error) {
 		return nil, err
 	}
 	return api.JSON(http.StatusOK, obj{"limit": limitView(c, l)}), nil
+}
+
+func (h *handlers) deleteLimit(c *api.Call) (*api.Reply, error) {
+	if err := h.svc.DeleteLimit(c.Ctx, c.Param("limit_id")); err != nil {
+		return nil, err
+	}
+	return api.NoContent(http.StatusNoContent), nil
 }
 
 // limitItem is one validated object of a limits request body.
@@ -536,11 +543,4 @@ func pyRepr(v any) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return fmt.Sprint(v)
-}
-
-func (h *handlers) deleteLimit(c *api.Call) (*api.Reply, error) {
-	if err := h.svc.DeleteLimit(c.Ctx, c.Param("limit_id")); err != nil {
-		return nil, err
-	}
-	return api.NoContent(http.StatusNoContent), nil
 }
