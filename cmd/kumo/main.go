@@ -13,11 +13,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/identity"
+	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
@@ -113,6 +115,21 @@ func serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Lifecycle.ShelvedOffloadTime, "shelved-offload-time", 0, "offload shelved servers from their host after this long (0: at once, negative: never)")
 	fs.DurationVar(&cfg.Lifecycle.ResizeConfirmWindow, "resize-confirm-window", 0, "confirm resizes automatically after this long (0: never)")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
+	cfg.ImageLimits = app.DefaultImageLimits()
+	for _, l := range []struct{ flag, resource, usage string }{
+		{"image-size-total-mb", image.QuotaImageSizeTotal, "default image_size_total: MiB of image data each project may store"},
+		{"image-stage-total-mb", image.QuotaImageStageTotal, "default image_stage_total: MiB each project may stage for import"},
+		{"image-count-total", image.QuotaImageCountTotal, "default image_count_total: images each project may have"},
+		{"image-count-uploading", image.QuotaImageCountUploading, "default image_count_uploading: uploads each project may run at once"},
+	} {
+		fs.Func(l.flag, fmt.Sprintf("%s (-1: unlimited; registered when missing, then changed through the identity API; default %d)",
+			l.usage, cfg.ImageLimits[l.resource]), func(s string) error {
+			n, err := strconv.ParseInt(s, 10, 64)
+			cfg.ImageLimits[l.resource] = n
+			return err
+		})
+	}
+	fs.Int64Var(&cfg.ImageDiskReserveMB, "image-disk-reserve-mb", app.DefaultImageDiskReserveMB, "free space in MiB image uploads must leave on the data dir's filesystem (0: none)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	_ = fs.Parse(args)
 	if cfg.PprofListen == "" {

@@ -90,6 +90,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL, Secrets: box, PasswordHashCost: cfg.PasswordHashCost,
 		LockoutFailureAttempts: cfg.LockoutFailureAttempts, LockoutDuration: cfg.LockoutDuration})
 	a.Images = image.New(db, cfg.ImageDir())
+	// Glance's quotas are Keystone unified limits of the image service.
+	a.Images.Limits = func(ctx context.Context, q store.Querier, project string, resources []string) (map[string]int64, error) {
+		return identity.EffectiveLimits(ctx, q, identity.ServiceID("image"), project, resources)
+	}
+	a.Images.DiskReserve = cfg.ImageDiskReserveMB << 20
 	a.Flavors = flavor.New(db)
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists()})
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
@@ -122,6 +127,13 @@ func (a *App) bootstrap(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+	}
+	added, err := a.Identity.EnsureRegisteredLimits(ctx, identity.ServiceID("image"), a.Config.ImageLimits)
+	if err != nil {
+		return fmt.Errorf("register image limits: %w", err)
+	}
+	if len(added) > 0 {
+		a.Log.Info("registered default image limits", "resources", added)
 	}
 	if err := a.Flavors.SeedDefaults(ctx); err != nil {
 		return fmt.Errorf("seed flavors: %w", err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+	"github.com/kumocloud/kumo/internal/identity"
 )
 
 func openTestApp(t *testing.T, dataDir string) *App {
@@ -103,5 +104,52 @@ func TestHealthAndMetrics(t *testing.T) {
 		if !strings.HasPrefix(resp.Header.Get("X-Openstack-Request-Id"), "req-") {
 			t.Errorf("GET %s: no request id header", tc.path)
 		}
+	}
+}
+
+// TestImageLimitsRegisteredOnceKeptOnRestart: the first start registers
+// the image service's default limits from the configuration; a restart
+// with other defaults keeps what an admin set.
+func TestImageLimitsRegisteredOnceKeptOnRestart(t *testing.T) {
+	dir := t.TempDir()
+	a := openTestApp(t, dir)
+	ctx := context.Background()
+	image := identity.ServiceID("image")
+	regs, err := a.Identity.ListRegisteredLimits(ctx, identity.LimitFilter{ServiceID: &image})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, r := range regs {
+		got[r.ResourceName] = r.DefaultLimit
+		if r.ResourceName == "image_size_total" {
+			v := int64(5)
+			if _, err := a.Identity.UpdateRegisteredLimit(ctx, r.ID, identity.RegisteredLimitPatch{DefaultLimit: &v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := DefaultImageLimits()
+	if len(got) != len(want) {
+		t.Fatalf("registered %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("registered %v, want %v", got, want)
+		}
+	}
+	a.Close()
+	b, err := Open(ctx, Config{DataDir: dir, ImageLimits: map[string]int64{"image_size_total": 7, "image_count_total": 7}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	lim, err := identity.EffectiveLimits(ctx, b.DB, image, "any", []string{"image_size_total", "image_count_total"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lim["image_size_total"] != 5 || lim["image_count_total"] != 100 {
+		t.Fatalf("after restart: %v", lim)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/identity"
+	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/network"
 )
 
@@ -72,6 +73,16 @@ type Config struct {
 	// PprofListen, when set, serves Go's profiler (/debug/pprof/) on its
 	// own address, apart from the APIs.
 	PprofListen string
+	// ImageLimits are the image service's default quotas, Glance's
+	// unified limits by resource name (sizes in MiB, -1 unlimited),
+	// registered in the identity service for each resource that has no
+	// registered limit yet, so what an admin sets later stays; nil means
+	// DefaultImageLimits.
+	ImageLimits map[string]int64
+	// ImageDiskReserveMB is the free space image uploads must leave on
+	// the image filesystem (0: none; `kumo serve` defaults to
+	// DefaultImageDiskReserveMB).
+	ImageDiskReserveMB int64
 }
 
 // Failed logins allowed per client address by default: 20 in a row, then
@@ -81,6 +92,19 @@ const (
 	DefaultLoginFailures      = 20
 	DefaultLoginFailureWindow = time.Minute
 )
+
+// DefaultImageLimits are the registered limits Glance's documentation
+// creates for the image service.
+func DefaultImageLimits() map[string]int64 {
+	return map[string]int64{
+		image.QuotaImageSizeTotal: 1000, image.QuotaImageStageTotal: 1000,
+		image.QuotaImageCountTotal: 100, image.QuotaImageCountUploading: 100,
+	}
+}
+
+// DefaultImageDiskReserveMB keeps room for the database and the guests'
+// disks next to the images.
+const DefaultImageDiskReserveMB = 512
 
 // Defaults fills unset fields with kumo's embedded defaults.
 func (c *Config) Defaults() {
@@ -113,6 +137,9 @@ func (c *Config) Defaults() {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.ImageLimits == nil {
+		c.ImageLimits = DefaultImageLimits()
 	}
 }
 
@@ -154,6 +181,14 @@ func (c *Config) Validate() error {
 	}
 	if err := c.floatingOptions().Validate(); err != nil {
 		return fmt.Errorf("floating IP pool: %w", err)
+	}
+	for _, name := range image.QuotaResources {
+		if v, ok := c.ImageLimits[name]; ok && (v < identity.MinLimitValue || v > identity.MaxLimitValue) {
+			return fmt.Errorf("image limit %s: %d is outside -1 (unlimited) to %d", name, v, identity.MaxLimitValue)
+		}
+	}
+	if c.ImageDiskReserveMB < 0 {
+		return fmt.Errorf("image disk reserve: %d MB is negative", c.ImageDiskReserveMB)
 	}
 	return nil
 }

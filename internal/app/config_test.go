@@ -33,6 +33,10 @@ func TestConfigValidate(t *testing.T) {
 		{"no login limit", func(c *Config) { c.LoginFailures = 0 }, ""},
 		{"negative login limit", func(c *Config) { c.LoginFailures = -1 }, "--login-failures-per-source"},
 		{"negative login window", func(c *Config) { c.LoginFailureWindow = -time.Second }, "--login-failure-window"},
+		{"unlimited images", func(c *Config) { c.ImageLimits["image_count_total"] = -1 }, ""},
+		{"image limit below -1", func(c *Config) { c.ImageLimits["image_size_total"] = -2 }, "image limit image_size_total"},
+		{"image limit over Keystone's maximum", func(c *Config) { c.ImageLimits["image_count_total"] = 1 << 31 }, "image limit image_count_total"},
+		{"negative disk reserve", func(c *Config) { c.ImageDiskReserveMB = -1 }, "image disk reserve"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Config{FloatingRange: "203.0.113.0/24", FloatingPool: "public"}

@@ -67,3 +67,17 @@ func Catalog(origin string) []CatalogService {
 	}
 	return out
 }
+
+// ServiceID is the catalog id of the built-in service of a type
+// ("compute", "identity", "image"); unified limits refer to it.
+func ServiceID(typ string) string { return stableID("service", typ) }
+
+// ServiceExists reports whether id is the id of a catalog service.
+func ServiceExists(id string) bool {
+	for _, e := range catalogEntries() {
+		if ServiceID(e.typ) == id {
+			return true
+		}
+	}
+	return false
+}

@@ -154,6 +154,8 @@ func (s *Service) DeleteDomain(ctx context.Context, id string) error {
 			`DELETE FROM tokens WHERE domain_id = ?`,
 			`DELETE FROM tokens WHERE project_id IN (SELECT id FROM projects WHERE domain_id = ?)`,
 			`DELETE FROM tokens WHERE user_id IN (SELECT id FROM users WHERE domain_id = ?)`,
+			`DELETE FROM limits WHERE domain_id = ?`,
+			`DELETE FROM limits WHERE project_id IN (SELECT id FROM projects WHERE domain_id = ?)`,
 			`DELETE FROM users WHERE domain_id = ?`,
 			`DELETE FROM projects WHERE domain_id = ?`,
 			`DELETE FROM roles WHERE domain_id = ?`,

@@ -250,6 +250,7 @@ func (s *Service) DeleteProject(ctx context.Context, id string) error {
 			`DELETE FROM role_assignments WHERE target_type = 'project' AND target_id = ?`,
 			`DELETE FROM tokens WHERE project_id = ?`,
 			`DELETE FROM credentials WHERE project_id = ?`, // as Keystone's delete_credentials_for_project
+			`DELETE FROM limits WHERE project_id = ?`,      // as Keystone's delete_limits_for_project
 			`DELETE FROM projects WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {

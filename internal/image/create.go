@@ -2,7 +2,10 @@ package image
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"maps"
+	"os"
 	"slices"
 
 	"github.com/google/uuid"
@@ -30,13 +33,26 @@ type CreateRequest struct {
 }
 
 // Create registers a queued image owned by the caller's project (or by
-// req.Owner when an admin asks).
+// req.Owner when an admin asks), within the caller's project's
+// image_count_total (413 otherwise, as Glance).
 func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateRequest) (*Image, error) {
+	return s.create(ctx, p, req, true)
+}
+
+// create is Create; checked false skips the quota.
+func (s *Service) create(ctx context.Context, p *auth.Principal, req CreateRequest, checked bool) (*Image, error) {
 	img, err := s.newImage(p, req)
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error { return insertImage(ctx, tx, img) })
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if checked {
+			if err := s.enforceCount(ctx, tx, p, img); err != nil {
+				return err
+			}
+		}
+		return insertImage(ctx, tx, img)
+	})
 	if store.IsUniqueViolation(err) {
 		return nil, errs.Conflict("An image with identifier %s already exists", img.ID)
 	}
@@ -89,11 +105,71 @@ func (s *Service) newImage(p *auth.Principal, req CreateRequest) (*Image, error)
 	return img, nil
 }
 
+// enforceCount is Glance's image_count_total check of a new image,
+// against the caller's project.
+func (s *Service) enforceCount(ctx context.Context, tx *store.Tx, p *auth.Principal, img *Image) error {
+	return s.enforce(ctx, tx, quotaProject(p, img.Owner), map[string]int64{QuotaImageCountTotal: 1})
+}
+
 // Delete removes an image the caller owns (or any, for an admin): the
 // record becomes deleted and disappears from every view, and its file is
 // removed. Protected images cannot be deleted.
+//
+// A delete must work when the disk is full, since it is how space comes
+// back: the file is first renamed aside (no space needed), then the
+// record is marked deleted; when that write fails for lack of space the
+// file is removed, freeing its space, and the write tried again. The
+// file goes only once the record says deleted, or the delete failed on
+// a full disk anyway (the image then has no data and can be deleted
+// again); any other failure puts it back. A crash in between leaves the
+// file aside, and Recover puts it back or removes it by the record.
 func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) error {
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	// Read-only checks first, so a refused delete touches nothing.
+	img, err := getModifiable(ctx, s.db, p, id, "delete_image")
+	if err != nil {
+		return err
+	}
+	if img.Protected {
+		return errs.Forbidden("Image %s is protected and cannot be deleted.", id)
+	}
+	aside, err := s.setAside(id)
+	if err != nil {
+		return err
+	}
+	err = s.markDeleted(ctx, p, id)
+	if err != nil && aside && store.IsDiskFull(err) {
+		aside = false
+		if rerr := os.Remove(s.trashPath(id)); rerr == nil || errors.Is(rerr, os.ErrNotExist) {
+			err = s.markDeleted(ctx, p, id)
+		}
+	}
+	if err != nil {
+		if aside {
+			_ = os.Rename(s.trashPath(id), s.dataPath(id))
+		}
+		return err
+	}
+	_ = os.Remove(s.trashPath(id)) // a failure leaves it to Recover
+	return nil
+}
+
+// setAside renames an image's file to its trash name; false when the
+// image has no file.
+func (s *Service) setAside(id string) (bool, error) {
+	err := os.Rename(s.dataPath(id), s.trashPath(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("set image file %s aside: %w", id, err)
+	}
+	return true, nil
+}
+
+// markDeleted marks an image deleted, checking again in the transaction
+// that the caller may and that it is not protected.
+func (s *Service) markDeleted(ctx context.Context, p *auth.Principal, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		img, err := getModifiable(ctx, tx, p, id, "delete_image")
 		if err != nil {
 			return err
@@ -104,22 +180,15 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) erro
 		now := store.Now()
 		if _, err := tx.ExecContext(ctx, `UPDATE images SET status = ?, deleted = TRUE, deleted_at = ?, updated_at = ? WHERE id = ?`,
 			StatusDeleted, now, now, id); err != nil {
-			return err
+			return fmt.Errorf("delete image %s: %w", id, err)
 		}
 		for _, table := range []string{"image_properties", "image_tags", "image_members"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE image_id = ?`, id); err != nil {
-				return err
+				return fmt.Errorf("delete image %s: %w", id, err)
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	// The record is authoritative: a file left behind by a failed removal
-	// is swept by Recover.
-	s.removeFile(id)
-	return nil
 }
 
 // update runs fn on an image the caller may modify, then saves it.

@@ -83,6 +83,12 @@ type Service struct {
 	dir string
 	// MaxSize is the largest image file accepted (Glance's image_size_cap).
 	MaxSize int64
+	// Limits gives the per-project quotas (Keystone unified limits); nil
+	// enforces none.
+	Limits LimitSource
+	// DiskReserve is the free space (bytes) uploads leave on the image
+	// filesystem; 0 keeps none back.
+	DiskReserve int64
 }
 
 // New returns an image service storing files under dir.
@@ -92,3 +98,6 @@ func New(db *store.DB, dir string) *Service {
 
 // dataPath is where an active image's file lives.
 func (s *Service) dataPath(id string) string { return filepath.Join(s.dir, id) }
+
+// trashPath is where an image's file waits while its image is deleted.
+func (s *Service) trashPath(id string) string { return filepath.Join(s.dir, trashPrefix+id) }

@@ -180,7 +180,7 @@ func TestRecover(t *testing.T) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{})
 		// Simulate a crash mid-upload: saving status and a temp file.
-		if _, err := s.startUpload(ctx, alice, img.ID); err != nil {
+		if _, err := s.startUpload(ctx, alice, img.ID, -1, true); err != nil {
 			t.Fatal(err)
 		}
 		os.MkdirAll(s.dir, 0o700)

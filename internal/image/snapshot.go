@@ -25,9 +25,14 @@ func systemPrincipal() *auth.Principal {
 // CreateQueued registers a queued image for p in tx, the caller's
 // transaction. member, when not "", is a project the image is shared with
 // (Nova shares the snapshot of another project's server with its owner).
+// The image counts against p's project's image_count_total, as Nova's
+// snapshot goes through Glance's image create (413 when over).
 func (s *Service) CreateQueued(ctx context.Context, tx *store.Tx, p *auth.Principal, req CreateRequest, member string) (*Image, error) {
 	img, err := s.newImage(p, req)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.enforceCount(ctx, tx, p, img); err != nil {
 		return nil, err
 	}
 	if err := insertImage(ctx, tx, img); err != nil {

@@ -355,4 +355,5 @@ var migrations = []migration{
 	schemaInstanceRevisions,
 	schemaInstanceDetailRevisions,
 	schemaUserLockout,
+	schemaUnifiedLimits,
 }

@@ -83,10 +83,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	// in the OS page cache anyway, and listings ran no slower with 10,000
 	// servers while kumo's RSS fell by 5 MB.
 	q := "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-512)&_txlock=immediate"
-	sqldb, err := sql.Open("sqlite", "file:"+path+q)
+	connector, err := sqlite.NewConnector("file:" + path + q)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	sqldb := sql.OpenDB(keepWAL{connector})
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetMaxIdleConns(sqliteIdleConns)
 	// Each connection holds SQLite's page cache; after 15 s idle they go,

@@ -70,6 +70,17 @@ func (h *handlers) imageMetadataQuota(c *api.Call, meta map[string]string) error
 	return err
 }
 
+// imageServiceFault is Nova's answer when the image service refuses a
+// snapshot's image with a 413 (a project over its image quota): Nova
+// leaves glanceclient's HTTPOverLimit untranslated, so its fault wrapper
+// keeps the status and gives webob's text, not Glance's.
+func imageServiceFault(err error) error {
+	if errs.Is(err, errs.KindTooLarge) {
+		return errs.TooLarge("The body of your request was too large for this server.")
+	}
+	return err
+}
+
 // snapshotRequest reads the name and metadata both actions share.
 func snapshotRequest(c *api.Call, entity map[string]any) compute.SnapshotRequest {
 	req := compute.SnapshotRequest{Name: strings.TrimSpace(entity["name"].(string)), RequestID: c.RequestID}
@@ -98,7 +109,7 @@ func (h *handlers) createImage(c *api.Call, run *jsRun, body map[string]any, val
 	}
 	img, err := h.Servers.Snapshot(c.Ctx, c.Principal, id, req)
 	if err != nil {
-		return nil, err
+		return nil, imageServiceFault(err)
 	}
 	if c.AtLeast(2, 45) {
 		return api.JSON(http.StatusAccepted, map[string]any{"image_id": img.ID}), nil
@@ -136,7 +147,7 @@ func (h *handlers) createBackup(c *api.Call, run *jsRun, body map[string]any, va
 	}
 	img, err := h.Servers.Snapshot(c.Ctx, c.Principal, id, req)
 	if err != nil {
-		return nil, err
+		return nil, imageServiceFault(err)
 	}
 	if c.AtLeast(2, 45) {
 		return api.JSON(http.StatusAccepted, map[string]any{"image_id": img.ID}), nil
@@ -166,7 +177,7 @@ func (h *handlers) shelveServer(c *api.Call, run *jsRun, body map[string]any, _ 
 	if f := shelveSchema.validate(run, nil, body); f != nil {
 		return nil, f.err(run)
 	}
-	return h.accepted(h.Servers.Shelve(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
+	return h.accepted(imageServiceFault(h.Servers.Shelve(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID)))
 }
 
 func (h *handlers) shelveOffloadServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {

@@ -1,6 +1,7 @@
 package compute_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -209,4 +211,47 @@ func TestShelveSamplesEachVersion(t *testing.T) {
 		sc.api.As("u1:p1", "2.77").Do("POST", path, sampleText(t, "os-shelve/v2.77/os-unshelve.json")).Expect(t, http.StatusAccepted)
 		settle("ACTIVE")
 	})
+}
+
+// TestSnapshotsOverImageQuota: a createImage, createBackup or shelve
+// whose image the image service refuses for the project's image quota
+// is Nova's 413 overLimit with webob's text, and the server is left as
+// it was.
+func TestSnapshotsOverImageQuota(t *testing.T) {
+	sc := newServersCloud(t, storetest.SQLite(t))
+	srv := sc.boot(t, sc.user, "full", true, nil)
+	sc.Images.Limits = func(_ context.Context, _ store.Querier, project string, names []string) (map[string]int64, error) {
+		out := map[string]int64{}
+		for _, n := range names {
+			out[n] = -1
+		}
+		if project == "p1" {
+			out[image.QuotaImageCountTotal] = 0
+		}
+		return out, nil
+	}
+	path := "/v2.1/servers/" + srv.ID + "/action"
+	for _, body := range []string{
+		`{"createImage": {"name": "snap"}}`,
+		`{"createBackup": {"name": "b", "backup_type": "daily", "rotation": 1}}`,
+		`{"shelve": null}`,
+	} {
+		r := sc.api.As("u1:p1", "2.1").Do("POST", path, body)
+		if r.Status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("%s: status %d: %s", body, r.Status, r.Body)
+		}
+		var fault map[string]struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(r.Body, &fault); err != nil || fault["overLimit"].Code != 413 ||
+			fault["overLimit"].Message != "The body of your request was too large for this server." {
+			t.Fatalf("%s: fault %s", body, r.Body)
+		}
+	}
+	if s := sc.WaitFor(t, srv.ID, func(*compute.Server) bool { return true }); s.Status() != "ACTIVE" || s.TaskState != "" {
+		t.Fatalf("server after the refusals: %s task %q", s.Status(), s.TaskState)
+	}
+	// The admin project's quota is its own.
+	sc.api.As("admin:admin", "2.1").Do("POST", path, `{"createImage": {"name": "by-admin"}}`).Expect(t, http.StatusAccepted)
 }

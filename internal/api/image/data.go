@@ -22,7 +22,10 @@ func (h *handlers) upload(c *api.Call) (*api.Reply, error) {
 	if mt, _, _ := mime.ParseMediaType(c.Req.Header.Get("Content-Type")); mt != "application/octet-stream" {
 		return nil, errs.UnsupportedMedia("Content-Type must be application/octet-stream")
 	}
-	expected := int64(-1)
+	// The declared size lets the quota and the disk reserve refuse an
+	// upload before its data is read, as Glance does with the request's
+	// length; a chunked upload is cut off where it goes over.
+	expected := c.Req.ContentLength // -1 when chunked
 	if v := c.Req.Header.Get("x-openstack-image-size"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {

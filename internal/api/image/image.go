@@ -47,6 +47,6 @@ func Routes(svc *image.Service) []api.Route {
 	rs = append(rs, h.dataRoutes()...)
 	rs = append(rs, h.memberRoutes()...)
 	rs = append(rs, schemaRoutes()...)
-	rs = append(rs, infoRoutes()...)
+	rs = append(rs, h.infoRoutes()...)
 	return rs
 }

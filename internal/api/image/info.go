@@ -8,12 +8,28 @@ import (
 )
 
 // Discovery calls: kumo offers no interoperable import methods (data is
-// uploaded with PUT .../file) and has a single store.
-func infoRoutes() []api.Route {
+// uploaded with PUT .../file), has a single store, and reports the
+// caller's quota usage.
+func (h *handlers) infoRoutes() []api.Route {
 	return []api.Route{
 		{Method: "GET", Path: "/v2/info/import", Rule: "kumo:image:get_info", Handler: importInfo},
 		{Method: "GET", Path: "/v2/info/stores", Rule: "kumo:image:get_info", Handler: storesInfo},
+		{Method: "GET", Path: "/v2/info/usage", Rule: "kumo:image:get_info", Handler: h.usageInfo},
 	}
+}
+
+// usageInfo answers GET /v2/info/usage: the caller's project's limit
+// and usage of each of Glance's quota resources.
+func (h *handlers) usageInfo(c *api.Call) (*api.Reply, error) {
+	usage, err := h.svc.Usage(c.Ctx, c.Principal)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(usage))
+	for name, u := range usage {
+		out[name] = map[string]any{"limit": u.Limit, "usage": u.Usage}
+	}
+	return api.JSON(http.StatusOK, map[string]any{"usage": out}), nil
 }
 
 func importInfo(c *api.Call) (*api.Reply, error) {

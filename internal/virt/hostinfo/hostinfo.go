@@ -55,3 +55,14 @@ func memTotalMB(path string) (int, error) {
 	}
 	return 0, fmt.Errorf("no MemTotal in %s", path)
 }
+
+// FreeBytes is the space left to unprivileged writers on the filesystem
+// holding path (statfs's available blocks: the blocks ext4 keeps for
+// root do not count, so what it reports is there for kumo too).
+func FreeBytes(path string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, fmt.Errorf("statfs: %w", err)
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}

@@ -39,3 +39,14 @@ func TestMemTotal(t *testing.T) {
 		})
 	}
 }
+
+func TestFreeBytes(t *testing.T) {
+	dir := t.TempDir()
+	free, err := FreeBytes(dir)
+	if err != nil || free <= 0 {
+		t.Fatalf("FreeBytes = %d, %v", free, err)
+	}
+	if _, err := FreeBytes(filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("FreeBytes of a missing path: no error")
+	}
+}
