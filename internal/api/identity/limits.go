@@ -38,9 +38,11 @@ func (h *handlers) limitRoutes() []api.Route {
 	}
 }
 
-// limitTarget is the limit in the path as get_limit sees it: its project
-// (and that project's domain) or its domain. A missing limit is an empty
-// target, so only admins pass and get the 404; others get Keystone's 403.
+// limitTarget is the limit in the path as Keystone's get_limit sees it:
+// the limit with its project (target.limit.project.*) or its domain
+// (target.limit.domain.*), whichever it belongs to. A missing limit is
+// an empty target, so only admins pass and get the 404; others get
+// Keystone's 403.
 func (h *handlers) limitTarget(c *api.Call) (policy.Target, error) {
 	l, err := h.svc.GetLimit(c.Ctx, c.Param("limit_id"))
 	if errs.Is(err, errs.KindNotFound) {
@@ -49,12 +51,16 @@ func (h *handlers) limitTarget(c *api.Call) (policy.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := policy.Target{"target.limit.project_id": noneIfEmpty(l.ProjectID), "target.limit.domain.id": noneIfEmpty(l.DomainID),
-		"target.limit.project.domain_id": "None"}
-	if l.ProjectID != "" {
-		if p, err := h.svc.GetProject(c.Ctx, l.ProjectID); err == nil {
-			t["target.limit.project.domain_id"] = p.DomainID
+	t := policy.Target{"target.limit.project_id": noneIfEmpty(l.ProjectID), "target.limit.domain_id": noneIfEmpty(l.DomainID)}
+	switch {
+	case l.ProjectID != "":
+		p, err := h.svc.GetProject(c.Ctx, l.ProjectID)
+		if err != nil {
+			return nil, err
 		}
+		t["target.limit.project.id"], t["target.limit.project.domain_id"] = p.ID, p.DomainID
+	case l.DomainID != "":
+		t["target.limit.domain.id"] = l.DomainID
 	}
 	return t, nil
 }
