@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,7 +101,9 @@ func (s *Service) writeFile(id, diskFormat string, data io.Reader, expectedSize 
 	defer tmp.Close()
 	md, sh := md5.New(), sha512.New()
 	head := &headBuffer{max: 512}
-	limit := s.MaxSize
+	// One byte past the cap tells a too-large upload; a cap of MaxInt64
+	// must not wrap to a negative read limit (which would read nothing).
+	limit := min(s.MaxSize, math.MaxInt64-1)
 	n, err := io.Copy(io.MultiWriter(tmp, md, sh, head), io.LimitReader(data, limit+1))
 	if err != nil {
 		return fileSum{}, errs.Invalid("Error reading image data: %v", err)
