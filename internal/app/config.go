@@ -107,6 +107,9 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("unknown auth %q (supported: builtin, noauth)", c.Auth)
 	}
+	if c.Lifecycle.MaxCreateCount < 0 {
+		return fmt.Errorf("--max-create-count must be at least 1 (0: the default %d)", compute.DefaultMaxCreateCount)
+	}
 	if err := c.floatingOptions().Validate(); err != nil {
 		return fmt.Errorf("floating IP pool: %w", err)
 	}

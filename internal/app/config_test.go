@@ -23,6 +23,8 @@ func TestConfigValidate(t *testing.T) {
 		{"no floating pool", func(c *Config) { c.FloatingRange = "" }, ""},
 		{"floating range not a CIDR", func(c *Config) { c.FloatingRange = "203.0.113.0" }, "floating IP pool"},
 		{"floating range IPv6", func(c *Config) { c.FloatingRange = "fd00::/64" }, "floating IP pool"},
+		{"max create count", func(c *Config) { c.Lifecycle.MaxCreateCount = 5000 }, ""},
+		{"negative max create count", func(c *Config) { c.Lifecycle.MaxCreateCount = -1 }, "--max-create-count must be at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Config{FloatingRange: "203.0.113.0/24", FloatingPool: "public"}
