@@ -57,8 +57,9 @@ type DB struct {
 // Every other writer waits meanwhile, so a transaction still running
 // then is rolled back (its statements interrupted) and InTx fails with
 // ErrTxTooLong. kumo's transactions take milliseconds (a create of one
-// server about 2 ms on SQLite); only a runaway one, such as a loop the
-// request drives without bound, comes near it. Migrations are exempt.
+// server about 2 ms on SQLite; of 100 with addresses, the most one
+// request makes in one transaction, 0.07 s, 0.2 s on PostgreSQL); only a
+// runaway one comes near it. Migrations are exempt.
 const MaxTxHold = 5 * time.Second
 
 // ErrTxTooLong is the error of a transaction rolled back for holding the
