@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -114,6 +115,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Lifecycle.ReclaimInterval, "reclaim-interval", 0, "keep deleted servers restorable this long before reclaiming them (0: delete at once)")
 	fs.DurationVar(&cfg.Lifecycle.ShelvedOffloadTime, "shelved-offload-time", 0, "offload shelved servers from their host after this long (0: at once, negative: never)")
 	fs.DurationVar(&cfg.Lifecycle.ResizeConfirmWindow, "resize-confirm-window", 0, "confirm resizes automatically after this long (0: never)")
+	fs.IntVar(&cfg.Lifecycle.MaxCreateCount, "max-create-count", compute.DefaultMaxCreateCount, "most servers one create makes: a larger max_count is lowered to it, a larger min_count refused")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 	cfg.ImageLimits = app.DefaultImageLimits()
 	for _, l := range []struct{ flag, resource, usage string }{

@@ -179,6 +179,9 @@ func (c *Config) Validate() error {
 	if c.LoginFailureWindow <= 0 {
 		return fmt.Errorf("--login-failure-window %v is not positive", c.LoginFailureWindow)
 	}
+	if c.Lifecycle.MaxCreateCount < 0 {
+		return fmt.Errorf("--max-create-count must be at least 1 (0: the default %d)", compute.DefaultMaxCreateCount)
+	}
 	if err := c.floatingOptions().Validate(); err != nil {
 		return fmt.Errorf("floating IP pool: %w", err)
 	}

@@ -37,6 +37,8 @@ func TestConfigValidate(t *testing.T) {
 		{"image limit below -1", func(c *Config) { c.ImageLimits["image_size_total"] = -2 }, "image limit image_size_total"},
 		{"image limit over Keystone's maximum", func(c *Config) { c.ImageLimits["image_count_total"] = 1 << 31 }, "image limit image_count_total"},
 		{"negative disk reserve", func(c *Config) { c.ImageDiskReserveMB = -1 }, "image disk reserve"},
+		{"max create count", func(c *Config) { c.Lifecycle.MaxCreateCount = 5000 }, ""},
+		{"negative max create count", func(c *Config) { c.Lifecycle.MaxCreateCount = -1 }, "--max-create-count must be at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Config{FloatingRange: "203.0.113.0/24", FloatingPool: "public"}

@@ -7,6 +7,7 @@ package compute
 
 import (
 	"context"
+	"math/big"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/flavor"
@@ -24,6 +25,11 @@ type Quotas interface {
 	// create (maxCount if they fit, else the most that fit if at least
 	// minCount) or Nova's over-quota error.
 	CheckInstanceCount(ctx context.Context, tx *store.Tx, projectID, userID string, minCount, maxCount, cores, ramMB int) (int, error)
+	// CheckInstanceRange is CheckInstanceCount for counts of any size.
+	CheckInstanceRange(ctx context.Context, tx *store.Tx, projectID, userID string, minCount, maxCount *big.Int, cores, ramMB int) (int, error)
+	// CheckGroupMembers checks that n more servers of the user fit in a
+	// server group (server_group_members), or is Nova's 403.
+	CheckGroupMembers(ctx context.Context, tx *store.Tx, projectID, userID, groupID string, n int) error
 }
 
 // Addresses is the address manager servers get their IPs from.
@@ -70,6 +76,11 @@ type Settings struct {
 	// ResizeConfirmWindow > 0 confirms resizes left unconfirmed that
 	// long (resize_confirm_window).
 	ResizeConfirmWindow time.Duration
+	// MaxCreateCount is the most servers one create makes (0:
+	// DefaultMaxCreateCount): a larger max_count is lowered to it, a
+	// larger min_count refused. Quotas bound creates too, but they may
+	// be unlimited; this keeps every request's work bounded.
+	MaxCreateCount int
 }
 
 // Service is the compute domain service.

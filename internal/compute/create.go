@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"regexp"
 	"strings"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/secgroup"
+	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -50,8 +53,16 @@ type CreateRequest struct {
 	Node           string
 	Networks       NetworkRequest
 	SecurityGroups []string
-	MinCount       int
-	MaxCount       int
+	// MinCount and MaxCount are how many servers to make (Nova's
+	// min_count and max_count; below 1 they are 1 and MinCount).
+	MinCount int
+	MaxCount int
+	// BigMinCount and BigMaxCount, when set, replace MinCount and
+	// MaxCount: Nova reads the counts with Python's int(), so a request
+	// may ask for more than an int holds, and its quota error quotes the
+	// numbers whole.
+	BigMinCount    *big.Int
+	BigMaxCount    *big.Int
 	ConfigDrive    bool
 	AccessIPv4     string
 	AccessIPv6     string
@@ -70,11 +81,51 @@ type CreateResult struct {
 	AdminPass     string // shown once, never stored in clear
 }
 
-// Create validates the request's references, then in one transaction
-// checks quota, places each server on a host and claims its capacity,
-// allocates addresses, records the instance action and queues the build
-// task. A server that fits no host is created in ERROR with Nova's
-// "No valid host was found." fault, as Nova does.
+// counts are the request's min_count and max_count, defaults applied.
+func (r *CreateRequest) counts() (minCount, maxCount *big.Int) {
+	minCount, maxCount = r.BigMinCount, r.BigMaxCount
+	if minCount == nil {
+		minCount = big.NewInt(int64(r.MinCount))
+	}
+	if maxCount == nil {
+		maxCount = big.NewInt(int64(r.MaxCount))
+	}
+	if minCount.Sign() < 1 {
+		minCount = big.NewInt(1)
+	}
+	if maxCount.Cmp(minCount) < 0 {
+		maxCount = minCount
+	}
+	return minCount, maxCount
+}
+
+// DefaultMaxCreateCount is how many servers one create makes at most
+// when Settings.MaxCreateCount is not set.
+const DefaultMaxCreateCount = 100
+
+// maxCreateCount is the most servers one create makes.
+func (s *Service) maxCreateCount() int {
+	if s.Settings.MaxCreateCount > 0 {
+		return s.Settings.MaxCreateCount
+	}
+	return DefaultMaxCreateCount
+}
+
+// Create validates the request's references, then checks quota and
+// makes the servers: each is placed on a host that gets its capacity
+// claimed, gets addresses, an instance action and a build task. A server
+// that fits no host is created in ERROR with Nova's "No valid host was
+// found." fault, as Nova does.
+//
+// The count is decided first, as Nova's check_num_instances_quota does
+// (max_count lowered to what the quota allows if that is at least
+// min_count), then capped at Settings.MaxCreateCount. The first
+// min_count servers are made in one transaction with that check, so they
+// are all made or none (Nova's min_count); each further server is its own
+// transaction that checks the quota again and, if it no longer fits,
+// ends the create there. So a multiple create holds the database's write
+// lock no longer at a time than a create of min_count servers, and other
+// projects' requests run between its servers.
 func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateRequest) (*CreateResult, error) {
 	fl, err := s.Flavors.Get(ctx, flavor.ViewerOf(p), req.FlavorRef)
 	if err != nil {
@@ -106,12 +157,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 			return nil, fmt.Errorf("look up key pair: %w", err)
 		}
 	}
-	if req.MinCount < 1 {
-		req.MinCount = 1
-	}
-	if req.MaxCount < req.MinCount {
-		req.MaxCount = req.MinCount
-	}
+	minCount, maxCount := req.counts()
 	adminPass := req.AdminPass
 	if adminPass == "" {
 		adminPass = GeneratePassword()
@@ -130,121 +176,223 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	if s.Secrets != nil {
 		sealedPass = s.Secrets.Seal(adminPass)
 	}
+	b := &createBatch{s: s, p: p, req: &req, fl: fl, snapshot: snapshot, keyData: keyData,
+		sysmeta: sysmeta, sealedPass: sealedPass, reservationID: res.ReservationID}
+
+	// The count, and the first min_count servers: all or nothing.
+	var n int
+	var first []*Server
 	var hosts []string
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res.Servers, hosts = nil, nil
-		groupIDs, err := secgroup.ResolveForCreate(ctx, tx, p, req.SecurityGroups)
-		if err != nil {
+		first, hosts = nil, nil
+		if err := b.prepare(ctx, tx); err != nil {
 			return err
 		}
-		n := req.MaxCount
-		if s.Quotas != nil {
-			var err error
-			n, err = s.Quotas.CheckInstanceCount(ctx, tx, p.ProjectID, p.UserID, req.MinCount, req.MaxCount, fl.VCPUs, fl.RAM)
+		var err error
+		if n, err = s.createCount(ctx, tx, p, minCount, maxCount, fl); err != nil {
+			return err
+		}
+		b.n = n
+		if b.group != nil && s.Quotas != nil {
+			if err := s.Quotas.CheckGroupMembers(ctx, tx, p.ProjectID, p.UserID, b.group.ID, n); err != nil {
+				return err
+			}
+		}
+		for i := range int(minCount.Int64()) { // at most n: createCount checked it
+			srv, host, err := b.make(ctx, tx, i)
 			if err != nil {
 				return err
 			}
-		}
-		now := s.now()
-		group, err := checkGroupHint(ctx, tx, p.ProjectID, req.SchedulerHints)
-		if err != nil {
-			return err
-		}
-		for i := 0; i < n; i++ {
-			srv := &Server{
-				ID: uuid.NewString(), ProjectID: p.ProjectID, UserID: p.UserID,
-				Name: req.Name, Description: req.Description, ReservationID: res.ReservationID, LaunchIndex: i,
-				ImageRef: req.ImageRef, Flavor: snapshot, VMState: state.VMBuilding, TaskState: state.TaskScheduling,
-				PowerState: state.PowerNoState, AZ: req.AZ, KeyName: req.KeyName, KeyData: keyData,
-				UserData: req.UserData, AccessIPv4: CanonicalIP(req.AccessIPv4), AccessIPv6: CanonicalIP(req.AccessIPv6),
-				DiskConfig: req.DiskConfig, SystemMetadata: sysmeta, SecurityGroups: req.SecurityGroups,
-				SchedulerHints: req.SchedulerHints, Metadata: req.Metadata, Tags: req.Tags,
-				CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
-			}
-			if req.ConfigDrive {
-				srv.ConfigDrive = "True"
-			}
-			if srv.DiskConfig == "" {
-				srv.DiskConfig = "MANUAL"
-			}
-			if n > 1 {
-				srv.Name = fmt.Sprintf("%s-%d", req.Name, i+1)
-			}
-			srv.Hostname = req.Hostname
-			if srv.Hostname == "" || n > 1 {
-				srv.Hostname = SanitizeHostname(srv.Name, srv.ID)
-			}
-			schedReq := scheduler.Request{
-				VCPUs: fl.VCPUs, MemoryMB: fl.RAM, DiskGB: fl.Disk + fl.Ephemeral,
-				AZ: req.AZ, Host: req.Host, Node: req.Node,
-			}
-			var placement scheduler.Placement
-			fits, err := groupPlacement(ctx, tx, group, &schedReq)
-			if err == nil && !fits {
-				err = scheduler.ErrNoValidHost
-			}
-			if err == nil {
-				placement, err = scheduler.Claim(ctx, tx, schedReq, now)
-			}
-			switch {
-			case errors.Is(err, scheduler.ErrNoValidHost):
-				srv.VMState, srv.TaskState = state.VMError, state.TaskNone
-				srv.Fault = &Fault{Code: 500, Message: scheduler.ErrNoValidHost.Error(), Created: now.UTC()}
-				if srv.AZ == "" {
-					srv.AZ = scheduler.DefaultAZ
-				}
-			case err != nil:
-				return err
-			default:
-				srv.Host, srv.Node = placement.Host, placement.Node
-				if srv.AZ == "" {
-					srv.AZ = placement.AZ
-				}
-			}
-			if err := insertServer(ctx, tx, srv); err != nil {
-				return err
-			}
-			if err := joinServerGroup(ctx, tx, group, srv.ID, now); err != nil {
-				return err
-			}
-			if s.Addresses != nil && srv.Fault == nil {
-				if err := s.Addresses.Allocate(ctx, tx, p.ProjectID, srv.ID, req.Networks); err != nil {
-					return err
-				}
-			}
-			if err := secgroup.Attach(ctx, tx, srv.ID, groupIDs); err != nil {
-				return err
-			}
-			actionID, err := startAction(ctx, tx, srv, "create", req.RequestID, p, now)
-			if err != nil {
-				return err
-			}
-			if srv.Fault != nil {
-				if err := recordFailedEvent(ctx, tx, actionID, "conductor_schedule_and_build_instances", "", srv.Fault.Message, now); err != nil {
-					return err
-				}
-			} else {
-				params := map[string]string{}
-				if sealedPass != "" {
-					params["admin_pass"] = sealedPass
-				}
-				if err := insertTask(ctx, tx, &Task{InstanceID: srv.ID, Host: srv.Host, Kind: TaskBuild,
-					Params: params, RequestID: req.RequestID, ActionID: actionID}, now); err != nil {
-					return err
-				}
-				hosts = append(hosts, srv.Host)
-			}
-			res.Servers = append(res.Servers, srv)
+			first = append(first, srv)
+			hosts = append(hosts, host)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	res.Servers = first
 	for _, h := range hosts {
 		s.wake(h)
 	}
+
+	// The rest, one server per transaction, while the quota still has
+	// room (another request may have taken it since the count was set).
+	for i := len(first); i < n; i++ {
+		if ctx.Err() != nil {
+			break // the client is gone; what exists stays, as in Nova
+		}
+		var srv *Server
+		var host string
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			if err := b.prepare(ctx, tx); err != nil {
+				return err
+			}
+			if s.Quotas != nil {
+				if _, err := s.Quotas.CheckInstanceCount(ctx, tx, p.ProjectID, p.UserID, 1, 1, fl.VCPUs, fl.RAM); err != nil {
+					return err
+				}
+				if b.group != nil {
+					if err := s.Quotas.CheckGroupMembers(ctx, tx, p.ProjectID, p.UserID, b.group.ID, 1); err != nil {
+						return err
+					}
+				}
+			}
+			var err error
+			srv, host, err = b.make(ctx, tx, i)
+			return err
+		})
+		if err != nil {
+			if errs.KindOf(err) == errs.KindInternal && ctx.Err() == nil {
+				return nil, err
+			}
+			// Over quota since, a group or address pool gone or full:
+			// max_count is a most, and min_count servers exist.
+			break
+		}
+		res.Servers = append(res.Servers, srv)
+		s.wake(host)
+	}
 	return res, nil
+}
+
+// createCount is how many servers a create makes: Nova's quota check
+// (max_count lowered to what fits, if at least min_count), then at most
+// the deployment's per-request cap; a min_count above the cap is refused.
+func (s *Service) createCount(ctx context.Context, tx *store.Tx, p *auth.Principal, minCount, maxCount *big.Int, fl *flavor.Flavor) (int, error) {
+	n := math.MaxInt
+	if maxCount.IsInt64() {
+		n = int(maxCount.Int64())
+	}
+	if s.Quotas != nil {
+		var err error
+		if n, err = s.Quotas.CheckInstanceRange(ctx, tx, p.ProjectID, p.UserID, minCount, maxCount, fl.VCPUs, fl.RAM); err != nil {
+			return 0, err
+		}
+	}
+	limit := s.maxCreateCount()
+	if minCount.Cmp(big.NewInt(int64(limit))) > 0 {
+		return 0, errs.OverQuota("Requested %s instances, but one request may create at most %d.", minCount, limit)
+	}
+	return min(n, limit), nil
+}
+
+// createBatch is what every server of one create shares; prepare reads
+// what each of its transactions needs, make writes one server.
+type createBatch struct {
+	s                   *Service
+	p                   *auth.Principal
+	req                 *CreateRequest
+	fl                  *flavor.Flavor
+	snapshot            FlavorSnapshot
+	keyData, sealedPass string
+	sysmeta             map[string]string
+	reservationID       string
+	n                   int // servers the create makes
+	groupIDs            []string
+	group               *servergroup.Group
+}
+
+// prepare resolves the security groups and the server group hint in tx.
+func (b *createBatch) prepare(ctx context.Context, tx *store.Tx) error {
+	var err error
+	if b.groupIDs, err = secgroup.ResolveForCreate(ctx, tx, b.p, b.req.SecurityGroups); err != nil {
+		return err
+	}
+	b.group, err = checkGroupHint(ctx, tx, b.p.ProjectID, b.req.SchedulerHints)
+	return err
+}
+
+// make writes server i of the create in tx: the row, its host and
+// capacity claim (or ERROR when nothing fits), group membership,
+// addresses, security groups, the create action and the build task. It
+// returns the server and the host to wake ("" when none).
+func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, string, error) {
+	s, p, req, fl := b.s, b.p, b.req, b.fl
+	now := s.now()
+	srv := &Server{
+		ID: uuid.NewString(), ProjectID: p.ProjectID, UserID: p.UserID,
+		Name: req.Name, Description: req.Description, ReservationID: b.reservationID, LaunchIndex: i,
+		ImageRef: req.ImageRef, Flavor: b.snapshot, VMState: state.VMBuilding, TaskState: state.TaskScheduling,
+		PowerState: state.PowerNoState, AZ: req.AZ, KeyName: req.KeyName, KeyData: b.keyData,
+		UserData: req.UserData, AccessIPv4: CanonicalIP(req.AccessIPv4), AccessIPv6: CanonicalIP(req.AccessIPv6),
+		DiskConfig: req.DiskConfig, SystemMetadata: b.sysmeta, SecurityGroups: req.SecurityGroups,
+		SchedulerHints: req.SchedulerHints, Metadata: req.Metadata, Tags: req.Tags,
+		CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+	}
+	if req.ConfigDrive {
+		srv.ConfigDrive = "True"
+	}
+	if srv.DiskConfig == "" {
+		srv.DiskConfig = "MANUAL"
+	}
+	if b.n > 1 {
+		srv.Name = fmt.Sprintf("%s-%d", req.Name, i+1)
+	}
+	srv.Hostname = req.Hostname
+	if srv.Hostname == "" || b.n > 1 {
+		srv.Hostname = SanitizeHostname(srv.Name, srv.ID)
+	}
+	schedReq := scheduler.Request{
+		VCPUs: fl.VCPUs, MemoryMB: fl.RAM, DiskGB: fl.Disk + fl.Ephemeral,
+		AZ: req.AZ, Host: req.Host, Node: req.Node,
+	}
+	var placement scheduler.Placement
+	fits, err := groupPlacement(ctx, tx, b.group, &schedReq)
+	if err == nil && !fits {
+		err = scheduler.ErrNoValidHost
+	}
+	if err == nil {
+		placement, err = scheduler.Claim(ctx, tx, schedReq, now)
+	}
+	switch {
+	case errors.Is(err, scheduler.ErrNoValidHost):
+		srv.VMState, srv.TaskState = state.VMError, state.TaskNone
+		srv.Fault = &Fault{Code: 500, Message: scheduler.ErrNoValidHost.Error(), Created: now.UTC()}
+		if srv.AZ == "" {
+			srv.AZ = scheduler.DefaultAZ
+		}
+	case err != nil:
+		return nil, "", err
+	default:
+		srv.Host, srv.Node = placement.Host, placement.Node
+		if srv.AZ == "" {
+			srv.AZ = placement.AZ
+		}
+	}
+	if err := insertServer(ctx, tx, srv); err != nil {
+		return nil, "", err
+	}
+	if err := joinServerGroup(ctx, tx, b.group, srv.ID, now); err != nil {
+		return nil, "", err
+	}
+	if s.Addresses != nil && srv.Fault == nil {
+		if err := s.Addresses.Allocate(ctx, tx, p.ProjectID, srv.ID, req.Networks); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := secgroup.Attach(ctx, tx, srv.ID, b.groupIDs); err != nil {
+		return nil, "", err
+	}
+	actionID, err := startAction(ctx, tx, srv, "create", req.RequestID, p, now)
+	if err != nil {
+		return nil, "", err
+	}
+	if srv.Fault != nil {
+		if err := recordFailedEvent(ctx, tx, actionID, "conductor_schedule_and_build_instances", "", srv.Fault.Message, now); err != nil {
+			return nil, "", err
+		}
+		return srv, "", nil
+	}
+	params := map[string]string{}
+	if b.sealedPass != "" {
+		params["admin_pass"] = b.sealedPass
+	}
+	if err := insertTask(ctx, tx, &Task{InstanceID: srv.ID, Host: srv.Host, Kind: TaskBuild,
+		Params: params, RequestID: req.RequestID, ActionID: actionID}, now); err != nil {
+		return nil, "", err
+	}
+	return srv, srv.Host, nil
 }
 
 // bootImage resolves and checks the image a server boots from.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -44,7 +45,7 @@ func (s *Service) Allocate(ctx context.Context, projectID, requested string, lim
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE project_id = ?`, projectID).Scan(&n); err != nil {
 				return fmt.Errorf("count floating IPs of project %s: %w", projectID, err)
 			}
-			if n+1 > limit {
+			if quota.Exceeds(limit, n, 1) {
 				return overQuota(requested)
 			}
 		}

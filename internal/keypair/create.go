@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -38,7 +39,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (kp *KeyPair, priv
 		if err != nil {
 			return nil, "", err
 		}
-		if n+1 > limit {
+		if quota.Exceeds(limit, n, 1) {
 			return nil, "", overQuota()
 		}
 	}
@@ -81,7 +82,7 @@ func insert(ctx context.Context, tx *store.Tx, kp *KeyPair, limit int) error {
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM key_pairs WHERE user_id = ?`, kp.UserID).Scan(&n); err != nil {
 			return fmt.Errorf("count key pairs: %w", err)
 		}
-		if n+1 > limit {
+		if quota.Exceeds(limit, n, 1) {
 			return overQuota()
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -63,16 +64,33 @@ type over struct {
 	used      counts
 }
 
+// deltas are what a check adds to the usage, exactly: a request may ask
+// for any number of servers (Nova reads counts with Python's int()).
+type deltas map[string]*big.Int
+
+// instanceDeltas are n servers of vcpus and ramMB each.
+func instanceDeltas(n *big.Int, vcpus, ramMB int) deltas {
+	return deltas{
+		Instances: n,
+		Cores:     new(big.Int).Mul(n, big.NewInt(int64(vcpus))),
+		RAM:       new(big.Int).Mul(n, big.NewInt(int64(ramMB))),
+	}
+}
+
 // check compares usage plus deltas with the limits. The project is
 // checked first; a user over their own limit is reported with the user's
 // limits and usage (Nova's limit_check_project_and_user).
-func (sc *instanceScope) check(deltas counts) *over {
+func (sc *instanceScope) check(d deltas) *over {
 	var overs []string
 	userOver := false
 	for _, res := range instanceResources {
-		if exceeds(sc.projectLimits[res], sc.projectUsed[res]+deltas[res]) {
+		delta, ok := d[res]
+		if !ok {
+			continue
+		}
+		if exceedsBig(sc.projectLimits[res], sc.projectUsed[res], delta) {
 			overs = append(overs, res)
-		} else if sc.userLimits != nil && exceeds(sc.userLimits[res], sc.userUsed[res]+deltas[res]) {
+		} else if sc.userLimits != nil && exceedsBig(sc.userLimits[res], sc.userUsed[res], delta) {
 			overs = append(overs, res)
 			userOver = true
 		}
@@ -112,79 +130,66 @@ func (s *Service) CheckInstances(ctx context.Context, tx *store.Tx, projectID, u
 	if err != nil {
 		return err
 	}
-	o := sc.check(counts{Instances: n, Cores: n * vcpus, RAM: n * ramMB})
+	d := instanceDeltas(big.NewInt(int64(n)), vcpus, ramMB)
+	o := sc.check(d)
 	if o == nil {
 		return nil
 	}
-	return o.tooMany(map[string]string{
-		Instances: strconv.Itoa(n), Cores: strconv.Itoa(n * vcpus), RAM: strconv.Itoa(n * ramMB),
-	})
+	return o.tooMany(map[string]string{Instances: d[Instances].String(), Cores: d[Cores].String(), RAM: d[RAM].String()})
 }
 
-// CheckInstanceCount is Nova's check_num_instances_quota: it returns how
+// CheckInstanceCount is CheckInstanceRange for counts that fit an int.
+func (s *Service) CheckInstanceCount(ctx context.Context, tx *store.Tx, projectID, userID string, minCount, maxCount, vcpus, ramMB int) (int, error) {
+	return s.CheckInstanceRange(ctx, tx, projectID, userID, big.NewInt(int64(minCount)), big.NewInt(int64(maxCount)), vcpus, ramMB)
+}
+
+// CheckInstanceRange is Nova's check_num_instances_quota: it returns how
 // many servers of a flavor (vcpus, ramMB each) to create, maxCount if they
 // fit, else the most that fit if that is at least minCount, else Nova's
-// TooManyInstances for the request.
-func (s *Service) CheckInstanceCount(ctx context.Context, tx *store.Tx, projectID, userID string, minCount, maxCount, vcpus, ramMB int) (int, error) {
+// TooManyInstances for the request. Counts may be of any size and the
+// arithmetic is exact, so no request passes by overflowing; the result
+// is math.MaxInt when more than an int holds fit (no limit applies).
+func (s *Service) CheckInstanceRange(ctx context.Context, tx *store.Tx, projectID, userID string, minCount, maxCount *big.Int, vcpus, ramMB int) (int, error) {
 	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
 	if err != nil {
 		return 0, err
 	}
 	count := maxCount
 	for {
-		deltas := counts{Instances: count, Cores: count * vcpus, RAM: count * ramMB}
-		o := sc.check(deltas)
+		d := instanceDeltas(count, vcpus, ramMB)
+		o := sc.check(d)
 		if o == nil {
-			return count, nil
+			return clampInt(count), nil
 		}
-		allowed := o.allowed(deltas, vcpus, ramMB)
-		if allowed > 0 && minCount <= allowed && allowed < count {
+		allowed := big.NewInt(int64(o.allowed(vcpus, ramMB)))
+		if allowed.Sign() > 0 && minCount.Cmp(allowed) <= 0 && allowed.Cmp(count) < 0 {
 			count = allowed
 			continue
 		}
-		requested := strconv.Itoa(minCount)
-		if minCount != count {
-			requested = fmt.Sprintf("%d-%d", minCount, count)
+		requested := minCount.String()
+		if minCount.Cmp(count) != 0 {
+			requested = minCount.String() + "-" + count.String()
 		}
-		return 0, o.tooMany(map[string]string{
-			Instances: requested, Cores: strconv.Itoa(count * vcpus), RAM: strconv.Itoa(count * ramMB),
-		})
+		return 0, o.tooMany(map[string]string{Instances: requested, Cores: d[Cores].String(), RAM: d[RAM].String()})
 	}
 }
 
 // allowed is how many instances fit the headroom of the exceeded scope
-// (Nova's get_headroom: unlimited cores or RAM follow the instances
-// headroom).
-func (o *over) allowed(deltas counts, vcpus, ramMB int) int {
-	head := map[string]float64{}
-	for _, res := range instanceResources {
-		head[res] = float64(o.limits[res] - o.used[res])
-	}
-	for _, res := range []string{Cores, RAM} {
-		if o.limits[res] == Unlimited {
-			if deltas[res] != 0 {
-				head[res] = head[Instances] * float64(deltas[res]) / float64(max(deltas[Instances], 1))
-			} else {
-				head[res] = head[Instances]
-			}
+// (Nova's get_headroom). An unlimited cores or RAM limit gets the
+// instances headroom times the flavor's size, so it never narrows the
+// count; Nova computes that headroom the same way, and also keeps its
+// quirk that an unlimited instances limit leaves a negative headroom.
+func (o *over) allowed(vcpus, ramMB int) int {
+	allowed := SubSat(o.limits[Instances], o.used[Instances])
+	for _, r := range []struct {
+		res string
+		per int
+	}{{Cores, vcpus}, {RAM, ramMB}} {
+		if r.per > 0 && o.limits[r.res] >= 0 {
+			allowed = min(allowed, floorDiv(SubSat(o.limits[r.res], o.used[r.res]), r.per))
 		}
 	}
-	allowed := head[Instances]
-	if vcpus > 0 {
-		allowed = min(allowed, floorDiv(head[Cores], float64(vcpus)))
-	}
-	if ramMB > 0 {
-		allowed = min(allowed, floorDiv(head[RAM], float64(ramMB)))
-	}
-	return int(allowed)
-}
-
-func floorDiv(a, b float64) float64 {
-	q := a / b
-	if q < 0 && q != float64(int(q)) {
-		return float64(int(q) - 1)
-	}
-	return float64(int(q))
+	return allowed
 }
 
 // MaxAllowed is how many more instances of vcpus and ramMB each fit the
@@ -208,7 +213,7 @@ func (s *Service) MaxAllowed(ctx context.Context, tx *store.Tx, projectID, userI
 			if limits[res] < 0 || per <= 0 {
 				continue
 			}
-			n := max((limits[res]-used[res])/per, 0)
+			n := max(SubSat(limits[res], used[res])/per, 0)
 			best = min(best, n)
 		}
 	}
@@ -217,6 +222,30 @@ func (s *Service) MaxAllowed(ctx context.Context, tx *store.Tx, projectID, userI
 		fit(sc.userLimits, sc.userUsed)
 	}
 	return best, nil
+}
+
+// CheckGroupMembers is Nova's server_group_members check of a create: n
+// more servers of userID must fit in server group groupID. Nova counts a
+// group's members per user and compares them with the user's limit (the
+// project's unless the user has their own); the error is its 403 "Quota
+// exceeded, too many servers in group".
+func (s *Service) CheckGroupMembers(ctx context.Context, tx *store.Tx, projectID, userID, groupID string, n int) error {
+	limits, err := userLimits(ctx, tx, projectID, userID)
+	if err != nil {
+		return err
+	}
+	limit := limits[ServerGroupMembers]
+	if limit < 0 {
+		return nil
+	}
+	used, err := countGroupMembers(ctx, tx, groupID, userID)
+	if err != nil {
+		return err
+	}
+	if Exceeds(limit, used, n) {
+		return errs.OverQuota("Quota exceeded, too many servers in group")
+	}
+	return nil
 }
 
 // Limit returns the limit of resource that applies to a user of a project:

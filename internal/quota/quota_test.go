@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/big"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -409,6 +410,157 @@ func TestConcurrentCreates(t *testing.T) {
 		}
 		if created.Load()+refused.Load()+failed.Load() != workers {
 			t.Errorf("lost outcomes")
+		}
+	})
+}
+
+// TestHugeInstanceCounts: counts past int's range (Nova reads them with
+// Python's int()) are checked exactly. A max_count of 10^20 is lowered to
+// what fits, as Nova does; a min_count of 2^64 is Nova's 403 with the
+// numbers whole. Before the checks were exact, count × vCPUs and usage +
+// count wrapped and such requests passed.
+func TestHugeInstanceCounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := quota.New(db, quota.Options{})
+		mustAdd(t, db, "p1", "u1", 1, 512, false)
+		pow := func(base, exp int64) *big.Int { return new(big.Int).Exp(big.NewInt(base), big.NewInt(exp), nil) }
+		run := func(min, max *big.Int, vcpus, ram int) (n int, err error) {
+			err = db.InTx(ctx, func(tx *store.Tx) error {
+				n, err = s.CheckInstanceRange(ctx, tx, "p1", "u1", min, max, vcpus, ram)
+				return err
+			})
+			return n, err
+		}
+		one := big.NewInt(1)
+		cases := []struct {
+			name       string
+			min, max   *big.Int
+			vcpus, ram int
+			want       int
+			msg        string
+		}{
+			{"max 10^20", one, pow(10, 20), 1, 512, 9, ""},
+			{"max 2^64", one, pow(2, 64), 1, 512, 9, ""},
+			{"max int64", one, big.NewInt(math.MaxInt64), 1, 512, 9, ""},
+			{"max 2^63/512: RAM wraps to 0 in int64", one, pow(2, 54), 1, 512, 9, ""},
+			{"max 10^20, big flavor", one, pow(10, 20), 4, 8192, 4, ""},
+			{"min 2^64", pow(2, 64), pow(2, 64), 1, 512, 0,
+				"Quota exceeded for cores, instances, ram: Requested 18446744073709551616, 18446744073709551616, 9444732965739290427392, but already used 1, 1, 512 of 20, 10, 51200 cores, instances, ram"},
+			{"min 10 max 10^20", big.NewInt(10), pow(10, 20), 1, 512, 0,
+				"Quota exceeded for cores, instances, ram: Requested 100000000000000000000, 10-100000000000000000000, 51200000000000000000000, but already used 1, 1, 512 of 20, 10, 51200 cores, instances, ram"},
+			{"min 11, over by a little", big.NewInt(11), big.NewInt(11), 1, 512, 0,
+				"Quota exceeded for instances: Requested 11, but already used 1 of 10 instances"},
+			{"max 11, over by a little", one, big.NewInt(11), 1, 512, 9, ""},
+		}
+		for _, c := range cases {
+			n, err := run(c.min, c.max, c.vcpus, c.ram)
+			if c.msg != "" {
+				if !errs.Is(err, errs.KindOverQuota) || errs.Message(err) != c.msg {
+					t.Errorf("%s: got %d, %v, want %q", c.name, n, err, c.msg)
+				}
+				continue
+			}
+			if err != nil || n != c.want {
+				t.Errorf("%s: got %d, %v, want %d", c.name, n, err, c.want)
+			}
+		}
+		// The int entry point, as the API called it with a saturated count.
+		var n int
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			n, err = s.CheckInstanceCount(ctx, tx, "p1", "u1", 1, math.MaxInt, 1, 512)
+			return err
+		})
+		if err != nil || n != 9 {
+			t.Errorf("CheckInstanceCount(1, MaxInt) = %d, %v, want 9", n, err)
+		}
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			return s.CheckInstances(ctx, tx, "p1", "u1", math.MaxInt, 1, 512)
+		})
+		want := "Quota exceeded for cores, instances, ram: Requested 9223372036854775807, 9223372036854775807, 4722366482869645213184, but already used 1, 1, 512 of 20, 10, 51200 cores, instances, ram"
+		if errs.Message(err) != want {
+			t.Errorf("CheckInstances(MaxInt) = %v, want %q", err, want)
+		}
+		// Unlimited: any count fits and the answer saturates.
+		if _, err := s.Set(ctx, "p1", "", []quota.Change{{"instances", -1}, {"cores", -1}, {"ram", -1}}, false); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := run(one, pow(10, 20), 1, 512); err != nil || n != math.MaxInt {
+			t.Errorf("unlimited, max 10^20: %d, %v, want math.MaxInt", n, err)
+		}
+		if n, err := run(big.NewInt(3), big.NewInt(5), 1, 512); err != nil || n != 5 {
+			t.Errorf("unlimited, 3-5: %d, %v, want 5", n, err)
+		}
+		// Resizes add cores and RAM exactly too.
+		if _, err := s.Set(ctx, "p1", "", []quota.Change{{"cores", 20}, {"ram", 51200}}, false); err != nil {
+			t.Fatal(err)
+		}
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			return s.CheckUpsize(ctx, tx, "p1", "u1", math.MaxInt, math.MaxInt)
+		})
+		want = "Quota exceeded for cores, ram: Requested 9223372036854775807, 9223372036854775807, but already used 1, 512 of 20, 51200 cores, ram"
+		if errs.Message(err) != want {
+			t.Errorf("CheckUpsize(MaxInt) = %v, want %q", err, want)
+		}
+	})
+}
+
+// TestGroupMembersQuota is Nova's server_group_members check: members of
+// the group are counted per user against the user's limit.
+func TestGroupMembersQuota(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := quota.New(db, quota.Options{})
+		now := store.Now()
+		if _, err := db.ExecContext(ctx, `INSERT INTO server_groups (id, name, project_id, user_id, policy, rules, created_at, updated_at)
+			VALUES ('g1', 'g', 'p1', 'u1', 'affinity', '{}', ?, ?)`, now, now); err != nil {
+			t.Fatal(err)
+		}
+		numbered := hasColumn(ctx, db, "instances", "number")
+		member := func(user string, deleted bool) {
+			t.Helper()
+			if err := addInstance(t, ctx, db, numbered, "p1", user, 1, 512, deleted); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(ctx, `INSERT INTO server_group_members (group_id, instance_id, created_at)
+				SELECT 'g1', id, 0 FROM instances WHERE number = (SELECT MAX(number) FROM instances)`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Set(ctx, "p1", "", []quota.Change{{"server_group_members", 3}}, false); err != nil {
+			t.Fatal(err)
+		}
+		member("u1", false)
+		member("u1", false)
+		member("u1", true)  // deleted: not counted
+		member("u2", false) // another user's: not counted for u1
+		check := func(user string, n int) error {
+			return db.InTx(ctx, func(tx *store.Tx) error { return s.CheckGroupMembers(ctx, tx, "p1", user, "g1", n) })
+		}
+		for _, c := range []struct {
+			user string
+			n    int
+			over bool
+		}{
+			{"u1", 1, false}, {"u1", 2, true}, {"u1", math.MaxInt, true}, {"u2", 2, false}, {"u2", 3, true},
+		} {
+			err := check(c.user, c.n)
+			if c.over != (err != nil) || (err != nil && errs.Message(err) != "Quota exceeded, too many servers in group") {
+				t.Errorf("%s +%d: %v, want over %v", c.user, c.n, err, c.over)
+			}
+		}
+		if _, err := s.Set(ctx, "p1", "u1", []quota.Change{{"server_group_members", 1}}, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := check("u1", 1); err == nil {
+			t.Error("u1's own limit of 1 with 2 members: passed")
+		}
+		if _, err := s.Set(ctx, "p1", "", []quota.Change{{"server_group_members", -1}}, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := check("u2", math.MaxInt); err != nil {
+			t.Errorf("unlimited: %v", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package quota
 
 import (
 	"context"
+	"math/big"
 	"strconv"
 
 	"github.com/kumocloud/kumo/internal/store"
@@ -13,15 +14,21 @@ import (
 // upsize_quota_delta) and only cores and RAM are checked; the error is
 // Nova's TooManyInstances, shown as a 403.
 func (s *Service) CheckUpsize(ctx context.Context, tx *store.Tx, projectID, userID string, cores, ramMB int) error {
-	deltas := counts{Cores: max(cores, 0), RAM: max(ramMB, 0)}
-	if deltas[Cores] == 0 && deltas[RAM] == 0 {
+	cores, ramMB = max(cores, 0), max(ramMB, 0)
+	if cores == 0 && ramMB == 0 {
 		return nil
+	}
+	d := deltas{}
+	for res, v := range map[string]int{Cores: cores, RAM: ramMB} {
+		if v > 0 {
+			d[res] = big.NewInt(int64(v))
+		}
 	}
 	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
 	if err != nil {
 		return err
 	}
-	o := sc.check(deltas)
+	o := sc.check(d)
 	if o == nil {
 		return nil
 	}
@@ -37,5 +44,5 @@ func (s *Service) CheckUpsize(ctx context.Context, tx *store.Tx, projectID, user
 		return nil
 	}
 	o.resources = overs
-	return o.tooMany(map[string]string{Cores: strconv.Itoa(deltas[Cores]), RAM: strconv.Itoa(deltas[RAM])})
+	return o.tooMany(map[string]string{Cores: strconv.Itoa(cores), RAM: strconv.Itoa(ramMB)})
 }

@@ -70,14 +70,14 @@ func addLimits(a, b int) int {
 	if isUnlimited(a) || isUnlimited(b) {
 		return Unlimited
 	}
-	return a + b
+	return AddSat(a, b)
 }
 
 func subLimits(a, b int) int {
 	if isUnlimited(a) || isUnlimited(b) {
 		return Unlimited
 	}
-	return a - b
+	return SubSat(a, b)
 }
 
 // settable computes Nova's settable quota ranges (DbQuotaDriver.
@@ -94,7 +94,7 @@ func settable(ctx context.Context, q store.Querier, projectID, userID string) (m
 	// remains is what the project limit leaves after its users' limits.
 	remains := map[string]int{}
 	for res, u := range proj {
-		remains[res] = u.Limit - given[res]
+		remains[res] = SubSat(u.Limit, given[res])
 	}
 	out := map[string]bounds{}
 	if userID == "" {

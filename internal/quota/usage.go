@@ -76,3 +76,15 @@ func usage(ctx context.Context, q store.Querier, projectID, userID string) (coun
 	c[ServerGroups] = groups
 	return c, nil
 }
+
+// countGroupMembers counts the live servers of userID in a server group
+// (Nova's _server_group_count_members_by_user).
+func countGroupMembers(ctx context.Context, q store.Querier, groupID, userID string) (int, error) {
+	var n int64
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM server_group_members m
+		JOIN instances i ON i.id = m.instance_id AND i.deleted = FALSE
+		WHERE m.group_id = ? AND i.user_id = ?`, groupID, userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count members of server group %s: %w", groupID, err)
+	}
+	return int(n), nil
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -71,7 +72,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, name, policy st
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM server_groups WHERE project_id = ?`, p.ProjectID).Scan(&used); err != nil {
 				return fmt.Errorf("count server groups: %w", err)
 			}
-			if n >= 0 && int(used)+1 > n {
+			if quota.Exceeds(n, int(used), 1) {
 				return errs.Forbidden("Quota exceeded, too many server groups.")
 			}
 		}

@@ -26,7 +26,8 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	applied := 0
 	for _, m := range migrations {
 		ran := false
-		err := db.InTx(ctx, func(tx *Tx) error {
+		// Unbounded: a migration rewrites whole tables before kumo serves.
+		err := db.inTx(ctx, 0, func(tx *Tx) error {
 			ran = false
 			if tx.Dialect() == Postgres {
 				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7261)`); err != nil {

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,7 +48,26 @@ type DB struct {
 	// still conflict and are retried.
 	txGate  chan struct{}
 	maxIdle int // idle connections the pool keeps
+	// maxHold bounds each transaction of InTx (see MaxTxHold).
+	maxHold time.Duration
 }
+
+// MaxTxHold is how long one transaction may hold the database: SQLite's
+// single write lock, or on PostgreSQL the process's transaction gate.
+// Every other writer waits meanwhile, so a transaction still running
+// then is rolled back (its statements interrupted) and InTx fails with
+// ErrTxTooLong. kumo's transactions take milliseconds (a create of one
+// server about 2 ms on SQLite; of 100 with addresses, the most one
+// request makes in one transaction, 0.07 s, 0.2 s on PostgreSQL); only a
+// runaway one comes near it. Migrations are exempt.
+const MaxTxHold = 5 * time.Second
+
+// ErrTxTooLong is the error of a transaction rolled back for holding the
+// database longer than its bound.
+var ErrTxTooLong = errors.New("transaction rolled back: it held the database too long")
+
+// SetMaxTxHold changes the bound on transactions (tests); 0 removes it.
+func (db *DB) SetMaxTxHold(d time.Duration) { db.maxHold = d }
 
 // txGateWait bounds the wait for txGate, as SQLite's busy timeout does.
 const txGateWait = 30 * time.Second
@@ -69,7 +90,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			sqldb.Close()
 			return nil, fmt.Errorf("connect postgres: %w", err)
 		}
-		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: postgresIdleConns}, nil
+		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: postgresIdleConns, maxHold: MaxTxHold}, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
 	if dir := filepath.Dir(path); dir != "" {
@@ -97,7 +118,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{sql: sqldb, dialect: SQLite, stmts: newStmtCache(sqldb), maxIdle: sqliteIdleConns}, nil
+	return &DB{sql: sqldb, dialect: SQLite, stmts: newStmtCache(sqldb), maxIdle: sqliteIdleConns, maxHold: MaxTxHold}, nil
 }
 
 // Idle connections each pool keeps between requests.
@@ -177,10 +198,44 @@ func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 type Tx struct {
 	tx *sql.Tx
 	db *DB
+	// ctx is the context the transaction began with, cancelled when the
+	// transaction overruns its bound; parentDone is the Done channel of
+	// the context InTx was called with.
+	ctx        context.Context
+	parentDone <-chan struct{}
+	mu         sync.Mutex
+	stops      []func() // unlink contexts joined to ctx (joined)
+}
+
+// stmtContext is the context a statement runs with: ctx, cancelled too
+// when the transaction overruns its bound, so a long statement is
+// interrupted rather than waited for. A statement given the context InTx
+// was called with (nearly all) runs with the transaction's own.
+func (t *Tx) stmtContext(ctx context.Context) context.Context {
+	if ctx.Done() == t.parentDone {
+		return t.ctx
+	}
+	joined, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(t.ctx, cancel)
+	t.mu.Lock()
+	t.stops = append(t.stops, func() { stop(); cancel() })
+	t.mu.Unlock()
+	return joined
+}
+
+// end releases the contexts joined by stmtContext.
+func (t *Tx) end() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, stop := range t.stops {
+		stop()
+	}
+	t.stops = nil
 }
 
 // ExecContext runs a statement in the transaction.
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = t.stmtContext(ctx)
 	if st := t.db.stmt(q); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -189,6 +244,7 @@ func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 
 // QueryContext runs a query in the transaction.
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = t.stmtContext(ctx)
 	if st := t.db.stmt(q); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -197,6 +253,7 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 
 // QueryRowContext runs a single-row query in the transaction.
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = t.stmtContext(ctx)
 	if st := t.db.stmt(q); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
@@ -209,11 +266,18 @@ func (t *Tx) Dialect() Dialect { return t.db.dialect }
 // InTx runs fn in a transaction, committing when it returns nil and rolling
 // back otherwise. Transactions that lose a serialization race or hit a busy
 // database are retried with jittered backoff, so fn must be safe to re-run.
+// Each attempt may hold the database for MaxTxHold (see SetMaxTxHold);
+// one that runs longer is rolled back and InTx returns ErrTxTooLong.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, db.maxHold, fn)
+}
+
+// inTx is InTx with hold as the bound of each attempt (0: none).
+func (db *DB) inTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
 	const attempts = 40
 	var err error
 	for i := 0; i < attempts; i++ {
-		err = db.runTx(ctx, fn)
+		err = db.runTx(ctx, hold, fn)
 		if err == nil || !retryable(err) {
 			return err
 		}
@@ -228,7 +292,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return fmt.Errorf("gave up after %d attempts: %w", attempts, err)
 }
 
-func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
+func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
 	if db.txGate != nil {
 		wait := time.NewTimer(txGateWait)
 		select {
@@ -246,18 +310,41 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.dialect == Postgres {
 		opts.Isolation = sql.LevelSerializable
 	}
-	sqltx, err := db.sql.BeginTx(ctx, opts)
+	// Cancelling txCtx rolls the transaction back (database/sql does)
+	// and interrupts its statements.
+	txCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sqltx, err := db.sql.BeginTx(txCtx, opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(&Tx{tx: sqltx, db: db}); err != nil {
+	// The bound starts once the lock is held: BEGIN IMMEDIATE on SQLite
+	// waits for the writer before it, the gate on PostgreSQL too.
+	var overran atomic.Bool
+	if hold > 0 {
+		timer := time.AfterFunc(hold, func() {
+			overran.Store(true)
+			cancel()
+		})
+		defer timer.Stop()
+	}
+	tx := &Tx{tx: sqltx, db: db, ctx: txCtx, parentDone: ctx.Done()}
+	defer tx.end()
+	err = fn(tx)
+	if err == nil {
+		err = sqltx.Commit()
+		if err == nil {
+			return nil
+		}
+		err = fmt.Errorf("commit: %w", err)
+	} else {
 		_ = sqltx.Rollback()
-		return err
 	}
-	if err := sqltx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	if overran.Load() {
+		// What failed did because the bound cancelled the transaction.
+		return fmt.Errorf("%w (%s): %v", ErrTxTooLong, hold, err)
 	}
-	return nil
+	return err
 }
 
 // retryable reports whether err is a transient conflict worth retrying.

@@ -5,6 +5,8 @@ package compute
 
 import (
 	"encoding/json"
+	"math"
+	"math/big"
 	"net/url"
 	"strconv"
 	"strings"
@@ -92,7 +94,7 @@ func parseServerCreate(c *api.Call, schemas *createSchemas, raw []byte) (*server
 	if err != nil {
 		return nil, err
 	}
-	r.MinCount, r.MaxCount = minCount, maxCount
+	setInstanceCounts(r, minCount, maxCount)
 	if v, ok := server["return_reservation_id"]; ok {
 		in.returnReservationID = createBool(v)
 	}
@@ -222,42 +224,68 @@ func createSchedulerHints(root map[string]any) map[string]any {
 }
 
 // createInstanceCounts reads min_count and max_count (numbers or numeric
-// strings); max_count defaults to min_count.
-func createInstanceCounts(server map[string]any) (minCount, maxCount int, err error) {
-	minCount = 1
+// strings) as Nova's int() does, exactly however large; max_count
+// defaults to min_count.
+func createInstanceCounts(server map[string]any) (minCount, maxCount *big.Int, err error) {
+	minCount = big.NewInt(1)
 	if v, ok := server["min_count"]; ok {
-		minCount = createCountValue(v)
+		if minCount, err = createCountValue("min_count", v); err != nil {
+			return nil, nil, err
+		}
 	}
 	maxCount = minCount
 	if v, ok := server["max_count"]; ok {
-		maxCount = createCountValue(v)
+		if maxCount, err = createCountValue("max_count", v); err != nil {
+			return nil, nil, err
+		}
 	}
-	if minCount > maxCount {
-		return 0, 0, errs.Invalid("min_count must be <= max_count")
+	if minCount.Cmp(maxCount) > 0 {
+		return nil, nil, errs.Invalid("min_count must be <= max_count")
 	}
 	return minCount, maxCount, nil
 }
 
-// createCountValue is int() of a schema-valid positive integer (a whole JSON number
-// or a string of digits); values past int's range saturate.
-func createCountValue(v any) int {
+// setInstanceCounts puts the counts in r: as ints, and whole in the Big
+// fields when an int cannot hold them (10^20 is a valid max_count; Nova
+// caps it by the quota).
+func setInstanceCounts(r *compute.CreateRequest, minCount, maxCount *big.Int) {
+	r.MinCount, r.MaxCount = createClampInt(minCount), createClampInt(maxCount)
+	if !minCount.IsInt64() || !maxCount.IsInt64() {
+		r.BigMinCount, r.BigMaxCount = minCount, maxCount
+	}
+}
+
+func createClampInt(n *big.Int) int {
+	if n.IsInt64() {
+		return int(n.Int64())
+	}
+	return math.MaxInt // the schema's minimum leaves no negative counts
+}
+
+// createCountValue is Python's int() of a schema-valid positive integer:
+// a JSON integer or a string of digits exactly, a whole JSON number
+// written with a fraction or exponent (1e20) as the float it parses to.
+// Nothing is truncated into a smaller valid count.
+func createCountValue(field string, v any) (*big.Int, error) {
 	var s string
 	switch x := v.(type) {
 	case json.Number:
 		s = x.String()
 	case string:
-		s = x
+		s = strings.TrimSpace(x)
 	}
-	if n, err := strconv.Atoi(s); err == nil {
-		return n
+	if n, ok := new(big.Int).SetString(s, 10); ok {
+		return n, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f < float64(createMaxInt) {
-		return int(f)
+	if _, isNumber := v.(json.Number); isNumber {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && f == math.Trunc(f) {
+			n, _ := new(big.Float).SetFloat64(f).Int(nil)
+			return n, nil
+		}
 	}
-	return createMaxInt
+	// The schema lets no other value through; refuse rather than guess.
+	return nil, errs.Invalid("Invalid input for field/attribute %s. Value: %s. %s is not of type 'integer', 'string'", field, pyStr(v), pyRepr(v))
 }
-
-const createMaxInt = int(^uint(0) >> 1)
 
 // createNetworks maps "networks" as Nova's _get_requested_networks
 // does: "auto"/"none" from 2.37, otherwise a list whose entries name a
