@@ -270,11 +270,15 @@ func TestServerListLongPageMatchesShow(t *testing.T) {
 			count int
 			nets  string
 		}{{150, "auto"}, {450, "none"}} {
-			sc.CreateServer(t, sc.user, "many", func(req *compute.CreateRequest) {
-				req.MinCount, req.MaxCount = c.count, c.count
-				req.Networks = compute.NetworkRequest{Mode: c.nets}
-				req.Metadata = map[string]string{"batch": c.nets}
-			})
+			// One request makes at most compute.DefaultMaxCreateCount.
+			for made := 0; made < c.count; made += compute.DefaultMaxCreateCount {
+				n := min(compute.DefaultMaxCreateCount, c.count-made)
+				sc.CreateServer(t, sc.user, "many", func(req *compute.CreateRequest) {
+					req.MinCount, req.MaxCount = n, n
+					req.Networks = compute.NetworkRequest{Mode: c.nets}
+					req.Metadata = map[string]string{"batch": c.nets}
+				})
+			}
 		}
 		// Shows are compared with the listing: no server may still change.
 		deadline := time.Now().Add(time.Minute)
