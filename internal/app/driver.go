@@ -21,8 +21,12 @@ func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity) (virt.D
 	case "fake":
 		// Guests persist in the data dir, so restarts and crash recovery
 		// meet the guests they left, as with qemu.
-		return fake.Open(filepath.Join(a.Config.DataDir, "instances"), fake.Options{Hostname: a.Config.Hostname(),
+		d, err := fake.Open(filepath.Join(a.Config.DataDir, "instances"), fake.Options{Hostname: a.Config.Hostname(),
 			Delay: a.Config.FakeDelay, VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB})
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
 	case "qemu":
 		d, err := qemu.New(ctx, qemu.Options{
 			DataDir: a.Config.DataDir, Hostname: a.Config.Hostname(), Accel: a.Config.QemuAccel,
