@@ -31,6 +31,16 @@ func newCloud(t *testing.T, db *store.DB, drv *fake.Driver, run bool) *cloud {
 	}
 }
 
+// restartCloud is a new cloud on prev's database and driver whose agent
+// replaces prev's, as kumo restarted on the same data dir.
+func restartCloud(t *testing.T, db *store.DB, drv *fake.Driver, prev *cloud) *cloud {
+	t.Helper()
+	return &cloud{
+		Cloud: computetest.New(t, db, computetest.Options{Driver: drv, Predecessor: prev.Agent.Lease()}),
+		user:  prev.user,
+	}
+}
+
 func (c *cloud) create(t *testing.T, name string, extra func(*compute.CreateRequest)) *compute.Server {
 	t.Helper()
 	res := c.CreateServer(t, c.user, name, extra)
@@ -103,12 +113,12 @@ func TestRestartRecoversInterruptedBuilds(t *testing.T) {
 		c := newCloud(t, db, drv, false)
 		srv := c.create(t, "interrupted", nil)
 		// An agent claims the build and dies before finishing it.
-		claimed, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+		claimed, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
 		if err != nil || len(claimed) != 1 {
 			t.Fatalf("claim: %v %d", err, len(claimed))
 		}
 		// A restarted agent requeues it and finishes it exactly once.
-		c2 := newCloud(t, db, drv, true)
+		c2 := restartCloud(t, db, drv, c)
 		c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
 		var tasks int
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ?`, srv.ID).Scan(&tasks); err != nil || tasks != 1 {

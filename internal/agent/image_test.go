@@ -23,7 +23,7 @@ func TestRestartResumesUploadedSnapshot(t *testing.T) {
 		drv := fake.New(fake.Options{})
 		c := newCloud(t, db, drv, false)
 		srv := c.create(t, "snap-crash", nil)
-		build, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+		build, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
 		if err != nil || len(build) != 1 {
 			t.Fatalf("claim build: %v %d", err, len(build))
 		}
@@ -42,7 +42,7 @@ func TestRestartResumesUploadedSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The agent takes the task, reaches image_uploading, uploads, and dies.
-		tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+		tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
 		if err != nil || len(tasks) != 1 {
 			t.Fatalf("claim snapshot: %v %d", err, len(tasks))
 		}
@@ -55,7 +55,7 @@ func TestRestartResumesUploadedSnapshot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c2 := newCloud(t, db, drv, true)
+		c2 := restartCloud(t, db, drv, c)
 		got := c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.TaskState == state.TaskNone })
 		if got.Status() != "ACTIVE" {
 			t.Fatalf("after the resumed snapshot: %s", got.Status())

@@ -75,7 +75,7 @@ func TestDeleteDuringSnapshot(t *testing.T) {
 func buildNow(t *testing.T, c *computetest.Cloud, drv *fake.Driver) {
 	t.Helper()
 	ctx := context.Background()
-	tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+	tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
 	if err != nil || len(tasks) != 1 {
 		t.Fatalf("claim build: %v %d", err, len(tasks))
 	}

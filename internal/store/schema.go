@@ -354,4 +354,5 @@ var migrations = []migration{
 	schemaIndexColumns,
 	schemaInstanceRevisions,
 	schemaInstanceDetailRevisions,
+	schemaHostLeases,
 }
