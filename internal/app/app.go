@@ -117,11 +117,13 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
 		return a.Quotas.Limit(ctx, projectID, userID, quota.KeyPairs)
 	}})
-	if err := a.bootstrap(ctx); err != nil {
+	// The compute host's lease first: a process refused it (another one
+	// runs the host on this database) leaves the database as it found it.
+	if err := a.startCompute(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := a.startCompute(ctx); err != nil {
+	if err := a.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
