@@ -280,7 +280,7 @@ func TestSecondServeOnDataDir(t *testing.T) {
 // TestSecondAgentOnLiveHost: two kumo processes with their own data dirs
 // on one database, both claiming the compute host "shared-host": the
 // second is refused while the first heartbeats, naming it, on SQLite (one
-// database file) and PostgreSQL.
+// database file) and PostgreSQL, and starts once the first has stopped.
 func TestSecondAgentOnLiveHost(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, engineArgs []string) {
@@ -305,5 +305,8 @@ func TestSecondAgentOnLiveHost(t *testing.T) {
 			t.Fatal(err)
 		}
 		gcWaitStatus(t, c.Compute, srv.ID, "ACTIVE")
+		// Stopped, the first gives the host up: the second starts at once.
+		first.Stop(t)
+		Start(t, kumoBin, Options{DataDir: second, Args: args})
 	})
 }

@@ -75,15 +75,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	// One process per data dir, before anything in it is read or written;
-	// the host lease token goes in the lock file for the next process.
-	me := CurrentHolder("serve")
-	me.HostLease = uuid.NewString()
-	lock, err := LockDataDir(cfg.DataDir, me)
+	// One process per data dir, before anything in it is read or written.
+	lock, err := LockDataDir(cfg.DataDir, CurrentHolder("serve"))
 	if err != nil {
 		return nil, err
 	}
-	a, err := open(ctx, cfg, log, lock, me.HostLease)
+	a, err := open(ctx, cfg, log, lock, uuid.NewString())
 	if err != nil {
 		_ = lock.Release()
 		return nil, err
@@ -253,7 +250,9 @@ func (a *App) startCompute(ctx context.Context) error {
 	if err := a.Agent.Start(ctx); err != nil {
 		return fmt.Errorf("start compute agent: %w", err)
 	}
-	return nil
+	// The next process on the data dir knows this agent is gone when it
+	// holds the lock, and takes the host over at once.
+	return a.lock.SetHostLease(a.lease.token)
 }
 
 // hostCapacity is the machine's real capacity with the configured

@@ -36,7 +36,8 @@ func (h Holder) String() string {
 // may use it, since two would both run (and recover) the same tasks and
 // guests. The kernel releases it when the process ends, however it ends.
 type DirLock struct {
-	f *os.File
+	f      *os.File
+	holder Holder // as written
 	// Previous is what the last holder wrote (zero if none).
 	Previous Holder
 }
@@ -72,20 +73,38 @@ func LockDataDir(dir string, me Holder) (*DirLock, error) {
 	if me.HostLease == "" {
 		me.HostLease = prev.HostLease
 	}
-	raw, err := json.Marshal(me)
-	if err != nil {
+	l := &DirLock{f: f, Previous: prev}
+	if err := l.write(me); err != nil {
 		f.Close()
 		return nil, err
 	}
-	if err := f.Truncate(0); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write %s: %w", path, err)
+	return l, nil
+}
+
+// SetHostLease records the host lease token this process's agent now
+// holds, for the next process on the data dir. It is written only once
+// the lease is taken: a process refused its host must not make the next
+// one forget the token of the agent that really held it.
+func (l *DirLock) SetHostLease(token string) error {
+	h := l.holder
+	h.HostLease = token
+	return l.write(h)
+}
+
+// write replaces the lock file's content with h.
+func (l *DirLock) write(h Holder) error {
+	raw, err := json.Marshal(h)
+	if err != nil {
+		return err
 	}
-	if _, err := f.WriteAt(append(raw, '\n'), 0); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write %s: %w", path, err)
+	if err := l.f.Truncate(0); err != nil {
+		return fmt.Errorf("write %s: %w", l.f.Name(), err)
 	}
-	return &DirLock{f: f, Previous: prev}, nil
+	if _, err := l.f.WriteAt(append(raw, '\n'), 0); err != nil {
+		return fmt.Errorf("write %s: %w", l.f.Name(), err)
+	}
+	l.holder = h
+	return nil
 }
 
 func readHolder(f *os.File) (Holder, error) {

@@ -63,3 +63,38 @@ func TestDataDirLockMessageWithoutHolder(t *testing.T) {
 		t.Fatalf("refusal %v", err)
 	}
 }
+
+// TestHostLeaseHandedOn: the lock file keeps the token of the last agent
+// that held its host, whatever processes that took no host came between
+// (a migrate, a serve refused its host).
+func TestHostLeaseHandedOn(t *testing.T) {
+	dir := t.TempDir()
+	steps := []struct {
+		command string
+		lease   string // the token the process's agent took ("" none)
+		want    string // the token the process finds
+	}{
+		{"serve", "t1", ""},
+		{"migrate", "", "t1"},
+		{"serve", "", "t1"}, // refused its host
+		{"serve", "t2", "t1"},
+		{"serve", "", "t2"},
+	}
+	for i, s := range steps {
+		l, err := LockDataDir(dir, CurrentHolder(s.command))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Previous.HostLease != s.want {
+			t.Errorf("step %d (%s): found lease %q, want %q", i, s.command, l.Previous.HostLease, s.want)
+		}
+		if s.lease != "" {
+			if err := l.SetHostLease(s.lease); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Release(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
