@@ -328,3 +328,143 @@ func authProjectID(t *testing.T, c *Clients) string {
 	t.Fatalf("no project named %s: %v", c.Auth.TenantName, list)
 	return ""
 }
+
+// TestRecoveryAfterKillDuringActions kills kumo while creates and every
+// kind of long action are in flight on a slow fake driver (resize, a
+// resize's confirm, createImage, rebuild, delete), restarts it on the same
+// data dir and checks: every server the API accepted exists once and
+// settles where its action leads, none is left in a task state, the
+// deleted one is gone, no image is left queued or saving, the quota usage
+// is what the servers hold, and the guests outlived the crash (each
+// remaining server stops, and the resized one confirms).
+func TestRecoveryAfterKillDuringActions(t *testing.T) {
+	t.Parallel()
+	requireCLI(t)
+	eachEngine(t, recoverActions)
+}
+
+func recoverActions(t *testing.T, engineArgs []string) {
+	args := append([]string{"--fake-delay", "1500ms"}, engineArgs...)
+	s := Start(t, kumoBin, Options{Args: args})
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	c.Compute.Microversion = computeVersion
+	ctx := context.Background()
+	imageID := imageIDByName(t, c, "kumo-tiny")
+	create := func(c *Clients, name string) string {
+		srv, err := servers.Create(ctx, c.Compute, servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: "1", Networks: "none"}, nil).Extract()
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		return srv.ID
+	}
+	ids := map[string]string{}
+	for _, name := range []string{"resize", "confirm", "snapshot", "rebuild", "delete"} {
+		ids[name] = create(c, name)
+	}
+	for _, id := range ids {
+		gcWaitStatus(t, c.Compute, id, "ACTIVE")
+	}
+	if err := servers.Resize(ctx, c.Compute, ids["confirm"], servers.ResizeOpts{FlavorRef: "2"}).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	gcWaitStatus(t, c.Compute, ids["confirm"], "VERIFY_RESIZE")
+
+	// Everything at once, then the kill while the driver works on it.
+	var snapID string
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"resize", func() error {
+			return servers.Resize(ctx, c.Compute, ids["resize"], servers.ResizeOpts{FlavorRef: "2"}).ExtractErr()
+		}},
+		{"confirm", func() error { return servers.ConfirmResize(ctx, c.Compute, ids["confirm"]).ExtractErr() }},
+		{"createImage", func() (err error) {
+			snapID, err = servers.CreateImage(ctx, c.Compute, ids["snapshot"], servers.CreateImageOpts{Name: "crash-snap"}).ExtractImageID()
+			return err
+		}},
+		{"rebuild", func() error {
+			_, err := servers.Rebuild(ctx, c.Compute, ids["rebuild"], servers.RebuildOpts{ImageRef: imageID}).Extract()
+			return err
+		}},
+		{"delete", func() error { return servers.Delete(ctx, c.Compute, ids["delete"]).ExtractErr() }},
+		{"create", func() error { ids["new-0"] = create(c, "new-0"); return nil }},
+		{"create", func() error { ids["new-1"] = create(c, "new-1"); return nil }},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+	}
+	busy := 0
+	for _, id := range ids {
+		srv, err := servers.Get(ctx, c.Compute, id).Extract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if srv.TaskState != "" || srv.Status == "BUILD" {
+			busy++
+		}
+	}
+	if busy < 5 {
+		t.Fatalf("only %d servers were busy before the kill; the test proves little (is --fake-delay honoured?)", busy)
+	}
+	s.Kill()
+
+	s2 := Start(t, kumoBin, Options{DataDir: s.DataDir, Listen: s.Listen, Args: args})
+	c2 := NewClients(t, s2.CloudsFile(), "kumo")
+	c2.Compute.Microversion = computeVersion
+	gcWaitGone(t, c2.Compute, ids["delete"])
+	delete(ids, "delete")
+	want := map[string]string{"resize": "VERIFY_RESIZE", "confirm": "ACTIVE", "snapshot": "ACTIVE", "rebuild": "ACTIVE",
+		"new-0": "ACTIVE", "new-1": "ACTIVE"}
+	flavors := map[string]string{"resize": "2", "confirm": "2"}
+	for name, id := range ids {
+		srv := gcWaitStatus(t, c2.Compute, id, want[name], "ERROR")
+		gcWaitTaskDone(t, c2, id)
+		if srv.Status != want[name] {
+			t.Errorf("%s after the restart: %s, want %s (fault %v)", name, statusOf(srv), want[name], srv.Fault)
+		}
+		f := flavors[name]
+		if f == "" {
+			f = "1"
+		}
+		if got, _ := srv.Flavor["id"].(string); got != f {
+			t.Errorf("%s after the restart has flavor %v, want %s", name, srv.Flavor["id"], f)
+		}
+	}
+	list := gcListAll(t, c2.Compute, servers.ListOpts{})
+	if got, wantNames := serverNames(list), []string{"confirm", "new-0", "new-1", "rebuild", "resize", "snapshot"}; !slices.Equal(got, wantNames) {
+		t.Errorf("servers after the restart: %v, want each of %v once", got, wantNames)
+	}
+	waitImageActive(t, c2, snapID)
+	assertNoUnfinishedImages(t, c2)
+	// m1.tiny is 1 vCPU and 512 MB, m1.small 1 vCPU and 2048 MB.
+	lim, err := limits.Get(ctx, c2.Compute, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := lim.Absolute; a.TotalInstancesUsed != 6 || a.TotalCoresUsed != 6 || a.TotalRAMUsed != 4*512+2*2048 {
+		t.Errorf("usage after the restart: %d instances, %d cores, %d MB; want 6, 6, %d", a.TotalInstancesUsed,
+			a.TotalCoresUsed, a.TotalRAMUsed, 4*512+2*2048)
+	}
+
+	// The guests outlived the crash: the driver finds each of them.
+	if err := servers.ConfirmResize(ctx, c2.Compute, ids["resize"]).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if srv := gcWaitStatus(t, c2.Compute, ids["resize"], "ACTIVE", "ERROR"); srv.Status != "ACTIVE" {
+		t.Errorf("confirm after the restart: %s, want ACTIVE (fault %v)", statusOf(srv), srv.Fault)
+	}
+	for _, id := range ids {
+		if err := servers.Stop(ctx, c2.Compute, id).ExtractErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, id := range ids {
+		gcWaitTaskDone(t, c2, id)
+		if srv, err := servers.Get(ctx, c2.Compute, id).Extract(); err != nil || srv.Status != "SHUTOFF" {
+			t.Errorf("stop of %s after the restart: %s %v, want SHUTOFF (its guest gone?)", name, statusOf(srv), err)
+		}
+	}
+}

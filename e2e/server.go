@@ -161,6 +161,9 @@ func (s *Server) kill() {
 	<-s.done
 }
 
+// PID is the kumo process's id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // ExitErr is the process's exit status once it has stopped: nil after a
 // clean exit, an error while it still runs or when it failed.
 func (s *Server) ExitErr() error {
@@ -232,4 +235,22 @@ func RunKumo(t testing.TB, bin string, args ...string) string {
 		t.Fatalf("kumo %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String()
+}
+
+// RunKumoFail runs a kumo command that must fail (a non-zero exit within
+// startTimeout) and returns what it wrote to stdout and stderr.
+func RunKumoFail(t testing.TB, bin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("kumo %s still ran after %v; want it to fail at once\noutput:\n%s", strings.Join(args, " "), startTimeout, out)
+	}
+	if err == nil {
+		t.Fatalf("kumo %s succeeded; want it to fail\noutput:\n%s", strings.Join(args, " "), out)
+	}
+	return string(out)
 }

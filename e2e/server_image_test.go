@@ -168,17 +168,16 @@ func gcWaitTaskDone(t *testing.T, c *Clients, id string) {
 	ctx := context.Background()
 	deadline := time.Now().Add(serverWait)
 	for {
-		var got struct {
-			Server map[string]any `json:"server"`
-		}
-		if err := servers.Get(ctx, c.Compute, id).ExtractInto(&got); err != nil {
+		// (ExtractInto fills its argument with the "server" object itself.)
+		srv, err := servers.Get(ctx, c.Compute, id).Extract()
+		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Server["OS-EXT-STS:task_state"] == nil {
+		if srv.TaskState == "" {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server %s stuck in task %v", id, got.Server["OS-EXT-STS:task_state"])
+			t.Fatalf("server %s stuck in task %v", id, srv.TaskState)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

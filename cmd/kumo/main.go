@@ -181,6 +181,15 @@ func migrate(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
+	if cfg.Database == "" {
+		// The data dir's own SQLite database: not under a running kumo.
+		// (PostgreSQL migrations take an advisory lock of their own.)
+		lock, err := app.LockDataDir(cfg.DataDir, app.CurrentHolder("migrate"))
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+	}
 	db, err := store.Open(ctx, cfg.DatabaseDSN())
 	if err != nil {
 		return err

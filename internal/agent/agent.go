@@ -6,10 +6,14 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -33,6 +37,12 @@ type Options struct {
 	// PowerSync is how often guests' power states are synced from the
 	// driver (0: never).
 	PowerSync time.Duration
+	// Lease is the agent's token for its host's lease (default: a random
+	// one), Holder how it describes itself to an agent it keeps out, and
+	// Predecessor the token of the host's last agent when that one is
+	// known to be gone (the last process on the same data dir), so the
+	// host is taken over without waiting for its heartbeat to lapse.
+	Lease, Holder, Predecessor string
 }
 
 // Agent runs one host's tasks.
@@ -87,6 +97,12 @@ func New(db *store.DB, c *compute.Service, d virt.Driver, log *slog.Logger, o Op
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 3
 	}
+	if o.Lease == "" {
+		o.Lease = uuid.NewString()
+	}
+	if o.Holder == "" {
+		o.Holder = fmt.Sprintf("a kumo agent (pid %d)", os.Getpid())
+	}
 	a := &Agent{db: db, compute: c, driver: d, log: log, opts: o, wake: make(chan struct{}, 1), tasks: map[string]taskHandler{}}
 	for _, g := range []taskGroup{a.lifecycleGroup(), a.powerGroup(), a.rebuildGroup(), a.resizeGroup(),
 		a.imageGroup(), a.rescueGroup(), a.deleteGroup(), a.powerSyncGroup()} {
@@ -124,6 +140,9 @@ func (a *Agent) powerGroup() taskGroup {
 // Host is the host name the agent registered.
 func (a *Agent) Host() string { return a.host }
 
+// Lease is the agent's host lease token.
+func (a *Agent) Lease() string { return a.opts.Lease }
+
 // Wake tells the agent there is work; it never blocks.
 func (a *Agent) Wake() {
 	select {
@@ -132,15 +151,18 @@ func (a *Agent) Wake() {
 	}
 }
 
-// Start registers the host and recovers interrupted work; call it before
-// Run and before the API accepts requests, so the scheduler sees the host.
+// Start registers the host, taking its lease (a *hosts.LeaseHeldError
+// while another live agent holds it: two agents would run the same
+// tasks), and recovers interrupted work; call it before Run and before
+// the API accepts requests, so the scheduler sees the host.
 func (a *Agent) Start(ctx context.Context) error {
 	info, err := a.driver.Host(ctx)
 	if err != nil {
 		return fmt.Errorf("read host info: %w", err)
 	}
 	a.host = info.Hostname
-	if _, err := hosts.Register(ctx, a.db, hosts.Registration{Info: info, AZ: a.opts.AZ, IP: "127.0.0.1"}, time.Now()); err != nil {
+	if _, err := hosts.Register(ctx, a.db, hosts.Registration{Info: info, AZ: a.opts.AZ, IP: "127.0.0.1",
+		Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, time.Now()); err != nil {
 		return err
 	}
 	if err := a.compute.RestoreMoveClaims(ctx, a.host); err != nil { // resizes hold a second flavor
@@ -180,11 +202,35 @@ func (a *Agent) recover(ctx context.Context) error {
 	return nil
 }
 
-// Run processes tasks until ctx ends.
-func (a *Agent) Run(ctx context.Context) {
-	sem := make(chan struct{}, a.opts.Workers)
+// Run processes tasks until ctx ends, then gives the host's lease up. If
+// another agent takes the host over meanwhile (hosts.ErrLeaseLost), it
+// abandons the tasks it runs (their new owner recovers them) and returns
+// that error at once.
+func (a *Agent) Run(ctx context.Context) error {
+	ctx, abandon := context.WithCancel(ctx)
+	defer abandon()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	lost := a.loop(ctx, &wg)
+	if lost != nil {
+		abandon()
+		wg.Wait()
+		a.log.Error("compute host taken over by another agent; this one stops", "host", a.host, "error", lost)
+		return lost
+	}
+	wg.Wait()
+	// Shutting down: the next agent may take the host at once.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := hosts.ReleaseLease(rctx, a.db, a.host, a.opts.Lease); err != nil {
+		a.log.Warn("release host lease", "error", err)
+	}
+	return nil
+}
+
+// loop claims and starts tasks, heartbeats and runs the periodic jobs
+// (in wg) until ctx ends (nil) or the host's lease is lost (the error).
+func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
+	sem := make(chan struct{}, a.opts.Workers)
 	for _, p := range a.periodics {
 		wg.Add(1)
 		go func(p periodic) {
@@ -202,10 +248,13 @@ func (a *Agent) Run(ctx context.Context) {
 			if free <= 0 {
 				break
 			}
-			tasks, err := a.compute.ClaimTasks(ctx, a.host, free)
+			tasks, err := a.compute.ClaimTasks(ctx, a.host, a.opts.Lease, free)
+			if errors.Is(err, hosts.ErrLeaseLost) {
+				return err
+			}
 			if err != nil {
 				if ctx.Err() != nil {
-					return
+					return nil
 				}
 				a.log.Error("claim tasks", "error", err)
 				break
@@ -224,11 +273,15 @@ func (a *Agent) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-a.wake:
 		case <-poll.C:
 		case <-beat.C:
-			if err := hosts.Heartbeat(ctx, a.db, a.host, time.Now()); err != nil && ctx.Err() == nil {
+			err := hosts.Heartbeat(ctx, a.db, a.host, a.opts.Lease, time.Now())
+			if errors.Is(err, hosts.ErrLeaseLost) {
+				return err
+			}
+			if err != nil && ctx.Err() == nil {
 				a.log.Error("heartbeat", "error", err)
 			}
 		}

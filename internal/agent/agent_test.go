@@ -2,15 +2,21 @@ package agent_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/kumocloud/kumo/internal/agent"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -28,6 +34,16 @@ func newCloud(t *testing.T, db *store.DB, drv *fake.Driver, run bool) *cloud {
 	return &cloud{
 		Cloud: computetest.New(t, db, computetest.Options{Driver: drv, Stopped: !run}),
 		user:  &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}},
+	}
+}
+
+// restartCloud is a new cloud on prev's database and driver whose agent
+// replaces prev's, as kumo restarted on the same data dir.
+func restartCloud(t *testing.T, db *store.DB, drv *fake.Driver, prev *cloud) *cloud {
+	t.Helper()
+	return &cloud{
+		Cloud: computetest.New(t, db, computetest.Options{Driver: drv, Predecessor: prev.Agent.Lease()}),
+		user:  prev.user,
 	}
 }
 
@@ -103,12 +119,12 @@ func TestRestartRecoversInterruptedBuilds(t *testing.T) {
 		c := newCloud(t, db, drv, false)
 		srv := c.create(t, "interrupted", nil)
 		// An agent claims the build and dies before finishing it.
-		claimed, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+		claimed, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
 		if err != nil || len(claimed) != 1 {
 			t.Fatalf("claim: %v %d", err, len(claimed))
 		}
 		// A restarted agent requeues it and finishes it exactly once.
-		c2 := newCloud(t, db, drv, true)
+		c2 := restartCloud(t, db, drv, c)
 		c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
 		var tasks int
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ?`, srv.ID).Scan(&tasks); err != nil || tasks != 1 {
@@ -155,5 +171,37 @@ func TestParallelCreatesNeverExceedQuota(t *testing.T) {
 		if n != 10 || failed != attempts-10 {
 			t.Fatalf("%d servers created, %d creates refused; want 10 and %d (default quota)", n, failed, attempts-10)
 		}
+	})
+}
+
+// TestAgentStopsWhenHostTakenOver: an agent whose host another agent took
+// over (it named the first as its predecessor) finds out at its next claim
+// and stops with hosts.ErrLeaseLost; the new agent runs the host's tasks.
+func TestAgentStopsWhenHostTakenOver(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		drv := fake.New(fake.Options{})
+		c := newCloud(t, db, drv, false)
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		first := agent.New(db, c.Compute, drv, log, agent.Options{Poll: 10 * time.Millisecond, Predecessor: c.Agent.Lease()})
+		if err := first.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stopped := make(chan error, 1)
+		go func() { stopped <- first.Run(runCtx) }()
+
+		c2 := restartCloud(t, db, drv, &cloud{Cloud: &computetest.Cloud{Agent: first}, user: c.user})
+		select {
+		case err := <-stopped:
+			if !errors.Is(err, hosts.ErrLeaseLost) {
+				t.Fatalf("first agent stopped with %v, want ErrLeaseLost", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the first agent still runs after its host was taken over")
+		}
+		srv := c2.create(t, "after-takeover", nil)
+		c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
 	})
 }

@@ -48,7 +48,10 @@ func (a *Agent) snapshot(ctx context.Context, t *compute.Task) error {
 
 // snapshotInto advances t through steps, taking the driver snapshot
 // before the last (the uploading state) and uploading it after, as
-// Nova's libvirt driver extracts the disk locally before the upload.
+// Nova's libvirt driver extracts the disk locally before the upload. It
+// stops (compute.ErrTaskSuperseded; the image is then deleted) as soon
+// as the server leaves the task's state before the upload, as Nova's
+// snapshot does when the server is deleted meanwhile.
 func (a *Agent) snapshotInto(ctx context.Context, t *compute.Task, imageID string, steps []state.TaskState) error {
 	st, err := a.compute.Images.Status(ctx, imageID)
 	if err != nil {
@@ -63,10 +66,13 @@ func (a *Agent) snapshotInto(ctx context.Context, t *compute.Task, imageID strin
 		return nil
 	}
 	for len(steps) > 1 {
-		if err := a.compute.AdvanceTask(ctx, t, steps[0]); err != nil {
+		if err := a.compute.AdvanceTaskOrStop(ctx, t, steps[0]); err != nil {
 			return err
 		}
 		steps = steps[1:]
+	}
+	if err := a.compute.CheckTaskState(ctx, t); err != nil {
+		return err
 	}
 	f, err := os.CreateTemp("", "kumo-snapshot-*")
 	if err != nil {
@@ -82,7 +88,7 @@ func (a *Agent) snapshotInto(ctx context.Context, t *compute.Task, imageID strin
 		return fmt.Errorf("rewind snapshot: %w", err)
 	}
 	for _, next := range steps {
-		if err := a.compute.AdvanceTask(ctx, t, next); err != nil {
+		if err := a.compute.AdvanceTaskOrStop(ctx, t, next); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/store"
@@ -23,7 +24,7 @@ func TestRestartResumesUploadedSnapshot(t *testing.T) {
 		drv := fake.New(fake.Options{})
 		c := newCloud(t, db, drv, false)
 		srv := c.create(t, "snap-crash", nil)
-		build, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+		build, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
 		if err != nil || len(build) != 1 {
 			t.Fatalf("claim build: %v %d", err, len(build))
 		}
@@ -42,7 +43,7 @@ func TestRestartResumesUploadedSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The agent takes the task, reaches image_uploading, uploads, and dies.
-		tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+		tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
 		if err != nil || len(tasks) != 1 {
 			t.Fatalf("claim snapshot: %v %d", err, len(tasks))
 		}
@@ -55,7 +56,7 @@ func TestRestartResumesUploadedSnapshot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c2 := newCloud(t, db, drv, true)
+		c2 := restartCloud(t, db, drv, c)
 		got := c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.TaskState == state.TaskNone })
 		if got.Status() != "ACTIVE" {
 			t.Fatalf("after the resumed snapshot: %s", got.Status())
@@ -75,4 +76,75 @@ func TestRestartResumesUploadedSnapshot(t *testing.T) {
 			t.Fatalf("snapshot events %+v", a.Events)
 		}
 	})
+}
+
+// TestRestartAfterCrashMidUpload: kumo dies while a snapshot's data is
+// streaming into its image (status saving). On start the image goes back
+// to queued (image.Recover, as kumo serve does) and the requeued task
+// takes and uploads the snapshot again; a task out of attempts fails and
+// deletes the image. Either way no image is left saving or queued.
+func TestRestartAfterCrashMidUpload(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		attempts   int // the task's attempts before the crash
+		wantStatus string
+		wantServer string
+	}{
+		{"resumed", 1, image.StatusActive, "ACTIVE"},
+		{"out of attempts", 3, "", "ACTIVE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				drv := fake.New(fake.Options{})
+				c := newCloud(t, db, drv, true)
+				srv := c.create(t, "snap-crash", nil)
+				c.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
+				// The agent is replaced by one the test claims tasks for.
+				stopped := restartStopped(t, db, drv, c)
+				img, err := c.Compute.Snapshot(ctx, c.user, srv.ID, compute.SnapshotRequest{Name: "mid-upload", RequestID: "req-snap"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tasks, err := c.Compute.ClaimTasks(ctx, stopped.Agent.Host(), stopped.Agent.Lease(), 10)
+				if err != nil || len(tasks) != 1 {
+					t.Fatalf("claim snapshot: %v %d", err, len(tasks))
+				}
+				for _, ts := range compute.RemainingSteps(tasks[0]) {
+					if err := c.Compute.AdvanceTask(ctx, tasks[0], ts); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// The upload had begun when kumo died.
+				if _, err := db.ExecContext(ctx, `UPDATE images SET status = ? WHERE id = ?`, image.StatusSaving, img.ID); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.ExecContext(ctx, `UPDATE tasks SET attempts = ? WHERE id = ?`, tc.attempts, tasks[0].ID); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Images.Recover(ctx); err != nil {
+					t.Fatal(err)
+				}
+				c2 := restartCloud(t, db, drv, stopped)
+				got := c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.TaskState == state.TaskNone })
+				if got.Status() != tc.wantServer {
+					t.Errorf("server after the restart: %s, want %s", got.Status(), tc.wantServer)
+				}
+				status, err := c.Images.Status(ctx, img.ID)
+				if err != nil || status != tc.wantStatus {
+					t.Errorf("image after the restart: %q (%v), want %q", status, err, tc.wantStatus)
+				}
+			})
+		})
+	}
+}
+
+// restartStopped is prev's agent replaced by one that does not run its
+// loop, so the test claims its tasks.
+func restartStopped(t *testing.T, db *store.DB, drv *fake.Driver, prev *cloud) *cloud {
+	t.Helper()
+	return &cloud{
+		Cloud: computetest.New(t, db, computetest.Options{Driver: drv, Predecessor: prev.Agent.Lease(), Stopped: true}),
+		user:  prev.user,
+	}
 }

@@ -40,7 +40,7 @@ func TestRestartResumesInterruptedRebuild(t *testing.T) {
 				srv := c.create(t, "interrupted-rebuild", nil)
 				claim := func(kind string) *compute.Task {
 					t.Helper()
-					tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), 10)
+					tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
 					if err != nil || len(tasks) != 1 || tasks[0].Kind != kind {
 						t.Fatalf("claimed %v, %v; want one %s task", tasks, err, kind)
 					}
@@ -90,7 +90,7 @@ func TestRestartResumesInterruptedRebuild(t *testing.T) {
 						break
 					}
 				}
-				c2 := newCloud(t, db, drv, true)
+				c2 := restartCloud(t, db, drv, c)
 				done := c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.TaskState == state.TaskNone })
 				if done.Status() != tc.status || done.PowerState != tc.power || done.ImageRef != img.ID {
 					t.Fatalf("resumed rebuild left %s power %v image %s", done.Status(), done.PowerState, done.ImageRef)

@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/kumocloud/kumo/internal/agent"
 	"github.com/kumocloud/kumo/internal/api"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
@@ -58,7 +60,13 @@ type App struct {
 
 	activity idleTrimmer
 	secrets  *secret.Box // the data dir's secret.key
+	lock     *DirLock    // the data dir's, held until Close
+	lease    agentLease
 }
+
+// agentLease is this process's compute host lease token and the one of
+// the last process on the data dir, known to be gone.
+type agentLease struct{ token, predecessor string }
 
 // Open opens the database, migrates it, builds the services and, on first
 // start, creates the admin account and writes clouds.yaml. The message it
@@ -71,6 +79,21 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	// One process per data dir, before anything in it is read or written.
+	lock, err := LockDataDir(cfg.DataDir, CurrentHolder("serve"))
+	if err != nil {
+		return nil, err
+	}
+	a, err := open(ctx, cfg, log, lock, uuid.NewString())
+	if err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
+	return a, nil
+}
+
+// open is Open once the data dir is locked.
+func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, lease string) (*App, error) {
 	db, err := store.Open(ctx, cfg.DatabaseDSN())
 	if err != nil {
 		return nil, err
@@ -86,7 +109,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: db, Log: log, secrets: box}
+	a := &App{Config: cfg, DB: db, Log: log, secrets: box, lock: lock,
+		lease: agentLease{token: lease, predecessor: lock.Previous.HostLease}}
 	a.Identity = identity.New(db, identity.Options{TokenTTL: cfg.TokenTTL, Secrets: box, PasswordHashCost: cfg.PasswordHashCost,
 		LockoutFailureAttempts: cfg.LockoutFailureAttempts, LockoutDuration: cfg.LockoutDuration})
 	a.Images = image.New(db, cfg.ImageDir())
@@ -100,11 +124,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
 		return a.Quotas.Limit(ctx, projectID, userID, quota.KeyPairs)
 	}})
-	if err := a.bootstrap(ctx); err != nil {
+	// The compute host's lease first: a process refused it (another one
+	// runs the host on this database) leaves the database as it found it.
+	if err := a.startCompute(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := a.startCompute(ctx); err != nil {
+	if err := a.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -237,11 +263,15 @@ func (a *App) startCompute(ctx context.Context) error {
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network},
 		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle,
 	})
-	a.Agent = agent.New(a.DB, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver)})
+	a.Agent = agent.New(a.DB, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
+		Lease: a.lease.token, Predecessor: a.lease.predecessor,
+		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder("serve"), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {
 		return fmt.Errorf("start compute agent: %w", err)
 	}
-	return nil
+	// The next process on the data dir knows this agent is gone when it
+	// holds the lock, and takes the host over at once.
+	return a.lock.SetHostLease(a.lease.token)
 }
 
 // hostCapacity is the machine's real capacity with the configured
@@ -279,8 +309,14 @@ func (a *App) purgeTokens(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close releases the database, then the data dir.
+func (a *App) Close() error {
+	err := a.DB.Close()
+	if lerr := a.lock.Release(); err == nil {
+		err = lerr
+	}
+	return err
+}
 
 // Serve listens on the configured address until ctx is cancelled, then
 // shuts down gracefully. ready, if not nil, receives the bound address.
@@ -295,7 +331,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	}
 	agentCtx, stopAgent := context.WithCancel(ctx)
 	agentDone := make(chan struct{})
-	go func() { a.Agent.Run(agentCtx); close(agentDone) }()
+	var agentErr error // set before agentDone closes
+	go func() { agentErr = a.Agent.Run(agentCtx); close(agentDone) }()
 	defer func() { stopAgent(); <-agentDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
 	a.activity.trim = func() {
@@ -313,6 +350,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	shutdown := func() error {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -320,8 +362,22 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		}
 		return err
 	case <-ctx.Done():
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutdownCtx)
+		return shutdown()
+	case <-agentDone:
+		if agentErr == nil { // ctx ended too
+			return shutdown()
+		}
+		// Another agent took the host over: this process no longer owns
+		// what it serves.
+		_ = shutdown()
+		return fmt.Errorf("compute agent: %w", agentErr)
 	}
+}
+
+// absDir is dir made absolute for messages (as given if that fails).
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }

@@ -19,8 +19,14 @@ import (
 func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity) (virt.Driver, error) {
 	switch a.Config.Driver {
 	case "fake":
-		return fake.New(fake.Options{Hostname: a.Config.Hostname(), Delay: a.Config.FakeDelay,
-			VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB}), nil
+		// Guests persist in the data dir, so restarts and crash recovery
+		// meet the guests they left, as with qemu.
+		d, err := fake.Open(filepath.Join(a.Config.DataDir, "instances"), fake.Options{Hostname: a.Config.Hostname(),
+			Delay: a.Config.FakeDelay, VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB})
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
 	case "qemu":
 		d, err := qemu.New(ctx, qemu.Options{
 			DataDir: a.Config.DataDir, Hostname: a.Config.Hostname(), Accel: a.Config.QemuAccel,

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -233,15 +234,79 @@ func (s *Service) AdvanceTask(ctx context.Context, t *Task, next state.TaskState
 	return err
 }
 
+// ErrTaskSuperseded is why a task stops when its server no longer shows
+// the task's task_state: it was deleted, is being deleted, or an admin
+// reset its state (Nova's UnexpectedDeletingTaskStateError and
+// UnexpectedTaskStateError).
+var ErrTaskSuperseded = errors.New("the server's task state changed under the task (deleted or reset)")
+
+// AdvanceTaskOrStop is AdvanceTask for tasks that must not go on once
+// their server left their task_state (a snapshot, whose image would
+// outlive the server being deleted): then it changes nothing and returns
+// ErrTaskSuperseded.
+func (s *Service) AdvanceTaskOrStop(ctx context.Context, t *Task, next state.TaskState) error {
+	var params map[string]string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		moved, err := moveTaskState(ctx, tx, t, next, s.now())
+		if err != nil {
+			return err
+		}
+		if !moved {
+			return ErrTaskSuperseded
+		}
+		params, err = saveTaskState(ctx, tx, t, next)
+		return err
+	})
+	if err == nil {
+		t.Params = params
+	}
+	return err
+}
+
+// CheckTaskState returns ErrTaskSuperseded when t's server is gone or no
+// longer shows t's task_state.
+func (s *Service) CheckTaskState(ctx context.Context, t *Task) error {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE id = ? AND deleted = FALSE AND `+
+		taskStateIs(t.Params["task_state"]), t.InstanceID, t.Params["task_state"]).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("check task state of %s: %w", t.InstanceID, err)
+	}
+	if n == 0 {
+		return ErrTaskSuperseded
+	}
+	return nil
+}
+
 // advanceTask is AdvanceTask's work in tx; it returns t's new params,
 // which the caller takes once tx has committed (a retried transaction
 // must see the task as it was).
 func advanceTask(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState, now time.Time) (map[string]string, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ?
-		WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
-		nullTask(next), now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
-		return nil, fmt.Errorf("advance %s to %s: %w", t.Kind, next, err)
+	if _, err := moveTaskState(ctx, tx, t, next, now); err != nil {
+		return nil, err
 	}
+	return saveTaskState(ctx, tx, t, next)
+}
+
+// moveTaskState sets t's server to task_state next while it shows t's
+// current one, in tx, and reports whether it did.
+func moveTaskState(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ?
+		WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
+		nullTask(next), now.UnixMicro(), t.InstanceID, t.Params["task_state"])
+	if err != nil {
+		return false, fmt.Errorf("advance %s to %s: %w", t.Kind, next, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("advance %s to %s: %w", t.Kind, next, err)
+	}
+	return n > 0, nil
+}
+
+// saveTaskState records next as t's task_state in the task row, in tx,
+// and returns t's new params.
+func saveTaskState(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState) (map[string]string, error) {
 	params := maps.Clone(t.Params)
 	params["task_state"] = string(next)
 	if err := updateTaskParams(ctx, tx, t.ID, params); err != nil {

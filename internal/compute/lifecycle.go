@@ -132,10 +132,8 @@ func (s *Service) deleteServer(ctx context.Context, p *auth.Principal, id, reque
 			}
 			return nil // a delete is already under way
 		}
-		// A build still waiting for the agent is superseded by the delete.
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = ?, params = '{}', finished_at = ?
-			WHERE instance_id = ? AND state = ?`, taskFailed, now.UnixMicro(), id, taskPending); err != nil {
-			return fmt.Errorf("cancel pending tasks: %w", err)
+		if err := s.cancelPendingTasks(ctx, tx, id, now); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ? WHERE id = ?`,
 			string(state.TaskDeleting), now.UnixMicro(), id); err != nil {
@@ -154,6 +152,45 @@ func (s *Service) deleteServer(ctx context.Context, p *auth.Principal, id, reque
 		// gone is no error, and the delete has been accepted whatever
 		// happens here.
 		_ = s.DropShelvedImage(ctx, deleted)
+	}
+	return nil
+}
+
+// cancelPendingTasks cancels the server's tasks still waiting for the
+// agent, in tx: the delete supersedes them (a build, a snapshot). The
+// queued image a cancelled snapshot or shelve was to fill is deleted with
+// them, as Nova deletes the image of a server that disappears during its
+// snapshot; it would otherwise stay queued for ever.
+func (s *Service) cancelPendingTasks(ctx context.Context, tx *store.Tx, id string, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT kind, params FROM tasks WHERE instance_id = ? AND state = ?`, id, taskPending)
+	if err != nil {
+		return fmt.Errorf("find pending tasks of %s: %w", id, err)
+	}
+	var images []string
+	for rows.Next() {
+		var kind, raw string
+		if err := rows.Scan(&kind, &raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("find pending tasks of %s: %w", id, err)
+		}
+		var params map[string]string
+		_ = json.Unmarshal([]byte(raw), &params)
+		if (kind == TaskSnapshot || kind == TaskShelve) && params["image_id"] != "" {
+			images = append(images, params["image_id"])
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find pending tasks of %s: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET state = ?, params = '{}', finished_at = ?
+		WHERE instance_id = ? AND state = ?`, taskFailed, now.UnixMicro(), id, taskPending); err != nil {
+		return fmt.Errorf("cancel pending tasks: %w", err)
+	}
+	for _, img := range images {
+		if err := s.Images.DiscardQueued(ctx, tx, img); err != nil {
+			return err
+		}
 	}
 	return nil
 }

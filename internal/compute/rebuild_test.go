@@ -351,7 +351,7 @@ func TestRebuildSealsPassword(t *testing.T) {
 		srv := c.CreateServer(t, owner, "sealed", nil).Servers[0]
 		claim := func(kind string) *compute.Task {
 			t.Helper()
-			tasks, err := c.Compute.ClaimTasks(ctx, srv.Host, 10)
+			tasks, err := c.Compute.ClaimTasks(ctx, srv.Host, c.Agent.Lease(), 10)
 			if err != nil || len(tasks) != 1 || tasks[0].Kind != kind {
 				t.Fatalf("claimed %v, %v; want one %s task", tasks, err, kind)
 			}

@@ -102,7 +102,8 @@ func newRescueCloud(t *testing.T, db *store.DB, o fake.Options) *rescueCloud {
 	}
 	c.Compute.Secrets = box
 	d := &scriptedDriver{Driver: c.Driver}
-	a := agent.New(db, c.Compute, d, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 10 * time.Millisecond})
+	a := agent.New(db, c.Compute, d, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 10 * time.Millisecond,
+		Predecessor: c.Agent.Lease()})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)

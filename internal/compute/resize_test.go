@@ -410,7 +410,8 @@ func TestConfirmStaleResizes(t *testing.T) {
 		}
 		// A second agent of the host with a window polls and confirms.
 		c.Compute.Settings.ResizeConfirmWindow = 50 * time.Millisecond
-		a := agent.New(db, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond})
+		a := agent.New(db, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond,
+			Predecessor: c.Agent.Lease()})
 		if err := a.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -519,7 +520,7 @@ func TestResizeClaimsSurviveRestart(t *testing.T) {
 		if before.vcpus != 3 {
 			t.Fatalf("usage in VERIFY_RESIZE %+v, want both flavors", before)
 		}
-		a := agent.New(db, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{})
+		a := agent.New(db, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Predecessor: c.Agent.Lease()})
 		if err := a.Start(ctx); err != nil {
 			t.Fatal(err)
 		}

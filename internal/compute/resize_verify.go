@@ -76,7 +76,12 @@ func (s *Service) queueConfirm(ctx context.Context, tx *store.Tx, b *begunAction
 
 // FinishConfirmResize commits a confirm: the migration confirmed, the old
 // flavor's claim released, the server active (or stopped if it is shut
-// down). A failure leaves it in VERIFY_RESIZE with the migration error.
+// down). A failure is Nova's confirm_resize failing on the source host:
+// the migration in error, the old flavor's claim released all the same
+// (the guest runs with the new one), and the server in ERROR with the
+// failure as its fault (_error_out_instance_on_exception and
+// wrap_instance_fault), so it is not left in VERIFY_RESIZE with nothing
+// to confirm; an admin's os-resetState brings it back.
 func (s *Service) FinishConfirmResize(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
@@ -88,13 +93,23 @@ func (s *Service) FinishConfirmResize(ctx context.Context, t *Task, started time
 		if opErr != nil {
 			status = MigrationError
 		}
+		// Not confirming any more: a delete ended the migration and freed
+		// its claim meanwhile.
 		ok, err := setMigrationStatus(ctx, tx, m.ID, status, now, MigrationConfirming)
 		if err != nil {
 			return err
 		}
-		if ok && opErr == nil {
-			if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, claimOf(m.OldFlavor), now); err != nil {
-				return err
+		if !ok {
+			return s.finishPlanned(ctx, tx, t, started, opErr)
+		}
+		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, claimOf(m.OldFlavor), now); err != nil {
+			return err
+		}
+		if opErr != nil {
+			fault, _ := json.Marshal(Fault{Code: 500, Message: opErr.Error(), Created: now.UTC()})
+			if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, fault = ?, updated_at = ?
+				WHERE id = ? AND deleted = FALSE`, string(state.VMError), string(fault), now.UnixMicro(), t.InstanceID); err != nil {
+				return fmt.Errorf("fail confirm resize: %w", err)
 			}
 		}
 		return s.finishPlanned(ctx, tx, t, started, opErr)

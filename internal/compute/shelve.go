@@ -117,18 +117,21 @@ func ShelveTaskOf(t *Task) ShelveTask {
 // FinishShelve commits a shelve: the shelved_* system metadata, vm_state
 // shelved (or shelved_offloaded, host released, when it offloaded at
 // once), power off. On failure the unfinished image is deleted and the
-// task_state cleared.
+// task_state cleared; an image finished for a server that has left the
+// shelve meanwhile (deleted) is deleted too, since nothing refers to it.
 func (s *Service) FinishShelve(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	if opErr != nil {
 		if err := s.dropUnfinishedImage(ctx, t.Params["image_id"]); err != nil {
 			return err
 		}
 	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	var orphan bool
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		srv, still, err := s.stillInTask(ctx, tx, t)
 		if err != nil {
 			return err
 		}
+		orphan = opErr == nil && !still
 		if opErr == nil && still {
 			sysmeta := maps.Clone(srv.SystemMetadata)
 			sysmeta[sysmetaShelvedAt] = s.now().UTC().Format("2006-01-02T15:04:05.000000")
@@ -145,6 +148,10 @@ func (s *Service) FinishShelve(ctx context.Context, t *Task, started time.Time, 
 		}
 		return s.finishPlanned(ctx, tx, t, started, opErr)
 	})
+	if err != nil || !orphan {
+		return err
+	}
+	return s.Images.DeleteSnapshot(ctx, t.Params["image_id"])
 }
 
 // FinishShelveOffload commits an offload: vm_state shelved_offloaded,

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -61,11 +62,16 @@ var startTaskStates = map[string]state.TaskState{
 }
 
 // ClaimTasks moves up to max pending tasks of host to running and returns
-// them, oldest first. A task is claimed by exactly one agent.
-func (s *Service) ClaimTasks(ctx context.Context, host string, max int) ([]*Task, error) {
+// them, oldest first, for the agent holding the host's lease (see
+// hosts.CheckLease: hosts.ErrLeaseLost after a takeover). A task is
+// claimed by exactly one agent.
+func (s *Service) ClaimTasks(ctx context.Context, host, lease string, max int) ([]*Task, error) {
 	var claimed []*Task
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		claimed = nil
+		if err := hosts.CheckLease(ctx, tx, host, lease); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, instance_id, host, kind, params, request_id, action_id, attempts
 			FROM tasks WHERE host = ? AND state = ? AND (kind = ? OR NOT EXISTS (
 				SELECT 1 FROM tasks busy WHERE busy.instance_id = tasks.instance_id AND busy.state = ?

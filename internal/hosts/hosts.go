@@ -26,11 +26,17 @@ type Registration struct {
 	Info virt.HostInfo
 	AZ   string // "" = "nova"
 	IP   string
+	// Lease is the agent's token for the host's lease (lease.go), Holder
+	// how it describes itself to an agent it refuses, Predecessor the
+	// token of an agent known to be gone. An empty Lease registers the
+	// host without taking its lease (inventory tests and tools).
+	Lease, Holder, Predecessor string
 }
 
-// Register creates or refreshes the host's row. Usage counters are
-// recomputed from the servers placed there, which heals any drift left by
-// a crash. It returns the host's id.
+// Register creates or refreshes the host's row, taking its lease (a
+// *LeaseHeldError while another agent holds it and heartbeats). Usage
+// counters are recomputed from the servers placed there, which heals any
+// drift left by a crash. It returns the host's id.
 func Register(ctx context.Context, db *store.DB, r Registration, now time.Time) (string, error) {
 	az := r.AZ
 	if az == "" {
@@ -42,6 +48,12 @@ func Register(ctx context.Context, db *store.DB, r Registration, now time.Time) 
 		ts := now.UnixMicro()
 		switch {
 		case err == nil:
+			if r.Lease != "" {
+				// Before the row changes: a refused agent leaves no trace.
+				if err := claimLease(ctx, tx, r.Info.Hostname, r, now); err != nil {
+					return err
+				}
+			}
 			_, err = tx.ExecContext(ctx, `UPDATE compute_hosts SET hypervisor_type = ?, hypervisor_version = ?,
 				cpu_info = ?, host_ip = ?, vcpus = ?, memory_mb = ?, local_gb = ?, availability_zone = ?,
 				heartbeat_at = ?, updated_at = ? WHERE id = ?`,
@@ -55,11 +67,12 @@ func Register(ctx context.Context, db *store.DB, r Registration, now time.Time) 
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO compute_hosts (id, number, hostname, hypervisor_type,
 				hypervisor_version, cpu_info, host_ip, vcpus, memory_mb, local_gb, cpu_allocation_ratio,
-				ram_allocation_ratio, disk_allocation_ratio, availability_zone, heartbeat_at, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				ram_allocation_ratio, disk_allocation_ratio, availability_zone, heartbeat_at, created_at, updated_at,
+				lease_token, lease_holder)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				id, number, r.Info.Hostname, r.Info.HypervisorType, r.Info.HypervisorVersion, r.Info.CPUInfo,
 				r.IP, r.Info.VCPUs, r.Info.MemoryMB, r.Info.DiskGB, CPUAllocationRatio, RAMAllocationRatio,
-				DiskAllocationRatio, az, ts, ts, ts)
+				DiskAllocationRatio, az, ts, ts, ts, r.Lease, r.Holder)
 		}
 		if err != nil {
 			return fmt.Errorf("register host %s: %w", r.Info.Hostname, err)
@@ -88,11 +101,21 @@ func recount(ctx context.Context, tx *store.Tx, host string) error {
 	return nil
 }
 
-// Heartbeat records that the host's agent is alive.
-func Heartbeat(ctx context.Context, db *store.DB, hostname string, now time.Time) error {
-	_, err := db.ExecContext(ctx, `UPDATE compute_hosts SET heartbeat_at = ? WHERE hostname = ?`, now.UnixMicro(), hostname)
+// Heartbeat records that the host's agent, holding lease, is alive; it
+// returns ErrLeaseLost, recording nothing, once another agent has taken
+// the host over.
+func Heartbeat(ctx context.Context, db *store.DB, hostname, lease string, now time.Time) error {
+	res, err := db.ExecContext(ctx, `UPDATE compute_hosts SET heartbeat_at = ? WHERE hostname = ? AND lease_token = ?`,
+		now.UnixMicro(), hostname, lease)
 	if err != nil {
 		return fmt.Errorf("heartbeat %s: %w", hostname, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("heartbeat %s: %w", hostname, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("heartbeat %s: %w", hostname, ErrLeaseLost)
 	}
 	return nil
 }

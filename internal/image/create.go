@@ -177,18 +177,35 @@ func (s *Service) markDeleted(ctx context.Context, p *auth.Principal, id string)
 		if img.Protected {
 			return errs.Forbidden("Image %s is protected and cannot be deleted.", id)
 		}
-		now := store.Now()
-		if _, err := tx.ExecContext(ctx, `UPDATE images SET status = ?, deleted = TRUE, deleted_at = ?, updated_at = ? WHERE id = ?`,
-			StatusDeleted, now, now, id); err != nil {
-			return fmt.Errorf("delete image %s: %w", id, err)
-		}
-		for _, table := range []string{"image_properties", "image_tags", "image_members"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE image_id = ?`, id); err != nil {
-				return fmt.Errorf("delete image %s: %w", id, err)
-			}
-		}
-		return nil
+		_, err = deleteRecord(ctx, tx, id, "")
+		return err
 	})
+}
+
+// deleteRecord deletes image id's record in tx (status deleted, its
+// properties, tags and members gone) if it is in status, or in any status
+// when status is "", and reports whether it did.
+func deleteRecord(ctx context.Context, tx *store.Tx, id, status string) (bool, error) {
+	now := store.Now()
+	q, args := `UPDATE images SET status = ?, deleted = TRUE, deleted_at = ?, updated_at = ? WHERE id = ? AND deleted = FALSE`,
+		[]any{StatusDeleted, now, now, id}
+	if status != "" {
+		q += ` AND status = ?`
+		args = append(args, status)
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("delete image %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	for _, table := range []string{"image_properties", "image_tags", "image_members"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE image_id = ?`, id); err != nil {
+			return false, fmt.Errorf("delete image %s: %w", id, err)
+		}
+	}
+	return true, nil
 }
 
 // update runs fn on an image the caller may modify, then saves it.

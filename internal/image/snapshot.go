@@ -96,6 +96,14 @@ func (s *Service) DeleteSnapshot(ctx context.Context, id string) error {
 	return err
 }
 
+// DiscardQueued deletes, in tx, an image compute registered for a
+// snapshot that will never be taken (its task was cancelled), if no data
+// has started to arrive (still queued); a queued image has no file.
+func (s *Service) DiscardQueued(ctx context.Context, tx *store.Tx, id string) error {
+	_, err := deleteRecord(ctx, tx, id, StatusQueued)
+	return err
+}
+
 // Backups lists a server's backups of backupType, newest first (the
 // images Nova's _rotate_backups finds by their image_type, backup_type
 // and instance_uuid properties).

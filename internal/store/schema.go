@@ -356,4 +356,5 @@ var migrations = []migration{
 	schemaInstanceDetailRevisions,
 	schemaUserLockout,
 	schemaUnifiedLimits,
+	schemaHostLeases,
 }

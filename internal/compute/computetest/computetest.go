@@ -35,6 +35,9 @@ type Options struct {
 	// Stopped starts the agent (host registered, interrupted tasks
 	// requeued) without running its loop, so tests can claim tasks.
 	Stopped bool
+	// Predecessor is the lease token of an agent of the host this one
+	// replaces (a restart); "" when the host is new.
+	Predecessor string
 }
 
 // Cloud is the built cloud.
@@ -81,7 +84,7 @@ func New(t *testing.T, db *store.DB, o Options) *Cloud {
 				c.Agent.Wake()
 			}
 		}})
-	a := agent.New(db, c.Compute, o.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond})
+	a := agent.New(db, c.Compute, o.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond, Predecessor: o.Predecessor})
 	c.Agent = a
 	if err := a.Start(ctx); err != nil {
 		t.Fatalf("start agent: %v", err)

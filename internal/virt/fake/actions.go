@@ -94,9 +94,10 @@ func (d *Driver) InjectNMI(ctx context.Context, id string) error {
 }
 
 // change waits op's delay and reports its injected failure, then applies
-// fn to guest id under the driver's lock (ErrNotFound if it is absent).
+// fn to guest id under the driver's lock (ErrNotFound if it is absent)
+// and saves it.
 func (d *Driver) change(ctx context.Context, op, id string, spec *virt.Guest, fn func(g *guest)) error {
-	if err := d.op(ctx, op, spec); err != nil {
+	if err := d.op(ctx, op, id, spec); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -106,7 +107,7 @@ func (d *Driver) change(ctx context.Context, op, id string, spec *virt.Guest, fn
 		return err
 	}
 	fn(g)
-	return nil
+	return d.save(id, g)
 }
 
 // apply makes g run as spec describes, powered on or off; d.mu is held.
@@ -145,7 +146,7 @@ func (d *Driver) Inspect(id string) (Inspect, error) {
 // Diagnostics implements virt.Driver: a fake guest does no work, so its
 // counters are all zero.
 func (d *Driver) Diagnostics(ctx context.Context, spec *virt.Guest) (*virt.Diagnostics, error) {
-	if err := d.op(ctx, "diagnostics", nil); err != nil {
+	if err := d.op(ctx, "diagnostics", spec.ID, spec); err != nil {
 		return nil, err
 	}
 	d.mu.Lock()

@@ -1,4 +1,5 @@
-// Package fake is a virt driver with in-memory guests. It is a real
+// Package fake is a virt driver with simulated guests, kept in memory and,
+// when opened on a directory, on disk too (persist.go). It is a real
 // implementation of the driver contract (state changes, idempotence,
 // console output), with configurable per-operation delays and failure
 // injection so tests can reach slow and ERROR paths.
@@ -17,7 +18,9 @@ import (
 )
 
 // FailProperty is the image property that makes operations fail: its value
-// is a comma-separated list of operation names ("spawn", "reboot", ...).
+// is a comma-separated list of operation names ("spawn", "reboot",
+// "confirm_resize", ...). A guest keeps the list of the image it last ran,
+// so operations that are given only its id fail too.
 const FailProperty = "kumo_fake_fail"
 
 // Options configure the fake driver.
@@ -47,11 +50,13 @@ type guest struct {
 // Driver is the fake virt driver.
 type Driver struct {
 	opts   Options
+	dir    string // where guests persist ("": in memory only)
 	mu     sync.Mutex
 	guests map[string]*guest
 }
 
-// New returns a fake driver with the given host capacity.
+// New returns a fake driver with the given host capacity whose guests live
+// in memory only (Open keeps them on disk).
 func New(o Options) *Driver {
 	if o.Hostname == "" {
 		o.Hostname = "fake-host"
@@ -80,8 +85,10 @@ func (d *Driver) Host(ctx context.Context) (virt.HostInfo, error) {
 	}, nil
 }
 
-// op waits the operation's delay and reports an injected failure.
-func (d *Driver) op(ctx context.Context, name string, g *virt.Guest) error {
+// op waits the operation's delay and reports an injected failure: the
+// operation is in Options.Fail, or in the FailProperty of spec's image or,
+// without a spec, of the image guest id last ran.
+func (d *Driver) op(ctx context.Context, name, id string, spec *virt.Guest) error {
 	delay := d.opts.Delay
 	if v, ok := d.opts.Delays[name]; ok {
 		delay = v
@@ -98,11 +105,19 @@ func (d *Driver) op(ctx context.Context, name string, g *virt.Guest) error {
 	if d.opts.Fail[name] {
 		return fmt.Errorf("fake driver: injected %s failure", name)
 	}
-	if g != nil {
-		for _, op := range strings.Split(g.Image.Properties[FailProperty], ",") {
-			if strings.TrimSpace(op) == name {
-				return fmt.Errorf("fake driver: injected %s failure (image property %s)", name, FailProperty)
-			}
+	var fail string
+	if spec != nil {
+		fail = spec.Image.Properties[FailProperty]
+	} else {
+		d.mu.Lock()
+		if g, ok := d.guests[id]; ok {
+			fail = g.shape.fail
+		}
+		d.mu.Unlock()
+	}
+	for _, op := range strings.Split(fail, ",") {
+		if strings.TrimSpace(op) == name {
+			return fmt.Errorf("fake driver: injected %s failure (image property %s)", name, FailProperty)
 		}
 	}
 	return nil
@@ -114,10 +129,12 @@ func (d *Driver) op(ctx context.Context, name string, g *virt.Guest) error {
 type shape struct {
 	name, imageID           string
 	vcpus, memoryMB, rootGB int
+	fail                    string // the image's FailProperty
 }
 
 func shapeOf(spec *virt.Guest) shape {
-	return shape{name: spec.Name, imageID: spec.Image.ID, vcpus: spec.VCPUs, memoryMB: spec.MemoryMB, rootGB: spec.RootGB}
+	return shape{name: spec.Name, imageID: spec.Image.ID, vcpus: spec.VCPUs, memoryMB: spec.MemoryMB, rootGB: spec.RootGB,
+		fail: spec.Image.Properties[FailProperty]}
 }
 
 func (d *Driver) get(id string) (*guest, error) {
@@ -137,7 +154,7 @@ func (g *guest) log(format string, args ...any) {
 
 // Spawn implements virt.Driver.
 func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
-	if err := d.op(ctx, "spawn", spec); err != nil {
+	if err := d.op(ctx, "spawn", spec.ID, spec); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -157,23 +174,23 @@ func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
 	}
 	g.log("config drive: %t", spec.ConfigDrive)
 	g.log("%s login:", spec.Hostname)
-	return nil
+	return d.save(spec.ID, g)
 }
 
 // Destroy implements virt.Driver.
 func (d *Driver) Destroy(ctx context.Context, id string) error {
-	if err := d.op(ctx, "destroy", nil); err != nil {
+	if err := d.op(ctx, "destroy", id, nil); err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.guests, id)
-	return nil
+	return d.forget(id)
 }
 
 // setPower moves an existing guest to p and logs what happened.
 func (d *Driver) setPower(ctx context.Context, op, id string, spec *virt.Guest, p state.PowerState, msg string) error {
-	if err := d.op(ctx, op, spec); err != nil {
+	if err := d.op(ctx, op, id, spec); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -184,7 +201,7 @@ func (d *Driver) setPower(ctx context.Context, op, id string, spec *virt.Guest, 
 	}
 	g.power = p
 	g.log("%s", msg)
-	return nil
+	return d.save(id, g)
 }
 
 // PowerOn implements virt.Driver.

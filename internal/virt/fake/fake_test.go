@@ -3,6 +3,8 @@ package fake
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +91,115 @@ func TestDelayHonoursContext(t *testing.T) {
 	defer cancel()
 	if err := d.Spawn(ctx, &virt.Guest{ID: "g1"}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("spawn with cancelled context: %v", err)
+	}
+}
+
+// TestPersistedGuests: a driver opened on a directory finds, after a
+// restart, every guest as the last change left it, and not the destroyed
+// ones; a driver without a directory forgets them.
+func TestPersistedGuests(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := virt.Image{ID: "img-1", Properties: map[string]string{FailProperty: "confirm_resize"}}
+	spec := func(id string, vcpus int) *virt.Guest {
+		return &virt.Guest{ID: id, Name: id, Hostname: id, VCPUs: vcpus, MemoryMB: 512, RootGB: 1, Image: img}
+	}
+	for _, id := range []string{"running", "stopped", "resized", "gone"} {
+		if err := d.Spawn(ctx, spec(id, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []func() error{
+		func() error { return d.PowerOff(ctx, "stopped") },
+		func() error { return d.Resize(ctx, spec("resized", 2), true) },
+		func() error { return d.SetAdminPassword(ctx, "running", "pw") },
+		func() error { return d.Destroy(ctx, "gone") },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	want := map[string]Inspect{}
+	for _, id := range []string{"running", "stopped", "resized"} {
+		if want[id], err = d.Inspect(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	console, _ := d.ConsoleOutput(ctx, "resized")
+
+	again, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	cases := []struct {
+		id    string
+		power state.PowerState
+	}{
+		{"running", state.PowerRunning},
+		{"stopped", state.PowerShutdown},
+		{"resized", state.PowerRunning},
+	}
+	for _, tc := range cases {
+		got, err := again.Inspect(tc.id)
+		if err != nil {
+			t.Errorf("%s after the restart: %v", tc.id, err)
+			continue
+		}
+		if got != want[tc.id] || got.Power != tc.power {
+			t.Errorf("%s after the restart: %+v, want %+v", tc.id, got, want[tc.id])
+		}
+	}
+	if got, _ := again.ConsoleOutput(ctx, "resized"); string(got) != string(console) {
+		t.Errorf("console after the restart:\n%s\nwant:\n%s", got, console)
+	}
+	if _, err := again.Inspect("gone"); !errors.Is(err, virt.ErrNotFound) {
+		t.Errorf("destroyed guest after the restart: %v, want ErrNotFound", err)
+	}
+	if ids, _ := again.List(ctx); len(ids) != 3 {
+		t.Errorf("guests after the restart: %v", ids)
+	}
+	// The image's failure list outlives the restart and reaches
+	// operations given only the guest's id.
+	if err := again.ConfirmResize(ctx, "resized"); err == nil || !strings.Contains(err.Error(), "injected confirm_resize failure") {
+		t.Errorf("confirm resize of a guest of a failing image: %v", err)
+	}
+	if err := again.Reboot(ctx, spec("running", 1), true); err != nil {
+		t.Errorf("reboot after the restart: %v", err)
+	}
+
+	if mem := New(Options{}); mem.dir != "" {
+		t.Error("New persists")
+	}
+}
+
+func TestOpenRejectsDamagedGuest(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "g1"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "g1", guestFileName), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A directory without the file (a qemu guest's) is not a fake guest.
+	if err := os.MkdirAll(filepath.Join(dir, "qemu-guest"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "guest g1") {
+		t.Fatalf("open with a damaged guest file: %v, want an error naming it", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "g1", guestFileName)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := d.List(context.Background()); len(ids) != 0 {
+		t.Errorf("guests %v from directories without a guest file", ids)
 	}
 }
