@@ -60,6 +60,24 @@ func SQLite(t testing.TB) *store.DB {
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
 	ctx := context.Background()
+	db, err := store.Open(ctx, PostgresSchemaURL(t))
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate postgres: %v", err)
+	}
+	return db
+}
+
+// PostgresSchemaURL creates an empty private schema on the test server,
+// dropped at test end (after the cleanups registered later, which close
+// what uses it), and returns a URL whose search_path selects it: for
+// tests that hand kumo a database URL.
+func PostgresSchemaURL(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
 	base := PostgresURL()
 	admin, err := store.Open(ctx, base)
 	if err != nil {
@@ -70,6 +88,12 @@ func Postgres(t testing.TB) *store.DB {
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
+	t.Cleanup(func() {
+		if a, err := store.Open(context.Background(), base); err == nil {
+			_, _ = a.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			a.Close()
+		}
+	})
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parse %s: %v", base, err)
@@ -77,21 +101,7 @@ func Postgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, u.String())
-	if err != nil {
-		t.Fatalf("open postgres schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		if a, err := store.Open(context.Background(), base); err == nil {
-			_, _ = a.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			a.Close()
-		}
-	})
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate postgres: %v", err)
-	}
-	return db
+	return u.String()
 }
 
 func randomHex(n int) string {
