@@ -42,7 +42,9 @@ type Service struct {
 	// DELETE /os-security-groups/ is a missing group, not a 405 on the
 	// collection.
 	NoTrailingSlash bool
-	Log             *slog.Logger
+	// Text is how the API answers request text no database can hold.
+	Text TextRules
+	Log  *slog.Logger
 }
 
 // ServeHTTP implements http.Handler. The request's path must still carry
@@ -61,6 +63,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.Version = v
+	}
+	if declaredTooLarge(r) {
+		s.writeError(w, c, errs.TooLarge("Request is too large."))
+		return
 	}
 	if s.ProjectInPath {
 		rest = s.stripProject(c, rest)
@@ -93,6 +99,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := route.Policy.check(c); err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+	c.text = &s.Text
+	if err := s.Text.checkRequest(c); err != nil {
 		s.writeError(w, c, err)
 		return
 	}

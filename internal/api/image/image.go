@@ -14,8 +14,14 @@ func NewService(svc *image.Service, o api.Options) *api.Service {
 	return &api.Service{
 		Name: "image", Mount: Mount, Router: api.NewRouter(Routes(svc)), Auth: o.Auth,
 		AuthURL: o.AuthURL, Errors: api.GlanceError, PublicURL: o.PublicURL, Log: o.Log,
+		Text: api.TextRules{QueryNotUTF8: undecodable, QueryNUL: func(string, string) string { return undecodable }, BadBody: undecodable},
 	}
 }
+
+// undecodable is glance/common/wsgi.py's 400 for a UnicodeDecodeError
+// from the query or the body; kumo gives it for a NUL too, which no
+// database column can hold.
+const undecodable = "Error decoding your request. Either the URL or the request body contained characters that could not be decoded by Glance"
 
 // Routes is the image route table, relative to Mount.
 func Routes(svc *image.Service) []api.Route {
