@@ -107,6 +107,8 @@ func serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Lifecycle.ShelvedOffloadTime, "shelved-offload-time", 0, "offload shelved servers from their host after this long (0: at once, negative: never)")
 	fs.DurationVar(&cfg.Lifecycle.ResizeConfirmWindow, "resize-confirm-window", 0, "confirm resizes automatically after this long (0: never)")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics (/metrics) on this address, e.g. 127.0.0.1:9100 (default off)")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", app.DefaultMaxConnections, "client connections open at once; beyond it idle keep-alive connections are closed, then new ones answered 503 (lowered to fit the open files limit)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	_ = fs.Parse(args)
 	if cfg.PprofListen == "" {

@@ -59,6 +59,14 @@ type Config struct {
 	// PprofListen, when set, serves Go's profiler (/debug/pprof/) on its
 	// own address, apart from the APIs.
 	PprofListen string
+	// MetricsListen, when set, serves Prometheus metrics (/metrics) on
+	// its own address, apart from the APIs.
+	MetricsListen string
+	// MaxConnections caps the client connections open at once (lowered
+	// at start if the open-files limit could not hold them).
+	MaxConnections int
+	// HTTP bounds how long a client connection may go without progress.
+	HTTP HTTPTimeouts
 }
 
 // Defaults fills unset fields with kumo's embedded defaults.
@@ -84,6 +92,10 @@ func (c *Config) Defaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	c.HTTP.defaults()
 }
 
 // Validate rejects configurations kumo cannot run.
@@ -106,6 +118,9 @@ func (c *Config) Validate() error {
 	case "builtin", "noauth":
 	default:
 		return fmt.Errorf("unknown auth %q (supported: builtin, noauth)", c.Auth)
+	}
+	if c.MaxConnections < 1 {
+		return fmt.Errorf("--max-connections must be at least 1, not %d", c.MaxConnections)
 	}
 	if err := c.floatingOptions().Validate(); err != nil {
 		return fmt.Errorf("floating IP pool: %w", err)
