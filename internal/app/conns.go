@@ -233,18 +233,23 @@ func (c *clientConn) Read(p []byte) (int, error) {
 }
 
 func (c *clientConn) Write(p []byte) (int, error) {
-	if status, msg, ok := goErrorReply(p); ok {
-		c.mu.Lock()
-		path := requestPath(c.head)
-		c.mu.Unlock()
+	status, msg, isErr := goErrorReply(p)
+	c.mu.Lock()
+	// Only the first write after a request is read can be net/http's own
+	// answer; later ones are a reply's body, whatever bytes it holds.
+	isErr = isErr && !c.wrote
+	path := ""
+	if isErr {
+		path = requestPath(c.head)
+	}
+	c.wrote = true
+	c.mu.Unlock()
+	if isErr {
 		if err := writeFault(c.Conn, c.l.style(path), status, msg, ""); err != nil {
 			return 0, err
 		}
 		return len(p), nil
 	}
-	c.mu.Lock()
-	c.wrote = true
-	c.mu.Unlock()
 	return c.Conn.Write(p)
 }
 

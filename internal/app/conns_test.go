@@ -175,16 +175,16 @@ func createImage(t *testing.T, s *served, name string) string {
 // time for much longer than the read timeout succeeds, and so does a
 // download read slowly; a download whose client stops reading is cut off.
 func TestSlowUploadAndDownload(t *testing.T) {
-	s := serveTest(t, Config{HTTP: shortTimeouts()})
+	s := serveTest(t, Config{HTTP: HTTPTimeouts{BodyIdle: time.Second, WriteIdle: time.Second}})
 
-	// 20 chunks 150 ms apart: 3 s, ten times the body read timeout.
+	// 20 chunks 250 ms apart: 5 s, five times the body read timeout.
 	slow := createImage(t, s, "slow")
 	start := time.Now()
-	status, body := s.do(t, "PUT", "/image/v2/images/"+slow+"/file", &slowReader{size: 20 << 10, chunk: 1 << 10, pause: 150 * time.Millisecond}, "Content-Type", "application/octet-stream")
+	status, body := s.do(t, "PUT", "/image/v2/images/"+slow+"/file", &slowReader{size: 20 << 10, chunk: 1 << 10, pause: 250 * time.Millisecond}, "Content-Type", "application/octet-stream")
 	if status != 204 {
 		t.Fatalf("slow upload: %d %s", status, body)
 	}
-	if took := time.Since(start); took < 2*time.Second {
+	if took := time.Since(start); took < 4*time.Second {
 		t.Fatalf("the upload took %v: it was not slow", took)
 	}
 	if status, body := s.do(t, "GET", "/image/v2/images/"+slow+"/file", nil); status != 200 || len(body) != 20*1024 {
@@ -225,15 +225,15 @@ func TestSlowUploadAndDownload(t *testing.T) {
 	if n, err := download(-1, 0); err != nil || n != size {
 		t.Errorf("slow download: %d of %d bytes, %v", n, size, err)
 	}
-	if n, err := download(1, 2*time.Second); err == nil || n == size {
-		t.Errorf("download whose client stopped reading for 2 s (write timeout 300 ms): %d of %d bytes, %v; want it cut off", n, size, err)
+	if n, err := download(1, 4*time.Second); err == nil || n == size {
+		t.Errorf("download whose client stopped reading for 4 s (write timeout 1 s): %d of %d bytes, %v; want it cut off", n, size, err)
 	}
 }
 
 // TestDeclaredTooLargeBody: a Content-Length over the body limit is
 // answered 413 in the API's format at once, without waiting for the body.
 func TestDeclaredTooLargeBody(t *testing.T) {
-	s := serveTest(t, Config{HTTP: shortTimeouts()})
+	s := serveTest(t, Config{HTTP: HTTPTimeouts{BodyIdle: 10 * time.Second}})
 	for _, tc := range []struct{ path, want string }{
 		{"/v2.1/flavors", `{"overLimit":{"code":413,"message":"Request is too large."}}`},
 		{"/identity/v3/auth/tokens", `{"error":{"code":413,"message":"Request is too large.","title":"Request Entity Too Large"}}`},
@@ -242,7 +242,7 @@ func TestDeclaredTooLargeBody(t *testing.T) {
 		c := s.dial(t)
 		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: kumo\r\nX-Auth-Token: admin:admin\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", tc.path, 10<<20)
 		// Well within the body read timeout: no body byte is awaited.
-		resp, body := readReply(t, c, 250*time.Millisecond)
+		resp, body := readReply(t, c, 3*time.Second)
 		if resp.StatusCode != 413 || string(body) != tc.want {
 			t.Errorf("POST %s declaring 10 MiB: %d %q, want 413 %q", tc.path, resp.StatusCode, body, tc.want)
 		}
@@ -255,7 +255,7 @@ func TestDeclaredTooLargeBody(t *testing.T) {
 // between requests gives its slot to a new one.
 func TestConnectionCap(t *testing.T) {
 	timeouts := shortTimeouts()
-	timeouts.BodyIdle = time.Second
+	timeouts.BodyIdle = 3 * time.Second
 	s := serveTest(t, Config{MaxConnections: 2, HTTP: timeouts})
 
 	for range 2 {
@@ -278,7 +278,7 @@ func TestConnectionCap(t *testing.T) {
 		}
 	}
 
-	time.Sleep(1500 * time.Millisecond) // the stalled bodies time out
+	time.Sleep(3500 * time.Millisecond) // the stalled bodies time out
 	if status, body := s.do(t, "GET", "/healthz", nil); status != 200 {
 		t.Fatalf("healthz once the stalled connections are gone: %d %s", status, body)
 	}
