@@ -189,11 +189,12 @@ func (l *connLimiter) refuse(c net.Conn) {
 		_ = c.SetDeadline(time.Now().Add(time.Second))
 		head := make([]byte, 512)
 		n, _ := c.Read(head)
-		writeFault(c, l.style(requestPath(head[:n])), http.StatusServiceUnavailable,
+		_ = writeFault(c, l.style(requestPath(head[:n])), http.StatusServiceUnavailable,
 			"The server is serving as many connections as it may. Please retry later.", "Retry-After: 1\r\n")
-		// Reading what the client still sends until it closes keeps the
+		// Reading what the client still sends for a moment keeps the
 		// close from resetting the connection before the answer is read.
 		if cw, ok := c.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+			_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 			_, _ = io.Copy(io.Discard, c)
 		}
 	}()
