@@ -98,12 +98,14 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := route.Policy.check(c); err != nil {
+	// Before the policy, which may look the target up (upstream loads
+	// it, and validates the query, before checking the policy).
+	c.text = &s.Text
+	if err := s.Text.checkRequest(c); err != nil {
 		s.writeError(w, c, err)
 		return
 	}
-	c.text = &s.Text
-	if err := s.Text.checkRequest(c); err != nil {
+	if err := route.Policy.check(c); err != nil {
 		s.writeError(w, c, err)
 		return
 	}

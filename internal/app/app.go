@@ -271,6 +271,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
 	}
+	defer ln.Close() // if Serve returns before serving; closing twice is harmless
 	limiter := newConnLimiter(ln, a.connectionCap(), errorStyleFor)
 	t := a.Config.HTTP
 	srv := &http.Server{
