@@ -38,6 +38,7 @@ type Call struct {
 	// decided remembers rules checked against the default target: views
 	// ask the same question for every server of a listing.
 	decided map[string]bool
+	text         *TextRules // the API's rules for request text; nil: defaults
 }
 
 // Param returns the path parameter name.
@@ -64,7 +65,8 @@ func (c *Call) ProjectID() string {
 func (c *Call) IsAdmin() bool { return c.Principal.IsAdmin() }
 
 // Body reads the whole request body; bodies over the server's limit fail
-// with a 413.
+// with a 413, bodies that are not UTF-8 or hold text no database can
+// store (NUL, lone surrogates) with a 400 (see TextRules).
 func (c *Call) Body() ([]byte, error) {
 	b, err := io.ReadAll(c.Req.Body)
 	if err != nil {
@@ -73,6 +75,13 @@ func (c *Call) Body() ([]byte, error) {
 			return nil, errs.TooLarge("Request is too large.")
 		}
 		return nil, errs.Invalid("could not read request body: %v", err)
+	}
+	text := c.text
+	if text == nil {
+		text = &TextRules{}
+	}
+	if err := text.checkBody(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -18,8 +18,9 @@ type requestInfoKey struct{}
 // requestInfo travels in the request context so inner layers can report
 // what the outer middleware logs and counts.
 type requestInfo struct {
-	id    string
-	route string
+	id      string
+	route   string
+	maxBody int64 // the JSON body limit, for declaredTooLarge
 }
 
 // RequestIDFrom returns the request id (req-<uuid>) of ctx's request.
@@ -102,7 +103,7 @@ func (s *statusRecorder) Flush() {
 func Middleware(next http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &requestInfo{id: "req-" + uuid.NewString(), route: "unmatched"}
+		ri := &requestInfo{id: "req-" + uuid.NewString(), route: "unmatched", maxBody: maxBody}
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri))
 		w.Header().Set("X-Compute-Request-Id", ri.id)
 		w.Header().Set("X-Openstack-Request-Id", ri.id)

@@ -43,6 +43,8 @@ type Service struct {
 	// DELETE /os-security-groups/ is a missing group, not a 405 on the
 	// collection.
 	NoTrailingSlash bool
+	// Text is how the API answers request text no database can hold.
+	Text TextRules
 	Log             *slog.Logger
 
 	// Policy is the API's rule set; every route's Rule names one of its
@@ -79,6 +81,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.Version = v
 	}
+	if declaredTooLarge(r) {
+		s.writeError(w, c, errs.TooLarge("Request is too large."))
+		return
+	}
 	if s.ProjectInPath {
 		rest = s.stripProject(c, rest)
 	}
@@ -109,6 +115,13 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, c, errs.Invalid("Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", c.ProjectInURL, p.ProjectID))
 			return
 		}
+	}
+	// Before the policy, which may look the target up (upstream loads
+	// it, and validates the query, before checking the policy).
+	c.text = &s.Text
+	if err := s.Text.checkRequest(c); err != nil {
+		s.writeError(w, c, err)
+		return
 	}
 	if !route.Anonymous {
 		if err := s.authorizeRoute(c, &route.Route); err != nil {

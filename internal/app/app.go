@@ -62,6 +62,7 @@ type App struct {
 	secrets  *secret.Box // the data dir's secret.key
 	lock     *DirLock    // the data dir's, held until Close
 	lease    agentLease
+	metrics  *api.Metrics
 }
 
 // agentLease is this process's compute host lease token and the one of
@@ -197,9 +198,10 @@ func (a *App) authenticator() auth.Authenticator {
 	return a.Identity
 }
 
-// routes mounts the three APIs, health and metrics on one mux.
+// routes mounts the three APIs and health on one mux; metrics are served
+// apart (--metrics-listen).
 func (a *App) routes() http.Handler {
-	metrics := api.NewMetrics()
+	a.metrics = api.NewMetrics()
 	opts := api.Options{
 		Auth:      a.authenticator(),
 		PublicURL: a.Config.PublicURL,
@@ -239,8 +241,7 @@ func (a *App) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	mux.Handle("GET /metrics", metrics.Handler())
-	return api.Middleware(mux, a.Log, metrics, a.Config.MaxBodyBytes)
+	return api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)
 }
 
 // startCompute builds the compute service and this host's agent, and
@@ -325,7 +326,16 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
 	}
-	srv := &http.Server{Handler: a.activity.count(a.Handler), ReadHeaderTimeout: 10 * time.Second}
+	defer ln.Close() // if Serve returns before serving; closing twice is harmless
+	limiter := newConnLimiter(ln, a.connectionCap(), errorStyleFor)
+	t := a.Config.HTTP
+	srv := &http.Server{
+		Handler:           a.activity.count(withDeadlines(a.Handler, t.BodyIdle, t.WriteIdle)),
+		ReadHeaderTimeout: t.Header,
+		IdleTimeout:       t.KeepAlive,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         limiter.connState,
+	}
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -348,8 +358,15 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		}
 		defer stopProfiler()
 	}
+	if a.Config.MetricsListen != "" {
+		stopMetrics, err := serveMetrics(a.Config.MetricsListen, a.metrics.Handler(), a.Log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limiter) }()
 	shutdown := func() error {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -380,4 +397,18 @@ func absDir(dir string) string {
 		return abs
 	}
 	return dir
+}
+
+// connectionCap is the configured connection limit, lowered to what the
+// open-files limit (raised to its hard limit first) can hold.
+func (a *App) connectionCap() int {
+	files, err := raiseOpenFileLimit()
+	if err != nil {
+		a.Log.Warn("raise the open files limit", "error", err)
+	}
+	n, lowered := connectionCap(a.Config.MaxConnections, files)
+	if lowered {
+		a.Log.Warn("max connections lowered to fit the open files limit", "max_connections", n, "configured", a.Config.MaxConnections, "open_files", files)
+	}
+	return n
 }

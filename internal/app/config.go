@@ -83,6 +83,14 @@ type Config struct {
 	// the image filesystem (0: none; `kumo serve` defaults to
 	// DefaultImageDiskReserveMB).
 	ImageDiskReserveMB int64
+	// MetricsListen, when set, serves Prometheus metrics (/metrics) on
+	// its own address, apart from the APIs.
+	MetricsListen string
+	// MaxConnections caps the client connections open at once (lowered
+	// at start if the open-files limit could not hold them).
+	MaxConnections int
+	// HTTP bounds how long a client connection may go without progress.
+	HTTP HTTPTimeouts
 }
 
 // Failed logins allowed per client address by default: 20 in a row, then
@@ -141,6 +149,10 @@ func (c *Config) Defaults() {
 	if c.ImageLimits == nil {
 		c.ImageLimits = DefaultImageLimits()
 	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	c.HTTP.defaults()
 }
 
 // Validate rejects configurations kumo cannot run.
@@ -181,6 +193,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Lifecycle.MaxCreateCount < 0 {
 		return fmt.Errorf("--max-create-count must be at least 1 (0: the default %d)", compute.DefaultMaxCreateCount)
+	}
+	if c.MaxConnections < 1 {
+		return fmt.Errorf("--max-connections must be at least 1, not %d", c.MaxConnections)
 	}
 	if err := c.floatingOptions().Validate(); err != nil {
 		return fmt.Errorf("floating IP pool: %w", err)

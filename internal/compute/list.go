@@ -116,21 +116,31 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]*Server, error) {
 func (s *Service) listPage(ctx context.Context, q string, args []any) ([]pageRow, error) {
 	rows, err := s.DB.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list servers: %w", err)
+		return nil, listError(err)
 	}
 	defer rows.Close()
 	var page []pageRow
 	for rows.Next() {
 		var p pageRow
 		if err := rows.Scan(&p.number, &p.rev); err != nil {
-			return nil, fmt.Errorf("list servers: %w", err)
+			return nil, listError(err)
 		}
 		page = append(page, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list servers: %w", err)
+		return nil, listError(err)
 	}
 	return page, nil
+}
+
+// listError wraps a listing's database error. A regex filter that Go
+// compiled (the API checks each with store.CheckRegexp) but PostgreSQL's
+// dialect refuses is the caller's mistake, a 400, not a 500.
+func listError(err error) error {
+	if reason, ok := store.InvalidRegexp(err); ok {
+		return &errs.Error{Kind: errs.KindInvalid, Message: "Invalid input for query parameters: " + reason, Err: err}
+	}
+	return fmt.Errorf("list servers: %w", err)
 }
 
 // loadPart is the fewest servers loadServers reads on a connection of

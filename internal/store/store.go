@@ -264,8 +264,10 @@ func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 func (t *Tx) Dialect() Dialect { return t.db.dialect }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling
-// back otherwise. Transactions that lose a serialization race or hit a busy
-// database are retried with jittered backoff, so fn must be safe to re-run.
+// back otherwise. Transactions that fail transiently (a lost serialization
+// race, a busy database, PostgreSQL briefly out of lock space or
+// connections: see retryable) are retried with jittered backoff, at most
+// 40 times and about 2.2 s of waiting in all, so fn must be safe to re-run.
 // Each attempt may hold the database for MaxTxHold (see SetMaxTxHold);
 // one that runs longer is rolled back and InTx returns ErrTxTooLong.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
@@ -347,16 +349,34 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) err
 	return err
 }
 
-// retryable reports whether err is a transient conflict worth retrying.
+// retryable reports whether err is a transient failure worth running the
+// transaction again for: it lost a race with another transaction, or the
+// server was briefly short of something other transactions hold.
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+		return pgTransient(pgErr.Code)
 	}
 	var sqErr *sqlite.Error
 	if errors.As(err, &sqErr) {
 		c := sqErr.Code() & 0xff
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// pgTransient reports whether a PostgreSQL SQLSTATE names a failure that
+// running the transaction again can get past. Connection failures (class
+// 08) are not among them: a commit cut off that way may have happened.
+func pgTransient(code string) bool {
+	switch code {
+	case "40001", // serialization_failure: SERIALIZABLE lost a race
+		"40P01", // deadlock_detected
+		"55P03", // lock_not_available
+		"53200", // out_of_memory: "out of shared memory", the lock table (SERIALIZABLE's predicate locks included) is full while other transactions hold it
+		"53300", // too_many_connections: other processes fill max_connections
+		"57P03": // cannot_connect_now: the server is starting up
+		return true
 	}
 	return false
 }

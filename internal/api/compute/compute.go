@@ -4,6 +4,8 @@
 package compute
 
 import (
+	"fmt"
+
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -96,7 +98,7 @@ func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
 			Name: "compute", Mount: mount, Router: router, Auth: o.Auth, AuthURL: o.AuthURL,
 			Errors: api.NovaFault, ProjectInPath: true, PublicURL: o.PublicURL, Log: o.Log,
 			NoTrailingSlash: true, Policy: rules, Denied: forbidden, Target: api.CallerTarget,
-			Conceal: h.conceal,
+			Conceal: h.conceal, Text: novaText(),
 		}
 	}
 	v21 = mk("/v2.1")
@@ -122,4 +124,20 @@ func (h *handlers) conceal(c *api.Call) error {
 		}
 	}
 	return nil
+}
+
+// novaText is Nova's answer to request text no database can hold (see
+// api.TextRules).
+func novaText() api.TextRules {
+	return api.TextRules{
+		// nova/api/validation's query_schema: webob's UnicodeDecodeError.
+		QueryNotUTF8: "Query string is not UTF-8 encoded",
+		// Nova hands a NUL to the database, where it matches nothing on
+		// MySQL; kumo refuses it in the shape of Nova's query errors.
+		QueryNUL: func(name, value string) string {
+			return fmt.Sprintf("Invalid input for query parameters %s. Value: %s. NUL characters are not allowed", name, value)
+		},
+		// nova/api/openstack/wsgi.py: a body json.loads cannot take.
+		BadBody: "Malformed request body",
+	}
 }

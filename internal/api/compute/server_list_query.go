@@ -5,10 +5,12 @@ package compute
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/store"
 )
 
 // Nova's sort keys: valid before 2.73, and ignored though accepted.
@@ -82,7 +84,11 @@ func serverQueryRules(c *api.Call) []flavorQueryRule {
 		rules = append(rules, flavorQueryRule{k, anyString})
 	}
 	for _, k := range regex {
-		rules = append(rules, flavorQueryRule{k, regexCheck})
+		check := regexCheck
+		if slices.Contains(databaseRegexParams, k) {
+			check = databaseRegexCheck
+		}
+		rules = append(rules, flavorQueryRule{k, check})
 	}
 	rules = append(rules,
 		flavorQueryRule{"sort_key", enumCheck(validSortKeys(c))},
@@ -114,6 +120,27 @@ func checkServerQuery(c *api.Call) (map[string][]string, error) {
 
 func regexCheck(v string) string {
 	if _, err := regexp.Compile(v); err != nil {
+		return pyRepr(v) + " is not a 'regex'"
+	}
+	return ""
+}
+
+// databaseRegexParams are the filters the database matches as regular
+// expressions (compute.ListOptions' regex columns).
+var databaseRegexParams = []string{"name", "display_name", "description", "display_description",
+	"node", "availability_zone", "key_name", "reservation_id", "hostname", "access_ip_v4", "access_ip_v6"}
+
+// databaseRegexCheck is regexCheck for a pattern that the database runs:
+// it must be one both engines take alike (store.CheckRegexp), so a huge
+// or pathological pattern is a 400 on SQLite and PostgreSQL rather than
+// PostgreSQL's 500 "regular expression is too complex". Nova has no
+// bound (MySQL errs on such patterns); the message is jsonschema's for
+// maxLength, else the format's.
+func databaseRegexCheck(v string) string {
+	if len(v) > store.MaxRegexpLen {
+		return pyRepr(v) + " is too long"
+	}
+	if store.CheckRegexp(v) != nil {
 		return pyRepr(v) + " is not a 'regex'"
 	}
 	return ""

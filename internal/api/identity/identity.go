@@ -27,6 +27,18 @@ func NewService(svc *identity.Service, o api.Options, failedLogins *ratelimit.Li
 		Name: "identity", Mount: Mount, Router: api.NewRouter(h.routes()), Auth: o.Auth,
 		AuthURL: o.AuthURL, Errors: api.KeystoneError, PublicURL: o.PublicURL, Log: o.Log,
 		Policy: policy.Identity(), Denied: forbidden, Target: h.target,
+		Text: api.TextRules{
+			// werkzeug reads invalid UTF-8 in a query as U+FFFD
+			// (QueryNotUTF8 empty). A NUL goes to the database upstream
+			// (no match on MySQL, a 500 on PostgreSQL): kumo refuses it
+			// with Keystone's ValidationError.
+			QueryNUL: func(name, _ string) string {
+				return "Expecting to find text without NUL characters in query parameter " + name + ". The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error."
+			},
+			// Flask's get_json fails on invalid UTF-8: json_body.py's
+			// ValidationError.
+			BadBody: malformedJSON,
+		},
 	}
 }
 

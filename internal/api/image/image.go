@@ -18,8 +18,14 @@ func NewService(svc *image.Service, o api.Options) *api.Service {
 		AuthURL: o.AuthURL, Errors: api.GlanceError, PublicURL: o.PublicURL, Log: o.Log,
 		Policy: policy.Image(), Denied: denied, Target: api.CallerTarget,
 		Conceal: func(c *api.Call) error { return conceal(c, svc) },
+		Text:    api.TextRules{QueryNotUTF8: undecodable, QueryNUL: func(string, string) string { return undecodable }, BadBody: undecodable},
 	}
 }
+
+// undecodable is glance/common/wsgi.py's 400 for a UnicodeDecodeError
+// from the query or the body; kumo gives it for a NUL too, which no
+// database column can hold.
+const undecodable = "Error decoding your request. Either the URL or the request body contained characters that could not be decoded by Glance"
 
 // denied is Glance's 403 for a failed rule.
 func denied(rule string) error {
