@@ -38,7 +38,7 @@ type Call struct {
 	// decided remembers rules checked against the default target: views
 	// ask the same question for every server of a listing.
 	decided map[string]bool
-	text         *TextRules // the API's rules for request text; nil: defaults
+	text    *TextRules // the API's rules for request text; nil: defaults
 }
 
 // Param returns the path parameter name.

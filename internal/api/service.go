@@ -45,7 +45,7 @@ type Service struct {
 	NoTrailingSlash bool
 	// Text is how the API answers request text no database can hold.
 	Text TextRules
-	Log             *slog.Logger
+	Log  *slog.Logger
 
 	// Policy is the API's rule set; every route's Rule names one of its
 	// rules.

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/bcrypt"
 	"github.com/kumocloud/kumo/internal/identity"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func openTestApp(t *testing.T, dataDir string) *App {
