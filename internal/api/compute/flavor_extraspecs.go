@@ -18,7 +18,7 @@ import (
 func checkSpecs(e *schemaErrors, path []string, v any) (keys []string, specs map[string]string) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		e.add(path, v, fmt.Sprintf("%s is not of type 'object'", pyRepr(v)))
+		e.add(path, v, fmt.Sprintf("%s is not of type 'object'", api.PyRepr(v)))
 		return nil, nil
 	}
 	specs = map[string]string{}
@@ -48,13 +48,13 @@ func checkSpecs(e *schemaErrors, path []string, v any) (keys []string, specs map
 	if len(bad) > 0 {
 		quoted := make([]string, len(bad))
 		for i, b := range bad {
-			quoted[i] = pyRepr(b)
+			quoted[i] = api.PyRepr(b)
 		}
 		verb := "does"
 		if len(bad) > 1 {
 			verb = "do"
 		}
-		e.add(path, v, fmt.Sprintf("%s %s not match any of the regexes: %s", strings.Join(quoted, ", "), verb, pyRepr(specKeyShown)))
+		e.add(path, v, fmt.Sprintf("%s %s not match any of the regexes: %s", strings.Join(quoted, ", "), verb, api.PyRepr(specKeyShown)))
 	}
 	return keys, specs
 }
@@ -148,10 +148,10 @@ func (h *handlers) updateExtraSpec(c *api.Call) (*api.Reply, error) {
 	keys, specs := checkSpecs(&e, nil, body)
 	if obj, ok := body.(map[string]any); ok {
 		if len(obj) < 1 {
-			e.add(nil, body, pyRepr(body)+" does not have enough properties")
+			e.add(nil, body, api.PyRepr(body)+" does not have enough properties")
 		}
 		if len(obj) > 1 {
-			e.add(nil, body, pyRepr(body)+" has too many properties")
+			e.add(nil, body, api.PyRepr(body)+" has too many properties")
 		}
 	}
 	if err := e.err(); err != nil {

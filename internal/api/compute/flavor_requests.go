@@ -72,7 +72,7 @@ func parseFlavorCreate(c *api.Call, body any) (flavor.CreateInput, error) {
 	if v, ok := f["id"]; ok && e.checkType(path("id"), v, "string", "number", "null") {
 		e.checkLength(path("id"), v, 1, 255)
 		if s, isStr := v.(string); isStr && (!flavorIDPattern.MatchString(s) || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ")) {
-			e.add(path("id"), v, pyRepr(v)+" does not match "+pyRepr(flavorIDShown))
+			e.add(path("id"), v, api.PyRepr(v)+" does not match "+api.PyRepr(flavorIDShown))
 		}
 	}
 	for _, k := range []string{"ram", "vcpus", "disk", "OS-FLV-EXT-DATA:ephemeral", "swap"} {
@@ -110,7 +110,7 @@ func checkBoolean(e *schemaErrors, path []string, v any) {
 		return
 	}
 	if s, ok := v.(string); ok && !contains(booleanStringsAccept, s) {
-		e.add(path, v, pyRepr(v)+" is not one of "+booleanEnumShown)
+		e.add(path, v, api.PyRepr(v)+" is not one of "+booleanEnumShown)
 	}
 }
 
@@ -120,7 +120,7 @@ func checkDescription(e *schemaErrors, path []string, v any) {
 	}
 	e.checkLength(path, v, 0, 65535)
 	if s, ok := v.(string); ok && !validDescription(s) {
-		e.add(path, v, pyRepr(v)+" does not match "+pyRepr(descriptionShown))
+		e.add(path, v, api.PyRepr(v)+" does not match "+api.PyRepr(descriptionShown))
 	}
 }
 

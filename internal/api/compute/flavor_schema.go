@@ -68,12 +68,12 @@ func (e *schemaErrors) err() error {
 func (e *schemaErrors) checkObject(path []string, v any, required, allowed []string) map[string]any {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		e.add(path, v, fmt.Sprintf("%s is not of type 'object'", pyRepr(v)))
+		e.add(path, v, fmt.Sprintf("%s is not of type 'object'", api.PyRepr(v)))
 		return nil
 	}
 	for _, r := range required {
 		if _, ok := obj[r]; !ok {
-			e.add(path, v, fmt.Sprintf("%s is a required property", pyRepr(r)))
+			e.add(path, v, fmt.Sprintf("%s is a required property", api.PyRepr(r)))
 		}
 	}
 	if allowed != nil && !e.relaxed {
@@ -94,7 +94,7 @@ func (e *schemaErrors) checkObject(path []string, v any, required, allowed []str
 func additionalMessage(extra []string) string {
 	quoted := make([]string, len(extra))
 	for i, x := range extra {
-		quoted[i] = pyRepr(x)
+		quoted[i] = api.PyRepr(x)
 	}
 	verb := "was"
 	if len(extra) > 1 {
@@ -137,9 +137,9 @@ func (e *schemaErrors) checkType(path []string, v any, types ...string) bool {
 	}
 	quoted := make([]string, len(types))
 	for i, x := range types {
-		quoted[i] = pyRepr(x)
+		quoted[i] = api.PyRepr(x)
 	}
-	e.add(path, v, fmt.Sprintf("%s is not of type %s", pyRepr(v), strings.Join(quoted, ", ")))
+	e.add(path, v, fmt.Sprintf("%s is not of type %s", api.PyRepr(v), strings.Join(quoted, ", ")))
 	return false
 }
 
@@ -151,10 +151,10 @@ func (e *schemaErrors) checkLength(path []string, v any, minLen, maxLen int) {
 	}
 	n := len([]rune(s))
 	if n < minLen {
-		e.add(path, v, fmt.Sprintf("%s is too short", pyRepr(v)))
+		e.add(path, v, fmt.Sprintf("%s is too short", api.PyRepr(v)))
 	}
 	if maxLen >= 0 && n > maxLen {
-		e.add(path, v, fmt.Sprintf("%s is too long", pyRepr(v)))
+		e.add(path, v, fmt.Sprintf("%s is too long", api.PyRepr(v)))
 	}
 }
 
@@ -162,7 +162,7 @@ func (e *schemaErrors) checkLength(path []string, v any, minLen, maxLen int) {
 // spells it in its message.
 func (e *schemaErrors) checkPattern(path []string, v any, re *regexp.Regexp, shown string) {
 	if s, ok := v.(string); ok && !re.MatchString(s) {
-		e.add(path, v, fmt.Sprintf("%s does not match %s", pyRepr(v), pyRepr(shown)))
+		e.add(path, v, fmt.Sprintf("%s does not match %s", api.PyRepr(v), api.PyRepr(shown)))
 	}
 }
 
@@ -212,50 +212,12 @@ func (e *schemaErrors) checkRange(path []string, v any, minimum float64, exclusi
 
 func pyNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-// pyRepr renders v as Python's repr() would, as jsonschema messages do.
-func pyRepr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case string:
-		if strings.Contains(x, "'") && !strings.Contains(x, `"`) {
-			return `"` + x + `"`
-		}
-		return "'" + strings.ReplaceAll(strings.ReplaceAll(x, `\`, `\\`), "'", `\'`) + "'"
-	case json.Number:
-		return x.String()
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = pyRepr(k) + ": " + pyRepr(x[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	case []any:
-		parts := make([]string, len(x))
-		for i, item := range x {
-			parts[i] = pyRepr(item)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return fmt.Sprint(v)
-}
-
 // pyStr renders v as Python's str() would: strings bare, the rest as repr.
 func pyStr(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return pyRepr(v)
+	return api.PyRepr(v)
 }
 
 // isPrintable matches Nova's notion of a printable character: anything

@@ -53,9 +53,9 @@ func enumCheck(allowed []string) func(string) string {
 		}
 		quoted := make([]string, len(allowed))
 		for i, a := range allowed {
-			quoted[i] = pyRepr(a)
+			quoted[i] = api.PyRepr(a)
 		}
-		return pyRepr(v) + " is not one of [" + strings.Join(quoted, ", ") + "]"
+		return api.PyRepr(v) + " is not one of [" + strings.Join(quoted, ", ") + "]"
 	}
 }
 
@@ -65,7 +65,7 @@ var nonNegativeDigits = regexp.MustCompile(`^[0-9]*$`)
 
 func nonNegativeIntegerCheck(v string) string {
 	if !nonNegativeDigits.MatchString(v) {
-		return pyRepr(v) + " does not match '^[0-9]*$'"
+		return api.PyRepr(v) + " does not match '^[0-9]*$'"
 	}
 	if v == "" {
 		return "'' is too short"

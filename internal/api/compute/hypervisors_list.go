@@ -124,11 +124,11 @@ func idString(id any) string {
 func fqdnCheck(v string) string {
 	switch {
 	case !fqdnPattern.MatchString(v):
-		return pyRepr(v) + " does not match '^[a-zA-Z0-9-._]*$'"
+		return api.PyRepr(v) + " does not match '^[a-zA-Z0-9-._]*$'"
 	case v == "":
 		return "'' is too short"
 	case len(v) > 255:
-		return pyRepr(v) + " is too long"
+		return api.PyRepr(v) + " is too long"
 	}
 	return ""
 }
@@ -143,7 +143,7 @@ func jsonBooleanCheck(v string) string {
 			return ""
 		}
 	}
-	return pyRepr(v) + " is not one of [" + jsonBooleanEnum() + "]"
+	return api.PyRepr(v) + " is not one of [" + jsonBooleanEnum() + "]"
 }
 
 // jsonBooleanEnum is the enum as jsonschema prints it: each Python
@@ -151,7 +151,7 @@ func jsonBooleanCheck(v string) string {
 func jsonBooleanEnum() string {
 	quoted := make([]string, len(jsonBooleanValues))
 	for i, b := range jsonBooleanValues {
-		quoted[i] = pyRepr(b)
+		quoted[i] = api.PyRepr(b)
 	}
 	return "True, " + strings.Join(quoted[:10], ", ") + ", False, " + strings.Join(quoted[10:], ", ")
 }

@@ -77,21 +77,21 @@ func decodeImageMetadata(c *api.Call, wrapper string, single bool) (map[string]s
 	path := []string{wrapper}
 	meta, ok := raw.(map[string]any)
 	if !ok {
-		e.add(path, raw, fmt.Sprintf("%s is not of type 'object'", pyRepr(raw)))
+		e.add(path, raw, fmt.Sprintf("%s is not of type 'object'", api.PyRepr(raw)))
 		return nil, e.err()
 	}
 	if single && len(meta) < 1 {
-		e.add(path, raw, fmt.Sprintf("%s does not have enough properties", pyRepr(raw)))
+		e.add(path, raw, fmt.Sprintf("%s does not have enough properties", api.PyRepr(raw)))
 	}
 	if single && len(meta) > 1 {
-		e.add(path, raw, fmt.Sprintf("%s has too many properties", pyRepr(raw)))
+		e.add(path, raw, fmt.Sprintf("%s has too many properties", api.PyRepr(raw)))
 	}
 	out := map[string]string{}
 	var bad []string
 	for _, k := range slices.Sorted(maps.Keys(meta)) {
 		v := meta[k]
 		if !imageMetaKeyPattern.MatchString(k) {
-			bad = append(bad, pyRepr(k))
+			bad = append(bad, api.PyRepr(k))
 			continue
 		}
 		vp := []string{wrapper, k}
@@ -105,7 +105,7 @@ func decodeImageMetadata(c *api.Call, wrapper string, single bool) (map[string]s
 		if len(bad) > 1 {
 			verb = "do"
 		}
-		e.add(path, raw, fmt.Sprintf("%s %s not match any of the regexes: %s", strings.Join(bad, ", "), verb, pyRepr(imageMetaKeyShown)))
+		e.add(path, raw, fmt.Sprintf("%s %s not match any of the regexes: %s", strings.Join(bad, ", "), verb, api.PyRepr(imageMetaKeyShown)))
 	}
 	if err := e.err(); err != nil {
 		return nil, err

@@ -110,11 +110,11 @@ func novaImageListOptions(q url.Values) (image.ListOptions, int, error) {
 	for _, key := range []string{"limit", "page_size"} {
 		for _, v := range q[key] {
 			if !positiveInteger.MatchString(v) || v == "" {
-				return o, 0, errs.Invalid("Invalid input for query parameters %s. Value: %s. %s does not match '^[0-9]*$'", key, v, pyRepr(v))
+				return o, 0, errs.Invalid("Invalid input for query parameters %s. Value: %s. %s does not match '^[0-9]*$'", key, v, api.PyRepr(v))
 			}
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return o, 0, errs.Invalid("Invalid input for query parameters %s. Value: %s. %s is less than the minimum of 1", key, v, pyRepr(v))
+				return o, 0, errs.Invalid("Invalid input for query parameters %s. Value: %s. %s is less than the minimum of 1", key, v, api.PyRepr(v))
 			}
 			if key == "limit" {
 				o.NoLimit, o.Limit, limit = false, min(n, novaMaxLimit), min(n, novaMaxLimit)

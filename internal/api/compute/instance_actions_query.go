@@ -82,7 +82,7 @@ func checkActionQuery(c *api.Call, s actionQuery) (url.Values, error) {
 func pyStringList(vs []string) string {
 	quoted := make([]string, len(vs))
 	for i, v := range vs {
-		quoted[i] = pyRepr(v)
+		quoted[i] = api.PyRepr(v)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
 }

@@ -102,7 +102,7 @@ func parseQuotaBody(c *api.Call, root string, allowed []string, withForce bool) 
 		if k == "force" && withForce {
 			if e.checkType(path, v, "boolean", "string") {
 				if !slices.Contains(forceValues, v) {
-					e.add(path, v, pyRepr(v)+" is not one of "+pyRepr(forceValues))
+					e.add(path, v, api.PyRepr(v)+" is not one of "+api.PyRepr(forceValues))
 				}
 			}
 			out.force = forceTrue(v)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 )
 
@@ -83,7 +84,7 @@ func jsType(types ...string) jsKeyword {
 		}
 		quoted := make([]string, len(types))
 		for i, x := range types {
-			quoted[i] = pyRepr(x)
+			quoted[i] = api.PyRepr(x)
 		}
 		return jsFailAt(path, v, "%s is not of type %s", r.repr(v), strings.Join(quoted, ", "))
 	}
@@ -123,7 +124,7 @@ func jsFormat(format string) jsKeyword {
 			panic("unknown format " + format)
 		}
 		if !valid {
-			return jsFailAt(path, v, "%s is not a %s", r.repr(v), pyRepr(format))
+			return jsFailAt(path, v, "%s is not a %s", r.repr(v), api.PyRepr(format))
 		}
 		return nil
 	}
@@ -179,7 +180,7 @@ func jsPattern(shown string) jsKeyword {
 	re := regexp.MustCompile(shown)
 	return func(r *jsRun, path []string, v any) *jsFail {
 		if s, ok := v.(string); ok && !re.MatchString(s) {
-			return jsFailAt(path, v, "%s does not match %s", r.repr(v), pyRepr(shown))
+			return jsFailAt(path, v, "%s does not match %s", r.repr(v), api.PyRepr(shown))
 		}
 		return nil
 	}
@@ -190,7 +191,7 @@ func jsPatternGo(goRE, shown string) jsKeyword {
 	re := regexp.MustCompile(goRE)
 	return func(r *jsRun, path []string, v any) *jsFail {
 		if s, ok := v.(string); ok && !re.MatchString(s) {
-			return jsFailAt(path, v, "%s does not match %s", r.repr(v), pyRepr(shown))
+			return jsFailAt(path, v, "%s does not match %s", r.repr(v), api.PyRepr(shown))
 		}
 		return nil
 	}
@@ -251,7 +252,7 @@ func jsEnum(values ...any) jsKeyword {
 		}
 		shown := make([]string, len(values))
 		for i, x := range values {
-			shown[i] = pyRepr(x)
+			shown[i] = api.PyRepr(x)
 		}
 		return jsFailAt(path, v, "%s is not one of [%s]", r.repr(v), strings.Join(shown, ", "))
 	}
@@ -303,7 +304,7 @@ func jsRequired(names ...string) jsKeyword {
 		}
 		for _, n := range names {
 			if _, has := obj[n]; !has {
-				return jsFailAt(path, v, "%s is a required property", pyRepr(n))
+				return jsFailAt(path, v, "%s is a required property", api.PyRepr(n))
 			}
 		}
 		return nil
@@ -396,13 +397,13 @@ func jsPatternProperties(keyRE, shown string, valueSchema jsSchema) jsSchema {
 			sortStrings(extra)
 			quoted := make([]string, len(extra))
 			for i, x := range extra {
-				quoted[i] = pyRepr(x)
+				quoted[i] = api.PyRepr(x)
 			}
 			verb := "does"
 			if len(extra) > 1 {
 				verb = "do"
 			}
-			return jsFailAt(path, v, "%s %s not match any of the regexes: %s", strings.Join(quoted, ", "), verb, pyRepr(shown))
+			return jsFailAt(path, v, "%s %s not match any of the regexes: %s", strings.Join(quoted, ", "), verb, api.PyRepr(shown))
 		},
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/kumocloud/kumo/internal/api"
 )
 
 // jsKeyOrder maps each decoded object (by map identity) to its keys in
@@ -77,7 +79,7 @@ func (r *jsRun) repr(v any) string {
 		parts := make([]string, 0, len(keys))
 		for _, k := range keys {
 			if val, ok := x[k]; ok {
-				parts = append(parts, pyRepr(k)+": "+r.repr(val))
+				parts = append(parts, api.PyRepr(k)+": "+r.repr(val))
 			}
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
@@ -88,7 +90,7 @@ func (r *jsRun) repr(v any) string {
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	}
-	return pyRepr(v)
+	return api.PyRepr(v)
 }
 
 // str is Python's str(): strings bare, the rest as repr.

@@ -284,7 +284,7 @@ func createCountValue(field string, v any) (*big.Int, error) {
 		}
 	}
 	// The schema lets no other value through; refuse rather than guess.
-	return nil, errs.Invalid("Invalid input for field/attribute %s. Value: %s. %s is not of type 'integer', 'string'", field, pyStr(v), pyRepr(v))
+	return nil, errs.Invalid("Invalid input for field/attribute %s. Value: %s. %s is not of type 'integer', 'string'", field, pyStr(v), api.PyRepr(v))
 }
 
 // createNetworks maps "networks" as Nova's _get_requested_networks

@@ -83,7 +83,7 @@ func csDescription() jsSchema {
 func csDescriptionPattern() jsKeyword {
 	return func(_ *jsRun, path []string, v any) *jsFail {
 		if s, ok := v.(string); ok && !validDescription(s) {
-			return jsFailAt(path, v, "%s does not match the description pattern (printable characters)", pyRepr(v))
+			return jsFailAt(path, v, "%s does not match the description pattern (printable characters)", api.PyRepr(v))
 		}
 		return nil
 	}

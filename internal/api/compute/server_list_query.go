@@ -120,7 +120,7 @@ func checkServerQuery(c *api.Call) (map[string][]string, error) {
 
 func regexCheck(v string) string {
 	if _, err := regexp.Compile(v); err != nil {
-		return pyRepr(v) + " is not a 'regex'"
+		return api.PyRepr(v) + " is not a 'regex'"
 	}
 	return ""
 }
@@ -138,17 +138,17 @@ var databaseRegexParams = []string{"name", "display_name", "description", "displ
 // maxLength, else the format's.
 func databaseRegexCheck(v string) string {
 	if len(v) > store.MaxRegexpLen {
-		return pyRepr(v) + " is too long"
+		return api.PyRepr(v) + " is too long"
 	}
 	if store.CheckRegexp(v) != nil {
-		return pyRepr(v) + " is not a 'regex'"
+		return api.PyRepr(v) + " is not a 'regex'"
 	}
 	return ""
 }
 
 func dateTimeCheck(v string) string {
 	if _, ok := parseISOTime(v); !ok {
-		return pyRepr(v) + " is not a 'date-time'"
+		return api.PyRepr(v) + " is not a 'date-time'"
 	}
 	return ""
 }

@@ -77,7 +77,7 @@ func parseServerUpdate(c *api.Call) (serverUpdate, error) {
 	if v, ok := srv["OS-DCF:diskConfig"]; ok && e.checkType(path("OS-DCF:diskConfig"), v, "string") {
 		s := v.(string)
 		if s != "AUTO" && s != "MANUAL" {
-			e.add(path("OS-DCF:diskConfig"), v, pyRepr(v)+" is not one of ['AUTO', 'MANUAL']")
+			e.add(path("OS-DCF:diskConfig"), v, api.PyRepr(v)+" is not one of ['AUTO', 'MANUAL']")
 		}
 		req.DiskConfig = &s
 	}
@@ -92,14 +92,14 @@ func parseServerUpdate(c *api.Call) (serverUpdate, error) {
 		}
 		s := v.(string)
 		if !validIP(s, ip.format == "ipv6") {
-			e.add(path(ip.key), v, fmt.Sprintf("%s is not a '%s'", pyRepr(v), ip.format))
+			e.add(path(ip.key), v, fmt.Sprintf("%s is not a '%s'", api.PyRepr(v), ip.format))
 		}
 		*ip.dst = &s
 	}
 	if v, ok := srv["description"]; ok && e.checkType(path("description"), v, "string", "null") {
 		e.checkLength(path("description"), v, 0, 255)
 		if s, isStr := v.(string); isStr && !validDescription(s) {
-			e.add(path("description"), v, pyRepr(v)+" does not match "+pyRepr(descriptionShown))
+			e.add(path("description"), v, api.PyRepr(v)+" does not match "+api.PyRepr(descriptionShown))
 		}
 		var d *string
 		if s, isStr := v.(string); isStr {
@@ -136,7 +136,7 @@ func checkNameOrNone(e *schemaErrors, path []string, v any) {
 	if s, ok := v.(string); ok && len([]rune(s)) >= 1 && len([]rune(s)) <= 255 {
 		return
 	}
-	e.add(path, v, pyRepr(v)+" is not valid under any of the given schemas")
+	e.add(path, v, api.PyRepr(v)+" is not valid under any of the given schemas")
 }
 
 // validIP applies jsonschema's ipv4/ipv6 formats.

@@ -55,7 +55,7 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 		}
 		s, isStr := v.(string)
 		if !isStr {
-			return errs.Invalid("Invalid input for field/attribute %s. Value: %s. %s is not of type 'string'", key, pyRepr(v), pyRepr(v))
+			return errs.Invalid("Invalid input for field/attribute %s. Value: %s. %s is not of type 'string'", key, api.PyRepr(v), api.PyRepr(v))
 		}
 		if msg := check(s); msg != "" {
 			return errs.Invalid("Invalid input for field/attribute %s. Value: %s. %s", key, s, msg)
@@ -68,7 +68,7 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 			return "'' is too short"
 		}
 		if len([]rune(s)) > 255 {
-			return pyRepr(s) + " is too long"
+			return api.PyRepr(s) + " is too long"
 		}
 		return ""
 	}
@@ -85,11 +85,11 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 	if v, ok := raw["forced_down"]; ok {
 		if _, isBool := v.(bool); !isBool {
 			if s, isStr := v.(string); !isStr || jsonBooleanCheck(s) != "" {
-				shown := pyRepr(v)
+				shown := api.PyRepr(v)
 				if isStr {
 					shown = s // Nova prints the value itself, its repr after
 				}
-				return serviceBody{}, nil, errs.Invalid("Invalid input for field/attribute forced_down. Value: %s. %s is not one of [%s]", shown, pyRepr(v), jsonBooleanEnum())
+				return serviceBody{}, nil, errs.Invalid("Invalid input for field/attribute forced_down. Value: %s. %s is not one of [%s]", shown, api.PyRepr(v), jsonBooleanEnum())
 			}
 		}
 		b.ForcedDown = v

@@ -282,9 +282,9 @@ func lengthCheck(minLen, maxLen int) func(v any) string {
 		case !ok:
 			return ""
 		case len([]rune(s)) < minLen:
-			return pyRepr(s) + " should be non-empty"
+			return api.PyRepr(s) + " should be non-empty"
 		case maxLen > 0 && len([]rune(s)) > maxLen:
-			return pyRepr(s) + " is too long"
+			return api.PyRepr(s) + " is too long"
 		}
 		return ""
 	}
@@ -295,7 +295,7 @@ func nameCheck(v any) string {
 		return msg
 	}
 	if s, ok := v.(string); ok && !namePattern.MatchString(s) {
-		return fmt.Sprintf("%s does not match '[\\\\S]+'", pyRepr(s))
+		return fmt.Sprintf("%s does not match '[\\\\S]+'", api.PyRepr(s))
 	}
 	return ""
 }
@@ -307,7 +307,7 @@ func idCheck(v any) string {
 		return msg
 	}
 	if s, ok := v.(string); ok && !idPattern.MatchString(s) {
-		return fmt.Sprintf("%s does not match '^[a-zA-Z0-9-]+$'", pyRepr(s))
+		return fmt.Sprintf("%s does not match '^[a-zA-Z0-9-]+$'", api.PyRepr(s))
 	}
 	return ""
 }
@@ -370,7 +370,7 @@ func schemaError(field string, value any, msg string) error {
 func (s limitSchema) validate(at string, v any) (limitItem, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, schemaError(at, v, pyRepr(v)+" is not of type 'object'")
+		return nil, schemaError(at, v, api.PyRepr(v)+" is not of type 'object'")
 	}
 	for _, f := range s.fields {
 		x, ok := m[f.name]
@@ -378,7 +378,7 @@ func (s limitSchema) validate(at string, v any) (limitItem, error) {
 			continue
 		}
 		if !slices.Contains(f.types, jsonTypeOf(x)) {
-			return nil, schemaError(f.name, x, fmt.Sprintf("%s is not of type %s", pyRepr(x), quotedList(f.types)))
+			return nil, schemaError(f.name, x, fmt.Sprintf("%s is not of type %s", api.PyRepr(x), quotedList(f.types)))
 		}
 		if f.check != nil {
 			if msg := f.check(x); msg != "" {
@@ -389,7 +389,7 @@ func (s limitSchema) validate(at string, v any) (limitItem, error) {
 	var extra []string
 	for k := range m {
 		if !slices.ContainsFunc(s.fields, func(f limitField) bool { return f.name == k }) {
-			extra = append(extra, pyRepr(k))
+			extra = append(extra, api.PyRepr(k))
 		}
 	}
 	if len(extra) > 0 {
@@ -414,9 +414,9 @@ func (s limitSchema) validate(at string, v any) (limitItem, error) {
 		}
 		switch {
 		case n == 0:
-			return nil, schemaError(at, v, pyRepr(v)+" is not valid under any of the given schemas")
+			return nil, schemaError(at, v, api.PyRepr(v)+" is not valid under any of the given schemas")
 		case n > 1:
-			return nil, schemaError(at, v, pyRepr(v)+" is valid under each of the given schemas")
+			return nil, schemaError(at, v, api.PyRepr(v)+" is valid under each of the given schemas")
 		}
 	}
 	return limitItem(m), nil
@@ -437,7 +437,7 @@ func decodeBodyObject(c *api.Call) (map[string]any, error) {
 	}
 	m, ok := body.(map[string]any)
 	if !ok {
-		return nil, errs.Invalid("%s is not of type 'object'", pyRepr(body))
+		return nil, errs.Invalid("%s is not of type 'object'", api.PyRepr(body))
 	}
 	return m, nil
 }
@@ -454,7 +454,7 @@ func decodeLimitList(c *api.Call, key string, item limitSchema) ([]limitItem, er
 	}
 	list, ok := body[key].([]any)
 	if !ok {
-		return nil, schemaError(key, body[key], pyRepr(body[key])+" is not of type 'array'")
+		return nil, schemaError(key, body[key], api.PyRepr(body[key])+" is not of type 'array'")
 	}
 	if len(list) == 0 {
 		return nil, schemaError(key, list, "[] should be non-empty")
@@ -486,7 +486,7 @@ func decodeLimitMember(c *api.Call, key string, item limitSchema) (limitItem, er
 func onlyKey(body map[string]any, key string) error {
 	for k := range body {
 		if k != key {
-			return errs.Invalid("Additional properties are not allowed (%s was unexpected)", pyRepr(k))
+			return errs.Invalid("Additional properties are not allowed (%s was unexpected)", api.PyRepr(k))
 		}
 	}
 	if _, ok := body[key]; !ok {
@@ -527,40 +527,5 @@ func pyStr(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return pyRepr(v)
-}
-
-// pyRepr renders a decoded JSON value as Python's repr() would.
-func pyRepr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case string:
-		return "'" + strings.ReplaceAll(x, "'", `\'`) + "'"
-	case json.Number:
-		return string(x)
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyRepr(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = pyRepr(k) + ": " + pyRepr(x[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return fmt.Sprint(v)
+	return api.PyRepr(v)
 }
