@@ -175,7 +175,7 @@ func (s *Service) actionEvents(ctx context.Context, actionID string) ([]ActionEv
 		if err := rows.Scan(&e.Event, &result, &traceback, &details, &e.Host, &start, &finish); err != nil {
 			return nil, fmt.Errorf("read event of action %s: %w", actionID, err)
 		}
-		e.Result, e.Traceback, e.Details = actionText(result), actionText(traceback), actionText(details)
+		e.Result, e.Traceback, e.Details = store.StringPtr(result), store.StringPtr(traceback), store.StringPtr(details)
 		e.StartTime, e.FinishTime = store.Time(start), optTime(finish)
 		events = append(events, e)
 	}
@@ -194,15 +194,7 @@ func scanAction(r rowScanner) (*Action, error) {
 		&start, &finish, &updated); err != nil {
 		return nil, err
 	}
-	a.Message, a.FinishTime = actionText(message), optTime(finish)
+	a.Message, a.FinishTime = store.StringPtr(message), optTime(finish)
 	a.StartTime, a.UpdatedAt = store.Time(start), store.Time(updated)
 	return &a, nil
-}
-
-// actionText is a nullable text column as a pointer.
-func actionText(v sql.NullString) *string {
-	if !v.Valid {
-		return nil
-	}
-	return &v.String
 }

@@ -118,16 +118,8 @@ func scanRegisteredLimit(row interface{ Scan(...any) error }) (*RegisteredLimit,
 	if err := row.Scan(&r.ID, &r.ServiceID, &r.RegionID, &r.ResourceName, &r.DefaultLimit, &desc); err != nil {
 		return nil, err
 	}
-	r.Description = nullableText(desc)
+	r.Description = store.StringPtr(desc)
 	return &r, nil
-}
-
-func nullableText(ns sql.NullString) *string {
-	if !ns.Valid {
-		return nil
-	}
-	s := ns.String
-	return &s
 }
 
 // creationStamp is the created_at a new row of table gets: now, or just
@@ -374,7 +366,7 @@ func scanLimit(row interface{ Scan(...any) error }) (*Limit, error) {
 	if err := row.Scan(&l.ID, &l.ProjectID, &l.DomainID, &l.ServiceID, &l.RegionID, &l.ResourceName, &l.ResourceLimit, &desc); err != nil {
 		return nil, err
 	}
-	l.Description = nullableText(desc)
+	l.Description = store.StringPtr(desc)
 	return &l, nil
 }
 

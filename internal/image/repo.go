@@ -31,12 +31,12 @@ func scanImage(r rowScanner) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img.Name = nullString(name)
-	img.ContainerFormat = nullString(cf)
-	img.DiskFormat = nullString(df)
-	img.Checksum = nullString(sum)
-	img.OSHashAlgo = nullString(algo)
-	img.OSHashValue = nullString(hash)
+	img.Name = store.StringPtr(name)
+	img.ContainerFormat = store.StringPtr(cf)
+	img.DiskFormat = store.StringPtr(df)
+	img.Checksum = store.StringPtr(sum)
+	img.OSHashAlgo = store.StringPtr(algo)
+	img.OSHashValue = store.StringPtr(hash)
 	if size.Valid {
 		img.Size = &size.Int64
 	}
@@ -46,14 +46,6 @@ func scanImage(r rowScanner) (*Image, error) {
 	img.Properties = map[string]string{}
 	img.Tags = []string{}
 	return &img, nil
-}
-
-func nullString(ns sql.NullString) *string {
-	if !ns.Valid {
-		return nil
-	}
-	v := ns.String
-	return &v
 }
 
 // loadImage reads a live (not deleted) image with its tags and

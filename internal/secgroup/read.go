@@ -73,7 +73,7 @@ func loadRules(ctx context.Context, q store.Querier, where string, args ...any) 
 			&rname, &rproject); err != nil {
 			return nil, fmt.Errorf("read security group rule: %w", err)
 		}
-		r.Protocol, r.RemoteCIDR, r.RemoteGroupID = strPtr(proto), strPtr(cidr), strPtr(remote)
+		r.Protocol, r.RemoteCIDR, r.RemoteGroupID = store.StringPtr(proto), store.StringPtr(cidr), store.StringPtr(remote)
 		r.PortMin, r.PortMax = intPtr(lo), intPtr(hi)
 		if remote.Valid && rname.Valid {
 			r.RemoteGroup = &GroupRef{Name: rname.String, ProjectID: rproject.String}
@@ -84,13 +84,6 @@ func loadRules(ctx context.Context, q store.Querier, where string, args ...any) 
 		return nil, fmt.Errorf("list security group rules: %w", err)
 	}
 	return out, nil
-}
-
-func strPtr(s sql.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	return &s.String
 }
 
 func intPtr(n sql.NullInt64) *int {

@@ -399,3 +399,12 @@ func Now() int64 { return time.Now().UnixMicro() }
 
 // Time converts a stored timestamp back to a time.Time in UTC.
 func Time(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// StringPtr is a nullable text column as a pointer: nil for NULL.
+func StringPtr(ns sql.NullString) *string {
+	if !ns.Valid {
+		return nil
+	}
+	v := ns.String
+	return &v
+}
