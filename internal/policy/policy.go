@@ -111,8 +111,10 @@ func (s *Set) Allowed(p *auth.Principal, rule string, target Target) bool {
 
 // credentials are the caller's attributes that checks compare.
 type credentials struct {
+	set   *Set
+	p     *auth.Principal
 	roles []string // lower case, with the roles they imply
-	attrs map[string]string
+	admin int8     // the context_is_admin rule: 0 not yet evaluated, 1 true, -1 false
 }
 
 // implies is Keystone's bootstrap chain: admin implies member implies
@@ -129,46 +131,58 @@ func implies(role string) string {
 }
 
 func credentialsOf(s *Set, p *auth.Principal) *credentials {
-	c := &credentials{attrs: map[string]string{}}
+	c := &credentials{set: s, p: p}
 	if p == nil {
 		return c
 	}
-	var add func(string)
-	add = func(r string) {
-		r = strings.ToLower(r)
-		if slices.Contains(c.roles, r) {
-			return
-		}
-		c.roles = append(c.roles, r)
-		if implied := implies(r); implied != "" {
-			add(implied)
-		}
-	}
+	c.roles = make([]string, 0, len(p.Roles)+2)
 	for _, r := range p.Roles {
-		add(r)
-	}
-	c.attrs["user_id"] = noneIfEmpty(p.UserID)
-	c.attrs["project_id"] = noneIfEmpty(p.ProjectID)
-	c.attrs["domain_id"] = noneIfEmpty(p.DomainID)
-	c.attrs["user_domain_id"] = noneIfEmpty(p.UserDomain)
-	c.attrs["project_domain_id"] = noneIfEmpty(p.ProjectDomainID)
-	c.attrs["token.domain.id"] = noneIfEmpty(p.DomainID)
-	c.attrs["token.project.domain.id"] = noneIfEmpty(p.ProjectDomainID)
-	c.attrs["system_scope"] = "None" // kumo issues no system-scoped tokens
-	// is_admin is the context_is_admin rule, as in Nova's and Glance's
-	// request contexts.
-	c.attrs["is_admin"] = "False"
-	if e, ok := s.rules["context_is_admin"]; ok && e.check.eval(&evaluation{set: s, creds: c, target: Target{}}) {
-		c.attrs["is_admin"] = "True"
+		for r = strings.ToLower(r); r != "" && !slices.Contains(c.roles, r); r = implies(r) {
+			c.roles = append(c.roles, r)
+		}
 	}
 	return c
 }
 
-func noneIfEmpty(v string) string {
-	if v == "" {
-		return "None"
+// attr is a credential as oslo.policy's checks see it: Python's None is
+// "None".
+func (c *credentials) attr(key string) (string, bool) {
+	if c.p == nil {
+		return "", false
 	}
-	return v
+	var v string
+	switch key {
+	case "user_id":
+		v = c.p.UserID
+	case "project_id":
+		v = c.p.ProjectID
+	case "domain_id", "token.domain.id":
+		v = c.p.DomainID
+	case "user_domain_id":
+		v = c.p.UserDomain
+	case "project_domain_id", "token.project.domain.id":
+		v = c.p.ProjectDomainID
+	case "system_scope": // kumo issues no system-scoped tokens
+	case "is_admin":
+		// is_admin is the context_is_admin rule, as in Nova's and
+		// Glance's request contexts.
+		if c.admin == 0 {
+			c.admin = -1
+			if e, ok := c.set.rules["context_is_admin"]; ok && e.check.eval(&evaluation{set: c.set, creds: c, target: Target{}}) {
+				c.admin = 1
+			}
+		}
+		if c.admin == 1 {
+			return "True", true
+		}
+		return "False", true
+	default:
+		return "", false
+	}
+	if v == "" {
+		return "None", true
+	}
+	return v, true
 }
 
 type evaluation struct {
@@ -270,7 +284,7 @@ func (g genericCheck) eval(e *evaluation) bool {
 	if g.literal {
 		return g.key == want
 	}
-	have, ok := e.creds.attrs[g.key]
+	have, ok := e.creds.attr(g.key)
 	return ok && have == want
 }
 
@@ -281,6 +295,10 @@ func (genericCheck) refs(acc []string) []string { return acc }
 func substitute(s string, t Target) (string, bool) {
 	if !strings.Contains(s, "%(") {
 		return s, true
+	}
+	if strings.HasPrefix(s, "%(") && strings.Index(s, ")s") == len(s)-2 {
+		v, ok := t[s[2:len(s)-2]] // the usual whole-value %(key)s
+		return v, ok
 	}
 	var b strings.Builder
 	for {
