@@ -1,0 +1,111 @@
+package apifuzz
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+// Server returns the member's fixture server (ACTIVE, idle, unlocked
+// after Settle), creating it on first need.
+func (c *Cloud) Server(tb testing.TB) string {
+	tb.Helper()
+	if c.server == "" {
+		c.server = c.newServer(tb)
+	}
+	return c.server
+}
+
+// newServer creates a server as the member and waits for it to be ACTIVE.
+func (c *Cloud) newServer(tb testing.TB) string {
+	tb.Helper()
+	id := c.mustID(tb, "POST", "/v2.1/servers", c.Member,
+		fmt.Sprintf(`{"server":{"name":"fuzz-fixture","imageRef":%q,"flavorRef":"1"}}`, c.Image), "server")
+	var st serverState
+	if !wait(func() bool { st = c.serverState(id); return st.Status == "ACTIVE" && st.TaskState == nil }) {
+		tb.Fatalf("fixture server %s never became ACTIVE: %+v\nlog:\n%s", id, st, c.log.String())
+	}
+	return id
+}
+
+type serverState struct {
+	found     bool
+	Status    string  `json:"status"`
+	TaskState *string `json:"OS-EXT-STS:task_state"`
+	Locked    bool    `json:"locked"`
+}
+
+// serverState shows a server as the admin (at 2.9, which has locked).
+func (c *Cloud) serverState(id string) serverState {
+	r, ok := c.Do(Request{Method: "GET", Target: "/v2.1/servers/" + id, Token: c.Admin, Version: "2.9"})
+	if !ok || r.Status != http.StatusOK {
+		return serverState{}
+	}
+	var body struct{ Server serverState }
+	if json.Unmarshal(r.Body, &body) != nil {
+		return serverState{}
+	}
+	body.Server.found = true
+	return body.Server
+}
+
+// Settle waits for the fixture server's work to end, then replaces it if
+// an input left it other than ACTIVE and unlocked (stopped, shelved,
+// resized, deleted, ...), so the next input meets the same server state.
+// A task that never ends fails t.
+func (c *Cloud) Settle(t *testing.T) {
+	t.Helper()
+	if c.server == "" {
+		return
+	}
+	var st serverState
+	if !wait(func() bool { st = c.serverState(c.server); return !st.found || st.TaskState == nil }) {
+		t.Fatalf("server %s still has task_state %v after 5 s\nlog:\n%s", c.server, *st.TaskState, c.log.String())
+	}
+	if st.found && st.Status == "ACTIVE" && !st.Locked {
+		return
+	}
+	if st.found {
+		c.deleteServer(t, c.server)
+	}
+	c.server = c.newServer(t)
+}
+
+// deleteServer deletes a server as the admin, first resetting it to
+// ACTIVE if a plain delete is refused, and waits until it is gone.
+func (c *Cloud) deleteServer(t *testing.T, id string) {
+	t.Helper()
+	del := func() int {
+		r, _ := c.Do(Request{Method: "DELETE", Target: "/v2.1/servers/" + id, Token: c.Admin})
+		return r.Status
+	}
+	if s := del(); s != http.StatusNoContent && s != http.StatusNotFound {
+		c.Do(Request{Method: "POST", Target: "/v2.1/servers/" + id + "/action", Token: c.Admin,
+			Body: []byte(`{"os-resetState":{"state":"active"}}`)})
+		if s := del(); s != http.StatusNoContent && s != http.StatusNotFound {
+			t.Fatalf("delete server %s: %d\nlog:\n%s", id, s, c.log.String())
+		}
+	}
+	if !wait(func() bool { return !c.serverState(id).found }) {
+		t.Fatalf("server %s not gone 5 s after its delete\nlog:\n%s", id, c.log.String())
+	}
+}
+
+// DropServers deletes every server but the fixture (those an input
+// created), so quotas and listings stay as they were.
+func (c *Cloud) DropServers(t *testing.T) {
+	t.Helper()
+	r, _ := c.Do(Request{Method: "GET", Target: "/v2.1/servers?all_tenants=1", Token: c.Admin})
+	var list struct {
+		Servers []struct{ ID string } `json:"servers"`
+	}
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &list) != nil {
+		t.Fatalf("list servers: %d %s", r.Status, r.Body)
+	}
+	for _, s := range list.Servers {
+		if s.ID != c.server {
+			c.deleteServer(t, s.ID)
+		}
+	}
+}
