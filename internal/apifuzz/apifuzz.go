@@ -25,8 +25,8 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/api"
-	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
