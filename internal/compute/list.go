@@ -116,21 +116,31 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]*Server, error) {
 func (s *Service) listPage(ctx context.Context, q string, args []any) ([]pageRow, error) {
 	rows, err := s.DB.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list servers: %w", err)
+		return nil, listFailed(err)
 	}
 	defer rows.Close()
 	var page []pageRow
 	for rows.Next() {
 		var p pageRow
 		if err := rows.Scan(&p.number, &p.rev); err != nil {
-			return nil, fmt.Errorf("list servers: %w", err)
+			return nil, listFailed(err)
 		}
 		page = append(page, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list servers: %w", err)
+		return nil, listFailed(err)
 	}
 	return page, nil
+}
+
+// listFailed is the error of a failed page query. A regular expression
+// filter the API found valid but the database cannot run (PostgreSQL
+// compiles it at the first row it tests) is the request's fault.
+func listFailed(err error) error {
+	if store.IsInvalidRegexp(err) {
+		return errs.Invalid("Invalid input for query parameters: a regular expression filter is too complex or uses syntax the database does not support.")
+	}
+	return fmt.Errorf("list servers: %w", err)
 }
 
 // loadPart is the fewest servers loadServers reads on a connection of

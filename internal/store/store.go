@@ -273,6 +273,16 @@ func retryable(err error) bool {
 	return false
 }
 
+// IsInvalidRegexp reports whether err is PostgreSQL refusing a regular
+// expression (SQLSTATE 2201B). The APIs validate filters with Go's RE2
+// syntax, which SQLite's REGEXP runs too; PostgreSQL's engine refuses
+// some RE2 accepts (a{1000}: its repetition limit is 255; \pL) and any
+// too complex for it to compile.
+func IsInvalidRegexp(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "2201B"
+}
+
 // IsUniqueViolation reports whether err is a unique-constraint failure.
 func IsUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
