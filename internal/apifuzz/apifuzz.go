@@ -46,9 +46,11 @@ const EngineEnv = "KUMO_FUZZ_ENGINE"
 const EdgeFixed = false
 
 // requestLimit is how long one request may take before the harness
-// crashes the fuzz worker with every goroutine's stack: well inside the
-// 10 s after which the fuzzer gives up on a worker without saying why.
-const requestLimit = 8 * time.Second
+// crashes the fuzz worker with every goroutine's stack. An input (its
+// request, then the clean-up's waits of at most 2 s each) must stay
+// inside the 10 s after which the fuzzer kills a worker without saying
+// why; a request takes milliseconds.
+const requestLimit = 4 * time.Second
 
 // Password is the fuzz member's password (tokens seeds may name it).
 const Password = "fuzz-member-password"
@@ -515,10 +517,10 @@ func (l *logBuffer) String() string {
 
 var _ io.Writer = (*logBuffer)(nil)
 
-// wait polls cond every few milliseconds for up to 5 s (well inside the
-// fuzzer's 10 s limit for one input).
+// wait polls cond every few milliseconds for up to 2 s (see
+// requestLimit).
 func wait(cond func() bool) bool {
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if cond() {
 			return true
 		}

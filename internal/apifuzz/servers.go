@@ -61,7 +61,7 @@ func (c *Cloud) Settle(t *testing.T) {
 	}
 	var st serverState
 	if !wait(func() bool { st = c.serverState(c.server); return !st.found || st.TaskState == nil }) {
-		t.Fatalf("server %s still has task_state %v after 5 s\nlog:\n%s", c.server, *st.TaskState, c.log.String())
+		t.Fatalf("server %s still has task_state %v after 2 s\nlog:\n%s", c.server, *st.TaskState, c.log.String())
 	}
 	if st.found && st.Status == "ACTIVE" && !st.Locked {
 		return
@@ -72,9 +72,18 @@ func (c *Cloud) Settle(t *testing.T) {
 	c.server = c.newServer(t)
 }
 
-// deleteServer deletes a server as the admin, first resetting it to
-// ACTIVE if a plain delete is refused, and waits until it is gone.
+// deleteServer deletes a server as the admin and waits until it is gone.
 func (c *Cloud) deleteServer(t *testing.T, id string) {
+	t.Helper()
+	c.requestDelete(t, id)
+	if !wait(func() bool { return !c.serverState(id).found }) {
+		t.Fatalf("server %s not gone 2 s after its delete\nlog:\n%s", id, c.log.String())
+	}
+}
+
+// requestDelete deletes a server as the admin, first resetting it to
+// ACTIVE if a plain delete is refused.
+func (c *Cloud) requestDelete(t *testing.T, id string) {
 	t.Helper()
 	del := func() int {
 		r, _ := c.Do(Request{Method: "DELETE", Target: "/v2.1/servers/" + id, Token: c.Admin})
@@ -87,25 +96,36 @@ func (c *Cloud) deleteServer(t *testing.T, id string) {
 			t.Fatalf("delete server %s: %d\nlog:\n%s", id, s, c.log.String())
 		}
 	}
-	if !wait(func() bool { return !c.serverState(id).found }) {
-		t.Fatalf("server %s not gone 5 s after its delete\nlog:\n%s", id, c.log.String())
-	}
 }
 
 // DropServers deletes every server but the fixture (those an input
 // created), so quotas and listings stay as they were.
 func (c *Cloud) DropServers(t *testing.T) {
 	t.Helper()
-	r, _ := c.Do(Request{Method: "GET", Target: "/v2.1/servers?all_tenants=1", Token: c.Admin})
-	var list struct {
-		Servers []struct{ ID string } `json:"servers"`
-	}
-	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &list) != nil {
-		t.Fatalf("list servers: %d %s", r.Status, r.Body)
-	}
-	for _, s := range list.Servers {
-		if s.ID != c.server {
-			c.deleteServer(t, s.ID)
+	others := func() []string {
+		r, _ := c.Do(Request{Method: "GET", Target: "/v2.1/servers?all_tenants=1", Token: c.Admin})
+		var list struct {
+			Servers []struct{ ID string } `json:"servers"`
 		}
+		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &list) != nil {
+			t.Fatalf("list servers: %d %s", r.Status, r.Body)
+		}
+		var ids []string
+		for _, s := range list.Servers {
+			if s.ID != c.server {
+				ids = append(ids, s.ID)
+			}
+		}
+		return ids
+	}
+	ids := others()
+	if len(ids) == 0 {
+		return
+	}
+	for _, id := range ids {
+		c.requestDelete(t, id)
+	}
+	if !wait(func() bool { return len(others()) == 0 }) {
+		t.Fatalf("servers %v not gone 2 s after their delete\nlog:\n%s", others(), c.log.String())
 	}
 }
