@@ -11,12 +11,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -66,20 +68,28 @@ type Cloud struct {
 	User          string
 	AdminProject  string
 	Image         string // kumo-tiny's id
+	Host          string // the compute host's name
 	// Version is the newest compute microversion served.
 	Version mv.Version
 
 	log    *logBuffer
 	server string // fixture server of the member, made on first need
+	spare  string // the next fixture server, asked for ahead
 }
 
-// Open starts the cloud for f's targets, closed when f ends. Every fuzz
-// worker process opens its own.
+// Open starts the cloud for f's target, closed when f ends. Every fuzz
+// worker process opens its own. The process that coordinates the fuzzing
+// of f (go test -fuzz) hands every input, seeds included, to its
+// workers, so there Open opens nothing (a PostgreSQL cloud costs seconds
+// and a schema): use the cloud only inside the fuzz function.
 func Open(f *testing.F) *Cloud {
 	f.Helper()
 	engine := os.Getenv(EngineEnv)
 	if engine == "" {
 		engine = "sqlite"
+	}
+	if coordinating(f) {
+		return &Cloud{Engine: engine}
 	}
 	cfg := app.Config{
 		DataDir: f.TempDir(), PasswordHashCost: 4,
@@ -105,7 +115,7 @@ func Open(f *testing.F) *Cloud {
 	go func() { a.Agent.Run(ctx); close(done) }()
 	f.Cleanup(func() { stop(); <-done; a.Close() })
 
-	c := &Cloud{App: a, Engine: engine, log: logs, Version: mv.Supported().Max}
+	c := &Cloud{App: a, Engine: engine, log: logs, Version: mv.Supported().Max, Host: a.Agent.Host()}
 	creds, err := app.ReadClouds(a.Config.CloudsFile())
 	if err != nil {
 		f.Fatal(err)
@@ -132,6 +142,18 @@ func Open(f *testing.F) *Cloud {
 	}
 	c.Image = imgs.Images[0].ID
 	return c
+}
+
+// coordinating reports whether this process coordinates the fuzzing of
+// f rather than running its inputs: -test.fuzz (set by go test -fuzz)
+// names f and -test.fuzzworker (set on the workers) is off.
+func coordinating(f *testing.F) bool {
+	fuzz, worker := flag.Lookup("test.fuzz"), flag.Lookup("test.fuzzworker")
+	if fuzz == nil || worker == nil || fuzz.Value.String() == "" || worker.Value.String() == "true" {
+		return false
+	}
+	matched, err := regexp.MatchString(fuzz.Value.String(), f.Name())
+	return err == nil && matched
 }
 
 // login issues a project-scoped token and returns it with its project.
@@ -413,13 +435,13 @@ func (c *Cloud) edgeClass() string {
 // Fill replaces the placeholders seeds use for the cloud's objects:
 // $IMAGE (kumo-tiny), $PROJECT and $USER (the member's), $ADMIN_PROJECT,
 // $SERVER (the fixture server, made on first use), $PASSWORD and $TOKEN
-// (the member's).
+// (the member's), $HOST (the compute host).
 func (c *Cloud) Fill(t testing.TB, s string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
 	pairs := []string{"$IMAGE", c.Image, "$PROJECT", c.Project, "$USER", c.User,
-		"$ADMIN_PROJECT", c.AdminProject, "$PASSWORD", Password, "$TOKEN", c.Member, "$OS_TOKEN", c.Member}
+		"$ADMIN_PROJECT", c.AdminProject, "$PASSWORD", Password, "$TOKEN", c.Member, "$OS_TOKEN", c.Member, "$HOST", c.Host}
 	if strings.Contains(s, "$SERVER") {
 		pairs = append(pairs, "$SERVER", c.Server(t))
 	}

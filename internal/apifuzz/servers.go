@@ -12,21 +12,25 @@ import (
 func (c *Cloud) Server(tb testing.TB) string {
 	tb.Helper()
 	if c.server == "" {
-		c.server = c.newServer(tb)
+		c.server = c.startServer(tb)
+		c.waitActive(tb, c.server)
 	}
 	return c.server
 }
 
-// newServer creates a server as the member and waits for it to be ACTIVE.
-func (c *Cloud) newServer(tb testing.TB) string {
+// startServer asks for a server of the member's; waitActive waits for it.
+func (c *Cloud) startServer(tb testing.TB) string {
 	tb.Helper()
-	id := c.mustID(tb, "POST", "/v2.1/servers", c.Member,
+	return c.mustID(tb, "POST", "/v2.1/servers", c.Member,
 		fmt.Sprintf(`{"server":{"name":"fuzz-fixture","imageRef":%q,"flavorRef":"1"}}`, c.Image), "server")
+}
+
+func (c *Cloud) waitActive(tb testing.TB, id string) {
+	tb.Helper()
 	var st serverState
 	if !wait(func() bool { st = c.serverState(id); return st.Status == "ACTIVE" && st.TaskState == nil }) {
 		tb.Fatalf("fixture server %s never became ACTIVE: %+v\nlog:\n%s", id, st, c.log.String())
 	}
-	return id
 }
 
 type serverState struct {
@@ -34,6 +38,9 @@ type serverState struct {
 	Status    string  `json:"status"`
 	TaskState *string `json:"OS-EXT-STS:task_state"`
 	Locked    bool    `json:"locked"`
+	Flavor    struct {
+		ID string `json:"id"`
+	} `json:"flavor"`
 }
 
 // serverState shows a server as the admin (at 2.9, which has locked).
@@ -50,9 +57,25 @@ func (c *Cloud) serverState(id string) serverState {
 	return body.Server
 }
 
+// Act runs an action on the fixture server as the admin (to put it in a
+// state before an input's call) and waits for its work to end.
+func (c *Cloud) Act(t *testing.T, body string) {
+	t.Helper()
+	id := c.Server(t)
+	r, _ := c.Do(Request{Method: "POST", Target: "/v2.1/servers/" + id + "/action", Token: c.Admin, Version: "2.1", Body: []byte(body)})
+	if r.Status >= 300 {
+		t.Fatalf("%s on server %s: %d %s\nlog:\n%s", body, id, r.Status, r.Body, c.log.String())
+	}
+	var st serverState
+	if !wait(func() bool { st = c.serverState(id); return !st.found || st.TaskState == nil }) {
+		t.Fatalf("server %s still has task_state %v 2 s after %s\nlog:\n%s", id, *st.TaskState, body, c.log.String())
+	}
+}
+
 // Settle waits for the fixture server's work to end, then replaces it if
-// an input left it other than ACTIVE and unlocked (stopped, shelved,
-// resized, deleted, ...), so the next input meets the same server state.
+// an input left it other than ACTIVE, unlocked and of flavor 1 (stopped,
+// shelved, resized, deleted, ...), so the next input meets the same
+// server.
 // A task that never ends fails t.
 func (c *Cloud) Settle(t *testing.T) {
 	t.Helper()
@@ -63,22 +86,20 @@ func (c *Cloud) Settle(t *testing.T) {
 	if !wait(func() bool { st = c.serverState(c.server); return !st.found || st.TaskState == nil }) {
 		t.Fatalf("server %s still has task_state %v after 2 s\nlog:\n%s", c.server, *st.TaskState, c.log.String())
 	}
-	if st.found && st.Status == "ACTIVE" && !st.Locked {
+	if st.found && st.Status == "ACTIVE" && !st.Locked && st.Flavor.ID == "1" {
 		return
 	}
 	if st.found {
-		c.deleteServer(t, c.server)
+		c.requestDelete(t, c.server) // gone by the time it matters
 	}
-	c.server = c.newServer(t)
-}
-
-// deleteServer deletes a server as the admin and waits until it is gone.
-func (c *Cloud) deleteServer(t *testing.T, id string) {
-	t.Helper()
-	c.requestDelete(t, id)
-	if !wait(func() bool { return !c.serverState(id).found }) {
-		t.Fatalf("server %s not gone 2 s after its delete\nlog:\n%s", id, c.log.String())
+	// The spare, asked for last time, is usually ACTIVE by now: replacing
+	// a server costs no wait for the agent.
+	if c.spare == "" {
+		c.spare = c.startServer(t)
 	}
+	c.server, c.spare = c.spare, ""
+	c.waitActive(t, c.server)
+	c.spare = c.startServer(t)
 }
 
 // requestDelete deletes a server as the admin, first resetting it to
@@ -98,8 +119,8 @@ func (c *Cloud) requestDelete(t *testing.T, id string) {
 	}
 }
 
-// DropServers deletes every server but the fixture (those an input
-// created), so quotas and listings stay as they were.
+// DropServers deletes every server but the fixture and its spare (those
+// an input created), so quotas and listings stay as they were.
 func (c *Cloud) DropServers(t *testing.T) {
 	t.Helper()
 	others := func() []string {
@@ -112,7 +133,7 @@ func (c *Cloud) DropServers(t *testing.T) {
 		}
 		var ids []string
 		for _, s := range list.Servers {
-			if s.ID != c.server {
+			if s.ID != c.server && s.ID != c.spare {
 				ids = append(ids, s.ID)
 			}
 		}
