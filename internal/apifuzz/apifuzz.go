@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -97,6 +96,8 @@ func Open(f *testing.F) *Cloud {
 		// Room for every server the inputs may create at once, so
 		// placement never decides an answer.
 		HostVCPUs: 4096, HostMemoryMB: 1 << 24, HostDiskGB: 1 << 20,
+		// LoginFailures 0: no limit of failed logins per address, or
+		// FuzzAuthTokens would meet nothing but 429s after 20 inputs.
 	}
 	switch engine {
 	case "sqlite":
@@ -536,8 +537,6 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
-
-var _ io.Writer = (*logBuffer)(nil)
 
 // wait polls cond every few milliseconds for up to 2 s (see
 // requestLimit).
