@@ -101,6 +101,12 @@ func DecodeJSON(b []byte, dst any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errs.Invalid("The request body is empty or malformed.")
 	}
+	// One JSON value and nothing after it, as Python's json.loads wants:
+	// the decoder alone would stop at the value's end and take a stray
+	// "]" or "}" after it for the end of an enclosing value.
+	if !json.Valid(b) {
+		return errs.Invalid("Malformed request body")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(dst); err != nil {
@@ -113,9 +119,6 @@ func DecodeJSON(b []byte, dst any) error {
 			return errs.Invalid("Invalid input for field/attribute %s. Value: %s. %s is not of type '%s'",
 				lastField(field), typeErr.Value, typeErr.Value, jsonTypeName(typeErr.Type.Kind().String()))
 		}
-		return errs.Invalid("Malformed request body")
-	}
-	if dec.More() {
 		return errs.Invalid("Malformed request body")
 	}
 	return nil

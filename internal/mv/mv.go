@@ -53,10 +53,16 @@ func Parse(s string) (Version, error) {
 	a, err1 := strconv.Atoi(maj)
 	b, err2 := strconv.Atoi(min)
 	if err1 != nil || err2 != nil {
-		return Version{}, fmt.Errorf("invalid microversion %q", s)
+		// Well formed, but past any version there will ever be (Python's
+		// integers have no such limit: Nova finds it unsupported).
+		return Version{}, fmt.Errorf("%w: %q", errTooLarge, s)
 	}
 	return Version{a, b}, nil
 }
+
+// errTooLarge is Parse's error for a well-formed version whose numbers
+// do not fit an int.
+var errTooLarge = errors.New("microversion number too large")
 
 func digits(s string) bool {
 	if s == "" {
@@ -106,6 +112,9 @@ func (r Range) Negotiate(requested string) (Version, error) {
 		return r.Max, nil
 	}
 	v, err := Parse(requested)
+	if errors.Is(err, errTooLarge) {
+		return Version{}, fmt.Errorf("%w: Version %s is not supported by the API. Minimum is %s and maximum is %s.", ErrUnsupported, strings.TrimSpace(requested), r.Min, r.Max)
+	}
 	if err != nil {
 		return Version{}, fmt.Errorf("%w: API Version String %s is of invalid format. Must be of format MajorNum.MinorNum.", ErrMalformed, requested)
 	}

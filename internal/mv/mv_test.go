@@ -119,6 +119,10 @@ func TestNegotiate(t *testing.T) {
 		{"3.0", mv.Version{}, mv.ErrUnsupported, "Version 3.0 is not supported"},
 		{"2.x", mv.Version{}, mv.ErrMalformed, "API Version String 2.x is of invalid format. Must be of format MajorNum.MinorNum."},
 		{"garbage", mv.Version{}, mv.ErrMalformed, "API Version String garbage is of invalid format."},
+		// Well formed but past an int (found by FuzzParse): Nova's
+		// Python integers parse it, and it is not supported.
+		{"2.99999999999999999999", mv.Version{}, mv.ErrUnsupported, "Version 2.99999999999999999999 is not supported by the API."},
+		{" 99999999999999999999.0 ", mv.Version{}, mv.ErrUnsupported, "Version 99999999999999999999.0 is not supported by the API."},
 	}
 	for _, c := range cases {
 		got, err := r.Negotiate(c.requested)

@@ -211,6 +211,9 @@ func TestStatusCodes(t *testing.T) {
 			{"patch bad pointer", owner, "PATCH", "/image/v2/images/" + private, `[{"op":"replace","path":"name","value":"x"}]`, patchCT, 400},
 			{"patch deep pointer", owner, "PATCH", "/image/v2/images/" + private, `[{"op":"add","path":"/tags/-","value":"x"}]`, patchCT, 400},
 			{"patch not a list", owner, "PATCH", "/image/v2/images/" + private, `{}`, patchCT, 400},
+			// Found by FuzzImagePatch: the decoder stopped at the array's end.
+			{"patch with a stray bracket after it", owner, "PATCH", "/image/v2/images/" + private, `[{"op":"replace","path":"/name","value":"x"}]]`, patchCT, 400},
+			{"create with a stray brace after it", owner, "POST", "/image/v2/images", `{"name":"x"}}`, "", 400},
 			{"patch draft 4", owner, "PATCH", "/image/v2/images/" + private, `[{"replace":"/name","value":"d4"}]`, "application/openstack-images-v2.0-json-patch", 200},
 			{"patch public of another project", other, "PATCH", "/image/v2/images/" + public, `[{"op":"replace","path":"/name","value":"x"}]`, patchCT, 403},
 			{"upload without data formats", owner, "PUT", "/image/v2/images/" + createImage(t, owner, map[string]any{}) + "/file", "x", octetCT, 400},

@@ -47,6 +47,11 @@ func (h *handlers) patch(c *api.Call) (*api.Reply, error) {
 // "value"}) for v2.1, draft 4 objects ({"replace": path, "value"}) for
 // v2.0. Only top-level attributes may be addressed.
 func parsePatch(raw []byte, draft4 bool) ([]image.PatchOp, error) {
+	// json.Valid first: the decoder alone accepts a stray "]" or "}"
+	// after the array, which Glance's json.loads refuses.
+	if !json.Valid(raw) {
+		return nil, errs.Invalid("Malformed JSON in request body.")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var body any
