@@ -36,16 +36,6 @@ import (
 // "sqlite" (the default) or "postgres" (storetest's server).
 const EngineEnv = "KUMO_FUZZ_ENGINE"
 
-// EdgeFixed says whether the HTTP edge refuses what PostgreSQL cannot
-// store: NUL bytes and invalid UTF-8 in paths, queries and JSON strings.
-// Until it does, a 500 whose logged cause is PostgreSQL refusing such a
-// value skips the input on PostgreSQL instead of failing it.
-//
-// TODO(issue 17, edge fix): set to true when that fix is merged; the
-// seeds named edge-* in testdata/fuzz then fail on PostgreSQL unless
-// answered below 500, as every other seed.
-const EdgeFixed = false
-
 // requestLimit is how long one request may take before the harness
 // crashes the fuzz worker with every goroutine's stack. An input (its
 // request, then the clean-up's waits of at most 2 s each) must stay
@@ -296,10 +286,6 @@ func (c *Cloud) Check(t *testing.T, req Request, r *apitest.Response) {
 		t.Logf("%s %s (version %q): %d %.300s", req.Method, req.Target, req.Version, r.Status, r.Body)
 	}
 	if r.Status >= 500 {
-		if class := c.edgeClass(); class != "" {
-			c.noteEdge(class, req, r)
-			t.Skipf("TODO(issue 17, edge fix): %s answered %d on %s: %s\nlog:\n%s", class, r.Status, c.Engine, r.Body, c.log.String())
-		}
 		t.Fatalf("%s %q (version %q) on %s: %d, want no 5xx\nbody: %s\nrequest body: %q\nlog:\n%s",
 			req.Method, req.Target, req.Version, c.Engine, r.Status, r.Body, req.Body, c.log.String())
 	}
@@ -396,39 +382,6 @@ func faultName(status int) string {
 	_ = json.Unmarshal(b, &fault)
 	for name := range fault {
 		return name
-	}
-	return ""
-}
-
-// noteEdge appends a skipped input to the file KUMO_FUZZ_EDGE_LOG names,
-// if any, one JSON object a line: what a fuzz run met of the class left
-// to the edge fix.
-func (c *Cloud) noteEdge(class string, req Request, r *apitest.Response) {
-	path := os.Getenv("KUMO_FUZZ_EDGE_LOG")
-	if path == "" {
-		return
-	}
-	line, _ := json.Marshal(map[string]any{"class": class, "engine": c.Engine, "method": req.Method, "target": req.Target,
-		"version": req.Version, "body": string(req.Body), "status": r.Status, "log": c.log.String()})
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	_, _ = f.Write(append(line, '\n'))
-}
-
-// edgeClass names the class of failure left to the edge fix when the
-// last request's logged error is PostgreSQL refusing a value it cannot
-// store (SQLSTATE 22021: a NUL byte or invalid UTF-8; 22P05: an
-// untranslatable character); "" otherwise.
-func (c *Cloud) edgeClass() string {
-	if EdgeFixed || c.Engine != "postgres" {
-		return ""
-	}
-	log := c.log.String()
-	if strings.Contains(log, "SQLSTATE 22021") || strings.Contains(log, "SQLSTATE 22P05") {
-		return "PostgreSQL refusing NUL or invalid UTF-8"
 	}
 	return ""
 }
