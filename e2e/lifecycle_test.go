@@ -165,18 +165,7 @@ func TestFakeGuestsSurviveRestart(t *testing.T) {
 	c := NewClients(t, s.CloudsFile(), "kumo")
 	c.Compute.Microversion = computeVersion
 	ctx := context.Background()
-	imageID := imageIDByName(t, c, "kumo-tiny")
-	ids := map[string]string{}
-	for _, name := range []string{"rebooted", "stopped", "snapped", "resized"} {
-		srv, err := servers.Create(ctx, c.Compute, servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: "1", Networks: "none"}, nil).Extract()
-		if err != nil {
-			t.Fatalf("create %s: %v", name, err)
-		}
-		ids[name] = srv.ID
-	}
-	for _, id := range ids {
-		gcWaitStatus(t, c.Compute, id, "ACTIVE")
-	}
+	ids := gcCreateActive(t, c, "rebooted", "stopped", "snapped", "resized")
 	if err := servers.Resize(ctx, c.Compute, ids["resized"], servers.ResizeOpts{FlavorRef: "2"}).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}

@@ -147,19 +147,7 @@ func recoverDeletes(t *testing.T, engineArgs []string) {
 	c := NewClients(t, s.CloudsFile(), "kumo")
 	c.Compute.Microversion = computeVersion
 	ctx := context.Background()
-	imageID := imageIDByName(t, c, "kumo-tiny")
-
-	ids := map[string]string{}
-	for _, name := range []string{"keep-0", "keep-1", "gone-0", "gone-1"} {
-		srv, err := servers.Create(ctx, c.Compute, servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: "1", Networks: "none"}, nil).Extract()
-		if err != nil {
-			t.Fatalf("create %s: %v", name, err)
-		}
-		ids[name] = srv.ID
-	}
-	for _, id := range ids {
-		gcWaitStatus(t, c.Compute, id, "ACTIVE")
-	}
+	ids := gcCreateActive(t, c, "keep-0", "keep-1", "gone-0", "gone-1")
 	for _, name := range []string{"gone-0", "gone-1"} {
 		if err := servers.Delete(ctx, c.Compute, ids[name]).ExtractErr(); err != nil {
 			t.Fatalf("delete %s: %v", name, err)

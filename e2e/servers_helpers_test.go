@@ -69,6 +69,26 @@ func gcWaitStatus(t *testing.T, c *gophercloud.ServiceClient, id string, want ..
 }
 
 // gcWaitGone polls a server until GET answers 404.
+// gcCreateActive creates a server of kumo-tiny on flavor 1 without a
+// network for each name, waits until all are ACTIVE and returns their ids
+// by name.
+func gcCreateActive(t *testing.T, c *Clients, names ...string) map[string]string {
+	t.Helper()
+	imageID := imageIDByName(t, c, "kumo-tiny")
+	ids := map[string]string{}
+	for _, name := range names {
+		srv, err := servers.Create(context.Background(), c.Compute, servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: "1", Networks: "none"}, nil).Extract()
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		ids[name] = srv.ID
+	}
+	for _, id := range ids {
+		gcWaitStatus(t, c.Compute, id, "ACTIVE")
+	}
+	return ids
+}
+
 func gcWaitGone(t *testing.T, c *gophercloud.ServiceClient, id string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), serverWait)
