@@ -11,14 +11,16 @@ import (
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
-// Rebuild implements virt.Driver: a new overlay from the new image.
+// Rebuild implements virt.Driver: a new overlay from the new image. The
+// guest is its directory here, not its root disk, which a rebuild the
+// agent retries after a crash may have removed already.
 func (d *Driver) Rebuild(ctx context.Context, g *virt.Guest, preserveEphemeral, powerOn bool) error {
 	defer d.lock(g.ID)()
-	if err := d.stop(ctx, g.ID, false); err != nil {
-		return err
-	}
 	dir := d.dir(g.ID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if !exists(dir) {
+		return virt.ErrNotFound
+	}
+	if err := d.stop(ctx, g.ID, false); err != nil {
 		return err
 	}
 	_ = os.Remove(d.stateFile(g.ID))
@@ -84,6 +86,9 @@ func (d *Driver) ConfirmResize(ctx context.Context, id string) error {
 // RevertResize implements virt.Driver.
 func (d *Driver) RevertResize(ctx context.Context, g *virt.Guest, powerOn bool) error {
 	defer d.lock(g.ID)()
+	if err := d.guestExists(g.ID); err != nil {
+		return err
+	}
 	if err := d.stop(ctx, g.ID, false); err != nil {
 		return err
 	}
@@ -173,6 +178,9 @@ func (d *Driver) rescueImage(g *virt.Guest) virt.Image {
 // Unrescue implements virt.Driver.
 func (d *Driver) Unrescue(ctx context.Context, g *virt.Guest) error {
 	defer d.lock(g.ID)()
+	if err := d.guestExists(g.ID); err != nil {
+		return err
+	}
 	if err := d.stop(ctx, g.ID, false); err != nil {
 		return err
 	}
