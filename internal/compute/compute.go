@@ -61,6 +61,9 @@ type Deps struct {
 	Wake func(host string)
 	// Settings are the deployment's lifecycle choices.
 	Settings Settings
+	// Now is the service's clock (nil: time.Now); tests advance a fake
+	// one (package clock) past reclaim, offload and confirm deadlines.
+	Now func() time.Time
 }
 
 // Settings are the lifecycle choices Nova reads from nova.conf.
@@ -93,7 +96,11 @@ type Service struct {
 
 // New returns the compute service.
 func New(d Deps) *Service {
-	return &Service{Deps: d, now: time.Now, parsed: newParsedTexts(), rows: newRowCache(rowCacheBytes)}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{Deps: d, now: now, parsed: newParsedTexts(), rows: newRowCache(rowCacheBytes)}
 }
 
 func (s *Service) wake(host string) {

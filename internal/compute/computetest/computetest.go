@@ -38,6 +38,8 @@ type Options struct {
 	// Predecessor is the lease token of an agent of the host this one
 	// replaces (a restart); "" when the host is new.
 	Predecessor string
+	// Now is the compute service's clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Cloud is the built cloud.
@@ -78,7 +80,7 @@ func New(t *testing.T, db *store.DB, o Options) *Cloud {
 	// The agent is built after the service it serves, so Wake reaches it
 	// through c once it exists.
 	c.Compute = compute.New(compute.Deps{DB: db, Flavors: c.Flavors, Images: c.Images,
-		Quotas: o.Quotas, Addresses: o.Addresses, KeyPairs: o.KeyPairs,
+		Quotas: o.Quotas, Addresses: o.Addresses, KeyPairs: o.KeyPairs, Now: o.Now,
 		Wake: func(string) {
 			if c.Agent != nil {
 				c.Agent.Wake()
