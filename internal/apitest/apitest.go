@@ -29,6 +29,10 @@ func New(t testing.TB, h http.Handler) *Client {
 	return &Client{t: t, h: api.Middleware(h, log, nil, 1<<20)}
 }
 
+// Over returns a client for h as it is: a whole app's handler, which
+// has kumo's middleware already.
+func Over(t testing.TB, h http.Handler) *Client { return &Client{t: t, h: h} }
+
 // Response is a recorded answer.
 type Response struct {
 	Status int

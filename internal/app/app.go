@@ -37,6 +37,7 @@ import (
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/hostinfo"
 )
 
@@ -52,6 +53,7 @@ type App struct {
 	Compute  *compute.Service
 	Network  *network.Manager
 	Agent    *agent.Agent
+	Driver   virt.Driver // the agent's
 	Handler  http.Handler
 	Log      *slog.Logger
 	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
@@ -255,6 +257,7 @@ func (a *App) startCompute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.Driver = driver
 	a.Network, err = network.New(a.Config.Network)
 	if err != nil {
 		return err
@@ -262,7 +265,7 @@ func (a *App) startCompute(ctx context.Context) error {
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network},
-		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle,
+		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
 	})
 	a.Agent = agent.New(a.DB, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,

@@ -91,6 +91,9 @@ type Config struct {
 	MaxConnections int
 	// HTTP bounds how long a client connection may go without progress.
 	HTTP HTTPTimeouts
+	// Clock is the compute service's clock (nil: the wall clock); tests
+	// pass a fake one to move past lifecycle deadlines (package apptest).
+	Clock func() time.Time
 }
 
 // Failed logins allowed per client address by default: 20 in a row, then

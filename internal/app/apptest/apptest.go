@@ -1,0 +1,236 @@
+// Package apptest builds kumo for tests exactly as `kumo serve` does:
+// app.Open on a temp data dir (the store migrated, the cloud bootstrapped,
+// every service and API wired, the fake driver's host registered), on
+// SQLite or PostgreSQL. The compute service runs on a fake clock and the
+// agent does nothing until the test steps it (Options.Run runs its loop
+// as serve does instead), so tests say when work happens and when time
+// passes rather than sleeping and polling.
+package apptest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/clock"
+	"github.com/kumocloud/kumo/internal/identity"
+	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+)
+
+// Options choose what differs from a default test cloud.
+type Options struct {
+	// Database is the database the cloud opens ("": a SQLite file in its
+	// data dir); Each hands out one per engine, and clouds given the same
+	// one are hosts of one deployment.
+	Database string
+	// Host is the compute host's name (default "apptest-host").
+	Host string
+	// Clock is the compute service's clock (default a fake one showing
+	// the time the cloud was built).
+	Clock *clock.Fake
+	// Run runs the agent's loop, polling and woken, as `kumo serve`
+	// does, until the test ends; without it the test calls Step.
+	Run bool
+	// Configure, when set, changes the configuration before the app
+	// opens (lifecycle settings, fake delays, floating IPs).
+	Configure func(*app.Config)
+}
+
+// Cloud is a built kumo and clients of its APIs.
+type Cloud struct {
+	App   *app.App
+	Clock *clock.Fake
+	// Admin is an admin of the admin project, Member a member of
+	// MemberProject; both speak to App.Handler at the base microversion.
+	Admin, Member *apitest.Client
+	MemberProject string
+	// ImageID is kumo-tiny's id.
+	ImageID string
+	t       *testing.T
+	stop    func() // ends the agent's loop
+}
+
+// Each runs fn once per engine with the DSN of a fresh, empty database:
+// a SQLite file and a private PostgreSQL schema.
+func Each(t *testing.T, fn func(t *testing.T, database string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "kumo.db")) })
+	t.Run("postgres", func(t *testing.T) { fn(t, storetest.PostgresDSN(t)) })
+}
+
+// New opens a cloud on a new data dir; it closes when the test ends.
+func New(t *testing.T, o Options) *Cloud {
+	t.Helper()
+	if o.Host == "" {
+		o.Host = "apptest-host"
+	}
+	if o.Clock == nil {
+		o.Clock = clock.NewFake(time.Now())
+	}
+	cfg := app.Config{DataDir: t.TempDir(), Database: o.Database, Driver: "fake", Host: o.Host,
+		PasswordHashCost: 4, Clock: o.Clock.Now}
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("open kumo: %v", err)
+	}
+	stop := func() {}
+	if o.Run {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = a.Agent.Run(ctx); close(done) }()
+		stop = func() { cancel(); <-done }
+	}
+	c := &Cloud{App: a, Clock: o.Clock, t: t}
+	t.Cleanup(func() { c.Stop(); a.Close() })
+	c.stop = stop
+	c.signIn(o.Host)
+	return c
+}
+
+// Stop ends the agent's loop (Options.Run) as a host going down does;
+// its host's tasks then wait. Safe to call again.
+func (c *Cloud) Stop() {
+	c.stop()
+	c.stop = func() {}
+}
+
+// signIn makes the admin and member users (named after host, so hosts
+// sharing a database each have their own) and their clients.
+func (c *Cloud) signIn(host string) {
+	t, ctx, ids := c.t, context.Background(), c.App.Identity
+	role := func(name string) string {
+		rs, err := ids.ListRoles(ctx, name, "")
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("role %s: %v %v", name, rs, err)
+		}
+		return rs[0].ID
+	}
+	projects, err := ids.ListProjects(ctx, identity.ProjectFilter{Name: "admin", DomainID: "default"})
+	if err != nil || len(projects) != 1 {
+		t.Fatalf("admin project: %v %v", projects, err)
+	}
+	member, err := ids.CreateProject(ctx, identity.Project{Name: "member-" + host, DomainID: "default", Enabled: true})
+	if err != nil {
+		t.Fatalf("create member project: %v", err)
+	}
+	c.MemberProject = member.ID
+	client := func(user, project, roleName string) *apitest.Client {
+		pw := randomHex(12)
+		u, err := ids.CreateUser(ctx, identity.User{Name: user + "-" + host, DomainID: "default", Enabled: true}, &pw)
+		if err != nil {
+			t.Fatalf("create user %s: %v", user, err)
+		}
+		if err := ids.Grant(ctx, identity.Target{Project: project}, u.ID, role(roleName)); err != nil {
+			t.Fatalf("grant %s: %v", roleName, err)
+		}
+		tok, err := ids.IssueToken(ctx, identity.AuthRequest{Methods: []string{"password"},
+			Password: &identity.PasswordAuth{UserID: u.ID, Password: pw}, Scope: identity.ScopeRequest{ProjectID: project}})
+		if err != nil {
+			t.Fatalf("issue token for %s: %v", user, err)
+		}
+		return apitest.Over(t, c.App.Handler).As(tok.ID, "")
+	}
+	c.Admin = client("admin", projects[0].ID, "admin")
+	c.Member = client("member", member.ID, "member")
+	var images struct {
+		Images []struct {
+			ID string `json:"id"`
+		} `json:"images"`
+	}
+	decode(t, c.Admin.Do(http.MethodGet, "/image/v2/images?name="+image.TinyName, nil).Expect(t, http.StatusOK), &images)
+	if len(images.Images) != 1 {
+		t.Fatalf("%d images named %s, want 1", len(images.Images), image.TinyName)
+	}
+	c.ImageID = images.Images[0].ID
+}
+
+// Step runs the agent's rounds until one finds nothing queued (tasks may
+// queue more) and returns the kinds of the tasks run, in order.
+func (c *Cloud) Step() []string {
+	c.t.Helper()
+	var kinds []string
+	for round := 0; ; round++ {
+		tasks, err := c.App.Agent.Step(context.Background())
+		if err != nil {
+			c.t.Fatalf("step the agent of %s: %v", c.App.Agent.Host(), err)
+		}
+		if len(tasks) == 0 {
+			return kinds
+		}
+		if round == 100 {
+			c.t.Fatalf("the agent of %s still has work after 100 rounds: %v", c.App.Agent.Host(), kinds)
+		}
+		for _, task := range tasks {
+			kinds = append(kinds, task.Kind)
+		}
+	}
+}
+
+// CreateServer creates a server from kumo-tiny with flavor 1 as client,
+// with extra fields in its body, and returns its id.
+func (c *Cloud) CreateServer(client *apitest.Client, name string, extra map[string]any) string {
+	c.t.Helper()
+	body := map[string]any{"name": name, "imageRef": c.ImageID, "flavorRef": "1"}
+	for k, v := range extra {
+		body[k] = v
+	}
+	var created struct {
+		Server struct {
+			ID string `json:"id"`
+		} `json:"server"`
+	}
+	decode(c.t, client.Do(http.MethodPost, "/v2.1/servers", map[string]any{"server": body}).Expect(c.t, http.StatusAccepted), &created)
+	if created.Server.ID == "" {
+		c.t.Fatalf("create %s: no server id", name)
+	}
+	return created.Server.ID
+}
+
+// Server is what a test usually reads of a server.
+type Server struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Host   string `json:"OS-EXT-SRV-ATTR:host"`
+}
+
+// Server reads server id as admin (who sees its host); nil when it is
+// gone (404).
+func (c *Cloud) Server(id string) *Server {
+	c.t.Helper()
+	r := c.Admin.Do(http.MethodGet, "/v2.1/servers/"+id, nil)
+	if r.Status == http.StatusNotFound {
+		return nil
+	}
+	var got struct{ Server Server }
+	decode(c.t, r.Expect(c.t, http.StatusOK), &got)
+	return &got.Server
+}
+
+func decode(t *testing.T, r *apitest.Response, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return hex.EncodeToString(b)
+}
