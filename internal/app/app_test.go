@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,32 +77,6 @@ func TestRestartKeepsAdminPassword(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "kumo.db")); err != nil {
 		t.Fatalf("database not in the data dir: %v", err)
-	}
-}
-
-// TestHealth: /healthz is public on the API listener (metrics are not:
-// see TestMetricsListener).
-func TestHealth(t *testing.T) {
-	a := openTestApp(t, t.TempDir())
-	srv := httptest.NewServer(a.Handler)
-	defer srv.Close()
-	for _, tc := range []struct {
-		path, want string
-	}{
-		{"/healthz", "ok"},
-	} {
-		resp, err := http.Get(srv.URL + tc.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tc.want) {
-			t.Errorf("GET %s: %d %q, want 200 containing %q", tc.path, resp.StatusCode, body, tc.want)
-		}
-		if !strings.HasPrefix(resp.Header.Get("X-Openstack-Request-Id"), "req-") {
-			t.Errorf("GET %s: no request id header", tc.path)
-		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,7 +59,8 @@ type Cloud struct {
 	// ImageID is kumo-tiny's id.
 	ImageID string
 	t       *testing.T
-	stop    func() // ends the agent's loop
+	stop    func()           // ends the agent's loop
+	server  *httptest.Server // started by URL
 }
 
 // Each runs fn once per engine with the DSN of a fresh, empty database:
@@ -106,6 +108,16 @@ func New(t *testing.T, o Options) *Cloud {
 func (c *Cloud) Stop() {
 	c.stop()
 	c.stop = func() {}
+}
+
+// URL is the base URL of an HTTP server serving App.Handler, started at
+// the first call, for clients that speak HTTP (gophercloud, net/http).
+func (c *Cloud) URL() string {
+	if c.server == nil {
+		c.server = httptest.NewServer(c.App.Handler)
+		c.t.Cleanup(c.server.Close)
+	}
+	return c.server.URL
 }
 
 // signIn makes the admin and member users (named after host, so hosts
