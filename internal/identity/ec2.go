@@ -39,14 +39,9 @@ type ec2Blob struct {
 // no decryption.
 func ec2CredentialID(access string) string { return tokenHash(access) }
 
-var errNoSecrets = errors.New("identity: no secret box to encrypt credentials with")
-
 // CreateEC2Credential makes a new access and secret key pair for userID
 // on projectID. Like Keystone it checks the user, then the project.
 func (s *Service) CreateEC2Credential(ctx context.Context, userID, projectID string) (*EC2Credential, error) {
-	if s.opts.Secrets == nil {
-		return nil, errNoSecrets
-	}
 	cred := &EC2Credential{Access: newID(), Secret: newID(), UserID: userID, ProjectID: projectID}
 	blob, err := json.Marshal(ec2Blob{Access: cred.Access, Secret: cred.Secret})
 	if err != nil {
@@ -76,9 +71,6 @@ func (s *Service) CreateEC2Credential(ctx context.Context, userID, projectID str
 // ListEC2Credentials lists userID's EC2 credentials, oldest first; a
 // missing user is a 404.
 func (s *Service) ListEC2Credentials(ctx context.Context, userID string) ([]EC2Credential, error) {
-	if s.opts.Secrets == nil {
-		return nil, errNoSecrets
-	}
 	if _, err := getUser(ctx, s.db, userID); err != nil {
 		return nil, err
 	}
@@ -106,9 +98,6 @@ func (s *Service) ListEC2Credentials(ctx context.Context, userID string) ([]EC2C
 // is Keystone's 404 naming the hashed id; a credential of another type
 // is its 401 "EC2 access key not found.".
 func (s *Service) GetEC2Credential(ctx context.Context, access string) (*EC2Credential, error) {
-	if s.opts.Secrets == nil {
-		return nil, errNoSecrets
-	}
 	id := ec2CredentialID(access)
 	c, err := s.scanEC2Credential(s.db.QueryRowContext(ctx, `SELECT user_id, project_id, type, encrypted_blob
 		FROM credentials WHERE id = ?`, id))

@@ -113,13 +113,3 @@ func TestEC2Credentials(t *testing.T) {
 		}
 	})
 }
-
-// TestEC2CredentialsNeedSecrets: without a key nothing is stored in clear.
-func TestEC2CredentialsNeedSecrets(t *testing.T) {
-	db := storetest.SQLite(t)
-	f := newFixture(t, db)
-	svc := New(db, Options{})
-	if _, err := svc.CreateEC2Credential(f.ctx, "u", f.adminProject); err == nil || errs.KindOf(err) != errs.KindInternal {
-		t.Errorf("create without secrets: %v, want an internal error", err)
-	}
-}

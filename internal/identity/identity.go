@@ -21,7 +21,7 @@ type Options struct {
 	// (default 5 s; negative: never, every request checks the database).
 	TokenCacheTTL time.Duration
 	// Secrets encrypts credential blobs at rest, as Keystone's credential
-	// keys do; without it credentials cannot be created or read.
+	// keys do; required (every caller passes the data dir's key).
 	Secrets *secret.Box
 	// PasswordHashCost is the bcrypt cost of new password hashes
 	// (default DefaultPasswordHashCost, Keystone's). Existing hashes keep
