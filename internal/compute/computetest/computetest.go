@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
@@ -64,6 +66,10 @@ func New(t *testing.T, db *store.DB, o Options) *Cloud {
 	if o.ImageOwner == "" {
 		o.ImageOwner = "admin-project"
 	}
+	box, err := secret.LoadOrCreate(filepath.Join(t.TempDir(), "secret.key"))
+	if err != nil {
+		t.Fatalf("secret key: %v", err)
+	}
 	c := &Cloud{DB: db, Driver: o.Driver, Flavors: flavor.New(db), Images: image.New(db, t.TempDir())}
 	if err := c.Flavors.SeedDefaults(ctx); err != nil {
 		t.Fatalf("seed flavors: %v", err)
@@ -80,7 +86,7 @@ func New(t *testing.T, db *store.DB, o Options) *Cloud {
 	// The agent is built after the service it serves, so Wake reaches it
 	// through c once it exists.
 	c.Compute = compute.New(compute.Deps{DB: db, Flavors: c.Flavors, Images: c.Images,
-		Quotas: o.Quotas, Addresses: o.Addresses, KeyPairs: o.KeyPairs, Now: o.Now,
+		Quotas: o.Quotas, Addresses: o.Addresses, KeyPairs: o.KeyPairs, Secrets: box, Now: o.Now,
 		Wake: func(string) {
 			if c.Agent != nil {
 				c.Agent.Wake()
