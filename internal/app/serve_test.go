@@ -12,6 +12,7 @@ import (
 // TestHealth: /healthz is public on the API listener (metrics are not:
 // see TestMetricsListener).
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	c := apptest.New(t, apptest.Options{})
 	for _, tc := range []struct {
 		path, want string

@@ -40,6 +40,7 @@ func guests(t *testing.T, c *apptest.Cloud) []string {
 // tasks; a host whose agent does not run keeps its tasks waiting while
 // the other's are done.
 func TestTwoHostsStepped(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		a, b := twoHosts(t, database, false)
 		onA, onB := createOn(a, "on-a", "host-a"), createOn(a, "on-b", "host-b")
@@ -89,6 +90,7 @@ func TestTwoHostsStepped(t *testing.T) {
 // agent stops, a server scheduled there waits in BUILD while host-a goes
 // on working.
 func TestTwoHostsRunning(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		a, b := twoHosts(t, database, true)
 		onA, onB := createOn(a, "on-a", "host-a"), createOn(b, "on-b", "host-b")

@@ -63,12 +63,18 @@ type Cloud struct {
 	server  *httptest.Server // started by URL
 }
 
-// Each runs fn once per engine with the DSN of a fresh, empty database:
-// a SQLite file and a private PostgreSQL schema.
+// Each runs fn once per engine, in parallel, with the DSN of a fresh,
+// empty database: a SQLite file and a private PostgreSQL schema.
 func Each(t *testing.T, fn func(t *testing.T, database string)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "kumo.db")) })
-	t.Run("postgres", func(t *testing.T) { fn(t, storetest.PostgresDSN(t)) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, filepath.Join(t.TempDir(), "kumo.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, storetest.PostgresDSN(t))
+	})
 }
 
 // New opens a cloud on a new data dir; it closes when the test ends.

@@ -17,6 +17,7 @@ import (
 // a soft-deleted server is reclaimed once the clock passes the reclaim
 // interval and the agent's periodic jobs run.
 func TestCloudLifecycle(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		c := apptest.New(t, apptest.Options{Database: database, Configure: func(cfg *app.Config) {
 			cfg.Lifecycle.ReclaimInterval = time.Hour

@@ -43,14 +43,21 @@ type Config struct {
 	BootWait time.Duration
 }
 
-// Run runs the conformance suite on the driver c makes.
+// Run runs the conformance suite on the drivers c makes.
 func Run(t *testing.T, c Config) {
 	if c.BootWait <= 0 {
 		c.BootWait = 30 * time.Second
 	}
-	t.Run("Host", func(t *testing.T) { testHost(t, c) })
-	t.Run("MissingGuest", func(t *testing.T) { testMissing(t, c) })
-	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, c) })
+	// Each part has its own driver: they run in parallel.
+	for _, part := range []struct {
+		name string
+		test func(*testing.T, Config)
+	}{{"Host", testHost}, {"MissingGuest", testMissing}, {"Lifecycle", testLifecycle}} {
+		t.Run(part.name, func(t *testing.T) {
+			t.Parallel()
+			part.test(t, c)
+		})
+	}
 }
 
 func testHost(t *testing.T, c Config) {
