@@ -23,7 +23,7 @@ func TestHostLease(t *testing.T) {
 		ctx := context.Background()
 		t0 := time.Now()
 		claim := func(lease, predecessor string, at time.Time) error {
-			_, err := hosts.Register(ctx, db, hosts.Registration{
+			_, err := directory(db, at).Register(ctx, hosts.Registration{
 				Info:  virt.HostInfo{Hostname: "node-1", HypervisorType: "fake", VCPUs: 4, MemoryMB: 8192, DiskGB: 100},
 				Lease: lease, Holder: "agent " + lease, Predecessor: predecessor,
 			}, at)

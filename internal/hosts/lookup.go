@@ -17,6 +17,17 @@ func ZoneAvailable(ctx context.Context, q store.Querier, zone string) (bool, err
 	return n > 0, nil
 }
 
+// ZoneAvailable reports whether an enabled compute host is in zone.
+func (d *Directory) ZoneAvailable(ctx context.Context, zone string) (bool, error) {
+	return ZoneAvailable(ctx, d.db, zone)
+}
+
+// ZoneOf returns the zone of the compute host named name; found is false
+// when there is none.
+func (d *Directory) ZoneOf(ctx context.Context, name string) (zone string, found bool, err error) {
+	return ZoneOf(ctx, d.db, name)
+}
+
 // ZoneOf returns the zone of the compute host named name; found is false
 // when there is no such host. kumo's nodes are named after their hosts,
 // so this also answers whether a hypervisor_hostname exists.

@@ -35,8 +35,8 @@ func newSecGroupCloud(t *testing.T, db *store.DB) *secGroupCloud {
 		t.Fatal(err)
 	}
 	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
-	client := computeAPI(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: nets,
-		SecurityGroups: secgroup.New(db)})
+	client := computeAPI(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
+		SecurityGroups: secgroup.New(db), Hosts: newHosts(db, "")})
 	return &secGroupCloud{Cloud: c, api: client}
 }
 

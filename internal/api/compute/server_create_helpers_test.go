@@ -29,9 +29,10 @@ type createCloud struct {
 
 func newCreateCloud(t *testing.T, db *store.DB) *createCloud {
 	t.Helper()
-	quotas := quota.New(db, quota.Options{})
+	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
-	client := computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute})
+	client := computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
+		Hosts: newHosts(db, "")})
 	return &createCloud{Cloud: c, client: client}
 }
 
