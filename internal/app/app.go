@@ -227,7 +227,7 @@ func (a *App) routes() http.Handler {
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
-		SecurityGroups: secgroup.New(a.DB), ServerGroups: servergroup.New(a.DB),
+		SecurityGroups: secgroup.New(a.DB, a.servers), ServerGroups: servergroup.New(a.DB, a.servers),
 		FloatingIPs: floatingip.New(a.DB, a.Config.floatingOptions()),
 	}, opts)
 	mux := http.NewServeMux()

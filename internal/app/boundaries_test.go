@@ -20,13 +20,6 @@ var instancesSQL = regexp.MustCompile(`(?i)\b(FROM|JOIN|UPDATE|INTO)\s+instances
 // through an interface of their own.
 var instancesOwners = []string{"internal/compute/", "internal/store/"}
 
-// instancesPending still hold SQL on instances; each is to ask compute
-// instead, and leaves this list when it does.
-var instancesPending = map[string]bool{
-	"internal/secgroup/":    true, // the security_groups names column, live members
-	"internal/servergroup/": true, // live members
-}
-
 // TestDomainBoundaries keeps the boundaries of docs/ARCHITECTURE.md: the
 // API handlers talk to domain services, never to the store, and SQL on
 // the instances table lives in the compute package.
@@ -57,7 +50,7 @@ func TestDomainBoundaries(t *testing.T) {
 				}
 			}
 		}
-		if owner(rel, instancesOwners) || pending(rel) {
+		if owner(rel, instancesOwners) {
 			return nil
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -78,15 +71,6 @@ func TestDomainBoundaries(t *testing.T) {
 
 func owner(rel string, prefixes []string) bool {
 	for _, p := range prefixes {
-		if strings.HasPrefix(rel, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func pending(rel string) bool {
-	for p := range instancesPending {
 		if strings.HasPrefix(rel, p) {
 			return true
 		}

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/hosts"
@@ -150,4 +151,52 @@ func (v *Inventory) CountGroupMembers(ctx context.Context, q store.Querier, grou
 		return 0, fmt.Errorf("count members of server group %s: %w", groupID, err)
 	}
 	return n, nil
+}
+
+// LiveServers returns which of ids are servers not deleted.
+func (v *Inventory) LiveServers(ctx context.Context, q store.Querier, ids []string) (map[string]bool, error) {
+	live := map[string]bool{}
+	if len(ids) == 0 {
+		return live, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id FROM instances WHERE deleted = FALSE AND id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d servers: %w", len(ids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("look up %d servers: %w", len(ids), err)
+		}
+		live[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up %d servers: %w", len(ids), err)
+	}
+	return live, nil
+}
+
+// SetSecurityGroupNames records the names of a server's security groups
+// (instances.security_groups), which the server views show.
+func (v *Inventory) SetSecurityGroupNames(ctx context.Context, tx *store.Tx, serverID string, names []string) error {
+	return setSecurityGroupNames(ctx, tx, serverID, names)
+}
+
+func setSecurityGroupNames(ctx context.Context, tx *store.Tx, serverID string, names []string) error {
+	if names == nil {
+		names = []string{}
+	}
+	b, err := json.Marshal(names)
+	if err != nil {
+		return fmt.Errorf("encode security groups of server %s: %w", serverID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE instances SET security_groups = ? WHERE id = ?`, string(b), serverID); err != nil {
+		return fmt.Errorf("record server security groups: %w", err)
+	}
+	return nil
 }

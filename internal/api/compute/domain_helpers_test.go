@@ -6,6 +6,8 @@ import (
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/secgroup"
+	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -32,3 +34,9 @@ func newAggregates(db *store.DB) *aggregate.Service {
 }
 
 func newNetworks(db *store.DB, m *network.Manager) *network.Service { return network.NewService(db, m) }
+
+func newSecGroups(db *store.DB) *secgroup.Service { return secgroup.New(db, compute.NewInventory(db)) }
+
+func newServerGroups(db *store.DB) *servergroup.Service {
+	return servergroup.New(db, compute.NewInventory(db))
+}

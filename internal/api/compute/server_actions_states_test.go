@@ -18,7 +18,6 @@ import (
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -120,7 +119,7 @@ func newStatesCloud(t *testing.T, db *store.DB) *statesCloud {
 		t.Fatal(err)
 	}
 	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		Network: newNetworks(db, nets), Hosts: newHosts(db, "fake-host"), SecurityGroups: secgroup.New(db),
+		Network: newNetworks(db, nets), Hosts: newHosts(db, "fake-host"), SecurityGroups: newSecGroups(db),
 		FloatingIPs: floatingip.New(db, floatingip.Options{Range: "172.24.4.0/24", Pool: "public"})}, readerAuth{}, &allVersions)
 	return &statesCloud{Cloud: c, api: client}
 }

@@ -129,7 +129,7 @@ func (cc *createCloud) waitForStatus(t *testing.T, id, status string) *compute.S
 func (cc *createCloud) serverGroupFor(t *testing.T, token string) string {
 	t.Helper()
 	user, project, _ := strings.Cut(token, ":")
-	g, err := servergroup.New(cc.DB).Create(context.Background(), &auth.Principal{UserID: user, ProjectID: project, Roles: []string{"member"}},
+	g, err := newServerGroups(cc.DB).Create(context.Background(), &auth.Principal{UserID: user, ProjectID: project, Roles: []string{"member"}},
 		"sample", servergroup.AntiAffinity, nil, nil)
 	if err != nil {
 		t.Fatal(err)

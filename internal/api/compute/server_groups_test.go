@@ -10,7 +10,6 @@ import (
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -25,7 +24,7 @@ func newGroupsCloud(t *testing.T, db *store.DB) *groupsCloud {
 	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
 	client := mountCompute(t, compute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		ServerGroups: servergroup.New(db), Hosts: newHosts(db, ""), Aggregates: newAggregates(db)}, readerAuth{}, &allVersions)
+		ServerGroups: newServerGroups(db), Hosts: newHosts(db, ""), Aggregates: newAggregates(db)}, readerAuth{}, &allVersions)
 	return &groupsCloud{Cloud: c, api: client}
 }
 
