@@ -162,7 +162,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	a.host = info.Hostname
 	// The registration recounts the host's usage from compute's servers.
-	if _, err := hosts.NewDirectory(a.db, compute.NewInventory(a.db)).Register(ctx, hosts.Registration{Info: info, AZ: a.opts.AZ, IP: "127.0.0.1",
+	if _, err := hosts.NewDirectory(a.db, compute.NewInventory(a.db)).Register(ctx, hosts.Registration{Info: hosts.HostInfo(info), AZ: a.opts.AZ, IP: "127.0.0.1",
 		Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, time.Now()); err != nil {
 		return err
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -584,7 +583,7 @@ func TestMigrateBetweenHostsRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
-		if _, err := hosts.NewDirectory(db, compute.NewInventory(db)).Register(ctx, hosts.Registration{Info: virt.HostInfo{Hostname: "second", HypervisorType: "fake",
+		if _, err := hosts.NewDirectory(db, compute.NewInventory(db)).Register(ctx, hosts.Registration{Info: hosts.HostInfo{Hostname: "second", HypervisorType: "fake",
 			VCPUs: 8, MemoryMB: 8192, DiskGB: 100, CPUInfo: "{}"}, IP: "127.0.0.2"}, time.Now()); err != nil {
 			t.Fatal(err)
 		}

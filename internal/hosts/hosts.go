@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Allocation ratios, Nova's initial defaults.
@@ -21,9 +20,22 @@ const (
 	DiskAllocationRatio = 1.0
 )
 
+// HostInfo is what a host's driver reports about it; the agent converts
+// virt.HostInfo, which has the same fields, so the inventory does not
+// depend on the driver layer.
+type HostInfo struct {
+	Hostname          string
+	HypervisorType    string // "fake", "QEMU"
+	HypervisorVersion int
+	VCPUs             int
+	MemoryMB          int
+	DiskGB            int
+	CPUInfo           string // JSON, as Nova reports it
+}
+
 // Registration is how an agent introduces its host.
 type Registration struct {
-	Info virt.HostInfo
+	Info HostInfo
 	AZ   string // "" = "nova"
 	IP   string
 	// Lease is the agent's token for the host's lease (lease.go), Holder

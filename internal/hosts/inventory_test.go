@@ -12,7 +12,6 @@ import (
 	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // directory is the host service on db, with compute's answers about
@@ -26,7 +25,7 @@ func directory(db *store.DB, now time.Time) *hosts.Directory {
 func register(t *testing.T, db *store.DB, name, az string, now time.Time) string {
 	t.Helper()
 	id, err := directory(db, now).Register(context.Background(), hosts.Registration{
-		Info: virt.HostInfo{Hostname: name, HypervisorType: "fake", HypervisorVersion: 1000, VCPUs: 4, MemoryMB: 8192, DiskGB: 100, CPUInfo: `{"arch":"x86_64"}`},
+		Info: hosts.HostInfo{Hostname: name, HypervisorType: "fake", HypervisorVersion: 1000, VCPUs: 4, MemoryMB: 8192, DiskGB: 100, CPUInfo: `{"arch":"x86_64"}`},
 		AZ:   az, IP: "192.0.2.1",
 	}, now)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 const (
@@ -33,7 +32,7 @@ func newHostsAPI(t *testing.T, db *store.DB) *hostsAPI {
 	dir := newHosts(db, "ctl")
 	reg := func(name, az string) string {
 		id, err := dir.Register(ctx, hosts.Registration{
-			Info: virt.HostInfo{Hostname: name, HypervisorType: "fake", HypervisorVersion: 1000, VCPUs: 4,
+			Info: hosts.HostInfo{Hostname: name, HypervisorType: "fake", HypervisorVersion: 1000, VCPUs: 4,
 				MemoryMB: 8192, DiskGB: 100, CPUInfo: `{"arch": "x86_64", "model": "Nehalem", "vendor": "Intel", "features": ["pge"], "topology": {"cores": 2, "threads": 1, "sockets": 2}}`},
 			AZ: az, IP: "192.0.2.10",
 		}, now)
