@@ -7,6 +7,10 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
+// The zone lookups are functions on a store.Querier for the domains that
+// need them inside their own transaction (compute's unshelve, aggregate
+// changes); the Directory's methods are the same lookups for the APIs.
+
 // ZoneAvailable reports whether an enabled compute host is in zone
 // (Nova's get_availability_zones with get_only_available).
 func ZoneAvailable(ctx context.Context, q store.Querier, zone string) (bool, error) {
