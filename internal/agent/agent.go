@@ -161,7 +161,8 @@ func (a *Agent) Start(ctx context.Context) error {
 		return fmt.Errorf("read host info: %w", err)
 	}
 	a.host = info.Hostname
-	if _, err := hosts.Register(ctx, a.db, hosts.Registration{Info: info, AZ: a.opts.AZ, IP: "127.0.0.1",
+	// The registration recounts the host's usage from compute's servers.
+	if _, err := hosts.NewDirectory(a.db, compute.NewInventory(a.db)).Register(ctx, hosts.Registration{Info: hosts.HostInfo(info), AZ: a.opts.AZ, IP: "127.0.0.1",
 		Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, time.Now()); err != nil {
 		return err
 	}

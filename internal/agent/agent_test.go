@@ -139,7 +139,7 @@ func TestRestartRecoversInterruptedBuilds(t *testing.T) {
 func TestParallelCreatesNeverExceedQuota(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := newCloud(t, db, fake.New(fake.Options{}), true)
-		c.Compute.Quotas = quota.New(db, quota.Options{})
+		c.Compute.Quotas = quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		const attempts = 16
 		errs := make(chan error, attempts)
 		var wg sync.WaitGroup

@@ -44,14 +44,27 @@ func (a *Aggregate) Zone() *string {
 	return nil
 }
 
-// Service manages aggregates.
-type Service struct {
-	db  *store.DB
-	now func() time.Time
+// Servers is what aggregates need to know about servers; the compute
+// package answers it (compute.Inventory), so SQL on the instances table
+// stays there.
+type Servers interface {
+	// CountHostedServers counts the servers on hostname that are not
+	// deleted, in the caller's transaction q.
+	CountHostedServers(ctx context.Context, q store.Querier, hostname string) (int64, error)
 }
 
-// New returns the aggregate service.
-func New(db *store.DB) *Service { return &Service{db: db, now: time.Now} }
+// Service manages aggregates.
+type Service struct {
+	db      *store.DB
+	servers Servers
+	now     func() time.Time
+}
+
+// New returns the aggregate service on db, asking servers about the
+// servers on a host.
+func New(db *store.DB, servers Servers) *Service {
+	return &Service{db: db, servers: servers, now: time.Now}
+}
 
 func notFound(id int64) error { return errs.NotFound("Aggregate %d could not be found.", id) }
 
@@ -316,9 +329,9 @@ func (s *Service) zoneRefusal(ctx context.Context, tx *store.Tx, a *Aggregate, m
 	if cur := a.Zone(); checkServers && (cur == nil || *cur != *z) && len(hostNames) > 0 {
 		var n int64
 		for _, h := range hostNames {
-			var c int64
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE host = ? AND deleted = FALSE`, h).Scan(&c); err != nil {
-				return "", fmt.Errorf("count servers on %s: %w", h, err)
+			c, err := s.servers.CountHostedServers(ctx, tx, h)
+			if err != nil {
+				return "", err
 			}
 			n += c
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/agent"
+	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	identityapi "github.com/kumocloud/kumo/internal/api/identity"
@@ -52,6 +53,10 @@ type App struct {
 	Keypairs *keypair.Service
 	Compute  *compute.Service
 	Network  *network.Manager
+	// Hosts is the compute host inventory, Networks the network service
+	// the APIs share.
+	Hosts    *hosts.Directory
+	Networks *network.Service
 	Agent    *agent.Agent
 	Driver   virt.Driver // the agent's
 	Handler  http.Handler
@@ -60,6 +65,7 @@ type App struct {
 	// image services behind Handler.
 	APIs []*api.Service
 
+	servers  *compute.Inventory // compute's answers about servers to other domains
 	activity idleTrimmer
 	secrets  *secret.Box // the data dir's secret.key
 	lock     *DirLock    // the data dir's, held until Close
@@ -123,7 +129,11 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	}
 	a.Images.DiskReserve = cfg.ImageDiskReserveMB << 20
 	a.Flavors = flavor.New(db)
-	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists()})
+	// Other domains ask compute about servers; only it reads the
+	// instances table.
+	a.servers = compute.NewInventory(db)
+	a.Hosts = hosts.NewDirectory(db, a.servers)
+	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists(), Instances: a.servers})
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
 		return a.Quotas.Limit(ctx, projectID, userID, quota.KeyPairs)
 	}})
@@ -217,8 +227,9 @@ func (a *App) routes() http.Handler {
 	}
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
-		Servers: a.Compute, Network: a.Network, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
-		Hosts: hosts.NewDirectory(a.DB), SecurityGroups: secgroup.New(a.DB), ServerGroups: servergroup.New(a.DB),
+		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
+		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
+		SecurityGroups: secgroup.New(a.DB, a.servers), ServerGroups: servergroup.New(a.DB, a.servers),
 		FloatingIPs: floatingip.New(a.DB, a.Config.floatingOptions()),
 	}, opts)
 	mux := http.NewServeMux()
@@ -262,6 +273,7 @@ func (a *App) startCompute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.Networks = network.NewService(a.DB, a.Network)
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network},

@@ -371,7 +371,11 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 			return nil, "", err
 		}
 	}
-	if err := secgroup.Attach(ctx, tx, srv.ID, b.groupIDs); err != nil {
+	groupNames, err := secgroup.Attach(ctx, tx, srv.ID, b.groupIDs)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := setSecurityGroupNames(ctx, tx, srv.ID, groupNames); err != nil {
 		return nil, "", err
 	}
 	actionID, err := startAction(ctx, tx, srv, "create", req.RequestID, p, now)

@@ -75,7 +75,7 @@ func TestMultipleCreateCommitsPerServer(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				q := &recheckQuotas{Service: quota.New(db, quota.Options{}), db: db, project: snapOwner.ProjectID,
+				q := &recheckQuotas{Service: quota.New(db, quota.Options{Instances: compute.NewInventory(db)}), db: db, project: snapOwner.ProjectID,
 					failAt: c.failAt, failErr: c.failErr, cancel: cancel}
 				cl := computetest.New(t, db, computetest.Options{Quotas: q})
 				req := compute.CreateRequest{Name: "multi", ImageRef: cl.ImageID, FlavorRef: "1", MinCount: c.min, MaxCount: c.max}

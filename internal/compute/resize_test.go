@@ -22,7 +22,6 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -38,7 +37,7 @@ func resizeCloud(t *testing.T, db *store.DB, o fake.Options) *computetest.Cloud 
 	if o.Delays == nil {
 		o.Delays = map[string]time.Duration{"resize": 100 * time.Millisecond}
 	}
-	return computetest.New(t, db, computetest.Options{Driver: fake.New(o), Quotas: quota.New(db, quota.Options{})})
+	return computetest.New(t, db, computetest.Options{Driver: fake.New(o), Quotas: quota.New(db, quota.Options{Instances: compute.NewInventory(db)})})
 }
 
 // hostUsage is the fake host's claimed vCPUs, RAM, disk and server count.
@@ -279,7 +278,7 @@ func TestResizeRefused(t *testing.T) {
 			"Cannot 'confirmResize' instance "+id+" while it is in vm_state active")
 		assertKind(t, c.Compute.RevertResize(ctx, resizeOwner, id, "req-r"), errs.KindConflict,
 			"Cannot 'revertResize' instance "+id+" while it is in vm_state active")
-		q := quota.New(db, quota.Options{})
+		q := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		if _, err := q.Set(ctx, "p1", "", []quota.Change{{Resource: quota.Cores, Limit: 2}}, true); err != nil {
 			t.Fatal(err)
 		}
@@ -584,7 +583,7 @@ func TestMigrateBetweenHostsRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
-		if _, err := hosts.Register(ctx, db, hosts.Registration{Info: virt.HostInfo{Hostname: "second", HypervisorType: "fake",
+		if _, err := hosts.NewDirectory(db, compute.NewInventory(db)).Register(ctx, hosts.Registration{Info: hosts.HostInfo{Hostname: "second", HypervisorType: "fake",
 			VCPUs: 8, MemoryMB: 8192, DiskGB: 100, CPUInfo: "{}"}, IP: "127.0.0.2"}, time.Now()); err != nil {
 			t.Fatal(err)
 		}

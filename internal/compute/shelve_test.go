@@ -19,7 +19,7 @@ import (
 // shelfHostUsage is the fake host's used vCPUs and running servers.
 func shelfHostUsage(t *testing.T, c *computetest.Cloud) (vcpus, vms int64) {
 	t.Helper()
-	h, err := hosts.GetByName(context.Background(), c.DB, c.Agent.Host())
+	h, err := hosts.NewDirectory(c.DB, compute.NewInventory(c.DB)).GetByName(context.Background(), c.Agent.Host())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestUnshelveChecks(t *testing.T) {
 			}
 		}
 		disabled := true
-		if _, err := hosts.UpdateService(ctx, c.DB, host, hosts.ServiceChange{Disabled: &disabled}, time.Now()); err != nil {
+		if _, err := hosts.NewDirectory(c.DB, compute.NewInventory(c.DB)).UpdateService(ctx, host, hosts.ServiceChange{Disabled: &disabled}); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Compute.Unshelve(ctx, snapOwner, id, compute.UnshelveRequest{RequestID: "req-nohost"}); err != nil {
@@ -239,7 +239,7 @@ func TestUnshelveChecks(t *testing.T) {
 			t.Fatalf("events %v", events)
 		}
 		enabled := false
-		if _, err := hosts.UpdateService(ctx, c.DB, host, hosts.ServiceChange{Disabled: &enabled}, time.Now()); err != nil {
+		if _, err := hosts.NewDirectory(c.DB, compute.NewInventory(c.DB)).UpdateService(ctx, host, hosts.ServiceChange{Disabled: &enabled}); err != nil {
 			t.Fatal(err)
 		}
 		// Unpinning and naming the host as an admin.

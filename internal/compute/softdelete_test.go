@@ -19,7 +19,7 @@ import (
 // interval one hour) and whose quotas are enforced.
 func softDeleteCloud(t *testing.T, db *store.DB) (*computetest.Cloud, *quota.Service) {
 	t.Helper()
-	q := quota.New(db, quota.Options{})
+	q := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 	c := computetest.New(t, db, computetest.Options{Quotas: q})
 	c.Compute.Settings.ReclaimInterval = time.Hour
 	return c, q

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Allocation ratios, Nova's initial defaults.
@@ -21,9 +20,22 @@ const (
 	DiskAllocationRatio = 1.0
 )
 
+// HostInfo is what a host's driver reports about it; the agent converts
+// virt.HostInfo, which has the same fields, so the inventory does not
+// depend on the driver layer.
+type HostInfo struct {
+	Hostname          string
+	HypervisorType    string // "fake", "QEMU"
+	HypervisorVersion int
+	VCPUs             int
+	MemoryMB          int
+	DiskGB            int
+	CPUInfo           string // JSON, as Nova reports it
+}
+
 // Registration is how an agent introduces its host.
 type Registration struct {
-	Info virt.HostInfo
+	Info HostInfo
 	AZ   string // "" = "nova"
 	IP   string
 	// Lease is the agent's token for the host's lease (lease.go), Holder
@@ -37,13 +49,13 @@ type Registration struct {
 // *LeaseHeldError while another agent holds it and heartbeats). Usage
 // counters are recomputed from the servers placed there, which heals any
 // drift left by a crash. It returns the host's id.
-func Register(ctx context.Context, db *store.DB, r Registration, now time.Time) (string, error) {
+func (d *Directory) Register(ctx context.Context, r Registration, now time.Time) (string, error) {
 	az := r.AZ
 	if az == "" {
 		az = "nova"
 	}
 	var id string
-	err := db.InTx(ctx, func(tx *store.Tx) error {
+	err := d.db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM compute_hosts WHERE hostname = ?`, r.Info.Hostname).Scan(&id)
 		ts := now.UnixMicro()
 		switch {
@@ -81,21 +93,20 @@ func Register(ctx context.Context, db *store.DB, r Registration, now time.Time) 
 		if err := SyncZone(ctx, tx, r.Info.Hostname, az); err != nil {
 			return err
 		}
-		return recount(ctx, tx, r.Info.Hostname)
+		return d.recount(ctx, tx, r.Info.Hostname)
 	})
 	return id, err
 }
 
 // recount sets the host's usage to what its servers hold. Offloaded
 // (shelved_offloaded) and deleted servers hold nothing.
-func recount(ctx context.Context, tx *store.Tx, host string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET
-		vcpus_used = (SELECT COALESCE(SUM(vcpus), 0) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'),
-		memory_mb_used = (SELECT COALESCE(SUM(memory_mb), 0) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'),
-		local_gb_used = (SELECT COALESCE(SUM(root_gb + ephemeral_gb), 0) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'),
-		running_vms = (SELECT COUNT(*) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded')
-		WHERE hostname = ?`, host, host, host, host, host)
+func (d *Directory) recount(ctx context.Context, tx *store.Tx, host string) error {
+	l, err := d.servers.HostLoad(ctx, tx, host)
 	if err != nil {
+		return fmt.Errorf("recount usage of %s: %w", host, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET vcpus_used = ?, memory_mb_used = ?, local_gb_used = ?,
+		running_vms = ? WHERE hostname = ?`, l.VCPUs, l.MemoryMB, l.DiskGB, l.Servers, host); err != nil {
 		return fmt.Errorf("recount usage of %s: %w", host, err)
 	}
 	return nil

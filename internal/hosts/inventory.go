@@ -56,10 +56,7 @@ type ServerRef struct {
 
 const hostColumns = `id, number, hostname, hypervisor_type, hypervisor_version, cpu_info, host_ip,
 	vcpus, vcpus_used, memory_mb, memory_mb_used, local_gb, local_gb_used, running_vms,
-	availability_zone, disabled, disabled_reason, forced_down, heartbeat_at, created_at, updated_at,
-	(SELECT COUNT(*) FROM instances i WHERE i.host = compute_hosts.hostname AND i.deleted = FALSE
-		AND (i.vm_state = 'building' OR i.task_state IN ('resize_migrating', 'rebuilding', 'resize_prep',
-		'image_snapshot', 'image_backup', 'rescuing', 'unshelving')))`
+	availability_zone, disabled, disabled_reason, forced_down, heartbeat_at, created_at, updated_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -69,7 +66,7 @@ func scanHost(r rowScanner) (Host, error) {
 	var hb, created, updated int64
 	err := r.Scan(&h.ID, &h.Number, &h.Hostname, &h.HypervisorType, &h.HypervisorVersion, &h.CPUInfo, &h.HostIP,
 		&h.VCPUs, &h.VCPUsUsed, &h.MemoryMB, &h.MemUsed, &h.LocalGB, &h.LocalUsed, &h.RunningVMs,
-		&h.AvailabilityZone, &h.Disabled, &reason, &h.ForcedDown, &hb, &created, &updated, &h.Workload)
+		&h.AvailabilityZone, &h.Disabled, &reason, &h.ForcedDown, &hb, &created, &updated)
 	if err != nil {
 		return Host{}, err
 	}
@@ -80,8 +77,8 @@ func scanHost(r rowScanner) (Host, error) {
 
 // List returns every host, oldest registration first (Nova orders
 // compute nodes by id).
-func List(ctx context.Context, db *store.DB) ([]Host, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+hostColumns+` FROM compute_hosts ORDER BY number`)
+func (d *Directory) List(ctx context.Context) ([]Host, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+hostColumns+` FROM compute_hosts ORDER BY number`)
 	if err != nil {
 		return nil, fmt.Errorf("list hosts: %w", err)
 	}
@@ -97,40 +94,62 @@ func List(ctx context.Context, db *store.DB) ([]Host, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list hosts: %w", err)
 	}
+	if err := d.addWorkloads(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-// Get returns the host with the given uuid or number; errs.NotFound when
-// there is none.
-func Get(ctx context.Context, db *store.DB, id string) (Host, error) {
-	return getWhere(ctx, db, `id = ?`, id)
+// addWorkloads fills in the hosts' Workload.
+func (d *Directory) addWorkloads(ctx context.Context, hs []Host) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	w, err := d.servers.Workloads(ctx)
+	if err != nil {
+		return fmt.Errorf("workload of hosts: %w", err)
+	}
+	for i := range hs {
+		hs[i].Workload = w[hs[i].Hostname]
+	}
+	return nil
+}
+
+// Get returns the host with the given uuid; errs.NotFound when there is
+// none.
+func (d *Directory) Get(ctx context.Context, id string) (Host, error) {
+	return d.getWhere(ctx, `id = ?`, id)
 }
 
 // GetByNumber returns the host with the given integer id.
-func GetByNumber(ctx context.Context, db *store.DB, number int64) (Host, error) {
-	return getWhere(ctx, db, `number = ?`, number)
+func (d *Directory) GetByNumber(ctx context.Context, number int64) (Host, error) {
+	return d.getWhere(ctx, `number = ?`, number)
 }
 
 // GetByName returns the host with the given hostname.
-func GetByName(ctx context.Context, db *store.DB, hostname string) (Host, error) {
-	return getWhere(ctx, db, `hostname = ?`, hostname)
+func (d *Directory) GetByName(ctx context.Context, hostname string) (Host, error) {
+	return d.getWhere(ctx, `hostname = ?`, hostname)
 }
 
-func getWhere(ctx context.Context, db *store.DB, where string, arg any) (Host, error) {
-	h, err := scanHost(db.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM compute_hosts WHERE `+where, arg))
+func (d *Directory) getWhere(ctx context.Context, where string, arg any) (Host, error) {
+	h, err := scanHost(d.db.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM compute_hosts WHERE `+where, arg))
 	if isNoRows(err) {
 		return Host{}, errs.NotFound("Compute host %v could not be found.", arg)
 	}
 	if err != nil {
 		return Host{}, fmt.Errorf("get host %v: %w", arg, err)
 	}
-	return h, nil
+	one := []Host{h}
+	if err := d.addWorkloads(ctx, one); err != nil {
+		return Host{}, err
+	}
+	return one[0], nil
 }
 
 // Search returns the hosts whose hostname contains pattern, as Nova's
 // LIKE '%pattern%' on a case-insensitive collation.
-func Search(ctx context.Context, db *store.DB, pattern string) ([]Host, error) {
-	all, err := List(ctx, db)
+func (d *Directory) Search(ctx context.Context, pattern string) ([]Host, error) {
+	all, err := d.List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -146,22 +165,6 @@ func Search(ctx context.Context, db *store.DB, pattern string) ([]Host, error) {
 
 // Servers lists the servers placed on the host: not deleted, and not
 // shelved-offloaded (Nova clears their host).
-func Servers(ctx context.Context, db *store.DB, hostname string) ([]ServerRef, error) {
-	rows, err := db.QueryContext(ctx, `SELECT id, name FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded' ORDER BY number`, hostname)
-	if err != nil {
-		return nil, fmt.Errorf("servers on %s: %w", hostname, err)
-	}
-	defer rows.Close()
-	var out []ServerRef
-	for rows.Next() {
-		var s ServerRef
-		if err := rows.Scan(&s.UUID, &s.Name); err != nil {
-			return nil, fmt.Errorf("servers on %s: %w", hostname, err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("servers on %s: %w", hostname, err)
-	}
-	return out, nil
+func (d *Directory) Servers(ctx context.Context, hostname string) ([]ServerRef, error) {
+	return d.servers.ServersOnHost(ctx, hostname)
 }

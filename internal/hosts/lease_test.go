@@ -10,7 +10,6 @@ import (
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // TestHostLease: a host name is held by one agent at a time. A second
@@ -23,8 +22,8 @@ func TestHostLease(t *testing.T) {
 		ctx := context.Background()
 		t0 := time.Now()
 		claim := func(lease, predecessor string, at time.Time) error {
-			_, err := hosts.Register(ctx, db, hosts.Registration{
-				Info:  virt.HostInfo{Hostname: "node-1", HypervisorType: "fake", VCPUs: 4, MemoryMB: 8192, DiskGB: 100},
+			_, err := directory(db, at).Register(ctx, hosts.Registration{
+				Info:  hosts.HostInfo{Hostname: "node-1", HypervisorType: "fake", VCPUs: 4, MemoryMB: 8192, DiskGB: 100},
 				Lease: lease, Holder: "agent " + lease, Predecessor: predecessor,
 			}, at)
 			return err

@@ -7,6 +7,10 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
+// The zone lookups are functions on a store.Querier for the domains that
+// need them inside their own transaction (compute's unshelve, aggregate
+// changes); the Directory's methods are the same lookups for the APIs.
+
 // ZoneAvailable reports whether an enabled compute host is in zone
 // (Nova's get_availability_zones with get_only_available).
 func ZoneAvailable(ctx context.Context, q store.Querier, zone string) (bool, error) {
@@ -15,6 +19,17 @@ func ZoneAvailable(ctx context.Context, q store.Querier, zone string) (bool, err
 		return false, fmt.Errorf("look up availability zone %s: %w", zone, err)
 	}
 	return n > 0, nil
+}
+
+// ZoneAvailable reports whether an enabled compute host is in zone.
+func (d *Directory) ZoneAvailable(ctx context.Context, zone string) (bool, error) {
+	return ZoneAvailable(ctx, d.db, zone)
+}
+
+// ZoneOf returns the zone of the compute host named name; found is false
+// when there is none.
+func (d *Directory) ZoneOf(ctx context.Context, name string) (zone string, found bool, err error) {
+	return ZoneOf(ctx, d.db, name)
 }
 
 // ZoneOf returns the zone of the compute host named name; found is false

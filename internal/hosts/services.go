@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/kumocloud/kumo/internal/store"
 )
 
 // InternalZone is Nova's internal_service_availability_zone: where the
@@ -80,13 +78,14 @@ func ControlServices(controlHost string, now time.Time) []Service {
 }
 
 // Services lists the control services then one nova-compute service per
-// registered host.
-func Services(ctx context.Context, db *store.DB, controlHost string, now time.Time) ([]Service, error) {
-	hs, err := List(ctx, db)
+// registered host, as of the directory's clock.
+func (d *Directory) Services(ctx context.Context) ([]Service, error) {
+	hs, err := d.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := ControlServices(controlHost, now)
+	now := d.Now()
+	out := ControlServices(d.ControlHost, now)
 	for _, h := range hs {
 		out = append(out, ComputeService(h, now))
 	}

@@ -3,7 +3,6 @@ package hosts
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
@@ -20,8 +19,9 @@ type ServiceChange struct {
 // UpdateService applies the change to the host's service and returns the
 // host as stored. A disabled or forced-down host gets no new servers:
 // the scheduler reads these flags.
-func UpdateService(ctx context.Context, db *store.DB, hostname string, c ServiceChange, now time.Time) (Host, error) {
-	err := db.InTx(ctx, func(tx *store.Tx) error {
+func (d *Directory) UpdateService(ctx context.Context, hostname string, c ServiceChange) (Host, error) {
+	now := d.Now()
+	err := d.db.InTx(ctx, func(tx *store.Tx) error {
 		sets, args := "updated_at = ?", []any{now.UnixMicro()}
 		if c.Disabled != nil {
 			sets += ", disabled = ?, disabled_reason = ?"
@@ -45,7 +45,7 @@ func UpdateService(ctx context.Context, db *store.DB, hostname string, c Service
 	if err != nil {
 		return Host{}, err
 	}
-	return GetByName(ctx, db, hostname)
+	return d.GetByName(ctx, hostname)
 }
 
 // hostingServersMessage is why a host holding servers cannot be deleted.
@@ -53,13 +53,13 @@ const hostingServersMessage = "Unable to delete compute service that is hosting 
 
 // Delete removes the host's record, refusing (errs.Conflict) while live
 // servers are placed there, as Nova does for its compute service.
-func Delete(ctx context.Context, db *store.DB, hostname string) error {
-	return db.InTx(ctx, func(tx *store.Tx) error {
-		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'`, hostname).Scan(&n); err != nil {
-			return fmt.Errorf("count servers on %s: %w", hostname, err)
+func (d *Directory) Delete(ctx context.Context, hostname string) error {
+	return d.db.InTx(ctx, func(tx *store.Tx) error {
+		l, err := d.servers.HostLoad(ctx, tx, hostname)
+		if err != nil {
+			return err
 		}
-		if n > 0 {
+		if l.Servers > 0 {
 			return errs.Conflict(hostingServersMessage)
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM compute_hosts WHERE hostname = ?`, hostname)

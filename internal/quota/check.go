@@ -26,13 +26,13 @@ type instanceScope struct {
 // loadInstanceScope reads limits and counts inside tx. Like Nova, a user's
 // own usage is only counted when the user has a limit of their own on
 // instances, cores or RAM.
-func loadInstanceScope(ctx context.Context, tx *store.Tx, projectID, userID string) (*instanceScope, error) {
+func (s *Service) loadInstanceScope(ctx context.Context, tx *store.Tx, projectID, userID string) (*instanceScope, error) {
 	sc := &instanceScope{}
 	var err error
 	if sc.projectLimits, err = projectLimits(ctx, tx, projectID); err != nil {
 		return nil, err
 	}
-	if sc.projectUsed, err = countInstances(ctx, tx, projectID, ""); err != nil {
+	if sc.projectUsed, err = s.countInstances(ctx, tx, projectID, ""); err != nil {
 		return nil, err
 	}
 	if userID == "" {
@@ -50,7 +50,7 @@ func loadInstanceScope(ctx context.Context, tx *store.Tx, projectID, userID stri
 		}
 	}
 	sc.userLimits = overlay(sc.projectLimits, own)
-	if sc.userUsed, err = countInstances(ctx, tx, projectID, userID); err != nil {
+	if sc.userUsed, err = s.countInstances(ctx, tx, projectID, userID); err != nil {
 		return nil, err
 	}
 	return sc, nil
@@ -126,7 +126,7 @@ func (o *over) tooMany(requested map[string]string) error {
 // exceeded for instances: Requested 1, but already used 10 of 10
 // instances"), which the API shows as a 403.
 func (s *Service) CheckInstances(ctx context.Context, tx *store.Tx, projectID, userID string, n, vcpus, ramMB int) error {
-	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
+	sc, err := s.loadInstanceScope(ctx, tx, projectID, userID)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (s *Service) CheckInstanceCount(ctx context.Context, tx *store.Tx, projectI
 // arithmetic is exact, so no request passes by overflowing; the result
 // is math.MaxInt when more than an int holds fit (no limit applies).
 func (s *Service) CheckInstanceRange(ctx context.Context, tx *store.Tx, projectID, userID string, minCount, maxCount *big.Int, vcpus, ramMB int) (int, error) {
-	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
+	sc, err := s.loadInstanceScope(ctx, tx, projectID, userID)
 	if err != nil {
 		return 0, err
 	}
@@ -196,7 +196,7 @@ func (o *over) allowed(vcpus, ramMB int) int {
 // quotas of the project and user right now; math.MaxInt when nothing
 // limits them, so min(maxCount, allowed) is always the count to create.
 func (s *Service) MaxAllowed(ctx context.Context, tx *store.Tx, projectID, userID string, vcpus, ramMB int) (int, error) {
-	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
+	sc, err := s.loadInstanceScope(ctx, tx, projectID, userID)
 	if err != nil {
 		return 0, err
 	}
@@ -238,7 +238,7 @@ func (s *Service) CheckGroupMembers(ctx context.Context, tx *store.Tx, projectID
 	if limit < 0 {
 		return nil
 	}
-	used, err := countGroupMembers(ctx, tx, groupID, userID)
+	used, err := s.countGroupMembers(ctx, tx, groupID, userID)
 	if err != nil {
 		return err
 	}

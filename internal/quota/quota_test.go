@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
@@ -56,7 +57,7 @@ func mustAdd(t *testing.T, db *store.DB, project, user string, vcpus, ram int, d
 func TestDefaultsAndOverrides(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		def, err := s.Defaults(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -133,7 +134,7 @@ func TestDefaultsAndOverrides(t *testing.T) {
 func TestUsageCounting(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		mustAdd(t, db, "p1", "u1", 2, 1024, false)
 		mustAdd(t, db, "p1", "u1", 4, 2048, false)
 		mustAdd(t, db, "p1", "u2", 1, 512, false)
@@ -164,7 +165,7 @@ func TestUsageCounting(t *testing.T) {
 func TestSetValidation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		mustAdd(t, db, "p1", "u1", 2, 1024, false)
 		mustAdd(t, db, "p1", "u1", 2, 1024, false)
 		cases := []struct {
@@ -203,7 +204,7 @@ func TestSetValidation(t *testing.T) {
 func TestCheckInstances(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		for range 9 {
 			mustAdd(t, db, "p1", "u1", 2, 2048, false)
 		}
@@ -263,7 +264,7 @@ func TestCheckInstances(t *testing.T) {
 func TestCheckInstanceCountAndMaxAllowed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		for range 6 {
 			mustAdd(t, db, "p1", "u1", 1, 1024, false)
 		}
@@ -324,7 +325,7 @@ func TestCheckInstanceCountAndMaxAllowed(t *testing.T) {
 func TestLimitAndSimpleChecks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		if l, err := s.Limit(ctx, "p1", "u1", "key_pairs"); err != nil || l != 100 {
 			t.Errorf("key_pairs limit = %d, %v", l, err)
 		}
@@ -374,7 +375,7 @@ func TestLimitAndSimpleChecks(t *testing.T) {
 func TestConcurrentCreates(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		numbered := hasColumn(ctx, db, "instances", "number")
 		const workers = 25
 		var wg sync.WaitGroup
@@ -422,7 +423,7 @@ func TestConcurrentCreates(t *testing.T) {
 func TestHugeInstanceCounts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		mustAdd(t, db, "p1", "u1", 1, 512, false)
 		pow := func(base, exp int64) *big.Int { return new(big.Int).Exp(big.NewInt(base), big.NewInt(exp), nil) }
 		run := func(min, max *big.Int, vcpus, ram int) (n int, err error) {
@@ -511,7 +512,7 @@ func TestHugeInstanceCounts(t *testing.T) {
 func TestGroupMembersQuota(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := quota.New(db, quota.Options{})
+		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
 		now := store.Now()
 		if _, err := db.ExecContext(ctx, `INSERT INTO server_groups (id, name, project_id, user_id, policy, rules, created_at, updated_at)
 			VALUES ('g1', 'g', 'p1', 'u1', 'affinity', '{}', ?, ?)`, now, now); err != nil {

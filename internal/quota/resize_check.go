@@ -24,7 +24,7 @@ func (s *Service) CheckUpsize(ctx context.Context, tx *store.Tx, projectID, user
 			d[res] = big.NewInt(int64(v))
 		}
 	}
-	sc, err := loadInstanceScope(ctx, tx, projectID, userID)
+	sc, err := s.loadInstanceScope(ctx, tx, projectID, userID)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ type Options struct {
 	// ProjectExists, when set, lets the API refuse quota calls for
 	// projects the identity service does not know, as Nova asks Keystone.
 	ProjectExists ProjectExists
+	// Instances counts servers (compute.Inventory); required.
+	Instances InstanceCounter
 }
 
 // Service reads and sets quotas and checks requests against them.
@@ -25,8 +27,14 @@ type Service struct {
 	opts Options
 }
 
-// New returns a quota service on db.
-func New(db *store.DB, o Options) *Service { return &Service{db: db, opts: o} }
+// New returns a quota service on db; it panics without o.Instances, a
+// wiring error.
+func New(db *store.DB, o Options) *Service {
+	if o.Instances == nil {
+		panic("quota.New: Options.Instances is required")
+	}
+	return &Service{db: db, opts: o}
+}
 
 // VerifyProject fails with Nova's 400 when the identity service knows no
 // project projectID. Without an identity check every id is accepted.
@@ -146,15 +154,15 @@ func (s *Service) Get(ctx context.Context, projectID, userID string) (Limits, er
 // It reads outside a transaction: on SQLite every transaction takes the
 // write lock, and a view needs no snapshot.
 func (s *Service) Detail(ctx context.Context, projectID, userID string) (map[string]Usage, error) {
-	return detail(ctx, s.db, projectID, userID)
+	return s.detail(ctx, s.db, projectID, userID)
 }
 
-func detail(ctx context.Context, q store.Querier, projectID, userID string) (map[string]Usage, error) {
+func (s *Service) detail(ctx context.Context, q store.Querier, projectID, userID string) (map[string]Usage, error) {
 	limits, err := scopeLimits(ctx, q, projectID, userID)
 	if err != nil {
 		return nil, err
 	}
-	used, err := usage(ctx, q, projectID, userID)
+	used, err := s.usage(ctx, q, projectID, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func (s *Service) Set(ctx context.Context, projectID, userID string, changes []C
 	var out Limits
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if !force {
-			ranges, err := settable(ctx, tx, projectID, userID)
+			ranges, err := s.settable(ctx, tx, projectID, userID)
 			if err != nil {
 				return err
 			}
@@ -82,8 +82,8 @@ func subLimits(a, b int) int {
 
 // settable computes Nova's settable quota ranges (DbQuotaDriver.
 // get_settable_quotas) for a project or a user in it.
-func settable(ctx context.Context, q store.Querier, projectID, userID string) (map[string]bounds, error) {
-	proj, err := detail(ctx, q, projectID, "")
+func (s *Service) settable(ctx context.Context, q store.Querier, projectID, userID string) (map[string]bounds, error) {
+	proj, err := s.detail(ctx, q, projectID, "")
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func settable(ctx context.Context, q store.Querier, projectID, userID string) (m
 		}
 		return out, nil
 	}
-	user, err := detail(ctx, q, projectID, userID)
+	user, err := s.detail(ctx, q, projectID, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -10,30 +10,26 @@ import (
 // counts is the usage of the counted resources in one scope.
 type counts map[string]int
 
-// countInstances counts live instances, their vCPUs and RAM in a project,
-// or of one user in it when userID is not empty. Every usage query lives
-// in this file so new counted resources are added in one place. As in
-// Nova, soft-deleted servers do not count (restore checks the quota).
-func countInstances(ctx context.Context, q store.Querier, projectID, userID string) (counts, error) {
-	query, args := instanceCountQuery(projectID, userID)
-	var n, cores, ram int64
-	if err := q.QueryRowContext(ctx, query, args...).Scan(&n, &cores, &ram); err != nil {
-		return nil, fmt.Errorf("count instances of project %s: %w", projectID, err)
-	}
-	return counts{Instances: int(n), Cores: int(cores), RAM: int(ram)}, nil
+// InstanceCounter is what quotas need to know about servers; the compute
+// package answers it (compute.Inventory), so SQL on the instances table
+// stays there. Every call runs in the caller's transaction q.
+type InstanceCounter interface {
+	// CountInstances counts the live servers of a project, or of one user
+	// in it when userID is not empty, with their vCPUs and RAM.
+	CountInstances(ctx context.Context, q store.Querier, projectID, userID string) (n, cores, ramMB int64, err error)
+	// CountGroupMembers counts the live servers of userID in a server group.
+	CountGroupMembers(ctx context.Context, q store.Querier, groupID, userID string) (int64, error)
 }
 
-// instanceCountQuery counts what countInstances does, off the covering
-// index instances_usage.
-func instanceCountQuery(projectID, userID string) (string, []any) {
-	query := `SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0) FROM instances WHERE project_id = ? AND deleted = FALSE
-		AND (vm_state IS NULL OR vm_state <> 'soft-delete')`
-	args := []any{projectID}
-	if userID != "" {
-		query += ` AND user_id = ?`
-		args = append(args, userID)
+// countInstances counts live instances, their vCPUs and RAM in a project,
+// or of one user in it when userID is not empty. Every usage query lives
+// in this file so new counted resources are added in one place.
+func (s *Service) countInstances(ctx context.Context, q store.Querier, projectID, userID string) (counts, error) {
+	n, cores, ram, err := s.opts.Instances.CountInstances(ctx, q, projectID, userID)
+	if err != nil {
+		return nil, err
 	}
-	return query, args
+	return counts{Instances: int(n), Cores: int(cores), RAM: int(ram)}, nil
 }
 
 // countServerGroups counts the server groups of a project, or of one user
@@ -64,8 +60,8 @@ func CountKeyPairs(ctx context.Context, q store.Querier, userID string) (int, er
 // Like Nova, key pairs and server group members are not reported (they are
 // per-user and per-group counts) and show 0; the nova-network resources
 // are not counted.
-func usage(ctx context.Context, q store.Querier, projectID, userID string) (counts, error) {
-	c, err := countInstances(ctx, q, projectID, userID)
+func (s *Service) usage(ctx context.Context, q store.Querier, projectID, userID string) (counts, error) {
+	c, err := s.countInstances(ctx, q, projectID, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -79,12 +75,7 @@ func usage(ctx context.Context, q store.Querier, projectID, userID string) (coun
 
 // countGroupMembers counts the live servers of userID in a server group
 // (Nova's _server_group_count_members_by_user).
-func countGroupMembers(ctx context.Context, q store.Querier, groupID, userID string) (int, error) {
-	var n int64
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM server_group_members m
-		JOIN instances i ON i.id = m.instance_id AND i.deleted = FALSE
-		WHERE m.group_id = ? AND i.user_id = ?`, groupID, userID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count members of server group %s: %w", groupID, err)
-	}
-	return int(n), nil
+func (s *Service) countGroupMembers(ctx context.Context, q store.Querier, groupID, userID string) (int, error) {
+	n, err := s.opts.Instances.CountGroupMembers(ctx, q, groupID, userID)
+	return int(n), err
 }

@@ -129,7 +129,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id, name, descr
 			return fmt.Errorf("update security group: %w", err)
 		}
 		if name != old.Name {
-			if err := syncMembersOfGroup(ctx, tx, id); err != nil {
+			if err := s.syncMembersOfGroup(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -158,12 +158,15 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) erro
 			return errs.Invalid("Insufficient rights for removing default security group.")
 		}
 		// Only live servers hold a group; rows of deleted ones go with it.
-		var members int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM security_group_members m
-			JOIN instances i ON i.id = m.instance_id WHERE m.group_id = ? AND i.deleted = FALSE`, id).Scan(&members); err != nil {
+		members, err := groupMembers(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		live, err := s.servers.LiveServers(ctx, tx, members)
+		if err != nil {
 			return fmt.Errorf("count security group members: %w", err)
 		}
-		if members > 0 {
+		if len(live) > 0 {
 			return errs.Invalid("Security Group %s in use.", id)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM security_group_members WHERE group_id = ?`, id); err != nil {

@@ -2,7 +2,6 @@ package secgroup
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -51,38 +50,38 @@ func ResolveForCreate(ctx context.Context, tx *store.Tx, p *auth.Principal, name
 }
 
 // Attach makes a new server a member of the groups if it has ports, and
-// mirrors the names in instances.security_groups. A server without ports
-// keeps the names it asked for there (no view shows them) and joins
-// nothing.
-func Attach(ctx context.Context, tx *store.Tx, serverID string, groupIDs []string) error {
+// returns the names to mirror in the server's security_groups (compute
+// writes them). A server without ports keeps the names it asked for
+// there (no view shows them) and joins nothing.
+func Attach(ctx context.Context, tx *store.Tx, serverID string, groupIDs []string) ([]string, error) {
 	ported, err := hasPorts(ctx, tx, serverID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !ported {
-		return recordNames(ctx, tx, serverID, groupIDs)
+		return namesOf(ctx, tx, groupIDs)
 	}
 	now := time.Now().UnixMicro()
 	for _, id := range groupIDs {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO security_group_members (instance_id, group_id, created_at)
 			VALUES (?, ?, ?)`, serverID, id, now); err != nil {
-			return fmt.Errorf("add security group member: %w", err)
+			return nil, fmt.Errorf("add security group member: %w", err)
 		}
 	}
-	return syncServer(ctx, tx, serverID)
+	return memberNames(ctx, tx, serverID)
 }
 
-// recordNames writes the names of the groups, in order, as the server's.
-func recordNames(ctx context.Context, tx *store.Tx, serverID string, groupIDs []string) error {
+// namesOf are the names of the groups, in order.
+func namesOf(ctx context.Context, tx *store.Tx, groupIDs []string) ([]string, error) {
 	names := []string{}
 	for _, id := range groupIDs {
 		var n string
 		if err := tx.QueryRowContext(ctx, `SELECT name FROM security_groups WHERE id = ?`, id).Scan(&n); err != nil {
-			return fmt.Errorf("read security group name: %w", err)
+			return nil, fmt.Errorf("read security group name: %w", err)
 		}
 		names = append(names, n)
 	}
-	return writeNames(ctx, tx, serverID, names)
+	return names, nil
 }
 
 // Forget drops a deleted server's memberships.
@@ -108,7 +107,7 @@ func (s *Service) AddToServer(ctx context.Context, p *auth.Principal, serverID, 
 			VALUES (?, ?, ?) ON CONFLICT (instance_id, group_id) DO NOTHING`, serverID, g.ID, time.Now().UnixMicro()); err != nil {
 			return fmt.Errorf("add security group member: %w", err)
 		}
-		return syncServer(ctx, tx, serverID)
+		return s.syncServer(ctx, tx, serverID)
 	})
 }
 
@@ -127,7 +126,7 @@ func (s *Service) RemoveFromServer(ctx context.Context, p *auth.Principal, serve
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.NotFound("Security group %s not associated with the instance %s", name, serverID)
 		}
-		return syncServer(ctx, tx, serverID)
+		return s.syncServer(ctx, tx, serverID)
 	})
 }
 
@@ -177,63 +176,73 @@ func hasPorts(ctx context.Context, q store.Querier, serverID string) (bool, erro
 
 // syncServer rewrites instances.security_groups with the names of the
 // server's groups, which the server views show.
-func syncServer(ctx context.Context, tx *store.Tx, serverID string) error {
+func (s *Service) syncServer(ctx context.Context, tx *store.Tx, serverID string) error {
+	names, err := memberNames(ctx, tx, serverID)
+	if err != nil {
+		return err
+	}
+	return s.servers.SetSecurityGroupNames(ctx, tx, serverID, names)
+}
+
+// memberNames are the names of the server's groups, sorted.
+func memberNames(ctx context.Context, tx *store.Tx, serverID string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT g.name FROM security_group_members m
 		JOIN security_groups g ON g.id = m.group_id WHERE m.instance_id = ?`, serverID)
 	if err != nil {
-		return fmt.Errorf("list server security groups: %w", err)
+		return nil, fmt.Errorf("list server security groups: %w", err)
 	}
 	names := []string{}
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			rows.Close()
-			return fmt.Errorf("read server security group: %w", err)
+			return nil, fmt.Errorf("read server security group: %w", err)
 		}
 		names = append(names, n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list server security groups: %w", err)
+		return nil, fmt.Errorf("list server security groups: %w", err)
 	}
 	sort.Strings(names)
-	return writeNames(ctx, tx, serverID, names)
+	return names, nil
 }
 
-// writeNames sets instances.security_groups.
-func writeNames(ctx context.Context, tx *store.Tx, serverID string, names []string) error {
-	b, _ := json.Marshal(names)
-	if _, err := tx.ExecContext(ctx, `UPDATE instances SET security_groups = ? WHERE id = ?`, string(b), serverID); err != nil {
-		return fmt.Errorf("record server security groups: %w", err)
+// syncMembersOfGroup rewrites the names on every server of a renamed group.
+func (s *Service) syncMembersOfGroup(ctx context.Context, tx *store.Tx, groupID string) error {
+	servers, err := groupMembers(ctx, tx, groupID)
+	if err != nil {
+		return err
+	}
+	for _, id := range servers {
+		if err := s.syncServer(ctx, tx, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// syncMembersOfGroup rewrites the names on every server of a renamed group.
-func syncMembersOfGroup(ctx context.Context, tx *store.Tx, groupID string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT instance_id FROM security_group_members WHERE group_id = ?`, groupID)
+// groupMembers are the ids of the servers in a group, deleted ones
+// included.
+func groupMembers(ctx context.Context, q store.Querier, groupID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT instance_id FROM security_group_members WHERE group_id = ?`, groupID)
 	if err != nil {
-		return fmt.Errorf("list security group members: %w", err)
+		return nil, fmt.Errorf("list security group members: %w", err)
 	}
 	var servers []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return fmt.Errorf("read security group member: %w", err)
+			return nil, fmt.Errorf("read security group member: %w", err)
 		}
 		servers = append(servers, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list security group members: %w", err)
+		return nil, fmt.Errorf("list security group members: %w", err)
 	}
-	for _, id := range servers {
-		if err := syncServer(ctx, tx, id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return servers, nil
 }
 
 func contains(list []string, s string) bool {

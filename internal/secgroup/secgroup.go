@@ -9,19 +9,34 @@
 package secgroup
 
 import (
+	"context"
+
 	"github.com/kumocloud/kumo/internal/store"
 )
 
 // DefaultName is the name of each project's default group.
 const DefaultName = "default"
 
-// Service manages security groups.
-type Service struct {
-	db *store.DB
+// Servers is what security groups need of servers; the compute package
+// answers it (compute.Inventory), so SQL on the instances table stays
+// there. Both calls run in the caller's transaction.
+type Servers interface {
+	// LiveServers returns which of ids are servers not deleted.
+	LiveServers(ctx context.Context, q store.Querier, ids []string) (map[string]bool, error)
+	// SetSecurityGroupNames records the names of a server's groups, which
+	// the server views show.
+	SetSecurityGroupNames(ctx context.Context, tx *store.Tx, serverID string, names []string) error
 }
 
-// New returns the security group service.
-func New(db *store.DB) *Service { return &Service{db: db} }
+// Service manages security groups.
+type Service struct {
+	db      *store.DB
+	servers Servers
+}
+
+// New returns the security group service on db, asking servers about
+// servers.
+func New(db *store.DB, servers Servers) *Service { return &Service{db: db, servers: servers} }
 
 // Group is a security group with its rules.
 type Group struct {

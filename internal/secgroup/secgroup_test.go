@@ -32,7 +32,7 @@ func expectErr(t *testing.T, err error, kind errs.Kind, msg string) {
 func TestDefaultGroupMadeOnceWithNeutronRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db)
+		s := secgroup.New(db, compute.NewInventory(db))
 		first, err := s.List(ctx, member, false)
 		if err != nil {
 			t.Fatal(err)
@@ -82,7 +82,7 @@ func TestDefaultGroupMadeOnceWithNeutronRules(t *testing.T) {
 func TestGroupLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db)
+		s := secgroup.New(db, compute.NewInventory(db))
 		g, err := s.Create(ctx, member, "web", "web servers")
 		if err != nil {
 			t.Fatal(err)
@@ -145,7 +145,7 @@ func num(s string) any { return json.Number(s) }
 func TestRuleValidation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db)
+		s := secgroup.New(db, compute.NewInventory(db))
 		g, err := s.Create(ctx, member, "web", "")
 		if err != nil {
 			t.Fatal(err)
@@ -251,7 +251,7 @@ func TestServerMembership(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newCloud(t, db)
-		s := secgroup.New(db)
+		s := secgroup.New(db, compute.NewInventory(db))
 		web, err := s.Create(ctx, member, "web", "")
 		if err != nil {
 			t.Fatal(err)
@@ -329,7 +329,7 @@ func TestServerMembership(t *testing.T) {
 func TestConcurrentFirstUseMakesOneDefault(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db)
+		s := secgroup.New(db, compute.NewInventory(db))
 		const n = 8
 		ids := make(chan string, n)
 		errc := make(chan error, n)
@@ -362,7 +362,7 @@ func TestAmbiguousNames(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newCloud(t, db)
-		s := secgroup.New(db)
+		s := secgroup.New(db, compute.NewInventory(db))
 		var twins []*secgroup.Group
 		for i := 0; i < 2; i++ { // Neutron allows two groups of one name
 			g, err := s.Create(ctx, member, "twin", "")

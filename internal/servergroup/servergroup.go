@@ -41,11 +41,21 @@ type Group struct {
 
 // Service manages server groups.
 type Service struct {
-	db *store.DB
+	db      *store.DB
+	servers Servers
 }
 
 // New returns the server group service.
-func New(db *store.DB) *Service { return &Service{db: db} }
+func New(db *store.DB, servers Servers) *Service { return &Service{db: db, servers: servers} }
+
+// Servers is what server groups need of servers; the compute package
+// answers it (compute.Inventory), so SQL on the instances table stays
+// there.
+type Servers interface {
+	// LiveServers returns which of ids are servers not deleted, in the
+	// caller's transaction q.
+	LiveServers(ctx context.Context, q store.Querier, ids []string) (map[string]bool, error)
+}
 
 // LimitFunc returns the server_groups quota of a user in a project (-1:
 // unlimited).
@@ -103,11 +113,15 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (*Group
 	if !p.IsAdmin() && g.ProjectID != p.ProjectID {
 		return nil, notFound(id)
 	}
+	if err := s.loadMembers(ctx, s.db, []*Group{g}); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
 // Lookup returns a group by id for a project's server create hint: nil
-// when there is none the project may use.
+// when there is none the project may use. Its Members are not loaded:
+// the create's placement reads the members' hosts itself.
 func Lookup(ctx context.Context, q store.Querier, projectID, id string) (*Group, error) {
 	g, err := get(ctx, q, id)
 	if errs.Is(err, errs.KindNotFound) {
@@ -132,9 +146,6 @@ func get(ctx context.Context, q store.Querier, id string) (*Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load server group %s: %w", id, err)
 	}
-	if err := loadMembers(ctx, q, []*Group{g}); err != nil {
-		return nil, err
-	}
 	return g, nil
 }
 
@@ -156,30 +167,49 @@ func scan(row scanner) (*Group, error) {
 }
 
 // loadMembers fills in the live (not deleted) members of groups.
-func loadMembers(ctx context.Context, q store.Querier, groups []*Group) error {
+func (s *Service) loadMembers(ctx context.Context, q store.Querier, groups []*Group) error {
 	for _, g := range groups {
-		rows, err := q.QueryContext(ctx, `SELECT m.instance_id FROM server_group_members m
-			JOIN instances i ON i.id = m.instance_id AND i.deleted = FALSE
-			WHERE m.group_id = ? ORDER BY m.created_at, m.instance_id`, g.ID)
+		all, err := members(ctx, q, g.ID)
+		if err != nil {
+			return err
+		}
+		live, err := s.servers.LiveServers(ctx, q, all)
 		if err != nil {
 			return fmt.Errorf("load members of server group %s: %w", g.ID, err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("load members of server group %s: %w", g.ID, err)
+		for _, id := range all {
+			if live[id] {
+				g.Members = append(g.Members, id)
 			}
-			g.Members = append(g.Members, id)
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("load members of server group %s: %w", g.ID, err)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("load members of server group %s: %w", g.ID, err)
 		}
 	}
 	return nil
+}
+
+// members are the ids of a group's servers, deleted ones included, in
+// the order they joined.
+func members(ctx context.Context, q store.Querier, groupID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT instance_id FROM server_group_members
+		WHERE group_id = ? ORDER BY created_at, instance_id`, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("load members of server group %s: %w", groupID, err)
+	}
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load members of server group %s: %w", groupID, err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("load members of server group %s: %w", groupID, err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load members of server group %s: %w", groupID, err)
+	}
+	return out, nil
 }
 
 // List returns the caller's project's groups, or every project's for an
@@ -210,7 +240,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, allProjects bool)
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list server groups: %w", err)
 	}
-	if err := loadMembers(ctx, s.db, out); err != nil {
+	if err := s.loadMembers(ctx, s.db, out); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -27,10 +27,6 @@ func (h *handlers) aggregateRoutes() []api.Route {
 	}
 }
 
-// aggregates is the aggregate service over the compute database; it holds
-// no state of its own.
-func (h *handlers) aggregates() *aggregate.Service { return aggregate.New(h.Servers.DB) }
-
 var (
 	aggZone       = jsSchema{jsOneOf(jsSchema{jsType("string"), jsFormat("name"), jsNoColon, jsMinLength(1), jsMaxLength(255)}, jsSchema{jsType("null")})}
 	aggZoneLegacy = jsSchema{jsOneOf(jsSchema{jsType("string"), jsFormat("name_with_leading_trailing_spaces"), jsNoColon, jsMinLength(1), jsMaxLength(255)}, jsSchema{jsType("null")})}
@@ -112,7 +108,7 @@ func (h *handlers) listAggregates(c *api.Call) (*api.Reply, error) {
 	if err := checkPlainQuery(c); err != nil {
 		return nil, err
 	}
-	all, err := h.aggregates().List(c.Ctx)
+	all, err := h.Aggregates.List(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +131,7 @@ func (h *handlers) createAggregate(c *api.Call) (*api.Reply, error) {
 		z = normalizeName(z)
 		zone = &z
 	}
-	a, err := h.aggregates().Create(c.Ctx, name, zone)
+	a, err := h.Aggregates.Create(c.Ctx, name, zone)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +146,7 @@ func (h *handlers) showAggregate(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := h.aggregates().Get(c.Ctx, id)
+	a, err := h.Aggregates.Get(c.Ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +172,7 @@ func (h *handlers) updateAggregate(c *api.Call) (*api.Reply, error) {
 	if z, ok := zv.(string); ok {
 		zone = &z
 	}
-	a, err := h.aggregates().Update(c.Ctx, id, name, zone, zoneGiven)
+	a, err := h.Aggregates.Update(c.Ctx, id, name, zone, zoneGiven)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +185,7 @@ func (h *handlers) deleteAggregate(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := h.aggregates().Delete(c.Ctx, id); err != nil {
+	if err := h.Aggregates.Delete(c.Ctx, id); err != nil {
 		return nil, err
 	}
 	return api.NoContent(http.StatusOK), nil
@@ -237,9 +233,9 @@ func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
 	var a *aggregate.Aggregate
 	switch name {
 	case "add_host":
-		a, err = h.aggregates().AddHost(c.Ctx, id, in["host"].(string))
+		a, err = h.Aggregates.AddHost(c.Ctx, id, in["host"].(string))
 	case "remove_host":
-		a, err = h.aggregates().RemoveHost(c.Ctx, id, in["host"].(string))
+		a, err = h.Aggregates.RemoveHost(c.Ctx, id, in["host"].(string))
 	case "set_metadata":
 		meta := map[string]*string{}
 		for k, v := range in["metadata"].(map[string]any) {
@@ -249,7 +245,7 @@ func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
 				meta[k] = nil
 			}
 		}
-		a, err = h.aggregates().SetMetadata(c.Ctx, id, meta)
+		a, err = h.Aggregates.SetMetadata(c.Ctx, id, meta)
 	}
 	if err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func zoneSplit(services []hosts.Service) (available, unavailable []string) {
 }
 
 func (h *handlers) zoneServices(c *api.Call) ([]hosts.Service, error) {
-	return hosts.Services(c.Ctx, h.Hosts.DB, h.Hosts.ControlHost, h.Hosts.Now())
+	return h.Hosts.Services(c.Ctx)
 }
 
 func (h *handlers) listAvailabilityZones(c *api.Call) (*api.Reply, error) {

@@ -6,6 +6,7 @@ package compute
 import (
 	"fmt"
 
+	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -29,11 +30,14 @@ type Deps struct {
 	Keypairs *keypair.Service
 	Quotas   *quota.Service
 	Servers  *compute.Service
-	// Network reads servers' addresses; nil renders none.
-	Network *network.Manager
+	// Network reads servers' addresses and the networks Nova proxies; nil
+	// renders none.
+	Network *network.Service
 	// Hosts reads and updates compute hosts (os-hypervisors, os-services,
-	// os-availability-zone).
+	// os-hosts, os-availability-zone, the zone of a new server).
 	Hosts *hosts.Directory
+	// Aggregates are the host aggregates (os-aggregates).
+	Aggregates *aggregate.Service
 	// ServerMetadataLimit checks metadata_items; nil uses Nova's default.
 	ServerMetadataLimit compute.MetadataLimit
 	// SecurityGroups, FloatingIPs and ServerGroups are the built-in

@@ -36,11 +36,11 @@ func newFloatingCloud(t *testing.T, db *store.DB) *floatingCloud {
 	if err != nil {
 		t.Fatal(err)
 	}
-	quotas := quota.New(db, quota.Options{})
+	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
 	fips := floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
-	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: nets,
-		Quotas: quotas, FloatingIPs: fips}, readerAuth{}, &allVersions)
+	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
+		Quotas: quotas, FloatingIPs: fips, Hosts: newHosts(db, "")}, readerAuth{}, &allVersions)
 	return &floatingCloud{Cloud: c, api: client, quotas: quotas,
 		user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
 }

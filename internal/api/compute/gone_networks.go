@@ -9,13 +9,11 @@ package compute
 // would.
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/store"
 )
 
 // networkProxyRoutes are the GET methods of os-networks and
@@ -68,7 +66,7 @@ func (h *handlers) listNetworks(view networkView) api.Handler {
 		if h.Network != nil {
 			// A project's network exists before its first server here,
 			// as Tempest and clients expect of Nova with Neutron.
-			nets, err := h.Network.NetworksWithDefault(c.Ctx, h.Servers.DB, c.Principal.ProjectID)
+			nets, err := h.Network.Networks(c.Ctx, c.Principal.ProjectID)
 			if err != nil {
 				return nil, err
 			}
@@ -85,10 +83,7 @@ func (h *handlers) showNetwork(view networkView) api.Handler {
 		if h.Network == nil {
 			return nil, errs.NotFound("Network not found")
 		}
-		n, err := h.Network.Network(c.Ctx, h.Servers.DB, c.Principal.ProjectID, c.Param("id"))
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errs.NotFound("Network not found")
-		}
+		n, err := h.Network.Network(c.Ctx, c.Principal.ProjectID, c.Param("id"))
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 const (
@@ -30,9 +29,10 @@ func newHostsAPI(t *testing.T, db *store.DB) *hostsAPI {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
+	dir := newHosts(db, "ctl")
 	reg := func(name, az string) string {
-		id, err := hosts.Register(ctx, db, hosts.Registration{
-			Info: virt.HostInfo{Hostname: name, HypervisorType: "fake", HypervisorVersion: 1000, VCPUs: 4,
+		id, err := dir.Register(ctx, hosts.Registration{
+			Info: hosts.HostInfo{Hostname: name, HypervisorType: "fake", HypervisorVersion: 1000, VCPUs: 4,
 				MemoryMB: 8192, DiskGB: 100, CPUInfo: `{"arch": "x86_64", "model": "Nehalem", "vendor": "Intel", "features": ["pge"], "topology": {"cores": 2, "threads": 1, "sockets": 2}}`},
 			AZ: az, IP: "192.0.2.10",
 		}, now)
@@ -49,6 +49,6 @@ func newHostsAPI(t *testing.T, db *store.DB) *hostsAPI {
 		t.Fatalf("place server: %v", err)
 	}
 	reg("node-a", "") // registration recounts usage from the servers placed there
-	x.client = computeAPI(t, computeapi.Deps{Hosts: &hosts.Directory{DB: db, ControlHost: "ctl"}})
+	x.client = computeAPI(t, computeapi.Deps{Hosts: dir})
 	return x
 }

@@ -129,13 +129,13 @@ func (h *handlers) findHypervisor(c *api.Call, id string) (hosts.Host, error) {
 		if perr != nil {
 			return hosts.Host{}, errs.Invalid("Invalid uuid %s", id)
 		}
-		host, err = hosts.Get(c.Ctx, h.Hosts.DB, u.String())
+		host, err = h.Hosts.Get(c.Ctx, u.String())
 	} else {
 		n, ok := pyInt(id)
 		if !ok {
 			return hosts.Host{}, notFound
 		}
-		host, err = hosts.GetByNumber(c.Ctx, h.Hosts.DB, n)
+		host, err = h.Hosts.GetByNumber(c.Ctx, n)
 	}
 	if errs.Is(err, errs.KindNotFound) {
 		return hosts.Host{}, notFound
@@ -162,7 +162,7 @@ func (h *handlers) showHypervisor(c *api.Call) (*api.Reply, error) {
 	}
 	var servers []hosts.ServerRef
 	if withServers {
-		if servers, err = hosts.Servers(c.Ctx, h.Hosts.DB, host.Hostname); err != nil {
+		if servers, err = h.Hosts.Servers(c.Ctx, host.Hostname); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +186,7 @@ func (h *handlers) hypervisorUptime(c *api.Call) (*api.Reply, error) {
 
 // matchingHypervisors is Nova's hostname search: none is a 404.
 func (h *handlers) matchingHypervisors(c *api.Call, pattern string) ([]hosts.Host, error) {
-	found, err := hosts.Search(c.Ctx, h.Hosts.DB, pattern)
+	found, err := h.Hosts.Search(c.Ctx, pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (h *handlers) hypervisorServers(c *api.Call) (*api.Reply, error) {
 	}
 	items := make([]map[string]any, len(found))
 	for i, host := range found {
-		servers, err := hosts.Servers(c.Ctx, h.Hosts.DB, host.Hostname)
+		servers, err := h.Hosts.Servers(c.Ctx, host.Hostname)
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +227,7 @@ func (h *handlers) hypervisorServers(c *api.Call) (*api.Reply, error) {
 // hypervisorStatistics sums the hosts whose service is enabled, as
 // Nova's compute_node_statistics does.
 func (h *handlers) hypervisorStatistics(c *api.Call) (*api.Reply, error) {
-	all, err := hosts.List(c.Ctx, h.Hosts.DB)
+	all, err := h.Hosts.List(c.Ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func (h *handlers) hypervisorList(c *api.Call, detail bool) (*api.Reply, error) 
 			return nil, err
 		}
 	} else {
-		if found, err = hosts.List(c.Ctx, h.Hosts.DB); err != nil {
+		if found, err = h.Hosts.List(c.Ctx); err != nil {
 			return nil, err
 		}
 		if c.AtLeast(2, 33) {
@@ -61,7 +61,7 @@ func (h *handlers) hypervisorList(c *api.Call, detail bool) (*api.Reply, error) 
 	for i, host := range found {
 		var servers []hosts.ServerRef
 		if withServers {
-			if servers, err = hosts.Servers(c.Ctx, h.Hosts.DB, host.Hostname); err != nil {
+			if servers, err = h.Hosts.Servers(c.Ctx, host.Hostname); err != nil {
 				return nil, err
 			}
 		}

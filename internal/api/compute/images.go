@@ -17,7 +17,6 @@ import (
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/mv"
-	"github.com/kumocloud/kumo/internal/store"
 )
 
 // Last microversions of the proxies (MAX_PROXY_API_SUPPORT_VERSION and
@@ -252,4 +251,4 @@ func pyBool(s string) bool {
 	return false
 }
 
-func novaTime(us int64) string { return store.Time(us).Format(time.RFC3339) }
+func novaTime(us int64) string { return time.UnixMicro(us).UTC().Format(time.RFC3339) }

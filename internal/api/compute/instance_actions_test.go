@@ -49,7 +49,7 @@ func newActionsAPI(t *testing.T, db *store.DB) *actionsAPI {
 		t.Fatalf("delete: %v", err)
 	}
 	c.WaitFor(t, x.gone, computetest.Deleted)
-	x.client = computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute})
+	x.client = computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Hosts: newHosts(db, "")})
 	return x
 }
 

@@ -32,7 +32,7 @@ func (h *handlers) hostRoutes() []api.Route {
 // listHosts is Nova's index: every enabled service but the API ones, with
 // its topic and zone, optionally of one zone.
 func (h *handlers) listHosts(c *api.Call) (*api.Reply, error) {
-	all, err := hosts.Services(c.Ctx, h.Hosts.DB, h.Hosts.ControlHost, h.Hosts.Now())
+	all, err := h.Hosts.Services(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func hostNotMapped(name string) error {
 // computeHostNamed returns the compute host called name (Nova's host
 // mapping lookup: 404 for any other name).
 func (h *handlers) computeHostNamed(c *api.Call, name string) (hosts.Host, error) {
-	host, err := hosts.GetByName(c.Ctx, h.Hosts.DB, name)
+	host, err := h.Hosts.GetByName(c.Ctx, name)
 	if errs.Is(err, errs.KindNotFound) {
 		return hosts.Host{}, hostNotMapped(name)
 	}
@@ -72,7 +72,7 @@ func (h *handlers) showHost(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	usage, err := hosts.ProjectUsage(c.Ctx, h.Hosts.DB, name)
+	usage, err := h.Hosts.ProjectUsage(c.Ctx, name)
 	if err != nil {
 		return nil, err
 	}

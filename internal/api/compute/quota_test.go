@@ -21,7 +21,7 @@ import (
 // named "missing*" do not exist for the identity check.
 func quotaAPI(t *testing.T, db *store.DB) *apitest.Client {
 	t.Helper()
-	svc := quota.New(db, quota.Options{ProjectExists: func(_ context.Context, id string) (bool, error) {
+	svc := newQuotas(db, quota.Options{ProjectExists: func(_ context.Context, id string) (bool, error) {
 		return !strings.HasPrefix(id, "missing"), nil
 	}})
 	return computeAPI(t, compute.Deps{Quotas: svc})

@@ -12,7 +12,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
-	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -35,8 +34,8 @@ func newSecGroupCloud(t *testing.T, db *store.DB) *secGroupCloud {
 		t.Fatal(err)
 	}
 	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
-	client := computeAPI(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: nets,
-		SecurityGroups: secgroup.New(db)})
+	client := computeAPI(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
+		SecurityGroups: newSecGroups(db), Hosts: newHosts(db, "")})
 	return &secGroupCloud{Cloud: c, api: client}
 }
 

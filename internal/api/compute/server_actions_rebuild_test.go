@@ -45,11 +45,11 @@ func newRebuildAPICloud(t *testing.T, db *store.DB) *rebuildAPICloud {
 		t.Fatal(err)
 	}
 	keys := keypair.New(db, keypair.Options{})
-	quotas := quota.New(db, quota.Options{})
+	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, Quotas: quotas,
 		KeyPairs: keys, ImageOwner: "admin"})
 	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		Network: nets, Keypairs: keys}, readerAuth{}, &allVersions)
+		Network: newNetworks(db, nets), Keypairs: keys, Hosts: newHosts(db, "")}, readerAuth{}, &allVersions)
 	return &rebuildAPICloud{Cloud: c, api: client, keys: keys,
 		user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
 }

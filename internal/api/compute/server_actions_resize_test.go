@@ -13,7 +13,6 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -40,10 +39,10 @@ type resizeAPICloud struct {
 
 func newResizeAPICloud(t *testing.T, db *store.DB) *resizeAPICloud {
 	t.Helper()
-	quotas := quota.New(db, quota.Options{})
+	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
 	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		Hosts: &hosts.Directory{DB: db, ControlHost: "fake-host"}}, resizeAuth{}, &allVersions)
+		Hosts: newHosts(db, "fake-host")}, resizeAuth{}, &allVersions)
 	return &resizeAPICloud{Cloud: c, api: client}
 }
 
@@ -149,7 +148,7 @@ func TestResizeAPIErrors(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d %q", tt.name, r.Status, r.Body, tt.status, tt.msg)
 			}
 		}
-		if _, err := quota.New(db, quota.Options{}).Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.RAM, Limit: 1024}}, true); err != nil {
+		if _, err := newQuotas(db, quota.Options{}).Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.RAM, Limit: 1024}}, true); err != nil {
 			t.Fatal(err)
 		}
 		r := user.Do("POST", path, `{"resize": {"flavorRef": "2"}}`).Expect(t, http.StatusForbidden)

@@ -15,11 +15,9 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/floatingip"
-	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -109,7 +107,7 @@ func newStatesCloud(t *testing.T, db *store.DB) *statesCloud {
 	if err != nil {
 		t.Fatal(err)
 	}
-	quotas := quota.New(db, quota.Options{})
+	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, Quotas: quotas, ImageOwner: "admin"})
 	box, err := secret.NewBox(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -121,7 +119,7 @@ func newStatesCloud(t *testing.T, db *store.DB) *statesCloud {
 		t.Fatal(err)
 	}
 	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		Network: nets, Hosts: &hosts.Directory{DB: db, ControlHost: "fake-host"}, SecurityGroups: secgroup.New(db),
+		Network: newNetworks(db, nets), Hosts: newHosts(db, "fake-host"), SecurityGroups: newSecGroups(db),
 		FloatingIPs: floatingip.New(db, floatingip.Options{Range: "172.24.4.0/24", Pool: "public"})}, readerAuth{}, &allVersions)
 	return &statesCloud{Cloud: c, api: client}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/hosts"
 )
 
 func (h *handlers) serverCreateRoutes() []api.Route {
@@ -181,17 +180,17 @@ func (h *handlers) checkCreateQuotas(ctx context.Context, projectID string, in *
 
 // availabilityZoneExists reports whether an enabled compute host is in zone.
 func (h *handlers) availabilityZoneExists(ctx context.Context, zone string) (bool, error) {
-	return hosts.ZoneAvailable(ctx, h.Servers.DB, zone)
+	return h.Hosts.ZoneAvailable(ctx, zone)
 }
 
 // hostZone returns the zone of compute host name.
 func (h *handlers) hostZone(ctx context.Context, name string) (zone string, found bool, err error) {
-	return hosts.ZoneOf(ctx, h.Servers.DB, name)
+	return h.Hosts.ZoneOf(ctx, name)
 }
 
 // computeHostExists reports whether name is a compute host (kumo's nodes
 // are named after their hosts).
 func (h *handlers) computeHostExists(ctx context.Context, name string) (bool, error) {
-	_, found, err := hosts.ZoneOf(ctx, h.Servers.DB, name)
+	_, found, err := h.Hosts.ZoneOf(ctx, name)
 	return found, err
 }

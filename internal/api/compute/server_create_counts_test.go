@@ -93,7 +93,7 @@ func TestServerCreateCountCap(t *testing.T) {
 		cc := newCreateCloud(t, db)
 		ctx := context.Background()
 		cc.Compute.Settings.MaxCreateCount = 3
-		q := quota.New(db, quota.Options{})
+		q := newQuotas(db, quota.Options{})
 		if _, err := q.Set(ctx, "pcap", "", []quota.Change{{Resource: "instances", Limit: -1}, {Resource: "cores", Limit: -1}, {Resource: "ram", Limit: -1}}, false); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestServerCreateGroupMembersQuota(t *testing.T) {
 		cc := newCreateCloud(t, db)
 		ctx := context.Background()
 		token := "u1:pgroup"
-		q := quota.New(db, quota.Options{})
+		q := newQuotas(db, quota.Options{})
 		if _, err := q.Set(ctx, "pgroup", "", []quota.Change{{Resource: "server_group_members", Limit: 2}}, false); err != nil {
 			t.Fatal(err)
 		}

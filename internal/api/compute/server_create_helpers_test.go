@@ -29,9 +29,10 @@ type createCloud struct {
 
 func newCreateCloud(t *testing.T, db *store.DB) *createCloud {
 	t.Helper()
-	quotas := quota.New(db, quota.Options{})
+	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
-	client := computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute})
+	client := computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
+		Hosts: newHosts(db, "")})
 	return &createCloud{Cloud: c, client: client}
 }
 
@@ -128,7 +129,7 @@ func (cc *createCloud) waitForStatus(t *testing.T, id, status string) *compute.S
 func (cc *createCloud) serverGroupFor(t *testing.T, token string) string {
 	t.Helper()
 	user, project, _ := strings.Cut(token, ":")
-	g, err := servergroup.New(cc.DB).Create(context.Background(), &auth.Principal{UserID: user, ProjectID: project, Roles: []string{"member"}},
+	g, err := newServerGroups(cc.DB).Create(context.Background(), &auth.Principal{UserID: user, ProjectID: project, Roles: []string{"member"}},
 		"sample", servergroup.AntiAffinity, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -204,7 +203,7 @@ func TestServerCreateStoresRequest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		for _, name := range []string{"web", "db"} { // the groups must exist in the project
-			if _, err := secgroup.New(db).Create(context.Background(), &auth.Principal{ProjectID: "p1"}, name, ""); err != nil {
+			if _, err := newSecGroups(db).Create(context.Background(), &auth.Principal{ProjectID: "p1"}, name, ""); err != nil {
 				t.Fatal(err)
 			}
 		}

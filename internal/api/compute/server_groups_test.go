@@ -9,9 +9,7 @@ import (
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -23,10 +21,10 @@ type groupsCloud struct {
 
 func newGroupsCloud(t *testing.T, db *store.DB) *groupsCloud {
 	t.Helper()
-	quotas := quota.New(db, quota.Options{})
+	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
 	client := mountCompute(t, compute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		ServerGroups: servergroup.New(db), Hosts: hosts.NewDirectory(db)}, readerAuth{}, &allVersions)
+		ServerGroups: newServerGroups(db), Hosts: newHosts(db, ""), Aggregates: newAggregates(db)}, readerAuth{}, &allVersions)
 	return &groupsCloud{Cloud: c, api: client}
 }
 

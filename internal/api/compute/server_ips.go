@@ -33,7 +33,7 @@ func (h *handlers) addressesOf(c *api.Call, srv *compute.Server) ([]network.Addr
 	if h.Network == nil {
 		return nil, nil
 	}
-	addrs, err := h.Network.ForInstances(c.Ctx, h.Servers.DB, []string{srv.ID})
+	addrs, err := h.Network.Addresses(c.Ctx, []string{srv.ID})
 	if err != nil {
 		return nil, err
 	}

@@ -169,7 +169,7 @@ func (h *handlers) applyIPFilters(c *api.Call, filters url.Values, o *compute.Li
 		if h.Network == nil {
 			continue
 		}
-		found, err := h.Network.InstancesWithIP(c.Ctx, h.Servers.DB, o.ProjectID, pattern, f.v6)
+		found, err := h.Network.InstancesWithIP(c.Ctx, o.ProjectID, pattern, f.v6)
 		if err != nil {
 			return false, err
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/api"
-	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/compute"
 )
 
 // Nova's sort keys: valid before 2.73, and ignored though accepted.
@@ -131,16 +131,16 @@ var databaseRegexParams = []string{"name", "display_name", "description", "displ
 	"node", "availability_zone", "key_name", "reservation_id", "hostname", "access_ip_v4", "access_ip_v6"}
 
 // databaseRegexCheck is regexCheck for a pattern that the database runs:
-// it must be one both engines take alike (store.CheckRegexp), so a huge
+// it must be one both engines take alike (compute.CheckFilterRegexp), so a huge
 // or pathological pattern is a 400 on SQLite and PostgreSQL rather than
 // PostgreSQL's 500 "regular expression is too complex". Nova has no
 // bound (MySQL errs on such patterns); the message is jsonschema's for
 // maxLength, else the format's.
 func databaseRegexCheck(v string) string {
-	if len(v) > store.MaxRegexpLen {
+	if len(v) > compute.MaxFilterRegexpLen {
 		return api.PyRepr(v) + " is too long"
 	}
-	if store.CheckRegexp(v) != nil {
+	if compute.CheckFilterRegexp(v) != nil {
 		return api.PyRepr(v) + " is not a 'regex'"
 	}
 	return ""

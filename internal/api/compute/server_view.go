@@ -131,7 +131,7 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 		for i, srv := range servers {
 			ids[i] = srv.ID
 		}
-		addrs, err := h.Network.ForInstances(c.Ctx, h.Servers.DB, ids)
+		addrs, err := h.Network.Addresses(c.Ctx, ids)
 		if err != nil {
 			return nil, err
 		}

@@ -49,7 +49,8 @@ func newServersCloud(t *testing.T, db *store.DB) *serversCloud {
 		t.Fatal(err)
 	}
 	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
-	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: nets},
+	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
+		Hosts: newHosts(db, "")},
 		readerAuth{}, &allVersions)
 	return &serversCloud{
 		Cloud: c, api: client,

@@ -39,7 +39,7 @@ func (h *handlers) listServices(c *api.Call) (*api.Reply, error) {
 			return nil, errs.Invalid("%s", additionalMessage(extra))
 		}
 	}
-	all, err := hosts.Services(c.Ctx, h.Hosts.DB, h.Hosts.ControlHost, h.Hosts.Now())
+	all, err := h.Hosts.Services(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func serviceView(c *api.Call, s hosts.Service) map[string]any {
 
 // findService looks a service up by the id the version shows.
 func (h *handlers) findService(c *api.Call, id string) (hosts.Service, error) {
-	all, err := hosts.Services(c.Ctx, h.Hosts.DB, h.Hosts.ControlHost, h.Hosts.Now())
+	all, err := h.Hosts.Services(c.Ctx)
 	if err != nil {
 		return hosts.Service{}, err
 	}
@@ -118,7 +118,7 @@ func (h *handlers) deleteService(c *api.Call) (*api.Reply, error) {
 		// The control services are this process; there is no record to drop.
 		return nil, errs.Conflict("The %s service runs inside kumo and cannot be deleted.", s.Binary)
 	}
-	if err := hosts.Delete(c.Ctx, h.Hosts.DB, s.Host); err != nil {
+	if err := h.Hosts.Delete(c.Ctx, s.Host); err != nil {
 		return nil, err
 	}
 	return api.NoContent(http.StatusNoContent), nil

@@ -14,7 +14,6 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -45,7 +44,7 @@ func TestDisabledServiceGetsNoServers(t *testing.T) {
 		if err := a.Start(ctx); err != nil { // registers the host
 			t.Fatalf("start agent: %v", err)
 		}
-		v21, _ := computeapi.NewServices(computeapi.Deps{Hosts: &hosts.Directory{DB: db, ControlHost: "ctl"}}, api.Options{Auth: auth.NoAuth{}})
+		v21, _ := computeapi.NewServices(computeapi.Deps{Hosts: newHosts(db, "ctl")}, api.Options{Auth: auth.NoAuth{}})
 		r := allVersions
 		v21.Versions = &r
 		client := apitest.New(t, v21).As(hostsAdmin, "2.1")

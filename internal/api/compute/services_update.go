@@ -154,7 +154,7 @@ func (h *handlers) serviceAction(c *api.Call, action string) (*api.Reply, error)
 	if binary != "nova-compute" {
 		return nil, errs.Invalid("Updating a %s service is not supported. Only nova-compute services can be updated.", binary)
 	}
-	if _, err := hosts.UpdateService(c.Ctx, h.Hosts.DB, host, change, h.Hosts.Now()); err != nil {
+	if _, err := h.Hosts.UpdateService(c.Ctx, host, change); err != nil {
 		if errs.Is(err, errs.KindNotFound) {
 			return nil, errs.NotFound("Could not find binary %s on host %s.", binary, host)
 		}
@@ -199,7 +199,7 @@ func (h *handlers) updateServiceByID(c *api.Call) (*api.Reply, error) {
 	if !serviceChanges(s, change) {
 		return nil, errs.Invalid("No updates were requested. Fields 'status' or 'forced_down' should be specified.")
 	}
-	host, err := hosts.UpdateService(c.Ctx, h.Hosts.DB, s.Host, change, h.Hosts.Now())
+	host, err := h.Hosts.UpdateService(c.Ctx, s.Host, change)
 	if err != nil {
 		return nil, err
 	}

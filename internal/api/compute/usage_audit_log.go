@@ -14,7 +14,6 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/hosts"
 )
 
 // usageAuditLogRoutes serve os-instance_usage_audit_log.
@@ -68,7 +67,7 @@ func lastAuditPeriod(before time.Time) (begin, end time.Time) {
 }
 
 func (h *handlers) usageAuditLog(c *api.Call, before time.Time) (map[string]any, error) {
-	all, err := hosts.Services(c.Ctx, h.Hosts.DB, h.Hosts.ControlHost, h.Hosts.Now())
+	all, err := h.Hosts.Services(c.Ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,10 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/store"
 )
 
 // isoTime formats a stored timestamp as Glance does: seconds, UTC, "Z".
-func isoTime(us int64) string { return store.Time(us).Format(time.RFC3339) }
+func isoTime(us int64) string { return time.UnixMicro(us).UTC().Format(time.RFC3339) }
 
 // imageView is an image as Glance v2 shows it: extra properties at the
 // top level beside the base attributes, which are null when unset.
