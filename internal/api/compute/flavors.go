@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -121,7 +122,7 @@ func checkQuery(c *api.Call, rules []flavorQueryRule, strict bool) (url.Values, 
 	}
 	if strict && len(extra) > 0 {
 		sortStrings(extra)
-		return nil, errs.Invalid("%s", additionalMessage(extra))
+		return nil, errs.Invalid("%s", js.AdditionalPropertiesMessage(extra))
 	}
 	for _, r := range rules {
 		for _, v := range known[r.name] {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 )
 
@@ -72,7 +73,7 @@ func checkActionQuery(c *api.Call, s actionQuery) (url.Values, error) {
 		}
 		if len(extra) > 0 {
 			sortStrings(extra)
-			return nil, errs.Invalid("%s", additionalMessage(extra))
+			return nil, errs.Invalid("%s", js.AdditionalPropertiesMessage(extra))
 		}
 	}
 	return known, nil

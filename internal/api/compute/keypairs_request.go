@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 )
 
 // Nova's keypair name patterns (parameter_types.keypair_name_special_chars
@@ -100,13 +101,13 @@ func checkKeypairName(c *api.Call, e *schemaErrors, path []string, v any) {
 	}
 	s := v.(string)
 	if isLegacyV2(c) {
-		if strings.TrimSpace(s) == "" || !validDescription(s) {
+		if strings.TrimSpace(s) == "" || !js.Printable(s) {
 			e.addRaw(len(path), "An invalid 'name' value was provided. The name must be: printable characters with at least one non space character")
 		}
 		e.checkLength(path, v, 1, 255)
 		return
 	}
-	if !validName(s) {
+	if !js.ValidName(s) {
 		e.addRaw(len(path), "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.")
 	}
 	e.checkLength(path, v, 1, 255)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -22,7 +23,7 @@ func (h *handlers) serverActionRoutes() []api.Route {
 
 // serverActionHandler handles one action; body is the decoded root object
 // (key order recorded in run) and value the action key's value.
-type serverActionHandler func(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error)
+type serverActionHandler func(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error)
 
 // serverAction is one action of POST /servers/{id}/action: the policy
 // rule that guards it, the microversions it exists at (zero: all) and its
@@ -50,7 +51,7 @@ func (h *handlers) serverActionHandlers() map[string]serverAction {
 // powerServerActions are the power actions and lock/unlock.
 func (h *handlers) powerServerActions() map[string]serverAction {
 	power := func(a state.Action, policy string) serverAction {
-		return serverAction{policy: policy, handle: func(c *api.Call, _ *jsRun, _ map[string]any, _ any) (*api.Reply, error) {
+		return serverAction{policy: policy, handle: func(c *api.Call, _ *js.Run, _ map[string]any, _ any) (*api.Reply, error) {
 			return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), a, c.RequestID))
 		}}
 	}
@@ -76,16 +77,16 @@ func (h *handlers) serverAction(c *api.Call) (*api.Reply, error) {
 	if err := api.DecodeJSON(raw, &probe); err != nil {
 		return nil, err
 	}
-	decoded, order, err := decodeWithOrder(raw)
+	decoded, order, err := js.Decode(raw)
 	if err != nil {
 		return nil, errs.Invalid("Malformed request body")
 	}
 	body, ok := decoded.(map[string]any)
-	run := &jsRun{relaxed: isLegacyV2(c), order: order}
+	run := &js.Run{Relaxed: isLegacyV2(c), Order: order}
 	if !ok || len(body) == 0 {
 		return nil, errs.Invalid("Malformed request body")
 	}
-	name := run.keysOf(body)[0]
+	name := run.Keys(body)[0]
 	action, known := h.serverActionHandlers()[name]
 	if !known {
 		return nil, errs.Invalid("There is no such action: %s", name)
@@ -106,27 +107,27 @@ func (h *handlers) accepted(err error) (*api.Reply, error) {
 	return api.NoContent(http.StatusAccepted), nil
 }
 
-var rebootSchema = jsObject([]string{"reboot"}, jsProperty{"reboot", jsObject([]string{"type"},
-	jsProperty{"type", jsSchema{jsType("string"), jsEnum("HARD", "Hard", "hard", "SOFT", "Soft", "soft")}})})
+var rebootSchema = js.Object([]string{"reboot"}, js.Property{Name: "reboot", Schema: js.Object([]string{"type"},
+	js.Property{Name: "type", Schema: js.Schema{js.Type("string"), js.Enum("HARD", "Hard", "hard", "SOFT", "Soft", "soft")}})})
 
-func (h *handlers) rebootServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-	if f := rebootSchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) rebootServer(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+	if f := rebootSchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	kind := body["reboot"].(map[string]any)["type"].(string)
 	return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), state.Reboot(kind), c.RequestID))
 }
 
 // lockSchema273 is the lock body from 2.73: null or {"locked_reason"}.
-var lockSchema273 = jsObject([]string{"lock"}, jsProperty{"lock", jsSchema{jsType("object", "null"),
-	jsProperties(jsProperty{"locked_reason", jsSchema{jsType("string"), jsMinLength(1), jsMaxLength(255)}}),
-	jsNoAdditional(jsProperty{name: "locked_reason"})}})
+var lockSchema273 = js.Object([]string{"lock"}, js.Property{Name: "lock", Schema: js.Schema{js.Type("object", "null"),
+	js.Properties(js.Property{Name: "locked_reason", Schema: js.Schema{js.Type("string"), js.MinLength(1), js.MaxLength(255)}}),
+	js.NoAdditional(js.Property{Name: "locked_reason"})}})
 
-func (h *handlers) lockServer(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+func (h *handlers) lockServer(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
 	var reason *string
 	if c.AtLeast(2, 73) {
-		if f := lockSchema273.validate(run, nil, body); f != nil {
-			return nil, f.err(run)
+		if f := lockSchema273.Validate(run, nil, body); f != nil {
+			return nil, f.Err(run)
 		}
 		if obj, ok := value.(map[string]any); ok {
 			if r, ok := obj["locked_reason"].(string); ok {
@@ -137,6 +138,6 @@ func (h *handlers) lockServer(c *api.Call, run *jsRun, body map[string]any, valu
 	return h.accepted(h.Servers.SetLock(c.Ctx, c.Principal, c.Param("server_id"), true, reason, c.RequestID))
 }
 
-func (h *handlers) unlockServer(c *api.Call, _ *jsRun, _ map[string]any, _ any) (*api.Reply, error) {
+func (h *handlers) unlockServer(c *api.Call, _ *js.Run, _ map[string]any, _ any) (*api.Reply, error) {
 	return h.accepted(h.Servers.SetLock(c.Ctx, c.Principal, c.Param("server_id"), false, nil, c.RequestID))
 }

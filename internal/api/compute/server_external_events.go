@@ -12,6 +12,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 )
 
@@ -36,13 +37,13 @@ func externalEventNames(c *api.Call) []any {
 	return names
 }
 
-func externalEventsSchema(c *api.Call) jsSchema {
-	event := jsObject([]string{"name", "server_uuid"},
-		jsProperty{"name", jsSchema{jsType("string"), jsEnum(externalEventNames(c)...)}},
-		jsProperty{"server_uuid", csUUID},
-		jsProperty{"status", jsSchema{jsType("string"), jsEnum("failed", "completed", "in-progress")}},
-		jsProperty{"tag", jsSchema{jsType("string"), jsMaxLength(255)}})
-	return jsObject([]string{"events"}, jsProperty{"events", jsSchema{jsType("array"), jsMinItems(1), jsItems(event)}})
+func externalEventsSchema(c *api.Call) js.Schema {
+	event := js.Object([]string{"name", "server_uuid"},
+		js.Property{Name: "name", Schema: js.Schema{js.Type("string"), js.Enum(externalEventNames(c)...)}},
+		js.Property{Name: "server_uuid", Schema: csUUID},
+		js.Property{Name: "status", Schema: js.Schema{js.Type("string"), js.Enum("failed", "completed", "in-progress")}},
+		js.Property{Name: "tag", Schema: js.Schema{js.Type("string"), js.MaxLength(255)}})
+	return js.Object([]string{"events"}, js.Property{Name: "events", Schema: js.Schema{js.Type("array"), js.MinItems(1), js.Items(event)}})
 }
 
 // taggedEvents need a tag naming what they are about.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/servergroup"
@@ -29,24 +30,24 @@ func (h *handlers) serverGroupRoutes() []api.Route {
 }
 
 // serverGroupSchema is Nova's create schema at c's version.
-func serverGroupSchema(c *api.Call) jsSchema {
+func serverGroupSchema(c *api.Call) js.Schema {
 	if c.AtLeast(2, 64) {
-		return jsObject([]string{"server_group"}, jsProperty{"server_group", jsObject([]string{"name", "policy"},
-			jsProperty{"name", csName},
-			jsProperty{"policy", jsSchema{jsType("string"), jsEnum(servergroup.AntiAffinity, servergroup.Affinity,
+		return js.Object([]string{"server_group"}, js.Property{Name: "server_group", Schema: js.Object([]string{"name", "policy"},
+			js.Property{Name: "name", Schema: csName},
+			js.Property{Name: "policy", Schema: js.Schema{js.Type("string"), js.Enum(servergroup.AntiAffinity, servergroup.Affinity,
 				servergroup.SoftAntiAffinity, servergroup.SoftAffinity)}},
-			jsProperty{"rules", jsObject(nil, jsProperty{"max_server_per_host",
-				jsSchema{jsType("integer", "string"), jsPattern(`^[0-9]*$`), jsMinimum(1)}})},
+			js.Property{Name: "rules", Schema: js.Object(nil, js.Property{Name: "max_server_per_host",
+				Schema: js.Schema{js.Type("integer", "string"), js.Pattern(`^[0-9]*$`), js.Minimum(1)}})},
 		)})
 	}
 	policies := []any{servergroup.AntiAffinity, servergroup.Affinity}
 	if c.AtLeast(2, 15) {
 		policies = append(policies, servergroup.SoftAntiAffinity, servergroup.SoftAffinity)
 	}
-	return jsObject([]string{"server_group"}, jsProperty{"server_group", jsObject([]string{"name", "policies"},
-		jsProperty{"name", csName},
-		jsProperty{"policies", jsSchema{jsType("array"), jsItems(jsSchema{jsType("string"), jsEnum(policies...)}),
-			jsUniqueItems(), jsMinItems(1), jsMaxItems(1)}},
+	return js.Object([]string{"server_group"}, js.Property{Name: "server_group", Schema: js.Object([]string{"name", "policies"},
+		js.Property{Name: "name", Schema: csName},
+		js.Property{Name: "policies", Schema: js.Schema{js.Type("array"), js.Items(js.Schema{js.Type("string"), js.Enum(policies...)}),
+			js.UniqueItems(), js.MinItems(1), js.MaxItems(1)}},
 	)})
 }
 

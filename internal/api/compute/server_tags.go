@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -27,8 +28,8 @@ func (h *handlers) serverTagRoutes() []api.Route {
 	}
 }
 
-var serverTagsSchema = jsObject([]string{"tags"},
-	jsProperty{"tags", jsSchema{jsType("array"), jsItems(csTag), jsMaxItems(compute.MaxServerTags)}})
+var serverTagsSchema = js.Object([]string{"tags"},
+	js.Property{Name: "tags", Schema: js.Schema{js.Type("array"), js.Items(csTag), js.MaxItems(compute.MaxServerTags)}})
 
 func (h *handlers) listServerTags(c *api.Call) (*api.Reply, error) {
 	if err := checkPlainQuery(c); err != nil {
@@ -83,9 +84,9 @@ func (h *handlers) replaceServerTags(c *api.Call) (*api.Reply, error) {
 func (h *handlers) addServerTag(c *api.Call) (*api.Reply, error) {
 	id, tag := c.Param("server_id"), c.Param("tag")
 	valid := func(t string) error {
-		run := &jsRun{}
-		if f := csTag.validate(run, nil, t); f != nil {
-			return errs.Invalid("Tag '%s' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: %s", t, f.msg)
+		run := &js.Run{}
+		if f := csTag.Validate(run, nil, t); f != nil {
+			return errs.Invalid("Tag '%s' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: %s", t, f.Message)
 		}
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
 )
 
@@ -68,7 +69,7 @@ func parseServerUpdate(c *api.Call) (serverUpdate, error) {
 	legacy := isLegacyV2(c)
 	if v, ok := srv["name"]; ok && e.checkType(path("name"), v, "string") {
 		e.checkLength(path("name"), v, 1, 255)
-		if !legacy && !validName(v.(string)) {
+		if !legacy && !js.ValidName(v.(string)) {
 			e.addRaw(2, invalidName)
 		}
 		name := strings.TrimSpace(v.(string))
@@ -98,7 +99,7 @@ func parseServerUpdate(c *api.Call) (serverUpdate, error) {
 	}
 	if v, ok := srv["description"]; ok && e.checkType(path("description"), v, "string", "null") {
 		e.checkLength(path("description"), v, 0, 255)
-		if s, isStr := v.(string); isStr && !validDescription(s) {
+		if s, isStr := v.(string); isStr && !js.Printable(s) {
 			e.add(path("description"), v, api.PyRepr(v)+" does not match "+api.PyRepr(descriptionShown))
 		}
 		var d *string

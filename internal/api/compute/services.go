@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hosts"
 )
@@ -36,7 +37,7 @@ func (h *handlers) listServices(c *api.Call) (*api.Reply, error) {
 		}
 		if len(extra) > 0 {
 			sortStrings(extra)
-			return nil, errs.Invalid("%s", additionalMessage(extra))
+			return nil, errs.Invalid("%s", js.AdditionalPropertiesMessage(extra))
 		}
 	}
 	all, err := hosts.Services(c.Ctx, h.Hosts.DB, h.Hosts.ControlHost, h.Hosts.Now())

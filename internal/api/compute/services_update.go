@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hosts"
 )
@@ -45,7 +46,7 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 	}
 	if len(extra) > 0 {
 		sortStrings(extra)
-		return serviceBody{}, nil, errs.Invalid("%s", additionalMessage(extra))
+		return serviceBody{}, nil, errs.Invalid("%s", js.AdditionalPropertiesMessage(extra))
 	}
 	var b serviceBody
 	str := func(key string, dst **string, check func(string) string) error {
