@@ -48,7 +48,7 @@ func (c *Call) Param(name string) string { return c.params[name] }
 func (c *Call) Query() url.Values { return c.Req.URL.Query() }
 
 // AtLeast reports whether the request's microversion is at least major.minor.
-func (c *Call) AtLeast(major, minor int) bool { return c.Version.AtLeast(major, minor) }
+func (c *Call) AtLeast(v mv.Version) bool { return c.Version.AtLeast(v) }
 
 // ProjectID is the caller's project, "" when unscoped.
 func (c *Call) ProjectID() string {

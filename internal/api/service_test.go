@@ -61,8 +61,8 @@ func testService(t *testing.T) *apitest.Client {
 		}},
 		{Method: "GET", Path: "/admin", Rule: "test:admin", Handler: echo},
 		{Method: "GET", Path: "/open", Anonymous: true, Handler: echo},
-		{Method: "GET", Path: "/new", Rule: "test:any", Handler: echo, MinVer: mv.Version{Major: 2, Minor: 50}},
-		{Method: "GET", Path: "/old", Rule: "test:any", Handler: echo, MaxVer: mv.Version{Major: 2, Minor: 10}},
+		{Method: "GET", Path: "/new", Rule: "test:any", Handler: echo, MinVer: mv.V2_50},
+		{Method: "GET", Path: "/old", Rule: "test:any", Handler: echo, MaxVer: mv.V2_10},
 		{Method: "GET", Path: "/missing", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			return nil, errs.NotFound("Thing x could not be found.")
 		}},
@@ -73,7 +73,7 @@ func testService(t *testing.T) *apitest.Client {
 			panic("handler bug")
 		}},
 	}
-	versions := mv.Range{Min: mv.Version{Major: 2, Minor: 1}, Max: mv.Version{Major: 2, Minor: 90}}
+	versions := mv.Range{Min: mv.V2_1, Max: mv.V2_90}
 	svc := &api.Service{
 		Name: "compute", Mount: "/v2.1", Router: api.NewRouter(routes), Auth: auth.NoAuth{},
 		AuthURL: func(r *http.Request) string { return "http://keystone.example/identity/v3" },

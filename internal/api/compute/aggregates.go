@@ -13,6 +13,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
@@ -274,7 +275,7 @@ func aggregateView(c *api.Call, a *aggregate.Aggregate, full bool) map[string]an
 		m["hosts"] = a.Hosts
 		m["metadata"] = a.Metadata
 	}
-	if c.AtLeast(2, 41) {
+	if c.AtLeast(mv.V2_41) {
 		m["uuid"] = a.UUID
 	}
 	return m

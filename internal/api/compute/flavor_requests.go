@@ -11,6 +11,7 @@ import (
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 var (
@@ -38,11 +39,11 @@ func decodeAny(c *api.Call) (any, error) {
 // flavorCreateFields lists the create body's keys at a microversion.
 func flavorCreateFields(c *api.Call) []string {
 	fields := []string{"name", "id", "ram", "vcpus", "disk", "OS-FLV-EXT-DATA:ephemeral", "swap"}
-	if !c.AtLeast(2, 102) {
+	if !c.AtLeast(mv.V2_102) {
 		fields = append(fields, "rxtx_factor")
 	}
 	fields = append(fields, "os-flavor-access:is_public")
-	if c.AtLeast(2, 55) {
+	if c.AtLeast(mv.V2_55) {
 		fields = append(fields, "description")
 	}
 	return fields
@@ -142,7 +143,7 @@ func createInput(c *api.Call, f map[string]any) (flavor.CreateInput, error) {
 			*dst = int(n)
 		}
 	}
-	if v, ok := f["rxtx_factor"]; ok && !c.AtLeast(2, 102) {
+	if v, ok := f["rxtx_factor"]; ok && !c.AtLeast(mv.V2_102) {
 		n, _, _ := js.NumberOf(v)
 		if n <= 0 || n > flavor.MaxRxTxFactor {
 			return in, errs.Invalid("Invalid input received: 'rxtx_factor' argument must be a float between 0 and %g", flavor.MaxRxTxFactor)
@@ -156,7 +157,7 @@ func createInput(c *api.Call, f map[string]any) (flavor.CreateInput, error) {
 		b, _ := flavor.ParseBool(v)
 		in.IsPublic = b
 	}
-	if c.AtLeast(2, 55) {
+	if c.AtLeast(mv.V2_55) {
 		if d, ok := f["description"].(string); ok {
 			in.Description = &d
 		}

@@ -15,7 +15,7 @@ import (
 )
 
 // maxNetworkProxy is MAX_PROXY_API_SUPPORT_VERSION.
-var maxNetworkProxy = mv.Version{Major: 2, Minor: 35}
+var maxNetworkProxy = mv.V2_35
 
 // floatingIPRoutes serve os-floating-ips and os-floating-ip-pools (proxies until 2.36).
 func (h *handlers) floatingIPRoutes() []api.Route {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // Nova's keypair name patterns (parameter_types.keypair_name_special_chars
@@ -32,11 +33,11 @@ type keypairCreate struct {
 // keypairCreateFields lists the keypair keys Nova's create schema allows.
 func keypairCreateFields(c *api.Call) []string {
 	fields := []string{"name"}
-	if c.AtLeast(2, 2) {
+	if c.AtLeast(mv.V2_2) {
 		fields = append(fields, "type")
 	}
 	fields = append(fields, "public_key")
-	if c.AtLeast(2, 10) {
+	if c.AtLeast(mv.V2_10) {
 		fields = append(fields, "user_id")
 	}
 	return fields
@@ -53,7 +54,7 @@ func parseKeypairCreate(c *api.Call, body any) (keypairCreate, error) {
 		return out, e.err()
 	}
 	required := []string{"name"}
-	if c.AtLeast(2, 92) {
+	if c.AtLeast(mv.V2_92) {
 		required = append(required, "public_key")
 	}
 	fields := keypairCreateFields(c)
@@ -111,7 +112,7 @@ func checkKeypairName(c *api.Call, e *schemaErrors, path []string, v any) {
 		e.addRaw(len(path), "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.")
 	}
 	e.checkLength(path, v, 1, 255)
-	if c.AtLeast(2, 92) {
+	if c.AtLeast(mv.V2_92) {
 		e.checkPattern(path, v, keypairNamePatternV292, keypairNameShownV292)
 	} else {
 		e.checkPattern(path, v, keypairNamePattern, keypairNameShown)

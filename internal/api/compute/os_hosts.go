@@ -19,14 +19,13 @@ import (
 // hostRoutes serve os-hosts up to 2.42.
 func (h *handlers) hostRoutes() []api.Route {
 	rule := func(op string) string { return "os_compute_api:os-hosts:" + op }
-	v242 := mv.Version{Major: 2, Minor: 42}
 	return []api.Route{
-		{Method: "GET", Path: "/os-hosts", Rule: rule("list"), Handler: h.listHosts, MaxVer: v242},
-		{Method: "GET", Path: "/os-hosts/{host_name}", Rule: rule("show"), Handler: h.showHost, MaxVer: v242},
-		{Method: "PUT", Path: "/os-hosts/{host_name}", Rule: rule("update"), Handler: h.updateHost, MaxVer: v242},
-		{Method: "GET", Path: "/os-hosts/{host_name}/reboot", Rule: rule("reboot"), Handler: h.hostPowerAction, MaxVer: v242},
-		{Method: "GET", Path: "/os-hosts/{host_name}/shutdown", Rule: rule("shutdown"), Handler: h.hostPowerAction, MaxVer: v242},
-		{Method: "GET", Path: "/os-hosts/{host_name}/startup", Rule: rule("start"), Handler: h.hostPowerAction, MaxVer: v242},
+		{Method: "GET", Path: "/os-hosts", Rule: rule("list"), Handler: h.listHosts, MaxVer: mv.V2_42},
+		{Method: "GET", Path: "/os-hosts/{host_name}", Rule: rule("show"), Handler: h.showHost, MaxVer: mv.V2_42},
+		{Method: "PUT", Path: "/os-hosts/{host_name}", Rule: rule("update"), Handler: h.updateHost, MaxVer: mv.V2_42},
+		{Method: "GET", Path: "/os-hosts/{host_name}/reboot", Rule: rule("reboot"), Handler: h.hostPowerAction, MaxVer: mv.V2_42},
+		{Method: "GET", Path: "/os-hosts/{host_name}/shutdown", Rule: rule("shutdown"), Handler: h.hostPowerAction, MaxVer: mv.V2_42},
+		{Method: "GET", Path: "/os-hosts/{host_name}/startup", Rule: rule("start"), Handler: h.hostPowerAction, MaxVer: mv.V2_42},
 	}
 }
 

@@ -125,7 +125,7 @@ var lockSchema273 = js.Object([]string{"lock"}, js.Property{Name: "lock", Schema
 
 func (h *handlers) lockServer(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
 	var reason *string
-	if c.AtLeast(2, 73) {
+	if c.AtLeast(mv.V2_73) {
 		if f := lockSchema273.Validate(run, nil, body); f != nil {
 			return nil, f.Err(run)
 		}

@@ -15,7 +15,7 @@ import (
 // floatingIPServerActions are addFloatingIp and removeFloatingIp, which
 // Nova removed in 2.44.
 func (h *handlers) floatingIPServerActions() map[string]serverAction {
-	upTo := mv.Version{Major: 2, Minor: 43}
+	upTo := mv.V2_43
 	return map[string]serverAction{
 		"addFloatingIp":    {policy: "os_compute_api:os-floating-ips:add", maxVer: upTo, handle: h.addFloatingIP},
 		"removeFloatingIp": {policy: "os_compute_api:os-floating-ips:remove", maxVer: upTo, handle: h.removeFloatingIP},

@@ -16,6 +16,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // imageServerActions are createImage, createBackup, shelve, shelveOffload and unshelve.
@@ -61,7 +62,7 @@ func backupSchema(name js.Schema) js.Schema {
 // imageMetadataQuota is common.check_img_metadata_properties_quota, which
 // Nova applies before microversion 2.39.
 func (h *handlers) imageMetadataQuota(c *api.Call, meta map[string]string) error {
-	if len(meta) == 0 || c.AtLeast(2, 39) {
+	if len(meta) == 0 || c.AtLeast(mv.V2_39) {
 		return nil
 	}
 	err := h.metadataLimit(c.Ctx, c.Principal.ProjectID, len(meta))
@@ -112,7 +113,7 @@ func (h *handlers) createImage(c *api.Call, run *js.Run, body map[string]any, va
 	if err != nil {
 		return nil, imageServiceFault(err)
 	}
-	if c.AtLeast(2, 45) {
+	if c.AtLeast(mv.V2_45) {
 		return api.JSON(http.StatusAccepted, map[string]any{"image_id": img.ID}), nil
 	}
 	return api.NoContent(http.StatusAccepted).WithHeader("Location", imageServiceURL(c, img)), nil
@@ -150,7 +151,7 @@ func (h *handlers) createBackup(c *api.Call, run *js.Run, body map[string]any, v
 	if err != nil {
 		return nil, imageServiceFault(err)
 	}
-	if c.AtLeast(2, 45) {
+	if c.AtLeast(mv.V2_45) {
 		return api.JSON(http.StatusAccepted, map[string]any{"image_id": img.ID}), nil
 	}
 	reply := api.NoContent(http.StatusAccepted)
@@ -193,23 +194,23 @@ func (h *handlers) shelveOffloadServer(c *api.Call, run *js.Run, body map[string
 func (h *handlers) unshelveServer(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
 	schema := unshelveSchema
 	switch {
-	case c.AtLeast(2, 91):
+	case c.AtLeast(mv.V2_91):
 		schema = unshelveSchema291
-	case c.AtLeast(2, 77):
+	case c.AtLeast(mv.V2_77):
 		schema = unshelveSchema277
 	}
 	if f := schema.Validate(run, nil, body); f != nil {
 		return nil, f.Err(run)
 	}
 	req := compute.UnshelveRequest{RequestID: c.RequestID, AdminHost: c.Allowed("os_compute_api:os-shelve:unshelve_to_host", nil)}
-	if args, ok := value.(map[string]any); ok && len(args) > 0 && c.AtLeast(2, 77) {
+	if args, ok := value.(map[string]any); ok && len(args) > 0 && c.AtLeast(mv.V2_77) {
 		if az, given := args["availability_zone"]; given {
 			req.AZPassed = true
 			if s, ok := az.(string); ok {
 				req.AZ = &s
 			}
 		}
-		if c.AtLeast(2, 91) {
+		if c.AtLeast(mv.V2_91) {
 			req.Host, _ = args["host"].(string)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // rebuildServerActions are rebuild.
@@ -71,7 +72,7 @@ func rebuildSchema(f createFeatures, keyName bool) js.Schema {
 
 func (h *handlers) rebuildServer(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
 	f := createFeaturesOf(c)
-	keyName := c.AtLeast(2, 54)
+	keyName := c.AtLeast(mv.V2_54)
 	if fl := rebuildSchema(f, keyName).Validate(run, nil, body); fl != nil {
 		return nil, fl.Err(run)
 	}
@@ -82,7 +83,7 @@ func (h *handlers) rebuildServer(c *api.Call, run *js.Run, body map[string]any, 
 		return nil, err
 	}
 	view, err := h.ServerView(c, res.Server, ServerViewOptions{
-		Full: c.AtLeast(2, 75), ServerGroups: c.AtLeast(2, 71), HideUserData: true,
+		Full: c.AtLeast(mv.V2_75), ServerGroups: c.AtLeast(mv.V2_71), HideUserData: true,
 		KeyName: keyName, UserData: !f.personality,
 		// Nova's enable_instance_password defaults to true.
 		AdminPass: &res.AdminPass,

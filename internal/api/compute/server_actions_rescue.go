@@ -27,7 +27,7 @@ func (h *handlers) rescueServerActions() map[string]serverAction {
 		"os-getConsoleOutput": {policy: "os_compute_api:os-console-output", handle: h.consoleOutput},
 		// These check their policy themselves, where Nova does: after the
 		// microversion, the schema and the server lookup.
-		"trigger_crash_dump": {policy: "os_compute_api:servers:trigger_crash_dump", minVer: mv.Version{Major: 2, Minor: 17}, handle: h.triggerCrashDump},
+		"trigger_crash_dump": {policy: "os_compute_api:servers:trigger_crash_dump", minVer: mv.V2_17, handle: h.triggerCrashDump},
 		"os-resetState":      {policy: "os_compute_api:os-admin-actions:reset_state", handle: h.resetState},
 		"injectNetworkInfo":  {policy: "os_compute_api:os-admin-actions:inject_network_info", handle: h.injectNetworkInfo},
 	}
@@ -56,7 +56,7 @@ func (h *handlers) rescueServer(c *api.Call, run *js.Run, body map[string]any, v
 	if f := rescueBodySchema.Validate(run, nil, body); f != nil {
 		return nil, f.Err(run)
 	}
-	req := compute.RescueRequest{RequestID: c.RequestID, AllowVolumeBacked: c.AtLeast(2, 87)}
+	req := compute.RescueRequest{RequestID: c.RequestID, AllowVolumeBacked: c.AtLeast(mv.V2_87)}
 	if obj, ok := value.(map[string]any); ok {
 		if pass, ok := obj["adminPass"].(string); ok {
 			req.AdminPass = &pass

@@ -10,6 +10,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // resizeServerActions are resize, confirmResize and revertResize.
@@ -75,7 +76,7 @@ func (h *handlers) revertResize(c *api.Call, run *js.Run, body map[string]any, _
 // (2.56), migrate:host (ADMIN).
 func (h *handlers) migrateServer(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
 	host := ""
-	if c.AtLeast(2, 56) {
+	if c.AtLeast(mv.V2_56) {
 		if f := migrateSchema256.Validate(run, nil, body); f != nil {
 			return nil, f.Err(run)
 		}

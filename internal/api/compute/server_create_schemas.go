@@ -10,6 +10,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // createFeatures says which parts of the create schema a request's
@@ -34,17 +35,17 @@ func createFeaturesOf(c *api.Call) createFeatures {
 	legacy := isLegacyV2(c)
 	return createFeatures{
 		legacy:       legacy,
-		description:  !legacy && at(2, 19),
-		networkTag:   (at(2, 32) && !at(2, 37)) || at(2, 42),
-		bdmTag:       (at(2, 32) && !at(2, 33)) || at(2, 42),
-		networks237:  at(2, 37),
-		tags:         at(2, 52),
-		personality:  !at(2, 57),
-		trustedCerts: at(2, 63),
-		volumeType:   at(2, 67),
-		requestHost:  at(2, 74),
-		hostname:     at(2, 90),
-		hostnameFQDN: at(2, 94),
+		description:  !legacy && at(mv.V2_19),
+		networkTag:   (at(mv.V2_32) && !at(mv.V2_37)) || at(mv.V2_42),
+		bdmTag:       (at(mv.V2_32) && !at(mv.V2_33)) || at(mv.V2_42),
+		networks237:  at(mv.V2_37),
+		tags:         at(mv.V2_52),
+		personality:  !at(mv.V2_57),
+		trustedCerts: at(mv.V2_63),
+		volumeType:   at(mv.V2_67),
+		requestHost:  at(mv.V2_74),
+		hostname:     at(mv.V2_90),
+		hostnameFQDN: at(mv.V2_94),
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // serverExternalEventRoutes serve os-server-external-events.
@@ -27,10 +28,10 @@ func (h *handlers) serverExternalEventRoutes() []api.Route {
 func externalEventNames(c *api.Call) []any {
 	names := []any{"network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted"}
 	for _, n := range []struct {
-		minor int
-		name  string
-	}{{51, "volume-extended"}, {76, "power-update"}, {82, "accelerator-request-bound"}, {93, "volume-reimaged"}} {
-		if c.AtLeast(2, n.minor) {
+		from mv.Version
+		name string
+	}{{mv.V2_51, "volume-extended"}, {mv.V2_76, "power-update"}, {mv.V2_82, "accelerator-request-bound"}, {mv.V2_93, "volume-reimaged"}} {
+		if c.AtLeast(n.from) {
 			names = append(names, n.name)
 		}
 	}

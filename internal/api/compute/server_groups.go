@@ -14,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/servergroup"
 )
@@ -31,7 +32,7 @@ func (h *handlers) serverGroupRoutes() []api.Route {
 
 // serverGroupSchema is Nova's create schema at c's version.
 func serverGroupSchema(c *api.Call) js.Schema {
-	if c.AtLeast(2, 64) {
+	if c.AtLeast(mv.V2_64) {
 		return js.Object([]string{"server_group"}, js.Property{Name: "server_group", Schema: js.Object([]string{"name", "policy"},
 			js.Property{Name: "name", Schema: csName},
 			js.Property{Name: "policy", Schema: js.Schema{js.Type("string"), js.Enum(servergroup.AntiAffinity, servergroup.Affinity,
@@ -41,7 +42,7 @@ func serverGroupSchema(c *api.Call) js.Schema {
 		)})
 	}
 	policies := []any{servergroup.AntiAffinity, servergroup.Affinity}
-	if c.AtLeast(2, 15) {
+	if c.AtLeast(mv.V2_15) {
 		policies = append(policies, servergroup.SoftAntiAffinity, servergroup.SoftAffinity)
 	}
 	return js.Object([]string{"server_group"}, js.Property{Name: "server_group", Schema: js.Object([]string{"name", "policies"},
@@ -64,7 +65,7 @@ func (h *handlers) createServerGroup(c *api.Call) (*api.Reply, error) {
 	name := sg["name"].(string)
 	var policy string
 	rules := map[string]int{}
-	if c.AtLeast(2, 64) {
+	if c.AtLeast(mv.V2_64) {
 		policy = sg["policy"].(string)
 		if r, ok := sg["rules"].(map[string]any); ok {
 			if v, ok := r["max_server_per_host"]; ok {
@@ -124,7 +125,7 @@ var serverGroupListQuery = []flavorQueryRule{
 }
 
 func (h *handlers) listServerGroups(c *api.Call) (*api.Reply, error) {
-	q, err := checkQuery(c, serverGroupListQuery, strictQuery(c, 75))
+	q, err := checkQuery(c, serverGroupListQuery, strictQuery(c, mv.V2_75))
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +181,7 @@ func (h *handlers) deleteServerGroup(c *api.Call) (*api.Reply, error) {
 
 func serverGroupView(c *api.Call, g *servergroup.Group) map[string]any {
 	m := map[string]any{"id": g.ID, "name": g.Name, "members": g.Members}
-	if c.AtLeast(2, 64) {
+	if c.AtLeast(mv.V2_64) {
 		m["policy"] = g.Policy
 		rules := map[string]any{}
 		for k, v := range g.Rules {
@@ -191,7 +192,7 @@ func serverGroupView(c *api.Call, g *servergroup.Group) map[string]any {
 		m["policies"] = []string{g.Policy}
 		m["metadata"] = map[string]any{}
 	}
-	if c.AtLeast(2, 13) {
+	if c.AtLeast(mv.V2_13) {
 		m["project_id"] = g.ProjectID
 		m["user_id"] = g.UserID
 	}

@@ -17,14 +17,13 @@ import (
 // serverTagRoutes serve /servers/{server_id}/tags (2.26).
 func (h *handlers) serverTagRoutes() []api.Route {
 	const pol = "os_compute_api:os-server-tags:"
-	v226 := mv.Version{Major: 2, Minor: 26}
 	return []api.Route{
-		{Method: "GET", Path: "/servers/{server_id}/tags", Rule: pol + "index", Handler: h.listServerTags, MinVer: v226},
-		{Method: "PUT", Path: "/servers/{server_id}/tags", Rule: pol + "update_all", Handler: h.replaceServerTags, MinVer: v226},
-		{Method: "DELETE", Path: "/servers/{server_id}/tags", Rule: pol + "delete_all", Handler: h.deleteServerTags, MinVer: v226},
-		{Method: "GET", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "show", Handler: h.checkServerTag, MinVer: v226},
-		{Method: "PUT", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "update", Handler: h.addServerTag, MinVer: v226},
-		{Method: "DELETE", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "delete", Handler: h.deleteServerTag, MinVer: v226},
+		{Method: "GET", Path: "/servers/{server_id}/tags", Rule: pol + "index", Handler: h.listServerTags, MinVer: mv.V2_26},
+		{Method: "PUT", Path: "/servers/{server_id}/tags", Rule: pol + "update_all", Handler: h.replaceServerTags, MinVer: mv.V2_26},
+		{Method: "DELETE", Path: "/servers/{server_id}/tags", Rule: pol + "delete_all", Handler: h.deleteServerTags, MinVer: mv.V2_26},
+		{Method: "GET", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "show", Handler: h.checkServerTag, MinVer: mv.V2_26},
+		{Method: "PUT", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "update", Handler: h.addServerTag, MinVer: mv.V2_26},
+		{Method: "DELETE", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "delete", Handler: h.deleteServerTag, MinVer: mv.V2_26},
 	}
 }
 

@@ -7,10 +7,11 @@ import (
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 func (h *handlers) updateService(c *api.Call) (*api.Reply, error) {
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		return h.updateServiceByID(c)
 	}
 	return h.serviceAction(c, c.Param("service_id"))
@@ -33,9 +34,9 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 		return serviceBody{}, nil, err
 	}
 	allowed := map[string]bool{"host": true, "binary": true, "disabled_reason": true}
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		allowed = map[string]bool{"status": true, "disabled_reason": true, "forced_down": true}
-	} else if c.AtLeast(2, 11) {
+	} else if c.AtLeast(mv.V2_11) {
 		allowed["forced_down"] = true
 	}
 	var extra []string
@@ -95,7 +96,7 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 		}
 		b.ForcedDown = v
 	}
-	if !c.AtLeast(2, 53) {
+	if !c.AtLeast(mv.V2_53) {
 		for _, k := range []string{"host", "binary"} {
 			if _, ok := raw[k]; !ok {
 				return serviceBody{}, nil, errs.Invalid("'%s' is a required property", k)
@@ -117,7 +118,7 @@ func forcedDownValue(v any) bool {
 
 // serviceAction is the PUT /os-services/{action} of 2.1-2.52.
 func (h *handlers) serviceAction(c *api.Call, action string) (*api.Reply, error) {
-	known := map[string]bool{"enable": true, "disable": true, "disable-log-reason": true, "force-down": c.AtLeast(2, 11)}
+	known := map[string]bool{"enable": true, "disable": true, "disable-log-reason": true, "force-down": c.AtLeast(mv.V2_11)}
 	b, _, err := decodeServiceBody(c)
 	if err != nil {
 		return nil, err
