@@ -25,7 +25,11 @@ func (h *handlers) aggregateRoutes() []api.Route {
 		{Method: "GET", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("show"), Handler: h.showAggregate},
 		{Method: "PUT", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("update"), Handler: h.updateAggregate},
 		{Method: "DELETE", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("delete"), Handler: h.deleteAggregate},
-		{Method: "POST", Path: "/os-aggregates/{aggregate_id}/action", Rule: policy.Action, Handler: h.aggregateAction},
+		{Method: "POST", Path: "/os-aggregates/{aggregate_id}/action", Rule: policy.Action, Handler: h.aggregateAction, Actions: []api.Action{
+			{Name: "add_host", Rule: aggregateRule("add_host")},
+			{Name: "remove_host", Rule: aggregateRule("remove_host")},
+			{Name: "set_metadata", Rule: aggregateRule("set_metadata")},
+		}},
 	}
 }
 

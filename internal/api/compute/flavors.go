@@ -29,7 +29,10 @@ func (h *handlers) flavorRoutes() []api.Route {
 		{Method: "PUT", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("update"), Handler: h.updateExtraSpec},
 		{Method: "DELETE", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("delete"), Handler: h.deleteExtraSpec},
 		{Method: "GET", Path: "/flavors/{flavor_id}/os-flavor-access", Rule: "os_compute_api:os-flavor-access", Handler: h.listFlavorAccess},
-		{Method: "POST", Path: "/flavors/{flavor_id}/action", Rule: policy.Action, Handler: h.flavorAction},
+		{Method: "POST", Path: "/flavors/{flavor_id}/action", Rule: policy.Action, Handler: h.flavorAction, Actions: []api.Action{
+			{Name: "addTenantAccess", Rule: flavorActionRules["addTenantAccess"]},
+			{Name: "removeTenantAccess", Rule: flavorActionRules["removeTenantAccess"]},
+		}},
 	}
 }
 

@@ -6,6 +6,8 @@ package compute
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
@@ -15,9 +17,18 @@ import (
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
+// serverActionRoutes is the action route: one row per action, built once
+// with the table the dispatcher reads.
 func (h *handlers) serverActionRoutes() []api.Route {
+	actions := h.serverActionHandlers()
+	rows := make([]api.Action, 0, len(actions))
+	for name, a := range actions {
+		rows = append(rows, a.row(name))
+	}
+	slices.SortFunc(rows, func(a, b api.Action) int { return strings.Compare(a.Name, b.Name) })
 	return []api.Route{
-		{Method: "POST", Path: "/servers/{server_id}/action", Rule: policy.Action, Handler: h.serverAction},
+		{Method: "POST", Path: "/servers/{server_id}/action", Rule: policy.Action, Actions: rows,
+			Handler: func(c *api.Call) (*api.Reply, error) { return dispatchServerAction(c, actions) }},
 	}
 }
 
@@ -32,6 +43,11 @@ type serverAction struct {
 	policy         string
 	minVer, maxVer mv.Version
 	handle         serverActionHandler
+}
+
+// row is the action's row of the route table.
+func (a serverAction) row(name string) api.Action {
+	return api.Action{Name: name, Rule: a.policy, MinVer: a.minVer, MaxVer: a.maxVer}
 }
 
 // serverActionHandlers is every action by body key. Each family of
@@ -68,13 +84,15 @@ func (h *handlers) powerServerActions() map[string]serverAction {
 	}
 }
 
-func (h *handlers) serverAction(c *api.Call) (*api.Reply, error) {
+// dispatchServerAction decodes the body once, picks the action its first
+// key names and runs it. An action that does not exist at the request's
+// microversion is a 404, as a route would be; then the action's rule.
+func dispatchServerAction(c *api.Call, actions map[string]serverAction) (*api.Reply, error) {
 	raw, err := c.Body()
 	if err != nil {
 		return nil, err
 	}
-	var probe any
-	if err := api.DecodeJSON(raw, &probe); err != nil {
+	if err := api.CheckJSON(raw); err != nil {
 		return nil, err
 	}
 	decoded, order, err := js.Decode(raw)
@@ -87,11 +105,11 @@ func (h *handlers) serverAction(c *api.Call) (*api.Reply, error) {
 		return nil, errs.Invalid("Malformed request body")
 	}
 	name := run.Keys(body)[0]
-	action, known := h.serverActionHandlers()[name]
+	action, known := actions[name]
 	if !known {
 		return nil, errs.Invalid("There is no such action: %s", name)
 	}
-	if (action.minVer != mv.Version{} && c.Version.Less(action.minVer)) || (action.maxVer != mv.Version{} && action.maxVer.Less(c.Version)) {
+	if !action.row(name).Exists(c.Version) {
 		return nil, errs.NotFound("The resource could not be found.")
 	}
 	if err := c.Authorize(action.policy, nil); err != nil {
