@@ -48,7 +48,7 @@ func (c *Call) Param(name string) string { return c.params[name] }
 func (c *Call) Query() url.Values { return c.Req.URL.Query() }
 
 // AtLeast reports whether the request's microversion is at least major.minor.
-func (c *Call) AtLeast(major, minor int) bool { return c.Version.AtLeast(major, minor) }
+func (c *Call) AtLeast(v mv.Version) bool { return c.Version.AtLeast(v) }
 
 // ProjectID is the caller's project, "" when unscoped.
 func (c *Call) ProjectID() string {
@@ -98,14 +98,8 @@ func (c *Call) DecodeJSON(dst any) error {
 
 // DecodeJSON decodes b into dst with the error messages of DecodeJSON.
 func DecodeJSON(b []byte, dst any) error {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return errs.Invalid("The request body is empty or malformed.")
-	}
-	// One JSON value and nothing after it, as Python's json.loads wants:
-	// the decoder alone would stop at the value's end and take a stray
-	// "]" or "}" after it for the end of an enclosing value.
-	if !json.Valid(b) {
-		return errs.Invalid("Malformed request body")
+	if err := CheckJSON(b); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -119,6 +113,21 @@ func DecodeJSON(b []byte, dst any) error {
 			return errs.Invalid("Invalid input for field/attribute %s. Value: %s. %s is not of type '%s'",
 				lastField(field), typeErr.Value, typeErr.Value, jsonTypeName(typeErr.Type.Kind().String()))
 		}
+		return errs.Invalid("Malformed request body")
+	}
+	return nil
+}
+
+// CheckJSON refuses, with DecodeJSON's messages, a body that is not one
+// JSON value, for callers that decode it themselves.
+func CheckJSON(b []byte) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return errs.Invalid("The request body is empty or malformed.")
+	}
+	// One JSON value and nothing after it, as Python's json.loads wants:
+	// the decoder alone would stop at the value's end and take a stray
+	// "]" or "}" after it for the end of an enclosing value.
+	if !json.Valid(b) {
 		return errs.Invalid("Malformed request body")
 	}
 	return nil

@@ -31,7 +31,26 @@ type Route struct {
 	MaxVer  mv.Version
 	// Name labels the route in metrics; defaults to Path.
 	Name string
+	// Actions are the rows of an action route (POST .../action, Rule
+	// policy.Action), which dispatches on the body's first key: its
+	// handler picks the row, answers for an action that does not exist at
+	// the request's microversion (Action.Exists) and checks the row's
+	// rule.
+	Actions []Action
 }
+
+// Action is one action of an action route, a row like a route: the body
+// key that names it, the rule that guards it and the microversions it
+// exists at (zero values mean "all").
+type Action struct {
+	Name   string
+	Rule   string
+	MinVer mv.Version
+	MaxVer mv.Version
+}
+
+// Exists reports whether the action exists at v.
+func (a Action) Exists(v mv.Version) bool { return inRange(a.MinVer, a.MaxVer, v) }
 
 type compiledRoute struct {
 	Route
@@ -52,6 +71,14 @@ func NewRouter(routes []Route) *Router {
 	for _, r := range routes {
 		if r.Anonymous == (r.Rule != "") {
 			panic(fmt.Sprintf("route %s %s: exactly one of Anonymous and Rule must be set", r.Method, r.Path))
+		}
+		if (r.Rule == policy.Action) != (len(r.Actions) > 0) {
+			panic(fmt.Sprintf("route %s %s: an action route has Rule policy.Action and its actions, nothing else does", r.Method, r.Path))
+		}
+		for _, a := range r.Actions {
+			if a.Name == "" || a.Rule == "" {
+				panic(fmt.Sprintf("route %s %s: action %q needs a name and a rule", r.Method, r.Path, a.Name))
+			}
 		}
 		if r.Name == "" {
 			r.Name = r.Path
@@ -107,7 +134,7 @@ func (rt *Router) match(method, path string, v mv.Version, versioned bool) (r *c
 		if !ok {
 			continue
 		}
-		if versioned && !inRange(cr.Route, v) {
+		if versioned && !inRange(cr.MinVer, cr.MaxVer, v) {
 			// Nova answers 404, not 405, for a method that exists only
 			// at other microversions.
 			versionMiss = versionMiss || cr.Method == method
@@ -133,11 +160,13 @@ func (rt *Router) match(method, path string, v mv.Version, versioned bool) (r *c
 	return r, params, false
 }
 
-func inRange(r Route, v mv.Version) bool {
-	if r.MinVer != (mv.Version{}) && v.Less(r.MinVer) {
+// inRange reports whether v lies in [minVer, maxVer]; a zero bound is
+// open.
+func inRange(minVer, maxVer, v mv.Version) bool {
+	if minVer != (mv.Version{}) && v.Less(minVer) {
 		return false
 	}
-	if r.MaxVer != (mv.Version{}) && r.MaxVer.Less(v) {
+	if maxVer != (mv.Version{}) && maxVer.Less(v) {
 		return false
 	}
 	return true

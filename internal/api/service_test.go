@@ -61,8 +61,8 @@ func testService(t *testing.T) *apitest.Client {
 		}},
 		{Method: "GET", Path: "/admin", Rule: "test:admin", Handler: echo},
 		{Method: "GET", Path: "/open", Anonymous: true, Handler: echo},
-		{Method: "GET", Path: "/new", Rule: "test:any", Handler: echo, MinVer: mv.Version{Major: 2, Minor: 50}},
-		{Method: "GET", Path: "/old", Rule: "test:any", Handler: echo, MaxVer: mv.Version{Major: 2, Minor: 10}},
+		{Method: "GET", Path: "/new", Rule: "test:any", Handler: echo, MinVer: mv.V2_50},
+		{Method: "GET", Path: "/old", Rule: "test:any", Handler: echo, MaxVer: mv.V2_10},
 		{Method: "GET", Path: "/missing", Rule: "test:any", Handler: func(c *api.Call) (*api.Reply, error) {
 			return nil, errs.NotFound("Thing x could not be found.")
 		}},
@@ -73,7 +73,7 @@ func testService(t *testing.T) *apitest.Client {
 			panic("handler bug")
 		}},
 	}
-	versions := mv.Range{Min: mv.Version{Major: 2, Minor: 1}, Max: mv.Version{Major: 2, Minor: 90}}
+	versions := mv.Range{Min: mv.V2_1, Max: mv.V2_90}
 	svc := &api.Service{
 		Name: "compute", Mount: "/v2.1", Router: api.NewRouter(routes), Auth: auth.NoAuth{},
 		AuthURL: func(r *http.Request) string { return "http://keystone.example/identity/v3" },
@@ -380,5 +380,53 @@ func TestBrokenStreamIsCutOff(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	if err == nil {
 		t.Fatalf("a broken reply of %d bytes read without error", len(body))
+	}
+}
+
+func TestActionExists(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		action api.Action
+		at     mv.Version
+		want   bool
+	}{
+		{"open range", api.Action{}, mv.V2_1, true},
+		{"before its first version", api.Action{MinVer: mv.V2_17}, mv.V2_16, false},
+		{"at its first version", api.Action{MinVer: mv.V2_17}, mv.V2_17, true},
+		{"at its last version", api.Action{MaxVer: mv.V2_43}, mv.V2_43, true},
+		{"after its last version", api.Action{MaxVer: mv.V2_43}, mv.V2_45, false},
+	} {
+		if got := tc.action.Exists(tc.at); got != tc.want {
+			t.Errorf("%s: Exists(%v) = %v, want %v", tc.name, tc.at, got, tc.want)
+		}
+	}
+}
+
+// TestActionRoutesNeedTheirRows: an action route is one with Rule
+// policy.Action and rows, each naming its rule; anything else is a
+// programming error caught when the router is built.
+func TestActionRoutesNeedTheirRows(t *testing.T) {
+	h := func(c *api.Call) (*api.Reply, error) { return nil, nil }
+	for _, tc := range []struct {
+		name  string
+		route api.Route
+		ok    bool
+	}{
+		{"action route", api.Route{Method: "POST", Path: "/x/action", Rule: policy.Action, Handler: h,
+			Actions: []api.Action{{Name: "go", Rule: "r"}}}, true},
+		{"action route without rows", api.Route{Method: "POST", Path: "/x/action", Rule: policy.Action, Handler: h}, false},
+		{"rows on a plain route", api.Route{Method: "POST", Path: "/x", Rule: "r", Handler: h,
+			Actions: []api.Action{{Name: "go", Rule: "r"}}}, false},
+		{"row without a rule", api.Route{Method: "POST", Path: "/x/action", Rule: policy.Action, Handler: h,
+			Actions: []api.Action{{Name: "go"}}}, false},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); (r == nil) != tc.ok {
+					t.Errorf("%s: panic %v, want ok=%v", tc.name, r, tc.ok)
+				}
+			}()
+			api.NewRouter([]api.Route{tc.route})
+		}()
 	}
 }

@@ -1,6 +1,13 @@
 // Package mv owns compute API microversions: the supported range, header
 // negotiation, and the comparisons handlers use ("is this request at least
 // 2.47?"). Nothing else in kumo parses version headers.
+//
+// Every microversion that changes behaviour has a name here, by number:
+// V2_47 is 2.47 (versions.go). Handlers ask c.AtLeast(mv.V2_47) and
+// route tables bound routes and actions with MinVer: mv.V2_26 or
+// MaxVer: mv.V2_43; no code outside this package spells a version as two
+// numbers. Names by number, not by feature, because one microversion often
+// changes several things and Nova's documentation is indexed by number.
 package mv
 
 import (
@@ -25,13 +32,13 @@ func Supported() Range { return Range{Min: Version{2, 1}, Max: Version{2, maxMin
 // String formats the version as "2.47".
 func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
-// AtLeast reports whether v is major.minor or newer.
-func (v Version) AtLeast(major, minor int) bool {
-	return v.Major > major || (v.Major == major && v.Minor >= minor)
+// AtLeast reports whether v is o or newer.
+func (v Version) AtLeast(o Version) bool {
+	return v.Major > o.Major || (v.Major == o.Major && v.Minor >= o.Minor)
 }
 
 // Less reports whether v is older than o.
-func (v Version) Less(o Version) bool { return !v.AtLeast(o.Major, o.Minor) }
+func (v Version) Less(o Version) bool { return !v.AtLeast(o) }
 
 // Range is a supported interval of microversions.
 type Range struct{ Min, Max Version }

@@ -42,14 +42,15 @@ func TestParse(t *testing.T) {
 func TestCompare(t *testing.T) {
 	v := mv.Version{Major: 2, Minor: 55}
 	cases := []struct {
-		major, minor int
-		atLeast      bool
+		o       mv.Version
+		atLeast bool
 	}{
-		{2, 1, true}, {2, 54, true}, {2, 55, true}, {2, 56, false}, {3, 0, false}, {1, 99, true},
+		{mv.V2_1, true}, {mv.V2_54, true}, {mv.V2_55, true}, {mv.V2_56, false}, {mv.Version{Major: 3}, false},
+		{mv.Version{Major: 1, Minor: 99}, true},
 	}
 	for _, c := range cases {
-		if got := v.AtLeast(c.major, c.minor); got != c.atLeast {
-			t.Errorf("2.55.AtLeast(%d,%d) = %v", c.major, c.minor, got)
+		if got := v.AtLeast(c.o); got != c.atLeast {
+			t.Errorf("2.55.AtLeast(%v) = %v", c.o, got)
 		}
 	}
 	if !(mv.Version{Major: 2, Minor: 9}).Less(mv.Version{Major: 2, Minor: 10}) {

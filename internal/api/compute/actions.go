@@ -6,26 +6,21 @@ import (
 	"github.com/kumocloud/kumo/internal/mv"
 )
 
-// Action is one action of a route that dispatches on the body's first key
-// (POST .../action): the route's path, the key, the policy rule that
-// guards it and the microversions it exists at (zero: all).
+// Action is one row of an action route of the compute route table (POST
+// .../action dispatches on the body's first key), with its route's path.
 type Action struct {
 	Path, Name, Rule string
 	MinVer, MaxVer   mv.Version
 }
 
-// Actions lists every action the compute API dispatches, for tests that
-// walk them.
+// Actions lists every action of the compute route table, sorted by path
+// and name, for tests that walk them.
 func Actions() []Action {
 	var out []Action
-	for name, a := range (&handlers{}).serverActionHandlers() {
-		out = append(out, Action{Path: "/servers/{server_id}/action", Name: name, Rule: a.policy, MinVer: a.minVer, MaxVer: a.maxVer})
-	}
-	for name, rule := range flavorActionRules {
-		out = append(out, Action{Path: "/flavors/{flavor_id}/action", Name: name, Rule: rule})
-	}
-	for name := range aggregateActionSchemas {
-		out = append(out, Action{Path: "/os-aggregates/{aggregate_id}/action", Name: name, Rule: aggregateRule(name)})
+	for _, r := range Routes(Deps{}) {
+		for _, a := range r.Actions {
+			out = append(out, Action{Path: r.Path, Name: a.Name, Rule: a.Rule, MinVer: a.MinVer, MaxVer: a.MaxVer})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path+out[i].Name < out[j].Path+out[j].Name })
 	return out

@@ -11,7 +11,9 @@ import (
 
 	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
@@ -23,29 +25,33 @@ func (h *handlers) aggregateRoutes() []api.Route {
 		{Method: "GET", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("show"), Handler: h.showAggregate},
 		{Method: "PUT", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("update"), Handler: h.updateAggregate},
 		{Method: "DELETE", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("delete"), Handler: h.deleteAggregate},
-		{Method: "POST", Path: "/os-aggregates/{aggregate_id}/action", Rule: policy.Action, Handler: h.aggregateAction},
+		{Method: "POST", Path: "/os-aggregates/{aggregate_id}/action", Rule: policy.Action, Handler: h.aggregateAction, Actions: []api.Action{
+			{Name: "add_host", Rule: aggregateRule("add_host")},
+			{Name: "remove_host", Rule: aggregateRule("remove_host")},
+			{Name: "set_metadata", Rule: aggregateRule("set_metadata")},
+		}},
 	}
 }
 
 var (
-	aggZone       = jsSchema{jsOneOf(jsSchema{jsType("string"), jsFormat("name"), jsNoColon, jsMinLength(1), jsMaxLength(255)}, jsSchema{jsType("null")})}
-	aggZoneLegacy = jsSchema{jsOneOf(jsSchema{jsType("string"), jsFormat("name_with_leading_trailing_spaces"), jsNoColon, jsMinLength(1), jsMaxLength(255)}, jsSchema{jsType("null")})}
-	aggHost       = jsSchema{jsType("string"), jsMinLength(1), jsMaxLength(255), jsPattern(`^[a-zA-Z0-9-._]*$`)}
-	aggMetadata   = append(jsSchema{jsType("object")}, jsPatternProperties(`^[a-zA-Z0-9-_:. ]{1,255}$`, `^[a-zA-Z0-9-_:. ]{1,255}$`,
-		jsSchema{jsType("string", "null"), jsMaxLength(255)})...)
+	aggZone       = js.Schema{js.OneOf(js.Schema{js.Type("string"), js.Format("name"), jsNoColon, js.MinLength(1), js.MaxLength(255)}, js.Schema{js.Type("null")})}
+	aggZoneLegacy = js.Schema{js.OneOf(js.Schema{js.Type("string"), js.Format("name_with_leading_trailing_spaces"), jsNoColon, js.MinLength(1), js.MaxLength(255)}, js.Schema{js.Type("null")})}
+	aggHost       = js.Schema{js.Type("string"), js.MinLength(1), js.MaxLength(255), js.Pattern(`^[a-zA-Z0-9-._]*$`)}
+	aggMetadata   = append(js.Schema{js.Type("object")}, js.PatternProperties(`^[a-zA-Z0-9-_:. ]{1,255}$`, `^[a-zA-Z0-9-_:. ]{1,255}$`,
+		js.Schema{js.Type("string", "null"), js.MaxLength(255)})...)
 )
 
 // jsNoColon is the part of Nova's az_name format that refuses ':' (the
 // zone:host:node separator of create requests).
-func jsNoColon(_ *jsRun, _ []string, v any) *jsFail {
+func jsNoColon(_ *js.Run, _ []string, v any) *js.Failure {
 	if s, ok := v.(string); ok && strings.Contains(s, ":") {
-		return &jsFail{raw: true, msg: "An invalid 'availability_zone' value was provided. The name must be: printable characters except colon (:). Can not start or end with whitespace."}
+		return &js.Failure{Raw: true, Message: "An invalid 'availability_zone' value was provided. The name must be: printable characters except colon (:). Can not start or end with whitespace."}
 	}
 	return nil
 }
 
 // jsNameOrZone is update's anyOf: name or availability_zone is required.
-func jsNameOrZone(r *jsRun, path []string, v any) *jsFail {
+func jsNameOrZone(r *js.Run, path []string, v any) *js.Failure {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil
@@ -53,7 +59,7 @@ func jsNameOrZone(r *jsRun, path []string, v any) *jsFail {
 	_, name := m["name"]
 	_, zone := m["availability_zone"]
 	if !name && !zone {
-		return jsFailAt(path, v, "%s is not valid under any of the given schemas", r.repr(v))
+		return js.FailAt(path, v, "%s is not valid under any of the given schemas", r.Repr(v))
 	}
 	return nil
 }
@@ -62,27 +68,27 @@ func jsNameOrZone(r *jsRun, path []string, v any) *jsFail {
 // goes.
 func normalizeName(s string) string { return strings.TrimSpace(s) }
 
-func aggregateCreateSchema(c *api.Call) jsSchema {
+func aggregateCreateSchema(c *api.Call) js.Schema {
 	name, zone := csName, aggZone
 	if isLegacyV2(c) {
 		name, zone = csLegacyName, aggZoneLegacy
 	}
-	return jsObject([]string{"aggregate"}, jsProperty{"aggregate", jsObject([]string{"name"},
-		jsProperty{"name", name}, jsProperty{"availability_zone", zone})})
+	return js.Object([]string{"aggregate"}, js.Property{Name: "aggregate", Schema: js.Object([]string{"name"},
+		js.Property{Name: "name", Schema: name}, js.Property{Name: "availability_zone", Schema: zone})})
 }
 
-func aggregateUpdateSchema(c *api.Call) jsSchema {
+func aggregateUpdateSchema(c *api.Call) js.Schema {
 	zone := aggZone
 	if isLegacyV2(c) {
 		zone = aggZoneLegacy
 	}
-	inner := jsObject(nil, jsProperty{"name", csLegacyName}, jsProperty{"availability_zone", zone})
+	inner := js.Object(nil, js.Property{Name: "name", Schema: csLegacyName}, js.Property{Name: "availability_zone", Schema: zone})
 	inner = append(inner, jsNameOrZone)
-	return jsObject([]string{"aggregate"}, jsProperty{"aggregate", inner})
+	return js.Object([]string{"aggregate"}, js.Property{Name: "aggregate", Schema: inner})
 }
 
 // decodeSchemaBody decodes a JSON body and validates it against schema.
-func decodeSchemaBody(c *api.Call, schema jsSchema) (map[string]any, error) {
+func decodeSchemaBody(c *api.Call, schema js.Schema) (map[string]any, error) {
 	raw, err := c.Body()
 	if err != nil {
 		return nil, err
@@ -193,11 +199,11 @@ func (h *handlers) deleteAggregate(c *api.Call) (*api.Reply, error) {
 
 func aggregateRule(op string) string { return "os_compute_api:os-aggregates:" + op }
 
-var aggregateActionSchemas = map[string]jsSchema{
-	"add_host":    jsObject([]string{"add_host"}, jsProperty{"add_host", jsObject([]string{"host"}, jsProperty{"host", aggHost})}),
-	"remove_host": jsObject([]string{"remove_host"}, jsProperty{"remove_host", jsObject([]string{"host"}, jsProperty{"host", aggHost})}),
-	"set_metadata": jsObject([]string{"set_metadata"}, jsProperty{"set_metadata", jsObject([]string{"metadata"},
-		jsProperty{"metadata", aggMetadata})}),
+var aggregateActionSchemas = map[string]js.Schema{
+	"add_host":    js.Object([]string{"add_host"}, js.Property{Name: "add_host", Schema: js.Object([]string{"host"}, js.Property{Name: "host", Schema: aggHost})}),
+	"remove_host": js.Object([]string{"remove_host"}, js.Property{Name: "remove_host", Schema: js.Object([]string{"host"}, js.Property{Name: "host", Schema: aggHost})}),
+	"set_metadata": js.Object([]string{"set_metadata"}, js.Property{Name: "set_metadata", Schema: js.Object([]string{"metadata"},
+		js.Property{Name: "metadata", Schema: aggMetadata})}),
 }
 
 func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
@@ -205,7 +211,7 @@ func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	decoded, order, err := decodeWithOrder(raw)
+	decoded, order, err := js.Decode(raw)
 	if err != nil {
 		return nil, errs.Invalid("Malformed request body")
 	}
@@ -213,8 +219,8 @@ func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
 	if !ok || len(body) == 0 {
 		return nil, errs.Invalid("Malformed request body")
 	}
-	run := &jsRun{relaxed: isLegacyV2(c), order: order}
-	name := run.keysOf(body)[0]
+	run := &js.Run{Relaxed: isLegacyV2(c), Order: order}
+	name := run.Keys(body)[0]
 	schema, known := aggregateActionSchemas[name]
 	if !known {
 		return nil, errs.Invalid("There is no such action: %s", name)
@@ -222,8 +228,8 @@ func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
 	if err := c.Authorize(aggregateRule(name), nil); err != nil {
 		return nil, err
 	}
-	if f := schema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+	if f := schema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	id, err := aggregateID(c)
 	if err != nil {
@@ -269,7 +275,7 @@ func aggregateView(c *api.Call, a *aggregate.Aggregate, full bool) map[string]an
 		m["hosts"] = a.Hosts
 		m["metadata"] = a.Metadata
 	}
-	if c.AtLeast(2, 41) {
+	if c.AtLeast(mv.V2_41) {
 		m["uuid"] = a.UUID
 	}
 	return m

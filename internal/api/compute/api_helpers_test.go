@@ -13,7 +13,7 @@ import (
 
 // allVersions serves every microversion the compute API implements,
 // whatever kumo's current ceiling is, so each can be tested already.
-var allVersions = mv.Range{Min: mv.Version{Major: 2, Minor: 1}, Max: mv.Version{Major: 2, Minor: 104}}
+var allVersions = mv.Range{Min: mv.V2_1, Max: mv.V2_104}
 
 // computeAPI mounts the compute services over deps as internal/app does,
 // authenticated by auth.NoAuth and serving allVersions.

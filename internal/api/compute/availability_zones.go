@@ -6,6 +6,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // os-availability-zone: the zones of the compute hosts. Anyone may list
@@ -40,7 +41,7 @@ func (h *handlers) zoneServices(c *api.Call) ([]hosts.Service, error) {
 }
 
 func (h *handlers) listAvailabilityZones(c *api.Call) (*api.Reply, error) {
-	if _, err := checkActionQuery(c, actionQuery{strict: c.AtLeast(2, 102)}); err != nil {
+	if _, err := checkActionQuery(c, actionQuery{strict: c.AtLeast(mv.V2_102)}); err != nil {
 		return nil, err
 	}
 	services, err := h.zoneServices(c)
@@ -64,7 +65,7 @@ func (h *handlers) listAvailabilityZones(c *api.Call) (*api.Reply, error) {
 }
 
 func (h *handlers) availabilityZonesDetail(c *api.Call) (*api.Reply, error) {
-	if _, err := checkActionQuery(c, actionQuery{strict: c.AtLeast(2, 102)}); err != nil {
+	if _, err := checkActionQuery(c, actionQuery{strict: c.AtLeast(mv.V2_102)}); err != nil {
 		return nil, err
 	}
 	services, err := h.zoneServices(c)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // extension is one entry of novaExtensions.
@@ -48,7 +49,7 @@ func (h *handlers) extensionRoutes() []api.Route {
 func advertised(c *api.Call, e extension) bool { return !e.legacyOnly || isLegacyV2(c) }
 
 func listExtensions(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, strictQuery(c, 102)); err != nil {
+	if _, err := checkQuery(c, nil, strictQuery(c, mv.V2_102)); err != nil {
 		return nil, err
 	}
 	out := make([]extensionView, 0, len(novaExtensions))
@@ -61,7 +62,7 @@ func listExtensions(c *api.Call) (*api.Reply, error) {
 }
 
 func showExtension(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, strictQuery(c, 102)); err != nil {
+	if _, err := checkQuery(c, nil, strictQuery(c, mv.V2_102)); err != nil {
 		return nil, err
 	}
 	alias := c.Param("alias")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 func flavorAccessBody(flavorID string, projects []string) map[string]any {
@@ -17,7 +18,7 @@ func flavorAccessBody(flavorID string, projects []string) map[string]any {
 
 // listFlavorAccess is GET /flavors/{id}/os-flavor-access.
 func (h *handlers) listFlavorAccess(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, strictQuery(c, 102)); err != nil {
+	if _, err := checkQuery(c, nil, strictQuery(c, mv.V2_102)); err != nil {
 		return nil, err
 	}
 	f, err := h.Flavors.Get(c.Ctx, flavorViewer(c), c.Param("flavor_id"))
@@ -90,7 +91,7 @@ func (h *handlers) addTenantAccess(c *api.Call, body any) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.AtLeast(2, 7) && f.IsPublic {
+	if c.AtLeast(mv.V2_7) && f.IsPublic {
 		return nil, errs.Conflict("Can not add access to a public flavor.")
 	}
 	projects, err := h.Flavors.AddAccess(c.Ctx, f.ID, tenant)

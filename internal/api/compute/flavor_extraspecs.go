@@ -10,6 +10,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // checkSpecs validates an extra specs object (Nova's flavor metadata
@@ -70,7 +71,7 @@ func checkSpecValues(c *api.Call, keys []string, specs map[string]string) error 
 		if len(v) > 255 {
 			return errs.Invalid("Invalid input received: extra_specs value has more than 255 characters.")
 		}
-		if c.AtLeast(2, 86) {
+		if c.AtLeast(mv.V2_86) {
 			if err := flavor.ValidateExtraSpec(k, v); err != nil {
 				return err
 			}
@@ -81,7 +82,7 @@ func checkSpecValues(c *api.Call, keys []string, specs map[string]string) error 
 
 // listExtraSpecs is GET /flavors/{id}/os-extra_specs.
 func (h *handlers) listExtraSpecs(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, strictQuery(c, 102)); err != nil {
+	if _, err := checkQuery(c, nil, strictQuery(c, mv.V2_102)); err != nil {
 		return nil, err
 	}
 	f, err := h.Flavors.Get(c.Ctx, flavorViewer(c), c.Param("flavor_id"))
@@ -93,7 +94,7 @@ func (h *handlers) listExtraSpecs(c *api.Call) (*api.Reply, error) {
 
 // showExtraSpec is GET /flavors/{id}/os-extra_specs/{key}.
 func (h *handlers) showExtraSpec(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, strictQuery(c, 102)); err != nil {
+	if _, err := checkQuery(c, nil, strictQuery(c, mv.V2_102)); err != nil {
 		return nil, err
 	}
 	f, err := h.Flavors.Get(c.Ctx, flavorViewer(c), c.Param("flavor_id"))

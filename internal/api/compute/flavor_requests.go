@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 var (
@@ -37,11 +39,11 @@ func decodeAny(c *api.Call) (any, error) {
 // flavorCreateFields lists the create body's keys at a microversion.
 func flavorCreateFields(c *api.Call) []string {
 	fields := []string{"name", "id", "ram", "vcpus", "disk", "OS-FLV-EXT-DATA:ephemeral", "swap"}
-	if !c.AtLeast(2, 102) {
+	if !c.AtLeast(mv.V2_102) {
 		fields = append(fields, "rxtx_factor")
 	}
 	fields = append(fields, "os-flavor-access:is_public")
-	if c.AtLeast(2, 55) {
+	if c.AtLeast(mv.V2_55) {
 		fields = append(fields, "description")
 	}
 	return fields
@@ -64,7 +66,7 @@ func parseFlavorCreate(c *api.Call, body any) (flavor.CreateInput, error) {
 	}
 	path := func(k string) []string { return []string{"flavor", k} }
 	if v, ok := f["name"]; ok && e.checkType(path("name"), v, "string") {
-		if !validName(v.(string)) {
+		if !js.ValidName(v.(string)) {
 			e.addRaw(2, "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.")
 		}
 		e.checkLength(path("name"), v, 1, 255)
@@ -119,7 +121,7 @@ func checkDescription(e *schemaErrors, path []string, v any) {
 		return
 	}
 	e.checkLength(path, v, 0, 65535)
-	if s, ok := v.(string); ok && !validDescription(s) {
+	if s, ok := v.(string); ok && !js.Printable(s) {
 		e.add(path, v, api.PyRepr(v)+" does not match "+api.PyRepr(descriptionShown))
 	}
 }
@@ -137,12 +139,12 @@ func createInput(c *api.Call, f map[string]any) (flavor.CreateInput, error) {
 		"OS-FLV-EXT-DATA:ephemeral": &in.Ephemeral, "swap": &in.Swap}
 	for k, dst := range ints {
 		if v, ok := f[k]; ok {
-			n, _, _ := numberOf(v)
+			n, _, _ := js.NumberOf(v)
 			*dst = int(n)
 		}
 	}
-	if v, ok := f["rxtx_factor"]; ok && !c.AtLeast(2, 102) {
-		n, _, _ := numberOf(v)
+	if v, ok := f["rxtx_factor"]; ok && !c.AtLeast(mv.V2_102) {
+		n, _, _ := js.NumberOf(v)
 		if n <= 0 || n > flavor.MaxRxTxFactor {
 			return in, errs.Invalid("Invalid input received: 'rxtx_factor' argument must be a float between 0 and %g", flavor.MaxRxTxFactor)
 		}
@@ -155,7 +157,7 @@ func createInput(c *api.Call, f map[string]any) (flavor.CreateInput, error) {
 		b, _ := flavor.ParseBool(v)
 		in.IsPublic = b
 	}
-	if c.AtLeast(2, 55) {
+	if c.AtLeast(mv.V2_55) {
 		if d, ok := f["description"].(string); ok {
 			in.Description = &d
 		}

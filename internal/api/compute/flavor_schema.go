@@ -8,14 +8,12 @@ package compute
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 )
 
@@ -85,51 +83,16 @@ func (e *schemaErrors) checkObject(path []string, v any, required, allowed []str
 		}
 		if len(extra) > 0 {
 			slices.Sort(extra)
-			e.add(path, v, additionalMessage(extra))
+			e.add(path, v, js.AdditionalPropertiesMessage(extra))
 		}
 	}
 	return obj
 }
 
-func additionalMessage(extra []string) string {
-	quoted := make([]string, len(extra))
-	for i, x := range extra {
-		quoted[i] = api.PyRepr(x)
-	}
-	verb := "was"
-	if len(extra) > 1 {
-		verb = "were"
-	}
-	return fmt.Sprintf("Additional properties are not allowed (%s %s unexpected)", strings.Join(quoted, ", "), verb)
-}
-
-// jsonType names v's JSON type as jsonschema does ("integer" for whole
-// numbers).
-func jsonType(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case string:
-		return "string"
-	case json.Number:
-		if f, err := x.Float64(); err == nil && f == math.Trunc(f) && !math.IsInf(f, 0) {
-			return "integer"
-		}
-		return "number"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 // checkType reports whether v has one of types ("number" includes
 // integers), recording the failure otherwise.
 func (e *schemaErrors) checkType(path []string, v any, types ...string) bool {
-	t := jsonType(v)
+	t := js.TypeOf(v)
 	for _, want := range types {
 		if want == t || (want == "number" && t == "integer") {
 			return true
@@ -166,51 +129,24 @@ func (e *schemaErrors) checkPattern(path []string, v any, re *regexp.Regexp, sho
 	}
 }
 
-// numberOf converts numbers and numeric strings, as Nova's relaxed
-// minimum/maximum validators do; ok is false for anything else.
-func numberOf(v any) (f float64, shown string, ok bool) {
-	var s string
-	switch x := v.(type) {
-	case json.Number:
-		s = x.String()
-	case string:
-		s = strings.TrimSpace(x)
-	default:
-		return 0, "", false
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return float64(n), strconv.FormatInt(n, 10), true
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, "", false
-	}
-	if _, isNum := v.(json.Number); isNum {
-		return f, s, true
-	}
-	return f, strconv.FormatFloat(f, 'f', -1, 64), true
-}
-
 // checkRange applies minimum (exclusive when exclusiveMin) and maximum.
 func (e *schemaErrors) checkRange(path []string, v any, minimum float64, exclusiveMin bool, maximum float64, maxShown string) {
-	f, shown, ok := numberOf(v)
+	f, shown, ok := js.NumberOf(v)
 	if !ok {
 		return
 	}
 	if exclusiveMin {
 		// Stock jsonschema: exclusiveMinimum only looks at numbers.
 		if _, isNum := v.(json.Number); isNum && f <= minimum {
-			e.add(path, v, fmt.Sprintf("%s is less than or equal to the minimum of %s", shown, pyNum(minimum)))
+			e.add(path, v, fmt.Sprintf("%s is less than or equal to the minimum of %s", shown, js.FormatNumber(minimum)))
 		}
 	} else if f < minimum {
-		e.add(path, v, fmt.Sprintf("%s is less than the minimum of %s", shown, pyNum(minimum)))
+		e.add(path, v, fmt.Sprintf("%s is less than the minimum of %s", shown, js.FormatNumber(minimum)))
 	}
 	if f > maximum {
 		e.add(path, v, fmt.Sprintf("%s is greater than the maximum of %s", shown, maxShown))
 	}
 }
-
-func pyNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // pyStr renders v as Python's str() would: strings bare, the rest as repr.
 func pyStr(v any) string {
@@ -218,38 +154,6 @@ func pyStr(v any) string {
 		return s
 	}
 	return api.PyRepr(v)
-}
-
-// isPrintable matches Nova's notion of a printable character: anything
-// but control/format characters and line or paragraph separators.
-func isPrintable(r rune) bool {
-	return !unicode.In(r, unicode.C, unicode.Zl, unicode.Zp)
-}
-
-// validName is Nova's "name" format: printable, no leading or trailing
-// whitespace.
-func validName(s string) bool {
-	rs := []rune(s)
-	for _, r := range rs {
-		if !isPrintable(r) {
-			return false
-		}
-	}
-	if len(rs) > 0 && (unicode.Is(unicode.Zs, rs[0]) || unicode.Is(unicode.Zs, rs[len(rs)-1])) {
-		return false
-	}
-	return true
-}
-
-// validDescription is Nova's description pattern: printable characters,
-// spaces allowed anywhere.
-func validDescription(s string) bool {
-	for _, r := range s {
-		if !isPrintable(r) {
-			return false
-		}
-	}
-	return true
 }
 
 func sortStrings(s []string) { slices.Sort(s) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/flavor"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // flavorLinks are a flavor's self link (under the versioned endpoint) and
@@ -35,7 +36,7 @@ func bookmarkLink(c *api.Call, path string) string {
 // flavorBrief is the GET /flavors entry.
 func flavorBrief(c *api.Call, f *flavor.Flavor) map[string]any {
 	m := map[string]any{"id": f.ID, "name": f.Name, "links": flavorLinks(c, f.ID)}
-	if c.AtLeast(2, 55) {
+	if c.AtLeast(mv.V2_55) {
 		m["description"] = f.Description
 	}
 	return m
@@ -55,19 +56,19 @@ func flavorFull(c *api.Call, f *flavor.Flavor, withSpecs bool) map[string]any {
 		"links":                      flavorLinks(c, f.ID),
 	}
 	// Before 2.75 Nova shows a zero swap as "".
-	if f.Swap == 0 && !c.AtLeast(2, 75) {
+	if f.Swap == 0 && !c.AtLeast(mv.V2_75) {
 		m["swap"] = ""
 	} else {
 		m["swap"] = f.Swap
 	}
-	if !c.AtLeast(2, 102) {
+	if !c.AtLeast(mv.V2_102) {
 		m["OS-FLV-DISABLED:disabled"] = f.Disabled
 		m["rxtx_factor"] = f.RxTxFactor
 	}
-	if c.AtLeast(2, 55) {
+	if c.AtLeast(mv.V2_55) {
 		m["description"] = f.Description
 	}
-	if withSpecs && c.AtLeast(2, 61) {
+	if withSpecs && c.AtLeast(mv.V2_61) {
 		specs := f.ExtraSpecs
 		if specs == nil {
 			specs = map[string]string{}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -20,7 +21,7 @@ func (h *handlers) flavorRoutes() []api.Route {
 		{Method: "GET", Path: "/flavors/detail", Rule: "kumo:compute:flavors:read", Handler: h.listFlavorsDetail},
 		{Method: "GET", Path: "/flavors/{flavor_id}", Rule: "kumo:compute:flavors:read", Handler: h.showFlavor},
 		{Method: "POST", Path: "/flavors", Rule: manageRule("create"), Handler: h.createFlavor},
-		{Method: "PUT", Path: "/flavors/{flavor_id}", Rule: manageRule("update"), Handler: h.updateFlavor, MinVer: mv.Version{Major: 2, Minor: 55}},
+		{Method: "PUT", Path: "/flavors/{flavor_id}", Rule: manageRule("update"), Handler: h.updateFlavor, MinVer: mv.V2_55},
 		{Method: "DELETE", Path: "/flavors/{flavor_id}", Rule: manageRule("delete"), Handler: h.deleteFlavor},
 		{Method: "GET", Path: "/flavors/{flavor_id}/os-extra_specs", Rule: specsRule("index"), Handler: h.listExtraSpecs},
 		{Method: "POST", Path: "/flavors/{flavor_id}/os-extra_specs", Rule: specsRule("create"), Handler: h.createExtraSpecs},
@@ -28,7 +29,10 @@ func (h *handlers) flavorRoutes() []api.Route {
 		{Method: "PUT", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("update"), Handler: h.updateExtraSpec},
 		{Method: "DELETE", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("delete"), Handler: h.deleteExtraSpec},
 		{Method: "GET", Path: "/flavors/{flavor_id}/os-flavor-access", Rule: "os_compute_api:os-flavor-access", Handler: h.listFlavorAccess},
-		{Method: "POST", Path: "/flavors/{flavor_id}/action", Rule: policy.Action, Handler: h.flavorAction},
+		{Method: "POST", Path: "/flavors/{flavor_id}/action", Rule: policy.Action, Handler: h.flavorAction, Actions: []api.Action{
+			{Name: "addTenantAccess", Rule: flavorActionRules["addTenantAccess"]},
+			{Name: "removeTenantAccess", Rule: flavorActionRules["removeTenantAccess"]},
+		}},
 	}
 }
 
@@ -76,7 +80,7 @@ func nonNegativeIntegerCheck(v string) string {
 // listQueryRules are Nova's flavor index_query schema at c's version.
 func listQueryRules(c *api.Call) []flavorQueryRule {
 	keys := flavor.SortKeys
-	if c.AtLeast(2, 102) {
+	if c.AtLeast(mv.V2_102) {
 		keys = make([]string, 0, len(flavor.SortKeys))
 		for _, k := range flavor.SortKeys {
 			if k != "rxtx_factor" {
@@ -93,7 +97,7 @@ func listQueryRules(c *api.Call) []flavorQueryRule {
 		{"sort_key", enumCheck(keys)},
 		{"sort_dir", enumCheck([]string{"asc", "desc"})},
 	}
-	if c.AtLeast(2, 102) {
+	if c.AtLeast(mv.V2_102) {
 		rules = append(rules, flavorQueryRule{"name", anyString})
 	}
 	return rules
@@ -121,7 +125,7 @@ func checkQuery(c *api.Call, rules []flavorQueryRule, strict bool) (url.Values, 
 	}
 	if strict && len(extra) > 0 {
 		sortStrings(extra)
-		return nil, errs.Invalid("%s", additionalMessage(extra))
+		return nil, errs.Invalid("%s", js.AdditionalPropertiesMessage(extra))
 	}
 	for _, r := range rules {
 		for _, v := range known[r.name] {
@@ -136,7 +140,7 @@ func checkQuery(c *api.Call, rules []flavorQueryRule, strict bool) (url.Values, 
 // strictQuery reports whether unknown query parameters are rejected at
 // c's version for an API whose own cut-over is at minor (2.75 for the
 // flavor listings, 2.102 for everything else).
-func strictQuery(c *api.Call, minor int) bool { return c.AtLeast(2, minor) }
+func strictQuery(c *api.Call, from mv.Version) bool { return c.AtLeast(from) }
 
 func (h *handlers) listFlavors(c *api.Call) (*api.Reply, error) { return h.flavorListing(c, false) }
 func (h *handlers) listFlavorsDetail(c *api.Call) (*api.Reply, error) {
@@ -144,7 +148,7 @@ func (h *handlers) listFlavorsDetail(c *api.Call) (*api.Reply, error) {
 }
 
 func (h *handlers) flavorListing(c *api.Call, detail bool) (*api.Reply, error) {
-	q, err := checkQuery(c, listQueryRules(c), strictQuery(c, 75))
+	q, err := checkQuery(c, listQueryRules(c), strictQuery(c, mv.V2_75))
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +227,7 @@ func listOptions(c *api.Call, q url.Values) (flavor.ListOptions, int, error) {
 }
 
 func (h *handlers) showFlavor(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, strictQuery(c, 102)); err != nil {
+	if _, err := checkQuery(c, nil, strictQuery(c, mv.V2_102)); err != nil {
 		return nil, err
 	}
 	f, err := h.Flavors.Get(c.Ctx, flavor.ViewerOf(c.Principal), c.Param("flavor_id"))

@@ -8,13 +8,14 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
 // maxNetworkProxy is MAX_PROXY_API_SUPPORT_VERSION.
-var maxNetworkProxy = mv.Version{Major: 2, Minor: 35}
+var maxNetworkProxy = mv.V2_35
 
 // floatingIPRoutes serve os-floating-ips and os-floating-ip-pools (proxies until 2.36).
 func (h *handlers) floatingIPRoutes() []api.Route {
@@ -74,8 +75,8 @@ func (h *handlers) showFloatingIP(c *api.Call) (*api.Reply, error) {
 
 // floatingIPCreateSchema is schemas/floating_ips.py create: a body is
 // optional, null or an object whose pool is a string or null.
-var floatingIPCreateSchema = jsSchema{jsType("object", "null"),
-	jsProperties(jsProperty{"pool", jsSchema{jsType("string", "null")}})}
+var floatingIPCreateSchema = js.Schema{js.Type("object", "null"),
+	js.Properties(js.Property{Name: "pool", Schema: js.Schema{js.Type("string", "null")}})}
 
 func (h *handlers) allocateFloatingIP(c *api.Call) (*api.Reply, error) {
 	raw, err := c.Body()

@@ -123,11 +123,11 @@ func FuzzKeypairCreate(f *testing.F) {
 		// may have created it for the member).
 		target := "/v2.1/os-keypairs/" + url.PathEscape(created.Keypair.Name)
 		v, _ := mv.Parse(c.Minor(minor))
-		if v.AtLeast(2, 10) && created.Keypair.UserID != "" {
+		if v.AtLeast(mv.V2_10) && created.Keypair.UserID != "" {
 			target += "?user_id=" + url.QueryEscape(created.Keypair.UserID)
 		}
 		want := http.StatusAccepted
-		if v.AtLeast(2, 2) {
+		if v.AtLeast(mv.V2_2) {
 			want = http.StatusNoContent
 		}
 		c.Expect(t, apifuzz.Request{Method: "DELETE", Target: target, Token: c.Token(admin), Version: v.String()}, want)

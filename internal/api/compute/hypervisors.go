@@ -15,15 +15,14 @@ import (
 // os-hypervisors: the compute hosts as Nova's compute nodes, admin only.
 func (h *handlers) hypervisorRoutes() []api.Route {
 	rule := func(op string) string { return "os_compute_api:os-hypervisors:" + op }
-	upTo := func(minor int) mv.Version { return mv.Version{Major: 2, Minor: minor} }
 	return []api.Route{
 		{Method: "GET", Path: "/os-hypervisors", Rule: rule("list"), Handler: h.listHypervisors},
 		{Method: "GET", Path: "/os-hypervisors/detail", Rule: rule("list-detail"), Handler: h.listHypervisorsDetail},
-		{Method: "GET", Path: "/os-hypervisors/statistics", Rule: rule("statistics"), Handler: h.hypervisorStatistics, MaxVer: upTo(87)},
+		{Method: "GET", Path: "/os-hypervisors/statistics", Rule: rule("statistics"), Handler: h.hypervisorStatistics, MaxVer: mv.V2_87},
 		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}", Rule: rule("show"), Handler: h.showHypervisor},
-		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}/uptime", Rule: rule("uptime"), Handler: h.hypervisorUptime, MaxVer: upTo(87)},
-		{Method: "GET", Path: "/os-hypervisors/{pattern}/search", Rule: rule("search"), Handler: h.searchHypervisors, MaxVer: upTo(52)},
-		{Method: "GET", Path: "/os-hypervisors/{pattern}/servers", Rule: rule("servers"), Handler: h.hypervisorServers, MaxVer: upTo(52)},
+		{Method: "GET", Path: "/os-hypervisors/{hypervisor_id}/uptime", Rule: rule("uptime"), Handler: h.hypervisorUptime, MaxVer: mv.V2_87},
+		{Method: "GET", Path: "/os-hypervisors/{pattern}/search", Rule: rule("search"), Handler: h.searchHypervisors, MaxVer: mv.V2_52},
+		{Method: "GET", Path: "/os-hypervisors/{pattern}/servers", Rule: rule("servers"), Handler: h.hypervisorServers, MaxVer: mv.V2_52},
 	}
 }
 
@@ -52,11 +51,11 @@ func (h *handlers) hypervisorView(c *api.Call, host hosts.Host, detail bool, ser
 		v["hypervisor_version"] = host.HypervisorVersion
 		v["host_ip"] = host.HostIP
 		var svcID any = svc.ID
-		if c.AtLeast(2, 53) {
+		if c.AtLeast(mv.V2_53) {
 			svcID = svc.UUID
 		}
 		v["service"] = map[string]any{"id": svcID, "host": host.Hostname, "disabled_reason": host.DisabledReason}
-		if c.AtLeast(2, 88) {
+		if c.AtLeast(mv.V2_88) {
 			v["uptime"] = hostUptime(host, now)
 		} else {
 			for k, n := range map[string]int64{
@@ -78,7 +77,7 @@ func (h *handlers) hypervisorView(c *api.Call, host hosts.Host, detail bool, ser
 			list[i] = map[string]any{"name": s.Name, "uuid": s.UUID}
 		}
 		v["servers"] = list
-	case withServers && c.AtLeast(2, 75):
+	case withServers && c.AtLeast(mv.V2_75):
 		v["servers"] = []map[string]any{}
 	}
 	return v
@@ -86,7 +85,7 @@ func (h *handlers) hypervisorView(c *api.Call, host hosts.Host, detail bool, ser
 
 // hypervisorID is the compute node's integer id, its uuid from 2.53.
 func hypervisorID(c *api.Call, host hosts.Host) any {
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		return host.ID
 	}
 	return host.Number
@@ -94,7 +93,7 @@ func hypervisorID(c *api.Call, host hosts.Host) any {
 
 // cpuInfo is the driver's JSON as a string before 2.28, parsed after.
 func cpuInfo(c *api.Call, raw string) any {
-	if !c.AtLeast(2, 28) {
+	if !c.AtLeast(mv.V2_28) {
 		return raw
 	}
 	var obj map[string]any
@@ -124,7 +123,7 @@ func (h *handlers) findHypervisor(c *api.Call, id string) (hosts.Host, error) {
 	notFound := errs.NotFound("Hypervisor with ID '%s' could not be found.", id)
 	var host hosts.Host
 	var err error
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		u, perr := uuid.Parse(id)
 		if perr != nil {
 			return hosts.Host{}, errs.Invalid("Invalid uuid %s", id)
@@ -149,7 +148,7 @@ func (h *handlers) showHypervisor(c *api.Call) (*api.Reply, error) {
 		return nil, errs.NotFound("The resource could not be found.")
 	}
 	withServers := false
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		q, err := checkActionQuery(c, actionQuery{rules: []flavorQueryRule{{"with_servers", jsonBooleanCheck}}, strict: true})
 		if err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // hypervisorListQuery is Nova's index/detail query schema at c's
@@ -18,9 +19,9 @@ import (
 // 2.52; from 2.53 also the hostname pattern and with_servers, nothing else.
 func hypervisorListQuery(c *api.Call) actionQuery {
 	switch {
-	case !c.AtLeast(2, 33):
+	case !c.AtLeast(mv.V2_33):
 		return actionQuery{}
-	case !c.AtLeast(2, 53):
+	case !c.AtLeast(mv.V2_53):
 		return actionQuery{rules: []flavorQueryRule{{"limit", nonNegativeIntegerCheck}, {"marker", anyString}}}
 	}
 	return actionQuery{strict: true, rules: []flavorQueryRule{
@@ -50,7 +51,7 @@ func (h *handlers) hypervisorList(c *api.Call, detail bool) (*api.Reply, error) 
 		if found, err = h.Hosts.List(c.Ctx); err != nil {
 			return nil, err
 		}
-		if c.AtLeast(2, 33) {
+		if c.AtLeast(mv.V2_33) {
 			paged = true
 			if found, err = hypervisorPage(c, found, q); err != nil {
 				return nil, err
@@ -102,7 +103,7 @@ func hypervisorPage(c *api.Call, all []hosts.Host, q url.Values) ([]hosts.Host, 
 }
 
 func normalizeMarker(c *api.Call, m string) string {
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		if u, err := uuid.Parse(m); err == nil {
 			return u.String()
 		}

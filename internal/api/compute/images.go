@@ -22,8 +22,8 @@ import (
 // Last microversions of the proxies (MAX_PROXY_API_SUPPORT_VERSION and
 // MAX_IMAGE_META_PROXY_API_VERSION in Nova).
 var (
-	maxImageProxy     = mv.Version{Major: 2, Minor: 35}
-	maxImageMetaProxy = mv.Version{Major: 2, Minor: 38}
+	maxImageProxy     = mv.V2_35
+	maxImageMetaProxy = mv.V2_38
 )
 
 // novaMaxLimit is Nova's [api] max_limit.

@@ -8,6 +8,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // os-instance-actions: what was done to a server, by whom, and how each
@@ -40,7 +41,7 @@ func (h *handlers) listInstanceActions(c *api.Call) (*api.Reply, error) {
 	body := map[string]any{"instanceActions": items}
 	// Nova's _get_collection_links: a full page (the limit in effect,
 	// max_limit without one) links to the next.
-	if c.AtLeast(2, 58) {
+	if c.AtLeast(mv.V2_58) {
 		if limit := *o.Limit; limit > 0 && len(actions) == limit {
 			coll := "/servers/" + serverID + "/os-instance-actions"
 			body["links"] = []api.Link{{Rel: "next", Href: nextLink(c, coll, q, actions[len(actions)-1].RequestID)}}
@@ -53,8 +54,8 @@ func (h *handlers) listInstanceActions(c *api.Call) (*api.Reply, error) {
 // Paging and the change windows exist from 2.58 (changes-before from
 // 2.66); before that every action is listed.
 func actionListOptions(c *api.Call, q url.Values) (compute.ActionListOptions, error) {
-	o := compute.ActionListOptions{WithDeleted: c.AtLeast(2, 21)}
-	if !c.AtLeast(2, 58) {
+	o := compute.ActionListOptions{WithDeleted: c.AtLeast(mv.V2_21)}
+	if !c.AtLeast(mv.V2_58) {
 		return o, nil
 	}
 	limit := keypairLimit(q)
@@ -86,7 +87,7 @@ func (h *handlers) showInstanceAction(c *api.Call) (*api.Reply, error) {
 	if _, err := checkActionQuery(c, actionShowQueryRules(c)); err != nil {
 		return nil, err
 	}
-	a, err := h.Servers.GetAction(c.Ctx, c.Principal, c.Param("server_id"), c.Param("request_id"), c.AtLeast(2, 21))
+	a, err := h.Servers.GetAction(c.Ctx, c.Principal, c.Param("server_id"), c.Param("request_id"), c.AtLeast(mv.V2_21))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func (h *handlers) showInstanceAction(c *api.Call) (*api.Reply, error) {
 	// Events are for admins (policy os-instance-actions:events) at every
 	// version and, without their traceback, for the server's project from
 	// 2.51.
-	if c.AtLeast(2, 51) || c.Allowed("os_compute_api:os-instance-actions:events", nil) {
+	if c.AtLeast(mv.V2_51) || c.Allowed("os_compute_api:os-instance-actions:events", nil) {
 		events := make([]map[string]any, len(a.Events))
 		for i, e := range a.Events {
 			events[i] = actionEventView(c, a.ProjectID, e)

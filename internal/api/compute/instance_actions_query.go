@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // actionQuery is one of Nova's os-instance-actions query schemas: the
@@ -20,7 +22,7 @@ type actionQuery struct {
 // anything goes before 2.58; then limit, marker and changes-since only;
 // changes-before from 2.66.
 func actionListQueryRules(c *api.Call) actionQuery {
-	if !c.AtLeast(2, 58) {
+	if !c.AtLeast(mv.V2_58) {
 		return actionQuery{}
 	}
 	rules := []flavorQueryRule{
@@ -28,7 +30,7 @@ func actionListQueryRules(c *api.Call) actionQuery {
 		{"marker", anyString},
 		{"changes-since", dateTimeCheck},
 	}
-	if c.AtLeast(2, 66) {
+	if c.AtLeast(mv.V2_66) {
 		rules = append(rules, flavorQueryRule{"changes-before", dateTimeCheck})
 	}
 	return actionQuery{rules: rules, strict: true}
@@ -37,7 +39,7 @@ func actionListQueryRules(c *api.Call) actionQuery {
 // actionShowQueryRules is the show query schema: no parameters, and
 // from 2.102 none allowed.
 func actionShowQueryRules(c *api.Call) actionQuery {
-	return actionQuery{strict: c.AtLeast(2, 102)}
+	return actionQuery{strict: c.AtLeast(mv.V2_102)}
 }
 
 // checkActionQuery validates the query as jsonschema would walk Nova's
@@ -72,7 +74,7 @@ func checkActionQuery(c *api.Call, s actionQuery) (url.Values, error) {
 		}
 		if len(extra) > 0 {
 			sortStrings(extra)
-			return nil, errs.Invalid("%s", additionalMessage(extra))
+			return nil, errs.Invalid("%s", js.AdditionalPropertiesMessage(extra))
 		}
 	}
 	return known, nil

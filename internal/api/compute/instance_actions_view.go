@@ -5,6 +5,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // actionView renders an action as Nova's ACTION_KEYS (updated_at from
@@ -19,7 +20,7 @@ func actionView(c *api.Call, a *compute.Action) map[string]any {
 		"start_time":    actionTime(&a.StartTime),
 		"message":       a.Message,
 	}
-	if c.AtLeast(2, 58) {
+	if c.AtLeast(mv.V2_58) {
 		m["updated_at"] = actionTime(&a.UpdatedAt)
 	}
 	return m
@@ -39,13 +40,13 @@ func actionEventView(c *api.Call, projectID string, e compute.ActionEvent) map[s
 	if admin {
 		m["traceback"] = e.Traceback
 	}
-	if c.AtLeast(2, 62) {
+	if c.AtLeast(mv.V2_62) {
 		if admin {
 			m["host"] = e.Host
 		}
 		m["hostId"] = hostID(projectID, e.Host)
 	}
-	if admin && c.AtLeast(2, 84) {
+	if admin && c.AtLeast(mv.V2_84) {
 		m["details"] = e.Details
 	}
 	return m

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/keypair"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
@@ -40,10 +41,10 @@ func keypairRule(op string) string { return "os_compute_api:os-keypairs:" + op }
 // show and delete at c's version.
 func keypairQueryRules(c *api.Call, withPaging bool) []flavorQueryRule {
 	var rules []flavorQueryRule
-	if c.AtLeast(2, 10) {
+	if c.AtLeast(mv.V2_10) {
 		rules = append(rules, flavorQueryRule{"user_id", anyString})
 	}
-	if withPaging && c.AtLeast(2, 35) {
+	if withPaging && c.AtLeast(mv.V2_35) {
 		rules = append(rules, flavorQueryRule{"limit", nonNegativeIntegerCheck}, flavorQueryRule{"marker", anyString})
 	}
 	return rules
@@ -58,7 +59,7 @@ func queryUser(q url.Values) string {
 }
 
 func (h *handlers) listKeypairs(c *api.Call) (*api.Reply, error) {
-	q, err := checkQuery(c, keypairQueryRules(c, true), strictQuery(c, 75))
+	q, err := checkQuery(c, keypairQueryRules(c, true), strictQuery(c, mv.V2_75))
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func (h *handlers) listKeypairs(c *api.Call) (*api.Reply, error) {
 	}
 	limit := -1 // all, before paging exists
 	var marker *string
-	if c.AtLeast(2, 35) {
+	if c.AtLeast(mv.V2_35) {
 		limit = keypairLimit(q)
 		if _, ok := q["marker"]; ok {
 			m := lastValue(q, "marker")
@@ -84,7 +85,7 @@ func (h *handlers) listKeypairs(c *api.Call) (*api.Reply, error) {
 		items[i] = map[string]any{"keypair": keypairBrief(c, kp)}
 	}
 	body := map[string]any{"keypairs": items}
-	if c.AtLeast(2, 35) && limit > 0 && limit == len(kps) {
+	if c.AtLeast(mv.V2_35) && limit > 0 && limit == len(kps) {
 		body["keypairs_links"] = []api.Link{{Rel: "next", Href: nextLink(c, "/os-keypairs", q, kps[len(kps)-1].Name)}}
 	}
 	return api.JSON(http.StatusOK, body), nil
@@ -106,7 +107,7 @@ func keypairLimit(q url.Values) int {
 }
 
 func (h *handlers) showKeypair(c *api.Call) (*api.Reply, error) {
-	q, err := checkQuery(c, keypairQueryRules(c, false), strictQuery(c, 75))
+	q, err := checkQuery(c, keypairQueryRules(c, false), strictQuery(c, mv.V2_75))
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +123,7 @@ func (h *handlers) showKeypair(c *api.Call) (*api.Reply, error) {
 }
 
 func (h *handlers) deleteKeypair(c *api.Call) (*api.Reply, error) {
-	q, err := checkQuery(c, keypairQueryRules(c, false), strictQuery(c, 75))
+	q, err := checkQuery(c, keypairQueryRules(c, false), strictQuery(c, mv.V2_75))
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ func (h *handlers) deleteKeypair(c *api.Call) (*api.Reply, error) {
 	if err := h.Keypairs.Delete(c.Ctx, user, c.Param("keypair_name")); err != nil {
 		return nil, err
 	}
-	if c.AtLeast(2, 2) {
+	if c.AtLeast(mv.V2_2) {
 		return api.NoContent(http.StatusNoContent), nil
 	}
 	return api.NoContent(http.StatusAccepted), nil
@@ -164,7 +165,7 @@ func (h *handlers) createKeypair(c *api.Call) (*api.Reply, error) {
 		view["private_key"] = privateKey
 	}
 	status := http.StatusCreated
-	if !c.AtLeast(2, 2) {
+	if !c.AtLeast(mv.V2_2) {
 		status = http.StatusOK
 	}
 	return api.JSON(status, map[string]any{"keypair": view}), nil

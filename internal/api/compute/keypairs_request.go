@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // Nova's keypair name patterns (parameter_types.keypair_name_special_chars
@@ -31,11 +33,11 @@ type keypairCreate struct {
 // keypairCreateFields lists the keypair keys Nova's create schema allows.
 func keypairCreateFields(c *api.Call) []string {
 	fields := []string{"name"}
-	if c.AtLeast(2, 2) {
+	if c.AtLeast(mv.V2_2) {
 		fields = append(fields, "type")
 	}
 	fields = append(fields, "public_key")
-	if c.AtLeast(2, 10) {
+	if c.AtLeast(mv.V2_10) {
 		fields = append(fields, "user_id")
 	}
 	return fields
@@ -52,7 +54,7 @@ func parseKeypairCreate(c *api.Call, body any) (keypairCreate, error) {
 		return out, e.err()
 	}
 	required := []string{"name"}
-	if c.AtLeast(2, 92) {
+	if c.AtLeast(mv.V2_92) {
 		required = append(required, "public_key")
 	}
 	fields := keypairCreateFields(c)
@@ -100,17 +102,17 @@ func checkKeypairName(c *api.Call, e *schemaErrors, path []string, v any) {
 	}
 	s := v.(string)
 	if isLegacyV2(c) {
-		if strings.TrimSpace(s) == "" || !validDescription(s) {
+		if strings.TrimSpace(s) == "" || !js.Printable(s) {
 			e.addRaw(len(path), "An invalid 'name' value was provided. The name must be: printable characters with at least one non space character")
 		}
 		e.checkLength(path, v, 1, 255)
 		return
 	}
-	if !validName(s) {
+	if !js.ValidName(s) {
 		e.addRaw(len(path), "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.")
 	}
 	e.checkLength(path, v, 1, 255)
-	if c.AtLeast(2, 92) {
+	if c.AtLeast(mv.V2_92) {
 		e.checkPattern(path, v, keypairNamePatternV292, keypairNameShownV292)
 	} else {
 		e.checkPattern(path, v, keypairNamePattern, keypairNameShown)

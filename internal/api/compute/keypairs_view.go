@@ -3,12 +3,13 @@ package compute
 import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/keypair"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // keypairBrief is a key pair as index shows it; type appears from 2.2.
 func keypairBrief(c *api.Call, kp *keypair.KeyPair) map[string]any {
 	v := map[string]any{"name": kp.Name, "public_key": kp.PublicKey, "fingerprint": kp.Fingerprint}
-	if c.AtLeast(2, 2) {
+	if c.AtLeast(mv.V2_2) {
 		v["type"] = kp.Type
 	}
 	return v

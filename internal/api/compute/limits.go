@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/policy"
 	"github.com/kumocloud/kumo/internal/quota"
 )
@@ -40,17 +41,17 @@ var usedLimitNames = map[string]string{
 // microversion (limits.py FILTERED_LIMITS_v236 / v257).
 func filteredLimits(c *api.Call) []string {
 	var out []string
-	if c.AtLeast(2, 36) {
+	if c.AtLeast(mv.V2_36) {
 		out = append(out, quota.FloatingIPs, quota.SecurityGroups, quota.SecurityGroupRules)
 	}
-	if c.AtLeast(2, 57) {
+	if c.AtLeast(mv.V2_57) {
 		out = append(out, quota.InjectedFiles, quota.InjectedFileContentBytes)
 	}
 	return out
 }
 
 func (h *handlers) showLimits(c *api.Call) (*api.Reply, error) {
-	q, err := checkQuery(c, []flavorQueryRule{{name: "tenant_id", check: func(string) string { return "" }}}, c.AtLeast(2, 75))
+	q, err := checkQuery(c, []flavorQueryRule{{name: "tenant_id", check: func(string) string { return "" }}}, c.AtLeast(mv.V2_75))
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +73,7 @@ func (h *handlers) showLimits(c *api.Call) (*api.Reply, error) {
 			continue
 		}
 		for _, name := range names {
-			if name == "maxImageMeta" && c.AtLeast(2, 39) {
+			if name == "maxImageMeta" && c.AtLeast(mv.V2_39) {
 				continue
 			}
 			absolute[name] = detail[res].Limit

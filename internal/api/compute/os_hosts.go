@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -18,14 +19,13 @@ import (
 // hostRoutes serve os-hosts up to 2.42.
 func (h *handlers) hostRoutes() []api.Route {
 	rule := func(op string) string { return "os_compute_api:os-hosts:" + op }
-	v242 := mv.Version{Major: 2, Minor: 42}
 	return []api.Route{
-		{Method: "GET", Path: "/os-hosts", Rule: rule("list"), Handler: h.listHosts, MaxVer: v242},
-		{Method: "GET", Path: "/os-hosts/{host_name}", Rule: rule("show"), Handler: h.showHost, MaxVer: v242},
-		{Method: "PUT", Path: "/os-hosts/{host_name}", Rule: rule("update"), Handler: h.updateHost, MaxVer: v242},
-		{Method: "GET", Path: "/os-hosts/{host_name}/reboot", Rule: rule("reboot"), Handler: h.hostPowerAction, MaxVer: v242},
-		{Method: "GET", Path: "/os-hosts/{host_name}/shutdown", Rule: rule("shutdown"), Handler: h.hostPowerAction, MaxVer: v242},
-		{Method: "GET", Path: "/os-hosts/{host_name}/startup", Rule: rule("start"), Handler: h.hostPowerAction, MaxVer: v242},
+		{Method: "GET", Path: "/os-hosts", Rule: rule("list"), Handler: h.listHosts, MaxVer: mv.V2_42},
+		{Method: "GET", Path: "/os-hosts/{host_name}", Rule: rule("show"), Handler: h.showHost, MaxVer: mv.V2_42},
+		{Method: "PUT", Path: "/os-hosts/{host_name}", Rule: rule("update"), Handler: h.updateHost, MaxVer: mv.V2_42},
+		{Method: "GET", Path: "/os-hosts/{host_name}/reboot", Rule: rule("reboot"), Handler: h.hostPowerAction, MaxVer: mv.V2_42},
+		{Method: "GET", Path: "/os-hosts/{host_name}/shutdown", Rule: rule("shutdown"), Handler: h.hostPowerAction, MaxVer: mv.V2_42},
+		{Method: "GET", Path: "/os-hosts/{host_name}/startup", Rule: rule("start"), Handler: h.hostPowerAction, MaxVer: mv.V2_42},
 	}
 }
 
@@ -94,15 +94,15 @@ func (h *handlers) showHost(c *api.Call) (*api.Reply, error) {
 	return api.JSON(http.StatusOK, map[string]any{"host": out}), nil
 }
 
-var hostUpdateSchema = func() jsSchema {
-	mode := jsSchema{jsType("string"), jsEnum("enable", "disable", "Enable", "Disable", "ENABLE", "DISABLE")}
-	s := jsObject(nil, jsProperty{"status", mode}, jsProperty{"maintenance_mode", mode})
+var hostUpdateSchema = func() js.Schema {
+	mode := js.Schema{js.Type("string"), js.Enum("enable", "disable", "Enable", "Disable", "ENABLE", "DISABLE")}
+	s := js.Object(nil, js.Property{Name: "status", Schema: mode}, js.Property{Name: "maintenance_mode", Schema: mode})
 	return append(s, jsStatusOrMaintenance)
 }()
 
 // jsStatusOrMaintenance is the update schema's anyOf: status or
 // maintenance_mode is required.
-func jsStatusOrMaintenance(r *jsRun, path []string, v any) *jsFail {
+func jsStatusOrMaintenance(r *js.Run, path []string, v any) *js.Failure {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil
@@ -110,7 +110,7 @@ func jsStatusOrMaintenance(r *jsRun, path []string, v any) *jsFail {
 	_, status := m["status"]
 	_, maint := m["maintenance_mode"]
 	if !status && !maint {
-		return jsFailAt(path, v, "%s is not valid under any of the given schemas", r.repr(v))
+		return js.FailAt(path, v, "%s is not valid under any of the given schemas", r.Repr(v))
 	}
 	return nil
 }

@@ -15,11 +15,10 @@ import (
 
 // migrationRoutes serve GET /os-migrations and GET /servers/{server_id}/migrations[/{migration_id}].
 func (h *handlers) migrationRoutes() []api.Route {
-	from23 := mv.Version{Major: 2, Minor: 23}
 	return []api.Route{
 		{Method: "GET", Path: "/os-migrations", Rule: "os_compute_api:os-migrations:index", Handler: h.listMigrations},
-		{Method: "GET", Path: "/servers/{server_id}/migrations", Rule: "os_compute_api:servers:migrations:index", Handler: h.listServerMigrations, MinVer: from23},
-		{Method: "GET", Path: "/servers/{server_id}/migrations/{migration_id}", Rule: "os_compute_api:servers:migrations:show", Handler: h.showServerMigration, MinVer: from23},
+		{Method: "GET", Path: "/servers/{server_id}/migrations", Rule: "os_compute_api:servers:migrations:index", Handler: h.listServerMigrations, MinVer: mv.V2_23},
+		{Method: "GET", Path: "/servers/{server_id}/migrations/{migration_id}", Rule: "os_compute_api:servers:migrations:show", Handler: h.showServerMigration, MinVer: mv.V2_23},
 	}
 }
 
@@ -40,15 +39,15 @@ func migrationsPolicy(c *api.Call, projectFilter string) (bool, error) {
 func migrationQueryRules(c *api.Call) []flavorQueryRule {
 	rules := []flavorQueryRule{{"hidden", anyString}, {"host", anyString}, {"instance_uuid", anyString},
 		{"source_compute", anyString}, {"status", anyString}, {"migration_type", anyString}}
-	if !c.AtLeast(2, 59) {
+	if !c.AtLeast(mv.V2_59) {
 		return rules
 	}
 	rules = append(rules, flavorQueryRule{"limit", nonNegativeIntegerCheck}, flavorQueryRule{"marker", anyString},
 		flavorQueryRule{"changes-since", dateTimeCheck})
-	if c.AtLeast(2, 66) {
+	if c.AtLeast(mv.V2_66) {
 		rules = append(rules, flavorQueryRule{"changes-before", dateTimeCheck})
 	}
-	if c.AtLeast(2, 80) {
+	if c.AtLeast(mv.V2_80) {
 		rules = append(rules, flavorQueryRule{"user_id", anyString}, flavorQueryRule{"project_id", anyString})
 	}
 	return rules
@@ -56,7 +55,7 @@ func migrationQueryRules(c *api.Call) []flavorQueryRule {
 
 func (h *handlers) listMigrations(c *api.Call) (*api.Reply, error) {
 	q := c.Query()
-	if c.AtLeast(2, 59) {
+	if c.AtLeast(mv.V2_59) {
 		var err error
 		if q, err = checkQuery(c, migrationQueryRules(c), true); err != nil {
 			return nil, err
@@ -80,7 +79,7 @@ func (h *handlers) listMigrations(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	paged := c.AtLeast(2, 59)
+	paged := c.AtLeast(mv.V2_59)
 	if paged {
 		f.Sorted = true
 		if _, ok := q["limit"]; ok {
@@ -96,7 +95,7 @@ func (h *handlers) listMigrations(c *api.Call) (*api.Reply, error) {
 			f.ChangesSince = &t
 		}
 	}
-	if c.AtLeast(2, 66) {
+	if c.AtLeast(mv.V2_66) {
 		if v := lastValue(q, "changes-before"); v != "" {
 			t, _ := parseISOTime(v)
 			f.ChangesBefore = &t
@@ -139,13 +138,13 @@ func migrationView(c *api.Call, m *compute.Migration, showHosts bool) map[string
 		out["dest_compute"], out["dest_node"] = nullIfEmpty(m.DestCompute), nullIfEmpty(m.DestNode)
 		out["dest_host"] = nullIfEmpty(m.DestHost)
 	}
-	if c.AtLeast(2, 23) {
+	if c.AtLeast(mv.V2_23) {
 		out["migration_type"] = m.Type
 	}
-	if c.AtLeast(2, 59) {
+	if c.AtLeast(mv.V2_59) {
 		out["uuid"] = m.UUID
 	}
-	if c.AtLeast(2, 80) {
+	if c.AtLeast(mv.V2_80) {
 		out["user_id"], out["project_id"] = m.UserID, m.ProjectID
 	}
 	return out
@@ -156,7 +155,7 @@ func migrationView(c *api.Call, m *compute.Migration, showHosts bool) map[string
 // resizes and cold migrations never show here. kumo does not
 // live-migrate, so a server the caller may see answers an empty list.
 func (h *handlers) listServerMigrations(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, c.AtLeast(2, 102)); err != nil {
+	if _, err := checkQuery(c, nil, c.AtLeast(mv.V2_102)); err != nil {
 		return nil, err
 	}
 	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
@@ -177,7 +176,7 @@ func (h *handlers) listServerMigrations(c *api.Call) (*api.Reply, error) {
 // showServerMigration shows an in-progress live migration of a server
 // (admins only); any other migration is Nova's 404.
 func (h *handlers) showServerMigration(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, c.AtLeast(2, 102)); err != nil {
+	if _, err := checkQuery(c, nil, c.AtLeast(mv.V2_102)); err != nil {
 		return nil, err
 	}
 	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
@@ -217,10 +216,10 @@ func serverMigrationView(c *api.Call, m *compute.Migration, showHosts bool) map[
 		out["dest_compute"], out["dest_node"] = nullIfEmpty(m.DestCompute), nullIfEmpty(m.DestNode)
 		out["dest_host"] = nullIfEmpty(m.DestHost)
 	}
-	if c.AtLeast(2, 59) {
+	if c.AtLeast(mv.V2_59) {
 		out["uuid"] = m.UUID
 	}
-	if c.AtLeast(2, 80) {
+	if c.AtLeast(mv.V2_80) {
 		out["user_id"], out["project_id"] = m.UserID, m.ProjectID
 	}
 	return out

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
@@ -26,13 +27,13 @@ var personalityQuotas = []string{quota.InjectedFiles, quota.InjectedFileContentB
 // quotaSetResources are the resources os-quota-sets shows and accepts at
 // c's microversion.
 func quotaSetResources(c *api.Call) []string {
-	return visibleQuotas(c.AtLeast(2, 36), c.AtLeast(2, 57))
+	return visibleQuotas(c.AtLeast(mv.V2_36), c.AtLeast(mv.V2_57))
 }
 
 // quotaClassResources are the resources os-quota-class-sets accepts at
 // c's microversion; before 2.50 server groups are accepted but not shown.
 func quotaClassResources(c *api.Call) []string {
-	return visibleQuotas(c.AtLeast(2, 50), c.AtLeast(2, 57))
+	return visibleQuotas(c.AtLeast(mv.V2_50), c.AtLeast(mv.V2_57))
 }
 
 // visibleQuotas lists the resources left once the nova-network and the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/policy"
 	"github.com/kumocloud/kumo/internal/quota"
 )
@@ -36,7 +37,7 @@ func projectInPath(c *api.Call) (policy.Target, error) {
 // userIDQuery validates the query of quota-set calls (only user_id, and
 // strictly from 2.75) and returns the user id, "" when absent.
 func userIDQuery(c *api.Call) (string, error) {
-	q, err := checkQuery(c, []flavorQueryRule{{name: "user_id", check: func(string) string { return "" }}}, c.AtLeast(2, 75))
+	q, err := checkQuery(c, []flavorQueryRule{{name: "user_id", check: func(string) string { return "" }}}, c.AtLeast(mv.V2_75))
 	if err != nil {
 		return "", err
 	}
@@ -141,7 +142,7 @@ func quotaClassRule(op string) string { return "os_compute_api:os-quota-class-se
 // v2.1 left out the server group quotas.
 func quotaClassShown(c *api.Call) []string {
 	all := quotaClassResources(c)
-	if c.AtLeast(2, 50) {
+	if c.AtLeast(mv.V2_50) {
 		return all
 	}
 	var out []string
@@ -154,7 +155,7 @@ func quotaClassShown(c *api.Call) []string {
 }
 
 func (h *handlers) showQuotaClass(c *api.Call) (*api.Reply, error) {
-	if _, err := checkQuery(c, nil, c.AtLeast(2, 102)); err != nil {
+	if _, err := checkQuery(c, nil, c.AtLeast(mv.V2_102)); err != nil {
 		return nil, err
 	}
 	id := c.Param("id")

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/secgroup"
 )
@@ -116,13 +117,13 @@ func (h *handlers) showSecurityGroup(c *api.Call) (*api.Reply, error) {
 
 // securityGroupSchema is schemas/security_groups.py create (and update):
 // a name and description of at most 255 characters, other keys allowed.
-var securityGroupSchema = jsSchema{jsType("object"), jsProperties(jsProperty{"security_group", jsSchema{
-	jsType("object"),
-	jsProperties(
-		jsProperty{"name", jsSchema{jsType("string"), jsMinLength(0), jsMaxLength(255)}},
-		jsProperty{"description", jsSchema{jsType("string"), jsMinLength(0), jsMaxLength(255)}}),
-	jsRequired("name", "description"),
-}}), jsRequired("security_group")}
+var securityGroupSchema = js.Schema{js.Type("object"), js.Properties(js.Property{Name: "security_group", Schema: js.Schema{
+	js.Type("object"),
+	js.Properties(
+		js.Property{Name: "name", Schema: js.Schema{js.Type("string"), js.MinLength(0), js.MaxLength(255)}},
+		js.Property{Name: "description", Schema: js.Schema{js.Type("string"), js.MinLength(0), js.MaxLength(255)}}),
+	js.Required("name", "description"),
+}}), js.Required("security_group")}
 
 // securityGroupBody validates a create or update body and returns its
 // name and description.
@@ -141,7 +142,7 @@ func securityGroupBody(c *api.Call) (name, description string, err error) {
 }
 
 // validatedBody decodes the request body and checks it against schema.
-func validatedBody(c *api.Call, schema jsSchema) (any, error) {
+func validatedBody(c *api.Call, schema js.Schema) (any, error) {
 	raw, err := c.Body()
 	if err != nil {
 		return nil, err
@@ -150,7 +151,7 @@ func validatedBody(c *api.Call, schema jsSchema) (any, error) {
 }
 
 // validatedJSON is validatedBody for a body already read.
-func validatedJSON(c *api.Call, raw []byte, schema jsSchema) (any, error) {
+func validatedJSON(c *api.Call, raw []byte, schema js.Schema) (any, error) {
 	var probe any
 	if err := api.DecodeJSON(raw, &probe); err != nil {
 		return nil, err
@@ -161,14 +162,14 @@ func validatedJSON(c *api.Call, raw []byte, schema jsSchema) (any, error) {
 // schemaChecked decodes raw keeping its key order and validates it
 // against schema at the call's microversion; JSON that does not parse is
 // Nova's "Malformed request body".
-func schemaChecked(c *api.Call, raw []byte, schema jsSchema) (any, error) {
-	body, order, err := decodeWithOrder(raw)
+func schemaChecked(c *api.Call, raw []byte, schema js.Schema) (any, error) {
+	body, order, err := js.Decode(raw)
 	if err != nil {
 		return nil, errs.Invalid("Malformed request body")
 	}
-	run := &jsRun{relaxed: isLegacyV2(c), order: order}
-	if f := schema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+	run := &js.Run{Relaxed: isLegacyV2(c), Order: order}
+	if f := schema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	return body, nil
 }
@@ -206,13 +207,13 @@ func (h *handlers) deleteSecurityGroup(c *api.Call) (*api.Reply, error) {
 
 // securityGroupRuleSchema is schemas/security_groups.py create_rules:
 // only the group ids are checked, the rest is Nova's code's.
-var securityGroupRuleSchema = jsSchema{jsType("object"), jsProperties(jsProperty{"security_group_rule", jsSchema{
-	jsType("object"),
-	jsProperties(
-		jsProperty{"group_id", jsSchema{jsType("string", "null"), jsFormat("uuid")}},
-		jsProperty{"parent_group_id", jsSchema{jsType("string"), jsFormat("uuid")}}),
-	jsRequired("parent_group_id"),
-}}), jsRequired("security_group_rule")}
+var securityGroupRuleSchema = js.Schema{js.Type("object"), js.Properties(js.Property{Name: "security_group_rule", Schema: js.Schema{
+	js.Type("object"),
+	js.Properties(
+		js.Property{Name: "group_id", Schema: js.Schema{js.Type("string", "null"), js.Format("uuid")}},
+		js.Property{Name: "parent_group_id", Schema: js.Schema{js.Type("string"), js.Format("uuid")}}),
+	js.Required("parent_group_id"),
+}}), js.Required("security_group_rule")}
 
 func (h *handlers) createSecurityGroupRule(c *api.Call) (*api.Reply, error) {
 	body, err := validatedBody(c, securityGroupRuleSchema)

@@ -6,23 +6,35 @@ package compute
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
+// serverActionRoutes is the action route: one row per action, built once
+// with the table the dispatcher reads.
 func (h *handlers) serverActionRoutes() []api.Route {
+	actions := h.serverActionHandlers()
+	rows := make([]api.Action, 0, len(actions))
+	for name, a := range actions {
+		rows = append(rows, a.row(name))
+	}
+	slices.SortFunc(rows, func(a, b api.Action) int { return strings.Compare(a.Name, b.Name) })
 	return []api.Route{
-		{Method: "POST", Path: "/servers/{server_id}/action", Rule: policy.Action, Handler: h.serverAction},
+		{Method: "POST", Path: "/servers/{server_id}/action", Rule: policy.Action, Actions: rows,
+			Handler: func(c *api.Call) (*api.Reply, error) { return dispatchServerAction(c, actions) }},
 	}
 }
 
 // serverActionHandler handles one action; body is the decoded root object
 // (key order recorded in run) and value the action key's value.
-type serverActionHandler func(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error)
+type serverActionHandler func(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error)
 
 // serverAction is one action of POST /servers/{id}/action: the policy
 // rule that guards it, the microversions it exists at (zero: all) and its
@@ -31,6 +43,11 @@ type serverAction struct {
 	policy         string
 	minVer, maxVer mv.Version
 	handle         serverActionHandler
+}
+
+// row is the action's row of the route table.
+func (a serverAction) row(name string) api.Action {
+	return api.Action{Name: name, Rule: a.policy, MinVer: a.minVer, MaxVer: a.maxVer}
 }
 
 // serverActionHandlers is every action by body key. Each family of
@@ -50,7 +67,7 @@ func (h *handlers) serverActionHandlers() map[string]serverAction {
 // powerServerActions are the power actions and lock/unlock.
 func (h *handlers) powerServerActions() map[string]serverAction {
 	power := func(a state.Action, policy string) serverAction {
-		return serverAction{policy: policy, handle: func(c *api.Call, _ *jsRun, _ map[string]any, _ any) (*api.Reply, error) {
+		return serverAction{policy: policy, handle: func(c *api.Call, _ *js.Run, _ map[string]any, _ any) (*api.Reply, error) {
 			return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), a, c.RequestID))
 		}}
 	}
@@ -67,30 +84,32 @@ func (h *handlers) powerServerActions() map[string]serverAction {
 	}
 }
 
-func (h *handlers) serverAction(c *api.Call) (*api.Reply, error) {
+// dispatchServerAction decodes the body once, picks the action its first
+// key names and runs it. An action that does not exist at the request's
+// microversion is a 404, as a route would be; then the action's rule.
+func dispatchServerAction(c *api.Call, actions map[string]serverAction) (*api.Reply, error) {
 	raw, err := c.Body()
 	if err != nil {
 		return nil, err
 	}
-	var probe any
-	if err := api.DecodeJSON(raw, &probe); err != nil {
+	if err := api.CheckJSON(raw); err != nil {
 		return nil, err
 	}
-	decoded, order, err := decodeWithOrder(raw)
+	decoded, order, err := js.Decode(raw)
 	if err != nil {
 		return nil, errs.Invalid("Malformed request body")
 	}
 	body, ok := decoded.(map[string]any)
-	run := &jsRun{relaxed: isLegacyV2(c), order: order}
+	run := &js.Run{Relaxed: isLegacyV2(c), Order: order}
 	if !ok || len(body) == 0 {
 		return nil, errs.Invalid("Malformed request body")
 	}
-	name := run.keysOf(body)[0]
-	action, known := h.serverActionHandlers()[name]
+	name := run.Keys(body)[0]
+	action, known := actions[name]
 	if !known {
 		return nil, errs.Invalid("There is no such action: %s", name)
 	}
-	if (action.minVer != mv.Version{} && c.Version.Less(action.minVer)) || (action.maxVer != mv.Version{} && action.maxVer.Less(c.Version)) {
+	if !action.row(name).Exists(c.Version) {
 		return nil, errs.NotFound("The resource could not be found.")
 	}
 	if err := c.Authorize(action.policy, nil); err != nil {
@@ -106,27 +125,27 @@ func (h *handlers) accepted(err error) (*api.Reply, error) {
 	return api.NoContent(http.StatusAccepted), nil
 }
 
-var rebootSchema = jsObject([]string{"reboot"}, jsProperty{"reboot", jsObject([]string{"type"},
-	jsProperty{"type", jsSchema{jsType("string"), jsEnum("HARD", "Hard", "hard", "SOFT", "Soft", "soft")}})})
+var rebootSchema = js.Object([]string{"reboot"}, js.Property{Name: "reboot", Schema: js.Object([]string{"type"},
+	js.Property{Name: "type", Schema: js.Schema{js.Type("string"), js.Enum("HARD", "Hard", "hard", "SOFT", "Soft", "soft")}})})
 
-func (h *handlers) rebootServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-	if f := rebootSchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) rebootServer(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+	if f := rebootSchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	kind := body["reboot"].(map[string]any)["type"].(string)
 	return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), state.Reboot(kind), c.RequestID))
 }
 
 // lockSchema273 is the lock body from 2.73: null or {"locked_reason"}.
-var lockSchema273 = jsObject([]string{"lock"}, jsProperty{"lock", jsSchema{jsType("object", "null"),
-	jsProperties(jsProperty{"locked_reason", jsSchema{jsType("string"), jsMinLength(1), jsMaxLength(255)}}),
-	jsNoAdditional(jsProperty{name: "locked_reason"})}})
+var lockSchema273 = js.Object([]string{"lock"}, js.Property{Name: "lock", Schema: js.Schema{js.Type("object", "null"),
+	js.Properties(js.Property{Name: "locked_reason", Schema: js.Schema{js.Type("string"), js.MinLength(1), js.MaxLength(255)}}),
+	js.NoAdditional(js.Property{Name: "locked_reason"})}})
 
-func (h *handlers) lockServer(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+func (h *handlers) lockServer(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
 	var reason *string
-	if c.AtLeast(2, 73) {
-		if f := lockSchema273.validate(run, nil, body); f != nil {
-			return nil, f.err(run)
+	if c.AtLeast(mv.V2_73) {
+		if f := lockSchema273.Validate(run, nil, body); f != nil {
+			return nil, f.Err(run)
 		}
 		if obj, ok := value.(map[string]any); ok {
 			if r, ok := obj["locked_reason"].(string); ok {
@@ -137,6 +156,6 @@ func (h *handlers) lockServer(c *api.Call, run *jsRun, body map[string]any, valu
 	return h.accepted(h.Servers.SetLock(c.Ctx, c.Principal, c.Param("server_id"), true, reason, c.RequestID))
 }
 
-func (h *handlers) unlockServer(c *api.Call, _ *jsRun, _ map[string]any, _ any) (*api.Reply, error) {
+func (h *handlers) unlockServer(c *api.Call, _ *js.Run, _ map[string]any, _ any) (*api.Reply, error) {
 	return h.accepted(h.Servers.SetLock(c.Ctx, c.Principal, c.Param("server_id"), false, nil, c.RequestID))
 }

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
@@ -10,22 +11,22 @@ import (
 // modern Nova removed, which answer 410 Gone.
 func (h *handlers) deleteServerActions() map[string]serverAction {
 	return map[string]serverAction{
-		"restore": {policy: "os_compute_api:os-deferred-delete:restore", handle: func(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-			if f := restoreSchema.validate(run, nil, body); f != nil {
-				return nil, f.err(run)
+		"restore": {policy: "os_compute_api:os-deferred-delete:restore", handle: func(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+			if f := restoreSchema.Validate(run, nil, body); f != nil {
+				return nil, f.Err(run)
 			}
 			return h.accepted(h.Servers.Restore(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 		}},
-		"forceDelete": {policy: "os_compute_api:os-deferred-delete:force", handle: func(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-			if f := forceDeleteSchema.validate(run, nil, body); f != nil {
-				return nil, f.err(run)
+		"forceDelete": {policy: "os_compute_api:os-deferred-delete:force", handle: func(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+			if f := forceDeleteSchema.Validate(run, nil, body); f != nil {
+				return nil, f.Err(run)
 			}
 			return h.accepted(h.Servers.ForceDelete(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 		}},
 		// resetNetwork (XenAPI only) was removed in 23.0.0: HTTPGone before
 		// any server lookup or policy check (admin_actions.py), whatever
 		// the body (its schema is empty).
-		"resetNetwork": {policy: policy.Removed, handle: func(*api.Call, *jsRun, map[string]any, any) (*api.Reply, error) {
+		"resetNetwork": {policy: policy.Removed, handle: func(*api.Call, *js.Run, map[string]any, any) (*api.Reply, error) {
 			return nil, errGone()
 		}},
 	}
@@ -34,6 +35,6 @@ func (h *handlers) deleteServerActions() map[string]serverAction {
 // Nova's deferred delete schemas accept any value for the action key
 // ({"restore": null} is the documented body) and no other key.
 var (
-	restoreSchema     = jsObject([]string{"restore"}, jsProperty{name: "restore"})
-	forceDeleteSchema = jsObject([]string{"forceDelete"}, jsProperty{name: "forceDelete"})
+	restoreSchema     = js.Object([]string{"restore"}, js.Property{Name: "restore"})
+	forceDeleteSchema = js.Object([]string{"forceDelete"}, js.Property{Name: "forceDelete"})
 )

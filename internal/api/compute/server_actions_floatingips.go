@@ -6,6 +6,7 @@ package compute
 
 import (
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -14,7 +15,7 @@ import (
 // floatingIPServerActions are addFloatingIp and removeFloatingIp, which
 // Nova removed in 2.44.
 func (h *handlers) floatingIPServerActions() map[string]serverAction {
-	upTo := mv.Version{Major: 2, Minor: 43}
+	upTo := mv.V2_43
 	return map[string]serverAction{
 		"addFloatingIp":    {policy: "os_compute_api:os-floating-ips:add", maxVer: upTo, handle: h.addFloatingIP},
 		"removeFloatingIp": {policy: "os_compute_api:os-floating-ips:remove", maxVer: upTo, handle: h.removeFloatingIP},
@@ -22,15 +23,15 @@ func (h *handlers) floatingIPServerActions() map[string]serverAction {
 }
 
 var (
-	addFloatingIPSchema = jsObject([]string{"addFloatingIp"}, jsProperty{"addFloatingIp", jsObject([]string{"address"},
-		jsProperty{"address", csIPAddress}, jsProperty{"fixed_address", csIPAddress})})
-	removeFloatingIPSchema = jsObject([]string{"removeFloatingIp"}, jsProperty{"removeFloatingIp", jsObject([]string{"address"},
-		jsProperty{"address", csIPAddress})})
+	addFloatingIPSchema = js.Object([]string{"addFloatingIp"}, js.Property{Name: "addFloatingIp", Schema: js.Object([]string{"address"},
+		js.Property{Name: "address", Schema: csIPAddress}, js.Property{Name: "fixed_address", Schema: csIPAddress})})
+	removeFloatingIPSchema = js.Object([]string{"removeFloatingIp"}, js.Property{Name: "removeFloatingIp", Schema: js.Object([]string{"address"},
+		js.Property{Name: "address", Schema: csIPAddress})})
 )
 
-func (h *handlers) addFloatingIP(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if f := addFloatingIPSchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) addFloatingIP(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+	if f := addFloatingIPSchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
 	if err != nil {
@@ -47,9 +48,9 @@ func (h *handlers) addFloatingIP(c *api.Call, run *jsRun, body map[string]any, v
 	return h.accepted(h.FloatingIPs.Associate(c.Ctx, c.Principal, srv.ID, address, fixed))
 }
 
-func (h *handlers) removeFloatingIP(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if f := removeFloatingIPSchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) removeFloatingIP(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+	if f := removeFloatingIPSchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	address := value.(map[string]any)["address"].(string)
 	// Nova never loads the server named in the path: an address bound

@@ -12,9 +12,11 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // imageServerActions are createImage, createBackup, shelve, shelveOffload and unshelve.
@@ -31,36 +33,36 @@ func (h *handlers) imageServerActions() map[string]serverAction {
 
 // The action bodies' schemas (nova/api/openstack/compute/schemas).
 var (
-	csNonNegativeInteger = jsSchema{jsType("integer", "string"), jsPattern(`^[0-9]*$`), jsMinimum(0), jsMinLength(1)}
+	csNonNegativeInteger = js.Schema{js.Type("integer", "string"), js.Pattern(`^[0-9]*$`), js.Minimum(0), js.MinLength(1)}
 
-	createImageSchema = jsObject([]string{"createImage"}, jsProperty{"createImage",
-		jsObject([]string{"name"}, jsProperty{"name", csName}, jsProperty{"metadata", csMetadata()})})
+	createImageSchema = js.Object([]string{"createImage"}, js.Property{Name: "createImage",
+		Schema: js.Object([]string{"name"}, js.Property{Name: "name", Schema: csName}, js.Property{Name: "metadata", Schema: csMetadata()})})
 	createBackupSchema       = backupSchema(csName)
 	createBackupLegacySchema = backupSchema(csLegacyName)
 
-	shelveSchema        = jsObject([]string{"shelve"}, jsProperty{"shelve", jsSchema{}})
-	shelveOffloadSchema = jsObject([]string{"shelveOffload"}, jsProperty{"shelveOffload", jsSchema{}})
-	unshelveSchema      = jsObject([]string{"unshelve"}, jsProperty{"unshelve", jsSchema{}})
-	unshelveSchema277   = jsObject([]string{"unshelve"}, jsProperty{"unshelve", jsSchema{jsType("object", "null"),
-		jsProperties(jsProperty{"availability_zone", csName}), jsRequired("availability_zone"),
-		jsNoAdditional(jsProperty{name: "availability_zone"})}})
-	unshelveSchema291 = jsObject([]string{"unshelve"}, jsProperty{"unshelve", jsSchema{jsType("object", "null"),
-		jsProperties(jsProperty{"availability_zone", jsSchema{jsType("string", "null")}},
-			jsProperty{"host", jsSchema{jsType("string")}}),
-		jsNoAdditional(jsProperty{name: "availability_zone"}, jsProperty{name: "host"})}})
+	shelveSchema        = js.Object([]string{"shelve"}, js.Property{Name: "shelve", Schema: js.Schema{}})
+	shelveOffloadSchema = js.Object([]string{"shelveOffload"}, js.Property{Name: "shelveOffload", Schema: js.Schema{}})
+	unshelveSchema      = js.Object([]string{"unshelve"}, js.Property{Name: "unshelve", Schema: js.Schema{}})
+	unshelveSchema277   = js.Object([]string{"unshelve"}, js.Property{Name: "unshelve", Schema: js.Schema{js.Type("object", "null"),
+		js.Properties(js.Property{Name: "availability_zone", Schema: csName}), js.Required("availability_zone"),
+		js.NoAdditional(js.Property{Name: "availability_zone"})}})
+	unshelveSchema291 = js.Object([]string{"unshelve"}, js.Property{Name: "unshelve", Schema: js.Schema{js.Type("object", "null"),
+		js.Properties(js.Property{Name: "availability_zone", Schema: js.Schema{js.Type("string", "null")}},
+			js.Property{Name: "host", Schema: js.Schema{js.Type("string")}}),
+		js.NoAdditional(js.Property{Name: "availability_zone"}, js.Property{Name: "host"})}})
 )
 
-func backupSchema(name jsSchema) jsSchema {
-	return jsObject([]string{"createBackup"}, jsProperty{"createBackup",
-		jsObject([]string{"name", "backup_type", "rotation"}, jsProperty{"name", name},
-			jsProperty{"backup_type", jsSchema{jsType("string")}},
-			jsProperty{"rotation", csNonNegativeInteger}, jsProperty{"metadata", csMetadata()})})
+func backupSchema(name js.Schema) js.Schema {
+	return js.Object([]string{"createBackup"}, js.Property{Name: "createBackup",
+		Schema: js.Object([]string{"name", "backup_type", "rotation"}, js.Property{Name: "name", Schema: name},
+			js.Property{Name: "backup_type", Schema: js.Schema{js.Type("string")}},
+			js.Property{Name: "rotation", Schema: csNonNegativeInteger}, js.Property{Name: "metadata", Schema: csMetadata()})})
 }
 
 // imageMetadataQuota is common.check_img_metadata_properties_quota, which
 // Nova applies before microversion 2.39.
 func (h *handlers) imageMetadataQuota(c *api.Call, meta map[string]string) error {
-	if len(meta) == 0 || c.AtLeast(2, 39) {
+	if len(meta) == 0 || c.AtLeast(mv.V2_39) {
 		return nil
 	}
 	err := h.metadataLimit(c.Ctx, c.Principal.ProjectID, len(meta))
@@ -95,9 +97,9 @@ func snapshotRequest(c *api.Call, entity map[string]any) compute.SnapshotRequest
 
 // createImage answers 202 with a Location header naming the image in the
 // image service before 2.45, and 202 with {"image_id"} from 2.45.
-func (h *handlers) createImage(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if f := createImageSchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) createImage(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+	if f := createImageSchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	id := c.Param("server_id")
 	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
@@ -111,7 +113,7 @@ func (h *handlers) createImage(c *api.Call, run *jsRun, body map[string]any, val
 	if err != nil {
 		return nil, imageServiceFault(err)
 	}
-	if c.AtLeast(2, 45) {
+	if c.AtLeast(mv.V2_45) {
 		return api.JSON(http.StatusAccepted, map[string]any{"image_id": img.ID}), nil
 	}
 	return api.NoContent(http.StatusAccepted).WithHeader("Location", imageServiceURL(c, img)), nil
@@ -125,13 +127,13 @@ func imageServiceURL(c *api.Call, img *image.Image) string {
 
 // createBackup answers like createImage, except that before 2.45 the
 // Location (a compute /images URL) is only given when rotation > 0.
-func (h *handlers) createBackup(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+func (h *handlers) createBackup(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
 	schema := createBackupSchema
 	if isLegacyV2(c) {
 		schema = createBackupLegacySchema
 	}
-	if f := schema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+	if f := schema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	id := c.Param("server_id")
 	if _, err := h.Servers.Get(c.Ctx, c.Principal, id); err != nil {
@@ -149,7 +151,7 @@ func (h *handlers) createBackup(c *api.Call, run *jsRun, body map[string]any, va
 	if err != nil {
 		return nil, imageServiceFault(err)
 	}
-	if c.AtLeast(2, 45) {
+	if c.AtLeast(mv.V2_45) {
 		return api.JSON(http.StatusAccepted, map[string]any{"image_id": img.ID}), nil
 	}
 	reply := api.NoContent(http.StatusAccepted)
@@ -173,42 +175,42 @@ func parseRotation(v any) int {
 	return n
 }
 
-func (h *handlers) shelveServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-	if f := shelveSchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) shelveServer(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+	if f := shelveSchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	return h.accepted(imageServiceFault(h.Servers.Shelve(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID)))
 }
 
-func (h *handlers) shelveOffloadServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-	if f := shelveOffloadSchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) shelveOffloadServer(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+	if f := shelveOffloadSchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	return h.accepted(h.Servers.ShelveOffload(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 }
 
 // unshelveServer takes no arguments before 2.77, an availability_zone
 // from 2.77 and also a host (admin only) or a null zone (unpin) from 2.91.
-func (h *handlers) unshelveServer(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
+func (h *handlers) unshelveServer(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
 	schema := unshelveSchema
 	switch {
-	case c.AtLeast(2, 91):
+	case c.AtLeast(mv.V2_91):
 		schema = unshelveSchema291
-	case c.AtLeast(2, 77):
+	case c.AtLeast(mv.V2_77):
 		schema = unshelveSchema277
 	}
-	if f := schema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+	if f := schema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	req := compute.UnshelveRequest{RequestID: c.RequestID, AdminHost: c.Allowed("os_compute_api:os-shelve:unshelve_to_host", nil)}
-	if args, ok := value.(map[string]any); ok && len(args) > 0 && c.AtLeast(2, 77) {
+	if args, ok := value.(map[string]any); ok && len(args) > 0 && c.AtLeast(mv.V2_77) {
 		if az, given := args["availability_zone"]; given {
 			req.AZPassed = true
 			if s, ok := az.(string); ok {
 				req.AZ = &s
 			}
 		}
-		if c.AtLeast(2, 91) {
+		if c.AtLeast(mv.V2_91) {
 			req.Host, _ = args["host"].(string)
 		}
 	}

@@ -13,7 +13,9 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // rebuildServerActions are rebuild.
@@ -26,22 +28,22 @@ func (h *handlers) rebuildServerActions() map[string]serverAction {
 // rebuildSchema is the rebuild body's schema at f (create's features:
 // the rebuild schemas change at the same microversions) with key_name
 // from 2.54. The properties the create schema also has are taken from it.
-func rebuildSchema(f createFeatures, keyName bool) jsSchema {
+func rebuildSchema(f createFeatures, keyName bool) js.Schema {
 	create := csServerProperties(f)
-	from := func(name string) jsProperty {
+	from := func(name string) js.Property {
 		for _, p := range create {
-			if p.name == name {
+			if p.Name == name {
 				return p
 			}
 		}
 		panic("rebuild: create schema has no " + name)
 	}
-	props := []jsProperty{
+	props := []js.Property{
 		from("name"),
-		{"imageRef", csUUID},
+		{Name: "imageRef", Schema: csUUID},
 		from("adminPass"),
 		from("metadata"),
-		{"preserve_ephemeral", csBoolean},
+		{Name: "preserve_ephemeral", Schema: csBoolean},
 		from("OS-DCF:diskConfig"),
 		from("accessIPv4"),
 		from("accessIPv6"),
@@ -53,11 +55,11 @@ func rebuildSchema(f createFeatures, keyName bool) jsSchema {
 		props = append(props, from("description"))
 	}
 	if keyName {
-		props = append(props, jsProperty{"key_name", jsSchema{jsOneOf(
-			jsSchema{jsType("string"), jsMinLength(1), jsMaxLength(255)}, jsSchema{jsType("null")})}})
+		props = append(props, js.Property{Name: "key_name", Schema: js.Schema{js.OneOf(
+			js.Schema{js.Type("string"), js.MinLength(1), js.MaxLength(255)}, js.Schema{js.Type("null")})}})
 	}
 	if !f.personality { // 2.57 swaps personality for a nullable user_data
-		props = append(props, jsProperty{"user_data", jsSchema{jsType("string", "null"), jsFormat("base64"), jsMaxLength(65535)}})
+		props = append(props, js.Property{Name: "user_data", Schema: js.Schema{js.Type("string", "null"), js.Format("base64"), js.MaxLength(65535)}})
 	}
 	if f.trustedCerts {
 		props = append(props, from("trusted_image_certificates"))
@@ -65,14 +67,14 @@ func rebuildSchema(f createFeatures, keyName bool) jsSchema {
 	if f.hostname {
 		props = append(props, from("hostname"))
 	}
-	return jsObject([]string{"rebuild"}, jsProperty{"rebuild", jsObject([]string{"imageRef"}, props...)})
+	return js.Object([]string{"rebuild"}, js.Property{Name: "rebuild", Schema: js.Object([]string{"imageRef"}, props...)})
 }
 
-func (h *handlers) rebuildServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
+func (h *handlers) rebuildServer(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
 	f := createFeaturesOf(c)
-	keyName := c.AtLeast(2, 54)
-	if fl := rebuildSchema(f, keyName).validate(run, nil, body); fl != nil {
-		return nil, fl.err(run)
+	keyName := c.AtLeast(mv.V2_54)
+	if fl := rebuildSchema(f, keyName).Validate(run, nil, body); fl != nil {
+		return nil, fl.Err(run)
 	}
 	req, quotaInput := parseRebuild(c, body["rebuild"].(map[string]any), f, keyName)
 	req.Limits = func(ctx context.Context) error { return h.checkCreateQuotas(ctx, c.ProjectID(), quotaInput) }
@@ -81,7 +83,7 @@ func (h *handlers) rebuildServer(c *api.Call, run *jsRun, body map[string]any, _
 		return nil, err
 	}
 	view, err := h.ServerView(c, res.Server, ServerViewOptions{
-		Full: c.AtLeast(2, 75), ServerGroups: c.AtLeast(2, 71), HideUserData: true,
+		Full: c.AtLeast(mv.V2_75), ServerGroups: c.AtLeast(mv.V2_71), HideUserData: true,
 		KeyName: keyName, UserData: !f.personality,
 		// Nova's enable_instance_password defaults to true.
 		AdminPass: &res.AdminPass,

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -26,7 +27,7 @@ func (h *handlers) rescueServerActions() map[string]serverAction {
 		"os-getConsoleOutput": {policy: "os_compute_api:os-console-output", handle: h.consoleOutput},
 		// These check their policy themselves, where Nova does: after the
 		// microversion, the schema and the server lookup.
-		"trigger_crash_dump": {policy: "os_compute_api:servers:trigger_crash_dump", minVer: mv.Version{Major: 2, Minor: 17}, handle: h.triggerCrashDump},
+		"trigger_crash_dump": {policy: "os_compute_api:servers:trigger_crash_dump", minVer: mv.V2_17, handle: h.triggerCrashDump},
 		"os-resetState":      {policy: "os_compute_api:os-admin-actions:reset_state", handle: h.resetState},
 		"injectNetworkInfo":  {policy: "os_compute_api:os-admin-actions:inject_network_info", handle: h.injectNetworkInfo},
 	}
@@ -34,28 +35,28 @@ func (h *handlers) rescueServerActions() map[string]serverAction {
 
 // The action bodies' schemas (nova/api/openstack/compute/schemas).
 var (
-	rescueBodySchema = jsObject([]string{"rescue"}, jsProperty{"rescue", jsSchema{jsType("object", "null"),
-		jsProperties(jsProperty{"adminPass", jsSchema{jsType("string")}},
-			jsProperty{"rescue_image_ref", jsSchema{jsType("string"), jsFormat("uuid")}}),
-		jsNoAdditional(jsProperty{name: "adminPass"}, jsProperty{name: "rescue_image_ref"})}})
-	unrescueBodySchema       = jsObject([]string{"unrescue"}, jsProperty{"unrescue", jsSchema{}})
-	changePasswordBodySchema = jsObject([]string{"changePassword"}, jsProperty{"changePassword",
-		jsObject([]string{"adminPass"}, jsProperty{"adminPass", jsSchema{jsType("string")}})})
-	consoleOutputBodySchema = jsObject([]string{"os-getConsoleOutput"}, jsProperty{"os-getConsoleOutput",
-		jsObject(nil, jsProperty{"length", jsSchema{jsType("integer", "string", "null"), jsPattern("^-?[0-9]+$"), jsMinimum(-1)}})})
-	crashDumpBodySchema  = jsObject([]string{"trigger_crash_dump"}, jsProperty{"trigger_crash_dump", jsSchema{jsType("null")}})
-	resetStateBodySchema = jsObject([]string{"os-resetState"}, jsProperty{"os-resetState",
-		jsObject([]string{"state"}, jsProperty{"state", jsSchema{jsType("string"), jsEnum("active", "error")}})})
-	injectNetworkInfoBodySchema = jsObject([]string{"injectNetworkInfo"}, jsProperty{"injectNetworkInfo", jsSchema{}})
+	rescueBodySchema = js.Object([]string{"rescue"}, js.Property{Name: "rescue", Schema: js.Schema{js.Type("object", "null"),
+		js.Properties(js.Property{Name: "adminPass", Schema: js.Schema{js.Type("string")}},
+			js.Property{Name: "rescue_image_ref", Schema: js.Schema{js.Type("string"), js.Format("uuid")}}),
+		js.NoAdditional(js.Property{Name: "adminPass"}, js.Property{Name: "rescue_image_ref"})}})
+	unrescueBodySchema       = js.Object([]string{"unrescue"}, js.Property{Name: "unrescue", Schema: js.Schema{}})
+	changePasswordBodySchema = js.Object([]string{"changePassword"}, js.Property{Name: "changePassword",
+		Schema: js.Object([]string{"adminPass"}, js.Property{Name: "adminPass", Schema: js.Schema{js.Type("string")}})})
+	consoleOutputBodySchema = js.Object([]string{"os-getConsoleOutput"}, js.Property{Name: "os-getConsoleOutput",
+		Schema: js.Object(nil, js.Property{Name: "length", Schema: js.Schema{js.Type("integer", "string", "null"), js.Pattern("^-?[0-9]+$"), js.Minimum(-1)}})})
+	crashDumpBodySchema  = js.Object([]string{"trigger_crash_dump"}, js.Property{Name: "trigger_crash_dump", Schema: js.Schema{js.Type("null")}})
+	resetStateBodySchema = js.Object([]string{"os-resetState"}, js.Property{Name: "os-resetState",
+		Schema: js.Object([]string{"state"}, js.Property{Name: "state", Schema: js.Schema{js.Type("string"), js.Enum("active", "error")}})})
+	injectNetworkInfoBodySchema = js.Object([]string{"injectNetworkInfo"}, js.Property{Name: "injectNetworkInfo", Schema: js.Schema{}})
 )
 
 // rescueServer answers 200 with the rescue password (Nova's
 // enable_instance_password is true by default).
-func (h *handlers) rescueServer(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if f := rescueBodySchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) rescueServer(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+	if f := rescueBodySchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
-	req := compute.RescueRequest{RequestID: c.RequestID, AllowVolumeBacked: c.AtLeast(2, 87)}
+	req := compute.RescueRequest{RequestID: c.RequestID, AllowVolumeBacked: c.AtLeast(mv.V2_87)}
 	if obj, ok := value.(map[string]any); ok {
 		if pass, ok := obj["adminPass"].(string); ok {
 			req.AdminPass = &pass
@@ -69,25 +70,25 @@ func (h *handlers) rescueServer(c *api.Call, run *jsRun, body map[string]any, va
 	return api.JSON(http.StatusOK, map[string]any{"adminPass": pass}), nil
 }
 
-func (h *handlers) unrescueServer(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-	if f := unrescueBodySchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) unrescueServer(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+	if f := unrescueBodySchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	return h.accepted(h.Servers.Unrescue(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 }
 
 // changePassword answers 202 once the guest has the password.
-func (h *handlers) changePassword(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if f := changePasswordBodySchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) changePassword(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+	if f := changePasswordBodySchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	pass := value.(map[string]any)["adminPass"].(string)
 	return h.accepted(h.Servers.SetAdminPassword(c.Ctx, c.Principal, c.Param("server_id"), pass, c.RequestID))
 }
 
-func (h *handlers) consoleOutput(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if f := consoleOutputBodySchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) consoleOutput(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+	if f := consoleOutputBodySchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	length := consoleLength(value.(map[string]any)["length"])
 	out, err := h.Servers.ConsoleOutput(c.Ctx, c.Principal, c.Param("server_id"), length, c.RequestID)
@@ -126,24 +127,24 @@ func consoleLength(v any) *int64 {
 
 // triggerCrashDump exists from 2.17; before, Nova answers as if the action
 // were unknown to the resource (a bare 404).
-func (h *handlers) triggerCrashDump(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-	if f := crashDumpBodySchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) triggerCrashDump(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+	if f := crashDumpBodySchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	return h.accepted(h.Servers.TriggerCrashDump(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 }
 
-func (h *handlers) resetState(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-	if f := resetStateBodySchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) resetState(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+	if f := resetStateBodySchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	target := state.VMState(value.(map[string]any)["state"].(string))
 	return h.accepted(h.Servers.ResetState(c.Ctx, c.Principal, c.Param("server_id"), target, c.RequestID))
 }
 
-func (h *handlers) injectNetworkInfo(c *api.Call, run *jsRun, body map[string]any, _ any) (*api.Reply, error) {
-	if f := injectNetworkInfoBodySchema.validate(run, nil, body); f != nil {
-		return nil, f.err(run)
+func (h *handlers) injectNetworkInfo(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+	if f := injectNetworkInfoBodySchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
 	}
 	return h.accepted(h.Servers.InjectNetworkInfo(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID))
 }

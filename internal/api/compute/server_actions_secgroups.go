@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 )
 
@@ -19,17 +20,17 @@ func (h *handlers) securityGroupServerActions() map[string]serverAction {
 
 // securityGroupActionSchema is schemas/security_groups.py
 // add_security_group / remove_security_group.
-func securityGroupActionSchema(action string) jsSchema {
-	return jsSchema{jsType("object"),
-		jsProperties(jsProperty{action, jsObject([]string{"name"}, jsProperty{"name", jsSchema{jsType("string"), jsMinLength(1)}})}),
-		jsRequired(action)}
+func securityGroupActionSchema(action string) js.Schema {
+	return js.Schema{js.Type("object"),
+		js.Properties(js.Property{Name: action, Schema: js.Object([]string{"name"}, js.Property{Name: "name", Schema: js.Schema{js.Type("string"), js.MinLength(1)}})}),
+		js.Required(action)}
 }
 
 func (h *handlers) securityGroupAction(action string, add bool) serverActionHandler {
 	schema := securityGroupActionSchema(action)
-	return func(c *api.Call, run *jsRun, body map[string]any, value any) (*api.Reply, error) {
-		if f := schema.validate(run, nil, body); f != nil {
-			return nil, f.err(run)
+	return func(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+		if f := schema.Validate(run, nil, body); f != nil {
+			return nil, f.Err(run)
 		}
 		srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
 		if err != nil {

@@ -31,6 +31,12 @@ func TestServerActionAPI(t *testing.T) {
 		}{
 			{"unknown action", `{"fly": null}`, 400, "There is no such action: fly", ""},
 			{"malformed", `{"reboot": `, 400, "Malformed request body", ""},
+			{"empty body", ``, 400, "The request body is empty or malformed.", ""},
+			{"not an object", `[]`, 400, "Malformed request body", ""},
+			{"no action", `{}`, 400, "Malformed request body", ""},
+			{"data after the body", `{"os-start": null}]`, 400, "Malformed request body", ""},
+			{"the first key names the action", `{"fly": null, "os-start": null}`, 400, "There is no such action: fly", ""},
+			{"action gone at this microversion", `{"addFloatingIp": {"address": "203.0.113.9"}}`, 404, "The resource could not be found.", ""},
 			{"reboot without type", `{"reboot": {}}`, 400, "Invalid input for field/attribute reboot. Value: {}. 'type' is a required property", ""},
 			{"reboot bad type", `{"reboot": {"type": "GENTLE"}}`, 400, "Invalid input for field/attribute type. Value: GENTLE. 'GENTLE' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']", ""},
 			{"start while active", `{"os-start": null}`, 409, fmt.Sprintf("Cannot 'start' instance %s while it is in vm_state active", srv.ID), ""},

@@ -39,7 +39,7 @@ func newCreateCloud(t *testing.T, db *store.DB) *createCloud {
 // body is a minimal valid create body at version (networks from 2.37).
 func (cc *createCloud) body(version string, extra map[string]any) map[string]any {
 	server := map[string]any{"name": "web", "imageRef": cc.ImageID, "flavorRef": "1"}
-	if v, err := mv.Parse(version); err == nil && v.AtLeast(2, 37) {
+	if v, err := mv.Parse(version); err == nil && v.AtLeast(mv.V2_37) {
 		server["networks"] = "auto"
 	}
 	for k, v := range extra {
@@ -75,10 +75,10 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version, token string) m
 		server["imageRef"] = cc.ImageID
 	}
 	if v, err := mv.Parse(version); err == nil {
-		if _, ok := server["networks"]; !ok && v.AtLeast(2, 37) {
+		if _, ok := server["networks"]; !ok && v.AtLeast(mv.V2_37) {
 			server["networks"] = "auto"
 		}
-		if v.AtLeast(2, 57) {
+		if v.AtLeast(mv.V2_57) {
 			delete(server, "personality")
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 )
@@ -52,14 +53,14 @@ func parseServerCreate(c *api.Call, schemas *createSchemas, raw []byte) (*server
 	if err := api.DecodeJSON(raw, &probe); err != nil {
 		return nil, err
 	}
-	body, order, err := decodeWithOrder(raw)
+	body, order, err := js.Decode(raw)
 	if err != nil {
 		return nil, errs.Invalid("Malformed request body")
 	}
 	f := createFeaturesOf(c)
-	run := &jsRun{relaxed: f.legacy, order: order}
-	if fl := schemas.get(f).validate(run, nil, body); fl != nil {
-		return nil, fl.err(run)
+	run := &js.Run{Relaxed: f.legacy, Order: order}
+	if fl := schemas.get(f).Validate(run, nil, body); fl != nil {
+		return nil, fl.Err(run)
 	}
 	root := body.(map[string]any)
 	server := root["server"].(map[string]any)
@@ -322,7 +323,7 @@ func createNetworks(server map[string]any, f createFeatures) (compute.NetworkReq
 				return out, errs.Invalid("Bad network format: missing 'uuid'")
 			}
 			n.UUID, _ = id.(string)
-			if !isUUIDLike(n.UUID) {
+			if !js.UUIDLike(n.UUID) {
 				return out, errs.Invalid("Bad networks format: network uuid is not in proper format (%s)", n.UUID)
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // createFeatures says which parts of the create schema a request's
@@ -33,32 +35,32 @@ func createFeaturesOf(c *api.Call) createFeatures {
 	legacy := isLegacyV2(c)
 	return createFeatures{
 		legacy:       legacy,
-		description:  !legacy && at(2, 19),
-		networkTag:   (at(2, 32) && !at(2, 37)) || at(2, 42),
-		bdmTag:       (at(2, 32) && !at(2, 33)) || at(2, 42),
-		networks237:  at(2, 37),
-		tags:         at(2, 52),
-		personality:  !at(2, 57),
-		trustedCerts: at(2, 63),
-		volumeType:   at(2, 67),
-		requestHost:  at(2, 74),
-		hostname:     at(2, 90),
-		hostnameFQDN: at(2, 94),
+		description:  !legacy && at(mv.V2_19),
+		networkTag:   (at(mv.V2_32) && !at(mv.V2_37)) || at(mv.V2_42),
+		bdmTag:       (at(mv.V2_32) && !at(mv.V2_33)) || at(mv.V2_42),
+		networks237:  at(mv.V2_37),
+		tags:         at(mv.V2_52),
+		personality:  !at(mv.V2_57),
+		trustedCerts: at(mv.V2_63),
+		volumeType:   at(mv.V2_67),
+		requestHost:  at(mv.V2_74),
+		hostname:     at(mv.V2_90),
+		hostnameFQDN: at(mv.V2_94),
 	}
 }
 
 // Reused parameter types (nova/api/validation/parameter_types.py).
 var (
-	csName            = jsSchema{jsType("string"), jsFormat("name"), jsMinLength(1), jsMaxLength(255)}
-	csLegacyName      = jsSchema{jsType("string"), jsFormat("name_with_leading_trailing_spaces"), jsMinLength(1), jsMaxLength(255)}
-	csUUID            = jsSchema{jsType("string"), jsFormat("uuid")}
-	csBoolean         = jsSchema{jsType("boolean", "string"), jsEnum(csBooleanEnum()...)}
-	csPositiveInteger = jsSchema{jsType("integer", "string"), jsPattern(`^[0-9]*$`), jsMinimum(1), jsMinLength(1)}
-	csIPAddress       = jsSchema{jsType("string"), jsOneOf(jsSchema{jsFormat("ipv4")}, jsSchema{jsFormat("ipv6")})}
-	csPort            = jsSchema{jsType("string", "null"), jsFormat("uuid")}
-	csTag             = jsSchema{jsType("string"), jsPattern(`^[^,/]*$`), jsMinLength(1), jsMaxLength(60)}
-	csVolumeSize      = jsSchema{jsType("integer", "string"), jsPattern(`^[0-9]+$`), jsMinimum(1), jsMaximum(0x7FFFFFFF)}
-	csString255       = jsSchema{jsType("string"), jsMaxLength(255)}
+	csName            = js.Schema{js.Type("string"), js.Format("name"), js.MinLength(1), js.MaxLength(255)}
+	csLegacyName      = js.Schema{js.Type("string"), js.Format("name_with_leading_trailing_spaces"), js.MinLength(1), js.MaxLength(255)}
+	csUUID            = js.Schema{js.Type("string"), js.Format("uuid")}
+	csBoolean         = js.Schema{js.Type("boolean", "string"), js.Enum(csBooleanEnum()...)}
+	csPositiveInteger = js.Schema{js.Type("integer", "string"), js.Pattern(`^[0-9]*$`), js.Minimum(1), js.MinLength(1)}
+	csIPAddress       = js.Schema{js.Type("string"), js.OneOf(js.Schema{js.Format("ipv4")}, js.Schema{js.Format("ipv6")})}
+	csPort            = js.Schema{js.Type("string", "null"), js.Format("uuid")}
+	csTag             = js.Schema{js.Type("string"), js.Pattern(`^[^,/]*$`), js.MinLength(1), js.MaxLength(60)}
+	csVolumeSize      = js.Schema{js.Type("integer", "string"), js.Pattern(`^[0-9]+$`), js.Minimum(1), js.Maximum(0x7FFFFFFF)}
+	csString255       = js.Schema{js.Type("string"), js.MaxLength(255)}
 )
 
 func csBooleanEnum() []any {
@@ -67,157 +69,157 @@ func csBooleanEnum() []any {
 }
 
 // csMetadata is parameter_types.metadata.
-func csMetadata() jsSchema {
-	s := jsSchema{jsType("object")}
-	return append(s, jsPatternProperties(`^[a-zA-Z0-9\-_:. ]{1,255}$`, `^[a-zA-Z0-9-_:. ]{1,255}$`, jsSchema{jsType("string"), jsMaxLength(255)})...)
+func csMetadata() js.Schema {
+	s := js.Schema{js.Type("object")}
+	return append(s, js.PatternProperties(`^[a-zA-Z0-9\-_:. ]{1,255}$`, `^[a-zA-Z0-9-_:. ]{1,255}$`, js.Schema{js.Type("string"), js.MaxLength(255)})...)
 }
 
 // csDescription is parameter_types.description.
-func csDescription() jsSchema {
-	return jsSchema{jsType("string", "null"), csDescriptionPattern(), jsMinLength(0), jsMaxLength(255)}
+func csDescription() js.Schema {
+	return js.Schema{js.Type("string", "null"), csDescriptionPattern(), js.MinLength(0), js.MaxLength(255)}
 }
 
 // csDescriptionPattern is the printable-characters pattern; Nova's message
 // shows its generated regex, which is too long to reproduce usefully, so
 // the check reports the value as not matching the description pattern.
-func csDescriptionPattern() jsKeyword {
-	return func(_ *jsRun, path []string, v any) *jsFail {
-		if s, ok := v.(string); ok && !validDescription(s) {
-			return jsFailAt(path, v, "%s does not match the description pattern (printable characters)", api.PyRepr(v))
+func csDescriptionPattern() js.Keyword {
+	return func(_ *js.Run, path []string, v any) *js.Failure {
+		if s, ok := v.(string); ok && !js.Printable(s) {
+			return js.FailAt(path, v, "%s does not match the description pattern (printable characters)", api.PyRepr(v))
 		}
 		return nil
 	}
 }
 
 // csLegacyBDMProperties are _legacy_block_device_mapping's properties.
-func csLegacyBDMProperties() []jsProperty {
-	return []jsProperty{
-		{"virtual_name", csString255},
-		{"volume_id", csUUID},
-		{"snapshot_id", csUUID},
-		{"volume_size", csVolumeSize},
-		{"device_name", jsSchema{jsType("string"), jsMinLength(1), jsMaxLength(255), jsPatternGo(`^[a-zA-Z0-9._/\-]*$`, `^[a-zA-Z0-9._/-]*$`)}},
-		{"delete_on_termination", csBoolean},
-		{"no_device", jsSchema{}},
-		{"connection_info", jsSchema{jsType("string"), jsMaxLength(16777215)}},
+func csLegacyBDMProperties() []js.Property {
+	return []js.Property{
+		{Name: "virtual_name", Schema: csString255},
+		{Name: "volume_id", Schema: csUUID},
+		{Name: "snapshot_id", Schema: csUUID},
+		{Name: "volume_size", Schema: csVolumeSize},
+		{Name: "device_name", Schema: js.Schema{js.Type("string"), js.MinLength(1), js.MaxLength(255), js.PatternGo(`^[a-zA-Z0-9._/\-]*$`, `^[a-zA-Z0-9._/-]*$`)}},
+		{Name: "delete_on_termination", Schema: csBoolean},
+		{Name: "no_device", Schema: js.Schema{}},
+		{Name: "connection_info", Schema: js.Schema{js.Type("string"), js.MaxLength(16777215)}},
 	}
 }
 
 // csBDMv2Properties are _block_device_mapping_v2's properties at f.
-func csBDMv2Properties(f createFeatures) []jsProperty {
+func csBDMv2Properties(f createFeatures) []js.Property {
 	props := csLegacyBDMProperties()
 	props = append(props,
-		jsProperty{"source_type", jsSchema{jsType("string"), jsEnum("volume", "image", "snapshot", "blank")}},
-		jsProperty{"uuid", jsSchema{jsType("string"), jsMinLength(1), jsMaxLength(255), jsPatternGo(`^[a-zA-Z0-9._\-]*$`, `^[a-zA-Z0-9._-]*$`)}},
-		jsProperty{"image_id", csUUID},
-		jsProperty{"destination_type", jsSchema{jsType("string"), jsEnum("local", "volume")}},
-		jsProperty{"guest_format", csString255},
-		jsProperty{"device_type", csString255},
-		jsProperty{"disk_bus", csString255},
-		jsProperty{"boot_index", jsSchema{jsType("integer", "string", "null"), jsPattern(`^-?[0-9]+$`)}},
+		js.Property{Name: "source_type", Schema: js.Schema{js.Type("string"), js.Enum("volume", "image", "snapshot", "blank")}},
+		js.Property{Name: "uuid", Schema: js.Schema{js.Type("string"), js.MinLength(1), js.MaxLength(255), js.PatternGo(`^[a-zA-Z0-9._\-]*$`, `^[a-zA-Z0-9._-]*$`)}},
+		js.Property{Name: "image_id", Schema: csUUID},
+		js.Property{Name: "destination_type", Schema: js.Schema{js.Type("string"), js.Enum("local", "volume")}},
+		js.Property{Name: "guest_format", Schema: csString255},
+		js.Property{Name: "device_type", Schema: csString255},
+		js.Property{Name: "disk_bus", Schema: csString255},
+		js.Property{Name: "boot_index", Schema: js.Schema{js.Type("integer", "string", "null"), js.Pattern(`^-?[0-9]+$`)}},
 	)
 	if f.bdmTag {
-		props = append(props, jsProperty{"tag", csTag})
+		props = append(props, js.Property{Name: "tag", Schema: csTag})
 	}
 	if f.volumeType {
-		props = append(props, jsProperty{"volume_type", jsSchema{jsType("string", "null"), jsMinLength(0), jsMaxLength(255)}})
+		props = append(props, js.Property{Name: "volume_type", Schema: js.Schema{js.Type("string", "null"), js.MinLength(0), js.MaxLength(255)}})
 	}
 	return props
 }
 
 // csNetworkItem are a networks list entry's properties.
-func csNetworkItem(f createFeatures) []jsProperty {
-	uuidProp := jsSchema{jsType("string")}
+func csNetworkItem(f createFeatures) []js.Property {
+	uuidProp := js.Schema{js.Type("string")}
 	if f.networks237 {
 		uuidProp = csUUID
 	}
-	props := []jsProperty{{"fixed_ip", csIPAddress}, {"port", csPort}, {"uuid", uuidProp}}
+	props := []js.Property{{Name: "fixed_ip", Schema: csIPAddress}, {Name: "port", Schema: csPort}, {Name: "uuid", Schema: uuidProp}}
 	if f.networkTag {
-		props = append(props, jsProperty{"tag", csTag})
+		props = append(props, js.Property{Name: "tag", Schema: csTag})
 	}
 	return props
 }
 
-func csNetworks(f createFeatures) jsSchema {
-	list := jsSchema{jsType("array"), jsItems(jsObject(nil, csNetworkItem(f)...))}
+func csNetworks(f createFeatures) js.Schema {
+	list := js.Schema{js.Type("array"), js.Items(js.Object(nil, csNetworkItem(f)...))}
 	if !f.networks237 {
 		return list
 	}
-	return jsSchema{jsOneOf(list, jsSchema{jsType("string"), jsEnum("none", "auto")})}
+	return js.Schema{js.OneOf(list, js.Schema{js.Type("string"), js.Enum("none", "auto")})}
 }
 
 // csServerProperties lists the server object's properties in Nova's order.
-func csServerProperties(f createFeatures) []jsProperty {
-	name, userData := csName, jsSchema{jsType("string"), jsFormat("base64"), jsMaxLength(65535)}
+func csServerProperties(f createFeatures) []js.Property {
+	name, userData := csName, js.Schema{js.Type("string"), js.Format("base64"), js.MaxLength(65535)}
 	if f.legacy {
 		name = csLegacyName
-		userData = jsSchema{jsType("string", "null"), jsFormat("base64"), jsMaxLength(65535)}
+		userData = js.Schema{js.Type("string", "null"), js.Format("base64"), js.MaxLength(65535)}
 	}
-	props := []jsProperty{
-		{"name", name},
-		{"imageRef", jsSchema{jsOneOf(csUUID, jsSchema{jsType("string"), jsMaxLength(0)})}},
-		{"flavorRef", jsSchema{jsType("string", "integer"), jsMinLength(1)}},
-		{"adminPass", jsSchema{jsType("string")}},
-		{"metadata", csMetadata()},
-		{"networks", csNetworks(f)},
-		{"OS-DCF:diskConfig", jsSchema{jsType("string"), jsEnum("AUTO", "MANUAL")}},
-		{"accessIPv4", jsSchema{jsType("string"), jsFormat("ipv4")}},
-		{"accessIPv6", jsSchema{jsType("string"), jsFormat("ipv6")}},
+	props := []js.Property{
+		{Name: "name", Schema: name},
+		{Name: "imageRef", Schema: js.Schema{js.OneOf(csUUID, js.Schema{js.Type("string"), js.MaxLength(0)})}},
+		{Name: "flavorRef", Schema: js.Schema{js.Type("string", "integer"), js.MinLength(1)}},
+		{Name: "adminPass", Schema: js.Schema{js.Type("string")}},
+		{Name: "metadata", Schema: csMetadata()},
+		{Name: "networks", Schema: csNetworks(f)},
+		{Name: "OS-DCF:diskConfig", Schema: js.Schema{js.Type("string"), js.Enum("AUTO", "MANUAL")}},
+		{Name: "accessIPv4", Schema: js.Schema{js.Type("string"), js.Format("ipv4")}},
+		{Name: "accessIPv6", Schema: js.Schema{js.Type("string"), js.Format("ipv6")}},
 	}
 	if f.personality {
-		props = append(props, jsProperty{"personality", jsSchema{jsType("array"), jsItems(jsObject(nil,
-			jsProperty{"path", jsSchema{jsType("string")}},
-			jsProperty{"contents", jsSchema{jsType("string"), jsFormat("base64")}},
+		props = append(props, js.Property{Name: "personality", Schema: js.Schema{js.Type("array"), js.Items(js.Object(nil,
+			js.Property{Name: "path", Schema: js.Schema{js.Type("string")}},
+			js.Property{Name: "contents", Schema: js.Schema{js.Type("string"), js.Format("base64")}},
 		))}})
 	}
 	props = append(props,
-		jsProperty{"availability_zone", name},
-		jsProperty{"block_device_mapping", jsSchema{jsType("array"), jsItems(jsObject(nil, csLegacyBDMProperties()...))}},
-		jsProperty{"block_device_mapping_v2", jsSchema{jsType("array"), jsItems(jsObject(nil, csBDMv2Properties(f)...))}},
-		jsProperty{"config_drive", csBoolean},
-		jsProperty{"key_name", name},
-		jsProperty{"min_count", csPositiveInteger},
-		jsProperty{"max_count", csPositiveInteger},
-		jsProperty{"return_reservation_id", csBoolean},
-		jsProperty{"security_groups", jsSchema{jsType("array"), jsItems(jsObject(nil, jsProperty{"name", name}))}},
-		jsProperty{"user_data", userData},
+		js.Property{Name: "availability_zone", Schema: name},
+		js.Property{Name: "block_device_mapping", Schema: js.Schema{js.Type("array"), js.Items(js.Object(nil, csLegacyBDMProperties()...))}},
+		js.Property{Name: "block_device_mapping_v2", Schema: js.Schema{js.Type("array"), js.Items(js.Object(nil, csBDMv2Properties(f)...))}},
+		js.Property{Name: "config_drive", Schema: csBoolean},
+		js.Property{Name: "key_name", Schema: name},
+		js.Property{Name: "min_count", Schema: csPositiveInteger},
+		js.Property{Name: "max_count", Schema: csPositiveInteger},
+		js.Property{Name: "return_reservation_id", Schema: csBoolean},
+		js.Property{Name: "security_groups", Schema: js.Schema{js.Type("array"), js.Items(js.Object(nil, js.Property{Name: "name", Schema: name}))}},
+		js.Property{Name: "user_data", Schema: userData},
 	)
 	if f.description {
-		props = append(props, jsProperty{"description", csDescription()})
+		props = append(props, js.Property{Name: "description", Schema: csDescription()})
 	}
 	if f.tags {
-		props = append(props, jsProperty{"tags", jsSchema{jsType("array"), jsItems(csTag), jsMaxItems(50)}})
+		props = append(props, js.Property{Name: "tags", Schema: js.Schema{js.Type("array"), js.Items(csTag), js.MaxItems(50)}})
 	}
 	if f.trustedCerts {
-		props = append(props, jsProperty{"trusted_image_certificates", jsSchema{jsType("array", "null"),
-			jsMinItems(1), jsMaxItems(50), jsUniqueItems(), jsItems(jsSchema{jsType("string"), jsMinLength(1)})}})
+		props = append(props, js.Property{Name: "trusted_image_certificates", Schema: js.Schema{js.Type("array", "null"),
+			js.MinItems(1), js.MaxItems(50), js.UniqueItems(), js.Items(js.Schema{js.Type("string"), js.MinLength(1)})}})
 	}
-	fqdn := jsSchema{jsType("string"), jsPatternGo(`^[a-zA-Z0-9\-._]*$`, `^[a-zA-Z0-9-._]*$`), jsMinLength(1), jsMaxLength(255)}
+	fqdn := js.Schema{js.Type("string"), js.PatternGo(`^[a-zA-Z0-9\-._]*$`, `^[a-zA-Z0-9-._]*$`), js.MinLength(1), js.MaxLength(255)}
 	if f.requestHost {
-		props = append(props, jsProperty{"host", fqdn}, jsProperty{"hypervisor_hostname", fqdn})
+		props = append(props, js.Property{Name: "host", Schema: fqdn}, js.Property{Name: "hypervisor_hostname", Schema: fqdn})
 	}
 	if f.hostnameFQDN {
-		props = append(props, jsProperty{"hostname", fqdn})
+		props = append(props, js.Property{Name: "hostname", Schema: fqdn})
 	} else if f.hostname {
-		props = append(props, jsProperty{"hostname", jsSchema{jsType("string"),
-			jsPattern(`^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$`), jsMinLength(2), jsMaxLength(63)}})
+		props = append(props, js.Property{Name: "hostname", Schema: js.Schema{js.Type("string"),
+			js.Pattern(`^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$`), js.MinLength(2), js.MaxLength(63)}})
 	}
 	return props
 }
 
 // csSchedulerHints is _hints: a few known hints are checked, the rest
 // pass (additionalProperties true).
-func csSchedulerHints() jsSchema {
-	uuidList := jsSchema{jsType("array"), jsItems(csUUID)}
-	return jsSchema{jsType("object"), jsProperties(
-		jsProperty{"group", jsSchema{jsOneOf(uuidList, csUUID)}},
-		jsProperty{"different_host", jsSchema{jsOneOf(csUUID, uuidList)}},
-		jsProperty{"same_host", jsSchema{jsType("string", "array"), jsItems(csUUID)}},
-		jsProperty{"query", jsSchema{jsType("string", "object")}},
-		jsProperty{"target_cell", csName},
-		jsProperty{"different_cell", jsSchema{jsType("string", "array"), jsItems(jsSchema{jsType("string")})}},
-		jsProperty{"build_near_host_ip", csIPAddress},
-		jsProperty{"cidr", jsSchema{jsType("string"), jsPattern(`^/[0-9a-f.:]+$`)}},
+func csSchedulerHints() js.Schema {
+	uuidList := js.Schema{js.Type("array"), js.Items(csUUID)}
+	return js.Schema{js.Type("object"), js.Properties(
+		js.Property{Name: "group", Schema: js.Schema{js.OneOf(uuidList, csUUID)}},
+		js.Property{Name: "different_host", Schema: js.Schema{js.OneOf(csUUID, uuidList)}},
+		js.Property{Name: "same_host", Schema: js.Schema{js.Type("string", "array"), js.Items(csUUID)}},
+		js.Property{Name: "query", Schema: js.Schema{js.Type("string", "object")}},
+		js.Property{Name: "target_cell", Schema: csName},
+		js.Property{Name: "different_cell", Schema: js.Schema{js.Type("string", "array"), js.Items(js.Schema{js.Type("string")})}},
+		js.Property{Name: "build_near_host_ip", Schema: csIPAddress},
+		js.Property{Name: "cidr", Schema: js.Schema{js.Type("string"), js.Pattern(`^/[0-9a-f.:]+$`)}},
 	)}
 }
 
@@ -225,27 +227,27 @@ func csSchedulerHints() jsSchema {
 // building one compiles a dozen regular expressions, which was a tenth of
 // a create's CPU. A schema is only read while it validates.
 type createSchemas struct {
-	built sync.Map // createFeatures → jsSchema
+	built sync.Map // createFeatures → js.Schema
 }
 
-func (s *createSchemas) get(f createFeatures) jsSchema {
+func (s *createSchemas) get(f createFeatures) js.Schema {
 	if v, ok := s.built.Load(f); ok {
-		return v.(jsSchema)
+		return v.(js.Schema)
 	}
 	v, _ := s.built.LoadOrStore(f, createSchema(f))
-	return v.(jsSchema)
+	return v.(js.Schema)
 }
 
 // createSchema is the whole body's schema at f.
-func createSchema(f createFeatures) jsSchema {
+func createSchema(f createFeatures) js.Schema {
 	required := []string{"name", "flavorRef"}
 	if f.networks237 {
 		required = append(required, "networks")
 	}
-	server := jsObject(required, csServerProperties(f)...)
-	return jsObject([]string{"server"},
-		jsProperty{"server", server},
-		jsProperty{"os:scheduler_hints", csSchedulerHints()},
-		jsProperty{"OS-SCH-HNT:scheduler_hints", csSchedulerHints()},
+	server := js.Object(required, csServerProperties(f)...)
+	return js.Object([]string{"server"},
+		js.Property{Name: "server", Schema: server},
+		js.Property{Name: "os:scheduler_hints", Schema: csSchedulerHints()},
+		js.Property{Name: "OS-SCH-HNT:scheduler_hints", Schema: csSchedulerHints()},
 	)
 }

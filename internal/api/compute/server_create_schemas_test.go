@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 )
 
 // TestCreateSchemasAreShared: one built schema validates many requests at
@@ -19,9 +21,9 @@ func TestCreateSchemasAreShared(t *testing.T) {
 		{"server": map[string]any{"name": "bad tag", "flavorRef": "1", "networks": "auto", "tags": []any{"a/b"}}},
 	}
 	validate := func(body map[string]any) string {
-		run := &jsRun{}
-		if fl := schemas.get(f).validate(run, nil, body); fl != nil {
-			return fl.err(run).Error()
+		run := &js.Run{}
+		if fl := schemas.get(f).Validate(run, nil, body); fl != nil {
+			return fl.Err(run).Error()
 		}
 		return ""
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -24,7 +25,7 @@ func (h *handlers) showServerDiagnostics(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.AtLeast(2, 48) {
+	if c.AtLeast(mv.V2_48) {
 		return api.JSON(http.StatusOK, diagnosticsView(d)), nil
 	}
 	return api.JSON(http.StatusOK, legacyDiagnosticsView(d)), nil

@@ -12,7 +12,9 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // serverExternalEventRoutes serve os-server-external-events.
@@ -26,23 +28,23 @@ func (h *handlers) serverExternalEventRoutes() []api.Route {
 func externalEventNames(c *api.Call) []any {
 	names := []any{"network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted"}
 	for _, n := range []struct {
-		minor int
-		name  string
-	}{{51, "volume-extended"}, {76, "power-update"}, {82, "accelerator-request-bound"}, {93, "volume-reimaged"}} {
-		if c.AtLeast(2, n.minor) {
+		from mv.Version
+		name string
+	}{{mv.V2_51, "volume-extended"}, {mv.V2_76, "power-update"}, {mv.V2_82, "accelerator-request-bound"}, {mv.V2_93, "volume-reimaged"}} {
+		if c.AtLeast(n.from) {
 			names = append(names, n.name)
 		}
 	}
 	return names
 }
 
-func externalEventsSchema(c *api.Call) jsSchema {
-	event := jsObject([]string{"name", "server_uuid"},
-		jsProperty{"name", jsSchema{jsType("string"), jsEnum(externalEventNames(c)...)}},
-		jsProperty{"server_uuid", csUUID},
-		jsProperty{"status", jsSchema{jsType("string"), jsEnum("failed", "completed", "in-progress")}},
-		jsProperty{"tag", jsSchema{jsType("string"), jsMaxLength(255)}})
-	return jsObject([]string{"events"}, jsProperty{"events", jsSchema{jsType("array"), jsMinItems(1), jsItems(event)}})
+func externalEventsSchema(c *api.Call) js.Schema {
+	event := js.Object([]string{"name", "server_uuid"},
+		js.Property{Name: "name", Schema: js.Schema{js.Type("string"), js.Enum(externalEventNames(c)...)}},
+		js.Property{Name: "server_uuid", Schema: csUUID},
+		js.Property{Name: "status", Schema: js.Schema{js.Type("string"), js.Enum("failed", "completed", "in-progress")}},
+		js.Property{Name: "tag", Schema: js.Schema{js.Type("string"), js.MaxLength(255)}})
+	return js.Object([]string{"events"}, js.Property{Name: "events", Schema: js.Schema{js.Type("array"), js.MinItems(1), js.Items(event)}})
 }
 
 // taggedEvents need a tag naming what they are about.

@@ -12,7 +12,9 @@ import (
 	"strconv"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/servergroup"
 )
@@ -29,24 +31,24 @@ func (h *handlers) serverGroupRoutes() []api.Route {
 }
 
 // serverGroupSchema is Nova's create schema at c's version.
-func serverGroupSchema(c *api.Call) jsSchema {
-	if c.AtLeast(2, 64) {
-		return jsObject([]string{"server_group"}, jsProperty{"server_group", jsObject([]string{"name", "policy"},
-			jsProperty{"name", csName},
-			jsProperty{"policy", jsSchema{jsType("string"), jsEnum(servergroup.AntiAffinity, servergroup.Affinity,
+func serverGroupSchema(c *api.Call) js.Schema {
+	if c.AtLeast(mv.V2_64) {
+		return js.Object([]string{"server_group"}, js.Property{Name: "server_group", Schema: js.Object([]string{"name", "policy"},
+			js.Property{Name: "name", Schema: csName},
+			js.Property{Name: "policy", Schema: js.Schema{js.Type("string"), js.Enum(servergroup.AntiAffinity, servergroup.Affinity,
 				servergroup.SoftAntiAffinity, servergroup.SoftAffinity)}},
-			jsProperty{"rules", jsObject(nil, jsProperty{"max_server_per_host",
-				jsSchema{jsType("integer", "string"), jsPattern(`^[0-9]*$`), jsMinimum(1)}})},
+			js.Property{Name: "rules", Schema: js.Object(nil, js.Property{Name: "max_server_per_host",
+				Schema: js.Schema{js.Type("integer", "string"), js.Pattern(`^[0-9]*$`), js.Minimum(1)}})},
 		)})
 	}
 	policies := []any{servergroup.AntiAffinity, servergroup.Affinity}
-	if c.AtLeast(2, 15) {
+	if c.AtLeast(mv.V2_15) {
 		policies = append(policies, servergroup.SoftAntiAffinity, servergroup.SoftAffinity)
 	}
-	return jsObject([]string{"server_group"}, jsProperty{"server_group", jsObject([]string{"name", "policies"},
-		jsProperty{"name", csName},
-		jsProperty{"policies", jsSchema{jsType("array"), jsItems(jsSchema{jsType("string"), jsEnum(policies...)}),
-			jsUniqueItems(), jsMinItems(1), jsMaxItems(1)}},
+	return js.Object([]string{"server_group"}, js.Property{Name: "server_group", Schema: js.Object([]string{"name", "policies"},
+		js.Property{Name: "name", Schema: csName},
+		js.Property{Name: "policies", Schema: js.Schema{js.Type("array"), js.Items(js.Schema{js.Type("string"), js.Enum(policies...)}),
+			js.UniqueItems(), js.MinItems(1), js.MaxItems(1)}},
 	)})
 }
 
@@ -63,7 +65,7 @@ func (h *handlers) createServerGroup(c *api.Call) (*api.Reply, error) {
 	name := sg["name"].(string)
 	var policy string
 	rules := map[string]int{}
-	if c.AtLeast(2, 64) {
+	if c.AtLeast(mv.V2_64) {
 		policy = sg["policy"].(string)
 		if r, ok := sg["rules"].(map[string]any); ok {
 			if v, ok := r["max_server_per_host"]; ok {
@@ -123,7 +125,7 @@ var serverGroupListQuery = []flavorQueryRule{
 }
 
 func (h *handlers) listServerGroups(c *api.Call) (*api.Reply, error) {
-	q, err := checkQuery(c, serverGroupListQuery, strictQuery(c, 75))
+	q, err := checkQuery(c, serverGroupListQuery, strictQuery(c, mv.V2_75))
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +181,7 @@ func (h *handlers) deleteServerGroup(c *api.Call) (*api.Reply, error) {
 
 func serverGroupView(c *api.Call, g *servergroup.Group) map[string]any {
 	m := map[string]any{"id": g.ID, "name": g.Name, "members": g.Members}
-	if c.AtLeast(2, 64) {
+	if c.AtLeast(mv.V2_64) {
 		m["policy"] = g.Policy
 		rules := map[string]any{}
 		for k, v := range g.Rules {
@@ -190,7 +192,7 @@ func serverGroupView(c *api.Call, g *servergroup.Group) map[string]any {
 		m["policies"] = []string{g.Policy}
 		m["metadata"] = map[string]any{}
 	}
-	if c.AtLeast(2, 13) {
+	if c.AtLeast(mv.V2_13) {
 		m["project_id"] = g.ProjectID
 		m["user_id"] = g.UserID
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 func (h *handlers) listServers(c *api.Call) (*api.Reply, error) { return h.serverListing(c, false) }
@@ -96,7 +97,7 @@ func (h *handlers) serverListOptions(c *api.Call, q url.Values, detail bool) (o 
 	if statuses, ok := filters["status"]; ok {
 		f, known := state.StatesForStatus(statuses...)
 		if !known {
-			if c.AtLeast(2, 38) {
+			if c.AtLeast(mv.V2_38) {
 				return o, false, errs.Invalid("Invalid status value")
 			}
 			return o, true, nil

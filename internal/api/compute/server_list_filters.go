@@ -12,6 +12,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // scopeServerList applies all_tenants: admins may list every project (or
@@ -131,7 +132,7 @@ func applyServerFilters(c *api.Call, filters url.Values, o *compute.ListOptions)
 			o.TerminatedAt = &t
 		}
 	}
-	if c.AtLeast(2, 26) {
+	if c.AtLeast(mv.V2_26) {
 		tagLists := []struct {
 			key string
 			dst *[]string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // Nova's sort keys: valid before 2.73, and ignored though accepted.
@@ -33,7 +34,7 @@ var (
 // ignoredSortKeys are dropped from the sort at c's version (2.73 makes
 // "locked" a real key).
 func ignoredSortKeys(c *api.Call) []string {
-	if !c.AtLeast(2, 73) {
+	if !c.AtLeast(mv.V2_73) {
 		return serverIgnoredSortKeys
 	}
 	var out []string
@@ -49,10 +50,10 @@ func ignoredSortKeys(c *api.Call) []string {
 // ignored keys are invalid.
 func validSortKeys(c *api.Call) []string {
 	keys := append([]string(nil), serverSortKeys...)
-	if c.AtLeast(2, 73) {
+	if c.AtLeast(mv.V2_73) {
 		keys = append([]string{"locked"}, keys...)
 	}
-	if !c.AtLeast(2, 75) {
+	if !c.AtLeast(mv.V2_75) {
 		keys = append(keys, ignoredSortKeys(c)...)
 	}
 	return keys
@@ -73,7 +74,7 @@ func serverQueryRules(c *api.Call) []flavorQueryRule {
 		"display_name", "description", "display_description", "locked_by", "root_device_name",
 		"config_drive", "access_ip_v4", "access_ip_v6", "auto_disk_config", "progress", "ip", "ip6",
 		"created_at"}
-	if c.AtLeast(2, 26) {
+	if c.AtLeast(mv.V2_26) {
 		regex = append(regex, "tags", "tags-any", "not-tags", "not-tags-any")
 	}
 	var rules []flavorQueryRule
@@ -96,10 +97,10 @@ func serverQueryRules(c *api.Call) []flavorQueryRule {
 		flavorQueryRule{"limit", nonNegativeIntegerCheck},
 		flavorQueryRule{"marker", anyString},
 	)
-	if c.AtLeast(2, 66) {
+	if c.AtLeast(mv.V2_66) {
 		rules = append(rules, flavorQueryRule{"changes-before", dateTimeCheck})
 	}
-	if c.AtLeast(2, 73) {
+	if c.AtLeast(mv.V2_73) {
 		rules = append(rules, flavorQueryRule{"locked", anyString})
 	}
 	return rules
@@ -115,7 +116,7 @@ func checkServerQuery(c *api.Call) (map[string][]string, error) {
 			rules = append(rules, flavorQueryRule{k, anyString})
 		}
 	}
-	return checkQuery(c, rules, c.AtLeast(2, 75))
+	return checkQuery(c, rules, c.AtLeast(mv.V2_75))
 }
 
 func regexCheck(v string) string {
@@ -174,23 +175,23 @@ func parseISOTime(s string) (time.Time, bool) {
 // (Nova's _get_server_search_options); others are silently dropped.
 func userServerFilters(c *api.Call) []string {
 	opts := []string{"reservation_id", "name", "status", "image", "flavor", "ip", "changes-since", "all_tenants"}
-	if c.AtLeast(2, 5) {
+	if c.AtLeast(mv.V2_5) {
 		opts = append(opts, "ip6")
 	}
-	if c.AtLeast(2, 26) {
+	if c.AtLeast(mv.V2_26) {
 		opts = append(opts, "tags", "tags-any", "not-tags", "not-tags-any")
 	}
-	if c.AtLeast(2, 66) {
+	if c.AtLeast(mv.V2_66) {
 		opts = append(opts, "changes-before")
 	}
-	if c.AtLeast(2, 73) {
+	if c.AtLeast(mv.V2_73) {
 		opts = append(opts, "locked")
 	}
-	if c.AtLeast(2, 83) {
+	if c.AtLeast(mv.V2_83) {
 		opts = append(opts, "availability_zone", "config_drive", "key_name", "created_at", "launched_at",
 			"terminated_at", "power_state", "task_state", "vm_state", "progress", "user_id")
 	}
-	if c.AtLeast(2, 90) {
+	if c.AtLeast(mv.V2_90) {
 		opts = append(opts, "hostname")
 	}
 	return opts

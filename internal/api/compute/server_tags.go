@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -16,19 +17,18 @@ import (
 // serverTagRoutes serve /servers/{server_id}/tags (2.26).
 func (h *handlers) serverTagRoutes() []api.Route {
 	const pol = "os_compute_api:os-server-tags:"
-	v226 := mv.Version{Major: 2, Minor: 26}
 	return []api.Route{
-		{Method: "GET", Path: "/servers/{server_id}/tags", Rule: pol + "index", Handler: h.listServerTags, MinVer: v226},
-		{Method: "PUT", Path: "/servers/{server_id}/tags", Rule: pol + "update_all", Handler: h.replaceServerTags, MinVer: v226},
-		{Method: "DELETE", Path: "/servers/{server_id}/tags", Rule: pol + "delete_all", Handler: h.deleteServerTags, MinVer: v226},
-		{Method: "GET", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "show", Handler: h.checkServerTag, MinVer: v226},
-		{Method: "PUT", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "update", Handler: h.addServerTag, MinVer: v226},
-		{Method: "DELETE", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "delete", Handler: h.deleteServerTag, MinVer: v226},
+		{Method: "GET", Path: "/servers/{server_id}/tags", Rule: pol + "index", Handler: h.listServerTags, MinVer: mv.V2_26},
+		{Method: "PUT", Path: "/servers/{server_id}/tags", Rule: pol + "update_all", Handler: h.replaceServerTags, MinVer: mv.V2_26},
+		{Method: "DELETE", Path: "/servers/{server_id}/tags", Rule: pol + "delete_all", Handler: h.deleteServerTags, MinVer: mv.V2_26},
+		{Method: "GET", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "show", Handler: h.checkServerTag, MinVer: mv.V2_26},
+		{Method: "PUT", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "update", Handler: h.addServerTag, MinVer: mv.V2_26},
+		{Method: "DELETE", Path: "/servers/{server_id}/tags/{tag}", Rule: pol + "delete", Handler: h.deleteServerTag, MinVer: mv.V2_26},
 	}
 }
 
-var serverTagsSchema = jsObject([]string{"tags"},
-	jsProperty{"tags", jsSchema{jsType("array"), jsItems(csTag), jsMaxItems(compute.MaxServerTags)}})
+var serverTagsSchema = js.Object([]string{"tags"},
+	js.Property{Name: "tags", Schema: js.Schema{js.Type("array"), js.Items(csTag), js.MaxItems(compute.MaxServerTags)}})
 
 func (h *handlers) listServerTags(c *api.Call) (*api.Reply, error) {
 	if err := checkPlainQuery(c); err != nil {
@@ -83,9 +83,9 @@ func (h *handlers) replaceServerTags(c *api.Call) (*api.Reply, error) {
 func (h *handlers) addServerTag(c *api.Call) (*api.Reply, error) {
 	id, tag := c.Param("server_id"), c.Param("tag")
 	valid := func(t string) error {
-		run := &jsRun{}
-		if f := csTag.validate(run, nil, t); f != nil {
-			return errs.Invalid("Tag '%s' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: %s", t, f.msg)
+		run := &js.Run{}
+		if f := csTag.Validate(run, nil, t); f != nil {
+			return errs.Invalid("Tag '%s' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: %s", t, f.Message)
 		}
 		return nil
 	}

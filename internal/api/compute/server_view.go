@@ -12,6 +12,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/network"
 )
 
@@ -138,7 +139,7 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 		ex.addresses = addrs
 	}
 	// host_status is admin-only by default policy (show:host_status).
-	if o.Full && c.AtLeast(2, 16) && c.Allowed("os_compute_api:servers:show:host_status", nil) {
+	if o.Full && c.AtLeast(mv.V2_16) && c.Allowed("os_compute_api:servers:show:host_status", nil) {
 		st, err := h.Servers.HostStatuses(c.Ctx, servers)
 		if err != nil {
 			return nil, err
@@ -196,7 +197,7 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if adminAttrs {
 		appendExtendedAttributes(&w, c, srv, !o.HideUserData)
-	} else if c.AtLeast(2, 90) {
+	} else if c.AtLeast(mv.V2_90) {
 		w.String("OS-EXT-SRV-ATTR:hostname", srv.Hostname)
 	}
 	if full {
@@ -218,7 +219,7 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 	}
 	w.Key("created")
 	w.B = appendISOTime(w.B, srv.CreatedAt)
-	if c.AtLeast(2, 19) {
+	if c.AtLeast(mv.V2_19) {
 		w.OptString("description", srv.Description)
 	}
 	if (status == state.StatusError || status == state.StatusDeleted) && srv.Fault != nil {
@@ -239,10 +240,10 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 		w.StringOrNull("key_name", srv.KeyName)
 	}
 	w.LinksTo("links", srv.ID, ex.links.server[:]...)
-	if c.AtLeast(2, 9) {
+	if c.AtLeast(mv.V2_9) {
 		w.Bool("locked", srv.Locked)
 	}
-	if c.AtLeast(2, 73) {
+	if c.AtLeast(mv.V2_73) {
 		w.OptString("locked_reason", srv.LockedReason)
 	}
 	w.StringMap("metadata", srv.Metadata)
@@ -251,13 +252,13 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 		w.Key("os-extended-volumes:volumes_attached")
 		w.B = append(w.B, "[]"...)
 	}
-	if full && c.AtLeast(2, 96) {
+	if full && c.AtLeast(mv.V2_96) {
 		w.OptString("pinned_availability_zone", srv.PinnedAZ())
 	}
 	if progressStatuses[status] {
 		w.Int("progress", int64(srv.Progress))
 	}
-	if c.AtLeast(2, 100) {
+	if c.AtLeast(mv.V2_100) {
 		w.Value("scheduler_hints", nonNilHints(srv.SchedulerHints))
 	}
 	if full {
@@ -267,11 +268,11 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 		w.Strings("server_groups", ex.groups[srv.ID])
 	}
 	w.String("status", status)
-	if c.AtLeast(2, 26) {
+	if c.AtLeast(mv.V2_26) {
 		w.Strings("tags", srv.Tags)
 	}
 	w.String("tenant_id", srv.ProjectID)
-	if c.AtLeast(2, 63) {
+	if c.AtLeast(mv.V2_63) {
 		w.Null("trusted_image_certificates")
 	}
 	w.Key("updated")
@@ -287,7 +288,7 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 // appendExtendedAttributes writes the OS-EXT-SRV-ATTR fields (2.3 adds
 // all but host, instance_name and hypervisor_hostname).
 func appendExtendedAttributes(w *api.Object, c *api.Call, srv *compute.Server, withUserData bool) {
-	since23 := c.AtLeast(2, 3)
+	since23 := c.AtLeast(mv.V2_3)
 	w.StringOrNull("OS-EXT-SRV-ATTR:host", srv.Host)
 	if since23 {
 		w.String("OS-EXT-SRV-ATTR:hostname", srv.Hostname)

@@ -10,6 +10,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/network"
 )
 
@@ -19,7 +20,7 @@ import (
 func appendServerFlavor(b []byte, c *api.Call, srv *compute.Server, bookmark api.Link) []byte {
 	f := srv.Flavor
 	w := api.OpenObject(b)
-	if !c.AtLeast(2, 47) {
+	if !c.AtLeast(mv.V2_47) {
 		w.String("id", f.ID)
 		w.LinksTo("links", f.ID, bookmark)
 		return w.Close()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // appendServerImage writes {id, links} (plus properties from 2.98), or
@@ -17,7 +18,7 @@ func appendServerImage(b []byte, c *api.Call, srv *compute.Server, bookmark api.
 	w := api.OpenObject(b)
 	w.String("id", srv.ImageRef)
 	w.LinksTo("links", srv.ImageRef, bookmark)
-	if c.AtLeast(2, 98) {
+	if c.AtLeast(mv.V2_98) {
 		w.StringMap("properties", imageMetaProps(srv.SystemMetadata))
 	}
 	return w.Close()

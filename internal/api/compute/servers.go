@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 func (h *handlers) serverRoutes() []api.Route {
@@ -34,7 +35,7 @@ func (h *handlers) serverRoutes() []api.Route {
 // checkPlainQuery applies Nova's query schema of GET calls that take no
 // parameters: anything goes before 2.102, nothing from it on.
 func checkPlainQuery(c *api.Call) error {
-	_, err := checkQuery(c, nil, strictQuery(c, 102))
+	_, err := checkQuery(c, nil, strictQuery(c, mv.V2_102))
 	return err
 }
 
@@ -46,7 +47,7 @@ func (h *handlers) showServer(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	view, err := h.ServerView(c, srv, ServerViewOptions{Full: true, ServerGroups: c.AtLeast(2, 71)})
+	view, err := h.ServerView(c, srv, ServerViewOptions{Full: true, ServerGroups: c.AtLeast(mv.V2_71)})
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +71,7 @@ func (h *handlers) updateServer(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	view, err := h.ServerView(c, srv, ServerViewOptions{Full: c.AtLeast(2, 75), ServerGroups: c.AtLeast(2, 71)})
+	view, err := h.ServerView(c, srv, ServerViewOptions{Full: c.AtLeast(mv.V2_75), ServerGroups: c.AtLeast(mv.V2_71)})
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 var (
@@ -27,13 +29,13 @@ const (
 // serverUpdateFields are the keys "server" may hold at c's version.
 func serverUpdateFields(c *api.Call) []string {
 	f := []string{"name", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6"}
-	if c.AtLeast(2, 19) {
+	if c.AtLeast(mv.V2_19) {
 		f = append(f, "description")
 	}
-	if c.AtLeast(2, 90) {
+	if c.AtLeast(mv.V2_90) {
 		f = append(f, "hostname")
 	}
-	if c.AtLeast(2, 104) {
+	if c.AtLeast(mv.V2_104) {
 		f = append(f, "pinned_availability_zone")
 	}
 	return f
@@ -68,7 +70,7 @@ func parseServerUpdate(c *api.Call) (serverUpdate, error) {
 	legacy := isLegacyV2(c)
 	if v, ok := srv["name"]; ok && e.checkType(path("name"), v, "string") {
 		e.checkLength(path("name"), v, 1, 255)
-		if !legacy && !validName(v.(string)) {
+		if !legacy && !js.ValidName(v.(string)) {
 			e.addRaw(2, invalidName)
 		}
 		name := strings.TrimSpace(v.(string))
@@ -98,7 +100,7 @@ func parseServerUpdate(c *api.Call) (serverUpdate, error) {
 	}
 	if v, ok := srv["description"]; ok && e.checkType(path("description"), v, "string", "null") {
 		e.checkLength(path("description"), v, 0, 255)
-		if s, isStr := v.(string); isStr && !validDescription(s) {
+		if s, isStr := v.(string); isStr && !js.Printable(s) {
 			e.add(path("description"), v, api.PyRepr(v)+" does not match "+api.PyRepr(descriptionShown))
 		}
 		var d *string
@@ -108,7 +110,7 @@ func parseServerUpdate(c *api.Call) (serverUpdate, error) {
 		req.Description = &d
 	}
 	if v, ok := srv["hostname"]; ok && e.checkType(path("hostname"), v, "string") {
-		if c.AtLeast(2, 94) {
+		if c.AtLeast(mv.V2_94) {
 			e.checkLength(path("hostname"), v, 1, 255)
 			e.checkPattern(path("hostname"), v, fqdnPattern, fqdnShown)
 		} else {

@@ -8,8 +8,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // os-services: each compute host as its nova-compute service, plus the
@@ -27,7 +29,7 @@ func (h *handlers) listServices(c *api.Call) (*api.Reply, error) {
 	// host and binary may repeat (common_query_param); the last counts,
 	// as webob reads it. Other parameters are refused from 2.75.
 	q := c.Query()
-	if c.AtLeast(2, 75) {
+	if c.AtLeast(mv.V2_75) {
 		var extra []string
 		for k := range q {
 			if k != "host" && k != "binary" {
@@ -36,7 +38,7 @@ func (h *handlers) listServices(c *api.Call) (*api.Reply, error) {
 		}
 		if len(extra) > 0 {
 			sortStrings(extra)
-			return nil, errs.Invalid("%s", additionalMessage(extra))
+			return nil, errs.Invalid("%s", js.AdditionalPropertiesMessage(extra))
 		}
 	}
 	all, err := h.Hosts.Services(c.Ctx)
@@ -57,7 +59,7 @@ func (h *handlers) listServices(c *api.Call) (*api.Reply, error) {
 // serviceView is Nova's _get_service_detail (forced_down from 2.11).
 func serviceView(c *api.Call, s hosts.Service) map[string]any {
 	var id any = s.ID
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		id = s.UUID
 	}
 	v := map[string]any{
@@ -65,7 +67,7 @@ func serviceView(c *api.Call, s hosts.Service) map[string]any {
 		"status": enabledDisabled(s.Disabled), "state": upDown(s.Up),
 		"updated_at": s.UpdatedAt.UTC().Format(pyDatetimeLayout), "disabled_reason": s.DisabledReason,
 	}
-	if c.AtLeast(2, 11) {
+	if c.AtLeast(mv.V2_11) {
 		v["forced_down"] = s.ForcedDown
 	}
 	return v
@@ -78,7 +80,7 @@ func (h *handlers) findService(c *api.Call, id string) (hosts.Service, error) {
 		return hosts.Service{}, err
 	}
 	for _, s := range all {
-		if (c.AtLeast(2, 53) && s.UUID == id) || (!c.AtLeast(2, 53) && strconv.FormatInt(s.ID, 10) == id) {
+		if (c.AtLeast(mv.V2_53) && s.UUID == id) || (!c.AtLeast(mv.V2_53) && strconv.FormatInt(s.ID, 10) == id) {
 			return s, nil
 		}
 	}
@@ -96,7 +98,7 @@ func serviceUUID(id string) (string, error) {
 
 func (h *handlers) deleteService(c *api.Call) (*api.Reply, error) {
 	id := c.Param("service_id")
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		u, err := serviceUUID(id)
 		if err != nil {
 			return nil, err

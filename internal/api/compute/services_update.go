@@ -4,12 +4,14 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 func (h *handlers) updateService(c *api.Call) (*api.Reply, error) {
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		return h.updateServiceByID(c)
 	}
 	return h.serviceAction(c, c.Param("service_id"))
@@ -32,9 +34,9 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 		return serviceBody{}, nil, err
 	}
 	allowed := map[string]bool{"host": true, "binary": true, "disabled_reason": true}
-	if c.AtLeast(2, 53) {
+	if c.AtLeast(mv.V2_53) {
 		allowed = map[string]bool{"status": true, "disabled_reason": true, "forced_down": true}
-	} else if c.AtLeast(2, 11) {
+	} else if c.AtLeast(mv.V2_11) {
 		allowed["forced_down"] = true
 	}
 	var extra []string
@@ -45,7 +47,7 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 	}
 	if len(extra) > 0 {
 		sortStrings(extra)
-		return serviceBody{}, nil, errs.Invalid("%s", additionalMessage(extra))
+		return serviceBody{}, nil, errs.Invalid("%s", js.AdditionalPropertiesMessage(extra))
 	}
 	var b serviceBody
 	str := func(key string, dst **string, check func(string) string) error {
@@ -94,7 +96,7 @@ func decodeServiceBody(c *api.Call) (serviceBody, map[string]any, error) {
 		}
 		b.ForcedDown = v
 	}
-	if !c.AtLeast(2, 53) {
+	if !c.AtLeast(mv.V2_53) {
 		for _, k := range []string{"host", "binary"} {
 			if _, ok := raw[k]; !ok {
 				return serviceBody{}, nil, errs.Invalid("'%s' is a required property", k)
@@ -116,7 +118,7 @@ func forcedDownValue(v any) bool {
 
 // serviceAction is the PUT /os-services/{action} of 2.1-2.52.
 func (h *handlers) serviceAction(c *api.Call, action string) (*api.Reply, error) {
-	known := map[string]bool{"enable": true, "disable": true, "disable-log-reason": true, "force-down": c.AtLeast(2, 11)}
+	known := map[string]bool{"enable": true, "disable": true, "disable-log-reason": true, "force-down": c.AtLeast(mv.V2_11)}
 	b, _, err := decodeServiceBody(c)
 	if err != nil {
 		return nil, err

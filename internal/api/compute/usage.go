@@ -14,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // usageRoutes serve os-simple-tenant-usage.
@@ -27,7 +28,7 @@ func (h *handlers) usageRoutes() []api.Route {
 
 func usageQueryRules(c *api.Call) []flavorQueryRule {
 	rules := []flavorQueryRule{{"start", anyString}, {"end", anyString}, {"detailed", anyString}}
-	if c.AtLeast(2, 40) {
+	if c.AtLeast(mv.V2_40) {
 		rules = append(rules, flavorQueryRule{"limit", nonNegativeIntegerCheck}, flavorQueryRule{"marker", anyString})
 	}
 	return rules
@@ -64,7 +65,7 @@ func usageWindow(q url.Values, now time.Time) (start, end time.Time, err error) 
 }
 
 func (h *handlers) usageReport(c *api.Call, projectID string) (map[string]any, []*compute.Server, url.Values, error) {
-	q, err := checkQuery(c, usageQueryRules(c), strictQuery(c, 75))
+	q, err := checkQuery(c, usageQueryRules(c), strictQuery(c, mv.V2_75))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -74,7 +75,7 @@ func (h *handlers) usageReport(c *api.Call, projectID string) (map[string]any, [
 		return nil, nil, nil, err
 	}
 	o := compute.UsageOptions{ProjectID: projectID, Start: start, End: end}
-	if c.AtLeast(2, 40) {
+	if c.AtLeast(mv.V2_40) {
 		o.Limit, _ = strconv.Atoi(q.Get("limit"))
 		o.Marker = q.Get("marker")
 	}
@@ -180,7 +181,7 @@ func (h *handlers) listUsage(c *api.Call) (*api.Reply, error) {
 		usages = append(usages, sum)
 	}
 	body := map[string]any{"tenant_usages": usages}
-	if c.AtLeast(2, 40) {
+	if c.AtLeast(mv.V2_40) {
 		if links := usageLinks(c, "/os-simple-tenant-usage", q, servers); links != nil {
 			body["tenant_usages_links"] = links
 		}
@@ -199,7 +200,7 @@ func (h *handlers) showUsage(c *api.Call) (*api.Reply, error) {
 		usage = sum
 	}
 	body := map[string]any{"tenant_usage": usage}
-	if c.AtLeast(2, 40) {
+	if c.AtLeast(mv.V2_40) {
 		if links := usageLinks(c, "/os-simple-tenant-usage/"+project, q, servers); links != nil {
 			body["tenant_usage_links"] = links
 		}
