@@ -8,6 +8,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+
+	"github.com/kumocloud/kumo/internal/mv"
 )
 
 // The classic flavors a fresh kumo seeds, as Nova's defaults.
@@ -76,7 +78,7 @@ func TestFlavorsCLI(t *testing.T) {
 	})
 
 	t.Run("set description", func(t *testing.T) {
-		if max := advertisedMax(t); !max.AtLeast(2, 55) {
+		if max := advertisedMax(t); !max.AtLeast(mv.V2_55) {
 			t.Skipf("kumo advertises compute API up to %s; flavor descriptions need 2.55", max)
 		}
 		cli.Run(t, "--os-compute-api-version", "2.55", "flavor", "set", "--description", "for tests", "f1")
