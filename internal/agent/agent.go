@@ -168,7 +168,23 @@ func (a *Agent) Start(ctx context.Context) error {
 	if err := a.compute.RestoreMoveClaims(ctx, a.host); err != nil { // resizes hold a second flavor
 		return err
 	}
-	return a.recover(ctx)
+	if err := a.recover(ctx); err != nil {
+		return err
+	}
+	return a.refuseUnknown(ctx)
+}
+
+// refuseUnknown marks the host's pending tasks of a kind or version this
+// build does not know (queued by a newer API process during a rolling
+// upgrade) and reports each once; they stay pending for the upgraded
+// agent of the host, which takes the marks back on start.
+func (a *Agent) refuseUnknown(ctx context.Context) error {
+	refused, err := a.compute.RefuseUnknownTasks(ctx, a.host)
+	for _, r := range refused {
+		a.log.Error("task refused: this build does not know its kind or version; it stays pending for an upgraded agent",
+			"task", r.ID, "kind", r.Kind, "version", r.Version, "server", r.InstanceID, "reason", r.Reason)
+	}
+	return err
 }
 
 // recover requeues tasks a crash interrupted (their driver operations are
@@ -276,6 +292,9 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 			return nil
 		case <-a.wake:
 		case <-poll.C:
+			if err := a.refuseUnknown(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("refuse unknown tasks", "error", err)
+			}
 		case <-beat.C:
 			err := hosts.Heartbeat(ctx, a.db, a.host, a.opts.Lease, time.Now())
 			if errors.Is(err, hosts.ErrLeaseLost) {
@@ -330,7 +349,7 @@ func (a *Agent) every(ctx context.Context, p periodic) {
 
 // powerAction performs a server action that is one driver call.
 func (a *Agent) powerAction(ctx context.Context, t *compute.Task) error {
-	action := state.Action(t.Params["action"])
+	action := t.Plan().Action
 	switch action {
 	case state.ActionStop:
 		return a.driver.PowerOff(ctx, t.InstanceID)

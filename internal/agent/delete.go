@@ -32,7 +32,7 @@ func reclaimPoll(poll time.Duration) time.Duration { return 10 * poll }
 // softDelete powers the guest off, first dropping the disk an
 // unconfirmed resize kept aside when the delete confirmed it.
 func (a *Agent) softDelete(ctx context.Context, t *compute.Task) error {
-	if t.Params["confirm_resize"] == "true" {
+	if p, ok := t.Params.(*compute.SoftDeleteParams); ok && p.ConfirmResize {
 		if err := a.driver.ConfirmResize(ctx, t.InstanceID); err != nil {
 			return err
 		}

@@ -36,7 +36,7 @@ func (a *Agent) rescueGroup() taskGroup {
 
 // call answers a synchronous call from the API.
 func (a *Agent) call(ctx context.Context, t *compute.Task) error {
-	switch t.Params["call"] {
+	switch compute.CallOf(t) {
 	case compute.CallSetAdminPassword:
 		return a.setAdminPassword(ctx, t)
 	case compute.CallConsoleOutput:
@@ -48,7 +48,7 @@ func (a *Agent) call(ctx context.Context, t *compute.Task) error {
 	case compute.CallDiagnostics:
 		return a.diagnostics(ctx, t)
 	}
-	return fmt.Errorf("unknown call %q", t.Params["call"])
+	return fmt.Errorf("unknown call %q", compute.CallOf(t))
 }
 
 // diagnostics answers with what the driver reports of the guest.
@@ -79,7 +79,7 @@ func (a *Agent) setAdminPassword(ctx context.Context, t *compute.Task) error {
 	} else if err != nil {
 		return err
 	}
-	password, err := a.compute.CallSecret(t, "admin_pass")
+	password, err := a.compute.CallAdminPass(t)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
@@ -88,16 +87,16 @@ func callFailureOf(err error) string {
 // and event go into the params as queueAction writes them, so FinishCall
 // can commit it with finishPlanned.
 func queueCall(ctx context.Context, tx *store.Tx, srv *Server, b *begunAction, call, event, requestID string,
-	extra map[string]string, now time.Time) (string, error) {
-	params := map[string]string{"call": call}
+	params *CallParams, now time.Time) (string, error) {
+	if params == nil {
+		params = &CallParams{}
+	}
+	params.Call = call
 	t := &Task{InstanceID: srv.ID, Host: srv.Host, Kind: TaskCall, RequestID: requestID, Params: params}
 	if b != nil {
-		params["action"], params["event"], params["task_state"] = string(b.Action), event, string(b.Plan.Task)
-		params["vm_state"], params["power_state"] = string(b.Plan.VMState), strconv.Itoa(int(b.Plan.Power))
+		params.TaskPlan = planOf(b, event)
+		params.Via = nil
 		t.ActionID = b.ActionID
-	}
-	for k, v := range extra {
-		params[k] = v
 	}
 	if err := insertTask(ctx, tx, t, now); err != nil {
 		return "", err
@@ -137,13 +136,21 @@ func (s *Service) FinishCall(ctx context.Context, t *Task, started time.Time, op
 	})
 }
 
-// CallSecret opens the sealed secret a call carries under key.
-func (s *Service) CallSecret(t *Task, key string) (string, error) {
-	sealed := t.Params[key]
+// CallAdminPass opens the password a call carries to the guest.
+func (s *Service) CallAdminPass(t *Task) (string, error) {
+	sealed := t.sealedAdminPass()
 	if sealed == "" || s.Secrets == nil {
-		return "", fmt.Errorf("call %s carries no %s", t.Params["call"], key)
+		return "", fmt.Errorf("call %s carries no admin password", CallOf(t))
 	}
 	return s.Secrets.Open(sealed)
+}
+
+// CallOf is the call a call task makes ("" for another kind).
+func CallOf(t *Task) string {
+	if p, ok := t.Params.(*CallParams); ok {
+		return p.Call
+	}
+	return ""
 }
 
 // awaitCall waits until the agent has finished the call task id and

@@ -89,11 +89,13 @@ type Service struct {
 	now    func() time.Time
 	parsed *parsedTexts
 	rows   *rowCache
+	// kinds are the task kinds and versions this host runs (taskKinds).
+	kinds map[string]taskKind
 }
 
 // New returns the compute service.
 func New(d Deps) *Service {
-	return &Service{Deps: d, now: time.Now, parsed: newParsedTexts(), rows: newRowCache(rowCacheBytes)}
+	return &Service{Deps: d, now: time.Now, parsed: newParsedTexts(), rows: newRowCache(rowCacheBytes), kinds: taskKinds}
 }
 
 func (s *Service) wake(host string) {

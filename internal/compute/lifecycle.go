@@ -39,7 +39,7 @@ func (s *Service) Guest(ctx context.Context, t *Task) (*virt.Guest, error) {
 			return nil, fmt.Errorf("ports of %s: %w", srv.ID, err)
 		}
 	}
-	if sealed := t.Params["admin_pass"]; sealed != "" && s.Secrets != nil {
+	if sealed := t.sealedAdminPass(); sealed != "" && s.Secrets != nil {
 		if pass, err := s.Secrets.Open(sealed); err == nil {
 			g.AdminPass = pass
 		}

@@ -73,9 +73,9 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 	if guestPass == "" {
 		guestPass = GeneratePassword()
 	}
-	extra := rescueParams(rescue)
+	params := rescueParams(rescue)
 	if s.Secrets != nil {
-		extra["admin_pass"] = s.Secrets.Seal(guestPass)
+		params.AdminPass = s.Secrets.Seal(guestPass)
 	}
 	var host string
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -84,7 +84,7 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskRescue, eventRescue, extra)
+		return s.queueAction(ctx, tx, b, eventRescue, params)
 	})
 	if err != nil {
 		return "", err
@@ -127,19 +127,18 @@ func (s *Service) rescueImage(ctx context.Context, p *auth.Principal, srv *Serve
 }
 
 // rescueParams carry the rescue image in a rescue task's params.
-func rescueParams(img virt.Image) map[string]string {
-	props, _ := json.Marshal(img.Properties)
-	return map[string]string{"rescue_image": img.ID, "rescue_image_name": img.Name,
-		"rescue_image_format": img.DiskFormat, "rescue_image_properties": string(props)}
+func rescueParams(img virt.Image) *RescueParams {
+	return &RescueParams{ImageID: img.ID, ImageName: img.Name, ImageFormat: img.DiskFormat, ImageProperties: img.Properties}
 }
 
 // RescueImage is the rescue image a rescue task boots, with the
 // properties (kernel_id, ramdisk_id, ...) the driver boots it by.
 func RescueImage(t *Task) virt.Image {
-	img := virt.Image{ID: t.Params["rescue_image"], Name: t.Params["rescue_image_name"],
-		DiskFormat: t.Params["rescue_image_format"]}
-	_ = json.Unmarshal([]byte(t.Params["rescue_image_properties"]), &img.Properties)
-	return img
+	p, ok := t.Params.(*RescueParams)
+	if !ok {
+		return virt.Image{}
+	}
+	return virt.Image{ID: p.ImageID, Name: p.ImageName, DiskFormat: p.ImageFormat, Properties: p.ImageProperties}
 }
 
 // Unrescue accepts an unrescue: lock and state checks, task_state
@@ -152,7 +151,7 @@ func (s *Service) Unrescue(ctx context.Context, p *auth.Principal, id, requestID
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskUnrescue, eventUnrescue, nil)
+		return s.queueAction(ctx, tx, b, eventUnrescue, &UnrescueParams{})
 	})
 	if err != nil {
 		return err
@@ -168,7 +167,8 @@ func (s *Service) Unrescue(ctx context.Context, p *auth.Principal, id, requestID
 func (s *Service) FinishRescue(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
-		cond := `id = ? AND deleted = FALSE AND ` + taskStateIs(t.Params["task_state"])
+		current := string(t.Plan().TaskState)
+		cond := `id = ? AND deleted = FALSE AND ` + taskStateIs(current)
 		switch {
 		case opErr != nil:
 			fault := Fault{Code: 500, Message: opErr.Error(), Created: now.UTC()}
@@ -178,16 +178,16 @@ func (s *Service) FinishRescue(ctx context.Context, t *Task, started time.Time, 
 			}
 			raw, _ := json.Marshal(fault)
 			if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, fault = ?, updated_at = ?
-				WHERE `+cond, string(state.VMError), string(raw), now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+				WHERE `+cond, string(state.VMError), string(raw), now.UnixMicro(), t.InstanceID, current); err != nil {
 				return fmt.Errorf("fail %s: %w", t.Kind, err)
 			}
-			if err := recordEvent(ctx, tx, t.ActionID, t.Params["event"], t.Host, started, opErr, now); err != nil {
+			if err := recordEvent(ctx, tx, t.ActionID, t.Plan().Event, t.Host, started, opErr, now); err != nil {
 				return err
 			}
 			return finishTask(ctx, tx, t, true, now)
 		case t.Kind == TaskRescue:
 			if _, err := tx.ExecContext(ctx, `UPDATE instances SET launched_at = ? WHERE `+cond,
-				now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+				now.UnixMicro(), t.InstanceID, current); err != nil {
 				return fmt.Errorf("finish rescue: %w", err)
 			}
 		}

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,8 +69,7 @@ func (s *Service) queueConfirm(ctx context.Context, tx *store.Tx, b *begunAction
 	if _, err := setMigrationStatus(ctx, tx, m.ID, MigrationConfirming, b.Now); err != nil {
 		return err
 	}
-	return s.queueAction(ctx, tx, b, TaskConfirmResize, eventConfirmResize,
-		map[string]string{"migration_id": strconv.FormatInt(m.ID, 10)})
+	return s.queueAction(ctx, tx, b, eventConfirmResize, &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}})
 }
 
 // FinishConfirmResize commits a confirm: the migration confirmed, the old
@@ -136,8 +134,7 @@ func (s *Service) RevertResize(ctx context.Context, p *auth.Principal, id, reque
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskRevertResize, eventFinishRevertResize,
-			map[string]string{"migration_id": strconv.FormatInt(m.ID, 10)})
+		return s.queueAction(ctx, tx, b, eventFinishRevertResize, &RevertResizeParams{MoveStep: MoveStep{MigrationID: m.ID}})
 	})
 	if err != nil {
 		return err
@@ -163,7 +160,7 @@ func (s *Service) RevertStarted(ctx context.Context, t *Task, started time.Time)
 		return nil, false, err
 	}
 	withFlavor(g, m.OldFlavor)
-	return g, t.Params["power_state"] == strconv.Itoa(int(state.PowerRunning)), nil
+	return g, t.Plan().Power == state.PowerRunning, nil
 }
 
 // FinishRevertResize commits a revert (Nova's finish_revert_resize): the
@@ -181,7 +178,7 @@ func (s *Service) FinishRevertResize(ctx context.Context, t *Task, started time.
 		if err != nil {
 			return err
 		}
-		live := !srv.Deleted && string(srv.TaskState) == t.Params["task_state"]
+		live := !srv.Deleted && srv.TaskState == t.Plan().TaskState
 		if live && opErr == nil {
 			if err := setServerFlavor(ctx, tx, srv.ID, m.OldFlavor, now); err != nil {
 				return err
