@@ -27,7 +27,9 @@ type Options struct {
 	// Workers is how many tasks run at once (default 16).
 	Workers int
 	// Poll is how often the agent looks for tasks without being woken
-	// (default 1s; other API processes cannot wake it).
+	// (default 1s): the fallback for a lost wake-up. The API of its own
+	// process wakes it directly (Wake); on PostgreSQL every process's
+	// queued task does too (compute.ListenForTasks).
 	Poll time.Duration
 	// Heartbeat is how often the host reports it is alive (default 10s).
 	Heartbeat time.Duration
@@ -247,6 +249,11 @@ func (a *Agent) Run(ctx context.Context) error {
 // (in wg) until ctx ends (nil) or the host's lease is lost (the error).
 func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 	sem := make(chan struct{}, a.opts.Workers)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.listen(ctx)
+	}()
 	for _, p := range a.periodics {
 		wg.Add(1)
 		go func(p periodic) {
@@ -304,6 +311,27 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 				a.log.Error("heartbeat", "error", err)
 			}
 		}
+	}
+}
+
+// listen wakes the agent whenever any process queues a task for its
+// host, until ctx ends; a lost listening connection is made again after
+// a pause (polling covers the gap). It returns at once on a database
+// without notifications (SQLite).
+func (a *Agent) listen(ctx context.Context) {
+	pause := time.Second
+	for {
+		err := a.compute.ListenForTasks(ctx, a.host, a.Wake)
+		if err == nil || errors.Is(err, store.ErrNoListen) || ctx.Err() != nil {
+			return
+		}
+		a.log.Warn("task notifications lost; polling until they are back", "error", err, "retry_in", pause)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Minute)
 	}
 }
 

@@ -45,7 +45,8 @@ type Task struct {
 }
 
 // insertTask queues t, its params stored at this build's version of its
-// kind (an empty t.Params stands for the kind's empty params),.
+// kind (an empty t.Params stands for the kind's empty params), and tells
+// the agents of other processes at commit (see ListenForTasks).
 func insertTask(ctx context.Context, tx *store.Tx, t *Task, now time.Time) error {
 	if t.ID == "" {
 		t.ID = uuid.NewString()
@@ -60,7 +61,24 @@ func insertTask(ctx context.Context, tx *store.Tx, t *Task, now time.Time) error
 	if err != nil {
 		return fmt.Errorf("queue %s task: %w", t.Kind, err)
 	}
-	return nil
+	return tx.Notify(ctx, taskChannel, t.Host)
+}
+
+// taskChannel is the notification channel of queued tasks; the payload
+// is the task's host.
+const taskChannel = "kumo_tasks"
+
+// ListenForTasks calls wake whenever a task is queued for host by any
+// process sharing the database, and once it listens (for tasks queued
+// before), until ctx ends (nil) or the notifications are lost (an error;
+// call it again). On SQLite it returns store.ErrNoListen: there the one
+// process wakes its agent directly (Deps.Wake).
+func (s *Service) ListenForTasks(ctx context.Context, host string, wake func()) error {
+	return s.DB.Listen(ctx, taskChannel, wake, func(payload string) {
+		if payload == host {
+			wake()
+		}
+	})
 }
 
 // startTaskStates is the task_state a server shows while the agent works
