@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // deleteGroup powers soft-deleted servers off and restored ones on, and
@@ -42,7 +42,7 @@ func (a *Agent) softDelete(ctx context.Context, t *compute.Task) error {
 
 // restore powers a soft-deleted guest on again, unless it already runs.
 func (a *Agent) restore(ctx context.Context, t *compute.Task) error {
-	if ps, err := a.driver.PowerState(ctx, t.InstanceID); err == nil && ps == state.PowerRunning {
+	if ps, err := a.driver.PowerState(ctx, t.InstanceID); err == nil && ps == virt.PowerRunning {
 		return nil
 	}
 	g, err := a.compute.Guest(ctx, t)

@@ -141,7 +141,7 @@ func (a *Agent) shelveOffload(ctx context.Context, t *compute.Task) error {
 // powerOff stops the guest unless it is already stopped.
 func (a *Agent) powerOff(ctx context.Context, id string) error {
 	ps, err := a.driver.PowerState(ctx, id)
-	if errors.Is(err, virt.ErrNotFound) || (err == nil && ps == state.PowerShutdown) {
+	if errors.Is(err, virt.ErrNotFound) || (err == nil && ps == virt.PowerShutdown) {
 		return nil
 	}
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -61,7 +60,7 @@ func (a *Agent) diagnostics(ctx context.Context, t *compute.Task) error {
 	if err != nil {
 		return err
 	}
-	out, err := json.Marshal(d)
+	out, err := json.Marshal(novaDiagnostics(d))
 	if err != nil {
 		return err
 	}
@@ -128,7 +127,7 @@ func (a *Agent) requireRunning(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if power != state.PowerRunning {
+	if power != virt.PowerRunning {
 		return compute.ErrGuestNotRunning
 	}
 	return nil

@@ -196,7 +196,7 @@ func TestRebuild(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if guest.ImageID != tc.req.ImageRef || guest.Power != tc.power || guest.Name != done.Name {
+				if guest.ImageID != tc.req.ImageRef || int(guest.Power) != int(tc.power) || guest.Name != done.Name {
 					t.Fatalf("guest image %s power %v name %q, want %s %v %q", guest.ImageID, guest.Power,
 						guest.Name, tc.req.ImageRef, tc.power, done.Name)
 				}
