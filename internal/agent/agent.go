@@ -120,7 +120,7 @@ func New(db *store.DB, c *compute.Service, d virt.Driver, log *slog.Logger, o Op
 func (a *Agent) lifecycleGroup() taskGroup {
 	return taskGroup{tasks: map[string]taskHandler{
 		compute.TaskBuild: {run: func(ctx context.Context, t *compute.Task) error {
-			g, err := a.compute.Guest(ctx, t)
+			g, err := a.Guest(ctx, t)
 			if err != nil {
 				return err
 			}
@@ -388,7 +388,7 @@ func (a *Agent) powerAction(ctx context.Context, t *compute.Task) error {
 	case state.ActionSuspend:
 		return a.driver.Suspend(ctx, t.InstanceID)
 	}
-	g, err := a.compute.Guest(ctx, t)
+	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err
 	}

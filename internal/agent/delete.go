@@ -45,7 +45,7 @@ func (a *Agent) restore(ctx context.Context, t *compute.Task) error {
 	if ps, err := a.driver.PowerState(ctx, t.InstanceID); err == nil && ps == virt.PowerRunning {
 		return nil
 	}
-	g, err := a.compute.Guest(ctx, t)
+	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err
 	}

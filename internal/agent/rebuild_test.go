@@ -48,7 +48,7 @@ func TestRestartResumesInterruptedRebuild(t *testing.T) {
 				}
 				// The build, done by hand since this agent does not run.
 				build := claim(compute.TaskBuild)
-				g, err := c.Compute.Guest(ctx, build)
+				g, err := c.Agent.Guest(ctx, build)
 				if err != nil {
 					t.Fatal(err)
 				}

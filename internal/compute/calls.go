@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // TaskCall is the task kind of a synchronous call; params["call"] says
@@ -29,12 +28,17 @@ const (
 	CallDiagnostics      = "diagnostics"
 )
 
-// ErrGuestNotRunning is what the agent answers when a call needs a
-// running guest and the guest is not.
-var ErrGuestNotRunning = errors.New("guest is not running")
+// What the agent answers a call with, as an error class (errors.Is):
+// the guest is not running while the call needs it to, the host's
+// driver cannot do what is asked, or it has no such guest.
+var (
+	ErrGuestNotRunning = errors.New("guest is not running")
+	ErrNotSupported    = errors.New("not supported by the host's driver")
+	ErrGuestNotFound   = errors.New("the host has no such guest")
+)
 
 // CallFailure is an error worded as Nova's compute manager words it,
-// with class (virt.ErrNotSupported, ErrGuestNotRunning, ...) deciding
+// with class (ErrNotSupported, ErrGuestNotRunning, ...) deciding
 // how the API answers; the driver's own error stays out of it (it may
 // show a password).
 func CallFailure(class error, format string, args ...any) error {
@@ -72,9 +76,9 @@ type callAnswer struct {
 // callFailureOf classifies a driver error.
 func callFailureOf(err error) string {
 	switch {
-	case errors.Is(err, virt.ErrNotSupported):
+	case errors.Is(err, ErrNotSupported):
 		return callNotSupported
-	case errors.Is(err, virt.ErrNotFound):
+	case errors.Is(err, ErrGuestNotFound):
 		return callNotFound
 	case errors.Is(err, ErrGuestNotRunning):
 		return callNotRunning

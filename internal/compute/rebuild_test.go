@@ -369,7 +369,7 @@ func TestRebuildSealsPassword(t *testing.T) {
 		if raw, err := json.Marshal(task.Params); err != nil || strings.Contains(string(raw), "clear-text-pass") {
 			t.Fatalf("task params %s (%v) hold the password in clear", raw, err)
 		}
-		g, err := c.Compute.Guest(ctx, task)
+		g, err := c.Agent.Guest(ctx, task)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Task kinds of rescue and unrescue.
@@ -58,7 +57,7 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 	}
 	if srv.ImageRef == "" { // volume-backed
 		reason := "Cannot rescue a volume-backed instance"
-		if req.AllowVolumeBacked && rescue.Properties["hw_rescue_bus"] != "" && rescue.Properties["hw_rescue_device"] != "" {
+		if req.AllowVolumeBacked && rescue.ImageProperties["hw_rescue_bus"] != "" && rescue.ImageProperties["hw_rescue_device"] != "" {
 			reason = "Host unable to rescue a volume-backed instance" // no host has COMPUTE_RESCUE_BFV
 		}
 		return "", errs.Invalid("Instance %s cannot be rescued: %s", id, reason)
@@ -73,7 +72,7 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 	if guestPass == "" {
 		guestPass = GeneratePassword()
 	}
-	params := rescueParams(rescue)
+	params := rescue
 	if s.Secrets != nil {
 		params.AdminPass = s.Secrets.Seal(guestPass)
 	}
@@ -97,48 +96,33 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 // which the caller must see (UnsupportedRescueImage otherwise), or else
 // the server's base image, then its own image (the compute manager's
 // _get_rescue_image).
-func (s *Service) rescueImage(ctx context.Context, p *auth.Principal, srv *Server, ref string) (virt.Image, error) {
+func (s *Service) rescueImage(ctx context.Context, p *auth.Principal, srv *Server, ref string) (*RescueParams, error) {
 	if ref == "" {
 		id := srv.SystemMetadata["image_base_image_ref"]
 		if id == "" {
 			id = srv.ImageRef
 		}
-		return virt.Image{ID: id, Properties: imageProperties(srv.SystemMetadata)}, nil
+		return &RescueParams{ImageID: id, ImageProperties: imageProperties(srv.SystemMetadata)}, nil
 	}
 	unsupported := errs.Invalid("Requested rescue image '%s' is not supported", ref)
 	img, err := s.Images.Get(ctx, p, ref)
 	if errs.Is(err, errs.KindNotFound) {
-		return virt.Image{}, unsupported
+		return nil, unsupported
 	}
 	if err != nil {
-		return virt.Image{}, fmt.Errorf("look up rescue image: %w", err)
+		return nil, fmt.Errorf("look up rescue image: %w", err)
 	}
 	if img.Properties["img_block_device_mapping"] != "" {
-		return virt.Image{}, unsupported // volume snapshots cannot rescue
+		return nil, unsupported // volume snapshots cannot rescue
 	}
-	out := virt.Image{ID: img.ID, Properties: img.Properties}
+	out := &RescueParams{ImageID: img.ID, ImageProperties: img.Properties}
 	if img.Name != nil {
-		out.Name = *img.Name
+		out.ImageName = *img.Name
 	}
 	if img.DiskFormat != nil {
-		out.DiskFormat = *img.DiskFormat
+		out.ImageFormat = *img.DiskFormat
 	}
 	return out, nil
-}
-
-// rescueParams carry the rescue image in a rescue task's params.
-func rescueParams(img virt.Image) *RescueParams {
-	return &RescueParams{ImageID: img.ID, ImageName: img.Name, ImageFormat: img.DiskFormat, ImageProperties: img.Properties}
-}
-
-// RescueImage is the rescue image a rescue task boots, with the
-// properties (kernel_id, ramdisk_id, ...) the driver boots it by.
-func RescueImage(t *Task) virt.Image {
-	p, ok := t.Params.(*RescueParams)
-	if !ok {
-		return virt.Image{}
-	}
-	return virt.Image{ID: p.ImageID, Name: p.ImageName, DiskFormat: p.ImageFormat, Properties: p.ImageProperties}
 }
 
 // Unrescue accepts an unrescue: lock and state checks, task_state

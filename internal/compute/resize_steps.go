@@ -14,7 +14,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // taskMigration loads the migration a resize-family task works on.
@@ -63,28 +62,19 @@ func (s *Service) ResizePrepared(ctx context.Context, t *Task, started time.Time
 	return s.stepMove(ctx, t, started, eventPrepResize, MigrationPreMigrating, MigrationMigrating, state.TaskResizeMigrating)
 }
 
-// ResizeGuest is the guest with the flavor the resize gives it, and
-// whether it runs afterwards. Shrinking a disk is Nova's (libvirt's)
-// "Unable to resize disk down." failure, after which the server rolls
-// back to its former state.
-func (s *Service) ResizeGuest(ctx context.Context, t *Task) (*virt.Guest, bool, error) {
+// ResizeFlavor is the flavor the resize gives t's server, and whether it
+// runs afterwards. Shrinking a disk is Nova's (libvirt's) "Unable to
+// resize disk down." failure, after which the server rolls back to its
+// former state.
+func (s *Service) ResizeFlavor(ctx context.Context, t *Task) (FlavorSnapshot, bool, error) {
 	m, err := taskMigration(ctx, s.DB, t)
 	if err != nil {
-		return nil, false, err
+		return FlavorSnapshot{}, false, err
 	}
 	if m.NewFlavor.Disk < m.OldFlavor.Disk || m.NewFlavor.Ephemeral < m.OldFlavor.Ephemeral {
-		return nil, false, resizeRollback{errors.New("Resize error: Unable to resize disk down.")}
+		return FlavorSnapshot{}, false, resizeRollback{errors.New("Resize error: Unable to resize disk down.")}
 	}
-	g, err := s.Guest(ctx, t)
-	if err != nil {
-		return nil, false, err
-	}
-	withFlavor(g, m.NewFlavor)
-	return g, t.Plan().Power == state.PowerRunning, nil
-}
-
-func withFlavor(g *virt.Guest, f FlavorSnapshot) {
-	g.VCPUs, g.MemoryMB, g.RootGB, g.EphemeralGB, g.SwapMB = f.VCPUs, f.RAM, f.Disk, f.Ephemeral, f.Swap
+	return m.NewFlavor, t.Plan().Power == state.PowerRunning, nil
 }
 
 // ResizeMigrated records the source's resize_instance (the disk is moved)

@@ -19,7 +19,6 @@ import (
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // ConfirmResize accepts confirmResize: lock and state (409), then the
@@ -144,23 +143,18 @@ func (s *Service) RevertResize(ctx context.Context, p *auth.Principal, id, reque
 }
 
 // RevertStarted records the destination's revert_resize (the new guest is
-// torn down) and returns the guest with its old flavor and whether it
-// runs afterwards.
-func (s *Service) RevertStarted(ctx context.Context, t *Task, started time.Time) (*virt.Guest, bool, error) {
+// torn down) and returns the server's old flavor and whether it runs
+// afterwards.
+func (s *Service) RevertStarted(ctx context.Context, t *Task, started time.Time) (FlavorSnapshot, bool, error) {
 	if err := s.stepMove(ctx, t, started, eventRevertResize, MigrationReverting, MigrationReverting, ""); err != nil {
-		return nil, false, err
+		return FlavorSnapshot{}, false, err
 	}
 	markStepStarted(t, s.now())
 	m, err := taskMigration(ctx, s.DB, t)
 	if err != nil {
-		return nil, false, err
+		return FlavorSnapshot{}, false, err
 	}
-	g, err := s.Guest(ctx, t)
-	if err != nil {
-		return nil, false, err
-	}
-	withFlavor(g, m.OldFlavor)
-	return g, t.Plan().Power == state.PowerRunning, nil
+	return m.OldFlavor, t.Plan().Power == state.PowerRunning, nil
 }
 
 // FinishRevertResize commits a revert (Nova's finish_revert_resize): the

@@ -9,6 +9,7 @@ package compute
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -229,3 +230,27 @@ func (s *Service) dropUnfinishedImage(ctx context.Context, id string) error {
 	}
 	return s.Images.DeleteSnapshot(ctx, id)
 }
+
+// SnapshotUploaded reports whether the image a snapshot-family task
+// writes (a snapshot, backup or shelve) already holds its data: a task
+// resumed after a crash must not upload it again.
+func (s *Service) SnapshotUploaded(ctx context.Context, imageID string) (bool, error) {
+	st, err := s.Images.Status(ctx, imageID)
+	if err != nil {
+		return false, err
+	}
+	return st == image.StatusActive, nil
+}
+
+// UploadSnapshot stores the guest disk data (of diskFormat) read from r
+// as the data of the image a snapshot-family task writes.
+func (s *Service) UploadSnapshot(ctx context.Context, imageID, diskFormat string, r io.Reader) error {
+	if _, err := s.Images.UploadSnapshot(ctx, imageID, diskFormat, r); err != nil {
+		return fmt.Errorf("upload snapshot to image %s: %w", imageID, err)
+	}
+	return nil
+}
+
+// ResizeConfirmWindow is how long a resize may stay unconfirmed before
+// the host confirms it (Settings.ResizeConfirmWindow; 0: never).
+func (s *Service) ResizeConfirmWindow() time.Duration { return s.Settings.ResizeConfirmWindow }
