@@ -27,7 +27,9 @@ type Options struct {
 	// Workers is how many tasks run at once (default 16).
 	Workers int
 	// Poll is how often the agent looks for tasks without being woken
-	// (default 1s; other API processes cannot wake it).
+	// (default 1s): the fallback for a lost wake-up. The API of its own
+	// process wakes it directly (Wake); on PostgreSQL every process's
+	// queued task does too (compute.ListenForTasks).
 	Poll time.Duration
 	// Heartbeat is how often the host reports it is alive (default 10s).
 	Heartbeat time.Duration
@@ -118,7 +120,7 @@ func New(db *store.DB, c *compute.Service, d virt.Driver, log *slog.Logger, o Op
 func (a *Agent) lifecycleGroup() taskGroup {
 	return taskGroup{tasks: map[string]taskHandler{
 		compute.TaskBuild: {run: func(ctx context.Context, t *compute.Task) error {
-			g, err := a.compute.Guest(ctx, t)
+			g, err := a.Guest(ctx, t)
 			if err != nil {
 				return err
 			}
@@ -169,7 +171,23 @@ func (a *Agent) Start(ctx context.Context) error {
 	if err := a.compute.RestoreMoveClaims(ctx, a.host); err != nil { // resizes hold a second flavor
 		return err
 	}
-	return a.recover(ctx)
+	if err := a.recover(ctx); err != nil {
+		return err
+	}
+	return a.refuseUnknown(ctx)
+}
+
+// refuseUnknown marks the host's pending tasks of a kind or version this
+// build does not know (queued by a newer API process during a rolling
+// upgrade) and reports each once; they stay pending for the upgraded
+// agent of the host, which takes the marks back on start.
+func (a *Agent) refuseUnknown(ctx context.Context) error {
+	refused, err := a.compute.RefuseUnknownTasks(ctx, a.host)
+	for _, r := range refused {
+		a.log.Error("task refused: this build does not know its kind or version; it stays pending for an upgraded agent",
+			"task", r.ID, "kind", r.Kind, "version", r.Version, "server", r.InstanceID, "reason", r.Reason)
+	}
+	return err
 }
 
 // recover requeues tasks a crash interrupted (their driver operations are
@@ -232,6 +250,11 @@ func (a *Agent) Run(ctx context.Context) error {
 // (in wg) until ctx ends (nil) or the host's lease is lost (the error).
 func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 	sem := make(chan struct{}, a.opts.Workers)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.listen(ctx)
+	}()
 	for _, p := range a.periodics {
 		wg.Add(1)
 		go func(p periodic) {
@@ -277,6 +300,9 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 			return nil
 		case <-a.wake:
 		case <-poll.C:
+			if err := a.refuseUnknown(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("refuse unknown tasks", "error", err)
+			}
 		case <-beat.C:
 			err := hosts.Heartbeat(ctx, a.db, a.host, a.opts.Lease, time.Now())
 			if errors.Is(err, hosts.ErrLeaseLost) {
@@ -286,6 +312,27 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 				a.log.Error("heartbeat", "error", err)
 			}
 		}
+	}
+}
+
+// listen wakes the agent whenever any process queues a task for its
+// host, until ctx ends; a lost listening connection is made again after
+// a pause (polling covers the gap). It returns at once on a database
+// without notifications (SQLite).
+func (a *Agent) listen(ctx context.Context) {
+	pause := time.Second
+	for {
+		err := a.compute.ListenForTasks(ctx, a.host, a.Wake)
+		if err == nil || errors.Is(err, store.ErrNoListen) || ctx.Err() != nil {
+			return
+		}
+		a.log.Warn("task notifications lost; polling until they are back", "error", err, "retry_in", pause)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Minute)
 	}
 }
 
@@ -331,7 +378,7 @@ func (a *Agent) every(ctx context.Context, p periodic) {
 
 // powerAction performs a server action that is one driver call.
 func (a *Agent) powerAction(ctx context.Context, t *compute.Task) error {
-	action := state.Action(t.Params["action"])
+	action := t.Plan().Action
 	switch action {
 	case state.ActionStop:
 		return a.driver.PowerOff(ctx, t.InstanceID)
@@ -342,7 +389,7 @@ func (a *Agent) powerAction(ctx context.Context, t *compute.Task) error {
 	case state.ActionSuspend:
 		return a.driver.Suspend(ctx, t.InstanceID)
 	}
-	g, err := a.compute.Guest(ctx, t)
+	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err
 	}

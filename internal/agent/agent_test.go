@@ -20,6 +20,7 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -68,7 +69,7 @@ func TestCreateBecomesActiveAndDeleteRemovesIt(t *testing.T) {
 		if got.PowerState != state.PowerRunning || got.LaunchedAt == nil || got.Host != "fake-host" {
 			t.Fatalf("active server: power %v launched %v host %q", got.PowerState, got.LaunchedAt, got.Host)
 		}
-		if p, err := c.Driver.PowerState(ctx, srv.ID); err != nil || p != state.PowerRunning {
+		if p, err := c.Driver.PowerState(ctx, srv.ID); err != nil || p != virt.PowerRunning {
 			t.Fatalf("guest power %v, %v", p, err)
 		}
 		if err := c.Compute.Delete(ctx, c.user, srv.ID, "req-del"); err != nil {

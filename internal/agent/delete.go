@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // deleteGroup powers soft-deleted servers off and restored ones on, and
@@ -32,7 +32,7 @@ func reclaimPoll(poll time.Duration) time.Duration { return 10 * poll }
 // softDelete powers the guest off, first dropping the disk an
 // unconfirmed resize kept aside when the delete confirmed it.
 func (a *Agent) softDelete(ctx context.Context, t *compute.Task) error {
-	if t.Params["confirm_resize"] == "true" {
+	if p, ok := t.Params.(*compute.SoftDeleteParams); ok && p.ConfirmResize {
 		if err := a.driver.ConfirmResize(ctx, t.InstanceID); err != nil {
 			return err
 		}
@@ -42,10 +42,10 @@ func (a *Agent) softDelete(ctx context.Context, t *compute.Task) error {
 
 // restore powers a soft-deleted guest on again, unless it already runs.
 func (a *Agent) restore(ctx context.Context, t *compute.Task) error {
-	if ps, err := a.driver.PowerState(ctx, t.InstanceID); err == nil && ps == state.PowerRunning {
+	if ps, err := a.driver.PowerState(ctx, t.InstanceID); err == nil && ps == virt.PowerRunning {
 		return nil
 	}
-	g, err := a.compute.Guest(ctx, t)
+	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err
 	}

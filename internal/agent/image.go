@@ -8,7 +8,6 @@ import (
 
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -53,11 +52,11 @@ func (a *Agent) snapshot(ctx context.Context, t *compute.Task) error {
 // as the server leaves the task's state before the upload, as Nova's
 // snapshot does when the server is deleted meanwhile.
 func (a *Agent) snapshotInto(ctx context.Context, t *compute.Task, imageID string, steps []state.TaskState) error {
-	st, err := a.compute.Images.Status(ctx, imageID)
+	uploaded, err := a.compute.SnapshotUploaded(ctx, imageID)
 	if err != nil {
 		return err
 	}
-	if st == image.StatusActive { // uploaded before a crash interrupted the task
+	if uploaded { // before a crash interrupted the task
 		for _, next := range steps {
 			if err := a.compute.AdvanceTask(ctx, t, next); err != nil {
 				return err
@@ -92,10 +91,7 @@ func (a *Agent) snapshotInto(ctx context.Context, t *compute.Task, imageID strin
 			return err
 		}
 	}
-	if _, err := a.compute.Images.UploadSnapshot(ctx, imageID, diskFormat, f); err != nil {
-		return fmt.Errorf("upload snapshot to image %s: %w", imageID, err)
-	}
-	return nil
+	return a.compute.UploadSnapshot(ctx, imageID, diskFormat, f)
 }
 
 // shelve powers the guest off, snapshots it into the shelved image
@@ -141,7 +137,7 @@ func (a *Agent) shelveOffload(ctx context.Context, t *compute.Task) error {
 // powerOff stops the guest unless it is already stopped.
 func (a *Agent) powerOff(ctx context.Context, id string) error {
 	ps, err := a.driver.PowerState(ctx, id)
-	if errors.Is(err, virt.ErrNotFound) || (err == nil && ps == state.PowerShutdown) {
+	if errors.Is(err, virt.ErrNotFound) || (err == nil && ps == virt.PowerShutdown) {
 		return nil
 	}
 	if err != nil {
@@ -159,7 +155,7 @@ func (a *Agent) unshelve(ctx context.Context, t *compute.Task) error {
 			return err
 		}
 	}
-	g, err := a.compute.Guest(ctx, t)
+	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err
 	}

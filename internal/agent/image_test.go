@@ -28,7 +28,7 @@ func TestRestartResumesUploadedSnapshot(t *testing.T) {
 		if err != nil || len(build) != 1 {
 			t.Fatalf("claim build: %v %d", err, len(build))
 		}
-		g, err := c.Compute.Guest(ctx, build[0])
+		g, err := c.Agent.Guest(ctx, build[0])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,7 +32,7 @@ func (a *Agent) syncPowerStates(ctx context.Context) error {
 			a.log.Warn("power sync: read power state", "server", r.ID, "error", err)
 			continue
 		}
-		if err := a.compute.SyncPowerState(ctx, r, actual); err != nil {
+		if err := a.compute.SyncPowerState(ctx, r, novaPower(actual)); err != nil {
 			return err
 		}
 	}

@@ -26,7 +26,7 @@ func (a *Agent) rebuild(ctx context.Context, t *compute.Task) error {
 			return err
 		}
 	}
-	g, err := a.compute.Guest(ctx, t)
+	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err
 	}

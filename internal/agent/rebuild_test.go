@@ -48,7 +48,7 @@ func TestRestartResumesInterruptedRebuild(t *testing.T) {
 				}
 				// The build, done by hand since this agent does not run.
 				build := claim(compute.TaskBuild)
-				g, err := c.Compute.Guest(ctx, build)
+				g, err := c.Agent.Guest(ctx, build)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -96,7 +96,7 @@ func TestRestartResumesInterruptedRebuild(t *testing.T) {
 					t.Fatalf("resumed rebuild left %s power %v image %s", done.Status(), done.PowerState, done.ImageRef)
 				}
 				guest, err := drv.Inspect(srv.ID)
-				if err != nil || guest.ImageID != img.ID || guest.Power != tc.power {
+				if err != nil || guest.ImageID != img.ID || int(guest.Power) != int(tc.power) {
 					t.Fatalf("guest %+v, %v", guest, err)
 				}
 				a, err := c2.Compute.GetAction(ctx, c.user, srv.ID, "req-rebuild", false)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -15,14 +14,14 @@ import (
 func (a *Agent) rescueGroup() taskGroup {
 	return taskGroup{tasks: map[string]taskHandler{
 		compute.TaskRescue: {run: func(ctx context.Context, t *compute.Task) error {
-			g, err := a.compute.Guest(ctx, t)
+			g, err := a.Guest(ctx, t)
 			if err != nil {
 				return err
 			}
-			return a.driver.Rescue(ctx, g, compute.RescueImage(t))
+			return a.driver.Rescue(ctx, g, rescueImage(t))
 		}, finish: a.compute.FinishRescue},
 		compute.TaskUnrescue: {run: func(ctx context.Context, t *compute.Task) error {
-			g, err := a.compute.Guest(ctx, t)
+			g, err := a.Guest(ctx, t)
 			if err != nil {
 				return err
 			}
@@ -34,9 +33,15 @@ func (a *Agent) rescueGroup() taskGroup {
 	}}
 }
 
-// call answers a synchronous call from the API.
+// call answers a synchronous call from the API; the driver's failures
+// are classified as compute words them (callError).
 func (a *Agent) call(ctx context.Context, t *compute.Task) error {
-	switch t.Params["call"] {
+	return callError(a.callDriver(ctx, t))
+}
+
+// callDriver makes the driver call t asks for.
+func (a *Agent) callDriver(ctx context.Context, t *compute.Task) error {
+	switch compute.CallOf(t) {
 	case compute.CallSetAdminPassword:
 		return a.setAdminPassword(ctx, t)
 	case compute.CallConsoleOutput:
@@ -48,12 +53,12 @@ func (a *Agent) call(ctx context.Context, t *compute.Task) error {
 	case compute.CallDiagnostics:
 		return a.diagnostics(ctx, t)
 	}
-	return fmt.Errorf("unknown call %q", t.Params["call"])
+	return fmt.Errorf("unknown call %q", compute.CallOf(t))
 }
 
 // diagnostics answers with what the driver reports of the guest.
 func (a *Agent) diagnostics(ctx context.Context, t *compute.Task) error {
-	g, err := a.compute.Guest(ctx, t)
+	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -61,7 +66,7 @@ func (a *Agent) diagnostics(ctx context.Context, t *compute.Task) error {
 	if err != nil {
 		return err
 	}
-	out, err := json.Marshal(d)
+	out, err := json.Marshal(novaDiagnostics(d))
 	if err != nil {
 		return err
 	}
@@ -79,7 +84,7 @@ func (a *Agent) setAdminPassword(ctx context.Context, t *compute.Task) error {
 	} else if err != nil {
 		return err
 	}
-	password, err := a.compute.CallSecret(t, "admin_pass")
+	password, err := a.compute.CallAdminPass(t)
 	if err != nil {
 		return err
 	}
@@ -88,7 +93,7 @@ func (a *Agent) setAdminPassword(ctx context.Context, t *compute.Task) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, virt.ErrNotSupported):
-		return compute.CallFailure(err, "set_admin_password is not implemented by this driver or guest instance.")
+		return compute.CallFailure(compute.ErrNotSupported, "set_admin_password is not implemented by this driver or guest instance.")
 	}
 	a.log.Warn("set_admin_password failed", "server", id, "error", err)
 	return compute.CallFailure(nil, "Failed to set admin password on %s because error setting admin password", id)
@@ -113,7 +118,7 @@ func (a *Agent) injectNetworkInfo(ctx context.Context, t *compute.Task) error {
 	if _, err := a.driver.PowerState(ctx, t.InstanceID); err != nil {
 		return fmt.Errorf("inject network info: %w", err)
 	}
-	g, err := a.compute.Guest(ctx, t)
+	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -128,7 +133,7 @@ func (a *Agent) requireRunning(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if power != state.PowerRunning {
+	if power != virt.PowerRunning {
 		return compute.ErrGuestNotRunning
 	}
 	return nil

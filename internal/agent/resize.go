@@ -14,7 +14,7 @@ func (a *Agent) resizeGroup() taskGroup {
 		compute.TaskConfirmResize: {run: a.confirmResize, finish: a.compute.FinishConfirmResize},
 		compute.TaskRevertResize:  {run: a.revertResize, finish: a.compute.FinishRevertResize},
 	}}
-	if window := a.compute.Settings.ResizeConfirmWindow; window > 0 {
+	if window := a.compute.ResizeConfirmWindow(); window > 0 {
 		g.periodics = append(g.periodics, periodic{name: "confirm unconfirmed resizes", interval: confirmPollInterval(window),
 			run: func(ctx context.Context) error {
 				_, err := a.compute.ConfirmStaleResizes(ctx, a.host, window)
@@ -40,10 +40,15 @@ func (a *Agent) resize(ctx context.Context, t *compute.Task) error {
 		return err
 	}
 	started := time.Now()
-	g, powerOn, err := a.compute.ResizeGuest(ctx, t)
+	flavor, powerOn, err := a.compute.ResizeFlavor(ctx, t)
 	if err != nil {
 		return err
 	}
+	g, err := a.Guest(ctx, t)
+	if err != nil {
+		return err
+	}
+	withFlavor(g, flavor)
 	if err := a.driver.Resize(ctx, g, powerOn); err != nil {
 		return err
 	}
@@ -58,9 +63,14 @@ func (a *Agent) confirmResize(ctx context.Context, t *compute.Task) error {
 // revertResize restores the old disk and restarts the guest with its old
 // flavor, powered on unless it was stopped before the resize.
 func (a *Agent) revertResize(ctx context.Context, t *compute.Task) error {
-	g, powerOn, err := a.compute.RevertStarted(ctx, t, time.Now())
+	flavor, powerOn, err := a.compute.RevertStarted(ctx, t, time.Now())
 	if err != nil {
 		return err
 	}
+	g, err := a.Guest(ctx, t)
+	if err != nil {
+		return err
+	}
+	withFlavor(g, flavor)
 	return a.driver.RevertResize(ctx, g, powerOn)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/floatingip"
+	"github.com/kumocloud/kumo/internal/hostinfo"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
@@ -39,7 +40,6 @@ import (
 	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
-	"github.com/kumocloud/kumo/internal/virt/hostinfo"
 )
 
 // App is a running kumo: its store, services and HTTP handler.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/hostinfo"
 	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/fake"
-	"github.com/kumocloud/kumo/internal/virt/hostinfo"
 	"github.com/kumocloud/kumo/internal/virt/qemu"
 )
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"strconv"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/auth"
@@ -46,7 +44,7 @@ func (s *Service) Act(ctx context.Context, p *auth.Principal, id string, a state
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskAction, names.event, nil)
+		return s.queueAction(ctx, tx, b, names.event, &ActionParams{})
 	})
 	if err != nil {
 		return err
@@ -102,19 +100,22 @@ func (s *Service) beginAction(ctx context.Context, tx *store.Tx, p *auth.Princip
 	return &begunAction{Action: a, Server: srv, Plan: plan, ActionID: actionID, Now: now, RequestID: requestID}, nil
 }
 
-// queueAction queues the agent task of kind that carries out b, in tx.
-// The task's params hold the plan (see finishPlanned), the compute event
-// to record and extra, the kind's own parameters.
-func (s *Service) queueAction(ctx context.Context, tx *store.Tx, b *begunAction, kind, event string, extra map[string]string) error {
-	params := map[string]string{
-		"action": string(b.Action), "event": event, "task_state": string(b.Plan.Task),
-		"vm_state": string(b.Plan.VMState), "power_state": strconv.Itoa(int(b.Plan.Power)),
-	}
-	for k, v := range extra {
-		params[k] = v
-	}
-	return insertTask(ctx, tx, &Task{InstanceID: b.Server.ID, Host: b.Server.Host, Kind: kind,
+// queueAction queues the agent task that carries out b, in tx: params
+// are the kind's own, to which it adds b's plan (see finishPlanned) and
+// the compute event to record.
+func (s *Service) queueAction(ctx context.Context, tx *store.Tx, b *begunAction, event string, params interface {
+	TaskParams
+	plan() *TaskPlan
+}) error {
+	*params.plan() = planOf(b, event)
+	return insertTask(ctx, tx, &Task{InstanceID: b.Server.ID, Host: b.Server.Host, Kind: params.TaskKind(),
 		RequestID: b.RequestID, ActionID: b.ActionID, Params: params}, b.Now)
+}
+
+// planOf is the TaskPlan of b, whose task records event.
+func planOf(b *begunAction, event string) TaskPlan {
+	return TaskPlan{Action: b.Action, Event: event, TaskState: b.Plan.Task, VMState: b.Plan.VMState,
+		Power: b.Plan.Power, Via: b.Plan.Via}
 }
 
 // FinishAction commits a power action (see finishPlanned).
@@ -130,23 +131,23 @@ func (s *Service) FinishAction(ctx context.Context, t *Task, started time.Time, 
 // Either way the event is recorded and the task finished. The update only
 // applies while the server still shows the task's task_state (a delete
 // may have overtaken it); tasks whose action changed the task_state
-// mid-way set params["task_state"] before finishing.
+// mid-way set the plan's TaskState before finishing.
 func (s *Service) finishPlanned(ctx context.Context, tx *store.Tx, t *Task, started time.Time, opErr error) error {
 	now := s.now()
-	a := state.Action(t.Params["action"])
+	plan := t.Plan()
+	a, current := plan.Action, string(plan.TaskState)
 	if opErr == nil {
-		power, _ := strconv.Atoi(t.Params["power_state"])
 		if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, power_state = ?, task_state = NULL,
-			updated_at = ? WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
-			t.Params["vm_state"], power, now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+			updated_at = ? WHERE id = ? AND deleted = FALSE AND `+taskStateIs(current),
+			string(plan.VMState), int(plan.Power), now.UnixMicro(), t.InstanceID, current); err != nil {
 			return fmt.Errorf("finish %s: %w", a, err)
 		}
 	} else if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = NULL, updated_at = ?
-		WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
-		now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+		WHERE id = ? AND deleted = FALSE AND `+taskStateIs(current),
+		now.UnixMicro(), t.InstanceID, current); err != nil {
 		return fmt.Errorf("fail %s: %w", a, err)
 	}
-	event := t.Params["event"]
+	event := plan.Event
 	if event == "" { // tasks queued before events were recorded in params
 		event = powerActions[a].event
 	}
@@ -223,7 +224,7 @@ func (s *Service) visible(ctx context.Context, tx *store.Tx, p *auth.Principal, 
 // while the server still shows t's current one, and keeps the new state in
 // t.Params and the task row so finishPlanned and a recovered task see it.
 func (s *Service) AdvanceTask(ctx context.Context, t *Task, next state.TaskState) error {
-	var params map[string]string
+	var params TaskParams
 	err := s.DB.InTx(ctx, func(tx *store.Tx) (err error) {
 		params, err = advanceTask(ctx, tx, t, next, s.now())
 		return err
@@ -245,7 +246,7 @@ var ErrTaskSuperseded = errors.New("the server's task state changed under the ta
 // outlive the server being deleted): then it changes nothing and returns
 // ErrTaskSuperseded.
 func (s *Service) AdvanceTaskOrStop(ctx context.Context, t *Task, next state.TaskState) error {
-	var params map[string]string
+	var params TaskParams
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		moved, err := moveTaskState(ctx, tx, t, next, s.now())
 		if err != nil {
@@ -267,8 +268,9 @@ func (s *Service) AdvanceTaskOrStop(ctx context.Context, t *Task, next state.Tas
 // longer shows t's task_state.
 func (s *Service) CheckTaskState(ctx context.Context, t *Task) error {
 	var n int
+	current := string(t.Plan().TaskState)
 	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE id = ? AND deleted = FALSE AND `+
-		taskStateIs(t.Params["task_state"]), t.InstanceID, t.Params["task_state"]).Scan(&n)
+		taskStateIs(current), t.InstanceID, current).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("check task state of %s: %w", t.InstanceID, err)
 	}
@@ -281,7 +283,7 @@ func (s *Service) CheckTaskState(ctx context.Context, t *Task) error {
 // advanceTask is AdvanceTask's work in tx; it returns t's new params,
 // which the caller takes once tx has committed (a retried transaction
 // must see the task as it was).
-func advanceTask(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState, now time.Time) (map[string]string, error) {
+func advanceTask(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState, now time.Time) (TaskParams, error) {
 	if _, err := moveTaskState(ctx, tx, t, next, now); err != nil {
 		return nil, err
 	}
@@ -291,9 +293,10 @@ func advanceTask(ctx context.Context, tx *store.Tx, t *Task, next state.TaskStat
 // moveTaskState sets t's server to task_state next while it shows t's
 // current one, in tx, and reports whether it did.
 func moveTaskState(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState, now time.Time) (bool, error) {
+	current := string(t.Plan().TaskState)
 	res, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ?
-		WHERE id = ? AND deleted = FALSE AND `+taskStateIs(t.Params["task_state"]),
-		nullTask(next), now.UnixMicro(), t.InstanceID, t.Params["task_state"])
+		WHERE id = ? AND deleted = FALSE AND `+taskStateIs(current),
+		nullTask(next), now.UnixMicro(), t.InstanceID, current)
 	if err != nil {
 		return false, fmt.Errorf("advance %s to %s: %w", t.Kind, next, err)
 	}
@@ -306,10 +309,15 @@ func moveTaskState(ctx context.Context, tx *store.Tx, t *Task, next state.TaskSt
 
 // saveTaskState records next as t's task_state in the task row, in tx,
 // and returns t's new params.
-func saveTaskState(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState) (map[string]string, error) {
-	params := maps.Clone(t.Params)
-	params["task_state"] = string(next)
-	if err := updateTaskParams(ctx, tx, t.ID, params); err != nil {
+func saveTaskState(ctx context.Context, tx *store.Tx, t *Task, next state.TaskState) (TaskParams, error) {
+	moved := *t
+	params, err := cloneParams(t.Kind, t.Params)
+	if err != nil {
+		return nil, err
+	}
+	moved.Params = params
+	moved.Plan().TaskState = next
+	if err := updateTaskParams(ctx, tx, &moved, params); err != nil {
 		return nil, err
 	}
 	return params, nil

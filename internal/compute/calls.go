@@ -12,11 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // TaskCall is the task kind of a synchronous call; params["call"] says
@@ -30,12 +28,17 @@ const (
 	CallDiagnostics      = "diagnostics"
 )
 
-// ErrGuestNotRunning is what the agent answers when a call needs a
-// running guest and the guest is not.
-var ErrGuestNotRunning = errors.New("guest is not running")
+// What the agent answers a call with, as an error class (errors.Is):
+// the guest is not running while the call needs it to, the host's
+// driver cannot do what is asked, or it has no such guest.
+var (
+	ErrGuestNotRunning = errors.New("guest is not running")
+	ErrNotSupported    = errors.New("not supported by the host's driver")
+	ErrGuestNotFound   = errors.New("the host has no such guest")
+)
 
 // CallFailure is an error worded as Nova's compute manager words it,
-// with class (virt.ErrNotSupported, ErrGuestNotRunning, ...) deciding
+// with class (ErrNotSupported, ErrGuestNotRunning, ...) deciding
 // how the API answers; the driver's own error stays out of it (it may
 // show a password).
 func CallFailure(class error, format string, args ...any) error {
@@ -73,9 +76,9 @@ type callAnswer struct {
 // callFailureOf classifies a driver error.
 func callFailureOf(err error) string {
 	switch {
-	case errors.Is(err, virt.ErrNotSupported):
+	case errors.Is(err, ErrNotSupported):
 		return callNotSupported
-	case errors.Is(err, virt.ErrNotFound):
+	case errors.Is(err, ErrGuestNotFound):
 		return callNotFound
 	case errors.Is(err, ErrGuestNotRunning):
 		return callNotRunning
@@ -88,16 +91,16 @@ func callFailureOf(err error) string {
 // and event go into the params as queueAction writes them, so FinishCall
 // can commit it with finishPlanned.
 func queueCall(ctx context.Context, tx *store.Tx, srv *Server, b *begunAction, call, event, requestID string,
-	extra map[string]string, now time.Time) (string, error) {
-	params := map[string]string{"call": call}
+	params *CallParams, now time.Time) (string, error) {
+	if params == nil {
+		params = &CallParams{}
+	}
+	params.Call = call
 	t := &Task{InstanceID: srv.ID, Host: srv.Host, Kind: TaskCall, RequestID: requestID, Params: params}
 	if b != nil {
-		params["action"], params["event"], params["task_state"] = string(b.Action), event, string(b.Plan.Task)
-		params["vm_state"], params["power_state"] = string(b.Plan.VMState), strconv.Itoa(int(b.Plan.Power))
+		params.TaskPlan = planOf(b, event)
+		params.Via = nil
 		t.ActionID = b.ActionID
-	}
-	for k, v := range extra {
-		params[k] = v
 	}
 	if err := insertTask(ctx, tx, t, now); err != nil {
 		return "", err
@@ -137,13 +140,21 @@ func (s *Service) FinishCall(ctx context.Context, t *Task, started time.Time, op
 	})
 }
 
-// CallSecret opens the sealed secret a call carries under key.
-func (s *Service) CallSecret(t *Task, key string) (string, error) {
-	sealed := t.Params[key]
+// CallAdminPass opens the password a call carries to the guest.
+func (s *Service) CallAdminPass(t *Task) (string, error) {
+	sealed := t.sealedAdminPass()
 	if sealed == "" || s.Secrets == nil {
-		return "", fmt.Errorf("call %s carries no %s", t.Params["call"], key)
+		return "", fmt.Errorf("call %s carries no admin password", CallOf(t))
 	}
 	return s.Secrets.Open(sealed)
+}
+
+// CallOf is the call a call task makes ("" for another kind).
+func CallOf(t *Task) string {
+	if p, ok := t.Params.(*CallParams); ok {
+		return p.Call
+	}
+	return ""
 }
 
 // awaitCall waits until the agent has finished the call task id and

@@ -34,7 +34,7 @@ func (s *Service) SetAdminPassword(ctx context.Context, p *auth.Principal, id, p
 		}
 		host = b.Server.Host
 		taskID, err = queueCall(ctx, tx, b.Server, b, CallSetAdminPassword, eventSetAdminPassword, requestID,
-			map[string]string{"admin_pass": s.Secrets.Seal(password)}, b.Now)
+			&CallParams{AdminPass: s.Secrets.Seal(password)}, b.Now)
 		return err
 	})
 	if err != nil {

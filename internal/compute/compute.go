@@ -15,7 +15,6 @@ import (
 	"github.com/kumocloud/kumo/internal/keypair"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Quotas is what the service needs from the quota engine; every call runs
@@ -38,7 +37,18 @@ type Addresses interface {
 	Release(ctx context.Context, tx *store.Tx, instanceID string) error
 	// NICs are the instance's ports as its driver plugs them: MAC, fixed
 	// addresses and subnet, in port order.
-	NICs(ctx context.Context, q store.Querier, projectID, instanceID string) ([]virt.NIC, error)
+	NICs(ctx context.Context, q store.Querier, projectID, instanceID string) ([]NIC, error)
+}
+
+// NIC is one port of a server as its guest plugs it.
+type NIC struct {
+	Network string
+	MAC     string
+	IPv4    string
+	IPv6    string
+	// CIDR is the IPv4 subnet IPv4 belongs to (10.0.0.0/24), whose first
+	// address is the gateway.
+	CIDR string
 }
 
 // KeyPairs looks up a user's key pair (a NotFound error when absent).
@@ -92,6 +102,8 @@ type Service struct {
 	now    func() time.Time
 	parsed *parsedTexts
 	rows   *rowCache
+	// kinds are the task kinds and versions this host runs (taskKinds).
+	kinds map[string]taskKind
 }
 
 // New returns the compute service.
@@ -100,7 +112,7 @@ func New(d Deps) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{Deps: d, now: now, parsed: newParsedTexts(), rows: newRowCache(rowCacheBytes)}
+	return &Service{Deps: d, now: now, parsed: newParsedTexts(), rows: newRowCache(rowCacheBytes), kinds: taskKinds}
 }
 
 func (s *Service) wake(host string) {

@@ -30,7 +30,7 @@ func (s *Service) TriggerCrashDump(ctx context.Context, p *auth.Principal, id, r
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskCrashDump, eventTriggerCrashDump, nil)
+		return s.queueAction(ctx, tx, b, eventTriggerCrashDump, &CrashDumpParams{})
 	})
 	if err != nil {
 		return err
@@ -44,8 +44,8 @@ func (s *Service) TriggerCrashDump(ctx context.Context, p *auth.Principal, id, r
 func (s *Service) FinishEvent(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
-		if t.ActionID != "" && t.Params["event"] != "" {
-			if err := recordEvent(ctx, tx, t.ActionID, t.Params["event"], t.Host, started, opErr, now); err != nil {
+		if event := t.Plan().Event; t.ActionID != "" && event != "" {
+			if err := recordEvent(ctx, tx, t.ActionID, event, t.Host, started, opErr, now); err != nil {
 				return err
 			}
 		}

@@ -388,12 +388,8 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 		}
 		return srv, "", nil
 	}
-	params := map[string]string{}
-	if b.sealedPass != "" {
-		params["admin_pass"] = b.sealedPass
-	}
 	if err := insertTask(ctx, tx, &Task{InstanceID: srv.ID, Host: srv.Host, Kind: TaskBuild,
-		Params: params, RequestID: req.RequestID, ActionID: actionID}, now); err != nil {
+		Params: &BuildParams{AdminPass: b.sealedPass}, RequestID: req.RequestID, ActionID: actionID}, now); err != nil {
 		return nil, "", err
 	}
 	return srv, srv.Host, nil

@@ -1,8 +1,20 @@
 package compute
 
-import "context"
+import (
+	"context"
+	"maps"
+)
 
 // ListQuery exposes the listing's SQL to the query plan tests.
 func (s *Service) ListQuery(ctx context.Context, o ListOptions) (string, []any, error) {
 	return s.listQuery(ctx, o)
+}
+
+// WithTaskKind is s on a host of a newer build that also knows task kind
+// name up to version (its params read as DeleteParams).
+func (s *Service) WithTaskKind(name string, version int) *Service {
+	newer := *s
+	newer.kinds = maps.Clone(s.kinds)
+	newer.kinds[name] = taskKind{version: version, params: func() TaskParams { return &DeleteParams{} }}
+	return &newer
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Events the agent records, named as Nova's compute manager names them.
@@ -20,31 +19,36 @@ const (
 	eventTerminate = "compute_terminate_instance"
 )
 
-// Guest builds the driver's view of the server a task is about.
-func (s *Service) Guest(ctx context.Context, t *Task) (*virt.Guest, error) {
+// GuestSource is what a task's guest is made of (the agent turns it into
+// its driver's guest spec): the server, its ports as the guest plugs
+// them, and the password the task carries to the guest, opened.
+type GuestSource struct {
+	Server *Server
+	NICs   []NIC
+	// ImageProperties are the properties of the server's image, kept in
+	// its system metadata.
+	ImageProperties map[string]string
+	AdminPass       string
+}
+
+// GuestSourceOf gathers what t's guest is made of.
+func (s *Service) GuestSourceOf(ctx context.Context, t *Task) (*GuestSource, error) {
 	srv, err := s.GetAny(ctx, t.InstanceID)
 	if err != nil {
 		return nil, err
 	}
-	g := &virt.Guest{
-		ID: srv.ID, Name: srv.Name, Hostname: srv.Hostname, ProjectID: srv.ProjectID,
-		VCPUs: srv.Flavor.VCPUs, MemoryMB: srv.Flavor.RAM, RootGB: srv.Flavor.Disk,
-		EphemeralGB: srv.Flavor.Ephemeral, SwapMB: srv.Flavor.Swap, Metadata: srv.Metadata,
-		KeyName: srv.KeyName, PublicKey: srv.KeyData, ConfigDrive: srv.ConfigDrive != "",
-		AvailabilityZone: srv.AZ, UserData: []byte(srv.UserData),
-		Image: virt.Image{ID: srv.ImageRef, Properties: imageProperties(srv.SystemMetadata)},
-	}
+	src := &GuestSource{Server: srv, ImageProperties: imageProperties(srv.SystemMetadata)}
 	if s.Addresses != nil {
-		if g.NICs, err = s.Addresses.NICs(ctx, s.DB, srv.ProjectID, srv.ID); err != nil {
+		if src.NICs, err = s.Addresses.NICs(ctx, s.DB, srv.ProjectID, srv.ID); err != nil {
 			return nil, fmt.Errorf("ports of %s: %w", srv.ID, err)
 		}
 	}
-	if sealed := t.Params["admin_pass"]; sealed != "" && s.Secrets != nil {
+	if sealed := t.sealedAdminPass(); sealed != "" && s.Secrets != nil {
 		if pass, err := s.Secrets.Open(sealed); err == nil {
-			g.AdminPass = pass
+			src.AdminPass = pass
 		}
 	}
-	return g, nil
+	return src, nil
 }
 
 // imageProperties recovers the image's properties from system metadata.

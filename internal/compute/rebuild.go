@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,9 +80,9 @@ func (s *Service) Rebuild(ctx context.Context, p *auth.Principal, id string, req
 	if adminPass == "" {
 		adminPass = GeneratePassword()
 	}
-	extra := map[string]string{"preserve_ephemeral": strconv.FormatBool(req.PreserveEphemeral)}
+	params := &RebuildParams{PreserveEphemeral: req.PreserveEphemeral}
 	if s.Secrets != nil {
-		extra["admin_pass"] = s.Secrets.Seal(adminPass)
+		params.AdminPass = s.Secrets.Seal(adminPass)
 	}
 	var host string
 	var out *Server
@@ -96,12 +95,7 @@ func (s *Service) Rebuild(ctx context.Context, p *auth.Principal, id string, req
 		if err := s.writeRebuild(ctx, tx, b, img, diskConfig, key, req); err != nil {
 			return err
 		}
-		via := make([]string, len(b.Plan.Via))
-		for i, ts := range b.Plan.Via {
-			via[i] = string(ts)
-		}
-		extra["via"] = strings.Join(via, ",")
-		if err := s.queueAction(ctx, tx, b, TaskRebuild, eventRebuild, extra); err != nil {
+		if err := s.queueAction(ctx, tx, b, eventRebuild, params); err != nil {
 			return err
 		}
 		// The response shows the server as accepted (task_state
@@ -277,24 +271,12 @@ type RebuildTask struct {
 
 // RebuildTaskOf reads a rebuild task's parameters.
 func RebuildTaskOf(t *Task) RebuildTask {
-	rt := RebuildTask{
-		PreserveEphemeral: t.Params["preserve_ephemeral"] == "true",
-		PowerOn:           t.Params["power_state"] == strconv.Itoa(int(state.PowerRunning)),
+	p, _ := t.Params.(*RebuildParams)
+	rt := RebuildTask{PowerOn: t.Plan().Power == state.PowerRunning}
+	if p != nil {
+		rt.PreserveEphemeral = p.PreserveEphemeral
 	}
-	var via []state.TaskState
-	for _, ts := range strings.Split(t.Params["via"], ",") {
-		if ts != "" {
-			via = append(via, state.TaskState(ts))
-		}
-	}
-	current := state.TaskState(t.Params["task_state"])
-	for i, ts := range via {
-		if ts == current {
-			via = via[i+1:]
-			break
-		}
-	}
-	for _, ts := range via {
+	for _, ts := range RemainingSteps(t) {
 		if len(rt.After) == 0 && (ts == state.TaskRebuildBlockDeviceMapping || ts == state.TaskRebuildSpawning) {
 			rt.Before = append(rt.Before, ts)
 		} else {
@@ -312,7 +294,7 @@ func RebuildTaskOf(t *Task) RebuildTask {
 func (s *Service) FinishRebuild(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
-		current := t.Params["task_state"]
+		current := string(t.Plan().TaskState)
 		if opErr == nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE instances SET launched_at = ? WHERE id = ? AND deleted = FALSE AND `+
 				taskStateIs(current), now.UnixMicro(), t.InstanceID, current); err != nil {

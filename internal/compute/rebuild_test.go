@@ -3,6 +3,7 @@ package compute_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -195,7 +196,7 @@ func TestRebuild(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if guest.ImageID != tc.req.ImageRef || guest.Power != tc.power || guest.Name != done.Name {
+				if guest.ImageID != tc.req.ImageRef || int(guest.Power) != int(tc.power) || guest.Name != done.Name {
 					t.Fatalf("guest image %s power %v name %q, want %s %v %q", guest.ImageID, guest.Power,
 						guest.Name, tc.req.ImageRef, tc.power, done.Name)
 				}
@@ -365,12 +366,10 @@ func TestRebuildSealsPassword(t *testing.T) {
 			t.Fatal(err)
 		}
 		task := claim(compute.TaskRebuild)
-		for k, v := range task.Params {
-			if strings.Contains(v, "clear-text-pass") {
-				t.Fatalf("task param %s holds the password in clear", k)
-			}
+		if raw, err := json.Marshal(task.Params); err != nil || strings.Contains(string(raw), "clear-text-pass") {
+			t.Fatalf("task params %s (%v) hold the password in clear", raw, err)
 		}
-		g, err := c.Compute.Guest(ctx, task)
+		g, err := c.Agent.Guest(ctx, task)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -397,21 +396,25 @@ func TestRebuildSealsPassword(t *testing.T) {
 // TestRebuildTaskOf checks which task states a rebuild task still has to
 // pass, including one resumed after a crash.
 func TestRebuildTaskOf(t *testing.T) {
-	running, shutdown := fmt.Sprint(int(state.PowerRunning)), fmt.Sprint(int(state.PowerShutdown))
+	running, shutdown := state.PowerRunning, state.PowerShutdown
+	bdm, spawning, poweringOff := state.TaskRebuildBlockDeviceMapping, state.TaskRebuildSpawning, state.TaskPoweringOff
+	plan := func(current state.TaskState, power state.PowerState, via ...state.TaskState) compute.TaskPlan {
+		return compute.TaskPlan{TaskState: current, Power: power, Via: via}
+	}
 	cases := []struct {
 		name          string
-		params        map[string]string
+		params        compute.RebuildParams
 		before, after string
 		powerOn, keep bool
 	}{
-		{"fresh", map[string]string{"task_state": "rebuilding", "power_state": running,
-			"via": "rebuild_block_device_mapping,rebuild_spawning"}, "rebuild_block_device_mapping,rebuild_spawning", "", true, false},
-		{"fresh stopped", map[string]string{"task_state": "rebuilding", "power_state": shutdown, "preserve_ephemeral": "true",
-			"via": "rebuild_block_device_mapping,rebuild_spawning,powering_off"}, "rebuild_block_device_mapping,rebuild_spawning", "powering_off", false, true},
-		{"resumed while spawning", map[string]string{"task_state": "rebuild_spawning", "power_state": shutdown,
-			"via": "rebuild_block_device_mapping,rebuild_spawning,powering_off"}, "", "powering_off", false, false},
-		{"resumed while powering off", map[string]string{"task_state": "powering_off", "power_state": shutdown,
-			"via": "rebuild_block_device_mapping,rebuild_spawning,powering_off"}, "", "", false, false},
+		{"fresh", compute.RebuildParams{TaskPlan: plan(state.TaskRebuilding, running, bdm, spawning)},
+			"rebuild_block_device_mapping,rebuild_spawning", "", true, false},
+		{"fresh stopped", compute.RebuildParams{TaskPlan: plan(state.TaskRebuilding, shutdown, bdm, spawning, poweringOff), PreserveEphemeral: true},
+			"rebuild_block_device_mapping,rebuild_spawning", "powering-off", false, true},
+		{"resumed while spawning", compute.RebuildParams{TaskPlan: plan(spawning, shutdown, bdm, spawning, poweringOff)},
+			"", "powering-off", false, false},
+		{"resumed while powering off", compute.RebuildParams{TaskPlan: plan(poweringOff, shutdown, bdm, spawning, poweringOff)},
+			"", "", false, false},
 	}
 	join := func(ts []state.TaskState) string {
 		s := make([]string, len(ts))
@@ -421,7 +424,7 @@ func TestRebuildTaskOf(t *testing.T) {
 		return strings.Join(s, ",")
 	}
 	for _, tc := range cases {
-		rt := compute.RebuildTaskOf(&compute.Task{Params: tc.params})
+		rt := compute.RebuildTaskOf(&compute.Task{Kind: compute.TaskRebuild, Params: &tc.params})
 		if join(rt.Before) != tc.before || join(rt.After) != tc.after || rt.PowerOn != tc.powerOn || rt.PreserveEphemeral != tc.keep {
 			t.Errorf("%s: %+v", tc.name, rt)
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Task kinds of rescue and unrescue.
@@ -58,7 +57,7 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 	}
 	if srv.ImageRef == "" { // volume-backed
 		reason := "Cannot rescue a volume-backed instance"
-		if req.AllowVolumeBacked && rescue.Properties["hw_rescue_bus"] != "" && rescue.Properties["hw_rescue_device"] != "" {
+		if req.AllowVolumeBacked && rescue.ImageProperties["hw_rescue_bus"] != "" && rescue.ImageProperties["hw_rescue_device"] != "" {
 			reason = "Host unable to rescue a volume-backed instance" // no host has COMPUTE_RESCUE_BFV
 		}
 		return "", errs.Invalid("Instance %s cannot be rescued: %s", id, reason)
@@ -73,9 +72,9 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 	if guestPass == "" {
 		guestPass = GeneratePassword()
 	}
-	extra := rescueParams(rescue)
+	params := rescue
 	if s.Secrets != nil {
-		extra["admin_pass"] = s.Secrets.Seal(guestPass)
+		params.AdminPass = s.Secrets.Seal(guestPass)
 	}
 	var host string
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -84,7 +83,7 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskRescue, eventRescue, extra)
+		return s.queueAction(ctx, tx, b, eventRescue, params)
 	})
 	if err != nil {
 		return "", err
@@ -97,49 +96,33 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 // which the caller must see (UnsupportedRescueImage otherwise), or else
 // the server's base image, then its own image (the compute manager's
 // _get_rescue_image).
-func (s *Service) rescueImage(ctx context.Context, p *auth.Principal, srv *Server, ref string) (virt.Image, error) {
+func (s *Service) rescueImage(ctx context.Context, p *auth.Principal, srv *Server, ref string) (*RescueParams, error) {
 	if ref == "" {
 		id := srv.SystemMetadata["image_base_image_ref"]
 		if id == "" {
 			id = srv.ImageRef
 		}
-		return virt.Image{ID: id, Properties: imageProperties(srv.SystemMetadata)}, nil
+		return &RescueParams{ImageID: id, ImageProperties: imageProperties(srv.SystemMetadata)}, nil
 	}
 	unsupported := errs.Invalid("Requested rescue image '%s' is not supported", ref)
 	img, err := s.Images.Get(ctx, p, ref)
 	if errs.Is(err, errs.KindNotFound) {
-		return virt.Image{}, unsupported
+		return nil, unsupported
 	}
 	if err != nil {
-		return virt.Image{}, fmt.Errorf("look up rescue image: %w", err)
+		return nil, fmt.Errorf("look up rescue image: %w", err)
 	}
 	if img.Properties["img_block_device_mapping"] != "" {
-		return virt.Image{}, unsupported // volume snapshots cannot rescue
+		return nil, unsupported // volume snapshots cannot rescue
 	}
-	out := virt.Image{ID: img.ID, Properties: img.Properties}
+	out := &RescueParams{ImageID: img.ID, ImageProperties: img.Properties}
 	if img.Name != nil {
-		out.Name = *img.Name
+		out.ImageName = *img.Name
 	}
 	if img.DiskFormat != nil {
-		out.DiskFormat = *img.DiskFormat
+		out.ImageFormat = *img.DiskFormat
 	}
 	return out, nil
-}
-
-// rescueParams carry the rescue image in a rescue task's params.
-func rescueParams(img virt.Image) map[string]string {
-	props, _ := json.Marshal(img.Properties)
-	return map[string]string{"rescue_image": img.ID, "rescue_image_name": img.Name,
-		"rescue_image_format": img.DiskFormat, "rescue_image_properties": string(props)}
-}
-
-// RescueImage is the rescue image a rescue task boots, with the
-// properties (kernel_id, ramdisk_id, ...) the driver boots it by.
-func RescueImage(t *Task) virt.Image {
-	img := virt.Image{ID: t.Params["rescue_image"], Name: t.Params["rescue_image_name"],
-		DiskFormat: t.Params["rescue_image_format"]}
-	_ = json.Unmarshal([]byte(t.Params["rescue_image_properties"]), &img.Properties)
-	return img
 }
 
 // Unrescue accepts an unrescue: lock and state checks, task_state
@@ -152,7 +135,7 @@ func (s *Service) Unrescue(ctx context.Context, p *auth.Principal, id, requestID
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskUnrescue, eventUnrescue, nil)
+		return s.queueAction(ctx, tx, b, eventUnrescue, &UnrescueParams{})
 	})
 	if err != nil {
 		return err
@@ -168,7 +151,8 @@ func (s *Service) Unrescue(ctx context.Context, p *auth.Principal, id, requestID
 func (s *Service) FinishRescue(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
-		cond := `id = ? AND deleted = FALSE AND ` + taskStateIs(t.Params["task_state"])
+		current := string(t.Plan().TaskState)
+		cond := `id = ? AND deleted = FALSE AND ` + taskStateIs(current)
 		switch {
 		case opErr != nil:
 			fault := Fault{Code: 500, Message: opErr.Error(), Created: now.UTC()}
@@ -178,16 +162,16 @@ func (s *Service) FinishRescue(ctx context.Context, t *Task, started time.Time, 
 			}
 			raw, _ := json.Marshal(fault)
 			if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, fault = ?, updated_at = ?
-				WHERE `+cond, string(state.VMError), string(raw), now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+				WHERE `+cond, string(state.VMError), string(raw), now.UnixMicro(), t.InstanceID, current); err != nil {
 				return fmt.Errorf("fail %s: %w", t.Kind, err)
 			}
-			if err := recordEvent(ctx, tx, t.ActionID, t.Params["event"], t.Host, started, opErr, now); err != nil {
+			if err := recordEvent(ctx, tx, t.ActionID, t.Plan().Event, t.Host, started, opErr, now); err != nil {
 				return err
 			}
 			return finishTask(ctx, tx, t, true, now)
 		case t.Kind == TaskRescue:
 			if _, err := tx.ExecContext(ctx, `UPDATE instances SET launched_at = ? WHERE `+cond,
-				now.UnixMicro(), t.InstanceID, t.Params["task_state"]); err != nil {
+				now.UnixMicro(), t.InstanceID, current); err != nil {
 				return fmt.Errorf("finish rescue: %w", err)
 			}
 		}

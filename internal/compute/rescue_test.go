@@ -34,7 +34,7 @@ type scriptedDriver struct {
 	passwordErr error
 	consoleErr  error
 	nmiErr      error
-	power       state.PowerState // reported instead of the guest's when set
+	power       virt.PowerState // reported instead of the guest's when set
 }
 
 func (d *scriptedDriver) SetAdminPassword(ctx context.Context, id, password string) error {
@@ -67,7 +67,7 @@ func (d *scriptedDriver) InjectNMI(ctx context.Context, id string) error {
 	return d.Driver.InjectNMI(ctx, id)
 }
 
-func (d *scriptedDriver) PowerState(ctx context.Context, id string) (state.PowerState, error) {
+func (d *scriptedDriver) PowerState(ctx context.Context, id string) (virt.PowerState, error) {
 	d.mu.Lock()
 	p := d.power
 	d.mu.Unlock()
@@ -211,7 +211,7 @@ func TestRescueAndUnrescue(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv = rc.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "ACTIVE" && s.TaskState == state.TaskNone })
-		if g, _ := rc.Driver.Inspect(id); g.RescueImage != "" || g.Power != state.PowerRunning {
+		if g, _ := rc.Driver.Inspect(id); g.RescueImage != "" || g.Power != virt.PowerRunning {
 			t.Fatalf("unrescued guest %+v", g)
 		}
 		if r := rc.event(t, id, "req-unrescue", "compute_unrescue_instance"); r != "Success" {
@@ -327,7 +327,7 @@ func TestSetAdminPassword(t *testing.T) {
 				errs.KindNotImplemented, "Unable to set password on instance"},
 			{"driver failure", func(d *scriptedDriver) { d.passwordErr = fmt.Errorf("agent said no to s3cret-two") },
 				errs.KindConflict, "Failed to set admin password on " + id + " because error setting admin password"},
-			{"guest not running", func(d *scriptedDriver) { d.passwordErr, d.power = nil, state.PowerShutdown },
+			{"guest not running", func(d *scriptedDriver) { d.passwordErr, d.power = nil, virt.PowerShutdown },
 				errs.KindConflict, "Failed to set admin password on " + id + " because instance " + id + " is not running"},
 		}
 		for _, tc := range cases {

@@ -60,7 +60,7 @@ func (s *Service) InjectNetworkInfo(ctx context.Context, p *auth.Principal, id, 
 			return nil // not built anywhere yet: nothing to inject into
 		}
 		return insertTask(ctx, tx, &Task{InstanceID: id, Host: srv.Host, Kind: TaskInjectNetworkInfo,
-			RequestID: requestID, Params: map[string]string{}}, s.now())
+			RequestID: requestID, Params: &InjectNetworkInfoParams{}}, s.now())
 	})
 	if err != nil {
 		return err

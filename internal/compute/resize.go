@@ -227,8 +227,7 @@ func (s *Service) startMove(ctx context.Context, tx *store.Tx, p *auth.Principal
 	if err := recordEvent(ctx, tx, b.ActionID, eventMigrateServer, srv.Host, b.Now, nil, b.Now); err != nil {
 		return err
 	}
-	return s.queueAction(ctx, tx, b, TaskResize, eventFinishResize, map[string]string{
-		"migration_id": strconv.FormatInt(m.ID, 10)})
+	return s.queueAction(ctx, tx, b, eventFinishResize, &ResizeParams{MoveStep: MoveStep{MigrationID: m.ID}})
 }
 
 // failMove ends a move no host can take, in tx, as Nova's conductor does

@@ -9,22 +9,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // taskMigration loads the migration a resize-family task works on.
 func taskMigration(ctx context.Context, q store.Querier, t *Task) (*Migration, error) {
-	id, err := strconv.ParseInt(t.Params["migration_id"], 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("task %s: bad migration id %q", t.ID, t.Params["migration_id"])
+	step := t.moveStep()
+	if step == nil || step.MigrationID == 0 {
+		return nil, fmt.Errorf("task %s (%s) names no migration", t.ID, t.Kind)
 	}
-	return migrationByID(ctx, q, id)
+	return migrationByID(ctx, q, step.MigrationID)
 }
 
 // stepMove records a finished step of a move and moves on, in one
@@ -33,7 +31,7 @@ func taskMigration(ctx context.Context, q store.Querier, t *Task) (*Migration, e
 // The migration only moves on from the status from, so a server deleted
 // meanwhile (its migration ended by the delete) keeps its ended record.
 func (s *Service) stepMove(ctx context.Context, t *Task, started time.Time, event, from, status string, next state.TaskState) error {
-	var params map[string]string
+	var params TaskParams
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		if err := recordEvent(ctx, tx, t.ActionID, event, t.Host, started, nil, now); err != nil {
@@ -64,28 +62,19 @@ func (s *Service) ResizePrepared(ctx context.Context, t *Task, started time.Time
 	return s.stepMove(ctx, t, started, eventPrepResize, MigrationPreMigrating, MigrationMigrating, state.TaskResizeMigrating)
 }
 
-// ResizeGuest is the guest with the flavor the resize gives it, and
-// whether it runs afterwards. Shrinking a disk is Nova's (libvirt's)
-// "Unable to resize disk down." failure, after which the server rolls
-// back to its former state.
-func (s *Service) ResizeGuest(ctx context.Context, t *Task) (*virt.Guest, bool, error) {
+// ResizeFlavor is the flavor the resize gives t's server, and whether it
+// runs afterwards. Shrinking a disk is Nova's (libvirt's) "Unable to
+// resize disk down." failure, after which the server rolls back to its
+// former state.
+func (s *Service) ResizeFlavor(ctx context.Context, t *Task) (FlavorSnapshot, bool, error) {
 	m, err := taskMigration(ctx, s.DB, t)
 	if err != nil {
-		return nil, false, err
+		return FlavorSnapshot{}, false, err
 	}
 	if m.NewFlavor.Disk < m.OldFlavor.Disk || m.NewFlavor.Ephemeral < m.OldFlavor.Ephemeral {
-		return nil, false, resizeRollback{errors.New("Resize error: Unable to resize disk down.")}
+		return FlavorSnapshot{}, false, resizeRollback{errors.New("Resize error: Unable to resize disk down.")}
 	}
-	g, err := s.Guest(ctx, t)
-	if err != nil {
-		return nil, false, err
-	}
-	withFlavor(g, m.NewFlavor)
-	return g, t.Params["power_state"] == strconv.Itoa(int(state.PowerRunning)), nil
-}
-
-func withFlavor(g *virt.Guest, f FlavorSnapshot) {
-	g.VCPUs, g.MemoryMB, g.RootGB, g.EphemeralGB, g.SwapMB = f.VCPUs, f.RAM, f.Disk, f.Ephemeral, f.Swap
+	return m.NewFlavor, t.Plan().Power == state.PowerRunning, nil
 }
 
 // ResizeMigrated records the source's resize_instance (the disk is moved)
@@ -105,14 +94,16 @@ func (s *Service) ResizeMigrated(ctx context.Context, t *Task, started time.Time
 // finish_revert_resize) began, so that step's event starts then and not
 // when the task did.
 func markStepStarted(t *Task, now time.Time) {
-	t.Params["step_started"] = strconv.FormatInt(now.UnixMicro(), 10)
+	if step := t.moveStep(); step != nil {
+		step.StepStarted = now.UnixMicro()
+	}
 }
 
 // stepStarted is when t's last step began (see markStepStarted), or
 // started if it never got there.
 func stepStarted(t *Task, started time.Time) time.Time {
-	if us, err := strconv.ParseInt(t.Params["step_started"], 10, 64); err == nil {
-		return time.UnixMicro(us)
+	if step := t.moveStep(); step != nil && step.StepStarted != 0 {
+		return time.UnixMicro(step.StepStarted)
 	}
 	return started
 }
@@ -135,7 +126,7 @@ func (s *Service) FinishResize(ctx context.Context, t *Task, started time.Time, 
 		if err != nil {
 			return err
 		}
-		current := t.Params["task_state"]
+		current := string(t.Plan().TaskState)
 		live := !srv.Deleted && string(srv.TaskState) == current
 		if opErr == nil && live {
 			if err := setServerFlavor(ctx, tx, srv.ID, m.NewFlavor, now); err != nil {
@@ -145,7 +136,7 @@ func (s *Service) FinishResize(ctx context.Context, t *Task, started time.Time, 
 				return err
 			}
 		} else if opErr != nil {
-			t.Params["event"] = failedResizeEvent(state.TaskState(current))
+			t.Plan().Event = failedResizeEvent(state.TaskState(current))
 			if live {
 				if err := s.abandonMove(ctx, tx, srv, m, opErr, now); err != nil {
 					return err

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,7 +19,6 @@ import (
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // ConfirmResize accepts confirmResize: lock and state (409), then the
@@ -70,8 +68,7 @@ func (s *Service) queueConfirm(ctx context.Context, tx *store.Tx, b *begunAction
 	if _, err := setMigrationStatus(ctx, tx, m.ID, MigrationConfirming, b.Now); err != nil {
 		return err
 	}
-	return s.queueAction(ctx, tx, b, TaskConfirmResize, eventConfirmResize,
-		map[string]string{"migration_id": strconv.FormatInt(m.ID, 10)})
+	return s.queueAction(ctx, tx, b, eventConfirmResize, &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}})
 }
 
 // FinishConfirmResize commits a confirm: the migration confirmed, the old
@@ -136,8 +133,7 @@ func (s *Service) RevertResize(ctx context.Context, p *auth.Principal, id, reque
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskRevertResize, eventFinishRevertResize,
-			map[string]string{"migration_id": strconv.FormatInt(m.ID, 10)})
+		return s.queueAction(ctx, tx, b, eventFinishRevertResize, &RevertResizeParams{MoveStep: MoveStep{MigrationID: m.ID}})
 	})
 	if err != nil {
 		return err
@@ -147,23 +143,18 @@ func (s *Service) RevertResize(ctx context.Context, p *auth.Principal, id, reque
 }
 
 // RevertStarted records the destination's revert_resize (the new guest is
-// torn down) and returns the guest with its old flavor and whether it
-// runs afterwards.
-func (s *Service) RevertStarted(ctx context.Context, t *Task, started time.Time) (*virt.Guest, bool, error) {
+// torn down) and returns the server's old flavor and whether it runs
+// afterwards.
+func (s *Service) RevertStarted(ctx context.Context, t *Task, started time.Time) (FlavorSnapshot, bool, error) {
 	if err := s.stepMove(ctx, t, started, eventRevertResize, MigrationReverting, MigrationReverting, ""); err != nil {
-		return nil, false, err
+		return FlavorSnapshot{}, false, err
 	}
 	markStepStarted(t, s.now())
 	m, err := taskMigration(ctx, s.DB, t)
 	if err != nil {
-		return nil, false, err
+		return FlavorSnapshot{}, false, err
 	}
-	g, err := s.Guest(ctx, t)
-	if err != nil {
-		return nil, false, err
-	}
-	withFlavor(g, m.OldFlavor)
-	return g, t.Params["power_state"] == strconv.Itoa(int(state.PowerRunning)), nil
+	return m.OldFlavor, t.Plan().Power == state.PowerRunning, nil
 }
 
 // FinishRevertResize commits a revert (Nova's finish_revert_resize): the
@@ -181,7 +172,7 @@ func (s *Service) FinishRevertResize(ctx context.Context, t *Task, started time.
 		if err != nil {
 			return err
 		}
-		live := !srv.Deleted && string(srv.TaskState) == t.Params["task_state"]
+		live := !srv.Deleted && srv.TaskState == t.Plan().TaskState
 		if live && opErr == nil {
 			if err := setServerFlavor(ctx, tx, srv.ID, m.OldFlavor, now); err != nil {
 				return err

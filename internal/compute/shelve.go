@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strconv"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/auth"
@@ -69,8 +68,7 @@ func (s *Service) Shelve(ctx context.Context, p *auth.Principal, id, requestID s
 		}
 		host = srv.Host
 		offload := b.Plan.VMState == state.VMShelvedOffloaded
-		return s.queueAction(ctx, tx, b, TaskShelve, eventShelve, map[string]string{
-			"image_id": img.ID, "via": joinTaskStates(b.Plan.Via), "offload": strconv.FormatBool(offload)})
+		return s.queueAction(ctx, tx, b, eventShelve, &ShelveParams{ImageID: img.ID, Offload: offload})
 	})
 	if err != nil {
 		return err
@@ -90,7 +88,7 @@ func (s *Service) ShelveOffload(ctx context.Context, p *auth.Principal, id, requ
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskShelveOffload, eventShelveOffload, nil)
+		return s.queueAction(ctx, tx, b, eventShelveOffload, &ShelveOffloadParams{})
 	})
 	if err != nil {
 		return err
@@ -110,8 +108,11 @@ type ShelveTask struct {
 
 // ShelveTaskOf reads a shelve or offload task's parameters.
 func ShelveTaskOf(t *Task) ShelveTask {
-	return ShelveTask{ImageID: t.Params["image_id"], Steps: RemainingSteps(t),
-		Offload: t.Kind == TaskShelveOffload || t.Params["offload"] == "true"}
+	st := ShelveTask{Steps: RemainingSteps(t), Offload: t.Kind == TaskShelveOffload}
+	if p, ok := t.Params.(*ShelveParams); ok {
+		st.ImageID, st.Offload = p.ImageID, p.Offload
+	}
+	return st
 }
 
 // FinishShelve commits a shelve: the shelved_* system metadata, vm_state
@@ -120,8 +121,9 @@ func ShelveTaskOf(t *Task) ShelveTask {
 // task_state cleared; an image finished for a server that has left the
 // shelve meanwhile (deleted) is deleted too, since nothing refers to it.
 func (s *Service) FinishShelve(ctx context.Context, t *Task, started time.Time, opErr error) error {
+	shelve := ShelveTaskOf(t)
 	if opErr != nil {
-		if err := s.dropUnfinishedImage(ctx, t.Params["image_id"]); err != nil {
+		if err := s.dropUnfinishedImage(ctx, shelve.ImageID); err != nil {
 			return err
 		}
 	}
@@ -135,12 +137,12 @@ func (s *Service) FinishShelve(ctx context.Context, t *Task, started time.Time, 
 		if opErr == nil && still {
 			sysmeta := maps.Clone(srv.SystemMetadata)
 			sysmeta[sysmetaShelvedAt] = s.now().UTC().Format("2006-01-02T15:04:05.000000")
-			sysmeta[sysmetaShelvedImage] = t.Params["image_id"]
+			sysmeta[sysmetaShelvedImage] = shelve.ImageID
 			sysmeta[sysmetaShelvedHost] = t.Host
 			if err := writeSystemMetadata(ctx, tx, srv.ID, sysmeta); err != nil {
 				return err
 			}
-			if t.Params["offload"] == "true" {
+			if shelve.Offload {
 				if err := s.releaseHost(ctx, tx, srv); err != nil {
 					return err
 				}
@@ -151,7 +153,7 @@ func (s *Service) FinishShelve(ctx context.Context, t *Task, started time.Time, 
 	if err != nil || !orphan {
 		return err
 	}
-	return s.Images.DeleteSnapshot(ctx, t.Params["image_id"])
+	return s.Images.DeleteSnapshot(ctx, shelve.ImageID)
 }
 
 // FinishShelveOffload commits an offload: vm_state shelved_offloaded,
@@ -195,7 +197,7 @@ func (s *Service) stillInTask(ctx context.Context, tx *store.Tx, t *Task) (*Serv
 	if err != nil {
 		return nil, false, err
 	}
-	return srv, !srv.Deleted && string(srv.TaskState) == t.Params["task_state"], nil
+	return srv, !srv.Deleted && srv.TaskState == t.Plan().TaskState, nil
 }
 
 // releaseHost gives an offloaded server's capacity back to its host and
@@ -259,10 +261,9 @@ func (s *Service) OffloadExpired(ctx context.Context, host string) (int, error) 
 				return nil
 			}
 			queued++
-			return insertTask(ctx, tx, &Task{InstanceID: sh.id, Host: host, Kind: TaskShelveOffload, Params: map[string]string{
-				"action": string(state.ActionShelveOffload), "event": eventShelveOffload,
-				"task_state": string(state.TaskShelvingOffloading), "vm_state": string(state.VMShelvedOffloaded),
-				"power_state": strconv.Itoa(int(state.PowerShutdown))}}, now)
+			return insertTask(ctx, tx, &Task{InstanceID: sh.id, Host: host, Kind: TaskShelveOffload, Params: &ShelveOffloadParams{
+				TaskPlan{Action: state.ActionShelveOffload, Event: eventShelveOffload, TaskState: state.TaskShelvingOffloading,
+					VMState: state.VMShelvedOffloaded, Power: state.PowerShutdown}}}, now)
 		})
 		if err != nil {
 			return queued, err

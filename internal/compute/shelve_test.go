@@ -14,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // shelfHostUsage is the fake host's used vCPUs and running servers.
@@ -51,7 +52,7 @@ func TestShelveKeepsHostThenUnshelvePowersOn(t *testing.T) {
 		if err != nil || img.Status != "active" || *img.Name != "shelf-shelved" || img.Properties["image_type"] != "snapshot" {
 			t.Fatalf("shelved image %+v, %v", img, err)
 		}
-		if g, err := c.Driver.Inspect(id); err != nil || g.Power != state.PowerShutdown {
+		if g, err := c.Driver.Inspect(id); err != nil || g.Power != virt.PowerShutdown {
 			t.Fatalf("guest %+v, %v; want it shut down", g, err)
 		}
 		if _, events := actionEvents(t, c, id, "req-shelve"); events["compute_shelve_instance"] != "Success" {
@@ -117,7 +118,7 @@ func TestShelveOffloadAtOnceAndUnshelve(t *testing.T) {
 		if srv.Status() != "ACTIVE" || srv.Host != c.Agent.Host() || srv.AZ != "nova" {
 			t.Fatalf("after unshelve: %s host %q az %q", srv.Status(), srv.Host, srv.AZ)
 		}
-		if g, err := c.Driver.Inspect(id); err != nil || g.ImageID != imageID || g.Power != state.PowerRunning {
+		if g, err := c.Driver.Inspect(id); err != nil || g.ImageID != imageID || g.Power != virt.PowerRunning {
 			t.Fatalf("guest %+v, %v; want it running from %s", g, err, imageID)
 		}
 		if v, n := shelfHostUsage(t, c); v != vcpus || n != vms {
@@ -286,7 +287,7 @@ func TestShelveFromEveryAllowedState(t *testing.T) {
 			if s := waitIdle(t, c, id); s.Status() != "SHELVED" || s.PowerState != state.PowerShutdown {
 				t.Fatalf("%s: after shelve %s power %v", tc.name, s.Status(), s.PowerState)
 			}
-			if g, err := c.Driver.Inspect(id); err != nil || g.Power != state.PowerShutdown {
+			if g, err := c.Driver.Inspect(id); err != nil || g.Power != virt.PowerShutdown {
 				t.Fatalf("%s: guest %+v, %v", tc.name, g, err)
 			}
 		}

@@ -97,8 +97,7 @@ func (s *Service) Unshelve(ctx context.Context, p *auth.Principal, id string, re
 		if b.Server.VMState == state.VMShelved {
 			wakeHost = b.Server.Host
 			b.Plan.Via = []state.TaskState{state.TaskPoweringOn}
-			return s.queueAction(ctx, tx, b, TaskUnshelve, eventStart, map[string]string{
-				"via": joinTaskStates(b.Plan.Via), "image_id": b.Server.SystemMetadata[sysmetaShelvedImage]})
+			return s.queueAction(ctx, tx, b, eventStart, &UnshelveParams{ImageID: b.Server.SystemMetadata[sysmetaShelvedImage]})
 		}
 		wakeHost, err = s.unshelveOffloaded(ctx, tx, b, req, zone, imageFound)
 		return err
@@ -164,8 +163,7 @@ func (s *Service) unshelveOffloaded(ctx context.Context, tx *store.Tx, b *begunA
 		return "", fmt.Errorf("place unshelved server: %w", err)
 	}
 	b.Server.Host = placement.Host
-	return placement.Host, s.queueAction(ctx, tx, b, TaskUnshelve, eventUnshelve, map[string]string{
-		"via": joinTaskStates(b.Plan.Via), "image_id": imageID, "spawn": "true"})
+	return placement.Host, s.queueAction(ctx, tx, b, eventUnshelve, &UnshelveParams{ImageID: imageID, Spawn: true})
 }
 
 // UnshelveTask is what the agent needs of a queued unshelve.
@@ -179,7 +177,11 @@ type UnshelveTask struct {
 
 // UnshelveTaskOf reads an unshelve task's parameters.
 func UnshelveTaskOf(t *Task) UnshelveTask {
-	return UnshelveTask{ImageID: t.Params["image_id"], Spawn: t.Params["spawn"] == "true", Steps: RemainingSteps(t)}
+	ut := UnshelveTask{Steps: RemainingSteps(t)}
+	if p, ok := t.Params.(*UnshelveParams); ok {
+		ut.ImageID, ut.Spawn = p.ImageID, p.Spawn
+	}
+	return ut
 }
 
 // FinishUnshelve commits an unshelve: active and running, the shelved

@@ -9,6 +9,7 @@ package compute
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,9 +86,8 @@ func (s *Service) Snapshot(ctx context.Context, p *auth.Principal, id string, re
 			return err
 		}
 		host = b.Server.Host
-		return s.queueAction(ctx, tx, b, TaskSnapshot, event, map[string]string{
-			"image_id": img.ID, "via": joinTaskStates(b.Plan.Via), "backup": strconv.FormatBool(req.Backup),
-			"backup_type": req.BackupType, "rotation": strconv.Itoa(req.Rotation)})
+		return s.queueAction(ctx, tx, b, event, &SnapshotParams{ImageID: img.ID, Backup: req.Backup,
+			BackupType: req.BackupType, Rotation: req.Rotation})
 	})
 	if err != nil {
 		return nil, err
@@ -154,25 +154,12 @@ func (s *Service) createServerImage(ctx context.Context, tx *store.Tx, p *auth.P
 	return s.Images.CreateQueued(ctx, tx, p, req, member)
 }
 
-func joinTaskStates(ts []state.TaskState) string {
-	parts := make([]string, len(ts))
-	for i, t := range ts {
-		parts[i] = string(t)
-	}
-	return strings.Join(parts, ",")
-}
-
 // RemainingSteps are the task states a task still has to pass through
 // (its params' "via" after its current task_state), so a task resumed
 // after a crash skips the ones it already reached.
 func RemainingSteps(t *Task) []state.TaskState {
-	var via []state.TaskState
-	for _, ts := range strings.Split(t.Params["via"], ",") {
-		if ts != "" {
-			via = append(via, state.TaskState(ts))
-		}
-	}
-	current := state.TaskState(t.Params["task_state"])
+	via := t.Plan().Via
+	current := t.Plan().TaskState
 	for i, ts := range via {
 		if ts == current {
 			return via[i+1:]
@@ -191,9 +178,11 @@ type SnapshotTask struct {
 
 // SnapshotTaskOf reads a snapshot task's parameters.
 func SnapshotTaskOf(t *Task) SnapshotTask {
-	rotation, _ := strconv.Atoi(t.Params["rotation"])
-	return SnapshotTask{ImageID: t.Params["image_id"], Backup: t.Params["backup"] == "true",
-		BackupType: t.Params["backup_type"], Rotation: rotation}
+	p, ok := t.Params.(*SnapshotParams)
+	if !ok {
+		return SnapshotTask{}
+	}
+	return SnapshotTask{ImageID: p.ImageID, Backup: p.Backup, BackupType: p.BackupType, Rotation: p.Rotation}
 }
 
 // RotateBackups deletes the oldest backups of a server of backupType
@@ -217,7 +206,7 @@ func (s *Service) RotateBackups(ctx context.Context, instanceID, backupType stri
 // active (Nova's delete_image_on_error).
 func (s *Service) FinishSnapshot(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	if opErr != nil {
-		if err := s.dropUnfinishedImage(ctx, t.Params["image_id"]); err != nil {
+		if err := s.dropUnfinishedImage(ctx, SnapshotTaskOf(t).ImageID); err != nil {
 			return err
 		}
 	}
@@ -241,3 +230,27 @@ func (s *Service) dropUnfinishedImage(ctx context.Context, id string) error {
 	}
 	return s.Images.DeleteSnapshot(ctx, id)
 }
+
+// SnapshotUploaded reports whether the image a snapshot-family task
+// writes (a snapshot, backup or shelve) already holds its data: a task
+// resumed after a crash must not upload it again.
+func (s *Service) SnapshotUploaded(ctx context.Context, imageID string) (bool, error) {
+	st, err := s.Images.Status(ctx, imageID)
+	if err != nil {
+		return false, err
+	}
+	return st == image.StatusActive, nil
+}
+
+// UploadSnapshot stores the guest disk data (of diskFormat) read from r
+// as the data of the image a snapshot-family task writes.
+func (s *Service) UploadSnapshot(ctx context.Context, imageID, diskFormat string, r io.Reader) error {
+	if _, err := s.Images.UploadSnapshot(ctx, imageID, diskFormat, r); err != nil {
+		return fmt.Errorf("upload snapshot to image %s: %w", imageID, err)
+	}
+	return nil
+}
+
+// ResizeConfirmWindow is how long a resize may stay unconfirmed before
+// the host confirms it (Settings.ResizeConfirmWindow; 0: never).
+func (s *Service) ResizeConfirmWindow() time.Duration { return s.Settings.ResizeConfirmWindow }

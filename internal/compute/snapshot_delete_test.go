@@ -79,7 +79,7 @@ func buildNow(t *testing.T, c *computetest.Cloud, drv *fake.Driver) {
 	if err != nil || len(tasks) != 1 {
 		t.Fatalf("claim build: %v %d", err, len(tasks))
 	}
-	g, err := c.Compute.Guest(ctx, tasks[0])
+	g, err := c.Agent.Guest(ctx, tasks[0])
 	if err != nil {
 		t.Fatal(err)
 	}

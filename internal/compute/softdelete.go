@@ -71,12 +71,9 @@ func (s *Service) softDelete(ctx context.Context, tx *store.Tx, p *auth.Principa
 	if err != nil {
 		return "", err
 	}
-	var extra map[string]string
-	if confirmed {
-		extra = map[string]string{"confirm_resize": "true"}
-	}
+
 	b := &begunAction{Action: state.ActionDelete, Server: srv, Plan: plan, ActionID: actionID, Now: now, RequestID: requestID}
-	if err := s.queueAction(ctx, tx, b, TaskSoftDelete, eventSoftDelete, extra); err != nil {
+	if err := s.queueAction(ctx, tx, b, eventSoftDelete, &SoftDeleteParams{ConfirmResize: confirmed}); err != nil {
 		return "", err
 	}
 	return srv.Host, nil
@@ -135,7 +132,7 @@ func (s *Service) Restore(ctx context.Context, p *auth.Principal, id, requestID 
 			return fmt.Errorf("restore %s: %w", id, err)
 		}
 		host = srv.Host
-		return s.queueAction(ctx, tx, b, TaskRestore, eventRestore, nil)
+		return s.queueAction(ctx, tx, b, eventRestore, &RestoreParams{})
 	})
 	if err != nil {
 		return err
@@ -189,7 +186,7 @@ func (s *Service) ReclaimQueued(ctx context.Context, host string) (int, error) {
 				return nil
 			}
 			queued++
-			return insertTask(ctx, tx, &Task{InstanceID: id, Host: host, Kind: TaskDelete, Params: map[string]string{}}, now)
+			return insertTask(ctx, tx, &Task{InstanceID: id, Host: host, Kind: TaskDelete, Params: &DeleteParams{}}, now)
 		})
 		if err != nil {
 			return queued, err

@@ -13,6 +13,7 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // softDeleteCloud is a cloud whose DELETE is a soft delete (reclaim
@@ -69,7 +70,7 @@ func TestSoftDeleteThenRestore(t *testing.T) {
 		if srv.Deleted || srv.Status() != state.StatusSoftDeleted || srv.PowerState != state.PowerShutdown || srv.DeletedAt == nil {
 			t.Fatalf("after delete: deleted %v status %s power %v deleted_at %v", srv.Deleted, srv.Status(), srv.PowerState, srv.DeletedAt)
 		}
-		if g, err := c.Driver.Inspect(id); err != nil || g.Power != state.PowerShutdown {
+		if g, err := c.Driver.Inspect(id); err != nil || g.Power != virt.PowerShutdown {
 			t.Fatalf("guest %+v, %v; want it shut down", g, err)
 		}
 		a, events := actionEvents(t, c, id, "req-del")
@@ -104,7 +105,7 @@ func TestSoftDeleteThenRestore(t *testing.T) {
 		if srv.Status() != "ACTIVE" || srv.PowerState != state.PowerRunning || srv.DeletedAt != nil {
 			t.Fatalf("after restore: %s power %v deleted_at %v", srv.Status(), srv.PowerState, srv.DeletedAt)
 		}
-		if g, err := c.Driver.Inspect(id); err != nil || g.Power != state.PowerRunning {
+		if g, err := c.Driver.Inspect(id); err != nil || g.Power != virt.PowerRunning {
 			t.Fatalf("guest %+v, %v; want it running", g, err)
 		}
 		if a, events := actionEvents(t, c, id, "req-restore"); a.Action != "restore" || events["compute_restore_instance"] != "Success" {
@@ -278,7 +279,7 @@ func TestSoftDeleteConfirmsResize(t *testing.T) {
 		if !slices.Contains(names, "confirmResize") || !slices.Contains(names, "delete") {
 			t.Fatalf("actions %v, want a confirmResize with the delete", names)
 		}
-		if g, err := c.Driver.Inspect(id); err != nil || g.ResizePending || g.Power != state.PowerShutdown {
+		if g, err := c.Driver.Inspect(id); err != nil || g.ResizePending || g.Power != virt.PowerShutdown {
 			t.Fatalf("guest %+v, %v: want the old disk dropped and the guest off", g, err)
 		}
 		srv, err := c.Compute.GetAny(ctx, id)

@@ -17,8 +17,8 @@ import (
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/hostinfo"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt/hostinfo"
 )
 
 // Glance's unified-limit resources (sizes in MiB).

@@ -357,4 +357,5 @@ var migrations = []migration{
 	schemaUserLockout,
 	schemaUnifiedLimits,
 	schemaHostLeases,
+	schemaTaskContract,
 }

@@ -50,6 +50,7 @@ type DB struct {
 	maxIdle int // idle connections the pool keeps
 	// maxHold bounds each transaction of InTx (see MaxTxHold).
 	maxHold time.Duration
+	dsn     string // PostgreSQL: for the connections Listen dedicates
 }
 
 // MaxTxHold is how long one transaction may hold the database: SQLite's
@@ -90,7 +91,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			sqldb.Close()
 			return nil, fmt.Errorf("connect postgres: %w", err)
 		}
-		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: postgresIdleConns, maxHold: MaxTxHold}, nil
+		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: postgresIdleConns, maxHold: MaxTxHold, dsn: dsn}, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
 	if dir := filepath.Dir(path); dir != "" {

@@ -3,15 +3,13 @@ package virt
 import (
 	"fmt"
 	"time"
-
-	"github.com/kumocloud/kumo/internal/compute/state"
 )
 
 // Diagnostics is what a driver reports of a guest for Nova's server
 // diagnostics (2.48's standard form). Counters a driver cannot measure
 // are nil; Nova's API shows them as null.
 type Diagnostics struct {
-	Power        state.PowerState
+	Power        PowerState
 	Driver       string
 	Hypervisor   string
 	HypervisorOS string
@@ -53,7 +51,7 @@ const DiagnosticsDriver = "libvirt"
 // SpecDiagnostics fills what g's spec tells (vCPUs, memory, one NIC per
 // network, its disks: root, ephemeral, swap, config drive), every
 // counter unknown; drivers add what they measure.
-func SpecDiagnostics(g *Guest, power state.PowerState, hypervisor string, configDrive bool) *Diagnostics {
+func SpecDiagnostics(g *Guest, power PowerState, hypervisor string, configDrive bool) *Diagnostics {
 	d := &Diagnostics{Power: power, Driver: DiagnosticsDriver, Hypervisor: hypervisor, HypervisorOS: "linux",
 		ConfigDrive: configDrive, MemoryMaxMB: g.MemoryMB}
 	for i := 0; i < g.VCPUs; i++ {

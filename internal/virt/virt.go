@@ -8,8 +8,6 @@ import (
 	"context"
 	"errors"
 	"io"
-
-	"github.com/kumocloud/kumo/internal/compute/state"
 )
 
 // ErrNotFound is returned for operations on a guest the driver does not have.
@@ -97,7 +95,7 @@ type Driver interface {
 	Suspend(ctx context.Context, id string) error
 	Resume(ctx context.Context, g *Guest) error
 	// PowerState reports the guest's power state; ErrNotFound if absent.
-	PowerState(ctx context.Context, id string) (state.PowerState, error)
+	PowerState(ctx context.Context, id string) (PowerState, error)
 	// List returns the ids of all guests the driver runs.
 	List(ctx context.Context) ([]string, error)
 	// ConsoleOutput returns the guest's serial console log.

@@ -9,8 +9,8 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/mv"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // serverDiagnosticsRoutes serve /servers/{server_id}/diagnostics.
@@ -32,7 +32,7 @@ func (h *handlers) showServerDiagnostics(c *api.Call) (*api.Reply, error) {
 }
 
 // diagnosticsView is Nova's 2.48 form; unmeasured counters are null.
-func diagnosticsView(d *virt.Diagnostics) map[string]any {
+func diagnosticsView(d *compute.Diagnostics) map[string]any {
 	cpus := make([]any, len(d.CPUs))
 	for i, c := range d.CPUs {
 		cpus[i] = map[string]any{"id": c.ID, "time": orNull(c.TimeNS), "utilisation": orNull(c.Utilisation)}
@@ -61,7 +61,7 @@ func diagnosticsView(d *virt.Diagnostics) map[string]any {
 
 // legacyDiagnosticsView is the libvirt driver's pre-2.48 form: memory in
 // KiB, then a key per measured counter (cpu0_time, vda_read, vnet0_rx...).
-func legacyDiagnosticsView(d *virt.Diagnostics) map[string]any {
+func legacyDiagnosticsView(d *compute.Diagnostics) map[string]any {
 	m := map[string]any{"memory": d.MemoryMaxMB * 1024}
 	set := func(key string, v *int64) {
 		if v != nil {

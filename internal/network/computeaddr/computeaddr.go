@@ -11,7 +11,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // Addresses is compute.Addresses backed by a network.Manager.
@@ -33,12 +32,12 @@ func (a Addresses) Release(ctx context.Context, tx *store.Tx, instanceID string)
 }
 
 // NICs groups the instance's fixed addresses by port.
-func (a Addresses) NICs(ctx context.Context, q store.Querier, projectID, instanceID string) ([]virt.NIC, error) {
+func (a Addresses) NICs(ctx context.Context, q store.Querier, projectID, instanceID string) ([]compute.NIC, error) {
 	addrs, err := a.Manager.ForInstances(ctx, q, []string{instanceID})
 	if err != nil {
 		return nil, err
 	}
-	var nics []virt.NIC
+	var nics []compute.NIC
 	byPort := map[string]int{}
 	for _, addr := range addrs[instanceID] {
 		if addr.Type != "fixed" {
@@ -52,7 +51,7 @@ func (a Addresses) NICs(ctx context.Context, q store.Querier, projectID, instanc
 			}
 			i = len(nics)
 			byPort[addr.PortID] = i
-			nics = append(nics, virt.NIC{Network: addr.Network, MAC: addr.MAC, CIDR: net.CIDR})
+			nics = append(nics, compute.NIC{Network: addr.Network, MAC: addr.MAC, CIDR: net.CIDR})
 		}
 		if addr.Version == 6 {
 			nics[i].IPv6 = addr.Addr

@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -64,7 +63,7 @@ func (d *Driver) Snapshot(ctx context.Context, id string, w io.Writer) (string, 
 func (d *Driver) Rescue(ctx context.Context, spec *virt.Guest, rescue virt.Image) error {
 	return d.change(ctx, "rescue", spec.ID, spec, func(g *guest) {
 		g.rescueImage = rescue.ID
-		g.power = state.PowerRunning
+		g.power = virt.PowerRunning
 		g.log("booted rescue image %s with disk of %s attached", rescue.ID, spec.ID)
 	})
 }
@@ -73,7 +72,7 @@ func (d *Driver) Rescue(ctx context.Context, spec *virt.Guest, rescue virt.Image
 func (d *Driver) Unrescue(ctx context.Context, spec *virt.Guest) error {
 	return d.change(ctx, "unrescue", spec.ID, spec, func(g *guest) {
 		g.rescueImage = ""
-		g.power = state.PowerRunning
+		g.power = virt.PowerRunning
 		g.log("unrescued: booted from own disk")
 	})
 }
@@ -113,9 +112,9 @@ func (d *Driver) change(ctx context.Context, op, id string, spec *virt.Guest, fn
 // apply makes g run as spec describes, powered on or off; d.mu is held.
 func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
 	g.shape = shapeOf(spec)
-	g.power = state.PowerShutdown
+	g.power = virt.PowerShutdown
 	if powerOn {
-		g.power = state.PowerRunning
+		g.power = virt.PowerRunning
 	}
 	g.log("%s", msg)
 }
@@ -124,7 +123,7 @@ func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
 type Inspect struct {
 	Name, ImageID           string // of the spec it last ran
 	VCPUs, MemoryMB, RootGB int
-	Power                   state.PowerState
+	Power                   virt.PowerState
 	RescueImage             string
 	ResizePending           bool
 	PasswordChanges         int

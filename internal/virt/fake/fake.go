@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -39,7 +38,7 @@ type Options struct {
 
 type guest struct {
 	shape           shape
-	power           state.PowerState
+	power           virt.PowerState
 	console         []byte // exactly as long as its text: 10,000 guests keep one each
 	resizePending   bool   // resized, neither confirmed nor reverted
 	rescueImage     string
@@ -165,7 +164,7 @@ func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
 		d.guests[spec.ID] = g
 	}
 	g.shape = shapeOf(spec)
-	g.power = state.PowerRunning
+	g.power = virt.PowerRunning
 	g.started = time.Now()
 	g.log("kumo fake guest %s booting (%d vCPU, %d MB)", spec.Hostname, spec.VCPUs, spec.MemoryMB)
 	g.log("root disk from image %s (%d GB)", spec.Image.ID, spec.RootGB)
@@ -189,7 +188,7 @@ func (d *Driver) Destroy(ctx context.Context, id string) error {
 }
 
 // setPower moves an existing guest to p and logs what happened.
-func (d *Driver) setPower(ctx context.Context, op, id string, spec *virt.Guest, p state.PowerState, msg string) error {
+func (d *Driver) setPower(ctx context.Context, op, id string, spec *virt.Guest, p virt.PowerState, msg string) error {
 	if err := d.op(ctx, op, id, spec); err != nil {
 		return err
 	}
@@ -206,12 +205,12 @@ func (d *Driver) setPower(ctx context.Context, op, id string, spec *virt.Guest, 
 
 // PowerOn implements virt.Driver.
 func (d *Driver) PowerOn(ctx context.Context, spec *virt.Guest) error {
-	return d.setPower(ctx, "power_on", spec.ID, spec, state.PowerRunning, "powered on")
+	return d.setPower(ctx, "power_on", spec.ID, spec, virt.PowerRunning, "powered on")
 }
 
 // PowerOff implements virt.Driver.
 func (d *Driver) PowerOff(ctx context.Context, id string) error {
-	return d.setPower(ctx, "power_off", id, nil, state.PowerShutdown, "powered off")
+	return d.setPower(ctx, "power_off", id, nil, virt.PowerShutdown, "powered off")
 }
 
 // Reboot implements virt.Driver.
@@ -220,36 +219,36 @@ func (d *Driver) Reboot(ctx context.Context, spec *virt.Guest, hard bool) error 
 	if hard {
 		kind = "hard"
 	}
-	return d.setPower(ctx, "reboot", spec.ID, spec, state.PowerRunning, kind+" reboot")
+	return d.setPower(ctx, "reboot", spec.ID, spec, virt.PowerRunning, kind+" reboot")
 }
 
 // Pause implements virt.Driver.
 func (d *Driver) Pause(ctx context.Context, id string) error {
-	return d.setPower(ctx, "pause", id, nil, state.PowerPaused, "paused")
+	return d.setPower(ctx, "pause", id, nil, virt.PowerPaused, "paused")
 }
 
 // Unpause implements virt.Driver.
 func (d *Driver) Unpause(ctx context.Context, id string) error {
-	return d.setPower(ctx, "unpause", id, nil, state.PowerRunning, "unpaused")
+	return d.setPower(ctx, "unpause", id, nil, virt.PowerRunning, "unpaused")
 }
 
 // Suspend implements virt.Driver.
 func (d *Driver) Suspend(ctx context.Context, id string) error {
-	return d.setPower(ctx, "suspend", id, nil, state.PowerSuspended, "suspended")
+	return d.setPower(ctx, "suspend", id, nil, virt.PowerSuspended, "suspended")
 }
 
 // Resume implements virt.Driver.
 func (d *Driver) Resume(ctx context.Context, spec *virt.Guest) error {
-	return d.setPower(ctx, "resume", spec.ID, spec, state.PowerRunning, "resumed")
+	return d.setPower(ctx, "resume", spec.ID, spec, virt.PowerRunning, "resumed")
 }
 
 // PowerState implements virt.Driver.
-func (d *Driver) PowerState(ctx context.Context, id string) (state.PowerState, error) {
+func (d *Driver) PowerState(ctx context.Context, id string) (virt.PowerState, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	g, err := d.get(id)
 	if err != nil {
-		return state.PowerNoState, err
+		return virt.PowerNoState, err
 	}
 	return g.power, nil
 }

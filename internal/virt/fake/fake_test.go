@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -20,17 +19,17 @@ func TestLifecycle(t *testing.T) {
 	steps := []struct {
 		name string
 		do   func() error
-		want state.PowerState
+		want virt.PowerState
 	}{
-		{"spawn", func() error { return d.Spawn(ctx, g) }, state.PowerRunning},
-		{"spawn again is idempotent", func() error { return d.Spawn(ctx, g) }, state.PowerRunning},
-		{"power off", func() error { return d.PowerOff(ctx, g.ID) }, state.PowerShutdown},
-		{"power on", func() error { return d.PowerOn(ctx, g) }, state.PowerRunning},
-		{"hard reboot", func() error { return d.Reboot(ctx, g, true) }, state.PowerRunning},
-		{"pause", func() error { return d.Pause(ctx, g.ID) }, state.PowerPaused},
-		{"unpause", func() error { return d.Unpause(ctx, g.ID) }, state.PowerRunning},
-		{"suspend", func() error { return d.Suspend(ctx, g.ID) }, state.PowerSuspended},
-		{"resume", func() error { return d.Resume(ctx, g) }, state.PowerRunning},
+		{"spawn", func() error { return d.Spawn(ctx, g) }, virt.PowerRunning},
+		{"spawn again is idempotent", func() error { return d.Spawn(ctx, g) }, virt.PowerRunning},
+		{"power off", func() error { return d.PowerOff(ctx, g.ID) }, virt.PowerShutdown},
+		{"power on", func() error { return d.PowerOn(ctx, g) }, virt.PowerRunning},
+		{"hard reboot", func() error { return d.Reboot(ctx, g, true) }, virt.PowerRunning},
+		{"pause", func() error { return d.Pause(ctx, g.ID) }, virt.PowerPaused},
+		{"unpause", func() error { return d.Unpause(ctx, g.ID) }, virt.PowerRunning},
+		{"suspend", func() error { return d.Suspend(ctx, g.ID) }, virt.PowerSuspended},
+		{"resume", func() error { return d.Resume(ctx, g) }, virt.PowerRunning},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
@@ -138,11 +137,11 @@ func TestPersistedGuests(t *testing.T) {
 	}
 	cases := []struct {
 		id    string
-		power state.PowerState
+		power virt.PowerState
 	}{
-		{"running", state.PowerRunning},
-		{"stopped", state.PowerShutdown},
-		{"resized", state.PowerRunning},
+		{"running", virt.PowerRunning},
+		{"stopped", virt.PowerShutdown},
+		{"resized", virt.PowerRunning},
 	}
 	for _, tc := range cases {
 		got, err := again.Inspect(tc.id)

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/compute/state"
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // A driver opened on a directory keeps each guest in
@@ -45,7 +45,7 @@ func recordOf(g *guest) guestRecord {
 
 func (r guestRecord) guest() *guest {
 	return &guest{shape: shape{name: r.Name, imageID: r.ImageID, vcpus: r.VCPUs, memoryMB: r.MemoryMB, rootGB: r.RootGB, fail: r.Fail},
-		power: state.PowerState(r.Power), resizePending: r.ResizePending, rescueImage: r.RescueImage,
+		power: virt.PowerState(r.Power), resizePending: r.ResizePending, rescueImage: r.RescueImage,
 		passwordChanges: r.PasswordChanges, started: r.Started, console: []byte(r.Console)}
 }
 

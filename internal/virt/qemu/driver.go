@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/netns"
 )
@@ -184,36 +183,36 @@ func (d *Driver) List(ctx context.Context) ([]string, error) {
 }
 
 // PowerState implements virt.Driver from the process and QMP query-status.
-func (d *Driver) PowerState(ctx context.Context, id string) (state.PowerState, error) {
+func (d *Driver) PowerState(ctx context.Context, id string) (virt.PowerState, error) {
 	if _, err := os.Stat(filepath.Join(d.dir(id), "disk.qcow2")); err != nil {
-		return state.PowerNoState, virt.ErrNotFound
+		return virt.PowerNoState, virt.ErrNotFound
 	}
 	defer d.lock(id)()
 	return d.powerState(ctx, id), nil
 }
 
-func (d *Driver) powerState(ctx context.Context, id string) state.PowerState {
+func (d *Driver) powerState(ctx context.Context, id string) virt.PowerState {
 	if _, ok := d.pid(id); !ok {
 		if _, err := os.Stat(d.stateFile(id)); err == nil {
-			return state.PowerSuspended
+			return virt.PowerSuspended
 		}
-		return state.PowerShutdown
+		return virt.PowerShutdown
 	}
 	st, err := d.status(ctx, id)
 	if err != nil {
-		return state.PowerNoState
+		return virt.PowerNoState
 	}
 	switch st {
 	case "running":
-		return state.PowerRunning
+		return virt.PowerRunning
 	case "shutdown":
-		return state.PowerShutdown
+		return virt.PowerShutdown
 	case "internal-error", "guest-panicked", "io-error":
-		return state.PowerCrashed
+		return virt.PowerCrashed
 	case "suspended":
-		return state.PowerSuspended
+		return virt.PowerSuspended
 	default: // paused, inmigrate, postmigrate, prelaunch, ...
-		return state.PowerPaused
+		return virt.PowerPaused
 	}
 }
 

@@ -15,16 +15,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // The power states the contract names, in one place.
 var (
-	running   = state.PowerRunning
-	shutdown  = state.PowerShutdown
-	paused    = state.PowerPaused
-	suspended = state.PowerSuspended
+	running   = virt.PowerRunning
+	shutdown  = virt.PowerShutdown
+	paused    = virt.PowerPaused
+	suspended = virt.PowerSuspended
 )
 
 // Config is how a driver takes part in the suite.
@@ -142,7 +141,7 @@ func testLifecycle(t *testing.T, c Config) {
 	steps := []struct {
 		name string
 		do   func() error
-		want state.PowerState
+		want virt.PowerState
 	}{
 		{"spawn", func() error { return d.Spawn(ctx, g) }, running},
 		{"spawn again", func() error { return d.Spawn(ctx, g) }, running},
