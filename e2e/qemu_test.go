@@ -24,6 +24,13 @@ import (
 // on a loaded 2-core machine.
 const qemuGuestWait = 3 * time.Minute
 
+// qemuWaitIdle is gcWaitIdle for a real guest: its operations (a resize
+// stops and boots it) take longer than the fake driver's serverWait.
+func qemuWaitIdle(t *testing.T, c *Clients, id, want string) string {
+	t.Helper()
+	return gcWaitIdleWithin(t, c, id, want, qemuGuestWait).Status
+}
+
 const guestReady = "KUMO-GUEST-READY"
 
 // TestQemuGuestLifecycle runs a real guest with the qemu driver: it boots
@@ -51,7 +58,7 @@ func TestQemuGuestLifecycle(t *testing.T) {
 
 	expect := func(step, status, qmp string) {
 		t.Helper()
-		if got := gcWaitIdle(t, c, id, status); got != status {
+		if got := qemuWaitIdle(t, c, id, status); got != status {
 			t.Fatalf("%s: status %s, want %s", step, got, status)
 		}
 		if got := g.status(); got != qmp {
@@ -153,7 +160,7 @@ func TestQemuSSHForward(t *testing.T) {
 	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny",
 		"--config-drive", "true", "ssh-vm", "-f", "value", "-c", "id"))
 	g := qemuGuest{t: t, dataDir: dataDir, id: id}
-	if got := gcWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("create: status %s", got)
 	}
 	g.waitConsole(cli, 1, "dhcp ip=")
@@ -167,11 +174,11 @@ func TestQemuSSHForward(t *testing.T) {
 	}
 
 	cli.Run(t, "server", "stop", id)
-	if got := gcWaitIdle(t, c, id, "SHUTOFF"); got != "SHUTOFF" {
+	if got := qemuWaitIdle(t, c, id, "SHUTOFF"); got != "SHUTOFF" {
 		t.Fatalf("stop: status %s", got)
 	}
 	cli.Run(t, "server", "start", id)
-	if got := gcWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("start: status %s", got)
 	}
 	if again := g.sshPort(); again != port {
@@ -185,7 +192,7 @@ func TestQemuSSHForward(t *testing.T) {
 	restarted := Start(t, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: s.args})
 	cli = NewCLI(restarted.CloudsFile(), "kumo")
 	c = NewClients(t, restarted.CloudsFile(), "kumo")
-	if got := gcWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("after restart: status %s", got)
 	}
 	if got := waitBanner(t, port); got != banner {
@@ -235,7 +242,7 @@ func TestQemuBridgeNetwork(t *testing.T) {
 		t.Helper()
 		args := append([]string{"server", "create", "--image", disk, "--flavor", "m1.tiny", "--config-drive", "true"}, extra...)
 		id := strings.TrimSpace(cli.Run(t, append(args, name, "-f", "value", "-c", "id")...))
-		if got := gcWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+		if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 			t.Fatalf("create %s: status %s", name, got)
 		}
 		fixed := regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`).FindString(cli.Run(t, "server", "show", id, "-f", "value", "-c", "addresses"))
@@ -283,7 +290,7 @@ func TestQemuBridgeNetwork(t *testing.T) {
 	restarted := Start(t, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: s.args})
 	cli = NewCLI(restarted.CloudsFile(), "kumo")
 	c = NewClients(t, restarted.CloudsFile(), "kumo")
-	if got := gcWaitIdle(t, c, a.id, "ACTIVE"); got != "ACTIVE" {
+	if got := qemuWaitIdle(t, c, a.id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("after restart: status %s", got)
 	}
 	a.qmp("system_reset")
@@ -379,7 +386,7 @@ func TestQemuNonImageIsError(t *testing.T) {
 			"--file", junk, "junk-"+format, "-f", "value", "-c", "id"))
 		id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", img, "--flavor", "m1.tiny", "junk-vm-"+format,
 			"-f", "value", "-c", "id"))
-		if got := gcWaitIdle(t, c, id, "ERROR"); got != "ERROR" {
+		if got := qemuWaitIdle(t, c, id, "ERROR"); got != "ERROR" {
 			t.Fatalf("%s: status %s, want ERROR", format, got)
 		}
 		var srv obj
@@ -610,7 +617,7 @@ func TestQemuGuestDiskOps(t *testing.T) {
 	g := qemuGuest{t: t, dataDir: dataDir, id: id}
 	expect := func(step, status, qmp string) {
 		t.Helper()
-		if got := gcWaitIdle(t, c, id, status); got != status {
+		if got := qemuWaitIdle(t, c, id, status); got != status {
 			t.Fatalf("%s: status %s, want %s", step, got, status)
 		}
 		if got := g.status(); got != qmp {
@@ -674,7 +681,7 @@ func TestQemuGuestDiskOps(t *testing.T) {
 	id2 := strings.TrimSpace(cli.Run(t, "server", "create", "--image", snap, "--flavor", "q.two", "--config-drive", "true",
 		"from-snap", "-f", "value", "-c", "id"))
 	g2 := qemuGuest{t: t, dataDir: dataDir, id: id2}
-	if got := gcWaitIdle(t, c, id2, "ACTIVE"); got != "ACTIVE" {
+	if got := qemuWaitIdle(t, c, id2, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("server from snapshot: %s", got)
 	}
 	g2.waitConsole(cli, 1, "hostname=from-snap")

@@ -95,7 +95,14 @@ func gcWaitIdle(t *testing.T, c *Clients, id, want string) string {
 // gcWaitIdleServer is gcWaitIdle returning the server last read.
 func gcWaitIdleServer(t *testing.T, c *Clients, id, want string) *servers.Server {
 	t.Helper()
-	deadline := time.Now().Add(serverWait)
+	return gcWaitIdleWithin(t, c, id, want, serverWait)
+}
+
+// gcWaitIdleWithin is gcWaitIdleServer with its own bound, for drivers
+// slower than the fake one.
+func gcWaitIdleWithin(t *testing.T, c *Clients, id, want string, wait time.Duration) *servers.Server {
+	t.Helper()
+	deadline := time.Now().Add(wait)
 	for {
 		srv, err := servers.Get(context.Background(), c.Compute, id).Extract()
 		if err != nil {
