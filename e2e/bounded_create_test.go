@@ -30,9 +30,9 @@ func TestHugeMultipleCreate(t *testing.T) {
 }
 
 func hugeMultipleCreate(t *testing.T, engineArgs []string) {
-	s, admin := startAdmin(t, engineArgs...)
-	cloudsA, _ := newProjectUser(t, s, admin, "p-huge", "u-huge")
-	cloudsB, _ := newProjectUser(t, s, admin, "p-other", "u-other")
+	s := Start(t, kumoBin, Options{Args: engineArgs})
+	cloudsA, _ := newProjectUser(t, s, "p-huge", "u-huge")
+	cloudsB, _ := newProjectUser(t, s, "p-other", "u-other")
 	a, b := NewClients(t, cloudsA, "kumo"), NewClients(t, cloudsB, "kumo")
 	a.Compute.Microversion, b.Compute.Microversion = computeVersion, computeVersion
 	imageID := imageIDByName(t, a, "kumo-tiny")

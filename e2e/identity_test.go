@@ -3,13 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/kumocloud/kumo/internal/mv"
 )
 
@@ -128,15 +128,13 @@ func TestProjectUserRoleAndPolicy(t *testing.T) {
 		t.Errorf("assignment %v, want member of p1@Default for u1@Default", a)
 	}
 
-	// A private image of the admin project, which u1 must not see.
-	file := filepath.Join(t.TempDir(), "private.raw")
-	if err := os.WriteFile(file, imageData, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var private obj
-	admin.JSON(t, &private, "image", "create", "--private", "--file", file, "--disk-format", "raw", "--container-format", "bare", "admin-private")
-	if private.str(t, "visibility") != "private" {
-		t.Fatalf("image create --private printed %v", private)
+	// A private image of the admin project, which u1 must not see (set-up,
+	// with gophercloud: the CLI's subject here is u1's view).
+	ac := NewClients(t, s.CloudsFile(), "kumo")
+	privateVisibility := images.ImageVisibilityPrivate
+	privateID := gcUploadImage(t, ac, images.CreateOpts{Name: "admin-private", Visibility: &privateVisibility}, imageData)
+	if img, err := images.Get(context.Background(), ac.Image, privateID).Extract(); err != nil || img.Visibility != images.ImageVisibilityPrivate {
+		t.Fatalf("private image %+v (%v)", img, err)
 	}
 
 	authURL := strings.TrimSuffix(s.URL, "/") + "/identity/v3"
@@ -160,22 +158,31 @@ func TestProjectUserRoleAndPolicy(t *testing.T) {
 		if !strings.Contains(stderr, "403") || !strings.Contains(stderr, "os-flavor-manage:create") {
 			t.Errorf("flavor create as u1 failed without a 403:\n%s", stderr)
 		}
-		admin.JSON(t, &rows, "flavor", "list", "--all")
-		if findBy(rows, "Name", "f-u1") != nil {
-			t.Errorf("u1's refused flavor exists anyway: %v", rows)
+		pages, err := flavors.ListDetail(ac.Compute, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(context.Background())
+		if err != nil {
+			t.Fatalf("list all flavors: %v", err)
+		}
+		all, err := flavors.ExtractFlavors(pages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range all {
+			if f.Name == "f-u1" {
+				t.Errorf("u1's refused flavor exists anyway: %+v", f)
+			}
 		}
 	})
 
 	t.Run("u1 cannot see the admin project's private image", func(t *testing.T) {
 		var rows []obj
 		u1.JSON(t, &rows, "image", "list")
-		if r := findBy(rows, "ID", private.str(t, "id")); r != nil {
+		if r := findBy(rows, "ID", privateID); r != nil {
 			t.Errorf("u1 sees the admin project's private image: %v", r)
 		}
 		if findBy(rows, "Name", "kumo-tiny") == nil {
 			t.Errorf("u1 does not see the public kumo-tiny image: %v", rows)
 		}
-		id := private.str(t, "id")
+		id := privateID
 		if stderr := u1.Fail(t, "image", "show", id); !strings.Contains(stderr, "No Image found for "+id) {
 			t.Errorf("image show of a private image as u1 failed with:\n%s", stderr)
 		}

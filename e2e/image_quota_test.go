@@ -26,7 +26,7 @@ import (
 func TestImageLimitsCLI(t *testing.T) {
 	t.Parallel()
 	s, admin := startAdmin(t)
-	clouds, projectID := newProjectUser(t, s, admin, "p-lim", "u-lim")
+	clouds, projectID := newProjectUser(t, s, "p-lim", "u-lim")
 	user := NewCLI(clouds, "kumo")
 
 	var regs []obj
@@ -64,13 +64,17 @@ func TestImageLimitsCLI(t *testing.T) {
 		t.Errorf("the member's limit list = %v, want its project's limit", limits)
 	}
 
-	user.Run(t, "image", "create", "--disk-format", "raw", "--container-format", "bare", "one")
-	user.Run(t, "image", "create", "--disk-format", "raw", "--container-format", "bare", "two")
+	// The first two images are set-up: the CLI's subject is the refusal.
+	c := NewClients(t, clouds, "kumo")
+	for _, name := range []string{"one", "two"} {
+		if _, err := images.Create(context.Background(), c.Image, images.CreateOpts{Name: name, DiskFormat: "raw", ContainerFormat: "bare"}).Extract(); err != nil {
+			t.Fatalf("create image %s: %v", name, err)
+		}
+	}
 	if stderr := user.Fail(t, "image", "create", "--disk-format", "raw", "--container-format", "bare", "three"); !strings.Contains(stderr, "413") {
 		t.Errorf("the third image create failed with:\n%s", stderr)
 	}
 	// The CLI shows only the status; Glance's text is in the body.
-	c := NewClients(t, clouds, "kumo")
 	_, err := images.Create(context.Background(), c.Image, images.CreateOpts{Name: "three"}).Extract()
 	var resp gophercloud.ErrUnexpectedResponseCode
 	if !errors.As(err, &resp) || resp.Actual != http.StatusRequestEntityTooLarge ||
@@ -117,9 +121,8 @@ func TestImageStoreFull(t *testing.T) {
 	requireCLI(t)
 	disk := storetest.SmallDisk(t, 96<<20)
 	s := Start(t, kumoBin, Options{DataDir: disk, Args: []string{"--image-disk-reserve-mb", "16"}})
-	admin := NewCLI(s.CloudsFile(), "kumo")
-	fillerClouds, _ := newProjectUser(t, s, admin, "p-fill", "u-fill")
-	otherClouds, _ := newProjectUser(t, s, admin, "p-other", "u-other")
+	fillerClouds, _ := newProjectUser(t, s, "p-fill", "u-fill")
+	otherClouds, _ := newProjectUser(t, s, "p-other", "u-other")
 	filler, other := NewClients(t, fillerClouds, "kumo"), NewClients(t, otherClouds, "kumo")
 	otherCLI := NewCLI(otherClouds, "kumo")
 	ctx := context.Background()

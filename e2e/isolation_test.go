@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
 
 // TestServerProjectIsolation checks that a member of another project can
@@ -19,14 +19,18 @@ import (
 // sees other projects' servers only when asking for all projects.
 func TestServerProjectIsolation(t *testing.T) {
 	t.Parallel()
-	s, admin := startAdmin(t)
+	s, admin, ac := startAdminClients(t)
 	ctx := context.Background()
 
-	var adminSrv obj
-	admin.JSON(t, &adminSrv, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "admin-srv")...)
-	adminID := adminSrv.str(t, "id")
+	// Set-up and checks with gophercloud; the CLI's subjects are the lists
+	// and shows across projects.
+	adminSrv, err := servers.Create(ctx, ac.Compute, servers.CreateOpts{Name: "admin-srv", ImageRef: imageIDByName(t, ac, "kumo-tiny"), FlavorRef: "1", Networks: "none"}, nil).Extract()
+	if err != nil {
+		t.Fatalf("create admin-srv: %v", err)
+	}
+	adminID := adminSrv.ID
 
-	clouds, projectID := newProjectUser(t, s, admin, "p-other", "u-other")
+	clouds, projectID := newProjectUser(t, s, "p-other", "u-other")
 	other := NewCLI(clouds, "kumo")
 	oc := NewClients(t, clouds, "kumo")
 	oc.Compute.Microversion = computeVersion
@@ -69,13 +73,15 @@ func TestServerProjectIsolation(t *testing.T) {
 				t.Errorf("u-other %s of admin-srv: err = %v (status %d), want 404", name, err, errorStatus(err))
 			}
 		}
-		var srv obj
-		admin.JSON(t, &srv, "server", "show", adminID)
-		if props, _ := srv["properties"].(map[string]any); srv["name"] != "admin-srv" || props == nil || len(props) != 0 {
-			t.Errorf("admin-srv after u-other's attempts: name %v properties %v", srv["name"], srv["properties"])
+		srv, err := servers.Get(ctx, ac.Compute, adminID).Extract()
+		if err != nil {
+			t.Fatalf("admin's get of admin-srv: %v", err)
 		}
-		if srv["status"] == "DELETED" || srv["OS-EXT-STS:task_state"] == "deleting" {
-			t.Errorf("u-other's delete reached admin-srv: %v", srv)
+		if srv.Name != "admin-srv" || len(srv.Metadata) != 0 {
+			t.Errorf("admin-srv after u-other's attempts: name %v properties %v", srv.Name, srv.Metadata)
+		}
+		if srv.Status == "DELETED" || srv.TaskState == "deleting" {
+			t.Errorf("u-other's delete reached admin-srv: %+v", srv)
 		}
 	})
 
@@ -101,8 +107,14 @@ func TestServerProjectIsolation(t *testing.T) {
 
 	t.Run("the other project cannot use the admin's key pair or private image", func(t *testing.T) {
 		pub, _ := sshKeygen(t, "admin-key")
-		admin.Run(t, "keypair", "create", "--public-key", pub, "admin-key")
-		_, err := servers.Create(ctx, oc.Compute, keypairs.CreateOptsExt{
+		key, err := os.ReadFile(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := keypairs.Create(ctx, ac.Compute, keypairs.CreateOpts{Name: "admin-key", PublicKey: string(key)}).Extract(); err != nil {
+			t.Fatalf("create admin-key: %v", err)
+		}
+		_, err = servers.Create(ctx, oc.Compute, keypairs.CreateOptsExt{
 			CreateOptsBuilder: servers.CreateOpts{Name: "with-admin-key", ImageRef: imageIDByName(t, oc, "kumo-tiny"), FlavorRef: "1", Networks: "none"},
 			KeyName:           "admin-key",
 		}, nil).Extract()
@@ -110,13 +122,9 @@ func TestServerProjectIsolation(t *testing.T) {
 			t.Errorf("create with the admin's key pair as u-other: err = %v, want Nova's 400 \"Invalid key_name provided.\"", err)
 		}
 
-		file := filepath.Join(t.TempDir(), "private.raw")
-		if err := os.WriteFile(file, imageData, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		var img obj
-		admin.JSON(t, &img, "image", "create", "--private", "--file", file, "--disk-format", "raw", "--container-format", "bare", "admin-only")
-		_, err = servers.Create(ctx, oc.Compute, servers.CreateOpts{Name: "with-admin-image", ImageRef: img.str(t, "id"), FlavorRef: "1", Networks: "none"}, nil).Extract()
+		privateVisibility := images.ImageVisibilityPrivate
+		private := gcUploadImage(t, ac, images.CreateOpts{Name: "admin-only", Visibility: &privateVisibility}, imageData)
+		_, err = servers.Create(ctx, oc.Compute, servers.CreateOpts{Name: "with-admin-image", ImageRef: private, FlavorRef: "1", Networks: "none"}, nil).Extract()
 		want := "Can not find requested image" // Nova hides which image and why
 		if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) || !strings.Contains(err.Error(), want) {
 			t.Errorf("create from the admin's private image as u-other: err = %v, want Nova's 400 %q", err, want)

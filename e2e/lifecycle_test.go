@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,42 +22,46 @@ import (
 // new flavor, and it works again.
 func TestConfirmResizeFailureCLI(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t)
-	file := filepath.Join(t.TempDir(), "confirm-fails.raw")
-	if err := os.WriteFile(file, imageData, 0o600); err != nil {
-		t.Fatal(err)
+	_, cli, c := startAdminClients(t)
+	ctx := context.Background()
+	// Set-up with gophercloud: the CLI's subjects are resize and set --state.
+	imageID := gcUploadImage(t, c, images.CreateOpts{Name: "confirm-fails", Properties: map[string]string{"kumo_fake_fail": "confirm_resize"}}, imageData)
+	srv, err := servers.Create(ctx, c.Compute, servers.CreateOpts{Name: "stuck", ImageRef: imageID, FlavorRef: "1", Networks: "none"}, nil).Extract()
+	if err != nil {
+		t.Fatalf("create server: %v", err)
 	}
-	cli.Run(t, "image", "create", "--property", "kumo_fake_fail=confirm_resize", "--file", file,
-		"--disk-format", "raw", "--container-format", "bare", "confirm-fails")
-	var s obj
-	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "confirm-fails", "--nic", "none", "--wait", "stuck")...)
-	id := s.str(t, "id")
+	id := srv.ID
+	gcWaitStatus(t, c.Compute, id, "ACTIVE")
 	cli.Run(t, "server", "resize", "--flavor", "m1.small", "--wait", id)
-	waitCLIStatus(t, cli, id, "VERIFY_RESIZE")
+	gcWaitIdle(t, c, id, "VERIFY_RESIZE")
 	cli.Run(t, "server", "resize", "confirm", id)
-	if status := waitCLIStatus(t, cli, id, "ERROR"); status != "ERROR" {
+	if status := gcWaitIdle(t, c, id, "ERROR"); status != "ERROR" {
 		t.Fatalf("server after a failed confirm is %s, want ERROR", status)
 	}
-	var srv obj
-	cli.JSON(t, &srv, "server", "show", id)
-	fault, _ := srv["fault"].(map[string]any)
-	if msg, _ := fault["message"].(string); !strings.Contains(msg, "injected confirm_resize failure") {
-		t.Errorf("fault after the failed confirm: %v, want the driver's failure", srv["fault"])
+	failed, err := servers.Get(ctx, c.Compute, id).Extract()
+	if err != nil {
+		t.Fatalf("get the failed server: %v", err)
 	}
-	if srv["OS-EXT-STS:task_state"] != nil {
-		t.Errorf("task_state after the failed confirm: %v, want none", srv["OS-EXT-STS:task_state"])
+	if !strings.Contains(failed.Fault.Message, "injected confirm_resize failure") {
+		t.Errorf("fault after the failed confirm: %+v, want the driver's failure", failed.Fault)
+	}
+	if failed.TaskState != "" {
+		t.Errorf("task_state after the failed confirm: %v, want none", failed.TaskState)
 	}
 	if msg := cli.Fail(t, "server", "resize", "confirm", id); !strings.Contains(msg, "while it is in vm_state error") {
 		t.Errorf("confirm of the ERROR server printed %q, want Nova's 409", msg)
 	}
 	cli.Run(t, "server", "set", "--state", "active", id)
-	waitCLIStatus(t, cli, id, "ACTIVE")
-	cli.JSON(t, &srv, "server", "show", id)
-	if f, _ := srv["flavor"].(string); !strings.Contains(f, "m1.small") {
-		t.Errorf("flavor after the reset %v, want m1.small", srv["flavor"])
+	gcWaitIdle(t, c, id, "ACTIVE")
+	var shown obj
+	cli.JSON(t, &shown, "server", "show", id)
+	if f, _ := shown["flavor"].(string); !strings.Contains(f, "m1.small") {
+		t.Errorf("flavor after the reset %v, want m1.small", shown["flavor"])
 	}
-	cli.Run(t, "server", "stop", id)
-	waitCLIStatus(t, cli, id, "SHUTOFF")
+	if err := servers.Stop(ctx, c.Compute, id).ExtractErr(); err != nil {
+		t.Fatalf("stop after the reset: %v", err)
+	}
+	gcWaitIdle(t, c, id, "SHUTOFF")
 }
 
 // TestCreateImageThenDelete: a server deleted right after createImage

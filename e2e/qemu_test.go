@@ -24,6 +24,13 @@ import (
 // on a loaded 2-core machine.
 const qemuGuestWait = 3 * time.Minute
 
+// qemuWaitIdle is gcWaitIdle for a real guest: its operations (a resize
+// stops and boots it) take longer than the fake driver's serverWait.
+func qemuWaitIdle(t *testing.T, c *Clients, id, want string) string {
+	t.Helper()
+	return gcWaitIdleWithin(t, c, id, want, qemuGuestWait).Status
+}
+
 const guestReady = "KUMO-GUEST-READY"
 
 // TestQemuGuestLifecycle runs a real guest with the qemu driver: it boots
@@ -36,6 +43,7 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	requireQemu(t)
 	t.Parallel()
 	s, cli, dataDir, disk := startQemuCloud(t)
+	c := NewClients(t, s.CloudsFile(), "kumo")
 	args := s.args
 	if got := strings.TrimSpace(cli.Run(t, "hypervisor", "list", "-f", "value", "-c", "Hypervisor Type")); got != "QEMU" {
 		t.Errorf("hypervisor type %q, want QEMU", got)
@@ -50,7 +58,7 @@ func TestQemuGuestLifecycle(t *testing.T) {
 
 	expect := func(step, status, qmp string) {
 		t.Helper()
-		if got := waitCLIStatus(t, cli, id, status); got != status {
+		if got := qemuWaitIdle(t, c, id, status); got != status {
 			t.Fatalf("%s: status %s, want %s", step, got, status)
 		}
 		if got := g.status(); got != qmp {
@@ -107,6 +115,7 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	s.Kill()
 	restarted := Start(t, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: args})
 	cli = NewCLI(restarted.CloudsFile(), "kumo")
+	c = NewClients(t, restarted.CloudsFile(), "kumo")
 	expect("restart", "ACTIVE", "running")
 	if g.pid() != pid {
 		t.Errorf("kumo restart replaced the guest's process (pid %d → %d)", pid, g.pid())
@@ -147,10 +156,11 @@ func TestQemuSSHForward(t *testing.T) {
 	requireQemu(t)
 	t.Parallel()
 	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-ssh-forward")
+	c := NewClients(t, s.CloudsFile(), "kumo")
 	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny",
 		"--config-drive", "true", "ssh-vm", "-f", "value", "-c", "id"))
 	g := qemuGuest{t: t, dataDir: dataDir, id: id}
-	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("create: status %s", got)
 	}
 	g.waitConsole(cli, 1, "dhcp ip=")
@@ -164,11 +174,11 @@ func TestQemuSSHForward(t *testing.T) {
 	}
 
 	cli.Run(t, "server", "stop", id)
-	if got := waitCLIStatus(t, cli, id, "SHUTOFF"); got != "SHUTOFF" {
+	if got := qemuWaitIdle(t, c, id, "SHUTOFF"); got != "SHUTOFF" {
 		t.Fatalf("stop: status %s", got)
 	}
 	cli.Run(t, "server", "start", id)
-	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("start: status %s", got)
 	}
 	if again := g.sshPort(); again != port {
@@ -181,7 +191,8 @@ func TestQemuSSHForward(t *testing.T) {
 	s.Kill()
 	restarted := Start(t, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: s.args})
 	cli = NewCLI(restarted.CloudsFile(), "kumo")
-	if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+	c = NewClients(t, restarted.CloudsFile(), "kumo")
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("after restart: status %s", got)
 	}
 	if got := waitBanner(t, port); got != banner {
@@ -211,6 +222,7 @@ func TestQemuBridgeNetwork(t *testing.T) {
 	}
 	t.Parallel()
 	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-network", "bridge")
+	c := NewClients(t, s.CloudsFile(), "kumo")
 	m := regexp.MustCompile(`"netns":"(kumo-[0-9a-f]+)"`).FindStringSubmatch(readFile(t, s.LogFile))
 	if m == nil {
 		t.Fatalf("kumo's log names no network namespace:\n%s", readFile(t, s.LogFile))
@@ -230,7 +242,7 @@ func TestQemuBridgeNetwork(t *testing.T) {
 		t.Helper()
 		args := append([]string{"server", "create", "--image", disk, "--flavor", "m1.tiny", "--config-drive", "true"}, extra...)
 		id := strings.TrimSpace(cli.Run(t, append(args, name, "-f", "value", "-c", "id")...))
-		if got := waitCLIStatus(t, cli, id, "ACTIVE"); got != "ACTIVE" {
+		if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 			t.Fatalf("create %s: status %s", name, got)
 		}
 		fixed := regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`).FindString(cli.Run(t, "server", "show", id, "-f", "value", "-c", "addresses"))
@@ -277,7 +289,8 @@ func TestQemuBridgeNetwork(t *testing.T) {
 	s.Kill()
 	restarted := Start(t, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: s.args})
 	cli = NewCLI(restarted.CloudsFile(), "kumo")
-	if got := waitCLIStatus(t, cli, a.id, "ACTIVE"); got != "ACTIVE" {
+	c = NewClients(t, restarted.CloudsFile(), "kumo")
+	if got := qemuWaitIdle(t, c, a.id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("after restart: status %s", got)
 	}
 	a.qmp("system_reset")
@@ -363,6 +376,7 @@ func TestQemuNonImageIsError(t *testing.T) {
 	t.Cleanup(func() { killGuests(t, dataDir) })
 	s := Start(t, kumoBin, Options{DataDir: dataDir, Args: []string{"--driver", "qemu", "--qemu-accel", "tcg"}})
 	cli := NewCLI(s.CloudsFile(), "kumo")
+	c := NewClients(t, s.CloudsFile(), "kumo")
 	junk := filepath.Join(t.TempDir(), "junk")
 	if err := os.WriteFile(junk, []byte("this is not a disk image\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -372,7 +386,7 @@ func TestQemuNonImageIsError(t *testing.T) {
 			"--file", junk, "junk-"+format, "-f", "value", "-c", "id"))
 		id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", img, "--flavor", "m1.tiny", "junk-vm-"+format,
 			"-f", "value", "-c", "id"))
-		if got := waitCLIStatus(t, cli, id, "ERROR"); got != "ERROR" {
+		if got := qemuWaitIdle(t, c, id, "ERROR"); got != "ERROR" {
 			t.Fatalf("%s: status %s, want ERROR", format, got)
 		}
 		var srv obj
@@ -593,7 +607,8 @@ func (g qemuGuest) waitConsoleCount(cli *CLI, s string, n int) string {
 func TestQemuGuestDiskOps(t *testing.T) {
 	requireQemu(t)
 	t.Parallel()
-	_, cli, dataDir, disk := startQemuCloud(t)
+	s, cli, dataDir, disk := startQemuCloud(t)
+	c := NewClients(t, s.CloudsFile(), "kumo")
 	for _, f := range [][]string{{"q.one", "256", "1", "1"}, {"q.two", "320", "2", "2"}, {"q.three", "384", "3", "1"}} {
 		cli.Run(t, "flavor", "create", "--ram", f[1], "--disk", f[2], "--vcpus", f[3], f[0])
 	}
@@ -602,7 +617,7 @@ func TestQemuGuestDiskOps(t *testing.T) {
 	g := qemuGuest{t: t, dataDir: dataDir, id: id}
 	expect := func(step, status, qmp string) {
 		t.Helper()
-		if got := waitCLIStatus(t, cli, id, status); got != status {
+		if got := qemuWaitIdle(t, c, id, status); got != status {
 			t.Fatalf("%s: status %s, want %s", step, got, status)
 		}
 		if got := g.status(); got != qmp {
@@ -666,7 +681,7 @@ func TestQemuGuestDiskOps(t *testing.T) {
 	id2 := strings.TrimSpace(cli.Run(t, "server", "create", "--image", snap, "--flavor", "q.two", "--config-drive", "true",
 		"from-snap", "-f", "value", "-c", "id"))
 	g2 := qemuGuest{t: t, dataDir: dataDir, id: id2}
-	if got := waitCLIStatus(t, cli, id2, "ACTIVE"); got != "ACTIVE" {
+	if got := qemuWaitIdle(t, c, id2, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("server from snapshot: %s", got)
 	}
 	g2.waitConsole(cli, 1, "hostname=from-snap")

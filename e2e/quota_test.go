@@ -20,7 +20,7 @@ import (
 func TestInstancesQuotaCLI(t *testing.T) {
 	t.Parallel()
 	s, admin := startAdmin(t)
-	clouds, projectID := newProjectUser(t, s, admin, "p-quota", "u-quota")
+	clouds, projectID := newProjectUser(t, s, "p-quota", "u-quota")
 	user := NewCLI(clouds, "kumo")
 
 	t.Run("quota set and show", func(t *testing.T) {
@@ -101,8 +101,8 @@ func TestInstancesQuotaGophercloud(t *testing.T) {
 }
 
 func raceInstancesQuota(t *testing.T, engineArgs []string) {
-	s, admin := startAdmin(t, engineArgs...)
-	clouds, projectID := newProjectUser(t, s, admin, "p-race", "u-race")
+	s := Start(t, kumoBin, Options{Args: engineArgs})
+	clouds, projectID := newProjectUser(t, s, "p-race", "u-race")
 	ac := NewClients(t, s.CloudsFile(), "kumo")
 	uc := NewClients(t, clouds, "kumo")
 	uc.Compute.Microversion = computeVersion

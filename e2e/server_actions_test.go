@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 )
@@ -13,24 +12,8 @@ import (
 // lock with the openstack CLI, checking the status after each.
 func TestServerActionsCLI(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t)
-	var s obj
-	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "acts")...)
-	id := s.str(t, "id")
-	// waitStatus polls until the server shows want with no task running
-	// (this CLI has --wait only on reboot).
-	waitStatus := func(want string) string {
-		deadline := time.Now().Add(serverWait)
-		for {
-			var got obj
-			cli.JSON(t, &got, "server", "show", id)
-			status := got.str(t, "status")
-			if (status == want && got["OS-EXT-STS:task_state"] == nil) || time.Now().After(deadline) {
-				return status
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	_, cli, c := startAdminClients(t)
+	id := gcCreateActive(t, c, "acts")["acts"]
 	steps := []struct {
 		args []string
 		want string
@@ -46,7 +29,8 @@ func TestServerActionsCLI(t *testing.T) {
 	}
 	for _, st := range steps {
 		cli.Run(t, st.args...)
-		if got := waitStatus(st.want); got != st.want {
+		// This CLI has --wait only on reboot: poll without a Python start-up.
+		if got := gcWaitIdle(t, c, id, st.want); got != st.want {
 			t.Fatalf("after %v: status %s, want %s", st.args, got, st.want)
 		}
 	}

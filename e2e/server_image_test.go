@@ -17,20 +17,19 @@ import (
 // daily backups with `openstack server backup create --rotate 2`.
 func TestServerImageCLI(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t)
-	var s obj
-	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "imaged")...)
-	id := s.str(t, "id")
+	_, cli, c := startAdminClients(t)
+	id := gcCreateActive(t, c, "imaged")["imaged"]
 
 	var img obj
 	cli.JSON(t, &img, "server", "image", "create", "--name", "imaged-snap", "--property", "purpose=e2e", "--wait", id)
-	var shown obj
-	cli.JSON(t, &shown, "image", "show", "imaged-snap")
-	if shown.str(t, "status") != "active" || shown.str(t, "visibility") != "private" || shown.str(t, "disk_format") != "raw" {
-		t.Fatalf("snapshot image: %v", shown)
+	shown, err := images.Get(context.Background(), c.Image, imageIDByName(t, c, "imaged-snap")).Extract()
+	if err != nil {
+		t.Fatalf("get the snapshot image: %v", err)
 	}
-	props, _ := shown["properties"].(map[string]any)
-	if props["image_type"] != "snapshot" || props["instance_uuid"] != id || props["purpose"] != "e2e" {
+	if shown.Name != "imaged-snap" || shown.Status != images.ImageStatusActive || shown.Visibility != images.ImageVisibilityPrivate || shown.DiskFormat != "raw" {
+		t.Fatalf("snapshot image: %+v", shown)
+	}
+	if props := shown.Properties; props["image_type"] != "snapshot" || props["instance_uuid"] != id || props["purpose"] != "e2e" {
 		t.Fatalf("snapshot properties: %v", props)
 	}
 	var second obj
@@ -42,10 +41,10 @@ func TestServerImageCLI(t *testing.T) {
 	// The CLI finds the backup by name to wait for it, so each has its own.
 	for i := 1; i <= 3; i++ {
 		cli.Run(t, "server", "backup", "create", "--name", fmt.Sprintf("imaged-daily-%d", i), "--type", "daily", "--rotate", "2", "--wait", id)
-		waitTaskDone(t, cli, id)
+		gcWaitTaskDone(t, c, id)
 	}
 	cli.Run(t, "server", "backup", "create", "--name", "imaged-weekly", "--type", "weekly", "--rotate", "2", "--wait", id)
-	waitTaskDone(t, cli, id)
+	gcWaitTaskDone(t, c, id)
 	var list []obj
 	cli.JSON(t, &list, "image", "list", "--property", "instance_uuid="+id, "--long")
 	var names []string
@@ -66,24 +65,6 @@ func TestServerImageCLI(t *testing.T) {
 	}
 	if seen["createImage"] != 1 || seen["createBackup"] != 4 {
 		t.Fatalf("instance actions %v", seen)
-	}
-}
-
-// waitTaskDone polls the server until it has no task_state (a backup's
-// rotation runs after its image turns active).
-func waitTaskDone(t *testing.T, cli *CLI, id string) {
-	t.Helper()
-	deadline := time.Now().Add(serverWait)
-	for {
-		var got obj
-		cli.JSON(t, &got, "server", "show", id)
-		if got["OS-EXT-STS:task_state"] == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s stuck in task %v", id, got["OS-EXT-STS:task_state"])
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -3,13 +3,15 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
 
 // TestServerRebuildCLI rebuilds a running server onto another image with
@@ -19,23 +21,19 @@ import (
 // server comes back SHUTOFF.
 func TestServerRebuildCLI(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t)
-	dir := t.TempDir()
-	disk := filepath.Join(dir, "disk.raw")
-	userData := filepath.Join(dir, "user-data")
-	if err := os.WriteFile(disk, []byte("rebuild target disk"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, cli, c := startAdminClients(t)
+	ctx := context.Background()
+	userData := filepath.Join(t.TempDir(), "user-data")
 	if err := os.WriteFile(userData, []byte("#!/bin/sh\necho rebuilt\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var img, tiny obj
-	cli.JSON(t, &img, "image", "create", "--file", disk, "--disk-format", "raw", "--container-format", "bare", "rebuild-target")
-	cli.JSON(t, &tiny, "image", "show", "kumo-tiny")
-	cli.Run(t, "keypair", "create", "rebuild-key")
-	var s obj
-	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "to-rebuild")...)
-	id := s.str(t, "id")
+	// Set-up with gophercloud: the CLI's subject here is the rebuild.
+	imgID := gcUploadImage(t, c, images.CreateOpts{Name: "rebuild-target"}, []byte("rebuild target disk"))
+	tinyID := imageIDByName(t, c, "kumo-tiny")
+	if _, err := keypairs.Create(ctx, c.Compute, keypairs.CreateOpts{Name: "rebuild-key"}).Extract(); err != nil {
+		t.Fatalf("create key pair: %v", err)
+	}
+	id := gcCreateActive(t, c, "to-rebuild")["to-rebuild"]
 
 	out := cli.Run(t, "--os-compute-api-version", "2.57", "server", "rebuild", "--image", "rebuild-target",
 		"--name", "rebuilt", "--property", "role=web", "--key-name", "rebuild-key", "--user-data", userData,
@@ -48,8 +46,8 @@ func TestServerRebuildCLI(t *testing.T) {
 	if got.str(t, "status") != "ACTIVE" || got["OS-EXT-STS:task_state"] != nil {
 		t.Fatalf("rebuilt server is %v/%v", got["status"], got["OS-EXT-STS:task_state"])
 	}
-	if image := got.str(t, "image"); !strings.Contains(image, img.str(t, "id")) {
-		t.Fatalf("rebuilt server's image %q, want %s", image, img.str(t, "id"))
+	if image := got.str(t, "image"); !strings.Contains(image, imgID) {
+		t.Fatalf("rebuilt server's image %q, want %s", image, imgID)
 	}
 	if got.str(t, "name") != "rebuilt" || got.str(t, "key_name") != "rebuild-key" || got.property(t, "role") != "web" {
 		t.Fatalf("rebuilt server: name %v key %v properties %v", got["name"], got["key_name"], got["properties"])
@@ -60,15 +58,17 @@ func TestServerRebuildCLI(t *testing.T) {
 	}
 
 	// A stopped server is rebuilt and stays stopped.
-	cli.Run(t, "server", "stop", id)
-	waitCLIStatus(t, cli, id, "SHUTOFF")
-	cli.Run(t, "server", "rebuild", "--image", "kumo-tiny", id)
-	if status := waitCLIStatus(t, cli, id, "SHUTOFF"); status != "SHUTOFF" {
-		t.Fatalf("stopped server rebuilt to %s, want SHUTOFF", status)
+	if err := servers.Stop(ctx, c.Compute, id).ExtractErr(); err != nil {
+		t.Fatalf("stop: %v", err)
 	}
-	cli.JSON(t, &got, "server", "show", id)
-	if image := got.str(t, "image"); !strings.Contains(image, tiny.str(t, "id")) {
-		t.Fatalf("image after the second rebuild %q, want kumo-tiny %s", image, tiny.str(t, "id"))
+	gcWaitIdle(t, c, id, "SHUTOFF")
+	cli.Run(t, "server", "rebuild", "--image", "kumo-tiny", id)
+	srv := gcWaitIdleServer(t, c, id, "SHUTOFF")
+	if srv.Status != "SHUTOFF" {
+		t.Fatalf("stopped server rebuilt to %s, want SHUTOFF", srv.Status)
+	}
+	if image := fmt.Sprint(srv.Image["id"]); image != tinyID {
+		t.Fatalf("image after the second rebuild %q, want kumo-tiny %s", image, tinyID)
 	}
 
 	var events []obj
@@ -84,29 +84,17 @@ func TestServerRebuildCLI(t *testing.T) {
 	}
 
 	// A paused server cannot be rebuilt: Nova's 409.
-	cli.Run(t, "server", "start", id)
-	waitCLIStatus(t, cli, id, "ACTIVE")
-	cli.Run(t, "server", "pause", id)
-	waitCLIStatus(t, cli, id, "PAUSED")
+	if err := servers.Start(ctx, c.Compute, id).ExtractErr(); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	gcWaitIdle(t, c, id, "ACTIVE")
+	if err := servers.Pause(ctx, c.Compute, id).ExtractErr(); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	gcWaitIdle(t, c, id, "PAUSED")
 	if msg := cli.Fail(t, "server", "rebuild", "--image", "rebuild-target", id); !strings.Contains(msg,
 		"Cannot 'rebuild' instance "+id+" while it is in vm_state paused") {
 		t.Fatalf("rebuilding a paused server printed %q", msg)
-	}
-}
-
-// waitCLIStatus polls `server show` until the server shows want with no
-// task running, and returns the last status seen.
-func waitCLIStatus(t *testing.T, cli *CLI, id, want string) string {
-	t.Helper()
-	deadline := time.Now().Add(serverWait)
-	for {
-		var got obj
-		cli.JSON(t, &got, "server", "show", id)
-		status := got.str(t, "status")
-		if (status == want && got["OS-EXT-STS:task_state"] == nil) || time.Now().After(deadline) {
-			return status
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -16,23 +16,12 @@ import (
 // openstack CLI.
 func TestServerRescueCLI(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t)
-	var s obj
-	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "rescued")...)
-	id := s.str(t, "id")
+	_, cli, c := startAdminClients(t)
+	id := gcCreateActive(t, c, "rescued")["rescued"]
 	waitStatus := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(serverWait)
-		for {
-			var got obj
-			cli.JSON(t, &got, "server", "show", id)
-			if got.str(t, "status") == want && got["OS-EXT-STS:task_state"] == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("server is %s (task %v), want %s", got.str(t, "status"), got["OS-EXT-STS:task_state"], want)
-			}
-			time.Sleep(100 * time.Millisecond)
+		if got := gcWaitIdleServer(t, c, id, want); got.Status != want || got.TaskState != "" {
+			t.Fatalf("server is %s (task %q), want %s", got.Status, got.TaskState, want)
 		}
 	}
 
@@ -233,6 +222,6 @@ func TestServerRescueGophercloud(t *testing.T) {
 // clouds.yaml.
 func mustMemberClouds(t *testing.T, s *Server, admin *CLI) string {
 	t.Helper()
-	clouds, _ := newProjectUser(t, s, admin, "rescue-members", "rescue-member")
+	clouds, _ := newProjectUser(t, s, "rescue-members", "rescue-member")
 	return clouds
 }

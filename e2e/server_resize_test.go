@@ -6,14 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/migrations"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 )
 
-// hypervisorUsage is the only hypervisor's vCPUs and RAM in use, as
+// hypervisorUsageCLI is the only hypervisor's vCPUs and RAM in use, as
 // `openstack hypervisor list --long` reports them (2.87 is the last
 // version with usage).
-func hypervisorUsage(t *testing.T, cli *CLI) (vcpus, ramMB int) {
+func hypervisorUsageCLI(t *testing.T, cli *CLI) (vcpus, ramMB int) {
 	t.Helper()
 	var hvs []obj
 	cli.JSON(t, &hvs, "--os-compute-api-version", "2.87", "hypervisor", "list", "--long")
@@ -23,16 +24,31 @@ func hypervisorUsage(t *testing.T, cli *CLI) (vcpus, ramMB int) {
 	return int(hvs[0].num(t, "vCPUs Used")), int(hvs[0].num(t, "Memory MB Used"))
 }
 
+// hypervisorUsage is hypervisorUsageCLI without a Python start-up, read
+// with gophercloud at 2.87 (the last microversion that shows them).
+func hypervisorUsage(t *testing.T, c *Clients) (vcpus, ramMB int) {
+	t.Helper()
+	compute := *c.Compute
+	compute.Microversion = "2.87"
+	pages, err := hypervisors.List(&compute, hypervisors.ListOpts{}).AllPages(context.Background())
+	if err != nil {
+		t.Fatalf("list hypervisors: %v", err)
+	}
+	hvs, err := hypervisors.ExtractHypervisors(pages)
+	if err != nil || len(hvs) != 1 {
+		t.Fatalf("%d hypervisors (%v), want 1", len(hvs), err)
+	}
+	return hvs[0].VCPUsUsed, hvs[0].MemoryMBUsed
+}
+
 // TestServerResizeCLI resizes with `openstack server resize --flavor
 // --wait`, confirms and reverts with `openstack server resize confirm` and
 // `revert`, checks the flavor, the hypervisor's usage on the way, the
 // migration records of `openstack server migration list` and the events.
 func TestServerResizeCLI(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t)
-	var s obj
-	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "to-resize")...)
-	id := s.str(t, "id")
+	_, cli, c := startAdminClients(t)
+	id := gcCreateActive(t, c, "to-resize")["to-resize"]
 	flavorOf := func() string {
 		var got obj
 		cli.JSON(t, &got, "server", "show", id)
@@ -43,31 +59,31 @@ func TestServerResizeCLI(t *testing.T) {
 		t.Fatalf("resize to the same flavor printed %q", msg)
 	}
 	cli.Run(t, "server", "resize", "--flavor", "m1.small", "--wait", id)
-	if status := waitCLIStatus(t, cli, id, "VERIFY_RESIZE"); status != "VERIFY_RESIZE" {
+	if status := gcWaitIdle(t, c, id, "VERIFY_RESIZE"); status != "VERIFY_RESIZE" {
 		t.Fatalf("resized server is %s, want VERIFY_RESIZE", status)
 	}
 	if f := flavorOf(); !strings.Contains(f, "m1.small") {
 		t.Fatalf("flavor in VERIFY_RESIZE %q, want m1.small", f)
 	}
-	if vcpus, ram := hypervisorUsage(t, cli); vcpus != 2 || ram != 512+2048 {
+	if vcpus, ram := hypervisorUsageCLI(t, cli); vcpus != 2 || ram != 512+2048 {
 		t.Fatalf("hypervisor in VERIFY_RESIZE uses %d vCPUs and %d MB, want both flavors (2, 2560)", vcpus, ram)
 	}
 	cli.Run(t, "server", "resize", "confirm", id)
-	waitCLIStatus(t, cli, id, "ACTIVE")
-	if vcpus, ram := hypervisorUsage(t, cli); vcpus != 1 || ram != 2048 {
+	gcWaitIdle(t, c, id, "ACTIVE")
+	if vcpus, ram := hypervisorUsage(t, c); vcpus != 1 || ram != 2048 {
 		t.Fatalf("hypervisor after confirm uses %d vCPUs and %d MB, want m1.small's", vcpus, ram)
 	}
 
 	cli.Run(t, "server", "resize", "--flavor", "m1.medium", "--wait", id)
-	waitCLIStatus(t, cli, id, "VERIFY_RESIZE")
+	gcWaitIdle(t, c, id, "VERIFY_RESIZE")
 	cli.Run(t, "server", "resize", "revert", id)
-	if status := waitCLIStatus(t, cli, id, "ACTIVE"); status != "ACTIVE" {
+	if status := gcWaitIdle(t, c, id, "ACTIVE"); status != "ACTIVE" {
 		t.Fatalf("reverted server is %s", status)
 	}
 	if f := flavorOf(); !strings.Contains(f, "m1.small") {
 		t.Fatalf("flavor after revert %q, want m1.small", f)
 	}
-	if vcpus, ram := hypervisorUsage(t, cli); vcpus != 1 || ram != 2048 {
+	if vcpus, ram := hypervisorUsage(t, c); vcpus != 1 || ram != 2048 {
 		t.Fatalf("hypervisor after revert uses %d vCPUs and %d MB, want m1.small's", vcpus, ram)
 	}
 	if msg := cli.Fail(t, "server", "resize", "confirm", id); !strings.Contains(msg, "Cannot 'confirmResize' instance "+id+" while it is in vm_state active") {
@@ -190,12 +206,10 @@ func TestServerResizeGophercloud(t *testing.T) {
 // it: the server stays ACTIVE and the cold migration is in error.
 func TestServerResizeAutoConfirmAndMigrateCLI(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t, "--resize-confirm-window", "1s")
-	var s obj
-	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "auto-confirm")...)
-	id := s.str(t, "id")
+	_, cli, c := startAdminClients(t, "--resize-confirm-window", "1s")
+	id := gcCreateActive(t, c, "auto-confirm")["auto-confirm"]
 	cli.Run(t, "server", "resize", "--flavor", "m1.small", id)
-	if status := waitCLIStatus(t, cli, id, "ACTIVE"); status != "ACTIVE" {
+	if status := gcWaitIdle(t, c, id, "ACTIVE"); status != "ACTIVE" {
 		t.Fatalf("server is %s, want ACTIVE once the resize is confirmed by itself", status)
 	}
 	var rows []obj
@@ -205,7 +219,7 @@ func TestServerResizeAutoConfirmAndMigrateCLI(t *testing.T) {
 	}
 
 	cli.Run(t, "server", "migrate", id)
-	if status := waitCLIStatus(t, cli, id, "ACTIVE"); status != "ACTIVE" {
+	if status := gcWaitIdle(t, c, id, "ACTIVE"); status != "ACTIVE" {
 		t.Fatalf("server is %s after a cold migration with no other host", status)
 	}
 	cli.JSON(t, &rows, "--os-compute-api-version", "2.80", "server", "migration", "list", "--server", id, "--type", "cold-migration")

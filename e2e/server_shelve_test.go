@@ -18,27 +18,25 @@ import (
 func TestServerShelveCLI(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, engineArgs []string) {
-		_, cli := startAdmin(t, append(engineArgs, "--shelved-offload-time", "-1s")...)
-		var s obj
-		cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "shelf")...)
-		id := s.str(t, "id")
-		show := func() obj {
+		_, cli, c := startAdminClients(t, append(engineArgs, "--shelved-offload-time", "-1s")...)
+		id := gcCreateActive(t, c, "shelf")["shelf"]
+		show := func() *servers.Server {
 			t.Helper()
-			var got obj
-			cli.JSON(t, &got, "server", "show", id)
+			got, err := servers.Get(context.Background(), c.Compute, id).Extract()
+			if err != nil {
+				t.Fatalf("get server %s: %v", id, err)
+			}
 			return got
 		}
 
 		cli.Run(t, "server", "shelve", "--wait", id)
-		waitTaskDone(t, cli, id)
+		gcWaitTaskDone(t, c, id)
 		got := show()
-		if got.str(t, "status") != "SHELVED" || got["OS-EXT-SRV-ATTR:host"] == nil {
-			t.Fatalf("shelved server: status %v host %v", got["status"], got["OS-EXT-SRV-ATTR:host"])
+		if got.Status != "SHELVED" || got.Host == "" {
+			t.Fatalf("shelved server: status %v host %q", got.Status, got.Host)
 		}
-		var img obj
-		cli.JSON(t, &img, "image", "show", "shelf-shelved")
-		if img.str(t, "status") != "active" {
-			t.Fatalf("shelved image %v", img)
+		if img, err := images.Get(context.Background(), c.Image, imageIDByName(t, c, "shelf-shelved")).Extract(); err != nil || img.Status != images.ImageStatusActive {
+			t.Fatalf("shelved image %+v (%v)", img, err)
 		}
 		// The CLI skips shelving a shelved server; a snapshot of it is refused.
 		out := cli.Fail(t, "server", "image", "create", "--name", "too-late", id)
@@ -47,20 +45,20 @@ func TestServerShelveCLI(t *testing.T) {
 		}
 
 		cli.Run(t, "server", "shelve", "--offload", "--wait", id)
-		waitTaskDone(t, cli, id)
+		gcWaitTaskDone(t, c, id)
 		got = show()
-		if got.str(t, "status") != "SHELVED_OFFLOADED" || got["OS-EXT-SRV-ATTR:host"] != nil || got["OS-EXT-AZ:availability_zone"] != "" {
-			t.Fatalf("offloaded server: status %v host %v az %v", got["status"], got["OS-EXT-SRV-ATTR:host"], got["OS-EXT-AZ:availability_zone"])
+		if got.Status != "SHELVED_OFFLOADED" || got.Host != "" || got.AvailabilityZone != "" {
+			t.Fatalf("offloaded server: status %v host %q az %q", got.Status, got.Host, got.AvailabilityZone)
 		}
 		out = cli.Fail(t, "--os-compute-api-version", "2.77", "server", "unshelve", "--availability-zone", "nowhere", id)
 		if !strings.Contains(out, "The requested availability zone is not available") {
 			t.Fatalf("unshelve to an unknown zone printed %q", out)
 		}
 		cli.Run(t, "--os-compute-api-version", "2.77", "server", "unshelve", "--availability-zone", "nova", "--wait", id)
-		waitTaskDone(t, cli, id)
+		gcWaitTaskDone(t, c, id)
 		got = show()
-		if got.str(t, "status") != "ACTIVE" || got["OS-EXT-SRV-ATTR:host"] == nil || got.str(t, "OS-EXT-AZ:availability_zone") != "nova" {
-			t.Fatalf("unshelved server: status %v host %v", got["status"], got["OS-EXT-SRV-ATTR:host"])
+		if got.Status != "ACTIVE" || got.Host == "" || got.AvailabilityZone != "nova" {
+			t.Fatalf("unshelved server: status %v host %q az %q", got.Status, got.Host, got.AvailabilityZone)
 		}
 		if out := cli.Fail(t, "image", "show", "shelf-shelved"); !strings.Contains(out, "shelf-shelved") {
 			t.Fatalf("shelved image still shown after unshelve: %q", out)

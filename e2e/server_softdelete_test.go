@@ -6,27 +6,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 )
 
-// softWait polls `server show` until the server is idle in status.
-func softWait(t *testing.T, cli *CLI, id, status string) obj {
+// softWait polls the server with gophercloud until it is idle in status.
+func softWait(t *testing.T, c *Clients, id, status string) *servers.Server {
 	t.Helper()
-	deadline := time.Now().Add(serverWait)
-	for {
-		var got obj
-		cli.JSON(t, &got, "server", "show", id)
-		if got["status"] == status && got["OS-EXT-STS:task_state"] == nil {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s is %v (task %v), want %s", id, got["status"], got["OS-EXT-STS:task_state"], status)
-		}
-		time.Sleep(100 * time.Millisecond)
+	got := gcWaitIdleServer(t, c, id, status)
+	if got.Status != status || got.TaskState != "" {
+		t.Fatalf("server %s is %v (task %q), want %s", id, got.Status, got.TaskState, status)
 	}
+	return got
 }
 
 // listedIDs are the ids `server list` prints with args.
@@ -48,19 +40,17 @@ func listedIDs(t *testing.T, cli *CLI, args ...string) []string {
 func TestServerSoftDeleteCLI(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, engineArgs []string) {
-		_, cli := startAdmin(t, append(engineArgs, "--reclaim-interval", "1h")...)
-		var s obj
-		cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "soft")...)
-		id := s.str(t, "id")
+		_, cli, c := startAdminClients(t, append(engineArgs, "--reclaim-interval", "1h")...)
+		id := gcCreateActive(t, c, "soft")["soft"]
 
 		out := cli.Fail(t, "server", "restore", id)
 		if !strings.Contains(out, "Cannot 'restore' instance "+id+" while it is in vm_state active") {
 			t.Fatalf("restore of an active server printed %q", out)
 		}
 		cli.Run(t, "server", "delete", id)
-		got := softWait(t, cli, id, "SOFT_DELETED")
-		if got["OS-EXT-STS:vm_state"] != "soft-delete" || got["OS-EXT-STS:power_state"] != float64(4) {
-			t.Fatalf("soft-deleted server: vm_state %v power %v", got["OS-EXT-STS:vm_state"], got["OS-EXT-STS:power_state"])
+		got := softWait(t, c, id, "SOFT_DELETED")
+		if got.VmState != "soft-delete" || got.PowerState != 4 {
+			t.Fatalf("soft-deleted server: vm_state %v power %v", got.VmState, got.PowerState)
 		}
 		if slices.Contains(listedIDs(t, cli), id) {
 			t.Fatal("soft-deleted server in `server list`")
@@ -70,16 +60,16 @@ func TestServerSoftDeleteCLI(t *testing.T) {
 		}
 
 		cli.Run(t, "server", "restore", id)
-		got = softWait(t, cli, id, "ACTIVE")
-		if got["OS-EXT-STS:power_state"] != float64(1) {
-			t.Fatalf("restored server power %v", got["OS-EXT-STS:power_state"])
+		got = softWait(t, c, id, "ACTIVE")
+		if got.PowerState != 1 {
+			t.Fatalf("restored server power %v", got.PowerState)
 		}
 		if !slices.Contains(listedIDs(t, cli), id) {
 			t.Fatal("restored server missing from `server list`")
 		}
 
 		cli.Run(t, "server", "delete", id)
-		softWait(t, cli, id, "SOFT_DELETED")
+		softWait(t, c, id, "SOFT_DELETED")
 		cli.Run(t, "server", "delete", "--force", "--wait", id)
 		if out := cli.Fail(t, "server", "show", id); !strings.Contains(out, "No server with a name or ID of") {
 			t.Fatalf("show after force delete printed %q", out)
@@ -99,26 +89,18 @@ func TestServerSoftDeleteCLI(t *testing.T) {
 
 // TestServerSoftDeleteReclaim: a soft-deleted server is deleted for real
 // once --reclaim-interval has passed. The interval leaves time to see the
-// server SOFT_DELETED first: one CLI command takes seconds on a busy
-// machine, and with 2 s the server was sometimes gone before.
+// server SOFT_DELETED first: it is polled with gophercloud, but one CLI
+// command (the delete) takes seconds on a busy machine, and with 2 s the
+// server was sometimes gone before.
 func TestServerSoftDeleteReclaim(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t, "--reclaim-interval", "10s")
-	var s obj
-	cli.JSON(t, &s, osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "reclaimed")...)
-	id := s.str(t, "id")
+	_, cli, c := startAdminClients(t, "--reclaim-interval", "5s")
+	id := gcCreateActive(t, c, "reclaimed")["reclaimed"]
 	cli.Run(t, "server", "delete", id)
-	softWait(t, cli, id, "SOFT_DELETED")
-	deadline := time.Now().Add(serverWait + time.Minute)
-	for {
-		r := cli.Exec("server", "show", id)
-		if r.Err != nil && strings.Contains(r.Stderr, "No server with a name or ID of") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("soft-deleted server %s not reclaimed: %s %s", id, r.Stdout, r.Stderr)
-		}
-		time.Sleep(250 * time.Millisecond)
+	softWait(t, c, id, "SOFT_DELETED")
+	gcWaitGone(t, c.Compute, id)
+	if out := cli.Fail(t, "server", "show", id); !strings.Contains(out, "No server with a name or ID of") {
+		t.Fatalf("show of the reclaimed server printed %q", out)
 	}
 }
 

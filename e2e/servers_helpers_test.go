@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,10 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/instanceactions"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
 
@@ -31,17 +36,83 @@ func osc(args ...string) []string {
 	return append([]string{"--os-compute-api-version", computeVersion}, args...)
 }
 
-// newProjectUser creates a project and a member user in it with the
-// admin CLI and returns a clouds.yaml logging in as that user, and the
-// project's id.
-func newProjectUser(t *testing.T, s *Server, admin *CLI, project, user string) (cloudsFile, projectID string) {
+// startAdminClients starts kumo like startAdmin and adds gophercloud
+// clients logged in as its admin, at the server tests' microversion, for
+// set-up and polling where the CLI is not what is tested.
+func startAdminClients(t *testing.T, args ...string) (*Server, *CLI, *Clients) {
 	t.Helper()
-	var p obj
-	admin.JSON(t, &p, "project", "create", project)
-	admin.Run(t, "user", "create", "--password", "pw-"+user, "--project", project, user)
-	admin.Run(t, "role", "add", "--project", project, "--user", user, "member")
+	s, cli := startAdmin(t, args...)
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	c.Compute.Microversion = computeVersion
+	return s, cli, c
+}
+
+// newProjectUser creates a project and a member user in it as kumo's
+// admin (with gophercloud: this is set-up, not what the tests test) and
+// returns a clouds.yaml logging in as that user, and the project's id.
+func newProjectUser(t *testing.T, s *Server, project, user string) (cloudsFile, projectID string) {
+	t.Helper()
+	ctx := context.Background()
+	admin := NewClients(t, s.CloudsFile(), "kumo").Identity
+	p, err := projects.Create(ctx, admin, projects.CreateOpts{Name: project}).Extract()
+	if err != nil {
+		t.Fatalf("create project %s: %v", project, err)
+	}
+	u, err := users.Create(ctx, admin, users.CreateOpts{Name: user, Password: "pw-" + user, DefaultProjectID: p.ID}).Extract()
+	if err != nil {
+		t.Fatalf("create user %s: %v", user, err)
+	}
+	member := roleIDByName(t, admin, "member")
+	if err := roles.Assign(ctx, admin, member, roles.AssignOpts{UserID: u.ID, ProjectID: p.ID}).ExtractErr(); err != nil {
+		t.Fatalf("give %s the member role on %s: %v", user, project, err)
+	}
 	authURL := strings.TrimSuffix(s.URL, "/") + "/identity/v3"
-	return writeClouds(t, authURL, user, "pw-"+user, project), p.str(t, "id")
+	return writeClouds(t, authURL, user, "pw-"+user, project), p.ID
+}
+
+// roleIDByName finds a role's id with gophercloud.
+func roleIDByName(t *testing.T, c *gophercloud.ServiceClient, name string) string {
+	t.Helper()
+	pages, err := roles.List(c, roles.ListOpts{Name: name}).AllPages(context.Background())
+	if err != nil {
+		t.Fatalf("list roles named %s: %v", name, err)
+	}
+	list, err := roles.ExtractRoles(pages)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("roles named %s: %d (%v), want one", name, len(list), err)
+	}
+	return list[0].ID
+}
+
+// gcWaitIdle polls a server with gophercloud until it shows status want
+// with no task running, and returns the last status seen: want, or
+// another once serverWait has passed (the caller says what that means).
+func gcWaitIdle(t *testing.T, c *Clients, id, want string) string {
+	t.Helper()
+	return gcWaitIdleServer(t, c, id, want).Status
+}
+
+// gcWaitIdleServer is gcWaitIdle returning the server last read.
+func gcWaitIdleServer(t *testing.T, c *Clients, id, want string) *servers.Server {
+	t.Helper()
+	return gcWaitIdleWithin(t, c, id, want, serverWait)
+}
+
+// gcWaitIdleWithin is gcWaitIdleServer with its own bound, for drivers
+// slower than the fake one.
+func gcWaitIdleWithin(t *testing.T, c *Clients, id, want string, wait time.Duration) *servers.Server {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		srv, err := servers.Get(context.Background(), c.Compute, id).Extract()
+		if err != nil {
+			t.Fatalf("get server %s while waiting for %s: %v", id, want, err)
+		}
+		if (srv.Status == want && srv.TaskState == "") || time.Now().After(deadline) {
+			return srv
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // gcWaitStatus polls a server with gophercloud until its status is one of
@@ -68,7 +139,6 @@ func gcWaitStatus(t *testing.T, c *gophercloud.ServiceClient, id string, want ..
 	}
 }
 
-// gcWaitGone polls a server until GET answers 404.
 // gcCreateActive creates a server of kumo-tiny on flavor 1 without a
 // network for each name, waits until all are ACTIVE and returns their ids
 // by name.
@@ -89,6 +159,7 @@ func gcCreateActive(t *testing.T, c *Clients, names ...string) map[string]string
 	return ids
 }
 
+// gcWaitGone polls a server until GET answers 404.
 func gcWaitGone(t *testing.T, c *gophercloud.ServiceClient, id string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), serverWait)
@@ -194,4 +265,21 @@ func eachEngine(t *testing.T, fn func(t *testing.T, engineArgs []string)) {
 			fn(t, args)
 		})
 	}
+}
+
+// gcUploadImage creates a raw, bare image with opts and uploads data to
+// it with gophercloud, and returns its id once it is active.
+func gcUploadImage(t *testing.T, c *Clients, opts images.CreateOpts, data []byte) string {
+	t.Helper()
+	ctx := context.Background()
+	opts.DiskFormat, opts.ContainerFormat = "raw", "bare"
+	img, err := images.Create(ctx, c.Image, opts).Extract()
+	if err != nil {
+		t.Fatalf("create image %s: %v", opts.Name, err)
+	}
+	if err := imagedata.Upload(ctx, c.Image, img.ID, bytes.NewReader(data)).ExtractErr(); err != nil {
+		t.Fatalf("upload image %s: %v", opts.Name, err)
+	}
+	waitImageActive(t, c, img.ID)
+	return img.ID
 }
