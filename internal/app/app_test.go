@@ -26,6 +26,7 @@ func openTestApp(t *testing.T, dataDir string) *App {
 }
 
 func TestFirstStartWritesPrivateCloudsFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := openTestApp(t, dir)
 	st, err := os.Stat(a.Config.CloudsFile())
@@ -62,6 +63,7 @@ func TestFirstStartWritesPrivateCloudsFile(t *testing.T) {
 }
 
 func TestRestartKeepsAdminPassword(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := openTestApp(t, dir)
 	first, err := os.ReadFile(a.Config.CloudsFile())
@@ -85,6 +87,7 @@ func TestRestartKeepsAdminPassword(t *testing.T) {
 // TestHealth: /healthz is public on the API listener (metrics are not:
 // see TestMetricsListener).
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	a := openTestApp(t, t.TempDir())
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
@@ -112,6 +115,7 @@ func TestHealth(t *testing.T) {
 // the image service's default limits from the configuration; a restart
 // with other defaults keeps what an admin set.
 func TestImageLimitsRegisteredOnceKeptOnRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := openTestApp(t, dir)
 	ctx := context.Background()

@@ -38,6 +38,7 @@ func PlaceServer(t *testing.T, db *store.DB, id string, number int64, host strin
 }
 
 func TestInventory(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now()
@@ -96,6 +97,7 @@ func TestInventory(t *testing.T) {
 
 // A disabled compute service gets no new servers: the scheduler skips it.
 func TestSchedulerSkipsDisabledHost(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now()

@@ -54,6 +54,7 @@ func mustAdd(t *testing.T, db *store.DB, project, user string, vcpus, ram int, d
 }
 
 func TestDefaultsAndOverrides(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
@@ -131,6 +132,7 @@ func TestDefaultsAndOverrides(t *testing.T) {
 }
 
 func TestUsageCounting(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
@@ -162,6 +164,7 @@ func TestUsageCounting(t *testing.T) {
 }
 
 func TestSetValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
@@ -201,6 +204,7 @@ func TestSetValidation(t *testing.T) {
 }
 
 func TestCheckInstances(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
@@ -261,6 +265,7 @@ func TestCheckInstances(t *testing.T) {
 }
 
 func TestCheckInstanceCountAndMaxAllowed(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
@@ -322,6 +327,7 @@ func TestCheckInstanceCountAndMaxAllowed(t *testing.T) {
 }
 
 func TestLimitAndSimpleChecks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
@@ -372,6 +378,7 @@ func TestLimitAndSimpleChecks(t *testing.T) {
 // TestConcurrentCreates proves the check and the insert are atomic: many
 // transactions racing for the last slots never exceed the limit.
 func TestConcurrentCreates(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
@@ -420,6 +427,7 @@ func TestConcurrentCreates(t *testing.T) {
 // numbers whole. Before the checks were exact, count × vCPUs and usage +
 // count wrapped and such requests passed.
 func TestHugeInstanceCounts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
@@ -509,6 +517,7 @@ func TestHugeInstanceCounts(t *testing.T) {
 // TestGroupMembersQuota is Nova's server_group_members check: members of
 // the group are counted per user against the user's limit.
 func TestGroupMembersQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{})
