@@ -76,6 +76,7 @@ func rebuildImage(t *testing.T, c *computetest.Cloud, name string, queued bool, 
 // accept writes, the task states on the way, where the server lands and
 // what the guest got.
 func TestRebuild(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := rebuildCloud(t, db)
 		ctx := context.Background()
@@ -218,6 +219,7 @@ func TestRebuild(t *testing.T) {
 // TestRebuildRefusals checks each of Nova's refusals and that a refused
 // rebuild changes nothing.
 func TestRebuildRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := rebuildCloud(t, db)
 		ctx := context.Background()
@@ -306,6 +308,7 @@ func TestRebuildRefusals(t *testing.T) {
 // TestRebuildDriverFailure checks a failed rebuild leaves the server in
 // ERROR with the failure as its fault and the event failed.
 func TestRebuildDriverFailure(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := rebuildCloud(t, db)
 		ctx := context.Background()
@@ -339,6 +342,7 @@ func TestRebuildDriverFailure(t *testing.T) {
 // driver sealed in the task, never in clear, and that the rebuild task
 // leaves nothing behind once it is finished.
 func TestRebuildSealsPassword(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{Stopped: true})
 		box, err := secret.NewBox(bytes.Repeat([]byte{9}, 32))
@@ -397,6 +401,7 @@ func TestRebuildSealsPassword(t *testing.T) {
 // TestRebuildTaskOf checks which task states a rebuild task still has to
 // pass, including one resumed after a crash.
 func TestRebuildTaskOf(t *testing.T) {
+	t.Parallel()
 	running, shutdown := fmt.Sprint(int(state.PowerRunning)), fmt.Sprint(int(state.PowerShutdown))
 	cases := []struct {
 		name          string

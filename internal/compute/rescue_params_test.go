@@ -11,6 +11,7 @@ import (
 // rescue image, properties included (a rescue image with its own
 // kernel_id must boot that kernel).
 func TestRescueImageRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, img := range []virt.Image{
 		{ID: "i1", Name: "rescue", DiskFormat: "qcow2",
 			Properties: map[string]string{"kernel_id": "k1", "ramdisk_id": "r1", "os_command_line": "console=ttyS0"}},

@@ -92,6 +92,7 @@ func activeOrShutoff(s *compute.Server) bool {
 // flavor and the same power, both flavors claimed on the host, the
 // migration's statuses, the guest, and confirm's outcome.
 func TestResizeConfirm(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		stop       bool
@@ -196,6 +197,7 @@ func assertKind(t *testing.T, err error, kind errs.Kind, msg string) {
 // TestResizeRevert reverts running and stopped servers: the old flavor and
 // state come back, old_vm_state is dropped, the new claim is released.
 func TestResizeRevert(t *testing.T) {
+	t.Parallel()
 	for _, stop := range []bool{false, true} {
 		t.Run("stopped="+strconv.FormatBool(stop), func(t *testing.T) { revertOnce(t, stop) })
 	}
@@ -254,6 +256,7 @@ func revertOnce(t *testing.T, stop bool) {
 // TestResizeRefused: Nova's answers to resizes, confirms and reverts it
 // does not accept, checked in Nova's order.
 func TestResizeRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -310,6 +313,7 @@ func TestResizeRefused(t *testing.T) {
 // flavor the host cannot hold fails as Nova's conductor fails it; each
 // leaves the migration in error and the host's usage as before.
 func TestResizeFailures(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{MemoryMB: 8192, DiskGB: 1000})
 		ctx := context.Background()
@@ -370,6 +374,7 @@ func TestResizeFailures(t *testing.T) {
 // TestDeleteMidResize: deleting a server waiting in VERIFY_RESIZE frees
 // both flavors and confirms its migration, as Nova's delete does.
 func TestDeleteMidResize(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -396,6 +401,7 @@ func TestDeleteMidResize(t *testing.T) {
 // TestConfirmStaleResizes: with a resize confirm window an agent confirms
 // resizes left in VERIFY_RESIZE, as Nova's _poll_unconfirmed_resizes.
 func TestConfirmStaleResizes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -435,6 +441,7 @@ func TestConfirmStaleResizes(t *testing.T) {
 
 // TestListMigrations: filters, Nova's 2.59 order and paging by marker.
 func TestListMigrations(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -507,6 +514,7 @@ func TestListMigrations(t *testing.T) {
 // host's usage from the servers and adds back what unconfirmed resizes
 // hold.
 func TestResizeClaimsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -535,6 +543,7 @@ func TestResizeClaimsSurviveRestart(t *testing.T) {
 // the migration is in error); a target host that is the server's own or
 // unknown is a 400.
 func TestMigrate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -581,6 +590,7 @@ func TestMigrate(t *testing.T) {
 // not built, so a migrate that another host could take is refused (409)
 // and changes nothing.
 func TestMigrateBetweenHostsRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -604,6 +614,7 @@ func TestMigrateBetweenHostsRefused(t *testing.T) {
 // frees both flavors, and the resize finishing afterwards changes
 // nothing: the migration stays in error.
 func TestDeleteWhileResizing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"resize": 400 * time.Millisecond}})
 		ctx := context.Background()
@@ -651,6 +662,7 @@ func TestDeleteWhileResizing(t *testing.T) {
 // "Instance has not been resized.". The confirm takes seconds, so the
 // calls below land while it runs.
 func TestConfirmWhileConfirming(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"confirm_resize": 3 * time.Second}})
 		ctx := context.Background()
@@ -676,6 +688,7 @@ func TestConfirmWhileConfirming(t *testing.T) {
 // resize confirmed first, as Nova's _delete does: the old flavor is freed
 // and the migration confirmed; restored, it keeps the new flavor.
 func TestSoftDeleteResized(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		c.Compute.Settings.ReclaimInterval = time.Hour
