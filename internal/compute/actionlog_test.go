@@ -119,7 +119,6 @@ func TestActionsOfCreateAndDelete(t *testing.T) {
 }
 
 func TestActionsAreTheProjectsAndAdmins(t *testing.T) {
-	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{}))
@@ -184,7 +183,6 @@ func TestActionPagesAndChangeWindows(t *testing.T) {
 }
 
 func TestFailedBuildRecordsErrorEvent(t *testing.T) {
-	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{Fail: map[string]bool{"spawn": true}}))

@@ -52,7 +52,6 @@ func (q *recheckQuotas) CheckInstanceCount(ctx context.Context, tx *store.Tx, pr
 // when the check fails the create ends with the servers made, unless the
 // failure is an internal error.
 func TestMultipleCreateCommitsPerServer(t *testing.T) {
-	t.Parallel()
 	overQuota := errs.OverQuota("Quota exceeded for instances: Requested 1, but already used 10 of 10 instances")
 	cases := []struct {
 		name          string

@@ -365,7 +365,6 @@ func TestSetAdminPassword(t *testing.T) {
 }
 
 func TestSetAdminPasswordHonoursContext(t *testing.T) {
-	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{Delays: map[string]time.Duration{"set_admin_password": time.Hour}})
 		id := rc.active(t, "slow")

@@ -92,7 +92,6 @@ func activeOrShutoff(s *compute.Server) bool {
 // flavor and the same power, both flavors claimed on the host, the
 // migration's statuses, the guest, and confirm's outcome.
 func TestResizeConfirm(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name       string
 		stop       bool
@@ -197,7 +196,6 @@ func assertKind(t *testing.T, err error, kind errs.Kind, msg string) {
 // TestResizeRevert reverts running and stopped servers: the old flavor and
 // state come back, old_vm_state is dropped, the new claim is released.
 func TestResizeRevert(t *testing.T) {
-	t.Parallel()
 	for _, stop := range []bool{false, true} {
 		t.Run("stopped="+strconv.FormatBool(stop), func(t *testing.T) { revertOnce(t, stop) })
 	}

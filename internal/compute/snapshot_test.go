@@ -47,7 +47,6 @@ func actionEvents(t *testing.T, c *computetest.Cloud, id, requestID string) (*co
 // the server's image properties and Nova's snapshot properties, becomes
 // active with the guest's disk, and boots a second server.
 func TestCreateImage(t *testing.T) {
-	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{Driver: fake.New(fake.Options{Delays: map[string]time.Duration{"snapshot": 100 * time.Millisecond}})})
 		ctx := context.Background()
