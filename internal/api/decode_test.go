@@ -8,6 +8,7 @@ import (
 )
 
 func TestDecodeJSONTakesOneValueOnly(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		body string
 		ok   bool

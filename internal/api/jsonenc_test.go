@@ -17,6 +17,7 @@ type namedString string
 // TestMarshalBodyMatchesEncodingJSON: the fast encoder's output is byte
 // for byte encoding/json's, for every value shape views use.
 func TestMarshalBodyMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	s := "x"
 	cases := map[string]any{
 		"nil":           nil,
@@ -41,6 +42,7 @@ func TestMarshalBodyMatchesEncodingJSON(t *testing.T) {
 // TestMarshalBodyOnSamples runs the comparison over every JSON sample of
 // the shared reference.
 func TestMarshalBodyOnSamples(t *testing.T) {
+	t.Parallel()
 	root := apisamples.Root(t)
 	n := 0
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -83,6 +85,7 @@ func compareEncodings(t *testing.T, v any) {
 }
 
 func TestMarshalBodyError(t *testing.T) {
+	t.Parallel()
 	if _, err := marshalBody(nil, map[string]any{"c": make(chan int)}); err == nil {
 		t.Fatal("a channel encoded without error")
 	}
@@ -104,6 +107,7 @@ func (v numbered) AppendJSON(b []byte) ([]byte, error) {
 // several goroutines comes out whole and in order, streamed or not, and
 // an item's error anywhere in it is the list's.
 func TestAppendersInParts(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{0, 1, parallelItems - 1, 2 * parallelItems, 1001} {
 		items := make([]JSONAppender, n)
 		plain := make([]map[string]int, n)
@@ -136,6 +140,7 @@ func TestAppendersInParts(t *testing.T) {
 // plainJSON's word-at-a-time test agrees with a byte-by-byte one for
 // every byte at every position of strings of several lengths.
 func TestPlainJSON(t *testing.T) {
+	t.Parallel()
 	bytewise := func(s string) bool {
 		for i := 0; i < len(s); i++ {
 			if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {

@@ -9,6 +9,7 @@ import (
 // TestObjectMatchesEncodingJSON: every Object field writer gives what
 // encoding/json gives for the same value, escapes included.
 func TestObjectMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	when := time.Date(2026, 12, 5, 8, 1, 2, 0, time.FixedZone("x", 3600))
 	reason := "because <x>"
 	for _, c := range []struct {
@@ -59,6 +60,7 @@ func TestObjectMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestObjectValueError(t *testing.T) {
+	t.Parallel()
 	w := OpenObject(nil)
 	w.Value("a", make(chan int))
 	w.String("b", "after")

@@ -6,6 +6,7 @@ import (
 )
 
 func TestAppendUTCMatchesAppendFormat(t *testing.T) {
+	t.Parallel()
 	tokyo := time.FixedZone("JST", 9*3600)
 	times := []time.Time{
 		{},

@@ -102,6 +102,7 @@ func fault(t *testing.T, r *apitest.Response) (string, float64, string) {
 }
 
 func TestMicroversionNegotiation(t *testing.T) {
+	t.Parallel()
 	c := testService(t).As("u:p", "")
 	cases := []struct {
 		name    string
@@ -147,6 +148,7 @@ func TestMicroversionNegotiation(t *testing.T) {
 }
 
 func TestRequestIDs(t *testing.T) {
+	t.Parallel()
 	c := testService(t).As("u:p", "")
 	seen := map[string]bool{}
 	for _, path := range []string{"/v2.1/things", "/v2.1/nowhere", "/v2.1/boom"} {
@@ -163,6 +165,7 @@ func TestRequestIDs(t *testing.T) {
 }
 
 func TestRoutingErrors(t *testing.T) {
+	t.Parallel()
 	c := testService(t)
 	user := c.As("u:p", "")
 	cases := []struct {
@@ -207,6 +210,7 @@ func TestRoutingErrors(t *testing.T) {
 }
 
 func TestLiteralSegmentsWinOverParameters(t *testing.T) {
+	t.Parallel()
 	c := testService(t).As("u:p", "")
 	if r := c.Do("GET", "/v2.1/things/special", nil).Expect(t, 200); r.JSON(t)["special"] != true {
 		t.Errorf("literal route not chosen: %s", r.Body)
@@ -217,6 +221,7 @@ func TestLiteralSegmentsWinOverParameters(t *testing.T) {
 }
 
 func TestProjectInPath(t *testing.T) {
+	t.Parallel()
 	c := testService(t).As("u:p", "")
 	r := c.Do("GET", "/v2.1/p/things", nil).Expect(t, 200)
 	body := r.JSON(t)
@@ -233,6 +238,7 @@ func TestProjectInPath(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	c := testService(t)
 	for _, token := range []string{"", "not-a-valid-token"} {
 		r := c.As(token, "").Do("GET", "/v2.1/things", nil).Expect(t, 401)
@@ -260,6 +266,7 @@ func manyThings(n string) map[string]any {
 // a large one is sent as it is encoded; both are the JSON encoding/json
 // would write.
 func TestLargeRepliesAreStreamed(t *testing.T) {
+	t.Parallel()
 	c := testService(t)
 	for _, tc := range []struct {
 		n        string
@@ -280,6 +287,7 @@ func TestLargeRepliesAreStreamed(t *testing.T) {
 }
 
 func TestRequestBodies(t *testing.T) {
+	t.Parallel()
 	c := testService(t).As("u:p", "")
 	r := c.Do("POST", "/v2.1/things", map[string]any{"a": 1}).Expect(t, 201)
 	if r.JSON(t)["a"] != float64(1) {
@@ -316,6 +324,7 @@ func TestRequestBodies(t *testing.T) {
 // TestOnlyImageUploadsSkipTheBodyLimit: a compute PUT of octet-stream
 // data is limited like any body; only /image/.../file streams freely.
 func TestOnlyImageUploadsSkipTheBodyLimit(t *testing.T) {
+	t.Parallel()
 	c := testService(t).As("u:p", "")
 	big := strings.Repeat("x", 2<<20)
 	c.Do("PUT", "/v2.1/things/1/file", big, "Content-Type", "application/octet-stream").Expect(t, 413)
@@ -323,6 +332,7 @@ func TestOnlyImageUploadsSkipTheBodyLimit(t *testing.T) {
 }
 
 func TestPanicIsAnswered(t *testing.T) {
+	t.Parallel()
 	c := testService(t).As("u:p", "")
 	r := c.Do("GET", "/v2.1/boom", nil).Expect(t, 500)
 	name, code, msg := fault(t, r)
@@ -337,6 +347,7 @@ func TestPanicIsAnswered(t *testing.T) {
 }
 
 func TestUnknownCollectionIsNotAProjectID(t *testing.T) {
+	t.Parallel()
 	router := api.NewRouter([]api.Route{{Method: "GET", Path: "/", Anonymous: true, Handler: func(c *api.Call) (*api.Reply, error) {
 		return api.JSON(200, map[string]string{"doc": "version"}), nil
 	}}})
@@ -360,6 +371,7 @@ func TestUnknownCollectionIsNotAProjectID(t *testing.T) {
 // streaming reaches the client as a broken connection, never as a body
 // that ends cleanly and looks whole.
 func TestBrokenStreamIsCutOff(t *testing.T) {
+	t.Parallel()
 	routes := []api.Route{{Method: "GET", Path: "/broken", Anonymous: true, Handler: func(c *api.Call) (*api.Reply, error) {
 		items := []any{}
 		for i := range 20000 {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestJSONTextOK(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, body string
 		ok         bool
@@ -34,6 +35,7 @@ func TestJSONTextOK(t *testing.T) {
 }
 
 func TestReplaceInvalid(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"abc":        "abc",
 		"\xff":       "\ufffd",
@@ -49,6 +51,7 @@ func TestReplaceInvalid(t *testing.T) {
 // TestQueryRules: a query with NUL or invalid UTF-8 is refused, or read
 // with U+FFFD where the rules say so; a plain query is left alone.
 func TestQueryRules(t *testing.T) {
+	t.Parallel()
 	strict := &TextRules{QueryNotUTF8: "not UTF-8", QueryNUL: func(name, value string) string { return "NUL in " + name }}
 	lenient := &TextRules{}
 	for _, tc := range []struct {

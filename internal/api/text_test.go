@@ -15,6 +15,7 @@ import (
 // bodies with NUL or invalid UTF-8 are answered before any handler
 // passes them to a database.
 func TestRequestTextNoDatabaseHolds(t *testing.T) {
+	t.Parallel()
 	c := testService(t).As("u:p", "")
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -52,6 +53,7 @@ func (b unreadBody) Read([]byte) (int, error) {
 // TestDeclaredTooLargeIsNotRead: a Content-Length over the limit is a 413
 // in the API's format before a byte of the body is read.
 func TestDeclaredTooLargeIsNotRead(t *testing.T) {
+	t.Parallel()
 	svc := &api.Service{Name: "identity", Mount: "/identity", Router: api.NewRouter([]api.Route{{
 		Method: "POST", Path: "/v3/auth/tokens", Anonymous: true, Handler: func(c *api.Call) (*api.Reply, error) {
 			_, err := c.Body()

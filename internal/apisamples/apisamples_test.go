@@ -8,6 +8,7 @@ import (
 )
 
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	sample := map[string]any{"flavor": map[string]any{"id": "1", "ram": 512.0, "links": []any{map[string]any{"href": "x", "rel": "self"}}, "description": nil}}
 	cases := []struct {
 		name string

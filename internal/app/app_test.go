@@ -24,6 +24,7 @@ func openTestApp(t *testing.T, dataDir string) *App {
 }
 
 func TestFirstStartWritesPrivateCloudsFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := openTestApp(t, dir)
 	st, err := os.Stat(a.Config.CloudsFile())
@@ -60,6 +61,7 @@ func TestFirstStartWritesPrivateCloudsFile(t *testing.T) {
 }
 
 func TestRestartKeepsAdminPassword(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := openTestApp(t, dir)
 	first, err := os.ReadFile(a.Config.CloudsFile())
@@ -84,6 +86,7 @@ func TestRestartKeepsAdminPassword(t *testing.T) {
 // the image service's default limits from the configuration; a restart
 // with other defaults keeps what an admin set.
 func TestImageLimitsRegisteredOnceKeptOnRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := openTestApp(t, dir)
 	ctx := context.Background()

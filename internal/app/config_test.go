@@ -7,6 +7,7 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		tweak func(*Config)
@@ -58,6 +59,7 @@ func TestConfigValidate(t *testing.T) {
 // TestConfigDefaults: kumo serve hashes at Keystone's cost and locks no
 // one out unless told to, as Keystone does.
 func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
 	var c Config
 	c.Defaults()
 	if c.PasswordHashCost != 12 {

@@ -15,6 +15,7 @@ import (
 // and takes its compute host over at once (the host lease token handed
 // on through the lock file), even across a `kumo migrate` in between.
 func TestDataDirLock(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := openTestApp(t, dir)
 	host, _ := os.Hostname()
@@ -50,6 +51,7 @@ func TestDataDirLock(t *testing.T) {
 // TestDataDirLockMessageWithoutHolder: a lock file whose holder wrote
 // nothing yet still gives a clear refusal.
 func TestDataDirLockMessageWithoutHolder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	l, err := LockDataDir(dir, Holder{})
 	if err != nil {
@@ -68,6 +70,7 @@ func TestDataDirLockMessageWithoutHolder(t *testing.T) {
 // that held its host, whatever processes that took no host came between
 // (a migrate, a serve refused its host).
 func TestHostLeaseHandedOn(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	steps := []struct {
 		command string

@@ -15,6 +15,7 @@ import (
 // served: run with KUMO_UPDATE_DOCS=1 to write it after changing routes
 // or rules.
 func TestPolicyDocument(t *testing.T) {
+	t.Parallel()
 	a := openTestApp(t, t.TempDir())
 	var b strings.Builder
 	b.WriteString(`# Policy

@@ -32,6 +32,7 @@ import (
 )
 
 func TestEveryRouteEnforcesItsRule(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			cfg := Config{DataDir: t.TempDir(), FloatingRange: "203.0.113.0/24", FloatingPool: "public", PasswordHashCost: 4}
@@ -57,6 +58,7 @@ func TestEveryRouteEnforcesItsRule(t *testing.T) {
 // the upstream service applies to it: the rule's documented calls include
 // the route's method and path.
 func TestRoutesNameTheirUpstreamRule(t *testing.T) {
+	t.Parallel()
 	a := openTestApp(t, t.TempDir())
 	for _, svc := range a.APIs {
 		for _, r := range svc.Router.Routes() {

@@ -41,6 +41,7 @@ func rawExchange(t *testing.T, h http.Handler, method, target, body string, toke
 // the same answers from the three APIs on SQLite and on PostgreSQL (which
 // refuses such text in any value, so they were 500s there).
 func TestTextNoDatabaseHolds(t *testing.T) {
+	t.Parallel()
 	tooLong := strings.Repeat("a", 2000)
 	cases := []struct {
 		name, method, path, body string

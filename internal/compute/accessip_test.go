@@ -3,6 +3,7 @@ package compute
 import "testing"
 
 func TestCanonicalIP(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"", ""},
 		{"192.168.0.3", "192.168.0.3"},

@@ -18,6 +18,7 @@ import (
 // TestPowerActions walks one server through every power action and checks
 // each lands in Nova's status and power state, refusals included.
 func TestPowerActions(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()
@@ -73,6 +74,7 @@ func TestPowerActions(t *testing.T) {
 // TestLockRefusesNonAdmins checks a lock holds for the owner's actions
 // but not an admin's, and an admin's lock cannot be lifted by the owner.
 func TestLockRefusesNonAdmins(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()
@@ -111,6 +113,7 @@ func TestLockRefusesNonAdmins(t *testing.T) {
 // TestFailedActionKeepsState checks a driver failure leaves the server
 // as it was, idle, with an Error event.
 func TestFailedActionKeepsState(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{Driver: fakeFailing("pause")})
 		ctx := context.Background()

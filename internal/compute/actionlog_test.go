@@ -70,6 +70,7 @@ func wantKind(t *testing.T, err error, kind errs.Kind, message string) {
 }
 
 func TestActionsOfCreateAndDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{}))
@@ -141,6 +142,7 @@ func TestActionsAreTheProjectsAndAdmins(t *testing.T) {
 }
 
 func TestActionPagesAndChangeWindows(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{}))
@@ -201,6 +203,7 @@ func TestFailedBuildRecordsErrorEvent(t *testing.T) {
 }
 
 func TestUnschedulableCreateRecordsConductorEvent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newActionCloud(t, db, fake.New(fake.Options{VCPUs: 1, MemoryMB: 1, DiskGB: 1}))

@@ -15,6 +15,7 @@ import (
 // task of the same server is still running (here a stop that hangs), as
 // Nova's RPC call would, instead of queueing behind it.
 func TestConsoleOutputWhileServerBusy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{Delays: map[string]time.Duration{"power_off": time.Hour}})
 		ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 // A server's host_status is the same whether the server was loaded alone
 // (its host's row joined) or in a listing (hosts read for the page).
 func TestHostStatuses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		update string // applied to the host rows, or to the server's row (id = ?)

@@ -11,6 +11,7 @@ import (
 // the covering index, never the instances table, so it stays cheap with
 // 10,000 servers in the project.
 func TestInstanceCountReadsAnIndexOnly(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	for _, user := range []string{"", "u1"} {
 		q, args := instanceCountQuery("p1", user)

@@ -18,6 +18,7 @@ import (
 // and tags changed, and whatever a caller set on the servers an earlier
 // listing returned.
 func TestListingShowsEveryChange(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := computetest.New(t, db, computetest.Options{})

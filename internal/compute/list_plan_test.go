@@ -17,6 +17,7 @@ import (
 // starts at the marker, so a page costs the same with 10,000 servers as
 // with 100.
 func TestListQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	c := computetest.New(t, db, computetest.Options{})
 	ctx := context.Background()

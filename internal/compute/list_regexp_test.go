@@ -17,6 +17,7 @@ import (
 // are a 400, not a 500 (found by FuzzServerList on PostgreSQL); SQLite
 // runs RE2 itself and lists as usual.
 func TestListFilterRegexpsTheDatabaseRefuses(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()

@@ -7,6 +7,7 @@ import (
 )
 
 func TestCachedParse(t *testing.T) {
+	t.Parallel()
 	p := newParsedTexts()
 	parses := 0
 	parse := func(raw string) func(*[]string) error {

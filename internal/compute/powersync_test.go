@@ -16,6 +16,7 @@ import (
 // server, as Nova's power-state sync does, and leaves a server alone
 // once it moved on since it was read.
 func TestSyncPowerState(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		actual  state.PowerState

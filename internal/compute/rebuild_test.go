@@ -77,6 +77,7 @@ func rebuildImage(t *testing.T, c *computetest.Cloud, name string, queued bool, 
 // accept writes, the task states on the way, where the server lands and
 // what the guest got.
 func TestRebuild(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := rebuildCloud(t, db)
 		ctx := context.Background()
@@ -219,6 +220,7 @@ func TestRebuild(t *testing.T) {
 // TestRebuildRefusals checks each of Nova's refusals and that a refused
 // rebuild changes nothing.
 func TestRebuildRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := rebuildCloud(t, db)
 		ctx := context.Background()
@@ -307,6 +309,7 @@ func TestRebuildRefusals(t *testing.T) {
 // TestRebuildDriverFailure checks a failed rebuild leaves the server in
 // ERROR with the failure as its fault and the event failed.
 func TestRebuildDriverFailure(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := rebuildCloud(t, db)
 		ctx := context.Background()
@@ -340,6 +343,7 @@ func TestRebuildDriverFailure(t *testing.T) {
 // driver sealed in the task, never in clear, and that the rebuild task
 // leaves nothing behind once it is finished.
 func TestRebuildSealsPassword(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{Stopped: true})
 		box, err := secret.NewBox(bytes.Repeat([]byte{9}, 32))
@@ -396,6 +400,7 @@ func TestRebuildSealsPassword(t *testing.T) {
 // TestRebuildTaskOf checks which task states a rebuild task still has to
 // pass, including one resumed after a crash.
 func TestRebuildTaskOf(t *testing.T) {
+	t.Parallel()
 	running, shutdown := state.PowerRunning, state.PowerShutdown
 	bdm, spawning, poweringOff := state.TaskRebuildBlockDeviceMapping, state.TaskRebuildSpawning, state.TaskPoweringOff
 	plan := func(current state.TaskState, power state.PowerState, via ...state.TaskState) compute.TaskPlan {

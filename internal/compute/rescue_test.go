@@ -179,6 +179,7 @@ func noSecretsLeft(t *testing.T, db *store.DB, clear string) {
 }
 
 func TestRescueAndUnrescue(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -247,6 +248,7 @@ func TestRescueAndUnrescue(t *testing.T) {
 }
 
 func TestRescueRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -280,6 +282,7 @@ func TestRescueRefusals(t *testing.T) {
 }
 
 func TestRescueDriverFailure(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{Fail: map[string]bool{"rescue": true}})
 		id := rc.active(t, "broken")
@@ -298,6 +301,7 @@ func TestRescueDriverFailure(t *testing.T) {
 }
 
 func TestSetAdminPassword(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -374,6 +378,7 @@ func TestSetAdminPasswordHonoursContext(t *testing.T) {
 }
 
 func TestConsoleOutput(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -410,6 +415,7 @@ func TestConsoleOutput(t *testing.T) {
 }
 
 func TestConsoleText(t *testing.T) {
+	t.Parallel()
 	n := func(v int64) *int64 { return &v }
 	log := []byte("one\ntwo\nthree")
 	cases := []struct {
@@ -435,6 +441,7 @@ func TestConsoleText(t *testing.T) {
 }
 
 func TestTriggerCrashDump(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -477,6 +484,7 @@ func TestTriggerCrashDump(t *testing.T) {
 }
 
 func TestResetStateAndInjectNetworkInfo(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRescueCloud(t, db, fake.Options{})
 		ctx := context.Background()

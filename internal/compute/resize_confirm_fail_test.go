@@ -21,6 +21,7 @@ import (
 // same, and an admin's os-resetState makes the server usable again with
 // its new flavor.
 func TestConfirmResizeFailure(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{Fail: map[string]bool{"confirm_resize": true}})
 		ctx := context.Background()

@@ -253,6 +253,7 @@ func revertOnce(t *testing.T, stop bool) {
 // TestResizeRefused: Nova's answers to resizes, confirms and reverts it
 // does not accept, checked in Nova's order.
 func TestResizeRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -309,6 +310,7 @@ func TestResizeRefused(t *testing.T) {
 // flavor the host cannot hold fails as Nova's conductor fails it; each
 // leaves the migration in error and the host's usage as before.
 func TestResizeFailures(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{MemoryMB: 8192, DiskGB: 1000})
 		ctx := context.Background()
@@ -369,6 +371,7 @@ func TestResizeFailures(t *testing.T) {
 // TestDeleteMidResize: deleting a server waiting in VERIFY_RESIZE frees
 // both flavors and confirms its migration, as Nova's delete does.
 func TestDeleteMidResize(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -395,6 +398,7 @@ func TestDeleteMidResize(t *testing.T) {
 // TestConfirmStaleResizes: with a resize confirm window an agent confirms
 // resizes left in VERIFY_RESIZE, as Nova's _poll_unconfirmed_resizes.
 func TestConfirmStaleResizes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -434,6 +438,7 @@ func TestConfirmStaleResizes(t *testing.T) {
 
 // TestListMigrations: filters, Nova's 2.59 order and paging by marker.
 func TestListMigrations(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -506,6 +511,7 @@ func TestListMigrations(t *testing.T) {
 // host's usage from the servers and adds back what unconfirmed resizes
 // hold.
 func TestResizeClaimsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -534,6 +540,7 @@ func TestResizeClaimsSurviveRestart(t *testing.T) {
 // the migration is in error); a target host that is the server's own or
 // unknown is a 400.
 func TestMigrate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -580,6 +587,7 @@ func TestMigrate(t *testing.T) {
 // not built, so a migrate that another host could take is refused (409)
 // and changes nothing.
 func TestMigrateBetweenHostsRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		ctx := context.Background()
@@ -603,6 +611,7 @@ func TestMigrateBetweenHostsRefused(t *testing.T) {
 // frees both flavors, and the resize finishing afterwards changes
 // nothing: the migration stays in error.
 func TestDeleteWhileResizing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"resize": 400 * time.Millisecond}})
 		ctx := context.Background()
@@ -650,6 +659,7 @@ func TestDeleteWhileResizing(t *testing.T) {
 // "Instance has not been resized.". The confirm takes seconds, so the
 // calls below land while it runs.
 func TestConfirmWhileConfirming(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"confirm_resize": 3 * time.Second}})
 		ctx := context.Background()
@@ -675,6 +685,7 @@ func TestConfirmWhileConfirming(t *testing.T) {
 // resize confirmed first, as Nova's _delete does: the old flavor is freed
 // and the migration confirmed; restored, it keeps the new flavor.
 func TestSoftDeleteResized(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := resizeCloud(t, db, fake.Options{})
 		c.Compute.Settings.ReclaimInterval = time.Hour

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRowCache(t *testing.T) {
+	t.Parallel()
 	server := func(n int64, name string) *Server { return &Server{Number: n, Name: name} }
 	one := serverBytes(server(1, "a"))
 	// Room for two servers per generation.

@@ -13,6 +13,7 @@ import (
 // TestDeleteShelvedServerDropsItsSnapshot: deleting a shelved (offloaded)
 // server deletes the snapshot shelve made, as Nova's compute API does.
 func TestDeleteShelvedServerDropsItsSnapshot(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()

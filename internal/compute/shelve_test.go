@@ -31,6 +31,7 @@ func shelfHostUsage(t *testing.T, c *computetest.Cloud) (vcpus, vms int64) {
 // (shelved_offload_time < 0): SHELVED on its host with the shelved_*
 // system metadata and image; unshelve powers it on and drops both.
 func TestShelveKeepsHostThenUnshelvePowersOn(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		c.Compute.Settings.ShelvedOffloadTime = -1
@@ -91,6 +92,7 @@ func TestShelveKeepsHostThenUnshelvePowersOn(t *testing.T) {
 // capacity back on the host; unshelve schedules and spawns it again from
 // the shelved image.
 func TestShelveOffloadAtOnceAndUnshelve(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()
@@ -139,6 +141,7 @@ func TestShelveOffloadAtOnceAndUnshelve(t *testing.T) {
 // TestShelveOffloadActionAndPeriodic offloads a shelved server on request
 // and another once shelved_offload_time has passed.
 func TestShelveOffloadActionAndPeriodic(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		c.Compute.Settings.ShelvedOffloadTime = time.Hour
@@ -192,6 +195,7 @@ func TestShelveOffloadActionAndPeriodic(t *testing.T) {
 // server, then a failed scheduling (no enabled host) that leaves it
 // offloaded with the failure recorded.
 func TestUnshelveChecks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()
@@ -257,6 +261,7 @@ func TestUnshelveChecks(t *testing.T) {
 // stopped, paused and suspended (Nova's allowed states) and checks each
 // ends SHELVED with its guest shut down; a locked server is refused.
 func TestShelveFromEveryAllowedState(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		c.Compute.Settings.ShelvedOffloadTime = -1

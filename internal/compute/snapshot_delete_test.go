@@ -21,6 +21,7 @@ import (
 // stops at its next step, as Nova's snapshot does when the instance
 // disappears), for a delete and a soft delete; no image is left queued.
 func TestDeleteDuringSnapshot(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		started bool          // the agent is taking the snapshot when the delete comes

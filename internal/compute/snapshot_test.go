@@ -111,6 +111,7 @@ func TestCreateImage(t *testing.T) {
 // TestCreateImageRefusals checks Nova's state rule (409, no image left)
 // and that a failed snapshot deletes its image and records the error.
 func TestCreateImageRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{Driver: fake.New(fake.Options{Fail: map[string]bool{"snapshot": true}})})
 		ctx := context.Background()
@@ -154,6 +155,7 @@ func TestCreateImageRefusals(t *testing.T) {
 // leaves other types alone; rotation 0 deletes every backup, the new one
 // too, as Nova does.
 func TestBackupRotation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()
@@ -215,6 +217,7 @@ func TestBackupRotation(t *testing.T) {
 // project, is shared, names the server's project in instance_owner and
 // is visible to that project as a member.
 func TestAdminSnapshotIsSharedWithOwner(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()

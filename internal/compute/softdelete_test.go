@@ -57,6 +57,7 @@ func listIDs(t *testing.T, c *computetest.Cloud, o compute.ListOptions) map[stri
 // server SOFT_DELETED on its host (capacity held, hidden from the default
 // list, out of the quota count); restore powers it on again.
 func TestSoftDeleteThenRestore(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, q := softDeleteCloud(t, db)
 		ctx := context.Background()
@@ -120,6 +121,7 @@ func TestSoftDeleteThenRestore(t *testing.T) {
 // TestSoftDeleteRefusals: Nova's 409s for restore, the lock, the quota on
 // restore, and the fallbacks to a real delete.
 func TestSoftDeleteRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, q := softDeleteCloud(t, db)
 		ctx := context.Background()
@@ -186,6 +188,7 @@ func TestSoftDeleteRefusals(t *testing.T) {
 // TestForceDeleteWithoutReclaim: forceDelete works whatever the setting,
 // and without one DELETE is a real delete.
 func TestForceDeleteWithoutReclaim(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := computetest.New(t, db, computetest.Options{})
 		ctx := context.Background()
@@ -207,6 +210,7 @@ func TestForceDeleteWithoutReclaim(t *testing.T) {
 // TestReclaimSoftDeleted: the agent's periodic deletes soft-deleted
 // servers older than the interval, and only those.
 func TestReclaimSoftDeleted(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := softDeleteCloud(t, db)
 		ctx := context.Background()
@@ -252,6 +256,7 @@ func TestReclaimSoftDeleted(t *testing.T) {
 // confirms the resize first, as Nova does: the migration is confirmed,
 // the old flavor's claim released, and a restore brings it back ACTIVE.
 func TestSoftDeleteConfirmsResize(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := softDeleteCloud(t, db)
 		ctx := context.Background()

@@ -47,6 +47,7 @@ func equal(a, b []string) bool {
 }
 
 func TestSeedDefaults(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := seeded(t, db)
@@ -71,6 +72,7 @@ func TestSeedDefaults(t *testing.T) {
 }
 
 func TestCreateAndConflicts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := seeded(t, db)
@@ -104,6 +106,7 @@ func TestCreateAndConflicts(t *testing.T) {
 }
 
 func TestVisibilityAndAccess(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := seeded(t, db)
@@ -165,6 +168,7 @@ func TestVisibilityAndAccess(t *testing.T) {
 }
 
 func TestListFiltersSortAndPaging(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := seeded(t, db)
@@ -202,6 +206,7 @@ func TestListFiltersSortAndPaging(t *testing.T) {
 }
 
 func TestExtraSpecsAndDescription(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := seeded(t, db)
@@ -249,6 +254,7 @@ func TestExtraSpecsAndDescription(t *testing.T) {
 }
 
 func TestValidateExtraSpec(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		key, value string
 		ok         bool

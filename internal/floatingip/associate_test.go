@@ -61,6 +61,7 @@ func (c *assocCloud) bound(t *testing.T, id string) (fixed, instance string) {
 }
 
 func TestAssociateChoosesAndChecksTheFixedAddress(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newAssocCloud(t, db)
@@ -116,6 +117,7 @@ func TestAssociateChoosesAndChecksTheFixedAddress(t *testing.T) {
 }
 
 func TestDisassociate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newAssocCloud(t, db)
@@ -144,6 +146,7 @@ func TestDisassociate(t *testing.T) {
 // IP's network with the port's MAC; releasing the server's addresses
 // (server delete) unbinds it and leaves it allocated.
 func TestFloatingAddressesInViewAndOnRelease(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newAssocCloud(t, db)

@@ -21,6 +21,7 @@ var (
 )
 
 func TestOptionsValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		opts floatingip.Options
 		ok   bool
@@ -48,6 +49,7 @@ func expectErr(t *testing.T, err error, kind errs.Kind, msg string) {
 }
 
 func TestAllocateListShowRelease(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
@@ -103,6 +105,7 @@ func TestAllocateListShowRelease(t *testing.T) {
 }
 
 func TestAllocateExhaustionAndQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		// A /29 hands out .2 to .6.
@@ -141,6 +144,7 @@ func TestAllocateExhaustionAndQuota(t *testing.T) {
 // Concurrent allocations never share an address and fill the pool
 // exactly.
 func TestConcurrentAllocationsGetDistinctAddresses(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := floatingip.New(db, floatingip.Options{Range: "198.51.100.0/27", Pool: "public"}) // 29 addresses

@@ -51,6 +51,7 @@ func placeServer(t *testing.T, db *store.DB, id string, number int64, host, vmSt
 }
 
 func TestInventory(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now()
@@ -127,6 +128,7 @@ func TestInventory(t *testing.T) {
 
 // A disabled compute service gets no new servers: the scheduler skips it.
 func TestSchedulerSkipsDisabledHost(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now()

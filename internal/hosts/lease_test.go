@@ -18,6 +18,7 @@ import (
 // as its predecessor or the holder gave the host up; the old holder's
 // heartbeats and claims then fail with ErrLeaseLost.
 func TestHostLease(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		t0 := time.Now()

@@ -8,6 +8,7 @@ import (
 )
 
 func TestBootstrapIsIdempotent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		pid, created, err := f.svc.Bootstrap(f.ctx, "another")

@@ -14,6 +14,7 @@ import (
 var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func TestEC2Credentials(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		alice, bob := f.user(t, "alice", "pw"), f.user(t, "bob", "pw")

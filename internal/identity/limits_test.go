@@ -30,6 +30,7 @@ func (f *fixture) limit(t *testing.T, project, region, resource string, v int64)
 }
 
 func TestRegisteredLimits(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		desc := "Number of images"
@@ -95,6 +96,7 @@ func TestRegisteredLimits(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		f.registered(t, "", "image_size_total", 1000)
@@ -188,6 +190,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestEffectiveLimits(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		p := f.project(t, "p").ID
@@ -226,6 +229,7 @@ func TestEffectiveLimits(t *testing.T) {
 }
 
 func TestEnsureRegisteredLimitsKeepsAdminChanges(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		defaults := map[string]int64{"image_size_total": 1000, "image_count_total": 100}

@@ -16,6 +16,7 @@ import (
 // against a hash of the configured cost, so the time of the answer does
 // not tell which. Timing-free: the comparisons are counted.
 func TestPasswordChecksDoEqualWork(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, func(o *Options) {
 			o.PasswordHashCost = 5
@@ -120,6 +121,7 @@ func failures(t *testing.T, f *fixture, userID string) (int, bool) {
 // the count; an expired lock starts the count again; an admin's update
 // of the user, or the ignore_lockout_failure_attempts option, unlocks.
 func TestLockout(t *testing.T) {
+	t.Parallel()
 	type step struct {
 		advance time.Duration
 		do      string // "login", "change" (self-service password change), "update" (admin PATCH), "disable", "exempt"

@@ -10,6 +10,7 @@ import (
 )
 
 func TestPasswordHashing(t *testing.T) {
+	t.Parallel()
 	p := newPasswords(MinPasswordHashCost, nil)
 	long := strings.Repeat("x", 100)
 	tests := []struct {
@@ -53,6 +54,7 @@ func TestPasswordHashing(t *testing.T) {
 // not made again (Keystone's password_hash_rounds only affects new
 // passwords).
 func TestPasswordHashCost(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		configured, want int
 	}{
@@ -93,6 +95,7 @@ func TestPasswordHashCost(t *testing.T) {
 // TestDummyHash: with no hash to check (unknown user, no password), the
 // comparison is still made, against a hash of the configured cost.
 func TestDummyHash(t *testing.T) {
+	t.Parallel()
 	var costs []int
 	p := newPasswords(5, func(hash, pw []byte) error {
 		c, _ := bcrypt.Cost(hash)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestUniqueNames(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		d, err := f.svc.CreateDomain(f.ctx, Domain{Name: "other", Enabled: true})
@@ -64,6 +65,7 @@ func TestUniqueNames(t *testing.T) {
 }
 
 func TestDeleteProjectCascades(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		u := f.user(t, "frank", "pw")
@@ -94,6 +96,7 @@ func TestDeleteProjectCascades(t *testing.T) {
 }
 
 func TestDeleteDomainOnlyWhenDisabled(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		d, err := f.svc.CreateDomain(f.ctx, Domain{Name: "tmp", Enabled: true})
@@ -122,6 +125,7 @@ func TestDeleteDomainOnlyWhenDisabled(t *testing.T) {
 }
 
 func TestAssignments(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		u := f.user(t, "gina", "pw")
@@ -179,6 +183,7 @@ func TestAssignments(t *testing.T) {
 }
 
 func TestDisabledDomainBlocksItsUsers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		d, err := f.svc.CreateDomain(f.ctx, Domain{Name: "corp", Enabled: true})

@@ -10,6 +10,7 @@ import (
 )
 
 func TestProjectTags(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		p, err := f.svc.CreateProject(f.ctx, Project{Name: "tagged", Enabled: true, Tags: []string{"a", "b"}})

@@ -14,6 +14,7 @@ import (
 // seen by the very next request, a change made behind the service's back
 // (another kumo process) within the cache TTL, and expiry exactly.
 func TestAuthenticateCache(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		// change takes the token's access away; seenAfter is how

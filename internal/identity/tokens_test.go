@@ -11,6 +11,7 @@ import (
 )
 
 func TestPasswordAuthentication(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		u := f.user(t, "alice", "right")
@@ -60,6 +61,7 @@ func TestPasswordAuthentication(t *testing.T) {
 }
 
 func TestTokenScopes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		u := f.user(t, "alice", "pw")
@@ -123,6 +125,7 @@ func TestTokenScopes(t *testing.T) {
 }
 
 func TestDefaultProjectScope(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		p := f.project(t, "home")
@@ -151,6 +154,7 @@ func TestDefaultProjectScope(t *testing.T) {
 }
 
 func TestTokenMethodKeepsExpiry(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		unscoped, err := f.svc.IssueToken(f.ctx, AuthRequest{Methods: []string{"password"},
@@ -182,6 +186,7 @@ func TestTokenMethodKeepsExpiry(t *testing.T) {
 }
 
 func TestTokenExpiry(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		f.svc.opts.TokenTTL = time.Second
@@ -202,6 +207,7 @@ func TestTokenExpiry(t *testing.T) {
 }
 
 func TestTokenRevocation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		p := f.project(t, "p1")
@@ -255,6 +261,7 @@ func TestTokenRevocation(t *testing.T) {
 }
 
 func TestChangePasswordNeedsOriginal(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		u := f.user(t, "dave", "old")
@@ -271,6 +278,7 @@ func TestChangePasswordNeedsOriginal(t *testing.T) {
 }
 
 func TestAuthenticateRoles(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		u := f.user(t, "erin", "pw")

@@ -55,6 +55,7 @@ func wantKind(t *testing.T, err error, k errs.Kind) {
 }
 
 func TestCreateDefaultsAndValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{Name: ptr("a"), Tags: []string{"b", "a", "b"}, Properties: map[string]string{"k": "v"}})
@@ -96,6 +97,7 @@ func TestCreateDefaultsAndValidation(t *testing.T) {
 }
 
 func TestUploadAndDownload(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{})
@@ -150,6 +152,7 @@ func (r *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestInterruptedUploadReturnsToQueued(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{})
@@ -176,6 +179,7 @@ func TestInterruptedUploadReturnsToQueued(t *testing.T) {
 }
 
 func TestRecover(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{})
@@ -200,6 +204,7 @@ func TestRecover(t *testing.T) {
 }
 
 func TestVisibilityMatrix(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		imgs := map[string]*Image{
@@ -278,6 +283,7 @@ func TestVisibilityMatrix(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{})
@@ -319,6 +325,7 @@ func TestMembers(t *testing.T) {
 }
 
 func TestPatchSemantics(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{Properties: map[string]string{"a": "1"}})
@@ -376,6 +383,7 @@ func TestPatchSemantics(t *testing.T) {
 }
 
 func TestDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{Protected: true})
@@ -401,6 +409,7 @@ func TestDelete(t *testing.T) {
 }
 
 func TestListFiltersSortAndPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		for _, n := range []string{"c", "a", "e", "b", "d"} {
@@ -455,6 +464,7 @@ func TestListFiltersSortAndPages(t *testing.T) {
 }
 
 func TestSeedTinyIsIdempotent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		for i := 0; i < 2; i++ {
@@ -486,6 +496,7 @@ func TestSeedTinyIsIdempotent(t *testing.T) {
 }
 
 func TestDeactivate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{})
@@ -510,6 +521,7 @@ func TestDeactivate(t *testing.T) {
 }
 
 func TestTagsAndProperties(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{Properties: map[string]string{"old": "1"}})
@@ -558,6 +570,7 @@ func (r *deletingReader) Read(p []byte) (int, error) {
 }
 
 func TestDeleteDuringUploadIsGone(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img := mustCreate(t, s, alice, CreateRequest{})
@@ -571,6 +584,7 @@ func TestDeleteDuringUploadIsGone(t *testing.T) {
 }
 
 func TestVirtualSize(t *testing.T) {
+	t.Parallel()
 	qcow := make([]byte, 64)
 	copy(qcow, "QFI\xfb")
 	binary.BigEndian.PutUint64(qcow[24:32], 1<<30)
@@ -594,6 +608,7 @@ func TestVirtualSize(t *testing.T) {
 }
 
 func TestCreateFromReader(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		img, err := s.CreateFromReader(ctx, alice, CreateRequest{Name: ptr("snap"), DiskFormat: ptr("qcow2"), ContainerFormat: ptr("bare"),

@@ -67,6 +67,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func TestImageCountQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		s.Limits = fixedLimits(with(unlimited(), QuotaImageCountTotal, 2), nil)
@@ -95,6 +96,7 @@ func TestImageCountQuota(t *testing.T) {
 }
 
 func TestImageSizeQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		s.Limits = fixedLimits(with(unlimited(), QuotaImageSizeTotal, 2), map[string]map[string]int64{"pb": unlimited()})
@@ -174,6 +176,7 @@ func (g *gateReader) Read(p []byte) (int, error) {
 }
 
 func TestUploadsRunningTogether(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		s.Limits = fixedLimits(with(with(unlimited(), QuotaImageCountUploading, 1), QuotaImageSizeTotal, 1), nil)
@@ -220,6 +223,7 @@ func TestUploadsRunningTogether(t *testing.T) {
 }
 
 func TestNoLimitsRegisteredAllowsNothing(t *testing.T) {
+	t.Parallel()
 	s, ctx := newService(t, storetest.SQLite(t)), context.Background()
 	s.Limits = fixedLimits(map[string]int64{}, nil)
 	_, err := s.Create(ctx, alice, CreateRequest{})
@@ -349,6 +353,7 @@ func TestDeleteOnFullDisk(t *testing.T) {
 // file aside and recording the delete loses nothing; after the record,
 // the file goes.
 func TestRecoverSetAsideFile(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, ctx := newService(t, db), context.Background()
 		kept, gone := mustCreate(t, s, alice, CreateRequest{}), mustCreate(t, s, alice, CreateRequest{})

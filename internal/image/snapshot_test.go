@@ -16,6 +16,7 @@ import (
 // disk format, lists a server's backups newest first and deletes them
 // whoever owns them.
 func TestSnapshotImages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newService(t, db)
 		ctx := context.Background()

@@ -26,6 +26,7 @@ const (
 func ptr(s string) *string { return &s }
 
 func TestFingerprint(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, keyType, key, want, wantErr string
 	}{
@@ -63,6 +64,7 @@ const (
 )
 
 func TestCreateImportGetListDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		svc := keypair.New(db, keypair.Options{})
@@ -132,6 +134,7 @@ func TestCreateImportGetListDelete(t *testing.T) {
 }
 
 func TestGenerate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		svc := keypair.New(db, keypair.Options{})
@@ -164,6 +167,7 @@ func TestGenerate(t *testing.T) {
 }
 
 func TestX509(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		svc := keypair.New(db, keypair.Options{})
@@ -198,6 +202,7 @@ func TestX509(t *testing.T) {
 }
 
 func TestQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		limits := map[string]int{"u1": 2, "u2": -1, "u3": 0}
@@ -255,6 +260,7 @@ func TestQuota(t *testing.T) {
 // TestQuotaRace creates many key pairs at once: the count check and the
 // insert share a transaction, so the limit holds exactly.
 func TestQuotaRace(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		const limit, workers = 5, 20

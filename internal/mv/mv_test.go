@@ -10,6 +10,7 @@ import (
 )
 
 func TestParse(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in   string
 		want mv.Version
@@ -40,6 +41,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	v := mv.Version{Major: 2, Minor: 55}
 	cases := []struct {
 		o       mv.Version
@@ -62,6 +64,7 @@ func TestCompare(t *testing.T) {
 }
 
 func TestSupported(t *testing.T) {
+	t.Parallel()
 	r := mv.Supported()
 	if r.Min != (mv.Version{Major: 2, Minor: 1}) {
 		t.Errorf("minimum %v, want 2.1", r.Min)
@@ -75,6 +78,7 @@ func TestSupported(t *testing.T) {
 }
 
 func TestRequested(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		headers map[string][]string
@@ -104,6 +108,7 @@ func TestRequested(t *testing.T) {
 }
 
 func TestNegotiate(t *testing.T) {
+	t.Parallel()
 	r := mv.Range{Min: mv.Version{Major: 2, Minor: 1}, Max: mv.Version{Major: 2, Minor: 90}}
 	cases := []struct {
 		requested string
@@ -138,6 +143,7 @@ func TestNegotiate(t *testing.T) {
 }
 
 func TestSetResponseHeaders(t *testing.T) {
+	t.Parallel()
 	h := http.Header{}
 	mv.SetResponseHeaders(h, mv.Version{Major: 2, Minor: 42})
 	if h.Get("OpenStack-API-Version") != "compute 2.42" || h.Get("X-OpenStack-Nova-API-Version") != "2.42" {

@@ -17,6 +17,7 @@ import (
 var macPattern = regexp.MustCompile(`^fa:16:3e:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$`)
 
 func TestAllocateAutoGivesOneDualStackPort(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{IPv6: true})
 		addrs := mustAllocate(t, db, m, "p1", "i1", Auto())
@@ -49,6 +50,7 @@ func TestAllocateAutoGivesOneDualStackPort(t *testing.T) {
 }
 
 func TestAllocateNoneStoresNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{})
 		if addrs := mustAllocate(t, db, m, "p1", "i1", NoNetworks()); len(addrs) != 0 {
@@ -64,6 +66,7 @@ func TestAllocateNoneStoresNothing(t *testing.T) {
 }
 
 func TestAllocateRequestedNetworks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{IPv6: true})
 		net1 := ensureDefault(t, db, m, "p1")
@@ -136,6 +139,7 @@ func TestAllocateRequestedNetworks(t *testing.T) {
 }
 
 func TestFailedAllocationLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{})
 		n := ensureDefault(t, db, m, "p1")
@@ -164,6 +168,7 @@ func TestFailedAllocationLeavesNothingBehind(t *testing.T) {
 }
 
 func TestReleaseFreesAddressesForReuse(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{IPv6: true})
 		n := ensureDefault(t, db, m, "p1")
@@ -186,6 +191,7 @@ func TestReleaseFreesAddressesForReuse(t *testing.T) {
 }
 
 func TestConcurrentAllocationsNeverShareAnAddress(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{IPv6: true})
 		ensureDefault(t, db, m, "p1")
@@ -241,6 +247,7 @@ func TestConcurrentAllocationsNeverShareAnAddress(t *testing.T) {
 }
 
 func TestExhaustedNetworkSaysSo(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{})
 		n := ensureDefault(t, db, m, "p1")
@@ -275,6 +282,7 @@ func TestExhaustedNetworkSaysSo(t *testing.T) {
 }
 
 func TestFirstFreeOrdinalFindsGaps(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{})
 		n := ensureDefault(t, db, m, "p1")

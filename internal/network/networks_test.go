@@ -12,6 +12,7 @@ import (
 )
 
 func TestEachProjectGetsItsOwnSubnets(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{IPv6: true})
 		seen4, seen6 := map[string]bool{}, map[string]bool{}
@@ -45,6 +46,7 @@ func TestEachProjectGetsItsOwnSubnets(t *testing.T) {
 }
 
 func TestIPv6OffLeavesNoIPv6Subnet(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{Pool: "192.168.0.0/16", PrefixLen: 26})
 		n := ensureDefault(t, db, m, "p1")
@@ -59,6 +61,7 @@ func TestIPv6OffLeavesNoIPv6Subnet(t *testing.T) {
 }
 
 func TestPoolExhaustion(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{Pool: "10.9.0.0/23", PrefixLen: 24})
 		ensureDefault(t, db, m, "p1")
@@ -74,6 +77,7 @@ func TestPoolExhaustion(t *testing.T) {
 }
 
 func TestConcurrentFirstAllocationsCreateOneNetworkEach(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{})
 		const workers = 12
@@ -114,6 +118,7 @@ func TestConcurrentFirstAllocationsCreateOneNetworkEach(t *testing.T) {
 // once, under the id its servers' addresses then use, and never fails
 // for want of a subnet.
 func TestNetworksWithDefault(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name    string

@@ -13,6 +13,7 @@ import (
 )
 
 func TestForInstancesReadsManyInstancesInOrder(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{IPv6: true})
 		n := ensureDefault(t, db, m, "p1")
@@ -54,6 +55,7 @@ func TestForInstancesReadsManyInstancesInOrder(t *testing.T) {
 }
 
 func TestInstancesWithIPMatchesLikeNova(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newManager(t, Options{IPv6: true})
 		n1 := ensureDefault(t, db, m, "p1")

@@ -7,6 +7,7 @@ import (
 )
 
 func TestNewValidatesOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		opts    Options
@@ -36,6 +37,7 @@ func TestNewValidatesOptions(t *testing.T) {
 }
 
 func TestSubnetsAreCarvedByIndex(t *testing.T) {
+	t.Parallel()
 	m, err := New(Options{IPv6: true, IPv6Prefix: "fd6b:756d:6f00::/48"})
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +69,7 @@ func TestSubnetsAreCarvedByIndex(t *testing.T) {
 }
 
 func TestHostRangeSkipsNetworkGatewayAndBroadcast(t *testing.T) {
+	t.Parallel()
 	p := netip.MustParsePrefix("10.0.3.0/24")
 	first, last := hostRange4(p)
 	if got := at4(p, first).String(); got != "10.0.3.2" {
@@ -84,6 +87,7 @@ func TestHostRangeSkipsNetworkGatewayAndBroadcast(t *testing.T) {
 }
 
 func TestEUI64MatchesNeutronSLAAC(t *testing.T) {
+	t.Parallel()
 	// Neutron gives fa:16:3e:12:34:56 on fd00::/64 the address below.
 	got := eui64(netip.MustParsePrefix("fd00::/64"), [6]byte{0xfa, 0x16, 0x3e, 0x12, 0x34, 0x56})
 	if want := "fd00::f816:3eff:fe12:3456"; got.String() != want {
@@ -92,6 +96,7 @@ func TestEUI64MatchesNeutronSLAAC(t *testing.T) {
 }
 
 func TestRandomMACUsesNovaPrefix(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for range 100 {
 		m, err := randomMAC()

@@ -8,6 +8,7 @@ import (
 )
 
 func TestDefaultSetsParse(t *testing.T) {
+	t.Parallel()
 	for _, s := range []*Set{Compute(), Image(), Identity()} {
 		if len(s.Rules()) < 20 {
 			t.Errorf("%s: only %d rules", s.Name(), len(s.Rules()))
@@ -19,6 +20,7 @@ func TestDefaultSetsParse(t *testing.T) {
 }
 
 func TestCheckLanguage(t *testing.T) {
+	t.Parallel()
 	rules := []Rule{
 		{Name: "context_is_admin", Check: "role:admin"},
 		{Name: "member_api", Check: "role:member and project_id:%(project_id)s"},
@@ -96,6 +98,7 @@ func TestCheckLanguage(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"role:admin or", "(role:admin", "role:admin)", "admin", "and role:admin", "not"} {
 		if _, err := parse(bad); err == nil {
 			t.Errorf("parse(%q) succeeded", bad)
@@ -104,6 +107,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestNewSetRejectsDanglingRule(t *testing.T) {
+	t.Parallel()
 	defer func() {
 		if recover() == nil {
 			t.Fatal("a rule referring to a missing rule was accepted")
@@ -114,6 +118,7 @@ func TestNewSetRejectsDanglingRule(t *testing.T) {
 
 // The upstream defaults decide as the services do for the usual personas.
 func TestUpstreamDefaults(t *testing.T) {
+	t.Parallel()
 	compute, image, identity := Compute(), Image(), Identity()
 	reader := &auth.Principal{UserID: "r", ProjectID: "A", Roles: []string{"reader"}}
 	member := &auth.Principal{UserID: "m", ProjectID: "A", Roles: []string{"member"}}

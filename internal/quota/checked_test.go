@@ -7,6 +7,7 @@ import (
 )
 
 func TestSaturatingArithmetic(t *testing.T) {
+	t.Parallel()
 	const maxI, minI = math.MaxInt, math.MinInt
 	cases := []struct {
 		op   string
@@ -61,6 +62,7 @@ func TestSaturatingArithmetic(t *testing.T) {
 // TestExceedsNeverWraps: usage plus a delta past int's range exceeds
 // every limit; before, used+delta wrapped negative and passed.
 func TestExceedsNeverWraps(t *testing.T) {
+	t.Parallel()
 	huge := new(big.Int).Exp(big.NewInt(10), big.NewInt(20), nil)
 	cases := []struct {
 		name               string
@@ -95,6 +97,7 @@ func TestExceedsNeverWraps(t *testing.T) {
 }
 
 func TestClampAndFloorDiv(t *testing.T) {
+	t.Parallel()
 	huge, _ := new(big.Int).SetString("18446744073709551616", 10)
 	for _, c := range []struct {
 		n    *big.Int

@@ -55,6 +55,7 @@ func mustAdd(t *testing.T, db *store.DB, project, user string, vcpus, ram int, d
 }
 
 func TestDefaultsAndOverrides(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
@@ -132,6 +133,7 @@ func TestDefaultsAndOverrides(t *testing.T) {
 }
 
 func TestUsageCounting(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
@@ -163,6 +165,7 @@ func TestUsageCounting(t *testing.T) {
 }
 
 func TestSetValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
@@ -202,6 +205,7 @@ func TestSetValidation(t *testing.T) {
 }
 
 func TestCheckInstances(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
@@ -262,6 +266,7 @@ func TestCheckInstances(t *testing.T) {
 }
 
 func TestCheckInstanceCountAndMaxAllowed(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
@@ -323,6 +328,7 @@ func TestCheckInstanceCountAndMaxAllowed(t *testing.T) {
 }
 
 func TestLimitAndSimpleChecks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
@@ -373,6 +379,7 @@ func TestLimitAndSimpleChecks(t *testing.T) {
 // TestConcurrentCreates proves the check and the insert are atomic: many
 // transactions racing for the last slots never exceed the limit.
 func TestConcurrentCreates(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
@@ -421,6 +428,7 @@ func TestConcurrentCreates(t *testing.T) {
 // numbers whole. Before the checks were exact, count × vCPUs and usage +
 // count wrapped and such requests passed.
 func TestHugeInstanceCounts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
@@ -510,6 +518,7 @@ func TestHugeInstanceCounts(t *testing.T) {
 // TestGroupMembersQuota is Nova's server_group_members check: members of
 // the group are counted per user against the user's limit.
 func TestGroupMembersQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})

@@ -13,6 +13,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 func TestLimiter(t *testing.T) {
+	t.Parallel()
 	type step struct {
 		advance time.Duration
 		key     string
@@ -55,6 +56,7 @@ func TestLimiter(t *testing.T) {
 }
 
 func TestLimiterOff(t *testing.T) {
+	t.Parallel()
 	for _, o := range []Options{{}, {Burst: 5}, {Window: time.Minute}, {Burst: -1, Window: time.Minute}} {
 		l := New(o)
 		if l != nil {
@@ -75,6 +77,7 @@ func TestLimiterOff(t *testing.T) {
 // TestLimiterMemory: buckets that filled up again go, and past MaxKeys
 // the least recently used go first.
 func TestLimiterMemory(t *testing.T) {
+	t.Parallel()
 	c := &clock{t: time.Unix(1000, 0)}
 	l := New(Options{Burst: 2, Window: 20 * time.Second, MaxKeys: 3, Now: c.now})
 	for i := range 10 {
@@ -105,6 +108,7 @@ func TestLimiterMemory(t *testing.T) {
 }
 
 func TestLimiterConcurrent(t *testing.T) {
+	t.Parallel()
 	l := New(Options{Burst: 50, Window: time.Hour})
 	var wg sync.WaitGroup
 	var mu sync.Mutex

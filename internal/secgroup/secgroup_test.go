@@ -30,6 +30,7 @@ func expectErr(t *testing.T, err error, kind errs.Kind, msg string) {
 }
 
 func TestDefaultGroupMadeOnceWithNeutronRules(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := secgroup.New(db, compute.NewInventory(db))
@@ -80,6 +81,7 @@ func TestDefaultGroupMadeOnceWithNeutronRules(t *testing.T) {
 }
 
 func TestGroupLifecycle(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := secgroup.New(db, compute.NewInventory(db))
@@ -143,6 +145,7 @@ func TestGroupLifecycle(t *testing.T) {
 func num(s string) any { return json.Number(s) }
 
 func TestRuleValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := secgroup.New(db, compute.NewInventory(db))
@@ -248,6 +251,7 @@ func newCloud(t *testing.T, db *store.DB) *computetest.Cloud {
 }
 
 func TestServerMembership(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newCloud(t, db)
@@ -327,6 +331,7 @@ func TestServerMembership(t *testing.T) {
 }
 
 func TestConcurrentFirstUseMakesOneDefault(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := secgroup.New(db, compute.NewInventory(db))
@@ -359,6 +364,7 @@ func TestConcurrentFirstUseMakesOneDefault(t *testing.T) {
 }
 
 func TestAmbiguousNames(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := newCloud(t, db)

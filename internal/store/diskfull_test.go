@@ -63,6 +63,7 @@ func TestSQLiteOnAFullDisk(t *testing.T) {
 }
 
 func TestIsDiskFull(t *testing.T) {
+	t.Parallel()
 	if store.IsDiskFull(nil) || store.IsDiskFull(os.ErrNotExist) {
 		t.Fatal("IsDiskFull of an unrelated error")
 	}

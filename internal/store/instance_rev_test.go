@@ -14,6 +14,7 @@ import (
 // one, and only that row's, and no writer can set it back; the server
 // listing's row cache relies on it.
 func TestInstanceRevisionBumpsOnEveryUpdate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		revs := twoInstances(t, db)
@@ -56,6 +57,7 @@ func TestInstanceRevisionBumpsOnEveryUpdate(t *testing.T) {
 // per row changed, so a server cached at a revision carries the details
 // it had then.
 func TestInstanceRevisionFollowsMetadataAndTags(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		revs := twoInstances(t, db)

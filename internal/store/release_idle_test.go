@@ -8,6 +8,7 @@ import (
 )
 
 func TestReleaseIdleClosesIdleConnections(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "kumo.db"))
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 // of PostgreSQL's transient SQLSTATEs is run again; other errors, and
 // connection failures (whose commit may have happened), are returned.
 func TestInTxRetriesTransientPostgresErrors(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		for _, tc := range []struct {
 			code  string
@@ -60,6 +61,7 @@ func TestInTxRetriesTransientPostgresErrors(t *testing.T) {
 // repetition limit, or syntax only Go knows, which PostgreSQL indeed
 // refuses.
 func TestCheckRegexp(t *testing.T) {
+	t.Parallel()
 	db := storetest.Postgres(t)
 	ctx := context.Background()
 	for _, tc := range []struct {

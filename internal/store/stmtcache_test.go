@@ -13,6 +13,7 @@ import (
 // same results as unprepared ones, and that a bad statement still reports
 // its error.
 func TestStatementCache(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "cache.db"))
 	if err != nil {

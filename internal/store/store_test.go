@@ -12,6 +12,7 @@ import (
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		v, err := db.SchemaVersion(ctx)
@@ -26,6 +27,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestTxRollsBackOnError(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		boom := errors.New("boom")
@@ -46,6 +48,7 @@ func TestTxRollsBackOnError(t *testing.T) {
 }
 
 func TestUniqueViolationIsRecognised(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		ins := `INSERT INTO domains (id, name, enabled, created_at) VALUES (?, ?, ?, ?)`
@@ -63,6 +66,7 @@ func TestUniqueViolationIsRecognised(t *testing.T) {
 // the others write (a quota check: count, then insert under the limit)
 // all commit on both engines, and the limit holds.
 func TestConcurrentCheckThenInsert(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		const writers, each, limit = 16, 20, 250

@@ -11,6 +11,7 @@ import (
 )
 
 func TestStringsTableJoinsEveryValue(t *testing.T) {
+	t.Parallel()
 	many := make([]string, 2000)
 	for i := range many {
 		many[i] = fmt.Sprintf("k%04d", i)

@@ -13,6 +13,7 @@ import (
 // existed before it no failures and no time of a last one, and applies
 // on both engines.
 func TestUserLockoutMigration(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		// Back to the schema before the migration, with a user in it.

@@ -11,6 +11,7 @@ import (
 )
 
 func TestAggregateSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		gc := newGroupsCloud(t, db)
 		for _, v := range []struct{ version, folder string }{{"2.1", ""}, {"2.41", "v2.41/"}} {
@@ -40,6 +41,7 @@ func TestAggregateSamples(t *testing.T) {
 }
 
 func TestAggregateSemantics(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		gc := newGroupsCloud(t, db)
 		admin := gc.api.As(adminToken, "2.41")

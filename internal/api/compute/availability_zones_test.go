@@ -12,6 +12,7 @@ import (
 )
 
 func TestAvailabilityZones(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		const base = "nova/api_samples/os-availability-zone/"

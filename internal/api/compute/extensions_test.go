@@ -14,6 +14,7 @@ import (
 // what Nova's samples show (the /v2 list with its one extra entry), need
 // only a token, and 404 an alias the endpoint does not list.
 func TestExtensions(t *testing.T) {
+	t.Parallel()
 	const dir = "nova/api_samples/extension-info/"
 	tests := []struct {
 		name, token, version, path string

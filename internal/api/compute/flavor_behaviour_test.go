@@ -21,6 +21,7 @@ func flavorIDs(t *testing.T, r *apitest.Response) []string {
 }
 
 func TestFlavorFieldsPerMicroversion(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		cases := []struct {
@@ -59,6 +60,7 @@ func TestFlavorFieldsPerMicroversion(t *testing.T) {
 }
 
 func TestFlavorLinks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		for _, tc := range []struct{ path, self, bookmark string }{
@@ -77,6 +79,7 @@ func TestFlavorLinks(t *testing.T) {
 }
 
 func TestFlavorListQueries(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, svc := flavorAPI(t, db)
 		sampleFixture(t, svc)
@@ -132,6 +135,7 @@ func TestFlavorListQueries(t *testing.T) {
 }
 
 func TestFlavorPagination(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		cl := c.As(userToken, "2.1")
@@ -167,6 +171,7 @@ func TestFlavorPagination(t *testing.T) {
 }
 
 func TestPrivateFlavorVisibility(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		admin := c.As(adminToken, "2.1")
@@ -193,6 +198,7 @@ func TestPrivateFlavorVisibility(t *testing.T) {
 }
 
 func TestFlavorCreateValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		valid := func(extra map[string]any) map[string]any {
@@ -250,6 +256,7 @@ func TestFlavorCreateValidation(t *testing.T) {
 }
 
 func TestFlavorCreateValues(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		admin := c.As(adminToken, "2.61")
@@ -286,6 +293,7 @@ func TestFlavorCreateValues(t *testing.T) {
 }
 
 func TestFlavorUpdateAndDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		admin := c.As(adminToken, "2.55")
@@ -315,6 +323,7 @@ func TestFlavorUpdateAndDelete(t *testing.T) {
 }
 
 func TestFlavorExtraSpecs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		cases := []struct {
@@ -371,6 +380,7 @@ func TestFlavorExtraSpecs(t *testing.T) {
 }
 
 func TestFlavorAccessErrors(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		admin := c.As(adminToken, "2.7")
@@ -418,6 +428,7 @@ func TestFlavorAccessErrors(t *testing.T) {
 }
 
 func TestLegacyV2DropsUnknownBodyKeys(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		body := map[string]any{"flavor": map[string]any{"name": "legacy", "id": "lg", "ram": 64, "vcpus": 1, "disk": 0, "description": "ignored"}, "extra": 1}
@@ -435,6 +446,7 @@ func TestLegacyV2DropsUnknownBodyKeys(t *testing.T) {
 }
 
 func TestHugeLimitIsClamped(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		r := c.As(userToken, "2.1").Do("GET", "/v2.1/flavors?limit=99999999999999999999999", nil).Expect(t, 200)

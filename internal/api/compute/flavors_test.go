@@ -51,6 +51,7 @@ func sampleFixture(t *testing.T, svc *flavor.Service) {
 }
 
 func TestFlavorSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, svc := flavorAPI(t, db)
 		sampleFixture(t, svc)
@@ -71,6 +72,7 @@ func TestFlavorSamples(t *testing.T) {
 }
 
 func TestFlavorManageSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		for _, v := range []struct{ version, dir string }{
@@ -94,6 +96,7 @@ func TestFlavorManageSamples(t *testing.T) {
 }
 
 func TestFlavorAccessSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		cl := c.As(adminToken, "2.1")
@@ -119,6 +122,7 @@ func TestFlavorAccessSamples(t *testing.T) {
 }
 
 func TestFlavorExtraSpecsSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, _ := flavorAPI(t, db)
 		for _, version := range []string{"2.1", "2.86", "2.104"} {

@@ -63,6 +63,7 @@ func (fc *floatingCloud) allocate(t *testing.T, token string) map[string]any {
 }
 
 func TestFloatingIPSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fc := newFloatingCloud(t, db)
 		cl := fc.api.As(userToken, "2.1")
@@ -91,6 +92,7 @@ func TestFloatingIPSamples(t *testing.T) {
 }
 
 func TestFloatingIPRequests(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fc := newFloatingCloud(t, db)
 		cl := fc.api.As(userToken, "2.1")
@@ -156,6 +158,7 @@ func TestFloatingIPRequests(t *testing.T) {
 
 // From 2.36 the proxies are gone, from 2.44 the actions.
 func TestFloatingIPVersions(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fc := newFloatingCloud(t, db)
 		srv := fc.server(t, "web")
@@ -184,6 +187,7 @@ func TestFloatingIPVersions(t *testing.T) {
 }
 
 func TestFloatingIPQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fc := newFloatingCloud(t, db)
 		if _, err := fc.quotas.Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.FloatingIPs, Limit: 1}}, true); err != nil {
@@ -210,6 +214,7 @@ func (fc *floatingCloud) serverAddressesOf(t *testing.T, id string) map[string]a
 }
 
 func TestFloatingIPServerActions(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fc := newFloatingCloud(t, db)
 		srv := fc.server(t, "web")

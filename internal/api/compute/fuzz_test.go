@@ -253,6 +253,7 @@ func FuzzVersionHeader(f *testing.F) {
 // TestEveryActionHasASeed keeps FuzzServerAction's corpus whole: each
 // server action the API serves is the key of at least one seed body.
 func TestEveryActionHasASeed(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("testdata/fuzz/FuzzServerAction/*")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no seeds: %v", err)

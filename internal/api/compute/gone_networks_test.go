@@ -16,6 +16,7 @@ import (
 // the project's networks in Nova's shapes up to 2.35 and are 404 after;
 // their other methods are gone (TestRemovedAPIsAreGone).
 func TestNetworkProxies(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
@@ -61,6 +62,7 @@ func TestNetworkProxies(t *testing.T) {
 // TestNetworkProxiesBeforeAnyServer: a project's network is listed (and
 // shown) before its first server, under the id its servers then use.
 func TestNetworkProxiesBeforeAnyServer(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, token, path string
 		fields            int // keys of each listed network

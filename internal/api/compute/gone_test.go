@@ -19,6 +19,7 @@ const goneBody = `{"computeFault": {"code": 410, "message": "This resource is no
 // does so at every microversion and on /v2, for any authenticated
 // caller, before any lookup; removed actions too.
 func TestRemovedAPIsAreGone(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "gone", true, nil)

@@ -12,6 +12,7 @@ import (
 // Every microversion kumo advertises answers the host APIs with the
 // shape Nova gives at that version.
 func TestHostAPIsAtEveryVersion(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		for minor := 1; minor <= 104; minor++ {

@@ -54,6 +54,7 @@ func hypervisorSamples(x *hostsAPI) []hypervisorSample {
 }
 
 func TestHypervisorSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		for _, s := range hypervisorSamples(x) {
@@ -66,6 +67,7 @@ func TestHypervisorSamples(t *testing.T) {
 }
 
 func TestHypervisorBehaviour(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		admin := func(v string) func(path string, status int) map[string]any {

@@ -55,6 +55,7 @@ func sampleImages(t *testing.T, svc *image.Service) (plain, autoDisk string) {
 }
 
 func TestImageProxySamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, svc := imageAPI(t, db)
 		user := c.As(userToken, "2.1")
@@ -105,6 +106,7 @@ func TestImageProxySamples(t *testing.T) {
 }
 
 func TestImageProxyBehaviour(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c, svc := imageAPI(t, db)
 		ctx := context.Background()

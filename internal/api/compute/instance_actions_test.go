@@ -63,6 +63,7 @@ var sampleFolders = []struct{ dir, version string }{
 }
 
 func TestInstanceActionSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newActionsAPI(t, db)
 		const base = "nova/api_samples/os-instance-actions/"
@@ -116,6 +117,7 @@ func requestIDsOf(t *testing.T, r *apitest.Response) string {
 }
 
 func TestInstanceActionListPagingAndWindows(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newActionsAPI(t, db)
 		path := actionsPath(x.gone)
@@ -149,6 +151,7 @@ func TestInstanceActionListPagingAndWindows(t *testing.T) {
 }
 
 func TestInstanceActionBadQueries(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newActionsAPI(t, db)
 		list := actionsPath(x.live)
@@ -176,6 +179,7 @@ func TestInstanceActionBadQueries(t *testing.T) {
 }
 
 func TestInstanceActionAccess(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newActionsAPI(t, db)
 		for _, tc := range []struct {
@@ -203,6 +207,7 @@ func TestInstanceActionAccess(t *testing.T) {
 }
 
 func TestInstanceActionEventFieldsByRoleAndVersion(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newActionsAPI(t, db)
 		sum := sha256.Sum224([]byte("p1" + "fake-host"))
@@ -259,6 +264,7 @@ func TestInstanceActionEventFieldsByRoleAndVersion(t *testing.T) {
 }
 
 func TestInstanceActionTimesAreNaiveMicroseconds(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newActionsAPI(t, db)
 		body := x.client.As(actionsAdmin, "2.84").Do("GET", actionsPath(x.live)+"/req-create", nil).Expect(t, 200).JSON(t)

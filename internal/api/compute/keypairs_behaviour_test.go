@@ -26,6 +26,7 @@ func importBody(fields map[string]any) map[string]any {
 }
 
 func TestKeypairCreateValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := keypairAPI(t, db)
 		for _, tc := range []struct {
@@ -70,6 +71,7 @@ func TestKeypairCreateValidation(t *testing.T) {
 }
 
 func TestKeypairBehaviour(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := keypairAPI(t, db)
 		user := c.As(userToken, "2.2")
@@ -158,6 +160,7 @@ func TestKeypairBehaviour(t *testing.T) {
 }
 
 func TestKeypairLegacyV2(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := keypairAPI(t, db).As(userToken, "")
 		// The v2.0 schema allows padded names (stripped) and drops unknown keys.
@@ -178,6 +181,7 @@ func TestKeypairLegacyV2(t *testing.T) {
 }
 
 func TestKeypairQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := keypair.New(db, keypair.Options{Limit: func(_ context.Context, project, user string) (int, error) { return 1, nil }})
 		c := computeAPI(t, compute.Deps{Keypairs: svc}).As(userToken, "2.2")

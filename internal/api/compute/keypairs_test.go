@@ -22,6 +22,7 @@ func keypairAPI(t *testing.T, db *store.DB) *apitest.Client {
 }
 
 func TestKeypairSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := keypairAPI(t, db)
 		for _, v := range []struct {
@@ -69,6 +70,7 @@ func TestKeypairSamples(t *testing.T) {
 }
 
 func TestKeypairPagingSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := keypairAPI(t, db)
 		base := keypairSamples + "v2.35/"
@@ -127,6 +129,7 @@ func TestKeypairPagingSamples(t *testing.T) {
 }
 
 func TestKeypairV292Samples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := keypairAPI(t, db)
 		base := keypairSamples + "v2.92/"

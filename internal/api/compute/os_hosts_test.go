@@ -11,6 +11,7 @@ import (
 )
 
 func TestOSHostsSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		admin := x.client.As(hostsAdmin, "2.1")
@@ -21,6 +22,7 @@ func TestOSHostsSamples(t *testing.T) {
 }
 
 func TestOSHostsSemantics(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		admin := x.client.As(hostsAdmin, "2.42")

@@ -61,6 +61,7 @@ func sampleBody(t *testing.T, rel string) []byte {
 }
 
 func TestQuotaSetSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := quotaAPI(t, db)
 		for _, v := range []struct{ version, dir string }{
@@ -91,6 +92,7 @@ func TestQuotaSetSamples(t *testing.T) {
 }
 
 func TestQuotaClassSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := quotaAPI(t, db)
 		for _, v := range []struct{ version, dir string }{
@@ -112,6 +114,7 @@ func TestQuotaClassSamples(t *testing.T) {
 }
 
 func TestLimitsSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := quotaAPI(t, db)
 		for _, v := range []struct{ version, dir string }{
@@ -138,6 +141,7 @@ func quotaSet(t *testing.T, r *apitest.Response) map[string]any {
 }
 
 func TestQuotaSetBehaviour(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := quotaAPI(t, db)
 		addQuotaInstance(t, db, "p1", "u1", 2, 1024)
@@ -214,6 +218,7 @@ func TestQuotaSetBehaviour(t *testing.T) {
 }
 
 func TestQuotaClassBehaviour(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := quotaAPI(t, db)
 		admin := c.As(adminToken, "2.50")
@@ -246,6 +251,7 @@ func TestQuotaClassBehaviour(t *testing.T) {
 }
 
 func TestLimitsBehaviour(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		c := quotaAPI(t, db)
 		addQuotaInstance(t, db, "p1", "u1", 2, 1024)

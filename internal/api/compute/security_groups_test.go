@@ -60,6 +60,7 @@ func sgMap(t *testing.T, r *apitest.Response, key string) map[string]any {
 }
 
 func TestSecurityGroupSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newSecGroupCloud(t, db)
 		const dir = "nova/api_samples/os-security-groups/"
@@ -135,6 +136,7 @@ func sgSample(t *testing.T, rel string) map[string]any {
 }
 
 func TestSecurityGroupProxyEndsAt235(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newSecGroupCloud(t, db)
 		srv := sc.boot(t, "auto")
@@ -152,6 +154,7 @@ func TestSecurityGroupProxyEndsAt235(t *testing.T) {
 }
 
 func TestSecurityGroupErrors(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newSecGroupCloud(t, db)
 		cl := sc.api.As(sgUser, "2.1")

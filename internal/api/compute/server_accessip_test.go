@@ -10,6 +10,7 @@ import (
 // Access IPs read back as Nova stores them: parsed and printed canonically
 // (Tempest's test_verify_server_details sends the long IPv6 form).
 func TestServerAccessIPsCanonical(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		cl := cc.client.As(userToken, "2.1")

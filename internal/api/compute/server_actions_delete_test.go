@@ -18,6 +18,7 @@ import (
 // soft_deleted=true lists it), restore and forceDelete take Nova's sample
 // bodies, answer 202 and Nova's 400/403/404/409.
 func TestDeferredDeleteAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		sc.Compute.Settings.ReclaimInterval = time.Hour

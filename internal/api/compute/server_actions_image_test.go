@@ -25,6 +25,7 @@ func sampleText(t *testing.T, rel string) string {
 // samples at 2.1 (202, Location, no body) and 2.45 (202 with image_id),
 // and checks the schema, metadata quota and policy refusals.
 func TestCreateImageAndBackupAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "imaged", true, nil)
@@ -111,6 +112,7 @@ func TestCreateImageAndBackupAPI(t *testing.T) {
 // checks the offloaded server's view, Nova's unshelve validation at 2.77
 // and 2.91 with its samples, then unshelves.
 func TestShelveAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "shelved", true, nil)
@@ -189,6 +191,7 @@ func TestShelveAPI(t *testing.T) {
 // unshelve request samples of every sample folder (2.1, 2.77, 2.91) and
 // follows the server through SHELVED, SHELVED_OFFLOADED and ACTIVE.
 func TestShelveSamplesEachVersion(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		sc.Compute.Settings.ShelvedOffloadTime = -1 // kept on the host until shelveOffload
@@ -218,6 +221,7 @@ func TestShelveSamplesEachVersion(t *testing.T) {
 // is Nova's 413 overLimit with webob's text, and the server is left as
 // it was.
 func TestSnapshotsOverImageQuota(t *testing.T) {
+	t.Parallel()
 	sc := newServersCloud(t, storetest.SQLite(t))
 	srv := sc.boot(t, sc.user, "full", true, nil)
 	sc.Images.Limits = func(_ context.Context, _ store.Querier, project string, names []string) (map[string]int64, error) {

@@ -108,6 +108,7 @@ func loadSample(t *testing.T, rel string) map[string]any {
 // TestRebuildSamples posts every rebuild request sample at its
 // microversion and compares the answer with the response sample.
 func TestRebuildSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRebuildAPICloud(t, db)
 		rc.image(t, sampleRebuildImage, "sample")
@@ -152,6 +153,7 @@ func TestRebuildSamples(t *testing.T) {
 // Nova's 400 messages for wrong types, unknown keys and fields the
 // version does not have yet (or any more).
 func TestRebuildValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRebuildAPICloud(t, db)
 		srv := rc.server(t, rc.user, "strict")
@@ -232,6 +234,7 @@ func TestRebuildValidation(t *testing.T) {
 // TestRebuildAPI checks the refusals that come after the schema, the
 // answer at several microversions and what each field changes.
 func TestRebuildAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRebuildAPICloud(t, db)
 		other := "2f4b5a8e-9a9e-4f5b-8d5e-6c1e0b7c9a10"
@@ -358,6 +361,7 @@ const (
 // and checks the answer carries every field the vendor's example answer
 // shows and the server ends up as the body asked.
 func TestRebuildVendorExamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newRebuildAPICloud(t, db)
 		for id, name := range map[string]string{conohaImage: "conoha", conohaCurl: "conoha-curl", rackspaceImg: "rackspace", huaweiImage: "huawei"} {

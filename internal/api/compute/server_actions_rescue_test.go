@@ -43,6 +43,7 @@ func rescueSampleBody(t *testing.T, rel, imageID string) string {
 // 2.87 and compares the answers and the rescued and unrescued server
 // with the response samples.
 func TestRescueSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newRescueAPICloud(t, db)
 		for _, f := range []struct{ dir, version string }{{"os-rescue/", "2.1"}, {"os-rescue/v2.87/", "2.87"}} {
@@ -75,6 +76,7 @@ func TestRescueSamples(t *testing.T) {
 // TestRescueFamilySamples posts the changePassword, console output,
 // trigger_crash_dump, os-resetState and injectNetworkInfo samples.
 func TestRescueFamilySamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newRescueAPICloud(t, db)
 		srv := sc.boot(t, sc.user, "samples", true, nil)
@@ -115,6 +117,7 @@ func TestRescueFamilySamples(t *testing.T) {
 // TestRescueFamilyErrors checks Nova's codes and messages for bad bodies,
 // states, microversions and callers.
 func TestRescueFamilyErrors(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newRescueAPICloud(t, db)
 		srv := sc.boot(t, sc.user, "errors", true, nil)

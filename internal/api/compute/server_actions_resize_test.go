@@ -65,6 +65,7 @@ var resizeUser = &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{
 // status codes, the server's flavor in VERIFY_RESIZE, the hypervisor's
 // usage, and the instance actions.
 func TestResizeAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newResizeAPICloud(t, db)
 		user := rc.api.As("u1:p1", "2.1")
@@ -117,6 +118,7 @@ func TestResizeAPI(t *testing.T) {
 // TestResizeAPIErrors: Nova's status codes and messages for refused
 // resizes, confirms and reverts.
 func TestResizeAPIErrors(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newResizeAPICloud(t, db)
 		user := rc.api.As("u1:p1", "2.1")
@@ -163,6 +165,7 @@ func TestResizeAPIErrors(t *testing.T) {
 // filters, paging links, the policies and the server migrations API
 // (in-progress live migrations only).
 func TestMigrationsAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newResizeAPICloud(t, db)
 		var ids []string
@@ -307,6 +310,7 @@ func TestMigrationsAPI(t *testing.T) {
 // TestMigrateAPI: the admin migrate action's policies, its 2.56 schema,
 // and Nova's outcome with one compute host.
 func TestMigrateAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rc := newResizeAPICloud(t, db)
 		id := rc.activeServer(t, resizeUser, "r1", "1")

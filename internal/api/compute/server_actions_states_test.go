@@ -176,6 +176,7 @@ func isStateRefusal(msg string) bool {
 // (an owner is refused, an admin is not, where Nova checks it) and another
 // project (404).
 func TestServerActionStates(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newStatesCloud(t, db)
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}

@@ -13,6 +13,7 @@ import (
 // TestServerActionAPI drives the power and lock actions through
 // POST /servers/{id}/action with Nova's bodies, codes and messages.
 func TestServerActionAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "acted", true, nil)

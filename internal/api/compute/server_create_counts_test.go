@@ -18,6 +18,7 @@ import (
 // MiB). Before, a count past int's range wrapped the quota sums, passed
 // the check, and the create inserted servers until the client gave up.
 func TestServerCreateHugeCounts(t *testing.T) {
+	t.Parallel()
 	n := func(s string) json.Number { return json.Number(s) }
 	const usedOne = "but already used 1, 1, 512 of 20, 10, 51200 cores, instances, ram"
 	cases := []struct {
@@ -89,6 +90,7 @@ func TestServerCreateHugeCounts(t *testing.T) {
 // (Settings.MaxCreateCount) bounds a create: a larger max_count is
 // lowered to it, a larger min_count refused.
 func TestServerCreateCountCap(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		ctx := context.Background()
@@ -122,6 +124,7 @@ func TestServerCreateCountCap(t *testing.T) {
 // TestServerCreateGroupMembersQuota: a create into a server group checks
 // Nova's server_group_members quota for every server it would make.
 func TestServerCreateGroupMembersQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		ctx := context.Background()

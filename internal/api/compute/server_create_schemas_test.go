@@ -12,6 +12,7 @@ import (
 // once (as concurrent creates do, run with -race) with the answers it
 // gives one at a time.
 func TestCreateSchemasAreShared(t *testing.T) {
+	t.Parallel()
 	schemas := &createSchemas{}
 	f := createFeatures{description: true, networks237: true, tags: true}
 	bodies := []map[string]any{

@@ -17,6 +17,7 @@ import (
 // its folder's microversion, pointed at kumo's image, flavor and host)
 // and checks the answer against the matching response sample.
 func TestServerCreateSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		for i, s := range []struct{ version, req, resp, token string }{
@@ -74,6 +75,7 @@ func TestServerCreateSamples(t *testing.T) {
 // TestServerCreateBecomesActive follows a create to ACTIVE and checks
 // what the server was built with.
 func TestServerCreateBecomesActive(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		for _, tc := range []struct {
@@ -115,6 +117,7 @@ func strPtr(s string) *string { return &s }
 // TestServerCreateMultiple covers min_count/max_count and
 // return_reservation_id.
 func TestServerCreateMultiple(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		ctx := context.Background()
@@ -150,6 +153,7 @@ func TestServerCreateMultiple(t *testing.T) {
 // TestServerCreateLegacyV2 checks the /v2 endpoint's relaxed schema:
 // unknown keys are dropped and names may carry outer spaces (stripped).
 func TestServerCreateLegacyV2(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		body := cc.body("2.1", map[string]any{"name": "  legacy  ", "future_field": 1})
@@ -168,6 +172,7 @@ func TestServerCreateLegacyV2(t *testing.T) {
 // TestServerCreatePlacementRules covers the zero-disk flavor policy and
 // forced hosts in a zone they are not in.
 func TestServerCreatePlacementRules(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		if _, err := cc.Flavors.Create(context.Background(), flavor.CreateInput{ID: "zero", Name: "zero", VCPUs: 1, RAM: 64, IsPublic: true}); err != nil {
@@ -200,6 +205,7 @@ func TestServerCreatePlacementRules(t *testing.T) {
 // the OS-SCH-HNT alias), config drive, access addresses, user data,
 // zone, security groups and hostname.
 func TestServerCreateStoresRequest(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cc := newCreateCloud(t, db)
 		for _, name := range []string{"web", "db"} { // the groups must exist in the project

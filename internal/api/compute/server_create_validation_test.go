@@ -267,6 +267,7 @@ func createReferenceCases() []createCase {
 // TestServerCreateValidation sends invalid (and borderline valid) bodies
 // and expects Nova's status and message for each.
 func TestServerCreateValidation(t *testing.T) {
+	t.Parallel()
 	groups := map[string][]createCase{
 		"schema": createSchemaCases(), "networks": createNetworkCases(), "versioned": createVersionedFieldCases(),
 		"placement": createPlacementCases(), "references": createReferenceCases(),

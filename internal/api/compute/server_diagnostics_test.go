@@ -12,6 +12,7 @@ import (
 // libvirt-style keys before 2.48 and Nova's standard form from 2.48 (the
 // sample's keys and types); others get 403, a missing server 404.
 func TestServerDiagnostics(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "diag", true, nil)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestServerExternalEvents(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "ev", true, nil)

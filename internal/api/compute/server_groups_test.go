@@ -29,6 +29,7 @@ func newGroupsCloud(t *testing.T, db *store.DB) *groupsCloud {
 }
 
 func TestServerGroupSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		gc := newGroupsCloud(t, db)
 		dir := "nova/api_samples/os-server-groups/"
@@ -48,6 +49,7 @@ func TestServerGroupSamples(t *testing.T) {
 }
 
 func TestServerGroupSemantics(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		gc := newGroupsCloud(t, db)
 		cl := gc.api.As(userToken, "2.64")
@@ -139,6 +141,7 @@ func TestServerGroupSemantics(t *testing.T) {
 // affinity keeps them together, anti-affinity allows max_server_per_host
 // (1 by default) and then ends in No valid host (ERROR).
 func TestServerGroupPolicies(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		gc := newGroupsCloud(t, db)
 		cl := gc.api.As(userToken, "2.64")

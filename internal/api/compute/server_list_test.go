@@ -29,6 +29,7 @@ func listNames(t *testing.T, cl *apitest.Client, query string) []string {
 }
 
 func TestServerListFilters(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		web1 := sc.boot(t, sc.user, "web-1", true, func(r *compute.CreateRequest) {
@@ -100,6 +101,7 @@ func TestServerListFilters(t *testing.T) {
 }
 
 func TestServerListErrors(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		sc.boot(t, sc.user, "one", false, nil)
@@ -142,6 +144,7 @@ func TestServerListErrors(t *testing.T) {
 }
 
 func TestServerListDeleted(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		gone := sc.boot(t, sc.user, "gone", true, nil)
@@ -179,6 +182,7 @@ func TestServerListDeleted(t *testing.T) {
 }
 
 func TestServerListPagination(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		const initial = 7
@@ -264,6 +268,7 @@ func TestServerListPagination(t *testing.T) {
 // written in parts, one per core, lists every server once, in order, each
 // exactly as GET /servers/{id} shows it.
 func TestServerListLongPageMatchesShow(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		for _, c := range []struct {

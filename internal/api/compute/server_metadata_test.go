@@ -13,6 +13,7 @@ import (
 )
 
 func TestServerMetadataSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "meta", true, nil)
@@ -30,6 +31,7 @@ func TestServerMetadataSamples(t *testing.T) {
 }
 
 func TestServerMetadataSemantics(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "meta", true, func(r *compute.CreateRequest) {
@@ -111,6 +113,7 @@ func TestServerMetadataSemantics(t *testing.T) {
 }
 
 func TestServerIPs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "ips", true, nil)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestServerPassword(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "pw", true, nil)

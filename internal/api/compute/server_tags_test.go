@@ -15,6 +15,7 @@ import (
 )
 
 func TestServerTagsSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "tags", true, nil)
@@ -28,6 +29,7 @@ func TestServerTagsSamples(t *testing.T) {
 }
 
 func TestServerTagsSemantics(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "tags", true, func(r *compute.CreateRequest) { r.Tags = []string{"boot"} })

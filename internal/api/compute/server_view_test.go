@@ -152,6 +152,7 @@ func sampleExists(t *testing.T, rel string) bool {
 }
 
 func TestServerSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
@@ -194,6 +195,7 @@ func TestServerSamples(t *testing.T) {
 }
 
 func TestServerListSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}

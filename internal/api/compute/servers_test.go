@@ -11,6 +11,7 @@ import (
 )
 
 func TestServerShowIsolationAndViews(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "mine", true, nil)
@@ -54,6 +55,7 @@ func TestServerShowIsolationAndViews(t *testing.T) {
 }
 
 func TestServerFaultView(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "broken", true, nil)
@@ -77,6 +79,7 @@ func TestServerFaultView(t *testing.T) {
 }
 
 func TestServerUpdate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "old", true, nil)
@@ -160,6 +163,7 @@ func TestServerUpdate(t *testing.T) {
 }
 
 func TestServerDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "doomed", true, nil)
@@ -177,6 +181,7 @@ func TestServerDelete(t *testing.T) {
 }
 
 func TestServerWithoutNetworkView(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "isolated", true, func(r *compute.CreateRequest) {
@@ -199,6 +204,7 @@ func TestServerWithoutNetworkView(t *testing.T) {
 }
 
 func TestServerReaderPolicy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		srv := sc.boot(t, sc.user, "shared", true, nil)

@@ -24,6 +24,7 @@ import (
 // scheduler no host: a new server fails with Nova's "No valid host";
 // enabling it again lets servers land.
 func TestDisabledServiceGetsNoServers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		flavors := flavor.New(db)

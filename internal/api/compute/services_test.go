@@ -11,6 +11,7 @@ import (
 )
 
 func TestServiceSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		const base = "nova/api_samples/os-services/"
@@ -76,6 +77,7 @@ func computeServiceID(t *testing.T, list map[string]any, host string) string {
 }
 
 func TestServiceBehaviour(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		c := x.client.As(hostsAdmin, "2.53")

@@ -10,6 +10,7 @@ import (
 )
 
 func TestInstanceUsageAuditLog(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := newHostsAPI(t, db)
 		admin := x.client.As(hostsAdmin, "2.1")

@@ -18,6 +18,7 @@ func usageWindowQuery(extra string) string {
 }
 
 func TestSimpleTenantUsageSamples(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		sc.boot(t, sc.user, "u1", true, nil)
@@ -39,6 +40,7 @@ func TestSimpleTenantUsageSamples(t *testing.T) {
 }
 
 func TestSimpleTenantUsageSemantics(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sc := newServersCloud(t, db)
 		first := sc.boot(t, sc.user, "first", true, nil)

@@ -18,6 +18,7 @@ func versionAPI(t *testing.T) *apitest.Client {
 }
 
 func TestVersionList(t *testing.T) {
+	t.Parallel()
 	c := versionAPI(t)
 	r := c.Do("GET", "/", nil).Expect(t, 200)
 	apisamples.Assert(t, "nova/api_samples/versions/versions-get-resp.json", r.Body, apisamples.Options{})
@@ -45,6 +46,7 @@ func TestVersionList(t *testing.T) {
 }
 
 func TestVersionDocuments(t *testing.T) {
+	t.Parallel()
 	c := versionAPI(t)
 	for _, tc := range []struct{ path, sample, self string }{
 		{"/v2.1/", "v21-version-get-resp.json", "http://example.com/v2.1/"},

@@ -8,6 +8,7 @@ import (
 )
 
 func TestProjectGrantsAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	reader := roleID(t, e, "reader")
 	base := "/identity/v3/projects/" + e.p1.ID + "/users/" + e.alice.ID + "/roles"
@@ -49,6 +50,7 @@ func TestProjectGrantsAPI(t *testing.T) {
 }
 
 func TestDomainGrantsAndAssignmentList(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	reader := roleID(t, e, "reader")
 	base := "/identity/v3/domains/default/users/" + e.alice.ID + "/roles"

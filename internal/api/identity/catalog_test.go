@@ -8,6 +8,7 @@ import (
 )
 
 func TestAuthCatalogProjectsDomains(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	alice := e.c.As(e.aliceToken, "")
 	r := alice.Do("GET", "/identity/v3/auth/catalog", nil).Expect(t, http.StatusOK)
@@ -39,6 +40,7 @@ func TestAuthCatalogProjectsDomains(t *testing.T) {
 }
 
 func TestServicesEndpointsRegions(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.admin.Do("GET", "/identity/v3/services", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/services-list-response.json", r.Body, apisamples.Options{})
@@ -88,6 +90,7 @@ func TestServicesEndpointsRegions(t *testing.T) {
 }
 
 func TestPublicURLInCatalog(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	svc := NewService(e.svc, apiOptionsWithPublicURL(e, "https://cloud.example.org/"), nil)
 	c := apiClient(t, svc).As(e.adminToken, "")
@@ -101,6 +104,7 @@ func TestPublicURLInCatalog(t *testing.T) {
 }
 
 func TestAuthSystem(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.c.As(e.aliceToken, "").Do("GET", "/identity/v3/auth/system", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/get-available-system-scopes-response.json", r.Body, apisamples.Options{})

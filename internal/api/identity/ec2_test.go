@@ -39,6 +39,7 @@ func hashedID(access string) string {
 // included) and, with the member role, create and delete; others get
 // Keystone's 403, and a missing credential is a 404 before any 403.
 func TestEC2CredentialsAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	alice := e.c.As(e.aliceToken, "")
 	bob, asBob := userOnP1(t, e, "bob", "member")

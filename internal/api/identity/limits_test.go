@@ -11,6 +11,7 @@ import (
 const limitSamples = "keystone/v3/samples/admin/"
 
 func TestRegisteredLimitsAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	image := identity.ServiceID("image")
 	r := e.admin.Do("POST", "/identity/v3/registered_limits", obj{"registered_limits": []obj{
@@ -108,6 +109,7 @@ func TestRegisteredLimitsAPI(t *testing.T) {
 }
 
 func TestLimitsAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	image := identity.ServiceID("image")
 	alice := e.c.As(e.aliceToken, "")

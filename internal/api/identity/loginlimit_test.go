@@ -11,6 +11,7 @@ import (
 )
 
 func TestLoginSource(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ remote, want string }{
 		{"192.0.2.7:4242", "192.0.2.7"},
 		{"[::ffff:192.0.2.7]:4242", "192.0.2.7"},
@@ -34,6 +35,7 @@ func TestLoginSource(t *testing.T) {
 // answered 429 with Retry-After whoever it names, while other addresses
 // and successful logins are not held back.
 func TestTokenLockoutAndLoginLimit(t *testing.T) {
+	t.Parallel()
 	const burst, window = 5, 5 * time.Minute
 	e := newEnv(t, storetest.SQLite(t), func(o *envOptions) {
 		o.identity.LockoutFailureAttempts = 3

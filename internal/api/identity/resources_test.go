@@ -12,6 +12,7 @@ func forbiddenMsg(rule string) string {
 }
 
 func TestDomainsAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "myDomain", "description": "Domain description"}}).Expect(t, http.StatusCreated)
 	apisamples.Assert(t, "keystone/v3/samples/admin/domain-create-response.json", r.Body, apisamples.Options{Extra: []string{"domain.tags"}})
@@ -54,6 +55,7 @@ func TestDomainsAPI(t *testing.T) {
 }
 
 func TestProjectsAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{
 		"name": "myNewProject", "description": "My new project", "domain_id": "default", "enabled": true, "is_domain": false, "options": obj{},
@@ -123,6 +125,7 @@ func TestProjectsAPI(t *testing.T) {
 }
 
 func TestUsersAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.admin.Do("POST", "/identity/v3/users", obj{"user": obj{
 		"name": "James Doe", "password": "secretsecret", "default_project_id": e.p1.ID, "domain_id": "default",
@@ -206,6 +209,7 @@ func TestUsersAPI(t *testing.T) {
 }
 
 func TestRolesAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.admin.Do("POST", "/identity/v3/roles", obj{"role": obj{"name": "developer", "description": "My new role"}}).Expect(t, http.StatusCreated)
 	apisamples.Assert(t, "keystone/v3/samples/admin/role-create-response.json", r.Body, apisamples.Options{Extra: []string{"role.domain_id"}})
@@ -228,12 +232,14 @@ func TestRolesAPI(t *testing.T) {
 }
 
 func TestUnknownRoutes(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	wantError(t, e.admin.Do("GET", "/identity/v3/nothing", nil), 404, "The resource could not be found.")
 	wantError(t, e.admin.Do("PUT", "/identity/v3/projects", nil), 405, "")
 }
 
 func TestExtraAttributes(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	// Tempest's dynamic credentials send project_id; Terraform sends extras.
 	r := e.admin.Do("POST", "/identity/v3/users", obj{"user": obj{"name": "tempest", "password": "pw", "project_id": e.p1.ID, "name_of_pet": "rex"}}).Expect(t, http.StatusCreated)
@@ -260,6 +266,7 @@ func TestExtraAttributes(t *testing.T) {
 }
 
 func TestProjectTagsAPI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	base := "/identity/v3/projects/" + e.p1.ID + "/tags"
 	r := e.admin.Do("PUT", base, obj{"tags": []string{"foo", "bar"}}).Expect(t, http.StatusOK)
@@ -300,6 +307,7 @@ func TestProjectTagsAPI(t *testing.T) {
 // A project-scoped member may read its project's domain (Keystone's
 // get_domain: token.project.domain.id), not another domain.
 func TestGetDomainOfOwnProject(t *testing.T) {
+	t.Parallel()
 	{
 		e := sqliteEnv(t)
 		other := e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "other"}}).Expect(t, http.StatusCreated).JSON(t)["domain"].(map[string]any)["id"].(string)

@@ -11,6 +11,7 @@ import (
 const unauthorizedMsg = "The request you have made requires authentication."
 
 func TestVersionDocuments(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	for _, path := range []string{"/identity", "/identity/"} {
 		r := e.c.Do("GET", path, nil).Expect(t, http.StatusMultipleChoices)
@@ -33,6 +34,7 @@ func TestVersionDocuments(t *testing.T) {
 var keystoneTimeRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
 
 func TestIssueTokenBodies(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	tests := []struct {
 		name   string
@@ -77,6 +79,7 @@ func TestIssueTokenBodies(t *testing.T) {
 }
 
 func TestIssueTokenCatalog(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.c.Do("POST", "/identity/v3/auth/tokens", passwordAuth("alice", "pw", obj{"project": obj{"id": e.p1.ID}})).Expect(t, http.StatusCreated)
 	apisamples.Assert(t, "keystone/v3/samples/admin/auth-password-project-scoped-response.json", r.Body, apisamples.Options{})
@@ -107,6 +110,7 @@ func TestIssueTokenCatalog(t *testing.T) {
 }
 
 func TestTokenMethodRescope(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	unscoped := e.login("alice", "pw", "unscoped")
 	r := e.c.Do("POST", "/identity/v3/auth/tokens", obj{"auth": obj{
@@ -121,6 +125,7 @@ func TestTokenMethodRescope(t *testing.T) {
 }
 
 func TestIssueTokenErrors(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	tests := []struct {
 		name   string
@@ -157,6 +162,7 @@ func TestIssueTokenErrors(t *testing.T) {
 }
 
 func TestValidateAndRevokeToken(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	alice := e.c.As(e.aliceToken, "")
 	r := e.admin.Do("GET", "/identity/v3/auth/tokens", nil, "X-Subject-Token", e.aliceToken).Expect(t, http.StatusOK)

@@ -67,6 +67,7 @@ func assertSized(t *testing.T, sample string, body []byte, o apisamples.Options)
 }
 
 func TestVersions(t *testing.T) {
+	t.Parallel()
 	owner, _, _ := clients(t, storetest.SQLite(t))
 	anon := owner.As("", "")
 	for _, c := range []struct {
@@ -84,6 +85,7 @@ func TestVersions(t *testing.T) {
 }
 
 func TestImageLifecycle(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		owner, other, admin := clients(t, db)
 		r := owner.Do("POST", "/image/v2/images", map[string]any{
@@ -172,6 +174,7 @@ func TestImageLifecycle(t *testing.T) {
 }
 
 func TestStatusCodes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		owner, other, admin := clients(t, db)
 		private := createImage(t, owner, map[string]any{"name": "p", "visibility": "private", "disk_format": "raw", "container_format": "bare"})
@@ -249,6 +252,7 @@ func TestStatusCodes(t *testing.T) {
 }
 
 func TestListFiltersAndLinks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		owner, _, _ := clients(t, db)
 		for i, n := range []string{"a", "b,c", "d"} {
@@ -306,6 +310,7 @@ func TestListFiltersAndLinks(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
+	t.Parallel()
 	owner, _, _ := clients(t, storetest.SQLite(t))
 	r := owner.Do("GET", "/image/v2/info/import", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, glanceV2+"image-info-import-response.json", r.Body, apisamples.Options{})
@@ -313,6 +318,7 @@ func TestInfo(t *testing.T) {
 }
 
 func TestSchemas(t *testing.T) {
+	t.Parallel()
 	owner, _, _ := clients(t, storetest.SQLite(t))
 	// The images sample is older than the image one: its nested
 	// location items lack validation_data.

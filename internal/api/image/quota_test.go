@@ -42,6 +42,7 @@ func glanceBody(status int, msg string) string {
 const overLimit = "The request returned a 413 Request Entity Too Large. This generally means that rate limiting or a quota threshold was breached.\n\nThe response body:\n"
 
 func TestQuotaAnswers413(t *testing.T) {
+	t.Parallel()
 	c := quotaClient(t)
 	raw := map[string]any{"disk_format": "raw", "container_format": "bare"}
 	first, second := createImage(t, c, raw), createImage(t, c, raw)

@@ -84,6 +84,7 @@ func validTask(a Action) TaskState {
 }
 
 func TestEveryActionHasAnExpectation(t *testing.T) {
+	t.Parallel()
 	actions := Actions()
 	for _, a := range actions {
 		if _, ok := expected[a]; !ok {
@@ -98,6 +99,7 @@ func TestEveryActionHasAnExpectation(t *testing.T) {
 }
 
 func TestCheckEveryActionEveryVMState(t *testing.T) {
+	t.Parallel()
 	for a, want := range expected {
 		for _, vm := range VMStates() {
 			in := Instance{UUID: uuid, VMState: vm, TaskState: validTask(a), Launched: true, Host: "host1"}
@@ -115,6 +117,7 @@ func TestCheckEveryActionEveryVMState(t *testing.T) {
 }
 
 func TestCheckLock(t *testing.T) {
+	t.Parallel()
 	for a, want := range expected {
 		vm := VMActive
 		if want.vm != nil {
@@ -143,6 +146,7 @@ func TestCheckLock(t *testing.T) {
 }
 
 func TestCheckDetails(t *testing.T) {
+	t.Parallel()
 	base := Instance{UUID: uuid, VMState: VMActive, Launched: true, Host: "h"}
 	with := func(f func(*Instance)) Instance { in := base; f(&in); return in }
 	tests := []struct {
@@ -209,6 +213,7 @@ func TestCheckDetails(t *testing.T) {
 }
 
 func TestCheckUnknownAction(t *testing.T) {
+	t.Parallel()
 	err := Check("bogus", Instance{UUID: uuid}, true)
 	if err == nil || errs.KindOf(err) != errs.KindInternal {
 		t.Fatalf("Check(bogus) = %v, want an internal error", err)
@@ -216,6 +221,7 @@ func TestCheckUnknownAction(t *testing.T) {
 }
 
 func TestReboot(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Action{"SOFT": ActionRebootSoft, "soft": ActionRebootSoft,
 		"HARD": ActionRebootHard, "hard": ActionRebootHard} {
 		if got := Reboot(in); got != want {
@@ -225,6 +231,7 @@ func TestReboot(t *testing.T) {
 }
 
 func TestUnlockNeedsOverride(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		lockedBy string
 		owner    bool
@@ -259,6 +266,7 @@ func assertConflict(t *testing.T, err error, wantMsg string, reason Reason) {
 }
 
 func TestCheckUnshelveTarget(t *testing.T) {
+	t.Parallel()
 	shelved := Instance{UUID: uuid, VMState: VMShelved, Launched: true}
 	offloaded := Instance{UUID: uuid, VMState: VMShelvedOffloaded, Launched: true}
 	for _, tt := range []struct {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestPlanFor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		action Action
@@ -111,6 +112,7 @@ func TestPlanFor(t *testing.T) {
 }
 
 func TestPlanForRejects(t *testing.T) {
+	t.Parallel()
 	if _, err := PlanFor(ActionResetState, Context{Target: VMStopped}); err == nil {
 		t.Error("os-resetState to stopped accepted")
 	}
@@ -122,6 +124,7 @@ func TestPlanForRejects(t *testing.T) {
 // TestPlanStatuses: the task state each action sets shows the status
 // clients poll for (e.g. HARD_REBOOT, RESIZE, REVERT_RESIZE).
 func TestPlanStatuses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		action Action
 		vm     VMState
@@ -151,6 +154,7 @@ func TestPlanStatuses(t *testing.T) {
 // TestEveryPlanUsesKnownStates: each plan ends in a known vm/power state,
 // and every task state it names is Nova's.
 func TestEveryPlanUsesKnownStates(t *testing.T) {
+	t.Parallel()
 	for _, r := range Rules() {
 		vm := VMActive
 		if r.VMStates != nil {
@@ -177,6 +181,7 @@ func TestEveryPlanUsesKnownStates(t *testing.T) {
 }
 
 func TestRulesAreCopies(t *testing.T) {
+	t.Parallel()
 	r, _ := RuleFor(ActionStop)
 	r.VMStates[0] = VMDeleted
 	r.Guards[0] = GuardState
@@ -205,6 +210,7 @@ func TestRulesAreCopies(t *testing.T) {
 }
 
 func TestRuleAllows(t *testing.T) {
+	t.Parallel()
 	hard, _ := RuleFor(ActionRebootHard)
 	lock, _ := RuleFor(ActionLock)
 	abort, _ := RuleFor(ActionAbortLiveMigration)

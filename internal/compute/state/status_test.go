@@ -58,6 +58,7 @@ func novaStatus(vm VMState, task TaskState) string {
 func allTasks() []TaskState { return append([]TaskState{TaskNone}, TaskStates()...) }
 
 func TestStatusEveryPair(t *testing.T) {
+	t.Parallel()
 	if got := len(VMStates()); got != 12 {
 		t.Fatalf("VMStates: %d states, Nova has 12", got)
 	}
@@ -82,6 +83,7 @@ func TestStatusEveryPair(t *testing.T) {
 }
 
 func TestStatusSurprises(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		vm   VMState
 		task TaskState
@@ -105,6 +107,7 @@ func TestStatusSurprises(t *testing.T) {
 }
 
 func TestStatesForStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		statuses []string
 		want     Filter
@@ -144,6 +147,7 @@ func TestStatesForStatus(t *testing.T) {
 // TestStatesForStatusRoundTrip: every server is found by its own status;
 // when the filter has a task list, it finds nothing of another status.
 func TestStatesForStatusRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, vm := range VMStates() {
 		for _, task := range allTasks() {
 			status := Status(vm, task)
@@ -170,6 +174,7 @@ func TestStatesForStatusRoundTrip(t *testing.T) {
 }
 
 func TestFilterMatches(t *testing.T) {
+	t.Parallel()
 	active, _ := StatesForStatus("ACTIVE")
 	reboot, _ := StatesForStatus("REBOOT")
 	deleted, _ := StatesForStatus("DELETED")
@@ -197,6 +202,7 @@ func TestFilterMatches(t *testing.T) {
 }
 
 func TestPowerStates(t *testing.T) {
+	t.Parallel()
 	want := map[PowerState]string{0: "pending", 1: "running", 3: "paused",
 		4: "shutdown", 6: "crashed", 7: "suspended"}
 	for _, p := range PowerStates() {
@@ -215,6 +221,7 @@ func TestPowerStates(t *testing.T) {
 }
 
 func TestValidStates(t *testing.T) {
+	t.Parallel()
 	if !VMSoftDeleted.Valid() || VMState("soft_deleted").Valid() {
 		t.Error("VMState.Valid: soft-delete is spelled with a hyphen")
 	}

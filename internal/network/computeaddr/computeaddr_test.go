@@ -12,6 +12,7 @@ import (
 )
 
 func TestRequestTranslatesNovaModes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   compute.NetworkRequest
@@ -35,6 +36,7 @@ func TestRequestTranslatesNovaModes(t *testing.T) {
 }
 
 func TestAddressesAllocateAndRelease(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m, err := network.New(network.Options{})
 		if err != nil {
