@@ -83,8 +83,8 @@ func TestStepRunsQueuedTasks(t *testing.T) {
 func TestRunPeriodicsWithAdvancedClock(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		clk := clock.NewFake(time.Now())
-		c := &cloud{Cloud: computetest.New(t, db, computetest.Options{Stopped: true, Now: clk.Now}), user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
-		c.Compute.Settings.ReclaimInterval = time.Hour
+		c := &cloud{Cloud: computetest.New(t, db, computetest.Options{Stopped: true, Now: clk.Now,
+			Settings: compute.Settings{ReclaimInterval: time.Hour}}), user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
 		ctx := context.Background()
 		srv := c.create(t, "reclaimed", nil)
 		step(t, c, compute.TaskBuild)

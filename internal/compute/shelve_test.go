@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -33,8 +34,7 @@ func shelfHostUsage(t *testing.T, c *computetest.Cloud) (vcpus, vms int64) {
 func TestShelveKeepsHostThenUnshelvePowersOn(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
-		c.Compute.Settings.ShelvedOffloadTime = -1
+		c := computetest.New(t, db, computetest.Options{Settings: compute.Settings{ShelvedOffloadTime: -1}})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "shelf", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
@@ -143,8 +143,8 @@ func TestShelveOffloadAtOnceAndUnshelve(t *testing.T) {
 func TestShelveOffloadActionAndPeriodic(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
-		c.Compute.Settings.ShelvedOffloadTime = time.Hour
+		clk := clock.NewFake(time.Now())
+		c := computetest.New(t, db, computetest.Options{Now: clk.Now, Settings: compute.Settings{ShelvedOffloadTime: time.Hour}})
 		ctx := context.Background()
 		first := c.CreateServer(t, snapOwner, "one", nil).Servers[0].ID
 		second := c.CreateServer(t, snapOwner, "two", nil).Servers[0].ID
@@ -173,7 +173,7 @@ func TestShelveOffloadActionAndPeriodic(t *testing.T) {
 		if s, _ := c.Compute.GetAny(ctx, second); s.Status() != "SHELVED" {
 			t.Fatalf("second server offloaded before its time: %s", s.Status())
 		}
-		c.Compute.Settings.ShelvedOffloadTime = time.Millisecond
+		clk.Advance(time.Hour + time.Second)
 		if s := c.WaitFor(t, second, func(s *compute.Server) bool { return s.Status() == "SHELVED_OFFLOADED" }); s.Host != "" {
 			t.Fatalf("periodic offload kept host %q", s.Host)
 		}
@@ -263,8 +263,7 @@ func TestUnshelveChecks(t *testing.T) {
 func TestShelveFromEveryAllowedState(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
-		c.Compute.Settings.ShelvedOffloadTime = -1
+		c := computetest.New(t, db, computetest.Options{Settings: compute.Settings{ShelvedOffloadTime: -1}})
 		ctx := context.Background()
 		for _, tc := range []struct {
 			name   string

@@ -38,8 +38,8 @@ func TestDeleteDuringSnapshot(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				drv := fake.New(fake.Options{Delays: map[string]time.Duration{"snapshot": 300 * time.Millisecond}})
-				c := computetest.New(t, db, computetest.Options{Driver: drv, Stopped: !tc.started})
-				c.Compute.Settings.ReclaimInterval = tc.reclaim
+				c := computetest.New(t, db, computetest.Options{Driver: drv, Stopped: !tc.started,
+					Settings: compute.Settings{ReclaimInterval: tc.reclaim}})
 				ctx := context.Background()
 				id := c.CreateServer(t, snapOwner, "doomed", nil).Servers[0].ID
 				if tc.started {

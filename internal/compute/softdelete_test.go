@@ -21,8 +21,7 @@ import (
 func softDeleteCloud(t *testing.T, db *store.DB) (*computetest.Cloud, *quota.Service) {
 	t.Helper()
 	q := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
-	c := computetest.New(t, db, computetest.Options{Quotas: q})
-	c.Compute.Settings.ReclaimInterval = time.Hour
+	c := computetest.New(t, db, computetest.Options{Quotas: q, Settings: compute.Settings{ReclaimInterval: time.Hour}})
 	return c, q
 }
 

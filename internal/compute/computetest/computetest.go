@@ -42,6 +42,9 @@ type Options struct {
 	Predecessor string
 	// Now is the compute service's clock (nil: time.Now).
 	Now func() time.Time
+	// Settings are the compute service's, set before the agent starts
+	// (the agent reads them while it runs).
+	Settings compute.Settings
 }
 
 // Cloud is the built cloud.
@@ -86,7 +89,7 @@ func New(t *testing.T, db *store.DB, o Options) *Cloud {
 	// The agent is built after the service it serves, so Wake reaches it
 	// through c once it exists.
 	c.Compute = compute.New(compute.Deps{DB: db, Flavors: c.Flavors, Images: c.Images,
-		Quotas: o.Quotas, Addresses: o.Addresses, KeyPairs: o.KeyPairs, Secrets: box, Now: o.Now,
+		Quotas: o.Quotas, Addresses: o.Addresses, KeyPairs: o.KeyPairs, Secrets: box, Now: o.Now, Settings: o.Settings,
 		Wake: func(string) {
 			if c.Agent != nil {
 				c.Agent.Wake()
