@@ -102,7 +102,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.LoginFailures, "login-failures-per-source", app.DefaultLoginFailures, "failed logins a client address may make in a row before it gets 429s; they come back over --login-failure-window (0: no limit)")
 	fs.DurationVar(&cfg.LoginFailureWindow, "login-failure-window", app.DefaultLoginFailureWindow, "time over which a client address's allowance of failed logins comes back")
 	fs.StringVar(&cfg.Host, "host", "", "compute host name this process registers (default: the machine's hostname)")
-	fs.DurationVar(&cfg.FakeDelay, "fake-delay", 0, "fake driver: how long each guest operation takes (default instant)")
+	fs.DurationVar(&cfg.Fake.Delay, "fake-delay", 0, "fake driver: how long each guest operation takes (default instant)")
 	fs.IntVar(&cfg.HostVCPUs, "host-vcpus", 0, "vCPUs the compute host offers (default: the machine's)")
 	fs.IntVar(&cfg.HostMemoryMB, "host-memory-mb", 0, "memory in MB the compute host offers (default: the machine's)")
 	fs.IntVar(&cfg.HostDiskGB, "host-disk-gb", 0, "disk in GB the compute host offers (default: the data dir's filesystem)")

@@ -14,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
 // Config is what `kumo serve` is started with.
@@ -24,9 +25,11 @@ type Config struct {
 	Driver   string // virt driver: "fake" or "qemu"
 	Auth     string // "builtin" or "noauth"
 	Host     string // compute host name (default: the machine's hostname)
-	// FakeDelay makes every fake-driver operation take this long (tests
-	// use it to have work in flight).
-	FakeDelay time.Duration
+	// Fake is how the fake driver behaves: Delay makes every operation
+	// take that long (tests use it to have work in flight), Delays and
+	// Fail change single operations. Its host name and capacity come
+	// from Host and the capacity settings.
+	Fake fake.Options
 	// QemuAccel is the qemu driver's accelerator: auto, kvm or tcg.
 	QemuAccel string
 	// ForceConfigDrive gives every qemu guest a config drive, asked for or

@@ -21,8 +21,9 @@ func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity) (virt.D
 	case "fake":
 		// Guests persist in the data dir, so restarts and crash recovery
 		// meet the guests they left, as with qemu.
-		d, err := fake.Open(filepath.Join(a.Config.DataDir, "instances"), fake.Options{Hostname: a.Config.Hostname(),
-			Delay: a.Config.FakeDelay, VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB})
+		o := a.Config.Fake
+		o.Hostname, o.VCPUs, o.MemoryMB, o.DiskGB = a.Config.Hostname(), capacity.VCPUs, capacity.MemoryMB, capacity.DiskGB
+		d, err := fake.Open(filepath.Join(a.Config.DataDir, "instances"), o)
 		if err != nil {
 			return nil, err
 		}

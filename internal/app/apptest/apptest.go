@@ -40,6 +40,17 @@ type Options struct {
 	// Clock is the compute service's clock (default a fake one showing
 	// the time the cloud was built).
 	Clock *clock.Fake
+	// WallClock runs the compute service on the real time instead (for
+	// tests that order what they make by when they made it); Cloud.Clock
+	// is then nil.
+	WallClock bool
+	// DataDir is the cloud's data dir ("": a new temp dir); a cloud
+	// opened on the dir of a closed one is that kumo restarted.
+	DataDir string
+	// NoAuth serves the APIs with `--auth noauth`, as Nova's noauth2:
+	// a token "user:project" is that user in that project, admin when
+	// the user is "admin". Admin and Member then use such tokens.
+	NoAuth bool
 	// Run runs the agent's loop, polling and woken, as `kumo serve`
 	// does, until the test ends; without it the test calls Step.
 	Run bool
@@ -59,7 +70,8 @@ type Cloud struct {
 	// ImageID is kumo-tiny's id.
 	ImageID string
 	t       *testing.T
-	stop    func()           // ends the agent's loop
+	stop    func() // ends the agent's loop
+	closed  bool
 	server  *httptest.Server // started by URL
 }
 
@@ -83,11 +95,22 @@ func New(t *testing.T, o Options) *Cloud {
 	if o.Host == "" {
 		o.Host = "apptest-host"
 	}
-	if o.Clock == nil {
-		o.Clock = clock.NewFake(time.Now())
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
 	}
-	cfg := app.Config{DataDir: t.TempDir(), Database: o.Database, Driver: "fake", Host: o.Host,
-		PasswordHashCost: 4, Clock: o.Clock.Now}
+	cfg := app.Config{DataDir: o.DataDir, Database: o.Database, Driver: "fake", Host: o.Host, PasswordHashCost: 4}
+	switch {
+	case o.WallClock:
+		o.Clock = nil
+	case o.Clock == nil:
+		o.Clock = clock.NewFake(time.Now())
+		fallthrough
+	default:
+		cfg.Clock = o.Clock.Now
+	}
+	if o.NoAuth {
+		cfg.Auth = "noauth"
+	}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
@@ -102,10 +125,9 @@ func New(t *testing.T, o Options) *Cloud {
 		go func() { _ = a.Agent.Run(ctx); close(done) }()
 		stop = func() { cancel(); <-done }
 	}
-	c := &Cloud{App: a, Clock: o.Clock, t: t}
-	t.Cleanup(func() { c.Stop(); a.Close() })
-	c.stop = stop
-	c.signIn(o.Host)
+	c := &Cloud{App: a, Clock: o.Clock, t: t, stop: stop}
+	t.Cleanup(c.Close)
+	c.signIn(o.Host, o.NoAuth)
 	return c
 }
 
@@ -114,6 +136,19 @@ func New(t *testing.T, o Options) *Cloud {
 func (c *Cloud) Stop() {
 	c.stop()
 	c.stop = func() {}
+}
+
+// Close stops the agent and closes the app, releasing its data dir (for
+// a restart on it); the test's end does it too. Safe to call again.
+func (c *Cloud) Close() {
+	c.Stop()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	if err := c.App.Close(); err != nil {
+		c.t.Errorf("close kumo: %v", err)
+	}
 }
 
 // URL is the base URL of an HTTP server serving App.Handler, started at
@@ -127,8 +162,9 @@ func (c *Cloud) URL() string {
 }
 
 // signIn makes the admin and member users (named after host, so hosts
-// sharing a database each have their own) and their clients.
-func (c *Cloud) signIn(host string) {
+// sharing a database each have their own) and their clients; with
+// noauth their tokens only name them.
+func (c *Cloud) signIn(host string, noauth bool) {
 	t, ctx, ids := c.t, context.Background(), c.App.Identity
 	role := func(name string) string {
 		rs, err := ids.ListRoles(ctx, name, "")
@@ -147,6 +183,9 @@ func (c *Cloud) signIn(host string) {
 	}
 	c.MemberProject = member.ID
 	client := func(user, project, roleName string) *apitest.Client {
+		if noauth {
+			return apitest.Over(t, c.App.Handler).As(user+":"+project, "")
+		}
 		pw := randomHex(12)
 		u, err := ids.CreateUser(ctx, identity.User{Name: user + "-" + host, DomainID: "default", Enabled: true}, &pw)
 		if err != nil {

@@ -1,112 +1,95 @@
-// Package computetest builds a small in-process cloud for compute tests:
-// the store, seeded flavors, the kumo-tiny image, the compute service and
-// an agent on the fake driver (host "fake-host" in zone "nova"), plus
-// helpers to create a server and wait for its state.
+// Package computetest is the compute domain's view of the test cloud of
+// package apptest (kumo wired exactly as `kumo serve` does, on the fake
+// driver, host "fake-host" in zone "nova"): its services at hand, and
+// helpers to create a server as a principal and wait for its state.
 package computetest
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/agent"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
-// Options chooses what the cloud is built with; the zero value is a
-// cloud without quotas, addresses or key pairs whose agent runs.
+// Host is the test cloud's compute host (in zone "nova").
+const Host = "fake-host"
+
+// Options chooses what differs from a default test cloud: one whose
+// agent runs its loop on the wall clock, APIs served with noauth.
 type Options struct {
-	// Driver is the agent's hypervisor (default fake.New with defaults).
-	Driver *fake.Driver
-	// Quotas, Addresses and KeyPairs are passed to the compute service.
-	Quotas    compute.Quotas
-	Addresses compute.Addresses
-	KeyPairs  compute.KeyPairs
-	// ImageOwner is the project that owns kumo-tiny (default
-	// "admin-project").
-	ImageOwner string
+	// Fake is how the fake driver behaves (delays, failures).
+	Fake fake.Options
 	// Stopped starts the agent (host registered, interrupted tasks
-	// requeued) without running its loop, so tests can claim tasks.
+	// requeued) without running its loop: the test steps it or claims
+	// tasks itself.
 	Stopped bool
-	// Predecessor is the lease token of an agent of the host this one
-	// replaces (a restart); "" when the host is new.
-	Predecessor string
-	// Now is the compute service's clock (nil: time.Now).
-	Now func() time.Time
-	// Settings are the compute service's, set before the agent starts
-	// (the agent reads them while it runs).
+	// Clock, when set, is the compute service's clock.
+	Clock *clock.Fake
+	// Settings are the lifecycle settings (soft delete, shelve offload,
+	// resize auto-confirm).
 	Settings compute.Settings
+	// Configure, when set, changes the rest of the configuration.
+	Configure func(*app.Config)
 }
 
-// Cloud is the built cloud.
+// Cloud is the built cloud with its services at hand.
 type Cloud struct {
+	*apptest.Cloud
 	DB      *store.DB
 	Flavors *flavor.Service
 	Images  *image.Service
 	Compute *compute.Service
 	Agent   *agent.Agent
 	Driver  *fake.Driver
-	// ImageID is the id of the seeded kumo-tiny image.
-	ImageID string
+
+	database, dataDir string
+	opts              Options
 }
 
-// New builds the cloud over db; the agent stops when the test ends.
-func New(t *testing.T, db *store.DB, o Options) *Cloud {
+// New opens a test cloud on database (a DSN from apptest.Each); it
+// closes when the test ends.
+func New(t *testing.T, database string, o Options) *Cloud {
 	t.Helper()
-	ctx := context.Background()
-	if o.Driver == nil {
-		o.Driver = fake.New(fake.Options{})
-	}
-	if o.ImageOwner == "" {
-		o.ImageOwner = "admin-project"
-	}
-	box, err := secret.LoadOrCreate(filepath.Join(t.TempDir(), "secret.key"))
-	if err != nil {
-		t.Fatalf("secret key: %v", err)
-	}
-	c := &Cloud{DB: db, Driver: o.Driver, Flavors: flavor.New(db), Images: image.New(db, t.TempDir())}
-	if err := c.Flavors.SeedDefaults(ctx); err != nil {
-		t.Fatalf("seed flavors: %v", err)
-	}
-	if err := c.Images.SeedTiny(ctx, o.ImageOwner); err != nil {
-		t.Fatalf("seed image: %v", err)
-	}
-	admin := &auth.Principal{UserID: "admin", ProjectID: o.ImageOwner, Roles: []string{"admin"}}
-	page, err := c.Images.List(ctx, admin, image.ListOptions{})
-	if err != nil || len(page.Images) == 0 {
-		t.Fatalf("list images: %v", err)
-	}
-	c.ImageID = page.Images[0].ID
-	// The agent is built after the service it serves, so Wake reaches it
-	// through c once it exists.
-	c.Compute = compute.New(compute.Deps{DB: db, Flavors: c.Flavors, Images: c.Images,
-		Quotas: o.Quotas, Addresses: o.Addresses, KeyPairs: o.KeyPairs, Secrets: box, Now: o.Now, Settings: o.Settings,
-		Wake: func(string) {
-			if c.Agent != nil {
-				c.Agent.Wake()
+	return open(t, database, t.TempDir(), o)
+}
+
+// Restart closes c and opens kumo again on its data dir and database,
+// as `kumo serve` restarted (after a crash, as far as the tasks c's
+// agent held are concerned: the new agent takes them over).
+func (c *Cloud) Restart(t *testing.T, o Options) *Cloud {
+	t.Helper()
+	c.Close()
+	return open(t, c.database, c.dataDir, o)
+}
+
+func open(t *testing.T, database, dataDir string, o Options) *Cloud {
+	t.Helper()
+	base := apptest.New(t, apptest.Options{Database: database, DataDir: dataDir, Host: Host,
+		Clock: o.Clock, WallClock: o.Clock == nil, Run: !o.Stopped, NoAuth: true,
+		Configure: func(cfg *app.Config) {
+			cfg.Fake = o.Fake
+			cfg.Lifecycle = o.Settings
+			if o.Configure != nil {
+				o.Configure(cfg)
 			}
 		}})
-	a := agent.New(db, c.Compute, o.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond, Predecessor: o.Predecessor})
-	c.Agent = a
-	if err := a.Start(ctx); err != nil {
-		t.Fatalf("start agent: %v", err)
+	a := base.App
+	drv, ok := a.Driver.(*fake.Driver)
+	if !ok {
+		t.Fatalf("the test cloud's driver is %T, want the fake one", a.Driver)
 	}
-	if !o.Stopped {
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { a.Run(runCtx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
-	}
-	return c
+	return &Cloud{Cloud: base, DB: a.DB, Flavors: a.Flavors, Images: a.Images, Compute: a.Compute,
+		Agent: a.Agent, Driver: drv, database: database, dataDir: dataDir, opts: o}
 }
 
 // CreateServer creates one server named name for p from kumo-tiny and
