@@ -14,7 +14,6 @@ import (
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
-	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // aggregateRoutes serve os-aggregates.
@@ -25,11 +24,7 @@ func (h *handlers) aggregateRoutes() []api.Route {
 		{Method: "GET", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("show"), Handler: h.showAggregate},
 		{Method: "PUT", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("update"), Handler: h.updateAggregate},
 		{Method: "DELETE", Path: "/os-aggregates/{aggregate_id}", Rule: aggregateRule("delete"), Handler: h.deleteAggregate},
-		{Method: "POST", Path: "/os-aggregates/{aggregate_id}/action", Rule: policy.Action, Handler: h.aggregateAction, Actions: []api.Action{
-			{Name: "add_host", Rule: aggregateRule("add_host")},
-			{Name: "remove_host", Rule: aggregateRule("remove_host")},
-			{Name: "set_metadata", Rule: aggregateRule("set_metadata")},
-		}},
+		actionRoute("/os-aggregates/{aggregate_id}/action", h.aggregateActions()),
 	}
 }
 
@@ -206,57 +201,43 @@ var aggregateActionSchemas = map[string]js.Schema{
 		js.Property{Name: "metadata", Schema: aggMetadata})}),
 }
 
-func (h *handlers) aggregateAction(c *api.Call) (*api.Reply, error) {
-	raw, err := c.Body()
-	if err != nil {
-		return nil, err
-	}
-	decoded, order, err := js.Decode(raw)
-	if err != nil {
-		return nil, errs.Invalid("Malformed request body")
-	}
-	body, ok := decoded.(map[string]any)
-	if !ok || len(body) == 0 {
-		return nil, errs.Invalid("Malformed request body")
-	}
-	run := &js.Run{Relaxed: isLegacyV2(c), Order: order}
-	name := run.Keys(body)[0]
-	schema, known := aggregateActionSchemas[name]
-	if !known {
-		return nil, errs.Invalid("There is no such action: %s", name)
-	}
-	if err := c.Authorize(aggregateRule(name), nil); err != nil {
-		return nil, err
-	}
-	if f := schema.Validate(run, nil, body); f != nil {
-		return nil, f.Err(run)
-	}
-	id, err := aggregateID(c)
-	if err != nil {
-		return nil, err
-	}
-	in := body[name].(map[string]any)
-	var a *aggregate.Aggregate
-	switch name {
-	case "add_host":
-		a, err = h.Aggregates.AddHost(c.Ctx, id, in["host"].(string))
-	case "remove_host":
-		a, err = h.Aggregates.RemoveHost(c.Ctx, id, in["host"].(string))
-	case "set_metadata":
-		meta := map[string]*string{}
-		for k, v := range in["metadata"].(map[string]any) {
-			if s, ok := v.(string); ok {
-				meta[k] = &s
-			} else {
-				meta[k] = nil
+// aggregateActions are add_host, remove_host and set_metadata.
+func (h *handlers) aggregateActions() map[string]action {
+	act := func(name string, do func(c *api.Call, id int64, in map[string]any) (*aggregate.Aggregate, error)) action {
+		return action{policy: aggregateRule(name), handle: func(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
+			if f := aggregateActionSchemas[name].Validate(run, nil, body); f != nil {
+				return nil, f.Err(run)
 			}
-		}
-		a, err = h.Aggregates.SetMetadata(c.Ctx, id, meta)
+			id, err := aggregateID(c)
+			if err != nil {
+				return nil, err
+			}
+			a, err := do(c, id, value.(map[string]any))
+			if err != nil {
+				return nil, err
+			}
+			return api.JSON(http.StatusOK, map[string]any{"aggregate": aggregateView(c, a, true)}), nil
+		}}
 	}
-	if err != nil {
-		return nil, err
+	return map[string]action{
+		"add_host": act("add_host", func(c *api.Call, id int64, in map[string]any) (*aggregate.Aggregate, error) {
+			return h.Aggregates.AddHost(c.Ctx, id, in["host"].(string))
+		}),
+		"remove_host": act("remove_host", func(c *api.Call, id int64, in map[string]any) (*aggregate.Aggregate, error) {
+			return h.Aggregates.RemoveHost(c.Ctx, id, in["host"].(string))
+		}),
+		"set_metadata": act("set_metadata", func(c *api.Call, id int64, in map[string]any) (*aggregate.Aggregate, error) {
+			meta := map[string]*string{}
+			for k, v := range in["metadata"].(map[string]any) {
+				if s, ok := v.(string); ok {
+					meta[k] = &s
+				} else {
+					meta[k] = nil
+				}
+			}
+			return h.Aggregates.SetMetadata(c.Ctx, id, meta)
+		}),
 	}
-	return api.JSON(http.StatusOK, map[string]any{"aggregate": aggregateView(c, a, true)}), nil
 }
 
 // aggregateView is Nova's aggregate; create leaves out hosts and metadata.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
 )
@@ -35,37 +36,18 @@ func (h *handlers) listFlavorAccess(c *api.Call) (*api.Reply, error) {
 	return api.JSON(http.StatusOK, flavorAccessBody(f.ID, projects)), nil
 }
 
-// flavorAction is POST /flavors/{id}/action: addTenantAccess and
-// removeTenantAccess.
-func (h *handlers) flavorAction(c *api.Call) (*api.Reply, error) {
-	body, err := decodeAny(c)
-	if err != nil {
-		return nil, err
+// flavorActions are addTenantAccess and removeTenantAccess.
+func (h *handlers) flavorActions() map[string]action {
+	return map[string]action{
+		"addTenantAccess": {policy: "os_compute_api:os-flavor-access:add_tenant_access",
+			handle: func(c *api.Call, _ *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+				return h.addTenantAccess(c, body)
+			}},
+		"removeTenantAccess": {policy: "os_compute_api:os-flavor-access:remove_tenant_access",
+			handle: func(c *api.Call, _ *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+				return h.removeTenantAccess(c, body)
+			}},
 	}
-	obj, ok := body.(map[string]any)
-	if !ok || len(obj) != 1 {
-		return nil, errs.Invalid("Malformed request body")
-	}
-	for name := range obj {
-		rule, known := flavorActionRules[name]
-		if !known {
-			return nil, errs.Invalid("There is no such action: %s", name)
-		}
-		if err := c.Authorize(rule, nil); err != nil {
-			return nil, err
-		}
-		if name == "addTenantAccess" {
-			return h.addTenantAccess(c, body)
-		}
-		return h.removeTenantAccess(c, body)
-	}
-	return nil, errs.Invalid("Malformed request body")
-}
-
-// flavorActionRules are the flavor actions and the rules that guard them.
-var flavorActionRules = map[string]string{
-	"addTenantAccess":    "os_compute_api:os-flavor-access:add_tenant_access",
-	"removeTenantAccess": "os_compute_api:os-flavor-access:remove_tenant_access",
 }
 
 // parseTenant validates {"<action>": {"tenant": "..."}}.

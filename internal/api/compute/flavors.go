@@ -12,7 +12,6 @@ import (
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/mv"
-	"github.com/kumocloud/kumo/internal/policy"
 )
 
 func (h *handlers) flavorRoutes() []api.Route {
@@ -29,10 +28,7 @@ func (h *handlers) flavorRoutes() []api.Route {
 		{Method: "PUT", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("update"), Handler: h.updateExtraSpec},
 		{Method: "DELETE", Path: "/flavors/{flavor_id}/os-extra_specs/{key}", Rule: specsRule("delete"), Handler: h.deleteExtraSpec},
 		{Method: "GET", Path: "/flavors/{flavor_id}/os-flavor-access", Rule: "os_compute_api:os-flavor-access", Handler: h.listFlavorAccess},
-		{Method: "POST", Path: "/flavors/{flavor_id}/action", Rule: policy.Action, Handler: h.flavorAction, Actions: []api.Action{
-			{Name: "addTenantAccess", Rule: flavorActionRules["addTenantAccess"]},
-			{Name: "removeTenantAccess", Rule: flavorActionRules["removeTenantAccess"]},
-		}},
+		actionRoute("/flavors/{flavor_id}/action", h.flavorActions()),
 	}
 }
 

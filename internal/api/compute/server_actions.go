@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
@@ -17,44 +18,47 @@ import (
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
-// serverActionRoutes is the action route: one row per action, built once
-// with the table the dispatcher reads.
+// serverActionRoutes is the action route of servers.
 func (h *handlers) serverActionRoutes() []api.Route {
-	actions := h.serverActionHandlers()
+	return []api.Route{actionRoute("/servers/{server_id}/action", h.serverActionHandlers())}
+}
+
+// actionRoute is an action route (POST .../action): one row per action,
+// built once with the table its dispatcher reads.
+func actionRoute(path string, actions map[string]action) api.Route {
 	rows := make([]api.Action, 0, len(actions))
 	for name, a := range actions {
 		rows = append(rows, a.row(name))
 	}
 	slices.SortFunc(rows, func(a, b api.Action) int { return strings.Compare(a.Name, b.Name) })
-	return []api.Route{
-		{Method: "POST", Path: "/servers/{server_id}/action", Rule: policy.Action, Actions: rows,
-			Handler: func(c *api.Call) (*api.Reply, error) { return dispatchServerAction(c, actions) }},
-	}
+	return api.Route{Method: "POST", Path: path, Rule: policy.Action, Actions: rows,
+		Handler: func(c *api.Call) (*api.Reply, error) { return dispatchAction(c, actions) }}
 }
 
-// serverActionHandler handles one action; body is the decoded root object
+// actionHandler handles one action; body is the decoded root object
 // (key order recorded in run) and value the action key's value.
-type serverActionHandler func(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error)
+type actionHandler func(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error)
 
-// serverAction is one action of POST /servers/{id}/action: the policy
-// rule that guards it, the microversions it exists at (zero: all) and its
-// handler. The dispatcher checks the version, then the rule.
-type serverAction struct {
+// action is one action of an action route (servers, flavors,
+// aggregates): the policy rule that guards it, the microversions it
+// exists at (zero: all) and its handler. The dispatcher checks the
+// version, then the rule.
+type action struct {
 	policy         string
 	minVer, maxVer mv.Version
-	handle         serverActionHandler
+	handle         actionHandler
 }
 
 // row is the action's row of the route table.
-func (a serverAction) row(name string) api.Action {
+func (a action) row(name string) api.Action {
 	return api.Action{Name: name, Rule: a.policy, MinVer: a.minVer, MaxVer: a.maxVer}
 }
 
 // serverActionHandlers is every action by body key. Each family of
 // actions lives in its own file.
-func (h *handlers) serverActionHandlers() map[string]serverAction {
-	all := map[string]serverAction{}
-	for _, group := range []map[string]serverAction{h.powerServerActions(), h.rebuildServerActions(),
+func (h *handlers) serverActionHandlers() map[string]action {
+	all := map[string]action{}
+	for _, group := range []map[string]action{h.powerServerActions(), h.rebuildServerActions(),
 		h.resizeServerActions(), h.imageServerActions(), h.rescueServerActions(), h.deleteServerActions(),
 		h.securityGroupServerActions(), h.floatingIPServerActions()} {
 		for name, a := range group {
@@ -65,13 +69,13 @@ func (h *handlers) serverActionHandlers() map[string]serverAction {
 }
 
 // powerServerActions are the power actions and lock/unlock.
-func (h *handlers) powerServerActions() map[string]serverAction {
-	power := func(a state.Action, policy string) serverAction {
-		return serverAction{policy: policy, handle: func(c *api.Call, _ *js.Run, _ map[string]any, _ any) (*api.Reply, error) {
+func (h *handlers) powerServerActions() map[string]action {
+	power := func(a state.Action, policy string) action {
+		return action{policy: policy, handle: func(c *api.Call, _ *js.Run, _ map[string]any, _ any) (*api.Reply, error) {
 			return h.accepted(h.Servers.Act(c.Ctx, c.Principal, c.Param("server_id"), a, c.RequestID))
 		}}
 	}
-	return map[string]serverAction{
+	return map[string]action{
 		"os-stop":  power(state.ActionStop, "os_compute_api:servers:stop"),
 		"os-start": power(state.ActionStart, "os_compute_api:servers:start"),
 		"pause":    power(state.ActionPause, "os_compute_api:os-pause-server:pause"),
@@ -84,10 +88,10 @@ func (h *handlers) powerServerActions() map[string]serverAction {
 	}
 }
 
-// dispatchServerAction decodes the body once, picks the action its first
+// dispatchAction decodes the body once, picks the action its first
 // key names and runs it. An action that does not exist at the request's
 // microversion is a 404, as a route would be; then the action's rule.
-func dispatchServerAction(c *api.Call, actions map[string]serverAction) (*api.Reply, error) {
+func dispatchAction(c *api.Call, actions map[string]action) (*api.Reply, error) {
 	raw, err := c.Body()
 	if err != nil {
 		return nil, err
@@ -99,23 +103,47 @@ func dispatchServerAction(c *api.Call, actions map[string]serverAction) (*api.Re
 	if err != nil {
 		return nil, errs.Invalid("Malformed request body")
 	}
-	body, ok := decoded.(map[string]any)
-	run := &js.Run{Relaxed: isLegacyV2(c), Order: order}
-	if !ok || len(body) == 0 {
-		return nil, errs.Invalid("Malformed request body")
+	if err := actionPeek(decoded); err != nil {
+		return nil, err
 	}
+	body := decoded.(map[string]any)
+	run := &js.Run{Relaxed: isLegacyV2(c), Order: order}
 	name := run.Keys(body)[0]
-	action, known := actions[name]
+	a, known := actions[name]
 	if !known {
 		return nil, errs.Invalid("There is no such action: %s", name)
 	}
-	if !action.row(name).Exists(c.Version) {
+	if !a.row(name).Exists(c.Version) {
 		return nil, errs.NotFound("The resource could not be found.")
 	}
-	if err := c.Authorize(action.policy, nil); err != nil {
+	if err := c.Authorize(a.policy, nil); err != nil {
 		return nil, err
 	}
-	return action.handle(c, run, body, body[name])
+	return a.handle(c, run, body, body[name])
+}
+
+// actionPeek answers as Nova's action_peek does for a body that is not
+// an object with exactly one key: Python's len() of anything but one
+// item is a malformed body; one item that has no keys (a list, a
+// string) or no len() at all (a number, a boolean, null) fails the
+// lookup, which Nova answers 404.
+func actionPeek(decoded any) error {
+	n := 1
+	switch v := decoded.(type) {
+	case map[string]any:
+		if len(v) == 1 {
+			return nil
+		}
+		n = len(v)
+	case []any:
+		n = len(v)
+	case string:
+		n = utf8.RuneCountInString(v)
+	}
+	if n != 1 {
+		return errs.Invalid("Malformed request body")
+	}
+	return errs.NotFound("The resource could not be found.")
 }
 
 func (h *handlers) accepted(err error) (*api.Reply, error) {

@@ -9,8 +9,8 @@ import (
 // deleteServerActions are forceDelete and restore (deferred delete,
 // nova/api/openstack/compute/deferred_delete.py), and the server actions
 // modern Nova removed, which answer 410 Gone.
-func (h *handlers) deleteServerActions() map[string]serverAction {
-	return map[string]serverAction{
+func (h *handlers) deleteServerActions() map[string]action {
+	return map[string]action{
 		"restore": {policy: "os_compute_api:os-deferred-delete:restore", handle: func(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
 			if f := restoreSchema.Validate(run, nil, body); f != nil {
 				return nil, f.Err(run)

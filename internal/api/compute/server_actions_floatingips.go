@@ -14,9 +14,9 @@ import (
 
 // floatingIPServerActions are addFloatingIp and removeFloatingIp, which
 // Nova removed in 2.44.
-func (h *handlers) floatingIPServerActions() map[string]serverAction {
+func (h *handlers) floatingIPServerActions() map[string]action {
 	upTo := mv.V2_43
-	return map[string]serverAction{
+	return map[string]action{
 		"addFloatingIp":    {policy: "os_compute_api:os-floating-ips:add", maxVer: upTo, handle: h.addFloatingIP},
 		"removeFloatingIp": {policy: "os_compute_api:os-floating-ips:remove", maxVer: upTo, handle: h.removeFloatingIP},
 	}

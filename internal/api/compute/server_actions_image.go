@@ -20,8 +20,8 @@ import (
 )
 
 // imageServerActions are createImage, createBackup, shelve, shelveOffload and unshelve.
-func (h *handlers) imageServerActions() map[string]serverAction {
-	return map[string]serverAction{
+func (h *handlers) imageServerActions() map[string]action {
+	return map[string]action{
 		"createImage":  {policy: "os_compute_api:servers:create_image", handle: h.createImage},
 		"createBackup": {policy: "os_compute_api:os-create-backup", handle: h.createBackup},
 		"shelve":       {policy: "os_compute_api:os-shelve:shelve", handle: h.shelveServer},

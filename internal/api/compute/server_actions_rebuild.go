@@ -19,8 +19,8 @@ import (
 )
 
 // rebuildServerActions are rebuild.
-func (h *handlers) rebuildServerActions() map[string]serverAction {
-	return map[string]serverAction{
+func (h *handlers) rebuildServerActions() map[string]action {
+	return map[string]action{
 		"rebuild": {policy: "os_compute_api:servers:rebuild", handle: h.rebuildServer},
 	}
 }

@@ -19,8 +19,8 @@ import (
 )
 
 // rescueServerActions are rescue, unrescue, changePassword, trigger_crash_dump, os-getConsoleOutput, os-resetState and injectNetworkInfo.
-func (h *handlers) rescueServerActions() map[string]serverAction {
-	return map[string]serverAction{
+func (h *handlers) rescueServerActions() map[string]action {
+	return map[string]action{
 		"rescue":              {policy: "os_compute_api:os-rescue", handle: h.rescueServer},
 		"unrescue":            {policy: "os_compute_api:os-unrescue", handle: h.unrescueServer},
 		"changePassword":      {policy: "os_compute_api:os-admin-password", handle: h.changePassword},

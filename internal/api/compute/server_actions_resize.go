@@ -14,8 +14,8 @@ import (
 )
 
 // resizeServerActions are resize, confirmResize and revertResize.
-func (h *handlers) resizeServerActions() map[string]serverAction {
-	return map[string]serverAction{
+func (h *handlers) resizeServerActions() map[string]action {
+	return map[string]action{
 		"resize":        {policy: "os_compute_api:servers:resize", handle: h.resizeServer},
 		"confirmResize": {policy: "os_compute_api:servers:confirm_resize", handle: h.confirmResize},
 		"revertResize":  {policy: "os_compute_api:servers:revert_resize", handle: h.revertResize},

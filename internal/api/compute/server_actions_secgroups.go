@@ -11,8 +11,8 @@ import (
 // securityGroupServerActions are addSecurityGroup and removeSecurityGroup.
 // Nova applies them to the server's ports whatever its state or lock, and
 // records no instance action.
-func (h *handlers) securityGroupServerActions() map[string]serverAction {
-	return map[string]serverAction{
+func (h *handlers) securityGroupServerActions() map[string]action {
+	return map[string]action{
 		"addSecurityGroup":    {policy: "os_compute_api:os-security-groups:add", handle: h.securityGroupAction("addSecurityGroup", true)},
 		"removeSecurityGroup": {policy: "os_compute_api:os-security-groups:remove", handle: h.securityGroupAction("removeSecurityGroup", false)},
 	}
@@ -26,7 +26,7 @@ func securityGroupActionSchema(action string) js.Schema {
 		js.Required(action)}
 }
 
-func (h *handlers) securityGroupAction(action string, add bool) serverActionHandler {
+func (h *handlers) securityGroupAction(action string, add bool) actionHandler {
 	schema := securityGroupActionSchema(action)
 	return func(c *api.Call, run *js.Run, body map[string]any, value any) (*api.Reply, error) {
 		if f := schema.Validate(run, nil, body); f != nil {
