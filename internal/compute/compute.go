@@ -66,8 +66,8 @@ type Deps struct {
 	KeyPairs  KeyPairs
 	// Secrets seals admin passwords on their way to the agent.
 	Secrets *secret.Box
-	// Wake tells the agent of host that it has work (an agent of another
-	// process ignores it: it learns of the task from the database).
+	// Wake tells this process's agent that host has work; agents of
+	// other processes learn of it from the database (poll, notification).
 	Wake func(host string)
 	// Settings are the deployment's lifecycle choices.
 	Settings Settings
