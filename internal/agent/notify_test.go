@@ -9,51 +9,40 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/agent"
-	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
 // TestTaskFromAnotherProcessWakesAgent: on PostgreSQL a task queued by
-// another process (another *store.DB, whose API cannot call Wake) wakes
-// the agent through LISTEN/NOTIFY, long before its poll interval.
+// another kumo process (its own *store.DB, whose API cannot call Wake)
+// wakes the agent through LISTEN/NOTIFY, long before its poll interval.
 func TestTaskFromAnotherProcessWakesAgent(t *testing.T) {
 	ctx := context.Background()
 	dsn := storetest.PostgresDSN(t)
-	open := func() *store.DB {
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-	apiDB, hostDB := open(), open()
-	// The API process: its own agent never runs, so its Wake reaches no one.
-	api := newCloud(t, apiDB, fake.New(fake.Options{}), false)
-	// The compute process: an agent that polls once an hour.
-	host := compute.New(compute.Deps{DB: hostDB, Flavors: flavor.New(hostDB), Images: image.New(hostDB, t.TempDir())})
-	a := agent.New(hostDB, host, fake.New(fake.Options{}), slog.New(slog.NewTextHandler(io.Discard, nil)),
-		agent.Options{Poll: time.Hour, Heartbeat: time.Hour, Predecessor: api.Agent.Lease()})
+	// The compute process: its host is run by an agent that polls once an
+	// hour (built here: the app's agent polls every second), taking over
+	// from the app's own, which never runs.
+	host := newCloud(t, dsn, computetest.Options{Stopped: true})
+	a := agent.New(host.DB, host.Compute, host.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		agent.Options{Poll: time.Hour, Heartbeat: time.Hour, Predecessor: host.Agent.Lease()})
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { a.Run(runCtx); close(done) }()
+	go func() { _ = a.Run(runCtx); close(done) }()
 	t.Cleanup(func() { stop(); <-done })
+	// The API process: another kumo on the database, whose own agent (of
+	// another host) never runs; its admin places the servers on the
+	// compute process's host.
+	api := apptest.New(t, apptest.Options{Database: dsn, Host: "api-host", NoAuth: true})
+	admin := api.Admin.As(api.Admin.Token, "2.74")
 	// The agent claims at start and once it listens; servers created one
 	// after the other outnumber those wake-ups, so the later ones can only
 	// have been woken by their task's notification.
 	for i := range 3 {
-		srv := api.create(t, fmt.Sprintf("woken-%d", i), nil)
-		api.WaitFor(t, srv.ID, computetest.Active)
+		id := api.CreateServer(admin, fmt.Sprintf("woken-%d", i), map[string]any{"host": computetest.Host, "networks": "none"})
+		host.WaitFor(t, id, computetest.Active)
 	}
 }

@@ -4,15 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
 // TestRestartResumesInterruptedRebuild has an agent die in the middle of
@@ -33,42 +31,16 @@ func TestRestartResumesInterruptedRebuild(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
+			apptest.Each(t, func(t *testing.T, database string) {
 				ctx := context.Background()
-				drv := fake.New(fake.Options{})
-				c := newCloud(t, db, drv, false)
+				c := newCloud(t, database, computetest.Options{Stopped: true})
 				srv := c.create(t, "interrupted-rebuild", nil)
-				claim := func(kind string) *compute.Task {
-					t.Helper()
-					tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
-					if err != nil || len(tasks) != 1 || tasks[0].Kind != kind {
-						t.Fatalf("claimed %v, %v; want one %s task", tasks, err, kind)
-					}
-					return tasks[0]
-				}
-				// The build, done by hand since this agent does not run.
-				build := claim(compute.TaskBuild)
-				g, err := c.Agent.Guest(ctx, build)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := drv.Spawn(ctx, g); err != nil {
-					t.Fatal(err)
-				}
-				if err := c.Compute.FinishBuild(ctx, build, time.Now(), nil); err != nil {
-					t.Fatal(err)
-				}
+				stepAll(t, c, compute.TaskBuild)
 				if tc.stopped {
 					if err := c.Compute.Act(ctx, c.user, srv.ID, state.ActionStop, "req-stop"); err != nil {
 						t.Fatal(err)
 					}
-					stop := claim(compute.TaskAction)
-					if err := drv.PowerOff(ctx, srv.ID); err != nil {
-						t.Fatal(err)
-					}
-					if err := c.Compute.FinishAction(ctx, stop, time.Now(), nil); err != nil {
-						t.Fatal(err)
-					}
+					stepAll(t, c, compute.TaskAction)
 				}
 				admin := &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}
 				name, raw, bare := "next", "raw", "bare"
@@ -81,7 +53,11 @@ func TestRestartResumesInterruptedRebuild(t *testing.T) {
 					t.Fatal(err)
 				}
 				// This agent gets part of the way and dies.
-				task := claim(compute.TaskRebuild)
+				tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
+				if err != nil || len(tasks) != 1 || tasks[0].Kind != compute.TaskRebuild {
+					t.Fatalf("claimed %v, %v; want one rebuild task", tasks, err)
+				}
+				task := tasks[0]
 				for _, ts := range []state.TaskState{state.TaskRebuildBlockDeviceMapping, state.TaskRebuildSpawning} {
 					if err := c.Compute.AdvanceTask(ctx, task, ts); err != nil {
 						t.Fatal(err)
@@ -90,12 +66,13 @@ func TestRestartResumesInterruptedRebuild(t *testing.T) {
 						break
 					}
 				}
-				c2 := restartCloud(t, db, drv, c)
-				done := c2.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.TaskState == state.TaskNone })
-				if done.Status() != tc.status || done.PowerState != tc.power || done.ImageRef != img.ID {
-					t.Fatalf("resumed rebuild left %s power %v image %s", done.Status(), done.PowerState, done.ImageRef)
+				c2 := c.restart(t, computetest.Options{Stopped: true})
+				stepAll(t, c2, compute.TaskRebuild)
+				done := get(t, c2, srv.ID)
+				if done.TaskState != state.TaskNone || done.Status() != tc.status || done.PowerState != tc.power || done.ImageRef != img.ID {
+					t.Fatalf("resumed rebuild left %s (task %s) power %v image %s", done.Status(), done.TaskState, done.PowerState, done.ImageRef)
 				}
-				guest, err := drv.Inspect(srv.ID)
+				guest, err := c2.Driver.Inspect(srv.ID)
 				if err != nil || guest.ImageID != img.ID || int(guest.Power) != int(tc.power) {
 					t.Fatalf("guest %+v, %v", guest, err)
 				}

@@ -5,17 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
-	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
-// step runs one Step and checks the kinds of the tasks it ran.
+// step runs one Step (one round) and checks the kinds of the tasks it ran.
 func step(t *testing.T, c *cloud, want ...string) {
 	t.Helper()
 	tasks, err := c.Agent.Step(context.Background())
@@ -50,9 +47,8 @@ func get(t *testing.T, c *cloud, id string) *compute.Server {
 // TestStepRunsQueuedTasks: a stopped agent does nothing until stepped;
 // each Step runs what is queued then, to its committed outcome.
 func TestStepRunsQueuedTasks(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		drv := fake.New(fake.Options{})
-		c := newCloud(t, db, drv, false)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database, computetest.Options{Stopped: true})
 		ctx := context.Background()
 		step(t, c) // nothing queued
 		srv := c.create(t, "stepped", nil)
@@ -71,7 +67,7 @@ func TestStepRunsQueuedTasks(t *testing.T) {
 		if !get(t, c, srv.ID).Deleted {
 			t.Fatal("server not deleted after the delete task's step")
 		}
-		if _, err := drv.Inspect(srv.ID); err == nil {
+		if _, err := c.Driver.Inspect(srv.ID); err == nil {
 			t.Fatal("guest still on the hypervisor")
 		}
 	})
@@ -81,10 +77,10 @@ func TestStepRunsQueuedTasks(t *testing.T) {
 // by the periodic job only once the clock has passed the reclaim
 // interval; no sleeping, no polling.
 func TestRunPeriodicsWithAdvancedClock(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		clk := clock.NewFake(time.Now())
-		c := &cloud{Cloud: computetest.New(t, db, computetest.Options{Stopped: true, Now: clk.Now,
-			Settings: compute.Settings{ReclaimInterval: time.Hour}}), user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
+		c := newCloud(t, database, computetest.Options{Stopped: true, Clock: clk,
+			Settings: compute.Settings{ReclaimInterval: time.Hour}})
 		ctx := context.Background()
 		srv := c.create(t, "reclaimed", nil)
 		step(t, c, compute.TaskBuild)

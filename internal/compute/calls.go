@@ -143,7 +143,7 @@ func (s *Service) FinishCall(ctx context.Context, t *Task, started time.Time, op
 // CallAdminPass opens the password a call carries to the guest.
 func (s *Service) CallAdminPass(t *Task) (string, error) {
 	sealed := t.sealedAdminPass()
-	if sealed == "" || s.Secrets == nil {
+	if sealed == "" {
 		return "", fmt.Errorf("call %s carries no admin password", CallOf(t))
 	}
 	return s.Secrets.Open(sealed)

@@ -5,7 +5,6 @@ package compute
 
 import (
 	"context"
-	"errors"
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -23,9 +22,6 @@ const eventSetAdminPassword = "compute_set_admin_password"
 // sealed. A guest that is not running or a failing driver is Nova's 409,
 // a driver that cannot set passwords its 501.
 func (s *Service) SetAdminPassword(ctx context.Context, p *auth.Principal, id, password, requestID string) error {
-	if s.Secrets == nil {
-		return errors.New("compute: no secret box to carry the password to the host")
-	}
 	var host, taskID string
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		b, err := s.beginAction(ctx, tx, p, id, state.ActionChangePassword, "changePassword", requestID, state.Context{})

@@ -66,8 +66,8 @@ type Deps struct {
 	KeyPairs  KeyPairs
 	// Secrets seals admin passwords on their way to the agent.
 	Secrets *secret.Box
-	// Wake tells the agent of host that it has work; nil when agents
-	// only poll.
+	// Wake tells this process's agent that host has work; agents of
+	// other processes learn of it from the database (poll, notification).
 	Wake func(host string)
 	// Settings are the deployment's lifecycle choices.
 	Settings Settings
@@ -106,8 +106,13 @@ type Service struct {
 	kinds map[string]taskKind
 }
 
-// New returns the compute service.
+// New returns the compute service. Every dependency but Settings and Now
+// (nil: the wall clock) is required: one missing is a wiring mistake, and
+// New panics naming it.
 func New(d Deps) *Service {
+	if name := d.missing(); name != "" {
+		panic("compute.New: Deps." + name + " is nil")
+	}
 	now := d.Now
 	if now == nil {
 		now = time.Now
@@ -115,8 +120,25 @@ func New(d Deps) *Service {
 	return &Service{Deps: d, now: now, parsed: newParsedTexts(), rows: newRowCache(rowCacheBytes), kinds: taskKinds}
 }
 
+// missing names the first required dependency d lacks ("" for none).
+func (d Deps) missing() string {
+	for _, dep := range []struct {
+		name   string
+		absent bool
+	}{
+		{"DB", d.DB == nil}, {"Flavors", d.Flavors == nil}, {"Images", d.Images == nil},
+		{"Quotas", d.Quotas == nil}, {"Addresses", d.Addresses == nil}, {"KeyPairs", d.KeyPairs == nil},
+		{"Secrets", d.Secrets == nil}, {"Wake", d.Wake == nil},
+	} {
+		if dep.absent {
+			return dep.name
+		}
+	}
+	return ""
+}
+
 func (s *Service) wake(host string) {
-	if s.Wake != nil && host != "" {
+	if host != "" {
 		s.Wake(host)
 	}
 }

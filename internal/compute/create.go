@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	"regexp"
 	"strings"
@@ -143,9 +142,6 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	}
 	keyData := ""
 	if req.KeyName != "" {
-		if s.KeyPairs == nil {
-			return nil, errs.Invalid("Invalid key_name provided.")
-		}
 		kp, err := s.KeyPairs.Get(ctx, p.UserID, req.KeyName)
 		if err == nil {
 			keyData = kp.PublicKey
@@ -172,12 +168,8 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	if req.AZ != "" {
 		sysmeta[PinnedAZKey] = req.AZ // Nova's request spec keeps the asked-for zone
 	}
-	sealedPass := ""
-	if s.Secrets != nil {
-		sealedPass = s.Secrets.Seal(adminPass)
-	}
 	b := &createBatch{s: s, p: p, req: &req, fl: fl, snapshot: snapshot, keyData: keyData,
-		sysmeta: sysmeta, sealedPass: sealedPass, reservationID: res.ReservationID}
+		sysmeta: sysmeta, sealedPass: s.Secrets.Seal(adminPass), reservationID: res.ReservationID}
 
 	// The count, and the first min_count servers: all or nothing.
 	var n int
@@ -193,7 +185,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 			return err
 		}
 		b.n = n
-		if b.group != nil && s.Quotas != nil {
+		if b.group != nil {
 			if err := s.Quotas.CheckGroupMembers(ctx, tx, p.ProjectID, p.UserID, b.group.ID, n); err != nil {
 				return err
 			}
@@ -228,14 +220,12 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 			if err := b.prepare(ctx, tx); err != nil {
 				return err
 			}
-			if s.Quotas != nil {
-				if _, err := s.Quotas.CheckInstanceCount(ctx, tx, p.ProjectID, p.UserID, 1, 1, fl.VCPUs, fl.RAM); err != nil {
+			if _, err := s.Quotas.CheckInstanceCount(ctx, tx, p.ProjectID, p.UserID, 1, 1, fl.VCPUs, fl.RAM); err != nil {
+				return err
+			}
+			if b.group != nil {
+				if err := s.Quotas.CheckGroupMembers(ctx, tx, p.ProjectID, p.UserID, b.group.ID, 1); err != nil {
 					return err
-				}
-				if b.group != nil {
-					if err := s.Quotas.CheckGroupMembers(ctx, tx, p.ProjectID, p.UserID, b.group.ID, 1); err != nil {
-						return err
-					}
 				}
 			}
 			var err error
@@ -260,15 +250,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 // (max_count lowered to what fits, if at least min_count), then at most
 // the deployment's per-request cap; a min_count above the cap is refused.
 func (s *Service) createCount(ctx context.Context, tx *store.Tx, p *auth.Principal, minCount, maxCount *big.Int, fl *flavor.Flavor) (int, error) {
-	n := math.MaxInt
-	if maxCount.IsInt64() {
-		n = int(maxCount.Int64())
-	}
-	if s.Quotas != nil {
-		var err error
-		if n, err = s.Quotas.CheckInstanceRange(ctx, tx, p.ProjectID, p.UserID, minCount, maxCount, fl.VCPUs, fl.RAM); err != nil {
-			return 0, err
-		}
+	n, err := s.Quotas.CheckInstanceRange(ctx, tx, p.ProjectID, p.UserID, minCount, maxCount, fl.VCPUs, fl.RAM)
+	if err != nil {
+		return 0, err
 	}
 	limit := s.maxCreateCount()
 	if minCount.Cmp(big.NewInt(int64(limit))) > 0 {
@@ -366,7 +350,7 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 	if err := joinServerGroup(ctx, tx, b.group, srv.ID, now); err != nil {
 		return nil, "", err
 	}
-	if s.Addresses != nil && srv.Fault == nil {
+	if srv.Fault == nil {
 		if err := s.Addresses.Allocate(ctx, tx, p.ProjectID, srv.ID, req.Networks); err != nil {
 			return nil, "", err
 		}

@@ -38,12 +38,10 @@ func (s *Service) GuestSourceOf(ctx context.Context, t *Task) (*GuestSource, err
 		return nil, err
 	}
 	src := &GuestSource{Server: srv, ImageProperties: imageProperties(srv.SystemMetadata)}
-	if s.Addresses != nil {
-		if src.NICs, err = s.Addresses.NICs(ctx, s.DB, srv.ProjectID, srv.ID); err != nil {
-			return nil, fmt.Errorf("ports of %s: %w", srv.ID, err)
-		}
+	if src.NICs, err = s.Addresses.NICs(ctx, s.DB, srv.ProjectID, srv.ID); err != nil {
+		return nil, fmt.Errorf("ports of %s: %w", srv.ID, err)
 	}
-	if sealed := t.sealedAdminPass(); sealed != "" && s.Secrets != nil {
+	if sealed := t.sealedAdminPass(); sealed != "" {
 		if pass, err := s.Secrets.Open(sealed); err == nil {
 			src.AdminPass = pass
 		}
@@ -246,10 +244,8 @@ func (s *Service) markDeleted(ctx context.Context, tx *store.Tx, srv *Server, no
 	if err := releaseMigrationClaims(ctx, tx, srv, now); err != nil { // a resize under way or unconfirmed
 		return err
 	}
-	if s.Addresses != nil {
-		if err := s.Addresses.Release(ctx, tx, srv.ID); err != nil {
-			return err
-		}
+	if err := s.Addresses.Release(ctx, tx, srv.ID); err != nil {
+		return err
 	}
 	return secgroup.Forget(ctx, tx, srv.ID)
 }

@@ -80,10 +80,7 @@ func (s *Service) Rebuild(ctx context.Context, p *auth.Principal, id string, req
 	if adminPass == "" {
 		adminPass = GeneratePassword()
 	}
-	params := &RebuildParams{PreserveEphemeral: req.PreserveEphemeral}
-	if s.Secrets != nil {
-		params.AdminPass = s.Secrets.Seal(adminPass)
-	}
+	params := &RebuildParams{PreserveEphemeral: req.PreserveEphemeral, AdminPass: s.Secrets.Seal(adminPass)}
 	var host string
 	var out *Server
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -125,9 +122,6 @@ func (s *Service) rebuildKey(ctx context.Context, p *auth.Principal, name **stri
 	}
 	if *name == nil {
 		return rebuildKeyPair{set: true}, nil
-	}
-	if s.KeyPairs == nil {
-		return rebuildKeyPair{}, errs.Invalid("Invalid key_name provided.")
 	}
 	kp, err := s.KeyPairs.Get(ctx, p.UserID, **name)
 	if errs.Is(err, errs.KindNotFound) {

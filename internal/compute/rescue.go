@@ -73,9 +73,7 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 		guestPass = GeneratePassword()
 	}
 	params := rescue
-	if s.Secrets != nil {
-		params.AdminPass = s.Secrets.Seal(guestPass)
-	}
+	params.AdminPass = s.Secrets.Seal(guestPass)
 	var host string
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		b, err := s.beginAction(ctx, tx, p, id, state.ActionRescue, "rescue", req.RequestID, state.Context{})

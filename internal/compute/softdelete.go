@@ -115,10 +115,8 @@ func (s *Service) Restore(ctx context.Context, p *auth.Principal, id, requestID 
 			return err
 		}
 		srv := b.Server
-		if s.Quotas != nil {
-			if _, err := s.Quotas.CheckInstanceCount(ctx, tx, srv.ProjectID, srv.UserID, 1, 1, srv.Flavor.VCPUs, srv.Flavor.RAM); err != nil {
-				return err
-			}
+		if _, err := s.Quotas.CheckInstanceCount(ctx, tx, srv.ProjectID, srv.UserID, 1, 1, srv.Flavor.VCPUs, srv.Flavor.RAM); err != nil {
+			return err
 		}
 		ts := b.Now.UnixMicro()
 		if srv.Host == "" {

@@ -3,14 +3,14 @@ package secgroup_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -241,21 +241,27 @@ func TestRuleValidation(t *testing.T) {
 	})
 }
 
-func newCloud(t *testing.T, db *store.DB) *computetest.Cloud {
+// newCloud is a test cloud whose agent runs when stepped, and the
+// security group service on its database.
+func newCloud(t *testing.T, database string) (*computetest.Cloud, *secgroup.Service) {
 	t.Helper()
-	nets, err := network.New(network.Options{})
-	if err != nil {
-		t.Fatal(err)
+	c := computetest.New(t, database, computetest.Options{Stopped: true})
+	return c, secgroup.New(c.DB, compute.NewInventory(c.DB))
+}
+
+// step steps c's agent and checks it ran the task kinds want.
+func step(t *testing.T, c *computetest.Cloud, want ...string) {
+	t.Helper()
+	if got := c.Step(); !slices.Equal(got, want) {
+		t.Fatalf("the agent ran %v, want %v", got, want)
 	}
-	return computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}})
 }
 
 func TestServerMembership(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := newCloud(t, db)
-		s := secgroup.New(db, compute.NewInventory(db))
+		c, s := newCloud(t, database)
 		web, err := s.Create(ctx, member, "web", "")
 		if err != nil {
 			t.Fatal(err)
@@ -316,11 +322,14 @@ func TestServerMembership(t *testing.T) {
 			"instance_id "+bare.ID+" could not be found as device id on any ports")
 
 		// A deleted server leaves its groups.
-		c.WaitFor(t, srv.ID, computetest.Active)
+		step(t, c, compute.TaskBuild, compute.TaskBuild)
 		if err := c.Compute.Delete(ctx, member, srv.ID, "req-del"); err != nil {
 			t.Fatal(err)
 		}
-		c.WaitFor(t, srv.ID, computetest.Deleted)
+		step(t, c, compute.TaskDelete)
+		if got, err := c.Compute.GetAny(ctx, srv.ID); err != nil || !got.Deleted {
+			t.Fatalf("server after its delete task: %+v, %v; want deleted", got, err)
+		}
 		if gs, _ := s.ServerGroups(ctx, srv.ID); len(gs) != 0 {
 			t.Fatalf("deleted server groups = %+v", gs)
 		}
@@ -365,10 +374,9 @@ func TestConcurrentFirstUseMakesOneDefault(t *testing.T) {
 
 func TestAmbiguousNames(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := newCloud(t, db)
-		s := secgroup.New(db, compute.NewInventory(db))
+		c, s := newCloud(t, database)
 		var twins []*secgroup.Group
 		for i := 0; i < 2; i++ { // Neutron allows two groups of one name
 			g, err := s.Create(ctx, member, "twin", "")

@@ -23,22 +23,22 @@ import (
 	"github.com/kumocloud/kumo/internal/servergroup"
 )
 
-// Deps are the domain services the compute API calls.
+// Deps are the domain services the compute API calls; every one is
+// required (NewServices panics naming one that is missing).
 type Deps struct {
 	Flavors  *flavor.Service
 	Images   *image.Service
 	Keypairs *keypair.Service
 	Quotas   *quota.Service
 	Servers  *compute.Service
-	// Network reads servers' addresses and the networks Nova proxies; nil
-	// renders none.
+	// Network reads servers' addresses and the networks Nova proxies.
 	Network *network.Service
 	// Hosts reads and updates compute hosts (os-hypervisors, os-services,
 	// os-hosts, os-availability-zone, the zone of a new server).
 	Hosts *hosts.Directory
 	// Aggregates are the host aggregates (os-aggregates).
 	Aggregates *aggregate.Service
-	// ServerMetadataLimit checks metadata_items; nil uses Nova's default.
+	// ServerMetadataLimit checks metadata_items.
 	ServerMetadataLimit compute.MetadataLimit
 	// SecurityGroups, FloatingIPs and ServerGroups are the built-in
 	// network and placement objects Nova proxies or keeps.
@@ -53,7 +53,9 @@ type handlers struct {
 	createSchemas *createSchemas
 }
 
-// Routes is the compute route table, relative to the version prefix.
+// Routes is the compute route table, relative to the version prefix. Its
+// handlers call d's services, which only NewServices checks: a table
+// built on a partial Deps is for reading, not serving.
 func Routes(d Deps) []api.Route {
 	return (&handlers{Deps: d, createSchemas: &createSchemas{}}).routes()
 }
@@ -91,7 +93,11 @@ func (h *handlers) routes() []api.Route {
 
 // NewServices returns the /v2.1 service (microversioned) and the legacy
 // /v2 service (fixed at 2.1, no version headers), sharing one route table.
+// A Deps missing a service is a wiring mistake: it panics naming it.
 func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
+	if name := d.missing(); name != "" {
+		panic("computeapi.NewServices: Deps." + name + " is nil")
+	}
 	h := &handlers{Deps: d, createSchemas: &createSchemas{}}
 	router := api.NewRouter(h.routes())
 	rules := policy.Compute()
@@ -112,17 +118,36 @@ func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
 	return v21, v2
 }
 
+// missing names the first service d lacks ("" for none).
+func (d Deps) missing() string {
+	for _, dep := range []struct {
+		name   string
+		absent bool
+	}{
+		{"Flavors", d.Flavors == nil}, {"Images", d.Images == nil}, {"Keypairs", d.Keypairs == nil},
+		{"Quotas", d.Quotas == nil}, {"Servers", d.Servers == nil}, {"Network", d.Network == nil},
+		{"Hosts", d.Hosts == nil}, {"Aggregates", d.Aggregates == nil},
+		{"ServerMetadataLimit", d.ServerMetadataLimit == nil}, {"SecurityGroups", d.SecurityGroups == nil},
+		{"FloatingIPs", d.FloatingIPs == nil}, {"ServerGroups", d.ServerGroups == nil},
+	} {
+		if dep.absent {
+			return dep.name
+		}
+	}
+	return ""
+}
+
 // conceal answers a refused call about a server or image the caller may
 // not see with the 404 of a missing one, as Nova does: it looks servers up
 // (scoped to the caller's project) before checking their policy, and
 // Glance hides the images a caller may not get.
 func (h *handlers) conceal(c *api.Call) error {
-	if id := c.Param("server_id"); id != "" && h.Servers != nil {
+	if id := c.Param("server_id"); id != "" {
 		if _, err := h.Servers.Get(c.Ctx, c.Principal, id); errs.Is(err, errs.KindNotFound) {
 			return err
 		}
 	}
-	if id := c.Param("image_id"); id != "" && h.Images != nil {
+	if id := c.Param("image_id"); id != "" {
 		if _, err := h.Images.Get(c.Ctx, c.Principal, id); errs.Is(err, errs.KindNotFound) {
 			return errs.NotFound("Image not found.")
 		}

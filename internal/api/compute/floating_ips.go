@@ -93,11 +93,9 @@ func (h *handlers) allocateFloatingIP(c *api.Call) (*api.Reply, error) {
 			pool, _ = obj["pool"].(string)
 		}
 	}
-	limit := quota.Unlimited
-	if h.Quotas != nil {
-		if limit, err = h.Quotas.Limit(c.Ctx, c.ProjectID(), "", quota.FloatingIPs); err != nil {
-			return nil, err
-		}
+	limit, err := h.Quotas.Limit(c.Ctx, c.ProjectID(), "", quota.FloatingIPs)
+	if err != nil {
+		return nil, err
 	}
 	f, err := h.FloatingIPs.Allocate(c.Ctx, c.ProjectID(), pool, limit)
 	if err != nil {

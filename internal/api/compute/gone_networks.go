@@ -12,7 +12,6 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
-	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/network"
 )
 
@@ -62,17 +61,15 @@ type networkView func(c *api.Call, n network.Network) map[string]any
 
 func (h *handlers) listNetworks(view networkView) api.Handler {
 	return func(c *api.Call) (*api.Reply, error) {
+		// A project's network exists before its first server here, as
+		// Tempest and clients expect of Nova with Neutron.
+		nets, err := h.Network.Networks(c.Ctx, c.Principal.ProjectID)
+		if err != nil {
+			return nil, err
+		}
 		out := []map[string]any{}
-		if h.Network != nil {
-			// A project's network exists before its first server here,
-			// as Tempest and clients expect of Nova with Neutron.
-			nets, err := h.Network.Networks(c.Ctx, c.Principal.ProjectID)
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range nets {
-				out = append(out, view(c, n))
-			}
+		for _, n := range nets {
+			out = append(out, view(c, n))
 		}
 		return api.JSON(http.StatusOK, map[string]any{"networks": out}), nil
 	}
@@ -80,9 +77,6 @@ func (h *handlers) listNetworks(view networkView) api.Handler {
 
 func (h *handlers) showNetwork(view networkView) api.Handler {
 	return func(c *api.Call) (*api.Reply, error) {
-		if h.Network == nil {
-			return nil, errs.NotFound("Network not found")
-		}
 		n, err := h.Network.Network(c.Ctx, c.Principal.ProjectID, c.Param("id"))
 		if err != nil {
 			return nil, err

@@ -65,7 +65,7 @@ func (h *handlers) imageMetadataQuota(c *api.Call, meta map[string]string) error
 	if len(meta) == 0 || c.AtLeast(mv.V2_39) {
 		return nil
 	}
-	err := h.metadataLimit(c.Ctx, c.Principal.ProjectID, len(meta))
+	err := h.ServerMetadataLimit(c.Ctx, c.Principal.ProjectID, len(meta))
 	if errs.Is(err, errs.KindOverQuota) {
 		return errs.Forbidden("Image metadata limit exceeded")
 	}

@@ -159,9 +159,6 @@ const defaultZone = "nova"
 // checkCreateQuotas checks the per-server metadata and personality limits
 // (403 when over, as Nova's OverQuota errors are).
 func (h *handlers) checkCreateQuotas(ctx context.Context, projectID string, in *serverCreateInput) error {
-	if h.Quotas == nil {
-		return nil
-	}
 	if len(in.req.Metadata) > 0 {
 		if err := h.Quotas.CheckMetadataItems(ctx, projectID, len(in.req.Metadata)); err != nil {
 			return err

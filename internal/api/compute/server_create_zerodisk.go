@@ -18,7 +18,7 @@ const zeroDiskFlavorRule = "os_compute_api:servers:create:zero_disk_flavor"
 // and the image and checking the image is active and fits the flavor's
 // memory, so when any of those fails the compute service reports it.
 func (h *handlers) checkZeroDiskFlavor(ctx context.Context, c *api.Call, in *serverCreateInput) error {
-	if c.Allowed(zeroDiskFlavorRule, nil) || in.req.ImageRef == "" || h.Flavors == nil || h.Images == nil {
+	if c.Allowed(zeroDiskFlavorRule, nil) || in.req.ImageRef == "" {
 		return nil
 	}
 	fl, err := h.Flavors.Get(ctx, flavor.ViewerOf(c.Principal), in.req.FlavorRef)

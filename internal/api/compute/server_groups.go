@@ -89,12 +89,8 @@ func (h *handlers) createServerGroup(c *api.Call) (*api.Reply, error) {
 	return api.JSON(http.StatusOK, map[string]any{"server_group": serverGroupView(c, g)}), nil
 }
 
-// serverGroupLimit is the server_groups quota (Nova's default 10 without
-// a quota service).
+// serverGroupLimit is the server_groups quota.
 func (h *handlers) serverGroupLimit(ctx context.Context, projectID, userID string) (int, error) {
-	if h.Quotas == nil {
-		return 10, nil
-	}
 	return h.Quotas.Limit(ctx, projectID, userID, quota.ServerGroups)
 }
 

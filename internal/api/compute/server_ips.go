@@ -30,9 +30,6 @@ func (h *handlers) serverAddressList(c *api.Call) (addressView, error) {
 }
 
 func (h *handlers) addressesOf(c *api.Call, srv *compute.Server) ([]network.Address, error) {
-	if h.Network == nil {
-		return nil, nil
-	}
 	addrs, err := h.Network.Addresses(c.Ctx, []string{srv.ID})
 	if err != nil {
 		return nil, err

@@ -167,9 +167,6 @@ func (h *handlers) applyIPFilters(c *api.Call, filters url.Values, o *compute.Li
 			continue
 		}
 		used = true
-		if h.Network == nil {
-			continue
-		}
 		found, err := h.Network.InstancesWithIP(c.Ctx, o.ProjectID, pattern, f.v6)
 		if err != nil {
 			return false, err

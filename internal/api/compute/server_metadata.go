@@ -6,28 +6,11 @@ package compute
 // metadata proxy), the item count is checked against metadata_items.
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
 )
-
-// defaultMetadataItems is Nova's default metadata_items quota, used when
-// no quota engine is wired.
-const defaultMetadataItems = 128
-
-// metadataLimit checks the item count with the quota engine if there is
-// one, else against Nova's default.
-func (h *handlers) metadataLimit(ctx context.Context, projectID string, n int) error {
-	if h.ServerMetadataLimit != nil {
-		return h.ServerMetadataLimit(ctx, projectID, n)
-	}
-	if n > defaultMetadataItems {
-		return errs.OverQuota("Maximum number of metadata items exceeds %d", defaultMetadataItems)
-	}
-	return nil
-}
 
 func (h *handlers) listServerMetadata(c *api.Call) (*api.Reply, error) {
 	if err := checkPlainQuery(c); err != nil {
@@ -56,7 +39,7 @@ func (h *handlers) setServerMetadata(c *api.Call, replace bool) (*api.Reply, err
 	if err != nil {
 		return nil, err
 	}
-	meta, err := h.Servers.SetMetadata(c.Ctx, c.Principal, c.Param("server_id"), items, replace, h.metadataLimit)
+	meta, err := h.Servers.SetMetadata(c.Ctx, c.Principal, c.Param("server_id"), items, replace, h.ServerMetadataLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +73,7 @@ func (h *handlers) setServerMetadataItem(c *api.Call) (*api.Reply, error) {
 	if _, ok := item[key]; !ok {
 		return nil, errs.Invalid("Request body and URI mismatch")
 	}
-	if _, err := h.Servers.SetMetadata(c.Ctx, c.Principal, c.Param("server_id"), item, false, h.metadataLimit); err != nil {
+	if _, err := h.Servers.SetMetadata(c.Ctx, c.Principal, c.Param("server_id"), item, false, h.ServerMetadataLimit); err != nil {
 		return nil, err
 	}
 	return api.JSON(http.StatusOK, map[string]any{"meta": item}), nil

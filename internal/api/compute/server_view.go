@@ -127,7 +127,7 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 			ex.hostIDs[k] = hostID(srv.ProjectID, srv.Host)
 		}
 	}
-	if h.Network != nil && len(servers) > 0 {
+	if len(servers) > 0 {
 		ids := make([]string, len(servers))
 		for i, srv := range servers {
 			ids[i] = srv.ID
@@ -146,7 +146,7 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 		}
 		ex.hostStatus = st
 	}
-	if o.ServerGroups && h.ServerGroups != nil {
+	if o.ServerGroups {
 		ex.groups = map[string][]string{}
 		for _, srv := range servers {
 			g, err := h.ServerGroups.GroupsOf(c.Ctx, srv.ID)

@@ -177,11 +177,7 @@ func (c *Cloud) signIn(host string, noauth bool) {
 	if err != nil || len(projects) != 1 {
 		t.Fatalf("admin project: %v %v", projects, err)
 	}
-	member, err := ids.CreateProject(ctx, identity.Project{Name: "member-" + host, DomainID: "default", Enabled: true})
-	if err != nil {
-		t.Fatalf("create member project: %v", err)
-	}
-	c.MemberProject = member.ID
+	c.MemberProject = c.memberProject("member-" + host)
 	client := func(user, project, roleName string) *apitest.Client {
 		if noauth {
 			return apitest.Over(t, c.App.Handler).As(user+":"+project, "")
@@ -202,7 +198,7 @@ func (c *Cloud) signIn(host string, noauth bool) {
 		return apitest.Over(t, c.App.Handler).As(tok.ID, "")
 	}
 	c.Admin = client("admin", projects[0].ID, "admin")
-	c.Member = client("member", member.ID, "member")
+	c.Member = client("member", c.MemberProject, "member")
 	var images struct {
 		Images []struct {
 			ID string `json:"id"`
@@ -213,6 +209,24 @@ func (c *Cloud) signIn(host string, noauth bool) {
 		t.Fatalf("%d images named %s, want 1", len(images.Images), image.TinyName)
 	}
 	c.ImageID = images.Images[0].ID
+}
+
+// memberProject is the id of the project named name, made unless a
+// cloud before a restart on the same database made it.
+func (c *Cloud) memberProject(name string) string {
+	t, ctx, ids := c.t, context.Background(), c.App.Identity
+	found, err := ids.ListProjects(ctx, identity.ProjectFilter{Name: name, DomainID: "default"})
+	if err != nil {
+		t.Fatalf("find project %s: %v", name, err)
+	}
+	if len(found) == 1 {
+		return found[0].ID
+	}
+	p, err := ids.CreateProject(ctx, identity.Project{Name: name, DomainID: "default", Enabled: true})
+	if err != nil {
+		t.Fatalf("create project %s: %v", name, err)
+	}
+	return p.ID
 }
 
 // Step runs the agent's rounds until one finds nothing queued (tasks may
