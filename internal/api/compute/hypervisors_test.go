@@ -6,8 +6,7 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 // hypervisorSample is one request whose answer has a Nova sample.
@@ -55,8 +54,8 @@ func hypervisorSamples(x *hostsAPI) []hypervisorSample {
 
 func TestHypervisorSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		for _, s := range hypervisorSamples(x) {
 			t.Run(s.version+" "+s.path, func(t *testing.T) {
 				resp := x.client.As(hostsAdmin, s.version).Do("GET", "/v2.1"+s.path, nil).Expect(t, http.StatusOK)
@@ -68,8 +67,8 @@ func TestHypervisorSamples(t *testing.T) {
 
 func TestHypervisorBehaviour(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		admin := func(v string) func(path string, status int) map[string]any {
 			return func(path string, status int) map[string]any {
 				resp := x.client.As(hostsAdmin, v).Do("GET", "/v2.1"+path, nil).Expect(t, status)

@@ -4,16 +4,12 @@ import (
 	"fmt"
 	"testing"
 
-	apicompute "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/network/computeaddr"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 const (
@@ -27,15 +23,9 @@ type secGroupCloud struct {
 	api *apitest.Client
 }
 
-func newSecGroupCloud(t *testing.T, db *store.DB) *secGroupCloud {
+func newSecGroupCloud(t *testing.T, database string) *secGroupCloud {
 	t.Helper()
-	nets, err := network.New(network.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
-	client := computeAPI(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
-		SecurityGroups: newSecGroups(db), Hosts: newHosts(db, "")})
+	c, client := newCloud(t, database, computetest.Options{})
 	return &secGroupCloud{Cloud: c, api: client}
 }
 
@@ -61,8 +51,8 @@ func sgMap(t *testing.T, r *apitest.Response, key string) map[string]any {
 
 func TestSecurityGroupSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newSecGroupCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newSecGroupCloud(t, database)
 		const dir = "nova/api_samples/os-security-groups/"
 		cl := sc.api.As(sgUser, "2.1")
 		r := cl.Do("GET", "/v2.1/os-security-groups", nil).Expect(t, 200)
@@ -137,8 +127,8 @@ func sgSample(t *testing.T, rel string) map[string]any {
 
 func TestSecurityGroupProxyEndsAt235(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newSecGroupCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newSecGroupCloud(t, database)
 		srv := sc.boot(t, "auto")
 		sc.api.As(sgUser, "2.35").Do("GET", "/v2.1/os-security-groups", nil).Expect(t, 200)
 		sc.api.As(sgUser, "2.36").Do("GET", "/v2.1/os-security-groups", nil).Expect(t, 404)
@@ -155,8 +145,8 @@ func TestSecurityGroupProxyEndsAt235(t *testing.T) {
 
 func TestSecurityGroupErrors(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newSecGroupCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newSecGroupCloud(t, database)
 		cl := sc.api.As(sgUser, "2.1")
 		g := sgMap(t, cl.Do("POST", "/v2.1/os-security-groups",
 			map[string]any{"security_group": map[string]any{"name": "web", "description": ""}}).Expect(t, 200), "security_group")

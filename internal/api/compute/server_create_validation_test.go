@@ -5,8 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 const (
@@ -272,8 +271,8 @@ func TestServerCreateValidation(t *testing.T) {
 		"schema": createSchemaCases(), "networks": createNetworkCases(), "versioned": createVersionedFieldCases(),
 		"placement": createPlacementCases(), "references": createReferenceCases(),
 	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
 		n := 0
 		for group, cases := range groups {
 			for _, tc := range cases {

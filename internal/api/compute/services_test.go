@@ -6,14 +6,13 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func TestServiceSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		const base = "nova/api_samples/os-services/"
 		// The v2.69 sample shows services of a down cell; kumo has no cells,
 		// so 2.69 answers as the 2.53 sample does.
@@ -78,8 +77,8 @@ func computeServiceID(t *testing.T, list map[string]any, host string) string {
 
 func TestServiceBehaviour(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		c := x.client.As(hostsAdmin, "2.53")
 		list := c.Do("GET", "/v2.1/os-services", nil).Expect(t, http.StatusOK).JSON(t)["services"].([]any)
 		if len(list) != 4 {

@@ -5,14 +5,13 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func TestInstanceUsageAuditLog(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		admin := x.client.As(hostsAdmin, "2.1")
 		dir := "nova/api_samples/os-instance-usage-audit-log/"
 		// kumo runs no usage audit, so the sample's per-host log entries never appear.
