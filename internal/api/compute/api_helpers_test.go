@@ -9,6 +9,7 @@ import (
 	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/quota"
 )
 
 // newCloud opens kumo as `kumo serve --auth noauth` does (the fake driver,
@@ -50,6 +51,16 @@ func (roleAuth) Authenticate(ctx context.Context, token string) (*auth.Principal
 		p.Roles = []string{"member", "reader", "manager"}
 	}
 	return p, nil
+}
+
+// unlimitedQuota lifts the instance, core and RAM quotas of project, for
+// tests that make more servers than Nova's defaults allow.
+func unlimitedQuota(t *testing.T, c *apptest.Cloud, project string) {
+	t.Helper()
+	unlimited := []quota.Change{{Resource: quota.Instances, Limit: -1}, {Resource: quota.Cores, Limit: -1}, {Resource: quota.RAM, Limit: -1}}
+	if _, err := c.App.Quotas.Set(context.Background(), project, "", unlimited, true); err != nil {
+		t.Fatalf("lift the quotas of %s: %v", project, err)
+	}
 }
 
 // faultMessage is the message of a Nova fault body.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
@@ -18,7 +19,8 @@ const (
 )
 
 // hostsAPI is the compute API of a cloud with two more registered hosts
-// than its own (computetest.Host, zone nova, no servers): node-a (zone
+// than its own (computetest.Host, zone nova, no servers, hypervisor 1,
+// service 3 after the scheduler and conductor): node-a (zone
 // nova, one server) and node-b (zone west, no servers); all are up.
 type hostsAPI struct {
 	client  *apitest.Client
@@ -31,7 +33,10 @@ func newHostsAPI(t *testing.T, database string) *hostsAPI {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
-	c, client := newCloud(t, database, computetest.Options{})
+	// The cloud's own host has the capacity of the others.
+	c, client := newCloud(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+		cfg.HostVCPUs, cfg.HostMemoryMB, cfg.HostDiskGB = 4, 8192, 100
+	}})
 	db, dir := c.DB, c.App.Hosts
 	reg := func(name, az string) string {
 		id, err := dir.Register(ctx, hosts.Registration{

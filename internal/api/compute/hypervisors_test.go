@@ -95,8 +95,9 @@ func TestHypervisorBehaviour(t *testing.T) {
 		if _, ok := h88["uptime"]; !ok {
 			t.Errorf("uptime missing at 2.88")
 		}
-		// Usage counts the hosted server.
-		if h := hyp(admin("2.1")("/os-hypervisors/1", 200)); h["running_vms"] != float64(1) || h["memory_mb_used"] != float64(512) {
+		// Usage counts the hosted server (node-a is hypervisor 2, after the
+		// cloud's own host).
+		if h := hyp(admin("2.1")("/os-hypervisors/2", 200)); h["running_vms"] != float64(1) || h["memory_mb_used"] != float64(512) {
 			t.Errorf("usage = %v", h)
 		}
 		// 2.75: with_servers and no servers is an empty list.
@@ -138,7 +139,7 @@ func TestHypervisorBehaviour(t *testing.T) {
 			t.Errorf("page after marker 1 = %v", page)
 		}
 		stats := admin("2.1")("/os-hypervisors/statistics", 200)["hypervisor_statistics"].(map[string]any)
-		if stats["count"] != float64(2) || stats["vcpus"] != float64(8) || stats["running_vms"] != float64(1) {
+		if stats["count"] != float64(3) || stats["vcpus"] != float64(12) || stats["running_vms"] != float64(1) {
 			t.Errorf("statistics = %v", stats)
 		}
 		// Admin only.

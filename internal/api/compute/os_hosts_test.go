@@ -39,7 +39,7 @@ func TestOSHostsSemantics(t *testing.T) {
 		if got := names("?zone=nowhere"); got != "" {
 			t.Errorf("unknown zone: %s", got)
 		}
-		if got := names(""); !strings.Contains(got, "node-a/compute/nova") || !strings.Contains(got, "ctl/scheduler/internal") {
+		if got := names(""); !strings.Contains(got, "node-a/compute/nova") || !strings.Contains(got, x.control+"/scheduler/internal") {
 			t.Errorf("all hosts: %s", got)
 		}
 

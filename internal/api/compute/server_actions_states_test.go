@@ -15,7 +15,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/quota"
 )
 
 // stateCase is one way to call a server action in the action × state
@@ -102,10 +101,7 @@ func newStatesCloud(t *testing.T, database string) *statesCloud {
 		cfg.FloatingRange, cfg.FloatingPool = "172.24.4.0/24", "public"
 	}})
 	withRoleTokens(t, c.Cloud)
-	unlimited := []quota.Change{{Resource: "instances", Limit: -1}, {Resource: "cores", Limit: -1}, {Resource: "ram", Limit: -1}}
-	if _, err := c.App.Quotas.Set(context.Background(), "p1", "", unlimited, true); err != nil {
-		t.Fatal(err)
-	}
+	unlimitedQuota(t, c.Cloud, "p1")
 	return &statesCloud{Cloud: c, api: client}
 }
 

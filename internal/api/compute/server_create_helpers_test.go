@@ -1,10 +1,12 @@
 package compute_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
@@ -92,6 +94,15 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version, token string) m
 			}
 		}
 	}
+	// Requested networks are the project's own.
+	if nets, ok := server["networks"].([]any); ok {
+		_, project, _ := strings.Cut(token, ":")
+		for _, item := range nets {
+			if m, ok := item.(map[string]any); ok && m["uuid"] != nil {
+				m["uuid"] = cc.networkOf(t, project)
+			}
+		}
+	}
 	// Samples that boot from a volume boot from the image instead: kumo
 	// has no volume service (see TestServerCreateBlockDevices).
 	if bdms, ok := server["block_device_mapping_v2"].([]any); ok {
@@ -113,6 +124,17 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version, token string) m
 func (cc *createCloud) waitForStatus(t *testing.T, id, status string) *compute.Server {
 	t.Helper()
 	return cc.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == status })
+}
+
+// networkOf is the id of project's private network (made at the first
+// ask, as its first server would make it).
+func (cc *createCloud) networkOf(t *testing.T, project string) string {
+	t.Helper()
+	nets, err := cc.App.Networks.Networks(context.Background(), project)
+	if err != nil || len(nets) == 0 {
+		t.Fatalf("networks of %s: %v %v", project, nets, err)
+	}
+	return nets[0].ID
 }
 
 // serverGroupFor creates an anti-affinity server group in the project of

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 )
 
 // listNames returns the names of the servers a list answers with.
@@ -269,7 +271,11 @@ func TestServerListPagination(t *testing.T) {
 func TestServerListLongPageMatchesShow(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		sc := newServersCloud(t, database)
+		// A host that holds every server, with the quotas to match.
+		sc := newServersCloudWith(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+			cfg.HostVCPUs, cfg.HostMemoryMB, cfg.HostDiskGB = 64, 512*1024, 1024
+		}})
+		unlimitedQuota(t, sc.Cloud.Cloud, "p1")
 		for _, c := range []struct {
 			count int
 			nets  string

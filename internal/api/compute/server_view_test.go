@@ -11,6 +11,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
@@ -30,9 +31,17 @@ func newServersCloud(t *testing.T, database string) *serversCloud {
 	return newServersCloudWith(t, database, computetest.Options{})
 }
 
-// newServersCloudWith is newServersCloud on a cloud opened with o.
+// newServersCloudWith is newServersCloud on a cloud opened with o; ports
+// have an IPv6 address too, as in Nova's samples.
 func newServersCloudWith(t *testing.T, database string, o computetest.Options) *serversCloud {
 	t.Helper()
+	configure := o.Configure
+	o.Configure = func(cfg *app.Config) {
+		withIPv6(cfg)
+		if configure != nil {
+			configure(cfg)
+		}
+	}
 	c, client := newCloud(t, database, o)
 	withRoleTokens(t, c.Cloud)
 	return &serversCloud{

@@ -30,7 +30,8 @@ func TestInstanceUsageAuditLog(t *testing.T) {
 		if log["period_beginning"] != "2012-06-01 00:00:00" || log["period_ending"] != "2012-07-01 00:00:00" {
 			t.Errorf("period %v - %v, want June 2012", log["period_beginning"], log["period_ending"])
 		}
-		if log["num_hosts"] != float64(2) || log["num_hosts_not_run"] != float64(2) || log["overall_status"] != "0 of 2 hosts done. 0 errors." {
+		// The hosts: the cloud's own (fake-host), node-a and node-b.
+		if log["num_hosts"] != float64(3) || log["num_hosts_not_run"] != float64(3) || log["overall_status"] != "0 of 3 hosts done. 0 errors." {
 			t.Errorf("hosts: %v", log)
 		}
 		// The first of a month belongs to the month before it.
