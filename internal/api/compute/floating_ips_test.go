@@ -17,8 +17,8 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
-// floatingCloud is a compute cloud with addresses, quotas and the
-// floating IP pool "public" (203.0.113.0/24).
+// floatingCloud is the compute test cloud with the floating IP pool
+// "public" (203.0.113.0/24) and IPv6 ports, and a client of its API.
 type floatingCloud struct {
 	*computetest.Cloud
 	api    *apitest.Client

@@ -24,8 +24,8 @@ import (
 // sampleRebuildImage is the image Nova's rebuild samples name.
 const sampleRebuildImage = "70a599e0-31e7-49b7-b260-868f441e862b"
 
-// rebuildAPICloud is the compute API with addresses, quotas and key pairs
-// over the shared compute test cloud.
+// rebuildAPICloud is the compute test cloud (ports with IPv6 addresses,
+// as Nova's samples show) and a client of its API.
 type rebuildAPICloud struct {
 	*computetest.Cloud
 	api  *apitest.Client

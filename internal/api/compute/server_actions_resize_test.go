@@ -16,8 +16,8 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
-// resizeAPICloud is the compute API with quotas and hypervisors over the
-// shared compute test cloud.
+// resizeAPICloud is the compute test cloud and a client of its API, which
+// takes reader and manager tokens too.
 type resizeAPICloud struct {
 	*computetest.Cloud
 	api *apitest.Client

@@ -88,8 +88,9 @@ var stateCases = map[string][]stateCase{
 // entries may lag; the lead empties this list.
 var pendingStateCases = []string{}
 
-// statesCloud is the compute API with every dependency the action
-// families use, over a running agent.
+// statesCloud is the compute test cloud, its agent running, with the
+// floating IP pool "public" and no instance quota for p1, and a client of
+// its API.
 type statesCloud struct {
 	*computetest.Cloud
 	api *apitest.Client

@@ -186,6 +186,7 @@ func TestServerListPagination(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		sc := newServersCloud(t, database)
+		unlimitedQuota(t, sc.Cloud.Cloud, "p1") // the creates go on until the walk ends
 		const initial = 7
 		for i := 0; i < initial; i++ {
 			sc.boot(t, sc.user, "s"+string(rune('a'+i)), false, nil)
