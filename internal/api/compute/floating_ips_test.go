@@ -8,33 +8,22 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
-// floatingCloud is the compute test cloud with the floating IP pool
-// "public" (203.0.113.0/24) and IPv6 ports, and a client of its API.
-type floatingCloud struct {
-	*computetest.Cloud
-	api    *apitest.Client
-	quotas *quota.Service
-	user   *auth.Principal
-}
+// floatingCloud is the servers cloud with the floating IP pool "public"
+// (203.0.113.0/24).
+type floatingCloud struct{ *serversCloud }
 
 func newFloatingCloud(t *testing.T, database string) *floatingCloud {
 	t.Helper()
-	c, client := newCloud(t, database, computetest.Options{Configure: func(cfg *app.Config) {
-		withIPv6(cfg)
+	return &floatingCloud{newServersCloudWith(t, database, computetest.Options{Configure: func(cfg *app.Config) {
 		cfg.FloatingRange, cfg.FloatingPool = "203.0.113.0/24", "public"
-	}})
-	withRoleTokens(t, c.Cloud)
-	return &floatingCloud{Cloud: c, api: client, quotas: c.App.Quotas,
-		user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
+	}})}
 }
 
 // server boots an active server of p1 with one port (IPv4 and IPv6).
@@ -182,7 +171,7 @@ func TestFloatingIPQuota(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		fc := newFloatingCloud(t, database)
-		if _, err := fc.quotas.Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.FloatingIPs, Limit: 1}}, true); err != nil {
+		if _, err := fc.App.Quotas.Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.FloatingIPs, Limit: 1}}, true); err != nil {
 			t.Fatal(err)
 		}
 		fc.allocate(t, userToken)

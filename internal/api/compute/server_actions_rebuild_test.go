@@ -24,21 +24,12 @@ import (
 // sampleRebuildImage is the image Nova's rebuild samples name.
 const sampleRebuildImage = "70a599e0-31e7-49b7-b260-868f441e862b"
 
-// rebuildAPICloud is the compute test cloud (ports with IPv6 addresses,
-// as Nova's samples show) and a client of its API.
-type rebuildAPICloud struct {
-	*computetest.Cloud
-	api  *apitest.Client
-	keys *keypair.Service
-	user *auth.Principal
-}
+// rebuildAPICloud is the servers cloud, with helpers for rebuilds.
+type rebuildAPICloud struct{ *serversCloud }
 
 func newRebuildAPICloud(t *testing.T, database string) *rebuildAPICloud {
 	t.Helper()
-	c, client := newCloud(t, database, computetest.Options{Configure: withIPv6})
-	withRoleTokens(t, c.Cloud)
-	return &rebuildAPICloud{Cloud: c, api: client, keys: c.App.Keypairs,
-		user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
+	return &rebuildAPICloud{newServersCloud(t, database)}
 }
 
 // image registers an active public image with the given id.
@@ -56,7 +47,7 @@ func (rc *rebuildAPICloud) image(t *testing.T, id, name string) {
 func (rc *rebuildAPICloud) key(t *testing.T, user, name string) {
 	t.Helper()
 	pub := sampleSSHKey
-	if _, _, err := rc.keys.Create(context.Background(), keypair.CreateInput{UserID: user, ProjectID: "p1", Name: name, PublicKey: &pub}); err != nil {
+	if _, _, err := rc.App.Keypairs.Create(context.Background(), keypair.CreateInput{UserID: user, ProjectID: "p1", Name: name, PublicKey: &pub}); err != nil {
 		t.Fatalf("key %s: %v", name, err)
 	}
 }

@@ -16,18 +16,12 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 )
 
-// resizeAPICloud is the compute test cloud and a client of its API, which
-// takes reader and manager tokens too.
-type resizeAPICloud struct {
-	*computetest.Cloud
-	api *apitest.Client
-}
+// resizeAPICloud is the servers cloud, with helpers for resizes.
+type resizeAPICloud struct{ *serversCloud }
 
 func newResizeAPICloud(t *testing.T, database string) *resizeAPICloud {
 	t.Helper()
-	c, client := newCloud(t, database, computetest.Options{})
-	withRoleTokens(t, c.Cloud)
-	return &resizeAPICloud{Cloud: c, api: client}
+	return &resizeAPICloud{newServersCloud(t, database)}
 }
 
 // activeServer boots a server of p with flavor and waits for ACTIVE.

@@ -88,22 +88,17 @@ var stateCases = map[string][]stateCase{
 // entries may lag; the lead empties this list.
 var pendingStateCases = []string{}
 
-// statesCloud is the compute test cloud, its agent running, with the
-// floating IP pool "public" and no instance quota for p1, and a client of
-// its API.
-type statesCloud struct {
-	*computetest.Cloud
-	api *apitest.Client
-}
+// statesCloud is the servers cloud, its agent running, with the floating
+// IP pool "public" and no instance quota for p1.
+type statesCloud struct{ *serversCloud }
 
 func newStatesCloud(t *testing.T, database string) *statesCloud {
 	t.Helper()
-	c, client := newCloud(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+	sc := newServersCloudWith(t, database, computetest.Options{Configure: func(cfg *app.Config) {
 		cfg.FloatingRange, cfg.FloatingPool = "172.24.4.0/24", "public"
 	}})
-	withRoleTokens(t, c.Cloud)
-	unlimitedQuota(t, c.Cloud, "p1")
-	return &statesCloud{Cloud: c, api: client}
+	unlimitedQuota(t, sc.Cloud.Cloud, "p1")
+	return &statesCloud{sc}
 }
 
 // settle waits until the agent has no task left for the server, so the

@@ -8,25 +8,12 @@ import (
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/app/apptest"
-	"github.com/kumocloud/kumo/internal/compute/computetest"
 )
-
-type groupsCloud struct {
-	*computetest.Cloud
-	api *apitest.Client
-}
-
-func newGroupsCloud(t *testing.T, database string) *groupsCloud {
-	t.Helper()
-	c, client := newCloud(t, database, computetest.Options{})
-	withRoleTokens(t, c.Cloud)
-	return &groupsCloud{Cloud: c, api: client}
-}
 
 func TestServerGroupSamples(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		gc := newGroupsCloud(t, database)
+		gc := newServersCloud(t, database)
 		dir := "nova/api_samples/os-server-groups/"
 		for _, v := range []struct{ version, folder string }{{"2.1", ""}, {"2.13", "v2.13/"}, {"2.64", "v2.64/"}} {
 			cl := gc.api.As(userToken, v.version)
@@ -46,7 +33,7 @@ func TestServerGroupSamples(t *testing.T) {
 func TestServerGroupSemantics(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		gc := newGroupsCloud(t, database)
+		gc := newServersCloud(t, database)
 		cl := gc.api.As(userToken, "2.64")
 		create := func(cl *apitest.Client, body string) map[string]any {
 			return cl.Do("POST", "/v2.1/os-server-groups", body).Expect(t, 200).JSON(t)["server_group"].(map[string]any)
@@ -138,7 +125,7 @@ func TestServerGroupSemantics(t *testing.T) {
 func TestServerGroupPolicies(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		gc := newGroupsCloud(t, database)
+		gc := newServersCloud(t, database)
 		cl := gc.api.As(userToken, "2.64")
 		group := func(body string) string {
 			return cl.Do("POST", "/v2.1/os-server-groups", body).Expect(t, 200).JSON(t)["server_group"].(map[string]any)["id"].(string)
