@@ -14,9 +14,18 @@ import (
 
 // newCloud opens kumo as `kumo serve --auth noauth` does (the fake driver,
 // host "fake-host") and returns it with a client of its whole handler:
-// /v2.1 and /v2 at microversions 2.1–2.104, tokens "user:project".
+// /v2.1 and /v2 at microversions 2.1–2.104, tokens "user:project". The
+// host's capacity is fixed (o.Configure may change it), not the machine's,
+// so that what fits on it does not depend on where the tests run.
 func newCloud(t *testing.T, database string, o computetest.Options) (*computetest.Cloud, *apitest.Client) {
 	t.Helper()
+	configure := o.Configure
+	o.Configure = func(cfg *app.Config) {
+		cfg.HostVCPUs, cfg.HostMemoryMB, cfg.HostDiskGB = 16, 64*1024, 1000
+		if configure != nil {
+			configure(cfg)
+		}
+	}
 	c := computetest.New(t, database, o)
 	return c, apitest.Over(t, c.App.Handler)
 }
