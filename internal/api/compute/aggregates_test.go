@@ -6,14 +6,13 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func TestAggregateSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		gc := newGroupsCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		gc := newServersCloud(t, database)
 		for _, v := range []struct{ version, folder string }{{"2.1", ""}, {"2.41", "v2.41/"}} {
 			dir := "nova/api_samples/os-aggregates/" + v.folder
 			cl := gc.api.As(adminToken, v.version)
@@ -42,8 +41,8 @@ func TestAggregateSamples(t *testing.T) {
 
 func TestAggregateSemantics(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		gc := newGroupsCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		gc := newServersCloud(t, database)
 		admin := gc.api.As(adminToken, "2.41")
 		zones := func() string {
 			body := admin.Do("GET", "/v2.1/os-availability-zone", nil).Expect(t, 200).JSON(t)

@@ -1,45 +1,75 @@
 package compute_test
 
 import (
-	"net/http"
+	"context"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api"
-	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
-	"github.com/kumocloud/kumo/internal/mv"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/quota"
 )
 
-// allVersions serves every microversion the compute API implements,
-// whatever kumo's current ceiling is, so each can be tested already.
-var allVersions = mv.Range{Min: mv.V2_1, Max: mv.V2_104}
-
-// computeAPI mounts the compute services over deps as internal/app does,
-// authenticated by auth.NoAuth and serving allVersions.
-func computeAPI(t *testing.T, deps computeapi.Deps) *apitest.Client {
+// newCloud opens kumo as `kumo serve --auth noauth` does (the fake driver,
+// host "fake-host") and returns it with a client of its whole handler:
+// /v2.1 and /v2 at microversions 2.1–2.104, tokens "user:project". The
+// host's capacity is fixed (o.Configure may change it), not the machine's,
+// so that what fits on it does not depend on where the tests run.
+func newCloud(t *testing.T, database string, o computetest.Options) (*computetest.Cloud, *apitest.Client) {
 	t.Helper()
-	return mountCompute(t, deps, auth.NoAuth{}, &allVersions)
+	configure := o.Configure
+	o.Configure = func(cfg *app.Config) {
+		cfg.HostVCPUs, cfg.HostMemoryMB, cfg.HostDiskGB = 16, 64*1024, 1000
+		if configure != nil {
+			configure(cfg)
+		}
+	}
+	c := computetest.New(t, database, o)
+	return c, apitest.Over(t, c.App.Handler)
 }
 
-// mountCompute mounts the compute services over deps as internal/app does:
-// the version list at /, /v2.1 and /v2 with and without their slash.
-// versions, when not nil, replaces kumo's microversion range so versions
-// past the current ceiling can be tested already.
-func mountCompute(t *testing.T, deps computeapi.Deps, authn auth.Authenticator, versions *mv.Range) *apitest.Client {
+// withRoleTokens lets the compute API of c take the tokens of users whose
+// roles noauth cannot express (see roleAuth). Call it before any request.
+func withRoleTokens(t *testing.T, c *apptest.Cloud) {
 	t.Helper()
-	v21, v2 := computeapi.NewServices(deps, api.Options{Auth: authn})
-	if versions != nil {
-		r := *versions
-		v21.Versions = &r
+	for _, s := range c.App.APIs {
+		if s.Mount == "/v2.1" {
+			s.Auth = roleAuth{}
+			return
+		}
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", computeapi.VersionList(""))
-	mux.Handle("/v2.1", v21)
-	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2", v2)
-	mux.Handle("/v2/", v2)
-	return apitest.New(t, mux)
+	t.Fatal("the app serves no /v2.1 API")
+}
+
+// roleAuth is auth.NoAuth, except that "reader:<project>" tokens carry
+// only the reader role and "manager:<project>" tokens the member, reader
+// and manager roles (Nova's PROJECT_MANAGER).
+type roleAuth struct{}
+
+func (roleAuth) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
+	p, err := auth.NoAuth{}.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	switch p.UserID {
+	case "reader":
+		p.Roles = []string{"reader"}
+	case "manager":
+		p.Roles = []string{"member", "reader", "manager"}
+	}
+	return p, nil
+}
+
+// unlimitedQuota lifts the instance, core and RAM quotas of project, for
+// tests that make more servers than Nova's defaults allow.
+func unlimitedQuota(t *testing.T, c *apptest.Cloud, project string) {
+	t.Helper()
+	unlimited := []quota.Change{{Resource: quota.Instances, Limit: -1}, {Resource: quota.Cores, Limit: -1}, {Resource: quota.RAM, Limit: -1}}
+	if _, err := c.App.Quotas.Set(context.Background(), project, "", unlimited, true); err != nil {
+		t.Fatalf("lift the quotas of %s: %v", project, err)
+	}
 }
 
 // faultMessage is the message of a Nova fault body.
@@ -54,3 +84,7 @@ func faultMessage(t *testing.T, r *apitest.Response) string {
 	t.Fatalf("not a fault body: %s", r.Body)
 	return ""
 }
+
+// withIPv6 gives servers' ports an IPv6 address too, as Nova's samples
+// show them.
+func withIPv6(cfg *app.Config) { cfg.Network.IPv6 = true }

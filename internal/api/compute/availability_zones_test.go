@@ -7,14 +7,13 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func TestAvailabilityZones(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		const base = "nova/api_samples/os-availability-zone/"
 		for _, v := range []string{"2.1", "2.104"} {
 			list := x.client.As(hostsMember, v).Do("GET", "/v2.1/os-availability-zone", nil).Expect(t, http.StatusOK)

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"testing"
 
-	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 )
 
@@ -41,7 +40,7 @@ func TestExtensions(t *testing.T) {
 			message: "Additional properties are not allowed ('foo' was unexpected)"},
 		{name: "no token", path: "/v2.1/extensions", status: http.StatusUnauthorized},
 	}
-	client := computeAPI(t, computeapi.Deps{})
+	client := versionAPI(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := client.As(tc.token, tc.version).Do("GET", tc.path, nil).Expect(t, tc.status)

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func flavorIDs(t *testing.T, r *apitest.Response) []string {
@@ -22,8 +21,8 @@ func flavorIDs(t *testing.T, r *apitest.Response) []string {
 
 func TestFlavorFieldsPerMicroversion(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		cases := []struct {
 			version                     string
 			swap                        any
@@ -61,8 +60,8 @@ func TestFlavorFieldsPerMicroversion(t *testing.T) {
 
 func TestFlavorLinks(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		for _, tc := range []struct{ path, self, bookmark string }{
 			{"/v2.1/flavors/2", "http://example.com/v2.1/flavors/2", "http://example.com/flavors/2"},
 			{"/v2.1/p1/flavors/2", "http://example.com/v2.1/p1/flavors/2", "http://example.com/p1/flavors/2"},
@@ -80,8 +79,8 @@ func TestFlavorLinks(t *testing.T) {
 
 func TestFlavorListQueries(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, svc := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, svc := flavorAPI(t, database)
 		sampleFixture(t, svc)
 		admin := c.As(adminToken, "2.1")
 		admin.Do("POST", "/v2.1/flavors", map[string]any{"flavor": map[string]any{
@@ -136,8 +135,8 @@ func TestFlavorListQueries(t *testing.T) {
 
 func TestFlavorPagination(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		cl := c.As(userToken, "2.1")
 		var seen []string
 		next := "/v2.1/flavors/detail?limit=2&minRam=1"
@@ -172,8 +171,8 @@ func TestFlavorPagination(t *testing.T) {
 
 func TestPrivateFlavorVisibility(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		admin := c.As(adminToken, "2.1")
 		user := c.As(userToken, "2.1")
 		admin.Do("POST", "/v2.1/flavors", map[string]any{"flavor": map[string]any{
@@ -199,8 +198,8 @@ func TestPrivateFlavorVisibility(t *testing.T) {
 
 func TestFlavorCreateValidation(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		valid := func(extra map[string]any) map[string]any {
 			f := map[string]any{"name": "new", "ram": 128, "vcpus": 1, "disk": 1}
 			for k, v := range extra {
@@ -257,8 +256,8 @@ func TestFlavorCreateValidation(t *testing.T) {
 
 func TestFlavorCreateValues(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		admin := c.As(adminToken, "2.61")
 		cases := []struct {
 			name  string
@@ -294,8 +293,8 @@ func TestFlavorCreateValues(t *testing.T) {
 
 func TestFlavorUpdateAndDelete(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		admin := c.As(adminToken, "2.55")
 		body := map[string]any{"flavor": map[string]any{"description": "d1"}}
 		c.As(adminToken, "2.54").Do("PUT", "/v2.1/flavors/1", body).Expect(t, 404)
@@ -324,8 +323,8 @@ func TestFlavorUpdateAndDelete(t *testing.T) {
 
 func TestFlavorExtraSpecs(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		cases := []struct {
 			name, version, method, path string
 			token                       string
@@ -381,8 +380,8 @@ func TestFlavorExtraSpecs(t *testing.T) {
 
 func TestFlavorAccessErrors(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		admin := c.As(adminToken, "2.7")
 		admin.Do("POST", "/v2.1/flavors", map[string]any{"flavor": map[string]any{
 			"name": "private", "id": "priv", "ram": 64, "vcpus": 1, "disk": 0, "os-flavor-access:is_public": false}}).Expect(t, 200)
@@ -429,8 +428,8 @@ func TestFlavorAccessErrors(t *testing.T) {
 
 func TestLegacyV2DropsUnknownBodyKeys(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		body := map[string]any{"flavor": map[string]any{"name": "legacy", "id": "lg", "ram": 64, "vcpus": 1, "disk": 0, "description": "ignored"}, "extra": 1}
 		f := c.As(adminToken, "").Do("POST", "/v2/flavors", body).Expect(t, 200).JSON(t)["flavor"].(map[string]any)
 		if _, ok := f["description"]; ok || f["id"] != "lg" {
@@ -447,8 +446,8 @@ func TestLegacyV2DropsUnknownBodyKeys(t *testing.T) {
 
 func TestHugeLimitIsClamped(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		r := c.As(userToken, "2.1").Do("GET", "/v2.1/flavors?limit=99999999999999999999999", nil).Expect(t, 200)
 		if ids := flavorIDs(t, r); len(ids) != 5 {
 			t.Errorf("flavors %v", ids)

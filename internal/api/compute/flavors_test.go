@@ -4,12 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 const (
@@ -17,15 +16,12 @@ const (
 	userToken  = "u1:p1"
 )
 
-// flavorAPI mounts the compute services the way internal/app does, on a
-// seeded flavor service.
-func flavorAPI(t *testing.T, db *store.DB) (*apitest.Client, *flavor.Service) {
+// flavorAPI is the compute API of a new cloud (its flavors seeded, as
+// kumo seeds them) and the cloud's flavor service.
+func flavorAPI(t *testing.T, database string) (*apitest.Client, *flavor.Service) {
 	t.Helper()
-	svc := flavor.New(db)
-	if err := svc.SeedDefaults(context.Background()); err != nil {
-		t.Fatalf("seed flavors: %v", err)
-	}
-	return computeAPI(t, compute.Deps{Flavors: svc}), svc
+	c, client := newCloud(t, database, computetest.Options{})
+	return client, c.Flavors
 }
 
 // sampleFixture adds flavors 6 and 7 as Nova's api_samples have them.
@@ -52,8 +48,8 @@ func sampleFixture(t *testing.T, svc *flavor.Service) {
 
 func TestFlavorSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, svc := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, svc := flavorAPI(t, database)
 		sampleFixture(t, svc)
 		for _, v := range []struct{ version, dir, showID string }{
 			{"2.1", "", "1"}, {"2.55", "v2.55/", "7"}, {"2.61", "v2.61/", "7"}, {"2.75", "v2.75/", "7"}, {"2.102", "v2.102/", "7"},
@@ -73,8 +69,8 @@ func TestFlavorSamples(t *testing.T) {
 
 func TestFlavorManageSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		for _, v := range []struct{ version, dir string }{
 			{"2.1", ""}, {"2.55", "v2.55/"}, {"2.61", "v2.61/"}, {"2.75", "v2.75/"}, {"2.102", "v2.102/"},
 		} {
@@ -97,8 +93,8 @@ func TestFlavorManageSamples(t *testing.T) {
 
 func TestFlavorAccessSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		cl := c.As(adminToken, "2.1")
 		base := "nova/api_samples/flavor-access/"
 		cl.Do("POST", "/v2.1/flavors", apisamples.Load(t, base+"flavor-create-req.json")).Expect(t, 200)
@@ -123,8 +119,8 @@ func TestFlavorAccessSamples(t *testing.T) {
 
 func TestFlavorExtraSpecsSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := flavorAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := flavorAPI(t, database)
 		for _, version := range []string{"2.1", "2.86", "2.104"} {
 			t.Run(version, func(t *testing.T) {
 				cl := c.As(adminToken, version)

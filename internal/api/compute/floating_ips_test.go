@@ -7,42 +7,23 @@ import (
 	"testing"
 	"time"
 
-	apicompute "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/floatingip"
-	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
-// floatingCloud is a compute cloud with addresses, quotas and the
-// floating IP pool "public" (203.0.113.0/24).
-type floatingCloud struct {
-	*computetest.Cloud
-	api    *apitest.Client
-	quotas *quota.Service
-	user   *auth.Principal
-}
+// floatingCloud is the servers cloud with the floating IP pool "public"
+// (203.0.113.0/24).
+type floatingCloud struct{ *serversCloud }
 
-func newFloatingCloud(t *testing.T, db *store.DB) *floatingCloud {
+func newFloatingCloud(t *testing.T, database string) *floatingCloud {
 	t.Helper()
-	nets, err := network.New(network.Options{IPv6: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	quotas := newQuotas(db, quota.Options{})
-	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
-	fips := floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
-	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
-		Quotas: quotas, FloatingIPs: fips, Hosts: newHosts(db, "")}, readerAuth{}, &allVersions)
-	return &floatingCloud{Cloud: c, api: client, quotas: quotas,
-		user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
+	return &floatingCloud{newServersCloudWith(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+		cfg.FloatingRange, cfg.FloatingPool = "203.0.113.0/24", "public"
+	}})}
 }
 
 // server boots an active server of p1 with one port (IPv4 and IPv6).
@@ -64,8 +45,8 @@ func (fc *floatingCloud) allocate(t *testing.T, token string) map[string]any {
 
 func TestFloatingIPSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fc := newFloatingCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		fc := newFloatingCloud(t, database)
 		cl := fc.api.As(userToken, "2.1")
 		const base = "nova/api_samples/os-floating-ips/"
 		apisamples.Assert(t, "nova/api_samples/os-floating-ip-pools/floatingippools-list-resp.json",
@@ -93,8 +74,8 @@ func TestFloatingIPSamples(t *testing.T) {
 
 func TestFloatingIPRequests(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fc := newFloatingCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		fc := newFloatingCloud(t, database)
 		cl := fc.api.As(userToken, "2.1")
 		tests := []struct {
 			name   string
@@ -159,8 +140,8 @@ func TestFloatingIPRequests(t *testing.T) {
 // From 2.36 the proxies are gone, from 2.44 the actions.
 func TestFloatingIPVersions(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fc := newFloatingCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		fc := newFloatingCloud(t, database)
 		srv := fc.server(t, "web")
 		fip := fc.allocate(t, userToken)
 		id, ip := fip["id"].(string), fip["ip"].(string)
@@ -188,9 +169,9 @@ func TestFloatingIPVersions(t *testing.T) {
 
 func TestFloatingIPQuota(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fc := newFloatingCloud(t, db)
-		if _, err := fc.quotas.Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.FloatingIPs, Limit: 1}}, true); err != nil {
+	apptest.Each(t, func(t *testing.T, database string) {
+		fc := newFloatingCloud(t, database)
+		if _, err := fc.App.Quotas.Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.FloatingIPs, Limit: 1}}, true); err != nil {
 			t.Fatal(err)
 		}
 		fc.allocate(t, userToken)
@@ -215,8 +196,8 @@ func (fc *floatingCloud) serverAddressesOf(t *testing.T, id string) map[string]a
 
 func TestFloatingIPServerActions(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fc := newFloatingCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		fc := newFloatingCloud(t, database)
 		srv := fc.server(t, "web")
 		other := fc.server(t, "db")
 		fip := fc.allocate(t, userToken)

@@ -6,10 +6,9 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestNetworkProxies: GET os-networks and os-tenant-networks list and show
@@ -17,8 +16,8 @@ import (
 // their other methods are gone (TestRemovedAPIsAreGone).
 func TestNetworkProxies(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
 		sc.boot(t, admin, "admin-vm", true, nil) // gives the admin project its network
 		sc.boot(t, sc.user, "user-vm", true, nil)
@@ -73,8 +72,8 @@ func TestNetworkProxiesBeforeAnyServer(t *testing.T) {
 		{"os-tenant-networks as member", "u4:p4", "/v2.1/os-tenant-networks", 3},
 		{"legacy v2 os-tenant-networks", "u5:p5", "/v2/os-tenant-networks", 3},
 	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				as := sc.api.As(tc.token, "2.35")

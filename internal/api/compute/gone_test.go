@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 // goneBody is Nova's answer from a removed API: webob's HTTPGone wrapped
@@ -20,8 +19,8 @@ const goneBody = `{"computeFault": {"code": 410, "message": "This resource is no
 // caller, before any lookup; removed actions too.
 func TestRemovedAPIsAreGone(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "gone", true, nil)
 		calls := []struct{ method, path, body string }{
 			{"GET", "/os-agents", ""}, {"POST", "/os-agents", `{"agent": {}}`},

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -17,19 +18,26 @@ const (
 	hostedVM    = "11111111-1111-4111-8111-111111111111"
 )
 
-// hostsAPI is the compute API over two registered hosts: node-a (zone
-// nova, one server) and node-b (zone west, no servers); both are up.
+// hostsAPI is the compute API of a cloud with two more registered hosts
+// than its own (computetest.Host, zone nova, no servers, hypervisor 1,
+// service 3 after the scheduler and conductor): node-a (zone
+// nova, one server) and node-b (zone west, no servers); all are up.
 type hostsAPI struct {
-	client *apitest.Client
-	db     *store.DB
-	a, b   string // host uuids
+	client  *apitest.Client
+	db      *store.DB
+	a, b    string // host uuids
+	control string // the host of the control services
 }
 
-func newHostsAPI(t *testing.T, db *store.DB) *hostsAPI {
+func newHostsAPI(t *testing.T, database string) *hostsAPI {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
-	dir := newHosts(db, "ctl")
+	// The cloud's own host has the capacity of the others.
+	c, client := newCloud(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+		cfg.HostVCPUs, cfg.HostMemoryMB, cfg.HostDiskGB = 4, 8192, 100
+	}})
+	db, dir := c.DB, c.App.Hosts
 	reg := func(name, az string) string {
 		id, err := dir.Register(ctx, hosts.Registration{
 			Info: hosts.HostInfo{Hostname: name, HypervisorType: "fake", HypervisorVersion: 1000, VCPUs: 4,
@@ -41,7 +49,7 @@ func newHostsAPI(t *testing.T, db *store.DB) *hostsAPI {
 		}
 		return id
 	}
-	x := &hostsAPI{db: db, a: reg("node-a", ""), b: reg("node-b", "west")}
+	x := &hostsAPI{client: client, db: db, a: reg("node-a", ""), b: reg("node-b", "west"), control: dir.ControlHost}
 	_, err := db.ExecContext(ctx, `INSERT INTO instances (id, number, project_id, user_id, name, hostname,
 		reservation_id, flavor_id, flavor, vcpus, memory_mb, root_gb, ephemeral_gb, vm_state, host, created_at, updated_at)
 		VALUES (?, 1, 'p1', 'u1', 'vm-1', 'vm-1', 'r-1', '1', '{}', 1, 512, 1, 0, 'active', 'node-a', 1, 1)`, hostedVM)
@@ -49,6 +57,5 @@ func newHostsAPI(t *testing.T, db *store.DB) *hostsAPI {
 		t.Fatalf("place server: %v", err)
 	}
 	reg("node-a", "") // registration recounts usage from the servers placed there
-	x.client = computeAPI(t, computeapi.Deps{Hosts: dir})
 	return x
 }

@@ -5,16 +5,15 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 // Every microversion kumo advertises answers the host APIs with the
 // shape Nova gives at that version.
 func TestHostAPIsAtEveryVersion(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		for minor := 1; minor <= 104; minor++ {
 			v := fmt.Sprintf("2.%d", minor)
 			c := x.client.As(hostsAdmin, v)

@@ -5,17 +5,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 const novaImages = "nova/api_samples/images/"
@@ -25,12 +23,12 @@ var (
 	imgAdmin = &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin", "member", "reader"}}
 )
 
-// imageAPI mounts the compute services on an image service, serving every
-// microversion so the proxies' last versions can be tested.
-func imageAPI(t *testing.T, db *store.DB) (*apitest.Client, *image.Service) {
+// imageAPI is the compute API of a new cloud (which has kumo-tiny) and
+// the cloud's image service.
+func imageAPI(t *testing.T, database string) (*apitest.Client, *image.Service) {
 	t.Helper()
-	svc := image.New(db, filepath.Join(t.TempDir(), "images"))
-	return computeAPI(t, compute.Deps{Images: svc}), svc
+	c, client := newCloud(t, database, computetest.Options{})
+	return client, c.Images
 }
 
 func strp(s string) *string { return &s }
@@ -56,8 +54,8 @@ func sampleImages(t *testing.T, svc *image.Service) (plain, autoDisk string) {
 
 func TestImageProxySamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, svc := imageAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, svc := imageAPI(t, database)
 		user := c.As(userToken, "2.1")
 		plain, autoDisk := sampleImages(t, svc)
 
@@ -107,8 +105,8 @@ func TestImageProxySamples(t *testing.T) {
 
 func TestImageProxyBehaviour(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, svc := imageAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, svc := imageAPI(t, database)
 		ctx := context.Background()
 		plain, autoDisk := sampleImages(t, svc)
 		other := &auth.Principal{UserID: "u2", ProjectID: "p2", Roles: []string{"member", "reader"}}

@@ -9,14 +9,12 @@ import (
 	"testing"
 	"time"
 
-	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 const (
@@ -35,9 +33,9 @@ type actionsAPI struct {
 	gone   string
 }
 
-func newActionsAPI(t *testing.T, db *store.DB) *actionsAPI {
+func newActionsAPI(t *testing.T, database string) *actionsAPI {
 	t.Helper()
-	c := computetest.New(t, db, computetest.Options{})
+	c, client := newCloud(t, database, computetest.Options{})
 	owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member", "reader"}}
 	build := func(requestID string) string {
 		return c.CreateServer(t, owner, "vm", func(r *compute.CreateRequest) { r.RequestID = requestID }).Servers[0].ID
@@ -49,7 +47,7 @@ func newActionsAPI(t *testing.T, db *store.DB) *actionsAPI {
 		t.Fatalf("delete: %v", err)
 	}
 	c.WaitFor(t, x.gone, computetest.Deleted)
-	x.client = computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Hosts: newHosts(db, "")})
+	x.client = client
 	return x
 }
 
@@ -64,8 +62,8 @@ var sampleFolders = []struct{ dir, version string }{
 
 func TestInstanceActionSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newActionsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newActionsAPI(t, database)
 		const base = "nova/api_samples/os-instance-actions/"
 		for _, f := range sampleFolders {
 			admin := x.client.As(actionsAdmin, f.version)
@@ -118,8 +116,8 @@ func requestIDsOf(t *testing.T, r *apitest.Response) string {
 
 func TestInstanceActionListPagingAndWindows(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newActionsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newActionsAPI(t, database)
 		path := actionsPath(x.gone)
 		for _, tc := range []struct {
 			version, query string
@@ -152,8 +150,8 @@ func TestInstanceActionListPagingAndWindows(t *testing.T) {
 
 func TestInstanceActionBadQueries(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newActionsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newActionsAPI(t, database)
 		list := actionsPath(x.live)
 		for _, tc := range []struct {
 			version, path, want string
@@ -180,8 +178,8 @@ func TestInstanceActionBadQueries(t *testing.T) {
 
 func TestInstanceActionAccess(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newActionsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newActionsAPI(t, database)
 		for _, tc := range []struct {
 			name, token, version, path string
 			status                     int
@@ -208,8 +206,8 @@ func TestInstanceActionAccess(t *testing.T) {
 
 func TestInstanceActionEventFieldsByRoleAndVersion(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newActionsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newActionsAPI(t, database)
 		sum := sha256.Sum224([]byte("p1" + "fake-host"))
 		wantHostID := hex.EncodeToString(sum[:])
 		for _, tc := range []struct {
@@ -265,8 +263,8 @@ func TestInstanceActionEventFieldsByRoleAndVersion(t *testing.T) {
 
 func TestInstanceActionTimesAreNaiveMicroseconds(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newActionsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newActionsAPI(t, database)
 		body := x.client.As(actionsAdmin, "2.84").Do("GET", actionsPath(x.live)+"/req-create", nil).Expect(t, 200).JSON(t)
 		action := body["instanceAction"].(map[string]any)
 		event := action["events"].([]any)[0].(map[string]any)

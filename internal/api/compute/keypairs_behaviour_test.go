@@ -5,10 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api/compute"
-	"github.com/kumocloud/kumo/internal/keypair"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/quota"
 )
 
 const sampleSSHKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDx8nkQv/zgGgB4rMYmIf+6A4l6Rr+o/6lHBQdW5aYd44bd8JttDCE/F/pNRr0lRE+PiqSPO8nDPHw0010JeMH9gYgnnFlyY3/OcJ02RhIPyyxYpv9FhY+2YiUkpwFOcLImyrxEsYXpD/0d3ac30bNH6Sw9JD9UZHYcpSxsIbECHw== Generated-by-Nova"
@@ -27,8 +26,8 @@ func importBody(fields map[string]any) map[string]any {
 
 func TestKeypairCreateValidation(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := keypairAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := keypairAPI(t, database)
 		for _, tc := range []struct {
 			name, version string
 			body          any
@@ -72,8 +71,8 @@ func TestKeypairCreateValidation(t *testing.T) {
 
 func TestKeypairBehaviour(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := keypairAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := keypairAPI(t, database)
 		user := c.As(userToken, "2.2")
 		user.Do("POST", "/v2.1/os-keypairs", importBody(map[string]any{"name": "my key"})).Expect(t, 201)
 		r := user.Do("POST", "/v2.1/os-keypairs", importBody(map[string]any{"name": "my key"})).Expect(t, 409)
@@ -161,8 +160,8 @@ func TestKeypairBehaviour(t *testing.T) {
 
 func TestKeypairLegacyV2(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := keypairAPI(t, db).As(userToken, "")
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := keypairAPI(t, database).As(userToken, "")
 		// The v2.0 schema allows padded names (stripped) and drops unknown keys.
 		r := c.Do("POST", "/v2/p1/os-keypairs", importBody(map[string]any{"name": "  old key  ", "type": "ssh", "extra": 1})).Expect(t, 200)
 		kp := r.JSON(t)["keypair"].(map[string]any)
@@ -182,9 +181,12 @@ func TestKeypairLegacyV2(t *testing.T) {
 
 func TestKeypairQuota(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		svc := keypair.New(db, keypair.Options{Limit: func(_ context.Context, project, user string) (int, error) { return 1, nil }})
-		c := computeAPI(t, compute.Deps{Keypairs: svc}).As(userToken, "2.2")
+	apptest.Each(t, func(t *testing.T, database string) {
+		cloud, client := newCloud(t, database, computetest.Options{})
+		if _, err := cloud.App.Quotas.Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.KeyPairs, Limit: 1}}, true); err != nil {
+			t.Fatal(err)
+		}
+		c := client.As(userToken, "2.2")
 		c.Do("POST", "/v2.1/os-keypairs", importBody(nil)).Expect(t, 201)
 		over := c.Do("POST", "/v2.1/os-keypairs", importBody(map[string]any{"name": "second"})).Expect(t, 403)
 		if _, ok := over.JSON(t)["forbidden"]; !ok || faultMessage(t, over) != "Quota exceeded, too many key pairs." {

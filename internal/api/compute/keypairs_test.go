@@ -4,27 +4,25 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/keypair"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 )
 
 const keypairSamples = "nova/api_samples/os-keypairs/"
 
-// keypairAPI mounts the compute services, as internal/app does, on a key
-// pair service with Nova's default quota.
-func keypairAPI(t *testing.T, db *store.DB) *apitest.Client {
+// keypairAPI is the compute API of a new cloud (Nova's default quota).
+func keypairAPI(t *testing.T, database string) *apitest.Client {
 	t.Helper()
-	return computeAPI(t, compute.Deps{Keypairs: keypair.New(db, keypair.Options{})})
+	_, client := newCloud(t, database, computetest.Options{})
+	return client
 }
 
 func TestKeypairSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := keypairAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := keypairAPI(t, database)
 		for _, v := range []struct {
 			version, dir       string
 			token, query       string // who calls; the ?user_id= reads need for admin calls
@@ -71,8 +69,8 @@ func TestKeypairSamples(t *testing.T) {
 
 func TestKeypairPagingSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := keypairAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := keypairAPI(t, database)
 		base := keypairSamples + "v2.35/"
 		admin := c.As(adminToken, "2.35")
 		req := apisamples.Load(t, base+"keypairs-post-req.json").(map[string]any)
@@ -130,8 +128,8 @@ func TestKeypairPagingSamples(t *testing.T) {
 
 func TestKeypairV292Samples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := keypairAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := keypairAPI(t, database)
 		base := keypairSamples + "v2.92/"
 		admin := c.As(adminToken, "2.92")
 		imp := admin.Do("POST", "/v2.1/os-keypairs", apisamples.Load(t, base+"keypairs-import-post-req.json")).Expect(t, 201)

@@ -6,14 +6,13 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func TestOSHostsSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		admin := x.client.As(hostsAdmin, "2.1")
 		dir := "nova/api_samples/os-hosts/"
 		apisamples.Assert(t, dir+"hosts-list-resp.json", admin.Do("GET", "/v2.1/os-hosts", nil).Expect(t, 200).Body, apisamples.Options{})
@@ -23,8 +22,8 @@ func TestOSHostsSamples(t *testing.T) {
 
 func TestOSHostsSemantics(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		admin := x.client.As(hostsAdmin, "2.42")
 		names := func(query string) string {
 			var out []string
@@ -40,7 +39,7 @@ func TestOSHostsSemantics(t *testing.T) {
 		if got := names("?zone=nowhere"); got != "" {
 			t.Errorf("unknown zone: %s", got)
 		}
-		if got := names(""); !strings.Contains(got, "node-a/compute/nova") || !strings.Contains(got, "ctl/scheduler/internal") {
+		if got := names(""); !strings.Contains(got, "node-a/compute/nova") || !strings.Contains(got, x.control+"/scheduler/internal") {
 			t.Errorf("all hosts: %s", got)
 		}
 

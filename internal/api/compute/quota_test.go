@@ -9,22 +9,18 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
-// quotaAPI mounts the compute services with a quota service on db. Projects
-// named "missing*" do not exist for the identity check.
-func quotaAPI(t *testing.T, db *store.DB) *apitest.Client {
+// quotaAPI is the compute API of a new cloud and its store.
+func quotaAPI(t *testing.T, database string) (*apitest.Client, *store.DB) {
 	t.Helper()
-	svc := newQuotas(db, quota.Options{ProjectExists: func(_ context.Context, id string) (bool, error) {
-		return !strings.HasPrefix(id, "missing"), nil
-	}})
-	return computeAPI(t, compute.Deps{Quotas: svc})
+	c, client := newCloud(t, database, computetest.Options{})
+	return client, c.DB
 }
 
 var quotaInstanceSeq atomic.Int64
@@ -62,8 +58,8 @@ func sampleBody(t *testing.T, rel string) []byte {
 
 func TestQuotaSetSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := quotaAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := quotaAPI(t, database)
 		for _, v := range []struct{ version, dir string }{
 			{"2.1", ""}, {"2.35", ""}, {"2.36", "v2.36/"}, {"2.56", "v2.36/"}, {"2.57", "v2.57/"}, {"2.104", "v2.57/"},
 		} {
@@ -93,8 +89,8 @@ func TestQuotaSetSamples(t *testing.T) {
 
 func TestQuotaClassSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := quotaAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := quotaAPI(t, database)
 		for _, v := range []struct{ version, dir string }{
 			{"2.1", ""}, {"2.49", ""}, {"2.50", "v2.50/"}, {"2.57", "v2.57/"}, {"2.104", "v2.57/"},
 		} {
@@ -115,8 +111,8 @@ func TestQuotaClassSamples(t *testing.T) {
 
 func TestLimitsSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := quotaAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := quotaAPI(t, database)
 		for _, v := range []struct{ version, dir string }{
 			{"2.1", ""}, {"2.36", "v2.36/"}, {"2.38", "v2.36/"}, {"2.39", "v2.39/"}, {"2.56", "v2.39/"}, {"2.57", "v2.57/"}, {"2.104", "v2.57/"},
 		} {
@@ -140,10 +136,34 @@ func quotaSet(t *testing.T, r *apitest.Response) map[string]any {
 	return qs
 }
 
+// With Keystone (kumo's builtin identity) the quota API refuses projects
+// that do not exist, as Nova does; noauth has no projects to ask about.
+func TestQuotaSetUnknownProject(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := apptest.New(t, apptest.Options{Database: database})
+		for _, tc := range []struct {
+			name, method string
+			body         any
+		}{
+			{"show", "GET", nil},
+			{"update", "PUT", `{"quota_set": {"instances": 5}}`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := c.Admin.As(c.Admin.Token, "2.1").Do(tc.method, "/v2.1/os-quota-sets/missing1", tc.body).Expect(t, 400)
+				if msg := faultMessage(t, r); msg != "Project ID missing1 is not a valid project." {
+					t.Errorf("message %q", msg)
+				}
+			})
+		}
+		c.Admin.Do("GET", "/v2.1/os-quota-sets/"+c.MemberProject, nil).Expect(t, 200)
+	})
+}
+
 func TestQuotaSetBehaviour(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := quotaAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, db := quotaAPI(t, database)
 		addQuotaInstance(t, db, "p1", "u1", 2, 1024)
 		addQuotaInstance(t, db, "p1", "u1", 2, 1024)
 		addQuotaInstance(t, db, "p1", "u2", 1, 512)
@@ -183,8 +203,6 @@ func TestQuotaSetBehaviour(t *testing.T) {
 			{"bad force", admin, "PUT", "/v2.1/os-quota-sets/p1", `{"quota_set": {"force": "maybe"}}`, 400, "Invalid input for field/attribute force. Value: maybe. 'maybe' is not one of [True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']"},
 			{"unknown resource", admin, "PUT", "/v2.1/os-quota-sets/p1", `{"quota_set": {"networks": 5}}`, 400, "Invalid input for field/attribute quota_set. Value: {'networks': 5}. Additional properties are not allowed ('networks' was unexpected)"},
 			{"missing quota_set", admin, "PUT", "/v2.1/os-quota-sets/p1", `{"instances": 5}`, 400, "'quota_set' is a required property"},
-			{"unknown project", admin, "GET", "/v2.1/os-quota-sets/missing1", nil, 400, "Project ID missing1 is not a valid project."},
-			{"unknown project update", admin, "PUT", "/v2.1/os-quota-sets/missing1", `{"quota_set": {"instances": 5}}`, 400, "Project ID missing1 is not a valid project."},
 			{"numeric string", admin, "PUT", "/v2.1/os-quota-sets/p1", `{"quota_set": {"ram": "4096"}}`, 200, ""},
 			{"extra query before 2.75", admin, "GET", "/v2.1/os-quota-sets/p1?bogus=1", nil, 200, ""},
 			{"extra query at 2.75", c.As(adminToken, "2.75"), "GET", "/v2.1/os-quota-sets/p1?bogus=1", nil, 400, "Additional properties are not allowed ('bogus' was unexpected)"},
@@ -219,8 +237,8 @@ func TestQuotaSetBehaviour(t *testing.T) {
 
 func TestQuotaClassBehaviour(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := quotaAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := quotaAPI(t, database)
 		admin := c.As(adminToken, "2.50")
 		user := c.As(userToken, "2.50")
 		user.Do("GET", "/v2.1/os-quota-class-sets/default", nil).Expect(t, 403)
@@ -252,8 +270,8 @@ func TestQuotaClassBehaviour(t *testing.T) {
 
 func TestLimitsBehaviour(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := quotaAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, db := quotaAPI(t, database)
 		addQuotaInstance(t, db, "p1", "u1", 2, 1024)
 		addQuotaInstance(t, db, "p1", "u2", 4, 2048)
 		addQuotaInstance(t, db, "p2", "u3", 8, 4096)

@@ -4,16 +4,10 @@ import (
 	"fmt"
 	"testing"
 
-	apicompute "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/network/computeaddr"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 const (
@@ -22,32 +16,13 @@ const (
 	sgAdmin = "admin:admin"
 )
 
-type secGroupCloud struct {
-	*computetest.Cloud
-	api *apitest.Client
-}
-
-func newSecGroupCloud(t *testing.T, db *store.DB) *secGroupCloud {
+// bootOnNetworks creates an active server of p1 with the networks mode
+// ("auto": a port, "none": none) and returns its id.
+func bootOnNetworks(t *testing.T, sc *serversCloud, networks string) string {
 	t.Helper()
-	nets, err := network.New(network.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
-	client := computeAPI(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
-		SecurityGroups: newSecGroups(db), Hosts: newHosts(db, "")})
-	return &secGroupCloud{Cloud: c, api: client}
-}
-
-// boot creates an active server of p1 with ports.
-func (sc *secGroupCloud) boot(t *testing.T, networks string) string {
-	t.Helper()
-	p := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
-	srv := sc.CreateServer(t, p, "vm", func(r *compute.CreateRequest) {
+	return sc.boot(t, sc.user, "vm", true, func(r *compute.CreateRequest) {
 		r.Networks = compute.NetworkRequest{Mode: networks}
-	}).Servers[0]
-	sc.WaitFor(t, srv.ID, computetest.Active)
-	return srv.ID
+	}).ID
 }
 
 func sgMap(t *testing.T, r *apitest.Response, key string) map[string]any {
@@ -61,8 +36,8 @@ func sgMap(t *testing.T, r *apitest.Response, key string) map[string]any {
 
 func TestSecurityGroupSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newSecGroupCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		const dir = "nova/api_samples/os-security-groups/"
 		cl := sc.api.As(sgUser, "2.1")
 		r := cl.Do("GET", "/v2.1/os-security-groups", nil).Expect(t, 200)
@@ -102,7 +77,7 @@ func TestSecurityGroupSamples(t *testing.T) {
 			t.Fatalf("rule %v", rule)
 		}
 
-		srv := sc.boot(t, "auto")
+		srv := bootOnNetworks(t, sc, "auto")
 		action := sgSample(t, dir+"security-group-add-post-req.json")
 		cl.Do("POST", "/v2.1/servers/"+srv+"/action", action).Expect(t, 202)
 		r = cl.Do("GET", "/v2.1/servers/"+srv+"/os-security-groups", nil).Expect(t, 200)
@@ -137,9 +112,9 @@ func sgSample(t *testing.T, rel string) map[string]any {
 
 func TestSecurityGroupProxyEndsAt235(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newSecGroupCloud(t, db)
-		srv := sc.boot(t, "auto")
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
+		srv := bootOnNetworks(t, sc, "auto")
 		sc.api.As(sgUser, "2.35").Do("GET", "/v2.1/os-security-groups", nil).Expect(t, 200)
 		sc.api.As(sgUser, "2.36").Do("GET", "/v2.1/os-security-groups", nil).Expect(t, 404)
 		sc.api.As(sgUser, "2.36").Do("POST", "/v2.1/os-security-group-rules", map[string]any{}).Expect(t, 404)
@@ -155,8 +130,8 @@ func TestSecurityGroupProxyEndsAt235(t *testing.T) {
 
 func TestSecurityGroupErrors(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newSecGroupCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		cl := sc.api.As(sgUser, "2.1")
 		g := sgMap(t, cl.Do("POST", "/v2.1/os-security-groups",
 			map[string]any{"security_group": map[string]any{"name": "web", "description": ""}}).Expect(t, 200), "security_group")
@@ -165,8 +140,8 @@ func TestSecurityGroupErrors(t *testing.T) {
 		if def["name"] != "default" {
 			t.Fatalf("first group %v", def)
 		}
-		srv := sc.boot(t, "auto")
-		bare := sc.boot(t, "none")
+		srv := bootOnNetworks(t, sc, "auto")
+		bare := bootOnNetworks(t, sc, "none")
 		missing := "00000000-0000-4000-8000-000000000000"
 		long := fmt.Sprintf("%0256d", 0)
 		tests := []struct {

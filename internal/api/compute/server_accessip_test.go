@@ -3,16 +3,15 @@ package compute_test
 import (
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 // Access IPs read back as Nova stores them: parsed and printed canonically
 // (Tempest's test_verify_server_details sends the long IPv6 form).
 func TestServerAccessIPsCanonical(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
 		cl := cc.client.As(userToken, "2.1")
 		body := cc.body("2.1", map[string]any{"accessIPv4": "1.1.1.1", "accessIPv6": "0000:0000:0000:0000:0000:babe:220.12.22.2"})
 		id := cl.Do("POST", "/v2.1/servers", body).Expect(t, 202).JSON(t)["server"].(map[string]any)["id"].(string)

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestDeferredDeleteAPI: with a reclaim interval, DELETE soft-deletes
@@ -19,9 +19,8 @@ import (
 // bodies, answer 202 and Nova's 400/403/404/409.
 func TestDeferredDeleteAPI(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
-		sc.Compute.Settings.ReclaimInterval = time.Hour
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloudWith(t, database, computetest.Options{Settings: compute.Settings{ReclaimInterval: time.Hour}})
 		srv := sc.boot(t, sc.user, "deferred", true, nil)
 		user := sc.api.As("u1:p1", "2.1")
 		admin := sc.api.As("admin:admin", "2.1")

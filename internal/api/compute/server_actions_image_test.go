@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // sampleText is a request sample as a JSON string.
@@ -26,8 +28,8 @@ func sampleText(t *testing.T, rel string) string {
 // and checks the schema, metadata quota and policy refusals.
 func TestCreateImageAndBackupAPI(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "imaged", true, nil)
 		path := "/v2.1/servers/" + srv.ID + "/action"
 		idle := func() {
@@ -113,8 +115,8 @@ func TestCreateImageAndBackupAPI(t *testing.T) {
 // and 2.91 with its samples, then unshelves.
 func TestShelveAPI(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "shelved", true, nil)
 		path := "/v2.1/servers/" + srv.ID + "/action"
 		idle := func() *compute.Server {
@@ -192,9 +194,9 @@ func TestShelveAPI(t *testing.T) {
 // follows the server through SHELVED, SHELVED_OFFLOADED and ACTIVE.
 func TestShelveSamplesEachVersion(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
-		sc.Compute.Settings.ShelvedOffloadTime = -1 // kept on the host until shelveOffload
+	apptest.Each(t, func(t *testing.T, database string) {
+		// kept on the host until shelveOffload
+		sc := newServersCloudWith(t, database, computetest.Options{Settings: compute.Settings{ShelvedOffloadTime: -1}})
 		srv := sc.boot(t, sc.user, "sampled", true, nil)
 		path := "/v2.1/servers/" + srv.ID + "/action"
 		settle := func(status string) {
@@ -222,25 +224,25 @@ func TestShelveSamplesEachVersion(t *testing.T) {
 // it was.
 func TestSnapshotsOverImageQuota(t *testing.T) {
 	t.Parallel()
-	sc := newServersCloud(t, storetest.SQLite(t))
-	srv := sc.boot(t, sc.user, "full", true, nil)
-	sc.Images.Limits = func(_ context.Context, _ store.Querier, project string, names []string) (map[string]int64, error) {
-		out := map[string]int64{}
-		for _, n := range names {
-			out[n] = -1
-		}
-		if project == "p1" {
-			out[image.QuotaImageCountTotal] = 0
-		}
-		return out, nil
+	sc := newServersCloud(t, "")
+	ctx, ids := context.Background(), sc.App.Identity
+	full, err := ids.CreateProject(ctx, identity.Project{Name: "full", DomainID: "default", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
 	}
+	if _, err := ids.CreateLimits(ctx, []identity.Limit{{ProjectID: full.ID, ServiceID: identity.ServiceID("image"),
+		ResourceName: image.QuotaImageCountTotal, ResourceLimit: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	owner := &auth.Principal{UserID: "u1", ProjectID: full.ID, Roles: []string{"member"}}
+	srv := sc.boot(t, owner, "full", true, nil)
 	path := "/v2.1/servers/" + srv.ID + "/action"
 	for _, body := range []string{
 		`{"createImage": {"name": "snap"}}`,
 		`{"createBackup": {"name": "b", "backup_type": "daily", "rotation": 1}}`,
 		`{"shelve": null}`,
 	} {
-		r := sc.api.As("u1:p1", "2.1").Do("POST", path, body)
+		r := sc.api.As("u1:"+full.ID, "2.1").Do("POST", path, body)
 		if r.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("%s: status %d: %s", body, r.Status, r.Body)
 		}

@@ -10,48 +10,26 @@ import (
 	"strings"
 	"testing"
 
-	apicompute "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
-	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/network/computeaddr"
-	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // sampleRebuildImage is the image Nova's rebuild samples name.
 const sampleRebuildImage = "70a599e0-31e7-49b7-b260-868f441e862b"
 
-// rebuildAPICloud is the compute API with addresses, quotas and key pairs
-// over the shared compute test cloud.
-type rebuildAPICloud struct {
-	*computetest.Cloud
-	api  *apitest.Client
-	keys *keypair.Service
-	user *auth.Principal
-}
+// rebuildAPICloud is the servers cloud, with helpers for rebuilds.
+type rebuildAPICloud struct{ *serversCloud }
 
-func newRebuildAPICloud(t *testing.T, db *store.DB) *rebuildAPICloud {
+func newRebuildAPICloud(t *testing.T, database string) *rebuildAPICloud {
 	t.Helper()
-	nets, err := network.New(network.Options{IPv6: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := keypair.New(db, keypair.Options{})
-	quotas := newQuotas(db, quota.Options{})
-	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, Quotas: quotas,
-		KeyPairs: keys, ImageOwner: "admin"})
-	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		Network: newNetworks(db, nets), Keypairs: keys, Hosts: newHosts(db, "")}, readerAuth{}, &allVersions)
-	return &rebuildAPICloud{Cloud: c, api: client, keys: keys,
-		user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
+	return &rebuildAPICloud{newServersCloud(t, database)}
 }
 
 // image registers an active public image with the given id.
@@ -69,7 +47,7 @@ func (rc *rebuildAPICloud) image(t *testing.T, id, name string) {
 func (rc *rebuildAPICloud) key(t *testing.T, user, name string) {
 	t.Helper()
 	pub := sampleSSHKey
-	if _, _, err := rc.keys.Create(context.Background(), keypair.CreateInput{UserID: user, ProjectID: "p1", Name: name, PublicKey: &pub}); err != nil {
+	if _, _, err := rc.App.Keypairs.Create(context.Background(), keypair.CreateInput{UserID: user, ProjectID: "p1", Name: name, PublicKey: &pub}); err != nil {
 		t.Fatalf("key %s: %v", name, err)
 	}
 }
@@ -109,8 +87,8 @@ func loadSample(t *testing.T, rel string) map[string]any {
 // microversion and compares the answer with the response sample.
 func TestRebuildSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newRebuildAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newRebuildAPICloud(t, database)
 		rc.image(t, sampleRebuildImage, "sample")
 		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
 		rc.key(t, "admin", "new-key")
@@ -154,8 +132,8 @@ func TestRebuildSamples(t *testing.T) {
 // version does not have yet (or any more).
 func TestRebuildValidation(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newRebuildAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newRebuildAPICloud(t, database)
 		srv := rc.server(t, rc.user, "strict")
 		img := rc.ImageID
 		// unexpected is Nova's message for an extra key beside imageRef.
@@ -235,8 +213,8 @@ func TestRebuildValidation(t *testing.T) {
 // answer at several microversions and what each field changes.
 func TestRebuildAPI(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newRebuildAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newRebuildAPICloud(t, database)
 		other := "2f4b5a8e-9a9e-4f5b-8d5e-6c1e0b7c9a10"
 		rc.image(t, other, "other")
 		rc.key(t, "u1", "mine")
@@ -362,8 +340,8 @@ const (
 // shows and the server ends up as the body asked.
 func TestRebuildVendorExamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newRebuildAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newRebuildAPICloud(t, database)
 		for id, name := range map[string]string{conohaImage: "conoha", conohaCurl: "conoha-curl", rackspaceImg: "rackspace", huaweiImage: "huawei"} {
 			rc.image(t, id, name)
 		}

@@ -1,7 +1,6 @@
 package compute_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,24 +8,9 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/secret"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
-
-// newRescueAPICloud is the servers cloud with a secret box, so passwords
-// can travel to the agent.
-func newRescueAPICloud(t *testing.T, db *store.DB) *serversCloud {
-	t.Helper()
-	sc := newServersCloud(t, db)
-	box, err := secret.NewBox(bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.Compute.Secrets = box
-	return sc
-}
 
 // sampleBody reads a request sample, replacing the sample's image id
 // with imageID.
@@ -44,8 +28,8 @@ func rescueSampleBody(t *testing.T, rel, imageID string) string {
 // with the response samples.
 func TestRescueSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newRescueAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		for _, f := range []struct{ dir, version string }{{"os-rescue/", "2.1"}, {"os-rescue/v2.87/", "2.87"}} {
 			base := "nova/api_samples/" + f.dir
 			user := sc.api.As("u1:p1", f.version)
@@ -77,8 +61,8 @@ func TestRescueSamples(t *testing.T) {
 // trigger_crash_dump, os-resetState and injectNetworkInfo samples.
 func TestRescueFamilySamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newRescueAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "samples", true, nil)
 		path := "/v2.1/servers/" + srv.ID + "/action"
 		user := sc.api.As("u1:p1", "2.1")
@@ -118,8 +102,8 @@ func TestRescueFamilySamples(t *testing.T) {
 // states, microversions and callers.
 func TestRescueFamilyErrors(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newRescueAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "errors", true, nil)
 		id := srv.ID
 		path := "/v2.1/servers/" + id + "/action"

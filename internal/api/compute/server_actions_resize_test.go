@@ -7,43 +7,21 @@ import (
 	"strings"
 	"testing"
 
-	apicompute "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
-// resizeAuth is readerAuth, except that "manager:<project>" tokens carry
-// the member and manager roles (Nova's PROJECT_MANAGER).
-type resizeAuth struct{}
+// resizeAPICloud is the servers cloud, with helpers for resizes.
+type resizeAPICloud struct{ *serversCloud }
 
-func (resizeAuth) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
-	p, err := readerAuth{}.Authenticate(ctx, token)
-	if err == nil && p.UserID == "manager" {
-		p.Roles = []string{"member", "reader", "manager"}
-	}
-	return p, err
-}
-
-// resizeAPICloud is the compute API with quotas and hypervisors over the
-// shared compute test cloud.
-type resizeAPICloud struct {
-	*computetest.Cloud
-	api *apitest.Client
-}
-
-func newResizeAPICloud(t *testing.T, db *store.DB) *resizeAPICloud {
+func newResizeAPICloud(t *testing.T, database string) *resizeAPICloud {
 	t.Helper()
-	quotas := newQuotas(db, quota.Options{})
-	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
-	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		Hosts: newHosts(db, "fake-host")}, resizeAuth{}, &allVersions)
-	return &resizeAPICloud{Cloud: c, api: client}
+	return &resizeAPICloud{newServersCloud(t, database)}
 }
 
 // activeServer boots a server of p with flavor and waits for ACTIVE.
@@ -66,8 +44,8 @@ var resizeUser = &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{
 // usage, and the instance actions.
 func TestResizeAPI(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newResizeAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newResizeAPICloud(t, database)
 		user := rc.api.As("u1:p1", "2.1")
 		admin := rc.api.As("admin:admin", "2.87") // the last version showing usage
 		id := rc.activeServer(t, resizeUser, "r1", "1")
@@ -119,8 +97,8 @@ func TestResizeAPI(t *testing.T) {
 // resizes, confirms and reverts.
 func TestResizeAPIErrors(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newResizeAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newResizeAPICloud(t, database)
 		user := rc.api.As("u1:p1", "2.1")
 		id := rc.activeServer(t, resizeUser, "r1", "1")
 		path := "/v2.1/servers/" + id + "/action"
@@ -150,7 +128,7 @@ func TestResizeAPIErrors(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d %q", tt.name, r.Status, r.Body, tt.status, tt.msg)
 			}
 		}
-		if _, err := newQuotas(db, quota.Options{}).Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.RAM, Limit: 1024}}, true); err != nil {
+		if _, err := rc.App.Quotas.Set(context.Background(), "p1", "", []quota.Change{{Resource: quota.RAM, Limit: 1024}}, true); err != nil {
 			t.Fatal(err)
 		}
 		r := user.Do("POST", path, `{"resize": {"flavorRef": "2"}}`).Expect(t, http.StatusForbidden)
@@ -166,8 +144,8 @@ func TestResizeAPIErrors(t *testing.T) {
 // (in-progress live migrations only).
 func TestMigrationsAPI(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newResizeAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newResizeAPICloud(t, database)
 		var ids []string
 		for i, flavor := range []string{"2", "3"} {
 			id := rc.activeServer(t, resizeUser, fmt.Sprint("m", i), "1")
@@ -311,8 +289,8 @@ func TestMigrationsAPI(t *testing.T) {
 // and Nova's outcome with one compute host.
 func TestMigrateAPI(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newResizeAPICloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newResizeAPICloud(t, database)
 		id := rc.activeServer(t, resizeUser, "r1", "1")
 		path := "/v2.1/servers/" + id + "/action"
 		tests := []struct {

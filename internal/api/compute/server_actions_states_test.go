@@ -1,7 +1,6 @@
 package compute_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -9,18 +8,13 @@ import (
 
 	apicompute "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/floatingip"
-	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/network/computeaddr"
-	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/secret"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // stateCase is one way to call a server action in the action × state
@@ -94,34 +88,17 @@ var stateCases = map[string][]stateCase{
 // entries may lag; the lead empties this list.
 var pendingStateCases = []string{}
 
-// statesCloud is the compute API with every dependency the action
-// families use, over a running agent.
-type statesCloud struct {
-	*computetest.Cloud
-	api *apitest.Client
-}
+// statesCloud is the servers cloud, its agent running, with the floating
+// IP pool "public" and no instance quota for p1.
+type statesCloud struct{ *serversCloud }
 
-func newStatesCloud(t *testing.T, db *store.DB) *statesCloud {
+func newStatesCloud(t *testing.T, database string) *statesCloud {
 	t.Helper()
-	nets, err := network.New(network.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	quotas := newQuotas(db, quota.Options{})
-	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, Quotas: quotas, ImageOwner: "admin"})
-	box, err := secret.NewBox(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Compute.Secrets = box
-	unlimited := []quota.Change{{Resource: "instances", Limit: -1}, {Resource: "cores", Limit: -1}, {Resource: "ram", Limit: -1}}
-	if _, err := quotas.Set(context.Background(), "p1", "", unlimited, true); err != nil {
-		t.Fatal(err)
-	}
-	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		Network: newNetworks(db, nets), Hosts: newHosts(db, "fake-host"), SecurityGroups: newSecGroups(db),
-		FloatingIPs: floatingip.New(db, floatingip.Options{Range: "172.24.4.0/24", Pool: "public"})}, readerAuth{}, &allVersions)
-	return &statesCloud{Cloud: c, api: client}
+	sc := newServersCloudWith(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+		cfg.FloatingRange, cfg.FloatingPool = "172.24.4.0/24", "public"
+	}})
+	unlimitedQuota(t, sc.Cloud.Cloud, "p1")
+	return &statesCloud{sc}
 }
 
 // settle waits until the agent has no task left for the server, so the
@@ -177,8 +154,8 @@ func isStateRefusal(msg string) bool {
 // project (404).
 func TestServerActionStates(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newStatesCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newStatesCloud(t, database)
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		for _, name := range apicompute.ServerActionNames() {
 			cases, ok := stateCases[name]

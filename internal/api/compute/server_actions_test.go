@@ -5,17 +5,16 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestServerActionAPI drives the power and lock actions through
 // POST /servers/{id}/action with Nova's bodies, codes and messages.
 func TestServerActionAPI(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "acted", true, nil)
 		path := "/v2.1/servers/" + srv.ID + "/action"
 		user := sc.api.As("u1:p1", "2.73")

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestServerCreateHugeCounts: min_count and max_count are read as Nova's
@@ -51,8 +52,9 @@ func TestServerCreateHugeCounts(t *testing.T) {
 		{name: "max 1e400", extra: map[string]any{"max_count": n("1e400")}, status: 400},
 		{name: "max 1.5e0", extra: map[string]any{"max_count": n("1.5e0")}, status: 400},
 	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
+		db := cc.DB
 		ctx := context.Background()
 		count := func(project string) int {
 			var n int
@@ -91,12 +93,12 @@ func TestServerCreateHugeCounts(t *testing.T) {
 // lowered to it, a larger min_count refused.
 func TestServerCreateCountCap(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, client := newCloud(t, database, computetest.Options{Settings: compute.Settings{MaxCreateCount: 3}})
+		cc := &createCloud{Cloud: c, client: client}
+		db := cc.DB
 		ctx := context.Background()
-		cc.Compute.Settings.MaxCreateCount = 3
-		q := newQuotas(db, quota.Options{})
-		if _, err := q.Set(ctx, "pcap", "", []quota.Change{{Resource: "instances", Limit: -1}, {Resource: "cores", Limit: -1}, {Resource: "ram", Limit: -1}}, false); err != nil {
+		if _, err := cc.App.Quotas.Set(ctx, "pcap", "", []quota.Change{{Resource: "instances", Limit: -1}, {Resource: "cores", Limit: -1}, {Resource: "ram", Limit: -1}}, false); err != nil {
 			t.Fatal(err)
 		}
 		token := "u1:pcap"
@@ -125,12 +127,12 @@ func TestServerCreateCountCap(t *testing.T) {
 // Nova's server_group_members quota for every server it would make.
 func TestServerCreateGroupMembersQuota(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
+		db := cc.DB
 		ctx := context.Background()
 		token := "u1:pgroup"
-		q := newQuotas(db, quota.Options{})
-		if _, err := q.Set(ctx, "pgroup", "", []quota.Change{{Resource: "server_group_members", Limit: 2}}, false); err != nil {
+		if _, err := cc.App.Quotas.Set(ctx, "pgroup", "", []quota.Change{{Resource: "server_group_members", Limit: 2}}, false); err != nil {
 			t.Fatal(err)
 		}
 		group := cc.serverGroupFor(t, token)

@@ -3,36 +3,29 @@ package compute_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/mv"
-	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/servergroup"
-	"github.com/kumocloud/kumo/internal/store"
 )
 
-// createCloud is the compute API over the shared compute test cloud with
-// quotas (host "fake-host" in zone "nova").
+// createCloud is the compute test cloud (host "fake-host" in zone "nova")
+// and a client of its API.
 type createCloud struct {
 	*computetest.Cloud
 	client *apitest.Client
 }
 
-func newCreateCloud(t *testing.T, db *store.DB) *createCloud {
+func newCreateCloud(t *testing.T, database string) *createCloud {
 	t.Helper()
-	quotas := newQuotas(db, quota.Options{})
-	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
-	client := computeAPI(t, computeapi.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		Hosts: newHosts(db, "")})
+	c, client := newCloud(t, database, computetest.Options{})
 	return &createCloud{Cloud: c, client: client}
 }
 
@@ -101,6 +94,15 @@ func (cc *createCloud) sampleRequest(t *testing.T, rel, version, token string) m
 			}
 		}
 	}
+	// Requested networks are the project's own.
+	if nets, ok := server["networks"].([]any); ok {
+		_, project, _ := strings.Cut(token, ":")
+		for _, item := range nets {
+			if m, ok := item.(map[string]any); ok && m["uuid"] != nil {
+				m["uuid"] = cc.networkOf(t, project)
+			}
+		}
+	}
 	// Samples that boot from a volume boot from the image instead: kumo
 	// has no volume service (see TestServerCreateBlockDevices).
 	if bdms, ok := server["block_device_mapping_v2"].([]any); ok {
@@ -124,15 +126,22 @@ func (cc *createCloud) waitForStatus(t *testing.T, id, status string) *compute.S
 	return cc.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == status })
 }
 
-// serverGroupFor creates a server group in the project of a noauth token
-// ("user:project").
+// networkOf is the id of project's private network (made at the first
+// ask, as its first server would make it).
+func (cc *createCloud) networkOf(t *testing.T, project string) string {
+	t.Helper()
+	nets, err := cc.App.Networks.Networks(context.Background(), project)
+	if err != nil || len(nets) == 0 {
+		t.Fatalf("networks of %s: %v %v", project, nets, err)
+	}
+	return nets[0].ID
+}
+
+// serverGroupFor creates an anti-affinity server group in the project of
+// a noauth token ("user:project").
 func (cc *createCloud) serverGroupFor(t *testing.T, token string) string {
 	t.Helper()
-	user, project, _ := strings.Cut(token, ":")
-	g, err := newServerGroups(cc.DB).Create(context.Background(), &auth.Principal{UserID: user, ProjectID: project, Roles: []string{"member"}},
-		"sample", servergroup.AntiAffinity, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g.ID
+	body := map[string]any{"server_group": map[string]any{"name": "sample", "policies": []string{"anti-affinity"}}}
+	r := cc.client.As(token, "2.1").Do("POST", "/v2.1/os-server-groups", body).Expect(t, http.StatusOK)
+	return r.JSON(t)["server_group"].(map[string]any)["id"].(string)
 }

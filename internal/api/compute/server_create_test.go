@@ -3,14 +3,13 @@ package compute_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/flavor"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestServerCreateSamples sends every create request sample Nova has (at
@@ -18,8 +17,8 @@ import (
 // and checks the answer against the matching response sample.
 func TestServerCreateSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
 		for i, s := range []struct{ version, req, resp, token string }{
 			{"2.1", "servers/server-create-req.json", "servers/server-create-resp.json", userToken},
 			{"2.19", "servers/v2.19/server-create-req.json", "servers/v2.19/server-create-resp.json", userToken},
@@ -76,8 +75,8 @@ func TestServerCreateSamples(t *testing.T) {
 // what the server was built with.
 func TestServerCreateBecomesActive(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
 		for _, tc := range []struct {
 			version     string
 			extra       map[string]any
@@ -118,8 +117,9 @@ func strPtr(s string) *string { return &s }
 // return_reservation_id.
 func TestServerCreateMultiple(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
+		db := cc.DB
 		ctx := context.Background()
 		count := func(resv string) int {
 			var n int
@@ -154,8 +154,8 @@ func TestServerCreateMultiple(t *testing.T) {
 // unknown keys are dropped and names may carry outer spaces (stripped).
 func TestServerCreateLegacyV2(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
 		body := cc.body("2.1", map[string]any{"name": "  legacy  ", "future_field": 1})
 		body["server"].(map[string]any)["user_data"] = nil
 		r := cc.client.As(userToken, "").Do("POST", "/v2/servers", body).Expect(t, 202)
@@ -173,8 +173,8 @@ func TestServerCreateLegacyV2(t *testing.T) {
 // forced hosts in a zone they are not in.
 func TestServerCreatePlacementRules(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
 		if _, err := cc.Flavors.Create(context.Background(), flavor.CreateInput{ID: "zero", Name: "zero", VCPUs: 1, RAM: 64, IsPublic: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -206,12 +206,11 @@ func TestServerCreatePlacementRules(t *testing.T) {
 // zone, security groups and hostname.
 func TestServerCreateStoresRequest(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
 		for _, name := range []string{"web", "db"} { // the groups must exist in the project
-			if _, err := newSecGroups(db).Create(context.Background(), &auth.Principal{ProjectID: "p1"}, name, ""); err != nil {
-				t.Fatal(err)
-			}
+			body := map[string]any{"security_group": map[string]any{"name": name, "description": ""}}
+			cc.client.As("u1:p1", "2.1").Do("POST", "/v2.1/os-security-groups", body).Expect(t, http.StatusOK)
 		}
 		body := cc.body("2.90", map[string]any{
 			"config_drive": "yes", "accessIPv4": "192.0.2.1", "accessIPv6": "2001:db8::1",
@@ -233,7 +232,8 @@ func TestServerCreateStoresRequest(t *testing.T) {
 			t.Fatalf("config drive %q, access %q %q", srv.ConfigDrive, srv.AccessIPv4, srv.AccessIPv6)
 		case srv.UserData != "IyEvYmluL3NoCg==" || srv.AZ != "nova" || srv.Hostname != "db-1":
 			t.Fatalf("user data %q, zone %q, hostname %q", srv.UserData, srv.AZ, srv.Hostname)
-		case strings.Join(srv.SecurityGroups, ",") != "web,db":
+		// The server has a port, whose groups (Neutron's) are listed by name.
+		case strings.Join(srv.SecurityGroups, ",") != "db,web":
 			t.Fatalf("security groups %v", srv.SecurityGroups)
 		}
 		bad := cc.body("2.1", nil)

@@ -5,8 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 const (
@@ -268,12 +267,13 @@ func createReferenceCases() []createCase {
 // and expects Nova's status and message for each.
 func TestServerCreateValidation(t *testing.T) {
 	t.Parallel()
-	groups := map[string][]createCase{
-		"schema": createSchemaCases(), "networks": createNetworkCases(), "versioned": createVersionedFieldCases(),
-		"placement": createPlacementCases(), "references": createReferenceCases(),
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		cc := newCreateCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		// Cases per engine: their bodies are resolved against its cloud.
+		groups := map[string][]createCase{
+			"schema": createSchemaCases(), "networks": createNetworkCases(), "versioned": createVersionedFieldCases(),
+			"placement": createPlacementCases(), "references": createReferenceCases(),
+		}
+		cc := newCreateCloud(t, database)
 		n := 0
 		for group, cases := range groups {
 			for _, tc := range cases {
@@ -287,7 +287,12 @@ func TestServerCreateValidation(t *testing.T) {
 					}
 					var body any = tc.raw
 					if tc.raw == "" {
-						b := cc.body(tc.version, resolveImage(tc.extra, cc.ImageID))
+						extra := resolveImage(tc.extra, cc.ImageID)
+						if tc.status == 202 { // netA stands for the project's network
+							_, project, _ := strings.Cut(token, ":")
+							extra = resolveNetwork(extra, cc.networkOf(t, project))
+						}
+						b := cc.body(tc.version, extra)
 						for k, v := range tc.top {
 							b[k] = v
 						}
@@ -316,6 +321,17 @@ func resolveImage(extra map[string]any, imageID string) map[string]any {
 	for _, item := range createListOf(extra["block_device_mapping_v2"]) {
 		if m, ok := item.(map[string]any); ok && m["uuid"] == "{image}" {
 			m["uuid"] = imageID
+		}
+	}
+	return extra
+}
+
+// resolveNetwork replaces netA in requested networks with the id of a
+// real network.
+func resolveNetwork(extra map[string]any, netID string) map[string]any {
+	for _, item := range createListOf(extra["networks"]) {
+		if m, ok := item.(map[string]any); ok && m["uuid"] == netA {
+			m["uuid"] = netID
 		}
 	}
 	return extra

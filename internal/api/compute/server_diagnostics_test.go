@@ -4,8 +4,7 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 // TestServerDiagnostics: admins read a server's diagnostics, in the
@@ -13,8 +12,8 @@ import (
 // sample's keys and types); others get 403, a missing server 404.
 func TestServerDiagnostics(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "diag", true, nil)
 		path := "/v2.1/servers/" + srv.ID + "/diagnostics"
 

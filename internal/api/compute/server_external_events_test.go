@@ -6,14 +6,13 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func TestServerExternalEvents(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "ev", true, nil)
 		admin := sc.api.As(adminToken, "2.1")
 		dir := "nova/api_samples/os-server-external-events/"

@@ -5,33 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
-
-type groupsCloud struct {
-	*computetest.Cloud
-	api *apitest.Client
-}
-
-func newGroupsCloud(t *testing.T, db *store.DB) *groupsCloud {
-	t.Helper()
-	quotas := newQuotas(db, quota.Options{})
-	c := computetest.New(t, db, computetest.Options{Quotas: quotas, ImageOwner: "admin"})
-	client := mountCompute(t, compute.Deps{Flavors: c.Flavors, Images: c.Images, Quotas: quotas, Servers: c.Compute,
-		ServerGroups: newServerGroups(db), Hosts: newHosts(db, ""), Aggregates: newAggregates(db)}, readerAuth{}, &allVersions)
-	return &groupsCloud{Cloud: c, api: client}
-}
 
 func TestServerGroupSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		gc := newGroupsCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		gc := newServersCloud(t, database)
 		dir := "nova/api_samples/os-server-groups/"
 		for _, v := range []struct{ version, folder string }{{"2.1", ""}, {"2.13", "v2.13/"}, {"2.64", "v2.64/"}} {
 			cl := gc.api.As(userToken, v.version)
@@ -50,8 +32,8 @@ func TestServerGroupSamples(t *testing.T) {
 
 func TestServerGroupSemantics(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		gc := newGroupsCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		gc := newServersCloud(t, database)
 		cl := gc.api.As(userToken, "2.64")
 		create := func(cl *apitest.Client, body string) map[string]any {
 			return cl.Do("POST", "/v2.1/os-server-groups", body).Expect(t, 200).JSON(t)["server_group"].(map[string]any)
@@ -142,8 +124,8 @@ func TestServerGroupSemantics(t *testing.T) {
 // (1 by default) and then ends in No valid host (ERROR).
 func TestServerGroupPolicies(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		gc := newGroupsCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		gc := newServersCloud(t, database)
 		cl := gc.api.As(userToken, "2.64")
 		group := func(body string) string {
 			return cl.Do("POST", "/v2.1/os-server-groups", body).Expect(t, 200).JSON(t)["server_group"].(map[string]any)["id"].(string)

@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 )
 
 // listNames returns the names of the servers a list answers with.
@@ -30,8 +31,8 @@ func listNames(t *testing.T, cl *apitest.Client, query string) []string {
 
 func TestServerListFilters(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		web1 := sc.boot(t, sc.user, "web-1", true, func(r *compute.CreateRequest) {
 			r.Tags = []string{"a", "b"}
 			r.KeyName = ""
@@ -102,8 +103,8 @@ func TestServerListFilters(t *testing.T) {
 
 func TestServerListErrors(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		sc.boot(t, sc.user, "one", false, nil)
 		tests := []struct {
 			version, token, query string
@@ -145,8 +146,8 @@ func TestServerListErrors(t *testing.T) {
 
 func TestServerListDeleted(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		gone := sc.boot(t, sc.user, "gone", true, nil)
 		sc.boot(t, sc.user, "kept", true, nil)
 		sc.api.As(userToken, "2.1").Do("DELETE", "/v2.1/servers/"+gone.ID, nil).Expect(t, 204)
@@ -183,8 +184,9 @@ func TestServerListDeleted(t *testing.T) {
 
 func TestServerListPagination(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
+		unlimitedQuota(t, sc.Cloud.Cloud, "p1") // the creates go on until the walk ends
 		const initial = 7
 		for i := 0; i < initial; i++ {
 			sc.boot(t, sc.user, "s"+string(rune('a'+i)), false, nil)
@@ -269,8 +271,12 @@ func TestServerListPagination(t *testing.T) {
 // exactly as GET /servers/{id} shows it.
 func TestServerListLongPageMatchesShow(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		// A host that holds every server, with the quotas to match.
+		sc := newServersCloudWith(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+			cfg.HostVCPUs, cfg.HostMemoryMB, cfg.HostDiskGB = 64, 512*1024, 1024
+		}})
+		unlimitedQuota(t, sc.Cloud.Cloud, "p1")
 		for _, c := range []struct {
 			count int
 			nets  string

@@ -7,15 +7,14 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 func TestServerMetadataSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "meta", true, nil)
 		cl := sc.api.As(userToken, "2.1")
 		base := "/v2.1/servers/" + srv.ID + "/metadata"
@@ -32,8 +31,9 @@ func TestServerMetadataSamples(t *testing.T) {
 
 func TestServerMetadataSemantics(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
+		db := sc.DB
 		srv := sc.boot(t, sc.user, "meta", true, func(r *compute.CreateRequest) {
 			r.Metadata = map[string]string{"a": "1", "b": "2"}
 		})
@@ -114,8 +114,8 @@ func TestServerMetadataSemantics(t *testing.T) {
 
 func TestServerIPs(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "ips", true, nil)
 		cl := sc.api.As(userToken, "2.1")
 		base := "/v2.1/servers/" + srv.ID + "/ips"

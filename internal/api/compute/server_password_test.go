@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func TestServerPassword(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
+		db := sc.DB
 		srv := sc.boot(t, sc.user, "pw", true, nil)
 		cl := sc.api.As(userToken, "2.1")
 		path := "/v2.1/servers/" + srv.ID + "/os-server-password"

@@ -7,17 +7,16 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 func TestServerTagsSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "tags", true, nil)
 		cl := sc.api.As(userToken, "2.26")
 		base := "/v2.1/servers/" + srv.ID + "/tags"
@@ -30,8 +29,8 @@ func TestServerTagsSamples(t *testing.T) {
 
 func TestServerTagsSemantics(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "tags", true, func(r *compute.CreateRequest) { r.Tags = []string{"boot"} })
 		cl := sc.api.As(userToken, "2.26")
 		base := "/v2.1/servers/" + srv.ID + "/tags"

@@ -9,20 +9,16 @@ import (
 	"testing"
 	"time"
 
-	apicompute "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/network/computeaddr"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
-// serversCloud is the shared compute test cloud with the address
-// manager, and the compute API in front of it.
+// serversCloud is the compute test cloud and a client of its API.
 type serversCloud struct {
 	*computetest.Cloud
 	api   *apitest.Client
@@ -30,28 +26,24 @@ type serversCloud struct {
 	other *auth.Principal // token "u2:p2"
 }
 
-// readerAuth is auth.NoAuth, except that "reader:<project>" tokens carry
-// only the reader role.
-type readerAuth struct{}
-
-func (readerAuth) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
-	p, err := auth.NoAuth{}.Authenticate(ctx, token)
-	if err == nil && p.UserID == "reader" {
-		p.Roles = []string{"reader"}
-	}
-	return p, err
+func newServersCloud(t *testing.T, database string) *serversCloud {
+	t.Helper()
+	return newServersCloudWith(t, database, computetest.Options{})
 }
 
-func newServersCloud(t *testing.T, db *store.DB) *serversCloud {
+// newServersCloudWith is newServersCloud on a cloud opened with o; ports
+// have an IPv6 address too, as in Nova's samples.
+func newServersCloudWith(t *testing.T, database string, o computetest.Options) *serversCloud {
 	t.Helper()
-	nets, err := network.New(network.Options{IPv6: true})
-	if err != nil {
-		t.Fatal(err)
+	configure := o.Configure
+	o.Configure = func(cfg *app.Config) {
+		withIPv6(cfg)
+		if configure != nil {
+			configure(cfg)
+		}
 	}
-	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
-	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
-		Hosts: newHosts(db, "")},
-		readerAuth{}, &allVersions)
+	c, client := newCloud(t, database, o)
+	withRoleTokens(t, c.Cloud)
 	return &serversCloud{
 		Cloud: c, api: client,
 		user:  &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}},
@@ -153,8 +145,8 @@ func sampleExists(t *testing.T, rel string) bool {
 
 func TestServerSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
 		mine := map[string]*compute.Server{adminToken: sc.sampleServer(t, admin), userToken: sc.sampleServer(t, sc.user)}
 		for _, v := range sampleVersions {
@@ -196,8 +188,9 @@ func TestServerSamples(t *testing.T) {
 
 func TestServerListSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
+		db := sc.DB
 		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
 		srv := sc.sampleServer(t, admin)
 		sc.sampleServer(t, admin)

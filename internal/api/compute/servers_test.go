@@ -5,15 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 func TestServerShowIsolationAndViews(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "mine", true, nil)
 		resp := sc.api.As("u2:p2", "2.1").Do("GET", "/v2.1/servers/"+srv.ID, nil).Expect(t, 404)
 		if !strings.Contains(string(resp.Body), "Instance "+srv.ID+" could not be found.") {
@@ -56,8 +55,9 @@ func TestServerShowIsolationAndViews(t *testing.T) {
 
 func TestServerFaultView(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
+		db := sc.DB
 		srv := sc.boot(t, sc.user, "broken", true, nil)
 		if _, err := db.ExecContext(context.Background(), `UPDATE instances SET vm_state = 'error',
 			fault = '{"code":500,"message":"boom","details":"trace","created":"2020-01-02T03:04:05Z"}' WHERE id = ?`, srv.ID); err != nil {
@@ -80,8 +80,8 @@ func TestServerFaultView(t *testing.T) {
 
 func TestServerUpdate(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "old", true, nil)
 		path := "/v2.1/servers/" + srv.ID
 		put := func(version string, server map[string]any) map[string]any {
@@ -164,8 +164,9 @@ func TestServerUpdate(t *testing.T) {
 
 func TestServerDelete(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
+		db := sc.DB
 		srv := sc.boot(t, sc.user, "doomed", true, nil)
 		path := "/v2.1/servers/" + srv.ID
 		sc.api.As("u2:p2", "2.1").Do("DELETE", path, nil).Expect(t, 404)
@@ -182,8 +183,8 @@ func TestServerDelete(t *testing.T) {
 
 func TestServerWithoutNetworkView(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "isolated", true, func(r *compute.CreateRequest) {
 			r.Networks = compute.NetworkRequest{Mode: "none"}
 			r.SecurityGroups = []string{"default"}
@@ -205,8 +206,8 @@ func TestServerWithoutNetworkView(t *testing.T) {
 
 func TestServerReaderPolicy(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		srv := sc.boot(t, sc.user, "shared", true, nil)
 		reader := sc.api.As("reader:p1", "2.1")
 		path := "/v2.1/servers/" + srv.ID

@@ -6,14 +6,13 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func TestServiceSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		const base = "nova/api_samples/os-services/"
 		// The v2.69 sample shows services of a down cell; kumo has no cells,
 		// so 2.69 answers as the 2.53 sample does.
@@ -78,11 +77,11 @@ func computeServiceID(t *testing.T, list map[string]any, host string) string {
 
 func TestServiceBehaviour(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		x := newHostsAPI(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		x := newHostsAPI(t, database)
 		c := x.client.As(hostsAdmin, "2.53")
 		list := c.Do("GET", "/v2.1/os-services", nil).Expect(t, http.StatusOK).JSON(t)["services"].([]any)
-		if len(list) != 4 {
+		if len(list) != 5 { // scheduler, conductor and the computes fake-host, node-a and node-b
 			t.Fatalf("services = %v", list)
 		}
 		var scheduler string
@@ -90,7 +89,7 @@ func TestServiceBehaviour(t *testing.T) {
 			m := s.(map[string]any)
 			if m["binary"] == "nova-scheduler" {
 				scheduler = m["id"].(string)
-				if m["zone"] != "internal" || m["state"] != "up" || m["host"] != "ctl" {
+				if m["zone"] != "internal" || m["state"] != "up" || m["host"] != x.control {
 					t.Errorf("scheduler = %v", m)
 				}
 			}
@@ -119,7 +118,7 @@ func TestServiceBehaviour(t *testing.T) {
 			{"not a uuid", "2.53", "PUT", "/os-services/1", map[string]any{"status": "enabled"}, 400, "Invalid uuid 1"},
 			{"unknown uuid", "2.53", "PUT", "/os-services/00000000-0000-4000-8000-000000000000", map[string]any{"status": "enabled"}, 404, "could not be found"},
 			{"scheduler is not updatable", "2.53", "PUT", "/os-services/" + scheduler, map[string]any{"status": "disabled"}, 400, "Updating a nova-scheduler service is not supported. Only nova-compute services can be updated."},
-			{"old action on scheduler", "2.1", "PUT", "/os-services/disable", map[string]any{"host": "ctl", "binary": "nova-scheduler"}, 400, "Updating a nova-scheduler service is not supported."},
+			{"old action on scheduler", "2.1", "PUT", "/os-services/disable", map[string]any{"host": x.control, "binary": "nova-scheduler"}, 400, "Updating a nova-scheduler service is not supported."},
 			{"unknown action", "2.1", "PUT", "/os-services/reboot", map[string]any{"host": "node-a", "binary": "nova-compute"}, 404, "Unknown action"},
 			{"force-down before 2.11", "2.10", "PUT", "/os-services/force-down", map[string]any{"host": "node-a", "binary": "nova-compute"}, 404, "Unknown action"},
 			{"forced_down before 2.11", "2.10", "PUT", "/os-services/force-down", map[string]any{"host": "node-a", "binary": "nova-compute", "forced_down": true}, 400, "Additional properties"},
@@ -141,7 +140,7 @@ func TestServiceBehaviour(t *testing.T) {
 		x.client.As(hostsAdmin, "2.1").Do("PUT", "/v2.1/os-services/disable-log-reason",
 			map[string]any{"host": "node-a", "binary": "nova-compute", "disabled_reason": "fans"}).Expect(t, 200)
 		got := x.client.As(hostsAdmin, "2.1").Do("GET", "/v2.1/os-services?host=node-a", nil).Expect(t, 200).JSON(t)["services"].([]any)
-		if m := got[0].(map[string]any); m["status"] != "disabled" || m["disabled_reason"] != "fans" || m["id"] != float64(3) {
+		if m := got[0].(map[string]any); m["status"] != "disabled" || m["disabled_reason"] != "fans" || m["id"] != float64(4) {
 			t.Errorf("after disable = %v", m)
 		}
 		// Non-admins are refused.

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 func usageWindowQuery(extra string) string {
@@ -19,8 +18,8 @@ func usageWindowQuery(extra string) string {
 
 func TestSimpleTenantUsageSamples(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		sc.boot(t, sc.user, "u1", true, nil)
 		sc.boot(t, sc.user, "u2", true, nil)
 		dir := "nova/api_samples/os-simple-tenant-usage/"
@@ -41,8 +40,8 @@ func TestSimpleTenantUsageSamples(t *testing.T) {
 
 func TestSimpleTenantUsageSemantics(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		sc := newServersCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		sc := newServersCloud(t, database)
 		first := sc.boot(t, sc.user, "first", true, nil)
 		second := sc.boot(t, sc.user, "second", true, nil)
 		sc.boot(t, sc.other, "theirs", true, nil)

@@ -6,15 +6,16 @@ import (
 	"github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
-	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/mv"
 )
 
-// versionAPI mounts the compute endpoints as internal/app does, at kumo's
+// versionAPI is the handler of a new cloud: its version list and kumo's
 // real microversion range.
 func versionAPI(t *testing.T) *apitest.Client {
 	t.Helper()
-	return mountCompute(t, compute.Deps{}, auth.NoAuth{}, nil)
+	c := apptest.New(t, apptest.Options{NoAuth: true})
+	return apitest.Over(t, c.App.Handler)
 }
 
 func TestVersionList(t *testing.T) {
