@@ -38,7 +38,9 @@ type Authenticator interface {
 }
 
 // NoAuth trusts tokens of the form "user:project", like Nova's noauth2:
-// the user "admin" gets the admin role. For tests and development only.
+// the user "admin" gets the admin role, "reader" only the reader role,
+// "manager" the manager role (Nova's project manager) on top of member,
+// anyone else member and reader. For tests and development only.
 type NoAuth struct{}
 
 // Authenticate implements Authenticator.
@@ -48,8 +50,13 @@ func (NoAuth) Authenticate(_ context.Context, token string) (*Principal, error) 
 		return nil, errs.Unauthorized("The request you have made requires authentication.")
 	}
 	roles := []string{"member", "reader"}
-	if user == "admin" {
+	switch user {
+	case "admin":
 		roles = append(roles, "admin")
+	case "manager":
+		roles = append(roles, "manager")
+	case "reader":
+		roles = []string{"reader"}
 	}
 	return &Principal{
 		UserID: user, UserName: user, UserDomain: "default",

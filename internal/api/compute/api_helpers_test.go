@@ -7,7 +7,6 @@ import (
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/quota"
 )
@@ -28,38 +27,6 @@ func newCloud(t *testing.T, database string, o computetest.Options) (*computetes
 	}
 	c := computetest.New(t, database, o)
 	return c, apitest.Over(t, c.App.Handler)
-}
-
-// withRoleTokens lets the compute API of c take the tokens of users whose
-// roles noauth cannot express (see roleAuth). Call it before any request.
-func withRoleTokens(t *testing.T, c *apptest.Cloud) {
-	t.Helper()
-	for _, s := range c.App.APIs {
-		if s.Mount == "/v2.1" {
-			s.Auth = roleAuth{}
-			return
-		}
-	}
-	t.Fatal("the app serves no /v2.1 API")
-}
-
-// roleAuth is auth.NoAuth, except that "reader:<project>" tokens carry
-// only the reader role and "manager:<project>" tokens the member, reader
-// and manager roles (Nova's PROJECT_MANAGER).
-type roleAuth struct{}
-
-func (roleAuth) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
-	p, err := auth.NoAuth{}.Authenticate(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	switch p.UserID {
-	case "reader":
-		p.Roles = []string{"reader"}
-	case "manager":
-		p.Roles = []string{"member", "reader", "manager"}
-	}
-	return p, nil
 }
 
 // unlimitedQuota lifts the instance, core and RAM quotas of project, for

@@ -66,7 +66,7 @@ func TestDeferredDeleteAPI(t *testing.T) {
 			status          int
 			fault           string
 		}{
-			{"extra key", "u1:p1", `{"restore": null, "x": 1}`, 400, "Additional properties are not allowed ('x' was unexpected)"},
+			{"extra key", "u1:p1", `{"restore": null, "x": 1}`, 400, "Malformed request body"},
 			{"reader", "reader:p1", `{"restore": null}`, 403, "Policy doesn't allow os_compute_api:os-deferred-delete:restore to be performed."},
 			{"reader force", "reader:p1", `{"forceDelete": null}`, 403, "Policy doesn't allow os_compute_api:os-deferred-delete:force to be performed."},
 			{"other project", "u2:p2", `{"restore": null}`, 404, "Instance " + srv.ID + " could not be found."},

@@ -154,7 +154,7 @@ func TestRebuildValidation(t *testing.T) {
 			{"unknown key", "2.1", `{"rebuild": {"imageRef": "` + img + `", "flavorRef": "1"}}`,
 				unexpected("flavorRef", "'1'")},
 			{"unknown root key", "2.1", `{"rebuild": {"imageRef": "` + img + `"}, "resize": {}}`,
-				"Additional properties are not allowed ('resize' was unexpected)"},
+				"Malformed request body"},
 			{"name blank", "2.1", `{"rebuild": {"imageRef": "` + img + `", "name": " x"}}`,
 				"An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace."},
 			{"admin pass number", "2.1", `{"rebuild": {"imageRef": "` + img + `", "adminPass": 5}}`,

@@ -35,7 +35,14 @@ func TestServerActionAPI(t *testing.T) {
 			{"not an object", `[]`, 400, "Malformed request body", ""},
 			{"no action", `{}`, 400, "Malformed request body", ""},
 			{"data after the body", `{"os-start": null}]`, 400, "Malformed request body", ""},
-			{"the first key names the action", `{"fly": null, "os-start": null}`, 400, "There is no such action: fly", ""},
+			// Nova's action_peek: len() of the body must be 1, and only
+			// an object has the key that names the action.
+			{"two keys", `{"fly": null, "os-start": null}`, 400, "Malformed request body", ""},
+			{"a list of one", `[{"os-start": null}]`, 404, "The resource could not be found.", ""},
+			{"a string of two", `"ab"`, 400, "Malformed request body", ""},
+			{"a string of one", `"a"`, 404, "The resource could not be found.", ""},
+			{"a number", `7`, 404, "The resource could not be found.", ""},
+			{"null", `null`, 404, "The resource could not be found.", ""},
 			{"action gone at this microversion", `{"addFloatingIp": {"address": "203.0.113.9"}}`, 404, "The resource could not be found.", ""},
 			{"reboot without type", `{"reboot": {}}`, 400, "Invalid input for field/attribute reboot. Value: {}. 'type' is a required property", ""},
 			{"reboot bad type", `{"reboot": {"type": "GENTLE"}}`, 400, "Invalid input for field/attribute type. Value: GENTLE. 'GENTLE' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']", ""},

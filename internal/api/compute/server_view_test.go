@@ -43,7 +43,6 @@ func newServersCloudWith(t *testing.T, database string, o computetest.Options) *
 		}
 	}
 	c, client := newCloud(t, database, o)
-	withRoleTokens(t, c.Cloud)
 	return &serversCloud{
 		Cloud: c, api: client,
 		user:  &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}},
