@@ -2,16 +2,16 @@ package compute_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/agent"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -20,8 +20,6 @@ import (
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -30,23 +28,23 @@ var (
 	resizeAdmin = &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}
 )
 
-// resizeCloud is a cloud with quotas whose resizes take long enough to
-// watch their task states.
-func resizeCloud(t *testing.T, db *store.DB, o fake.Options) *computetest.Cloud {
+// resizeCloud is a cloud whose resizes take long enough to watch their
+// task states, unless o sets the fake's delays.
+func resizeCloud(t *testing.T, database string, o computetest.Options) *computetest.Cloud {
 	t.Helper()
-	if o.Delays == nil {
-		o.Delays = map[string]time.Duration{"resize": 100 * time.Millisecond}
+	if o.Fake.Delays == nil {
+		o.Fake.Delays = map[string]time.Duration{"resize": 100 * time.Millisecond}
 	}
-	return computetest.New(t, db, computetest.Options{Driver: fake.New(o), Quotas: quota.New(db, quota.Options{Instances: compute.NewInventory(db)})})
+	return computetest.New(t, database, o)
 }
 
 // hostUsage is the fake host's claimed vCPUs, RAM, disk and server count.
 type hostUsage struct{ vcpus, ram, disk, vms int }
 
-func usageOf(t *testing.T, db *store.DB) hostUsage {
+func usageOf(t *testing.T, c *computetest.Cloud) hostUsage {
 	t.Helper()
 	var u hostUsage
-	if err := db.QueryRowContext(context.Background(), `SELECT vcpus_used, memory_mb_used, local_gb_used, running_vms
+	if err := c.DB.QueryRowContext(context.Background(), `SELECT vcpus_used, memory_mb_used, local_gb_used, running_vms
 		FROM compute_hosts`).Scan(&u.vcpus, &u.ram, &u.disk, &u.vms); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +89,7 @@ func activeOrShutoff(s *compute.Server) bool {
 // flavor and the same power, both flavors claimed on the host, the
 // migration's statuses, the guest, and confirm's outcome.
 func TestResizeConfirm(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		stop       bool
@@ -102,8 +101,9 @@ func TestResizeConfirm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				c := resizeCloud(t, db, fake.Options{})
+			t.Parallel()
+			apptest.Each(t, func(t *testing.T, database string) {
+				c := resizeCloud(t, database, computetest.Options{})
 				ctx := context.Background()
 				id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 				c.WaitFor(t, id, computetest.Active)
@@ -113,7 +113,7 @@ func TestResizeConfirm(t *testing.T) {
 					}
 					c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SHUTOFF" })
 				}
-				before := usageOf(t, db)
+				before := usageOf(t, c)
 				if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "3", RequestID: "req-resize"}); err != nil {
 					t.Fatalf("resize: %v", err)
 				}
@@ -137,7 +137,7 @@ func TestResizeConfirm(t *testing.T) {
 				if srv.SystemMetadata["old_vm_state"] != wantOld {
 					t.Errorf("old_vm_state = %q, want %q", srv.SystemMetadata["old_vm_state"], wantOld)
 				}
-				during := usageOf(t, db)
+				during := usageOf(t, c)
 				if want := (hostUsage{before.vcpus + 2, before.ram + 4096, before.disk + 40, before.vms}); during != want {
 					t.Errorf("usage in VERIFY_RESIZE = %+v, want %+v", during, want)
 				}
@@ -165,7 +165,7 @@ func TestResizeConfirm(t *testing.T) {
 				if srv.Status() != tt.wantStatus || srv.Flavor.ID != "3" || srv.PowerState != tt.wantPower {
 					t.Errorf("confirmed: %s flavor %s power %v", srv.Status(), srv.Flavor.ID, srv.PowerState)
 				}
-				if got, want := usageOf(t, db), (hostUsage{before.vcpus + 1, before.ram + 3584, before.disk + 39, before.vms}); got != want {
+				if got, want := usageOf(t, c), (hostUsage{before.vcpus + 1, before.ram + 3584, before.disk + 39, before.vms}); got != want {
 					t.Errorf("usage after confirm = %+v, want %+v", got, want)
 				}
 				if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
@@ -195,15 +195,19 @@ func assertKind(t *testing.T, err error, kind errs.Kind, msg string) {
 // TestResizeRevert reverts running and stopped servers: the old flavor and
 // state come back, old_vm_state is dropped, the new claim is released.
 func TestResizeRevert(t *testing.T) {
+	t.Parallel()
 	for _, stop := range []bool{false, true} {
-		t.Run("stopped="+strconv.FormatBool(stop), func(t *testing.T) { revertOnce(t, stop) })
+		t.Run("stopped="+strconv.FormatBool(stop), func(t *testing.T) {
+			t.Parallel()
+			revertOnce(t, stop)
+		})
 	}
 }
 
 // revertOnce resizes a server (stopped first if stop) and reverts it.
 func revertOnce(t *testing.T, stop bool) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"revert_resize": 100 * time.Millisecond}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{Fake: fake.Options{Delays: map[string]time.Duration{"revert_resize": 100 * time.Millisecond}}})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
@@ -215,7 +219,7 @@ func revertOnce(t *testing.T, stop bool) {
 			}
 			c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SHUTOFF" })
 		}
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +238,7 @@ func revertOnce(t *testing.T, stop bool) {
 		if srv.Status() != want || srv.Flavor.ID != "1" || srv.SystemMetadata["old_vm_state"] != "" {
 			t.Errorf("reverted: %s flavor %s sysmeta %v", srv.Status(), srv.Flavor.ID, srv.SystemMetadata)
 		}
-		if got := usageOf(t, db); got != before {
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after revert = %+v, want %+v", got, before)
 		}
 		if m := onlyMigration(t, c); m.Status != compute.MigrationReverted {
@@ -254,8 +258,8 @@ func revertOnce(t *testing.T, stop bool) {
 // does not accept, checked in Nova's order.
 func TestResizeRefused(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
 		if _, err := c.Flavors.Create(ctx, flavor.CreateInput{Name: "zero", ID: "zero", VCPUs: 1, RAM: 256, IsPublic: true}); err != nil {
 			t.Fatal(err)
@@ -279,8 +283,7 @@ func TestResizeRefused(t *testing.T) {
 			"Cannot 'confirmResize' instance "+id+" while it is in vm_state active")
 		assertKind(t, c.Compute.RevertResize(ctx, resizeOwner, id, "req-r"), errs.KindConflict,
 			"Cannot 'revertResize' instance "+id+" while it is in vm_state active")
-		q := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
-		if _, err := q.Set(ctx, "p1", "", []quota.Change{{Resource: quota.Cores, Limit: 2}}, true); err != nil {
+		if _, err := c.App.Quotas.Set(ctx, "p1", "", []quota.Change{{Resource: quota.Cores, Limit: 2}}, true); err != nil {
 			t.Fatal(err)
 		}
 		assertKind(t, resize(resizeOwner, "4"), errs.KindOverQuota,
@@ -292,7 +295,7 @@ func TestResizeRefused(t *testing.T) {
 		if err := c.Compute.SetLock(ctx, resizeOwner, id, false, nil, "req-unlock"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ExecContext(ctx, `UPDATE compute_hosts SET forced_down = TRUE`); err != nil {
+		if _, err := c.DB.ExecContext(ctx, `UPDATE compute_hosts SET forced_down = TRUE`); err != nil {
 			t.Fatal(err)
 		}
 		assertKind(t, resize(resizeOwner, "2"), errs.KindConflict, "Service is unavailable at this time.")
@@ -311,8 +314,10 @@ func TestResizeRefused(t *testing.T) {
 // leaves the migration in error and the host's usage as before.
 func TestResizeFailures(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{MemoryMB: 8192, DiskGB: 1000})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+			cfg.HostMemoryMB, cfg.HostDiskGB = 8192, 1000
+		}})
 		ctx := context.Background()
 		failing, err := c.Images.CreateFromReader(ctx, resizeAdmin, image.CreateRequest{Name: ptr("failing"), Visibility: image.Public,
 			DiskFormat: ptr("raw"), ContainerFormat: ptr("bare"), Properties: map[string]string{"kumo_fake_fail": "resize"}},
@@ -337,7 +342,7 @@ func TestResizeFailures(t *testing.T) {
 				}
 			}).Servers[0].ID
 			c.WaitFor(t, id, computetest.Active)
-			before := usageOf(t, db)
+			before := usageOf(t, c)
 			if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: tt.to, RequestID: "req-" + tt.name}); err != nil {
 				t.Fatalf("%s: resize: %v", tt.name, err)
 			}
@@ -345,7 +350,7 @@ func TestResizeFailures(t *testing.T) {
 			if srv.Status() != tt.wantStatus || srv.Flavor.ID != tt.from {
 				t.Errorf("%s: server %s with flavor %s, want %s with %s", tt.name, srv.Status(), srv.Flavor.ID, tt.wantStatus, tt.from)
 			}
-			if got := usageOf(t, db); got != before {
+			if got := usageOf(t, c); got != before {
 				t.Errorf("%s: usage %+v, want %+v", tt.name, got, before)
 			}
 			ms, err := c.Compute.ListMigrations(ctx, compute.MigrationFilter{InstanceUUID: id})
@@ -372,10 +377,10 @@ func TestResizeFailures(t *testing.T) {
 // both flavors and confirms its migration, as Nova's delete does.
 func TestDeleteMidResize(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
@@ -386,7 +391,7 @@ func TestDeleteMidResize(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.WaitFor(t, id, computetest.Deleted)
-		if got := usageOf(t, db); got != before {
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after delete = %+v, want %+v", got, before)
 		}
 		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
@@ -395,36 +400,44 @@ func TestDeleteMidResize(t *testing.T) {
 	})
 }
 
-// TestConfirmStaleResizes: with a resize confirm window an agent confirms
-// resizes left in VERIFY_RESIZE, as Nova's _poll_unconfirmed_resizes.
+// TestConfirmStaleResizes: with a resize confirm window the agent's
+// periodic confirms resizes left in VERIFY_RESIZE longer than the
+// window, as Nova's _poll_unconfirmed_resizes, and no sooner.
 func TestConfirmStaleResizes(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		const window = time.Hour
+		clk := clock.NewFake(time.Now())
+		c := computetest.New(t, database, computetest.Options{Stopped: true, Clock: clk,
+			Settings: compute.Settings{ResizeConfirmWindow: window}})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
-		c.WaitFor(t, id, computetest.Active)
+		c.Step()
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
-		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
-		if n, err := c.Compute.ConfirmStaleResizes(ctx, "fake-host", time.Hour); err != nil || n != 0 {
-			t.Fatalf("confirmed %d within the window (%v)", n, err)
+		c.Step()
+		if srv, err := c.Compute.GetAny(ctx, id); err != nil || srv.Status() != "VERIFY_RESIZE" {
+			t.Fatalf("after the resize: %v, %v; want VERIFY_RESIZE", srv, err)
 		}
-		// A second agent of the host with a window polls and confirms.
-		c.Compute.Settings.ResizeConfirmWindow = 50 * time.Millisecond
-		a := agent.New(db, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond,
-			Predecessor: c.Agent.Lease()})
-		if err := a.Start(ctx); err != nil {
-			t.Fatal(err)
+		for _, tc := range []struct {
+			advance time.Duration
+			want    []string
+		}{
+			{window - time.Second, nil},
+			{2 * time.Second, []string{compute.TaskConfirmResize}},
+		} {
+			clk.Advance(tc.advance)
+			if err := c.App.Agent.RunPeriodics(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Step(); !slices.Equal(got, tc.want) {
+				t.Fatalf("%v later: ran %v, want %v", tc.advance, got, tc.want)
+			}
 		}
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { a.Run(runCtx); close(done) }()
-		defer func() { cancel(); <-done }()
-		srv := c.WaitFor(t, id, activeOrShutoff)
-		if srv.Flavor.ID != "2" {
-			t.Errorf("auto-confirmed server has flavor %s", srv.Flavor.ID)
+		srv, err := c.Compute.GetAny(ctx, id)
+		if err != nil || !activeOrShutoff(srv) || srv.Flavor.ID != "2" {
+			t.Fatalf("auto-confirmed server %v, %v; want it idle with flavor 2", srv, err)
 		}
 		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration: %s", m.Status)
@@ -439,8 +452,8 @@ func TestConfirmStaleResizes(t *testing.T) {
 // TestListMigrations: filters, Nova's 2.59 order and paging by marker.
 func TestListMigrations(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
 		var ids []string
 		for _, name := range []string{"a", "b", "c"} {
@@ -512,24 +525,21 @@ func TestListMigrations(t *testing.T) {
 // hold.
 func TestResizeClaimsSurviveRestart(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
-		c.WaitFor(t, id, computetest.Active)
+		c.Step()
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "3", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
-		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
-		before := usageOf(t, db)
+		c.Step()
+		before := usageOf(t, c)
 		if before.vcpus != 3 {
 			t.Fatalf("usage in VERIFY_RESIZE %+v, want both flavors", before)
 		}
-		a := agent.New(db, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Predecessor: c.Agent.Lease()})
-		if err := a.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if got := usageOf(t, db); got != before {
+		c = c.Restart(t, computetest.Options{Stopped: true})
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after a restart %+v, want %+v", got, before)
 		}
 	})
@@ -541,12 +551,12 @@ func TestResizeClaimsSurviveRestart(t *testing.T) {
 // unknown is a 400.
 func TestMigrate(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		assertKind(t, c.Compute.Migrate(ctx, resizeAdmin, id, "fake-host", "req-m"), errs.KindInvalid,
 			"Cannot migrate to the host where the server exists.")
 		assertKind(t, c.Compute.Migrate(ctx, resizeAdmin, id, "elsewhere", "req-m"), errs.KindInvalid,
@@ -571,7 +581,7 @@ func TestMigrate(t *testing.T) {
 		if tb := *a.Events[0].Traceback; tb != "No valid host was found. No valid host found for cold migrate" {
 			t.Errorf("traceback %q", tb)
 		}
-		if got := usageOf(t, db); got != before {
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage %+v, want %+v", got, before)
 		}
 		if err := c.Compute.Act(ctx, resizeOwner, id, state.ActionPause, "req-pause"); err != nil {
@@ -588,10 +598,10 @@ func TestMigrate(t *testing.T) {
 // and changes nothing.
 func TestMigrateBetweenHostsRefused(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
-		if _, err := hosts.NewDirectory(db, compute.NewInventory(db)).Register(ctx, hosts.Registration{Info: hosts.HostInfo{Hostname: "second", HypervisorType: "fake",
+		if _, err := c.App.Hosts.Register(ctx, hosts.Registration{Info: hosts.HostInfo{Hostname: "second", HypervisorType: "fake",
 			VCPUs: 8, MemoryMB: 8192, DiskGB: 100, CPUInfo: "{}"}, IP: "127.0.0.2"}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -612,10 +622,10 @@ func TestMigrateBetweenHostsRefused(t *testing.T) {
 // nothing: the migration stays in error.
 func TestDeleteWhileResizing(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"resize": 400 * time.Millisecond}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{Fake: fake.Options{Delays: map[string]time.Duration{"resize": 400 * time.Millisecond}}})
 		ctx := context.Background()
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "3", RequestID: "req-resize"}); err != nil {
@@ -629,7 +639,7 @@ func TestDeleteWhileResizing(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			var open int
-			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ? AND state IN ('pending', 'running')`, id).Scan(&open); err != nil {
+			if err := c.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ? AND state IN ('pending', 'running')`, id).Scan(&open); err != nil {
 				t.Fatal(err)
 			}
 			if open == 0 {
@@ -640,7 +650,7 @@ func TestDeleteWhileResizing(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		if got := usageOf(t, db); got != before {
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after delete = %+v, want %+v", got, before)
 		}
 		if m := onlyMigration(t, c); m.Status != compute.MigrationError {
@@ -654,27 +664,34 @@ func TestDeleteWhileResizing(t *testing.T) {
 }
 
 // TestConfirmWhileConfirming: a confirm sets no task state, so while one
-// is under way the server is still in VERIFY_RESIZE but its migration is
-// no longer finished: a second confirm or a revert is Nova's 400
-// "Instance has not been resized.". The confirm takes seconds, so the
-// calls below land while it runs.
+// is under way (accepted, its task not yet run) the server is still in
+// VERIFY_RESIZE but its migration is no longer finished: a second
+// confirm or a revert is Nova's 400 "Instance has not been resized.".
 func TestConfirmWhileConfirming(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"confirm_resize": 3 * time.Second}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
-		c.WaitFor(t, id, computetest.Active)
+		c.Step()
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
-		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
+		c.Step()
 		if err := c.Compute.ConfirmResize(ctx, resizeOwner, id, "req-confirm"); err != nil {
 			t.Fatal(err)
 		}
+		if srv, err := c.Compute.GetAny(ctx, id); err != nil || srv.Status() != "VERIFY_RESIZE" {
+			t.Fatalf("while confirming: %v, %v; want VERIFY_RESIZE", srv, err)
+		}
 		assertKind(t, c.Compute.ConfirmResize(ctx, resizeOwner, id, "req-confirm-2"), errs.KindInvalid, "Instance has not been resized.")
 		assertKind(t, c.Compute.RevertResize(ctx, resizeOwner, id, "req-revert"), errs.KindInvalid, "Instance has not been resized.")
-		c.WaitFor(t, id, activeOrShutoff)
+		if got := c.Step(); !slices.Equal(got, []string{compute.TaskConfirmResize}) {
+			t.Fatalf("ran %v, want the one confirm", got)
+		}
+		if srv, err := c.Compute.GetAny(ctx, id); err != nil || !activeOrShutoff(srv) {
+			t.Fatalf("after the confirm: %v, %v", srv, err)
+		}
 		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration %s", m.Status)
 		}
@@ -686,11 +703,11 @@ func TestConfirmWhileConfirming(t *testing.T) {
 // and the migration confirmed; restored, it keeps the new flavor.
 func TestSoftDeleteResized(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		c.Compute.Settings.ReclaimInterval = time.Hour
 		ctx := context.Background()
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
@@ -704,7 +721,7 @@ func TestSoftDeleteResized(t *testing.T) {
 		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration after soft delete: %s", m.Status)
 		}
-		if got, want := usageOf(t, db), (hostUsage{before.vcpus + 1, before.ram + 2048, before.disk + 20, before.vms + 1}); got != want {
+		if got, want := usageOf(t, c), (hostUsage{before.vcpus + 1, before.ram + 2048, before.disk + 20, before.vms + 1}); got != want {
 			t.Errorf("usage after soft delete %+v, want %+v (m1.small only)", got, want)
 		}
 	})

@@ -6,23 +6,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // softDeleteCloud is a cloud whose DELETE is a soft delete (reclaim
-// interval one hour) and whose quotas are enforced.
-func softDeleteCloud(t *testing.T, db *store.DB) (*computetest.Cloud, *quota.Service) {
+// interval one hour), with its quota service.
+func softDeleteCloud(t *testing.T, database string) (*computetest.Cloud, *quota.Service) {
 	t.Helper()
-	q := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
-	c := computetest.New(t, db, computetest.Options{Quotas: q, Settings: compute.Settings{ReclaimInterval: time.Hour}})
-	return c, q
+	c := computetest.New(t, database, computetest.Options{Settings: compute.Settings{ReclaimInterval: time.Hour}})
+	return c, c.App.Quotas
 }
 
 // activeServer creates a server for snapOwner and waits for ACTIVE.
@@ -57,8 +55,8 @@ func listIDs(t *testing.T, c *computetest.Cloud, o compute.ListOptions) map[stri
 // list, out of the quota count); restore powers it on again.
 func TestSoftDeleteThenRestore(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, q := softDeleteCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, q := softDeleteCloud(t, database)
 		ctx := context.Background()
 		id := activeServer(t, c, "soft")
 		vcpus, vms := shelfHostUsage(t, c)
@@ -121,8 +119,8 @@ func TestSoftDeleteThenRestore(t *testing.T) {
 // restore, and the fallbacks to a real delete.
 func TestSoftDeleteRefusals(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, q := softDeleteCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, q := softDeleteCloud(t, database)
 		ctx := context.Background()
 		id := activeServer(t, c, "r")
 
@@ -174,7 +172,7 @@ func TestSoftDeleteRefusals(t *testing.T) {
 		}
 
 		// A server never launched is deleted for real, as Nova falls back.
-		if _, err := db.ExecContext(ctx, `UPDATE instances SET launched_at = NULL WHERE id = ?`, other); err != nil {
+		if _, err := c.DB.ExecContext(ctx, `UPDATE instances SET launched_at = NULL WHERE id = ?`, other); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Compute.Delete(ctx, snapOwner, other, ""); err != nil {
@@ -188,8 +186,8 @@ func TestSoftDeleteRefusals(t *testing.T) {
 // and without one DELETE is a real delete.
 func TestForceDeleteWithoutReclaim(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		a, b := activeServer(t, c, "a"), activeServer(t, c, "b")
 		if err := c.Compute.ForceDelete(ctx, snapOwner, a, ""); err != nil {
@@ -210,8 +208,8 @@ func TestForceDeleteWithoutReclaim(t *testing.T) {
 // servers older than the interval, and only those.
 func TestReclaimSoftDeleted(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := softDeleteCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := softDeleteCloud(t, database)
 		ctx := context.Background()
 		old, fresh := activeServer(t, c, "old"), activeServer(t, c, "fresh")
 		_, vms := shelfHostUsage(t, c)
@@ -222,7 +220,7 @@ func TestReclaimSoftDeleted(t *testing.T) {
 			c.WaitFor(t, id, softDeleted)
 		}
 		past := time.Now().Add(-2 * time.Hour).UnixMicro()
-		if _, err := db.ExecContext(ctx, `UPDATE instances SET deleted_at = ? WHERE id = ?`, past, old); err != nil {
+		if _, err := c.DB.ExecContext(ctx, `UPDATE instances SET deleted_at = ? WHERE id = ?`, past, old); err != nil {
 			t.Fatal(err)
 		}
 		c.WaitFor(t, old, computetest.Deleted) // by the agent's periodic
@@ -256,11 +254,11 @@ func TestReclaimSoftDeleted(t *testing.T) {
 // the old flavor's claim released, and a restore brings it back ACTIVE.
 func TestSoftDeleteConfirmsResize(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := softDeleteCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := softDeleteCloud(t, database)
 		ctx := context.Background()
 		id := activeServer(t, c, "resized")
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		if err := c.Compute.Resize(ctx, snapOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +288,7 @@ func TestSoftDeleteConfirmsResize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		after := usageOf(t, db)
+		after := usageOf(t, c)
 		if after.ram-before.ram != srv.Flavor.RAM-512 || after.vms != before.vms { // flavor 1 has 512 MB
 			t.Fatalf("host usage %+v, was %+v with flavor 1: the old flavor's claim is still held", after, before)
 		}
