@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -205,46 +206,74 @@ func TestForceDeleteWithoutReclaim(t *testing.T) {
 }
 
 // TestReclaimSoftDeleted: the agent's periodic deletes soft-deleted
-// servers older than the interval, and only those.
+// servers older than the interval, and only those; a second delete
+// restarts a server's reclaim clock.
 func TestReclaimSoftDeleted(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		c, _ := softDeleteCloud(t, database)
+		clk := clock.NewFake(time.Now())
+		c := computetest.New(t, database, computetest.Options{Stopped: true, Clock: clk,
+			Settings: compute.Settings{ReclaimInterval: time.Hour}})
 		ctx := context.Background()
-		old, fresh := activeServer(t, c, "old"), activeServer(t, c, "fresh")
+		old := c.CreateServer(t, snapOwner, "old", nil).Servers[0].ID
+		fresh := c.CreateServer(t, snapOwner, "fresh", nil).Servers[0].ID
+		c.Step()
 		_, vms := shelfHostUsage(t, c)
-		for _, id := range []string{old, fresh} {
-			if err := c.Compute.Delete(ctx, snapOwner, id, ""); err != nil {
+		// reclaim advances the clock, runs the periodics and the tasks
+		// they queue, and returns the kinds run.
+		reclaim := func(d time.Duration) []string {
+			t.Helper()
+			clk.Advance(d)
+			if err := c.App.Agent.RunPeriodics(ctx); err != nil {
 				t.Fatal(err)
 			}
-			c.WaitFor(t, id, softDeleted)
+			return c.Step()
 		}
-		past := time.Now().Add(-2 * time.Hour).UnixMicro()
-		if _, err := c.DB.ExecContext(ctx, `UPDATE instances SET deleted_at = ? WHERE id = ?`, past, old); err != nil {
-			t.Fatal(err)
+		softDelete := func(id, requestID string) {
+			t.Helper()
+			if err := c.Compute.Delete(ctx, snapOwner, id, requestID); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Step(); !slices.Equal(got, []string{compute.TaskSoftDelete}) {
+				t.Fatalf("delete of %s ran %v, want a soft delete", id, got)
+			}
 		}
-		c.WaitFor(t, old, computetest.Deleted) // by the agent's periodic
+		softDelete(old, "")
+		reclaim(30 * time.Minute)
+		softDelete(fresh, "")
+		if got := reclaim(31 * time.Minute); !slices.Equal(got, []string{compute.TaskDelete}) {
+			t.Fatalf("61 and 31 minutes after the deletes: ran %v, want one delete", got)
+		}
+		if srv, err := c.Compute.GetAny(ctx, old); err != nil || !srv.Deleted {
+			t.Fatalf("old server %+v, %v; want it reclaimed", srv, err)
+		}
 		if _, err := c.Driver.Inspect(old); err == nil {
 			t.Fatal("reclaimed guest still on the fake hypervisor")
 		}
-		if n, err := c.Compute.ReclaimQueued(ctx, c.Agent.Host()); err != nil || n != 0 {
-			t.Fatalf("reclaim with nothing old enough: %d, %v", n, err)
-		}
-		if srv := c.WaitFor(t, fresh, softDeleted); srv.Deleted {
-			t.Fatal("fresh soft-deleted server reclaimed")
+		if srv, err := c.Compute.GetAny(ctx, fresh); err != nil || !softDeleted(srv) {
+			t.Fatalf("fresh server %+v, %v; want it still soft-deleted", srv, err)
 		}
 		if _, n := shelfHostUsage(t, c); n != vms-1 {
 			t.Fatalf("running vms %d after reclaim, want %d", n, vms-1)
 		}
 		// A deleted server is soft-deleted again: the reclaim clock restarts.
-		if err := c.Compute.Delete(ctx, snapOwner, fresh, "req-again"); err != nil {
+		softDelete(fresh, "req-again")
+		now := clk.Now().Truncate(time.Microsecond) // as stored
+		srv, err := c.Compute.GetAny(ctx, fresh)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if srv := c.WaitFor(t, fresh, softDeleted); srv.DeletedAt == nil {
-			t.Fatal("deleted_at unset after a second delete")
+		if srv.DeletedAt == nil || !srv.DeletedAt.Equal(now) {
+			t.Fatalf("after a second delete: deleted_at %v, want now (%v)", srv.DeletedAt, now)
 		}
 		if _, events := actionEvents(t, c, fresh, "req-again"); events["compute_soft_delete_instance"] != "Success" {
 			t.Fatalf("second delete events %v", events)
+		}
+		if got := reclaim(59 * time.Minute); got != nil {
+			t.Fatalf("59 minutes after the second delete: ran %v", got)
+		}
+		if got := reclaim(2 * time.Minute); !slices.Equal(got, []string{compute.TaskDelete}) {
+			t.Fatalf("61 minutes after the second delete: ran %v, want its delete", got)
 		}
 	})
 }
