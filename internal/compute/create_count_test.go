@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -71,23 +72,24 @@ func TestMultipleCreateCommitsPerServer(t *testing.T) {
 		{name: "min equals max: one transaction", min: 3, max: 3, made: 3},
 		{name: "max past int", min: 1, max: -1, made: 10, wantCommitted: []int{1, 2, 3, 4, 5, 6, 7, 8, 9}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			apptest.Each(t, func(t *testing.T, database string) {
+	apptest.Each(t, func(t *testing.T, database string) {
+		// Stopped: nothing but this test uses the service while it watches
+		// the app's quota engine.
+		cl := computetest.New(t, database, computetest.Options{Stopped: true})
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				// Stopped: nothing but this test uses the service while it
-				// watches the app's quota engine.
-				cl := computetest.New(t, database, computetest.Options{Stopped: true})
-				q := &recheckQuotas{Service: cl.App.Quotas, db: cl.DB, project: snapOwner.ProjectID,
+				// Each case creates in a project of its own.
+				p := &auth.Principal{UserID: "u1", ProjectID: "multi-" + strconv.Itoa(i), Roles: []string{"member"}}
+				q := &recheckQuotas{Service: cl.App.Quotas, db: cl.DB, project: p.ProjectID,
 					failAt: c.failAt, failErr: c.failErr, cancel: cancel}
 				cl.Compute.Quotas = q
 				req := compute.CreateRequest{Name: "multi", ImageRef: cl.ImageID, FlavorRef: "1", MinCount: c.min, MaxCount: c.max}
 				if c.max < 0 {
 					req.BigMinCount, req.BigMaxCount = big.NewInt(int64(c.min)), new(big.Int).Lsh(big.NewInt(1), 70)
 				}
-				res, err := cl.Compute.Create(ctx, snapOwner, req)
+				res, err := cl.Compute.Create(ctx, p, req)
 				if c.wantErr {
 					if err == nil {
 						t.Fatalf("create succeeded with %d servers, want the internal error", len(res.Servers))
@@ -99,7 +101,7 @@ func TestMultipleCreateCommitsPerServer(t *testing.T) {
 					t.Errorf("servers committed at each per-server check: %v, want %v", q.committed, c.wantCommitted)
 				}
 				var n int
-				if err := cl.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM instances WHERE project_id = ?`, snapOwner.ProjectID).Scan(&n); err != nil {
+				if err := cl.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM instances WHERE project_id = ?`, p.ProjectID).Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 				if want := c.made; !c.wantErr && n != want {
@@ -111,8 +113,8 @@ func TestMultipleCreateCommitsPerServer(t *testing.T) {
 					}
 				}
 			})
-		})
-	}
+		}
+	})
 }
 
 func lenServers(res *compute.CreateResult) int { return len(serversOf(res)) }

@@ -41,7 +41,7 @@ func TestConfirmResizeFailure(t *testing.T) {
 		if srv.Fault == nil || !strings.Contains(srv.Fault.Message, "injected confirm_resize failure") {
 			t.Errorf("fault %+v, want the driver's failure", srv.Fault)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationError {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationError {
 			t.Errorf("migration %s, want error", m.Status)
 		}
 		if got, want := usageOf(t, c), (hostUsage{before.vcpus + 1, before.ram + 2048, before.disk + 20, before.vms + 1}); got != want {

@@ -51,10 +51,10 @@ func usageOf(t *testing.T, c *computetest.Cloud) hostUsage {
 	return u
 }
 
-// onlyMigration is the one migration record of the test.
-func onlyMigration(t *testing.T, c *computetest.Cloud) *compute.Migration {
+// onlyMigration is the one migration record of server id.
+func onlyMigration(t *testing.T, c *computetest.Cloud, id string) *compute.Migration {
 	t.Helper()
-	ms, err := c.Compute.ListMigrations(context.Background(), compute.MigrationFilter{})
+	ms, err := c.Compute.ListMigrations(context.Background(), compute.MigrationFilter{InstanceUUID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,11 +99,10 @@ func TestResizeConfirm(t *testing.T) {
 		{"running", false, state.PowerRunning, "ACTIVE"},
 		{"stopped", true, state.PowerShutdown, "SHUTOFF"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			apptest.Each(t, func(t *testing.T, database string) {
-				c := resizeCloud(t, database, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
 				ctx := context.Background()
 				id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 				c.WaitFor(t, id, computetest.Active)
@@ -141,7 +140,7 @@ func TestResizeConfirm(t *testing.T) {
 				if want := (hostUsage{before.vcpus + 2, before.ram + 4096, before.disk + 40, before.vms}); during != want {
 					t.Errorf("usage in VERIFY_RESIZE = %+v, want %+v", during, want)
 				}
-				m := onlyMigration(t, c)
+				m := onlyMigration(t, c, id)
 				if m.Status != compute.MigrationFinished || m.Type != compute.MigrationTypeResize || m.InstanceUUID != id ||
 					m.SourceCompute != "fake-host" || m.DestCompute != "fake-host" || m.DestHost != "127.0.0.1" ||
 					*m.OldTypeID != 1 || *m.NewTypeID != 3 || m.UserID != "u1" || m.ProjectID != "p1" || m.UpdatedAt == nil {
@@ -168,7 +167,7 @@ func TestResizeConfirm(t *testing.T) {
 				if got, want := usageOf(t, c), (hostUsage{before.vcpus + 1, before.ram + 3584, before.disk + 39, before.vms}); got != want {
 					t.Errorf("usage after confirm = %+v, want %+v", got, want)
 				}
-				if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+				if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 					t.Errorf("migration after confirm: %s", m.Status)
 				}
 				if g, _ := c.Driver.Inspect(id); g.ResizePending {
@@ -181,8 +180,8 @@ func TestResizeConfirm(t *testing.T) {
 				err = c.Compute.ConfirmResize(ctx, resizeOwner, id, "req-again")
 				assertKind(t, err, errs.KindConflict, "Cannot 'confirmResize' instance "+id+" while it is in vm_state "+string(srv.VMState))
 			})
-		})
-	}
+		}
+	})
 }
 
 func assertKind(t *testing.T, err error, kind errs.Kind, msg string) {
@@ -196,62 +195,59 @@ func assertKind(t *testing.T, err error, kind errs.Kind, msg string) {
 // state come back, old_vm_state is dropped, the new claim is released.
 func TestResizeRevert(t *testing.T) {
 	t.Parallel()
-	for _, stop := range []bool{false, true} {
-		t.Run("stopped="+strconv.FormatBool(stop), func(t *testing.T) {
-			t.Parallel()
-			revertOnce(t, stop)
-		})
-	}
-}
-
-// revertOnce resizes a server (stopped first if stop) and reverts it.
-func revertOnce(t *testing.T, stop bool) {
 	apptest.Each(t, func(t *testing.T, database string) {
 		c := resizeCloud(t, database, computetest.Options{Fake: fake.Options{Delays: map[string]time.Duration{"revert_resize": 100 * time.Millisecond}}})
-		ctx := context.Background()
-		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
-		c.WaitFor(t, id, computetest.Active)
-		want := "ACTIVE"
-		if stop {
-			want = "SHUTOFF"
-			if err := c.Compute.Act(ctx, resizeOwner, id, state.ActionStop, "req-stop"); err != nil {
-				t.Fatal(err)
-			}
-			c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SHUTOFF" })
-		}
-		before := usageOf(t, c)
-		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
-			t.Fatal(err)
-		}
-		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
-		if err := c.Compute.RevertResize(ctx, resizeOwner, id, "req-revert"); err != nil {
-			t.Fatalf("revert: %v", err)
-		}
-		sawReverting := false
-		srv := c.WaitFor(t, id, func(s *compute.Server) bool {
-			sawReverting = sawReverting || s.Status() == "REVERT_RESIZE"
-			return activeOrShutoff(s)
-		})
-		if !sawReverting {
-			t.Error("never saw REVERT_RESIZE")
-		}
-		if srv.Status() != want || srv.Flavor.ID != "1" || srv.SystemMetadata["old_vm_state"] != "" {
-			t.Errorf("reverted: %s flavor %s sysmeta %v", srv.Status(), srv.Flavor.ID, srv.SystemMetadata)
-		}
-		if got := usageOf(t, c); got != before {
-			t.Errorf("usage after revert = %+v, want %+v", got, before)
-		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationReverted {
-			t.Errorf("migration after revert: %s", m.Status)
-		}
-		if g, _ := c.Driver.Inspect(id); g.MemoryMB != 512 || g.ResizePending {
-			t.Errorf("guest after revert: %+v", g)
-		}
-		if action, events := eventsOf(t, c, id, "req-revert"); action != "revertResize" ||
-			!slices.Equal(events, []string{"compute_revert_resize:Success", "compute_finish_revert_resize:Success"}) {
-			t.Errorf("revert action %s events %v", action, events)
+		for _, stop := range []bool{false, true} {
+			t.Run("stopped="+strconv.FormatBool(stop), func(t *testing.T) { revertOnce(t, c, stop) })
 		}
 	})
+}
+
+// revertOnce resizes a server of c (stopped first if stop) and reverts it.
+func revertOnce(t *testing.T, c *computetest.Cloud, stop bool) {
+	ctx := context.Background()
+	id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
+	c.WaitFor(t, id, computetest.Active)
+	want := "ACTIVE"
+	if stop {
+		want = "SHUTOFF"
+		if err := c.Compute.Act(ctx, resizeOwner, id, state.ActionStop, "req-stop"); err != nil {
+			t.Fatal(err)
+		}
+		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SHUTOFF" })
+	}
+	before := usageOf(t, c)
+	if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
+	if err := c.Compute.RevertResize(ctx, resizeOwner, id, "req-revert"); err != nil {
+		t.Fatalf("revert: %v", err)
+	}
+	sawReverting := false
+	srv := c.WaitFor(t, id, func(s *compute.Server) bool {
+		sawReverting = sawReverting || s.Status() == "REVERT_RESIZE"
+		return activeOrShutoff(s)
+	})
+	if !sawReverting {
+		t.Error("never saw REVERT_RESIZE")
+	}
+	if srv.Status() != want || srv.Flavor.ID != "1" || srv.SystemMetadata["old_vm_state"] != "" {
+		t.Errorf("reverted: %s flavor %s sysmeta %v", srv.Status(), srv.Flavor.ID, srv.SystemMetadata)
+	}
+	if got := usageOf(t, c); got != before {
+		t.Errorf("usage after revert = %+v, want %+v", got, before)
+	}
+	if m := onlyMigration(t, c, id); m.Status != compute.MigrationReverted {
+		t.Errorf("migration after revert: %s", m.Status)
+	}
+	if g, _ := c.Driver.Inspect(id); g.MemoryMB != 512 || g.ResizePending {
+		t.Errorf("guest after revert: %+v", g)
+	}
+	if action, events := eventsOf(t, c, id, "req-revert"); action != "revertResize" ||
+		!slices.Equal(events, []string{"compute_revert_resize:Success", "compute_finish_revert_resize:Success"}) {
+		t.Errorf("revert action %s events %v", action, events)
+	}
 }
 
 // TestResizeRefused: Nova's answers to resizes, confirms and reverts it
@@ -394,7 +390,7 @@ func TestDeleteMidResize(t *testing.T) {
 		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after delete = %+v, want %+v", got, before)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration after delete: %s", m.Status)
 		}
 	})
@@ -444,7 +440,7 @@ func TestConfirmStaleResizes(t *testing.T) {
 		if err != nil || !activeOrShutoff(srv) || srv.Flavor.ID != "2" {
 			t.Fatalf("auto-confirmed server %v, %v; want it idle with flavor 2", srv, err)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration: %s", m.Status)
 		}
 		acts, err := c.Compute.ListActions(ctx, resizeAdmin, id, compute.ActionListOptions{})
@@ -581,7 +577,7 @@ func TestMigrate(t *testing.T) {
 		if srv.Status() != "ACTIVE" || srv.Flavor.ID != "1" {
 			t.Errorf("server after migrate: %s flavor %s", srv.Status(), srv.Flavor.ID)
 		}
-		m := onlyMigration(t, c)
+		m := onlyMigration(t, c, id)
 		if m.Type != compute.MigrationTypeMigration || m.Status != compute.MigrationError || m.DestCompute != "" ||
 			*m.OldTypeID != 1 || *m.NewTypeID != 1 || m.UserID != "admin" {
 			t.Errorf("migration %+v", m)
@@ -666,7 +662,7 @@ func TestDeleteWhileResizing(t *testing.T) {
 		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after delete = %+v, want %+v", got, before)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationError {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationError {
 			t.Errorf("migration after delete: %s", m.Status)
 		}
 		srv, err := c.Compute.GetAny(ctx, id)
@@ -705,7 +701,7 @@ func TestConfirmWhileConfirming(t *testing.T) {
 		if srv, err := c.Compute.GetAny(ctx, id); err != nil || !activeOrShutoff(srv) {
 			t.Fatalf("after the confirm: %v, %v", srv, err)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration %s", m.Status)
 		}
 	})
@@ -731,7 +727,7 @@ func TestSoftDeleteResized(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SOFT_DELETED" && s.TaskState == state.TaskNone })
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration after soft delete: %s", m.Status)
 		}
 		if got, want := usageOf(t, c), (hostUsage{before.vcpus + 1, before.ram + 2048, before.disk + 20, before.vms + 1}); got != want {

@@ -296,7 +296,7 @@ func TestSoftDeleteConfirmsResize(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.WaitFor(t, id, softDeleted)
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Fatalf("migration %s after a soft delete, want confirmed", m.Status)
 		}
 		actions, err := c.Compute.ListActions(ctx, snapAdmin, id, compute.ActionListOptions{})
