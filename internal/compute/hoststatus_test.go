@@ -29,18 +29,18 @@ func TestHostStatuses(t *testing.T) {
 	}
 	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := computetest.New(t, database, computetest.Options{})
+		// Stopped: no heartbeat of the agent's loop undoes a case's update.
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				// The host as it was, whatever the last case did to it; the
-				// agent's next heartbeat is 10 s away.
+				// The host as it was, whatever the last case did to it.
 				if _, err := c.DB.ExecContext(ctx, `UPDATE compute_hosts SET disabled = FALSE, forced_down = FALSE, heartbeat_at = ?`,
 					time.Now().UnixMicro()); err != nil {
 					t.Fatal(err)
 				}
 				id := c.CreateServer(t, owner, "hs", nil).Servers[0].ID
-				c.WaitFor(t, id, computetest.Active)
+				c.Step()
 				if tc.update != "" {
 					var args []any
 					if tc.update[len(tc.update)-1] == '?' {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -490,9 +491,10 @@ func TestTriggerCrashDump(t *testing.T) {
 func TestResetStateAndInjectNetworkInfo(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		rc := newRescueCloud(t, database, computetest.Options{})
+		rc := newRescueCloud(t, database, computetest.Options{Stopped: true})
 		ctx := context.Background()
-		id := rc.active(t, "reset")
+		id := rc.CreateServer(t, rc.owner, "reset", nil).Servers[0].ID
+		rc.Step()
 		for _, target := range []state.VMState{state.VMError, state.VMActive} {
 			if err := rc.Compute.ResetState(ctx, rc.admin, id, target, "req-reset-"+string(target)); err != nil {
 				t.Fatal(err)
@@ -513,20 +515,13 @@ func TestResetStateAndInjectNetworkInfo(t *testing.T) {
 		if err := rc.Compute.InjectNetworkInfo(ctx, rc.admin, id, "req-inject"); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			var st string
-			if err := rc.DB.QueryRowContext(ctx, `SELECT state FROM tasks WHERE instance_id = ? AND kind = ?`,
-				id, compute.TaskInjectNetworkInfo).Scan(&st); err != nil {
-				t.Fatal(err)
-			}
-			if st == "done" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("inject task %s", st)
-			}
-			time.Sleep(5 * time.Millisecond)
+		if got := rc.Step(); !slices.Equal(got, []string{compute.TaskInjectNetworkInfo}) {
+			t.Fatalf("inject ran %v", got)
+		}
+		var st string
+		if err := rc.DB.QueryRowContext(ctx, `SELECT state FROM tasks WHERE instance_id = ? AND kind = ?`,
+			id, compute.TaskInjectNetworkInfo).Scan(&st); err != nil || st != "done" {
+			t.Fatalf("inject task %q, %v; want done", st, err)
 		}
 		if err := rc.Compute.SetLock(ctx, rc.admin, id, true, nil, "req-lock"); err != nil {
 			t.Fatal(err)
