@@ -368,18 +368,37 @@ func TestSetAdminPassword(t *testing.T) {
 	})
 }
 
+// TestSetAdminPasswordHonoursContext: a caller who gives up while the
+// host has not answered its call gets a timeout, not a hang (no agent
+// runs here, so the call is never answered).
 func TestSetAdminPasswordHonoursContext(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		rc := newRescueCloud(t, database, computetest.Options{Fake: fake.Options{Delays: map[string]time.Duration{"set_admin_password": time.Hour}}})
-		id := rc.active(t, "slow")
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		rc := newRescueCloud(t, database, computetest.Options{Stopped: true})
+		id := rc.CreateServer(t, rc.owner, "slow", nil).Servers[0].ID
+		rc.Step()
+		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		go cancelOnceQueued(ctx, cancel, rc.DB, id, compute.TaskCall)
 		err := rc.Compute.SetAdminPassword(ctx, rc.owner, id, "late", "req-slow")
 		if err == nil || errs.KindOf(err) != errs.KindInternal || !strings.Contains(err.Error(), "timed out") {
 			t.Fatalf("error %v, want a timeout", err)
 		}
 	})
+}
+
+// cancelOnceQueued calls cancel once server id has a task of kind: the
+// caller gives up after its request was accepted.
+func cancelOnceQueued(ctx context.Context, cancel context.CancelFunc, db *store.DB, id, kind string) {
+	for ctx.Err() == nil {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ? AND kind = ?`, id, kind).Scan(&n)
+		if err == nil && n > 0 {
+			cancel()
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func TestConsoleOutput(t *testing.T) {
