@@ -32,7 +32,6 @@ type scriptedDriver struct {
 	passwords   []string
 	passwordErr error
 	consoleErr  error
-	nmiErr      error
 	power       virt.PowerState // reported instead of the guest's when set
 }
 
@@ -54,16 +53,6 @@ func (d *scriptedDriver) ConsoleOutput(ctx context.Context, id string) ([]byte, 
 		return nil, err
 	}
 	return d.Driver.ConsoleOutput(ctx, id)
-}
-
-func (d *scriptedDriver) InjectNMI(ctx context.Context, id string) error {
-	d.mu.Lock()
-	err := d.nmiErr
-	d.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return d.Driver.InjectNMI(ctx, id)
 }
 
 func (d *scriptedDriver) PowerState(ctx context.Context, id string) (virt.PowerState, error) {
