@@ -1,9 +1,10 @@
 package compute
 
 import (
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"strings"
 	"testing"
+
+	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestInstanceCountReadsAnIndexOnly: the count every create runs reads
