@@ -5,13 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -19,8 +18,8 @@ import (
 // each lands in Nova's status and power state, refusals included.
 func TestPowerActions(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		id := c.CreateServer(t, owner, "walker", nil).Servers[0].ID
@@ -75,8 +74,8 @@ func TestPowerActions(t *testing.T) {
 // but not an admin's, and an admin's lock cannot be lifted by the owner.
 func TestLockRefusesNonAdmins(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		admin := &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}
@@ -114,8 +113,8 @@ func TestLockRefusesNonAdmins(t *testing.T) {
 // as it was, idle, with an Error event.
 func TestFailedActionKeepsState(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{Driver: fakeFailing("pause")})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Fake: fake.Options{Fail: map[string]bool{"pause": true}}})
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		id := c.CreateServer(t, owner, "stubborn", nil).Servers[0].ID
@@ -135,9 +134,4 @@ func TestFailedActionKeepsState(t *testing.T) {
 			t.Fatalf("failed pause recorded as %+v", action)
 		}
 	})
-}
-
-// fakeFailing is a fake driver whose op always fails.
-func fakeFailing(op string) *fake.Driver {
-	return fake.New(fake.Options{Fail: map[string]bool{op: true}})
 }

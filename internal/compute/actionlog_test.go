@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -26,9 +26,9 @@ var (
 // fake driver, so creates and deletes record real actions.
 type actionCloud struct{ *computetest.Cloud }
 
-func newActionCloud(t *testing.T, db *store.DB, drv *fake.Driver) *actionCloud {
+func newActionCloud(t *testing.T, database string, o computetest.Options) *actionCloud {
 	t.Helper()
-	return &actionCloud{computetest.New(t, db, computetest.Options{Driver: drv})}
+	return &actionCloud{computetest.New(t, database, o)}
 }
 
 // create builds a server "vm" for owner with requestID.
@@ -71,9 +71,9 @@ func wantKind(t *testing.T, err error, kind errs.Kind, message string) {
 
 func TestActionsOfCreateAndDelete(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := newActionCloud(t, db, fake.New(fake.Options{}))
+		c := newActionCloud(t, database, computetest.Options{})
 		id := c.createAndDelete(t)
 
 		// Before 2.21 a deleted server has no readable actions.
@@ -119,9 +119,10 @@ func TestActionsOfCreateAndDelete(t *testing.T) {
 }
 
 func TestActionsAreTheProjectsAndAdmins(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := newActionCloud(t, db, fake.New(fake.Options{}))
+		c := newActionCloud(t, database, computetest.Options{})
 		srv := c.create(t, "req-create")
 		c.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ACTIVE" })
 
@@ -143,9 +144,9 @@ func TestActionsAreTheProjectsAndAdmins(t *testing.T) {
 
 func TestActionPagesAndChangeWindows(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := newActionCloud(t, db, fake.New(fake.Options{}))
+		c := newActionCloud(t, database, computetest.Options{})
 		id := c.createAndDelete(t)
 		all, err := c.Compute.ListActions(ctx, owner, id, compute.ActionListOptions{WithDeleted: true})
 		if err != nil || len(all) != 2 {
@@ -183,9 +184,10 @@ func TestActionPagesAndChangeWindows(t *testing.T) {
 }
 
 func TestFailedBuildRecordsErrorEvent(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := newActionCloud(t, db, fake.New(fake.Options{Fail: map[string]bool{"spawn": true}}))
+		c := newActionCloud(t, database, computetest.Options{Fake: fake.Options{Fail: map[string]bool{"spawn": true}}})
 		srv := c.create(t, "req-doomed")
 		c.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "ERROR" })
 		a, err := c.Compute.GetAction(ctx, owner, srv.ID, "req-doomed", false)
@@ -204,9 +206,11 @@ func TestFailedBuildRecordsErrorEvent(t *testing.T) {
 
 func TestUnschedulableCreateRecordsConductorEvent(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := newActionCloud(t, db, fake.New(fake.Options{VCPUs: 1, MemoryMB: 1, DiskGB: 1}))
+		c := newActionCloud(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+			cfg.HostVCPUs, cfg.HostMemoryMB, cfg.HostDiskGB = 1, 1, 1
+		}})
 		srv := c.create(t, "req-nohost")
 		a, err := c.Compute.GetAction(ctx, owner, srv.ID, "req-nohost", false)
 		if err != nil {

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -16,8 +16,8 @@ import (
 // Nova's RPC call would, instead of queueing behind it.
 func TestConsoleOutputWhileServerBusy(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		rc := newRescueCloud(t, db, fake.Options{Delays: map[string]time.Duration{"power_off": time.Hour}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newRescueCloud(t, database, computetest.Options{Fake: fake.Options{Delays: map[string]time.Duration{"power_off": time.Hour}}})
 		ctx := context.Background()
 		id := rc.active(t, "busy")
 		if err := rc.Compute.Act(ctx, rc.owner, id, state.ActionStop, "req-stop"); err != nil {
@@ -26,7 +26,7 @@ func TestConsoleOutputWhileServerBusy(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			var running int
-			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ? AND state = 'running'`,
+			if err := rc.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ? AND state = 'running'`,
 				id).Scan(&running); err != nil {
 				t.Fatal(err)
 			}

@@ -8,12 +8,13 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // recheckQuotas is the real quota engine, watching the per-server checks
@@ -52,6 +53,7 @@ func (q *recheckQuotas) CheckInstanceCount(ctx context.Context, tx *store.Tx, pr
 // when the check fails the create ends with the servers made, unless the
 // failure is an internal error.
 func TestMultipleCreateCommitsPerServer(t *testing.T) {
+	t.Parallel()
 	overQuota := errs.OverQuota("Quota exceeded for instances: Requested 1, but already used 10 of 10 instances")
 	cases := []struct {
 		name          string
@@ -70,19 +72,24 @@ func TestMultipleCreateCommitsPerServer(t *testing.T) {
 		{name: "min equals max: one transaction", min: 3, max: 3, made: 3},
 		{name: "max past int", min: 1, max: -1, made: 10, wantCommitted: []int{1, 2, 3, 4, 5, 6, 7, 8, 9}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
+		// Stopped: nothing but this test uses the service while it watches
+		// the app's quota engine.
+		cl := computetest.New(t, database, computetest.Options{Stopped: true})
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				q := &recheckQuotas{Service: quota.New(db, quota.Options{Instances: compute.NewInventory(db)}), db: db, project: snapOwner.ProjectID,
+				// Each case creates in a project of its own.
+				p := &auth.Principal{UserID: "u1", ProjectID: "multi-" + strconv.Itoa(i), Roles: []string{"member"}}
+				q := &recheckQuotas{Service: cl.App.Quotas, db: cl.DB, project: p.ProjectID,
 					failAt: c.failAt, failErr: c.failErr, cancel: cancel}
-				cl := computetest.New(t, db, computetest.Options{Quotas: q})
+				cl.Compute.Quotas = q
 				req := compute.CreateRequest{Name: "multi", ImageRef: cl.ImageID, FlavorRef: "1", MinCount: c.min, MaxCount: c.max}
 				if c.max < 0 {
 					req.BigMinCount, req.BigMaxCount = big.NewInt(int64(c.min)), new(big.Int).Lsh(big.NewInt(1), 70)
 				}
-				res, err := cl.Compute.Create(ctx, snapOwner, req)
+				res, err := cl.Compute.Create(ctx, p, req)
 				if c.wantErr {
 					if err == nil {
 						t.Fatalf("create succeeded with %d servers, want the internal error", len(res.Servers))
@@ -94,7 +101,7 @@ func TestMultipleCreateCommitsPerServer(t *testing.T) {
 					t.Errorf("servers committed at each per-server check: %v, want %v", q.committed, c.wantCommitted)
 				}
 				var n int
-				if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM instances WHERE project_id = ?`, snapOwner.ProjectID).Scan(&n); err != nil {
+				if err := cl.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM instances WHERE project_id = ?`, p.ProjectID).Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 				if want := c.made; !c.wantErr && n != want {
@@ -106,8 +113,8 @@ func TestMultipleCreateCommitsPerServer(t *testing.T) {
 					}
 				}
 			})
-		})
-	}
+		}
+	})
 }
 
 func lenServers(res *compute.CreateResult) int { return len(serversOf(res)) }

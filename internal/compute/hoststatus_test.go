@@ -5,11 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // A server's host_status is the same whether the server was loaded alone
@@ -28,26 +27,26 @@ func TestHostStatuses(t *testing.T) {
 		{"no host row", `UPDATE instances SET host = 'gone' WHERE id = ?`, compute.HostStatusUnknown},
 		{"no host", `UPDATE instances SET host = NULL WHERE id = ?`, compute.HostStatusNone},
 	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := computetest.New(t, db, computetest.Options{})
+		// Stopped: no heartbeat of the agent's loop undoes a case's update.
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				// The host as it was, whatever the last case did to it; the
-				// agent's next heartbeat is 10 s away.
-				if _, err := db.ExecContext(ctx, `UPDATE compute_hosts SET disabled = FALSE, forced_down = FALSE, heartbeat_at = ?`,
+				// The host as it was, whatever the last case did to it.
+				if _, err := c.DB.ExecContext(ctx, `UPDATE compute_hosts SET disabled = FALSE, forced_down = FALSE, heartbeat_at = ?`,
 					time.Now().UnixMicro()); err != nil {
 					t.Fatal(err)
 				}
 				id := c.CreateServer(t, owner, "hs", nil).Servers[0].ID
-				c.WaitFor(t, id, computetest.Active)
+				c.Step()
 				if tc.update != "" {
 					var args []any
 					if tc.update[len(tc.update)-1] == '?' {
 						args = append(args, id)
 					}
-					if _, err := db.ExecContext(ctx, tc.update, args...); err != nil {
+					if _, err := c.DB.ExecContext(ctx, tc.update, args...); err != nil {
 						t.Fatal(err)
 					}
 				}

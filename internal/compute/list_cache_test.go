@@ -5,10 +5,10 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestListingShowsEveryChange: listings and shows keep decoded rows
@@ -19,15 +19,15 @@ import (
 // listing returned.
 func TestListingShowsEveryChange(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		ctx := context.Background()
-		c := computetest.New(t, db, computetest.Options{})
+		c := computetest.New(t, database, computetest.Options{})
 		id := c.CreateServer(t, snapOwner, "first", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
 		other := c.CreateServer(t, snapOwner, "other", nil).Servers[0].ID
 		c.WaitFor(t, other, computetest.Active)
 		sql := func(q string) func() error {
-			return func() error { _, err := db.ExecContext(ctx, q, id); return err }
+			return func() error { _, err := c.DB.ExecContext(ctx, q, id); return err }
 		}
 		name := func(n string) *string { return &n }
 		steps := []struct {
@@ -43,7 +43,7 @@ func TestListingShowsEveryChange(t *testing.T) {
 			{"written by other SQL", sql(`UPDATE instances SET name = 'third', progress = 42 WHERE id = ?`),
 				func(s *compute.Server) bool { return s.Name == "third" && s.Progress == 42 }},
 			{"rolled back", func() error {
-				err := db.InTx(ctx, func(tx *store.Tx) error {
+				err := c.DB.InTx(ctx, func(tx *store.Tx) error {
 					if _, err := tx.ExecContext(ctx, `UPDATE instances SET name = 'never' WHERE id = ?`, id); err != nil {
 						return err
 					}

@@ -2,6 +2,7 @@ package compute_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,8 +19,7 @@ import (
 // with 100.
 func TestListQueriesUseIndexes(t *testing.T) {
 	t.Parallel()
-	db := storetest.SQLite(t)
-	c := computetest.New(t, db, computetest.Options{})
+	c := computetest.New(t, filepath.Join(t.TempDir(), "kumo.db"), computetest.Options{Stopped: true})
 	ctx := context.Background()
 	marker := c.CreateServer(t, snapOwner, "m", nil).Servers[0].ID
 	cases := map[string]compute.ListOptions{
@@ -34,7 +34,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			text := storetest.SQLitePlan(t, db, q, args...)
+			text := storetest.SQLitePlan(t, c.DB, q, args...)
 			ranged := o.Marker == "" || strings.Contains(text, "created_at<?")
 			if !strings.Contains(text, "USING COVERING INDEX") || !ranged || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "SCAN instances") {
 				t.Errorf("plan of %s: %s", q, text)

@@ -4,12 +4,11 @@ import (
 	"context"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestSyncPowerState applies what a driver reports to an idle ACTIVE
@@ -31,8 +30,8 @@ func TestSyncPowerState(t *testing.T) {
 		{"still running", state.PowerRunning, false, state.VMActive, state.PowerRunning},
 		{"stale record", state.PowerShutdown, true, state.VMActive, state.PowerRunning},
 	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		for _, tc := range tests {

@@ -1,7 +1,6 @@
 package compute_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
@@ -17,34 +17,20 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
-	"github.com/kumocloud/kumo/internal/secret"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
-// rebuildKeys is a key pair store with one key per user: "<user>-key".
-type rebuildKeys struct{}
-
-func (rebuildKeys) Get(_ context.Context, userID, name string) (*keypair.KeyPair, error) {
-	if name != userID+"-key" {
-		return nil, errs.NotFound("Keypair %s not found for user %s", name, userID)
-	}
-	return &keypair.KeyPair{UserID: userID, Name: name, PublicKey: "ssh-ed25519 AAAA " + name}, nil
-}
-
-// rebuildCloud is a compute cloud with key pairs, sealed passwords and a
-// rebuild that takes long enough to watch its task states.
-func rebuildCloud(t *testing.T, db *store.DB) *computetest.Cloud {
+// rebuildCloud is a compute cloud whose user u1 has the key pair
+// "u1-key" and whose rebuilds take long enough to watch their task
+// states; it returns the key pair's public key too.
+func rebuildCloud(t *testing.T, database string) (*computetest.Cloud, string) {
 	t.Helper()
-	driver := fake.New(fake.Options{Delays: map[string]time.Duration{"rebuild": 150 * time.Millisecond}})
-	c := computetest.New(t, db, computetest.Options{Driver: driver, KeyPairs: rebuildKeys{}})
-	box, err := secret.NewBox(bytes.Repeat([]byte{7}, 32))
+	c := computetest.New(t, database, computetest.Options{Fake: fake.Options{Delays: map[string]time.Duration{"rebuild": 150 * time.Millisecond}}})
+	kp, _, err := c.App.Keypairs.Create(context.Background(), keypair.CreateInput{UserID: "u1", ProjectID: "p1", Name: "u1-key"})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("create key pair: %v", err)
 	}
-	c.Compute.Secrets = box
-	return c
+	return c, kp.PublicKey
 }
 
 // rebuildImage registers an image for the rebuild tests: active with data
@@ -78,8 +64,8 @@ func rebuildImage(t *testing.T, c *computetest.Cloud, name string, queued bool, 
 // what the guest got.
 func TestRebuild(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := rebuildCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, publicKey := rebuildCloud(t, database)
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		newImage := rebuildImage(t, c, "second", false, func(r *image.CreateRequest) {
@@ -110,8 +96,8 @@ func TestRebuild(t *testing.T) {
 					if len(srv.Metadata) != 1 || srv.Metadata["role"] != "web" {
 						t.Errorf("metadata %v, want only role=web", srv.Metadata)
 					}
-					if srv.KeyName != key || !strings.HasSuffix(srv.KeyData, key) {
-						t.Errorf("key %q %q, want %s", srv.KeyName, srv.KeyData, key)
+					if srv.KeyName != key || srv.KeyData != publicKey {
+						t.Errorf("key %q %q, want %s %q", srv.KeyName, srv.KeyData, key, publicKey)
 					}
 					if srv.DiskConfig != "AUTO" { // the image's auto_disk_config
 						t.Errorf("disk config %s, want AUTO", srv.DiskConfig)
@@ -149,7 +135,7 @@ func TestRebuild(t *testing.T) {
 			{
 				name: "error server is rebuilt active",
 				before: func(id string) {
-					if _, err := db.ExecContext(ctx, `UPDATE instances SET vm_state = 'error' WHERE id = ?`, id); err != nil {
+					if _, err := c.DB.ExecContext(ctx, `UPDATE instances SET vm_state = 'error' WHERE id = ?`, id); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -221,8 +207,8 @@ func TestRebuild(t *testing.T) {
 // rebuild changes nothing.
 func TestRebuildRefusals(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := rebuildCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := rebuildCloud(t, database)
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		stranger := &auth.Principal{UserID: "u2", ProjectID: "p2", Roles: []string{"member"}}
@@ -310,8 +296,8 @@ func TestRebuildRefusals(t *testing.T) {
 // ERROR with the failure as its fault and the event failed.
 func TestRebuildDriverFailure(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := rebuildCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := rebuildCloud(t, database)
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		broken := rebuildImage(t, c, "broken", false, func(r *image.CreateRequest) { r.Properties[fake.FailProperty] = "rebuild" })
@@ -344,13 +330,8 @@ func TestRebuildDriverFailure(t *testing.T) {
 // leaves nothing behind once it is finished.
 func TestRebuildSealsPassword(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{Stopped: true})
-		box, err := secret.NewBox(bytes.Repeat([]byte{9}, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Compute.Secrets = box
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		srv := c.CreateServer(t, owner, "sealed", nil).Servers[0]
@@ -384,7 +365,7 @@ func TestRebuildSealsPassword(t *testing.T) {
 			t.Fatal(err)
 		}
 		var params string
-		if err := db.QueryRowContext(ctx, `SELECT params FROM tasks WHERE id = ?`, task.ID).Scan(&params); err != nil {
+		if err := c.DB.QueryRowContext(ctx, `SELECT params FROM tasks WHERE id = ?`, task.ID).Scan(&params); err != nil {
 			t.Fatal(err)
 		}
 		if params != "{}" {

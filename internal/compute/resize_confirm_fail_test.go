@@ -5,12 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -22,10 +21,10 @@ import (
 // its new flavor.
 func TestConfirmResizeFailure(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{Fail: map[string]bool{"confirm_resize": true}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{Fake: fake.Options{Fail: map[string]bool{"confirm_resize": true}}})
 		ctx := context.Background()
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
@@ -42,10 +41,10 @@ func TestConfirmResizeFailure(t *testing.T) {
 		if srv.Fault == nil || !strings.Contains(srv.Fault.Message, "injected confirm_resize failure") {
 			t.Errorf("fault %+v, want the driver's failure", srv.Fault)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationError {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationError {
 			t.Errorf("migration %s, want error", m.Status)
 		}
-		if got, want := usageOf(t, db), (hostUsage{before.vcpus + 1, before.ram + 2048, before.disk + 20, before.vms + 1}); got != want {
+		if got, want := usageOf(t, c), (hostUsage{before.vcpus + 1, before.ram + 2048, before.disk + 20, before.vms + 1}); got != want {
 			t.Errorf("usage after the failed confirm %+v, want %+v (m1.small only)", got, want)
 		}
 		if _, events := eventsOf(t, c, id, "req-confirm"); len(events) != 1 || !strings.HasSuffix(events[0], ":Error") {

@@ -2,16 +2,16 @@ package compute_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kumocloud/kumo/internal/agent"
+	"github.com/kumocloud/kumo/internal/app"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -20,8 +20,6 @@ import (
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -30,33 +28,33 @@ var (
 	resizeAdmin = &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}
 )
 
-// resizeCloud is a cloud with quotas whose resizes take long enough to
-// watch their task states.
-func resizeCloud(t *testing.T, db *store.DB, o fake.Options) *computetest.Cloud {
+// resizeCloud is a cloud whose resizes take long enough to watch their
+// task states, unless o sets the fake's delays.
+func resizeCloud(t *testing.T, database string, o computetest.Options) *computetest.Cloud {
 	t.Helper()
-	if o.Delays == nil {
-		o.Delays = map[string]time.Duration{"resize": 100 * time.Millisecond}
+	if o.Fake.Delays == nil {
+		o.Fake.Delays = map[string]time.Duration{"resize": 100 * time.Millisecond}
 	}
-	return computetest.New(t, db, computetest.Options{Driver: fake.New(o), Quotas: quota.New(db, quota.Options{Instances: compute.NewInventory(db)})})
+	return computetest.New(t, database, o)
 }
 
 // hostUsage is the fake host's claimed vCPUs, RAM, disk and server count.
 type hostUsage struct{ vcpus, ram, disk, vms int }
 
-func usageOf(t *testing.T, db *store.DB) hostUsage {
+func usageOf(t *testing.T, c *computetest.Cloud) hostUsage {
 	t.Helper()
 	var u hostUsage
-	if err := db.QueryRowContext(context.Background(), `SELECT vcpus_used, memory_mb_used, local_gb_used, running_vms
+	if err := c.DB.QueryRowContext(context.Background(), `SELECT vcpus_used, memory_mb_used, local_gb_used, running_vms
 		FROM compute_hosts`).Scan(&u.vcpus, &u.ram, &u.disk, &u.vms); err != nil {
 		t.Fatal(err)
 	}
 	return u
 }
 
-// onlyMigration is the one migration record of the test.
-func onlyMigration(t *testing.T, c *computetest.Cloud) *compute.Migration {
+// onlyMigration is the one migration record of server id.
+func onlyMigration(t *testing.T, c *computetest.Cloud, id string) *compute.Migration {
 	t.Helper()
-	ms, err := c.Compute.ListMigrations(context.Background(), compute.MigrationFilter{})
+	ms, err := c.Compute.ListMigrations(context.Background(), compute.MigrationFilter{InstanceUUID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +89,8 @@ func activeOrShutoff(s *compute.Server) bool {
 // flavor and the same power, both flavors claimed on the host, the
 // migration's statuses, the guest, and confirm's outcome.
 func TestResizeConfirm(t *testing.T) {
+	// Serial: it polls for resize_migrating, held only for the fake's
+	// 100 ms resize, which a poll beside parallel tests missed.
 	tests := []struct {
 		name       string
 		stop       bool
@@ -100,10 +100,10 @@ func TestResizeConfirm(t *testing.T) {
 		{"running", false, state.PowerRunning, "ACTIVE"},
 		{"stopped", true, state.PowerShutdown, "SHUTOFF"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
 				ctx := context.Background()
 				id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 				c.WaitFor(t, id, computetest.Active)
@@ -113,7 +113,7 @@ func TestResizeConfirm(t *testing.T) {
 					}
 					c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SHUTOFF" })
 				}
-				before := usageOf(t, db)
+				before := usageOf(t, c)
 				if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "3", RequestID: "req-resize"}); err != nil {
 					t.Fatalf("resize: %v", err)
 				}
@@ -137,11 +137,11 @@ func TestResizeConfirm(t *testing.T) {
 				if srv.SystemMetadata["old_vm_state"] != wantOld {
 					t.Errorf("old_vm_state = %q, want %q", srv.SystemMetadata["old_vm_state"], wantOld)
 				}
-				during := usageOf(t, db)
+				during := usageOf(t, c)
 				if want := (hostUsage{before.vcpus + 2, before.ram + 4096, before.disk + 40, before.vms}); during != want {
 					t.Errorf("usage in VERIFY_RESIZE = %+v, want %+v", during, want)
 				}
-				m := onlyMigration(t, c)
+				m := onlyMigration(t, c, id)
 				if m.Status != compute.MigrationFinished || m.Type != compute.MigrationTypeResize || m.InstanceUUID != id ||
 					m.SourceCompute != "fake-host" || m.DestCompute != "fake-host" || m.DestHost != "127.0.0.1" ||
 					*m.OldTypeID != 1 || *m.NewTypeID != 3 || m.UserID != "u1" || m.ProjectID != "p1" || m.UpdatedAt == nil {
@@ -165,10 +165,10 @@ func TestResizeConfirm(t *testing.T) {
 				if srv.Status() != tt.wantStatus || srv.Flavor.ID != "3" || srv.PowerState != tt.wantPower {
 					t.Errorf("confirmed: %s flavor %s power %v", srv.Status(), srv.Flavor.ID, srv.PowerState)
 				}
-				if got, want := usageOf(t, db), (hostUsage{before.vcpus + 1, before.ram + 3584, before.disk + 39, before.vms}); got != want {
+				if got, want := usageOf(t, c), (hostUsage{before.vcpus + 1, before.ram + 3584, before.disk + 39, before.vms}); got != want {
 					t.Errorf("usage after confirm = %+v, want %+v", got, want)
 				}
-				if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+				if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 					t.Errorf("migration after confirm: %s", m.Status)
 				}
 				if g, _ := c.Driver.Inspect(id); g.ResizePending {
@@ -181,8 +181,8 @@ func TestResizeConfirm(t *testing.T) {
 				err = c.Compute.ConfirmResize(ctx, resizeOwner, id, "req-again")
 				assertKind(t, err, errs.KindConflict, "Cannot 'confirmResize' instance "+id+" while it is in vm_state "+string(srv.VMState))
 			})
-		})
-	}
+		}
+	})
 }
 
 func assertKind(t *testing.T, err error, kind errs.Kind, msg string) {
@@ -195,67 +195,71 @@ func assertKind(t *testing.T, err error, kind errs.Kind, msg string) {
 // TestResizeRevert reverts running and stopped servers: the old flavor and
 // state come back, old_vm_state is dropped, the new claim is released.
 func TestResizeRevert(t *testing.T) {
-	for _, stop := range []bool{false, true} {
-		t.Run("stopped="+strconv.FormatBool(stop), func(t *testing.T) { revertOnce(t, stop) })
-	}
-}
-
-// revertOnce resizes a server (stopped first if stop) and reverts it.
-func revertOnce(t *testing.T, stop bool) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"revert_resize": 100 * time.Millisecond}})
-		ctx := context.Background()
-		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
-		c.WaitFor(t, id, computetest.Active)
-		want := "ACTIVE"
-		if stop {
-			want = "SHUTOFF"
-			if err := c.Compute.Act(ctx, resizeOwner, id, state.ActionStop, "req-stop"); err != nil {
-				t.Fatal(err)
-			}
-			c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SHUTOFF" })
-		}
-		before := usageOf(t, db)
-		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
-			t.Fatal(err)
-		}
-		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
-		if err := c.Compute.RevertResize(ctx, resizeOwner, id, "req-revert"); err != nil {
-			t.Fatalf("revert: %v", err)
-		}
-		sawReverting := false
-		srv := c.WaitFor(t, id, func(s *compute.Server) bool {
-			sawReverting = sawReverting || s.Status() == "REVERT_RESIZE"
-			return activeOrShutoff(s)
-		})
-		if !sawReverting {
-			t.Error("never saw REVERT_RESIZE")
-		}
-		if srv.Status() != want || srv.Flavor.ID != "1" || srv.SystemMetadata["old_vm_state"] != "" {
-			t.Errorf("reverted: %s flavor %s sysmeta %v", srv.Status(), srv.Flavor.ID, srv.SystemMetadata)
-		}
-		if got := usageOf(t, db); got != before {
-			t.Errorf("usage after revert = %+v, want %+v", got, before)
-		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationReverted {
-			t.Errorf("migration after revert: %s", m.Status)
-		}
-		if g, _ := c.Driver.Inspect(id); g.MemoryMB != 512 || g.ResizePending {
-			t.Errorf("guest after revert: %+v", g)
-		}
-		if action, events := eventsOf(t, c, id, "req-revert"); action != "revertResize" ||
-			!slices.Equal(events, []string{"compute_revert_resize:Success", "compute_finish_revert_resize:Success"}) {
-			t.Errorf("revert action %s events %v", action, events)
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
+		for _, stop := range []bool{false, true} {
+			t.Run("stopped="+strconv.FormatBool(stop), func(t *testing.T) { revertOnce(t, c, stop) })
 		}
 	})
+}
+
+// revertOnce resizes a server of c, a stepped cloud, (stopped first if
+// stop) and reverts it.
+func revertOnce(t *testing.T, c *computetest.Cloud, stop bool) {
+	ctx := context.Background()
+	id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
+	c.Step()
+	want := "ACTIVE"
+	if stop {
+		want = "SHUTOFF"
+		if err := c.Compute.Act(ctx, resizeOwner, id, state.ActionStop, "req-stop"); err != nil {
+			t.Fatal(err)
+		}
+		c.Step()
+	}
+	before := usageOf(t, c)
+	if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Step()
+	if err := c.Compute.RevertResize(ctx, resizeOwner, id, "req-revert"); err != nil {
+		t.Fatalf("revert: %v", err)
+	}
+	if srv, err := c.Compute.GetAny(ctx, id); err != nil || srv.Status() != "REVERT_RESIZE" {
+		t.Fatalf("accepted revert: %v, %v; want REVERT_RESIZE", srv, err)
+	}
+	if got := c.Step(); !slices.Equal(got, []string{compute.TaskRevertResize}) {
+		t.Fatalf("revert ran %v", got)
+	}
+	srv, err := c.Compute.GetAny(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Status() != want || srv.TaskState != state.TaskNone || srv.Flavor.ID != "1" || srv.SystemMetadata["old_vm_state"] != "" {
+		t.Errorf("reverted: %s/%s flavor %s sysmeta %v", srv.Status(), srv.TaskState, srv.Flavor.ID, srv.SystemMetadata)
+	}
+	if got := usageOf(t, c); got != before {
+		t.Errorf("usage after revert = %+v, want %+v", got, before)
+	}
+	if m := onlyMigration(t, c, id); m.Status != compute.MigrationReverted {
+		t.Errorf("migration after revert: %s", m.Status)
+	}
+	if g, _ := c.Driver.Inspect(id); g.MemoryMB != 512 || g.ResizePending {
+		t.Errorf("guest after revert: %+v", g)
+	}
+	if action, events := eventsOf(t, c, id, "req-revert"); action != "revertResize" ||
+		!slices.Equal(events, []string{"compute_revert_resize:Success", "compute_finish_revert_resize:Success"}) {
+		t.Errorf("revert action %s events %v", action, events)
+	}
 }
 
 // TestResizeRefused: Nova's answers to resizes, confirms and reverts it
 // does not accept, checked in Nova's order.
 func TestResizeRefused(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
 		if _, err := c.Flavors.Create(ctx, flavor.CreateInput{Name: "zero", ID: "zero", VCPUs: 1, RAM: 256, IsPublic: true}); err != nil {
 			t.Fatal(err)
@@ -279,8 +283,7 @@ func TestResizeRefused(t *testing.T) {
 			"Cannot 'confirmResize' instance "+id+" while it is in vm_state active")
 		assertKind(t, c.Compute.RevertResize(ctx, resizeOwner, id, "req-r"), errs.KindConflict,
 			"Cannot 'revertResize' instance "+id+" while it is in vm_state active")
-		q := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
-		if _, err := q.Set(ctx, "p1", "", []quota.Change{{Resource: quota.Cores, Limit: 2}}, true); err != nil {
+		if _, err := c.App.Quotas.Set(ctx, "p1", "", []quota.Change{{Resource: quota.Cores, Limit: 2}}, true); err != nil {
 			t.Fatal(err)
 		}
 		assertKind(t, resize(resizeOwner, "4"), errs.KindOverQuota,
@@ -292,7 +295,7 @@ func TestResizeRefused(t *testing.T) {
 		if err := c.Compute.SetLock(ctx, resizeOwner, id, false, nil, "req-unlock"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ExecContext(ctx, `UPDATE compute_hosts SET forced_down = TRUE`); err != nil {
+		if _, err := c.DB.ExecContext(ctx, `UPDATE compute_hosts SET forced_down = TRUE`); err != nil {
 			t.Fatal(err)
 		}
 		assertKind(t, resize(resizeOwner, "2"), errs.KindConflict, "Service is unavailable at this time.")
@@ -311,8 +314,10 @@ func TestResizeRefused(t *testing.T) {
 // leaves the migration in error and the host's usage as before.
 func TestResizeFailures(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{MemoryMB: 8192, DiskGB: 1000})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+			cfg.HostMemoryMB, cfg.HostDiskGB = 8192, 1000
+		}})
 		ctx := context.Background()
 		failing, err := c.Images.CreateFromReader(ctx, resizeAdmin, image.CreateRequest{Name: ptr("failing"), Visibility: image.Public,
 			DiskFormat: ptr("raw"), ContainerFormat: ptr("bare"), Properties: map[string]string{"kumo_fake_fail": "resize"}},
@@ -337,7 +342,7 @@ func TestResizeFailures(t *testing.T) {
 				}
 			}).Servers[0].ID
 			c.WaitFor(t, id, computetest.Active)
-			before := usageOf(t, db)
+			before := usageOf(t, c)
 			if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: tt.to, RequestID: "req-" + tt.name}); err != nil {
 				t.Fatalf("%s: resize: %v", tt.name, err)
 			}
@@ -345,7 +350,7 @@ func TestResizeFailures(t *testing.T) {
 			if srv.Status() != tt.wantStatus || srv.Flavor.ID != tt.from {
 				t.Errorf("%s: server %s with flavor %s, want %s with %s", tt.name, srv.Status(), srv.Flavor.ID, tt.wantStatus, tt.from)
 			}
-			if got := usageOf(t, db); got != before {
+			if got := usageOf(t, c); got != before {
 				t.Errorf("%s: usage %+v, want %+v", tt.name, got, before)
 			}
 			ms, err := c.Compute.ListMigrations(ctx, compute.MigrationFilter{InstanceUUID: id})
@@ -372,10 +377,10 @@ func TestResizeFailures(t *testing.T) {
 // both flavors and confirms its migration, as Nova's delete does.
 func TestDeleteMidResize(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
@@ -386,47 +391,60 @@ func TestDeleteMidResize(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.WaitFor(t, id, computetest.Deleted)
-		if got := usageOf(t, db); got != before {
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after delete = %+v, want %+v", got, before)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration after delete: %s", m.Status)
 		}
 	})
 }
 
-// TestConfirmStaleResizes: with a resize confirm window an agent confirms
-// resizes left in VERIFY_RESIZE, as Nova's _poll_unconfirmed_resizes.
+// TestConfirmStaleResizes: with a resize confirm window the agent's
+// periodic confirms resizes left in VERIFY_RESIZE longer than the
+// window, as Nova's _poll_unconfirmed_resizes, and no sooner.
 func TestConfirmStaleResizes(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		const window = time.Hour
+		clk := clock.NewFake(time.Now())
+		c := computetest.New(t, database, computetest.Options{Stopped: true, Clock: clk,
+			Settings: compute.Settings{ResizeConfirmWindow: window}})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
-		c.WaitFor(t, id, computetest.Active)
+		c.Step()
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
-		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
-		if n, err := c.Compute.ConfirmStaleResizes(ctx, "fake-host", time.Hour); err != nil || n != 0 {
-			t.Fatalf("confirmed %d within the window (%v)", n, err)
+		c.Step()
+		if srv, err := c.Compute.GetAny(ctx, id); err != nil || srv.Status() != "VERIFY_RESIZE" {
+			t.Fatalf("after the resize: %v, %v; want VERIFY_RESIZE", srv, err)
 		}
-		// A second agent of the host with a window polls and confirms.
-		c.Compute.Settings.ResizeConfirmWindow = 50 * time.Millisecond
-		a := agent.New(db, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 20 * time.Millisecond,
-			Predecessor: c.Agent.Lease()})
-		if err := a.Start(ctx); err != nil {
-			t.Fatal(err)
+		for _, tc := range []struct {
+			advance time.Duration
+			want    []string
+		}{
+			{window - time.Second, nil},
+			{2 * time.Second, []string{compute.TaskConfirmResize}},
+		} {
+			clk.Advance(tc.advance)
+			// The host stayed up meanwhile: its agent's loop would have
+			// heartbeated (on the wall clock, so the test does it).
+			if err := hosts.Heartbeat(ctx, c.DB, c.Agent.Host(), c.Agent.Lease(), clk.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.App.Agent.RunPeriodics(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Step(); !slices.Equal(got, tc.want) {
+				t.Fatalf("%v later: ran %v, want %v", tc.advance, got, tc.want)
+			}
 		}
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { a.Run(runCtx); close(done) }()
-		defer func() { cancel(); <-done }()
-		srv := c.WaitFor(t, id, activeOrShutoff)
-		if srv.Flavor.ID != "2" {
-			t.Errorf("auto-confirmed server has flavor %s", srv.Flavor.ID)
+		srv, err := c.Compute.GetAny(ctx, id)
+		if err != nil || !activeOrShutoff(srv) || srv.Flavor.ID != "2" {
+			t.Fatalf("auto-confirmed server %v, %v; want it idle with flavor 2", srv, err)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration: %s", m.Status)
 		}
 		acts, err := c.Compute.ListActions(ctx, resizeAdmin, id, compute.ActionListOptions{})
@@ -439,8 +457,8 @@ func TestConfirmStaleResizes(t *testing.T) {
 // TestListMigrations: filters, Nova's 2.59 order and paging by marker.
 func TestListMigrations(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
 		var ids []string
 		for _, name := range []string{"a", "b", "c"} {
@@ -509,27 +527,32 @@ func TestListMigrations(t *testing.T) {
 
 // TestResizeClaimsSurviveRestart: an agent starting again recounts its
 // host's usage from the servers and adds back what unconfirmed resizes
-// hold.
+// hold, whatever the counts were.
 func TestResizeClaimsSurviveRestart(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
-		c.WaitFor(t, id, computetest.Active)
+		c.Step()
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "3", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
-		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
-		before := usageOf(t, db)
+		c.Step()
+		before := usageOf(t, c)
 		if before.vcpus != 3 {
 			t.Fatalf("usage in VERIFY_RESIZE %+v, want both flavors", before)
 		}
-		a := agent.New(db, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Predecessor: c.Agent.Lease()})
-		if err := a.Start(ctx); err != nil {
+		// Lose the counts, then start the agent again (as after a crash;
+		// c.Restart would reopen the whole app, which apptest cannot yet
+		// do on the same database).
+		if _, err := c.DB.ExecContext(ctx, `UPDATE compute_hosts SET vcpus_used = 0, memory_mb_used = 0, local_gb_used = 0, running_vms = 0`); err != nil {
 			t.Fatal(err)
 		}
-		if got := usageOf(t, db); got != before {
+		if err := c.Agent.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after a restart %+v, want %+v", got, before)
 		}
 	})
@@ -541,12 +564,12 @@ func TestResizeClaimsSurviveRestart(t *testing.T) {
 // unknown is a 400.
 func TestMigrate(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		assertKind(t, c.Compute.Migrate(ctx, resizeAdmin, id, "fake-host", "req-m"), errs.KindInvalid,
 			"Cannot migrate to the host where the server exists.")
 		assertKind(t, c.Compute.Migrate(ctx, resizeAdmin, id, "elsewhere", "req-m"), errs.KindInvalid,
@@ -558,7 +581,7 @@ func TestMigrate(t *testing.T) {
 		if srv.Status() != "ACTIVE" || srv.Flavor.ID != "1" {
 			t.Errorf("server after migrate: %s flavor %s", srv.Status(), srv.Flavor.ID)
 		}
-		m := onlyMigration(t, c)
+		m := onlyMigration(t, c, id)
 		if m.Type != compute.MigrationTypeMigration || m.Status != compute.MigrationError || m.DestCompute != "" ||
 			*m.OldTypeID != 1 || *m.NewTypeID != 1 || m.UserID != "admin" {
 			t.Errorf("migration %+v", m)
@@ -571,7 +594,7 @@ func TestMigrate(t *testing.T) {
 		if tb := *a.Events[0].Traceback; tb != "No valid host was found. No valid host found for cold migrate" {
 			t.Errorf("traceback %q", tb)
 		}
-		if got := usageOf(t, db); got != before {
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage %+v, want %+v", got, before)
 		}
 		if err := c.Compute.Act(ctx, resizeOwner, id, state.ActionPause, "req-pause"); err != nil {
@@ -588,10 +611,10 @@ func TestMigrate(t *testing.T) {
 // and changes nothing.
 func TestMigrateBetweenHostsRefused(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
-		if _, err := hosts.NewDirectory(db, compute.NewInventory(db)).Register(ctx, hosts.Registration{Info: hosts.HostInfo{Hostname: "second", HypervisorType: "fake",
+		if _, err := c.App.Hosts.Register(ctx, hosts.Registration{Info: hosts.HostInfo{Hostname: "second", HypervisorType: "fake",
 			VCPUs: 8, MemoryMB: 8192, DiskGB: 100, CPUInfo: "{}"}, IP: "127.0.0.2"}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -612,10 +635,10 @@ func TestMigrateBetweenHostsRefused(t *testing.T) {
 // nothing: the migration stays in error.
 func TestDeleteWhileResizing(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"resize": 400 * time.Millisecond}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{Fake: fake.Options{Delays: map[string]time.Duration{"resize": 400 * time.Millisecond}}})
 		ctx := context.Background()
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "3", RequestID: "req-resize"}); err != nil {
@@ -629,7 +652,7 @@ func TestDeleteWhileResizing(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			var open int
-			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ? AND state IN ('pending', 'running')`, id).Scan(&open); err != nil {
+			if err := c.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE instance_id = ? AND state IN ('pending', 'running')`, id).Scan(&open); err != nil {
 				t.Fatal(err)
 			}
 			if open == 0 {
@@ -640,10 +663,10 @@ func TestDeleteWhileResizing(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		if got := usageOf(t, db); got != before {
+		if got := usageOf(t, c); got != before {
 			t.Errorf("usage after delete = %+v, want %+v", got, before)
 		}
-		if m := onlyMigration(t, c); m.Status != compute.MigrationError {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationError {
 			t.Errorf("migration after delete: %s", m.Status)
 		}
 		srv, err := c.Compute.GetAny(ctx, id)
@@ -654,28 +677,35 @@ func TestDeleteWhileResizing(t *testing.T) {
 }
 
 // TestConfirmWhileConfirming: a confirm sets no task state, so while one
-// is under way the server is still in VERIFY_RESIZE but its migration is
-// no longer finished: a second confirm or a revert is Nova's 400
-// "Instance has not been resized.". The confirm takes seconds, so the
-// calls below land while it runs.
+// is under way (accepted, its task not yet run) the server is still in
+// VERIFY_RESIZE but its migration is no longer finished: a second
+// confirm or a revert is Nova's 400 "Instance has not been resized.".
 func TestConfirmWhileConfirming(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{Delays: map[string]time.Duration{"confirm_resize": 3 * time.Second}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
 		ctx := context.Background()
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
-		c.WaitFor(t, id, computetest.Active)
+		c.Step()
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
-		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
+		c.Step()
 		if err := c.Compute.ConfirmResize(ctx, resizeOwner, id, "req-confirm"); err != nil {
 			t.Fatal(err)
 		}
+		if srv, err := c.Compute.GetAny(ctx, id); err != nil || srv.Status() != "VERIFY_RESIZE" {
+			t.Fatalf("while confirming: %v, %v; want VERIFY_RESIZE", srv, err)
+		}
 		assertKind(t, c.Compute.ConfirmResize(ctx, resizeOwner, id, "req-confirm-2"), errs.KindInvalid, "Instance has not been resized.")
 		assertKind(t, c.Compute.RevertResize(ctx, resizeOwner, id, "req-revert"), errs.KindInvalid, "Instance has not been resized.")
-		c.WaitFor(t, id, activeOrShutoff)
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if got := c.Step(); !slices.Equal(got, []string{compute.TaskConfirmResize}) {
+			t.Fatalf("ran %v, want the one confirm", got)
+		}
+		if srv, err := c.Compute.GetAny(ctx, id); err != nil || !activeOrShutoff(srv) {
+			t.Fatalf("after the confirm: %v, %v", srv, err)
+		}
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration %s", m.Status)
 		}
 	})
@@ -686,11 +716,11 @@ func TestConfirmWhileConfirming(t *testing.T) {
 // and the migration confirmed; restored, it keeps the new flavor.
 func TestSoftDeleteResized(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := resizeCloud(t, db, fake.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := resizeCloud(t, database, computetest.Options{})
 		c.Compute.Settings.ReclaimInterval = time.Hour
 		ctx := context.Background()
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		id := c.CreateServer(t, resizeOwner, "r1", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
 		if err := c.Compute.Resize(ctx, resizeOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
@@ -701,10 +731,10 @@ func TestSoftDeleteResized(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SOFT_DELETED" && s.TaskState == state.TaskNone })
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Errorf("migration after soft delete: %s", m.Status)
 		}
-		if got, want := usageOf(t, db), (hostUsage{before.vcpus + 1, before.ram + 2048, before.disk + 20, before.vms + 1}); got != want {
+		if got, want := usageOf(t, c), (hostUsage{before.vcpus + 1, before.ram + 2048, before.disk + 20, before.vms + 1}); got != want {
 			t.Errorf("usage after soft delete %+v, want %+v (m1.small only)", got, want)
 		}
 	})

@@ -4,18 +4,17 @@ import (
 	"context"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestDeleteShelvedServerDropsItsSnapshot: deleting a shelved (offloaded)
 // server deletes the snapshot shelve made, as Nova's compute API does.
 func TestDeleteShelvedServerDropsItsSnapshot(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "gone-shelved", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)

@@ -2,10 +2,12 @@ package compute_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
@@ -13,15 +15,13 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hosts"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // shelfHostUsage is the fake host's used vCPUs and running servers.
 func shelfHostUsage(t *testing.T, c *computetest.Cloud) (vcpus, vms int64) {
 	t.Helper()
-	h, err := hosts.NewDirectory(c.DB, compute.NewInventory(c.DB)).GetByName(context.Background(), c.Agent.Host())
+	h, err := c.App.Hosts.GetByName(context.Background(), c.Agent.Host())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +33,8 @@ func shelfHostUsage(t *testing.T, c *computetest.Cloud) (vcpus, vms int64) {
 // system metadata and image; unshelve powers it on and drops both.
 func TestShelveKeepsHostThenUnshelvePowersOn(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{Settings: compute.Settings{ShelvedOffloadTime: -1}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Settings: compute.Settings{ShelvedOffloadTime: -1}})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "shelf", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
@@ -93,8 +93,8 @@ func TestShelveKeepsHostThenUnshelvePowersOn(t *testing.T) {
 // the shelved image.
 func TestShelveOffloadAtOnceAndUnshelve(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "away", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
@@ -142,25 +142,30 @@ func TestShelveOffloadAtOnceAndUnshelve(t *testing.T) {
 // and another once shelved_offload_time has passed.
 func TestShelveOffloadActionAndPeriodic(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, database string) {
 		clk := clock.NewFake(time.Now())
-		c := computetest.New(t, db, computetest.Options{Now: clk.Now, Settings: compute.Settings{ShelvedOffloadTime: time.Hour}})
+		c := computetest.New(t, database, computetest.Options{Stopped: true, Clock: clk,
+			Settings: compute.Settings{ShelvedOffloadTime: time.Hour}})
 		ctx := context.Background()
 		first := c.CreateServer(t, snapOwner, "one", nil).Servers[0].ID
 		second := c.CreateServer(t, snapOwner, "two", nil).Servers[0].ID
+		c.Step()
 		for _, id := range []string{first, second} {
-			c.WaitFor(t, id, computetest.Active)
 			if err := c.Compute.Shelve(ctx, snapOwner, id, "req-shelve"); err != nil {
 				t.Fatal(err)
 			}
-			if s := waitIdle(t, c, id); s.Status() != "SHELVED" {
+		}
+		c.Step()
+		for _, id := range []string{first, second} {
+			if s, _ := c.Compute.GetAny(ctx, id); s.Status() != "SHELVED" {
 				t.Fatalf("%s after shelve: %s", id, s.Status())
 			}
 		}
 		if err := c.Compute.ShelveOffload(ctx, snapAdmin, first, "req-offload"); err != nil {
 			t.Fatal(err)
 		}
-		if s := waitIdle(t, c, first); s.Status() != "SHELVED_OFFLOADED" || s.Host != "" {
+		c.Step()
+		if s, _ := c.Compute.GetAny(ctx, first); s.Status() != "SHELVED_OFFLOADED" || s.Host != "" {
 			t.Fatalf("after shelveOffload: %s host %q", s.Status(), s.Host)
 		}
 		if _, events := actionEvents(t, c, first, "req-offload"); events["compute_shelve_offload_instance"] != "Success" {
@@ -170,12 +175,24 @@ func TestShelveOffloadActionAndPeriodic(t *testing.T) {
 		if !errs.Is(err, errs.KindConflict) || !strings.Contains(err.Error(), "Cannot 'shelveOffload' instance "+first+" while it is in vm_state shelved_offloaded") {
 			t.Fatalf("offload of an offloaded server: %v", err)
 		}
-		if s, _ := c.Compute.GetAny(ctx, second); s.Status() != "SHELVED" {
-			t.Fatalf("second server offloaded before its time: %s", s.Status())
+		// The periodic offloads the second server once its hour is over.
+		for _, tc := range []struct {
+			advance time.Duration
+			want    []string
+		}{
+			{time.Hour - time.Second, nil},
+			{2 * time.Second, []string{compute.TaskShelveOffload}},
+		} {
+			clk.Advance(tc.advance)
+			if err := c.App.Agent.RunPeriodics(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Step(); !slices.Equal(got, tc.want) {
+				t.Fatalf("%v later: ran %v, want %v", tc.advance, got, tc.want)
+			}
 		}
-		clk.Advance(time.Hour + time.Second)
-		if s := c.WaitFor(t, second, func(s *compute.Server) bool { return s.Status() == "SHELVED_OFFLOADED" }); s.Host != "" {
-			t.Fatalf("periodic offload kept host %q", s.Host)
+		if s, _ := c.Compute.GetAny(ctx, second); s.Status() != "SHELVED_OFFLOADED" || s.Host != "" {
+			t.Fatalf("after the periodic offload: %s host %q", s.Status(), s.Host)
 		}
 		// A shelved server's delete drops its snapshot (the delete path calls this).
 		s, err := c.Compute.GetAny(ctx, first)
@@ -196,8 +213,8 @@ func TestShelveOffloadActionAndPeriodic(t *testing.T) {
 // offloaded with the failure recorded.
 func TestUnshelveChecks(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "picky", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
@@ -230,7 +247,7 @@ func TestUnshelveChecks(t *testing.T) {
 			}
 		}
 		disabled := true
-		if _, err := hosts.NewDirectory(c.DB, compute.NewInventory(c.DB)).UpdateService(ctx, host, hosts.ServiceChange{Disabled: &disabled}); err != nil {
+		if _, err := c.App.Hosts.UpdateService(ctx, host, hosts.ServiceChange{Disabled: &disabled}); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Compute.Unshelve(ctx, snapOwner, id, compute.UnshelveRequest{RequestID: "req-nohost"}); err != nil {
@@ -244,7 +261,7 @@ func TestUnshelveChecks(t *testing.T) {
 			t.Fatalf("events %v", events)
 		}
 		enabled := false
-		if _, err := hosts.NewDirectory(c.DB, compute.NewInventory(c.DB)).UpdateService(ctx, host, hosts.ServiceChange{Disabled: &enabled}); err != nil {
+		if _, err := c.App.Hosts.UpdateService(ctx, host, hosts.ServiceChange{Disabled: &enabled}); err != nil {
 			t.Fatal(err)
 		}
 		// Unpinning and naming the host as an admin.
@@ -262,8 +279,8 @@ func TestUnshelveChecks(t *testing.T) {
 // ends SHELVED with its guest shut down; a locked server is refused.
 func TestShelveFromEveryAllowedState(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{Settings: compute.Settings{ShelvedOffloadTime: -1}})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Settings: compute.Settings{ShelvedOffloadTime: -1}})
 		ctx := context.Background()
 		for _, tc := range []struct {
 			name   string

@@ -5,13 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -36,16 +35,16 @@ func TestDeleteDuringSnapshot(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				drv := fake.New(fake.Options{Delays: map[string]time.Duration{"snapshot": 300 * time.Millisecond}})
-				c := computetest.New(t, db, computetest.Options{Driver: drv, Stopped: !tc.started,
+			apptest.Each(t, func(t *testing.T, database string) {
+				c := computetest.New(t, database, computetest.Options{Stopped: !tc.started,
+					Fake:     fake.Options{Delays: map[string]time.Duration{"snapshot": 300 * time.Millisecond}},
 					Settings: compute.Settings{ReclaimInterval: tc.reclaim}})
 				ctx := context.Background()
 				id := c.CreateServer(t, snapOwner, "doomed", nil).Servers[0].ID
 				if tc.started {
 					c.WaitFor(t, id, computetest.Active)
 				} else {
-					buildNow(t, c, drv)
+					c.Step() // the build only: the snapshot is not asked for yet
 				}
 				img, err := c.Compute.Snapshot(ctx, snapOwner, id, compute.SnapshotRequest{Name: "snap", RequestID: "req-snap"})
 				if err != nil {
@@ -68,27 +67,6 @@ func TestDeleteDuringSnapshot(t *testing.T) {
 				}
 			})
 		})
-	}
-}
-
-// buildNow claims and runs the build of the only server of a stopped
-// cloud, as its agent would.
-func buildNow(t *testing.T, c *computetest.Cloud, drv *fake.Driver) {
-	t.Helper()
-	ctx := context.Background()
-	tasks, err := c.Compute.ClaimTasks(ctx, c.Agent.Host(), c.Agent.Lease(), 10)
-	if err != nil || len(tasks) != 1 {
-		t.Fatalf("claim build: %v %d", err, len(tasks))
-	}
-	g, err := c.Agent.Guest(ctx, tasks[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drv.Spawn(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Compute.FinishBuild(ctx, tasks[0], time.Now(), nil); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -47,8 +46,11 @@ func actionEvents(t *testing.T, c *computetest.Cloud, id, requestID string) (*co
 // the server's image properties and Nova's snapshot properties, becomes
 // active with the guest's disk, and boots a second server.
 func TestCreateImage(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{Driver: fake.New(fake.Options{Delays: map[string]time.Duration{"snapshot": 100 * time.Millisecond}})})
+	// Serial: it polls for the agent's snapshot task states, held only
+	// for the fake's 100 ms snapshot, which polls beside parallel tests
+	// missed.
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Fake: fake.Options{Delays: map[string]time.Duration{"snapshot": 100 * time.Millisecond}}})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "snappy", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
@@ -114,8 +116,8 @@ func TestCreateImage(t *testing.T) {
 // and that a failed snapshot deletes its image and records the error.
 func TestCreateImageRefusals(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{Driver: fake.New(fake.Options{Fail: map[string]bool{"snapshot": true}})})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Fake: fake.Options{Fail: map[string]bool{"snapshot": true}}})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "failing", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
@@ -158,8 +160,8 @@ func TestCreateImageRefusals(t *testing.T) {
 // too, as Nova does.
 func TestBackupRotation(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "backed", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
@@ -220,8 +222,8 @@ func TestBackupRotation(t *testing.T) {
 // is visible to that project as a member.
 func TestAdminSnapshotIsSharedWithOwner(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		id := c.CreateServer(t, snapOwner, "admin-snapped", nil).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)

@@ -6,23 +6,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/quota"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // softDeleteCloud is a cloud whose DELETE is a soft delete (reclaim
-// interval one hour) and whose quotas are enforced.
-func softDeleteCloud(t *testing.T, db *store.DB) (*computetest.Cloud, *quota.Service) {
+// interval one hour), with its quota service.
+func softDeleteCloud(t *testing.T, database string) (*computetest.Cloud, *quota.Service) {
 	t.Helper()
-	q := quota.New(db, quota.Options{Instances: compute.NewInventory(db)})
-	c := computetest.New(t, db, computetest.Options{Quotas: q, Settings: compute.Settings{ReclaimInterval: time.Hour}})
-	return c, q
+	c := computetest.New(t, database, computetest.Options{Settings: compute.Settings{ReclaimInterval: time.Hour}})
+	return c, c.App.Quotas
 }
 
 // activeServer creates a server for snapOwner and waits for ACTIVE.
@@ -57,8 +56,8 @@ func listIDs(t *testing.T, c *computetest.Cloud, o compute.ListOptions) map[stri
 // list, out of the quota count); restore powers it on again.
 func TestSoftDeleteThenRestore(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, q := softDeleteCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, q := softDeleteCloud(t, database)
 		ctx := context.Background()
 		id := activeServer(t, c, "soft")
 		vcpus, vms := shelfHostUsage(t, c)
@@ -121,8 +120,8 @@ func TestSoftDeleteThenRestore(t *testing.T) {
 // restore, and the fallbacks to a real delete.
 func TestSoftDeleteRefusals(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, q := softDeleteCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, q := softDeleteCloud(t, database)
 		ctx := context.Background()
 		id := activeServer(t, c, "r")
 
@@ -174,7 +173,7 @@ func TestSoftDeleteRefusals(t *testing.T) {
 		}
 
 		// A server never launched is deleted for real, as Nova falls back.
-		if _, err := db.ExecContext(ctx, `UPDATE instances SET launched_at = NULL WHERE id = ?`, other); err != nil {
+		if _, err := c.DB.ExecContext(ctx, `UPDATE instances SET launched_at = NULL WHERE id = ?`, other); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Compute.Delete(ctx, snapOwner, other, ""); err != nil {
@@ -188,8 +187,8 @@ func TestSoftDeleteRefusals(t *testing.T) {
 // and without one DELETE is a real delete.
 func TestForceDeleteWithoutReclaim(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{})
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
 		ctx := context.Background()
 		a, b := activeServer(t, c, "a"), activeServer(t, c, "b")
 		if err := c.Compute.ForceDelete(ctx, snapOwner, a, ""); err != nil {
@@ -207,46 +206,74 @@ func TestForceDeleteWithoutReclaim(t *testing.T) {
 }
 
 // TestReclaimSoftDeleted: the agent's periodic deletes soft-deleted
-// servers older than the interval, and only those.
+// servers older than the interval, and only those; a second delete
+// restarts a server's reclaim clock.
 func TestReclaimSoftDeleted(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := softDeleteCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		clk := clock.NewFake(time.Now())
+		c := computetest.New(t, database, computetest.Options{Stopped: true, Clock: clk,
+			Settings: compute.Settings{ReclaimInterval: time.Hour}})
 		ctx := context.Background()
-		old, fresh := activeServer(t, c, "old"), activeServer(t, c, "fresh")
+		old := c.CreateServer(t, snapOwner, "old", nil).Servers[0].ID
+		fresh := c.CreateServer(t, snapOwner, "fresh", nil).Servers[0].ID
+		c.Step()
 		_, vms := shelfHostUsage(t, c)
-		for _, id := range []string{old, fresh} {
-			if err := c.Compute.Delete(ctx, snapOwner, id, ""); err != nil {
+		// reclaim advances the clock, runs the periodics and the tasks
+		// they queue, and returns the kinds run.
+		reclaim := func(d time.Duration) []string {
+			t.Helper()
+			clk.Advance(d)
+			if err := c.App.Agent.RunPeriodics(ctx); err != nil {
 				t.Fatal(err)
 			}
-			c.WaitFor(t, id, softDeleted)
+			return c.Step()
 		}
-		past := time.Now().Add(-2 * time.Hour).UnixMicro()
-		if _, err := db.ExecContext(ctx, `UPDATE instances SET deleted_at = ? WHERE id = ?`, past, old); err != nil {
-			t.Fatal(err)
+		softDelete := func(id, requestID string) {
+			t.Helper()
+			if err := c.Compute.Delete(ctx, snapOwner, id, requestID); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Step(); !slices.Equal(got, []string{compute.TaskSoftDelete}) {
+				t.Fatalf("delete of %s ran %v, want a soft delete", id, got)
+			}
 		}
-		c.WaitFor(t, old, computetest.Deleted) // by the agent's periodic
+		softDelete(old, "")
+		reclaim(30 * time.Minute)
+		softDelete(fresh, "")
+		if got := reclaim(31 * time.Minute); !slices.Equal(got, []string{compute.TaskDelete}) {
+			t.Fatalf("61 and 31 minutes after the deletes: ran %v, want one delete", got)
+		}
+		if srv, err := c.Compute.GetAny(ctx, old); err != nil || !srv.Deleted {
+			t.Fatalf("old server %+v, %v; want it reclaimed", srv, err)
+		}
 		if _, err := c.Driver.Inspect(old); err == nil {
 			t.Fatal("reclaimed guest still on the fake hypervisor")
 		}
-		if n, err := c.Compute.ReclaimQueued(ctx, c.Agent.Host()); err != nil || n != 0 {
-			t.Fatalf("reclaim with nothing old enough: %d, %v", n, err)
-		}
-		if srv := c.WaitFor(t, fresh, softDeleted); srv.Deleted {
-			t.Fatal("fresh soft-deleted server reclaimed")
+		if srv, err := c.Compute.GetAny(ctx, fresh); err != nil || !softDeleted(srv) {
+			t.Fatalf("fresh server %+v, %v; want it still soft-deleted", srv, err)
 		}
 		if _, n := shelfHostUsage(t, c); n != vms-1 {
 			t.Fatalf("running vms %d after reclaim, want %d", n, vms-1)
 		}
 		// A deleted server is soft-deleted again: the reclaim clock restarts.
-		if err := c.Compute.Delete(ctx, snapOwner, fresh, "req-again"); err != nil {
+		softDelete(fresh, "req-again")
+		now := clk.Now().Truncate(time.Microsecond) // as stored
+		srv, err := c.Compute.GetAny(ctx, fresh)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if srv := c.WaitFor(t, fresh, softDeleted); srv.DeletedAt == nil {
-			t.Fatal("deleted_at unset after a second delete")
+		if srv.DeletedAt == nil || !srv.DeletedAt.Equal(now) {
+			t.Fatalf("after a second delete: deleted_at %v, want now (%v)", srv.DeletedAt, now)
 		}
 		if _, events := actionEvents(t, c, fresh, "req-again"); events["compute_soft_delete_instance"] != "Success" {
 			t.Fatalf("second delete events %v", events)
+		}
+		if got := reclaim(59 * time.Minute); got != nil {
+			t.Fatalf("59 minutes after the second delete: ran %v", got)
+		}
+		if got := reclaim(2 * time.Minute); !slices.Equal(got, []string{compute.TaskDelete}) {
+			t.Fatalf("61 minutes after the second delete: ran %v, want its delete", got)
 		}
 	})
 }
@@ -256,11 +283,11 @@ func TestReclaimSoftDeleted(t *testing.T) {
 // the old flavor's claim released, and a restore brings it back ACTIVE.
 func TestSoftDeleteConfirmsResize(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c, _ := softDeleteCloud(t, db)
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, _ := softDeleteCloud(t, database)
 		ctx := context.Background()
 		id := activeServer(t, c, "resized")
-		before := usageOf(t, db)
+		before := usageOf(t, c)
 		if err := c.Compute.Resize(ctx, snapOwner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +296,7 @@ func TestSoftDeleteConfirmsResize(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.WaitFor(t, id, softDeleted)
-		if m := onlyMigration(t, c); m.Status != compute.MigrationConfirmed {
+		if m := onlyMigration(t, c, id); m.Status != compute.MigrationConfirmed {
 			t.Fatalf("migration %s after a soft delete, want confirmed", m.Status)
 		}
 		actions, err := c.Compute.ListActions(ctx, snapAdmin, id, compute.ActionListOptions{})
@@ -290,7 +317,7 @@ func TestSoftDeleteConfirmsResize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		after := usageOf(t, db)
+		after := usageOf(t, c)
 		if after.ram-before.ram != srv.Flavor.RAM-512 || after.vms != before.vms { // flavor 1 has 512 MB
 			t.Fatalf("host usage %+v, was %+v with flavor 1: the old flavor's claim is still held", after, before)
 		}

@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
-	"github.com/kumocloud/kumo/internal/store"
-	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
 // TestUnknownTaskRefusedNotLost: a host leaves a task of a kind or params
@@ -18,8 +17,9 @@ import (
 // operator, and still runs the tasks it knows; a host of a newer build
 // that knows them takes the marks back and runs them.
 func TestUnknownTaskRefusedNotLost(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := computetest.New(t, db, computetest.Options{Stopped: true})
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{Stopped: true})
 		ctx := context.Background()
 		owner := &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
 		srv := c.CreateServer(t, owner, "contract", nil).Servers[0]
@@ -28,7 +28,7 @@ func TestUnknownTaskRefusedNotLost(t *testing.T) {
 			version  int
 			created  int64
 		}{{"t-unknown-kind", "teleport", 1, 1}, {"t-newer-version", compute.TaskBuild, 99, 2}} {
-			if _, err := db.ExecContext(ctx, `INSERT INTO tasks (id, instance_id, host, kind, params, params_version,
+			if _, err := c.DB.ExecContext(ctx, `INSERT INTO tasks (id, instance_id, host, kind, params, params_version,
 				state, request_id, created_at) VALUES (?, ?, ?, ?, '{}', ?, 'pending', 'req-future', ?)`,
 				row.id, srv.ID, srv.Host, row.kind, row.version, row.created); err != nil {
 				t.Fatal(err)
@@ -43,7 +43,7 @@ func TestUnknownTaskRefusedNotLost(t *testing.T) {
 			t.Fatalf("refused %+v, %v; want both unknown tasks", refused, err)
 		}
 		reasons := map[string]string{}
-		rows, err := db.QueryContext(ctx, `SELECT id, state, COALESCE(refused, '') FROM tasks WHERE id IN (?, ?)`,
+		rows, err := c.DB.QueryContext(ctx, `SELECT id, state, COALESCE(refused, '') FROM tasks WHERE id IN (?, ?)`,
 			"t-unknown-kind", "t-newer-version")
 		if err != nil {
 			t.Fatal(err)
