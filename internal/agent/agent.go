@@ -49,7 +49,7 @@ type Options struct {
 
 // Agent runs one host's tasks.
 type Agent struct {
-	db      *store.DB
+	hosts   *hosts.Directory // the host's registration, lease and heartbeat
 	compute *compute.Service
 	driver  virt.Driver
 	log     *slog.Logger
@@ -85,8 +85,8 @@ type taskGroup struct {
 	periodics []periodic
 }
 
-// New returns an agent for driver's host.
-func New(db *store.DB, c *compute.Service, d virt.Driver, log *slog.Logger, o Options) *Agent {
+// New returns an agent for driver's host, registered in dir.
+func New(dir *hosts.Directory, c *compute.Service, d virt.Driver, log *slog.Logger, o Options) *Agent {
 	if o.Workers <= 0 {
 		o.Workers = 16
 	}
@@ -105,7 +105,7 @@ func New(db *store.DB, c *compute.Service, d virt.Driver, log *slog.Logger, o Op
 	if o.Holder == "" {
 		o.Holder = fmt.Sprintf("a kumo agent (pid %d)", os.Getpid())
 	}
-	a := &Agent{db: db, compute: c, driver: d, log: log, opts: o, wake: make(chan struct{}, 1), tasks: map[string]taskHandler{}}
+	a := &Agent{hosts: dir, compute: c, driver: d, log: log, opts: o, wake: make(chan struct{}, 1), tasks: map[string]taskHandler{}}
 	for _, g := range []taskGroup{a.lifecycleGroup(), a.powerGroup(), a.rebuildGroup(), a.resizeGroup(),
 		a.imageGroup(), a.rescueGroup(), a.deleteGroup(), a.powerSyncGroup()} {
 		for kind, h := range g.tasks {
@@ -164,8 +164,8 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	a.host = info.Hostname
 	// The registration recounts the host's usage from compute's servers.
-	if _, err := hosts.NewDirectory(a.db, compute.NewInventory(a.db)).Register(ctx, hosts.Registration{Info: hosts.HostInfo(info), AZ: a.opts.AZ, IP: "127.0.0.1",
-		Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, time.Now()); err != nil {
+	if _, err := a.hosts.Register(ctx, hosts.Registration{Info: hosts.HostInfo(info), AZ: a.opts.AZ, IP: "127.0.0.1",
+		Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, a.hosts.Now()); err != nil {
 		return err
 	}
 	if err := a.compute.RestoreMoveClaims(ctx, a.host); err != nil { // resizes hold a second flavor
@@ -240,7 +240,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	// Shutting down: the next agent may take the host at once.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := hosts.ReleaseLease(rctx, a.db, a.host, a.opts.Lease); err != nil {
+	if err := a.hosts.ReleaseLease(rctx, a.host, a.opts.Lease); err != nil {
 		a.log.Warn("release host lease", "error", err)
 	}
 	return nil
@@ -304,7 +304,7 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 				a.log.Error("refuse unknown tasks", "error", err)
 			}
 		case <-beat.C:
-			err := hosts.Heartbeat(ctx, a.db, a.host, a.opts.Lease, time.Now())
+			err := a.hosts.Heartbeat(ctx, a.host, a.opts.Lease, a.hosts.Now())
 			if errors.Is(err, hosts.ErrLeaseLost) {
 				return err
 			}

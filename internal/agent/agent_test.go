@@ -207,7 +207,7 @@ func TestAgentStopsWhenHostTakenOver(t *testing.T) {
 		stopped := make(chan error, 1)
 		go func() { stopped <- first.Run(runCtx) }()
 
-		second := agent.New(c.DB, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		second := agent.New(c.App.Hosts, c.Compute, c.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)),
 			agent.Options{Predecessor: first.Lease()})
 		if err := second.Start(ctx); err != nil {
 			t.Fatal(err)

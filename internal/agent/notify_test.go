@@ -24,7 +24,7 @@ func TestTaskFromAnotherProcessWakesAgent(t *testing.T) {
 	// hour (built here: the app's agent polls every second), taking over
 	// from the app's own, which never runs.
 	host := newCloud(t, dsn, computetest.Options{Stopped: true})
-	a := agent.New(host.DB, host.Compute, host.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)),
+	a := agent.New(host.App.Hosts, host.Compute, host.Driver, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		agent.Options{Poll: time.Hour, Heartbeat: time.Hour, Predecessor: host.Agent.Lease()})
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)

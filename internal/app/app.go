@@ -133,6 +133,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	// instances table.
 	a.servers = compute.NewInventory(db)
 	a.Hosts = hosts.NewDirectory(db, a.servers)
+	a.Hosts.Clock = cfg.Clock
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists(), Instances: a.servers})
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
 		return a.Quotas.Limit(ctx, projectID, userID, quota.KeyPairs)
@@ -279,7 +280,7 @@ func (a *App) startCompute(ctx context.Context) error {
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network},
 		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
 	})
-	a.Agent = agent.New(a.DB, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
+	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder("serve"), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {

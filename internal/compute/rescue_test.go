@@ -97,7 +97,7 @@ func newScriptedCloud(t *testing.T, database string) *rescueCloud {
 	t.Helper()
 	rc := newRescueCloud(t, database, computetest.Options{Stopped: true})
 	rc.driver = &scriptedDriver{Driver: rc.Driver}
-	a := agent.New(rc.DB, rc.Compute, rc.driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 10 * time.Millisecond,
+	a := agent.New(rc.App.Hosts, rc.Compute, rc.driver, slog.New(slog.NewTextHandler(io.Discard, nil)), agent.Options{Poll: 10 * time.Millisecond,
 		Predecessor: rc.Agent.Lease()})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := a.Start(ctx); err != nil {

@@ -429,8 +429,8 @@ func TestConfirmStaleResizes(t *testing.T) {
 		} {
 			clk.Advance(tc.advance)
 			// The host stayed up meanwhile: its agent's loop would have
-			// heartbeated (on the wall clock, so the test does it).
-			if err := hosts.Heartbeat(ctx, c.DB, c.Agent.Host(), c.Agent.Lease(), clk.Now()); err != nil {
+			// heartbeated (the stopped agent has no loop, so the test does).
+			if err := c.App.Hosts.Heartbeat(ctx, c.Agent.Host(), c.Agent.Lease(), clk.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if err := c.App.Agent.RunPeriodics(ctx); err != nil {

@@ -115,8 +115,8 @@ func (d *Directory) recount(ctx context.Context, tx *store.Tx, host string) erro
 // Heartbeat records that the host's agent, holding lease, is alive; it
 // returns ErrLeaseLost, recording nothing, once another agent has taken
 // the host over.
-func Heartbeat(ctx context.Context, db *store.DB, hostname, lease string, now time.Time) error {
-	res, err := db.ExecContext(ctx, `UPDATE compute_hosts SET heartbeat_at = ? WHERE hostname = ? AND lease_token = ?`,
+func (d *Directory) Heartbeat(ctx context.Context, hostname, lease string, now time.Time) error {
+	res, err := d.db.ExecContext(ctx, `UPDATE compute_hosts SET heartbeat_at = ? WHERE hostname = ? AND lease_token = ?`,
 		now.UnixMicro(), hostname, lease)
 	if err != nil {
 		return fmt.Errorf("heartbeat %s: %w", hostname, err)

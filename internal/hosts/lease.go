@@ -81,8 +81,8 @@ func CheckLease(ctx context.Context, q store.Querier, hostname, lease string) er
 
 // ReleaseLease gives hostname up, if lease still holds it, so another
 // agent may take it at once.
-func ReleaseLease(ctx context.Context, db *store.DB, hostname, lease string) error {
-	if _, err := db.ExecContext(ctx, `UPDATE compute_hosts SET lease_token = '', lease_holder = ''
+func (d *Directory) ReleaseLease(ctx context.Context, hostname, lease string) error {
+	if _, err := d.db.ExecContext(ctx, `UPDATE compute_hosts SET lease_token = '', lease_holder = ''
 		WHERE hostname = ? AND lease_token = ?`, hostname, lease); err != nil {
 		return fmt.Errorf("release lease of %s: %w", hostname, err)
 	}

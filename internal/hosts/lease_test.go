@@ -29,7 +29,7 @@ func TestHostLease(t *testing.T) {
 			}, at)
 			return err
 		}
-		beat := func(lease string, at time.Time) error { return hosts.Heartbeat(ctx, db, "node-1", lease, at) }
+		beat := func(lease string, at time.Time) error { return directory(db, at).Heartbeat(ctx, "node-1", lease, at) }
 		refused := func(err error) bool {
 			var held *hosts.LeaseHeldError
 			return errors.As(err, &held)
@@ -50,7 +50,7 @@ func TestHostLease(t *testing.T) {
 				return claim("c", "", t0.Add(30*time.Second+hosts.DownTime+time.Second))
 			}, isNil},
 			{"b's heartbeat is refused", func() error { return beat("b", t0.Add(2*hosts.DownTime)) }, lostLease},
-			{"c gives the host up", func() error { return hosts.ReleaseLease(ctx, db, "node-1", "c") }, isNil},
+			{"c gives the host up", func() error { return directory(db, t0).ReleaseLease(ctx, "node-1", "c") }, isNil},
 			{"d takes it at once", func() error { return claim("d", "", t0.Add(2*hosts.DownTime)) }, isNil},
 			{"a registration without a lease leaves d's", func() error { return claim("", "", t0.Add(2*hosts.DownTime)) }, isNil},
 			{"d still heartbeats", func() error { return beat("d", t0.Add(2*hosts.DownTime)) }, isNil},

@@ -2,13 +2,16 @@ package apptest_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 )
 
@@ -67,4 +70,31 @@ func TestCloudLifecycle(t *testing.T) {
 			t.Fatalf("guests left: %v, %v", ids, err)
 		}
 	})
+}
+
+// TestHostKeepsTheCloudsTime: the agent registers its host on the
+// cloud's clock, the one the compute service judges hosts by, so a test
+// that moves the clock does not see its host fall down.
+func TestHostKeepsTheCloudsTime(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)
+	c := apptest.New(t, apptest.Options{Clock: clock.NewFake(start)})
+	var got struct {
+		Services []struct {
+			Binary    string `json:"binary"`
+			Host      string `json:"host"`
+			State     string `json:"state"`
+			UpdatedAt string `json:"updated_at"`
+		} `json:"services"`
+	}
+	if err := json.Unmarshal(c.Admin.Do(http.MethodGet, "/v2.1/os-services?binary=nova-compute", nil).Expect(t, http.StatusOK).Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Services) != 1 {
+		t.Fatalf("services: %+v, want the one compute host", got.Services)
+	}
+	s := got.Services[0]
+	if s.Host != "apptest-host" || s.State != "up" || !strings.HasPrefix(s.UpdatedAt, "2031-02-03T04:05:06") {
+		t.Fatalf("compute service %+v, want apptest-host up, updated at the cloud's 2031-02-03T04:05:06", s)
+	}
 }
