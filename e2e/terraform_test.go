@@ -1,0 +1,491 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/aggregates"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// adminConfig is a Terraform configuration an admin of a kumo without a
+// networking service can apply: a project with a user and role
+// assignments, an EC2 credential, a regional registered limit and a
+// project limit of the image service, key pairs (imported and generated),
+// flavors (extra specs, a private one shared with the project), a server
+// group, the project's compute quota, an aggregate with a zone, and an
+// image uploaded from a file and shared with the project; and data
+// sources that read some of them back. The fields of terraformValues are
+// those a second apply changes in place.
+var adminConfig = template.Must(template.New("main.tf").Parse(`
+data "openstack_identity_auth_scope_v3" "me" {
+  name = "me"
+}
+
+resource "openstack_identity_project_v3" "team" {
+  name        = "tf-team"
+  description = "{{.ProjectDescription}}"
+  tags        = ["tofu"]
+}
+
+resource "openstack_identity_user_v3" "dev" {
+  name               = "tf-dev"
+  password           = "tf-dev-password"
+  default_project_id = openstack_identity_project_v3.team.id
+  description        = "{{.UserDescription}}"
+  extra = {
+    email = "dev@example.org"
+  }
+}
+
+resource "openstack_identity_role_v3" "auditor" {
+  name = "tf-auditor"
+}
+
+data "openstack_identity_role_v3" "member" {
+  name = "member"
+}
+
+resource "openstack_identity_role_assignment_v3" "dev_member" {
+  user_id    = openstack_identity_user_v3.dev.id
+  project_id = openstack_identity_project_v3.team.id
+  role_id    = data.openstack_identity_role_v3.member.id
+}
+
+resource "openstack_identity_role_assignment_v3" "dev_auditor" {
+  user_id    = openstack_identity_user_v3.dev.id
+  project_id = openstack_identity_project_v3.team.id
+  role_id    = openstack_identity_role_v3.auditor.id
+}
+
+resource "openstack_identity_ec2_credential_v3" "dev" {
+  user_id    = openstack_identity_user_v3.dev.id
+  project_id = openstack_identity_project_v3.team.id
+}
+
+data "openstack_identity_service_v3" "glance" {
+  name = "glance"
+}
+
+# The provider sends its region with every limit, and Keystone matches a
+# limit to the registered limit of that region: kumo's default registered
+# limits have none, so the configuration registers a regional one.
+resource "openstack_identity_registered_limit_v3" "images" {
+  service_id    = data.openstack_identity_service_v3.glance.id
+  resource_name = "image_count_total"
+  default_limit = 50
+  description   = "regional default"
+}
+
+resource "openstack_identity_limit_v3" "images" {
+  depends_on     = [openstack_identity_registered_limit_v3.images]
+  project_id     = openstack_identity_project_v3.team.id
+  service_id     = data.openstack_identity_service_v3.glance.id
+  resource_name  = "image_count_total"
+  resource_limit = {{.ImageLimit}}
+}
+
+resource "openstack_compute_keypair_v2" "imported" {
+  name       = "tf-imported"
+  public_key = file("${path.module}/key.pub")
+}
+
+resource "openstack_compute_keypair_v2" "generated" {
+  name = "tf-generated"
+}
+
+resource "openstack_compute_flavor_v2" "small" {
+  name        = "tf-small"
+  ram         = 512
+  vcpus       = 1
+  disk        = 1
+  swap        = 128
+  description = "{{.FlavorDescription}}"
+  extra_specs = {
+    "hw:cpu_policy" = "{{.CPUPolicy}}"
+  }
+}
+
+resource "openstack_compute_flavor_v2" "private" {
+  name      = "tf-private"
+  ram       = 1024
+  vcpus     = 2
+  disk      = 5
+  is_public = false
+}
+
+resource "openstack_compute_flavor_access_v2" "team" {
+  flavor_id = openstack_compute_flavor_v2.private.id
+  tenant_id = openstack_identity_project_v3.team.id
+}
+
+resource "openstack_compute_servergroup_v2" "spread" {
+  name     = "tf-spread"
+  policies = ["anti-affinity"]
+}
+
+resource "openstack_compute_quotaset_v2" "team" {
+  project_id = openstack_identity_project_v3.team.id
+  instances  = {{.Instances}}
+  cores      = 14
+  ram        = 20480
+  key_pairs  = 11
+}
+
+# Nova lists a zone once an aggregate with hosts has it.
+resource "openstack_compute_aggregate_v2" "fast" {
+  name  = "tf-fast"
+  zone  = "{{.Zone}}"
+  hosts = ["tf-host"]
+  metadata = {
+    ssd = "true"
+  }
+}
+
+# Shared, as Glance has members only for shared images (the provider's
+# default is private).
+resource "openstack_images_image_v2" "disk" {
+  name             = "tf-disk"
+  local_file_path  = "${path.module}/disk.raw"
+  container_format = "bare"
+  disk_format      = "raw"
+  min_disk_gb      = 1
+  visibility       = "shared"
+  tags             = ["tofu"]
+  properties = {
+    purpose = "{{.ImagePurpose}}"
+  }
+}
+
+resource "openstack_images_image_access_v2" "team" {
+  image_id  = openstack_images_image_v2.disk.id
+  member_id = openstack_identity_project_v3.team.id
+}
+
+data "openstack_compute_flavor_v2" "small" {
+  name = openstack_compute_flavor_v2.small.name
+}
+
+data "openstack_images_image_v2" "disk" {
+  name       = openstack_images_image_v2.disk.name
+  depends_on = [openstack_images_image_v2.disk]
+}
+
+# The only compute host is in the aggregate: its zone is the only one.
+data "openstack_compute_availability_zones_v2" "zones" {
+  depends_on = [openstack_compute_aggregate_v2.fast]
+}
+
+output "scope_project" { value = data.openstack_identity_auth_scope_v3.me.project_name }
+output "project_id" { value = openstack_identity_project_v3.team.id }
+output "user_id" { value = openstack_identity_user_v3.dev.id }
+output "ec2_access" { value = openstack_identity_ec2_credential_v3.dev.access }
+output "imported_fingerprint" { value = openstack_compute_keypair_v2.imported.fingerprint }
+output "generated_public_key" { value = openstack_compute_keypair_v2.generated.public_key }
+output "generated_private_key" {
+  value     = openstack_compute_keypair_v2.generated.private_key
+  sensitive = true
+}
+output "small_flavor_id" { value = openstack_compute_flavor_v2.small.id }
+output "small_flavor_found" { value = data.openstack_compute_flavor_v2.small.id }
+output "private_flavor_id" { value = openstack_compute_flavor_v2.private.id }
+output "server_group_id" { value = openstack_compute_servergroup_v2.spread.id }
+output "aggregate_id" { value = openstack_compute_aggregate_v2.fast.id }
+output "zones" { value = join(",", sort(data.openstack_compute_availability_zones_v2.zones.names)) }
+output "image_id" { value = openstack_images_image_v2.disk.id }
+output "image_checksum" { value = data.openstack_images_image_v2.disk.checksum }
+`))
+
+// terraformValues are adminConfig's values that change between applies.
+type terraformValues struct {
+	ProjectDescription, UserDescription string
+	FlavorDescription, CPUPolicy        string
+	Instances, ImageLimit               int
+	Zone, ImagePurpose                  string
+}
+
+func (v terraformValues) config(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	if err := adminConfig.Execute(&b, v); err != nil {
+		t.Fatalf("render the configuration: %v", err)
+	}
+	return b.String()
+}
+
+// TestTerraformAdmin applies adminConfig with OpenTofu and the OpenStack
+// provider, plans again (no changes), checks with gophercloud that kumo
+// holds what was applied, changes it in place (again with an empty plan
+// after), and destroys it all.
+func TestTerraformAdmin(t *testing.T) {
+	t.Parallel()
+	tofu := RequireTofu(t)
+	s := Start(t, kumoBin, Options{Args: []string{"--host", "tf-host"}})
+	admin := NewClients(t, s.CloudsFile(), "kumo")
+	admin.Compute.Microversion = "2.55" // flavor descriptions
+	pub, _ := sshKeygen(t, "tofu")
+	pubKey, err := os.ReadFile(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first := terraformValues{
+		ProjectDescription: "made by tofu", UserDescription: "a developer",
+		FlavorDescription: "a small flavor", CPUPolicy: "shared",
+		Instances: 7, ImageLimit: 5, Zone: "fast-zone", ImagePurpose: "test",
+	}
+	tf := tofu.Init(t, s.CloudsFile(), "kumo", map[string][]byte{
+		"main.tf":  []byte(first.config(t)),
+		"key.pub":  pubKey,
+		"disk.raw": imageData,
+	})
+	tf.Apply(t)
+	out := tf.Outputs(t)
+	checkApplied(t, s, admin, out, first)
+	if want := sshFingerprint(t, pub); out["imported_fingerprint"] != want {
+		t.Errorf("imported key pair fingerprint = %q, want %q (ssh-keygen's)", out["imported_fingerprint"], want)
+	}
+	checkGeneratedKey(t, out)
+
+	second := terraformValues{
+		ProjectDescription: "changed by tofu", UserDescription: "a tester",
+		FlavorDescription: "a smaller flavor", CPUPolicy: "dedicated",
+		Instances: 9, ImageLimit: 6, Zone: "faster-zone", ImagePurpose: "e2e",
+	}
+	tf.WriteFile(t, "main.tf", []byte(second.config(t)))
+	tf.Apply(t)
+	changed := tf.Outputs(t)
+	for _, id := range []string{"project_id", "user_id", "small_flavor_id", "aggregate_id", "image_id"} {
+		if changed[id] != out[id] {
+			t.Errorf("the second apply replaced %s %s with %s; want it changed in place", id, out[id], changed[id])
+		}
+	}
+	checkApplied(t, s, admin, changed, second)
+
+	tf.Destroy(t)
+	checkDestroyed(t, admin, out)
+}
+
+// checkApplied checks through gophercloud, as the admin and as the user
+// the configuration made, that kumo holds what adminConfig with v says.
+func checkApplied(t *testing.T, s *Server, admin *Clients, out map[string]string, v terraformValues) {
+	t.Helper()
+	ctx := context.Background()
+	if out["scope_project"] != "admin" || out["zones"] != v.Zone {
+		t.Errorf("data sources read scope project %q and zones %q, want admin and %q", out["scope_project"], out["zones"], v.Zone)
+	}
+	if out["small_flavor_found"] != out["small_flavor_id"] {
+		t.Errorf("the flavor data source found %q by name, want %q", out["small_flavor_found"], out["small_flavor_id"])
+	}
+	if out["image_checksum"] != md5hex(imageData) || out["ec2_access"] == "" {
+		t.Errorf("image checksum %q and EC2 access key %q; want %s and a key", out["image_checksum"], out["ec2_access"], md5hex(imageData))
+	}
+
+	project, err := projects.Get(ctx, admin.Identity, out["project_id"]).Extract()
+	if err != nil {
+		t.Fatalf("get the project: %v", err)
+	}
+	user, err := users.Get(ctx, admin.Identity, out["user_id"]).Extract()
+	if err != nil {
+		t.Fatalf("get the user: %v", err)
+	}
+	if project.Description != v.ProjectDescription || user.Description != v.UserDescription || user.Extra["email"] != "dev@example.org" {
+		t.Errorf("project description %q, user description %q and extra %v; want %q, %q and the email", project.Description, user.Description, user.Extra, v.ProjectDescription, v.UserDescription)
+	}
+
+	flavor, err := flavors.Get(ctx, admin.Compute, out["small_flavor_id"]).Extract()
+	if err != nil {
+		t.Fatalf("get the flavor: %v", err)
+	}
+	specs, err := flavors.ListExtraSpecs(ctx, admin.Compute, out["small_flavor_id"]).Extract()
+	if err != nil {
+		t.Fatalf("list the flavor's extra specs: %v", err)
+	}
+	if flavor.Swap != 128 || flavor.Description != v.FlavorDescription || specs["hw:cpu_policy"] != v.CPUPolicy {
+		t.Errorf("flavor swap %d, description %q, extra specs %v; want 128, %q, hw:cpu_policy %s",
+			flavor.Swap, flavor.Description, specs, v.FlavorDescription, v.CPUPolicy)
+	}
+	quota, err := quotasets.Get(ctx, admin.Compute, out["project_id"]).Extract()
+	if err != nil {
+		t.Fatalf("get the project's quota: %v", err)
+	}
+	if quota.Instances != v.Instances || quota.Cores != 14 || quota.KeyPairs != 11 {
+		t.Errorf("quota instances %d, cores %d, key pairs %d; want %d, 14, 11", quota.Instances, quota.Cores, quota.KeyPairs, v.Instances)
+	}
+	aggregate, err := aggregates.Get(ctx, admin.Compute, atoi(t, out["aggregate_id"])).Extract()
+	if err != nil {
+		t.Fatalf("get the aggregate: %v", err)
+	}
+	if aggregate.AvailabilityZone != v.Zone || aggregate.Metadata["ssd"] != "true" || len(aggregate.Hosts) != 1 || aggregate.Hosts[0] != "tf-host" {
+		t.Errorf("aggregate zone %q, metadata %v, hosts %v; want %q, ssd=true, tf-host", aggregate.AvailabilityZone, aggregate.Metadata, aggregate.Hosts, v.Zone)
+	}
+	image, err := images.Get(ctx, admin.Image, out["image_id"]).Extract()
+	if err != nil {
+		t.Fatalf("get the image: %v", err)
+	}
+	if image.Status != images.ImageStatusActive || image.Visibility != images.ImageVisibilityShared || image.Properties["purpose"] != v.ImagePurpose {
+		t.Errorf("image status %s, visibility %s, properties %v; want active, shared, purpose %s", image.Status, image.Visibility, image.Properties, v.ImagePurpose)
+	}
+	if data := downloadImage(t, admin.Image, out["image_id"]); !bytes.Equal(data, imageData) {
+		t.Errorf("the image holds %d bytes, want the %d of disk.raw", len(data), len(imageData))
+	}
+
+	// The user logs in to the project through its role assignment, sees
+	// the private flavor and the shared image, and has the project limit.
+	dev := NewClients(t, writeClouds(t, strings.TrimSuffix(s.URL, "/")+"/identity/v3", "tf-dev", "tf-dev-password", "tf-team"), "kumo")
+	if _, err := flavors.Get(ctx, dev.Compute, out["private_flavor_id"]).Extract(); err != nil {
+		t.Errorf("the project's user cannot see the private flavor it was given access to: %v", err)
+	}
+	if _, err := images.Get(ctx, dev.Image, out["image_id"]).Extract(); err != nil {
+		t.Errorf("the project's user cannot see the image shared with it: %v", err)
+	}
+	var usage struct {
+		Usage map[string]struct {
+			Limit int `json:"limit"`
+		} `json:"usage"`
+	}
+	if _, err := dev.Image.Get(ctx, dev.Image.ServiceURL("info", "usage"), &usage, nil); err != nil {
+		t.Fatalf("GET /v2/info/usage as the project's user: %v", err)
+	}
+	if got := usage.Usage["image_count_total"].Limit; got != v.ImageLimit {
+		t.Errorf("the project's image_count_total limit is %d, want %d", got, v.ImageLimit)
+	}
+}
+
+// checkGeneratedKey checks that the private key kumo generated for the
+// generated key pair belongs to its public key.
+func checkGeneratedKey(t *testing.T, out map[string]string) {
+	t.Helper()
+	priv := filepath.Join(t.TempDir(), "generated")
+	if err := os.WriteFile(priv, []byte(out["generated_private_key"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sshPublicFromPrivate(t, priv), keyBody(out["generated_public_key"]); got != want {
+		t.Errorf("the generated private key's public key is %q, want the key pair's %q", got, want)
+	}
+}
+
+// checkDestroyed checks that what the configuration made is gone.
+func checkDestroyed(t *testing.T, admin *Clients, out map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	gets := []struct {
+		what string
+		get  func() error
+	}{
+		{"project", func() error { return projects.Get(ctx, admin.Identity, out["project_id"]).Err }},
+		{"user", func() error { return users.Get(ctx, admin.Identity, out["user_id"]).Err }},
+		{"small flavor", func() error { return flavors.Get(ctx, admin.Compute, out["small_flavor_id"]).Err }},
+		{"private flavor", func() error { return flavors.Get(ctx, admin.Compute, out["private_flavor_id"]).Err }},
+		{"imported key pair", func() error { return keypairs.Get(ctx, admin.Compute, "tf-imported", nil).Err }},
+		{"generated key pair", func() error { return keypairs.Get(ctx, admin.Compute, "tf-generated", nil).Err }},
+		{"server group", func() error { return servergroups.Get(ctx, admin.Compute, out["server_group_id"]).Err }},
+		{"aggregate", func() error { return aggregates.Get(ctx, admin.Compute, atoi(t, out["aggregate_id"])).Err }},
+		{"image", func() error { return images.Get(ctx, admin.Image, out["image_id"]).Err }},
+	}
+	for _, g := range gets {
+		if err := g.get(); !gophercloud.ResponseCodeIs(err, 404) {
+			t.Errorf("after destroy, getting the %s gave %v, want a 404", g.what, err)
+		}
+	}
+}
+
+func downloadImage(t *testing.T, client *gophercloud.ServiceClient, id string) []byte {
+	t.Helper()
+	r, err := imagedata.Download(context.Background(), client, id).Extract()
+	if err != nil {
+		t.Fatalf("download image %s: %v", id, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read image %s: %v", id, err)
+	}
+	return data
+}
+
+// serverConfig is a compute-only configuration with a server: an image, a
+// flavor, a key pair and a server without a network block (kumo gives the
+// project its private network, as Neutron's auto-allocated topology).
+const serverConfig = `
+resource "openstack_images_image_v2" "disk" {
+  name             = "tf-disk"
+  local_file_path  = "${path.module}/disk.raw"
+  container_format = "bare"
+  disk_format      = "raw"
+}
+
+resource "openstack_compute_flavor_v2" "small" {
+  name  = "tf-small"
+  ram   = 512
+  vcpus = 1
+  disk  = 1
+}
+
+resource "openstack_compute_keypair_v2" "key" {
+  name = "tf-key"
+}
+
+resource "openstack_compute_instance_v2" "web" {
+  name      = "tf-web"
+  image_id  = openstack_images_image_v2.disk.id
+  flavor_id = openstack_compute_flavor_v2.small.id
+  key_pair  = openstack_compute_keypair_v2.key.name
+  metadata = {
+    role = "web"
+  }
+}
+
+output "server_id" { value = openstack_compute_instance_v2.web.id }
+output "access_ip_v4" { value = openstack_compute_instance_v2.web.access_ip_v4 }
+`
+
+// TestTerraformServer applies serverConfig, plans again (no changes),
+// checks the server, and destroys it.
+func TestTerraformServer(t *testing.T) {
+	// kumo creates the server (the provider's create needs no networking
+	// service when the configuration has no network block), but the
+	// provider refreshes every openstack_compute_instance_v2 by asking the
+	// networking service for the server's network, GET
+	// /v2.0/networks?name=private&status=ACTIVE (the name is the server's
+	// address label), so plan and destroy stop with "Error creating
+	// OpenStack networking client: No suitable endpoint could be found in
+	// the service catalog".
+	t.Skip("needs the networking API (issue 19): the provider refreshes a server through GET /v2.0/networks?name=private&status=ACTIVE, so plan and destroy fail without a network endpoint")
+	t.Parallel()
+	tofu := RequireTofu(t)
+	s := Start(t, kumoBin, Options{})
+	admin := NewClients(t, s.CloudsFile(), "kumo")
+	tf := tofu.Init(t, s.CloudsFile(), "kumo", map[string][]byte{
+		"main.tf":  []byte(serverConfig),
+		"disk.raw": imageData,
+	})
+	tf.Apply(t)
+	out := tf.Outputs(t)
+	server, err := servers.Get(context.Background(), admin.Compute, out["server_id"]).Extract()
+	if err != nil {
+		t.Fatalf("get the server: %v", err)
+	}
+	if server.Status != "ACTIVE" || server.KeyName != "tf-key" || server.Metadata["role"] != "web" || out["access_ip_v4"] == "" {
+		t.Errorf("server %+v, access_ip_v4 %q: want ACTIVE with key tf-key, metadata role=web and an IPv4 address", server, out["access_ip_v4"])
+	}
+	tf.Destroy(t)
+	if err := servers.Get(context.Background(), admin.Compute, out["server_id"]).Err; !gophercloud.ResponseCodeIs(err, 404) {
+		t.Errorf("after destroy, getting the server gave %v, want a 404", err)
+	}
+}
