@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"text/template"
@@ -30,7 +31,7 @@ import (
 // flavors (extra specs, a private one shared with the project), a server
 // group, the project's compute quota, an aggregate with a zone, and an
 // image uploaded from a file and shared with the project; and data
-// sources that read some of them back. The fields of terraformValues are
+// sources that read some of them back, and the compute host. The fields of terraformValues are
 // those a second apply changes in place.
 var adminConfig = template.Must(template.New("main.tf").Parse(`
 data "openstack_identity_auth_scope_v3" "me" {
@@ -191,6 +192,16 @@ data "openstack_compute_availability_zones_v2" "zones" {
   depends_on = [openstack_compute_aggregate_v2.fast]
 }
 
+# The project's limits follow its quota set.
+data "openstack_compute_limits_v2" "team" {
+  project_id = openstack_identity_project_v3.team.id
+  depends_on = [openstack_compute_quotaset_v2.team]
+}
+
+data "openstack_compute_hypervisor_v2" "host" {
+  hostname = "tf-host"
+}
+
 output "scope_project" { value = data.openstack_identity_auth_scope_v3.me.project_name }
 output "project_id" { value = openstack_identity_project_v3.team.id }
 output "user_id" { value = openstack_identity_user_v3.dev.id }
@@ -206,6 +217,8 @@ output "small_flavor_found" { value = data.openstack_compute_flavor_v2.small.id 
 output "private_flavor_id" { value = openstack_compute_flavor_v2.private.id }
 output "server_group_id" { value = openstack_compute_servergroup_v2.spread.id }
 output "aggregate_id" { value = openstack_compute_aggregate_v2.fast.id }
+output "max_total_instances" { value = tostring(data.openstack_compute_limits_v2.team.max_total_instances) }
+output "hypervisor" { value = "${data.openstack_compute_hypervisor_v2.host.state}/${data.openstack_compute_hypervisor_v2.host.status}" }
 output "zones" { value = join(",", sort(data.openstack_compute_availability_zones_v2.zones.names)) }
 output "image_id" { value = openstack_images_image_v2.disk.id }
 output "image_checksum" { value = data.openstack_images_image_v2.disk.checksum }
@@ -288,6 +301,9 @@ func checkApplied(t *testing.T, s *Server, admin *Clients, out map[string]string
 	ctx := context.Background()
 	if out["scope_project"] != "admin" || out["zones"] != v.Zone {
 		t.Errorf("data sources read scope project %q and zones %q, want admin and %q", out["scope_project"], out["zones"], v.Zone)
+	}
+	if want := strconv.Itoa(v.Instances); out["max_total_instances"] != want || out["hypervisor"] != "up/enabled" {
+		t.Errorf("the project's maxTotalInstances %q and the hypervisor's state/status %q; want %s and up/enabled", out["max_total_instances"], out["hypervisor"], want)
 	}
 	if out["small_flavor_found"] != out["small_flavor_id"] {
 		t.Errorf("the flavor data source found %q by name, want %q", out["small_flavor_found"], out["small_flavor_id"])
