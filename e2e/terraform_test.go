@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -499,6 +500,157 @@ func TestTerraformServer(t *testing.T) {
 	}
 	if server.Status != "ACTIVE" || server.KeyName != "tf-key" || server.Metadata["role"] != "web" || out["access_ip_v4"] == "" {
 		t.Errorf("server %+v, access_ip_v4 %q: want ACTIVE with key tf-key, metadata role=web and an IPv4 address", server, out["access_ip_v4"])
+	}
+	tf.Destroy(t)
+	if err := servers.Get(context.Background(), admin.Compute, out["server_id"]).Err; !gophercloud.ResponseCodeIs(err, 404) {
+		t.Errorf("after destroy, getting the server gave %v, want a 404", err)
+	}
+}
+
+// networkingConfig is the usual configuration of a project's network with
+// the OpenStack provider (issue 19): a network and subnet, a security
+// group with rules, a router with a gateway on the external network and an
+// interface on the subnet, a port in the security group, a server on that
+// port, and a floating IP on the external network associated with it.
+const networkingConfig = `
+data "openstack_networking_network_v2" "public" {
+  name     = "public"
+  external = true
+}
+
+resource "openstack_networking_network_v2" "app" {
+  name           = "tf-app"
+  admin_state_up = true
+}
+
+resource "openstack_networking_subnet_v2" "app" {
+  name            = "tf-app"
+  network_id      = openstack_networking_network_v2.app.id
+  cidr            = "192.168.77.0/24"
+  ip_version      = 4
+  dns_nameservers = ["192.0.2.53"]
+}
+
+resource "openstack_networking_secgroup_v2" "web" {
+  name        = "tf-web"
+  description = "web servers"
+}
+
+resource "openstack_networking_secgroup_rule_v2" "http" {
+  security_group_id = openstack_networking_secgroup_v2.web.id
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  port_range_min    = 80
+  port_range_max    = 80
+  remote_ip_prefix  = "0.0.0.0/0"
+}
+
+resource "openstack_networking_secgroup_rule_v2" "ssh" {
+  security_group_id = openstack_networking_secgroup_v2.web.id
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  port_range_min    = 22
+  port_range_max    = 22
+  remote_ip_prefix  = "198.51.100.0/24"
+}
+
+resource "openstack_networking_router_v2" "edge" {
+  name                = "tf-edge"
+  external_network_id = data.openstack_networking_network_v2.public.id
+}
+
+resource "openstack_networking_router_interface_v2" "app" {
+  router_id = openstack_networking_router_v2.edge.id
+  subnet_id = openstack_networking_subnet_v2.app.id
+}
+
+resource "openstack_networking_port_v2" "web" {
+  name               = "tf-web"
+  network_id         = openstack_networking_network_v2.app.id
+  security_group_ids = [openstack_networking_secgroup_v2.web.id]
+  fixed_ip {
+    subnet_id  = openstack_networking_subnet_v2.app.id
+    ip_address = "192.168.77.10"
+  }
+}
+
+resource "openstack_images_image_v2" "disk" {
+  name             = "tf-disk"
+  local_file_path  = "${path.module}/disk.raw"
+  container_format = "bare"
+  disk_format      = "raw"
+}
+
+resource "openstack_compute_flavor_v2" "small" {
+  name  = "tf-small"
+  ram   = 512
+  vcpus = 1
+  disk  = 1
+}
+
+resource "openstack_compute_instance_v2" "web" {
+  name      = "tf-web"
+  image_id  = openstack_images_image_v2.disk.id
+  flavor_id = openstack_compute_flavor_v2.small.id
+  network {
+    port = openstack_networking_port_v2.web.id
+  }
+}
+
+resource "openstack_networking_floatingip_v2" "web" {
+  pool = data.openstack_networking_network_v2.public.name
+}
+
+# The floating IP's port must be on a subnet the router connects to the
+# external network, as Neutron checks.
+resource "openstack_networking_floatingip_associate_v2" "web" {
+  floating_ip = openstack_networking_floatingip_v2.web.address
+  port_id     = openstack_networking_port_v2.web.id
+  depends_on  = [openstack_networking_router_interface_v2.app, openstack_compute_instance_v2.web]
+}
+
+output "server_id" { value = openstack_compute_instance_v2.web.id }
+output "fixed_ip" { value = openstack_compute_instance_v2.web.network[0].fixed_ip_v4 }
+output "floating_ip" { value = openstack_networking_floatingip_v2.web.address }
+output "network_id" { value = openstack_networking_network_v2.app.id }
+`
+
+// TestTerraformNetworking applies networkingConfig, plans again (no
+// changes), checks the server's addresses, and destroys it all. It is
+// written for the networking API of issue 19 and has not run yet: enable
+// it (and check its assertions against Neutron's behaviour) when the
+// network endpoint lands.
+func TestTerraformNetworking(t *testing.T) {
+	t.Skip("needs the networking API (issue 19): kumo's catalog has no network endpoint yet")
+	t.Parallel()
+	tofu := RequireTofu(t)
+	s := Start(t, kumoBin, Options{})
+	admin := NewClients(t, s.CloudsFile(), "kumo")
+	tf := tofu.Init(t, s.CloudsFile(), "kumo", map[string][]byte{
+		"main.tf":  []byte(networkingConfig),
+		"disk.raw": imageData,
+	})
+	tf.Apply(t)
+	out := tf.Outputs(t)
+	if out["fixed_ip"] != "192.168.77.10" || out["floating_ip"] == "" {
+		t.Errorf("outputs %v: want the server on the port's fixed address 192.168.77.10 and a floating IP", out)
+	}
+	server, err := servers.Get(context.Background(), admin.Compute, out["server_id"]).Extract()
+	if err != nil {
+		t.Fatalf("get the server: %v", err)
+	}
+	// Nova labels the addresses with the network's name.
+	got := map[string]bool{}
+	entries, _ := server.Addresses["tf-app"].([]any)
+	for _, e := range entries {
+		if addr, ok := e.(map[string]any); ok {
+			got[fmt.Sprint(addr["addr"])] = true
+		}
+	}
+	if !got[out["fixed_ip"]] || !got[out["floating_ip"]] {
+		t.Errorf("server addresses %v, want %s and %s on tf-app", server.Addresses, out["fixed_ip"], out["floating_ip"])
 	}
 	tf.Destroy(t)
 	if err := servers.Get(context.Background(), admin.Compute, out["server_id"]).Err; !gophercloud.ResponseCodeIs(err, 404) {
