@@ -25,207 +25,22 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
 
-// adminConfig is a Terraform configuration an admin of a kumo without a
-// networking service can apply: a project with a user and role
-// assignments, an EC2 credential, a regional registered limit and a
-// project limit of the image service, key pairs (imported and generated),
-// flavors (extra specs, a private one shared with the project), a server
-// group, the project's compute quota, an aggregate with a zone, and an
-// image uploaded from a file and shared with the project; and data
-// sources that read some of them back, and the compute host. The fields of terraformValues are
-// those a second apply changes in place.
-var adminConfig = template.Must(template.New("main.tf").Parse(`
-data "openstack_identity_auth_scope_v3" "me" {
-  name = "me"
+// The configurations the tests apply, in testdata/terraform (each says
+// what it holds).
+const terraformTestdata = "testdata/terraform"
+
+// terraformConfig reads the configuration file name of testdata/terraform.
+func terraformConfig(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(terraformTestdata, name))
+	if err != nil {
+		t.Fatalf("read a configuration: %v", err)
+	}
+	return b
 }
 
-resource "openstack_identity_project_v3" "team" {
-  name        = "tf-team"
-  description = "{{.ProjectDescription}}"
-  tags        = ["tofu"]
-}
-
-resource "openstack_identity_user_v3" "dev" {
-  name               = "tf-dev"
-  password           = "tf-dev-password"
-  default_project_id = openstack_identity_project_v3.team.id
-  description        = "{{.UserDescription}}"
-  extra = {
-    email = "dev@example.org"
-  }
-}
-
-resource "openstack_identity_role_v3" "auditor" {
-  name = "tf-auditor"
-}
-
-data "openstack_identity_role_v3" "member" {
-  name = "member"
-}
-
-resource "openstack_identity_role_assignment_v3" "dev_member" {
-  user_id    = openstack_identity_user_v3.dev.id
-  project_id = openstack_identity_project_v3.team.id
-  role_id    = data.openstack_identity_role_v3.member.id
-}
-
-resource "openstack_identity_role_assignment_v3" "dev_auditor" {
-  user_id    = openstack_identity_user_v3.dev.id
-  project_id = openstack_identity_project_v3.team.id
-  role_id    = openstack_identity_role_v3.auditor.id
-}
-
-resource "openstack_identity_ec2_credential_v3" "dev" {
-  user_id    = openstack_identity_user_v3.dev.id
-  project_id = openstack_identity_project_v3.team.id
-}
-
-data "openstack_identity_service_v3" "glance" {
-  name = "glance"
-}
-
-# The provider sends its region with every limit, and Keystone matches a
-# limit to the registered limit of that region: kumo's default registered
-# limits have none, so the configuration registers a regional one.
-resource "openstack_identity_registered_limit_v3" "images" {
-  service_id    = data.openstack_identity_service_v3.glance.id
-  resource_name = "image_count_total"
-  default_limit = 50
-  description   = "regional default"
-}
-
-resource "openstack_identity_limit_v3" "images" {
-  depends_on     = [openstack_identity_registered_limit_v3.images]
-  project_id     = openstack_identity_project_v3.team.id
-  service_id     = data.openstack_identity_service_v3.glance.id
-  resource_name  = "image_count_total"
-  resource_limit = {{.ImageLimit}}
-}
-
-resource "openstack_compute_keypair_v2" "imported" {
-  name       = "tf-imported"
-  public_key = file("${path.module}/key.pub")
-}
-
-resource "openstack_compute_keypair_v2" "generated" {
-  name = "tf-generated"
-}
-
-resource "openstack_compute_flavor_v2" "small" {
-  name        = "tf-small"
-  ram         = 512
-  vcpus       = 1
-  disk        = 1
-  swap        = 128
-  description = "{{.FlavorDescription}}"
-  extra_specs = {
-    "hw:cpu_policy" = "{{.CPUPolicy}}"
-  }
-}
-
-resource "openstack_compute_flavor_v2" "private" {
-  name      = "tf-private"
-  ram       = 1024
-  vcpus     = 2
-  disk      = 5
-  is_public = false
-}
-
-resource "openstack_compute_flavor_access_v2" "team" {
-  flavor_id = openstack_compute_flavor_v2.private.id
-  tenant_id = openstack_identity_project_v3.team.id
-}
-
-resource "openstack_compute_servergroup_v2" "spread" {
-  name     = "tf-spread"
-  policies = ["anti-affinity"]
-}
-
-resource "openstack_compute_quotaset_v2" "team" {
-  project_id = openstack_identity_project_v3.team.id
-  instances  = {{.Instances}}
-  cores      = 14
-  ram        = 20480
-  key_pairs  = 11
-}
-
-# Nova lists a zone once an aggregate with hosts has it.
-resource "openstack_compute_aggregate_v2" "fast" {
-  name  = "tf-fast"
-  zone  = "{{.Zone}}"
-  hosts = ["tf-host"]
-  metadata = {
-    ssd = "true"
-  }
-}
-
-# Shared, as Glance has members only for shared images (the provider's
-# default is private).
-resource "openstack_images_image_v2" "disk" {
-  name             = "tf-disk"
-  local_file_path  = "${path.module}/disk.raw"
-  container_format = "bare"
-  disk_format      = "raw"
-  min_disk_gb      = 1
-  visibility       = "shared"
-  tags             = ["tofu"]
-  properties = {
-    purpose = "{{.ImagePurpose}}"
-  }
-}
-
-resource "openstack_images_image_access_v2" "team" {
-  image_id  = openstack_images_image_v2.disk.id
-  member_id = openstack_identity_project_v3.team.id
-}
-
-data "openstack_compute_flavor_v2" "small" {
-  name = openstack_compute_flavor_v2.small.name
-}
-
-data "openstack_images_image_v2" "disk" {
-  name       = openstack_images_image_v2.disk.name
-  depends_on = [openstack_images_image_v2.disk]
-}
-
-# The only compute host is in the aggregate: its zone is the only one.
-data "openstack_compute_availability_zones_v2" "zones" {
-  depends_on = [openstack_compute_aggregate_v2.fast]
-}
-
-# The project's limits follow its quota set.
-data "openstack_compute_limits_v2" "team" {
-  project_id = openstack_identity_project_v3.team.id
-  depends_on = [openstack_compute_quotaset_v2.team]
-}
-
-data "openstack_compute_hypervisor_v2" "host" {
-  hostname = "tf-host"
-}
-
-output "scope_project" { value = data.openstack_identity_auth_scope_v3.me.project_name }
-output "project_id" { value = openstack_identity_project_v3.team.id }
-output "user_id" { value = openstack_identity_user_v3.dev.id }
-output "ec2_access" { value = openstack_identity_ec2_credential_v3.dev.access }
-output "imported_fingerprint" { value = openstack_compute_keypair_v2.imported.fingerprint }
-output "generated_public_key" { value = openstack_compute_keypair_v2.generated.public_key }
-output "generated_private_key" {
-  value     = openstack_compute_keypair_v2.generated.private_key
-  sensitive = true
-}
-output "small_flavor_id" { value = openstack_compute_flavor_v2.small.id }
-output "small_flavor_found" { value = data.openstack_compute_flavor_v2.small.id }
-output "private_flavor_id" { value = openstack_compute_flavor_v2.private.id }
-output "server_group_id" { value = openstack_compute_servergroup_v2.spread.id }
-output "aggregate_id" { value = openstack_compute_aggregate_v2.fast.id }
-output "max_total_instances" { value = tostring(data.openstack_compute_limits_v2.team.max_total_instances) }
-output "hypervisor" { value = "${data.openstack_compute_hypervisor_v2.host.state}/${data.openstack_compute_hypervisor_v2.host.status}" }
-output "zones" { value = join(",", sort(data.openstack_compute_availability_zones_v2.zones.names)) }
-output "image_id" { value = openstack_images_image_v2.disk.id }
-output "image_checksum" { value = data.openstack_images_image_v2.disk.checksum }
-`))
-
-// terraformValues are adminConfig's values that change between applies.
+// terraformValues are the values of admin.tf.tmpl that change between
+// applies.
 type terraformValues struct {
 	ProjectDescription, UserDescription string
 	FlavorDescription, CPUPolicy        string
@@ -233,16 +48,21 @@ type terraformValues struct {
 	Zone, ImagePurpose                  string
 }
 
-func (v terraformValues) config(t *testing.T) string {
+// config renders admin.tf.tmpl with v.
+func (v terraformValues) config(t *testing.T) []byte {
 	t.Helper()
-	var b strings.Builder
-	if err := adminConfig.Execute(&b, v); err != nil {
+	tmpl, err := template.ParseFiles(filepath.Join(terraformTestdata, "admin.tf.tmpl"))
+	if err != nil {
+		t.Fatalf("parse the configuration: %v", err)
+	}
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, v); err != nil {
 		t.Fatalf("render the configuration: %v", err)
 	}
-	return b.String()
+	return b.Bytes()
 }
 
-// TestTerraformAdmin applies adminConfig with OpenTofu and the OpenStack
+// TestTerraformAdmin applies admin.tf.tmpl with OpenTofu and the OpenStack
 // provider, plans again (no changes), checks with gophercloud that kumo
 // holds what was applied, changes it in place (again with an empty plan
 // after), and destroys it all.
@@ -264,7 +84,7 @@ func TestTerraformAdmin(t *testing.T) {
 		Instances: 7, ImageLimit: 5, Zone: "fast-zone", ImagePurpose: "test",
 	}
 	tf := tofu.Init(t, s.CloudsFile(), "kumo", map[string][]byte{
-		"main.tf":  []byte(first.config(t)),
+		"main.tf":  first.config(t),
 		"key.pub":  pubKey,
 		"disk.raw": imageData,
 	})
@@ -281,7 +101,7 @@ func TestTerraformAdmin(t *testing.T) {
 		FlavorDescription: "a smaller flavor", CPUPolicy: "dedicated",
 		Instances: 9, ImageLimit: 6, Zone: "faster-zone", ImagePurpose: "e2e",
 	}
-	tf.WriteFile(t, "main.tf", []byte(second.config(t)))
+	tf.WriteFile(t, "main.tf", second.config(t))
 	tf.Apply(t)
 	changed := tf.Outputs(t)
 	for _, id := range []string{"project_id", "user_id", "small_flavor_id", "aggregate_id", "image_id"} {
@@ -296,7 +116,7 @@ func TestTerraformAdmin(t *testing.T) {
 }
 
 // checkApplied checks through gophercloud, as the admin and as the user
-// the configuration made, that kumo holds what adminConfig with v says.
+// the configuration made, that kumo holds what admin.tf.tmpl with v says.
 func checkApplied(t *testing.T, s *Server, admin *Clients, out map[string]string, v terraformValues) {
 	t.Helper()
 	ctx := context.Background()
@@ -436,43 +256,7 @@ func downloadImage(t *testing.T, client *gophercloud.ServiceClient, id string) [
 	return data
 }
 
-// serverConfig is a compute-only configuration with a server: an image, a
-// flavor, a key pair and a server without a network block (kumo gives the
-// project its private network, as Neutron's auto-allocated topology).
-const serverConfig = `
-resource "openstack_images_image_v2" "disk" {
-  name             = "tf-disk"
-  local_file_path  = "${path.module}/disk.raw"
-  container_format = "bare"
-  disk_format      = "raw"
-}
-
-resource "openstack_compute_flavor_v2" "small" {
-  name  = "tf-small"
-  ram   = 512
-  vcpus = 1
-  disk  = 1
-}
-
-resource "openstack_compute_keypair_v2" "key" {
-  name = "tf-key"
-}
-
-resource "openstack_compute_instance_v2" "web" {
-  name      = "tf-web"
-  image_id  = openstack_images_image_v2.disk.id
-  flavor_id = openstack_compute_flavor_v2.small.id
-  key_pair  = openstack_compute_keypair_v2.key.name
-  metadata = {
-    role = "web"
-  }
-}
-
-output "server_id" { value = openstack_compute_instance_v2.web.id }
-output "access_ip_v4" { value = openstack_compute_instance_v2.web.access_ip_v4 }
-`
-
-// TestTerraformServer applies serverConfig, plans again (no changes),
+// TestTerraformServer applies server.tf, plans again (no changes),
 // checks the server, and destroys it.
 func TestTerraformServer(t *testing.T) {
 	// kumo creates the server (the provider's create needs no networking
@@ -489,7 +273,7 @@ func TestTerraformServer(t *testing.T) {
 	s := Start(t, kumoBin, Options{})
 	admin := NewClients(t, s.CloudsFile(), "kumo")
 	tf := tofu.Init(t, s.CloudsFile(), "kumo", map[string][]byte{
-		"main.tf":  []byte(serverConfig),
+		"main.tf":  terraformConfig(t, "server.tf"),
 		"disk.raw": imageData,
 	})
 	tf.Apply(t)
@@ -507,117 +291,7 @@ func TestTerraformServer(t *testing.T) {
 	}
 }
 
-// networkingConfig is the usual configuration of a project's network with
-// the OpenStack provider (issue 19): a network and subnet, a security
-// group with rules, a router with a gateway on the external network and an
-// interface on the subnet, a port in the security group, a server on that
-// port, and a floating IP on the external network associated with it.
-const networkingConfig = `
-data "openstack_networking_network_v2" "public" {
-  name     = "public"
-  external = true
-}
-
-resource "openstack_networking_network_v2" "app" {
-  name           = "tf-app"
-  admin_state_up = true
-}
-
-resource "openstack_networking_subnet_v2" "app" {
-  name            = "tf-app"
-  network_id      = openstack_networking_network_v2.app.id
-  cidr            = "192.168.77.0/24"
-  ip_version      = 4
-  dns_nameservers = ["192.0.2.53"]
-}
-
-resource "openstack_networking_secgroup_v2" "web" {
-  name        = "tf-web"
-  description = "web servers"
-}
-
-resource "openstack_networking_secgroup_rule_v2" "http" {
-  security_group_id = openstack_networking_secgroup_v2.web.id
-  direction         = "ingress"
-  ethertype         = "IPv4"
-  protocol          = "tcp"
-  port_range_min    = 80
-  port_range_max    = 80
-  remote_ip_prefix  = "0.0.0.0/0"
-}
-
-resource "openstack_networking_secgroup_rule_v2" "ssh" {
-  security_group_id = openstack_networking_secgroup_v2.web.id
-  direction         = "ingress"
-  ethertype         = "IPv4"
-  protocol          = "tcp"
-  port_range_min    = 22
-  port_range_max    = 22
-  remote_ip_prefix  = "198.51.100.0/24"
-}
-
-resource "openstack_networking_router_v2" "edge" {
-  name                = "tf-edge"
-  external_network_id = data.openstack_networking_network_v2.public.id
-}
-
-resource "openstack_networking_router_interface_v2" "app" {
-  router_id = openstack_networking_router_v2.edge.id
-  subnet_id = openstack_networking_subnet_v2.app.id
-}
-
-resource "openstack_networking_port_v2" "web" {
-  name               = "tf-web"
-  network_id         = openstack_networking_network_v2.app.id
-  security_group_ids = [openstack_networking_secgroup_v2.web.id]
-  fixed_ip {
-    subnet_id  = openstack_networking_subnet_v2.app.id
-    ip_address = "192.168.77.10"
-  }
-}
-
-resource "openstack_images_image_v2" "disk" {
-  name             = "tf-disk"
-  local_file_path  = "${path.module}/disk.raw"
-  container_format = "bare"
-  disk_format      = "raw"
-}
-
-resource "openstack_compute_flavor_v2" "small" {
-  name  = "tf-small"
-  ram   = 512
-  vcpus = 1
-  disk  = 1
-}
-
-resource "openstack_compute_instance_v2" "web" {
-  name      = "tf-web"
-  image_id  = openstack_images_image_v2.disk.id
-  flavor_id = openstack_compute_flavor_v2.small.id
-  network {
-    port = openstack_networking_port_v2.web.id
-  }
-}
-
-resource "openstack_networking_floatingip_v2" "web" {
-  pool = data.openstack_networking_network_v2.public.name
-}
-
-# The floating IP's port must be on a subnet the router connects to the
-# external network, as Neutron checks.
-resource "openstack_networking_floatingip_associate_v2" "web" {
-  floating_ip = openstack_networking_floatingip_v2.web.address
-  port_id     = openstack_networking_port_v2.web.id
-  depends_on  = [openstack_networking_router_interface_v2.app, openstack_compute_instance_v2.web]
-}
-
-output "server_id" { value = openstack_compute_instance_v2.web.id }
-output "fixed_ip" { value = openstack_compute_instance_v2.web.network[0].fixed_ip_v4 }
-output "floating_ip" { value = openstack_networking_floatingip_v2.web.address }
-output "network_id" { value = openstack_networking_network_v2.app.id }
-`
-
-// TestTerraformNetworking applies networkingConfig, plans again (no
+// TestTerraformNetworking applies networking.tf, plans again (no
 // changes), checks the server's addresses, and destroys it all. It is
 // written for the networking API of issue 19 and has not run yet: enable
 // it (and check its assertions against Neutron's behaviour) when the
@@ -629,7 +303,7 @@ func TestTerraformNetworking(t *testing.T) {
 	s := Start(t, kumoBin, Options{})
 	admin := NewClients(t, s.CloudsFile(), "kumo")
 	tf := tofu.Init(t, s.CloudsFile(), "kumo", map[string][]byte{
-		"main.tf":  []byte(networkingConfig),
+		"main.tf":  terraformConfig(t, "networking.tf"),
 		"disk.raw": imageData,
 	})
 	tf.Apply(t)
