@@ -21,6 +21,7 @@ import (
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	identityapi "github.com/kumocloud/kumo/internal/api/identity"
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
+	networkingapi "github.com/kumocloud/kumo/internal/api/networking"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -210,7 +211,7 @@ func (a *App) authenticator() auth.Authenticator {
 	return a.Identity
 }
 
-// routes mounts the three APIs and health on one mux; metrics are served
+// routes mounts the four APIs and health on one mux; metrics are served
 // apart (--metrics-listen).
 func (a *App) routes() http.Handler {
 	a.metrics = api.NewMetrics()
@@ -245,7 +246,10 @@ func (a *App) routes() http.Handler {
 	imgsvc := imageapi.NewService(a.Images, opts)
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
-	a.APIs = []*api.Service{v21, idsvc, imgsvc}
+	netsvc := networkingapi.NewService(networkingapi.Deps{}, opts)
+	mux.Handle(networkingapi.Mount, netsvc)
+	mux.Handle(networkingapi.Mount+"/", netsvc)
+	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.DB.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int)); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)

@@ -290,6 +290,17 @@ func (g genericCheck) eval(e *evaluation) bool {
 
 func (genericCheck) refs(acc []string) []string { return acc }
 
+// fieldCheck is Neutron's field:RESOURCE:FIELD=VALUE: the target's
+// FIELD, as str() prints it, is VALUE.
+type fieldCheck struct{ field, value string }
+
+func (f fieldCheck) eval(e *evaluation) bool {
+	v, ok := e.target[f.field]
+	return ok && v == f.value
+}
+
+func (fieldCheck) refs(acc []string) []string { return acc }
+
 // substitute replaces %(key)s with target values; a missing key fails the
 // check, as a KeyError does in oslo.policy.
 func substitute(s string, t Target) (string, bool) {

@@ -1,0 +1,77 @@
+// Package networking serves a Neutron v2.0 subset under /networking,
+// from the network domain (internal/network) that Nova's network proxies
+// share.
+//
+// Each resource is a resource value (resource.go) with its route rows,
+// its rules named after it (create_network, get_network:tags, ...), a
+// policy target built from the object as Neutron builds it, and views as
+// Neutron's attribute dicts that the shared list machinery (list.go)
+// filters, sorts, pages and cuts to fields.
+package networking
+
+import (
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/policy"
+)
+
+// Mount is where the networking API is served; the catalog's network
+// endpoint points here and clients append v2.0/.
+const Mount = "/networking"
+
+// Deps are the domain services the networking API serves from.
+type Deps struct{}
+
+// NewService returns the networking API service.
+func NewService(d Deps, o api.Options) *api.Service {
+	h := newHandlers(d)
+	return &api.Service{
+		Name: "network", Mount: Mount, Router: api.NewRouter(h.routes()), Auth: o.Auth,
+		AuthURL: o.AuthURL, Errors: api.KeystoneError, ErrorBody: errorBody, PublicURL: o.PublicURL, Log: o.Log,
+		Policy: policy.Network(), Denied: denied, Target: defaultTarget, Conceal: h.conceal,
+	}
+}
+
+// handlers holds the resources the API serves.
+type handlers struct {
+	resources  []resource
+	rows       []api.Route
+	extensions []extension
+}
+
+func newHandlers(Deps) *handlers {
+	h := &handlers{extensions: machineryExtensions}
+	return h
+}
+
+// routes is the route table, relative to Mount: versions, extensions,
+// then each resource's rows.
+func (h *handlers) routes() []api.Route {
+	rs := versionRoutes(h.resources)
+	rs = append(rs, extensionRoutes(h.extensions)...)
+	return append(rs, h.rows...)
+}
+
+// Routes is the networking route table (for documentation and tests).
+func Routes(d Deps) []api.Route { return newHandlers(d).routes() }
+
+// defaultTarget is what rules are checked against before the object is
+// known (collections, creates): the caller's own project as owner, of
+// the object and of its network.
+func defaultTarget(c *api.Call) policy.Target {
+	t := api.CallerTarget(c)
+	if p, ok := t["project_id"]; ok {
+		t["tenant_id"], t["network:project_id"], t["network:tenant_id"] = p, p, p
+	}
+	return t
+}
+
+// conceal turns a refusal on an object the caller may not even see into
+// the object's NotFound.
+func (h *handlers) conceal(c *api.Call) error {
+	for _, r := range h.resources {
+		if id := c.Param(r.Param); id != "" && !r.visible(c) {
+			return r.NotFound(id)
+		}
+	}
+	return nil
+}
