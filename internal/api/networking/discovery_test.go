@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
 // neutronError is Neutron's error body.

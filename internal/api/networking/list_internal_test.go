@@ -61,8 +61,8 @@ func TestListFiltersSortsAndPages(t *testing.T) {
 		{"limit=2&marker=zzz", ""}, // a marker not among the items: nothing
 		{"limit=2&marker=c&page_reverse=True", "a,b"},
 		{"limit=2&page_reverse=true", "c,d"},
-		{"limit=0", "a,b,c,d"},  // 0 is no limit
-		{"marker=b", "a,b,c,d"}, // no marker without a limit
+		{"limit=0", "a,b,c,d"},                                // 0 is no limit
+		{"marker=b", "a,b,c,d"},                               // no marker without a limit
 		{"limit=1&sort_key=name&sort_dir=desc&marker=a", "c"}, // web(a), web(c), db, cache
 	}
 	for _, tc := range cases {
