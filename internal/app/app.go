@@ -153,7 +153,8 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 }
 
 // bootstrap creates what a fresh cloud needs: the admin account (its
-// password goes only to clouds.yaml), the default flavors, kumo-tiny.
+// password goes only to clouds.yaml), the default flavors, kumo-tiny,
+// the external network.
 func (a *App) bootstrap(ctx context.Context) error {
 	password := RandomPassword()
 	adminProject, created, err := a.Identity.Bootstrap(ctx, password)
@@ -185,6 +186,13 @@ func (a *App) bootstrap(ctx context.Context) error {
 	}
 	if err := a.Images.SeedTiny(ctx, adminProject); err != nil {
 		return fmt.Errorf("seed image: %w", err)
+	}
+	// The floating range is the external network's subnet, there from
+	// the first start as DevStack's public network.
+	if a.Config.FloatingRange != "" {
+		if err := a.Networks.EnsureExternal(ctx, adminProject, a.Config.FloatingPool, a.Config.FloatingRange); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -246,7 +254,7 @@ func (a *App) routes() http.Handler {
 	imgsvc := imageapi.NewService(a.Images, opts)
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
-	netsvc := networkingapi.NewService(networkingapi.Deps{}, opts)
+	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}

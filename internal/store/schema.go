@@ -358,4 +358,5 @@ var migrations = []migration{
 	schemaUnifiedLimits,
 	schemaHostLeases,
 	schemaTaskContract,
+	schemaNeutronNetworks,
 }

@@ -11,6 +11,7 @@ package networking
 
 import (
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
@@ -19,7 +20,10 @@ import (
 const Mount = "/networking"
 
 // Deps are the domain services the networking API serves from.
-type Deps struct{}
+type Deps struct {
+	// Networks is the network service Nova's proxies share.
+	Networks *network.Service
+}
 
 // NewService returns the networking API service.
 func NewService(d Deps, o api.Options) *api.Service {
@@ -38,9 +42,37 @@ type handlers struct {
 	extensions []extension
 }
 
-func newHandlers(Deps) *handlers {
+// newHandlers registers the resources: each adds its route rows and the
+// extensions it brings; the tag extension names the taggable ones.
+func newHandlers(d Deps) *handlers {
 	h := &handlers{extensions: machineryExtensions}
+	nets := newNetworks(d.Networks)
+	h.add(nets.res, nets.routes(), networkExtensions...)
+	subnets := newSubnets(d.Networks, nets.res)
+	h.add(subnets.res, subnets.routes())
+	h.extensions = append(h.extensions, tagExtension(h.taggable()))
 	return h
+}
+
+// add registers a resource with its routes and extensions.
+func (h *handlers) add(r resource, routes []api.Route, exts ...extension) {
+	h.resources = append(h.resources, r)
+	h.rows = append(h.rows, routes...)
+	h.extensions = append(h.extensions, exts...)
+}
+
+// taggable are the singular names of the resources with tag routes.
+func (h *handlers) taggable() []string {
+	var out []string
+	for _, r := range h.resources {
+		for _, route := range h.rows {
+			if route.Path == r.path("/tags") {
+				out = append(out, r.Singular)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // routes is the route table, relative to Mount: versions, extensions,

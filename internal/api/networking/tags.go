@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/kumocloud/kumo/internal/api"
-	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/network"
 )
 
 // Neutron's tag limits (neutron/extensions/tagging.py).
@@ -18,15 +18,25 @@ const (
 
 // tagger is a resource's tags as its domain service keeps them. The
 // routes have checked the rule against the object already; a missing
-// object is the resource's NotFound, a missing tag errs.NotFound.
+// object is the resource's NotFound, a tag to remove that the object
+// lacks a plain errs.NotFound.
 type tagger interface {
-	Tags(ctx context.Context, p *auth.Principal, id string) ([]string, error)
-	// ReplaceTags sets the object's tags to exactly tags.
-	ReplaceTags(ctx context.Context, p *auth.Principal, id string, tags []string) ([]string, error)
-	// AddTags adds tags to the object's own and returns them all.
-	AddTags(ctx context.Context, p *auth.Principal, id string, tags []string) ([]string, error)
-	RemoveTag(ctx context.Context, p *auth.Principal, id, tag string) error
-	ClearTags(ctx context.Context, p *auth.Principal, id string) error
+	Tags(ctx context.Context, id string) ([]string, error)
+	ChangeTags(ctx context.Context, id string, c network.TagChange) ([]string, error)
+}
+
+// kindTags are the tags of one kind of the network service's objects.
+type kindTags struct {
+	svc  *network.Service
+	kind string
+}
+
+func (k kindTags) Tags(ctx context.Context, id string) ([]string, error) {
+	return k.svc.Tags(ctx, k.kind, id)
+}
+
+func (k kindTags) ChangeTags(ctx context.Context, id string, c network.TagChange) ([]string, error) {
+	return k.svc.ChangeTags(ctx, k.kind, id, c)
 }
 
 // tagRoutes are the standard-attr-tag routes of r: /{id}/tags and
@@ -54,7 +64,7 @@ type tagHandlers struct {
 func (h tagHandlers) id(c *api.Call) string { return c.Param(h.r.Param) }
 
 func (h tagHandlers) list(c *api.Call) (*api.Reply, error) {
-	tags, err := h.t.Tags(c.Ctx, c.Principal, h.id(c))
+	tags, err := h.t.Tags(c.Ctx, h.id(c))
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +77,7 @@ func (h tagHandlers) show(c *api.Call) (*api.Reply, error) {
 	if err := validateTag(tag); err != nil {
 		return nil, err
 	}
-	tags, err := h.t.Tags(c.Ctx, c.Principal, h.id(c))
+	tags, err := h.t.Tags(c.Ctx, h.id(c))
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +94,7 @@ func (h tagHandlers) replace(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.t.ReplaceTags(c.Ctx, c.Principal, h.id(c), tags)
+	out, err := h.t.ChangeTags(c.Ctx, h.id(c), network.TagChange{Replace: true, Tags: tags})
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +106,7 @@ func (h tagHandlers) create(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.t.AddTags(c.Ctx, c.Principal, h.id(c), tags)
+	out, err := h.t.ChangeTags(c.Ctx, h.id(c), network.TagChange{Tags: tags})
 	if err != nil {
 		return nil, err
 	}
@@ -108,14 +118,14 @@ func (h tagHandlers) add(c *api.Call) (*api.Reply, error) {
 	if err := validateTag(tag); err != nil {
 		return nil, err
 	}
-	if _, err := h.t.AddTags(c.Ctx, c.Principal, h.id(c), []string{tag}); err != nil {
+	if _, err := h.t.ChangeTags(c.Ctx, h.id(c), network.TagChange{Tags: []string{tag}}); err != nil {
 		return nil, err
 	}
 	return api.NoContent(http.StatusCreated), nil
 }
 
 func (h tagHandlers) clear(c *api.Call) (*api.Reply, error) {
-	if err := h.t.ClearTags(c.Ctx, c.Principal, h.id(c)); err != nil {
+	if _, err := h.t.ChangeTags(c.Ctx, h.id(c), network.TagChange{Clear: true}); err != nil {
 		return nil, err
 	}
 	return api.NoContent(http.StatusNoContent), nil
@@ -126,7 +136,7 @@ func (h tagHandlers) remove(c *api.Call) (*api.Reply, error) {
 	if err := validateTag(tag); err != nil {
 		return nil, err
 	}
-	err := h.t.RemoveTag(c.Ctx, c.Principal, h.id(c), tag)
+	_, err := h.t.ChangeTags(c.Ctx, h.id(c), network.TagChange{Remove: tag})
 	if errs.Is(err, errs.KindNotFound) && errs.NameOf(err) == "" {
 		return nil, tagNotFound(tag)
 	}
