@@ -55,7 +55,9 @@ func deleteTags(ctx context.Context, q store.Querier, kind, id string) error {
 
 // DeleteTags removes every tag of an object being deleted (for other
 // domains' deletes, in their transactions).
-func DeleteTags(ctx context.Context, q store.Querier, kind, id string) error { return deleteTags(ctx, q, kind, id) }
+func DeleteTags(ctx context.Context, q store.Querier, kind, id string) error {
+	return deleteTags(ctx, q, kind, id)
+}
 
 // addTags adds tags an object lacks.
 func addTags(ctx context.Context, q store.Querier, kind, id string, tags []string) error {
@@ -105,9 +107,17 @@ func ChangeTags(ctx context.Context, tx *store.Tx, kind, id string, c TagChange)
 	return ReadTags(ctx, tx, kind, id)
 }
 
-// tagTables are the tables of the kinds this domain owns, whose rows a
-// tag change revises.
-var tagTables = map[string]string{KindNetworks: "networks", KindSubnets: "subnets"}
+// tagTable is the table of a kind this domain owns, whose rows a tag
+// change revises ("": not this domain's).
+func tagTable(kind string) string {
+	switch kind {
+	case KindNetworks:
+		return "networks"
+	case KindSubnets:
+		return "subnets"
+	}
+	return ""
+}
 
 // Tags returns the tags of object id of kind (networks or subnets).
 func (s *Service) Tags(ctx context.Context, kind, id string) ([]string, error) {
@@ -120,8 +130,8 @@ func (s *Service) Tags(ctx context.Context, kind, id string) ([]string, error) {
 // ChangeTags applies c to object id of kind (networks or subnets) and
 // bumps its revision, as Neutron does for a tag change.
 func (s *Service) ChangeTags(ctx context.Context, kind, id string, c TagChange) ([]string, error) {
-	table, ok := tagTables[kind]
-	if !ok {
+	table := tagTable(kind)
+	if table == "" {
 		return nil, fmt.Errorf("network service: no tags of %s", kind)
 	}
 	var out []string
