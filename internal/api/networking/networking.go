@@ -48,7 +48,7 @@ func newHandlers(d Deps) *handlers {
 	h := &handlers{extensions: machineryExtensions}
 	nets := newNetworks(d.Networks)
 	h.add(nets.res, nets.routes(), networkExtensions...)
-	subnets := newSubnets(d.Networks, nets.res)
+	subnets := newSubnets(d.Networks)
 	h.add(subnets.res, subnets.routes())
 	h.extensions = append(h.extensions, tagExtension(h.taggable()))
 	return h

@@ -22,13 +22,12 @@ var subnetAttrs = attrSpec{
 }
 
 type subnetHandlers struct {
-	svc      *network.Service
-	res      resource
-	networks resource
+	svc *network.Service
+	res resource
 }
 
-func newSubnets(svc *network.Service, networks resource) *subnetHandlers {
-	h := &subnetHandlers{svc: svc, networks: networks}
+func newSubnets(svc *network.Service) *subnetHandlers {
+	h := &subnetHandlers{svc: svc}
 	h.res = resource{
 		collection: collection{Name: "subnets", Sortable: []string{"id", "name", "network_id", "ip_version", "cidr",
 			"gateway_ip", "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "project_id", "tenant_id", "created_at",
