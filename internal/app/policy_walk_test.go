@@ -350,6 +350,19 @@ func (w *walk) fixtureMakers() map[string]func() string {
 			w.must("member-a", "PUT", "/networking/v2.0/networks/"+id+"/tags/t1", "", nil)
 			return id
 		},
+		// A server with a port, which no route of the walk changes, so
+		// remaking the port fixture after tag changes finds it again.
+		"portserver": func() string {
+			id := w.jsonField(w.must("member-a", "POST", "/v2.1/servers", "2.37", map[string]any{"server": map[string]any{
+				"name": "walk-port", "imageRef": w.tinyImage, "flavorRef": "1", "networks": "auto"}}), "server", "id")
+			w.waitActive(id)
+			return id
+		},
+		"port": func() string {
+			id := w.jsonField(w.must("member-a", "GET", "/networking/v2.0/ports?device_id="+w.fixture("portserver"), "", nil), "ports", "0", "id")
+			w.must("member-a", "PUT", "/networking/v2.0/ports/"+id+"/tags/t1", "", nil)
+			return id
+		},
 		"subnet": func() string {
 			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/subnets", "", map[string]any{
 				"subnet": map[string]any{"network_id": w.fixture("network"), "ip_version": 4,
@@ -420,7 +433,7 @@ func (w *walk) waitActive(id string) {
 		if st := w.jsonField(w.must("member-a", "GET", "/v2.1/servers/"+id, "", nil), "server", "status"); st == "ACTIVE" {
 			return
 		} else if st == "ERROR" {
-			w.t.Fatalf("server %s went to ERROR", id)
+			w.t.Fatalf("server %s went to ERROR: %s", id, w.must("admin", "GET", "/v2.1/servers/"+id, "2.1", nil).Body)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -450,7 +463,7 @@ func (w *walk) fixture(kind string) string {
 // another project's caller must not learn that they exist. ("tenant",
 // project A itself, is not secret: Nova answers 403 for it.)
 var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip",
-	"network", "subnet"}
+	"network", "subnet", "port"}
 
 // param is what the walk puts in a path parameter: a fixture, or a
 // literal that names something real (real) or not.
@@ -481,7 +494,7 @@ func paramFor(service, path, name string) param {
 		"keypair_name": "keypair", "group_id": "servergroup", "aggregate_id": "aggregate", "hypervisor_id": "hypervisor",
 		"pattern": "host", "host_name": "host", "credential_id": "ec2", "user_id": "victim-user",
 		"project_id": "victim-project", "domain_id": "victim-domain", "role_id": "victim-role", "endpoint_id": "endpoint",
-		"flavor_id": "flavor", "network_id": "network", "subnet_id": "subnet"}
+		"flavor_id": "flavor", "network_id": "network", "subnet_id": "subnet", "port_id": "port"}
 	if service == "identity" {
 		kinds["service_id"] = "identityservice"
 	} else {
@@ -813,6 +826,9 @@ var foreignWriteBodies = map[string]example{
 	"PUT /v2.0/subnets/{subnet_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
 	"POST /v2.0/subnets/{subnet_id}/tags":           jsonBody(`{"tags": ["t2"]}`),
 	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":      jsonBody(``),
+	"PUT /v2.0/ports/{port_id}/tags":                jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/ports/{port_id}/tags":               jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/ports/{port_id}/tags/{tag}":          jsonBody(``),
 }
 
 // send is call with a content type of the caller's choosing.

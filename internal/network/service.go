@@ -16,6 +16,9 @@ import (
 type Service struct {
 	db *store.DB
 	m  *Manager
+	// Devices tells the state of the servers ports belong to (nil: ports
+	// show no host and are DOWN).
+	Devices Devices
 }
 
 // NewService serves m's networks from db.

@@ -115,6 +115,8 @@ func tagTable(kind string) string {
 		return "networks"
 	case KindSubnets:
 		return "subnets"
+	case KindPorts:
+		return "network_ports"
 	}
 	return ""
 }
@@ -171,6 +173,8 @@ func (s *Service) exists(ctx context.Context, q store.Querier, kind, id string) 
 	case KindSubnets:
 		_, err := getSubnet(ctx, q, id)
 		return err
+	case KindPorts:
+		return portExists(ctx, q, id)
 	}
 	return fmt.Errorf("network service: no objects of kind %s", kind)
 }

@@ -34,11 +34,14 @@ func neutronOps(collection, param string) (post, get, put, del, getTags, putTags
 func neutronRules() []Rule {
 	netPost, netGet, netPut, netDel, netGetTags, netPutTags, netPostTags, netDelTags := neutronOps("networks", "network_id")
 	subPost, subGet, subPut, subDel, subGetTags, subPutTags, subPostTags, subDelTags := neutronOps("subnets", "subnet_id")
+	_, portGet, _, _, portGetTags, portPutTags, portPostTags, portDelTags := neutronOps("ports", "port_id")
+	adminOrService := "(" + neutronAdmin + ") or (" + neutronService + ")"
 	subnetRead := "(" + neutronProjectReader + ") or rule:shared or rule:external_network or (" + neutronAdminOrNetOwnerRdr + ") or " + neutronService
 	subnetWrite := "(" + neutronProjectMember + ") or (" + neutronAdminOrNetOwnerMem + ")"
 	return []Rule{
 		{"context_is_admin", "role:admin", nil},
 		{"context_with_global_access", "!", nil},
+		{"context_is_advsvc", "role:advsvc", nil},
 		{"service_api", "role:service", nil},
 		{"owner", "project_id:%(project_id)s", nil},
 		{"admin_or_owner", "rule:context_is_admin or rule:owner", nil},
@@ -94,6 +97,17 @@ func neutronRules() []Rule {
 		{"update_subnet:tags", subnetWrite, subPutTags},
 		{"delete_subnet", subnetWrite, subDel},
 		{"delete_subnet:tags", subnetWrite, subDelTags},
+
+		// Ports (neutron/conf/policies/port.py): reads and tags so far.
+		{"get_port", "(" + adminOrService + ") or (" + neutronNetOwnerReader + ") or (" + neutronProjectReader + ")", portGet},
+		{"get_port:binding:vif_type", adminOrService, portGet},
+		{"get_port:binding:vif_details", adminOrService, portGet},
+		{"get_port:binding:host_id", adminOrService, portGet},
+		{"get_port:binding:profile", adminOrService, portGet},
+		{"get_port:tags", "rule:context_is_advsvc or (" + neutronAdminOrNetOwnerRdr + ") or (" + neutronProjectReader + ")", portGetTags},
+		{"update_port:tags", "(" + neutronAdminOrMember + ") or rule:context_is_advsvc", portPutTags},
+		{"create_port:tags", "(" + neutronAdminOrMember + ") or rule:context_is_advsvc", portPostTags},
+		{"delete_port:tags", "rule:context_is_advsvc or (" + neutronProjectMember + ") or (" + neutronAdminOrNetOwnerMem + ")", portDelTags},
 	}
 }
 

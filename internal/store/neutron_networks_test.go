@@ -123,3 +123,43 @@ func TestNeutronNetworksMigration(t *testing.T) {
 		}
 	})
 }
+
+// TestNeutronPortsMigration: ports made before it belong to their
+// server's project and keep their creation time as update time.
+func TestNeutronPortsMigration(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for _, q := range []string{
+			`DELETE FROM schema_migrations WHERE name = 'neutron ports'`,
+			`DROP INDEX network_ports_project`, `DROP INDEX network_ports_network`,
+			`ALTER TABLE network_ports DROP COLUMN project_id`, `ALTER TABLE network_ports DROP COLUMN name`,
+			`ALTER TABLE network_ports DROP COLUMN description`, `ALTER TABLE network_ports DROP COLUMN admin_state_up`,
+			`ALTER TABLE network_ports DROP COLUMN device_owner`, `ALTER TABLE network_ports DROP COLUMN revision_number`,
+			`ALTER TABLE network_ports DROP COLUMN updated_at`,
+			`INSERT INTO instances (id, number, project_id, user_id, name, hostname, reservation_id, flavor_id, flavor, vcpus,
+				memory_mb, root_gb, ephemeral_gb, vm_state, created_at, updated_at)
+				VALUES ('i1', 1, 'p1', 'u', 's', 's', 'r', 'f', '{}', 1, 512, 1, 0, 'active', 1, 1)`,
+			`INSERT INTO networks (id, project_id, name, created_at, updated_at) VALUES ('n1', 'p0', 'shared', 1, 1)`,
+			`INSERT INTO network_ports (id, network_id, instance_id, mac, position, created_at) VALUES ('port1', 'n1', 'i1', 'fa:16:3e:00:00:01', 0, 50)`,
+		} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if n, err := db.Migrate(ctx); err != nil || n != 1 {
+			t.Fatalf("Migrate = %d, %v; want the one migration applied", n, err)
+		}
+		var project, owner string
+		var updated int64
+		var rev int
+		var up bool
+		if err := db.QueryRowContext(ctx, `SELECT project_id, device_owner, updated_at, revision_number, admin_state_up
+			FROM network_ports WHERE id = 'port1'`).Scan(&project, &owner, &updated, &rev, &up); err != nil {
+			t.Fatal(err)
+		}
+		if project != "p1" || owner != "compute:nova" || updated != 50 || rev != 1 || !up {
+			t.Errorf("port1: project %s owner %s updated %d rev %d up %v", project, owner, updated, rev, up)
+		}
+	})
+}

@@ -23,6 +23,8 @@ const Mount = "/networking"
 type Deps struct {
 	// Networks is the network service Nova's proxies share.
 	Networks *network.Service
+	// SecurityGroups tells the groups of the servers ports belong to.
+	SecurityGroups serverGroups
 }
 
 // NewService returns the networking API service.
@@ -50,6 +52,8 @@ func newHandlers(d Deps) *handlers {
 	h.add(nets.res, nets.routes(), networkExtensions...)
 	subnets := newSubnets(d.Networks)
 	h.add(subnets.res, subnets.routes())
+	ports := newPorts(d.Networks, d.SecurityGroups)
+	h.add(ports.res, ports.routes(), portExtensions...)
 	h.extensions = append(h.extensions, tagExtension(h.taggable()))
 	return h
 }
