@@ -350,16 +350,9 @@ func (w *walk) fixtureMakers() map[string]func() string {
 			w.must("member-a", "PUT", "/networking/v2.0/networks/"+id+"/tags/t1", "", nil)
 			return id
 		},
-		// A server with a port, which no route of the walk changes, so
-		// remaking the port fixture after tag changes finds it again.
-		"portserver": func() string {
-			id := w.jsonField(w.must("member-a", "POST", "/v2.1/servers", "2.37", map[string]any{"server": map[string]any{
-				"name": "walk-port", "imageRef": w.tinyImage, "flavorRef": "1", "networks": "auto"}}), "server", "id")
-			w.waitActive(id)
-			return id
-		},
 		"port": func() string {
-			id := w.jsonField(w.must("member-a", "GET", "/networking/v2.0/ports?device_id="+w.fixture("portserver"), "", nil), "ports", "0", "id")
+			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/ports", "", map[string]any{
+				"port": map[string]any{"network_id": w.fixture("network"), "name": "walk"}}), "port", "id")
 			w.must("member-a", "PUT", "/networking/v2.0/ports/"+id+"/tags/t1", "", nil)
 			return id
 		},
@@ -826,6 +819,7 @@ var foreignWriteBodies = map[string]example{
 	"PUT /v2.0/subnets/{subnet_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
 	"POST /v2.0/subnets/{subnet_id}/tags":           jsonBody(`{"tags": ["t2"]}`),
 	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":      jsonBody(``),
+	"PUT /v2.0/ports/{port_id}":                     jsonBody(`{"port": {"name": "stolen"}}`),
 	"PUT /v2.0/ports/{port_id}/tags":                jsonBody(`{"tags": ["t2"]}`),
 	"POST /v2.0/ports/{port_id}/tags":               jsonBody(`{"tags": ["t2"]}`),
 	"PUT /v2.0/ports/{port_id}/tags/{tag}":          jsonBody(``),

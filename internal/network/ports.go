@@ -26,8 +26,10 @@ type Port struct {
 	Revision              int
 	CreatedAt, UpdatedAt  time.Time
 	Tags                  []string
-	// NetworkProjectID is its network's owner (network:project_id).
+	// NetworkProjectID is its network's owner (network:project_id),
+	// NetworkShared whether its network is shared.
 	NetworkProjectID string
+	NetworkShared    bool
 	// Host and Active are its device's: the server's host, and whether
 	// the server's guest runs (ACTIVE, else DOWN).
 	Host   string
@@ -56,13 +58,13 @@ type Device struct {
 const KindPorts = "ports"
 
 const portColumns = `p.id, p.network_id, p.project_id, p.name, p.description, p.admin_state_up, p.mac, p.instance_id,
-	p.device_owner, p.revision_number, p.created_at, p.updated_at, n.project_id`
+	p.device_owner, p.revision_number, p.created_at, p.updated_at, n.project_id, n.shared`
 
 func scanPort(row interface{ Scan(...any) error }) (Port, error) {
 	var p Port
 	var created, updated int64
 	if err := row.Scan(&p.ID, &p.NetworkID, &p.ProjectID, &p.Name, &p.Description, &p.AdminStateUp, &p.MAC, &p.DeviceID,
-		&p.DeviceOwner, &p.Revision, &created, &updated, &p.NetworkProjectID); err != nil {
+		&p.DeviceOwner, &p.Revision, &created, &updated, &p.NetworkProjectID, &p.NetworkShared); err != nil {
 		return Port{}, err
 	}
 	p.CreatedAt, p.UpdatedAt = store.Time(created), store.Time(updated)
@@ -100,7 +102,12 @@ func (s *Service) GetPort(ctx context.Context, id string) (Port, error) {
 }
 
 func (s *Service) ports(ctx context.Context, where string, args ...any) ([]Port, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+portColumns+` FROM network_ports p JOIN networks n ON n.id = p.network_id
+	return s.portsIn(ctx, s.db, where, args...)
+}
+
+// portsIn lists ports in q (the caller's transaction or the database).
+func (s *Service) portsIn(ctx context.Context, q store.Querier, where string, args ...any) ([]Port, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+portColumns+` FROM network_ports p JOIN networks n ON n.id = p.network_id
 		WHERE `+where+` ORDER BY p.created_at, p.position, p.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list ports: %w", err)
@@ -118,12 +125,12 @@ func (s *Service) ports(ctx context.Context, where string, args ...any) ([]Port,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list ports: %w", err)
 	}
-	return out, s.fillPorts(ctx, out)
+	return out, s.fillPorts(ctx, q, out)
 }
 
 // fillPorts adds fixed IPs (with the subnet holding each), tags and the
 // devices' state to ports.
-func (s *Service) fillPorts(ctx context.Context, ports []Port) error {
+func (s *Service) fillPorts(ctx context.Context, q store.Querier, ports []Port) error {
 	if len(ports) == 0 {
 		return nil
 	}
@@ -131,12 +138,12 @@ func (s *Service) fillPorts(ctx context.Context, ports []Port) error {
 	for i, p := range ports {
 		ids[i], devices[i], nets[i] = p.ID, p.DeviceID, p.NetworkID
 	}
-	subnets, err := s.subnetRanges(ctx, nets)
+	subnets, err := subnetRanges(ctx, q, nets)
 	if err != nil {
 		return err
 	}
-	from, arg := store.StringsTable(s.db, "i", ids)
-	rows, err := s.db.QueryContext(ctx, `SELECT f.port_id, f.network_id, f.address FROM `+from+`
+	from, arg := store.StringsTable(q, "i", ids)
+	rows, err := q.QueryContext(ctx, `SELECT f.port_id, f.network_id, f.address FROM `+from+`
 		JOIN fixed_ips f ON f.port_id = i.value ORDER BY f.port_id, f.version, f.address`, arg)
 	if err != nil {
 		return fmt.Errorf("list fixed IPs of ports: %w", err)
@@ -154,7 +161,7 @@ func (s *Service) fillPorts(ctx context.Context, ports []Port) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	tags, err := tagsOf(ctx, s.db, KindPorts, ids)
+	tags, err := tagsOf(ctx, q, KindPorts, ids)
 	if err != nil {
 		return err
 	}
@@ -184,9 +191,9 @@ type subnetRange struct {
 }
 
 // subnetRanges returns the subnets of the networks ids, by network.
-func (s *Service) subnetRanges(ctx context.Context, ids []string) (map[string][]subnetRange, error) {
-	from, arg := store.StringsTable(s.db, "i", ids)
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT s.network_id, s.id, s.cidr FROM `+from+`
+func subnetRanges(ctx context.Context, q store.Querier, ids []string) (map[string][]subnetRange, error) {
+	from, arg := store.StringsTable(q, "i", ids)
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT s.network_id, s.id, s.cidr FROM `+from+`
 		JOIN subnets s ON s.network_id = i.value`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("list subnets of ports: %w", err)

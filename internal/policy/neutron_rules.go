@@ -34,7 +34,7 @@ func neutronOps(collection, param string) (post, get, put, del, getTags, putTags
 func neutronRules() []Rule {
 	netPost, netGet, netPut, netDel, netGetTags, netPutTags, netPostTags, netDelTags := neutronOps("networks", "network_id")
 	subPost, subGet, subPut, subDel, subGetTags, subPutTags, subPostTags, subDelTags := neutronOps("subnets", "subnet_id")
-	_, portGet, _, _, portGetTags, portPutTags, portPostTags, portDelTags := neutronOps("ports", "port_id")
+	portPost, portGet, portPut, portDel, portGetTags, portPutTags, portPostTags, portDelTags := neutronOps("ports", "port_id")
 	adminOrService := "(" + neutronAdmin + ") or (" + neutronService + ")"
 	subnetRead := "(" + neutronProjectReader + ") or rule:shared or rule:external_network or (" + neutronAdminOrNetOwnerRdr + ") or " + neutronService
 	subnetWrite := "(" + neutronProjectMember + ") or (" + neutronAdminOrNetOwnerMem + ")"
@@ -54,6 +54,7 @@ func neutronRules() []Rule {
 		{"default", "rule:admin_or_owner", nil},
 		{"external", "field:networks:router:external=True", nil},
 		{"external_network", "field:subnets:router:external=True", nil},
+		{"network_device", "field:port:device_owner=~^network:", nil},
 
 		{"create_network", neutronAdminOrMember, netPost},
 		{"create_network:shared", neutronAdmin, netPost},
@@ -98,7 +99,25 @@ func neutronRules() []Rule {
 		{"delete_subnet", subnetWrite, subDel},
 		{"delete_subnet:tags", subnetWrite, subDelTags},
 
-		// Ports (neutron/conf/policies/port.py): reads and tags so far.
+		// Ports (neutron/conf/policies/port.py), without the attributes
+		// kumo does not take (bindings but the host, allowed address
+		// pairs, hints, trusted).
+		{"create_port", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPost},
+		{"create_port:device_id", "(" + neutronAdminOrMember + ") or " + neutronService, portPost},
+		{"create_port:device_owner", "not rule:network_device or (" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
+		{"create_port:mac_address", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
+		{"create_port:fixed_ips", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPost},
+		{"create_port:fixed_ips:ip_address", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
+		{"create_port:fixed_ips:subnet_id", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPost},
+		{"create_port:binding:host_id", adminOrService, portPost},
+		{"update_port", "(" + adminOrService + ") or (" + neutronProjectMember + ")", portPut},
+		{"update_port:device_id", "(" + neutronAdminOrMember + ") or " + neutronService, portPut},
+		{"update_port:device_owner", "not rule:network_device or (" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPut},
+		{"update_port:fixed_ips", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPut},
+		{"update_port:fixed_ips:ip_address", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPut},
+		{"update_port:fixed_ips:subnet_id", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPut},
+		{"update_port:binding:host_id", adminOrService, portPut},
+		{"delete_port", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or (" + neutronProjectMember + ")", portDel},
 		{"get_port", "(" + adminOrService + ") or (" + neutronNetOwnerReader + ") or (" + neutronProjectReader + ")", portGet},
 		{"get_port:binding:vif_type", adminOrService, portGet},
 		{"get_port:binding:vif_details", adminOrService, portGet},

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -167,6 +168,13 @@ func parseFieldCheck(match string) (check, error) {
 	field, value, hasValue := strings.Cut(fv, "=")
 	if !ok || !hasValue || field == "" {
 		return nil, fmt.Errorf("field check %q is not RESOURCE:FIELD=VALUE", match)
+	}
+	if re, ok := strings.CutPrefix(value, "~"); ok {
+		pattern, err := regexp.Compile(re)
+		if err != nil {
+			return nil, fmt.Errorf("field check %q: %w", match, err)
+		}
+		return fieldCheck{field: field, pattern: pattern}, nil
 	}
 	return fieldCheck{field: field, value: value}, nil
 }

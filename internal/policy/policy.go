@@ -16,6 +16,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -291,12 +292,22 @@ func (g genericCheck) eval(e *evaluation) bool {
 func (genericCheck) refs(acc []string) []string { return acc }
 
 // fieldCheck is Neutron's field:RESOURCE:FIELD=VALUE: the target's
-// FIELD, as str() prints it, is VALUE.
-type fieldCheck struct{ field, value string }
+// FIELD, as str() prints it, is VALUE, or matches the regular expression
+// after a "~" (field:port:device_owner=~^network:).
+type fieldCheck struct {
+	field, value string
+	pattern      *regexp.Regexp
+}
 
 func (f fieldCheck) eval(e *evaluation) bool {
 	v, ok := e.target[f.field]
-	return ok && v == f.value
+	if !ok {
+		return false
+	}
+	if f.pattern != nil {
+		return f.pattern.MatchString(v)
+	}
+	return v == f.value
 }
 
 func (fieldCheck) refs(acc []string) []string { return acc }

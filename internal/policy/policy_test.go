@@ -39,6 +39,7 @@ func TestCheckLanguage(t *testing.T) {
 		{Name: "token_domain", Check: "token.project.domain.id:%(target.domain.id)s"},
 		{Name: "shared", Check: "field:networks:shared=True"},
 		{Name: "external", Check: "field:networks:router:external=True"},
+		{Name: "network_device", Check: "field:port:device_owner=~^network:"},
 	}
 	s := NewSet("test", rules)
 	reader := &auth.Principal{UserID: "u1", ProjectID: "p1", ProjectDomainID: "d1", Roles: []string{"reader"}}
@@ -92,6 +93,8 @@ func TestCheckLanguage(t *testing.T) {
 		{"shared", reader, Target{}, false},
 		{"external", reader, Target{"router:external": "True"}, true},
 		{"external", reader, Target{"shared": "True"}, false},
+		{"network_device", reader, Target{"device_owner": "network:router_interface"}, true},
+		{"network_device", reader, Target{"device_owner": "compute:nova"}, false},
 	}
 	for _, tc := range cases {
 		if got := s.Allowed(tc.p, tc.rule, tc.target); got != tc.want {

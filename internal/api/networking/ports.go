@@ -49,16 +49,18 @@ func newPorts(svc *network.Service, groups serverGroups) *portHandlers {
 // portTarget is what the port rules read of p and its network.
 func portTarget(p network.Port) policy.Target {
 	return policy.Target{"project_id": p.ProjectID, "tenant_id": p.ProjectID,
-		"network:project_id": p.NetworkProjectID, "network:tenant_id": p.NetworkProjectID}
+		"network:project_id": p.NetworkProjectID, "network:tenant_id": p.NetworkProjectID,
+		"shared": pyBool(p.NetworkShared), "device_owner": p.DeviceOwner}
 }
 
-// routes are the port reads and tags; creates, updates and deletes of
-// ports are not served yet.
 func (h *portHandlers) routes() []api.Route {
 	r := h.res
 	return append([]api.Route{
 		{Method: "GET", Path: r.path(), Rule: r.rule("get"), Handler: h.list},
+		{Method: "POST", Path: r.path(), Rule: r.rule("create"), Handler: h.create},
 		{Method: "GET", Path: r.path(""), Rule: r.rule("get"), Target: r.objectTarget, Handler: h.show},
+		{Method: "PUT", Path: r.path(""), Rule: r.rule("update"), Target: r.objectTarget, Handler: h.update},
+		{Method: "DELETE", Path: r.path(""), Rule: r.rule("delete"), Target: r.objectTarget, Handler: h.delete},
 	}, tagRoutes(r, kindTags{h.svc, network.KindPorts})...)
 }
 
