@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/external"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/provider"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 	"github.com/gophercloud/gophercloud/v2/pagination"
 
@@ -110,6 +111,25 @@ func TestGophercloud(t *testing.T) {
 		})
 		if err != nil || count != 3 { // gc-net, admin's private, public
 			t.Errorf("paged listing: %d networks, %v", count, err)
+		}
+
+		port, err := ports.Create(ctx, client, ports.CreateOpts{NetworkID: n.ID, Name: "gc-port",
+			FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: "192.168.77.10"}}}).Extract()
+		if err != nil {
+			t.Fatalf("create port: %v", err)
+		}
+		if len(port.FixedIPs) != 1 || port.FixedIPs[0].IPAddress != "192.168.77.10" || port.FixedIPs[0].SubnetID != s.ID || port.Status != "DOWN" {
+			t.Errorf("port %+v", port)
+		}
+		pages, err = ports.List(client, ports.ListOpts{NetworkID: n.ID}).AllPages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all, err := ports.ExtractPorts(pages); err != nil || len(all) != 1 || all[0].ID != port.ID {
+			t.Errorf("ports of gc-net: %+v %v", all, err)
+		}
+		if err := ports.Delete(ctx, client, port.ID).ExtractErr(); err != nil {
+			t.Errorf("delete port: %v", err)
 		}
 
 		name := "gc-renamed"
