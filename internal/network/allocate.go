@@ -255,6 +255,12 @@ func claimFixed(ctx context.Context, tx *store.Tx, p portPlan, portID, instanceI
 // claimNext4 claims a free IPv4 host address of subnet.
 func claimNext4(ctx context.Context, tx *store.Tx, networkID string, subnet netip.Prefix, portID, instanceID string) (netip.Addr, error) {
 	first, last := hostRange4(subnet)
+	return claimNext4In(ctx, tx, networkID, subnet, first, last, portID, instanceID)
+}
+
+// claimNext4In claims a free IPv4 address of subnet between the
+// ordinals first and last (an allocation pool).
+func claimNext4In(ctx context.Context, tx *store.Tx, networkID string, subnet netip.Prefix, first, last int64, portID, instanceID string) (netip.Addr, error) {
 	try := func(o int64) (netip.Addr, bool, error) {
 		a := at4(subnet, o)
 		ok, err := insertFixedIP(ctx, tx, networkID, a, sql.NullInt64{Int64: o, Valid: true}, portID, instanceID)

@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -57,6 +58,15 @@ func macInUse(network, mac string) error {
 	return errs.Named("MacAddressInUse", errs.Conflict("Unable to complete operation for network %s. The mac address %s is in use.", network, mac))
 }
 
+// neutronExhaustion words a full network as Neutron does
+// (IpAddressGenerationFailure) on its own API.
+func neutronExhaustion(err error, networkID string) error {
+	if !errors.Is(err, ErrNoMoreFixedIPs) {
+		return err
+	}
+	return errs.Named("IpAddressGenerationFailure", errs.Conflict("No more IP addresses available on network %s.", networkID))
+}
+
 // CreatePort creates a port with its addresses.
 func (s *Service) CreatePort(ctx context.Context, c PortCreate) (Port, error) {
 	id := uuid.NewString()
@@ -76,7 +86,7 @@ func (s *Service) CreatePort(ctx context.Context, c PortCreate) (Port, error) {
 		return s.claimRequested(ctx, tx, n, p, *c.FixedIPs, nil)
 	})
 	if err != nil {
-		return Port{}, err
+		return Port{}, neutronExhaustion(err, c.NetworkID)
 	}
 	return s.GetPort(ctx, id)
 }
@@ -132,14 +142,19 @@ func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) er
 	return fmt.Errorf("create port on network %s: no unused MAC address found", p.NetworkID)
 }
 
-// claimDefault gives a new port the addresses a server's port gets.
+// claimDefault gives a new port the addresses a server's port gets: one
+// of the allocation pools of the network's first IPv4 subnet and the
+// SLAAC address of its first IPv6 /64.
 func (m *Manager) claimDefault(ctx context.Context, tx *store.Tx, n Network, p Port) error {
 	if n.CIDR != "" {
-		v4, err := netip.ParsePrefix(n.CIDR)
+		subnets, err := subnetsOf(ctx, tx, "s.network_id = ? AND s.cidr = ?", n.ID, n.CIDR)
 		if err != nil {
-			return fmt.Errorf("network %s: %w", n.ID, err)
+			return err
 		}
-		if _, err := claimNext4(ctx, tx, n.ID, v4, p.ID, p.DeviceID); err != nil {
+		if len(subnets) == 0 {
+			return fmt.Errorf("network %s: no subnet %s", n.ID, n.CIDR)
+		}
+		if _, err := claimInPools(ctx, tx, n.ID, subnets[0], p); err != nil {
 			return err
 		}
 	}
@@ -196,7 +211,7 @@ func (s *Service) claimRequested(ctx context.Context, tx *store.Tx, n Network, p
 				return err
 			}
 		case prefix.Addr().Is4():
-			if _, err := claimNext4(ctx, tx, n.ID, prefix, p.ID, p.DeviceID); err != nil {
+			if _, err := claimInPools(ctx, tx, n.ID, sn, p); err != nil {
 				return err
 			}
 		case prefix.Bits() == 64:
@@ -212,6 +227,27 @@ func (s *Service) claimRequested(ctx context.Context, tx *store.Tx, n Network, p
 		}
 	}
 	return nil
+}
+
+// claimInPools claims the next free address of an IPv4 subnet's
+// allocation pools, in their order.
+func claimInPools(ctx context.Context, tx *store.Tx, networkID string, sn Subnet, p Port) (netip.Addr, error) {
+	prefix, err := netip.ParsePrefix(sn.CIDR)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("subnet %s: %w", sn.ID, err)
+	}
+	for _, pool := range sn.Pools {
+		start, errS := netip.ParseAddr(pool.Start)
+		end, errE := netip.ParseAddr(pool.End)
+		if errS != nil || errE != nil {
+			return netip.Addr{}, fmt.Errorf("subnet %s has a bad pool %v", sn.ID, pool)
+		}
+		a, err := claimNext4In(ctx, tx, networkID, prefix, ordinal4(prefix, start), ordinal4(prefix, end), p.ID, p.DeviceID)
+		if !errors.Is(err, ErrNoMoreFixedIPs) {
+			return a, err
+		}
+	}
+	return netip.Addr{}, noMoreFixedIPs(networkID)
 }
 
 // resolveRequest finds the subnet (and the address, when given) of r.
@@ -272,6 +308,7 @@ func claimAddress(ctx context.Context, tx *store.Tx, networkID string, sn Subnet
 // UpdatePort changes port id; new fixed IPs replace its addresses (those
 // it keeps stay bound to their floating IPs). Its revision goes up.
 func (s *Service) UpdatePort(ctx context.Context, id string, f PortFields) (Port, error) {
+	var networkOf string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := portExists(ctx, tx, id); err != nil {
 			return err
@@ -281,6 +318,7 @@ func (s *Service) UpdatePort(ctx context.Context, id string, f PortFields) (Port
 			return err
 		}
 		p := ports[0]
+		networkOf = p.NetworkID
 		applyPort(&p, f)
 		if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET name = ?, description = ?, admin_state_up = ?,
 			instance_id = ?, device_owner = ?, revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
@@ -319,7 +357,7 @@ func (s *Service) UpdatePort(ctx context.Context, id string, f PortFields) (Port
 		return s.claimRequested(ctx, tx, n, p, canonicalRequests(*f.FixedIPs), held)
 	})
 	if err != nil {
-		return Port{}, err
+		return Port{}, neutronExhaustion(err, networkOf)
 	}
 	return s.GetPort(ctx, id)
 }

@@ -2,6 +2,7 @@ package networking_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,5 +126,28 @@ func TestPortWrites(t *testing.T) {
 		wantError(t, c.member.Do("GET", "/networking/v2.0/ports/"+id, nil), 404, "PortNotFound", "")
 		create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID,
 			"fixed_ips": []any{map[string]any{"ip_address": "10.9.0.60"}}})
+	})
+}
+
+// Ports get addresses from their subnet's allocation pools only, and a
+// full subnet is Neutron's IpAddressGenerationFailure.
+func TestPortAddressesComeFromPools(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		netID := create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "n"})["id"].(string)
+		create(t, c.member, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": netID, "ip_version": 4,
+			"cidr": "10.9.0.0/28", "gateway_ip": "10.9.0.7", "allocation_pools": []any{
+				map[string]any{"start": "10.9.0.5", "end": "10.9.0.6"}, map[string]any{"start": "10.9.0.9", "end": "10.9.0.9"}}})
+		var got []string
+		for range 3 {
+			got = append(got, fixedAddrs(t, create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID}))...)
+		}
+		slices.Sort(got)
+		if want := []string{"10.9.0.5", "10.9.0.6", "10.9.0.9"}; !slices.Equal(got, want) {
+			t.Errorf("addresses %v, want %v", got, want)
+		}
+		wantError(t, c.member.Do("POST", "/networking/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID}}),
+			409, "IpAddressGenerationFailure", "No more IP addresses available on network "+netID+".")
 	})
 }
