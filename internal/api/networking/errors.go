@@ -42,11 +42,6 @@ func denied(rule string) error {
 	return errs.Named("PolicyNotAuthorized", errs.Forbidden("(rule:%s) is disallowed by policy", rule))
 }
 
-// hiddenNotFound is what Neutron answers when the caller may not even
-// see the object a refused call names (base.py: "pretend that it doesn't
-// exist").
-func hiddenNotFound() error { return errs.NotFound("The resource could not be found.") }
-
 // badRequest is webob's HTTPBadRequest with Neutron's explanation.
 func badRequest(format string, args ...any) error { return errs.Invalid(format, args...) }
 

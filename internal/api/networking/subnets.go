@@ -172,10 +172,12 @@ func subnetFields(a attrs) (network.SubnetFields, error) {
 // unsupported refuses the attributes of features kumo lacks unless they
 // hold their defaults.
 func unsupported(a attrs) error {
-	for key, def := range map[string]any{"subnetpool_id": nil, "segment_id": nil, "use_default_subnetpool": false,
-		"dns_publish_fixed_ip": false} {
-		if v, ok := a[key]; ok && v != def {
-			return badRequest("%s is not supported by this cloud", key)
+	for _, d := range []struct {
+		key string
+		def any
+	}{{"subnetpool_id", nil}, {"segment_id", nil}, {"use_default_subnetpool", false}, {"dns_publish_fixed_ip", false}} {
+		if v, ok := a[d.key]; ok && v != d.def {
+			return badRequest("%s is not supported by this cloud", d.key)
 		}
 	}
 	if st, err := a.strings("service_types"); err != nil {
