@@ -3,6 +3,7 @@ package networking_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apitest"
@@ -169,5 +170,37 @@ func TestNetworkCreateUpdateDelete(t *testing.T) {
 
 		c.member.Do("DELETE", "/networking/v2.0/networks/"+id, nil).Expect(t, http.StatusNoContent)
 		wantError(t, c.member.Do("GET", "/networking/v2.0/networks/"+id, nil), 404, "NetworkNotFound", "")
+	})
+}
+
+// A network made through the networking API is one Nova's server create
+// takes: the server's port gets an address of its subnet, and a network
+// without subnets is Nova's 400.
+func TestServerOnANeutronNetwork(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		netID := create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "web"})["id"].(string)
+		r := c.member.Do("POST", "/v2.1/servers", map[string]any{"server": map[string]any{"name": "s", "imageRef": c.ImageID,
+			"flavorRef": "1", "networks": []any{map[string]any{"uuid": netID}}}})
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "Network "+netID+" requires a subnet in order to boot instances on.") {
+			t.Errorf("server on a network without subnets: %d %s", r.Status, r.Body)
+		}
+		subnet := create(t, c.member, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": netID, "ip_version": 4,
+			"cidr": "172.16.5.0/24"})["id"].(string)
+		server := c.CreateServer(c.member, "s", map[string]any{"networks": []any{map[string]any{"uuid": netID}}})
+		c.Step()
+		ports := list(t, c.member.Do("GET", "/networking/v2.0/ports?device_id="+server, nil).Expect(t, http.StatusOK), "ports")
+		if len(ports) != 1 || ports[0]["network_id"] != netID {
+			t.Fatalf("server's ports %v", ports)
+		}
+		fixed := ports[0]["fixed_ips"].([]any)[0].(map[string]any)
+		if fixed["subnet_id"] != subnet || !strings.HasPrefix(fixed["ip_address"].(string), "172.16.5.") {
+			t.Errorf("server's address %v", fixed)
+		}
+		addrs := obj(t, c.member.Do("GET", "/v2.1/servers/"+server+"/ips", nil).Expect(t, http.StatusOK), "addresses")
+		if _, ok := addrs["web"]; !ok {
+			t.Errorf("server's addresses %v, want them on web", addrs)
+		}
 	})
 }
