@@ -176,8 +176,15 @@ func (s *Service) ResetQuotas(ctx context.Context, projectID string) error {
 	return nil
 }
 
-// checkQuota refuses one more resource of projectID beyond its limit
-// (Neutron's OverQuota, a 409), in the transaction that creates it.
+// CheckQuota refuses one more resource name of projectID beyond its
+// limit (Neutron's OverQuota, a 409), in the caller's transaction that
+// creates it (for other domains' resources registered in
+// QuotaResources).
+func (s *Service) CheckQuota(ctx context.Context, tx *store.Tx, projectID, name string) error {
+	return s.checkQuota(ctx, tx, projectID, name)
+}
+
+// checkQuota is CheckQuota.
 func (s *Service) checkQuota(ctx context.Context, tx *store.Tx, projectID, name string) error {
 	r, ok := s.quotaResource(name)
 	if !ok {
