@@ -152,7 +152,7 @@ func (s *Service) CreateNetwork(ctx context.Context, projectID string, f Network
 	}
 	now := store.Now()
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.checkQuota(ctx, tx, projectID, "network"); err != nil {
+		if err := s.CheckQuota(ctx, tx, projectID, "network"); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO networks (id, project_id, name, description, admin_state_up, shared,

@@ -75,7 +75,7 @@ func (s *Service) CreatePort(ctx context.Context, c PortCreate) (Port, error) {
 		if err != nil {
 			return err
 		}
-		if err := s.checkQuota(ctx, tx, c.ProjectID, "port"); err != nil {
+		if err := s.CheckQuota(ctx, tx, c.ProjectID, "port"); err != nil {
 			return err
 		}
 		p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true}

@@ -181,11 +181,6 @@ func (s *Service) ResetQuotas(ctx context.Context, projectID string) error {
 // creates it (for other domains' resources registered in
 // QuotaResources).
 func (s *Service) CheckQuota(ctx context.Context, tx *store.Tx, projectID, name string) error {
-	return s.checkQuota(ctx, tx, projectID, name)
-}
-
-// checkQuota is CheckQuota.
-func (s *Service) checkQuota(ctx context.Context, tx *store.Tx, projectID, name string) error {
 	r, ok := s.quotaResource(name)
 	if !ok {
 		return nil
