@@ -36,6 +36,12 @@ func decodeAttrs(c *api.Call, singular string, spec attrSpec, update bool) (attr
 	if !ok {
 		return nil, badRequest("Unable to find '%s' in request body", singular)
 	}
+	return checkAttrs(raw, singular, spec, update)
+}
+
+// checkAttrs takes one object of a body, refusing attributes the spec
+// does not take for the method.
+func checkAttrs(raw any, singular string, spec attrSpec, update bool) (attrs, error) {
 	obj, ok := raw.(map[string]any)
 	if !ok {
 		return nil, badRequest("Invalid input for %s. Reason: '%v' is not a dictionary.", singular, raw)

@@ -63,7 +63,8 @@ func (h *networkHandlers) routes() []api.Route {
 	r := h.res
 	return append([]api.Route{
 		{Method: "GET", Path: r.path(), Rule: r.rule("get"), Handler: h.list},
-		{Method: "POST", Path: r.path(), Rule: r.rule("create"), Handler: h.create},
+		{Method: "POST", Path: r.path(), Rule: r.rule("create"), Handler: creator{res: r, spec: networkAttrs,
+			create: h.create, remove: func(c *api.Call, id string) error { return h.svc.DeleteNetwork(c.Ctx, id) }}.handler},
 		{Method: "GET", Path: r.path(""), Rule: r.rule("get"), Target: r.objectTarget, Handler: h.show},
 		{Method: "PUT", Path: r.path(""), Rule: r.rule("update"), Target: r.objectTarget, Handler: h.update},
 		{Method: "DELETE", Path: r.path(""), Rule: r.rule("delete"), Target: r.objectTarget, Handler: h.delete},
@@ -184,11 +185,8 @@ func (h *networkHandlers) fields(c *api.Call, a attrs, action string, target pol
 	return f, nil
 }
 
-func (h *networkHandlers) create(c *api.Call) (*api.Reply, error) {
-	a, err := decodeAttrs(c, "network", networkAttrs, false)
-	if err != nil {
-		return nil, err
-	}
+// create makes one network of a create body.
+func (h *networkHandlers) create(c *api.Call, a attrs) (view, error) {
 	project, err := projectOf(c, a)
 	if err != nil {
 		return nil, err
@@ -207,7 +205,7 @@ func (h *networkHandlers) create(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusCreated, map[string]any{"network": h.view(c, n)}), nil
+	return h.view(c, n), nil
 }
 
 func (h *networkHandlers) update(c *api.Call) (*api.Reply, error) {

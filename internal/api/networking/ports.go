@@ -57,7 +57,8 @@ func (h *portHandlers) routes() []api.Route {
 	r := h.res
 	return append([]api.Route{
 		{Method: "GET", Path: r.path(), Rule: r.rule("get"), Handler: h.list},
-		{Method: "POST", Path: r.path(), Rule: r.rule("create"), Handler: h.create},
+		{Method: "POST", Path: r.path(), Rule: r.rule("create"), Handler: creator{res: r, spec: portAttrs,
+			create: h.create, remove: func(c *api.Call, id string) error { return h.svc.DeletePort(c.Ctx, id) }}.handler},
 		{Method: "GET", Path: r.path(""), Rule: r.rule("get"), Target: r.objectTarget, Handler: h.show},
 		{Method: "PUT", Path: r.path(""), Rule: r.rule("update"), Target: r.objectTarget, Handler: h.update},
 		{Method: "DELETE", Path: r.path(""), Rule: r.rule("delete"), Target: r.objectTarget, Handler: h.delete},

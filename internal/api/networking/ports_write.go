@@ -106,11 +106,8 @@ func (a attrs) fixedIPs() (*[]network.FixedIPRequest, error) {
 	return &out, nil
 }
 
-func (h *portHandlers) create(c *api.Call) (*api.Reply, error) {
-	a, err := decodeAttrs(c, "port", portAttrs, false)
-	if err != nil {
-		return nil, err
-	}
+// create makes one port of a create body.
+func (h *portHandlers) create(c *api.Call, a attrs) (view, error) {
 	if _, ok := a["network_id"]; !ok {
 		return nil, badRequest("Failed to parse request. Required attribute 'network_id' not specified")
 	}
@@ -163,7 +160,7 @@ func (h *portHandlers) create(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusCreated, map[string]any{"port": views[0]}), nil
+	return views[0], nil
 }
 
 func (h *portHandlers) update(c *api.Call) (*api.Reply, error) {

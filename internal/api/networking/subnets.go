@@ -56,7 +56,8 @@ func (h *subnetHandlers) routes() []api.Route {
 	r := h.res
 	return append([]api.Route{
 		{Method: "GET", Path: r.path(), Rule: r.rule("get"), Handler: h.list},
-		{Method: "POST", Path: r.path(), Rule: r.rule("create"), Handler: h.create},
+		{Method: "POST", Path: r.path(), Rule: r.rule("create"), Handler: creator{res: r, spec: subnetAttrs,
+			create: h.create, remove: func(c *api.Call, id string) error { return h.svc.DeleteSubnet(c.Ctx, id) }}.handler},
 		{Method: "GET", Path: r.path(""), Rule: r.rule("get"), Target: r.objectTarget, Handler: h.show},
 		{Method: "PUT", Path: r.path(""), Rule: r.rule("update"), Target: r.objectTarget, Handler: h.update},
 		{Method: "DELETE", Path: r.path(""), Rule: r.rule("delete"), Target: r.objectTarget, Handler: h.delete},
@@ -188,11 +189,8 @@ func unsupported(a attrs) error {
 	return nil
 }
 
-func (h *subnetHandlers) create(c *api.Call) (*api.Reply, error) {
-	a, err := decodeAttrs(c, "subnet", subnetAttrs, false)
-	if err != nil {
-		return nil, err
-	}
+// create makes one subnet of a create body.
+func (h *subnetHandlers) create(c *api.Call, a attrs) (view, error) {
 	if err := unsupported(a); err != nil {
 		return nil, err
 	}
@@ -244,7 +242,7 @@ func (h *subnetHandlers) create(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusCreated, map[string]any{"subnet": h.view(s)}), nil
+	return h.view(s), nil
 }
 
 // pyIntNotIn is neutron-lib's validate_values reason for ip_version.
