@@ -10,6 +10,8 @@
 package networking
 
 import (
+	"slices"
+
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
@@ -32,6 +34,7 @@ func NewService(d Deps, o api.Options) *api.Service {
 	h := newHandlers(d)
 	return &api.Service{
 		Name: "network", Mount: Mount, Router: api.NewRouter(h.routes()), Auth: o.Auth,
+		// ErrorBody renders every error but 401s (Keystone's on every API).
 		AuthURL: o.AuthURL, Errors: api.KeystoneError, ErrorBody: errorBody, PublicURL: o.PublicURL, Log: o.Log,
 		Policy: policy.Network(), Denied: denied, Target: defaultTarget, Conceal: h.conceal,
 	}
@@ -47,7 +50,7 @@ type handlers struct {
 // newHandlers registers the resources: each adds its route rows and the
 // extensions it brings; the tag extension names the taggable ones.
 func newHandlers(d Deps) *handlers {
-	h := &handlers{extensions: machineryExtensions}
+	h := &handlers{extensions: slices.Clone(machineryExtensions)}
 	nets := newNetworks(d.Networks)
 	h.add(nets.res, nets.routes(), networkExtensions...)
 	subnets := newSubnets(d.Networks)
