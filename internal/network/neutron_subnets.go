@@ -73,7 +73,10 @@ func (s *Service) GetSubnet(ctx context.Context, id string) (Subnet, error) {
 		return Subnet{}, err
 	}
 	out := []Subnet{sn}
-	return out[0], s.fillSubnetTags(ctx, out)
+	if err := s.fillSubnetTags(ctx, out); err != nil {
+		return Subnet{}, err
+	}
+	return out[0], nil
 }
 
 // CreateSubnet adds a subnet to a network, checked as Neutron checks it:

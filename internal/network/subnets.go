@@ -127,7 +127,8 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-// subnetsOf lists the subnets of the networks ids, oldest first.
+// subnetsOf lists the subnets s (joined with their networks n) that
+// where selects, oldest first.
 func subnetsOf(ctx context.Context, q store.Querier, where string, args ...any) ([]Subnet, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+subnetColumns+subnetFrom+` WHERE `+where+` ORDER BY s.created_at, s.id`, args...)
 	if err != nil {
