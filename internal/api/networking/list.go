@@ -22,12 +22,17 @@ type collection struct {
 	// Sortable are the attributes sort_key may name (Neutron's
 	// is_sort_key attributes).
 	Sortable []string
+	// Filters match the attributes whose filters are no plain comparison
+	// (ports' fixed_ips=ip_address=...): true when the view passes the
+	// filter's values.
+	Filters map[string]func(v view, values []string) (bool, error)
 }
 
 // listQuery is a list request's query as Neutron reads it
 // (neutron/api/api_common.py): attribute filters (a repeated key matches
 // any of its values), tag filters, fields, sorting and emulated paging.
 type listQuery struct {
+	custom                             map[string]func(view, []string) (bool, error)
 	filters                            url.Values
 	tags, tagsAny, notTags, notTagsAny []string
 	fields                             []string
@@ -75,7 +80,7 @@ func tagList(vs []string) []string {
 
 // parseListQuery reads q for coll, with Neutron's 400s.
 func parseListQuery(q url.Values, coll collection) (listQuery, error) {
-	lq := listQuery{filters: url.Values{}, fields: nonEmpty(q["fields"]),
+	lq := listQuery{custom: coll.Filters, filters: url.Values{}, fields: nonEmpty(q["fields"]),
 		tags: tagList(q["tags"]), tagsAny: tagList(q["tags-any"]),
 		notTags: tagList(q["not-tags"]), notTagsAny: tagList(q["not-tags-any"])}
 	for k, vs := range q {
@@ -179,6 +184,12 @@ func (lq listQuery) apply(items []view, link func(url.Values) string, q url.Valu
 // filter-validation ignores them.
 func (lq listQuery) matches(it view) (bool, error) {
 	for k, want := range lq.filters {
+		if f, ok := lq.custom[k]; ok {
+			if match, err := f(it, want); err != nil || !match {
+				return false, err
+			}
+			continue
+		}
 		have, ok := it[k]
 		if !ok {
 			continue

@@ -2,6 +2,7 @@ package networking
 
 import (
 	"context"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/network"
@@ -32,7 +33,8 @@ func newPorts(svc *network.Service, groups serverGroups) *portHandlers {
 	h.res = resource{
 		collection: collection{Name: "ports", Sortable: []string{"id", "name", "network_id", "mac_address", "device_id",
 			"device_owner", "status", "admin_state_up", "project_id", "tenant_id", "created_at", "updated_at",
-			"revision_number", "description"}},
+			"revision_number", "description"},
+			Filters: map[string]func(view, []string) (bool, error){"fixed_ips": matchFixedIPs}},
 		Singular: "port", Param: "port_id",
 		Target: func(c *api.Call, id string) (policy.Target, error) {
 			p, err := svc.GetPort(c.Ctx, id)
@@ -104,6 +106,29 @@ func (h *portHandlers) view(c *api.Call, p network.Port, groups []string) view {
 		}
 	}
 	return v
+}
+
+// matchFixedIPs is Neutron's fixed_ips filter: each value is
+// ip_address=A, subnet_id=S or ip_address_substr=T, and a port passes
+// when one of its addresses matches every condition given.
+func matchFixedIPs(v view, values []string) (bool, error) {
+	cond := map[string]string{}
+	for _, val := range values {
+		key, want, ok := strings.Cut(val, "=")
+		if !ok || (key != "ip_address" && key != "subnet_id" && key != "ip_address_substr") {
+			return false, badRequest("Invalid fixed_ips filter %s", val)
+		}
+		cond[key] = want
+	}
+	fixed, _ := v["fixed_ips"].([]map[string]string)
+	for _, f := range fixed {
+		if (cond["ip_address"] == "" || f["ip_address"] == cond["ip_address"]) &&
+			(cond["subnet_id"] == "" || f["subnet_id"] == cond["subnet_id"]) &&
+			strings.Contains(f["ip_address"], cond["ip_address_substr"]) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // bindingValue is a binding attribute of p: bound to its server's host

@@ -56,7 +56,10 @@ func TestPortsOfServers(t *testing.T) {
 			t.Errorf("admin's port binding %v", admin)
 		}
 		for query, want := range map[string]int{"device_id=" + server: 1, "device_id=nope": 0, "network_id=" + private["id"].(string): 1,
-			"mac_address=" + p["mac_address"].(string): 1, "device_owner=network:dhcp": 0} {
+			"mac_address=" + p["mac_address"].(string): 1, "device_owner=network:dhcp": 0,
+			"fixed_ips=ip_address%3D" + ip.(string): 1, "fixed_ips=ip_address%3D10.255.0.1": 0,
+			"fixed_ips=subnet_id%3D" + subnet: 1, "fixed_ips=subnet_id%3D" + subnet + "&fixed_ips=ip_address%3D10.255.0.1": 0,
+			"fixed_ips=ip_address_substr%3D" + ip.(string)[:4]: 1} {
 			if got := list(t, c.member.Do("GET", "/networking/v2.0/ports?"+query, nil).Expect(t, http.StatusOK), "ports"); len(got) != want {
 				t.Errorf("ports?%s: %d, want %d", query, len(got), want)
 			}
