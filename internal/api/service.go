@@ -27,6 +27,9 @@ type Service struct {
 	// AuthURL is put in WWW-Authenticate on 401s.
 	AuthURL func(r *http.Request) string
 	Errors  ErrorStyle
+	// ErrorBody, when set, renders error bodies instead of Errors, from
+	// the error itself: Neutron's bodies name the exception's type.
+	ErrorBody func(status int, err error) (contentType string, body []byte)
 	// StatusOf overrides the default status for some error kinds.
 	StatusOf func(errs.Kind) (int, bool)
 	// Versions, when set, negotiates compute microversions.
@@ -252,7 +255,13 @@ func (s *Service) writeError(w http.ResponseWriter, c *Call, err error) {
 		writeBytes(w, status, ct, body)
 		return
 	}
-	ct, body := s.Errors(status, errs.Message(err))
+	var ct string
+	var body []byte
+	if s.ErrorBody != nil {
+		ct, body = s.ErrorBody(status, err)
+	} else {
+		ct, body = s.Errors(status, errs.Message(err))
+	}
 	s.commonHeaders(w, c)
 	writeBytes(w, status, ct, body)
 }

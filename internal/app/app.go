@@ -21,6 +21,7 @@ import (
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	identityapi "github.com/kumocloud/kumo/internal/api/identity"
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
+	networkingapi "github.com/kumocloud/kumo/internal/api/networking"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -153,7 +154,8 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 }
 
 // bootstrap creates what a fresh cloud needs: the admin account (its
-// password goes only to clouds.yaml), the default flavors, kumo-tiny.
+// password goes only to clouds.yaml), the default flavors, kumo-tiny,
+// the external network.
 func (a *App) bootstrap(ctx context.Context) error {
 	password := RandomPassword()
 	adminProject, created, err := a.Identity.Bootstrap(ctx, password)
@@ -186,6 +188,13 @@ func (a *App) bootstrap(ctx context.Context) error {
 	if err := a.Images.SeedTiny(ctx, adminProject); err != nil {
 		return fmt.Errorf("seed image: %w", err)
 	}
+	// The floating range is the external network's subnet, there from
+	// the first start as DevStack's public network.
+	if a.Config.FloatingRange != "" {
+		if err := a.Networks.EnsureExternal(ctx, adminProject, a.Config.FloatingPool, a.Config.FloatingRange); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -211,7 +220,7 @@ func (a *App) authenticator() auth.Authenticator {
 	return a.Identity
 }
 
-// routes mounts the three APIs and health on one mux; metrics are served
+// routes mounts the four APIs and health on one mux; metrics are served
 // apart (--metrics-listen).
 func (a *App) routes() http.Handler {
 	a.metrics = api.NewMetrics()
@@ -226,11 +235,12 @@ func (a *App) routes() http.Handler {
 			return api.RequestOrigin(r) + identityapi.Mount + "/v3"
 		},
 	}
+	secgroups := secgroup.New(a.DB, a.servers)
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
-		SecurityGroups: secgroup.New(a.DB, a.servers), ServerGroups: servergroup.New(a.DB, a.servers),
+		SecurityGroups: secgroups, ServerGroups: servergroup.New(a.DB, a.servers),
 		FloatingIPs: floatingip.New(a.DB, a.Config.floatingOptions()),
 	}, opts)
 	mux := http.NewServeMux()
@@ -246,7 +256,10 @@ func (a *App) routes() http.Handler {
 	imgsvc := imageapi.NewService(a.Images, opts)
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
-	a.APIs = []*api.Service{v21, idsvc, imgsvc}
+	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: secgroups}, opts)
+	mux.Handle(networkingapi.Mount, netsvc)
+	mux.Handle(networkingapi.Mount+"/", netsvc)
+	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.DB.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int)); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -275,6 +288,7 @@ func (a *App) startCompute(ctx context.Context) error {
 		return err
 	}
 	a.Networks = network.NewService(a.DB, a.Network)
+	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network},

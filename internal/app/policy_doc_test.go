@@ -20,15 +20,17 @@ func TestPolicyDocument(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`# Policy
 
-Who may call what: each route of kumo's three APIs and each server, flavor
+Who may call what: each route of kumo's four APIs and each server, flavor
 and aggregate action, the rule that guards it and the rule's check, in
 oslo.policy's language. The rules are the upstream services' defaults
 (Nova's nova/policies, Glance's glance/policies, Keystone's
-keystone/common/policies), kept as data in internal/policy; the rules
-named kumo:... guard calls the upstream service serves without a policy
-check of its own. Roles imply each other as Keystone's bootstrap makes
-them: admin implies member, member implies reader, manager implies
-member. A token without a project scope passes no project_id check.
+keystone/common/policies, Neutron's neutron/conf/policies), kept as data
+in internal/policy; the rules named kumo:... guard calls the upstream
+service serves without a policy check of its own. Roles imply each other
+as Keystone's bootstrap makes them: admin implies member, member implies
+reader, manager implies member. A token without a project scope passes
+no project_id check. Neutron's field:RESOURCE:FIELD=VALUE checks read
+the object's attribute (shared, router:external).
 
 This page is generated from the route tables by TestPolicyDocument
 (internal/app); it cannot drift from the code.
@@ -80,6 +82,8 @@ func apiTitle(name string) string {
 		return "Identity (Keystone)"
 	case "image":
 		return "Image (Glance)"
+	case "network":
+		return "Networking (Neutron)"
 	}
 	return name
 }

@@ -144,6 +144,13 @@ type walk struct {
 	dirty     map[string]bool
 	makers    map[string]func() string
 	tinyImage string
+	seq       int // numbers the fixtures that need a unique value
+}
+
+// nextSeq is a number no earlier call returned.
+func (w *walk) nextSeq() int {
+	w.seq++
+	return w.seq
 }
 
 func newWalk(t *testing.T, a *App) *walk {
@@ -337,6 +344,25 @@ func (w *walk) fixtureMakers() map[string]func() string {
 		"floatingip": func() string {
 			return w.jsonField(w.must("member-a", "POST", "/v2.1/os-floating-ips", "2.1", nil), "floating_ip", "id")
 		},
+		"network": func() string {
+			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/networks", "", map[string]any{
+				"network": map[string]any{"name": "walk"}}), "network", "id")
+			w.must("member-a", "PUT", "/networking/v2.0/networks/"+id+"/tags/t1", "", nil)
+			return id
+		},
+		"port": func() string {
+			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/ports", "", map[string]any{
+				"port": map[string]any{"network_id": w.fixture("network"), "name": "walk"}}), "port", "id")
+			w.must("member-a", "PUT", "/networking/v2.0/ports/"+id+"/tags/t1", "", nil)
+			return id
+		},
+		"subnet": func() string {
+			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/subnets", "", map[string]any{
+				"subnet": map[string]any{"network_id": w.fixture("network"), "ip_version": 4,
+					"cidr": fmt.Sprintf("192.168.%d.0/24", w.nextSeq())}}), "subnet", "id")
+			w.must("member-a", "PUT", "/networking/v2.0/subnets/"+id+"/tags/t1", "", nil)
+			return id
+		},
 		// Project A itself, without quotas: fixtures are made again
 		// whenever a call may have changed them.
 		"tenant": func() string {
@@ -400,7 +426,7 @@ func (w *walk) waitActive(id string) {
 		if st := w.jsonField(w.must("member-a", "GET", "/v2.1/servers/"+id, "", nil), "server", "status"); st == "ACTIVE" {
 			return
 		} else if st == "ERROR" {
-			w.t.Fatalf("server %s went to ERROR", id)
+			w.t.Fatalf("server %s went to ERROR: %s", id, w.must("admin", "GET", "/v2.1/servers/"+id, "2.1", nil).Body)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -429,7 +455,8 @@ func (w *walk) fixture(kind string) string {
 // ownedByA are the fixtures that belong to project A (or to member-a):
 // another project's caller must not learn that they exist. ("tenant",
 // project A itself, is not secret: Nova answers 403 for it.)
-var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip"}
+var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip",
+	"network", "subnet", "port"}
 
 // param is what the walk puts in a path parameter: a fixture, or a
 // literal that names something real (real) or not.
@@ -460,7 +487,7 @@ func paramFor(service, path, name string) param {
 		"keypair_name": "keypair", "group_id": "servergroup", "aggregate_id": "aggregate", "hypervisor_id": "hypervisor",
 		"pattern": "host", "host_name": "host", "credential_id": "ec2", "user_id": "victim-user",
 		"project_id": "victim-project", "domain_id": "victim-domain", "role_id": "victim-role", "endpoint_id": "endpoint",
-		"flavor_id": "flavor"}
+		"flavor_id": "flavor", "network_id": "network", "subnet_id": "subnet", "port_id": "port"}
 	if service == "identity" {
 		kinds["service_id"] = "identityservice"
 	} else {
@@ -514,7 +541,8 @@ func adminOnly(set *policy.Set, rule string) bool {
 		own := policy.Target{"project_id": "p", "user_id": "u", "owner": "p", "member_id": "p", "visibility": "private",
 			"target.user.id": "u", "target.project.id": "p", "target.domain.id": "d", "target.token.user_id": "u",
 			"target.credential.user_id": "u", "target.user.domain_id": "d", "target.project.domain_id": "d",
-			"target.domain_id": "d", "target.role.domain_id": "None", "target.role.name": "reader"}
+			"target.domain_id": "d", "target.role.domain_id": "None", "target.role.name": "reader",
+			"tenant_id": "p", "network:project_id": "p"}
 		if set.Allowed(p, rule, own) {
 			return false
 		}
@@ -631,6 +659,7 @@ func (w *walk) ownTarget(p *persona) policy.Target {
 	target := policy.Target{"user_id": p.principal.UserID, "visibility": "private"}
 	if proj := p.principal.ProjectID; proj != "" {
 		target["project_id"], target["owner"] = proj, proj
+		target["tenant_id"], target["network:project_id"] = proj, proj // Neutron's owner and network owner
 	}
 	return target
 }
@@ -782,6 +811,18 @@ var foreignWriteBodies = map[string]example{
 	"PUT /v2/images/{image_id}/members/{member_id}": jsonBody(`{"status": "accepted"}`),
 	"POST /v2/images/{image_id}/actions/deactivate": jsonBody(``),
 	"POST /v2/images/{image_id}/actions/reactivate": jsonBody(``),
+	"PUT /v2.0/networks/{network_id}":               jsonBody(`{"network": {"name": "stolen"}}`),
+	"PUT /v2.0/networks/{network_id}/tags":          jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/networks/{network_id}/tags":         jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/networks/{network_id}/tags/{tag}":    jsonBody(``),
+	"PUT /v2.0/subnets/{subnet_id}":                 jsonBody(`{"subnet": {"name": "stolen"}}`),
+	"PUT /v2.0/subnets/{subnet_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/subnets/{subnet_id}/tags":           jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":      jsonBody(``),
+	"PUT /v2.0/ports/{port_id}":                     jsonBody(`{"port": {"name": "stolen"}}`),
+	"PUT /v2.0/ports/{port_id}/tags":                jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/ports/{port_id}/tags":               jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/ports/{port_id}/tags/{tag}":          jsonBody(``),
 }
 
 // send is call with a content type of the caller's choosing.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -199,4 +200,37 @@ func setSecurityGroupNames(ctx context.Context, tx *store.Tx, serverID string, n
 		return fmt.Errorf("record server security groups: %w", err)
 	}
 	return nil
+}
+
+// Presence is what the network service shows of a server on its ports:
+// its host and whether its guest runs.
+type Presence struct {
+	Host    string
+	Running bool
+}
+
+// Presences tells, for each of ids that is a server, its host and
+// whether its guest runs (its ports are ACTIVE then, DOWN otherwise, as
+// Neutron's ports follow their VIFs).
+func (v *Inventory) Presences(ctx context.Context, ids []string) (map[string]Presence, error) {
+	out := map[string]Presence{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	from, arg := store.StringsTable(v.db, "d", ids)
+	rows, err := v.db.QueryContext(ctx, `SELECT i.id, COALESCE(i.host, ''), i.power_state FROM `+from+`
+		JOIN instances i ON i.id = d.value`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("look up the devices of %d ports: %w", len(ids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, host string
+		var power int
+		if err := rows.Scan(&id, &host, &power); err != nil {
+			return nil, fmt.Errorf("look up the devices of %d ports: %w", len(ids), err)
+		}
+		out[id] = Presence{Host: host, Running: state.PowerState(power) == state.PowerRunning}
+	}
+	return out, rows.Err()
 }

@@ -106,3 +106,26 @@ func Message(err error) string {
 	}
 	return "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible."
 }
+
+// typed is an error with the name an API's error body gives it.
+type typed struct {
+	name string
+	err  error
+}
+
+func (t *typed) Error() string { return t.err.Error() }
+func (t *typed) Unwrap() error { return t.err }
+
+// Named gives err the name of the upstream exception it stands for
+// (Neutron's bodies carry it: "NetworkNotFound", "SubnetInUse"); its kind
+// and message stay err's.
+func Named(name string, err error) error { return &typed{name: name, err: err} }
+
+// NameOf is the name Named gave err, "" when none.
+func NameOf(err error) string {
+	var t *typed
+	if errors.As(err, &t) {
+		return t.name
+	}
+	return ""
+}

@@ -41,6 +41,7 @@ func catalogEntries() []catalogEntry {
 		{"compute", "nova", "Compute Service", "/v2.1"},
 		{"identity", "keystone", "Identity Service", "/identity/v3"},
 		{"image", "glance", "Image Service", "/image"},
+		{"network", "neutron", "Neutron Service", "/networking"},
 	}
 }
 

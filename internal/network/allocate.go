@@ -46,7 +46,7 @@ func (m *Manager) Allocate(ctx context.Context, tx *store.Tx, projectID, instanc
 	var out []Address
 	var created []string
 	for i, p := range plans {
-		portID, addrs, err := m.allocatePort(ctx, tx, instanceID, i, now, p)
+		portID, addrs, err := m.allocatePort(ctx, tx, projectID, instanceID, i, now, p)
 		if portID != "" {
 			created = append(created, portID)
 		}
@@ -157,9 +157,9 @@ func planFor(n Network, r NetworkRequest) (portPlan, error) {
 
 // allocatePort creates one port of instanceID with its addresses. It
 // returns the port's id once the port row exists, even on error.
-func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, instanceID string, position int, now int64, p portPlan) (string, []Address, error) {
+func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, projectID, instanceID string, position int, now int64, p portPlan) (string, []Address, error) {
 	portID := uuid.NewString()
-	mac, err := insertPort(ctx, tx, portID, p.net.ID, instanceID, p.tag, position, now)
+	mac, err := insertPort(ctx, tx, portID, projectID, p.net.ID, instanceID, p.tag, position, now)
 	if err != nil {
 		return "", nil, err
 	}
@@ -191,9 +191,9 @@ func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, instanceID str
 	return portID, addrs, nil
 }
 
-// insertPort stores a port with a fresh random MAC, drawing again when
-// the MAC is taken.
-func insertPort(ctx context.Context, tx *store.Tx, id, networkID, instanceID, tag string, position int, now int64) ([6]byte, error) {
+// insertPort stores a port of projectID's server with a fresh random
+// MAC, drawing again when the MAC is taken.
+func insertPort(ctx context.Context, tx *store.Tx, id, projectID, networkID, instanceID, tag string, position int, now int64) ([6]byte, error) {
 	var tagArg any
 	if tag != "" {
 		tagArg = tag
@@ -203,9 +203,9 @@ func insertPort(ctx context.Context, tx *store.Tx, id, networkID, instanceID, ta
 		if err != nil {
 			return mac, err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, network_id, instance_id, mac, tag, position, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			id, networkID, instanceID, formatMAC(mac), tagArg, position, now)
+		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, project_id, network_id, instance_id, mac, tag, position,
+			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			id, projectID, networkID, instanceID, formatMAC(mac), tagArg, position, now, now)
 		if err != nil {
 			return mac, fmt.Errorf("create port on network %s: %w", networkID, err)
 		}
@@ -255,6 +255,12 @@ func claimFixed(ctx context.Context, tx *store.Tx, p portPlan, portID, instanceI
 // claimNext4 claims a free IPv4 host address of subnet.
 func claimNext4(ctx context.Context, tx *store.Tx, networkID string, subnet netip.Prefix, portID, instanceID string) (netip.Addr, error) {
 	first, last := hostRange4(subnet)
+	return claimNext4In(ctx, tx, networkID, subnet, first, last, portID, instanceID)
+}
+
+// claimNext4In claims a free IPv4 address of subnet between the
+// ordinals first and last (an allocation pool).
+func claimNext4In(ctx context.Context, tx *store.Tx, networkID string, subnet netip.Prefix, first, last int64, portID, instanceID string) (netip.Addr, error) {
 	try := func(o int64) (netip.Addr, bool, error) {
 		a := at4(subnet, o)
 		ok, err := insertFixedIP(ctx, tx, networkID, a, sql.NullInt64{Int64: o, Valid: true}, portID, instanceID)

@@ -2,6 +2,7 @@ package network
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/kumocloud/kumo/internal/errs"
 )
@@ -48,6 +49,11 @@ func noMoreFixedIPs(networkID string) error {
 	return wrap(errs.Conflict("No fixed IP addresses available for network: %s", networkID), ErrNoMoreFixedIPs)
 }
 
+// networkRequiresSubnet is Nova's 400 for a network without subnets.
+func networkRequiresSubnet(id string) error {
+	return errs.Invalid("Network %s requires a subnet in order to boot instances on.", id)
+}
+
 func noMoreNetworks() error {
 	return wrap(errs.Conflict("No more networks available in the address pool."), ErrNoMoreNetworks)
 }
@@ -59,4 +65,33 @@ func wrap(err error, cause error) error {
 		e.Err = cause
 	}
 	return err
+}
+
+// Neutron's errors (neutron_lib/exceptions), named for its error bodies.
+
+// NetworkNotFound is Neutron's 404 for network id.
+func NetworkNotFound(id string) error { return noSuchNetwork(id) }
+
+// SubnetNotFound is Neutron's 404 for subnet id.
+func SubnetNotFound(id string) error { return subnetNotFound(id) }
+
+func noSuchNetwork(id string) error {
+	return errs.Named("NetworkNotFound", errs.NotFound("Network %s could not be found.", id))
+}
+
+func subnetNotFound(id string) error {
+	return errs.Named("SubnetNotFound", errs.NotFound("Subnet %s could not be found.", id))
+}
+
+func networkInUse(id string) error {
+	return errs.Named("NetworkInUse", errs.Conflict("Unable to complete operation on network %s. There are one or more ports still in use on the network.", id))
+}
+
+func subnetInUse(id string) error {
+	return errs.Named("SubnetInUse", errs.Conflict("Unable to complete operation on subnet %s: One or more ports have an IP allocation from this subnet.", id))
+}
+
+// invalidInput is neutron-lib's InvalidInput.
+func invalidInput(format string, args ...any) error {
+	return errs.Named("InvalidInput", errs.Invalid("Invalid input for operation: %s.", fmt.Sprintf(format, args...)))
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -151,9 +152,29 @@ func parseCheck(tok string) (check, error) {
 		return ruleCheck(match), nil
 	case "role":
 		return roleCheck(match), nil
+	case "field":
+		return parseFieldCheck(match)
 	}
 	if v, ok := literalKey(kind); ok {
 		return genericCheck{key: v, literal: true, match: match}, nil
 	}
 	return genericCheck{key: kind, match: match}, nil
+}
+
+// parseFieldCheck reads Neutron's field check, RESOURCE:FIELD=VALUE
+// ("networks:shared=True"): the target's FIELD must be VALUE.
+func parseFieldCheck(match string) (check, error) {
+	_, fv, ok := strings.Cut(match, ":")
+	field, value, hasValue := strings.Cut(fv, "=")
+	if !ok || !hasValue || field == "" {
+		return nil, fmt.Errorf("field check %q is not RESOURCE:FIELD=VALUE", match)
+	}
+	if re, ok := strings.CutPrefix(value, "~"); ok {
+		pattern, err := regexp.Compile(re)
+		if err != nil {
+			return nil, fmt.Errorf("field check %q: %w", match, err)
+		}
+		return fieldCheck{field: field, pattern: pattern}, nil
+	}
+	return fieldCheck{field: field, value: value}, nil
 }

@@ -16,6 +16,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -289,6 +290,27 @@ func (g genericCheck) eval(e *evaluation) bool {
 }
 
 func (genericCheck) refs(acc []string) []string { return acc }
+
+// fieldCheck is Neutron's field:RESOURCE:FIELD=VALUE: the target's
+// FIELD, as str() prints it, is VALUE, or matches the regular expression
+// after a "~" (field:port:device_owner=~^network:).
+type fieldCheck struct {
+	field, value string
+	pattern      *regexp.Regexp
+}
+
+func (f fieldCheck) eval(e *evaluation) bool {
+	v, ok := e.target[f.field]
+	if !ok {
+		return false
+	}
+	if f.pattern != nil {
+		return f.pattern.MatchString(v)
+	}
+	return v == f.value
+}
+
+func (fieldCheck) refs(acc []string) []string { return acc }
 
 // substitute replaces %(key)s with target values; a missing key fails the
 // check, as a KeyError does in oslo.policy.

@@ -9,7 +9,7 @@ import (
 
 func TestDefaultSetsParse(t *testing.T) {
 	t.Parallel()
-	for _, s := range []*Set{Compute(), Image(), Identity()} {
+	for _, s := range []*Set{Compute(), Image(), Identity(), Network()} {
 		if len(s.Rules()) < 20 {
 			t.Errorf("%s: only %d rules", s.Name(), len(s.Rules()))
 		}
@@ -37,6 +37,9 @@ func TestCheckLanguage(t *testing.T) {
 		{Name: "is_admin", Check: "is_admin:True"},
 		{Name: "nested", Check: "((rule:context_is_admin)) or (role:reader and (project_id:%(project_id)s))"},
 		{Name: "token_domain", Check: "token.project.domain.id:%(target.domain.id)s"},
+		{Name: "shared", Check: "field:networks:shared=True"},
+		{Name: "external", Check: "field:networks:router:external=True"},
+		{Name: "network_device", Check: "field:port:device_owner=~^network:"},
 	}
 	s := NewSet("test", rules)
 	reader := &auth.Principal{UserID: "u1", ProjectID: "p1", ProjectDomainID: "d1", Roles: []string{"reader"}}
@@ -85,6 +88,13 @@ func TestCheckLanguage(t *testing.T) {
 		{"token_domain", reader, own, true},
 		{"token_domain", reader, other, false},
 		{"no_such_rule", admin, own, false},
+		{"shared", reader, Target{"shared": "True"}, true},
+		{"shared", reader, Target{"shared": "False"}, false},
+		{"shared", reader, Target{}, false},
+		{"external", reader, Target{"router:external": "True"}, true},
+		{"external", reader, Target{"shared": "True"}, false},
+		{"network_device", reader, Target{"device_owner": "network:router_interface"}, true},
+		{"network_device", reader, Target{"device_owner": "compute:nova"}, false},
 	}
 	for _, tc := range cases {
 		if got := s.Allowed(tc.p, tc.rule, tc.target); got != tc.want {
@@ -99,7 +109,8 @@ func TestCheckLanguage(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
-	for _, bad := range []string{"role:admin or", "(role:admin", "role:admin)", "admin", "and role:admin", "not"} {
+	for _, bad := range []string{"role:admin or", "(role:admin", "role:admin)", "admin", "and role:admin", "not",
+		"field:shared=True", "field:networks:shared"} {
 		if _, err := parse(bad); err == nil {
 			t.Errorf("parse(%q) succeeded", bad)
 		}
@@ -119,7 +130,7 @@ func TestNewSetRejectsDanglingRule(t *testing.T) {
 // The upstream defaults decide as the services do for the usual personas.
 func TestUpstreamDefaults(t *testing.T) {
 	t.Parallel()
-	compute, image, identity := Compute(), Image(), Identity()
+	compute, image, identity, network := Compute(), Image(), Identity(), Network()
 	reader := &auth.Principal{UserID: "r", ProjectID: "A", Roles: []string{"reader"}}
 	member := &auth.Principal{UserID: "m", ProjectID: "A", Roles: []string{"member"}}
 	admin := &auth.Principal{UserID: "a", ProjectID: "admin", Roles: []string{"admin"}}
@@ -153,6 +164,16 @@ func TestUpstreamDefaults(t *testing.T) {
 		{identity, "identity:get_user", member, Target{"target.user.id": "m", "target.user.domain_id": "default"}, true},
 		{identity, "identity:get_user", member, Target{"target.user.id": "x", "target.user.domain_id": "default"}, false},
 		{identity, "identity:list_roles", member, Target{}, false},
+		{network, "create_network", reader, own, false},
+		{network, "create_network", member, own, true},
+		{network, "create_network:shared", member, own, false},
+		{network, "get_network", reader, Target{"project_id": "B", "shared": "False", "router:external": "False"}, false},
+		{network, "get_network", reader, Target{"project_id": "B", "shared": "True", "router:external": "False"}, true},
+		{network, "get_network", reader, Target{"project_id": "B", "shared": "False", "router:external": "True"}, true},
+		{network, "update_network", member, Target{"project_id": "B"}, false},
+		{network, "create_subnet", member, Target{"project_id": "A", "network:project_id": "A"}, true},
+		{network, "create_subnet", member, Target{"project_id": "A", "network:project_id": "B"}, false},
+		{network, "get_subnet", reader, Target{"project_id": "B", "network:project_id": "B", "shared": "False", "router:external": "True"}, true},
 	}
 	for _, tc := range cases {
 		if got := tc.set.Allowed(tc.p, tc.rule, tc.target); got != tc.want {

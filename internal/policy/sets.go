@@ -28,6 +28,9 @@ func withOperations(rules []Rule, more map[string][]string) []Rule {
 	return rules
 }
 
+// Network is Neutron's rule set, with kumo's additions.
+func Network() *Set { return NewSet("network", append(neutronRules(), kumoNetworkRules()...)) }
+
 // Identity is Keystone's rule set.
 func Identity() *Set { return NewSet("identity", keystoneRules()) }
 

@@ -165,6 +165,31 @@ func (s *Service) ServerGroups(ctx context.Context, serverID string) ([]Group, e
 	return groups, nil
 }
 
+// GroupIDsOfServers returns the ids of each server's groups, sorted:
+// the security_groups of its ports (kumo binds groups to the server,
+// whose ports all share them).
+func (s *Service) GroupIDsOfServers(ctx context.Context, serverIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(serverIDs) == 0 {
+		return out, nil
+	}
+	from, arg := store.StringsTable(s.db, "i", serverIDs)
+	rows, err := s.db.QueryContext(ctx, `SELECT m.instance_id, m.group_id FROM `+from+`
+		JOIN security_group_members m ON m.instance_id = i.value ORDER BY m.instance_id, m.group_id`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("list the groups of %d servers: %w", len(serverIDs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var server, group string
+		if err := rows.Scan(&server, &group); err != nil {
+			return nil, fmt.Errorf("list the groups of %d servers: %w", len(serverIDs), err)
+		}
+		out[server] = append(out[server], group)
+	}
+	return out, rows.Err()
+}
+
 // hasPorts reports whether the address manager gave the server a port.
 func hasPorts(ctx context.Context, q store.Querier, serverID string) (bool, error) {
 	var n int

@@ -17,6 +17,24 @@ type migration struct {
 	stmts   []string
 }
 
+// conversion is a migration step in Go, run after the migration's
+// statements in the same transaction: data conversions SQL cannot write
+// portably. Its name is part of the schema digest; changing what it does
+// means a new migration.
+type conversion struct {
+	name string
+	run  func(ctx context.Context, tx *Tx) error
+}
+
+// conversionOf is the Go step of a migration version, nil for most.
+func conversionOf(version int) *conversion {
+	switch version {
+	case schemaNeutronNetworks.version:
+		return &conversion{"subnets of the pool networks", convertPoolSubnets}
+	}
+	return nil
+}
+
 // Migrate applies every migration newer than the database's version, each
 // in its own transaction, and reports how many ran. On PostgreSQL an
 // advisory lock keeps concurrent kumo processes from migrating twice.
@@ -52,6 +70,11 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 					return fmt.Errorf("%s: %w", firstLine(s), err)
 				}
 			}
+			if cv := conversionOf(m.version); cv != nil {
+				if err := cv.run(ctx, tx); err != nil {
+					return fmt.Errorf("%s: %w", cv.name, err)
+				}
+			}
 			ran = true
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, Now())
 			return err
@@ -82,6 +105,9 @@ func SchemaDigest() string {
 		fmt.Fprintf(h, "%d\x00%s\x00%d\x00", m.version, m.name, len(m.stmts))
 		for _, s := range m.stmts {
 			fmt.Fprintf(h, "%d\x00%s", len(s), s)
+		}
+		if cv := conversionOf(m.version); cv != nil {
+			fmt.Fprintf(h, "convert\x00%s\x00", cv.name)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -358,4 +358,7 @@ var migrations = []migration{
 	schemaUnifiedLimits,
 	schemaHostLeases,
 	schemaTaskContract,
+	schemaNeutronNetworks,
+	schemaNeutronPorts,
+	schemaNetworkQuotas,
 }

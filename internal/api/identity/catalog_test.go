@@ -14,8 +14,8 @@ func TestAuthCatalogProjectsDomains(t *testing.T) {
 	r := alice.Do("GET", "/identity/v3/auth/catalog", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/get-service-catalog-response.json", r.Body,
 		apisamples.Options{Extra: []string{"catalog[].endpoints[].region_id"}})
-	if n := len(r.JSON(t)["catalog"].([]any)); n != 3 {
-		t.Errorf("%d services, want 3", n)
+	if n := len(r.JSON(t)["catalog"].([]any)); n != 4 {
+		t.Errorf("%d services, want 4", n)
 	}
 	unscoped := e.login("alice", "pw", "unscoped")
 	wantError(t, e.c.As(unscoped, "").Do("GET", "/identity/v3/auth/catalog", nil), 403,
@@ -45,7 +45,7 @@ func TestServicesEndpointsRegions(t *testing.T) {
 	r := e.admin.Do("GET", "/identity/v3/services", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/services-list-response.json", r.Body, apisamples.Options{})
 	services := r.JSON(t)["services"].([]any)
-	if len(services) != 3 {
+	if len(services) != 4 {
 		t.Fatalf("services %v", services)
 	}
 	computeID := ""
@@ -61,14 +61,18 @@ func TestServicesEndpointsRegions(t *testing.T) {
 	if s := r.JSON(t)["services"].([]any); len(s) != 1 || field(t, s[0], "name") != "glance" {
 		t.Errorf("image services %v", s)
 	}
+	r = e.admin.Do("GET", "/identity/v3/services?type=network", nil).Expect(t, http.StatusOK)
+	if s := r.JSON(t)["services"].([]any); len(s) != 1 || field(t, s[0], "name") != "neutron" {
+		t.Errorf("network services %v", s)
+	}
 	r = e.admin.Do("GET", "/identity/v3/services/"+computeID, nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/service-show-response.json", r.Body, apisamples.Options{})
 	wantError(t, e.admin.Do("GET", "/identity/v3/services/nope", nil), 404, "Could not find service: nope.")
 
 	r = e.admin.Do("GET", "/identity/v3/endpoints", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/endpoints-list-response.json", r.Body, apisamples.Options{})
-	if n := len(r.JSON(t)["endpoints"].([]any)); n != 9 {
-		t.Errorf("%d endpoints, want 9", n)
+	if n := len(r.JSON(t)["endpoints"].([]any)); n != 12 {
+		t.Errorf("%d endpoints, want 12", n)
 	}
 	r = e.admin.Do("GET", "/identity/v3/endpoints?service_id="+computeID+"&interface=public&region_id=RegionOne", nil).Expect(t, http.StatusOK)
 	eps := r.JSON(t)["endpoints"].([]any)

@@ -13,6 +13,26 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
+// Devices is network.Devices backed by compute's inventory.
+type Devices struct {
+	Inventory *compute.Inventory
+}
+
+var _ network.Devices = Devices{}
+
+// PortDevices tells the host and guest state of the servers ids.
+func (d Devices) PortDevices(ctx context.Context, ids []string) (map[string]network.Device, error) {
+	ps, err := d.Inventory.Presences(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]network.Device, len(ps))
+	for id, p := range ps {
+		out[id] = network.Device{Host: p.Host, Running: p.Running}
+	}
+	return out, nil
+}
+
 // Addresses is compute.Addresses backed by a network.Manager.
 type Addresses struct {
 	Manager *network.Manager

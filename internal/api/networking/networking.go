@@ -1,0 +1,118 @@
+// Package networking serves a Neutron v2.0 subset under /networking,
+// from the network domain (internal/network) that Nova's network proxies
+// share.
+//
+// Each resource is a resource value (resource.go) with its route rows,
+// its rules named after it (create_network, get_network:tags, ...), a
+// policy target built from the object as Neutron builds it, and views as
+// Neutron's attribute dicts that the shared list machinery (list.go)
+// filters, sorts, pages and cuts to fields.
+package networking
+
+import (
+	"slices"
+
+	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/policy"
+)
+
+// Mount is where the networking API is served; the catalog's network
+// endpoint points here and clients append v2.0/.
+const Mount = "/networking"
+
+// Deps are the domain services the networking API serves from.
+type Deps struct {
+	// Networks is the network service Nova's proxies share.
+	Networks *network.Service
+	// SecurityGroups tells the groups of the servers ports belong to.
+	SecurityGroups serverGroups
+}
+
+// NewService returns the networking API service.
+func NewService(d Deps, o api.Options) *api.Service {
+	h := newHandlers(d)
+	return &api.Service{
+		Name: "network", Mount: Mount, Router: api.NewRouter(h.routes()), Auth: o.Auth,
+		// ErrorBody renders every error but 401s (Keystone's on every API).
+		AuthURL: o.AuthURL, Errors: api.KeystoneError, ErrorBody: errorBody, PublicURL: o.PublicURL, Log: o.Log,
+		Policy: policy.Network(), Denied: denied, Target: defaultTarget, Conceal: h.conceal,
+	}
+}
+
+// handlers holds the resources the API serves.
+type handlers struct {
+	resources  []resource
+	rows       []api.Route
+	extensions []extension
+}
+
+// newHandlers registers the resources: each adds its route rows and the
+// extensions it brings; the tag extension names the taggable ones.
+func newHandlers(d Deps) *handlers {
+	h := &handlers{extensions: slices.Clone(machineryExtensions)}
+	nets := newNetworks(d.Networks)
+	h.add(nets.res, nets.routes(), networkExtensions...)
+	subnets := newSubnets(d.Networks)
+	h.add(subnets.res, subnets.routes())
+	ports := newPorts(d.Networks, d.SecurityGroups)
+	h.add(ports.res, ports.routes(), portExtensions...)
+	h.rows = append(h.rows, quotaHandlers{d.Networks}.routes()...)
+	h.extensions = append(h.extensions, quotaExtensions...)
+	h.extensions = append(h.extensions, tagExtension(h.taggable()))
+	return h
+}
+
+// add registers a resource with its routes and extensions.
+func (h *handlers) add(r resource, routes []api.Route, exts ...extension) {
+	h.resources = append(h.resources, r)
+	h.rows = append(h.rows, routes...)
+	h.extensions = append(h.extensions, exts...)
+}
+
+// taggable are the singular names of the resources with tag routes.
+func (h *handlers) taggable() []string {
+	var out []string
+	for _, r := range h.resources {
+		for _, route := range h.rows {
+			if route.Path == r.path("/tags") {
+				out = append(out, r.Singular)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// routes is the route table, relative to Mount: versions, extensions,
+// then each resource's rows.
+func (h *handlers) routes() []api.Route {
+	rs := versionRoutes(h.resources)
+	rs = append(rs, extensionRoutes(h.extensions)...)
+	return append(rs, h.rows...)
+}
+
+// Routes is the networking route table (for documentation and tests).
+func Routes(d Deps) []api.Route { return newHandlers(d).routes() }
+
+// defaultTarget is what rules are checked against before the object is
+// known (collections, creates): the caller's own project as owner, of
+// the object and of its network.
+func defaultTarget(c *api.Call) policy.Target {
+	t := api.CallerTarget(c)
+	if p, ok := t["project_id"]; ok {
+		t["tenant_id"], t["network:project_id"], t["network:tenant_id"] = p, p, p
+	}
+	return t
+}
+
+// conceal turns a refusal on an object the caller may not even see into
+// the object's NotFound.
+func (h *handlers) conceal(c *api.Call) error {
+	for _, r := range h.resources {
+		if id := c.Param(r.Param); id != "" && !r.visible(c) {
+			return r.NotFound(id)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,398 @@
+package network
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// PortFields are a port's attributes a create or an update sets; nil
+// leaves one at its default (create) or as it is (update). FixedIPs nil
+// on a create gives the port an address of the network's first IPv4
+// subnet and its SLAAC address on the first IPv6 /64, as Neutron does;
+// an empty list gives it none.
+type PortFields struct {
+	Name, Description     *string
+	AdminStateUp          *bool
+	DeviceID, DeviceOwner *string
+	FixedIPs              *[]FixedIPRequest
+}
+
+// FixedIPRequest asks for an address: a given one (IPAddress, on
+// SubnetID when given) or the next free one of SubnetID.
+type FixedIPRequest struct {
+	SubnetID, IPAddress string
+}
+
+// PortCreate is a new port of ProjectID on NetworkID; MAC "" draws one.
+type PortCreate struct {
+	NetworkID, ProjectID string
+	MAC                  string
+	PortFields
+}
+
+// Neutron's errors of port writes (neutron_lib/exceptions).
+
+func ipAllocated(ip, subnet string) error {
+	return errs.Named("IpAddressAlreadyAllocated", errs.Conflict("IP address %s already allocated in subnet %s", ip, subnet))
+}
+
+func invalidIPForNetwork(ip string) error {
+	return errs.Named("InvalidIpForNetwork", errs.Invalid("IP address %s is not a valid IP for any of the subnets on the specified network.", ip))
+}
+
+func invalidIPForSubnet(ip string) error {
+	return errs.Named("InvalidIpForSubnet", errs.Invalid("IP address %s is not a valid IP for the specified subnet.", ip))
+}
+
+func macInUse(network, mac string) error {
+	return errs.Named("MacAddressInUse", errs.Conflict("Unable to complete operation for network %s. The mac address %s is in use.", network, mac))
+}
+
+// neutronExhaustion words a full network as Neutron does
+// (IpAddressGenerationFailure) on its own API.
+func neutronExhaustion(err error, networkID string) error {
+	if !errors.Is(err, ErrNoMoreFixedIPs) {
+		return err
+	}
+	return errs.Named("IpAddressGenerationFailure", errs.Conflict("No more IP addresses available on network %s.", networkID))
+}
+
+// CreatePort creates a port with its addresses.
+func (s *Service) CreatePort(ctx context.Context, c PortCreate) (Port, error) {
+	id := uuid.NewString()
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, err := s.getNetwork(ctx, tx, c.NetworkID)
+		if err != nil {
+			return err
+		}
+		if err := s.CheckQuota(ctx, tx, c.ProjectID, "port"); err != nil {
+			return err
+		}
+		p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true}
+		applyPort(&p, c.PortFields)
+		if err := insertNeutronPort(ctx, tx, p, c.MAC); err != nil {
+			return err
+		}
+		if c.FixedIPs == nil {
+			return s.m.claimDefault(ctx, tx, n, p)
+		}
+		return s.claimRequested(ctx, tx, n, p, *c.FixedIPs, nil)
+	})
+	if err != nil {
+		return Port{}, neutronExhaustion(err, c.NetworkID)
+	}
+	return s.GetPort(ctx, id)
+}
+
+func applyPort(p *Port, f PortFields) {
+	for _, v := range []struct {
+		dst *string
+		v   *string
+	}{{&p.Name, f.Name}, {&p.Description, f.Description}, {&p.DeviceID, f.DeviceID}, {&p.DeviceOwner, f.DeviceOwner}} {
+		if v.v != nil {
+			*v.dst = *v.v
+		}
+	}
+	if f.AdminStateUp != nil {
+		p.AdminStateUp = *f.AdminStateUp
+	}
+}
+
+// insertNeutronPort stores a port made through the networking API.
+func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) error {
+	now := store.Now()
+	insert := func(m string) (bool, error) {
+		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, project_id, network_id, instance_id, mac, position, name,
+			description, admin_state_up, device_owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, p.ID, p.ProjectID, p.NetworkID, p.DeviceID, m, p.Name, p.Description, p.AdminStateUp,
+			p.DeviceOwner, now, now)
+		if err != nil {
+			return false, fmt.Errorf("create port on network %s: %w", p.NetworkID, err)
+		}
+		n, err := res.RowsAffected()
+		return n == 1, err
+	}
+	if mac != "" {
+		hw, err := net.ParseMAC(mac)
+		if err != nil || len(hw) != 6 {
+			return invalidInput("'%s' is not a valid MAC address", mac)
+		}
+		ok, err := insert(hw.String())
+		if err == nil && !ok {
+			err = macInUse(p.NetworkID, hw.String())
+		}
+		return err
+	}
+	for range 8 {
+		m, err := randomMAC()
+		if err != nil {
+			return err
+		}
+		if ok, err := insert(formatMAC(m)); err != nil || ok {
+			return err
+		}
+	}
+	return fmt.Errorf("create port on network %s: no unused MAC address found", p.NetworkID)
+}
+
+// claimDefault gives a new port the addresses a server's port gets: one
+// of the allocation pools of the network's first IPv4 subnet and the
+// SLAAC address of its first IPv6 /64.
+func (m *Manager) claimDefault(ctx context.Context, tx *store.Tx, n Network, p Port) error {
+	if n.CIDR != "" {
+		subnets, err := subnetsOf(ctx, tx, "s.network_id = ? AND s.cidr = ?", n.ID, n.CIDR)
+		if err != nil {
+			return err
+		}
+		if len(subnets) == 0 {
+			return fmt.Errorf("network %s: no subnet %s", n.ID, n.CIDR)
+		}
+		if _, err := claimInPools(ctx, tx, n.ID, subnets[0], p); err != nil {
+			return err
+		}
+	}
+	if n.CIDRv6 != "" {
+		v6, err := netip.ParsePrefix(n.CIDRv6)
+		if err != nil {
+			return fmt.Errorf("network %s: %w", n.ID, err)
+		}
+		mac, err := portMAC(ctx, tx, p.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := claimNext6(ctx, tx, n.ID, v6, mac, p.ID, p.DeviceID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func portMAC(ctx context.Context, q store.Querier, portID string) ([6]byte, error) {
+	var text string
+	if err := q.QueryRowContext(ctx, `SELECT mac FROM network_ports WHERE id = ?`, portID).Scan(&text); err != nil {
+		return [6]byte{}, fmt.Errorf("MAC of port %s: %w", portID, err)
+	}
+	hw, err := net.ParseMAC(text)
+	if err != nil || len(hw) != 6 {
+		return [6]byte{}, fmt.Errorf("port %s has a bad MAC %q", portID, text)
+	}
+	return [6]byte(hw), nil
+}
+
+// claimRequested gives port p the addresses reqs ask for; keep are the
+// addresses it holds already that stay.
+func (s *Service) claimRequested(ctx context.Context, tx *store.Tx, n Network, p Port, reqs []FixedIPRequest, keep []string) error {
+	subnets, err := subnetsOf(ctx, tx, "s.network_id = ?", n.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		if r.IPAddress != "" && slices.Contains(keep, r.IPAddress) {
+			continue
+		}
+		sn, addr, err := resolveRequest(n.ID, subnets, r)
+		if err != nil {
+			return err
+		}
+		prefix, err := netip.ParsePrefix(sn.CIDR)
+		if err != nil {
+			return fmt.Errorf("subnet %s: %w", sn.ID, err)
+		}
+		switch {
+		case addr.IsValid():
+			if err := claimAddress(ctx, tx, n.ID, sn, prefix, addr, p); err != nil {
+				return err
+			}
+		case prefix.Addr().Is4():
+			if _, err := claimInPools(ctx, tx, n.ID, sn, p); err != nil {
+				return err
+			}
+		case prefix.Bits() == 64:
+			mac, err := portMAC(ctx, tx, p.ID)
+			if err != nil {
+				return err
+			}
+			if _, err := claimNext6(ctx, tx, n.ID, prefix, mac, p.ID, p.DeviceID); err != nil {
+				return err
+			}
+		default:
+			return invalidInput("Addresses of subnet %s are only given on request", sn.ID)
+		}
+	}
+	return nil
+}
+
+// claimInPools claims the next free address of an IPv4 subnet's
+// allocation pools, in their order.
+func claimInPools(ctx context.Context, tx *store.Tx, networkID string, sn Subnet, p Port) (netip.Addr, error) {
+	prefix, err := netip.ParsePrefix(sn.CIDR)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("subnet %s: %w", sn.ID, err)
+	}
+	for _, pool := range sn.Pools {
+		start, errS := netip.ParseAddr(pool.Start)
+		end, errE := netip.ParseAddr(pool.End)
+		if errS != nil || errE != nil {
+			return netip.Addr{}, fmt.Errorf("subnet %s has a bad pool %v", sn.ID, pool)
+		}
+		a, err := claimNext4In(ctx, tx, networkID, prefix, ordinal4(prefix, start), ordinal4(prefix, end), p.ID, p.DeviceID)
+		if !errors.Is(err, ErrNoMoreFixedIPs) {
+			return a, err
+		}
+	}
+	return netip.Addr{}, noMoreFixedIPs(networkID)
+}
+
+// resolveRequest finds the subnet (and the address, when given) of r.
+func resolveRequest(networkID string, subnets []Subnet, r FixedIPRequest) (Subnet, netip.Addr, error) {
+	var addr netip.Addr
+	if r.IPAddress != "" {
+		a, err := netip.ParseAddr(r.IPAddress)
+		if err != nil || a.Zone() != "" {
+			return Subnet{}, addr, invalidInput("%s is not a valid IP address", r.IPAddress)
+		}
+		addr = a
+	}
+	for _, sn := range subnets {
+		p, err := netip.ParsePrefix(sn.CIDR)
+		if err != nil {
+			continue
+		}
+		switch {
+		case r.SubnetID != "" && sn.ID == r.SubnetID:
+			if addr.IsValid() && !p.Contains(addr) {
+				return Subnet{}, addr, invalidIPForSubnet(r.IPAddress)
+			}
+			return sn, addr, nil
+		case r.SubnetID == "" && addr.IsValid() && p.Contains(addr):
+			return sn, addr, nil
+		}
+	}
+	if r.SubnetID != "" {
+		return Subnet{}, addr, invalidInput("Failed to create port on network %s, because fixed_ips included invalid subnet %s", networkID, r.SubnetID)
+	}
+	if !addr.IsValid() {
+		return Subnet{}, addr, invalidInput("Exactly one of subnet_id or ip_address is needed in fixed_ips")
+	}
+	return Subnet{}, addr, invalidIPForNetwork(r.IPAddress)
+}
+
+// claimAddress claims a given address of subnet sn for p: a host address
+// that is not the gateway and not held by another port.
+func claimAddress(ctx context.Context, tx *store.Tx, networkID string, sn Subnet, prefix netip.Prefix, a netip.Addr, p Port) error {
+	first, last := hostBounds(prefix)
+	if a.Compare(first) < 0 || a.Compare(last) > 0 {
+		return invalidIPForSubnet(a.String())
+	}
+	if a.String() == sn.GatewayIP {
+		return ipAllocated(a.String(), sn.ID)
+	}
+	var ordinal sql.NullInt64
+	if a.Is4() {
+		ordinal = sql.NullInt64{Int64: ordinal4(prefix, a), Valid: true}
+	}
+	ok, err := insertFixedIP(ctx, tx, networkID, a, ordinal, p.ID, p.DeviceID)
+	if err == nil && !ok {
+		err = ipAllocated(a.String(), sn.ID)
+	}
+	return err
+}
+
+// UpdatePort changes port id; new fixed IPs replace its addresses (those
+// it keeps stay bound to their floating IPs). Its revision goes up.
+func (s *Service) UpdatePort(ctx context.Context, id string, f PortFields) (Port, error) {
+	var networkOf string
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := portExists(ctx, tx, id); err != nil {
+			return err
+		}
+		ports, err := s.portsIn(ctx, tx, "p.id = ?", id)
+		if err != nil {
+			return err
+		}
+		p := ports[0]
+		networkOf = p.NetworkID
+		applyPort(&p, f)
+		if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET name = ?, description = ?, admin_state_up = ?,
+			instance_id = ?, device_owner = ?, revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
+			p.Name, p.Description, p.AdminStateUp, p.DeviceID, p.DeviceOwner, store.Now(), id); err != nil {
+			return fmt.Errorf("update port %s: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE fixed_ips SET instance_id = ? WHERE port_id = ?`, p.DeviceID, id); err != nil {
+			return fmt.Errorf("update port %s: %w", id, err)
+		}
+		if f.FixedIPs == nil {
+			return nil
+		}
+		var keep []string
+		for _, r := range *f.FixedIPs {
+			if r.IPAddress != "" {
+				keep = append(keep, canonicalIP(r.IPAddress))
+			}
+		}
+		for _, fip := range p.FixedIPs {
+			if !slices.Contains(keep, fip.IPAddress) {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM fixed_ips WHERE port_id = ? AND address = ?`, id, fip.IPAddress); err != nil {
+					return fmt.Errorf("update port %s: %w", id, err)
+				}
+			}
+		}
+		held := make([]string, 0, len(p.FixedIPs))
+		for _, fip := range p.FixedIPs {
+			if slices.Contains(keep, fip.IPAddress) {
+				held = append(held, fip.IPAddress)
+			}
+		}
+		n, err := s.getNetwork(ctx, tx, p.NetworkID)
+		if err != nil {
+			return err
+		}
+		return s.claimRequested(ctx, tx, n, p, canonicalRequests(*f.FixedIPs), held)
+	})
+	if err != nil {
+		return Port{}, neutronExhaustion(err, networkOf)
+	}
+	return s.GetPort(ctx, id)
+}
+
+func canonicalIP(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.String()
+	}
+	return s
+}
+
+func canonicalRequests(reqs []FixedIPRequest) []FixedIPRequest {
+	out := make([]FixedIPRequest, len(reqs))
+	for i, r := range reqs {
+		out[i] = FixedIPRequest{SubnetID: r.SubnetID, IPAddress: canonicalIP(r.IPAddress)}
+		if r.IPAddress == "" {
+			out[i].IPAddress = ""
+		}
+	}
+	return out
+}
+
+// DeletePort deletes port id with its addresses and tags (a floating IP
+// bound to one of them stays, unbound).
+func (s *Service) DeletePort(ctx context.Context, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := portExists(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := deletePorts(ctx, tx, []string{id}); err != nil {
+			return err
+		}
+		return deleteTags(ctx, tx, KindPorts, id)
+	})
+}

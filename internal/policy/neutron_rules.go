@@ -1,0 +1,157 @@
+package policy
+
+// Neutron's check strings are built from neutron-lib's pieces
+// (neutron_lib/policy/rules.py); kept here under the same names.
+const (
+	neutronAdmin              = "role:admin"
+	neutronService            = "role:service"
+	neutronProjectMember      = "role:member and project_id:%(project_id)s"
+	neutronProjectReader      = "role:reader and project_id:%(project_id)s"
+	neutronAdminOrMember      = "(" + neutronAdmin + ") or (" + neutronProjectMember + ")"
+	neutronAdminOrReader      = "(" + neutronAdmin + ") or (" + neutronProjectReader + ")"
+	neutronNetOwnerMember     = "role:member and rule:network_owner"
+	neutronNetOwnerReader     = "role:reader and rule:network_owner"
+	neutronAdminOrNetOwnerMem = "(" + neutronAdmin + ") or (" + neutronNetOwnerMember + ")"
+	neutronAdminOrNetOwnerRdr = "(" + neutronAdmin + ") or (" + neutronNetOwnerReader + ")"
+)
+
+// neutronOps are the calls of one Neutron resource's policy
+// documentation (neutron/conf/policies/<resource>.py), by the kind of
+// rule: the collection, one object, its tags.
+func neutronOps(collection, param string) (post, get, put, del, getTags, putTags, postTags, delTags []string) {
+	coll := "/v2.0/" + collection
+	res := coll + "/{" + param + "}"
+	tags, tag := res+"/tags", res+"/tags/{tag}"
+	return []string{"POST " + coll}, []string{"GET " + coll, "GET " + res}, []string{"PUT " + res},
+		[]string{"DELETE " + res}, []string{"GET " + tags, "GET " + tag}, []string{"PUT " + tags, "PUT " + tag},
+		[]string{"POST " + tags}, []string{"DELETE " + tags, "DELETE " + tag}
+}
+
+// neutronRules are Neutron's default policies (neutron/conf/policies:
+// base.py, network.py, subnet.py) for the resources kumo serves. Rules
+// named RESOURCE:ATTRIBUTE guard one attribute of a request or a view;
+// their calls are the resource's.
+func neutronRules() []Rule {
+	netPost, netGet, netPut, netDel, netGetTags, netPutTags, netPostTags, netDelTags := neutronOps("networks", "network_id")
+	subPost, subGet, subPut, subDel, subGetTags, subPutTags, subPostTags, subDelTags := neutronOps("subnets", "subnet_id")
+	portPost, portGet, portPut, portDel, portGetTags, portPutTags, portPostTags, portDelTags := neutronOps("ports", "port_id")
+	adminOrService := "(" + neutronAdmin + ") or (" + neutronService + ")"
+	subnetRead := "(" + neutronProjectReader + ") or rule:shared or rule:external_network or (" + neutronAdminOrNetOwnerRdr + ") or " + neutronService
+	subnetWrite := "(" + neutronProjectMember + ") or (" + neutronAdminOrNetOwnerMem + ")"
+	return []Rule{
+		{"context_is_admin", "role:admin", nil},
+		{"context_with_global_access", "!", nil},
+		{"context_is_advsvc", "role:advsvc", nil},
+		{"service_api", "role:service", nil},
+		{"owner", "project_id:%(project_id)s", nil},
+		{"admin_or_owner", "rule:context_is_admin or rule:owner", nil},
+		{"admin_or_network_owner", "rule:context_is_admin or project_id:%(network:project_id)s", nil},
+		{"admin_owner_or_network_owner", "rule:owner or rule:admin_or_network_owner", nil},
+		{"network_owner", "project_id:%(network:project_id)s", nil},
+		{"admin_only", "rule:context_is_admin", nil},
+		{"regular_user", "", nil},
+		{"shared", "field:networks:shared=True", nil},
+		{"default", "rule:admin_or_owner", nil},
+		{"external", "field:networks:router:external=True", nil},
+		{"external_network", "field:subnets:router:external=True", nil},
+		{"network_device", "field:port:device_owner=~^network:", nil},
+
+		{"create_network", neutronAdminOrMember, netPost},
+		{"create_network:shared", neutronAdmin, netPost},
+		{"create_network:router:external", neutronAdmin, netPost},
+		{"create_network:is_default", neutronAdmin, netPost},
+		{"create_network:port_security_enabled", neutronAdminOrMember, netPost},
+		{"create_network:segments", neutronAdmin, netPost},
+		{"create_network:provider:network_type", neutronAdmin, netPost},
+		{"create_network:provider:physical_network", neutronAdmin, netPost},
+		{"create_network:provider:segmentation_id", neutronAdmin, netPost},
+		{"create_network:tags", neutronAdminOrMember, netPostTags},
+		{"get_network", "(" + neutronAdminOrReader + ") or " + neutronService + " or rule:shared or rule:external", netGet},
+		{"get_network:segments", neutronAdmin, netGet},
+		{"get_network:provider:network_type", neutronAdmin, netGet},
+		{"get_network:provider:physical_network", neutronAdmin, netGet},
+		{"get_network:provider:segmentation_id", neutronAdmin, netGet},
+		{"get_network:tags", "(" + neutronAdminOrReader + ") or rule:shared or rule:external", netGetTags},
+		{"update_network", neutronAdminOrMember, netPut},
+		{"update_network:segments", neutronAdmin, netPut},
+		{"update_network:shared", neutronAdmin, netPut},
+		{"update_network:provider:network_type", neutronAdmin, netPut},
+		{"update_network:provider:physical_network", neutronAdmin, netPut},
+		{"update_network:provider:segmentation_id", neutronAdmin, netPut},
+		{"update_network:router:external", neutronAdmin, netPut},
+		{"update_network:is_default", neutronAdmin, netPut},
+		{"update_network:port_security_enabled", neutronAdminOrMember, netPut},
+		{"update_network:tags", neutronAdminOrMember, netPutTags},
+		{"delete_network", neutronAdminOrMember, netDel},
+		{"delete_network:tags", neutronAdminOrMember, netDelTags},
+
+		{"create_subnet", neutronAdminOrNetOwnerMem, subPost},
+		{"create_subnet:segment_id", neutronAdmin, subPost},
+		{"create_subnet:service_types", neutronAdmin, subPost},
+		{"create_subnet:tags", subnetWrite, subPostTags},
+		{"get_subnet", subnetRead, subGet},
+		{"get_subnet:segment_id", neutronAdmin, subGet},
+		{"get_subnet:tags", "(" + neutronProjectReader + ") or rule:shared or rule:external_network or (" + neutronAdminOrNetOwnerRdr + ")", subGetTags},
+		{"update_subnet", subnetWrite, subPut},
+		{"update_subnet:segment_id", neutronAdmin, subPut},
+		{"update_subnet:service_types", neutronAdmin, subPut},
+		{"update_subnet:tags", subnetWrite, subPutTags},
+		{"delete_subnet", subnetWrite, subDel},
+		{"delete_subnet:tags", subnetWrite, subDelTags},
+
+		// Ports (neutron/conf/policies/port.py), without the attributes
+		// kumo does not take (bindings but the host, allowed address
+		// pairs, hints, trusted).
+		{"create_port", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPost},
+		{"create_port:device_id", "(" + neutronAdminOrMember + ") or " + neutronService, portPost},
+		{"create_port:device_owner", "not rule:network_device or (" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
+		{"create_port:mac_address", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
+		{"create_port:fixed_ips", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPost},
+		{"create_port:fixed_ips:ip_address", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
+		{"create_port:fixed_ips:subnet_id", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPost},
+		{"create_port:binding:host_id", adminOrService, portPost},
+		{"update_port", "(" + adminOrService + ") or (" + neutronProjectMember + ")", portPut},
+		{"update_port:device_id", "(" + neutronAdminOrMember + ") or " + neutronService, portPut},
+		{"update_port:device_owner", "not rule:network_device or (" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPut},
+		{"update_port:fixed_ips", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPut},
+		{"update_port:fixed_ips:ip_address", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPut},
+		{"update_port:fixed_ips:subnet_id", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPut},
+		{"update_port:binding:host_id", adminOrService, portPut},
+		{"delete_port", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or (" + neutronProjectMember + ")", portDel},
+
+		// Quotas (neutron/conf/policies/quotas.py): Neutron checks
+		// get_quota, against the caller's own project, only for the list
+		// and for other projects' quotas (kumo:network:quota_read).
+		{"get_quota", "(" + neutronAdmin + ") or (role:manager and project_id:%(project_id)s)", []string{"GET /v2.0/quotas"}},
+		{"update_quota", neutronAdmin, []string{"PUT /v2.0/quotas/{project_id}"}},
+		{"delete_quota", neutronAdmin, []string{"DELETE /v2.0/quotas/{project_id}"}},
+		{"get_port", "(" + adminOrService + ") or (" + neutronNetOwnerReader + ") or (" + neutronProjectReader + ")", portGet},
+		{"get_port:binding:vif_type", adminOrService, portGet},
+		{"get_port:binding:vif_details", adminOrService, portGet},
+		{"get_port:binding:host_id", adminOrService, portGet},
+		{"get_port:binding:profile", adminOrService, portGet},
+		{"get_port:tags", "rule:context_is_advsvc or (" + neutronAdminOrNetOwnerRdr + ") or (" + neutronProjectReader + ")", portGetTags},
+		{"update_port:tags", "(" + neutronAdminOrMember + ") or rule:context_is_advsvc", portPutTags},
+		{"create_port:tags", "(" + neutronAdminOrMember + ") or rule:context_is_advsvc", portPostTags},
+		{"delete_port:tags", "rule:context_is_advsvc or (" + neutronProjectMember + ") or (" + neutronAdminOrNetOwnerMem + ")", portDelTags},
+	}
+}
+
+// kumoNetworkRules guard the Neutron calls Neutron serves to any
+// authenticated caller without a policy check (the resource and
+// extension lists).
+func kumoNetworkRules() []Rule {
+	return []Rule{
+		{NetworkDiscovery, "", []string{"GET /v2.0", "GET /v2.0/extensions", "GET /v2.0/extensions/{alias}"}},
+		{NetworkQuotaRead, "", []string{"GET /v2.0/quotas/{project_id}", "GET /v2.0/quotas/{project_id}/default",
+			"GET /v2.0/quotas/{project_id}/details"}},
+	}
+}
+
+// NetworkQuotaRead names the rule of the quota reads of one project: any
+// token reads its own project's, get_quota guards the others'.
+const NetworkQuotaRead = "kumo:network:quota_read"
+
+// NetworkDiscovery names the rule of the networking API's resource and
+// extension lists.
+const NetworkDiscovery = "kumo:network:discovery"
