@@ -151,22 +151,13 @@ func (s *Service) CreateNetwork(ctx context.Context, projectID string, f Network
 		return Network{}, err
 	}
 	now := store.Now()
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.CheckQuota(ctx, tx, projectID, "network"); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO networks (id, project_id, name, description, admin_state_up, shared,
-			external, mtu, port_security_enabled, network_type, physical_network, segmentation_id, revision_number,
-			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			n.ID, n.ProjectID, n.Name, n.Description, n.AdminStateUp, n.Shared, n.External, n.MTU, n.PortSecurity,
-			n.NetworkType, nullIfEmpty(n.PhysicalNetwork), nullIfZero(n.SegmentationID), n.Revision, now, now)
-		if err != nil {
-			return fmt.Errorf("create network: %w", err)
-		}
-		return nil
-	})
+	_, err := s.db.ExecContext(ctx, `INSERT INTO networks (id, project_id, name, description, admin_state_up, shared,
+		external, mtu, port_security_enabled, network_type, physical_network, segmentation_id, revision_number,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		n.ID, n.ProjectID, n.Name, n.Description, n.AdminStateUp, n.Shared, n.External, n.MTU, n.PortSecurity,
+		n.NetworkType, nullIfEmpty(n.PhysicalNetwork), nullIfZero(n.SegmentationID), n.Revision, now, now)
 	if err != nil {
-		return Network{}, err
+		return Network{}, fmt.Errorf("create network: %w", err)
 	}
 	return s.GetNetwork(ctx, n.ID)
 }

@@ -103,9 +103,6 @@ func (s *Service) CreateSubnet(ctx context.Context, c SubnetCreate) (Subnet, err
 		if _, err := s.getNetwork(ctx, tx, c.NetworkID); err != nil {
 			return err
 		}
-		if err := s.CheckQuota(ctx, tx, c.ProjectID, "subnet"); err != nil {
-			return err
-		}
 		others, err := subnetsOf(ctx, tx, "s.network_id = ?", c.NetworkID)
 		if err != nil {
 			return err

@@ -75,9 +75,6 @@ func (s *Service) CreatePort(ctx context.Context, c PortCreate) (Port, error) {
 		if err != nil {
 			return err
 		}
-		if err := s.CheckQuota(ctx, tx, c.ProjectID, "port"); err != nil {
-			return err
-		}
 		p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true}
 		applyPort(&p, c.PortFields)
 		if err := insertNeutronPort(ctx, tx, p, c.MAC); err != nil {

@@ -19,16 +19,10 @@ type Service struct {
 	// Devices tells the state of the servers ports belong to (nil: ports
 	// show no host and are DOWN).
 	Devices Devices
-	// QuotaResources are the resources the networking API's quotas limit:
-	// network, subnet and port; other domains' (router, floatingip,
-	// security_group, ...) are added as they are wired in.
-	QuotaResources []QuotaResource
 }
 
 // NewService serves m's networks from db.
-func NewService(db *store.DB, m *Manager) *Service {
-	return &Service{db: db, m: m, QuotaResources: networkQuotaResources()}
-}
+func NewService(db *store.DB, m *Manager) *Service { return &Service{db: db, m: m} }
 
 // Networks lists projectID's networks, creating its default network
 // first (Manager.NetworksWithDefault).

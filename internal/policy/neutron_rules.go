@@ -118,13 +118,6 @@ func neutronRules() []Rule {
 		{"update_port:fixed_ips:subnet_id", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPut},
 		{"update_port:binding:host_id", adminOrService, portPut},
 		{"delete_port", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or (" + neutronProjectMember + ")", portDel},
-
-		// Quotas (neutron/conf/policies/quotas.py): Neutron checks
-		// get_quota, against the caller's own project, only for the list
-		// and for other projects' quotas (kumo:network:quota_read).
-		{"get_quota", "(" + neutronAdmin + ") or (role:manager and project_id:%(project_id)s)", []string{"GET /v2.0/quotas"}},
-		{"update_quota", neutronAdmin, []string{"PUT /v2.0/quotas/{project_id}"}},
-		{"delete_quota", neutronAdmin, []string{"DELETE /v2.0/quotas/{project_id}"}},
 		{"get_port", "(" + adminOrService + ") or (" + neutronNetOwnerReader + ") or (" + neutronProjectReader + ")", portGet},
 		{"get_port:binding:vif_type", adminOrService, portGet},
 		{"get_port:binding:vif_details", adminOrService, portGet},
@@ -143,14 +136,8 @@ func neutronRules() []Rule {
 func kumoNetworkRules() []Rule {
 	return []Rule{
 		{NetworkDiscovery, "", []string{"GET /v2.0", "GET /v2.0/extensions", "GET /v2.0/extensions/{alias}"}},
-		{NetworkQuotaRead, "", []string{"GET /v2.0/quotas/{project_id}", "GET /v2.0/quotas/{project_id}/default",
-			"GET /v2.0/quotas/{project_id}/details"}},
 	}
 }
-
-// NetworkQuotaRead names the rule of the quota reads of one project: any
-// token reads its own project's, get_quota guards the others'.
-const NetworkQuotaRead = "kumo:network:quota_read"
 
 // NetworkDiscovery names the rule of the networking API's resource and
 // extension lists.

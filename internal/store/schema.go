@@ -360,5 +360,4 @@ var migrations = []migration{
 	schemaTaskContract,
 	schemaNeutronNetworks,
 	schemaNeutronPorts,
-	schemaNetworkQuotas,
 }

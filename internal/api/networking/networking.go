@@ -57,8 +57,6 @@ func newHandlers(d Deps) *handlers {
 	h.add(subnets.res, subnets.routes())
 	ports := newPorts(d.Networks, d.SecurityGroups)
 	h.add(ports.res, ports.routes(), portExtensions...)
-	h.rows = append(h.rows, quotaHandlers{d.Networks}.routes()...)
-	h.extensions = append(h.extensions, quotaExtensions...)
 	h.extensions = append(h.extensions, tagExtension(h.taggable()))
 	return h
 }
