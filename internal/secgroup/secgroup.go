@@ -10,6 +10,7 @@ package secgroup
 
 import (
 	"context"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -46,13 +47,23 @@ type Group struct {
 	Description string
 	// Default marks the project's default group.
 	Default bool
-	Rules   []Rule
+	// Stateful is Neutron's stateful-security-group attribute.
+	Stateful bool
+	Rules    []Rule
+	// Neutron's standard attributes (tags are read by the Neutron face's
+	// calls only).
+	Revision             int
+	CreatedAt, UpdatedAt time.Time
+	Tags                 []string
 }
 
 // Rule is one Neutron security group rule.
 type Rule struct {
-	ID        string
-	GroupID   string
+	ID      string
+	GroupID string
+	// ProjectID is the project that made the rule (its group's, unless
+	// an admin added it to another project's group).
+	ProjectID string
 	Direction string // "ingress" or "egress"
 	Ethertype string // "IPv4" or "IPv6"
 	Protocol  *string
@@ -64,6 +75,13 @@ type Rule struct {
 	RemoteGroupID *string
 	// RemoteGroup is the remote group's name and project when it has one.
 	RemoteGroup *GroupRef
+	// InDefault marks a rule of a default group (Neutron's
+	// belongs_to_default_sg).
+	InDefault bool
+	// Neutron's standard attributes.
+	Description          string
+	Revision             int
+	CreatedAt, UpdatedAt time.Time
 }
 
 // GroupRef names a group in a rule's view.

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -241,20 +240,18 @@ func TestRuleValidation(t *testing.T) {
 	})
 }
 
-func newCloud(t *testing.T, db *store.DB) *computetest.Cloud {
-	t.Helper()
-	nets, err := network.New(network.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}})
+// eachCloud runs fn on a test cloud of each engine, with its database.
+func eachCloud(t *testing.T, fn func(t *testing.T, c *computetest.Cloud, db *store.DB)) {
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := computetest.New(t, database, computetest.Options{})
+		fn(t, c, c.DB)
+	})
 }
 
 func TestServerMembership(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachCloud(t, func(t *testing.T, c *computetest.Cloud, db *store.DB) {
 		ctx := context.Background()
-		c := newCloud(t, db)
 		s := secgroup.New(db, compute.NewInventory(db))
 		web, err := s.Create(ctx, member, "web", "")
 		if err != nil {
@@ -365,9 +362,8 @@ func TestConcurrentFirstUseMakesOneDefault(t *testing.T) {
 
 func TestAmbiguousNames(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	eachCloud(t, func(t *testing.T, c *computetest.Cloud, db *store.DB) {
 		ctx := context.Background()
-		c := newCloud(t, db)
 		s := secgroup.New(db, compute.NewInventory(db))
 		var twins []*secgroup.Group
 		for i := 0; i < 2; i++ { // Neutron allows two groups of one name
