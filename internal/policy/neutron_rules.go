@@ -13,6 +13,8 @@ const (
 	neutronNetOwnerReader     = "role:reader and rule:network_owner"
 	neutronAdminOrNetOwnerMem = "(" + neutronAdmin + ") or (" + neutronNetOwnerMember + ")"
 	neutronAdminOrNetOwnerRdr = "(" + neutronAdmin + ") or (" + neutronNetOwnerReader + ")"
+	neutronAdminOrSGOwnerMem  = "(" + neutronAdmin + ") or (role:member and rule:sg_owner)"
+	neutronAdminOrSGOwnerRdr  = "(" + neutronAdmin + ") or (role:reader and rule:sg_owner)"
 )
 
 // neutronOps are the calls of one Neutron resource's policy
@@ -28,12 +30,16 @@ func neutronOps(collection, param string) (post, get, put, del, getTags, putTags
 }
 
 // neutronRules are Neutron's default policies (neutron/conf/policies:
-// base.py, network.py, subnet.py) for the resources kumo serves. Rules
+// base.py, network.py, subnet.py, security_group.py) for the resources
+// kumo serves. Rules
 // named RESOURCE:ATTRIBUTE guard one attribute of a request or a view;
 // their calls are the resource's.
 func neutronRules() []Rule {
 	netPost, netGet, netPut, netDel, netGetTags, netPutTags, netPostTags, netDelTags := neutronOps("networks", "network_id")
 	subPost, subGet, subPut, subDel, subGetTags, subPutTags, subPostTags, subDelTags := neutronOps("subnets", "subnet_id")
+	sgPost, sgGet, sgPut, sgDel, sgGetTags, sgPutTags, sgPostTags, sgDelTags := neutronOps("security-groups", "security_group_id")
+	rulePost, ruleGet, _, ruleDel, _, _, _, _ := neutronOps("security-group-rules", "security_group_rule_id")
+	sgRead := "(" + neutronAdminOrReader + ") or rule:shared_security_group"
 	subnetRead := "(" + neutronProjectReader + ") or rule:shared or rule:external_network or (" + neutronAdminOrNetOwnerRdr + ") or " + neutronService
 	subnetWrite := "(" + neutronProjectMember + ") or (" + neutronAdminOrNetOwnerMem + ")"
 	return []Rule{
@@ -51,6 +57,11 @@ func neutronRules() []Rule {
 		{"default", "rule:admin_or_owner", nil},
 		{"external", "field:networks:router:external=True", nil},
 		{"external_network", "field:subnets:router:external=True", nil},
+		{"sg_owner", "project_id:%(security_group:project_id)s", nil},
+		{"admin_or_sg_owner", "rule:context_is_admin or project_id:%(security_group:project_id)s", nil},
+		{"admin_owner_or_sg_owner", "rule:owner or rule:admin_or_sg_owner", nil},
+		{"shared_security_group", "field:security_groups:shared=True", nil},
+		{"rule_default_sg", "field:security_group_rules:belongs_to_default_sg=True", nil},
 
 		{"create_network", neutronAdminOrMember, netPost},
 		{"create_network:shared", neutronAdmin, netPost},
@@ -94,6 +105,19 @@ func neutronRules() []Rule {
 		{"update_subnet:tags", subnetWrite, subPutTags},
 		{"delete_subnet", subnetWrite, subDel},
 		{"delete_subnet:tags", subnetWrite, subDelTags},
+
+		{"create_security_group", neutronAdminOrMember, sgPost},
+		{"create_security_group:tags", neutronAdminOrMember, sgPostTags},
+		{"get_security_group", sgRead, sgGet},
+		{"get_security_group:tags", sgRead, sgGetTags},
+		{"update_security_group", neutronAdminOrMember, sgPut},
+		{"update_security_group:tags", neutronAdminOrMember, sgPutTags},
+		{"delete_security_group", neutronAdminOrMember, sgDel},
+		{"delete_security_group:tags", neutronAdminOrMember, sgDelTags},
+
+		{"create_security_group_rule", neutronAdminOrSGOwnerMem, rulePost},
+		{"get_security_group_rule", neutronAdminOrSGOwnerRdr, ruleGet},
+		{"delete_security_group_rule", neutronAdminOrSGOwnerMem, ruleDel},
 	}
 }
 

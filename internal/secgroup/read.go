@@ -61,7 +61,7 @@ func loadGroups(ctx context.Context, q store.Querier, where string, args ...any)
 func loadRules(ctx context.Context, q store.Querier, where string, args ...any) ([]Rule, error) {
 	rows, err := q.QueryContext(ctx, `SELECT r.id, r.group_id, r.direction, r.ethertype, r.protocol,
 		r.port_min, r.port_max, r.remote_cidr, r.remote_group_id, rg.name, rg.project_id,
-		r.project_id, r.description, r.revision_number, r.created_at, r.updated_at, g.default_of
+		r.project_id, r.description, r.revision_number, r.created_at, r.updated_at, g.default_of, g.project_id
 		FROM security_group_rules r JOIN security_groups g ON g.id = r.group_id
 		LEFT JOIN security_groups rg ON rg.id = r.remote_group_id
 		WHERE `+where+` ORDER BY r.created_at, r.id`, args...)
@@ -76,7 +76,8 @@ func loadRules(ctx context.Context, q store.Querier, where string, args ...any) 
 		var lo, hi sql.NullInt64
 		var created, updated int64
 		if err := rows.Scan(&r.ID, &r.GroupID, &r.Direction, &r.Ethertype, &proto, &lo, &hi, &cidr, &remote,
-			&rname, &rproject, &r.ProjectID, &r.Description, &r.Revision, &created, &updated, &defaultOf); err != nil {
+			&rname, &rproject, &r.ProjectID, &r.Description, &r.Revision, &created, &updated, &defaultOf,
+			&r.GroupProjectID); err != nil {
 			return nil, fmt.Errorf("read security group rule: %w", err)
 		}
 		r.InDefault = defaultOf.Valid

@@ -64,6 +64,8 @@ type Rule struct {
 	// ProjectID is the project that made the rule (its group's, unless
 	// an admin added it to another project's group).
 	ProjectID string
+	// GroupProjectID is the project of the rule's group.
+	GroupProjectID string
 	Direction string // "ingress" or "egress"
 	Ethertype string // "IPv4" or "IPv6"
 	Protocol  *string

@@ -19,9 +19,20 @@ type view = map[string]any
 type collection struct {
 	// Name is the collection's key and path segment ("networks").
 	Name string
+	// Segment is the path segment when it differs from the key
+	// ("security-groups" of security_groups).
+	Segment string
 	// Sortable are the attributes sort_key may name (Neutron's
 	// is_sort_key attributes).
 	Sortable []string
+}
+
+// segment is the collection's path segment.
+func (c collection) segment() string {
+	if c.Segment != "" {
+		return c.Segment
+	}
+	return c.Name
 }
 
 // listQuery is a list request's query as Neutron reads it
