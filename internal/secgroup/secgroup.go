@@ -66,11 +66,11 @@ type Rule struct {
 	ProjectID string
 	// GroupProjectID is the project of the rule's group.
 	GroupProjectID string
-	Direction string // "ingress" or "egress"
-	Ethertype string // "IPv4" or "IPv6"
-	Protocol  *string
-	PortMin   *int
-	PortMax   *int
+	Direction      string // "ingress" or "egress"
+	Ethertype      string // "IPv4" or "IPv6"
+	Protocol       *string
+	PortMin        *int
+	PortMax        *int
 	// RemoteCIDR or RemoteGroupID names who the rule admits (neither:
 	// anyone).
 	RemoteCIDR    *string
