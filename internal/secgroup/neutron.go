@@ -3,6 +3,7 @@ package secgroup
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,10 +148,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, f GroupFields) (*G
 			return err
 		}
 		if f.Stateful != nil && *f.Stateful != old.Stateful {
-			if used, err := s.inUse(ctx, tx, id); err != nil || used {
-				if err == nil {
-					err = groupInUse(id)
-				}
+			if err := s.notInUse(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -192,10 +190,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, f GroupFields) (*G
 // is only an admin's to delete (Neutron's 409s).
 func (s *Service) DeleteGroup(ctx context.Context, id string, admin bool) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		if used, err := s.inUse(ctx, tx, id); err != nil || used {
-			if err == nil {
-				err = groupInUse(id)
-			}
+		if err := s.notInUse(ctx, tx, id); err != nil {
 			return err
 		}
 		g, err := getGroup(ctx, tx, id)
@@ -245,6 +240,16 @@ func (s *Service) inUse(ctx context.Context, q store.Querier, id string) (bool, 
 	return ports > 0, nil
 }
 
+// notInUse is SecurityGroupInUse when a live server or a port holds the
+// group.
+func (s *Service) notInUse(ctx context.Context, q store.Querier, id string) error {
+	used, err := s.inUse(ctx, q, id)
+	if err == nil && used {
+		err = groupInUse(id)
+	}
+	return err
+}
+
 // InUse reports whether a live server or a port holds group id.
 func (s *Service) InUse(ctx context.Context, id string) (bool, error) { return s.inUse(ctx, s.db, id) }
 
@@ -269,7 +274,7 @@ func (s *Service) ChangeTags(ctx context.Context, id string, c network.TagChange
 		if out, err = network.ChangeTags(ctx, tx, TagKind, id, c); err != nil {
 			return err
 		}
-		if strings.Join(out, "\x00") == strings.Join(g.Tags, "\x00") {
+		if slices.Equal(out, g.Tags) {
 			return nil
 		}
 		return reviseGroup(ctx, tx, id)

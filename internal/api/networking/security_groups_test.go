@@ -17,7 +17,8 @@ var securityGroupKeys = []string{"created_at", "description", "id", "name", "pro
 
 // securityGroupRuleKeys are a rule's (security-group-rule-show-response.json),
 // with description (standard-attr-description, in the list sample) and
-// normalized_cidr (security-groups-normalized-cidr).
+// normalized_cidr (security-groups-normalized-cidr). The samples also show
+// tags on a group's rules, but Neutron's rule model has no tag support.
 var securityGroupRuleKeys = []string{"belongs_to_default_sg", "created_at", "description", "direction", "ethertype", "id",
 	"normalized_cidr", "port_range_max", "port_range_min", "project_id", "protocol", "remote_address_group_id",
 	"remote_group_id", "remote_ip_prefix", "revision_number", "security_group_id", "tenant_id", "updated_at"}
