@@ -235,12 +235,13 @@ func (a *App) routes() http.Handler {
 			return api.RequestOrigin(r) + identityapi.Mount + "/v3"
 		},
 	}
-	secgroups := secgroup.New(a.DB, a.servers)
+	// One security group service, two faces: Nova's proxies and Neutron's.
+	groups := secgroup.New(a.DB, a.servers)
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
-		SecurityGroups: secgroups, ServerGroups: servergroup.New(a.DB, a.servers),
+		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
 		FloatingIPs: floatingip.New(a.DB, a.Config.floatingOptions()),
 	}, opts)
 	mux := http.NewServeMux()
@@ -256,7 +257,7 @@ func (a *App) routes() http.Handler {
 	imgsvc := imageapi.NewService(a.Images, opts)
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
-	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: secgroups}, opts)
+	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: groups}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}

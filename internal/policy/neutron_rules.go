@@ -13,6 +13,8 @@ const (
 	neutronNetOwnerReader     = "role:reader and rule:network_owner"
 	neutronAdminOrNetOwnerMem = "(" + neutronAdmin + ") or (" + neutronNetOwnerMember + ")"
 	neutronAdminOrNetOwnerRdr = "(" + neutronAdmin + ") or (" + neutronNetOwnerReader + ")"
+	neutronAdminOrSGOwnerMem  = "(" + neutronAdmin + ") or (role:member and rule:sg_owner)"
+	neutronAdminOrSGOwnerRdr  = "(" + neutronAdmin + ") or (role:reader and rule:sg_owner)"
 )
 
 // neutronOps are the calls of one Neutron resource's policy
@@ -28,7 +30,8 @@ func neutronOps(collection, param string) (post, get, put, del, getTags, putTags
 }
 
 // neutronRules are Neutron's default policies (neutron/conf/policies:
-// base.py, network.py, subnet.py) for the resources kumo serves. Rules
+// base.py, network.py, subnet.py, security_group.py) for the resources
+// kumo serves. Rules
 // named RESOURCE:ATTRIBUTE guard one attribute of a request or a view;
 // their calls are the resource's.
 func neutronRules() []Rule {
@@ -36,6 +39,9 @@ func neutronRules() []Rule {
 	subPost, subGet, subPut, subDel, subGetTags, subPutTags, subPostTags, subDelTags := neutronOps("subnets", "subnet_id")
 	portPost, portGet, portPut, portDel, portGetTags, portPutTags, portPostTags, portDelTags := neutronOps("ports", "port_id")
 	adminOrService := "(" + neutronAdmin + ") or (" + neutronService + ")"
+	sgPost, sgGet, sgPut, sgDel, sgGetTags, sgPutTags, sgPostTags, sgDelTags := neutronOps("security-groups", "security_group_id")
+	rulePost, ruleGet, _, ruleDel, _, _, _, _ := neutronOps("security-group-rules", "security_group_rule_id")
+	sgRead := "(" + neutronAdminOrReader + ") or rule:shared_security_group"
 	subnetRead := "(" + neutronProjectReader + ") or rule:shared or rule:external_network or (" + neutronAdminOrNetOwnerRdr + ") or " + neutronService
 	subnetWrite := "(" + neutronProjectMember + ") or (" + neutronAdminOrNetOwnerMem + ")"
 	return []Rule{
@@ -55,6 +61,11 @@ func neutronRules() []Rule {
 		{"external", "field:networks:router:external=True", nil},
 		{"external_network", "field:subnets:router:external=True", nil},
 		{"network_device", "field:port:device_owner=~^network:", nil},
+		{"sg_owner", "project_id:%(security_group:project_id)s", nil},
+		{"admin_or_sg_owner", "rule:context_is_admin or project_id:%(security_group:project_id)s", nil},
+		{"admin_owner_or_sg_owner", "rule:owner or rule:admin_or_sg_owner", nil},
+		{"shared_security_group", "field:security_groups:shared=True", nil},
+		{"rule_default_sg", "field:security_group_rules:belongs_to_default_sg=True", nil},
 
 		{"create_network", neutronAdminOrMember, netPost},
 		{"create_network:shared", neutronAdmin, netPost},
@@ -127,6 +138,18 @@ func neutronRules() []Rule {
 		{"update_port:tags", "(" + neutronAdminOrMember + ") or rule:context_is_advsvc", portPutTags},
 		{"create_port:tags", "(" + neutronAdminOrMember + ") or rule:context_is_advsvc", portPostTags},
 		{"delete_port:tags", "rule:context_is_advsvc or (" + neutronProjectMember + ") or (" + neutronAdminOrNetOwnerMem + ")", portDelTags},
+		{"create_security_group", neutronAdminOrMember, sgPost},
+		{"create_security_group:tags", neutronAdminOrMember, sgPostTags},
+		{"get_security_group", sgRead, sgGet},
+		{"get_security_group:tags", sgRead, sgGetTags},
+		{"update_security_group", neutronAdminOrMember, sgPut},
+		{"update_security_group:tags", neutronAdminOrMember, sgPutTags},
+		{"delete_security_group", neutronAdminOrMember, sgDel},
+		{"delete_security_group:tags", neutronAdminOrMember, sgDelTags},
+
+		{"create_security_group_rule", neutronAdminOrSGOwnerMem, rulePost},
+		{"get_security_group_rule", neutronAdminOrSGOwnerRdr, ruleGet},
+		{"delete_security_group_rule", neutronAdminOrSGOwnerMem, ruleDel},
 	}
 }
 

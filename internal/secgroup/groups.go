@@ -52,7 +52,7 @@ func EnsureDefault(ctx context.Context, tx *store.Tx, projectID string) (string,
 		{Direction: "egress", Ethertype: "IPv4"}, {Direction: "egress", Ethertype: "IPv6"},
 		{Direction: "ingress", Ethertype: "IPv4", RemoteGroupID: &id}, {Direction: "ingress", Ethertype: "IPv6", RemoteGroupID: &id},
 	} {
-		r.GroupID = id
+		r.GroupID, r.ProjectID = id, projectID
 		if err := insertRule(ctx, tx, &r, now); err != nil {
 			return "", err
 		}
@@ -63,10 +63,11 @@ func EnsureDefault(ctx context.Context, tx *store.Tx, projectID string) (string,
 // insertRule writes a rule, giving it an id.
 func insertRule(ctx context.Context, tx *store.Tx, r *Rule, now time.Time) error {
 	r.ID = uuid.NewString()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO security_group_rules (id, group_id, direction, ethertype,
-		protocol, port_min, port_max, remote_cidr, remote_group_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.GroupID, r.Direction, r.Ethertype, r.Protocol, r.PortMin, r.PortMax, r.RemoteCIDR, r.RemoteGroupID,
-		now.UnixMicro()); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO security_group_rules (id, group_id, project_id, direction, ethertype,
+		protocol, port_min, port_max, remote_cidr, remote_group_id, description, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.GroupID, r.ProjectID, r.Direction, r.Ethertype, r.Protocol, r.PortMin, r.PortMax, r.RemoteCIDR,
+		r.RemoteGroupID, r.Description, now.UnixMicro(), now.UnixMicro()); err != nil {
 		return fmt.Errorf("insert security group rule: %w", err)
 	}
 	return nil
@@ -91,7 +92,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, name, descripti
 			return fmt.Errorf("insert security group: %w", err)
 		}
 		for _, ether := range []string{"IPv4", "IPv6"} {
-			if err := insertRule(ctx, tx, &Rule{GroupID: id, Direction: "egress", Ethertype: ether}, now); err != nil {
+			if err := insertRule(ctx, tx, &Rule{GroupID: id, ProjectID: p.ProjectID, Direction: "egress", Ethertype: ether}, now); err != nil {
 				return err
 			}
 		}
@@ -124,8 +125,8 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id, name, descr
 		if old.Default {
 			return errs.Invalid("Updating default security group not allowed.")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE security_groups SET name = ?, description = ?, updated_at = ?
-			WHERE id = ?`, name, description, time.Now().UnixMicro(), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE security_groups SET name = ?, description = ?, updated_at = ?,
+			revision_number = revision_number + 1 WHERE id = ?`, name, description, time.Now().UnixMicro(), id); err != nil {
 			return fmt.Errorf("update security group: %w", err)
 		}
 		if name != old.Name {
@@ -141,7 +142,8 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id, name, descr
 
 // Delete removes a group and its rules (and other groups' rules naming
 // it, as Neutron cascades). The default group is only an admin's to
-// delete; a group with servers is in use (Neutron's 409s, Nova's 400s).
+// delete; a group with servers or ports is in use (Neutron's 409s,
+// Nova's 400s).
 func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) error {
 	if !isUUID(id) {
 		return invalidID()
@@ -157,23 +159,17 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) erro
 		if g.Default && !p.IsAdmin() {
 			return errs.Invalid("Insufficient rights for removing default security group.")
 		}
-		// Only live servers hold a group; rows of deleted ones go with it.
-		members, err := groupMembers(ctx, tx, id)
+		// Only live servers and ports hold a group; rows of deleted
+		// servers go with it.
+		used, err := s.inUse(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		live, err := s.servers.LiveServers(ctx, tx, members)
-		if err != nil {
-			return fmt.Errorf("count security group members: %w", err)
-		}
-		if len(live) > 0 {
+		if used {
 			return errs.Invalid("Security Group %s in use.", id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM security_group_members WHERE group_id = ?`, id); err != nil {
-			return fmt.Errorf("delete security group members: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM security_groups WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("delete security group: %w", err)
+		if err := deleteGroup(ctx, tx, id); err != nil {
+			return err
 		}
 		return nil
 	})

@@ -10,7 +10,7 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-const groupColumns = `id, project_id, name, description, default_of`
+const groupColumns = `id, project_id, name, description, default_of, stateful, revision_number, created_at, updated_at`
 
 // loadGroups reads the groups matching where (over security_groups'
 // columns), ordered by project and name as Nova lists them, with their
@@ -26,11 +26,14 @@ func loadGroups(ctx context.Context, q store.Querier, where string, args ...any)
 	for rows.Next() {
 		var g Group
 		var defaultOf sql.NullString
-		if err := rows.Scan(&g.ID, &g.ProjectID, &g.Name, &g.Description, &defaultOf); err != nil {
+		var created, updated int64
+		if err := rows.Scan(&g.ID, &g.ProjectID, &g.Name, &g.Description, &defaultOf, &g.Stateful, &g.Revision,
+			&created, &updated); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read security group: %w", err)
 		}
 		g.Default = defaultOf.Valid
+		g.CreatedAt, g.UpdatedAt = store.Time(created), store.Time(updated)
 		index[g.ID] = len(groups)
 		groups = append(groups, g)
 	}
@@ -57,8 +60,10 @@ func loadGroups(ctx context.Context, q store.Querier, where string, args ...any)
 // with their remote groups' names.
 func loadRules(ctx context.Context, q store.Querier, where string, args ...any) ([]Rule, error) {
 	rows, err := q.QueryContext(ctx, `SELECT r.id, r.group_id, r.direction, r.ethertype, r.protocol,
-		r.port_min, r.port_max, r.remote_cidr, r.remote_group_id, rg.name, rg.project_id
-		FROM security_group_rules r LEFT JOIN security_groups rg ON rg.id = r.remote_group_id
+		r.port_min, r.port_max, r.remote_cidr, r.remote_group_id, rg.name, rg.project_id,
+		r.project_id, r.description, r.revision_number, r.created_at, r.updated_at, g.default_of, g.project_id
+		FROM security_group_rules r JOIN security_groups g ON g.id = r.group_id
+		LEFT JOIN security_groups rg ON rg.id = r.remote_group_id
 		WHERE `+where+` ORDER BY r.created_at, r.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list security group rules: %w", err)
@@ -67,12 +72,16 @@ func loadRules(ctx context.Context, q store.Querier, where string, args ...any) 
 	var out []Rule
 	for rows.Next() {
 		var r Rule
-		var proto, cidr, remote, rname, rproject sql.NullString
+		var proto, cidr, remote, rname, rproject, defaultOf sql.NullString
 		var lo, hi sql.NullInt64
+		var created, updated int64
 		if err := rows.Scan(&r.ID, &r.GroupID, &r.Direction, &r.Ethertype, &proto, &lo, &hi, &cidr, &remote,
-			&rname, &rproject); err != nil {
+			&rname, &rproject, &r.ProjectID, &r.Description, &r.Revision, &created, &updated, &defaultOf,
+			&r.GroupProjectID); err != nil {
 			return nil, fmt.Errorf("read security group rule: %w", err)
 		}
+		r.InDefault = defaultOf.Valid
+		r.CreatedAt, r.UpdatedAt = store.Time(created), store.Time(updated)
 		r.Protocol, r.RemoteCIDR, r.RemoteGroupID = store.StringPtr(proto), store.StringPtr(cidr), store.StringPtr(remote)
 		r.PortMin, r.PortMax = intPtr(lo), intPtr(hi)
 		if remote.Valid && rname.Valid {

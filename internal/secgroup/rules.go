@@ -65,8 +65,11 @@ func (s *Service) CreateRule(ctx context.Context, p *auth.Principal, req RuleReq
 			// Neutron's SecurityGroupRuleExists (409), a 403 through Nova.
 			return errs.Forbidden("Security group rule already exists. Rule id is %s.", id)
 		}
-		rule.GroupID = parent.ID
+		rule.GroupID, rule.ProjectID = parent.ID, p.ProjectID
 		if err := insertRule(ctx, tx, rule, time.Now()); err != nil {
+			return err
+		}
+		if err := reviseGroup(ctx, tx, parent.ID); err != nil {
 			return err
 		}
 		rules, err := loadRules(ctx, tx, `r.id = ?`, rule.ID)
@@ -102,7 +105,7 @@ func (s *Service) DeleteRule(ctx context.Context, p *auth.Principal, id string) 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM security_group_rules WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete security group rule: %w", err)
 		}
-		return nil
+		return reviseGroup(ctx, tx, g.ID)
 	})
 }
 
@@ -239,12 +242,14 @@ func novaDuplicate(g *Group, r *Rule) bool {
 	return false
 }
 
-// neutronDuplicate is the id of a rule Neutron would call the same.
+// neutronDuplicate is the id of a rule Neutron would call the same
+// (ruleKey, which the Neutron face checks too).
 func neutronDuplicate(g *Group, r *Rule) string {
+	probe := *r
+	probe.GroupID = g.ID
+	key := ruleKey(probe)
 	for _, old := range g.Rules {
-		if old.Direction == r.Direction && old.Ethertype == r.Ethertype && eqStr(old.Protocol, r.Protocol) &&
-			eqInt(old.PortMin, r.PortMin) && eqInt(old.PortMax, r.PortMax) &&
-			eqStr(old.RemoteCIDR, r.RemoteCIDR) && eqStr(old.RemoteGroupID, r.RemoteGroupID) {
+		if ruleKey(old) == key {
 			return old.ID
 		}
 	}

@@ -10,6 +10,7 @@ package secgroup
 
 import (
 	"context"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -46,24 +47,43 @@ type Group struct {
 	Description string
 	// Default marks the project's default group.
 	Default bool
-	Rules   []Rule
+	// Stateful is Neutron's stateful-security-group attribute.
+	Stateful bool
+	Rules    []Rule
+	// Neutron's standard attributes (tags are read by the Neutron face's
+	// calls only).
+	Revision             int
+	CreatedAt, UpdatedAt time.Time
+	Tags                 []string
 }
 
 // Rule is one Neutron security group rule.
 type Rule struct {
-	ID        string
-	GroupID   string
-	Direction string // "ingress" or "egress"
-	Ethertype string // "IPv4" or "IPv6"
-	Protocol  *string
-	PortMin   *int
-	PortMax   *int
+	ID      string
+	GroupID string
+	// ProjectID is the project that made the rule (its group's, unless
+	// an admin added it to another project's group).
+	ProjectID string
+	// GroupProjectID is the project of the rule's group.
+	GroupProjectID string
+	Direction      string // "ingress" or "egress"
+	Ethertype      string // "IPv4" or "IPv6"
+	Protocol       *string
+	PortMin        *int
+	PortMax        *int
 	// RemoteCIDR or RemoteGroupID names who the rule admits (neither:
 	// anyone).
 	RemoteCIDR    *string
 	RemoteGroupID *string
 	// RemoteGroup is the remote group's name and project when it has one.
 	RemoteGroup *GroupRef
+	// InDefault marks a rule of a default group (Neutron's
+	// belongs_to_default_sg).
+	InDefault bool
+	// Neutron's standard attributes.
+	Description          string
+	Revision             int
+	CreatedAt, UpdatedAt time.Time
 }
 
 // GroupRef names a group in a rule's view.

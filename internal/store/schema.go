@@ -360,4 +360,5 @@ var migrations = []migration{
 	schemaTaskContract,
 	schemaNeutronNetworks,
 	schemaNeutronPorts,
+	schemaNeutronSecurityGroups,
 }

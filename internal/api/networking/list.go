@@ -19,6 +19,9 @@ type view = map[string]any
 type collection struct {
 	// Name is the collection's key and path segment ("networks").
 	Name string
+	// Segment is the path segment when it differs from the key
+	// ("security-groups" of security_groups).
+	Segment string
 	// Sortable are the attributes sort_key may name (Neutron's
 	// is_sort_key attributes).
 	Sortable []string
@@ -26,6 +29,14 @@ type collection struct {
 	// (ports' fixed_ips=ip_address=...): true when the view passes the
 	// filter's values.
 	Filters map[string]func(v view, values []string) (bool, error)
+}
+
+// segment is the collection's path segment.
+func (c collection) segment() string {
+	if c.Segment != "" {
+		return c.Segment
+	}
+	return c.Name
 }
 
 // listQuery is a list request's query as Neutron reads it

@@ -15,6 +15,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
+	"github.com/kumocloud/kumo/internal/secgroup"
 )
 
 // Mount is where the networking API is served; the catalog's network
@@ -25,8 +26,9 @@ const Mount = "/networking"
 type Deps struct {
 	// Networks is the network service Nova's proxies share.
 	Networks *network.Service
-	// SecurityGroups tells the groups of the servers ports belong to.
-	SecurityGroups serverGroups
+	// SecurityGroups is the security group service Nova's
+	// os-security-groups proxies share.
+	SecurityGroups *secgroup.Service
 }
 
 // NewService returns the networking API service.
@@ -57,6 +59,10 @@ func newHandlers(d Deps) *handlers {
 	h.add(subnets.res, subnets.routes())
 	ports := newPorts(d.Networks, d.SecurityGroups)
 	h.add(ports.res, ports.routes(), portExtensions...)
+	groups := newSecurityGroups(d.SecurityGroups)
+	h.add(groups.res, groups.routes(), securityGroupExtensions...)
+	rules := newSecurityGroupRules(d.SecurityGroups)
+	h.add(rules.res, rules.routes())
 	h.extensions = append(h.extensions, tagExtension(h.taggable()))
 	return h
 }
@@ -95,11 +101,12 @@ func Routes(d Deps) []api.Route { return newHandlers(d).routes() }
 
 // defaultTarget is what rules are checked against before the object is
 // known (collections, creates): the caller's own project as owner, of
-// the object and of its network.
+// the object and of its parent (network, security group).
 func defaultTarget(c *api.Call) policy.Target {
 	t := api.CallerTarget(c)
 	if p, ok := t["project_id"]; ok {
 		t["tenant_id"], t["network:project_id"], t["network:tenant_id"] = p, p, p
+		t["security_group:project_id"], t["security_group:tenant_id"] = p, p
 	}
 	return t
 }

@@ -21,6 +21,9 @@ type resource struct {
 	Target func(c *api.Call, id string) (policy.Target, error)
 	// NotFound is the resource's 404 (NetworkNotFound).
 	NotFound func(id string) error
+	// Extension marks a resource an extension brings, which the v2.0
+	// resource list leaves out as Neutron lists its core resources only.
+	Extension bool
 }
 
 // rule names one of the resource's rules: rule("get") is get_network,
@@ -35,7 +38,7 @@ func (r resource) rule(action string, attr ...string) string {
 
 // path is the collection's path, or one object's with suffix.
 func (r resource) path(suffix ...string) string {
-	p := "/v2.0/" + r.Name
+	p := "/v2.0/" + r.segment()
 	if len(suffix) == 0 {
 		return p
 	}

@@ -19,6 +19,9 @@ func versionRoutes(collections []resource) []api.Route {
 	resources := func(c *api.Call) (*api.Reply, error) {
 		out := make([]any, 0, len(collections))
 		for _, r := range collections {
+			if r.Extension {
+				continue
+			}
 			out = append(out, map[string]any{"name": r.Singular, "collection": r.Name,
 				"links": []api.Link{{Rel: "self", Href: c.BaseURL + "/v2.0/" + r.Name}}})
 		}
