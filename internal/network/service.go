@@ -14,12 +14,31 @@ import (
 // compute domain allocates and releases addresses through the Manager in
 // its own transactions.
 type Service struct {
-	db *store.DB
-	m  *Manager
+	db    *store.DB
+	m     *Manager
+	quota QuotaChecker
 }
 
-// NewService serves m's networks from db.
-func NewService(db *store.DB, m *Manager) *Service { return &Service{db: db, m: m} }
+// QuotaChecker is the networking quota check (netquota.Service.Check)
+// that creates run in their transaction before they insert.
+type QuotaChecker interface {
+	Check(ctx context.Context, tx *store.Tx, projectID, resource string, delta int) error
+}
+
+// NewService serves m's networks from db; the networking API's creates
+// are checked against q (nil: no quotas, for tests of Nova's face).
+func NewService(db *store.DB, m *Manager, q QuotaChecker) *Service {
+	return &Service{db: db, m: m, quota: q}
+}
+
+// checkQuota checks that delta more objects of resource fit projectID's
+// quota, inside the create's transaction tx.
+func (s *Service) checkQuota(ctx context.Context, tx *store.Tx, projectID, resource string, delta int) error {
+	if s.quota == nil {
+		return nil
+	}
+	return s.quota.Check(ctx, tx, projectID, resource, delta)
+}
 
 // Networks lists projectID's networks, creating its default network
 // first (Manager.NetworksWithDefault).

@@ -359,4 +359,5 @@ var migrations = []migration{
 	schemaHostLeases,
 	schemaTaskContract,
 	schemaNeutronNetworks,
+	schemaNetworkQuotas,
 }

@@ -33,7 +33,7 @@ func newAggregates(db *store.DB) *aggregate.Service {
 	return aggregate.New(db, compute.NewInventory(db))
 }
 
-func newNetworks(db *store.DB, m *network.Manager) *network.Service { return network.NewService(db, m) }
+func newNetworks(db *store.DB, m *network.Manager) *network.Service { return network.NewService(db, m, nil) }
 
 func newSecGroups(db *store.DB) *secgroup.Service { return secgroup.New(db, compute.NewInventory(db)) }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 )
 
 // Mount is where the networking API is served; the catalog's network
@@ -23,6 +24,8 @@ const Mount = "/networking"
 type Deps struct {
 	// Networks is the network service Nova's proxies share.
 	Networks *network.Service
+	// Quotas are the networking quotas.
+	Quotas *netquota.Service
 }
 
 // NewService returns the networking API service.
@@ -50,6 +53,11 @@ func newHandlers(d Deps) *handlers {
 	h.add(nets.res, nets.routes(), networkExtensions...)
 	subnets := newSubnets(d.Networks)
 	h.add(subnets.res, subnets.routes())
+	// Neither quotas nor the read-only views below are resources of the
+	// v2.0 resource list.
+	h.addRoutes(quotaHandlers{d.Quotas}.routes(), quotaExtensions...)
+	h.addRoutes(ipAvailabilityHandlers{svc: d.Networks, nets: nets.res}.routes(), ipAvailabilityExtensions...)
+	h.addRoutes(availabilityZoneRoutes(), availabilityZoneExtensions...)
 	h.extensions = append(h.extensions, tagExtension(h.taggable()))
 	return h
 }
@@ -57,6 +65,13 @@ func newHandlers(d Deps) *handlers {
 // add registers a resource with its routes and extensions.
 func (h *handlers) add(r resource, routes []api.Route, exts ...extension) {
 	h.resources = append(h.resources, r)
+	h.rows = append(h.rows, routes...)
+	h.extensions = append(h.extensions, exts...)
+}
+
+// addRoutes registers routes that serve no resource of the v2.0 list,
+// with the extensions they bring.
+func (h *handlers) addRoutes(routes []api.Route, exts ...extension) {
 	h.rows = append(h.rows, routes...)
 	h.extensions = append(h.extensions, exts...)
 }
