@@ -33,7 +33,9 @@ func newAggregates(db *store.DB) *aggregate.Service {
 	return aggregate.New(db, compute.NewInventory(db))
 }
 
-func newNetworks(db *store.DB, m *network.Manager) *network.Service { return network.NewService(db, m, nil) }
+func newNetworks(db *store.DB, m *network.Manager) *network.Service {
+	return network.NewService(db, m, nil)
+}
 
 func newSecGroups(db *store.DB) *secgroup.Service { return secgroup.New(db, compute.NewInventory(db)) }
 
