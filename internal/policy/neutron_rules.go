@@ -124,7 +124,7 @@ func kumoNetworkRules() []Rule {
 		{NetworkQuota, "project_id:%(quota:project_id)s or rule:get_quota",
 			[]string{"GET /v2.0/quotas/{project_id}", "GET /v2.0/quotas/{project_id}/default"}},
 		{NetworkQuotaDetails, "project_id:%(quota:project_id)s or rule:context_is_admin",
-			[]string{"GET /v2.0/quotas/{project_id}/details"}},
+			[]string{"GET /v2.0/quotas/{project_id}/details", "GET /v2.0/quotas/{project_id}/details.json"}},
 	}
 }
 

@@ -35,6 +35,9 @@ func (h quotaHandlers) routes() []api.Route {
 		{Method: "GET", Path: one, Rule: policy.NetworkQuota, Target: quotaTarget, Handler: h.show},
 		{Method: "GET", Path: one + "/default", Rule: policy.NetworkQuota, Target: quotaTarget, Handler: h.defaults},
 		{Method: "GET", Path: one + "/details", Rule: policy.NetworkQuotaDetails, Target: quotaTarget, Handler: h.details},
+		// Neutron's router takes a .json suffix on any path, and
+		// gophercloud asks for the details with one.
+		{Method: "GET", Path: one + "/details.json", Rule: policy.NetworkQuotaDetails, Target: quotaTarget, Handler: h.details},
 		{Method: "PUT", Path: one, Rule: "update_quota", Handler: h.update},
 		{Method: "DELETE", Path: one, Rule: "delete_quota", Handler: h.delete},
 	}

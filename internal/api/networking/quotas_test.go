@@ -197,3 +197,18 @@ func TestAvailabilityZones(t *testing.T) {
 		wantKeys(t, "availability zone's fields", only[0], []string{"name"})
 	})
 }
+
+// The extensions of quotas, IP availability and zones are listed, with
+// neutron-lib's names.
+func TestQuotaAndZoneExtensions(t *testing.T) {
+	t.Parallel()
+	c := apptest.New(t, apptest.Options{})
+	for alias, name := range map[string]string{"quotas": "Quota management support", "quota_details": "Quota details management support",
+		"network-ip-availability": "Network IP Availability", "network-ip-availability-details": "Network IP Availability Details Extension",
+		"availability_zone": "Availability Zone", "network_availability_zone": "Network Availability Zone"} {
+		e := obj(t, c.Member.Do("GET", "/networking/v2.0/extensions/"+alias, nil).Expect(t, http.StatusOK), "extension")
+		if e["alias"] != alias || e["name"] != name {
+			t.Errorf("extension %s: %v", alias, e)
+		}
+	}
+}
