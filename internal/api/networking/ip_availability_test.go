@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
-	"net/http"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apitest"
