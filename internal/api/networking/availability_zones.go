@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/network"
 )
 
 // availabilityZoneExtensions are availability_zone and the network's
@@ -13,9 +14,6 @@ var availabilityZoneExtensions = []extension{
 	{"availability_zone", "Availability Zone", "The availability zone extension.", "2015-01-01T10:00:00-00:00"},
 	{"network_availability_zone", "Network Availability Zone", "Availability zone support for network.", "2015-01-01T10:00:00-00:00"},
 }
-
-// availabilityZone is the one zone kumo's host is in, Nova's default.
-const availabilityZone = "nova"
 
 // zoneResources are the resources that live in zones.
 var zoneResources = []string{"network"}
@@ -32,7 +30,7 @@ func availabilityZoneRoutes() []api.Route {
 func listAvailabilityZones(c *api.Call) (*api.Reply, error) {
 	views := make([]view, 0, len(zoneResources))
 	for _, res := range zoneResources {
-		views = append(views, view{"name": availabilityZone, "resource": res, "state": "available"})
+		views = append(views, view{"name": network.AvailabilityZone, "resource": res, "state": "available"})
 	}
 	lq := listQuery{filters: url.Values{}, fields: nonEmpty(c.Query()["fields"])}
 	for _, k := range []string{"name", "resource", "state"} {

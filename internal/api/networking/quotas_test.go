@@ -195,6 +195,31 @@ func TestAvailabilityZones(t *testing.T) {
 			t.Fatalf("availability zones with fields: %v", only)
 		}
 		wantKeys(t, "availability zone's fields", only[0], []string{"name"})
+
+		// A network may ask for the zone; unknown zones are Neutron's 404.
+		n := create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "zoned", "availability_zone_hints": []string{"nova"}})
+		if hints, _ := n["availability_zone_hints"].([]any); len(hints) != 1 || hints[0] != "nova" {
+			t.Errorf("created network's hints %v", n["availability_zone_hints"])
+		}
+		got := obj(t, c.member.Do("GET", "/networking/v2.0/networks/"+n["id"].(string), nil).Expect(t, http.StatusOK), "network")
+		if hints, _ := got["availability_zone_hints"].([]any); len(hints) != 1 || got["availability_zones"].([]any)[0] != "nova" {
+			t.Errorf("network's zones %v %v", got["availability_zone_hints"], got["availability_zones"])
+		}
+		for _, tc := range []struct {
+			name, method, path string
+			hints              []string
+			status             int
+			typ, msg           string
+		}{
+			{"unknown zone", "POST", "/networking/v2.0/networks", []string{"nova", "az9"}, 404, "AvailabilityZoneNotFound", "AvailabilityZone az9 could not be found."},
+			{"twice", "POST", "/networking/v2.0/networks", []string{"nova", "nova"}, 400, "HTTPBadRequest",
+				"Invalid input for availability_zone_hints. Reason: Duplicate items in the list: 'nova'."},
+			{"on update", "PUT", "/networking/v2.0/networks/" + n["id"].(string), []string{}, 400, "HTTPBadRequest",
+				"Cannot update read-only attribute availability_zone_hints"},
+		} {
+			wantError(t, c.member.Do(tc.method, tc.path, map[string]any{"network": map[string]any{"availability_zone_hints": tc.hints}}),
+				tc.status, tc.typ, tc.msg)
+		}
 	})
 }
 
