@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -16,18 +17,12 @@ import (
 type Service struct {
 	db    *store.DB
 	m     *Manager
-	quota QuotaChecker
-}
-
-// QuotaChecker is the networking quota check (netquota.Service.Check)
-// that creates run in their transaction before they insert.
-type QuotaChecker interface {
-	Check(ctx context.Context, tx *store.Tx, projectID, resource string, delta int) error
+	quota netquota.Checker
 }
 
 // NewService serves m's networks from db; the networking API's creates
 // are checked against q (nil: no quotas, for tests of Nova's face).
-func NewService(db *store.DB, m *Manager, q QuotaChecker) *Service {
+func NewService(db *store.DB, m *Manager, q netquota.Checker) *Service {
 	return &Service{db: db, m: m, quota: q}
 }
 

@@ -3,6 +3,7 @@ package networking
 import (
 	"math/big"
 	"slices"
+	"strconv"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/network"
@@ -60,7 +61,7 @@ func (h ipAvailabilityHandlers) list(c *api.Call) (*api.Reply, error) {
 func onlyVersions(subnets []network.SubnetIPAvailability, versions []string) []network.SubnetIPAvailability {
 	var out []network.SubnetIPAvailability
 	for _, s := range subnets {
-		if slices.Contains(versions, map[int]string{4: "4", 6: "6"}[s.IPVersion]) {
+		if slices.Contains(versions, strconv.Itoa(s.IPVersion)) {
 			out = append(out, s)
 		}
 	}

@@ -65,6 +65,12 @@ type Counter func(ctx context.Context, q store.Querier, projectID string) (int, 
 // Counters are the counters of the resources whose objects exist.
 type Counters map[string]Counter
 
+// Checker is the check a domain's create runs in its transaction before
+// it inserts (Service.Check); domains take it at construction.
+type Checker interface {
+	Check(ctx context.Context, tx *store.Tx, projectID, resource string, delta int) error
+}
+
 // Service reads and sets the networking quotas and checks creates
 // against them.
 type Service struct {
