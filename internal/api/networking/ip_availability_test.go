@@ -99,6 +99,13 @@ func TestNetworkIPAvailability(t *testing.T) {
 		used := numbers(t, c.Admin.Do("GET", "/networking/v2.0/network-ip-availabilities/"+private["id"].(string), nil).Expect(t, http.StatusOK))
 		wantNumbers(t, "private network", used["network_ip_availability"].(map[string]any), map[string]string{"used_ips": fmt.Sprint(len(held))})
 
+		// A floating IP holds an address of the external network.
+		c.member.Do("POST", "/v2.1/os-floating-ips", nil).Expect(t, http.StatusOK)
+		public := list(t, c.Admin.Do("GET", "/networking/v2.0/network-ip-availabilities?network_name=public", nil).Expect(t, http.StatusOK), "network_ip_availabilities")
+		if len(public) != 1 || public[0]["used_ips"] != float64(1) || public[0]["total_ips"] != float64(253) {
+			t.Errorf("external network's ip availability %v", public)
+		}
+
 		all := list(t, c.Admin.Do("GET", "/networking/v2.0/network-ip-availabilities", nil).Expect(t, http.StatusOK), "network_ip_availabilities")
 		if len(all) < 3 {
 			t.Errorf("network ip availabilities %v", all)
