@@ -35,6 +35,7 @@ import (
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/ratelimit"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/secret"
@@ -51,9 +52,11 @@ type App struct {
 	Images   *image.Service
 	Flavors  *flavor.Service
 	Quotas   *quota.Service
-	Keypairs *keypair.Service
-	Compute  *compute.Service
-	Network  *network.Manager
+	// NetQuotas are the networking API's quotas (Neutron's).
+	NetQuotas *netquota.Service
+	Keypairs  *keypair.Service
+	Compute   *compute.Service
+	Network   *network.Manager
 	// Hosts is the compute host inventory, Networks the network service
 	// the APIs share.
 	Hosts    *hosts.Directory
@@ -136,6 +139,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	a.Hosts = hosts.NewDirectory(db, a.servers)
 	a.Hosts.Clock = cfg.Clock
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists(), Instances: a.servers})
+	a.NetQuotas = netquota.New(db, networkQuotaCounters())
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
 		return a.Quotas.Limit(ctx, projectID, userID, quota.KeyPairs)
 	}})
@@ -198,6 +202,19 @@ func (a *App) bootstrap(ctx context.Context) error {
 	return nil
 }
 
+// networkQuotaCounters count the objects of each networking quota
+// resource: the domain that owns a resource registers its counter here,
+// once, and checks netquota.Service.Check in its create transactions.
+func networkQuotaCounters() netquota.Counters {
+	return netquota.Counters{
+		netquota.Network:           network.CountNetworks,
+		netquota.Subnet:            network.CountSubnets,
+		netquota.Port:              network.CountPorts,
+		netquota.SecurityGroup:     secgroup.CountGroups,
+		netquota.SecurityGroupRule: secgroup.CountRules,
+	}
+}
+
 // projectExists lets the quota API refuse unknown projects as Nova does
 // by asking Keystone; with noauth any project id is accepted.
 func (a *App) projectExists() quota.ProjectExists {
@@ -236,7 +253,7 @@ func (a *App) routes() http.Handler {
 		},
 	}
 	// One security group service, two faces: Nova's proxies and Neutron's.
-	groups := secgroup.New(a.DB, a.servers)
+	groups := secgroup.New(a.DB, a.servers, a.NetQuotas)
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
@@ -257,7 +274,7 @@ func (a *App) routes() http.Handler {
 	imgsvc := imageapi.NewService(a.Images, opts)
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
-	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: groups}, opts)
+	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: groups, Quotas: a.NetQuotas}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
@@ -288,7 +305,7 @@ func (a *App) startCompute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Networks = network.NewService(a.DB, a.Network)
+	a.Networks = network.NewService(a.DB, a.Network, a.NetQuotas)
 	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,

@@ -484,6 +484,9 @@ func paramFor(service, path, name string) param {
 		return param{literal: "1"}
 	case service == "identity" && name == "user_id" && strings.Contains(path, "/credentials/OS-EC2"):
 		return param{literal: "member-a", real: true}
+	case service == "network" && name == "project_id":
+		// Neutron's quotas of project A.
+		return param{kind: "tenant"}
 	}
 	kinds := map[string]string{"server_id": "server", "request_id": "request", "image_id": "image",
 		"keypair_name": "keypair", "group_id": "servergroup", "aggregate_id": "aggregate", "hypervisor_id": "hypervisor",
@@ -545,7 +548,8 @@ func adminOnly(set *policy.Set, rule string) bool {
 			"target.user.id": "u", "target.project.id": "p", "target.domain.id": "d", "target.token.user_id": "u",
 			"target.credential.user_id": "u", "target.user.domain_id": "d", "target.project.domain_id": "d",
 			"target.domain_id": "d", "target.role.domain_id": "None", "target.role.name": "reader",
-			"tenant_id": "p", "network:project_id": "p", "security_group:project_id": "p"}
+			"tenant_id": "p", "network:project_id": "p", "security_group:project_id": "p",
+			"quota:project_id": "p"}
 		if set.Allowed(p, rule, own) {
 			return false
 		}
@@ -641,7 +645,9 @@ func (w *walk) expect(c call) expectation {
 	}
 	target := w.ownTarget(p)
 	if c.res.tenantA {
-		target["project_id"] = w.projA
+		// Nova checks project A as the target's owner; Neutron's quota
+		// rules read it as quota:project_id.
+		target["project_id"], target["quota:project_id"] = w.projA, w.projA
 	}
 	if c.svc.Policy.Allowed(p.principal, c.rule, target) {
 		if isRead(c.method) && c.res.real && p.project == "A" {

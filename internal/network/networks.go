@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -38,9 +39,11 @@ type Network struct {
 	NetworkType     string
 	PhysicalNetwork string // "": none
 	SegmentationID  int    // 0: none
-	Revision        int
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// AvailabilityZoneHints are the zones asked for at creation.
+	AvailabilityZoneHints []string
+	Revision              int
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 	// Subnets and Tags are filled by the networking API's reads.
 	Subnets []string
 	Tags    []string
@@ -50,7 +53,7 @@ type Network struct {
 // from its subnets.
 const networkColumns = `n.id, n.project_id, n.name, n.description, n.default_for, n.external, n.admin_state_up, n.shared,
 	n.mtu, n.port_security_enabled, n.network_type, n.physical_network, n.segmentation_id, n.revision_number,
-	n.created_at, n.updated_at,
+	n.created_at, n.updated_at, n.availability_zone_hints,
 	COALESCE((SELECT s.cidr FROM subnets s WHERE s.network_id = n.id AND s.ip_version = 4
 		ORDER BY s.created_at, s.id LIMIT 1), ''),
 	COALESCE((SELECT s.cidr FROM subnets s WHERE s.network_id = n.id AND s.ip_version = 6 AND s.cidr LIKE '%/64'
@@ -61,9 +64,14 @@ func scanNetwork(row interface{ Scan(...any) error }) (Network, error) {
 	var created, updated int64
 	var defaultFor, physnet sql.NullString
 	var segID sql.NullInt64
+	var hints string
 	if err := row.Scan(&n.ID, &n.ProjectID, &n.Name, &n.Description, &defaultFor, &n.External, &n.AdminStateUp, &n.Shared,
-		&n.MTU, &n.PortSecurity, &n.NetworkType, &physnet, &segID, &n.Revision, &created, &updated, &n.CIDR, &n.CIDRv6); err != nil {
+		&n.MTU, &n.PortSecurity, &n.NetworkType, &physnet, &segID, &n.Revision, &created, &updated, &hints,
+		&n.CIDR, &n.CIDRv6); err != nil {
 		return Network{}, err
+	}
+	if err := json.Unmarshal([]byte(hints), &n.AvailabilityZoneHints); err != nil {
+		return Network{}, fmt.Errorf("network %s: availability zone hints: %w", n.ID, err)
 	}
 	n.Default = defaultFor.Valid && defaultFor.String != externalMarker
 	n.PhysicalNetwork, n.SegmentationID = physnet.String, int(segID.Int64)

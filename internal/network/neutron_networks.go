@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -32,7 +34,13 @@ type NetworkFields struct {
 	NetworkType       *string
 	PhysicalNetwork   *string
 	SegmentationID    *int
+	// AvailabilityZoneHints are set at creation only.
+	AvailabilityZoneHints *[]string
 }
+
+// AvailabilityZone is the one zone networks (and the host) are in,
+// Nova's default.
+const AvailabilityZone = "nova"
 
 // Neutron's limits for a network (neutron-lib's attribute map; the MTU
 // range is what a Linux bridge takes).
@@ -143,21 +151,31 @@ func (s *Service) getNetwork(ctx context.Context, q store.Querier, id string) (N
 	return nets[0], nil
 }
 
-// CreateNetwork creates a network of projectID.
+// CreateNetwork creates a network of projectID within its network quota.
 func (s *Service) CreateNetwork(ctx context.Context, projectID string, f NetworkFields) (Network, error) {
 	n := Network{ID: uuid.NewString(), ProjectID: projectID, AdminStateUp: true, MTU: DefaultMTU, PortSecurity: true,
 		NetworkType: "local", Revision: 1}
 	if err := f.apply(&n); err != nil {
 		return Network{}, err
 	}
-	now := store.Now()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO networks (id, project_id, name, description, admin_state_up, shared,
-		external, mtu, port_security_enabled, network_type, physical_network, segmentation_id, revision_number,
-		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		n.ID, n.ProjectID, n.Name, n.Description, n.AdminStateUp, n.Shared, n.External, n.MTU, n.PortSecurity,
-		n.NetworkType, nullIfEmpty(n.PhysicalNetwork), nullIfZero(n.SegmentationID), n.Revision, now, now)
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.checkQuota(ctx, tx, projectID, netquota.Network, 1); err != nil {
+			return err
+		}
+		now := store.Now()
+		_, err := tx.ExecContext(ctx, `INSERT INTO networks (id, project_id, name, description, admin_state_up, shared,
+			external, mtu, port_security_enabled, network_type, physical_network, segmentation_id, revision_number,
+			availability_zone_hints, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			n.ID, n.ProjectID, n.Name, n.Description, n.AdminStateUp, n.Shared, n.External, n.MTU, n.PortSecurity,
+			n.NetworkType, nullIfEmpty(n.PhysicalNetwork), nullIfZero(n.SegmentationID), n.Revision,
+			mustJSON(nonNilStrings(n.AvailabilityZoneHints)), now, now)
+		if err != nil {
+			return fmt.Errorf("create network: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return Network{}, fmt.Errorf("create network: %w", err)
+		return Network{}, err
 	}
 	return s.GetNetwork(ctx, n.ID)
 }
@@ -196,6 +214,14 @@ func (f NetworkFields) apply(n *Network) error {
 	}
 	if f.SegmentationID != nil {
 		n.SegmentationID = *f.SegmentationID
+	}
+	if f.AvailabilityZoneHints != nil {
+		for _, az := range *f.AvailabilityZoneHints {
+			if az != AvailabilityZone {
+				return errs.Named("AvailabilityZoneNotFound", errs.NotFound("AvailabilityZone %s could not be found.", az))
+			}
+		}
+		n.AvailabilityZoneHints = *f.AvailabilityZoneHints
 	}
 	switch n.NetworkType {
 	case "local", "flat", "vlan", "vxlan", "geneve", "gre":

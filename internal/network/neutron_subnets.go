@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -82,7 +83,8 @@ func (s *Service) GetSubnet(ctx context.Context, id string) (Subnet, error) {
 // CreateSubnet adds a subnet to a network, checked as Neutron checks it:
 // a CIDR of its IP version given by its network address, a gateway and
 // pools inside it that do not overlap, no overlap with the network's
-// other subnets. The network's revision goes up.
+// other subnets, within the project's subnet quota. The network's
+// revision goes up.
 func (s *Service) CreateSubnet(ctx context.Context, c SubnetCreate) (Subnet, error) {
 	p, err := parseCIDR(c.CIDR, c.IPVersion)
 	if err != nil {
@@ -101,6 +103,9 @@ func (s *Service) CreateSubnet(ctx context.Context, c SubnetCreate) (Subnet, err
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := s.getNetwork(ctx, tx, c.NetworkID); err != nil {
+			return err
+		}
+		if err := s.checkQuota(ctx, tx, c.ProjectID, netquota.Subnet, 1); err != nil {
 			return err
 		}
 		others, err := subnetsOf(ctx, tx, "s.network_id = ?", c.NetworkID)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -73,6 +74,9 @@ func (s *Service) CreatePort(ctx context.Context, c PortCreate) (Port, error) {
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		n, err := s.getNetwork(ctx, tx, c.NetworkID)
 		if err != nil {
+			return err
+		}
+		if err := s.checkQuota(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
 			return err
 		}
 		p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true}

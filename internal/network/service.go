@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -14,15 +15,28 @@ import (
 // compute domain allocates and releases addresses through the Manager in
 // its own transactions.
 type Service struct {
-	db *store.DB
-	m  *Manager
+	db    *store.DB
+	m     *Manager
+	quota netquota.Checker
 	// Devices tells the state of the servers ports belong to (nil: ports
 	// show no host and are DOWN).
 	Devices Devices
 }
 
-// NewService serves m's networks from db.
-func NewService(db *store.DB, m *Manager) *Service { return &Service{db: db, m: m} }
+// NewService serves m's networks from db; the networking API's creates
+// are checked against q (nil: no quotas, for tests of Nova's face).
+func NewService(db *store.DB, m *Manager, q netquota.Checker) *Service {
+	return &Service{db: db, m: m, quota: q}
+}
+
+// checkQuota checks that delta more objects of resource fit projectID's
+// quota, inside the create's transaction tx.
+func (s *Service) checkQuota(ctx context.Context, tx *store.Tx, projectID, resource string, delta int) error {
+	if s.quota == nil {
+		return nil
+	}
+	return s.quota.Check(ctx, tx, projectID, resource, delta)
+}
 
 // Networks lists projectID's networks, creating its default network
 // first (Manager.NetworksWithDefault).

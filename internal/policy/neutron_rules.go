@@ -9,6 +9,9 @@ const (
 	neutronProjectReader      = "role:reader and project_id:%(project_id)s"
 	neutronAdminOrMember      = "(" + neutronAdmin + ") or (" + neutronProjectMember + ")"
 	neutronAdminOrReader      = "(" + neutronAdmin + ") or (" + neutronProjectReader + ")"
+	neutronProjectManager     = "role:manager and project_id:%(project_id)s"
+	neutronAdminOrManager     = "(" + neutronAdmin + ") or (" + neutronProjectManager + ")"
+	neutronAdminOrService     = "(" + neutronAdmin + ") or (" + neutronService + ")"
 	neutronNetOwnerMember     = "role:member and rule:network_owner"
 	neutronNetOwnerReader     = "role:reader and rule:network_owner"
 	neutronAdminOrNetOwnerMem = "(" + neutronAdmin + ") or (" + neutronNetOwnerMember + ")"
@@ -30,7 +33,8 @@ func neutronOps(collection, param string) (post, get, put, del, getTags, putTags
 }
 
 // neutronRules are Neutron's default policies (neutron/conf/policies:
-// base.py, network.py, subnet.py, security_group.py) for the resources
+// base.py, network.py, subnet.py, port.py, security_group.py, quotas.py,
+// network_ip_availability.py, availability_zone.py) for the resources
 // kumo serves. Rules
 // named RESOURCE:ATTRIBUTE guard one attribute of a request or a view;
 // their calls are the resource's.
@@ -150,6 +154,15 @@ func neutronRules() []Rule {
 		{"create_security_group_rule", neutronAdminOrSGOwnerMem, rulePost},
 		{"get_security_group_rule", neutronAdminOrSGOwnerRdr, ruleGet},
 		{"delete_security_group_rule", neutronAdminOrSGOwnerMem, ruleDel},
+		// quotas.py: Neutron checks these against the caller's own project
+		// (validate_policy), and not at all on the caller's own quota.
+		{"get_quota", neutronAdminOrManager, []string{"GET /v2.0/quotas"}},
+		{"update_quota", neutronAdmin, []string{"PUT /v2.0/quotas/{project_id}"}},
+		{"delete_quota", neutronAdmin, []string{"DELETE /v2.0/quotas/{project_id}"}},
+
+		{"get_network_ip_availability", neutronAdminOrService,
+			[]string{"GET /v2.0/network-ip-availabilities", "GET /v2.0/network-ip-availabilities/{network_id}"}},
+		{"get_availability_zone", "role:reader", []string{"GET /v2.0/availability_zones"}},
 	}
 }
 
@@ -159,9 +172,25 @@ func neutronRules() []Rule {
 func kumoNetworkRules() []Rule {
 	return []Rule{
 		{NetworkDiscovery, "", []string{"GET /v2.0", "GET /v2.0/extensions", "GET /v2.0/extensions/{alias}"}},
+		// Neutron's quota controller reads a project's quota for its own
+		// members without a policy check, and checks get_quota otherwise;
+		// its details for the own project or an admin (context.is_admin).
+		// The target's quota:project_id is the project the path names.
+		{NetworkQuota, "project_id:%(quota:project_id)s or rule:get_quota",
+			[]string{"GET /v2.0/quotas/{project_id}", "GET /v2.0/quotas/{project_id}/default"}},
+		{NetworkQuotaDetails, "project_id:%(quota:project_id)s or rule:context_is_admin",
+			[]string{"GET /v2.0/quotas/{project_id}/details", "GET /v2.0/quotas/{project_id}/details.json"}},
 	}
 }
 
 // NetworkDiscovery names the rule of the networking API's resource and
 // extension lists.
 const NetworkDiscovery = "kumo:network:discovery"
+
+// NetworkQuota and NetworkQuotaDetails name the rules of a project's
+// quota and its usage: Neutron's controller checks, which answer as
+// get_quota and as Neutron's AdminRequired when they refuse.
+const (
+	NetworkQuota        = "kumo:network:quota"
+	NetworkQuotaDetails = "kumo:network:quota_details"
+)

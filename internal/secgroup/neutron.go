@@ -11,6 +11,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -106,6 +107,11 @@ func (s *Service) CreateGroup(ctx context.Context, projectID string, f GroupFiel
 	}
 	var g *Group
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		// Neutron reserves the quota before its plugin makes the default
+		// group, so a first group's check does not count that one.
+		if err := s.quota.Check(ctx, tx, projectID, netquota.SecurityGroup, 1); err != nil {
+			return err
+		}
 		if _, err := EnsureDefault(ctx, tx, projectID); err != nil {
 			return err
 		}
@@ -369,6 +375,9 @@ func (s *Service) AddRule(ctx context.Context, nr NewRule, admin bool) (*Rule, e
 				return ruleExists(old.ID)
 			}
 		}
+		if err := s.quota.Check(ctx, tx, nr.ProjectID, netquota.SecurityGroupRule, 1); err != nil {
+			return err
+		}
 		if err := insertRule(ctx, tx, &r, time.Now()); err != nil {
 			return err
 		}
@@ -415,16 +424,23 @@ func (s *Service) RemoveRule(ctx context.Context, id string) error {
 	})
 }
 
-// Usage counts a project's groups and rules, in the caller's transaction:
-// the hook for the security_group and security_group_rule quotas
-// (Neutron counts both by their project_id).
-func Usage(ctx context.Context, q store.Querier, projectID string) (groups, rules int, err error) {
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM security_groups WHERE project_id = ?`, projectID).Scan(&groups); err != nil {
-		return 0, 0, fmt.Errorf("count security groups: %w", err)
+// CountGroups counts a project's groups for its security_group quota
+// (the default group counts), through q: the caller's transaction.
+func CountGroups(ctx context.Context, q store.Querier, projectID string) (int, error) {
+	return countOwned(ctx, q, "security_groups", projectID)
+}
+
+// CountRules counts a project's rules for its security_group_rule quota:
+// Neutron counts rules by their own project_id, not their group's.
+func CountRules(ctx context.Context, q store.Querier, projectID string) (int, error) {
+	return countOwned(ctx, q, "security_group_rules", projectID)
+}
+
+// countOwned counts the rows of table that projectID owns.
+func countOwned(ctx context.Context, q store.Querier, table, projectID string) (int, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE project_id = ?`, projectID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s of project %s: %w", table, projectID, err)
 	}
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM security_group_rules WHERE project_id = ?`,
-		projectID).Scan(&rules); err != nil {
-		return 0, 0, fmt.Errorf("count security group rules: %w", err)
-	}
-	return groups, rules, nil
+	return n, nil
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
@@ -56,12 +55,12 @@ func TestConvertIPPrefix(t *testing.T) {
 }
 
 // A port's groups are in use for both faces until the port lets them go;
-// Usage counts what a project's quotas would.
+// CountGroups and CountRules count what a project's quotas would.
 func TestPortBindings(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db, compute.NewInventory(db))
+		s := newService(db)
 		web, err := s.CreateGroup(ctx, "p1", secgroup.GroupFields{})
 		if err != nil {
 			t.Fatal(err)
@@ -97,8 +96,11 @@ func TestPortBindings(t *testing.T) {
 		if used, err := s.InUse(ctx, web.ID); err != nil || !used {
 			t.Errorf("InUse = %v, %v", used, err)
 		}
-		if groups, rules, err := secgroup.Usage(ctx, db, "p1"); err != nil || groups != 2 || rules != 6 {
-			t.Errorf("Usage = %d groups, %d rules, %v", groups, rules, err)
+		if groups, err := secgroup.CountGroups(ctx, db, "p1"); err != nil || groups != 2 {
+			t.Errorf("CountGroups = %d, %v; want 2", groups, err)
+		}
+		if rules, err := secgroup.CountRules(ctx, db, "p1"); err != nil || rules != 6 {
+			t.Errorf("CountRules = %d, %v; want 6", rules, err)
 		}
 		// Binding again replaces; unbinding frees.
 		if err := db.InTx(ctx, func(tx *store.Tx) error {

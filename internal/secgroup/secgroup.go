@@ -12,6 +12,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -33,11 +34,16 @@ type Servers interface {
 type Service struct {
 	db      *store.DB
 	servers Servers
+	quota   netquota.Checker
 }
 
 // New returns the security group service on db, asking servers about
-// servers.
-func New(db *store.DB, servers Servers) *Service { return &Service{db: db, servers: servers} }
+// servers; the Neutron face's creates are checked against quota (the
+// security_group and security_group_rule quotas, counted by CountGroups
+// and CountRules).
+func New(db *store.DB, servers Servers, quota netquota.Checker) *Service {
+	return &Service{db: db, servers: servers, quota: quota}
+}
 
 // Group is a security group with its rules.
 type Group struct {

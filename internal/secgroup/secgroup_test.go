@@ -11,6 +11,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -21,6 +22,13 @@ var (
 	other  = &auth.Principal{UserID: "u2", ProjectID: "p2", Roles: []string{"member"}}
 	admin  = &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
 )
+
+// newService is the security group service on db as the app wires it:
+// its creates checked against the networking quotas it counts.
+func newService(db *store.DB) *secgroup.Service {
+	return secgroup.New(db, compute.NewInventory(db), netquota.New(db, netquota.Counters{
+		netquota.SecurityGroup: secgroup.CountGroups, netquota.SecurityGroupRule: secgroup.CountRules}))
+}
 
 func expectErr(t *testing.T, err error, kind errs.Kind, msg string) {
 	t.Helper()
@@ -33,7 +41,7 @@ func TestDefaultGroupMadeOnceWithNeutronRules(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db, compute.NewInventory(db))
+		s := newService(db)
 		first, err := s.List(ctx, member, false)
 		if err != nil {
 			t.Fatal(err)
@@ -84,7 +92,7 @@ func TestGroupLifecycle(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db, compute.NewInventory(db))
+		s := newService(db)
 		g, err := s.Create(ctx, member, "web", "web servers")
 		if err != nil {
 			t.Fatal(err)
@@ -148,7 +156,7 @@ func TestRuleValidation(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db, compute.NewInventory(db))
+		s := newService(db)
 		g, err := s.Create(ctx, member, "web", "")
 		if err != nil {
 			t.Fatal(err)
@@ -246,7 +254,7 @@ func TestRuleValidation(t *testing.T) {
 func newCloud(t *testing.T, database string) (*computetest.Cloud, *secgroup.Service) {
 	t.Helper()
 	c := computetest.New(t, database, computetest.Options{Stopped: true})
-	return c, secgroup.New(c.DB, compute.NewInventory(c.DB))
+	return c, newService(c.DB)
 }
 
 // step steps c's agent and checks it ran the task kinds want.
@@ -343,7 +351,7 @@ func TestConcurrentFirstUseMakesOneDefault(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := secgroup.New(db, compute.NewInventory(db))
+		s := newService(db)
 		const n = 8
 		ids := make(chan string, n)
 		errc := make(chan error, n)

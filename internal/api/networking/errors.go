@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // statusTypes are the exception names of errors that carry none: webob's
@@ -37,8 +38,16 @@ func errorBody(status int, err error) (string, []byte) {
 	return "application/json", b
 }
 
-// denied is Neutron's 403 for a failed rule.
+// denied is Neutron's 403 for a failed rule. kumo's rules for the
+// checks of Neutron's quota controller answer as those checks do.
 func denied(rule string) error {
+	switch rule {
+	case policy.NetworkQuota:
+		rule = "get_quota"
+	case policy.NetworkQuotaDetails:
+		return errs.Named("AdminRequired", errs.Forbidden("User does not have admin privileges: %s.",
+			"Only admin is authorized to access quotas for another project"))
+	}
 	return errs.Named("PolicyNotAuthorized", errs.Forbidden("(rule:%s) is disallowed by policy", rule))
 }
 

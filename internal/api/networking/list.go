@@ -29,6 +29,9 @@ type collection struct {
 	// (ports' fixed_ips=ip_address=...): true when the view passes the
 	// filter's values.
 	Filters map[string]func(v view, values []string) (bool, error)
+	// Key is the primary key attribute that ends every sort and that
+	// markers name; "" is "id".
+	Key string
 }
 
 // segment is the collection's path segment.
@@ -39,11 +42,15 @@ func (c collection) segment() string {
 	return c.Name
 }
 
+// key is the collection's primary key attribute.
+func (c collection) key() string { return cmp.Or(c.Key, "id") }
+
 // listQuery is a list request's query as Neutron reads it
 // (neutron/api/api_common.py): attribute filters (a repeated key matches
 // any of its values), tag filters, fields, sorting and emulated paging.
 type listQuery struct {
 	custom                             map[string]func(view, []string) (bool, error)
+	key                                string // the primary key attribute
 	filters                            url.Values
 	tags, tagsAny, notTags, notTagsAny []string
 	fields                             []string
@@ -91,7 +98,7 @@ func tagList(vs []string) []string {
 
 // parseListQuery reads q for coll, with Neutron's 400s.
 func parseListQuery(q url.Values, coll collection) (listQuery, error) {
-	lq := listQuery{custom: coll.Filters, filters: url.Values{}, fields: nonEmpty(q["fields"]),
+	lq := listQuery{custom: coll.Filters, key: coll.key(), filters: url.Values{}, fields: nonEmpty(q["fields"]),
 		tags: tagList(q["tags"]), tagsAny: tagList(q["tags-any"]),
 		notTags: tagList(q["not-tags"]), notTagsAny: tagList(q["not-tags-any"])}
 	for k, vs := range q {
@@ -307,10 +314,13 @@ func parseBool(s string) (bool, error) {
 	return false, fmt.Errorf("not a boolean: %q", s)
 }
 
-// sort orders items by the requested keys, then by id (Neutron's native
-// sorting adds the primary key); None sorts first.
+// primary is the primary key attribute ("id" unless set).
+func (lq listQuery) primary() string { return cmp.Or(lq.key, "id") }
+
+// sort orders items by the requested keys, then by the primary key
+// (Neutron's native sorting adds it); None sorts first.
 func (lq listQuery) sort(items []view) {
-	keys := append(slices.Clone(lq.sorts), sortKey{key: "id", asc: true})
+	keys := append(slices.Clone(lq.sorts), sortKey{key: lq.primary(), asc: true})
 	slices.SortStableFunc(items, func(a, b view) int {
 		for _, k := range keys {
 			if c := compareValues(a[k.key], b[k.key]); c != 0 {
@@ -362,7 +372,7 @@ func (lq listQuery) page(items []view) []view {
 	}
 	i := 0
 	if lq.marker != "" {
-		i = slices.IndexFunc(items, func(v view) bool { return v["id"] == lq.marker })
+		i = slices.IndexFunc(items, func(v view) bool { return v[lq.primary()] == lq.marker })
 		if i < 0 {
 			return []view{}
 		}
@@ -387,7 +397,7 @@ func (lq listQuery) links(items []view, link func(url.Values) string, q url.Valu
 		p.Del("marker")
 		p.Del("page_reverse")
 		if len(items) > 0 {
-			p.Set("marker", fmt.Sprint(items[len(items)-1]["id"]))
+			p.Set("marker", fmt.Sprint(items[len(items)-1][lq.primary()]))
 		}
 		links = append(links, api.Link{Rel: "next", Href: link(p)})
 	}
@@ -395,7 +405,7 @@ func (lq listQuery) links(items []view, link func(url.Values) string, q url.Valu
 		p := cloneValues(q)
 		p.Del("marker")
 		if len(items) > 0 {
-			p.Set("marker", fmt.Sprint(items[0]["id"]))
+			p.Set("marker", fmt.Sprint(items[0][lq.primary()]))
 		}
 		p.Set("page_reverse", "True")
 		links = append(links, api.Link{Rel: "previous", Href: link(p)})

@@ -15,6 +15,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/secgroup"
 )
 
@@ -29,6 +30,8 @@ type Deps struct {
 	// SecurityGroups is the security group service Nova's
 	// os-security-groups proxies share.
 	SecurityGroups *secgroup.Service
+	// Quotas are the networking quotas.
+	Quotas *netquota.Service
 }
 
 // NewService returns the networking API service.
@@ -63,6 +66,11 @@ func newHandlers(d Deps) *handlers {
 	h.add(groups.res, groups.routes(), securityGroupExtensions...)
 	rules := newSecurityGroupRules(d.SecurityGroups)
 	h.add(rules.res, rules.routes())
+	// Neither quotas nor the read-only views below are resources of the
+	// v2.0 resource list.
+	h.addRoutes(quotaHandlers{d.Quotas}.routes(), quotaExtensions...)
+	h.addRoutes(ipAvailabilityHandlers{svc: d.Networks, nets: nets.res}.routes(), ipAvailabilityExtensions...)
+	h.addRoutes(availabilityZoneRoutes(), availabilityZoneExtensions...)
 	h.extensions = append(h.extensions, tagExtension(h.taggable()))
 	return h
 }
@@ -70,6 +78,13 @@ func newHandlers(d Deps) *handlers {
 // add registers a resource with its routes and extensions.
 func (h *handlers) add(r resource, routes []api.Route, exts ...extension) {
 	h.resources = append(h.resources, r)
+	h.rows = append(h.rows, routes...)
+	h.extensions = append(h.extensions, exts...)
+}
+
+// addRoutes registers routes that serve no resource of the v2.0 list,
+// with the extensions they bring.
+func (h *handlers) addRoutes(routes []api.Route, exts ...extension) {
 	h.rows = append(h.rows, routes...)
 	h.extensions = append(h.extensions, exts...)
 }

@@ -1,7 +1,10 @@
 package networking
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/network"
@@ -76,7 +79,7 @@ func (h *networkHandlers) routes() []api.Route {
 func (h *networkHandlers) view(c *api.Call, n network.Network) view {
 	v := view{"id": n.ID, "name": n.Name, "admin_state_up": n.AdminStateUp, "status": networkStatus(n),
 		"subnets": n.Subnets, "shared": n.Shared, "router:external": n.External, "mtu": n.MTU,
-		"port_security_enabled": n.PortSecurity, "availability_zone_hints": []string{}, "availability_zones": []string{"nova"},
+		"port_security_enabled": n.PortSecurity, "availability_zone_hints": nonNil(n.AvailabilityZoneHints), "availability_zones": []string{network.AvailabilityZone},
 		"ipv4_address_scope": nil, "ipv6_address_scope": nil, "l2_adjacency": true}
 	standardAttrs(v, n.ProjectID, n.Description, n.Revision, n.CreatedAt, n.UpdatedAt, n.Tags)
 	target := networkTarget(n)
@@ -89,6 +92,30 @@ func (h *networkHandlers) view(c *api.Call, n network.Network) view {
 }
 
 func networkStatus(network.Network) string { return "ACTIVE" }
+
+// azHints reads availability_zone_hints as neutron-lib's
+// availability_zone_hint_list validates it: unique strings that fit
+// Neutron's column when joined with commas. The domain checks that the
+// zones exist.
+func azHints(a attrs) (*[]string, error) {
+	hints, err := a.strings("availability_zone_hints")
+	if err != nil || hints == nil {
+		return nil, err
+	}
+	var dups []string
+	for i, h := range *hints {
+		if slices.Contains((*hints)[:i], h) && !slices.Contains(dups, h) {
+			dups = append(dups, h)
+		}
+	}
+	if len(dups) > 0 {
+		return nil, invalidAttr("availability_zone_hints", fmt.Sprintf("Duplicate items in the list: '%s'", strings.Join(dups, ", ")))
+	}
+	if len(strings.Join(*hints, ",")) > 255 {
+		return nil, invalidInput("Too many availability_zone_hints specified")
+	}
+	return hints, nil
+}
 
 func providerValue(n network.Network, attr string) any {
 	switch attr {
@@ -177,10 +204,8 @@ func (h *networkHandlers) fields(c *api.Call, a attrs, action string, target pol
 			}
 		}
 	}
-	if hints, err := a.strings("availability_zone_hints"); err != nil {
+	if f.AvailabilityZoneHints, err = azHints(a); err != nil {
 		return f, err
-	} else if hints != nil && len(*hints) > 0 {
-		return f, invalidInput("Availability zone hints are not supported by this cloud")
 	}
 	return f, nil
 }

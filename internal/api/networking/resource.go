@@ -63,6 +63,23 @@ func (r resource) visible(c *api.Call) bool {
 	return err == nil && c.Allowed(r.rule("get"), t)
 }
 
+// itemTarget is the policy target of a listed or shown view: what
+// Neutron's per-item get_<resource> check reads.
+func itemTarget(v view) policy.Target {
+	t := policy.Target{}
+	for _, k := range []string{"project_id", "tenant_id", "network:project_id", "network:tenant_id"} {
+		if s, ok := v[k].(string); ok {
+			t[k] = s
+		}
+	}
+	for _, k := range []string{"shared", "router:external"} {
+		if b, ok := v[k].(bool); ok {
+			t[k] = pyBool(b)
+		}
+	}
+	return t
+}
+
 // pyBool is str() of a Python bool, as targets hold booleans.
 func pyBool(b bool) string {
 	if b {
