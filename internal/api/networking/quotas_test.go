@@ -109,7 +109,8 @@ func TestQuotas(t *testing.T) {
 	})
 }
 
-// The details count the project's networks and subnets; a limit below
+// The details count the project's networks, subnets, ports, security
+// groups and rules (the resources with counters); a limit below
 // the usage is refused unless forced; a create past the limit answers
 // Neutron's OverQuota and makes nothing.
 func TestQuotaUsageAndOverQuota(t *testing.T) {
@@ -132,7 +133,7 @@ func TestQuotaUsageAndOverQuota(t *testing.T) {
 		d := obj(t, c.member.Do("GET", own+"/details", nil).Expect(t, http.StatusOK), "quota")
 		// Only what kumo counts so far is shown, as Neutron leaves out the
 		// resources no plugin counts.
-		wantKeys(t, "quota details", d, []string{"network", "subnet"})
+		wantKeys(t, "quota details", d, countedResources)
 		for res, used := range map[string]int{"network": usedNets, "subnet": usedSubnets} {
 			got, _ := d[res].(map[string]any)
 			wantKeys(t, res+" details", got, quotaDetailKeys)
@@ -140,7 +141,7 @@ func TestQuotaUsageAndOverQuota(t *testing.T) {
 				t.Errorf("%s details %v, want %d used of 100", res, got, used)
 			}
 		}
-		if got := obj(t, c.Admin.Do("GET", own+"/details", nil).Expect(t, http.StatusOK), "quota"); len(got) != 2 {
+		if got := obj(t, c.Admin.Do("GET", own+"/details", nil).Expect(t, http.StatusOK), "quota"); len(got) != len(countedResources) {
 			t.Errorf("details as the admin sees them: %v", got)
 		}
 
@@ -168,6 +169,66 @@ func TestQuotaUsageAndOverQuota(t *testing.T) {
 		create(t, c.other, "/networking/v2.0/networks", "network", map[string]any{"name": "theirs"})
 		c.Admin.Do("PUT", own, map[string]any{"quota": map[string]any{"network": -1}}).Expect(t, http.StatusOK)
 		create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "n2"})
+	})
+}
+
+// countedResources are the quota resources whose objects kumo counts:
+// routers and floating IPs are not networking API resources yet.
+var countedResources = []string{"network", "port", "security_group", "security_group_rule", "subnet"}
+
+// Ports, security groups and rules count towards their quotas: the
+// details show what the project made, and a create past the limit is
+// OverQuota and makes nothing.
+func TestQuotaOfPortsAndSecurityGroups(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		own := "/networking/v2.0/quotas/" + c.MemberProject
+		net := create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "n1"})
+		create(t, c.member, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": net["id"], "ip_version": 4, "cidr": "10.9.0.0/24"})
+		create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": net["id"]})
+		// The project's default group (four rules) comes first, then the
+		// new group with its two egress rules.
+		web := create(t, c.member, "/networking/v2.0/security-groups", "security_group", map[string]any{"name": "web"})
+		d := obj(t, c.member.Do("GET", own+"/details", nil).Expect(t, http.StatusOK), "quota")
+		used := map[string]int{"port": 1, "security_group": 2, "security_group_rule": 6}
+		for res, n := range used {
+			if got, _ := d[res].(map[string]any); got["used"] != float64(n) {
+				t.Errorf("%s details %v, want %d used", res, got, n)
+			}
+		}
+
+		limits := map[string]any{}
+		for res, n := range used {
+			limits[res] = n
+		}
+		c.Admin.Do("PUT", own, map[string]any{"quota": limits}).Expect(t, http.StatusOK)
+		rule := map[string]any{"security_group_id": web["id"], "direction": "ingress", "protocol": "tcp",
+			"port_range_min": 22, "port_range_max": 22}
+		for _, tc := range []struct {
+			path, key string
+			body      map[string]any
+			resource  string
+		}{
+			{"/networking/v2.0/ports", "port", map[string]any{"network_id": net["id"]}, "port"},
+			{"/networking/v2.0/security-groups", "security_group", map[string]any{"name": "db"}, "security_group"},
+			{"/networking/v2.0/security-group-rules", "security_group_rule", rule, "security_group_rule"},
+		} {
+			wantError(t, c.member.Do("POST", tc.path, map[string]any{tc.key: tc.body}), http.StatusConflict, "OverQuota",
+				"Quota exceeded for resources: ['"+tc.resource+"'].")
+		}
+		d = obj(t, c.member.Do("GET", own+"/details", nil).Expect(t, http.StatusOK), "quota")
+		for res, n := range used {
+			if got, _ := d[res].(map[string]any); got["used"] != float64(n) {
+				t.Errorf("%s details after the refused creates %v, want %d used", res, got, n)
+			}
+		}
+
+		// Raised limits let the same creates through.
+		c.Admin.Do("DELETE", own, nil).Expect(t, http.StatusNoContent)
+		create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": net["id"]})
+		create(t, c.member, "/networking/v2.0/security-groups", "security_group", map[string]any{"name": "db"})
+		create(t, c.member, "/networking/v2.0/security-group-rules", "security_group_rule", rule)
 	})
 }
 
