@@ -38,13 +38,19 @@ func conversionOf(version int) *conversion {
 // Migrate applies every migration newer than the database's version, each
 // in its own transaction, and reports how many ran. On PostgreSQL an
 // advisory lock keeps concurrent kumo processes from migrating twice.
-func (db *DB) Migrate(ctx context.Context) (int, error) {
+func (db *DB) Migrate(ctx context.Context) (int, error) { return db.migrate(ctx, 0) }
+
+// migrate applies the migrations up to version through (0: all of them).
+func (db *DB) migrate(ctx context.Context, through int) (int, error) {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return 0, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	applied := 0
 	for _, m := range migrations {
+		if through > 0 && m.version > through {
+			break
+		}
 		ran := false
 		// Unbounded: a migration rewrites whole tables before kumo serves.
 		err := db.inTx(ctx, 0, func(tx *Tx) error {
