@@ -159,7 +159,7 @@ func (s *Service) CreateNetwork(ctx context.Context, projectID string, f Network
 		return Network{}, err
 	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.checkQuota(ctx, tx, projectID, netquota.Network, 1); err != nil {
+		if err := s.quota.Check(ctx, tx, projectID, netquota.Network, 1); err != nil {
 			return err
 		}
 		now := store.Now()

@@ -105,7 +105,7 @@ func (s *Service) CreateSubnet(ctx context.Context, c SubnetCreate) (Subnet, err
 		if _, err := s.getNetwork(ctx, tx, c.NetworkID); err != nil {
 			return err
 		}
-		if err := s.checkQuota(ctx, tx, c.ProjectID, netquota.Subnet, 1); err != nil {
+		if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Subnet, 1); err != nil {
 			return err
 		}
 		others, err := subnetsOf(ctx, tx, "s.network_id = ?", c.NetworkID)

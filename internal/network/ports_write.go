@@ -76,7 +76,7 @@ func (s *Service) CreatePort(ctx context.Context, c PortCreate) (Port, error) {
 		if err != nil {
 			return err
 		}
-		if err := s.checkQuota(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
+		if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
 			return err
 		}
 		p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true}

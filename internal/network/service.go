@@ -24,18 +24,10 @@ type Service struct {
 }
 
 // NewService serves m's networks from db; the networking API's creates
-// are checked against q (nil: no quotas, for tests of Nova's face).
+// of networks, subnets and ports are checked against q in their
+// transactions.
 func NewService(db *store.DB, m *Manager, q netquota.Checker) *Service {
 	return &Service{db: db, m: m, quota: q}
-}
-
-// checkQuota checks that delta more objects of resource fit projectID's
-// quota, inside the create's transaction tx.
-func (s *Service) checkQuota(ctx context.Context, tx *store.Tx, projectID, resource string, delta int) error {
-	if s.quota == nil {
-		return nil
-	}
-	return s.quota.Check(ctx, tx, projectID, resource, delta)
 }
 
 // Networks lists projectID's networks, creating its default network
