@@ -235,12 +235,13 @@ func (a *App) routes() http.Handler {
 		},
 	}
 	secgroups := secgroup.New(a.DB, a.servers)
+	floatingIPs := floatingip.New(a.DB, a.Config.floatingOptions())
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: secgroups, ServerGroups: servergroup.New(a.DB, a.servers),
-		FloatingIPs: floatingip.New(a.DB, a.Config.floatingOptions()),
+		FloatingIPs: floatingIPs,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
@@ -255,7 +256,8 @@ func (a *App) routes() http.Handler {
 	imgsvc := imageapi.NewService(a.Images, opts)
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
-	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: secgroups}, opts)
+	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: secgroups,
+		FloatingIPs: floatingIPs}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
@@ -287,6 +289,9 @@ func (a *App) startCompute(ctx context.Context) error {
 		return err
 	}
 	a.Networks = network.NewService(a.DB, a.Network)
+	// Neutron's default floatingip quota (neutron/conf/quota.py).
+	a.Networks.QuotaResources = append(a.Networks.QuotaResources,
+		network.QuotaResource{Name: floatingip.QuotaName, Default: 50, Count: floatingip.CountForQuota})
 	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,

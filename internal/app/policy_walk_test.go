@@ -342,7 +342,9 @@ func (w *walk) fixtureMakers() map[string]func() string {
 					"from_port": 22, "to_port": 22, "cidr": "0.0.0.0/0"}}), "security_group_rule", "id")
 		},
 		"floatingip": func() string {
-			return w.jsonField(w.must("member-a", "POST", "/v2.1/os-floating-ips", "2.1", nil), "floating_ip", "id")
+			id := w.jsonField(w.must("member-a", "POST", "/v2.1/os-floating-ips", "2.1", nil), "floating_ip", "id")
+			w.must("member-a", "PUT", "/networking/v2.0/floatingips/"+id+"/tags/t1", "", nil)
+			return id
 		},
 		"network": func() string {
 			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/networks", "", map[string]any{
@@ -487,7 +489,8 @@ func paramFor(service, path, name string) param {
 		"keypair_name": "keypair", "group_id": "servergroup", "aggregate_id": "aggregate", "hypervisor_id": "hypervisor",
 		"pattern": "host", "host_name": "host", "credential_id": "ec2", "user_id": "victim-user",
 		"project_id": "victim-project", "domain_id": "victim-domain", "role_id": "victim-role", "endpoint_id": "endpoint",
-		"flavor_id": "flavor", "network_id": "network", "subnet_id": "subnet", "port_id": "port"}
+		"flavor_id": "flavor", "network_id": "network", "subnet_id": "subnet", "port_id": "port",
+		"floatingip_id": "floatingip"}
 	if service == "identity" {
 		kinds["service_id"] = "identityservice"
 	} else {
@@ -794,35 +797,39 @@ func jsonBody(s string) example { return example{s, "application/json"} }
 // foreignWriteBodies are valid requests for the writes that name project
 // A's objects: another project's member sends them and must get a 404.
 var foreignWriteBodies = map[string]example{
-	"PUT /servers/{server_id}":                      jsonBody(`{"server": {"name": "stolen"}}`),
-	"POST /servers/{server_id}/metadata":            jsonBody(`{"metadata": {"k2": "v"}}`),
-	"PUT /servers/{server_id}/metadata":             jsonBody(`{"metadata": {"k1": "v"}}`),
-	"PUT /servers/{server_id}/metadata/{key}":       jsonBody(`{"meta": {"k1": "v"}}`),
-	"PUT /servers/{server_id}/tags":                 jsonBody(`{"tags": ["t2"]}`),
-	"PUT /servers/{server_id}/tags/{tag}":           jsonBody(``),
-	"PUT /os-security-groups/{id}":                  jsonBody(`{"security_group": {"name": "stolen", "description": "x"}}`),
-	"POST /images/{image_id}/metadata":              jsonBody(`{"metadata": {"k2": "v"}}`),
-	"PUT /images/{image_id}/metadata":               jsonBody(`{"metadata": {"k1": "v"}}`),
-	"PUT /images/{image_id}/metadata/{key}":         jsonBody(`{"meta": {"k1": "v"}}`),
-	"PATCH /v2/images/{image_id}":                   {`[{"op": "replace", "path": "/name", "value": "stolen"}]`, "application/openstack-images-v2.1-json-patch"},
-	"PUT /v2/images/{image_id}/tags/{tag}":          jsonBody(``),
-	"PUT /v2/images/{image_id}/file":                {"data", "application/octet-stream"},
-	"POST /v2/images/{image_id}/members":            jsonBody(`{"member": "B"}`),
-	"PUT /v2/images/{image_id}/members/{member_id}": jsonBody(`{"status": "accepted"}`),
-	"POST /v2/images/{image_id}/actions/deactivate": jsonBody(``),
-	"POST /v2/images/{image_id}/actions/reactivate": jsonBody(``),
-	"PUT /v2.0/networks/{network_id}":               jsonBody(`{"network": {"name": "stolen"}}`),
-	"PUT /v2.0/networks/{network_id}/tags":          jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/networks/{network_id}/tags":         jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/networks/{network_id}/tags/{tag}":    jsonBody(``),
-	"PUT /v2.0/subnets/{subnet_id}":                 jsonBody(`{"subnet": {"name": "stolen"}}`),
-	"PUT /v2.0/subnets/{subnet_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/subnets/{subnet_id}/tags":           jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":      jsonBody(``),
-	"PUT /v2.0/ports/{port_id}":                     jsonBody(`{"port": {"name": "stolen"}}`),
-	"PUT /v2.0/ports/{port_id}/tags":                jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/ports/{port_id}/tags":               jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/ports/{port_id}/tags/{tag}":          jsonBody(``),
+	"PUT /servers/{server_id}":                         jsonBody(`{"server": {"name": "stolen"}}`),
+	"POST /servers/{server_id}/metadata":               jsonBody(`{"metadata": {"k2": "v"}}`),
+	"PUT /servers/{server_id}/metadata":                jsonBody(`{"metadata": {"k1": "v"}}`),
+	"PUT /servers/{server_id}/metadata/{key}":          jsonBody(`{"meta": {"k1": "v"}}`),
+	"PUT /servers/{server_id}/tags":                    jsonBody(`{"tags": ["t2"]}`),
+	"PUT /servers/{server_id}/tags/{tag}":              jsonBody(``),
+	"PUT /os-security-groups/{id}":                     jsonBody(`{"security_group": {"name": "stolen", "description": "x"}}`),
+	"POST /images/{image_id}/metadata":                 jsonBody(`{"metadata": {"k2": "v"}}`),
+	"PUT /images/{image_id}/metadata":                  jsonBody(`{"metadata": {"k1": "v"}}`),
+	"PUT /images/{image_id}/metadata/{key}":            jsonBody(`{"meta": {"k1": "v"}}`),
+	"PATCH /v2/images/{image_id}":                      {`[{"op": "replace", "path": "/name", "value": "stolen"}]`, "application/openstack-images-v2.1-json-patch"},
+	"PUT /v2/images/{image_id}/tags/{tag}":             jsonBody(``),
+	"PUT /v2/images/{image_id}/file":                   {"data", "application/octet-stream"},
+	"POST /v2/images/{image_id}/members":               jsonBody(`{"member": "B"}`),
+	"PUT /v2/images/{image_id}/members/{member_id}":    jsonBody(`{"status": "accepted"}`),
+	"POST /v2/images/{image_id}/actions/deactivate":    jsonBody(``),
+	"POST /v2/images/{image_id}/actions/reactivate":    jsonBody(``),
+	"PUT /v2.0/networks/{network_id}":                  jsonBody(`{"network": {"name": "stolen"}}`),
+	"PUT /v2.0/networks/{network_id}/tags":             jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/networks/{network_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/networks/{network_id}/tags/{tag}":       jsonBody(``),
+	"PUT /v2.0/subnets/{subnet_id}":                    jsonBody(`{"subnet": {"name": "stolen"}}`),
+	"PUT /v2.0/subnets/{subnet_id}/tags":               jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/subnets/{subnet_id}/tags":              jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":         jsonBody(``),
+	"PUT /v2.0/ports/{port_id}":                        jsonBody(`{"port": {"name": "stolen"}}`),
+	"PUT /v2.0/ports/{port_id}/tags":                   jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/ports/{port_id}/tags":                  jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/ports/{port_id}/tags/{tag}":             jsonBody(``),
+	"PUT /v2.0/floatingips/{floatingip_id}":            jsonBody(`{"floatingip": {"description": "stolen"}}`),
+	"PUT /v2.0/floatingips/{floatingip_id}/tags":       jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/floatingips/{floatingip_id}/tags":      jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/floatingips/{floatingip_id}/tags/{tag}": jsonBody(``),
 }
 
 // send is call with a content type of the caller's choosing.

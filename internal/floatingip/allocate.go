@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -135,6 +136,6 @@ func (s *Service) Release(ctx context.Context, p *auth.Principal, id string) err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM floating_ips WHERE id = ?`, f.ID); err != nil {
 			return fmt.Errorf("release floating IP %s: %w", f.Address, err)
 		}
-		return nil
+		return network.DeleteTags(ctx, tx, KindFloatingIPs, f.ID)
 	})
 }

@@ -361,4 +361,5 @@ var migrations = []migration{
 	schemaNeutronNetworks,
 	schemaNeutronPorts,
 	schemaNetworkQuotas,
+	schemaNeutronFloatingIPs,
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
 )
@@ -27,6 +28,8 @@ type Deps struct {
 	Networks *network.Service
 	// SecurityGroups tells the groups of the servers ports belong to.
 	SecurityGroups serverGroups
+	// FloatingIPs is the floating IP pool Nova's proxies share.
+	FloatingIPs *floatingip.Service
 }
 
 // NewService returns the networking API service.
@@ -57,6 +60,8 @@ func newHandlers(d Deps) *handlers {
 	h.add(subnets.res, subnets.routes())
 	ports := newPorts(d.Networks, d.SecurityGroups)
 	h.add(ports.res, ports.routes(), portExtensions...)
+	fips := newFloatingIPs(d.FloatingIPs, d.Networks)
+	h.add(fips.res, fips.routes(), floatingIPExtensions...)
 	h.rows = append(h.rows, quotaHandlers{d.Networks}.routes()...)
 	h.extensions = append(h.extensions, quotaExtensions...)
 	h.extensions = append(h.extensions, tagExtension(h.taggable()))
