@@ -62,7 +62,8 @@ func FloatingIPNotFound(id string) error {
 	return errs.Named("FloatingIPNotFound", errs.NotFound("Floating IP %s could not be found", id))
 }
 
-func badFloatingIPRequest(format string, args ...any) error {
+// BadRequest is Neutron's BadRequest(resource=floatingip).
+func BadRequest(format string, args ...any) error {
 	return errs.Named("BadRequest", errs.Invalid("Bad floatingip request: "+format+".", args...))
 }
 
@@ -263,10 +264,10 @@ func bindToPort(ctx context.Context, tx *store.Tx, ext External, r Record, b Bin
 		return err
 	}
 	if project != r.ProjectID && !b.Admin {
-		return badFloatingIPRequest("Cannot process floating IP association with Port %s, since that port is owned by a different project", b.PortID)
+		return BadRequest("Cannot process floating IP association with Port %s, since that port is owned by a different project", b.PortID)
 	}
 	if !fipServiced(owner) {
-		return badFloatingIPRequest("Port %s is unable to be assigned a floating IP", b.PortID)
+		return BadRequest("Port %s is unable to be assigned a floating IP", b.PortID)
 	}
 	target, err := chooseForPort(fixed, b)
 	if err != nil {
@@ -298,14 +299,14 @@ func chooseForPort(fixed []portFixedIP, b Binding) (portFixedIP, error) {
 			return portFixedIP{}, errs.Named("InvalidInput", errs.Invalid("Invalid input for fixed_ip_address. Reason: '%s' is not a valid IP address.", b.FixedAddress))
 		}
 		if !a.Is4() {
-			return portFixedIP{}, badFloatingIPRequest("Cannot process floating IP association with %s, since that is not an IPv4 address", b.FixedAddress)
+			return portFixedIP{}, BadRequest("Cannot process floating IP association with %s, since that is not an IPv4 address", b.FixedAddress)
 		}
 		for _, f := range fixed {
 			if sameAddr(f.address, b.FixedAddress) {
 				return f, nil
 			}
 		}
-		return portFixedIP{}, badFloatingIPRequest("Port %s does not have fixed ip %s", b.PortID, b.FixedAddress)
+		return portFixedIP{}, BadRequest("Port %s does not have fixed ip %s", b.PortID, b.FixedAddress)
 	}
 	var v4 []portFixedIP
 	for _, f := range fixed {
@@ -315,11 +316,11 @@ func chooseForPort(fixed []portFixedIP, b Binding) (portFixedIP, error) {
 	}
 	switch len(v4) {
 	case 0:
-		return portFixedIP{}, badFloatingIPRequest("Cannot add floating IP to port %s that has no fixed IPv4 addresses", b.PortID)
+		return portFixedIP{}, BadRequest("Cannot add floating IP to port %s that has no fixed IPv4 addresses", b.PortID)
 	case 1:
 		return v4[0], nil
 	}
-	return portFixedIP{}, badFloatingIPRequest("Port %s has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP", b.PortID)
+	return portFixedIP{}, BadRequest("Port %s has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP", b.PortID)
 }
 
 // setFixed binds floating IP id to target (nil: unbinds it) and revises
@@ -353,7 +354,7 @@ func (s *Service) UpdateRecord(ctx context.Context, ext External, id string, u U
 		}
 		if u.Bind != nil && u.Bind.PortID == "" {
 			if u.Bind.FixedAddress != "" {
-				return badFloatingIPRequest("fixed_ip_address cannot be specified without a port_id")
+				return BadRequest("fixed_ip_address cannot be specified without a port_id")
 			}
 			if r.FixedAddress != "" {
 				if err := setFixed(ctx, tx, id, nil); err != nil {

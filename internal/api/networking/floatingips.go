@@ -149,7 +149,7 @@ func (h *floatingIPHandlers) binding(c *api.Call, a attrs) (*floatingip.Binding,
 	raw, ok := a["port_id"]
 	if !ok || raw == nil {
 		if fixed != nil {
-			return nil, badRequest("Bad floatingip request: fixed_ip_address cannot be specified without a port_id.")
+			return nil, floatingip.BadRequest("fixed_ip_address cannot be specified without a port_id")
 		}
 		if ok {
 			return &floatingip.Binding{}, nil
@@ -241,14 +241,14 @@ func (h *floatingIPHandlers) checkNetwork(c *api.Call, a attrs, netID string) (f
 	}
 	ext, err := h.external(c)
 	if err != nil || n.ID != ext.NetworkID {
-		return floatingip.External{}, badRequest("Bad floatingip request: Network %s is not a valid external network.", netID)
+		return floatingip.External{}, floatingip.BadRequest("Network %s is not a valid external network", netID)
 	}
 	subnetID, err := a.str("subnet_id", 36)
 	if err != nil {
 		return floatingip.External{}, err
 	}
 	if subnetID != nil && *subnetID != ext.SubnetID {
-		return floatingip.External{}, badRequest("Bad floatingip request: Subnet %s is not a subnet of network %s.", *subnetID, netID)
+		return floatingip.External{}, floatingip.BadRequest("Subnet %s is not a subnet of network %s", *subnetID, netID)
 	}
 	return ext, nil
 }

@@ -1,0 +1,163 @@
+package networking_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/kumocloud/kumo/internal/app/apptest"
+)
+
+// floatingIPKeys are the attributes of a floating IP in the api-ref's
+// samples that kumo serves (no dns, qos or port forwardings).
+var floatingIPKeys = []string{"created_at", "description", "fixed_ip_address", "floating_ip_address", "floating_network_id",
+	"id", "port_details", "port_id", "project_id", "revision_number", "router_id", "status", "tags", "tenant_id", "updated_at"}
+
+// Nova's proxies and the networking API read and write the same floating
+// IPs: binding by addFloatingIp equals setting port_id to the server's
+// port, and the other way round.
+func TestFloatingIPsTwoFaces(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		server := c.CreateServer(c.member, "s1", nil)
+		c.Step()
+		port := list(t, c.member.Do("GET", "/networking/v2.0/ports?device_id="+server, nil).Expect(t, http.StatusOK), "ports")[0]
+		portID, fixed := port["id"].(string), fixedAddrs(t, port)[0]
+		public := list(t, c.member.Do("GET", "/networking/v2.0/networks?router:external=true", nil).Expect(t, http.StatusOK), "networks")[0]
+
+		fip := create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{
+			"floating_network_id": public["id"], "description": "d"})
+		wantKeys(t, "created floating IP", fip, floatingIPKeys)
+		id, addr := fip["id"].(string), fip["floating_ip_address"].(string)
+		if fip["status"] != "DOWN" || fip["port_id"] != nil || fip["fixed_ip_address"] != nil || fip["description"] != "d" ||
+			fip["floating_network_id"] != public["id"] || fip["project_id"] != c.MemberProject || fip["revision_number"] != float64(1) {
+			t.Errorf("created %v", fip)
+		}
+		novaShow := func() map[string]any {
+			return obj(t, c.member.Do("GET", "/v2.1/os-floating-ips/"+id, nil).Expect(t, http.StatusOK), "floating_ip")
+		}
+		if n := novaShow(); n["ip"] != addr || n["instance_id"] != nil || n["pool"] != "public" {
+			t.Errorf("Nova's view of a new floating IP %v", n)
+		}
+
+		// Nova binds: Neutron sees the server's port.
+		c.member.Do("POST", "/v2.1/servers/"+server+"/action", map[string]any{"addFloatingIp": map[string]any{"address": addr}}).
+			Expect(t, http.StatusAccepted)
+		got := obj(t, c.member.Do("GET", "/networking/v2.0/floatingips/"+id, nil).Expect(t, http.StatusOK), "floatingip")
+		details, _ := got["port_details"].(map[string]any)
+		if got["port_id"] != portID || got["fixed_ip_address"] != fixed || got["status"] != "ACTIVE" ||
+			details["device_id"] != server || details["device_owner"] != "compute:nova" || details["mac_address"] != port["mac_address"] {
+			t.Errorf("after addFloatingIp %v", got)
+		}
+
+		// Neutron unbinds and binds again by port: Nova sees the server.
+		upd := func(body map[string]any) map[string]any {
+			return obj(t, c.member.Do("PUT", "/networking/v2.0/floatingips/"+id, map[string]any{"floatingip": body}).
+				Expect(t, http.StatusOK), "floatingip")
+		}
+		if got := upd(map[string]any{"port_id": nil}); got["port_id"] != nil || got["status"] != "DOWN" || got["port_details"] != nil {
+			t.Errorf("after port_id null %v", got)
+		}
+		if n := novaShow(); n["instance_id"] != nil || n["fixed_ip"] != nil {
+			t.Errorf("Nova after Neutron's disassociate %v", n)
+		}
+		if got := upd(map[string]any{"port_id": portID}); got["port_id"] != portID || got["fixed_ip_address"] != fixed {
+			t.Errorf("after port_id %v", got)
+		}
+		if n := novaShow(); n["instance_id"] != server || n["fixed_ip"] != fixed {
+			t.Errorf("Nova after Neutron's associate %v", n)
+		}
+		byPort := list(t, c.member.Do("GET", "/networking/v2.0/floatingips?port_id="+portID, nil).Expect(t, http.StatusOK), "floatingips")
+		if len(byPort) != 1 || byPort[0]["id"] != id {
+			t.Errorf("list by port %v", byPort)
+		}
+		if got := list(t, c.other.Do("GET", "/networking/v2.0/floatingips", nil).Expect(t, http.StatusOK), "floatingips"); len(got) != 0 {
+			t.Errorf("another project lists %v", got)
+		}
+
+		// The removed floating IP is gone from both faces.
+		c.member.Do("DELETE", "/networking/v2.0/floatingips/"+id, nil).Expect(t, http.StatusNoContent)
+		c.member.Do("GET", "/v2.1/os-floating-ips/"+id, nil).Expect(t, http.StatusNotFound)
+	})
+}
+
+func TestFloatingIPErrors(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		public := list(t, c.Admin.Do("GET", "/networking/v2.0/networks?router:external=true", nil).Expect(t, http.StatusOK), "networks")[0]
+		pubID := public["id"].(string)
+		netID := create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "n"})["id"].(string)
+		create(t, c.member, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": netID, "ip_version": 4, "cidr": "10.9.0.0/24"})
+		port := create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID})
+		portID := port["id"].(string)
+		otherNet := create(t, c.other, "/networking/v2.0/networks", "network", map[string]any{"name": "o"})["id"].(string)
+		create(t, c.other, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": otherNet, "ip_version": 4, "cidr": "10.8.0.0/24"})
+		otherPort := create(t, c.other, "/networking/v2.0/ports", "port", map[string]any{"network_id": otherNet})["id"].(string)
+		bound := create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{"floating_network_id": pubID,
+			"port_id": portID})
+		if bound["port_id"] != portID || bound["status"] != "ACTIVE" {
+			t.Fatalf("created bound %v", bound)
+		}
+		free := create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{"floating_network_id": pubID})
+		given := create(t, c.Admin, "/networking/v2.0/floatingips", "floatingip", map[string]any{"floating_network_id": pubID,
+			"floating_ip_address": "203.0.113.77"})
+		if given["floating_ip_address"] != "203.0.113.77" {
+			t.Errorf("admin's address %v", given)
+		}
+		freePath := "/networking/v2.0/floatingips/" + free["id"].(string)
+		fipBody := func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return map[string]any{"floatingip": m}
+		}
+		cases := []struct {
+			name, method, path string
+			body               any
+			status             int
+			typ, msg           string
+		}{
+			{"private network", "POST", "/networking/v2.0/floatingips", fipBody("floating_network_id", netID), 400, "BadRequest",
+				"Bad floatingip request: Network " + netID + " is not a valid external network."},
+			{"no network", "POST", "/networking/v2.0/floatingips", fipBody("description", "x"), 400, "HTTPBadRequest",
+				"Failed to parse request. Required attribute 'floating_network_id' not specified"},
+			{"address by a member", "POST", "/networking/v2.0/floatingips", fipBody("floating_network_id", pubID,
+				"floating_ip_address", "203.0.113.78"), 403, "PolicyNotAuthorized",
+				"(rule:create_floatingip:floating_ip_address) is disallowed by policy"},
+			{"port already has one", "PUT", freePath, fipBody("port_id", portID), 409, "FloatingIPPortAlreadyAssociated",
+				"Cannot associate floating IP " + free["floating_ip_address"].(string) + " (" + free["id"].(string) + ") with port " +
+					portID + " using fixed IP " + fixedAddrs(t, port)[0] + ", as that fixed IP already has a floating IP on external network " + pubID + "."},
+			{"another project's port", "PUT", freePath, fipBody("port_id", otherPort), 404, "PortNotFound", ""},
+			{"fixed address without port", "PUT", freePath, fipBody("fixed_ip_address", "10.9.0.5"), 400, "BadRequest",
+				"Bad floatingip request: fixed_ip_address cannot be specified without a port_id."},
+			{"address the port lacks", "PUT", "/networking/v2.0/floatingips/" + bound["id"].(string),
+				fipBody("port_id", portID, "fixed_ip_address", "10.9.0.200"), 400, "BadRequest",
+				"Bad floatingip request: Port " + portID + " does not have fixed ip 10.9.0.200."},
+			{"read-only", "PUT", freePath, fipBody("floating_network_id", pubID), 400, "HTTPBadRequest",
+				"Cannot update read-only attribute floating_network_id"},
+			{"unknown", "GET", "/networking/v2.0/floatingips/nope", nil, 404, "FloatingIPNotFound", "Floating IP nope could not be found"},
+			{"foreign", "GET", freePath, nil, 404, "FloatingIPNotFound", ""},
+			{"reader writes", "DELETE", freePath, nil, 403, "PolicyNotAuthorized", ""},
+		}
+		for _, tc := range cases {
+			client := c.member
+			switch tc.name {
+			case "foreign":
+				client = c.other
+			case "reader writes":
+				client = c.reader
+			}
+			t.Run(tc.name, func(t *testing.T) {
+				wantError(t, client.Do(tc.method, tc.path, tc.body), tc.status, tc.typ, tc.msg)
+			})
+		}
+		c.Admin.Do("POST", "/networking/v2.0/floatingips", fipBody("floating_network_id", pubID, "floating_ip_address", "203.0.113.77")).
+			Expect(t, http.StatusConflict)
+		c.Admin.Do("PUT", "/networking/v2.0/quotas/"+c.MemberProject, map[string]any{"quota": map[string]any{"floatingip": 2}}).
+			Expect(t, http.StatusOK)
+		wantError(t, c.member.Do("POST", "/networking/v2.0/floatingips", fipBody("floating_network_id", pubID)), 409, "OverQuota",
+			"Quota exceeded for resources: ['floatingip'].")
+	})
+}
