@@ -9,7 +9,7 @@ import (
 
 // quotaKeys are the resources of quotas-list-for-project-response.json
 // that kumo's networking API has so far.
-var quotaKeys = []string{"network", "subnet", "port"}
+var quotaKeys = []string{"network", "subnet", "port", "floatingip"}
 
 func TestQuotas(t *testing.T) {
 	t.Parallel()
@@ -18,7 +18,7 @@ func TestQuotas(t *testing.T) {
 		path := "/networking/v2.0/quotas/" + c.MemberProject
 		own := obj(t, c.member.Do("GET", path, nil).Expect(t, http.StatusOK), "quota")
 		wantKeys(t, "quota", own, quotaKeys)
-		if own["network"] != float64(100) || own["subnet"] != float64(100) || own["port"] != float64(500) {
+		if own["network"] != float64(100) || own["subnet"] != float64(100) || own["port"] != float64(500) || own["floatingip"] != float64(50) {
 			t.Errorf("default quota %v", own)
 		}
 		wantError(t, c.other.Do("GET", path, nil), 403, "PolicyNotAuthorized", "(rule:get_quota) is disallowed by policy")
