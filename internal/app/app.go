@@ -36,6 +36,7 @@ import (
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/ratelimit"
+	"github.com/kumocloud/kumo/internal/router"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/servergroup"
@@ -257,7 +258,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
 	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: secgroups,
-		FloatingIPs: floatingIPs}, opts)
+		FloatingIPs: floatingIPs, Routers: router.New(a.DB, a.Networks, floatingIPs)}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
@@ -289,9 +290,10 @@ func (a *App) startCompute(ctx context.Context) error {
 		return err
 	}
 	a.Networks = network.NewService(a.DB, a.Network)
-	// Neutron's default floatingip quota (neutron/conf/quota.py).
+	// Neutron's default floatingip and router quotas (neutron/conf/quota.py).
 	a.Networks.QuotaResources = append(a.Networks.QuotaResources,
-		network.QuotaResource{Name: floatingip.QuotaName, Default: 50, Count: floatingip.CountForQuota})
+		network.QuotaResource{Name: floatingip.QuotaName, Default: 50, Count: floatingip.CountForQuota},
+		network.QuotaResource{Name: router.QuotaName, Default: 10, Count: router.CountForQuota})
 	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,

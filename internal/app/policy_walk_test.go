@@ -352,6 +352,12 @@ func (w *walk) fixtureMakers() map[string]func() string {
 			w.must("member-a", "PUT", "/networking/v2.0/networks/"+id+"/tags/t1", "", nil)
 			return id
 		},
+		"router": func() string {
+			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/routers", "", map[string]any{
+				"router": map[string]any{"name": "walk"}}), "router", "id")
+			w.must("member-a", "PUT", "/networking/v2.0/routers/"+id+"/tags/t1", "", nil)
+			return id
+		},
 		"port": func() string {
 			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/ports", "", map[string]any{
 				"port": map[string]any{"network_id": w.fixture("network"), "name": "walk"}}), "port", "id")
@@ -457,7 +463,7 @@ func (w *walk) fixture(kind string) string {
 // ownedByA are the fixtures that belong to project A (or to member-a):
 // another project's caller must not learn that they exist. ("tenant",
 // project A itself, is not secret: Nova answers 403 for it.)
-var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip",
+var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip", "router",
 	"network", "subnet", "port"}
 
 // param is what the walk puts in a path parameter: a fixture, or a
@@ -490,7 +496,7 @@ func paramFor(service, path, name string) param {
 		"pattern": "host", "host_name": "host", "credential_id": "ec2", "user_id": "victim-user",
 		"project_id": "victim-project", "domain_id": "victim-domain", "role_id": "victim-role", "endpoint_id": "endpoint",
 		"flavor_id": "flavor", "network_id": "network", "subnet_id": "subnet", "port_id": "port",
-		"floatingip_id": "floatingip"}
+		"floatingip_id": "floatingip", "router_id": "router"}
 	if service == "identity" {
 		kinds["service_id"] = "identityservice"
 	} else {
@@ -797,39 +803,45 @@ func jsonBody(s string) example { return example{s, "application/json"} }
 // foreignWriteBodies are valid requests for the writes that name project
 // A's objects: another project's member sends them and must get a 404.
 var foreignWriteBodies = map[string]example{
-	"PUT /servers/{server_id}":                         jsonBody(`{"server": {"name": "stolen"}}`),
-	"POST /servers/{server_id}/metadata":               jsonBody(`{"metadata": {"k2": "v"}}`),
-	"PUT /servers/{server_id}/metadata":                jsonBody(`{"metadata": {"k1": "v"}}`),
-	"PUT /servers/{server_id}/metadata/{key}":          jsonBody(`{"meta": {"k1": "v"}}`),
-	"PUT /servers/{server_id}/tags":                    jsonBody(`{"tags": ["t2"]}`),
-	"PUT /servers/{server_id}/tags/{tag}":              jsonBody(``),
-	"PUT /os-security-groups/{id}":                     jsonBody(`{"security_group": {"name": "stolen", "description": "x"}}`),
-	"POST /images/{image_id}/metadata":                 jsonBody(`{"metadata": {"k2": "v"}}`),
-	"PUT /images/{image_id}/metadata":                  jsonBody(`{"metadata": {"k1": "v"}}`),
-	"PUT /images/{image_id}/metadata/{key}":            jsonBody(`{"meta": {"k1": "v"}}`),
-	"PATCH /v2/images/{image_id}":                      {`[{"op": "replace", "path": "/name", "value": "stolen"}]`, "application/openstack-images-v2.1-json-patch"},
-	"PUT /v2/images/{image_id}/tags/{tag}":             jsonBody(``),
-	"PUT /v2/images/{image_id}/file":                   {"data", "application/octet-stream"},
-	"POST /v2/images/{image_id}/members":               jsonBody(`{"member": "B"}`),
-	"PUT /v2/images/{image_id}/members/{member_id}":    jsonBody(`{"status": "accepted"}`),
-	"POST /v2/images/{image_id}/actions/deactivate":    jsonBody(``),
-	"POST /v2/images/{image_id}/actions/reactivate":    jsonBody(``),
-	"PUT /v2.0/networks/{network_id}":                  jsonBody(`{"network": {"name": "stolen"}}`),
-	"PUT /v2.0/networks/{network_id}/tags":             jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/networks/{network_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/networks/{network_id}/tags/{tag}":       jsonBody(``),
-	"PUT /v2.0/subnets/{subnet_id}":                    jsonBody(`{"subnet": {"name": "stolen"}}`),
-	"PUT /v2.0/subnets/{subnet_id}/tags":               jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/subnets/{subnet_id}/tags":              jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":         jsonBody(``),
-	"PUT /v2.0/ports/{port_id}":                        jsonBody(`{"port": {"name": "stolen"}}`),
-	"PUT /v2.0/ports/{port_id}/tags":                   jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/ports/{port_id}/tags":                  jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/ports/{port_id}/tags/{tag}":             jsonBody(``),
-	"PUT /v2.0/floatingips/{floatingip_id}":            jsonBody(`{"floatingip": {"description": "stolen"}}`),
-	"PUT /v2.0/floatingips/{floatingip_id}/tags":       jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/floatingips/{floatingip_id}/tags":      jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/floatingips/{floatingip_id}/tags/{tag}": jsonBody(``),
+	"PUT /servers/{server_id}":                              jsonBody(`{"server": {"name": "stolen"}}`),
+	"POST /servers/{server_id}/metadata":                    jsonBody(`{"metadata": {"k2": "v"}}`),
+	"PUT /servers/{server_id}/metadata":                     jsonBody(`{"metadata": {"k1": "v"}}`),
+	"PUT /servers/{server_id}/metadata/{key}":               jsonBody(`{"meta": {"k1": "v"}}`),
+	"PUT /servers/{server_id}/tags":                         jsonBody(`{"tags": ["t2"]}`),
+	"PUT /servers/{server_id}/tags/{tag}":                   jsonBody(``),
+	"PUT /os-security-groups/{id}":                          jsonBody(`{"security_group": {"name": "stolen", "description": "x"}}`),
+	"POST /images/{image_id}/metadata":                      jsonBody(`{"metadata": {"k2": "v"}}`),
+	"PUT /images/{image_id}/metadata":                       jsonBody(`{"metadata": {"k1": "v"}}`),
+	"PUT /images/{image_id}/metadata/{key}":                 jsonBody(`{"meta": {"k1": "v"}}`),
+	"PATCH /v2/images/{image_id}":                           {`[{"op": "replace", "path": "/name", "value": "stolen"}]`, "application/openstack-images-v2.1-json-patch"},
+	"PUT /v2/images/{image_id}/tags/{tag}":                  jsonBody(``),
+	"PUT /v2/images/{image_id}/file":                        {"data", "application/octet-stream"},
+	"POST /v2/images/{image_id}/members":                    jsonBody(`{"member": "B"}`),
+	"PUT /v2/images/{image_id}/members/{member_id}":         jsonBody(`{"status": "accepted"}`),
+	"POST /v2/images/{image_id}/actions/deactivate":         jsonBody(``),
+	"POST /v2/images/{image_id}/actions/reactivate":         jsonBody(``),
+	"PUT /v2.0/networks/{network_id}":                       jsonBody(`{"network": {"name": "stolen"}}`),
+	"PUT /v2.0/networks/{network_id}/tags":                  jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/networks/{network_id}/tags":                 jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/networks/{network_id}/tags/{tag}":            jsonBody(``),
+	"PUT /v2.0/subnets/{subnet_id}":                         jsonBody(`{"subnet": {"name": "stolen"}}`),
+	"PUT /v2.0/subnets/{subnet_id}/tags":                    jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/subnets/{subnet_id}/tags":                   jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":              jsonBody(``),
+	"PUT /v2.0/ports/{port_id}":                             jsonBody(`{"port": {"name": "stolen"}}`),
+	"PUT /v2.0/ports/{port_id}/tags":                        jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/ports/{port_id}/tags":                       jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/ports/{port_id}/tags/{tag}":                  jsonBody(``),
+	"PUT /v2.0/routers/{router_id}":                         jsonBody(`{"router": {"name": "stolen"}}`),
+	"PUT /v2.0/routers/{router_id}/tags":                    jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/routers/{router_id}/tags":                   jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/routers/{router_id}/tags/{tag}":              jsonBody(``),
+	"PUT /v2.0/routers/{router_id}/add_router_interface":    jsonBody(`{"subnet_id": "x"}`),
+	"PUT /v2.0/routers/{router_id}/remove_router_interface": jsonBody(`{"subnet_id": "x"}`),
+	"PUT /v2.0/floatingips/{floatingip_id}":                 jsonBody(`{"floatingip": {"description": "stolen"}}`),
+	"PUT /v2.0/floatingips/{floatingip_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/floatingips/{floatingip_id}/tags":           jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/floatingips/{floatingip_id}/tags/{tag}":      jsonBody(``),
 }
 
 // send is call with a content type of the caller's choosing.

@@ -43,7 +43,7 @@ func (s *Service) Allocate(ctx context.Context, projectID, requested string, lim
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if limit >= 0 {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE project_id = ?`, projectID).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE project_id = ? AND gateway_of IS NULL`, projectID).Scan(&n); err != nil {
 				return fmt.Errorf("count floating IPs of project %s: %w", projectID, err)
 			}
 			if quota.Exceeds(limit, n, 1) {

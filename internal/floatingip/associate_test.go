@@ -7,6 +7,7 @@ import (
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/router"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -28,6 +29,14 @@ func newAssocCloud(t *testing.T, db *store.DB) *assocCloud {
 	}
 	c := &assocCloud{s: floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"}), nets: nets,
 		fixed: map[string][]network.Address{}}
+	// As with Neutron, an association needs a router from the fixed IP's
+	// subnet to the external network: the default router of p1's
+	// network made on first need, which the router service makes.
+	svc := network.NewService(db, nets)
+	if err := svc.EnsureExternal(ctx, "admin", "public", "203.0.113.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	router.New(db, svc, c.s)
 	for _, id := range []string{"i1", "i2"} {
 		err := db.InTx(ctx, func(tx *store.Tx) error {
 			addrs, err := nets.Allocate(ctx, tx, "p1", id, network.Auto())

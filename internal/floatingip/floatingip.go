@@ -86,9 +86,10 @@ func addrAt(o int64) netip.Addr {
 
 // Service manages floating IPs.
 type Service struct {
-	db      *store.DB
-	pool    *Pool
-	poolErr error
+	db       *store.DB
+	pool     *Pool
+	poolErr  error
+	topology Topology
 }
 
 // New returns the floating IP service. A bad range leaves the service

@@ -32,8 +32,9 @@ type External struct {
 // Record is a floating IP with the attributes the networking API shows.
 type Record struct {
 	FloatingIP
-	// PortID is the port of the fixed IP it is bound to ("": none).
-	PortID               string
+	// PortID is the port of the fixed IP it is bound to and RouterID the
+	// router that serves the association ("": none).
+	PortID, RouterID     string
 	Description          string
 	Revision             int
 	CreatedAt, UpdatedAt time.Time
@@ -53,7 +54,7 @@ const QuotaName = "floatingip"
 // quotas).
 func CountForQuota(ctx context.Context, q store.Querier, projectID string) (int, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE project_id = ?`, projectID).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE project_id = ? AND gateway_of IS NULL`, projectID).Scan(&n)
 	return n, err
 }
 
@@ -69,15 +70,16 @@ func BadRequest(format string, args ...any) error {
 
 const selectRecord = `SELECT fl.id, fl.pool, fl.address, fl.project_id,
 	COALESCE(fl.fixed_network_id, ''), COALESCE(fl.fixed_address, ''), COALESCE(f.instance_id, ''),
-	COALESCE(f.port_id, ''), fl.description, fl.revision_number, fl.created_at, fl.updated_at
+	COALESCE(f.port_id, ''), COALESCE(fl.router_id, ''), fl.description, fl.revision_number, fl.created_at, fl.updated_at
 	FROM floating_ips fl
-	LEFT JOIN fixed_ips f ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address`
+	LEFT JOIN fixed_ips f ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address
+	WHERE fl.gateway_of IS NULL`
 
 func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 	var r Record
 	var created, updated int64
 	if err := row.Scan(&r.ID, &r.Pool, &r.Address, &r.ProjectID, &r.FixedNetworkID, &r.FixedAddress, &r.InstanceID,
-		&r.PortID, &r.Description, &r.Revision, &created, &updated); err != nil {
+		&r.PortID, &r.RouterID, &r.Description, &r.Revision, &created, &updated); err != nil {
 		return Record{}, err
 	}
 	r.CreatedAt, r.UpdatedAt = store.Time(created), store.Time(updated)
@@ -87,7 +89,7 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 // Records lists the floating IPs of projectID, or all with all, oldest
 // first, with their tags.
 func (s *Service) Records(ctx context.Context, projectID string, all bool) ([]Record, error) {
-	q, args := selectRecord+` WHERE fl.project_id = ?`, []any{projectID}
+	q, args := selectRecord+` AND fl.project_id = ?`, []any{projectID}
 	if all {
 		q, args = selectRecord, nil
 	}
@@ -122,7 +124,7 @@ func (s *Service) Record(ctx context.Context, id string) (Record, error) {
 }
 
 func recordIn(ctx context.Context, q store.Querier, id string) (Record, error) {
-	r, err := scanRecord(q.QueryRowContext(ctx, selectRecord+` WHERE fl.id = ?`, id))
+	r, err := scanRecord(q.QueryRowContext(ctx, selectRecord+` AND fl.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, FloatingIPNotFound(id)
 	}
@@ -173,7 +175,7 @@ func (s *Service) CreateRecord(ctx context.Context, ext External, c Create, quot
 			if err != nil {
 				return err
 			}
-			if err := bindToPort(ctx, tx, ext, r, *c.Bind); err != nil {
+			if err := s.bindToPort(ctx, tx, ext, r, *c.Bind); err != nil {
 				return err
 			}
 		}
@@ -258,7 +260,7 @@ func fipServiced(owner string) bool {
 
 // bindToPort associates r with a fixed IP of b's port, with the checks
 // of Neutron's _internal_fip_assoc_data and _check_and_get_fip_assoc.
-func bindToPort(ctx context.Context, tx *store.Tx, ext External, r Record, b Binding) error {
+func (s *Service) bindToPort(ctx context.Context, tx *store.Tx, ext External, r Record, b Binding) error {
 	project, owner, fixed, err := portOf(ctx, tx, b.PortID)
 	if err != nil {
 		return err
@@ -287,7 +289,11 @@ func bindToPort(ctx context.Context, tx *store.Tx, ext External, r Record, b Bin
 	if !isNoRows(err) {
 		return fmt.Errorf("find the floating IP of %s: %w", target.address, err)
 	}
-	return setFixed(ctx, tx, r.ID, &target)
+	routerID, err := s.routerFor(ctx, tx, ext, target.networkID, target.address, b.PortID)
+	if err != nil {
+		return err
+	}
+	return setFixed(ctx, tx, r.ID, &target, routerID)
 }
 
 // chooseForPort picks the fixed IP of a port to bind: the one named, else
@@ -323,15 +329,15 @@ func chooseForPort(fixed []portFixedIP, b Binding) (portFixedIP, error) {
 	return portFixedIP{}, BadRequest("Port %s has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP", b.PortID)
 }
 
-// setFixed binds floating IP id to target (nil: unbinds it) and revises
-// it.
-func setFixed(ctx context.Context, tx *store.Tx, id string, target *portFixedIP) error {
-	var netID, addr any
+// setFixed binds floating IP id to target through routerID (nil:
+// unbinds it) and revises it.
+func setFixed(ctx context.Context, tx *store.Tx, id string, target *portFixedIP, routerID string) error {
+	var netID, addr, router any
 	if target != nil {
-		netID, addr = target.networkID, target.address
+		netID, addr, router = target.networkID, target.address, routerID
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET fixed_network_id = ?, fixed_address = ?,
-		revision_number = revision_number + 1, updated_at = ? WHERE id = ?`, netID, addr, store.Now(), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET fixed_network_id = ?, fixed_address = ?, router_id = ?,
+		revision_number = revision_number + 1, updated_at = ? WHERE id = ?`, netID, addr, router, store.Now(), id); err != nil {
 		return fmt.Errorf("associate floating IP %s: %w", id, err)
 	}
 	return nil
@@ -357,12 +363,12 @@ func (s *Service) UpdateRecord(ctx context.Context, ext External, id string, u U
 				return BadRequest("fixed_ip_address cannot be specified without a port_id")
 			}
 			if r.FixedAddress != "" {
-				if err := setFixed(ctx, tx, id, nil); err != nil {
+				if err := setFixed(ctx, tx, id, nil, ""); err != nil {
 					return err
 				}
 			}
 		} else if u.Bind != nil {
-			if err := bindToPort(ctx, tx, ext, r, *u.Bind); err != nil {
+			if err := s.bindToPort(ctx, tx, ext, r, *u.Bind); err != nil {
 				return err
 			}
 		}
@@ -381,7 +387,7 @@ func (s *Service) UpdateRecord(ctx context.Context, ext External, id string, u U
 // DeleteRecord releases floating IP id (bound or not) with its tags.
 func (s *Service) DeleteRecord(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM floating_ips WHERE id = ?`, id)
+		res, err := tx.ExecContext(ctx, `DELETE FROM floating_ips WHERE id = ? AND gateway_of IS NULL`, id)
 		if err != nil {
 			return fmt.Errorf("delete floating IP %s: %w", id, err)
 		}

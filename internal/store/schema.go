@@ -361,5 +361,5 @@ var migrations = []migration{
 	schemaNeutronNetworks,
 	schemaNeutronPorts,
 	schemaNetworkQuotas,
-	schemaNeutronFloatingIPs,
+	schemaNeutronL3,
 }

@@ -92,6 +92,9 @@ func (h *floatingIPHandlers) views(c *api.Call, recs []floatingip.Record) ([]vie
 				return nil, err
 			}
 			v["port_id"], v["fixed_ip_address"], v["status"] = r.PortID, r.FixedAddress, "ACTIVE"
+			if r.RouterID != "" {
+				v["router_id"] = r.RouterID
+			}
 			v["port_details"] = portDetails(p)
 		}
 		out = append(out, standardAttrs(v, r.ProjectID, r.Description, r.Revision, r.CreatedAt, r.UpdatedAt, r.Tags))

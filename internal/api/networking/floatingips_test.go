@@ -88,15 +88,25 @@ func TestFloatingIPErrors(t *testing.T) {
 		public := list(t, c.Admin.Do("GET", "/networking/v2.0/networks?router:external=true", nil).Expect(t, http.StatusOK), "networks")[0]
 		pubID := public["id"].(string)
 		netID := create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "n"})["id"].(string)
-		create(t, c.member, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": netID, "ip_version": 4, "cidr": "10.9.0.0/24"})
+		subnetID := create(t, c.member, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": netID, "ip_version": 4,
+			"cidr": "10.9.0.0/24"})["id"].(string)
 		port := create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID})
 		portID := port["id"].(string)
+		// No router connects the subnet to the external network yet.
+		wantError(t, c.member.Do("POST", "/networking/v2.0/floatingips", map[string]any{"floatingip": map[string]any{
+			"floating_network_id": pubID, "port_id": portID}}), 404, "ExternalGatewayForFloatingIPNotFound",
+			"External network "+pubID+" is not reachable from subnet "+subnetID+".  Therefore, cannot associate Port "+portID+
+				" with a Floating IP.")
+		routerID := create(t, c.member, "/networking/v2.0/routers", "router", map[string]any{"name": "r",
+			"external_gateway_info": map[string]any{"network_id": pubID}})["id"].(string)
+		c.member.Do("PUT", "/networking/v2.0/routers/"+routerID+"/add_router_interface", map[string]any{"subnet_id": subnetID}).
+			Expect(t, http.StatusOK)
 		otherNet := create(t, c.other, "/networking/v2.0/networks", "network", map[string]any{"name": "o"})["id"].(string)
 		create(t, c.other, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": otherNet, "ip_version": 4, "cidr": "10.8.0.0/24"})
 		otherPort := create(t, c.other, "/networking/v2.0/ports", "port", map[string]any{"network_id": otherNet})["id"].(string)
 		bound := create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{"floating_network_id": pubID,
 			"port_id": portID})
-		if bound["port_id"] != portID || bound["status"] != "ACTIVE" {
+		if bound["port_id"] != portID || bound["status"] != "ACTIVE" || bound["router_id"] != routerID {
 			t.Fatalf("created bound %v", bound)
 		}
 		free := create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{"floating_network_id": pubID})

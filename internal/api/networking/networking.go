@@ -16,6 +16,7 @@ import (
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
+	"github.com/kumocloud/kumo/internal/router"
 )
 
 // Mount is where the networking API is served; the catalog's network
@@ -30,6 +31,8 @@ type Deps struct {
 	SecurityGroups serverGroups
 	// FloatingIPs is the floating IP pool Nova's proxies share.
 	FloatingIPs *floatingip.Service
+	// Routers are the routers floating IPs go through.
+	Routers *router.Service
 }
 
 // NewService returns the networking API service.
@@ -60,6 +63,8 @@ func newHandlers(d Deps) *handlers {
 	h.add(subnets.res, subnets.routes())
 	ports := newPorts(d.Networks, d.SecurityGroups)
 	h.add(ports.res, ports.routes(), portExtensions...)
+	routers := newRouters(d.Routers, d.Networks)
+	h.add(routers.res, routers.routes(), routerExtensions...)
 	fips := newFloatingIPs(d.FloatingIPs, d.Networks)
 	h.add(fips.res, fips.routes(), floatingIPExtensions...)
 	h.rows = append(h.rows, quotaHandlers{d.Networks}.routes()...)

@@ -9,7 +9,7 @@ import (
 
 // quotaKeys are the resources of quotas-list-for-project-response.json
 // that kumo's networking API has so far.
-var quotaKeys = []string{"network", "subnet", "port", "floatingip"}
+var quotaKeys = []string{"network", "subnet", "port", "floatingip", "router"}
 
 func TestQuotas(t *testing.T) {
 	t.Parallel()
@@ -28,8 +28,8 @@ func TestQuotas(t *testing.T) {
 		create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "n1"})
 		wantError(t, c.Admin.Do("PUT", path, map[string]any{"quota": map[string]any{"network": 0}}), 400, "HTTPBadRequest",
 			"Quota limit 0 for network must be greater than or equal to already used 1")
-		wantError(t, c.Admin.Do("PUT", path, map[string]any{"quota": map[string]any{"router": 1}}), 400, "HTTPBadRequest",
-			"Unrecognized attribute(s) 'router'")
+		wantError(t, c.Admin.Do("PUT", path, map[string]any{"quota": map[string]any{"rbac_policy": 1}}), 400, "HTTPBadRequest",
+			"Unrecognized attribute(s) 'rbac_policy'")
 		wantError(t, c.Admin.Do("PUT", path, map[string]any{"quota": map[string]any{"network": -2}}), 400, "HTTPBadRequest",
 			"Invalid input for network. Reason: '-2' is too small - must be at least '-1'.")
 		set := obj(t, c.Admin.Do("PUT", path, map[string]any{"quota": map[string]any{"network": 1, "port": "7"}}).Expect(t, http.StatusOK), "quota")
