@@ -45,7 +45,7 @@ func TestFloatingIPsTwoFaces(t *testing.T) {
 			Expect(t, http.StatusAccepted)
 		got := obj(t, c.member.Do("GET", "/networking/v2.0/floatingips/"+id, nil).Expect(t, http.StatusOK), "floatingip")
 		details, _ := got["port_details"].(map[string]any)
-		if got["port_id"] != portID || got["fixed_ip_address"] != fixed || got["status"] != "ACTIVE" ||
+		if got["port_id"] != portID || got["fixed_ip_address"] != fixed || got["status"] != "ACTIVE" || got["router_id"] == nil ||
 			details["device_id"] != server || details["device_owner"] != "compute:nova" || details["mac_address"] != port["mac_address"] {
 			t.Errorf("after addFloatingIp %v", got)
 		}
@@ -169,5 +169,44 @@ func TestFloatingIPErrors(t *testing.T) {
 			Expect(t, http.StatusOK)
 		wantError(t, c.member.Do("POST", "/networking/v2.0/floatingips", fipBody("floating_network_id", pubID)), 409, "OverQuota",
 			"Quota exceeded for resources: ['floatingip'].")
+	})
+}
+
+// On a fresh cloud a project's network made on first need gets its
+// router (DevStack's router1) when a floating IP is first bound to one
+// of its ports, so binding works as it did before routers existed.
+func TestDefaultTopology(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		s1 := c.CreateServer(c.member, "s1", nil)
+		s2 := c.CreateServer(c.member, "s2", nil)
+		c.Step()
+		if rs := list(t, c.member.Do("GET", "/networking/v2.0/routers", nil).Expect(t, http.StatusOK), "routers"); len(rs) != 0 {
+			t.Fatalf("routers before any floating IP %v", rs)
+		}
+		pubID := list(t, c.member.Do("GET", "/networking/v2.0/networks?router:external=true", nil).Expect(t, http.StatusOK),
+			"networks")[0]["id"].(string)
+		private := list(t, c.member.Do("GET", "/networking/v2.0/networks?name=private", nil).Expect(t, http.StatusOK), "networks")[0]
+		subnet := obj(t, c.member.Do("GET", "/networking/v2.0/subnets/"+private["subnets"].([]any)[0].(string), nil).
+			Expect(t, http.StatusOK), "subnet")
+		bind := func(server string) map[string]any {
+			port := list(t, c.member.Do("GET", "/networking/v2.0/ports?device_id="+server, nil).Expect(t, http.StatusOK), "ports")[0]
+			return create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{
+				"floating_network_id": pubID, "port_id": port["id"]})
+		}
+		f1, f2 := bind(s1), bind(s2)
+		rs := list(t, c.member.Do("GET", "/networking/v2.0/routers", nil).Expect(t, http.StatusOK), "routers")
+		if len(rs) != 1 || rs[0]["name"] != "router1" || rs[0]["external_gateway_info"].(map[string]any)["network_id"] != pubID {
+			t.Fatalf("routers after binding %v", rs)
+		}
+		if f1["status"] != "ACTIVE" || f1["router_id"] != rs[0]["id"] || f2["router_id"] != rs[0]["id"] {
+			t.Errorf("floating IPs %v %v", f1, f2)
+		}
+		ifaces := list(t, c.member.Do("GET", "/networking/v2.0/ports?device_owner=network:router_interface", nil).
+			Expect(t, http.StatusOK), "ports")
+		if len(ifaces) != 1 || ifaces[0]["device_id"] != rs[0]["id"] || fixedAddrs(t, ifaces[0])[0] != subnet["gateway_ip"] {
+			t.Errorf("router interfaces %v (subnet %v)", ifaces, subnet)
+		}
 	})
 }
