@@ -73,6 +73,11 @@ type App struct {
 	lock     *DirLock    // the data dir's, held until Close
 	lease    agentLease
 	metrics  *api.Metrics
+
+	// floatingIPs and routers are the networking service's L3 (Nova's
+	// floating IP proxies share the pool).
+	floatingIPs *floatingip.Service
+	routers     *router.Service
 }
 
 // agentLease is this process's compute host lease token and the one of
@@ -194,6 +199,10 @@ func (a *App) bootstrap(ctx context.Context) error {
 		if err := a.Networks.EnsureExternal(ctx, adminProject, a.Config.FloatingPool, a.Config.FloatingRange); err != nil {
 			return err
 		}
+		// Floating IPs bound before routers existed get theirs.
+		if err := a.floatingIPs.RouteBound(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -236,13 +245,12 @@ func (a *App) routes() http.Handler {
 		},
 	}
 	secgroups := secgroup.New(a.DB, a.servers)
-	floatingIPs := floatingip.New(a.DB, a.Config.floatingOptions())
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: secgroups, ServerGroups: servergroup.New(a.DB, a.servers),
-		FloatingIPs: floatingIPs,
+		FloatingIPs: a.floatingIPs,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
@@ -258,7 +266,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
 	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: secgroups,
-		FloatingIPs: floatingIPs, Routers: router.New(a.DB, a.Networks, floatingIPs)}, opts)
+		FloatingIPs: a.floatingIPs, Routers: a.routers}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
@@ -294,6 +302,8 @@ func (a *App) startCompute(ctx context.Context) error {
 	a.Networks.QuotaResources = append(a.Networks.QuotaResources,
 		network.QuotaResource{Name: floatingip.QuotaName, Default: 50, Count: floatingip.CountForQuota},
 		network.QuotaResource{Name: router.QuotaName, Default: 10, Count: router.CountForQuota})
+	a.floatingIPs = floatingip.New(a.DB, a.Config.floatingOptions())
+	a.routers = router.New(a.DB, a.Networks, a.floatingIPs)
 	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,

@@ -118,3 +118,48 @@ func (s *Service) routerFor(ctx context.Context, tx *store.Tx, ext External, net
 	}
 	return found, nil
 }
+
+// RouteBound gives the floating IPs bound before routers existed
+// (router_id unset) the router that serves them, made as for a new
+// association (the upgrade step of clouds from before routers); those
+// no router serves stay as they are.
+func (s *Service) RouteBound(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT fl.id, fl.fixed_network_id, fl.fixed_address, f.port_id FROM floating_ips fl
+		JOIN fixed_ips f ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address
+		WHERE fl.router_id IS NULL AND fl.gateway_of IS NULL ORDER BY fl.created_at, fl.id`)
+	if err != nil {
+		return fmt.Errorf("find floating IPs without router: %w", err)
+	}
+	type bound struct{ id, networkID, address, portID string }
+	var todo []bound
+	for rows.Next() {
+		var b bound
+		if err := rows.Scan(&b.id, &b.networkID, &b.address, &b.portID); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan floating IP: %w", err)
+		}
+		todo = append(todo, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find floating IPs without router: %w", err)
+	}
+	for _, b := range todo {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			extID, extSubnet, err := network.ExternalNetworkIn(ctx, tx)
+			if err != nil {
+				return err
+			}
+			routerID, err := s.routerFor(ctx, tx, External{NetworkID: extID, SubnetID: extSubnet}, b.networkID, b.address, b.portID)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE floating_ips SET router_id = ? WHERE id = ? AND router_id IS NULL`, routerID, b.id)
+			return err
+		})
+		if err != nil && !errs.Is(err, errs.KindNotFound) {
+			return fmt.Errorf("route floating IP %s: %w", b.id, err)
+		}
+	}
+	return nil
+}
