@@ -210,3 +210,42 @@ func TestDefaultTopology(t *testing.T) {
 		}
 	})
 }
+
+// Nova's addFloatingIp checks the router as Neutron's association does:
+// a server on a network no router connects to the external network
+// gets Nova's 400 wrapping Neutron's message, and binds once a router
+// serves its subnet.
+func TestAddFloatingIPNeedsARouter(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		pubID := list(t, c.member.Do("GET", "/networking/v2.0/networks?router:external=true", nil).Expect(t, http.StatusOK),
+			"networks")[0]["id"].(string)
+		netID := create(t, c.member, "/networking/v2.0/networks", "network", map[string]any{"name": "n"})["id"].(string)
+		subnetID := create(t, c.member, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": netID, "ip_version": 4,
+			"cidr": "10.9.0.0/24"})["id"].(string)
+		server := c.CreateServer(c.member, "s1", map[string]any{"networks": []any{map[string]any{"uuid": netID}}})
+		c.Step()
+		port := list(t, c.member.Do("GET", "/networking/v2.0/ports?device_id="+server, nil).Expect(t, http.StatusOK), "ports")[0]
+		fixed := fixedAddrs(t, port)[0]
+		fip := create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{"floating_network_id": pubID})
+		addr := fip["floating_ip_address"].(string)
+		add := map[string]any{"addFloatingIp": map[string]any{"address": addr}}
+		r := c.member.Do("POST", "/v2.1/servers/"+server+"/action", add).Expect(t, http.StatusBadRequest)
+		want := "Unable to associate floating IP " + addr + " to fixed IP " + fixed + " for instance " + server +
+			". Error: External network " + pubID + " is not reachable from subnet " + subnetID +
+			".  Therefore, cannot associate Port " + port["id"].(string) + " with a Floating IP."
+		if msg := r.JSON(t)["badRequest"].(map[string]any)["message"]; msg != want {
+			t.Errorf("addFloatingIp without router: %v\nwant %s", msg, want)
+		}
+		routerID := create(t, c.member, "/networking/v2.0/routers", "router", map[string]any{
+			"external_gateway_info": map[string]any{"network_id": pubID}})["id"].(string)
+		c.member.Do("PUT", "/networking/v2.0/routers/"+routerID+"/add_router_interface", map[string]any{"subnet_id": subnetID}).
+			Expect(t, http.StatusOK)
+		c.member.Do("POST", "/v2.1/servers/"+server+"/action", add).Expect(t, http.StatusAccepted)
+		got := obj(t, c.member.Do("GET", "/networking/v2.0/floatingips/"+fip["id"].(string), nil).Expect(t, http.StatusOK), "floatingip")
+		if got["router_id"] != routerID || got["port_id"] != port["id"] {
+			t.Errorf("bound by Nova %v", got)
+		}
+	})
+}
