@@ -402,6 +402,9 @@ func (s *Service) DeletePort(ctx context.Context, id string) error {
 		if err := portExists(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := notRouterPort(ctx, tx, id); err != nil {
+			return err
+		}
 		if err := deletePorts(ctx, tx, []string{id}); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -57,6 +58,11 @@ func TestGophercloudL3(t *testing.T) {
 		client := networkClient(t, c)
 		ctx := context.Background()
 
+		for _, alias := range []string{"router", "extraroute", "ext-gw-mode", "fip-port-details"} {
+			if _, err := extensions.Get(ctx, client, alias).Extract(); err != nil {
+				t.Errorf("extension %s: %v", alias, err)
+			}
+		}
 		pages, err := networks.List(client, networks.ListOpts{Name: "public"}).AllPages(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -103,6 +103,9 @@ func TestRouters(t *testing.T) {
 			{"no interface by port", "member", "PUT", path + "/remove_router_interface", body("port_id", free["id"]),
 				404, "RouterInterfaceNotFound", "Router " + id + " does not have an interface with id " + free["id"].(string)},
 			{"in use", "member", "DELETE", path, nil, 409, "RouterInUse", "Router " + id + " still has ports"},
+			{"interface port by the port API", "member", "DELETE", "/networking/v2.0/ports/" + iface["port_id"].(string), nil,
+				409, "ServicePortInUse", "Port " + iface["port_id"].(string) + " cannot be deleted directly via the port API: " +
+					"has device owner network:router_interface."},
 			{"another project's router", "other", "GET", path, nil, 404, "RouterNotFound", "Router " + id + " could not be found"},
 			{"another project's router interface", "other", "PUT", path + "/add_router_interface", body("subnet_id", otherSubnet),
 				404, "RouterNotFound", ""},
