@@ -86,6 +86,25 @@ func (s *Service) routerFor(ctx context.Context, tx *store.Tx, ext External, net
 	if err != nil {
 		return "", err
 	}
+	found, err := connectingRouter(ctx, tx, ext, networkID, prefix)
+	if err != nil || found != "" {
+		return found, err
+	}
+	if s.topology != nil && subnetID != "" {
+		if found, err = s.topology.DefaultRouter(ctx, tx, networkID, subnetID); err != nil || found != "" {
+			return found, err
+		}
+		// A concurrent association may have made it first.
+		if found, err = connectingRouter(ctx, tx, ext, networkID, prefix); err != nil || found != "" {
+			return found, err
+		}
+	}
+	return "", ExternalGatewayNotFound(ext.NetworkID, subnetID, portID)
+}
+
+// connectingRouter is the oldest router with its gateway on ext and an
+// interface on networkID within prefix ("": none).
+func connectingRouter(ctx context.Context, tx *store.Tx, ext External, networkID string, prefix netip.Prefix) (string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT r.id, f.address FROM routers r
 		JOIN network_ports p ON p.instance_id = r.id AND p.device_owner = ?
 		JOIN fixed_ips f ON f.port_id = p.id
@@ -95,28 +114,19 @@ func (s *Service) routerFor(ctx context.Context, tx *store.Tx, ext External, net
 		return "", fmt.Errorf("find the router of network %s: %w", networkID, err)
 	}
 	defer rows.Close()
-	var found string
 	for rows.Next() {
 		var id, a string
 		if err := rows.Scan(&id, &a); err != nil {
 			return "", fmt.Errorf("scan router interface: %w", err)
 		}
-		if ip, err := netip.ParseAddr(a); err == nil && prefix.Contains(ip) && found == "" {
-			found = id
+		if ip, err := netip.ParseAddr(a); err == nil && prefix.Contains(ip) {
+			return id, nil
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("find the router of network %s: %w", networkID, err)
 	}
-	if found == "" && s.topology != nil && subnetID != "" {
-		if found, err = s.topology.DefaultRouter(ctx, tx, networkID, subnetID); err != nil {
-			return "", err
-		}
-	}
-	if found == "" {
-		return "", ExternalGatewayNotFound(ext.NetworkID, subnetID, portID)
-	}
-	return found, nil
+	return "", nil
 }
 
 // RouteBound gives the floating IPs bound before routers existed
