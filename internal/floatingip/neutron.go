@@ -178,6 +178,10 @@ func (s *Service) CreateRecord(ctx context.Context, ext External, c Create, quot
 			if err := s.bindToPort(ctx, tx, ext, r, *c.Bind); err != nil {
 				return err
 			}
+			// Made bound, it is at its first revision.
+			if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET revision_number = 1 WHERE id = ?`, f.ID); err != nil {
+				return fmt.Errorf("create floating IP %s: %w", f.ID, err)
+			}
 		}
 		out, err = recordIn(ctx, tx, f.ID)
 		return err
@@ -373,8 +377,9 @@ func (s *Service) UpdateRecord(ctx context.Context, ext External, id string, u U
 			}
 		}
 		if u.Description != nil && *u.Description != r.Description {
-			if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET description = ?, revision_number = revision_number + 1,
-				updated_at = ? WHERE id = ?`, *u.Description, store.Now(), id); err != nil {
+			// One revision per update, whatever else it changed.
+			if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET description = ?, revision_number = ?,
+				updated_at = ? WHERE id = ?`, *u.Description, r.Revision+1, store.Now(), id); err != nil {
 				return fmt.Errorf("update floating IP %s: %w", id, err)
 			}
 		}

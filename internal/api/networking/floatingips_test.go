@@ -61,7 +61,8 @@ func TestFloatingIPsTwoFaces(t *testing.T) {
 		if n := novaShow(); n["instance_id"] != nil || n["fixed_ip"] != nil {
 			t.Errorf("Nova after Neutron's disassociate %v", n)
 		}
-		if got := upd(map[string]any{"port_id": portID}); got["port_id"] != portID || got["fixed_ip_address"] != fixed {
+		if got := upd(map[string]any{"port_id": portID, "description": "e"}); got["port_id"] != portID || got["fixed_ip_address"] != fixed ||
+			got["description"] != "e" || got["revision_number"] != float64(4) {
 			t.Errorf("after port_id %v", got)
 		}
 		if n := novaShow(); n["instance_id"] != server || n["fixed_ip"] != fixed {
@@ -106,7 +107,7 @@ func TestFloatingIPErrors(t *testing.T) {
 		otherPort := create(t, c.other, "/networking/v2.0/ports", "port", map[string]any{"network_id": otherNet})["id"].(string)
 		bound := create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{"floating_network_id": pubID,
 			"port_id": portID})
-		if bound["port_id"] != portID || bound["status"] != "ACTIVE" || bound["router_id"] != routerID {
+		if bound["port_id"] != portID || bound["status"] != "ACTIVE" || bound["router_id"] != routerID || bound["revision_number"] != float64(1) {
 			t.Fatalf("created bound %v", bound)
 		}
 		free := create(t, c.member, "/networking/v2.0/floatingips", "floatingip", map[string]any{"floating_network_id": pubID})
