@@ -17,6 +17,7 @@ import (
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/network/computeaddr"
 	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/router"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -39,7 +40,14 @@ func newFloatingCloud(t *testing.T, db *store.DB) *floatingCloud {
 	quotas := newQuotas(db, quota.Options{})
 	c := computetest.New(t, db, computetest.Options{Addresses: computeaddr.Addresses{Manager: nets}, ImageOwner: "admin"})
 	fips := floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
-	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: newNetworks(db, nets),
+	// Associations need a router to the external network, as with
+	// Neutron: the router service makes p1's default one.
+	netsvc := newNetworks(db, nets)
+	if err := netsvc.EnsureExternal(context.Background(), "admin", "public", "203.0.113.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	router.New(db, netsvc, fips)
+	client := mountCompute(t, apicompute.Deps{Flavors: c.Flavors, Images: c.Images, Servers: c.Compute, Network: netsvc,
 		Quotas: quotas, FloatingIPs: fips, Hosts: newHosts(db, "")}, readerAuth{}, &allVersions)
 	return &floatingCloud{Cloud: c, api: client, quotas: quotas,
 		user: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}}
