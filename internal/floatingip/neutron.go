@@ -253,14 +253,9 @@ func portOf(ctx context.Context, q store.Querier, portID string) (project, owner
 	return project, owner, fixed, rows.Err()
 }
 
-// fipServiced is Neutron's utils.is_fip_serviced: ports of network
-// services (but load balancers) take no floating IP.
-func fipServiced(owner string) bool {
-	if owner == "neutron:LOADBALANCERV2" || owner == "neutron:LOADBALANCER" {
-		return true
-	}
-	return len(owner) < len("network:") || owner[:len("network:")] != "network:"
-}
+// fipServiced is Neutron's utils.is_fip_serviced: any port but a DHCP
+// port takes a floating IP.
+func fipServiced(owner string) bool { return owner != "network:dhcp" }
 
 // bindToPort associates r with a fixed IP of b's port, with the checks
 // of Neutron's _internal_fip_assoc_data and _check_and_get_fip_assoc.

@@ -102,6 +102,10 @@ func TestFloatingIPErrors(t *testing.T) {
 			"external_gateway_info": map[string]any{"network_id": pubID}})["id"].(string)
 		c.member.Do("PUT", "/networking/v2.0/routers/"+routerID+"/add_router_interface", map[string]any{"subnet_id": subnetID}).
 			Expect(t, http.StatusOK)
+		dhcp := create(t, c.Admin, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID,
+			"device_owner": "network:dhcp", "project_id": c.MemberProject})["id"].(string)
+		// On the member's network, so the member sees it, but the admin's.
+		adminPort := create(t, c.Admin, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID})["id"].(string)
 		otherNet := create(t, c.other, "/networking/v2.0/networks", "network", map[string]any{"name": "o"})["id"].(string)
 		create(t, c.other, "/networking/v2.0/subnets", "subnet", map[string]any{"network_id": otherNet, "ip_version": 4, "cidr": "10.8.0.0/24"})
 		otherPort := create(t, c.other, "/networking/v2.0/ports", "port", map[string]any{"network_id": otherNet})["id"].(string)
@@ -146,6 +150,11 @@ func TestFloatingIPErrors(t *testing.T) {
 			{"address the port lacks", "PUT", "/networking/v2.0/floatingips/" + bound["id"].(string),
 				fipBody("port_id", portID, "fixed_ip_address", "10.9.0.200"), 400, "BadRequest",
 				"Bad floatingip request: Port " + portID + " does not have fixed ip 10.9.0.200."},
+			{"DHCP port", "PUT", freePath, fipBody("port_id", dhcp), 400, "BadRequest",
+				"Bad floatingip request: Port " + dhcp + " is unable to be assigned a floating IP."},
+			{"port of another project on the network", "PUT", freePath, fipBody("port_id", adminPort), 400, "BadRequest",
+				"Bad floatingip request: Cannot process floating IP association with Port " + adminPort +
+					", since that port is owned by a different project."},
 			{"read-only", "PUT", freePath, fipBody("floating_network_id", pubID), 400, "HTTPBadRequest",
 				"Cannot update read-only attribute floating_network_id"},
 			{"unknown", "GET", "/networking/v2.0/floatingips/nope", nil, 404, "FloatingIPNotFound", "Floating IP nope could not be found"},
