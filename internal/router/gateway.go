@@ -29,7 +29,11 @@ func (s *Service) setGateway(ctx context.Context, tx *store.Tx, id string, g *Ga
 			return err
 		}
 	}
-	changes := g == nil || g.NetworkID != current || g.Address != ""
+	address, err := floatingip.GatewayAddress(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	changes := g == nil || g.NetworkID != current || (g.Address != "" && !sameAddress(g.Address, address))
 	if current != "" && changes {
 		if err := gatewayUnused(ctx, tx, id, current); err != nil {
 			return err
@@ -128,4 +132,11 @@ func routesRepr(routes []Route) string {
 		parts = append(parts, fmt.Sprintf("{'destination': '%s', 'nexthop': '%s'}", r.Destination, r.NextHop))
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// sameAddress compares addresses by value.
+func sameAddress(a, b string) bool {
+	x, errA := netip.ParseAddr(a)
+	y, errB := netip.ParseAddr(b)
+	return errA == nil && errB == nil && x == y
 }

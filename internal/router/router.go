@@ -200,10 +200,6 @@ func (s *Service) Create(ctx context.Context, projectID string, f Fields) (Route
 			id, projectID, now, now); err != nil {
 			return fmt.Errorf("create router: %w", err)
 		}
-		if f.Routes != nil && len(*f.Routes) > 0 {
-			return errs.Named("InvalidRoutes", errs.Invalid("Invalid format for routes: %s, the nexthop is not connected with router",
-				routesRepr(*f.Routes)))
-		}
 		return s.apply(ctx, tx, id, f, false)
 	})
 	if err != nil {
