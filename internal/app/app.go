@@ -37,6 +37,7 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/ratelimit"
+	"github.com/kumocloud/kumo/internal/router"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/servergroup"
@@ -75,6 +76,11 @@ type App struct {
 	lock     *DirLock    // the data dir's, held until Close
 	lease    agentLease
 	metrics  *api.Metrics
+
+	// floatingIPs and routers are the networking service's L3 (Nova's
+	// floating IP proxies share the pool).
+	floatingIPs *floatingip.Service
+	routers     *router.Service
 }
 
 // agentLease is this process's compute host lease token and the one of
@@ -198,6 +204,10 @@ func (a *App) bootstrap(ctx context.Context) error {
 		if err := a.Networks.EnsureExternal(ctx, adminProject, a.Config.FloatingPool, a.Config.FloatingRange); err != nil {
 			return err
 		}
+		// Floating IPs bound before routers existed get theirs.
+		if err := a.floatingIPs.RouteBound(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -210,6 +220,8 @@ func networkQuotaCounters() netquota.Counters {
 		netquota.Network:           network.CountNetworks,
 		netquota.Subnet:            network.CountSubnets,
 		netquota.Port:              network.CountPorts,
+		netquota.Router:            router.CountRouters,
+		netquota.FloatingIP:        floatingip.CountFloatingIPs,
 		netquota.SecurityGroup:     secgroup.CountGroups,
 		netquota.SecurityGroupRule: secgroup.CountRules,
 	}
@@ -259,7 +271,7 @@ func (a *App) routes() http.Handler {
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
-		FloatingIPs: floatingip.New(a.DB, a.Config.floatingOptions()),
+		FloatingIPs: a.floatingIPs,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
@@ -274,7 +286,8 @@ func (a *App) routes() http.Handler {
 	imgsvc := imageapi.NewService(a.Images, opts)
 	mux.Handle(imageapi.Mount, imgsvc)
 	mux.Handle(imageapi.Mount+"/", imgsvc)
-	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: groups, Quotas: a.NetQuotas}, opts)
+	netsvc := networkingapi.NewService(networkingapi.Deps{Networks: a.Networks, SecurityGroups: groups,
+		Quotas: a.NetQuotas, FloatingIPs: a.floatingIPs, Routers: a.routers}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
@@ -306,6 +319,8 @@ func (a *App) startCompute(ctx context.Context) error {
 		return err
 	}
 	a.Networks = network.NewService(a.DB, a.Network, a.NetQuotas)
+	a.floatingIPs = floatingip.New(a.DB, a.Config.floatingOptions(), a.NetQuotas)
+	a.routers = router.New(a.DB, a.Networks, a.floatingIPs, a.NetQuotas)
 	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,

@@ -344,12 +344,20 @@ func (w *walk) fixtureMakers() map[string]func() string {
 					"from_port": 22, "to_port": 22, "cidr": "0.0.0.0/0"}}), "security_group_rule", "id")
 		},
 		"floatingip": func() string {
-			return w.jsonField(w.must("member-a", "POST", "/v2.1/os-floating-ips", "2.1", nil), "floating_ip", "id")
+			id := w.jsonField(w.must("member-a", "POST", "/v2.1/os-floating-ips", "2.1", nil), "floating_ip", "id")
+			w.must("member-a", "PUT", "/networking/v2.0/floatingips/"+id+"/tags/t1", "", nil)
+			return id
 		},
 		"network": func() string {
 			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/networks", "", map[string]any{
 				"network": map[string]any{"name": "walk"}}), "network", "id")
 			w.must("member-a", "PUT", "/networking/v2.0/networks/"+id+"/tags/t1", "", nil)
+			return id
+		},
+		"router": func() string {
+			id := w.jsonField(w.must("member-a", "POST", "/networking/v2.0/routers", "", map[string]any{
+				"router": map[string]any{"name": "walk"}}), "router", "id")
+			w.must("member-a", "PUT", "/networking/v2.0/routers/"+id+"/tags/t1", "", nil)
 			return id
 		},
 		"port": func() string {
@@ -457,7 +465,7 @@ func (w *walk) fixture(kind string) string {
 // ownedByA are the fixtures that belong to project A (or to member-a):
 // another project's caller must not learn that they exist. ("tenant",
 // project A itself, is not secret: Nova answers 403 for it.)
-var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip",
+var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip", "router",
 	"network", "subnet", "port"}
 
 // param is what the walk puts in a path parameter: a fixture, or a
@@ -493,7 +501,8 @@ func paramFor(service, path, name string) param {
 		"pattern": "host", "host_name": "host", "credential_id": "ec2", "user_id": "victim-user",
 		"project_id": "victim-project", "domain_id": "victim-domain", "role_id": "victim-role", "endpoint_id": "endpoint",
 		"flavor_id": "flavor", "network_id": "network", "subnet_id": "subnet", "port_id": "port",
-		"security_group_id": "secgroup", "security_group_rule_id": "secgrouprule"}
+		"security_group_id": "secgroup", "security_group_rule_id": "secgrouprule", "floatingip_id": "floatingip",
+		"router_id": "router"}
 	if service == "identity" {
 		kinds["service_id"] = "identityservice"
 	} else {
@@ -837,6 +846,18 @@ var foreignWriteBodies = map[string]example{
 	"PUT /v2.0/security-groups/{security_group_id}/tags":       jsonBody(`{"tags": ["t2"]}`),
 	"POST /v2.0/security-groups/{security_group_id}/tags":      jsonBody(`{"tags": ["t2"]}`),
 	"PUT /v2.0/security-groups/{security_group_id}/tags/{tag}": jsonBody(``),
+
+	// L3 (routers, floating IPs).
+	"PUT /v2.0/routers/{router_id}":                         jsonBody(`{"router": {"name": "stolen"}}`),
+	"PUT /v2.0/routers/{router_id}/tags":                    jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/routers/{router_id}/tags":                   jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/routers/{router_id}/tags/{tag}":              jsonBody(``),
+	"PUT /v2.0/routers/{router_id}/add_router_interface":    jsonBody(`{"subnet_id": "x"}`),
+	"PUT /v2.0/routers/{router_id}/remove_router_interface": jsonBody(`{"subnet_id": "x"}`),
+	"PUT /v2.0/floatingips/{floatingip_id}":                 jsonBody(`{"floatingip": {"description": "stolen"}}`),
+	"PUT /v2.0/floatingips/{floatingip_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/floatingips/{floatingip_id}/tags":           jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/floatingips/{floatingip_id}/tags/{tag}":      jsonBody(``),
 }
 
 // send is call with a content type of the caller's choosing.

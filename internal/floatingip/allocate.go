@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -42,7 +43,7 @@ func (s *Service) Allocate(ctx context.Context, projectID, requested string, lim
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if limit >= 0 {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE project_id = ?`, projectID).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE project_id = ? AND gateway_of IS NULL`, projectID).Scan(&n); err != nil {
 				return fmt.Errorf("count floating IPs of project %s: %w", projectID, err)
 			}
 			if quota.Exceeds(limit, n, 1) {
@@ -135,6 +136,6 @@ func (s *Service) Release(ctx context.Context, p *auth.Principal, id string) err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM floating_ips WHERE id = ?`, f.ID); err != nil {
 			return fmt.Errorf("release floating IP %s: %w", f.Address, err)
 		}
-		return nil
+		return network.DeleteTags(ctx, tx, KindFloatingIPs, f.ID)
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -113,11 +114,20 @@ func (s *Service) Associate(ctx context.Context, p *auth.Principal, instanceID, 
 		if !isNoRows(err) {
 			return fmt.Errorf("find the floating IP of %s: %w", target.address, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET fixed_network_id = ?, fixed_address = ?, updated_at = ? WHERE id = ?`,
-			target.networkID, target.address, store.Now(), fip.ID); err != nil {
-			return fmt.Errorf("associate floating IP %s: %w", fip.Address, err)
+		// As Neutron checks the association Nova asks for: a router must
+		// connect the fixed IP's subnet to the external network.
+		extID, extSubnet, err := network.ExternalNetworkIn(ctx, tx)
+		if err != nil {
+			return err
 		}
-		return nil
+		routerID, err := s.routerFor(ctx, tx, External{NetworkID: extID, SubnetID: extSubnet}, target.networkID, target.address, target.portID)
+		if errs.Is(err, errs.KindNotFound) {
+			return associateFailed(address, target.address, instanceID, errs.Message(err))
+		}
+		if err != nil {
+			return err
+		}
+		return setFixed(ctx, tx, fip.ID, &portFixedIP{networkID: target.networkID, address: target.address}, routerID)
 	})
 }
 
@@ -139,11 +149,7 @@ func (s *Service) Disassociate(ctx context.Context, p *auth.Principal, instanceI
 		if fip.InstanceID == "" || fip.InstanceID != instanceID {
 			return notAssociated(address, instanceID)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET fixed_network_id = NULL, fixed_address = NULL, updated_at = ? WHERE id = ?`,
-			store.Now(), fip.ID); err != nil {
-			return fmt.Errorf("disassociate floating IP %s: %w", fip.Address, err)
-		}
-		return nil
+		return setFixed(ctx, tx, fip.ID, nil, "")
 	})
 }
 

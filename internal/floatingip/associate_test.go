@@ -2,11 +2,14 @@ package floatingip_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
+	"github.com/kumocloud/kumo/internal/router"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -26,8 +29,18 @@ func newAssocCloud(t *testing.T, db *store.DB) *assocCloud {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &assocCloud{s: floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"}), nets: nets,
+	quotas := netquota.New(db, netquota.Counters{netquota.Port: network.CountPorts, netquota.Router: router.CountRouters,
+		netquota.FloatingIP: floatingip.CountFloatingIPs})
+	c := &assocCloud{s: floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"}, quotas), nets: nets,
 		fixed: map[string][]network.Address{}}
+	// As with Neutron, an association needs a router from the fixed IP's
+	// subnet to the external network: the default router of p1's
+	// network made on first need, which the router service makes.
+	svc := network.NewService(db, nets, quotas)
+	if err := svc.EnsureExternal(ctx, "admin", "public", "203.0.113.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	router.New(db, svc, c.s, quotas)
 	for _, id := range []string{"i1", "i2"} {
 		err := db.InTx(ctx, func(tx *store.Tx) error {
 			addrs, err := nets.Allocate(ctx, tx, "p1", id, network.Auto())
@@ -175,6 +188,54 @@ func TestFloatingAddressesInViewAndOnRelease(t *testing.T) {
 		}
 		if list, err := c.s.List(ctx, "p1"); err != nil || len(list) != 1 {
 			t.Fatalf("after release: %+v, %v", list, err)
+		}
+	})
+}
+
+// A cloud from before routers has floating IPs bound without one:
+// RouteBound makes the default router of their network and records it;
+// a floating IP no router can serve stays as it is.
+func TestRouteBound(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newAssocCloud(t, db)
+		f, g := c.allocate(t, "p1"), c.allocate(t, "p1")
+		// Bound as the pool bound them before routers (no router_id);
+		// g on a fixed IP of no subnet (a network without subnets).
+		bind := func(id, network, address string) {
+			t.Helper()
+			if _, err := db.ExecContext(ctx, `UPDATE floating_ips SET fixed_network_id = ?, fixed_address = ? WHERE id = ?`,
+				network, address, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bind(f.ID, c.fixed["i1"][0].NetworkID, c.fixed["i1"][0].Addr)
+		if _, err := db.ExecContext(ctx, `DELETE FROM subnets WHERE network_id = ? AND ip_version = 6`, c.fixed["i2"][1].NetworkID); err != nil {
+			t.Fatal(err)
+		}
+		bind(g.ID, c.fixed["i2"][1].NetworkID, c.fixed["i2"][1].Addr)
+		routerOf := func(id string) string {
+			t.Helper()
+			var r sql.NullString
+			if err := db.QueryRowContext(ctx, `SELECT router_id FROM floating_ips WHERE id = ?`, id).Scan(&r); err != nil {
+				t.Fatal(err)
+			}
+			return r.String
+		}
+		if err := c.s.RouteBound(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var routerID, name string
+		if err := db.QueryRowContext(ctx, `SELECT id, name FROM routers WHERE project_id = 'p1'`).Scan(&routerID, &name); err != nil {
+			t.Fatalf("default router: %v", err)
+		}
+		if routerOf(f.ID) != routerID || name != "router1" || routerOf(g.ID) != "" {
+			t.Errorf("routers %q of f and %q of g, want %s (%s) and none", routerOf(f.ID), routerOf(g.ID), routerID, name)
+		}
+		// Run again, nothing changes.
+		if err := c.s.RouteBound(ctx); err != nil || routerOf(f.ID) != routerID {
+			t.Errorf("second run: %v, router %q", err, routerOf(f.ID))
 		}
 	})
 }

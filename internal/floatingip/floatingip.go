@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -86,16 +87,19 @@ func addrAt(o int64) netip.Addr {
 
 // Service manages floating IPs.
 type Service struct {
-	db      *store.DB
-	pool    *Pool
-	poolErr error
+	db       *store.DB
+	pool     *Pool
+	poolErr  error
+	topology Topology
+	quota    netquota.Checker
 }
 
 // New returns the floating IP service. A bad range leaves the service
-// without a pool; Options.Validate reports it at startup.
-func New(db *store.DB, o Options) *Service {
+// without a pool; Options.Validate reports it at startup. Creates through
+// the networking API check the floatingip quota with q.
+func New(db *store.DB, o Options, q netquota.Checker) *Service {
 	pool, err := o.parse()
-	return &Service{db: db, pool: pool, poolErr: err}
+	return &Service{db: db, pool: pool, poolErr: err, quota: q}
 }
 
 // Pools lists the pools (none when no range is configured).

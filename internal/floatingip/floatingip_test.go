@@ -10,9 +10,15 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/floatingip"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
+
+// newService is the floating IP service on db with the floatingip quota.
+func newService(db *store.DB, o floatingip.Options) *floatingip.Service {
+	return floatingip.New(db, o, netquota.New(db, netquota.Counters{netquota.FloatingIP: floatingip.CountFloatingIPs}))
+}
 
 var (
 	member = &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}}
@@ -52,7 +58,7 @@ func TestAllocateListShowRelease(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
+		s := newService(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
 		if pools := s.Pools(); len(pools) != 1 || pools[0].Name != "public" || pools[0].ID == "" {
 			t.Fatalf("Pools = %+v", pools)
 		}
@@ -98,7 +104,7 @@ func TestAllocateListShowRelease(t *testing.T) {
 		}
 		_, err = s.Allocate(ctx, "p1", "private", -1)
 		expectErr(t, err, errs.KindNotFound, "Floating IP pool not found.")
-		none := floatingip.New(db, floatingip.Options{Pool: "public"})
+		none := newService(db, floatingip.Options{Pool: "public"})
 		_, err = none.Allocate(ctx, "p1", "", -1)
 		expectErr(t, err, errs.KindNotFound, "Floating IP pool not found.")
 	})
@@ -109,7 +115,7 @@ func TestAllocateExhaustionAndQuota(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		// A /29 hands out .2 to .6.
-		s := floatingip.New(db, floatingip.Options{Range: "198.51.100.0/29", Pool: "small"})
+		s := newService(db, floatingip.Options{Range: "198.51.100.0/29", Pool: "small"})
 		seen := map[string]bool{}
 		for range 5 {
 			f, err := s.Allocate(ctx, "p1", "", -1)
@@ -128,7 +134,7 @@ func TestAllocateExhaustionAndQuota(t *testing.T) {
 		_, err = s.Allocate(ctx, "p1", "small", -1)
 		expectErr(t, err, errs.KindNotFound, "No more floating IPs in pool small.")
 
-		q := floatingip.New(db, floatingip.Options{Range: "192.0.2.0/24", Pool: "public"})
+		q := newService(db, floatingip.Options{Range: "192.0.2.0/24", Pool: "public"})
 		if _, err := q.Allocate(ctx, "p2", "", 1); err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +153,7 @@ func TestConcurrentAllocationsGetDistinctAddresses(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := floatingip.New(db, floatingip.Options{Range: "198.51.100.0/27", Pool: "public"}) // 29 addresses
+		s := newService(db, floatingip.Options{Range: "198.51.100.0/27", Pool: "public"}) // 29 addresses
 		const workers = 40
 		var mu sync.Mutex
 		got := map[string]int{}

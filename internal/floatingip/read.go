@@ -10,12 +10,13 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// selectFloating reads floating IPs with the server their fixed IP
-// belongs to.
+// selectFloating reads floating IPs (not the router gateways' addresses
+// kept with them) with the server their fixed IP belongs to.
 const selectFloating = `SELECT fl.id, fl.pool, fl.address, fl.project_id,
 	COALESCE(fl.fixed_network_id, ''), COALESCE(fl.fixed_address, ''), COALESCE(f.instance_id, '')
 	FROM floating_ips fl
-	LEFT JOIN fixed_ips f ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address`
+	LEFT JOIN fixed_ips f ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address
+	WHERE fl.gateway_of IS NULL`
 
 func scanFloating(row interface{ Scan(...any) error }) (*FloatingIP, error) {
 	var f FloatingIP
@@ -28,7 +29,7 @@ func scanFloating(row interface{ Scan(...any) error }) (*FloatingIP, error) {
 // List returns projectID's floating IPs in allocation order (Nova lists
 // the caller's project only, admins included).
 func (s *Service) List(ctx context.Context, projectID string) ([]FloatingIP, error) {
-	rows, err := s.db.QueryContext(ctx, selectFloating+` WHERE fl.project_id = ? ORDER BY fl.created_at, fl.id`, projectID)
+	rows, err := s.db.QueryContext(ctx, selectFloating+` AND fl.project_id = ? ORDER BY fl.created_at, fl.id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("list floating IPs of project %s: %w", projectID, err)
 	}
@@ -76,7 +77,7 @@ func getByAddress(ctx context.Context, q store.Querier, p *auth.Principal, addre
 // getOne reads one floating IP; one p may not see is store.ErrNotFound,
 // so that other projects' addresses are never revealed.
 func getOne(ctx context.Context, q store.Querier, p *auth.Principal, where string, arg string) (*FloatingIP, error) {
-	f, err := scanFloating(q.QueryRowContext(ctx, selectFloating+` WHERE `+where, arg))
+	f, err := scanFloating(q.QueryRowContext(ctx, selectFloating+` AND `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

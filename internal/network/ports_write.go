@@ -70,29 +70,40 @@ func neutronExhaustion(err error, networkID string) error {
 
 // CreatePort creates a port with its addresses.
 func (s *Service) CreatePort(ctx context.Context, c PortCreate) (Port, error) {
-	id := uuid.NewString()
+	var id string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		n, err := s.getNetwork(ctx, tx, c.NetworkID)
-		if err != nil {
-			return err
-		}
-		if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
-			return err
-		}
-		p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true}
-		applyPort(&p, c.PortFields)
-		if err := insertNeutronPort(ctx, tx, p, c.MAC); err != nil {
-			return err
-		}
-		if c.FixedIPs == nil {
-			return s.m.claimDefault(ctx, tx, n, p)
-		}
-		return s.claimRequested(ctx, tx, n, p, *c.FixedIPs, nil)
+		var err error
+		id, err = s.CreatePortIn(ctx, tx, c)
+		return err
 	})
 	if err != nil {
-		return Port{}, neutronExhaustion(err, c.NetworkID)
+		return Port{}, err
 	}
 	return s.GetPort(ctx, id)
+}
+
+// CreatePortIn creates a port in the caller's transaction (for other
+// domains' ports: router interfaces) and returns its id.
+func (s *Service) CreatePortIn(ctx context.Context, tx *store.Tx, c PortCreate) (string, error) {
+	id := uuid.NewString()
+	n, err := s.getNetwork(ctx, tx, c.NetworkID)
+	if err != nil {
+		return "", err
+	}
+	if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
+		return "", err
+	}
+	p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true}
+	applyPort(&p, c.PortFields)
+	if err := insertNeutronPort(ctx, tx, p, c.MAC); err != nil {
+		return "", err
+	}
+	if c.FixedIPs == nil {
+		err = s.m.claimDefault(ctx, tx, n, p)
+	} else {
+		err = s.claimRequested(ctx, tx, n, p, *c.FixedIPs, nil)
+	}
+	return id, neutronExhaustion(err, c.NetworkID)
 }
 
 func applyPort(p *Port, f PortFields) {
@@ -295,7 +306,8 @@ func claimAddress(ctx context.Context, tx *store.Tx, networkID string, sn Subnet
 	if a.Compare(first) < 0 || a.Compare(last) > 0 {
 		return invalidIPForSubnet(a.String())
 	}
-	if a.String() == sn.GatewayIP {
+	// The gateway address is a router interface's only.
+	if a.String() == sn.GatewayIP && p.DeviceOwner != RouterInterfaceOwner {
 		return ipAllocated(a.String(), sn.ID)
 	}
 	var ordinal sql.NullInt64
@@ -389,6 +401,9 @@ func canonicalRequests(reqs []FixedIPRequest) []FixedIPRequest {
 func (s *Service) DeletePort(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := portExists(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := notRouterPort(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := deletePorts(ctx, tx, []string{id}); err != nil {

@@ -29,7 +29,9 @@ func withOperations(rules []Rule, more map[string][]string) []Rule {
 }
 
 // Network is Neutron's rule set, with kumo's additions.
-func Network() *Set { return NewSet("network", append(neutronRules(), kumoNetworkRules()...)) }
+func Network() *Set {
+	return NewSet("network", append(append(neutronRules(), neutronL3Rules()...), kumoNetworkRules()...))
+}
 
 // Identity is Keystone's rule set.
 func Identity() *Set { return NewSet("identity", keystoneRules()) }

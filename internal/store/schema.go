@@ -362,4 +362,5 @@ var migrations = []migration{
 	schemaNeutronPorts,
 	schemaNeutronSecurityGroups,
 	schemaNetworkQuotas,
+	schemaNeutronL3,
 }

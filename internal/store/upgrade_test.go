@@ -40,8 +40,9 @@ var emptyDatabases = []struct {
 
 // TestUpgradeToTheNetworkingAPI: a cloud made before the networking API
 // (schema 22) or with its networks only (23) migrates through ports (24),
-// security group attributes (25) and network quotas (26), its network,
-// server port and security group carried over, on both engines.
+// security group attributes (25), network quotas (26) and routers (27),
+// its network, server port and security group carried over, on both
+// engines.
 func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 	t.Parallel()
 	// A project network of each schema, the same network.
@@ -78,8 +79,8 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 				if _, err := db.Migrate(ctx); err != nil {
 					t.Fatalf("Migrate from %d: %v", from, err)
 				}
-				if v, err := db.SchemaVersion(ctx); err != nil || v != 26 {
-					t.Fatalf("SchemaVersion = %d, %v; want 26", v, err)
+				if v, err := db.SchemaVersion(ctx); err != nil || v != 27 {
+					t.Fatalf("SchemaVersion = %d, %v; want 27", v, err)
 				}
 
 				var hints string
@@ -108,6 +109,7 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 				for _, q := range []string{
 					`INSERT INTO security_group_port_bindings (port_id, group_id) VALUES ('port1', 'g1')`,
 					`INSERT INTO network_quotas (project_id, resource, hard_limit, created_at, updated_at) VALUES ('p1', 'port', 5, 1, 1)`,
+					`INSERT INTO routers (id, project_id, created_at, updated_at) VALUES ('router1', 'p1', 1, 1)`,
 				} {
 					if _, err := db.ExecContext(ctx, q); err != nil {
 						t.Errorf("%s: %v", q, err)

@@ -13,9 +13,11 @@ import (
 	"slices"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
 	"github.com/kumocloud/kumo/internal/quota/netquota"
+	"github.com/kumocloud/kumo/internal/router"
 	"github.com/kumocloud/kumo/internal/secgroup"
 )
 
@@ -32,6 +34,10 @@ type Deps struct {
 	SecurityGroups *secgroup.Service
 	// Quotas are the networking quotas.
 	Quotas *netquota.Service
+	// FloatingIPs is the floating IP pool Nova's proxies share.
+	FloatingIPs *floatingip.Service
+	// Routers are the routers floating IPs go through.
+	Routers *router.Service
 }
 
 // NewService returns the networking API service.
@@ -66,6 +72,10 @@ func newHandlers(d Deps) *handlers {
 	h.add(groups.res, groups.routes(), securityGroupExtensions...)
 	rules := newSecurityGroupRules(d.SecurityGroups)
 	h.add(rules.res, rules.routes())
+	routers := newRouters(d.Routers, d.Networks)
+	h.add(routers.res, routers.routes(), routerExtensions...)
+	fips := newFloatingIPs(d.FloatingIPs, d.Networks)
+	h.add(fips.res, fips.routes(), floatingIPExtensions...)
 	// Neither quotas nor the read-only views below are resources of the
 	// v2.0 resource list.
 	h.addRoutes(quotaHandlers{d.Quotas}.routes(), quotaExtensions...)

@@ -173,13 +173,13 @@ func TestQuotaUsageAndOverQuota(t *testing.T) {
 }
 
 // countedResources are the quota resources whose objects kumo counts:
-// routers and floating IPs are not networking API resources yet.
-var countedResources = []string{"network", "port", "security_group", "security_group_rule", "subnet"}
+// all of quotaKeys.
+var countedResources = quotaKeys
 
-// Ports, security groups and rules count towards their quotas: the
-// details show what the project made, and a create past the limit is
-// OverQuota and makes nothing.
-func TestQuotaOfPortsAndSecurityGroups(t *testing.T) {
+// Ports, security groups and rules, routers and floating IPs count
+// towards their quotas: the details show what the project made, and a
+// create past the limit is OverQuota and makes nothing.
+func TestQuotaOfPortsSecurityGroupsAndL3(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		c := newCloud(t, database)
@@ -190,8 +190,12 @@ func TestQuotaOfPortsAndSecurityGroups(t *testing.T) {
 		// The project's default group (four rules) comes first, then the
 		// new group with its two egress rules.
 		web := create(t, c.member, "/networking/v2.0/security-groups", "security_group", map[string]any{"name": "web"})
+		create(t, c.member, "/networking/v2.0/routers", "router", map[string]any{"name": "r1"})
+		public := list(t, c.Admin.Do("GET", "/networking/v2.0/networks?router:external=true", nil).Expect(t, http.StatusOK), "networks")[0]
+		fip := map[string]any{"floating_network_id": public["id"]}
+		create(t, c.member, "/networking/v2.0/floatingips", "floatingip", fip)
 		d := obj(t, c.member.Do("GET", own+"/details", nil).Expect(t, http.StatusOK), "quota")
-		used := map[string]int{"port": 1, "security_group": 2, "security_group_rule": 6}
+		used := map[string]int{"port": 1, "security_group": 2, "security_group_rule": 6, "router": 1, "floatingip": 1}
 		for res, n := range used {
 			if got, _ := d[res].(map[string]any); got["used"] != float64(n) {
 				t.Errorf("%s details %v, want %d used", res, got, n)
@@ -213,6 +217,8 @@ func TestQuotaOfPortsAndSecurityGroups(t *testing.T) {
 			{"/networking/v2.0/ports", "port", map[string]any{"network_id": net["id"]}, "port"},
 			{"/networking/v2.0/security-groups", "security_group", map[string]any{"name": "db"}, "security_group"},
 			{"/networking/v2.0/security-group-rules", "security_group_rule", rule, "security_group_rule"},
+			{"/networking/v2.0/routers", "router", map[string]any{"name": "r2"}, "router"},
+			{"/networking/v2.0/floatingips", "floatingip", fip, "floatingip"},
 		} {
 			wantError(t, c.member.Do("POST", tc.path, map[string]any{tc.key: tc.body}), http.StatusConflict, "OverQuota",
 				"Quota exceeded for resources: ['"+tc.resource+"'].")
@@ -229,6 +235,8 @@ func TestQuotaOfPortsAndSecurityGroups(t *testing.T) {
 		create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": net["id"]})
 		create(t, c.member, "/networking/v2.0/security-groups", "security_group", map[string]any{"name": "db"})
 		create(t, c.member, "/networking/v2.0/security-group-rules", "security_group_rule", rule)
+		create(t, c.member, "/networking/v2.0/routers", "router", map[string]any{"name": "r2"})
+		create(t, c.member, "/networking/v2.0/floatingips", "floatingip", fip)
 	})
 }
 
