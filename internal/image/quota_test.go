@@ -307,6 +307,13 @@ func TestDeleteOnFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := New(db, filepath.Join(disk, "images"))
+	// Room kept for the checkpoint at close: a checkpoint that cannot
+	// grow the database file leaves commits in the WAL, and truncating
+	// that below would lose them (a malformed database, not a full one).
+	spare := filepath.Join(disk, "spare")
+	if err := os.WriteFile(spare, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var ids []string
 	for {
 		img := mustCreate(t, s, alice, CreateRequest{})
@@ -319,7 +326,12 @@ func TestDeleteOnFullDisk(t *testing.T) {
 	if len(ids) < 2 {
 		t.Fatalf("only %d images fit", len(ids))
 	}
-	db.Close()
+	if err := os.Remove(spare); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("close (checkpoint): %v", err)
+	}
 	// The log of the next transaction has no room left: an empty WAL on a
 	// full disk.
 	if err := os.Truncate(dbPath+"-wal", 0); err != nil {
