@@ -86,7 +86,7 @@ func (a attrs) addressPairs() (*[]network.AddressPair, error) {
 			mac = pair.MACAddress
 		}
 		if seen[[2]string{mac, pair.IPAddress}] {
-			return nil, errs.Named("DuplicateAddressPairInRequest", invalidInput(
+			return nil, errs.Named("DuplicateAddressPairInRequest", badRequest(
 				"Request contains duplicate address pair: mac_address %s ip_address %s.", mac, pair.IPAddress))
 		}
 		seen[[2]string{mac, pair.IPAddress}] = true
@@ -108,7 +108,7 @@ func addressPair(m map[string]any) (network.AddressPair, error) {
 	}
 	v, ok := m["ip_address"]
 	if !ok {
-		return p, errs.Named("AllowedAddressPairsMissingIP", invalidInput("AllowedAddressPair must contain ip_address"))
+		return p, errs.Named("AllowedAddressPairsMissingIP", badRequest("AllowedAddressPair must contain ip_address"))
 	}
 	var extra []string
 	for k := range m {
