@@ -26,8 +26,8 @@ type PortGroups interface {
 	BindPortGroups(ctx context.Context, tx *store.Tx, portID string, ids []string) error
 	// PortGroupIDs returns the groups bound to each port, sorted.
 	PortGroupIDs(ctx context.Context, q store.Querier, portIDs []string) (map[string][]string, error)
-	// GroupIDsOfServers returns the groups of each server, sorted.
-	GroupIDsOfServers(ctx context.Context, serverIDs []string) (map[string][]string, error)
+	// ServerGroupIDs returns the groups of each server, sorted.
+	ServerGroupIDs(ctx context.Context, q store.Querier, serverIDs []string) (map[string][]string, error)
 }
 
 // AddressPair is one of a port's allowed address pairs: an address or a
@@ -201,7 +201,7 @@ func (s *Service) fillSecurity(ctx context.Context, q store.Querier, ports []Por
 	if err != nil {
 		return err
 	}
-	ofServers, err := s.Groups.GroupIDsOfServers(ctx, servers)
+	ofServers, err := s.Groups.ServerGroupIDs(ctx, q, servers)
 	if err != nil {
 		return err
 	}
