@@ -234,3 +234,35 @@ func TestPortAllowedAddressPairs(t *testing.T) {
 		wantError(t, c.other.Do("PUT", path, pairs()), 404, "PortNotFound", "")
 	})
 }
+
+// The ports Nova made show their server's groups, following
+// addSecurityGroup; an update through the networking API gives such a
+// port groups of its own, and the server keeps its groups.
+func TestServerPortGroups(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		web := create(t, c.member, sgPath, "security_group", map[string]any{"name": "web"})["id"].(string)
+		srv := c.CreateServer(c.member, "s1", nil)
+		c.Step()
+		c.member.Do("POST", "/v2.1/servers/"+srv+"/action", map[string]any{"addSecurityGroup": map[string]any{"name": "web"}}).
+			Expect(t, http.StatusAccepted)
+		ports := list(t, c.member.Do("GET", "/networking/v2.0/ports?device_id="+srv, nil).Expect(t, http.StatusOK), "ports")
+		if len(ports) != 1 {
+			t.Fatalf("server ports %v", ports)
+		}
+		def := list(t, c.member.Do("GET", sgPath+"?name=default", nil).Expect(t, http.StatusOK), "security_groups")[0]["id"].(string)
+		if got := groupsOf(t, ports[0]); !slices.Equal(got, sorted(web, def)) || ports[0]["port_security_enabled"] != true {
+			t.Errorf("server port: groups %v, port security %v; want the server's %v", got, ports[0]["port_security_enabled"], sorted(web, def))
+		}
+		path := "/networking/v2.0/ports/" + ports[0]["id"].(string)
+		up := obj(t, c.member.Do("PUT", path, map[string]any{"port": map[string]any{"security_groups": []any{web}}}).Expect(t, http.StatusOK), "port")
+		if got := groupsOf(t, up); !slices.Equal(got, []string{web}) {
+			t.Errorf("server port after its update: groups %v", got)
+		}
+		server := obj(t, c.member.Do("GET", "/v2.1/servers/"+srv, nil).Expect(t, http.StatusOK), "server")
+		if n := len(server["security_groups"].([]any)); n != 2 {
+			t.Errorf("server's groups %v, want default and web", server["security_groups"])
+		}
+	})
+}
