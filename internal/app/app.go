@@ -266,6 +266,8 @@ func (a *App) routes() http.Handler {
 	}
 	// One security group service, two faces: Nova's proxies and Neutron's.
 	groups := secgroup.New(a.DB, a.servers, a.NetQuotas)
+	// Ports keep their security groups through the security group service.
+	a.Networks.Groups = groups
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,

@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -34,6 +35,13 @@ type Port struct {
 	// the server's guest runs (ACTIVE, else DOWN).
 	Host   string
 	Active bool
+	// PortSecurity is port_security_enabled; AddressPairs its allowed
+	// address pairs; SecurityGroups the ids of its groups (its server's,
+	// for the ports Nova made: serverGroups).
+	PortSecurity   bool
+	AddressPairs   []AddressPair
+	SecurityGroups []string
+	serverGroups   bool
 }
 
 // FixedIP is one address of a port, on one subnet.
@@ -58,16 +66,25 @@ type Device struct {
 const KindPorts = "ports"
 
 const portColumns = `p.id, p.network_id, p.project_id, p.name, p.description, p.admin_state_up, p.mac, p.instance_id,
-	p.device_owner, p.revision_number, p.created_at, p.updated_at, n.project_id, n.shared`
+	p.device_owner, p.revision_number, p.created_at, p.updated_at, n.project_id, n.shared, p.port_security_enabled,
+	p.allowed_address_pairs, p.server_groups`
 
 func scanPort(row interface{ Scan(...any) error }) (Port, error) {
 	var p Port
 	var created, updated int64
+	var pairs string
 	if err := row.Scan(&p.ID, &p.NetworkID, &p.ProjectID, &p.Name, &p.Description, &p.AdminStateUp, &p.MAC, &p.DeviceID,
-		&p.DeviceOwner, &p.Revision, &created, &updated, &p.NetworkProjectID, &p.NetworkShared); err != nil {
+		&p.DeviceOwner, &p.Revision, &created, &updated, &p.NetworkProjectID, &p.NetworkShared, &p.PortSecurity,
+		&pairs, &p.serverGroups); err != nil {
 		return Port{}, err
 	}
 	p.CreatedAt, p.UpdatedAt = store.Time(created), store.Time(updated)
+	if err := json.Unmarshal([]byte(pairs), &p.AddressPairs); err != nil {
+		return Port{}, fmt.Errorf("allowed address pairs of port %s: %w", p.ID, err)
+	}
+	if p.AddressPairs == nil {
+		p.AddressPairs = []AddressPair{}
+	}
 	return p, nil
 }
 
@@ -181,7 +198,7 @@ func (s *Service) fillPorts(ctx context.Context, q store.Querier, ports []Port) 
 		d := devs[p.DeviceID]
 		p.Host, p.Active = d.Host, d.Running
 	}
-	return nil
+	return s.fillSecurity(ctx, q, ports)
 }
 
 // subnetRange is a subnet's id and CIDR.

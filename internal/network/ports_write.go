@@ -26,6 +26,16 @@ type PortFields struct {
 	AdminStateUp          *bool
 	DeviceID, DeviceOwner *string
 	FixedIPs              *[]FixedIPRequest
+	// PortSecurity is port_security_enabled (a new port takes its
+	// network's); SecurityGroups nil gives a new port with port security
+	// its project's default group, an empty list none; AddressPairs are
+	// the allowed address pairs (a MAC "" is the port's).
+	PortSecurity   *bool
+	SecurityGroups *[]string
+	AddressPairs   *[]AddressPair
+	// AnyProjectGroups lets the groups be any project's (an admin's
+	// call, as Neutron allows); else they are the port's project's.
+	AnyProjectGroups bool
 }
 
 // FixedIPRequest asks for an address: a given one (IPAddress, on
@@ -93,9 +103,9 @@ func (s *Service) CreatePortIn(ctx context.Context, tx *store.Tx, c PortCreate) 
 	if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
 		return "", err
 	}
-	p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true}
+	p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true, PortSecurity: portSecurityOf(n, c.PortFields)}
 	applyPort(&p, c.PortFields)
-	if err := insertNeutronPort(ctx, tx, p, c.MAC); err != nil {
+	if p.MAC, err = insertNeutronPort(ctx, tx, p, c.MAC); err != nil {
 		return "", err
 	}
 	if c.FixedIPs == nil {
@@ -103,7 +113,10 @@ func (s *Service) CreatePortIn(ctx context.Context, tx *store.Tx, c PortCreate) 
 	} else {
 		err = s.claimRequested(ctx, tx, n, p, *c.FixedIPs, nil)
 	}
-	return id, neutronExhaustion(err, c.NetworkID)
+	if err != nil {
+		return "", neutronExhaustion(err, c.NetworkID)
+	}
+	return id, s.secureNewPort(ctx, tx, p, c.PortFields)
 }
 
 func applyPort(p *Port, f PortFields) {
@@ -120,14 +133,16 @@ func applyPort(p *Port, f PortFields) {
 	}
 }
 
-// insertNeutronPort stores a port made through the networking API.
-func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) error {
+// insertNeutronPort stores a port made through the networking API (its
+// security groups are its own, not its server's) and returns its MAC.
+func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) (string, error) {
 	now := store.Now()
 	insert := func(m string) (bool, error) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, project_id, network_id, instance_id, mac, position, name,
-			description, admin_state_up, device_owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+			description, admin_state_up, device_owner, port_security_enabled, server_groups, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, FALSE, ?, ?)
 			ON CONFLICT DO NOTHING`, p.ID, p.ProjectID, p.NetworkID, p.DeviceID, m, p.Name, p.Description, p.AdminStateUp,
-			p.DeviceOwner, now, now)
+			p.DeviceOwner, p.PortSecurity, now, now)
 		if err != nil {
 			return false, fmt.Errorf("create port on network %s: %w", p.NetworkID, err)
 		}
@@ -137,24 +152,24 @@ func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) er
 	if mac != "" {
 		hw, err := net.ParseMAC(mac)
 		if err != nil || len(hw) != 6 {
-			return invalidInput("'%s' is not a valid MAC address", mac)
+			return "", invalidInput("'%s' is not a valid MAC address", mac)
 		}
 		ok, err := insert(hw.String())
 		if err == nil && !ok {
 			err = macInUse(p.NetworkID, hw.String())
 		}
-		return err
+		return hw.String(), err
 	}
 	for range 8 {
 		m, err := randomMAC()
 		if err != nil {
-			return err
+			return "", err
 		}
 		if ok, err := insert(formatMAC(m)); err != nil || ok {
-			return err
+			return formatMAC(m), err
 		}
 	}
-	return fmt.Errorf("create port on network %s: no unused MAC address found", p.NetworkID)
+	return "", fmt.Errorf("create port on network %s: no unused MAC address found", p.NetworkID)
 }
 
 // claimDefault gives a new port the addresses a server's port gets: one
@@ -343,6 +358,9 @@ func (s *Service) UpdatePort(ctx context.Context, id string, f PortFields) (Port
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE fixed_ips SET instance_id = ? WHERE port_id = ?`, p.DeviceID, id); err != nil {
 			return fmt.Errorf("update port %s: %w", id, err)
+		}
+		if err := s.secureUpdatedPort(ctx, tx, p, f); err != nil {
+			return err
 		}
 		if f.FixedIPs == nil {
 			return nil

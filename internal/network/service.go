@@ -21,6 +21,8 @@ type Service struct {
 	// Devices tells the state of the servers ports belong to (nil: ports
 	// show no host and are DOWN).
 	Devices Devices
+	// Groups keeps the security groups of ports (nil: ports have none).
+	Groups PortGroups
 }
 
 // NewService serves m's networks from db; the networking API's creates

@@ -169,12 +169,17 @@ func (s *Service) ServerGroups(ctx context.Context, serverID string) ([]Group, e
 // the security_groups of its ports (kumo binds groups to the server,
 // whose ports all share them).
 func (s *Service) GroupIDsOfServers(ctx context.Context, serverIDs []string) (map[string][]string, error) {
+	return s.ServerGroupIDs(ctx, s.db, serverIDs)
+}
+
+// ServerGroupIDs is GroupIDsOfServers in q (the caller's transaction).
+func (s *Service) ServerGroupIDs(ctx context.Context, q store.Querier, serverIDs []string) (map[string][]string, error) {
 	out := map[string][]string{}
 	if len(serverIDs) == 0 {
 		return out, nil
 	}
-	from, arg := store.StringsTable(s.db, "i", serverIDs)
-	rows, err := s.db.QueryContext(ctx, `SELECT m.instance_id, m.group_id FROM `+from+`
+	from, arg := store.StringsTable(q, "i", serverIDs)
+	rows, err := q.QueryContext(ctx, `SELECT m.instance_id, m.group_id FROM `+from+`
 		JOIN security_group_members m ON m.instance_id = i.value ORDER BY m.instance_id, m.group_id`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("list the groups of %d servers: %w", len(serverIDs), err)

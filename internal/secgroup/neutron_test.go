@@ -73,6 +73,17 @@ func TestPortBindings(t *testing.T) {
 		if !groups[0].Default {
 			def = groups[1].ID
 		}
+		// Bindings name ports that exist (the network domain's rows).
+		for _, q := range []string{
+			`INSERT INTO networks (id, project_id, name, created_at, updated_at) VALUES ('n1', 'p1', 'net', 1, 1)`,
+			`INSERT INTO network_ports (id, network_id, instance_id, mac, position, created_at)
+				VALUES ('port1', 'n1', '', 'fa:16:3e:00:00:01', 0, 1), ('port2', 'n1', '', 'fa:16:3e:00:00:02', 0, 1),
+				('port3', 'n1', '', 'fa:16:3e:00:00:03', 0, 1)`,
+		} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := db.InTx(ctx, func(tx *store.Tx) error {
 			if err := secgroup.BindPort(ctx, tx, "port1", []string{web.ID, def}); err != nil {
 				return err
@@ -116,6 +127,13 @@ func TestPortBindings(t *testing.T) {
 		}
 		if used, err := s.InUse(ctx, def); err != nil || !used {
 			t.Errorf("InUse of the default group = %v, %v", used, err)
+		}
+		// A port's delete takes its bindings with it.
+		if _, err := db.ExecContext(ctx, `DELETE FROM network_ports WHERE id = 'port1'`); err != nil {
+			t.Fatal(err)
+		}
+		if used, err := s.InUse(ctx, def); err != nil || used {
+			t.Errorf("InUse of the default group after its port's delete = %v, %v", used, err)
 		}
 	})
 }

@@ -3,7 +3,9 @@ package secgroup
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -73,4 +75,44 @@ func GroupPorts(ctx context.Context, q store.Querier, groupID string) ([]string,
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// The Service keeps ports' groups for the network domain
+// (network.PortGroups), in its port calls' transactions.
+
+// EnsureDefaultGroup returns the project's default group, made on first
+// need.
+func (s *Service) EnsureDefaultGroup(ctx context.Context, tx *store.Tx, projectID string) (string, error) {
+	return EnsureDefault(ctx, tx, projectID)
+}
+
+// CheckPortGroups is Neutron's _get_security_groups_on_port: every id
+// must be a group of projectID (any project's when anyProject, for
+// admins), else SecurityGroupNotFound naming the others.
+func (s *Service) CheckPortGroups(ctx context.Context, q store.Querier, projectID string, ids []string, anyProject bool) error {
+	var missing []string
+	for _, id := range ids {
+		g, err := getGroup(ctx, q, id)
+		if errs.Is(err, errs.KindNotFound) || (err == nil && !anyProject && g.ProjectID != projectID) {
+			missing = append(missing, id)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(missing) > 0 {
+		return GroupNotFound(strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// BindPortGroups sets the groups of a port (BindPort).
+func (s *Service) BindPortGroups(ctx context.Context, tx *store.Tx, portID string, ids []string) error {
+	return BindPort(ctx, tx, portID, ids)
+}
+
+// PortGroupIDs returns the groups bound to each port (PortGroups).
+func (s *Service) PortGroupIDs(ctx context.Context, q store.Querier, portIDs []string) (map[string][]string, error) {
+	return PortGroups(ctx, q, portIDs)
 }

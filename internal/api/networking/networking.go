@@ -66,7 +66,7 @@ func newHandlers(d Deps) *handlers {
 	h.add(nets.res, nets.routes(), networkExtensions...)
 	subnets := newSubnets(d.Networks)
 	h.add(subnets.res, subnets.routes())
-	ports := newPorts(d.Networks, d.SecurityGroups)
+	ports := newPorts(d.Networks)
 	h.add(ports.res, ports.routes(), portExtensions...)
 	groups := newSecurityGroups(d.SecurityGroups)
 	h.add(groups.res, groups.routes(), securityGroupExtensions...)

@@ -1,7 +1,6 @@
 package networking
 
 import (
-	"context"
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
@@ -12,24 +11,19 @@ import (
 // portExtensions are the extensions the port resource brings.
 var portExtensions = []extension{
 	{"binding", "Port Binding", "Expose port bindings of a virtual port to external application", "2014-02-03T10:00:00-00:00"},
+	{"allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs", "2013-07-23T10:00:00-00:00"},
 }
 
 // bindingAttrs are the admin-only binding attributes of a port.
 var bindingAttrs = []string{"binding:host_id", "binding:profile", "binding:vif_details", "binding:vif_type"}
 
-// serverGroups tells the security groups of servers (secgroup.Service).
-type serverGroups interface {
-	GroupIDsOfServers(ctx context.Context, serverIDs []string) (map[string][]string, error)
-}
-
 type portHandlers struct {
-	svc    *network.Service
-	groups serverGroups
-	res    resource
+	svc *network.Service
+	res resource
 }
 
-func newPorts(svc *network.Service, groups serverGroups) *portHandlers {
-	h := &portHandlers{svc: svc, groups: groups}
+func newPorts(svc *network.Service) *portHandlers {
+	h := &portHandlers{svc: svc}
 	h.res = resource{
 		collection: collection{Name: "ports", Sortable: []string{"id", "name", "network_id", "mac_address", "device_id",
 			"device_owner", "status", "admin_state_up", "project_id", "tenant_id", "created_at", "updated_at",
@@ -70,22 +64,14 @@ func (h *portHandlers) routes() []api.Route {
 // views shows ports as Neutron does to the caller: the binding details
 // only to those their rules let see them.
 func (h *portHandlers) views(c *api.Call, ports []network.Port) ([]view, error) {
-	devices := make([]string, 0, len(ports))
-	for _, p := range ports {
-		devices = append(devices, p.DeviceID)
-	}
-	groups, err := h.groups.GroupIDsOfServers(c.Ctx, devices)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]view, 0, len(ports))
 	for _, p := range ports {
-		out = append(out, h.view(c, p, groups[p.DeviceID]))
+		out = append(out, h.view(c, p))
 	}
 	return out, nil
 }
 
-func (h *portHandlers) view(c *api.Call, p network.Port, groups []string) view {
+func (h *portHandlers) view(c *api.Call, p network.Port) view {
 	fixed := make([]map[string]string, 0, len(p.FixedIPs))
 	for _, f := range p.FixedIPs {
 		fixed = append(fixed, map[string]string{"subnet_id": f.SubnetID, "ip_address": f.IPAddress})
@@ -96,8 +82,8 @@ func (h *portHandlers) view(c *api.Call, p network.Port, groups []string) view {
 	}
 	v := view{"id": p.ID, "name": p.Name, "network_id": p.NetworkID, "admin_state_up": p.AdminStateUp,
 		"mac_address": p.MAC, "fixed_ips": fixed, "device_id": p.DeviceID, "device_owner": p.DeviceOwner,
-		"status": status, "security_groups": nonNil(groups), "allowed_address_pairs": []any{},
-		"port_security_enabled": true, "ip_allocation": "immediate", "binding:vnic_type": "normal"}
+		"status": status, "security_groups": nonNil(p.SecurityGroups),
+		"allowed_address_pairs": addressPairViews(p.AddressPairs), "port_security_enabled": p.PortSecurity, "ip_allocation": "immediate", "binding:vnic_type": "normal"}
 	standardAttrs(v, p.ProjectID, p.Description, p.Revision, p.CreatedAt, p.UpdatedAt, p.Tags)
 	target := portTarget(p)
 	for _, attr := range bindingAttrs {

@@ -9,14 +9,15 @@ import (
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
-// portAttrs are the port attributes a body may hold. Security groups,
-// allowed address pairs and bindings are not taken yet.
+// portAttrs are the port attributes a body may hold. Bindings are not
+// taken yet.
 var portAttrs = attrSpec{
 	post: []string{"name", "description", "network_id", "admin_state_up", "device_id", "device_owner", "mac_address",
-		"fixed_ips", "tenant_id", "project_id", "port_security_enabled"},
-	put: []string{"name", "description", "admin_state_up", "device_id", "device_owner", "fixed_ips"},
+		"fixed_ips", "tenant_id", "project_id", "port_security_enabled", "security_groups", "allowed_address_pairs"},
+	put: []string{"name", "description", "admin_state_up", "device_id", "device_owner", "fixed_ips",
+		"port_security_enabled", "security_groups", "allowed_address_pairs"},
 	readOnly: []string{"id", "network_id", "mac_address", "tenant_id", "project_id", "status", "created_at", "updated_at",
-		"revision_number", "tags", "ip_allocation", "port_security_enabled"},
+		"revision_number", "tags", "ip_allocation"},
 }
 
 // portFields reads the port attributes of a body and checks the rules
@@ -47,7 +48,18 @@ func portFields(c *api.Call, a attrs, action string, target policy.Target) (netw
 		return f, err
 	}
 	f.FixedIPs = fixed
-	rules := []string{}
+	if f.PortSecurity, err = a.boolean("port_security_enabled"); err != nil {
+		return f, err
+	}
+	if f.SecurityGroups, err = a.securityGroups(); err != nil {
+		return f, err
+	}
+	if f.AddressPairs, err = a.addressPairs(); err != nil {
+		return f, err
+	}
+	// Neutron lets admins give groups of any project.
+	f.AnyProjectGroups = c.IsAdmin()
+	rules := securityRules(a, action, f.AddressPairs)
 	for _, attr := range []string{"device_id", "device_owner", "fixed_ips"} {
 		if _, ok := a[attr]; ok {
 			rules = append(rules, action+"_port:"+attr)
@@ -110,11 +122,6 @@ func (a attrs) fixedIPs() (*[]network.FixedIPRequest, error) {
 func (h *portHandlers) create(c *api.Call, a attrs) (view, error) {
 	if _, ok := a["network_id"]; !ok {
 		return nil, badRequest("Failed to parse request. Required attribute 'network_id' not specified")
-	}
-	if ps, err := a.boolean("port_security_enabled"); err != nil {
-		return nil, err
-	} else if ps != nil && !*ps {
-		return nil, badRequest("port_security_enabled false is not supported by this cloud")
 	}
 	netID, err := a.str("network_id", 36)
 	if err != nil {
