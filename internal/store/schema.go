@@ -363,4 +363,5 @@ var migrations = []migration{
 	schemaNeutronSecurityGroups,
 	schemaNetworkQuotas,
 	schemaNeutronL3,
+	schemaPreservedPorts,
 }

@@ -79,8 +79,8 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 				if _, err := db.Migrate(ctx); err != nil {
 					t.Fatalf("Migrate from %d: %v", from, err)
 				}
-				if v, err := db.SchemaVersion(ctx); err != nil || v != 27 {
-					t.Fatalf("SchemaVersion = %d, %v; want 27", v, err)
+				if v, err := db.SchemaVersion(ctx); err != nil || v != 28 {
+					t.Fatalf("SchemaVersion = %d, %v; want 28", v, err)
 				}
 
 				var hints string
@@ -95,9 +95,10 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 					t.Errorf("network n1 has %d subnets, %v; want %d", subnets, err, wantSubnets)
 				}
 				var project, owner string
-				if err := db.QueryRowContext(ctx, `SELECT project_id, device_owner FROM network_ports WHERE id = 'port1'`).Scan(&project, &owner); err != nil ||
-					project != "p1" || owner != "compute:nova" {
-					t.Errorf("port1: project %q, device owner %q, %v", project, owner, err)
+				var preserved bool
+				if err := db.QueryRowContext(ctx, `SELECT project_id, device_owner, preserve_on_delete FROM network_ports WHERE id = 'port1'`).
+					Scan(&project, &owner, &preserved); err != nil || project != "p1" || owner != "compute:nova" || preserved {
+					t.Errorf("port1: project %q, device owner %q, preserved %v, %v (Nova made it: it goes with its server)", project, owner, preserved, err)
 				}
 				var stateful bool
 				if err := db.QueryRowContext(ctx, `SELECT stateful FROM security_groups WHERE id = 'g1'`).Scan(&stateful); err != nil || !stateful {

@@ -89,7 +89,7 @@ func Request(req compute.NetworkRequest) network.Request {
 	if req.Mode == "none" {
 		return network.NoNetworks()
 	}
-	out := network.Request{}
+	out := network.Request{Zone: req.Zone}
 	for _, n := range req.Networks {
 		out.Networks = append(out.Networks, network.NetworkRequest{
 			NetworkID: n.UUID, FixedIP: n.FixedIP, PortID: n.Port, Tag: n.Tag,
