@@ -1,6 +1,7 @@
 package compute_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -142,6 +143,41 @@ func TestServerCreatePortErrors(t *testing.T) {
 		}
 		if got := showPort(t, cc.client, "u2:p2", foreign)["device_id"]; got != "" {
 			t.Errorf("the foreign port was bound to %v", got)
+		}
+	})
+}
+
+// TestServerPortsOwnedByZone: a server's ports, the given one and those
+// Nova makes, are owned by "compute:<its zone>".
+func TestServerPortsOwnedByZone(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
+		admin := cc.client.As(adminToken, "2.1")
+		agg := admin.Do("POST", "/v2.1/os-aggregates", `{"aggregate": {"name": "web", "availability_zone": "london"}}`).
+			Expect(t, http.StatusOK).JSON(t)["aggregate"].(map[string]any)
+		admin.Do("POST", "/v2.1/os-aggregates/"+fmt.Sprint(agg["id"])+"/action", map[string]any{"add_host": map[string]any{"host": "fake-host"}}).
+			Expect(t, http.StatusOK)
+		user := cc.client.As(userToken, "2.37")
+		first := user.Do("POST", "/v2.1/servers", cc.body("2.37", nil)).Expect(t, http.StatusAccepted)
+		firstID := first.JSON(t)["server"].(map[string]any)["id"].(string)
+		cc.waitForStatus(t, firstID, "ACTIVE")
+		port := makePort(t, cc.client, userToken, cc.networkOf(t, "p1"))["id"].(string)
+		r := user.Do("POST", "/v2.1/servers", cc.body("2.37", map[string]any{"availability_zone": "london",
+			"networks": []any{map[string]any{"port": port}, map[string]any{"uuid": cc.networkOf(t, "p1")}}}))
+		id := r.Expect(t, http.StatusAccepted).JSON(t)["server"].(map[string]any)["id"].(string)
+		cc.waitForStatus(t, id, "ACTIVE")
+		// The first server landed in london too (its only host is there).
+		for server, want := range map[string]int{firstID: 1, id: 2} {
+			ports := cc.client.As(userToken, "").Do("GET", "/networking/v2.0/ports?device_id="+server, nil).Expect(t, http.StatusOK).JSON(t)["ports"].([]any)
+			if len(ports) != want {
+				t.Fatalf("server %s has ports %v, want %d", server, ports, want)
+			}
+			for _, p := range ports {
+				if owner := p.(map[string]any)["device_owner"]; owner != "compute:london" {
+					t.Errorf("port of %s owned by %v, want compute:london", server, owner)
+				}
+			}
 		}
 	})
 }
