@@ -56,6 +56,7 @@ var (
 	V2_64  = Version{2, 64}
 	V2_66  = Version{2, 66}
 	V2_67  = Version{2, 67}
+	V2_70  = Version{2, 70}
 	V2_71  = Version{2, 71}
 	V2_73  = Version{2, 73}
 	V2_74  = Version{2, 74}
