@@ -8,6 +8,7 @@ import (
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
 // makePort creates a port on network through the networking API as token.
@@ -178,6 +179,31 @@ func TestServerPortsOwnedByZone(t *testing.T) {
 					t.Errorf("port of %s owned by %v, want compute:london", server, owner)
 				}
 			}
+		}
+	})
+}
+
+// TestFailedBuildOnGivenPort: a server whose spawn fails keeps its port
+// until it is deleted, and then leaves it unbound, as a built one does.
+func TestFailedBuildOnGivenPort(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, client := newCloud(t, database, computetest.Options{Fake: fake.Options{Fail: map[string]bool{"spawn": true}}})
+		cc := &createCloud{Cloud: c, client: client}
+		user := client.As(userToken, "2.37")
+		first := user.Do("POST", "/v2.1/servers", cc.body("2.37", nil)).Expect(t, http.StatusAccepted)
+		cc.waitForStatus(t, first.JSON(t)["server"].(map[string]any)["id"].(string), "ERROR")
+		port := makePort(t, client, userToken, cc.networkOf(t, "p1"))["id"].(string)
+		r := user.Do("POST", "/v2.1/servers", cc.body("2.37", map[string]any{"networks": []any{map[string]any{"port": port}}}))
+		id := r.Expect(t, http.StatusAccepted).JSON(t)["server"].(map[string]any)["id"].(string)
+		cc.waitForStatus(t, id, "ERROR")
+		if got := showPort(t, client, userToken, port); got["device_id"] != id || got["status"] != "DOWN" {
+			t.Fatalf("port of the failed server: device %v status %v", got["device_id"], got["status"])
+		}
+		user.Do("DELETE", "/v2.1/servers/"+id, nil).Expect(t, http.StatusNoContent)
+		cc.WaitFor(t, id, computetest.Deleted)
+		if got := showPort(t, client, adminToken, port); got["device_id"] != "" || got["device_owner"] != "" || got["binding:host_id"] != "" {
+			t.Fatalf("port after the failed server's delete: device %v owner %v host %v", got["device_id"], got["device_owner"], got["binding:host_id"])
 		}
 	})
 }
