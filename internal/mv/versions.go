@@ -40,6 +40,7 @@ var (
 	V2_45  = Version{2, 45}
 	V2_47  = Version{2, 47}
 	V2_48  = Version{2, 48}
+	V2_49  = Version{2, 49}
 	V2_50  = Version{2, 50}
 	V2_51  = Version{2, 51}
 	V2_52  = Version{2, 52}

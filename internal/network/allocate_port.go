@@ -93,17 +93,23 @@ func bindPort(ctx context.Context, tx *store.Tx, p givenPort, instanceID, owner,
 	return out, rows.Err()
 }
 
-// unbindPorts detaches the preserved ports of instanceID: they keep their addresses and MAC but lose their
-// device, owner, tag and binding, as Nova leaves a port it did not make.
+// unbindPorts detaches the preserved ports of instanceID: they keep
+// their addresses and MAC but lose their device, owner, tag and binding,
+// as Nova leaves a port it did not make.
 func unbindPorts(ctx context.Context, tx *store.Tx, instanceID string) error {
+	return unbindWhere(ctx, tx, "instance_id = ? AND preserve_on_delete", instanceID)
+}
+
+// unbindWhere unbinds the ports matching where (over network_ports).
+func unbindWhere(ctx context.Context, tx *store.Tx, where string, args ...any) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE fixed_ips SET instance_id = '' WHERE port_id IN
-		(SELECT id FROM network_ports WHERE instance_id = ? AND preserve_on_delete)`, instanceID); err != nil {
-		return fmt.Errorf("unbind the addresses of instance %s: %w", instanceID, err)
+		(SELECT id FROM network_ports WHERE `+where+`)`, args...); err != nil {
+		return fmt.Errorf("unbind port addresses: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET instance_id = '', device_owner = '', tag = NULL,
 		preserve_on_delete = FALSE, revision_number = revision_number + 1, updated_at = ?
-		WHERE instance_id = ? AND preserve_on_delete`, store.Now(), instanceID); err != nil {
-		return fmt.Errorf("unbind the ports of instance %s: %w", instanceID, err)
+		WHERE `+where, append([]any{store.Now()}, args...)...); err != nil {
+		return fmt.Errorf("unbind ports: %w", err)
 	}
 	return nil
 }

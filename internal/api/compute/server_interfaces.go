@@ -1,11 +1,14 @@
 package compute
 
 // Interface attachments (/servers/{id}/os-interface): Nova's
-// attach_interfaces.py, read side — the server's ports as Nova shows them
-// from Neutron. Attach and detach are not built.
+// attach_interfaces.py: the server's ports as Nova shows them from
+// Neutron, attach (a given port or a new one on a network) and detach.
 
 import (
+	"errors"
 	"net/http"
+
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
@@ -19,7 +22,74 @@ func (h *handlers) interfaceRoutes() []api.Route {
 	return []api.Route{
 		{Method: "GET", Path: "/servers/{server_id}/os-interface", Rule: ai + "list", Handler: h.listInterfaces},
 		{Method: "GET", Path: "/servers/{server_id}/os-interface/{port_id}", Rule: ai + "show", Handler: h.showInterface},
+		{Method: "POST", Path: "/servers/{server_id}/os-interface", Rule: ai + "create", Handler: h.attachInterface},
+		{Method: "DELETE", Path: "/servers/{server_id}/os-interface/{port_id}", Rule: ai + "delete", Handler: h.detachInterface},
 	}
+}
+
+// attachInterfaceSchema is schemas/attach_interfaces.py create (2.1) and
+// create_v249 (tag).
+func attachInterfaceSchema(c *api.Call) js.Schema {
+	fixedIP := js.Object([]string{"ip_address"}, js.Property{Name: "ip_address", Schema: csIPAddress})
+	props := []js.Property{
+		{Name: "net_id", Schema: csUUID},
+		{Name: "port_id", Schema: csUUID},
+		{Name: "fixed_ips", Schema: js.Schema{js.Type("array"), js.MinItems(1), js.MaxItems(1), js.Items(fixedIP)}},
+	}
+	if c.AtLeast(mv.V2_49) {
+		props = append(props, js.Property{Name: "tag", Schema: csTag})
+	}
+	return js.Object(nil, js.Property{Name: "interfaceAttachment", Schema: js.Object(nil, props...)})
+}
+
+// attachInterface answers the new interface as show does.
+func (h *handlers) attachInterface(c *api.Call) (*api.Reply, error) {
+	raw, err := c.Body()
+	if err != nil {
+		return nil, err
+	}
+	body, err := schemaChecked(c, raw, attachInterfaceSchema(c))
+	if err != nil {
+		return nil, err
+	}
+	var req compute.RequestedNetwork
+	if a, ok := body.(map[string]any)["interfaceAttachment"].(map[string]any); ok {
+		req.UUID, _ = a["net_id"].(string)
+		req.Port, _ = a["port_id"].(string)
+		req.Tag, _ = a["tag"].(string)
+		if ips, ok := a["fixed_ips"].([]any); ok && len(ips) > 0 {
+			req.FixedIP, _ = ips[0].(map[string]any)["ip_address"].(string)
+		}
+	}
+	if req.UUID != "" && req.Port != "" {
+		return nil, errs.Invalid("Must not input both network_id and port_id")
+	}
+	if req.FixedIP != "" && req.UUID == "" {
+		return nil, errs.Invalid("Must input network_id when request IP address")
+	}
+	portID, err := h.Servers.AttachInterface(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID, req)
+	if err != nil {
+		return nil, attachError(err)
+	}
+	srv, err := h.Servers.Get(c.Ctx, c.Principal, c.Param("server_id"))
+	if err != nil {
+		return nil, err
+	}
+	return h.interfaceReply(c, srv, portID)
+}
+
+// attachError is Nova's status for a refused attach: a port or network
+// not found is 404 here (400 in server create).
+func attachError(err error) error {
+	var e *errs.Error
+	if (errors.Is(err, network.ErrPortNotFound) || errors.Is(err, network.ErrNetworkNotFound)) && errors.As(err, &e) {
+		return errs.NotFound("%s", e.Message)
+	}
+	return err
+}
+
+func (h *handlers) detachInterface(c *api.Call) (*api.Reply, error) {
+	return h.accepted(h.Servers.DetachInterface(c.Ctx, c.Principal, c.Param("server_id"), c.RequestID, c.Param("port_id")))
 }
 
 func (h *handlers) listInterfaces(c *api.Call) (*api.Reply, error) {
@@ -47,7 +117,12 @@ func (h *handlers) showInterface(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := c.Param("port_id")
+	return h.interfaceReply(c, srv, c.Param("port_id"))
+}
+
+// interfaceReply is {"interfaceAttachment": ...} of srv's port id, or
+// Nova's 404s.
+func (h *handlers) interfaceReply(c *api.Call, srv *compute.Server, id string) (*api.Reply, error) {
 	p, err := h.Network.GetPort(c.Ctx, id)
 	switch {
 	case errs.KindOf(err) == errs.KindNotFound:

@@ -86,3 +86,77 @@ func sortedKeys(m map[string]any) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// TestServerInterfaceAttachDetach attaches a given port and a new one on
+// a network, detaches both (the given port survives unbound, the new one
+// goes), with Nova's errors and instance actions.
+func TestServerInterfaceAttachDetach(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc := newCreateCloud(t, database)
+		user := cc.client.As(userToken, "2.49")
+		r := user.Do("POST", "/v2.1/servers", cc.body("2.49", nil)).Expect(t, http.StatusAccepted)
+		id := r.JSON(t)["server"].(map[string]any)["id"].(string)
+		cc.waitForStatus(t, id, "ACTIVE")
+		network := cc.networkOf(t, "p1")
+		given := makePort(t, cc.client, userToken, network)["id"].(string)
+		base := "/v2.1/servers/" + id + "/os-interface"
+
+		attached := user.Do("POST", base, map[string]any{"interfaceAttachment": map[string]any{"port_id": given, "tag": "extra"}}).
+			Expect(t, http.StatusOK).JSON(t)["interfaceAttachment"].(map[string]any)
+		if attached["port_id"] != given || attached["net_id"] != network {
+			t.Fatalf("attached %v", attached)
+		}
+		made := user.Do("POST", base, map[string]any{"interfaceAttachment": map[string]any{"net_id": network,
+			"fixed_ips": []any{map[string]any{"ip_address": "10.0.0.77"}}}}).Expect(t, http.StatusOK).JSON(t)["interfaceAttachment"].(map[string]any)
+		if ips := made["fixed_ips"].([]any); len(ips) != 1 || ips[0].(map[string]any)["ip_address"] != "10.0.0.77" {
+			t.Fatalf("attached on the network %v", made)
+		}
+		list := cc.client.As(userToken, "2.70").Do("GET", base, nil).Expect(t, http.StatusOK).JSON(t)["interfaceAttachments"].([]any)
+		if len(list) != 3 || list[1].(map[string]any)["tag"] != "extra" {
+			t.Fatalf("interfaces after attach %v", list)
+		}
+		if got := showPort(t, cc.client, userToken, given); got["device_id"] != id || got["device_owner"] != "compute:nova" {
+			t.Fatalf("attached port: device %v owner %v", got["device_id"], got["device_owner"])
+		}
+
+		for _, tc := range []struct {
+			name   string
+			body   map[string]any
+			status int
+			msg    string
+		}{
+			{"both", map[string]any{"interfaceAttachment": map[string]any{"port_id": given, "net_id": network}}, 400, "Must not input both network_id and port_id"},
+			{"ip without network", map[string]any{"interfaceAttachment": map[string]any{"fixed_ips": []any{map[string]any{"ip_address": "10.0.0.9"}}}}, 400,
+				"Must input network_id when request IP address"},
+			{"in use", map[string]any{"interfaceAttachment": map[string]any{"port_id": given}}, 409, "Port " + given + " is still in use."},
+			{"unknown port", map[string]any{"interfaceAttachment": map[string]any{"port_id": portA}}, 404, "Port id " + portA + " could not be found."},
+			{"unknown network", map[string]any{"interfaceAttachment": map[string]any{"net_id": netA}}, 404, "Network " + netA + " could not be found."},
+		} {
+			r := user.Do("POST", base, tc.body)
+			if r.Status != tc.status || faultMessage(t, r) != tc.msg {
+				t.Errorf("%s: %d %s, want %d %q", tc.name, r.Status, r.Body, tc.status, tc.msg)
+			}
+		}
+
+		user.Do("DELETE", base+"/"+given, nil).Expect(t, http.StatusAccepted)
+		user.Do("DELETE", base+"/"+made["port_id"].(string), nil).Expect(t, http.StatusAccepted)
+		if got := showPort(t, cc.client, userToken, given); got["device_id"] != "" || got["device_owner"] != "" {
+			t.Fatalf("detached given port: device %v owner %v", got["device_id"], got["device_owner"])
+		}
+		cc.client.As(userToken, "").Do("GET", "/networking/v2.0/ports/"+made["port_id"].(string), nil).Expect(t, http.StatusNotFound)
+		// Nova casts the detach: a port the server lacks fails the action's event.
+		user.Do("DELETE", base+"/"+given, nil).Expect(t, http.StatusAccepted)
+
+		actions := user.Do("GET", "/v2.1/servers/"+id+"/os-instance-actions", nil).Expect(t, http.StatusOK).JSON(t)["instanceActions"].([]any)
+		count := map[string]int{}
+		for _, a := range actions {
+			count[a.(map[string]any)["action"].(string)]++
+		}
+		// Three attaches were refused in the compute (in use, unknown port
+		// and network): Nova records their actions too.
+		if count["attach_interface"] != 5 || count["detach_interface"] != 3 {
+			t.Errorf("instance actions %v", count)
+		}
+	})
+}
