@@ -307,6 +307,9 @@ func (w *walk) fixtureMakers() map[string]func() string {
 	const latest = "latest"
 	return map[string]func() string{
 		"server": func() string {
+			// Every write that succeeds on a server makes a new one: keep
+			// project A's instance quota out of the way.
+			w.fixture("tenant")
 			id := w.jsonField(w.must("member-a", "POST", "/v2.1/servers", "2.37", map[string]any{"server": map[string]any{
 				"name": "walk", "imageRef": w.tinyImage, "flavorRef": "1", "networks": "none",
 				"metadata": map[string]any{"k1": "v1"}}}), "server", "id")
@@ -819,6 +822,7 @@ var foreignWriteBodies = map[string]example{
 	"PUT /servers/{server_id}/metadata/{key}":                  jsonBody(`{"meta": {"k1": "v"}}`),
 	"PUT /servers/{server_id}/tags":                            jsonBody(`{"tags": ["t2"]}`),
 	"PUT /servers/{server_id}/tags/{tag}":                      jsonBody(``),
+	"POST /servers/{server_id}/os-interface":                   jsonBody(`{"interfaceAttachment": {}}`),
 	"PUT /os-security-groups/{id}":                             jsonBody(`{"security_group": {"name": "stolen", "description": "x"}}`),
 	"POST /images/{image_id}/metadata":                         jsonBody(`{"metadata": {"k2": "v"}}`),
 	"PUT /images/{image_id}/metadata":                          jsonBody(`{"metadata": {"k1": "v"}}`),

@@ -38,6 +38,12 @@ type Addresses interface {
 	// NICs are the instance's ports as its driver plugs them: MAC, fixed
 	// addresses and subnet, in port order.
 	NICs(ctx context.Context, q store.Querier, projectID, instanceID string) ([]NIC, error)
+	// AttachInterface gives the instance one more port (the given one,
+	// or a new one on req's network) owned by "compute:<zone>", and
+	// returns its id; DetachInterface takes it off again (deleting the
+	// ports it made, unbinding given ones).
+	AttachInterface(ctx context.Context, tx *store.Tx, projectID, instanceID, zone string, req RequestedNetwork) (string, error)
+	DetachInterface(ctx context.Context, tx *store.Tx, instanceID, portID string) error
 }
 
 // NIC is one port of a server as its guest plugs it.

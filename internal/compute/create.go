@@ -28,6 +28,9 @@ import (
 type NetworkRequest struct {
 	Mode     string // "auto", "none" or "list"
 	Networks []RequestedNetwork
+	// Zone is the server's availability zone (set by create, not the
+	// request): its ports' device_owner is "compute:<zone>".
+	Zone string
 }
 
 // RequestedNetwork is one entry of a create's networks list.
@@ -351,7 +354,9 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 		return nil, "", err
 	}
 	if srv.Fault == nil {
-		if err := s.Addresses.Allocate(ctx, tx, p.ProjectID, srv.ID, req.Networks); err != nil {
+		nets := req.Networks
+		nets.Zone = srv.AZ
+		if err := s.Addresses.Allocate(ctx, tx, p.ProjectID, srv.ID, nets); err != nil {
 			return nil, "", err
 		}
 	}

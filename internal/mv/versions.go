@@ -40,6 +40,7 @@ var (
 	V2_45  = Version{2, 45}
 	V2_47  = Version{2, 47}
 	V2_48  = Version{2, 48}
+	V2_49  = Version{2, 49}
 	V2_50  = Version{2, 50}
 	V2_51  = Version{2, 51}
 	V2_52  = Version{2, 52}
@@ -56,6 +57,7 @@ var (
 	V2_64  = Version{2, 64}
 	V2_66  = Version{2, 66}
 	V2_67  = Version{2, 67}
+	V2_70  = Version{2, 70}
 	V2_71  = Version{2, 71}
 	V2_73  = Version{2, 73}
 	V2_74  = Version{2, 74}

@@ -28,6 +28,9 @@ type portPlan struct {
 	v4, v6 netip.Prefix
 	fixed  netip.Addr // valid when the request names a fixed IP
 	tag    string
+	// given is the user's port the server boots on, when the request
+	// names one; nothing is allocated then.
+	given *givenPort
 }
 
 // Allocate gives instanceID the ports and fixed IPs req asks for, inside
@@ -43,10 +46,18 @@ func (m *Manager) Allocate(ctx context.Context, tx *store.Tx, projectID, instanc
 		return nil, err
 	}
 	now := store.Now()
+	owner := deviceOwner(req.Zone)
 	var out []Address
 	var created []string
 	for i, p := range plans {
-		portID, addrs, err := m.allocatePort(ctx, tx, projectID, instanceID, i, now, p)
+		var portID string
+		var addrs []Address
+		var err error
+		if p.given != nil {
+			addrs, err = bindPort(ctx, tx, *p.given, instanceID, owner, p.tag, i)
+		} else {
+			portID, addrs, err = m.allocatePort(ctx, tx, projectID, instanceID, owner, i, now, p)
+		}
 		if portID != "" {
 			created = append(created, portID)
 		}
@@ -58,12 +69,23 @@ func (m *Manager) Allocate(ctx context.Context, tx *store.Tx, projectID, instanc
 				if derr := deletePorts(ctx, tx, created); derr != nil {
 					return nil, derr
 				}
+				if derr := unbindPorts(ctx, tx, instanceID); derr != nil {
+					return nil, derr
+				}
 			}
 			return nil, err
 		}
 		out = append(out, addrs...)
 	}
 	return out, nil
+}
+
+// deviceOwner is Nova's device_owner for a server's ports in zone.
+func deviceOwner(zone string) string {
+	if zone == "" {
+		zone = "nova"
+	}
+	return "compute:" + zone
 }
 
 // plan resolves and validates req in Nova's order: ports, then networks,
@@ -80,9 +102,14 @@ func (m *Manager) plan(ctx context.Context, tx *store.Tx, projectID string, req 
 		}
 		return []portPlan{p}, nil
 	}
+	given := make(map[string]givenPort)
 	for _, r := range req.Networks {
 		if r.PortID != "" {
-			return nil, portNotFound(r.PortID)
+			p, err := checkGivenPort(ctx, tx, projectID, r.PortID)
+			if err != nil {
+				return nil, err
+			}
+			given[r.PortID] = p
 		}
 	}
 	owned, err := m.Networks(ctx, tx, projectID)
@@ -95,7 +122,7 @@ func (m *Manager) plan(ctx context.Context, tx *store.Tx, projectID string, req 
 	}
 	var missing []string
 	for _, r := range req.Networks {
-		if _, ok := byID[r.NetworkID]; !ok && r.NetworkID != "" && !slices.Contains(missing, r.NetworkID) {
+		if _, ok := byID[r.NetworkID]; !ok && r.PortID == "" && r.NetworkID != "" && !slices.Contains(missing, r.NetworkID) {
 			missing = append(missing, r.NetworkID)
 		}
 	}
@@ -104,6 +131,10 @@ func (m *Manager) plan(ctx context.Context, tx *store.Tx, projectID string, req 
 	}
 	plans := make([]portPlan, 0, len(req.Networks))
 	for _, r := range req.Networks {
+		if p, ok := given[r.PortID]; ok {
+			plans = append(plans, portPlan{given: &p, tag: r.Tag})
+			continue
+		}
 		n, ok := byID[r.NetworkID]
 		if !ok {
 			if n, err = m.EnsureDefault(ctx, tx, projectID); err != nil {
@@ -157,9 +188,9 @@ func planFor(n Network, r NetworkRequest) (portPlan, error) {
 
 // allocatePort creates one port of instanceID with its addresses. It
 // returns the port's id once the port row exists, even on error.
-func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, projectID, instanceID string, position int, now int64, p portPlan) (string, []Address, error) {
+func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, projectID, instanceID, owner string, position int, now int64, p portPlan) (string, []Address, error) {
 	portID := uuid.NewString()
-	mac, err := insertPort(ctx, tx, portID, projectID, p.net.ID, instanceID, p.tag, position, now)
+	mac, err := insertPort(ctx, tx, portID, projectID, p.net.ID, instanceID, owner, p.tag, position, now)
 	if err != nil {
 		return "", nil, err
 	}
@@ -193,7 +224,7 @@ func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, projectID, ins
 
 // insertPort stores a port of projectID's server with a fresh random
 // MAC, drawing again when the MAC is taken.
-func insertPort(ctx context.Context, tx *store.Tx, id, projectID, networkID, instanceID, tag string, position int, now int64) ([6]byte, error) {
+func insertPort(ctx context.Context, tx *store.Tx, id, projectID, networkID, instanceID, owner, tag string, position int, now int64) ([6]byte, error) {
 	var tagArg any
 	if tag != "" {
 		tagArg = tag
@@ -204,8 +235,8 @@ func insertPort(ctx context.Context, tx *store.Tx, id, projectID, networkID, ins
 			return mac, err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, project_id, network_id, instance_id, mac, tag, position,
-			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			id, projectID, networkID, instanceID, formatMAC(mac), tagArg, position, now, now)
+			device_owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			id, projectID, networkID, instanceID, formatMAC(mac), tagArg, position, owner, now, now)
 		if err != nil {
 			return mac, fmt.Errorf("create port on network %s: %w", networkID, err)
 		}
@@ -338,8 +369,12 @@ func claimNext6(ctx context.Context, tx *store.Tx, networkID string, subnet neti
 }
 
 // Release frees every address and port of instanceID; the addresses may
-// be handed out again once the transaction commits.
+// be handed out again once the transaction commits. The ports the user
+// booted the server on survive unbound (Nova's preserve_on_delete).
 func (m *Manager) Release(ctx context.Context, tx *store.Tx, instanceID string) error {
+	if err := unbindPorts(ctx, tx, instanceID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM fixed_ips WHERE instance_id = ?`, instanceID); err != nil {
 		return fmt.Errorf("release fixed IPs of instance %s: %w", instanceID, err)
 	}

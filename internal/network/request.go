@@ -6,13 +6,16 @@ package network
 type Request struct {
 	None     bool
 	Networks []NetworkRequest
+	// Zone is the server's availability zone: its ports' device_owner
+	// is "compute:<zone>".
+	Zone string
 }
 
 // NetworkRequest is one entry of Nova's "networks" list.
 type NetworkRequest struct {
 	NetworkID string // "uuid"; empty means the project's default network
 	FixedIP   string // "fixed_ip"
-	PortID    string // "port": kumo has no Neutron ports, so never found
+	PortID    string // "port": a port made through the networking API
 	Tag       string // "tag" (2.32+)
 }
 

@@ -364,4 +364,5 @@ var migrations = []migration{
 	schemaNetworkQuotas,
 	schemaNeutronL3,
 	schemaNeutronPortSecurity,
+	schemaPreservedPorts,
 }

@@ -41,7 +41,8 @@ var emptyDatabases = []struct {
 // TestUpgradeToTheNetworkingAPI: a cloud made before the networking API
 // (schema 22) or with its networks only (23) migrates through ports (24),
 // security group attributes (25), network quotas (26), routers (27) and
-// port security (28), its network, server port and security group
+// port security (28) and preserved ports (29), its network, server port
+// and security group
 // carried over, on both engines.
 func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 	t.Parallel()
@@ -79,8 +80,8 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 				if _, err := db.Migrate(ctx); err != nil {
 					t.Fatalf("Migrate from %d: %v", from, err)
 				}
-				if v, err := db.SchemaVersion(ctx); err != nil || v != 28 {
-					t.Fatalf("SchemaVersion = %d, %v; want 28", v, err)
+				if v, err := db.SchemaVersion(ctx); err != nil || v != 29 {
+					t.Fatalf("SchemaVersion = %d, %v; want 29", v, err)
 				}
 
 				var hints string
@@ -95,12 +96,12 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 					t.Errorf("network n1 has %d subnets, %v; want %d", subnets, err, wantSubnets)
 				}
 				var project, owner string
-				var security, serverGroups bool
-				if err := db.QueryRowContext(ctx, `SELECT project_id, device_owner, port_security_enabled, server_groups
-					FROM network_ports WHERE id = 'port1'`).Scan(&project, &owner, &security, &serverGroups); err != nil ||
-					project != "p1" || owner != "compute:nova" || !security || !serverGroups {
-					t.Errorf("port1: project %q, device owner %q, port security %v, server's groups %v, %v",
-						project, owner, security, serverGroups, err)
+				var security, serverGroups, preserved bool
+				if err := db.QueryRowContext(ctx, `SELECT project_id, device_owner, port_security_enabled, server_groups, preserve_on_delete
+					FROM network_ports WHERE id = 'port1'`).Scan(&project, &owner, &security, &serverGroups, &preserved); err != nil ||
+					project != "p1" || owner != "compute:nova" || !security || !serverGroups || preserved {
+					t.Errorf("port1: project %q, device owner %q, port security %v, server's groups %v, preserved %v, %v (Nova made it: it goes with its server)",
+						project, owner, security, serverGroups, preserved, err)
 				}
 				var stateful bool
 				if err := db.QueryRowContext(ctx, `SELECT stateful FROM security_groups WHERE id = 'g1'`).Scan(&stateful); err != nil || !stateful {

@@ -72,7 +72,10 @@ func (h *handlers) checkServerCreate(c *api.Call, in *serverCreateInput) error {
 		}
 		for _, n := range r.Networks.Networks {
 			if n.Port != "" {
-				return errs.Invalid("Failed to launch instances: max_count cannot be greater than 1 if an port_id is specified.")
+				// MultiplePortsNotApplicable (compute/api.py
+				// _check_multiple_instances_with_neutron_ports).
+				return errs.Invalid("Failed to launch instances: Unable to launch multiple instances with a single configured port ID. " +
+					"Please launch your instance one by one with different ports.")
 			}
 		}
 		if r.Hostname != "" {

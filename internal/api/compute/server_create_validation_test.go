@@ -143,6 +143,8 @@ func createNetworkCases() []createCase {
 		{name: "tag at 2.42", version: "2.42", extra: map[string]any{"networks": []any{map[string]any{"uuid": netA, "tag": "nic1"}}}, status: 202},
 		{name: "fixed ip with max_count", version: "2.1", extra: map[string]any{"max_count": 2, "networks": []any{map[string]any{"uuid": netA, "fixed_ip": "10.0.0.5"}}}, status: 400,
 			msg: "Failed to launch instances: max_count cannot be greater than 1 if an fixed_ip is specified."},
+		{name: "port with max_count", version: "2.1", extra: map[string]any{"max_count": 2, "networks": []any{map[string]any{"port": portA}}}, status: 400,
+			msg: "Failed to launch instances: Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports."},
 	}
 }
 

@@ -51,6 +51,18 @@ func (a Addresses) Release(ctx context.Context, tx *store.Tx, instanceID string)
 	return a.Manager.Release(ctx, tx, instanceID)
 }
 
+// AttachInterface gives the instance one more port.
+func (a Addresses) AttachInterface(ctx context.Context, tx *store.Tx, projectID, instanceID, zone string, req compute.RequestedNetwork) (string, error) {
+	return a.Manager.AttachInterface(ctx, tx, projectID, instanceID, zone, network.NetworkRequest{
+		NetworkID: req.UUID, FixedIP: req.FixedIP, PortID: req.Port, Tag: req.Tag,
+	})
+}
+
+// DetachInterface takes a port off the instance.
+func (a Addresses) DetachInterface(ctx context.Context, tx *store.Tx, instanceID, portID string) error {
+	return a.Manager.DetachInterface(ctx, tx, instanceID, portID)
+}
+
 // NICs groups the instance's fixed addresses by port.
 func (a Addresses) NICs(ctx context.Context, q store.Querier, projectID, instanceID string) ([]compute.NIC, error) {
 	addrs, err := a.Manager.ForInstances(ctx, q, []string{instanceID})
@@ -89,7 +101,7 @@ func Request(req compute.NetworkRequest) network.Request {
 	if req.Mode == "none" {
 		return network.NoNetworks()
 	}
-	out := network.Request{}
+	out := network.Request{Zone: req.Zone}
 	for _, n := range req.Networks {
 		out.Networks = append(out.Networks, network.NetworkRequest{
 			NetworkID: n.UUID, FixedIP: n.FixedIP, PortID: n.Port, Tag: n.Tag,
