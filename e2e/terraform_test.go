@@ -287,12 +287,12 @@ func TestTerraformServer(t *testing.T) {
 }
 
 // TestTerraformNetworking applies networking.tf, plans again (no
-// changes), checks the server's addresses, and destroys it all. Networks,
-// subnets, security groups, routers and floating IPs apply; enable it
-// (and check its assertions against Neutron's behaviour) once ports take
-// security groups and servers boot on a given port.
+// changes), checks the server's addresses, and destroys it all: the
+// provider's usual networking configuration (a network and subnet, a
+// security group with rules, a router with its gateway and an interface,
+// a port with the group, a server booted on the port, a floating IP
+// associated with it).
 func TestTerraformNetworking(t *testing.T) {
-	t.Skip("needs the rest of issue 19: ports with security_groups (the port API refuses them) and servers booted on a given port (Nova with Neutron)")
 	t.Parallel()
 	tofu := RequireTofu(t)
 	s := Start(t, kumoBin, Options{})
