@@ -36,12 +36,7 @@ type Scope struct {
 // Neutron's listing does for the project asked about or the caller's.
 func (s *Service) ListGroups(ctx context.Context, sc Scope, ensureFor string) ([]Group, error) {
 	var out []Group
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if ensureFor != "" {
-			if _, err := EnsureDefault(ctx, tx, ensureFor); err != nil {
-				return err
-			}
-		}
+	err := s.listing(ctx, ensureFor, func(tx *store.Tx) error {
 		var err error
 		if sc.All {
 			out, err = loadGroups(ctx, tx, `1 = 1`)
@@ -54,6 +49,19 @@ func (s *Service) ListGroups(ctx context.Context, sc Scope, ensureFor string) ([
 		return fillTags(ctx, tx, out)
 	})
 	return out, err
+}
+
+// listing runs read in one transaction after making ensureFor's default
+// group ("": none) when it has none.
+func (s *Service) listing(ctx context.Context, ensureFor string, read func(tx *store.Tx) error) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if ensureFor != "" {
+			if _, err := EnsureDefault(ctx, tx, ensureFor); err != nil {
+				return err
+			}
+		}
+		return read(tx)
+	})
 }
 
 // fillTags reads the groups' tags.
@@ -301,12 +309,7 @@ func reviseGroup(ctx context.Context, tx *store.Tx, id string) error {
 // those it made), after making ensureFor's default group as ListGroups.
 func (s *Service) ListRules(ctx context.Context, sc Scope, ensureFor string) ([]Rule, error) {
 	var out []Rule
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if ensureFor != "" {
-			if _, err := EnsureDefault(ctx, tx, ensureFor); err != nil {
-				return err
-			}
-		}
+	err := s.listing(ctx, ensureFor, func(tx *store.Tx) error {
 		var err error
 		if sc.All {
 			out, err = loadRules(ctx, tx, `1 = 1`)

@@ -56,6 +56,20 @@ func newNetworks(svc *network.Service) *networkHandlers {
 	return h
 }
 
+// visibleNetwork is network id as the caller may see it: one it may not
+// get is missing (NetworkNotFound), as Neutron hides it from a subnet's
+// or port's create.
+func visibleNetwork(c *api.Call, svc *network.Service, id string) (network.Network, error) {
+	net, err := svc.GetNetwork(c.Ctx, id)
+	if err != nil {
+		return network.Network{}, err
+	}
+	if !c.Allowed("get_network", networkTarget(net)) {
+		return network.Network{}, network.NetworkNotFound(id)
+	}
+	return net, nil
+}
+
 // networkTarget is what the network rules read of n.
 func networkTarget(n network.Network) policy.Target {
 	return policy.Target{"project_id": n.ProjectID, "tenant_id": n.ProjectID,

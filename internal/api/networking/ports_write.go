@@ -131,12 +131,9 @@ func (h *portHandlers) create(c *api.Call, a attrs) (view, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := h.svc.GetNetwork(c.Ctx, *netID)
+	net, err := visibleNetwork(c, h.svc, *netID)
 	if err != nil {
 		return nil, err
-	}
-	if !c.Allowed("get_network", networkTarget(net)) {
-		return nil, network.NetworkNotFound(*netID)
 	}
 	target := policy.Target{"project_id": project, "tenant_id": project, "network:project_id": net.ProjectID,
 		"network:tenant_id": net.ProjectID, "shared": pyBool(net.Shared), "router:external": pyBool(net.External),
