@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -403,18 +402,15 @@ func (s *Service) Tags(ctx context.Context, id string) ([]string, error) {
 func (s *Service) ChangeTags(ctx context.Context, id string, c network.TagChange) ([]string, error) {
 	var out []string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		r, err := recordIn(ctx, tx, id)
+		_, err := recordIn(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if out, err = network.ChangeTags(ctx, tx, KindFloatingIPs, id, c); err != nil {
+		out, err = network.ChangeTags(ctx, tx, KindFloatingIPs, id, c, func() error {
+			_, err := tx.ExecContext(ctx, `UPDATE floating_ips SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
+				store.Now(), id)
 			return err
-		}
-		if slices.Equal(r.Tags, out) {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE floating_ips SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
-			store.Now(), id)
+		})
 		return err
 	})
 	return out, err

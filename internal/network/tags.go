@@ -81,9 +81,14 @@ type TagChange struct {
 
 // ChangeTags applies c to object id of kind in the caller's transaction
 // and returns its tags after; a tag to remove that it lacks is
-// errs.NotFound. The caller checks the object exists and bumps its
-// revision.
-func ChangeTags(ctx context.Context, tx *store.Tx, kind, id string, c TagChange) ([]string, error) {
+// errs.NotFound. When the tags changed it calls revise, which bumps the
+// object's revision (Neutron revises an object on a tag change). The
+// caller checks the object exists.
+func ChangeTags(ctx context.Context, tx *store.Tx, kind, id string, c TagChange, revise func() error) ([]string, error) {
+	before, err := ReadTags(ctx, tx, kind, id)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case c.Clear || c.Replace:
 		if err := deleteTags(ctx, tx, kind, id); err != nil {
@@ -104,7 +109,24 @@ func ChangeTags(ctx context.Context, tx *store.Tx, kind, id string, c TagChange)
 	if err := addTags(ctx, tx, kind, id, c.Tags); err != nil {
 		return nil, err
 	}
-	return ReadTags(ctx, tx, kind, id)
+	after, err := ReadTags(ctx, tx, kind, id)
+	if err != nil || slices.Equal(before, after) {
+		return after, err
+	}
+	return after, revise()
+}
+
+// reviseRow is the revise of ChangeTags for a row of table with
+// revision_number and updated_at columns.
+func reviseRow(ctx context.Context, tx *store.Tx, table, id string) func() error {
+	return func() error {
+		_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
+			store.Now(), id)
+		if err != nil {
+			return fmt.Errorf("revise %s %s: %w", table, id, err)
+		}
+		return nil
+	}
 }
 
 // tagTable is the table of a kind this domain owns, whose rows a tag
@@ -141,18 +163,8 @@ func (s *Service) ChangeTags(ctx context.Context, kind, id string, c TagChange) 
 		if err := s.exists(ctx, tx, kind, id); err != nil {
 			return err
 		}
-		before, err := ReadTags(ctx, tx, kind, id)
-		if err != nil {
-			return err
-		}
-		if out, err = ChangeTags(ctx, tx, kind, id, c); err != nil {
-			return err
-		}
-		if slices.Equal(before, out) {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE `+table+` SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
-			store.Now(), id)
+		var err error
+		out, err = ChangeTags(ctx, tx, kind, id, c, reviseRow(ctx, tx, table, id))
 		return err
 	})
 	return out, err

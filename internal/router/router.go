@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -310,18 +309,15 @@ func (s *Service) Tags(ctx context.Context, id string) ([]string, error) {
 func (s *Service) ChangeTags(ctx context.Context, id string, c network.TagChange) ([]string, error) {
 	var out []string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		r, err := getIn(ctx, tx, id)
+		_, err := getIn(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if out, err = network.ChangeTags(ctx, tx, KindRouters, id, c); err != nil {
+		out, err = network.ChangeTags(ctx, tx, KindRouters, id, c, func() error {
+			_, err := tx.ExecContext(ctx, `UPDATE routers SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
+				store.Now(), id)
 			return err
-		}
-		if slices.Equal(out, r.Tags) {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE routers SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
-			store.Now(), id)
+		})
 		return err
 	})
 	return out, err

@@ -3,7 +3,6 @@ package secgroup
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -281,17 +280,12 @@ func (s *Service) Tags(ctx context.Context, id string) ([]string, error) {
 func (s *Service) ChangeTags(ctx context.Context, id string, c network.TagChange) ([]string, error) {
 	var out []string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		g, err := getGroup(ctx, tx, id)
+		_, err := getGroup(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if out, err = network.ChangeTags(ctx, tx, TagKind, id, c); err != nil {
-			return err
-		}
-		if slices.Equal(out, g.Tags) {
-			return nil
-		}
-		return reviseGroup(ctx, tx, id)
+		out, err = network.ChangeTags(ctx, tx, TagKind, id, c, func() error { return reviseGroup(ctx, tx, id) })
+		return err
 	})
 	return out, err
 }
