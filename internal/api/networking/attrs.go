@@ -28,8 +28,8 @@ type attrSpec struct {
 // decodeAttrs reads {"<singular>": {...}} and refuses attributes the
 // spec does not take for the method.
 func decodeAttrs(c *api.Call, singular string, spec attrSpec, update bool) (attrs, error) {
-	var body map[string]any
-	if err := c.DecodeJSON(&body); err != nil {
+	body, err := decodeBody(c)
+	if err != nil {
 		return nil, err
 	}
 	raw, ok := body[singular]
@@ -37,6 +37,24 @@ func decodeAttrs(c *api.Call, singular string, spec attrSpec, update bool) (attr
 		return nil, badRequest("Unable to find '%s' in request body", singular)
 	}
 	return checkAttrs(raw, singular, spec, update)
+}
+
+// decodeBody reads a write's body as Neutron's prepare_request_body
+// does: a body Python reads as false is missing, one that is not an
+// object holds invalid data.
+func decodeBody(c *api.Call) (map[string]any, error) {
+	var decoded any
+	if err := c.DecodeJSON(&decoded); err != nil {
+		return nil, err
+	}
+	if pyFalsy(decoded) {
+		return nil, badRequest("Resource body required")
+	}
+	body, ok := decoded.(map[string]any)
+	if !ok {
+		return nil, badRequest("Body contains invalid data")
+	}
+	return body, nil
 }
 
 // checkAttrs takes one object of a body, refusing attributes the spec
@@ -264,4 +282,24 @@ func forbidden(c *api.Call, rule string, target map[string]string) error {
 		return err
 	}
 	return nil
+}
+
+// pyFalsy reports whether Python reads a decoded JSON value as false.
+func pyFalsy(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !v
+	case json.Number:
+		f, err := v.Float64()
+		return err == nil && f == 0
+	case string:
+		return v == ""
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }

@@ -23,8 +23,8 @@ type creator struct {
 // (Neutron's bulk create, all or none: the objects made before a failure
 // are deleted again, as Neutron's emulated bulk does).
 func (cr creator) handler(c *api.Call) (*api.Reply, error) {
-	var body map[string]any
-	if err := c.DecodeJSON(&body); err != nil {
+	body, err := decodeBody(c)
+	if err != nil {
 		return nil, err
 	}
 	if raw, ok := body[cr.res.Singular]; ok {
