@@ -109,12 +109,30 @@ def known_route(url, token):
     return status != 404
 
 
+def network_settings(network_url, token):
+    """What Tempest needs to know of kumo's networking API: the extensions
+    it serves (Tempest skips tests of the others) and the external network
+    floating IPs come from. None when the cloud has no network endpoint."""
+    if not network_url:
+        return None
+    status, _, reply = request("GET", network_url + "/v2.0/extensions", token)
+    if status != 200:
+        sys.exit("conf.py: list network extensions: %s %s" % (status, reply))
+    extensions = sorted(e["alias"] for e in reply["extensions"])
+    status, _, reply = request("GET", network_url + "/v2.0/networks?router:external=true", token)
+    if status != 200 or not reply["networks"]:
+        sys.exit("conf.py: find the external network: %s %s" % (status, reply))
+    public = sorted(reply["networks"], key=lambda n: n["created_at"])[0]
+    return {"extensions": extensions, "public_id": public["id"], "public_name": public["name"]}
+
+
 def main():
     clouds_file, cloud, out = sys.argv[1:4]
     with open(clouds_file) as f:
         auth = yaml.safe_load(f)["clouds"][cloud]["auth"]
     token, catalog = login(auth)
     compute_url, image_url = catalog["compute"], catalog["image"]
+    network = network_settings(catalog.get("network"), token)
 
     status, _, version = request("GET", compute_url + "/", token)
     if status != 200:
@@ -151,7 +169,7 @@ def main():
         "personality": False,
         "config_drive": False,
         "metadata_service": False,
-        "interface_attach": False,
+        "interface_attach": network is not None,
         "attach_encrypted_volume": False,
         "vnc_console": False,
         "spice_console": False,
@@ -177,7 +195,9 @@ def main():
             "admin_project_name": auth["project_name"],
             "admin_domain_name": auth.get("user_domain_name", "Default"),
             "use_dynamic_credentials": "true",
-            "create_isolated_networks": "false",
+            # As in DevStack: each test project gets its own network, subnet
+            # and router (with a gateway on the external network).
+            "create_isolated_networks": b(network is not None),
             "tempest_roles": "member",
         },
         "identity": {
@@ -212,13 +232,28 @@ def main():
         "image-feature-enabled": {"api_v2": "true", "api_v1": "false",
                                   "import_image": "false", "os_glance_reserved": "false",
                                   "manage_locations": "false"},
-        "network-feature-enabled": {"floating_ips": "false", "ipv6": "false"},
-        "service_available": {"nova": "true", "glance": "true", "neutron": "false",
+        "service_available": {"nova": "true", "glance": "true", "neutron": b(network is not None),
                               "cinder": "false", "swift": "false", "horizon": "false",
                               "placement": "false"},
         "validation": {"run_validation": "false"},
         "oslo_concurrency": {"lock_path": "tempest_lock"},
     }
+    if network is None:
+        conf["network-feature-enabled"] = {"floating_ips": "false", "ipv6": "false"}
+    else:
+        conf["network"] = {
+            "region": "RegionOne", "endpoint_type": "publicURL",
+            "public_network_id": network["public_id"],
+            "floating_network_name": network["public_name"],
+            "build_timeout": "60",
+        }
+        conf["network-feature-enabled"] = {
+            "api_extensions": ",".join(network["extensions"]),
+            "available_features": "",
+            "ipv6": "true", "ipv6_subnet_attributes": "true",
+            "port_admin_state_change": "true", "port_security": "true",
+            "floating_ips": "true",
+        }
     with open(out, "w") as f:
         for section, opts in conf.items():
             f.write("[%s]\n" % section)

@@ -84,6 +84,13 @@ func (s *Service) ListNetworks(ctx context.Context, sc Scope) ([]Network, error)
 	return out, s.fillNetworks(ctx, s.db, out)
 }
 
+// VisibleTo reports whether n is in sc's listings (ListNetworks' rule):
+// an admin's listing has every network, a project's its own, the shared
+// and the external ones.
+func (n Network) VisibleTo(sc Scope) bool {
+	return sc.All || n.ProjectID == sc.ProjectID || n.Shared || n.External
+}
+
 // fillNetworks adds subnet ids and tags to nets.
 func (s *Service) fillNetworks(ctx context.Context, q store.Querier, nets []Network) error {
 	if len(nets) == 0 {

@@ -3,15 +3,16 @@ package compute
 // The live halves of the nova-network families whose other methods are
 // gone (gone.go): GET os-networks and os-tenant-networks, proxies to the
 // network service up to 2.35 and 404 after, as in Nova's networks.py and
-// tenant_networks.py. Nova asks Neutron for the networks the caller sees;
-// kumo shows the project's own networks (an admin's too), creating the
-// project's default network on the first listing as its first server
-// would.
+// tenant_networks.py. Nova asks Neutron, with the caller's token, for the
+// networks the caller sees: its project's, the shared and the external
+// ones (an admin's: all). The project's default network is made on the
+// first listing as its first server would.
 
 import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/network"
 )
 
@@ -57,13 +58,18 @@ func tenantNetworkView(_ *api.Call, n network.Network) map[string]any {
 	return map[string]any{"id": n.ID, "cidr": "None", "label": n.Name}
 }
 
+// networkScope is the networks the caller sees through Neutron.
+func networkScope(c *api.Call) network.Scope {
+	return network.Scope{ProjectID: c.Principal.ProjectID, All: c.IsAdmin()}
+}
+
 type networkView func(c *api.Call, n network.Network) map[string]any
 
 func (h *handlers) listNetworks(view networkView) api.Handler {
 	return func(c *api.Call) (*api.Reply, error) {
 		// A project's network exists before its first server here, as
 		// Tempest and clients expect of Nova with Neutron.
-		nets, err := h.Network.Networks(c.Ctx, c.Principal.ProjectID)
+		nets, err := h.Network.ListNetworks(c.Ctx, networkScope(c))
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +83,14 @@ func (h *handlers) listNetworks(view networkView) api.Handler {
 
 func (h *handlers) showNetwork(view networkView) api.Handler {
 	return func(c *api.Call) (*api.Reply, error) {
-		n, err := h.Network.Network(c.Ctx, c.Principal.ProjectID, c.Param("id"))
+		n, err := h.Network.GetNetwork(c.Ctx, c.Param("id"))
+		if err == nil && !n.VisibleTo(networkScope(c)) {
+			err = network.NetworkNotFound(n.ID)
+		}
+		if errs.Is(err, errs.KindNotFound) {
+			// Nova turns Neutron's NetworkNotFound into its own 404.
+			return nil, errs.NotFound("Network not found")
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package compute_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,27 +25,40 @@ func TestNetworkProxies(t *testing.T) {
 		const dir = "nova/api_samples/"
 		asAdmin, asUser := sc.api.As("admin:admin", "2.1"), sc.api.As("u1:p1", "2.35")
 
-		r := asAdmin.Do("GET", "/v2.1/os-networks", nil).Expect(t, http.StatusOK)
-		apisamples.Assert(t, dir+"os-networks/networks-list-resp.json", r.Body, apisamples.Options{})
-		nets := r.JSON(t)["networks"].([]any)
-		if len(nets) != 1 {
-			t.Fatalf("admin networks %v", nets)
-		}
-		id := nets[0].(map[string]any)["id"].(string)
-		r = asAdmin.Do("GET", "/v2.1/os-networks/"+id, nil).Expect(t, http.StatusOK)
-		apisamples.Assert(t, dir+"os-networks/network-show-resp.json", r.Body, apisamples.Options{})
-		r = asAdmin.Do("GET", "/v2.1/os-tenant-networks", nil).Expect(t, http.StatusOK)
-		apisamples.Assert(t, dir+"os-tenant-networks/networks-list-res.json", r.Body, apisamples.Options{})
-
-		// A member sees the non-admin fields of its own network only.
+		// A member sees the non-admin fields of its own network (and of
+		// shared and external ones: none here).
 		own := asUser.Do("GET", "/v2.1/os-networks", nil).Expect(t, http.StatusOK).JSON(t)["networks"].([]any)
-		if len(own) != 1 || len(own[0].(map[string]any)) != 11 || own[0].(map[string]any)["id"] == id {
+		if len(own) != 1 || len(own[0].(map[string]any)) != 11 {
 			t.Fatalf("member's networks %v", own)
 		}
-		tn := asUser.Do("GET", "/v2.1/os-tenant-networks/"+own[0].(map[string]any)["id"].(string), nil).Expect(t, http.StatusOK).JSON(t)
+		ownID := own[0].(map[string]any)["id"].(string)
+		tn := asUser.Do("GET", "/v2.1/os-tenant-networks/"+ownID, nil).Expect(t, http.StatusOK).JSON(t)
 		if n := tn["network"].(map[string]any); n["cidr"] != "None" || n["label"] != "private" {
 			t.Fatalf("tenant network %v", n)
 		}
+
+		// An admin sees every project's network, as Neutron lists them to
+		// an admin's token.
+		r := asAdmin.Do("GET", "/v2.1/os-networks", nil).Expect(t, http.StatusOK)
+		apisamples.Assert(t, dir+"os-networks/networks-list-resp.json", r.Body, apisamples.Options{})
+		var id string
+		var ids []string
+		for _, n := range r.JSON(t)["networks"].([]any) {
+			ids = append(ids, n.(map[string]any)["id"].(string))
+			if ids[len(ids)-1] != ownID {
+				id = ids[len(ids)-1]
+			}
+		}
+		if len(ids) != 2 || !slices.Contains(ids, ownID) {
+			t.Fatalf("admin networks %v, want the admin's and %s", ids, ownID)
+		}
+		r = asAdmin.Do("GET", "/v2.1/os-networks/"+id, nil).Expect(t, http.StatusOK)
+		apisamples.Assert(t, dir+"os-networks/network-show-resp.json", r.Body, apisamples.Options{})
+		asAdmin.Do("GET", "/v2.1/os-networks/"+ownID, nil).Expect(t, http.StatusOK)
+		r = asAdmin.Do("GET", "/v2.1/os-tenant-networks", nil).Expect(t, http.StatusOK)
+		apisamples.Assert(t, dir+"os-tenant-networks/networks-list-res.json", r.Body, apisamples.Options{})
+
+		// Another project's network is missing for a member.
 		for _, path := range []string{"/v2.1/os-networks/" + id, "/v2.1/os-tenant-networks/" + id, "/v2.1/os-networks/nope"} {
 			if r := asUser.Do("GET", path, nil); r.Status != http.StatusNotFound || faultMessage(t, r) != "Network not found" {
 				t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
@@ -66,8 +80,9 @@ func TestNetworkProxiesBeforeAnyServer(t *testing.T) {
 		name, token, path string
 		fields            int // keys of each listed network
 	}{
-		{"os-networks as member", "u1:p1", "/v2.1/os-networks", 11},
+		// The admin goes first: it lists every project's network.
 		{"os-networks as admin", "admin:admin", "/v2.1/os-networks", 32},
+		{"os-networks as member", "u1:p1", "/v2.1/os-networks", 11},
 		{"os-networks as reader", "reader:p3", "/v2.1/os-networks", 11},
 		{"os-tenant-networks as member", "u4:p4", "/v2.1/os-tenant-networks", 3},
 		{"legacy v2 os-tenant-networks", "u5:p5", "/v2/os-tenant-networks", 3},
