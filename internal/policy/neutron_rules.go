@@ -168,8 +168,11 @@ func neutronRules() []Rule {
 		{"update_quota", neutronAdmin, []string{"PUT /v2.0/quotas/{project_id}"}},
 		{"delete_quota", neutronAdmin, []string{"DELETE /v2.0/quotas/{project_id}"}},
 
-		{"get_network_ip_availability", neutronAdminOrService,
+		// Neutron checks get_network_ip_availability on each object only:
+		// its list drops the others, its show answers 404 (base.py).
+		{NetworkIPAvailabilities, "role:reader",
 			[]string{"GET /v2.0/network-ip-availabilities", "GET /v2.0/network-ip-availabilities/{network_id}"}},
+		{"get_network_ip_availability", neutronAdminOrService, nil},
 		{"get_availability_zone", "role:reader", []string{"GET /v2.0/availability_zones"}},
 	}
 }
@@ -202,3 +205,7 @@ const (
 	NetworkQuota        = "kumo:network:quota"
 	NetworkQuotaDetails = "kumo:network:quota_details"
 )
+
+// NetworkIPAvailabilities lets a call reach the IP availability handlers,
+// which check Neutron's get_network_ip_availability on each network.
+const NetworkIPAvailabilities = "kumo:network:ip_availabilities"

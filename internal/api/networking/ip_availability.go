@@ -6,7 +6,9 @@ import (
 	"strconv"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/policy"
 )
 
 // ipAvailabilityExtensions are network-ip-availability and its details.
@@ -28,8 +30,8 @@ type ipAvailabilityHandlers struct {
 func (h ipAvailabilityHandlers) routes() []api.Route {
 	const coll = "/v2.0/network-ip-availabilities"
 	return []api.Route{
-		{Method: "GET", Path: coll, Rule: "get_network_ip_availability", Handler: h.list},
-		{Method: "GET", Path: coll + "/{network_id}", Rule: "get_network_ip_availability", Target: h.nets.objectTarget, Handler: h.show},
+		{Method: "GET", Path: coll, Rule: policy.NetworkIPAvailabilities, Handler: h.list},
+		{Method: "GET", Path: coll + "/{network_id}", Rule: policy.NetworkIPAvailabilities, Handler: h.show},
 	}
 }
 
@@ -73,7 +75,13 @@ func (h ipAvailabilityHandlers) show(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return showReply(c, "network_ip_availability", ipAvailabilityView(a)), nil
+	v := ipAvailabilityView(a)
+	if !c.Allowed("get_network_ip_availability", itemTarget(v)) {
+		// Neutron's show pretends a network the caller may not get the
+		// availability of does not exist.
+		return nil, errs.NotFound("The resource could not be found.")
+	}
+	return showReply(c, "network_ip_availability", v), nil
 }
 
 // ipAvailabilityView is Neutron's network_ip_availability dict. Totals
