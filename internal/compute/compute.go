@@ -44,6 +44,9 @@ type Addresses interface {
 	// ports it made, unbinding given ones).
 	AttachInterface(ctx context.Context, tx *store.Tx, projectID, instanceID, zone string, req RequestedNetwork) (string, error)
 	DetachInterface(ctx context.Context, tx *store.Tx, instanceID, portID string) error
+	// PortQuota is the project's port limit (negative: none) and how many
+	// ports it has, which Nova reads from Neutron before a create.
+	PortQuota(ctx context.Context, tx *store.Tx, projectID string) (limit, used int, err error)
 }
 
 // NIC is one port of a server as its guest plugs it.

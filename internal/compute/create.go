@@ -183,7 +183,10 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		if err := b.prepare(ctx, tx); err != nil {
 			return err
 		}
-		var err error
+		maxCount, err := s.portRoom(ctx, tx, p.ProjectID, req.Networks, minCount, maxCount)
+		if err != nil {
+			return err
+		}
 		if n, err = s.createCount(ctx, tx, p, minCount, maxCount, fl); err != nil {
 			return err
 		}
@@ -247,6 +250,44 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		s.wake(host)
 	}
 	return res, nil
+}
+
+// portRoom is Nova's port quota check of a create (validate_networks):
+// maxCount lowered to the servers whose new ports fit the project's port
+// quota, or Nova's 403 when not even minCount fit. Ports passed in need
+// no room; "none" needs none.
+func (s *Service) portRoom(ctx context.Context, tx *store.Tx, projectID string, nr NetworkRequest, minCount, maxCount *big.Int) (*big.Int, error) {
+	perServer := 0
+	switch nr.Mode {
+	case "none":
+	case "list":
+		for _, n := range nr.Networks {
+			if n.Port == "" {
+				perServer++
+			}
+		}
+	default:
+		perServer = 1
+	}
+	if perServer == 0 {
+		return maxCount, nil
+	}
+	limit, used, err := s.Addresses.PortQuota(ctx, tx, projectID)
+	if err != nil || limit < 0 {
+		return maxCount, err
+	}
+	free := limit - used
+	if free < 0 {
+		return nil, errs.OverQuota("The number of defined ports: %d is over the limit: %d", used, limit)
+	}
+	fit := big.NewInt(int64(free / perServer))
+	if fit.Cmp(minCount) < 0 {
+		return nil, errs.OverQuota("Maximum number of ports exceeded")
+	}
+	if fit.Cmp(maxCount) < 0 {
+		return fit, nil
+	}
+	return maxCount, nil
 }
 
 // createCount is how many servers a create makes: Nova's quota check

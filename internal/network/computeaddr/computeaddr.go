@@ -10,6 +10,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -33,9 +34,11 @@ func (d Devices) PortDevices(ctx context.Context, ids []string) (map[string]netw
 	return out, nil
 }
 
-// Addresses is compute.Addresses backed by a network.Manager.
+// Addresses is compute.Addresses backed by a network.Manager and the
+// networking API's quotas.
 type Addresses struct {
 	Manager *network.Manager
+	Quotas  *netquota.Service
 }
 
 var _ compute.Addresses = Addresses{}
@@ -44,6 +47,11 @@ var _ compute.Addresses = Addresses{}
 func (a Addresses) Allocate(ctx context.Context, tx *store.Tx, projectID, instanceID string, req compute.NetworkRequest) error {
 	_, err := a.Manager.Allocate(ctx, tx, projectID, instanceID, Request(req))
 	return err
+}
+
+// PortQuota is the project's port limit and usage.
+func (a Addresses) PortQuota(ctx context.Context, tx *store.Tx, projectID string) (limit, used int, err error) {
+	return a.Quotas.Usage(ctx, tx, projectID, netquota.Port)
 }
 
 // Release frees the instance's addresses.

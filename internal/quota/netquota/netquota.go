@@ -227,26 +227,37 @@ func (s *Service) Details(ctx context.Context, projectID string) (map[string]Det
 // create. The error is Neutron's OverQuota, a 409: "Quota exceeded for
 // resources: ['network']."
 func (s *Service) Check(ctx context.Context, tx *store.Tx, projectID, resource string, delta int) error {
-	count, ok := s.counters[resource]
-	if !ok {
-		return fmt.Errorf("network quota check: no counter registered for %q", resource)
-	}
-	limits, err := projectLimits(ctx, tx, projectID)
+	limit, used, err := s.Usage(ctx, tx, projectID, resource)
 	if err != nil {
 		return err
 	}
-	limit := limits[resource]
-	if limit <= Unlimited {
-		return nil
-	}
-	used, err := count(ctx, tx, projectID)
-	if err != nil {
-		return fmt.Errorf("count %s of project %s: %w", resource, projectID, err)
-	}
-	if quota.Exceeds(limit, used, delta) {
+	if limit > Unlimited && quota.Exceeds(limit, used, delta) {
 		return OverQuota(resource)
 	}
 	return nil
+}
+
+// Usage is projectID's limit of resource (Unlimited or below for none)
+// and how many it has, read in q (the caller's transaction); used is not
+// counted when there is no limit.
+func (s *Service) Usage(ctx context.Context, q store.Querier, projectID, resource string) (limit, used int, err error) {
+	count, ok := s.counters[resource]
+	if !ok {
+		return 0, 0, fmt.Errorf("network quota: no counter registered for %q", resource)
+	}
+	limits, err := projectLimits(ctx, q, projectID)
+	if err != nil {
+		return 0, 0, err
+	}
+	limit = limits[resource]
+	if limit <= Unlimited {
+		return limit, 0, nil
+	}
+	used, err = count(ctx, q, projectID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count %s of project %s: %w", resource, projectID, err)
+	}
+	return limit, used, nil
 }
 
 // OverQuota is Neutron's OverQuota for resources, sorted as Neutron
