@@ -10,6 +10,8 @@ package compute
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -73,6 +75,8 @@ func (h *handlers) listNetworks(view networkView) api.Handler {
 		if err != nil {
 			return nil, err
 		}
+		// In Neutron's order: by id, as the networking API lists them.
+		slices.SortFunc(nets, func(a, b network.Network) int { return strings.Compare(a.ID, b.ID) })
 		out := []map[string]any{}
 		for _, n := range nets {
 			out = append(out, view(c, n))

@@ -73,9 +73,17 @@ func TestServerNetworkIsTheNeutronNetwork(t *testing.T) {
 		if len(nets) != 1 {
 			t.Fatalf("networks named private: %v", nets)
 		}
-		novaNets := list(t, c.member.Do("GET", "/v2.1/os-networks", nil).Expect(t, http.StatusOK), "networks")
-		if len(novaNets) != 1 || novaNets[0]["id"] != nets[0]["id"] {
-			t.Errorf("os-networks %v, Neutron %v", novaNets, nets[0]["id"])
+		// os-networks lists what Neutron lists to the caller: its own
+		// network and the external one.
+		var novaIDs, neutronIDs []any
+		for _, n := range list(t, c.member.Do("GET", "/v2.1/os-networks", nil).Expect(t, http.StatusOK), "networks") {
+			novaIDs = append(novaIDs, n["id"])
+		}
+		for _, n := range list(t, c.member.Do("GET", "/networking/v2.0/networks", nil).Expect(t, http.StatusOK), "networks") {
+			neutronIDs = append(neutronIDs, n["id"])
+		}
+		if len(novaIDs) != 2 || !slices.Equal(novaIDs, neutronIDs) || !slices.Contains(novaIDs, nets[0]["id"]) {
+			t.Errorf("os-networks %v, Neutron %v, private %v", novaIDs, neutronIDs, nets[0]["id"])
 		}
 		addrs := obj(t, c.member.Do("GET", "/v2.1/servers/"+id+"/ips", nil).Expect(t, http.StatusOK), "addresses")
 		if _, ok := addrs["private"]; !ok {
