@@ -265,7 +265,7 @@ func (a *App) routes() http.Handler {
 		},
 	}
 	// One security group service, two faces: Nova's proxies and Neutron's.
-	groups := secgroup.New(a.DB, a.servers, a.NetQuotas)
+	groups := secgroup.New(a.DB, a.NetQuotas)
 	// Ports keep their security groups through the security group service.
 	a.Networks.Groups = groups
 	v21, v2 := computeapi.NewServices(computeapi.Deps{

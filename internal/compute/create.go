@@ -344,7 +344,7 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 		ImageRef: req.ImageRef, Flavor: b.snapshot, VMState: state.VMBuilding, TaskState: state.TaskScheduling,
 		PowerState: state.PowerNoState, AZ: req.AZ, KeyName: req.KeyName, KeyData: b.keyData,
 		UserData: req.UserData, AccessIPv4: CanonicalIP(req.AccessIPv4), AccessIPv6: CanonicalIP(req.AccessIPv6),
-		DiskConfig: req.DiskConfig, SystemMetadata: b.sysmeta, SecurityGroups: req.SecurityGroups,
+		DiskConfig: req.DiskConfig, SystemMetadata: b.sysmeta,
 		SchedulerHints: req.SchedulerHints, Metadata: req.Metadata, Tags: req.Tags,
 		CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
 	}
@@ -401,11 +401,8 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 			return nil, "", err
 		}
 	}
-	groupNames, err := secgroup.Attach(ctx, tx, srv.ID, b.groupIDs)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := setSecurityGroupNames(ctx, tx, srv.ID, groupNames); err != nil {
+	// The server's groups are its ports' (Nova with Neutron).
+	if err := secgroup.ApplyToNewServer(ctx, tx, p.ProjectID, srv.ID, b.groupIDs); err != nil {
 		return nil, "", err
 	}
 	actionID, err := startAction(ctx, tx, srv, "create", req.RequestID, p, now)
@@ -477,11 +474,6 @@ func insertServer(ctx context.Context, tx *store.Tx, srv *Server) error {
 	}
 	flavorJSON, _ := json.Marshal(srv.Flavor)
 	sysmeta, _ := json.Marshal(srv.SystemMetadata)
-	groups := srv.SecurityGroups
-	if groups == nil {
-		groups = []string{}
-	}
-	sgJSON, _ := json.Marshal(groups)
 	hints := srv.SchedulerHints
 	if hints == nil {
 		hints = map[string]any{}
@@ -497,14 +489,14 @@ func insertServer(ctx context.Context, tx *store.Tx, srv *Server) error {
 		description, reservation_id, launch_index, image_ref, flavor_id, flavor, vcpus, memory_mb, root_gb,
 		ephemeral_gb, vm_state, task_state, power_state, host, node, availability_zone, key_name, key_data,
 		user_data, config_drive, access_ip_v4, access_ip_v6, disk_config, fault, system_metadata,
-		security_groups, scheduler_hints, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		scheduler_hints, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		srv.ID, srv.Number, srv.ProjectID, srv.UserID, srv.Name, srv.Hostname, srv.Description,
 		srv.ReservationID, srv.LaunchIndex, srv.ImageRef, srv.Flavor.ID, string(flavorJSON), srv.Flavor.VCPUs,
 		srv.Flavor.RAM, srv.Flavor.Disk, srv.Flavor.Ephemeral, string(srv.VMState), nullTask(srv.TaskState),
 		int(srv.PowerState), nullStr(srv.Host), nullStr(srv.Node), nullStr(srv.AZ), nullStr(srv.KeyName),
 		nullStr(srv.KeyData), nullStr(srv.UserData), srv.ConfigDrive, srv.AccessIPv4, srv.AccessIPv6,
-		srv.DiskConfig, faultJSON, string(sysmeta), string(sgJSON), string(hintsJSON),
+		srv.DiskConfig, faultJSON, string(sysmeta), string(hintsJSON),
 		srv.CreatedAt.UnixMicro(), srv.UpdatedAt.UnixMicro())
 	if err != nil {
 		return fmt.Errorf("insert server: %w", err)

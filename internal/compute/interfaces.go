@@ -7,6 +7,7 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -39,6 +40,11 @@ func (s *Service) AttachInterface(ctx context.Context, p *auth.Principal, id, re
 			return err
 		}
 		portID, err = s.Addresses.AttachInterface(ctx, tx, srv.ProjectID, srv.ID, srv.AZ, req)
+		if err == nil && req.Port == "" {
+			// Nova makes the port without groups: Neutron gives it the
+			// project's default group; a given port keeps its own.
+			err = secgroup.ApplyToNewPort(ctx, tx, srv.ProjectID, portID)
+		}
 		if err != nil && errs.KindOf(err) == errs.KindInternal {
 			return err
 		}

@@ -2,7 +2,6 @@ package compute
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -180,26 +179,6 @@ func (v *Inventory) LiveServers(ctx context.Context, q store.Querier, ids []stri
 		return nil, fmt.Errorf("look up %d servers: %w", len(ids), err)
 	}
 	return live, nil
-}
-
-// SetSecurityGroupNames records the names of a server's security groups
-// (instances.security_groups), which the server views show.
-func (v *Inventory) SetSecurityGroupNames(ctx context.Context, tx *store.Tx, serverID string, names []string) error {
-	return setSecurityGroupNames(ctx, tx, serverID, names)
-}
-
-func setSecurityGroupNames(ctx context.Context, tx *store.Tx, serverID string, names []string) error {
-	if names == nil {
-		names = []string{}
-	}
-	b, err := json.Marshal(names)
-	if err != nil {
-		return fmt.Errorf("encode security groups of server %s: %w", serverID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE instances SET security_groups = ? WHERE id = ?`, string(b), serverID); err != nil {
-		return fmt.Errorf("record server security groups: %w", err)
-	}
-	return nil
 }
 
 // Presence is what the network service shows of a server on its ports:

@@ -9,7 +9,6 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/scheduler"
-	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -244,10 +243,9 @@ func (s *Service) markDeleted(ctx context.Context, tx *store.Tx, srv *Server, no
 	if err := releaseMigrationClaims(ctx, tx, srv, now); err != nil { // a resize under way or unconfirmed
 		return err
 	}
-	if err := s.Addresses.Release(ctx, tx, srv.ID); err != nil {
-		return err
-	}
-	return secgroup.Forget(ctx, tx, srv.ID)
+	// The groups of the ports Nova made go with them; given ports keep
+	// theirs.
+	return s.Addresses.Release(ctx, tx, srv.ID)
 }
 
 // instanceOf is the view of a server the state rules need.

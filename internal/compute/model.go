@@ -40,7 +40,6 @@ type Server struct {
 	// SystemMetadata holds what Nova keeps in system_metadata: the
 	// image's properties at boot (image_*), old_vm_state, ...
 	SystemMetadata map[string]string
-	SecurityGroups []string
 	SchedulerHints map[string]any
 	Metadata       map[string]string
 	Tags           []string

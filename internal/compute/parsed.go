@@ -7,18 +7,17 @@ import "sync"
 const maxParsedTexts = 1024
 
 // parsedTexts remembers what the JSON texts of server rows (flavors,
-// system metadata, security group lists) parse to, for every request of
+// system metadata) parse to, for every request of
 // a service: showing one server parsed its flavor with encoding/json each
 // time, a tenth of the request. What it holds is shared and read-only.
 type parsedTexts struct {
 	mu      sync.Mutex
 	flavors map[string]FlavorSnapshot
 	maps    map[string]map[string]string
-	lists   map[string][]string
 }
 
 func newParsedTexts() *parsedTexts {
-	return &parsedTexts{flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}, lists: map[string][]string{}}
+	return &parsedTexts{flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}}
 }
 
 // cachedParse returns what raw parses to with parse, from cache (one of

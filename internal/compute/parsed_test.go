@@ -9,6 +9,7 @@ import (
 func TestCachedParse(t *testing.T) {
 	t.Parallel()
 	p := newParsedTexts()
+	lists := map[string][]string{} // a cache of p's kind, guarded by p
 	parses := 0
 	parse := func(raw string) func(*[]string) error {
 		return func(l *[]string) error {
@@ -31,7 +32,7 @@ func TestCachedParse(t *testing.T) {
 		{"bad", 3, true},
 		{"bad", 4, true}, // failures are not remembered
 	} {
-		got, err := cachedParse(p, p.lists, c.raw, parse(c.raw))
+		got, err := cachedParse(p, lists, c.raw, parse(c.raw))
 		if (err != nil) != c.wantErr || parses != c.wantParses {
 			t.Fatalf("%q: err %v after %d parses, want error %t after %d", c.raw, err, parses, c.wantErr, c.wantParses)
 		}
@@ -40,11 +41,11 @@ func TestCachedParse(t *testing.T) {
 		}
 	}
 	for i := range 2 * maxParsedTexts {
-		if _, err := cachedParse(p, p.lists, fmt.Sprint(i), parse(fmt.Sprint(i))); err != nil {
+		if _, err := cachedParse(p, lists, fmt.Sprint(i), parse(fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
-		if len(p.lists) > maxParsedTexts {
-			t.Fatalf("cache holds %d texts, bound %d", len(p.lists), maxParsedTexts)
+		if len(lists) > maxParsedTexts {
+			t.Fatalf("cache holds %d texts, bound %d", len(lists), maxParsedTexts)
 		}
 	}
 }

@@ -20,7 +20,7 @@ var serverColumns = strings.Join(serverColumnNames, ", ")
 var serverColumnNames = []string{"id", "number", "project_id", "user_id", "name", "hostname", "description", "reservation_id",
 	"launch_index", "image_ref", "flavor", "vm_state", "task_state", "power_state", "host", "node", "availability_zone",
 	"key_name", "key_data", "user_data", "config_drive", "access_ip_v4", "access_ip_v6", "disk_config", "locked",
-	"locked_by", "locked_reason", "progress", "fault", "system_metadata", "security_groups", "scheduler_hints",
+	"locked_by", "locked_reason", "progress", "fault", "system_metadata", "scheduler_hints",
 	"launched_at", "terminated_at", "created_at", "updated_at", "deleted_at", "deleted"}
 
 // instanceColumns is serverColumns qualified by their table, for queries
@@ -38,10 +38,10 @@ func qualifiedServerColumns(table string) string {
 type rowScanner interface{ Scan(dest ...any) error }
 
 // serverScanner reads server rows. Rows repeat a few JSON values (a
-// flavor, an image's properties, the default security group), so each
+// flavor, an image's properties), so each
 // distinct text is parsed once and the servers share the result: within
 // a listing through the scanner's own maps, across requests through the
-// service's parsedTexts. (A server's maps and lists are read-only: code
+// service's parsedTexts. (A server's maps are read-only: code
 // that changes them builds new ones, as writeRebuild does.) The columns
 // that need converting are scanned into one reused row, not into a dozen
 // new variables per server.
@@ -49,7 +49,6 @@ type serverScanner struct {
 	shared  *parsedTexts
 	flavors map[string]FlavorSnapshot // nil for a single row
 	maps    map[string]map[string]string
-	lists   map[string][]string
 	row     serverRow
 	dest    []any
 }
@@ -59,7 +58,7 @@ type serverRow struct {
 	description, task, host, node, az, keyName sql.NullString
 	keyData, userData, lockedBy, lockedReason  sql.NullString
 	fault                                      sql.NullString
-	flavorJSON, sysmeta, groups, hints, vm     string
+	flavorJSON, sysmeta, hints, vm             string
 	launched, terminated, deletedAt            sql.NullInt64
 	created, updated                           int64
 	power                                      int
@@ -71,7 +70,7 @@ func (s *Service) scanner() *serverScanner { return &serverScanner{shared: s.par
 // listScanner is a scanner for the rows of one listing.
 func (s *Service) listScanner() *serverScanner {
 	return &serverScanner{shared: s.parsed,
-		flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}, lists: map[string][]string{}}
+		flavors: map[string]FlavorSnapshot{}, maps: map[string]map[string]string{}}
 }
 
 func (j *serverScanner) flavor(raw string) (FlavorSnapshot, error) {
@@ -101,28 +100,13 @@ func (j *serverScanner) stringMap(raw string) map[string]string {
 	return m
 }
 
-// list decodes a JSON array of strings, like stringMap.
-func (j *serverScanner) list(raw string) []string {
-	if l, ok := j.lists[raw]; ok {
-		return l
-	}
-	l, _ := cachedParse(j.shared, j.shared.lists, raw, func(l *[]string) error {
-		_ = json.Unmarshal([]byte(raw), l)
-		return nil
-	})
-	if j.lists != nil {
-		j.lists[raw] = l
-	}
-	return l
-}
-
 // scan reads one row of serverColumns, followed by the columns of extra.
 func (j *serverScanner) scan(r rowScanner, extra ...any) (*Server, error) {
 	s, w := &Server{}, &j.row
 	j.dest = append(j.dest[:0], &s.ID, &s.Number, &s.ProjectID, &s.UserID, &s.Name, &s.Hostname, &w.description,
 		&s.ReservationID, &s.LaunchIndex, &s.ImageRef, &w.flavorJSON, &w.vm, &w.task, &w.power, &w.host, &w.node, &w.az,
 		&w.keyName, &w.keyData, &w.userData, &s.ConfigDrive, &s.AccessIPv4, &s.AccessIPv6, &s.DiskConfig,
-		&s.Locked, &w.lockedBy, &w.lockedReason, &s.Progress, &w.fault, &w.sysmeta, &w.groups, &w.hints,
+		&s.Locked, &w.lockedBy, &w.lockedReason, &s.Progress, &w.fault, &w.sysmeta, &w.hints,
 		&w.launched, &w.terminated, &w.created, &w.updated, &w.deletedAt, &s.Deleted)
 	j.dest = append(j.dest, extra...)
 	if err := r.Scan(j.dest...); err != nil {
@@ -148,7 +132,7 @@ func (j *serverScanner) scan(r rowScanner, extra ...any) (*Server, error) {
 			return nil, fmt.Errorf("server %s fault: %w", s.ID, err)
 		}
 	}
-	s.SystemMetadata, s.SecurityGroups = j.stringMap(w.sysmeta), j.list(w.groups)
+	s.SystemMetadata = j.stringMap(w.sysmeta)
 	if w.hints != "{}" {
 		_ = json.Unmarshal([]byte(w.hints), &s.SchedulerHints)
 	}

@@ -190,7 +190,7 @@ func planFor(n Network, r NetworkRequest) (portPlan, error) {
 // returns the port's id once the port row exists, even on error.
 func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, projectID, instanceID, owner string, position int, now int64, p portPlan) (string, []Address, error) {
 	portID := uuid.NewString()
-	mac, err := insertPort(ctx, tx, portID, projectID, p.net.ID, instanceID, owner, p.tag, position, now)
+	mac, err := insertPort(ctx, tx, portID, projectID, p.net, instanceID, owner, p.tag, position, now)
 	if err != nil {
 		return "", nil, err
 	}
@@ -222,9 +222,11 @@ func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, projectID, ins
 	return portID, addrs, nil
 }
 
-// insertPort stores a port of projectID's server with a fresh random
-// MAC, drawing again when the MAC is taken.
-func insertPort(ctx context.Context, tx *store.Tx, id, projectID, networkID, instanceID, owner, tag string, position int, now int64) ([6]byte, error) {
+// insertPort stores a port of projectID's server on network n with a
+// fresh random MAC, drawing again when the MAC is taken. It has its
+// network's port security, as a port Neutron makes without asking.
+func insertPort(ctx context.Context, tx *store.Tx, id, projectID string, n Network, instanceID, owner, tag string, position int, now int64) ([6]byte, error) {
+	networkID := n.ID
 	var tagArg any
 	if tag != "" {
 		tagArg = tag
@@ -235,8 +237,8 @@ func insertPort(ctx context.Context, tx *store.Tx, id, projectID, networkID, ins
 			return mac, err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, project_id, network_id, instance_id, mac, tag, position,
-			device_owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			id, projectID, networkID, instanceID, formatMAC(mac), tagArg, position, owner, now, now)
+			device_owner, port_security_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			id, projectID, networkID, instanceID, formatMAC(mac), tagArg, position, owner, n.PortSecurity, now, now)
 		if err != nil {
 			return mac, fmt.Errorf("create port on network %s: %w", networkID, err)
 		}

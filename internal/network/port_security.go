@@ -26,8 +26,6 @@ type PortGroups interface {
 	BindPortGroups(ctx context.Context, tx *store.Tx, portID string, ids []string) error
 	// PortGroupIDs returns the groups bound to each port, sorted.
 	PortGroupIDs(ctx context.Context, q store.Querier, portIDs []string) (map[string][]string, error)
-	// ServerGroupIDs returns the groups of each server, sorted.
-	ServerGroupIDs(ctx context.Context, q store.Querier, serverIDs []string) (map[string][]string, error)
 }
 
 // AddressPair is one of a port's allowed address pairs: an address or a
@@ -151,10 +149,6 @@ func (s *Service) secureUpdatedPort(ctx context.Context, tx *store.Tx, p Port, f
 	if err := s.Groups.CheckPortGroups(ctx, tx, p.ProjectID, *f.SecurityGroups, f.AnyProjectGroups); err != nil {
 		return err
 	}
-	// A port Nova made had its server's groups; from now on it has its own.
-	if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET server_groups = FALSE WHERE id = ?`, p.ID); err != nil {
-		return fmt.Errorf("update port %s: %w", p.ID, err)
-	}
 	return s.Groups.BindPortGroups(ctx, tx, p.ID, *f.SecurityGroups)
 }
 
@@ -183,35 +177,21 @@ func setAddressPairs(ctx context.Context, tx *store.Tx, portID, portMAC string, 
 	return nil
 }
 
-// fillSecurity adds the security groups to ports: their own, or their
-// server's for the ports Nova made.
+// fillSecurity adds the security groups to ports.
 func (s *Service) fillSecurity(ctx context.Context, q store.Querier, ports []Port) error {
 	if s.Groups == nil {
 		return nil
 	}
-	var own, servers []string
-	for _, p := range ports {
-		if p.serverGroups {
-			servers = append(servers, p.DeviceID)
-		} else {
-			own = append(own, p.ID)
-		}
+	ids := make([]string, len(ports))
+	for i, p := range ports {
+		ids[i] = p.ID
 	}
-	bound, err := s.Groups.PortGroupIDs(ctx, q, own)
-	if err != nil {
-		return err
-	}
-	ofServers, err := s.Groups.ServerGroupIDs(ctx, q, servers)
+	bound, err := s.Groups.PortGroupIDs(ctx, q, ids)
 	if err != nil {
 		return err
 	}
 	for i := range ports {
-		p := &ports[i]
-		if p.serverGroups {
-			p.SecurityGroups = nonNilStrings(ofServers[p.DeviceID])
-		} else {
-			p.SecurityGroups = nonNilStrings(bound[p.ID])
-		}
+		ports[i].SecurityGroups = nonNilStrings(bound[ports[i].ID])
 	}
 	return nil
 }

@@ -36,12 +36,10 @@ type Port struct {
 	Host   string
 	Active bool
 	// PortSecurity is port_security_enabled; AddressPairs its allowed
-	// address pairs; SecurityGroups the ids of its groups (its server's,
-	// for the ports Nova made: serverGroups).
+	// address pairs; SecurityGroups the ids of its groups.
 	PortSecurity   bool
 	AddressPairs   []AddressPair
 	SecurityGroups []string
-	serverGroups   bool
 }
 
 // FixedIP is one address of a port, on one subnet.
@@ -67,7 +65,7 @@ const KindPorts = "ports"
 
 const portColumns = `p.id, p.network_id, p.project_id, p.name, p.description, p.admin_state_up, p.mac, p.instance_id,
 	p.device_owner, p.revision_number, p.created_at, p.updated_at, n.project_id, n.shared, p.port_security_enabled,
-	p.allowed_address_pairs, p.server_groups`
+	p.allowed_address_pairs`
 
 func scanPort(row interface{ Scan(...any) error }) (Port, error) {
 	var p Port
@@ -75,7 +73,7 @@ func scanPort(row interface{ Scan(...any) error }) (Port, error) {
 	var pairs string
 	if err := row.Scan(&p.ID, &p.NetworkID, &p.ProjectID, &p.Name, &p.Description, &p.AdminStateUp, &p.MAC, &p.DeviceID,
 		&p.DeviceOwner, &p.Revision, &created, &updated, &p.NetworkProjectID, &p.NetworkShared, &p.PortSecurity,
-		&pairs, &p.serverGroups); err != nil {
+		&pairs); err != nil {
 		return Port{}, err
 	}
 	p.CreatedAt, p.UpdatedAt = store.Time(created), store.Time(updated)

@@ -133,14 +133,14 @@ func applyPort(p *Port, f PortFields) {
 	}
 }
 
-// insertNeutronPort stores a port made through the networking API (its
-// security groups are its own, not its server's) and returns its MAC.
+// insertNeutronPort stores a port made through the networking API and
+// returns its MAC.
 func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) (string, error) {
 	now := store.Now()
 	insert := func(m string) (bool, error) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, project_id, network_id, instance_id, mac, position, name,
-			description, admin_state_up, device_owner, port_security_enabled, server_groups, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, FALSE, ?, ?)
+			description, admin_state_up, device_owner, port_security_enabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, p.ID, p.ProjectID, p.NetworkID, p.DeviceID, m, p.Name, p.Description, p.AdminStateUp,
 			p.DeviceOwner, p.PortSecurity, now, now)
 		if err != nil {

@@ -105,7 +105,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, name, descripti
 
 // Update renames a group and sets its description. Neutron refuses the
 // name "default" and renaming the default group (409s Nova does not
-// translate; kumo answers 400) and renames the group on its servers.
+// translate; kumo answers 400).
 func (s *Service) Update(ctx context.Context, p *auth.Principal, id, name, description string) (*Group, error) {
 	if !isUUID(id) {
 		return nil, invalidID()
@@ -129,11 +129,6 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id, name, descr
 			revision_number = revision_number + 1 WHERE id = ?`, name, description, time.Now().UnixMicro(), id); err != nil {
 			return fmt.Errorf("update security group: %w", err)
 		}
-		if name != old.Name {
-			if err := s.syncMembersOfGroup(ctx, tx, id); err != nil {
-				return err
-			}
-		}
 		g, err = visibleGroup(ctx, tx, p, id)
 		return err
 	})
@@ -142,7 +137,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id, name, descr
 
 // Delete removes a group and its rules (and other groups' rules naming
 // it, as Neutron cascades). The default group is only an admin's to
-// delete; a group with servers or ports is in use (Neutron's 409s,
+// delete; a group with ports is in use (Neutron's 409s,
 // Nova's 400s).
 func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) error {
 	if !isUUID(id) {
@@ -159,8 +154,6 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) erro
 		if g.Default && !p.IsAdmin() {
 			return errs.Invalid("Insufficient rights for removing default security group.")
 		}
-		// Only live servers and ports hold a group; rows of deleted
-		// servers go with it.
 		used, err := s.inUse(ctx, tx, id)
 		if err != nil {
 			return err

@@ -187,11 +187,6 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, f GroupFields) (*G
 			next.Name, next.Description, next.Stateful, store.Now(), id); err != nil {
 			return fmt.Errorf("update security group: %w", err)
 		}
-		if next.Name != old.Name {
-			if err := s.syncMembersOfGroup(ctx, tx, id); err != nil {
-				return err
-			}
-		}
 		g, err = getGroup(ctx, tx, id)
 		return err
 	})
@@ -199,7 +194,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, f GroupFields) (*G
 }
 
 // DeleteGroup removes a group with its rules, its tags and the rules
-// naming it. A group with servers or ports is in use; the default group
+// naming it. A group with ports is in use; the default group
 // is only an admin's to delete (Neutron's 409s).
 func (s *Service) DeleteGroup(ctx context.Context, id string, admin bool) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -217,13 +212,9 @@ func (s *Service) DeleteGroup(ctx context.Context, id string, admin bool) error 
 	})
 }
 
-// deleteGroup removes a group no live server or port holds: the rows of
-// deleted servers, its tags, then the group, whose rules and the rules
-// naming it go with it.
+// deleteGroup removes a group no port holds: its tags, then the group,
+// whose rules and the rules naming it go with it.
 func deleteGroup(ctx context.Context, tx *store.Tx, id string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM security_group_members WHERE group_id = ?`, id); err != nil {
-		return fmt.Errorf("delete security group members: %w", err)
-	}
 	if err := network.DeleteTags(ctx, tx, TagKind, id); err != nil {
 		return err
 	}
@@ -233,19 +224,9 @@ func deleteGroup(ctx context.Context, tx *store.Tx, id string) error {
 	return nil
 }
 
-// inUse reports whether a live server or a port holds the group.
+// inUse reports whether a port holds the group (a server holds a group
+// through its ports).
 func (s *Service) inUse(ctx context.Context, q store.Querier, id string) (bool, error) {
-	members, err := groupMembers(ctx, q, id)
-	if err != nil {
-		return false, err
-	}
-	live, err := s.servers.LiveServers(ctx, q, members)
-	if err != nil {
-		return false, fmt.Errorf("count security group members: %w", err)
-	}
-	if len(live) > 0 {
-		return true, nil
-	}
 	var ports int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM security_group_port_bindings WHERE group_id = ?`, id).Scan(&ports); err != nil {
 		return false, fmt.Errorf("count security group ports: %w", err)
@@ -253,8 +234,7 @@ func (s *Service) inUse(ctx context.Context, q store.Querier, id string) (bool, 
 	return ports > 0, nil
 }
 
-// notInUse is SecurityGroupInUse when a live server or a port holds the
-// group.
+// notInUse is SecurityGroupInUse when a port holds the group.
 func (s *Service) notInUse(ctx context.Context, q store.Querier, id string) error {
 	used, err := s.inUse(ctx, q, id)
 	if err == nil && used {
@@ -263,7 +243,7 @@ func (s *Service) notInUse(ctx context.Context, q store.Querier, id string) erro
 	return err
 }
 
-// InUse reports whether a live server or a port holds group id.
+// InUse reports whether a port holds group id.
 func (s *Service) InUse(ctx context.Context, id string) (bool, error) { return s.inUse(ctx, s.db, id) }
 
 // Tags returns the tags of group id.

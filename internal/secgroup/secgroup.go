@@ -1,6 +1,6 @@
 // Package secgroup is kumo's built-in security group store (no Neutron):
 // per-project groups, each project with its "default" group, their rules,
-// and which servers are in which group.
+// and which ports hold which groups (a server's groups are its ports').
 //
 // The rules and messages are Neutron's, as Nova's security group proxy
 // (nova/network/security_group_api.py) passes them through: every project
@@ -9,7 +9,6 @@
 package secgroup
 
 import (
-	"context"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/quota/netquota"
@@ -19,30 +18,17 @@ import (
 // DefaultName is the name of each project's default group.
 const DefaultName = "default"
 
-// Servers is what security groups need of servers; the compute package
-// answers it (compute.Inventory), so SQL on the instances table stays
-// there. Both calls run in the caller's transaction.
-type Servers interface {
-	// LiveServers returns which of ids are servers not deleted.
-	LiveServers(ctx context.Context, q store.Querier, ids []string) (map[string]bool, error)
-	// SetSecurityGroupNames records the names of a server's groups, which
-	// the server views show.
-	SetSecurityGroupNames(ctx context.Context, tx *store.Tx, serverID string, names []string) error
-}
-
 // Service manages security groups.
 type Service struct {
-	db      *store.DB
-	servers Servers
-	quota   netquota.Checker
+	db    *store.DB
+	quota netquota.Checker
 }
 
-// New returns the security group service on db, asking servers about
-// servers; the Neutron face's creates are checked against quota (the
-// security_group and security_group_rule quotas, counted by CountGroups
-// and CountRules).
-func New(db *store.DB, servers Servers, quota netquota.Checker) *Service {
-	return &Service{db: db, servers: servers, quota: quota}
+// New returns the security group service on db; the Neutron face's
+// creates are checked against quota (the security_group and
+// security_group_rule quotas, counted by CountGroups and CountRules).
+func New(db *store.DB, quota netquota.Checker) *Service {
+	return &Service{db: db, quota: quota}
 }
 
 // Group is a security group with its rules.

@@ -41,9 +41,9 @@ var emptyDatabases = []struct {
 // TestUpgradeToTheNetworkingAPI: a cloud made before the networking API
 // (schema 22) or with its networks only (23) migrates through ports (24),
 // security group attributes (25), network quotas (26), routers (27) and
-// port security (28) and preserved ports (29), its network, server port
-// and security group
-// carried over, on both engines.
+// port security (28), preserved ports (29) and the port security groups
+// (30), its network, server port and security group carried over (the
+// server's group becomes its port's), on both engines.
 func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 	t.Parallel()
 	// A project network of each schema, the same network.
@@ -72,6 +72,7 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 						VALUES ('g1', 'p1', 'web', '', 10, 20)`,
 					`INSERT INTO security_group_rules (id, group_id, direction, ethertype, protocol, port_min, port_max, remote_cidr, created_at)
 						VALUES ('r1', 'g1', 'ingress', 'IPv4', 'tcp', 22, 22, '0.0.0.0/0', 30)`,
+					`INSERT INTO security_group_members (instance_id, group_id, created_at) VALUES ('i1', 'g1', 40)`,
 				} {
 					if _, err := db.ExecContext(ctx, q); err != nil {
 						t.Fatalf("%s: %v", q, err)
@@ -80,8 +81,8 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 				if _, err := db.Migrate(ctx); err != nil {
 					t.Fatalf("Migrate from %d: %v", from, err)
 				}
-				if v, err := db.SchemaVersion(ctx); err != nil || v != 29 {
-					t.Fatalf("SchemaVersion = %d, %v; want 29", v, err)
+				if v, err := db.SchemaVersion(ctx); err != nil || v != 30 {
+					t.Fatalf("SchemaVersion = %d, %v; want 30", v, err)
 				}
 
 				var hints string
@@ -96,12 +97,23 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 					t.Errorf("network n1 has %d subnets, %v; want %d", subnets, err, wantSubnets)
 				}
 				var project, owner string
-				var security, serverGroups, preserved bool
-				if err := db.QueryRowContext(ctx, `SELECT project_id, device_owner, port_security_enabled, server_groups, preserve_on_delete
-					FROM network_ports WHERE id = 'port1'`).Scan(&project, &owner, &security, &serverGroups, &preserved); err != nil ||
-					project != "p1" || owner != "compute:nova" || !security || !serverGroups || preserved {
-					t.Errorf("port1: project %q, device owner %q, port security %v, server's groups %v, preserved %v, %v (Nova made it: it goes with its server)",
-						project, owner, security, serverGroups, preserved, err)
+				var security, preserved bool
+				if err := db.QueryRowContext(ctx, `SELECT project_id, device_owner, port_security_enabled, preserve_on_delete
+					FROM network_ports WHERE id = 'port1'`).Scan(&project, &owner, &security, &preserved); err != nil ||
+					project != "p1" || owner != "compute:nova" || !security || preserved {
+					t.Errorf("port1: project %q, device owner %q, port security %v, preserved %v, %v (Nova made it: it goes with its server)",
+						project, owner, security, preserved, err)
+				}
+				var bound string
+				if err := db.QueryRowContext(ctx, `SELECT group_id FROM security_group_port_bindings WHERE port_id = 'port1'`).Scan(&bound); err != nil || bound != "g1" {
+					t.Errorf("port1's groups: %q, %v; want its server's g1", bound, err)
+				}
+				for _, q := range []string{`SELECT COUNT(*) FROM security_group_members`, `SELECT COUNT(server_groups) FROM network_ports`,
+					`SELECT COUNT(security_groups) FROM instances`} {
+					var n int
+					if err := db.QueryRowContext(ctx, q).Scan(&n); err == nil {
+						t.Errorf("%s: the server-level groups outlived migration 30", q)
+					}
 				}
 				var stateful bool
 				if err := db.QueryRowContext(ctx, `SELECT stateful FROM security_groups WHERE id = 'g1'`).Scan(&stateful); err != nil || !stateful {
@@ -111,7 +123,6 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 					t.Errorf("rule r1: project %q, %v", project, err)
 				}
 				for _, q := range []string{
-					`INSERT INTO security_group_port_bindings (port_id, group_id) VALUES ('port1', 'g1')`,
 					`INSERT INTO network_quotas (project_id, resource, hard_limit, created_at, updated_at) VALUES ('p1', 'port', 5, 1, 1)`,
 					`INSERT INTO routers (id, project_id, created_at, updated_at) VALUES ('router1', 'p1', 1, 1)`,
 				} {

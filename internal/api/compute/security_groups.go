@@ -250,7 +250,7 @@ func (h *handlers) listServerSecurityGroups(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	groups, err := h.SecurityGroups.ServerGroups(c.Ctx, srv.ID)
+	groups, err := h.SecurityGroups.ServerGroups(c.Ctx, c.Principal, srv.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -44,8 +44,11 @@ type serverExtras struct {
 	hostStatus  map[string]string // nil: not shown
 	withAddress bool
 	groups      map[string][]string // server_groups (2.71) by server id
-	links       linkBases
-	hostIDs     map[[2]string]string // hostId by project and host
+	// securityGroups are the names of the groups of each server's ports
+	// (full views only).
+	securityGroups map[string][]string
+	links          linkBases
+	hostIDs        map[[2]string]string // hostId by project and host
 }
 
 // hostID is hostID(projectID, host), computed once per project and host
@@ -137,6 +140,13 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 			return nil, err
 		}
 		ex.addresses = addrs
+		if o.Full {
+			names, err := h.SecurityGroups.ServerGroupNames(c.Ctx, c.Principal, ids)
+			if err != nil {
+				return nil, err
+			}
+			ex.securityGroups = names
+		}
 	}
 	// host_status is admin-only by default policy (show:host_status).
 	if o.Full && c.AtLeast(mv.V2_16) && c.Allowed("os_compute_api:servers:show:host_status", nil) {

@@ -111,17 +111,16 @@ func (v addressView) appendGroup(b []byte, addrs []network.Address) []byte {
 }
 
 // appendSecurityGroups writes the groups of the server's ports, as Nova
-// reads them from Neutron: none without a port (internal/secgroup keeps
-// the names in instances.security_groups).
+// reads them from Neutron (one entry per group of each port); without
+// any the key is left out.
 func appendSecurityGroups(w *api.Object, srv *compute.Server, ex *serverExtras) {
-	if len(ex.addresses[srv.ID]) == 0 || len(srv.SecurityGroups) == 0 {
+	names := ex.securityGroups[srv.ID]
+	if len(names) == 0 {
 		return
 	}
-	names := slices.Clone(srv.SecurityGroups)
-	slices.Sort(names)
 	w.Key("security_groups")
 	w.B = append(w.B, '[')
-	for i, n := range slices.Compact(names) {
+	for i, n := range names {
 		if i > 0 {
 			w.B = append(w.B, ',')
 		}

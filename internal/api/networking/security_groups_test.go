@@ -243,6 +243,7 @@ func TestSecurityGroupInUse(t *testing.T) {
 		for _, sg := range server["security_groups"].([]any) {
 			onServer = append(onServer, sg.(map[string]any)["name"].(string))
 		}
+		slices.Sort(onServer) // a port's groups come in id order
 		if !slices.Equal(onServer, []string{"default", "www"}) {
 			t.Errorf("server's groups %v", onServer)
 		}
