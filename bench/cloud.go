@@ -26,6 +26,7 @@ type Cloud struct {
 	compute   string // compute endpoint, ending in /
 	identity  string // identity v3 endpoint, ending in /
 	image     string // image v2 endpoint (with its version), ending in /; "" if none
+	network   string // networking v2.0 endpoint (with its version), ending in /; "" if none
 	projectID string
 	http      *http.Client
 	// microversion sent with every compute request.
@@ -77,7 +78,12 @@ func connect(ctx context.Context, file, cloud string) (*Cloud, error) {
 			imageEndpoint = imageClient.Endpoint
 		}
 	}
+	var networkEndpoint string
+	if networkClient, err := openstack.NewNetworkV2(provider, eo); err == nil {
+		networkEndpoint = networkClient.ResourceBaseURL()
+	}
 	c := &Cloud{auth: ao, provider: provider, compute: computeClient.Endpoint, identity: identityClient.Endpoint, image: imageEndpoint,
+		network: networkEndpoint,
 		http: &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
 			MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}},
 		microversion: "2.37"}
@@ -97,6 +103,10 @@ func connect(ctx context.Context, file, cloud string) (*Cloud, error) {
 
 // computeURL is the compute endpoint's path p (no leading slash).
 func (c *Cloud) computeURL(p string) string { return c.compute + strings.TrimPrefix(p, "/") }
+
+// networkURL is the networking endpoint's path p (no leading slash, no
+// version: "ports", not "v2.0/ports").
+func (c *Cloud) networkURL(p string) string { return c.network + strings.TrimPrefix(p, "/") }
 
 // do sends a JSON request and decodes a JSON answer into out (when not
 // nil), failing unless the status is want. headers are extra name/value

@@ -1,7 +1,8 @@
 // Command bench measures an OpenStack cloud the same way whether it is
 // kumo or any other: it logs in from clouds.yaml or OS_* variables and
 // times server creation and deletion, listings at growing project sizes,
-// show and flavor calls, action round trips and token issue, printing a
+// show and flavor calls, action round trips, token issue and, when the
+// cloud has a network endpoint, networking API calls, printing a
 // table and writing JSON. With -start-kumo it builds and starts a local
 // kumo (SQLite, or PostgreSQL with -database) and also reads its RSS.
 //
@@ -36,6 +37,7 @@ type bench struct {
 	concurrency int
 	clients     int
 	samples     int
+	ports       int
 	repeats     int
 	duration    time.Duration
 	timeout     time.Duration
@@ -68,8 +70,8 @@ func run() error {
 		sizes      = flag.String("sizes", "0,100,1000,10000", "project sizes to measure listings at (comma list, ascending)")
 		b          = &bench{verbose: os.Stderr}
 		jsonOut    = flag.String("json", "bench-results.json", "file to write the figures to")
-		skip       = flag.String("skip", "", "scenarios to skip: tokens,burst,one,list,show,actions,guests")
-		setQuota   = flag.Bool("unlimited-quota", true, "lift the project's instances/cores/ram quotas first (needs admin)")
+		skip       = flag.String("skip", "", "scenarios to skip: tokens,burst,one,network,list,show,actions,guests")
+		setQuota   = flag.Bool("unlimited-quota", true, "lift the project's instances/cores/ram quotas first, and its port quota during the network figures (needs admin)")
 		driver     = flag.String("driver", "fake", "with -start-kumo: the virt driver (fake or qemu)")
 		guestImage = flag.String("guest-image", "", "image of a real guest to boot for the guest figures (they run only with this or -test-guest)")
 		testGuest  = flag.String("test-guest", "", "a test guest built by scripts/build-test-guest: import it and boot it for the guest figures")
@@ -79,6 +81,7 @@ func run() error {
 	flag.IntVar(&b.concurrency, "concurrency", 16, "clients creating and deleting servers")
 	flag.IntVar(&b.clients, "clients", 16, "clients for the throughput figures")
 	flag.IntVar(&b.samples, "samples", 50, "requests per latency figure")
+	flag.IntVar(&b.ports, "ports", 1000, "ports on the bench's network for the port listing figures")
 	flag.IntVar(&b.repeats, "repeats", 3, "repeats of every figure (median, min and max are reported)")
 	flag.DurationVar(&b.duration, "duration", 20*time.Second, "length of each throughput figure")
 	flag.DurationVar(&b.rest, "rest", 25*time.Second, "quiet time before reading the RSS at rest (kumo returns freed memory after 10 s without requests)")
@@ -131,6 +134,9 @@ func run() error {
 	}
 	if !skipped["one"] {
 		b.oneServer(ctx)
+	}
+	if !skipped["network"] {
+		b.networking(ctx, *setQuota)
 	}
 	if !skipped["actions"] {
 		b.actions(ctx)

@@ -138,11 +138,27 @@ func (b *bench) createDelete(ctx context.Context, n int) {
 
 // oneServer measures one server's POST until ACTIVE.
 func (b *bench) oneServer(ctx context.Context) {
-	b.record(ctx, "one server POST until ACTIVE", "ms", func(ctx context.Context) (float64, error) {
+	b.oneServerFigure(ctx, "one server POST until ACTIVE", "one", nil)
+}
+
+// oneServerFigure records the median time from one server's POST until
+// it is ACTIVE, over servers named prefix-<part>-i made one after another
+// and then deleted. prepare, when given, returns the options of server i
+// before its clock starts (a port to boot on, say).
+func (b *bench) oneServerFigure(ctx context.Context, name, part string, prepare func(ctx context.Context, i int) ([]serverOption, error)) {
+	prefix := b.prefix + "-" + part
+	b.record(ctx, name, "ms", func(ctx context.Context) (float64, error) {
 		var runs []time.Duration
 		for i := 0; i < b.samples/5+1; i++ {
+			var opts []serverOption
+			if prepare != nil {
+				var err error
+				if opts, err = prepare(ctx, i); err != nil {
+					return 0, err
+				}
+			}
 			start := time.Now()
-			id, err := b.createServer(ctx, fmt.Sprintf("%s-one-%d", b.prefix, i))
+			id, err := b.createServer(ctx, fmt.Sprintf("%s-%d", prefix, i), opts...)
 			if err != nil {
 				return 0, err
 			}
@@ -152,7 +168,7 @@ func (b *bench) oneServer(ctx context.Context) {
 			}
 			runs = append(runs, d)
 		}
-		if _, err := b.deleteMany(ctx, b.prefix+"-one", b.concurrency); err != nil {
+		if _, err := b.deleteMany(ctx, prefix, b.concurrency); err != nil {
 			return 0, err
 		}
 		return ms(percentile(runs, 50)), nil

@@ -18,21 +18,39 @@ type server struct {
 	TaskState *string `json:"OS-EXT-STS:task_state"`
 }
 
+// serverOption changes the body of a server create.
+type serverOption func(s map[string]any)
+
+// onPorts boots the server on the given ports (Nova's networks entries
+// {"port": id}) instead of the -networks setting.
+func onPorts(ids ...string) serverOption {
+	return func(s map[string]any) {
+		nets := make([]map[string]any, len(ids))
+		for i, id := range ids {
+			nets[i] = map[string]any{"port": id}
+		}
+		s["networks"] = nets
+	}
+}
+
 // createBody is the POST /servers body for one server named name.
-func (b *bench) createBody(name string) map[string]any {
+func (b *bench) createBody(name string, opts ...serverOption) map[string]any {
 	s := map[string]any{"name": name, "flavorRef": b.flavor, "imageRef": b.image}
 	if b.networks != "" {
 		s["networks"] = b.networks
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	return map[string]any{"server": s}
 }
 
 // createServer posts one server and returns its id.
-func (b *bench) createServer(ctx context.Context, name string) (string, error) {
+func (b *bench) createServer(ctx context.Context, name string, opts ...serverOption) (string, error) {
 	var out struct {
 		Server server `json:"server"`
 	}
-	if err := b.c.do(ctx, "POST", b.c.computeURL("servers"), b.createBody(name), &out, http.StatusAccepted); err != nil {
+	if err := b.c.do(ctx, "POST", b.c.computeURL("servers"), b.createBody(name, opts...), &out, http.StatusAccepted); err != nil {
 		return "", err
 	}
 	return out.Server.ID, nil
