@@ -49,9 +49,11 @@ func (c *Call) Allowed(rule string, extra policy.Target) bool {
 	if s == nil || s.Policy == nil || c.Principal == nil {
 		return false
 	}
-	if extra != nil {
+	if extra != nil && s.Policy.ReadsTarget(rule) {
 		return s.Policy.Allowed(c.Principal, rule, c.target(extra))
 	}
+	// A rule that reads no target is decided once per call (a listing
+	// asks it for every object it shows).
 	if ok, seen := c.decided[rule]; seen {
 		return ok
 	}

@@ -48,6 +48,10 @@ type Set struct {
 type ruleEntry struct {
 	Rule
 	check check
+	// readsTarget is whether the rule's answer can depend on the target
+	// (a %(key)s substitution or a field: check, here or in a rule it
+	// refers to).
+	readsTarget bool
 }
 
 // NewSet parses rules. A rule that does not parse, or that refers to a
@@ -73,7 +77,42 @@ func NewSet(name string, rules []Rule) *Set {
 			}
 		}
 	}
+	for _, e := range s.rules {
+		e.readsTarget = readsTarget(s, e.check, map[string]bool{})
+	}
 	return s
+}
+
+// readsTarget reports whether c can read the target; seen stops a rule
+// cycle.
+func readsTarget(s *Set, c check, seen map[string]bool) bool {
+	switch c := c.(type) {
+	case constCheck, roleCheck:
+		return false
+	case andCheck:
+		return slices.ContainsFunc(c, func(c check) bool { return readsTarget(s, c, seen) })
+	case orCheck:
+		return slices.ContainsFunc(c, func(c check) bool { return readsTarget(s, c, seen) })
+	case notCheck:
+		return readsTarget(s, c.c, seen)
+	case ruleCheck:
+		if seen[string(c)] {
+			return false
+		}
+		seen[string(c)] = true
+		return readsTarget(s, s.rules[string(c)].check, seen)
+	case genericCheck:
+		return strings.Contains(c.match, "%(")
+	default:
+		return true // fieldCheck, and any check that may read it
+	}
+}
+
+// ReadsTarget reports whether rule's answer can depend on the target: a
+// caller may then decide it once for many objects.
+func (s *Set) ReadsTarget(rule string) bool {
+	e, ok := s.rules[rule]
+	return ok && e.readsTarget
 }
 
 // Name is the API the set belongs to.

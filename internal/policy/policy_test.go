@@ -181,3 +181,35 @@ func TestUpstreamDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestReadsTarget: a rule reads the target through a %(key)s
+// substitution or a field: check, its own or in a rule it refers to;
+// roles, constants and substitution-free matches do not.
+func TestReadsTarget(t *testing.T) {
+	t.Parallel()
+	s := NewSet("test", []Rule{
+		{Name: "admin", Check: "role:admin"},
+		{Name: "owner", Check: "project_id:%(project_id)s"},
+		{Name: "admin_or_owner", Check: "rule:admin or rule:owner"},
+		{Name: "not_owner", Check: "not rule:owner"},
+		{Name: "network_owner", Check: "field:port:device_owner=~^network:"},
+		{Name: "literal", Check: "'true':True"},
+		{Name: "reader", Check: "role:reader and rule:admin"},
+		{Name: "anyone", Check: "@"},
+		{Name: "loop_a", Check: "rule:loop_b or role:x"},
+		{Name: "loop_b", Check: "rule:loop_a"},
+	})
+	tests := []struct {
+		rule string
+		want bool
+	}{
+		{"admin", false}, {"owner", true}, {"admin_or_owner", true}, {"not_owner", true},
+		{"network_owner", true}, {"literal", false}, {"reader", false}, {"anyone", false},
+		{"loop_a", false}, {"missing", false},
+	}
+	for _, tc := range tests {
+		if got := s.ReadsTarget(tc.rule); got != tc.want {
+			t.Errorf("ReadsTarget(%q) = %v, want %v", tc.rule, got, tc.want)
+		}
+	}
+}
