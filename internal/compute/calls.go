@@ -26,6 +26,8 @@ const (
 	CallSetAdminPassword = "set_admin_password"
 	CallConsoleOutput    = "console_output"
 	CallDiagnostics      = "diagnostics"
+	CallAttachInterface  = "attach_interface" // hot-plug PortID's NIC
+	CallDetachInterface  = "detach_interface" // unplug PortID's NIC (a cast: nobody waits)
 )
 
 // What the agent answers a call with, as an error class (errors.Is):
@@ -133,6 +135,10 @@ func (s *Service) FinishCall(ctx context.Context, t *Task, started time.Time, op
 				return fmt.Errorf("save call failure: %w", err)
 			}
 		}
+		switch CallOf(t) {
+		case CallAttachInterface, CallDetachInterface:
+			return s.finishInterfaceCall(ctx, tx, t, started, opErr)
+		}
 		if t.ActionID != "" {
 			return s.finishPlanned(ctx, tx, t, started, opErr)
 		}
@@ -153,6 +159,14 @@ func (s *Service) CallAdminPass(t *Task) (string, error) {
 func CallOf(t *Task) string {
 	if p, ok := t.Params.(*CallParams); ok {
 		return p.Call
+	}
+	return ""
+}
+
+// CallPort is the port an interface call plugs or unplugs.
+func CallPort(t *Task) string {
+	if p, ok := t.Params.(*CallParams); ok {
+		return p.PortID
 	}
 	return ""
 }
