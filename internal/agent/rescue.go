@@ -11,7 +11,7 @@ import (
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
-// rescueGroup rescues and unrescues servers, changes passwords, dumps crashes, reads consoles and re-injects network info.
+// rescueGroup rescues and unrescues servers, changes passwords, dumps crashes, reads consoles, plugs interfaces and re-injects network info.
 func (a *Agent) rescueGroup() taskGroup {
 	return taskGroup{tasks: map[string]taskHandler{
 		compute.TaskRescue: {run: func(ctx context.Context, t *compute.Task) error {
