@@ -33,6 +33,10 @@ type launchSpec struct {
 	// Ports are the guest's PCIe root ports, each the MAC of the NIC in
 	// it or "" when free for a hot-plug (nil: nicPorts of NICs).
 	Ports []string
+	// LegacyNICs lays the NICs out as kumo did before hot-plug (on the
+	// root bus, netdevs net0, net1, ...): a guest saved then must be
+	// restored into the devices it was saved from.
+	LegacyNICs bool
 }
 
 // slirpAddressing makes QEMU's user-mode network hand the guest its
@@ -205,7 +209,7 @@ func (s launchSpec) args() []string {
 		a = append(a, "-drive", "file="+s.ISO+",if=virtio,format=raw,readonly=on")
 	}
 	ports := s.Ports
-	if ports == nil {
+	if ports == nil && !s.LegacyNICs {
 		ports = nicPorts(nil, s.NICs, true)
 	}
 	for i := range ports {
@@ -220,8 +224,18 @@ func (s launchSpec) args() []string {
 		if i == 0 {
 			sshPort = s.SSHPort
 		}
-		a = append(a, "-netdev", joinOptions(netdevOptions(n, tap, sshPort)),
-			"-device", joinOptions(nicDeviceOptions(n, slices.Index(ports, strings.ToLower(n.MAC)))))
+		netdev := netdevOptions(n, tap, sshPort)
+		device := nicDeviceOptions(n, slices.Index(ports, strings.ToLower(n.MAC)))
+		if s.LegacyNICs {
+			id := fmt.Sprintf("net%d", i)
+			for j := range netdev {
+				if netdev[j].key == "id" {
+					netdev[j].value = id
+				}
+			}
+			device = []option{{"type", "virtio-net-pci"}, {"netdev", id}, {"mac", n.MAC}, {"romfile", ""}}
+		}
+		a = append(a, "-netdev", joinOptions(netdev), "-device", joinOptions(device))
 	}
 	if s.Kernel != "" {
 		a = append(a, "-kernel", s.Kernel)

@@ -53,6 +53,12 @@ func TestLaunchArgs(t *testing.T) {
 			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:09"}, {MAC: "FA:16:3E:00:00:0A"}}
 			s.Ports = []string{"", "fa:16:3e:00:00:0a", "fa:16:3e:00:00:09"}
 		}, []string{"mac=fa:16:3e:00:00:09,bus=nicport2", "mac=fa:16:3e:00:00:0a,bus=nicport1", "id=nicport2,"}, []string{"nicport3"}},
+		{"legacy nics, to restore a guest saved before hot-plug", func(s *launchSpec) {
+			s.LegacyNICs = true
+			s.SSHPort = 40022
+			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:0b", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}, {MAC: "fa:16:3e:00:00:0c"}}
+		}, []string{"-netdev user,id=net0,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5,hostfwd=tcp:127.0.0.1:40022-:22 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:0b,romfile=",
+			"-netdev user,id=net1 -device virtio-net-pci,netdev=net1,mac=fa:16:3e:00:00:0c,romfile="}, []string{"pcie-root-port", "bus="}},
 		{"rescue disk order", func(s *launchSpec) { s.Disks = []string{"/d/rescue.qcow2", "/d/disk.qcow2"} },
 			[]string{"file=/d/rescue.qcow2,if=virtio,format=qcow2 -drive file=/d/disk.qcow2"}, nil},
 	}
