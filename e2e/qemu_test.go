@@ -862,3 +862,87 @@ func (g qemuGuest) hasPCIDevice(id string) bool {
 	}
 	return false
 }
+
+// TestQemuBridgeInterfaceHotPlug hot-plugs a NIC into a guest on bridge
+// networking (root only): the new NIC gets a tap on its subnet's bridge
+// and a lease from the bridge's dnsmasq, and the guest sees it; the
+// detach takes NIC, tap and lease away again.
+func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
+	requireQemu(t)
+	if os.Geteuid() != 0 {
+		t.Skip("bridge networking needs root")
+	}
+	if _, err := exec.LookPath("dnsmasq"); err != nil {
+		t.Skip("dnsmasq not installed (apt-get install dnsmasq-base)")
+	}
+	t.Parallel()
+	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-network", "bridge")
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	m := regexp.MustCompile(`"netns":"(kumo-[0-9a-f]+)"`).FindStringSubmatch(readFile(t, s.LogFile))
+	if m == nil {
+		t.Fatalf("kumo's log names no network namespace:\n%s", readFile(t, s.LogFile))
+	}
+	ns := m[1]
+	t.Cleanup(func() { removeNamespace(t, s, dataDir, ns) })
+	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny", "bridge-hotplug", "-f", "value", "-c", "id"))
+	g := qemuGuest{t: t, dataDir: dataDir, id: id}
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("create: status %s", got)
+	}
+	g.waitConsole(cli, 1, "KUMO-GUEST: nics=", "dhcp ip=")
+	booted := strings.TrimSpace(cli.Run(t, "port", "list", "--server", id, "-f", "value", "-c", "ID"))
+	network := strings.TrimSpace(cli.Run(t, "port", "show", booted, "-f", "value", "-c", "network_id"))
+	port := strings.TrimSpace(cli.Run(t, "port", "create", "--network", network, "hot-port", "-f", "value", "-c", "id"))
+	mac := strings.TrimSpace(cli.Run(t, "port", "show", port, "-f", "value", "-c", "mac_address"))
+
+	// plugged is the tap the namespace's state gives mac and whether a
+	// dnsmasq leases mac an address.
+	plugged := func() (tap string, leased bool) {
+		t.Helper()
+		var ports []struct {
+			Tap string `json:"tap"`
+			MAC string `json:"mac"`
+		}
+		if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dataDir, "netns", "ports.json"))), &ports); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ports {
+			if p.MAC == mac {
+				tap = p.Tap
+			}
+		}
+		pidFiles, _ := filepath.Glob(filepath.Join(dataDir, "netns", "*.pid"))
+		for _, f := range pidFiles {
+			pid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, f)))
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			leased = leased || bytes.Contains(cmdline, []byte("--dhcp-host="+mac+","))
+		}
+		return tap, leased
+	}
+
+	cli.Run(t, "server", "add", "port", id, port)
+	g.waitNICs(cli, 1, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
+	tap, leased := plugged()
+	if tap == "" || !leased {
+		t.Fatalf("hot-plugged NIC %s: tap %q, leased %t", mac, tap, leased)
+	}
+	if out, err := exec.Command("ip", "-n", ns, "-o", "link", "show", tap).CombinedOutput(); err != nil || !strings.Contains(string(out), "master kb-") {
+		t.Errorf("tap %s of the hot-plugged NIC is not on a bridge: %v: %s", tap, err, out)
+	}
+
+	cli.Run(t, "server", "remove", "port", id, port)
+	g.waitNICs(cli, 1, func(macs []string) bool { return !slices.Contains(macs, mac) && len(macs) == 1 })
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		tap, leased := plugged()
+		if tap == "" && !leased {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the detach NIC %s still has tap %q, leased %t", mac, tap, leased)
+		}
+	}
+	if out, _ := exec.Command("ip", "-n", ns, "-o", "link", "show").CombinedOutput(); strings.Contains(string(out), " "+tap+":") {
+		t.Errorf("tap %s left after the detach:\n%s", tap, out)
+	}
+	cli.Run(t, "server", "delete", "--wait", id)
+}
