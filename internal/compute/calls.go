@@ -4,7 +4,8 @@ package compute
 // calls and waits for the answer (set_admin_password, get_console_output);
 // everything else is a cast. Here a call is a task of kind TaskCall: the
 // API queues it, wakes the agent and polls the task row until the agent
-// has finished it, reading the answer the agent left in tasks.result.
+// has finished it, reading the answer the agent left in tasks.result. A
+// call task nobody waits on is a cast of the same shape (detach_interface).
 
 import (
 	"context"
