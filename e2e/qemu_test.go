@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -717,4 +718,231 @@ func (g qemuGuest) diskGiB() int64 {
 		g.t.Fatal(err)
 	}
 	return info.VirtualSize >> 30
+}
+
+// TestQemuInterfaceHotPlug attaches a network to a running qemu guest:
+// the API answers once the guest has a new NIC with the port's MAC (the
+// test guest prints its NICs' MACs whenever they change; QMP shows the
+// device). The NIC survives a stop and start; a detach unplugs it from
+// the running guest, and the port Nova made for it goes.
+func TestQemuInterfaceHotPlug(t *testing.T) {
+	requireQemu(t)
+	t.Parallel()
+	s, cli, dataDir, disk := startQemuCloud(t)
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny", "hotplug-vm", "-f", "value", "-c", "id"))
+	g := qemuGuest{t: t, dataDir: dataDir, id: id}
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("create: status %s", got)
+	}
+	g.waitConsole(cli, 1, "KUMO-GUEST: nics=")
+	ports := func() map[string]string { // port id → MAC
+		t.Helper()
+		var list []struct {
+			ID  string `json:"ID"`
+			MAC string `json:"MAC Address"`
+		}
+		if err := json.Unmarshal([]byte(cli.Run(t, "port", "list", "--server", id, "-f", "json")), &list); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, p := range list {
+			out[p.ID] = p.MAC
+		}
+		return out
+	}
+	booted := ports()
+	if len(booted) != 1 {
+		t.Fatalf("ports of the new server: %v", booted)
+	}
+
+	var network string
+	for p := range booted {
+		network = strings.TrimSpace(cli.Run(t, "port", "show", p, "-f", "value", "-c", "network_id"))
+	}
+	cli.Run(t, "server", "add", "network", id, network)
+	var port, mac string
+	for p, m := range ports() {
+		if _, ok := booted[p]; !ok {
+			port, mac = p, m
+		}
+	}
+	if port == "" {
+		t.Fatalf("no new port after the attach: %v", ports())
+	}
+	g.waitNICs(cli, 1, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
+	if !g.hasPCIDevice("nic-" + strings.ReplaceAll(mac, ":", "")) {
+		t.Errorf("QMP query-pci shows no device for %s", mac)
+	}
+
+	cli.Run(t, "server", "stop", id)
+	if got := qemuWaitIdle(t, c, id, "SHUTOFF"); got != "SHUTOFF" {
+		t.Fatalf("stop: status %s", got)
+	}
+	cli.Run(t, "server", "start", id)
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("start: status %s", got)
+	}
+	g.waitNICs(cli, 2, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
+
+	cli.Run(t, "server", "remove", "port", id, port)
+	g.waitNICs(cli, 2, func(macs []string) bool { return !slices.Contains(macs, mac) && len(macs) == 1 })
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		if _, still := ports()[port]; !still {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("port %s still on the server after the detach", port)
+		}
+	}
+	if g.hasPCIDevice("nic-" + strings.ReplaceAll(mac, ":", "")) {
+		t.Errorf("QMP query-pci still shows the device of %s", mac)
+	}
+	cli.Run(t, "server", "delete", "--wait", id)
+}
+
+// waitNICs polls the console until the guest has booted boots times and
+// the last NICs it printed (after the last boot) satisfy ok.
+func (g qemuGuest) waitNICs(cli *CLI, boots int, ok func(macs []string) bool) {
+	g.t.Helper()
+	deadline := time.Now().Add(qemuGuestWait)
+	for {
+		log := cli.Run(g.t, "console", "log", "show", g.id)
+		var last []string
+		if strings.Count(log, guestReady) >= boots {
+			lastBoot := log[strings.LastIndex(log, guestReady):]
+			if i := strings.LastIndex(lastBoot, "KUMO-GUEST: nics="); i >= 0 {
+				line, _, _ := strings.Cut(lastBoot[i+len("KUMO-GUEST: nics="):], "\n")
+				last = strings.Fields(line)
+				if ok(last) {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			g.t.Fatalf("after %v the guest's last NICs are %v:\n%s", qemuGuestWait, last, log)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// hasPCIDevice reports whether QMP query-pci shows a device with qdev id
+// id, on the root bus or behind a bridge (a root port).
+func (g qemuGuest) hasPCIDevice(id string) bool {
+	g.t.Helper()
+	type device struct {
+		QdevID string `json:"qdev_id"`
+		Bridge *struct {
+			Devices []json.RawMessage `json:"devices"`
+		} `json:"pci_bridge"`
+	}
+	var buses []struct {
+		Devices []json.RawMessage `json:"devices"`
+	}
+	if err := json.Unmarshal(g.qmp("query-pci"), &buses); err != nil {
+		g.t.Fatalf("query-pci: %v", err)
+	}
+	var walk func([]json.RawMessage) bool
+	walk = func(devs []json.RawMessage) bool {
+		for _, raw := range devs {
+			var d device
+			if json.Unmarshal(raw, &d) != nil {
+				continue
+			}
+			if d.QdevID == id || d.Bridge != nil && walk(d.Bridge.Devices) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, b := range buses {
+		if walk(b.Devices) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestQemuBridgeInterfaceHotPlug hot-plugs a NIC into a guest on bridge
+// networking (root only): the new NIC gets a tap on its subnet's bridge
+// and a lease from the bridge's dnsmasq, and the guest sees it; the
+// detach takes NIC, tap and lease away again.
+func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
+	requireQemu(t)
+	if os.Geteuid() != 0 {
+		t.Skip("bridge networking needs root")
+	}
+	if _, err := exec.LookPath("dnsmasq"); err != nil {
+		t.Skip("dnsmasq not installed (apt-get install dnsmasq-base)")
+	}
+	t.Parallel()
+	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-network", "bridge")
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	m := regexp.MustCompile(`"netns":"(kumo-[0-9a-f]+)"`).FindStringSubmatch(readFile(t, s.LogFile))
+	if m == nil {
+		t.Fatalf("kumo's log names no network namespace:\n%s", readFile(t, s.LogFile))
+	}
+	ns := m[1]
+	t.Cleanup(func() { removeNamespace(t, s, dataDir, ns) })
+	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny", "bridge-hotplug", "-f", "value", "-c", "id"))
+	g := qemuGuest{t: t, dataDir: dataDir, id: id}
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("create: status %s", got)
+	}
+	g.waitConsole(cli, 1, "KUMO-GUEST: nics=", "dhcp ip=")
+	booted := strings.TrimSpace(cli.Run(t, "port", "list", "--server", id, "-f", "value", "-c", "ID"))
+	network := strings.TrimSpace(cli.Run(t, "port", "show", booted, "-f", "value", "-c", "network_id"))
+	port := strings.TrimSpace(cli.Run(t, "port", "create", "--network", network, "hot-port", "-f", "value", "-c", "id"))
+	mac := strings.TrimSpace(cli.Run(t, "port", "show", port, "-f", "value", "-c", "mac_address"))
+
+	// plugged is the tap the namespace's state gives mac and whether a
+	// dnsmasq leases mac an address.
+	plugged := func() (tap string, leased bool) {
+		t.Helper()
+		var ports []struct {
+			Tap string `json:"tap"`
+			MAC string `json:"mac"`
+		}
+		if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dataDir, "netns", "ports.json"))), &ports); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ports {
+			if p.MAC == mac {
+				tap = p.Tap
+			}
+		}
+		pidFiles, _ := filepath.Glob(filepath.Join(dataDir, "netns", "*.pid"))
+		for _, f := range pidFiles {
+			pid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, f)))
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			leased = leased || bytes.Contains(cmdline, []byte("--dhcp-host="+mac+","))
+		}
+		return tap, leased
+	}
+
+	cli.Run(t, "server", "add", "port", id, port)
+	g.waitNICs(cli, 1, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
+	tap, leased := plugged()
+	if tap == "" || !leased {
+		t.Fatalf("hot-plugged NIC %s: tap %q, leased %t", mac, tap, leased)
+	}
+	if out, err := exec.Command("ip", "-n", ns, "-o", "link", "show", tap).CombinedOutput(); err != nil || !strings.Contains(string(out), "master kb-") {
+		t.Errorf("tap %s of the hot-plugged NIC is not on a bridge: %v: %s", tap, err, out)
+	}
+
+	cli.Run(t, "server", "remove", "port", id, port)
+	g.waitNICs(cli, 1, func(macs []string) bool { return !slices.Contains(macs, mac) && len(macs) == 1 })
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		tap, leased := plugged()
+		if tap == "" && !leased {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the detach NIC %s still has tap %q, leased %t", mac, tap, leased)
+		}
+	}
+	if out, _ := exec.Command("ip", "-n", ns, "-o", "link", "show").CombinedOutput(); strings.Contains(string(out), " "+tap+":") {
+		t.Errorf("tap %s left after the detach:\n%s", tap, out)
+	}
+	cli.Run(t, "server", "delete", "--wait", id)
 }

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
-// rescueGroup rescues and unrescues servers, changes passwords, dumps crashes, reads consoles and re-injects network info.
+// rescueGroup rescues and unrescues servers, changes passwords, dumps crashes, reads consoles, plugs interfaces and re-injects network info.
 func (a *Agent) rescueGroup() taskGroup {
 	return taskGroup{tasks: map[string]taskHandler{
 		compute.TaskRescue: {run: func(ctx context.Context, t *compute.Task) error {
@@ -52,8 +53,31 @@ func (a *Agent) callDriver(ctx context.Context, t *compute.Task) error {
 		return a.compute.SaveCallOutput(ctx, t, string(out))
 	case compute.CallDiagnostics:
 		return a.diagnostics(ctx, t)
+	case compute.CallAttachInterface, compute.CallDetachInterface:
+		return a.plugInterface(ctx, t)
 	}
 	return fmt.Errorf("unknown call %q", compute.CallOf(t))
+}
+
+// plugInterface hot-plugs or unplugs the guest's NIC of the call's port.
+// A port with no fixed address is no NIC of the guest's spec (kumo plugs
+// only addressed ports, also at boot), so there is nothing to plug; a port
+// the server does not have is for the call's finish to report.
+func (a *Agent) plugInterface(ctx context.Context, t *compute.Task) error {
+	g, err := a.Guest(ctx, t)
+	if err != nil {
+		return err
+	}
+	port := compute.CallPort(t)
+	i := slices.IndexFunc(g.NICs, func(n virt.NIC) bool { return n.Port == port })
+	if i < 0 {
+		a.log.Info("interface call: the port is no NIC of the guest; nothing to plug", "server", t.InstanceID, "port", port, "call", compute.CallOf(t))
+		return nil
+	}
+	if compute.CallOf(t) == compute.CallAttachInterface {
+		return a.driver.AttachInterface(ctx, g, g.NICs[i])
+	}
+	return a.driver.DetachInterface(ctx, g.ID, g.NICs[i].MAC)
 }
 
 // diagnostics answers with what the driver reports of the guest.

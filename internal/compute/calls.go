@@ -4,7 +4,8 @@ package compute
 // calls and waits for the answer (set_admin_password, get_console_output);
 // everything else is a cast. Here a call is a task of kind TaskCall: the
 // API queues it, wakes the agent and polls the task row until the agent
-// has finished it, reading the answer the agent left in tasks.result.
+// has finished it, reading the answer the agent left in tasks.result. A
+// call task nobody waits on is a cast of the same shape (detach_interface).
 
 import (
 	"context"
@@ -26,6 +27,8 @@ const (
 	CallSetAdminPassword = "set_admin_password"
 	CallConsoleOutput    = "console_output"
 	CallDiagnostics      = "diagnostics"
+	CallAttachInterface  = "attach_interface" // hot-plug PortID's NIC
+	CallDetachInterface  = "detach_interface" // unplug PortID's NIC (a cast: nobody waits)
 )
 
 // What the agent answers a call with, as an error class (errors.Is):
@@ -133,6 +136,10 @@ func (s *Service) FinishCall(ctx context.Context, t *Task, started time.Time, op
 				return fmt.Errorf("save call failure: %w", err)
 			}
 		}
+		switch CallOf(t) {
+		case CallAttachInterface, CallDetachInterface:
+			return s.finishInterfaceCall(ctx, tx, t, started, opErr)
+		}
 		if t.ActionID != "" {
 			return s.finishPlanned(ctx, tx, t, started, opErr)
 		}
@@ -153,6 +160,14 @@ func (s *Service) CallAdminPass(t *Task) (string, error) {
 func CallOf(t *Task) string {
 	if p, ok := t.Params.(*CallParams); ok {
 		return p.Call
+	}
+	return ""
+}
+
+// CallPort is the port an interface call plugs or unplugs.
+func CallPort(t *Task) string {
+	if p, ok := t.Params.(*CallParams); ok {
+		return p.PortID
 	}
 	return ""
 }

@@ -51,6 +51,7 @@ type Addresses interface {
 
 // NIC is one port of a server as its guest plugs it.
 type NIC struct {
+	Port    string
 	Network string
 	MAC     string
 	IPv4    string

@@ -1,8 +1,15 @@
 package compute
 
+// Interface attach and detach (Nova's os-interface). The API binds or
+// makes the port, then the server's host plugs it into the guest: attach
+// is a call the API waits on (Nova's compute RPC attach_interface), and a
+// host that cannot plug it deletes or unbinds the port again; detach is a
+// cast, and the port goes once the host has unplugged it.
+
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -18,27 +25,22 @@ const (
 )
 
 // AttachInterface gives server id one more port (Nova's os-interface
-// attach) and returns the port's id. The guest of the fake driver sees
-// its NICs at its next boot; there is no hot-plug task. A refused port
-// (not found, in use, ...) is recorded as the action's failed event and
-// returned, as Nova's compute answers the API's call.
+// attach) and returns the port's id once the server's host has plugged
+// it. A refused port (not found, in use, ...) is recorded as the action's
+// failed event and returned, as Nova's compute answers the API's call; a
+// host that fails to plug it is Nova's InterfaceAttachFailed (500), one
+// whose driver cannot hot-plug its AttachInterfaceNotSupported (400).
 func (s *Service) AttachInterface(ctx context.Context, p *auth.Principal, id, requestID string, req RequestedNetwork) (string, error) {
-	var portID string
+	var portID, host, taskID string
 	var refused error
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		refused = nil
-		srv, err := s.visible(ctx, tx, p, id)
+		b, err := s.beginAction(ctx, tx, p, id, state.ActionAttachInterface, string(state.ActionAttachInterface), requestID, state.Context{})
 		if err != nil {
 			return err
 		}
-		if err := state.Check(state.ActionAttachInterface, instanceOf(srv), p.IsAdmin()); err != nil {
-			return err
-		}
-		now := s.now()
-		actionID, err := startAction(ctx, tx, srv, string(state.ActionAttachInterface), requestID, p, now)
-		if err != nil {
-			return err
-		}
+		srv := b.Server
+		host = srv.Host
 		portID, err = s.Addresses.AttachInterface(ctx, tx, srv.ProjectID, srv.ID, srv.AZ, req)
 		if err == nil && req.Port == "" {
 			// Nova makes the port without groups: Neutron gives it the
@@ -48,40 +50,75 @@ func (s *Service) AttachInterface(ctx context.Context, p *auth.Principal, id, re
 		if err != nil && errs.KindOf(err) == errs.KindInternal {
 			return err
 		}
-		refused = err
-		return recordEvent(ctx, tx, actionID, eventAttachInterface, srv.Host, now, refused, now)
+		if err != nil {
+			refused = err
+			return recordEvent(ctx, tx, b.ActionID, eventAttachInterface, host, b.Now, refused, b.Now)
+		}
+		taskID, err = queueCall(ctx, tx, srv, b, CallAttachInterface, eventAttachInterface, requestID,
+			&CallParams{PortID: portID}, b.Now)
+		return err
 	})
 	if err != nil {
 		return "", err
 	}
-	return portID, refused
+	if refused != nil {
+		return "", refused
+	}
+	s.wake(host)
+	answer, err := s.awaitCall(ctx, taskID)
+	if err != nil {
+		return "", err
+	}
+	switch answer.Failure {
+	case "":
+		return portID, nil
+	case callNotSupported:
+		return "", errs.Invalid("Attaching interfaces is not supported for instance %s.", id)
+	}
+	return "", &errs.Error{Kind: errs.KindInternal, Message: fmt.Sprintf("Failed to attach network adapter device to %s", id)}
 }
 
 // DetachInterface takes port portID off server id (Nova's os-interface
-// detach). Nova casts the detach to the compute host, so a port the
-// server does not have is the action's failed event ("Port X is not
-// attached"), not the API's error.
+// detach): a cast to the server's host, which unplugs it; the port is
+// deleted or unbound once it has. A port the server does not have is the
+// action's failed event ("Port X is not attached"), not the API's error.
 func (s *Service) DetachInterface(ctx context.Context, p *auth.Principal, id, requestID, portID string) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		srv, err := s.visible(ctx, tx, p, id)
+	var host string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		b, err := s.beginAction(ctx, tx, p, id, state.ActionDetachInterface, string(state.ActionDetachInterface), requestID, state.Context{})
 		if err != nil {
 			return err
 		}
-		if err := state.Check(state.ActionDetachInterface, instanceOf(srv), p.IsAdmin()); err != nil {
-			return err
-		}
-		now := s.now()
-		actionID, err := startAction(ctx, tx, srv, string(state.ActionDetachInterface), requestID, p, now)
-		if err != nil {
-			return err
-		}
-		err = s.Addresses.DetachInterface(ctx, tx, srv.ID, portID)
+		host = b.Server.Host
+		_, err = queueCall(ctx, tx, b.Server, b, CallDetachInterface, eventDetachInterface, requestID,
+			&CallParams{PortID: portID}, b.Now)
+		return err
+	})
+	if err == nil {
+		s.wake(host)
+	}
+	return err
+}
+
+// finishInterfaceCall commits what the host did with an interface call,
+// as Nova's compute manager does: a port it failed to plug is deallocated
+// (deleted if Nova made it, else unbound), a port it unplugged too; the
+// event carries the host's result.
+func (s *Service) finishInterfaceCall(ctx context.Context, tx *store.Tx, t *Task, started time.Time, opErr error) error {
+	portID := CallPort(t)
+	release := CallOf(t) == CallAttachInterface && opErr != nil || CallOf(t) == CallDetachInterface && opErr == nil
+	if release {
+		err := s.Addresses.DetachInterface(ctx, tx, t.InstanceID, portID)
 		if err != nil && errs.KindOf(err) == errs.KindInternal {
 			return err
 		}
-		if err != nil {
-			err = fmt.Errorf("Port %s is not attached", portID)
+		if err != nil && opErr == nil {
+			opErr = fmt.Errorf("Port %s is not attached", portID) //nolint:staticcheck // Nova's PortNotFound text
 		}
-		return recordEvent(ctx, tx, actionID, eventDetachInterface, srv.Host, now, err, now)
-	})
+	}
+	now := s.now()
+	if err := recordEvent(ctx, tx, t.ActionID, t.Plan().Event, t.Host, started, opErr, now); err != nil {
+		return err
+	}
+	return finishTask(ctx, tx, t, opErr != nil, now)
 }

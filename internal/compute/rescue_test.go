@@ -32,7 +32,18 @@ type scriptedDriver struct {
 	passwords   []string
 	passwordErr error
 	consoleErr  error
+	attachErr   error
 	power       virt.PowerState // reported instead of the guest's when set
+}
+
+func (d *scriptedDriver) AttachInterface(ctx context.Context, g *virt.Guest, nic virt.NIC) error {
+	d.mu.Lock()
+	err := d.attachErr
+	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return d.Driver.AttachInterface(ctx, g, nic)
 }
 
 func (d *scriptedDriver) SetAdminPassword(ctx context.Context, id, password string) error {

@@ -70,6 +70,7 @@ type CallParams struct {
 	TaskPlan
 	Call      string `json:"call"`
 	AdminPass string `json:"admin_pass,omitempty"` // sealed
+	PortID    string `json:"port_id,omitempty"`    // of an interface call
 }
 
 // RebuildParams: rebuild a server from its (new) image.

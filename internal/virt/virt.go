@@ -27,6 +27,7 @@ type Image struct {
 
 // NIC is one network interface of a guest.
 type NIC struct {
+	Port    string // the Neutron port it is
 	Network string
 	MAC     string
 	IPv4    string
@@ -129,4 +130,14 @@ type Driver interface {
 	// Diagnostics reports the guest g (its spec as kumo knows it) as it
 	// runs; ErrNotFound if absent.
 	Diagnostics(ctx context.Context, g *Guest) (*Diagnostics, error)
+
+	// AttachInterface hot-plugs nic into the running (or paused) guest g,
+	// whose spec already lists it; a guest that is shut down gets it from
+	// its spec at its next boot, so there is nothing to plug. Attaching a
+	// NIC the guest has succeeds. ErrNotFound if the guest is absent.
+	AttachInterface(ctx context.Context, g *Guest, nic NIC) error
+	// DetachInterface unplugs the NIC with MAC mac from guest id, waiting
+	// (bounded by ctx) until the guest has let it go; detaching a NIC the
+	// guest does not have succeeds. ErrNotFound if the guest is absent.
+	DetachInterface(ctx context.Context, id, mac string) error
 }

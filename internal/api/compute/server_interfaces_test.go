@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/app/apptest"
 )
@@ -139,12 +140,24 @@ func TestServerInterfaceAttachDetach(t *testing.T) {
 			}
 		}
 
+		// The guest has the attached NICs before the attach answers.
+		if g, err := cc.Driver.Inspect(id); err != nil || len(g.NICs) != 3 || !slices.Contains(g.NICs, attached["mac_addr"].(string)) {
+			t.Fatalf("the guest's NICs %v, %v: want the attached ones too", g.NICs, err)
+		}
+
+		// Nova casts the detach: the port goes once the host unplugged it.
 		user.Do("DELETE", base+"/"+given, nil).Expect(t, http.StatusAccepted)
 		user.Do("DELETE", base+"/"+made["port_id"].(string), nil).Expect(t, http.StatusAccepted)
-		if got := showPort(t, cc.client, userToken, given); got["device_id"] != "" || got["device_owner"] != "" {
-			t.Fatalf("detached given port: device %v owner %v", got["device_id"], got["device_owner"])
+		eventually(t, "the given port unbound", func() bool {
+			got := showPort(t, cc.client, userToken, given)
+			return got["device_id"] == "" && got["device_owner"] == ""
+		})
+		eventually(t, "the made port deleted", func() bool {
+			return cc.client.As(userToken, "").Do("GET", "/networking/v2.0/ports/"+made["port_id"].(string), nil).Status == http.StatusNotFound
+		})
+		if g, _ := cc.Driver.Inspect(id); len(g.NICs) != 1 || slices.Contains(g.NICs, attached["mac_addr"].(string)) {
+			t.Fatalf("the guest's NICs after the detaches: %v", g.NICs)
 		}
-		cc.client.As(userToken, "").Do("GET", "/networking/v2.0/ports/"+made["port_id"].(string), nil).Expect(t, http.StatusNotFound)
 		// Nova casts the detach: a port the server lacks fails the action's event.
 		user.Do("DELETE", base+"/"+given, nil).Expect(t, http.StatusAccepted)
 
@@ -159,4 +172,14 @@ func TestServerInterfaceAttachDetach(t *testing.T) {
 			t.Errorf("instance actions %v", count)
 		}
 	})
+}
+
+// eventually polls cond for up to ten seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 10s", what)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/virt"
@@ -64,6 +66,7 @@ func (d *Driver) Rescue(ctx context.Context, spec *virt.Guest, rescue virt.Image
 	return d.change(ctx, "rescue", spec.ID, spec, func(g *guest) {
 		g.rescueImage = rescue.ID
 		g.power = virt.PowerRunning
+		g.nics = macsOf(spec)
 		g.log("booted rescue image %s with disk of %s attached", rescue.ID, spec.ID)
 	})
 }
@@ -73,6 +76,7 @@ func (d *Driver) Unrescue(ctx context.Context, spec *virt.Guest) error {
 	return d.change(ctx, "unrescue", spec.ID, spec, func(g *guest) {
 		g.rescueImage = ""
 		g.power = virt.PowerRunning
+		g.nics = macsOf(spec)
 		g.log("unrescued: booted from own disk")
 	})
 }
@@ -89,6 +93,30 @@ func (d *Driver) SetAdminPassword(ctx context.Context, id, password string) erro
 func (d *Driver) InjectNMI(ctx context.Context, id string) error {
 	return d.change(ctx, "inject_nmi", id, nil, func(g *guest) {
 		g.log("NMI received: kernel crash dump triggered")
+	})
+}
+
+// AttachInterface implements virt.Driver: the guest has one more NIC,
+// whatever its power state (a stopped guest boots with its spec's NICs,
+// which list it).
+func (d *Driver) AttachInterface(ctx context.Context, spec *virt.Guest, nic virt.NIC) error {
+	mac := strings.ToLower(nic.MAC)
+	return d.change(ctx, "attach_interface", spec.ID, spec, func(g *guest) {
+		if !slices.Contains(g.nics, mac) {
+			g.nics = append(g.nics, mac)
+			g.log("eth%d: %s %s %s hot-plugged", len(g.nics)-1, mac, nic.IPv4, nic.IPv6)
+		}
+	})
+}
+
+// DetachInterface implements virt.Driver.
+func (d *Driver) DetachInterface(ctx context.Context, id, mac string) error {
+	mac = strings.ToLower(mac)
+	return d.change(ctx, "detach_interface", id, nil, func(g *guest) {
+		if i := slices.Index(g.nics, mac); i >= 0 {
+			g.nics = slices.Delete(g.nics, i, i+1)
+			g.log("NIC %s unplugged", mac)
+		}
 	})
 }
 
@@ -112,6 +140,7 @@ func (d *Driver) change(ctx context.Context, op, id string, spec *virt.Guest, fn
 // apply makes g run as spec describes, powered on or off; d.mu is held.
 func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
 	g.shape = shapeOf(spec)
+	g.nics = macsOf(spec)
 	g.power = virt.PowerShutdown
 	if powerOn {
 		g.power = virt.PowerRunning
@@ -127,6 +156,7 @@ type Inspect struct {
 	RescueImage             string
 	ResizePending           bool
 	PasswordChanges         int
+	NICs                    []string // MACs, in plug order
 }
 
 // Inspect returns a copy of guest id's state; ErrNotFound if absent.
@@ -139,7 +169,8 @@ func (d *Driver) Inspect(id string) (Inspect, error) {
 	}
 	return Inspect{Name: g.shape.name, ImageID: g.shape.imageID,
 		VCPUs: g.shape.vcpus, MemoryMB: g.shape.memoryMB, RootGB: g.shape.rootGB,
-		Power: g.power, RescueImage: g.rescueImage, ResizePending: g.resizePending, PasswordChanges: g.passwordChanges}, nil
+		Power: g.power, RescueImage: g.rescueImage, ResizePending: g.resizePending, PasswordChanges: g.passwordChanges,
+		NICs: slices.Clone(g.nics)}, nil
 }
 
 // Diagnostics implements virt.Driver: a fake guest does no work, so its

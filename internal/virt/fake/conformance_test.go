@@ -14,8 +14,10 @@ func TestConformance(t *testing.T) {
 			return &virt.Guest{ID: id, Name: "conformance", Hostname: "conformance", VCPUs: 1, MemoryMB: 64, RootGB: 1,
 				Image: virt.Image{ID: "image-1"}}
 		},
-		Rescue:  virt.Image{ID: "rescue-image"},
-		Console: "conformance login:",
+		Rescue:    virt.Image{ID: "rescue-image"},
+		Console:   "conformance login:",
+		NICs:      nics,
+		HotUnplug: true,
 	})
 }
 
@@ -33,7 +35,18 @@ func TestConformancePersisted(t *testing.T) {
 			return &virt.Guest{ID: id, Name: "conformance", Hostname: "conformance", VCPUs: 2, MemoryMB: 128, RootGB: 1,
 				Image: virt.Image{ID: "image-1"}}
 		},
-		Rescue:  virt.Image{ID: "rescue-image"},
-		Console: "conformance login:",
+		Rescue:    virt.Image{ID: "rescue-image"},
+		Console:   "conformance login:",
+		NICs:      nics,
+		HotUnplug: true,
 	})
+}
+
+// nics are the MACs the fake guest id has.
+func nics(t *testing.T, d virt.Driver, id string) []string {
+	g, err := d.(*Driver).Inspect(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.NICs
 }

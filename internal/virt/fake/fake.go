@@ -44,6 +44,7 @@ type guest struct {
 	rescueImage     string
 	passwordChanges int
 	started         time.Time // last boot, for diagnostics' uptime
+	nics            []string  // the MACs of its NICs: its spec's at boot, then hot-plugged
 }
 
 // Driver is the fake virt driver.
@@ -136,6 +137,15 @@ func shapeOf(spec *virt.Guest) shape {
 		fail: spec.Image.Properties[FailProperty]}
 }
 
+// macsOf is the MACs of spec's NICs.
+func macsOf(spec *virt.Guest) []string {
+	var macs []string
+	for _, n := range spec.NICs {
+		macs = append(macs, strings.ToLower(n.MAC))
+	}
+	return macs
+}
+
 func (d *Driver) get(id string) (*guest, error) {
 	g, ok := d.guests[id]
 	if !ok {
@@ -166,6 +176,7 @@ func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
 	g.shape = shapeOf(spec)
 	g.power = virt.PowerRunning
 	g.started = time.Now()
+	g.nics = macsOf(spec)
 	g.log("kumo fake guest %s booting (%d vCPU, %d MB)", spec.Hostname, spec.VCPUs, spec.MemoryMB)
 	g.log("root disk from image %s (%d GB)", spec.Image.ID, spec.RootGB)
 	for i, n := range spec.NICs {
@@ -199,6 +210,9 @@ func (d *Driver) setPower(ctx context.Context, op, id string, spec *virt.Guest, 
 		return err
 	}
 	g.power = p
+	if spec != nil { // a boot: the NICs are the spec's
+		g.nics = macsOf(spec)
+	}
 	g.log("%s", msg)
 	return d.save(id, g)
 }

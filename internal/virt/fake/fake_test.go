@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +118,7 @@ func TestPersistedGuests(t *testing.T) {
 		func() error { return d.PowerOff(ctx, "stopped") },
 		func() error { return d.Resize(ctx, spec("resized", 2), true) },
 		func() error { return d.SetAdminPassword(ctx, "running", "pw") },
+		func() error { return d.AttachInterface(ctx, spec("running", 1), virt.NIC{MAC: "FA:16:3E:00:00:01"}) },
 		func() error { return d.Destroy(ctx, "gone") },
 	}
 	for i, step := range steps {
@@ -130,6 +133,9 @@ func TestPersistedGuests(t *testing.T) {
 		}
 	}
 	console, _ := d.ConsoleOutput(ctx, "resized")
+	if nics := want["running"].NICs; !slices.Equal(nics, []string{"fa:16:3e:00:00:01"}) {
+		t.Fatalf("hot-plugged NICs %v, want the one attached", nics)
+	}
 
 	again, err := Open(dir, Options{})
 	if err != nil {
@@ -149,7 +155,7 @@ func TestPersistedGuests(t *testing.T) {
 			t.Errorf("%s after the restart: %v", tc.id, err)
 			continue
 		}
-		if got != want[tc.id] || got.Power != tc.power {
+		if !reflect.DeepEqual(got, want[tc.id]) || got.Power != tc.power {
 			t.Errorf("%s after the restart: %+v, want %+v", tc.id, got, want[tc.id])
 		}
 	}

@@ -210,6 +210,75 @@ func (n *Namespace) Unplug(ctx context.Context, owner string) error {
 	return nil
 }
 
+// PlugNIC gives owner one more NIC (a hot-plug) and returns its tap; the
+// owner's other taps stay as they are (its qemu has them open). The tap
+// is named by the NIC's MAC, apart from Plug's by position; the next Plug
+// (the guest's next boot) names it by position again. Plugging a NIC
+// plugged before returns its tap.
+func (n *Namespace) PlugNIC(ctx context.Context, owner string, nic virt.NIC) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ports, err := n.load()
+	if err != nil {
+		return "", err
+	}
+	p, err := newPort(owner, 0, nic)
+	if err != nil {
+		return "", err
+	}
+	p.Tap = hotTapName(owner, p.MAC)
+	i := slices.IndexFunc(ports, func(q Port) bool { return q.Owner == owner && q.MAC == p.MAC })
+	restart := true
+	if i >= 0 && ports[i].Bridge == p.Bridge && ports[i].IPv4 == p.IPv4 {
+		p, restart = ports[i], false // plugged before, under whichever name
+	} else {
+		if i >= 0 { // its address moved: the old tap and lease go
+			old := ports[i]
+			if err := n.deleteLink(ctx, old.Tap); err != nil {
+				return "", err
+			}
+			ports = slices.Delete(ports, i, i+1)
+			if old.Bridge != p.Bridge {
+				defer func() { _ = n.serveDHCP(ctx, old.Bridge, ports, true) }()
+			}
+		}
+		ports = append(ports, p)
+		if err := n.save(ports); err != nil {
+			return "", err
+		}
+	}
+	if err := n.plugPort(ctx, p); err != nil {
+		return "", err
+	}
+	return p.Tap, n.serveDHCP(ctx, p.Bridge, ports, restart)
+}
+
+// UnplugNIC removes owner's tap and lease of the NIC with MAC mac (a
+// hot-unplug); a bridge left without taps goes with its dnsmasq.
+// Unplugging a NIC that is not plugged does nothing.
+func (n *Namespace) UnplugNIC(ctx context.Context, owner, mac string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ports, err := n.load()
+	if err != nil {
+		return err
+	}
+	mac = strings.ToLower(mac)
+	i := slices.IndexFunc(ports, func(p Port) bool { return p.Owner == owner && p.MAC == mac })
+	if i < 0 {
+		return nil
+	}
+	gone := ports[i]
+	if err := n.deleteLink(ctx, gone.Tap); err != nil {
+		return err
+	}
+	ports = slices.Delete(ports, i, i+1)
+	if err := n.save(ports); err != nil {
+		return err
+	}
+	return n.serveDHCP(ctx, gone.Bridge, ports, true)
+}
+
 // Ports is what the namespace has plugged, from its kept state.
 func (n *Namespace) Ports() ([]Port, error) {
 	n.mu.Lock()
@@ -242,6 +311,12 @@ func bridgeName(subnet netip.Prefix) string {
 // tapName names owner's i-th tap, within Linux's 15 bytes.
 func tapName(owner string, i int) string {
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", owner, i)))
+	return "kt-" + hex.EncodeToString(sum[:])[:11]
+}
+
+// hotTapName names the tap of owner's hot-plugged NIC with MAC mac.
+func hotTapName(owner, mac string) string {
+	sum := sha256.Sum256([]byte(owner + "/" + mac))
 	return "kt-" + hex.EncodeToString(sum[:])[:11]
 }
 

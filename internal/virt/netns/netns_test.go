@@ -215,6 +215,37 @@ func TestNamespace(t *testing.T) {
 		t.Errorf("after reopening, dnsmasq of %s leases %v", brB, got)
 	}
 
+	// A hot-plugged NIC of a1 gets a tap and a lease of its own; a1's
+	// other tap stays (its qemu has it open), and UnplugNIC takes both.
+	hot := nic(9, netB)
+	tapHot := must(n.PlugNIC(ctx, "a1", hot))
+	if tapHot == tapsA1[0] || !strings.Contains(ip("-o", "link", "show", tapHot), "master "+brB) {
+		t.Errorf("hot-plugged tap %s is not a new tap on %s", tapHot, brB)
+	}
+	if got := leases(brB); !slices.Equal(got, []string{"fa:16:3e:00:00:07,10.250.2.7", "fa:16:3e:00:00:09,10.250.2.9"}) {
+		t.Errorf("after the hot-plug, dnsmasq of %s leases %v", brB, got)
+	}
+	pidB, _ = n.dnsmasqPID(brB)
+	if again := must(n.PlugNIC(ctx, "a1", hot)); again != tapHot {
+		t.Errorf("hot-plugging again: tap %s, want %s", again, tapHot)
+	}
+	if pid, _ := n.dnsmasqPID(brB); pid != pidB {
+		t.Errorf("hot-plugging the same NIC again restarted dnsmasq (%d → %d)", pidB, pid)
+	}
+	if err := n.UnplugNIC(ctx, "a1", "FA:16:3E:00:00:09"); err != nil {
+		t.Fatal(err)
+	}
+	links = ip("-o", "link", "show")
+	if strings.Contains(links, " "+tapHot+": ") || !strings.Contains(links, " "+tapsA1[0]+": ") {
+		t.Errorf("after the hot-unplug the links are:\n%s", links)
+	}
+	if got := leases(brB); !slices.Equal(got, []string{"fa:16:3e:00:00:07,10.250.2.7"}) {
+		t.Errorf("after the hot-unplug, dnsmasq of %s leases %v", brB, got)
+	}
+	if err := n.UnplugNIC(ctx, "a1", hot.MAC); err != nil {
+		t.Errorf("hot-unplugging again: %v", err)
+	}
+
 	// Unplugging a2 takes its taps, its leases and the bridge it was alone on.
 	if err := n.Unplug(ctx, "a2"); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package qemu
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/virt"
@@ -29,6 +30,13 @@ type launchSpec struct {
 	// Taps, on bridge networking, are the NICs' tap devices in order
 	// (qemu then runs in their namespace); without, NICs are user-mode.
 	Taps []string
+	// Ports are the guest's PCIe root ports, each the MAC of the NIC in
+	// it or "" when free for a hot-plug (nil: nicPorts of NICs).
+	Ports []string
+	// LegacyNICs lays the NICs out as kumo did before hot-plug (on the
+	// root bus, netdevs net0, net1, ...): a guest saved then must be
+	// restored into the devices it was saved from.
+	LegacyNICs bool
 }
 
 // slirpAddressing makes QEMU's user-mode network hand the guest its
@@ -38,14 +46,14 @@ type launchSpec struct {
 // DHCP apart; kumo hands out neither .1 nor, unless the subnet is full,
 // the last address). Without an IPv4 address and subnet QEMU's defaults
 // stay.
-func slirpAddressing(n virt.NIC) string {
+func slirpAddressing(n virt.NIC) []option {
 	addr, err := netip.ParseAddr(n.IPv4)
 	if err != nil {
-		return ""
+		return nil
 	}
 	subnet, err := netip.ParsePrefix(n.CIDR)
 	if err != nil || !subnet.Contains(addr) || subnet.Bits() > 29 {
-		return ""
+		return nil
 	}
 	subnet = subnet.Masked()
 	gateway := subnet.Addr().Next()
@@ -54,9 +62,123 @@ func slirpAddressing(n virt.NIC) string {
 		dns = dns.Prev()
 	}
 	if addr == gateway || dns == gateway {
-		return ""
+		return nil
 	}
-	return fmt.Sprintf(",net=%s,host=%s,dns=%s,dhcpstart=%s", subnet, gateway, dns, addr)
+	return []option{{"net", subnet.String()}, {"host", gateway.String()}, {"dns", dns.String()}, {"dhcpstart", addr.String()}}
+}
+
+// option is one key=value of a -netdev or -device.
+type option struct{ key, value string }
+
+// joinOptions is opts as a command line writes them (type first).
+func joinOptions(opts []option) string {
+	var b strings.Builder
+	for i, o := range opts {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if o.key == "type" {
+			b.WriteString(o.value)
+			continue
+		}
+		b.WriteString(o.key + "=" + o.value)
+	}
+	return b.String()
+}
+
+// netdevOptions are the backend options of NIC n: a tap on bridge
+// networking, else user-mode with kumo's addressing (and the SSH forward
+// when sshPort is set). The command line and QMP's netdev_add (hot-plug)
+// are given the same.
+func netdevOptions(n virt.NIC, tap string, sshPort int) []option {
+	id := netdevID(n.MAC)
+	if tap != "" {
+		return []option{{"type", "tap"}, {"id", id}, {"ifname", tap}, {"script", "no"}, {"downscript", "no"}}
+	}
+	opts := append([]option{{"type", "user"}, {"id", id}}, slirpAddressing(n)...)
+	if sshPort > 0 {
+		opts = append(opts, option{"hostfwd", fmt.Sprintf("tcp:127.0.0.1:%d-:22", sshPort)})
+	}
+	return opts
+}
+
+// nicDeviceOptions are the virtio-net-pci options of NIC n in root port
+// port (no option ROM: kumo's guests do not boot from the network).
+func nicDeviceOptions(n virt.NIC, port int) []option {
+	return []option{{"type", "virtio-net-pci"}, {"id", nicID(n.MAC)}, {"netdev", netdevID(n.MAC)},
+		{"mac", strings.ToLower(n.MAC)}, {"bus", rootPortID(port)}, {"romfile", ""}}
+}
+
+// netdevID and nicID name a NIC's backend and device by its MAC, so a
+// detach finds them.
+func netdevID(mac string) string { return "net-" + macHex(mac) }
+func nicID(mac string) string    { return "nic-" + macHex(mac) }
+
+func macHex(mac string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'f':
+			return r
+		case r >= 'A' && r <= 'F':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, mac)
+}
+
+// Every NIC is in a PCIe root port of its own, with spare ones for
+// hot-plug: q35's root bus cannot hot-plug, a root port can (as Nova's
+// libvirt driver lays a q35 guest out). The ports are functions of slots
+// 0x10 to 0x1e, apart from the slots disks take from 1 on, so adding
+// them moved no disk.
+const (
+	spareNICPorts = 4
+	maxNICPorts   = 15 * 8
+)
+
+func rootPortID(i int) string { return fmt.Sprintf("nicport%d", i) }
+
+// rootPortOptions is root port i: io-reserve=0, as virtio-net in a PCIe
+// port needs no I/O space and the firmware has little.
+func rootPortOptions(i int) []option {
+	opts := []option{{"type", "pcie-root-port"}, {"id", rootPortID(i)}, {"bus", "pcie.0"}, {"chassis", fmt.Sprint(i + 1)},
+		{"addr", fmt.Sprintf("0x%x.%d", 0x10+i/8, i%8)}}
+	if i%8 == 0 {
+		opts = append(opts, option{"multifunction", "on"})
+	}
+	return append(opts, option{"io-reserve", "0"})
+}
+
+// nicPorts lays nics out in root ports: each NIC keeps the port saved
+// gives it, others take the first free one; when grow, ports are added
+// until spareNICPorts are free (a restore from saved state, which must
+// find the devices it saved, does not grow).
+func nicPorts(saved []string, nics []virt.NIC, grow bool) []string {
+	want := map[string]bool{}
+	for _, n := range nics {
+		want[strings.ToLower(n.MAC)] = true
+	}
+	ports := make([]string, len(saved))
+	for i, mac := range saved {
+		if want[mac] && !slices.Contains(ports, mac) {
+			ports[i] = mac
+		}
+	}
+	for _, n := range nics {
+		mac := strings.ToLower(n.MAC)
+		if slices.Contains(ports, mac) {
+			continue
+		}
+		if i := slices.Index(ports, ""); i >= 0 {
+			ports[i] = mac
+		} else {
+			ports = append(ports, mac)
+		}
+	}
+	for grow && len(ports) < maxNICPorts && len(ports)-len(nics) < spareNICPorts {
+		ports = append(ports, "")
+	}
+	return ports
 }
 
 // lastHost is the subnet's last address before broadcast.
@@ -86,16 +208,34 @@ func (s launchSpec) args() []string {
 	if s.ISO != "" {
 		a = append(a, "-drive", "file="+s.ISO+",if=virtio,format=raw,readonly=on")
 	}
+	ports := s.Ports
+	if ports == nil && !s.LegacyNICs {
+		ports = nicPorts(nil, s.NICs, true)
+	}
+	for i := range ports {
+		a = append(a, "-device", joinOptions(rootPortOptions(i)))
+	}
 	for i, n := range s.NICs {
-		netdev := fmt.Sprintf("user,id=net%d", i) + slirpAddressing(n)
-		switch {
-		case i < len(s.Taps):
-			netdev = fmt.Sprintf("tap,id=net%d,ifname=%s,script=no,downscript=no", i, s.Taps[i])
-		case i == 0 && s.SSHPort > 0:
-			netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:22", s.SSHPort)
+		var tap string
+		if i < len(s.Taps) {
+			tap = s.Taps[i]
 		}
-		a = append(a, "-netdev", netdev,
-			"-device", fmt.Sprintf("virtio-net-pci,netdev=net%d,mac=%s,romfile=", i, n.MAC))
+		sshPort := 0
+		if i == 0 {
+			sshPort = s.SSHPort
+		}
+		netdev := netdevOptions(n, tap, sshPort)
+		device := nicDeviceOptions(n, slices.Index(ports, strings.ToLower(n.MAC)))
+		if s.LegacyNICs {
+			id := fmt.Sprintf("net%d", i)
+			for j := range netdev {
+				if netdev[j].key == "id" {
+					netdev[j].value = id
+				}
+			}
+			device = []option{{"type", "virtio-net-pci"}, {"netdev", id}, {"mac", n.MAC}, {"romfile", ""}}
+		}
+		a = append(a, "-netdev", joinOptions(netdev), "-device", joinOptions(device))
 	}
 	if s.Kernel != "" {
 		a = append(a, "-kernel", s.Kernel)

@@ -1,9 +1,11 @@
 package qemu
 
 import (
-	"github.com/kumocloud/kumo/internal/virt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 func TestLaunchArgs(t *testing.T) {
@@ -24,26 +26,39 @@ func TestLaunchArgs(t *testing.T) {
 			s.ISO, s.NICs = "/d/config.iso", []virt.NIC{{MAC: "fa:16:3e:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}}
 		},
 			[]string{"-drive file=/d/config.iso,if=virtio,format=raw,readonly=on",
-				"-netdev user,id=net0,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:01"}, nil},
+				"-netdev user,id=net-fa163e000001,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5 -device virtio-net-pci,id=nic-fa163e000001,netdev=net-fa163e000001,mac=fa:16:3e:00:00:01,bus=nicport0,romfile=",
+				"-device pcie-root-port,id=nicport0,bus=pcie.0,chassis=1,addr=0x10.0,multifunction=on,io-reserve=0",
+				"-device pcie-root-port,id=nicport4,bus=pcie.0,chassis=5,addr=0x10.4,io-reserve=0"},
+			[]string{"nicport5"}},
 		{"nic on the subnet's last address", func(s *launchSpec) {
 			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:02", IPv4: "10.1.2.254", CIDR: "10.1.2.0/24"}}
-		}, []string{"-netdev user,id=net0,net=10.1.2.0/24,host=10.1.2.1,dns=10.1.2.253,dhcpstart=10.1.2.254 "}, nil},
+		}, []string{"-netdev user,id=net-fa163e000002,net=10.1.2.0/24,host=10.1.2.1,dns=10.1.2.253,dhcpstart=10.1.2.254 "}, nil},
 		{"nic without an address", func(s *launchSpec) { s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:03"}} },
-			[]string{"-netdev user,id=net0 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:03"}, nil},
+			[]string{"-netdev user,id=net-fa163e000003 -device virtio-net-pci,id=nic-fa163e000003,netdev=net-fa163e000003,mac=fa:16:3e:00:00:03,bus=nicport0"}, nil},
 		{"ssh forward on the first nic only", func(s *launchSpec) {
 			s.SSHPort = 40022
 			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:04", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}, {MAC: "fa:16:3e:00:00:05"}}
-		}, []string{"-netdev user,id=net0,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5,hostfwd=tcp:127.0.0.1:40022-:22 -device",
-			"-netdev user,id=net1 -device"}, []string{"id=net1,hostfwd"}},
+		}, []string{"-netdev user,id=net-fa163e000004,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5,hostfwd=tcp:127.0.0.1:40022-:22 -device",
+			"-netdev user,id=net-fa163e000005 -device"}, []string{"id=net-fa163e000005,hostfwd"}},
 		{"no ssh forward without a port", func(s *launchSpec) { s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:06"}} },
-			[]string{"-netdev user,id=net0 -device"}, []string{"hostfwd"}},
+			[]string{"-netdev user,id=net-fa163e000006 -device"}, []string{"hostfwd"}},
 		{"bridge networking", func(s *launchSpec) {
 			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:07", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}, {MAC: "fa:16:3e:00:00:08", IPv4: "10.0.1.5", CIDR: "10.0.1.0/24"}}
 			s.Taps = []string{"kt-aaaaaaaaaaa", "kt-bbbbbbbbbbb"}
-		}, []string{"-netdev tap,id=net0,ifname=kt-aaaaaaaaaaa,script=no,downscript=no -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:07",
-			"-netdev tap,id=net1,ifname=kt-bbbbbbbbbbb,script=no,downscript=no -device virtio-net-pci,netdev=net1,mac=fa:16:3e:00:00:08"},
+		}, []string{"-netdev tap,id=net-fa163e000007,ifname=kt-aaaaaaaaaaa,script=no,downscript=no -device virtio-net-pci,id=nic-fa163e000007,netdev=net-fa163e000007,mac=fa:16:3e:00:00:07,bus=nicport0",
+			"-netdev tap,id=net-fa163e000008,ifname=kt-bbbbbbbbbbb,script=no,downscript=no -device virtio-net-pci,id=nic-fa163e000008,netdev=net-fa163e000008,mac=fa:16:3e:00:00:08,bus=nicport1"},
 			[]string{"user,", "hostfwd", "dhcpstart"}},
 		{"restore", func(s *launchSpec) { s.Incoming = "/d/it's.state" }, []string{`-incoming exec:cat '/d/it'\''s.state'`}, nil},
+		{"nics keep their ports", func(s *launchSpec) {
+			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:09"}, {MAC: "FA:16:3E:00:00:0A"}}
+			s.Ports = []string{"", "fa:16:3e:00:00:0a", "fa:16:3e:00:00:09"}
+		}, []string{"mac=fa:16:3e:00:00:09,bus=nicport2", "mac=fa:16:3e:00:00:0a,bus=nicport1", "id=nicport2,"}, []string{"nicport3"}},
+		{"legacy nics, to restore a guest saved before hot-plug", func(s *launchSpec) {
+			s.LegacyNICs = true
+			s.SSHPort = 40022
+			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:0b", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}, {MAC: "fa:16:3e:00:00:0c"}}
+		}, []string{"-netdev user,id=net0,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5,hostfwd=tcp:127.0.0.1:40022-:22 -device virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:0b,romfile=",
+			"-netdev user,id=net1 -device virtio-net-pci,netdev=net1,mac=fa:16:3e:00:00:0c,romfile="}, []string{"pcie-root-port", "bus="}},
 		{"rescue disk order", func(s *launchSpec) { s.Disks = []string{"/d/rescue.qcow2", "/d/disk.qcow2"} },
 			[]string{"file=/d/rescue.qcow2,if=virtio,format=qcow2 -drive file=/d/disk.qcow2"}, nil},
 	}
@@ -61,6 +76,33 @@ func TestLaunchArgs(t *testing.T) {
 				if strings.Contains(got, w) {
 					t.Errorf("unexpected %q in %s", w, got)
 				}
+			}
+		})
+	}
+}
+
+func TestNICPorts(t *testing.T) {
+	nic := func(mac string) virt.NIC { return virt.NIC{MAC: mac} }
+	tests := []struct {
+		name  string
+		saved []string
+		nics  []virt.NIC
+		grow  bool
+		want  []string
+	}{
+		{"first boot", nil, []virt.NIC{nic("A1"), nic("a2")}, true, []string{"a1", "a2", "", "", "", ""}},
+		{"no nics", nil, nil, true, []string{"", "", "", ""}},
+		{"kept ports, a gone one freed and reused", []string{"a1", "a2", "a3", "", "", ""}, []virt.NIC{nic("a3"), nic("a4")}, true,
+			[]string{"a4", "", "a3", "", "", ""}},
+		{"grown to keep spares", []string{"a1", "a2"}, []virt.NIC{nic("a1"), nic("a2"), nic("a3")}, true,
+			[]string{"a1", "a2", "a3", "", "", "", ""}},
+		{"a restore does not grow", []string{"a1", "a2", "a3", "", ""}, []virt.NIC{nic("a1"), nic("a2"), nic("a3")}, false,
+			[]string{"a1", "a2", "a3", "", ""}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := nicPorts(tc.saved, tc.nics, tc.grow); !slices.Equal(got, tc.want) {
+				t.Errorf("nicPorts = %q, want %q", got, tc.want)
 			}
 		})
 	}

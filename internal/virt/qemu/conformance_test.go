@@ -53,6 +53,15 @@ func TestConformance(t *testing.T) {
 		},
 		Rescue:  image,
 		Console: probeMark,
+		// The probe guest has no operating system to let a NIC go:
+		// the e2e test TestQemuInterfaceHotPlug covers the unplug.
+		NICs: func(t *testing.T, d virt.Driver, id string) []string {
+			macs, err := d.(*Driver).guestMACs(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return macs
+		},
 	})
 }
 

@@ -36,6 +36,9 @@ type Options struct {
 	// ShutdownTimeout is how long a guest gets to power off on ACPI
 	// before it is stopped hard (default 60s).
 	ShutdownTimeout time.Duration
+	// DetachTimeout is how long a running guest gets to let a NIC go
+	// on a hot-unplug (default 60s).
+	DetachTimeout time.Duration
 	// AlwaysConfigDrive attaches a config drive to every guest.
 	AlwaysConfigDrive bool
 	// SSHForward forwards a free 127.0.0.1 port to port 22 of each
@@ -70,6 +73,9 @@ func New(ctx context.Context, o Options) (*Driver, error) {
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 60 * time.Second
+	}
+	if o.DetachTimeout == 0 {
+		o.DetachTimeout = 60 * time.Second
 	}
 	if o.ImagePath == nil {
 		return nil, errors.New("qemu driver: no image resolver")

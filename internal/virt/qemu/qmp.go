@@ -10,14 +10,21 @@ import (
 )
 
 // qmpReply is one message from QEMU: a command's return or error, or an
-// asynchronous event (skipped).
+// asynchronous event.
 type qmpReply struct {
 	Return json.RawMessage `json:"return"`
 	Error  *struct {
 		Class string `json:"class"`
 		Desc  string `json:"desc"`
 	} `json:"error"`
-	Event string `json:"event"`
+	Event string          `json:"event"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// qmpEvent is an asynchronous event QEMU sent.
+type qmpEvent struct {
+	Name string
+	Data json.RawMessage
 }
 
 // qmpCall connects to the QMP socket, negotiates capabilities, runs one
@@ -26,67 +33,122 @@ type qmpReply struct {
 func qmpCall(ctx context.Context, socket, command string, args any, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	c, err := qmpOpen(ctx, socket)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.call(command, args, out)
+}
+
+// qmpSession is one QMP connection for a sequence of commands and the
+// events they cause (a hot-unplug's DEVICE_DELETED), held only while the
+// caller holds the guest's lock.
+type qmpSession struct {
+	conn   net.Conn
+	r      *bufio.Reader
+	events []qmpEvent // seen while waiting for a command's return
+	stop   func() bool
+}
+
+// qmpOpen connects and negotiates capabilities; the session ends its
+// reads when ctx ends.
+func qmpOpen(ctx context.Context, socket string) (*qmpSession, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", socket)
 	if err != nil {
-		return fmt.Errorf("qmp connect: %w", err)
+		return nil, fmt.Errorf("qmp connect: %w", err)
 	}
-	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	r := bufio.NewReader(conn)
+	c := &qmpSession{conn: conn, r: bufio.NewReader(conn)}
+	c.stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	line, err := c.r.ReadBytes('\n')
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("qmp greeting: %w", err)
+	}
 	var greeting map[string]json.RawMessage
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		return fmt.Errorf("qmp greeting: %w", err)
-	}
 	if err := json.Unmarshal(line, &greeting); err != nil || greeting["QMP"] == nil {
-		return fmt.Errorf("qmp greeting: unexpected %q", line)
+		c.Close()
+		return nil, fmt.Errorf("qmp greeting: unexpected %q", line)
 	}
-	if _, err := qmpExchange(conn, r, "qmp_capabilities", nil); err != nil {
-		return err
+	if err := c.call("qmp_capabilities", nil, nil); err != nil {
+		c.Close()
+		return nil, err
 	}
-	ret, err := qmpExchange(conn, r, command, args)
-	if err != nil {
-		return err
-	}
-	if out != nil {
-		if err := json.Unmarshal(ret, out); err != nil {
-			return fmt.Errorf("qmp %s: decode result: %w", command, err)
-		}
-	}
-	return nil
+	return c, nil
 }
 
-func qmpExchange(conn net.Conn, r *bufio.Reader, command string, args any) (json.RawMessage, error) {
+func (c *qmpSession) Close() {
+	c.stop()
+	c.conn.Close()
+}
+
+// call runs one command and decodes its result into out (when not nil).
+func (c *qmpSession) call(command string, args any, out any) error {
 	req := map[string]any{"execute": command}
 	if args != nil {
 		req["arguments"] = args
 	}
 	b, err := json.Marshal(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := conn.Write(append(b, '\n')); err != nil {
-		return nil, fmt.Errorf("qmp %s: send: %w", command, err)
+	if _, err := c.conn.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("qmp %s: send: %w", command, err)
 	}
 	for {
-		line, err := r.ReadBytes('\n')
+		rep, err := c.read(command)
 		if err != nil {
-			return nil, fmt.Errorf("qmp %s: read: %w", command, err)
-		}
-		var rep qmpReply
-		if err := json.Unmarshal(line, &rep); err != nil {
-			return nil, fmt.Errorf("qmp %s: decode %q: %w", command, line, err)
+			return err
 		}
 		switch {
 		case rep.Event != "":
-			continue
+			c.events = append(c.events, qmpEvent{Name: rep.Event, Data: rep.Data})
 		case rep.Error != nil:
-			return nil, fmt.Errorf("qmp %s: %s: %s", command, rep.Error.Class, rep.Error.Desc)
+			return fmt.Errorf("qmp %s: %s: %s", command, rep.Error.Class, rep.Error.Desc)
 		default:
-			return rep.Return, nil
+			if out != nil {
+				if err := json.Unmarshal(rep.Return, out); err != nil {
+					return fmt.Errorf("qmp %s: decode result: %w", command, err)
+				}
+			}
+			return nil
+		}
+	}
+}
+
+func (c *qmpSession) read(what string) (qmpReply, error) {
+	line, err := c.r.ReadBytes('\n')
+	if err != nil {
+		return qmpReply{}, fmt.Errorf("qmp %s: read: %w", what, err)
+	}
+	var rep qmpReply
+	if err := json.Unmarshal(line, &rep); err != nil {
+		return qmpReply{}, fmt.Errorf("qmp %s: decode %q: %w", what, line, err)
+	}
+	return rep, nil
+}
+
+// waitEvent returns once an event for which match holds has come, seen
+// earlier in the session or read now; the session's context bounds it.
+func (c *qmpSession) waitEvent(what string, match func(qmpEvent) bool) error {
+	for i, e := range c.events {
+		if match(e) {
+			c.events = c.events[i+1:]
+			return nil
+		}
+	}
+	c.events = nil
+	for {
+		rep, err := c.read(what)
+		if err != nil {
+			return err
+		}
+		if rep.Event != "" && match(qmpEvent{Name: rep.Event, Data: rep.Data}) {
+			return nil
 		}
 	}
 }

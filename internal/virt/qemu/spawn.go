@@ -57,6 +57,18 @@ func (d *Driver) boot(ctx context.Context, g *virt.Guest, incoming string) error
 		s.ISO = p
 	}
 	s.NICs = g.NICs
+	saved, err := d.loadPorts(g.ID)
+	if err != nil {
+		return err
+	}
+	if incoming != "" && saved == nil {
+		s.LegacyNICs = true // saved by a kumo without hot-plug: restored as it was
+	} else {
+		s.Ports = nicPorts(saved, g.NICs, incoming == "")
+		if err := d.savePorts(g.ID, s.Ports); err != nil {
+			return err
+		}
+	}
 	if d.net != nil {
 		var err error
 		if s.Taps, err = d.net.Plug(ctx, g.ID, g.NICs); err != nil {

@@ -40,6 +40,12 @@ type Config struct {
 	// up to BootWait (a real guest prints it some time after spawn).
 	Console  string
 	BootWait time.Duration
+	// NICs, when set, reports the MACs of the NICs the running guest id
+	// has (the hot-plug part runs only with it).
+	NICs func(t *testing.T, d virt.Driver, id string) []string
+	// HotUnplug says the guest lets a NIC go while it runs (a guest
+	// without an operating system does not answer the request).
+	HotUnplug bool
 }
 
 // Run runs the conformance suite on the drivers c makes.
@@ -51,7 +57,7 @@ func Run(t *testing.T, c Config) {
 	for _, part := range []struct {
 		name string
 		test func(*testing.T, Config)
-	}{{"Host", testHost}, {"MissingGuest", testMissing}, {"Lifecycle", testLifecycle}} {
+	}{{"Host", testHost}, {"MissingGuest", testMissing}, {"Lifecycle", testLifecycle}, {"HotPlug", testHotPlug}} {
 		t.Run(part.name, func(t *testing.T) {
 			t.Parallel()
 			part.test(t, c)
@@ -108,6 +114,8 @@ func testMissing(t *testing.T, c Config) {
 		{name: "unrescue", do: func() error { return d.Unrescue(ctx, g) }},
 		{name: "inject NMI", do: func() error { return d.InjectNMI(ctx, g.ID) }},
 		{name: "diagnostics", do: func() error { _, err := d.Diagnostics(ctx, g); return err }},
+		{name: "attach interface", do: func() error { return d.AttachInterface(ctx, g, virt.NIC{MAC: "fa:16:3e:00:00:01"}) }},
+		{name: "detach interface", do: func() error { return d.DetachInterface(ctx, g.ID, "fa:16:3e:00:00:01") }},
 		{name: "set admin password", do: func() error { return d.SetAdminPassword(ctx, g.ID, "pw") }, notOK: true},
 		{name: "confirm resize", do: func() error { return d.ConfirmResize(ctx, g.ID) }, wantOK: true},
 		{name: "destroy", do: func() error { return d.Destroy(ctx, g.ID) }, wantOK: true},
@@ -203,6 +211,66 @@ func testLifecycle(t *testing.T, c Config) {
 	}
 	if ids, err := d.List(ctx); err != nil || len(ids) != 0 {
 		t.Errorf("list after destroy %v, %v; want none", ids, err)
+	}
+}
+
+// testHotPlug attaches and detaches NICs of a running guest, checking
+// what the guest has after each, and of a stopped one, whose next boot
+// has its spec's NICs: the attached one and not the detached one.
+func testHotPlug(t *testing.T, c Config) {
+	if c.NICs == nil {
+		t.Skip("the driver's test does not report a guest's NICs")
+	}
+	ctx := context.Background()
+	d := c.New(t)
+	g := c.Guest("hotplug-guest")
+	a := virt.NIC{MAC: "fa:16:3e:00:0a:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}
+	b := virt.NIC{MAC: "fa:16:3e:00:0a:02", IPv4: "10.0.0.6", CIDR: "10.0.0.0/24"}
+	with := func(nics ...virt.NIC) *virt.Guest {
+		spec := *g
+		spec.NICs = nics
+		return &spec
+	}
+	wantNICs := func(step string, want ...string) {
+		t.Helper()
+		got := c.NICs(t, d, g.ID)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("after %s the guest has NICs %v, want %v", step, got, want)
+		}
+	}
+	type step struct {
+		name string
+		do   func() error
+		want []string // the running guest's MACs; nil: not checked
+	}
+	steps := []step{
+		{"spawn", func() error { return d.Spawn(ctx, g) }, []string{}},
+		{"attach", func() error { return d.AttachInterface(ctx, with(a), a) }, []string{a.MAC}},
+		{"attach again", func() error { return d.AttachInterface(ctx, with(a), a) }, []string{a.MAC}},
+	}
+	if c.HotUnplug {
+		steps = append(steps, []step{
+			{"detach", func() error { return d.DetachInterface(ctx, g.ID, a.MAC) }, []string{}},
+			{"detach again", func() error { return d.DetachInterface(ctx, g.ID, a.MAC) }, []string{}},
+			{"attach after detach", func() error { return d.AttachInterface(ctx, with(a), a) }, []string{a.MAC}},
+		}...)
+	}
+	steps = append(steps, []step{
+		{"power off", func() error { return d.PowerOff(ctx, g.ID) }, nil},
+		{"detach while off", func() error { return d.DetachInterface(ctx, g.ID, a.MAC) }, nil},
+		{"attach while off", func() error { return d.AttachInterface(ctx, with(b), b) }, nil},
+		{"power on", func() error { return d.PowerOn(ctx, with(b)) }, []string{b.MAC}},
+		{"hard reboot", func() error { return d.Reboot(ctx, with(b), true) }, []string{b.MAC}},
+		{"destroy", func() error { return d.Destroy(ctx, g.ID) }, nil},
+	}...)
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if s.want != nil {
+			wantNICs(s.name, s.want...)
+		}
 	}
 }
 
