@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,7 +96,8 @@ func TestSecurityGroupsCLI(t *testing.T) {
 	})
 }
 
-// groupNames joins the names of a server view's security_groups.
+// groupNames lists the names of a server's groups, sorted: Nova lists
+// them port by port, in the order Neutron gives each port's groups.
 func groupNames(v any) string {
 	var names []string
 	list, _ := v.([]any)
@@ -104,6 +106,7 @@ func groupNames(v any) string {
 			names = append(names, m["name"].(string))
 		}
 	}
+	slices.Sort(names)
 	return strings.Join(names, ",")
 }
 
