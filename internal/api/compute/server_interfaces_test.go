@@ -1,6 +1,7 @@
 package compute_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -102,6 +103,16 @@ func TestServerInterfaceAttachDetach(t *testing.T) {
 		network := cc.networkOf(t, "p1")
 		given := makePort(t, cc.client, userToken, network)["id"].(string)
 		base := "/v2.1/servers/" + id + "/os-interface"
+		// An address no port holds yet (ports take random ones).
+		held := map[string]bool{}
+		for _, p := range cc.client.As(adminToken, "").Do("GET", "/networking/v2.0/ports?network_id="+network, nil).
+			Expect(t, http.StatusOK).JSON(t)["ports"].([]any) {
+			held[portAddress(t, p.(map[string]any))] = true
+		}
+		wanted := "10.0.0.77"
+		for i := 78; held[wanted]; i++ {
+			wanted = fmt.Sprintf("10.0.0.%d", i)
+		}
 
 		attached := user.Do("POST", base, map[string]any{"interfaceAttachment": map[string]any{"port_id": given, "tag": "extra"}}).
 			Expect(t, http.StatusOK).JSON(t)["interfaceAttachment"].(map[string]any)
@@ -109,8 +120,8 @@ func TestServerInterfaceAttachDetach(t *testing.T) {
 			t.Fatalf("attached %v", attached)
 		}
 		made := user.Do("POST", base, map[string]any{"interfaceAttachment": map[string]any{"net_id": network,
-			"fixed_ips": []any{map[string]any{"ip_address": "10.0.0.77"}}}}).Expect(t, http.StatusOK).JSON(t)["interfaceAttachment"].(map[string]any)
-		if ips := made["fixed_ips"].([]any); len(ips) != 1 || ips[0].(map[string]any)["ip_address"] != "10.0.0.77" {
+			"fixed_ips": []any{map[string]any{"ip_address": wanted}}}}).Expect(t, http.StatusOK).JSON(t)["interfaceAttachment"].(map[string]any)
+		if ips := made["fixed_ips"].([]any); len(ips) != 1 || ips[0].(map[string]any)["ip_address"] != wanted {
 			t.Fatalf("attached on the network %v", made)
 		}
 		list := cc.client.As(userToken, "2.70").Do("GET", base, nil).Expect(t, http.StatusOK).JSON(t)["interfaceAttachments"].([]any)
