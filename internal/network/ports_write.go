@@ -36,6 +36,11 @@ type PortFields struct {
 	// AnyProjectGroups lets the groups be any project's (an admin's
 	// call, as Neutron allows); else they are the port's project's.
 	AnyProjectGroups bool
+	// BindingHost, BindingProfile and VNICType are binding:host_id ("":
+	// unbound), binding:profile and binding:vnic_type (one of VNICTypes).
+	BindingHost    *string
+	BindingProfile *map[string]any
+	VNICType       *string
 }
 
 // FixedIPRequest asks for an address: a given one (IPAddress, on
@@ -103,7 +108,8 @@ func (s *Service) CreatePortIn(ctx context.Context, tx *store.Tx, c PortCreate) 
 	if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
 		return "", err
 	}
-	p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true, PortSecurity: portSecurityOf(n, c.PortFields)}
+	p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true, PortSecurity: portSecurityOf(n, c.PortFields),
+		BindingProfile: map[string]any{}, VNICType: VNICNormal}
 	applyPort(&p, c.PortFields)
 	if p.MAC, err = insertNeutronPort(ctx, tx, p, c.MAC); err != nil {
 		return "", err
@@ -131,6 +137,29 @@ func applyPort(p *Port, f PortFields) {
 	if f.AdminStateUp != nil {
 		p.AdminStateUp = *f.AdminStateUp
 	}
+	if f.BindingHost != nil {
+		p.BindingHost = *f.BindingHost
+	}
+	if f.BindingProfile != nil {
+		p.BindingProfile = *f.BindingProfile
+	}
+	if f.VNICType != nil {
+		p.VNICType = *f.VNICType
+	}
+}
+
+// checkRebinding refuses binding changes on a port of a placed server
+// (p as stored, before f): Nova binds it where the server runs, on a
+// bridge, and kumo moves the binding with the server.
+func checkRebinding(p Port, f PortFields) error {
+	if !p.onServer {
+		return nil
+	}
+	if (f.BindingHost != nil && *f.BindingHost != p.Host) || (f.VNICType != nil && *f.VNICType != p.VNICType) {
+		return errs.Named("PortInUse", errs.Conflict("Unable to complete operation on port %s for network %s. "+
+			"Port already has an attached device %s.", p.ID, p.NetworkID, p.DeviceID))
+	}
+	return nil
 }
 
 // insertNeutronPort stores a port made through the networking API (its
@@ -139,10 +168,11 @@ func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) (s
 	now := store.Now()
 	insert := func(m string) (bool, error) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, project_id, network_id, instance_id, mac, position, name,
-			description, admin_state_up, device_owner, port_security_enabled, server_groups, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, FALSE, ?, ?)
+			description, admin_state_up, device_owner, port_security_enabled, server_groups, binding_host, binding_profile,
+			vnic_type, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, p.ID, p.ProjectID, p.NetworkID, p.DeviceID, m, p.Name, p.Description, p.AdminStateUp,
-			p.DeviceOwner, p.PortSecurity, now, now)
+			p.DeviceOwner, p.PortSecurity, p.BindingHost, mustJSON(p.BindingProfile), p.VNICType, now, now)
 		if err != nil {
 			return false, fmt.Errorf("create port on network %s: %w", p.NetworkID, err)
 		}
@@ -350,10 +380,15 @@ func (s *Service) UpdatePort(ctx context.Context, id string, f PortFields) (Port
 		}
 		p := ports[0]
 		networkOf = p.NetworkID
+		if err := checkRebinding(p, f); err != nil {
+			return err
+		}
 		applyPort(&p, f)
 		if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET name = ?, description = ?, admin_state_up = ?,
-			instance_id = ?, device_owner = ?, revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
-			p.Name, p.Description, p.AdminStateUp, p.DeviceID, p.DeviceOwner, store.Now(), id); err != nil {
+			instance_id = ?, device_owner = ?, binding_host = ?, binding_profile = ?, vnic_type = ?,
+			revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
+			p.Name, p.Description, p.AdminStateUp, p.DeviceID, p.DeviceOwner, p.BindingHost, mustJSON(p.BindingProfile),
+			p.VNICType, store.Now(), id); err != nil {
 			return fmt.Errorf("update port %s: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE fixed_ips SET instance_id = ? WHERE port_id = ?`, p.DeviceID, id); err != nil {

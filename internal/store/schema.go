@@ -365,4 +365,5 @@ var migrations = []migration{
 	schemaNeutronL3,
 	schemaNeutronPortSecurity,
 	schemaPreservedPorts,
+	schemaPortBindings,
 }

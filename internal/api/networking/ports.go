@@ -83,7 +83,8 @@ func (h *portHandlers) view(c *api.Call, p network.Port) view {
 	v := view{"id": p.ID, "name": p.Name, "network_id": p.NetworkID, "admin_state_up": p.AdminStateUp,
 		"mac_address": p.MAC, "fixed_ips": fixed, "device_id": p.DeviceID, "device_owner": p.DeviceOwner,
 		"status": status, "security_groups": nonNil(p.SecurityGroups),
-		"allowed_address_pairs": addressPairViews(p.AddressPairs), "port_security_enabled": p.PortSecurity, "ip_allocation": "immediate", "binding:vnic_type": "normal"}
+		"allowed_address_pairs": addressPairViews(p.AddressPairs), "port_security_enabled": p.PortSecurity, "ip_allocation": "immediate",
+		"binding:vnic_type": p.VNICType}
 	standardAttrs(v, p.ProjectID, p.Description, p.Revision, p.CreatedAt, p.UpdatedAt, p.Tags)
 	target := portTarget(p)
 	for _, attr := range bindingAttrs {
@@ -118,16 +119,16 @@ func matchFixedIPs(v view, values []string) (bool, error) {
 }
 
 // bindingValue is a binding attribute of p: bound to its server's host
-// on a Linux bridge, or unbound.
+// or where an admin bound it, on a Linux bridge; its VIF details are
+// none.
 func bindingValue(p network.Port, attr string) any {
 	switch attr {
 	case "binding:host_id":
 		return p.Host
 	case "binding:vif_type":
-		if p.Host == "" {
-			return "unbound"
-		}
-		return "bridge"
+		return p.VIFType
+	case "binding:profile":
+		return p.BindingProfile
 	}
 	return map[string]any{}
 }
