@@ -38,12 +38,14 @@ type SubnetCreate struct {
 // ipv6Modes are the values of ipv6_ra_mode and ipv6_address_mode.
 var ipv6Modes = []string{"slaac", "dhcpv6-stateful", "dhcpv6-stateless"}
 
-// ListSubnets lists the subnets of sc: a project's own and those of its,
-// shared and external networks; oldest first, with tags.
+// ListSubnets lists the subnets of sc: a project's own and those of its
+// and shared networks; oldest first, with tags. An external network is
+// everyone's to see, its subnets not (Neutron's subnets follow their
+// network's access_as_shared entries only).
 func (s *Service) ListSubnets(ctx context.Context, sc Scope) ([]Subnet, error) {
 	where, args := "1 = 1", []any{}
 	if !sc.All {
-		where, args = "s.project_id = ? OR n.project_id = ? OR n.shared OR n.external", []any{sc.ProjectID, sc.ProjectID}
+		where, args = "s.project_id = ? OR n.project_id = ? OR n.shared", []any{sc.ProjectID, sc.ProjectID}
 	}
 	out, err := subnetsOf(ctx, s.db, where, args...)
 	if err != nil {
@@ -65,6 +67,11 @@ func (s *Service) fillSubnetTags(ctx context.Context, subnets []Subnet) error {
 		subnets[i].Tags = nonNilStrings(tags[subnets[i].ID])
 	}
 	return err
+}
+
+// InScope reports whether the subnet is one ListSubnets lists for sc.
+func (sn Subnet) InScope(sc Scope) bool {
+	return sc.All || sn.ProjectID == sc.ProjectID || sn.NetworkProjectID == sc.ProjectID || sn.Shared
 }
 
 // GetSubnet returns subnet id, whoever owns it.
