@@ -103,6 +103,9 @@ func (s *Service) CreateSubnet(ctx context.Context, c SubnetCreate) (Subnet, err
 	if err := s.applySubnet(&sn, p, c.SubnetFields, c.Pools == nil); err != nil {
 		return Subnet{}, err
 	}
+	if (sn.IPv6RAMode != "" || sn.IPv6AddressMode != "") && !sn.EnableDHCP {
+		return Subnet{}, invalidInput("ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False.")
+	}
 	if !gatewaySet && c.Pools != nil && len(*c.Pools) > 0 && sn.GatewayIP != "" && inPools(sn.Pools, netip.MustParseAddr(sn.GatewayIP)) {
 		// Neutron picks the first address outside the pools' way only
 		// when asked; a default gateway inside given pools is a conflict.
@@ -335,6 +338,10 @@ func checkIPv6Modes(sn *Subnet) error {
 		return invalidInput("ipv6_ra_mode set to '%s' with ipv6_address_mode set to '%s' is not valid. If both attributes are set, they must be the same value",
 			sn.IPv6RAMode, sn.IPv6AddressMode)
 	}
+	// Neutron's EUI-64 addresses need a /64.
+	if p, err := netip.ParsePrefix(sn.CIDR); err == nil && sn.autoAddress() && p.Bits() != 64 {
+		return invalidInput("Invalid CIDR %s for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64", sn.CIDR)
+	}
 	return nil
 }
 
@@ -367,8 +374,10 @@ func (s *Service) UpdateSubnet(ctx context.Context, id string, f SubnetFields) (
 	return s.GetSubnet(ctx, id)
 }
 
-// DeleteSubnet deletes subnet id with its tags; one a port holds an
-// address of is Neutron's SubnetInUse.
+// DeleteSubnet deletes subnet id with its tags, as Neutron's
+// delete_subnet: a router interface on it, or on a subnet that is not
+// auto-address any port's address, is SubnetInUse; the EUI-64 addresses
+// ports hold on an auto-address subnet go with it.
 func (s *Service) DeleteSubnet(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		sn, err := getSubnet(ctx, tx, id)
@@ -379,19 +388,24 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string) error {
 		if err != nil {
 			return fmt.Errorf("subnet %s: %w", id, err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT address FROM fixed_ips WHERE network_id = ? AND version = ?`, sn.NetworkID, sn.IPVersion)
+		rows, err := tx.QueryContext(ctx, `SELECT f.address, f.port_id, COALESCE(p.device_owner, '') FROM fixed_ips f
+			LEFT JOIN network_ports p ON p.id = f.port_id WHERE f.network_id = ? AND f.version = ?`, sn.NetworkID, sn.IPVersion)
 		if err != nil {
 			return fmt.Errorf("addresses of subnet %s: %w", id, err)
 		}
+		type held struct{ addr, port string }
+		var on []held
 		inUse := false
 		for rows.Next() {
-			var addr string
-			if err := rows.Scan(&addr); err != nil {
+			var h held
+			var owner string
+			if err := rows.Scan(&h.addr, &h.port, &owner); err != nil {
 				rows.Close()
 				return err
 			}
-			if a, err := netip.ParseAddr(addr); err == nil && p.Contains(a) {
-				inUse = true
+			if a, err := netip.ParseAddr(h.addr); err == nil && p.Contains(a) {
+				on = append(on, h)
+				inUse = inUse || !sn.autoAddress() || slices.Contains(routerInterfaceOwners, owner)
 			}
 		}
 		rows.Close()
@@ -400,6 +414,15 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string) error {
 		}
 		if inUse {
 			return subnetInUse(id)
+		}
+		for _, h := range on {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM fixed_ips WHERE network_id = ? AND address = ?`, sn.NetworkID, h.addr); err != nil {
+				return fmt.Errorf("release %s of subnet %s: %w", h.addr, id, err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET revision_number = revision_number + 1, updated_at = ?
+				WHERE id = ?`, store.Now(), h.port); err != nil {
+				return fmt.Errorf("release %s of subnet %s: %w", h.addr, id, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM subnets WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete subnet %s: %w", id, err)
