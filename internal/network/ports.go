@@ -84,7 +84,7 @@ const (
 )
 
 // VNICNormal is the VNIC type of a port on a bridge, the only one kumo's
-// hosts bind; VNICTypes are neutron-lib's.
+// hosts bind.
 const VNICNormal = "normal"
 
 // VNICTypes are the binding:vnic_type values neutron-lib's portbindings
