@@ -1,8 +1,15 @@
 package networking_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsbinding"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/kumocloud/kumo/internal/app/apptest"
 )
@@ -115,5 +122,43 @@ func TestPortBindings(t *testing.T) {
 		wantError(t, c.Admin.Do("PUT", "/networking/v2.0/ports/"+vm, map[string]any{"port": map[string]any{"binding:host_id": "other-host"}}),
 			409, "PortInUse", "")
 		c.Admin.Do("PUT", "/networking/v2.0/ports/"+vm, map[string]any{"port": map[string]any{"binding:host_id": "apptest-host"}}).Expect(t, http.StatusOK)
+	})
+}
+
+// TestGophercloudPortBindings binds a port with gophercloud's portsbinding
+// extension, as Ironic and Terraform's openstack_networking_port_v2 do.
+func TestGophercloudPortBindings(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newCloud(t, database)
+		client := adminNetworkClient(t, c)
+		ctx := context.Background()
+		net, err := networks.Create(ctx, client, networks.CreateOpts{Name: "n"}).Extract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := subnets.Create(ctx, client, subnets.CreateOpts{NetworkID: net.ID, IPVersion: gophercloud.IPv4, CIDR: "10.9.0.0/24"}).Extract(); err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			ports.Port
+			portsbinding.PortsBindingExt
+		}
+		err = ports.Create(ctx, client, portsbinding.CreateOptsExt{CreateOptsBuilder: ports.CreateOpts{NetworkID: net.ID},
+			HostID: "apptest-host", VNICType: "normal"}).ExtractInto(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.HostID != "apptest-host" || p.VIFType != "bridge" || p.VNICType != "normal" || p.Profile == nil || p.VIFDetails == nil {
+			t.Errorf("created port %+v", p.PortsBindingExt)
+		}
+		err = ports.Update(ctx, client, p.ID, portsbinding.UpdateOptsExt{UpdateOptsBuilder: ports.UpdateOpts{},
+			HostID: new(string)}).ExtractInto(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.HostID != "" || p.VIFType != "unbound" {
+			t.Errorf("unbound port %+v", p.PortsBindingExt)
+		}
 	})
 }
