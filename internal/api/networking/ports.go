@@ -12,6 +12,9 @@ import (
 var portExtensions = []extension{
 	{"binding", "Port Binding", "Expose port bindings of a virtual port to external application", "2014-02-03T10:00:00-00:00"},
 	{"allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs", "2013-07-23T10:00:00-00:00"},
+	// The fixed_ips filter takes ip_address_substr (matchFixedIPs).
+	{"ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering when listing ports",
+		"2017-11-28T09:00:00-00:00"},
 }
 
 // bindingAttrs are the admin-only binding attributes of a port.
