@@ -324,6 +324,7 @@ func (a *App) startCompute(ctx context.Context) error {
 	a.floatingIPs = floatingip.New(a.DB, a.Config.floatingOptions(), a.NetQuotas)
 	a.routers = router.New(a.DB, a.Networks, a.floatingIPs, a.NetQuotas)
 	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
+	a.Networks.Hosts = a.Hosts
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},

@@ -45,3 +45,26 @@ func ZoneOf(ctx context.Context, q store.Querier, name string) (zone string, fou
 	}
 	return zone, true, nil
 }
+
+// KnownHosts tells which of names are registered compute hosts (where
+// the networking API can bind a port).
+func (d *Directory) KnownHosts(ctx context.Context, names []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(names))
+	if len(names) == 0 {
+		return out, nil
+	}
+	from, arg := store.StringsTable(d.db, "i", names)
+	rows, err := d.db.QueryContext(ctx, `SELECT h.hostname FROM `+from+` JOIN compute_hosts h ON h.hostname = i.value`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("look up hosts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("look up hosts: %w", err)
+		}
+		out[name] = true
+	}
+	return out, rows.Err()
+}

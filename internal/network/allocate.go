@@ -207,19 +207,29 @@ func (m *Manager) allocatePort(ctx context.Context, tx *store.Tx, projectID, ins
 		}
 		return portID, []Address{claim(p.fixed)}, nil
 	}
-	a4, err := claimNext4(ctx, tx, p.net.ID, p.v4, portID, instanceID)
-	if err != nil {
+	// Nova makes a server's port without fixed_ips: Neutron's addresses.
+	port := Port{ID: portID, NetworkID: p.net.ID, DeviceID: instanceID, DeviceOwner: owner}
+	if err := claimDefault(ctx, tx, p.net.ID, port); err != nil {
 		return portID, nil, err
 	}
-	addrs := []Address{claim(a4)}
-	if p.v6.IsValid() {
-		a6, err := claimNext6(ctx, tx, p.net.ID, p.v6, mac, portID, instanceID)
-		if err != nil {
-			return portID, nil, err
-		}
-		addrs = append(addrs, claim(a6))
+	rows, err := tx.QueryContext(ctx, `SELECT address FROM fixed_ips WHERE port_id = ? ORDER BY version, address`, portID)
+	if err != nil {
+		return portID, nil, fmt.Errorf("addresses of port %s: %w", portID, err)
 	}
-	return portID, addrs, nil
+	defer rows.Close()
+	var addrs []Address
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			return portID, nil, fmt.Errorf("addresses of port %s: %w", portID, err)
+		}
+		a, err := netip.ParseAddr(text)
+		if err != nil {
+			return portID, nil, fmt.Errorf("port %s has a bad address %q", portID, text)
+		}
+		addrs = append(addrs, claim(a))
+	}
+	return portID, addrs, rows.Err()
 }
 
 // insertPort stores a port of projectID's server on network n with a
@@ -285,12 +295,6 @@ func claimFixed(ctx context.Context, tx *store.Tx, p portPlan, portID, instanceI
 	return fixedIPInUse(p.fixed.String(), holder)
 }
 
-// claimNext4 claims a free IPv4 host address of subnet.
-func claimNext4(ctx context.Context, tx *store.Tx, networkID string, subnet netip.Prefix, portID, instanceID string) (netip.Addr, error) {
-	first, last := hostRange4(subnet)
-	return claimNext4In(ctx, tx, networkID, subnet, first, last, portID, instanceID)
-}
-
 // claimNext4In claims a free IPv4 address of subnet between the
 // ordinals first and last (an allocation pool).
 func claimNext4In(ctx context.Context, tx *store.Tx, networkID string, subnet netip.Prefix, first, last int64, portID, instanceID string) (netip.Addr, error) {
@@ -354,20 +358,6 @@ func firstFreeOrdinal(ctx context.Context, tx *store.Tx, networkID string, from 
 		return 0, fmt.Errorf("find a free address on network %s: %w", networkID, err)
 	}
 	return o, nil
-}
-
-// claimNext6 claims the port's SLAAC (EUI-64) address, or a random
-// interface id when someone asked for that address explicitly.
-func claimNext6(ctx context.Context, tx *store.Tx, networkID string, subnet netip.Prefix, mac [6]byte, portID, instanceID string) (netip.Addr, error) {
-	a := eui64(subnet, mac)
-	for range 8 {
-		ok, err := insertFixedIP(ctx, tx, networkID, a, sql.NullInt64{}, portID, instanceID)
-		if err != nil || ok {
-			return a, err
-		}
-		a = withInterfaceID(subnet, 2+rand.Uint64N(1<<63))
-	}
-	return netip.Addr{}, noMoreFixedIPs(networkID)
 }
 
 // Release frees every address and port of instanceID; the addresses may

@@ -94,8 +94,8 @@ func bindPort(ctx context.Context, tx *store.Tx, p givenPort, instanceID, owner,
 }
 
 // unbindPorts detaches the preserved ports of instanceID: they keep
-// their addresses and MAC but lose their device, owner, tag and binding,
-// as Nova leaves a port it did not make.
+// their addresses and MAC but lose their device, owner, tag and binding
+// (host and profile), as Nova leaves a port it did not make.
 func unbindPorts(ctx context.Context, tx *store.Tx, instanceID string) error {
 	return unbindWhere(ctx, tx, "instance_id = ? AND preserve_on_delete", instanceID)
 }
@@ -107,7 +107,7 @@ func unbindWhere(ctx context.Context, tx *store.Tx, where string, args ...any) e
 		return fmt.Errorf("unbind port addresses: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET instance_id = '', device_owner = '', tag = NULL,
-		preserve_on_delete = FALSE, revision_number = revision_number + 1, updated_at = ?
+		binding_host = '', binding_profile = '{}', preserve_on_delete = FALSE, revision_number = revision_number + 1, updated_at = ?
 		WHERE `+where, append([]any{store.Now()}, args...)...); err != nil {
 		return fmt.Errorf("unbind ports: %w", err)
 	}

@@ -38,12 +38,14 @@ type SubnetCreate struct {
 // ipv6Modes are the values of ipv6_ra_mode and ipv6_address_mode.
 var ipv6Modes = []string{"slaac", "dhcpv6-stateful", "dhcpv6-stateless"}
 
-// ListSubnets lists the subnets of sc: a project's own and those of its,
-// shared and external networks; oldest first, with tags.
+// ListSubnets lists the subnets of sc: a project's own and those of its
+// and shared networks; oldest first, with tags. An external network is
+// everyone's to see, its subnets not (Neutron's subnets follow their
+// network's access_as_shared entries only).
 func (s *Service) ListSubnets(ctx context.Context, sc Scope) ([]Subnet, error) {
 	where, args := "1 = 1", []any{}
 	if !sc.All {
-		where, args = "s.project_id = ? OR n.project_id = ? OR n.shared OR n.external", []any{sc.ProjectID, sc.ProjectID}
+		where, args = "s.project_id = ? OR n.project_id = ? OR n.shared", []any{sc.ProjectID, sc.ProjectID}
 	}
 	out, err := subnetsOf(ctx, s.db, where, args...)
 	if err != nil {
@@ -65,6 +67,11 @@ func (s *Service) fillSubnetTags(ctx context.Context, subnets []Subnet) error {
 		subnets[i].Tags = nonNilStrings(tags[subnets[i].ID])
 	}
 	return err
+}
+
+// InScope reports whether the subnet is one ListSubnets lists for sc.
+func (sn Subnet) InScope(sc Scope) bool {
+	return sc.All || sn.ProjectID == sc.ProjectID || sn.NetworkProjectID == sc.ProjectID || sn.Shared
 }
 
 // GetSubnet returns subnet id, whoever owns it.
@@ -95,6 +102,9 @@ func (s *Service) CreateSubnet(ctx context.Context, c SubnetCreate) (Subnet, err
 	gatewaySet := c.GatewayIP != nil
 	if err := s.applySubnet(&sn, p, c.SubnetFields, c.Pools == nil); err != nil {
 		return Subnet{}, err
+	}
+	if (sn.IPv6RAMode != "" || sn.IPv6AddressMode != "") && !sn.EnableDHCP {
+		return Subnet{}, invalidInput("ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False.")
 	}
 	if !gatewaySet && c.Pools != nil && len(*c.Pools) > 0 && sn.GatewayIP != "" && inPools(sn.Pools, netip.MustParseAddr(sn.GatewayIP)) {
 		// Neutron picks the first address outside the pools' way only
@@ -328,6 +338,10 @@ func checkIPv6Modes(sn *Subnet) error {
 		return invalidInput("ipv6_ra_mode set to '%s' with ipv6_address_mode set to '%s' is not valid. If both attributes are set, they must be the same value",
 			sn.IPv6RAMode, sn.IPv6AddressMode)
 	}
+	// Neutron's EUI-64 addresses need a /64.
+	if p, err := netip.ParsePrefix(sn.CIDR); err == nil && sn.autoAddress() && p.Bits() != 64 {
+		return invalidInput("Invalid CIDR %s for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64", sn.CIDR)
+	}
 	return nil
 }
 
@@ -360,8 +374,10 @@ func (s *Service) UpdateSubnet(ctx context.Context, id string, f SubnetFields) (
 	return s.GetSubnet(ctx, id)
 }
 
-// DeleteSubnet deletes subnet id with its tags; one a port holds an
-// address of is Neutron's SubnetInUse.
+// DeleteSubnet deletes subnet id with its tags, as Neutron's
+// delete_subnet: a router interface on it, or on a subnet that is not
+// auto-address any port's address, is SubnetInUse; the EUI-64 addresses
+// ports hold on an auto-address subnet go with it.
 func (s *Service) DeleteSubnet(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		sn, err := getSubnet(ctx, tx, id)
@@ -372,19 +388,24 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string) error {
 		if err != nil {
 			return fmt.Errorf("subnet %s: %w", id, err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT address FROM fixed_ips WHERE network_id = ? AND version = ?`, sn.NetworkID, sn.IPVersion)
+		rows, err := tx.QueryContext(ctx, `SELECT f.address, f.port_id, COALESCE(p.device_owner, '') FROM fixed_ips f
+			LEFT JOIN network_ports p ON p.id = f.port_id WHERE f.network_id = ? AND f.version = ?`, sn.NetworkID, sn.IPVersion)
 		if err != nil {
 			return fmt.Errorf("addresses of subnet %s: %w", id, err)
 		}
+		type held struct{ addr, port string }
+		var on []held
 		inUse := false
 		for rows.Next() {
-			var addr string
-			if err := rows.Scan(&addr); err != nil {
+			var h held
+			var owner string
+			if err := rows.Scan(&h.addr, &h.port, &owner); err != nil {
 				rows.Close()
 				return err
 			}
-			if a, err := netip.ParseAddr(addr); err == nil && p.Contains(a) {
-				inUse = true
+			if a, err := netip.ParseAddr(h.addr); err == nil && p.Contains(a) {
+				on = append(on, h)
+				inUse = inUse || !sn.autoAddress() || slices.Contains(routerInterfaceOwners, owner)
 			}
 		}
 		rows.Close()
@@ -393,6 +414,15 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string) error {
 		}
 		if inUse {
 			return subnetInUse(id)
+		}
+		for _, h := range on {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM fixed_ips WHERE network_id = ? AND address = ?`, sn.NetworkID, h.addr); err != nil {
+				return fmt.Errorf("release %s of subnet %s: %w", h.addr, id, err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET revision_number = revision_number + 1, updated_at = ?
+				WHERE id = ?`, store.Now(), h.port); err != nil {
+				return fmt.Errorf("release %s of subnet %s: %w", h.addr, id, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM subnets WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete subnet %s: %w", id, err)

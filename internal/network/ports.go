@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/errs"
@@ -32,14 +33,26 @@ type Port struct {
 	NetworkProjectID string
 	NetworkShared    bool
 	// Host and Active are its device's: the server's host, and whether
-	// the server's guest runs (ACTIVE, else DOWN).
+	// the server's guest runs (ACTIVE, else DOWN). A port of no placed
+	// server shows the host an admin bound it to (BindingHost).
 	Host   string
 	Active bool
+	// VIFType is binding:vif_type: "unbound" without a host, "bridge"
+	// (kumo's Linux bridges) on a compute host, else "binding_failed".
+	VIFType string
+	// BindingHost, BindingProfile and VNICType are the binding
+	// attributes as set (binding:host_id, binding:profile,
+	// binding:vnic_type).
+	BindingHost    string
+	BindingProfile map[string]any
+	VNICType       string
 	// PortSecurity is port_security_enabled; AddressPairs its allowed
 	// address pairs; SecurityGroups the ids of its groups.
 	PortSecurity   bool
 	AddressPairs   []AddressPair
 	SecurityGroups []string
+	// onServer marks a port of a placed server: its binding is Nova's.
+	onServer bool
 }
 
 // FixedIP is one address of a port, on one subnet.
@@ -54,6 +67,29 @@ type Devices interface {
 	PortDevices(ctx context.Context, serverIDs []string) (map[string]Device, error)
 }
 
+// ComputeHosts tells which hosts are kumo's compute hosts, where a port
+// can be bound; hosts.Directory implements it.
+type ComputeHosts interface {
+	KnownHosts(ctx context.Context, names []string) (map[string]bool, error)
+}
+
+// Binding's VIF types (neutron-lib portbindings): kumo plugs every port
+// into a Linux bridge.
+const (
+	VIFUnbound       = "unbound"
+	VIFBridge        = "bridge"
+	VIFBindingFailed = "binding_failed"
+)
+
+// VNICNormal is the VNIC type of a port on a bridge, the only one kumo's
+// hosts bind.
+const VNICNormal = "normal"
+
+// VNICTypes are the binding:vnic_type values neutron-lib's portbindings
+// takes.
+var VNICTypes = []string{"normal", "direct", "macvtap", "baremetal", "direct-physical", "virtio-forwarder",
+	"smart-nic", "vdpa", "accelerator-direct", "accelerator-direct-physical", "remote-managed"}
+
 // Device is what a port shows of its server.
 type Device struct {
 	Host    string
@@ -65,16 +101,22 @@ const KindPorts = "ports"
 
 const portColumns = `p.id, p.network_id, p.project_id, p.name, p.description, p.admin_state_up, p.mac, p.instance_id,
 	p.device_owner, p.revision_number, p.created_at, p.updated_at, n.project_id, n.shared, p.port_security_enabled,
-	p.allowed_address_pairs`
+	p.allowed_address_pairs, p.binding_host, p.binding_profile, p.vnic_type`
 
 func scanPort(row interface{ Scan(...any) error }) (Port, error) {
 	var p Port
 	var created, updated int64
-	var pairs string
+	var pairs, profile string
 	if err := row.Scan(&p.ID, &p.NetworkID, &p.ProjectID, &p.Name, &p.Description, &p.AdminStateUp, &p.MAC, &p.DeviceID,
 		&p.DeviceOwner, &p.Revision, &created, &updated, &p.NetworkProjectID, &p.NetworkShared, &p.PortSecurity,
-		&pairs); err != nil {
+		&pairs, &p.BindingHost, &profile, &p.VNICType); err != nil {
 		return Port{}, err
+	}
+	if err := json.Unmarshal([]byte(profile), &p.BindingProfile); err != nil {
+		return Port{}, fmt.Errorf("binding profile of port %s: %w", p.ID, err)
+	}
+	if p.BindingProfile == nil {
+		p.BindingProfile = map[string]any{}
 	}
 	p.CreatedAt, p.UpdatedAt = store.Time(created), store.Time(updated)
 	if err := json.Unmarshal([]byte(pairs), &p.AddressPairs); err != nil {
@@ -194,9 +236,46 @@ func (s *Service) fillPorts(ctx context.Context, q store.Querier, ports []Port) 
 		}
 		p.Tags = nonNilStrings(tags[p.ID])
 		d := devs[p.DeviceID]
-		p.Host, p.Active = d.Host, d.Running
+		p.Host, p.Active, p.onServer = d.Host, d.Running, d.Host != ""
+	}
+	if err := s.fillBindings(ctx, ports); err != nil {
+		return err
 	}
 	return s.fillSecurity(ctx, q, ports)
+}
+
+// fillBindings sets each port's host and VIF type: a server's port is
+// bound where its server is placed, as Nova binds it; any other port
+// where an admin bound it, which fails on a host that is not one of
+// kumo's compute hosts or for a VNIC type a bridge cannot plug.
+func (s *Service) fillBindings(ctx context.Context, ports []Port) error {
+	var bound []string
+	for _, p := range ports {
+		if p.Host == "" && p.BindingHost != "" && !slices.Contains(bound, p.BindingHost) {
+			bound = append(bound, p.BindingHost)
+		}
+	}
+	known := map[string]bool{}
+	if len(bound) > 0 && s.Hosts != nil {
+		var err error
+		if known, err = s.Hosts.KnownHosts(ctx, bound); err != nil {
+			return fmt.Errorf("hosts of ports: %w", err)
+		}
+	}
+	for i := range ports {
+		p := &ports[i]
+		switch {
+		case p.Host != "":
+			p.VIFType = VIFBridge
+		case p.BindingHost == "":
+			p.VIFType = VIFUnbound
+		case known[p.BindingHost] && p.VNICType == VNICNormal:
+			p.Host, p.VIFType = p.BindingHost, VIFBridge
+		default:
+			p.Host, p.VIFType = p.BindingHost, VIFBindingFailed
+		}
+	}
+	return nil
 }
 
 // subnetRange is a subnet's id and CIDR.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 
 	"github.com/google/uuid"
 
@@ -17,10 +16,10 @@ import (
 )
 
 // PortFields are a port's attributes a create or an update sets; nil
-// leaves one at its default (create) or as it is (update). FixedIPs nil
-// on a create gives the port an address of the network's first IPv4
-// subnet and its SLAAC address on the first IPv6 /64, as Neutron does;
-// an empty list gives it none.
+// leaves one at its default (create) or as it is (update). FixedIPs are
+// the addresses asked for as Neutron takes them (see claimDefault and
+// claimRequested): a port gets its EUI-64 address on every auto-address
+// subnet of its network whatever it asks for.
 type PortFields struct {
 	Name, Description     *string
 	AdminStateUp          *bool
@@ -36,6 +35,11 @@ type PortFields struct {
 	// AnyProjectGroups lets the groups be any project's (an admin's
 	// call, as Neutron allows); else they are the port's project's.
 	AnyProjectGroups bool
+	// BindingHost, BindingProfile and VNICType are binding:host_id ("":
+	// unbound), binding:profile and binding:vnic_type (one of VNICTypes).
+	BindingHost    *string
+	BindingProfile *map[string]any
+	VNICType       *string
 }
 
 // FixedIPRequest asks for an address: a given one (IPAddress, on
@@ -103,15 +107,16 @@ func (s *Service) CreatePortIn(ctx context.Context, tx *store.Tx, c PortCreate) 
 	if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
 		return "", err
 	}
-	p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true, PortSecurity: portSecurityOf(n, c.PortFields)}
+	p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true, PortSecurity: portSecurityOf(n, c.PortFields),
+		BindingProfile: map[string]any{}, VNICType: VNICNormal}
 	applyPort(&p, c.PortFields)
 	if p.MAC, err = insertNeutronPort(ctx, tx, p, c.MAC); err != nil {
 		return "", err
 	}
 	if c.FixedIPs == nil {
-		err = s.m.claimDefault(ctx, tx, n, p)
+		err = claimDefault(ctx, tx, n.ID, p)
 	} else {
-		err = s.claimRequested(ctx, tx, n, p, *c.FixedIPs, nil)
+		err = claimRequested(ctx, tx, n.ID, p, canonicalRequests(*c.FixedIPs), nil)
 	}
 	if err != nil {
 		return "", neutronExhaustion(err, c.NetworkID)
@@ -131,6 +136,29 @@ func applyPort(p *Port, f PortFields) {
 	if f.AdminStateUp != nil {
 		p.AdminStateUp = *f.AdminStateUp
 	}
+	if f.BindingHost != nil {
+		p.BindingHost = *f.BindingHost
+	}
+	if f.BindingProfile != nil {
+		p.BindingProfile = *f.BindingProfile
+	}
+	if f.VNICType != nil {
+		p.VNICType = *f.VNICType
+	}
+}
+
+// checkRebinding refuses binding changes on a port of a placed server
+// (p as stored, before f): Nova binds it where the server runs, on a
+// bridge, and kumo moves the binding with the server.
+func checkRebinding(p Port, f PortFields) error {
+	if !p.onServer {
+		return nil
+	}
+	if (f.BindingHost != nil && *f.BindingHost != p.Host) || (f.VNICType != nil && *f.VNICType != p.VNICType) {
+		return errs.Named("PortInUse", errs.Conflict("Unable to complete operation on port %s for network %s. "+
+			"Port already has an attached device %s.", p.ID, p.NetworkID, p.DeviceID))
+	}
+	return nil
 }
 
 // insertNeutronPort stores a port made through the networking API and
@@ -139,10 +167,11 @@ func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) (s
 	now := store.Now()
 	insert := func(m string) (bool, error) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO network_ports (id, project_id, network_id, instance_id, mac, position, name,
-			description, admin_state_up, device_owner, port_security_enabled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+			description, admin_state_up, device_owner, port_security_enabled, binding_host, binding_profile,
+			vnic_type, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, p.ID, p.ProjectID, p.NetworkID, p.DeviceID, m, p.Name, p.Description, p.AdminStateUp,
-			p.DeviceOwner, p.PortSecurity, now, now)
+			p.DeviceOwner, p.PortSecurity, p.BindingHost, mustJSON(p.BindingProfile), p.VNICType, now, now)
 		if err != nil {
 			return false, fmt.Errorf("create port on network %s: %w", p.NetworkID, err)
 		}
@@ -172,38 +201,6 @@ func insertNeutronPort(ctx context.Context, tx *store.Tx, p Port, mac string) (s
 	return "", fmt.Errorf("create port on network %s: no unused MAC address found", p.NetworkID)
 }
 
-// claimDefault gives a new port the addresses a server's port gets: one
-// of the allocation pools of the network's first IPv4 subnet and the
-// SLAAC address of its first IPv6 /64.
-func (m *Manager) claimDefault(ctx context.Context, tx *store.Tx, n Network, p Port) error {
-	if n.CIDR != "" {
-		subnets, err := subnetsOf(ctx, tx, "s.network_id = ? AND s.cidr = ?", n.ID, n.CIDR)
-		if err != nil {
-			return err
-		}
-		if len(subnets) == 0 {
-			return fmt.Errorf("network %s: no subnet %s", n.ID, n.CIDR)
-		}
-		if _, err := claimInPools(ctx, tx, n.ID, subnets[0], p); err != nil {
-			return err
-		}
-	}
-	if n.CIDRv6 != "" {
-		v6, err := netip.ParsePrefix(n.CIDRv6)
-		if err != nil {
-			return fmt.Errorf("network %s: %w", n.ID, err)
-		}
-		mac, err := portMAC(ctx, tx, p.ID)
-		if err != nil {
-			return err
-		}
-		if _, err := claimNext6(ctx, tx, n.ID, v6, mac, p.ID, p.DeviceID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func portMAC(ctx context.Context, q store.Querier, portID string) ([6]byte, error) {
 	var text string
 	if err := q.QueryRowContext(ctx, `SELECT mac FROM network_ports WHERE id = ?`, portID).Scan(&text); err != nil {
@@ -214,49 +211,6 @@ func portMAC(ctx context.Context, q store.Querier, portID string) ([6]byte, erro
 		return [6]byte{}, fmt.Errorf("port %s has a bad MAC %q", portID, text)
 	}
 	return [6]byte(hw), nil
-}
-
-// claimRequested gives port p the addresses reqs ask for; keep are the
-// addresses it holds already that stay.
-func (s *Service) claimRequested(ctx context.Context, tx *store.Tx, n Network, p Port, reqs []FixedIPRequest, keep []string) error {
-	subnets, err := subnetsOf(ctx, tx, "s.network_id = ?", n.ID)
-	if err != nil {
-		return err
-	}
-	for _, r := range reqs {
-		if r.IPAddress != "" && slices.Contains(keep, r.IPAddress) {
-			continue
-		}
-		sn, addr, err := resolveRequest(n.ID, subnets, r)
-		if err != nil {
-			return err
-		}
-		prefix, err := netip.ParsePrefix(sn.CIDR)
-		if err != nil {
-			return fmt.Errorf("subnet %s: %w", sn.ID, err)
-		}
-		switch {
-		case addr.IsValid():
-			if err := claimAddress(ctx, tx, n.ID, sn, prefix, addr, p); err != nil {
-				return err
-			}
-		case prefix.Addr().Is4():
-			if _, err := claimInPools(ctx, tx, n.ID, sn, p); err != nil {
-				return err
-			}
-		case prefix.Bits() == 64:
-			mac, err := portMAC(ctx, tx, p.ID)
-			if err != nil {
-				return err
-			}
-			if _, err := claimNext6(ctx, tx, n.ID, prefix, mac, p.ID, p.DeviceID); err != nil {
-				return err
-			}
-		default:
-			return invalidInput("Addresses of subnet %s are only given on request", sn.ID)
-		}
-	}
-	return nil
 }
 
 // claimInPools claims the next free address of an IPv4 subnet's
@@ -350,10 +304,15 @@ func (s *Service) UpdatePort(ctx context.Context, id string, f PortFields) (Port
 		}
 		p := ports[0]
 		networkOf = p.NetworkID
+		if err := checkRebinding(p, f); err != nil {
+			return err
+		}
 		applyPort(&p, f)
 		if _, err := tx.ExecContext(ctx, `UPDATE network_ports SET name = ?, description = ?, admin_state_up = ?,
-			instance_id = ?, device_owner = ?, revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
-			p.Name, p.Description, p.AdminStateUp, p.DeviceID, p.DeviceOwner, store.Now(), id); err != nil {
+			instance_id = ?, device_owner = ?, binding_host = ?, binding_profile = ?, vnic_type = ?,
+			revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
+			p.Name, p.Description, p.AdminStateUp, p.DeviceID, p.DeviceOwner, p.BindingHost, mustJSON(p.BindingProfile),
+			p.VNICType, store.Now(), id); err != nil {
 			return fmt.Errorf("update port %s: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE fixed_ips SET instance_id = ? WHERE port_id = ?`, p.DeviceID, id); err != nil {
@@ -365,30 +324,7 @@ func (s *Service) UpdatePort(ctx context.Context, id string, f PortFields) (Port
 		if f.FixedIPs == nil {
 			return nil
 		}
-		var keep []string
-		for _, r := range *f.FixedIPs {
-			if r.IPAddress != "" {
-				keep = append(keep, canonicalIP(r.IPAddress))
-			}
-		}
-		for _, fip := range p.FixedIPs {
-			if !slices.Contains(keep, fip.IPAddress) {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM fixed_ips WHERE port_id = ? AND address = ?`, id, fip.IPAddress); err != nil {
-					return fmt.Errorf("update port %s: %w", id, err)
-				}
-			}
-		}
-		held := make([]string, 0, len(p.FixedIPs))
-		for _, fip := range p.FixedIPs {
-			if slices.Contains(keep, fip.IPAddress) {
-				held = append(held, fip.IPAddress)
-			}
-		}
-		n, err := s.getNetwork(ctx, tx, p.NetworkID)
-		if err != nil {
-			return err
-		}
-		return s.claimRequested(ctx, tx, n, p, canonicalRequests(*f.FixedIPs), held)
+		return s.replaceAddresses(ctx, tx, p, canonicalRequests(*f.FixedIPs))
 	})
 	if err != nil {
 		return Port{}, neutronExhaustion(err, networkOf)

@@ -23,6 +23,9 @@ type Service struct {
 	Devices Devices
 	// Groups keeps the security groups of ports (nil: ports have none).
 	Groups PortGroups
+	// Hosts tells where ports can be bound (nil: nowhere, a bound port's
+	// binding fails).
+	Hosts ComputeHosts
 }
 
 // NewService serves m's networks from db; the networking API's creates

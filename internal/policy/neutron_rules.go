@@ -115,8 +115,7 @@ func neutronRules() []Rule {
 		{"delete_subnet:tags", subnetWrite, subDelTags},
 
 		// Ports (neutron/conf/policies/port.py), without the attributes
-		// kumo does not take (bindings but the host, allowed address
-		// pairs, hints, trusted).
+		// kumo does not take (hints, trusted, extra DHCP options).
 		{"create_port", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPost},
 		{"create_port:device_id", "(" + neutronAdminOrMember + ") or " + neutronService, portPost},
 		{"create_port:device_owner", "not rule:network_device or (" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
@@ -125,6 +124,8 @@ func neutronRules() []Rule {
 		{"create_port:fixed_ips:ip_address", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
 		{"create_port:fixed_ips:subnet_id", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPost},
 		{"create_port:binding:host_id", adminOrService, portPost},
+		{"create_port:binding:profile", neutronService, portPost},
+		{"create_port:binding:vnic_type", "(" + neutronAdminOrMember + ") or " + neutronService, portPost},
 		{"create_port:port_security_enabled", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPost},
 		{"create_port:allowed_address_pairs", "(" + neutronAdminOrNetOwnerMem + ") or " + neutronService, portPost},
 		{"create_port:allowed_address_pairs:mac_address", "(" + neutronAdminOrNetOwnerMem + ") or " + neutronService, portPost},
@@ -136,6 +137,8 @@ func neutronRules() []Rule {
 		{"update_port:fixed_ips:ip_address", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPut},
 		{"update_port:fixed_ips:subnet_id", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ") or rule:shared", portPut},
 		{"update_port:binding:host_id", adminOrService, portPut},
+		{"update_port:binding:profile", neutronService, portPut},
+		{"update_port:binding:vnic_type", "(" + adminOrService + ") or (" + neutronProjectMember + ")", portPut},
 		{"update_port:port_security_enabled", "(" + adminOrService + ") or (" + neutronNetOwnerMember + ")", portPut},
 		{"update_port:allowed_address_pairs", "(" + neutronAdminOrNetOwnerMem + ") or " + neutronService, portPut},
 		{"update_port:allowed_address_pairs:mac_address", "(" + neutronAdminOrNetOwnerMem + ") or " + neutronService, portPut},

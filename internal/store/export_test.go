@@ -7,3 +7,6 @@ import "context"
 func (db *DB) MigrateThrough(ctx context.Context, through int) (int, error) {
 	return db.migrate(ctx, through)
 }
+
+// NewestVersion is the version of the last migration this build knows.
+func NewestVersion() int { return migrations[len(migrations)-1].version }

@@ -366,4 +366,5 @@ var migrations = []migration{
 	schemaNeutronPortSecurity,
 	schemaPreservedPorts,
 	schemaPortSecurityGroups,
+	schemaPortBindings,
 }

@@ -41,9 +41,10 @@ var emptyDatabases = []struct {
 // TestUpgradeToTheNetworkingAPI: a cloud made before the networking API
 // (schema 22) or with its networks only (23) migrates through ports (24),
 // security group attributes (25), network quotas (26), routers (27) and
-// port security (28), preserved ports (29) and the port security groups
-// (30), its network, server port and security group carried over (the
-// server's group becomes its port's), on both engines.
+// port security (28), preserved ports (29), the port security groups
+// (30) and port bindings (31), its network, server port and security
+// group carried over (the server's group becomes its port's), on both
+// engines.
 func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 	t.Parallel()
 	// A project network of each schema, the same network.
@@ -81,8 +82,8 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 				if _, err := db.Migrate(ctx); err != nil {
 					t.Fatalf("Migrate from %d: %v", from, err)
 				}
-				if v, err := db.SchemaVersion(ctx); err != nil || v != 30 {
-					t.Fatalf("SchemaVersion = %d, %v; want 30", v, err)
+				if v, err := db.SchemaVersion(ctx); err != nil || v != store.NewestVersion() {
+					t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, store.NewestVersion())
 				}
 
 				var hints string
@@ -114,6 +115,11 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 					if err := db.QueryRowContext(ctx, q).Scan(&n); err == nil {
 						t.Errorf("%s: the server-level groups outlived migration 30", q)
 					}
+				}
+				var host, profile, vnic string
+				if err := db.QueryRowContext(ctx, `SELECT binding_host, binding_profile, vnic_type FROM network_ports WHERE id = 'port1'`).
+					Scan(&host, &profile, &vnic); err != nil || host != "" || profile != "{}" || vnic != "normal" {
+					t.Errorf("port1: binding host %q, profile %s, vnic type %q, %v; want none, {}, normal", host, profile, vnic, err)
 				}
 				var stateful bool
 				if err := db.QueryRowContext(ctx, `SELECT stateful FROM security_groups WHERE id = 'g1'`).Scan(&stateful); err != nil || !stateful {

@@ -73,7 +73,8 @@ func TestDiscovery(t *testing.T) {
 		}
 		aliases = append(aliases, e["alias"].(string))
 	}
-	for _, want := range []string{"project-id", "standard-attr-description", "standard-attr-revisions", "standard-attr-timestamp", "pagination", "sorting"} {
+	for _, want := range []string{"project-id", "standard-attr-description", "standard-attr-revisions", "standard-attr-timestamp", "pagination", "sorting",
+		"binding", "ip-substring-filtering"} {
 		if !slices.Contains(aliases, want) {
 			t.Errorf("extensions %v lack %s", aliases, want)
 		}

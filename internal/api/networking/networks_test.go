@@ -53,9 +53,19 @@ func TestNetworksOfAFreshCloud(t *testing.T) {
 		if pub["provider:network_type"] != "flat" || pub["provider:physical_network"] != "public" || pub["provider:segmentation_id"] != nil {
 			t.Errorf("external network's provider attributes %v", pub)
 		}
-		sub := obj(t, c.member.Do("GET", "/networking/v2.0/subnets/"+pub["subnets"].([]any)[0].(string), nil).Expect(t, http.StatusOK), "subnet")
+		subnetID := pub["subnets"].([]any)[0].(string)
+		sub := obj(t, c.Admin.Do("GET", "/networking/v2.0/subnets/"+subnetID, nil).Expect(t, http.StatusOK), "subnet")
 		if sub["cidr"] != "203.0.113.0/24" || sub["enable_dhcp"] != false || sub["router:external"] != true {
 			t.Errorf("external subnet %v", sub)
+		}
+		// As in Neutron, the external network is everyone's to see, its
+		// subnets only its owner's (it is not shared).
+		wantError(t, c.member.Do("GET", "/networking/v2.0/subnets/"+subnetID, nil), http.StatusNotFound, "SubnetNotFound",
+			"Subnet "+subnetID+" could not be found.")
+		wantError(t, c.member.Do("PUT", "/networking/v2.0/subnets/"+subnetID, map[string]any{"subnet": map[string]any{"name": "x"}}),
+			http.StatusNotFound, "SubnetNotFound", "Subnet "+subnetID+" could not be found.")
+		if subs := list(t, c.member.Do("GET", "/networking/v2.0/subnets?network_id="+ext[0]["id"].(string), nil).Expect(t, http.StatusOK), "subnets"); len(subs) != 0 {
+			t.Errorf("member sees the external network's subnets %v", subs)
 		}
 	})
 }

@@ -12,6 +12,9 @@ import (
 var portExtensions = []extension{
 	{"binding", "Port Binding", "Expose port bindings of a virtual port to external application", "2014-02-03T10:00:00-00:00"},
 	{"allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs", "2013-07-23T10:00:00-00:00"},
+	// The fixed_ips filter takes ip_address_substr (matchFixedIPs).
+	{"ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering when listing ports",
+		"2017-11-28T09:00:00-00:00"},
 }
 
 // bindingAttrs are the admin-only binding attributes of a port.
@@ -83,7 +86,8 @@ func (h *portHandlers) view(c *api.Call, p network.Port) view {
 	v := view{"id": p.ID, "name": p.Name, "network_id": p.NetworkID, "admin_state_up": p.AdminStateUp,
 		"mac_address": p.MAC, "fixed_ips": fixed, "device_id": p.DeviceID, "device_owner": p.DeviceOwner,
 		"status": status, "security_groups": nonNil(p.SecurityGroups),
-		"allowed_address_pairs": addressPairViews(p.AddressPairs), "port_security_enabled": p.PortSecurity, "ip_allocation": "immediate", "binding:vnic_type": "normal"}
+		"allowed_address_pairs": addressPairViews(p.AddressPairs), "port_security_enabled": p.PortSecurity, "ip_allocation": "immediate",
+		"binding:vnic_type": p.VNICType}
 	standardAttrs(v, p.ProjectID, p.Description, p.Revision, p.CreatedAt, p.UpdatedAt, p.Tags)
 	target := portTarget(p)
 	for _, attr := range bindingAttrs {
@@ -118,16 +122,16 @@ func matchFixedIPs(v view, values []string) (bool, error) {
 }
 
 // bindingValue is a binding attribute of p: bound to its server's host
-// on a Linux bridge, or unbound.
+// or where an admin bound it, on a Linux bridge; its VIF details are
+// none.
 func bindingValue(p network.Port, attr string) any {
 	switch attr {
 	case "binding:host_id":
 		return p.Host
 	case "binding:vif_type":
-		if p.Host == "" {
-			return "unbound"
-		}
-		return "bridge"
+		return p.VIFType
+	case "binding:profile":
+		return p.BindingProfile
 	}
 	return map[string]any{}
 }

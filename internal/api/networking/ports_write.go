@@ -3,21 +3,23 @@ package networking
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
-// portAttrs are the port attributes a body may hold. Bindings are not
-// taken yet.
+// portAttrs are the port attributes a body may hold.
 var portAttrs = attrSpec{
 	post: []string{"name", "description", "network_id", "admin_state_up", "device_id", "device_owner", "mac_address",
-		"fixed_ips", "tenant_id", "project_id", "port_security_enabled", "security_groups", "allowed_address_pairs"},
+		"fixed_ips", "tenant_id", "project_id", "port_security_enabled", "security_groups", "allowed_address_pairs",
+		"binding:host_id", "binding:profile", "binding:vnic_type"},
 	put: []string{"name", "description", "admin_state_up", "device_id", "device_owner", "fixed_ips",
-		"port_security_enabled", "security_groups", "allowed_address_pairs"},
+		"port_security_enabled", "security_groups", "allowed_address_pairs", "binding:host_id", "binding:profile",
+		"binding:vnic_type"},
 	readOnly: []string{"id", "network_id", "mac_address", "tenant_id", "project_id", "status", "created_at", "updated_at",
-		"revision_number", "tags", "ip_allocation"},
+		"revision_number", "tags", "ip_allocation", "binding:vif_type", "binding:vif_details"},
 }
 
 // portFields reads the port attributes of a body and checks the rules
@@ -57,9 +59,13 @@ func portFields(c *api.Call, a attrs, action string, target policy.Target) (netw
 	if f.AddressPairs, err = a.addressPairs(); err != nil {
 		return f, err
 	}
+	if err := bindingFields(a, &f); err != nil {
+		return f, err
+	}
 	// Neutron lets admins give groups of any project.
 	f.AnyProjectGroups = c.IsAdmin()
 	rules := securityRules(a, action, f.AddressPairs)
+	rules = append(rules, bindingRules(a, action)...)
 	for _, attr := range []string{"device_id", "device_owner", "fixed_ips"} {
 		if _, ok := a[attr]; ok {
 			rules = append(rules, action+"_port:"+attr)
@@ -81,6 +87,59 @@ func portFields(c *api.Call, a attrs, action string, target policy.Target) (netw
 		}
 	}
 	return f, nil
+}
+
+// bindingFields reads the binding attributes as neutron-lib's
+// portbindings validates them: binding:host_id a string (null unbinds),
+// binding:profile a dictionary or null, binding:vnic_type one of its
+// values.
+func bindingFields(a attrs, f *network.PortFields) error {
+	if v, ok := a["binding:host_id"]; ok {
+		none := ""
+		f.BindingHost = &none
+		if v != nil {
+			host, err := a.str("binding:host_id", 255)
+			if err != nil {
+				return err
+			}
+			f.BindingHost = host
+		}
+	}
+	if v, ok := a["binding:profile"]; ok {
+		profile := map[string]any{}
+		if v != nil {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return invalidAttr("binding:profile", "'"+stringOf(v)+"' is not a dictionary")
+			}
+			profile = m
+		}
+		f.BindingProfile = &profile
+	}
+	vnic, err := a.str("binding:vnic_type", 0)
+	if err != nil {
+		return err
+	}
+	if vnic != nil && !slices.Contains(network.VNICTypes, *vnic) {
+		return invalidAttr("binding:vnic_type", fmt.Sprintf("'%s' is not in %s", *vnic, pyList(network.VNICTypes)))
+	}
+	f.VNICType = vnic
+	return nil
+}
+
+// bindingRules are the rules of the binding attributes a body sets, as
+// Neutron's policy engine picks them: any value of the host and profile,
+// a VNIC type other than the default on a create.
+func bindingRules(a attrs, action string) []string {
+	var rules []string
+	for _, attr := range []string{"binding:host_id", "binding:profile", "binding:vnic_type"} {
+		v, ok := a[attr]
+		if !ok || (action == "create" && attr == "binding:vnic_type" && v == network.VNICNormal) {
+			continue
+		}
+		rules = append(rules, action+"_port:"+attr)
+	}
+	return rules
 }
 
 // fixedIPs reads fixed_ips: a list of {subnet_id, ip_address} objects,

@@ -305,12 +305,8 @@ func interfaceBody(c *api.Call) (subnetID, portID string, err error) {
 // call names (their 404s otherwise).
 func (h *routerHandlers) visible(c *api.Call, subnetID, portID string) error {
 	if subnetID != "" {
-		sn, err := h.nets.GetSubnet(c.Ctx, subnetID)
-		if err != nil {
+		if _, err := visibleSubnet(c, h.nets, subnetID); err != nil {
 			return err
-		}
-		if !c.Allowed("get_subnet", subnetTarget(sn)) {
-			return network.SubnetNotFound(subnetID)
 		}
 	}
 	if portID != "" {

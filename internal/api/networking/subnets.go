@@ -34,7 +34,7 @@ func newSubnets(svc *network.Service) *subnetHandlers {
 			"updated_at", "revision_number", "description"}},
 		Singular: "subnet", Param: "subnet_id",
 		Target: func(c *api.Call, id string) (policy.Target, error) {
-			s, err := svc.GetSubnet(c.Ctx, id)
+			s, err := scopedSubnet(c, svc, id)
 			if err != nil {
 				return nil, err
 			}
@@ -43,6 +43,32 @@ func newSubnets(svc *network.Service) *subnetHandlers {
 		NotFound: network.SubnetNotFound,
 	}
 	return h
+}
+
+// scopedSubnet is subnet id when it is in the caller's scope, else its
+// 404: Neutron finds a subnet through the caller's query scope, which
+// leaves out the subnets of external networks that are not shared.
+func scopedSubnet(c *api.Call, svc *network.Service, id string) (network.Subnet, error) {
+	s, err := svc.GetSubnet(c.Ctx, id)
+	if err != nil {
+		return network.Subnet{}, err
+	}
+	if !s.InScope(network.Scope{ProjectID: c.ProjectID(), All: c.IsAdmin()}) {
+		return network.Subnet{}, network.SubnetNotFound(id)
+	}
+	return s, nil
+}
+
+// visibleSubnet is subnet id when the caller may see it, else its 404.
+func visibleSubnet(c *api.Call, svc *network.Service, id string) (network.Subnet, error) {
+	s, err := scopedSubnet(c, svc, id)
+	if err != nil {
+		return network.Subnet{}, err
+	}
+	if !c.Allowed("get_subnet", subnetTarget(s)) {
+		return network.Subnet{}, network.SubnetNotFound(id)
+	}
+	return s, nil
 }
 
 // subnetTarget is what the subnet rules read of s and its network.
@@ -103,7 +129,7 @@ func (h *subnetHandlers) list(c *api.Call) (*api.Reply, error) {
 }
 
 func (h *subnetHandlers) show(c *api.Call) (*api.Reply, error) {
-	s, err := h.svc.GetSubnet(c.Ctx, c.Param("subnet_id"))
+	s, err := scopedSubnet(c, h.svc, c.Param("subnet_id"))
 	if err != nil {
 		return nil, err
 	}
