@@ -214,22 +214,8 @@ func TestQemuSSHForward(t *testing.T) {
 // gets its lease again; deleting the guests removes their taps and the
 // bridge.
 func TestQemuBridgeNetwork(t *testing.T) {
-	requireQemu(t)
-	if os.Geteuid() != 0 {
-		t.Skip("bridge networking needs root")
-	}
-	if _, err := exec.LookPath("dnsmasq"); err != nil {
-		t.Skip("dnsmasq not installed (apt-get install dnsmasq-base)")
-	}
-	t.Parallel()
-	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-network", "bridge")
+	s, cli, dataDir, disk, ns := startBridgeCloud(t)
 	c := NewClients(t, s.CloudsFile(), "kumo")
-	m := regexp.MustCompile(`"netns":"(kumo-[0-9a-f]+)"`).FindStringSubmatch(readFile(t, s.LogFile))
-	if m == nil {
-		t.Fatalf("kumo's log names no network namespace:\n%s", readFile(t, s.LogFile))
-	}
-	ns := m[1]
-	t.Cleanup(func() { removeNamespace(t, s, dataDir, ns) })
 	ip := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput()
@@ -868,22 +854,8 @@ func (g qemuGuest) hasPCIDevice(id string) bool {
 // and a lease from the bridge's dnsmasq, and the guest sees it; the
 // detach takes NIC, tap and lease away again.
 func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
-	requireQemu(t)
-	if os.Geteuid() != 0 {
-		t.Skip("bridge networking needs root")
-	}
-	if _, err := exec.LookPath("dnsmasq"); err != nil {
-		t.Skip("dnsmasq not installed (apt-get install dnsmasq-base)")
-	}
-	t.Parallel()
-	s, cli, dataDir, disk := startQemuCloud(t, "--qemu-network", "bridge")
+	s, cli, dataDir, disk, ns := startBridgeCloud(t)
 	c := NewClients(t, s.CloudsFile(), "kumo")
-	m := regexp.MustCompile(`"netns":"(kumo-[0-9a-f]+)"`).FindStringSubmatch(readFile(t, s.LogFile))
-	if m == nil {
-		t.Fatalf("kumo's log names no network namespace:\n%s", readFile(t, s.LogFile))
-	}
-	ns := m[1]
-	t.Cleanup(func() { removeNamespace(t, s, dataDir, ns) })
 	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny", "bridge-hotplug", "-f", "value", "-c", "id"))
 	g := qemuGuest{t: t, dataDir: dataDir, id: id}
 	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
@@ -945,4 +917,27 @@ func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
 		t.Errorf("tap %s left after the detach:\n%s", tap, out)
 	}
 	cli.Run(t, "server", "delete", "--wait", id)
+}
+
+// startBridgeCloud starts a parallel qemu cloud on bridge networking
+// (skipping without qemu, root or dnsmasq) and returns it with the
+// network namespace kumo made, removed when the test ends.
+func startBridgeCloud(t *testing.T) (s qemuCloud, cli *CLI, dataDir, disk, ns string) {
+	t.Helper()
+	requireQemu(t)
+	if os.Geteuid() != 0 {
+		t.Skip("bridge networking needs root")
+	}
+	if _, err := exec.LookPath("dnsmasq"); err != nil {
+		t.Skip("dnsmasq not installed (apt-get install dnsmasq-base)")
+	}
+	t.Parallel()
+	s, cli, dataDir, disk = startQemuCloud(t, "--qemu-network", "bridge")
+	m := regexp.MustCompile(`"netns":"(kumo-[0-9a-f]+)"`).FindStringSubmatch(readFile(t, s.LogFile))
+	if m == nil {
+		t.Fatalf("kumo's log names no network namespace:\n%s", readFile(t, s.LogFile))
+	}
+	ns = m[1]
+	t.Cleanup(func() { removeNamespace(t, s, dataDir, ns) })
+	return s, cli, dataDir, disk, ns
 }
