@@ -18,14 +18,7 @@ func TestNeutronNetworksMigration(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		exec := func(qs ...string) {
-			t.Helper()
-			for _, q := range qs {
-				if _, err := db.ExecContext(ctx, q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-		}
+		exec := func(qs ...string) { t.Helper(); execAll(t, db, qs...) }
 		// Back to the schema before the migration, with a network in use.
 		exec(`DELETE FROM schema_migrations WHERE name = 'neutron networks'`, `DROP TABLE resource_tags`, `DROP TABLE subnets`)
 		if db.Dialect() == store.Postgres {

@@ -15,14 +15,7 @@ func TestNeutronSecurityGroupsMigration(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		exec := func(qs ...string) {
-			t.Helper()
-			for _, q := range qs {
-				if _, err := db.ExecContext(ctx, q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-		}
+		exec := func(qs ...string) { t.Helper(); execAll(t, db, qs...) }
 		// Back to the schema before the migration.
 		exec(`DELETE FROM schema_migrations WHERE name = 'neutron security groups'`,
 			`DROP TABLE security_group_port_bindings`,
