@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/errs"
@@ -53,6 +54,22 @@ type Port struct {
 	SecurityGroups []string
 	// onServer marks a port of a placed server: its binding is Nova's.
 	onServer bool
+}
+
+// Status is the port's Neutron status: a server's port is ACTIVE while
+// the server's guest runs, a router's while the port is up (kumo routes
+// in its own process, no agent to wait for), a floating IP's "N/A" as
+// Neutron never binds those; any port that is down is DOWN.
+func (p Port) Status() string {
+	switch {
+	case p.DeviceOwner == "network:floatingip":
+		return "N/A"
+	case !p.AdminStateUp:
+		return "DOWN"
+	case p.Active, strings.HasPrefix(p.DeviceOwner, "network:router_"):
+		return "ACTIVE"
+	}
+	return "DOWN"
 }
 
 // FixedIP is one address of a port, on one subnet.

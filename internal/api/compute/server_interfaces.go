@@ -174,11 +174,8 @@ func interfaceView(c *api.Call, p network.Port, tags map[string]string) map[stri
 	for _, f := range p.FixedIPs {
 		fixed = append(fixed, map[string]any{"subnet_id": f.SubnetID, "ip_address": f.IPAddress})
 	}
-	state := "DOWN"
-	if p.Active {
-		state = "ACTIVE"
-	}
-	v := map[string]any{"net_id": p.NetworkID, "port_id": p.ID, "mac_addr": p.MAC, "port_state": state, "fixed_ips": fixed}
+	// Nova shows the Neutron port's status.
+	v := map[string]any{"net_id": p.NetworkID, "port_id": p.ID, "mac_addr": p.MAC, "port_state": p.Status(), "fixed_ips": fixed}
 	if c.AtLeast(mv.V2_70) {
 		var tag any
 		if t := tags[p.ID]; t != "" {

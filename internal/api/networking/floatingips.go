@@ -104,12 +104,8 @@ func (h *floatingIPHandlers) views(c *api.Call, recs []floatingip.Record) ([]vie
 
 // portDetails is fip-port-details' summary of the bound port.
 func portDetails(p network.Port) map[string]any {
-	status := "DOWN"
-	if p.Active && p.AdminStateUp {
-		status = "ACTIVE"
-	}
 	return map[string]any{"name": p.Name, "network_id": p.NetworkID, "mac_address": p.MAC, "admin_state_up": p.AdminStateUp,
-		"status": status, "device_id": p.DeviceID, "device_owner": p.DeviceOwner}
+		"status": p.Status(), "device_id": p.DeviceID, "device_owner": p.DeviceOwner}
 }
 
 func (h *floatingIPHandlers) list(c *api.Call) (*api.Reply, error) {

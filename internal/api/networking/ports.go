@@ -79,13 +79,9 @@ func (h *portHandlers) view(c *api.Call, p network.Port) view {
 	for _, f := range p.FixedIPs {
 		fixed = append(fixed, map[string]string{"subnet_id": f.SubnetID, "ip_address": f.IPAddress})
 	}
-	status := "DOWN"
-	if p.Active && p.AdminStateUp {
-		status = "ACTIVE"
-	}
 	v := view{"id": p.ID, "name": p.Name, "network_id": p.NetworkID, "admin_state_up": p.AdminStateUp,
 		"mac_address": p.MAC, "fixed_ips": fixed, "device_id": p.DeviceID, "device_owner": p.DeviceOwner,
-		"status": status, "security_groups": nonNil(p.SecurityGroups),
+		"status": p.Status(), "security_groups": nonNil(p.SecurityGroups),
 		"allowed_address_pairs": addressPairViews(p.AddressPairs), "port_security_enabled": p.PortSecurity, "ip_allocation": "immediate",
 		"binding:vnic_type": p.VNICType}
 	standardAttrs(v, p.ProjectID, p.Description, p.Revision, p.CreatedAt, p.UpdatedAt, p.Tags)
