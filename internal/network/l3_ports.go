@@ -131,6 +131,21 @@ func IPv4SubnetsIn(ctx context.Context, q store.Querier, networkID string) ([]st
 	return out, nil
 }
 
+// SubnetsCIDRsIn maps the subnets of networkID to their CIDRs.
+func SubnetsCIDRsIn(ctx context.Context, q store.Querier, networkID string) (map[string]netip.Prefix, error) {
+	subnets, err := subnetsOf(ctx, q, "s.network_id = ?", networkID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]netip.Prefix, len(subnets))
+	for _, sn := range subnets {
+		if p, err := netip.ParsePrefix(sn.CIDR); err == nil {
+			out[sn.ID] = p
+		}
+	}
+	return out, nil
+}
+
 // notServicePort refuses to delete an L3 object's port through the port
 // API (Neutron's prevent_l3_port_deletion): it goes with its router
 // interface, gateway or floating IP. One whose object is gone may go.

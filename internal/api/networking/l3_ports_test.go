@@ -132,3 +132,41 @@ func TestL3NetworkChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestRouterInterfaceOverlapsAndNullRoutes: interfaces on overlapping
+// subnets of two networks are refused; routes null clears them.
+func TestRouterInterfaceOverlapsAndNullRoutes(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, "")
+	const v2 = "/networking/v2.0"
+	var subnets []string
+	for _, name := range []string{"a", "b"} {
+		n := create(t, c.member, v2+"/networks", "network", map[string]any{"name": name})["id"].(string)
+		subnets = append(subnets, create(t, c.member, v2+"/subnets", "subnet", map[string]any{"network_id": n, "ip_version": 4,
+			"cidr": "10.30.0.0/24"})["id"].(string))
+	}
+	id := create(t, c.member, v2+"/routers", "router", map[string]any{"name": "r"})["id"].(string)
+	path := v2 + "/routers/" + id
+	c.member.Do("PUT", path+"/add_router_interface", map[string]any{"subnet_id": subnets[0]}).Expect(t, http.StatusOK)
+	wantError(t, c.member.Do("PUT", path+"/add_router_interface", map[string]any{"subnet_id": subnets[1]}),
+		http.StatusBadRequest, "BadRequest", "Bad router request: Cidr 10.30.0.0/24 of subnet "+subnets[1]+
+			" overlaps with cidr 10.30.0.0/24 of subnet "+subnets[0]+".")
+
+	routes := []any{map[string]any{"destination": "192.0.2.0/24", "nexthop": "10.30.0.9"}}
+	for _, tt := range []struct {
+		name   string
+		routes any
+		want   int
+	}{
+		{"set", routes, 1},
+		{"null clears", nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := obj(t, c.member.Do("PUT", path, map[string]any{"router": map[string]any{"routes": tt.routes}}).
+				Expect(t, http.StatusOK), "router")
+			if got := r["routes"].([]any); len(got) != tt.want {
+				t.Errorf("routes %v, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -132,7 +132,10 @@ func (h *routerHandlers) fields(c *api.Call, a attrs, action string, target poli
 	if f.Gateway, err = gatewayInfo(c, a, action, target); err != nil {
 		return f, err
 	}
-	if rs, err := a.dicts("routes", "destination", "nexthop"); err != nil {
+	if v, ok := a["routes"]; ok && v == nil {
+		// Neutron's convert_none_to_empty_list: null clears them.
+		f.Routes = &[]router.Route{}
+	} else if rs, err := a.dicts("routes", "destination", "nexthop"); err != nil {
 		return f, err
 	} else if rs != nil {
 		routes := make([]router.Route, 0, len(*rs))
