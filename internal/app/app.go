@@ -204,7 +204,11 @@ func (a *App) bootstrap(ctx context.Context) error {
 		if err := a.Networks.EnsureExternal(ctx, adminProject, a.Config.FloatingPool, a.Config.FloatingRange); err != nil {
 			return err
 		}
-		// Floating IPs bound before routers existed get theirs.
+		// Floating IPs and gateways from before ports get theirs, then
+		// floating IPs bound before routers existed get their router.
+		if err := a.floatingIPs.AdoptPorts(ctx); err != nil {
+			return err
+		}
 		if err := a.floatingIPs.RouteBound(ctx); err != nil {
 			return err
 		}
@@ -321,7 +325,8 @@ func (a *App) startCompute(ctx context.Context) error {
 		return err
 	}
 	a.Networks = network.NewService(a.DB, a.Network, a.NetQuotas)
-	a.floatingIPs = floatingip.New(a.DB, a.Config.floatingOptions(), a.NetQuotas)
+	a.floatingIPs = floatingip.New(a.DB, a.Networks, a.Config.floatingOptions(), a.NetQuotas)
+	a.Networks.FloatingIPs = a.floatingIPs
 	a.routers = router.New(a.DB, a.Networks, a.floatingIPs, a.NetQuotas)
 	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
 	a.Networks.Hosts = a.Hosts

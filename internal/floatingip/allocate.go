@@ -2,56 +2,67 @@ package floatingip
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math/rand/v2"
+	"net/netip"
 
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// randomTries is how many random addresses allocation tries before
-// walking the gaps in order; random picks keep concurrent allocations
-// off each other's rows, the walk matters only when the pool is nearly
-// full.
-const randomTries = 16
-
-// poolFor resolves the pool a request names by name or id; "" is the
-// default (the configured) pool.
-func (s *Service) poolFor(requested string) (*Pool, error) {
+// poolFor resolves the pool a Nova request names to its external
+// network: "" (or the configured pool's name or id) is the built-in
+// external network, another name or id any router:external network's.
+func (s *Service) poolFor(ctx context.Context, q store.Querier, requested string) (networkID, name string, err error) {
 	if s.poolErr != nil {
-		return nil, fmt.Errorf("floating IP pool: %w", s.poolErr)
+		return "", "", fmt.Errorf("floating IP pool: %w", s.poolErr)
 	}
-	if s.pool == nil || (requested != "" && requested != s.pool.Name && requested != s.pool.ID) {
-		return nil, poolNotFound()
+	if requested == "" || (s.pool != nil && (requested == s.pool.Name || requested == s.pool.ID)) {
+		if s.pool == nil {
+			return "", "", poolNotFound()
+		}
+		id, _, err := network.ExternalNetworkIn(ctx, q)
+		if errs.Is(err, errs.KindNotFound) {
+			return "", "", poolNotFound()
+		}
+		return id, s.pool.Name, err
 	}
-	return s.pool, nil
+	id, name, err := network.ExternalNamed(ctx, q, requested)
+	if err == nil && id == "" {
+		err = poolNotFound()
+	}
+	return id, name, err
 }
 
 // Allocate gives projectID a free address of the pool requested ("" for
 // the default pool). limit is the project's floating_ips quota (-1:
 // unlimited), checked against its count in the same transaction.
 func (s *Service) Allocate(ctx context.Context, projectID, requested string, limit int) (*FloatingIP, error) {
-	pool, err := s.poolFor(requested)
-	if err != nil {
-		return nil, err
-	}
-	f := &FloatingIP{ID: uuid.NewString(), Pool: pool.Name, ProjectID: projectID}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	f := &FloatingIP{ID: uuid.NewString(), ProjectID: projectID}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if f.NetworkID, f.Pool, err = s.poolFor(ctx, tx, requested); err != nil {
+			return err
+		}
 		if limit >= 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE project_id = ? AND gateway_of IS NULL`, projectID).Scan(&n); err != nil {
+			n, err := CountFloatingIPs(ctx, tx, projectID)
+			if err != nil {
 				return fmt.Errorf("count floating IPs of project %s: %w", projectID, err)
 			}
 			if quota.Exceeds(limit, n, 1) {
 				return overQuota(requested)
 			}
 		}
-		addr, err := claim(ctx, tx, pool, f, requested)
-		f.Address = addr
+		err = s.claim(ctx, tx, f, nil)
+		if errors.Is(err, network.ErrNoMoreFixedIPs) || errs.NameOf(err) == "IpAddressGenerationFailure" ||
+			errs.NameOf(err) == "ExternalIpAddressExhausted" {
+			return noMoreFloatingIPs(requested)
+		}
 		return err
 	})
 	if err != nil {
@@ -60,69 +71,58 @@ func (s *Service) Allocate(ctx context.Context, projectID, requested string, lim
 	return f, nil
 }
 
-// claim inserts f with a free address of pool and returns the address.
-func claim(ctx context.Context, tx *store.Tx, pool *Pool, f *FloatingIP, requested string) (string, error) {
+// claim gives f (its id, project and network set) its port on its
+// network with the address req asks for (nil: any of the network's
+// first IPv4 subnet), and stores it.
+func (s *Service) claim(ctx context.Context, tx *store.Tx, f *FloatingIP, req *network.FixedIPRequest) error {
+	var fixed []network.FixedIPRequest
+	if req != nil {
+		fixed = []network.FixedIPRequest{*req}
+	} else {
+		subnets, err := network.IPv4SubnetsIn(ctx, tx, f.NetworkID)
+		if err != nil {
+			return err
+		}
+		if len(subnets) == 0 {
+			return BadRequest("Network %s does not contain any IPv4 subnet", f.NetworkID)
+		}
+		fixed = []network.FixedIPRequest{{SubnetID: subnets[0]}}
+	}
+	portID, ips, err := s.nets.CreateServicePortIn(ctx, tx, network.ServicePort{NetworkID: f.NetworkID, DeviceID: f.ID,
+		DeviceOwner: network.FloatingIPOwner, FixedIPs: &fixed})
+	if err != nil {
+		return err
+	}
+	for _, ip := range ips {
+		if a, err := netip.ParseAddr(ip.IPAddress); err == nil && a.Is4() {
+			f.Address = a.String()
+			break
+		}
+	}
+	if f.Address == "" {
+		return errs.Named("ExternalIpAddressExhausted", errs.Invalid("Unable to find any IP address on external network %s.", f.NetworkID))
+	}
+	f.port = portID
 	now := store.Now()
-	try := func(o int64) (bool, error) {
-		res, err := tx.ExecContext(ctx, `INSERT INTO floating_ips (id, pool, address, ordinal, project_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			f.ID, pool.Name, addrAt(o).String(), o, f.ProjectID, now, now)
-		if err != nil {
-			return false, fmt.Errorf("claim floating IP %s: %w", addrAt(o), err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return false, fmt.Errorf("claim floating IP %s: %w", addrAt(o), err)
-		}
-		return n == 1, nil
+	if _, err := tx.ExecContext(ctx, `INSERT INTO floating_ips (id, network_id, port_id, pool, address, project_id,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.ID, f.NetworkID, portID, f.Pool, f.Address, f.ProjectID, now, now); err != nil {
+		return fmt.Errorf("claim floating IP %s: %w", f.Address, err)
 	}
-	size := pool.last - pool.first + 1
-	for range min(randomTries, size) {
-		o := pool.first + rand.Int64N(size)
-		if ok, err := try(o); err != nil || ok {
-			return addrAt(o).String(), err
-		}
-	}
-	// Nearly full: the first gap after a random point, else the lowest;
-	// a gap a concurrent transaction takes first is tried again.
-	for range 4 {
-		o, err := firstFree(ctx, tx, pool.first+rand.Int64N(size))
-		if err == nil && o > pool.last {
-			o, err = firstFree(ctx, tx, pool.first)
-		}
-		if err != nil {
-			return "", err
-		}
-		if o > pool.last {
-			return "", noMoreFloatingIPs(requested)
-		}
-		if ok, err := try(o); err != nil || ok {
-			return addrAt(o).String(), err
-		}
-	}
-	return "", noMoreFloatingIPs(requested)
+	return nil
 }
 
-// firstFree is the lowest ordinal >= from not in use: from itself, or the
-// successor of the first used ordinal whose successor is free.
-func firstFree(ctx context.Context, tx *store.Tx, from int64) (int64, error) {
-	var used int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM floating_ips WHERE ordinal = ?`, from).Scan(&used); err != nil {
-		return 0, fmt.Errorf("find a free floating IP: %w", err)
+// remove deletes floating IP id with its port and tags.
+func remove(ctx context.Context, tx *store.Tx, id, portID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM floating_ips WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("release floating IP %s: %w", id, err)
 	}
-	if used == 0 {
-		return from, nil
+	if portID != "" {
+		if err := network.DeletePortIn(ctx, tx, portID); err != nil {
+			return err
+		}
 	}
-	var o int64
-	err := tx.QueryRowContext(ctx, `SELECT ordinal + 1 FROM (
-			SELECT ordinal, LEAD(ordinal) OVER (ORDER BY ordinal) AS next_ordinal
-			FROM floating_ips WHERE ordinal >= ?) used
-		WHERE next_ordinal IS NULL OR next_ordinal > ordinal + 1
-		ORDER BY ordinal LIMIT 1`, from).Scan(&o)
-	if err != nil {
-		return 0, fmt.Errorf("find a free floating IP: %w", err)
-	}
-	return o, nil
+	return network.DeleteTags(ctx, tx, KindFloatingIPs, id)
 }
 
 // Release deallocates the floating IP id, disassociating it first if
@@ -133,9 +133,35 @@ func (s *Service) Release(ctx context.Context, p *auth.Principal, id string) err
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM floating_ips WHERE id = ?`, f.ID); err != nil {
-			return fmt.Errorf("release floating IP %s: %w", f.Address, err)
-		}
-		return network.DeleteTags(ctx, tx, KindFloatingIPs, f.ID)
+		return remove(ctx, tx, f.ID, f.port)
 	})
+}
+
+// DeleteDisassociated deletes the unbound floating IPs of networkID
+// (network.FloatingIPs: a network delete takes them along, as Neutron's).
+func (s *Service) DeleteDisassociated(ctx context.Context, tx *store.Tx, networkID string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, COALESCE(port_id, '') FROM floating_ips
+		WHERE network_id = ? AND fixed_address IS NULL AND gateway_of IS NULL`, networkID)
+	if err != nil {
+		return fmt.Errorf("floating IPs of network %s: %w", networkID, err)
+	}
+	var ids, ports []string
+	for rows.Next() {
+		var id, port string
+		if err := rows.Scan(&id, &port); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan floating IP: %w", err)
+		}
+		ids, ports = append(ids, id), append(ports, port)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("floating IPs of network %s: %w", networkID, err)
+	}
+	for i := range ids {
+		if err := remove(ctx, tx, ids[i], ports[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

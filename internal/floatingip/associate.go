@@ -8,7 +8,6 @@ import (
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -103,24 +102,20 @@ func (s *Service) Associate(ctx context.Context, p *auth.Principal, instanceID, 
 				fmt.Sprintf("Bad floatingip request: Cannot process floating IP association with %s, since that is not an IPv4 address.", target.address))
 		}
 		var holder string
-		err = tx.QueryRowContext(ctx, `SELECT id FROM floating_ips WHERE fixed_network_id = ? AND fixed_address = ? AND pool = ?`,
-			target.networkID, target.address, fip.Pool).Scan(&holder)
+		err = tx.QueryRowContext(ctx, `SELECT id FROM floating_ips WHERE fixed_network_id = ? AND fixed_address = ? AND network_id = ?`,
+			target.networkID, target.address, fip.NetworkID).Scan(&holder)
 		if err == nil {
 			// Neutron's FloatingIPPortAlreadyAssociated, a 409 Nova turns
 			// into FloatingIpAssociateFailed (400 with Neutron's message).
 			return errs.Invalid("Cannot associate floating IP %s (%s) with port %s using fixed IP %s, as that fixed IP "+
-				"already has a floating IP on external network %s.", fip.Address, fip.ID, target.portID, target.address, s.poolID(fip.Pool))
+				"already has a floating IP on external network %s.", fip.Address, fip.ID, target.portID, target.address, fip.NetworkID)
 		}
 		if !isNoRows(err) {
 			return fmt.Errorf("find the floating IP of %s: %w", target.address, err)
 		}
 		// As Neutron checks the association Nova asks for: a router must
 		// connect the fixed IP's subnet to the external network.
-		extID, extSubnet, err := network.ExternalNetworkIn(ctx, tx)
-		if err != nil {
-			return err
-		}
-		routerID, err := s.routerFor(ctx, tx, External{NetworkID: extID, SubnetID: extSubnet}, target.networkID, target.address, target.portID)
+		routerID, err := s.routerFor(ctx, tx, External{NetworkID: fip.NetworkID}, target.networkID, target.address, target.portID)
 		if errs.Is(err, errs.KindNotFound) {
 			return associateFailed(address, target.address, instanceID, errs.Message(err))
 		}
@@ -160,13 +155,4 @@ func canonical(address string) string {
 		return a.String()
 	}
 	return address
-}
-
-// poolID is the id of the pool named name (its name when no longer
-// configured).
-func (s *Service) poolID(name string) string {
-	if s.pool != nil && s.pool.Name == name {
-		return s.pool.ID
-	}
-	return name
 }

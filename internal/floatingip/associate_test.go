@@ -31,8 +31,6 @@ func newAssocCloud(t *testing.T, db *store.DB) *assocCloud {
 	}
 	quotas := netquota.New(db, netquota.Counters{netquota.Port: network.CountPorts, netquota.Router: router.CountRouters,
 		netquota.FloatingIP: floatingip.CountFloatingIPs})
-	c := &assocCloud{s: floatingip.New(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"}, quotas), nets: nets,
-		fixed: map[string][]network.Address{}}
 	// As with Neutron, an association needs a router from the fixed IP's
 	// subnet to the external network: the default router of p1's
 	// network made on first need, which the router service makes.
@@ -40,6 +38,8 @@ func newAssocCloud(t *testing.T, db *store.DB) *assocCloud {
 	if err := svc.EnsureExternal(ctx, "admin", "public", "203.0.113.0/24"); err != nil {
 		t.Fatal(err)
 	}
+	c := &assocCloud{s: floatingip.New(db, svc, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"}, quotas), nets: nets,
+		fixed: map[string][]network.Address{}}
 	router.New(db, svc, c.s, quotas)
 	for _, id := range []string{"i1", "i2"} {
 		err := db.InTx(ctx, func(tx *store.Tx) error {

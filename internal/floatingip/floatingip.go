@@ -4,12 +4,15 @@
 package floatingip
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -42,64 +45,39 @@ func (o Options) parse() (*Pool, error) {
 		return nil, fmt.Errorf("floating range %s needs a pool name", o.Range)
 	}
 	prefix = prefix.Masked()
-	first, last := hostRange(prefix)
 	return &Pool{
 		// The pool stands for Neutron's external network; its id is
 		// stable across restarts so clients may name the pool by id.
 		ID:    uuid.NewSHA1(uuid.NameSpaceURL, []byte("kumo:floating-pool:"+o.Pool)).String(),
 		Name:  o.Pool,
 		Range: prefix,
-		first: first,
-		last:  last,
 	}, nil
 }
 
-// Pool is a floating IP pool (Nova's os-floating-ip-pools entry, Neutron's
-// external network).
+// Pool is the configured floating IP pool (Nova's os-floating-ip-pools
+// entry), the built-in external network.
 type Pool struct {
-	ID, Name    string
-	Range       netip.Prefix
-	first, last int64 // ordinals of the addresses handed out
-}
-
-// hostRange is the ordinals (addresses as numbers) the pool hands out:
-// all but the network address, the gateway (.1, as on Neutron's external
-// subnet) and the broadcast address, for ranges that have them.
-func hostRange(p netip.Prefix) (first, last int64) {
-	base := ordinal(p.Addr())
-	size := int64(1) << (32 - p.Bits())
-	if size < 4 {
-		return base, base + size - 1
-	}
-	return base + 2, base + size - 2
-}
-
-// ordinal is an IPv4 address as a number.
-func ordinal(a netip.Addr) int64 {
-	b := a.As4()
-	return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
-}
-
-// addrAt is the IPv4 address of an ordinal.
-func addrAt(o int64) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(o >> 24), byte(o >> 16), byte(o >> 8), byte(o)})
+	ID, Name string
+	Range    netip.Prefix
 }
 
 // Service manages floating IPs.
 type Service struct {
 	db       *store.DB
+	nets     *network.Service
 	pool     *Pool
 	poolErr  error
 	topology Topology
 	quota    netquota.Checker
 }
 
-// New returns the floating IP service. A bad range leaves the service
-// without a pool; Options.Validate reports it at startup. Creates through
-// the networking API check the floatingip quota with q.
-func New(db *store.DB, o Options, q netquota.Checker) *Service {
+// New returns the floating IP service; each floating IP owns a port of
+// nets on its external network. A bad range leaves the service without
+// a pool; Options.Validate reports it at startup. Creates through the
+// networking API check the floatingip quota with q.
+func New(db *store.DB, nets *network.Service, o Options, q netquota.Checker) *Service {
 	pool, err := o.parse()
-	return &Service{db: db, pool: pool, poolErr: err, quota: q}
+	return &Service{db: db, nets: nets, pool: pool, poolErr: err, quota: q}
 }
 
 // Pools lists the pools (none when no range is configured).
@@ -110,9 +88,36 @@ func (s *Service) Pools() []Pool {
 	return []Pool{*s.pool}
 }
 
+// PoolNames names the pools Nova's os-floating-ip-pools lists, as Nova
+// lists Neutron's external networks: the configured pool (the built-in
+// external network), then the other router:external networks.
+func (s *Service) PoolNames(ctx context.Context) ([]string, error) {
+	out := []string{}
+	builtin := ""
+	if s.pool != nil {
+		out = append(out, s.pool.Name)
+		id, _, err := network.ExternalNetworkIn(ctx, s.db)
+		if err != nil && !errs.Is(err, errs.KindNotFound) {
+			return nil, err
+		}
+		builtin = id
+	}
+	ids, names, err := network.ExternalNetworksIn(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		if id != builtin {
+			out = append(out, names[i])
+		}
+	}
+	return out, nil
+}
+
 // FloatingIP is one allocated floating address.
 type FloatingIP struct {
 	ID        string
+	NetworkID string // its external network's
 	Pool      string
 	Address   string
 	ProjectID string
@@ -122,6 +127,9 @@ type FloatingIP struct {
 	FixedNetworkID string
 	FixedAddress   string
 	InstanceID     string
+	// port is the floating IP's own port on its network ("": not yet
+	// adopted).
+	port string
 }
 
 // visible reports whether p may see a floating IP of projectID: its own

@@ -10,14 +10,28 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/floatingip"
+	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
 
-// newService is the floating IP service on db with the floatingip quota.
-func newService(db *store.DB, o floatingip.Options) *floatingip.Service {
-	return floatingip.New(db, o, netquota.New(db, netquota.Counters{netquota.FloatingIP: floatingip.CountFloatingIPs}))
+// newService is the floating IP service on db with the floatingip quota,
+// its range the built-in external network's subnet.
+func newService(t *testing.T, db *store.DB, o floatingip.Options) *floatingip.Service {
+	t.Helper()
+	m, err := network.New(network.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quotas := netquota.New(db, netquota.Counters{netquota.Port: network.CountPorts, netquota.FloatingIP: floatingip.CountFloatingIPs})
+	nets := network.NewService(db, m, quotas)
+	if o.Range != "" {
+		if err := nets.EnsureExternal(context.Background(), "admin", o.Pool, o.Range); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return floatingip.New(db, nets, o, quotas)
 }
 
 var (
@@ -58,7 +72,7 @@ func TestAllocateListShowRelease(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := newService(db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
+		s := newService(t, db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
 		if pools := s.Pools(); len(pools) != 1 || pools[0].Name != "public" || pools[0].ID == "" {
 			t.Fatalf("Pools = %+v", pools)
 		}
@@ -104,7 +118,7 @@ func TestAllocateListShowRelease(t *testing.T) {
 		}
 		_, err = s.Allocate(ctx, "p1", "private", -1)
 		expectErr(t, err, errs.KindNotFound, "Floating IP pool not found.")
-		none := newService(db, floatingip.Options{Pool: "public"})
+		none := newService(t, db, floatingip.Options{Pool: "public"})
 		_, err = none.Allocate(ctx, "p1", "", -1)
 		expectErr(t, err, errs.KindNotFound, "Floating IP pool not found.")
 	})
@@ -115,9 +129,20 @@ func TestAllocateExhaustionAndQuota(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		// A /29 hands out .2 to .6.
-		s := newService(db, floatingip.Options{Range: "198.51.100.0/29", Pool: "small"})
+		s := newService(t, db, floatingip.Options{Range: "198.51.100.0/29", Pool: "small"})
 		seen := map[string]bool{}
-		for range 5 {
+		q, err := s.Allocate(ctx, "p2", "", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[q.Address] = true
+		_, err = s.Allocate(ctx, "p2", "", 1)
+		expectErr(t, err, errs.KindForbidden, "IP allocation over quota.")
+		_, err = s.Allocate(ctx, "p2", "small", 1)
+		expectErr(t, err, errs.KindForbidden, "IP allocation over quota in pool small.")
+		_, err = s.Allocate(ctx, "p3", "", 0)
+		expectErr(t, err, errs.KindForbidden, "IP allocation over quota.")
+		for range 4 {
 			f, err := s.Allocate(ctx, "p1", "", -1)
 			if err != nil {
 				t.Fatal(err)
@@ -129,21 +154,10 @@ func TestAllocateExhaustionAndQuota(t *testing.T) {
 				t.Errorf("%s not handed out: %v", a, seen)
 			}
 		}
-		_, err := s.Allocate(ctx, "p1", "", -1)
+		_, err = s.Allocate(ctx, "p1", "", -1)
 		expectErr(t, err, errs.KindNotFound, "No more floating IPs available.")
 		_, err = s.Allocate(ctx, "p1", "small", -1)
 		expectErr(t, err, errs.KindNotFound, "No more floating IPs in pool small.")
-
-		q := newService(db, floatingip.Options{Range: "192.0.2.0/24", Pool: "public"})
-		if _, err := q.Allocate(ctx, "p2", "", 1); err != nil {
-			t.Fatal(err)
-		}
-		_, err = q.Allocate(ctx, "p2", "", 1)
-		expectErr(t, err, errs.KindForbidden, "IP allocation over quota.")
-		_, err = q.Allocate(ctx, "p2", "public", 1)
-		expectErr(t, err, errs.KindForbidden, "IP allocation over quota in pool public.")
-		_, err = q.Allocate(ctx, "p3", "", 0)
-		expectErr(t, err, errs.KindForbidden, "IP allocation over quota.")
 	})
 }
 
@@ -153,7 +167,7 @@ func TestConcurrentAllocationsGetDistinctAddresses(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := newService(db, floatingip.Options{Range: "198.51.100.0/27", Pool: "public"}) // 29 addresses
+		s := newService(t, db, floatingip.Options{Range: "198.51.100.0/27", Pool: "public"}) // 29 addresses
 		const workers = 40
 		var mu sync.Mutex
 		got := map[string]int{}

@@ -2,59 +2,13 @@ package floatingip
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/netip"
 
-	"github.com/google/uuid"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
 )
-
-// Routers' gateways take their external addresses from the pool too: a
-// gateway's address is a floating_ips row with gateway_of set, which
-// the floating IP reads leave out.
-
-// ClaimGateway takes address (any free one when "") of the pool on ext
-// for the gateway of routerID, in the caller's transaction.
-func (s *Service) ClaimGateway(ctx context.Context, tx *store.Tx, ext External, routerID, address string) (string, error) {
-	pool, err := s.poolFor("")
-	if err != nil {
-		return "", err
-	}
-	f := &FloatingIP{ID: uuid.NewString(), Pool: pool.Name}
-	if err := claimForNeutron(ctx, tx, pool, f, ext, address); err != nil {
-		return "", err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET gateway_of = ? WHERE id = ?`, routerID, f.ID); err != nil {
-		return "", fmt.Errorf("claim the gateway address of router %s: %w", routerID, err)
-	}
-	return GatewayAddress(ctx, tx, routerID)
-}
-
-// ReleaseGateway frees the gateway address of routerID.
-func ReleaseGateway(ctx context.Context, tx *store.Tx, routerID string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM floating_ips WHERE gateway_of = ?`, routerID); err != nil {
-		return fmt.Errorf("release the gateway address of router %s: %w", routerID, err)
-	}
-	return nil
-}
-
-// GatewayAddress is the external address of routerID's gateway ("":
-// none).
-func GatewayAddress(ctx context.Context, q store.Querier, routerID string) (string, error) {
-	var a string
-	err := q.QueryRowContext(ctx, `SELECT address FROM floating_ips WHERE gateway_of = ?`, routerID).Scan(&a)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read the gateway address of router %s: %w", routerID, err)
-	}
-	return a, nil
-}
 
 // Topology makes the router a project's network made on first need
 // lacks, as DevStack's router1 serves its private network (so floating
@@ -134,17 +88,17 @@ func connectingRouter(ctx context.Context, tx *store.Tx, ext External, networkID
 // association (the upgrade step of clouds from before routers); those
 // no router serves stay as they are.
 func (s *Service) RouteBound(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT fl.id, fl.fixed_network_id, fl.fixed_address, f.port_id FROM floating_ips fl
+	rows, err := s.db.QueryContext(ctx, `SELECT fl.id, COALESCE(fl.network_id, ''), fl.fixed_network_id, fl.fixed_address, f.port_id FROM floating_ips fl
 		JOIN fixed_ips f ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address
 		WHERE fl.router_id IS NULL AND fl.gateway_of IS NULL ORDER BY fl.created_at, fl.id`)
 	if err != nil {
 		return fmt.Errorf("find floating IPs without router: %w", err)
 	}
-	type bound struct{ id, networkID, address, portID string }
+	type bound struct{ id, extID, networkID, address, portID string }
 	var todo []bound
 	for rows.Next() {
 		var b bound
-		if err := rows.Scan(&b.id, &b.networkID, &b.address, &b.portID); err != nil {
+		if err := rows.Scan(&b.id, &b.extID, &b.networkID, &b.address, &b.portID); err != nil {
 			rows.Close()
 			return fmt.Errorf("scan floating IP: %w", err)
 		}
@@ -156,11 +110,7 @@ func (s *Service) RouteBound(ctx context.Context) error {
 	}
 	for _, b := range todo {
 		err := s.db.InTx(ctx, func(tx *store.Tx) error {
-			extID, extSubnet, err := network.ExternalNetworkIn(ctx, tx)
-			if err != nil {
-				return err
-			}
-			routerID, err := s.routerFor(ctx, tx, External{NetworkID: extID, SubnetID: extSubnet}, b.networkID, b.address, b.portID)
+			routerID, err := s.routerFor(ctx, tx, External{NetworkID: b.extID}, b.networkID, b.address, b.portID)
 			if err != nil {
 				return err
 			}

@@ -23,10 +23,10 @@ import (
 // KindFloatingIPs is the tag kind of floating IPs.
 const KindFloatingIPs = "floatingips"
 
-// External names the external network the pool stands for (its id and
-// its subnet's), for Neutron's attributes and messages.
+// External names a floating IP's external network, for Neutron's checks
+// and messages.
 type External struct {
-	NetworkID, SubnetID string
+	NetworkID string
 }
 
 // Record is a floating IP with the attributes the networking API shows.
@@ -59,7 +59,7 @@ func BadRequest(format string, args ...any) error {
 	return errs.Named("BadRequest", errs.Invalid("Bad floatingip request: "+format+".", args...))
 }
 
-const selectRecord = `SELECT fl.id, fl.pool, fl.address, fl.project_id,
+const selectRecord = `SELECT fl.id, COALESCE(fl.network_id, ''), COALESCE(fl.port_id, ''), fl.pool, fl.address, fl.project_id,
 	COALESCE(fl.fixed_network_id, ''), COALESCE(fl.fixed_address, ''), COALESCE(f.instance_id, ''),
 	COALESCE(f.port_id, ''), COALESCE(fl.router_id, ''), fl.description, fl.revision_number, fl.created_at, fl.updated_at
 	FROM floating_ips fl
@@ -69,7 +69,7 @@ const selectRecord = `SELECT fl.id, fl.pool, fl.address, fl.project_id,
 func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 	var r Record
 	var created, updated int64
-	if err := row.Scan(&r.ID, &r.Pool, &r.Address, &r.ProjectID, &r.FixedNetworkID, &r.FixedAddress, &r.InstanceID,
+	if err := row.Scan(&r.ID, &r.NetworkID, &r.port, &r.Pool, &r.Address, &r.ProjectID, &r.FixedNetworkID, &r.FixedAddress, &r.InstanceID,
 		&r.PortID, &r.RouterID, &r.Description, &r.Revision, &created, &updated); err != nil {
 		return Record{}, err
 	}
@@ -134,28 +134,35 @@ type Binding struct {
 	Admin                bool
 }
 
-// Create is a floating IP the networking API allocates.
+// Create is a floating IP the networking API allocates on the external
+// network NetworkID (the API checked it is one), of SubnetID when given.
 type Create struct {
 	ProjectID   string
+	NetworkID   string
+	SubnetID    string
 	Address     string // "": any free address
 	Description string
 	Bind        *Binding
 }
 
-// CreateRecord allocates a floating IP of the pool on ext, within the
+// CreateRecord allocates a floating IP on c.NetworkID, within the
 // project's floatingip quota, bound to c.Bind's port if given.
-func (s *Service) CreateRecord(ctx context.Context, ext External, c Create) (Record, error) {
-	pool, err := s.poolFor("")
-	if err != nil {
-		return Record{}, err
-	}
-	f := &FloatingIP{ID: uuid.NewString(), Pool: pool.Name, ProjectID: c.ProjectID}
+func (s *Service) CreateRecord(ctx context.Context, c Create) (Record, error) {
+	ext := External{NetworkID: c.NetworkID}
 	var out Record
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.FloatingIP, 1); err != nil {
 			return err
 		}
-		if err := claimForNeutron(ctx, tx, pool, f, ext, c.Address); err != nil {
+		f := &FloatingIP{ID: uuid.NewString(), NetworkID: c.NetworkID, ProjectID: c.ProjectID}
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM networks WHERE id = ?`, c.NetworkID).Scan(&f.Pool); err != nil {
+			return fmt.Errorf("read network %s: %w", c.NetworkID, err)
+		}
+		req, err := fixedRequest(c)
+		if err != nil {
+			return err
+		}
+		if err := s.claim(ctx, tx, f, req); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE floating_ips SET description = ? WHERE id = ?`, c.Description, f.ID); err != nil {
@@ -180,38 +187,21 @@ func (s *Service) CreateRecord(ctx context.Context, ext External, c Create) (Rec
 	return out, err
 }
 
-// claimForNeutron claims the address asked for, or any free one, with
-// Neutron's errors.
-func claimForNeutron(ctx context.Context, tx *store.Tx, pool *Pool, f *FloatingIP, ext External, address string) error {
-	if address == "" {
-		_, err := claim(ctx, tx, pool, f, "")
-		if errs.KindOf(err) == errs.KindNotFound {
-			return errs.Named("IpAddressGenerationFailure",
-				errs.Conflict("No more IP addresses available on network %s.", ext.NetworkID))
+// fixedRequest is the address of the floating IP's port c asks for (nil:
+// any), as Neutron's _create_floatingip builds it.
+func fixedRequest(c Create) (*network.FixedIPRequest, error) {
+	if c.Address == "" && c.SubnetID == "" {
+		return nil, nil
+	}
+	req := &network.FixedIPRequest{SubnetID: c.SubnetID}
+	if c.Address != "" {
+		a, err := netip.ParseAddr(c.Address)
+		if err != nil || !a.Is4() {
+			return nil, errs.Named("InvalidInput", errs.Invalid("Invalid input for floating_ip_address. Reason: '%s' is not a valid IP address.", c.Address))
 		}
-		return err
+		req.IPAddress = a.String()
 	}
-	a, err := netip.ParseAddr(address)
-	if err != nil || !a.Is4() {
-		return errs.Named("InvalidInput", errs.Invalid("Invalid input for floating_ip_address. Reason: '%s' is not a valid IP address.", address))
-	}
-	o := ordinal(a)
-	if !pool.Range.Contains(a) || o < pool.first || o > pool.last {
-		return errs.Named("InvalidIpForSubnet", errs.Invalid("IP address %s is not a valid IP for the specified subnet.", address))
-	}
-	now := store.Now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO floating_ips (id, pool, address, ordinal, project_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, f.ID, pool.Name, a.String(), o, f.ProjectID, now, now)
-	if err != nil {
-		return fmt.Errorf("claim floating IP %s: %w", a, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("claim floating IP %s: %w", a, err)
-	} else if n == 0 {
-		return errs.Named("IpAddressAlreadyAllocated",
-			errs.Conflict("IP address %s already allocated in subnet %s", a, ext.SubnetID))
-	}
-	return nil
+	return req, nil
 }
 
 // portFixedIP is an address of a port.
@@ -269,8 +259,8 @@ func (s *Service) bindToPort(ctx context.Context, tx *store.Tx, ext External, r 
 		return nil
 	}
 	var holder string
-	err = tx.QueryRowContext(ctx, `SELECT id FROM floating_ips WHERE fixed_network_id = ? AND fixed_address = ? AND pool = ?`,
-		target.networkID, target.address, r.Pool).Scan(&holder)
+	err = tx.QueryRowContext(ctx, `SELECT id FROM floating_ips WHERE fixed_network_id = ? AND fixed_address = ? AND network_id = ?`,
+		target.networkID, target.address, r.NetworkID).Scan(&holder)
 	if err == nil {
 		return errs.Named("FloatingIPPortAlreadyAssociated", errs.Conflict("Cannot associate floating IP %s (%s) with port %s "+
 			"using fixed IP %s, as that fixed IP already has a floating IP on external network %s.",
@@ -341,13 +331,14 @@ type Update struct {
 }
 
 // UpdateRecord applies u to floating IP id.
-func (s *Service) UpdateRecord(ctx context.Context, ext External, id string, u Update) (Record, error) {
+func (s *Service) UpdateRecord(ctx context.Context, id string, u Update) (Record, error) {
 	var out Record
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		r, err := recordIn(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		ext := External{NetworkID: r.NetworkID}
 		if u.Bind != nil && u.Bind.PortID == "" {
 			if u.Bind.FixedAddress != "" {
 				return BadRequest("fixed_ip_address cannot be specified without a port_id")
@@ -375,19 +366,15 @@ func (s *Service) UpdateRecord(ctx context.Context, ext External, id string, u U
 	return out, err
 }
 
-// DeleteRecord releases floating IP id (bound or not) with its tags.
+// DeleteRecord releases floating IP id (bound or not) with its port and
+// tags.
 func (s *Service) DeleteRecord(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM floating_ips WHERE id = ? AND gateway_of IS NULL`, id)
+		r, err := recordIn(ctx, tx, id)
 		if err != nil {
-			return fmt.Errorf("delete floating IP %s: %w", id, err)
+			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("delete floating IP %s: %w", id, err)
-		} else if n == 0 {
-			return FloatingIPNotFound(id)
-		}
-		return network.DeleteTags(ctx, tx, KindFloatingIPs, id)
+		return remove(ctx, tx, r.ID, r.port)
 	})
 }
 

@@ -12,7 +12,7 @@ import (
 
 // selectFloating reads floating IPs (not the router gateways' addresses
 // kept with them) with the server their fixed IP belongs to.
-const selectFloating = `SELECT fl.id, fl.pool, fl.address, fl.project_id,
+const selectFloating = `SELECT fl.id, COALESCE(fl.network_id, ''), COALESCE(fl.port_id, ''), fl.pool, fl.address, fl.project_id,
 	COALESCE(fl.fixed_network_id, ''), COALESCE(fl.fixed_address, ''), COALESCE(f.instance_id, '')
 	FROM floating_ips fl
 	LEFT JOIN fixed_ips f ON f.network_id = fl.fixed_network_id AND f.address = fl.fixed_address
@@ -20,7 +20,7 @@ const selectFloating = `SELECT fl.id, fl.pool, fl.address, fl.project_id,
 
 func scanFloating(row interface{ Scan(...any) error }) (*FloatingIP, error) {
 	var f FloatingIP
-	if err := row.Scan(&f.ID, &f.Pool, &f.Address, &f.ProjectID, &f.FixedNetworkID, &f.FixedAddress, &f.InstanceID); err != nil {
+	if err := row.Scan(&f.ID, &f.NetworkID, &f.port, &f.Pool, &f.Address, &f.ProjectID, &f.FixedNetworkID, &f.FixedAddress, &f.InstanceID); err != nil {
 		return nil, err
 	}
 	return &f, nil

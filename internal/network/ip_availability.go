@@ -153,8 +153,8 @@ func rangeSize(first, last netip.Addr) *big.Int {
 }
 
 // usedAddresses are the addresses held on the networks n where holds,
-// by network: the ports' fixed IPs, and on an external network the
-// floating IPs (each a port of the external network in Neutron).
+// by network: the ports' fixed IPs (router gateways' and floating IPs'
+// included).
 func usedAddresses(ctx context.Context, q store.Querier, where string, args ...any) (map[string][]netip.Addr, error) {
 	out := map[string][]netip.Addr{}
 	read := func(query string) error {
@@ -175,9 +175,6 @@ func usedAddresses(ctx context.Context, q store.Querier, where string, args ...a
 		return rows.Err()
 	}
 	if err := read(`SELECT f.network_id, f.address FROM fixed_ips f JOIN networks n ON n.id = f.network_id WHERE ` + where); err != nil {
-		return nil, err
-	}
-	if err := read(`SELECT n.id, fl.address FROM floating_ips fl CROSS JOIN networks n WHERE n.external AND (` + where + `)`); err != nil {
 		return nil, err
 	}
 	return out, nil

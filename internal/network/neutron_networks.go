@@ -268,6 +268,11 @@ func (s *Service) DeleteNetwork(ctx context.Context, id string) error {
 		if _, err := s.getNetwork(ctx, tx, id); err != nil {
 			return err
 		}
+		if s.FloatingIPs != nil {
+			if err := s.FloatingIPs.DeleteDisassociated(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		var ports int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM network_ports WHERE network_id = ?`, id).Scan(&ports); err != nil {
 			return fmt.Errorf("count ports of network %s: %w", id, err)

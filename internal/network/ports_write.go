@@ -104,8 +104,11 @@ func (s *Service) CreatePortIn(ctx context.Context, tx *store.Tx, c PortCreate) 
 	if err != nil {
 		return "", err
 	}
-	if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
-		return "", err
+	// Ports of no project (L3 service ports) count against no quota.
+	if c.ProjectID != "" {
+		if err := s.quota.Check(ctx, tx, c.ProjectID, netquota.Port, 1); err != nil {
+			return "", err
+		}
 	}
 	p := Port{ID: id, NetworkID: n.ID, ProjectID: c.ProjectID, AdminStateUp: true, PortSecurity: portSecurityOf(n, c.PortFields),
 		BindingProfile: map[string]any{}, VNICType: VNICNormal}
@@ -357,7 +360,7 @@ func (s *Service) DeletePort(ctx context.Context, id string) error {
 		if err := portExists(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := notRouterPort(ctx, tx, id); err != nil {
+		if err := notServicePort(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := deletePorts(ctx, tx, []string{id}); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -48,21 +47,4 @@ func SubnetOf(ctx context.Context, q store.Querier, networkID, address string) (
 		}
 	}
 	return "", netip.Prefix{}, nil
-}
-
-// notRouterPort refuses to delete a router's interface port through the
-// port API (Neutron's prevent_l3_port_deletion): it goes with
-// remove_router_interface. One whose router is gone may go.
-func notRouterPort(ctx context.Context, q store.Querier, id string) error {
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM network_ports p JOIN routers r ON r.id = p.instance_id
-		WHERE p.id = ? AND p.device_owner = ?`, id, RouterInterfaceOwner).Scan(&n)
-	if err != nil {
-		return fmt.Errorf("read port %s: %w", id, err)
-	}
-	if n > 0 {
-		return errs.Named("ServicePortInUse", errs.Conflict("Port %s cannot be deleted directly via the port API: "+
-			"has device owner %s.", id, RouterInterfaceOwner))
-	}
-	return nil
 }

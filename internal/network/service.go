@@ -26,6 +26,8 @@ type Service struct {
 	// Hosts tells where ports can be bound (nil: nowhere, a bound port's
 	// binding fails).
 	Hosts ComputeHosts
+	// FloatingIPs goes with the external networks deleted (nil: none).
+	FloatingIPs FloatingIPs
 }
 
 // NewService serves m's networks from db; the networking API's creates

@@ -7,38 +7,40 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/errs"
-	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/network"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
 // setGateway sets router id's external gateway to g (nil: removes it),
 // with Neutron's checks (l3_db._validate_gw_info and
-// _check_router_gw_port_in_use).
+// _check_router_gw_port_in_use): its port on the external network holds
+// its addresses.
 func (s *Service) setGateway(ctx context.Context, tx *store.Tx, id string, g *GatewayRequest) error {
-	extID, extSubnet, err := network.ExternalNetworkIn(ctx, tx)
-	if err != nil && !errs.Is(err, errs.KindNotFound) {
-		return err
-	}
 	var current string
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(gateway_network_id, '') FROM routers WHERE id = ?`, id).Scan(&current); err != nil {
 		return fmt.Errorf("read router %s: %w", id, err)
 	}
 	if g != nil {
-		if err := s.checkExternal(ctx, tx, g.NetworkID, extID); err != nil {
+		external, err := network.ExternalIn(ctx, tx, g.NetworkID)
+		if err != nil {
+			return err
+		}
+		if !external {
+			return BadRequest("Network %s is not an external network", g.NetworkID)
+		}
+	}
+	changes := g == nil || g.NetworkID != current
+	if !changes && g.FixedIPs != nil {
+		var err error
+		if changes, err = addressesChange(ctx, tx, id, *g.FixedIPs); err != nil {
 			return err
 		}
 	}
-	address, err := floatingip.GatewayAddress(ctx, tx, id)
-	if err != nil {
-		return err
-	}
-	changes := g == nil || g.NetworkID != current || (g.Address != "" && !sameAddress(g.Address, address))
 	if current != "" && changes {
 		if err := gatewayUnused(ctx, tx, id, current); err != nil {
 			return err
 		}
-		if err := floatingip.ReleaseGateway(ctx, tx, id); err != nil {
+		if err := releaseGateway(ctx, tx, id); err != nil {
 			return err
 		}
 	}
@@ -47,8 +49,8 @@ func (s *Service) setGateway(ctx context.Context, tx *store.Tx, id string, g *Ga
 		return err
 	}
 	if changes {
-		ext := floatingip.External{NetworkID: extID, SubnetID: extSubnet}
-		if _, err := s.fips.ClaimGateway(ctx, tx, ext, id, g.Address); err != nil {
+		if _, _, err := s.nets.CreateServicePortIn(ctx, tx, network.ServicePort{NetworkID: g.NetworkID, DeviceID: id,
+			DeviceOwner: network.RouterGatewayOwner, FixedIPs: g.FixedIPs}); err != nil {
 			return err
 		}
 	}
@@ -56,24 +58,43 @@ func (s *Service) setGateway(ctx context.Context, tx *store.Tx, id string, g *Ga
 	if g.EnableSNAT != nil {
 		snat = *g.EnableSNAT
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE routers SET gateway_network_id = ?, enable_snat = ? WHERE id = ?`, g.NetworkID, snat, id)
+	_, err := tx.ExecContext(ctx, `UPDATE routers SET gateway_network_id = ?, enable_snat = ? WHERE id = ?`, g.NetworkID, snat, id)
 	return err
 }
 
-// checkExternal checks that a gateway's network is the external network
-// (the floating range's, the only one kumo has addresses of).
-func (s *Service) checkExternal(ctx context.Context, tx *store.Tx, networkID, extID string) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM networks WHERE id = ?`, networkID).Scan(&n); err != nil {
-		return fmt.Errorf("read network %s: %w", networkID, err)
+// addressesChange reports whether the external fixed IPs asked for
+// differ from those router id's gateway port holds (Neutron's
+// _check_for_external_ip_change): the addresses named must be its own.
+func addressesChange(ctx context.Context, tx *store.Tx, id string, asked []network.FixedIPRequest) (bool, error) {
+	port, err := network.DevicePortIn(ctx, tx, id, network.RouterGatewayOwner)
+	if err != nil || port == "" {
+		return true, err
 	}
-	if n == 0 {
-		return network.NetworkNotFound(networkID)
+	held, err := network.PortFixedIPsIn(ctx, tx, port)
+	if err != nil {
+		return false, err
 	}
-	if networkID != extID {
-		return BadRequest("Network %s is not an external network", networkID)
+	for _, a := range asked {
+		found := false
+		for _, h := range held {
+			if (a.IPAddress == "" || sameAddress(a.IPAddress, h.IPAddress)) && (a.SubnetID == "" || a.SubnetID == h.SubnetID) {
+				found = true
+			}
+		}
+		if !found {
+			return true, nil
+		}
 	}
-	return nil
+	return len(asked) != len(held), nil
+}
+
+// releaseGateway deletes router id's gateway port.
+func releaseGateway(ctx context.Context, tx *store.Tx, id string) error {
+	port, err := network.DevicePortIn(ctx, tx, id, network.RouterGatewayOwner)
+	if err != nil || port == "" {
+		return err
+	}
+	return network.DeletePortIn(ctx, tx, port)
 }
 
 // gatewayUnused refuses to move a gateway floating IPs go through.

@@ -126,6 +126,45 @@ func alreadyOn(existing []iface, subnetID string) error {
 	return nil
 }
 
+// noOverlap refuses new interfaces on subnets (of networkID) whose CIDRs
+// overlap those of the router's interfaces or of its gateway's network,
+// as Neutron's _check_for_dup_router_subnets.
+func noOverlap(ctx context.Context, tx *store.Tx, r Router, existing []iface, networkID string, subnets []string) error {
+	type cidr struct {
+		id     string
+		prefix netip.Prefix
+	}
+	var attached []cidr
+	for _, i := range existing {
+		attached = append(attached, cidr{i.subnetID, i.prefix})
+	}
+	if r.Gateway != nil {
+		ext, err := network.SubnetsCIDRsIn(ctx, tx, r.Gateway.NetworkID)
+		if err != nil {
+			return err
+		}
+		for id, p := range ext {
+			attached = append(attached, cidr{id, p})
+		}
+	}
+	all, err := network.SubnetsCIDRsIn(ctx, tx, networkID)
+	if err != nil {
+		return err
+	}
+	for _, id := range subnets {
+		p, ok := all[id]
+		if !ok {
+			continue
+		}
+		for _, a := range attached {
+			if a.prefix.Overlaps(p) {
+				return BadRequest("Cidr %s of subnet %s overlaps with cidr %s of subnet %s", p, id, a.prefix, a.id)
+			}
+		}
+	}
+	return nil
+}
+
 // interfaceOnSubnet makes the router's port on subnetID's gateway
 // address.
 func (s *Service) interfaceOnSubnet(ctx context.Context, tx *store.Tx, r Router, subnetID string, existing []iface) (string, error) {
@@ -146,6 +185,9 @@ func (s *Service) interfaceOnSubnet(ctx context.Context, tx *store.Tx, r Router,
 	}
 	if r.Gateway != nil && netID == r.Gateway.NetworkID {
 		return "", BadRequest("Router already has a port on subnet %s", subnetID)
+	}
+	if err := noOverlap(ctx, tx, r, existing, netID, []string{subnetID}); err != nil {
+		return "", err
 	}
 	owner, name := network.RouterInterfaceOwner, ""
 	fixed := []network.FixedIPRequest{{SubnetID: subnetID, IPAddress: gateway.String}}
@@ -184,6 +226,7 @@ func (s *Service) takePort(ctx context.Context, tx *store.Tx, r Router, portID s
 	if len(addrs) == 0 {
 		return BadRequest("Router port must have at least one fixed IP")
 	}
+	var subnets []string
 	for _, a := range addrs {
 		sub, _, err := network.SubnetOf(ctx, tx, netID, a)
 		if err != nil {
@@ -192,6 +235,10 @@ func (s *Service) takePort(ctx context.Context, tx *store.Tx, r Router, portID s
 		if err := alreadyOn(existing, sub); err != nil {
 			return err
 		}
+		subnets = append(subnets, sub)
+	}
+	if err := noOverlap(ctx, tx, r, existing, netID, subnets); err != nil {
+		return err
 	}
 	return network.AttachPortIn(ctx, tx, portID, r.ID, network.RouterInterfaceOwner)
 }

@@ -38,11 +38,12 @@ type Router struct {
 	Tags                 []string
 }
 
-// Gateway is a router's external gateway: its network and the address
-// it holds on that network's subnet.
+// Gateway is a router's external gateway: its network and the fixed IPs
+// of its gateway port there.
 type Gateway struct {
-	NetworkID, SubnetID, Address string
-	EnableSNAT                   bool
+	NetworkID  string
+	EnableSNAT bool
+	FixedIPs   []network.FixedIP
 }
 
 // Route is an extra route of a router.
@@ -153,7 +154,7 @@ func getIn(ctx context.Context, q store.Querier, id string) (Router, error) {
 	return r, fill(ctx, q, &r)
 }
 
-// fill adds a router's tags and its gateway's address.
+// fill adds a router's tags and its gateway's addresses.
 func fill(ctx context.Context, q store.Querier, r *Router) error {
 	var err error
 	if r.Tags, err = network.ReadTags(ctx, q, KindRouters, r.ID); err != nil {
@@ -162,10 +163,11 @@ func fill(ctx context.Context, q store.Querier, r *Router) error {
 	if r.Gateway == nil {
 		return nil
 	}
-	if r.Gateway.Address, err = floatingip.GatewayAddress(ctx, q, r.ID); err != nil {
+	port, err := network.DevicePortIn(ctx, q, r.ID, network.RouterGatewayOwner)
+	if err != nil || port == "" {
 		return err
 	}
-	_, r.Gateway.SubnetID, err = network.ExternalNetworkIn(ctx, q)
+	r.Gateway.FixedIPs, err = network.PortFixedIPsIn(ctx, q, port)
 	return err
 }
 
@@ -173,8 +175,9 @@ func fill(ctx context.Context, q store.Querier, r *Router) error {
 type GatewayRequest struct {
 	NetworkID  string
 	EnableSNAT *bool
-	// Address is the gateway address asked for ("": any).
-	Address string
+	// FixedIPs are the gateway port's addresses asked for
+	// (external_fixed_ips; nil: the network's default).
+	FixedIPs *[]network.FixedIPRequest
 }
 
 // Fields are the attributes a create or update sets (nil: unchanged).
@@ -274,7 +277,7 @@ func nonNilRoutes(rs []Route) []Route {
 }
 
 // Delete removes router id: one with interfaces is in use (RouterInUse);
-// its gateway address goes back to the pool.
+// its gateway port goes.
 func (s *Service) Delete(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := getIn(ctx, tx, id); err != nil {
@@ -287,7 +290,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 		if len(ports) > 0 {
 			return errs.Named("RouterInUse", errs.Conflict("Router %s still has ports", id))
 		}
-		if err := floatingip.ReleaseGateway(ctx, tx, id); err != nil {
+		if err := releaseGateway(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := network.DeleteTags(ctx, tx, KindRouters, id); err != nil {

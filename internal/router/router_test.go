@@ -32,13 +32,12 @@ func TestGatewaysAndFloatingIPsShareTheRange(t *testing.T) {
 		if err := nets.EnsureExternal(ctx, "admin", "public", cidr); err != nil {
 			t.Fatal(err)
 		}
-		extID, extSubnet, err := nets.ExternalNetwork(ctx)
+		extID, _, err := nets.ExternalNetwork(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fips := floatingip.New(db, floatingip.Options{Range: cidr, Pool: "public"}, quotas)
+		fips := floatingip.New(db, nets, floatingip.Options{Range: cidr, Pool: "public"}, quotas)
 		routers := router.New(db, nets, fips, quotas)
-		ext := floatingip.External{NetworkID: extID, SubnetID: extSubnet}
 		gw := &router.GatewayRequest{NetworkID: extID}
 
 		var mu sync.Mutex
@@ -55,11 +54,11 @@ func TestGatewaysAndFloatingIPsShareTheRange(t *testing.T) {
 					var r router.Router
 					r, err = routers.Create(ctx, "p1", router.Fields{Gateway: &gw})
 					if err == nil {
-						addr = r.Gateway.Address
+						addr = r.Gateway.FixedIPs[0].IPAddress
 					}
 				} else {
 					var f floatingip.Record
-					f, err = fips.CreateRecord(ctx, ext, floatingip.Create{ProjectID: "p2"})
+					f, err = fips.CreateRecord(ctx, floatingip.Create{ProjectID: "p2", NetworkID: extID})
 					addr = f.Address
 				}
 				mu.Lock()

@@ -40,8 +40,8 @@ func TestNeutronNetworksMigration(t *testing.T) {
 			`INSERT INTO networks (id, project_id, name, pool_index, cidr, cidr_v6, created_at) VALUES ('n2', 'p2', 'private', 0, '10.0.0.0/28', '', 200)`,
 			`INSERT INTO network_ports (id, network_id, instance_id, mac, position, created_at) VALUES ('port1', 'n1', 'i1', 'fa:16:3e:00:00:01', 0, 100)`,
 			`INSERT INTO fixed_ips (network_id, address, version, ordinal, port_id, instance_id) VALUES ('n1', '10.0.3.2', 4, 2, 'port1', 'i1')`,
-			`INSERT INTO floating_ips (id, pool, address, ordinal, project_id, fixed_network_id, fixed_address, created_at, updated_at)
-				VALUES ('f1', 'public', '203.0.113.5', 1, 'p1', 'n1', '10.0.3.2', 1, 1)`)
+			`INSERT INTO floating_ips (id, pool, address, project_id, fixed_network_id, fixed_address, created_at, updated_at)
+				VALUES ('f1', 'public', '203.0.113.5', 'p1', 'n1', '10.0.3.2', 1, 1)`)
 		if n, err := db.Migrate(ctx); err != nil || n != 1 {
 			t.Fatalf("Migrate = %d, %v; want the one migration applied", n, err)
 		}

@@ -367,4 +367,5 @@ var migrations = []migration{
 	schemaPreservedPorts,
 	schemaPortSecurityGroups,
 	schemaPortBindings,
+	schemaL3Ports,
 }

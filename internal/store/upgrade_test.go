@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -42,9 +43,9 @@ var emptyDatabases = []struct {
 // (schema 22) or with its networks only (23) migrates through ports (24),
 // security group attributes (25), network quotas (26), routers (27) and
 // port security (28), preserved ports (29), the port security groups
-// (30) and port bindings (31), its network, server port and security
-// group carried over (the server's group becomes its port's), on both
-// engines.
+// (30), port bindings (31) and L3 ports (32), its network, server port,
+// security group and floating IP carried over (the server's group
+// becomes its port's), on both engines.
 func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 	t.Parallel()
 	// A project network of each schema, the same network.
@@ -74,6 +75,8 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 					`INSERT INTO security_group_rules (id, group_id, direction, ethertype, protocol, port_min, port_max, remote_cidr, created_at)
 						VALUES ('r1', 'g1', 'ingress', 'IPv4', 'tcp', 22, 22, '0.0.0.0/0', 30)`,
 					`INSERT INTO security_group_members (instance_id, group_id, created_at) VALUES ('i1', 'g1', 40)`,
+					`INSERT INTO floating_ips (id, pool, address, ordinal, project_id, created_at, updated_at)
+						VALUES ('f1', 'public', '203.0.113.5', 3405803781, 'p1', 40, 40)`,
 				} {
 					if _, err := db.ExecContext(ctx, q); err != nil {
 						t.Fatalf("%s: %v", q, err)
@@ -84,6 +87,14 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 				}
 				if v, err := db.SchemaVersion(ctx); err != nil || v != store.NewestVersion() {
 					t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, store.NewestVersion())
+				}
+				// The floating IP waits for its network and port (kumo's
+				// start gives them); addresses are unique per network now.
+				var pool, address string
+				var netID, portID sql.NullString
+				if err := db.QueryRowContext(ctx, `SELECT pool, address, network_id, port_id FROM floating_ips WHERE id = 'f1'`).
+					Scan(&pool, &address, &netID, &portID); err != nil || pool != "public" || address != "203.0.113.5" || netID.Valid || portID.Valid {
+					t.Errorf("floating IP f1: %q %q %v %v, %v", pool, address, netID, portID, err)
 				}
 
 				var hints string
@@ -131,6 +142,8 @@ func TestUpgradeToTheNetworkingAPI(t *testing.T) {
 				for _, q := range []string{
 					`INSERT INTO network_quotas (project_id, resource, hard_limit, created_at, updated_at) VALUES ('p1', 'port', 5, 1, 1)`,
 					`INSERT INTO routers (id, project_id, created_at, updated_at) VALUES ('router1', 'p1', 1, 1)`,
+					`INSERT INTO floating_ips (id, network_id, port_id, pool, address, project_id, created_at, updated_at)
+						VALUES ('f2', 'n1', 'port2', 'other', '203.0.113.5', 'p1', 50, 50)`,
 				} {
 					if _, err := db.ExecContext(ctx, q); err != nil {
 						t.Errorf("%s: %v", q, err)

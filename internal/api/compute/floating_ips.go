@@ -46,9 +46,13 @@ func floatingIPView(f *floatingip.FloatingIP) map[string]any {
 }
 
 func (h *handlers) listFloatingIPPools(c *api.Call) (*api.Reply, error) {
+	names, err := h.FloatingIPs.PoolNames(c.Ctx)
+	if err != nil {
+		return nil, err
+	}
 	pools := []map[string]any{}
-	for _, p := range h.FloatingIPs.Pools() {
-		pools = append(pools, map[string]any{"name": p.Name})
+	for _, name := range names {
+		pools = append(pools, map[string]any{"name": name})
 	}
 	return api.JSON(http.StatusOK, map[string]any{"floating_ip_pools": pools}), nil
 }

@@ -324,3 +324,35 @@ func assertJSON(t *testing.T, what string, got, want any) {
 		t.Errorf("%s = %s, want %s", what, g, w)
 	}
 }
+
+// TestFloatingIPPoolsAreExternalNetworks: Nova's pools are the external
+// networks, the configured one first; an address allocated from another
+// comes from its subnet, with its name as pool.
+func TestFloatingIPPoolsAreExternalNetworks(t *testing.T) {
+	t.Parallel()
+	fc := newFloatingCloud(t, "")
+	admin := fc.api.As(adminToken, "")
+	post := func(path, key string, body map[string]any) map[string]any {
+		t.Helper()
+		return admin.Do("POST", "/networking/v2.0/"+path, map[string]any{key: body}).Expect(t, http.StatusCreated).JSON(t)[key].(map[string]any)
+	}
+	ext := post("networks", "network", map[string]any{"name": "ext2", "router:external": true})
+	post("subnets", "subnet", map[string]any{"network_id": ext["id"], "ip_version": 4, "cidr": "198.51.100.0/29"})
+	cl := fc.api.As(userToken, "2.1")
+	pools := cl.Do("GET", "/v2.1/os-floating-ip-pools", nil).Expect(t, http.StatusOK).JSON(t)["floating_ip_pools"].([]any)
+	if len(pools) != 2 || pools[0].(map[string]any)["name"] != "public" || pools[1].(map[string]any)["name"] != "ext2" {
+		t.Errorf("pools = %v", pools)
+	}
+	for _, tt := range []struct {
+		pool, prefix, name string
+	}{
+		{"ext2", "198.51.100.", "ext2"},
+		{ext["id"].(string), "198.51.100.", "ext2"},
+		{"public", "203.0.113.", "public"},
+	} {
+		f := cl.Do("POST", "/v2.1/os-floating-ips", map[string]any{"pool": tt.pool}).Expect(t, http.StatusOK).JSON(t)["floating_ip"].(map[string]any)
+		if ip, _ := f["ip"].(string); len(ip) < len(tt.prefix) || ip[:len(tt.prefix)] != tt.prefix || f["pool"] != tt.name {
+			t.Errorf("allocated from %s: %v", tt.pool, f)
+		}
+	}
+}

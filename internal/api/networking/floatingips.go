@@ -2,6 +2,7 @@ package networking
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/floatingip"
@@ -66,25 +67,12 @@ func (h *floatingIPHandlers) routes() []api.Route {
 	}, tagRoutes(r, h.svc)...)
 }
 
-// external is the pool's external network.
-func (h *floatingIPHandlers) external(c *api.Call) (floatingip.External, error) {
-	netID, subnetID, err := h.nets.ExternalNetwork(c.Ctx)
-	return floatingip.External{NetworkID: netID, SubnetID: subnetID}, err
-}
-
 // views shows floating IPs with the details of the ports they are bound
 // to (fip-port-details).
 func (h *floatingIPHandlers) views(c *api.Call, recs []floatingip.Record) ([]view, error) {
 	out := make([]view, 0, len(recs))
-	if len(recs) == 0 {
-		return out, nil
-	}
-	ext, err := h.external(c)
-	if err != nil {
-		return nil, err
-	}
 	for _, r := range recs {
-		v := view{"id": r.ID, "floating_ip_address": r.Address, "floating_network_id": ext.NetworkID, "router_id": nil,
+		v := view{"id": r.ID, "floating_ip_address": r.Address, "floating_network_id": nullable(r.NetworkID), "router_id": nil,
 			"port_id": nil, "fixed_ip_address": nil, "status": "DOWN", "port_details": nil}
 		if r.PortID != "" {
 			p, err := h.nets.GetPort(c.Ctx, r.PortID)
@@ -192,11 +180,10 @@ func (h *floatingIPHandlers) create(c *api.Call, a attrs) (view, error) {
 			return nil, err
 		}
 	}
-	ext, err := h.checkNetwork(c, a, *netID)
-	if err != nil {
+	fc := floatingip.Create{ProjectID: project, NetworkID: *netID}
+	if fc.SubnetID, err = h.checkNetwork(c, a, *netID); err != nil {
 		return nil, err
 	}
-	fc := floatingip.Create{ProjectID: project}
 	if addr, err := a.str("floating_ip_address", 64); err != nil {
 		return nil, err
 	} else if addr != nil {
@@ -216,7 +203,7 @@ func (h *floatingIPHandlers) create(c *api.Call, a attrs) (view, error) {
 	if fc.Bind != nil && fc.Bind.PortID == "" {
 		fc.Bind = nil
 	}
-	r, err := h.svc.CreateRecord(c.Ctx, ext, fc)
+	r, err := h.svc.CreateRecord(c.Ctx, fc)
 	if err != nil {
 		return nil, err
 	}
@@ -227,29 +214,28 @@ func (h *floatingIPHandlers) create(c *api.Call, a attrs) (view, error) {
 	return views[0], nil
 }
 
-// checkNetwork checks the network and subnet a create names: the pool's
-// external network (the only one kumo allocates floating IPs on) and
-// its subnet.
-func (h *floatingIPHandlers) checkNetwork(c *api.Call, a attrs, netID string) (floatingip.External, error) {
+// checkNetwork checks the network and subnet a create names: a
+// router:external network the caller sees, and one of its subnets. It
+// returns the subnet ("": none named).
+func (h *floatingIPHandlers) checkNetwork(c *api.Call, a attrs, netID string) (string, error) {
 	n, err := h.nets.GetNetwork(c.Ctx, netID)
 	if err != nil {
-		return floatingip.External{}, err
+		return "", err
 	}
 	if !c.Allowed("get_network", networkTarget(n)) {
-		return floatingip.External{}, network.NetworkNotFound(netID)
+		return "", network.NetworkNotFound(netID)
 	}
-	ext, err := h.external(c)
-	if err != nil || n.ID != ext.NetworkID {
-		return floatingip.External{}, floatingip.BadRequest("Network %s is not a valid external network", netID)
+	if !n.External {
+		return "", floatingip.BadRequest("Network %s is not a valid external network", netID)
 	}
 	subnetID, err := a.str("subnet_id", 36)
-	if err != nil {
-		return floatingip.External{}, err
+	if err != nil || subnetID == nil {
+		return "", err
 	}
-	if subnetID != nil && *subnetID != ext.SubnetID {
-		return floatingip.External{}, floatingip.BadRequest("Subnet %s is not a subnet of network %s", *subnetID, netID)
+	if !slices.Contains(n.Subnets, *subnetID) {
+		return "", floatingip.BadRequest("Subnet %s is not a subnet of network %s", *subnetID, netID)
 	}
-	return ext, nil
+	return *subnetID, nil
 }
 
 func (h *floatingIPHandlers) update(c *api.Call) (*api.Reply, error) {
@@ -265,11 +251,7 @@ func (h *floatingIPHandlers) update(c *api.Call) (*api.Reply, error) {
 	if u.Bind, err = h.binding(c, a); err != nil {
 		return nil, err
 	}
-	ext, err := h.external(c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := h.svc.UpdateRecord(c.Ctx, ext, id, u)
+	r, err := h.svc.UpdateRecord(c.Ctx, id, u)
 	if err != nil {
 		return nil, err
 	}

@@ -84,8 +84,8 @@ func (h *routerHandlers) view(r router.Router) view {
 		"availability_zones": []string{"nova"}}
 	if g := r.Gateway; g != nil {
 		fixed := []map[string]string{}
-		if g.Address != "" {
-			fixed = append(fixed, map[string]string{"subnet_id": g.SubnetID, "ip_address": g.Address})
+		for _, ip := range g.FixedIPs {
+			fixed = append(fixed, map[string]string{"subnet_id": ip.SubnetID, "ip_address": ip.IPAddress})
 		}
 		v["external_gateway_info"] = map[string]any{"network_id": g.NetworkID, "enable_snat": g.EnableSNAT,
 			"external_fixed_ips": fixed}
@@ -132,7 +132,10 @@ func (h *routerHandlers) fields(c *api.Call, a attrs, action string, target poli
 	if f.Gateway, err = gatewayInfo(c, a, action, target); err != nil {
 		return f, err
 	}
-	if rs, err := a.dicts("routes", "destination", "nexthop"); err != nil {
+	if v, ok := a["routes"]; ok && v == nil {
+		// Neutron's convert_none_to_empty_list: null clears them.
+		f.Routes = &[]router.Route{}
+	} else if rs, err := a.dicts("routes", "destination", "nexthop"); err != nil {
 		return f, err
 	} else if rs != nil {
 		routes := make([]router.Route, 0, len(*rs))
@@ -185,41 +188,41 @@ func gatewayInfo(c *api.Call, a attrs, action string, target policy.Target) (**r
 	if g.EnableSNAT, err = info.boolean("enable_snat"); err != nil {
 		return nil, err
 	}
-	if g.Address, err = externalAddress(info); err != nil {
+	if g.FixedIPs, err = externalFixedIPs(info); err != nil {
 		return nil, err
 	}
 	return &g, nil
 }
 
-// externalAddress reads external_fixed_ips: at most one entry (the
-// external network has one subnet), its ip_address the gateway's.
-func externalAddress(info attrs) (string, error) {
+// externalFixedIPs reads external_fixed_ips: the gateway port's fixed
+// IPs asked for, each a subnet_id and/or an ip_address (nil: absent).
+func externalFixedIPs(info attrs) (*[]network.FixedIPRequest, error) {
 	raw, ok := info["external_fixed_ips"]
 	if !ok || raw == nil {
-		return "", nil
+		return nil, nil
 	}
 	list, ok := raw.([]any)
 	if !ok {
-		return "", invalidAttr("external_fixed_ips", "'"+stringOf(raw)+"' is not a list")
+		return nil, invalidAttr("external_fixed_ips", "'"+stringOf(raw)+"' is not a list")
 	}
-	if len(list) > 1 {
-		return "", invalidInput("The external network of this cloud has one IPv4 subnet: one external fixed IP at most")
+	out := make([]network.FixedIPRequest, 0, len(list))
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, invalidAttr("external_fixed_ips", "'"+stringOf(e)+"' is not a dictionary")
+		}
+		var r network.FixedIPRequest
+		r.SubnetID, _ = m["subnet_id"].(string)
+		if ip, _ := m["ip_address"].(string); ip != "" {
+			a, err := netip.ParseAddr(ip)
+			if err != nil {
+				return nil, invalidAttr("external_fixed_ips", "'"+ip+"' is not a valid IP address")
+			}
+			r.IPAddress = a.String()
+		}
+		out = append(out, r)
 	}
-	if len(list) == 0 {
-		return "", nil
-	}
-	m, ok := list[0].(map[string]any)
-	if !ok {
-		return "", invalidAttr("external_fixed_ips", "'"+stringOf(list[0])+"' is not a dictionary")
-	}
-	ip, _ := m["ip_address"].(string)
-	if ip == "" {
-		return "", nil
-	}
-	if _, err := netip.ParseAddr(ip); err != nil {
-		return "", invalidAttr("external_fixed_ips", "'"+ip+"' is not a valid IP address")
-	}
-	return ip, nil
+	return &out, nil
 }
 
 // create makes one router of a create body.
