@@ -16,8 +16,8 @@ func TestPortStatus(t *testing.T) {
 		{"no device", Port{AdminStateUp: true}, "DOWN"},
 		{"router interface", Port{DeviceOwner: RouterInterfaceOwner, AdminStateUp: true}, "ACTIVE"},
 		{"router interface down", Port{DeviceOwner: RouterInterfaceOwner}, "DOWN"},
-		{"router gateway", Port{DeviceOwner: "network:router_gateway", AdminStateUp: true}, "ACTIVE"},
-		{"floating IP", Port{DeviceOwner: "network:floatingip", AdminStateUp: true}, "N/A"},
+		{"router gateway", Port{DeviceOwner: RouterGatewayOwner, AdminStateUp: true}, "ACTIVE"},
+		{"floating IP", Port{DeviceOwner: FloatingIPOwner, AdminStateUp: true}, "N/A"},
 	}
 	for _, tc := range tests {
 		if got := tc.port.Status(); got != tc.want {

@@ -62,7 +62,7 @@ type Port struct {
 // Neutron never binds those; any port that is down is DOWN.
 func (p Port) Status() string {
 	switch {
-	case p.DeviceOwner == "network:floatingip":
+	case p.DeviceOwner == FloatingIPOwner:
 		return "N/A"
 	case !p.AdminStateUp:
 		return "DOWN"
