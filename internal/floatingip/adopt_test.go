@@ -19,7 +19,7 @@ func TestAdoptPorts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := newService(t, db, floatingip.Options{Range: "203.0.113.0/24", Pool: "public"})
-		taken, err := s.Allocate(ctx, "p1", "", -1)
+		taken, err := s.Allocate(ctx, "p1", "")
 		if err != nil {
 			t.Fatal(err)
 		}

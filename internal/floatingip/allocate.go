@@ -11,7 +11,7 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/network"
-	"github.com/kumocloud/kumo/internal/quota"
+	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -40,23 +40,21 @@ func (s *Service) poolFor(ctx context.Context, q store.Querier, requested string
 }
 
 // Allocate gives projectID a free address of the pool requested ("" for
-// the default pool). limit is the project's floating_ips quota (-1:
-// unlimited), checked against its count in the same transaction.
-func (s *Service) Allocate(ctx context.Context, projectID, requested string, limit int) (*FloatingIP, error) {
+// the default pool), Nova's os-floating-ips create: within the project's
+// floatingip quota (Neutron's, checked in the same transaction), whose
+// refusal Nova turns into its 403 with Neutron's message.
+func (s *Service) Allocate(ctx context.Context, projectID, requested string) (*FloatingIP, error) {
 	f := &FloatingIP{ID: uuid.NewString(), ProjectID: projectID}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if f.NetworkID, f.Pool, err = s.poolFor(ctx, tx, requested); err != nil {
 			return err
 		}
-		if limit >= 0 {
-			n, err := CountFloatingIPs(ctx, tx, projectID)
-			if err != nil {
-				return fmt.Errorf("count floating IPs of project %s: %w", projectID, err)
+		if err := s.quota.Check(ctx, tx, projectID, netquota.FloatingIP, 1); err != nil {
+			if errs.NameOf(err) == "OverQuota" {
+				return errs.Forbidden("%s", errs.Message(err))
 			}
-			if quota.Exceeds(limit, n, 1) {
-				return overQuota(requested)
-			}
+			return err
 		}
 		err = s.claim(ctx, tx, f, nil)
 		if errors.Is(err, network.ErrNoMoreFixedIPs) || errs.NameOf(err) == "IpAddressGenerationFailure" ||

@@ -56,7 +56,7 @@ func newAssocCloud(t *testing.T, db *store.DB) *assocCloud {
 
 func (c *assocCloud) allocate(t *testing.T, project string) *floatingip.FloatingIP {
 	t.Helper()
-	f, err := c.s.Allocate(context.Background(), project, "", -1)
+	f, err := c.s.Allocate(context.Background(), project, "")
 	if err != nil {
 		t.Fatal(err)
 	}

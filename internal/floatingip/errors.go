@@ -20,13 +20,6 @@ func noMoreFloatingIPs(requested string) error {
 	return errs.NotFound("No more floating IPs available.")
 }
 
-func overQuota(requested string) error {
-	if requested != "" {
-		return errs.Forbidden("IP allocation over quota in pool %s.", requested)
-	}
-	return errs.Forbidden("IP allocation over quota.")
-}
-
 func notAssociated(address, instanceID string) error {
 	return errs.Conflict("Floating IP %s is not associated with instance %s.", address, instanceID)
 }

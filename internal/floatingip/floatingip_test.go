@@ -76,7 +76,7 @@ func TestAllocateListShowRelease(t *testing.T) {
 		if pools := s.Pools(); len(pools) != 1 || pools[0].Name != "public" || pools[0].ID == "" {
 			t.Fatalf("Pools = %+v", pools)
 		}
-		a, err := s.Allocate(ctx, "p1", "", -1)
+		a, err := s.Allocate(ctx, "p1", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,15 +85,15 @@ func TestAllocateListShowRelease(t *testing.T) {
 			a.Address == "203.0.113.1" || a.Address == "203.0.113.255" || a.Pool != "public" || a.InstanceID != "" {
 			t.Fatalf("Allocate = %+v", a)
 		}
-		b, err := s.Allocate(ctx, "p1", "public", -1)
+		b, err := s.Allocate(ctx, "p1", "public")
 		if err != nil {
 			t.Fatal(err)
 		}
-		byID, err := s.Allocate(ctx, "p1", s.Pools()[0].ID, -1)
+		byID, err := s.Allocate(ctx, "p1", s.Pools()[0].ID)
 		if err != nil {
 			t.Fatalf("allocate from the pool by id: %v", err)
 		}
-		if _, err := s.Allocate(ctx, "p2", "", -1); err != nil {
+		if _, err := s.Allocate(ctx, "p2", ""); err != nil {
 			t.Fatal(err)
 		}
 		list, err := s.List(ctx, "p1")
@@ -116,10 +116,10 @@ func TestAllocateListShowRelease(t *testing.T) {
 		if list, _ := s.List(ctx, "p1"); len(list) != 2 {
 			t.Fatalf("after release: %+v", list)
 		}
-		_, err = s.Allocate(ctx, "p1", "private", -1)
+		_, err = s.Allocate(ctx, "p1", "private")
 		expectErr(t, err, errs.KindNotFound, "Floating IP pool not found.")
 		none := newService(t, db, floatingip.Options{Pool: "public"})
-		_, err = none.Allocate(ctx, "p1", "", -1)
+		_, err = none.Allocate(ctx, "p1", "")
 		expectErr(t, err, errs.KindNotFound, "Floating IP pool not found.")
 	})
 }
@@ -130,20 +130,29 @@ func TestAllocateExhaustionAndQuota(t *testing.T) {
 		ctx := context.Background()
 		// A /29 hands out .2 to .6.
 		s := newService(t, db, floatingip.Options{Range: "198.51.100.0/29", Pool: "small"})
+		// Nova's allocation checks Neutron's floatingip quota and answers
+		// its 403 with Neutron's message.
+		limits := netquota.New(db, nil)
+		for project, limit := range map[string]int{"p2": 1, "p3": 0} {
+			if _, err := limits.Set(ctx, project, []netquota.Change{{Resource: netquota.FloatingIP, Limit: limit}}, true); err != nil {
+				t.Fatal(err)
+			}
+		}
 		seen := map[string]bool{}
-		q, err := s.Allocate(ctx, "p2", "", 1)
+		q, err := s.Allocate(ctx, "p2", "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		seen[q.Address] = true
-		_, err = s.Allocate(ctx, "p2", "", 1)
-		expectErr(t, err, errs.KindForbidden, "IP allocation over quota.")
-		_, err = s.Allocate(ctx, "p2", "small", 1)
-		expectErr(t, err, errs.KindForbidden, "IP allocation over quota in pool small.")
-		_, err = s.Allocate(ctx, "p3", "", 0)
-		expectErr(t, err, errs.KindForbidden, "IP allocation over quota.")
+		const over = "Quota exceeded for resources: ['floatingip']."
+		_, err = s.Allocate(ctx, "p2", "")
+		expectErr(t, err, errs.KindForbidden, over)
+		_, err = s.Allocate(ctx, "p2", "small")
+		expectErr(t, err, errs.KindForbidden, over)
+		_, err = s.Allocate(ctx, "p3", "")
+		expectErr(t, err, errs.KindForbidden, over)
 		for range 4 {
-			f, err := s.Allocate(ctx, "p1", "", -1)
+			f, err := s.Allocate(ctx, "p1", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,9 +163,9 @@ func TestAllocateExhaustionAndQuota(t *testing.T) {
 				t.Errorf("%s not handed out: %v", a, seen)
 			}
 		}
-		_, err = s.Allocate(ctx, "p1", "", -1)
+		_, err = s.Allocate(ctx, "p1", "")
 		expectErr(t, err, errs.KindNotFound, "No more floating IPs available.")
-		_, err = s.Allocate(ctx, "p1", "small", -1)
+		_, err = s.Allocate(ctx, "p1", "small")
 		expectErr(t, err, errs.KindNotFound, "No more floating IPs in pool small.")
 	})
 }
@@ -177,7 +186,7 @@ func TestConcurrentAllocationsGetDistinctAddresses(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				f, err := s.Allocate(ctx, fmt.Sprintf("p%d", i%3), "", -1)
+				f, err := s.Allocate(ctx, fmt.Sprintf("p%d", i%3), "")
 				mu.Lock()
 				defer mu.Unlock()
 				switch {

@@ -11,7 +11,6 @@ import (
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/mv"
-	"github.com/kumocloud/kumo/internal/quota"
 )
 
 // maxNetworkProxy is MAX_PROXY_API_SUPPORT_VERSION.
@@ -97,11 +96,7 @@ func (h *handlers) allocateFloatingIP(c *api.Call) (*api.Reply, error) {
 			pool, _ = obj["pool"].(string)
 		}
 	}
-	limit, err := h.Quotas.Limit(c.Ctx, c.ProjectID(), "", quota.FloatingIPs)
-	if err != nil {
-		return nil, err
-	}
-	f, err := h.FloatingIPs.Allocate(c.Ctx, c.ProjectID(), pool, limit)
+	f, err := h.FloatingIPs.Allocate(c.Ctx, c.ProjectID(), pool)
 	if err != nil {
 		return nil, err
 	}
