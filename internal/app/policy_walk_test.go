@@ -910,7 +910,9 @@ func (w *walk) walkActions() {
 }
 
 // foreignActionBodies are valid arguments of each action, sent by another
-// project's callers to project A's server, which must get a 404.
+// project's callers to project A's server, which must get a 404 (the
+// floating address is outside the range, so no project's floating IP
+// ever holds it).
 func (w *walk) foreignActionBodies() map[string]any {
 	return map[string]any{
 		"os-stop": nil, "os-start": nil, "pause": nil, "unpause": nil, "suspend": nil, "resume": nil,
@@ -924,7 +926,7 @@ func (w *walk) foreignActionBodies() map[string]any {
 		"os-getConsoleOutput": map[string]any{}, "trigger_crash_dump": nil,
 		"os-resetState": map[string]any{"state": "active"}, "injectNetworkInfo": nil,
 		"addSecurityGroup": map[string]any{"name": "default"}, "removeSecurityGroup": map[string]any{"name": "default"},
-		"addFloatingIp": map[string]any{"address": "203.0.113.250"}, "removeFloatingIp": map[string]any{"address": "203.0.113.250"},
+		"addFloatingIp": map[string]any{"address": "198.51.100.250"}, "removeFloatingIp": map[string]any{"address": "198.51.100.250"},
 		"addTenantAccess": map[string]any{"tenant": "x"}, "removeTenantAccess": map[string]any{"tenant": "x"},
 		"add_host": map[string]any{"host": "x"}, "remove_host": map[string]any{"host": "x"},
 		"set_metadata": map[string]any{"metadata": map[string]any{"k": "v"}},
