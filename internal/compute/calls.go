@@ -172,10 +172,11 @@ func CallPort(t *Task) string {
 	return ""
 }
 
-// awaitCall waits until the agent has finished the call task id and
-// returns its answer; it gives up with an error after callTimeout or
-// when ctx ends.
-func (s *Service) awaitCall(ctx context.Context, id string) (callAnswer, error) {
+// awaitCall wakes host's agent, waits until it has finished the call
+// task id and returns its answer; it gives up with an error after
+// callTimeout or when ctx ends.
+func (s *Service) awaitCall(ctx context.Context, host, id string) (callAnswer, error) {
+	s.wake(host)
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	wait := 5 * time.Millisecond

@@ -71,8 +71,7 @@ func (s *Service) Diagnostics(ctx context.Context, p *auth.Principal, id, reques
 	if err != nil {
 		return nil, err
 	}
-	s.wake(host)
-	answer, err := s.awaitCall(ctx, taskID)
+	answer, err := s.awaitCall(ctx, host, taskID)
 	if err != nil {
 		return nil, err
 	}

@@ -36,8 +36,7 @@ func (s *Service) SetAdminPassword(ctx context.Context, p *auth.Principal, id, p
 	if err != nil {
 		return err
 	}
-	s.wake(host)
-	answer, err := s.awaitCall(ctx, taskID)
+	answer, err := s.awaitCall(ctx, host, taskID)
 	if err != nil {
 		return err
 	}

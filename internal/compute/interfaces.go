@@ -64,8 +64,7 @@ func (s *Service) AttachInterface(ctx context.Context, p *auth.Principal, id, re
 	if refused != nil {
 		return "", refused
 	}
-	s.wake(host)
-	answer, err := s.awaitCall(ctx, taskID)
+	answer, err := s.awaitCall(ctx, host, taskID)
 	if err != nil {
 		return "", err
 	}

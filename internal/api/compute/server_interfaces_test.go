@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
@@ -59,7 +60,14 @@ func TestServerInterfaces(t *testing.T) {
 				t.Errorf("%s: first interface %v, want the given port %v", tc.version, got, given["id"])
 			}
 		}
-		shown := cc.client.As(userToken, "2.70").Do("GET", base+"/"+given["id"].(string), nil).Expect(t, http.StatusOK).JSON(t)["interfaceAttachment"].(map[string]any)
+		const samples = "nova/api_samples/os-attach-interfaces/"
+		shownResp := cc.client.As(userToken, "2.70").Do("GET", base+"/"+given["id"].(string), nil).Expect(t, http.StatusOK)
+		apisamples.Assert(t, samples+"v2.70/attach-interfaces-show-resp.json", shownResp.Body, apisamples.Options{})
+		r21 := cc.client.As(userToken, "2.1").Do("GET", base+"/"+given["id"].(string), nil).Expect(t, http.StatusOK)
+		apisamples.Assert(t, samples+"attach-interfaces-show-resp.json", r21.Body, apisamples.Options{})
+		r21 = cc.client.As(userToken, "2.1").Do("GET", base, nil).Expect(t, http.StatusOK)
+		apisamples.Assert(t, samples+"attach-interfaces-list-resp.json", r21.Body, apisamples.Options{})
+		shown := shownResp.JSON(t)["interfaceAttachment"].(map[string]any)
 		fixed := shown["fixed_ips"].([]any)[0].(map[string]any)
 		if shown["tag"] != "public" || fixed["ip_address"] != portAddress(t, given) || fixed["subnet_id"] == "" {
 			t.Errorf("shown interface %v", shown)
@@ -114,8 +122,10 @@ func TestServerInterfaceAttachDetach(t *testing.T) {
 			wanted = fmt.Sprintf("10.0.0.%d", i)
 		}
 
-		attached := user.Do("POST", base, map[string]any{"interfaceAttachment": map[string]any{"port_id": given, "tag": "extra"}}).
-			Expect(t, http.StatusOK).JSON(t)["interfaceAttachment"].(map[string]any)
+		attachResp := user.Do("POST", base, map[string]any{"interfaceAttachment": map[string]any{"port_id": given, "tag": "extra"}}).
+			Expect(t, http.StatusOK)
+		apisamples.Assert(t, "nova/api_samples/os-attach-interfaces/v2.49/attach-interfaces-create-resp.json", attachResp.Body, apisamples.Options{})
+		attached := attachResp.JSON(t)["interfaceAttachment"].(map[string]any)
 		if attached["port_id"] != given || attached["net_id"] != network {
 			t.Fatalf("attached %v", attached)
 		}
