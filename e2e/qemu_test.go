@@ -25,6 +25,9 @@ import (
 // on a loaded 2-core machine.
 const qemuGuestWait = 3 * time.Minute
 
+// qemuClouds holds a slot per qemu cloud running (startQemuCloud).
+var qemuClouds = make(chan struct{}, 3)
+
 // qemuWaitIdle is gcWaitIdle for a real guest: its operations (a resize
 // stops and boots it) take longer than the fake driver's serverWait.
 func qemuWaitIdle(t *testing.T, c *Clients, id, want string) string {
@@ -397,6 +400,12 @@ type qemuCloud struct {
 func startQemuCloud(t *testing.T, extra ...string) (qemuCloud, *CLI, string, string) {
 	t.Helper()
 	requireCLI(t)
+	// At most qemuClouds clouds run guests at once: TCG guests on a
+	// 2-core machine beside the other packages' tests otherwise stall
+	// before their kernel starts (seen as "Booting from ROM..." and no
+	// more for minutes). Released last, after the guests are killed.
+	qemuClouds <- struct{}{}
+	t.Cleanup(func() { <-qemuClouds })
 	guest := buildTestGuest(t)
 	dataDir := t.TempDir()
 	t.Cleanup(func() { killGuests(t, dataDir) }) // runs after kumo stops
