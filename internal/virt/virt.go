@@ -37,6 +37,21 @@ type NIC struct {
 	CIDR string
 }
 
+// Volume is one block storage volume attached to a guest, as the
+// volume service exposes it on this host.
+type Volume struct {
+	ID     string // the volume's uuid; the disk's serial is its first 20 characters
+	Path   string // local file holding the volume's data
+	Format string // "raw" or "qcow2"
+	// Device is the name Nova gave the disk ("/dev/vdb"); guests may
+	// name it otherwise, so guests find volumes by serial.
+	Device   string
+	ReadOnly bool
+	// BootIndex 0 makes the volume the guest's root disk (a
+	// volume-backed server, whose Image has no Path); others are -1.
+	BootIndex int
+}
+
 // Guest is everything a driver needs to run one server.
 type Guest struct {
 	ID               string // server uuid
@@ -57,6 +72,9 @@ type Guest struct {
 	NICs             []NIC
 	ConfigDrive      bool
 	AvailabilityZone string
+	// Volumes are the guest's attached volumes in attach order; one with
+	// BootIndex 0 is its root disk.
+	Volumes []Volume
 }
 
 // HostInfo describes the hypervisor host a driver runs on.
@@ -140,4 +158,15 @@ type Driver interface {
 	// (bounded by ctx) until the guest has let it go; detaching a NIC the
 	// guest does not have succeeds. ErrNotFound if the guest is absent.
 	DetachInterface(ctx context.Context, id, mac string) error
+
+	// AttachVolume hot-plugs vol into the running (or paused) guest g,
+	// whose spec already lists it, as a virtio disk whose serial is the
+	// volume id's first 20 characters; a guest that is shut down gets it
+	// from its spec at its next boot. Attaching a volume the guest has
+	// succeeds. ErrNotFound if the guest is absent.
+	AttachVolume(ctx context.Context, g *Guest, vol Volume) error
+	// DetachVolume unplugs volume volumeID from guest id, waiting
+	// (bounded by ctx) until the guest has let it go; detaching a volume
+	// the guest does not have succeeds. ErrNotFound if the guest is absent.
+	DetachVolume(ctx context.Context, id, volumeID string) error
 }

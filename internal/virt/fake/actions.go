@@ -67,6 +67,7 @@ func (d *Driver) Rescue(ctx context.Context, spec *virt.Guest, rescue virt.Image
 		g.rescueImage = rescue.ID
 		g.power = virt.PowerRunning
 		g.nics = macsOf(spec)
+		g.volumes = volumesOf(spec)
 		g.log("booted rescue image %s with disk of %s attached", rescue.ID, spec.ID)
 	})
 }
@@ -77,6 +78,7 @@ func (d *Driver) Unrescue(ctx context.Context, spec *virt.Guest) error {
 		g.rescueImage = ""
 		g.power = virt.PowerRunning
 		g.nics = macsOf(spec)
+		g.volumes = volumesOf(spec)
 		g.log("unrescued: booted from own disk")
 	})
 }
@@ -120,6 +122,34 @@ func (d *Driver) DetachInterface(ctx context.Context, id, mac string) error {
 	})
 }
 
+// AttachVolume implements virt.Driver.
+func (d *Driver) AttachVolume(ctx context.Context, spec *virt.Guest, vol virt.Volume) error {
+	return d.change(ctx, "attach_volume", spec.ID, spec, func(g *guest) {
+		if !slices.Contains(g.volumes, vol.ID) {
+			g.volumes = append(g.volumes, vol.ID)
+			g.log("virtio disk %s (serial %s) hot-plugged", vol.Device, serialOf(vol.ID))
+		}
+	})
+}
+
+// DetachVolume implements virt.Driver.
+func (d *Driver) DetachVolume(ctx context.Context, id, volumeID string) error {
+	return d.change(ctx, "detach_volume", id, nil, func(g *guest) {
+		if i := slices.Index(g.volumes, volumeID); i >= 0 {
+			g.volumes = slices.Delete(g.volumes, i, i+1)
+			g.log("virtio disk (serial %s) unplugged", serialOf(volumeID))
+		}
+	})
+}
+
+// serialOf is the disk serial a volume gets: virtio-blk keeps 20 bytes.
+func serialOf(volumeID string) string {
+	if len(volumeID) > 20 {
+		return volumeID[:20]
+	}
+	return volumeID
+}
+
 // change waits op's delay and reports its injected failure, then applies
 // fn to guest id under the driver's lock (ErrNotFound if it is absent)
 // and saves it.
@@ -141,6 +171,7 @@ func (d *Driver) change(ctx context.Context, op, id string, spec *virt.Guest, fn
 func apply(g *guest, spec *virt.Guest, powerOn bool, msg string) {
 	g.shape = shapeOf(spec)
 	g.nics = macsOf(spec)
+	g.volumes = volumesOf(spec)
 	g.power = virt.PowerShutdown
 	if powerOn {
 		g.power = virt.PowerRunning

@@ -45,6 +45,7 @@ type guest struct {
 	passwordChanges int
 	started         time.Time // last boot, for diagnostics' uptime
 	nics            []string  // the MACs of its NICs: its spec's at boot, then hot-plugged
+	volumes         []string  // the ids of its volumes: its spec's at boot, then hot-plugged
 }
 
 // Driver is the fake virt driver.
@@ -146,6 +147,15 @@ func macsOf(spec *virt.Guest) []string {
 	return macs
 }
 
+// volumesOf lists the ids of spec's volumes.
+func volumesOf(spec *virt.Guest) []string {
+	var ids []string
+	for _, v := range spec.Volumes {
+		ids = append(ids, v.ID)
+	}
+	return ids
+}
+
 func (d *Driver) get(id string) (*guest, error) {
 	g, ok := d.guests[id]
 	if !ok {
@@ -177,6 +187,7 @@ func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
 	g.power = virt.PowerRunning
 	g.started = time.Now()
 	g.nics = macsOf(spec)
+	g.volumes = volumesOf(spec)
 	g.log("kumo fake guest %s booting (%d vCPU, %d MB)", spec.Hostname, spec.VCPUs, spec.MemoryMB)
 	g.log("root disk from image %s (%d GB)", spec.Image.ID, spec.RootGB)
 	for i, n := range spec.NICs {
@@ -212,6 +223,7 @@ func (d *Driver) setPower(ctx context.Context, op, id string, spec *virt.Guest, 
 	g.power = p
 	if spec != nil { // a boot: the NICs are the spec's
 		g.nics = macsOf(spec)
+		g.volumes = volumesOf(spec)
 	}
 	g.log("%s", msg)
 	return d.save(id, g)

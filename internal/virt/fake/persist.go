@@ -35,19 +35,20 @@ type guestRecord struct {
 	PasswordChanges int       `json:"password_changes,omitempty"`
 	Started         time.Time `json:"started"`
 	NICs            []string  `json:"nics,omitempty"` // MACs
+	Volumes         []string  `json:"volumes,omitempty"`
 	Console         string    `json:"console"`
 }
 
 func recordOf(g *guest) guestRecord {
 	return guestRecord{Name: g.shape.name, ImageID: g.shape.imageID, VCPUs: g.shape.vcpus, MemoryMB: g.shape.memoryMB,
 		RootGB: g.shape.rootGB, Fail: g.shape.fail, Power: int(g.power), ResizePending: g.resizePending,
-		RescueImage: g.rescueImage, PasswordChanges: g.passwordChanges, Started: g.started, NICs: g.nics, Console: string(g.console)}
+		RescueImage: g.rescueImage, PasswordChanges: g.passwordChanges, Started: g.started, NICs: g.nics, Volumes: g.volumes, Console: string(g.console)}
 }
 
 func (r guestRecord) guest() *guest {
 	return &guest{shape: shape{name: r.Name, imageID: r.ImageID, vcpus: r.VCPUs, memoryMB: r.MemoryMB, rootGB: r.RootGB, fail: r.Fail},
 		power: virt.PowerState(r.Power), resizePending: r.ResizePending, rescueImage: r.RescueImage,
-		passwordChanges: r.PasswordChanges, started: r.Started, nics: r.NICs, console: []byte(r.Console)}
+		passwordChanges: r.PasswordChanges, started: r.Started, nics: r.NICs, volumes: r.Volumes, console: []byte(r.Console)}
 }
 
 // Open returns a fake driver whose guests persist under dir, loading the

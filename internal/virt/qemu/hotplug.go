@@ -275,3 +275,15 @@ func (d *Driver) guestMACs(ctx context.Context, id string) ([]string, error) {
 	}
 	return macs, nil
 }
+
+// AttachVolume implements virt.Driver. Volumes are not plugged into qemu
+// guests yet: the volume service's first commit comes before the QMP
+// block hot-plug.
+func (d *Driver) AttachVolume(ctx context.Context, g *virt.Guest, vol virt.Volume) error {
+	return fmt.Errorf("attach volume %s: %w", vol.ID, virt.ErrNotSupported)
+}
+
+// DetachVolume implements virt.Driver (see AttachVolume).
+func (d *Driver) DetachVolume(ctx context.Context, id, volumeID string) error {
+	return fmt.Errorf("detach volume %s: %w", volumeID, virt.ErrNotSupported)
+}
