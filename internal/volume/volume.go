@@ -83,7 +83,9 @@ type Volume struct {
 	SourceVolID      *string
 	// Host is os-vol-host-attr:host ("" until scheduled).
 	Host string
-	// Format is how the data is kept ("raw" or "qcow2").
+	// Location is where the backend keeps the data ("" until written);
+	// Format is how ("raw" or "qcow2").
+	Location      string
 	Format        string
 	ConsumesQuota bool
 	Metadata      map[string]string
