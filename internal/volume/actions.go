@@ -309,4 +309,3 @@ func statusFor(prev string) string {
 	}
 	return StatusAvailable
 }
-

@@ -293,3 +293,12 @@ func (s *Service) AvailabilityZone() string { return s.cfg.AvailabilityZone }
 func (s *Service) HostName() string { return s.cfg.Host }
 
 func (s *Service) ts() int64 { return s.now().UnixMicro() }
+
+// WakeSoon wakes the worker for work a caller's transaction has not
+// committed yet: shortly after now, and again a little later; the
+// worker's periodic scan covers a slower commit.
+func (s *Service) WakeSoon() {
+	for _, d := range []time.Duration{50 * time.Millisecond, 500 * time.Millisecond} {
+		time.AfterFunc(d, s.Wake)
+	}
+}
