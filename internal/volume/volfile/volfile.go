@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/kumocloud/kumo/internal/volume"
 )
@@ -194,7 +195,7 @@ func (b *Backend) Clone(ctx context.Context, name string, src volume.Disk, sizeG
 	if err != nil {
 		return volume.Disk{}, err
 	}
-	if err := writeSparse(ctx, tmp, in); err != nil {
+	if err := copySparse(ctx, tmp, in); err != nil {
 		os.Remove(tmp)
 		return volume.Disk{}, fmt.Errorf("copy %s: %w", src.Location, err)
 	}
@@ -359,4 +360,77 @@ func (b *Backend) Clean() error {
 		}
 	}
 	return nil
+}
+
+// Whence values of lseek(2) that find a sparse file's data and holes.
+const (
+	seekData = 3
+	seekHole = 4
+)
+
+// copySparse copies the file in to the file at path, reading only its
+// data extents (SEEK_DATA/SEEK_HOLE), so a mostly empty volume copies in
+// the time its data takes; where the filesystem cannot tell, it falls
+// back to reading everything (writeSparse still skips zero blocks).
+func copySparse(ctx context.Context, path string, in *os.File) error {
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	if _, err := in.Seek(0, seekData); err != nil && !errors.Is(err, syscall.ENXIO) {
+		// No SEEK_DATA here: copy it all.
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		out.Close()
+		return writeSparse(ctx, path, in)
+	}
+	buf := make([]byte, 1<<20)
+	var off int64
+	for off < size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		data, err := in.Seek(off, seekData)
+		if errors.Is(err, syscall.ENXIO) {
+			break // only a hole is left
+		}
+		if err != nil {
+			return err
+		}
+		hole, err := in.Seek(data, seekHole)
+		if err != nil {
+			return err
+		}
+		for pos := data; pos < hole; {
+			n := int64(len(buf))
+			if hole-pos < n {
+				n = hole - pos
+			}
+			m, err := in.ReadAt(buf[:n], pos)
+			if m > 0 {
+				if _, werr := out.WriteAt(buf[:m], pos); werr != nil {
+					return werr
+				}
+				pos += int64(m)
+			}
+			if err != nil && !(errors.Is(err, io.EOF) && pos >= hole) {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return err
+			}
+		}
+		off = hole
+	}
+	if err := out.Truncate(size); err != nil {
+		return err
+	}
+	return out.Sync()
 }
