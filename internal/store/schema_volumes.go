@@ -5,9 +5,11 @@ package store
 // default types (3.62); volumes with their metadata, image metadata
 // (volume_image_metadata), admin metadata (readonly, attached_mode) and
 // attachments; snapshots and their metadata; the volume quotas (per
-// project and per class). A volume or snapshot in a transient status is
-// the volume worker's queue: work holds the parameters of its pending
-// job (JSON), host and location where its data lives once scheduled.
+// project and per class). A volume or snapshot in a transient status
+// with a pending job (work: the job and its parameters, JSON) is the
+// volume worker's queue; host and location say where its data lives
+// once scheduled. A status an admin sets (reset-status) clears the job,
+// so it never makes the worker rewrite or remove data.
 // Rows are removed once their data is gone.
 var schemaVolumes = migration{33, "volumes", []string{
 	`CREATE TABLE volume_types (
@@ -111,6 +113,7 @@ var schemaVolumes = migration{33, "volumes", []string{
 		host TEXT NOT NULL DEFAULT '',
 		location TEXT NOT NULL DEFAULT '',
 		format TEXT NOT NULL DEFAULT '',
+		work TEXT NOT NULL DEFAULT '',
 		consumes_quota BOOLEAN NOT NULL,
 		created_at BIGINT NOT NULL,
 		updated_at BIGINT NOT NULL)`,

@@ -141,7 +141,7 @@ func (w *Worker) release(j job) {
 // come before volumes, so a cascade delete removes them first.
 func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	var jobs []job
-	rows, err := w.s.db.QueryContext(ctx, `SELECT id FROM snapshots WHERE status IN (?, ?) ORDER BY updated_at`,
+	rows, err := w.s.db.QueryContext(ctx, `SELECT id FROM snapshots WHERE status IN (?, ?) AND work <> '' ORDER BY updated_at`,
 		SnapshotCreating, SnapshotDeleting)
 	if err != nil {
 		return nil, fmt.Errorf("scan snapshots: %w", err)
@@ -158,7 +158,7 @@ func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?) ORDER BY updated_at`,
+	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?) AND work <> '' ORDER BY updated_at`,
 		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading)
 	if err != nil {
 		return nil, fmt.Errorf("scan volumes: %w", err)
@@ -235,7 +235,7 @@ func (w *Worker) place(ctx context.Context, table, id, creating, errStatus strin
 				return err
 			}
 			if used+size > total {
-				_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+				_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET status = ?, work = '', updated_at = ? WHERE id = ? AND status = ?`,
 					errStatus, w.s.ts(), id, status)
 				return err
 			}
@@ -271,7 +271,7 @@ func (w *Worker) doVolume(ctx context.Context, id string) error {
 // finish moves volume id from status from to the outcome's columns.
 func (w *Worker) finish(ctx context.Context, table, id, from, set string, args ...any) error {
 	args = append(args, w.s.ts(), id, from)
-	_, err := w.s.db.ExecContext(ctx, `UPDATE `+table+` SET `+set+`, updated_at = ? WHERE id = ? AND status = ?`, args...)
+	_, err := w.s.db.ExecContext(ctx, `UPDATE `+table+` SET `+set+`, work = '', updated_at = ? WHERE id = ? AND status = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", table, id, err)
 	}
@@ -373,25 +373,25 @@ func (w *Worker) deleteVolume(ctx context.Context, id string) error {
 func (w *Worker) extendVolume(ctx context.Context, id string, r *row) error {
 	var wk work
 	if err := json.Unmarshal([]byte(r.work), &wk); err != nil || wk.Size <= 0 {
-		return w.finish(ctx, "volumes", id, StatusExtending, "status = ?, work = ''", StatusErrorExtending)
+		return w.finish(ctx, "volumes", id, StatusExtending, "status = ?", StatusErrorExtending)
 	}
 	if err := w.b.Extend(ctx, Disk{Location: r.location, Format: r.format}, wk.Size); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
-		if ferr := w.finish(ctx, "volumes", id, StatusExtending, "status = ?, work = ''", StatusErrorExtending); ferr != nil {
+		if ferr := w.finish(ctx, "volumes", id, StatusExtending, "status = ?", StatusErrorExtending); ferr != nil {
 			return ferr
 		}
 		return err
 	}
-	return w.finish(ctx, "volumes", id, StatusExtending, "status = ?, size_gb = ?, work = ''", statusFor(r.prev), wk.Size)
+	return w.finish(ctx, "volumes", id, StatusExtending, "status = ?, size_gb = ?", statusFor(r.prev), wk.Size)
 }
 
 func (w *Worker) uploadVolume(ctx context.Context, id string, r *row) error {
 	var wk work
 	back := statusFor(r.prev)
 	if err := json.Unmarshal([]byte(r.work), &wk); err != nil || wk.ImageID == "" || w.s.cfg.Images == nil {
-		return w.finish(ctx, "volumes", id, StatusUploading, "status = ?, work = ''", back)
+		return w.finish(ctx, "volumes", id, StatusUploading, "status = ?", back)
 	}
 	err := w.upload(ctx, r, wk)
 	if err != nil && ctx.Err() != nil {
@@ -401,7 +401,7 @@ func (w *Worker) uploadVolume(ctx context.Context, id string, r *row) error {
 		// Cinder deletes the image a failed upload leaves.
 		_ = w.s.cfg.Images.DeleteSnapshot(context.WithoutCancel(ctx), wk.ImageID)
 	}
-	if ferr := w.finish(ctx, "volumes", id, StatusUploading, "status = ?, work = ''", back); ferr != nil {
+	if ferr := w.finish(ctx, "volumes", id, StatusUploading, "status = ?", back); ferr != nil {
 		return ferr
 	}
 	return err
