@@ -326,3 +326,16 @@ func statusFor(prev string) string {
 	}
 	return StatusAvailable
 }
+
+// MetadataKey returns one metadata value of a volume.
+func (s *Service) MetadataKey(ctx context.Context, p *auth.Principal, id, key string) (string, error) {
+	md, err := s.Metadata(ctx, p, id)
+	if err != nil {
+		return "", err
+	}
+	v, ok := md[key]
+	if !ok {
+		return "", errs.Named("VolumeMetadataNotFound", errs.NotFound("Volume %s has no metadata with key %s.", id, key))
+	}
+	return v, nil
+}

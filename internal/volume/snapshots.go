@@ -317,3 +317,16 @@ func (s *Service) DeleteSnapshotMetadataKey(ctx context.Context, p *auth.Princip
 		return nil
 	})
 }
+
+// SnapshotMetadataKey returns one metadata value of a snapshot.
+func (s *Service) SnapshotMetadataKey(ctx context.Context, p *auth.Principal, id, key string) (string, error) {
+	md, err := s.SnapshotMetadata(ctx, p, id)
+	if err != nil {
+		return "", err
+	}
+	v, ok := md[key]
+	if !ok {
+		return "", errs.Named("SnapshotMetadataNotFound", errs.NotFound("Snapshot %s has no metadata with key %s.", id, key))
+	}
+	return v, nil
+}

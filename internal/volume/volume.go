@@ -217,6 +217,8 @@ type Images interface {
 	DeleteSnapshot(ctx context.Context, id string) error
 }
 
+var _ Images = (*image.Service)(nil)
+
 // Config is the service's deployment settings.
 type Config struct {
 	// Host is the storage host's name (Cinder's host@backend); "" uses
