@@ -132,6 +132,11 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, p *auth.Principal,
 		return nil, err
 	}
 	v.VolumeTypeID, v.VolumeTypeName = vt.ID, vt.Name
+	// Cinder's create flow: a volume of a multiattach type is multiattach
+	// (the API checks the caller may make one).
+	if vt.ExtraSpecs["multiattach"] == "<is> True" {
+		v.Multiattach = true
+	}
 	if err := s.reserve(ctx, tx, v.ProjectID, vt.Name, usageDelta{volumes: 1, gigabytes: int64(v.Size)}, int64(v.Size)); err != nil {
 		return nil, err
 	}
@@ -178,7 +183,12 @@ func (s *Service) volumeType(ctx context.Context, tx *store.Tx, p *auth.Principa
 	if src != nil {
 		return src, nil
 	}
-	return s.projectDefaultType(ctx, tx, p.ProjectID)
+	t, err := s.projectDefaultType(ctx, tx, p.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	t.ExtraSpecs, err = readMap(ctx, tx, "volume_type_extra_specs", "volume_type_id", t.ID)
+	return t, err
 }
 
 func (s *Service) imageFor(ctx context.Context, p *auth.Principal, id string) (*image.Image, error) {

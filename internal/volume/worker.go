@@ -58,8 +58,19 @@ type job struct {
 	id   string
 }
 
+// Cleaner is a Backend that can remove what interrupted jobs left
+// (volfile's temporary files); Run calls it before its first scan.
+type Cleaner interface {
+	Clean() error
+}
+
 // Run works until ctx ends, then waits for the jobs running.
 func (w *Worker) Run(ctx context.Context) error {
+	if c, ok := w.b.(Cleaner); ok {
+		if err := c.Clean(); err != nil {
+			w.log.Error("volume worker clean up", "err", err)
+		}
+	}
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
 	defer w.wg.Wait()
