@@ -18,6 +18,7 @@ type work struct {
 	Size       int    `json:"size,omitempty"`        // extend to
 	ImageID    string `json:"image_id,omitempty"`    // upload into
 	DiskFormat string `json:"disk_format,omitempty"` // upload as
+	SnapshotID string `json:"snapshot_id,omitempty"` // revert to
 }
 
 // Jobs of the worker.

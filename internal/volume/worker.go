@@ -169,8 +169,8 @@ func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?) AND work <> '' ORDER BY updated_at`,
-		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading)
+	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?, ?) AND work <> '' ORDER BY updated_at`,
+		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading, StatusReverting)
 	if err != nil {
 		return nil, fmt.Errorf("scan volumes: %w", err)
 	}
@@ -266,9 +266,18 @@ func (w *Worker) doVolume(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	var wk work
+	_ = json.Unmarshal([]byte(r.work), &wk)
 	switch r.status {
-	case StatusCreating, StatusDownloading:
+	case StatusDownloading:
+		if wk.Job == jobReimage {
+			return w.reimageVolume(ctx, id, r, wk)
+		}
 		return w.createVolume(ctx, id, r)
+	case StatusCreating:
+		return w.createVolume(ctx, id, r)
+	case StatusReverting:
+		return w.revertVolume(ctx, id, r, wk)
 	case StatusDeleting:
 		return w.deleteVolume(ctx, id)
 	case StatusExtending:
@@ -330,24 +339,29 @@ func (w *Worker) writeVolume(ctx context.Context, id string, r *row) (Disk, erro
 		}
 		return w.b.Clone(ctx, name, Disk{Location: src.location, Format: src.format}, r.size)
 	case r.imageID.Valid:
-		if w.s.cfg.Images == nil {
-			return Disk{}, errors.New("no image service")
-		}
-		data, err := w.s.cfg.Images.Open(ctx, systemPrincipal(r.projectID, r.userID), r.imageID.String)
-		if err != nil {
-			return Disk{}, fmt.Errorf("open image %s: %w", r.imageID.String, err)
-		}
-		if data == nil {
-			return Disk{}, fmt.Errorf("image %s has no data", r.imageID.String)
-		}
-		defer data.Close()
-		md, err := readMap(ctx, w.s.db, "volume_image_metadata", "volume_id", id)
-		if err != nil {
-			return Disk{}, err
-		}
-		return w.b.CreateFromImage(ctx, name, data, md["disk_format"], r.size)
+		return w.fromImage(ctx, id, r, r.imageID.String)
 	}
 	return w.b.Create(ctx, name, r.size)
+}
+
+// fromImage writes image imageID into volume id's disk.
+func (w *Worker) fromImage(ctx context.Context, id string, r *row, imageID string) (Disk, error) {
+	if w.s.cfg.Images == nil {
+		return Disk{}, errors.New("no image service")
+	}
+	data, err := w.s.cfg.Images.Open(ctx, systemPrincipal(r.projectID, r.userID), imageID)
+	if err != nil {
+		return Disk{}, fmt.Errorf("open image %s: %w", imageID, err)
+	}
+	if data == nil {
+		return Disk{}, fmt.Errorf("image %s has no data", imageID)
+	}
+	defer data.Close()
+	md, err := readMap(ctx, w.s.db, "volume_image_metadata", "volume_id", id)
+	if err != nil {
+		return Disk{}, err
+	}
+	return w.b.CreateFromImage(ctx, volumeName(id), data, md["disk_format"], r.size)
 }
 
 func (w *Worker) deleteVolume(ctx context.Context, id string) error {
@@ -481,4 +495,48 @@ func (w *Worker) doSnapshot(ctx context.Context, id string) error {
 		w.s.Wake()
 	}
 	return nil
+}
+
+// reimageVolume writes the image into the volume in place of its data.
+func (w *Worker) reimageVolume(ctx context.Context, id string, r *row, wk work) error {
+	back := r.prev
+	if back == "" || back == StatusError {
+		back = StatusAvailable
+	}
+	d, err := w.fromImage(ctx, id, r, wk.ImageID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		if ferr := w.finish(ctx, "volumes", id, StatusDownloading, "status = ?, previous_status = ?", StatusError, r.prev); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	return w.finish(ctx, "volumes", id, StatusDownloading, "status = ?, location = ?, format = ?, bootable = ?", back, d.Location, d.Format, true)
+}
+
+// revertVolume copies the snapshot's data over the volume's.
+func (w *Worker) revertVolume(ctx context.Context, id string, r *row, wk work) error {
+	src, err := w.readSnapshot(ctx, w.s.db, wk.SnapshotID)
+	var d Disk
+	if err == nil {
+		d, err = w.b.Clone(ctx, volumeName(id), Disk{Location: src.location, Format: src.format}, r.size)
+	}
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
+	status := StatusAvailable
+	if err != nil {
+		status = StatusError
+		d = Disk{Location: r.location, Format: r.format}
+	}
+	if _, serr := w.s.db.ExecContext(ctx, `UPDATE snapshots SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		SnapshotAvailable, w.s.ts(), wk.SnapshotID, SnapshotRestoring); serr != nil {
+		return serr
+	}
+	if ferr := w.finish(ctx, "volumes", id, StatusReverting, "status = ?, location = ?, format = ?", status, d.Location, d.Format); ferr != nil {
+		return ferr
+	}
+	return err
 }
