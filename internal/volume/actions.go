@@ -275,7 +275,7 @@ func (s *Service) UploadToImage(ctx context.Context, p *auth.Principal, id strin
 			return err
 		}
 		allowed := []string{StatusAvailable}
-		if req.Force {
+		if req.Force && s.cfg.EnableForceUpload {
 			allowed = append(allowed, StatusInUse)
 		}
 		ok := false

@@ -233,3 +233,26 @@ func TestResetStatusStartsNoJob(t *testing.T) {
 		}
 	})
 }
+
+func TestForceUploadNeedsItsOption(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	for _, enabled := range []bool{false, true} {
+		e := newEnv(t, db, volume.Config{EnableForceUpload: enabled})
+		v := e.ready(t, alice, 1)
+		a, err := e.s.CreateAttachment(e.ctx, alice, volume.AttachmentCreate{VolumeID: v.ID, InstanceUUID: "srv", Connector: map[string]any{"host": "h"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.CompleteAttachment(e.ctx, alice, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.s.UploadToImage(e.ctx, alice, v.ID, volume.UploadRequest{ImageName: "i", Force: true, DiskFormat: "qcow2"})
+		if enabled && err != nil {
+			t.Fatalf("force upload with enable_force_upload: %v", err)
+		}
+		if !enabled {
+			wantErr(t, err, errs.KindInvalid, "status must be available")
+		}
+	}
+}

@@ -234,6 +234,10 @@ type Config struct {
 	Images Images
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// EnableForceUpload is Cinder's enable_force_upload (default false:
+	// os-volume_upload_image ignores force, so an in-use volume cannot be
+	// uploaded).
+	EnableForceUpload bool
 	// Defaults overrides Cinder's default quotas (quota_volumes, ...) by
 	// resource name.
 	Defaults map[string]int64
