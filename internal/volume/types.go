@@ -255,6 +255,7 @@ func (s *Service) UpdateType(ctx context.Context, id string, req TypeUpdate) (*V
 		if t, err = s.findType(ctx, tx, admin, id); err != nil {
 			return err
 		}
+		oldName := t.Name
 		if req.Name != nil {
 			n := strings.TrimSpace(*req.Name)
 			if n == "" {
@@ -280,6 +281,17 @@ func (s *Service) UpdateType(ctx context.Context, id string, req TypeUpdate) (*V
 		}
 		if err != nil {
 			return fmt.Errorf("update volume type %s: %w", id, err)
+		}
+		if oldName == t.Name {
+			return nil
+		}
+		// The per-type quotas follow the name (Cinder's update_quota_resource).
+		for _, p := range perTypePrefixes {
+			for _, table := range []string{"volume_quotas", "volume_quota_classes"} {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET resource = ? WHERE resource = ?`, p+t.Name, p+oldName); err != nil {
+					return fmt.Errorf("rename quotas of type %s: %w", oldName, err)
+				}
+			}
 		}
 		return nil
 	})
