@@ -180,7 +180,7 @@ func (s *Service) Types(ctx context.Context, p *auth.Principal, opts TypeListOpt
 		where = append(where, `EXISTS (SELECT 1 FROM volume_type_extra_specs e WHERE e.volume_type_id = t.id AND e.key = ? AND e.value = ?)`)
 		args = append(args, k, v)
 	}
-	page := pageQuery{table: "volume_types", alias: "t", sortable: typeSortKeys, defaultKey: "id", defaultDir: "asc"}
+	page := pageQuery{table: "volume_types", alias: "t", sortable: typeSortKeys, defaultKey: "created_at", defaultDir: "desc"}
 	q, qargs, err := page.build(ctx, s.db, `SELECT `+typeColumns+` FROM volume_types t`, where, args, opts.Sort, opts.Marker, opts.Limit, opts.Offset, typeNotFound)
 	if err != nil {
 		return nil, err
