@@ -74,6 +74,10 @@ type Deps struct {
 	Quotas    Quotas
 	Addresses Addresses
 	KeyPairs  KeyPairs
+	// Volumes is the block storage service (nil: none is deployed, and
+	// every request that needs a volume is refused as Nova refuses one
+	// Cinder cannot serve).
+	Volumes Volumes
 	// Secrets seals admin passwords on their way to the agent.
 	Secrets *secret.Box
 	// Wake tells this process's agent that host has work; agents of

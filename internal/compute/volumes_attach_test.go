@@ -1,0 +1,162 @@
+package compute_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/errs"
+)
+
+// volumeCloud is a rescue cloud with a fake volume service.
+func newVolumeCloud(t *testing.T, database string) (*rescueCloud, *computetest.Volumes) {
+	t.Helper()
+	vols := computetest.NewVolumes()
+	return newRescueCloud(t, database, computetest.Options{Volumes: vols}), vols
+}
+
+// guestVolumes waits until the fake guest's volumes are want.
+func (rc *rescueCloud) guestVolumes(t *testing.T, id string, want []string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		g, err := rc.Driver.Inspect(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Equal(g.Volumes, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the guest has volumes %v, want %v", g.Volumes, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitVolume waits until volume id has status.
+func waitVolume(t *testing.T, vols *computetest.Volumes, id, status string) compute.Volume {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, ok := vols.Get(id)
+		if ok && v.Status == status || !ok && status == "" {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("volume %s is %q (exists %v), want %q", id, v.Status, ok, status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestVolumeAttachDetach: an attached volume is reserved, then plugged
+// into the guest by its host and in-use, shown with its device; detach
+// unplugs it and makes it available again; both are instance actions.
+func TestVolumeAttachDetach(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		id := rc.active(t, "attach")
+		vol := vols.Add(rc.owner.ProjectID, "data", 1)
+
+		bdm, err := rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: vol, Device: "/dev/vdz",
+			Tag: "data", RequestID: "req-attach"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bdm.DeviceName != "/dev/vdb" || bdm.AttachmentID == "" || bdm.Tag != "data" {
+			t.Fatalf("mapping %+v, want /dev/vdb with an attachment", bdm)
+		}
+		if r := rc.event(t, id, "req-attach", "compute_attach_volume"); r != "Success" {
+			t.Fatalf("attach event %s", r)
+		}
+		waitVolume(t, vols, vol, "in-use")
+		rc.guestVolumes(t, id, []string{vol})
+		attached, err := rc.Compute.AttachedVolumes(ctx, []string{id})
+		if err != nil || len(attached[id]) != 1 || attached[id][0].VolumeID != vol || attached[id][0].Connection == nil {
+			t.Fatalf("attached volumes %+v, %v", attached, err)
+		}
+
+		_, err = rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: vol})
+		wantErr(t, "attach again", err, errs.KindInvalid, "Invalid volume: volume "+vol+" is already attached to instances: "+id)
+		_, err = rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: "missing"})
+		wantErr(t, "attach missing", err, errs.KindNotFound, "Volume missing could not be found.")
+		_, err = rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: vol, Device: "sdb"})
+		wantErr(t, "bad device", err, errs.KindInvalid, "The supplied device path (sdb) is invalid.")
+
+		if err := rc.Compute.DetachVolume(ctx, rc.owner, id, vol, "req-detach"); err != nil {
+			t.Fatal(err)
+		}
+		if r := rc.event(t, id, "req-detach", "compute_detach_volume"); r != "Success" {
+			t.Fatalf("detach event %s", r)
+		}
+		waitVolume(t, vols, vol, "available")
+		rc.guestVolumes(t, id, nil)
+		err = rc.Compute.DetachVolume(ctx, rc.owner, id, vol, "req-detach-2")
+		wantErr(t, "detach again", err, errs.KindNotFound, "Instance "+id+" is not attached to volume "+vol)
+	})
+}
+
+// TestVolumesGoWithServer: deleting a server detaches its volumes and
+// deletes those marked delete_on_termination.
+func TestVolumesGoWithServer(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		id := rc.active(t, "doomed")
+		keep := vols.Add(rc.owner.ProjectID, "keep", 1)
+		drop := vols.Add(rc.owner.ProjectID, "drop", 1)
+		for _, v := range []struct {
+			id  string
+			dot bool
+		}{{keep, false}, {drop, true}} {
+			if _, err := rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: v.id,
+				DeleteOnTermination: v.dot, RequestID: "req-" + v.id}); err != nil {
+				t.Fatal(err)
+			}
+			waitVolume(t, vols, v.id, "in-use")
+			rc.idle(t, id)
+		}
+		if err := rc.Compute.Delete(ctx, rc.owner, id, "req-delete"); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, id, computetest.Deleted)
+		waitVolume(t, vols, keep, "available")
+		waitVolume(t, vols, drop, "")
+	})
+}
+
+// TestUpdateVolumeAttachment: 2.85's PUT changes delete_on_termination
+// and refuses changes of the rest in Nova's words.
+func TestUpdateVolumeAttachment(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		id := rc.active(t, "update")
+		vol := vols.Add(rc.owner.ProjectID, "v", 1)
+		if _, err := rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: vol}); err != nil {
+			t.Fatal(err)
+		}
+		dev := "/dev/vdc"
+		err := rc.Compute.UpdateVolumeAttachment(ctx, rc.owner, id, vol, compute.VolumeAttachmentUpdate{Device: &dev})
+		wantErr(t, "device", err, errs.KindInvalid, "The device property is not mutable")
+		yes := true
+		if err := rc.Compute.UpdateVolumeAttachment(ctx, rc.owner, id, vol, compute.VolumeAttachmentUpdate{DeleteOnTermination: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := rc.Compute.BlockDevice(ctx, rc.owner, id, vol)
+		if err != nil || !b.DeleteOnTermination {
+			t.Fatalf("mapping %+v, %v; want delete_on_termination", b, err)
+		}
+		err = rc.Compute.SwapVolume(ctx, rc.owner, id, vol, vol)
+		wantErr(t, "swap", err, errs.KindConflict, "volume "+vol+" is not migrating; this API should only be called by Cinder")
+	})
+}
