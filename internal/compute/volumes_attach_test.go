@@ -160,3 +160,115 @@ func TestUpdateVolumeAttachment(t *testing.T) {
 		wantErr(t, "swap", err, errs.KindConflict, "volume "+vol+" is not migrating; this API should only be called by Cinder")
 	})
 }
+
+// TestBootFromVolume: a server booted from an image made into a volume
+// (the host makes, waits for and attaches it) and one booted from a
+// given volume (reserved by the create) boot with the volume as their
+// root disk; image "" in the server; the given volume stays when the
+// server goes, the one made with delete_on_termination does not.
+func TestBootFromVolume(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		zero := 0
+		made := rc.CreateServer(t, rc.owner, "from-image", func(r *compute.CreateRequest) {
+			r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "image", DestinationType: "volume", UUID: r.ImageRef,
+				BootIndex: &zero, VolumeSize: 1, DeleteOnTermination: true, VolumeType: "fast"}}
+			r.ImageRef = ""
+		}).Servers[0]
+		if made.ImageRef != "" {
+			t.Fatalf("image %q, want none", made.ImageRef)
+		}
+		rc.WaitFor(t, made.ID, computetest.Active)
+		if len(vols.Created) != 1 || vols.Created[0].ImageID != rc.ImageID || vols.Created[0].SizeGB != 1 || vols.Created[0].VolumeType != "fast" {
+			t.Fatalf("volumes made %+v", vols.Created)
+		}
+		attached, err := rc.Compute.AttachedVolumes(ctx, []string{made.ID})
+		if err != nil || len(attached[made.ID]) != 1 || !attached[made.ID][0].IsRoot() || attached[made.ID][0].DeviceName != "/dev/vda" {
+			t.Fatalf("attached %+v, %v", attached, err)
+		}
+		madeVol := attached[made.ID][0].VolumeID
+		waitVolume(t, vols, madeVol, "in-use")
+		rc.guestVolumes(t, made.ID, []string{madeVol})
+
+		given := vols.Add(rc.owner.ProjectID, "boot", 2)
+		vols.SetBootable(given, rc.ImageID)
+		srv := rc.CreateServer(t, rc.owner, "from-volume", func(r *compute.CreateRequest) {
+			r.ImageRef = ""
+			r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: given, BootIndex: &zero}}
+		}).Servers[0]
+		if v, _ := vols.Get(given); v.Status != "reserved" && v.Status != "in-use" {
+			t.Fatalf("given volume %s after the create, want reserved", v.Status)
+		}
+		_, err = rc.Compute.Create(ctx, rc.owner, compute.CreateRequest{Name: "again", FlavorRef: "1", BlockDevices: []compute.BlockDeviceRequest{
+			{SourceType: "volume", DestinationType: "volume", UUID: given, BootIndex: &zero}}})
+		if errs.KindOf(err) != errs.KindInvalid {
+			t.Fatalf("booting from a reserved volume: %v, want 400", err)
+		}
+		rc.WaitFor(t, srv.ID, computetest.Active)
+		waitVolume(t, vols, given, "in-use")
+		rc.guestVolumes(t, srv.ID, []string{given})
+		err = rc.Compute.DetachVolume(ctx, rc.owner, srv.ID, given, "req-root")
+		wantErr(t, "detach root", err, errs.KindInvalid, "Cannot detach a root device volume")
+
+		for _, id := range []string{made.ID, srv.ID} {
+			if err := rc.Compute.Delete(ctx, rc.owner, id, "req-delete"); err != nil {
+				t.Fatal(err)
+			}
+			rc.WaitFor(t, id, computetest.Deleted)
+		}
+		waitVolume(t, vols, given, "available")
+		waitVolume(t, vols, madeVol, "")
+	})
+}
+
+// TestBootFromVolumeRefused: _validate_bdm's and the boot sequence's
+// 400s, in Nova's words.
+func TestBootFromVolumeRefused(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		zero, one, three := 0, 1, 3
+		vol := vols.Add(rc.owner.ProjectID, "v", 1)
+		for _, tc := range []struct {
+			name  string
+			image bool
+			max   int
+			bdms  []compute.BlockDeviceRequest
+			msg   string
+		}{
+			{"no boot device", false, 1, []compute.BlockDeviceRequest{{SourceType: "blank", DestinationType: "volume", VolumeSize: 1}},
+				"Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid."},
+			{"gap in the boot indexes", true, 1, []compute.BlockDeviceRequest{{SourceType: "blank", DestinationType: "volume", VolumeSize: 1, BootIndex: &three}},
+				"Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid."},
+			{"image without size", false, 1, []compute.BlockDeviceRequest{{SourceType: "image", DestinationType: "volume", UUID: "IMAGE", BootIndex: &zero}},
+				"Images with destination_type 'volume' need to have a non-zero size specified"},
+			{"blank without size", true, 1, []compute.BlockDeviceRequest{{SourceType: "blank", DestinationType: "volume", BootIndex: &one}},
+				"Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size"},
+			{"missing volume", false, 1, []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: "nope", BootIndex: &zero}},
+				"Block Device Mapping is Invalid: failed to get volume nope."},
+			{"missing image", false, 1, []compute.BlockDeviceRequest{{SourceType: "image", DestinationType: "volume", UUID: "nope", BootIndex: &zero, VolumeSize: 1}},
+				"Block Device Mapping is Invalid: failed to get image nope."},
+			{"volume on the root device", true, 1, []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: vol, DeviceName: "/dev/vda"}},
+				"The volume cannot be assigned the same device name as the root device vda"},
+			{"a volume for two servers", true, 2, []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: vol}},
+				"Cannot attach one or more volumes to multiple instances"},
+			{"volume not bootable", false, 1, []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: vol, BootIndex: &zero}},
+				"Block Device " + vol + " is not bootable."},
+		} {
+			req := compute.CreateRequest{Name: tc.name, FlavorRef: "1", MaxCount: tc.max, BlockDevices: tc.bdms}
+			for i := range req.BlockDevices {
+				if req.BlockDevices[i].UUID == "IMAGE" {
+					req.BlockDevices[i].UUID = rc.ImageID
+				}
+			}
+			if tc.image {
+				req.ImageRef = rc.ImageID
+			}
+			_, err := rc.Compute.Create(ctx, rc.owner, req)
+			wantErr(t, tc.name, err, errs.KindInvalid, tc.msg)
+		}
+	})
+}

@@ -35,7 +35,7 @@ type serverCreateInput struct {
 	// which skips the zone availability check.
 	forcedHost   string
 	trustedCerts []string
-	bdms         []createBDM
+	bdms         []compute.BlockDeviceRequest
 }
 
 type personalityFile struct{ path, contents string }

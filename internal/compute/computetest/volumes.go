@@ -249,3 +249,13 @@ func (v *Volumes) SnapshotVolume(_ context.Context, _ *store.Tx, projectID, volu
 	v.snapshots[id] = volumeID
 	return id, nil
 }
+
+// SetBootable marks volume id bootable, made from image imageID.
+func (v *Volumes) SetBootable(id, imageID string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if vol, ok := v.volumes[id]; ok {
+		vol.Bootable = true
+		vol.ImageMetadata = map[string]string{"image_id": imageID, "disk_format": "qcow2"}
+	}
+}
