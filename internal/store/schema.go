@@ -368,4 +368,5 @@ var migrations = []migration{
 	schemaPortSecurityGroups,
 	schemaPortBindings,
 	schemaL3Ports,
+	schemaVolumes,
 }
