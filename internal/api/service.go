@@ -30,6 +30,9 @@ type Service struct {
 	// ErrorBody, when set, renders error bodies instead of Errors, from
 	// the error itself: Neutron's bodies name the exception's type.
 	ErrorBody func(status int, err error) (contentType string, body []byte)
+	// ErrorHeaders, when set, adds headers to an error reply (Cinder's
+	// Retry-After on quota errors).
+	ErrorHeaders func(status int, err error) http.Header
 	// StatusOf overrides the default status for some error kinds.
 	StatusOf func(errs.Kind) (int, bool)
 	// Versions, when set, negotiates microversions in this range, the way
@@ -271,6 +274,11 @@ func (s *Service) writeError(w http.ResponseWriter, c *Call, err error) {
 		s.commonHeaders(w, c)
 		writeBytes(w, status, ct, body)
 		return
+	}
+	if s.ErrorHeaders != nil {
+		for k, vs := range s.ErrorHeaders(status, err) {
+			w.Header()[k] = vs
+		}
 	}
 	var ct string
 	var body []byte
