@@ -89,6 +89,7 @@ var schemaVolumes = migration{33, "volumes", []string{
 		attach_mode TEXT NOT NULL,
 		attach_status TEXT NOT NULL,
 		connector TEXT,
+		connection_info TEXT,
 		attach_time BIGINT,
 		detach_time BIGINT,
 		created_at BIGINT NOT NULL,

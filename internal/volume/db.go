@@ -14,7 +14,7 @@ import (
 
 const volumeColumns = `v.id, v.project_id, v.user_id, v.name, v.description, v.size_gb, v.status,
 	v.previous_status, v.attach_status, v.migration_status, v.availability_zone, v.volume_type_id,
-	t.name, v.bootable, v.multiattach, v.image_id, v.snapshot_id, v.source_volid, v.host, v.format,
+	t.name, v.bootable, v.multiattach, v.image_id, v.snapshot_id, v.source_volid, v.host, v.location, v.format,
 	v.consumes_quota, v.launched_at, v.created_at, v.updated_at`
 
 const volumeFrom = ` FROM volumes v JOIN volume_types t ON t.id = v.volume_type_id`
@@ -28,7 +28,7 @@ func scanVolume(r scanner) (*Volume, error) {
 	var created, updated int64
 	if err := r.Scan(&v.ID, &v.ProjectID, &v.UserID, &name, &desc, &v.Size, &v.Status, &prev, &v.AttachStatus,
 		&mig, &v.AvailabilityZone, &v.VolumeTypeID, &v.VolumeTypeName, &v.Bootable, &v.Multiattach, &img, &snap,
-		&src, &v.Host, &v.Format, &v.ConsumesQuota, &launched, &created, &updated); err != nil {
+		&src, &v.Host, &v.Location, &v.Format, &v.ConsumesQuota, &launched, &created, &updated); err != nil {
 		return nil, err
 	}
 	v.Name, v.Description, v.MigrationStatus = store.StringPtr(name), store.StringPtr(desc), store.StringPtr(mig)
@@ -115,21 +115,26 @@ func fillVolumes(ctx context.Context, q store.Querier, vs []*Volume) error {
 }
 
 const attachmentColumns = `a.id, a.volume_id, a.project_id, a.instance_uuid, a.attached_host, a.mountpoint,
-	a.attach_mode, a.attach_status, a.connector, a.attach_time, a.detach_time, a.created_at, a.updated_at`
+	a.attach_mode, a.attach_status, a.connector, a.connection_info, a.attach_time, a.detach_time, a.created_at, a.updated_at`
 
 func scanAttachment(r scanner) (*Attachment, error) {
 	var a Attachment
-	var inst, host, mp, conn sql.NullString
+	var inst, host, mp, conn, info sql.NullString
 	var at, dt sql.NullInt64
 	var created, updated int64
 	if err := r.Scan(&a.ID, &a.VolumeID, &a.ProjectID, &inst, &host, &mp, &a.AttachMode, &a.AttachStatus,
-		&conn, &at, &dt, &created, &updated); err != nil {
+		&conn, &info, &at, &dt, &created, &updated); err != nil {
 		return nil, err
 	}
 	a.InstanceUUID, a.AttachedHost, a.Mountpoint = store.StringPtr(inst), store.StringPtr(host), store.StringPtr(mp)
 	if conn.Valid && conn.String != "" {
 		if err := json.Unmarshal([]byte(conn.String), &a.Connector); err != nil {
 			return nil, fmt.Errorf("attachment %s connector: %w", a.ID, err)
+		}
+	}
+	if info.Valid && info.String != "" {
+		if err := json.Unmarshal([]byte(info.String), &a.ConnectionInfo); err != nil {
+			return nil, fmt.Errorf("attachment %s connection info: %w", a.ID, err)
 		}
 	}
 	a.AttachTime, a.DetachTime = timePtr(at), timePtr(dt)

@@ -83,7 +83,9 @@ type Volume struct {
 	SourceVolID      *string
 	// Host is os-vol-host-attr:host ("" until scheduled).
 	Host string
-	// Format is how the data is kept ("raw" or "qcow2").
+	// Location is where the backend keeps the data ("" until written);
+	// Format is how ("raw" or "qcow2").
+	Location      string
 	Format        string
 	ConsumesQuota bool
 	Metadata      map[string]string
@@ -291,3 +293,12 @@ func (s *Service) AvailabilityZone() string { return s.cfg.AvailabilityZone }
 func (s *Service) HostName() string { return s.cfg.Host }
 
 func (s *Service) ts() int64 { return s.now().UnixMicro() }
+
+// WakeSoon wakes the worker for work a caller's transaction has not
+// committed yet: shortly after now, and again a little later; the
+// worker's periodic scan covers a slower commit.
+func (s *Service) WakeSoon() {
+	for _, d := range []time.Duration{50 * time.Millisecond, 500 * time.Millisecond} {
+		time.AfterFunc(d, s.Wake)
+	}
+}
