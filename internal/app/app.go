@@ -45,6 +45,7 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/volume"
+	"github.com/kumocloud/kumo/internal/volume/computevol"
 )
 
 // App is a running kumo: its store, services and HTTP handler.
@@ -360,7 +361,8 @@ func (a *App) startCompute(ctx context.Context) error {
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},
-		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
+		Volumes: computevol.Volumes{Service: a.Volumes},
+		Wake:    func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
 	})
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,

@@ -249,9 +249,6 @@ func (s *Service) releaseVolumes(ctx context.Context, tx *store.Tx, srv *Server)
 	if err != nil || len(bs) == 0 {
 		return err
 	}
-	if s.Volumes == nil {
-		return fmt.Errorf("server %s has volumes but no volume service is configured", srv.ID)
-	}
 	for _, b := range bs {
 		if b.AttachmentID != "" {
 			if err := ignoreGone(s.Volumes.DeleteAttachment(ctx, tx, b.AttachmentID)); err != nil {

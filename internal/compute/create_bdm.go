@@ -139,9 +139,6 @@ func checkBootSequence(req *CreateRequest) error {
 func (s *Service) checkVolumeSource(ctx context.Context, p *auth.Principal, b *BlockDevice, id string) error {
 	switch b.SourceType {
 	case "volume":
-		if s.Volumes == nil {
-			return errs.Invalid("Block Device Mapping is Invalid: failed to get volume %s.", id)
-		}
 		vol, err := s.Volumes.Volume(ctx, s.DB, p.ProjectID, id)
 		if errs.KindOf(err) == errs.KindNotFound {
 			return errs.Invalid("Block Device Mapping is Invalid: failed to get volume %s.", id)
@@ -153,9 +150,6 @@ func (s *Service) checkVolumeSource(ctx context.Context, p *auth.Principal, b *B
 		// of the create reserves it.
 		b.VolumeID, b.VolumeSize = vol.ID, vol.SizeGB
 	case "snapshot":
-		if s.Volumes == nil {
-			return errs.Invalid("Block Device Mapping is Invalid: failed to get snapshot %s.", id)
-		}
 		b.SnapshotID = id
 	case "image":
 		if _, err := s.Images.Get(ctx, p, id); err != nil {
@@ -172,9 +166,6 @@ func (s *Service) checkVolumeSource(ctx context.Context, p *auth.Principal, b *B
 		if b.VolumeSize <= 0 {
 			return errs.Invalid("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size")
 		}
-	}
-	if s.Volumes == nil {
-		return errs.Invalid("Block Device Mapping is Invalid.")
 	}
 	return nil
 }
@@ -270,9 +261,6 @@ func (s *Service) PrepareVolumes(ctx context.Context, t *Task) error {
 	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
 	if err != nil || len(bs) == 0 {
 		return err
-	}
-	if s.Volumes == nil {
-		return fmt.Errorf("server %s has volumes but no volume service is configured", srv.ID)
 	}
 	for i := range bs {
 		b := &bs[i]

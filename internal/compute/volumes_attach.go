@@ -53,8 +53,7 @@ type AttachVolumeRequest struct {
 // devicePath is nova.block_device's _dev regex of match_device.
 var devicePath = regexp.MustCompile(`^(/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$`)
 
-// volumeNotFound is Nova's VolumeNotFound (also what a deployment
-// without a volume service answers).
+// volumeNotFound is Nova's VolumeNotFound.
 func volumeNotFound(id string) error { return errs.NotFound("Volume %s could not be found.", id) }
 
 // AttachVolume attaches volume req.VolumeID to server id and returns its
@@ -73,9 +72,6 @@ func (s *Service) AttachVolume(ctx context.Context, p *auth.Principal, id string
 		srv := b.Server
 		if req.Device != "" && !devicePath.MatchString(req.Device) {
 			return errs.Invalid("The supplied device path (%s) is invalid.", req.Device)
-		}
-		if s.Volumes == nil {
-			return volumeNotFound(req.VolumeID)
 		}
 		vol, err := s.Volumes.Volume(ctx, tx, srv.ProjectID, req.VolumeID)
 		if err != nil {
@@ -191,9 +187,6 @@ func (s *Service) DetachVolume(ctx context.Context, p *auth.Principal, id, volum
 		if err != nil {
 			return err
 		}
-		if s.Volumes == nil {
-			return volumeNotFound(volumeID)
-		}
 		vol, err := s.Volumes.Volume(ctx, tx, srv.ProjectID, volumeID)
 		if err != nil {
 			return err
@@ -298,9 +291,6 @@ func (s *Service) SwapVolume(ctx context.Context, p *auth.Principal, id, oldVolu
 		if err != nil {
 			return err
 		}
-		if s.Volumes == nil {
-			return volumeNotFound(oldVolumeID)
-		}
 		if _, err := s.Volumes.Volume(ctx, tx, srv.ProjectID, oldVolumeID); err != nil {
 			return err
 		}
@@ -327,9 +317,6 @@ func (s *Service) connect(ctx context.Context, tx *store.Tx, bdm *BlockDevice, h
 	if bdm.Connection != nil {
 		return nil
 	}
-	if s.Volumes == nil {
-		return volumeNotFound(bdm.VolumeID)
-	}
 	conn, err := s.Volumes.ConnectVolume(ctx, tx, bdm.AttachmentID, host, bdm.DeviceName)
 	if err != nil {
 		return fmt.Errorf("connect volume %s: %w", bdm.VolumeID, err)
@@ -355,7 +342,7 @@ func (s *Service) finishVolumeCall(ctx context.Context, tx *store.Tx, t *Task, s
 	case err != nil:
 		return err
 	}
-	if bdm != nil && s.Volumes != nil {
+	if bdm != nil {
 		attach := CallOf(t) == CallAttachVolume
 		switch {
 		case attach && opErr == nil, !attach && opErr != nil:

@@ -143,3 +143,68 @@ func TestVolumeAttachments(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateWithVolumes: POST /servers with block_device_mapping_v2 as
+// the openstack CLI sends --boot-from-volume and --volume, and the legacy
+// block_device_mapping; a volume-backed server shows image "".
+func TestCreateWithVolumes(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc, vols := newVolumeCloud(t, database)
+		user := cc.client.As(userToken, "2.67")
+		boot := vols.Add("p1", "boot", 1)
+		vols.SetBootable(boot, cc.ImageID)
+		legacy := vols.Add("p1", "legacy", 1)
+		vols.SetBootable(legacy, cc.ImageID)
+		for _, tc := range []struct {
+			name   string
+			server map[string]any
+			volume string // the boot volume given, "" when one is made
+		}{
+			{"--boot-from-volume", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
+				"uuid": cc.ImageID, "boot_index": 0, "source_type": "image", "destination_type": "volume", "volume_size": 1,
+				"delete_on_termination": true, "volume_type": "__DEFAULT__"}}}, ""},
+			{"--volume", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
+				"uuid": boot, "boot_index": "0", "source_type": "volume", "destination_type": "volume"}}}, boot},
+			{"legacy vda", map[string]any{"imageRef": nil, "block_device_mapping": []any{map[string]any{
+				"volume_id": legacy, "device_name": "vda"}}}, legacy},
+		} {
+			body := cc.body("2.67", tc.server)
+			r := user.Do("POST", "/v2.1/servers", body).Expect(t, http.StatusAccepted)
+			id := r.JSON(t)["server"].(map[string]any)["id"].(string)
+			cc.waitForStatus(t, id, "ACTIVE")
+			srv := user.Do("GET", "/v2.1/servers/"+id, nil).Expect(t, http.StatusOK).JSON(t)["server"].(map[string]any)
+			if srv["image"] != "" {
+				t.Errorf("%s: image %v, want \"\"", tc.name, srv["image"])
+			}
+			attached := srv["os-extended-volumes:volumes_attached"].([]any)
+			if len(attached) != 1 || tc.volume != "" && attached[0].(map[string]any)["id"] != tc.volume {
+				t.Errorf("%s: volumes_attached %v", tc.name, attached)
+			}
+			list := user.Do("GET", "/v2.1/servers/"+id+"/os-volume_attachments", nil).Expect(t, http.StatusOK).JSON(t)["volumeAttachments"].([]any)
+			if len(list) != 1 || list[0].(map[string]any)["device"] != "/dev/vda" {
+				t.Errorf("%s: attachments %v", tc.name, list)
+			}
+		}
+		for _, tc := range []struct {
+			name   string
+			server map[string]any
+			msg    string
+		}{
+			{"missing volume", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
+				"uuid": "7a3f1d2c-0000-4000-8000-000000000001", "boot_index": 0, "source_type": "volume", "destination_type": "volume"}}},
+				"Block Device Mapping is Invalid: failed to get volume 7a3f1d2c-0000-4000-8000-000000000001."},
+			{"blank without uuid rule", map[string]any{"block_device_mapping_v2": []any{map[string]any{
+				"uuid": cc.ImageID, "source_type": "blank", "destination_type": "volume", "volume_size": 1}}},
+				"Block Device Mapping is Invalid: Invalid device UUID."},
+			{"image to volume without size", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
+				"uuid": cc.ImageID, "boot_index": 0, "source_type": "image", "destination_type": "volume"}}},
+				"Images with destination_type 'volume' need to have a non-zero size specified"},
+		} {
+			r := user.Do("POST", "/v2.1/servers", cc.body("2.67", tc.server)).Expect(t, http.StatusBadRequest)
+			if msg := faultMessage(t, r); msg != tc.msg {
+				t.Errorf("%s: %q, want %q", tc.name, msg, tc.msg)
+			}
+		}
+	})
+}
