@@ -170,7 +170,11 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		}
 	}
 	minCount, maxCount := req.counts()
-	plan, err := s.planBlockDevices(ctx, p, &req, fl, maxCountOf(maxCount))
+	var defined []BlockDeviceRequest
+	if img != nil {
+		defined = imageDefinedBlockDevices(img.Properties)
+	}
+	plan, err := s.planBlockDevices(ctx, p, &req, defined, fl, maxCountOf(maxCount))
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +189,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		snapshot.ExtraSpecs = map[string]string{}
 	}
 	var sysmeta map[string]string
-	if plan != nil && plan.volumeBacked {
+	if img == nil {
 		sysmeta = plan.sysmeta
 	} else {
 		sysmeta = imageSystemMetadata(img)

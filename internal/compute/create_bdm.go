@@ -58,7 +58,20 @@ var errBootSequence = errs.Invalid("Block Device Mapping is Invalid: Boot sequen
 // planBlockDevices validates req's mappings as Nova does and returns the
 // plan, nil when none is a volume (the image and the flavor's local
 // disks make the server).
-func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *CreateRequest, fl *flavor.Flavor, maxCount int64) (*bdmPlan, error) {
+func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *CreateRequest, defined []BlockDeviceRequest,
+	fl *flavor.Flavor, maxCount int64) (*bdmPlan, error) {
+	if req.ImageRef != "" {
+		for _, b := range req.BlockDevices {
+			if b.isVolume() && strings.TrimPrefix(b.DeviceName, "/dev/") == "vda" {
+				return nil, errs.Invalid("The volume cannot be assigned the same device name as the root device vda")
+			}
+		}
+	}
+	if len(defined) > 0 {
+		// The image is a volume-backed server's snapshot: its mappings
+		// (volumes from its snapshots) come first.
+		req.BlockDevices = mergeImageBlockDevices(defined, req.BlockDevices)
+	}
 	var vols []BlockDeviceRequest
 	for _, b := range req.BlockDevices {
 		if b.isVolume() {
@@ -70,13 +83,6 @@ func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *
 			return nil, errBootSequence // only a volume can be the root disk
 		}
 		return nil, nil
-	}
-	if req.ImageRef != "" {
-		for _, b := range vols {
-			if strings.TrimPrefix(b.DeviceName, "/dev/") == "vda" {
-				return nil, errs.Invalid("The volume cannot be assigned the same device name as the root device vda")
-			}
-		}
 	}
 	if maxCount > 1 && slices.ContainsFunc(vols, func(b BlockDeviceRequest) bool { return b.SourceType == "volume" }) {
 		return nil, errs.Invalid("Cannot attach one or more volumes to multiple instances")
@@ -92,7 +98,7 @@ func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *
 		if err := s.checkVolumeSource(ctx, p, &b, r.UUID); err != nil {
 			return nil, err
 		}
-		if b.IsRoot() {
+		if b.IsRoot() && req.ImageRef == "" {
 			plan.volumeBacked = true
 			meta, err := s.bootVolumeMetadata(ctx, p, &b, fl)
 			if err != nil {
