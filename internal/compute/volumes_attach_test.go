@@ -3,6 +3,7 @@ package compute_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -270,5 +271,65 @@ func TestBootFromVolumeRefused(t *testing.T) {
 			_, err := rc.Compute.Create(ctx, rc.owner, req)
 			wantErr(t, tc.name, err, errs.KindInvalid, tc.msg)
 		}
+	})
+}
+
+// TestVolumeBackedSnapshotAndShelve: createImage of a volume-backed server
+// snapshots its volume into an active image of size 0 whose
+// block_device_mapping names the snapshot; a server booted from that
+// image gets a volume made from the snapshot; shelving the first server
+// offloads it without an image and unshelving boots it from its volume.
+func TestVolumeBackedSnapshotAndShelve(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		zero := 0
+		srv := rc.CreateServer(t, rc.owner, "bfv", func(r *compute.CreateRequest) {
+			r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "image", DestinationType: "volume", UUID: r.ImageRef,
+				BootIndex: &zero, VolumeSize: 1}}
+			r.ImageRef = ""
+		}).Servers[0]
+		rc.WaitFor(t, srv.ID, computetest.Active)
+
+		img, err := rc.Compute.Snapshot(ctx, rc.owner, srv.ID, compute.SnapshotRequest{Name: "snap", RequestID: "req-snap"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Status != "active" || img.Size == nil || *img.Size != 0 || img.Properties["bdm_v2"] != "True" ||
+			img.Properties["root_device_name"] != "/dev/vda" || !strings.Contains(img.Properties["block_device_mapping"], `"source_type":"snapshot"`) {
+			t.Fatalf("snapshot image %+v", img)
+		}
+		if r := rc.event(t, srv.ID, "req-snap", "api_snapshot_instance"); r != "Success" {
+			t.Fatalf("snapshot event %s", r)
+		}
+		if s := rc.idle(t, srv.ID); s.TaskState != "" {
+			t.Fatalf("task state %s after a volume-backed snapshot", s.TaskState)
+		}
+
+		clone := rc.CreateServer(t, rc.owner, "clone", func(r *compute.CreateRequest) { r.ImageRef = img.ID }).Servers[0]
+		rc.WaitFor(t, clone.ID, computetest.Active)
+		last := vols.Created[len(vols.Created)-1]
+		if last.SnapshotID == "" || last.SizeGB != 1 {
+			t.Fatalf("the clone's volume was made from %+v, want the snapshot", last)
+		}
+		attached, err := rc.Compute.AttachedVolumes(ctx, []string{clone.ID})
+		if err != nil || len(attached[clone.ID]) != 1 || !attached[clone.ID][0].IsRoot() {
+			t.Fatalf("clone volumes %+v, %v", attached, err)
+		}
+
+		if err := rc.Compute.Shelve(ctx, rc.owner, srv.ID, "req-shelve"); err != nil {
+			t.Fatal(err)
+		}
+		shelved := rc.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "SHELVED_OFFLOADED" })
+		if shelved.SystemMetadata["shelved_image_id"] != "" {
+			t.Fatalf("a volume-backed shelve made image %s", shelved.SystemMetadata["shelved_image_id"])
+		}
+		if err := rc.Compute.Unshelve(ctx, rc.owner, srv.ID, compute.UnshelveRequest{RequestID: "req-unshelve"}); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, srv.ID, computetest.Active)
+		boot, _ := rc.Compute.AttachedVolumes(ctx, []string{srv.ID})
+		rc.guestVolumes(t, srv.ID, []string{boot[srv.ID][0].VolumeID})
 	})
 }
