@@ -30,6 +30,7 @@ func (h *handlers) volumeRoutes() []api.Route {
 		{Method: "GET", Path: one, Rule: "volume:get", Handler: h.showVolume},
 		{Method: "PUT", Path: one, Rule: "volume:update", Handler: h.updateVolume},
 		{Method: "DELETE", Path: one, Rule: "volume:delete", Handler: h.deleteVolume},
+		h.volumeActionRoute(),
 		{Method: "GET", Path: one + "/metadata", Rule: "volume:get_volume_metadata", Handler: h.volumeMetadata},
 		{Method: "POST", Path: one + "/metadata", Rule: "volume:create_volume_metadata", Handler: h.setVolumeMetadata(false)},
 		{Method: "PUT", Path: one + "/metadata", Rule: "volume:update_volume_metadata", Handler: h.setVolumeMetadata(true)},
