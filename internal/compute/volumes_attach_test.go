@@ -333,3 +333,34 @@ func TestVolumeBackedSnapshotAndShelve(t *testing.T) {
 		rc.guestVolumes(t, srv.ID, []string{boot[srv.ID][0].VolumeID})
 	})
 }
+
+// TestRebuildVolumeBacked: a volume-backed server rebuilds with the image
+// its root volume was made from, and keeps image ""; another image is
+// Nova's 400.
+func TestRebuildVolumeBacked(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		zero := 0
+		boot := vols.Add(rc.owner.ProjectID, "boot", 1)
+		vols.SetBootable(boot, rc.ImageID)
+		srv := rc.CreateServer(t, rc.owner, "bfv", func(r *compute.CreateRequest) {
+			r.ImageRef = ""
+			r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: boot, BootIndex: &zero}}
+		}).Servers[0]
+		rc.WaitFor(t, srv.ID, computetest.Active)
+		res, err := rc.Compute.Rebuild(ctx, rc.owner, srv.ID, compute.RebuildRequest{ImageRef: rc.ImageID, RequestID: "req-rebuild"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Server.ImageRef != "" {
+			t.Fatalf("rebuilt volume-backed server shows image %q", res.Server.ImageRef)
+		}
+		rc.WaitFor(t, srv.ID, computetest.Active)
+		rc.guestVolumes(t, srv.ID, []string{boot})
+		vols.SetBootable(boot, "another-image")
+		_, err = rc.Compute.Rebuild(ctx, rc.owner, srv.ID, compute.RebuildRequest{ImageRef: rc.ImageID})
+		wantErr(t, "other image", err, errs.KindInvalid, "Image "+rc.ImageID+" is unacceptable: Unable to rebuild with a different image for a volume-backed server.")
+	})
+}
