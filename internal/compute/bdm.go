@@ -215,17 +215,9 @@ func (s *Service) AttachedVolumes(ctx context.Context, ids []string) (map[string
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var sb strings.Builder
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("?")
-		args[i] = id
-	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+bdmColumns+` FROM block_device_mappings
-		WHERE instance_id IN (`+sb.String()+`) AND volume_id <> '' ORDER BY created_at, id`, args...)
+	from, arg := store.StringsTable(s.DB, "k", ids)
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+prefixed("b.", bdmColumns)+` FROM `+from+`
+		JOIN block_device_mappings b ON b.instance_id = k.value WHERE b.volume_id <> '' ORDER BY b.created_at, b.id`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("attached volumes: %w", err)
 	}
@@ -237,6 +229,15 @@ func (s *Service) AttachedVolumes(ctx context.Context, ids []string) (map[string
 		out[b.InstanceID] = append(out[b.InstanceID], b)
 	}
 	return out, nil
+}
+
+// prefixed qualifies each of the comma-separated columns cols with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // releaseVolumes is what Nova's compute manager does with a deleted
