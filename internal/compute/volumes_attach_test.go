@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -362,5 +363,48 @@ func TestRebuildVolumeBacked(t *testing.T) {
 		vols.SetBootable(boot, "another-image")
 		_, err = rc.Compute.Rebuild(ctx, rc.owner, srv.ID, compute.RebuildRequest{ImageRef: rc.ImageID})
 		wantErr(t, "other image", err, errs.KindInvalid, "Image "+rc.ImageID+" is unacceptable: Unable to rebuild with a different image for a volume-backed server.")
+	})
+}
+
+// TestVolumesKeptThroughResizeAndRescue: the guest keeps an attached
+// volume when it is resized (and confirmed) and while it is rescued, as
+// every guest spec the agent builds lists the server's volumes.
+func TestVolumesKeptThroughResizeAndRescue(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		vols := computetest.NewVolumes()
+		rc := &rescueCloud{Cloud: resizeCloud(t, database, computetest.Options{Volumes: vols}),
+			owner: &auth.Principal{UserID: "u1", ProjectID: "p1", Roles: []string{"member"}},
+			admin: &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}}
+		ctx := context.Background()
+		id := rc.active(t, "keep")
+		vol := vols.Add(rc.owner.ProjectID, "data", 1)
+		if _, err := rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: vol}); err != nil {
+			t.Fatal(err)
+		}
+		waitVolume(t, vols, vol, "in-use")
+		rc.idle(t, id)
+
+		if err := rc.Compute.Resize(ctx, rc.owner, id, compute.ResizeRequest{FlavorRef: "2", RequestID: "req-resize"}); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "VERIFY_RESIZE" })
+		rc.guestVolumes(t, id, []string{vol})
+		if err := rc.Compute.ConfirmResize(ctx, rc.owner, id, "req-confirm"); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, id, computetest.Active)
+		rc.guestVolumes(t, id, []string{vol})
+
+		if _, err := rc.Compute.Rescue(ctx, rc.owner, id, compute.RescueRequest{RequestID: "req-rescue"}); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "RESCUE" })
+		rc.guestVolumes(t, id, []string{vol})
+		if err := rc.Compute.Unrescue(ctx, rc.owner, id, "req-unrescue"); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, id, computetest.Active)
+		rc.guestVolumes(t, id, []string{vol})
 	})
 }
