@@ -183,3 +183,60 @@ func TestQuotas(t *testing.T) {
 		}
 	})
 }
+
+func TestMultiattachType(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	e := newEnv(t, db, volume.Config{})
+	if _, err := e.s.CreateType(e.ctx, volume.TypeCreate{Name: "multi", ExtraSpecs: map[string]string{"multiattach": "<is> True"}}); err != nil {
+		t.Fatal(err)
+	}
+	v := e.create(t, alice, volume.CreateRequest{Size: 1, VolumeType: "multi"})
+	if !v.Multiattach {
+		t.Fatal("a volume of a multiattach type is not multiattach")
+	}
+	e.step(t)
+	// Two servers attach it.
+	for _, srv := range []string{"s1", "s2"} {
+		a, err := e.s.CreateAttachment(e.ctx, alice, volume.AttachmentCreate{VolumeID: v.ID, InstanceUUID: srv, Connector: map[string]any{"host": srv}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.CompleteAttachment(e.ctx, alice, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := e.get(t, v.ID)
+	if got.Status != volume.StatusInUse || len(got.Attachments) != 2 {
+		t.Fatalf("multiattached: %s, %d attachments", got.Status, len(got.Attachments))
+	}
+	if _, err := e.s.DeleteAttachment(e.ctx, alice, got.Attachments[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got = e.get(t, v.ID); got.Status != volume.StatusInUse || len(got.Attachments) != 1 {
+		t.Fatalf("one detached: %s, %d attachments", got.Status, len(got.Attachments))
+	}
+}
+
+func TestRenamedTypeKeepsItsQuotas(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	e := newEnv(t, db, volume.Config{})
+	gold, err := e.s.CreateType(e.ctx, volume.TypeCreate{Name: "gold"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.SetQuotas(e.ctx, "pa", map[string]int64{"volumes_gold": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.UpdateType(e.ctx, gold.ID, volume.TypeUpdate{Name: ptr("platinum")}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.s.Quotas(e.ctx, "pa")
+	if err != nil || q["volumes_platinum"] != 1 {
+		t.Fatalf("quotas after rename: %v, %v", q, err)
+	}
+	if _, ok := q["volumes_gold"]; ok {
+		t.Fatalf("old name's quota left: %v", q)
+	}
+}
