@@ -165,3 +165,21 @@ func TestVolumeValidation(t *testing.T) {
 		t.Errorf("Retry-After %q", r.Header.Get("Retry-After"))
 	}
 }
+
+func TestMultiattachType(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, "")
+	r := c.admin.do("POST", "/types", map[string]any{"volume_type": map[string]any{"name": "multi",
+		"extra_specs": map[string]string{"multiattach": "<is> True"}}}).Expect(t, 200)
+	if obj(t, r, "volume_type")["name"] != "multi" {
+		t.Fatalf("type %s", r.Body)
+	}
+	v := obj(t, c.member.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1, "volume_type": "multi"}}).Expect(t, 202), "volume")
+	if v["multiattach"] != true {
+		t.Errorf("volume of a multiattach type: %v", v)
+	}
+	v = obj(t, c.member.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1}}).Expect(t, 202), "volume")
+	if v["multiattach"] != false {
+		t.Errorf("volume of the default type: %v", v)
+	}
+}
