@@ -1,10 +1,21 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/attachments"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/availabilityzones"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/limits"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
 )
 
 // TestVolumeCLI drives the block storage API with the openstack CLI,
@@ -13,7 +24,8 @@ import (
 // and quotas.
 func TestVolumeCLI(t *testing.T) {
 	t.Parallel()
-	_, cli := startAdmin(t, "--volume-capacity-gb", "20")
+	s, cli := startAdmin(t, "--volume-capacity-gb", "20")
+	t.Run("gophercloud", func(t *testing.T) { volumeGophercloud(t, s) })
 
 	var vol obj
 	cli.JSON(t, &vol, "volume", "create", "--size", "1", "--property", "purpose=e2e", "cli-vol")
@@ -110,5 +122,82 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// volumeGophercloud drives the same kumo with gophercloud's
+// blockstorage/v3 packages: the endpoint from the catalog
+// (NewBlockStorageV3), a volume through the attachments API, a snapshot,
+// quota usage, limits and zones.
+func volumeGophercloud(t *testing.T, s *Server) {
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	client, err := openstack.NewBlockStorageV3(c.Provider, gophercloud.EndpointOpts{Region: "RegionOne"})
+	if err != nil {
+		t.Fatalf("block storage endpoint: %v", err)
+	}
+	client.Microversion = "3.44"
+	vol, err := volumes.Create(ctx, client, volumes.CreateOpts{Size: 1, Name: "gc-vol"}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := volumes.WaitForStatus(ctx, client, vol.ID, "available"); err != nil {
+		t.Fatal(err)
+	}
+	att, err := attachments.Create(ctx, client, attachments.CreateOpts{VolumeUUID: vol.ID,
+		InstanceUUID: "0b8e3c84-9a8f-4a43-a0a0-0d0c6c3b7e51", Connector: map[string]any{"host": "e2e"}}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := attachments.Complete(ctx, client, att.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := volumes.WaitForStatus(ctx, client, vol.ID, "in-use"); err != nil {
+		t.Fatal(err)
+	}
+	if err := attachments.Delete(ctx, client, att.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := snapshots.Create(ctx, client, snapshots.CreateOpts{VolumeID: vol.ID, Name: "gc-snap"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snapshots.WaitForStatus(ctx, client, snap.ID, "available"); err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(strings.TrimSuffix(client.ResourceBaseURL(), "/"), "/")
+	q, err := quotasets.GetUsage(ctx, client, parts[len(parts)-1]).Extract()
+	if err != nil || q.Volumes.InUse < 1 || q.Snapshots.InUse < 1 {
+		t.Errorf("quota usage %+v %v", q, err)
+	}
+	if l, err := limits.Get(ctx, client).Extract(); err != nil || l.Absolute.MaxTotalVolumes != 10 {
+		t.Errorf("limits %+v %v", l, err)
+	}
+	pages, err := availabilityzones.List(client).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zones, err := availabilityzones.ExtractAvailabilityZones(pages); err != nil || len(zones) != 1 {
+		t.Errorf("zones %+v %v", zones, err)
+	}
+	pages, err = volumetypes.List(client, nil).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if types, err := volumetypes.ExtractVolumeTypes(pages); err != nil || len(types) == 0 {
+		t.Errorf("types %+v %v", types, err)
+	}
+	if err := snapshots.Delete(ctx, client, snap.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gophercloud.WaitFor(ctx, func(ctx context.Context) (bool, error) {
+		_, err := snapshots.Get(ctx, client, snap.ID).Extract()
+		return gophercloud.ResponseCodeIs(err, 404), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := volumes.Delete(ctx, client, vol.ID, volumes.DeleteOpts{}).ExtractErr(); err != nil {
+		t.Fatal(err)
 	}
 }
