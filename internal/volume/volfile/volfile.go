@@ -219,7 +219,10 @@ func (b *Backend) grow(ctx context.Context, path, format string, sizeGB int) err
 		if err != nil {
 			return err
 		}
-		if vsize >= size {
+		if vsize > size {
+			return fmt.Errorf("data (%d bytes) is larger than the volume (%d GiB)", vsize, sizeGB)
+		}
+		if vsize == size {
 			return nil
 		}
 		_, err = b.run(ctx, "resize", "-q", "-f", "qcow2", path, fmt.Sprint(size))
