@@ -1015,7 +1015,9 @@ func volumeActionBodies() map[string]any {
 		"os-set_image_metadata":   map[string]any{"metadata": map[string]any{"k": "v"}},
 		"os-unset_image_metadata": map[string]any{"key": "k"}, "os-show_image_metadata": nil,
 		"addProjectAccess": map[string]any{"project": "x"}, "removeProjectAccess": map[string]any{"project": "x"},
-		"os-complete": nil,
+		"os-complete": nil, "os-retype": map[string]any{"new_type": "__DEFAULT__"},
+		"os-force_detach": map[string]any{}, "revert": map[string]any{"snapshot_id": "x"},
+		"os-reimage": map[string]any{"image_id": "2f1f4d0e-8c55-4f0b-9d3c-6b1d1f0a7e21"},
 	}
 }
 

@@ -220,3 +220,36 @@ func TestVolumeFromImageAndUpload(t *testing.T) {
 		t.Errorf("after upload %v", v)
 	}
 }
+
+func TestRevertRetypeForceDetach(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, "")
+	m := c.member.at("3.40")
+	id := obj(t, m.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1}}).Expect(t, 202), "volume")["id"].(string)
+	c.step(t)
+	fault(t, m.do("POST", "/volumes/"+id+"/action", map[string]any{"revert": map[string]any{"snapshot_id": nil}}), 400, "badRequest",
+		fmt.Sprintf("Volume %s doesn't have any snapshots.", id))
+	sid := obj(t, m.do("POST", "/snapshots", map[string]any{"snapshot": map[string]any{"volume_id": id}}).Expect(t, 202), "snapshot")["id"].(string)
+	c.step(t)
+	m.do("POST", "/volumes/"+id+"/action", map[string]any{"revert": map[string]any{"snapshot_id": sid}}).Expect(t, 202)
+	c.step(t)
+	// Not before 3.40.
+	fault(t, c.member.at("3.39").do("POST", "/volumes/"+id+"/action", map[string]any{"revert": map[string]any{"snapshot_id": sid}}), 400, "badRequest",
+		"There is no such action: revert. Verify the request body and Content-Type header and try again.")
+
+	c.admin.do("POST", "/types", map[string]any{"volume_type": map[string]any{"name": "other"}}).Expect(t, 200)
+	m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-retype": map[string]any{"new_type": "other"}}).Expect(t, 202)
+	if v := obj(t, m.at("3.63").do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume"); v["volume_type"] != "other" {
+		t.Errorf("retyped %v", v)
+	}
+	fault(t, m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-retype": map[string]any{"new_type": "other", "migration_policy": nil}}), 400, "badRequest",
+		"Invalid input for field/attribute migration_policy. Value: None. None is not one of ['on-demand', 'never']")
+
+	m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-attach": map[string]any{"host_name": "h", "mountpoint": "/dev/vdb"}}).Expect(t, 202)
+	fault(t, m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-force_detach": map[string]any{}}), 403, "forbidden",
+		"Policy doesn't allow volume_extension:volume_admin_actions:force_detach to be performed.")
+	c.admin.do("POST", "/volumes/"+id+"/action", map[string]any{"os-force_detach": map[string]any{}}).Expect(t, 202)
+	if v := obj(t, m.do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume"); v["status"] != "available" {
+		t.Errorf("after force detach %v", v)
+	}
+}
