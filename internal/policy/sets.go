@@ -83,7 +83,18 @@ func kumoImageRules() []Rule {
 }
 
 // Volume is Cinder's rule set, with kumo's additions.
-func Volume() *Set { return NewSet("volume", append(cinderRules(), kumoVolumeRules()...)) }
+func Volume() *Set {
+	return NewSet("volume", append(withOperations(cinderRules(), map[string][]string{
+		// Cinder's documentation names the collection for these calls
+		// on one object, and leaves out the ones below.
+		"volume:update":                          {"PUT /volumes/{volume_id}"},
+		"volume_extension:type_update":           {"PUT /types/{type_id}"},
+		"volume_extension:type_delete":           {"DELETE /types/{type_id}"},
+		"volume_extension:default_set_or_update": {"PUT /default-types/{project_id}"},
+		"volume_extension:quotas:show":           {"GET /os-quota-sets/{project_id}/defaults"},
+		"volume:update_snapshot_metadata":        {"PUT /snapshots/{snapshot_id}/metadata"},
+	}), kumoVolumeRules()...))
+}
 
 // The rules of the block storage calls Cinder serves to any
 // authenticated caller without a policy check of its own.

@@ -40,7 +40,7 @@ func NewServices(d Deps, o api.Options) (v3, root *api.Service) {
 	base := api.Service{
 		Auth: o.Auth, AuthURL: o.AuthURL, PublicURL: o.PublicURL, Log: o.Log,
 		Errors: api.NovaFault, ErrorBody: faultBody, ErrorHeaders: faultHeaders, StatusOf: statusOf,
-		Versions: &supported, Scheme: scheme, Policy: policy.Volume(), Target: api.CallerTarget,
+		Versions: &supported, Scheme: scheme, Policy: policy.Volume(), Target: api.CallerTarget, Denied: denied,
 	}
 	h := &handlers{vols: d.Volumes}
 	v3s, rootSvc := base, base

@@ -58,3 +58,8 @@ func statusOf(k errs.Kind) (int, bool) {
 	}
 	return 0, false
 }
+
+// denied is Cinder's PolicyNotAuthorized (403).
+func denied(rule string) error {
+	return errs.Named("PolicyNotAuthorized", errs.Forbidden("Policy doesn't allow %s to be performed.", rule))
+}

@@ -33,6 +33,10 @@ var volumeActions = []api.Action{
 	{Name: "os-set_image_metadata", Rule: "volume_extension:volume_image_metadata:set"},
 	{Name: "os-unset_image_metadata", Rule: "volume_extension:volume_image_metadata:remove"},
 	{Name: "os-show_image_metadata", Rule: "volume:get_volume_metadata"},
+	{Name: "os-retype", Rule: "volume:retype"},
+	{Name: "os-force_detach", Rule: "volume_extension:volume_admin_actions:force_detach"},
+	{Name: "revert", Rule: "volume:revert_to_snapshot", MinVer: mv.V3_40},
+	{Name: "os-reimage", Rule: "volume:reimage", MinVer: mv.V3_68},
 }
 
 func (h *handlers) volumeActionRoute() api.Route {
@@ -119,6 +123,17 @@ var (
 	imageMetadataSchema = js.Object([]string{"os-set_image_metadata"}, js.Property{Name: "os-set_image_metadata", Schema: js.Object([]string{"metadata"},
 		js.Property{Name: "metadata", Schema: append(js.Schema{js.Type("object")},
 			js.PatternProperties(extraSpecsGoRE, extraSpecsKey, js.Schema{js.Type("string")})...)})})
+	retypeSchema = js.Object([]string{"os-retype"}, js.Property{Name: "os-retype", Schema: js.Object([]string{"new_type"},
+		js.Property{Name: "new_type", Schema: js.Schema{js.Type("string")}},
+		js.Property{Name: "migration_policy", Schema: js.Schema{js.Type("string", "null"), js.Enum("on-demand", "never")}})})
+	forceDetachSchema = js.Object([]string{"os-force_detach"}, js.Property{Name: "os-force_detach", Schema: js.Object(nil,
+		js.Property{Name: "connector", Schema: js.Schema{js.Type("string", "object", "null")}},
+		js.Property{Name: "attachment_id", Schema: js.Schema{js.Type("string", "null")}})})
+	revertSchema = js.Object([]string{"revert"}, js.Property{Name: "revert", Schema: js.Schema{js.Type("object"),
+		js.Properties(js.Property{Name: "snapshot_id", Schema: js.Schema{js.Type("string", "null")}})}})
+	reimageSchema = js.Object([]string{"os-reimage"}, js.Property{Name: "os-reimage", Schema: js.Object([]string{"image_id"},
+		js.Property{Name: "image_id", Schema: js.Schema{js.Type("string"), js.Format("uuid")}},
+		js.Property{Name: "reimage_reserved", Schema: boolean})})
 	unsetImageMetadataSchema = js.Object([]string{"os-unset_image_metadata"}, js.Property{Name: "os-unset_image_metadata", Schema: js.Object([]string{"key"},
 		js.Property{Name: "key", Schema: js.Schema{js.Type("string"), js.MinLength(1), js.MaxLength(255)}})})
 )
@@ -154,6 +169,7 @@ func (h *handlers) volumeAction(c *api.Call) (*api.Reply, error) {
 		"os-detach": detachSchema, "os-initialize_connection": connectorSchema("os-initialize_connection"),
 		"os-terminate_connection": connectorSchema("os-terminate_connection"), "os-set_image_metadata": imageMetadataSchema,
 		"os-unset_image_metadata": unsetImageMetadataSchema, "os-show_image_metadata": emptyAction("os-show_image_metadata"),
+		"os-retype": retypeSchema, "os-force_detach": forceDetachSchema, "revert": revertSchema, "os-reimage": reimageSchema,
 	}
 	body, err := validateRaw(raw, schemas[act.Name])
 	if err != nil {
@@ -259,6 +275,27 @@ func (h *handlers) volumeAction(c *api.Call) (*api.Reply, error) {
 			return nil, err
 		}
 		return api.NoContent(http.StatusOK), nil
+	case "os-retype":
+		newType, _ := str(args, "new_type")
+		return accepted, h.vols.Retype(c.Ctx, p, id, newType)
+	case "os-force_detach":
+		att, _ := str(args, "attachment_id")
+		if err := h.vols.ForceDetach(c.Ctx, p, id, att); err != nil {
+			return nil, forceDetachError(err)
+		}
+		return accepted, nil
+	case "revert":
+		snap, _ := str(args, "snapshot_id")
+		return accepted, h.vols.RevertToSnapshot(c.Ctx, p, id, snap)
+	case "os-reimage":
+		image, _ := str(args, "image_id")
+		reserved := boolValue(args["reimage_reserved"])
+		if reserved {
+			if err := c.Authorize("volume:reimage_reserved", nil); err != nil {
+				return nil, err
+			}
+		}
+		return accepted, h.vols.Reimage(c.Ctx, p, id, image, reserved)
 	case "os-show_image_metadata":
 		md, err := h.vols.ImageMetadata(c.Ctx, p, id)
 		if err != nil {
@@ -280,6 +317,16 @@ func attachError(verb string, err error) error {
 		return err
 	}
 	return errs.Invalid("Error %s volume - %s: %s", verb, name, errs.Message(err))
+}
+
+// forceDetachError is os-force_detach's wording of the volume manager's
+// refusals.
+func forceDetachError(err error) error {
+	name := errs.NameOf(err)
+	if name != "VolumeAttachmentNotFound" && name != "InvalidVolume" {
+		return err
+	}
+	return errs.Invalid("Error force detaching volume - %s: %s", name, errs.Message(err))
 }
 
 // uploadImage is os-volume_upload_image: 202 with Cinder's

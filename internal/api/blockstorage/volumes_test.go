@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/image"
 )
 
 // step runs the volume worker until it has nothing left to do.
@@ -163,5 +165,91 @@ func TestVolumeValidation(t *testing.T) {
 	fault(t, r, 413, "overLimit", "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 6G, quota is 5G and 0G has been consumed.")
 	if r.Header.Get("Retry-After") != "0" {
 		t.Errorf("Retry-After %q", r.Header.Get("Retry-After"))
+	}
+}
+
+func TestMultiattachType(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, "")
+	r := c.admin.do("POST", "/types", map[string]any{"volume_type": map[string]any{"name": "multi",
+		"extra_specs": map[string]string{"multiattach": "<is> True"}}}).Expect(t, 200)
+	if obj(t, r, "volume_type")["name"] != "multi" {
+		t.Fatalf("type %s", r.Body)
+	}
+	v := obj(t, c.member.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1, "volume_type": "multi"}}).Expect(t, 202), "volume")
+	if v["multiattach"] != true {
+		t.Errorf("volume of a multiattach type: %v", v)
+	}
+	v = obj(t, c.member.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1}}).Expect(t, 202), "volume")
+	if v["multiattach"] != false {
+		t.Errorf("volume of the default type: %v", v)
+	}
+}
+
+func TestVolumeFromImageAndUpload(t *testing.T) {
+	t.Parallel()
+	// Room in Glance's quota for a 1 GiB raw image.
+	c := newCloudWith(t, "", func(cfg *app.Config) {
+		cfg.ImageLimits = app.DefaultImageLimits()
+		cfg.ImageLimits[image.QuotaImageSizeTotal] = 10000
+		cfg.ImageLimits[image.QuotaImageStageTotal] = 10000
+	})
+	m := c.member.at("3.1")
+	v := obj(t, m.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1, "imageRef": c.ImageID}}).Expect(t, 202), "volume")
+	id := v["id"].(string)
+	c.step(t)
+	v = obj(t, m.do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume")
+	md, _ := v["volume_image_metadata"].(map[string]any)
+	if v["status"] != "available" || md["image_id"] != c.ImageID || v["bootable"] != "true" {
+		t.Fatalf("volume from image %v", v)
+	}
+	r := m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-volume_upload_image": map[string]any{
+		"image_name": "from-volume", "disk_format": "raw", "visibility": "private"}}).Expect(t, 202)
+	up := obj(t, r, "os-volume_upload_image")
+	if up["status"] != "uploading" || up["image_name"] != "from-volume" || up["image_id"] == nil || up["visibility"] != "private" {
+		t.Errorf("upload %v", up)
+	}
+	fault(t, m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-volume_upload_image": map[string]any{
+		"image_name": "pub", "visibility": "public"}}), 403, "forbidden", "Policy doesn't allow volume_extension:volume_actions:upload_public to be performed.")
+	c.step(t)
+	img := c.Member.Do("GET", "/image/v2/images/"+up["image_id"].(string), nil).Expect(t, 200).JSON(t)
+	if img["status"] != "active" {
+		t.Errorf("uploaded image %v", img)
+	}
+	if v := obj(t, m.do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume"); v["status"] != "available" {
+		t.Errorf("after upload %v", v)
+	}
+}
+
+func TestRevertRetypeForceDetach(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, "")
+	m := c.member.at("3.40")
+	id := obj(t, m.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1}}).Expect(t, 202), "volume")["id"].(string)
+	c.step(t)
+	fault(t, m.do("POST", "/volumes/"+id+"/action", map[string]any{"revert": map[string]any{"snapshot_id": nil}}), 400, "badRequest",
+		fmt.Sprintf("Volume %s doesn't have any snapshots.", id))
+	sid := obj(t, m.do("POST", "/snapshots", map[string]any{"snapshot": map[string]any{"volume_id": id}}).Expect(t, 202), "snapshot")["id"].(string)
+	c.step(t)
+	m.do("POST", "/volumes/"+id+"/action", map[string]any{"revert": map[string]any{"snapshot_id": sid}}).Expect(t, 202)
+	c.step(t)
+	// Not before 3.40.
+	fault(t, c.member.at("3.39").do("POST", "/volumes/"+id+"/action", map[string]any{"revert": map[string]any{"snapshot_id": sid}}), 400, "badRequest",
+		"There is no such action: revert. Verify the request body and Content-Type header and try again.")
+
+	c.admin.do("POST", "/types", map[string]any{"volume_type": map[string]any{"name": "other"}}).Expect(t, 200)
+	m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-retype": map[string]any{"new_type": "other"}}).Expect(t, 202)
+	if v := obj(t, m.at("3.63").do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume"); v["volume_type"] != "other" {
+		t.Errorf("retyped %v", v)
+	}
+	fault(t, m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-retype": map[string]any{"new_type": "other", "migration_policy": nil}}), 400, "badRequest",
+		"Invalid input for field/attribute migration_policy. Value: None. None is not one of ['on-demand', 'never']")
+
+	m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-attach": map[string]any{"host_name": "h", "mountpoint": "/dev/vdb"}}).Expect(t, 202)
+	fault(t, m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-force_detach": map[string]any{}}), 403, "forbidden",
+		"Policy doesn't allow volume_extension:volume_admin_actions:force_detach to be performed.")
+	c.admin.do("POST", "/volumes/"+id+"/action", map[string]any{"os-force_detach": map[string]any{}}).Expect(t, 202)
+	if v := obj(t, m.do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume"); v["status"] != "available" {
+		t.Errorf("after force detach %v", v)
 	}
 }
