@@ -296,7 +296,19 @@ func (s *Service) PrepareVolumes(ctx context.Context, t *Task) error {
 		if b.Connection != nil {
 			continue
 		}
+		if b.DeviceName == "" {
+			// Attached while the server was shelved offloaded: the host
+			// that spawns it names the device.
+			name, err := nextDeviceName(srv, bs)
+			if err != nil {
+				return err
+			}
+			b.DeviceName = name
+		}
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE block_device_mappings SET device_name = ? WHERE id = ?`, b.DeviceName, b.ID); err != nil {
+				return fmt.Errorf("name the device of volume %s: %w", b.VolumeID, err)
+			}
 			if b.AttachmentID == "" {
 				id, err := s.Volumes.ReserveVolume(ctx, tx, srv.ProjectID, b.VolumeID, srv.ID, "")
 				if err != nil {

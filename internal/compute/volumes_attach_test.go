@@ -408,3 +408,41 @@ func TestVolumesKeptThroughResizeAndRescue(t *testing.T) {
 		rc.guestVolumes(t, id, []string{vol})
 	})
 }
+
+// TestAttachToShelvedOffloaded: a volume attached to a shelved-offloaded
+// server is in-use at once with no device (Nova's API-only attach); the
+// host that unshelves the server names its device and plugs it.
+func TestAttachToShelvedOffloaded(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		id := rc.active(t, "shelved")
+		if err := rc.Compute.Shelve(ctx, rc.owner, id, "req-shelve"); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, id, func(s *compute.Server) bool { return s.Status() == "SHELVED_OFFLOADED" })
+		vol := vols.Add(rc.owner.ProjectID, "data", 1)
+		_, err := rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: vol, Tag: "t"})
+		wantErr(t, "tagged", err, errs.KindInvalid, "Tagged volume attachment is not supported for shelved-offloaded instances.")
+		bdm, err := rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: vol, RequestID: "req-attach"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bdm.DeviceName != "" {
+			t.Fatalf("device %q for a shelved-offloaded server, want none", bdm.DeviceName)
+		}
+		waitVolume(t, vols, vol, "in-use")
+		if r := rc.event(t, id, "req-attach", "api_attach_volume"); r != "Success" {
+			t.Fatalf("attach event %s", r)
+		}
+		if err := rc.Compute.Unshelve(ctx, rc.owner, id, compute.UnshelveRequest{RequestID: "req-unshelve"}); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, id, computetest.Active)
+		rc.guestVolumes(t, id, []string{vol})
+		if b, err := rc.Compute.BlockDevice(ctx, rc.owner, id, vol); err != nil || b.DeviceName != "/dev/vdb" {
+			t.Fatalf("mapping after the unshelve %+v, %v; want /dev/vdb", b, err)
+		}
+	})
+}
