@@ -369,4 +369,5 @@ var migrations = []migration{
 	schemaPortBindings,
 	schemaL3Ports,
 	schemaVolumes,
+	schemaBlockDeviceMappings,
 }
