@@ -396,6 +396,10 @@ func (w *walk) fixtureMakers() map[string]func() string {
 				"volume_uuid": w.newVolume(map[string]any{"size": 1}), "instance_uuid": "2f1f4d0e-8c55-4f0b-9d3c-6b1d1f0a7e21",
 				"connector": map[string]any{"host": "walk"}}}), "attachment", "id")
 		},
+		"transfer": func() string {
+			return w.jsonField(w.must("member-a", "POST", "/volume/v3/os-volume-transfer", "", map[string]any{"transfer": map[string]any{
+				"volume_id": w.newVolume(map[string]any{"size": 1}), "name": "walk"}}), "transfer", "id")
+		},
 		"volumetype": func() string {
 			return w.jsonField(w.must("admin", "POST", "/volume/v3/types", "", map[string]any{"volume_type": map[string]any{
 				"name": fmt.Sprintf("walk-%d", w.nextSeq()), "extra_specs": map[string]any{"k1": "v1"}}}), "volume_type", "id")
@@ -508,7 +512,7 @@ func (w *walk) fixture(kind string) string {
 // another project's caller must not learn that they exist. ("tenant",
 // project A itself, is not secret: Nova answers 403 for it.)
 var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip", "router",
-	"network", "subnet", "port", "volume", "snapshot", "attachment"}
+	"network", "subnet", "port", "volume", "snapshot", "attachment", "transfer"}
 
 // param is what the walk puts in a path parameter: a fixture, or a
 // literal that names something real (real) or not.
@@ -545,7 +549,8 @@ func paramFor(service, path, name string) param {
 		case "class_name":
 			return param{literal: "default", real: true}
 		}
-		kinds := map[string]string{"volume_id": "volume", "snapshot_id": "snapshot", "attachment_id": "attachment", "type_id": "volumetype"}
+		kinds := map[string]string{"volume_id": "volume", "snapshot_id": "snapshot", "attachment_id": "attachment", "type_id": "volumetype",
+			"transfer_id": "transfer"}
 		if k, ok := kinds[name]; ok {
 			return param{kind: k}
 		}
@@ -620,6 +625,11 @@ func adminOnly(set *policy.Set, rule string) bool {
 	return true
 }
 
+// acceptedByOthers are the calls made by design on another project's
+// object: a volume transfer is accepted by the receiving project, which
+// holds its id and auth key.
+func acceptedByOthers(rule string) bool { return rule == "volume:accept_transfer" }
+
 // readerMayWrite are the write routes upstream lets a project reader
 // call: key pairs belong to their user, not to the project; every user
 // may revoke their own token; Glance answers 405 to any caller for
@@ -691,7 +701,7 @@ func (w *walk) expect(c call) expectation {
 	outsider := p.project == "B" || (c.who == "unscoped" && !slices.Contains(c.res.kinds, "keypair"))
 	admin := adminOnly(c.svc.Policy, c.rule)
 	switch {
-	case outsider && c.res.namesA && !c.identity:
+	case outsider && c.res.namesA && !c.identity && !acceptedByOthers(c.rule):
 		if !admin && c.svc.Policy.Allowed(p.principal, c.rule, w.ownTarget(p)) {
 			return expectation{status: http.StatusNotFound, why: "another project's object"}
 		}
@@ -782,7 +792,7 @@ func (w *walk) walkRoute(svc *api.Service, r api.Route) {
 		body, contentType := w.body(c, r.Path)
 		rec := w.send(who, r.Method, svc.Mount+res.path, version, body, contentType)
 		w.check(c, rec)
-		if res.namesA && w.outsider(who) && rec.Code != http.StatusNotFound {
+		if res.namesA && w.outsider(who) && rec.Code != http.StatusNotFound && !acceptedByOthers(r.Rule) {
 			// What another project's caller gets must not tell that the
 			// object exists: a missing one gets the same status.
 			missing := w.send(who, r.Method, svc.Mount+w.phantom(svc.Name, r.Path), version, body, contentType)
@@ -928,6 +938,8 @@ var foreignWriteBodies = map[string]example{
 	"POST /snapshots/{snapshot_id}/metadata":                jsonBody(`{"metadata": {"k2": "v"}}`),
 	"PUT /snapshots/{snapshot_id}/metadata":                 jsonBody(`{"metadata": {"k1": "v"}}`),
 	"PUT /snapshots/{snapshot_id}/metadata/{key}":           jsonBody(`{"meta": {"k1": "v"}}`),
+	"POST /os-volume-transfer/{transfer_id}/accept":         jsonBody(`{"accept": {"auth_key": "wrong"}}`),
+	"POST /volume-transfers/{transfer_id}/accept":           jsonBody(`{"accept": {"auth_key": "wrong"}}`),
 	"PUT /attachments/{attachment_id}":                      jsonBody(`{"attachment": {"connector": {"host": "stolen"}}}`),
 }
 

@@ -93,6 +93,8 @@ func Volume() *Set {
 		"volume_extension:default_set_or_update": {"PUT /default-types/{project_id}"},
 		"volume_extension:quotas:show":           {"GET /os-quota-sets/{project_id}/defaults"},
 		"volume:update_snapshot_metadata":        {"PUT /snapshots/{snapshot_id}/metadata"},
+		"volume:get_all_transfers":               {"GET /volume-transfers"},
+		"volume:create_transfer":                 {"POST /volume-transfers"},
 	}), kumoVolumeRules()...))
 }
 
