@@ -60,9 +60,11 @@ func (h *handlers) listSnapshots(detail bool) api.Handler {
 		}
 		opts := volume.SnapshotListOptions{AllTenants: f.AllTenants, ProjectID: f.ProjectID, Filters: f.Exact,
 			Metadata: f.Metadata, Like: f.Like, Sort: pg.Sort, Marker: pg.Marker, Limit: pg.Limit, Offset: pg.Offset}
-		snaps, err := h.vols.Snapshots(c.Ctx, c.Principal, opts)
-		if err != nil {
-			return nil, err
+		var snaps []*volume.Snapshot
+		if pg.Limit > 0 { // limit=0 asks for none (Cinder's LIMIT 0)
+			if snaps, err = h.vols.Snapshots(c.Ctx, c.Principal, opts); err != nil {
+				return nil, err
+			}
 		}
 		out := make([]map[string]any, 0, len(snaps))
 		for _, s := range snaps {

@@ -78,9 +78,11 @@ func (h *handlers) listVolumes(detail bool) api.Handler {
 		}
 		opts := volume.ListOptions{AllTenants: f.AllTenants, ProjectID: f.ProjectID, Filters: f.Exact, Like: f.Like,
 			Metadata: f.Metadata, ImageMetadata: f.Image, Sort: pg.Sort, Marker: pg.Marker, Limit: pg.Limit, Offset: pg.Offset}
-		vols, err := h.vols.List(c.Ctx, c.Principal, opts)
-		if err != nil {
-			return nil, err
+		var vols []*volume.Volume
+		if pg.Limit > 0 { // limit=0 asks for none (Cinder's LIMIT 0)
+			if vols, err = h.vols.List(c.Ctx, c.Principal, opts); err != nil {
+				return nil, err
+			}
 		}
 		out := make([]map[string]any, 0, len(vols))
 		for _, v := range vols {

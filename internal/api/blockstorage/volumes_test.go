@@ -2,6 +2,7 @@ package blockstorage_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -255,5 +256,35 @@ func TestRevertRetypeForceDetach(t *testing.T) {
 	c.admin.do("POST", "/volumes/"+id+"/action", map[string]any{"os-force_detach": map[string]any{}}).Expect(t, 202)
 	if v := obj(t, m.do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume"); v["status"] != "available" {
 		t.Errorf("after force detach %v", v)
+	}
+}
+
+// TestListLimitZero: limit=0 asks for no entries (Cinder's LIMIT 0),
+// while with_count still counts them all.
+func TestListLimitZero(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, "")
+	m := c.member
+	id := obj(t, m.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1}}).Expect(t, 202), "volume")["id"].(string)
+	c.step(t)
+	m.do("POST", "/snapshots", map[string]any{"snapshot": map[string]any{"volume_id": id}}).Expect(t, 202)
+	for _, tc := range []struct{ path, key string }{
+		{"/volumes?limit=0", "volumes"}, {"/volumes/detail?limit=0", "volumes"},
+		{"/snapshots?limit=0", "snapshots"}, {"/snapshots/detail?limit=0", "snapshots"},
+	} {
+		var body map[string]any
+		if err := json.Unmarshal(m.do("GET", tc.path, nil).Expect(t, 200).Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := body[tc.key].([]any); got == nil || len(got) != 0 {
+			t.Errorf("GET %s: %s = %v, want an empty list", tc.path, tc.key, body[tc.key])
+		}
+	}
+	var counted map[string]any
+	if err := json.Unmarshal(m.at("3.45").do("GET", "/volumes?limit=0&with_count=true", nil).Expect(t, 200).Body, &counted); err != nil {
+		t.Fatal(err)
+	}
+	if counted["count"] != float64(1) {
+		t.Errorf("with_count at limit=0: count %v, want 1", counted["count"])
 	}
 }
