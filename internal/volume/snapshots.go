@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -267,6 +268,41 @@ func (s *Service) ResetSnapshotStatus(ctx context.Context, p *auth.Principal, id
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE snapshots SET status = ?, work = '', updated_at = ? WHERE id = ?`, status, s.ts(), id)
 		return err
+	})
+}
+
+// snapshotStatusUpdates are the transitions os-update_snapshot_status
+// allows (snapshot_actions.py): a snapshot being created may be told it
+// is done or failed, one being deleted that its delete failed.
+var snapshotStatusUpdates = map[string][]string{
+	SnapshotCreating: {SnapshotCreating, SnapshotAvailable, SnapshotError},
+	SnapshotDeleting: {SnapshotDeleting, SnapshotErrorDeleting},
+}
+
+// UpdateSnapshotStatus is os-update_snapshot_status, by which the service
+// that makes a snapshot (Nova, for assisted snapshots) reports its
+// status and, when given, its progress ("80%").
+func (s *Service) UpdateSnapshotStatus(ctx context.Context, p *auth.Principal, id, status, progress string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		sn, err := getSnapshot(ctx, tx, id, p.ProjectID, p.IsAdmin())
+		if err != nil {
+			return err
+		}
+		allowed, ok := snapshotStatusUpdates[sn.Status]
+		if !ok {
+			return errs.Invalid("Snapshot status %s not allowed for update_snapshot_status", sn.Status)
+		}
+		if !slices.Contains(allowed, status) {
+			return errs.Invalid("Provided snapshot status %s not allowed for snapshot with status %s.", status, sn.Status)
+		}
+		q, args := `UPDATE snapshots SET status = ?, updated_at = ? WHERE id = ?`, []any{status, s.ts(), id}
+		if progress != "" {
+			q, args = `UPDATE snapshots SET status = ?, progress = ?, updated_at = ? WHERE id = ?`, []any{status, progress, s.ts(), id}
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("update snapshot %s status: %w", id, err)
+		}
+		return nil
 	})
 }
 

@@ -2,6 +2,8 @@ package blockstorage
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	js "github.com/kumocloud/kumo/internal/api/jsonschema"
@@ -18,6 +20,7 @@ var snapshotFilters = []string{"name", "status", "volume_id", "metadata", "avail
 var snapshotActions = []api.Action{
 	{Name: "os-reset_status", Rule: "volume_extension:snapshot_admin_actions:reset_status"},
 	{Name: "os-force_delete", Rule: "volume_extension:snapshot_admin_actions:force_delete"},
+	{Name: "os-update_snapshot_status", Rule: "snapshot_extension:snapshot_actions:update_snapshot_status"},
 }
 
 func (h *handlers) snapshotRoutes() []api.Route {
@@ -181,6 +184,27 @@ var snapshotResetSchema = js.Object([]string{"os-reset_status"}, js.Property{Nam
 	Schema: js.Object([]string{"status"}, js.Property{Name: "status", Schema: js.Schema{js.Type("string"),
 		js.Enum("available", "error", "creating", "deleting", "error_deleting", "backing-up", "restoring", "unmanaging")}})})
 
+var snapshotUpdateStatusSchema = js.Object([]string{"os-update_snapshot_status"}, js.Property{Name: "os-update_snapshot_status",
+	Schema: js.Object([]string{"status"}, js.Property{Name: "status", Schema: js.Schema{js.Type("string")}},
+		js.Property{Name: "progress", Schema: js.Schema{}})})
+
+// snapshotProgress checks a progress as Cinder's "progress" format: an
+// integer percentage between 0 and 100 ("" and null are no progress).
+func snapshotProgress(v any) (string, error) {
+	p, _ := v.(string)
+	if v == nil || p == "" {
+		return "", nil
+	}
+	n, err := strconv.Atoi(p[:len(p)-1])
+	if err != nil {
+		return "", errs.Invalid("Invalid input received: progress must be an integer percentage")
+	}
+	if n < 0 || n > 100 || !strings.HasSuffix(p, "%") {
+		return "", errs.Invalid("Invalid input received: progress must be an integer percentage between 0 and 100")
+	}
+	return p, nil
+}
+
 // snapshotAction answers POST /snapshots/{id}/action.
 func (h *handlers) snapshotAction(c *api.Call) (*api.Reply, error) {
 	id := c.Param("snapshot_id")
@@ -206,6 +230,20 @@ func (h *handlers) snapshotAction(c *api.Call) (*api.Reply, error) {
 		}
 	case "os-force_delete":
 		if err := h.vols.DeleteSnapshot(c.Ctx, c.Principal, id, true); err != nil {
+			return nil, err
+		}
+	case "os-update_snapshot_status":
+		body, err := validateRaw(raw, snapshotUpdateStatusSchema)
+		if err != nil {
+			return nil, err
+		}
+		update := body["os-update_snapshot_status"].(map[string]any)
+		progress, err := snapshotProgress(update["progress"])
+		if err != nil {
+			return nil, err
+		}
+		status, _ := str(update, "status")
+		if err := h.vols.UpdateSnapshotStatus(c.Ctx, c.Principal, id, status, progress); err != nil {
 			return nil, err
 		}
 	}
