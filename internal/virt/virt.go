@@ -52,6 +52,16 @@ type Volume struct {
 	BootIndex int
 }
 
+// VolumeSerial is the disk serial of volume id, as Nova's libvirt driver
+// gives it: the id, of which virtio-blk keeps the first 20 characters, so
+// a guest finds it as /dev/disk/by-id/virtio-<serial>.
+func VolumeSerial(id string) string {
+	if len(id) > 20 {
+		return id[:20]
+	}
+	return id
+}
+
 // Guest is everything a driver needs to run one server.
 type Guest struct {
 	ID               string // server uuid
