@@ -180,6 +180,7 @@ type Inspect struct {
 	ResizePending           bool
 	PasswordChanges         int
 	NICs                    []string // MACs, in plug order
+	Volumes                 []string // volume ids, in plug order
 }
 
 // Inspect returns a copy of guest id's state; ErrNotFound if absent.
@@ -193,7 +194,7 @@ func (d *Driver) Inspect(id string) (Inspect, error) {
 	return Inspect{Name: g.shape.name, ImageID: g.shape.imageID,
 		VCPUs: g.shape.vcpus, MemoryMB: g.shape.memoryMB, RootGB: g.shape.rootGB,
 		Power: g.power, RescueImage: g.rescueImage, ResizePending: g.resizePending, PasswordChanges: g.passwordChanges,
-		NICs: slices.Clone(g.nics)}, nil
+		NICs: slices.Clone(g.nics), Volumes: slices.Clone(g.volumes)}, nil
 }
 
 // Diagnostics implements virt.Driver: a fake guest does no work, so its
