@@ -21,7 +21,8 @@ const guestWait = 3 * time.Minute
 // TestGuestVolumeHotPlug runs the test guest (scripts/build-test-guest),
 // which reports its virtio disks and their serials on the console: a
 // volume hot-plugged into it appears with its serial, and goes when
-// unplugged; one attached while it is off is there at its next boot; and
+// unplugged (by a driver started since, as after a kumo restart); one
+// attached while it is off is there at its next boot; and
 // a guest booted from a volume (qcow2) has it as its first disk.
 func TestGuestVolumeHotPlug(t *testing.T) {
 	for _, bin := range []string{"qemu-system-x86_64", "qemu-img"} {
@@ -42,14 +43,15 @@ func TestGuestVolumeHotPlug(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]string{"kernel": "vmlinuz", "ramdisk": "initrd.img", "disk": "disk.qcow2"}
-	d, err := New(ctx, Options{DataDir: t.TempDir(), Hostname: "guest-test", Accel: "tcg", VCPUs: 2, MemoryMB: 2048, DiskGB: 10,
+	opts := Options{DataDir: t.TempDir(), Hostname: "guest-test", Accel: "tcg", VCPUs: 2, MemoryMB: 2048, DiskGB: 10,
 		ShutdownTimeout: 30 * time.Second,
 		ImagePath: func(ctx context.Context, id string) (string, error) {
 			if f, ok := files[id]; ok {
 				return filepath.Join(built, f), nil
 			}
 			return "", fmt.Errorf("image %s: %w", id, os.ErrNotExist)
-		}})
+		}}
+	d, err := New(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +89,10 @@ func TestGuestVolumeHotPlug(t *testing.T) {
 		t.Fatalf("attach again: %v", err)
 	}
 
+	// A restarted kumo (a new driver on the data dir) finds the disk.
+	if d, err = New(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
 	start = time.Now()
 	if err := d.DetachVolume(ctx, g.ID, vol.ID); err != nil {
 		t.Fatalf("detach: %v", err)
