@@ -180,3 +180,15 @@ type Driver interface {
 	// the guest does not have succeeds. ErrNotFound if the guest is absent.
 	DetachVolume(ctx context.Context, id, volumeID string) error
 }
+
+// VolumeExtender is a driver that can grow a volume a running guest has
+// attached, as Nova's libvirt driver does on Cinder's volume-extended
+// event (an in-use volume's file is QEMU's to resize: it holds the
+// file's write lock).
+type VolumeExtender interface {
+	// ExtendVolume grows volume volumeID of guest id to size bytes and
+	// lets the running guest see its new size; a guest without a
+	// process has nothing to tell (the volume service grows the file it
+	// no longer uses). ErrNotFound if the guest is absent.
+	ExtendVolume(ctx context.Context, id, volumeID string, size int64) error
+}

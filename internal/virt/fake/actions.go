@@ -142,6 +142,15 @@ func (d *Driver) DetachVolume(ctx context.Context, id, volumeID string) error {
 	})
 }
 
+// ExtendVolume implements virt.VolumeExtender.
+func (d *Driver) ExtendVolume(ctx context.Context, id, volumeID string, size int64) error {
+	return d.change(ctx, "extend_volume", id, nil, func(g *guest) {
+		if slices.Contains(g.volumes, volumeID) {
+			g.log("virtio disk (serial %s) resized to %d bytes", virt.VolumeSerial(volumeID), size)
+		}
+	})
+}
+
 // change waits op's delay and reports its injected failure, then applies
 // fn to guest id under the driver's lock (ErrNotFound if it is absent)
 // and saves it.

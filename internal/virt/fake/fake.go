@@ -312,4 +312,7 @@ func (d *Driver) ConsoleOutput(ctx context.Context, id string) ([]byte, error) {
 	return slices.Clone(g.console), nil
 }
 
-var _ virt.Driver = (*Driver)(nil)
+var (
+	_ virt.Driver         = (*Driver)(nil)
+	_ virt.VolumeExtender = (*Driver)(nil)
+)

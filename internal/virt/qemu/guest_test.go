@@ -20,7 +20,8 @@ const guestWait = 3 * time.Minute
 
 // TestGuestVolumeHotPlug runs the test guest (scripts/build-test-guest),
 // which reports its virtio disks and their serials on the console: a
-// volume hot-plugged into it appears with its serial, and goes when
+// volume hot-plugged into it appears with its serial, grows when
+// extended, and goes when
 // unplugged (by a driver started since, as after a kumo restart); one
 // attached while it is off is there at its next boot; and
 // a guest booted from a volume (qcow2) has it as its first disk.
@@ -87,6 +88,14 @@ func TestGuestVolumeHotPlug(t *testing.T) {
 	t.Logf("hot-plugged volume seen in %v: %v", time.Since(start).Round(time.Millisecond), disks)
 	if err := d.AttachVolume(ctx, &withVol, vol); err != nil {
 		t.Fatalf("attach again: %v", err)
+	}
+
+	// Grown while attached: QEMU grows the file (the guest is told).
+	if err := d.ExtendVolume(ctx, g.ID, vol.ID, 128<<20); err != nil {
+		t.Fatalf("extend: %v", err)
+	}
+	if st, err := os.Stat(volumeFile); err != nil || st.Size() != 128<<20 {
+		t.Errorf("volume file after extend to 128 MiB: %v, %v", st.Size(), err)
 	}
 
 	// A restarted kumo (a new driver on the data dir) finds the disk.

@@ -228,4 +228,7 @@ func copyFile(src, dst string) error {
 	return os.Rename(dst+".tmp", dst)
 }
 
-var _ virt.Driver = (*Driver)(nil)
+var (
+	_ virt.Driver         = (*Driver)(nil)
+	_ virt.VolumeExtender = (*Driver)(nil)
+)

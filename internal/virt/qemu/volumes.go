@@ -237,6 +237,37 @@ func (d *Driver) unplugDisk(ctx context.Context, id, volumeID string) error {
 	return nil
 }
 
+// ExtendVolume implements virt.VolumeExtender: QMP block_resize of the
+// volume's format node, which grows its file and tells the guest. A
+// guest without a process, or without the disk, has nothing to resize.
+func (d *Driver) ExtendVolume(ctx context.Context, id, volumeID string, size int64) error {
+	defer d.lock(id)()
+	if err := d.guestExists(id); err != nil {
+		return err
+	}
+	if _, ok := d.pid(id); !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	q, err := qmpOpen(ctx, d.qmpSocket(id))
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	disks, err := diskDevices(q)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(disks, volumeDeviceID(volumeID)) {
+		return nil
+	}
+	if err := q.call("block_resize", map[string]any{"node-name": volumeNode(volumeID), "size": size}, nil); err != nil {
+		return fmt.Errorf("extend volume %s: %w", volumeID, err)
+	}
+	return nil
+}
+
 // diskDevices lists the ids of the running guest's virtio-blk-pci
 // devices that kumo named (volumes' and a volume-backed guest's root
 // bus disks; the -drive ones are anonymous).

@@ -101,12 +101,13 @@ func testMissing(t *testing.T, c Config) {
 	ctx := context.Background()
 	d := c.New(t)
 	g := c.Guest("missing-guest")
-	ops := []struct {
+	type op struct {
 		name   string
 		do     func() error
 		wantOK bool // nil is right too
 		notOK  bool // nil is wrong even when the error is not ErrNotFound
-	}{
+	}
+	ops := []op{
 		{name: "power state", do: func() error { _, err := d.PowerState(ctx, g.ID); return err }},
 		{name: "console output", do: func() error { _, err := d.ConsoleOutput(ctx, g.ID); return err }},
 		{name: "power on", do: func() error { return d.PowerOn(ctx, g) }},
@@ -132,6 +133,9 @@ func testMissing(t *testing.T, c Config) {
 		{name: "set admin password", do: func() error { return d.SetAdminPassword(ctx, g.ID, "pw") }, notOK: true},
 		{name: "confirm resize", do: func() error { return d.ConfirmResize(ctx, g.ID) }, wantOK: true},
 		{name: "destroy", do: func() error { return d.Destroy(ctx, g.ID) }, wantOK: true},
+	}
+	if x, ok := d.(virt.VolumeExtender); ok {
+		ops = append(ops, op{name: "extend volume", do: func() error { return x.ExtendVolume(ctx, g.ID, "missing-volume", 2<<30) }})
 	}
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
@@ -320,6 +324,7 @@ func testVolumes(t *testing.T, c Config) {
 		{"spawn", func() error { return d.Spawn(ctx, g) }, []string{}},
 		{"attach", func() error { return d.AttachVolume(ctx, with(a), a) }, []string{virt.VolumeSerial(a.ID)}},
 		{"attach again", func() error { return d.AttachVolume(ctx, with(a), a) }, []string{virt.VolumeSerial(a.ID)}},
+		{"extend", func() error { return extend(ctx, d, g.ID, a.ID, 2<<20) }, []string{virt.VolumeSerial(a.ID)}},
 		{"suspend", func() error { return d.Suspend(ctx, g.ID) }, nil},
 		{"resume", func() error { return d.Resume(ctx, with(a)) }, []string{virt.VolumeSerial(a.ID)}},
 	}
@@ -334,6 +339,7 @@ func testVolumes(t *testing.T, c Config) {
 		{"power off", func() error { return d.PowerOff(ctx, g.ID) }, nil},
 		{"detach while off", func() error { return d.DetachVolume(ctx, g.ID, a.ID) }, nil},
 		{"attach while off", func() error { return d.AttachVolume(ctx, with(b), b) }, nil},
+		{"extend while off", func() error { return extend(ctx, d, g.ID, b.ID, 2<<20) }, nil},
 		{"power on", func() error { return d.PowerOn(ctx, with(b)) }, []string{virt.VolumeSerial(b.ID)}},
 		{"hard reboot", func() error { return d.Reboot(ctx, with(b), true) }, []string{virt.VolumeSerial(b.ID)}},
 		{"attach a second", func() error { return d.AttachVolume(ctx, with(b, a), a) }, []string{virt.VolumeSerial(a.ID), virt.VolumeSerial(b.ID)}},
@@ -415,6 +421,14 @@ func testBootFromVolume(t *testing.T, c Config) {
 		t.Errorf("power state after destroy: %v, want virt.ErrNotFound", err)
 	}
 	volumeFilesKept(t, root, data)
+}
+
+// extend grows volume volumeID of guest id when the driver can.
+func extend(ctx context.Context, d virt.Driver, id, volumeID string, size int64) error {
+	if x, ok := d.(virt.VolumeExtender); ok {
+		return x.ExtendVolume(ctx, id, volumeID, size)
+	}
+	return nil
 }
 
 // wantVolumes checks the serials of the running guest's volumes.
