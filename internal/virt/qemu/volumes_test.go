@@ -227,3 +227,28 @@ func TestVolumesStoppedGuest(t *testing.T) {
 		t.Errorf("a volume-backed guest is listed: %v, %v", ids, err)
 	}
 }
+
+func TestExtendVolumeQMP(t *testing.T) {
+	tests := []struct {
+		name    string
+		devices map[string]string
+		want    []string
+	}{
+		{"plugged: QEMU grows it", map[string]string{"vdisk-3f2b9c1e-8d7a-4e6f-b": "3f2b9c1e-8d7a-4e6f-b"},
+			[]string{`block_resize {"node-name":"vol-3f2b9c1e-8d7a-4e6f-b","size":2147483648}`}},
+		{"not plugged: nothing to grow", map[string]string{}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &Driver{opts: Options{DataDir: t.TempDir()}, locks: map[string]*sync.Mutex{}}
+			runningGuest(t, d, "g", []string{""})
+			seen := scriptedQMP(t, d.qmpSocket("g"), diskQMP(tc.devices, map[string]bool{}, true))
+			if err := d.ExtendVolume(context.Background(), "g", testVolumeID, 2<<30); err != nil {
+				t.Fatal(err)
+			}
+			if got := afterLookup(seen()); !slices.Equal(got, tc.want) {
+				t.Errorf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
