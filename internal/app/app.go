@@ -18,6 +18,7 @@ import (
 	"github.com/kumocloud/kumo/internal/agent"
 	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
+	blockstorageapi "github.com/kumocloud/kumo/internal/api/blockstorage"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	identityapi "github.com/kumocloud/kumo/internal/api/identity"
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
@@ -43,6 +44,8 @@ import (
 	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
+	"github.com/kumocloud/kumo/internal/volume"
+	"github.com/kumocloud/kumo/internal/volume/computevol"
 )
 
 // App is a running kumo: its store, services and HTTP handler.
@@ -62,10 +65,13 @@ type App struct {
 	// the APIs share.
 	Hosts    *hosts.Directory
 	Networks *network.Service
-	Agent    *agent.Agent
-	Driver   virt.Driver // the agent's
-	Handler  http.Handler
-	Log      *slog.Logger
+	// Volumes is the block storage service (Cinder's API and Nova's
+	// volume calls share it).
+	Volumes *volume.Service
+	Agent   *agent.Agent
+	Driver  virt.Driver // the agent's
+	Handler http.Handler
+	Log     *slog.Logger
 	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
 	// image services behind Handler.
 	APIs []*api.Service
@@ -139,6 +145,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	}
 	a.Images.DiskReserve = cfg.ImageDiskReserveMB << 20
 	a.Flavors = flavor.New(db)
+	if a.Volumes, err = a.newVolumes(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	// Other domains ask compute about servers; only it reads the
 	// instances table.
 	a.servers = compute.NewInventory(db)
@@ -161,6 +171,20 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	}
 	a.Handler = a.routes()
 	return a, nil
+}
+
+// newVolumes builds the block storage service over the data dir: its
+// capacity is --volume-capacity-gb, else the data dir's filesystem size.
+func (a *App) newVolumes() (*volume.Service, error) {
+	capacity := a.Config.VolumeCapacityGB
+	if capacity == 0 {
+		c, err := hostinfo.Read(a.Config.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("volume capacity: %w", err)
+		}
+		capacity = int64(c.DiskGB)
+	}
+	return volume.New(a.DB, volume.Config{CapacityGB: capacity, Images: a.Images, Now: a.Config.Clock}), nil
 }
 
 // bootstrap creates what a fresh cloud needs: the admin account (its
@@ -296,7 +320,11 @@ func (a *App) routes() http.Handler {
 		Quotas: a.NetQuotas, FloatingIPs: a.floatingIPs, Routers: a.routers}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
-	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
+	volsvc, volroot := blockstorageapi.NewServices(blockstorageapi.Deps{Volumes: a.Volumes}, opts)
+	volumes := blockstorageapi.Handler(volsvc, volroot)
+	mux.Handle(blockstorageapi.Mount, volumes)
+	mux.Handle(blockstorageapi.Mount+"/", volumes)
+	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.DB.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int)); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -333,7 +361,8 @@ func (a *App) startCompute(ctx context.Context) error {
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},
-		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
+		Volumes: computevol.Volumes{Service: a.Volumes},
+		Wake:    func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
 	})
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,

@@ -81,3 +81,29 @@ func kumoImageRules() []Rule {
 		{"kumo:image:collection_methods", "", []string{"PUT /v2/images", "PATCH /v2/images", "DELETE /v2/images"}},
 	}
 }
+
+// Volume is Cinder's rule set, with kumo's additions.
+func Volume() *Set { return NewSet("volume", append(cinderRules(), kumoVolumeRules()...)) }
+
+// The rules of the block storage calls Cinder serves to any
+// authenticated caller without a policy check of its own.
+const (
+	VolumeExtensions        = "kumo:volume:extensions"
+	VolumeAvailabilityZones = "kumo:volume:availability_zones"
+	VolumeLimits            = "kumo:volume:limits"
+	VolumeAttachmentsRead   = "kumo:volume:attachments:read"
+)
+
+func kumoVolumeRules() []Rule {
+	return []Rule{
+		{VolumeExtensions, "", []string{"GET /extensions"}},
+		{VolumeAvailabilityZones, "", []string{"GET /os-availability-zone"}},
+		// The absolute limits; the used ones are limits_extension:used_limits'.
+		{VolumeLimits, "", []string{"GET /limits"}},
+		// Cinder's attachments index, detail and show check no policy:
+		// the caller sees its project's attachments.
+		{VolumeAttachmentsRead, "", []string{"GET /attachments", "GET /attachments/detail", "GET /attachments/{attachment_id}"}},
+		{Action, "@", []string{"POST /volumes/{volume_id}/action", "POST /snapshots/{snapshot_id}/action",
+			"POST /types/{type_id}/action", "POST /attachments/{attachment_id}/action"}},
+	}
+}

@@ -71,6 +71,7 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.serverCreateRoutes()...)
 	rs = append(rs, h.serverRoutes()...)
 	rs = append(rs, h.interfaceRoutes()...)
+	rs = append(rs, h.volumeAttachmentRoutes()...)
 	rs = append(rs, h.instanceActionRoutes()...)
 	rs = append(rs, h.hypervisorRoutes()...)
 	rs = append(rs, h.serviceRoutes()...)
