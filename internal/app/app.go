@@ -46,6 +46,7 @@ import (
 	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/volume"
 	"github.com/kumocloud/kumo/internal/volume/computevol"
+	"github.com/kumocloud/kumo/internal/volume/volfile"
 )
 
 // App is a running kumo: its store, services and HTTP handler.
@@ -68,10 +69,13 @@ type App struct {
 	// Volumes is the block storage service (Cinder's API and Nova's
 	// volume calls share it).
 	Volumes *volume.Service
-	Agent   *agent.Agent
-	Driver  virt.Driver // the agent's
-	Handler http.Handler
-	Log     *slog.Logger
+	// VolumeWorker does the volumes' slow work (Serve runs it; tests
+	// Step it).
+	VolumeWorker *volume.Worker
+	Agent        *agent.Agent
+	Driver       virt.Driver // the agent's
+	Handler      http.Handler
+	Log          *slog.Logger
 	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
 	// image services behind Handler.
 	APIs []*api.Service
@@ -145,7 +149,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	}
 	a.Images.DiskReserve = cfg.ImageDiskReserveMB << 20
 	a.Flavors = flavor.New(db)
-	if a.Volumes, err = a.newVolumes(); err != nil {
+	if a.Volumes, a.VolumeWorker, err = a.newVolumes(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -173,18 +177,25 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	return a, nil
 }
 
-// newVolumes builds the block storage service over the data dir: its
-// capacity is --volume-capacity-gb, else the data dir's filesystem size.
-func (a *App) newVolumes() (*volume.Service, error) {
+// newVolumes builds the block storage service and its worker over the
+// data dir's volumes/ (qcow2 files where the qemu driver runs, sparse raw
+// ones otherwise): its capacity is --volume-capacity-gb, else the data
+// dir's filesystem size.
+func (a *App) newVolumes() (*volume.Service, *volume.Worker, error) {
 	capacity := a.Config.VolumeCapacityGB
 	if capacity == 0 {
 		c, err := hostinfo.Read(a.Config.DataDir)
 		if err != nil {
-			return nil, fmt.Errorf("volume capacity: %w", err)
+			return nil, nil, fmt.Errorf("volume capacity: %w", err)
 		}
 		capacity = int64(c.DiskGB)
 	}
-	return volume.New(a.DB, volume.Config{CapacityGB: capacity, Images: a.Images, Now: a.Config.Clock}), nil
+	backend, err := volfile.New(a.Config.VolumeDir(), volfile.Options{Qcow2: a.Config.Driver == "qemu"})
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := volume.New(a.DB, volume.Config{CapacityGB: capacity, Images: a.Images, Now: a.Config.Clock})
+	return svc, volume.NewWorker(svc, backend, volume.WorkerOptions{Log: a.Log}), nil
 }
 
 // bootstrap creates what a fresh cloud needs: the admin account (its
@@ -444,6 +455,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	var agentErr error // set before agentDone closes
 	go func() { agentErr = a.Agent.Run(agentCtx); close(agentDone) }()
 	defer func() { stopAgent(); <-agentDone }()
+	volumesDone := make(chan struct{})
+	go func() { _ = a.VolumeWorker.Run(agentCtx); close(volumesDone) }()
+	defer func() { stopAgent(); <-volumesDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
 	a.activity.trim = func() {
 		a.Compute.ForgetListedRows()

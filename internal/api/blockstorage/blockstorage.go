@@ -76,6 +76,7 @@ func (h *handlers) routes() []api.Route {
 	var rs []api.Route
 	rs = append(rs, versionRoutes()...)
 	rs = append(rs, h.volumeRoutes()...)
+	rs = append(rs, h.attachmentRoutes()...)
 	rs = append(rs, h.snapshotRoutes()...)
 	rs = append(rs, h.typeRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)

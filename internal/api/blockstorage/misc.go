@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/policy"
 )
 
@@ -11,6 +12,7 @@ func (h *handlers) miscRoutes() []api.Route {
 	return []api.Route{
 		{Method: "GET", Path: "/extensions", Rule: policy.VolumeExtensions, Handler: listExtensions},
 		{Method: "GET", Path: "/os-availability-zone", Rule: policy.VolumeAvailabilityZones, Handler: h.availabilityZones},
+		{Method: "GET", Path: "/os-services", Rule: "volume_extension:services:index", Handler: h.services},
 	}
 }
 
@@ -50,10 +52,45 @@ func listExtensions(*api.Call) (*api.Reply, error) {
 	return api.JSON(http.StatusOK, map[string]any{"extensions": out}), nil
 }
 
+// services answers GET /os-services (admin): the scheduler and the
+// volume service of kumo's one storage host; ?host= and ?binary= filter.
+func (h *handlers) services(c *api.Call) (*api.Reply, error) {
+	svcs, err := h.vols.Services(c.Ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := c.Query()
+	out := make([]map[string]any, 0, len(svcs))
+	for _, s := range svcs {
+		if (q.Has("host") && q.Get("host") != s.Host) || (q.Has("binary") && q.Get("binary") != s.Binary) {
+			continue
+		}
+		v := map[string]any{"binary": s.Binary, "host": s.Host, "zone": s.Zone, "status": s.Status, "state": s.State,
+			"updated_at": cinderTime(s.UpdatedAt), "disabled_reason": s.DisabledReason}
+		if c.AtLeast(mv.Version{Major: 3, Minor: 7}) {
+			v["cluster"] = s.Cluster
+		}
+		if s.Binary == "cinder-volume" {
+			v["replication_status"], v["active_backend_id"], v["frozen"] = s.ReplicationStatus, s.ActiveBackendID, s.Frozen
+			if c.AtLeast(mv.Version{Major: 3, Minor: 49}) {
+				v["backend_state"] = s.BackendState
+			}
+		}
+		out = append(out, v)
+	}
+	return api.JSON(http.StatusOK, map[string]any{"services": out}), nil
+}
+
 // availabilityZones answers GET /os-availability-zone: the storage
 // host's zone.
-func (h *handlers) availabilityZones(*api.Call) (*api.Reply, error) {
-	return api.JSON(http.StatusOK, map[string]any{"availabilityZoneInfo": []any{map[string]any{
-		"zoneName": h.vols.AvailabilityZone(), "zoneState": map[string]bool{"available": true},
-	}}}), nil
+func (h *handlers) availabilityZones(c *api.Call) (*api.Reply, error) {
+	zones, err := h.vols.AvailabilityZones(c.Ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(zones))
+	for _, z := range zones {
+		out = append(out, map[string]any{"zoneName": z.Name, "zoneState": map[string]bool{"available": z.Available}})
+	}
+	return api.JSON(http.StatusOK, map[string]any{"availabilityZoneInfo": out}), nil
 }

@@ -30,6 +30,7 @@ func (h *handlers) volumeRoutes() []api.Route {
 		{Method: "GET", Path: one, Rule: "volume:get", Handler: h.showVolume},
 		{Method: "PUT", Path: one, Rule: "volume:update", Handler: h.updateVolume},
 		{Method: "DELETE", Path: one, Rule: "volume:delete", Handler: h.deleteVolume},
+		h.volumeActionRoute(),
 		{Method: "GET", Path: one + "/metadata", Rule: "volume:get_volume_metadata", Handler: h.volumeMetadata},
 		{Method: "POST", Path: one + "/metadata", Rule: "volume:create_volume_metadata", Handler: h.setVolumeMetadata(false)},
 		{Method: "PUT", Path: one + "/metadata", Rule: "volume:update_volume_metadata", Handler: h.setVolumeMetadata(true)},
@@ -224,6 +225,23 @@ func (h *handlers) createVolume(c *api.Call) (*api.Reply, error) {
 	default:
 		f, _, _ := js.NumberOf(size)
 		req.Size = int(f)
+	}
+	// A multiattach volume comes from a type with multiattach="<is> True"
+	// (volume:multiattach guards it, as Cinder's create flow).
+	var typ *volume.VolumeType
+	if req.VolumeType != "" {
+		typ, err = h.vols.Type(c.Ctx, c.Principal, req.VolumeType)
+	} else if req.SnapshotID == "" && req.SourceVolID == "" {
+		typ, err = h.vols.DefaultType(c.Ctx, c.Principal)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if typ != nil && typ.ExtraSpecs["multiattach"] == "<is> True" {
+		if err := c.Authorize("volume:multiattach", nil); err != nil {
+			return nil, err
+		}
+		req.Multiattach = true
 	}
 	vol, err := h.vols.Create(c.Ctx, c.Principal, req)
 	if err != nil {
