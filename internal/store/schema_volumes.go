@@ -4,11 +4,13 @@ package store
 // types with their extra specs, private types' projects and projects'
 // default types (3.62); volumes with their metadata, image metadata
 // (volume_image_metadata), admin metadata (readonly, attached_mode) and
-// attachments; snapshots and their metadata; the volume quotas (per
-// project and per class). A volume or snapshot in a transient status is
-// the volume worker's queue: work holds the parameters of its pending
-// job (JSON), host and location where its data lives once scheduled.
-// Rows are removed once their data is gone.
+// attachments; snapshots and their metadata; volume transfers; the
+// volume quotas (per project and per class). A volume or snapshot in a
+// transient status with a pending job (work: the job and its parameters,
+// JSON) is the volume worker's queue; host and location say where its
+// data lives once scheduled. A status an admin sets (reset-status) clears
+// the job, so it never makes the worker rewrite or remove data. Rows are
+// removed once their data is gone.
 var schemaVolumes = migration{33, "volumes", []string{
 	`CREATE TABLE volume_types (
 		id TEXT PRIMARY KEY,
@@ -111,6 +113,7 @@ var schemaVolumes = migration{33, "volumes", []string{
 		host TEXT NOT NULL DEFAULT '',
 		location TEXT NOT NULL DEFAULT '',
 		format TEXT NOT NULL DEFAULT '',
+		work TEXT NOT NULL DEFAULT '',
 		consumes_quota BOOLEAN NOT NULL,
 		created_at BIGINT NOT NULL,
 		updated_at BIGINT NOT NULL)`,
@@ -123,6 +126,18 @@ var schemaVolumes = migration{33, "volumes", []string{
 		key TEXT NOT NULL,
 		value TEXT NOT NULL,
 		PRIMARY KEY (snapshot_id, key))`,
+	`CREATE TABLE volume_transfers (
+		id TEXT PRIMARY KEY,
+		volume_id TEXT NOT NULL REFERENCES volumes(id) ON DELETE CASCADE,
+		project_id TEXT NOT NULL,
+		name TEXT,
+		salt TEXT NOT NULL,
+		crypt_hash TEXT NOT NULL,
+		no_snapshots BOOLEAN NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL)`,
+	`CREATE INDEX volume_transfers_project_order ON volume_transfers (project_id, created_at, id)`,
+	`CREATE INDEX volume_transfers_volume ON volume_transfers (volume_id)`,
 	`CREATE TABLE volume_quotas (
 		project_id TEXT NOT NULL,
 		resource TEXT NOT NULL,

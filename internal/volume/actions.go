@@ -10,11 +10,29 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// work is the parameters of a volume's pending job, kept in its row.
+// work is a volume's or snapshot's pending job and its parameters, kept
+// in its row: the worker acts only on rows with one, so a status an
+// admin sets (os-reset_status) never starts a job.
 type work struct {
+	Job        string `json:"job"`                   // create, delete, extend, upload
 	Size       int    `json:"size,omitempty"`        // extend to
 	ImageID    string `json:"image_id,omitempty"`    // upload into
 	DiskFormat string `json:"disk_format,omitempty"` // upload as
+	SnapshotID string `json:"snapshot_id,omitempty"` // revert to
+}
+
+// Jobs of the worker.
+const (
+	jobCreate = "create"
+	jobDelete = "delete"
+	jobExtend = "extend"
+	jobUpload = "upload"
+)
+
+// jobJSON is the work column of a job without parameters.
+func jobJSON(job string) string {
+	b, _ := json.Marshal(work{Job: job})
+	return string(b)
 }
 
 // Metadata returns a volume's metadata.
@@ -147,7 +165,7 @@ func (s *Service) Extend(ctx context.Context, p *auth.Principal, id string, newS
 		if err := s.reserve(ctx, tx, v.ProjectID, v.VolumeTypeName, usageDelta{gigabytes: int64(increase)}, int64(newSize)); err != nil {
 			return err
 		}
-		w, _ := json.Marshal(work{Size: newSize})
+		w, _ := json.Marshal(work{Job: jobExtend, Size: newSize})
 		_, err = tx.ExecContext(ctx, `UPDATE volumes SET status = ?, previous_status = ?, work = ?, updated_at = ? WHERE id = ?`,
 			StatusExtending, v.Status, string(w), s.ts(), id)
 		return err
@@ -257,7 +275,7 @@ func (s *Service) UploadToImage(ctx context.Context, p *auth.Principal, id strin
 			return err
 		}
 		allowed := []string{StatusAvailable}
-		if req.Force {
+		if req.Force && s.cfg.EnableForceUpload {
 			allowed = append(allowed, StatusInUse)
 		}
 		ok := false
@@ -281,7 +299,7 @@ func (s *Service) UploadToImage(ctx context.Context, p *auth.Principal, id strin
 		if err != nil {
 			return err
 		}
-		w, _ := json.Marshal(work{ImageID: img.ID, DiskFormat: req.DiskFormat})
+		w, _ := json.Marshal(work{Job: jobUpload, ImageID: img.ID, DiskFormat: req.DiskFormat})
 		now := s.ts()
 		if _, err := tx.ExecContext(ctx, `UPDATE volumes SET status = ?, previous_status = ?, work = ?, updated_at = ? WHERE id = ?`,
 			StatusUploading, v.Status, string(w), now, id); err != nil {
@@ -308,4 +326,17 @@ func statusFor(prev string) string {
 		return prev
 	}
 	return StatusAvailable
+}
+
+// MetadataKey returns one metadata value of a volume.
+func (s *Service) MetadataKey(ctx context.Context, p *auth.Principal, id, key string) (string, error) {
+	md, err := s.Metadata(ctx, p, id)
+	if err != nil {
+		return "", err
+	}
+	v, ok := md[key]
+	if !ok {
+		return "", errs.Named("VolumeMetadataNotFound", errs.NotFound("Volume %s has no metadata with key %s.", id, key))
+	}
+	return v, nil
 }

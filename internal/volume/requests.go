@@ -74,7 +74,7 @@ type UploadRequest struct {
 	ImageName       string
 	DiskFormat      string // raw default
 	ContainerFormat string // bare default
-	Force           bool   // upload an in-use volume
+	Force           bool   // upload an in-use volume (with Config.EnableForceUpload)
 	Visibility      string // 3.1; private default
 	Protected       bool
 }

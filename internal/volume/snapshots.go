@@ -100,9 +100,9 @@ func (s *Service) CreateSnapshotTx(ctx context.Context, tx *store.Tx, p *auth.Pr
 		sn.Metadata = map[string]string{}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots (id, project_id, user_id, volume_id, name, description, size_gb,
-		status, progress, volume_type_id, consumes_quota, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		status, progress, volume_type_id, consumes_quota, work, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		sn.ID, sn.ProjectID, sn.UserID, sn.VolumeID, sn.Name, sn.Description, sn.Size, sn.Status, sn.Progress,
-		sn.VolumeTypeID, sn.ConsumesQuota, now, now); err != nil {
+		sn.VolumeTypeID, sn.ConsumesQuota, jobJSON(jobCreate), now, now); err != nil {
 		return nil, fmt.Errorf("create snapshot: %w", err)
 	}
 	if err := setMapKeys(ctx, tx, "snapshot_metadata", "snapshot_id", sn.ID, sn.Metadata); err != nil {
@@ -244,10 +244,8 @@ func (s *Service) DeleteSnapshot(ctx context.Context, p *auth.Principal, id stri
 		if !force && sn.Status != SnapshotAvailable && sn.Status != SnapshotError {
 			return errs.Named("InvalidSnapshot", errs.Invalid("Invalid snapshot: Snapshot status must be available or error and must not be part of a group."))
 		}
-		if force && sn.Status == SnapshotDeleting {
-			return errs.Named("InvalidSnapshot", errs.Invalid("Invalid snapshot: Snapshot must not be part of a group."))
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE snapshots SET status = ?, updated_at = ? WHERE id = ?`, SnapshotDeleting, s.ts(), id)
+		_, err = tx.ExecContext(ctx, `UPDATE snapshots SET status = ?, work = ?, updated_at = ? WHERE id = ?`,
+			SnapshotDeleting, jobJSON(jobDelete), s.ts(), id)
 		return err
 	})
 	if err == nil {
@@ -267,7 +265,7 @@ func (s *Service) ResetSnapshotStatus(ctx context.Context, p *auth.Principal, id
 		if _, err := getSnapshot(ctx, tx, id, p.ProjectID, p.IsAdmin()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE snapshots SET status = ?, updated_at = ? WHERE id = ?`, status, s.ts(), id)
+		_, err := tx.ExecContext(ctx, `UPDATE snapshots SET status = ?, work = '', updated_at = ? WHERE id = ?`, status, s.ts(), id)
 		return err
 	})
 }
@@ -318,4 +316,17 @@ func (s *Service) DeleteSnapshotMetadataKey(ctx context.Context, p *auth.Princip
 		}
 		return nil
 	})
+}
+
+// SnapshotMetadataKey returns one metadata value of a snapshot.
+func (s *Service) SnapshotMetadataKey(ctx context.Context, p *auth.Principal, id, key string) (string, error) {
+	md, err := s.SnapshotMetadata(ctx, p, id)
+	if err != nil {
+		return "", err
+	}
+	v, ok := md[key]
+	if !ok {
+		return "", errs.Named("SnapshotMetadataNotFound", errs.NotFound("Snapshot %s has no metadata with key %s.", id, key))
+	}
+	return v, nil
 }

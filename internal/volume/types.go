@@ -53,6 +53,14 @@ func (s *Service) defaultType(ctx context.Context, tx *store.Tx) (*VolumeType, e
 // EnsureDefaultType makes __DEFAULT__ if it is missing (at startup, so
 // GET /types lists it before any volume is made).
 func (s *Service) EnsureDefaultType(ctx context.Context) error {
+	// Reads (every listing) need no write transaction once it exists.
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM volume_types WHERE name = ?`, DefaultTypeName).Scan(&n); err != nil {
+		return fmt.Errorf("read default volume type: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := s.defaultType(ctx, tx)
 		return err
@@ -126,32 +134,26 @@ func isUUID(s string) bool {
 
 // Type returns a volume type by id (or name) as p may see it.
 func (s *Service) Type(ctx context.Context, p *auth.Principal, ref string) (*VolumeType, error) {
-	var t *VolumeType
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if ref == DefaultTypeName {
-			if _, err := s.defaultType(ctx, tx); err != nil {
-				return err
-			}
+	if ref == DefaultTypeName {
+		if err := s.EnsureDefaultType(ctx); err != nil {
+			return nil, err
 		}
-		var err error
-		t, err = s.findType(ctx, tx, p, ref)
-		return err
-	})
-	return t, err
+	}
+	return s.findType(ctx, s.db, p, ref)
 }
 
 // DefaultType is GET /types/default: p's project's default type.
 func (s *Service) DefaultType(ctx context.Context, p *auth.Principal) (*VolumeType, error) {
-	var t *VolumeType
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		d, err := s.projectDefaultType(ctx, tx, p.ProjectID)
-		if err != nil {
-			return err
-		}
-		d.ExtraSpecs, err = readMap(ctx, tx, "volume_type_extra_specs", "volume_type_id", d.ID)
-		t = d
-		return err
-	})
+	if err := s.EnsureDefaultType(ctx); err != nil {
+		return nil, err
+	}
+	t, err := scanType(s.db.QueryRowContext(ctx, `SELECT `+typeColumns+` FROM volume_types t WHERE t.id = COALESCE(
+		(SELECT d.volume_type_id FROM default_volume_types d WHERE d.project_id = ?),
+		(SELECT id FROM volume_types WHERE name = ?))`, p.ProjectID, DefaultTypeName))
+	if err != nil {
+		return nil, fmt.Errorf("read default type of %s: %w", p.ProjectID, err)
+	}
+	t.ExtraSpecs, err = readMap(ctx, s.db, "volume_type_extra_specs", "volume_type_id", t.ID)
 	return t, err
 }
 

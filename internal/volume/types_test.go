@@ -183,3 +183,37 @@ func TestQuotas(t *testing.T) {
 		}
 	})
 }
+
+func TestMultiattachType(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	e := newEnv(t, db, volume.Config{})
+	if _, err := e.s.CreateType(e.ctx, volume.TypeCreate{Name: "multi", ExtraSpecs: map[string]string{"multiattach": "<is> True"}}); err != nil {
+		t.Fatal(err)
+	}
+	v := e.create(t, alice, volume.CreateRequest{Size: 1, VolumeType: "multi"})
+	if !v.Multiattach {
+		t.Fatal("a volume of a multiattach type is not multiattach")
+	}
+	e.step(t)
+	// Two servers attach it.
+	for _, srv := range []string{"s1", "s2"} {
+		a, err := e.s.CreateAttachment(e.ctx, alice, volume.AttachmentCreate{VolumeID: v.ID, InstanceUUID: srv, Connector: map[string]any{"host": srv}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.CompleteAttachment(e.ctx, alice, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := e.get(t, v.ID)
+	if got.Status != volume.StatusInUse || len(got.Attachments) != 2 {
+		t.Fatalf("multiattached: %s, %d attachments", got.Status, len(got.Attachments))
+	}
+	if _, err := e.s.DeleteAttachment(e.ctx, alice, got.Attachments[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got = e.get(t, v.ID); got.Status != volume.StatusInUse || len(got.Attachments) != 1 {
+		t.Fatalf("one detached: %s, %d attachments", got.Status, len(got.Attachments))
+	}
+}

@@ -217,6 +217,8 @@ type Images interface {
 	DeleteSnapshot(ctx context.Context, id string) error
 }
 
+var _ Images = (*image.Service)(nil)
+
 // Config is the service's deployment settings.
 type Config struct {
 	// Host is the storage host's name (Cinder's host@backend); "" uses
@@ -232,6 +234,10 @@ type Config struct {
 	Images Images
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// EnableForceUpload is Cinder's enable_force_upload (default false:
+	// os-volume_upload_image ignores force, so an in-use volume cannot be
+	// uploaded).
+	EnableForceUpload bool
 	// Defaults overrides Cinder's default quotas (quota_volumes, ...) by
 	// resource name.
 	Defaults map[string]int64

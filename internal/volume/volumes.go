@@ -132,14 +132,20 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, p *auth.Principal,
 		return nil, err
 	}
 	v.VolumeTypeID, v.VolumeTypeName = vt.ID, vt.Name
+	// Cinder's create flow: a volume of a multiattach type is multiattach
+	// (the API checks the caller may make one).
+	if vt.ExtraSpecs["multiattach"] == "<is> True" {
+		v.Multiattach = true
+	}
 	if err := s.reserve(ctx, tx, v.ProjectID, vt.Name, usageDelta{volumes: 1, gigabytes: int64(v.Size)}, int64(v.Size)); err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO volumes (id, project_id, user_id, name, description, size_gb, status,
 		attach_status, availability_zone, volume_type_id, bootable, multiattach, image_id, snapshot_id, source_volid,
-		consumes_quota, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		consumes_quota, work, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		v.ID, v.ProjectID, v.UserID, v.Name, v.Description, v.Size, v.Status, v.AttachStatus, v.AvailabilityZone,
-		v.VolumeTypeID, v.Bootable, v.Multiattach, v.ImageID, v.SnapshotID, v.SourceVolID, v.ConsumesQuota, now, now); err != nil {
+		v.VolumeTypeID, v.Bootable, v.Multiattach, v.ImageID, v.SnapshotID, v.SourceVolID, v.ConsumesQuota,
+		jobJSON(jobCreate), now, now); err != nil {
 		if store.IsUniqueViolation(err) {
 			return nil, errs.Conflict("Volume %s already exists.", v.ID)
 		}
@@ -177,7 +183,12 @@ func (s *Service) volumeType(ctx context.Context, tx *store.Tx, p *auth.Principa
 	if src != nil {
 		return src, nil
 	}
-	return s.projectDefaultType(ctx, tx, p.ProjectID)
+	t, err := s.projectDefaultType(ctx, tx, p.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	t.ExtraSpecs, err = readMap(ctx, tx, "volume_type_extra_specs", "volume_type_id", t.ID)
+	return t, err
 }
 
 func (s *Service) imageFor(ctx context.Context, p *auth.Principal, id string) (*image.Image, error) {
@@ -447,17 +458,10 @@ func (s *Service) DeleteTx(ctx context.Context, tx *store.Tx, p *auth.Principal,
 	if err != nil {
 		return err
 	}
-	if v.Status == StatusDeleting && !opts.Force {
-		// Cinder's conditional update refuses a volume already deleting.
-		return invalidVolume(deleteMessage)
-	}
 	deletable := map[string]bool{StatusAvailable: true, StatusError: true, StatusErrorRestoring: true,
 		StatusErrorExtending: true, "error_managing": true}
 	if opts.Force {
-		if v.Status == StatusDeleting {
-			return invalidVolume(deleteMessage)
-		}
-		deletable = nil
+		deletable = nil // any status (deleting too: the delete runs again)
 	} else if !deletable[v.Status] {
 		return invalidVolume(deleteMessage)
 	}
@@ -494,12 +498,13 @@ func (s *Service) DeleteTx(ctx context.Context, tx *store.Tx, p *auth.Principal,
 	}
 	now := s.ts()
 	for _, sid := range snaps {
-		if _, err := tx.ExecContext(ctx, `UPDATE snapshots SET status = ?, updated_at = ? WHERE id = ?`, SnapshotDeleting, now, sid); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE snapshots SET status = ?, work = ?, updated_at = ? WHERE id = ?`,
+			SnapshotDeleting, jobJSON(jobDelete), now, sid); err != nil {
 			return fmt.Errorf("delete snapshot %s: %w", sid, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE volumes SET status = ?, previous_status = ?, updated_at = ? WHERE id = ?`,
-		StatusDeleting, v.Status, now, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE volumes SET status = ?, previous_status = ?, work = ?, updated_at = ? WHERE id = ?`,
+		StatusDeleting, v.Status, jobJSON(jobDelete), now, id); err != nil {
 		return fmt.Errorf("delete volume %s: %w", id, err)
 	}
 	return nil

@@ -58,8 +58,19 @@ type job struct {
 	id   string
 }
 
+// Cleaner is a Backend that can remove what interrupted jobs left
+// (volfile's temporary files); Run calls it before its first scan.
+type Cleaner interface {
+	Clean() error
+}
+
 // Run works until ctx ends, then waits for the jobs running.
 func (w *Worker) Run(ctx context.Context) error {
+	if c, ok := w.b.(Cleaner); ok {
+		if err := c.Clean(); err != nil {
+			w.log.Error("volume worker clean up", "err", err)
+		}
+	}
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
 	defer w.wg.Wait()
@@ -141,7 +152,7 @@ func (w *Worker) release(j job) {
 // come before volumes, so a cascade delete removes them first.
 func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	var jobs []job
-	rows, err := w.s.db.QueryContext(ctx, `SELECT id FROM snapshots WHERE status IN (?, ?) ORDER BY updated_at`,
+	rows, err := w.s.db.QueryContext(ctx, `SELECT id FROM snapshots WHERE status IN (?, ?) AND work <> '' ORDER BY updated_at`,
 		SnapshotCreating, SnapshotDeleting)
 	if err != nil {
 		return nil, fmt.Errorf("scan snapshots: %w", err)
@@ -158,8 +169,8 @@ func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?) ORDER BY updated_at`,
-		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading)
+	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?, ?) AND work <> '' ORDER BY updated_at`,
+		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading, StatusReverting)
 	if err != nil {
 		return nil, fmt.Errorf("scan volumes: %w", err)
 	}
@@ -235,7 +246,7 @@ func (w *Worker) place(ctx context.Context, table, id, creating, errStatus strin
 				return err
 			}
 			if used+size > total {
-				_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+				_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET status = ?, work = '', updated_at = ? WHERE id = ? AND status = ?`,
 					errStatus, w.s.ts(), id, status)
 				return err
 			}
@@ -255,9 +266,18 @@ func (w *Worker) doVolume(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	var wk work
+	_ = json.Unmarshal([]byte(r.work), &wk)
 	switch r.status {
-	case StatusCreating, StatusDownloading:
+	case StatusDownloading:
+		if wk.Job == jobReimage {
+			return w.reimageVolume(ctx, id, r, wk)
+		}
 		return w.createVolume(ctx, id, r)
+	case StatusCreating:
+		return w.createVolume(ctx, id, r)
+	case StatusReverting:
+		return w.revertVolume(ctx, id, r, wk)
 	case StatusDeleting:
 		return w.deleteVolume(ctx, id)
 	case StatusExtending:
@@ -271,7 +291,7 @@ func (w *Worker) doVolume(ctx context.Context, id string) error {
 // finish moves volume id from status from to the outcome's columns.
 func (w *Worker) finish(ctx context.Context, table, id, from, set string, args ...any) error {
 	args = append(args, w.s.ts(), id, from)
-	_, err := w.s.db.ExecContext(ctx, `UPDATE `+table+` SET `+set+`, updated_at = ? WHERE id = ? AND status = ?`, args...)
+	_, err := w.s.db.ExecContext(ctx, `UPDATE `+table+` SET `+set+`, work = '', updated_at = ? WHERE id = ? AND status = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", table, id, err)
 	}
@@ -319,24 +339,29 @@ func (w *Worker) writeVolume(ctx context.Context, id string, r *row) (Disk, erro
 		}
 		return w.b.Clone(ctx, name, Disk{Location: src.location, Format: src.format}, r.size)
 	case r.imageID.Valid:
-		if w.s.cfg.Images == nil {
-			return Disk{}, errors.New("no image service")
-		}
-		data, err := w.s.cfg.Images.Open(ctx, systemPrincipal(r.projectID, r.userID), r.imageID.String)
-		if err != nil {
-			return Disk{}, fmt.Errorf("open image %s: %w", r.imageID.String, err)
-		}
-		if data == nil {
-			return Disk{}, fmt.Errorf("image %s has no data", r.imageID.String)
-		}
-		defer data.Close()
-		md, err := readMap(ctx, w.s.db, "volume_image_metadata", "volume_id", id)
-		if err != nil {
-			return Disk{}, err
-		}
-		return w.b.CreateFromImage(ctx, name, data, md["disk_format"], r.size)
+		return w.fromImage(ctx, id, r, r.imageID.String)
 	}
 	return w.b.Create(ctx, name, r.size)
+}
+
+// fromImage writes image imageID into volume id's disk.
+func (w *Worker) fromImage(ctx context.Context, id string, r *row, imageID string) (Disk, error) {
+	if w.s.cfg.Images == nil {
+		return Disk{}, errors.New("no image service")
+	}
+	data, err := w.s.cfg.Images.Open(ctx, systemPrincipal(r.projectID, r.userID), imageID)
+	if err != nil {
+		return Disk{}, fmt.Errorf("open image %s: %w", imageID, err)
+	}
+	if data == nil {
+		return Disk{}, fmt.Errorf("image %s has no data", imageID)
+	}
+	defer data.Close()
+	md, err := readMap(ctx, w.s.db, "volume_image_metadata", "volume_id", id)
+	if err != nil {
+		return Disk{}, err
+	}
+	return w.b.CreateFromImage(ctx, volumeName(id), data, md["disk_format"], r.size)
 }
 
 func (w *Worker) deleteVolume(ctx context.Context, id string) error {
@@ -373,25 +398,25 @@ func (w *Worker) deleteVolume(ctx context.Context, id string) error {
 func (w *Worker) extendVolume(ctx context.Context, id string, r *row) error {
 	var wk work
 	if err := json.Unmarshal([]byte(r.work), &wk); err != nil || wk.Size <= 0 {
-		return w.finish(ctx, "volumes", id, StatusExtending, "status = ?, work = ''", StatusErrorExtending)
+		return w.finish(ctx, "volumes", id, StatusExtending, "status = ?", StatusErrorExtending)
 	}
 	if err := w.b.Extend(ctx, Disk{Location: r.location, Format: r.format}, wk.Size); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
-		if ferr := w.finish(ctx, "volumes", id, StatusExtending, "status = ?, work = ''", StatusErrorExtending); ferr != nil {
+		if ferr := w.finish(ctx, "volumes", id, StatusExtending, "status = ?", StatusErrorExtending); ferr != nil {
 			return ferr
 		}
 		return err
 	}
-	return w.finish(ctx, "volumes", id, StatusExtending, "status = ?, size_gb = ?, work = ''", statusFor(r.prev), wk.Size)
+	return w.finish(ctx, "volumes", id, StatusExtending, "status = ?, size_gb = ?", statusFor(r.prev), wk.Size)
 }
 
 func (w *Worker) uploadVolume(ctx context.Context, id string, r *row) error {
 	var wk work
 	back := statusFor(r.prev)
 	if err := json.Unmarshal([]byte(r.work), &wk); err != nil || wk.ImageID == "" || w.s.cfg.Images == nil {
-		return w.finish(ctx, "volumes", id, StatusUploading, "status = ?, work = ''", back)
+		return w.finish(ctx, "volumes", id, StatusUploading, "status = ?", back)
 	}
 	err := w.upload(ctx, r, wk)
 	if err != nil && ctx.Err() != nil {
@@ -401,7 +426,7 @@ func (w *Worker) uploadVolume(ctx context.Context, id string, r *row) error {
 		// Cinder deletes the image a failed upload leaves.
 		_ = w.s.cfg.Images.DeleteSnapshot(context.WithoutCancel(ctx), wk.ImageID)
 	}
-	if ferr := w.finish(ctx, "volumes", id, StatusUploading, "status = ?, work = ''", back); ferr != nil {
+	if ferr := w.finish(ctx, "volumes", id, StatusUploading, "status = ?", back); ferr != nil {
 		return ferr
 	}
 	return err
@@ -470,4 +495,48 @@ func (w *Worker) doSnapshot(ctx context.Context, id string) error {
 		w.s.Wake()
 	}
 	return nil
+}
+
+// reimageVolume writes the image into the volume in place of its data.
+func (w *Worker) reimageVolume(ctx context.Context, id string, r *row, wk work) error {
+	back := r.prev
+	if back == "" || back == StatusError {
+		back = StatusAvailable
+	}
+	d, err := w.fromImage(ctx, id, r, wk.ImageID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		if ferr := w.finish(ctx, "volumes", id, StatusDownloading, "status = ?, previous_status = ?", StatusError, r.prev); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	return w.finish(ctx, "volumes", id, StatusDownloading, "status = ?, location = ?, format = ?, bootable = ?", back, d.Location, d.Format, true)
+}
+
+// revertVolume copies the snapshot's data over the volume's.
+func (w *Worker) revertVolume(ctx context.Context, id string, r *row, wk work) error {
+	src, err := w.readSnapshot(ctx, w.s.db, wk.SnapshotID)
+	var d Disk
+	if err == nil {
+		d, err = w.b.Clone(ctx, volumeName(id), Disk{Location: src.location, Format: src.format}, r.size)
+	}
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
+	status := StatusAvailable
+	if err != nil {
+		status = StatusError
+		d = Disk{Location: r.location, Format: r.format}
+	}
+	if _, serr := w.s.db.ExecContext(ctx, `UPDATE snapshots SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		SnapshotAvailable, w.s.ts(), wk.SnapshotID, SnapshotRestoring); serr != nil {
+		return serr
+	}
+	if ferr := w.finish(ctx, "volumes", id, StatusReverting, "status = ?, location = ?, format = ?", status, d.Location, d.Format); ferr != nil {
+		return ferr
+	}
+	return err
 }
