@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
@@ -27,7 +28,13 @@ type client struct {
 
 func newCloud(t *testing.T, database string) *cloud {
 	t.Helper()
-	c := apptest.New(t, apptest.Options{Database: database})
+	return newCloudWith(t, database, nil)
+}
+
+// newCloudWith is newCloud with configure changing the configuration.
+func newCloudWith(t *testing.T, database string, configure func(*app.Config)) *cloud {
+	t.Helper()
+	c := apptest.New(t, apptest.Options{Database: database, Configure: configure})
 	return &cloud{Cloud: c,
 		admin:  &client{c: c.Admin, project: adminProject(t, c)},
 		member: &client{c: c.Member, project: c.MemberProject}}

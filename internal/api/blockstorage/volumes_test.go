@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/image"
 )
 
 // step runs the volume worker until it has nothing left to do.
@@ -181,5 +183,40 @@ func TestMultiattachType(t *testing.T) {
 	v = obj(t, c.member.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1}}).Expect(t, 202), "volume")
 	if v["multiattach"] != false {
 		t.Errorf("volume of the default type: %v", v)
+	}
+}
+
+func TestVolumeFromImageAndUpload(t *testing.T) {
+	t.Parallel()
+	// Room in Glance's quota for a 1 GiB raw image.
+	c := newCloudWith(t, "", func(cfg *app.Config) {
+		cfg.ImageLimits = app.DefaultImageLimits()
+		cfg.ImageLimits[image.QuotaImageSizeTotal] = 10000
+		cfg.ImageLimits[image.QuotaImageStageTotal] = 10000
+	})
+	m := c.member.at("3.1")
+	v := obj(t, m.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1, "imageRef": c.ImageID}}).Expect(t, 202), "volume")
+	id := v["id"].(string)
+	c.step(t)
+	v = obj(t, m.do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume")
+	md, _ := v["volume_image_metadata"].(map[string]any)
+	if v["status"] != "available" || md["image_id"] != c.ImageID || v["bootable"] != "true" {
+		t.Fatalf("volume from image %v", v)
+	}
+	r := m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-volume_upload_image": map[string]any{
+		"image_name": "from-volume", "disk_format": "raw", "visibility": "private"}}).Expect(t, 202)
+	up := obj(t, r, "os-volume_upload_image")
+	if up["status"] != "uploading" || up["image_name"] != "from-volume" || up["image_id"] == nil || up["visibility"] != "private" {
+		t.Errorf("upload %v", up)
+	}
+	fault(t, m.do("POST", "/volumes/"+id+"/action", map[string]any{"os-volume_upload_image": map[string]any{
+		"image_name": "pub", "visibility": "public"}}), 403, "forbidden", "Policy doesn't allow volume_extension:volume_actions:upload_public to be performed.")
+	c.step(t)
+	img := c.Member.Do("GET", "/image/v2/images/"+up["image_id"].(string), nil).Expect(t, 200).JSON(t)
+	if img["status"] != "active" {
+		t.Errorf("uploaded image %v", img)
+	}
+	if v := obj(t, m.do("GET", "/volumes/"+id, nil).Expect(t, 200), "volume"); v["status"] != "available" {
+		t.Errorf("after upload %v", v)
 	}
 }
