@@ -312,7 +312,7 @@ func (a *App) routes() http.Handler {
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
-		FloatingIPs: a.floatingIPs,
+		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))

@@ -205,13 +205,31 @@ func (s *Service) bootVolumeMetadata(ctx context.Context, p *auth.Principal, b *
 		if !vol.Bootable {
 			return nil, errs.Invalid("Block Device %s is not bootable.", vol.ID)
 		}
-		meta := map[string]string{}
-		for k, v := range vol.ImageMetadata {
-			meta["image_"+k] = v
-		}
-		return meta, nil
+		return volumeImageSystemMetadata(vol.ImageMetadata), nil
 	}
 	return map[string]string{}, nil
+}
+
+// volumeImageAttributes are the image attributes Cinder keeps among a
+// volume's image metadata (Nova's VIM_IMAGE_ATTRIBUTES): not properties.
+var volumeImageAttributes = []string{"image_id", "image_name", "size", "checksum", "container_format", "disk_format", "min_ram", "min_disk"}
+
+// volumeImageSystemMetadata is the system metadata of a server booted
+// from a volume with image metadata meta (get_image_metadata_from_volume):
+// the properties, and min_ram and min_disk.
+func volumeImageSystemMetadata(meta map[string]string) map[string]string {
+	out := map[string]string{"image_min_ram": "0", "image_min_disk": "0"}
+	for k, v := range meta {
+		switch {
+		case k == "min_ram" || k == "min_disk":
+			if v != "" {
+				out["image_"+k] = v
+			}
+		case !slices.Contains(volumeImageAttributes, k):
+			out["image_"+k] = v
+		}
+	}
+	return out
 }
 
 // insertCreateVolumes writes plan's mappings for srv in tx, naming their

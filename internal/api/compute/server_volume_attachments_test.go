@@ -208,3 +208,62 @@ func TestCreateWithVolumes(t *testing.T) {
 		}
 	})
 }
+
+// TestVolumeProxies: os-volumes and os-snapshots answer from kumo's
+// volume service as Nova's proxies do (compared with Nova's samples) up
+// to 2.35, and 404 from 2.36; the volume is attached through
+// os-volume_attachments over the same service.
+func TestVolumeProxies(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		c, client := newCloud(t, database, computetest.Options{})
+		cc := &createCloud{Cloud: c, client: client}
+		user := cc.client.As(userToken, "2.35")
+		server := user.Do("POST", "/v2.1/servers", cc.body("2.35", nil)).Expect(t, http.StatusAccepted).JSON(t)["server"].(map[string]any)["id"].(string)
+		cc.waitForStatus(t, server, "ACTIVE")
+		const samples = "nova/api_samples/"
+		r := user.Do("POST", "/v2.1/os-volumes", map[string]any{"volume": map[string]any{"size": 1, "display_name": "Volume Name",
+			"display_description": "Volume Description", "availability_zone": "nova"}}).Expect(t, http.StatusOK)
+		apisamples.Assert(t, samples+"os-volumes/os-volumes-post-resp.json", r.Body, apisamples.Options{Optional: []string{
+			"volume.attachments[].device", "volume.attachments[].id", "volume.attachments[].serverId", "volume.attachments[].volumeId"}})
+		id := r.JSON(t)["volume"].(map[string]any)["id"].(string)
+		waitProxy := func(status string) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				v := user.Do("GET", "/v2.1/os-volumes/"+id, nil).Expect(t, http.StatusOK).JSON(t)["volume"].(map[string]any)
+				if v["status"] == status {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("volume %v, want %s", v, status)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		waitProxy("available")
+		user.Do("POST", "/v2.1/servers/"+server+"/os-volume_attachments", map[string]any{"volumeAttachment": map[string]any{"volumeId": id}}).
+			Expect(t, http.StatusOK)
+		waitProxy("in-use")
+		apisamples.Assert(t, samples+"os-volumes/os-volumes-get-resp.json",
+			user.Do("GET", "/v2.1/os-volumes/"+id, nil).Expect(t, http.StatusOK).Body, apisamples.Options{})
+		for path, sample := range map[string]string{"/v2.1/os-volumes": "os-volumes-index-resp.json", "/v2.1/os-volumes/detail": "os-volumes-detail-resp.json"} {
+			apisamples.Assert(t, samples+"os-volumes/"+sample, user.Do("GET", path, nil).Expect(t, http.StatusOK).Body, apisamples.Options{})
+		}
+		r = user.Do("POST", "/v2.1/os-snapshots", map[string]any{"snapshot": map[string]any{"display_name": "snap-001",
+			"display_description": "Daily backup", "volume_id": id, "force": true}}).Expect(t, http.StatusOK)
+		apisamples.Assert(t, samples+"os-snapshots/snapshot-create-resp.json", r.Body, apisamples.Options{})
+		snap := r.JSON(t)["snapshot"].(map[string]any)["id"].(string)
+		apisamples.Assert(t, samples+"os-snapshots/snapshots-show-resp.json",
+			user.Do("GET", "/v2.1/os-snapshots/"+snap, nil).Expect(t, http.StatusOK).Body, apisamples.Options{})
+		apisamples.Assert(t, samples+"os-snapshots/snapshots-list-resp.json",
+			user.Do("GET", "/v2.1/os-snapshots", nil).Expect(t, http.StatusOK).Body, apisamples.Options{})
+
+		r = user.Do("GET", "/v2.1/os-volumes/7a3f1d2c-0000-4000-8000-000000000001", nil).Expect(t, http.StatusNotFound)
+		if msg := faultMessage(t, r); msg != "Volume 7a3f1d2c-0000-4000-8000-000000000001 could not be found." {
+			t.Errorf("missing volume: %q", msg)
+		}
+		cc.client.As(userToken, "2.36").Do("GET", "/v2.1/os-volumes", nil).Expect(t, http.StatusNotFound)
+		cc.client.As(userToken, "2.36").Do("GET", "/v2.1/os-snapshots", nil).Expect(t, http.StatusNotFound)
+	})
+}
