@@ -31,7 +31,7 @@ func TestImageLimitsCLI(t *testing.T) {
 
 	var regs []obj
 	admin.JSON(t, &regs, "registered", "limit", "list", "--service", "glance")
-	want := map[string]float64{"image_size_total": 1000, "image_stage_total": 1000, "image_count_total": 100, "image_count_uploading": 100}
+	want := map[string]float64{"image_size_total": 2000, "image_stage_total": 2000, "image_count_total": 100, "image_count_uploading": 100}
 	if len(regs) != len(want) {
 		t.Fatalf("registered limits of glance = %v, want %v", regs, want)
 	}

@@ -110,11 +110,13 @@ const (
 	DefaultLoginFailureWindow = time.Minute
 )
 
-// DefaultImageLimits are the registered limits Glance's documentation
-// creates for the image service.
+// DefaultImageLimits are the registered limits DevStack creates for the
+// image service (lib/glance: 2000 MiB of images, where Glance's
+// documentation shows 1000): a 1 GiB volume uploaded as a raw image fits,
+// as Tempest's volume tests expect.
 func DefaultImageLimits() map[string]int64 {
 	return map[string]int64{
-		image.QuotaImageSizeTotal: 1000, image.QuotaImageStageTotal: 1000,
+		image.QuotaImageSizeTotal: 2000, image.QuotaImageStageTotal: 2000,
 		image.QuotaImageCountTotal: 100, image.QuotaImageCountUploading: 100,
 	}
 }

@@ -198,9 +198,6 @@ func (s *Service) connect(ctx context.Context, tx *store.Tx, volumeID, attachmen
 		StatusAttaching, AttachAttaching, now, v.ID); err != nil {
 		return nil, fmt.Errorf("volume %s attaching: %w", v.ID, err)
 	}
-	if err := setMapKeys(ctx, tx, "volume_admin_metadata", "volume_id", v.ID, map[string]string{"attached_mode": mode}); err != nil {
-		return nil, err
-	}
 	return getAttachment(ctx, tx, a.ID, "", true)
 }
 
@@ -461,7 +458,13 @@ func (s *Service) Attach(ctx context.Context, p *auth.Principal, id string, req 
 			StatusInUse, AttachAttached, now, now, id); err != nil {
 			return fmt.Errorf("attach volume %s: %w", id, err)
 		}
-		return setMapKeys(ctx, tx, "volume_admin_metadata", "volume_id", id, map[string]string{"attached_mode": mode})
+		// Cinder's attach adds readonly=False when the volume has no
+		// readonly flag yet (volume/api.py attach); views show it in
+		// metadata from then on.
+		if _, ok := v.AdminMetadata["readonly"]; ok {
+			return nil
+		}
+		return setMapKeys(ctx, tx, "volume_admin_metadata", "volume_id", id, map[string]string{"readonly": "False"})
 	})
 }
 

@@ -157,10 +157,6 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, p *auth.Principal,
 	if err := setMapKeys(ctx, tx, "volume_image_metadata", "volume_id", v.ID, v.ImageMetadata); err != nil {
 		return nil, err
 	}
-	v.AdminMetadata["readonly"] = "False"
-	if err := setMapKeys(ctx, tx, "volume_admin_metadata", "volume_id", v.ID, v.AdminMetadata); err != nil {
-		return nil, err
-	}
 	return v, nil
 }
 

@@ -2,6 +2,7 @@ package blockstorage
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -52,6 +53,19 @@ func listExtensions(*api.Call) (*api.Reply, error) {
 	return api.JSON(http.StatusOK, map[string]any{"extensions": out}), nil
 }
 
+// hostMatches is Cinder's host filter (db _filter_host): a value with
+// '#' names a pool exactly, one with '@' a backend and its pools, any
+// other a host and its backends and pools.
+func hostMatches(host, value string) bool {
+	switch {
+	case strings.Contains(value, "#"):
+		return host == value
+	case strings.Contains(value, "@"):
+		return host == value || strings.HasPrefix(host, value+"#")
+	}
+	return host == value || strings.HasPrefix(host, value+"@") || strings.HasPrefix(host, value+"#")
+}
+
 // services answers GET /os-services (admin): the scheduler and the
 // volume service of kumo's one storage host; ?host= and ?binary= filter.
 func (h *handlers) services(c *api.Call) (*api.Reply, error) {
@@ -62,7 +76,7 @@ func (h *handlers) services(c *api.Call) (*api.Reply, error) {
 	q := c.Query()
 	out := make([]map[string]any, 0, len(svcs))
 	for _, s := range svcs {
-		if (q.Has("host") && q.Get("host") != s.Host) || (q.Has("binary") && q.Get("binary") != s.Binary) {
+		if (q.Has("host") && !hostMatches(s.Host, q.Get("host"))) || (q.Has("binary") && q.Get("binary") != s.Binary) {
 			continue
 		}
 		v := map[string]any{"binary": s.Binary, "host": s.Host, "zone": s.Zone, "status": s.Status, "state": s.State,

@@ -67,7 +67,7 @@ func (h *handlers) listSnapshots(detail bool) api.Handler {
 		out := make([]map[string]any, 0, len(snaps))
 		for _, s := range snaps {
 			if detail {
-				out = append(out, snapshotDetail(c, s))
+				out = append(out, snapshotDetail(c, s, true))
 			} else {
 				out = append(out, snapshotSummary(s))
 			}
@@ -132,7 +132,7 @@ func (h *handlers) createSnapshot(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusAccepted, map[string]any{"snapshot": snapshotDetail(c, snap)}), nil
+	return api.JSON(http.StatusAccepted, map[string]any{"snapshot": snapshotDetail(c, snap, false)}), nil
 }
 
 func (h *handlers) showSnapshot(c *api.Call) (*api.Reply, error) {
@@ -140,7 +140,7 @@ func (h *handlers) showSnapshot(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusOK, map[string]any{"snapshot": snapshotDetail(c, s)}), nil
+	return api.JSON(http.StatusOK, map[string]any{"snapshot": snapshotDetail(c, s, true)}), nil
 }
 
 var snapshotUpdateSchema = js.Object([]string{"snapshot"}, js.Property{Name: "snapshot", Schema: append(js.Object(nil,
@@ -165,7 +165,7 @@ func (h *handlers) updateSnapshot(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusOK, map[string]any{"snapshot": snapshotDetail(c, snap)}), nil
+	return api.JSON(http.StatusOK, map[string]any{"snapshot": snapshotDetail(c, snap, false)}), nil
 }
 
 func (h *handlers) deleteSnapshot(c *api.Call) (*api.Reply, error) {
@@ -281,8 +281,10 @@ func snapshotSummary(s *volume.Snapshot) map[string]any {
 	}
 }
 
-// snapshotDetail adds the v3 fields and the extended attributes.
-func snapshotDetail(c *api.Call, s *volume.Snapshot) map[string]any {
+// snapshotDetail adds the v3 fields and, extended (show and the detail
+// list, which extended_snapshot_attributes extends; not create or
+// update), the extended attributes.
+func snapshotDetail(c *api.Call, s *volume.Snapshot, extended bool) map[string]any {
 	d := snapshotSummary(s)
 	if c.AtLeast(mv.Version{Major: 3, Minor: 14}) {
 		d["group_snapshot_id"] = nil
@@ -293,7 +295,7 @@ func snapshotDetail(c *api.Call, s *volume.Snapshot) map[string]any {
 	if c.AtLeast(mv.V3_65) {
 		d["consumes_quota"] = s.ConsumesQuota
 	}
-	if c.Allowed("volume_extension:extended_snapshot_attributes", nil) {
+	if extended && c.Allowed("volume_extension:extended_snapshot_attributes", nil) {
 		d["os-extended-snapshot-attributes:project_id"] = s.ProjectID
 		progress := s.Progress
 		if progress == "" {

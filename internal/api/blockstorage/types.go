@@ -67,6 +67,18 @@ func typeView(c *api.Call, t *volume.VolumeType) map[string]any {
 	return v
 }
 
+// typeManageView is the type view of types_manage's create and update
+// (cinder/api/views/types.py): every extra spec, no qos_specs_id; create
+// is also extended with volume_type_access's attribute.
+func typeManageView(c *api.Call, t *volume.VolumeType, created bool) map[string]any {
+	v := map[string]any{"id": t.ID, "name": t.Name, "is_public": t.IsPublic, "description": t.Description,
+		"extra_specs": nonNil(t.ExtraSpecs)}
+	if created && c.Allowed("volume_extension:volume_type_access", nil) {
+		v["os-volume-type-access:is_public"] = t.IsPublic
+	}
+	return v
+}
+
 // listTypes answers GET /types: public types by default, ?is_public=None
 // every type (admins), private ones shared with the caller's project.
 func (h *handlers) listTypes(c *api.Call) (*api.Reply, error) {
@@ -160,7 +172,7 @@ func (h *handlers) createType(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusOK, map[string]any{"volume_type": typeView(c, t)}), nil
+	return api.JSON(http.StatusOK, map[string]any{"volume_type": typeManageView(c, t, true)}), nil
 }
 
 func (h *handlers) updateType(c *api.Call) (*api.Reply, error) {
@@ -190,7 +202,7 @@ func (h *handlers) updateType(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusOK, map[string]any{"volume_type": typeView(c, t)}), nil
+	return api.JSON(http.StatusOK, map[string]any{"volume_type": typeManageView(c, t, false)}), nil
 }
 
 func (h *handlers) deleteType(c *api.Call) (*api.Reply, error) {

@@ -1,6 +1,7 @@
 package blockstorage
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -84,7 +85,7 @@ func (h *handlers) listVolumes(detail bool) api.Handler {
 		out := make([]map[string]any, 0, len(vols))
 		for _, v := range vols {
 			if detail {
-				out = append(out, volumeDetail(c, v))
+				out = append(out, volumeDetail(c, v, true))
 			} else {
 				out = append(out, volumeSummaryView(c, v))
 			}
@@ -247,7 +248,7 @@ func (h *handlers) createVolume(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusAccepted, map[string]any{"volume": volumeDetail(c, vol)}), nil
+	return api.JSON(http.StatusAccepted, map[string]any{"volume": volumeDetail(c, vol, false)}), nil
 }
 
 // jsNumber parses a validated size string.
@@ -267,7 +268,7 @@ func (h *handlers) showVolume(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusOK, map[string]any{"volume": volumeDetail(c, v)}), nil
+	return api.JSON(http.StatusOK, map[string]any{"volume": volumeDetail(c, v, true)}), nil
 }
 
 // volumeUpdateSchema is schemas/volumes.py's update (update_v353 asks
@@ -311,7 +312,7 @@ func (h *handlers) updateVolume(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusOK, map[string]any{"volume": volumeDetail(c, vol)}), nil
+	return api.JSON(http.StatusOK, map[string]any{"volume": volumeDetail(c, vol, false)}), nil
 }
 
 // deleteVolume answers DELETE /volumes/{id}: ?cascade, and ?force from
@@ -509,9 +510,11 @@ func nonNil(m map[string]string) map[string]string {
 	return m
 }
 
-// volumeDetail is Cinder's volume detail at the request's microversion,
-// with the extension attributes the caller's rules allow.
-func volumeDetail(c *api.Call, v *volume.Volume) map[string]any {
+// volumeDetail is Cinder's volume detail at the request's microversion;
+// extended (show and the detail list, the calls Cinder's controller
+// extensions extend; not create or update) adds the extension attributes
+// the caller's rules allow.
+func volumeDetail(c *api.Call, v *volume.Volume, extended bool) map[string]any {
 	admin := c.IsAdmin()
 	typ := any(v.VolumeTypeName)
 	if v.VolumeTypeName == "" {
@@ -521,7 +524,7 @@ func volumeDetail(c *api.Call, v *volume.Volume) map[string]any {
 		"id": v.ID, "status": v.Status, "size": v.Size, "availability_zone": v.AvailabilityZone,
 		"created_at": cinderTime(v.CreatedAt), "updated_at": cinderTime(v.UpdatedAt),
 		"name": v.Name, "description": v.Description, "volume_type": typ,
-		"snapshot_id": v.SnapshotID, "source_volid": v.SourceVolID, "metadata": nonNil(v.Metadata),
+		"snapshot_id": v.SnapshotID, "source_volid": v.SourceVolID, "metadata": visibleMetadata(v),
 		"links": links(c, "volumes", v.ID), "user_id": v.UserID, "bootable": boolString(v.Bootable),
 		"encrypted": false, "replication_status": nil, "consistencygroup_id": nil, "multiattach": v.Multiattach,
 		"attachments": volumeAttachments(c, v),
@@ -550,6 +553,9 @@ func volumeDetail(c *api.Call, v *volume.Volume) map[string]any {
 	if c.AtLeast(mv.V3_65) {
 		d["consumes_quota"] = v.ConsumesQuota
 	}
+	if !extended {
+		return d
+	}
 	// The controller extensions' attributes.
 	if c.Allowed("volume_extension:volume_host_attribute", nil) {
 		var host any
@@ -569,6 +575,20 @@ func volumeDetail(c *api.Call, v *volume.Volume) map[string]any {
 		d["volume_image_metadata"] = v.ImageMetadata
 	}
 	return d
+}
+
+// visibleMetadata is the volume's metadata with the admin metadata every
+// caller sees ("readonly", "attached_mode") over it, as Cinder's
+// add_visible_admin_metadata shows them.
+func visibleMetadata(v *volume.Volume) map[string]string {
+	out := make(map[string]string, len(v.Metadata)+1)
+	maps.Copy(out, v.Metadata)
+	for _, k := range []string{"readonly", "attached_mode"} {
+		if val, ok := v.AdminMetadata[k]; ok {
+			out[k] = val
+		}
+	}
+	return out
 }
 
 // volumeAttachments are the attached attachments of a volume as its
