@@ -46,6 +46,9 @@ func NewServices(d Deps, o api.Options) (v3, root *api.Service) {
 	v3s, rootSvc := base, base
 	v3s.Name, v3s.Mount, v3s.Router = "volume", V3Mount, api.NewRouter(h.routes())
 	v3s.ProjectInPath = true
+	// Cinder's router, like Nova's, has no route for a path ending in a
+	// slash: DELETE /volumes/ is a missing volume.
+	v3s.NoTrailingSlash = true
 	v3s.ProjectMismatch = func(string, string) error { return errs.Invalid("Malformed request url") }
 	rootSvc.Name, rootSvc.Mount, rootSvc.Router = "volume-versions", Mount, api.NewRouter(rootRoutes())
 	return &v3s, &rootSvc
