@@ -23,10 +23,12 @@ type work struct {
 
 // Jobs of the worker.
 const (
-	jobCreate = "create"
-	jobDelete = "delete"
-	jobExtend = "extend"
-	jobUpload = "upload"
+	jobCreate  = "create"
+	jobDelete  = "delete"
+	jobExtend  = "extend"
+	jobUpload  = "upload"
+	jobRevert  = "revert"
+	jobReimage = "reimage"
 )
 
 // jobJSON is the work column of a job without parameters.

@@ -12,14 +12,10 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// Statuses of the less common operations.
+// Statuses of a revert to a snapshot.
 const (
-	StatusReverting        = "reverting"
-	StatusRetyping         = "retyping"
-	SnapshotRestoring      = "restoring"
-	jobRevert              = "revert"
-	jobReimage             = "reimage"
-	latestSnapshotOrdering = `ORDER BY created_at DESC, id DESC`
+	StatusReverting   = "reverting"
+	SnapshotRestoring = "restoring"
 )
 
 // RevertToSnapshot is the revert action (3.40): an available volume gets
@@ -35,7 +31,7 @@ func (s *Service) RevertToSnapshot(ctx context.Context, p *auth.Principal, id, s
 		}
 		var latest string
 		var size int
-		err = tx.QueryRowContext(ctx, `SELECT id, size_gb FROM snapshots WHERE volume_id = ? `+latestSnapshotOrdering+` LIMIT 1`, id).Scan(&latest, &size)
+		err = tx.QueryRowContext(ctx, `SELECT id, size_gb FROM snapshots WHERE volume_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, id).Scan(&latest, &size)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.Invalid("Volume %s doesn't have any snapshots.", id)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
@@ -366,14 +365,4 @@ func (s *Service) SetQuotaClass(ctx context.Context, class string, set map[strin
 		return nil, err
 	}
 	return s.QuotaClass(ctx, class)
-}
-
-// isPerType reports whether resource is a per-type one.
-func isPerType(resource string) bool {
-	for _, p := range perTypePrefixes {
-		if strings.HasPrefix(resource, p) {
-			return true
-		}
-	}
-	return false
 }

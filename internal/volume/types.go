@@ -180,7 +180,7 @@ func (s *Service) Types(ctx context.Context, p *auth.Principal, opts TypeListOpt
 		where = append(where, `EXISTS (SELECT 1 FROM volume_type_extra_specs e WHERE e.volume_type_id = t.id AND e.key = ? AND e.value = ?)`)
 		args = append(args, k, v)
 	}
-	page := pageQuery{table: "volume_types", alias: "t", sortable: typeSortKeys, defaultKey: "id", defaultDir: "asc"}
+	page := pageQuery{table: "volume_types", alias: "t", sortable: typeSortKeys, defaultKey: "created_at", defaultDir: "desc"}
 	q, qargs, err := page.build(ctx, s.db, `SELECT `+typeColumns+` FROM volume_types t`, where, args, opts.Sort, opts.Marker, opts.Limit, opts.Offset, typeNotFound)
 	if err != nil {
 		return nil, err
@@ -255,6 +255,7 @@ func (s *Service) UpdateType(ctx context.Context, id string, req TypeUpdate) (*V
 		if t, err = s.findType(ctx, tx, admin, id); err != nil {
 			return err
 		}
+		oldName := t.Name
 		if req.Name != nil {
 			n := strings.TrimSpace(*req.Name)
 			if n == "" {
@@ -280,6 +281,17 @@ func (s *Service) UpdateType(ctx context.Context, id string, req TypeUpdate) (*V
 		}
 		if err != nil {
 			return fmt.Errorf("update volume type %s: %w", id, err)
+		}
+		if oldName == t.Name {
+			return nil
+		}
+		// The per-type quotas follow the name (Cinder's update_quota_resource).
+		for _, p := range perTypePrefixes {
+			for _, table := range []string{"volume_quotas", "volume_quota_classes"} {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET resource = ? WHERE resource = ?`, p+t.Name, p+oldName); err != nil {
+					return fmt.Errorf("rename quotas of type %s: %w", oldName, err)
+				}
+			}
 		}
 		return nil
 	})

@@ -217,3 +217,26 @@ func TestMultiattachType(t *testing.T) {
 		t.Fatalf("one detached: %s, %d attachments", got.Status, len(got.Attachments))
 	}
 }
+
+func TestRenamedTypeKeepsItsQuotas(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	e := newEnv(t, db, volume.Config{})
+	gold, err := e.s.CreateType(e.ctx, volume.TypeCreate{Name: "gold"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.SetQuotas(e.ctx, "pa", map[string]int64{"volumes_gold": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.UpdateType(e.ctx, gold.ID, volume.TypeUpdate{Name: ptr("platinum")}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.s.Quotas(e.ctx, "pa")
+	if err != nil || q["volumes_platinum"] != 1 {
+		t.Fatalf("quotas after rename: %v, %v", q, err)
+	}
+	if _, ok := q["volumes_gold"]; ok {
+		t.Fatalf("old name's quota left: %v", q)
+	}
+}

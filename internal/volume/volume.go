@@ -222,7 +222,9 @@ var _ Images = (*image.Service)(nil)
 // Config is the service's deployment settings.
 type Config struct {
 	// Host is the storage host's name (Cinder's host@backend); "" uses
-	// "kumo@volfile".
+	// "kumo@volfile". Each kumo keeping volume files (each data
+	// directory) sharing a database needs its own: a worker does the jobs
+	// of its host's volumes only.
 	Host string
 	// AvailabilityZone is storage_availability_zone ("" is "nova").
 	AvailabilityZone string

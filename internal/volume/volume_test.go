@@ -165,3 +165,37 @@ func TestWorkerResumesAfterRestart(t *testing.T) {
 		}
 	})
 }
+
+func TestWorkersShareADatabaseByHost(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newEnv(t, db, volume.Config{Host: "a@volfile"})
+		b := newEnv(t, db, volume.Config{Host: "b@volfile"})
+		v := a.create(t, alice, volume.CreateRequest{Size: 1})
+		a.step(t) // a places and writes it
+		if got := a.get(t, v.ID); got.Host != "a@volfile#volfile" || got.Status != volume.StatusAvailable {
+			t.Fatalf("placed: %s %s", got.Host, got.Status)
+		}
+		sn, err := b.s.CreateSnapshot(b.ctx, alice, volume.SnapshotCreate{VolumeID: v.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.s.Extend(b.ctx, alice, v.ID, 2, false); err != nil {
+			t.Fatal(err)
+		}
+		b.step(t) // not b's: nothing happens
+		if got := b.get(t, v.ID); got.Status != volume.StatusExtending {
+			t.Fatalf("b's worker extended a's volume: %s", got.Status)
+		}
+		if got, _ := b.s.Snapshot(b.ctx, alice, sn.ID); got.Status != volume.SnapshotCreating {
+			t.Fatalf("b's worker took a's snapshot: %s", got.Status)
+		}
+		a.step(t)
+		if got := a.get(t, v.ID); got.Status != volume.StatusAvailable || got.Size != 2 {
+			t.Fatalf("a's worker: %s %d", got.Status, got.Size)
+		}
+		if got, _ := a.s.Snapshot(a.ctx, alice, sn.ID); got.Status != volume.SnapshotAvailable {
+			t.Fatalf("snapshot: %s", got.Status)
+		}
+	})
+}

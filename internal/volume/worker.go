@@ -152,8 +152,12 @@ func (w *Worker) release(j job) {
 // come before volumes, so a cascade delete removes them first.
 func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	var jobs []job
-	rows, err := w.s.db.QueryContext(ctx, `SELECT id FROM snapshots WHERE status IN (?, ?) AND work <> '' ORDER BY updated_at`,
-		SnapshotCreating, SnapshotDeleting)
+	// Only this storage host's rows (and new ones, which it places):
+	// another kumo sharing the database keeps its data in its own files.
+	pool := w.s.PoolName()
+	rows, err := w.s.db.QueryContext(ctx, `SELECT s.id FROM snapshots s WHERE s.status IN (?, ?) AND s.work <> ''
+		AND (s.host = ? OR (s.host = '' AND EXISTS (SELECT 1 FROM volumes v WHERE v.id = s.volume_id AND v.host IN ('', ?))))
+		ORDER BY s.updated_at`, SnapshotCreating, SnapshotDeleting, pool, pool)
 	if err != nil {
 		return nil, fmt.Errorf("scan snapshots: %w", err)
 	}
@@ -169,8 +173,9 @@ func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?, ?) AND work <> '' ORDER BY updated_at`,
-		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading, StatusReverting)
+	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?, ?) AND work <> ''
+		AND host IN ('', ?) ORDER BY updated_at`,
+		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading, StatusReverting, pool)
 	if err != nil {
 		return nil, fmt.Errorf("scan volumes: %w", err)
 	}
