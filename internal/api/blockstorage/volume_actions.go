@@ -21,6 +21,8 @@ var volumeActions = []api.Action{
 	{Name: "os-update_readonly_flag", Rule: "volume:update_readonly_flag"},
 	{Name: "os-reset_status", Rule: "volume_extension:volume_admin_actions:reset_status"},
 	{Name: "os-force_delete", Rule: "volume_extension:volume_admin_actions:force_delete"},
+	{Name: "os-force_detach", Rule: "volume_extension:volume_admin_actions:force_detach"},
+	{Name: "os-retype", Rule: "volume:retype"},
 	{Name: "os-volume_upload_image", Rule: "volume_extension:volume_actions:upload_image"},
 	{Name: "os-reserve", Rule: "volume_extension:volume_actions:reserve"},
 	{Name: "os-unreserve", Rule: "volume_extension:volume_actions:unreserve"},
@@ -154,6 +156,7 @@ func (h *handlers) volumeAction(c *api.Call) (*api.Reply, error) {
 		"os-detach": detachSchema, "os-initialize_connection": connectorSchema("os-initialize_connection"),
 		"os-terminate_connection": connectorSchema("os-terminate_connection"), "os-set_image_metadata": imageMetadataSchema,
 		"os-unset_image_metadata": unsetImageMetadataSchema, "os-show_image_metadata": emptyAction("os-show_image_metadata"),
+		"os-force_detach": forceDetachSchema, "os-retype": retypeSchema,
 	}
 	body, err := validateRaw(raw, schemas[act.Name])
 	if err != nil {
@@ -209,6 +212,10 @@ func (h *handlers) volumeAction(c *api.Call) (*api.Reply, error) {
 		return accepted, h.vols.ResetStatus(c.Ctx, p, id, req)
 	case "os-force_delete":
 		return accepted, h.vols.ForceDelete(c.Ctx, p, id)
+	case "os-force_detach":
+		return h.forceDetach(c, v, args)
+	case "os-retype":
+		return h.retype(c, v, args)
 	case "os-volume_upload_image":
 		return h.uploadImage(c, v, args)
 	case "os-reserve":
