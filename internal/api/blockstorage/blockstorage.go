@@ -84,5 +84,6 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.typeRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)
 	rs = append(rs, h.miscRoutes()...)
+	rs = append(rs, h.poolRoutes()...)
 	return rs
 }
