@@ -2,6 +2,8 @@ package volume
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/auth"
@@ -35,6 +37,16 @@ func (s *Service) ForceDetach(ctx context.Context, p *auth.Principal, id, attach
 			default:
 				return invalidVolume("Detach volume failed: More than one attachment, but no attachment_id provided.")
 			}
+		}
+		// Cinder's attachment_deletion_allowed: the attachment must be
+		// the volume's.
+		var owner string
+		err = tx.QueryRowContext(ctx, `SELECT volume_id FROM volume_attachments WHERE id = ?`, attachmentID).Scan(&owner)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read attachment %s: %w", attachmentID, err)
+		}
+		if err == nil && owner != id {
+			return invalidInput("Mismatched volume and attachment")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM volume_attachments WHERE id = ? AND volume_id = ?`, attachmentID, id); err != nil {
 			return fmt.Errorf("delete attachment %s: %w", attachmentID, err)

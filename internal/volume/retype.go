@@ -21,9 +21,10 @@ func (t *VolumeType) IsMultiattach() bool {
 	return t != nil && t.ExtraSpecs["multiattach"] == "<is> True"
 }
 
-// RetypeType is the type os-retype names, by id or name, as Cinder looks
-// it up with an elevated context (a private type is found too).
-func (s *Service) RetypeType(ctx context.Context, ref string) (*VolumeType, error) {
+// TypeElevated is a type by id or name whatever its access, as Cinder
+// looks up os-retype's new type and get_pools' volume_type with an
+// elevated context.
+func (s *Service) TypeElevated(ctx context.Context, ref string) (*VolumeType, error) {
 	return s.findType(ctx, s.db, elevated(nil), ref)
 }
 

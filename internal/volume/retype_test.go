@@ -121,6 +121,11 @@ func TestForceDetach(t *testing.T) {
 			t.Fatalf("attachments: %+v", got.Attachments)
 		}
 		wantErr(t, e.s.ForceDetach(e.ctx, admin, v.ID, ""), errs.KindInvalid, "Detach volume failed: More than one attachment, but no attachment_id provided.")
+		other := e.ready(t, alice, 1)
+		wantErr(t, e.s.ForceDetach(e.ctx, admin, other.ID, got.Attachments[0].ID), errs.KindInvalid, "Invalid input received: Mismatched volume and attachment")
+		if n := len(e.get(t, v.ID).Attachments); n != 2 {
+			t.Fatalf("attachments after a mismatched force detach: %d", n)
+		}
 		// In error (Tempest's test_force_detach_volume): the status follows
 		// the attachments left.
 		st := volume.StatusError

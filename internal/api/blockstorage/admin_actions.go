@@ -26,7 +26,7 @@ var (
 // checks once the multiattach change is allowed (available volumes).
 func (h *handlers) retype(c *api.Call, v *volume.Volume, args map[string]any) (*api.Reply, error) {
 	ref, _ := str(args, "new_type")
-	t, err := h.vols.RetypeType(c.Ctx, ref)
+	t, err := h.vols.TypeElevated(c.Ctx, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func (h *handlers) getPools(c *api.Call) (*api.Reply, error) {
 	var typ *volume.VolumeType
 	if q.Has("volume_type") {
 		if c.AtLeast(poolTypeFilter) {
-			t, err := h.vols.RetypeType(c.Ctx, q.Get("volume_type"))
+			t, err := h.vols.TypeElevated(c.Ctx, q.Get("volume_type"))
 			if err != nil {
 				return nil, err
 			}
