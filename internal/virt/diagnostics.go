@@ -49,8 +49,10 @@ type DiskDiagnostics struct {
 const DiagnosticsDriver = "libvirt"
 
 // SpecDiagnostics fills what g's spec tells (vCPUs, memory, one NIC per
-// network, its disks: root, ephemeral, swap, config drive), every
-// counter unknown; drivers add what they measure.
+// network, its disks: root (its image's or its root volume), ephemeral,
+// swap, config drive, then each other volume, as Nova's libvirt driver
+// lists the domain's disks), every counter unknown; drivers add what
+// they measure.
 func SpecDiagnostics(g *Guest, power PowerState, hypervisor string, configDrive bool) *Diagnostics {
 	d := &Diagnostics{Power: power, Driver: DiagnosticsDriver, Hypervisor: hypervisor, HypervisorOS: "linux",
 		ConfigDrive: configDrive, MemoryMaxMB: g.MemoryMB}
@@ -65,6 +67,14 @@ func SpecDiagnostics(g *Guest, power PowerState, hypervisor string, configDrive 
 		if present {
 			disks++
 		}
+	}
+	root := false
+	for _, v := range g.Volumes {
+		if v.BootIndex == 0 && !root {
+			root = true // the root disk, counted
+			continue
+		}
+		disks++
 	}
 	d.Disks = make([]DiskDiagnostics, disks)
 	return d

@@ -52,6 +52,16 @@ type Volume struct {
 	BootIndex int
 }
 
+// VolumeSerial is the disk serial of volume id, as Nova's libvirt driver
+// gives it: the id, of which virtio-blk keeps the first 20 characters, so
+// a guest finds it as /dev/disk/by-id/virtio-<serial>.
+func VolumeSerial(id string) string {
+	if len(id) > 20 {
+		return id[:20]
+	}
+	return id
+}
+
 // Guest is everything a driver needs to run one server.
 type Guest struct {
 	ID               string // server uuid
@@ -169,4 +179,16 @@ type Driver interface {
 	// (bounded by ctx) until the guest has let it go; detaching a volume
 	// the guest does not have succeeds. ErrNotFound if the guest is absent.
 	DetachVolume(ctx context.Context, id, volumeID string) error
+}
+
+// VolumeExtender is a driver that can grow a volume a running guest has
+// attached, as Nova's libvirt driver does on Cinder's volume-extended
+// event (an in-use volume's file is QEMU's to resize: it holds the
+// file's write lock).
+type VolumeExtender interface {
+	// ExtendVolume grows volume volumeID of guest id to size bytes and
+	// lets the running guest see its new size; a guest without a
+	// process has nothing to tell (the volume service grows the file it
+	// no longer uses). ErrNotFound if the guest is absent.
+	ExtendVolume(ctx context.Context, id, volumeID string, size int64) error
 }

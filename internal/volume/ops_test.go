@@ -100,7 +100,7 @@ func TestRetypeAndForceDetach(t *testing.T) {
 		if _, err := e.s.CreateType(e.ctx, volume.TypeCreate{Name: "gold"}); err != nil {
 			t.Fatal(err)
 		}
-		wantErr(t, e.s.Retype(e.ctx, alice, v.ID, "platinum"), errs.KindInvalid, "Invalid volume_type passed: platinum.")
+		wantErr(t, e.s.Retype(e.ctx, alice, v.ID, "platinum"), errs.KindNotFound, "Volume type with name platinum could not be found.")
 		wantErr(t, e.s.Retype(e.ctx, alice, v.ID, volume.DefaultTypeName), errs.KindInvalid, "Retype needs volume to be in available or in-use state")
 		if _, err := e.s.SetQuotas(e.ctx, "pa", map[string]int64{"gigabytes_gold": 1}); err != nil {
 			t.Fatal(err)

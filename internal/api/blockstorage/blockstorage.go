@@ -85,5 +85,7 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.typeRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)
 	rs = append(rs, h.miscRoutes()...)
+	rs = append(rs, h.poolRoutes()...)
+	rs = append(rs, h.serviceRoutes()...)
 	return rs
 }

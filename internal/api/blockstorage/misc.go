@@ -22,15 +22,18 @@ func (h *handlers) miscRoutes() []api.Route {
 type extension struct{ name, alias, description, updated string }
 
 // extensions are Cinder's extensions whose calls and attributes kumo
-// serves; the others (backups, consistency groups, QoS specs, hosts,
+// serves; the others (backups, consistency groups, QoS specs,
 // manage/unmanage, transfers, encryption) are left out.
 var extensions = []extension{
 	{"AdminActions", "os-admin-actions", "Enable admin actions.", "2012-08-25T00:00:00+00:00"},
 	{"AvailabilityZones", "os-availability-zone", "Describe Availability Zones.", "2013-06-27T00:00:00+00:00"},
+	{"Capabilities", "capabilities", "Capabilities support.", "2015-08-31T00:00:00+00:00"},
 	{"ExtendedSnapshotAttributes", "os-extended-snapshot-attributes", "Extended SnapshotAttributes support.", "2012-06-19T00:00:00+00:00"},
+	{"Hosts", "os-hosts", "Admin-only host administration.", "2011-06-29T00:00:00+00:00"},
 	{"QuotaClasses", "os-quota-class-sets", "Quota classes management support.", "2012-03-12T00:00:00+00:00"},
 	{"Quotas", "os-quota-sets", "Quota management support.", "2011-08-08T00:00:00+00:00"},
 	{"SchedulerHints", "OS-SCH-HNT", "Pass arbitrary key/value pairs to the scheduler.", "2013-04-18T00:00:00+00:00"},
+	{"Scheduler_stats", "scheduler-stats", "Scheduler stats support.", "2014-09-07T00:00:00+00:00"},
 	{"Services", "os-services", "Services support.", "2012-10-28T00:00:00-00:00"},
 	{"SnapshotActions", "os-snapshot-actions", "Enable snapshot manager actions.", "2013-07-16T00:00:00+00:00"},
 	{"TypesExtraSpecs", "os-types-extra-specs", "Type extra specs support.", "2011-08-24T00:00:00+00:00"},

@@ -21,6 +21,8 @@ var volumeActions = []api.Action{
 	{Name: "os-update_readonly_flag", Rule: "volume:update_readonly_flag"},
 	{Name: "os-reset_status", Rule: "volume_extension:volume_admin_actions:reset_status"},
 	{Name: "os-force_delete", Rule: "volume_extension:volume_admin_actions:force_delete"},
+	{Name: "os-force_detach", Rule: "volume_extension:volume_admin_actions:force_detach"},
+	{Name: "os-retype", Rule: "volume:retype"},
 	{Name: "os-volume_upload_image", Rule: "volume_extension:volume_actions:upload_image"},
 	{Name: "os-reserve", Rule: "volume_extension:volume_actions:reserve"},
 	{Name: "os-unreserve", Rule: "volume_extension:volume_actions:unreserve"},
@@ -33,8 +35,6 @@ var volumeActions = []api.Action{
 	{Name: "os-set_image_metadata", Rule: "volume_extension:volume_image_metadata:set"},
 	{Name: "os-unset_image_metadata", Rule: "volume_extension:volume_image_metadata:remove"},
 	{Name: "os-show_image_metadata", Rule: "volume:get_volume_metadata"},
-	{Name: "os-retype", Rule: "volume:retype"},
-	{Name: "os-force_detach", Rule: "volume_extension:volume_admin_actions:force_detach"},
 	{Name: "revert", Rule: "volume:revert_to_snapshot", MinVer: mv.V3_40},
 	{Name: "os-reimage", Rule: "volume:reimage", MinVer: mv.V3_68},
 }
@@ -123,12 +123,6 @@ var (
 	imageMetadataSchema = js.Object([]string{"os-set_image_metadata"}, js.Property{Name: "os-set_image_metadata", Schema: js.Object([]string{"metadata"},
 		js.Property{Name: "metadata", Schema: append(js.Schema{js.Type("object")},
 			js.PatternProperties(extraSpecsGoRE, extraSpecsKey, js.Schema{js.Type("string")})...)})})
-	retypeSchema = js.Object([]string{"os-retype"}, js.Property{Name: "os-retype", Schema: js.Object([]string{"new_type"},
-		js.Property{Name: "new_type", Schema: js.Schema{js.Type("string")}},
-		js.Property{Name: "migration_policy", Schema: js.Schema{js.Type("string", "null"), js.Enum("on-demand", "never")}})})
-	forceDetachSchema = js.Object([]string{"os-force_detach"}, js.Property{Name: "os-force_detach", Schema: js.Object(nil,
-		js.Property{Name: "connector", Schema: js.Schema{js.Type("string", "object", "null")}},
-		js.Property{Name: "attachment_id", Schema: js.Schema{js.Type("string", "null")}})})
 	revertSchema = js.Object([]string{"revert"}, js.Property{Name: "revert", Schema: js.Schema{js.Type("object"),
 		js.Properties(js.Property{Name: "snapshot_id", Schema: js.Schema{js.Type("string", "null")}})}})
 	reimageSchema = js.Object([]string{"os-reimage"}, js.Property{Name: "os-reimage", Schema: js.Object([]string{"image_id"},
@@ -225,6 +219,10 @@ func (h *handlers) volumeAction(c *api.Call) (*api.Reply, error) {
 		return accepted, h.vols.ResetStatus(c.Ctx, p, id, req)
 	case "os-force_delete":
 		return accepted, h.vols.ForceDelete(c.Ctx, p, id)
+	case "os-force_detach":
+		return h.forceDetach(c, v, args)
+	case "os-retype":
+		return h.retype(c, v, args)
 	case "os-volume_upload_image":
 		return h.uploadImage(c, v, args)
 	case "os-reserve":
@@ -275,15 +273,6 @@ func (h *handlers) volumeAction(c *api.Call) (*api.Reply, error) {
 			return nil, err
 		}
 		return api.NoContent(http.StatusOK), nil
-	case "os-retype":
-		newType, _ := str(args, "new_type")
-		return accepted, h.vols.Retype(c.Ctx, p, id, newType)
-	case "os-force_detach":
-		att, _ := str(args, "attachment_id")
-		if err := h.vols.ForceDetach(c.Ctx, p, id, att); err != nil {
-			return nil, forceDetachError(err)
-		}
-		return accepted, nil
 	case "revert":
 		snap, _ := str(args, "snapshot_id")
 		return accepted, h.vols.RevertToSnapshot(c.Ctx, p, id, snap)

@@ -127,7 +127,7 @@ func (d *Driver) AttachVolume(ctx context.Context, spec *virt.Guest, vol virt.Vo
 	return d.change(ctx, "attach_volume", spec.ID, spec, func(g *guest) {
 		if !slices.Contains(g.volumes, vol.ID) {
 			g.volumes = append(g.volumes, vol.ID)
-			g.log("virtio disk %s (serial %s) hot-plugged", vol.Device, serialOf(vol.ID))
+			g.log("virtio disk %s (serial %s) hot-plugged", vol.Device, virt.VolumeSerial(vol.ID))
 		}
 	})
 }
@@ -137,17 +137,18 @@ func (d *Driver) DetachVolume(ctx context.Context, id, volumeID string) error {
 	return d.change(ctx, "detach_volume", id, nil, func(g *guest) {
 		if i := slices.Index(g.volumes, volumeID); i >= 0 {
 			g.volumes = slices.Delete(g.volumes, i, i+1)
-			g.log("virtio disk (serial %s) unplugged", serialOf(volumeID))
+			g.log("virtio disk (serial %s) unplugged", virt.VolumeSerial(volumeID))
 		}
 	})
 }
 
-// serialOf is the disk serial a volume gets: virtio-blk keeps 20 bytes.
-func serialOf(volumeID string) string {
-	if len(volumeID) > 20 {
-		return volumeID[:20]
-	}
-	return volumeID
+// ExtendVolume implements virt.VolumeExtender.
+func (d *Driver) ExtendVolume(ctx context.Context, id, volumeID string, size int64) error {
+	return d.change(ctx, "extend_volume", id, nil, func(g *guest) {
+		if slices.Contains(g.volumes, volumeID) {
+			g.log("virtio disk (serial %s) resized to %d bytes", virt.VolumeSerial(volumeID), size)
+		}
+	})
 }
 
 // change waits op's delay and reports its injected failure, then applies

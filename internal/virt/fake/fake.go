@@ -189,7 +189,18 @@ func (d *Driver) Spawn(ctx context.Context, spec *virt.Guest) error {
 	g.nics = macsOf(spec)
 	g.volumes = volumesOf(spec)
 	g.log("kumo fake guest %s booting (%d vCPU, %d MB)", spec.Hostname, spec.VCPUs, spec.MemoryMB)
-	g.log("root disk from image %s (%d GB)", spec.Image.ID, spec.RootGB)
+	root := false
+	for _, v := range spec.Volumes {
+		if v.BootIndex == 0 && !root {
+			root = true
+			g.log("root disk from volume %s (serial %s)", v.ID, virt.VolumeSerial(v.ID))
+		} else {
+			g.log("virtio disk %s (serial %s)", v.Device, virt.VolumeSerial(v.ID))
+		}
+	}
+	if !root {
+		g.log("root disk from image %s (%d GB)", spec.Image.ID, spec.RootGB)
+	}
 	for i, n := range spec.NICs {
 		g.log("eth%d: %s %s %s", i, n.MAC, n.IPv4, n.IPv6)
 	}
@@ -301,4 +312,7 @@ func (d *Driver) ConsoleOutput(ctx context.Context, id string) ([]byte, error) {
 	return slices.Clone(g.console), nil
 }
 
-var _ virt.Driver = (*Driver)(nil)
+var (
+	_ virt.Driver         = (*Driver)(nil)
+	_ virt.VolumeExtender = (*Driver)(nil)
+)

@@ -1,6 +1,7 @@
 package qemu
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -15,9 +16,17 @@ type launchSpec struct {
 	Accel    string // "tcg" or "kvm"
 	VCPUs    int
 	MemoryMB int
-	Dir      string   // instance directory
-	Disks    []string // qcow2 files in boot order
-	ISO      string   // config drive ("" none)
+	Dir      string // instance directory
+	// RootBlocks are the disks on the root bus given as -blockdev (a
+	// volume-backed guest's root volume, after the rescue disk while
+	// rescued), in boot order: QEMU makes their devices before the
+	// -drive ones, so they take the first slots and boot.
+	RootBlocks []blockDisk
+	Disks      []string // qcow2 files in boot order, after RootBlocks
+	ISO        string   // config drive ("" none)
+	// Volumes are the guest's volumes other than its root disk, each in
+	// the root port Ports gives it, so each can be unplugged.
+	Volumes  []virt.Volume
 	NICs     []virt.NIC
 	Kernel   string // direct kernel boot ("" firmware boot)
 	Ramdisk  string
@@ -30,8 +39,9 @@ type launchSpec struct {
 	// Taps, on bridge networking, are the NICs' tap devices in order
 	// (qemu then runs in their namespace); without, NICs are user-mode.
 	Taps []string
-	// Ports are the guest's PCIe root ports, each the MAC of the NIC in
-	// it or "" when free for a hot-plug (nil: nicPorts of NICs).
+	// Ports are the guest's PCIe root ports, each the portKey of the
+	// NIC or volume in it or "" when free for a hot-plug (nil: layPorts
+	// of the NICs and Volumes).
 	Ports []string
 	// LegacyNICs lays the NICs out as kumo did before hot-plug (on the
 	// root bus, netdevs net0, net1, ...): a guest saved then must be
@@ -81,7 +91,7 @@ func joinOptions(opts []option) string {
 			b.WriteString(o.value)
 			continue
 		}
-		b.WriteString(o.key + "=" + o.value)
+		b.WriteString(o.key + "=" + strings.ReplaceAll(o.value, ",", ",,"))
 	}
 	return b.String()
 }
@@ -126,20 +136,22 @@ func macHex(mac string) string {
 	}, mac)
 }
 
-// Every NIC is in a PCIe root port of its own, with spare ones for
-// hot-plug: q35's root bus cannot hot-plug, a root port can (as Nova's
-// libvirt driver lays a q35 guest out). The ports are functions of slots
-// 0x10 to 0x1e, apart from the slots disks take from 1 on, so adding
-// them moved no disk.
+// Every NIC and every volume but a root disk is in a PCIe root port of
+// its own, with spare ones for hot-plug: q35's root bus cannot hot-plug,
+// a root port can (as Nova's libvirt driver lays a q35 guest out). The
+// ports are functions of slots 0x10 to 0x1e, apart from the slots disks
+// take from 1 on, so adding them moved no disk. Their ids keep the name
+// they had when only NICs had ports: a guest saved then is restored into
+// the ports it was saved with.
 const (
-	spareNICPorts = 4
-	maxNICPorts   = 15 * 8
+	sparePorts = 8
+	maxPorts   = 15 * 8
 )
 
 func rootPortID(i int) string { return fmt.Sprintf("nicport%d", i) }
 
-// rootPortOptions is root port i: io-reserve=0, as virtio-net in a PCIe
-// port needs no I/O space and the firmware has little.
+// rootPortOptions is root port i: io-reserve=0, as virtio-net and
+// virtio-blk in a PCIe port need no I/O space and the firmware has little.
 func rootPortOptions(i int) []option {
 	opts := []option{{"type", "pcie-root-port"}, {"id", rootPortID(i)}, {"bus", "pcie.0"}, {"chassis", fmt.Sprint(i + 1)},
 		{"addr", fmt.Sprintf("0x%x.%d", 0x10+i/8, i%8)}}
@@ -149,36 +161,127 @@ func rootPortOptions(i int) []option {
 	return append(opts, option{"io-reserve", "0"})
 }
 
-// nicPorts lays nics out in root ports: each NIC keeps the port saved
-// gives it, others take the first free one; when grow, ports are added
-// until spareNICPorts are free (a restore from saved state, which must
-// find the devices it saved, does not grow).
-func nicPorts(saved []string, nics []virt.NIC, grow bool) []string {
-	want := map[string]bool{}
+// nicKey and volumeKey are what the ports file says is in a port: a
+// NIC's MAC, lower case (as before volumes had ports), or "volume:" and
+// a volume's id.
+func nicKey(mac string) string      { return strings.ToLower(mac) }
+func volumeKey(id string) string    { return "volume:" + id }
+func isVolumeKey(key string) bool   { return strings.HasPrefix(key, "volume:") }
+func volumeOfKey(key string) string { return strings.TrimPrefix(key, "volume:") }
+
+// portKeys are the keys of everything of g's that takes a root port:
+// its NICs, then its volumes but the root disk.
+func portKeys(nics []virt.NIC, vols []virt.Volume) []string {
+	keys := make([]string, 0, len(nics)+len(vols))
 	for _, n := range nics {
-		want[strings.ToLower(n.MAC)] = true
+		keys = append(keys, nicKey(n.MAC))
+	}
+	for _, v := range vols {
+		keys = append(keys, volumeKey(v.ID))
+	}
+	return keys
+}
+
+// layPorts lays keys (portKeys) out in root ports: each keeps the port
+// saved gives it, others take the first free one; when grow, ports are
+// added until sparePorts are free (a restore from saved state, which
+// must find the devices it saved, does not grow).
+func layPorts(saved []string, keys []string, grow bool) []string {
+	want := map[string]bool{}
+	for _, k := range keys {
+		want[k] = true
 	}
 	ports := make([]string, len(saved))
-	for i, mac := range saved {
-		if want[mac] && !slices.Contains(ports, mac) {
-			ports[i] = mac
+	for i, k := range saved {
+		if want[k] && !slices.Contains(ports, k) {
+			ports[i] = k
 		}
 	}
-	for _, n := range nics {
-		mac := strings.ToLower(n.MAC)
-		if slices.Contains(ports, mac) {
+	for _, k := range keys {
+		if slices.Contains(ports, k) {
 			continue
 		}
 		if i := slices.Index(ports, ""); i >= 0 {
-			ports[i] = mac
+			ports[i] = k
 		} else {
-			ports = append(ports, mac)
+			ports = append(ports, k)
 		}
 	}
-	for grow && len(ports) < maxNICPorts && len(ports)-len(nics) < spareNICPorts {
+	for grow && len(ports) < maxPorts && len(ports)-len(keys) < sparePorts {
 		ports = append(ports, "")
 	}
 	return ports
+}
+
+// blockDisk is one disk given as -blockdev (a file node and a format node
+// on it) and a virtio-blk-pci device: volumes, which have a serial and
+// may be unplugged, and the disks of a volume-backed guest's root bus.
+type blockDisk struct {
+	Node     string // the format node; the file node is Node+"-file"
+	Path     string
+	Format   string // "raw" or "qcow2"
+	ReadOnly bool
+	Device   string // the device's id
+	Serial   string // "" none
+	Bus      string // a root port's id; "" the root bus
+}
+
+// volumeDisk is volume v as a disk in the root port with id bus ("" the
+// root bus). Its node names are at most 31 characters, as QEMU wants:
+// they are made from the serial, the volume id's first 20 characters.
+func volumeDisk(v virt.Volume, bus string) blockDisk {
+	format := v.Format
+	if format == "" {
+		format = "raw"
+	}
+	return blockDisk{Node: volumeNode(v.ID), Path: v.Path, Format: format, ReadOnly: v.ReadOnly,
+		Device: volumeDeviceID(v.ID), Serial: virt.VolumeSerial(v.ID), Bus: bus}
+}
+
+func volumeNode(id string) string     { return "vol-" + qomSafe(virt.VolumeSerial(id)) }
+func volumeDeviceID(id string) string { return "vdisk-" + qomSafe(virt.VolumeSerial(id)) }
+
+// qomSafe keeps the characters QEMU allows in ids and node names.
+func qomSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '-', r == '_', r == '.':
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// blockdevs are the blockdev-add arguments of disk b: its file node,
+// then its format node on it.
+func (b blockDisk) blockdevs() []map[string]any {
+	return []map[string]any{
+		{"driver": "file", "node-name": b.Node + "-file", "filename": b.Path, "read-only": b.ReadOnly},
+		{"driver": b.Format, "node-name": b.Node, "file": b.Node + "-file", "read-only": b.ReadOnly},
+	}
+}
+
+// deviceOptions are the virtio-blk-pci options of disk b.
+func (b blockDisk) deviceOptions() []option {
+	opts := []option{{"type", "virtio-blk-pci"}, {"id", b.Device}, {"drive", b.Node}}
+	if b.Serial != "" {
+		opts = append(opts, option{"serial", b.Serial})
+	}
+	if b.Bus != "" {
+		opts = append(opts, option{"bus", b.Bus})
+	}
+	return opts
+}
+
+// args is disk b on the command line (-blockdev in JSON, which needs no
+// escaping of the file name).
+func (b blockDisk) args() []string {
+	var a []string
+	for _, n := range b.blockdevs() {
+		j, _ := json.Marshal(n) // strings and bools only
+		a = append(a, "-blockdev", string(j))
+	}
+	return append(a, "-device", joinOptions(b.deviceOptions()))
 }
 
 // lastHost is the subnet's last address before broadcast.
@@ -202,6 +305,9 @@ func (s launchSpec) args() []string {
 	a = append(a, "-m", fmt.Sprint(max(s.MemoryMB, 64)), "-smp", fmt.Sprint(max(s.VCPUs, 1)),
 		"-nographic", "-nodefaults",
 		"-chardev", "file,id=serial0,path="+s.Dir+"/console.log,append=on", "-serial", "chardev:serial0")
+	for _, b := range s.RootBlocks {
+		a = append(a, b.args()...)
+	}
 	for _, d := range s.Disks {
 		a = append(a, "-drive", "file="+d+",if=virtio,format=qcow2")
 	}
@@ -210,10 +316,15 @@ func (s launchSpec) args() []string {
 	}
 	ports := s.Ports
 	if ports == nil && !s.LegacyNICs {
-		ports = nicPorts(nil, s.NICs, true)
+		ports = layPorts(nil, portKeys(s.NICs, s.Volumes), true)
 	}
 	for i := range ports {
 		a = append(a, "-device", joinOptions(rootPortOptions(i)))
+	}
+	for _, v := range s.Volumes {
+		if i := slices.Index(ports, volumeKey(v.ID)); i >= 0 {
+			a = append(a, volumeDisk(v, rootPortID(i)).args()...)
+		}
 	}
 	for i, n := range s.NICs {
 		var tap string
@@ -225,7 +336,7 @@ func (s launchSpec) args() []string {
 			sshPort = s.SSHPort
 		}
 		netdev := netdevOptions(n, tap, sshPort)
-		device := nicDeviceOptions(n, slices.Index(ports, strings.ToLower(n.MAC)))
+		device := nicDeviceOptions(n, slices.Index(ports, nicKey(n.MAC)))
 		if s.LegacyNICs {
 			id := fmt.Sprintf("net%d", i)
 			for j := range netdev {

@@ -28,8 +28,8 @@ func TestLaunchArgs(t *testing.T) {
 			[]string{"-drive file=/d/config.iso,if=virtio,format=raw,readonly=on",
 				"-netdev user,id=net-fa163e000001,net=10.0.0.0/24,host=10.0.0.1,dns=10.0.0.254,dhcpstart=10.0.0.5 -device virtio-net-pci,id=nic-fa163e000001,netdev=net-fa163e000001,mac=fa:16:3e:00:00:01,bus=nicport0,romfile=",
 				"-device pcie-root-port,id=nicport0,bus=pcie.0,chassis=1,addr=0x10.0,multifunction=on,io-reserve=0",
-				"-device pcie-root-port,id=nicport4,bus=pcie.0,chassis=5,addr=0x10.4,io-reserve=0"},
-			[]string{"nicport5"}},
+				"-device pcie-root-port,id=nicport8,bus=pcie.0,chassis=9,addr=0x11.0,multifunction=on,io-reserve=0"},
+			[]string{"nicport9"}},
 		{"nic on the subnet's last address", func(s *launchSpec) {
 			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:02", IPv4: "10.1.2.254", CIDR: "10.1.2.0/24"}}
 		}, []string{"-netdev user,id=net-fa163e000002,net=10.1.2.0/24,host=10.1.2.1,dns=10.1.2.253,dhcpstart=10.1.2.254 "}, nil},
@@ -61,6 +61,29 @@ func TestLaunchArgs(t *testing.T) {
 			"-netdev user,id=net1 -device virtio-net-pci,netdev=net1,mac=fa:16:3e:00:00:0c,romfile="}, []string{"pcie-root-port", "bus="}},
 		{"rescue disk order", func(s *launchSpec) { s.Disks = []string{"/d/rescue.qcow2", "/d/disk.qcow2"} },
 			[]string{"file=/d/rescue.qcow2,if=virtio,format=qcow2 -drive file=/d/disk.qcow2"}, nil},
+		{"volumes in root ports", func(s *launchSpec) {
+			s.NICs = []virt.NIC{{MAC: "fa:16:3e:00:00:0d"}}
+			s.Volumes = []virt.Volume{{ID: "0b5a1e32-5d4f-4c6e-9a7b-1c2d3e4f5a6b", Path: "/v/a", Format: "qcow2"},
+				{ID: "1c6b2f43-6e5a-4d7f-8b8c-2d3e4f5a6b7c", Path: "/v/b,c", ReadOnly: true}}
+			s.Ports = []string{"volume:1c6b2f43-6e5a-4d7f-8b8c-2d3e4f5a6b7c", "fa:16:3e:00:00:0d", "volume:0b5a1e32-5d4f-4c6e-9a7b-1c2d3e4f5a6b", ""}
+		}, []string{
+			`-blockdev {"driver":"file","filename":"/v/a","node-name":"vol-0b5a1e32-5d4f-4c6e-9-file","read-only":false} ` +
+				`-blockdev {"driver":"qcow2","file":"vol-0b5a1e32-5d4f-4c6e-9-file","node-name":"vol-0b5a1e32-5d4f-4c6e-9","read-only":false} ` +
+				`-device virtio-blk-pci,id=vdisk-0b5a1e32-5d4f-4c6e-9,drive=vol-0b5a1e32-5d4f-4c6e-9,serial=0b5a1e32-5d4f-4c6e-9,bus=nicport2`,
+			`-blockdev {"driver":"file","filename":"/v/b,c","node-name":"vol-1c6b2f43-6e5a-4d7f-8-file","read-only":true} ` +
+				`-blockdev {"driver":"raw","file":"vol-1c6b2f43-6e5a-4d7f-8-file","node-name":"vol-1c6b2f43-6e5a-4d7f-8","read-only":true} ` +
+				`-device virtio-blk-pci,id=vdisk-1c6b2f43-6e5a-4d7f-8,drive=vol-1c6b2f43-6e5a-4d7f-8,serial=1c6b2f43-6e5a-4d7f-8,bus=nicport0`,
+			"mac=fa:16:3e:00:00:0d,bus=nicport1", "id=nicport3,"}, []string{"nicport4"}},
+		{"volume-backed root disk on the root bus, after the rescue disk", func(s *launchSpec) {
+			s.Disks = []string{"/d/ephemeral.qcow2"}
+			s.RootBlocks = []blockDisk{{Node: "rescue", Path: "/d/rescue.qcow2", Format: "qcow2", Device: "rescue-disk"},
+				volumeDisk(virt.Volume{ID: "root-volume", Path: "/v/root", Format: "raw"}, "")}
+		}, []string{`-blockdev {"driver":"file","filename":"/d/rescue.qcow2","node-name":"rescue-file","read-only":false} ` +
+			`-blockdev {"driver":"qcow2","file":"rescue-file","node-name":"rescue","read-only":false} -device virtio-blk-pci,id=rescue-disk,drive=rescue ` +
+			`-blockdev {"driver":"file","filename":"/v/root","node-name":"vol-root-volume-file","read-only":false} ` +
+			`-blockdev {"driver":"raw","file":"vol-root-volume-file","node-name":"vol-root-volume","read-only":false} ` +
+			`-device virtio-blk-pci,id=vdisk-root-volume,drive=vol-root-volume,serial=root-volume ` +
+			`-drive file=/d/ephemeral.qcow2,if=virtio,format=qcow2`}, []string{"disk.qcow2", "serial=root-volume,bus"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,29 +104,38 @@ func TestLaunchArgs(t *testing.T) {
 	}
 }
 
-func TestNICPorts(t *testing.T) {
-	nic := func(mac string) virt.NIC { return virt.NIC{MAC: mac} }
+func TestLayPorts(t *testing.T) {
+	spares := func(n int) []string { return make([]string, n) }
 	tests := []struct {
 		name  string
 		saved []string
-		nics  []virt.NIC
+		keys  []string
 		grow  bool
 		want  []string
 	}{
-		{"first boot", nil, []virt.NIC{nic("A1"), nic("a2")}, true, []string{"a1", "a2", "", "", "", ""}},
-		{"no nics", nil, nil, true, []string{"", "", "", ""}},
-		{"kept ports, a gone one freed and reused", []string{"a1", "a2", "a3", "", "", ""}, []virt.NIC{nic("a3"), nic("a4")}, true,
-			[]string{"a4", "", "a3", "", "", ""}},
-		{"grown to keep spares", []string{"a1", "a2"}, []virt.NIC{nic("a1"), nic("a2"), nic("a3")}, true,
-			[]string{"a1", "a2", "a3", "", "", "", ""}},
-		{"a restore does not grow", []string{"a1", "a2", "a3", "", ""}, []virt.NIC{nic("a1"), nic("a2"), nic("a3")}, false,
+		{"first boot", nil, []string{"a1", "a2"}, true, append([]string{"a1", "a2"}, spares(8)...)},
+		{"nothing plugged", nil, nil, true, spares(8)},
+		{"kept ports, a gone one freed and reused", append([]string{"a1", "a2", "a3"}, spares(8)...), []string{"a3", "a4"}, true,
+			append([]string{"a4", "", "a3"}, spares(8)...)},
+		{"grown to keep spares", []string{"a1", "a2"}, []string{"a1", "a2", "a3"}, true,
+			append([]string{"a1", "a2", "a3"}, spares(8)...)},
+		{"a restore does not grow", []string{"a1", "a2", "a3", "", ""}, []string{"a1", "a2", "a3"}, false,
 			[]string{"a1", "a2", "a3", "", ""}},
+		{"nics and volumes share the ports", []string{"a1", "volume:v1", "", "volume:v2"}, []string{"a1", "volume:v2", "volume:v3"}, false,
+			[]string{"a1", "volume:v3", "", "volume:v2"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := nicPorts(tc.saved, tc.nics, tc.grow); !slices.Equal(got, tc.want) {
-				t.Errorf("nicPorts = %q, want %q", got, tc.want)
+			if got := layPorts(tc.saved, tc.keys, tc.grow); !slices.Equal(got, tc.want) {
+				t.Errorf("layPorts = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPortKeys(t *testing.T) {
+	got := portKeys([]virt.NIC{{MAC: "FA:16:3E:00:00:01"}}, []virt.Volume{{ID: "v1"}})
+	if want := []string{"fa:16:3e:00:00:01", "volume:v1"}; !slices.Equal(got, want) {
+		t.Errorf("portKeys = %q, want %q", got, want)
 	}
 }

@@ -62,6 +62,29 @@ func TestConformance(t *testing.T) {
 			}
 			return macs
 		},
+		// Volumes are raw files; the root volume is a copy of the probe
+		// disk, so the mark on the console shows it booted from it.
+		Volume: func(t *testing.T, id string) virt.Volume {
+			p := filepath.Join(t.TempDir(), id)
+			if err := os.WriteFile(p, make([]byte, 1<<20), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return virt.Volume{ID: id, Path: p, Format: "raw", Device: "/dev/vdb", BootIndex: -1}
+		},
+		RootVolume: func(t *testing.T, id string) virt.Volume {
+			p := filepath.Join(t.TempDir(), id)
+			if err := os.WriteFile(p, probeDisk(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return virt.Volume{ID: id, Path: p, Format: "raw", Device: "/dev/vda", BootIndex: 0}
+		},
+		Volumes: func(t *testing.T, d virt.Driver, id string) []string {
+			serials, err := d.(*Driver).guestSerials(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return serials
+		},
 	})
 }
 

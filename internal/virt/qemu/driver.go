@@ -172,8 +172,8 @@ func (d *Driver) Host(ctx context.Context) (virt.HostInfo, error) {
 	}, nil
 }
 
-// List implements virt.Driver: every instance directory with a root disk,
-// so guests that outlived a kumo restart are adopted.
+// List implements virt.Driver: every instance directory with a root disk
+// (or root volume), so guests that outlived a kumo restart are adopted.
 func (d *Driver) List(ctx context.Context) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(d.opts.DataDir, "instances"))
 	if err != nil {
@@ -181,7 +181,7 @@ func (d *Driver) List(ctx context.Context) ([]string, error) {
 	}
 	var ids []string
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(d.dir(e.Name()), "disk.qcow2")); err == nil {
+		if hasRoot(d.dir(e.Name())) {
 			ids = append(ids, e.Name())
 		}
 	}
@@ -190,8 +190,8 @@ func (d *Driver) List(ctx context.Context) ([]string, error) {
 
 // PowerState implements virt.Driver from the process and QMP query-status.
 func (d *Driver) PowerState(ctx context.Context, id string) (virt.PowerState, error) {
-	if _, err := os.Stat(filepath.Join(d.dir(id), "disk.qcow2")); err != nil {
-		return virt.PowerNoState, virt.ErrNotFound
+	if err := d.guestExists(id); err != nil {
+		return virt.PowerNoState, err
 	}
 	defer d.lock(id)()
 	return d.powerState(ctx, id), nil

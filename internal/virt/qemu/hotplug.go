@@ -20,7 +20,8 @@ import (
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
-// portsFile keeps the guest's root ports (nicPorts' layout).
+// portsFile keeps the guest's root ports (layPorts' layout), NICs' and
+// volumes' (volumes.go) both; its name is from when only NICs had ports.
 const portsFile = "nic-ports.json"
 
 func (d *Driver) loadPorts(id string) ([]string, error) {
@@ -274,16 +275,4 @@ func (d *Driver) guestMACs(ctx context.Context, id string) ([]string, error) {
 		macs = append(macs, strings.ToLower(n.mac))
 	}
 	return macs, nil
-}
-
-// AttachVolume implements virt.Driver. Volumes are not plugged into qemu
-// guests yet: the volume service's first commit comes before the QMP
-// block hot-plug.
-func (d *Driver) AttachVolume(ctx context.Context, g *virt.Guest, vol virt.Volume) error {
-	return fmt.Errorf("attach volume %s: %w", vol.ID, virt.ErrNotSupported)
-}
-
-// DetachVolume implements virt.Driver (see AttachVolume).
-func (d *Driver) DetachVolume(ctx context.Context, id, volumeID string) error {
-	return fmt.Errorf("detach volume %s: %w", volumeID, virt.ErrNotSupported)
 }

@@ -90,6 +90,15 @@ func runningGuest(t *testing.T, d *Driver, id string, ports []string) {
 	if err := os.WriteFile(filepath.Join(d.dir(id), "qemu.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Until the child has exec'd, its command line is the test's.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, ok := d.pid(id); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stand-in qemu process does not show its command line")
+		}
+	}
 	if ports != nil {
 		if err := d.savePorts(id, ports); err != nil {
 			t.Fatal(err)

@@ -11,9 +11,11 @@ import (
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
-// Rebuild implements virt.Driver: a new overlay from the new image. The
-// guest is its directory here, not its root disk, which a rebuild the
-// agent retries after a crash may have removed already.
+// Rebuild implements virt.Driver: a new overlay from the new image (a
+// volume-backed guest's root volume is reimaged by the volume service,
+// and boots as it is). The guest is its directory here, not its root
+// disk, which a rebuild the agent retries after a crash may have removed
+// already.
 func (d *Driver) Rebuild(ctx context.Context, g *virt.Guest, preserveEphemeral, powerOn bool) error {
 	defer d.lock(g.ID)()
 	dir := d.dir(g.ID)
@@ -24,7 +26,7 @@ func (d *Driver) Rebuild(ctx context.Context, g *virt.Guest, preserveEphemeral, 
 		return err
 	}
 	_ = os.Remove(d.stateFile(g.ID))
-	if err := d.makeRootDisk(ctx, g, g.Image, filepath.Join(dir, "disk.qcow2")); err != nil {
+	if err := d.makeRoot(ctx, g); err != nil {
 		return err
 	}
 	if !preserveEphemeral {
@@ -43,7 +45,8 @@ func (d *Driver) Rebuild(ctx context.Context, g *virt.Guest, preserveEphemeral, 
 }
 
 // Resize implements virt.Driver: the old root disk is kept aside, the
-// disk grown, the guest restarted with the new flavor.
+// disk grown, the guest restarted with the new flavor. A volume-backed
+// guest's root volume stays as it is (its size is the volume's).
 func (d *Driver) Resize(ctx context.Context, g *virt.Guest, powerOn bool) error {
 	defer d.lock(g.ID)()
 	if err := d.guestExists(g.ID); err != nil {
@@ -53,19 +56,20 @@ func (d *Driver) Resize(ctx context.Context, g *virt.Guest, powerOn bool) error 
 		return err
 	}
 	dir := d.dir(g.ID)
-	disk, old := filepath.Join(dir, "disk.qcow2"), filepath.Join(dir, "disk.qcow2.resize")
-	if !exists(old) {
-		if err := copyFile(disk, old); err != nil {
-			return fmt.Errorf("keep old disk: %w", err)
+	if disk, old := filepath.Join(dir, "disk.qcow2"), filepath.Join(dir, "disk.qcow2.resize"); exists(disk) {
+		if !exists(old) {
+			if err := copyFile(disk, old); err != nil {
+				return fmt.Errorf("keep old disk: %w", err)
+			}
 		}
-	}
-	var info imageInfo
-	if out, err := qemuImg(ctx, "info", "-U", "--output=json", disk); err == nil {
-		_ = json.Unmarshal(out, &info)
-	}
-	if size := int64(g.RootGB) << 30; size > info.VirtualSize {
-		if _, err := qemuImg(ctx, "resize", "-q", disk, fmt.Sprint(size)); err != nil {
-			return err
+		var info imageInfo
+		if out, err := qemuImg(ctx, "info", "-U", "--output=json", disk); err == nil {
+			_ = json.Unmarshal(out, &info)
+		}
+		if size := int64(g.RootGB) << 30; size > info.VirtualSize {
+			if _, err := qemuImg(ctx, "resize", "-q", disk, fmt.Sprint(size)); err != nil {
+				return err
+			}
 		}
 	}
 	if err := d.makeExtraDisks(ctx, g, true); err != nil {
@@ -104,8 +108,9 @@ func (d *Driver) RevertResize(ctx context.Context, g *virt.Guest, powerOn bool) 
 	return d.boot(ctx, g, "")
 }
 
-// Snapshot implements virt.Driver: the root disk flattened to qcow2,
-// with the guest paused meanwhile so the copy is consistent.
+// Snapshot implements virt.Driver: the root disk (or root volume)
+// flattened to qcow2, with the guest paused meanwhile so the copy is
+// consistent.
 func (d *Driver) Snapshot(ctx context.Context, id string, w io.Writer) (string, error) {
 	defer d.lock(id)()
 	if err := d.guestExists(id); err != nil {
@@ -119,9 +124,15 @@ func (d *Driver) Snapshot(ctx context.Context, id string, w io.Writer) (string, 
 			defer qmpCall(context.WithoutCancel(ctx), d.qmpSocket(id), "cont", nil, nil)
 		}
 	}
+	src := []string{filepath.Join(d.dir(id), "disk.qcow2")}
+	if root, err := d.rootVolume(id); err != nil {
+		return "", err
+	} else if root != nil {
+		src = []string{"-f", volumeDisk(*root, "").Format, root.Path}
+	}
 	tmp := filepath.Join(d.dir(id), "snapshot.qcow2.tmp")
 	defer os.Remove(tmp)
-	if _, err := qemuImg(ctx, "convert", "-U", "-O", "qcow2", filepath.Join(d.dir(id), "disk.qcow2"), tmp); err != nil {
+	if _, err := qemuImg(ctx, append(append([]string{"convert", "-U"}, src...), "-O", "qcow2", tmp)...); err != nil {
 		return "", err
 	}
 	f, err := os.Open(tmp)
@@ -217,4 +228,7 @@ func copyFile(src, dst string) error {
 	return os.Rename(dst+".tmp", dst)
 }
 
-var _ virt.Driver = (*Driver)(nil)
+var (
+	_ virt.Driver         = (*Driver)(nil)
+	_ virt.VolumeExtender = (*Driver)(nil)
+)

@@ -12,9 +12,10 @@ import (
 
 func (d *Driver) stateFile(id string) string { return filepath.Join(d.dir(id), "suspend.state") }
 
-// guestExists reports virt.ErrNotFound for a guest with no root disk.
+// guestExists reports virt.ErrNotFound for a guest with no root disk
+// (nor root volume).
 func (d *Driver) guestExists(id string) error {
-	if !exists(filepath.Join(d.dir(id), "disk.qcow2")) {
+	if !hasRoot(d.dir(id)) {
 		return virt.ErrNotFound
 	}
 	return nil

@@ -13,7 +13,8 @@ import (
 // kernel has no os_command_line.
 const defaultKernelCmdline = "root=/dev/vda console=tty0 console=ttyS0"
 
-// Spawn implements virt.Driver: root disk overlay, extra disks, config
+// Spawn implements virt.Driver: root disk overlay (or, for a
+// volume-backed guest, its root volume as it is), extra disks, config
 // drive, then boot. Spawning a guest that runs already succeeds.
 func (d *Driver) Spawn(ctx context.Context, g *virt.Guest) error {
 	defer d.lock(g.ID)()
@@ -24,7 +25,7 @@ func (d *Driver) Spawn(ctx context.Context, g *virt.Guest) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("instance dir: %w", err)
 	}
-	if err := d.makeRootDisk(ctx, g, g.Image, filepath.Join(dir, "disk.qcow2")); err != nil {
+	if err := d.makeRoot(ctx, g); err != nil {
 		return err
 	}
 	if err := d.makeExtraDisks(ctx, g, false); err != nil {
@@ -43,11 +44,28 @@ func (d *Driver) boot(ctx context.Context, g *virt.Guest, incoming string) error
 	s := launchSpec{ID: g.ID, Accel: d.accel, VCPUs: g.VCPUs, MemoryMB: g.MemoryMB, Dir: dir,
 		QMP: d.qmpSocket(g.ID), Incoming: incoming}
 	img := g.Image
-	if exists(filepath.Join(dir, "rescue.qcow2")) {
-		s.Disks = append(s.Disks, filepath.Join(dir, "rescue.qcow2"))
+	rescue := filepath.Join(dir, "rescue.qcow2")
+	rescued := exists(rescue)
+	if rescued {
 		img = d.rescueImage(g)
 	}
-	s.Disks = append(s.Disks, filepath.Join(dir, "disk.qcow2"))
+	root, volumes := splitVolumes(g.Volumes)
+	for _, v := range g.Volumes {
+		if err := checkVolume(v); err != nil {
+			return err
+		}
+	}
+	if root != nil { // the rescue disk boots, the root volume second (Nova 2.87)
+		if rescued {
+			s.RootBlocks = append(s.RootBlocks, blockDisk{Node: "rescue", Path: rescue, Format: "qcow2", Device: "rescue-disk"})
+		}
+		s.RootBlocks = append(s.RootBlocks, volumeDisk(*root, ""))
+	} else {
+		if rescued {
+			s.Disks = append(s.Disks, rescue)
+		}
+		s.Disks = append(s.Disks, filepath.Join(dir, "disk.qcow2"))
+	}
 	for _, extra := range []string{"ephemeral.qcow2", "swap.qcow2"} {
 		if p := filepath.Join(dir, extra); exists(p) {
 			s.Disks = append(s.Disks, p)
@@ -56,15 +74,20 @@ func (d *Driver) boot(ctx context.Context, g *virt.Guest, incoming string) error
 	if p := filepath.Join(dir, "config.iso"); exists(p) {
 		s.ISO = p
 	}
-	s.NICs = g.NICs
+	s.NICs, s.Volumes = g.NICs, volumes
 	saved, err := d.loadPorts(g.ID)
 	if err != nil {
 		return err
 	}
 	if incoming != "" && saved == nil {
-		s.LegacyNICs = true // saved by a kumo without hot-plug: restored as it was
+		// Saved by a kumo without hot-plug: restored as it was, which
+		// had no volumes.
+		if len(volumes) > 0 {
+			return fmt.Errorf("guest %s was saved without PCIe ports, so it cannot be restored with volumes", g.ID)
+		}
+		s.LegacyNICs = true
 	} else {
-		s.Ports = nicPorts(saved, g.NICs, incoming == "")
+		s.Ports = layPorts(saved, portKeys(g.NICs, volumes), incoming == "")
 		if err := d.savePorts(g.ID, s.Ports); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -43,9 +44,18 @@ type Config struct {
 	// NICs, when set, reports the MACs of the NICs the running guest id
 	// has (the hot-plug part runs only with it).
 	NICs func(t *testing.T, d virt.Driver, id string) []string
-	// HotUnplug says the guest lets a NIC go while it runs (a guest
-	// without an operating system does not answer the request).
+	// HotUnplug says the guest lets a NIC or a disk go while it runs (a
+	// guest without an operating system does not answer the request).
 	HotUnplug bool
+
+	// Volume returns a blank volume with the given id the driver can
+	// attach (its file made in a test directory); RootVolume one holding
+	// what Guest's image holds, which a guest boots from (BootIndex 0).
+	// Volumes reports the disk serials of the volumes the running guest
+	// id has. The volume parts run only with all three.
+	Volume     func(t *testing.T, id string) virt.Volume
+	RootVolume func(t *testing.T, id string) virt.Volume
+	Volumes    func(t *testing.T, d virt.Driver, id string) []string
 }
 
 // Run runs the conformance suite on the drivers c makes.
@@ -57,7 +67,8 @@ func Run(t *testing.T, c Config) {
 	for _, part := range []struct {
 		name string
 		test func(*testing.T, Config)
-	}{{"Host", testHost}, {"MissingGuest", testMissing}, {"Lifecycle", testLifecycle}, {"HotPlug", testHotPlug}} {
+	}{{"Host", testHost}, {"MissingGuest", testMissing}, {"Lifecycle", testLifecycle}, {"HotPlug", testHotPlug},
+		{"Volumes", testVolumes}, {"BootFromVolume", testBootFromVolume}} {
 		t.Run(part.name, func(t *testing.T) {
 			t.Parallel()
 			part.test(t, c)
@@ -90,12 +101,13 @@ func testMissing(t *testing.T, c Config) {
 	ctx := context.Background()
 	d := c.New(t)
 	g := c.Guest("missing-guest")
-	ops := []struct {
+	type op struct {
 		name   string
 		do     func() error
 		wantOK bool // nil is right too
 		notOK  bool // nil is wrong even when the error is not ErrNotFound
-	}{
+	}
+	ops := []op{
 		{name: "power state", do: func() error { _, err := d.PowerState(ctx, g.ID); return err }},
 		{name: "console output", do: func() error { _, err := d.ConsoleOutput(ctx, g.ID); return err }},
 		{name: "power on", do: func() error { return d.PowerOn(ctx, g) }},
@@ -116,9 +128,14 @@ func testMissing(t *testing.T, c Config) {
 		{name: "diagnostics", do: func() error { _, err := d.Diagnostics(ctx, g); return err }},
 		{name: "attach interface", do: func() error { return d.AttachInterface(ctx, g, virt.NIC{MAC: "fa:16:3e:00:00:01"}) }},
 		{name: "detach interface", do: func() error { return d.DetachInterface(ctx, g.ID, "fa:16:3e:00:00:01") }},
+		{name: "attach volume", do: func() error { return d.AttachVolume(ctx, g, virt.Volume{ID: "missing-volume", BootIndex: -1}) }},
+		{name: "detach volume", do: func() error { return d.DetachVolume(ctx, g.ID, "missing-volume") }},
 		{name: "set admin password", do: func() error { return d.SetAdminPassword(ctx, g.ID, "pw") }, notOK: true},
 		{name: "confirm resize", do: func() error { return d.ConfirmResize(ctx, g.ID) }, wantOK: true},
 		{name: "destroy", do: func() error { return d.Destroy(ctx, g.ID) }, wantOK: true},
+	}
+	if x, ok := d.(virt.VolumeExtender); ok {
+		ops = append(ops, op{name: "extend volume", do: func() error { return x.ExtendVolume(ctx, g.ID, "missing-volume", 2<<30) }})
 	}
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
@@ -270,6 +287,168 @@ func testHotPlug(t *testing.T, c Config) {
 		}
 		if s.want != nil {
 			wantNICs(s.name, s.want...)
+		}
+	}
+}
+
+// Volume ids of the volume parts: longer than a serial's 20 characters.
+const (
+	volumeA    = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+	volumeB    = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
+	rootVolume = "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
+)
+
+// testVolumes attaches and detaches volumes of a running guest, checking
+// the disks the guest has after each (by serial), and of a stopped one,
+// whose next boot has its spec's volumes; a suspended guest resumes with
+// its volumes.
+func testVolumes(t *testing.T, c Config) {
+	if c.Volume == nil || c.RootVolume == nil || c.Volumes == nil {
+		t.Skip("the driver's test makes no volumes")
+	}
+	ctx := context.Background()
+	d := c.New(t)
+	g := c.Guest("volume-guest")
+	a, b := c.Volume(t, volumeA), c.Volume(t, volumeB)
+	with := func(vols ...virt.Volume) *virt.Guest {
+		spec := *g
+		spec.Volumes = vols
+		return &spec
+	}
+	type step struct {
+		name string
+		do   func() error
+		want []string // the serials of the running guest's volumes; nil: not checked
+	}
+	steps := []step{
+		{"spawn", func() error { return d.Spawn(ctx, g) }, []string{}},
+		{"attach", func() error { return d.AttachVolume(ctx, with(a), a) }, []string{virt.VolumeSerial(a.ID)}},
+		{"attach again", func() error { return d.AttachVolume(ctx, with(a), a) }, []string{virt.VolumeSerial(a.ID)}},
+		{"extend", func() error { return extend(ctx, d, g.ID, a.ID, 2<<20) }, []string{virt.VolumeSerial(a.ID)}},
+		{"suspend", func() error { return d.Suspend(ctx, g.ID) }, nil},
+		{"resume", func() error { return d.Resume(ctx, with(a)) }, []string{virt.VolumeSerial(a.ID)}},
+	}
+	if c.HotUnplug {
+		steps = append(steps, []step{
+			{"detach", func() error { return d.DetachVolume(ctx, g.ID, a.ID) }, []string{}},
+			{"detach again", func() error { return d.DetachVolume(ctx, g.ID, a.ID) }, []string{}},
+			{"attach after detach", func() error { return d.AttachVolume(ctx, with(a), a) }, []string{virt.VolumeSerial(a.ID)}},
+		}...)
+	}
+	steps = append(steps, []step{
+		{"power off", func() error { return d.PowerOff(ctx, g.ID) }, nil},
+		{"detach while off", func() error { return d.DetachVolume(ctx, g.ID, a.ID) }, nil},
+		{"attach while off", func() error { return d.AttachVolume(ctx, with(b), b) }, nil},
+		{"extend while off", func() error { return extend(ctx, d, g.ID, b.ID, 2<<20) }, nil},
+		{"power on", func() error { return d.PowerOn(ctx, with(b)) }, []string{virt.VolumeSerial(b.ID)}},
+		{"hard reboot", func() error { return d.Reboot(ctx, with(b), true) }, []string{virt.VolumeSerial(b.ID)}},
+		{"attach a second", func() error { return d.AttachVolume(ctx, with(b, a), a) }, []string{virt.VolumeSerial(a.ID), virt.VolumeSerial(b.ID)}},
+		{"soft reboot", func() error { return d.Reboot(ctx, with(b, a), false) }, []string{virt.VolumeSerial(a.ID), virt.VolumeSerial(b.ID)}},
+		{"destroy", func() error { return d.Destroy(ctx, g.ID) }, nil},
+	}...)
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if s.want != nil {
+			wantVolumes(t, c, d, g.ID, s.name, s.want)
+		}
+	}
+	volumeFilesKept(t, a, b)
+}
+
+// testBootFromVolume runs a volume-backed guest, which has no image of
+// its own, through the operations Nova allows one: it boots from its root
+// volume (whose image shows c.Console), keeps it through every boot and
+// leaves its file alone when destroyed.
+func testBootFromVolume(t *testing.T, c Config) {
+	if c.Volume == nil || c.RootVolume == nil || c.Volumes == nil {
+		t.Skip("the driver's test makes no volumes")
+	}
+	ctx := context.Background()
+	d := c.New(t)
+	root, data := c.RootVolume(t, rootVolume), c.Volume(t, volumeA)
+	g := c.Guest("volume-backed-guest")
+	g.Image = virt.Image{}
+	g.Volumes = []virt.Volume{root}
+	withData := *g
+	withData.Volumes = []virt.Volume{root, data}
+	bigger := withData
+	bigger.VCPUs, bigger.MemoryMB = g.VCPUs+1, g.MemoryMB*2
+	rootOnly := []string{virt.VolumeSerial(root.ID)}
+	both := []string{virt.VolumeSerial(root.ID), virt.VolumeSerial(data.ID)}
+	slices.Sort(both)
+	steps := []struct {
+		name string
+		do   func() error
+		want virt.PowerState
+		vols []string // nil: not checked
+	}{
+		{"spawn", func() error { return d.Spawn(ctx, g) }, running, rootOnly},
+		{"spawn again", func() error { return d.Spawn(ctx, g) }, running, rootOnly},
+		{"attach", func() error { return d.AttachVolume(ctx, &withData, data) }, running, both},
+		{"power off", func() error { return d.PowerOff(ctx, g.ID) }, shutdown, nil},
+		{"power on", func() error { return d.PowerOn(ctx, &withData) }, running, both},
+		{"hard reboot", func() error { return d.Reboot(ctx, &withData, true) }, running, both},
+		{"snapshot", func() error { return snapshot(ctx, d, g.ID) }, running, nil},
+		{"rescue", func() error { return d.Rescue(ctx, &withData, c.Rescue) }, running, both},
+		{"unrescue", func() error { return d.Unrescue(ctx, &withData) }, running, both},
+		{"resize", func() error { return d.Resize(ctx, &bigger, true) }, running, both},
+		{"confirm resize", func() error { return d.ConfirmResize(ctx, g.ID) }, running, nil},
+		{"rebuild", func() error { return d.Rebuild(ctx, &bigger, false, true) }, running, both},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if p, err := d.PowerState(ctx, g.ID); err != nil || p != s.want {
+			t.Fatalf("after %s: power state %v, %v; want %v", s.name, p, err, s.want)
+		}
+		if s.vols != nil {
+			wantVolumes(t, c, d, g.ID, s.name, s.vols)
+		}
+		if s.name == "spawn" { // only the root volume has booted yet
+			waitConsole(t, d, g.ID, c)
+		}
+	}
+	if ids, err := d.List(ctx); err != nil || !slices.Equal(ids, []string{g.ID}) {
+		t.Errorf("list %v, %v; want [%s]", ids, err, g.ID)
+	}
+	if err := d.Destroy(ctx, g.ID); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	if _, err := d.PowerState(ctx, g.ID); !errors.Is(err, virt.ErrNotFound) {
+		t.Errorf("power state after destroy: %v, want virt.ErrNotFound", err)
+	}
+	volumeFilesKept(t, root, data)
+}
+
+// extend grows volume volumeID of guest id when the driver can.
+func extend(ctx context.Context, d virt.Driver, id, volumeID string, size int64) error {
+	if x, ok := d.(virt.VolumeExtender); ok {
+		return x.ExtendVolume(ctx, id, volumeID, size)
+	}
+	return nil
+}
+
+// wantVolumes checks the serials of the running guest's volumes.
+func wantVolumes(t *testing.T, c Config, d virt.Driver, id, step string, want []string) {
+	t.Helper()
+	got := c.Volumes(t, d, id)
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Fatalf("after %s the guest has volumes with serials %v, want %v", step, got, want)
+	}
+}
+
+// volumeFilesKept checks that the driver left the volumes' files: they
+// are the volume service's, not the guest's.
+func volumeFilesKept(t *testing.T, vols ...virt.Volume) {
+	t.Helper()
+	for _, v := range vols {
+		if _, err := os.Stat(v.Path); err != nil {
+			t.Errorf("volume %s's file after the guest is gone: %v", v.ID, err)
 		}
 	}
 }
