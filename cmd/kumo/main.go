@@ -132,6 +132,7 @@ func serve(ctx context.Context, args []string) error {
 		})
 	}
 	fs.Int64Var(&cfg.ImageDiskReserveMB, "image-disk-reserve-mb", app.DefaultImageDiskReserveMB, "free space in MiB image uploads must leave on the data dir's filesystem (0: none)")
+	fs.Int64Var(&cfg.VolumeCapacityGB, "volume-capacity-gb", 0, "GiB volumes and snapshots may take in the data dir (default: the size of its filesystem)")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics (/metrics) on this address, e.g. 127.0.0.1:9100 (default off)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", app.DefaultMaxConnections, "client connections open at once; beyond it idle keep-alive connections are closed, then new ones answered 503 (lowered to fit the open files limit)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")

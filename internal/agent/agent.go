@@ -120,6 +120,9 @@ func New(dir *hosts.Directory, c *compute.Service, d virt.Driver, log *slog.Logg
 func (a *Agent) lifecycleGroup() taskGroup {
 	return taskGroup{tasks: map[string]taskHandler{
 		compute.TaskBuild: {run: func(ctx context.Context, t *compute.Task) error {
+			if err := a.compute.PrepareVolumes(ctx, t); err != nil {
+				return err
+			}
 			g, err := a.Guest(ctx, t)
 			if err != nil {
 				return err

@@ -31,6 +31,9 @@ func guestOf(src *compute.GuestSource) *virt.Guest {
 	for _, n := range src.NICs {
 		g.NICs = append(g.NICs, virt.NIC(n))
 	}
+	for _, v := range src.Volumes {
+		g.Volumes = append(g.Volumes, virt.Volume{ID: v.ID, Path: v.Path, Format: v.Format, Device: v.Device, BootIndex: v.BootIndex})
+	}
 	return g
 }
 

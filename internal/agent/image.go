@@ -162,6 +162,13 @@ func (a *Agent) unshelve(ctx context.Context, t *compute.Task) error {
 	if !ut.Spawn {
 		return a.driver.PowerOn(ctx, g)
 	}
+	// Volumes attached while it was offloaded are connected here.
+	if err := a.compute.PrepareVolumes(ctx, t); err != nil {
+		return err
+	}
+	if g, err = a.Guest(ctx, t); err != nil {
+		return err
+	}
 	if ut.ImageID != "" {
 		g.Image.ID = ut.ImageID
 	}

@@ -55,6 +55,10 @@ func (a *Agent) callDriver(ctx context.Context, t *compute.Task) error {
 		return a.diagnostics(ctx, t)
 	case compute.CallAttachInterface, compute.CallDetachInterface:
 		return a.plugInterface(ctx, t)
+	case compute.CallAttachVolume:
+		return a.attachVolume(ctx, t)
+	case compute.CallDetachVolume:
+		return a.driver.DetachVolume(ctx, t.InstanceID, compute.CallVolume(t))
 	}
 	return fmt.Errorf("unknown call %q", compute.CallOf(t))
 }
@@ -78,6 +82,24 @@ func (a *Agent) plugInterface(ctx context.Context, t *compute.Task) error {
 		return a.driver.AttachInterface(ctx, g, g.NICs[i])
 	}
 	return a.driver.DetachInterface(ctx, g.ID, g.NICs[i].MAC)
+}
+
+// attachVolume connects the call's volume to this host and hot-plugs it
+// into the guest, whose spec then lists it.
+func (a *Agent) attachVolume(ctx context.Context, t *compute.Task) error {
+	if err := a.compute.ConnectVolume(ctx, t); err != nil {
+		return err
+	}
+	g, err := a.Guest(ctx, t)
+	if err != nil {
+		return err
+	}
+	id := compute.CallVolume(t)
+	i := slices.IndexFunc(g.Volumes, func(v virt.Volume) bool { return v.ID == id })
+	if i < 0 {
+		return fmt.Errorf("volume %s is not connected to server %s", id, t.InstanceID)
+	}
+	return a.driver.AttachVolume(ctx, g, g.Volumes[i])
 }
 
 // diagnostics answers with what the driver reports of the guest.

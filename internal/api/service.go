@@ -30,15 +30,23 @@ type Service struct {
 	// ErrorBody, when set, renders error bodies instead of Errors, from
 	// the error itself: Neutron's bodies name the exception's type.
 	ErrorBody func(status int, err error) (contentType string, body []byte)
+	// ErrorHeaders, when set, adds headers to an error reply (Cinder's
+	// Retry-After on quota errors).
+	ErrorHeaders func(status int, err error) http.Header
 	// StatusOf overrides the default status for some error kinds.
 	StatusOf func(errs.Kind) (int, bool)
-	// Versions, when set, negotiates compute microversions.
+	// Versions, when set, negotiates microversions in this range, the way
+	// Scheme says (Nova's when Scheme is nil).
 	Versions *mv.Range
+	Scheme   mv.Scheme
 	// FixedVersion serves every request at this microversion without
 	// negotiation or version headers (the legacy /v2 endpoint).
 	FixedVersion *mv.Version
 	// ProjectInPath accepts an optional /{project_id} segment after Mount.
 	ProjectInPath bool
+	// ProjectMismatch, when set, is the error for a project id segment
+	// that is not the token's (Nova's message otherwise).
+	ProjectMismatch func(inURL, token string) error
 	// PublicURL, when set, replaces the request's scheme and host in links.
 	PublicURL string
 	// NoTrailingSlash answers 404 for a path ending in a slash below the
@@ -76,7 +84,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.FixedVersion != nil {
 		c.Version = *s.FixedVersion
 	} else if s.Versions != nil {
-		v, err := s.Versions.Negotiate(mv.Requested(r.Header))
+		v, err := s.scheme().Negotiate(r.Header)
 		if err != nil {
 			c.Version = s.Versions.Min
 			s.writeError(w, c, versionError(err))
@@ -115,7 +123,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.Principal = p
 		c.Ctx = auth.WithPrincipal(c.Ctx, p)
 		if c.ProjectInURL != "" && c.ProjectInURL != p.ProjectID {
-			s.writeError(w, c, errs.Invalid("Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", c.ProjectInURL, p.ProjectID))
+			err := errs.Invalid("Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", c.ProjectInURL, p.ProjectID)
+			if s.ProjectMismatch != nil {
+				err = s.ProjectMismatch(c.ProjectInURL, p.ProjectID)
+			}
+			s.writeError(w, c, err)
 			return
 		}
 	}
@@ -230,8 +242,16 @@ func StatusOf(k errs.Kind) int {
 func (s *Service) commonHeaders(w http.ResponseWriter, c *Call) {
 	h := w.Header()
 	if s.Versions != nil && s.FixedVersion == nil {
-		mv.SetResponseHeaders(h, c.Version)
+		s.scheme().SetResponseHeaders(h, c.Version)
 	}
+}
+
+// scheme is how the service negotiates microversions.
+func (s *Service) scheme() mv.Scheme {
+	if s.Scheme != nil {
+		return s.Scheme
+	}
+	return mv.Compute(*s.Versions)
 }
 
 func (s *Service) writeError(w http.ResponseWriter, c *Call, err error) {
@@ -254,6 +274,11 @@ func (s *Service) writeError(w http.ResponseWriter, c *Call, err error) {
 		s.commonHeaders(w, c)
 		writeBytes(w, status, ct, body)
 		return
+	}
+	if s.ErrorHeaders != nil {
+		for k, vs := range s.ErrorHeaders(status, err) {
+			w.Header()[k] = vs
+		}
 	}
 	var ct string
 	var body []byte

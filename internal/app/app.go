@@ -18,6 +18,7 @@ import (
 	"github.com/kumocloud/kumo/internal/agent"
 	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
+	blockstorageapi "github.com/kumocloud/kumo/internal/api/blockstorage"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	identityapi "github.com/kumocloud/kumo/internal/api/identity"
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
@@ -43,6 +44,9 @@ import (
 	"github.com/kumocloud/kumo/internal/servergroup"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
+	"github.com/kumocloud/kumo/internal/volume"
+	"github.com/kumocloud/kumo/internal/volume/computevol"
+	"github.com/kumocloud/kumo/internal/volume/volfile"
 )
 
 // App is a running kumo: its store, services and HTTP handler.
@@ -62,10 +66,16 @@ type App struct {
 	// the APIs share.
 	Hosts    *hosts.Directory
 	Networks *network.Service
-	Agent    *agent.Agent
-	Driver   virt.Driver // the agent's
-	Handler  http.Handler
-	Log      *slog.Logger
+	// Volumes is the block storage service (Cinder's API and Nova's
+	// volume calls share it).
+	Volumes *volume.Service
+	// VolumeWorker does the volumes' slow work (Serve runs it; tests
+	// Step it).
+	VolumeWorker *volume.Worker
+	Agent        *agent.Agent
+	Driver       virt.Driver // the agent's
+	Handler      http.Handler
+	Log          *slog.Logger
 	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
 	// image services behind Handler.
 	APIs []*api.Service
@@ -139,6 +149,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	}
 	a.Images.DiskReserve = cfg.ImageDiskReserveMB << 20
 	a.Flavors = flavor.New(db)
+	if a.Volumes, a.VolumeWorker, err = a.newVolumes(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	// Other domains ask compute about servers; only it reads the
 	// instances table.
 	a.servers = compute.NewInventory(db)
@@ -161,6 +175,27 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	}
 	a.Handler = a.routes()
 	return a, nil
+}
+
+// newVolumes builds the block storage service and its worker over the
+// data dir's volumes/ (qcow2 files where the qemu driver runs, sparse raw
+// ones otherwise): its capacity is --volume-capacity-gb, else the data
+// dir's filesystem size.
+func (a *App) newVolumes() (*volume.Service, *volume.Worker, error) {
+	capacity := a.Config.VolumeCapacityGB
+	if capacity == 0 {
+		c, err := hostinfo.Read(a.Config.DataDir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("volume capacity: %w", err)
+		}
+		capacity = int64(c.DiskGB)
+	}
+	backend, err := volfile.New(a.Config.VolumeDir(), volfile.Options{Qcow2: a.Config.Driver == "qemu"})
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := volume.New(a.DB, volume.Config{CapacityGB: capacity, Images: a.Images, Now: a.Config.Clock})
+	return svc, volume.NewWorker(svc, backend, volume.WorkerOptions{Log: a.Log}), nil
 }
 
 // bootstrap creates what a fresh cloud needs: the admin account (its
@@ -277,7 +312,7 @@ func (a *App) routes() http.Handler {
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
-		FloatingIPs: a.floatingIPs,
+		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
@@ -296,7 +331,11 @@ func (a *App) routes() http.Handler {
 		Quotas: a.NetQuotas, FloatingIPs: a.floatingIPs, Routers: a.routers}, opts)
 	mux.Handle(networkingapi.Mount, netsvc)
 	mux.Handle(networkingapi.Mount+"/", netsvc)
-	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc}
+	volsvc, volroot := blockstorageapi.NewServices(blockstorageapi.Deps{Volumes: a.Volumes}, opts)
+	volumes := blockstorageapi.Handler(volsvc, volroot)
+	mux.Handle(blockstorageapi.Mount, volumes)
+	mux.Handle(blockstorageapi.Mount+"/", volumes)
+	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.DB.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int)); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -333,7 +372,8 @@ func (a *App) startCompute(ctx context.Context) error {
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},
-		Wake: func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
+		Volumes: computevol.Volumes{Service: a.Volumes},
+		Wake:    func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
 	})
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
@@ -415,6 +455,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	var agentErr error // set before agentDone closes
 	go func() { agentErr = a.Agent.Run(agentCtx); close(agentDone) }()
 	defer func() { stopAgent(); <-agentDone }()
+	volumesDone := make(chan struct{})
+	go func() { _ = a.VolumeWorker.Run(agentCtx); close(volumesDone) }()
+	defer func() { stopAgent(); <-volumesDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
 	a.activity.trim = func() {
 		a.Compute.ForgetListedRows()

@@ -86,6 +86,9 @@ type Config struct {
 	// the image filesystem (0: none; `kumo serve` defaults to
 	// DefaultImageDiskReserveMB).
 	ImageDiskReserveMB int64
+	// VolumeCapacityGB is the block storage capacity volumes and
+	// snapshots may take (0: the size of the data dir's filesystem).
+	VolumeCapacityGB int64
 	// MetricsListen, when set, serves Prometheus metrics (/metrics) on
 	// its own address, apart from the APIs.
 	MetricsListen string
@@ -211,6 +214,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("image limit %s: %d is outside -1 (unlimited) to %d", name, v, identity.MaxLimitValue)
 		}
 	}
+	if c.VolumeCapacityGB < 0 {
+		return fmt.Errorf("volume capacity: %d GB is negative", c.VolumeCapacityGB)
+	}
 	if c.ImageDiskReserveMB < 0 {
 		return fmt.Errorf("image disk reserve: %d MB is negative", c.ImageDiskReserveMB)
 	}
@@ -243,6 +249,9 @@ func (c *Config) Hostname() string {
 
 // CloudsFile is the generated clouds.yaml with the admin credentials.
 func (c *Config) CloudsFile() string { return filepath.Join(c.DataDir, "clouds.yaml") }
+
+// VolumeDir holds volume files.
+func (c *Config) VolumeDir() string { return filepath.Join(c.DataDir, "volumes") }
 
 // ImageDir holds image files.
 func (c *Config) ImageDir() string { return filepath.Join(c.DataDir, "images") }

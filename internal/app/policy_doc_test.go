@@ -20,12 +20,13 @@ func TestPolicyDocument(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`# Policy
 
-Who may call what: each route of kumo's four APIs and each server, flavor
-and aggregate action, the rule that guards it and the rule's check, in
-oslo.policy's language. The rules are the upstream services' defaults
-(Nova's nova/policies, Glance's glance/policies, Keystone's
-keystone/common/policies, Neutron's neutron/conf/policies), kept as data
-in internal/policy; the rules named kumo:... guard calls the upstream
+Who may call what: each route of kumo's five APIs and each server,
+flavor, aggregate, volume, snapshot and volume type action, the rule that
+guards it and the rule's check, in oslo.policy's language. The rules are
+the upstream services' defaults (Nova's nova/policies, Glance's
+glance/policies, Keystone's keystone/common/policies, Neutron's
+neutron/conf/policies, Cinder's cinder/policies), kept as data in
+internal/policy; the rules named kumo:... guard calls the upstream
 service serves without a policy check of its own. Roles imply each other
 as Keystone's bootstrap makes them: admin implies member, member implies
 reader, manager implies member. A token without a project scope passes
@@ -46,6 +47,15 @@ This page is generated from the route tables by TestPolicyDocument
 			}
 			rule, _ := svc.Policy.Rule(r.Rule)
 			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", r.Method, r.Path, r.Rule, checkCell(rule.Check))
+		}
+		if svc.Name == "volume" {
+			b.WriteString("\nActions (`POST .../action`, by the body's key):\n\n| path | action | rule | check |\n|---|---|---|---|\n")
+			for _, r := range svc.Router.Routes() {
+				for _, act := range r.Actions {
+					rule, _ := svc.Policy.Rule(act.Rule)
+					fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s |\n", r.Path, act.Name, act.Rule, checkCell(rule.Check))
+				}
+			}
 		}
 		if svc.Name == "compute" {
 			b.WriteString("\nActions (`POST .../action`, by the body's key):\n\n| path | action | rule | check |\n|---|---|---|---|\n")
@@ -84,6 +94,8 @@ func apiTitle(name string) string {
 		return "Image (Glance)"
 	case "network":
 		return "Networking (Neutron)"
+	case "volume":
+		return "Block Storage (Cinder)"
 	}
 	return name
 }

@@ -1,7 +1,7 @@
 package app
 
-// The route walk: every route of the compute, identity and image route
-// tables, and every action of the compute API's action routes, is called
+// The route walk: every route of every API's route table, and every
+// action of the compute and block storage APIs' action routes, is called
 // without a token, as a reader, a member and an admin, by members and
 // readers of another project and with an unscoped token, on both engines.
 // Routes added later are walked without anyone listing them here.
@@ -251,7 +251,11 @@ func (w *walk) callTyped(who, method, path, version string, body any, contentTyp
 		req.Header.Set("X-Auth-Token", w.byName[who].token)
 	}
 	if version != "" {
-		req.Header.Set("OpenStack-API-Version", "compute "+version)
+		service := "compute"
+		if strings.HasPrefix(path, "/volume/") {
+			service = "volume"
+		}
+		req.Header.Set("OpenStack-API-Version", service+" "+version)
 	}
 	rec := httptest.NewRecorder()
 	w.h.ServeHTTP(rec, req)
@@ -378,6 +382,24 @@ func (w *walk) fixtureMakers() map[string]func() string {
 		},
 		// Project A itself, without quotas: fixtures are made again
 		// whenever a call may have changed them.
+		"volume": func() string {
+			return w.newVolume(map[string]any{"size": 1, "name": "walk", "metadata": map[string]any{"k1": "v1"}})
+		},
+		"snapshot": func() string {
+			id := w.jsonField(w.must("member-a", "POST", "/volume/v3/snapshots", "", map[string]any{"snapshot": map[string]any{
+				"volume_id": w.newVolume(map[string]any{"size": 1}), "name": "walk", "metadata": map[string]any{"k1": "v1"}}}), "snapshot", "id")
+			w.stepVolumes()
+			return id
+		},
+		"attachment": func() string {
+			return w.jsonField(w.must("member-a", "POST", "/volume/v3/attachments", "3.27", map[string]any{"attachment": map[string]any{
+				"volume_uuid": w.newVolume(map[string]any{"size": 1}), "instance_uuid": "2f1f4d0e-8c55-4f0b-9d3c-6b1d1f0a7e21",
+				"connector": map[string]any{"host": "walk"}}}), "attachment", "id")
+		},
+		"volumetype": func() string {
+			return w.jsonField(w.must("admin", "POST", "/volume/v3/types", "", map[string]any{"volume_type": map[string]any{
+				"name": fmt.Sprintf("walk-%d", w.nextSeq()), "extra_specs": map[string]any{"k1": "v1"}}}), "volume_type", "id")
+		},
 		"tenant": func() string {
 			w.must("admin", "PUT", "/v2.1/os-quota-sets/"+w.projA, "2.1", map[string]any{"quota_set": map[string]any{
 				"instances": -1, "cores": -1, "ram": -1, "key_pairs": -1, "server_groups": -1, "security_groups": -1,
@@ -446,6 +468,23 @@ func (w *walk) waitActive(id string) {
 	w.t.Fatalf("server %s never became ACTIVE", id)
 }
 
+// newVolume makes an available volume of project A (with room in its
+// block storage quota, which the walk's DELETE of the quota set resets).
+func (w *walk) newVolume(v map[string]any) string {
+	w.must("admin", "PUT", "/volume/v3/os-quota-sets/"+w.projA, "", map[string]any{"quota_set": map[string]any{
+		"volumes": -1, "snapshots": -1, "gigabytes": -1}})
+	id := w.jsonField(w.must("member-a", "POST", "/volume/v3/volumes", "", map[string]any{"volume": v}), "volume", "id")
+	w.stepVolumes()
+	return id
+}
+
+// stepVolumes runs the volume worker's pending work.
+func (w *walk) stepVolumes() {
+	if _, err := w.a.VolumeWorker.Step(context.Background()); err != nil {
+		w.t.Fatalf("volume worker: %v", err)
+	}
+}
+
 // fixture returns the object of kind, made (again) when missing or when a
 // call may have changed it.
 func (w *walk) fixture(kind string) string {
@@ -469,7 +508,7 @@ func (w *walk) fixture(kind string) string {
 // another project's caller must not learn that they exist. ("tenant",
 // project A itself, is not secret: Nova answers 403 for it.)
 var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip", "router",
-	"network", "subnet", "port"}
+	"network", "subnet", "port", "volume", "snapshot", "attachment"}
 
 // param is what the walk puts in a path parameter: a fixture, or a
 // literal that names something real (real) or not.
@@ -498,6 +537,18 @@ func paramFor(service, path, name string) param {
 	case service == "network" && name == "project_id":
 		// Neutron's quotas of project A.
 		return param{kind: "tenant"}
+	case service == "volume":
+		switch name {
+		case "project_id":
+			// Cinder's quotas and default type of project A.
+			return param{kind: "tenant"}
+		case "class_name":
+			return param{literal: "default", real: true}
+		}
+		kinds := map[string]string{"volume_id": "volume", "snapshot_id": "snapshot", "attachment_id": "attachment", "type_id": "volumetype"}
+		if k, ok := kinds[name]; ok {
+			return param{kind: k}
+		}
 	}
 	kinds := map[string]string{"server_id": "server", "request_id": "request", "image_id": "image",
 		"keypair_name": "keypair", "group_id": "servergroup", "aggregate_id": "aggregate", "hypervisor_id": "hypervisor",
@@ -571,11 +622,12 @@ func adminOnly(set *policy.Set, rule string) bool {
 
 // readerMayWrite are the write routes upstream lets a project reader
 // call: key pairs belong to their user, not to the project; every user
-// may revoke their own token; and Glance answers 405 to any caller for
-// writes to the image collection.
+// may revoke their own token; Glance answers 405 to any caller for
+// writes to the image collection; and Cinder's os-show_image_metadata is
+// a read sent as a POST action.
 func readerMayWrite(rule string) bool {
 	return strings.HasPrefix(rule, "os_compute_api:os-keypairs:") || rule == "identity:revoke_token" ||
-		rule == "kumo:image:collection_methods"
+		rule == "kumo:image:collection_methods" || rule == "volume:get_volume_metadata"
 }
 
 // expectation is the statuses a caller may get: exactly one, or any but
@@ -710,6 +762,10 @@ func (w *walk) sub(name string, fn func()) {
 // routeVersion picks a compute microversion at which the route exists.
 func routeVersion(svc *api.Service, maxVer mv.Version) string {
 	switch {
+	case svc.Name == "volume" && maxVer == (mv.Version{}):
+		return "latest"
+	case svc.Name == "volume":
+		return maxVer.String()
 	case svc.Name != "compute":
 		return ""
 	case maxVer != (mv.Version{}):
@@ -816,40 +872,42 @@ func jsonBody(s string) example { return example{s, "application/json"} }
 // foreignWriteBodies are valid requests for the writes that name project
 // A's objects: another project's member sends them and must get a 404.
 var foreignWriteBodies = map[string]example{
-	"PUT /servers/{server_id}":                                 jsonBody(`{"server": {"name": "stolen"}}`),
-	"POST /servers/{server_id}/metadata":                       jsonBody(`{"metadata": {"k2": "v"}}`),
-	"PUT /servers/{server_id}/metadata":                        jsonBody(`{"metadata": {"k1": "v"}}`),
-	"PUT /servers/{server_id}/metadata/{key}":                  jsonBody(`{"meta": {"k1": "v"}}`),
-	"PUT /servers/{server_id}/tags":                            jsonBody(`{"tags": ["t2"]}`),
-	"PUT /servers/{server_id}/tags/{tag}":                      jsonBody(``),
-	"POST /servers/{server_id}/os-interface":                   jsonBody(`{"interfaceAttachment": {}}`),
-	"PUT /os-security-groups/{id}":                             jsonBody(`{"security_group": {"name": "stolen", "description": "x"}}`),
-	"POST /images/{image_id}/metadata":                         jsonBody(`{"metadata": {"k2": "v"}}`),
-	"PUT /images/{image_id}/metadata":                          jsonBody(`{"metadata": {"k1": "v"}}`),
-	"PUT /images/{image_id}/metadata/{key}":                    jsonBody(`{"meta": {"k1": "v"}}`),
-	"PATCH /v2/images/{image_id}":                              {`[{"op": "replace", "path": "/name", "value": "stolen"}]`, "application/openstack-images-v2.1-json-patch"},
-	"PUT /v2/images/{image_id}/tags/{tag}":                     jsonBody(``),
-	"PUT /v2/images/{image_id}/file":                           {"data", "application/octet-stream"},
-	"POST /v2/images/{image_id}/members":                       jsonBody(`{"member": "B"}`),
-	"PUT /v2/images/{image_id}/members/{member_id}":            jsonBody(`{"status": "accepted"}`),
-	"POST /v2/images/{image_id}/actions/deactivate":            jsonBody(``),
-	"POST /v2/images/{image_id}/actions/reactivate":            jsonBody(``),
-	"PUT /v2.0/networks/{network_id}":                          jsonBody(`{"network": {"name": "stolen"}}`),
-	"PUT /v2.0/networks/{network_id}/tags":                     jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/networks/{network_id}/tags":                    jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/networks/{network_id}/tags/{tag}":               jsonBody(``),
-	"PUT /v2.0/subnets/{subnet_id}":                            jsonBody(`{"subnet": {"name": "stolen"}}`),
-	"PUT /v2.0/subnets/{subnet_id}/tags":                       jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/subnets/{subnet_id}/tags":                      jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":                 jsonBody(``),
-	"PUT /v2.0/ports/{port_id}":                                jsonBody(`{"port": {"name": "stolen"}}`),
-	"PUT /v2.0/ports/{port_id}/tags":                           jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/ports/{port_id}/tags":                          jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/ports/{port_id}/tags/{tag}":                     jsonBody(``),
-	"PUT /v2.0/security-groups/{security_group_id}":            jsonBody(`{"security_group": {"name": "stolen"}}`),
-	"PUT /v2.0/security-groups/{security_group_id}/tags":       jsonBody(`{"tags": ["t2"]}`),
-	"POST /v2.0/security-groups/{security_group_id}/tags":      jsonBody(`{"tags": ["t2"]}`),
-	"PUT /v2.0/security-groups/{security_group_id}/tags/{tag}": jsonBody(``),
+	"PUT /servers/{server_id}":                                   jsonBody(`{"server": {"name": "stolen"}}`),
+	"POST /servers/{server_id}/metadata":                         jsonBody(`{"metadata": {"k2": "v"}}`),
+	"PUT /servers/{server_id}/metadata":                          jsonBody(`{"metadata": {"k1": "v"}}`),
+	"PUT /servers/{server_id}/metadata/{key}":                    jsonBody(`{"meta": {"k1": "v"}}`),
+	"PUT /servers/{server_id}/tags":                              jsonBody(`{"tags": ["t2"]}`),
+	"PUT /servers/{server_id}/tags/{tag}":                        jsonBody(``),
+	"POST /servers/{server_id}/os-interface":                     jsonBody(`{"interfaceAttachment": {}}`),
+	"POST /servers/{server_id}/os-volume_attachments":            jsonBody(`{"volumeAttachment": {"volumeId": "0b5b1f43-8d3b-4b5e-9d3c-3c1c4b1e0a01"}}`),
+	"PUT /servers/{server_id}/os-volume_attachments/{volume_id}": jsonBody(`{"volumeAttachment": {"volumeId": "0b5b1f43-8d3b-4b5e-9d3c-3c1c4b1e0a01"}}`),
+	"PUT /os-security-groups/{id}":                               jsonBody(`{"security_group": {"name": "stolen", "description": "x"}}`),
+	"POST /images/{image_id}/metadata":                           jsonBody(`{"metadata": {"k2": "v"}}`),
+	"PUT /images/{image_id}/metadata":                            jsonBody(`{"metadata": {"k1": "v"}}`),
+	"PUT /images/{image_id}/metadata/{key}":                      jsonBody(`{"meta": {"k1": "v"}}`),
+	"PATCH /v2/images/{image_id}":                                {`[{"op": "replace", "path": "/name", "value": "stolen"}]`, "application/openstack-images-v2.1-json-patch"},
+	"PUT /v2/images/{image_id}/tags/{tag}":                       jsonBody(``),
+	"PUT /v2/images/{image_id}/file":                             {"data", "application/octet-stream"},
+	"POST /v2/images/{image_id}/members":                         jsonBody(`{"member": "B"}`),
+	"PUT /v2/images/{image_id}/members/{member_id}":              jsonBody(`{"status": "accepted"}`),
+	"POST /v2/images/{image_id}/actions/deactivate":              jsonBody(``),
+	"POST /v2/images/{image_id}/actions/reactivate":              jsonBody(``),
+	"PUT /v2.0/networks/{network_id}":                            jsonBody(`{"network": {"name": "stolen"}}`),
+	"PUT /v2.0/networks/{network_id}/tags":                       jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/networks/{network_id}/tags":                      jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/networks/{network_id}/tags/{tag}":                 jsonBody(``),
+	"PUT /v2.0/subnets/{subnet_id}":                              jsonBody(`{"subnet": {"name": "stolen"}}`),
+	"PUT /v2.0/subnets/{subnet_id}/tags":                         jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/subnets/{subnet_id}/tags":                        jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/subnets/{subnet_id}/tags/{tag}":                   jsonBody(``),
+	"PUT /v2.0/ports/{port_id}":                                  jsonBody(`{"port": {"name": "stolen"}}`),
+	"PUT /v2.0/ports/{port_id}/tags":                             jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/ports/{port_id}/tags":                            jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/ports/{port_id}/tags/{tag}":                       jsonBody(``),
+	"PUT /v2.0/security-groups/{security_group_id}":              jsonBody(`{"security_group": {"name": "stolen"}}`),
+	"PUT /v2.0/security-groups/{security_group_id}/tags":         jsonBody(`{"tags": ["t2"]}`),
+	"POST /v2.0/security-groups/{security_group_id}/tags":        jsonBody(`{"tags": ["t2"]}`),
+	"PUT /v2.0/security-groups/{security_group_id}/tags/{tag}":   jsonBody(``),
 
 	// L3 (routers, floating IPs).
 	"PUT /v2.0/routers/{router_id}":                         jsonBody(`{"router": {"name": "stolen"}}`),
@@ -862,6 +920,15 @@ var foreignWriteBodies = map[string]example{
 	"PUT /v2.0/floatingips/{floatingip_id}/tags":            jsonBody(`{"tags": ["t2"]}`),
 	"POST /v2.0/floatingips/{floatingip_id}/tags":           jsonBody(`{"tags": ["t2"]}`),
 	"PUT /v2.0/floatingips/{floatingip_id}/tags/{tag}":      jsonBody(``),
+	"PUT /volumes/{volume_id}":                              jsonBody(`{"volume": {"name": "stolen"}}`),
+	"POST /volumes/{volume_id}/metadata":                    jsonBody(`{"metadata": {"k2": "v"}}`),
+	"PUT /volumes/{volume_id}/metadata":                     jsonBody(`{"metadata": {"k1": "v"}}`),
+	"PUT /volumes/{volume_id}/metadata/{key}":               jsonBody(`{"meta": {"k1": "v"}}`),
+	"PUT /snapshots/{snapshot_id}":                          jsonBody(`{"snapshot": {"name": "stolen"}}`),
+	"POST /snapshots/{snapshot_id}/metadata":                jsonBody(`{"metadata": {"k2": "v"}}`),
+	"PUT /snapshots/{snapshot_id}/metadata":                 jsonBody(`{"metadata": {"k1": "v"}}`),
+	"PUT /snapshots/{snapshot_id}/metadata/{key}":           jsonBody(`{"meta": {"k1": "v"}}`),
+	"PUT /attachments/{attachment_id}":                      jsonBody(`{"attachment": {"connector": {"host": "stolen"}}}`),
 }
 
 // send is call with a content type of the caller's choosing.
@@ -879,6 +946,10 @@ func (w *walk) walkActions() {
 	var compute *api.Service
 	routes := map[string]bool{}
 	for _, svc := range w.a.APIs {
+		if svc.Name == "volume" {
+			w.walkRouteActions(svc)
+			continue
+		}
 		for _, r := range svc.Router.Routes() {
 			if r.Rule == policy.Action {
 				routes[r.Path], compute = true, svc
@@ -906,6 +977,49 @@ func (w *walk) walkActions() {
 	}
 	for path := range routes {
 		w.t.Errorf("action route %s has no actions in computeapi.Actions()", path)
+	}
+}
+
+// walkRouteActions calls the actions of an API whose action routes carry
+// their rows (api.Route.Actions), each with a valid body: Cinder
+// validates an action's body before its policy, so only a valid one
+// reaches the rule.
+func (w *walk) walkRouteActions(svc *api.Service) {
+	bodies := volumeActionBodies()
+	for _, r := range svc.Router.Routes() {
+		for _, act := range r.Actions {
+			w.sub("action "+r.Path+" "+act.Name, func() {
+				version := routeVersion(svc, act.MaxVer)
+				for _, who := range walkOrder[1:] {
+					res := w.resolve(svc.Name, r.Path)
+					c := call{svc: svc, method: "POST", rule: act.Rule, who: who, res: res, action: true}
+					body, ok := bodies[act.Name]
+					if !ok {
+						w.t.Fatalf("no example body for action %s: add one to volumeActionBodies", act.Name)
+					}
+					w.check(c, w.call(who, "POST", svc.Mount+res.path, version, map[string]any{act.Name: body}))
+				}
+			})
+		}
+	}
+}
+
+// volumeActionBodies are valid arguments of each block storage action.
+func volumeActionBodies() map[string]any {
+	connector := map[string]any{"connector": map[string]any{"host": "walk"}}
+	return map[string]any{
+		"os-extend": map[string]any{"new_size": 3}, "os-set_bootable": map[string]any{"bootable": true},
+		"os-update_readonly_flag": map[string]any{"readonly": false}, "os-reset_status": map[string]any{"status": "available"},
+		"os-force_delete": map[string]any{}, "os-volume_upload_image": map[string]any{"image_name": "walk"},
+		"os-reserve": nil, "os-unreserve": nil, "os-begin_detaching": nil, "os-roll_detaching": nil,
+		"os-attach": map[string]any{"instance_uuid": "2f1f4d0e-8c55-4f0b-9d3c-6b1d1f0a7e21", "mountpoint": "/dev/vdb"},
+		"os-detach": map[string]any{}, "os-initialize_connection": connector, "os-terminate_connection": connector,
+		"os-set_image_metadata":   map[string]any{"metadata": map[string]any{"k": "v"}},
+		"os-unset_image_metadata": map[string]any{"key": "k"}, "os-show_image_metadata": nil,
+		"addProjectAccess": map[string]any{"project": "x"}, "removeProjectAccess": map[string]any{"project": "x"},
+		"os-complete": nil, "os-retype": map[string]any{"new_type": "__DEFAULT__"},
+		"os-force_detach": map[string]any{}, "revert": map[string]any{"snapshot_id": "x"},
+		"os-reimage": map[string]any{"image_id": "2f1f4d0e-8c55-4f0b-9d3c-6b1d1f0a7e21"},
 	}
 }
 

@@ -139,6 +139,8 @@ func (s *Service) FinishCall(ctx context.Context, t *Task, started time.Time, op
 		switch CallOf(t) {
 		case CallAttachInterface, CallDetachInterface:
 			return s.finishInterfaceCall(ctx, tx, t, started, opErr)
+		case CallAttachVolume, CallDetachVolume:
+			return s.finishVolumeCall(ctx, tx, t, started, opErr)
 		}
 		if t.ActionID != "" {
 			return s.finishPlanned(ctx, tx, t, started, opErr)

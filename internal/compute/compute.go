@@ -74,6 +74,8 @@ type Deps struct {
 	Quotas    Quotas
 	Addresses Addresses
 	KeyPairs  KeyPairs
+	// Volumes is the block storage service (Nova's Cinder).
+	Volumes Volumes
 	// Secrets seals admin passwords on their way to the agent.
 	Secrets *secret.Box
 	// Wake tells this process's agent that host has work; agents of
@@ -137,7 +139,7 @@ func (d Deps) missing() string {
 		absent bool
 	}{
 		{"DB", d.DB == nil}, {"Flavors", d.Flavors == nil}, {"Images", d.Images == nil},
-		{"Quotas", d.Quotas == nil}, {"Addresses", d.Addresses == nil}, {"KeyPairs", d.KeyPairs == nil},
+		{"Quotas", d.Quotas == nil}, {"Addresses", d.Addresses == nil}, {"KeyPairs", d.KeyPairs == nil}, {"Volumes", d.Volumes == nil},
 		{"Secrets", d.Secrets == nil}, {"Wake", d.Wake == nil},
 	} {
 		if dep.absent {

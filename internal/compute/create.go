@@ -63,15 +63,17 @@ type CreateRequest struct {
 	// MaxCount: Nova reads the counts with Python's int(), so a request
 	// may ask for more than an int holds, and its quota error quotes the
 	// numbers whole.
-	BigMinCount    *big.Int
-	BigMaxCount    *big.Int
-	ConfigDrive    bool
-	AccessIPv4     string
-	AccessIPv6     string
-	DiskConfig     string
-	Description    *string
-	Tags           []string
-	Hostname       string // 2.90; "" = derived from the name
+	BigMinCount *big.Int
+	BigMaxCount *big.Int
+	ConfigDrive bool
+	AccessIPv4  string
+	AccessIPv6  string
+	DiskConfig  string
+	Description *string
+	Tags        []string
+	Hostname    string // 2.90; "" = derived from the name
+	// BlockDevices are block_device_mapping(_v2) in Nova's v2 form.
+	BlockDevices   []BlockDeviceRequest
 	SchedulerHints map[string]any
 	RequestID      string
 }
@@ -99,6 +101,15 @@ func (r *CreateRequest) counts() (minCount, maxCount *big.Int) {
 		maxCount = minCount
 	}
 	return minCount, maxCount
+}
+
+// maxCountOf is maxCount as an int64 (the largest one when it does not
+// fit: only whether it exceeds 1 matters to the volume checks).
+func maxCountOf(n *big.Int) int64 {
+	if !n.IsInt64() {
+		return 1 << 62
+	}
+	return n.Int64()
 }
 
 // DefaultMaxCreateCount is how many servers one create makes at most
@@ -139,9 +150,11 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	if fl.Disabled {
 		return nil, errs.Invalid("Flavor %s could not be found.", req.FlavorRef)
 	}
-	img, err := s.bootImage(ctx, p, req.ImageRef, fl)
-	if err != nil {
-		return nil, err
+	var img *image.Image
+	if req.ImageRef != "" {
+		if img, err = s.bootImage(ctx, p, req.ImageRef, fl); err != nil {
+			return nil, err
+		}
 	}
 	keyData := ""
 	if req.KeyName != "" {
@@ -157,6 +170,14 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		}
 	}
 	minCount, maxCount := req.counts()
+	var defined []BlockDeviceRequest
+	if img != nil {
+		defined = imageDefinedBlockDevices(img.Properties)
+	}
+	plan, err := s.planBlockDevices(ctx, p, &req, defined, fl, maxCountOf(maxCount))
+	if err != nil {
+		return nil, err
+	}
 	adminPass := req.AdminPass
 	if adminPass == "" {
 		adminPass = GeneratePassword()
@@ -167,11 +188,16 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	if snapshot.ExtraSpecs == nil {
 		snapshot.ExtraSpecs = map[string]string{}
 	}
-	sysmeta := imageSystemMetadata(img)
+	var sysmeta map[string]string
+	if img == nil {
+		sysmeta = plan.sysmeta
+	} else {
+		sysmeta = imageSystemMetadata(img)
+	}
 	if req.AZ != "" {
 		sysmeta[PinnedAZKey] = req.AZ // Nova's request spec keeps the asked-for zone
 	}
-	b := &createBatch{s: s, p: p, req: &req, fl: fl, snapshot: snapshot, keyData: keyData,
+	b := &createBatch{s: s, p: p, req: &req, fl: fl, snapshot: snapshot, keyData: keyData, volumes: plan,
 		sysmeta: sysmeta, sealedPass: s.Secrets.Seal(adminPass), reservationID: res.ReservationID}
 
 	// The count, and the first min_count servers: all or nothing.
@@ -319,6 +345,7 @@ type createBatch struct {
 	n                   int // servers the create makes
 	groupIDs            []string
 	group               *servergroup.Group
+	volumes             *bdmPlan // nil: no volumes
 }
 
 // prepare resolves the security groups and the server group hint in tx.
@@ -393,6 +420,11 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 	}
 	if err := joinServerGroup(ctx, tx, b.group, srv.ID, now); err != nil {
 		return nil, "", err
+	}
+	if srv.Fault == nil && b.volumes != nil {
+		if err := s.insertCreateVolumes(ctx, tx, srv, b.volumes, now); err != nil {
+			return nil, "", err
+		}
 	}
 	if srv.Fault == nil {
 		nets := req.Networks

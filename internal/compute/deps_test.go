@@ -16,6 +16,7 @@ type (
 	someQuotas    struct{ Quotas }
 	someAddresses struct{ Addresses }
 	someKeyPairs  struct{ KeyPairs }
+	someVolumes   struct{ Volumes }
 )
 
 // TestNewRefusesMissingDependencies: every dependency but Settings and
@@ -23,7 +24,7 @@ type (
 // instead of serving with a branch that skips it.
 func TestNewRefusesMissingDependencies(t *testing.T) {
 	full := Deps{DB: &store.DB{}, Flavors: &flavor.Service{}, Images: &image.Service{}, Quotas: someQuotas{},
-		Addresses: someAddresses{}, KeyPairs: someKeyPairs{}, Secrets: &secret.Box{}, Wake: func(string) {}}
+		Addresses: someAddresses{}, KeyPairs: someKeyPairs{}, Volumes: someVolumes{}, Secrets: &secret.Box{}, Wake: func(string) {}}
 	if s := New(full); s == nil {
 		t.Fatal("New with every dependency returned nil")
 	}

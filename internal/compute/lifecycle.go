@@ -28,6 +28,9 @@ type GuestSource struct {
 	// its system metadata.
 	ImageProperties map[string]string
 	AdminPass       string
+	// Volumes are the server's volumes connected to its host, in the
+	// order they were mapped; one with BootIndex 0 is its root disk.
+	Volumes []GuestVolume
 }
 
 // GuestSourceOf gathers what t's guest is made of.
@@ -39,6 +42,9 @@ func (s *Service) GuestSourceOf(ctx context.Context, t *Task) (*GuestSource, err
 	src := &GuestSource{Server: srv, ImageProperties: imageProperties(srv.SystemMetadata)}
 	if src.NICs, err = s.Addresses.NICs(ctx, s.DB, srv.ProjectID, srv.ID); err != nil {
 		return nil, fmt.Errorf("ports of %s: %w", srv.ID, err)
+	}
+	if src.Volumes, err = guestVolumes(ctx, s.DB, srv.ID); err != nil {
+		return nil, err
 	}
 	if sealed := t.sealedAdminPass(); sealed != "" {
 		if pass, err := s.Secrets.Open(sealed); err == nil {
@@ -241,6 +247,9 @@ func (s *Service) markDeleted(ctx context.Context, tx *store.Tx, srv *Server, no
 		}
 	}
 	if err := releaseMigrationClaims(ctx, tx, srv, now); err != nil { // a resize under way or unconfirmed
+		return err
+	}
+	if err := s.releaseVolumes(ctx, tx, srv); err != nil {
 		return err
 	}
 	// The groups of the ports Nova made go with them; given ports keep

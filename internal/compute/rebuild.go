@@ -76,6 +76,9 @@ func (s *Service) Rebuild(ctx context.Context, p *auth.Principal, id string, req
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkVolumeBackedRebuild(ctx, srv, img.ID); err != nil {
+		return nil, err
+	}
 	adminPass := req.AdminPass
 	if adminPass == "" {
 		adminPass = GeneratePassword()
@@ -209,8 +212,12 @@ func (s *Service) writeRebuild(ctx context.Context, tx *store.Tx, b *begunAction
 	if err != nil {
 		return fmt.Errorf("encode system metadata: %w", err)
 	}
+	imageRef := req.ImageRef
+	if b.Server.ImageRef == "" {
+		imageRef = "" // a volume-backed server keeps booting from its volume
+	}
 	sets := []string{"image_ref = ?", "system_metadata = ?", "disk_config = ?", "progress = 0", "updated_at = ?"}
-	args := []any{req.ImageRef, string(raw), diskConfig, b.Now.UnixMicro()}
+	args := []any{imageRef, string(raw), diskConfig, b.Now.UnixMicro()}
 	set := func(col string, v any) { sets = append(sets, col+" = ?"); args = append(args, v) }
 	if req.Name != nil {
 		set("name", *req.Name)
@@ -303,4 +310,31 @@ func (s *Service) FinishRebuild(ctx context.Context, t *Task, started time.Time,
 		}
 		return s.finishPlanned(ctx, tx, t, started, opErr)
 	})
+}
+
+// checkVolumeBackedRebuild is compute/api.py rebuild's check of a
+// volume-backed server: the image must be the one its root volume was
+// made from. (Nova's 2.93 re-images the volume instead; kumo's volume
+// service has no reimage, so that refusal stands at every version.)
+func (s *Service) checkVolumeBackedRebuild(ctx context.Context, srv *Server, imageID string) error {
+	if srv.ImageRef != "" {
+		return nil
+	}
+	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if !b.IsRoot() || b.VolumeID == "" {
+			continue
+		}
+		vol, err := s.Volumes.Volume(ctx, s.DB, srv.ProjectID, b.VolumeID)
+		if err != nil {
+			return err
+		}
+		if vol.ImageMetadata["image_id"] != imageID {
+			return errs.Invalid("Image %s is unacceptable: Unable to rebuild with a different image for a volume-backed server.", imageID)
+		}
+	}
+	return nil
 }

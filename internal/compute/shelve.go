@@ -48,12 +48,22 @@ const (
 func (s *Service) Shelve(ctx context.Context, p *auth.Principal, id, requestID string) error {
 	var host string
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		b, err := s.beginAction(ctx, tx, p, id, state.ActionShelve, "shelve", requestID,
-			state.Context{OffloadAtOnce: s.Settings.ShelvedOffloadTime == 0})
+		host = ""
+		sc, err := volumeBackedContext(ctx, tx, id, state.Context{OffloadAtOnce: s.Settings.ShelvedOffloadTime == 0})
+		if err != nil {
+			return err
+		}
+		b, err := s.beginAction(ctx, tx, p, id, state.ActionShelve, "shelve", requestID, sc)
 		if err != nil {
 			return err
 		}
 		srv := b.Server
+		if sc.VolumeBacked {
+			// Straight to the offload, no image: the volumes are the
+			// server's disks (Nova's shelve of a volume-backed server).
+			host = srv.Host
+			return s.queueAction(ctx, tx, b, eventShelveOffload, &ShelveParams{Offload: true})
+		}
 		if _, ok := srv.SystemMetadata["image_base_image_ref"]; !ok {
 			sysmeta := maps.Clone(srv.SystemMetadata)
 			sysmeta["image_base_image_ref"] = srv.ImageRef // unshelve and rebuild need it

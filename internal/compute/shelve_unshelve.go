@@ -87,6 +87,12 @@ func (s *Service) Unshelve(ctx context.Context, p *auth.Principal, id string, re
 			return err
 		}
 		imageFound = imageID != "" && st != ""
+		if !imageFound {
+			// A volume-backed server was shelved without an image.
+			if imageFound, err = s.IsVolumeBacked(ctx, id); err != nil {
+				return err
+			}
+		}
 	}
 	var wakeHost string
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {

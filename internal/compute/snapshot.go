@@ -66,13 +66,27 @@ func (s *Service) Snapshot(ctx context.Context, p *auth.Principal, id string, re
 	}
 	var img *image.Image
 	var host string
+	var volumeBacked bool
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		b, err := s.beginAction(ctx, tx, p, id, a, record, req.RequestID, state.Context{})
+		host = ""
+		sc, err := volumeBackedContext(ctx, tx, id, state.Context{})
+		if err != nil {
+			return err
+		}
+		volumeBacked = sc.VolumeBacked && !req.Backup
+		if !volumeBacked {
+			sc.VolumeBacked = false // a backup is refused below, after the state check
+		}
+		b, err := s.beginAction(ctx, tx, p, id, a, record, req.RequestID, sc)
 		if err != nil {
 			return err
 		}
 		if req.Backup && b.Server.ImageRef == "" {
 			return errs.Invalid("Backup is not supported for volume-backed instances.")
+		}
+		if volumeBacked {
+			img, err = s.snapshotVolumeBacked(ctx, tx, p, b, req)
+			return err
 		}
 		props := map[string]string{}
 		for k, v := range req.Metadata {
@@ -91,6 +105,9 @@ func (s *Service) Snapshot(ctx context.Context, p *auth.Principal, id string, re
 	})
 	if err != nil {
 		return nil, err
+	}
+	if volumeBacked {
+		return s.activateEmptyImage(ctx, img.ID)
 	}
 	s.wake(host)
 	return img, nil

@@ -71,6 +71,9 @@ type CallParams struct {
 	Call      string `json:"call"`
 	AdminPass string `json:"admin_pass,omitempty"` // sealed
 	PortID    string `json:"port_id,omitempty"`    // of an interface call
+	// BlockDevice is the mapping a volume call attaches or detaches.
+	BlockDevice string `json:"bdm_id,omitempty"`
+	VolumeID    string `json:"volume_id,omitempty"`
 }
 
 // RebuildParams: rebuild a server from its (new) image.

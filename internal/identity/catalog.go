@@ -42,7 +42,25 @@ func catalogEntries() []catalogEntry {
 		{"identity", "keystone", "Identity Service", "/identity/v3"},
 		{"image", "glance", "Image Service", "/image"},
 		{"network", "neutron", "Neutron Service", "/networking"},
+		// As DevStack's lib/cinder registers block storage: the official
+		// type and the volumev3 alias older clients look up, both at
+		// /volume/v3/$(project_id)s.
+		{"block-storage", "cinder", "Cinder Volume Service", "/volume/v3/$(project_id)s"},
+		{"volumev3", "cinderv3", "Cinder Volume Service V3", "/volume/v3/$(project_id)s"},
 	}
+}
+
+// ScopedURL is an endpoint URL as a token's catalog shows it: Keystone
+// substitutes $(project_id)s and $(tenant_id)s with the token's project
+// and leaves out an endpoint it cannot complete (ok false).
+func ScopedURL(url, projectID string) (string, bool) {
+	if !strings.Contains(url, "$(project_id)s") && !strings.Contains(url, "$(tenant_id)s") {
+		return url, true
+	}
+	if projectID == "" {
+		return "", false
+	}
+	return strings.NewReplacer("$(project_id)s", projectID, "$(tenant_id)s", projectID).Replace(url), true
 }
 
 // stableID derives a 32-hex id from a name, so catalog ids never change.

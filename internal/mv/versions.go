@@ -22,6 +22,7 @@ var (
 	V2_16  = Version{2, 16}
 	V2_17  = Version{2, 17}
 	V2_19  = Version{2, 19}
+	V2_20  = Version{2, 20}
 	V2_21  = Version{2, 21}
 	V2_23  = Version{2, 23}
 	V2_26  = Version{2, 26}
@@ -64,13 +65,16 @@ var (
 	V2_75  = Version{2, 75}
 	V2_76  = Version{2, 76}
 	V2_77  = Version{2, 77}
+	V2_79  = Version{2, 79}
 	V2_80  = Version{2, 80}
 	V2_82  = Version{2, 82}
 	V2_83  = Version{2, 83}
 	V2_84  = Version{2, 84}
+	V2_85  = Version{2, 85}
 	V2_86  = Version{2, 86}
 	V2_87  = Version{2, 87}
 	V2_88  = Version{2, 88}
+	V2_89  = Version{2, 89}
 	V2_90  = Version{2, 90}
 	V2_91  = Version{2, 91}
 	V2_92  = Version{2, 92}
@@ -79,6 +83,7 @@ var (
 	V2_96  = Version{2, 96}
 	V2_98  = Version{2, 98}
 	V2_100 = Version{2, 100}
+	V2_101 = Version{2, 101}
 	V2_102 = Version{2, 102}
 	V2_104 = Version{2, 104}
 )

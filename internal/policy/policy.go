@@ -203,6 +203,10 @@ func (c *credentials) attr(key string) (string, bool) {
 	case "project_domain_id", "token.project.domain.id":
 		v = c.p.ProjectDomainID
 	case "system_scope": // kumo issues no system-scoped tokens
+	case "is_admin_project":
+		// keystonemiddleware's default without an admin project
+		// configured, which Cinder's admin_api reads.
+		return "True", true
 	case "is_admin":
 		// is_admin is the context_is_admin rule, as in Nova's and
 		// Glance's request contexts.

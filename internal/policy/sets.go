@@ -81,3 +81,40 @@ func kumoImageRules() []Rule {
 		{"kumo:image:collection_methods", "", []string{"PUT /v2/images", "PATCH /v2/images", "DELETE /v2/images"}},
 	}
 }
+
+// Volume is Cinder's rule set, with kumo's additions.
+func Volume() *Set {
+	return NewSet("volume", append(withOperations(cinderRules(), map[string][]string{
+		// Cinder's documentation names the collection for these calls
+		// on one object, and leaves out the ones below.
+		"volume:update":                          {"PUT /volumes/{volume_id}"},
+		"volume_extension:type_update":           {"PUT /types/{type_id}"},
+		"volume_extension:type_delete":           {"DELETE /types/{type_id}"},
+		"volume_extension:default_set_or_update": {"PUT /default-types/{project_id}"},
+		"volume_extension:quotas:show":           {"GET /os-quota-sets/{project_id}/defaults"},
+		"volume:update_snapshot_metadata":        {"PUT /snapshots/{snapshot_id}/metadata"},
+	}), kumoVolumeRules()...))
+}
+
+// The rules of the block storage calls Cinder serves to any
+// authenticated caller without a policy check of its own.
+const (
+	VolumeExtensions        = "kumo:volume:extensions"
+	VolumeAvailabilityZones = "kumo:volume:availability_zones"
+	VolumeLimits            = "kumo:volume:limits"
+	VolumeAttachmentsRead   = "kumo:volume:attachments:read"
+)
+
+func kumoVolumeRules() []Rule {
+	return []Rule{
+		{VolumeExtensions, "", []string{"GET /extensions"}},
+		{VolumeAvailabilityZones, "", []string{"GET /os-availability-zone"}},
+		// The absolute limits; the used ones are limits_extension:used_limits'.
+		{VolumeLimits, "", []string{"GET /limits"}},
+		// Cinder's attachments index, detail and show check no policy:
+		// the caller sees its project's attachments.
+		{VolumeAttachmentsRead, "", []string{"GET /attachments", "GET /attachments/detail", "GET /attachments/{attachment_id}"}},
+		{Action, "@", []string{"POST /volumes/{volume_id}/action", "POST /snapshots/{snapshot_id}/action",
+			"POST /types/{type_id}/action", "POST /attachments/{attachment_id}/action"}},
+	}
+}

@@ -368,4 +368,6 @@ var migrations = []migration{
 	schemaPortSecurityGroups,
 	schemaPortBindings,
 	schemaL3Ports,
+	schemaVolumes,
+	schemaBlockDeviceMappings,
 }

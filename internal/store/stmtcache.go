@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 	"time"
 )
@@ -87,11 +88,21 @@ func (c *stmtCache) close() {
 	}
 }
 
-// stmt is the cached statement for q, or nil (no cache, or not yet
-// prepared).
+// stmt is the cached statement for q, or nil (no cache, not yet
+// prepared, or a PRAGMA).
 func (db *DB) stmt(q string) *sql.Stmt {
-	if db.stmts == nil {
+	if db.stmts == nil || isPragma(q) {
 		return nil
 	}
 	return db.stmts.get(q)
+}
+
+// isPragma reports whether q is a PRAGMA. SQLite applies a flag pragma
+// (defer_foreign_keys) and reads one when it compiles the statement, not
+// when it steps it: one prepared before would set nothing in the
+// transaction that runs it (and preparing it in the background would set
+// it on some idle connection).
+func isPragma(q string) bool {
+	q = strings.TrimLeft(q, " \t\r\n")
+	return len(q) >= len("PRAGMA") && strings.EqualFold(q[:len("PRAGMA")], "PRAGMA")
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/servergroup"
+	"github.com/kumocloud/kumo/internal/volume"
 )
 
 // Deps are the domain services the compute API calls; every one is
@@ -45,6 +46,9 @@ type Deps struct {
 	SecurityGroups *secgroup.Service
 	FloatingIPs    *floatingip.Service
 	ServerGroups   *servergroup.Service
+	// BlockStorage is the volume service Nova's os-volumes and
+	// os-snapshots proxies answer from.
+	BlockStorage *volume.Service
 }
 
 // handlers carries the dependencies every compute handler uses.
@@ -71,6 +75,8 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.serverCreateRoutes()...)
 	rs = append(rs, h.serverRoutes()...)
 	rs = append(rs, h.interfaceRoutes()...)
+	rs = append(rs, h.volumeAttachmentRoutes()...)
+	rs = append(rs, h.volumeProxyRoutes()...)
 	rs = append(rs, h.instanceActionRoutes()...)
 	rs = append(rs, h.hypervisorRoutes()...)
 	rs = append(rs, h.serviceRoutes()...)
@@ -130,6 +136,7 @@ func (d Deps) missing() string {
 		{"Hosts", d.Hosts == nil}, {"Aggregates", d.Aggregates == nil},
 		{"ServerMetadataLimit", d.ServerMetadataLimit == nil}, {"SecurityGroups", d.SecurityGroups == nil},
 		{"FloatingIPs", d.FloatingIPs == nil}, {"ServerGroups", d.ServerGroups == nil},
+		{"BlockStorage", d.BlockStorage == nil},
 	} {
 		if dep.absent {
 			return dep.name

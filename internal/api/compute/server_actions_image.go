@@ -109,6 +109,15 @@ func (h *handlers) createImage(c *api.Call, run *js.Run, body map[string]any, va
 	if err := h.imageMetadataQuota(c, req.Metadata); err != nil {
 		return nil, err
 	}
+	vb, err := h.Servers.IsVolumeBacked(c.Ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if vb {
+		if err := c.Authorize("os_compute_api:servers:create_image:allow_volume_backed", nil); err != nil {
+			return nil, err
+		}
+	}
 	img, err := h.Servers.Snapshot(c.Ctx, c.Principal, id, req)
 	if err != nil {
 		return nil, imageServiceFault(err)

@@ -91,15 +91,7 @@ func (h *handlers) checkServerCreate(c *api.Call, in *serverCreateInput) error {
 	if r.ImageRef == "" && len(in.trustedCerts) > 0 {
 		return errs.Invalid("Image certificate validation is not supported when booting from volume")
 	}
-	for _, b := range in.bdms {
-		if b.needsVolume() {
-			return b.volumeError()
-		}
-	}
-	if r.ImageRef == "" {
-		// Only volume mappings can give a server its root disk.
-		return errs.Invalid("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
-	}
+	r.BlockDevices = in.bdms
 	if err := h.checkZeroDiskFlavor(ctx, c, in); err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ type serverCreateInput struct {
 	// which skips the zone availability check.
 	forcedHost   string
 	trustedCerts []string
-	bdms         []createBDM
+	bdms         []compute.BlockDeviceRequest
 }
 
 type personalityFile struct{ path, contents string }
@@ -44,6 +44,7 @@ type personalityFile struct{ path, contents string }
 const (
 	forcedHostRule           = "os_compute_api:servers:create:forced_host"
 	requestedDestinationRule = "compute:servers:create:requested_destination"
+	attachVolumeRule         = "os_compute_api:servers:create:attach_volume"
 )
 
 // parseServerCreate validates the raw body with the schema of c's
@@ -130,6 +131,11 @@ func parseServerCreate(c *api.Call, schemas *createSchemas, raw []byte) (*server
 	}
 	if in.bdms, err = parseBDMs(server); err != nil {
 		return nil, err
+	}
+	if len(in.bdms) > 0 {
+		if err := c.Authorize(attachVolumeRule, nil); err != nil {
+			return nil, err
+		}
 	}
 	imageRef, _ := server["imageRef"].(string)
 	if imageRef == "" && len(in.bdms) == 0 {

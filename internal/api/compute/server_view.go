@@ -49,6 +49,8 @@ type serverExtras struct {
 	securityGroups map[string][]string
 	links          linkBases
 	hostIDs        map[[2]string]string // hostId by project and host
+	// volumes are each server's volumes (full views only).
+	volumes map[string][]compute.BlockDevice
 }
 
 // hostID is hostID(projectID, host), computed once per project and host
@@ -146,6 +148,9 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 				return nil, err
 			}
 			ex.securityGroups = names
+			if ex.volumes, err = h.Servers.AttachedVolumes(c.Ctx, ids); err != nil {
+				return nil, err
+			}
 		}
 	}
 	// host_status is admin-only by default policy (show:host_status).
@@ -260,7 +265,7 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 	w.String("name", srv.Name)
 	if full {
 		w.Key("os-extended-volumes:volumes_attached")
-		w.B = append(w.B, "[]"...)
+		w.B = appendVolumesAttached(w.B, c, ex.volumes[srv.ID])
 	}
 	if full && c.AtLeast(mv.V2_96) {
 		w.OptString("pinned_availability_zone", srv.PinnedAZ())
@@ -293,6 +298,24 @@ func (v *serverView) AppendJSON(b []byte) ([]byte, error) {
 	w.String("user_id", srv.UserID)
 	b = w.Close()
 	return b, w.Err()
+}
+
+// appendVolumesAttached is Nova's volumes_attached: each volume's id, and
+// from 2.3 its delete_on_termination.
+func appendVolumesAttached(b []byte, c *api.Call, bs []compute.BlockDevice) []byte {
+	b = append(b, '[')
+	for i := range bs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		w := api.OpenObject(b)
+		if c.AtLeast(mv.V2_3) {
+			w.Bool("delete_on_termination", bs[i].DeleteOnTermination)
+		}
+		w.String("id", bs[i].VolumeID)
+		b = w.Close()
+	}
+	return append(b, ']')
 }
 
 // appendExtendedAttributes writes the OS-EXT-SRV-ATTR fields (2.3 adds

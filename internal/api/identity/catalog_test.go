@@ -2,6 +2,7 @@ package identity
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
@@ -14,8 +15,22 @@ func TestAuthCatalogProjectsDomains(t *testing.T) {
 	r := alice.Do("GET", "/identity/v3/auth/catalog", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/get-service-catalog-response.json", r.Body,
 		apisamples.Options{Extra: []string{"catalog[].endpoints[].region_id"}})
-	if n := len(r.JSON(t)["catalog"].([]any)); n != 4 {
-		t.Errorf("%d services, want 4", n)
+	catalog := r.JSON(t)["catalog"].([]any)
+	if n := len(catalog); n != 6 {
+		t.Errorf("%d services, want 6", n)
+	}
+	// Block storage's URL names the token's project, as Keystone
+	// substitutes $(project_id)s.
+	for _, s := range catalog {
+		typ := field(t, s, "type")
+		if typ != "block-storage" && typ != "volumev3" {
+			continue
+		}
+		for _, ep := range field(t, s, "endpoints").([]any) {
+			if u := field(t, ep, "url").(string); !strings.HasSuffix(u, "/volume/v3/"+e.p1.ID) {
+				t.Errorf("%v endpoint %s, want .../volume/v3/%s", typ, u, e.p1.ID)
+			}
+		}
 	}
 	unscoped := e.login("alice", "pw", "unscoped")
 	wantError(t, e.c.As(unscoped, "").Do("GET", "/identity/v3/auth/catalog", nil), 403,
@@ -45,7 +60,7 @@ func TestServicesEndpointsRegions(t *testing.T) {
 	r := e.admin.Do("GET", "/identity/v3/services", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/services-list-response.json", r.Body, apisamples.Options{})
 	services := r.JSON(t)["services"].([]any)
-	if len(services) != 4 {
+	if len(services) != 6 {
 		t.Fatalf("services %v", services)
 	}
 	computeID := ""
@@ -71,8 +86,8 @@ func TestServicesEndpointsRegions(t *testing.T) {
 
 	r = e.admin.Do("GET", "/identity/v3/endpoints", nil).Expect(t, http.StatusOK)
 	apisamples.Assert(t, "keystone/v3/samples/admin/endpoints-list-response.json", r.Body, apisamples.Options{})
-	if n := len(r.JSON(t)["endpoints"].([]any)); n != 12 {
-		t.Errorf("%d endpoints, want 12", n)
+	if n := len(r.JSON(t)["endpoints"].([]any)); n != 18 {
+		t.Errorf("%d endpoints, want 18", n)
 	}
 	r = e.admin.Do("GET", "/identity/v3/endpoints?service_id="+computeID+"&interface=public&region_id=RegionOne", nil).Expect(t, http.StatusOK)
 	eps := r.JSON(t)["endpoints"].([]any)

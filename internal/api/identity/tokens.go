@@ -227,7 +227,7 @@ func tokenView(c *api.Call, t *identity.Token) obj {
 		v["domain"] = obj{"id": t.DomainID, "name": t.DomainName}
 	}
 	if !c.Query().Has("nocatalog") {
-		v["catalog"] = catalogView(c, true)
+		v["catalog"] = catalogView(c, t.ProjectID, true)
 	}
 	return v
 }
@@ -236,13 +236,17 @@ func tokenView(c *api.Call, t *identity.Token) obj {
 func origin(c *api.Call) string { return strings.TrimSuffix(c.BaseURL, Mount) }
 
 // catalogView is the catalog in a token (with region_id) or in
-// GET /v3/auth/catalog.
-func catalogView(c *api.Call, withRegionID bool) []obj {
+// GET /v3/auth/catalog, for a token of project (endpoint URLs name it).
+func catalogView(c *api.Call, project string, withRegionID bool) []obj {
 	var out []obj
 	for _, s := range identity.Catalog(origin(c)) {
 		eps := make([]obj, 0, len(s.Endpoints))
 		for _, e := range s.Endpoints {
-			ep := obj{"id": e.ID, "interface": e.Interface, "region": e.RegionID, "url": e.URL}
+			url, ok := identity.ScopedURL(e.URL, project)
+			if !ok {
+				continue
+			}
+			ep := obj{"id": e.ID, "interface": e.Interface, "region": e.RegionID, "url": url}
 			if withRegionID {
 				ep["region_id"] = e.RegionID
 			}
@@ -258,7 +262,7 @@ func (h *handlers) authCatalog(c *api.Call) (*api.Reply, error) {
 	if c.Principal.ProjectID == "" && c.Principal.DomainID == "" {
 		return nil, errs.Forbidden("A project-scoped token is required to produce a service catalog.")
 	}
-	return api.JSON(http.StatusOK, collection(c, "catalog", catalogView(c, true))), nil
+	return api.JSON(http.StatusOK, collection(c, "catalog", catalogView(c, c.ProjectID(), true))), nil
 }
 
 // authProjects answers GET /v3/auth/projects: the enabled projects the

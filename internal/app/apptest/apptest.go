@@ -122,8 +122,10 @@ func New(t *testing.T, o Options) *Cloud {
 	if o.Run {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
+		volumesDone := make(chan struct{})
 		go func() { _ = a.Agent.Run(ctx); close(done) }()
-		stop = func() { cancel(); <-done }
+		go func() { _ = a.VolumeWorker.Run(ctx); close(volumesDone) }()
+		stop = func() { cancel(); <-done; <-volumesDone }
 	}
 	c := &Cloud{App: a, Clock: o.Clock, t: t, stop: stop}
 	t.Cleanup(c.Close)

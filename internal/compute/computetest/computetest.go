@@ -40,6 +40,9 @@ type Options struct {
 	Settings compute.Settings
 	// Configure, when set, changes the rest of the configuration.
 	Configure func(*app.Config)
+	// Volumes, when set, is the volume service compute uses (a fake one
+	// of NewVolumes), set before any request.
+	Volumes compute.Volumes
 }
 
 // Cloud is the built cloud with its services at hand.
@@ -84,6 +87,9 @@ func open(t *testing.T, database, dataDir string, o Options) *Cloud {
 			}
 		}})
 	a := base.App
+	if o.Volumes != nil {
+		a.Compute.Volumes = o.Volumes
+	}
 	drv, ok := a.Driver.(*fake.Driver)
 	if !ok {
 		t.Fatalf("the test cloud's driver is %T, want the fake one", a.Driver)

@@ -52,6 +52,10 @@ const (
 	// POST and DELETE /servers/{id}/os-interface.
 	ActionAttachInterface Action = "attach_interface"
 	ActionDetachInterface Action = "detach_interface"
+	// POST, DELETE and PUT (swap) /servers/{id}/os-volume_attachments.
+	ActionAttachVolume Action = "attach_volume"
+	ActionDetachVolume Action = "detach_volume"
+	ActionSwapVolume   Action = "swap_volume"
 	// POST, PUT /servers/{id}/metadata[/{key}] and DELETE of one key.
 	ActionUpdateMetadata Action = "update metadata"
 	ActionDeleteMetadata Action = "delete metadata"

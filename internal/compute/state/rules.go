@@ -7,6 +7,8 @@ var (
 	lockStateHost = []Guard{GuardLock, GuardState, GuardHost}
 	stateOnly     = []Guard{GuardState}
 	idle          = []TaskState{TaskNone}
+	// volumeStates are where a volume may be attached or detached.
+	volumeStates = []VMState{VMActive, VMPaused, VMStopped, VMResized, VMSoftDeleted, VMShelved, VMShelvedOffloaded}
 )
 
 // outcomes shared by several rules.
@@ -138,6 +140,13 @@ var ruleTable = []Rule{
 	{Action: ActionDetachInterface, Name: "detach_interface", Guards: lockState,
 		VMStates: []VMState{VMActive, VMPaused, VMStopped}, TaskStates: idle, MustHaveLaunched: true,
 		Outcome: unchanged},
+	// Volumes (compute/api.py attach_volume, detach_volume, swap_volume).
+	{Action: ActionAttachVolume, Name: "attach_volume", Guards: lockState,
+		VMStates: volumeStates, TaskStates: idle, MustHaveLaunched: true, Outcome: unchanged},
+	{Action: ActionDetachVolume, Name: "detach_volume", Guards: lockState,
+		VMStates: volumeStates, TaskStates: idle, MustHaveLaunched: true, Outcome: unchanged},
+	{Action: ActionSwapVolume, Name: "swap_volume", Guards: lockState,
+		VMStates: []VMState{VMActive, VMPaused, VMResized}, TaskStates: idle, MustHaveLaunched: true, Outcome: unchanged},
 	// Metadata changes accept any task state.
 	{Action: ActionUpdateMetadata, Name: "update metadata", Guards: lockState,
 		VMStates: []VMState{VMActive, VMPaused, VMSuspended, VMStopped}, MustHaveLaunched: true,

@@ -1,0 +1,261 @@
+package computetest
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+)
+
+// Volumes is a block storage service in memory for compute's tests, with
+// Cinder's attachment states: what compute asks of compute.Volumes, kept
+// so tests can see it. It ignores the caller's transactions (a retried
+// transaction would apply twice; the tests' ones are not retried).
+type Volumes struct {
+	mu        sync.Mutex
+	volumes   map[string]*compute.Volume
+	snapshots map[string]string // snapshot id -> volume id
+	// Created are the requests CreateVolume was given, in order.
+	Created []compute.VolumeRequest
+	// FailCreate makes volumes made by CreateVolume end in "error".
+	FailCreate bool
+}
+
+var _ compute.Volumes = (*Volumes)(nil)
+
+// NewVolumes returns an empty volume service.
+func NewVolumes() *Volumes {
+	return &Volumes{volumes: map[string]*compute.Volume{}, snapshots: map[string]string{}}
+}
+
+// Add makes an available volume of sizeGB in project and returns its id.
+func (v *Volumes) Add(project, name string, sizeGB int) string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	id := uuid.NewString()
+	v.volumes[id] = &compute.Volume{ID: id, ProjectID: project, Name: name, Status: "available", SizeGB: sizeGB,
+		AvailabilityZone: "nova", VolumeType: "__DEFAULT__"}
+	return id
+}
+
+// AddSnapshot makes a snapshot of volume id and returns its id.
+func (v *Volumes) AddSnapshot(volumeID string) string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	id := uuid.NewString()
+	v.snapshots[id] = volumeID
+	return id
+}
+
+// Get is volume id as it is now (ok false when gone).
+func (v *Volumes) Get(id string) (compute.Volume, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, ok := v.volumes[id]
+	if !ok {
+		return compute.Volume{}, false
+	}
+	return copyVolume(vol), true
+}
+
+func copyVolume(vol *compute.Volume) compute.Volume {
+	c := *vol
+	c.Attachments = slices.Clone(vol.Attachments)
+	c.ImageMetadata = maps.Clone(vol.ImageMetadata)
+	return c
+}
+
+func (v *Volumes) find(id string) (*compute.Volume, error) {
+	vol, ok := v.volumes[id]
+	if !ok {
+		return nil, errs.NotFound("Volume %s could not be found.", id)
+	}
+	return vol, nil
+}
+
+// attachment finds attachment id and its volume.
+func (v *Volumes) attachment(id string) (*compute.Volume, int, error) {
+	for _, vol := range v.volumes {
+		for i, a := range vol.Attachments {
+			if a.ID == id {
+				return vol, i, nil
+			}
+		}
+	}
+	return nil, 0, errs.NotFound("Volume attachment %s could not be found.", id)
+}
+
+// Volume implements compute.Volumes.
+func (v *Volumes) Volume(_ context.Context, _ store.Querier, projectID, id string) (compute.Volume, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, err := v.find(id)
+	if err != nil || vol.ProjectID != projectID {
+		return compute.Volume{}, errs.NotFound("Volume %s could not be found.", id)
+	}
+	return copyVolume(vol), nil
+}
+
+// CreateVolume implements compute.Volumes.
+func (v *Volumes) CreateVolume(_ context.Context, _ *store.Tx, req compute.VolumeRequest) (compute.Volume, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if req.SnapshotID != "" {
+		if _, ok := v.snapshots[req.SnapshotID]; !ok {
+			return compute.Volume{}, errs.NotFound("Snapshot %s could not be found.", req.SnapshotID)
+		}
+	}
+	v.Created = append(v.Created, req)
+	id := uuid.NewString()
+	vol := &compute.Volume{ID: id, ProjectID: req.ProjectID, Name: req.Name, Status: "creating", SizeGB: req.SizeGB,
+		AvailabilityZone: "nova", VolumeType: req.VolumeType, Bootable: req.ImageID != ""}
+	if vol.VolumeType == "" {
+		vol.VolumeType = "__DEFAULT__"
+	}
+	if req.ImageID != "" {
+		vol.ImageMetadata = map[string]string{"image_id": req.ImageID}
+	}
+	v.volumes[id] = vol
+	return copyVolume(vol), nil
+}
+
+// AwaitVolume implements compute.Volumes: the data is written at once.
+func (v *Volumes) AwaitVolume(_ context.Context, id string) (compute.Volume, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, err := v.find(id)
+	if err != nil {
+		return compute.Volume{}, err
+	}
+	if vol.Status == "creating" {
+		vol.Status = "available"
+		if v.FailCreate {
+			vol.Status = "error"
+		}
+	}
+	return copyVolume(vol), nil
+}
+
+// ReserveVolume implements compute.Volumes.
+func (v *Volumes) ReserveVolume(_ context.Context, _ *store.Tx, projectID, volumeID, serverID, zone string) (string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, err := v.find(volumeID)
+	if err != nil {
+		return "", err
+	}
+	if vol.Status != "available" && (vol.Status != "in-use" || !vol.Multiattach) {
+		return "", errs.Invalid("Invalid volume: Volume %s status must be available or in-use (multiattach), but current status is: %s.", volumeID, vol.Status)
+	}
+	if zone != "" && vol.AvailabilityZone != zone {
+		return "", errs.Invalid("Invalid volume: Volume %s is in zone %s, not %s.", volumeID, vol.AvailabilityZone, zone)
+	}
+	id := uuid.NewString()
+	vol.Attachments = append(vol.Attachments, compute.VolumeAttachment{ID: id, ServerID: serverID, Status: "reserved"})
+	if vol.Status == "available" {
+		vol.Status = "reserved"
+	}
+	return id, nil
+}
+
+// ConnectVolume implements compute.Volumes.
+func (v *Volumes) ConnectVolume(_ context.Context, _ *store.Tx, attachmentID, host, mountpoint string) (compute.VolumeConnection, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, i, err := v.attachment(attachmentID)
+	if err != nil {
+		return compute.VolumeConnection{}, err
+	}
+	vol.Attachments[i].Status = "attaching"
+	if vol.Status == "reserved" {
+		vol.Status = "attaching"
+	}
+	return compute.VolumeConnection{Path: fmt.Sprintf("/fake/%s/volumes/%s", host, vol.ID), Format: "raw"}, nil
+}
+
+// CompleteAttachment implements compute.Volumes.
+func (v *Volumes) CompleteAttachment(_ context.Context, _ *store.Tx, attachmentID string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, i, err := v.attachment(attachmentID)
+	if err != nil {
+		return err
+	}
+	vol.Attachments[i].Status = "attached"
+	vol.Status = "in-use"
+	return nil
+}
+
+// BeginDetaching implements compute.Volumes.
+func (v *Volumes) BeginDetaching(_ context.Context, _ *store.Tx, volumeID string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, err := v.find(volumeID)
+	if err != nil {
+		return err
+	}
+	if vol.Status != "in-use" {
+		return errs.Invalid("Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.")
+	}
+	vol.Status = "detaching"
+	return nil
+}
+
+// DeleteAttachment implements compute.Volumes.
+func (v *Volumes) DeleteAttachment(_ context.Context, _ *store.Tx, attachmentID string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, i, err := v.attachment(attachmentID)
+	if err != nil {
+		return err
+	}
+	vol.Attachments = slices.Delete(vol.Attachments, i, i+1)
+	if len(vol.Attachments) == 0 {
+		vol.Status = "available"
+	}
+	return nil
+}
+
+// DeleteVolume implements compute.Volumes.
+func (v *Volumes) DeleteVolume(_ context.Context, _ *store.Tx, projectID, volumeID string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, err := v.find(volumeID)
+	if err != nil {
+		return err
+	}
+	if len(vol.Attachments) > 0 {
+		return errs.Conflict("Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.")
+	}
+	delete(v.volumes, volumeID)
+	return nil
+}
+
+// SnapshotVolume implements compute.Volumes.
+func (v *Volumes) SnapshotVolume(_ context.Context, _ *store.Tx, projectID, volumeID, name string) (string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, err := v.find(volumeID); err != nil {
+		return "", err
+	}
+	id := uuid.NewString()
+	v.snapshots[id] = volumeID
+	return id, nil
+}
+
+// SetBootable marks volume id bootable, made from image imageID.
+func (v *Volumes) SetBootable(id, imageID string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if vol, ok := v.volumes[id]; ok {
+		vol.Bootable = true
+		vol.ImageMetadata = map[string]string{"image_id": imageID, "disk_format": "qcow2"}
+	}
+}

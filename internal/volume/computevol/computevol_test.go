@@ -1,0 +1,129 @@
+package computevol
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+	"github.com/kumocloud/kumo/internal/volume"
+	"github.com/kumocloud/kumo/internal/volume/volfile"
+)
+
+func TestNovasVolumeFlow(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s := volume.New(db, volume.Config{})
+		b, err := volfile.New(filepath.Join(t.TempDir(), "volumes"), volfile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := volume.NewWorker(s, b, volume.WorkerOptions{Concurrency: 2, Interval: time.Hour})
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}()
+		var vols compute.Volumes = Volumes{Service: s}
+		const server = "0b7c2b2e-0000-4000-8000-00000000000a"
+
+		var v compute.Volume
+		inTx(t, db, func(tx *store.Tx) error {
+			v, err = vols.CreateVolume(ctx, tx, compute.VolumeRequest{ProjectID: "p1", UserID: "u1", Name: "root", SizeGB: 1})
+			return err
+		})
+		if v.Status != volume.StatusCreating || v.VolumeType != volume.DefaultTypeName {
+			t.Fatalf("created: %+v", v)
+		}
+		// The worker wakes on its own (no Step): Run answers Wake.
+		v, err = vols.AwaitVolume(ctx, v.ID)
+		if err != nil || v.Status != volume.StatusAvailable {
+			t.Fatalf("awaited: %+v, %v", v, err)
+		}
+		if _, err := vols.Volume(ctx, db, "p2", v.ID); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("another project reads the volume: %v", err)
+		}
+
+		var attachment string
+		inTx(t, db, func(tx *store.Tx) error {
+			_, err := vols.ReserveVolume(ctx, tx, "p1", v.ID, server, "elsewhere")
+			if !errs.Is(err, errs.KindInvalid) {
+				t.Errorf("reserve across zones: %v", err)
+			}
+			attachment, err = vols.ReserveVolume(ctx, tx, "p1", v.ID, server, "nova")
+			return err
+		})
+		inTx(t, db, func(tx *store.Tx) error {
+			conn, err := vols.ConnectVolume(ctx, tx, attachment, "kumo-host", "/dev/vdb")
+			if err != nil {
+				return err
+			}
+			if conn.Format != "raw" || conn.Path == "" {
+				t.Errorf("connection %+v", conn)
+			}
+			return vols.CompleteAttachment(ctx, tx, attachment)
+		})
+		v, err = vols.Volume(ctx, db, "p1", v.ID)
+		if err != nil || v.Status != volume.StatusInUse || len(v.Attachments) != 1 || v.Attachments[0].ServerID != server ||
+			v.Attachments[0].Status != volume.AttachAttached {
+			t.Fatalf("attached: %+v, %v", v, err)
+		}
+
+		var snap string
+		inTx(t, db, func(tx *store.Tx) error {
+			snap, err = vols.SnapshotVolume(ctx, tx, "p1", v.ID, "snapshot for root")
+			return err
+		})
+		sn, err := s.AwaitSnapshot(ctx, snap)
+		if err != nil || sn.Status != volume.SnapshotAvailable {
+			t.Fatalf("snapshot: %+v, %v", sn, err)
+		}
+
+		inTx(t, db, func(tx *store.Tx) error {
+			if err := vols.BeginDetaching(ctx, tx, v.ID); err != nil {
+				return err
+			}
+			return vols.DeleteAttachment(ctx, tx, attachment)
+		})
+		if v, _ = vols.Volume(ctx, db, "p1", v.ID); v.Status != volume.StatusAvailable || len(v.Attachments) != 0 {
+			t.Fatalf("detached: %+v", v)
+		}
+
+		// A volume from the snapshot, then delete_on_termination.
+		var fromSnap compute.Volume
+		inTx(t, db, func(tx *store.Tx) error {
+			fromSnap, err = vols.CreateVolume(ctx, tx, compute.VolumeRequest{ProjectID: "p1", SnapshotID: snap})
+			return err
+		})
+		if fromSnap, err = vols.AwaitVolume(ctx, fromSnap.ID); err != nil || fromSnap.Status != volume.StatusAvailable || fromSnap.SizeGB != 1 {
+			t.Fatalf("from snapshot: %+v, %v", fromSnap, err)
+		}
+		inTx(t, db, func(tx *store.Tx) error { return vols.DeleteVolume(ctx, tx, "p1", fromSnap.ID) })
+		for {
+			_, err := vols.Volume(ctx, db, "p1", fromSnap.ID)
+			if errs.Is(err, errs.KindNotFound) {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("volume never deleted: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+func inTx(t *testing.T, db *store.DB, fn func(tx *store.Tx) error) {
+	t.Helper()
+	if err := db.InTx(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
