@@ -950,3 +950,106 @@ func startBridgeCloud(t *testing.T) (s qemuCloud, cli *CLI, dataDir, disk, ns st
 	t.Cleanup(func() { removeNamespace(t, s, dataDir, ns) })
 	return s, cli, dataDir, disk, ns
 }
+
+// TestQemuVolumeHotPlug attaches a volume to a running qemu guest: the
+// API answers once the guest has a disk whose serial is the volume id's
+// first 20 characters (the test guest prints its disks and their serials
+// whenever they change; QMP shows the device). The disk is there again
+// after a stop and start; a detach unplugs it from the running guest and
+// the volume is available again. A server booted from a volume made of
+// the test guest's image boots from it: its first disk is the volume's.
+func TestQemuVolumeHotPlug(t *testing.T) {
+	requireQemu(t)
+	t.Parallel()
+	s, cli, dataDir, disk := startQemuCloud(t)
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	id := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--flavor", "m1.tiny", "volume-vm", "-f", "value", "-c", "id"))
+	g := qemuGuest{t: t, dataDir: dataDir, id: id}
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("create: status %s", got)
+	}
+	g.waitDisks(cli, 1, func(disks []string) bool { return len(disks) == 1 })
+
+	vol := strings.TrimSpace(cli.Run(t, "volume", "create", "--size", "1", "hot-volume", "-f", "value", "-c", "id"))
+	waitVolume(t, cli, vol, "available")
+	serial := vol[:20]
+	withSerial := func(disks []string) bool {
+		return slices.ContainsFunc(disks, func(d string) bool { return strings.HasSuffix(d, ":"+serial) })
+	}
+	cli.Run(t, "server", "add", "volume", id, vol)
+	waitVolume(t, cli, vol, "in-use")
+	g.waitDisks(cli, 1, func(disks []string) bool { return withSerial(disks) && len(disks) == 2 })
+	if !g.hasPCIDevice("vdisk-" + serial) {
+		t.Errorf("QMP query-pci shows no device for volume %s", vol)
+	}
+
+	cli.Run(t, "server", "stop", id)
+	if got := qemuWaitIdle(t, c, id, "SHUTOFF"); got != "SHUTOFF" {
+		t.Fatalf("stop: status %s", got)
+	}
+	cli.Run(t, "server", "start", id)
+	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("start: status %s", got)
+	}
+	g.waitDisks(cli, 2, func(disks []string) bool { return withSerial(disks) && len(disks) == 2 })
+
+	cli.Run(t, "server", "remove", "volume", id, vol)
+	g.waitDisks(cli, 2, func(disks []string) bool { return !withSerial(disks) && len(disks) == 1 })
+	waitVolume(t, cli, vol, "available")
+	if g.hasPCIDevice("vdisk-" + serial) {
+		t.Errorf("QMP query-pci still shows the device of volume %s", vol)
+	}
+	cli.Run(t, "server", "delete", "--wait", id)
+	cli.Run(t, "volume", "delete", vol)
+
+	// Booted from a volume the image is copied into: no overlay of the
+	// driver's, the volume is the first disk.
+	bfv := strings.TrimSpace(cli.Run(t, "server", "create", "--image", disk, "--boot-from-volume", "1", "--flavor", "m1.tiny",
+		"bfv-vm", "-f", "value", "-c", "id"))
+	g2 := qemuGuest{t: t, dataDir: dataDir, id: bfv}
+	if got := qemuWaitIdle(t, c, bfv, "ACTIVE"); got != "ACTIVE" {
+		t.Fatalf("create from volume: status %s", got)
+	}
+	var attached []struct {
+		ID string `json:"id"`
+	}
+	var srv struct {
+		Volumes json.RawMessage `json:"volumes_attached"`
+	}
+	cli.JSON(t, &srv, "server", "show", bfv)
+	if err := json.Unmarshal(srv.Volumes, &attached); err != nil || len(attached) != 1 {
+		t.Fatalf("volumes_attached of the volume-backed server: %s (%v)", srv.Volumes, err)
+	}
+	g2.waitDisks(cli, 1, func(disks []string) bool { return len(disks) == 1 && disks[0] == "vda:"+attached[0].ID[:20] })
+	if _, err := os.Stat(filepath.Join(g2.dir(), "disk.qcow2")); !os.IsNotExist(err) {
+		t.Errorf("the volume-backed guest has a root disk of the driver's: %v", err)
+	}
+	cli.Run(t, "server", "delete", "--wait", bfv)
+}
+
+// waitDisks polls the console until the guest has booted boots times and
+// the last disks it printed after its last boot ("vda vdb:SERIAL")
+// satisfy ok.
+func (g qemuGuest) waitDisks(cli *CLI, boots int, ok func(disks []string) bool) {
+	g.t.Helper()
+	const prefix = "KUMO-GUEST: disks="
+	deadline := time.Now().Add(qemuGuestWait)
+	for {
+		log := cli.Run(g.t, "console", "log", "show", g.id)
+		var last []string
+		if strings.Count(log, guestReady) >= boots {
+			lastBoot := log[strings.LastIndex(log, guestReady):]
+			if i := strings.LastIndex(lastBoot, prefix); i >= 0 {
+				line, _, _ := strings.Cut(lastBoot[i+len(prefix):], "\n")
+				last = strings.Fields(line)
+				if ok(last) {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			g.t.Fatalf("after %v the guest's last disks are %v:\n%s", qemuGuestWait, last, log)
+		}
+		time.Sleep(time.Second)
+	}
+}
