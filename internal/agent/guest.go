@@ -32,7 +32,8 @@ func guestOf(src *compute.GuestSource) *virt.Guest {
 		g.NICs = append(g.NICs, virt.NIC(n))
 	}
 	for _, v := range src.Volumes {
-		g.Volumes = append(g.Volumes, virt.Volume{ID: v.ID, Path: v.Path, Format: v.Format, Device: v.Device, BootIndex: v.BootIndex})
+		g.Volumes = append(g.Volumes, virt.Volume{ID: v.ID, Path: v.Path, Format: v.Format, Device: v.Device,
+			ReadOnly: v.ReadOnly, BootIndex: v.BootIndex})
 	}
 	return g
 }

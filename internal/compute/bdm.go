@@ -80,7 +80,11 @@ func connectionJSON(c *VolumeConnection) string {
 	if c == nil {
 		return ""
 	}
-	raw, _ := json.Marshal(map[string]string{"path": c.Path, "format": c.Format})
+	m := map[string]string{"path": c.Path, "format": c.Format}
+	if c.ReadOnly {
+		m["access_mode"] = "ro"
+	}
+	raw, _ := json.Marshal(m)
 	return string(raw)
 }
 
@@ -108,7 +112,7 @@ func scanBlockDevices(rows *sql.Rows) ([]BlockDevice, error) {
 			if err := json.Unmarshal([]byte(conn), &m); err != nil {
 				return nil, fmt.Errorf("decode connection_info of %s: %w", b.ID, err)
 			}
-			b.Connection = &VolumeConnection{Path: m["path"], Format: m["format"]}
+			b.Connection = &VolumeConnection{Path: m["path"], Format: m["format"], ReadOnly: m["access_mode"] == "ro"}
 		}
 		b.CreatedAt = time.UnixMicro(created).UTC()
 		out = append(out, b)
@@ -283,6 +287,7 @@ type GuestVolume struct {
 	Path      string
 	Format    string
 	Device    string
+	ReadOnly  bool
 	BootIndex int // 0: the root disk; -1 otherwise
 }
 
@@ -302,7 +307,7 @@ func guestVolumes(ctx context.Context, q store.Querier, id string) ([]GuestVolum
 			boot = 0
 		}
 		out = append(out, GuestVolume{ID: b.VolumeID, Path: b.Connection.Path, Format: b.Connection.Format,
-			Device: b.DeviceName, BootIndex: boot})
+			Device: b.DeviceName, ReadOnly: b.Connection.ReadOnly, BootIndex: boot})
 	}
 	return out, nil
 }

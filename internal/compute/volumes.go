@@ -90,4 +90,6 @@ type VolumeRequest struct {
 type VolumeConnection struct {
 	Path   string
 	Format string // "raw" or "qcow2"
+	// ReadOnly is Cinder's access_mode "ro" (a readonly volume).
+	ReadOnly bool
 }

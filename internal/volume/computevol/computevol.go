@@ -121,7 +121,8 @@ func (v Volumes) ConnectVolume(ctx context.Context, tx *store.Tx, attachmentID, 
 	if path == "" {
 		return compute.VolumeConnection{}, fmt.Errorf("volume %s has no data to connect to", a.VolumeID)
 	}
-	return compute.VolumeConnection{Path: path, Format: format}, nil
+	mode, _ := a.ConnectionInfo["access_mode"].(string)
+	return compute.VolumeConnection{Path: path, Format: format, ReadOnly: mode == "ro"}, nil
 }
 
 // CompleteAttachment makes the volume in-use.

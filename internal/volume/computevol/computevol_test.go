@@ -67,7 +67,7 @@ func TestNovasVolumeFlow(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if conn.Format != "raw" || conn.Path == "" {
+			if conn.Format != "raw" || conn.Path == "" || conn.ReadOnly {
 				t.Errorf("connection %+v", conn)
 			}
 			return vols.CompleteAttachment(ctx, tx, attachment)
@@ -97,6 +97,25 @@ func TestNovasVolumeFlow(t *testing.T) {
 		if v, _ = vols.Volume(ctx, db, "p1", v.ID); v.Status != volume.StatusAvailable || len(v.Attachments) != 0 {
 			t.Fatalf("detached: %+v", v)
 		}
+
+		// A readonly volume connects read-only (Cinder's access_mode "ro").
+		if err := s.SetReadonly(ctx, service, v.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		inTx(t, db, func(tx *store.Tx) error {
+			a, err := vols.ReserveVolume(ctx, tx, "p1", v.ID, server, "")
+			if err != nil {
+				return err
+			}
+			conn, err := vols.ConnectVolume(ctx, tx, a, "kumo-host", "/dev/vdb")
+			if err != nil {
+				return err
+			}
+			if !conn.ReadOnly {
+				t.Errorf("a readonly volume connected %+v", conn)
+			}
+			return vols.DeleteAttachment(ctx, tx, a)
+		})
 
 		// A volume from the snapshot, then delete_on_termination.
 		var fromSnap compute.Volume

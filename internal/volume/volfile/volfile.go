@@ -92,6 +92,9 @@ func (b *Backend) commit(tmp, name, format string) (volume.Disk, error) {
 	return volume.Disk{Location: dst, Format: format}, nil
 }
 
+// run runs qemu-img. Reads pass -U (force-share): QEMU locks the disks a
+// running guest has open, and a forced snapshot or upload of an in-use
+// volume is the crash-consistent copy Cinder makes of one.
 func (b *Backend) run(ctx context.Context, args ...string) ([]byte, error) {
 	if b.qemuImg == "" {
 		return nil, errors.New("qemu-img is not installed")
@@ -169,7 +172,7 @@ func (b *Backend) convert(ctx context.Context, name, src, srcFormat string, size
 	if err != nil {
 		return volume.Disk{}, err
 	}
-	if _, err := b.run(ctx, "convert", "-q", "-f", srcFormat, "-O", b.format, src, out); err != nil {
+	if _, err := b.run(ctx, "convert", "-q", "-U", "-f", srcFormat, "-O", b.format, src, out); err != nil {
 		os.Remove(out)
 		return volume.Disk{}, err
 	}
@@ -245,7 +248,7 @@ func (b *Backend) grow(ctx context.Context, path, format string, sizeGB int) err
 }
 
 func (b *Backend) virtualSize(ctx context.Context, path string) (int64, error) {
-	out, err := b.run(ctx, "info", "--output=json", "-f", "qcow2", path)
+	out, err := b.run(ctx, "info", "-U", "--output=json", "-f", "qcow2", path)
 	if err != nil {
 		return 0, err
 	}
@@ -289,7 +292,7 @@ func (b *Backend) Open(ctx context.Context, d volume.Disk, format string) (io.Re
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.run(ctx, "convert", "-q", "-f", d.Format, "-O", want, d.Location, tmp); err != nil {
+	if _, err := b.run(ctx, "convert", "-q", "-U", "-f", d.Format, "-O", want, d.Location, tmp); err != nil {
 		os.Remove(tmp)
 		return nil, err
 	}
