@@ -499,6 +499,27 @@ func (s *Service) RollDetaching(ctx context.Context, p *auth.Principal, id strin
 	})
 }
 
+// detachTarget is the attachment os-detach and os-force_detach take off
+// v: the one named, or v's only one. A volume with none is just made
+// available and detached, as Cinder does, and the answer is "".
+func (s *Service) detachTarget(ctx context.Context, tx *store.Tx, v *Volume, attachmentID string) (string, error) {
+	if v.Status == StatusMaintenance {
+		return "", invalidVolume("The volume cannot be detached in maintenance mode.")
+	}
+	if attachmentID != "" {
+		return attachmentID, nil
+	}
+	switch len(v.Attachments) {
+	case 0:
+		_, err := tx.ExecContext(ctx, `UPDATE volumes SET status = ?, attach_status = ?, updated_at = ? WHERE id = ?`,
+			StatusAvailable, AttachDetached, s.ts(), v.ID)
+		return "", err
+	case 1:
+		return v.Attachments[0].ID, nil
+	}
+	return "", invalidVolume("Detach volume failed: More than one attachment, but no attachment_id provided.")
+}
+
 // Detach is os-detach: the attachment (attachmentID, or the only one)
 // goes and the volume follows what remains.
 func (s *Service) Detach(ctx context.Context, p *auth.Principal, id, attachmentID string) error {
@@ -507,21 +528,8 @@ func (s *Service) Detach(ctx context.Context, p *auth.Principal, id, attachmentI
 		if err != nil {
 			return err
 		}
-		if v.Status == StatusMaintenance {
-			return invalidVolume("The volume cannot be detached in maintenance mode.")
-		}
-		if attachmentID == "" {
-			switch len(v.Attachments) {
-			case 0:
-				// Cinder: nothing attached, so the volume is just available.
-				_, err := tx.ExecContext(ctx, `UPDATE volumes SET status = ?, attach_status = ?, updated_at = ? WHERE id = ?`,
-					StatusAvailable, AttachDetached, s.ts(), id)
-				return err
-			case 1:
-				attachmentID = v.Attachments[0].ID
-			default:
-				return invalidVolume("Detach volume failed: More than one attachment, but no attachment_id provided.")
-			}
+		if attachmentID, err = s.detachTarget(ctx, tx, v, attachmentID); err != nil || attachmentID == "" {
+			return err
 		}
 		ok := false
 		for _, a := range v.Attachments {

@@ -23,20 +23,8 @@ func (s *Service) ForceDetach(ctx context.Context, p *auth.Principal, id, attach
 		if err != nil {
 			return err
 		}
-		if v.Status == StatusMaintenance {
-			return invalidVolume("The volume cannot be detached in maintenance mode.")
-		}
-		if attachmentID == "" {
-			switch len(v.Attachments) {
-			case 0:
-				_, err := tx.ExecContext(ctx, `UPDATE volumes SET status = ?, attach_status = ?, updated_at = ? WHERE id = ?`,
-					StatusAvailable, AttachDetached, s.ts(), id)
-				return err
-			case 1:
-				attachmentID = v.Attachments[0].ID
-			default:
-				return invalidVolume("Detach volume failed: More than one attachment, but no attachment_id provided.")
-			}
+		if attachmentID, err = s.detachTarget(ctx, tx, v, attachmentID); err != nil || attachmentID == "" {
+			return err
 		}
 		// Cinder's attachment_deletion_allowed: the attachment must be
 		// the volume's.
