@@ -155,11 +155,17 @@ func (d *Driver) DetachInterface(ctx context.Context, id, mac string) error {
 			return err
 		}
 	}
+	return d.freePort(id, mac)
+}
+
+// freePort frees the root port of guest id that holds key (a NIC's MAC,
+// a volume's volumeKey); a key holding none is done.
+func (d *Driver) freePort(id, key string) error {
 	ports, err := d.loadPorts(id)
 	if err != nil {
 		return err
 	}
-	if i := slices.Index(ports, mac); i >= 0 {
+	if i := slices.Index(ports, key); i >= 0 {
 		ports[i] = ""
 		return d.savePorts(id, ports)
 	}

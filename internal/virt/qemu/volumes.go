@@ -188,15 +188,7 @@ func (d *Driver) DetachVolume(ctx context.Context, id, volumeID string) error {
 			return err
 		}
 	}
-	ports, err := d.loadPorts(id)
-	if err != nil {
-		return err
-	}
-	if i := slices.Index(ports, volumeKey(volumeID)); i >= 0 {
-		ports[i] = ""
-		return d.savePorts(id, ports)
-	}
-	return nil
+	return d.freePort(id, volumeKey(volumeID))
 }
 
 // unplugDisk asks the running guest to let volume volumeID's disk go and
