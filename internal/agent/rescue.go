@@ -59,6 +59,8 @@ func (a *Agent) callDriver(ctx context.Context, t *compute.Task) error {
 		return a.attachVolume(ctx, t)
 	case compute.CallDetachVolume:
 		return a.driver.DetachVolume(ctx, t.InstanceID, compute.CallVolume(t))
+	case compute.CallExtendVolume:
+		return a.extendVolume(ctx, t)
 	}
 	return fmt.Errorf("unknown call %q", compute.CallOf(t))
 }
@@ -100,6 +102,18 @@ func (a *Agent) attachVolume(ctx context.Context, t *compute.Task) error {
 		return fmt.Errorf("volume %s is not connected to server %s", id, t.InstanceID)
 	}
 	return a.driver.AttachVolume(ctx, g, g.Volumes[i])
+}
+
+// extendVolume lets the guest see its volume's new size, as Nova's
+// libvirt driver does on "volume-extended" (block_resize); a driver that
+// cannot grow a running guest's disk leaves it to the guest's next boot.
+func (a *Agent) extendVolume(ctx context.Context, t *compute.Task) error {
+	x, ok := a.driver.(virt.VolumeExtender)
+	if !ok {
+		a.log.Info("extend volume: the driver cannot grow a running guest's disk", "server", t.InstanceID, "volume", compute.CallVolume(t))
+		return nil
+	}
+	return x.ExtendVolume(ctx, t.InstanceID, compute.CallVolume(t), int64(compute.CallVolumeSize(t))<<30)
 }
 
 // diagnostics answers with what the driver reports of the guest.

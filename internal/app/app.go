@@ -377,6 +377,7 @@ func (a *App) startCompute(ctx context.Context) error {
 		Volumes: computevol.Volumes{Service: a.Volumes},
 		Wake:    func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
 	})
+	a.VolumeWorker.TellServers(computevol.ServerEvents{Compute: a.Compute})
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder("serve"), absDir(a.Config.DataDir))})

@@ -141,6 +141,8 @@ func (s *Service) FinishCall(ctx context.Context, t *Task, started time.Time, op
 			return s.finishInterfaceCall(ctx, tx, t, started, opErr)
 		case CallAttachVolume, CallDetachVolume:
 			return s.finishVolumeCall(ctx, tx, t, started, opErr)
+		case CallExtendVolume:
+			return s.finishExtendCall(ctx, tx, t, started, opErr)
 		}
 		if t.ActionID != "" {
 			return s.finishPlanned(ctx, tx, t, started, opErr)

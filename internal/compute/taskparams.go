@@ -74,6 +74,8 @@ type CallParams struct {
 	// BlockDevice is the mapping a volume call attaches or detaches.
 	BlockDevice string `json:"bdm_id,omitempty"`
 	VolumeID    string `json:"volume_id,omitempty"`
+	// VolumeSizeGB is the new size of an extend_volume call's volume.
+	VolumeSizeGB int `json:"volume_size_gb,omitempty"`
 }
 
 // RebuildParams: rebuild a server from its (new) image.

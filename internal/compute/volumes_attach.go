@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,12 +34,14 @@ const (
 	eventDetachVolume    = "compute_detach_volume"
 	eventAPIAttachVolume = "api_attach_volume"
 	eventAPIDetachVolume = "api_detach_volume"
+	eventExtendVolume    = "compute_extend_volume"
 )
 
 // The volume calls the agent runs (casts: nobody waits).
 const (
 	CallAttachVolume = "attach_volume" // connect and hot-plug the mapping's volume
 	CallDetachVolume = "detach_volume" // unplug the mapping's volume
+	CallExtendVolume = "extend_volume" // let the guest see its volume's new size
 )
 
 // AttachVolumeRequest is POST /servers/{id}/os-volume_attachments.
@@ -359,6 +362,64 @@ func (s *Service) finishVolumeCall(ctx context.Context, tx *store.Tx, t *Task, s
 		return err
 	}
 	return finishTask(ctx, tx, t, opErr != nil, now)
+}
+
+// VolumeExtended is Nova's "volume-extended" external event: volumeID,
+// attached to server id, grew. Nova records an extend_volume instance
+// action and its host grows the guest's disk to the volume's size (the
+// hypervisor's block_resize). A server without a host, or without that
+// volume, has nothing to do: Nova answers such events 422 and drops them.
+func (s *Service) VolumeExtended(ctx context.Context, p *auth.Principal, id, volumeID, requestID string) error {
+	var host string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		host = ""
+		srv, err := s.visible(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		bs, err := blockDevicesOf(ctx, tx, srv.ID)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(bs, func(b BlockDevice) bool { return b.VolumeID == volumeID })
+		if srv.Host == "" || i < 0 {
+			return nil
+		}
+		vol, err := s.Volumes.Volume(ctx, tx, srv.ProjectID, volumeID)
+		if err != nil {
+			return err
+		}
+		b, err := s.beginAction(ctx, tx, p, id, state.ActionExtendVolume, string(state.ActionExtendVolume), requestID, state.Context{})
+		if err != nil {
+			return err
+		}
+		host = srv.Host
+		_, err = queueCall(ctx, tx, srv, b, CallExtendVolume, eventExtendVolume, requestID,
+			&CallParams{BlockDevice: bs[i].ID, VolumeID: volumeID, VolumeSizeGB: vol.SizeGB}, b.Now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.wake(host)
+	return nil
+}
+
+// finishExtendCall records what the host did with an extend_volume call.
+func (s *Service) finishExtendCall(ctx context.Context, tx *store.Tx, t *Task, started time.Time, opErr error) error {
+	now := s.now()
+	if err := recordEvent(ctx, tx, t.ActionID, t.Plan().Event, t.Host, started, opErr, now); err != nil {
+		return err
+	}
+	return finishTask(ctx, tx, t, opErr != nil, now)
+}
+
+// CallVolumeSize is the new size in GiB of an extend_volume call's volume.
+func CallVolumeSize(t *Task) int {
+	if p, ok := t.Params.(*CallParams); ok {
+		return p.VolumeSizeGB
+	}
+	return 0
 }
 
 // CallBlockDevice is the mapping a volume call is about.

@@ -446,3 +446,50 @@ func TestAttachToShelvedOffloaded(t *testing.T) {
 		}
 	})
 }
+
+// TestVolumeExtendedEvent: Cinder's "volume-extended" for a server's
+// attached volume is an extend_volume instance action whose host grows
+// the guest's disk to the volume's size; a volume the server does not
+// have is nothing to do.
+func TestVolumeExtendedEvent(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		id := rc.active(t, "grow")
+		vol := vols.Add(rc.owner.ProjectID, "data", 2)
+		if _, err := rc.Compute.AttachVolume(ctx, rc.owner, id, compute.AttachVolumeRequest{VolumeID: vol, RequestID: "req-attach"}); err != nil {
+			t.Fatal(err)
+		}
+		waitVolume(t, vols, vol, "in-use")
+		rc.idle(t, id)
+		cinder := &auth.Principal{UserID: "cinder", Roles: []string{"admin"}}
+		if err := rc.Compute.VolumeExtended(ctx, cinder, id, vol, "req-extend"); err != nil {
+			t.Fatal(err)
+		}
+		if r := rc.event(t, id, "req-extend", "compute_extend_volume"); r != "Success" {
+			t.Fatalf("extend event %s", r)
+		}
+		out, err := rc.Driver.ConsoleOutput(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), "resized to 2147483648 bytes") {
+			t.Errorf("the guest's console does not show its disk grown to 2 GiB:\n%s", out)
+		}
+		// Not this server's volume: no action.
+		other := vols.Add(rc.owner.ProjectID, "other", 1)
+		if err := rc.Compute.VolumeExtended(ctx, cinder, id, other, "req-other"); err != nil {
+			t.Fatal(err)
+		}
+		actions, err := rc.Compute.ListActions(ctx, rc.owner, id, compute.ActionListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range actions {
+			if a.RequestID == "req-other" {
+				t.Errorf("an event for a volume the server does not have made action %+v", a)
+			}
+		}
+	})
+}

@@ -2,7 +2,9 @@ package volume_test
 
 import (
 	"bytes"
+	"context"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/errs"
@@ -16,6 +18,8 @@ func TestExtend(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db, volume.Config{})
+		told := &serverEvents{}
+		e.w.TellServers(told)
 		v := e.ready(t, alice, 1)
 		wantErr(t, e.s.Extend(e.ctx, alice, v.ID, 1, false), errs.KindInvalid,
 			"New size for extend must be greater than current size. (current: 1, extended: 1).")
@@ -28,6 +32,9 @@ func TestExtend(t *testing.T) {
 		e.step(t)
 		if got := e.get(t, v.ID); got.Status != volume.StatusAvailable || got.Size != 2 || fileSize(t, got.Location) != 2*gib {
 			t.Fatalf("extended: %+v", got)
+		}
+		if len(told.extended) != 0 {
+			t.Errorf("an available volume's extend told servers %v", told.extended)
 		}
 		// In use: only when the caller allows it (3.42).
 		a, err := e.s.CreateAttachment(e.ctx, alice, volume.AttachmentCreate{VolumeID: v.ID, InstanceUUID: "srv",
@@ -47,7 +54,19 @@ func TestExtend(t *testing.T) {
 		if got := e.get(t, v.ID); got.Status != volume.StatusInUse || got.Size != 3 {
 			t.Fatalf("extended in use: %s %d", got.Status, got.Size)
 		}
+		// Its server hears of it ("volume-extended").
+		if len(told.extended) != 1 || told.extended[0] != v.ID+" srv" {
+			t.Errorf("servers told %v, want volume %s extended on srv", told.extended, v.ID)
+		}
 	})
+}
+
+// serverEvents records what the worker tells servers.
+type serverEvents struct{ extended []string }
+
+func (s *serverEvents) VolumeExtended(ctx context.Context, volumeID string, serverIDs []string) error {
+	s.extended = append(s.extended, volumeID+" "+strings.Join(serverIDs, ","))
+	return nil
 }
 
 func TestUploadToImage(t *testing.T) {

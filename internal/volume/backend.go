@@ -2,6 +2,7 @@ package volume
 
 import (
 	"context"
+	"errors"
 	"io"
 )
 
@@ -18,13 +19,27 @@ type Backend interface {
 	// Clone makes a disk of sizeGB GiB holding src's data (a new volume
 	// from a volume or a snapshot, a snapshot of a volume).
 	Clone(ctx context.Context, name string, src Disk, sizeGB int) (Disk, error)
-	// Extend grows d to sizeGB GiB.
+	// Extend grows d to sizeGB GiB; ErrDiskHeld when a running guest
+	// holds the disk, whose hypervisor must grow it then.
 	Extend(ctx context.Context, d Disk, sizeGB int) error
 	// Delete removes every trace of name's disk; a missing one is not an
 	// error.
 	Delete(ctx context.Context, name string) error
 	// Open reads d's data converted to format ("raw" or "qcow2").
 	Open(ctx context.Context, d Disk, format string) (io.ReadCloser, error)
+}
+
+// ErrDiskHeld is a backend's answer for a disk a running guest's
+// hypervisor holds (QEMU's write lock on a qcow2 file): only that
+// hypervisor may grow it, which the volume-extended event asks for.
+var ErrDiskHeld = errors.New("the disk is held by a running guest")
+
+// ServerEvents tells the compute service of changes to the volumes its
+// servers have attached, as Cinder calls Nova's os-server-external-events.
+type ServerEvents interface {
+	// VolumeExtended: volumeID, attached to serverIDs, has grown
+	// ("volume-extended").
+	VolumeExtended(ctx context.Context, volumeID string, serverIDs []string) error
 }
 
 // Disk is where a backend keeps a disk and how.

@@ -22,6 +22,7 @@ type Worker struct {
 	s        *Service
 	b        Backend
 	log      *slog.Logger
+	servers  ServerEvents // nil: nobody is told
 	interval time.Duration
 	sem      chan struct{}
 	mu       sync.Mutex
@@ -50,6 +51,11 @@ func NewWorker(s *Service, b Backend, opts WorkerOptions) *Worker {
 	return &Worker{s: s, b: b, log: opts.Log, interval: opts.Interval,
 		sem: make(chan struct{}, opts.Concurrency), inflight: map[string]bool{}}
 }
+
+// TellServers makes the worker tell servers of their in-use volumes that
+// grew; call it before Run (the compute service is built after the
+// volume service it depends on).
+func (w *Worker) TellServers(ev ServerEvents) { w.servers = ev }
 
 // job is one row's pending work.
 type job struct {
@@ -405,7 +411,9 @@ func (w *Worker) extendVolume(ctx context.Context, id string, r *row) error {
 	if err := json.Unmarshal([]byte(r.work), &wk); err != nil || wk.Size <= 0 {
 		return w.finish(ctx, "volumes", id, StatusExtending, "status = ?", StatusErrorExtending)
 	}
-	if err := w.b.Extend(ctx, Disk{Location: r.location, Format: r.format}, wk.Size); err != nil {
+	inUse := statusFor(r.prev) == StatusInUse
+	err := w.b.Extend(ctx, Disk{Location: r.location, Format: r.format}, wk.Size)
+	if err != nil && !(inUse && errors.Is(err, ErrDiskHeld)) {
 		if ctx.Err() != nil {
 			return err
 		}
@@ -414,7 +422,46 @@ func (w *Worker) extendVolume(ctx context.Context, id string, r *row) error {
 		}
 		return err
 	}
-	return w.finish(ctx, "volumes", id, StatusExtending, "status = ?, size_gb = ?", statusFor(r.prev), wk.Size)
+	if err := w.finish(ctx, "volumes", id, StatusExtending, "status = ?, size_gb = ?", statusFor(r.prev), wk.Size); err != nil {
+		return err
+	}
+	if inUse {
+		w.volumeExtended(ctx, id)
+	}
+	return nil
+}
+
+// volumeExtended tells the servers an in-use volume is attached to that
+// it grew, as Cinder's volume manager sends Nova "volume-extended" after
+// an online extend (whose failure Cinder only logs): their hypervisor
+// lets the guest see the new size, growing a disk it holds itself.
+func (w *Worker) volumeExtended(ctx context.Context, id string) {
+	if w.servers == nil {
+		return
+	}
+	rows, err := w.s.db.QueryContext(ctx, `SELECT instance_uuid FROM volume_attachments
+		WHERE volume_id = ? AND attach_status = ? AND instance_uuid IS NOT NULL ORDER BY created_at, id`, id, AttachAttached)
+	if err != nil {
+		w.log.Error("volume extended: read attachments", "volume", id, "err", err)
+		return
+	}
+	var servers []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			w.log.Error("volume extended: read attachments", "volume", id, "err", err)
+			return
+		}
+		servers = append(servers, s)
+	}
+	rows.Close()
+	if len(servers) == 0 {
+		return
+	}
+	if err := w.servers.VolumeExtended(ctx, id, servers); err != nil {
+		w.log.Error("volume extended: tell the servers", "volume", id, "servers", servers, "err", err)
+	}
 }
 
 func (w *Worker) uploadVolume(ctx context.Context, id string, r *row) error {

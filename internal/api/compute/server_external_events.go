@@ -82,6 +82,15 @@ func (h *handlers) createServerExternalEvents(c *api.Call) (*api.Reply, error) {
 			resp["status"], resp["code"], status = "failed", 400, http.StatusMultiStatus
 		case srv.Host != "":
 			resp["status"], resp["code"] = "completed", 200
+			if ev["name"] == "volume-extended" {
+				// The host grows the guest's disk; a volume the server
+				// does not have is its compute manager's failure to log,
+				// not the API's.
+				tag, _ := ev["tag"].(string)
+				if err := h.Servers.VolumeExtended(c.Ctx, c.Principal, srv.ID, tag, c.RequestID); err != nil && !errs.Is(err, errs.KindNotFound) {
+					return nil, err
+				}
+			}
 		default:
 			resp["status"], resp["code"], status = "failed", 422, http.StatusMultiStatus
 		}

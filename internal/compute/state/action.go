@@ -56,6 +56,8 @@ const (
 	ActionAttachVolume Action = "attach_volume"
 	ActionDetachVolume Action = "detach_volume"
 	ActionSwapVolume   Action = "swap_volume"
+	// Cinder's "volume-extended" external event (an in-use volume grew).
+	ActionExtendVolume Action = "extend_volume"
 	// POST, PUT /servers/{id}/metadata[/{key}] and DELETE of one key.
 	ActionUpdateMetadata Action = "update metadata"
 	ActionDeleteMetadata Action = "delete metadata"

@@ -65,6 +65,7 @@ var (
 		ActionDetachInterface:            {name: "detach_interface", vm: []VMState{VMActive, VMPaused, VMStopped}, lock: true},
 		ActionAttachVolume:               {name: "attach_volume", vm: []VMState{VMActive, VMPaused, VMStopped, VMResized, VMSoftDeleted, VMShelved, VMShelvedOffloaded}, lock: true},
 		ActionDetachVolume:               {name: "detach_volume", vm: []VMState{VMActive, VMPaused, VMStopped, VMResized, VMSoftDeleted, VMShelved, VMShelvedOffloaded}, lock: true},
+		ActionExtendVolume:               {name: "extend_volume"},
 		ActionSwapVolume:                 {name: "swap_volume", vm: []VMState{VMActive, VMPaused, VMResized}, lock: true},
 		ActionUpdateMetadata:             {name: "update metadata", vm: all4, lock: true},
 		ActionDeleteMetadata:             {name: "delete metadata", vm: all4, lock: true},

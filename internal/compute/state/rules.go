@@ -145,6 +145,9 @@ var ruleTable = []Rule{
 		VMStates: volumeStates, TaskStates: idle, MustHaveLaunched: true, Outcome: unchanged},
 	{Action: ActionDetachVolume, Name: "detach_volume", Guards: lockState,
 		VMStates: volumeStates, TaskStates: idle, MustHaveLaunched: true, Outcome: unchanged},
+	// An external event: Nova records it whatever the server's state or
+	// lock (compute/api.py external_instance_event).
+	{Action: ActionExtendVolume, Name: "extend_volume", Outcome: unchanged},
 	{Action: ActionSwapVolume, Name: "swap_volume", Guards: lockState,
 		VMStates: []VMState{VMActive, VMPaused, VMResized}, TaskStates: idle, MustHaveLaunched: true, Outcome: unchanged},
 	// Metadata changes accept any task state.

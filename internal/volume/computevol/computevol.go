@@ -5,7 +5,9 @@ package computevol
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
@@ -162,4 +164,26 @@ func (v Volumes) SnapshotVolume(ctx context.Context, tx *store.Tx, projectID, vo
 	}
 	v.Service.WakeSoon()
 	return sn.ID, nil
+}
+
+// ServerEvents is volume.ServerEvents over the compute service: Cinder's
+// notices to Nova, sent as Cinder's service user.
+type ServerEvents struct {
+	Compute *compute.Service
+}
+
+var _ volume.ServerEvents = ServerEvents{}
+
+// cinder is the caller of the events Cinder sends Nova.
+var cinder = &auth.Principal{UserID: "cinder", Roles: []string{"admin", "member", "reader", "service"}}
+
+// VolumeExtended is the "volume-extended" event for each server.
+func (e ServerEvents) VolumeExtended(ctx context.Context, volumeID string, serverIDs []string) error {
+	var errsOut []error
+	for _, id := range serverIDs {
+		if err := e.Compute.VolumeExtended(ctx, cinder, id, volumeID, "req-"+uuid.NewString()); err != nil {
+			errsOut = append(errsOut, fmt.Errorf("server %s: %w", id, err))
+		}
+	}
+	return errors.Join(errsOut...)
 }

@@ -228,7 +228,10 @@ func (b *Backend) grow(ctx context.Context, path, format string, sizeGB int) err
 		if vsize == size {
 			return nil
 		}
-		_, err = b.run(ctx, "resize", "-q", "-f", "qcow2", path, fmt.Sprint(size))
+		out, err := b.run(ctx, "resize", "-q", "-f", "qcow2", path, fmt.Sprint(size))
+		if err != nil && strings.Contains(string(out), `Failed to get "write" lock`) {
+			return fmt.Errorf("resize %s: %w", path, volume.ErrDiskHeld)
+		}
 		return err
 	}
 	st, err := os.Stat(path)
