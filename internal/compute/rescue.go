@@ -55,12 +55,13 @@ func (s *Service) Rescue(ctx context.Context, p *auth.Principal, id string, req 
 	if err != nil {
 		return "", err
 	}
-	if srv.ImageRef == "" { // volume-backed
-		reason := "Cannot rescue a volume-backed instance"
-		if req.AllowVolumeBacked && rescue.ImageProperties["hw_rescue_bus"] != "" && rescue.ImageProperties["hw_rescue_device"] != "" {
-			reason = "Host unable to rescue a volume-backed instance" // no host has COMPUTE_RESCUE_BFV
-		}
-		return "", errs.Invalid("Instance %s cannot be rescued: %s", id, reason)
+	// A volume-backed server is rescued from 2.87 with an image made for
+	// stable rescue (hw_rescue_bus and hw_rescue_device); every kumo host
+	// can (COMPUTE_RESCUE_BFV): the rescue disk boots, the volumes stay
+	// attached after it. Without an image to boot there is nothing to do.
+	if srv.ImageRef == "" && (!req.AllowVolumeBacked || rescue.ImageID == "" ||
+		rescue.ImageProperties["hw_rescue_bus"] == "" || rescue.ImageProperties["hw_rescue_device"] == "") {
+		return "", errs.Invalid("Instance %s cannot be rescued: Cannot rescue a volume-backed instance", id)
 	}
 	adminPass := GeneratePassword()
 	if req.AdminPass != nil {

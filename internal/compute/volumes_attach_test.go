@@ -12,6 +12,7 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/image"
 )
 
 // volumeCloud is a rescue cloud with a fake volume service.
@@ -491,5 +492,50 @@ func TestVolumeExtendedEvent(t *testing.T) {
 				t.Errorf("an event for a volume the server does not have made action %+v", a)
 			}
 		}
+	})
+}
+
+// TestRescueVolumeBacked: from 2.87 a volume-backed server is rescued
+// with an image made for stable rescue (hw_rescue_bus and
+// hw_rescue_device), its boot volume still attached; otherwise Nova's
+// 400 "Cannot rescue a volume-backed instance".
+func TestRescueVolumeBacked(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc, vols := newVolumeCloud(t, database)
+		ctx := context.Background()
+		zero := 0
+		boot := vols.Add(rc.owner.ProjectID, "boot", 1)
+		vols.SetBootable(boot, rc.ImageID)
+		srv := rc.CreateServer(t, rc.owner, "bfv", func(r *compute.CreateRequest) {
+			r.ImageRef = ""
+			r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: boot, BootIndex: &zero}}
+		}).Servers[0]
+		rc.WaitFor(t, srv.ID, computetest.Active)
+		stable := rebuildImage(t, rc.Cloud, "stable-rescue", false, func(r *image.CreateRequest) {
+			r.Properties["hw_rescue_bus"], r.Properties["hw_rescue_device"] = "virtio", "disk"
+		})
+		refused := "Instance " + srv.ID + " cannot be rescued: Cannot rescue a volume-backed instance"
+		for _, tc := range []struct {
+			name string
+			req  compute.RescueRequest
+		}{
+			{"before 2.87", compute.RescueRequest{ImageRef: stable}},
+			{"no stable rescue image", compute.RescueRequest{ImageRef: rc.ImageID, AllowVolumeBacked: true}},
+			{"no image at all", compute.RescueRequest{AllowVolumeBacked: true}},
+		} {
+			wantErr(t, tc.name, rc.rescueErr(ctx, rc.owner, srv.ID, tc.req), errs.KindInvalid, refused)
+		}
+		if _, err := rc.Compute.Rescue(ctx, rc.owner, srv.ID, compute.RescueRequest{ImageRef: stable, AllowVolumeBacked: true,
+			RequestID: "req-rescue"}); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, srv.ID, func(s *compute.Server) bool { return s.Status() == "RESCUE" })
+		rc.guestVolumes(t, srv.ID, []string{boot})
+		if err := rc.Compute.Unrescue(ctx, rc.owner, srv.ID, "req-unrescue"); err != nil {
+			t.Fatal(err)
+		}
+		rc.WaitFor(t, srv.ID, computetest.Active)
+		rc.guestVolumes(t, srv.ID, []string{boot})
 	})
 }
