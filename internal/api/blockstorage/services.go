@@ -10,9 +10,22 @@ import (
 
 func (h *handlers) serviceRoutes() []api.Route {
 	return []api.Route{
-		{Method: "PUT", Path: "/os-services/enable", Rule: "volume_extension:services:update", Handler: h.enableService(true)},
-		{Method: "PUT", Path: "/os-services/disable", Rule: "volume_extension:services:update", Handler: h.enableService(false)},
+		{Method: "PUT", Path: "/os-services/{action}", Rule: "volume_extension:services:update", Handler: h.updateService},
 	}
+}
+
+// updateService answers PUT /os-services/{action}: enable and disable.
+// Cinder's other actions (disable-log-reason, freeze, thaw, failover,
+// set-log, get-log) are not built, so they are missing as an unknown
+// path is.
+func (h *handlers) updateService(c *api.Call) (*api.Reply, error) {
+	switch c.Param("action") {
+	case "enable":
+		return h.enableService(true)(c)
+	case "disable":
+		return h.enableService(false)(c)
+	}
+	return nil, errs.NotFound("The resource could not be found.")
 }
 
 // enableDisableSchema is Cinder's services enable_and_disable schema.
