@@ -66,12 +66,11 @@ func (v Volumes) CreateVolume(ctx context.Context, tx *store.Tx, req compute.Vol
 	if req.UserID != "" {
 		p.UserID = req.UserID
 	}
-	var name *string
-	if req.Name != "" {
-		name = &req.Name
-	}
+	// Nova always sends a name and a description, "" when it has none
+	// (block_device.py _create_volume), so Cinder shows "" and not null.
+	name, description := req.Name, ""
 	vol, err := v.Service.CreateTx(ctx, tx, p, volume.CreateRequest{
-		Name: name, Size: req.SizeGB, ImageID: req.ImageID, SnapshotID: req.SnapshotID,
+		Name: &name, Description: &description, Size: req.SizeGB, ImageID: req.ImageID, SnapshotID: req.SnapshotID,
 		VolumeType: req.VolumeType, AvailabilityZone: req.AvailabilityZone,
 	})
 	if err != nil {

@@ -126,6 +126,11 @@ func TestNovasVolumeFlow(t *testing.T) {
 		if fromSnap, err = vols.AwaitVolume(ctx, fromSnap.ID); err != nil || fromSnap.Status != volume.StatusAvailable || fromSnap.SizeGB != 1 {
 			t.Fatalf("from snapshot: %+v, %v", fromSnap, err)
 		}
+		// Nova names its volumes "" (not null), as Cinder shows them.
+		if got, err := s.Get(ctx, service, fromSnap.ID); err != nil || got.Name == nil || *got.Name != "" ||
+			got.Description == nil || *got.Description != "" {
+			t.Errorf("a volume Nova made has name %v and description %v (%v), want \"\" for both", got.Name, got.Description, err)
+		}
 		inTx(t, db, func(tx *store.Tx) error { return vols.DeleteVolume(ctx, tx, "p1", fromSnap.ID) })
 		for {
 			_, err := vols.Volume(ctx, db, "p1", fromSnap.ID)
