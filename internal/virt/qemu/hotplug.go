@@ -190,18 +190,8 @@ func (d *Driver) unplugDevice(ctx context.Context, id, mac string) error {
 	if path == "" {
 		netdev = netdevID(mac)
 	} else {
-		if err := q.call("device_del", map[string]string{"id": path}, nil); err != nil {
-			return err
-		}
-		err := q.waitEvent("DEVICE_DELETED", func(e qmpEvent) bool {
-			var data struct {
-				Path string `json:"path"`
-			}
-			return e.Name == "DEVICE_DELETED" && json.Unmarshal(e.Data, &data) == nil && data.Path == path
-		})
-		if err != nil {
-			return fmt.Errorf("guest %s did not let NIC %s go within %v (does its OS take PCI hot-unplug?): %w",
-				id, mac, d.opts.DetachTimeout, err)
+		if err := q.unplug(path, path); err != nil {
+			return fmt.Errorf("detach NIC %s from guest %s (waited up to %v): %w", mac, id, d.opts.DetachTimeout, err)
 		}
 	}
 	if netdev == "" {

@@ -209,7 +209,7 @@ func TestDetachInterfaceQMP(t *testing.T) {
 		{"not plugged: its netdev goes if left", map[string]string{"nic-fa163e000001": "fa:16:3e:00:00:01"}, true,
 			[]string{`netdev_del {"id":"net-fa163e000002"}`}, "", []string{"fa:16:3e:00:00:01", ""}},
 		{"guest keeps it", map[string]string{"nic-fa163e000002": "fa:16:3e:00:00:02"}, false,
-			[]string{`device_del {"id":"/machine/peripheral/nic-fa163e000002"}`}, "did not let NIC fa:16:3e:00:00:02 go",
+			[]string{`device_del {"id":"/machine/peripheral/nic-fa163e000002"}`}, "did not release it in time",
 			[]string{"fa:16:3e:00:00:01", "fa:16:3e:00:00:02"}},
 	}
 	for _, tc := range tests {

@@ -152,3 +152,22 @@ func (c *qmpSession) waitEvent(what string, match func(qmpEvent) bool) error {
 		}
 	}
 }
+
+// unplug asks the guest to let device id go (device_del) and waits for
+// QEMU's DEVICE_DELETED of its QOM path, which comes once the guest OS
+// has released it; the session's context bounds the wait.
+func (c *qmpSession) unplug(id, path string) error {
+	if err := c.call("device_del", map[string]string{"id": id}, nil); err != nil {
+		return err
+	}
+	err := c.waitEvent("DEVICE_DELETED", func(e qmpEvent) bool {
+		var data struct {
+			Path string `json:"path"`
+		}
+		return e.Name == "DEVICE_DELETED" && json.Unmarshal(e.Data, &data) == nil && data.Path == path
+	})
+	if err != nil {
+		return fmt.Errorf("the guest did not release it in time (does its OS take PCI hot-unplug?): %w", err)
+	}
+	return nil
+}

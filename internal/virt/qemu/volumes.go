@@ -208,19 +208,8 @@ func (d *Driver) unplugDisk(ctx context.Context, id, volumeID string) error {
 	}
 	disk := volumeDisk(virt.Volume{ID: volumeID}, "")
 	if slices.Contains(disks, disk.Device) {
-		path := "/machine/peripheral/" + disk.Device
-		if err := q.call("device_del", map[string]string{"id": disk.Device}, nil); err != nil {
-			return fmt.Errorf("detach volume %s: %w", volumeID, err)
-		}
-		err := q.waitEvent("DEVICE_DELETED", func(e qmpEvent) bool {
-			var data struct {
-				Path string `json:"path"`
-			}
-			return e.Name == "DEVICE_DELETED" && json.Unmarshal(e.Data, &data) == nil && data.Path == path
-		})
-		if err != nil {
-			return fmt.Errorf("guest %s did not let volume %s go within %v (does its OS take PCI hot-unplug?): %w",
-				id, volumeID, d.opts.DetachTimeout, err)
+		if err := q.unplug(disk.Device, "/machine/peripheral/"+disk.Device); err != nil {
+			return fmt.Errorf("detach volume %s from guest %s (waited up to %v): %w", volumeID, id, d.opts.DetachTimeout, err)
 		}
 	}
 	if err := delNodes(q, disk); err != nil {

@@ -156,7 +156,7 @@ func TestDetachVolumeQMP(t *testing.T) {
 			append([]string{`device_del {"id":"` + dev + `"}`}, dels...), "", []string{"fa:16:3e:00:00:01", ""}},
 		{"not plugged: its nodes go if left", nil, nodes[1:], true, dels, "", []string{"fa:16:3e:00:00:01", ""}},
 		{"guest keeps it", map[string]string{dev: "3f2b9c1e-8d7a-4e6f-b"}, nodes, false,
-			[]string{`device_del {"id":"` + dev + `"}`}, "did not let volume " + testVolumeID + " go", []string{"fa:16:3e:00:00:01", key}},
+			[]string{`device_del {"id":"` + dev + `"}`}, "detach volume " + testVolumeID + " from guest", []string{"fa:16:3e:00:00:01", key}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
