@@ -252,23 +252,13 @@ func findNIC(q *qmpSession, mac string) (path, netdev string, err error) {
 // process).
 func (d *Driver) guestMACs(ctx context.Context, id string) ([]string, error) {
 	defer d.lock(id)()
-	if _, ok := d.pid(id); !ok {
-		return nil, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	q, err := qmpOpen(ctx, d.qmpSocket(id))
-	if err != nil {
-		return nil, err
-	}
-	defer q.Close()
-	nics, err := nicDevices(q)
-	if err != nil {
-		return nil, err
-	}
-	macs := make([]string, 0, len(nics))
-	for _, n := range nics {
-		macs = append(macs, strings.ToLower(n.mac))
-	}
-	return macs, nil
+	var macs []string
+	err := d.onRunningGuest(ctx, id, func(q *qmpSession) error {
+		nics, err := nicDevices(q)
+		for _, n := range nics {
+			macs = append(macs, strings.ToLower(n.mac))
+		}
+		return err
+	})
+	return macs, err
 }

@@ -41,6 +41,23 @@ func qmpCall(ctx context.Context, socket, command string, args any, out any) err
 	return c.call(command, args, out)
 }
 
+// onRunningGuest runs fn with a QMP session of guest id's QEMU (for at
+// most 30 s) when the guest has a process; a guest without one has
+// nothing to ask. The caller holds the guest's lock.
+func (d *Driver) onRunningGuest(ctx context.Context, id string, fn func(q *qmpSession) error) error {
+	if _, ok := d.pid(id); !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	q, err := qmpOpen(ctx, d.qmpSocket(id))
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	return fn(q)
+}
+
 // qmpSession is one QMP connection for a sequence of commands and the
 // events they cause (a hot-unplug's DEVICE_DELETED), held only while the
 // caller holds the guest's lock.

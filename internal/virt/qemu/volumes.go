@@ -226,27 +226,16 @@ func (d *Driver) ExtendVolume(ctx context.Context, id, volumeID string, size int
 	if err := d.guestExists(id); err != nil {
 		return err
 	}
-	if _, ok := d.pid(id); !ok {
+	return d.onRunningGuest(ctx, id, func(q *qmpSession) error {
+		disks, err := diskDevices(q)
+		if err != nil || !slices.Contains(disks, volumeDeviceID(volumeID)) {
+			return err
+		}
+		if err := q.call("block_resize", map[string]any{"node-name": volumeNode(volumeID), "size": size}, nil); err != nil {
+			return fmt.Errorf("extend volume %s: %w", volumeID, err)
+		}
 		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	q, err := qmpOpen(ctx, d.qmpSocket(id))
-	if err != nil {
-		return err
-	}
-	defer q.Close()
-	disks, err := diskDevices(q)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(disks, volumeDeviceID(volumeID)) {
-		return nil
-	}
-	if err := q.call("block_resize", map[string]any{"node-name": volumeNode(volumeID), "size": size}, nil); err != nil {
-		return fmt.Errorf("extend volume %s: %w", volumeID, err)
-	}
-	return nil
+	})
 }
 
 // diskDevices lists the ids of the running guest's virtio-blk-pci
@@ -273,29 +262,22 @@ func diskDevices(q *qmpSession) ([]string, error) {
 // (none without a process).
 func (d *Driver) guestSerials(ctx context.Context, id string) ([]string, error) {
 	defer d.lock(id)()
-	if _, ok := d.pid(id); !ok {
-		return nil, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	q, err := qmpOpen(ctx, d.qmpSocket(id))
-	if err != nil {
-		return nil, err
-	}
-	defer q.Close()
-	disks, err := diskDevices(q)
-	if err != nil {
-		return nil, err
-	}
 	var serials []string
-	for _, dev := range disks {
-		var serial string
-		if err := q.call("qom-get", map[string]string{"path": "/machine/peripheral/" + dev, "property": "serial"}, &serial); err != nil {
-			return nil, err
+	err := d.onRunningGuest(ctx, id, func(q *qmpSession) error {
+		disks, err := diskDevices(q)
+		if err != nil {
+			return err
 		}
-		if serial != "" {
-			serials = append(serials, serial)
+		for _, dev := range disks {
+			var serial string
+			if err := q.call("qom-get", map[string]string{"path": "/machine/peripheral/" + dev, "property": "serial"}, &serial); err != nil {
+				return err
+			}
+			if serial != "" {
+				serials = append(serials, serial)
+			}
 		}
-	}
-	return serials, nil
+		return nil
+	})
+	return serials, err
 }
