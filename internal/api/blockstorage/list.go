@@ -2,6 +2,7 @@ package blockstorage
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -188,13 +189,39 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-// nextLinks is Cinder's _get_collection_links: a next link when the page
-// is as long as the limit allows.
-func nextLinks(c *api.Call, collection string, n int, lastID string, limit int) []api.Link {
-	if n == 0 || n < limit {
-		return nil
+// listing is one page of a collection as Cinder answers it.
+type listing[T any] struct {
+	key        string // the body's key: "volumes"
+	linksKey   string // the next link's key: "volumes_links"
+	collection string // the path the next link names: "volumes/detail"
+	items      []T
+	limit      int
+	id         func(T) string
+	view       func(T) map[string]any
+	// count counts all that match, not just this page (with_count);
+	// nil leaves "count" out.
+	count func() (int, error)
+}
+
+// reply is the listing's 200: the views, a next link when the page is as
+// long as the limit allows (Cinder's _get_collection_links) and the count.
+func (l listing[T]) reply(c *api.Call) (*api.Reply, error) {
+	out := make([]map[string]any, 0, len(l.items))
+	for _, it := range l.items {
+		out = append(out, l.view(it))
 	}
-	q := c.Query()
-	q.Set("marker", lastID)
-	return []api.Link{{Rel: "next", Href: c.Link("/"+collection) + "?" + q.Encode()}}
+	body := map[string]any{l.key: out}
+	if n := len(l.items); n > 0 && n >= l.limit {
+		q := c.Query()
+		q.Set("marker", l.id(l.items[n-1]))
+		body[l.linksKey] = []api.Link{{Rel: "next", Href: c.Link("/"+l.collection) + "?" + q.Encode()}}
+	}
+	if l.count != nil {
+		n, err := l.count()
+		if err != nil {
+			return nil, err
+		}
+		body["count"] = n
+	}
+	return api.JSON(http.StatusOK, body), nil
 }

@@ -69,33 +69,17 @@ func (h *handlers) listSnapshots(detail bool) api.Handler {
 				return nil, err
 			}
 		}
-		out := make([]map[string]any, 0, len(snaps))
-		for _, s := range snaps {
-			if detail {
-				out = append(out, snapshotDetail(c, s, true))
-			} else {
-				out = append(out, snapshotSummary(s))
-			}
-		}
-		body := map[string]any{"snapshots": out}
-		coll := "snapshots"
+		l := listing[*volume.Snapshot]{key: "snapshots", linksKey: "snapshots_links", collection: "snapshots", items: snaps, limit: pg.Limit,
+			id: func(s *volume.Snapshot) string { return s.ID }, view: snapshotSummary}
 		if detail {
-			coll = "snapshots/detail"
-		}
-		if len(snaps) > 0 {
-			if l := nextLinks(c, coll, len(snaps), snaps[len(snaps)-1].ID, pg.Limit); l != nil {
-				body["snapshots_links"] = l
-			}
+			l.collection = "snapshots/detail"
+			l.view = func(s *volume.Snapshot) map[string]any { return snapshotDetail(c, s, true) }
 		}
 		if f.WithCount {
 			opts.Marker, opts.Limit, opts.Offset = "", 0, 0
-			n, err := h.vols.SnapshotCount(c.Ctx, c.Principal, opts)
-			if err != nil {
-				return nil, err
-			}
-			body["count"] = n
+			l.count = func() (int, error) { return h.vols.SnapshotCount(c.Ctx, c.Principal, opts) }
 		}
-		return api.JSON(http.StatusOK, body), nil
+		return l.reply(c)
 	}
 }
 

@@ -69,21 +69,12 @@ func (h *handlers) listTransfers(detail bool) api.Handler {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]map[string]any, 0, len(ts))
-		for _, t := range ts {
-			if detail {
-				out = append(out, transferDetail(c, t))
-			} else {
-				out = append(out, transferSummary(c, t))
-			}
+		l := listing[*volume.Transfer]{key: "transfers", linksKey: "transfers_links", collection: "os-volume-transfer", items: ts, limit: pg.Limit,
+			id: func(t *volume.Transfer) string { return t.ID }, view: func(t *volume.Transfer) map[string]any { return transferSummary(c, t) }}
+		if detail {
+			l.view = func(t *volume.Transfer) map[string]any { return transferDetail(c, t) }
 		}
-		body := map[string]any{"transfers": out}
-		if len(ts) > 0 {
-			if l := nextLinks(c, "os-volume-transfer", len(ts), ts[len(ts)-1].ID, pg.Limit); l != nil {
-				body["transfers_links"] = l
-			}
-		}
-		return api.JSON(http.StatusOK, body), nil
+		return l.reply(c)
 	}
 }
 

@@ -115,17 +115,8 @@ func (h *handlers) listTypes(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, 0, len(types))
-	for _, t := range types {
-		out = append(out, typeView(c, t))
-	}
-	body := map[string]any{"volume_types": out}
-	if len(types) > 0 {
-		if l := nextLinks(c, "types", len(types), types[len(types)-1].ID, pg.Limit); l != nil {
-			body["volume_type_links"] = l
-		}
-	}
-	return api.JSON(http.StatusOK, body), nil
+	return listing[*volume.VolumeType]{key: "volume_types", linksKey: "volume_type_links", collection: "types", items: types, limit: pg.Limit,
+		id: func(t *volume.VolumeType) string { return t.ID }, view: func(t *volume.VolumeType) map[string]any { return typeView(c, t) }}.reply(c)
 }
 
 // showType answers GET /types/{id}; "default" is the caller's default.

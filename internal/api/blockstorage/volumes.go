@@ -84,33 +84,17 @@ func (h *handlers) listVolumes(detail bool) api.Handler {
 				return nil, err
 			}
 		}
-		out := make([]map[string]any, 0, len(vols))
-		for _, v := range vols {
-			if detail {
-				out = append(out, volumeDetail(c, v, true))
-			} else {
-				out = append(out, volumeSummaryView(c, v))
-			}
-		}
-		body := map[string]any{"volumes": out}
-		coll := "volumes"
+		l := listing[*volume.Volume]{key: "volumes", linksKey: "volumes_links", collection: "volumes", items: vols, limit: pg.Limit,
+			id: func(v *volume.Volume) string { return v.ID }, view: func(v *volume.Volume) map[string]any { return volumeSummaryView(c, v) }}
 		if detail {
-			coll = "volumes/detail"
-		}
-		if len(vols) > 0 {
-			if links := nextLinks(c, coll, len(vols), vols[len(vols)-1].ID, pg.Limit); links != nil {
-				body["volumes_links"] = links
-			}
+			l.collection = "volumes/detail"
+			l.view = func(v *volume.Volume) map[string]any { return volumeDetail(c, v, true) }
 		}
 		if f.WithCount {
 			opts.Marker, opts.Limit, opts.Offset = "", 0, 0
-			n, err := h.vols.Count(c.Ctx, c.Principal, opts)
-			if err != nil {
-				return nil, err
-			}
-			body["count"] = n
+			l.count = func() (int, error) { return h.vols.Count(c.Ctx, c.Principal, opts) }
 		}
-		return api.JSON(http.StatusOK, body), nil
+		return l.reply(c)
 	}
 }
 

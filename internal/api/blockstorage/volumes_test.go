@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/app"
@@ -286,5 +287,62 @@ func TestListLimitZero(t *testing.T) {
 	}
 	if counted["count"] != float64(1) {
 		t.Errorf("with_count at limit=0: count %v, want 1", counted["count"])
+	}
+}
+
+// TestListNextLinks: a page as long as its limit ends with a next link
+// whose marker is its last item; a shorter page has none.
+func TestListNextLinks(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, "")
+	m := c.member.at("3.57")
+	var vols []string
+	for range 2 {
+		vols = append(vols, obj(t, m.do("POST", "/volumes", map[string]any{"volume": map[string]any{"size": 1}}).Expect(t, 202), "volume")["id"].(string))
+	}
+	c.step(t)
+	for _, id := range vols {
+		m.do("POST", "/snapshots", map[string]any{"snapshot": map[string]any{"volume_id": id}}).Expect(t, 202)
+	}
+	c.step(t)
+	for _, id := range vols {
+		m.do("POST", "/volume-transfers", map[string]any{"transfer": map[string]any{"volume_id": id}}).Expect(t, 202)
+	}
+	c.admin.do("POST", "/types", map[string]any{"volume_type": map[string]any{"name": "second"}}).Expect(t, 200)
+	for _, tc := range []struct {
+		cl                  *client
+		path, key, linksKey string
+		collection          string
+	}{
+		{m, "/volumes", "volumes", "volumes_links", "/volumes"},
+		{m, "/volumes/detail", "volumes", "volumes_links", "/volumes/detail"},
+		{m, "/snapshots", "snapshots", "snapshots_links", "/snapshots"},
+		{m, "/snapshots/detail", "snapshots", "snapshots_links", "/snapshots/detail"},
+		{m, "/os-volume-transfer/detail", "transfers", "transfers_links", "/os-volume-transfer"},
+		{c.admin, "/types", "volume_types", "volume_type_links", "/types"},
+	} {
+		for _, limit := range []int{1, 3} {
+			var body map[string]any
+			path := fmt.Sprintf("%s?limit=%d", tc.path, limit)
+			if err := json.Unmarshal(tc.cl.do("GET", path, nil).Expect(t, 200).Body, &body); err != nil {
+				t.Fatal(err)
+			}
+			items, _ := body[tc.key].([]any)
+			links, _ := body[tc.linksKey].([]any)
+			if limit == 3 {
+				if len(items) != 2 || links != nil {
+					t.Errorf("GET %s: %d items, links %v; want 2 and none", path, len(items), links)
+				}
+				continue
+			}
+			if len(items) != 1 || len(links) != 1 {
+				t.Fatalf("GET %s: %d items, links %v; want 1 and a next link", path, len(items), links)
+			}
+			last := items[0].(map[string]any)["id"].(string)
+			href, _ := links[0].(map[string]any)["href"].(string)
+			if !strings.Contains(href, tc.collection+"?") || !strings.Contains(href, "marker="+last) {
+				t.Errorf("GET %s: next link %q, want %s with marker %s", path, href, tc.collection, last)
+			}
+		}
 	}
 }
