@@ -196,7 +196,8 @@ func (a *App) newVolumes() (*volume.Service, *volume.Worker, error) {
 	}
 	// The storage host is this kumo's compute host (host@backend as
 	// Cinder names it): kumos sharing a database each keep their files.
-	svc := volume.New(a.DB, volume.Config{Host: a.Config.Hostname() + "@volfile", CapacityGB: capacity, Images: a.Images, Now: a.Config.Clock})
+	svc := volume.New(a.DB, volume.Config{Host: a.Config.Hostname() + "@volfile", CapacityGB: capacity, Images: a.Images, Now: a.Config.Clock,
+		Inventory: backend})
 	return svc, volume.NewWorker(svc, backend, volume.WorkerOptions{Log: a.Log}), nil
 }
 

@@ -40,11 +40,12 @@ func newEnv(t *testing.T, db *store.DB, cfg volume.Config) *env {
 	dir := t.TempDir()
 	images := image.New(db, filepath.Join(dir, "images"))
 	cfg.Images = images
-	s := volume.New(db, cfg)
 	b, err := volfile.New(filepath.Join(dir, "volumes"), volfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Inventory = b
+	s := volume.New(db, cfg)
 	return &env{s: s, w: volume.NewWorker(s, b, volume.WorkerOptions{}), images: images, dir: dir, ctx: context.Background()}
 }
 

@@ -243,6 +243,9 @@ type Config struct {
 	// Defaults overrides Cinder's default quotas (quota_volumes, ...) by
 	// resource name.
 	Defaults map[string]int64
+	// Inventory lists the backend's disks for manageable_volumes (nil:
+	// none are listed).
+	Inventory Inventory
 }
 
 // Service is the block storage service.

@@ -161,9 +161,9 @@ func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	// Only this storage host's rows (and new ones, which it places):
 	// another kumo sharing the database keeps its data in its own files.
 	pool := w.s.PoolName()
-	rows, err := w.s.db.QueryContext(ctx, `SELECT s.id FROM snapshots s WHERE s.status IN (?, ?) AND s.work <> ''
+	rows, err := w.s.db.QueryContext(ctx, `SELECT s.id FROM snapshots s WHERE s.status IN (?, ?, ?) AND s.work <> ''
 		AND (s.host = ? OR (s.host = '' AND EXISTS (SELECT 1 FROM volumes v WHERE v.id = s.volume_id AND v.host IN ('', ?))))
-		ORDER BY s.updated_at`, SnapshotCreating, SnapshotDeleting, pool, pool)
+		ORDER BY s.updated_at`, SnapshotCreating, SnapshotDeleting, SnapshotUnmanaging, pool, pool)
 	if err != nil {
 		return nil, fmt.Errorf("scan snapshots: %w", err)
 	}
@@ -179,9 +179,10 @@ func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?, ?) AND work <> ''
+	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?, ?, ?, ?) AND work <> ''
 		AND host IN ('', ?) ORDER BY updated_at`,
-		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading, StatusReverting, pool)
+		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading, StatusReverting,
+		StatusManaging, StatusUnmanaging, pool)
 	if err != nil {
 		return nil, fmt.Errorf("scan volumes: %w", err)
 	}
@@ -295,6 +296,10 @@ func (w *Worker) doVolume(ctx context.Context, id string) error {
 		return w.extendVolume(ctx, id, r)
 	case StatusUploading:
 		return w.uploadVolume(ctx, id, r)
+	case StatusManaging:
+		return w.manageVolume(ctx, id, r)
+	case StatusUnmanaging:
+		return w.unmanageVolume(ctx, id)
 	}
 	return nil
 }
@@ -505,6 +510,8 @@ func (w *Worker) doSnapshot(ctx context.Context, id string) error {
 		return err
 	}
 	switch r.status {
+	case SnapshotUnmanaging:
+		return w.unmanageSnapshot(ctx, id)
 	case SnapshotCreating:
 		placed, err := w.place(ctx, "snapshots", id, SnapshotCreating, SnapshotError)
 		if err != nil || !placed {

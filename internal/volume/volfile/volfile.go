@@ -443,3 +443,86 @@ func copySparse(ctx context.Context, path string, in *os.File) error {
 	}
 	return out.Sync()
 }
+
+var _ volume.Inventory = (*Backend)(nil)
+
+// Disks lists the disks in the directory ("<name>.raw", "<name>.qcow2";
+// temporary files aside) with their virtual sizes.
+func (b *Backend) Disks(ctx context.Context) ([]volume.StoredDisk, error) {
+	entries, err := os.ReadDir(b.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list volume directory: %w", err)
+	}
+	var out []volume.StoredDisk
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
+			continue
+		}
+		name, format, ok := cutFormat(e.Name())
+		if !ok {
+			continue
+		}
+		d, err := b.stored(ctx, name, format)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // gone since the listing
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// cutFormat splits a disk's file name into its name and format.
+func cutFormat(file string) (string, string, bool) {
+	for _, f := range []string{"raw", "qcow2"} {
+		if name, ok := strings.CutSuffix(file, "."+f); ok && name != "" {
+			return name, f, true
+		}
+	}
+	return "", "", false
+}
+
+// stored describes name's disk kept in format.
+func (b *Backend) stored(ctx context.Context, name, format string) (volume.StoredDisk, error) {
+	p := b.path(name, format)
+	st, err := os.Stat(p)
+	if err != nil {
+		return volume.StoredDisk{}, err
+	}
+	size := st.Size()
+	if format == "qcow2" {
+		if size, err = b.virtualSize(ctx, p); err != nil {
+			return volume.StoredDisk{}, err
+		}
+	}
+	return volume.StoredDisk{Name: name, Disk: volume.Disk{Location: p, Format: format}, Bytes: size}, nil
+}
+
+// Adopt renames source's disk to name's, keeping its format, as Cinder's
+// LVM driver renames the logical volume it manages.
+func (b *Backend) Adopt(ctx context.Context, source, name string) (volume.StoredDisk, error) {
+	for _, f := range []string{"raw", "qcow2"} {
+		if _, err := os.Stat(b.path(source, f)); err != nil {
+			continue
+		}
+		if source != name {
+			if err := os.Rename(b.path(source, f), b.path(name, f)); err != nil {
+				return volume.StoredDisk{}, fmt.Errorf("adopt %s: %w", source, err)
+			}
+			if d, err := os.Open(b.dir); err == nil {
+				_ = d.Sync()
+				d.Close()
+			}
+		}
+		return b.stored(ctx, name, f)
+	}
+	// Renamed already, by a run a crash interrupted.
+	for _, f := range []string{"raw", "qcow2"} {
+		if d, err := b.stored(ctx, name, f); err == nil {
+			return d, nil
+		}
+	}
+	return volume.StoredDisk{}, fmt.Errorf("adopt %s: %w", source, volume.ErrNoDisk)
+}
