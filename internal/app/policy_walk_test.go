@@ -1033,6 +1033,7 @@ func volumeActionBodies() map[string]any {
 		"os-force_detach": map[string]any{}, "revert": map[string]any{"snapshot_id": "x"},
 		"os-update_snapshot_status": map[string]any{"status": "available"},
 		"os-reimage":                map[string]any{"image_id": "2f1f4d0e-8c55-4f0b-9d3c-6b1d1f0a7e21"},
+		"os-unmanage":               map[string]any{},
 	}
 }
 

@@ -96,7 +96,7 @@ func cinderRules() []Rule {
 		{"volume_extension:hosts", "rule:admin_api", []string{"GET /os-hosts", "PUT /os-hosts/{host_name}", "GET /os-hosts/{host_id}"}},
 		{"limits_extension:used_limits", "rule:xena_system_admin_or_project_reader", []string{"GET /limits"}},
 		{"volume_extension:list_manageable", "rule:admin_api", []string{"GET /manageable_volumes", "GET /manageable_volumes/detail"}},
-		{"volume_extension:volume_manage", "rule:admin_api", []string{"POST /manageable_volumes"}},
+		{"volume_extension:volume_manage", "rule:admin_api", []string{"POST /manageable_volumes", "POST /os-volume-manage"}}, // the extension's older path, undocumented upstream
 		{"volume_extension:volume_unmanage", "rule:admin_api", []string{"POST /volumes/{volume_id}/action (os-unmanage)"}},
 		{"volume_extension:type_create", "rule:admin_api", []string{"POST /types"}},
 		{"volume_extension:type_update", "rule:admin_api", []string{"PUT /types"}},

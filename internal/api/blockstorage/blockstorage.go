@@ -87,5 +87,6 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.miscRoutes()...)
 	rs = append(rs, h.poolRoutes()...)
 	rs = append(rs, h.serviceRoutes()...)
+	rs = append(rs, h.manageRoutes()...)
 	return rs
 }

@@ -21,6 +21,7 @@ var snapshotActions = []api.Action{
 	{Name: "os-reset_status", Rule: "volume_extension:snapshot_admin_actions:reset_status"},
 	{Name: "os-force_delete", Rule: "volume_extension:snapshot_admin_actions:force_delete"},
 	{Name: "os-update_snapshot_status", Rule: "snapshot_extension:snapshot_actions:update_snapshot_status"},
+	{Name: "os-unmanage", Rule: "snapshot_extension:snapshot_unmanage"},
 }
 
 func (h *handlers) snapshotRoutes() []api.Route {
@@ -214,6 +215,10 @@ func (h *handlers) snapshotAction(c *api.Call) (*api.Reply, error) {
 		}
 	case "os-force_delete":
 		if err := h.vols.DeleteSnapshot(c.Ctx, c.Principal, id, true); err != nil {
+			return nil, err
+		}
+	case "os-unmanage":
+		if err := h.unmanageSnapshot(c, id); err != nil {
 			return nil, err
 		}
 	case "os-update_snapshot_status":

@@ -37,6 +37,7 @@ var volumeActions = []api.Action{
 	{Name: "os-show_image_metadata", Rule: "volume:get_volume_metadata"},
 	{Name: "revert", Rule: "volume:revert_to_snapshot", MinVer: mv.V3_40},
 	{Name: "os-reimage", Rule: "volume:reimage", MinVer: mv.V3_68},
+	{Name: "os-unmanage", Rule: "volume_extension:volume_unmanage"},
 }
 
 func (h *handlers) volumeActionRoute() api.Route {
@@ -164,6 +165,7 @@ func (h *handlers) volumeAction(c *api.Call) (*api.Reply, error) {
 		"os-terminate_connection": connectorSchema("os-terminate_connection"), "os-set_image_metadata": imageMetadataSchema,
 		"os-unset_image_metadata": unsetImageMetadataSchema, "os-show_image_metadata": emptyAction("os-show_image_metadata"),
 		"os-retype": retypeSchema, "os-force_detach": forceDetachSchema, "revert": revertSchema, "os-reimage": reimageSchema,
+		"os-unmanage": emptyAction("os-unmanage"),
 	}
 	body, err := validateRaw(raw, schemas[act.Name])
 	if err != nil {
@@ -180,6 +182,8 @@ func (h *handlers) volumeAction(c *api.Call) (*api.Reply, error) {
 	p := c.Principal
 	accepted := api.NoContent(http.StatusAccepted)
 	switch act.Name {
+	case "os-unmanage":
+		return h.unmanageVolume(c, v)
 	case "os-extend":
 		size := 0
 		switch n := args["new_size"].(type) {

@@ -507,7 +507,7 @@ func volumeDetail(c *api.Call, v *volume.Volume, extended bool) map[string]any {
 		typ = nil
 	}
 	d := map[string]any{
-		"id": v.ID, "status": v.Status, "size": v.Size, "availability_zone": v.AvailabilityZone,
+		"id": v.ID, "status": shownStatus(v.Status), "size": v.Size, "availability_zone": v.AvailabilityZone,
 		"created_at": cinderTime(v.CreatedAt), "updated_at": cinderTime(v.UpdatedAt),
 		"name": v.Name, "description": v.Description, "volume_type": typ,
 		"snapshot_id": v.SnapshotID, "source_volid": v.SourceVolID, "metadata": visibleMetadata(v),
