@@ -88,7 +88,8 @@ func statusFromAttachments(ctx context.Context, tx *store.Tx, volumeID string) (
 // isJobStatus reports the statuses the worker is to act on: its queue.
 func isJobStatus(status string) bool {
 	switch status {
-	case StatusCreating, StatusDeleting, StatusExtending, StatusDownloading, StatusUploading, StatusReverting:
+	case StatusCreating, StatusDeleting, StatusExtending, StatusDownloading, StatusUploading, StatusReverting,
+		StatusManaging, StatusUnmanaging:
 		return true
 	}
 	return false
