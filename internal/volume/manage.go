@@ -412,6 +412,27 @@ func (w *Worker) manageVolume(ctx context.Context, id string, r *row) error {
 		}
 		return fail(err)
 	}
-	return w.finish(ctx, "volumes", id, StatusManaging, "status = ?, size_gb = ?, location = ?, format = ?, consumes_quota = ?, launched_at = ?",
-		StatusAvailable, size, d.Location, d.Format, true, w.s.ts())
+	// The quota again with the volume's new row, in one transaction: a
+	// concurrent manage or create may have taken it since.
+	err = w.s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := w.s.reserve(ctx, tx, r.projectID, vtName, usageDelta{volumes: 1, gigabytes: int64(size)}, int64(size)); err != nil {
+			return err
+		}
+		now := w.s.ts()
+		_, err := tx.ExecContext(ctx, `UPDATE volumes SET status = ?, size_gb = ?, location = ?, format = ?, consumes_quota = ?,
+			launched_at = ?, work = '', updated_at = ? WHERE id = ? AND status = ?`,
+			StatusAvailable, size, d.Location, d.Format, true, now, now, id, StatusManaging)
+		return err
+	})
+	if errs.KindOf(err) == errs.KindOverQuota {
+		// The disk goes back to its name, manageable again.
+		if _, berr := inv.Adopt(context.WithoutCancel(ctx), name, source); berr != nil {
+			return fmt.Errorf("manage volume %s: %w; and renaming it back: %v", id, err, berr)
+		}
+		return fail(err)
+	}
+	if err != nil {
+		return fmt.Errorf("manage volume %s: %w", id, err)
+	}
+	return nil
 }
