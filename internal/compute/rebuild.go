@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ type RebuildRequest struct {
 	KeyName           **string // 2.54
 	UserData          **string // 2.57, base64
 	Hostname          *string  // 2.90
+	// ReimageBootVolume (2.93): a volume-backed server may be rebuilt
+	// with another image, written into its root volume.
+	ReimageBootVolume bool
 	// Limits checks the per-server quotas of the request (metadata items,
 	// injected files) where Nova does: once the image is found, before
 	// it is checked against the flavor. Nil means no quotas.
@@ -72,11 +76,11 @@ func (s *Service) Rebuild(ctx context.Context, p *auth.Principal, id string, req
 	if err != nil {
 		return nil, err
 	}
-	img, diskConfig, err := s.rebuildImage(ctx, p, srv, req)
+	img, diskConfig, root, err := s.rebuildImage(ctx, p, srv, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkVolumeBackedRebuild(ctx, srv, img.ID); err != nil {
+	if err := s.checkVolumesInUse(ctx, srv); err != nil {
 		return nil, err
 	}
 	adminPass := req.AdminPass
@@ -84,6 +88,11 @@ func (s *Service) Rebuild(ctx context.Context, p *auth.Principal, id string, req
 		adminPass = GeneratePassword()
 	}
 	params := &RebuildParams{PreserveEphemeral: req.PreserveEphemeral, AdminPass: s.Secrets.Seal(adminPass)}
+	if root != nil && req.ReimageBootVolume {
+		// Nova's compute manager re-images the root volume of every
+		// volume-backed server rebuilt at 2.93, the same image or not.
+		params.ReimageImage = img.ID
+	}
 	var host string
 	var out *Server
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -137,35 +146,54 @@ func (s *Service) rebuildKey(ctx context.Context, p *auth.Principal, name **stri
 }
 
 // rebuildImage finds the new image and checks it as Nova's rebuild does:
-// the image must exist for the caller, allow the asked disk config, pass
-// the quotas, be active and fit the server's flavor. It returns the
-// image and the disk config the server gets.
-func (s *Service) rebuildImage(ctx context.Context, p *auth.Principal, srv *Server, req RebuildRequest) (*image.Image, string, error) {
+// the image must exist for the caller, allow the asked disk config, be
+// the root volume's own image unless the volume is re-imaged (2.93),
+// pass the quotas, be active and fit the server's flavor, or, for a
+// volume-backed server, its root volume (Nova's
+// _validate_flavor_image_nostatus checks no flavor disk then). It
+// returns the image, the disk config the server gets and the root
+// volume's mapping of a volume-backed server (nil otherwise).
+func (s *Service) rebuildImage(ctx context.Context, p *auth.Principal, srv *Server, req RebuildRequest) (*image.Image, string, *BlockDevice, error) {
 	img, err := s.Images.Get(ctx, p, req.ImageRef)
 	if errs.Is(err, errs.KindNotFound) {
-		return nil, "", errs.Invalid("Cannot find image for rebuild")
+		return nil, "", nil, errs.Invalid("Cannot find image for rebuild")
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("look up image: %w", err)
+		return nil, "", nil, fmt.Errorf("look up image: %w", err)
 	}
 	diskConfig, err := rebuildDiskConfig(img, req.DiskConfig)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
+	}
+	root, err := s.checkVolumeBackedRebuild(ctx, srv, img.ID, req.ReimageBootVolume)
+	if err != nil {
+		return nil, "", nil, err
 	}
 	if req.Limits != nil {
 		if err := req.Limits(ctx); err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 	}
 	fl := &flavor.Flavor{ID: srv.Flavor.ID, RAM: srv.Flavor.RAM, Disk: srv.Flavor.Disk}
+	if root != nil {
+		fl.Disk = 0 // the root disk is the volume, not the flavor's
+	}
 	if _, err := s.bootImage(ctx, p, img.ID, fl); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	if fl.Disk == 0 && !p.IsAdmin() {
+	switch {
+	case root != nil:
+		// Nova checks min_disk against the mapping's volume_size when
+		// it has one (Cinder checks the volume itself on re-image).
+		if root.VolumeSize > 0 && img.MinDisk > root.VolumeSize {
+			return nil, "", nil, errs.Invalid("Volume is smaller than the minimum size specified in image metadata. Volume size is %d bytes, minimum size is %d bytes.",
+				int64(root.VolumeSize)<<30, int64(img.MinDisk)<<30)
+		}
+	case fl.Disk == 0 && !p.IsAdmin():
 		// Nova's zero_disk_flavor policy (admin only by default).
-		return nil, "", errs.Forbidden("Only volume-backed servers are allowed for flavors with zero disk.")
+		return nil, "", nil, errs.Forbidden("Only volume-backed servers are allowed for flavors with zero disk.")
 	}
-	return img, diskConfig, nil
+	return img, diskConfig, root, nil
 }
 
 // rebuildDiskConfig is the disk config after a rebuild: the asked one,
@@ -264,6 +292,10 @@ type RebuildTask struct {
 	PreserveEphemeral bool
 	// PowerOn: the guest runs after the rebuild (it was not stopped).
 	PowerOn bool
+	// ReimageVolume: the root volume of a volume-backed server is
+	// re-imaged (ReimageRootVolume) before the first of Before, and
+	// connected again (PrepareVolumes) in rebuild_block_device_mapping.
+	ReimageVolume bool
 	// Before and After are the task states the server still has to pass
 	// through before and after the driver rebuilds the guest; a task
 	// resumed after a crash skips the ones it already reached.
@@ -276,6 +308,7 @@ func RebuildTaskOf(t *Task) RebuildTask {
 	rt := RebuildTask{PowerOn: t.Plan().Power == state.PowerRunning}
 	if p != nil {
 		rt.PreserveEphemeral = p.PreserveEphemeral
+		rt.ReimageVolume = p.ReimageImage != ""
 	}
 	for _, ts := range RemainingSteps(t) {
 		if len(rt.After) == 0 && (ts == state.TaskRebuildBlockDeviceMapping || ts == state.TaskRebuildSpawning) {
@@ -313,28 +346,138 @@ func (s *Service) FinishRebuild(ctx context.Context, t *Task, started time.Time,
 }
 
 // checkVolumeBackedRebuild is compute/api.py rebuild's check of a
-// volume-backed server: the image must be the one its root volume was
-// made from. (Nova's 2.93 re-images the volume instead; kumo's volume
-// service has no reimage, so that refusal stands at every version.)
-func (s *Service) checkVolumeBackedRebuild(ctx context.Context, srv *Server, imageID string) error {
+// volume-backed server: before 2.93 (reimage false) the image must be
+// the one its root volume was made from; from 2.93 any image goes, as
+// the root volume is re-imaged. It returns the root volume's mapping of
+// a volume-backed server, nil for one booted from an image.
+func (s *Service) checkVolumeBackedRebuild(ctx context.Context, srv *Server, imageID string, reimage bool) (*BlockDevice, error) {
 	if srv.ImageRef != "" {
-		return nil
+		return nil, nil
 	}
+	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range bs {
+		b := &bs[i]
+		if !b.IsRoot() || b.VolumeID == "" {
+			continue
+		}
+		vol, err := s.Volumes.Volume(ctx, s.DB, srv.ProjectID, b.VolumeID)
+		if err != nil {
+			return nil, err
+		}
+		if vol.ImageMetadata["image_id"] != imageID && !reimage {
+			return nil, errs.Invalid("Image %s is unacceptable: Unable to rebuild with a different image for a volume-backed server.", imageID)
+		}
+		return b, nil
+	}
+	return nil, nil
+}
+
+// checkVolumesInUse is compute/api.py's _check_volume_status: every
+// volume of the server must be in-use, else the rebuild would fail on
+// the host replacing its attachment.
+func (s *Service) checkVolumesInUse(ctx context.Context, srv *Server) error {
 	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
 	if err != nil {
 		return err
 	}
 	for _, b := range bs {
-		if !b.IsRoot() || b.VolumeID == "" {
+		if b.VolumeID == "" {
 			continue
 		}
 		vol, err := s.Volumes.Volume(ctx, s.DB, srv.ProjectID, b.VolumeID)
 		if err != nil {
 			return err
 		}
-		if vol.ImageMetadata["image_id"] != imageID {
-			return errs.Invalid("Image %s is unacceptable: Unable to rebuild with a different image for a volume-backed server.", imageID)
+		if vol.Status != "in-use" {
+			return errs.Invalid("Invalid volume: volume '%s' status must be 'in-use'. Currently in '%s' status", vol.ID, vol.Status)
 		}
 	}
 	return nil
 }
+
+// ReimageRootVolume re-images the root volume of the volume-backed
+// server a 2.93 rebuild task rebuilds, as Nova's compute manager's
+// _rebuild_volume_backed_instance: a new attachment replaces the root
+// volume's (so the volume stays reserved for the server, and the host
+// connects it again in the block device mapping step), the volume
+// service is asked to write the image into it (reimage_reserved), and
+// the task waits until it has (Nova waits for Cinder's volume-reimaged
+// event). The swap, the re-image and a mark in the task commit
+// together, so a task resumed after a crash only waits. A volume the
+// re-image left in error fails the rebuild as Nova's BuildAbortException.
+func (s *Service) ReimageRootVolume(ctx context.Context, t *Task) error {
+	p, _ := t.Params.(*RebuildParams)
+	if p == nil || p.ReimageImage == "" {
+		return nil
+	}
+	srv, err := s.GetAny(ctx, t.InstanceID)
+	if err != nil {
+		return err
+	}
+	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(bs, func(b BlockDevice) bool { return b.IsRoot() && b.VolumeID != "" })
+	if i < 0 {
+		return &BuildAbort{ServerID: srv.ID, Reason: "Unable to find root block device mapping for volume-backed instance."}
+	}
+	root := bs[i]
+	const failed = "Failed to rebuild volume backed instance."
+	if !p.Reimaging {
+		marked, err := cloneParams(t.Kind, p)
+		if err != nil {
+			return err
+		}
+		err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+			id, err := s.Volumes.ReserveVolume(ctx, tx, srv.ProjectID, root.VolumeID, srv.ID, "")
+			if err != nil {
+				return err
+			}
+			if root.AttachmentID != "" {
+				if err := ignoreGone(s.Volumes.DeleteAttachment(ctx, tx, root.AttachmentID)); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE block_device_mappings SET attachment_id = ?, connection_info = '' WHERE id = ?`,
+				id, root.ID); err != nil {
+				return fmt.Errorf("replace attachment of volume %s: %w", root.VolumeID, err)
+			}
+			if err := s.Volumes.ReimageVolume(ctx, tx, srv.ProjectID, root.VolumeID, p.ReimageImage); err != nil {
+				return err
+			}
+			marked.(*RebuildParams).Reimaging = true
+			return updateTaskParams(ctx, tx, t, marked)
+		})
+		if err != nil {
+			return &BuildAbort{ServerID: srv.ID, Reason: failed, Cause: fmt.Errorf("re-image volume %s: %w", root.VolumeID, err)}
+		}
+		t.Params = marked
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, volumeWait)
+	defer cancel()
+	vol, err := s.Volumes.AwaitVolume(waitCtx, root.VolumeID)
+	if err != nil {
+		return fmt.Errorf("wait for the re-image of volume %s: %w", root.VolumeID, err)
+	}
+	if vol.Status == "error" {
+		return &BuildAbort{ServerID: srv.ID, Reason: failed, Cause: fmt.Errorf("the re-image left volume %s in error", vol.ID)}
+	}
+	return nil
+}
+
+// BuildAbort is Nova's BuildAbortException: its message, Nova's, is the
+// server's fault; Cause, when not nil, is what failed (for the logs).
+type BuildAbort struct {
+	ServerID, Reason string
+	Cause            error
+}
+
+func (e *BuildAbort) Error() string {
+	return fmt.Sprintf("Build of instance %s aborted: %s", e.ServerID, e.Reason)
+}
+
+func (e *BuildAbort) Unwrap() error { return e.Cause }

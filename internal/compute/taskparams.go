@@ -83,6 +83,12 @@ type RebuildParams struct {
 	TaskPlan
 	PreserveEphemeral bool   `json:"preserve_ephemeral,omitempty"`
 	AdminPass         string `json:"admin_pass,omitempty"` // sealed
+	// ReimageImage is the image a 2.93 rebuild writes into a
+	// volume-backed server's root volume ("" when none is written).
+	ReimageImage string `json:"reimage_image,omitempty"`
+	// Reimaging: the root volume's attachment was replaced and its
+	// re-image asked; what is left is waiting for it.
+	Reimaging bool `json:"reimaging,omitempty"`
 }
 
 // SnapshotParams: snapshot or back up a server into ImageID.

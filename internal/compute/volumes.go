@@ -48,6 +48,12 @@ type Volumes interface {
 	// SnapshotVolume snapshots a volume even when in-use (Cinder's
 	// create_snapshot_force) and returns the snapshot's id.
 	SnapshotVolume(ctx context.Context, tx *store.Tx, projectID, volumeID, name string) (snapshotID string, err error)
+	// ReimageVolume is Cinder's os-reimage with reimage_reserved (Nova's
+	// rebuild of a volume-backed server, 2.93): the volume, reserved for
+	// the server, is "downloading" until the image's data replaces its
+	// own (AwaitVolume waits), then "reserved" again with the image's
+	// volume_image_metadata; it is "error" when that failed.
+	ReimageVolume(ctx context.Context, tx *store.Tx, projectID, volumeID, imageID string) error
 }
 
 // Volume is what Nova reads of a Cinder volume.

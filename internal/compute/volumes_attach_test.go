@@ -2,6 +2,7 @@ package compute_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
+	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
 )
@@ -336,34 +338,139 @@ func TestVolumeBackedSnapshotAndShelve(t *testing.T) {
 	})
 }
 
-// TestRebuildVolumeBacked: a volume-backed server rebuilds with the image
-// its root volume was made from, and keeps image ""; another image is
-// Nova's 400.
+// TestRebuildVolumeBacked rebuilds a volume-backed server as Nova does
+// at each microversion: before 2.93 only with its root volume's own
+// image, the volume kept as it is; from 2.93 with any image, written
+// into the root volume, which is attached again and in-use with the new
+// image's metadata while the server keeps showing no image. A failed
+// re-image leaves the server in ERROR.
 func TestRebuildVolumeBacked(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		rc, vols := newVolumeCloud(t, database)
 		ctx := context.Background()
 		zero := 0
-		boot := vols.Add(rc.owner.ProjectID, "boot", 1)
-		vols.SetBootable(boot, rc.ImageID)
-		srv := rc.CreateServer(t, rc.owner, "bfv", func(r *compute.CreateRequest) {
-			r.ImageRef = ""
-			r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: boot, BootIndex: &zero}}
-		}).Servers[0]
-		rc.WaitFor(t, srv.ID, computetest.Active)
-		res, err := rc.Compute.Rebuild(ctx, rc.owner, srv.ID, compute.RebuildRequest{ImageRef: rc.ImageID, RequestID: "req-rebuild"})
-		if err != nil {
-			t.Fatal(err)
+		other := rebuildImage(t, rc.Cloud, "other", false, func(r *image.CreateRequest) { r.Properties["hw_disk_bus"] = "scsi" })
+		// Larger than the 1 GB flavor disk: no matter for a volume-backed server.
+		big := rebuildImage(t, rc.Cloud, "big", false, func(r *image.CreateRequest) { r.MinDisk = 5 })
+		cases := []struct {
+			name    string
+			reimage bool // 2.93
+			image   string
+			size    int // the mapping's volume_size (image to volume); 0 boots an existing volume
+			before  func(vols *computetest.Volumes, boot string)
+			failed  bool // the re-image fails
+			// refused: the rebuild's error message (a 400).
+			refused string
+			// reimaged: the images the root volume was re-imaged with.
+			reimaged []string
+		}{
+			{name: "2.92, its own image", image: rc.ImageID},
+			{name: "2.92, another image", image: other,
+				refused: "Image " + other + " is unacceptable: Unable to rebuild with a different image for a volume-backed server."},
+			{name: "2.93, another image", reimage: true, image: other, reimaged: []string{other}},
+			{name: "2.93, its own image", reimage: true, image: rc.ImageID, reimaged: []string{rc.ImageID}},
+			{name: "2.93, image bigger than the flavor disk", reimage: true, image: big, reimaged: []string{big}},
+			{name: "2.93, image needing a bigger volume", reimage: true, image: big, size: 1,
+				refused: fmt.Sprintf("Volume is smaller than the minimum size specified in image metadata. Volume size is %d bytes, minimum size is %d bytes.", 1<<30, 5<<30)},
+			{name: "2.93, volume not in-use", reimage: true, image: other,
+				before:  func(vols *computetest.Volumes, boot string) { vols.SetStatus(boot, "error") },
+				refused: "Invalid volume: volume '%s' status must be 'in-use'. Currently in 'error' status"},
+			{name: "2.93, re-image fails", reimage: true, image: other, failed: true, reimaged: []string{other}},
 		}
-		if res.Server.ImageRef != "" {
-			t.Fatalf("rebuilt volume-backed server shows image %q", res.Server.ImageRef)
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				var boot string
+				srv := rc.CreateServer(t, rc.owner, fmt.Sprintf("bfv-%d", i), func(r *compute.CreateRequest) {
+					if tc.size > 0 {
+						r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "image", DestinationType: "volume", UUID: r.ImageRef,
+							BootIndex: &zero, VolumeSize: tc.size}}
+					} else {
+						boot = vols.Add(rc.owner.ProjectID, "boot", 10)
+						vols.SetBootable(boot, rc.ImageID)
+						r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "volume", DestinationType: "volume", UUID: boot, BootIndex: &zero}}
+					}
+					r.ImageRef = ""
+				}).Servers[0]
+				rc.WaitFor(t, srv.ID, computetest.Active)
+				bs, err := rc.Compute.BlockDevices(ctx, rc.owner, srv.ID)
+				if err != nil || len(bs) != 1 {
+					t.Fatalf("mappings %+v, %v", bs, err)
+				}
+				boot, attachment := bs[0].VolumeID, bs[0].AttachmentID
+				if tc.before != nil {
+					tc.before(vols, boot)
+				}
+				vols.FailReimage(tc.failed)
+				defer vols.FailReimage(false)
+				requestID := "req-rebuild-" + srv.ID
+				res, err := rc.Compute.Rebuild(ctx, rc.owner, srv.ID, compute.RebuildRequest{ImageRef: tc.image,
+					ReimageBootVolume: tc.reimage, RequestID: requestID})
+				if tc.refused != "" {
+					msg := tc.refused
+					if strings.Contains(msg, "%s") {
+						msg = fmt.Sprintf(msg, boot)
+					}
+					wantErr(t, "rebuild", err, errs.KindInvalid, msg)
+					if got := vols.Reimaged(boot); len(got) != 0 {
+						t.Fatalf("a refused rebuild re-imaged the volume with %v", got)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Server.ImageRef != "" {
+					t.Fatalf("rebuilt volume-backed server shows image %q", res.Server.ImageRef)
+				}
+				done := rc.idle(t, srv.ID)
+				if got := vols.Reimaged(boot); !slices.Equal(got, tc.reimaged) {
+					t.Fatalf("root volume re-imaged with %v, want %v (server %s, fault %+v)", got, tc.reimaged, done.Status(), done.Fault)
+				}
+				vol, _ := vols.Get(boot)
+				if tc.failed {
+					want := "Build of instance " + srv.ID + " aborted: Failed to rebuild volume backed instance."
+					if done.Status() != "ERROR" || done.Fault == nil || done.Fault.Message != want {
+						t.Fatalf("failed re-image left %s with fault %+v", done.Status(), done.Fault)
+					}
+					if vol.Status != "error" {
+						t.Fatalf("volume %s after a failed re-image", vol.Status)
+					}
+					if r := rc.event(t, srv.ID, requestID, "compute_rebuild_instance"); r != "Error" {
+						t.Fatalf("rebuild event %s", r)
+					}
+					return
+				}
+				if done.Status() != "ACTIVE" || done.ImageRef != "" || done.SystemMetadata["image_base_image_ref"] != tc.image {
+					t.Fatalf("rebuilt server %s image %q system metadata %v", done.Status(), done.ImageRef, done.SystemMetadata)
+				}
+				if tc.image == other && done.SystemMetadata["image_hw_disk_bus"] != "scsi" {
+					t.Fatalf("system metadata %v lacks the new image's properties", done.SystemMetadata)
+				}
+				if r := rc.event(t, srv.ID, requestID, "compute_rebuild_instance"); r != "Success" {
+					t.Fatalf("rebuild event %s", r)
+				}
+				wantImage := rc.ImageID
+				if tc.reimage {
+					wantImage = tc.image
+				}
+				if vol.Status != "in-use" || vol.ImageMetadata["image_id"] != wantImage || len(vol.Attachments) != 1 ||
+					vol.Attachments[0].ServerID != srv.ID || vol.Attachments[0].Status != "attached" {
+					t.Fatalf("root volume after the rebuild: %+v, want in-use with image %s", vol, wantImage)
+				}
+				bs, err = rc.Compute.BlockDevices(ctx, rc.owner, srv.ID)
+				if err != nil || len(bs) != 1 || bs[0].Connection == nil || bs[0].AttachmentID != vol.Attachments[0].ID {
+					t.Fatalf("mappings after the rebuild %+v, %v", bs, err)
+				}
+				if replaced := bs[0].AttachmentID != attachment; replaced != tc.reimage {
+					t.Fatalf("attachment replaced %v, want %v", replaced, tc.reimage)
+				}
+				rc.guestVolumes(t, srv.ID, []string{boot})
+				if g, err := rc.Driver.Inspect(srv.ID); err != nil || int(g.Power) != int(state.PowerRunning) {
+					t.Fatalf("guest %+v, %v", g, err)
+				}
+			})
 		}
-		rc.WaitFor(t, srv.ID, computetest.Active)
-		rc.guestVolumes(t, srv.ID, []string{boot})
-		vols.SetBootable(boot, "another-image")
-		_, err = rc.Compute.Rebuild(ctx, rc.owner, srv.ID, compute.RebuildRequest{ImageRef: rc.ImageID})
-		wantErr(t, "other image", err, errs.KindInvalid, "Image "+rc.ImageID+" is unacceptable: Unable to rebuild with a different image for a volume-backed server.")
 	})
 }
 

@@ -269,18 +269,27 @@ func (s *Service) DeleteAttachmentTx(ctx context.Context, tx *store.Tx, p *auth.
 }
 
 // finishDetach is Cinder's volume_detached: the attachment is removed
-// and the volume's status follows what attachments remain.
+// and the volume's status follows what attachments remain, as Cinder's
+// _get_statuses_from_attachments: the first of their attach statuses in
+// alphabetical order (attached > attaching > detaching > reserved), so a
+// volume whose one attachment left is reserved (Nova's rebuild of a
+// volume-backed server swaps the attachment) is "reserved".
 func (s *Service) finishDetach(ctx context.Context, tx *store.Tx, volumeID, attachmentID string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM volume_attachments WHERE id = ?`, attachmentID); err != nil {
 		return fmt.Errorf("delete attachment %s: %w", attachmentID, err)
 	}
 	var left int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM volume_attachments WHERE volume_id = ?`, volumeID).Scan(&left); err != nil {
+	var first sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(attach_status) FROM volume_attachments
+		WHERE volume_id = ? AND attach_status NOT LIKE 'error%'`, volumeID).Scan(&left, &first); err != nil {
 		return fmt.Errorf("count attachments: %w", err)
 	}
 	status, attach := StatusAvailable, AttachDetached
 	if left > 0 {
-		status, attach = StatusInUse, AttachAttached
+		status, attach = first.String, first.String
+		if attach == AttachAttached {
+			status = StatusInUse
+		}
 	}
 	now := s.ts()
 	// A volume being deleted or in error keeps its status.

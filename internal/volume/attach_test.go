@@ -54,7 +54,25 @@ func TestAttachmentsAPIFlow(t *testing.T) {
 		if _, err := e.s.Attachment(e.ctx, bob, a.ID); !errs.Is(err, errs.KindNotFound) {
 			t.Fatalf("bob sees alice's attachment: %v", err)
 		}
+		// The same server may reserve it again (Nova's rebuild replaces
+		// the attachment); with only that one left the volume is
+		// reserved, as Cinder's _get_statuses_from_attachments has it.
+		again, err := e.s.CreateAttachment(e.ctx, alice, volume.AttachmentCreate{VolumeID: v.ID, InstanceUUID: server})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got = e.get(t, v.ID); got.Status != volume.StatusInUse || len(got.Attachments) != 2 {
+			t.Fatalf("reserved again: %+v", got)
+		}
 		left, err := e.s.DeleteAttachment(e.ctx, alice, a.ID)
+		if err != nil || len(left) != 1 || left[0].ID != again.ID {
+			t.Fatalf("delete the first: %v, %v", left, err)
+		}
+		if got = e.get(t, v.ID); got.Status != volume.StatusReserved || got.AttachStatus != volume.AttachReserved {
+			t.Fatalf("left reserved: %+v", got)
+		}
+		a = again
+		left, err = e.s.DeleteAttachment(e.ctx, alice, a.ID)
 		if err != nil || len(left) != 0 {
 			t.Fatalf("delete: %v, %v", left, err)
 		}

@@ -77,6 +77,8 @@ func (h *handlers) rebuildServer(c *api.Call, run *js.Run, body map[string]any, 
 		return nil, fl.Err(run)
 	}
 	req, quotaInput := parseRebuild(c, body["rebuild"].(map[string]any), f, keyName)
+	// 2.93: a volume-backed server's root volume is re-imaged.
+	req.ReimageBootVolume = c.AtLeast(mv.V2_93)
 	req.Limits = func(ctx context.Context) error { return h.checkCreateQuotas(ctx, c.ProjectID(), quotaInput) }
 	res, err := h.Servers.Rebuild(c.Ctx, c.Principal, c.Param("server_id"), req)
 	if err != nil {

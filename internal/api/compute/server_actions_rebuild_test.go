@@ -448,3 +448,64 @@ func TestRebuildVendorExamples(t *testing.T) {
 		}
 	})
 }
+
+// TestRebuildVolumeBackedAPI rebuilds a volume-backed server with another
+// image over the whole stack (the block storage service re-imaging the
+// root volume): Nova's 400 before 2.93; from 2.93 a 202 showing no
+// image, and the server ACTIVE again on the same volume, in-use, made
+// from the new image.
+func TestRebuildVolumeBackedAPI(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		rc := newRebuildAPICloud(t, database)
+		ctx := context.Background()
+		other := "3c1d9a6e-5b7f-4e2a-9c3d-7f0e1a2b3c4d"
+		rc.image(t, other, "other")
+		zero := 0
+		srv := rc.CreateServer(t, rc.user, "bfv", func(r *compute.CreateRequest) {
+			r.Networks = compute.NetworkRequest{Mode: "auto"}
+			r.BlockDevices = []compute.BlockDeviceRequest{{SourceType: "image", DestinationType: "volume", UUID: r.ImageRef,
+				BootIndex: &zero, VolumeSize: 1, DeleteOnTermination: true}}
+			r.ImageRef = ""
+		}).Servers[0]
+		rc.WaitFor(t, srv.ID, computetest.Active)
+		bs, err := rc.Compute.BlockDevices(ctx, rc.user, srv.ID)
+		if err != nil || len(bs) != 1 {
+			t.Fatalf("mappings %+v, %v", bs, err)
+		}
+		volID := bs[0].VolumeID
+		path := "/v2.1/servers/" + srv.ID + "/action"
+		body := map[string]any{"rebuild": map[string]any{"imageRef": other, "name": "rebuilt"}}
+
+		r := rc.api.As(userToken, "2.92").Do("POST", path, body)
+		if want := "Image " + other + " is unacceptable: Unable to rebuild with a different image for a volume-backed server."; r.Status != 400 || faultMessage(t, r) != want {
+			t.Fatalf("2.92: %d %s", r.Status, r.Body)
+		}
+
+		s := rc.api.As(userToken, "2.93").Do("POST", path, body).Expect(t, 202).JSON(t)["server"].(map[string]any)
+		if s["image"] != "" || s["status"] != "REBUILD" || s["name"] != "rebuilt" {
+			t.Fatalf("2.93 answer image %v status %v name %v", s["image"], s["status"], s["name"])
+		}
+		done := rc.settled(t, srv.ID)
+		if done.Status() != "ACTIVE" || done.SystemMetadata["image_base_image_ref"] != other {
+			t.Fatalf("rebuilt server %s, fault %+v, system metadata %v", done.Status(), done.Fault, done.SystemMetadata)
+		}
+		admin := &auth.Principal{UserID: "admin", ProjectID: "admin", Roles: []string{"admin"}}
+		vol, err := rc.App.Volumes.Get(ctx, admin, volID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vol.Status != "in-use" || vol.ImageMetadata["image_id"] != other || len(vol.Attachments) != 1 ||
+			vol.Attachments[0].InstanceUUID == nil || *vol.Attachments[0].InstanceUUID != srv.ID {
+			t.Fatalf("root volume after the rebuild: status %s image %v attachments %+v", vol.Status, vol.ImageMetadata, vol.Attachments)
+		}
+		shown := rc.api.As(userToken, "2.93").Do("GET", "/v2.1/servers/"+srv.ID, nil).Expect(t, 200).JSON(t)["server"].(map[string]any)
+		attached, _ := shown["os-extended-volumes:volumes_attached"].([]any)
+		if shown["image"] != "" || len(attached) != 1 || attached[0].(map[string]any)["id"] != volID {
+			t.Fatalf("shown image %v volumes %v", shown["image"], shown["os-extended-volumes:volumes_attached"])
+		}
+		if g, err := rc.Driver.Inspect(srv.ID); err != nil || len(g.Volumes) != 1 || g.Volumes[0] != volID {
+			t.Fatalf("guest %+v, %v", g, err)
+		}
+	})
+}

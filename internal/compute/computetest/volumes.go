@@ -25,14 +25,19 @@ type Volumes struct {
 	// Created are the requests CreateVolume was given, in order.
 	Created []compute.VolumeRequest
 	// FailCreate makes volumes made by CreateVolume end in "error".
-	FailCreate bool
+	FailCreate  bool
+	reimaged    map[string][]string // the images ReimageVolume was given, by volume
+	failReimage bool                // re-imaged volumes end in "error"
+	// reimaging is the status a volume being re-imaged returns to.
+	reimaging map[string]string
 }
 
 var _ compute.Volumes = (*Volumes)(nil)
 
 // NewVolumes returns an empty volume service.
 func NewVolumes() *Volumes {
-	return &Volumes{volumes: map[string]*compute.Volume{}, snapshots: map[string]string{}}
+	return &Volumes{volumes: map[string]*compute.Volume{}, snapshots: map[string]string{},
+		reimaged: map[string][]string{}, reimaging: map[string]string{}}
 }
 
 // Add makes an available volume of sizeGB in project and returns its id.
@@ -134,6 +139,13 @@ func (v *Volumes) AwaitVolume(_ context.Context, id string) (compute.Volume, err
 	if err != nil {
 		return compute.Volume{}, err
 	}
+	if back, ok := v.reimaging[id]; ok && vol.Status == "downloading" {
+		delete(v.reimaging, id)
+		vol.Status = back
+		if v.failReimage {
+			vol.Status = "error"
+		}
+	}
 	if vol.Status == "creating" {
 		vol.Status = "available"
 		if v.FailCreate {
@@ -151,7 +163,10 @@ func (v *Volumes) ReserveVolume(_ context.Context, _ *store.Tx, projectID, volum
 	if err != nil {
 		return "", err
 	}
-	if vol.Status != "available" && (vol.Status != "in-use" || !vol.Multiattach) {
+	// Cinder lets the server a volume is attached to reserve it again
+	// (Nova's rebuild and migrations replace the attachment).
+	again := slices.ContainsFunc(vol.Attachments, func(a compute.VolumeAttachment) bool { return a.ServerID == serverID })
+	if vol.Status != "available" && (vol.Status != "in-use" || !vol.Multiattach) && !again {
 		return "", errs.Invalid("Invalid volume: Volume %s status must be available or in-use (multiattach), but current status is: %s.", volumeID, vol.Status)
 	}
 	if zone != "" && vol.AvailabilityZone != zone {
@@ -217,9 +232,54 @@ func (v *Volumes) DeleteAttachment(_ context.Context, _ *store.Tx, attachmentID 
 		return err
 	}
 	vol.Attachments = slices.Delete(vol.Attachments, i, i+1)
-	if len(vol.Attachments) == 0 {
-		vol.Status = "available"
+	vol.Status = statusOfAttachments(vol.Attachments)
+	return nil
+}
+
+// statusOfAttachments is Cinder's _get_statuses_from_attachments: the
+// volume's status follows the most advanced attachment left (attached >
+// attaching > detaching > reserved), "available" when none is.
+func statusOfAttachments(as []compute.VolumeAttachment) string {
+	status := ""
+	for _, a := range as {
+		if status == "" || a.Status < status {
+			status = a.Status
+		}
 	}
+	switch status {
+	case "":
+		return "available"
+	case "attached":
+		return "in-use"
+	}
+	return status
+}
+
+// ReimageVolume implements compute.Volumes (reimage_reserved): the
+// volume is "downloading" until AwaitVolume, which writes the image.
+func (v *Volumes) ReimageVolume(_ context.Context, _ *store.Tx, projectID, volumeID, imageID string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vol, err := v.find(volumeID)
+	if err != nil || vol.ProjectID != projectID {
+		return errs.NotFound("Volume %s could not be found.", volumeID)
+	}
+	if len(vol.Attachments) > 1 {
+		return errs.Conflict("Cannot re-image a volume which is attached to more than one server.")
+	}
+	switch vol.Status {
+	case "available", "error", "reserved":
+	default:
+		return errs.Invalid("Invalid volume: Volume %s status must be available or error or reserved, but current status is %s.", volumeID, vol.Status)
+	}
+	v.reimaged[volumeID] = append(v.reimaged[volumeID], imageID)
+	v.reimaging[volumeID] = vol.Status
+	if vol.Status == "error" {
+		v.reimaging[volumeID] = "available"
+	}
+	vol.Status = "downloading"
+	vol.Bootable = true
+	vol.ImageMetadata = map[string]string{"image_id": imageID}
 	return nil
 }
 
@@ -258,4 +318,28 @@ func (v *Volumes) SetBootable(id, imageID string) {
 		vol.Bootable = true
 		vol.ImageMetadata = map[string]string{"image_id": imageID, "disk_format": "qcow2"}
 	}
+}
+
+// SetStatus sets volume id's status (Cinder's os-reset_status).
+func (v *Volumes) SetStatus(id, status string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if vol, ok := v.volumes[id]; ok {
+		vol.Status = status
+	}
+}
+
+// Reimaged is the images ReimageVolume was given for volume id, in order.
+func (v *Volumes) Reimaged(id string) []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.reimaged[id])
+}
+
+// FailReimage makes the volumes re-imaged from now on end in "error"
+// (or not).
+func (v *Volumes) FailReimage(fail bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.failReimage = fail
 }

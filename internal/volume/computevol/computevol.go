@@ -165,6 +165,15 @@ func (v Volumes) SnapshotVolume(ctx context.Context, tx *store.Tx, projectID, vo
 	return sn.ID, nil
 }
 
+// ReimageVolume re-images a volume reserved for its server.
+func (v Volumes) ReimageVolume(ctx context.Context, tx *store.Tx, projectID, volumeID, imageID string) error {
+	if err := v.Service.ReimageTx(ctx, tx, nova(projectID), volumeID, imageID, true); err != nil {
+		return err
+	}
+	v.Service.WakeSoon()
+	return nil
+}
+
 // ServerEvents is volume.ServerEvents over the compute service: Cinder's
 // notices to Nova, sent as Cinder's service user.
 type ServerEvents struct {

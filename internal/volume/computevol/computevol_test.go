@@ -3,11 +3,14 @@ package computevol
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 	"github.com/kumocloud/kumo/internal/volume"
@@ -141,6 +144,109 @@ func TestNovasVolumeFlow(t *testing.T) {
 				t.Fatalf("volume never deleted: %v", err)
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// TestReimageForRebuild is Nova's rebuild of a volume-backed server at
+// 2.93 over the volume service: a second attachment for the same server
+// replaces the in-use volume's, leaving it reserved; ReimageVolume
+// writes the image into it (downloading, then reserved again with the
+// image's metadata); the host connects and completes the new attachment.
+func TestReimageForRebuild(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		dir := t.TempDir()
+		images := image.New(db, filepath.Join(dir, "images"))
+		s := volume.New(db, volume.Config{Images: images})
+		b, err := volfile.New(filepath.Join(dir, "volumes"), volfile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := volume.NewWorker(s, b, volume.WorkerOptions{Concurrency: 2, Interval: time.Hour})
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}()
+		admin := &auth.Principal{UserID: "admin", ProjectID: "admin-project", Roles: []string{"admin"}}
+		name, raw, bare := "next", "raw", "bare"
+		img, err := images.CreateFromReader(ctx, admin, image.CreateRequest{Name: &name, Visibility: image.Public,
+			DiskFormat: &raw, ContainerFormat: &bare}, strings.NewReader("the next image"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vols compute.Volumes = Volumes{Service: s}
+		const server = "0b7c2b2e-0000-4000-8000-00000000000b"
+
+		var v compute.Volume
+		inTx(t, db, func(tx *store.Tx) error {
+			v, err = vols.CreateVolume(ctx, tx, compute.VolumeRequest{ProjectID: "p1", UserID: "u1", SizeGB: 1})
+			return err
+		})
+		if v, err = vols.AwaitVolume(ctx, v.ID); err != nil || v.Status != volume.StatusAvailable {
+			t.Fatalf("awaited: %+v, %v", v, err)
+		}
+		var old string
+		inTx(t, db, func(tx *store.Tx) error {
+			if old, err = vols.ReserveVolume(ctx, tx, "p1", v.ID, server, ""); err != nil {
+				return err
+			}
+			if _, err := vols.ConnectVolume(ctx, tx, old, "kumo-host", "/dev/vda"); err != nil {
+				return err
+			}
+			return vols.CompleteAttachment(ctx, tx, old)
+		})
+		// An in-use volume is not re-imaged, nor another project's.
+		inTx(t, db, func(tx *store.Tx) error {
+			if err := vols.ReimageVolume(ctx, tx, "p1", v.ID, img.ID); !errs.Is(err, errs.KindInvalid) {
+				t.Errorf("re-image of an in-use volume: %v", err)
+			}
+			if err := vols.ReimageVolume(ctx, tx, "p2", v.ID, img.ID); !errs.Is(err, errs.KindNotFound) {
+				t.Errorf("re-image of another project's volume: %v", err)
+			}
+			return nil
+		})
+
+		var attachment string
+		inTx(t, db, func(tx *store.Tx) error {
+			if attachment, err = vols.ReserveVolume(ctx, tx, "p1", v.ID, server, ""); err != nil {
+				return err
+			}
+			if err := vols.DeleteAttachment(ctx, tx, old); err != nil {
+				return err
+			}
+			got, err := vols.Volume(ctx, tx, "p1", v.ID)
+			if err != nil {
+				return err
+			}
+			if got.Status != volume.StatusReserved || len(got.Attachments) != 1 || got.Attachments[0].ID != attachment {
+				t.Errorf("attachment replaced: %+v, want reserved by the new attachment", got)
+			}
+			return vols.ReimageVolume(ctx, tx, "p1", v.ID, img.ID)
+		})
+		if v, err = vols.AwaitVolume(ctx, v.ID); err != nil || v.Status != volume.StatusReserved ||
+			v.ImageMetadata["image_id"] != img.ID || !v.Bootable {
+			t.Fatalf("re-imaged: %+v, %v", v, err)
+		}
+		inTx(t, db, func(tx *store.Tx) error {
+			conn, err := vols.ConnectVolume(ctx, tx, attachment, "kumo-host", "/dev/vda")
+			if err != nil {
+				return err
+			}
+			if conn.Path == "" {
+				t.Errorf("connection %+v", conn)
+			}
+			return vols.CompleteAttachment(ctx, tx, attachment)
+		})
+		v, err = vols.Volume(ctx, db, "p1", v.ID)
+		if err != nil || v.Status != volume.StatusInUse || len(v.Attachments) != 1 || v.Attachments[0].ID != attachment {
+			t.Fatalf("attached again: %+v, %v", v, err)
 		}
 	})
 }
