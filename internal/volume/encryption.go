@@ -215,3 +215,19 @@ func checkTypeEncryption(ctx context.Context, q store.Querier, typeID string) er
 	}
 	return errs.Named("KeyManagerError", errs.Invalid("Key manager error"))
 }
+
+// encryptionChanged is Cinder's volume_types_encryption_changed: the two
+// types' encryptions differ, ids and timestamps aside.
+func encryptionChanged(ctx context.Context, q store.Querier, typeA, typeB string) (bool, error) {
+	a, err := typeEncryption(ctx, q, typeA)
+	if err != nil {
+		return false, err
+	}
+	b, err := typeEncryption(ctx, q, typeB)
+	if err != nil || a == nil || b == nil {
+		return (a == nil) != (b == nil), err
+	}
+	eq := func(x, y *string) bool { return (x == nil && y == nil) || (x != nil && y != nil && *x == *y) }
+	sameKey := (a.KeySize == nil && b.KeySize == nil) || (a.KeySize != nil && b.KeySize != nil && *a.KeySize == *b.KeySize)
+	return !(eq(a.Provider, b.Provider) && eq(a.Cipher, b.Cipher) && eq(a.ControlLocation, b.ControlLocation) && sameKey), nil
+}

@@ -179,7 +179,16 @@ func TestTypeEncryption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.create(t, alice, volume.CreateRequest{Size: 1, VolumeType: plain.ID})
+		pv := e.create(t, alice, volume.CreateRequest{Size: 1, VolumeType: plain.ID})
+		e.step(t)
+		// A retype to an encrypted type is accepted and fails as Cinder's
+		// manager fails it: the volume keeps its type.
+		if err := e.s.Retype(e.ctx, alice, pv.ID, vt.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.s.Get(e.ctx, alice, pv.ID); got.VolumeTypeID != plain.ID {
+			t.Fatalf("retyped to an encrypted type: %s", got.VolumeTypeID)
+		}
 		_, err = e.s.CreateTypeEncryption(e.ctx, plain.ID, spec)
 		wantErr(t, err, errs.KindInvalid, "Cannot create encryption specs. Volume type in use.")
 		_, err = e.s.UpdateTypeEncryption(e.ctx, plain.ID, spec)
