@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -407,4 +408,67 @@ func (s *Service) DisassociateAllQoSSpecs(ctx context.Context, id string) error 
 		_, err := tx.ExecContext(ctx, `UPDATE volume_types SET qos_specs_id = NULL, updated_at = ? WHERE qos_specs_id = ?`, s.ts(), id)
 		return err
 	})
+}
+
+// perGBTuneOpts are the specs Cinder's initialize_connection may scale
+// by the volume's size (<opt>_per_gb, floored by <opt>_per_gb_min and
+// capped by <opt>_max).
+var perGBTuneOpts = []string{"read_iops_sec", "read_bytes_sec", "write_iops_sec", "write_bytes_sec", "total_iops_sec", "total_bytes_sec"}
+
+// connectionQoS is the qos_specs of a volume's connection info, as
+// Cinder's initialize_connection makes it: the specs of its type's QoS
+// specs when they are for the front-end (or both), with the per-GB
+// options computed; nil otherwise. kumo's compute side does not apply
+// them.
+func connectionQoS(ctx context.Context, q store.Querier, v *Volume) (map[string]any, error) {
+	var id sql.NullString
+	if err := q.QueryRowContext(ctx, `SELECT qos_specs_id FROM volume_types WHERE id = ?`, v.VolumeTypeID).Scan(&id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read qos specs of type %s: %w", v.VolumeTypeID, err)
+	}
+	if !id.Valid {
+		return nil, nil
+	}
+	qs, err := getQoS(ctx, q, id.String)
+	if err != nil {
+		return nil, err
+	}
+	if qs.Consumer != "front-end" && qs.Consumer != "both" {
+		return nil, nil
+	}
+	specs := make(map[string]any, len(qs.Specs))
+	for k, val := range qs.Specs {
+		if val == nil {
+			specs[k] = nil
+		} else {
+			specs[k] = *val
+		}
+	}
+	num := func(k string) (int64, bool) {
+		s, ok := specs[k].(string)
+		if !ok {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		return n, err == nil
+	}
+	for _, opt := range perGBTuneOpts {
+		perGB, ok := num(opt + "_per_gb")
+		if !ok {
+			continue
+		}
+		minimum, _ := num(opt + "_per_gb_min")
+		value := max(minimum, perGB*int64(v.Size))
+		limit := value
+		if m, ok := num(opt + "_max"); ok {
+			limit = m
+		}
+		delete(specs, opt+"_per_gb_min")
+		delete(specs, opt+"_max")
+		delete(specs, opt+"_per_gb")
+		specs[opt] = min(value, limit)
+	}
+	return specs, nil
 }

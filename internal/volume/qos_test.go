@@ -1,6 +1,7 @@
 package volume_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/errs"
@@ -203,4 +204,64 @@ func TestTypeEncryption(t *testing.T) {
 		wantErr(t, err, errs.KindNotFound, "does not exist.")
 		e.create(t, alice, volume.CreateRequest{Size: 1, VolumeType: vt.ID})
 	})
+}
+
+// TestConnectionQoS: a connection carries the front-end QoS specs of the
+// volume's type, per-GB options computed, as Cinder's
+// initialize_connection; back-end specs stay out.
+func TestConnectionQoS(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, volume.Config{})
+		vt, err := e.s.CreateType(e.ctx, volume.TypeCreate{Name: "tuned"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := e.create(t, alice, volume.CreateRequest{Size: 3, VolumeType: vt.ID})
+		e.step(t)
+		for i, tc := range []struct {
+			consumer string
+			specs    map[string]*string
+			want     map[string]any
+		}{
+			{"back-end", map[string]*string{"read_iops_sec": ptr("10")}, nil},
+			{"front-end", map[string]*string{"read_iops_sec": ptr("10")}, map[string]any{"read_iops_sec": "10"}},
+			{"both", map[string]*string{"total_iops_sec_per_gb": ptr("100"), "total_iops_sec_max": ptr("250"), "x": ptr("y")},
+				map[string]any{"total_iops_sec": int64(250), "x": "y"}},
+			{"front-end", map[string]*string{"read_bytes_sec_per_gb": ptr("1"), "read_bytes_sec_per_gb_min": ptr("5")},
+				map[string]any{"read_bytes_sec": int64(5)}},
+		} {
+			q, err := e.s.CreateQoSSpecs(e.ctx, fmt.Sprintf("q%d", i), withConsumer(tc.specs, tc.consumer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.s.AssociateQoSSpecs(e.ctx, q.ID, vt.ID); err != nil {
+				t.Fatal(err)
+			}
+			info, err := e.s.InitializeConnection(e.ctx, alice, v.ID, map[string]any{"host": "h"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := info["data"].(map[string]any)["qos_specs"].(map[string]any)
+			if len(got) != len(tc.want) {
+				t.Errorf("%s %v: qos_specs %v, want %v", tc.consumer, tc.specs, got, tc.want)
+			}
+			for k, w := range tc.want {
+				if got[k] != w {
+					t.Errorf("%s %v: qos_specs %v, want %v", tc.consumer, tc.specs, got, tc.want)
+				}
+			}
+			if err := e.s.DeleteQoSSpecs(e.ctx, q.ID, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func withConsumer(specs map[string]*string, consumer string) map[string]*string {
+	out := map[string]*string{"consumer": &consumer}
+	for k, v := range specs {
+		out[k] = v
+	}
+	return out
 }
