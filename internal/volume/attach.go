@@ -171,6 +171,9 @@ func (s *Service) connect(ctx context.Context, tx *store.Tx, volumeID, attachmen
 		connector["mode"] = mode
 	}
 	info := s.connectionData(v, mode)
+	if info["qos_specs"], err = connectionQoS(ctx, tx, v); err != nil {
+		return nil, err
+	}
 	info["driver_volume_type"] = "local"
 	info["attachment_id"] = a.ID
 	enforce, _ := connector["enforce_multipath"].(bool)
@@ -571,7 +574,11 @@ func (s *Service) InitializeConnection(ctx context.Context, p *auth.Principal, i
 			mode = "ro"
 		}
 	}
-	return map[string]any{"driver_volume_type": "local", "data": s.connectionData(v, mode)}, nil
+	data := s.connectionData(v, mode)
+	if data["qos_specs"], err = connectionQoS(ctx, s.db, v); err != nil {
+		return nil, err
+	}
+	return map[string]any{"driver_volume_type": "local", "data": data}, nil
 }
 
 // TerminateConnection is os-terminate_connection: the connection ends

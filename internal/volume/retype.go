@@ -90,6 +90,13 @@ func (s *Service) Retype(ctx context.Context, p *auth.Principal, id, newType str
 		if (v.Status != StatusAvailable && v.Status != StatusInUse) || t.ID == v.VolumeTypeID || migrating(v) {
 			return invalidVolume("Retype needs volume to be in available or in-use state, not be part of an active migration or a consistency group, requested type has to be different that the one from the volume, and for in-use volumes front-end qos specs cannot change.")
 		}
+		if changed, err := encryptionChanged(ctx, tx, v.VolumeTypeID, t.ID); err != nil || changed {
+			// Cinder accepts the retype (202), then its manager fails it
+			// and the volume keeps its type: a change of encryption
+			// needs a migration (refused by the default policy never, and
+			// otherwise a new key kumo has no key manager to make).
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE volumes SET volume_type_id = ?, multiattach = ?, updated_at = ? WHERE id = ? AND status = ?`,
 			t.ID, multi, s.ts(), id, v.Status)
 		if err != nil {

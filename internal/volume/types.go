@@ -15,16 +15,16 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-const typeColumns = `t.id, t.name, t.description, t.is_public, t.created_at, t.updated_at`
+const typeColumns = `t.id, t.name, t.description, t.is_public, t.qos_specs_id, t.created_at, t.updated_at`
 
 func scanType(r scanner) (*VolumeType, error) {
 	var t VolumeType
-	var desc sql.NullString
+	var desc, qos sql.NullString
 	var created, updated int64
-	if err := r.Scan(&t.ID, &t.Name, &desc, &t.IsPublic, &created, &updated); err != nil {
+	if err := r.Scan(&t.ID, &t.Name, &desc, &t.IsPublic, &qos, &created, &updated); err != nil {
 		return nil, err
 	}
-	t.Description = store.StringPtr(desc)
+	t.Description, t.QoSSpecsID = store.StringPtr(desc), store.StringPtr(qos)
 	t.CreatedAt, t.UpdatedAt = store.Time(created), store.Time(updated)
 	return &t, nil
 }

@@ -150,8 +150,10 @@ type VolumeType struct {
 	Description *string
 	IsPublic    bool
 	ExtraSpecs  map[string]string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// QoSSpecsID is the QoS specs associated with the type, if any.
+	QoSSpecsID *string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // TypeAccess is one project allowed a private type.

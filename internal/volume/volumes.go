@@ -132,6 +132,9 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, p *auth.Principal,
 		return nil, err
 	}
 	v.VolumeTypeID, v.VolumeTypeName = vt.ID, vt.Name
+	if err := checkTypeEncryption(ctx, tx, vt.ID); err != nil {
+		return nil, err
+	}
 	// Cinder's create flow: a volume of a multiattach type is multiattach
 	// (the API checks the caller may make one).
 	if vt.ExtraSpecs["multiattach"] == "<is> True" {

@@ -83,6 +83,8 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.snapshotRoutes()...)
 	rs = append(rs, h.transferRoutes()...)
 	rs = append(rs, h.typeRoutes()...)
+	rs = append(rs, h.encryptionRoutes()...)
+	rs = append(rs, h.qosRoutes()...)
 	rs = append(rs, h.quotaRoutes()...)
 	rs = append(rs, h.miscRoutes()...)
 	rs = append(rs, h.poolRoutes()...)

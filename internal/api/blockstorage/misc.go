@@ -22,14 +22,14 @@ func (h *handlers) miscRoutes() []api.Route {
 type extension struct{ name, alias, description, updated string }
 
 // extensions are Cinder's extensions whose calls and attributes kumo
-// serves; the others (backups, consistency groups, QoS specs,
-// manage/unmanage, transfers, encryption) are left out.
+// serves; the others (backups, consistency groups) are left out.
 var extensions = []extension{
 	{"AdminActions", "os-admin-actions", "Enable admin actions.", "2012-08-25T00:00:00+00:00"},
 	{"AvailabilityZones", "os-availability-zone", "Describe Availability Zones.", "2013-06-27T00:00:00+00:00"},
 	{"Capabilities", "capabilities", "Capabilities support.", "2015-08-31T00:00:00+00:00"},
 	{"ExtendedSnapshotAttributes", "os-extended-snapshot-attributes", "Extended SnapshotAttributes support.", "2012-06-19T00:00:00+00:00"},
 	{"Hosts", "os-hosts", "Admin-only host administration.", "2011-06-29T00:00:00+00:00"},
+	{"Qos_specs_manage", "qos-specs", "QoS specs support.", "2013-08-02T00:00:00+00:00"},
 	{"QuotaClasses", "os-quota-class-sets", "Quota classes management support.", "2012-03-12T00:00:00+00:00"},
 	{"Quotas", "os-quota-sets", "Quota management support.", "2011-08-08T00:00:00+00:00"},
 	{"SchedulerHints", "OS-SCH-HNT", "Pass arbitrary key/value pairs to the scheduler.", "2013-04-18T00:00:00+00:00"},
@@ -48,6 +48,7 @@ var extensions = []extension{
 	{"VolumeTransfer", "os-volume-transfer", "Volume transfer management support.", "2013-05-29T00:00:00+00:00"},
 	{"VolumeTenantAttribute", "os-vol-tenant-attr", "Expose the internal project_id as an attribute of a volume.", "2011-11-03T00:00:00+00:00"},
 	{"VolumeTypeAccess", "os-volume-type-access", "Volume type access support.", "2014-06-26T00:00:00Z"},
+	{"VolumeTypeEncryption", "encryption", "Encryption support for volume types.", "2013-07-01T00:00:00+00:00"},
 	{"VolumeUnmanage", "os-volume-unmanage", "Enable volume unmanage operation.", "2012-05-31T00:00:00+00:00"},
 }
 

@@ -59,7 +59,7 @@ func typeView(c *api.Call, t *volume.VolumeType) map[string]any {
 		v["extra_specs"] = specs
 	}
 	if c.Allowed("volume_extension:access_types_qos_specs_id", nil) {
-		v["qos_specs_id"] = nil
+		v["qos_specs_id"] = t.QoSSpecsID
 	}
 	if c.Allowed("volume_extension:volume_type_access", nil) {
 		v["os-volume-type-access:is_public"] = t.IsPublic
