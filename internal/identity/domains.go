@@ -69,7 +69,10 @@ func (s *Service) ListDomains(ctx context.Context, f DomainFilter) ([]Domain, er
 		}
 		out = append(out, *d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list domains: %w", err)
+	}
+	return keepInexact(out, f.Inexact, domainAttr), nil
 }
 
 // CreateDomain stores a new domain; an empty ID gets a fresh one.

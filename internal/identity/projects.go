@@ -86,7 +86,8 @@ func (s *Service) ListProjects(ctx context.Context, f ProjectFilter) ([]Project,
 		return nil, err
 	}
 	// Tags live in a JSON column, so their filters run here.
-	return slices.DeleteFunc(ps, func(p Project) bool { return !f.matchesTags(p.Tags) }), nil
+	ps = slices.DeleteFunc(ps, func(p Project) bool { return !f.matchesTags(p.Tags) })
+	return keepInexact(ps, f.Inexact, projectAttr), nil
 }
 
 func (s *Service) queryProjects(ctx context.Context, q string, args ...any) ([]Project, error) {
@@ -122,7 +123,11 @@ func (s *Service) UserProjects(ctx context.Context, userID string, f ProjectFilt
 	if f.Enabled != nil {
 		c.add("enabled = ?", *f.Enabled)
 	}
-	return s.queryProjects(ctx, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+	ps, err := s.queryProjects(ctx, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+	if err != nil {
+		return nil, err
+	}
+	return keepInexact(ps, f.Inexact, projectAttr), nil
 }
 
 // CreateProject stores a new project. A parent, when given, must exist

@@ -107,7 +107,7 @@ func TestProjectsAPI(t *testing.T) {
 	}
 	wantError(t, e.admin.Do("PATCH", "/identity/v3/projects/"+id, obj{"project": obj{"name": "p1"}}), 409,
 		"Conflict occurred attempting to store project - Duplicate entry found with name p1 at domain ID default.")
-	wantError(t, e.admin.Do("PATCH", "/identity/v3/projects/"+id, obj{"project": obj{"domain_id": "other"}}), 400, "Update of `domain_id` is not allowed.")
+	wantError(t, e.admin.Do("PATCH", "/identity/v3/projects/"+id, obj{"project": obj{"domain_id": "other"}}), 400, "Cannot change Domain ID")
 	wantError(t, e.admin.Do("PATCH", "/identity/v3/projects/nope", obj{"project": obj{"name": "x"}}), 404, "Could not find project: nope.")
 
 	wantError(t, e.admin.Do("DELETE", "/identity/v3/projects/"+id, nil), 403, "")
@@ -263,6 +263,39 @@ func TestExtraAttributes(t *testing.T) {
 	if field(t, r.JSON(t), "project", "cost_center") != "43" || field(t, r.JSON(t), "project", "is_domain") != false {
 		t.Errorf("project after update: %s", r.Body)
 	}
+}
+
+// TestRoleExtraAttributes keeps a role's extra attributes on create and
+// update (gophercloud's TestRolesCRUD updates an email).
+func TestRoleExtraAttributes(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	r := e.admin.Do("POST", "/identity/v3/roles", obj{"role": obj{"name": "extra", "email": "a@example.com"}}).Expect(t, http.StatusCreated)
+	id := field(t, r.JSON(t), "role", "id").(string)
+	steps := []struct {
+		method string
+		body   any
+		want   map[string]any
+	}{
+		{"GET", nil, map[string]any{"email": "a@example.com", "name": "extra"}},
+		{"PATCH", obj{"role": obj{"email": "b@example.com", "team": "x"}}, map[string]any{"email": "b@example.com", "team": "x"}},
+		{"PATCH", obj{"role": obj{"description": "d"}}, map[string]any{"email": "b@example.com", "team": "x", "description": "d"}},
+		{"PATCH", obj{"role": obj{"name": "renamed", "options": obj{}, "domain_id": nil}}, map[string]any{"email": "b@example.com", "name": "renamed", "domain_id": nil}},
+		{"GET", nil, map[string]any{"email": "b@example.com", "team": "x", "name": "renamed"}},
+	}
+	for _, s := range steps {
+		r := e.admin.Do(s.method, "/identity/v3/roles/"+id, s.body).Expect(t, http.StatusOK)
+		for k, want := range s.want {
+			if got := field(t, r.JSON(t), "role", k); got != want {
+				t.Errorf("%s %v: role %s = %v, want %v", s.method, s.body, k, got, want)
+			}
+		}
+	}
+	r = e.admin.Do("GET", "/identity/v3/roles?name=renamed", nil).Expect(t, http.StatusOK)
+	if got := field(t, r.JSON(t)["roles"].([]any)[0], "team"); got != "x" {
+		t.Errorf("listed role team %v", got)
+	}
+	wantError(t, e.admin.Do("PATCH", "/identity/v3/roles/"+id, obj{"role": obj{"domain_id": "default"}}), 400, "Update of `domain_id` is not allowed.")
 }
 
 func TestProjectTagsAPI(t *testing.T) {
