@@ -164,3 +164,69 @@ func TestRoleExtra(t *testing.T) {
 		}
 	})
 }
+
+// TestProjectBranchRules follows Keystone: a project is disabled after
+// its subtree, enabled after its parents, created only in an enabled
+// branch and at most five levels under its domain.
+func TestProjectBranchRules(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		d, err := f.svc.CreateDomain(f.ctx, Domain{Name: "d", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]string{"d": d.ID}
+		for _, p := range []struct{ name, parent string }{{"l1", "d"}, {"l2", "l1"}, {"l3", "l2"}, {"l4", "l3"}, {"l5", "l4"}} {
+			got, err := f.svc.CreateProject(f.ctx, Project{Name: p.name, ParentID: ids[p.parent], Enabled: true})
+			if err != nil {
+				t.Fatalf("create %s: %v", p.name, err)
+			}
+			ids[p.name] = got.ID
+		}
+		create := func(name, parent string) error {
+			_, err := f.svc.CreateProject(f.ctx, Project{Name: name, ParentID: ids[parent], Enabled: true})
+			return err
+		}
+		enable := func(name string, on bool) func() error {
+			return func() error {
+				_, err := f.svc.UpdateProject(f.ctx, ids[name], ProjectPatch{Enabled: &on})
+				return err
+			}
+		}
+		steps := []struct {
+			name string
+			do   func() error
+			kind errs.Kind // 0: no error
+			msg  string
+		}{
+			{"sixth level", func() error { return create("l6", "l5") }, errs.KindForbidden, "Max hierarchy depth reached for " + ids["l5"] + " branch."},
+			{"disable above enabled", enable("l4", false), errs.KindForbidden, "Cannot disable project " + ids["l4"] + " since its subtree contains enabled projects."},
+			{"disable leaf", enable("l5", false), 0, ""},
+			{"disable l4", enable("l4", false), 0, ""},
+			{"create under disabled", func() error { return create("x", "l4") }, errs.KindInvalid, "cannot create a project in a branch containing a disabled project: " + ids["l4"]},
+			{"create under disabled grandparent", func() error { return create("x", "l5") }, errs.KindInvalid, "cannot create a project in a branch containing a disabled project: " + ids["l4"]},
+			{"enable under disabled", enable("l5", true), errs.KindForbidden, "Cannot enable project " + ids["l5"] + " since it has disabled parents"},
+			{"enable l4", enable("l4", true), 0, ""},
+			{"enable l5", enable("l5", true), 0, ""},
+			{"disable twice is no change", enable("l1", true), 0, ""},
+			{"disable domain", func() error {
+				_, err := f.svc.UpdateDomain(f.ctx, d.ID, DomainPatch{Enabled: ptr(false)})
+				return err
+			}, 0, ""},
+			{"create in disabled domain", func() error { return create("top", "d") }, errs.KindInvalid, "cannot create a project in a branch containing a disabled project: " + d.ID},
+		}
+		for _, s := range steps {
+			err := s.do()
+			if s.kind == 0 {
+				if err != nil {
+					t.Fatalf("%s: %v", s.name, err)
+				}
+				continue
+			}
+			if !errs.Is(err, s.kind) || err.Error() != s.msg {
+				t.Errorf("%s: %v, want %q", s.name, err, s.msg)
+			}
+		}
+	})
+}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
@@ -21,7 +22,7 @@ func TestDomainsAPI(t *testing.T) {
 		t.Errorf("domain %s", r.Body)
 	}
 	wantError(t, e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "myDomain"}}), 409,
-		"Conflict occurred attempting to store domain - Duplicate entry found with name myDomain.")
+		"Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: myDomain.")
 	wantError(t, e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{}}), 400, "'name' is a required property")
 	wantError(t, e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "x", "enabled": "yes"}}), 400, "")
 
@@ -65,8 +66,12 @@ func TestProjectsAPI(t *testing.T) {
 	if field(t, r.JSON(t), "project", "parent_id") != "default" {
 		t.Errorf("parent_id of a top-level project: %s", r.Body)
 	}
-	wantError(t, e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "myNewProject"}}), 409,
-		"Conflict occurred attempting to store project - Duplicate entry found with name myNewProject at domain ID default.")
+	// Keystone's resource manager names the new project's id.
+	r = e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "myNewProject"}})
+	wantError(t, r, 409, "")
+	if msg := field(t, r.JSON(t), "error", "message").(string); !strings.HasPrefix(msg, "Conflict occurred attempting to store project - it is not permitted to have two projects with either the same name or same id in the same domain: name is myNewProject, project id ") {
+		t.Errorf("conflict message %q", msg)
+	}
 	wantError(t, e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"description": "x"}}), 400, "'name' is a required property")
 	wantError(t, e.admin.Do("POST", "/identity/v3/projects", "not json"), 400, malformedJSON)
 
