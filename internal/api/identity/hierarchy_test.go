@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -252,6 +253,31 @@ func TestProjectParentsSubtree(t *testing.T) {
 		}
 		if field(t, item, "project", "links", "self") != "http://example.com/identity/v3/projects/"+c {
 			t.Errorf("subtree item links: %v", item)
+		}
+		if _, ok := item.(map[string]any)["project"].(map[string]any)["limits"]; ok {
+			t.Errorf("limits without include_limits: %v", item)
+		}
+
+		// include_limits adds each listed project's limits, without links.
+		image := identity.ServiceID("image")
+		e.admin.Do("POST", "/identity/v3/registered_limits", obj{"registered_limits": []obj{
+			{"service_id": image, "resource_name": "volume", "default_limit": 10}}}).Expect(t, http.StatusCreated)
+		e.admin.Do("POST", "/identity/v3/limits", obj{"limits": []obj{
+			{"service_id": image, "project_id": c, "resource_name": "volume", "resource_limit": 3}}}).Expect(t, http.StatusCreated)
+		r = e.c.As(asAlice[c], "").Do("GET", "/identity/v3/projects/"+c+"?parents_as_list&include_limits", nil).Expect(t, http.StatusOK)
+		if got := field(t, field(t, r.JSON(t), "project", "parents").([]any)[0], "project", "limits").([]any); len(got) != 0 {
+			t.Errorf("a's limits %v, want none", got)
+		}
+		r = e.c.As(asAlice[a], "").Do("GET", "/identity/v3/projects/"+a+"?subtree_as_list&include_limits", nil).Expect(t, http.StatusOK)
+		limits := field(t, field(t, r.JSON(t), "project", "subtree").([]any)[0], "project", "limits").([]any)
+		if len(limits) != 1 {
+			t.Fatalf("c's limits %v, want one", limits)
+		}
+		want := obj{"project_id": c, "domain_id": nil, "service_id": image, "region_id": nil, "resource_name": "volume", "resource_limit": 3.0, "links": nil}
+		for k, v := range want {
+			if got := field(t, limits[0], k); got != v {
+				t.Errorf("c's limit %s = %v, want %v", k, got, v)
+			}
 		}
 	})
 }

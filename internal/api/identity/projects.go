@@ -61,6 +61,7 @@ func (h *handlers) showProject(c *api.Call) (*api.Reply, error) {
 	if subtreeList && subtreeIDs {
 		return nil, errs.Invalid("Cannot use subtree_as_list and subtree_as_ids query params at the same time.")
 	}
+	limits := isTrue(q, "include_limits")
 	p, err := h.svc.GetProjectOrDomain(c.Ctx, c.Param("project_id"))
 	if err != nil {
 		return nil, err
@@ -72,7 +73,7 @@ func (h *handlers) showProject(c *api.Call) (*api.Reply, error) {
 			return nil, err
 		}
 		if parentsList {
-			v["parents"], err = h.visibleProjects(c, parents)
+			v["parents"], err = h.visibleProjects(c, parents, limits)
 			if err != nil {
 				return nil, err
 			}
@@ -86,7 +87,7 @@ func (h *handlers) showProject(c *api.Call) (*api.Reply, error) {
 			return nil, err
 		}
 		if subtreeList {
-			v["subtree"], err = h.visibleProjects(c, subtree)
+			v["subtree"], err = h.visibleProjects(c, subtree, limits)
 			if err != nil {
 				return nil, err
 			}
@@ -99,8 +100,9 @@ func (h *handlers) showProject(c *api.Call) (*api.Reply, error) {
 
 // visibleProjects renders the projects of a parents_as_list or
 // subtree_as_list: only those the caller holds a role on, each wrapped as
-// {"project": ...}, as Keystone filters them.
-func (h *handlers) visibleProjects(c *api.Call, ps []identity.Project) ([]obj, error) {
+// {"project": ...}, as Keystone filters them; include_limits (limits) adds
+// each one's limits as Keystone's driver gives them (no links).
+func (h *handlers) visibleProjects(c *api.Call, ps []identity.Project, limits bool) ([]obj, error) {
 	mine := map[string]bool{}
 	if c.Principal != nil {
 		own, err := h.svc.UserProjects(c.Ctx, c.Principal.UserID, identity.ProjectFilter{})
@@ -113,9 +115,24 @@ func (h *handlers) visibleProjects(c *api.Call, ps []identity.Project) ([]obj, e
 	}
 	out := []obj{}
 	for i := range ps {
-		if mine[ps[i].ID] {
-			out = append(out, obj{"project": projectView(c, &ps[i])})
+		if !mine[ps[i].ID] {
+			continue
 		}
+		v := projectView(c, &ps[i])
+		if limits {
+			ls, err := h.svc.ProjectLimits(c.Ctx, ps[i].ID)
+			if err != nil {
+				return nil, err
+			}
+			items := []obj{}
+			for j := range ls {
+				l := limitView(c, &ls[j])
+				delete(l, "links")
+				items = append(items, l)
+			}
+			v["limits"] = items
+		}
+		out = append(out, obj{"project": v})
 	}
 	return out, nil
 }
