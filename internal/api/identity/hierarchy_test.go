@@ -108,9 +108,27 @@ func TestProjectsActingAsDomains(t *testing.T) {
 				}
 			}
 		}
-		r = e.admin.Do("GET", "/identity/v3/projects?is_domain=true&name=dp", nil).Expect(t, http.StatusOK)
-		if got := names(t, r, "projects"); !slices.Equal(got, []string{"dp"}) {
-			t.Errorf("is_domain=true&name=dp: %q", got)
+		for _, tc := range []struct {
+			query string
+			want  []string
+		}{
+			{"is_domain=true&name=dp", []string{"dp"}},
+			{"is_domain=1&name__endswith=p", []string{"dp"}},
+			{"is_domain=true", []string{"Default", "dp"}},
+			{"is_domain=true&domain_id=default", nil},
+			{"is_domain=true&parent_id=default", nil},
+			{"is_domain=false&name=dp", nil},
+		} {
+			r = e.admin.Do("GET", "/identity/v3/projects?"+tc.query, nil).Expect(t, http.StatusOK)
+			if got := names(t, r, "projects"); !slices.Equal(got, tc.want) {
+				t.Errorf("%s: %q, want %q", tc.query, got, tc.want)
+			}
+		}
+		for _, body := range []obj{
+			{"name": "x", "is_domain": true, "domain_id": "default"},
+			{"name": "x", "is_domain": true, "parent_id": id},
+		} {
+			wantError(t, e.admin.Do("POST", "/identity/v3/projects", obj{"project": body}), 400, "only root projects are allowed to act as domains.")
 		}
 
 		steps := []struct {

@@ -34,7 +34,12 @@ func projectFilter(c *api.Call) identity.ProjectFilter {
 
 func (h *handlers) listProjects(c *api.Call) (*api.Reply, error) {
 	if c.Query().Has("is_domain") && queryFlag(c.Query().Get("is_domain")) {
-		// Domains are the only projects acting as domains.
+		// Domains are the only projects acting as domains; they have no
+		// domain, parent or tags to match.
+		q := c.Query()
+		if q.Get("domain_id") != "" || q.Get("parent_id") != "" || q.Get("tags") != "" || q.Get("tags-any") != "" {
+			return api.JSON(http.StatusOK, collection(c, "projects", nil)), nil
+		}
 		ds, err := h.svc.ListDomains(c.Ctx, identity.DomainFilter{Name: c.Query().Get("name"), Enabled: boolQuery(c, "enabled"),
 			Inexact: inexact(c, "name", "domain_id", "parent_id")})
 		if err != nil {
@@ -194,6 +199,10 @@ func (h *handlers) createProject(c *api.Call) (*api.Reply, error) {
 		desc = *in.Description
 	}
 	if in.IsDomain != nil && *in.IsDomain {
+		// Keystone makes the domain_id the parent, and a domain has none.
+		if str(in.ParentID) != "" || str(in.DomainID) != "" {
+			return nil, errs.Invalid("only root projects are allowed to act as domains.")
+		}
 		d, err := h.svc.CreateDomain(c.Ctx, identity.Domain{Name: *in.Name, Description: desc, Enabled: enabled})
 		if err != nil {
 			return nil, err
