@@ -106,7 +106,7 @@ func (s *Service) GrantedRoles(ctx context.Context, t Target, userID string) ([]
 		return nil, err
 	}
 	typ, id := t.kind()
-	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.name, r.domain_id, r.description FROM role_assignments a
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.name, r.domain_id, r.description, r.extra FROM role_assignments a
 		JOIN roles r ON r.id = a.role_id
 		WHERE a.actor_id = ? AND a.target_type = ? AND a.target_id = ? ORDER BY r.name, r.id`, userID, typ, id)
 	if err != nil {
@@ -130,7 +130,18 @@ func (s *Service) ListAssignments(ctx context.Context, f AssignmentFilter) ([]As
 	if f.UserID != "" {
 		c.add("a.actor_id = ?", f.UserID)
 	}
-	if f.ProjectID != "" {
+	if f.ProjectID != "" && f.IncludeSubtree {
+		sub, err := s.ProjectSubtree(ctx, f.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		ids := []string{f.ProjectID}
+		for _, p := range sub {
+			ids = append(ids, p.ID)
+		}
+		c.add("a.target_type = 'project'")
+		c.in("a.target_id", ids)
+	} else if f.ProjectID != "" {
 		c.add("a.target_type = 'project' AND a.target_id = ?", f.ProjectID)
 	}
 	if f.DomainID != "" {

@@ -69,7 +69,10 @@ func (s *Service) ListDomains(ctx context.Context, f DomainFilter) ([]Domain, er
 		}
 		out = append(out, *d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list domains: %w", err)
+	}
+	return keepInexact(out, f.Inexact, domainAttr), nil
 }
 
 // CreateDomain stores a new domain; an empty ID gets a fresh one.
@@ -83,7 +86,7 @@ func (s *Service) CreateDomain(ctx context.Context, d Domain) (*Domain, error) {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO domains (id, name, description, enabled, created_at) VALUES (?, ?, ?, ?, ?)`,
 		d.ID, d.Name, d.Description, d.Enabled, s.nowMicros())
 	if store.IsUniqueViolation(err) {
-		return nil, duplicate("domain", d.Name, "")
+		return nil, domainConflict(d.Name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create domain: %w", err)
@@ -117,7 +120,7 @@ func (s *Service) UpdateDomain(ctx context.Context, id string, p DomainPatch) (*
 		_, err = tx.ExecContext(ctx, `UPDATE domains SET name = ?, description = ?, enabled = ? WHERE id = ?`,
 			d.Name, d.Description, d.Enabled, id)
 		if store.IsUniqueViolation(err) {
-			return duplicate("domain", d.Name, "")
+			return domainConflict(d.Name)
 		}
 		if err != nil {
 			return fmt.Errorf("update domain %s: %w", id, err)

@@ -22,6 +22,19 @@ func duplicate(kind, name, domainID string) error {
 	return errs.Conflict("Conflict occurred attempting to store %s - Duplicate entry found with name %s.", kind, name)
 }
 
+// projectConflict is the 409 Keystone's resource manager gives for a new
+// project whose name is taken in its domain (it replaces the driver's
+// "Duplicate entry" text).
+func projectConflict(name, id string) error {
+	return errs.Conflict("Conflict occurred attempting to store project - it is not permitted to have two projects with either the same name or same id in the same domain: name is %s, project id %s.", name, id)
+}
+
+// domainConflict is Keystone's 409 for a domain name taken: domains are
+// projects acting as domains there, so the type is "project".
+func domainConflict(name string) error {
+	return errs.Conflict("Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: %s.", name)
+}
+
 // requireName rejects empty names the way Keystone's schema does.
 func requireName(name string) error {
 	if name == "" {

@@ -487,6 +487,18 @@ func (s *Service) ListLimits(ctx context.Context, viewer *auth.Principal, f Limi
 	default:
 		return []Limit{}, nil
 	}
+	return s.queryLimits(ctx, c)
+}
+
+// ProjectLimits lists a project's limits whoever asks, as Keystone's
+// include_limits adds them to the projects of a parents or subtree list.
+func (s *Service) ProjectLimits(ctx context.Context, projectID string) ([]Limit, error) {
+	var c conds
+	c.add("l.project_id = ?", projectID)
+	return s.queryLimits(ctx, c)
+}
+
+func (s *Service) queryLimits(ctx context.Context, c conds) ([]Limit, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+limitColumns+limitFrom+c.where()+` ORDER BY l.created_at, l.id`, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list limits: %w", err)

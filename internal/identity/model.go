@@ -18,7 +18,10 @@ type Project struct {
 	ParentID    string // "" for a top-level project (its parent is the domain)
 	Description string
 	Enabled     bool
-	Tags        []string
+	// IsDomain marks a domain seen as a project, as Keystone shows
+	// domains through /v3/projects (is_domain true, no domain or parent).
+	IsDomain bool
+	Tags     []string
 	// Extra holds attributes Keystone does not define, kept and
 	// returned as given, like Keystone's "extra".
 	Extra map[string]any
@@ -45,6 +48,8 @@ type Role struct {
 	Name        string
 	DomainID    string
 	Description string
+	// Extra holds attributes Keystone does not define, kept and returned.
+	Extra map[string]any
 }
 
 // Assignment grants a role to a user on a project or a domain. The name
@@ -100,12 +105,16 @@ type UserPatch struct {
 type RolePatch struct {
 	Name        *string
 	Description *string
+	// Extra attributes are set (a nil value keeps a JSON null).
+	Extra map[string]any
 }
 
 // DomainFilter narrows ListDomains; zero fields match everything.
 type DomainFilter struct {
 	Name    string
 	Enabled *bool
+	// Inexact filters on name.
+	Inexact []Inexact
 }
 
 // ProjectFilter narrows ListProjects; zero fields match everything.
@@ -119,6 +128,8 @@ type ProjectFilter struct {
 	// Keystone's tag filters: all of Tags, any of TagsAny, not all of
 	// NotTags, none of NotTagsAny.
 	Tags, TagsAny, NotTags, NotTagsAny []string
+	// Inexact filters on name, domain_id and parent_id.
+	Inexact []Inexact
 }
 
 // UserFilter narrows ListUsers; zero fields match everything.
@@ -126,6 +137,8 @@ type UserFilter struct {
 	Name     string
 	DomainID string
 	Enabled  *bool
+	// Inexact filters on name and domain_id.
+	Inexact []Inexact
 }
 
 // AssignmentFilter narrows ListAssignments; zero fields match everything.
@@ -135,6 +148,8 @@ type AssignmentFilter struct {
 	DomainID  string
 	RoleID    string
 	Names     bool // fill the name fields
+	// IncludeSubtree adds the assignments on the projects under ProjectID.
+	IncludeSubtree bool
 }
 
 // Token is an issued or validated token as Keystone describes it.

@@ -81,16 +81,17 @@ func (s *Service) ListProjects(ctx context.Context, f ProjectFilter) ([]Project,
 	if f.IDs != nil {
 		c.in("id", f.IDs)
 	}
-	ps, err := s.queryProjects(ctx, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+	ps, err := queryProjects(ctx, s.db, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
 	if err != nil {
 		return nil, err
 	}
 	// Tags live in a JSON column, so their filters run here.
-	return slices.DeleteFunc(ps, func(p Project) bool { return !f.matchesTags(p.Tags) }), nil
+	ps = slices.DeleteFunc(ps, func(p Project) bool { return !f.matchesTags(p.Tags) })
+	return keepInexact(ps, f.Inexact, projectAttr), nil
 }
 
-func (s *Service) queryProjects(ctx context.Context, q string, args ...any) ([]Project, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+func queryProjects(ctx context.Context, db store.Querier, q string, args ...any) ([]Project, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list projects: %w", err)
 	}
@@ -122,11 +123,16 @@ func (s *Service) UserProjects(ctx context.Context, userID string, f ProjectFilt
 	if f.Enabled != nil {
 		c.add("enabled = ?", *f.Enabled)
 	}
-	return s.queryProjects(ctx, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+	ps, err := queryProjects(ctx, s.db, `SELECT `+projectColumns+` FROM projects`+c.where()+` ORDER BY name, id`, c.args...)
+	if err != nil {
+		return nil, err
+	}
+	return keepInexact(ps, f.Inexact, projectAttr), nil
 }
 
 // CreateProject stores a new project. A parent, when given, must exist
-// and sets the domain; otherwise the domain must exist.
+// and sets the domain; otherwise the domain must exist. The branch must be
+// enabled and not too deep, as Keystone checks.
 func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error) {
 	if err := requireName(p.Name); err != nil {
 		return nil, err
@@ -155,14 +161,24 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 		if p.DomainID == "" {
 			p.DomainID = DefaultDomainID
 		}
-		if _, err := getDomain(ctx, tx, p.DomainID); err != nil {
+		d, err := getDomain(ctx, tx, p.DomainID)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, tags, extra, created_at)
+		parent := domainProject(d)
+		if p.ParentID != "" {
+			if parent, err = getProject(ctx, tx, p.ParentID); err != nil {
+				return err
+			}
+		}
+		if err := checkNewProjectBranch(ctx, tx, parent); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, tags, extra, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Name, p.DomainID, nullString(p.ParentID), p.Description, p.Enabled, tags, extra, s.nowMicros())
 		if store.IsUniqueViolation(err) {
-			return duplicate("project", p.Name, p.DomainID)
+			return projectConflict(p.Name, p.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("create project: %w", err)
@@ -175,7 +191,9 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 	return &p, nil
 }
 
-// UpdateProject changes a project. Disabling it revokes its tokens.
+// UpdateProject changes a project. Disabling it revokes its tokens; as in
+// Keystone, a project is disabled after its subtree and enabled after its
+// parents.
 func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPatch) (*Project, error) {
 	defer s.tokensChanged()
 	var out *Project
@@ -195,6 +213,9 @@ func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPat
 		}
 		disabling := patch.Enabled != nil && p.Enabled && !*patch.Enabled
 		if patch.Enabled != nil {
+			if err := checkEnabledChange(ctx, tx, p, *patch.Enabled); err != nil {
+				return err
+			}
 			p.Enabled = *patch.Enabled
 		}
 		if patch.Tags != nil {

@@ -9,12 +9,17 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-const roleColumns = `id, name, domain_id, description`
+const roleColumns = `id, name, domain_id, description, extra`
 
 func scanRole(row interface{ Scan(...any) error }) (*Role, error) {
 	var r Role
-	if err := row.Scan(&r.ID, &r.Name, &r.DomainID, &r.Description); err != nil {
+	var extra string
+	if err := row.Scan(&r.ID, &r.Name, &r.DomainID, &r.Description, &extra); err != nil {
 		return nil, err
+	}
+	var err error
+	if r.Extra, err = decodeExtra(extra); err != nil {
+		return nil, fmt.Errorf("role %s: %w", r.ID, err)
 	}
 	return &r, nil
 }
@@ -36,8 +41,9 @@ func (s *Service) GetRole(ctx context.Context, id string) (*Role, error) {
 }
 
 // ListRoles lists roles, optionally by name and domain ("" lists global
-// roles only, as Keystone does without a domain_id filter).
-func (s *Service) ListRoles(ctx context.Context, name, domainID string) ([]Role, error) {
+// roles only, as Keystone does without a domain_id filter) and Keystone's
+// inexact filters on name and domain_id.
+func (s *Service) ListRoles(ctx context.Context, name, domainID string, inexact ...Inexact) ([]Role, error) {
 	var c conds
 	c.add("domain_id = ?", domainID)
 	if name != "" {
@@ -56,7 +62,10 @@ func (s *Service) ListRoles(ctx context.Context, name, domainID string) ([]Role,
 		}
 		out = append(out, *r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	return keepInexact(out, inexact, roleAttr), nil
 }
 
 // CreateRole stores a new role.
@@ -67,14 +76,18 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
 	if r.ID == "" {
 		r.ID = newID()
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	extra, err := encodeExtra(r.Extra)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if r.DomainID != "" {
 			if _, err := getDomain(ctx, tx, r.DomainID); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO roles (id, name, domain_id, description, created_at) VALUES (?, ?, ?, ?, ?)`,
-			r.ID, r.Name, r.DomainID, r.Description, s.nowMicros())
+		_, err := tx.ExecContext(ctx, `INSERT INTO roles (id, name, domain_id, description, extra, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			r.ID, r.Name, r.DomainID, r.Description, extra, s.nowMicros())
 		if store.IsUniqueViolation(err) {
 			return duplicate("role", r.Name, r.DomainID)
 		}
@@ -89,7 +102,7 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
 	return &r, nil
 }
 
-// UpdateRole changes a role's name or description.
+// UpdateRole changes a role's name, description or extra attributes.
 func (s *Service) UpdateRole(ctx context.Context, id string, p RolePatch) (*Role, error) {
 	defer s.tokensChanged()
 	var out *Role
@@ -107,7 +120,12 @@ func (s *Service) UpdateRole(ctx context.Context, id string, p RolePatch) (*Role
 		if p.Description != nil {
 			r.Description = *p.Description
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE roles SET name = ?, description = ? WHERE id = ?`, r.Name, r.Description, id)
+		r.Extra = mergeExtra(r.Extra, p.Extra)
+		extra, err := encodeExtra(r.Extra)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE roles SET name = ?, description = ?, extra = ? WHERE id = ?`, r.Name, r.Description, extra, id)
 		if store.IsUniqueViolation(err) {
 			return duplicate("role", r.Name, r.DomainID)
 		}

@@ -75,7 +75,10 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
 		}
 		out = append(out, *u)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return keepInexact(out, f.Inexact, userAttr), nil
 }
 
 // CreateUser stores a new user with an optional password (only its hash

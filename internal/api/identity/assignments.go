@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/identity"
 )
 
@@ -45,14 +46,39 @@ func (h *handlers) listGrantedRoles(c *api.Call) (*api.Reply, error) {
 // groups and no inheritance, so effective assignments are the direct ones.
 func (h *handlers) listRoleAssignments(c *api.Call) (*api.Reply, error) {
 	q := c.Query()
+	subtree := isTrue(q, "include_subtree")
+	project := q.Get("scope.project.id")
+	if subtree {
+		// Keystone looks the project up (404) before asking for it (400).
+		if project != "" {
+			if _, err := h.svc.GetProjectOrDomain(c.Ctx, project); err != nil {
+				return nil, err
+			}
+		} else {
+			return nil, errs.Invalid("scope.project.id must be specified if include_subtree is also specified")
+		}
+	}
+	for _, pair := range [][3]string{
+		{"scope.domain.id", "scope.project.id", "Specify a domain or project, not both"},
+		{"scope.domain.id", "scope.system", "Specify system or domain, not both"},
+		{"scope.project.id", "scope.system", "Specify system or project, not both"},
+		{"user.id", "group.id", "Specify a user or group, not both"},
+	} {
+		if q.Get(pair[0]) != "" && q.Get(pair[1]) != "" {
+			return nil, errs.Invalid("%s", pair[2])
+		}
+	}
+	if isTrue(q, "effective") && q.Get("group.id") != "" {
+		return nil, errs.Invalid("Combining effective and group filter will always result in an empty list.")
+	}
 	out := []obj{}
 	if q.Get("group.id") != "" || q.Has("scope.system") {
 		return api.JSON(http.StatusOK, collection(c, "role_assignments", out)), nil
 	}
-	names := q.Has("include_names") && queryFlag(q.Get("include_names"))
+	names := isTrue(q, "include_names")
 	as, err := h.svc.ListAssignments(c.Ctx, identity.AssignmentFilter{
-		UserID: q.Get("user.id"), ProjectID: q.Get("scope.project.id"), DomainID: q.Get("scope.domain.id"),
-		RoleID: q.Get("role.id"), Names: names,
+		UserID: q.Get("user.id"), ProjectID: project, DomainID: q.Get("scope.domain.id"),
+		RoleID: q.Get("role.id"), Names: names, IncludeSubtree: subtree,
 	})
 	if err != nil {
 		return nil, err

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/identity"
 )
 
 // malformedJSON is Keystone's 400 text for a body that is not JSON.
@@ -95,11 +97,31 @@ func boolQuery(c *api.Call, name string) *bool {
 	return &v
 }
 
+// isTrue reads a flag as Keystone's query_filter_is_true: present and
+// not "0" is true (include_names, include_subtree, parents_as_list, ...).
+func isTrue(q url.Values, name string) bool {
+	return q.Has(name) && q.Get(name) != "0"
+}
+
 // queryFlag is the truth of a flag parameter whose presence means true.
 func queryFlag(v string) bool {
 	switch strings.ToLower(v) {
-	case "0", "false", "no", "off":
+	case "0", "f", "false", "n", "no", "off":
 		return false
 	}
 	return true
+}
+
+// inexact reads Keystone's inexact filters (name__icontains=x, ...) on
+// the given string attributes of a listing.
+func inexact(c *api.Call, attrs ...string) []identity.Inexact {
+	var out []identity.Inexact
+	for key, vals := range c.Query() {
+		for _, v := range vals {
+			if f, ok := identity.ParseInexact(key, v, attrs...); ok {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }

@@ -19,7 +19,8 @@ type domainBody struct {
 }
 
 func (h *handlers) listDomains(c *api.Call) (*api.Reply, error) {
-	ds, err := h.svc.ListDomains(c.Ctx, identity.DomainFilter{Name: c.Query().Get("name"), Enabled: boolQuery(c, "enabled")})
+	ds, err := h.svc.ListDomains(c.Ctx, identity.DomainFilter{Name: c.Query().Get("name"), Enabled: boolQuery(c, "enabled"),
+		Inexact: inexact(c, "name")})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
@@ -21,7 +22,7 @@ func TestDomainsAPI(t *testing.T) {
 		t.Errorf("domain %s", r.Body)
 	}
 	wantError(t, e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "myDomain"}}), 409,
-		"Conflict occurred attempting to store domain - Duplicate entry found with name myDomain.")
+		"Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: myDomain.")
 	wantError(t, e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{}}), 400, "'name' is a required property")
 	wantError(t, e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "x", "enabled": "yes"}}), 400, "")
 
@@ -65,8 +66,12 @@ func TestProjectsAPI(t *testing.T) {
 	if field(t, r.JSON(t), "project", "parent_id") != "default" {
 		t.Errorf("parent_id of a top-level project: %s", r.Body)
 	}
-	wantError(t, e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "myNewProject"}}), 409,
-		"Conflict occurred attempting to store project - Duplicate entry found with name myNewProject at domain ID default.")
+	// Keystone's resource manager names the new project's id.
+	r = e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"name": "myNewProject"}})
+	wantError(t, r, 409, "")
+	if msg := field(t, r.JSON(t), "error", "message").(string); !strings.HasPrefix(msg, "Conflict occurred attempting to store project - it is not permitted to have two projects with either the same name or same id in the same domain: name is myNewProject, project id ") {
+		t.Errorf("conflict message %q", msg)
+	}
 	wantError(t, e.admin.Do("POST", "/identity/v3/projects", obj{"project": obj{"description": "x"}}), 400, "'name' is a required property")
 	wantError(t, e.admin.Do("POST", "/identity/v3/projects", "not json"), 400, malformedJSON)
 
@@ -107,7 +112,7 @@ func TestProjectsAPI(t *testing.T) {
 	}
 	wantError(t, e.admin.Do("PATCH", "/identity/v3/projects/"+id, obj{"project": obj{"name": "p1"}}), 409,
 		"Conflict occurred attempting to store project - Duplicate entry found with name p1 at domain ID default.")
-	wantError(t, e.admin.Do("PATCH", "/identity/v3/projects/"+id, obj{"project": obj{"domain_id": "other"}}), 400, "Update of `domain_id` is not allowed.")
+	wantError(t, e.admin.Do("PATCH", "/identity/v3/projects/"+id, obj{"project": obj{"domain_id": "other"}}), 400, "Cannot change Domain ID")
 	wantError(t, e.admin.Do("PATCH", "/identity/v3/projects/nope", obj{"project": obj{"name": "x"}}), 404, "Could not find project: nope.")
 
 	wantError(t, e.admin.Do("DELETE", "/identity/v3/projects/"+id, nil), 403, "")
@@ -263,6 +268,39 @@ func TestExtraAttributes(t *testing.T) {
 	if field(t, r.JSON(t), "project", "cost_center") != "43" || field(t, r.JSON(t), "project", "is_domain") != false {
 		t.Errorf("project after update: %s", r.Body)
 	}
+}
+
+// TestRoleExtraAttributes keeps a role's extra attributes on create and
+// update (gophercloud's TestRolesCRUD updates an email).
+func TestRoleExtraAttributes(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	r := e.admin.Do("POST", "/identity/v3/roles", obj{"role": obj{"name": "extra", "email": "a@example.com"}}).Expect(t, http.StatusCreated)
+	id := field(t, r.JSON(t), "role", "id").(string)
+	steps := []struct {
+		method string
+		body   any
+		want   map[string]any
+	}{
+		{"GET", nil, map[string]any{"email": "a@example.com", "name": "extra"}},
+		{"PATCH", obj{"role": obj{"email": "b@example.com", "team": "x"}}, map[string]any{"email": "b@example.com", "team": "x"}},
+		{"PATCH", obj{"role": obj{"description": "d"}}, map[string]any{"email": "b@example.com", "team": "x", "description": "d"}},
+		{"PATCH", obj{"role": obj{"name": "renamed", "options": obj{}, "domain_id": nil}}, map[string]any{"email": "b@example.com", "name": "renamed", "domain_id": nil}},
+		{"GET", nil, map[string]any{"email": "b@example.com", "team": "x", "name": "renamed"}},
+	}
+	for _, s := range steps {
+		r := e.admin.Do(s.method, "/identity/v3/roles/"+id, s.body).Expect(t, http.StatusOK)
+		for k, want := range s.want {
+			if got := field(t, r.JSON(t), "role", k); got != want {
+				t.Errorf("%s %v: role %s = %v, want %v", s.method, s.body, k, got, want)
+			}
+		}
+	}
+	r = e.admin.Do("GET", "/identity/v3/roles?name=renamed", nil).Expect(t, http.StatusOK)
+	if got := field(t, r.JSON(t)["roles"].([]any)[0], "team"); got != "x" {
+		t.Errorf("listed role team %v", got)
+	}
+	wantError(t, e.admin.Do("PATCH", "/identity/v3/roles/"+id, obj{"role": obj{"domain_id": "default"}}), 400, "Update of `domain_id` is not allowed.")
 }
 
 func TestProjectTagsAPI(t *testing.T) {

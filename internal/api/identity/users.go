@@ -24,7 +24,8 @@ type userBody struct {
 
 func (h *handlers) listUsers(c *api.Call) (*api.Reply, error) {
 	q := c.Query()
-	us, err := h.svc.ListUsers(c.Ctx, identity.UserFilter{Name: q.Get("name"), DomainID: q.Get("domain_id"), Enabled: boolQuery(c, "enabled")})
+	us, err := h.svc.ListUsers(c.Ctx, identity.UserFilter{Name: q.Get("name"), DomainID: q.Get("domain_id"), Enabled: boolQuery(c, "enabled"),
+		Inexact: inexact(c, "name", "domain_id")})
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func (h *handlers) updateUser(c *api.Call) (*api.Reply, error) {
 			return nil, err
 		}
 		if *in.DomainID != cur.DomainID {
-			return nil, errs.Invalid("Update of `domain_id` is not allowed.")
+			return nil, errs.Invalid("Cannot change Domain ID")
 		}
 	}
 	u, err := h.svc.UpdateUser(c.Ctx, id, identity.UserPatch{
@@ -149,6 +150,7 @@ func (h *handlers) userProjects(c *api.Call) (*api.Reply, error) {
 	q := c.Query()
 	ps, err := h.svc.UserProjects(c.Ctx, c.Param("user_id"), identity.ProjectFilter{
 		Name: q.Get("name"), DomainID: q.Get("domain_id"), Enabled: boolQuery(c, "enabled"),
+		Inexact: inexact(c, "name", "domain_id"),
 	})
 	if err != nil {
 		return nil, err

@@ -45,6 +45,9 @@ func domainView(c *api.Call, d *identity.Domain) obj {
 }
 
 func projectView(c *api.Call, p *identity.Project) obj {
+	if p.IsDomain {
+		return domainAsProjectView(c, &identity.Domain{ID: p.ID, Name: p.Name, Description: p.Description, Enabled: p.Enabled})
+	}
 	parent := p.ParentID
 	if parent == "" {
 		parent = p.DomainID // a top-level project's parent is its domain
@@ -103,10 +106,10 @@ func userView(c *api.Call, u *identity.User) obj {
 }
 
 func roleView(c *api.Call, r *identity.Role) obj {
-	return obj{
+	return withExtra(obj{
 		"id": r.ID, "name": r.Name, "domain_id": nullable(r.DomainID), "description": nullable(r.Description),
 		"options": obj{}, "links": selfLink(c, "/roles/"+r.ID),
-	}
+	}, r.Extra)
 }
 
 func views[T any](c *api.Call, items []T, view func(*api.Call, *T) obj) []obj {
