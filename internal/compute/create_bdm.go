@@ -95,6 +95,9 @@ func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *
 		b := BlockDevice{SourceType: r.SourceType, DestinationType: "volume", BootIndex: r.BootIndex,
 			DeviceName: r.DeviceName, DeleteOnTermination: r.DeleteOnTermination, VolumeSize: r.VolumeSize,
 			VolumeType: r.VolumeType, Tag: r.Tag, DiskBus: r.DiskBus, DeviceType: r.DeviceType, GuestFormat: r.GuestFormat}
+		if err := s.checkVolumeType(ctx, p, &b); err != nil {
+			return nil, err
+		}
 		if err := s.checkVolumeSource(ctx, p, &b, r.UUID); err != nil {
 			return nil, err
 		}
@@ -140,6 +143,25 @@ func checkBootSequence(req *CreateRequest) error {
 	return nil
 }
 
+// checkVolumeType is Nova's _check_requested_volume_type: a mapping's
+// volume type (2.67) must be one the project may use, and the mapping
+// keeps its name when it was given by id.
+func (s *Service) checkVolumeType(ctx context.Context, p *auth.Principal, b *BlockDevice) error {
+	if b.VolumeType == "" {
+		return nil
+	}
+	t, err := s.Volumes.VolumeType(ctx, s.DB, p.ProjectID, b.VolumeType)
+	if errs.KindOf(err) == errs.KindNotFound {
+		// Nova's VolumeTypeNotFound, which its create answers with 400.
+		return errs.Invalid("Volume type %s could not be found.", b.VolumeType)
+	}
+	if err != nil {
+		return fmt.Errorf("look up volume type %s: %w", b.VolumeType, err)
+	}
+	b.VolumeType = t.Name
+	return nil
+}
+
 // checkVolumeSource checks b's source (id) as _validate_bdm does and
 // fills in what the source decides.
 func (s *Service) checkVolumeSource(ctx context.Context, p *auth.Principal, b *BlockDevice, id string) error {
@@ -156,7 +178,19 @@ func (s *Service) checkVolumeSource(ctx context.Context, p *auth.Principal, b *B
 		// of the create reserves it.
 		b.VolumeID, b.VolumeSize = vol.ID, vol.SizeGB
 	case "snapshot":
-		b.SnapshotID = id
+		// Nova reads the snapshot (any status will do) for its size when
+		// the mapping gives none.
+		snap, err := s.Volumes.Snapshot(ctx, s.DB, p.ProjectID, id)
+		if errs.KindOf(err) == errs.KindNotFound {
+			return errs.Invalid("Block Device Mapping is Invalid: failed to get snapshot %s.", id)
+		}
+		if err != nil {
+			return err
+		}
+		b.SnapshotID = snap.ID
+		if b.VolumeSize <= 0 {
+			b.VolumeSize = snap.SizeGB
+		}
 	case "image":
 		if _, err := s.Images.Get(ctx, p, id); err != nil {
 			if errs.KindOf(err) == errs.KindNotFound {

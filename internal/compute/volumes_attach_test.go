@@ -173,6 +173,7 @@ func TestBootFromVolume(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		rc, vols := newVolumeCloud(t, database)
+		vols.AddType("fast")
 		ctx := context.Background()
 		zero := 0
 		made := rc.CreateServer(t, rc.owner, "from-image", func(r *compute.CreateRequest) {
