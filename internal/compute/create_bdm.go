@@ -87,6 +87,9 @@ func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *
 	if maxCount > 1 && slices.ContainsFunc(vols, func(b BlockDeviceRequest) bool { return b.SourceType == "volume" }) {
 		return nil, errs.Invalid("Cannot attach one or more volumes to multiple instances")
 	}
+	if err := s.checkBootSnapshot(ctx, p, req); err != nil {
+		return nil, err
+	}
 	if err := checkBootSequence(req); err != nil {
 		return nil, err
 	}
@@ -115,6 +118,30 @@ func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *
 		return nil, errBootSequence
 	}
 	return plan, nil
+}
+
+// checkBootSnapshot is the first look Nova takes at a server booted
+// from a snapshot without an image (get_bdm_image_metadata, before
+// _validate_bdm): a boot snapshot the project cannot read is Nova's
+// SnapshotNotFound, which its create answers with 400.
+func (s *Service) checkBootSnapshot(ctx context.Context, p *auth.Principal, req *CreateRequest) error {
+	if req.ImageRef != "" {
+		return nil
+	}
+	for _, b := range req.BlockDevices {
+		if b.NoDevice || b.BootIndex == nil || *b.BootIndex != 0 {
+			continue
+		}
+		if b.SourceType != "snapshot" {
+			return nil
+		}
+		_, err := s.Volumes.Snapshot(ctx, s.DB, p.ProjectID, b.UUID)
+		if errs.KindOf(err) == errs.KindNotFound {
+			return errs.Invalid("Snapshot %s could not be found.", b.UUID)
+		}
+		return err
+	}
+	return nil
 }
 
 // checkBootSequence is _validate_bdm's boot index rule: the bootable
@@ -231,8 +258,21 @@ func (s *Service) bootVolumeMetadata(ctx context.Context, p *auth.Principal, b *
 				int64(b.VolumeSize)<<30, int64(img.MinDisk)<<30)
 		}
 		return imageSystemMetadata(img), nil
-	case b.VolumeID != "":
-		vol, err := s.Volumes.Volume(ctx, s.DB, p.ProjectID, b.VolumeID)
+	case b.VolumeID != "" || b.SnapshotID != "":
+		// A snapshot's image metadata is its volume's (Cinder shows none
+		// on the snapshot itself).
+		volumeID := b.VolumeID
+		if volumeID == "" {
+			snap, err := s.Volumes.Snapshot(ctx, s.DB, p.ProjectID, b.SnapshotID)
+			if err != nil {
+				return nil, err
+			}
+			volumeID = snap.VolumeID
+		}
+		vol, err := s.Volumes.Volume(ctx, s.DB, p.ProjectID, volumeID)
+		if errs.KindOf(err) == errs.KindNotFound {
+			return nil, errs.Invalid("Block Device Mapping is Invalid: failed to get volume %s.", volumeID)
+		}
 		if err != nil {
 			return nil, err
 		}

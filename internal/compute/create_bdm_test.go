@@ -20,22 +20,40 @@ func TestCreateValidatesVolumeSources(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		rc, vols := newVolumeCloud(t, database)
-		ownSnap := vols.AddSnapshot(vols.Add("p1", "own", 3))
+		own := vols.Add("p1", "own", 3)
+		vols.SetBootable(own, rc.ImageID)
+		ownSnap := vols.AddSnapshot(own)
+		blank := vols.Add("p1", "blank", 1)
+		blankSnap := vols.AddSnapshot(blank)
 		otherSnap := vols.AddSnapshot(vols.Add("p2", "other", 3))
+		const missing = "7b5c3d0e-0000-4000-8000-000000000000"
 		fastID := vols.AddType("fast")
-		zero := 0
+		zero, one := 0, 1
 		for _, tc := range []struct {
 			name string
 			bdm  compute.BlockDeviceRequest
+			// second: the server boots from the image, the mapping is
+			// its second disk (otherwise the mapping is the boot disk).
+			second bool
 			// err is Nova's message of the 400; "" for an accepted create.
 			err      string
 			wantSize int
 			wantType string
 		}{
-			{name: "missing snapshot", bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: "7b5c3d0e-0000-4000-8000-000000000000"},
-				err: "Block Device Mapping is Invalid: failed to get snapshot 7b5c3d0e-0000-4000-8000-000000000000."},
-			{name: "another project's snapshot", bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: otherSnap},
+			// Nova reads a boot snapshot first (get_bdm_image_metadata),
+			// the others in _validate_bdm.
+			{name: "missing boot snapshot", bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: missing},
+				err: "Snapshot " + missing + " could not be found."},
+			{name: "another project's boot snapshot", bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: otherSnap},
+				err: "Snapshot " + otherSnap + " could not be found."},
+			{name: "missing snapshot", second: true, bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: missing},
+				err: "Block Device Mapping is Invalid: failed to get snapshot " + missing + "."},
+			{name: "another project's snapshot", second: true, bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: otherSnap},
 				err: "Block Device Mapping is Invalid: failed to get snapshot " + otherSnap + "."},
+			{name: "boot snapshot of a volume not bootable", bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: blankSnap},
+				err: "Block Device " + blank + " is not bootable."},
+			{name: "second disk from a snapshot of a volume not bootable", second: true,
+				bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: blankSnap}, wantSize: 1},
 			{name: "unknown type", bdm: compute.BlockDeviceRequest{SourceType: "blank", VolumeSize: 1, VolumeType: "slow"},
 				err: "Volume type slow could not be found."},
 			{name: "unknown type on a snapshot", bdm: compute.BlockDeviceRequest{SourceType: "snapshot", UUID: ownSnap, VolumeType: "slow"},
@@ -52,8 +70,13 @@ func TestCreateValidatesVolumeSources(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				b := tc.bdm
 				b.DestinationType, b.BootIndex = "volume", &zero
-				res, err := rc.Compute.Create(context.Background(), rc.owner, compute.CreateRequest{Name: tc.name, FlavorRef: "1",
-					RequestID: "req-bdm", BlockDevices: []compute.BlockDeviceRequest{b}})
+				req := compute.CreateRequest{Name: tc.name, FlavorRef: "1", RequestID: "req-bdm"}
+				if tc.second {
+					b.BootIndex = &one
+					req.ImageRef = rc.ImageID
+				}
+				req.BlockDevices = []compute.BlockDeviceRequest{b}
+				res, err := rc.Compute.Create(context.Background(), rc.owner, req)
 				if tc.err != "" {
 					wantErr(t, "create", err, errs.KindInvalid, tc.err)
 					return

@@ -201,8 +201,11 @@ func TestCreateWithVolumes(t *testing.T) {
 			{"image to volume without size", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
 				"uuid": cc.ImageID, "boot_index": 0, "source_type": "image", "destination_type": "volume"}}},
 				"Images with destination_type 'volume' need to have a non-zero size specified"},
-			{"missing snapshot", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
+			{"missing boot snapshot", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
 				"uuid": "7a3f1d2c-0000-4000-8000-000000000002", "boot_index": 0, "source_type": "snapshot", "destination_type": "volume"}}},
+				"Snapshot 7a3f1d2c-0000-4000-8000-000000000002 could not be found."},
+			{"missing snapshot", map[string]any{"block_device_mapping_v2": []any{map[string]any{
+				"uuid": "7a3f1d2c-0000-4000-8000-000000000002", "boot_index": 1, "source_type": "snapshot", "destination_type": "volume"}}},
 				"Block Device Mapping is Invalid: failed to get snapshot 7a3f1d2c-0000-4000-8000-000000000002."},
 			{"unknown volume type", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
 				"uuid": cc.ImageID, "boot_index": 0, "source_type": "image", "destination_type": "volume", "volume_size": 1,
