@@ -31,14 +31,7 @@ func TestVolumeBackedServersClaimNoRootDisk(t *testing.T) {
 			Ephemeral: 2, IsPublic: true}); err != nil {
 			t.Fatal(err)
 		}
-		used := func() int {
-			var n int
-			if err := rc.DB.QueryRowContext(ctx, `SELECT local_gb_used FROM compute_hosts WHERE hostname = ?`,
-				computetest.Host).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
+		used := func() int { return hostDiskUsed(t, rc) }
 		zero := 0
 		fromVolume := func(r *compute.CreateRequest) {
 			boot := vols.Add(rc.owner.ProjectID, "boot", 1)
@@ -114,4 +107,15 @@ func TestVolumeBackedServersClaimNoRootDisk(t *testing.T) {
 			t.Fatalf("after the confirm: local_gb_used %d, want 4", got)
 		}
 	})
+}
+
+// hostDiskUsed is the test host's local_gb_used.
+func hostDiskUsed(t *testing.T, rc *rescueCloud) int {
+	t.Helper()
+	var n int
+	if err := rc.DB.QueryRowContext(context.Background(), `SELECT local_gb_used FROM compute_hosts WHERE hostname = ?`,
+		computetest.Host).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

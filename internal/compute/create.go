@@ -388,7 +388,7 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 	if srv.Hostname == "" || b.n > 1 {
 		srv.Hostname = SanitizeHostname(srv.Name, srv.ID)
 	}
-	schedReq := claimOf(b.snapshot, b.volumes != nil && b.volumes.volumeBacked)
+	schedReq := claimOf(b.snapshot, b.volumes.bootsFromVolume())
 	schedReq.AZ, schedReq.Host, schedReq.Node = req.AZ, req.Host, req.Node
 	var placement scheduler.Placement
 	fits, err := groupPlacement(ctx, tx, b.group, &schedReq)

@@ -52,6 +52,14 @@ type bdmPlan struct {
 	sysmeta map[string]string
 }
 
+// bootsFromVolume reports whether the servers' root disk is a volume,
+// as Nova's is_volume_backed_instance decides for the request spec: a
+// volume at boot index 0, also when an image (a volume-backed server's
+// snapshot) defined it.
+func (pl *bdmPlan) bootsFromVolume() bool {
+	return pl != nil && slices.ContainsFunc(pl.devices, func(b BlockDevice) bool { return b.IsRoot() })
+}
+
 // errBootSequence is InvalidBDMBootSequence.
 var errBootSequence = errs.Invalid("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
 
