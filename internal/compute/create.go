@@ -363,7 +363,7 @@ func (b *createBatch) prepare(ctx context.Context, tx *store.Tx) error {
 // addresses, security groups, the create action and the build task. It
 // returns the server and the host to wake ("" when none).
 func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, string, error) {
-	s, p, req, fl := b.s, b.p, b.req, b.fl
+	s, p, req := b.s, b.p, b.req
 	now := s.now()
 	srv := &Server{
 		ID: uuid.NewString(), ProjectID: p.ProjectID, UserID: p.UserID,
@@ -388,10 +388,8 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 	if srv.Hostname == "" || b.n > 1 {
 		srv.Hostname = SanitizeHostname(srv.Name, srv.ID)
 	}
-	schedReq := scheduler.Request{
-		VCPUs: fl.VCPUs, MemoryMB: fl.RAM, DiskGB: fl.Disk + fl.Ephemeral,
-		AZ: req.AZ, Host: req.Host, Node: req.Node,
-	}
+	schedReq := claimOf(b.snapshot, b.volumes.bootsFromVolume())
+	schedReq.AZ, schedReq.Host, schedReq.Node = req.AZ, req.Host, req.Node
 	var placement scheduler.Placement
 	fits, err := groupPlacement(ctx, tx, b.group, &schedReq)
 	if err == nil && !fits {

@@ -52,6 +52,14 @@ type bdmPlan struct {
 	sysmeta map[string]string
 }
 
+// bootsFromVolume reports whether the servers' root disk is a volume,
+// as Nova's is_volume_backed_instance decides for the request spec: a
+// volume at boot index 0, also when an image (a volume-backed server's
+// snapshot) defined it.
+func (pl *bdmPlan) bootsFromVolume() bool {
+	return pl != nil && slices.ContainsFunc(pl.devices, func(b BlockDevice) bool { return b.IsRoot() })
+}
+
 // errBootSequence is InvalidBDMBootSequence.
 var errBootSequence = errs.Invalid("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
 
@@ -87,6 +95,9 @@ func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *
 	if maxCount > 1 && slices.ContainsFunc(vols, func(b BlockDeviceRequest) bool { return b.SourceType == "volume" }) {
 		return nil, errs.Invalid("Cannot attach one or more volumes to multiple instances")
 	}
+	if err := s.checkBootSnapshot(ctx, p, req); err != nil {
+		return nil, err
+	}
 	if err := checkBootSequence(req); err != nil {
 		return nil, err
 	}
@@ -95,6 +106,9 @@ func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *
 		b := BlockDevice{SourceType: r.SourceType, DestinationType: "volume", BootIndex: r.BootIndex,
 			DeviceName: r.DeviceName, DeleteOnTermination: r.DeleteOnTermination, VolumeSize: r.VolumeSize,
 			VolumeType: r.VolumeType, Tag: r.Tag, DiskBus: r.DiskBus, DeviceType: r.DeviceType, GuestFormat: r.GuestFormat}
+		if err := s.checkVolumeType(ctx, p, &b); err != nil {
+			return nil, err
+		}
 		if err := s.checkVolumeSource(ctx, p, &b, r.UUID); err != nil {
 			return nil, err
 		}
@@ -112,6 +126,30 @@ func (s *Service) planBlockDevices(ctx context.Context, p *auth.Principal, req *
 		return nil, errBootSequence
 	}
 	return plan, nil
+}
+
+// checkBootSnapshot is the first look Nova takes at a server booted
+// from a snapshot without an image (get_bdm_image_metadata, before
+// _validate_bdm): a boot snapshot the project cannot read is Nova's
+// SnapshotNotFound, which its create answers with 400.
+func (s *Service) checkBootSnapshot(ctx context.Context, p *auth.Principal, req *CreateRequest) error {
+	if req.ImageRef != "" {
+		return nil
+	}
+	for _, b := range req.BlockDevices {
+		if b.NoDevice || b.BootIndex == nil || *b.BootIndex != 0 {
+			continue
+		}
+		if b.SourceType != "snapshot" {
+			return nil
+		}
+		_, err := s.Volumes.Snapshot(ctx, s.DB, p.ProjectID, b.UUID)
+		if errs.KindOf(err) == errs.KindNotFound {
+			return errs.Invalid("Snapshot %s could not be found.", b.UUID)
+		}
+		return err
+	}
+	return nil
 }
 
 // checkBootSequence is _validate_bdm's boot index rule: the bootable
@@ -140,6 +178,25 @@ func checkBootSequence(req *CreateRequest) error {
 	return nil
 }
 
+// checkVolumeType is Nova's _check_requested_volume_type: a mapping's
+// volume type (2.67) must be one the project may use, and the mapping
+// keeps its name when it was given by id.
+func (s *Service) checkVolumeType(ctx context.Context, p *auth.Principal, b *BlockDevice) error {
+	if b.VolumeType == "" {
+		return nil
+	}
+	t, err := s.Volumes.VolumeType(ctx, s.DB, p.ProjectID, b.VolumeType)
+	if errs.KindOf(err) == errs.KindNotFound {
+		// Nova's VolumeTypeNotFound, which its create answers with 400.
+		return errs.Invalid("Volume type %s could not be found.", b.VolumeType)
+	}
+	if err != nil {
+		return fmt.Errorf("look up volume type %s: %w", b.VolumeType, err)
+	}
+	b.VolumeType = t.Name
+	return nil
+}
+
 // checkVolumeSource checks b's source (id) as _validate_bdm does and
 // fills in what the source decides.
 func (s *Service) checkVolumeSource(ctx context.Context, p *auth.Principal, b *BlockDevice, id string) error {
@@ -156,7 +213,19 @@ func (s *Service) checkVolumeSource(ctx context.Context, p *auth.Principal, b *B
 		// of the create reserves it.
 		b.VolumeID, b.VolumeSize = vol.ID, vol.SizeGB
 	case "snapshot":
-		b.SnapshotID = id
+		// Nova reads the snapshot (any status will do) for its size when
+		// the mapping gives none.
+		snap, err := s.Volumes.Snapshot(ctx, s.DB, p.ProjectID, id)
+		if errs.KindOf(err) == errs.KindNotFound {
+			return errs.Invalid("Block Device Mapping is Invalid: failed to get snapshot %s.", id)
+		}
+		if err != nil {
+			return err
+		}
+		b.SnapshotID = snap.ID
+		if b.VolumeSize <= 0 {
+			b.VolumeSize = snap.SizeGB
+		}
 	case "image":
 		if _, err := s.Images.Get(ctx, p, id); err != nil {
 			if errs.KindOf(err) == errs.KindNotFound {
@@ -197,8 +266,21 @@ func (s *Service) bootVolumeMetadata(ctx context.Context, p *auth.Principal, b *
 				int64(b.VolumeSize)<<30, int64(img.MinDisk)<<30)
 		}
 		return imageSystemMetadata(img), nil
-	case b.VolumeID != "":
-		vol, err := s.Volumes.Volume(ctx, s.DB, p.ProjectID, b.VolumeID)
+	case b.VolumeID != "" || b.SnapshotID != "":
+		// A snapshot's image metadata is its volume's (Cinder shows none
+		// on the snapshot itself).
+		volumeID := b.VolumeID
+		if volumeID == "" {
+			snap, err := s.Volumes.Snapshot(ctx, s.DB, p.ProjectID, b.SnapshotID)
+			if err != nil {
+				return nil, err
+			}
+			volumeID = snap.VolumeID
+		}
+		vol, err := s.Volumes.Volume(ctx, s.DB, p.ProjectID, volumeID)
+		if errs.KindOf(err) == errs.KindNotFound {
+			return nil, errs.Invalid("Block Device Mapping is Invalid: failed to get volume %s.", volumeID)
+		}
 		if err != nil {
 			return nil, err
 		}

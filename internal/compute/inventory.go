@@ -24,11 +24,14 @@ func NewInventory(db *store.DB) *Inventory { return &Inventory{db: db} }
 // deleted and not shelved-offloaded (Nova clears their host).
 const liveOnHost = `host = ? AND deleted = FALSE AND vm_state <> 'shelved_offloaded'`
 
-// HostLoad sums what the servers placed on hostname take.
+// HostLoad sums what the servers placed on hostname take; a
+// volume-backed server's root disk is not the host's (claimOf).
 func (v *Inventory) HostLoad(ctx context.Context, q store.Querier, hostname string) (hosts.Load, error) {
 	var l hosts.Load
 	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0),
-		COALESCE(SUM(root_gb + ephemeral_gb), 0), COUNT(*) FROM instances WHERE `+liveOnHost, hostname).
+		COALESCE(SUM(ephemeral_gb + CASE WHEN EXISTS (SELECT 1 FROM block_device_mappings b
+			WHERE b.instance_id = instances.id AND b.boot_index = 0) THEN 0 ELSE root_gb END), 0),
+		COUNT(*) FROM instances WHERE `+liveOnHost, hostname).
 		Scan(&l.VCPUs, &l.MemoryMB, &l.DiskGB, &l.Servers)
 	if err != nil {
 		return hosts.Load{}, fmt.Errorf("sum servers on %s: %w", hostname, err)

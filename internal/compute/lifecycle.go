@@ -8,7 +8,6 @@ import (
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -242,7 +241,7 @@ func (s *Service) markDeleted(ctx context.Context, tx *store.Tx, srv *Server, no
 		return fmt.Errorf("mark deleted: %w", err)
 	}
 	if srv.VMState != state.VMShelvedOffloaded {
-		if err := scheduler.Release(ctx, tx, srv.Host, srv.Flavor.VCPUs, srv.Flavor.RAM, srv.Flavor.Disk+srv.Flavor.Ephemeral, now); err != nil {
+		if err := releaseClaim(ctx, tx, srv.Host, srv.ID, srv.Flavor, now); err != nil {
 			return err
 		}
 	}

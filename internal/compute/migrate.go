@@ -50,7 +50,11 @@ func (s *Service) Migrate(ctx context.Context, p *auth.Principal, id, host, requ
 		if err != nil {
 			return err
 		}
-		other, err := scheduler.OtherHostFits(ctx, tx, claimOf(b.Server.Flavor), b.Server.Host, host, b.Now)
+		c, err := claimFor(ctx, tx, b.Server.ID, b.Server.Flavor)
+		if err != nil {
+			return err
+		}
+		other, err := scheduler.OtherHostFits(ctx, tx, c, b.Server.Host, host, b.Now)
 		if err != nil {
 			return err
 		}

@@ -338,8 +338,35 @@ func moveClaimHeld(m *Migration) *FlavorSnapshot {
 	return nil
 }
 
-func claimOf(f FlavorSnapshot) scheduler.Request {
-	return scheduler.Request{VCPUs: f.VCPUs, MemoryMB: f.RAM, DiskGB: f.Disk + f.Ephemeral}
+// claimOf is what flavor f takes on a host. The root disk of a
+// volume-backed server is a volume, not the host's disk: it claims only
+// the flavor's ephemeral disk, as Nova's request spec with is_bfv asks
+// placement for no root_gb (and its resource tracker counts none).
+func claimOf(f FlavorSnapshot, volumeBacked bool) scheduler.Request {
+	disk := f.Disk + f.Ephemeral
+	if volumeBacked {
+		disk = f.Ephemeral
+	}
+	return scheduler.Request{VCPUs: f.VCPUs, MemoryMB: f.RAM, DiskGB: disk}
+}
+
+// claimFor is claimOf for server id, read in q: whether it boots from a
+// volume is its block device mappings'.
+func claimFor(ctx context.Context, q store.Querier, id string, f FlavorSnapshot) (scheduler.Request, error) {
+	bfv, err := volumeBacked(ctx, q, id)
+	if err != nil {
+		return scheduler.Request{}, err
+	}
+	return claimOf(f, bfv), nil
+}
+
+// releaseClaim gives back what flavor f of server id holds on host.
+func releaseClaim(ctx context.Context, tx *store.Tx, host, id string, f FlavorSnapshot, now time.Time) error {
+	c, err := claimFor(ctx, tx, id, f)
+	if err != nil {
+		return err
+	}
+	return scheduler.Release(ctx, tx, host, c.VCPUs, c.MemoryMB, c.DiskGB, now)
 }
 
 // openMigrations are a server's migrations that still hold a claim or
@@ -369,7 +396,11 @@ func openMigrations(ctx context.Context, tx *store.Tx, instanceID string, status
 // endMigration ends m in status, in tx, freeing what it holds on its host.
 func endMigration(ctx context.Context, tx *store.Tx, m *Migration, status string, now time.Time) error {
 	if held := moveClaimHeld(m); held != nil {
-		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, claimOf(*held), now); err != nil {
+		c, err := claimFor(ctx, tx, m.InstanceUUID, *held)
+		if err != nil {
+			return err
+		}
+		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, c, now); err != nil {
 			return err
 		}
 	}
@@ -446,7 +477,11 @@ func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 		now := s.now()
 		for _, m := range open {
 			if held := moveClaimHeld(m); held != nil {
-				if err := scheduler.HoldMove(ctx, tx, host, claimOf(*held), now); err != nil {
+				c, err := claimFor(ctx, tx, m.InstanceUUID, *held)
+				if err != nil {
+					return err
+				}
+				if err := scheduler.HoldMove(ctx, tx, host, c, now); err != nil {
 					return err
 				}
 			}

@@ -210,7 +210,11 @@ func (s *Service) startMove(ctx context.Context, tx *store.Tx, p *auth.Principal
 		OldFlavor: old, NewFlavor: next, UserID: p.UserID, ProjectID: p.ProjectID, CreatedAt: b.Now.UTC()}
 	fits := false
 	if migrationType == MigrationTypeResize { // a cold migration never stays on its host
-		if fits, err = scheduler.ClaimMove(ctx, tx, srv.Host, claimOf(next), b.Now); err != nil {
+		c, err := claimFor(ctx, tx, srv.ID, next)
+		if err != nil {
+			return err
+		}
+		if fits, err = scheduler.ClaimMove(ctx, tx, srv.Host, c, b.Now); err != nil {
 			return err
 		}
 	}

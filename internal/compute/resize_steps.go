@@ -163,7 +163,11 @@ func failedResizeEvent(ts state.TaskState) string {
 // server in ERROR with the failure as its fault.
 func (s *Service) abandonMove(ctx context.Context, tx *store.Tx, srv *Server, m *Migration, opErr error, now time.Time) error {
 	if held := moveClaimHeld(m); held != nil {
-		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, claimOf(*held), now); err != nil {
+		c, err := claimFor(ctx, tx, srv.ID, *held)
+		if err != nil {
+			return err
+		}
+		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, c, now); err != nil {
 			return err
 		}
 	}

@@ -99,7 +99,11 @@ func (s *Service) FinishConfirmResize(ctx context.Context, t *Task, started time
 		if !ok {
 			return s.finishPlanned(ctx, tx, t, started, opErr)
 		}
-		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, claimOf(m.OldFlavor), now); err != nil {
+		c, err := claimFor(ctx, tx, m.InstanceUUID, m.OldFlavor)
+		if err != nil {
+			return err
+		}
+		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, c, now); err != nil {
 			return err
 		}
 		if opErr != nil {
@@ -183,7 +187,11 @@ func (s *Service) FinishRevertResize(ctx context.Context, t *Task, started time.
 			if _, err := tx.ExecContext(ctx, `UPDATE instances SET system_metadata = ? WHERE id = ?`, string(raw), srv.ID); err != nil {
 				return fmt.Errorf("finish revert: %w", err)
 			}
-			if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, claimOf(m.NewFlavor), now); err != nil {
+			c, err := claimFor(ctx, tx, m.InstanceUUID, m.NewFlavor)
+			if err != nil {
+				return err
+			}
+			if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, c, now); err != nil {
 				return err
 			}
 			if _, err := setMigrationStatus(ctx, tx, m.ID, MigrationReverted, now, MigrationReverting); err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute/state"
-	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -214,7 +213,7 @@ func (s *Service) stillInTask(ctx context.Context, tx *store.Tx, t *Task) (*Serv
 // clears its host, node and zone, in tx.
 func (s *Service) releaseHost(ctx context.Context, tx *store.Tx, srv *Server) error {
 	now := s.now()
-	if err := scheduler.Release(ctx, tx, srv.Host, srv.Flavor.VCPUs, srv.Flavor.RAM, srv.Flavor.Disk+srv.Flavor.Ephemeral, now); err != nil {
+	if err := releaseClaim(ctx, tx, srv.Host, srv.ID, srv.Flavor, now); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE instances SET host = NULL, node = NULL, availability_zone = NULL,

@@ -149,8 +149,12 @@ func (s *Service) unshelveOffloaded(ctx context.Context, tx *store.Tx, b *begunA
 	if zone != nil {
 		az = *zone
 	}
-	placement, err := scheduler.Claim(ctx, tx, scheduler.Request{VCPUs: srv.Flavor.VCPUs, MemoryMB: srv.Flavor.RAM,
-		DiskGB: srv.Flavor.Disk + srv.Flavor.Ephemeral, AZ: az, Host: req.Host}, b.Now)
+	claim, err := claimFor(ctx, tx, srv.ID, srv.Flavor)
+	if err != nil {
+		return "", err
+	}
+	claim.AZ, claim.Host = az, req.Host
+	placement, err := scheduler.Claim(ctx, tx, claim, b.Now)
 	if errors.Is(err, scheduler.ErrNoValidHost) {
 		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = NULL, updated_at = ? WHERE id = ?`,
 			b.Now.UnixMicro(), srv.ID); err != nil {

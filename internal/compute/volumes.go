@@ -17,6 +17,13 @@ type Volumes interface {
 	// as Nova words a missing volume, when it does not exist or belongs
 	// to another project).
 	Volume(ctx context.Context, q store.Querier, projectID, id string) (Volume, error)
+	// Snapshot reads volume snapshot id as projectID sees it (errs.NotFound
+	// when it does not exist or belongs to another project).
+	Snapshot(ctx context.Context, q store.Querier, projectID, id string) (VolumeSnapshot, error)
+	// VolumeType finds the volume type whose id or name is nameOrID among
+	// those projectID may use (public ones and private ones shared with
+	// it); errs.NotFound when there is none.
+	VolumeType(ctx context.Context, q store.Querier, projectID, nameOrID string) (VolumeType, error)
 	// CreateVolume makes a volume for a mapping (blank, from an image or
 	// from a snapshot); it is "creating" until the volume service has
 	// written its data, which AwaitVolume waits for.
@@ -71,6 +78,21 @@ type Volume struct {
 	// the volume was made from (image_id, disk_format, hw_*, ...).
 	ImageMetadata map[string]string
 	Attachments   []VolumeAttachment
+}
+
+// VolumeSnapshot is what Nova reads of a Cinder snapshot.
+type VolumeSnapshot struct {
+	ID        string
+	ProjectID string
+	VolumeID  string
+	Status    string
+	SizeGB    int
+}
+
+// VolumeType is what Nova reads of a Cinder volume type.
+type VolumeType struct {
+	ID   string
+	Name string
 }
 
 // VolumeAttachment is one attachment of a volume to a server.

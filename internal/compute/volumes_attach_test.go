@@ -175,6 +175,7 @@ func TestBootFromVolume(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		rc, vols := newVolumeCloud(t, database)
+		vols.AddType("fast")
 		ctx := context.Background()
 		zero := 0
 		made := rc.CreateServer(t, rc.owner, "from-image", func(r *compute.CreateRequest) {
@@ -321,6 +322,11 @@ func TestVolumeBackedSnapshotAndShelve(t *testing.T) {
 		if err != nil || len(attached[clone.ID]) != 1 || !attached[clone.ID][0].IsRoot() {
 			t.Fatalf("clone volumes %+v, %v", attached, err)
 		}
+		// Both boot from volumes (the clone's defined by its image): they
+		// take none of the host's disk (m1.tiny has no ephemeral disk).
+		if got := hostDiskUsed(t, rc); got != 0 {
+			t.Fatalf("host disk used %d GiB by two volume-backed servers, want 0", got)
+		}
 
 		if err := rc.Compute.Shelve(ctx, rc.owner, srv.ID, "req-shelve"); err != nil {
 			t.Fatal(err)
@@ -335,6 +341,9 @@ func TestVolumeBackedSnapshotAndShelve(t *testing.T) {
 		rc.WaitFor(t, srv.ID, computetest.Active)
 		boot, _ := rc.Compute.AttachedVolumes(ctx, []string{srv.ID})
 		rc.guestVolumes(t, srv.ID, []string{boot[srv.ID][0].VolumeID})
+		if got := hostDiskUsed(t, rc); got != 0 {
+			t.Fatalf("host disk used %d GiB after the unshelve, want 0", got)
+		}
 	})
 }
 

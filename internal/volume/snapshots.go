@@ -117,6 +117,12 @@ func (s *Service) Snapshot(ctx context.Context, p *auth.Principal, id string) (*
 	return getSnapshot(ctx, s.db, id, p.ProjectID, p.IsAdmin())
 }
 
+// SnapshotQ is Snapshot read through q (the caller's transaction or
+// database).
+func (s *Service) SnapshotQ(ctx context.Context, q store.Querier, p *auth.Principal, id string) (*Snapshot, error) {
+	return getSnapshot(ctx, q, id, p.ProjectID, p.IsAdmin())
+}
+
 var snapshotSortKeys = map[string]string{
 	"id": "s.id", "created_at": "s.created_at", "updated_at": "s.updated_at", "size": "s.size_gb",
 	"status": "s.status", "name": "COALESCE(s.name, '')", "display_name": "COALESCE(s.name, '')",

@@ -142,6 +142,12 @@ func (s *Service) Type(ctx context.Context, p *auth.Principal, ref string) (*Vol
 	return s.findType(ctx, s.db, p, ref)
 }
 
+// TypeQ is Type read through q. It does not make __DEFAULT__, which
+// needs a transaction of its own (EnsureDefaultType).
+func (s *Service) TypeQ(ctx context.Context, q store.Querier, p *auth.Principal, ref string) (*VolumeType, error) {
+	return s.findType(ctx, q, p, ref)
+}
+
 // DefaultType is GET /types/default: p's project's default type.
 func (s *Service) DefaultType(ctx context.Context, p *auth.Principal) (*VolumeType, error) {
 	if err := s.EnsureDefaultType(ctx); err != nil {

@@ -74,6 +74,7 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.quotaRoutes()...)
 	rs = append(rs, h.serverCreateRoutes()...)
 	rs = append(rs, h.serverRoutes()...)
+	rs = append(rs, h.volumesBootRoutes()...)
 	rs = append(rs, h.interfaceRoutes()...)
 	rs = append(rs, h.volumeAttachmentRoutes()...)
 	rs = append(rs, h.volumeProxyRoutes()...)

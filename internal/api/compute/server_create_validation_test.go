@@ -235,9 +235,10 @@ func createReferenceCases() []createCase {
 			status: 400, msg: "Block Device Mapping is Invalid: failed to get volume " + netA + "."},
 		{name: "snapshot", version: "2.1", extra: map[string]any{"block_device_mapping_v2": []any{
 			map[string]any{"source_type": "snapshot", "uuid": netA, "destination_type": "volume", "boot_index": 1}}},
-			// compute.Volumes reads no snapshots: the build fails instead
-			// of the create.
-			status: 202},
+			status: 400, msg: "Block Device Mapping is Invalid: failed to get snapshot " + netA + "."},
+		{name: "unknown volume type", version: "2.67", extra: map[string]any{"block_device_mapping_v2": []any{
+			map[string]any{"source_type": "blank", "destination_type": "volume", "boot_index": 1, "volume_size": 1, "volume_type": "nosuch"}}},
+			status: 400, msg: "Volume type nosuch could not be found."},
 		{name: "image to volume", version: "2.1", extra: map[string]any{"block_device_mapping_v2": []any{
 			map[string]any{"source_type": "image", "uuid": netA, "destination_type": "volume", "boot_index": 0, "volume_size": 1}}},
 			status: 400, msg: "Block Device Mapping is Invalid: failed to get image " + netA + "."},

@@ -2,6 +2,7 @@ package compute_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,12 +201,71 @@ func TestCreateWithVolumes(t *testing.T) {
 			{"image to volume without size", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
 				"uuid": cc.ImageID, "boot_index": 0, "source_type": "image", "destination_type": "volume"}}},
 				"Images with destination_type 'volume' need to have a non-zero size specified"},
+			{"missing boot snapshot", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
+				"uuid": "7a3f1d2c-0000-4000-8000-000000000002", "boot_index": 0, "source_type": "snapshot", "destination_type": "volume"}}},
+				"Snapshot 7a3f1d2c-0000-4000-8000-000000000002 could not be found."},
+			{"missing snapshot", map[string]any{"block_device_mapping_v2": []any{map[string]any{
+				"uuid": "7a3f1d2c-0000-4000-8000-000000000002", "boot_index": 1, "source_type": "snapshot", "destination_type": "volume"}}},
+				"Block Device Mapping is Invalid: failed to get snapshot 7a3f1d2c-0000-4000-8000-000000000002."},
+			{"unknown volume type", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
+				"uuid": cc.ImageID, "boot_index": 0, "source_type": "image", "destination_type": "volume", "volume_size": 1,
+				"volume_type": "no-such-type"}}},
+				"Volume type no-such-type could not be found."},
 		} {
 			r := user.Do("POST", "/v2.1/servers", cc.body("2.67", tc.server)).Expect(t, http.StatusBadRequest)
 			if msg := faultMessage(t, r); msg != tc.msg {
 				t.Errorf("%s: %q, want %q", tc.name, msg, tc.msg)
 			}
 		}
+	})
+}
+
+// TestVolumesBoot: /os-volumes_boot is the servers API under another
+// name up to 2.102, as Nova routes it to a subclass of its servers
+// controller: a server booted from a volume there is listed, shown,
+// renamed, stopped and deleted there, and the alias is gone from 2.103.
+func TestVolumesBoot(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		cc, vols := newVolumeCloud(t, database)
+		user := cc.client.As(userToken, "2.102")
+		boot := vols.Add("p1", "boot", 1)
+		vols.SetBootable(boot, cc.ImageID)
+		body := cc.body("2.102", map[string]any{"imageRef": "", "block_device_mapping_v2": []any{map[string]any{
+			"uuid": boot, "boot_index": 0, "source_type": "volume", "destination_type": "volume"}}})
+		r := user.Do("POST", "/v2.1/os-volumes_boot", body).Expect(t, http.StatusAccepted)
+		id := r.JSON(t)["server"].(map[string]any)["id"].(string)
+		if loc := r.Header.Get("Location"); !strings.HasSuffix(loc, "/servers/"+id) {
+			t.Errorf("Location %q, want the server's /servers link", loc)
+		}
+		cc.waitForStatus(t, id, "ACTIVE")
+		waitVolumeStatus(t, vols, boot, "in-use")
+
+		base := "/v2.1/os-volumes_boot/"
+		srv := user.Do("GET", base+id, nil).Expect(t, http.StatusOK).JSON(t)["server"].(map[string]any)
+		attached := srv["os-extended-volumes:volumes_attached"].([]any)
+		if srv["image"] != "" || len(attached) != 1 || attached[0].(map[string]any)["id"] != boot {
+			t.Errorf("shown: image %v, volumes_attached %v", srv["image"], attached)
+		}
+		for _, path := range []string{"/v2.1/os-volumes_boot", "/v2.1/os-volumes_boot/detail"} {
+			list := user.Do("GET", path, nil).Expect(t, http.StatusOK).JSON(t)["servers"].([]any)
+			if len(list) != 1 || list[0].(map[string]any)["id"] != id {
+				t.Errorf("%s: %v", path, list)
+			}
+		}
+		renamed := user.Do("PUT", base+id, map[string]any{"server": map[string]any{"name": "renamed"}}).Expect(t, http.StatusOK)
+		if name := renamed.JSON(t)["server"].(map[string]any)["name"]; name != "renamed" {
+			t.Errorf("renamed to %v", name)
+		}
+		user.Do("POST", base+id+"/action", map[string]any{"os-stop": nil}).Expect(t, http.StatusAccepted)
+		cc.waitForStatus(t, id, "SHUTOFF")
+		// Only the servers controller's own actions are routed here.
+		r = user.Do("POST", base+id+"/action", map[string]any{"lock": nil}).Expect(t, http.StatusBadRequest)
+		if msg := faultMessage(t, r); msg != "There is no such action: lock" {
+			t.Errorf("lock: %q", msg)
+		}
+		cc.client.As(userToken, "2.103").Do("GET", base+id, nil).Expect(t, http.StatusNotFound)
+		user.Do("DELETE", base+id, nil).Expect(t, http.StatusNoContent)
 	})
 }
 

@@ -21,7 +21,8 @@ import (
 type Volumes struct {
 	mu        sync.Mutex
 	volumes   map[string]*compute.Volume
-	snapshots map[string]string // snapshot id -> volume id
+	snapshots map[string]compute.VolumeSnapshot
+	types     map[string]compute.VolumeType // by id
 	// Created are the requests CreateVolume was given, in order.
 	Created []compute.VolumeRequest
 	// FailCreate makes volumes made by CreateVolume end in "error".
@@ -36,8 +37,18 @@ var _ compute.Volumes = (*Volumes)(nil)
 
 // NewVolumes returns an empty volume service.
 func NewVolumes() *Volumes {
-	return &Volumes{volumes: map[string]*compute.Volume{}, snapshots: map[string]string{},
+	return &Volumes{volumes: map[string]*compute.Volume{}, snapshots: map[string]compute.VolumeSnapshot{},
+		types:    map[string]compute.VolumeType{"default-type": {ID: "default-type", Name: "__DEFAULT__"}},
 		reimaged: map[string][]string{}, reimaging: map[string]string{}}
+}
+
+// AddType makes a volume type named name and returns its id.
+func (v *Volumes) AddType(name string) string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	id := uuid.NewString()
+	v.types[id] = compute.VolumeType{ID: id, Name: name}
+	return id
 }
 
 // Add makes an available volume of sizeGB in project and returns its id.
@@ -55,7 +66,11 @@ func (v *Volumes) AddSnapshot(volumeID string) string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	id := uuid.NewString()
-	v.snapshots[id] = volumeID
+	sn := compute.VolumeSnapshot{ID: id, VolumeID: volumeID, Status: "available"}
+	if vol, ok := v.volumes[volumeID]; ok {
+		sn.ProjectID, sn.SizeGB = vol.ProjectID, vol.SizeGB
+	}
+	v.snapshots[id] = sn
 	return id
 }
 
@@ -106,6 +121,29 @@ func (v *Volumes) Volume(_ context.Context, _ store.Querier, projectID, id strin
 		return compute.Volume{}, errs.NotFound("Volume %s could not be found.", id)
 	}
 	return copyVolume(vol), nil
+}
+
+// Snapshot implements compute.Volumes.
+func (v *Volumes) Snapshot(_ context.Context, _ store.Querier, projectID, id string) (compute.VolumeSnapshot, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	sn, ok := v.snapshots[id]
+	if !ok || sn.ProjectID != projectID {
+		return compute.VolumeSnapshot{}, errs.NotFound("Snapshot %s could not be found.", id)
+	}
+	return sn, nil
+}
+
+// VolumeType implements compute.Volumes: every type is public.
+func (v *Volumes) VolumeType(_ context.Context, _ store.Querier, _, nameOrID string) (compute.VolumeType, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, t := range v.types {
+		if t.ID == nameOrID || t.Name == nameOrID {
+			return t, nil
+		}
+	}
+	return compute.VolumeType{}, errs.NotFound("Volume type %s could not be found.", nameOrID)
 }
 
 // CreateVolume implements compute.Volumes.
@@ -302,11 +340,13 @@ func (v *Volumes) DeleteVolume(_ context.Context, _ *store.Tx, projectID, volume
 func (v *Volumes) SnapshotVolume(_ context.Context, _ *store.Tx, projectID, volumeID, name string) (string, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, err := v.find(volumeID); err != nil {
+	vol, err := v.find(volumeID)
+	if err != nil {
 		return "", err
 	}
 	id := uuid.NewString()
-	v.snapshots[id] = volumeID
+	v.snapshots[id] = compute.VolumeSnapshot{ID: id, ProjectID: projectID, VolumeID: volumeID, Status: "creating",
+		SizeGB: vol.SizeGB}
 	return id, nil
 }
 

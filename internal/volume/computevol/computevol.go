@@ -42,6 +42,35 @@ func (v Volumes) Volume(ctx context.Context, q store.Querier, projectID, id stri
 	return view(vol), nil
 }
 
+// Snapshot reads snapshot id as projectID sees it.
+func (v Volumes) Snapshot(ctx context.Context, q store.Querier, projectID, id string) (compute.VolumeSnapshot, error) {
+	sn, err := v.Service.SnapshotQ(ctx, q, nova(projectID), id)
+	if err != nil {
+		return compute.VolumeSnapshot{}, err
+	}
+	return compute.VolumeSnapshot{ID: sn.ID, ProjectID: sn.ProjectID, VolumeID: sn.VolumeID, Status: sn.Status,
+		SizeGB: sn.Size}, nil
+}
+
+// VolumeType finds a type projectID may use by id or name, as Nova looks
+// it up among Cinder's list of types.
+func (v Volumes) VolumeType(ctx context.Context, q store.Querier, projectID, nameOrID string) (compute.VolumeType, error) {
+	if nameOrID == volume.DefaultTypeName {
+		// Cinder always lists __DEFAULT__; kumo makes it on first need
+		// (in a transaction of its own, so not when q is one).
+		if _, inTx := q.(*store.Tx); !inTx {
+			if err := v.Service.EnsureDefaultType(ctx); err != nil {
+				return compute.VolumeType{}, err
+			}
+		}
+	}
+	t, err := v.Service.TypeQ(ctx, q, nova(projectID), nameOrID)
+	if err != nil {
+		return compute.VolumeType{}, err
+	}
+	return compute.VolumeType{ID: t.ID, Name: t.Name}, nil
+}
+
 func view(v *volume.Volume) compute.Volume {
 	out := compute.Volume{
 		ID: v.ID, ProjectID: v.ProjectID, Status: v.Status, SizeGB: v.Size, AvailabilityZone: v.AvailabilityZone,

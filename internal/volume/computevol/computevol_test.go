@@ -90,6 +90,14 @@ func TestNovasVolumeFlow(t *testing.T) {
 		if err != nil || sn.Status != volume.SnapshotAvailable {
 			t.Fatalf("snapshot: %+v, %v", sn, err)
 		}
+		// Nova reads a mapping's snapshot as the project sees it.
+		if got, err := vols.Snapshot(ctx, db, "p1", snap); err != nil || got.ID != snap || got.VolumeID != v.ID ||
+			got.SizeGB != 1 || got.ProjectID != "p1" || got.Status != volume.SnapshotAvailable {
+			t.Errorf("snapshot read %+v, %v", got, err)
+		}
+		if _, err := vols.Snapshot(ctx, db, "p2", snap); !errs.Is(err, errs.KindNotFound) {
+			t.Errorf("another project reads the snapshot: %v", err)
+		}
 
 		inTx(t, db, func(tx *store.Tx) error {
 			if err := vols.BeginDetaching(ctx, tx, v.ID); err != nil {
@@ -247,6 +255,50 @@ func TestReimageForRebuild(t *testing.T) {
 		v, err = vols.Volume(ctx, db, "p1", v.ID)
 		if err != nil || v.Status != volume.StatusInUse || len(v.Attachments) != 1 || v.Attachments[0].ID != attachment {
 			t.Fatalf("attached again: %+v, %v", v, err)
+		}
+	})
+}
+
+// TestVolumeTypeLookup: Nova finds a mapping's volume type by id or by
+// name among the types the project may use: the public ones (__DEFAULT__
+// always) and the private ones shared with it.
+func TestVolumeTypeLookup(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := volume.New(db, volume.Config{})
+		vols := Volumes{Service: s}
+		private := false
+		secret, err := s.CreateType(ctx, volume.TypeCreate{Name: "secret", IsPublic: &private})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, err := s.CreateType(ctx, volume.TypeCreate{Name: "fast"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddTypeAccess(ctx, secret.ID, "p2"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			project, ref, want string // want "": not found
+		}{
+			{"p1", volume.DefaultTypeName, volume.DefaultTypeName},
+			{"p1", "fast", "fast"},
+			{"p1", fast.ID, "fast"},
+			{"p1", "slow", ""},
+			{"p1", "secret", ""},
+			{"p1", secret.ID, ""},
+			{"p2", "secret", "secret"},
+			{"p2", secret.ID, "secret"},
+		} {
+			got, err := vols.VolumeType(ctx, db, tc.project, tc.ref)
+			switch {
+			case tc.want == "" && !errs.Is(err, errs.KindNotFound):
+				t.Errorf("%s looks up %s: %+v, %v; want not found", tc.project, tc.ref, got, err)
+			case tc.want != "" && (err != nil || got.Name != tc.want || got.ID == ""):
+				t.Errorf("%s looks up %s: %+v, %v; want %s", tc.project, tc.ref, got, err, tc.want)
+			}
 		}
 	})
 }
