@@ -370,4 +370,5 @@ var migrations = []migration{
 	schemaL3Ports,
 	schemaVolumes,
 	schemaBlockDeviceMappings,
+	schemaMetadefs,
 }
