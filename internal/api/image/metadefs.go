@@ -68,21 +68,26 @@ func metadefSchemaRoutes() []api.Route {
 
 // ---- request bodies
 
-// stringArray is the schemas' definitions/stringArray.
-var stringArray = js.Schema{js.Type("array"), js.Items(js.Schema{js.Type("string")}), js.MinItems(1), js.UniqueItems()}
+// stringArray is the namespace and object schemas'
+// definitions/stringArray; the property schema's (propertyRequired)
+// wants one item at least.
+var (
+	stringArray      = js.Schema{js.Type("array"), js.Items(js.Schema{js.Type("string")}), js.UniqueItems()}
+	propertyRequired = js.Schema{js.Type("array"), js.Items(js.Schema{js.Type("string")}), js.MinItems(1), js.UniqueItems()}
+)
 
 var propertyTypes = []any{"array", "boolean", "integer", "number", "object", "string", nil}
 
 // propertyFields are the keywords of a property definition
 // (definitions/property in Glance's schemas).
-func propertyFields(withName bool) []js.Property {
+func propertyFields(withName bool, requiredSchema js.Schema) []js.Property {
 	positive := js.Schema{js.Type("integer"), js.Minimum(0)}
 	ps := []js.Property{
 		{Name: "title", Schema: js.Schema{js.Type("string")}},
 		{Name: "description", Schema: js.Schema{js.Type("string")}},
 		{Name: "operators", Schema: js.Schema{js.Type("array"), js.Items(js.Schema{js.Type("string")})}},
 		{Name: "type", Schema: js.Schema{js.Type("string"), js.Enum(propertyTypes...)}},
-		{Name: "required", Schema: stringArray},
+		{Name: "required", Schema: requiredSchema},
 		{Name: "minimum", Schema: js.Schema{js.Type("number")}},
 		{Name: "maximum", Schema: js.Schema{js.Type("number")}},
 		{Name: "maxLength", Schema: positive},
@@ -106,10 +111,10 @@ func propertyFields(withName bool) []js.Property {
 }
 
 // propertySchema is a property body (/v2/schemas/metadefs/property).
-var propertySchema = append(js.Object(nil, propertyFields(true)...), js.Required("type", "title", "name"))
+var propertySchema = append(js.Object(nil, propertyFields(true, propertyRequired)...), js.Required("type", "title", "name"))
 
 // propertyMap is definitions/property: named property definitions.
-var propertyMap = js.Schema{js.Type("object"), eachValue(append(js.Object(nil, propertyFields(true)...), js.Required("title", "type")))}
+var propertyMap = js.Schema{js.Type("object"), eachValue(append(js.Object(nil, propertyFields(true, stringArray)...), js.Required("title", "type")))}
 
 // eachValue validates every value of an object (additionalProperties
 // given as a schema).
@@ -516,7 +521,15 @@ func (h *handlers) createNamespace(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusCreated, namespaceView(ns)).WithHeader("Location", namespaceHref(ns.Namespace)), nil
+	// Glance answers a create with the contents as they were sent.
+	v := namespaceView(ns)
+	for _, k := range []string{"resource_type_associations", "properties", "objects", "tags"} {
+		delete(v, k)
+		if x, ok := body[k]; ok && x != nil {
+			v[k] = x
+		}
+	}
+	return api.JSON(http.StatusCreated, v).WithHeader("Location", namespaceHref(ns.Namespace)), nil
 }
 
 func (h *handlers) showNamespace(c *api.Call) (*api.Reply, error) {
