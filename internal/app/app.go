@@ -236,6 +236,9 @@ func (a *App) bootstrap(ctx context.Context) error {
 	if err := a.Images.SeedTiny(ctx, adminProject); err != nil {
 		return fmt.Errorf("seed image: %w", err)
 	}
+	if err := a.Images.SeedMetadefs(ctx, adminProject); err != nil {
+		return fmt.Errorf("seed metadata definitions: %w", err)
+	}
 	// The floating range is the external network's subnet, there from
 	// the first start as DevStack's public network.
 	if a.Config.FloatingRange != "" {

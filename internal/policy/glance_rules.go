@@ -35,3 +35,46 @@ func glanceRules() []Rule {
 		{"stores_info_detail", "rule:context_is_admin or rule:service_api", []string{"GET /v2/info/stores/detail"}},
 	}
 }
+
+// glanceMetadefRules are Glance's default policies for the metadata
+// definitions catalog (glance/policies/metadef.py): admins write, every
+// reader reads public namespaces and its project's.
+func glanceMetadefRules() []Rule {
+	const (
+		ns        = "/v2/metadefs/namespaces"
+		one       = ns + "/{namespace_name}"
+		readNS    = "rule:context_is_admin or (role:reader and (project_id:%(project_id)s or 'public':%(visibility)s))"
+		readOwn   = "rule:context_is_admin or (role:reader and project_id:%(project_id)s)"
+		metaAdmin = "rule:metadef_admin"
+	)
+	return []Rule{
+		{"metadef_default", "", nil},
+		{"metadef_admin", "rule:context_is_admin", nil},
+		{"get_metadef_namespace", readNS, []string{"GET " + one}},
+		{"get_metadef_namespaces", readOwn, []string{"GET " + ns}},
+		{"modify_metadef_namespace", metaAdmin, []string{"PUT " + one}},
+		{"add_metadef_namespace", metaAdmin, []string{"POST " + ns}},
+		{"delete_metadef_namespace", metaAdmin, []string{"DELETE " + one}},
+		{"get_metadef_object", readNS, []string{"GET " + one + "/objects/{object_name}"}},
+		{"get_metadef_objects", readNS, []string{"GET " + one + "/objects"}},
+		{"modify_metadef_object", metaAdmin, []string{"PUT " + one + "/objects/{object_name}"}},
+		{"add_metadef_object", metaAdmin, []string{"POST " + one + "/objects"}},
+		{"delete_metadef_object", metaAdmin, []string{"DELETE " + one + "/objects/{object_name}"}},
+		{"list_metadef_resource_types", readNS, []string{"GET /v2/metadefs/resource_types"}},
+		{"get_metadef_resource_type", readNS, []string{"GET " + one + "/resource_types"}},
+		{"add_metadef_resource_type_association", metaAdmin, []string{"POST " + one + "/resource_types"}},
+		{"remove_metadef_resource_type_association", metaAdmin, []string{"POST " + one + "/resource_types/{name}"}},
+		{"get_metadef_property", readNS, []string{"GET " + one + "/properties/{property_name}"}},
+		{"get_metadef_properties", readNS, []string{"GET " + one + "/properties"}},
+		{"modify_metadef_property", metaAdmin, []string{"GET " + one + "/properties/{property_name}"}},
+		{"add_metadef_property", metaAdmin, []string{"POST " + one + "/properties"}},
+		{"remove_metadef_property", metaAdmin, []string{"DELETE " + one + "/properties/{property_name}"}},
+		{"get_metadef_tag", readNS, []string{"GET " + one + "/tags/{tag_name}"}},
+		{"get_metadef_tags", readNS, []string{"GET " + one + "/tags"}},
+		{"modify_metadef_tag", metaAdmin, []string{"PUT " + one + "/tags/{tag_name}"}},
+		{"add_metadef_tag", metaAdmin, []string{"POST " + one + "/tags/{tag_name}"}},
+		{"add_metadef_tags", metaAdmin, []string{"POST " + one + "/tags"}},
+		{"delete_metadef_tag", metaAdmin, []string{"DELETE " + one + "/tags/{tag_name}"}},
+		{"delete_metadef_tags", metaAdmin, []string{"DELETE " + one + "/tags"}},
+	}
+}

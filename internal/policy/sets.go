@@ -11,9 +11,16 @@ func Compute() *Set {
 
 // Image is Glance's rule set for images, with kumo's additions.
 func Image() *Set {
-	return NewSet("image", append(withOperations(glanceRules(), map[string][]string{
+	const ns = "/v2/metadefs/namespaces/{namespace_name}"
+	return NewSet("image", append(withOperations(append(glanceRules(), glanceMetadefRules()...), map[string][]string{
 		// Glance's image_tags.py checks modify_image for tag changes.
 		"modify_image": {"PUT /v2/images/{image_id}/tags/{tag_value}", "DELETE /v2/images/{image_id}/tags/{tag_value}"},
+		// metadef.py documents these with the wrong method; its
+		// controllers check them on the calls below. Deleting all objects
+		// or properties of a namespace checks delete_metadef_namespace.
+		"modify_metadef_property":                  {"PUT " + ns + "/properties/{property_name}"},
+		"remove_metadef_resource_type_association": {"DELETE " + ns + "/resource_types/{name}"},
+		"delete_metadef_namespace":                 {"DELETE " + ns + "/objects", "DELETE " + ns + "/properties"},
 	}), kumoImageRules()...))
 }
 
@@ -76,7 +83,12 @@ func kumoComputeRules() []Rule {
 func kumoImageRules() []Rule {
 	return []Rule{
 		{"kumo:image:get_schemas", "", []string{"GET /v2/schemas/image", "GET /v2/schemas/images",
-			"GET /v2/schemas/member", "GET /v2/schemas/members"}},
+			"GET /v2/schemas/member", "GET /v2/schemas/members",
+			"GET /v2/schemas/metadefs/namespace", "GET /v2/schemas/metadefs/namespaces",
+			"GET /v2/schemas/metadefs/object", "GET /v2/schemas/metadefs/objects",
+			"GET /v2/schemas/metadefs/property", "GET /v2/schemas/metadefs/properties",
+			"GET /v2/schemas/metadefs/tag", "GET /v2/schemas/metadefs/tags",
+			"GET /v2/schemas/metadefs/resource_type", "GET /v2/schemas/metadefs/resource_types"}},
 		{"kumo:image:get_info", "", []string{"GET /v2/info/import", "GET /v2/info/stores", "GET /v2/info/usage"}},
 		{"kumo:image:collection_methods", "", []string{"PUT /v2/images", "PATCH /v2/images", "DELETE /v2/images"}},
 	}

@@ -372,4 +372,5 @@ var migrations = []migration{
 	schemaBlockDeviceMappings,
 	schemaQoSEncryption,
 	schemaRoleExtra,
+	schemaMetadefs,
 }

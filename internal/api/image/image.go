@@ -41,6 +41,17 @@ func conceal(c *api.Call, svc *image.Service) error {
 			return err
 		}
 	}
+	// Glance looks a namespace up before its policy check: one the
+	// caller does not see is "not found".
+	if ns := c.Param("namespace_name"); ns != "" {
+		visible, err := svc.NamespaceVisible(c.Ctx, c.Principal, ns)
+		if err != nil {
+			return err
+		}
+		if !visible {
+			return image.NamespaceNotFound(ns)
+		}
+	}
 	return nil
 }
 
@@ -53,6 +64,8 @@ func Routes(svc *image.Service) []api.Route {
 	rs = append(rs, h.dataRoutes()...)
 	rs = append(rs, h.memberRoutes()...)
 	rs = append(rs, schemaRoutes()...)
+	rs = append(rs, h.metadefRoutes()...)
+	rs = append(rs, metadefSchemaRoutes()...)
 	rs = append(rs, h.infoRoutes()...)
 	return rs
 }
