@@ -371,4 +371,5 @@ var migrations = []migration{
 	schemaVolumes,
 	schemaBlockDeviceMappings,
 	schemaQoSEncryption,
+	schemaBackups,
 }
