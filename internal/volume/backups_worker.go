@@ -34,8 +34,8 @@ func (w *Worker) pendingBackups(ctx context.Context, jobs []job) ([]job, error) 
 // backupRow is what the worker reads of a backup.
 type backupRow struct {
 	status, volumeID, dataName, location, format, volumeMeta, work string
-	snapshotID, container                                        sql.NullString
-	size                                                         int
+	snapshotID, container                                          sql.NullString
+	size                                                           int
 }
 
 func (w *Worker) readBackup(ctx context.Context, id string) (*backupRow, error) {
@@ -124,7 +124,6 @@ func (w *Worker) createBackup(ctx context.Context, id string, r *backupRow) erro
 	return w.finish(ctx, "backups", id, BackupCreating, "status = ?, location = ?, format = ?, object_count = ?, container = ?",
 		BackupAvailable, d.Location, d.Format, objects, container)
 }
-
 
 // releaseBackupSource gives the backed up volume or snapshot its status
 // back.
