@@ -64,6 +64,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		if b.Status != volume.BackupAvailable || b.ObjectCount != 1 || b.Container == nil || b.IsIncremental() ||
+			b.AvailabilityZone == nil || *b.AvailabilityZone != "nova" ||
 			b.Metadata["m"] != "1" || b.Size != 1 {
 			t.Fatalf("backup %+v", b)
 		}

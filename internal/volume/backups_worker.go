@@ -121,8 +121,9 @@ func (w *Worker) createBackup(ctx context.Context, id string, r *backupRow) erro
 		container = id[0:2] + "/" + id[2:4] + "/" + id
 	}
 	objects := (int64(r.size)*gib + backupChunkBytes - 1) / backupChunkBytes
-	return w.finish(ctx, "backups", id, BackupCreating, "status = ?, location = ?, format = ?, object_count = ?, container = ?",
-		BackupAvailable, d.Location, d.Format, objects, container)
+	// The backup service's zone when none was asked for, as its manager sets it.
+	return w.finish(ctx, "backups", id, BackupCreating, "status = ?, location = ?, format = ?, object_count = ?, container = ?, availability_zone = COALESCE(availability_zone, ?)",
+		BackupAvailable, d.Location, d.Format, objects, container, w.s.cfg.AvailabilityZone)
 }
 
 // releaseBackupSource gives the backed up volume or snapshot its status

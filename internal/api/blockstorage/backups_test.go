@@ -114,6 +114,28 @@ func TestBackupsAPI(t *testing.T) {
 			})
 		}
 
+		// The key sets of Cinder's api-ref samples (backups/v3.x/
+		// backup-show-response.json, made by an admin).
+		base := []string{"availability_zone", "container", "created_at", "data_timestamp", "description", "fail_reason",
+			"has_dependent_backups", "id", "is_incremental", "links", "name", "object_count", "size", "snapshot_id", "status",
+			"updated_at", "volume_id"}
+		for _, tc := range []struct {
+			version string
+			extra   []string
+		}{
+			{"3.0", nil}, {"3.9", nil},
+			{"3.18", []string{"os-backup-project-attr:project_id"}},
+			{"3.43", []string{"os-backup-project-attr:project_id", "metadata"}},
+			{"3.45", []string{"os-backup-project-attr:project_id", "metadata"}},
+			{"3.56", []string{"os-backup-project-attr:project_id", "metadata", "user_id"}},
+		} {
+			want := append(append([]string{}, base...), tc.extra...)
+			slices.Sort(want)
+			if got := keys(obj(t, a.at(tc.version).do("GET", "/backups/"+bid, nil).Expect(t, 200), "backup")); !slices.Equal(got, want) {
+				t.Errorf("%s: keys %v, want %v", tc.version, got, want)
+			}
+		}
+
 		// Restore into the volume, changed since: its bytes come back.
 		writeAt0(t, c.volumeFile(t, vid), bytes.Repeat([]byte("overwritten "), 2000))
 		res := obj(t, m.do("POST", "/backups/"+bid+"/restore", map[string]any{"restore": map[string]any{"volume_id": vid}}).Expect(t, 202), "restore")
