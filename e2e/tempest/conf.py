@@ -287,7 +287,7 @@ def main():
         }
         conf["volume-feature-enabled"] = {
             "api_extensions": ",".join(volume["extensions"]),
-            "backup": "false", "snapshot": "true", "clone": "true",
+            "backup": "true", "snapshot": "true", "clone": "true",
             "manage_volume": "false", "manage_snapshot": "false",
             "extend_attached_volume": "true", "extend_attached_encrypted_volume": "false",
         }

@@ -178,7 +178,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 }
 
 // newVolumes builds the block storage service and its worker over the
-// data dir's volumes/ (qcow2 files where the qemu driver runs, sparse raw
+// data dir's volumes/ and backups/ (qcow2 files where the qemu driver runs, sparse raw
 // ones otherwise): its capacity is --volume-capacity-gb, else the data
 // dir's filesystem size.
 func (a *App) newVolumes() (*volume.Service, *volume.Worker, error) {
@@ -194,11 +194,17 @@ func (a *App) newVolumes() (*volume.Service, *volume.Worker, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Backups are copies of the volumes' data in their own directory, as
+	// Cinder's posix backup driver keeps them.
+	backups, err := volfile.New(a.Config.BackupDir(), volfile.Options{Qcow2: a.Config.Driver == "qemu"})
+	if err != nil {
+		return nil, nil, err
+	}
 	// The storage host is this kumo's compute host (host@backend as
 	// Cinder names it): kumos sharing a database each keep their files.
 	svc := volume.New(a.DB, volume.Config{Host: a.Config.Hostname() + "@volfile", CapacityGB: capacity, Images: a.Images, Now: a.Config.Clock,
 		Inventory: backend})
-	return svc, volume.NewWorker(svc, backend, volume.WorkerOptions{Log: a.Log}), nil
+	return svc, volume.NewWorker(svc, backend, volume.WorkerOptions{Log: a.Log, Backups: backups}), nil
 }
 
 // bootstrap creates what a fresh cloud needs: the admin account (its

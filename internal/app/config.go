@@ -255,6 +255,9 @@ func (c *Config) CloudsFile() string { return filepath.Join(c.DataDir, "clouds.y
 // VolumeDir holds volume files.
 func (c *Config) VolumeDir() string { return filepath.Join(c.DataDir, "volumes") }
 
+// BackupDir holds volume backups (the backup store).
+func (c *Config) BackupDir() string { return filepath.Join(c.DataDir, "backups") }
+
 // ImageDir holds image files.
 func (c *Config) ImageDir() string { return filepath.Join(c.DataDir, "images") }
 

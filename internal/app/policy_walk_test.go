@@ -400,6 +400,12 @@ func (w *walk) fixtureMakers() map[string]func() string {
 			w.stepVolumes()
 			return id
 		},
+		"backup": func() string {
+			id := w.jsonField(w.must("member-a", "POST", "/volume/v3/backups", "", map[string]any{"backup": map[string]any{
+				"volume_id": w.newVolume(map[string]any{"size": 1}), "name": "walk"}}), "backup", "id")
+			w.stepVolumes()
+			return id
+		},
 		"attachment": func() string {
 			return w.jsonField(w.must("member-a", "POST", "/volume/v3/attachments", "3.27", map[string]any{"attachment": map[string]any{
 				"volume_uuid": w.newVolume(map[string]any{"size": 1}), "instance_uuid": "2f1f4d0e-8c55-4f0b-9d3c-6b1d1f0a7e21",
@@ -485,7 +491,7 @@ func (w *walk) waitActive(id string) {
 // block storage quota, which the walk's DELETE of the quota set resets).
 func (w *walk) newVolume(v map[string]any) string {
 	w.must("admin", "PUT", "/volume/v3/os-quota-sets/"+w.projA, "", map[string]any{"quota_set": map[string]any{
-		"volumes": -1, "snapshots": -1, "gigabytes": -1}})
+		"volumes": -1, "snapshots": -1, "gigabytes": -1, "backups": -1, "backup_gigabytes": -1}})
 	id := w.jsonField(w.must("member-a", "POST", "/volume/v3/volumes", "", map[string]any{"volume": v}), "volume", "id")
 	w.stepVolumes()
 	return id
@@ -521,7 +527,7 @@ func (w *walk) fixture(kind string) string {
 // another project's caller must not learn that they exist. ("tenant",
 // project A itself, is not secret: Nova answers 403 for it.)
 var ownedByA = []string{"server", "request", "image", "keypair", "servergroup", "secgroup", "secgrouprule", "floatingip", "router",
-	"network", "subnet", "port", "volume", "snapshot", "attachment", "transfer"}
+	"network", "subnet", "port", "volume", "snapshot", "backup", "attachment", "transfer"}
 
 // param is what the walk puts in a path parameter: a fixture, or a
 // literal that names something real (real) or not.
@@ -558,7 +564,7 @@ func paramFor(service, path, name string) param {
 		case "class_name":
 			return param{literal: "default", real: true}
 		}
-		kinds := map[string]string{"volume_id": "volume", "snapshot_id": "snapshot", "attachment_id": "attachment", "type_id": "volumetype",
+		kinds := map[string]string{"volume_id": "volume", "snapshot_id": "snapshot", "backup_id": "backup", "attachment_id": "attachment", "type_id": "volumetype",
 			"transfer_id": "transfer"}
 		if k, ok := kinds[name]; ok {
 			return param{kind: k}
@@ -951,6 +957,9 @@ var foreignWriteBodies = map[string]example{
 	"POST /snapshots/{snapshot_id}/metadata":                jsonBody(`{"metadata": {"k2": "v"}}`),
 	"PUT /snapshots/{snapshot_id}/metadata":                 jsonBody(`{"metadata": {"k1": "v"}}`),
 	"PUT /snapshots/{snapshot_id}/metadata/{key}":           jsonBody(`{"meta": {"k1": "v"}}`),
+	"PUT /backups/{backup_id}":                              jsonBody(`{"backup": {"name": "stolen"}}`),
+	"POST /backups/{backup_id}/restore":                     jsonBody(`{"restore": {"name": "stolen"}}`),
+	"POST /backups/import_record":                           jsonBody(`{"backup-record": {"backup_service": "x", "backup_url": "x"}}`),
 	"POST /os-volume-transfer/{transfer_id}/accept":         jsonBody(`{"accept": {"auth_key": "wrong"}}`),
 	"POST /volume-transfers/{transfer_id}/accept":           jsonBody(`{"accept": {"auth_key": "wrong"}}`),
 	"PUT /attachments/{attachment_id}":                      jsonBody(`{"attachment": {"connector": {"host": "stolen"}}}`),

@@ -45,8 +45,10 @@ func cinderRules() []Rule {
 		{"backup:update", "rule:xena_system_admin_or_project_member", []string{"PUT /backups/{backup_id}"}},
 		{"backup:delete", "rule:xena_system_admin_or_project_member", []string{"DELETE /backups/{backup_id}"}},
 		{"backup:restore", "rule:xena_system_admin_or_project_member", []string{"POST /backups/{backup_id}/restore"}},
-		{"backup:backup-import", "rule:admin_api", []string{"POST /backups/{backup_id}/import_record"}},
-		{"backup:export-import", "rule:admin_api", []string{"POST /backups/{backup_id}/export_record"}},
+		// Cinder documents import_record and export_record under paths its
+		// router does not serve; the calls it serves follow them.
+		{"backup:backup-import", "rule:admin_api", []string{"POST /backups/{backup_id}/import_record", "POST /backups/import_record"}},
+		{"backup:export-import", "rule:admin_api", []string{"POST /backups/{backup_id}/export_record", "GET /backups/{backup_id}/export_record"}},
 		{"volume_extension:backup_admin_actions:reset_status", "rule:admin_api", []string{"POST /backups/{backup_id}/action (os-reset_status)"}},
 		{"volume_extension:backup_admin_actions:force_delete", "rule:admin_api", []string{"POST /backups/{backup_id}/action (os-force_delete)"}},
 		{"group:get_all", "rule:xena_system_admin_or_project_reader", []string{"GET /groups", "GET /groups/detail"}},

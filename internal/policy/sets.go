@@ -128,7 +128,7 @@ func kumoVolumeRules() []Rule {
 		// Cinder's attachments index, detail and show check no policy:
 		// the caller sees its project's attachments.
 		{VolumeAttachmentsRead, "", []string{"GET /attachments", "GET /attachments/detail", "GET /attachments/{attachment_id}"}},
-		{Action, "@", []string{"POST /volumes/{volume_id}/action", "POST /snapshots/{snapshot_id}/action",
+		{Action, "@", []string{"POST /volumes/{volume_id}/action", "POST /snapshots/{snapshot_id}/action", "POST /backups/{backup_id}/action",
 			"POST /types/{type_id}/action", "POST /attachments/{attachment_id}/action"}},
 	}
 }

@@ -46,7 +46,11 @@ func newEnv(t *testing.T, db *store.DB, cfg volume.Config) *env {
 	}
 	cfg.Inventory = b
 	s := volume.New(db, cfg)
-	return &env{s: s, w: volume.NewWorker(s, b, volume.WorkerOptions{}), images: images, dir: dir, ctx: context.Background()}
+	backups, err := volfile.New(filepath.Join(dir, "backups"), volfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{s: s, w: volume.NewWorker(s, b, volume.WorkerOptions{Backups: backups}), images: images, dir: dir, ctx: context.Background()}
 }
 
 func (e *env) create(t *testing.T, p *auth.Principal, req volume.CreateRequest) *volume.Volume {

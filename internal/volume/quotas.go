@@ -23,6 +23,7 @@ var perTypePrefixes = []string{"volumes_", "gigabytes_", "snapshots_"}
 // usageDelta is what a change adds to a project's usage.
 type usageDelta struct {
 	volumes, gigabytes, snapshots int64
+	backups, backupGigabytes      int64
 }
 
 // quotaKeys lists every resource of the quota set: the base ones and
@@ -169,7 +170,15 @@ func (s *Service) usage(ctx context.Context, q store.Querier, projectID string) 
 			u["gigabytes_"+name] += gb
 		}
 	}
-	return u, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Backups count whatever their status, as Cinder's reservations do
+	// until a backup's row is deleted.
+	if u["backups"], u["backup_gigabytes"], err = backupUsage(ctx, q, projectID); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // reserve checks, in tx, that adding d (of type typeName) keeps
@@ -205,6 +214,12 @@ func (s *Service) reserve(ctx context.Context, tx *store.Tx, projectID, typeName
 		if over(name, d.snapshots) {
 			return snapshotLimitExceeded(lim[name])
 		}
+	}
+	if over("backup_gigabytes", d.backupGigabytes) {
+		return backupSizeExceedsQuota(d.backupGigabytes, lim["backup_gigabytes"], use["backup_gigabytes"])
+	}
+	if over("backups", d.backups) {
+		return backupLimitExceeded(lim["backups"])
 	}
 	return nil
 }

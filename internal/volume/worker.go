@@ -21,6 +21,7 @@ import (
 type Worker struct {
 	s        *Service
 	b        Backend
+	backups  Backend // the backup store (nil: backups end in error)
 	log      *slog.Logger
 	servers  ServerEvents // nil: nobody is told
 	interval time.Duration
@@ -35,6 +36,8 @@ type WorkerOptions struct {
 	Concurrency int           // jobs at once (default 4)
 	Interval    time.Duration // periodic scan (default 10 s)
 	Log         *slog.Logger  // default slog.Default()
+	// Backups is the backup store (<data-dir>/backups); nil fails backups.
+	Backups Backend
 }
 
 // NewWorker returns the worker of s's jobs over backend b.
@@ -48,7 +51,7 @@ func NewWorker(s *Service, b Backend, opts WorkerOptions) *Worker {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Worker{s: s, b: b, log: opts.Log, interval: opts.Interval,
+	return &Worker{s: s, b: b, backups: opts.Backups, log: opts.Log, interval: opts.Interval,
 		sem: make(chan struct{}, opts.Concurrency), inflight: map[string]bool{}}
 }
 
@@ -72,9 +75,11 @@ type Cleaner interface {
 
 // Run works until ctx ends, then waits for the jobs running.
 func (w *Worker) Run(ctx context.Context) error {
-	if c, ok := w.b.(Cleaner); ok {
-		if err := c.Clean(); err != nil {
-			w.log.Error("volume worker clean up", "err", err)
+	for _, b := range []Backend{w.b, w.backups} {
+		if c, ok := b.(Cleaner); ok {
+			if err := c.Clean(); err != nil {
+				w.log.Error("volume worker clean up", "err", err)
+			}
 		}
 	}
 	t := time.NewTicker(w.interval)
@@ -179,6 +184,9 @@ func (w *Worker) pending(ctx context.Context) ([]job, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if jobs, err = w.pendingBackups(ctx, jobs); err != nil {
+		return nil, err
+	}
 	rows, err = w.s.db.QueryContext(ctx, `SELECT id FROM volumes WHERE status IN (?, ?, ?, ?, ?, ?, ?, ?) AND work <> ''
 		AND host IN ('', ?) ORDER BY updated_at`,
 		StatusCreating, StatusDownloading, StatusDeleting, StatusExtending, StatusUploading, StatusReverting,
@@ -200,9 +208,12 @@ func (w *Worker) pending(ctx context.Context) ([]job, error) {
 // do runs one job; its outcome is in the row.
 func (w *Worker) do(ctx context.Context, j job) {
 	var err error
-	if j.kind == "snapshot" {
+	switch j.kind {
+	case "snapshot":
 		err = w.doSnapshot(ctx, j.id)
-	} else {
+	case "backup":
+		err = w.doBackup(ctx, j.id)
+	default:
 		err = w.doVolume(ctx, j.id)
 	}
 	if err != nil && ctx.Err() == nil {

@@ -81,6 +81,7 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.volumeRoutes()...)
 	rs = append(rs, h.attachmentRoutes()...)
 	rs = append(rs, h.snapshotRoutes()...)
+	rs = append(rs, h.backupRoutes()...)
 	rs = append(rs, h.transferRoutes()...)
 	rs = append(rs, h.typeRoutes()...)
 	rs = append(rs, h.encryptionRoutes()...)

@@ -22,10 +22,11 @@ func (h *handlers) miscRoutes() []api.Route {
 type extension struct{ name, alias, description, updated string }
 
 // extensions are Cinder's extensions whose calls and attributes kumo
-// serves; the others (backups, consistency groups) are left out.
+// serves; the others (consistency groups) are left out.
 var extensions = []extension{
 	{"AdminActions", "os-admin-actions", "Enable admin actions.", "2012-08-25T00:00:00+00:00"},
 	{"AvailabilityZones", "os-availability-zone", "Describe Availability Zones.", "2013-06-27T00:00:00+00:00"},
+	{"Backups", "backups", "Backups support.", "2012-12-12T00:00:00+00:00"},
 	{"Capabilities", "capabilities", "Capabilities support.", "2015-08-31T00:00:00+00:00"},
 	{"ExtendedSnapshotAttributes", "os-extended-snapshot-attributes", "Extended SnapshotAttributes support.", "2012-06-19T00:00:00+00:00"},
 	{"Hosts", "os-hosts", "Admin-only host administration.", "2011-06-29T00:00:00+00:00"},
