@@ -236,7 +236,7 @@ def main():
             "api_v2": "false", "api_v2_admin": "false", "api_v3": "true",
             "trust": "false", "domain_specific_drivers": "false",
             "security_compliance": "false", "project_tags": "true",
-            "application_credentials": "false", "access_rules": "false",
+            "application_credentials": "true", "access_rules": "true",
         },
         "compute": {
             "image_ref": images[0]["id"],

@@ -120,6 +120,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, c, err)
 			return
 		}
+		if err := s.checkAccessRules(r, p); err != nil {
+			s.writeError(w, c, err)
+			return
+		}
 		c.Principal = p
 		c.Ctx = auth.WithPrincipal(c.Ctx, p)
 		if c.ProjectInURL != "" && c.ProjectInURL != p.ProjectID {

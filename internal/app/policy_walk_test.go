@@ -149,6 +149,7 @@ type walk struct {
 	projA     string
 	projB     string
 	memberA   string // user id of memberA, who owns A's objects
+	adminUser string // user id of admin
 	fixtures  map[string]string
 	dirty     map[string]bool
 	makers    map[string]func() string
@@ -225,6 +226,7 @@ func newWalk(t *testing.T, a *App) *walk {
 	if err != nil || len(admin) != 1 {
 		t.Fatalf("admin user: %v %v", admin, err)
 	}
+	w.adminUser = admin[0].ID
 	add("admin", issue(admin[0].ID, creds.Password, identity.ScopeRequest{ProjectName: "admin", ProjectDomainID: "default"}), "")
 	w.tinyImage = w.jsonField(w.call("admin", "GET", "/image/v2/images?name=kumo-tiny", "", nil), "images", "0", "id")
 	w.makers = w.fixtureMakers()
@@ -553,6 +555,10 @@ func paramFor(service, path, name string) param {
 		return param{literal: "1"}
 	case service == "identity" && name == "user_id" && strings.Contains(path, "/credentials/OS-EC2"):
 		return param{literal: "member-a", real: true}
+	case service == "identity" && name == "user_id" && (strings.Contains(path, "/application_credentials") || strings.Contains(path, "/access_rules")):
+		// Keystone lets only the owner create application credentials
+		// and see access rules (a project admin neither): the admin's own.
+		return param{literal: "admin-user", real: true}
 	case service == "network" && name == "project_id":
 		// Neutron's quotas of project A.
 		return param{kind: "tenant"}
@@ -847,6 +853,8 @@ func (w *walk) resolveOne(service, path string, p param) string {
 		return w.projB
 	case p.literal == "member-a":
 		return w.memberA
+	case p.literal == "admin-user":
+		return w.adminUser
 	}
 	return p.literal
 }

@@ -23,6 +23,9 @@ type Principal struct {
 	DomainID        string // domain scope, if any
 	Roles           []string
 	ExpiresAt       time.Time
+	// AppCred is set when the token was issued from an application
+	// credential.
+	AppCred *AppCredential
 }
 
 // IsAdmin reports whether the principal holds the admin role.

@@ -36,7 +36,11 @@ type AuthRequest struct {
 	Methods  []string
 	Password *PasswordAuth
 	Token    string // the token method's token id
+	AppCred  *AppCredAuth
 	Scope    ScopeRequest
+	// ScopeGiven reports a scope in the request, which an application
+	// credential may not ask for.
+	ScopeGiven bool
 }
 
 // IssueToken authenticates req and returns a new token. Every failure to
@@ -46,9 +50,12 @@ func (s *Service) IssueToken(ctx context.Context, req AuthRequest) (*Token, erro
 		return nil, errs.Invalid("Invalid input for field 'identity/methods': [] is too short")
 	}
 	for _, m := range req.Methods {
-		if m != "password" && m != "token" {
+		if m != "password" && m != "token" && m != "application_credential" {
 			return nil, errs.Unauthorized("Attempted to authenticate with an unsupported method.")
 		}
+	}
+	if slices.Contains(req.Methods, "application_credential") {
+		return s.issueAppCredToken(ctx, req)
 	}
 	now := truncMicro(s.opts.now())
 	t := &Token{IssuedAt: now}
@@ -86,6 +93,9 @@ func (s *Service) IssueToken(ctx context.Context, req AuthRequest) (*Token, erro
 		// A re-scoped token lives no longer than the one it came from.
 		t.ExpiresAt = orig.ExpiresAt
 		chainID = orig.AuditIDs[len(orig.AuditIDs)-1]
+		if orig.AppCred != nil {
+			return s.renewAppCredToken(ctx, req, t, user, orig, chainID)
+		}
 	}
 	t.UserID, t.UserName, t.UserDomainID = user.ID, user.Name, user.DomainID
 	if err := s.scopeToken(ctx, t, user, req.Scope); err != nil {

@@ -1,6 +1,10 @@
 package identity
 
-import "time"
+import (
+	"time"
+
+	"github.com/kumocloud/kumo/internal/auth"
+)
 
 // Domain is a Keystone domain: a namespace for projects and users.
 type Domain struct {
@@ -175,6 +179,8 @@ type Token struct {
 	AuditIDs  []string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// AppCred is the application credential the token was issued from.
+	AppCred *auth.AppCredential
 }
 
 // Scoped reports whether the token is scoped to a project or a domain.

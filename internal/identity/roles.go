@@ -145,6 +145,9 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 		if _, err := getRole(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := deleteRoleAppCreds(ctx, tx, id); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM role_assignments WHERE role_id = ?`,
 			`DELETE FROM roles WHERE id = ?`,

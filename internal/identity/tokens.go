@@ -22,7 +22,7 @@ const tokenQuery = `SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, u
 	t.project_id, p.name, p.domain_id, pd.name, p.enabled, pd.enabled,
 	t.domain_id, sd.name, sd.enabled,
 	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at,
-	r.id, r.name
+	r.id, r.name, t.app_cred_id
 FROM tokens t
 JOIN users u ON u.id = t.user_id
 JOIN domains ud ON ud.id = u.domain_id
@@ -54,7 +54,7 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			projectName, projectDomainID, projectDomainName   sql.NullString
 			projectEnabled, projectDomainEnabled, domainEnabl sql.NullBool
 			domainName, roleID, roleName                      sql.NullString
-			methods, auditID, chainID                         string
+			methods, auditID, chainID, appCredID              string
 			issued, expires                                   int64
 			tok                                               Token
 		)
@@ -62,7 +62,7 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			&tok.ProjectID, &projectName, &projectDomainID, &projectDomainName, &projectEnabled, &projectDomainEnabled,
 			&tok.DomainID, &domainName, &domainEnabl,
 			&methods, &auditID, &chainID, &issued, &expires,
-			&roleID, &roleName); err != nil {
+			&roleID, &roleName, &appCredID); err != nil {
 			return nil, fmt.Errorf("load token: %w", err)
 		}
 		if t == nil {
@@ -74,6 +74,9 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 				tok.AuditIDs = append(tok.AuditIDs, chainID)
 			}
 			tok.IssuedAt, tok.ExpiresAt = store.Time(issued), store.Time(expires)
+			if appCredID != "" {
+				tok.AppCred = &auth.AppCredential{ID: appCredID}
+			}
 			t = &tok
 			userOK = userEnabled && userDomainEnabled
 			if tok.ProjectID != "" && !(projectEnabled.Valid && projectEnabled.Bool && projectDomainEnabled.Bool) {
@@ -89,6 +92,12 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load token: %w", err)
+	}
+	rows.Close()
+	if t != nil && t.AppCred != nil {
+		if err := narrowToAppCred(ctx, q, t); err != nil {
+			return nil, err
+		}
 	}
 	// A scoped token whose user lost every role on the scope is dead.
 	if t == nil || !userOK || (t.Scoped() && len(t.Roles) == 0) {
@@ -114,7 +123,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Princip
 	p := &auth.Principal{
 		UserID: t.UserID, UserName: t.UserName, UserDomain: t.UserDomainID,
 		ProjectID: t.ProjectID, ProjectName: t.ProjectName, ProjectDomainID: t.ProjectDomainID, DomainID: t.DomainID,
-		ExpiresAt: t.ExpiresAt, Roles: make([]string, 0, len(t.Roles)),
+		ExpiresAt: t.ExpiresAt, Roles: make([]string, 0, len(t.Roles)), AppCred: t.AppCred,
 	}
 	for _, r := range t.Roles {
 		p.Roles = append(p.Roles, r.Name)
@@ -169,10 +178,14 @@ func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 // storeToken records a new token and returns its id.
 func (s *Service) storeToken(ctx context.Context, t *Token, auditID, chainID string) error {
 	t.ID = newTokenID()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)`,
+	appCredID := ""
+	if t.AppCred != nil {
+		appCredID = t.AppCred.ID
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked, app_cred_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?)`,
 		tokenHash(t.ID), t.UserID, t.ProjectID, t.DomainID, strings.Join(t.Methods, ","), auditID, chainID,
-		t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro())
+		t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), appCredID)
 	if err != nil {
 		return fmt.Errorf("store token: %w", err)
 	}

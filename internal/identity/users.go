@@ -236,6 +236,9 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		if _, err := getUser(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := deleteUserAppCreds(ctx, tx, id); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM role_assignments WHERE actor_id = ?`,
 			`DELETE FROM tokens WHERE user_id = ?`,

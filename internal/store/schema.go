@@ -374,4 +374,5 @@ var migrations = []migration{
 	schemaRoleExtra,
 	schemaMetadefs,
 	schemaBackups,
+	schemaApplicationCredentials,
 }

@@ -33,6 +33,7 @@ type authBody struct {
 			Token *struct {
 				ID string `json:"id"`
 			} `json:"token"`
+			ApplicationCredential *appCredAuthBody `json:"application_credential"`
 		} `json:"identity"`
 		Scope json.RawMessage `json:"scope"`
 	} `json:"auth"`
@@ -81,10 +82,14 @@ func authRequest(b *authBody) (identity.AuthRequest, error) {
 	if id.Token != nil {
 		req.Token = id.Token.ID
 	}
+	if id.ApplicationCredential != nil {
+		req.AppCred = id.ApplicationCredential.request()
+	}
 	raw := b.Auth.Scope
 	if len(raw) == 0 || string(raw) == "null" {
 		return req, nil
 	}
+	req.ScopeGiven = true
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		if s != "unscoped" {
@@ -154,6 +159,9 @@ func (h *handlers) subject(c *api.Call) (*identity.Token, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if err := checkAccessRulesSupport(c, t); err != nil {
+		return nil, "", err
+	}
 	return t, id, nil
 }
 
@@ -219,6 +227,9 @@ func tokenView(c *api.Call, t *identity.Token) obj {
 		roles = append(roles, obj{"id": r.ID, "name": r.Name})
 	}
 	v["roles"] = roles
+	if t.AppCred != nil {
+		v["application_credential"] = tokenAppCredView(t.AppCred)
+	}
 	if t.ProjectID != "" {
 		v["project"] = obj{"id": t.ProjectID, "name": t.ProjectName,
 			"domain": obj{"id": t.ProjectDomainID, "name": t.ProjectDomainName}}
