@@ -254,7 +254,7 @@ def main():
         "image": {"region": "RegionOne", "endpoint_type": "publicURL",
                   "build_timeout": "60"},
         "image-feature-enabled": {"api_v2": "true", "api_v1": "false",
-                                  "import_image": "false", "os_glance_reserved": "false",
+                                  "import_image": "true", "os_glance_reserved": "true",
                                   "manage_locations": "false"},
         "service_available": {"nova": "true", "glance": "true", "neutron": b(network is not None),
                               "cinder": b(volume is not None), "swift": "false", "horizon": "false",

@@ -148,6 +148,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 		return identity.EffectiveLimits(ctx, q, identity.ServiceID("image"), project, resources)
 	}
 	a.Images.DiskReserve = cfg.ImageDiskReserveMB << 20
+	a.Images.Log = log
 	a.Flavors = flavor.New(db)
 	if a.Volumes, a.VolumeWorker, err = a.newVolumes(); err != nil {
 		db.Close()
@@ -471,6 +472,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	volumesDone := make(chan struct{})
 	go func() { _ = a.VolumeWorker.Run(agentCtx); close(volumesDone) }()
 	defer func() { stopAgent(); <-volumesDone }()
+	importsDone := make(chan struct{})
+	go func() { a.Images.RunImports(agentCtx); close(importsDone) }()
+	defer func() { stopAgent(); <-importsDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
 	a.activity.trim = func() {
 		a.Compute.ForgetListedRows()

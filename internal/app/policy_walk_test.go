@@ -925,6 +925,8 @@ var foreignWriteBodies = map[string]example{
 	"PATCH /v2/images/{image_id}":                                {`[{"op": "replace", "path": "/name", "value": "stolen"}]`, "application/openstack-images-v2.1-json-patch"},
 	"PUT /v2/images/{image_id}/tags/{tag}":                       jsonBody(``),
 	"PUT /v2/images/{image_id}/file":                             {"data", "application/octet-stream"},
+	"PUT /v2/images/{image_id}/stage":                            {"data", "application/octet-stream"},
+	"POST /v2/images/{image_id}/import":                          jsonBody(`{"method": {"name": "glance-direct"}}`),
 	"POST /v2/images/{image_id}/members":                         jsonBody(`{"member": "B"}`),
 	"PUT /v2/images/{image_id}/members/{member_id}":              jsonBody(`{"status": "accepted"}`),
 	"POST /v2/images/{image_id}/actions/deactivate":              jsonBody(``),

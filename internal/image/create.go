@@ -150,6 +150,7 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id string) erro
 		return err
 	}
 	_ = os.Remove(s.trashPath(id)) // a failure leaves it to Recover
+	s.removeStaged(id)
 	return nil
 }
 

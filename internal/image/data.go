@@ -1,6 +1,7 @@
 package image
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/sha512"
@@ -55,7 +56,7 @@ func (s *Service) upload(ctx context.Context, p *auth.Principal, id string, data
 	if err != nil {
 		return nil, storageFullIfDiskFull(err)
 	}
-	sum, err := s.writeFile(id, up, data, expectedSize)
+	sum, err := s.writeFile(id, s.dataPath(id), up, data, expectedSize)
 	if err != nil {
 		// Use a fresh context: the request's may be what failed.
 		s.abortUpload(context.WithoutCancel(ctx), id)
@@ -85,8 +86,10 @@ type uploadPlan struct {
 	checked    bool
 	project    string // whose image_size_total the data counts against
 	// budget is the most bytes the project's quota allows (-1: no
-	// limit); usedMiB and limitMiB explain a refusal.
+	// limit); usedMiB and limitMiB explain a refusal of resource
+	// (image_size_total when empty).
 	budget, usedMiB, limitMiB int64
+	resource                  string
 }
 
 // startUpload moves a queued image to saving, so a second upload of the
@@ -149,15 +152,17 @@ type fileSum struct {
 const uploadBuffer = 256 << 10
 
 // writeFile streams data to a temporary file, syncs it and renames it to
-// the image's data path, so a crash leaves either no file or a whole one.
+// dst (the image's data path, or its staging path), so a crash leaves
+// either no file or a whole one.
 // It stops at the image size cap, the project's quota and the disk
 // reserve (413s); a disk that fills up regardless is Glance's 413 too,
 // and errors never show a path.
-func (s *Service) writeFile(id string, up uploadPlan, data io.Reader, expectedSize int64) (fileSum, error) {
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+func (s *Service) writeFile(id, dst string, up uploadPlan, data io.Reader, expectedSize int64) (fileSum, error) {
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fileSum{}, writeError("create image dir", err)
 	}
-	tmp, err := os.CreateTemp(s.dir, tempPrefix+id+"-")
+	tmp, err := os.CreateTemp(dir, tempPrefix+id+"-")
 	if err != nil {
 		return fileSum{}, writeError("create image file", err)
 	}
@@ -179,7 +184,8 @@ func (s *Service) writeFile(id string, up uploadPlan, data io.Reader, expectedSi
 				return fileSum{}, errs.TooLarge("The incoming image is too large: the image size cap is %d bytes", s.MaxSize)
 			}
 			if up.budget >= 0 && n > up.budget {
-				return fileSum{}, limitExceeded(up.project, []overLimit{{QuotaImageSizeTotal, up.limitMiB, up.usedMiB, n / mib}})
+				resource := cmp.Or(up.resource, QuotaImageSizeTotal)
+				return fileSum{}, limitExceeded(up.project, []overLimit{{resource, up.limitMiB, up.usedMiB, n / mib}})
 			}
 			if err := guard.allow(int64(k)); err != nil {
 				return fileSum{}, err
@@ -208,12 +214,12 @@ func (s *Service) writeFile(id string, up uploadPlan, data io.Reader, expectedSi
 	if err := tmp.Close(); err != nil {
 		return fileSum{}, writeError("close image file", err)
 	}
-	if err := os.Rename(tmp.Name(), s.dataPath(id)); err != nil {
+	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return fileSum{}, writeError("store image file", err)
 	}
 	// The rename must be durable before the image is marked active.
-	if err := syncDir(s.dir); err != nil {
-		s.removeFile(id)
+	if err := syncDir(dir); err != nil {
+		_ = os.Remove(dst)
 		return fileSum{}, err
 	}
 	return fileSum{size: n, virtualSize: virtualSize(up.diskFormat, head.b, n), md5: hex.EncodeToString(md.Sum(nil)),
@@ -339,12 +345,24 @@ func (s *Service) createFromReader(ctx context.Context, p *auth.Principal, req C
 
 // Recover repairs what a crash can leave behind: images stuck in saving
 // (their upload died with the process) go back to queued, temporary or
-// orphaned files are removed, and the file of an image whose deletion
+// orphaned files are removed, imports a restart interrupted fail,
+// staged data without its image goes, and the file of an image whose deletion
 // did not commit goes back in place. Call it at startup, before serving.
 func (s *Service) Recover(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE images SET status = ?, updated_at = ? WHERE status = ?`,
 		StatusQueued, store.Now(), StatusSaving); err != nil {
 		return fmt.Errorf("reset interrupted uploads: %w", err)
+	}
+	// Imports and stages a restart cut short (pending imports wait for
+	// RunImports).
+	if err := s.recoverTasks(ctx); err != nil {
+		return err
+	}
+	if err := s.purgeExpiredTasks(ctx); err != nil {
+		return err
+	}
+	if err := s.recoverStaging(ctx); err != nil {
+		return err
 	}
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -355,6 +373,9 @@ func (s *Service) Recover(ctx context.Context) error {
 	}
 	for _, e := range entries {
 		name := e.Name()
+		if name == stagingDir {
+			continue
+		}
 		if strings.HasPrefix(name, tempPrefix) {
 			_ = os.Remove(filepath.Join(s.dir, name))
 			continue

@@ -5,7 +5,10 @@
 package image
 
 import (
+	"fmt"
+	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -14,6 +17,8 @@ import (
 const (
 	StatusQueued      = "queued"
 	StatusSaving      = "saving"
+	StatusUploading   = "uploading" // data staged (glance-direct)
+	StatusImporting   = "importing" // an import task is at work
 	StatusActive      = "active"
 	StatusKilled      = "killed"
 	StatusDeleted     = "deleted"
@@ -89,11 +94,21 @@ type Service struct {
 	// DiskReserve is the free space (bytes) uploads leave on the image
 	// filesystem; 0 keeps none back.
 	DiskReserve int64
+	// ImportWorkers is how many imports run at once (RunImports);
+	// ImportTimeout bounds each; ImportFilter is what web-download may
+	// fetch.
+	ImportWorkers int
+	ImportTimeout time.Duration
+	ImportFilter  ImportFilter
+	// Log receives what background imports cannot return; nil discards.
+	Log        *slog.Logger
+	importWake chan struct{}
 }
 
 // New returns an image service storing files under dir.
 func New(db *store.DB, dir string) *Service {
-	return &Service{db: db, dir: dir, MaxSize: DefaultMaxSize}
+	return &Service{db: db, dir: dir, MaxSize: DefaultMaxSize, ImportWorkers: 2, ImportTimeout: time.Hour,
+		ImportFilter: DefaultImportFilter(), importWake: make(chan struct{}, 1)}
 }
 
 // dataPath is where an active image's file lives.
@@ -101,3 +116,10 @@ func (s *Service) dataPath(id string) string { return filepath.Join(s.dir, id) }
 
 // trashPath is where an image's file waits while its image is deleted.
 func (s *Service) trashPath(id string) string { return filepath.Join(s.dir, trashPrefix+id) }
+
+// logf logs an error background work cannot return.
+func (s *Service) logf(format string, args ...any) {
+	if s.Log != nil {
+		s.Log.Error(fmt.Sprintf(format, args...))
+	}
+}

@@ -76,29 +76,41 @@ func quotaProject(p *auth.Principal, owner string) string {
 	return owner
 }
 
-// usageOf counts a project's consumption: the size of its images (in
-// bytes) and their number, not counting deleted or killed ones, and the
-// images it is uploading. kumo stages nothing, so staging use is 0.
-func usageOf(ctx context.Context, q store.Querier, project string) (sizeBytes, count, uploading int64, err error) {
-	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN size > 0 THEN size ELSE 0 END), 0), COUNT(*),
-		COUNT(CASE WHEN status = ? THEN 1 END)
+// projectUsage is what a project consumes: the size of its images (in
+// bytes) and their number, not counting deleted or killed ones, the
+// images it is uploading, staging or importing, and the bytes its
+// staged images hold (Glance's staging usage: images uploading or
+// importing).
+type projectUsage struct {
+	sizeBytes, count, uploading, stagedBytes int64
+}
+
+// usageOf counts a project's consumption.
+func usageOf(ctx context.Context, q store.Querier, project string) (projectUsage, error) {
+	var u projectUsage
+	// Staged data is not in the store yet: it counts against
+	// image_stage_total, not image_size_total, as in Glance.
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN size > 0 AND status NOT IN (?, ?) THEN size ELSE 0 END), 0),
+		COUNT(*), COUNT(CASE WHEN status IN (?, ?, ?) THEN 1 END),
+		COALESCE(SUM(CASE WHEN size > 0 AND status IN (?, ?) THEN size ELSE 0 END), 0)
 		FROM images WHERE owner = ? AND deleted = FALSE AND status NOT IN (?, ?)`,
-		StatusSaving, project, StatusKilled, StatusDeleted).Scan(&sizeBytes, &count, &uploading)
+		StatusUploading, StatusImporting, StatusSaving, StatusUploading, StatusImporting, StatusUploading, StatusImporting,
+		project, StatusKilled, StatusDeleted).Scan(&u.sizeBytes, &u.count, &u.uploading, &u.stagedBytes)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("count image usage of %s: %w", project, err)
+		return u, fmt.Errorf("count image usage of %s: %w", project, err)
 	}
-	return sizeBytes, count, uploading, nil
+	return u, nil
 }
 
 // usage is a project's usage of each resource in Glance's units.
 func usage(ctx context.Context, q store.Querier, project string) (map[string]int64, error) {
-	size, count, uploading, err := usageOf(ctx, q, project)
+	u, err := usageOf(ctx, q, project)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]int64{
-		QuotaImageSizeTotal: size / mib, QuotaImageCountTotal: count,
-		QuotaImageStageTotal: 0, QuotaImageCountUploading: uploading,
+		QuotaImageSizeTotal: u.sizeBytes / mib, QuotaImageCountTotal: u.count,
+		QuotaImageStageTotal: u.stagedBytes / mib, QuotaImageCountUploading: u.uploading,
 	}, nil
 }
 
@@ -141,18 +153,24 @@ func (s *Service) enforce(ctx context.Context, q store.Querier, project string, 
 // streamed without a size stops where a declared one is refused); -1
 // when unlimited.
 func (s *Service) sizeBudget(ctx context.Context, q store.Querier, project string) (budget int64, usedMiB, limitMiB int64, err error) {
+	return s.budget(ctx, q, project, QuotaImageSizeTotal)
+}
+
+// budget is sizeBudget for resource: image_size_total, or
+// image_stage_total for data being staged.
+func (s *Service) budget(ctx context.Context, q store.Querier, project, resource string) (budget int64, usedMiB, limitMiB int64, err error) {
 	if s.Limits == nil {
 		return -1, 0, -1, nil
 	}
-	limits, err := s.Limits(ctx, q, project, []string{QuotaImageSizeTotal})
+	limits, err := s.Limits(ctx, q, project, []string{resource})
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	size, _, _, err := usageOf(ctx, q, project)
+	used, err := usage(ctx, q, project)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	limitMiB, usedMiB = limits[QuotaImageSizeTotal], size/mib
+	limitMiB, usedMiB = limits[resource], used[resource]
 	if limitMiB < 0 {
 		return -1, usedMiB, limitMiB, nil
 	}

@@ -9,9 +9,9 @@ func glanceRules() []Rule {
 		{"service_api", "role:service or role:admin", nil},
 		{"add_image", "rule:context_is_admin or (role:member and project_id:%(project_id)s and project_id:%(owner)s)", []string{"POST /v2/images"}},
 		{"delete_image", "rule:context_is_admin or (role:member and project_id:%(project_id)s)", []string{"DELETE /v2/images/{image_id}"}},
-		{"get_image", "rule:context_is_admin or (role:reader and (project_id:%(project_id)s or project_id:%(member_id)s or 'community':%(visibility)s or 'public':%(visibility)s or 'shared':%(visibility)s))", []string{"GET /v2/images/{image_id}"}},
+		{"get_image", "rule:context_is_admin or (role:reader and (project_id:%(project_id)s or project_id:%(member_id)s or 'community':%(visibility)s or 'public':%(visibility)s or 'shared':%(visibility)s))", []string{"GET /v2/images/{image_id}", "GET /v2/images/{image_id}/tasks"}},
 		{"get_images", "rule:context_is_admin or (role:reader and project_id:%(project_id)s)", []string{"GET /v2/images"}},
-		{"modify_image", "rule:context_is_admin or (role:member and project_id:%(project_id)s)", []string{"PATCH /v2/images/{image_id}"}},
+		{"modify_image", "rule:context_is_admin or (role:member and project_id:%(project_id)s)", []string{"PATCH /v2/images/{image_id}", "PUT /v2/images/{image_id}/stage", "POST /v2/images/{image_id}/import"}},
 		{"publicize_image", "rule:context_is_admin", []string{"PATCH /v2/images/{image_id}"}},
 		{"communitize_image", "rule:context_is_admin or (role:member and project_id:%(project_id)s)", []string{"PATCH /v2/images/{image_id}"}},
 		{"download_image", "rule:context_is_admin or (role:member and (project_id:%(project_id)s or project_id:%(member_id)s or 'community':%(visibility)s or 'public':%(visibility)s or 'shared':%(visibility)s))", []string{"GET /v2/images/{image_id}/file"}},
@@ -33,6 +33,13 @@ func glanceRules() []Rule {
 		{"copy_image", "rule:context_is_admin", []string{"POST /v2/images/{image_id}/import"}},
 		{"list_cached_nodes", "rule:context_is_admin", []string{"GET /v2/cache/nodes/{image_id}"}},
 		{"stores_info_detail", "rule:context_is_admin or rule:service_api", []string{"GET /v2/info/stores/detail"}},
+		// glance/policies/tasks.py: the tasks API is admin-only through
+		// tasks_api_access; the others are internal and never refuse.
+		{"get_task", "rule:default", []string{"GET /v2/tasks/{task_id}"}},
+		{"get_tasks", "rule:default", []string{"GET /v2/tasks"}},
+		{"add_task", "rule:default", []string{"POST /v2/tasks"}},
+		{"modify_task", "rule:default", []string{"DELETE /v2/tasks/{task_id}"}},
+		{"tasks_api_access", "rule:context_is_admin", []string{"GET /v2/tasks/{task_id}", "GET /v2/tasks", "POST /v2/tasks", "DELETE /v2/tasks/{task_id}"}},
 	}
 }
 

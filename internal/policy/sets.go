@@ -83,7 +83,7 @@ func kumoComputeRules() []Rule {
 func kumoImageRules() []Rule {
 	return []Rule{
 		{"kumo:image:get_schemas", "", []string{"GET /v2/schemas/image", "GET /v2/schemas/images",
-			"GET /v2/schemas/member", "GET /v2/schemas/members",
+			"GET /v2/schemas/member", "GET /v2/schemas/members", "GET /v2/schemas/task", "GET /v2/schemas/tasks",
 			"GET /v2/schemas/metadefs/namespace", "GET /v2/schemas/metadefs/namespaces",
 			"GET /v2/schemas/metadefs/object", "GET /v2/schemas/metadefs/objects",
 			"GET /v2/schemas/metadefs/property", "GET /v2/schemas/metadefs/properties",

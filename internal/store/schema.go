@@ -375,4 +375,5 @@ var migrations = []migration{
 	schemaMetadefs,
 	schemaBackups,
 	schemaApplicationCredentials,
+	schemaImageTasks,
 }

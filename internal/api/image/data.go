@@ -19,19 +19,12 @@ func (h *handlers) dataRoutes() []api.Route {
 // upload answers PUT /v2/images/{image_id}/file: the body streams to the
 // image service, never buffered whole.
 func (h *handlers) upload(c *api.Call) (*api.Reply, error) {
-	if mt, _, _ := mime.ParseMediaType(c.Req.Header.Get("Content-Type")); mt != "application/octet-stream" {
-		return nil, errs.UnsupportedMedia("Content-Type must be application/octet-stream")
+	if err := checkOctetStream(c); err != nil {
+		return nil, err
 	}
-	// The declared size lets the quota and the disk reserve refuse an
-	// upload before its data is read, as Glance does with the request's
-	// length; a chunked upload is cut off where it goes over.
-	expected := c.Req.ContentLength // -1 when chunked
-	if v := c.Req.Header.Get("x-openstack-image-size"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return nil, errs.Invalid("Invalid x-openstack-image-size header: %s", v)
-		}
-		expected = n
+	expected, err := declaredSize(c)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := h.svc.Upload(c.Ctx, c.Principal, c.Param("image_id"), c.Req.Body, expected); err != nil {
 		return nil, err
@@ -57,4 +50,29 @@ func (h *handlers) download(c *api.Call) (*api.Reply, error) {
 		r.WithHeader("Content-MD5", d.Checksum)
 	}
 	return r, nil
+}
+
+// checkOctetStream refuses image data sent as anything but
+// application/octet-stream (415).
+func checkOctetStream(c *api.Call) error {
+	if mt, _, _ := mime.ParseMediaType(c.Req.Header.Get("Content-Type")); mt != "application/octet-stream" {
+		return errs.UnsupportedMedia("Content-Type must be application/octet-stream")
+	}
+	return nil
+}
+
+// declaredSize is the data's declared size, -1 when chunked. It lets
+// the quota and the disk reserve refuse an upload before its data is
+// read, as Glance does with the request's length; a chunked upload is
+// cut off where it goes over.
+func declaredSize(c *api.Call) (int64, error) {
+	expected := c.Req.ContentLength
+	if v := c.Req.Header.Get("x-openstack-image-size"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, errs.Invalid("Invalid x-openstack-image-size header: %s", v)
+		}
+		expected = n
+	}
+	return expected, nil
 }

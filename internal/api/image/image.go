@@ -67,5 +67,6 @@ func Routes(svc *image.Service) []api.Route {
 	rs = append(rs, h.metadefRoutes()...)
 	rs = append(rs, metadefSchemaRoutes()...)
 	rs = append(rs, h.infoRoutes()...)
+	rs = append(rs, h.importRoutes()...)
 	return rs
 }

@@ -5,11 +5,13 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/image"
 )
 
-// Discovery calls: kumo offers no interoperable import methods (data is
-// uploaded with PUT .../file), has a single store, and reports the
-// caller's quota usage.
+// Discovery calls: kumo offers Glance's import methods but copy-image
+// (which needs several stores), has a single store (so no stores list,
+// as Glance without enabled_backends), and reports the caller's quota
+// usage.
 func (h *handlers) infoRoutes() []api.Route {
 	return []api.Route{
 		{Method: "GET", Path: "/v2/info/import", Rule: "kumo:image:get_info", Handler: importInfo},
@@ -34,7 +36,7 @@ func (h *handlers) usageInfo(c *api.Call) (*api.Reply, error) {
 
 func importInfo(c *api.Call) (*api.Reply, error) {
 	return api.JSON(http.StatusOK, map[string]any{"import-methods": map[string]any{
-		"description": "Import methods available.", "type": "array", "value": []string{},
+		"description": "Import methods available.", "type": "array", "value": image.ImportMethods,
 	}}), nil
 }
 
