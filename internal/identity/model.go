@@ -175,6 +175,11 @@ type Token struct {
 	AuditIDs  []string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+
+	// Trust is the trust the token was issued through (nil: none).
+	Trust *TokenTrust
+	// trustID is the stored trust id, while a token loads.
+	trustID string
 }
 
 // Scoped reports whether the token is scoped to a project or a domain.
