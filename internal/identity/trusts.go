@@ -104,7 +104,7 @@ func (s *Service) CreateTrust(ctx context.Context, n NewTrust) (*Trust, error) {
 				return err
 			}
 		}
-		held, err := s.trustorRoleIDs(ctx, tx, n.TrustorUserID, n.ProjectID)
+		held, err := s.trustorRoleIDs(ctx, n.TrustorUserID, n.ProjectID)
 		if err != nil {
 			return err
 		}
@@ -168,26 +168,22 @@ func (s *Service) trustRoleIDs(ctx context.Context, q store.Querier, refs []Trus
 }
 
 // trustorRoleIDs are the roles the trustor holds on the project (none
-// without a project).
-func (s *Service) trustorRoleIDs(ctx context.Context, q store.Querier, userID, projectID string) ([]string, error) {
+// without a project): the token's own view of them (rolesOn), so that a
+// trust delegates exactly what the trustor's project token would carry,
+// as Keystone checks effective assignments.
+func (s *Service) trustorRoleIDs(ctx context.Context, userID, projectID string) ([]string, error) {
 	if projectID == "" {
 		return nil, nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT role_id FROM role_assignments WHERE actor_id = ? AND target_type = 'project' AND target_id = ?`,
-		userID, projectID)
+	roles, err := s.rolesOn(ctx, userID, "project", projectID)
 	if err != nil {
 		return nil, fmt.Errorf("list roles of trustor %s: %w", userID, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list roles of trustor %s: %w", userID, err)
-		}
-		out = append(out, id)
+	out := make([]string, 0, len(roles))
+	for _, r := range roles {
+		out = append(out, r.ID)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const trustColumns = `id, trustor_user_id, trustee_user_id, project_id, impersonation, expires_at, remaining_uses,
@@ -367,7 +363,7 @@ func (s *Service) applyTrust(ctx context.Context, q store.Querier, t *Token, tr 
 	if !trustor.Enabled {
 		return errs.Forbidden("Trustor is disabled.")
 	}
-	held, err := s.trustorRoleIDs(ctx, q, tr.TrustorUserID, tr.ProjectID)
+	held, err := s.trustorRoleIDs(ctx, tr.TrustorUserID, tr.ProjectID)
 	if err != nil {
 		return err
 	}
