@@ -277,19 +277,21 @@ func (s *Service) ListTrusts(ctx context.Context, f TrustFilter) ([]Trust, error
 // with it the tokens issued through it.
 func (s *Service) DeleteTrust(ctx context.Context, id string) error {
 	defer s.tokensChanged()
-	res, err := s.db.ExecContext(ctx, `UPDATE trusts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, s.nowMicros(), id)
-	if err != nil {
-		return fmt.Errorf("delete trust %s: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete trust %s: %w", id, err)
-	} else if n == 0 {
-		return notFound("trust", id)
-	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked = TRUE WHERE trust_id = ?`, id); err != nil {
-		return fmt.Errorf("revoke tokens of trust %s: %w", id, err)
-	}
-	return nil
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE trusts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, s.nowMicros(), id)
+		if err != nil {
+			return fmt.Errorf("delete trust %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("delete trust %s: %w", id, err)
+		} else if n == 0 {
+			return notFound("trust", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = TRUE WHERE trust_id = ?`, id); err != nil {
+			return fmt.Errorf("revoke tokens of trust %s: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // consumeTrustUse takes one use of a limited trust, optimistically as

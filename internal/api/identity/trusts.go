@@ -196,14 +196,12 @@ func parseTrustBody(c *api.Call) (*trustBody, error) {
 	}
 	n.Extra = map[string]any{}
 	for k, v := range attrs {
-		if !contains(trustKnown, k) {
+		if !slices.Contains(trustKnown, k) {
 			n.Extra[k] = v
 		}
 	}
 	return &trustBody{n: n}, nil
 }
-
-func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
@@ -356,7 +354,7 @@ func (h *handlers) showTrustRole(c *api.Call) (*api.Reply, error) {
 		return nil, err
 	}
 	id := c.Param("role_id")
-	if !contains(tr.RoleIDs, id) {
+	if !slices.Contains(tr.RoleIDs, id) {
 		return nil, errs.NotFound("Could not find role: %s.", id)
 	}
 	r, err := h.svc.GetRole(c.Ctx, id)
