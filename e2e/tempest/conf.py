@@ -234,7 +234,7 @@ def main():
         },
         "identity-feature-enabled": {
             "api_v2": "false", "api_v2_admin": "false", "api_v3": "true",
-            "trust": "false", "domain_specific_drivers": "false",
+            "trust": "true", "domain_specific_drivers": "false",
             "security_compliance": "false", "project_tags": "true",
             "application_credentials": "true", "access_rules": "true",
         },

@@ -18,7 +18,11 @@ func (s *Service) authorizeRoute(c *Call, r *Route) error {
 		}
 		extra = t
 	}
-	return c.Authorize(r.Rule, extra)
+	rule := r.Rule
+	if r.RuleFor != nil {
+		rule = r.RuleFor(c)
+	}
+	return c.Authorize(rule, extra)
 }
 
 // Authorize checks rule of the call's policy set against the service's

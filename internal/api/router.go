@@ -25,7 +25,11 @@ type Route struct {
 	Anonymous bool
 	// Target, when set, adds what the rule compares to the service's
 	// default target (the owner of the object the path names, say).
-	Target  func(c *Call) (policy.Target, error)
+	Target func(c *Call) (policy.Target, error)
+	// RuleFor, when set, picks the rule of a call in Rule's stead, for
+	// the calls upstream guards by their query (Keystone's trust list
+	// filtered on its trustor or trustee). Rule stays the unfiltered one.
+	RuleFor func(c *Call) string
 	Handler Handler
 	MinVer  mv.Version
 	MaxVer  mv.Version

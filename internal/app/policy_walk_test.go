@@ -640,6 +640,7 @@ func adminOnly(set *policy.Set, rule string) bool {
 			"target.user.id": "u", "target.project.id": "p", "target.domain.id": "d", "target.token.user_id": "u",
 			"target.credential.user_id": "u", "target.user.domain_id": "d", "target.project.domain_id": "d",
 			"target.domain_id": "d", "target.role.domain_id": "None", "target.role.name": "reader",
+			"target.trust.trustor_user_id": "u", "target.trust.trustee_user_id": "u",
 			"tenant_id": "p", "network:project_id": "p", "security_group:project_id": "p",
 			"quota:project_id": "p"}
 		if set.Allowed(p, rule, own) {
@@ -658,9 +659,12 @@ func acceptedByOthers(rule string) bool { return rule == "volume:accept_transfer
 // call: key pairs belong to their user, not to the project; every user
 // may revoke their own token; Glance answers 405 to any caller for
 // writes to the image collection; and Cinder's os-show_image_metadata is
-// a read sent as a POST action.
+// a read sent as a POST action. Keystone's trusts belong to their
+// trustor, whatever the trustor's role: a reader may make and delete its
+// own.
 func readerMayWrite(rule string) bool {
 	return strings.HasPrefix(rule, "os_compute_api:os-keypairs:") || rule == "identity:revoke_token" ||
+		rule == "identity:create_trust" || rule == "identity:delete_trust" ||
 		rule == "kumo:image:collection_methods" || rule == "volume:get_volume_metadata"
 }
 

@@ -29,6 +29,8 @@ type ScopeRequest struct {
 	DomainID          string
 	DomainName        string
 	Unscoped          bool
+	// TrustID asks for the scope of a trust (OS-TRUST:trust).
+	TrustID string
 }
 
 // AuthRequest is a POST /v3/auth/tokens body.
@@ -84,6 +86,10 @@ func (s *Service) IssueToken(ctx context.Context, req AuthRequest) (*Token, erro
 		if err != nil {
 			return nil, err
 		}
+		if orig.Trust != nil {
+			// Keystone's token plugin refuses to re-scope a trust token.
+			return nil, errs.Forbidden("You are not authorized to perform the requested action: rescope a trust token.")
+		}
 		u, err := getUser(ctx, s.db, orig.UserID)
 		if err != nil {
 			return nil, err
@@ -98,7 +104,20 @@ func (s *Service) IssueToken(ctx context.Context, req AuthRequest) (*Token, erro
 		}
 	}
 	t.UserID, t.UserName, t.UserDomainID = user.ID, user.Name, user.DomainID
-	if err := s.scopeToken(ctx, t, user, req.Scope); err != nil {
+	if req.Scope.TrustID != "" {
+		ud, err := getDomain(ctx, s.db, user.DomainID)
+		if err != nil {
+			return nil, err
+		}
+		t.UserDomainName = ud.Name
+		tr, err := s.scopeToTrust(ctx, t, user, req.Scope.TrustID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.consumeTrustUse(ctx, tr); err != nil {
+			return nil, err
+		}
+	} else if err := s.scopeToken(ctx, t, user, req.Scope); err != nil {
 		return nil, err
 	}
 	auditID := newAuditID()

@@ -181,6 +181,10 @@ type Token struct {
 	ExpiresAt time.Time
 	// AppCred is the application credential the token was issued from.
 	AppCred *auth.AppCredential
+	// Trust is the trust the token was issued through (nil: none).
+	Trust *TokenTrust
+	// trustID is the stored trust id, while a token loads.
+	trustID string
 }
 
 // Scoped reports whether the token is scoped to a project or a domain.

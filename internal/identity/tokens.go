@@ -22,7 +22,7 @@ const tokenQuery = `SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, u
 	t.project_id, p.name, p.domain_id, pd.name, p.enabled, pd.enabled,
 	t.domain_id, sd.name, sd.enabled,
 	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at,
-	r.id, r.name, t.app_cred_id
+	r.id, r.name, t.app_cred_id, t.trust_id
 FROM tokens t
 JOIN users u ON u.id = t.user_id
 JOIN domains ud ON ud.id = u.domain_id
@@ -62,7 +62,7 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			&tok.ProjectID, &projectName, &projectDomainID, &projectDomainName, &projectEnabled, &projectDomainEnabled,
 			&tok.DomainID, &domainName, &domainEnabl,
 			&methods, &auditID, &chainID, &issued, &expires,
-			&roleID, &roleName, &appCredID); err != nil {
+			&roleID, &roleName, &appCredID, &tok.trustID); err != nil {
 			return nil, fmt.Errorf("load token: %w", err)
 		}
 		if t == nil {
@@ -96,6 +96,24 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 	rows.Close()
 	if t != nil && t.AppCred != nil {
 		if err := narrowToAppCred(ctx, q, t); err != nil {
+			return nil, err
+		}
+	}
+	if t != nil && t.trustID != "" && userOK {
+		// A trust token lives while its trust does, with the trust's
+		// roles the trustor still holds.
+		tr, err := s.getTrust(ctx, q, t.trustID)
+		if errs.Is(err, errs.KindNotFound) {
+			return nil, errTokenInvalid
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.Trust = &TokenTrust{ID: tr.ID, TrustorUserID: tr.TrustorUserID, TrusteeUserID: tr.TrusteeUserID, Impersonation: tr.Impersonation}
+		if err := s.applyTrust(ctx, q, t, tr); err != nil {
+			if errs.Is(err, errs.KindForbidden) {
+				return nil, errTokenInvalid
+			}
 			return nil, err
 		}
 	}
@@ -182,10 +200,15 @@ func (s *Service) storeToken(ctx context.Context, t *Token, auditID, chainID str
 	if t.AppCred != nil {
 		appCredID = t.AppCred.ID
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked, app_cred_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?)`,
-		tokenHash(t.ID), t.UserID, t.ProjectID, t.DomainID, strings.Join(t.Methods, ","), auditID, chainID,
-		t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), appCredID)
+	// A trust token belongs to the trustee, whoever it shows as its user.
+	user, trust := t.UserID, ""
+	if t.Trust != nil {
+		user, trust = t.Trust.TrusteeUserID, t.Trust.ID
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked, app_cred_id, trust_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?)`,
+		tokenHash(t.ID), user, t.ProjectID, t.DomainID, strings.Join(t.Methods, ","), auditID, chainID,
+		t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), appCredID, trust)
 	if err != nil {
 		return fmt.Errorf("store token: %w", err)
 	}

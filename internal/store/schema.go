@@ -376,4 +376,5 @@ var migrations = []migration{
 	schemaBackups,
 	schemaApplicationCredentials,
 	schemaImageTasks,
+	schemaFederation,
 }

@@ -116,9 +116,20 @@ func authRequest(b *authBody) (identity.AuthRequest, error) {
 			return req, errs.Invalid("Invalid input for field 'auth/scope/domain': 'id' or 'name' is a required property")
 		}
 		req.Scope.DomainID, req.Scope.DomainName = sb.Domain.ID, sb.Domain.Name
-	case sb.System != nil || sb.Trust != nil:
-		// kumo grants no system roles and no trusts, so such scopes
-		// fail like a scope the user has no role on.
+	case sb.Trust != nil:
+		var tr struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(sb.Trust, &tr); err != nil {
+			return req, errs.Invalid("Invalid input for field 'auth/scope/OS-TRUST:trust': %s is not of type 'object'", string(sb.Trust))
+		}
+		if tr.ID == "" {
+			return req, errs.Invalid("Expecting to find trust_id in trust. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.")
+		}
+		req.Scope.TrustID = tr.ID
+	case sb.System != nil:
+		// kumo grants no system roles, so such a scope fails like a
+		// scope the user has no role on.
 		return req, errs.Unauthorized("The request you have made requires authentication.")
 	}
 	return req, nil
@@ -229,6 +240,10 @@ func tokenView(c *api.Call, t *identity.Token) obj {
 	v["roles"] = roles
 	if t.AppCred != nil {
 		v["application_credential"] = tokenAppCredView(t.AppCred)
+	}
+	if t.Trust != nil {
+		v["OS-TRUST:trust"] = obj{"id": t.Trust.ID, "impersonation": t.Trust.Impersonation,
+			"trustor_user": obj{"id": t.Trust.TrustorUserID}, "trustee_user": obj{"id": t.Trust.TrusteeUserID}}
 	}
 	if t.ProjectID != "" {
 		v["project"] = obj{"id": t.ProjectID, "name": t.ProjectName,
