@@ -14,25 +14,19 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// tokenQuery loads a live token with its user, scope and the roles the
-// user holds on that scope, in one indexed query: tokens by primary key,
-// users, projects, domains and roles by primary key, and assignments by
-// their (actor, target) primary-key prefix. One row per role.
+// tokenQuery loads a live token with its user and scope in one indexed
+// query: tokens, users, projects and domains by primary key. The roles
+// come from effectiveRolesOn (groups, inheritance and implied roles).
 const tokenQuery = `SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, ud.enabled,
 	t.project_id, p.name, p.domain_id, pd.name, p.enabled, pd.enabled,
 	t.domain_id, sd.name, sd.enabled,
-	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at,
-	r.id, r.name
+	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at
 FROM tokens t
 JOIN users u ON u.id = t.user_id
 JOIN domains ud ON ud.id = u.domain_id
 LEFT JOIN projects p ON t.project_id <> '' AND p.id = t.project_id
 LEFT JOIN domains pd ON pd.id = p.domain_id
 LEFT JOIN domains sd ON t.domain_id <> '' AND sd.id = t.domain_id
-LEFT JOIN role_assignments a ON a.actor_id = t.user_id
-	AND a.target_type = CASE WHEN t.project_id <> '' THEN 'project' ELSE 'domain' END
-	AND a.target_id = CASE WHEN t.project_id <> '' THEN t.project_id ELSE t.domain_id END
-LEFT JOIN roles r ON r.id = a.role_id
 WHERE t.hash = ? AND t.revoked = FALSE AND t.expires_at > ?`
 
 // errTokenInvalid marks a token that is unknown, expired, revoked, or
@@ -53,7 +47,7 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			userEnabled, userDomainEnabled                    bool
 			projectName, projectDomainID, projectDomainName   sql.NullString
 			projectEnabled, projectDomainEnabled, domainEnabl sql.NullBool
-			domainName, roleID, roleName                      sql.NullString
+			domainName                                        sql.NullString
 			methods, auditID, chainID                         string
 			issued, expires                                   int64
 			tok                                               Token
@@ -61,8 +55,7 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 		if err := rows.Scan(&tok.UserID, &tok.UserName, &tok.UserDomainID, &tok.UserDomainName, &userEnabled, &userDomainEnabled,
 			&tok.ProjectID, &projectName, &projectDomainID, &projectDomainName, &projectEnabled, &projectDomainEnabled,
 			&tok.DomainID, &domainName, &domainEnabl,
-			&methods, &auditID, &chainID, &issued, &expires,
-			&roleID, &roleName); err != nil {
+			&methods, &auditID, &chainID, &issued, &expires); err != nil {
 			return nil, fmt.Errorf("load token: %w", err)
 		}
 		if t == nil {
@@ -83,12 +76,19 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 				userOK = false
 			}
 		}
-		if roleID.Valid {
-			t.Roles = append(t.Roles, Role{ID: roleID.String, Name: roleName.String})
-		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load token: %w", err)
+	}
+	rows.Close()
+	if t != nil && userOK && t.Scoped() {
+		typ, id := "project", t.ProjectID
+		if t.DomainID != "" {
+			typ, id = "domain", t.DomainID
+		}
+		if t.Roles, err = effectiveRolesOn(ctx, q, t.UserID, typ, id); err != nil {
+			return nil, err
+		}
 	}
 	// A scoped token whose user lost every role on the scope is dead.
 	if t == nil || !userOK || (t.Scoped() && len(t.Roles) == 0) {
