@@ -10,14 +10,22 @@ import (
 )
 
 // Target is what a role is granted on: a project or a domain, or, when
-// Inherited, the projects below it (OS-INHERIT).
+// Inherited, the projects below it (OS-INHERIT); or the system.
 type Target struct {
 	Project   string
 	Domain    string
 	Inherited bool
+	System    bool
 }
 
+// systemTarget is the target id of system assignments, as Keystone
+// names the system in its messages.
+const systemTarget = "system"
+
 func (t Target) kind() (typ, id string) {
+	if t.System {
+		return "system", systemTarget
+	}
 	if t.Project != "" {
 		return "project", t.Project
 	}
@@ -44,7 +52,9 @@ func (a Actor) typ() string {
 // checkGrantParts makes sure the target, actor and role exist, reporting
 // the first missing one with Keystone's 404.
 func checkGrantParts(ctx context.Context, q store.Querier, t Target, a Actor, roleID string) error {
-	if t.Project != "" {
+	if t.System {
+		// The system always exists.
+	} else if t.Project != "" {
 		if _, err := getProject(ctx, q, t.Project); err != nil {
 			return err
 		}
@@ -230,6 +240,9 @@ func (s *Service) storedAssignments(ctx context.Context, f AssignmentFilter, pro
 	if f.Inherited != nil {
 		c.add("inherited = ?", *f.Inherited)
 	}
+	if f.System {
+		c.add("target_type = 'system'")
+	}
 	return queryAssignments(ctx, s.db, c)
 }
 
@@ -252,9 +265,12 @@ func queryAssignments(ctx context.Context, q store.Querier, c conds) ([]Assignme
 		} else {
 			a.UserID = actorID
 		}
-		if targetType == "project" {
+		switch targetType {
+		case "project":
 			a.ProjectID = targetID
-		} else {
+		case "system":
+			a.System = true
+		default:
 			a.DomainID = targetID
 		}
 		out = append(out, a)
@@ -333,6 +349,7 @@ func (s *Service) effectiveAssignments(ctx context.Context, f AssignmentFilter, 
 		case !global[a.RoleID]:
 		case projects != nil && !inProjects[a.ProjectID]:
 		case f.DomainID != "" && a.DomainID != f.DomainID:
+		case f.System && !a.System:
 		case f.RoleID != "" && a.RoleID != f.RoleID:
 		case f.Inherited != nil && a.Inherited != *f.Inherited:
 		default:
@@ -472,6 +489,9 @@ func (s *Service) fillAssignmentNames(ctx context.Context, as []Assignment) erro
 			return err
 		}
 		a.RoleName, a.RoleDomainID = r.Name, r.DomainID
+		if a.System {
+			continue
+		}
 		if a.ProjectID != "" {
 			p, err := getProject(ctx, s.db, a.ProjectID)
 			if err != nil {

@@ -61,6 +61,7 @@ type Assignment struct {
 	ProjectID string // set for project assignments
 	DomainID  string // set for domain assignments
 	RoleID    string
+	System    bool // set for system assignments
 	// Inherited marks an OS-INHERIT assignment, or an effective one that
 	// came from one.
 	Inherited bool
@@ -169,6 +170,8 @@ type AssignmentFilter struct {
 	DomainID  string
 	RoleID    string
 	Names     bool // fill the name fields
+	// System keeps only the system assignments.
+	System bool
 	// IncludeSubtree adds the assignments on the projects under ProjectID.
 	IncludeSubtree bool
 }

@@ -13,7 +13,8 @@ import (
 // an OS-INHERIT one.
 func target(c *api.Call) identity.Target {
 	return identity.Target{Project: c.Param("project_id"), Domain: c.Param("domain_id"),
-		Inherited: strings.HasPrefix(c.Req.URL.Path, Mount+"/v3/OS-INHERIT/")}
+		Inherited: strings.HasPrefix(c.Req.URL.Path, Mount+"/v3/OS-INHERIT/"),
+		System:    strings.HasPrefix(c.Req.URL.Path, Mount+"/v3/system/")}
 }
 
 // actor reads the user or group of a grant path.
@@ -92,13 +93,12 @@ func (h *handlers) listRoleAssignments(c *api.Call) (*api.Reply, error) {
 		return nil, errs.Invalid("Combining effective, domain and inherited filters will always result in an empty list.")
 	}
 	out := []obj{}
-	if q.Has("scope.system") {
-		return api.JSON(http.StatusOK, collection(c, "role_assignments", out)), nil
-	}
 	names := isTrue(q, "include_names")
 	as, err := h.svc.ListAssignments(c.Ctx, identity.AssignmentFilter{
 		UserID: q.Get("user.id"), GroupID: q.Get("group.id"), ProjectID: project, DomainID: q.Get("scope.domain.id"),
 		RoleID: q.Get("role.id"), Names: names, IncludeSubtree: subtree, Inherited: inherited, Effective: effective,
+		// Keystone ignores a scope.system other than "all".
+		System: q.Get("scope.system") == "all",
 	})
 	if err != nil {
 		return nil, err
@@ -116,7 +116,10 @@ func assignmentView(c *api.Call, a *identity.Assignment, names bool) obj {
 	links := obj{}
 	var scope obj
 	var link string
-	if a.ProjectID != "" {
+	if a.System {
+		scope = obj{"system": obj{"all": true}}
+		link = "/system"
+	} else if a.ProjectID != "" {
 		project := obj{"id": a.ProjectID}
 		if names {
 			project["name"] = a.ScopeName

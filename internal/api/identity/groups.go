@@ -25,11 +25,25 @@ func (h *handlers) groupRoutes() []api.Route {
 		{Method: "DELETE", Path: "/v3/groups/{group_id}/users/{user_id}", Rule: "identity:remove_user_from_group", Handler: h.removeGroupUser},
 
 		{Method: "PUT", Path: "/v3/roles/{prior_role_id}/implies/{implied_role_id}", Rule: "identity:create_implied_role", Handler: h.createImpliedRole},
-		{Method: "GET", Path: "/v3/roles/{prior_role_id}/implies/{implied_role_id}", Rule: "identity:get_implied_role", Handler: h.showImpliedRole},
+		// HEAD before GET: the router answers HEAD with a GET route.
 		{Method: "HEAD", Path: "/v3/roles/{prior_role_id}/implies/{implied_role_id}", Rule: "identity:check_implied_role", Handler: h.checkImpliedRole},
+		{Method: "GET", Path: "/v3/roles/{prior_role_id}/implies/{implied_role_id}", Rule: "identity:get_implied_role", Handler: h.showImpliedRole},
 		{Method: "DELETE", Path: "/v3/roles/{prior_role_id}/implies/{implied_role_id}", Rule: "identity:delete_implied_role", Handler: h.deleteImpliedRole},
 		{Method: "GET", Path: "/v3/roles/{prior_role_id}/implies", Rule: "identity:list_implied_roles", Handler: h.listImpliedRoles},
 		{Method: "GET", Path: "/v3/role_inferences", Rule: "identity:list_role_inference_rules", Handler: h.listRoleInferences},
+	}
+	// System grants (kumo has no system-scoped tokens yet: these are
+	// kept and listed only).
+	for _, a := range []struct{ path, kind string }{{"users/{user_id}", "user"}, {"groups/{group_id}", "group"}} {
+		kind := a.kind
+		p := "/v3/system/" + a.path + "/roles"
+		rs = append(rs,
+			api.Route{Method: "GET", Path: p, Rule: "identity:list_system_grants_for_" + kind, Handler: h.listGrantedRoles},
+			api.Route{Method: "PUT", Path: p + "/{role_id}", Rule: "identity:create_system_grant_for_" + kind, Handler: h.grantRole},
+			api.Route{Method: "HEAD", Path: p + "/{role_id}", Rule: "identity:check_system_grant_for_" + kind, Handler: h.checkRole},
+			api.Route{Method: "GET", Path: p + "/{role_id}", Rule: "identity:check_system_grant_for_" + kind, Handler: h.checkRole},
+			api.Route{Method: "DELETE", Path: p + "/{role_id}", Rule: "identity:revoke_system_grant_for_" + kind, Handler: h.revokeRole},
+		)
 	}
 	// Grants to groups, and OS-INHERIT grants to users and groups, share
 	// the user grant handlers: the path says who and how.
