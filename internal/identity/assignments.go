@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 
@@ -513,84 +514,60 @@ func (s *Service) fillAssignmentNames(ctx context.Context, as []Assignment) erro
 	return nil
 }
 
+// The roles a token carries, in one query each (token checks are the hot
+// path): the grants to the user or to the user's groups, on the target
+// or, for a project, inherited from its domain or a project above it
+// (ancestors, walked up recursively), then the roles these imply
+// (recursively; UNION stops at a cycle); domain-specific roles only imply
+// others and are left out, as Keystone's _strip_domain_roles does.
+const (
+	rolesActor = `((a.actor_type = 'user' AND a.actor_id = ?)
+			OR (a.actor_type = 'group' AND a.actor_id IN (SELECT group_id FROM group_members WHERE user_id = ?)))`
+	rolesImplied = `
+		UNION
+		SELECT ir.implied_role_id FROM implied_roles ir JOIN granted g ON ir.prior_role_id = g.role_id)
+	SELECT r.id, r.name FROM roles r WHERE r.id IN (SELECT role_id FROM granted) AND r.domain_id = '' ORDER BY r.name, r.id`
+
+	rolesOnProjectQuery = `WITH RECURSIVE
+	ancestors(id) AS (
+		SELECT parent_id FROM projects WHERE id = ? AND parent_id IS NOT NULL
+		UNION
+		SELECT p.parent_id FROM projects p JOIN ancestors an ON p.id = an.id WHERE p.parent_id IS NOT NULL),
+	granted(role_id) AS (
+		SELECT a.role_id FROM role_assignments a WHERE ` + rolesActor + `
+			AND ((a.inherited = FALSE AND a.target_type = 'project' AND a.target_id = ?)
+			OR (a.inherited = TRUE AND a.target_type = 'domain' AND a.target_id = (SELECT domain_id FROM projects WHERE id = ?))
+			OR (a.inherited = TRUE AND a.target_type = 'project' AND a.target_id IN (SELECT id FROM ancestors)))` + rolesImplied
+
+	rolesOnDomainQuery = `WITH RECURSIVE
+	granted(role_id) AS (
+		SELECT a.role_id FROM role_assignments a WHERE ` + rolesActor + `
+			AND a.inherited = FALSE AND a.target_type = 'domain' AND a.target_id = ?` + rolesImplied
+)
+
 // effectiveRolesOn lists the id and name of the roles a user holds on a
-// project or a domain, as a token carries them: granted to the user or
-// to one of the user's groups, on the target itself or (for a project)
-// inherited from its domain or a project above it, with the roles these
-// imply; domain-specific roles only imply others.
+// project or a domain, as a token carries them (see rolesOnProjectQuery).
 func effectiveRolesOn(ctx context.Context, q store.Querier, userID, targetType, targetID string) ([]Role, error) {
-	var c conds
-	c.add("((a.actor_type = 'user' AND a.actor_id = ?) OR (a.actor_type = 'group' AND a.actor_id IN (SELECT group_id FROM group_members WHERE user_id = ?)))", userID, userID)
+	var rows *sql.Rows
+	var err error
 	if targetType == "project" {
-		p, err := getProject(ctx, q, targetID)
-		if err != nil {
-			return nil, err
-		}
-		// Walk up one project at a time: most projects are top-level, and
-		// a token check should not load the domain's whole tree.
-		ids := []string{}
-		for cur := p; cur.ParentID != "" && len(ids) <= maxProjectDepth; {
-			parent, err := getProject(ctx, q, cur.ParentID)
-			if err != nil {
-				return nil, err
-			}
-			ids = append(ids, parent.ID)
-			cur = parent
-		}
-		inh := conds{}
-		inh.in("a.target_id", ids)
-		c.add(`((a.inherited = FALSE AND a.target_type = 'project' AND a.target_id = ?)
-			OR (a.inherited = TRUE AND a.target_type = 'domain' AND a.target_id = ?)
-			OR (a.inherited = TRUE AND a.target_type = 'project' AND `+inh.parts[0]+`))`,
-			append([]any{targetID, p.DomainID}, inh.args...)...)
+		rows, err = q.QueryContext(ctx, rolesOnProjectQuery, targetID, userID, userID, targetID, targetID)
 	} else {
-		c.add("a.inherited = FALSE AND a.target_type = 'domain' AND a.target_id = ?", targetID)
+		rows, err = q.QueryContext(ctx, rolesOnDomainQuery, userID, userID, targetID)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT a.role_id FROM role_assignments a`+c.where(), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list roles on %s %s: %w", targetType, targetID, err)
 	}
-	var granted []Assignment
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list roles on %s %s: %w", targetType, targetID, err)
-		}
-		granted = append(granted, Assignment{RoleID: id})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list roles on %s %s: %w", targetType, targetID, err)
-	}
-	if len(granted) == 0 {
-		return nil, nil
-	}
-	rules, err := impliedRules(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	ids := map[string]bool{}
-	for _, a := range expandImplied(granted, rules) {
-		ids[a.RoleID] = true
-	}
-	var rc conds
-	rc.add("domain_id = ''")
-	rc.in("id", sortedKeys(ids))
-	rrows, err := q.QueryContext(ctx, `SELECT id, name FROM roles`+rc.where()+` ORDER BY name`, rc.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list roles on %s %s: %w", targetType, targetID, err)
-	}
-	defer rrows.Close()
+	defer rows.Close()
 	var out []Role
-	for rrows.Next() {
+	for rows.Next() {
 		var r Role
-		if err := rrows.Scan(&r.ID, &r.Name); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name); err != nil {
 			return nil, fmt.Errorf("list roles on %s %s: %w", targetType, targetID, err)
 		}
 		out = append(out, r)
 	}
-	return out, rrows.Err()
+	return out, rows.Err()
 }
 
 func sortedKeys(m map[string]bool) []string {
