@@ -14,19 +14,38 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// tokenQuery loads a live token with its user and scope in one indexed
-// query: tokens, users, projects and domains by primary key. The roles
-// come from effectiveRolesOn (groups, inheritance and implied roles).
-const tokenQuery = `SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, ud.enabled,
+// tokenQuery loads a live token with its user, scope and the roles the
+// user holds on that scope, in one query (token checks are the hot path):
+// tokens, users, projects, domains and roles by primary key, and the
+// effective roles as rolesOnProjectQuery and rolesOnDomainQuery compute
+// them, from the token's row. One row per role.
+const tokenQuery = `WITH RECURSIVE
+tok(user_id, project_id, domain_id) AS (SELECT user_id, project_id, domain_id FROM tokens WHERE hash = ?),
+ancestors(id) AS (
+	SELECT p.parent_id FROM projects p JOIN tok ON p.id = tok.project_id WHERE p.parent_id IS NOT NULL
+	UNION
+	SELECT p.parent_id FROM projects p JOIN ancestors an ON p.id = an.id WHERE p.parent_id IS NOT NULL),
+granted(role_id) AS (
+	SELECT a.role_id FROM role_assignments a JOIN tok ON ((a.actor_type = 'user' AND a.actor_id = tok.user_id)
+		OR (a.actor_type = 'group' AND a.actor_id IN (SELECT group_id FROM group_members WHERE user_id = tok.user_id)))
+	WHERE (tok.project_id <> '' AND ((a.inherited = FALSE AND a.target_type = 'project' AND a.target_id = tok.project_id)
+			OR (a.inherited = TRUE AND a.target_type = 'domain' AND a.target_id = (SELECT domain_id FROM projects WHERE id = tok.project_id))
+			OR (a.inherited = TRUE AND a.target_type = 'project' AND a.target_id IN (SELECT id FROM ancestors))))
+		OR (tok.domain_id <> '' AND a.inherited = FALSE AND a.target_type = 'domain' AND a.target_id = tok.domain_id)
+	UNION
+	SELECT ir.implied_role_id FROM implied_roles ir JOIN granted g ON ir.prior_role_id = g.role_id)
+SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, ud.enabled,
 	t.project_id, p.name, p.domain_id, pd.name, p.enabled, pd.enabled,
 	t.domain_id, sd.name, sd.enabled,
-	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at
+	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at,
+	r.id, r.name
 FROM tokens t
 JOIN users u ON u.id = t.user_id
 JOIN domains ud ON ud.id = u.domain_id
 LEFT JOIN projects p ON t.project_id <> '' AND p.id = t.project_id
 LEFT JOIN domains pd ON pd.id = p.domain_id
 LEFT JOIN domains sd ON t.domain_id <> '' AND sd.id = t.domain_id
+LEFT JOIN roles r ON r.domain_id = '' AND r.id IN (SELECT role_id FROM granted)
 WHERE t.hash = ? AND t.revoked = FALSE AND t.expires_at > ?`
 
 // errTokenInvalid marks a token that is unknown, expired, revoked, or
@@ -35,7 +54,7 @@ var errTokenInvalid = errs.NotFound("token is not valid")
 
 // loadToken returns the live token with hash, or errTokenInvalid.
 func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (*Token, error) {
-	rows, err := q.QueryContext(ctx, tokenQuery, hash, s.nowMicros())
+	rows, err := q.QueryContext(ctx, tokenQuery, hash, hash, s.nowMicros())
 	if err != nil {
 		return nil, fmt.Errorf("load token: %w", err)
 	}
@@ -47,7 +66,7 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			userEnabled, userDomainEnabled                    bool
 			projectName, projectDomainID, projectDomainName   sql.NullString
 			projectEnabled, projectDomainEnabled, domainEnabl sql.NullBool
-			domainName                                        sql.NullString
+			domainName, roleID, roleName                      sql.NullString
 			methods, auditID, chainID                         string
 			issued, expires                                   int64
 			tok                                               Token
@@ -55,7 +74,8 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 		if err := rows.Scan(&tok.UserID, &tok.UserName, &tok.UserDomainID, &tok.UserDomainName, &userEnabled, &userDomainEnabled,
 			&tok.ProjectID, &projectName, &projectDomainID, &projectDomainName, &projectEnabled, &projectDomainEnabled,
 			&tok.DomainID, &domainName, &domainEnabl,
-			&methods, &auditID, &chainID, &issued, &expires); err != nil {
+			&methods, &auditID, &chainID, &issued, &expires,
+			&roleID, &roleName); err != nil {
 			return nil, fmt.Errorf("load token: %w", err)
 		}
 		if t == nil {
@@ -76,19 +96,12 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 				userOK = false
 			}
 		}
+		if roleID.Valid {
+			t.Roles = append(t.Roles, Role{ID: roleID.String, Name: roleName.String})
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load token: %w", err)
-	}
-	rows.Close()
-	if t != nil && userOK && t.Scoped() {
-		typ, id := "project", t.ProjectID
-		if t.DomainID != "" {
-			typ, id = "domain", t.DomainID
-		}
-		if t.Roles, err = effectiveRolesOn(ctx, q, t.UserID, typ, id); err != nil {
-			return nil, err
-		}
 	}
 	// A scoped token whose user lost every role on the scope is dead.
 	if t == nil || !userOK || (t.Scoped() && len(t.Roles) == 0) {
