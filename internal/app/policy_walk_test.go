@@ -111,13 +111,30 @@ func normalPath(p string) string {
 func documents(rule policy.Rule, method, path string) bool {
 	want := method + " " + normalPath(path)
 	for _, op := range rule.Operations {
-		m, p, _ := strings.Cut(op, " ")
-		p, _, _ = strings.Cut(p, " ")
-		if m+" "+normalPath(p) == want || (method == "HEAD" && "GET "+normalPath(p) == "GET "+normalPath(path) && m == "GET") {
-			return true
+		for _, op := range methodList(op) {
+			m, p, _ := strings.Cut(op, " ")
+			p, _, _ = strings.Cut(p, " ")
+			if m+" "+normalPath(p) == want || (method == "HEAD" && "GET "+normalPath(p) == "GET "+normalPath(path) && m == "GET") {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// methodList spells out an operation written with Keystone's method list
+// ("['HEAD', 'GET'] /v3/system/users/{user_id}/roles") as one operation
+// per method; others are returned as they are.
+func methodList(op string) []string {
+	list, path, ok := strings.Cut(op, "] ")
+	if !ok || !strings.HasPrefix(list, "[") {
+		return []string{op}
+	}
+	var out []string
+	for _, m := range strings.Split(strings.TrimPrefix(list, "["), ",") {
+		out = append(out, strings.Trim(strings.TrimSpace(m), "'")+" "+path)
+	}
+	return out
 }
 
 func documentsAction(rule policy.Rule, path, action string) bool {

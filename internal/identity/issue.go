@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/kumocloud/kumo/internal/errs"
@@ -262,21 +261,8 @@ func (s *Service) scopeToProject(ctx context.Context, t *Token, p *Project) erro
 	return nil
 }
 
-// rolesOn lists the id and name of the roles userID holds on a target.
+// rolesOn lists the id and name of the roles userID holds on a target,
+// as a token carries them.
 func (s *Service) rolesOn(ctx context.Context, userID, targetType, targetID string) ([]Role, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.name FROM role_assignments a JOIN roles r ON r.id = a.role_id
-		WHERE a.actor_id = ? AND a.target_type = ? AND a.target_id = ? ORDER BY r.name`, userID, targetType, targetID)
-	if err != nil {
-		return nil, fmt.Errorf("list roles on %s %s: %w", targetType, targetID, err)
-	}
-	defer rows.Close()
-	var out []Role
-	for rows.Next() {
-		var r Role
-		if err := rows.Scan(&r.ID, &r.Name); err != nil {
-			return nil, fmt.Errorf("list roles: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return effectiveRolesOn(ctx, s.db, userID, targetType, targetID)
 }

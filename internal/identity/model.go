@@ -56,13 +56,27 @@ type Role struct {
 	Extra map[string]any
 }
 
-// Assignment grants a role to a user on a project or a domain. The name
-// fields are filled when names are asked for.
+// Assignment grants a role to a user or a group on a project or a
+// domain, possibly inherited to the projects below. The name fields are
+// filled when names are asked for.
 type Assignment struct {
 	UserID    string
+	GroupID   string // set instead of UserID for a group's assignment
 	ProjectID string // set for project assignments
 	DomainID  string // set for domain assignments
 	RoleID    string
+	System    bool // set for system assignments
+	// Inherited marks an OS-INHERIT assignment, or an effective one that
+	// came from one.
+	Inherited bool
+	// Where an effective assignment comes from (Keystone's "indirect"):
+	// the group the user is a member of, the domain or project the role
+	// is inherited from, the role that implies this one.
+	ViaGroup, ViaDomain, ViaProject, PriorRoleID string
+
+	GroupName       string
+	GroupDomainID   string
+	GroupDomainName string
 
 	UserName        string
 	UserDomainID    string
@@ -147,11 +161,21 @@ type UserFilter struct {
 
 // AssignmentFilter narrows ListAssignments; zero fields match everything.
 type AssignmentFilter struct {
-	UserID    string
+	UserID  string
+	GroupID string
+	// Inherited, when set, keeps only inherited (true) or only direct
+	// (false) assignments.
+	Inherited *bool
+	// Effective expands groups to their members, inherited assignments to
+	// the projects below and roles to the roles they imply, as Keystone's
+	// effective mode, and leaves out domain-specific roles.
+	Effective bool
 	ProjectID string
 	DomainID  string
 	RoleID    string
 	Names     bool // fill the name fields
+	// System keeps only the system assignments.
+	System bool
 	// IncludeSubtree adds the assignments on the projects under ProjectID.
 	IncludeSubtree bool
 }

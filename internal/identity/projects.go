@@ -107,13 +107,25 @@ func queryProjects(ctx context.Context, db store.Querier, q string, args ...any)
 	return out, rows.Err()
 }
 
-// UserProjects lists the projects where the user holds any role.
+// UserProjects lists the projects where the user holds any role,
+// through a group or inherited as well (Keystone's effective
+// assignments).
 func (s *Service) UserProjects(ctx context.Context, userID string, f ProjectFilter) ([]Project, error) {
 	if _, err := getUser(ctx, s.db, userID); err != nil {
 		return nil, err
 	}
+	as, err := s.ListAssignments(ctx, AssignmentFilter{UserID: userID, Effective: true})
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]bool{}
+	for _, a := range as {
+		if a.ProjectID != "" {
+			ids[a.ProjectID] = true
+		}
+	}
 	var c conds
-	c.add(`id IN (SELECT target_id FROM role_assignments WHERE actor_id = ? AND target_type = 'project')`, userID)
+	c.in("id", sortedKeys(ids))
 	if f.Name != "" {
 		c.add("name = ?", f.Name)
 	}

@@ -150,6 +150,8 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 		}
 		for _, q := range []string{
 			`DELETE FROM role_assignments WHERE role_id = ?`,
+			`DELETE FROM implied_roles WHERE prior_role_id = ?`,
+			`DELETE FROM implied_roles WHERE implied_role_id = ?`,
 			`DELETE FROM roles WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {

@@ -15,10 +15,26 @@ import (
 )
 
 // tokenQuery loads a live token with its user, scope and the roles the
-// user holds on that scope, in one indexed query: tokens by primary key,
-// users, projects, domains and roles by primary key, and assignments by
-// their (actor, target) primary-key prefix. One row per role.
-const tokenQuery = `SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, ud.enabled,
+// user holds on that scope, in one query (token checks are the hot path):
+// tokens, users, projects, domains and roles by primary key, and the
+// effective roles as rolesOnProjectQuery and rolesOnDomainQuery compute
+// them, from the token's row. One row per role.
+const tokenQuery = `WITH RECURSIVE
+tok(user_id, project_id, domain_id) AS (SELECT user_id, project_id, domain_id FROM tokens WHERE hash = ?),
+ancestors(id) AS (
+	SELECT p.parent_id FROM projects p JOIN tok ON p.id = tok.project_id WHERE p.parent_id IS NOT NULL
+	UNION
+	SELECT p.parent_id FROM projects p JOIN ancestors an ON p.id = an.id WHERE p.parent_id IS NOT NULL),
+granted(role_id) AS (
+	SELECT a.role_id FROM role_assignments a JOIN tok ON ((a.actor_type = 'user' AND a.actor_id = tok.user_id)
+		OR (a.actor_type = 'group' AND a.actor_id IN (SELECT group_id FROM group_members WHERE user_id = tok.user_id)))
+	WHERE (tok.project_id <> '' AND ((a.inherited = FALSE AND a.target_type = 'project' AND a.target_id = tok.project_id)
+			OR (a.inherited = TRUE AND a.target_type = 'domain' AND a.target_id = (SELECT domain_id FROM projects WHERE id = tok.project_id))
+			OR (a.inherited = TRUE AND a.target_type = 'project' AND a.target_id IN (SELECT id FROM ancestors))))
+		OR (tok.domain_id <> '' AND a.inherited = FALSE AND a.target_type = 'domain' AND a.target_id = tok.domain_id)
+	UNION
+	SELECT ir.implied_role_id FROM implied_roles ir JOIN granted g ON ir.prior_role_id = g.role_id)
+SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, ud.enabled,
 	t.project_id, p.name, p.domain_id, pd.name, p.enabled, pd.enabled,
 	t.domain_id, sd.name, sd.enabled,
 	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at,
@@ -29,10 +45,7 @@ JOIN domains ud ON ud.id = u.domain_id
 LEFT JOIN projects p ON t.project_id <> '' AND p.id = t.project_id
 LEFT JOIN domains pd ON pd.id = p.domain_id
 LEFT JOIN domains sd ON t.domain_id <> '' AND sd.id = t.domain_id
-LEFT JOIN role_assignments a ON a.actor_id = t.user_id
-	AND a.target_type = CASE WHEN t.project_id <> '' THEN 'project' ELSE 'domain' END
-	AND a.target_id = CASE WHEN t.project_id <> '' THEN t.project_id ELSE t.domain_id END
-LEFT JOIN roles r ON r.id = a.role_id
+LEFT JOIN roles r ON r.domain_id = '' AND r.id IN (SELECT role_id FROM granted)
 WHERE t.hash = ? AND t.revoked = FALSE AND t.expires_at > ?`
 
 // errTokenInvalid marks a token that is unknown, expired, revoked, or
@@ -41,7 +54,7 @@ var errTokenInvalid = errs.NotFound("token is not valid")
 
 // loadToken returns the live token with hash, or errTokenInvalid.
 func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (*Token, error) {
-	rows, err := q.QueryContext(ctx, tokenQuery, hash, s.nowMicros())
+	rows, err := q.QueryContext(ctx, tokenQuery, hash, hash, s.nowMicros())
 	if err != nil {
 		return nil, fmt.Errorf("load token: %w", err)
 	}

@@ -240,7 +240,8 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 			return err
 		}
 		for _, q := range []string{
-			`DELETE FROM role_assignments WHERE actor_id = ?`,
+			`DELETE FROM role_assignments WHERE actor_type = 'user' AND actor_id = ?`,
+			`DELETE FROM group_members WHERE user_id = ?`,
 			`DELETE FROM tokens WHERE user_id = ?`,
 			`DELETE FROM credentials WHERE user_id = ?`, // as Keystone's delete_credentials_for_user
 			`DELETE FROM users WHERE id = ?`,

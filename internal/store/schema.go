@@ -377,4 +377,5 @@ var migrations = []migration{
 	schemaApplicationCredentials,
 	schemaImageTasks,
 	schemaFederation,
+	schemaGroups,
 }

@@ -95,7 +95,6 @@ func (h *handlers) routes() []api.Route {
 		{Method: "POST", Path: "/v3/users/{user_id}/password", Anonymous: true, Handler: h.changePassword},
 		{Method: "GET", Path: "/v3/users/{user_id}/projects", Rule: "identity:list_user_projects", Handler: h.userProjects},
 		{Method: "GET", Path: "/v3/users/{user_id}/groups", Rule: "identity:list_groups_for_user", Handler: h.userGroups},
-		{Method: "GET", Path: "/v3/groups", Rule: "identity:list_groups", Handler: h.listGroups},
 
 		{Method: "GET", Path: "/v3/roles", Rule: "identity:list_roles", Handler: h.listRoles},
 		{Method: "POST", Path: "/v3/roles", Rule: "identity:create_role", Handler: h.createRole},
@@ -114,5 +113,5 @@ func (h *handlers) routes() []api.Route {
 		{Method: "GET", Path: "/v3/domains/{domain_id}/users/{user_id}/roles/{role_id}", Rule: "identity:check_grant", Handler: h.checkRole},
 		{Method: "DELETE", Path: "/v3/domains/{domain_id}/users/{user_id}/roles/{role_id}", Rule: "identity:revoke_grant", Handler: h.revokeRole},
 		{Method: "GET", Path: "/v3/role_assignments", Rule: "identity:list_role_assignments", Handler: h.listRoleAssignments},
-	}, slices.Concat(h.ec2Routes(), h.limitRoutes(), h.appCredRoutes(), h.trustRoutes(), h.federationRoutes(), h.oauth1Routes())...)
+	}, slices.Concat(h.ec2Routes(), h.limitRoutes(), h.appCredRoutes(), h.trustRoutes(), h.federationRoutes(), h.oauth1Routes(), h.groupRoutes())...)
 }

@@ -30,11 +30,24 @@ func (h *handlers) target(c *api.Call) policy.Target {
 	if v := c.Param("role_id"); v != "" {
 		t["target.role.id"] = v
 	}
+	if v := c.Param("group_id"); v != "" {
+		t["target.group.id"] = v
+	}
 	if v := c.Req.URL.Query().Get("domain_id"); v != "" {
 		t["target.domain_id"] = v
 	}
 	if c.Principal == nil || c.Principal.DomainID == "" {
 		return t
+	}
+	if c.Param("group_id") == "" && (c.Req.URL.Path == Mount+"/v3/groups") {
+		// Keystone checks a domain-scoped listing against the caller's
+		// domain, then keeps that domain's groups.
+		t["target.group.domain_id"] = c.Principal.DomainID
+	}
+	if v := c.Param("group_id"); v != "" {
+		if g, err := h.svc.GetGroup(c.Ctx, v); err == nil {
+			t["target.group.domain_id"] = g.DomainID
+		}
 	}
 	if v := c.Param("user_id"); v != "" {
 		if u, err := h.svc.GetUser(c.Ctx, v); err == nil {

@@ -305,7 +305,7 @@ func (h *handlers) authProjects(c *api.Call) (*api.Reply, error) {
 // authDomains answers GET /v3/auth/domains: the enabled domains the
 // caller holds a role on.
 func (h *handlers) authDomains(c *api.Call) (*api.Reply, error) {
-	as, err := h.svc.ListAssignments(c.Ctx, identity.AssignmentFilter{UserID: c.Principal.UserID})
+	as, err := h.svc.ListAssignments(c.Ctx, identity.AssignmentFilter{UserID: c.Principal.UserID, Effective: true})
 	if err != nil {
 		return nil, err
 	}

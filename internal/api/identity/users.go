@@ -157,16 +157,3 @@ func (h *handlers) userProjects(c *api.Call) (*api.Reply, error) {
 	}
 	return api.JSON(http.StatusOK, collection(c, "projects", views(c, ps, projectView))), nil
 }
-
-// userGroups answers GET /v3/users/{user_id}/groups: kumo has no groups.
-func (h *handlers) userGroups(c *api.Call) (*api.Reply, error) {
-	if _, err := h.svc.GetUser(c.Ctx, c.Param("user_id")); err != nil {
-		return nil, err
-	}
-	return api.JSON(http.StatusOK, collection(c, "groups", nil)), nil
-}
-
-// listGroups answers GET /v3/groups: kumo has no groups.
-func (h *handlers) listGroups(c *api.Call) (*api.Reply, error) {
-	return api.JSON(http.StatusOK, collection(c, "groups", nil)), nil
-}
