@@ -373,4 +373,5 @@ var migrations = []migration{
 	schemaQoSEncryption,
 	schemaRoleExtra,
 	schemaMetadefs,
+	schemaCatalog,
 }

@@ -2,6 +2,8 @@
 package identity
 
 import (
+	"slices"
+
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/policy"
@@ -112,5 +114,5 @@ func (h *handlers) routes() []api.Route {
 		{Method: "GET", Path: "/v3/domains/{domain_id}/users/{user_id}/roles/{role_id}", Rule: "identity:check_grant", Handler: h.checkRole},
 		{Method: "DELETE", Path: "/v3/domains/{domain_id}/users/{user_id}/roles/{role_id}", Rule: "identity:revoke_grant", Handler: h.revokeRole},
 		{Method: "GET", Path: "/v3/role_assignments", Rule: "identity:list_role_assignments", Handler: h.listRoleAssignments},
-	}, append(h.ec2Routes(), h.limitRoutes()...)...)
+	}, slices.Concat(h.ec2Routes(), h.limitRoutes(), h.catalogRoutes(), h.epFilterRoutes(), h.policyRoutes(), h.credentialRoutes())...)
 }
