@@ -96,7 +96,10 @@ func TestRegionsDomain(t *testing.T) {
 		}{
 			{"duplicate", func() error { _, err := f.svc.CreateRegion(ctx, CatalogRegion{ID: "a"}); return err },
 				errs.KindConflict, "Conflict occurred attempting to store region - Duplicate ID, a."},
-			{"missing parent", func() error { _, err := f.svc.CreateRegion(ctx, CatalogRegion{ID: "z", ParentRegionID: "nope"}); return err },
+			{"missing parent", func() error {
+				_, err := f.svc.CreateRegion(ctx, CatalogRegion{ID: "z", ParentRegionID: "nope"})
+				return err
+			},
 				errs.KindNotFound, "Could not find region: nope."},
 			{"cycle", func() error {
 				_, err := f.svc.UpdateRegion(ctx, "a", RegionPatch{SetParent: true, ParentRegionID: "c"})
