@@ -305,23 +305,28 @@ func (s *Service) GetCatalogService(ctx context.Context, id string) (*CatalogSer
 }
 
 // ListCatalogServices lists services, oldest first, with the given type
-// and name when not empty.
-func (s *Service) ListCatalogServices(ctx context.Context, typ, name string) ([]CatalogService, error) {
+// and name when not empty, passing Keystone's inexact filters on them.
+func (s *Service) ListCatalogServices(ctx context.Context, typ, name string, inexact ...Inexact) ([]CatalogService, error) {
 	q, args := `SELECT `+catalogServiceColumns+` FROM catalog_services`, []any{}
 	if typ != "" {
 		q, args = q+` WHERE type = ?`, append(args, typ)
 	}
 	all, err := listRows(ctx, s.db, "services", q+` ORDER BY created_at, id`, args, scanCatalogService)
-	if err != nil || name == "" {
-		return all, err
+	if err != nil {
+		return nil, err
 	}
 	out := all[:0]
 	for _, c := range all {
-		if c.Name() == name {
+		if name == "" || c.Name() == name {
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return keepInexact(out, inexact, func(c *CatalogService, attr string) (string, bool) {
+		if attr == "type" {
+			return c.Type, true
+		}
+		return c.Name(), attr == "name"
+	}), nil
 }
 
 // CreateCatalogService creates a service; like Keystone it is enabled and

@@ -51,13 +51,18 @@ func (s *Service) GetPolicy(ctx context.Context, id string) (*Policy, error) {
 	return getPolicy(ctx, s.db, id)
 }
 
-// ListPolicies lists policies, oldest first, of a type when not empty.
-func (s *Service) ListPolicies(ctx context.Context, typ string) ([]Policy, error) {
+// ListPolicies lists policies, oldest first, of a type when not empty
+// and passing Keystone's inexact filters on type.
+func (s *Service) ListPolicies(ctx context.Context, typ string, inexact ...Inexact) ([]Policy, error) {
 	q, args := `SELECT `+policyColumns+` FROM policies`, []any{}
 	if typ != "" {
 		q, args = q+` WHERE type = ?`, append(args, typ)
 	}
-	return listRows(ctx, s.db, "policies", q+` ORDER BY created_at, id`, args, scanPolicy)
+	out, err := listRows(ctx, s.db, "policies", q+` ORDER BY created_at, id`, args, scanPolicy)
+	if err != nil {
+		return nil, err
+	}
+	return keepInexact(out, inexact, func(p *Policy, name string) (string, bool) { return p.Type, name == "type" }), nil
 }
 
 // CreatePolicy stores a policy.

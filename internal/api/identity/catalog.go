@@ -153,7 +153,7 @@ func nonEmpty(m map[string]any, key string) error {
 // listServices answers GET /v3/services (filters: type, name).
 func (h *handlers) listServices(c *api.Call) (*api.Reply, error) {
 	q := c.Query()
-	ss, err := h.svc.ListCatalogServices(c.Ctx, q.Get("type"), q.Get("name"))
+	ss, err := h.svc.ListCatalogServices(c.Ctx, q.Get("type"), q.Get("name"), inexact(c, "type", "name")...)
 	if err != nil {
 		return nil, err
 	}

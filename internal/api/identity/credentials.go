@@ -6,6 +6,9 @@ package identity
 // OS-EC2 and ec2tokens see.
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/kumocloud/kumo/internal/api"
@@ -37,11 +40,21 @@ func ownCredentialsTarget(c *api.Call) (policy.Target, error) {
 // bodyCredentialTarget is the credential a create makes; a body that is
 // not one is the handler's 400, after the rule (which an admin passes).
 func bodyCredentialTarget(c *api.Call) (policy.Target, error) {
-	m, err := member(c, "credential")
+	b, err := c.Body()
 	if err != nil {
+		return nil, err
+	}
+	// The handler reads the body again.
+	c.Req.Body = io.NopCloser(bytes.NewReader(b))
+	var body struct {
+		Credential struct {
+			UserID any `json:"user_id"`
+		} `json:"credential"`
+	}
+	if json.Unmarshal(b, &body) != nil {
 		return policy.Target{}, nil
 	}
-	u, _, _ := bodyField(m, "user_id", false)
+	u, _ := body.Credential.UserID.(string)
 	return policy.Target{"target.credential.user_id": u}, nil
 }
 

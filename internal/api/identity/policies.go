@@ -46,7 +46,7 @@ func policyFields(m map[string]any) (blob, typ *string, err error) {
 }
 
 func (h *handlers) listPolicies(c *api.Call) (*api.Reply, error) {
-	ps, err := h.svc.ListPolicies(c.Ctx, c.Query().Get("type"))
+	ps, err := h.svc.ListPolicies(c.Ctx, c.Query().Get("type"), inexact(c, "type")...)
 	if err != nil {
 		return nil, err
 	}
