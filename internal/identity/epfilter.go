@@ -7,7 +7,9 @@ package identity
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/errs"
@@ -200,4 +202,202 @@ func scanEndpointGroup(row interface{ Scan(...any) error }) (*EndpointGroup, err
 		return nil, fmt.Errorf("endpoint group %s: %w", g.ID, err)
 	}
 	return &g, nil
+}
+
+func endpointGroupNotFound(id string) error { return notFound("endpoint group", id) }
+
+func getEndpointGroup(ctx context.Context, q store.Querier, id string) (*EndpointGroup, error) {
+	g, err := scanEndpointGroup(q.QueryRowContext(ctx, `SELECT `+endpointGroupColumns+` FROM endpoint_groups WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, endpointGroupNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get endpoint group %s: %w", id, err)
+	}
+	return g, nil
+}
+
+// GetEndpointGroup returns an endpoint group.
+func (s *Service) GetEndpointGroup(ctx context.Context, id string) (*EndpointGroup, error) {
+	return getEndpointGroup(ctx, s.db, id)
+}
+
+// ListEndpointGroups lists endpoint groups, oldest first, named name when
+// not empty.
+func (s *Service) ListEndpointGroups(ctx context.Context, name string) ([]EndpointGroup, error) {
+	q, args := `SELECT `+endpointGroupColumns+` FROM endpoint_groups`, []any{}
+	if name != "" {
+		q, args = q+` WHERE name = ?`, append(args, name)
+	}
+	return listRows(ctx, s.db, "endpoint groups", q+` ORDER BY created_at, id`, args, scanEndpointGroup)
+}
+
+// CreateEndpointGroup creates an endpoint group.
+func (s *Service) CreateEndpointGroup(ctx context.Context, g EndpointGroup) (*EndpointGroup, error) {
+	g.ID = newID()
+	filters, err := json.Marshal(g.Filters)
+	if err != nil {
+		return nil, fmt.Errorf("encode endpoint group filters: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO endpoint_groups (id, name, description, filters, created_at) VALUES (?, ?, ?, ?, ?)`,
+		g.ID, g.Name, g.Description, string(filters), s.nowMicros()); err != nil {
+		return nil, fmt.Errorf("create endpoint group: %w", err)
+	}
+	return s.GetEndpointGroup(ctx, g.ID)
+}
+
+// EndpointGroupPatch is an update of an endpoint group; nil fields are
+// left alone.
+type EndpointGroupPatch struct {
+	Name, Description *string
+	Filters           map[string]any
+}
+
+// UpdateEndpointGroup updates an endpoint group.
+func (s *Service) UpdateEndpointGroup(ctx context.Context, id string, p EndpointGroupPatch) (*EndpointGroup, error) {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		g, err := getEndpointGroup(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if p.Name != nil {
+			g.Name = *p.Name
+		}
+		if p.Description != nil {
+			g.Description = *p.Description
+		}
+		if p.Filters != nil {
+			g.Filters = p.Filters
+		}
+		filters, err := json.Marshal(g.Filters)
+		if err != nil {
+			return fmt.Errorf("encode endpoint group filters: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE endpoint_groups SET name = ?, description = ?, filters = ? WHERE id = ?`,
+			g.Name, g.Description, string(filters), id); err != nil {
+			return fmt.Errorf("update endpoint group %s: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetEndpointGroup(ctx, id)
+}
+
+// DeleteEndpointGroup deletes an endpoint group and its project
+// associations.
+func (s *Service) DeleteEndpointGroup(ctx context.Context, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := getEndpointGroup(ctx, tx, id); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM project_endpoint_groups WHERE endpoint_group_id = ?`, `DELETE FROM endpoint_groups WHERE id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("delete endpoint group %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// EndpointsInGroup lists the endpoints an endpoint group's filters select.
+func (s *Service) EndpointsInGroup(ctx context.Context, id string) ([]Endpoint, error) {
+	g, err := s.GetEndpointGroup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.ListEndpoints(ctx, EndpointFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []Endpoint
+	for _, e := range all {
+		if g.Matches(&e) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// groupAndProject checks, in Keystone's order, that both exist.
+func (s *Service) groupAndProject(ctx context.Context, q store.Querier, groupID, projectID string) error {
+	if _, err := getProject(ctx, q, projectID); err != nil {
+		return err
+	}
+	_, err := getEndpointGroup(ctx, q, groupID)
+	return err
+}
+
+// AddEndpointGroupToProject associates an endpoint group with a project.
+func (s *Service) AddEndpointGroupToProject(ctx context.Context, groupID, projectID string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.groupAndProject(ctx, tx, groupID, projectID); err != nil {
+			return err
+		}
+		dup, err := exists(ctx, tx, `SELECT 1 FROM project_endpoint_groups WHERE endpoint_group_id = ? AND project_id = ?`, groupID, projectID)
+		if err != nil {
+			return err
+		}
+		if dup {
+			return errs.Conflict("Conflict occurred attempting to store project_endpoint_group - Duplicate entry.")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO project_endpoint_groups (endpoint_group_id, project_id) VALUES (?, ?)`, groupID, projectID); err != nil {
+			return fmt.Errorf("associate endpoint group %s with project %s: %w", groupID, projectID, err)
+		}
+		return nil
+	})
+}
+
+var errGroupNotInProject = errs.NotFound("Endpoint Group Project Association not found")
+
+// CheckEndpointGroupInProject is nil when the group is associated with
+// the project.
+func (s *Service) CheckEndpointGroupInProject(ctx context.Context, groupID, projectID string) error {
+	if err := s.groupAndProject(ctx, s.db, groupID, projectID); err != nil {
+		return err
+	}
+	ok, err := exists(ctx, s.db, `SELECT 1 FROM project_endpoint_groups WHERE endpoint_group_id = ? AND project_id = ?`, groupID, projectID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errGroupNotInProject
+	}
+	return nil
+}
+
+// RemoveEndpointGroupFromProject removes an association.
+func (s *Service) RemoveEndpointGroupFromProject(ctx context.Context, groupID, projectID string) error {
+	if err := s.groupAndProject(ctx, s.db, groupID, projectID); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM project_endpoint_groups WHERE endpoint_group_id = ? AND project_id = ?`, groupID, projectID)
+	if err != nil {
+		return fmt.Errorf("remove endpoint group %s from project %s: %w", groupID, projectID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("remove endpoint group %s from project %s: %w", groupID, projectID, err)
+	} else if n == 0 {
+		return errGroupNotInProject
+	}
+	return nil
+}
+
+// ListProjectsForEndpointGroup lists the projects a group is associated with.
+func (s *Service) ListProjectsForEndpointGroup(ctx context.Context, groupID string) ([]Project, error) {
+	if _, err := getEndpointGroup(ctx, s.db, groupID); err != nil {
+		return nil, err
+	}
+	return listRows(ctx, s.db, "projects of endpoint group", `SELECT `+projectColumns+` FROM projects
+		WHERE id IN (SELECT project_id FROM project_endpoint_groups WHERE endpoint_group_id = ?) ORDER BY name, id`, []any{groupID}, scanProject)
+}
+
+// ListEndpointGroupsForProject lists the groups associated with a project.
+func (s *Service) ListEndpointGroupsForProject(ctx context.Context, projectID string) ([]EndpointGroup, error) {
+	if _, err := getProject(ctx, s.db, projectID); err != nil {
+		return nil, err
+	}
+	return listRows(ctx, s.db, "endpoint groups of project", `SELECT `+endpointGroupColumns+` FROM endpoint_groups
+		WHERE id IN (SELECT endpoint_group_id FROM project_endpoint_groups WHERE project_id = ?) ORDER BY created_at, id`, []any{projectID}, scanEndpointGroup)
 }
