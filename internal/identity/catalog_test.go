@@ -3,8 +3,11 @@ package identity
 import (
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
@@ -290,5 +293,49 @@ func TestCredentialsDomain(t *testing.T) {
 		expectErr(t, "delete", f.svc.DeleteCredential(ctx, c.ID), 0, "")
 		_, err = f.svc.GetEC2Credential(ctx, "181920")
 		expectErr(t, "gone from OS-EC2", err, errs.KindNotFound, "")
+	})
+}
+
+func TestEC2TokensDomain(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		u := f.user(t, "ec2-user", "pw")
+		f.grant(t, f.adminProject, u.ID, "member")
+		cred, err := f.svc.CreateEC2Credential(f.ctx, u.ID, f.adminProject)
+		expectErr(t, "create", err, 0, "")
+		params := map[string]string{"Action": "DescribeInstances", "SignatureVersion": "2", "SignatureMethod": "HmacSHA256",
+			"Timestamp": f.now.Format("2006-01-02T15:04:05Z"), "AWSAccessKeyId": cred.Access, "Note": "a b/c"}
+		// Ec2Signer's v2: SHA-256 over verb, host, path and the sorted,
+		// quoted query ("a b/c" is "a%20b%2Fc").
+		m := hmac.New(sha256.New, []byte(cred.Secret))
+		m.Write([]byte("GET\nec2.example:8788\n/\nAWSAccessKeyId=" + cred.Access + "&Action=DescribeInstances&Note=a%20b%2Fc&SignatureMethod=HmacSHA256&SignatureVersion=2&Timestamp=" +
+			strings.ReplaceAll(params["Timestamp"], ":", "%3A")))
+		sig := base64.StdEncoding.EncodeToString(m.Sum(nil))
+		for _, tc := range []struct {
+			name string
+			req  EC2Request
+			kind errs.Kind
+			msg  string
+		}{
+			{"signed with the port", EC2Request{Access: cred.Access, Signature: sig, Host: "ec2.example:8788", Verb: "GET", Path: "/", Params: params}, 0, ""},
+			{"bad signature", EC2Request{Access: cred.Access, Signature: "x", Host: "ec2.example:8788", Verb: "GET", Path: "/", Params: params}, errs.KindUnauthorized, "Invalid EC2 signature."},
+			{"no access", EC2Request{}, errs.KindUnauthorized, "EC2 Signature not supplied"},
+			{"unknown access", EC2Request{Access: "nope"}, errs.KindNotFound, "EC2 access key not found."},
+		} {
+			tok, err := f.svc.AuthenticateEC2(f.ctx, tc.req)
+			expectErr(t, tc.name, err, tc.kind, tc.msg)
+			if err == nil {
+				if tok.UserID != u.ID || tok.ProjectID != f.adminProject || tok.ID == "" {
+					t.Errorf("%s: token %+v", tc.name, tok)
+				}
+				if _, err := f.svc.ValidateToken(f.ctx, tok.ID); err != nil {
+					t.Errorf("%s: issued token does not validate: %v", tc.name, err)
+				}
+			}
+		}
+		f.now = f.now.Add(time.Hour)
+		_, err = f.svc.AuthenticateEC2(f.ctx, EC2Request{Access: cred.Access, Signature: sig, Host: "ec2.example:8788", Verb: "GET", Path: "/", Params: params})
+		expectErr(t, "expired", err, errs.KindUnauthorized, "Credential is expired")
 	})
 }

@@ -25,6 +25,7 @@ func (h *handlers) credentialRoutes() []api.Route {
 		{Method: "PATCH", Path: "/v3/credentials/{credential_id}", Rule: "identity:update_credential", Target: h.storedCredentialTarget, Handler: h.updateCredential},
 		{Method: "DELETE", Path: "/v3/credentials/{credential_id}", Rule: "identity:delete_credential", Target: h.storedCredentialTarget, Handler: h.deleteCredential},
 		{Method: "POST", Path: "/v3/s3tokens", Rule: "identity:s3tokens_validate", Handler: h.s3tokens},
+		{Method: "POST", Path: "/v3/ec2tokens", Rule: "identity:ec2tokens_validate", Handler: h.ec2tokens},
 	}
 }
 
