@@ -100,12 +100,20 @@ func registeredLimitReferenced(id string) error {
 
 // assertLimitTargets checks, as Keystone's _assert_resource_exist, that
 // the service and region a limit names exist.
-func assertLimitTargets(serviceID, regionID, target string) error {
-	if serviceID != "" && !ServiceExists(serviceID) {
-		return limitValidationError("service_id", target)
+func assertLimitTargets(ctx context.Context, q store.Querier, serviceID, regionID, target string) error {
+	if serviceID != "" {
+		if ok, err := serviceExists(ctx, q, serviceID); err != nil {
+			return err
+		} else if !ok {
+			return limitValidationError("service_id", target)
+		}
 	}
-	if regionID != "" && regionID != Region {
-		return limitValidationError("region_id", target)
+	if regionID != "" {
+		if ok, err := regionExists(ctx, q, regionID); err != nil {
+			return err
+		} else if !ok {
+			return limitValidationError("region_id", target)
+		}
 	}
 	return nil
 }
@@ -163,7 +171,7 @@ func findRegisteredLimit(ctx context.Context, q store.Querier, serviceID, region
 // already registered a 409.
 func (s *Service) CreateRegisteredLimits(ctx context.Context, in []RegisteredLimit) ([]RegisteredLimit, error) {
 	for _, r := range in {
-		if err := assertLimitTargets(r.ServiceID, r.RegionID, "registered_limit"); err != nil {
+		if err := assertLimitTargets(ctx, s.db, r.ServiceID, r.RegionID, "registered_limit"); err != nil {
 			return nil, err
 		}
 	}
@@ -249,7 +257,7 @@ func (s *Service) UpdateRegisteredLimit(ctx context.Context, id string, p Regist
 	if p.SetRegion {
 		region = p.RegionID
 	}
-	if err := assertLimitTargets(svc, region, "registered_limit"); err != nil {
+	if err := assertLimitTargets(ctx, s.db, svc, region, "registered_limit"); err != nil {
 		return nil, err
 	}
 	var out *RegisteredLimit
@@ -387,7 +395,7 @@ func getLimit(ctx context.Context, q store.Querier, id string) (*Limit, error) {
 // region and resource (403 otherwise).
 func (s *Service) CreateLimits(ctx context.Context, in []Limit) ([]Limit, error) {
 	for _, l := range in {
-		if err := assertLimitTargets(l.ServiceID, l.RegionID, "limit"); err != nil {
+		if err := assertLimitTargets(ctx, s.db, l.ServiceID, l.RegionID, "limit"); err != nil {
 			return nil, err
 		}
 	}

@@ -284,6 +284,8 @@ func (s *Service) DeleteProject(ctx context.Context, id string) error {
 			`DELETE FROM tokens WHERE project_id = ?`,
 			`DELETE FROM credentials WHERE project_id = ?`, // as Keystone's delete_credentials_for_project
 			`DELETE FROM limits WHERE project_id = ?`,      // as Keystone's delete_limits_for_project
+			`DELETE FROM project_endpoints WHERE project_id = ?`,
+			`DELETE FROM project_endpoint_groups WHERE project_id = ?`,
 			`DELETE FROM projects WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {

@@ -378,4 +378,5 @@ var migrations = []migration{
 	schemaImageTasks,
 	schemaFederation,
 	schemaGroups,
+	schemaCatalog,
 }

@@ -156,7 +156,11 @@ func (h *handlers) issueToken(c *api.Call) (_ *api.Reply, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusCreated, obj{"token": tokenView(c, t)}).
+	v, err := h.tokenView(c, t)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusCreated, obj{"token": v}).
 		WithHeader("X-Subject-Token", t.ID).WithHeader("Vary", "X-Auth-Token"), nil
 }
 
@@ -192,7 +196,11 @@ func (h *handlers) validateToken(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.JSON(http.StatusOK, obj{"token": tokenView(c, t)}).
+	v, err := h.tokenView(c, t)
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, obj{"token": v}).
 		WithHeader("X-Subject-Token", id).WithHeader("Vary", "X-Auth-Token"), nil
 }
 
@@ -219,7 +227,7 @@ func (h *handlers) revokeToken(c *api.Call) (*api.Reply, error) {
 
 // tokenView is Keystone's token body; scoped tokens carry roles and,
 // unless ?nocatalog is given, the service catalog.
-func tokenView(c *api.Call, t *identity.Token) obj {
+func (h *handlers) tokenView(c *api.Call, t *identity.Token) (obj, error) {
 	v := obj{
 		"methods":    t.Methods,
 		"audit_ids":  t.AuditIDs,
@@ -231,7 +239,7 @@ func tokenView(c *api.Call, t *identity.Token) obj {
 		},
 	}
 	if !t.Scoped() {
-		return v
+		return v, nil
 	}
 	roles := make([]obj, 0, len(t.Roles))
 	for _, r := range t.Roles {
@@ -253,34 +261,40 @@ func tokenView(c *api.Call, t *identity.Token) obj {
 		v["domain"] = obj{"id": t.DomainID, "name": t.DomainName}
 	}
 	if !c.Query().Has("nocatalog") {
-		v["catalog"] = catalogView(c, t.ProjectID, true)
+		cat, err := h.catalogView(c, t.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		v["catalog"] = cat
 	}
-	return v
+	return v, nil
 }
 
 // origin is where kumo is served, as the client sees it.
 func origin(c *api.Call) string { return strings.TrimSuffix(c.BaseURL, Mount) }
 
-// catalogView is the catalog in a token (with region_id) or in
-// GET /v3/auth/catalog, for a token of project (endpoint URLs name it).
-func catalogView(c *api.Call, project string, withRegionID bool) []obj {
-	var out []obj
-	for _, s := range identity.Catalog(origin(c)) {
+// catalogView is the catalog in a token or in GET /v3/auth/catalog, for
+// a token of project (endpoint URLs name it): kumo's own endpoints
+// resolved against where kumo is served.
+func (h *handlers) catalogView(c *api.Call, project string) ([]obj, error) {
+	svcs, err := h.svc.Catalog(c.Ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]obj, 0, len(svcs))
+	for _, s := range svcs {
 		eps := make([]obj, 0, len(s.Endpoints))
 		for _, e := range s.Endpoints {
-			url, ok := identity.ScopedURL(e.URL, project)
+			url, ok := identity.ScopedURL(identity.ResolveURL(origin(c), e.URL), project)
 			if !ok {
 				continue
 			}
-			ep := obj{"id": e.ID, "interface": e.Interface, "region": e.RegionID, "url": url}
-			if withRegionID {
-				ep["region_id"] = e.RegionID
-			}
-			eps = append(eps, ep)
+			eps = append(eps, obj{"id": e.ID, "interface": e.Interface, "region": nullable(e.RegionID),
+				"region_id": nullable(e.RegionID), "url": url})
 		}
-		out = append(out, obj{"id": s.ID, "type": s.Type, "name": s.Name, "endpoints": eps})
+		out = append(out, obj{"id": s.ID, "type": s.Type, "name": s.Name(), "endpoints": eps})
 	}
-	return out
+	return out, nil
 }
 
 // authCatalog answers GET /v3/auth/catalog.
@@ -288,7 +302,11 @@ func (h *handlers) authCatalog(c *api.Call) (*api.Reply, error) {
 	if c.Principal.ProjectID == "" && c.Principal.DomainID == "" {
 		return nil, errs.Forbidden("A project-scoped token is required to produce a service catalog.")
 	}
-	return api.JSON(http.StatusOK, collection(c, "catalog", catalogView(c, c.ProjectID(), true))), nil
+	cat, err := h.catalogView(c, c.ProjectID())
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(http.StatusOK, collection(c, "catalog", cat)), nil
 }
 
 // authProjects answers GET /v3/auth/projects: the enabled projects the
