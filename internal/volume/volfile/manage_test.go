@@ -55,6 +55,21 @@ func TestDisksAndAdopt(t *testing.T) {
 					t.Fatalf("adopted %+v", d)
 				}
 			}
+			// Files a reference must not reach: one beside the backend's
+			// directory and a hidden one in it.
+			for _, p := range []string{filepath.Join(filepath.Dir(dir), "outside.raw"), filepath.Join(dir, ".tmp-x.raw")} {
+				if err := os.WriteFile(p, make([]byte, 512), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, ref := range []string{"../outside", "/abs/outside", ".tmp-x", ""} {
+				if _, err := b.Adopt(ctx, ref, "volume-c"); !errors.Is(err, volume.ErrNoDisk) {
+					t.Errorf("adopt %q: %v, want ErrNoDisk", ref, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "outside.raw")); err != nil {
+				t.Errorf("a file outside the backend moved: %v", err)
+			}
 			if _, err := b.Adopt(ctx, "nothing", "volume-c"); !errors.Is(err, volume.ErrNoDisk) {
 				t.Fatalf("adopting nothing: %v", err)
 			}

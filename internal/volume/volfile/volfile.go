@@ -500,9 +500,21 @@ func (b *Backend) stored(ctx context.Context, name, format string) (volume.Store
 	return volume.StoredDisk{Name: name, Disk: volume.Disk{Location: p, Format: format}, Bytes: size}, nil
 }
 
+// isDiskName reports whether name can be a disk's name in the backend's
+// directory: one path element, not hidden (temporary files start with a
+// dot).
+func isDiskName(name string) bool {
+	return name != "" && !strings.HasPrefix(name, ".") && !strings.ContainsAny(name, `/\`+"\x00")
+}
+
 // Adopt renames source's disk to name's, keeping its format, as Cinder's
 // LVM driver renames the logical volume it manages.
 func (b *Backend) Adopt(ctx context.Context, source, name string) (volume.StoredDisk, error) {
+	// A reference names a disk of this backend's directory, never a path
+	// (an admin's "../x" must not pull in a file from elsewhere).
+	if !isDiskName(source) {
+		return volume.StoredDisk{}, fmt.Errorf("adopt %q: %w", source, volume.ErrNoDisk)
+	}
 	for _, f := range []string{"raw", "qcow2"} {
 		if _, err := os.Stat(b.path(source, f)); err != nil {
 			continue
