@@ -603,7 +603,9 @@ func (s *Service) ImportBackup(ctx context.Context, p *auth.Principal, service, 
 		b = &Backup{ID: rec.ID, ProjectID: p.ProjectID, UserID: p.UserID, VolumeID: rec.VolumeID, SnapshotID: rec.SnapshotID,
 			ParentID: rec.ParentID, Name: rec.DisplayName, Description: rec.DisplayDescription, Container: rec.Container,
 			AvailabilityZone: rec.AvailabilityZone, Size: *rec.Size, Status: BackupCreating, ObjectCount: rec.ObjectCount,
-			Host: s.PoolName(), DataName: rec.ServiceMetadata, Location: rec.Location, Format: rec.Format,
+			// Where the data is comes from the store (the worker's import),
+			// never from the record's text.
+			Host: s.PoolName(), DataName: rec.ServiceMetadata, Format: rec.Format,
 			Metadata: maps.Clone(rec.Metadata), DataTimestamp: store.Time(now), CreatedAt: store.Time(now), UpdatedAt: store.Time(now)}
 		if b.VolumeID == "" {
 			b.VolumeID = "00000000-0000-0000-0000-000000000000"

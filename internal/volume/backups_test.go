@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/auth"
@@ -296,6 +298,32 @@ func TestBackupExportImport(t *testing.T) {
 		e.step(t)
 		if _, err := os.Stat(imp.Location); !os.IsNotExist(err) {
 			t.Fatalf("data after the last delete: %v", err)
+		}
+		// A record is the caller's text: one naming a file outside the
+		// backup store imports nothing and leaves the file alone.
+		outside := filepath.Join(t.TempDir(), "outside.raw")
+		if err := os.WriteFile(outside, want, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for i, dataName := range []string{"../" + filepath.Base(filepath.Dir(outside)) + "/outside", "backup-missing"} {
+			rec["id"] = fmt.Sprintf("7f4e0a44-29a4-4f4e-a1d9-8d0e3b1f0c2%d", i)
+			rec["service_metadata"], rec["location"] = dataName, outside
+			raw, _ = json.Marshal(rec)
+			bad, err := e.s.ImportBackup(e.ctx, admin, service, base64.StdEncoding.EncodeToString(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.step(t)
+			if bad, _ = e.s.Backup(e.ctx, admin, bad.ID); bad.Status != volume.BackupError || bad.Location == outside {
+				t.Errorf("import of %s: status %s, location %s; want error, not the record's file", dataName, bad.Status, bad.Location)
+			}
+			if err := e.s.DeleteBackup(e.ctx, admin, bad.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			e.step(t)
+		}
+		if _, err := os.Stat(outside); err != nil {
+			t.Errorf("the file a record named: %v", err)
 		}
 		_, err = e.s.ImportBackup(e.ctx, admin, "cinder.backup.drivers.swift.SwiftBackupDriver", url)
 		wantErr(t, err, errs.KindInvalid, "cannot find backup service")

@@ -231,16 +231,33 @@ func (w *Worker) restoreBackup(ctx context.Context, id string, r *backupRow, wk 
 // importBackup makes an imported record available once its data is
 // found in the store.
 func (w *Worker) importBackup(ctx context.Context, id string, r *backupRow) error {
-	if w.backups == nil || r.location == "" {
-		return w.backupFailed(ctx, id, BackupCreating, BackupError, errors.New("the backup's data is not in the backup store"))
-	}
-	f, err := w.backups.Open(ctx, Disk{Location: r.location, Format: r.format}, r.format)
+	d, err := w.storedBackup(ctx, r.dataName)
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
 		return w.backupFailed(ctx, id, BackupCreating, BackupError, fmt.Errorf("the backup's data is not in the backup store: %w", err))
 	}
-	f.Close()
-	return w.finish(ctx, "backups", id, BackupCreating, "status = ?", BackupAvailable)
+	// The data is where the store keeps it, not where the record says:
+	// a record is the caller's text and must not name any other file.
+	return w.finish(ctx, "backups", id, BackupCreating, "status = ?, location = ?, format = ?", BackupAvailable, d.Location, d.Format)
+}
+
+// storedBackup is the backup store's disk named name (ErrNoDisk when it
+// keeps none).
+func (w *Worker) storedBackup(ctx context.Context, name string) (StoredDisk, error) {
+	inv, ok := w.backups.(Inventory)
+	if !ok || name == "" {
+		return StoredDisk{}, ErrNoDisk
+	}
+	disks, err := inv.Disks(ctx)
+	if err != nil {
+		return StoredDisk{}, err
+	}
+	for _, d := range disks {
+		if d.Name == name {
+			return d, nil
+		}
+	}
+	return StoredDisk{}, ErrNoDisk
 }

@@ -266,6 +266,9 @@ func (b *Backend) virtualSize(ctx context.Context, path string) (int64, error) {
 
 // Delete removes name's disk in any format and its temporary files.
 func (b *Backend) Delete(ctx context.Context, name string) error {
+	if !isDiskName(name) {
+		return fmt.Errorf("delete %q: not a disk name", name)
+	}
 	for _, f := range []string{"raw", "qcow2"} {
 		if err := os.Remove(b.path(name, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("delete %s: %w", name, err)
