@@ -22,8 +22,9 @@ func TestL3OnAnyExternalNetwork(t *testing.T) {
 		subnetID := create(t, c.Admin, v2+"/subnets", "subnet", map[string]any{"network_id": extID, "ip_version": 4,
 			"cidr": "198.51.100.0/28", "enable_dhcp": false})["id"].(string)
 
+		// A fixed address: a random one could take the gateway's .9.
 		fip := create(t, c.Admin, v2+"/floatingips", "floatingip", map[string]any{"floating_network_id": extID,
-			"project_id": c.MemberProject})
+			"project_id": c.MemberProject, "floating_ip_address": "198.51.100.5"})
 		fipID, fipAddr := fip["id"].(string), fip["floating_ip_address"].(string)
 		if fip["floating_network_id"] != extID || fip["project_id"] != c.MemberProject {
 			t.Errorf("floating IP %v", fip)
