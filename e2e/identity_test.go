@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +190,51 @@ func TestProjectUserRoleAndPolicy(t *testing.T) {
 			t.Errorf("image show of a private image as u1 failed with:\n%s", stderr)
 		}
 	})
+}
+
+// TestSystemScopeCLI: a user given a role on the system with `openstack
+// role add --system all` logs in with system_scope (clouds.yaml), gets a
+// system token, manages identity with it, and Nova refuses it, as its
+// project-scoped policies do.
+func TestSystemScopeCLI(t *testing.T) {
+	t.Parallel()
+	s, admin := startAdmin(t)
+	admin.Run(t, "user", "create", "--password", "pw-sysop", "sysop")
+	admin.Run(t, "role", "add", "--system", "all", "--user", "sysop", "admin")
+	var assignments []obj
+	admin.JSON(t, &assignments, "role", "assignment", "list", "--system", "all", "--names")
+	if findBy(assignments, "User", "sysop@Default") == nil || findBy(assignments, "User", "admin@Default") == nil {
+		t.Errorf("system role assignments %v, want sysop's and the bootstrap admin's", assignments)
+	}
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) } // JSON strings are YAML
+	clouds := filepath.Join(t.TempDir(), "clouds.yaml")
+	body := fmt.Sprintf(`clouds:
+  sys:
+    auth:
+      auth_url: %s
+      username: sysop
+      password: pw-sysop
+      user_domain_name: Default
+      system_scope: all
+    region_name: RegionOne
+    identity_api_version: 3
+`, q(s.URL+"/identity/v3"))
+	if err := os.WriteFile(clouds, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sys := NewCLI(clouds, "sys")
+	var tok obj
+	sys.JSON(t, &tok, "token", "issue")
+	if tok["project_id"] != nil || tok.str(t, "user_id") == "" {
+		t.Errorf("system token issue printed %v", tok)
+	}
+	sys.Run(t, "project", "create", "made-by-system")
+	var rows []obj
+	sys.JSON(t, &rows, "user", "list")
+	if findBy(rows, "Name", "sysop") == nil {
+		t.Errorf("user list with a system token: %v", rows)
+	}
+	if msg := sys.Fail(t, "server", "list"); !strings.Contains(msg, "403") {
+		t.Errorf("Nova answered a system token: %s", msg)
+	}
 }

@@ -28,9 +28,13 @@ glance/policies, Keystone's keystone/common/policies, Neutron's
 neutron/conf/policies, Cinder's cinder/policies), kept as data in
 internal/policy; the rules named kumo:... guard calls the upstream
 service serves without a policy check of its own. Roles imply each other
-as Keystone's bootstrap makes them: admin implies member, member implies
-reader, manager implies member. A token without a project scope passes
-no project_id check. Neutron's field:RESOURCE:FIELD=VALUE checks read
+as Keystone's bootstrap makes them: admin implies manager, manager implies
+member, member implies reader. A token without a project scope passes
+no project_id check. A rule takes only the token scopes (system, domain,
+project) in its scopes column, as oslo.policy enforces scope_types by
+default: Nova's, Glance's, Cinder's and Neutron's rules take project
+tokens, Keystone's what its scope_types say; an unscoped token counts as
+a project one. Neutron's field:RESOURCE:FIELD=VALUE checks read
 the object's attribute (shared, router:external).
 
 This page is generated from the route tables by TestPolicyDocument
@@ -39,14 +43,14 @@ This page is generated from the route tables by TestPolicyDocument
 `)
 	for _, svc := range a.APIs {
 		fmt.Fprintf(&b, "## %s (%s)\n\n", apiTitle(svc.Name), svc.Mount)
-		b.WriteString("| method | path | rule | check |\n|---|---|---|---|\n")
+		b.WriteString("| method | path | rule | check | scopes |\n|---|---|---|---|---|\n")
 		for _, r := range svc.Router.Routes() {
 			if r.Anonymous {
 				fmt.Fprintf(&b, "| %s | `%s` | no token needed | |\n", r.Method, r.Path)
 				continue
 			}
 			rule, _ := svc.Policy.Rule(r.Rule)
-			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", r.Method, r.Path, r.Rule, checkCell(rule.Check))
+			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s |\n", r.Method, r.Path, r.Rule, checkCell(rule.Check), scopesCell(svc.Policy.ScopeTypes(r.Rule)))
 		}
 		if svc.Name == "volume" {
 			b.WriteString("\nActions (`POST .../action`, by the body's key):\n\n| path | action | rule | check |\n|---|---|---|---|\n")
@@ -98,6 +102,13 @@ func apiTitle(name string) string {
 		return "Block Storage (Cinder)"
 	}
 	return name
+}
+
+func scopesCell(scopes []string) string {
+	if scopes == nil {
+		return "any"
+	}
+	return strings.Join(scopes, ", ")
 }
 
 func checkCell(check string) string {

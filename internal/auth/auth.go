@@ -21,8 +21,10 @@ type Principal struct {
 	// ProjectDomainID is the domain of the scoped project.
 	ProjectDomainID string
 	DomainID        string // domain scope, if any
-	Roles           []string
-	ExpiresAt       time.Time
+	// System is set for a system-scoped token.
+	System    bool
+	Roles     []string
+	ExpiresAt time.Time
 	// AppCred is set when the token was issued from an application
 	// credential.
 	AppCred *AppCredential

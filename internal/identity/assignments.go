@@ -539,21 +539,24 @@ const (
 			OR (a.inherited = TRUE AND a.target_type = 'domain' AND a.target_id = (SELECT domain_id FROM projects WHERE id = ?))
 			OR (a.inherited = TRUE AND a.target_type = 'project' AND a.target_id IN (SELECT id FROM ancestors)))` + rolesImplied
 
-	rolesOnDomainQuery = `WITH RECURSIVE
+	// rolesOnTargetQuery is for a domain or the system: only the
+	// assignments on the target itself count.
+	rolesOnTargetQuery = `WITH RECURSIVE
 	granted(role_id) AS (
 		SELECT a.role_id FROM role_assignments a WHERE ` + rolesActor + `
-			AND a.inherited = FALSE AND a.target_type = 'domain' AND a.target_id = ?` + rolesImplied
+			AND a.inherited = FALSE AND a.target_type = ? AND a.target_id = ?` + rolesImplied
 )
 
 // effectiveRolesOn lists the id and name of the roles a user holds on a
-// project or a domain, as a token carries them (see rolesOnProjectQuery).
+// project, a domain or the system, as a token carries them (see
+// rolesOnProjectQuery).
 func effectiveRolesOn(ctx context.Context, q store.Querier, userID, targetType, targetID string) ([]Role, error) {
 	var rows *sql.Rows
 	var err error
 	if targetType == "project" {
 		rows, err = q.QueryContext(ctx, rolesOnProjectQuery, targetID, userID, userID, targetID, targetID)
 	} else {
-		rows, err = q.QueryContext(ctx, rolesOnDomainQuery, userID, userID, targetID)
+		rows, err = q.QueryContext(ctx, rolesOnTargetQuery, userID, userID, targetType, targetID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list roles on %s %s: %w", targetType, targetID, err)
@@ -577,4 +580,11 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// HasSystemRole reports whether a user holds a role on the system,
+// directly or through a group: whether it may ask for a system token.
+func (s *Service) HasSystemRole(ctx context.Context, userID string) (bool, error) {
+	roles, err := s.rolesOn(ctx, userID, "system", systemTarget)
+	return len(roles) > 0, err
 }

@@ -10,9 +10,10 @@ import (
 )
 
 // Bootstrap creates, when missing, the Default domain, the admin and
-// service projects, the admin, member and reader roles, and the admin
-// user with password (only its hash is stored) holding the admin role on
-// the admin project. It returns the admin project's id and whether the
+// service projects, Keystone's default roles (reader, member, manager,
+// admin, service) with their implications, and the admin user with
+// password (only its hash is stored) holding the admin role on the admin
+// project and on the system. It returns the admin project's id and whether the
 // admin user was created by this call (false: nothing was changed).
 // Each piece is created only when missing, like keystone-manage bootstrap.
 func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (adminProjectID string, created bool, err error) {
@@ -61,11 +62,10 @@ func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (adminPro
 				func(id string) []any { return []any{id, name, DefaultDomainID, desc, now} })
 			return id, err
 		}
-		role := func(name string) (string, error) {
-			id, _, err := ensure("role "+name, `SELECT id FROM roles WHERE domain_id = '' AND name = ?`, []any{name},
+		role := func(name string) (string, bool, error) {
+			return ensure("role "+name, `SELECT id FROM roles WHERE domain_id = '' AND name = ?`, []any{name},
 				`INSERT INTO roles (id, name, created_at) VALUES (?, ?, ?)`,
 				func(id string) []any { return []any{id, name, now} })
-			return id, err
 		}
 		var err error
 		if adminProjectID, err = project("admin", "Bootstrap project for initializing the cloud."); err != nil {
@@ -73,15 +73,6 @@ func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (adminPro
 		}
 		if _, err = project("service", ""); err != nil {
 			return err
-		}
-		adminRoleID, err := role("admin")
-		if err != nil {
-			return err
-		}
-		for _, name := range []string{"member", "reader"} {
-			if _, err := role(name); err != nil {
-				return err
-			}
 		}
 		if hash == "" {
 			// Rare: the admin user went after the check above.
@@ -95,10 +86,37 @@ func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (adminPro
 		if err != nil {
 			return err
 		}
+		// Keystone's default roles, each implying the next. An
+		// implication is made with a role it names, never again: an
+		// administrator may remove it, and restarts leave that alone.
+		roleIDs, roleCreated := map[string]string{}, map[string]bool{}
+		for _, d := range defaultRoles() {
+			id, made, err := role(d.name)
+			if err != nil {
+				return err
+			}
+			roleIDs[d.name], roleCreated[d.name] = id, made
+			if d.implies == "" || !(made || roleCreated[d.implies] || userCreated) {
+				continue
+			}
+			if err := ensureImpliedRole(ctx, tx, id, roleIDs[d.implies]); err != nil {
+				return err
+			}
+			if d.replaces != "" {
+				// Before the manager role, admin implied member.
+				if _, err := tx.ExecContext(ctx, `DELETE FROM implied_roles WHERE prior_role_id = ? AND implied_role_id = ?`, id, roleIDs[d.replaces]); err != nil {
+					return fmt.Errorf("bootstrap implied roles: %w", err)
+				}
+			}
+		}
 		if userCreated {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (actor_id, target_type, target_id, role_id) VALUES (?, 'project', ?, ?)`,
-				adminUserID, adminProjectID, adminRoleID); err != nil {
-				return fmt.Errorf("bootstrap admin role assignment: %w", err)
+			// The admin on the admin project and on the system, so that
+			// no administrator is locked out of system-level calls.
+			for _, target := range [][2]string{{"project", adminProjectID}, {"system", systemTarget}} {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (actor_id, target_type, target_id, role_id) VALUES (?, ?, ?, ?)`,
+					adminUserID, target[0], target[1], roleIDs["admin"]); err != nil {
+					return fmt.Errorf("bootstrap admin role assignment: %w", err)
+				}
 			}
 		}
 		created = userCreated
@@ -108,4 +126,24 @@ func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (adminPro
 		return "", false, err
 	}
 	return adminProjectID, created, nil
+}
+
+// defaultRoles are keystone-manage bootstrap's roles in the order it
+// makes them: admin ⇒ manager ⇒ member ⇒ reader; service stands alone.
+func defaultRoles() []struct{ name, implies, replaces string } {
+	return []struct{ name, implies, replaces string }{
+		{name: "reader"},
+		{name: "member", implies: "reader"},
+		{name: "manager", implies: "member"},
+		{name: "admin", implies: "manager", replaces: "member"},
+		{name: "service"},
+	}
+}
+
+// ensureImpliedRole records that prior implies implied, once.
+func ensureImpliedRole(ctx context.Context, q store.Querier, prior, implied string) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO implied_roles (prior_role_id, implied_role_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, prior, implied); err != nil {
+		return fmt.Errorf("bootstrap implied role: %w", err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/store"
@@ -17,8 +18,15 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 		}
 		// The first password still works: nothing was changed.
 		tok := f.passwordToken(t, "admin", "secret", f.adminProject)
-		if len(tok.Roles) != 1 || tok.Roles[0].Name != "admin" {
-			t.Errorf("admin roles %v, want [admin]", tok.Roles)
+		// Keystone's bootstrap: admin implies manager, member, reader.
+		if got := roleNames(tok.Roles); !slices.Equal(got, []string{"admin", "manager", "member", "reader"}) {
+			t.Errorf("admin roles %v, want admin and the roles it implies", got)
+		}
+		// And the admin holds admin on the system.
+		sys, err := f.svc.IssueToken(f.ctx, AuthRequest{Methods: []string{"password"},
+			Password: &PasswordAuth{UserName: "admin", DomainID: DefaultDomainID, Password: "secret"}, Scope: ScopeRequest{System: true}})
+		if err != nil || !sys.System || sys.ProjectID != "" || !slices.Contains(roleNames(sys.Roles), "admin") {
+			t.Errorf("system token %+v %v", sys, err)
 		}
 		d, err := f.svc.GetDomain(f.ctx, DefaultDomainID)
 		if err != nil || d.Name != "Default" || !d.Enabled {
@@ -30,7 +38,7 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 				t.Errorf("project %s: %v %v", name, ps, err)
 			}
 		}
-		for _, name := range []string{"admin", "member", "reader"} {
+		for _, name := range []string{"admin", "manager", "member", "reader", "service"} {
 			f.roleID(t, name)
 		}
 		users, err := f.svc.ListUsers(f.ctx, UserFilter{})

@@ -30,6 +30,8 @@ type ScopeRequest struct {
 	Unscoped          bool
 	// TrustID asks for the scope of a trust (OS-TRUST:trust).
 	TrustID string
+	// System asks for the system scope (system: {all: true}).
+	System bool
 }
 
 // AuthRequest is a POST /v3/auth/tokens body.
@@ -167,6 +169,16 @@ func (s *Service) scopeToken(ctx context.Context, t *Token, user *User, sc Scope
 	}
 	t.UserDomainName = ud.Name
 	switch {
+	case sc.System:
+		roles, err := s.rolesOn(ctx, t.UserID, "system", systemTarget)
+		if err != nil {
+			return err
+		}
+		if len(roles) == 0 {
+			return unauthorized()
+		}
+		t.System, t.Roles = true, roles
+		return nil
 	case sc.ProjectID != "" || sc.ProjectName != "":
 		p, err := s.resolveProject(ctx, sc)
 		if err != nil {

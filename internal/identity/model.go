@@ -197,6 +197,9 @@ type Token struct {
 
 	DomainID   string // domain scope
 	DomainName string
+	// System is set for a token scoped to the system (Keystone's
+	// system: {all: true}).
+	System bool
 
 	Roles     []Role // id and name only
 	Methods   []string
@@ -211,5 +214,6 @@ type Token struct {
 	trustID string
 }
 
-// Scoped reports whether the token is scoped to a project or a domain.
-func (t *Token) Scoped() bool { return t.ProjectID != "" || t.DomainID != "" }
+// Scoped reports whether the token is scoped to a project, a domain or
+// the system.
+func (t *Token) Scoped() bool { return t.ProjectID != "" || t.DomainID != "" || t.System }

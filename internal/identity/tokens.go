@@ -17,10 +17,10 @@ import (
 // tokenQuery loads a live token with its user, scope and the roles the
 // user holds on that scope, in one query (token checks are the hot path):
 // tokens, users, projects, domains and roles by primary key, and the
-// effective roles as rolesOnProjectQuery and rolesOnDomainQuery compute
+// effective roles as rolesOnProjectQuery and rolesOnTargetQuery compute
 // them, from the token's row. One row per role.
 const tokenQuery = `WITH RECURSIVE
-tok(user_id, project_id, domain_id) AS (SELECT user_id, project_id, domain_id FROM tokens WHERE hash = ?),
+tok(user_id, project_id, domain_id, system_scope) AS (SELECT user_id, project_id, domain_id, system_scope FROM tokens WHERE hash = ?),
 ancestors(id) AS (
 	SELECT p.parent_id FROM projects p JOIN tok ON p.id = tok.project_id WHERE p.parent_id IS NOT NULL
 	UNION
@@ -32,13 +32,14 @@ granted(role_id) AS (
 			OR (a.inherited = TRUE AND a.target_type = 'domain' AND a.target_id = (SELECT domain_id FROM projects WHERE id = tok.project_id))
 			OR (a.inherited = TRUE AND a.target_type = 'project' AND a.target_id IN (SELECT id FROM ancestors))))
 		OR (tok.domain_id <> '' AND a.inherited = FALSE AND a.target_type = 'domain' AND a.target_id = tok.domain_id)
+		OR (tok.system_scope <> '' AND a.inherited = FALSE AND a.target_type = 'system')
 	UNION
 	SELECT ir.implied_role_id FROM implied_roles ir JOIN granted g ON ir.prior_role_id = g.role_id)
 SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, ud.enabled,
 	t.project_id, p.name, p.domain_id, pd.name, p.enabled, pd.enabled,
 	t.domain_id, sd.name, sd.enabled,
 	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at,
-	r.id, r.name, t.app_cred_id, t.trust_id
+	r.id, r.name, t.app_cred_id, t.trust_id, t.system_scope
 FROM tokens t
 JOIN users u ON u.id = t.user_id
 JOIN domains ud ON ud.id = u.domain_id
@@ -67,7 +68,7 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			projectName, projectDomainID, projectDomainName   sql.NullString
 			projectEnabled, projectDomainEnabled, domainEnabl sql.NullBool
 			domainName, roleID, roleName                      sql.NullString
-			methods, auditID, chainID, appCredID              string
+			methods, auditID, chainID, appCredID, system      string
 			issued, expires                                   int64
 			tok                                               Token
 		)
@@ -75,12 +76,13 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			&tok.ProjectID, &projectName, &projectDomainID, &projectDomainName, &projectEnabled, &projectDomainEnabled,
 			&tok.DomainID, &domainName, &domainEnabl,
 			&methods, &auditID, &chainID, &issued, &expires,
-			&roleID, &roleName, &appCredID, &tok.trustID); err != nil {
+			&roleID, &roleName, &appCredID, &tok.trustID, &system); err != nil {
 			return nil, fmt.Errorf("load token: %w", err)
 		}
 		if t == nil {
 			tok.ProjectName, tok.ProjectDomainID, tok.ProjectDomainName = projectName.String, projectDomainID.String, projectDomainName.String
 			tok.DomainName = domainName.String
+			tok.System = system != ""
 			tok.Methods = strings.Split(methods, ",")
 			tok.AuditIDs = []string{auditID}
 			if chainID != "" && chainID != auditID {
@@ -154,7 +156,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Princip
 	p := &auth.Principal{
 		UserID: t.UserID, UserName: t.UserName, UserDomain: t.UserDomainID,
 		ProjectID: t.ProjectID, ProjectName: t.ProjectName, ProjectDomainID: t.ProjectDomainID, DomainID: t.DomainID,
-		ExpiresAt: t.ExpiresAt, Roles: make([]string, 0, len(t.Roles)), AppCred: t.AppCred,
+		System: t.System, ExpiresAt: t.ExpiresAt, Roles: make([]string, 0, len(t.Roles)), AppCred: t.AppCred,
 	}
 	for _, r := range t.Roles {
 		p.Roles = append(p.Roles, r.Name)
@@ -218,9 +220,13 @@ func (s *Service) storeToken(ctx context.Context, t *Token, auditID, chainID str
 	if t.Trust != nil {
 		user, trust = t.Trust.TrusteeUserID, t.Trust.ID
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked, app_cred_id, trust_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?)`,
-		tokenHash(t.ID), user, t.ProjectID, t.DomainID, strings.Join(t.Methods, ","), auditID, chainID,
+	system := ""
+	if t.System {
+		system = "all"
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, system_scope, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked, app_cred_id, trust_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?)`,
+		tokenHash(t.ID), user, t.ProjectID, t.DomainID, system, strings.Join(t.Methods, ","), auditID, chainID,
 		t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), appCredID, trust)
 	if err != nil {
 		return fmt.Errorf("store token: %w", err)

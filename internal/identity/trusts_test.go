@@ -16,7 +16,8 @@ func TestTrustCreateChecks(t *testing.T) {
 		trustor, trustee := f.user(t, "trustor", "pw"), f.user(t, "trustee", "pw")
 		p := f.project(t, "p")
 		f.grant(t, p.ID, trustor.ID, "member")
-		member, reader := f.roleID(t, "member"), f.roleID(t, "reader")
+		// member implies reader: the trustor holds reader, not manager.
+		member, manager := f.roleID(t, "member"), f.roleID(t, "manager")
 		base := func() NewTrust {
 			return NewTrust{TrustorUserID: trustor.ID, TrusteeUserID: trustee.ID, ProjectID: p.ID, Roles: []TrustRoleRef{{ID: member}}}
 		}
@@ -26,7 +27,7 @@ func TestTrustCreateChecks(t *testing.T) {
 			kind errs.Kind
 		}{
 			{"no roles on a project", func(n *NewTrust) { n.Roles = nil }, errs.KindForbidden},
-			{"a role the trustor lacks", func(n *NewTrust) { n.Roles = []TrustRoleRef{{ID: reader}} }, errs.KindNotFound},
+			{"a role the trustor lacks", func(n *NewTrust) { n.Roles = []TrustRoleRef{{ID: manager}} }, errs.KindNotFound},
 			{"unknown role name", func(n *NewTrust) { n.Roles = []TrustRoleRef{{Name: "nope"}} }, errs.KindNotFound},
 			{"unknown trustee", func(n *NewTrust) { n.TrusteeUserID = "nobody" }, errs.KindNotFound},
 			{"unknown project", func(n *NewTrust) { n.ProjectID = "nowhere" }, errs.KindNotFound},

@@ -209,3 +209,55 @@ func keystoneRules() []Rule {
 		{"identity:delete_user", "(rule:admin_required) or (role:manager and token.domain.id:%(target.user.domain_id)s)", []string{"DELETE /v3/users/{user_id}"}},
 	}
 }
+
+// keystoneScopes are the token scopes Keystone's rules accept
+// (scope_types in keystone/common/policies), enforced as oslo.policy's
+// enforce_scope does by default. A rule not listed accepts system,
+// domain and project tokens; the base rules and the auth calls, which
+// Keystone gives no scope types, accept any token.
+func keystoneScopes() map[string][]string {
+	scopes := map[string][]string{}
+	for _, r := range []string{
+		"authorize_request_token", "create_application_credential", "create_trust", "delete_access_token",
+		"get_access_token", "get_access_token_role", "list_access_token_roles", "list_access_tokens",
+	} {
+		scopes["identity:"+r] = []string{"project"}
+	}
+	for _, r := range []string{
+		"add_endpoint_group_to_project", "add_endpoint_to_project", "check_endpoint_in_project",
+		"check_implied_role", "check_policy_association_for_endpoint",
+		"check_policy_association_for_region_and_service", "check_policy_association_for_service",
+		"check_system_grant_for_group", "check_system_grant_for_user", "create_consumer", "create_domain",
+		"create_domain_config", "create_domain_role", "create_endpoint", "create_endpoint_group",
+		"create_identity_provider", "create_implied_role", "create_limits", "create_mapping", "create_policy",
+		"create_policy_association_for_endpoint", "create_policy_association_for_service", "create_protocol",
+		"create_region", "create_registered_limits", "create_role", "create_service", "create_service_provider",
+		"create_system_grant_for_group", "create_system_grant_for_user", "delete_access_rule",
+		"delete_application_credential", "delete_consumer", "delete_domain", "delete_domain_config",
+		"delete_domain_role", "delete_endpoint", "delete_endpoint_group", "delete_identity_provider",
+		"delete_implied_role", "delete_limit", "delete_mapping", "delete_policy",
+		"delete_policy_association_for_endpoint", "delete_policy_association_for_service", "delete_protocol",
+		"delete_region", "delete_registered_limit", "delete_role", "delete_service", "delete_service_provider",
+		"delete_trust", "ec2_create_credential", "ec2_delete_credential", "ec2_get_credential",
+		"ec2_list_credentials", "get_access_rule", "get_application_credential", "get_consumer",
+		"get_domain_config", "get_domain_config_default", "get_domain_role", "get_endpoint", "get_endpoint_group",
+		"get_endpoint_group_in_project", "get_identity_provider", "get_implied_role", "get_mapping", "get_policy",
+		"get_policy_for_endpoint", "get_protocol", "get_role_for_trust", "get_service", "get_service_provider",
+		"get_trust", "list_access_rules", "list_application_credentials", "list_consumers", "list_domain_roles",
+		"list_endpoint_groups", "list_endpoint_groups_for_project", "list_endpoints",
+		"list_endpoints_associated_with_endpoint_group", "list_endpoints_for_policy", "list_endpoints_for_project",
+		"list_identity_providers", "list_implied_roles", "list_mappings", "list_policies",
+		"list_projects_associated_with_endpoint_group", "list_projects_for_endpoint", "list_protocols",
+		"list_revoke_events", "list_role_inference_rules", "list_roles_for_trust", "list_service_providers",
+		"list_services", "list_system_grants_for_group", "list_system_grants_for_user", "list_trusts",
+		"list_trusts_for_trustee", "list_trusts_for_trustor", "remove_endpoint_from_project",
+		"remove_endpoint_group_from_project", "revocation_list", "revoke_system_grant_for_group",
+		"revoke_system_grant_for_user", "update_consumer", "update_domain", "update_domain_config",
+		"update_domain_role", "update_endpoint", "update_endpoint_group", "update_identity_provider",
+		"update_limit", "update_mapping", "update_policy", "update_protocol", "update_region",
+		"update_registered_limit", "update_role", "update_service", "update_service_provider",
+	} {
+		scopes["identity:"+r] = []string{"system", "project"}
+	}
+	return scopes
+}

@@ -43,6 +43,9 @@ type Set struct {
 	name  string
 	rules map[string]*ruleEntry
 	order []string
+	// scopes are the token scopes ("system", "domain", "project") a
+	// rule accepts; a rule without an entry accepts any token.
+	scopes map[string][]string
 }
 
 type ruleEntry struct {
@@ -140,13 +143,55 @@ func (s *Set) Rules() []Rule {
 }
 
 // Allowed evaluates rule for the caller p against target. An unknown rule
-// allows nobody.
+// allows nobody, and a rule refuses a token of a scope it does not accept
+// whatever its check says (oslo.policy's enforce_scope, on by default).
 func (s *Set) Allowed(p *auth.Principal, rule string, target Target) bool {
 	e, ok := s.rules[rule]
 	if !ok {
 		return false
 	}
+	if scopes, limited := s.scopes[rule]; limited && !slices.Contains(scopes, TokenScope(p)) {
+		return false
+	}
 	return e.check.eval(&evaluation{set: s, creds: credentialsOf(s, p), target: target})
+}
+
+// TokenScope is the scope of p's token as oslo.policy tells it: "system",
+// "domain", or "project" (which unscoped tokens count as).
+func TokenScope(p *auth.Principal) string {
+	switch {
+	case p != nil && p.System:
+		return "system"
+	case p != nil && p.DomainID != "":
+		return "domain"
+	}
+	return "project"
+}
+
+// limitScopes makes rules accept only tokens of the given scopes.
+func (s *Set) limitScopes(scopes map[string][]string) *Set {
+	for rule := range scopes {
+		if _, ok := s.rules[rule]; !ok {
+			panic(fmt.Sprintf("policy %s: scope types for missing rule %q", s.name, rule))
+		}
+	}
+	s.scopes = scopes
+	return s
+}
+
+// ScopeTypes lists the token scopes rule accepts; nil means any.
+func (s *Set) ScopeTypes(rule string) []string { return s.scopes[rule] }
+
+// projectScoped makes every one of rules accept project tokens only, as
+// Nova, Glance, Cinder and Neutron declare theirs.
+func projectScoped(rules ...[]Rule) map[string][]string {
+	out := map[string][]string{}
+	for _, rs := range rules {
+		for _, r := range rs {
+			out[r.Name] = []string{"project"}
+		}
+	}
+	return out
 }
 
 // credentials are the caller's attributes that checks compare.
@@ -157,12 +202,14 @@ type credentials struct {
 	admin int8     // the context_is_admin rule: 0 not yet evaluated, 1 true, -1 false
 }
 
-// implies is Keystone's bootstrap chain: admin implies member implies
-// reader, and manager implies member. Keystone's tokens list implied roles
-// too; rules name the least role they need.
+// implies is Keystone's bootstrap chain: admin implies manager implies
+// member implies reader. Keystone's tokens list implied roles too; rules
+// name the least role they need.
 func implies(role string) string {
 	switch role {
-	case "admin", "manager":
+	case "admin":
+		return "manager"
+	case "manager":
 		return "member"
 	case "member":
 		return "reader"
@@ -202,7 +249,10 @@ func (c *credentials) attr(key string) (string, bool) {
 		v = c.p.UserDomain
 	case "project_domain_id", "token.project.domain.id":
 		v = c.p.ProjectDomainID
-	case "system_scope": // kumo issues no system-scoped tokens
+	case "system_scope":
+		if c.p.System {
+			v = "all"
+		}
 	case "is_admin_project":
 		// keystonemiddleware's default without an admin project
 		// configured, which Cinder's admin_api reads.

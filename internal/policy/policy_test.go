@@ -213,3 +213,52 @@ func TestReadsTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeTypes: a rule refuses tokens of scopes its service's
+// scope_types leave out, whatever its check says, as oslo.policy does with
+// enforce_scope on (its default).
+func TestScopeTypes(t *testing.T) {
+	t.Parallel()
+	projectAdmin := &auth.Principal{UserID: "u", ProjectID: "p", Roles: []string{"admin"}}
+	systemAdmin := &auth.Principal{UserID: "u", System: true, Roles: []string{"admin"}}
+	systemReader := &auth.Principal{UserID: "u", System: true, Roles: []string{"reader"}}
+	domainAdmin := &auth.Principal{UserID: "u", DomainID: "d", Roles: []string{"admin"}}
+	compute, identity, image, volume, network := Compute(), Identity(), Image(), Volume(), Network()
+	target := Target{"project_id": "p", "user_id": "u", "target.user.id": "u", "target.credential.user_id": "u"}
+	cases := []struct {
+		set  *Set
+		rule string
+		p    *auth.Principal
+		want bool
+	}{
+		{compute, "os_compute_api:servers:index", projectAdmin, true},
+		{compute, "os_compute_api:servers:index", systemAdmin, false},
+		{compute, "os_compute_api:os-services:list", systemAdmin, false},
+		{compute, "os_compute_api:os-services:list", domainAdmin, false},
+		// kumo's rules for calls Nova checks no policy on take any token.
+		{compute, "kumo:compute:flavors:read", systemAdmin, true},
+		{image, "get_images", systemAdmin, false},
+		{image, "kumo:image:get_schemas", systemAdmin, true},
+		{volume, "volume:get_all", systemAdmin, false},
+		{network, "get_network", systemAdmin, false},
+		// Keystone: system, domain and project; system and project; project.
+		{identity, "identity:list_users", systemAdmin, true},
+		{identity, "identity:list_users", domainAdmin, true},
+		{identity, "identity:list_services", systemAdmin, true},
+		{identity, "identity:list_services", domainAdmin, false},
+		{identity, "identity:list_services", projectAdmin, true},
+		{identity, "identity:create_application_credential", systemAdmin, false},
+		{identity, "identity:create_application_credential", projectAdmin, true},
+		// system_scope:all is the system token's.
+		{identity, "identity:list_endpoints", systemReader, true},
+		{identity, "identity:list_endpoints", &auth.Principal{UserID: "u", ProjectID: "p", Roles: []string{"reader"}}, false},
+	}
+	for _, tc := range cases {
+		if !tc.set.Has(tc.rule) {
+			t.Errorf("%s has no rule %s", tc.set.Name(), tc.rule)
+		}
+		if got := tc.set.Allowed(tc.p, tc.rule, target); got != tc.want {
+			t.Errorf("%s %s for %s token: %v, want %v", tc.set.Name(), tc.rule, TokenScope(tc.p), got, tc.want)
+		}
+	}
+}

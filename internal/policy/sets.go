@@ -6,7 +6,7 @@ func Compute() *Set {
 	return NewSet("compute", append(withOperations(novaRules(), map[string][]string{
 		// Nova's documentation says /os-hypervisors/details.
 		"os_compute_api:os-hypervisors:list-detail": {"GET /os-hypervisors/detail"},
-	}), kumoComputeRules()...))
+	}), kumoComputeRules()...)).limitScopes(projectScoped(novaRules()))
 }
 
 // Image is Glance's rule set for images, with kumo's additions.
@@ -21,7 +21,7 @@ func Image() *Set {
 		"modify_metadef_property":                  {"PUT " + ns + "/properties/{property_name}"},
 		"remove_metadef_resource_type_association": {"DELETE " + ns + "/resource_types/{name}"},
 		"delete_metadef_namespace":                 {"DELETE " + ns + "/objects", "DELETE " + ns + "/properties"},
-	}), kumoImageRules()...))
+	}), kumoImageRules()...)).limitScopes(projectScoped(glanceRules(), glanceMetadefRules()))
 }
 
 // withOperations lists more calls under rules that guard them upstream
@@ -37,11 +37,12 @@ func withOperations(rules []Rule, more map[string][]string) []Rule {
 
 // Network is Neutron's rule set, with kumo's additions.
 func Network() *Set {
-	return NewSet("network", append(append(neutronRules(), neutronL3Rules()...), kumoNetworkRules()...))
+	return NewSet("network", append(append(neutronRules(), neutronL3Rules()...), kumoNetworkRules()...)).
+		limitScopes(projectScoped(neutronRules(), neutronL3Rules()))
 }
 
 // Identity is Keystone's rule set.
-func Identity() *Set { return NewSet("identity", keystoneRules()) }
+func Identity() *Set { return NewSet("identity", keystoneRules()).limitScopes(keystoneScopes()) }
 
 const (
 	// Removed names the rule of the APIs Nova removed: they answer 410
@@ -107,7 +108,7 @@ func Volume() *Set {
 		"volume:update_snapshot_metadata":        {"PUT /snapshots/{snapshot_id}/metadata"},
 		"volume:get_all_transfers":               {"GET /volume-transfers"},
 		"volume:create_transfer":                 {"POST /volume-transfers"},
-	}), kumoVolumeRules()...))
+	}), kumoVolumeRules()...)).limitScopes(projectScoped(cinderRules()))
 }
 
 // The rules of the block storage calls Cinder serves to any

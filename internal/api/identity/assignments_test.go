@@ -74,8 +74,10 @@ func TestDomainGrantsAndAssignmentList(t *testing.T) {
 		query string
 		want  int
 	}{
-		{"", 3}, {"?user.id=" + e.alice.ID, 2}, {"?scope.project.id=" + e.p1.ID, 1}, {"?role.id=" + reader, 1},
-		{"?user.id=" + e.alice.ID + "&effective", 2}, {"?group.id=g", 0},
+		// The admin's on the admin project and on the system, alice's two.
+		{"", 4}, {"?user.id=" + e.alice.ID, 2}, {"?scope.project.id=" + e.p1.ID, 1}, {"?role.id=" + reader, 1},
+		// And the reader alice's member role implies.
+		{"?user.id=" + e.alice.ID + "&effective", 3}, {"?group.id=g", 0},
 	}
 	for _, f := range filters {
 		r := e.admin.Do("GET", "/identity/v3/role_assignments"+f.query, nil).Expect(t, http.StatusOK)

@@ -128,9 +128,19 @@ func authRequest(b *authBody) (identity.AuthRequest, error) {
 		}
 		req.Scope.TrustID = tr.ID
 	case sb.System != nil:
-		// kumo grants no system roles, so such a scope fails like a
-		// scope the user has no role on.
-		return req, errs.Unauthorized("The request you have made requires authentication.")
+		// Keystone takes any system object as the whole system.
+		var sys any
+		_ = json.Unmarshal(sb.System, &sys)
+		m, ok := sys.(map[string]any)
+		if !ok {
+			return req, errs.Invalid("Invalid input for field 'auth/scope/system': %s is not of type 'object'", api.PyRepr(sys))
+		}
+		if all, given := m["all"]; given {
+			if _, ok := all.(bool); !ok {
+				return req, errs.Invalid("Invalid input for field 'auth/scope/system/all': %s is not of type 'boolean'", api.PyRepr(all))
+			}
+		}
+		req.Scope.System = true
 	}
 	return req, nil
 }
@@ -253,11 +263,14 @@ func (h *handlers) tokenView(c *api.Call, t *identity.Token) (obj, error) {
 		v["OS-TRUST:trust"] = obj{"id": t.Trust.ID, "impersonation": t.Trust.Impersonation,
 			"trustor_user": obj{"id": t.Trust.TrustorUserID}, "trustee_user": obj{"id": t.Trust.TrusteeUserID}}
 	}
-	if t.ProjectID != "" {
+	switch {
+	case t.System:
+		v["system"] = obj{"all": true}
+	case t.ProjectID != "":
 		v["project"] = obj{"id": t.ProjectID, "name": t.ProjectName,
 			"domain": obj{"id": t.ProjectDomainID, "name": t.ProjectDomainName}}
 		v["is_domain"] = false
-	} else {
+	default:
 		v["domain"] = obj{"id": t.DomainID, "name": t.DomainName}
 	}
 	if !c.Query().Has("nocatalog") {
@@ -345,8 +358,16 @@ func (h *handlers) authDomains(c *api.Call) (*api.Reply, error) {
 	return api.JSON(http.StatusOK, collection(c, "domains", out)), nil
 }
 
-// authSystem answers GET /v3/auth/system: kumo grants no system roles,
-// so no system scope is available.
+// authSystem answers GET /v3/auth/system: the system, when the caller
+// holds a role on it (directly or through a group).
 func (h *handlers) authSystem(c *api.Call) (*api.Reply, error) {
-	return api.JSON(http.StatusOK, obj{"system": []obj{}, "links": obj{"self": v3(c) + "/auth/system"}}), nil
+	scopes := []obj{}
+	has, err := h.svc.HasSystemRole(c.Ctx, c.Principal.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if has {
+		scopes = append(scopes, obj{"all": true})
+	}
+	return api.JSON(http.StatusOK, obj{"system": scopes, "links": obj{"self": v3(c) + "/auth/system"}}), nil
 }

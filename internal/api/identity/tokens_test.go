@@ -3,9 +3,11 @@ package identity
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
+	"github.com/kumocloud/kumo/internal/apitest"
 )
 
 const unauthorizedMsg = "The request you have made requires authentication."
@@ -137,7 +139,9 @@ func TestIssueTokenErrors(t *testing.T) {
 		{"unknown user", passwordAuth("nobody", "pw", nil), 401, unauthorizedMsg},
 		{"project without role", passwordAuth("alice", "pw", obj{"project": obj{"id": e.adminPrj}}), 401, unauthorizedMsg},
 		{"unknown project", passwordAuth("alice", "pw", obj{"project": obj{"id": "nope"}}), 401, unauthorizedMsg},
-		{"system scope", passwordAuth("alice", "pw", obj{"system": obj{"all": true}}), 401, unauthorizedMsg},
+		{"system scope without a system role", passwordAuth("alice", "pw", obj{"system": obj{"all": true}}), 401, unauthorizedMsg},
+		{"system scope not an object", passwordAuth("admin", "secret", obj{"system": "all"}), 400, "Invalid input for field 'auth/scope/system': 'all' is not of type 'object'"},
+		{"system all not a boolean", passwordAuth("admin", "secret", obj{"system": obj{"all": "yes"}}), 400, "Invalid input for field 'auth/scope/system/all': 'yes' is not of type 'boolean'"},
 		{"not JSON", "{", 400, malformedJSON},
 		{"empty body", "", 400, malformedJSON},
 		{"no auth", obj{}, 400, "'auth' is a required property"},
@@ -186,4 +190,79 @@ func TestValidateAndRevokeToken(t *testing.T) {
 	wantError(t, e.admin.Do("GET", "/identity/v3/auth/tokens", nil, "X-Subject-Token", e.aliceToken), 404, "Could not find token: "+e.aliceToken+".")
 	wantError(t, e.admin.Do("DELETE", "/identity/v3/auth/tokens", nil, "X-Subject-Token", e.aliceToken), 404, "Could not find token: "+e.aliceToken+".")
 	wantError(t, alice.Do("GET", "/identity/v3/auth/projects", nil), 401, unauthorizedMsg)
+}
+
+// TestSystemScopedTokens: the bootstrap admin holds admin on the system
+// and gets system tokens; each rule takes the token scopes Keystone's
+// scope_types give it.
+func TestSystemScopedTokens(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	r := e.c.Do("POST", "/identity/v3/auth/tokens", passwordAuth("admin", "secret", obj{"system": obj{"all": true}})).Expect(t, http.StatusCreated)
+	tok := r.JSON(t)["token"].(map[string]any)
+	if tok["system"] == nil || field(t, tok, "system", "all") != true || tok["project"] != nil || tok["domain"] != nil {
+		t.Errorf("system token body: %s", r.Body)
+	}
+	var roles []string
+	for _, ro := range tok["roles"].([]any) {
+		roles = append(roles, field(t, ro, "name").(string))
+	}
+	slices.Sort(roles)
+	if !slices.Equal(roles, []string{"admin", "manager", "member", "reader"}) {
+		t.Errorf("system token roles %v", roles)
+	}
+	if cat, _ := tok["catalog"].([]any); len(cat) == 0 {
+		t.Errorf("system token without a catalog: %s", r.Body)
+	}
+	sysToken := r.Header.Get("X-Subject-Token")
+	sys := e.c.As(sysToken, "")
+	r = e.admin.Do("GET", "/identity/v3/auth/tokens", nil, "X-Subject-Token", sysToken).Expect(t, http.StatusOK)
+	if field(t, r.JSON(t), "token", "system", "all") != true {
+		t.Errorf("validated system token: %s", r.Body)
+	}
+
+	// GET /v3/auth/system offers the system to whoever holds a role on it.
+	for _, tc := range []struct {
+		who  *apitest.Client
+		want int
+	}{{e.admin, 1}, {e.c.As(e.aliceToken, ""), 0}} {
+		r = tc.who.Do("GET", "/identity/v3/auth/system", nil).Expect(t, http.StatusOK)
+		if got := r.JSON(t)["system"].([]any); len(got) != tc.want || (tc.want == 1 && field(t, got[0], "all") != true) {
+			t.Errorf("auth/system: %s, want %d", r.Body, tc.want)
+		}
+	}
+
+	// A domain token, for the rules that refuse one.
+	admin := roleID(t, e, "admin")
+	e.admin.Do("PUT", "/identity/v3/domains/default/users/"+e.adminID+"/roles/"+admin, nil).Expect(t, http.StatusNoContent)
+	dom := e.c.As(e.login("admin", "secret", obj{"domain": obj{"id": "default"}}), "")
+	appCreds := "/identity/v3/users/" + e.adminID + "/application_credentials"
+	// A reader on the system passes "role:reader and system_scope:all".
+	e.admin.Do("PUT", "/identity/v3/system/users/"+e.alice.ID+"/roles/"+roleID(t, e, "reader"), nil).Expect(t, http.StatusNoContent)
+	sysReader := e.c.As(e.login("alice", "pw", obj{"system": obj{"all": true}}), "")
+	for _, tc := range []struct {
+		name   string
+		who    *apitest.Client
+		method string
+		path   string
+		body   any
+		status int
+	}{
+		{"system, domain, project rule: system", sys, "GET", "/identity/v3/users", nil, 200},
+		{"system, domain, project rule: domain", dom, "GET", "/identity/v3/users", nil, 200},
+		{"system, project rule: system", sys, "GET", "/identity/v3/services", nil, 200},
+		{"system, project rule: project", e.admin, "GET", "/identity/v3/services", nil, 200},
+		{"system, project rule: domain", dom, "GET", "/identity/v3/services", nil, 403},
+		{"project rule: system", sys, "POST", appCreds, obj{"application_credential": obj{"name": "x"}}, 403},
+		{"project rule: domain", dom, "POST", appCreds, obj{"application_credential": obj{"name": "x"}}, 403},
+		{"system reader: system", sysReader, "GET", "/identity/v3/endpoints", nil, 200},
+		{"system reader: project", e.c.As(e.aliceToken, ""), "GET", "/identity/v3/endpoints", nil, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.who.Do(tc.method, tc.path, tc.body)
+			if r.Status != tc.status {
+				t.Errorf("%s %s: %d, want %d: %s", tc.method, tc.path, r.Status, tc.status, r.Body)
+			}
+		})
+	}
 }
