@@ -379,4 +379,5 @@ var migrations = []migration{
 	schemaFederation,
 	schemaGroups,
 	schemaCatalog,
+	schemaOAuth1,
 }
