@@ -28,6 +28,9 @@ type Principal struct {
 	// AppCred is set when the token was issued from an application
 	// credential.
 	AppCred *AppCredential
+	// Delegated reports a token issued through a trust or an OAuth1
+	// access token (Keystone's is_delegated_auth).
+	Delegated bool
 }
 
 // IsAdmin reports whether the principal holds the admin role.

@@ -92,9 +92,7 @@ func stableID(parts ...string) string {
 // ("compute", "identity", "image"); unified limits refer to it.
 func ServiceID(typ string) string { return stableID("service", typ) }
 
-func catalogValidation(attribute, target string) error {
-	return errs.Invalid("Expecting to find %s in %s. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", attribute, target)
-}
+func catalogValidation(attribute, target string) error { return validationError(attribute, target) }
 
 // --- regions ---
 

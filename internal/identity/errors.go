@@ -13,6 +13,12 @@ func unauthorized() error { return errs.Unauthorized(unauthorizedMessage) }
 // notFound is Keystone's "Could not find <kind>: <id>." 404.
 func notFound(kind, id string) error { return errs.NotFound("Could not find %s: %s.", kind, id) }
 
+// validationError is Keystone's ValidationError for an attribute a
+// request lacks.
+func validationError(attribute, target string) error {
+	return errs.Invalid("Expecting to find %s in %s. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", attribute, target)
+}
+
 // duplicate is Keystone's 409 for a name already taken, with the domain
 // when names are unique per domain.
 func duplicate(kind, name, domainID string) error {

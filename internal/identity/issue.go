@@ -40,7 +40,9 @@ type AuthRequest struct {
 	Password *PasswordAuth
 	Token    string // the token method's token id
 	AppCred  *AppCredAuth
-	Scope    ScopeRequest
+	// OAuth1 is the signed request of the oauth1 method.
+	OAuth1 *OAuthRequest
+	Scope  ScopeRequest
 	// ScopeGiven reports a scope in the request, which an application
 	// credential may not ask for.
 	ScopeGiven bool
@@ -53,12 +55,15 @@ func (s *Service) IssueToken(ctx context.Context, req AuthRequest) (*Token, erro
 		return nil, errs.Invalid("Invalid input for field 'identity/methods': [] is too short")
 	}
 	for _, m := range req.Methods {
-		if m != "password" && m != "token" && m != "application_credential" {
+		if m != "password" && m != "token" && m != "application_credential" && m != "oauth1" {
 			return nil, errs.Unauthorized("Attempted to authenticate with an unsupported method.")
 		}
 	}
 	if slices.Contains(req.Methods, "application_credential") {
 		return s.issueAppCredToken(ctx, req)
+	}
+	if slices.Contains(req.Methods, "oauth1") {
+		return s.issueOAuth1Token(ctx, req)
 	}
 	now := truncMicro(s.opts.now())
 	t := &Token{IssuedAt: now}
@@ -86,6 +91,9 @@ func (s *Service) IssueToken(ctx context.Context, req AuthRequest) (*Token, erro
 		}
 		if err != nil {
 			return nil, err
+		}
+		if orig.OAuth1 != nil {
+			return nil, errs.Forbidden("You are not authorized to perform the requested action: Using OAuth-scoped token to create another token. Create a new OAuth-scoped token instead.")
 		}
 		if orig.Trust != nil {
 			// Keystone's token plugin refuses to re-scope a trust token.

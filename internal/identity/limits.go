@@ -86,9 +86,7 @@ type LimitFilter struct {
 
 // limitValidationError is Keystone's ValidationError for a reference to
 // a service, region, project or domain that does not exist.
-func limitValidationError(attribute, target string) error {
-	return errs.Invalid("Expecting to find %s in %s. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", attribute, target)
-}
+func limitValidationError(attribute, target string) error { return validationError(attribute, target) }
 
 func limitConflict(kind string) error {
 	return errs.Conflict("Conflict occurred attempting to store %s - Duplicate entry.", kind)

@@ -210,8 +210,12 @@ type Token struct {
 	AppCred *auth.AppCredential
 	// Trust is the trust the token was issued through (nil: none).
 	Trust *TokenTrust
-	// trustID is the stored trust id, while a token loads.
-	trustID string
+	// OAuth1 is the OAuth1 access token the token was issued through
+	// (nil: none).
+	OAuth1 *TokenOAuth1
+	// trustID and accessTokenID are the stored trust and access token
+	// ids, while a token loads.
+	trustID, accessTokenID string
 }
 
 // Scoped reports whether the token is scoped to a project, a domain or

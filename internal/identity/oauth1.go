@@ -23,7 +23,9 @@ type Consumer struct {
 	Extra map[string]any
 }
 
-func consumerNotFound(id string) error { return errs.NotFound("Could not find consumer: %s.", id) }
+// consumerNotFound is the 404 of Keystone's OAuth1 driver, which does
+// not name the consumer.
+func consumerNotFound(string) error { return errs.NotFound("Consumer not found") }
 
 // CreateConsumer makes a consumer with a fresh id and secret.
 func (s *Service) CreateConsumer(ctx context.Context, c Consumer) (*Consumer, error) {
@@ -142,8 +144,10 @@ func (s *Service) UpdateConsumer(ctx context.Context, id string, p ConsumerPatch
 	return out, err
 }
 
-// DeleteConsumer deletes a consumer.
+// DeleteConsumer deletes a consumer, its request and access tokens, and
+// so the tokens issued through them.
 func (s *Service) DeleteConsumer(ctx context.Context, id string) error {
+	defer s.tokensChanged()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM oauth1_consumers WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete consumer %s: %w", id, err)

@@ -39,7 +39,7 @@ SELECT t.user_id, u.name, u.domain_id, ud.name, u.enabled, ud.enabled,
 	t.project_id, p.name, p.domain_id, pd.name, p.enabled, pd.enabled,
 	t.domain_id, sd.name, sd.enabled,
 	t.methods, t.audit_id, t.audit_chain_id, t.issued_at, t.expires_at,
-	r.id, r.name, t.app_cred_id, t.trust_id, t.system_scope
+	r.id, r.name, t.app_cred_id, t.trust_id, t.system_scope, t.oauth1_access_token_id
 FROM tokens t
 JOIN users u ON u.id = t.user_id
 JOIN domains ud ON ud.id = u.domain_id
@@ -76,7 +76,7 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			&tok.ProjectID, &projectName, &projectDomainID, &projectDomainName, &projectEnabled, &projectDomainEnabled,
 			&tok.DomainID, &domainName, &domainEnabl,
 			&methods, &auditID, &chainID, &issued, &expires,
-			&roleID, &roleName, &appCredID, &tok.trustID, &system); err != nil {
+			&roleID, &roleName, &appCredID, &tok.trustID, &system, &tok.accessTokenID); err != nil {
 			return nil, fmt.Errorf("load token: %w", err)
 		}
 		if t == nil {
@@ -132,6 +132,20 @@ func (s *Service) loadToken(ctx context.Context, q store.Querier, hash string) (
 			return nil, err
 		}
 	}
+	if t != nil && t.accessTokenID != "" && userOK {
+		// An OAuth1 token lives while its access token does, with the
+		// access token's roles the user still holds.
+		at, err := getAccessToken(ctx, q, t.accessTokenID)
+		if errs.Is(err, errs.KindNotFound) {
+			return nil, errTokenInvalid
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := narrowToAccessToken(ctx, q, t, at); err != nil {
+			return nil, err
+		}
+	}
 	// A scoped token whose user lost every role on the scope is dead.
 	if t == nil || !userOK || (t.Scoped() && len(t.Roles) == 0) {
 		return nil, errTokenInvalid
@@ -157,6 +171,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Princip
 		UserID: t.UserID, UserName: t.UserName, UserDomain: t.UserDomainID,
 		ProjectID: t.ProjectID, ProjectName: t.ProjectName, ProjectDomainID: t.ProjectDomainID, DomainID: t.DomainID,
 		System: t.System, ExpiresAt: t.ExpiresAt, Roles: make([]string, 0, len(t.Roles)), AppCred: t.AppCred,
+		Delegated: t.Trust != nil || t.OAuth1 != nil,
 	}
 	for _, r := range t.Roles {
 		p.Roles = append(p.Roles, r.Name)
@@ -216,7 +231,7 @@ func (s *Service) storeToken(ctx context.Context, t *Token, auditID, chainID str
 		appCredID = t.AppCred.ID
 	}
 	// A trust token belongs to the trustee, whoever it shows as its user.
-	user, trust := t.UserID, ""
+	user, trust, accessToken := t.UserID, "", ""
 	if t.Trust != nil {
 		user, trust = t.Trust.TrusteeUserID, t.Trust.ID
 	}
@@ -224,10 +239,13 @@ func (s *Service) storeToken(ctx context.Context, t *Token, auditID, chainID str
 	if t.System {
 		system = "all"
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, system_scope, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked, app_cred_id, trust_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?)`,
+	if t.OAuth1 != nil {
+		accessToken = t.OAuth1.AccessTokenID
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, project_id, domain_id, system_scope, methods, audit_id, audit_chain_id, issued_at, expires_at, revoked, app_cred_id, trust_id, oauth1_access_token_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?)`,
 		tokenHash(t.ID), user, t.ProjectID, t.DomainID, system, strings.Join(t.Methods, ","), auditID, chainID,
-		t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), appCredID, trust)
+		t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), appCredID, trust, accessToken)
 	if err != nil {
 		return fmt.Errorf("store token: %w", err)
 	}

@@ -380,4 +380,5 @@ var migrations = []migration{
 	schemaGroups,
 	schemaCatalog,
 	schemaSystemScope,
+	schemaOAuth1,
 }

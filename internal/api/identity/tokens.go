@@ -34,6 +34,7 @@ type authBody struct {
 				ID string `json:"id"`
 			} `json:"token"`
 			ApplicationCredential *appCredAuthBody `json:"application_credential"`
+			OAuth1                json.RawMessage  `json:"oauth1"`
 		} `json:"identity"`
 		Scope json.RawMessage `json:"scope"`
 	} `json:"auth"`
@@ -155,6 +156,11 @@ func (h *handlers) issueToken(c *api.Call) (_ *api.Reply, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if b.Auth.Identity.OAuth1 != nil {
+		// The oauth1 method's credentials are the request's signature.
+		r := oauthRequest(c)
+		req.OAuth1 = &r
+	}
 	if req.Password != nil {
 		source, refused := h.startLogin(c)
 		if refused != nil {
@@ -258,6 +264,9 @@ func (h *handlers) tokenView(c *api.Call, t *identity.Token) (obj, error) {
 	v["roles"] = roles
 	if t.AppCred != nil {
 		v["application_credential"] = tokenAppCredView(t.AppCred)
+	}
+	if t.OAuth1 != nil {
+		v["OS-OAUTH1"] = obj{"access_token_id": t.OAuth1.AccessTokenID, "consumer_id": t.OAuth1.ConsumerID}
 	}
 	if t.Trust != nil {
 		v["OS-TRUST:trust"] = obj{"id": t.Trust.ID, "impersonation": t.Trust.Impersonation,
