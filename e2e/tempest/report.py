@@ -18,6 +18,7 @@ import testtools
 
 AREAS = [
     ("identity v3", "tempest.api.identity.v3."),
+    ("identity admin v3", "tempest.api.identity.admin.v3."),
     ("image v2", "tempest.api.image.v2."),
     ("compute", "tempest.api.compute."),
     ("network", "tempest.api.network."),
