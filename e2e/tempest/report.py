@@ -18,6 +18,7 @@ import testtools
 
 AREAS = [
     ("identity v3", "tempest.api.identity.v3."),
+    ("identity admin v3", "tempest.api.identity.admin.v3."),
     ("image v2", "tempest.api.image.v2."),
     ("compute", "tempest.api.compute."),
     ("network", "tempest.api.network."),
@@ -124,7 +125,7 @@ def write_results(path, counts, total):
         "Tempest 33 (Debian's `tempest` package) against kumo on the fake driver, "
         "run by `e2e/tempest/run` on %s. Excluded tests are listed with their reason "
         "in [exclude.txt](exclude.txt); skips are Tempest's own (features kumo does "
-        "not offer, such as volume backups; a skipped test class counts once). "
+        "not offer; a skipped test class counts once). "
         "Regenerate with `KUMO_TEMPEST_RESULTS=e2e/tempest/RESULTS.md e2e/tempest/ci`." % today,
         "",
         "| API area | passed | failed | skipped | excluded |",

@@ -88,7 +88,7 @@ func newAppCredSecret() string {
 // manager do: the roles must be among the token's (all of them by
 // default) and still held by the user on the project.
 func (s *Service) CreateApplicationCredential(ctx context.Context, p *auth.Principal, req AppCredCreate) (*ApplicationCredential, error) {
-	if err := requireName(req.Name); err != nil {
+	if err := requireName(req.Name, nameMax); err != nil {
 		return nil, err
 	}
 	if req.ExpiresAt != nil && !req.ExpiresAt.After(s.opts.now()) {

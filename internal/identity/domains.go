@@ -77,7 +77,7 @@ func (s *Service) ListDomains(ctx context.Context, f DomainFilter) ([]Domain, er
 
 // CreateDomain stores a new domain; an empty ID gets a fresh one.
 func (s *Service) CreateDomain(ctx context.Context, d Domain) (*Domain, error) {
-	if err := requireName(d.Name); err != nil {
+	if err := requireName(d.Name, resourceNameMax); err != nil {
 		return nil, err
 	}
 	if d.ID == "" {
@@ -105,7 +105,7 @@ func (s *Service) UpdateDomain(ctx context.Context, id string, p DomainPatch) (*
 			return err
 		}
 		if p.Name != nil {
-			if err := requireName(*p.Name); err != nil {
+			if err := requireName(*p.Name, resourceNameMax); err != nil {
 				return err
 			}
 			d.Name = *p.Name

@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"unicode/utf8"
+
 	"github.com/kumocloud/kumo/internal/errs"
 )
 
@@ -41,12 +43,22 @@ func domainConflict(name string) error {
 	return errs.Conflict("Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: %s.", name)
 }
 
-// requireName rejects empty names the way Keystone's schema does.
-func requireName(name string) error {
+// Names' longest lengths in Keystone's schemas: parameter_types.name for
+// users, groups, roles and application credentials; the resource schema's
+// _name_properties for domains and projects (its project table's name is a
+// String(64)).
+const (
+	nameMax         = 255
+	resourceNameMax = 64
+)
+
+// requireName rejects empty names and names over max characters the way
+// Keystone's schema does (jsonschema counts characters, not bytes).
+func requireName(name string, max int) error {
 	if name == "" {
 		return errs.Invalid("Invalid input for field 'name': '' is too short")
 	}
-	if len(name) > 255 {
+	if utf8.RuneCountInString(name) > max {
 		return errs.Invalid("Invalid input for field 'name': '%s' is too long", name)
 	}
 	return nil

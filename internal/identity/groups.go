@@ -114,7 +114,7 @@ func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]Group, error
 // CreateGroup stores a new group in its domain (the default domain when
 // none is given).
 func (s *Service) CreateGroup(ctx context.Context, g Group) (*Group, error) {
-	if err := requireName(g.Name); err != nil {
+	if err := requireName(g.Name, nameMax); err != nil {
 		return nil, err
 	}
 	if g.ID == "" {
@@ -156,7 +156,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, p GroupPatch) (*Gr
 			return err
 		}
 		if p.Name != nil {
-			if err := requireName(*p.Name); err != nil {
+			if err := requireName(*p.Name, nameMax); err != nil {
 				return err
 			}
 			g.Name = *p.Name

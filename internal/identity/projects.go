@@ -146,7 +146,7 @@ func (s *Service) UserProjects(ctx context.Context, userID string, f ProjectFilt
 // and sets the domain; otherwise the domain must exist. The branch must be
 // enabled and not too deep, as Keystone checks.
 func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error) {
-	if err := requireName(p.Name); err != nil {
+	if err := requireName(p.Name, resourceNameMax); err != nil {
 		return nil, err
 	}
 	if p.ID == "" {
@@ -215,7 +215,7 @@ func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPat
 			return err
 		}
 		if patch.Name != nil {
-			if err := requireName(*patch.Name); err != nil {
+			if err := requireName(*patch.Name, resourceNameMax); err != nil {
 				return err
 			}
 			p.Name = *patch.Name

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/errs"
@@ -215,5 +216,85 @@ func TestDisabledDomainBlocksItsUsers(t *testing.T) {
 		req.Scope = ScopeRequest{}
 		_, err = f.svc.IssueToken(f.ctx, req)
 		wantKind(t, err, errs.KindUnauthorized)
+	})
+}
+
+// TestNameLengths checks Keystone's schema limits on names: 64 characters
+// for domains and projects (the resource schema), 255 for users, groups
+// and roles (parameter_types.name), counted in characters, not bytes.
+func TestNameLengths(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		upd := f.project(t, "to-rename")
+		updDomain, err := f.svc.CreateDomain(f.ctx, Domain{Name: "to-rename", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := []struct {
+			name string
+			max  int
+			set  func(name string) error
+		}{
+			{"create domain", 64, func(n string) error {
+				_, err := f.svc.CreateDomain(f.ctx, Domain{Name: n, Enabled: true})
+				return err
+			}},
+			{"update domain", 64, func(n string) error {
+				_, err := f.svc.UpdateDomain(f.ctx, updDomain.ID, DomainPatch{Name: &n})
+				return err
+			}},
+			{"create project", 64, func(n string) error {
+				_, err := f.svc.CreateProject(f.ctx, Project{Name: n, DomainID: DefaultDomainID})
+				return err
+			}},
+			{"update project", 64, func(n string) error {
+				_, err := f.svc.UpdateProject(f.ctx, upd.ID, ProjectPatch{Name: &n})
+				return err
+			}},
+			{"create user", 255, func(n string) error {
+				_, err := f.svc.CreateUser(f.ctx, User{Name: n, DomainID: DefaultDomainID, Enabled: true}, nil)
+				return err
+			}},
+			{"create group", 255, func(n string) error {
+				_, err := f.svc.CreateGroup(f.ctx, Group{Name: n})
+				return err
+			}},
+			{"create role", 255, func(n string) error {
+				_, err := f.svc.CreateRole(f.ctx, Role{Name: n})
+				return err
+			}},
+		}
+		// gen gives the name after its kind's first letter.
+		lengths := []struct {
+			name string
+			gen  func(max int) string
+			ok   bool
+		}{
+			{"at the limit", func(max int) string { return strings.Repeat("a", max-1) }, true},
+			{"multibyte at the limit", func(max int) string { return strings.Repeat("é", max-1) }, true},
+			{"one over", func(max int) string { return strings.Repeat("b", max) }, false},
+			{"empty", nil, false},
+		}
+		for i, k := range kinds {
+			for _, l := range lengths {
+				t.Run(k.name+"/"+l.name, func(t *testing.T) {
+					// A first character of its own per kind: the updates
+					// must not take the names the creates took.
+					name := ""
+					if l.gen != nil {
+						name = string(rune('A'+i)) + l.gen(k.max)
+					}
+					err := k.set(name)
+					if l.ok {
+						if err != nil {
+							t.Fatal(err)
+						}
+						return
+					}
+					wantKind(t, err, errs.KindInvalid)
+				})
+			}
+		}
 	})
 }

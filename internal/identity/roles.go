@@ -70,7 +70,7 @@ func (s *Service) ListRoles(ctx context.Context, name, domainID string, inexact 
 
 // CreateRole stores a new role.
 func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
-	if err := requireName(r.Name); err != nil {
+	if err := requireName(r.Name, nameMax); err != nil {
 		return nil, err
 	}
 	if r.ID == "" {
@@ -112,7 +112,7 @@ func (s *Service) UpdateRole(ctx context.Context, id string, p RolePatch) (*Role
 			return err
 		}
 		if p.Name != nil {
-			if err := requireName(*p.Name); err != nil {
+			if err := requireName(*p.Name, nameMax); err != nil {
 				return err
 			}
 			r.Name = *p.Name

@@ -84,7 +84,7 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
 // CreateUser stores a new user with an optional password (only its hash
 // is kept).
 func (s *Service) CreateUser(ctx context.Context, u User, password *string) (*User, error) {
-	if err := requireName(u.Name); err != nil {
+	if err := requireName(u.Name, nameMax); err != nil {
 		return nil, err
 	}
 	if u.ID == "" {
@@ -154,7 +154,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 			return err
 		}
 		if p.Name != nil {
-			if err := requireName(*p.Name); err != nil {
+			if err := requireName(*p.Name, nameMax); err != nil {
 				return err
 			}
 			u.Name = *p.Name

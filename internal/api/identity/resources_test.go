@@ -358,3 +358,31 @@ func TestGetDomainOfOwnProject(t *testing.T) {
 		wantError(t, alice.Do("GET", "/identity/v3/domains/"+other, nil), 403, "You are not authorized to perform the requested action: identity:get_domain.")
 	}
 }
+
+// TestNameTooLong checks the 400 of a name over Keystone's schema limit:
+// 64 characters for domains and projects, 255 for users, groups and roles.
+func TestNameTooLong(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	d := e.admin.Do("POST", "/identity/v3/domains", obj{"domain": obj{"name": "d"}}).Expect(t, http.StatusCreated)
+	domainID := field(t, d.JSON(t), "domain", "id").(string)
+	tests := []struct {
+		method, path, key string
+		max               int
+	}{
+		{"POST", "/identity/v3/domains", "domain", 64},
+		{"PATCH", "/identity/v3/domains/" + domainID, "domain", 64},
+		{"POST", "/identity/v3/projects", "project", 64},
+		{"PATCH", "/identity/v3/projects/" + e.p1.ID, "project", 64},
+		{"POST", "/identity/v3/users", "user", 255},
+		{"POST", "/identity/v3/groups", "group", 255},
+		{"POST", "/identity/v3/roles", "role", 255},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.key, func(t *testing.T) {
+			name := strings.Repeat("a", tc.max+1)
+			wantError(t, e.admin.Do(tc.method, tc.path, obj{tc.key: obj{"name": name}}), 400,
+				"Invalid input for field 'name': '"+name+"' is too long")
+		})
+	}
+}
