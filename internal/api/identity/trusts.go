@@ -24,13 +24,26 @@ import (
 func (h *handlers) trustRoutes() []api.Route {
 	const path = "/v3/OS-TRUST/trusts"
 	return []api.Route{
-		{Method: "GET", Path: path, Rule: "identity:list_trusts", RuleFor: listTrustsRule, Target: listTrustsTarget, Handler: h.listTrusts},
-		{Method: "POST", Path: path, Rule: "identity:create_trust", Target: newTrustTarget, Handler: h.createTrust},
-		{Method: "GET", Path: path + "/{trust_id}", Rule: "identity:get_trust", Target: h.trustTarget, Handler: h.showTrust},
-		{Method: "DELETE", Path: path + "/{trust_id}", Rule: "identity:delete_trust", Target: h.trustTarget, Handler: h.deleteTrust},
-		{Method: "GET", Path: path + "/{trust_id}/roles", Rule: "identity:list_roles_for_trust", Target: h.trustTarget, Handler: h.listTrustRoles},
-		{Method: "GET", Path: path + "/{trust_id}/roles/{role_id}", Rule: "identity:get_role_for_trust", Target: h.trustTarget, Handler: h.showTrustRole},
-		{Method: "HEAD", Path: path + "/{trust_id}/roles/{role_id}", Rule: "identity:get_role_for_trust", Target: h.trustTarget, Handler: h.showTrustRole},
+		{Method: "GET", Path: path, Rule: "identity:list_trusts", RuleFor: listTrustsRule, Target: listTrustsTarget, Handler: noAppCredToken(h.listTrusts)},
+		{Method: "POST", Path: path, Rule: "identity:create_trust", Target: newTrustTarget, Handler: noAppCredToken(h.createTrust)},
+		{Method: "GET", Path: path + "/{trust_id}", Rule: "identity:get_trust", Target: h.trustTarget, Handler: noAppCredToken(h.showTrust)},
+		{Method: "DELETE", Path: path + "/{trust_id}", Rule: "identity:delete_trust", Target: h.trustTarget, Handler: noAppCredToken(h.deleteTrust)},
+		{Method: "GET", Path: path + "/{trust_id}/roles", Rule: "identity:list_roles_for_trust", Target: h.trustTarget, Handler: noAppCredToken(h.listTrustRoles)},
+		{Method: "GET", Path: path + "/{trust_id}/roles/{role_id}", Rule: "identity:get_role_for_trust", Target: h.trustTarget, Handler: noAppCredToken(h.showTrustRole)},
+		{Method: "HEAD", Path: path + "/{trust_id}/roles/{role_id}", Rule: "identity:get_role_for_trust", Target: h.trustTarget, Handler: noAppCredToken(h.showTrustRole)},
+	}
+}
+
+// noAppCredToken refuses every trust call made with a token from an
+// application credential, restricted or not, after the call's policy
+// (Keystone's _check_application_credential): such a token could
+// otherwise reach beyond its one project through the trusts.
+func noAppCredToken(handler func(*api.Call) (*api.Reply, error)) func(*api.Call) (*api.Reply, error) {
+	return func(c *api.Call) (*api.Reply, error) {
+		if c.Principal.AppCred != nil {
+			return nil, errs.Forbidden("You are not authorized to perform the requested action: Using method 'application_credential' is not allowed for managing trusts.")
+		}
+		return handler(c)
 	}
 }
 

@@ -140,3 +140,24 @@ func TestTrustsAPI(t *testing.T) {
 		wantError(t, r, http.StatusNotFound, "")
 	})
 }
+
+// TestTrustsRefuseApplicationCredentialTokens: a token from an
+// application credential, even an unrestricted one, may not list, make
+// or read trusts (Keystone's _check_application_credential).
+func TestTrustsRefuseApplicationCredentialTokens(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	alice := e.c.As(e.aliceToken, "")
+	r := alice.Do("POST", "/identity/v3/users/"+e.alice.ID+"/application_credentials",
+		obj{"application_credential": obj{"name": "ci", "unrestricted": true}}).Expect(t, http.StatusCreated)
+	ac := r.JSON(t)["application_credential"].(map[string]any)
+	r = e.c.Do("POST", "/identity/v3/auth/tokens", appCredAuth(ac["id"].(string), ac["secret"].(string))).Expect(t, http.StatusCreated)
+	withAppCred := e.c.As(r.Header.Get("X-Subject-Token"), "")
+	const msg = "You are not authorized to perform the requested action: Using method 'application_credential' is not allowed for managing trusts."
+	wantError(t, withAppCred.Do("GET", "/identity/v3/OS-TRUST/trusts?trustor_user_id="+e.alice.ID, nil), 403, msg)
+	wantError(t, withAppCred.Do("POST", "/identity/v3/OS-TRUST/trusts", obj{"trust": obj{
+		"trustor_user_id": e.alice.ID, "trustee_user_id": e.adminID, "impersonation": false,
+		"project_id": e.p1.ID, "roles": []obj{{"name": "member"}}}}), 403, msg)
+	// The same user's password token may.
+	alice.Do("GET", "/identity/v3/OS-TRUST/trusts?trustor_user_id="+e.alice.ID, nil).Expect(t, http.StatusOK)
+}
