@@ -77,6 +77,26 @@ func checkGrantParts(ctx context.Context, q store.Querier, t Target, a Actor, ro
 	return nil
 }
 
+// checkRoleDomain refuses a domain-specific role on a project of another
+// domain (Keystone's DomainSpecificRoleMismatch).
+func checkRoleDomain(ctx context.Context, q store.Querier, t Target, roleID string) error {
+	if t.Project == "" {
+		return nil
+	}
+	r, err := getRole(ctx, q, roleID)
+	if err != nil || r.DomainID == "" {
+		return err
+	}
+	p, err := getProject(ctx, q, t.Project)
+	if err != nil {
+		return err
+	}
+	if p.DomainID != r.DomainID {
+		return errs.Forbidden("Project %s must be in the same domain as the role %s being assigned.", t.Project, roleID)
+	}
+	return nil
+}
+
 // Grant gives a user a role on a target; granting twice is a no-op.
 func (s *Service) Grant(ctx context.Context, t Target, userID, roleID string) error {
 	return s.GrantActor(ctx, t, UserActor(userID), roleID)
@@ -88,6 +108,9 @@ func (s *Service) GrantActor(ctx context.Context, t Target, a Actor, roleID stri
 	defer s.tokensChanged()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := checkGrantParts(ctx, tx, t, a, roleID); err != nil {
+			return err
+		}
+		if err := checkRoleDomain(ctx, tx, t, roleID); err != nil {
 			return err
 		}
 		typ, id := t.kind()

@@ -171,12 +171,30 @@ func TestEffectiveRoles(t *testing.T) {
 		if _, err := f.svc.CreateImpliedRole(f.ctx, domRole.ID, role("reader")); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.Grant(f.ctx, Target{Project: parent.ID}, u.ID, domRole.ID); err != nil {
+		inOther, err := f.svc.CreateProject(f.ctx, Project{Name: "in-other", DomainID: other.ID, Enabled: true})
+		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := effectiveRolesOn(f.ctx, db, u.ID, "project", parent.ID)
+		if err := f.svc.Grant(f.ctx, Target{Project: inOther.ID}, u.ID, domRole.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err := effectiveRolesOn(f.ctx, db, u.ID, "project", inOther.ID)
 		if err != nil || len(got) != 1 || got[0].Name != "reader" {
 			t.Errorf("roles from a domain-specific role: %v %v", got, err)
+		}
+		// Only on the projects of its own domain (DomainSpecificRoleMismatch).
+		elsewhere, err := f.svc.CreateDomain(f.ctx, Domain{Name: "elsewhere", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		far, err := f.svc.CreateProject(f.ctx, Project{Name: "far", DomainID: elsewhere.ID, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = f.svc.Grant(f.ctx, Target{Project: far.ID}, u.ID, domRole.ID)
+		wantKind(t, err, errs.KindForbidden)
+		if want := "Project " + far.ID + " must be in the same domain as the role " + domRole.ID + " being assigned."; err == nil || err.Error() != want {
+			t.Errorf("grant of a domain-specific role elsewhere: %v, want %q", err, want)
 		}
 
 		// Effective assignments: through the group with the group named,
