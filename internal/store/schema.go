@@ -381,4 +381,5 @@ var migrations = []migration{
 	schemaCatalog,
 	schemaSystemScope,
 	schemaOAuth1,
+	schemaDomainConfig,
 }
