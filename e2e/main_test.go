@@ -11,6 +11,10 @@ import (
 // kumoBin is the binary TestMain builds once for every test.
 var kumoBin string
 
+// scratchDir is TestMain's temporary directory, removed when the tests
+// end: things built once for several tests go there.
+var scratchDir string
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -22,6 +26,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	scratchDir = dir
 	if kumoBin, err = BuildKumo(context.Background(), dir); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1

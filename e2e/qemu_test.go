@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -428,18 +429,31 @@ func startQemuCloud(t *testing.T, extra ...string) (qemuCloud, *CLI, string, str
 	return qemuCloud{Server: s, args: args}, cli, dataDir, strings.TrimSpace(disk)
 }
 
-// buildTestGuest builds the test guest from Debian packages.
+// buildTestGuest returns the test guest built from Debian packages.
 func buildTestGuest(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir, err := testGuest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// testGuest builds the test guest once for every qemu test: the build
+// is the same each time (a kernel package downloaded, an initramfs
+// made), and at seconds of CPU each it held a qemu cloud's slot for
+// about 16 s per test on a busy 2-core machine. Each test imports the
+// files read-only into its own cloud.
+var testGuest = sync.OnceValues(func() (string, error) {
+	dir := filepath.Join(scratchDir, "test-guest")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "../scripts/build-test-guest", dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build test guest: %v\n%s", err, out)
+		return "", fmt.Errorf("build test guest: %w\n%s", err, out)
 	}
-	return dir
-}
+	return dir, nil
+})
 
 // killGuests ends qemu processes a test's kumo left behind (a failed
 // test may not have deleted its servers).

@@ -292,7 +292,8 @@ def main():
         conf["volume-feature-enabled"] = {
             "api_extensions": ",".join(volume["extensions"]),
             "backup": "true", "snapshot": "true", "clone": "true",
-            "manage_volume": "false", "manage_snapshot": "false",
+            # kumo unmanages snapshots but has no os-snapshot-manage.
+            "manage_volume": "true", "manage_snapshot": "false",
             "extend_attached_volume": "true", "extend_attached_encrypted_volume": "false",
         }
     with open(out, "w") as f:

@@ -224,6 +224,10 @@ func (a *App) bootstrap(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+	} else if moved, err := FollowAuthURL(a.Config.CloudsFile(), a.Config.AuthURL()); err != nil {
+		return err
+	} else if moved {
+		a.Log.Info("clouds.yaml now points at the new address", "auth_url", a.Config.AuthURL())
 	}
 	added, err := a.Identity.EnsureRegisteredLimits(ctx, identity.ServiceID("image"), a.Config.ImageLimits)
 	if err != nil {

@@ -106,3 +106,64 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // RandomPassword returns a random 26-character password.
 func RandomPassword() string { return rand.Text() }
+
+// FollowAuthURL points the kumo cloud of an existing clouds.yaml at
+// authURL, when kumo now listens elsewhere than when it wrote the file,
+// and reports whether it changed the file. Everything else in the file
+// (the password, other clouds, comments) stays as it was; a missing file
+// or one without the kumo cloud is left alone.
+func FollowAuthURL(path, authURL string) (bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return false, fmt.Errorf("parse %s: %w", path, err)
+	}
+	url := mappingValue(&doc, "clouds", CloudName, "auth", "auth_url")
+	if url == nil || url.Kind != yaml.ScalarNode || url.Value == authURL {
+		return false, nil
+	}
+	url.Value, url.Style = authURL, 0
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return false, fmt.Errorf("encode %s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		return false, fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return false, fmt.Errorf("install %s: %w", path, err)
+	}
+	return true, nil
+}
+
+// mappingValue follows keys down nested YAML mappings from a document
+// node; nil when one is missing.
+func mappingValue(n *yaml.Node, keys ...string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	for _, k := range keys {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}

@@ -381,5 +381,6 @@ var migrations = []migration{
 	schemaCatalog,
 	schemaSystemScope,
 	schemaOAuth1,
+	schemaDomainConfig,
 	schemaEndpointPolicy,
 }

@@ -6,7 +6,6 @@ package identity
 // Keystone allows, writes for admins.
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -68,26 +67,9 @@ func member(c *api.Call, key string) (map[string]any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, errs.Invalid("Invalid input for field '%s': %s is not of type 'object'", key, pyRepr(v))
+		return nil, errs.Invalid("Invalid input for field '%s': %s is not of type 'object'", key, api.PyRepr(v))
 	}
 	return m, nil
-}
-
-// pyRepr renders a JSON value as Keystone's messages show it.
-func pyRepr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case string:
-		return "'" + x + "'"
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // bodyField reads m[name] as a string: present reports whether it was given;
@@ -105,7 +87,7 @@ func bodyField(m map[string]any, name string, nullable bool) (val string, presen
 			return "", true, nil
 		}
 	}
-	return "", true, errs.Invalid("Invalid input for field '%s': %s is not of type 'string'", name, pyRepr(v))
+	return "", true, errs.Invalid("Invalid input for field '%s': %s is not of type 'string'", name, api.PyRepr(v))
 }
 
 // boolField reads m[name] as a boolean.
@@ -116,7 +98,7 @@ func boolField(m map[string]any, name string) (*bool, error) {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		return nil, errs.Invalid("Invalid input for field '%s': %s is not of type 'boolean'", name, pyRepr(v))
+		return nil, errs.Invalid("Invalid input for field '%s': %s is not of type 'boolean'", name, api.PyRepr(v))
 	}
 	return &b, nil
 }

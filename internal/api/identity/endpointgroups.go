@@ -58,7 +58,7 @@ func endpointGroupBody(m map[string]any) (name, desc *string, filters map[string
 	if raw, ok := m["filters"]; ok {
 		f, ok := raw.(map[string]any)
 		if !ok {
-			return nil, nil, nil, errs.Invalid("Invalid input for field 'filters': %s is not of type 'object'", pyRepr(raw))
+			return nil, nil, nil, errs.Invalid("Invalid input for field 'filters': %s is not of type 'object'", api.PyRepr(raw))
 		}
 		for k := range f {
 			if k != "service_id" && k != "region_id" && k != "interface" {

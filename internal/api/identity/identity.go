@@ -114,5 +114,6 @@ func (h *handlers) routes() []api.Route {
 		{Method: "DELETE", Path: "/v3/domains/{domain_id}/users/{user_id}/roles/{role_id}", Rule: "identity:revoke_grant", Handler: h.revokeRole},
 		{Method: "GET", Path: "/v3/role_assignments", Rule: "identity:list_role_assignments", Handler: h.listRoleAssignments},
 	}, slices.Concat(h.ec2Routes(), h.limitRoutes(), h.appCredRoutes(), h.trustRoutes(), h.federationRoutes(), h.oauth1Routes(),
-		h.groupRoutes(), h.catalogRoutes(), h.epFilterRoutes(), h.endpointGroupRoutes(), h.policyRoutes(), h.endpointPolicyRoutes(), h.credentialRoutes())...)
+		h.groupRoutes(), h.catalogRoutes(), h.epFilterRoutes(), h.endpointGroupRoutes(), h.policyRoutes(), h.endpointPolicyRoutes(), h.credentialRoutes(),
+		h.domainConfigRoutes())...)
 }
