@@ -30,9 +30,14 @@ type Route struct {
 	// the calls upstream guards by their query (Keystone's trust list
 	// filtered on its trustor or trustee). Rule stays the unfiltered one.
 	RuleFor func(c *Call) string
-	Handler Handler
-	MinVer  mv.Version
-	MaxVer  mv.Version
+	// Deferred leaves Rule to the handler, which checks it (Call.Authorize)
+	// where upstream does: after the body and the object the path names
+	// have passed upstream's earlier checks (Glance's add_location checks
+	// the image's status before its policy).
+	Deferred bool
+	Handler  Handler
+	MinVer   mv.Version
+	MaxVer   mv.Version
 	// Name labels the route in metrics; defaults to Path.
 	Name string
 	// Actions are the rows of an action route (POST .../action, Rule

@@ -142,7 +142,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, c, err)
 		return
 	}
-	if !route.Anonymous {
+	if !route.Anonymous && !route.Deferred {
 		if err := s.authorizeRoute(c, &route.Route); err != nil {
 			s.writeError(w, c, err)
 			return

@@ -386,6 +386,10 @@ func (s *Service) importData(ctx context.Context, t *Task) error {
 	if img.Properties[propImportTask] != t.ID {
 		return taskFailed("Image %s import task %s lost its lock", t.ImageID, t.ID)
 	}
+	if t.Type == TaskTypeLocationImport {
+		// No store of kumo's takes a location (see AddLocation).
+		return taskFailed(locationImportFailure)
+	}
 	switch method {
 	case MethodGlanceDirect:
 		size := int64(0)

@@ -59,6 +59,9 @@ func (s *Service) Patch(ctx context.Context, p *auth.Principal, id string, ops [
 }
 
 func applyOp(p *auth.Principal, img *Image, op PatchOp) error {
+	if op.Attr == "locations" {
+		return locationsOp(p, op)
+	}
 	if op.Op == "remove" {
 		if IsBase(op.Attr) {
 			return errs.Forbidden("Property %s may not be removed.", op.Attr)
@@ -129,12 +132,30 @@ func setBase(p *auth.Principal, img *Image, attr string, v any) error {
 			tags = append(tags, t.(string))
 		}
 		img.Tags = uniqueTags(tags)
-	case "locations":
-		return errs.Forbidden("Setting locations is not supported by this image service.")
 	default:
 		return errs.Forbidden("Attribute '%s' is read-only.", attr)
 	}
 	return nil
+}
+
+// locationsOp is a PATCH of locations as Glance answers it with
+// show_multiple_locations off: refused, after the checks Glance makes
+// first (set_image_location passes where modify_image did; removing
+// needs delete_image_location, admins only).
+func locationsOp(p *auth.Principal, op PatchOp) error {
+	switch op.Op {
+	case "replace":
+		if list, _ := op.Value.([]any); len(list) == 0 {
+			return errs.Forbidden("Cannot set locations to empty list.")
+		}
+		return errs.Forbidden("It's not allowed to update locations if locations are invisible.")
+	case "add":
+		return errs.Forbidden("It's not allowed to add locations if locations are invisible.")
+	}
+	if !p.IsAdmin() {
+		return notAuthorized("delete_image_location")
+	}
+	return errs.Forbidden("It's not allowed to remove locations if locations are invisible.")
 }
 
 func optString(v any) *string {

@@ -92,6 +92,8 @@ func kumoImageRules() []Rule {
 			"GET /v2/schemas/metadefs/resource_type", "GET /v2/schemas/metadefs/resource_types"}},
 		{"kumo:image:get_info", "", []string{"GET /v2/info/import", "GET /v2/info/stores", "GET /v2/info/usage"}},
 		{"kumo:image:collection_methods", "", []string{"PUT /v2/images", "PATCH /v2/images", "DELETE /v2/images"}},
+		{"kumo:image:location_methods", "", []string{"PUT /v2/images/{image_id}/locations",
+			"PATCH /v2/images/{image_id}/locations", "DELETE /v2/images/{image_id}/locations"}},
 	}
 }
 

@@ -68,5 +68,6 @@ func Routes(svc *image.Service) []api.Route {
 	rs = append(rs, metadefSchemaRoutes()...)
 	rs = append(rs, h.infoRoutes()...)
 	rs = append(rs, h.importRoutes()...)
+	rs = append(rs, h.locationRoutes()...)
 	return rs
 }

@@ -163,9 +163,15 @@ func rejectCollection(c *api.Call) (*api.Reply, error) {
 	if emptyID(c) {
 		return nil, errs.NotFound("The resource could not be found.")
 	}
+	return methodNotAllowed("GET, POST"), nil
+}
+
+// methodNotAllowed is Glance's reject_method_resource: 405 naming the
+// methods allowed.
+func methodNotAllowed(allow string) *api.Reply {
 	ct, body := api.GlanceError(http.StatusMethodNotAllowed, "The method is not allowed for this resource.")
 	r := &api.Reply{Status: http.StatusMethodNotAllowed, Raw: body, ContentType: ct}
-	return r.WithHeader("Allow", "GET, POST"), nil
+	return r.WithHeader("Allow", allow)
 }
 
 // show answers GET /v2/images/{image_id}.

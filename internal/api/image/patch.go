@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/image"
 )
@@ -76,7 +77,7 @@ func parsePatch(raw []byte, draft4 bool) ([]image.PatchOp, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(segs) != 1 {
+		if len(segs) != pathDepth(segs[0], op) {
 			return nil, errs.Invalid("Invalid JSON pointer for this resource: '/%s'", strings.Join(segs, "/"))
 		}
 		p := image.PatchOp{Op: op, Attr: segs[0], Strict: draft4}
@@ -86,6 +87,11 @@ func parsePatch(raw []byte, draft4 bool) ([]image.PatchOp, error) {
 				return nil, errs.Invalid("Operation \"%s\" requires a member named \"value\".", op)
 			}
 			p.Value = v
+			if p.Attr == "locations" {
+				if err := checkLocationsValue(v, len(segs) == 2); err != nil {
+					return nil, err
+				}
+			}
 		}
 		ops = append(ops, p)
 	}
@@ -93,6 +99,43 @@ func parsePatch(raw []byte, draft4 bool) ([]image.PatchOp, error) {
 }
 
 var patchOps = []string{"add", "remove", "replace"}
+
+// pathDepth is Glance's _path_depth_limits: a location is added or
+// removed at a position (/locations/N or /locations/-), the list is
+// replaced whole; every other path names a top-level attribute.
+func pathDepth(root, op string) int {
+	if root == "locations" && op != "replace" {
+		return 2
+	}
+	return 1
+}
+
+// locationItem is a location of Glance's image schema.
+var locationItem = js.Schema{js.Type("object"), js.Properties(
+	js.Property{Name: "url", Schema: js.Schema{js.Type("string"), js.MaxLength(255)}},
+	js.Property{Name: "metadata", Schema: js.Schema{js.Type("object")}},
+	js.Property{Name: "validation_data", Schema: js.Schema{js.Type("object"), js.NoAdditional(locationValidationData...),
+		js.Properties(locationValidationData...), js.Required("os_hash_algo", "os_hash_value")}},
+), js.Required("url", "metadata")}
+
+var locationValidationData = []js.Property{
+	{Name: "checksum", Schema: js.Schema{js.Type("string"), js.MinLength(32), js.MaxLength(32)}},
+	{Name: "os_hash_algo", Schema: js.Schema{js.Type("string"), js.MaxLength(64)}},
+	{Name: "os_hash_value", Schema: js.Schema{js.Type("string"), js.MaxLength(128)}},
+}
+
+// checkLocationsValue is Glance's _validate_change for locations: the
+// value checked as the image schema's locations, a list (one location
+// when added at a position).
+func checkLocationsValue(v any, one bool) error {
+	if one {
+		v = []any{v}
+	}
+	if f := (js.Schema{js.Type("array"), js.Items(locationItem)}).Validate(&js.Run{}, nil, v); f != nil {
+		return errs.Invalid("Provided object does not match schema 'image': %s", f.Message)
+	}
+	return nil
+}
 
 func opAndPath(change map[string]any, draft4 bool) (op, path string, err error) {
 	if draft4 {
