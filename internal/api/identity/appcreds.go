@@ -25,13 +25,13 @@ func (h *handlers) appCredRoutes() []api.Route {
 	const creds = "/v3/users/{user_id}/application_credentials"
 	const rules = "/v3/users/{user_id}/access_rules"
 	return []api.Route{
-		{Method: "GET", Path: creds, Rule: "identity:list_application_credentials", Handler: h.listAppCreds},
-		{Method: "POST", Path: creds, Rule: "identity:create_application_credential", Handler: h.createAppCred},
-		{Method: "GET", Path: creds + "/{application_credential_id}", Rule: "identity:get_application_credential", Target: h.appCredTarget, Handler: h.showAppCred},
-		{Method: "DELETE", Path: creds + "/{application_credential_id}", Rule: "identity:delete_application_credential", Target: h.appCredTarget, Handler: h.deleteAppCred},
-		{Method: "GET", Path: rules, Rule: "identity:list_access_rules", Handler: h.listAccessRules},
-		{Method: "GET", Path: rules + "/{access_rule_id}", Rule: "identity:get_access_rule", Handler: h.showAccessRule},
-		{Method: "DELETE", Path: rules + "/{access_rule_id}", Rule: "identity:delete_access_rule", Handler: h.deleteAccessRule},
+		{Method: "GET", Path: creds, Rule: "identity:list_application_credentials", Handler: notDelegated(h.listAppCreds)},
+		{Method: "POST", Path: creds, Rule: "identity:create_application_credential", Handler: notDelegated(h.createAppCred)},
+		{Method: "GET", Path: creds + "/{application_credential_id}", Rule: "identity:get_application_credential", Target: h.appCredTarget, Handler: notDelegated(h.showAppCred)},
+		{Method: "DELETE", Path: creds + "/{application_credential_id}", Rule: "identity:delete_application_credential", Target: h.appCredTarget, Handler: notDelegated(h.deleteAppCred)},
+		{Method: "GET", Path: rules, Rule: "identity:list_access_rules", Handler: notDelegated(h.listAccessRules)},
+		{Method: "GET", Path: rules + "/{access_rule_id}", Rule: "identity:get_access_rule", Handler: notDelegated(h.showAccessRule)},
+		{Method: "DELETE", Path: rules + "/{access_rule_id}", Rule: "identity:delete_access_rule", Handler: notDelegated(h.deleteAccessRule)},
 	}
 }
 
@@ -48,6 +48,20 @@ func (h *handlers) appCredTarget(c *api.Call) (policy.Target, error) {
 		return nil, err
 	}
 	return policy.Target{"user_id": ac.UserID, "target.user.id": ac.UserID}, nil
+}
+
+// notDelegated refuses application credential and access rule calls made
+// with a token of a trust or an OAuth1 access token, after the call's
+// policy (Keystone's _block_delegated_token_app_creds): a credential made
+// through a delegation would outlive it. Keystone's Forbidden shows only
+// its generic message.
+func notDelegated(handler func(*api.Call) (*api.Reply, error)) func(*api.Call) (*api.Reply, error) {
+	return func(c *api.Call) (*api.Reply, error) {
+		if c.Principal.Delegated {
+			return nil, errs.Forbidden("You are not authorized to perform the requested action.")
+		}
+		return handler(c)
+	}
 }
 
 // refuseRestricted is Keystone's _check_unrestricted_application_credential.

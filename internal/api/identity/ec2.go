@@ -3,8 +3,8 @@ package identity
 // OS-EC2 credentials (/v3/users/{user_id}/credentials/OS-EC2), served as
 // keystone/api/users.py does, with its default policies: the owner or an
 // admin lists and reads them, secret included; creating and deleting also
-// need the member role. kumo has no trusts, application credentials or
-// OAuth, so Keystone's checks on delegated tokens never apply.
+// need the member role. A token of a trust, an OAuth1 access token or an
+// application credential reaches only the credentials of its own project.
 
 import (
 	"bytes"
@@ -51,17 +51,47 @@ func ec2CredentialView(c *api.Call, cr *identity.EC2Credential) obj {
 	}
 }
 
+// delegatedOutOfScope is Keystone's _check_delegation_for_ec2: a
+// delegated token may touch only the EC2 credentials of the project it is
+// scoped to.
+func delegatedOutOfScope(c *api.Call, project string) error {
+	p := c.Principal
+	if (p.Delegated || p.AppCred != nil) && project != p.ProjectID {
+		return errs.Forbidden("You are not authorized to perform the requested action: EC2 credential project does not match the project scope of the delegated token.")
+	}
+	return nil
+}
+
 func (h *handlers) listEC2Credentials(c *api.Call) (*api.Reply, error) {
-	creds, err := h.svc.ListEC2Credentials(c.Ctx, c.Param("user_id"))
+	all, err := h.svc.ListEC2Credentials(c.Ctx, c.Param("user_id"))
 	if err != nil {
 		return nil, err
+	}
+	creds := all[:0]
+	for _, cr := range all {
+		if delegatedOutOfScope(c, cr.ProjectID) == nil {
+			creds = append(creds, cr)
+		}
 	}
 	return api.JSON(http.StatusOK, collection(c, "credentials", views(c, creds, ec2CredentialView))), nil
 }
 
 func (h *handlers) createEC2Credential(c *api.Call) (*api.Reply, error) {
+	if err := refuseRestricted(c); err != nil {
+		return nil, err
+	}
 	project, err := ec2TenantID(c)
 	if err != nil {
+		return nil, err
+	}
+	if err := delegatedOutOfScope(c, project); err != nil {
+		// A missing user or project is a 404 first, as in Keystone.
+		if _, err := h.svc.GetUser(c.Ctx, c.Param("user_id")); err != nil {
+			return nil, err
+		}
+		if _, err := h.svc.GetProject(c.Ctx, project); err != nil {
+			return nil, err
+		}
 		return nil, err
 	}
 	cr, err := h.svc.CreateEC2Credential(c.Ctx, c.Param("user_id"), project)
@@ -102,7 +132,11 @@ func (h *handlers) ownedEC2Credential(c *api.Call) (*identity.EC2Credential, err
 	if _, err := h.svc.GetUser(c.Ctx, c.Param("user_id")); err != nil {
 		return nil, err
 	}
-	return h.svc.GetEC2Credential(c.Ctx, c.Param("credential_id"))
+	cr, err := h.svc.GetEC2Credential(c.Ctx, c.Param("credential_id"))
+	if err != nil {
+		return nil, err
+	}
+	return cr, delegatedOutOfScope(c, cr.ProjectID)
 }
 
 func (h *handlers) showEC2Credential(c *api.Call) (*api.Reply, error) {

@@ -234,10 +234,13 @@ var roleIDPattern = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
 
 // delegationRefused is Keystone's 403 for managing OAuth1 tokens with a
 // token that is itself delegated (a trust's, an access token's or an
-// application credential's).
-func delegationRefused(c *api.Call, what string) error {
+// application credential's). Keystone raises a Forbidden that says why
+// ("Cannot authorize a request token with a token issued via
+// delegation."), which, as every SecurityError outside insecure_debug,
+// shows only its generic message.
+func delegationRefused(c *api.Call) error {
 	if c.Principal.Delegated || c.Principal.AppCred != nil {
-		return errs.Forbidden("Cannot %s with a token issued via delegation.", what)
+		return errs.Forbidden("You are not authorized to perform the requested action.")
 	}
 	return nil
 }
@@ -247,7 +250,7 @@ func (h *handlers) authorizeRequestToken(c *api.Call) (*api.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := delegationRefused(c, "authorize a request token"); err != nil {
+	if err := delegationRefused(c); err != nil {
 		return nil, err
 	}
 	v, err := h.svc.AuthorizeRequestToken(c.Ctx, c.Param("request_token_id"), c.Principal.UserID, roles)
@@ -278,7 +281,7 @@ func (h *handlers) userAccessToken(c *api.Call) (*identity.AccessToken, error) {
 }
 
 func (h *handlers) listAccessTokens(c *api.Call) (*api.Reply, error) {
-	if err := delegationRefused(c, "manage OAuth access tokens"); err != nil {
+	if err := delegationRefused(c); err != nil {
 		return nil, err
 	}
 	list, err := h.svc.ListAccessTokens(c.Ctx, c.Param("user_id"))
@@ -289,7 +292,7 @@ func (h *handlers) listAccessTokens(c *api.Call) (*api.Reply, error) {
 }
 
 func (h *handlers) showAccessToken(c *api.Call) (*api.Reply, error) {
-	if err := delegationRefused(c, "manage OAuth access tokens"); err != nil {
+	if err := delegationRefused(c); err != nil {
 		return nil, err
 	}
 	at, err := h.userAccessToken(c)
@@ -300,7 +303,7 @@ func (h *handlers) showAccessToken(c *api.Call) (*api.Reply, error) {
 }
 
 func (h *handlers) deleteAccessToken(c *api.Call) (*api.Reply, error) {
-	if err := delegationRefused(c, "manage OAuth access tokens"); err != nil {
+	if err := delegationRefused(c); err != nil {
 		return nil, err
 	}
 	if err := h.svc.DeleteAccessToken(c.Ctx, c.Param("user_id"), c.Param("access_token_id")); err != nil {

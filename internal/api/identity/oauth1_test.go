@@ -150,9 +150,9 @@ func TestOAuth1API(t *testing.T) {
 			return e.c.Do("POST", "/identity/v3/auth/tokens", obj{"auth": obj{"identity": obj{"methods": []string{"oauth1"}}}}, headerPairs(t, h, err)...)
 		}, http.StatusBadRequest, "Expecting to find oauth1 in identity. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error."},
 		{"listing with an OAuth token", func() *apitest.Response { return asOAuth.Do("GET", tokens, nil) },
-			http.StatusForbidden, "Cannot manage OAuth access tokens with a token issued via delegation."},
+			http.StatusForbidden, "You are not authorized to perform the requested action."},
 		{"authorizing with an OAuth token", func() *apitest.Response { return asOAuth.Do("PUT", authorize, obj{"roles": []obj{}}) },
-			http.StatusForbidden, "Cannot authorize a request token with a token issued via delegation."},
+			http.StatusForbidden, "You are not authorized to perform the requested action."},
 		{"another user's path", func() *apitest.Response {
 			return e.admin.Do("GET", "/identity/v3/users/"+e.alice.ID+"/OS-OAUTH1/access_tokens/"+atID, nil)
 		}, http.StatusNotFound, "Could not find: %(target)s."},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -160,4 +161,49 @@ func TestTrustsRefuseApplicationCredentialTokens(t *testing.T) {
 		"project_id": e.p1.ID, "roles": []obj{{"name": "member"}}}}), 403, msg)
 	// The same user's password token may.
 	alice.Do("GET", "/identity/v3/OS-TRUST/trusts?trustor_user_id="+e.alice.ID, nil).Expect(t, http.StatusOK)
+}
+
+// TestDelegatedTokensLimits: a trust token may not manage application
+// credentials (Keystone's _block_delegated_token_app_creds) and reaches
+// only the EC2 credentials of its own project (_check_delegation_for_ec2).
+func TestDelegatedTokensLimits(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	alice := e.c.As(e.aliceToken, "")
+	bob, _ := userOnP1(t, e, "bob", "reader")
+	r := alice.Do("POST", "/identity/v3/OS-TRUST/trusts", obj{"trust": obj{"trustor_user_id": e.alice.ID, "trustee_user_id": bob.ID,
+		"project_id": e.p1.ID, "impersonation": true, "roles": []obj{{"name": "member"}}}}).Expect(t, http.StatusCreated)
+	trustID := field(t, r.JSON(t), "trust", "id").(string)
+	trustToken := e.c.As(e.login("bob", "pw", obj{"OS-TRUST:trust": obj{"id": trustID}}), "")
+
+	// alice's EC2 credentials: one on p1, one on another project she
+	// holds a role on.
+	other, err := e.svc.CreateProject(t.Context(), identity.Project{Name: "other", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Grant(t.Context(), identity.Target{Project: other.ID}, e.alice.ID, roleID(t, e, "member")); err != nil {
+		t.Fatal(err)
+	}
+	ec2 := "/identity/v3/users/" + e.alice.ID + "/credentials/OS-EC2"
+	onP1 := field(t, alice.Do("POST", ec2, obj{"tenant_id": e.p1.ID}).Expect(t, http.StatusCreated).JSON(t), "credential", "access").(string)
+	onOther := field(t, alice.Do("POST", ec2, obj{"tenant_id": other.ID}).Expect(t, http.StatusCreated).JSON(t), "credential", "access").(string)
+
+	const outOfScope = "You are not authorized to perform the requested action: EC2 credential project does not match the project scope of the delegated token."
+	const generic = "You are not authorized to perform the requested action."
+	list := trustToken.Do("GET", ec2, nil).Expect(t, http.StatusOK).JSON(t)["credentials"].([]any)
+	if len(list) != 1 || field(t, list[0], "access") != onP1 {
+		t.Errorf("EC2 credentials a trust token lists: %v, want only p1's", list)
+	}
+	trustToken.Do("GET", ec2+"/"+onP1, nil).Expect(t, http.StatusOK)
+	wantError(t, trustToken.Do("GET", ec2+"/"+onOther, nil), 403, outOfScope)
+	wantError(t, trustToken.Do("DELETE", ec2+"/"+onOther, nil), 403, outOfScope)
+	wantError(t, trustToken.Do("POST", ec2, obj{"tenant_id": other.ID}), 403, outOfScope)
+	trustToken.Do("POST", ec2, obj{"tenant_id": e.p1.ID}).Expect(t, http.StatusCreated)
+
+	appCreds := "/identity/v3/users/" + e.alice.ID + "/application_credentials"
+	wantError(t, trustToken.Do("GET", appCreds, nil), 403, generic)
+	wantError(t, trustToken.Do("POST", appCreds, obj{"application_credential": obj{"name": "backdoor"}}), 403, generic)
+	wantError(t, trustToken.Do("GET", "/identity/v3/users/"+e.alice.ID+"/access_rules", nil), 403, generic)
+	alice.Do("GET", appCreds, nil).Expect(t, http.StatusOK)
 }
