@@ -19,8 +19,8 @@ type EC2Credential struct {
 	Secret    string
 	UserID    string
 	ProjectID string
-	// TrustID is the trust the credential was made through; kumo has no
-	// trusts, so it is always "".
+	// TrustID is the trust the credential was made through, which
+	// Keystone records from a trust token; kumo does not (always "").
 	TrustID string
 }
 
