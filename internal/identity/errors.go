@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/kumocloud/kumo/internal/errs"
@@ -52,14 +54,19 @@ const (
 	resourceNameMax = 64
 )
 
-// requireName rejects empty names and names over max characters the way
-// Keystone's schema does (jsonschema counts characters, not bytes).
+// requireName rejects empty names, names over max characters and names
+// of nothing but whitespace the way Keystone's schema does, in its order
+// (minLength, maxLength, then the pattern [\S]+; jsonschema counts
+// characters, not bytes).
 func requireName(name string, max int) error {
 	if name == "" {
 		return errs.Invalid("Invalid input for field 'name': '' is too short")
 	}
 	if utf8.RuneCountInString(name) > max {
 		return errs.Invalid("Invalid input for field 'name': '%s' is too long", name)
+	}
+	if strings.IndexFunc(name, func(r rune) bool { return !unicode.IsSpace(r) }) < 0 {
+		return errs.Invalid(`Invalid input for field 'name': '%s' does not match '[\\S]+'`, name)
 	}
 	return nil
 }

@@ -265,23 +265,27 @@ func TestNameLengths(t *testing.T) {
 				return err
 			}},
 		}
-		// gen gives the name after its kind's first letter.
+		// gen gives the name after its kind's first letter; without gen
+		// the name is literal.
 		lengths := []struct {
-			name string
-			gen  func(max int) string
-			ok   bool
+			name    string
+			gen     func(max int) string
+			literal string
+			ok      bool
 		}{
-			{"at the limit", func(max int) string { return strings.Repeat("a", max-1) }, true},
-			{"multibyte at the limit", func(max int) string { return strings.Repeat("é", max-1) }, true},
-			{"one over", func(max int) string { return strings.Repeat("b", max) }, false},
-			{"empty", nil, false},
+			{"at the limit", func(max int) string { return strings.Repeat("a", max-1) }, "", true},
+			{"multibyte at the limit", func(max int) string { return strings.Repeat("é", max-1) }, "", true},
+			{"one over", func(max int) string { return strings.Repeat("b", max) }, "", false},
+			{"empty", nil, "", false},
+			// Keystone's pattern [\S]+: one character that is not a space.
+			{"only whitespace", nil, " \t\u00a0 ", false},
 		}
 		for i, k := range kinds {
 			for _, l := range lengths {
 				t.Run(k.name+"/"+l.name, func(t *testing.T) {
 					// A first character of its own per kind: the updates
 					// must not take the names the creates took.
-					name := ""
+					name := l.literal
 					if l.gen != nil {
 						name = string(rune('A'+i)) + l.gen(k.max)
 					}

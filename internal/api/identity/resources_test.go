@@ -383,6 +383,9 @@ func TestNameTooLong(t *testing.T) {
 			name := strings.Repeat("a", tc.max+1)
 			wantError(t, e.admin.Do(tc.method, tc.path, obj{tc.key: obj{"name": name}}), 400,
 				"Invalid input for field 'name': '"+name+"' is too long")
+			// Keystone's pattern [\S]+ refuses a name of spaces.
+			wantError(t, e.admin.Do(tc.method, tc.path, obj{tc.key: obj{"name": "   "}}), 400,
+				`Invalid input for field 'name': '   ' does not match '[\\S]+'`)
 		})
 	}
 }
