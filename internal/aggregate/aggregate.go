@@ -73,7 +73,7 @@ func notFound(id int64) error { return errs.NotFound("Aggregate %d could not be 
 func (s *Service) List(ctx context.Context) ([]*Aggregate, error) {
 	var out []*Aggregate
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM aggregates ORDER BY id`)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM aggregates WHERE deleted = FALSE ORDER BY id`)
 		if err != nil {
 			return fmt.Errorf("list aggregates: %w", err)
 		}
@@ -114,7 +114,7 @@ func load(ctx context.Context, q store.Querier, id int64) (*Aggregate, error) {
 	a := &Aggregate{ID: id, Hosts: []string{}, Metadata: map[string]string{}}
 	var created int64
 	var updated sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT uuid, name, created_at, updated_at FROM aggregates WHERE id = ?`, id).
+	err := q.QueryRowContext(ctx, `SELECT uuid, name, created_at, updated_at FROM aggregates WHERE id = ? AND deleted = FALSE`, id).
 		Scan(&a.UUID, &a.Name, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(id)
@@ -159,7 +159,7 @@ func load(ctx context.Context, q store.Querier, id int64) (*Aggregate, error) {
 
 func (s *Service) nameTaken(ctx context.Context, tx *store.Tx, name string, except int64) error {
 	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM aggregates WHERE name = ? AND id <> ?`, name, except).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM aggregates WHERE name = ? AND id <> ? AND deleted = FALSE`, name, except).Scan(&n); err != nil {
 		return fmt.Errorf("check aggregate name: %w", err)
 	}
 	if n > 0 {
@@ -176,6 +176,9 @@ func (s *Service) Create(ctx context.Context, name string, zone *string) (*Aggre
 			return err
 		}
 		var id int64
+		// Deleted aggregates keep their rows, so an id is never given
+		// twice (as Nova's auto-increment ids): a client deleting an id
+		// it deleted before must not hit a newer aggregate.
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM aggregates`).Scan(&id); err != nil {
 			return fmt.Errorf("number aggregate: %w", err)
 		}
@@ -427,7 +430,7 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM aggregate_metadata WHERE aggregate_id = ?`, id); err != nil {
 			return fmt.Errorf("delete aggregate: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM aggregates WHERE id = ?`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE aggregates SET deleted = TRUE, deleted_at = ? WHERE id = ?`, s.now().UnixMicro(), id); err != nil {
 			return fmt.Errorf("delete aggregate: %w", err)
 		}
 		return nil

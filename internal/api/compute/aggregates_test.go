@@ -138,3 +138,31 @@ func TestAggregateSemantics(t *testing.T) {
 		admin.Do("GET", base, nil).Expect(t, 404)
 	})
 }
+
+// TestAggregateIDsAreNotReused: an aggregate's id is never given again
+// after its deletion (Nova's are auto-increment), so a client that deletes
+// an id twice, as Tempest's clean-ups do, cannot hit a newer aggregate.
+func TestAggregateIDsAreNotReused(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		gc := newServersCloud(t, database)
+		admin := gc.api.As(adminToken, "2.41")
+		create := func(name string) float64 {
+			agg := admin.Do("POST", "/v2.1/os-aggregates", `{"aggregate": {"name": "`+name+`"}}`).Expect(t, 200).JSON(t)["aggregate"].(map[string]any)
+			return agg["id"].(float64)
+		}
+		first := create("first")
+		admin.Do("DELETE", fmt.Sprintf("/v2.1/os-aggregates/%v", first), nil).Expect(t, 200)
+		// The name is free again; the id is not.
+		second := create("first")
+		if second == first {
+			t.Fatalf("aggregate id %v given twice", first)
+		}
+		admin.Do("DELETE", fmt.Sprintf("/v2.1/os-aggregates/%v", first), nil).Expect(t, 404)
+		admin.Do("GET", fmt.Sprintf("/v2.1/os-aggregates/%v", second), nil).Expect(t, 200)
+		list := admin.Do("GET", "/v2.1/os-aggregates", nil).Expect(t, 200).JSON(t)["aggregates"].([]any)
+		if len(list) != 1 {
+			t.Errorf("aggregates after a deletion: %v, want the second only", list)
+		}
+	})
+}
