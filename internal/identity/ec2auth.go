@@ -34,20 +34,27 @@ type EC2Request struct {
 // request's timestamp may be.
 const ec2AuthTTL = 15 * time.Minute
 
-// AuthenticateEC2 checks an EC2 request's signature and issues a token
-// for the credential's owner on its project.
-func (s *Service) AuthenticateEC2(ctx context.Context, in EC2Request) (*Token, error) {
-	if in.Access == "" {
-		return nil, errs.Unauthorized("EC2 Signature not supplied")
-	}
-	cred, err := s.GetCredential(ctx, ec2CredentialID(in.Access))
+// ec2CredentialForAuth is the EC2 credential of an access key that
+// /v3/ec2tokens and /v3/s3tokens check a signature with: Keystone's 404
+// "EC2 access key not found." when none is, or it is another type.
+func (s *Service) ec2CredentialForAuth(ctx context.Context, access string) (*EC2Credential, error) {
+	cred, err := s.GetCredential(ctx, ec2CredentialID(access))
 	if errs.Is(err, errs.KindNotFound) || (err == nil && cred.Type != credTypeEC2) {
 		return nil, errs.NotFound("EC2 access key not found.")
 	}
 	if err != nil {
 		return nil, err
 	}
-	ec2, err := s.GetEC2Credential(ctx, in.Access)
+	return s.GetEC2Credential(ctx, access)
+}
+
+// AuthenticateEC2 checks an EC2 request's signature and issues a token
+// for the credential's owner on its project.
+func (s *Service) AuthenticateEC2(ctx context.Context, in EC2Request) (*Token, error) {
+	if in.Access == "" {
+		return nil, errs.Unauthorized("EC2 Signature not supplied")
+	}
+	ec2, err := s.ec2CredentialForAuth(ctx, in.Access)
 	if err != nil {
 		return nil, err
 	}

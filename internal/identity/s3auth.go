@@ -32,14 +32,7 @@ func (s *Service) AuthenticateS3(ctx context.Context, in S3Credentials) (*Token,
 	if in.Access == "" {
 		return nil, errs.Unauthorized("EC2 Signature not supplied")
 	}
-	cred, err := s.GetCredential(ctx, ec2CredentialID(in.Access))
-	if errs.Is(err, errs.KindNotFound) || (err == nil && cred.Type != credTypeEC2) {
-		return nil, errs.NotFound("EC2 access key not found.")
-	}
-	if err != nil {
-		return nil, err
-	}
-	ec2, err := s.GetEC2Credential(ctx, in.Access)
+	ec2, err := s.ec2CredentialForAuth(ctx, in.Access)
 	if err != nil {
 		return nil, err
 	}

@@ -32,8 +32,7 @@ func (h *handlers) groupRoutes() []api.Route {
 		{Method: "GET", Path: "/v3/roles/{prior_role_id}/implies", Rule: "identity:list_implied_roles", Handler: h.listImpliedRoles},
 		{Method: "GET", Path: "/v3/role_inferences", Rule: "identity:list_role_inference_rules", Handler: h.listRoleInferences},
 	}
-	// System grants (kumo has no system-scoped tokens yet: these are
-	// kept and listed only).
+	// System grants: the roles a system-scoped token carries.
 	for _, a := range []struct{ path, kind string }{{"users/{user_id}", "user"}, {"groups/{group_id}", "group"}} {
 		kind := a.kind
 		p := "/v3/system/" + a.path + "/roles"
