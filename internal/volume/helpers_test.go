@@ -30,6 +30,7 @@ func ptr[T any](v T) *T { return &v }
 type env struct {
 	s      *volume.Service
 	w      *volume.Worker
+	b      volume.Backend // the worker's volume store
 	images *image.Service
 	dir    string
 	ctx    context.Context
@@ -50,7 +51,7 @@ func newEnv(t *testing.T, db *store.DB, cfg volume.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{s: s, w: volume.NewWorker(s, b, volume.WorkerOptions{Backups: backups}), images: images, dir: dir, ctx: context.Background()}
+	return &env{s: s, w: volume.NewWorker(s, b, volume.WorkerOptions{Backups: backups}), b: b, images: images, dir: dir, ctx: context.Background()}
 }
 
 func (e *env) create(t *testing.T, p *auth.Principal, req volume.CreateRequest) *volume.Volume {

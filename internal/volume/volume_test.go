@@ -2,8 +2,10 @@ package volume_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/store"
@@ -196,6 +198,55 @@ func TestWorkersShareADatabaseByHost(t *testing.T) {
 		}
 		if got, _ := a.s.Snapshot(a.ctx, alice, sn.ID); got.Status != volume.SnapshotAvailable {
 			t.Fatalf("snapshot: %s", got.Status)
+		}
+	})
+}
+
+// TestCascadeDeleteWhileSnapshotsGo runs the worker's jobs concurrently,
+// as kumo does: a volume's delete job may run while its snapshots' jobs
+// remove their rows, and must wait for them rather than fail (CI once
+// left a cascade-deleted volume in error_deleting).
+func TestCascadeDeleteWhileSnapshotsGo(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, volume.Config{})
+		var ids []string
+		for i := 0; i < 3; i++ { // 9 snapshots: the default quota is 10
+			v := e.create(t, alice, volume.CreateRequest{Size: 1})
+			e.step(t)
+			for j := 0; j < 3; j++ {
+				if _, err := e.s.CreateSnapshot(e.ctx, alice, volume.SnapshotCreate{VolumeID: v.ID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.step(t)
+			ids = append(ids, v.ID)
+		}
+		ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+		defer cancel()
+		w := volume.NewWorker(e.s, e.b, volume.WorkerOptions{Concurrency: 8, Interval: 10 * time.Millisecond})
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		for _, id := range ids {
+			if err := e.s.Delete(e.ctx, alice, id, volume.DeleteOptions{Cascade: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, id := range ids {
+			for {
+				v, err := e.s.Get(ctx, admin, id)
+				if errs.Is(err, errs.KindNotFound) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Status != volume.StatusDeleting {
+					t.Fatalf("cascade-deleted volume %s: status %s", id, v.Status)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
 		}
 	})
 }

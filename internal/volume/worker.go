@@ -392,19 +392,19 @@ func (w *Worker) fromImage(ctx context.Context, id string, r *row, imageID strin
 }
 
 func (w *Worker) deleteVolume(ctx context.Context, id string) error {
-	// A cascade delete's snapshots go first (their jobs run before).
-	var snaps int
-	if err := w.s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM snapshots WHERE volume_id = ?`, id).Scan(&snaps); err != nil {
+	// A cascade delete's snapshots go first. Their jobs run beside this
+	// one and remove their rows at any moment, so one statement counts
+	// both: two would see a snapshot that has gone since as one that
+	// is not being deleted.
+	var snaps, others int
+	if err := w.s.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN status <> ? THEN 1 END)
+		FROM snapshots WHERE volume_id = ?`, SnapshotDeleting, id).Scan(&snaps, &others); err != nil {
 		return err
 	}
+	if others > 0 {
+		return w.finish(ctx, "volumes", id, StatusDeleting, "status = ?", StatusErrorDeleting)
+	}
 	if snaps > 0 {
-		var deleting int
-		if err := w.s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM snapshots WHERE volume_id = ? AND status = ?`, id, SnapshotDeleting).Scan(&deleting); err != nil {
-			return err
-		}
-		if deleting < snaps {
-			return w.finish(ctx, "volumes", id, StatusDeleting, "status = ?", StatusErrorDeleting)
-		}
 		return nil // the next round, after the snapshots
 	}
 	if err := w.b.Delete(ctx, volumeName(id)); err != nil {
