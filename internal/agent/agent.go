@@ -18,7 +18,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/hosts"
-	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -256,7 +255,7 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.listen(ctx)
+		a.compute.ListenForTasks(ctx, a.host, a.log, a.Wake)
 	}()
 	for _, p := range a.periodics {
 		wg.Add(1)
@@ -315,27 +314,6 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 				a.log.Error("heartbeat", "error", err)
 			}
 		}
-	}
-}
-
-// listen wakes the agent whenever any process queues a task for its
-// host, until ctx ends; a lost listening connection is made again after
-// a pause (polling covers the gap). It returns at once on a database
-// without notifications (SQLite).
-func (a *Agent) listen(ctx context.Context) {
-	pause := time.Second
-	for {
-		err := a.compute.ListenForTasks(ctx, a.host, a.Wake)
-		if err == nil || errors.Is(err, store.ErrNoListen) || ctx.Err() != nil {
-			return
-		}
-		a.log.Warn("task notifications lost; polling until they are back", "error", err, "retry_in", pause)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, time.Minute)
 	}
 }
 

@@ -10,6 +10,7 @@ package apptest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -110,6 +112,15 @@ func New(t *testing.T, o Options) *Cloud {
 	}
 	if o.NoAuth {
 		cfg.Auth = "noauth"
+	}
+	if o.Database != "" {
+		// Clouds on one database are one cloud: they hold one secret key,
+		// here derived from the database's name.
+		cfg.SecretKeyFile = filepath.Join(o.DataDir, "shared-secret.key")
+		key := sha256.Sum256([]byte(o.Database))
+		if err := os.WriteFile(cfg.SecretKeyFile, key[:], 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if o.Configure != nil {
 		o.Configure(&cfg)
