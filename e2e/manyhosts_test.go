@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/instanceactions"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/services"
@@ -95,6 +96,29 @@ func (f *fleet) hostOf(t *testing.T, id string) string {
 	return s.Host
 }
 
+// ranOnce fails the test when an event of one of the server's instance
+// actions was recorded twice: a task two hosts (or one host twice) ran.
+func (f *fleet) ranOnce(t *testing.T, id string) {
+	t.Helper()
+	c := f.admins[0].Compute
+	for _, a := range gcActions(t, c, id) {
+		got, err := instanceactions.Get(context.Background(), c, id, a.RequestID).Extract()
+		if err != nil {
+			t.Fatalf("instance action %s of %s: %v", a.RequestID, id, err)
+		}
+		seen := map[string]bool{}
+		if got.Events == nil {
+			t.Fatalf("server %s, action %s: no events", id, a.Action)
+		}
+		for _, e := range *got.Events {
+			if seen[e.Event] {
+				t.Errorf("server %s, action %s: event %s recorded twice: %+v", id, a.Action, e.Event, got.Events)
+			}
+			seen[e.Event] = true
+		}
+	}
+}
+
 // TestManyHosts runs a cloud of two kumo api processes and three kumo
 // compute hosts on one PostgreSQL: creates through both APIs spread over
 // the hosts, anti-affinity holds across hosts, and every host shows in
@@ -164,6 +188,7 @@ func TestManyHosts(t *testing.T) {
 			// Each server is read through the other API process.
 			gcWaitStatus(t, f.admins[(i+1)%2].Compute, id, "ACTIVE")
 			per[f.hostOf(t, id)]++
+			f.ranOnce(t, id)
 		}
 		for h := range f.hosts {
 			if per[h] != 2 {
