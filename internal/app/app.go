@@ -159,6 +159,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	a.servers = compute.NewInventory(db)
 	a.Hosts = hosts.NewDirectory(db, a.servers)
 	a.Hosts.Clock = cfg.Clock
+	a.Hosts.ServiceDownTime = cfg.Scheduler.ServiceDownTime
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists(), Instances: a.servers})
 	a.NetQuotas = netquota.New(db, networkQuotaCounters())
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
@@ -391,6 +392,7 @@ func (a *App) startCompute(ctx context.Context) error {
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},
 		Volumes: computevol.Volumes{Service: a.Volumes},
 		Wake:    func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
+		Scheduler: a.Config.Scheduler,
 	})
 	a.VolumeWorker.TellServers(computevol.ServerEvents{Compute: a.Compute})
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
