@@ -142,14 +142,16 @@ func claimOn(ctx context.Context, tx *store.Tx, h HostState, req Request, now ti
 	if newServer {
 		vms = 1
 	}
+	// The ratios are bound as numbers of their own: PostgreSQL would
+	// read a parameter next to an integer column as an integer.
 	cpu, ram, disk := h.Ratios()
 	res, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET
 		vcpus_used = vcpus_used + ?, memory_mb_used = memory_mb_used + ?,
 		local_gb_used = local_gb_used + ?, running_vms = running_vms + ?, updated_at = ?
 		WHERE hostname = ?
-		AND vcpus_used + ? <= vcpus * ?
-		AND memory_mb_used + ? <= memory_mb * ?
-		AND local_gb_used + ? <= local_gb * ?`,
+		AND vcpus_used + ? <= vcpus * CAST(? AS DOUBLE PRECISION)
+		AND memory_mb_used + ? <= memory_mb * CAST(? AS DOUBLE PRECISION)
+		AND local_gb_used + ? <= local_gb * CAST(? AS DOUBLE PRECISION)`,
 		req.VCPUs, req.MemoryMB, req.DiskGB, vms, now.UnixMicro(), h.Host,
 		req.VCPUs, cpu, req.MemoryMB, ram, req.DiskGB, disk)
 	if err != nil {
