@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
-	"github.com/kumocloud/kumo/internal/apitest"
 )
 
 // schedHosts is host-a, host-b (and host-c when three) on one database,

@@ -96,7 +96,9 @@ func TestFilters(t *testing.T) {
 		{"AggregateInstanceExtraSpecsFilter", "unscoped key missing", host("a", inAggregate(map[string]string{"gpu": "1"})),
 			with(func(r *Request) { r.ExtraSpecs = map[string]string{"ssd": "true"} }), t0, false},
 		{"AggregateInstanceExtraSpecsFilter", "other scopes are not its business", host("a"),
-			with(func(r *Request) { r.ExtraSpecs = map[string]string{"hw:cpu_policy": "dedicated", "quota:cpu_shares": "10"} }), t0, true},
+			with(func(r *Request) {
+				r.ExtraSpecs = map[string]string{"hw:cpu_policy": "dedicated", "quota:cpu_shares": "10"}
+			}), t0, true},
 		{"AggregateInstanceExtraSpecsFilter", "any of the aggregates' values", host("a", inAggregate(map[string]string{"ssd": "false"}),
 			inAggregate(map[string]string{"ssd": "true"})),
 			with(func(r *Request) { r.ExtraSpecs = map[string]string{"aggregate_instance_extra_specs:ssd": "true"} }), t0, true},
@@ -152,9 +154,13 @@ func TestFilters(t *testing.T) {
 		{"ServerGroupAntiAffinityFilter", "host with a member", host("a"),
 			with(func(r *Request) { r.Group = &Group{Policy: PolicyAntiAffinity, Members: map[string]int{"a": 1}} }), t0, false},
 		{"ServerGroupAntiAffinityFilter", "under max_server_per_host", host("a"),
-			with(func(r *Request) { r.Group = &Group{Policy: PolicyAntiAffinity, MaxPerHost: 2, Members: map[string]int{"a": 1}} }), t0, true},
+			with(func(r *Request) {
+				r.Group = &Group{Policy: PolicyAntiAffinity, MaxPerHost: 2, Members: map[string]int{"a": 1}}
+			}), t0, true},
 		{"ServerGroupAntiAffinityFilter", "at max_server_per_host", host("a"),
-			with(func(r *Request) { r.Group = &Group{Policy: PolicyAntiAffinity, MaxPerHost: 2, Members: map[string]int{"a": 2}} }), t0, false},
+			with(func(r *Request) {
+				r.Group = &Group{Policy: PolicyAntiAffinity, MaxPerHost: 2, Members: map[string]int{"a": 2}}
+			}), t0, false},
 		{"ServerGroupAntiAffinityFilter", "soft anti-affinity only weighs", host("a"),
 			with(func(r *Request) { r.Group = &Group{Policy: PolicySoftAntiAffinity, Members: map[string]int{"a": 3}} }), t0, true},
 
