@@ -77,33 +77,34 @@ func aggregate(t *testing.T, c *apptest.Cloud, name, az string, md map[string]an
 	}
 }
 
-// TestSchedulerSpreadAndPack: by default the weighers spread servers
-// over the hosts; negative multipliers (Nova's way to pack) fill one
-// host first.
-func TestSchedulerSpreadAndPack(t *testing.T) {
+// TestSchedulerSpread: by default the weighers spread servers over the
+// hosts.
+func TestSchedulerSpread(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		t.Run("spread", func(t *testing.T) {
-			c := schedHosts(t, database, 2, nil)[0]
-			var ids []string
-			for i := range 4 {
-				ids = append(ids, create(c, c.Admin, fmt.Sprint("spread-", i), nil))
-			}
-			wantPlaced(t, c, []string{"host-a", "host-b", "host-a", "host-b"}, ids...)
-		})
+		c := schedHosts(t, database, 2, nil)[0]
+		var ids []string
+		for i := range 4 {
+			ids = append(ids, create(c, c.Admin, fmt.Sprint("spread-", i), nil))
+		}
+		wantPlaced(t, c, []string{"host-a", "host-b", "host-a", "host-b"}, ids...)
 	})
+}
+
+// TestSchedulerPack: negative multipliers (Nova's way to pack) fill one
+// host first.
+func TestSchedulerPack(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		t.Run("pack", func(t *testing.T) {
-			pack := func(cfg *app.Config) {
-				cfg.Scheduler.Multipliers = map[string]float64{"ram_weight_multiplier": -1, "cpu_weight_multiplier": -1, "disk_weight_multiplier": -1}
-			}
-			c := schedHosts(t, database, 2, pack)[0]
-			var ids []string
-			for i := range 3 {
-				ids = append(ids, create(c, c.Admin, fmt.Sprint("pack-", i), nil))
-			}
-			wantPlaced(t, c, []string{"host-a", "host-a", "host-a"}, ids...)
-		})
+		pack := func(cfg *app.Config) {
+			cfg.Scheduler.Multipliers = map[string]float64{"ram_weight_multiplier": -1, "cpu_weight_multiplier": -1, "disk_weight_multiplier": -1}
+		}
+		c := schedHosts(t, database, 2, pack)[0]
+		var ids []string
+		for i := range 3 {
+			ids = append(ids, create(c, c.Admin, fmt.Sprint("pack-", i), nil))
+		}
+		wantPlaced(t, c, []string{"host-a", "host-a", "host-a"}, ids...)
 	})
 }
 
