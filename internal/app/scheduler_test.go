@@ -303,3 +303,48 @@ func TestServiceDownTime(t *testing.T) {
 		}
 	})
 }
+
+// TestSchedulerSoftGroups: soft-affinity (2.15) gathers its members
+// against the spreading weighers once its multiplier outweighs them
+// (host-a's process), soft-anti-affinity scatters them against packing
+// ones (host-b's process; both serve the one deployment).
+func TestSchedulerSoftGroups(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a := apptest.New(t, apptest.Options{Database: database, Host: "host-a", Configure: func(cfg *app.Config) {
+			cfg.Scheduler.Multipliers = map[string]float64{"soft_affinity_weight_multiplier": 10}
+		}})
+		b := apptest.New(t, apptest.Options{Database: database, Host: "host-b", Clock: a.Clock, Configure: func(cfg *app.Config) {
+			cfg.Scheduler.Multipliers = map[string]float64{"soft_anti_affinity_weight_multiplier": 10,
+				"ram_weight_multiplier": -1, "cpu_weight_multiplier": -1, "disk_weight_multiplier": -1}
+		}})
+		member := func(c *apptest.Cloud, name, policy string) func() string {
+			r := c.Admin.As(c.Admin.Token, "2.15").Do(http.MethodPost, "/v2.1/os-server-groups",
+				map[string]any{"server_group": map[string]any{"name": name, "policies": []string{policy}}}).Expect(t, http.StatusOK).JSON(t)
+			g := r["server_group"].(map[string]any)["id"].(string)
+			n := 0
+			return func() string {
+				n++
+				body := map[string]any{"name": fmt.Sprint(name, "-", n), "imageRef": c.ImageID, "flavorRef": "1", "networks": "none"}
+				r := c.Admin.As(c.Admin.Token, "2.74").Do(http.MethodPost, "/v2.1/servers", map[string]any{"server": body,
+					"os:scheduler_hints": map[string]any{"group": g}}).Expect(t, http.StatusAccepted).JSON(t)
+				return r["server"].(map[string]any)["id"].(string)
+			}
+		}
+		soft := member(a, "soft", "soft-affinity")
+		wantPlaced(t, a, []string{"host-a", "host-a", "host-a"}, soft(), soft(), soft())
+		// Without the group, host-a's process spreads.
+		wantPlaced(t, a, []string{"host-b"}, create(a, a.Admin, "plain", nil))
+
+		anti := member(b, "anti", "soft-anti-affinity")
+		a1, a2 := anti(), anti()
+		if got := placed(t, b, a1, a2); got[0] == got[1] {
+			t.Fatalf("soft-anti-affinity members both on %s", got[0])
+		}
+		// Without the group, host-b's process packs.
+		p1, p2 := create(b, b.Admin, "p1", nil), create(b, b.Admin, "p2", nil)
+		if got := placed(t, b, p1, p2); got[0] != got[1] {
+			t.Fatalf("packing placed %v", got)
+		}
+	})
+}
