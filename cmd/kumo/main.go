@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -115,7 +117,17 @@ func run(ctx context.Context, role app.Role, args []string) error {
 	fs.DurationVar(&cfg.Lifecycle.ReclaimInterval, "reclaim-interval", 0, "keep deleted servers restorable this long before reclaiming them (0: delete at once)")
 	fs.DurationVar(&cfg.Lifecycle.ShelvedOffloadTime, "shelved-offload-time", 0, "offload shelved servers from their host after this long (0: at once, negative: never)")
 	fs.DurationVar(&cfg.Lifecycle.ResizeConfirmWindow, "resize-confirm-window", 0, "confirm resizes automatically after this long (0: never)")
+	fs.DurationVar(&cfg.Scheduler.ServiceDownTime, "service-down-time", scheduler.DefaultServiceDownTime, "a compute host whose heartbeat is older is down: os-services and os-hypervisors say so and the scheduler places nothing there (Nova's service_down_time)")
 	if role != app.RoleCompute {
+		cfg.Scheduler.Multipliers = map[string]float64{}
+		for _, w := range scheduler.Weighers() {
+			fs.Func(strings.ReplaceAll(w.Option, "_", "-"), fmt.Sprintf("multiplier of the scheduler's %s (Nova's [filter_scheduler] %s; default %g; an aggregate's %s metadata overrides it for its hosts)",
+				w.Name, w.Option, w.Default, w.Option), func(s string) error {
+				v, err := strconv.ParseFloat(s, 64)
+				cfg.Scheduler.Multipliers[w.Option] = v
+				return err
+			})
+		}
 		fs.StringVar(&cfg.Auth, "auth", "builtin", "authentication: builtin (Keystone subset) or noauth (token user:project; tests only)")
 		fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach kumo at (default: the request's host)")
 		fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued tokens")

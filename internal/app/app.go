@@ -167,6 +167,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	a.servers = compute.NewInventory(db)
 	a.Hosts = hosts.NewDirectory(db, a.servers)
 	a.Hosts.Clock = cfg.Clock
+	a.Hosts.ServiceDownTime = cfg.Scheduler.ServiceDownTime
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists(), Instances: a.servers})
 	a.NetQuotas = netquota.New(db, networkQuotaCounters())
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
@@ -441,6 +442,7 @@ func (a *App) buildCompute() error {
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},
 		Volumes: computevol.Volumes{Service: a.Volumes},
 		Wake:    a.wakeAgent, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
+		Scheduler: a.Config.Scheduler,
 	})
 	a.VolumeWorker.TellServers(computevol.ServerEvents{Compute: a.Compute})
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
@@ -74,6 +75,9 @@ type Config struct {
 	// Lifecycle holds soft delete, shelve offload and resize
 	// auto-confirm settings.
 	Lifecycle compute.Settings
+	// Scheduler is Nova's service_down_time and the scheduler's weight
+	// multipliers (zero: Nova's defaults).
+	Scheduler scheduler.Config
 	PublicURL string // base URL clients use, when not the request's host
 	TokenTTL  time.Duration
 	// PasswordHashCost is the bcrypt cost of new password hashes
@@ -240,6 +244,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Lifecycle.MaxCreateCount < 0 {
 		return fmt.Errorf("--max-create-count must be at least 1 (0: the default %d)", compute.DefaultMaxCreateCount)
+	}
+	if c.Scheduler.ServiceDownTime < 0 {
+		return fmt.Errorf("--service-down-time %v is negative", c.Scheduler.ServiceDownTime)
 	}
 	if c.MaxConnections < 1 {
 		return fmt.Errorf("--max-connections must be at least 1, not %d", c.MaxConnections)

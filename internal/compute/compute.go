@@ -13,6 +13,7 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
+	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -83,6 +84,10 @@ type Deps struct {
 	Wake func(host string)
 	// Settings are the deployment's lifecycle choices.
 	Settings Settings
+	// Scheduler is the deployment's scheduler configuration
+	// (service_down_time, weight multipliers); the zero value is Nova's
+	// defaults.
+	Scheduler scheduler.Config
 	// Now is the service's clock (nil: time.Now); tests advance a fake
 	// one (package clock) past reclaim, offload and confirm deadlines.
 	Now func() time.Time

@@ -50,7 +50,7 @@ func (s *Service) Migrate(ctx context.Context, p *auth.Principal, id, host, requ
 		if err != nil {
 			return err
 		}
-		c, err := claimFor(ctx, tx, b.Server.ID, b.Server.Flavor)
+		c, err := s.requestSpec(ctx, tx, b.Server, b.Server.Flavor)
 		if err != nil {
 			return err
 		}

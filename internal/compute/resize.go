@@ -175,7 +175,7 @@ func (s *Service) checkHostUp(ctx context.Context, q store.Querier, host string,
 	if err != nil {
 		return fmt.Errorf("check host %s: %w", host, err)
 	}
-	if forcedDown || heartbeat < now.Add(-scheduler.ServiceDownTime).UnixMicro() {
+	if forcedDown || heartbeat < s.Scheduler.LiveSince(now).UnixMicro() {
 		return errServiceUnavailable()
 	}
 	return nil
@@ -210,7 +210,7 @@ func (s *Service) startMove(ctx context.Context, tx *store.Tx, p *auth.Principal
 		OldFlavor: old, NewFlavor: next, UserID: p.UserID, ProjectID: p.ProjectID, CreatedAt: b.Now.UTC()}
 	fits := false
 	if migrationType == MigrationTypeResize { // a cold migration never stays on its host
-		c, err := claimFor(ctx, tx, srv.ID, next)
+		c, err := s.requestSpec(ctx, tx, srv, next)
 		if err != nil {
 			return err
 		}

@@ -615,7 +615,7 @@ func TestMigrateBetweenHostsRefused(t *testing.T) {
 		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
 		if _, err := c.App.Hosts.Register(ctx, hosts.Registration{Info: hosts.HostInfo{Hostname: "second", HypervisorType: "fake",
-			VCPUs: 8, MemoryMB: 8192, DiskGB: 100, CPUInfo: "{}"}, IP: "127.0.0.2"}, time.Now()); err != nil {
+			VCPUs: 8, MemoryMB: 8192, DiskGB: 100, CPUInfo: `{"arch": "x86_64"}`}, IP: "127.0.0.2"}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		id := c.CreateServer(t, resizeOwner, "r1", func(r *compute.CreateRequest) { r.Host = "fake-host" }).Servers[0].ID

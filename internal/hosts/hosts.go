@@ -62,7 +62,7 @@ func (d *Directory) Register(ctx context.Context, r Registration, now time.Time)
 		case err == nil:
 			if r.Lease != "" {
 				// Before the row changes: a refused agent leaves no trace.
-				if err := claimLease(ctx, tx, r.Info.Hostname, r, now); err != nil {
+				if err := claimLease(ctx, tx, r.Info.Hostname, r, now, d.DownTime()); err != nil {
 					return err
 				}
 			}
