@@ -95,6 +95,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.QemuNetwork, "qemu-network", "user", "qemu driver: user (QEMU's user-mode networking, no privileges) or bridge (root: taps on a Linux bridge per project subnet, in a network namespace kumo creates, with dnsmasq leasing the fixed addresses)")
 	fs.StringVar(&cfg.Auth, "auth", "builtin", "authentication: builtin (Keystone subset) or noauth (token user:project; tests only)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach kumo at (default: the request's host)")
+	fs.StringVar(&cfg.HostURL, "host-url", "", "base URL other compute hosts reach this host's endpoint (/kumo/v1/host/) at, to send it servers that move here (default: --public-url, else http://<listen>)")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued tokens")
 	fs.IntVar(&cfg.PasswordHashCost, "password-hash-cost", identity.DefaultPasswordHashCost, "bcrypt cost of new password hashes (Keystone's password_hash_rounds; 4-31, each step doubles the time of a password login; lower it only for throwaway test clouds)")
 	fs.IntVar(&cfg.LockoutFailureAttempts, "lockout-failure-attempts", 0, "lock a user after this many consecutive failed password logins (Keystone's lockout_failure_attempts; 0: never)")
@@ -115,6 +116,11 @@ func serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Lifecycle.ReclaimInterval, "reclaim-interval", 0, "keep deleted servers restorable this long before reclaiming them (0: delete at once)")
 	fs.DurationVar(&cfg.Lifecycle.ShelvedOffloadTime, "shelved-offload-time", 0, "offload shelved servers from their host after this long (0: at once, negative: never)")
 	fs.DurationVar(&cfg.Lifecycle.ResizeConfirmWindow, "resize-confirm-window", 0, "confirm resizes automatically after this long (0: never)")
+	fs.BoolFunc("allow-resize-to-same-host", "Nova's allow_resize_to_same_host (default true, as DevStack sets it): a resize stays on its host when it fits there; false always moves it to another host", func(s string) error {
+		allow, err := strconv.ParseBool(s)
+		cfg.Lifecycle.NoResizeToSameHost = !allow
+		return err
+	})
 	fs.IntVar(&cfg.Lifecycle.MaxCreateCount, "max-create-count", compute.DefaultMaxCreateCount, "most servers one create makes: a larger max_count is lowered to it, a larger min_count refused")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 	cfg.ImageLimits = app.DefaultImageLimits()

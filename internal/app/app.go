@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,6 +30,7 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/hostinfo"
+	"github.com/kumocloud/kumo/internal/hostlink"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
@@ -75,7 +77,12 @@ type App struct {
 	Agent        *agent.Agent
 	Driver       virt.Driver // the agent's
 	Handler      http.Handler
-	Log          *slog.Logger
+	// HostHandler is this compute host's endpoint (hostlink.Handler,
+	// mounted at hostlink.Prefix), where other hosts send servers moving
+	// here. Handler serves it too; a process that runs only a compute
+	// host serves it alone, at the URL it registered (HostEndpointURL).
+	HostHandler http.Handler
+	Log         *slog.Logger
 	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
 	// image services behind Handler.
 	APIs []*api.Service
@@ -361,7 +368,18 @@ func (a *App) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	return api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)
+	apis := api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)
+	// The host endpoint is no OpenStack API: its bodies are guests'
+	// disks, streamed past the APIs' body limit, and its callers hosts.
+	// (A prefix test, not a mux: a mux would redirect the unclean paths
+	// the APIs answer themselves.)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, hostlink.Prefix) {
+			a.HostHandler.ServeHTTP(w, r)
+			return
+		}
+		apis.ServeHTTP(w, r)
+	})
 }
 
 // startCompute builds the compute service and this host's agent, and
@@ -393,7 +411,13 @@ func (a *App) startCompute(ctx context.Context) error {
 		Wake:    func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
 	})
 	a.VolumeWorker.TellServers(computevol.ServerEvents{Compute: a.Compute})
+	// Hosts of one cloud share its secret key, and so the key the host
+	// endpoint's calls are signed with.
+	signer := hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)
+	mover, _ := driver.(virt.Mover)
+	a.HostHandler = hostlink.Handler(signer, mover, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
+		Endpoint: a.Config.HostEndpointURL(), Transfer: &hostlink.Client{Signer: signer},
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder("serve"), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {

@@ -17,7 +17,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,6 +59,15 @@ type Options struct {
 	// Configure, when set, changes the configuration before the app
 	// opens (lifecycle settings, fake delays, floating IPs).
 	Configure func(*app.Config)
+	// HostEndpoint serves the cloud's handler (with its host endpoint)
+	// on a test HTTP server started before the app opens, so the host
+	// registers its URL and other hosts can send it moving servers;
+	// URL then answers that server's address.
+	HostEndpoint bool
+	// ShareKeyWith makes the cloud use that cloud's secret key, as the
+	// processes of one deployment do (the host endpoint's calls are
+	// signed with it).
+	ShareKeyWith *Cloud
 }
 
 // Cloud is a built kumo and clients of its APIs.
@@ -114,10 +125,33 @@ func New(t *testing.T, o Options) *Cloud {
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
+	if o.ShareKeyWith != nil {
+		key, err := os.ReadFile(filepath.Join(o.ShareKeyWith.App.Config.DataDir, "secret.key"))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(o.DataDir, "secret.key"), key, 0o600)
+		}
+		if err != nil {
+			t.Fatalf("share the secret key: %v", err)
+		}
+	}
+	var server *httptest.Server
+	var handler atomic.Pointer[http.Handler]
+	if o.HostEndpoint {
+		server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if h := handler.Load(); h != nil {
+				(*h).ServeHTTP(w, r)
+				return
+			}
+			http.Error(w, "kumo is not open yet", http.StatusServiceUnavailable)
+		}))
+		t.Cleanup(server.Close)
+		cfg.HostURL = server.URL
+	}
 	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("open kumo: %v", err)
 	}
+	handler.Store(&a.Handler)
 	stop := func() {}
 	if o.Run {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -127,7 +161,7 @@ func New(t *testing.T, o Options) *Cloud {
 		go func() { _ = a.VolumeWorker.Run(ctx); close(volumesDone) }()
 		stop = func() { cancel(); <-done; <-volumesDone }
 	}
-	c := &Cloud{App: a, Clock: o.Clock, t: t, stop: stop}
+	c := &Cloud{App: a, Clock: o.Clock, t: t, stop: stop, server: server}
 	t.Cleanup(c.Close)
 	c.signIn(o.Host, o.NoAuth)
 	return c
