@@ -193,7 +193,7 @@ func TestColdMigrateConfirm(t *testing.T) {
 		}
 		checkUsage(t, a, map[string][2]int{"host-a": {0, 0}, "host-b": {1, 512}})
 
-		// The moved server lives on: host-b stops and deletes it.
+		// The moved server lives on: host-b deletes it.
 		a.Admin.Do(http.MethodDelete, "/v2.1/servers/"+id, nil).Expect(t, http.StatusNoContent)
 		if got := b.Step(); !slices.Equal(got, []string{compute.TaskDelete}) {
 			t.Fatalf("host-b ran %v, want the delete", got)
@@ -391,4 +391,80 @@ func TestHostEndpointRefusesBadSignatures(t *testing.T) {
 			t.Fatal("a refused send left the guest on host-b")
 		}
 	})
+}
+
+// TestDeleteAfterMove: a server deleted in VERIFY_RESIZE after a move
+// leaves no copy on either host: its host destroys its guest, the source
+// drops the one it kept.
+func TestDeleteAfterMove(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, b := movingHosts(t, database, nil)
+		id := startOnA(t, a)
+		serverAction(t, a, "", id, map[string]any{"migrate": nil}, http.StatusAccepted)
+		moveToB(t, a, b, id)
+		a.Admin.Do(http.MethodDelete, "/v2.1/servers/"+id, nil).Expect(t, http.StatusNoContent)
+		if got := b.Step(); !slices.Equal(got, []string{compute.TaskDelete}) {
+			t.Fatalf("host-b ran %v, want the delete", got)
+		}
+		if got := a.Step(); !slices.Equal(got, []string{compute.TaskConfirmResize}) {
+			t.Fatalf("host-a ran %v, want the cleanup", got)
+		}
+		if hasFiles(a, id) || hasFiles(b, id) || len(guests(t, a))+len(guests(t, b)) != 0 {
+			t.Fatalf("copies left: host-a %t, host-b %t", hasFiles(a, id), hasFiles(b, id))
+		}
+		if m := migrationOf(t, a, id); m["status"] != "confirmed" {
+			t.Fatalf("migration after delete: %v", m["status"])
+		}
+		checkUsage(t, a, map[string][2]int{"host-a": {0, 0}, "host-b": {0, 0}})
+	})
+}
+
+// TestMoveSourceRestarts: the source dies while its step of a move runs;
+// its agent's restart runs the step again (the send replaces whatever
+// arrived) and the move goes on.
+func TestMoveSourceRestarts(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, b, id := sourceDiesMidMove(t, database, 1)
+		moveToB(t, a, b, id)
+	})
+}
+
+// TestMoveSourceGivesUp: a step interrupted too often fails: the
+// migration in error, the destination's claim released, the server in
+// ERROR on its source.
+func TestMoveSourceGivesUp(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, _, id := sourceDiesMidMove(t, database, 3)
+		if got := a.Step(); len(got) != 0 {
+			t.Fatalf("host-a ran %v", got)
+		}
+		if s := a.Server(id); s.Status != "ERROR" || s.Host != "host-a" {
+			t.Fatalf("server %s on %s, want ERROR on host-a", s.Status, s.Host)
+		}
+		if m := migrationOf(t, a, id); m["status"] != "error" {
+			t.Fatalf("migration %v", m["status"])
+		}
+		checkUsage(t, a, map[string][2]int{"host-a": {1, 512}, "host-b": {0, 0}})
+	})
+}
+
+// sourceDiesMidMove accepts a migrate of a server on host-a, whose agent
+// claims the resize task (attempts times in all) and dies; host-a is
+// started again on its data dir, recovering.
+func sourceDiesMidMove(t *testing.T, database string, attempts int) (a, b *apptest.Cloud, id string) {
+	t.Helper()
+	a, b = movingHosts(t, database, nil)
+	id = startOnA(t, a)
+	serverAction(t, a, "", id, map[string]any{"migrate": nil}, http.StatusAccepted)
+	if _, err := a.App.DB.ExecContext(context.Background(), `UPDATE tasks SET state = 'running', attempts = ?
+		WHERE instance_id = ? AND kind = ?`, attempts, id, compute.TaskResize); err != nil {
+		t.Fatal(err)
+	}
+	dir, clock := a.App.Config.DataDir, a.Clock
+	a.Close()
+	a = apptest.New(t, apptest.Options{Database: database, Host: "host-a", DataDir: dir, HostEndpoint: true, Clock: clock})
+	return a, b, id
 }

@@ -420,6 +420,9 @@ func releaseMigrationClaims(ctx context.Context, tx *store.Tx, srv *Server, now 
 		if err := endMigration(ctx, tx, m, status, now); err != nil {
 			return err
 		}
+		if err := queueMoveCleanup(ctx, tx, m, srv.Host, now); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -437,6 +440,9 @@ func confirmResizeOnDelete(ctx context.Context, tx *store.Tx, srv *Server, now t
 	}
 	for _, m := range open {
 		if err := endMigration(ctx, tx, m, MigrationConfirmed, now); err != nil {
+			return err
+		}
+		if err := queueMoveCleanup(ctx, tx, m, srv.Host, now); err != nil {
 			return err
 		}
 	}

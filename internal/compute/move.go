@@ -137,3 +137,25 @@ func (s *Service) RevertFlavor(ctx context.Context, t *Task) (FlavorSnapshot, bo
 	}
 	return m.OldFlavor, t.Plan().Power == state.PowerRunning, nil
 }
+
+// queueMoveCleanup has the host of m that is not the deleted server's
+// (serverHost) drop the copy of the guest it may hold, in tx: the
+// source's kept copy once the move finished, the destination's received
+// one before. The delete of the server destroys the other.
+func queueMoveCleanup(ctx context.Context, tx *store.Tx, m *Migration, serverHost string, now time.Time) error {
+	if !m.CrossHost() {
+		return nil
+	}
+	other := m.DestCompute
+	if serverHost == m.DestCompute {
+		other = m.SourceCompute
+	}
+	return insertTask(ctx, tx, &Task{InstanceID: m.InstanceUUID, Host: other, Kind: TaskConfirmResize,
+		Params: &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}, Cleanup: true}}, now)
+}
+
+// isCleanup reports whether t only drops a deleted server's copy.
+func isCleanup(t *Task) bool {
+	p, ok := t.Params.(*ConfirmResizeParams)
+	return ok && p.Cleanup
+}

@@ -88,6 +88,9 @@ func (s *Service) queueConfirm(ctx context.Context, tx *store.Tx, b *begunAction
 func (s *Service) FinishConfirmResize(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
+		if isCleanup(t) {
+			return finishTask(ctx, tx, t, opErr != nil, now)
+		}
 		m, err := taskMigration(ctx, tx, t)
 		if err != nil {
 			return err

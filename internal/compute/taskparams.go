@@ -135,10 +135,13 @@ type ResizeParams struct {
 	MoveStep
 }
 
-// ConfirmResizeParams: drop the disk a resize kept aside.
+// ConfirmResizeParams: drop the disk a resize kept aside. Cleanup: the
+// server was deleted during or after a move to another host, and this
+// host only drops the copy it holds (no server change, no event).
 type ConfirmResizeParams struct {
 	TaskPlan
 	MoveStep
+	Cleanup bool `json:"cleanup,omitempty"`
 }
 
 // RevertResizeParams: restore the disk and flavor a resize replaced.

@@ -26,6 +26,7 @@ import (
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/clock"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -220,6 +221,9 @@ func (c *Cloud) signIn(host string, noauth bool) {
 		}
 		pw := randomHex(12)
 		u, err := ids.CreateUser(ctx, identity.User{Name: user + "-" + host, DomainID: "default", Enabled: true}, &pw)
+		if errs.Is(err, errs.KindConflict) { // a cloud before a restart on the same database made it
+			u, err = ids.CreateUser(ctx, identity.User{Name: user + "-" + host + "-" + randomHex(4), DomainID: "default", Enabled: true}, &pw)
+		}
 		if err != nil {
 			t.Fatalf("create user %s: %v", user, err)
 		}
