@@ -62,7 +62,7 @@ func (h *receiver) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.mover == nil || h.mover.StagingDir() == "" {
-		http.Error(w, "this host's driver cannot receive guests", http.StatusNotImplemented)
+		http.Error(w, "this host's driver cannot receive guests", http.StatusConflict)
 		return
 	}
 	mac, err := h.signer.Verify(r)
