@@ -138,6 +138,11 @@ func run(ctx context.Context, role app.Role, args []string) error {
 		fs.DurationVar(&cfg.LoginFailureWindow, "login-failure-window", app.DefaultLoginFailureWindow, "time over which a client address's allowance of failed logins comes back")
 		fs.StringVar(&cfg.FloatingRange, "floating-range", "203.0.113.0/24", "IPv4 range of the floating IP pool (empty: no floating IPs)")
 		fs.StringVar(&cfg.FloatingPool, "floating-pool", "public", "name of the floating IP pool")
+		fs.BoolFunc("allow-resize-to-same-host", "Nova's allow_resize_to_same_host (default true, as DevStack sets it): a resize stays on its host when it fits there; false always moves it to another host", func(s string) error {
+			allow, err := strconv.ParseBool(s)
+			cfg.Lifecycle.NoResizeToSameHost = !allow
+			return err
+		})
 		fs.IntVar(&cfg.Lifecycle.MaxCreateCount, "max-create-count", compute.DefaultMaxCreateCount, "most servers one create makes: a larger max_count is lowered to it, a larger min_count refused")
 		fs.Int64Var(&cfg.ImageDiskReserveMB, "image-disk-reserve-mb", app.DefaultImageDiskReserveMB, "free space in MiB image uploads must leave on the data dir's filesystem (0: none)")
 		cfg.ImageLimits = app.DefaultImageLimits()
@@ -161,6 +166,7 @@ func run(ctx context.Context, role app.Role, args []string) error {
 		fs.BoolVar(&cfg.ForceConfigDrive, "force-config-drive", false, "qemu driver: give every guest a config drive, asked for or not (Nova's force_config_drive)")
 		fs.BoolVar(&cfg.QemuSSHForward, "qemu-ssh-forward", false, "qemu driver: forward a free 127.0.0.1 port to port 22 of each guest's first NIC (user networking); the port is logged and kept in <data-dir>/instances/<id>/ssh-port")
 		fs.StringVar(&cfg.QemuNetwork, "qemu-network", "user", "qemu driver: user (QEMU's user-mode networking, no privileges) or bridge (root: taps on a Linux bridge per project subnet, in a network namespace kumo creates, with dnsmasq leasing the fixed addresses)")
+		fs.StringVar(&cfg.HostURL, "host-url", "", "base URL other compute hosts reach this host's endpoint (/kumo/v1/host/) at, to send it servers that move here (default: --public-url, else http://<listen>)")
 		fs.StringVar(&cfg.Host, "host", "", "compute host name this process registers (default: the machine's hostname)")
 		fs.DurationVar(&cfg.Fake.Delay, "fake-delay", 0, "fake driver: how long each guest operation takes (default instant)")
 		fs.IntVar(&cfg.HostVCPUs, "host-vcpus", 0, "vCPUs the compute host offers (default: the machine's)")

@@ -44,6 +44,19 @@ type Options struct {
 	// known to be gone (the last process on the same data dir), so the
 	// host is taken over without waiting for its heartbeat to lapse.
 	Lease, Holder, Predecessor string
+	// Endpoint is the URL of the host endpoint this host serves
+	// (hostlink.Handler), registered for other hosts to send moving
+	// servers to; "" when it serves none.
+	Endpoint string
+	// Transfer sends a moving server's files to another host's endpoint
+	// (a *hostlink.Client); nil when this host cannot send them.
+	Transfer GuestSender
+}
+
+// GuestSender sends the files under dir, guest id's, to the host
+// endpoint at endpoint (hostlink.Client).
+type GuestSender interface {
+	SendGuest(ctx context.Context, endpoint, id, dir string) error
 }
 
 // Agent runs one host's tasks.
@@ -167,7 +180,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.host = info.Hostname
 	// The registration recounts the host's usage from compute's servers.
 	if _, err := a.hosts.Register(ctx, hosts.Registration{Info: hosts.HostInfo(info), AZ: a.opts.AZ, IP: "127.0.0.1",
-		Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, a.hosts.Now()); err != nil {
+		Endpoint: a.opts.Endpoint, Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, a.hosts.Now()); err != nil {
 		return err
 	}
 	if err := a.compute.RestoreMoveClaims(ctx, a.host); err != nil { // resizes hold a second flavor

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,6 +30,7 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/hostinfo"
+	"github.com/kumocloud/kumo/internal/hostlink"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
@@ -75,7 +77,12 @@ type App struct {
 	Agent        *agent.Agent
 	Driver       virt.Driver // the agent's
 	Handler      http.Handler
-	Log          *slog.Logger
+	// HostHandler is this compute host's endpoint (hostlink.Handler,
+	// mounted at hostlink.Prefix), where other hosts send servers moving
+	// here. Handler serves it too; a process that runs only a compute
+	// host serves it alone, at the URL it registered (HostEndpointURL).
+	HostHandler http.Handler
+	Log         *slog.Logger
 	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
 	// image services behind Handler.
 	APIs []*api.Service
@@ -401,16 +408,34 @@ func (a *App) routes() http.Handler {
 	mux.Handle(blockstorageapi.Mount+"/", volumes)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc}
 	mux.HandleFunc("GET /healthz", a.healthz)
-	return api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)
+	return a.withHostEndpoint(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes))
+}
+
+// withHostEndpoint serves the host endpoint beside h in a process that
+// runs a compute host. It is no OpenStack API: its bodies are guests'
+// disks, streamed past the APIs' body limit, and its callers hosts. (A
+// prefix test, not a mux: a mux would redirect the unclean paths the
+// APIs answer themselves.)
+func (a *App) withHostEndpoint(h http.Handler) http.Handler {
+	if a.HostHandler == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, hostlink.Prefix) {
+			a.HostHandler.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // hostRoutes is what a kumo compute process serves: its health, for load
-// balancers and the processes that start it.
+// balancers and the processes that start it, and the host endpoint.
 func (a *App) hostRoutes() http.Handler {
 	a.metrics = api.NewMetrics()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
-	return api.Middleware(mux, a.Log, a.metrics, a.Config.MaxBodyBytes)
+	return a.withHostEndpoint(api.Middleware(mux, a.Log, a.metrics, a.Config.MaxBodyBytes))
 }
 
 // healthz answers ok while the database does.
@@ -468,7 +493,13 @@ func (a *App) startAgent(ctx context.Context) error {
 		return err
 	}
 	a.Driver = driver
+	// Hosts of one cloud share its secret key, and so the key the host
+	// endpoint's calls are signed with.
+	signer := hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)
+	mover, _ := driver.(virt.Mover)
+	a.HostHandler = hostlink.Handler(signer, mover, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
+		Endpoint: a.Config.HostEndpointURL(), Transfer: &hostlink.Client{Signer: signer},
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder(a.Config.holder()), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {

@@ -4,6 +4,7 @@ package app
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,7 +80,11 @@ type Config struct {
 	// multipliers (zero: Nova's defaults).
 	Scheduler scheduler.Config
 	PublicURL string // base URL clients use, when not the request's host
-	TokenTTL  time.Duration
+	// HostURL is the base URL other compute hosts reach this host's
+	// endpoint (/kumo/v1/host/) at, where they send servers moving here
+	// (default: PublicURL, else http://<Listen>).
+	HostURL  string
+	TokenTTL time.Duration
 	// PasswordHashCost is the bcrypt cost of new password hashes
 	// (default Keystone's 12; lower only for throwaway test clouds).
 	PasswordHashCost int
@@ -335,4 +340,24 @@ func (c *Config) AuthURL() string {
 		host = "127.0.0.1" + host[strings.Index(host, ":"):]
 	}
 	return "http://" + host + "/identity/v3"
+}
+
+// HostEndpointURL is the URL this process registers for its compute
+// host's endpoint (see HostURL); a wildcard listen address stands for
+// the loopback, enough for hosts on one machine.
+func (c *Config) HostEndpointURL() string {
+	switch {
+	case c.HostURL != "":
+		return strings.TrimRight(c.HostURL, "/")
+	case c.PublicURL != "":
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "http://" + c.Listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

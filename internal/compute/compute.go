@@ -106,6 +106,11 @@ type Settings struct {
 	// ResizeConfirmWindow > 0 confirms resizes left unconfirmed that
 	// long (resize_confirm_window).
 	ResizeConfirmWindow time.Duration
+	// NoResizeToSameHost is Nova's allow_resize_to_same_host = False: a
+	// resize always moves to another host. By default (True, as
+	// DevStack sets it, and what one host needs) a resize stays on its
+	// host when it fits there.
+	NoResizeToSameHost bool
 	// MaxCreateCount is the most servers one create makes (0:
 	// DefaultMaxCreateCount): a larger max_count is lowered to it, a
 	// larger min_count refused. Quotas bound creates too, but they may

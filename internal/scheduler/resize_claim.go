@@ -67,3 +67,22 @@ func HoldMove(ctx context.Context, tx *store.Tx, host string, req Request, now t
 	}
 	return nil
 }
+
+// MoveRunning counts a server that moved between hosts on its new host:
+// running_vms one less on from and one more on to ("" for neither). Its
+// capacity claims move apart (Claim, Release, ReleaseMove).
+func MoveRunning(ctx context.Context, tx *store.Tx, from, to string, now time.Time) error {
+	if from != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET running_vms = `+floorZero("running_vms")+`, updated_at = ?
+			WHERE hostname = ?`, 1, 1, now.UnixMicro(), from); err != nil {
+			return fmt.Errorf("move server off %s: %w", from, err)
+		}
+	}
+	if to != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET running_vms = running_vms + 1, updated_at = ?
+			WHERE hostname = ?`, now.UnixMicro(), to); err != nil {
+			return fmt.Errorf("move server onto %s: %w", to, err)
+		}
+	}
+	return nil
+}

@@ -38,7 +38,13 @@ func (e *SchemaError) Error() string {
 }
 
 // LatestVersion is the schema version this build migrates to.
-func LatestVersion() int { return migrations[len(migrations)-1].version }
+func LatestVersion() int {
+	v := 0
+	for _, m := range migrations {
+		v = max(v, m.version)
+	}
+	return v
+}
 
 // CheckSchema refuses a database migrated past this build (always) and,
 // unless older is allowed (kumo serve migrates it), one not yet migrated

@@ -383,5 +383,6 @@ var migrations = []migration{
 	schemaOAuth1,
 	schemaDomainConfig,
 	schemaEndpointPolicy,
+	schemaHostEndpoint,
 	schemaCloudSettings,
 }
