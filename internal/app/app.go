@@ -480,6 +480,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	go func() { a.Images.RunImports(agentCtx); close(importsDone) }()
 	defer func() { stopAgent(); <-importsDone }()
 	go a.purgeTokens(agentCtx, 10*time.Minute)
+	go a.DB.RunMaintenance(agentCtx, store.MaintainInterval, func(err error) { a.Log.Error("database maintenance", "error", err) })
 	a.activity.trim = func() {
 		a.Compute.ForgetListedRows()
 		a.DB.ReleaseIdle()
