@@ -30,6 +30,7 @@ type kumoBuild struct {
 	database string // "" for SQLite in the first process's data dir
 	driver   string
 	env      []string // extra environment of every process (GOMAXPROCS=1, say)
+	secret   string   // the first process's secret.key, which the others share
 }
 
 // buildKumo builds kumo from this checkout into a temporary directory.
@@ -100,7 +101,16 @@ func (kb *kumoBuild) start(ctx context.Context, name, command string) (*localKum
 		kb.database = filepath.Join(dir, "data", "kumo.db")
 	}
 	args = append(args, "--database", kb.database)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return nil, err
+	}
+	// Processes on one database share the secret.key sealing server
+	// passwords and credentials (README).
+	if kb.secret == "" {
+		kb.secret = filepath.Join(dir, "data", "secret.key")
+	} else if raw, err := os.ReadFile(kb.secret); err != nil {
+		return nil, fmt.Errorf("read the first process's secret.key: %w", err)
+	} else if err := os.WriteFile(filepath.Join(dir, "data", "secret.key"), raw, 0o600); err != nil {
 		return nil, err
 	}
 	log, err := os.Create(filepath.Join(dir, "kumo.log"))
