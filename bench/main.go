@@ -47,6 +47,8 @@ type bench struct {
 	rest        time.Duration
 	verbose     io.Writer
 	figures     []Figure
+	kumo        *localKumo // the kumo started with -start-kumo, if any
+	build       *kumoBuild // its build, to start more processes from
 }
 
 func main() {
@@ -77,6 +79,12 @@ func run() error {
 		testGuest  = flag.String("test-guest", "", "a test guest built by scripts/build-test-guest: import it and boot it for the guest figures")
 		marker     = flag.String("guest-marker", "KUMO-GUEST-READY", "what the guest prints on its serial console once booted")
 		guests     = flag.Int("guests", 10, "guests booted one after another (median) and then at once")
+		hosts      = flag.Int("hosts", 1, "with -start-kumo: kumo processes to start on the one database, each its own compute host")
+		gomaxprocs = flag.Int("kumo-gomaxprocs", 0, "with -start-kumo: GOMAXPROCS of every kumo process (0: Go's default, every core)")
+		fleetSizes = flag.String("fleet", "", "fleet scenario: project sizes to grow to (comma list, ascending, e.g. 1000,10000,100000); empty skips it")
+		fleetBatch = flag.Int("fleet-batch", 100, "fleet: servers per create request (min_count = max_count) while seeding")
+		fleetPages = flag.Int("fleet-pages", 50, "fleet: limit=100 pages walked per repeat")
+		secondAPI  = flag.String("second-api", "serve --host bench-api2", "fleet, with -start-kumo: kumo command of the second API process of the two-process figure (empty: no such figure)")
 	)
 	flag.IntVar(&b.concurrency, "concurrency", 16, "clients creating and deleting servers")
 	flag.IntVar(&b.clients, "clients", 16, "clients for the throughput figures")
@@ -95,12 +103,25 @@ func run() error {
 	defer stop()
 	env := map[string]string{"database": "(remote cloud)"}
 	if *startKumo {
-		k, err := launchKumo(ctx, *database, *driver)
+		var procEnv []string
+		if *gomaxprocs > 0 {
+			procEnv = append(procEnv, "GOMAXPROCS="+strconv.Itoa(*gomaxprocs))
+		}
+		k, kb, err := launchKumo(ctx, *database, *driver, procEnv)
 		if err != nil {
 			return err
 		}
+		defer kb.remove()
 		defer k.stop()
+		b.kumo, b.build = k, kb
 		*cloudsFile, *cloudName, b.pid = k.cloudsFile, "kumo", k.pid
+		for i := 2; i <= *hosts; i++ {
+			h, err := kb.start(ctx, fmt.Sprintf("host%d", i), fmt.Sprintf("serve --host bench-host%d", i))
+			if err != nil {
+				return err
+			}
+			defer h.stop()
+		}
 		env["database"] = "SQLite"
 		if *database != "" {
 			env["database"] = "PostgreSQL"
@@ -156,8 +177,22 @@ func run() error {
 	if !skipped["list"] {
 		b.listing(ctx, ints(*sizes))
 	}
-	// Whatever a scenario left behind goes, whichever ran.
-	if _, err := b.deleteMany(ctx, b.prefix, b.concurrency); err != nil {
+	if *fleetSizes != "" {
+		f := &fleetBench{bench: b, sizes: ints(*fleetSizes), batch: *fleetBatch, pages: *fleetPages, second: strings.Fields(*secondAPI)}
+		f.fleet(ctx)
+		// A kumo the harness started goes with its servers (its
+		// PostgreSQL database is the caller's to drop); another cloud's
+		// fleet is deleted.
+		if !*startKumo {
+			if _, err := b.deleteMany(ctx, b.prefix+"-fleet", b.concurrency); err != nil {
+				fmt.Fprintln(os.Stderr, "bench: fleet cleanup:", err)
+			}
+		}
+	}
+	// Whatever a scenario left behind goes, whichever ran (but a
+	// started kumo's fleet goes with it).
+	if *fleetSizes != "" && *startKumo {
+	} else if _, err := b.deleteMany(ctx, b.prefix, b.concurrency); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: cleanup:", err)
 	}
 	env["cloud"] = c.compute

@@ -29,6 +29,12 @@ func latency(ctx context.Context, samples int, fn func(ctx context.Context) erro
 // throughput runs fn on clients concurrent loops for dur and returns the
 // completed calls per second.
 func throughput(ctx context.Context, clients int, dur time.Duration, fn func(ctx context.Context) error) (float64, error) {
+	return throughputEach(ctx, clients, dur, func(ctx context.Context, _ int) error { return fn(ctx) })
+}
+
+// throughputEach is throughput with each client's index (0..clients-1)
+// passed to fn.
+func throughputEach(ctx context.Context, clients int, dur time.Duration, fn func(ctx context.Context, client int) error) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
 	var (
@@ -43,7 +49,7 @@ func throughput(ctx context.Context, clients int, dur time.Duration, fn func(ctx
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				if err := fn(ctx); err != nil {
+				if err := fn(ctx, i); err != nil {
 					if ctx.Err() == nil {
 						mu.Lock()
 						if first == nil {

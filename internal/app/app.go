@@ -587,11 +587,13 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		defer func() { stopAgent(); <-volumesDone }()
 	}
 	if a.Config.Role != RoleCompute {
-		// An API process: image imports and the token purge.
+		// An API process: image imports, the token purge and the
+		// database's statistics.
 		importsDone := make(chan struct{})
 		go func() { a.Images.RunImports(agentCtx); close(importsDone) }()
 		defer func() { stopAgent(); <-importsDone }()
 		go a.purgeTokens(agentCtx, 10*time.Minute)
+		go a.DB.RunMaintenance(agentCtx, store.MaintainInterval, func(err error) { a.Log.Error("database maintenance", "error", err) })
 	}
 	a.activity.trim = func() {
 		a.Compute.ForgetListedRows()

@@ -16,8 +16,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -81,10 +82,18 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		sqldb, err := sql.Open("pgx", dsn)
+		cfg, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		// kumo's statements each read a few rows by an index: compiling
+		// one with JIT (PostgreSQL's default above a plan cost of
+		// 100,000, which a listing of a large project can reach) costs
+		// more than it runs. A dsn's own options=-c jit=on still wins.
+		if _, set := cfg.RuntimeParams["jit"]; !set && !strings.Contains(cfg.RuntimeParams["options"], "jit") {
+			cfg.RuntimeParams["jit"] = "off"
+		}
+		sqldb := stdlib.OpenDB(*cfg)
 		sqldb.SetMaxOpenConns(16)
 		sqldb.SetMaxIdleConns(postgresIdleConns)
 		if err := sqldb.PingContext(ctx); err != nil {
