@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/instanceactions"
@@ -21,13 +22,19 @@ type fleet struct {
 	dsn, images, key string
 	apis             []*Server
 	hosts            map[string]*Server
-	// admins are admin clients, one per API process.
+	// admins are admin clients and clis admin openstack CLIs, one per
+	// API process.
 	admins []*Clients
+	clis   []*CLI
 }
 
 // fleetHostArgs are the flags every compute host of a fleet gets: equal
 // capacity, so placement depends on the scheduler alone.
 var fleetHostArgs = []string{"--host-vcpus", "8", "--host-memory-mb", "8192", "--host-disk-gb", "100"}
+
+// fleetDownTime is the fleet's --service-down-time: short, so a killed
+// host is down within seconds (heartbeats come every second or so).
+const fleetDownTime = "6s"
 
 // startFleet migrates a fresh database and starts apis API processes and
 // the named compute hosts.
@@ -48,7 +55,7 @@ func startFleet(t *testing.T, apis int, hosts ...string) *fleet {
 	for i := 0; i < apis; i++ {
 		// The first API process bootstraps the cloud and writes the
 		// admin's clouds.yaml; the others find the cloud made.
-		f.apis = append(f.apis, Start(t, kumoBin, Options{Command: "api", Args: f.shared()}))
+		f.apis = append(f.apis, Start(t, kumoBin, Options{Command: "api", Args: append(f.shared(), "--service-down-time", fleetDownTime)}))
 	}
 	first := f.apis[0]
 	clouds, err := os.ReadFile(first.CloudsFile())
@@ -63,6 +70,7 @@ func startFleet(t *testing.T, apis int, hosts ...string) *fleet {
 		c := NewClients(t, path, "kumo")
 		c.Compute.Microversion = "2.95"
 		f.admins = append(f.admins, c)
+		f.clis = append(f.clis, NewCLI(path, "kumo"))
 	}
 	for _, h := range hosts {
 		f.startHost(t, h)
@@ -78,7 +86,7 @@ func (f *fleet) shared() []string {
 // startHost starts compute host name.
 func (f *fleet) startHost(t *testing.T, name string, args ...string) *Server {
 	t.Helper()
-	all := append(append(append([]string{"--host", name}, f.shared()...), fleetHostArgs...), args...)
+	all := append(append(append([]string{"--host", name, "--service-down-time", fleetDownTime}, f.shared()...), fleetHostArgs...), args...)
 	s := Start(t, kumoBin, Options{Command: "compute", Args: all})
 	f.hosts[name] = s
 	return s
@@ -226,6 +234,74 @@ func TestManyHosts(t *testing.T) {
 		s := gcWaitStatus(t, f.admins[0].Compute, id, "ERROR")
 		if !strings.Contains(s.Fault.Message, "No valid host was found") {
 			t.Errorf("fourth anti-affinity member: fault %+v, want No valid host", s.Fault)
+		}
+	})
+
+	t.Run("cold migrate, confirm and revert between hosts", func(t *testing.T) {
+		id := create(f.admins[0], "mover", servers.SchedulerHintOpts{})
+		gcWaitStatus(t, f.admins[0].Compute, id, "ACTIVE")
+		from := f.hostOf(t, id)
+		cli := f.clis[1] // through the other API process
+		cli.Run(t, "server", "migrate", "--wait", id)
+		gcWaitStatus(t, f.admins[0].Compute, id, "VERIFY_RESIZE")
+		to := f.hostOf(t, id)
+		if to == from || f.hosts[to] == nil {
+			t.Fatalf("migrated from %s to %q", from, to)
+		}
+		cli.Run(t, "server", "migration", "confirm", id)
+		gcWaitIdle(t, f.admins[0], id, "ACTIVE")
+		if h := f.hostOf(t, id); h != to {
+			t.Fatalf("after confirm the server is on %s, want %s", h, to)
+		}
+		cli.Run(t, "server", "migrate", "--wait", id)
+		gcWaitStatus(t, f.admins[0].Compute, id, "VERIFY_RESIZE")
+		if h := f.hostOf(t, id); h == to {
+			t.Fatalf("second migration stayed on %s", h)
+		}
+		cli.Run(t, "server", "migration", "revert", id)
+		gcWaitIdle(t, f.admins[0], id, "ACTIVE")
+		if h := f.hostOf(t, id); h != to {
+			t.Fatalf("after revert the server is on %s, want %s", h, to)
+		}
+		var migs []obj
+		cli.JSON(t, &migs, "--os-compute-api-version", "2.80", "server", "migration", "list", "--server", id)
+		statuses := map[string]int{}
+		for _, m := range migs {
+			statuses[m.str(t, "Status")]++
+		}
+		if statuses["confirmed"] != 1 || statuses["reverted"] != 1 || len(migs) != 2 {
+			t.Errorf("migrations of %s: %v, want one confirmed and one reverted", id, migs)
+		}
+		f.ranOnce(t, id)
+	})
+
+	t.Run("a killed host goes down", func(t *testing.T) {
+		f.hosts["host-3"].Kill()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			pages, err := services.List(f.admins[0].Compute, services.ListOpts{Binary: "nova-compute", Host: "host-3"}).AllPages(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, err := services.ExtractServices(pages)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) == 1 && list[0].State == "down" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("host-3 killed a minute ago: os-services says %+v", list)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		// Nothing new lands on it.
+		for i := 0; i < 3; i++ {
+			id := create(f.admins[i%2], "after-kill-"+string(rune('a'+i)), servers.SchedulerHintOpts{})
+			gcWaitStatus(t, f.admins[0].Compute, id, "ACTIVE")
+			if h := f.hostOf(t, id); h == "host-3" {
+				t.Fatalf("server %s placed on the down host", id)
+			}
 		}
 	})
 }

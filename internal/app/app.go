@@ -499,6 +499,7 @@ func (a *App) startAgent(ctx context.Context) error {
 	mover, _ := driver.(virt.Mover)
 	a.HostHandler = hostlink.Handler(signer, mover, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
+		Heartbeat: heartbeatInterval(a.Config.Scheduler.DownTime()),
 		Endpoint: a.Config.HostEndpointURL(), Transfer: &hostlink.Client{Signer: signer},
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder(a.Config.holder()), absDir(a.Config.DataDir))})
@@ -508,6 +509,13 @@ func (a *App) startAgent(ctx context.Context) error {
 	// The next process on the data dir knows this agent is gone when it
 	// holds the lock, and takes the host over at once.
 	return a.lock.SetHostLease(a.lease.token)
+}
+
+// heartbeatInterval is how often a host reports it is alive: Nova's
+// report_interval of 10 s against its service_down_time of 60 s, and as
+// often against a shorter down time, so a live host never looks down.
+func heartbeatInterval(downTime time.Duration) time.Duration {
+	return min(10*time.Second, downTime/6)
 }
 
 // hostCapacity is the machine's real capacity with the configured
