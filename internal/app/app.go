@@ -500,7 +500,7 @@ func (a *App) startAgent(ctx context.Context) error {
 	a.HostHandler = hostlink.Handler(signer, mover, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Heartbeat: heartbeatInterval(a.Config.Scheduler.DownTime()),
-		Endpoint: a.Config.HostEndpointURL(), Transfer: &hostlink.Client{Signer: signer},
+		Endpoint:  a.Config.HostEndpointURL(), Transfer: &hostlink.Client{Signer: signer},
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder(a.Config.holder()), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {
