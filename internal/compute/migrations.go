@@ -22,9 +22,10 @@ import (
 
 // Migration types and statuses, as Nova names them.
 const (
-	MigrationTypeResize    = "resize"
-	MigrationTypeMigration = "migration"
-	MigrationTypeLive      = "live-migration"
+	MigrationTypeResize     = "resize"
+	MigrationTypeMigration  = "migration"
+	MigrationTypeLive       = "live-migration"
+	MigrationTypeEvacuation = "evacuation"
 
 	MigrationPreMigrating  = "pre-migrating"
 	MigrationMigrating     = "migrating"
@@ -35,13 +36,31 @@ const (
 	MigrationReverting     = "reverting"
 	MigrationReverted      = "reverted"
 	MigrationError         = "error"
+
+	// Live migration (Nova's compute manager) and evacuation statuses.
+	MigrationQueued    = "queued"
+	MigrationPreparing = "preparing"
+	MigrationRunning   = "running"
+	MigrationCompleted = "completed"
+	MigrationFailed    = "failed"
+	MigrationCancelled = "cancelled"
+	MigrationAccepted  = "accepted"
+	MigrationDone      = "done"
 )
 
 // LiveMigrationInProgress are the statuses Nova counts as an in-progress
 // live migration (the only migrations GET /servers/{id}/migrations shows).
-var LiveMigrationInProgress = []string{"queued", "preparing", "running", "post-migrating"}
+var LiveMigrationInProgress = []string{MigrationQueued, MigrationPreparing, MigrationRunning, MigrationPostMigrating}
 
-// Migration is one resize or cold migration of a server.
+// MigrationProgress is how far a live migration has copied the guest's
+// memory and disks, in bytes (Nova's memory_* and disk_* counters).
+type MigrationProgress struct {
+	MemoryTotal, MemoryProcessed, MemoryRemaining int64
+	DiskTotal, DiskProcessed, DiskRemaining       int64
+}
+
+// Migration is one resize, cold migration, live migration or evacuation
+// of a server.
 type Migration struct {
 	ID            int64
 	UUID          string
@@ -59,8 +78,10 @@ type Migration struct {
 	OldFlavor, NewFlavor FlavorSnapshot
 	UserID, ProjectID    string
 	Hidden               bool
-	CreatedAt            time.Time
-	UpdatedAt            *time.Time
+	// Progress is a live migration's, nil until it first reports.
+	Progress  *MigrationProgress
+	CreatedAt time.Time
+	UpdatedAt *time.Time
 }
 
 // MigrationFilter selects migrations for GET /os-migrations; empty fields
@@ -86,7 +107,8 @@ type MigrationFilter struct {
 
 const migrationColumns = `id, uuid, instance_uuid, migration_type, status, source_compute, source_node,
 	dest_compute, dest_node, dest_host, old_instance_type_id, new_instance_type_id, old_flavor, new_flavor,
-	user_id, project_id, hidden, created_at, updated_at`
+	user_id, project_id, hidden, created_at, updated_at, memory_total, memory_processed, memory_remaining,
+	disk_total, disk_processed, disk_remaining`
 
 func scanMigration(r rowScanner) (*Migration, error) {
 	var m Migration
@@ -94,9 +116,16 @@ func scanMigration(r rowScanner) (*Migration, error) {
 	var oldID, newID, updated sql.NullInt64
 	var oldFlavor, newFlavor string
 	var created int64
+	var progress [6]sql.NullInt64
 	if err := r.Scan(&m.ID, &m.UUID, &m.InstanceUUID, &m.Type, &m.Status, &src, &srcNode, &dst, &dstNode, &dstHost,
-		&oldID, &newID, &oldFlavor, &newFlavor, &m.UserID, &m.ProjectID, &m.Hidden, &created, &updated); err != nil {
+		&oldID, &newID, &oldFlavor, &newFlavor, &m.UserID, &m.ProjectID, &m.Hidden, &created, &updated,
+		&progress[0], &progress[1], &progress[2], &progress[3], &progress[4], &progress[5]); err != nil {
 		return nil, err
+	}
+	if progress[0].Valid {
+		m.Progress = &MigrationProgress{MemoryTotal: progress[0].Int64, MemoryProcessed: progress[1].Int64,
+			MemoryRemaining: progress[2].Int64, DiskTotal: progress[3].Int64, DiskProcessed: progress[4].Int64,
+			DiskRemaining: progress[5].Int64}
 	}
 	m.SourceCompute, m.SourceNode, m.DestCompute, m.DestNode, m.DestHost = src.String, srcNode.String, dst.String, dstNode.String, dstHost.String
 	if oldID.Valid {
@@ -141,7 +170,9 @@ func insertMigration(ctx context.Context, tx *store.Tx, m *Migration) error {
 		u := m.UpdatedAt.UnixMicro()
 		updated = &u
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO migrations (`+migrationColumns+`)
+	_, err := tx.ExecContext(ctx, `INSERT INTO migrations (id, uuid, instance_uuid, migration_type, status,
+		source_compute, source_node, dest_compute, dest_node, dest_host, old_instance_type_id, new_instance_type_id,
+		old_flavor, new_flavor, user_id, project_id, hidden, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.UUID, m.InstanceUUID, m.Type, m.Status, nullStr(m.SourceCompute), nullStr(m.SourceNode),
 		nullStr(m.DestCompute), nullStr(m.DestNode), nullStr(m.DestHost), m.OldTypeID, m.NewTypeID,

@@ -383,4 +383,5 @@ var migrations = []migration{
 	schemaOAuth1,
 	schemaDomainConfig,
 	schemaEndpointPolicy,
+	schemaLiveMigration,
 }
