@@ -83,6 +83,8 @@ func (d *Driver) LiveMigrate(ctx context.Context, id, dest string, blockMigratio
 		return d.endMigration(id, dest, virt.ErrMigrationAborted)
 	default:
 	}
+	p.MemoryRemaining, p.DiskRemaining = p.MemoryTotal, p.DiskTotal
+	progress(p)
 	step := d.delay("live_migration") / migrationSteps
 	for i := 1; i <= migrationSteps; i++ {
 		p.MemoryProcessed, p.DiskProcessed = p.MemoryTotal*int64(i)/migrationSteps, p.DiskTotal*int64(i)/migrationSteps
