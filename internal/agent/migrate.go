@@ -40,6 +40,15 @@ func (a *Agent) liveMigration(ctx context.Context, t *compute.Task) error {
 		return err
 	}
 	lm := compute.LiveMigrationTaskOf(t)
+	if lm.Phase == compute.LiveMigrationPrepare || lm.Phase == compute.LiveMigrationFinish {
+		if err := a.compute.CheckTaskState(ctx, t); err != nil {
+			// Deleted meanwhile: nothing of it may run here.
+			if derr := a.driver.Destroy(ctx, t.InstanceID); derr != nil {
+				return errors.Join(err, derr)
+			}
+			return err
+		}
+	}
 	switch lm.Phase {
 	case compute.LiveMigrationPrepare:
 		if err := a.compute.SetLiveMigrationStatus(ctx, t, compute.MigrationPreparing); err != nil {
@@ -61,6 +70,11 @@ func (a *Agent) liveMigration(ctx context.Context, t *compute.Task) error {
 		})
 		if errors.Is(err, virt.ErrMigrationAborted) {
 			return compute.ErrLiveMigrationAborted
+		}
+		if errors.Is(err, virt.ErrNotFound) && t.Attempts > 1 {
+			// Resumed after a crash that came after the copy: the source's
+			// guest goes only once the destination has all of it.
+			return nil
 		}
 		if err != nil {
 			return err

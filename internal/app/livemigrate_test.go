@@ -578,3 +578,66 @@ func TestEvacuateRequests(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveMigrationDeleted: a server deleted between the phases of its
+// live migration leaves no guest on either host, no claim and the
+// migration in error.
+func TestLiveMigrationDeleted(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, b := twoHosts(t, database, false)
+		id := activeOn(t, a, "doomed", "host-a")
+		a.Admin.As(a.Admin.Token, "2.25").Do(http.MethodPost, "/v2.1/servers/"+id+"/action",
+			`{"os-migrateLive": {"host": "host-b", "block_migration": "auto"}}`).Expect(t, http.StatusAccepted)
+		b.Step() // prepared on host-b
+		a.Admin.Do(http.MethodDelete, "/v2.1/servers/"+id, nil).Expect(t, http.StatusNoContent)
+		a.Step()
+		b.Step()
+		if a.Server(id) != nil {
+			t.Fatal("server not deleted")
+		}
+		if ga, gb := guests(t, a), guests(t, b); len(ga)+len(gb) != 0 {
+			t.Fatalf("guests left: host-a %v, host-b %v", ga, gb)
+		}
+		if st := lastMigration(t, a, id)["status"]; st != "error" {
+			t.Fatalf("migration of the deleted server: %v", st)
+		}
+		hs := a.Admin.As(a.Admin.Token, "2.87").Do(http.MethodGet, "/v2.1/os-hypervisors/detail", nil).Expect(t, http.StatusOK).JSON(t)
+		for _, h := range hs["hypervisors"].([]any) {
+			if h := h.(map[string]any); h["memory_mb_used"] != float64(0) || h["running_vms"] != float64(0) {
+				t.Errorf("hypervisor %v uses %v MB, runs %v", h["hypervisor_hostname"], h["memory_mb_used"], h["running_vms"])
+			}
+		}
+	})
+}
+
+// TestLiveMigrateHostsDown: the conductor's checks of the hosts: a
+// forced target that is down, and no other host up for the scheduler.
+func TestLiveMigrateHostsDown(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, b := twoHosts(t, database, false)
+		id := activeOn(t, a, "stay", "host-a")
+		downHost(t, b, a)
+		path := "/v2.1/servers/" + id + "/action"
+		r := a.Admin.Do(http.MethodPost, path, `{"os-migrateLive": {"host": "host-b", "block_migration": false, "disk_over_commit": false}}`).
+			Expect(t, http.StatusBadRequest)
+		if !strings.Contains(string(r.Body), "Compute service of host-b is unavailable at this time.") {
+			t.Errorf("forced to a host that is down: %s", r.Body)
+		}
+		r = a.Admin.As(a.Admin.Token, "2.25").Do(http.MethodPost, path, `{"os-migrateLive": {"host": null, "block_migration": "auto"}}`).
+			Expect(t, http.StatusBadRequest)
+		if !strings.Contains(string(r.Body), "No valid host was found.") {
+			t.Errorf("no host up: %s", r.Body)
+		}
+		downHost(t, a, b) // now host-a, the source, is down
+		r = a.Admin.As(a.Admin.Token, "2.25").Do(http.MethodPost, path, `{"os-migrateLive": {"host": null, "block_migration": "auto"}}`).
+			Expect(t, http.StatusBadRequest)
+		if !strings.Contains(string(r.Body), "Compute service of host-a is unavailable at this time.") {
+			t.Errorf("source down: %s", r.Body)
+		}
+		if s := showServer(t, a, id); s.Status != "ACTIVE" || s.TaskState != nil {
+			t.Errorf("server: %+v", s)
+		}
+	})
+}

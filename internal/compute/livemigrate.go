@@ -322,6 +322,10 @@ func (s *Service) FinishLiveMigration(ctx context.Context, t *Task, started time
 		if err != nil {
 			return err
 		}
+		if errors.Is(opErr, ErrTaskSuperseded) {
+			// The server is being deleted: the phase did nothing to keep.
+			return s.endOrphanLiveMigration(ctx, tx, t, m, started, opErr, now)
+		}
 		var next *LiveMigrationParams
 		switch p.Phase {
 		case LiveMigrationPrepare:
@@ -433,11 +437,14 @@ func (s *Service) rollBackLiveMigration(ctx context.Context, tx *store.Tx, t *Ta
 	if err != nil {
 		return err
 	}
-	if err := releaseClaim(ctx, tx, m.DestCompute, srv.ID, srv.Flavor, now); err != nil {
+	ended, err := setMigrationStatus(ctx, tx, m.ID, p.EndStatus, now, LiveMigrationInProgress...)
+	if err != nil {
 		return err
 	}
-	if _, err := setMigrationStatus(ctx, tx, m.ID, p.EndStatus, now); err != nil {
-		return err
+	if ended { // else a delete ended it, its claim with it
+		if err := releaseClaim(ctx, tx, m.DestCompute, srv.ID, srv.Flavor, now); err != nil {
+			return err
+		}
 	}
 	if err := recordEvent(ctx, tx, t.ActionID, eventRollbackLiveMigrationDst, t.Host, started, opErr, now); err != nil {
 		return err
@@ -451,15 +458,46 @@ func (s *Service) rollBackLiveMigration(ctx context.Context, tx *store.Tx, t *Ta
 }
 
 // endOrphanLiveMigration ends the migration of a server deleted while it
-// moved, in tx: the destination's claim goes with the migration, in error.
+// moved, in tx (see abandonLiveMigration).
 func (s *Service) endOrphanLiveMigration(ctx context.Context, tx *store.Tx, t *Task, m *Migration, started time.Time, opErr error, now time.Time) error {
-	if err := releaseClaim(ctx, tx, m.DestCompute, m.InstanceUUID, m.NewFlavor, now); err != nil {
-		return err
-	}
-	if _, err := setMigrationStatus(ctx, tx, m.ID, MigrationError, now); err != nil {
+	if err := abandonLiveMigration(ctx, tx, m, now); err != nil {
 		return err
 	}
 	return finishTask(ctx, tx, t, true, now)
+}
+
+// abandonLiveMigration ends live migration m in error unless it has
+// ended, in tx, giving its destination's claim back: its server is gone.
+func abandonLiveMigration(ctx context.Context, tx *store.Tx, m *Migration, now time.Time) error {
+	ended, err := setMigrationStatus(ctx, tx, m.ID, MigrationError, now, LiveMigrationInProgress...)
+	if err != nil || !ended {
+		return err
+	}
+	return releaseClaim(ctx, tx, m.DestCompute, m.InstanceUUID, m.NewFlavor, now)
+}
+
+// rollBackLiveMigrationsOnDelete queues, in tx, the rollback of the
+// destination's guest of srv's live migration under way when srv is
+// being deleted (its pending phases were cancelled with the delete's
+// other tasks; a running one ends on its own, superseded).
+func rollBackLiveMigrationsOnDelete(ctx context.Context, tx *store.Tx, srv *Server, requestID, actionID string, now time.Time) error {
+	live, err := openMigrations(ctx, tx, srv.ID, LiveMigrationInProgress...)
+	if err != nil {
+		return err
+	}
+	for _, m := range live {
+		if m.Type != MigrationTypeLive || m.DestCompute == "" {
+			continue
+		}
+		params := &LiveMigrationParams{MigrationID: m.ID, Phase: LiveMigrationRollback, Source: m.SourceCompute,
+			Dest: m.DestCompute, EndStatus: MigrationError}
+		params.TaskState = state.TaskMigrating
+		if err := insertTask(ctx, tx, &Task{InstanceID: srv.ID, Host: m.DestCompute, Kind: TaskLiveMigration,
+			RequestID: requestID, ActionID: actionID, Params: params}, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errorServer puts server id in ERROR with opErr as its fault, in tx.

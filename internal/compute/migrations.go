@@ -358,8 +358,13 @@ func stringsAsAny(ss []string) []any {
 // moveClaimHeld is the claim a server's unfinished migration holds on its
 // host beside the server's own flavor: the new flavor until the resize
 // finishes (the server row still has the old one), then the old flavor
-// until it is confirmed or reverted. nil when it holds none.
+// until it is confirmed or reverted. nil when it holds none (live
+// migrations and evacuations claim on their destination, see
+// RestoreMoveClaims).
 func moveClaimHeld(m *Migration) *FlavorSnapshot {
+	if m.Type != MigrationTypeResize && m.Type != MigrationTypeMigration {
+		return nil
+	}
 	switch m.Status {
 	case MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating:
 		return &m.NewFlavor
@@ -442,14 +447,29 @@ func endMigration(ctx context.Context, tx *store.Tx, m *Migration, status string
 // releaseMigrationClaims frees what a deleted server's unfinished
 // migrations hold on its host, in tx; a resize waiting for confirmation is
 // confirmed, as Nova's delete confirms it (_confirm_resize_on_deleting),
-// and one still under way ends in error.
+// and one still under way ends in error, as does a live migration (whose
+// destination's claim goes).
 func releaseMigrationClaims(ctx context.Context, tx *store.Tx, srv *Server, now time.Time) error {
 	open, err := openMigrations(ctx, tx, srv.ID, MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating,
 		MigrationFinished, MigrationConfirming, MigrationReverting)
 	if err != nil {
 		return err
 	}
+	live, err := openMigrations(ctx, tx, srv.ID, LiveMigrationInProgress...)
+	if err != nil {
+		return err
+	}
+	for _, m := range live {
+		if m.Type == MigrationTypeLive {
+			if err := abandonLiveMigration(ctx, tx, m, now); err != nil {
+				return err
+			}
+		}
+	}
 	for _, m := range open {
+		if m.Type == MigrationTypeLive {
+			continue
+		}
 		status := MigrationError
 		if m.Status == MigrationFinished || m.Status == MigrationConfirming {
 			status = MigrationConfirmed
@@ -505,7 +525,20 @@ func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		incoming, err := s.incomingLiveMigrations(ctx, tx, host)
+		if err != nil {
+			return err
+		}
 		now := s.now()
+		for _, m := range incoming { // the destination's claim of a live migration under way
+			c, err := claimFor(ctx, tx, m.InstanceUUID, m.NewFlavor)
+			if err != nil {
+				return err
+			}
+			if err := scheduler.HoldMove(ctx, tx, host, c, now); err != nil {
+				return err
+			}
+		}
 		for _, m := range open {
 			if held := moveClaimHeld(m); held != nil {
 				c, err := claimFor(ctx, tx, m.InstanceUUID, *held)
@@ -519,4 +552,25 @@ func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 		}
 		return nil
 	})
+}
+
+// incomingLiveMigrations are the live migrations under way to host, in tx.
+func (s *Service) incomingLiveMigrations(ctx context.Context, tx *store.Tx, host string) ([]*Migration, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE dest_compute = ?
+		AND migration_type = ? AND status IN (`+placeholders(len(LiveMigrationInProgress))+`)
+		AND EXISTS (SELECT 1 FROM instances i WHERE i.id = m.instance_uuid AND i.deleted = FALSE)`,
+		append([]any{host, MigrationTypeLive}, stringsAsAny(LiveMigrationInProgress)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("load live migrations to %s: %w", host, err)
+	}
+	defer rows.Close()
+	var out []*Migration
+	for rows.Next() {
+		m, err := scanMigration(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
