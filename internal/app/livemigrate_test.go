@@ -641,3 +641,26 @@ func TestLiveMigrateHostsDown(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveMigrateLocked: a project manager may live-migrate (the
+// scheduler's pick) but not a server an admin locked (409), and not to
+// a named host (migrate_live:host is admins').
+func TestLiveMigrateLocked(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a := apptest.New(t, apptest.Options{Database: database, Host: "host-a", NoAuth: true})
+		manager := apitest.Over(t, a.App.Handler).As("manager:p1", "2.37")
+		id := a.CreateServer(manager, "managed", map[string]any{"networks": "none"})
+		a.Step()
+		path := "/v2.1/servers/" + id + "/action"
+		r := manager.Do(http.MethodPost, path, `{"os-migrateLive": {"host": "host-a", "block_migration": "auto"}}`).Expect(t, http.StatusForbidden)
+		if !strings.Contains(string(r.Body), "os_compute_api:os-migrate-server:migrate_live:host") {
+			t.Errorf("manager naming a host: %s", r.Body)
+		}
+		a.Admin.Do(http.MethodPost, path, `{"lock": null}`).Expect(t, http.StatusAccepted)
+		r = manager.Do(http.MethodPost, path, `{"os-migrateLive": {"host": null, "block_migration": "auto"}}`).Expect(t, http.StatusConflict)
+		if !strings.Contains(string(r.Body), "Instance "+id+" is locked") {
+			t.Errorf("locked server: %s", r.Body)
+		}
+	})
+}
