@@ -229,6 +229,7 @@ func (d *Driver) Destroy(ctx context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.guests, id)
+	delete(d.jobs, id) // an abort told too late must not stop a later migration
 	return d.forget(id)
 }
 
