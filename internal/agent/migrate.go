@@ -35,11 +35,14 @@ func (a *Agent) migrator() (virt.LiveMigrator, error) {
 // source it copies the guest over, keeping the progress in the
 // migration, and destroys the source's guest once it runs elsewhere.
 func (a *Agent) liveMigration(ctx context.Context, t *compute.Task) error {
+	lm := compute.LiveMigrationTaskOf(t)
+	if lm.Phase == compute.LiveMigrationRollback {
+		return a.driver.Destroy(ctx, t.InstanceID)
+	}
 	m, err := a.migrator()
 	if err != nil {
 		return err
 	}
-	lm := compute.LiveMigrationTaskOf(t)
 	if lm.Phase == compute.LiveMigrationPrepare || lm.Phase == compute.LiveMigrationFinish {
 		if err := a.compute.CheckTaskState(ctx, t); err != nil {
 			// Deleted meanwhile: nothing of it may run here.
@@ -90,8 +93,6 @@ func (a *Agent) liveMigration(ctx context.Context, t *compute.Task) error {
 			power = virt.PowerPaused
 		}
 		return m.FinishIncoming(ctx, g, power)
-	case compute.LiveMigrationRollback:
-		return a.driver.Destroy(ctx, t.InstanceID)
 	}
 	return fmt.Errorf("live migration: unknown phase %q", lm.Phase)
 }
