@@ -26,11 +26,14 @@ type Options struct {
 	DataDir string
 	// Listen is host:port; empty means 127.0.0.1 on a free port.
 	Listen string
-	// Args are extra `kumo serve` flags, e.g. "--auth", "noauth".
+	// Args are extra flags, e.g. "--auth", "noauth".
 	Args []string
+	// Command is the kumo command run: serve (the default), api or
+	// compute.
+	Command string
 }
 
-// Server is a running `kumo serve` process.
+// Server is a running `kumo serve` (or api, or compute) process.
 type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:40123.
 	URL string
@@ -87,8 +90,15 @@ func start(t testing.TB, bin string, o Options) (*Server, error) {
 	// bcrypt's lowest cost: every openstack CLI command logs in, and at
 	// Keystone's cost (kumo's default) each login takes a quarter of a
 	// second or more. o.Args may set it again (the last flag wins).
-	args := append([]string{"serve", "--listen", listen, "--data-dir", o.DataDir, "--log-level", "debug",
-		"--password-hash-cost", "4"}, o.Args...)
+	command := o.Command
+	if command == "" {
+		command = "serve"
+	}
+	args := []string{command, "--listen", listen, "--data-dir", o.DataDir, "--log-level", "debug"}
+	if command != "compute" { // a compute host logs nobody in
+		args = append(args, "--password-hash-cost", "4")
+	}
+	args = append(args, o.Args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout = logw

@@ -18,7 +18,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/hosts"
-	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
@@ -45,6 +44,19 @@ type Options struct {
 	// known to be gone (the last process on the same data dir), so the
 	// host is taken over without waiting for its heartbeat to lapse.
 	Lease, Holder, Predecessor string
+	// Endpoint is the URL of the host endpoint this host serves
+	// (hostlink.Handler), registered for other hosts to send moving
+	// servers to; "" when it serves none.
+	Endpoint string
+	// Transfer sends a moving server's files to another host's endpoint
+	// (a *hostlink.Client); nil when this host cannot send them.
+	Transfer GuestSender
+}
+
+// GuestSender sends the files under dir, guest id's, to the host
+// endpoint at endpoint (hostlink.Client).
+type GuestSender interface {
+	SendGuest(ctx context.Context, endpoint, id, dir string) error
 }
 
 // Agent runs one host's tasks.
@@ -168,7 +180,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.host = info.Hostname
 	// The registration recounts the host's usage from compute's servers.
 	if _, err := a.hosts.Register(ctx, hosts.Registration{Info: hosts.HostInfo(info), AZ: a.opts.AZ, IP: "127.0.0.1",
-		Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, a.hosts.Now()); err != nil {
+		Endpoint: a.opts.Endpoint, Lease: a.opts.Lease, Holder: a.opts.Holder, Predecessor: a.opts.Predecessor}, a.hosts.Now()); err != nil {
 		return err
 	}
 	if err := a.compute.RestoreMoveClaims(ctx, a.host); err != nil { // resizes hold a second flavor
@@ -259,7 +271,7 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.listen(ctx)
+		a.compute.ListenForTasks(ctx, a.host, a.log, a.Wake)
 	}()
 	for _, p := range a.periodics {
 		wg.Add(1)
@@ -318,27 +330,6 @@ func (a *Agent) loop(ctx context.Context, wg *sync.WaitGroup) error {
 				a.log.Error("heartbeat", "error", err)
 			}
 		}
-	}
-}
-
-// listen wakes the agent whenever any process queues a task for its
-// host, until ctx ends; a lost listening connection is made again after
-// a pause (polling covers the gap). It returns at once on a database
-// without notifications (SQLite).
-func (a *Agent) listen(ctx context.Context) {
-	pause := time.Second
-	for {
-		err := a.compute.ListenForTasks(ctx, a.host, a.Wake)
-		if err == nil || errors.Is(err, store.ErrNoListen) || ctx.Err() != nil {
-			return
-		}
-		a.log.Warn("task notifications lost; polling until they are back", "error", err, "retry_in", pause)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, time.Minute)
 	}
 }
 

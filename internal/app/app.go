@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,6 +30,7 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/hostinfo"
+	"github.com/kumocloud/kumo/internal/hostlink"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
@@ -75,7 +77,12 @@ type App struct {
 	Agent        *agent.Agent
 	Driver       virt.Driver // the agent's
 	Handler      http.Handler
-	Log          *slog.Logger
+	// HostHandler is this compute host's endpoint (hostlink.Handler,
+	// mounted at hostlink.Prefix), where other hosts send servers moving
+	// here. Handler serves it too; a process that runs only a compute
+	// host serves it alone, at the URL it registered (HostEndpointURL).
+	HostHandler http.Handler
+	Log         *slog.Logger
 	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
 	// image services behind Handler.
 	APIs []*api.Service
@@ -109,7 +116,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	// One process per data dir, before anything in it is read or written.
-	lock, err := LockDataDir(cfg.DataDir, CurrentHolder("serve"))
+	lock, err := LockDataDir(cfg.DataDir, CurrentHolder(cfg.holder()))
 	if err != nil {
 		return nil, err
 	}
@@ -127,13 +134,21 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Migrate(ctx); err != nil {
+	// kumo serve migrates; kumo api and compute leave that to kumo
+	// migrate, run once per upgrade. None serves a schema from the future.
+	if err := db.CheckSchema(ctx, cfg.Role == RoleAll); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if cfg.Role == RoleAll {
+		if _, err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	// One key seals what must not sit in the database in clear: server
 	// passwords on their way to the agent and EC2 credential secrets.
-	box, err := secret.LoadOrCreate(filepath.Join(cfg.DataDir, "secret.key"))
+	box, err := openSecrets(ctx, db, cfg.SecretKeyPath())
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -159,16 +174,27 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	a.servers = compute.NewInventory(db)
 	a.Hosts = hosts.NewDirectory(db, a.servers)
 	a.Hosts.Clock = cfg.Clock
+	a.Hosts.ServiceDownTime = cfg.Scheduler.ServiceDownTime
 	a.Quotas = quota.New(db, quota.Options{ProjectExists: a.projectExists(), Instances: a.servers})
 	a.NetQuotas = netquota.New(db, networkQuotaCounters())
 	a.Keypairs = keypair.New(db, keypair.Options{Limit: func(ctx context.Context, projectID, userID string) (int, error) {
 		return a.Quotas.Limit(ctx, projectID, userID, quota.KeyPairs)
 	}})
-	// The compute host's lease first: a process refused it (another one
-	// runs the host on this database) leaves the database as it found it.
-	if err := a.startCompute(ctx); err != nil {
+	if err := a.buildCompute(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	// The compute host's lease first: a process refused it (another one
+	// runs the host on this database) leaves the database as it found it.
+	if cfg.Role != RoleAPI {
+		if err := a.startAgent(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if cfg.Role == RoleCompute {
+		a.Handler = a.hostRoutes()
+		return a, nil
 	}
 	if err := a.bootstrap(ctx); err != nil {
 		db.Close()
@@ -176,6 +202,30 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	}
 	a.Handler = a.routes()
 	return a, nil
+}
+
+// secretKeySetting is the cloud setting holding the secret key's
+// fingerprint.
+const secretKeySetting = "secret_key_fingerprint"
+
+// openSecrets loads the secret key at path (made when missing) and checks
+// it is the cloud's: the first process on a database records the key's
+// fingerprint, and a process holding another key is refused before it
+// seals anything the others could not open.
+func openSecrets(ctx context.Context, db *store.DB, path string) (*secret.Box, error) {
+	box, err := secret.LoadOrCreate(path)
+	if err != nil {
+		return nil, err
+	}
+	cloud, err := db.SettingOrSet(ctx, secretKeySetting, box.Fingerprint())
+	if err != nil {
+		return nil, err
+	}
+	if cloud != box.Fingerprint() {
+		return nil, fmt.Errorf("the secret key %s is not this cloud's: every kumo process on one database must hold "+
+			"the same key (copy the secret.key of the cloud's first process and give it with --secret-key-file)", path)
+	}
+	return box, nil
 }
 
 // newVolumes builds the block storage service and its worker over the
@@ -240,9 +290,13 @@ func (a *App) bootstrap(ctx context.Context) error {
 		return fmt.Errorf("seed flavors: %w", err)
 	}
 	// Uploads interrupted by a crash go back to queued before anything
-	// else looks at images. (Single API process: see image.Recover.)
-	if err := a.Images.Recover(ctx); err != nil {
-		return fmt.Errorf("recover images: %w", err)
+	// else looks at images. Not in kumo api: the image files are shared
+	// with other API processes whose uploads are in flight (an upload an
+	// API process's crash cut short stays saving, as in Glance).
+	if a.Config.Role == RoleAll {
+		if err := a.Images.Recover(ctx); err != nil {
+			return fmt.Errorf("recover images: %w", err)
+		}
 	}
 	if err := a.Images.SeedTiny(ctx, adminProject); err != nil {
 		return fmt.Errorf("seed image: %w", err)
@@ -353,29 +407,51 @@ func (a *App) routes() http.Handler {
 	mux.Handle(blockstorageapi.Mount, volumes)
 	mux.Handle(blockstorageapi.Mount+"/", volumes)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.DB.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int)); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	return api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)
+	mux.HandleFunc("GET /healthz", a.healthz)
+	return a.withHostEndpoint(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes))
 }
 
-// startCompute builds the compute service and this host's agent, and
-// registers the host (recovering interrupted work) before the API opens.
-func (a *App) startCompute(ctx context.Context) error {
-	capacity, err := a.hostCapacity()
-	if err != nil {
-		return err
+// withHostEndpoint serves the host endpoint beside h in a process that
+// runs a compute host. It is no OpenStack API: its bodies are guests'
+// disks, streamed past the APIs' body limit, and its callers hosts. (A
+// prefix test, not a mux: a mux would redirect the unclean paths the
+// APIs answer themselves.)
+func (a *App) withHostEndpoint(h http.Handler) http.Handler {
+	if a.HostHandler == nil {
+		return h
 	}
-	driver, err := a.newDriver(ctx, capacity)
-	if err != nil {
-		return err
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, hostlink.Prefix) {
+			a.HostHandler.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// hostRoutes is what a kumo compute process serves: its health, for load
+// balancers and the processes that start it, and the host endpoint.
+func (a *App) hostRoutes() http.Handler {
+	a.metrics = api.NewMetrics()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	return a.withHostEndpoint(api.Middleware(mux, a.Log, a.metrics, a.Config.MaxBodyBytes))
+}
+
+// healthz answers ok while the database does.
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := a.DB.QueryRowContext(r.Context(), "SELECT 1").Scan(new(int)); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
 	}
-	a.Driver = driver
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// buildCompute builds the compute service and the network services it
+// allocates addresses from.
+func (a *App) buildCompute() error {
+	var err error
 	a.Network, err = network.New(a.Config.Network)
 	if err != nil {
 		return err
@@ -390,12 +466,42 @@ func (a *App) startCompute(ctx context.Context) error {
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},
 		Volumes: computevol.Volumes{Service: a.Volumes},
-		Wake:    func(string) { a.Agent.Wake() }, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
+		Wake:    a.wakeAgent, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
+		Scheduler: a.Config.Scheduler,
 	})
 	a.VolumeWorker.TellServers(computevol.ServerEvents{Compute: a.Compute})
+	return nil
+}
+
+// wakeAgent wakes this process's agent for a task just queued (kumo api
+// has none: its tasks reach the hosts by database notification).
+func (a *App) wakeAgent(string) {
+	if a.Agent != nil {
+		a.Agent.Wake()
+	}
+}
+
+// startAgent starts this host's agent over its virt driver and registers
+// the host (recovering interrupted work) before the API opens.
+func (a *App) startAgent(ctx context.Context) error {
+	capacity, err := a.hostCapacity()
+	if err != nil {
+		return err
+	}
+	driver, err := a.newDriver(ctx, capacity)
+	if err != nil {
+		return err
+	}
+	a.Driver = driver
+	// Hosts of one cloud share its secret key, and so the key the host
+	// endpoint's calls are signed with.
+	signer := hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)
+	mover, _ := driver.(virt.Mover)
+	a.HostHandler = hostlink.Handler(signer, mover, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
+		Endpoint: a.Config.HostEndpointURL(), Transfer: &hostlink.Client{Signer: signer},
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
-		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder("serve"), absDir(a.Config.DataDir))})
+		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder(a.Config.holder()), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {
 		return fmt.Errorf("start compute agent: %w", err)
 	}
@@ -469,17 +575,24 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		ready(ln.Addr())
 	}
 	agentCtx, stopAgent := context.WithCancel(ctx)
+	defer stopAgent()
 	agentDone := make(chan struct{})
 	var agentErr error // set before agentDone closes
-	go func() { agentErr = a.Agent.Run(agentCtx); close(agentDone) }()
-	defer func() { stopAgent(); <-agentDone }()
-	volumesDone := make(chan struct{})
-	go func() { _ = a.VolumeWorker.Run(agentCtx); close(volumesDone) }()
-	defer func() { stopAgent(); <-volumesDone }()
-	importsDone := make(chan struct{})
-	go func() { a.Images.RunImports(agentCtx); close(importsDone) }()
-	defer func() { stopAgent(); <-importsDone }()
-	go a.purgeTokens(agentCtx, 10*time.Minute)
+	if a.Agent != nil {
+		// A compute host: its agent and its storage worker.
+		go func() { agentErr = a.Agent.Run(agentCtx); close(agentDone) }()
+		defer func() { stopAgent(); <-agentDone }()
+		volumesDone := make(chan struct{})
+		go func() { _ = a.VolumeWorker.Run(agentCtx); close(volumesDone) }()
+		defer func() { stopAgent(); <-volumesDone }()
+	}
+	if a.Config.Role != RoleCompute {
+		// An API process: image imports and the token purge.
+		importsDone := make(chan struct{})
+		go func() { a.Images.RunImports(agentCtx); close(importsDone) }()
+		defer func() { stopAgent(); <-importsDone }()
+		go a.purgeTokens(agentCtx, 10*time.Minute)
+	}
 	a.activity.trim = func() {
 		a.Compute.ForgetListedRows()
 		a.DB.ReleaseIdle()

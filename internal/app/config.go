@@ -4,6 +4,7 @@ package app
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,11 +15,29 @@ import (
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
-// Config is what `kumo serve` is started with.
+// Role is the part of a cloud a kumo process runs.
+type Role string
+
+const (
+	// RoleAll is kumo serve: every API, this host's compute agent and
+	// storage worker, migrating the database on start.
+	RoleAll Role = ""
+	// RoleAPI is kumo api: every API, no agent; any number share a
+	// database behind a load balancer.
+	RoleAPI Role = "api"
+	// RoleCompute is kumo compute: one compute host's agent and storage
+	// worker, serving only what hosts ask each other.
+	RoleCompute Role = "compute"
+)
+
+// Config is what `kumo serve` (or kumo api, kumo compute) is started with.
 type Config struct {
+	// Role is what this process runs (RoleAll unless kumo api or compute).
+	Role     Role
 	Listen   string // host:port
 	DataDir  string // database, images, instances, credentials
 	Database string // "" = SQLite in DataDir; postgres:// URL for PostgreSQL
@@ -57,8 +76,15 @@ type Config struct {
 	// Lifecycle holds soft delete, shelve offload and resize
 	// auto-confirm settings.
 	Lifecycle compute.Settings
+	// Scheduler is Nova's service_down_time and the scheduler's weight
+	// multipliers (zero: Nova's defaults).
+	Scheduler scheduler.Config
 	PublicURL string // base URL clients use, when not the request's host
-	TokenTTL  time.Duration
+	// HostURL is the base URL other compute hosts reach this host's
+	// endpoint (/kumo/v1/host/) at, where they send servers moving here
+	// (default: PublicURL, else http://<Listen>).
+	HostURL  string
+	TokenTTL time.Duration
 	// PasswordHashCost is the bcrypt cost of new password hashes
 	// (default Keystone's 12; lower only for throwaway test clouds).
 	PasswordHashCost int
@@ -97,6 +123,13 @@ type Config struct {
 	MaxConnections int
 	// HTTP bounds how long a client connection may go without progress.
 	HTTP HTTPTimeouts
+	// SecretKeyFile is the cloud's secret key (default
+	// <data-dir>/secret.key, made on first start): every process on one
+	// database must hold the same key.
+	SecretKeyFile string
+	// ImagePath is where image files live (default <data-dir>/images);
+	// kumo api processes sharing a cloud share it, as Glance's file store.
+	ImagePath string
 	// Clock is the compute service's clock (nil: the wall clock); tests
 	// pass a fake one to move past lifecycle deadlines (package apptest).
 	Clock func() time.Time
@@ -168,6 +201,18 @@ func (c *Config) Defaults() {
 
 // Validate rejects configurations kumo cannot run.
 func (c *Config) Validate() error {
+	switch c.Role {
+	case RoleAll, RoleAPI:
+	case RoleCompute:
+		if c.Host == "" {
+			return fmt.Errorf("kumo compute needs --host: the name of the compute host it runs")
+		}
+	default:
+		return fmt.Errorf("unknown role %q", c.Role)
+	}
+	if c.Role != RoleAll && !strings.HasPrefix(c.Database, "postgres") {
+		return fmt.Errorf("kumo %s shares its cloud with other processes through PostgreSQL: give --database postgres://…", c.Role)
+	}
 	switch c.Driver {
 	case "fake", "qemu":
 	default:
@@ -204,6 +249,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Lifecycle.MaxCreateCount < 0 {
 		return fmt.Errorf("--max-create-count must be at least 1 (0: the default %d)", compute.DefaultMaxCreateCount)
+	}
+	if c.Scheduler.ServiceDownTime < 0 {
+		return fmt.Errorf("--service-down-time %v is negative", c.Scheduler.ServiceDownTime)
 	}
 	if c.MaxConnections < 1 {
 		return fmt.Errorf("--max-connections must be at least 1, not %d", c.MaxConnections)
@@ -259,7 +307,28 @@ func (c *Config) VolumeDir() string { return filepath.Join(c.DataDir, "volumes")
 func (c *Config) BackupDir() string { return filepath.Join(c.DataDir, "backups") }
 
 // ImageDir holds image files.
-func (c *Config) ImageDir() string { return filepath.Join(c.DataDir, "images") }
+func (c *Config) ImageDir() string {
+	if c.ImagePath != "" {
+		return c.ImagePath
+	}
+	return filepath.Join(c.DataDir, "images")
+}
+
+// SecretKeyPath is the cloud's secret key file.
+func (c *Config) SecretKeyPath() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	return filepath.Join(c.DataDir, "secret.key")
+}
+
+// holder is how this process names itself in the data dir's lock.
+func (c *Config) holder() string {
+	if c.Role == RoleAll {
+		return "serve"
+	}
+	return string(c.Role)
+}
 
 // AuthURL is the identity endpoint clients log in to.
 func (c *Config) AuthURL() string {
@@ -271,4 +340,24 @@ func (c *Config) AuthURL() string {
 		host = "127.0.0.1" + host[strings.Index(host, ":"):]
 	}
 	return "http://" + host + "/identity/v3"
+}
+
+// HostEndpointURL is the URL this process registers for its compute
+// host's endpoint (see HostURL); a wildcard listen address stands for
+// the loopback, enough for hosts on one machine.
+func (c *Config) HostEndpointURL() string {
+	switch {
+	case c.HostURL != "":
+		return strings.TrimRight(c.HostURL, "/")
+	case c.PublicURL != "":
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "http://" + c.Listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

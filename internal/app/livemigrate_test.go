@@ -440,7 +440,7 @@ func TestLiveMigrateNoValidHost(t *testing.T) {
 // and only the other hosts heartbeat.
 func downHost(t *testing.T, c *apptest.Cloud, up ...*apptest.Cloud) {
 	t.Helper()
-	c.Clock.Advance(scheduler.ServiceDownTime + time.Second)
+	c.Clock.Advance(scheduler.DefaultServiceDownTime + time.Second)
 	for _, u := range up {
 		if err := u.App.Hosts.Heartbeat(context.Background(), u.App.Agent.Host(), u.App.Agent.Lease(), u.Clock.Now()); err != nil {
 			t.Fatal(err)

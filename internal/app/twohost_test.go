@@ -2,11 +2,15 @@ package app_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
 )
@@ -139,4 +143,23 @@ func waitGone(t *testing.T, c *apptest.Cloud, id string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestCloudRefusesAnotherSecretKey: a process joining a cloud with a key
+// other than the one the cloud's first process recorded is refused before
+// it changes anything.
+func TestCloudRefusesAnotherSecretKey(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		apptest.New(t, apptest.Options{Database: database, Host: "host-a"})
+		cfg := app.Config{DataDir: t.TempDir(), Database: database, Host: "host-b", PasswordHashCost: 4}
+		a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err == nil {
+			a.Close()
+			t.Fatal("a kumo with another secret key joined the cloud")
+		}
+		if !strings.Contains(err.Error(), "is not this cloud's") {
+			t.Fatalf("error %q, want it to name the key as not the cloud's", err)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/keypair"
+	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/secret"
 	"github.com/kumocloud/kumo/internal/store"
 )
@@ -83,6 +84,10 @@ type Deps struct {
 	Wake func(host string)
 	// Settings are the deployment's lifecycle choices.
 	Settings Settings
+	// Scheduler is the deployment's scheduler configuration
+	// (service_down_time, weight multipliers); the zero value is Nova's
+	// defaults.
+	Scheduler scheduler.Config
 	// Now is the service's clock (nil: time.Now); tests advance a fake
 	// one (package clock) past reclaim, offload and confirm deadlines.
 	Now func() time.Time
@@ -101,6 +106,11 @@ type Settings struct {
 	// ResizeConfirmWindow > 0 confirms resizes left unconfirmed that
 	// long (resize_confirm_window).
 	ResizeConfirmWindow time.Duration
+	// NoResizeToSameHost is Nova's allow_resize_to_same_host = False: a
+	// resize always moves to another host. By default (True, as
+	// DevStack sets it, and what one host needs) a resize stays on its
+	// host when it fits there.
+	NoResizeToSameHost bool
 	// MaxCreateCount is the most servers one create makes (0:
 	// DefaultMaxCreateCount): a larger max_count is lowered to it, a
 	// larger min_count refused. Quotas bound creates too, but they may

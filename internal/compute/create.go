@@ -43,16 +43,19 @@ type RequestedNetwork struct {
 
 // CreateRequest is a validated POST /servers.
 type CreateRequest struct {
-	Name           string
-	ImageRef       string
-	FlavorRef      string
-	Metadata       map[string]string
-	UserData       string // base64
-	KeyName        string
-	AdminPass      string // "" = generate
-	AZ             string
-	Host           string // 2.74, admin only (checked by the API)
-	Node           string
+	Name      string
+	ImageRef  string
+	FlavorRef string
+	Metadata  map[string]string
+	UserData  string // base64
+	KeyName   string
+	AdminPass string // "" = generate
+	AZ        string
+	Host      string // 2.74, admin only (checked by the API)
+	Node      string
+	// ForcedHost: Host and Node come from the admin's "az:host:node",
+	// which Nova takes without running the scheduler's filters.
+	ForcedHost     bool
 	Networks       NetworkRequest
 	SecurityGroups []string
 	// MinCount and MaxCount are how many servers to make (Nova's
@@ -389,12 +392,10 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 		srv.Hostname = SanitizeHostname(srv.Name, srv.ID)
 	}
 	schedReq := claimOf(b.snapshot, b.volumes.bootsFromVolume())
-	schedReq.AZ, schedReq.Host, schedReq.Node = req.AZ, req.Host, req.Node
+	schedReq.AZ, schedReq.Host, schedReq.Node, schedReq.Forced = req.AZ, req.Host, req.Node, req.ForcedHost
 	var placement scheduler.Placement
-	fits, err := groupPlacement(ctx, tx, b.group, &schedReq)
-	if err == nil && !fits {
-		err = scheduler.ErrNoValidHost
-	}
+	err := s.completeSpec(ctx, tx, &schedReq, specSource{projectID: p.ProjectID, flavor: b.snapshot,
+		sysmeta: b.sysmeta, hints: req.SchedulerHints, group: b.group})
 	if err == nil {
 		placement, err = scheduler.Claim(ctx, tx, schedReq, now)
 	}

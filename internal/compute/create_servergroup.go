@@ -43,57 +43,48 @@ func checkGroupHint(ctx context.Context, tx *store.Tx, projectID string, hints m
 	return g, nil
 }
 
-// groupPlacement narrows a new member's placement to its group's policy,
-// as Nova's ServerGroup(Anti)AffinityFilter do: affinity pins the host of
-// the live members, anti-affinity excludes the hosts that already have
-// max_server_per_host of them (1 unless the 2.64 rule says more). ok is
-// false when no host can satisfy the policy. The soft policies only
-// weigh hosts in Nova; they constrain nothing here.
-func groupPlacement(ctx context.Context, tx *store.Tx, g *servergroup.Group, req *scheduler.Request) (ok bool, err error) {
-	if g == nil || (g.Policy != servergroup.Affinity && g.Policy != servergroup.AntiAffinity) {
-		return true, nil
+// groupSpec is server group g as the scheduler's filters and weighers
+// see it: its policy, the 2.64 max_server_per_host rule and its live
+// members per host, leaving out self (a moving member does not count
+// against its own host, as Nova's group_hosts exclude the instance).
+func groupSpec(ctx context.Context, q store.Querier, g *servergroup.Group, self string) (*scheduler.Group, error) {
+	if g == nil {
+		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT i.host, COUNT(*) FROM server_group_members m
+	rows, err := q.QueryContext(ctx, `SELECT i.host, COUNT(*) FROM server_group_members m
 		JOIN instances i ON i.id = m.instance_id AND i.deleted = FALSE
-		WHERE m.group_id = ? AND i.host IS NOT NULL AND i.host <> '' GROUP BY i.host ORDER BY i.host`, g.ID)
+		WHERE m.group_id = ? AND i.id <> ? AND i.host IS NOT NULL AND i.host <> '' GROUP BY i.host`, g.ID, self)
 	if err != nil {
-		return false, fmt.Errorf("hosts of server group %s: %w", g.ID, err)
+		return nil, fmt.Errorf("hosts of server group %s: %w", g.ID, err)
 	}
 	defer rows.Close()
-	perHost := map[string]int{}
-	var hostsInUse []string
+	spec := &scheduler.Group{Policy: g.Policy, MaxPerHost: g.Rules["max_server_per_host"], Members: map[string]int{}}
 	for rows.Next() {
 		var host string
 		var n int
 		if err := rows.Scan(&host, &n); err != nil {
-			return false, fmt.Errorf("hosts of server group %s: %w", g.ID, err)
+			return nil, fmt.Errorf("hosts of server group %s: %w", g.ID, err)
 		}
-		perHost[host] = n
-		hostsInUse = append(hostsInUse, host)
+		spec.Members[host] = n
 	}
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("hosts of server group %s: %w", g.ID, err)
+		return nil, fmt.Errorf("hosts of server group %s: %w", g.ID, err)
 	}
-	if g.Policy == servergroup.Affinity {
-		if len(hostsInUse) == 0 {
-			return true, nil
-		}
-		if req.Host != "" && req.Host != hostsInUse[0] {
-			return false, nil
-		}
-		req.Host = hostsInUse[0]
-		return true, nil
+	return spec, nil
+}
+
+// groupOf returns the server group server id (of projectID) is a member
+// of; nil for none.
+func groupOf(ctx context.Context, q store.Querier, projectID, id string) (*servergroup.Group, error) {
+	var groupID string
+	err := q.QueryRowContext(ctx, `SELECT group_id FROM server_group_members WHERE instance_id = ? ORDER BY created_at LIMIT 1`, id).Scan(&groupID)
+	if isNoRows(err) {
+		return nil, nil
 	}
-	limit := 1
-	if n, ok := g.Rules["max_server_per_host"]; ok && n > 0 {
-		limit = n
+	if err != nil {
+		return nil, fmt.Errorf("server group of %s: %w", id, err)
 	}
-	for _, h := range hostsInUse {
-		if perHost[h] >= limit {
-			req.Exclude = append(req.Exclude, h)
-		}
-	}
-	return true, nil
+	return servergroup.Lookup(ctx, q, projectID, groupID)
 }
 
 // joinServerGroup records a new server as a member of its group.

@@ -19,8 +19,8 @@ type (
 	someVolumes   struct{ Volumes }
 )
 
-// TestNewRefusesMissingDependencies: every dependency but Settings and
-// Now is required, and New names the one missing (a wiring mistake)
+// TestNewRefusesMissingDependencies: every dependency but Settings,
+// Scheduler and Now is required, and New names the one missing (a wiring mistake)
 // instead of serving with a branch that skips it.
 func TestNewRefusesMissingDependencies(t *testing.T) {
 	full := Deps{DB: &store.DB{}, Flavors: &flavor.Service{}, Images: &image.Service{}, Quotas: someQuotas{},
@@ -28,7 +28,7 @@ func TestNewRefusesMissingDependencies(t *testing.T) {
 	if s := New(full); s == nil {
 		t.Fatal("New with every dependency returned nil")
 	}
-	optional := map[string]bool{"Settings": true, "Now": true}
+	optional := map[string]bool{"Settings": true, "Scheduler": true, "Now": true}
 	fields := reflect.TypeOf(full)
 	for i := range fields.NumField() {
 		name := fields.Field(i).Name

@@ -58,7 +58,7 @@ func (s *Service) Evacuate(ctx context.Context, p *auth.Principal, id string, re
 	}
 	now := s.now()
 	if req.Host != "" {
-		known, _, err := hostState(ctx, s.DB, req.Host, now)
+		known, _, err := s.hostState(ctx, s.DB, req.Host, now)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (s *Service) Evacuate(ctx context.Context, p *auth.Principal, id string, re
 	if err := state.Check(state.ActionEvacuate, instanceOf(srv), p.IsAdmin()); err != nil {
 		return err
 	}
-	if _, up, err := hostState(ctx, s.DB, srv.Host, now); err != nil {
+	if _, up, err := s.hostState(ctx, s.DB, srv.Host, now); err != nil {
 		return err
 	} else if up {
 		return errs.Invalid("Compute service of %s is still in use.", srv.Host)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
-	"github.com/kumocloud/kumo/internal/scheduler"
 )
 
 // Host statuses as Nova reports them in a server's host_status (2.16).
@@ -70,7 +68,7 @@ func (s *Service) HostStatuses(ctx context.Context, servers []*Server) (map[stri
 }
 
 // liveSince is the oldest heartbeat of a host that is up.
-func (s *Service) liveSince() int64 { return s.now().Add(-scheduler.ServiceDownTime).UnixMicro() }
+func (s *Service) liveSince() int64 { return s.Scheduler.LiveSince(s.now()).UnixMicro() }
 
 // hostRow is a compute host's row as host_status needs it; NULL when a
 // server's host has no row.

@@ -93,7 +93,7 @@ func errComputeServiceUnavailable(host string) error {
 
 // hostState reports whether host is a known compute host and whether
 // its service is up (not forced down, heartbeat fresh), in q.
-func hostState(ctx context.Context, q store.Querier, host string, now time.Time) (known, up bool, err error) {
+func (s *Service) hostState(ctx context.Context, q store.Querier, host string, now time.Time) (known, up bool, err error) {
 	var forcedDown bool
 	var heartbeat int64
 	err = q.QueryRowContext(ctx, `SELECT forced_down, heartbeat_at FROM compute_hosts WHERE hostname = ?`, host).
@@ -104,7 +104,7 @@ func hostState(ctx context.Context, q store.Querier, host string, now time.Time)
 	if err != nil {
 		return false, false, fmt.Errorf("look up host %s: %w", host, err)
 	}
-	return true, !forcedDown && heartbeat >= now.Add(-scheduler.ServiceDownTime).UnixMicro(), nil
+	return true, !forcedDown && heartbeat >= s.Scheduler.LiveSince(now).UnixMicro(), nil
 }
 
 // conductorFailure is a failure of the conductor's checks: the
@@ -127,7 +127,7 @@ func (s *Service) LiveMigrate(ctx context.Context, p *auth.Principal, id string,
 		return err
 	}
 	if req.Host != "" {
-		known, _, err := hostState(ctx, s.DB, req.Host, s.now())
+		known, _, err := s.hostState(ctx, s.DB, req.Host, s.now())
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (s *Service) liveMigrationDestination(ctx context.Context, tx *store.Tx, b 
 		return scheduler.Placement{}, fmt.Sprintf("Instance %s in power_state %s. Cannot live-migrate while the instance is in this state.",
 			srv.ID, srv.PowerState), nil
 	}
-	if _, up, err := hostState(ctx, tx, srv.Host, b.Now); err != nil || !up {
+	if _, up, err := s.hostState(ctx, tx, srv.Host, b.Now); err != nil || !up {
 		return scheduler.Placement{}, errComputeServiceUnavailable(srv.Host).Error(), err
 	}
 	c, err := claimFor(ctx, tx, srv.ID, srv.Flavor)
@@ -218,7 +218,7 @@ func (s *Service) liveMigrationDestination(ctx context.Context, tx *store.Tx, b 
 		if req.Host == srv.Host {
 			return scheduler.Placement{}, fmt.Sprintf("Unable to migrate instance (%s) to current host (%s).", srv.ID, srv.Host), nil
 		}
-		if _, up, err := hostState(ctx, tx, req.Host, b.Now); err != nil || !up {
+		if _, up, err := s.hostState(ctx, tx, req.Host, b.Now); err != nil || !up {
 			return scheduler.Placement{}, errComputeServiceUnavailable(req.Host).Error(), err
 		}
 		var total, used int

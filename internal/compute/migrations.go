@@ -431,14 +431,8 @@ func openMigrations(ctx context.Context, tx *store.Tx, instanceID string, status
 
 // endMigration ends m in status, in tx, freeing what it holds on its host.
 func endMigration(ctx context.Context, tx *store.Tx, m *Migration, status string, now time.Time) error {
-	if held := moveClaimHeld(m); held != nil {
-		c, err := claimFor(ctx, tx, m.InstanceUUID, *held)
-		if err != nil {
-			return err
-		}
-		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, c, now); err != nil {
-			return err
-		}
+	if err := releaseMoveClaim(ctx, tx, m, now); err != nil {
+		return err
 	}
 	_, err := setMigrationStatus(ctx, tx, m.ID, status, now)
 	return err
@@ -477,6 +471,9 @@ func releaseMigrationClaims(ctx context.Context, tx *store.Tx, srv *Server, now 
 		if err := endMigration(ctx, tx, m, status, now); err != nil {
 			return err
 		}
+		if err := queueMoveCleanup(ctx, tx, m, srv.Host, now); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -496,19 +493,23 @@ func confirmResizeOnDelete(ctx context.Context, tx *store.Tx, srv *Server, now t
 		if err := endMigration(ctx, tx, m, MigrationConfirmed, now); err != nil {
 			return err
 		}
+		if err := queueMoveCleanup(ctx, tx, m, srv.Host, now); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // RestoreMoveClaims adds back what host's unfinished migrations hold
-// beside their servers' flavors. The agent calls it right after
+// beside their servers' flavors (as source or, for a move to another
+// host not yet finished, as destination). The agent calls it right after
 // registering the host, whose usage is then recounted from the servers
 // alone.
 func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE source_compute = ?
+		rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE (source_compute = ? OR dest_compute = ?)
 			AND status IN (?, ?, ?, ?, ?, ?) AND EXISTS (SELECT 1 FROM instances i WHERE i.id = m.instance_uuid AND i.deleted = FALSE)`,
-			host, MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating, MigrationFinished, MigrationConfirming, MigrationReverting)
+			host, host, MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating, MigrationFinished, MigrationConfirming, MigrationReverting)
 		if err != nil {
 			return fmt.Errorf("load migrations of %s: %w", host, err)
 		}
@@ -540,7 +541,7 @@ func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 			}
 		}
 		for _, m := range open {
-			if held := moveClaimHeld(m); held != nil {
+			if held := moveClaimHeld(m); held != nil && moveClaimHost(m) == host {
 				c, err := claimFor(ctx, tx, m.InstanceUUID, *held)
 				if err != nil {
 					return err

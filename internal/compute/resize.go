@@ -28,6 +28,11 @@ const (
 	TaskResize        = "resize"
 	TaskConfirmResize = "confirm_resize"
 	TaskRevertResize  = "revert_resize"
+	// A move to another host hands over between hosts: the source's
+	// resize queues finish_resize on the destination, the destination's
+	// revert_resize queues finish_revert_resize on the source.
+	TaskFinishResize       = "finish_resize"
+	TaskFinishRevertResize = "finish_revert_resize"
 )
 
 // Instance action events of the resize family, as Nova's
@@ -122,7 +127,7 @@ func (s *Service) Resize(ctx context.Context, p *auth.Principal, id string, req 
 			return err
 		}
 		host = b.Server.Host
-		return s.startMove(ctx, tx, p, b, old, newFlavor, diskConfig, MigrationTypeResize)
+		return s.startMove(ctx, tx, p, b, old, newFlavor, diskConfig, MigrationTypeResize, "")
 	})
 	if err != nil {
 		return err
@@ -175,7 +180,7 @@ func (s *Service) checkHostUp(ctx context.Context, q store.Querier, host string,
 	if err != nil {
 		return fmt.Errorf("check host %s: %w", host, err)
 	}
-	if forcedDown || heartbeat < now.Add(-scheduler.ServiceDownTime).UnixMicro() {
+	if forcedDown || heartbeat < s.Scheduler.LiveSince(now).UnixMicro() {
 		return errServiceUnavailable()
 	}
 	return nil
@@ -184,10 +189,11 @@ func (s *Service) checkHostUp(ctx context.Context, q store.Querier, host string,
 // startMove writes an accepted resize or cold migration, in tx: progress
 // 0, the disk config, old_vm_state stashed (Nova's _prep_resize), the
 // migration record (Nova's _preallocate_migration) and the claim of the
-// new flavor on the host; then the agent's task. A host the new flavor
-// does not fit ends it at once, as Nova's conductor does on NoValidHost.
+// new flavor on the destination (pickDestination; target when not "");
+// then the source's task. No host fitting ends it at once, as Nova's
+// conductor does on NoValidHost.
 func (s *Service) startMove(ctx context.Context, tx *store.Tx, p *auth.Principal, b *begunAction, old, next FlavorSnapshot,
-	diskConfig, migrationType string) error {
+	diskConfig, migrationType, target string) error {
 	srv := b.Server
 	sysmeta := maps.Clone(srv.SystemMetadata)
 	if sysmeta == nil {
@@ -208,22 +214,16 @@ func (s *Service) startMove(ctx context.Context, tx *store.Tx, p *auth.Principal
 	m := &Migration{InstanceUUID: srv.ID, Type: migrationType, Status: MigrationPreMigrating,
 		SourceCompute: srv.Host, SourceNode: srv.Node, OldTypeID: flavorTypeID(old), NewTypeID: flavorTypeID(next),
 		OldFlavor: old, NewFlavor: next, UserID: p.UserID, ProjectID: p.ProjectID, CreatedAt: b.Now.UTC()}
-	fits := false
-	if migrationType == MigrationTypeResize { // a cold migration never stays on its host
-		c, err := claimFor(ctx, tx, srv.ID, next)
-		if err != nil {
-			return err
-		}
-		if fits, err = scheduler.ClaimMove(ctx, tx, srv.Host, c, b.Now); err != nil {
-			return err
-		}
+	dest, fits, err := s.pickDestination(ctx, tx, srv, migrationType, next, target, b.Now)
+	if err != nil {
+		return err
 	}
 	if !fits {
 		return s.failMove(ctx, tx, b, m)
 	}
-	m.DestCompute, m.DestNode = srv.Host, srv.Node
-	if err := tx.QueryRowContext(ctx, `SELECT host_ip FROM compute_hosts WHERE hostname = ?`, srv.Host).Scan(&m.DestHost); err != nil {
-		return fmt.Errorf("look up host %s: %w", srv.Host, err)
+	m.DestCompute, m.DestNode = dest.Host, dest.Node
+	if err := tx.QueryRowContext(ctx, `SELECT host_ip FROM compute_hosts WHERE hostname = ?`, dest.Host).Scan(&m.DestHost); err != nil {
+		return fmt.Errorf("look up host %s: %w", dest.Host, err)
 	}
 	if err := insertMigration(ctx, tx, m); err != nil {
 		return err

@@ -34,11 +34,15 @@ func (s *Service) stepMove(ctx context.Context, t *Task, started time.Time, even
 	var params TaskParams
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
-		if err := recordEvent(ctx, tx, t.ActionID, event, t.Host, started, nil, now); err != nil {
-			return err
-		}
 		m, err := taskMigration(ctx, tx, t)
 		if err != nil {
+			return err
+		}
+		host := t.Host
+		if event == eventPrepResize && m.DestCompute != "" {
+			host = m.DestCompute // Nova's prep_resize runs on the destination
+		}
+		if err := recordEvent(ctx, tx, t.ActionID, event, host, started, nil, now); err != nil {
 			return err
 		}
 		if _, err := setMigrationStatus(ctx, tx, m.ID, status, now, from); err != nil {
@@ -128,9 +132,24 @@ func (s *Service) FinishResize(ctx context.Context, t *Task, started time.Time, 
 		}
 		current := string(t.Plan().TaskState)
 		live := !srv.Deleted && string(srv.TaskState) == current
+		if opErr == nil && live && m.CrossHost() && t.Kind == TaskResize {
+			// The files are on the destination: it finishes the move.
+			return handOff(ctx, tx, t, TaskFinishResize, m.DestCompute, now)
+		}
 		if opErr == nil && live {
 			if err := setServerFlavor(ctx, tx, srv.ID, m.NewFlavor, now); err != nil {
 				return err
+			}
+			if m.CrossHost() {
+				// The destination's claim becomes the server's own; the
+				// source keeps the old flavor (as a move claim) until
+				// the move is confirmed or reverted.
+				if err := placeServer(ctx, tx, srv.ID, m.DestCompute, m.DestNode, now); err != nil {
+					return err
+				}
+				if err := scheduler.MoveRunning(ctx, tx, m.SourceCompute, "", now); err != nil {
+					return err
+				}
 			}
 			if _, err := setMigrationStatus(ctx, tx, m.ID, MigrationFinished, now, MigrationPostMigrating); err != nil {
 				return err
@@ -162,14 +181,8 @@ func failedResizeEvent(ts state.TaskState) string {
 // new flavor's claim released and, unless the failure rolls back, the
 // server in ERROR with the failure as its fault.
 func (s *Service) abandonMove(ctx context.Context, tx *store.Tx, srv *Server, m *Migration, opErr error, now time.Time) error {
-	if held := moveClaimHeld(m); held != nil {
-		c, err := claimFor(ctx, tx, srv.ID, *held)
-		if err != nil {
-			return err
-		}
-		if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, c, now); err != nil {
-			return err
-		}
+	if err := releaseMoveClaim(ctx, tx, m, now); err != nil {
+		return err
 	}
 	if _, err := setMigrationStatus(ctx, tx, m.ID, MigrationError, now); err != nil {
 		return err

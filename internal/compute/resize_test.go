@@ -606,26 +606,36 @@ func TestMigrate(t *testing.T) {
 	})
 }
 
-// TestMigrateBetweenHostsRefused: moving a guest to another kumo host is
-// not built, so a migrate that another host could take is refused (409)
-// and changes nothing.
-func TestMigrateBetweenHostsRefused(t *testing.T) {
+// TestMigrateToHostWithoutEndpoint: a migrate goes to the other host
+// with room; when the source cannot send it the guest (that host serves
+// no host endpoint), the move fails as Nova's resize_instance does: the
+// migration in error, the destination's claim released, the server in
+// ERROR with the failure as its fault.
+func TestMigrateToHostWithoutEndpoint(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
 		c := resizeCloud(t, database, computetest.Options{})
 		ctx := context.Background()
 		if _, err := c.App.Hosts.Register(ctx, hosts.Registration{Info: hosts.HostInfo{Hostname: "second", HypervisorType: "fake",
-			VCPUs: 8, MemoryMB: 8192, DiskGB: 100, CPUInfo: "{}"}, IP: "127.0.0.2"}, time.Now()); err != nil {
+			VCPUs: 8, MemoryMB: 8192, DiskGB: 100, CPUInfo: `{"arch": "x86_64"}`}, IP: "127.0.0.2"}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		id := c.CreateServer(t, resizeOwner, "r1", func(r *compute.CreateRequest) { r.Host = "fake-host" }).Servers[0].ID
 		c.WaitFor(t, id, computetest.Active)
-		for _, host := range []string{"", "second"} {
-			assertKind(t, c.Compute.Migrate(ctx, resizeAdmin, id, host, "req-m"), errs.KindConflict,
-				"Cold migration between compute hosts is not supported by this cloud yet.")
+		if err := c.Compute.Migrate(ctx, resizeAdmin, id, "", "req-m"); err != nil {
+			t.Fatal(err)
 		}
-		if ms, _ := c.Compute.ListMigrations(ctx, compute.MigrationFilter{}); len(ms) != 0 {
-			t.Errorf("refused migrations left records: %v", ms)
+		srv := c.WaitFor(t, id, func(s *compute.Server) bool { return s.VMState == state.VMError })
+		if srv.Fault == nil || !strings.Contains(srv.Fault.Message, "serves no host endpoint") || srv.Host != "fake-host" {
+			t.Errorf("server after the failed move: host %s, fault %+v", srv.Host, srv.Fault)
+		}
+		m := onlyMigration(t, c, id)
+		if m.Status != compute.MigrationError || m.DestCompute != "second" || m.Type != compute.MigrationTypeMigration {
+			t.Errorf("migration = %+v", m)
+		}
+		var vcpus int
+		if err := c.DB.QueryRowContext(ctx, `SELECT vcpus_used FROM compute_hosts WHERE hostname = 'second'`).Scan(&vcpus); err != nil || vcpus != 0 {
+			t.Errorf("second's claim after the failed move: %d vCPUs (%v)", vcpus, err)
 		}
 	})
 }

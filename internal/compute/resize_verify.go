@@ -32,7 +32,7 @@ func (s *Service) ConfirmResize(ctx context.Context, p *auth.Principal, id, requ
 		if err != nil {
 			return err
 		}
-		host = b.Server.Host
+		host = m.SourceCompute
 		return s.queueConfirm(ctx, tx, b, m)
 	})
 	if err != nil {
@@ -68,7 +68,13 @@ func (s *Service) queueConfirm(ctx context.Context, tx *store.Tx, b *begunAction
 	if _, err := setMigrationStatus(ctx, tx, m.ID, MigrationConfirming, b.Now); err != nil {
 		return err
 	}
-	return s.queueAction(ctx, tx, b, eventConfirmResize, &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}})
+	// The source drops what it kept: after a move to another host that
+	// is not the server's host any more (Nova's confirm_resize runs on
+	// the source).
+	params := &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}}
+	params.TaskPlan = planOf(b, eventConfirmResize)
+	return insertTask(ctx, tx, &Task{InstanceID: b.Server.ID, Host: m.SourceCompute, Kind: TaskConfirmResize,
+		RequestID: b.RequestID, ActionID: b.ActionID, Params: params}, b.Now)
 }
 
 // FinishConfirmResize commits a confirm: the migration confirmed, the old
@@ -82,6 +88,9 @@ func (s *Service) queueConfirm(ctx context.Context, tx *store.Tx, b *begunAction
 func (s *Service) FinishConfirmResize(ctx context.Context, t *Task, started time.Time, opErr error) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
+		if isCleanup(t) {
+			return finishTask(ctx, tx, t, opErr != nil, now)
+		}
 		m, err := taskMigration(ctx, tx, t)
 		if err != nil {
 			return err
@@ -177,6 +186,11 @@ func (s *Service) FinishRevertResize(ctx context.Context, t *Task, started time.
 			return err
 		}
 		live := !srv.Deleted && srv.TaskState == t.Plan().TaskState
+		if live && opErr == nil && m.CrossHost() && t.Kind == TaskRevertResize {
+			// The destination's copy is gone: the source, which kept
+			// the guest, finishes the revert.
+			return handOff(ctx, tx, t, TaskFinishRevertResize, m.SourceCompute, now)
+		}
 		if live && opErr == nil {
 			if err := setServerFlavor(ctx, tx, srv.ID, m.OldFlavor, now); err != nil {
 				return err
@@ -191,7 +205,19 @@ func (s *Service) FinishRevertResize(ctx context.Context, t *Task, started time.
 			if err != nil {
 				return err
 			}
-			if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, c, now); err != nil {
+			if m.CrossHost() {
+				// Back on the source, whose move claim of the old flavor
+				// is the server's own again; the destination lets go.
+				if err := scheduler.Release(ctx, tx, m.DestCompute, c.VCPUs, c.MemoryMB, c.DiskGB, now); err != nil {
+					return err
+				}
+				if err := placeServer(ctx, tx, srv.ID, m.SourceCompute, m.SourceNode, now); err != nil {
+					return err
+				}
+				if err := scheduler.MoveRunning(ctx, tx, "", m.SourceCompute, now); err != nil {
+					return err
+				}
+			} else if err := scheduler.ReleaseMove(ctx, tx, m.SourceCompute, c, now); err != nil {
 				return err
 			}
 			if _, err := setMigrationStatus(ctx, tx, m.ID, MigrationReverted, now, MigrationReverting); err != nil {

@@ -149,7 +149,7 @@ func (s *Service) unshelveOffloaded(ctx context.Context, tx *store.Tx, b *begunA
 	if zone != nil {
 		az = *zone
 	}
-	claim, err := claimFor(ctx, tx, srv.ID, srv.Flavor)
+	claim, err := s.requestSpec(ctx, tx, srv, srv.Flavor)
 	if err != nil {
 		return "", err
 	}

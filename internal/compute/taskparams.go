@@ -135,14 +135,34 @@ type ResizeParams struct {
 	MoveStep
 }
 
-// ConfirmResizeParams: drop the disk a resize kept aside.
+// ConfirmResizeParams: drop the disk a resize kept aside. Cleanup: the
+// server was deleted during or after a move to another host, and this
+// host only drops the copy it holds (no server change, no event).
 type ConfirmResizeParams struct {
 	TaskPlan
 	MoveStep
+	Cleanup bool `json:"cleanup,omitempty"`
 }
 
 // RevertResizeParams: restore the disk and flavor a resize replaced.
 type RevertResizeParams struct {
+	TaskPlan
+	MoveStep
+}
+
+// FinishResizeParams: on the destination of a move to another host,
+// boot the guest from the files the source sent, with the new flavor
+// (Nova's finish_resize); queued by the source's resize task.
+type FinishResizeParams struct {
+	TaskPlan
+	MoveStep
+}
+
+// FinishRevertResizeParams: on the source of a reverted move to another
+// host, give the server its old flavor back and boot the guest it kept
+// (Nova's finish_revert_resize); queued by the destination's
+// revert_resize task.
+type FinishRevertResizeParams struct {
 	TaskPlan
 	MoveStep
 }
@@ -190,26 +210,28 @@ type EvacuateParams struct {
 	OnSharedStorage bool `json:"on_shared_storage,omitempty"`
 }
 
-func (*BuildParams) TaskKind() string             { return TaskBuild }
-func (*DeleteParams) TaskKind() string            { return TaskDelete }
-func (*ActionParams) TaskKind() string            { return TaskAction }
-func (*CallParams) TaskKind() string              { return TaskCall }
-func (*RebuildParams) TaskKind() string           { return TaskRebuild }
-func (*SnapshotParams) TaskKind() string          { return TaskSnapshot }
-func (*SoftDeleteParams) TaskKind() string        { return TaskSoftDelete }
-func (*RestoreParams) TaskKind() string           { return TaskRestore }
-func (*ShelveParams) TaskKind() string            { return TaskShelve }
-func (*ShelveOffloadParams) TaskKind() string     { return TaskShelveOffload }
-func (*UnshelveParams) TaskKind() string          { return TaskUnshelve }
-func (*ResizeParams) TaskKind() string            { return TaskResize }
-func (*ConfirmResizeParams) TaskKind() string     { return TaskConfirmResize }
-func (*RevertResizeParams) TaskKind() string      { return TaskRevertResize }
-func (*CrashDumpParams) TaskKind() string         { return TaskCrashDump }
-func (*InjectNetworkInfoParams) TaskKind() string { return TaskInjectNetworkInfo }
-func (*RescueParams) TaskKind() string            { return TaskRescue }
-func (*UnrescueParams) TaskKind() string          { return TaskUnrescue }
-func (*LiveMigrationParams) TaskKind() string     { return TaskLiveMigration }
-func (*EvacuateParams) TaskKind() string          { return TaskEvacuate }
+func (*BuildParams) TaskKind() string              { return TaskBuild }
+func (*DeleteParams) TaskKind() string             { return TaskDelete }
+func (*ActionParams) TaskKind() string             { return TaskAction }
+func (*CallParams) TaskKind() string               { return TaskCall }
+func (*RebuildParams) TaskKind() string            { return TaskRebuild }
+func (*SnapshotParams) TaskKind() string           { return TaskSnapshot }
+func (*SoftDeleteParams) TaskKind() string         { return TaskSoftDelete }
+func (*RestoreParams) TaskKind() string            { return TaskRestore }
+func (*ShelveParams) TaskKind() string             { return TaskShelve }
+func (*ShelveOffloadParams) TaskKind() string      { return TaskShelveOffload }
+func (*UnshelveParams) TaskKind() string           { return TaskUnshelve }
+func (*ResizeParams) TaskKind() string             { return TaskResize }
+func (*ConfirmResizeParams) TaskKind() string      { return TaskConfirmResize }
+func (*RevertResizeParams) TaskKind() string       { return TaskRevertResize }
+func (*FinishResizeParams) TaskKind() string       { return TaskFinishResize }
+func (*FinishRevertResizeParams) TaskKind() string { return TaskFinishRevertResize }
+func (*CrashDumpParams) TaskKind() string          { return TaskCrashDump }
+func (*InjectNetworkInfoParams) TaskKind() string  { return TaskInjectNetworkInfo }
+func (*RescueParams) TaskKind() string             { return TaskRescue }
+func (*UnrescueParams) TaskKind() string           { return TaskUnrescue }
+func (*LiveMigrationParams) TaskKind() string      { return TaskLiveMigration }
+func (*EvacuateParams) TaskKind() string           { return TaskEvacuate }
 
 // taskKind is one row of the contract: the newest params version of a
 // kind and a new, empty value of its params type.
@@ -231,26 +253,28 @@ func kindOf[P any, PP interface {
 // any other way by raising the version and teaching decodeParams to read
 // the older one, so rows queued by older API processes still run.
 var taskKinds = map[string]taskKind{
-	TaskBuild:             kindOf[BuildParams](1),
-	TaskDelete:            kindOf[DeleteParams](1),
-	TaskAction:            kindOf[ActionParams](1),
-	TaskCall:              kindOf[CallParams](1),
-	TaskRebuild:           kindOf[RebuildParams](1),
-	TaskSnapshot:          kindOf[SnapshotParams](1),
-	TaskSoftDelete:        kindOf[SoftDeleteParams](1),
-	TaskRestore:           kindOf[RestoreParams](1),
-	TaskShelve:            kindOf[ShelveParams](1),
-	TaskShelveOffload:     kindOf[ShelveOffloadParams](1),
-	TaskUnshelve:          kindOf[UnshelveParams](1),
-	TaskResize:            kindOf[ResizeParams](1),
-	TaskConfirmResize:     kindOf[ConfirmResizeParams](1),
-	TaskRevertResize:      kindOf[RevertResizeParams](1),
-	TaskCrashDump:         kindOf[CrashDumpParams](1),
-	TaskInjectNetworkInfo: kindOf[InjectNetworkInfoParams](1),
-	TaskRescue:            kindOf[RescueParams](1),
-	TaskUnrescue:          kindOf[UnrescueParams](1),
-	TaskLiveMigration:     kindOf[LiveMigrationParams](1),
-	TaskEvacuate:          kindOf[EvacuateParams](1),
+	TaskBuild:              kindOf[BuildParams](1),
+	TaskDelete:             kindOf[DeleteParams](1),
+	TaskAction:             kindOf[ActionParams](1),
+	TaskCall:               kindOf[CallParams](1),
+	TaskRebuild:            kindOf[RebuildParams](1),
+	TaskSnapshot:           kindOf[SnapshotParams](1),
+	TaskSoftDelete:         kindOf[SoftDeleteParams](1),
+	TaskRestore:            kindOf[RestoreParams](1),
+	TaskShelve:             kindOf[ShelveParams](1),
+	TaskShelveOffload:      kindOf[ShelveOffloadParams](1),
+	TaskUnshelve:           kindOf[UnshelveParams](1),
+	TaskResize:             kindOf[ResizeParams](1),
+	TaskConfirmResize:      kindOf[ConfirmResizeParams](1),
+	TaskRevertResize:       kindOf[RevertResizeParams](1),
+	TaskFinishResize:       kindOf[FinishResizeParams](1),
+	TaskFinishRevertResize: kindOf[FinishRevertResizeParams](1),
+	TaskCrashDump:          kindOf[CrashDumpParams](1),
+	TaskInjectNetworkInfo:  kindOf[InjectNetworkInfoParams](1),
+	TaskRescue:             kindOf[RescueParams](1),
+	TaskUnrescue:           kindOf[UnrescueParams](1),
+	TaskLiveMigration:      kindOf[LiveMigrationParams](1),
+	TaskEvacuate:           kindOf[EvacuateParams](1),
 }
 
 // TaskKinds are the task kinds this build knows, with the newest params

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -70,11 +71,11 @@ const taskChannel = "kumo_tasks"
 
 // ListenForTasks calls wake whenever a task is queued for host by any
 // process sharing the database, and once it listens (for tasks queued
-// before), until ctx ends (nil) or the notifications are lost (an error;
-// call it again). On SQLite it returns store.ErrNoListen: there the one
-// process wakes its agent directly (Deps.Wake).
-func (s *Service) ListenForTasks(ctx context.Context, host string, wake func()) error {
-	return s.DB.Listen(ctx, taskChannel, wake, func(payload string) {
+// before), until ctx ends; lost notifications are logged and listened
+// again. On SQLite it returns at once: there the one process wakes its
+// agent directly (Deps.Wake).
+func (s *Service) ListenForTasks(ctx context.Context, host string, log *slog.Logger, wake func()) {
+	s.DB.Subscribe(ctx, taskChannel, log, wake, func(payload string) {
 		if payload == host {
 			wake()
 		}

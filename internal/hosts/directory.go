@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
 )
 
@@ -44,6 +45,16 @@ type Directory struct {
 	ControlHost string
 	// Clock is the directory's clock; nil is the wall clock.
 	Clock func() time.Time
+	// ServiceDownTime is how old a host's heartbeat may be before the
+	// host is down (Nova's service_down_time; 0: the default), the
+	// scheduler's limit, so what the APIs show as up is what it places
+	// on. An agent's host lease lapses after it too.
+	ServiceDownTime time.Duration
+}
+
+// DownTime is the service_down_time in force.
+func (d *Directory) DownTime() time.Duration {
+	return scheduler.Config{ServiceDownTime: d.ServiceDownTime}.DownTime()
 }
 
 // NewDirectory reads hosts from db and their servers from servers; the

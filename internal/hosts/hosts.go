@@ -38,6 +38,10 @@ type Registration struct {
 	Info HostInfo
 	AZ   string // "" = "nova"
 	IP   string
+	// Endpoint is the URL of the host's endpoint (/kumo/v1/host/), where
+	// other hosts send the files of a server moving to it; "" when the
+	// host serves none (it then cannot receive moving servers).
+	Endpoint string
 	// Lease is the agent's token for the host's lease (lease.go), Holder
 	// how it describes itself to an agent it refuses, Predecessor the
 	// token of an agent known to be gone. An empty Lease registers the
@@ -62,15 +66,15 @@ func (d *Directory) Register(ctx context.Context, r Registration, now time.Time)
 		case err == nil:
 			if r.Lease != "" {
 				// Before the row changes: a refused agent leaves no trace.
-				if err := claimLease(ctx, tx, r.Info.Hostname, r, now); err != nil {
+				if err := claimLease(ctx, tx, r.Info.Hostname, r, now, d.DownTime()); err != nil {
 					return err
 				}
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE compute_hosts SET hypervisor_type = ?, hypervisor_version = ?,
 				cpu_info = ?, host_ip = ?, vcpus = ?, memory_mb = ?, local_gb = ?, availability_zone = ?,
-				heartbeat_at = ?, updated_at = ? WHERE id = ?`,
+				heartbeat_at = ?, updated_at = ?, endpoint_url = ? WHERE id = ?`,
 				r.Info.HypervisorType, r.Info.HypervisorVersion, r.Info.CPUInfo, r.IP, r.Info.VCPUs,
-				r.Info.MemoryMB, r.Info.DiskGB, az, ts, ts, id)
+				r.Info.MemoryMB, r.Info.DiskGB, az, ts, ts, r.Endpoint, id)
 		case isNoRows(err):
 			id = uuid.NewString()
 			var number int64
@@ -80,11 +84,11 @@ func (d *Directory) Register(ctx context.Context, r Registration, now time.Time)
 			_, err = tx.ExecContext(ctx, `INSERT INTO compute_hosts (id, number, hostname, hypervisor_type,
 				hypervisor_version, cpu_info, host_ip, vcpus, memory_mb, local_gb, cpu_allocation_ratio,
 				ram_allocation_ratio, disk_allocation_ratio, availability_zone, heartbeat_at, created_at, updated_at,
-				lease_token, lease_holder)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				lease_token, lease_holder, endpoint_url)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				id, number, r.Info.Hostname, r.Info.HypervisorType, r.Info.HypervisorVersion, r.Info.CPUInfo,
 				r.IP, r.Info.VCPUs, r.Info.MemoryMB, r.Info.DiskGB, CPUAllocationRatio, RAMAllocationRatio,
-				DiskAllocationRatio, az, ts, ts, ts, r.Lease, r.Holder)
+				DiskAllocationRatio, az, ts, ts, ts, r.Lease, r.Holder, r.Endpoint)
 		}
 		if err != nil {
 			return fmt.Errorf("register host %s: %w", r.Info.Hostname, err)

@@ -11,11 +11,6 @@ import (
 	"github.com/kumocloud/kumo/internal/store"
 )
 
-// DownTime is how old a host's heartbeat may be before the host counts
-// as down: the scheduler's limit, so what the APIs show as up is what it
-// places on.
-const DownTime = scheduler.ServiceDownTime
-
 // Host is one compute host as the agent registered it, with its usage
 // and its service flags.
 type Host struct {
@@ -40,12 +35,15 @@ type Host struct {
 	HeartbeatAt      time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	// DownTime is the service_down_time the directory read the host
+	// under (0: the default).
+	DownTime time.Duration
 }
 
 // Up reports whether the host's agent is alive at now: a forced-down
 // host is down whatever its heartbeat says, as in Nova's servicegroup.
 func (h Host) Up(now time.Time) bool {
-	return !h.ForcedDown && !h.HeartbeatAt.Before(now.Add(-DownTime))
+	return !h.ForcedDown && !h.HeartbeatAt.Before(scheduler.Config{ServiceDownTime: h.DownTime}.LiveSince(now))
 }
 
 // ServerRef names a server placed on a host.
@@ -100,10 +98,14 @@ func (d *Directory) List(ctx context.Context) ([]Host, error) {
 	return out, nil
 }
 
-// addWorkloads fills in the hosts' Workload.
+// addWorkloads fills in the hosts' Workload and the down time they are
+// judged by.
 func (d *Directory) addWorkloads(ctx context.Context, hs []Host) error {
 	if len(hs) == 0 {
 		return nil
+	}
+	for i := range hs {
+		hs[i].DownTime = d.DownTime()
 	}
 	w, err := d.servers.Workloads(ctx)
 	if err != nil {

@@ -56,7 +56,7 @@ func TestInventory(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now()
 		a := register(t, db, "node-a", "", now)
-		register(t, db, "node-b", "zone-b", now.Add(-2*hosts.DownTime))
+		register(t, db, "node-b", "zone-b", now.Add(-2*scheduler.DefaultServiceDownTime))
 		PlaceServer(t, db, "11111111-1111-4111-8111-111111111111", 1, "node-a")
 		placeServer(t, db, "22222222-2222-4222-8222-222222222222", 2, "node-b", "building")
 		dir := directory(db, now)

@@ -14,7 +14,8 @@ import (
 // (lease_token, with lease_holder describing it), heartbeats and claims
 // tasks only while the token is still its own, and gives the host up when
 // it stops. Another agent may take the host over when nobody holds it,
-// when its holder's heartbeat is older than DownTime (the holder died),
+// when its holder's heartbeat is older than the service down time (the
+// holder died),
 // or when it names the holder's token as its predecessor (it knows the
 // holder is gone: a restart on the same data dir).
 
@@ -29,6 +30,7 @@ type LeaseHeldError struct {
 	Holder    string // as the holder described itself
 	Heartbeat time.Time
 	Now       time.Time
+	DownTime  time.Duration // the service_down_time in force
 }
 
 func (e *LeaseHeldError) Error() string {
@@ -38,21 +40,21 @@ func (e *LeaseHeldError) Error() string {
 	}
 	return fmt.Sprintf("compute host %q is held by %s, whose last heartbeat was %s ago; stop it first, "+
 		"give this process another --host, or wait until its heartbeat is %s old", e.Host, holder,
-		e.Now.Sub(e.Heartbeat).Round(time.Second), DownTime)
+		e.Now.Sub(e.Heartbeat).Round(time.Second), e.DownTime)
 }
 
 // claimLease takes hostname's lease for r, in tx, unless a live holder
 // keeps it (*LeaseHeldError). The row exists.
-func claimLease(ctx context.Context, tx *store.Tx, hostname string, r Registration, now time.Time) error {
+func claimLease(ctx context.Context, tx *store.Tx, hostname string, r Registration, now time.Time, downTime time.Duration) error {
 	var token, holder string
 	var heartbeat int64
 	if err := tx.QueryRowContext(ctx, `SELECT lease_token, lease_holder, heartbeat_at FROM compute_hosts WHERE hostname = ?`,
 		hostname).Scan(&token, &holder, &heartbeat); err != nil {
 		return fmt.Errorf("read lease of %s: %w", hostname, err)
 	}
-	live := heartbeat >= now.Add(-DownTime).UnixMicro()
+	live := heartbeat >= now.Add(-downTime).UnixMicro()
 	if token != "" && token != r.Lease && token != r.Predecessor && live {
-		return &LeaseHeldError{Host: hostname, Holder: holder, Heartbeat: store.Time(heartbeat), Now: now}
+		return &LeaseHeldError{Host: hostname, Holder: holder, Heartbeat: store.Time(heartbeat), Now: now, DownTime: downTime}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET lease_token = ?, lease_holder = ? WHERE hostname = ?`,
 		r.Lease, r.Holder, hostname); err != nil {

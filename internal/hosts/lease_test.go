@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/scheduler"
 	"github.com/kumocloud/kumo/internal/store"
 	"github.com/kumocloud/kumo/internal/store/storetest"
 )
@@ -47,13 +48,13 @@ func TestHostLease(t *testing.T) {
 			{"a's heartbeat is refused", func() error { return beat("a", t0.Add(31*time.Second)) }, lostLease},
 			{"a cannot take it back while b lives", func() error { return claim("a", "", t0.Add(32*time.Second)) }, refused},
 			{"c takes over once b's heartbeat lapsed", func() error {
-				return claim("c", "", t0.Add(30*time.Second+hosts.DownTime+time.Second))
+				return claim("c", "", t0.Add(30*time.Second+scheduler.DefaultServiceDownTime+time.Second))
 			}, isNil},
-			{"b's heartbeat is refused", func() error { return beat("b", t0.Add(2*hosts.DownTime)) }, lostLease},
+			{"b's heartbeat is refused", func() error { return beat("b", t0.Add(2*scheduler.DefaultServiceDownTime)) }, lostLease},
 			{"c gives the host up", func() error { return directory(db, t0).ReleaseLease(ctx, "node-1", "c") }, isNil},
-			{"d takes it at once", func() error { return claim("d", "", t0.Add(2*hosts.DownTime)) }, isNil},
-			{"a registration without a lease leaves d's", func() error { return claim("", "", t0.Add(2*hosts.DownTime)) }, isNil},
-			{"d still heartbeats", func() error { return beat("d", t0.Add(2*hosts.DownTime)) }, isNil},
+			{"d takes it at once", func() error { return claim("d", "", t0.Add(2*scheduler.DefaultServiceDownTime)) }, isNil},
+			{"a registration without a lease leaves d's", func() error { return claim("", "", t0.Add(2*scheduler.DefaultServiceDownTime)) }, isNil},
+			{"d still heartbeats", func() error { return beat("d", t0.Add(2*scheduler.DefaultServiceDownTime)) }, isNil},
 		}
 		for _, s := range steps {
 			if err := s.do(); !s.ok(err) {
@@ -65,7 +66,7 @@ func TestHostLease(t *testing.T) {
 				t.Errorf("check lease %s: %v, want %v", lease, err, want)
 			}
 		}
-		err := claim("e", "", t0.Add(2*hosts.DownTime+5*time.Second))
+		err := claim("e", "", t0.Add(2*scheduler.DefaultServiceDownTime+5*time.Second))
 		if !refused(err) || !strings.Contains(err.Error(), `"node-1" is held by agent d`) || !strings.Contains(err.Error(), "5s ago") {
 			t.Errorf("refusal: %v, want one naming host, holder and heartbeat age", err)
 		}

@@ -68,3 +68,21 @@ func (d *Directory) KnownHosts(ctx context.Context, names []string) (map[string]
 	}
 	return out, rows.Err()
 }
+
+// Endpoint is the URL of compute host name's host endpoint (see
+// Registration.Endpoint); an error when the host is unknown or serves
+// none.
+func (d *Directory) Endpoint(ctx context.Context, name string) (string, error) {
+	var url string
+	err := d.db.QueryRowContext(ctx, `SELECT endpoint_url FROM compute_hosts WHERE hostname = ?`, name).Scan(&url)
+	if isNoRows(err) {
+		return "", fmt.Errorf("compute host %s is not registered", name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up endpoint of %s: %w", name, err)
+	}
+	if url == "" {
+		return "", fmt.Errorf("compute host %s serves no host endpoint", name)
+	}
+	return url, nil
+}

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
@@ -11,23 +12,19 @@ import (
 // ClaimMove claims req on host for a server already there that is being
 // resized: the host holds both flavors until the resize is confirmed or
 // reverted, as Nova's resource tracker keeps the migration's usage next to
-// the instance's. The server does not count twice in running_vms. It
-// reports false when req does not fit.
+// the instance's. The host must pass the filters (a resize to the same
+// host is scheduled like any other), and the server does not count twice
+// in running_vms. It reports false when req does not fit.
 func ClaimMove(ctx context.Context, tx *store.Tx, host string, req Request, now time.Time) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET
-		vcpus_used = vcpus_used + ?, memory_mb_used = memory_mb_used + ?,
-		local_gb_used = local_gb_used + ?, updated_at = ?
-		WHERE hostname = ? AND disabled = FALSE AND forced_down = FALSE AND heartbeat_at >= ?
-		AND vcpus_used + ? <= vcpus * cpu_allocation_ratio
-		AND memory_mb_used + ? <= memory_mb * ram_allocation_ratio
-		AND local_gb_used + ? <= local_gb * disk_allocation_ratio`,
-		req.VCPUs, req.MemoryMB, req.DiskGB, now.UnixMicro(), host, now.Add(-ServiceDownTime).UnixMicro(),
-		req.VCPUs, req.MemoryMB, req.DiskGB)
+	hosts, err := LoadHosts(ctx, tx)
 	if err != nil {
-		return false, fmt.Errorf("claim move on %s: %w", host, err)
+		return false, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	req.Host, req.Node, req.Forced = host, "", false
+	for _, h := range Filter(hosts, &req, now) {
+		return claimOn(ctx, tx, h, req, now, false)
+	}
+	return false, nil
 }
 
 // ReleaseMove gives back a claim ClaimMove took.
@@ -46,24 +43,18 @@ func ReleaseMove(ctx context.Context, tx *store.Tx, host string, req Request, no
 }
 
 // OtherHostFits reports whether a host other than exclude (only host when
-// it is not "") is enabled, up and has room for req: where a cold
-// migration could go.
+// it is not "") passes the filters for req: where a cold migration could
+// go.
 func OtherHostFits(ctx context.Context, q store.Querier, req Request, exclude, host string, now time.Time) (bool, error) {
-	query := `SELECT COUNT(*) FROM compute_hosts
-		WHERE hostname <> ? AND disabled = FALSE AND forced_down = FALSE AND heartbeat_at >= ?
-		AND vcpus_used + ? <= vcpus * cpu_allocation_ratio
-		AND memory_mb_used + ? <= memory_mb * ram_allocation_ratio
-		AND local_gb_used + ? <= local_gb * disk_allocation_ratio`
-	args := []any{exclude, now.Add(-ServiceDownTime).UnixMicro(), req.VCPUs, req.MemoryMB, req.DiskGB}
+	hosts, err := LoadHosts(ctx, q)
+	if err != nil {
+		return false, err
+	}
+	req.Exclude = append(slices.Clip(req.Exclude), exclude)
 	if host != "" {
-		query += ` AND hostname = ?`
-		args = append(args, host)
+		req.Host, req.Node = host, ""
 	}
-	var n int
-	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		return false, fmt.Errorf("find hosts: %w", err)
-	}
-	return n > 0, nil
+	return len(Filter(hosts, &req, now)) > 0, nil
 }
 
 // HoldMove adds a claim a move already held before the host's usage was
@@ -73,6 +64,25 @@ func HoldMove(ctx context.Context, tx *store.Tx, host string, req Request, now t
 		local_gb_used = local_gb_used + ?, updated_at = ? WHERE hostname = ?`, req.VCPUs, req.MemoryMB, req.DiskGB, now.UnixMicro(), host)
 	if err != nil {
 		return fmt.Errorf("hold move claim on %s: %w", host, err)
+	}
+	return nil
+}
+
+// MoveRunning counts a server that moved between hosts on its new host:
+// running_vms one less on from and one more on to ("" for neither). Its
+// capacity claims move apart (Claim, Release, ReleaseMove).
+func MoveRunning(ctx context.Context, tx *store.Tx, from, to string, now time.Time) error {
+	if from != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET running_vms = `+floorZero("running_vms")+`, updated_at = ?
+			WHERE hostname = ?`, 1, 1, now.UnixMicro(), from); err != nil {
+			return fmt.Errorf("move server off %s: %w", from, err)
+		}
+	}
+	if to != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET running_vms = running_vms + 1, updated_at = ?
+			WHERE hostname = ?`, now.UnixMicro(), to); err != nil {
+			return fmt.Errorf("move server onto %s: %w", to, err)
+		}
 	}
 	return nil
 }

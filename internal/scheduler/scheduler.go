@@ -1,6 +1,9 @@
-// Package scheduler places servers on compute hosts. Placement and the
-// capacity claim are one conditional UPDATE inside the caller's
-// transaction, so two creates can never both take the last of a host.
+// Package scheduler places servers on compute hosts, as Nova's filter
+// scheduler does: it reads every host's state, drops the hosts a filter
+// rejects (filters.go), orders the rest by weight (weighers.go) and claims
+// the capacity on the best one with one conditional UPDATE inside the
+// caller's transaction, then on the next if that one filled up meanwhile,
+// so two API processes can never both take the last of a host.
 package scheduler
 
 import (
@@ -18,22 +21,86 @@ var ErrNoValidHost = errors.New("No valid host was found. ")
 // DefaultAZ is the availability zone of hosts in no other zone.
 const DefaultAZ = "nova"
 
-// ServiceDownTime is how old a host's heartbeat may be before the host
-// counts as down (Nova's service_down_time).
-const ServiceDownTime = 60 * time.Second
+// DefaultServiceDownTime is Nova's default service_down_time.
+const DefaultServiceDownTime = 60 * time.Second
 
-// Request is what a server needs from a host.
+// Config is the deployment's scheduler configuration, Nova's
+// service_down_time and [filter_scheduler] weight multipliers. The zero
+// value is Nova's defaults.
+type Config struct {
+	// ServiceDownTime is how old a host's heartbeat may be before the
+	// host counts as down (0: DefaultServiceDownTime).
+	ServiceDownTime time.Duration
+	// Multipliers override the weighers' multipliers by Nova's option
+	// name (ram_weight_multiplier, ...); a weigher not named keeps its
+	// default. A negative RAM multiplier packs instead of spreading.
+	Multipliers map[string]float64
+}
+
+// DownTime is the service_down_time in force.
+func (c Config) DownTime() time.Duration {
+	if c.ServiceDownTime > 0 {
+		return c.ServiceDownTime
+	}
+	return DefaultServiceDownTime
+}
+
+// LiveSince is the oldest heartbeat of a host that is up at now.
+func (c Config) LiveSince(now time.Time) time.Time { return now.Add(-c.DownTime()) }
+
+// Request is what a server needs from a host: Nova's request spec.
 type Request struct {
 	VCPUs    int
 	MemoryMB int
 	DiskGB   int
 	AZ       string // "" for any
-	Host     string // "" for any (2.74 host / forced host)
-	Node     string // "" for any (2.74 hypervisor_hostname)
-	// Exclude lists hosts the server may not go to (a server group's
-	// anti-affinity).
+	// Host and Node are the requested destination ("" for any): 2.74's
+	// host and hypervisor_hostname, the host a migrate, evacuate or live
+	// migration names, or the host of "az:host:node".
+	Host string
+	Node string
+	// Forced is Nova's force_hosts/force_nodes (the admin's
+	// "az:host:node", evacuate or live migration with force): Host and
+	// Node are taken without running the filters; only capacity counts.
+	Forced bool
+	// Exclude lists hosts the server may not go to (Nova's ignore_hosts:
+	// the source of a move).
 	Exclude []string
+	// ProjectID is the server's project (AggregateMultiTenancyIsolation).
+	ProjectID string
+	// ExtraSpecs are the flavor's (AggregateInstanceExtraSpecsFilter).
+	ExtraSpecs map[string]string
+	// ImageProperties are the image's (ImagePropertiesFilter).
+	ImageProperties map[string]string
+	// Group is the server group the server is a member of; nil for none.
+	Group *Group
+	// SameHost, when not nil, lists the hosts of the servers the
+	// same_host hint names: the server must go to one of them (an empty,
+	// non-nil list fits nowhere). DifferentHost lists the hosts of the
+	// different_host hint's servers, which it must avoid.
+	SameHost      []string
+	DifferentHost []string
+	// Config is the deployment's scheduler configuration.
+	Config Config
 }
+
+// Group is a server group as the scheduler sees it.
+type Group struct {
+	Policy string // affinity, anti-affinity, soft-affinity, soft-anti-affinity
+	// MaxPerHost is the anti-affinity max_server_per_host rule (2.64; 0
+	// means 1).
+	MaxPerHost int
+	// Members counts the group's live members per host.
+	Members map[string]int
+}
+
+// Server group policies.
+const (
+	PolicyAffinity         = "affinity"
+	PolicyAntiAffinity     = "anti-affinity"
+	PolicySoftAffinity     = "soft-affinity"
+	PolicySoftAntiAffinity = "soft-anti-affinity"
+)
 
 // Placement is where a server landed.
 type Placement struct {
@@ -42,73 +109,53 @@ type Placement struct {
 	AZ   string
 }
 
-// Claim picks the host with the most free RAM among the enabled, live
-// hosts that fit req (Nova's default RAM weigher spreads load), and
-// claims the capacity on it.
+// Claim picks the best host for req (filters, then weighers) and claims
+// its capacity there, trying the next best when a concurrent claim took
+// the room first.
 func Claim(ctx context.Context, tx *store.Tx, req Request, now time.Time) (Placement, error) {
-	q := `SELECT hostname, availability_zone FROM compute_hosts
-		WHERE disabled = FALSE AND forced_down = FALSE AND heartbeat_at >= ?
-		AND vcpus_used + ? <= vcpus * cpu_allocation_ratio
-		AND memory_mb_used + ? <= memory_mb * ram_allocation_ratio
-		AND local_gb_used + ? <= local_gb * disk_allocation_ratio`
-	args := []any{now.Add(-ServiceDownTime).UnixMicro(), req.VCPUs, req.MemoryMB, req.DiskGB}
-	if req.AZ != "" {
-		q += ` AND availability_zone = ?`
-		args = append(args, req.AZ)
-	}
-	for _, h := range []string{req.Host, req.Node} {
-		if h != "" {
-			q += ` AND hostname = ?`
-			args = append(args, h)
-		}
-	}
-	for _, h := range req.Exclude {
-		q += ` AND hostname <> ?`
-		args = append(args, h)
-	}
-	q += ` ORDER BY memory_mb * ram_allocation_ratio - memory_mb_used DESC, hostname LIMIT 8`
-	rows, err := tx.QueryContext(ctx, q, args...)
+	hosts, err := LoadHosts(ctx, tx)
 	if err != nil {
-		return Placement{}, fmt.Errorf("find hosts: %w", err)
-	}
-	var candidates []Placement
-	for rows.Next() {
-		var p Placement
-		if err := rows.Scan(&p.Host, &p.AZ); err != nil {
-			rows.Close()
-			return Placement{}, err
-		}
-		p.Node = p.Host
-		candidates = append(candidates, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return Placement{}, err
 	}
-	for _, p := range candidates {
-		ok, err := claimOn(ctx, tx, p.Host, req, now)
+	for _, h := range Select(hosts, &req, now) {
+		ok, err := claimOn(ctx, tx, h, req, now, true)
 		if err != nil {
 			return Placement{}, err
 		}
 		if ok {
-			return p, nil
+			return Placement{Host: h.Host, Node: h.Node, AZ: h.AZ}, nil
 		}
 	}
 	return Placement{}, ErrNoValidHost
 }
 
-// claimOn adds req to host's usage if it still fits.
-func claimOn(ctx context.Context, tx *store.Tx, host string, req Request, now time.Time) (bool, error) {
+// Select returns the hosts that pass every filter for req, best first.
+func Select(hosts []HostState, req *Request, now time.Time) []HostState {
+	return Weigh(Filter(hosts, req, now), req)
+}
+
+// claimOn adds req to h's usage if it still fits under h's allocation
+// ratios (the aggregates' where they set them). A move's claim on its
+// own host does not count the server twice in running_vms.
+func claimOn(ctx context.Context, tx *store.Tx, h HostState, req Request, now time.Time, newServer bool) (bool, error) {
+	vms := 0
+	if newServer {
+		vms = 1
+	}
+	// The ratios are bound as numbers of their own: PostgreSQL would
+	// read a parameter next to an integer column as an integer.
+	cpu, ram, disk := h.Ratios()
 	res, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET
 		vcpus_used = vcpus_used + ?, memory_mb_used = memory_mb_used + ?,
-		local_gb_used = local_gb_used + ?, running_vms = running_vms + 1, updated_at = ?
+		local_gb_used = local_gb_used + ?, running_vms = running_vms + ?, updated_at = ?
 		WHERE hostname = ?
-		AND vcpus_used + ? <= vcpus * cpu_allocation_ratio
-		AND memory_mb_used + ? <= memory_mb * ram_allocation_ratio
-		AND local_gb_used + ? <= local_gb * disk_allocation_ratio`,
-		req.VCPUs, req.MemoryMB, req.DiskGB, now.UnixMicro(), host, req.VCPUs, req.MemoryMB, req.DiskGB)
+		AND vcpus_used + ? <= vcpus * CAST(? AS DOUBLE PRECISION)
+		AND memory_mb_used + ? <= memory_mb * CAST(? AS DOUBLE PRECISION)
+		AND local_gb_used + ? <= local_gb * CAST(? AS DOUBLE PRECISION)`,
+		req.VCPUs, req.MemoryMB, req.DiskGB, vms, now.UnixMicro(), h.Host,
+		req.VCPUs, cpu, req.MemoryMB, ram, req.DiskGB, disk)
 	if err != nil {
-		return false, fmt.Errorf("claim on %s: %w", host, err)
+		return false, fmt.Errorf("claim on %s: %w", h.Host, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err

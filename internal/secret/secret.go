@@ -6,8 +6,11 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,7 +18,10 @@ import (
 )
 
 // Box seals and opens secrets with one key.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	key  []byte // for DeriveKey
+}
 
 // NewBox returns a box for a 32-byte key.
 func NewBox(key []byte) (*Box, error) {
@@ -27,8 +33,22 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	return &Box{aead: aead, key: append([]byte(nil), key...)}, nil
 }
+
+// DeriveKey is a 32-byte key for one purpose ("host-endpoint"), derived
+// from the box's key: each use of the cloud's shared key gets its own, so
+// a MAC made for one purpose is never valid for another and the sealing
+// key itself is never used for anything but sealing.
+func (b *Box) DeriveKey(purpose string) []byte {
+	m := hmac.New(sha256.New, b.key)
+	m.Write([]byte("kumo derived key: " + purpose))
+	return m.Sum(nil)
+}
+
+// Fingerprint names the key without revealing it: processes sharing a
+// cloud compare fingerprints to know they hold the same key.
+func (b *Box) Fingerprint() string { return hex.EncodeToString(b.DeriveKey("fingerprint")) }
 
 // LoadOrCreate reads the key at path, creating a random one (mode 0600)
 // when the file does not exist.

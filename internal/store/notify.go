@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -69,4 +71,37 @@ func listenErr(ctx context.Context, channel string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("listen on %s: %w", channel, err)
+}
+
+// NotifyNow is Notify outside a transaction: for a change already
+// committed. It does nothing on SQLite.
+func (db *DB) NotifyNow(ctx context.Context, channel, payload string) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, `SELECT pg_notify(?, current_schema() || ':' || ?)`, channel, payload); err != nil {
+		return fmt.Errorf("notify %s: %w", channel, err)
+	}
+	return nil
+}
+
+// Subscribe is Listen kept up until ctx ends: a lost connection is logged
+// and listened again after a pause, growing to a minute (the caller's
+// polling covers the gap; ready runs again each time, for what was
+// notified meanwhile). It returns at once on SQLite.
+func (db *DB) Subscribe(ctx context.Context, channel string, log *slog.Logger, ready func(), fn func(payload string)) {
+	pause := time.Second
+	for {
+		err := db.Listen(ctx, channel, ready, fn)
+		if err == nil || errors.Is(err, ErrNoListen) || ctx.Err() != nil {
+			return
+		}
+		log.Warn("notifications lost; polling until they are back", "channel", channel, "error", err, "retry_in", pause)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Minute)
+	}
 }

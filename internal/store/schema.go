@@ -383,5 +383,7 @@ var migrations = []migration{
 	schemaOAuth1,
 	schemaDomainConfig,
 	schemaEndpointPolicy,
+	schemaHostEndpoint,
 	schemaLiveMigration,
+	schemaCloudSettings,
 }

@@ -192,3 +192,30 @@ type VolumeExtender interface {
 	// no longer uses). ErrNotFound if the guest is absent.
 	ExtendVolume(ctx context.Context, id, volumeID string, size int64) error
 }
+
+// Mover is a driver whose guests can move to another host (a cold
+// migration or a resize to another host, Nova's migrate_disk_and_power_off
+// and finish_migration): the source host sends the files of a shut-down
+// guest, the destination adopts them and boots the guest from them. The
+// files travel between hosts as they are; what they mean (a qcow2
+// overlay whose backing image lives elsewhere, a config drive) is the
+// driver's business, on both ends.
+type Mover interface {
+	// ExportGuest returns the directory holding the files of guest id,
+	// which must be shut down; the host sends its regular files. The
+	// source keeps them until the move is confirmed (Destroy) or
+	// reverted (PowerOn). ErrNotFound if the guest is absent.
+	ExportGuest(ctx context.Context, id string) (dir string, err error)
+	// StagingDir is where a host stages files it receives: a directory
+	// on the filesystem of the driver's guests (so AdoptGuest renames
+	// them into place) where the driver never looks for guests.
+	StagingDir() string
+	// AdoptGuest makes the files staged in dir (what ExportGuest's
+	// directory held on the source) guest id's, shut down, replacing a
+	// copy an earlier attempt left. dir is renamed away or removed.
+	AdoptGuest(ctx context.Context, id, dir string) error
+	// FinishMigration boots an adopted guest with g's spec, its disks
+	// grown to g's flavor; the guest is left running when powerOn, else
+	// shut down.
+	FinishMigration(ctx context.Context, g *Guest, powerOn bool) error
+}

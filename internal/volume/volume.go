@@ -11,6 +11,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/auth"
@@ -258,6 +259,9 @@ type Service struct {
 	wake   chan struct{}
 	mu     sync.Mutex
 	change chan struct{} // closed and replaced when the worker finishes a job
+	// notifying is set while a notification to other processes' workers
+	// is on its way (Wake sends at most one at a time).
+	notifying atomic.Bool
 }
 
 // New returns the block storage service over db.
@@ -275,8 +279,30 @@ func New(db *store.DB, cfg Config) *Service {
 	return &Service{db: db, cfg: cfg, now: now, wake: make(chan struct{}, 1), change: make(chan struct{})}
 }
 
-// Wake tells the worker there is work.
+// volumeChannel is the notification channel that wakes the storage
+// hosts' workers in every process sharing a PostgreSQL database.
+const volumeChannel = "kumo_volumes"
+
+// Wake tells the workers there is work, once the caller's change has
+// committed: this process's at once and, on PostgreSQL, those of other
+// processes (kumo api queues work the kumo compute hosts do).
 func (s *Service) Wake() {
+	s.wakeLocal()
+	if s.db.Dialect() != store.Postgres || !s.notifying.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		// Cleared before sending: a Wake after this point sends again,
+		// one before it is covered by this notification.
+		s.notifying.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.db.NotifyNow(ctx, volumeChannel, "") // the workers' periodic scan covers a loss
+	}()
+}
+
+// wakeLocal wakes this process's worker.
+func (s *Service) wakeLocal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:

@@ -85,6 +85,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
 	defer w.wg.Wait()
+	// Work queued by other processes (PostgreSQL) wakes this worker too.
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.s.db.Subscribe(ctx, volumeChannel, w.log, w.s.wakeLocal, func(string) { w.s.wakeLocal() })
+	}()
 	for {
 		jobs, err := w.pending(ctx)
 		if err != nil && ctx.Err() == nil {

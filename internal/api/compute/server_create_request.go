@@ -161,7 +161,7 @@ func (in *serverCreateInput) placement(c *api.Call, f createFeatures, server map
 			return err
 		}
 		in.forcedHost = host
-		in.req.Host, in.req.Node = host, node
+		in.req.Host, in.req.Node, in.req.ForcedHost = host, node, true
 	}
 	if !f.requestHost {
 		return nil

@@ -10,6 +10,7 @@ package apptest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -17,13 +18,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/clock"
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/store/storetest"
@@ -57,6 +61,11 @@ type Options struct {
 	// Configure, when set, changes the configuration before the app
 	// opens (lifecycle settings, fake delays, floating IPs).
 	Configure func(*app.Config)
+	// HostEndpoint serves the cloud's handler (with its host endpoint)
+	// on a test HTTP server started before the app opens, so the host
+	// registers its URL and other hosts can send it moving servers;
+	// URL then answers that server's address.
+	HostEndpoint bool
 }
 
 // Cloud is a built kumo and clients of its APIs.
@@ -111,13 +120,36 @@ func New(t *testing.T, o Options) *Cloud {
 	if o.NoAuth {
 		cfg.Auth = "noauth"
 	}
+	if o.Database != "" {
+		// Clouds on one database are one cloud: they hold one secret key,
+		// here derived from the database's name.
+		cfg.SecretKeyFile = filepath.Join(o.DataDir, "shared-secret.key")
+		key := sha256.Sum256([]byte(o.Database))
+		if err := os.WriteFile(cfg.SecretKeyFile, key[:], 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if o.Configure != nil {
 		o.Configure(&cfg)
+	}
+	var server *httptest.Server
+	var handler atomic.Pointer[http.Handler]
+	if o.HostEndpoint {
+		server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if h := handler.Load(); h != nil {
+				(*h).ServeHTTP(w, r)
+				return
+			}
+			http.Error(w, "kumo is not open yet", http.StatusServiceUnavailable)
+		}))
+		t.Cleanup(server.Close)
+		cfg.HostURL = server.URL
 	}
 	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("open kumo: %v", err)
 	}
+	handler.Store(&a.Handler)
 	stop := func() {}
 	if o.Run {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -127,7 +159,7 @@ func New(t *testing.T, o Options) *Cloud {
 		go func() { _ = a.VolumeWorker.Run(ctx); close(volumesDone) }()
 		stop = func() { cancel(); <-done; <-volumesDone }
 	}
-	c := &Cloud{App: a, Clock: o.Clock, t: t, stop: stop}
+	c := &Cloud{App: a, Clock: o.Clock, t: t, stop: stop, server: server}
 	t.Cleanup(c.Close)
 	c.signIn(o.Host, o.NoAuth)
 	return c
@@ -186,6 +218,9 @@ func (c *Cloud) signIn(host string, noauth bool) {
 		}
 		pw := randomHex(12)
 		u, err := ids.CreateUser(ctx, identity.User{Name: user + "-" + host, DomainID: "default", Enabled: true}, &pw)
+		if errs.Is(err, errs.KindConflict) { // a cloud before a restart on the same database made it
+			u, err = ids.CreateUser(ctx, identity.User{Name: user + "-" + host + "-" + randomHex(4), DomainID: "default", Enabled: true}, &pw)
+		}
 		if err != nil {
 			t.Fatalf("create user %s: %v", user, err)
 		}

@@ -1,0 +1,143 @@
+package scheduler_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/scheduler"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+)
+
+var now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// addHost inserts a compute host with 4 vCPUs, 4096 MB and 40 GB at
+// ratio 1, heartbeating at beat.
+func addHost(t *testing.T, db *store.DB, number int, name, az string, beat time.Time) {
+	t.Helper()
+	_, err := db.ExecContext(context.Background(), `INSERT INTO compute_hosts (id, number, hostname, hypervisor_type,
+		hypervisor_version, cpu_info, vcpus, memory_mb, local_gb, cpu_allocation_ratio, ram_allocation_ratio,
+		disk_allocation_ratio, availability_zone, heartbeat_at, created_at, updated_at)
+		VALUES (?, ?, ?, 'fake', 1000, '{"arch": "x86_64"}', 4, 4096, 40, 1, 1, 1, ?, ?, 1, 1)`,
+		name+"-id", number, name, az, beat.UnixMicro())
+	if err != nil {
+		t.Fatalf("add host %s: %v", name, err)
+	}
+}
+
+// addAggregate puts hosts in a new aggregate with metadata md.
+func addAggregate(t *testing.T, db *store.DB, id int, md map[string]string, hosts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `INSERT INTO aggregates (id, uuid, name, created_at) VALUES (?, ?, ?, 1)`,
+		id, "agg-uuid-"+string(rune('a'+id)), "agg"); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts {
+		if _, err := db.ExecContext(ctx, `INSERT INTO aggregate_hosts (aggregate_id, host) VALUES (?, ?)`, id, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, v := range md {
+		if _, err := db.ExecContext(ctx, `INSERT INTO aggregate_metadata (aggregate_id, key, value) VALUES (?, ?, ?)`, id, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func claim(t *testing.T, db *store.DB, req scheduler.Request) (string, error) {
+	t.Helper()
+	var p scheduler.Placement
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
+		var err error
+		p, err = scheduler.Claim(context.Background(), tx, req, now)
+		return err
+	})
+	return p.Host, err
+}
+
+// TestClaim: placement and the claim on both engines: spread over the
+// hosts, each claim counted, nothing on a host that is down or full, and
+// an aggregate's allocation ratio enforced by the claim itself.
+func TestClaim(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		addHost(t, db, 1, "a", "nova", now)
+		addHost(t, db, 2, "b", "nova", now)
+		addHost(t, db, 3, "stale", "nova", now.Add(-2*time.Minute))
+		addAggregate(t, db, 1, map[string]string{"ram_allocation_ratio": "1.5"}, "b")
+		req := scheduler.Request{VCPUs: 1, MemoryMB: 2048, DiskGB: 1}
+		var got []string
+		for range 5 {
+			h, err := claim(t, db, req)
+			if err != nil {
+				t.Fatalf("claim %d: %v", len(got)+1, err)
+			}
+			got = append(got, h)
+		}
+		// a and b spread 2048 MB claims; b's aggregate lets it take a third.
+		want := []string{"a", "b", "a", "b", "b"}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("placements %v, want %v", got, want)
+			}
+		}
+		if _, err := claim(t, db, req); !errors.Is(err, scheduler.ErrNoValidHost) {
+			t.Fatalf("claim on full hosts: %v, want no valid host", err)
+		}
+		// A longer service_down_time brings the stale host back.
+		req.Config.ServiceDownTime = 5 * time.Minute
+		if h, err := claim(t, db, req); err != nil || h != "stale" {
+			t.Fatalf("with service_down_time 5m: %q, %v; want the stale host", h, err)
+		}
+		var used, vms int
+		if err := db.QueryRowContext(context.Background(), `SELECT memory_mb_used, running_vms FROM compute_hosts WHERE hostname = 'b'`).
+			Scan(&used, &vms); err != nil || used != 6144 || vms != 3 {
+			t.Fatalf("host b: %d MB in %d servers (%v), want 6144 in 3", used, vms, err)
+		}
+	})
+}
+
+// TestMoves: OtherHostFits and ClaimMove run the filters.
+func TestMoves(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		addHost(t, db, 1, "src", "nova", now)
+		addHost(t, db, 2, "dst", "z2", now)
+		addAggregate(t, db, 1, map[string]string{"filter_tenant_id": "other"}, "dst")
+		req := scheduler.Request{VCPUs: 1, MemoryMB: 1024, DiskGB: 1, ProjectID: "p"}
+		fits := func(r scheduler.Request, host string) bool {
+			ok, err := scheduler.OtherHostFits(ctx, db, r, "src", host, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if fits(req, "") {
+			t.Error("dst is isolated for another tenant, yet fits")
+		}
+		req.ProjectID = "other"
+		if !fits(req, "") || !fits(req, "dst") || fits(req, "src") {
+			t.Error("for the other tenant: want dst and only dst")
+		}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			for i, want := range []bool{true, true, true, true, false} {
+				ok, err := scheduler.ClaimMove(ctx, tx, "src", req, now)
+				if err != nil || ok != want {
+					t.Errorf("move claim %d: %v, %v; want %v", i+1, ok, err, want)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vms int
+		if err := db.QueryRowContext(ctx, `SELECT running_vms FROM compute_hosts WHERE hostname = 'src'`).Scan(&vms); err != nil || vms != 0 {
+			t.Errorf("move claims counted %d servers (%v), want 0", vms, err)
+		}
+	})
+}
