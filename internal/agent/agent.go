@@ -119,7 +119,7 @@ func New(dir *hosts.Directory, c *compute.Service, d virt.Driver, log *slog.Logg
 	}
 	a := &Agent{hosts: dir, compute: c, driver: d, log: log, opts: o, wake: make(chan struct{}, 1), tasks: map[string]taskHandler{}}
 	for _, g := range []taskGroup{a.lifecycleGroup(), a.powerGroup(), a.rebuildGroup(), a.resizeGroup(),
-		a.imageGroup(), a.rescueGroup(), a.deleteGroup(), a.powerSyncGroup()} {
+		a.imageGroup(), a.rescueGroup(), a.deleteGroup(), a.powerSyncGroup(), a.migrateGroup()} {
 		for kind, h := range g.tasks {
 			a.tasks[kind] = h
 		}
@@ -184,6 +184,9 @@ func (a *Agent) Start(ctx context.Context) error {
 		return err
 	}
 	if err := a.compute.RestoreMoveClaims(ctx, a.host); err != nil { // resizes hold a second flavor
+		return err
+	}
+	if err := a.destroyEvacuated(ctx); err != nil {
 		return err
 	}
 	if err := a.recover(ctx); err != nil {

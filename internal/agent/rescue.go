@@ -61,6 +61,8 @@ func (a *Agent) callDriver(ctx context.Context, t *compute.Task) error {
 		return a.driver.DetachVolume(ctx, t.InstanceID, compute.CallVolume(t))
 	case compute.CallExtendVolume:
 		return a.extendVolume(ctx, t)
+	case compute.CallLiveMigrationForceComplete, compute.CallLiveMigrationAbort:
+		return a.liveMigrationCall(ctx, t)
 	}
 	return fmt.Errorf("unknown call %q", compute.CallOf(t))
 }

@@ -1123,6 +1123,8 @@ func (w *walk) foreignActionBodies() map[string]any {
 		"addFloatingIp": map[string]any{"address": "198.51.100.250"}, "removeFloatingIp": map[string]any{"address": "198.51.100.250"},
 		"addTenantAccess": map[string]any{"tenant": "x"}, "removeTenantAccess": map[string]any{"tenant": "x"},
 		"add_host": map[string]any{"host": "x"}, "remove_host": map[string]any{"host": "x"},
-		"set_metadata": map[string]any{"metadata": map[string]any{"k": "v"}},
+		"set_metadata":   map[string]any{"metadata": map[string]any{"k": "v"}},
+		"os-migrateLive": map[string]any{"host": nil, "block_migration": "auto"}, "evacuate": map[string]any{},
+		"force_complete": nil,
 	}
 }

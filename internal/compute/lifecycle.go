@@ -141,6 +141,9 @@ func (s *Service) deleteServer(ctx context.Context, p *auth.Principal, id, reque
 		if err := s.cancelPendingTasks(ctx, tx, id, now); err != nil {
 			return err
 		}
+		if err := rollBackLiveMigrationsOnDelete(ctx, tx, srv, requestID, actionID, now); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ? WHERE id = ?`,
 			string(state.TaskDeleting), now.UnixMicro(), id); err != nil {
 			return fmt.Errorf("mark deleting: %w", err)

@@ -22,9 +22,10 @@ import (
 
 // Migration types and statuses, as Nova names them.
 const (
-	MigrationTypeResize    = "resize"
-	MigrationTypeMigration = "migration"
-	MigrationTypeLive      = "live-migration"
+	MigrationTypeResize     = "resize"
+	MigrationTypeMigration  = "migration"
+	MigrationTypeLive       = "live-migration"
+	MigrationTypeEvacuation = "evacuation"
 
 	MigrationPreMigrating  = "pre-migrating"
 	MigrationMigrating     = "migrating"
@@ -35,13 +36,31 @@ const (
 	MigrationReverting     = "reverting"
 	MigrationReverted      = "reverted"
 	MigrationError         = "error"
+
+	// Live migration (Nova's compute manager) and evacuation statuses.
+	MigrationQueued    = "queued"
+	MigrationPreparing = "preparing"
+	MigrationRunning   = "running"
+	MigrationCompleted = "completed"
+	MigrationFailed    = "failed"
+	MigrationCancelled = "cancelled"
+	MigrationAccepted  = "accepted"
+	MigrationDone      = "done"
 )
 
 // LiveMigrationInProgress are the statuses Nova counts as an in-progress
 // live migration (the only migrations GET /servers/{id}/migrations shows).
-var LiveMigrationInProgress = []string{"queued", "preparing", "running", "post-migrating"}
+var LiveMigrationInProgress = []string{MigrationQueued, MigrationPreparing, MigrationRunning, MigrationPostMigrating}
 
-// Migration is one resize or cold migration of a server.
+// MigrationProgress is how far a live migration has copied the guest's
+// memory and disks, in bytes (Nova's memory_* and disk_* counters).
+type MigrationProgress struct {
+	MemoryTotal, MemoryProcessed, MemoryRemaining int64
+	DiskTotal, DiskProcessed, DiskRemaining       int64
+}
+
+// Migration is one resize, cold migration, live migration or evacuation
+// of a server.
 type Migration struct {
 	ID            int64
 	UUID          string
@@ -59,8 +78,10 @@ type Migration struct {
 	OldFlavor, NewFlavor FlavorSnapshot
 	UserID, ProjectID    string
 	Hidden               bool
-	CreatedAt            time.Time
-	UpdatedAt            *time.Time
+	// Progress is a live migration's, nil until it first reports.
+	Progress  *MigrationProgress
+	CreatedAt time.Time
+	UpdatedAt *time.Time
 }
 
 // MigrationFilter selects migrations for GET /os-migrations; empty fields
@@ -86,7 +107,8 @@ type MigrationFilter struct {
 
 const migrationColumns = `id, uuid, instance_uuid, migration_type, status, source_compute, source_node,
 	dest_compute, dest_node, dest_host, old_instance_type_id, new_instance_type_id, old_flavor, new_flavor,
-	user_id, project_id, hidden, created_at, updated_at`
+	user_id, project_id, hidden, created_at, updated_at, memory_total, memory_processed, memory_remaining,
+	disk_total, disk_processed, disk_remaining`
 
 func scanMigration(r rowScanner) (*Migration, error) {
 	var m Migration
@@ -94,9 +116,16 @@ func scanMigration(r rowScanner) (*Migration, error) {
 	var oldID, newID, updated sql.NullInt64
 	var oldFlavor, newFlavor string
 	var created int64
+	var progress [6]sql.NullInt64
 	if err := r.Scan(&m.ID, &m.UUID, &m.InstanceUUID, &m.Type, &m.Status, &src, &srcNode, &dst, &dstNode, &dstHost,
-		&oldID, &newID, &oldFlavor, &newFlavor, &m.UserID, &m.ProjectID, &m.Hidden, &created, &updated); err != nil {
+		&oldID, &newID, &oldFlavor, &newFlavor, &m.UserID, &m.ProjectID, &m.Hidden, &created, &updated,
+		&progress[0], &progress[1], &progress[2], &progress[3], &progress[4], &progress[5]); err != nil {
 		return nil, err
+	}
+	if progress[0].Valid {
+		m.Progress = &MigrationProgress{MemoryTotal: progress[0].Int64, MemoryProcessed: progress[1].Int64,
+			MemoryRemaining: progress[2].Int64, DiskTotal: progress[3].Int64, DiskProcessed: progress[4].Int64,
+			DiskRemaining: progress[5].Int64}
 	}
 	m.SourceCompute, m.SourceNode, m.DestCompute, m.DestNode, m.DestHost = src.String, srcNode.String, dst.String, dstNode.String, dstHost.String
 	if oldID.Valid {
@@ -141,7 +170,9 @@ func insertMigration(ctx context.Context, tx *store.Tx, m *Migration) error {
 		u := m.UpdatedAt.UnixMicro()
 		updated = &u
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO migrations (`+migrationColumns+`)
+	_, err := tx.ExecContext(ctx, `INSERT INTO migrations (id, uuid, instance_uuid, migration_type, status,
+		source_compute, source_node, dest_compute, dest_node, dest_host, old_instance_type_id, new_instance_type_id,
+		old_flavor, new_flavor, user_id, project_id, hidden, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.UUID, m.InstanceUUID, m.Type, m.Status, nullStr(m.SourceCompute), nullStr(m.SourceNode),
 		nullStr(m.DestCompute), nullStr(m.DestNode), nullStr(m.DestHost), m.OldTypeID, m.NewTypeID,
@@ -327,8 +358,13 @@ func stringsAsAny(ss []string) []any {
 // moveClaimHeld is the claim a server's unfinished migration holds on its
 // host beside the server's own flavor: the new flavor until the resize
 // finishes (the server row still has the old one), then the old flavor
-// until it is confirmed or reverted. nil when it holds none.
+// until it is confirmed or reverted. nil when it holds none (live
+// migrations and evacuations claim on their destination, see
+// RestoreMoveClaims).
 func moveClaimHeld(m *Migration) *FlavorSnapshot {
+	if m.Type != MigrationTypeResize && m.Type != MigrationTypeMigration {
+		return nil
+	}
 	switch m.Status {
 	case MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating:
 		return &m.NewFlavor
@@ -405,14 +441,29 @@ func endMigration(ctx context.Context, tx *store.Tx, m *Migration, status string
 // releaseMigrationClaims frees what a deleted server's unfinished
 // migrations hold on its host, in tx; a resize waiting for confirmation is
 // confirmed, as Nova's delete confirms it (_confirm_resize_on_deleting),
-// and one still under way ends in error.
+// and one still under way ends in error, as does a live migration (whose
+// destination's claim goes).
 func releaseMigrationClaims(ctx context.Context, tx *store.Tx, srv *Server, now time.Time) error {
 	open, err := openMigrations(ctx, tx, srv.ID, MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating,
 		MigrationFinished, MigrationConfirming, MigrationReverting)
 	if err != nil {
 		return err
 	}
+	live, err := openMigrations(ctx, tx, srv.ID, LiveMigrationInProgress...)
+	if err != nil {
+		return err
+	}
+	for _, m := range live {
+		if m.Type == MigrationTypeLive {
+			if err := abandonLiveMigration(ctx, tx, m, now); err != nil {
+				return err
+			}
+		}
+	}
 	for _, m := range open {
+		if m.Type == MigrationTypeLive {
+			continue
+		}
 		status := MigrationError
 		if m.Status == MigrationFinished || m.Status == MigrationConfirming {
 			status = MigrationConfirmed
@@ -475,7 +526,20 @@ func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		incoming, err := s.incomingLiveMigrations(ctx, tx, host)
+		if err != nil {
+			return err
+		}
 		now := s.now()
+		for _, m := range incoming { // the destination's claim of a live migration under way
+			c, err := claimFor(ctx, tx, m.InstanceUUID, m.NewFlavor)
+			if err != nil {
+				return err
+			}
+			if err := scheduler.HoldMove(ctx, tx, host, c, now); err != nil {
+				return err
+			}
+		}
 		for _, m := range open {
 			if held := moveClaimHeld(m); held != nil && moveClaimHost(m) == host {
 				c, err := claimFor(ctx, tx, m.InstanceUUID, *held)
@@ -489,4 +553,25 @@ func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 		}
 		return nil
 	})
+}
+
+// incomingLiveMigrations are the live migrations under way to host, in tx.
+func (s *Service) incomingLiveMigrations(ctx context.Context, tx *store.Tx, host string) ([]*Migration, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE dest_compute = ?
+		AND migration_type = ? AND status IN (`+placeholders(len(LiveMigrationInProgress))+`)
+		AND EXISTS (SELECT 1 FROM instances i WHERE i.id = m.instance_uuid AND i.deleted = FALSE)`,
+		append([]any{host, MigrationTypeLive}, stringsAsAny(LiveMigrationInProgress)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("load live migrations to %s: %w", host, err)
+	}
+	defer rows.Close()
+	var out []*Migration
+	for rows.Next() {
+		m, err := scanMigration(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }

@@ -326,8 +326,19 @@ func RebuildTaskOf(t *Task) RebuildTask {
 // ERROR with the failure as its fault, as Nova's
 // _error_out_instance_on_exception and wrap_instance_fault leave it.
 func (s *Service) FinishRebuild(ctx context.Context, t *Task, started time.Time, opErr error) error {
+	return s.finishRebuild(ctx, t, started, opErr, nil)
+}
+
+// finishRebuild is FinishRebuild with also, when not nil, run in its
+// transaction (an evacuation ends its migration there).
+func (s *Service) finishRebuild(ctx context.Context, t *Task, started time.Time, opErr error, also func(tx *store.Tx, now time.Time) error) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
+		if also != nil {
+			if err := also(tx, now); err != nil {
+				return err
+			}
+		}
 		current := string(t.Plan().TaskState)
 		if opErr == nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE instances SET launched_at = ? WHERE id = ? AND deleted = FALSE AND `+

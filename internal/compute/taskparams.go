@@ -187,6 +187,29 @@ type RescueParams struct {
 // UnrescueParams: boot a rescued server from its own disk again.
 type UnrescueParams struct{ TaskPlan }
 
+// LiveMigrationParams: one phase of a live migration (livemigrate.go)
+// from Source to Dest; a rollback ends the migration in EndStatus.
+type LiveMigrationParams struct {
+	TaskPlan
+	MigrationID    int64  `json:"migration_id"`
+	Phase          string `json:"phase"`
+	Source         string `json:"source"`
+	Dest           string `json:"dest"`
+	BlockMigration bool   `json:"block_migration,omitempty"`
+	EndStatus      string `json:"end_status,omitempty"`
+}
+
+// EvacuateParams: rebuild an evacuated server on its new host along its
+// migration; AdminPass is sealed.
+type EvacuateParams struct {
+	TaskPlan
+	MigrationID int64  `json:"migration_id"`
+	AdminPass   string `json:"admin_pass,omitempty"`
+	// OnSharedStorage: the request (before 2.14) said the server's
+	// files are on storage the new host shares.
+	OnSharedStorage bool `json:"on_shared_storage,omitempty"`
+}
+
 func (*BuildParams) TaskKind() string              { return TaskBuild }
 func (*DeleteParams) TaskKind() string             { return TaskDelete }
 func (*ActionParams) TaskKind() string             { return TaskAction }
@@ -207,6 +230,8 @@ func (*CrashDumpParams) TaskKind() string          { return TaskCrashDump }
 func (*InjectNetworkInfoParams) TaskKind() string  { return TaskInjectNetworkInfo }
 func (*RescueParams) TaskKind() string             { return TaskRescue }
 func (*UnrescueParams) TaskKind() string           { return TaskUnrescue }
+func (*LiveMigrationParams) TaskKind() string      { return TaskLiveMigration }
+func (*EvacuateParams) TaskKind() string           { return TaskEvacuate }
 
 // taskKind is one row of the contract: the newest params version of a
 // kind and a new, empty value of its params type.
@@ -248,6 +273,8 @@ var taskKinds = map[string]taskKind{
 	TaskInjectNetworkInfo:  kindOf[InjectNetworkInfoParams](1),
 	TaskRescue:             kindOf[RescueParams](1),
 	TaskUnrescue:           kindOf[UnrescueParams](1),
+	TaskLiveMigration:      kindOf[LiveMigrationParams](1),
+	TaskEvacuate:           kindOf[EvacuateParams](1),
 }
 
 // TaskKinds are the task kinds this build knows, with the newest params
@@ -404,6 +431,8 @@ func (t *Task) sealedAdminPass() string {
 	case *RescueParams:
 		return p.AdminPass
 	case *CallParams:
+		return p.AdminPass
+	case *EvacuateParams:
 		return p.AdminPass
 	}
 	return ""

@@ -72,7 +72,7 @@ func kumoComputeRules() []Rule {
 			"DELETE /images/{image_id}/metadata/{key}"}},
 		{Removed, "@", []string{"* the APIs Nova removed (410 Gone)"}},
 		{Action, "@", []string{"POST /servers/{server_id}/action", "POST /flavors/{flavor_id}/action",
-			"POST /os-aggregates/{aggregate_id}/action"}},
+			"POST /os-aggregates/{aggregate_id}/action", "POST /servers/{server_id}/migrations/{migration_id}/action"}},
 		// Nova lists and shows flavors to every caller (flavors.py has no
 		// policy check).
 		{"kumo:compute:flavors:read", "@", []string{"GET /flavors", "GET /flavors/detail", "GET /flavors/{flavor_id}"}},

@@ -384,5 +384,6 @@ var migrations = []migration{
 	schemaDomainConfig,
 	schemaEndpointPolicy,
 	schemaHostEndpoint,
+	schemaLiveMigration,
 	schemaCloudSettings,
 }

@@ -1,13 +1,16 @@
 package compute
 
-// GET /os-migrations (Nova's migrations.py) and GET
-// /servers/{id}/migrations[/{id}] (server_migrations.py).
+// GET /os-migrations (Nova's migrations.py) and
+// /servers/{id}/migrations[/{id}] (server_migrations.py: list, show,
+// force_complete, abort).
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/kumocloud/kumo/internal/api"
+	js "github.com/kumocloud/kumo/internal/api/jsonschema"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -19,7 +22,46 @@ func (h *handlers) migrationRoutes() []api.Route {
 		{Method: "GET", Path: "/os-migrations", Rule: "os_compute_api:os-migrations:index", Handler: h.listMigrations},
 		{Method: "GET", Path: "/servers/{server_id}/migrations", Rule: "os_compute_api:servers:migrations:index", Handler: h.listServerMigrations, MinVer: mv.V2_23},
 		{Method: "GET", Path: "/servers/{server_id}/migrations/{migration_id}", Rule: "os_compute_api:servers:migrations:show", Handler: h.showServerMigration, MinVer: mv.V2_23},
+		{Method: "DELETE", Path: "/servers/{server_id}/migrations/{migration_id}", Rule: "os_compute_api:servers:migrations:delete", Handler: h.abortServerMigration, MinVer: mv.V2_24},
+		actionRoute("/servers/{server_id}/migrations/{migration_id}/action", map[string]action{
+			"force_complete": {policy: "os_compute_api:servers:migrations:force_complete", minVer: mv.V2_22, handle: h.forceCompleteServerMigration},
+		}),
 	}
+}
+
+// forceCompleteSchema is Nova's force_complete body.
+var forceCompleteSchema = js.Object([]string{"force_complete"}, js.Property{Name: "force_complete", Schema: js.Schema{js.Type("null")}})
+
+// migrationIDParam is the path's migration id; one that is no integer
+// names no migration (Nova's routes take \d+ only: a 404).
+func migrationIDParam(c *api.Call) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("migration_id"), 10, 64)
+	if err != nil || id < 0 {
+		return 0, errs.NotFound("The resource could not be found.")
+	}
+	return id, nil
+}
+
+// forceCompleteServerMigration answers 202 with no body (2.22).
+func (h *handlers) forceCompleteServerMigration(c *api.Call, run *js.Run, body map[string]any, _ any) (*api.Reply, error) {
+	if f := forceCompleteSchema.Validate(run, nil, body); f != nil {
+		return nil, f.Err(run)
+	}
+	id, err := migrationIDParam(c)
+	if err != nil {
+		return nil, err
+	}
+	return h.accepted(h.Servers.ForceCompleteLiveMigration(c.Ctx, c.Principal, c.Param("server_id"), id, c.RequestID))
+}
+
+// abortServerMigration answers 202 with no body (2.24; queued and
+// preparing migrations too from 2.65).
+func (h *handlers) abortServerMigration(c *api.Call) (*api.Reply, error) {
+	id, err := migrationIDParam(c)
+	if err != nil {
+		return nil, err
+	}
+	return h.accepted(h.Servers.AbortLiveMigration(c.Ctx, c.Principal, c.Param("server_id"), id, c.AtLeast(mv.V2_65), c.RequestID))
 }
 
 // migrationsPolicy adds to the route's os-migrations:index Nova's
@@ -123,9 +165,9 @@ func (h *handlers) listMigrations(c *api.Call) (*api.Reply, error) {
 }
 
 // migrationView is one os-migrations record at c's version: migration_type
-// from 2.23 (links only for in-progress live migrations, which kumo never
-// has), uuid from 2.59, user_id and project_id from 2.80; hosts are null
-// for callers without os-migrations:index:host.
+// from 2.23 (with links to /servers/{id}/migrations/{id} for in-progress
+// live migrations), uuid from 2.59, user_id and project_id from 2.80;
+// hosts are null for callers without os-migrations:index:host.
 func migrationView(c *api.Call, m *compute.Migration, showHosts bool) map[string]any {
 	out := map[string]any{
 		"id": m.ID, "instance_uuid": m.InstanceUUID, "status": m.Status,
@@ -140,6 +182,10 @@ func migrationView(c *api.Call, m *compute.Migration, showHosts bool) map[string
 	}
 	if c.AtLeast(mv.V2_23) {
 		out["migration_type"] = m.Type
+		if m.Type == compute.MigrationTypeLive && slices.Contains(compute.LiveMigrationInProgress, m.Status) {
+			path := "/servers/" + m.InstanceUUID + "/migrations/" + strconv.FormatInt(m.ID, 10)
+			out["links"] = []api.Link{{Href: c.Link(path), Rel: "self"}, {Href: bookmarkLink(c, path), Rel: "bookmark"}}
+		}
 	}
 	if c.AtLeast(mv.V2_59) {
 		out["uuid"] = m.UUID
@@ -152,8 +198,7 @@ func migrationView(c *api.Call, m *compute.Migration, showHosts bool) map[string
 
 // listServerMigrations lists a server's in-progress LIVE migrations, as
 // Nova does (get_migrations_in_progress_by_instance(..., 'live-migration')):
-// resizes and cold migrations never show here. kumo does not
-// live-migrate, so a server the caller may see answers an empty list.
+// resizes, cold migrations and evacuations never show here.
 func (h *handlers) listServerMigrations(c *api.Call) (*api.Reply, error) {
 	if _, err := checkQuery(c, nil, c.AtLeast(mv.V2_102)); err != nil {
 		return nil, err
@@ -195,14 +240,14 @@ func (h *handlers) showServerMigration(c *api.Call) (*api.Reply, error) {
 		return nil, errs.NotFound("In-progress live migration %s is not found for server %s.", raw, srv.ID)
 	case m.Type != compute.MigrationTypeLive:
 		return nil, errs.NotFound("Migration %s for server %s is not live-migration.", raw, srv.ID)
-	case !contains(compute.LiveMigrationInProgress, m.Status):
+	case !slices.Contains(compute.LiveMigrationInProgress, m.Status):
 		return nil, errs.NotFound("Live migration %s for server %s is not in progress.", raw, srv.ID)
 	}
 	return api.JSON(http.StatusOK, map[string]any{"migration": serverMigrationView(c, m, true)}), nil
 }
 
-// serverMigrationView is Nova's server_migrations output(); kumo has no
-// live migration progress, so the memory and disk counters are null.
+// serverMigrationView is Nova's server_migrations output(): the memory
+// and disk counters are null until the migration first reports progress.
 func serverMigrationView(c *api.Call, m *compute.Migration, showHosts bool) map[string]any {
 	out := map[string]any{
 		"id": m.ID, "server_uuid": m.InstanceUUID, "status": m.Status,
@@ -210,6 +255,10 @@ func serverMigrationView(c *api.Call, m *compute.Migration, showHosts bool) map[
 		"memory_total_bytes": nil, "memory_processed_bytes": nil, "memory_remaining_bytes": nil,
 		"disk_total_bytes": nil, "disk_processed_bytes": nil, "disk_remaining_bytes": nil,
 		"source_compute": nil, "source_node": nil, "dest_compute": nil, "dest_node": nil, "dest_host": nil,
+	}
+	if p := m.Progress; p != nil {
+		out["memory_total_bytes"], out["memory_processed_bytes"], out["memory_remaining_bytes"] = p.MemoryTotal, p.MemoryProcessed, p.MemoryRemaining
+		out["disk_total_bytes"], out["disk_processed_bytes"], out["disk_remaining_bytes"] = p.DiskTotal, p.DiskProcessed, p.DiskRemaining
 	}
 	if showHosts {
 		out["source_compute"], out["source_node"] = nullIfEmpty(m.SourceCompute), nullIfEmpty(m.SourceNode)

@@ -54,6 +54,9 @@ type Driver struct {
 	dir    string // where guests persist ("": in memory only)
 	mu     sync.Mutex
 	guests map[string]*guest
+	// jobs are the guests' live migrations out of this host, running or
+	// told to abort before they start (migrate.go).
+	jobs map[string]*migrationJob
 }
 
 // New returns a fake driver with the given host capacity whose guests live
@@ -71,7 +74,7 @@ func New(o Options) *Driver {
 	if o.DiskGB == 0 {
 		o.DiskGB = 1 << 20
 	}
-	return &Driver{opts: o, guests: map[string]*guest{}}
+	return &Driver{opts: o, guests: map[string]*guest{}, jobs: map[string]*migrationJob{}}
 }
 
 // Name implements virt.Driver.
@@ -90,11 +93,7 @@ func (d *Driver) Host(ctx context.Context) (virt.HostInfo, error) {
 // operation is in Options.Fail, or in the FailProperty of spec's image or,
 // without a spec, of the image guest id last ran.
 func (d *Driver) op(ctx context.Context, name, id string, spec *virt.Guest) error {
-	delay := d.opts.Delay
-	if v, ok := d.opts.Delays[name]; ok {
-		delay = v
-	}
-	if delay > 0 {
+	if delay := d.delay(name); delay > 0 {
 		t := time.NewTimer(delay)
 		defer t.Stop()
 		select {
@@ -103,6 +102,19 @@ func (d *Driver) op(ctx context.Context, name, id string, spec *virt.Guest) erro
 		case <-t.C:
 		}
 	}
+	return d.failure(name, id, spec)
+}
+
+// delay is how long operation name takes.
+func (d *Driver) delay(name string) time.Duration {
+	if v, ok := d.opts.Delays[name]; ok {
+		return v
+	}
+	return d.opts.Delay
+}
+
+// failure is the injected failure of operation name, if any (see op).
+func (d *Driver) failure(name, id string, spec *virt.Guest) error {
 	if d.opts.Fail[name] {
 		return fmt.Errorf("fake driver: injected %s failure", name)
 	}
@@ -217,6 +229,7 @@ func (d *Driver) Destroy(ctx context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.guests, id)
+	delete(d.jobs, id) // an abort told too late must not stop a later migration
 	return d.forget(id)
 }
 
@@ -315,4 +328,5 @@ func (d *Driver) ConsoleOutput(ctx context.Context, id string) ([]byte, error) {
 var (
 	_ virt.Driver         = (*Driver)(nil)
 	_ virt.VolumeExtender = (*Driver)(nil)
+	_ virt.LiveMigrator   = (*Driver)(nil)
 )
