@@ -193,6 +193,10 @@ def main():
         "stable_rescue": False,
         "cold_migration": act("migrate"),
         "live_migration": act("os-migrateLive"),
+        # kumo's live migration copies the disks when asked (2.25 "auto"
+        # or block_migration true), and its scheduler runs every filter.
+        "block_migration_for_live_migration": act("os-migrateLive"),
+        "scheduler_enabled_filters": "all",
         "enable_instance_password": True,
         # Tempest 33 runs the server metadata tests only with xenapi_apis.
         "xenapi_apis": True,
@@ -210,7 +214,7 @@ def main():
         # does: Tempest's swap tests call it directly.
         "swap_volume": False,
         "volume_multiattach": False,
-        "volume_backed_live_migration": False,
+        "volume_backed_live_migration": act("os-migrateLive"),
         "ide_bus": False,
         "unified_limits": False,
         "hostname_fqdn_sanitization": True,
