@@ -293,33 +293,18 @@ func (s *Service) ListMigrations(ctx context.Context, f MigrationFilter) ([]*Mig
 	if f.Limit != nil {
 		q += ` LIMIT ` + strconv.Itoa(*f.Limit)
 	}
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	out, err := queryMigrations(ctx, s.DB, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list migrations: %w", err)
 	}
-	defer rows.Close()
-	out := []*Migration{}
-	for rows.Next() {
-		m, err := scanMigration(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list migrations: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// InProgressLiveMigrations are the live migrations of a server p may see
-// that are under way (Nova's get_migrations_in_progress_by_instance with
-// type live-migration). kumo does not live-migrate, so this is empty for
-// every server, exactly what Nova answers for a server that is only ever
-// resized or cold-migrated.
-func (s *Service) InProgressLiveMigrations(ctx context.Context, instanceID string) ([]*Migration, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations
-		WHERE instance_uuid = ? AND migration_type = ? AND status IN (`+placeholders(len(LiveMigrationInProgress))+`)
-		ORDER BY id`, append([]any{instanceID, MigrationTypeLive}, stringsAsAny(LiveMigrationInProgress)...)...)
+// queryMigrations runs query, a SELECT of migrationColumns, on q.
+func queryMigrations(ctx context.Context, q store.Querier, query string, args ...any) ([]*Migration, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list live migrations of %s: %w", instanceID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []*Migration{}
@@ -331,6 +316,19 @@ func (s *Service) InProgressLiveMigrations(ctx context.Context, instanceID strin
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// InProgressLiveMigrations are the live migrations of a server p may see
+// that are under way (Nova's get_migrations_in_progress_by_instance with
+// type live-migration).
+func (s *Service) InProgressLiveMigrations(ctx context.Context, instanceID string) ([]*Migration, error) {
+	out, err := queryMigrations(ctx, s.DB, `SELECT `+migrationColumns+` FROM migrations
+		WHERE instance_uuid = ? AND migration_type = ? AND status IN (`+placeholders(len(LiveMigrationInProgress))+`)
+		ORDER BY id`, append([]any{instanceID, MigrationTypeLive}, stringsAsAny(LiveMigrationInProgress)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("list live migrations of %s: %w", instanceID, err)
+	}
+	return out, nil
 }
 
 // MigrationOf loads migration id of a server (Nova's
@@ -412,21 +410,12 @@ func openMigrations(ctx context.Context, tx *store.Tx, instanceID string, status
 	for _, st := range statuses {
 		args = append(args, st)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations WHERE instance_uuid = ?
+	open, err := queryMigrations(ctx, tx, `SELECT `+migrationColumns+` FROM migrations WHERE instance_uuid = ?
 		AND status IN (`+placeholders(len(statuses))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load migrations of %s: %w", instanceID, err)
 	}
-	defer rows.Close()
-	var open []*Migration
-	for rows.Next() {
-		m, err := scanMigration(rows)
-		if err != nil {
-			return nil, err
-		}
-		open = append(open, m)
-	}
-	return open, rows.Err()
+	return open, nil
 }
 
 // endMigration ends m in status, in tx, freeing what it holds on its host.
@@ -507,24 +496,11 @@ func confirmResizeOnDelete(ctx context.Context, tx *store.Tx, srv *Server, now t
 // alone.
 func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE (source_compute = ? OR dest_compute = ?)
+		open, err := queryMigrations(ctx, tx, `SELECT `+migrationColumns+` FROM migrations m WHERE (source_compute = ? OR dest_compute = ?)
 			AND status IN (?, ?, ?, ?, ?, ?) AND EXISTS (SELECT 1 FROM instances i WHERE i.id = m.instance_uuid AND i.deleted = FALSE)`,
 			host, host, MigrationPreMigrating, MigrationMigrating, MigrationPostMigrating, MigrationFinished, MigrationConfirming, MigrationReverting)
 		if err != nil {
 			return fmt.Errorf("load migrations of %s: %w", host, err)
-		}
-		var open []*Migration
-		for rows.Next() {
-			m, err := scanMigration(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			open = append(open, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		incoming, err := s.incomingLiveMigrations(ctx, tx, host)
 		if err != nil {
@@ -557,21 +533,12 @@ func (s *Service) RestoreMoveClaims(ctx context.Context, host string) error {
 
 // incomingLiveMigrations are the live migrations under way to host, in tx.
 func (s *Service) incomingLiveMigrations(ctx context.Context, tx *store.Tx, host string) ([]*Migration, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE dest_compute = ?
+	out, err := queryMigrations(ctx, tx, `SELECT `+migrationColumns+` FROM migrations m WHERE dest_compute = ?
 		AND migration_type = ? AND status IN (`+placeholders(len(LiveMigrationInProgress))+`)
 		AND EXISTS (SELECT 1 FROM instances i WHERE i.id = m.instance_uuid AND i.deleted = FALSE)`,
 		append([]any{host, MigrationTypeLive}, stringsAsAny(LiveMigrationInProgress)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("load live migrations to %s: %w", host, err)
 	}
-	defer rows.Close()
-	var out []*Migration
-	for rows.Next() {
-		m, err := scanMigration(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return out, nil
 }
