@@ -664,3 +664,52 @@ func TestLiveMigrateLocked(t *testing.T) {
 		}
 	})
 }
+
+// TestMovesKeepAntiAffinity: the scheduler places a live migration and
+// an evacuation as it places a create, so a member of an anti-affinity
+// group never joins another member, even on the host it would prefer
+// (host-b, with the most free memory).
+func TestMovesKeepAntiAffinity(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a := apptest.New(t, apptest.Options{Database: database, Host: "host-a"})
+		b := apptest.New(t, apptest.Options{Database: database, Host: "host-b", Clock: a.Clock,
+			Configure: func(cfg *app.Config) { cfg.HostMemoryMB, cfg.HostVCPUs, cfg.HostDiskGB = 4<<20, 4096, 1<<20 }})
+		c := apptest.New(t, apptest.Options{Database: database, Host: "host-c", Clock: a.Clock})
+		admin := a.Admin.As(a.Admin.Token, "2.74")
+		group := admin.Do(http.MethodPost, "/v2.1/os-server-groups", `{"server_group": {"name": "apart", "policy": "anti-affinity"}}`).
+			Expect(t, http.StatusOK).JSON(t)["server_group"].(map[string]any)["id"].(string)
+		member := func(name, host string, cloud *apptest.Cloud) string {
+			body := fmt.Sprintf(`{"server": {"name": %q, "imageRef": %q, "flavorRef": "1", "networks": "none", "host": %q},
+				"os:scheduler_hints": {"group": %q}}`, name, a.ImageID, host, group)
+			id := admin.Do(http.MethodPost, "/v2.1/servers", body).Expect(t, http.StatusAccepted).JSON(t)["server"].(map[string]any)["id"].(string)
+			cloud.Step()
+			if s := showServer(t, a, id); s.Status != "ACTIVE" || s.Host != host {
+				t.Fatalf("member %s: %+v, want ACTIVE on %s", name, s, host)
+			}
+			return id
+		}
+		moving := member("moving", "host-a", a)
+		member("staying", "host-b", b)
+
+		a.Admin.As(a.Admin.Token, "2.30").Do(http.MethodPost, "/v2.1/servers/"+moving+"/action",
+			`{"os-migrateLive": {"host": null, "block_migration": "auto"}}`).Expect(t, http.StatusAccepted)
+		if m := lastMigration(t, a, moving); m["dest_compute"] != "host-c" {
+			t.Fatalf("live migration of an anti-affinity member went to %v, want host-c", m["dest_compute"])
+		}
+		c.Step()
+		a.Step()
+		c.Step()
+		if s := showServer(t, a, moving); s.Host != "host-c" || s.Status != "ACTIVE" {
+			t.Fatalf("live-migrated member: %+v", s)
+		}
+
+		// host-c goes down: its member has nowhere to go but host-a.
+		downHost(t, c, a, b)
+		a.Admin.As(a.Admin.Token, "2.29").Do(http.MethodPost, "/v2.1/servers/"+moving+"/action",
+			`{"evacuate": {}}`).Expect(t, http.StatusOK)
+		if m := lastMigration(t, a, moving); m["dest_compute"] != "host-a" {
+			t.Fatalf("evacuation of an anti-affinity member went to %v, want host-a", m["dest_compute"])
+		}
+	})
+}

@@ -93,7 +93,8 @@ func (s *Service) Evacuate(ctx context.Context, p *auth.Principal, id string, re
 			SourceCompute: srv.Host, SourceNode: srv.Node, DestCompute: req.Host, OldTypeID: flavorTypeID(srv.Flavor),
 			NewTypeID: flavorTypeID(srv.Flavor), OldFlavor: srv.Flavor, NewFlavor: srv.Flavor,
 			UserID: p.UserID, ProjectID: p.ProjectID, CreatedAt: b.Now.UTC()}
-		c, err := claimFor(ctx, tx, srv.ID, srv.Flavor)
+		// As a create would see it (group, hints, project, image).
+		c, err := s.requestSpec(ctx, tx, srv, srv.Flavor)
 		if err != nil {
 			return err
 		}

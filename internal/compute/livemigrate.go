@@ -210,10 +210,13 @@ func (s *Service) liveMigrationDestination(ctx context.Context, tx *store.Tx, b 
 	if _, up, err := s.hostState(ctx, tx, srv.Host, b.Now); err != nil || !up {
 		return scheduler.Placement{}, errComputeServiceUnavailable(srv.Host).Error(), err
 	}
-	c, err := claimFor(ctx, tx, srv.ID, srv.Flavor)
+	// The scheduler sees the server as a create would (its group, hints,
+	// project, image): a move keeps anti-affinity.
+	c, err := s.requestSpec(ctx, tx, srv, srv.Flavor)
 	if err != nil {
 		return scheduler.Placement{}, "", err
 	}
+	c.Forced = req.Force
 	if req.Force {
 		if req.Host == srv.Host {
 			return scheduler.Placement{}, fmt.Sprintf("Unable to migrate instance (%s) to current host (%s).", srv.ID, srv.Host), nil
