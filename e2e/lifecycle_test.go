@@ -279,7 +279,9 @@ func TestSecondAgentOnLiveHost(t *testing.T) {
 		if len(engineArgs) == 0 {
 			engineArgs = []string{"--database", filepath.Join(t.TempDir(), "shared.db")}
 		}
-		args := append([]string{"--host", "shared-host"}, engineArgs...)
+		// One cloud: one secret key, made by the first process.
+		key := filepath.Join(t.TempDir(), "secret.key")
+		args := append([]string{"--host", "shared-host", "--secret-key-file", key}, engineArgs...)
 		first := Start(t, kumoBin, Options{Args: args})
 		second := t.TempDir()
 		out := RunKumoFail(t, kumoBin, append([]string{"serve", "--data-dir", second, "--listen", freeAddr(t)}, args...)...)
