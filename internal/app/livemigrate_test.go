@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
@@ -712,4 +713,42 @@ func TestMovesKeepAntiAffinity(t *testing.T) {
 			t.Fatalf("evacuation of an anti-affinity member went to %v, want host-a", m["dest_compute"])
 		}
 	})
+}
+
+// TestEvacuateSamples sends Nova's evacuate samples (the find-host
+// requests, "onSharedStorage": "False" as a string as Nova's boolean
+// parameter takes it) and compares the answers with Nova's.
+func TestEvacuateSamples(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, b := twoHosts(t, database, false)
+		old, v214 := activeOn(t, a, "old", "host-a"), activeOn(t, a, "v214", "host-a")
+		downHost(t, a, b)
+		r := a.Admin.Do(http.MethodPost, "/v2.1/servers/"+old+"/action",
+			sampleBody(t, "nova/api_samples/os-evacuate/server-evacuate-find-host-req.json")).Expect(t, http.StatusOK)
+		apisamples.Assert(t, "nova/api_samples/os-evacuate/server-evacuate-resp.json", r.Body, apisamples.Options{})
+		if got := r.JSON(t)["adminPass"]; got != "MySecretPass" {
+			t.Errorf("evacuate at 2.1 answered adminPass %v, want the one asked for", got)
+		}
+		r = a.Admin.As(a.Admin.Token, "2.14").Do(http.MethodPost, "/v2.1/servers/"+v214+"/action",
+			sampleBody(t, "nova/api_samples/os-evacuate/v2.14/server-evacuate-find-host-req.json")).Expect(t, http.StatusOK)
+		if len(r.Body) != 0 && string(r.Body) != "null" {
+			t.Errorf("evacuate at 2.14 answered %q, want no body", r.Body)
+		}
+		for _, id := range []string{old, v214} {
+			if s := showServer(t, a, id); s.Host != "host-b" {
+				t.Errorf("evacuated server %s on %q, want host-b", id, s.Host)
+			}
+		}
+	})
+}
+
+// sampleBody is a Nova API sample request as a body to send.
+func sampleBody(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := json.Marshal(apisamples.Load(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
