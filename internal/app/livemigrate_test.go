@@ -145,6 +145,8 @@ func TestLiveMigrationStepped(t *testing.T) {
 			got["disk_total_bytes"] != float64(1<<30) || got["status"] != "post-migrating" {
 			t.Errorf("migration after the copy: %v", got)
 		}
+		apisamples.Assert(t, "nova/api_samples/server-migrations/v2.80/migrations-get.json",
+			a.Admin.As(a.Admin.Token, "2.80").Do(http.MethodGet, migrationPath, nil).Expect(t, http.StatusOK).Body, apisamples.Options{})
 		if ga := guests(t, a); len(ga) != 0 {
 			t.Fatalf("host-a still runs %v after the copy", ga)
 		}
