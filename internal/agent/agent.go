@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/hosts"
@@ -359,18 +360,7 @@ func (a *Agent) execute(ctx context.Context, t *compute.Task) error {
 
 // every runs p at its interval until ctx ends.
 func (a *Agent) every(ctx context.Context, p periodic) {
-	t := time.NewTicker(p.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := p.run(ctx); err != nil && ctx.Err() == nil {
-				a.log.Error("periodic task", "name", p.name, "error", err)
-			}
-		}
-	}
+	clock.Every(ctx, p.interval, p.run, func(err error) { a.log.Error("periodic task", "name", p.name, "error", err) })
 }
 
 // powerAction performs a server action that is one driver call.

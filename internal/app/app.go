@@ -25,6 +25,7 @@ import (
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
 	networkingapi "github.com/kumocloud/kumo/internal/api/networking"
 	"github.com/kumocloud/kumo/internal/auth"
+	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
@@ -539,18 +540,10 @@ func (a *App) hostCapacity() (hostinfo.Capacity, error) {
 
 // purgeTokens deletes expired tokens every interval until ctx ends.
 func (a *App) purgeTokens(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := a.Identity.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-				a.Log.Error("purge expired tokens", "error", err)
-			}
-		}
-	}
+	clock.Every(ctx, interval, func(ctx context.Context) error {
+		_, err := a.Identity.PurgeExpired(ctx)
+		return err
+	}, func(err error) { a.Log.Error("purge expired tokens", "error", err) })
 }
 
 // Close releases the database, then the data dir.

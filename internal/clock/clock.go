@@ -4,6 +4,7 @@
 package clock
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -31,4 +32,23 @@ func (f *Fake) Advance(d time.Duration) time.Time {
 	defer f.mu.Unlock()
 	f.now = f.now.Add(d)
 	return f.now
+}
+
+// Every calls run every interval until ctx ends, passing its errors to
+// report (errors after ctx ended are the stop itself, not reported). It
+// is the one loop of kumo's periodic jobs: the agents' (Nova's periodic
+// tasks), token purge, database upkeep.
+func Every(ctx context.Context, interval time.Duration, run func(context.Context) error, report func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := run(ctx); err != nil && ctx.Err() == nil {
+				report(err)
+			}
+		}
+	}
 }

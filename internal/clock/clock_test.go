@@ -1,6 +1,8 @@
 package clock
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -38,5 +40,35 @@ func TestFakeConcurrentAdvances(t *testing.T) {
 	wg.Wait()
 	if got := c.Now().Sub(start); got != 50*time.Millisecond {
 		t.Fatalf("50 concurrent advances of 1ms moved the clock %v", got)
+	}
+}
+
+func TestEveryRunsUntilCancelledAndReportsErrors(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	runs := make(chan struct{}, 10)
+	var reported []error
+	boom := errors.New("boom")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Every(ctx, time.Millisecond, func(context.Context) error {
+			runs <- struct{}{}
+			if len(runs) == 3 {
+				cancel() // the run that sees the stop: its error is not reported
+				return errors.New("cancelled")
+			}
+			return boom
+		}, func(err error) { reported = append(reported, err) })
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Every did not return after its context ended")
+	}
+	if len(runs) != 3 {
+		t.Fatalf("%d runs, want 3 (it must stop once ctx ends)", len(runs))
+	}
+	if len(reported) != 2 || !errors.Is(reported[0], boom) || !errors.Is(reported[1], boom) {
+		t.Fatalf("reported %v, want the two errors before the stop", reported)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kumocloud/kumo/internal/clock"
 )
 
 // Statistics keep PostgreSQL's planner right as tables grow. Without
@@ -68,16 +69,8 @@ func (db *DB) RunMaintenance(ctx context.Context, interval time.Duration, report
 	if db.dialect != Postgres {
 		return
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := db.Maintain(ctx); err != nil && ctx.Err() == nil {
-				report(err)
-			}
-		}
-	}
+	clock.Every(ctx, interval, func(ctx context.Context) error {
+		_, err := db.Maintain(ctx)
+		return err
+	}, report)
 }
