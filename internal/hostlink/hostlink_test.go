@@ -105,7 +105,7 @@ func TestAuth(t *testing.T) {
 // endpoint serves a host endpoint receiving into a temp dir.
 func endpoint(t *testing.T, key string) (*httptest.Server, dirMover) {
 	m := dirMover{root: t.TempDir()}
-	srv := httptest.NewServer(Handler(NewSigner([]byte(key), nil), m, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv := httptest.NewServer(Handler(NewSigner([]byte(key), nil), m, nil, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	return srv, m
 }

@@ -1,0 +1,615 @@
+package qemu
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/virt"
+)
+
+// Live migration is QEMU's own, as Nova's libvirt driver does it for a
+// block migration (no kumo host shares instance storage):
+//
+//   - the destination (PrepareIncoming) makes the guest's disks as a
+//     spawn does (the root overlay on its own copy of the image, blank
+//     ephemeral and swap disks, the config drive) and starts its qemu
+//     with the same devices, paused (-S) and waiting (-incoming defer);
+//     its NBD server exports the writable disks on a unix socket and
+//     migrate-incoming listens on another;
+//   - the source (LiveMigrate) mirrors each writable disk's own data
+//     (drive-mirror sync=top: the image below is on both hosts) to the
+//     destination's export while the guest runs, then, once the mirrors
+//     are ready, migrates memory with pause-before-switchover: with the
+//     guest stopped, the mirrors complete (block-job-cancel of a ready
+//     mirror leaves the target a consistent copy), then the migration
+//     finishes; the source's qemu is left stopped, for Destroy;
+//   - the destination (FinishIncoming) stops its NBD server and lets
+//     the guest run (cont) when it ran before.
+//
+// Hosts reach each other only through the host endpoint: each
+// connection the source's qemu opens to a local unix socket of kumo's
+// is relayed over a signed, upgraded HTTP connection (Options.Link) to
+// the destination's endpoint, which connects it to the matching socket
+// of the waiting qemu (ConnectIncoming).
+
+// Migration channels: the memory stream and the disks' NBD connections.
+const (
+	channelMemory = "memory"
+	channelDisk   = "disk"
+)
+
+// mirrorJobPrefix names the block jobs of a live migration's mirrors.
+const mirrorJobPrefix = "kumo-mirror-"
+
+// migrationJob is a live migration of a guest out of this host; asked
+// to force or abort, it acts at its next poll.
+type migrationJob struct {
+	mu             sync.Mutex
+	force, aborted bool
+}
+
+func (j *migrationJob) state() (force, aborted bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.force, j.aborted
+}
+
+// job is guest id's migration job, made when missing (an abort told
+// before the migration starts stops it at its start).
+func (d *Driver) job(id string) *migrationJob {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j, ok := d.jobs[id]
+	if !ok {
+		j = &migrationJob{}
+		d.jobs[id] = j
+	}
+	return j
+}
+
+// PrepareIncoming implements virt.LiveMigrator.
+func (d *Driver) PrepareIncoming(ctx context.Context, g *virt.Guest, blockMigration bool) error {
+	if !blockMigration {
+		return fmt.Errorf("guest %s: kumo hosts share no instance storage, so a live migration on qemu copies the disks (block migration): %w", g.ID, virt.ErrNotSupported)
+	}
+	if len(g.Volumes) > 0 {
+		return fmt.Errorf("guest %s: live migration of a guest with volumes on qemu: %w", g.ID, virt.ErrNotSupported)
+	}
+	defer d.lock(g.ID)()
+	if _, ok := d.pid(g.ID); ok {
+		if st, err := d.status(ctx, g.ID); err == nil && st == "inmigrate" && exists(d.socket(g.ID, "migrate-in")) {
+			return nil // prepared already
+		}
+		// Left half prepared (or otherwise) by an earlier attempt.
+		if err := d.stop(ctx, g.ID, false); err != nil {
+			return err
+		}
+	}
+	dir := d.dir(g.ID)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("incoming guest %s: %w", g.ID, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("incoming guest %s: %w", g.ID, err)
+	}
+	if err := d.makeRoot(ctx, g); err != nil {
+		return err
+	}
+	if err := d.makeExtraDisks(ctx, g, false); err != nil {
+		return err
+	}
+	if err := d.writeConfigDrive(g); err != nil {
+		return err
+	}
+	if err := d.launch(ctx, g, launchSpec{AwaitMigration: true}); err != nil {
+		return err
+	}
+	q, err := qmpOpen(ctx, d.qmpSocket(g.ID))
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	disks, err := writableDisks(q, dir)
+	if err != nil {
+		return err
+	}
+	nbd, in := d.socket(g.ID, "nbd"), d.socket(g.ID, "migrate-in")
+	_ = os.Remove(nbd)
+	_ = os.Remove(in)
+	if err := q.call("nbd-server-start", map[string]any{"addr": map[string]any{"type": "unix", "data": map[string]string{"path": nbd}}}, nil); err != nil {
+		return err
+	}
+	for _, dev := range disks {
+		if err := q.call("nbd-server-add", map[string]any{"device": dev, "writable": true}, nil); err != nil {
+			return err
+		}
+	}
+	return q.call("migrate-incoming", map[string]string{"uri": "unix:" + in}, nil)
+}
+
+// ConnectIncoming implements virt.MigrationReceiver: the sockets of the
+// waiting qemu, "memory" its migration's, "disk" its NBD server's.
+func (d *Driver) ConnectIncoming(ctx context.Context, id, channel string) (io.ReadWriteCloser, error) {
+	var sock string
+	switch channel {
+	case channelMemory:
+		sock = d.socket(id, "migrate-in")
+	case channelDisk:
+		sock = d.socket(id, "nbd")
+	default:
+		return nil, fmt.Errorf("guest %s: no migration channel %q", id, channel)
+	}
+	if _, ok := d.pid(id); !ok {
+		return nil, fmt.Errorf("guest %s waits for no migration here: %w", id, virt.ErrNotFound)
+	}
+	var dialer net.Dialer
+	c, err := dialer.DialContext(ctx, "unix", sock)
+	if err != nil {
+		return nil, fmt.Errorf("guest %s: incoming %s: %w", id, channel, err)
+	}
+	return c, nil
+}
+
+// blockInfo is one device of query-block.
+type blockInfo struct {
+	Device   string `json:"device"`
+	Inserted *struct {
+		File string `json:"file"`
+		RO   bool   `json:"ro"`
+	} `json:"inserted"`
+}
+
+// writableDisks are the devices of the guest's writable disk files in
+// its directory dir (root, ephemeral, swap: what a migration copies).
+func writableDisks(q *qmpSession, dir string) ([]string, error) {
+	var blocks []blockInfo
+	if err := q.call("query-block", nil, &blocks); err != nil {
+		return nil, err
+	}
+	return localDisks(blocks, dir), nil
+}
+
+func localDisks(blocks []blockInfo, dir string) []string {
+	var out []string
+	for _, b := range blocks {
+		if b.Device != "" && b.Inserted != nil && !b.Inserted.RO && filepath.Dir(b.Inserted.File) == dir {
+			out = append(out, b.Device)
+		}
+	}
+	return out
+}
+
+// migrateStatus is what query-migrate says.
+type migrateStatus struct {
+	Status string `json:"status"`
+	RAM    *struct {
+		Total       int64 `json:"total"`
+		Transferred int64 `json:"transferred"`
+		Remaining   int64 `json:"remaining"`
+	} `json:"ram"`
+	ErrorDesc string `json:"error-desc"`
+}
+
+// blockJob is one job of query-block-jobs.
+type blockJob struct {
+	Device string `json:"device"` // the job's id
+	Len    int64  `json:"len"`
+	Offset int64  `json:"offset"`
+	Ready  bool   `json:"ready"`
+	Status string `json:"status"`
+}
+
+// progressOf maps QEMU's figures to the migration's: memory from
+// query-migrate, disks from the mirrors.
+func progressOf(m migrateStatus, jobs []blockJob) virt.MigrationProgress {
+	var p virt.MigrationProgress
+	if m.RAM != nil {
+		p.MemoryTotal, p.MemoryProcessed, p.MemoryRemaining = m.RAM.Total, m.RAM.Transferred, m.RAM.Remaining
+	}
+	for _, j := range jobs {
+		if !strings.HasPrefix(j.Device, mirrorJobPrefix) {
+			continue
+		}
+		p.DiskTotal += j.Len
+		p.DiskProcessed += min(j.Offset, j.Len)
+		p.DiskRemaining += max(j.Len-j.Offset, 0)
+	}
+	return p
+}
+
+// qmp runs one QMP command on guest id holding its lock.
+func (d *Driver) qmp(ctx context.Context, id, command string, args, out any) error {
+	defer d.lock(id)()
+	return qmpCall(ctx, d.qmpSocket(id), command, args, out)
+}
+
+func (d *Driver) mirrorJobs(ctx context.Context, id string) ([]blockJob, error) {
+	var jobs, mine []blockJob
+	if err := d.qmp(ctx, id, "query-block-jobs", nil, &jobs); err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		if strings.HasPrefix(j.Device, mirrorJobPrefix) {
+			mine = append(mine, j)
+		}
+	}
+	return mine, nil
+}
+
+// pollInterval is how often a running migration is looked at.
+const pollInterval = 200 * time.Millisecond
+
+// LiveMigrate implements virt.LiveMigrator.
+func (d *Driver) LiveMigrate(ctx context.Context, id, dest string, blockMigration bool, progress func(virt.MigrationProgress)) error {
+	if d.opts.Link == nil {
+		return fmt.Errorf("this host has no link to other hosts: %w", virt.ErrNotSupported)
+	}
+	if err := d.guestExists(id); err != nil {
+		return err
+	}
+	if _, ok := d.pid(id); !ok {
+		return fmt.Errorf("guest %s is not running", id)
+	}
+	j := d.job(id)
+	defer func() {
+		d.mu.Lock()
+		delete(d.jobs, id)
+		d.mu.Unlock()
+	}()
+	var m migrateStatus
+	if err := d.qmp(ctx, id, "query-migrate", nil, &m); err != nil {
+		return err
+	}
+	if m.Status == "completed" {
+		// Resumed after a crash that came after the copy.
+		return nil
+	}
+	st, err := d.status(ctx, id)
+	if err != nil {
+		return err
+	}
+	mig := &migration{d: d, id: id, dest: dest, job: j, ran: st == "running" || st == "pre-switchover"}
+	// What an earlier attempt left running goes first: its streams went
+	// with the process that relayed them.
+	mig.cleanup(ctx)
+	err = mig.run(ctx, progress)
+	if err != nil {
+		mig.cleanup(context.WithoutCancel(ctx))
+	}
+	return err
+}
+
+// migration is one run of LiveMigrate.
+type migration struct {
+	d    *Driver
+	id   string
+	dest string
+	job  *migrationJob
+	ran  bool // the guest ran when the migration started
+	// conns are the relays' connections, closed when it ends.
+	mu    sync.Mutex
+	conns []io.Closer
+}
+
+func (m *migration) run(ctx context.Context, progress func(virt.MigrationProgress)) error {
+	d, id := m.d, m.id
+	if _, aborted := m.job.state(); aborted {
+		return virt.ErrMigrationAborted
+	}
+	// The sockets the source's qemu connects to, relayed to dest.
+	for _, ch := range []string{channelMemory, channelDisk} {
+		stop, err := m.relay(ctx, ch)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	q, err := qmpOpen(ctx, d.qmpSocket(id))
+	if err != nil {
+		return err
+	}
+	disks, err := writableDisks(q, d.dir(id))
+	q.Close()
+	if err != nil {
+		return err
+	}
+	nbd := d.socket(id, "nbd-out")
+	for _, dev := range disks {
+		err := d.qmp(ctx, id, "drive-mirror", map[string]any{"job-id": mirrorJobPrefix + dev, "device": dev,
+			"target": "nbd:unix:" + nbd + ":exportname=" + dev, "format": "raw", "sync": "top", "mode": "existing"}, nil)
+		if err != nil {
+			return fmt.Errorf("mirror disk %s to %s: %w", dev, m.dest, err)
+		}
+	}
+	// The disks first: memory moves once the mirrors caught up.
+	for {
+		jobs, err := d.mirrorJobs(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(jobs) < len(disks) {
+			return fmt.Errorf("a disk mirror to %s failed", m.dest)
+		}
+		progress(progressOf(migrateStatus{}, jobs))
+		ready := true
+		for _, j := range jobs {
+			ready = ready && j.Ready
+		}
+		if ready {
+			break
+		}
+		if err := m.poll(ctx); err != nil {
+			return err
+		}
+	}
+	if err := d.qmp(ctx, id, "migrate-set-capabilities", map[string]any{"capabilities": []map[string]any{
+		{"capability": "pause-before-switchover", "state": true}}}, nil); err != nil {
+		return err
+	}
+	if err := d.qmp(ctx, id, "migrate", map[string]string{"uri": "unix:" + d.socket(id, "migrate-out")}, nil); err != nil {
+		return err
+	}
+	var diskTotal int64 // once the mirrors completed, all of it
+	for {
+		var s migrateStatus
+		if err := d.qmp(ctx, id, "query-migrate", nil, &s); err != nil {
+			return err
+		}
+		jobs, err := d.mirrorJobs(ctx, id)
+		if err != nil {
+			return err
+		}
+		p := progressOf(s, jobs)
+		if diskTotal > 0 {
+			p.DiskTotal, p.DiskProcessed, p.DiskRemaining = diskTotal, diskTotal, 0
+		}
+		progress(p)
+		switch s.Status {
+		case "completed":
+			return nil
+		case "failed", "cancelled":
+			return fmt.Errorf("live migration to %s %s: %s", m.dest, s.Status, s.ErrorDesc)
+		case "pre-switchover":
+			// The guest is stopped: the disks' last writes go over, then
+			// its last state.
+			if err := m.completeMirrors(ctx, len(disks)); err != nil {
+				return err
+			}
+			diskTotal = p.DiskTotal
+			if err := d.qmp(ctx, id, "migrate-continue", map[string]string{"state": "pre-switchover"}, nil); err != nil {
+				return err
+			}
+		}
+		if err := m.poll(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// poll waits for the next look, pausing the guest once when the
+// migration is forced to complete (as Nova's libvirt driver does), and
+// stops at an abort.
+func (m *migration) poll(ctx context.Context) error {
+	force, aborted := m.job.state()
+	if aborted {
+		return virt.ErrMigrationAborted
+	}
+	if force {
+		m.job.mu.Lock()
+		m.job.force = false
+		m.job.mu.Unlock()
+		if err := m.d.qmp(ctx, m.id, "stop", nil, nil); err != nil {
+			return err
+		}
+	}
+	return sleep(ctx, pollInterval)
+}
+
+// completeMirrors ends the ready mirrors with the guest stopped: each
+// target is then a consistent copy (BLOCK_JOB_COMPLETED without error).
+func (m *migration) completeMirrors(ctx context.Context, n int) error {
+	defer m.d.lock(m.id)()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	q, err := qmpOpen(ctx, m.d.qmpSocket(m.id))
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	var jobs []blockJob
+	if err := q.call("query-block-jobs", nil, &jobs); err != nil {
+		return err
+	}
+	left := map[string]bool{}
+	for _, j := range jobs {
+		if strings.HasPrefix(j.Device, mirrorJobPrefix) {
+			if err := q.call("block-job-cancel", map[string]string{"device": j.Device}, nil); err != nil {
+				return err
+			}
+			left[j.Device] = true
+		}
+	}
+	if len(left) != n {
+		return fmt.Errorf("%d of %d disk mirrors to %s are left", len(left), n, m.dest)
+	}
+	var failed error
+	for len(left) > 0 {
+		err := q.waitEvent("BLOCK_JOB_COMPLETED", func(e qmpEvent) bool {
+			var data struct {
+				Device string `json:"device"`
+				Error  string `json:"error"`
+			}
+			if (e.Name != "BLOCK_JOB_COMPLETED" && e.Name != "BLOCK_JOB_CANCELLED") || json.Unmarshal(e.Data, &data) != nil || !left[data.Device] {
+				return false
+			}
+			delete(left, data.Device)
+			if e.Name == "BLOCK_JOB_CANCELLED" || data.Error != "" {
+				failed = errors.Join(failed, fmt.Errorf("disk mirror %s to %s: %s", data.Device, m.dest, cmp.Or(data.Error, "cancelled")))
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return failed
+}
+
+// relay listens on the source's socket of channel and relays each
+// connection the guest's qemu makes to it to dest's matching socket;
+// stop closes it and every relayed connection.
+func (m *migration) relay(ctx context.Context, channel string) (stop func(), err error) {
+	name := "migrate-out"
+	if channel == channelDisk {
+		name = "nbd-out"
+	}
+	path := m.d.socket(m.id, name)
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("migration socket: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			remote, err := m.d.opts.Link.DialMigration(ctx, m.dest, m.id, channel)
+			if err != nil {
+				m.d.opts.Log.Warn("live migration stream", "server", m.id, "dest", m.dest, "channel", channel, "error", err)
+				c.Close()
+				continue
+			}
+			m.mu.Lock()
+			m.conns = append(m.conns, c, remote)
+			m.mu.Unlock()
+			go virt.Relay(c, remote)
+		}
+	}()
+	return func() {
+		cancel()
+		ln.Close()
+		<-done
+		m.mu.Lock()
+		for _, c := range m.conns {
+			c.Close()
+		}
+		m.mu.Unlock()
+		_ = os.Remove(path)
+	}, nil
+}
+
+// cleanup leaves the guest as it was before a migration that did not
+// complete: the migration cancelled, the mirrors dropped, the guest run
+// again when it ran.
+func (m *migration) cleanup(ctx context.Context) {
+	d, id := m.d, m.id
+	var s migrateStatus
+	if err := d.qmp(ctx, id, "query-migrate", nil, &s); err == nil && s.Status != "" &&
+		s.Status != "completed" && s.Status != "failed" && s.Status != "cancelled" && s.Status != "none" {
+		_ = d.qmp(ctx, id, "migrate_cancel", nil, nil)
+		for i := 0; i < 100; i++ {
+			if err := d.qmp(ctx, id, "query-migrate", nil, &s); err != nil || s.Status == "cancelled" || s.Status == "failed" {
+				break
+			}
+			if sleep(ctx, 100*time.Millisecond) != nil {
+				break
+			}
+		}
+	}
+	if jobs, err := d.mirrorJobs(ctx, id); err == nil {
+		for _, j := range jobs {
+			_ = d.qmp(ctx, id, "block-job-cancel", map[string]any{"device": j.Device, "force": true}, nil)
+		}
+	}
+	if st, err := d.status(ctx, id); err == nil && st != "running" && m.ran {
+		if err := d.qmp(ctx, id, "cont", nil, nil); err != nil {
+			d.opts.Log.Warn("live migration: resume the guest", "server", id, "error", err)
+		}
+	}
+}
+
+// ForceCompleteLiveMigration implements virt.LiveMigrator: the guest is
+// paused so that its last copy catches up.
+func (d *Driver) ForceCompleteLiveMigration(ctx context.Context, id string) error {
+	if err := d.guestExists(id); err != nil {
+		return err
+	}
+	j := d.job(id)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.force = true
+	return nil
+}
+
+// AbortLiveMigration implements virt.LiveMigrator: the migration is
+// cancelled at its next look; the guest runs on here.
+func (d *Driver) AbortLiveMigration(ctx context.Context, id string) error {
+	if err := d.guestExists(id); err != nil {
+		return err
+	}
+	j := d.job(id)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.aborted = true
+	return nil
+}
+
+// FinishIncoming implements virt.LiveMigrator: once the guest's state
+// is all here, the NBD server stops and the guest runs when asked.
+func (d *Driver) FinishIncoming(ctx context.Context, g *virt.Guest, power virt.PowerState) error {
+	defer d.lock(g.ID)()
+	if err := d.guestExists(g.ID); err != nil {
+		return err
+	}
+	if _, ok := d.pid(g.ID); !ok {
+		return fmt.Errorf("guest %s: its qemu here is gone (did the incoming migration fail?)", g.ID)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		st, err := d.status(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		if st == "running" {
+			return nil // finished by an earlier attempt
+		}
+		if st != "inmigrate" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("guest %s: its state did not arrive", g.ID)
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return err
+		}
+	}
+	if err := qmpCall(ctx, d.qmpSocket(g.ID), "nbd-server-stop", nil, nil); err != nil && !strings.Contains(err.Error(), "not running") {
+		return err
+	}
+	_ = os.Remove(d.socket(g.ID, "nbd"))
+	_ = os.Remove(d.socket(g.ID, "migrate-in"))
+	if power == virt.PowerPaused {
+		return nil
+	}
+	return qmpCall(ctx, d.qmpSocket(g.ID), "cont", nil, nil)
+}
+
+var (
+	_ virt.LiveMigrator      = (*Driver)(nil)
+	_ virt.MigrationReceiver = (*Driver)(nil)
+)
