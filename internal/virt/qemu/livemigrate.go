@@ -278,7 +278,10 @@ func (d *Driver) LiveMigrate(ctx context.Context, id, dest string, blockMigratio
 	if err != nil {
 		return err
 	}
-	mig := &migration{d: d, id: id, dest: dest, job: j, ran: st == "running" || st == "pre-switchover"}
+	// A guest an earlier attempt paused to force its migration ran;
+	// one its migration stopped for the switch-over QEMU restarts on
+	// the cancel itself.
+	mig := &migration{d: d, id: id, dest: dest, job: j, ran: st == "running" || exists(d.forcedFile(id))}
 	// What an earlier attempt left running goes first: its streams went
 	// with the process that relayed them.
 	mig.cleanup(ctx)
@@ -352,8 +355,11 @@ func (m *migration) run(ctx context.Context, progress func(virt.MigrationProgres
 			return err
 		}
 	}
+	// The return path: the source's migration completes only once the
+	// destination loaded all of it, so a failed load leaves the guest
+	// running here.
 	if err := d.qmp(ctx, id, "migrate-set-capabilities", map[string]any{"capabilities": []map[string]any{
-		{"capability": "pause-before-switchover", "state": true}}}, nil); err != nil {
+		{"capability": "pause-before-switchover", "state": true}, {"capability": "return-path", "state": true}}}, nil); err != nil {
 		return err
 	}
 	if err := d.qmp(ctx, id, "migrate", map[string]string{"uri": "unix:" + d.socket(id, "migrate-out")}, nil); err != nil {
@@ -408,6 +414,13 @@ func (m *migration) poll(ctx context.Context) error {
 		m.job.mu.Lock()
 		m.job.force = false
 		m.job.mu.Unlock()
+		if m.ran {
+			// Known on disk, so a later attempt after a crash runs it
+			// again.
+			if err := os.WriteFile(m.d.forcedFile(m.id), nil, 0o600); err != nil {
+				return fmt.Errorf("force live migration: %w", err)
+			}
+		}
 		if err := m.d.qmp(ctx, m.id, "stop", nil, nil); err != nil {
 			return err
 		}
@@ -531,17 +544,32 @@ func (m *migration) cleanup(ctx context.Context) {
 			}
 		}
 	}
-	if jobs, err := d.mirrorJobs(ctx, id); err == nil {
-		for _, j := range jobs {
-			_ = d.qmp(ctx, id, "block-job-cancel", map[string]any{"device": j.Device, "force": true}, nil)
+	// The mirrors go, and are gone before a new one takes their ids.
+	for i := 0; i < 300; i++ {
+		jobs, err := d.mirrorJobs(ctx, id)
+		if err != nil || len(jobs) == 0 {
+			break
+		}
+		if i == 0 {
+			for _, j := range jobs {
+				_ = d.qmp(ctx, id, "block-job-cancel", map[string]any{"device": j.Device, "force": true}, nil)
+			}
+		}
+		if sleep(ctx, 100*time.Millisecond) != nil {
+			break
 		}
 	}
 	if st, err := d.status(ctx, id); err == nil && st != "running" && m.ran {
 		if err := d.qmp(ctx, id, "cont", nil, nil); err != nil {
 			d.opts.Log.Warn("live migration: resume the guest", "server", id, "error", err)
+			return
 		}
 	}
+	_ = os.Remove(d.forcedFile(id))
 }
+
+// forcedFile marks a guest paused to force its live migration.
+func (d *Driver) forcedFile(id string) string { return filepath.Join(d.dir(id), "migration-paused") }
 
 // ForceCompleteLiveMigration implements virt.LiveMigrator: the guest is
 // paused so that its last copy catches up.

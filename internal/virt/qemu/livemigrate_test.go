@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,11 +83,34 @@ func TestLocalDisks(t *testing.T) {
 }
 
 // directLink is a MigrationLink straight to another driver on this
-// machine, as the host endpoint relays it between hosts.
-type directLink struct{ dest *Driver }
+// machine, as the host endpoint relays it between hosts; with cut set,
+// the memory stream breaks after that many bytes, as when a host's kumo
+// dies mid-migration.
+type directLink struct {
+	dest *Driver
+	cut  atomic.Int64
+}
 
-func (l directLink) DialMigration(ctx context.Context, host, id, channel string) (io.ReadWriteCloser, error) {
-	return l.dest.ConnectIncoming(ctx, id, channel)
+func (l *directLink) DialMigration(ctx context.Context, host, id, channel string) (io.ReadWriteCloser, error) {
+	c, err := l.dest.ConnectIncoming(ctx, id, channel)
+	if err != nil || channel != channelMemory || l.cut.Load() == 0 {
+		return c, err
+	}
+	return &cutStream{ReadWriteCloser: c, left: l.cut.Load()}, nil
+}
+
+type cutStream struct {
+	io.ReadWriteCloser
+	left int64
+}
+
+func (c *cutStream) Write(p []byte) (int, error) {
+	if int64(len(p)) > c.left {
+		c.Close()
+		return 0, errors.New("stream cut")
+	}
+	c.left -= int64(len(p))
+	return c.ReadWriteCloser.Write(p)
 }
 
 var countRE = regexp.MustCompile(`KUMO-GUEST: count=(\d+)`)
@@ -126,7 +151,8 @@ func waitCount(t *testing.T, d *Driver, id string, n int) int {
 // two drivers on two data dirs: its disk's own data (written on the
 // source) is on the destination, its count goes on there, nothing is
 // left on the source; an aborted migration leaves it running on the
-// source and nothing on the destination.
+// source and nothing on the destination, as does one whose stream
+// breaks.
 func TestGuestLiveMigration(t *testing.T) {
 	for _, bin := range []string{"qemu-system-x86_64", "qemu-img", "qemu-io"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -162,7 +188,8 @@ func TestGuestLiveMigration(t *testing.T) {
 		return d
 	}
 	dst := newDriver("dst", nil)
-	src := newDriver("src", directLink{dst})
+	link := &directLink{dest: dst}
+	src := newDriver("src", link)
 	g := &virt.Guest{ID: "live-migrated", Name: "vm", Hostname: "vm", VCPUs: 1, MemoryMB: 128, RootGB: 1, SwapMB: 16,
 		ConfigDrive: true, UserData: []byte("kumo-count\n"),
 		Image: virt.Image{ID: "disk", DiskFormat: "qcow2", Properties: map[string]string{
@@ -184,10 +211,12 @@ func TestGuestLiveMigration(t *testing.T) {
 	if err := dst.PrepareIncoming(ctx, g, true); err != nil {
 		t.Fatalf("prepare again: %v", err)
 	}
-	if err := src.AbortLiveMigration(ctx, g.ID); err != nil {
-		t.Fatal(err)
+	abort := func(virt.MigrationProgress) {
+		if err := src.AbortLiveMigration(ctx, g.ID); err != nil {
+			t.Error(err)
+		}
 	}
-	if err := src.LiveMigrate(ctx, g.ID, "dst", true, func(virt.MigrationProgress) {}); err != virt.ErrMigrationAborted {
+	if err := src.LiveMigrate(ctx, g.ID, "dst", true, abort); err != virt.ErrMigrationAborted {
 		t.Fatalf("aborted migration: %v, want ErrMigrationAborted", err)
 	}
 	if err := dst.Destroy(ctx, g.ID); err != nil { // the rollback
@@ -196,6 +225,25 @@ func TestGuestLiveMigration(t *testing.T) {
 	if p, _ := src.PowerState(ctx, g.ID); p != virt.PowerRunning {
 		t.Fatalf("after the abort the source's guest is %v, want running", p)
 	}
+
+	// Its stream broken mid-way: it runs on, here only, and counts on.
+	if err := dst.PrepareIncoming(ctx, g, true); err != nil {
+		t.Fatal(err)
+	}
+	link.cut.Store(1 << 20)
+	err = src.LiveMigrate(ctx, g.ID, "dst", true, func(virt.MigrationProgress) {})
+	if err == nil || errors.Is(err, virt.ErrMigrationAborted) {
+		t.Fatalf("migration over a broken stream: %v, want it failed", err)
+	}
+	t.Logf("broken stream: %v", err)
+	link.cut.Store(0)
+	if err := dst.Destroy(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := src.PowerState(ctx, g.ID); p != virt.PowerRunning {
+		t.Fatalf("after a failed migration the source's guest is %v, want running", p)
+	}
+	waitCount(t, src, g.ID, lastCount(t, src, g.ID))
 
 	// Done: forced to complete once it has started.
 	if err := dst.PrepareIncoming(ctx, g, true); err != nil {

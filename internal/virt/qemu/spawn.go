@@ -135,7 +135,9 @@ func (d *Driver) Destroy(ctx context.Context, id string) error {
 	if err := d.stop(ctx, id, false); err != nil {
 		return err
 	}
-	_ = os.Remove(d.qmpSocket(id))
+	for _, sock := range []string{"qmp", "nbd", "migrate-in"} { // their paths may be outside the dir
+		_ = os.Remove(d.socket(id, sock))
+	}
 	if d.net != nil {
 		if err := d.net.Unplug(ctx, id); err != nil {
 			return fmt.Errorf("unplug %s: %w", id, err)
