@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,7 +153,7 @@ func waitCount(t *testing.T, d *Driver, id string, n int) int {
 // source) is on the destination, its count goes on there, nothing is
 // left on the source; an aborted migration leaves it running on the
 // source and nothing on the destination, as does one whose stream
-// breaks.
+// breaks; a migration a crashed kumo left is cancelled by the next.
 func TestGuestLiveMigration(t *testing.T) {
 	for _, bin := range []string{"qemu-system-x86_64", "qemu-img", "qemu-io"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -172,8 +173,8 @@ func TestGuestLiveMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]string{"kernel": "vmlinuz", "ramdisk": "initrd.img", "disk": "disk.qcow2"}
-	newDriver := func(name string, link virt.MigrationLink) *Driver {
-		d, err := New(ctx, Options{DataDir: t.TempDir(), Hostname: name, Accel: "tcg", VCPUs: 2, MemoryMB: 2048, DiskGB: 10,
+	newDriver := func(name, dataDir string, link virt.MigrationLink) *Driver {
+		d, err := New(ctx, Options{DataDir: dataDir, Hostname: name, Accel: "tcg", VCPUs: 2, MemoryMB: 2048, DiskGB: 10,
 			ShutdownTimeout: 30 * time.Second, Link: link,
 			ImagePath: func(ctx context.Context, id string) (string, error) {
 				if f, ok := files[id]; ok {
@@ -187,9 +188,9 @@ func TestGuestLiveMigration(t *testing.T) {
 		t.Cleanup(func() { stopAll(t, d) })
 		return d
 	}
-	dst := newDriver("dst", nil)
+	dst := newDriver("dst", t.TempDir(), nil)
 	link := &directLink{dest: dst}
-	src := newDriver("src", link)
+	src := newDriver("src", t.TempDir(), link)
 	g := &virt.Guest{ID: "live-migrated", Name: "vm", Hostname: "vm", VCPUs: 1, MemoryMB: 128, RootGB: 1, SwapMB: 16,
 		ConfigDrive: true, UserData: []byte("kumo-count\n"),
 		Image: virt.Image{ID: "disk", DiskFormat: "qcow2", Properties: map[string]string{
@@ -244,6 +245,42 @@ func TestGuestLiveMigration(t *testing.T) {
 		t.Fatalf("after a failed migration the source's guest is %v, want running", p)
 	}
 	waitCount(t, src, g.ID, lastCount(t, src, g.ID))
+
+	// A migration the source's last kumo left at its switch-over (the
+	// guest stopped; its relays gone with it): a driver started since
+	// cancels it, and the guest moves.
+	sink := filepath.Join(t.TempDir(), "sink.sock")
+	ln, err := net.Listen("unix", sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			_, _ = io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	if err := src.qmp(ctx, g.ID, "migrate-set-capabilities", map[string]any{"capabilities": []map[string]any{
+		{"capability": "pause-before-switchover", "state": true}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.qmp(ctx, g.ID, "migrate", map[string]string{"uri": "unix:" + sink}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(guestWait); ; time.Sleep(100 * time.Millisecond) {
+		var m migrateStatus
+		if err := src.qmp(ctx, g.ID, "query-migrate", nil, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Status == "pre-switchover" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the left migration is %s", m.Status)
+		}
+	}
+	src = newDriver("src", src.opts.DataDir, link)
 
 	// Done: forced to complete once it has started.
 	if err := dst.PrepareIncoming(ctx, g, true); err != nil {
