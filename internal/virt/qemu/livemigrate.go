@@ -227,29 +227,25 @@ func progressOf(m migrateStatus, jobs []blockJob) virt.MigrationProgress {
 	return p
 }
 
-// qmp runs one QMP command on guest id holding its lock.
-func (d *Driver) qmp(ctx context.Context, id, command string, args, out any) error {
-	defer d.lock(id)()
-	return qmpCall(ctx, d.qmpSocket(id), command, args, out)
-}
-
-func (d *Driver) mirrorJobs(ctx context.Context, id string) ([]blockJob, error) {
-	var jobs, mine []blockJob
-	if err := d.qmp(ctx, id, "query-block-jobs", nil, &jobs); err != nil {
-		return nil, err
-	}
+// mine keeps the migration's own block jobs.
+func mine(jobs []blockJob) []blockJob {
+	var out []blockJob
 	for _, j := range jobs {
 		if strings.HasPrefix(j.Device, mirrorJobPrefix) {
-			mine = append(mine, j)
+			out = append(out, j)
 		}
 	}
-	return mine, nil
+	return out
 }
 
 // pollInterval is how often a running migration is looked at.
 const pollInterval = 200 * time.Millisecond
 
-// LiveMigrate implements virt.LiveMigrator.
+// LiveMigrate implements virt.LiveMigrator. One QMP session carries the
+// copy, and QEMU's MIGRATION events tell its state: query-migrate's
+// status is the incoming migration's in a process that came in by one
+// (its figures are the outgoing one's). Other QMP calls on the guest
+// wait for the session to end.
 func (d *Driver) LiveMigrate(ctx context.Context, id, dest string, blockMigration bool, progress func(virt.MigrationProgress)) error {
 	if d.opts.Link == nil {
 		return fmt.Errorf("this host has no link to other hosts: %w", virt.ErrNotSupported)
@@ -266,28 +262,33 @@ func (d *Driver) LiveMigrate(ctx context.Context, id, dest string, blockMigratio
 		delete(d.jobs, id)
 		d.mu.Unlock()
 	}()
-	var m migrateStatus
-	if err := d.qmp(ctx, id, "query-migrate", nil, &m); err != nil {
-		return err
-	}
-	if m.Status == "completed" {
-		// Resumed after a crash that came after the copy.
-		return nil
-	}
 	st, err := d.status(ctx, id)
 	if err != nil {
 		return err
 	}
-	// A guest an earlier attempt paused to force its migration ran;
-	// one its migration stopped for the switch-over QEMU restarts on
-	// the cancel itself.
+	if st == "postmigrate" {
+		// Resumed after a crash that came after the copy: the guest's
+		// state is all on the destination.
+		return nil
+	}
+	// A guest an earlier attempt paused to force its migration ran; one
+	// its migration stopped for the switch-over QEMU restarts itself on
+	// the cancel.
 	mig := &migration{d: d, id: id, dest: dest, job: j, ran: st == "running" || exists(d.forcedFile(id))}
-	// What an earlier attempt left running goes first: its streams went
-	// with the process that relayed them.
-	mig.cleanup(ctx)
+	// What an earlier attempt left goes first: its streams went with the
+	// process that relayed them.
+	if done, err := mig.cleanup(ctx); done || err != nil {
+		return err
+	}
 	err = mig.run(ctx, progress)
 	if err != nil {
-		mig.cleanup(context.WithoutCancel(ctx))
+		done, cerr := mig.cleanup(ctx)
+		if done {
+			return nil // it completed after all
+		}
+		if cerr != nil {
+			d.opts.Log.Warn("live migration: clean up", "server", id, "error", cerr)
+		}
 	}
 	return err
 }
@@ -298,7 +299,8 @@ type migration struct {
 	id   string
 	dest string
 	job  *migrationJob
-	ran  bool // the guest ran when the migration started
+	ran  bool        // the guest ran when the migration started
+	q    *qmpSession // run's
 	// conns are the relays' connections, closed when it ends.
 	mu    sync.Mutex
 	conns []io.Closer
@@ -321,14 +323,15 @@ func (m *migration) run(ctx context.Context, progress func(virt.MigrationProgres
 	if err != nil {
 		return err
 	}
+	defer q.Close()
+	m.q = q
 	disks, err := writableDisks(q, d.dir(id))
-	q.Close()
 	if err != nil {
 		return err
 	}
 	nbd := d.socket(id, "nbd-out")
 	for _, dev := range disks {
-		err := d.qmp(ctx, id, "drive-mirror", map[string]any{"job-id": mirrorJobPrefix + dev, "device": dev,
+		err := q.call("drive-mirror", map[string]any{"job-id": mirrorJobPrefix + dev, "device": dev,
 			"target": "nbd:unix:" + nbd + ":exportname=" + dev, "format": "raw", "sync": "top", "mode": "existing"}, nil)
 		if err != nil {
 			return fmt.Errorf("mirror disk %s to %s: %w", dev, m.dest, err)
@@ -336,12 +339,15 @@ func (m *migration) run(ctx context.Context, progress func(virt.MigrationProgres
 	}
 	// The disks first: memory moves once the mirrors caught up.
 	for {
-		jobs, err := d.mirrorJobs(ctx, id)
+		jobs, err := m.jobs()
 		if err != nil {
 			return err
 		}
+		if _, _, err := m.events(""); err != nil {
+			return err
+		}
 		if len(jobs) < len(disks) {
-			return fmt.Errorf("a disk mirror to %s failed", m.dest)
+			return fmt.Errorf("a disk mirror to %s ended", m.dest)
 		}
 		progress(progressOf(migrateStatus{}, jobs))
 		ready := true
@@ -358,20 +364,28 @@ func (m *migration) run(ctx context.Context, progress func(virt.MigrationProgres
 	// The return path: the source's migration completes only once the
 	// destination loaded all of it, so a failed load leaves the guest
 	// running here.
-	if err := d.qmp(ctx, id, "migrate-set-capabilities", map[string]any{"capabilities": []map[string]any{
-		{"capability": "pause-before-switchover", "state": true}, {"capability": "return-path", "state": true}}}, nil); err != nil {
+	caps := []map[string]any{}
+	for _, c := range []string{"events", "pause-before-switchover", "return-path"} {
+		caps = append(caps, map[string]any{"capability": c, "state": true})
+	}
+	if err := q.call("migrate-set-capabilities", map[string]any{"capabilities": caps}, nil); err != nil {
 		return err
 	}
-	if err := d.qmp(ctx, id, "migrate", map[string]string{"uri": "unix:" + d.socket(id, "migrate-out")}, nil); err != nil {
+	if err := q.call("migrate", map[string]string{"uri": "unix:" + d.socket(id, "migrate-out")}, nil); err != nil {
 		return err
 	}
+	status, continued := "setup", false
 	var diskTotal int64 // once the mirrors completed, all of it
 	for {
 		var s migrateStatus
-		if err := d.qmp(ctx, id, "query-migrate", nil, &s); err != nil {
+		if err := q.call("query-migrate", nil, &s); err != nil {
 			return err
 		}
-		jobs, err := d.mirrorJobs(ctx, id)
+		jobs, err := m.jobs()
+		if err != nil {
+			return err
+		}
+		status, _, err = m.events(status)
 		if err != nil {
 			return err
 		}
@@ -380,26 +394,72 @@ func (m *migration) run(ctx context.Context, progress func(virt.MigrationProgres
 			p.DiskTotal, p.DiskProcessed, p.DiskRemaining = diskTotal, diskTotal, 0
 		}
 		progress(p)
-		switch s.Status {
+		switch status {
 		case "completed":
 			return nil
 		case "failed", "cancelled":
-			return fmt.Errorf("live migration to %s %s: %s", m.dest, s.Status, s.ErrorDesc)
+			return fmt.Errorf("live migration to %s %s: %s", m.dest, status, s.ErrorDesc)
 		case "pre-switchover":
+			if continued {
+				break
+			}
 			// The guest is stopped: the disks' last writes go over, then
 			// its last state.
 			if err := m.completeMirrors(ctx, len(disks)); err != nil {
 				return err
 			}
 			diskTotal = p.DiskTotal
-			if err := d.qmp(ctx, id, "migrate-continue", map[string]string{"state": "pre-switchover"}, nil); err != nil {
+			if err := q.call("migrate-continue", map[string]string{"state": "pre-switchover"}, nil); err != nil {
 				return err
 			}
+			continued = true
 		}
 		if err := m.poll(ctx); err != nil {
 			return err
 		}
 	}
+}
+
+// jobs are the migration's mirrors, on run's session.
+func (m *migration) jobs() ([]blockJob, error) {
+	var jobs []blockJob
+	if err := m.q.call("query-block-jobs", nil, &jobs); err != nil {
+		return nil, err
+	}
+	return mine(jobs), nil
+}
+
+// events takes the events run's session received: the migration's last
+// status (status when none came), the mirrors that completed, and an
+// error for each that failed.
+func (m *migration) events(status string) (string, map[string]bool, error) {
+	completed := map[string]bool{}
+	var failed error
+	for _, e := range m.q.events {
+		var data struct {
+			Status string `json:"status"`
+			Device string `json:"device"`
+			Error  string `json:"error"`
+		}
+		if json.Unmarshal(e.Data, &data) != nil {
+			continue
+		}
+		switch e.Name {
+		case "MIGRATION":
+			status = data.Status
+		case "BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED":
+			if !strings.HasPrefix(data.Device, mirrorJobPrefix) {
+				continue
+			}
+			if e.Name == "BLOCK_JOB_CANCELLED" || data.Error != "" {
+				failed = errors.Join(failed, fmt.Errorf("disk mirror %s to %s: %s", data.Device, m.dest, cmp.Or(data.Error, "cancelled")))
+				continue
+			}
+			completed[data.Device] = true
+		}
+	}
+	m.q.events = nil
+	return status, completed, failed
 }
 
 // poll waits for the next look, pausing the guest once when the
@@ -421,7 +481,7 @@ func (m *migration) poll(ctx context.Context) error {
 				return fmt.Errorf("force live migration: %w", err)
 			}
 		}
-		if err := m.d.qmp(ctx, m.id, "stop", nil, nil); err != nil {
+		if err := m.q.call("stop", nil, nil); err != nil {
 			return err
 		}
 	}
@@ -431,51 +491,40 @@ func (m *migration) poll(ctx context.Context) error {
 // completeMirrors ends the ready mirrors with the guest stopped: each
 // target is then a consistent copy (BLOCK_JOB_COMPLETED without error).
 func (m *migration) completeMirrors(ctx context.Context, n int) error {
-	defer m.d.lock(m.id)()
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	q, err := qmpOpen(ctx, m.d.qmpSocket(m.id))
+	jobs, err := m.jobs()
 	if err != nil {
 		return err
 	}
-	defer q.Close()
-	var jobs []blockJob
-	if err := q.call("query-block-jobs", nil, &jobs); err != nil {
-		return err
+	if len(jobs) != n {
+		return fmt.Errorf("%d of %d disk mirrors to %s are left", len(jobs), n, m.dest)
 	}
-	left := map[string]bool{}
 	for _, j := range jobs {
-		if strings.HasPrefix(j.Device, mirrorJobPrefix) {
-			if err := q.call("block-job-cancel", map[string]string{"device": j.Device}, nil); err != nil {
-				return err
-			}
-			left[j.Device] = true
-		}
-	}
-	if len(left) != n {
-		return fmt.Errorf("%d of %d disk mirrors to %s are left", len(left), n, m.dest)
-	}
-	var failed error
-	for len(left) > 0 {
-		err := q.waitEvent("BLOCK_JOB_COMPLETED", func(e qmpEvent) bool {
-			var data struct {
-				Device string `json:"device"`
-				Error  string `json:"error"`
-			}
-			if (e.Name != "BLOCK_JOB_COMPLETED" && e.Name != "BLOCK_JOB_CANCELLED") || json.Unmarshal(e.Data, &data) != nil || !left[data.Device] {
-				return false
-			}
-			delete(left, data.Device)
-			if e.Name == "BLOCK_JOB_CANCELLED" || data.Error != "" {
-				failed = errors.Join(failed, fmt.Errorf("disk mirror %s to %s: %s", data.Device, m.dest, cmp.Or(data.Error, "cancelled")))
-			}
-			return true
-		})
-		if err != nil {
+		if err := m.q.call("block-job-cancel", map[string]string{"device": j.Device}, nil); err != nil {
 			return err
 		}
 	}
-	return failed
+	done := map[string]bool{}
+	for deadline := time.Now().Add(10 * time.Minute); len(done) < n; {
+		if _, err := m.jobs(); err != nil { // which also brings the events
+			return err
+		}
+		_, completed, err := m.events("")
+		if err != nil {
+			return err
+		}
+		for j := range completed {
+			done[j] = true
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the disk mirrors to %s do not complete", m.dest)
+		}
+		if len(done) < n {
+			if err := sleep(ctx, 50*time.Millisecond); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // relay listens on the source's socket of channel and relays each
@@ -528,44 +577,62 @@ func (m *migration) relay(ctx context.Context, channel string) (stop func(), err
 
 // cleanup leaves the guest as it was before a migration that did not
 // complete: the migration cancelled, the mirrors dropped, the guest run
-// again when it ran.
-func (m *migration) cleanup(ctx context.Context) {
-	d, id := m.d, m.id
-	var s migrateStatus
-	if err := d.qmp(ctx, id, "query-migrate", nil, &s); err == nil && s.Status != "" &&
-		s.Status != "completed" && s.Status != "failed" && s.Status != "cancelled" && s.Status != "none" {
-		_ = d.qmp(ctx, id, "migrate_cancel", nil, nil)
-		for i := 0; i < 100; i++ {
-			if err := d.qmp(ctx, id, "query-migrate", nil, &s); err != nil || s.Status == "cancelled" || s.Status == "failed" {
-				break
-			}
-			if sleep(ctx, 100*time.Millisecond) != nil {
-				break
-			}
+// again when it ran. done: the migration completed after all (the guest
+// here is stopped, its state all on the destination).
+func (m *migration) cleanup(ctx context.Context) (done bool, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	q, err := qmpOpen(ctx, m.d.qmpSocket(m.id))
+	if err != nil {
+		return false, err
+	}
+	defer q.Close()
+	if err := q.call("migrate_cancel", nil, nil); err != nil { // nothing when none runs
+		return false, err
+	}
+	var jobs []blockJob
+	if err := q.call("query-block-jobs", nil, &jobs); err != nil {
+		return false, err
+	}
+	for _, j := range mine(jobs) {
+		if err := q.call("block-job-cancel", map[string]any{"device": j.Device, "force": true}, nil); err != nil {
+			return false, err
 		}
 	}
-	// The mirrors go, and are gone before a new one takes their ids.
-	for i := 0; i < 300; i++ {
-		jobs, err := d.mirrorJobs(ctx, id)
-		if err != nil || len(jobs) == 0 {
+	// Until the mirrors are gone (a new one takes their ids) and no
+	// outgoing migration is left (query-migrate has figures only for
+	// one under way or completed).
+	var st struct {
+		Status string `json:"status"`
+	}
+	for {
+		var s migrateStatus
+		if err := q.call("query-migrate", nil, &s); err != nil {
+			return false, err
+		}
+		if err := q.call("query-block-jobs", nil, &jobs); err != nil {
+			return false, err
+		}
+		if err := q.call("query-status", nil, &st); err != nil {
+			return false, err
+		}
+		if st.Status == "postmigrate" {
+			return true, nil
+		}
+		if s.RAM == nil && len(mine(jobs)) == 0 {
 			break
 		}
-		if i == 0 {
-			for _, j := range jobs {
-				_ = d.qmp(ctx, id, "block-job-cancel", map[string]any{"device": j.Device, "force": true}, nil)
-			}
-		}
-		if sleep(ctx, 100*time.Millisecond) != nil {
-			break
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return false, fmt.Errorf("the earlier migration does not end: %w", err)
 		}
 	}
-	if st, err := d.status(ctx, id); err == nil && st != "running" && m.ran {
-		if err := d.qmp(ctx, id, "cont", nil, nil); err != nil {
-			d.opts.Log.Warn("live migration: resume the guest", "server", id, "error", err)
-			return
+	if st.Status != "running" && m.ran {
+		if err := q.call("cont", nil, nil); err != nil {
+			return false, fmt.Errorf("resume the guest: %w", err)
 		}
 	}
-	_ = os.Remove(d.forcedFile(id))
+	_ = os.Remove(m.d.forcedFile(m.id))
+	return false, nil
 }
 
 // forcedFile marks a guest paused to force its live migration.

@@ -114,6 +114,12 @@ func (c *cutStream) Write(p []byte) (int, error) {
 	return c.ReadWriteCloser.Write(p)
 }
 
+// qmp runs one QMP command on guest id holding its lock.
+func (d *Driver) qmp(ctx context.Context, id, command string, args, out any) error {
+	defer d.lock(id)()
+	return qmpCall(ctx, d.qmpSocket(id), command, args, out)
+}
+
 var countRE = regexp.MustCompile(`KUMO-GUEST: count=(\d+)`)
 
 // lastCount is the last count the counting test guest printed, 0 before
@@ -153,7 +159,8 @@ func waitCount(t *testing.T, d *Driver, id string, n int) int {
 // source) is on the destination, its count goes on there, nothing is
 // left on the source; an aborted migration leaves it running on the
 // source and nothing on the destination, as does one whose stream
-// breaks; a migration a crashed kumo left is cancelled by the next.
+// breaks; a migration a crashed kumo left is cancelled by the next; a
+// guest that came in by a migration goes back by one.
 func TestGuestLiveMigration(t *testing.T) {
 	for _, bin := range []string{"qemu-system-x86_64", "qemu-img", "qemu-io"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -188,9 +195,11 @@ func TestGuestLiveMigration(t *testing.T) {
 		t.Cleanup(func() { stopAll(t, d) })
 		return d
 	}
-	dst := newDriver("dst", t.TempDir(), nil)
+	srcDir := t.TempDir()
+	back := &directLink{} // to the source, for the way back
+	dst := newDriver("dst", t.TempDir(), back)
 	link := &directLink{dest: dst}
-	src := newDriver("src", t.TempDir(), link)
+	src := newDriver("src", srcDir, link)
 	g := &virt.Guest{ID: "live-migrated", Name: "vm", Hostname: "vm", VCPUs: 1, MemoryMB: 128, RootGB: 1, SwapMB: 16,
 		ConfigDrive: true, UserData: []byte("kumo-count\n"),
 		Image: virt.Image{ID: "disk", DiskFormat: "qcow2", Properties: map[string]string{
@@ -280,7 +289,8 @@ func TestGuestLiveMigration(t *testing.T) {
 			t.Fatalf("the left migration is %s", m.Status)
 		}
 	}
-	src = newDriver("src", src.opts.DataDir, link)
+	src = newDriver("src", srcDir, link)
+	back.dest = src
 
 	// Done: forced to complete once it has started.
 	if err := dst.PrepareIncoming(ctx, g, true); err != nil {
@@ -325,6 +335,24 @@ func TestGuestLiveMigration(t *testing.T) {
 	if ids, _ := src.List(ctx); len(ids) != 0 {
 		t.Errorf("left on the source: %v", ids)
 	}
+
+	// And back: a guest that came in by a migration goes out by one.
+	if err := src.PrepareIncoming(ctx, g, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.LiveMigrate(ctx, g.ID, "src", true, func(virt.MigrationProgress) {}); err != nil {
+		t.Fatalf("live migration back: %v", err)
+	}
+	if err := dst.Destroy(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.FinishIncoming(ctx, g, virt.PowerRunning); err != nil {
+		t.Fatal(err)
+	}
+	if back := waitCount(t, src, g.ID, 0); back <= after {
+		t.Errorf("count back on the source %d, on the destination %d: the guest started again", back, after)
+	}
+	src, dst = dst, src // the checks below look at where it is
 	// The data written on the source is in the destination's disk.
 	if err := dst.PowerOff(ctx, g.ID); err != nil {
 		t.Fatal(err)
