@@ -349,8 +349,21 @@ func TestGuestLiveMigration(t *testing.T) {
 	if err := src.FinishIncoming(ctx, g, virt.PowerRunning); err != nil {
 		t.Fatal(err)
 	}
-	if back := waitCount(t, src, g.ID, 0); back <= after {
-		t.Errorf("count back on the source %d, on the destination %d: the guest started again", back, after)
+	came := waitCount(t, src, g.ID, 0)
+	if came <= after {
+		t.Errorf("count back on the source %d, on the destination %d: the guest started again", came, after)
+	}
+	// Its state saved and restored (a process that came in by a
+	// migration saves its own).
+	if err := src.Suspend(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Resume(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	waitCount(t, src, g.ID, came)
+	if out, _ := src.ConsoleOutput(ctx, g.ID); strings.Contains(string(out), "KUMO-GUEST-READY") {
+		t.Errorf("the guest booted again instead of resuming:\n%s", out)
 	}
 	src, dst = dst, src // the checks below look at where it is
 	// The data written on the source is in the destination's disk.
