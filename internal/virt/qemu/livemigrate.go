@@ -87,10 +87,17 @@ func (d *Driver) PrepareIncoming(ctx context.Context, g *virt.Guest, blockMigrat
 	}
 	defer d.lock(g.ID)()
 	if _, ok := d.pid(g.ID); ok {
-		if st, err := d.status(ctx, g.ID); err == nil && st == "inmigrate" && exists(d.socket(g.ID, "migrate-in")) {
+		st, err := d.status(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		if st != "inmigrate" {
+			return fmt.Errorf("guest %s runs on this host already (%s)", g.ID, st)
+		}
+		if exists(d.socket(g.ID, "migrate-in")) {
 			return nil // prepared already
 		}
-		// Left half prepared (or otherwise) by an earlier attempt.
+		// Left half prepared by an earlier attempt.
 		if err := d.stop(ctx, g.ID, false); err != nil {
 			return err
 		}
