@@ -489,19 +489,21 @@ func (a *App) startAgent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	driver, err := a.newDriver(ctx, capacity)
+	// Hosts of one cloud share its secret key, and so the key the host
+	// endpoint's calls are signed with.
+	signer := hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)
+	client := &hostlink.Client{Signer: signer}
+	driver, err := a.newDriver(ctx, capacity, migrationLink{hosts: a.Hosts, client: client})
 	if err != nil {
 		return err
 	}
 	a.Driver = driver
-	// Hosts of one cloud share its secret key, and so the key the host
-	// endpoint's calls are signed with.
-	signer := hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)
 	mover, _ := driver.(virt.Mover)
-	a.HostHandler = hostlink.Handler(signer, mover, 0, a.Log)
+	incoming, _ := driver.(virt.MigrationReceiver)
+	a.HostHandler = hostlink.Handler(signer, mover, incoming, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Heartbeat: heartbeatInterval(a.Config.Scheduler.DownTime()),
-		Endpoint:  a.Config.HostEndpointURL(), Transfer: &hostlink.Client{Signer: signer},
+		Endpoint:  a.Config.HostEndpointURL(), Transfer: client,
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder(a.Config.holder()), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {

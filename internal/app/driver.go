@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/hostinfo"
+	"github.com/kumocloud/kumo/internal/hostlink"
+	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 	"github.com/kumocloud/kumo/internal/virt/qemu"
@@ -16,7 +19,7 @@ import (
 
 // newDriver returns the virt driver Config.Driver names, offering the
 // host's capacity.
-func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity) (virt.Driver, error) {
+func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity, link virt.MigrationLink) (virt.Driver, error) {
 	switch a.Config.Driver {
 	case "fake":
 		// Guests persist in the data dir, so restarts and crash recovery
@@ -33,7 +36,7 @@ func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity) (virt.D
 			DataDir: a.Config.DataDir, Hostname: a.Config.Hostname(), Accel: a.Config.QemuAccel,
 			ImagePath: a.imagePath, VCPUs: capacity.VCPUs, MemoryMB: capacity.MemoryMB, DiskGB: capacity.DiskGB,
 			AlwaysConfigDrive: a.Config.ForceConfigDrive, SSHForward: a.Config.QemuSSHForward, Log: a.Log,
-			Network: a.Config.QemuNetwork,
+			Network: a.Config.QemuNetwork, Link: link,
 		})
 		if err != nil {
 			return nil, err
@@ -42,6 +45,21 @@ func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity) (virt.D
 		return d, nil
 	}
 	return nil, fmt.Errorf("unknown driver %q", a.Config.Driver)
+}
+
+// migrationLink carries live migrations' streams to the host endpoint
+// another host registered.
+type migrationLink struct {
+	hosts  *hosts.Directory
+	client *hostlink.Client
+}
+
+func (l migrationLink) DialMigration(ctx context.Context, host, id, channel string) (io.ReadWriteCloser, error) {
+	url, err := l.hosts.Endpoint(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return l.client.DialMigration(ctx, url, id, channel)
 }
 
 // powerSyncInterval is how often the agent syncs power states: real

@@ -2,10 +2,13 @@ package hostlink
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -105,7 +108,7 @@ func TestAuth(t *testing.T) {
 // endpoint serves a host endpoint receiving into a temp dir.
 func endpoint(t *testing.T, key string) (*httptest.Server, dirMover) {
 	m := dirMover{root: t.TempDir()}
-	srv := httptest.NewServer(Handler(NewSigner([]byte(key), nil), m, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv := httptest.NewServer(Handler(NewSigner([]byte(key), nil), m, nil, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	return srv, m
 }
@@ -188,5 +191,64 @@ func TestPathTraversal(t *testing.T) {
 	}
 	if err := extract(t.TempDir(), &tar.Header{Name: "link", Typeflag: tar.TypeSymlink, Linkname: "/etc"}, nil); err == nil {
 		t.Error("symlink extracted")
+	}
+}
+
+// echoReceiver takes migration streams of guestID's "memory" channel
+// and answers each line with "got " and the line.
+type echoReceiver struct{}
+
+func (echoReceiver) ConnectIncoming(ctx context.Context, id, channel string) (io.ReadWriteCloser, error) {
+	if id != guestID || channel != "memory" {
+		return nil, virt.ErrNotFound
+	}
+	a, b := net.Pipe()
+	go func() {
+		defer b.Close()
+		r := bufio.NewReader(b)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if _, err := io.WriteString(b, "got "+line); err != nil {
+				return
+			}
+		}
+	}()
+	return a, nil
+}
+
+// TestMigrationStream: a signed call upgrades to a stream both ways to
+// the receiver; a wrong key, an unknown guest or channel get none.
+func TestMigrationStream(t *testing.T) {
+	srv := httptest.NewServer(Handler(NewSigner([]byte("shared"), nil), nil, echoReceiver{}, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	c := &Client{Signer: NewSigner([]byte("shared"), nil)}
+	s, err := c.DialMigration(ctx, srv.URL, guestID, "memory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(s)
+	for _, msg := range []string{"one\n", "two\n"} {
+		if _, err := io.WriteString(s, msg); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := r.ReadString('\n'); err != nil || got != "got "+msg {
+			t.Fatalf("stream answered %q, %v; want %q", got, err, "got "+msg)
+		}
+	}
+	s.Close()
+
+	if _, err := c.DialMigration(ctx, srv.URL, "11111111-2222-3333-4444-555555555555", "memory"); !errors.Is(err, virt.ErrNotFound) {
+		t.Errorf("stream to a guest not waiting: %v, want ErrNotFound", err)
+	}
+	if _, err := c.DialMigration(ctx, srv.URL, guestID, "Bad/channel"); err == nil {
+		t.Error("stream of a bad channel opened")
+	}
+	bad := &Client{Signer: NewSigner([]byte("not the cloud's"), nil)}
+	if _, err := bad.DialMigration(ctx, srv.URL, guestID, "memory"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("stream with a wrong key: %v, want a 403", err)
 	}
 }

@@ -31,13 +31,19 @@ const DefaultTimeout = time.Hour
 // and handed to AdoptGuest only once the whole body arrived and its
 // signature matched (204); a partial or forged stream leaves nothing.
 // timeout bounds a transfer (0: DefaultTimeout).
-func Handler(s *Signer, mover virt.Mover, timeout time.Duration, log *slog.Logger) http.Handler {
+//
+//	POST /kumo/v1/host/instances/{id}/migration/{channel}
+//
+// upgrades to one stream of a live migration into guest id, prepared
+// here, relayed to incoming (see migration.go).
+func Handler(s *Signer, mover virt.Mover, incoming virt.MigrationReceiver, timeout time.Duration, log *slog.Logger) http.Handler {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	mux := http.NewServeMux()
 	h := &receiver{signer: s, mover: mover, timeout: timeout, log: log}
 	mux.HandleFunc("PUT "+Prefix+"instances/{id}/files", h.receive)
+	mux.HandleFunc("POST "+Prefix+"instances/{id}/migration/{channel}", (&streamer{receiver: incoming}).serve)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Every call is authenticated before anything else is said.
 		if _, err := s.Verify(r); err != nil {

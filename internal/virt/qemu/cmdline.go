@@ -33,6 +33,9 @@ type launchSpec struct {
 	Cmdline  string
 	QMP      string // socket path
 	Incoming string // state file to restore from ("" cold boot)
+	// AwaitMigration starts the guest paused, waiting for a live
+	// migration's state (QMP migrate-incoming), and paused after it.
+	AwaitMigration bool
 	// SSHPort, when set, is the 127.0.0.1 port user-mode networking
 	// forwards to port 22 of the first NIC's guest address.
 	SSHPort int
@@ -359,6 +362,8 @@ func (s launchSpec) args() []string {
 	}
 	if s.Incoming != "" {
 		a = append(a, "-incoming", "exec:cat "+shellQuote(s.Incoming))
+	} else if s.AwaitMigration {
+		a = append(a, "-S", "-incoming", "defer")
 	}
 	return append(a, "-qmp", "unix:"+s.QMP+",server=on,wait=off", "-pidfile", s.Dir+"/qemu.pid", "-daemonize")
 }

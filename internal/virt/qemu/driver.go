@@ -51,6 +51,9 @@ type Options struct {
 	Network string
 	Binary  string       // default qemu-system-x86_64
 	Log     *slog.Logger // notices such as the SSH forward (nil: none)
+	// Link carries live migrations' streams to other hosts (their host
+	// endpoints); nil: guests do not live-migrate out of this host.
+	Link virt.MigrationLink
 }
 
 // Driver implements virt.Driver with QEMU.
@@ -60,6 +63,7 @@ type Driver struct {
 	net   *netns.Namespace // bridge networking (nil: user-mode)
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
+	jobs  map[string]*migrationJob // live migrations out of this host
 }
 
 // New returns a driver, choosing the accelerator (a probe boot when
@@ -104,7 +108,8 @@ func New(ctx context.Context, o Options) (*Driver, error) {
 	if err := os.MkdirAll(filepath.Join(o.DataDir, "instances"), 0o700); err != nil {
 		return nil, fmt.Errorf("qemu driver: %w", err)
 	}
-	return &Driver{opts: o, accel: accel, net: ns, locks: map[string]*sync.Mutex{}}, nil
+	return &Driver{opts: o, accel: accel, net: ns, locks: map[string]*sync.Mutex{},
+		jobs: map[string]*migrationJob{}}, nil
 }
 
 // Namespace is the network namespace guests' taps are in ("" on
@@ -139,13 +144,18 @@ func (d *Driver) dir(id string) string { return filepath.Join(d.opts.DataDir, "i
 
 // qmpSocket is the guest's QMP socket: in its directory unless that path
 // is too long for a unix socket, then a stable short path under /tmp.
-func (d *Driver) qmpSocket(id string) string {
-	p := filepath.Join(d.dir(id), "qmp.sock")
+func (d *Driver) qmpSocket(id string) string { return d.socket(id, "qmp") }
+
+// socket is the path of the guest's unix socket name: name.sock in its
+// directory unless that path is too long for a unix socket, then a
+// stable short path under /tmp.
+func (d *Driver) socket(id, name string) string {
+	p := filepath.Join(d.dir(id), name+".sock")
 	if len(p) < 100 {
 		return p
 	}
 	sum := sha256.Sum256([]byte(p))
-	return filepath.Join(os.TempDir(), "kumo-qmp-"+hex.EncodeToString(sum[:10])+".sock")
+	return filepath.Join(os.TempDir(), "kumo-"+name+"-"+hex.EncodeToString(sum[:10])+".sock")
 }
 
 var versionRE = regexp.MustCompile(`version (\d+)\.(\d+)\.(\d+)`)

@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -112,35 +113,58 @@ func (d *Driver) Suspend(ctx context.Context, id string) error {
 		return err
 	}
 	sock, tmp := d.qmpSocket(id), d.stateFile(id)+".tmp"
-	if err := qmpCall(ctx, sock, "stop", nil, nil); err != nil {
+	if err := d.saveState(ctx, sock, tmp); err != nil {
+		_ = qmpCall(ctx, sock, "cont", nil, nil)
 		return err
-	}
-	if err := qmpCall(ctx, sock, "migrate", map[string]string{"uri": "exec:cat > " + shellQuote(tmp)}, nil); err != nil {
-		return err
-	}
-	for {
-		var m struct {
-			Status    string `json:"status"`
-			ErrorDesc string `json:"error-desc"`
-		}
-		if err := qmpCall(ctx, sock, "query-migrate", nil, &m); err != nil {
-			return err
-		}
-		if m.Status == "completed" {
-			break
-		}
-		if m.Status == "failed" || m.Status == "cancelled" {
-			_ = qmpCall(ctx, sock, "cont", nil, nil)
-			return fmt.Errorf("save guest state: migration %s: %s", m.Status, m.ErrorDesc)
-		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
 	}
 	if err := os.Rename(tmp, d.stateFile(id)); err != nil {
 		return fmt.Errorf("save guest state: %w", err)
 	}
 	return d.stop(ctx, id, false)
+}
+
+// saveState stops the guest and migrates its state into file, waiting
+// for QEMU's MIGRATION event of the end: query-migrate's status is the
+// incoming migration's in a process that was restored or came in by a
+// live migration.
+func (d *Driver) saveState(ctx context.Context, sock, file string) error {
+	q, err := qmpOpen(ctx, sock)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	if err := q.call("stop", nil, nil); err != nil {
+		return err
+	}
+	if err := q.call("migrate-set-capabilities", map[string]any{"capabilities": []map[string]any{
+		{"capability": "events", "state": true}}}, nil); err != nil {
+		return err
+	}
+	if err := q.call("migrate", map[string]string{"uri": "exec:cat > " + shellQuote(file)}, nil); err != nil {
+		return err
+	}
+	var status string
+	err = q.waitEvent("MIGRATION", func(e qmpEvent) bool {
+		var data struct {
+			Status string `json:"status"`
+		}
+		if e.Name != "MIGRATION" || json.Unmarshal(e.Data, &data) != nil {
+			return false
+		}
+		status = data.Status
+		return status == "completed" || status == "failed" || status == "cancelled"
+	})
+	if err != nil {
+		return fmt.Errorf("save guest state: %w", err)
+	}
+	if status != "completed" {
+		var m struct {
+			ErrorDesc string `json:"error-desc"`
+		}
+		_ = q.call("query-migrate", nil, &m)
+		return fmt.Errorf("save guest state: migration %s: %s", status, m.ErrorDesc)
+	}
+	return nil
 }
 
 // Resume implements virt.Driver: boot from the saved state, then cont.

@@ -40,9 +40,15 @@ func (d *Driver) Spawn(ctx context.Context, g *virt.Guest) error {
 // boot starts the guest's qemu from its disks (the rescue disk first
 // while rescued), restoring state from incoming when set.
 func (d *Driver) boot(ctx context.Context, g *virt.Guest, incoming string) error {
+	return d.launch(ctx, g, launchSpec{Incoming: incoming})
+}
+
+// launch starts the guest's qemu as boot does, with s's Incoming or
+// AwaitMigration.
+func (d *Driver) launch(ctx context.Context, g *virt.Guest, s launchSpec) error {
 	dir := d.dir(g.ID)
-	s := launchSpec{ID: g.ID, Accel: d.accel, VCPUs: g.VCPUs, MemoryMB: g.MemoryMB, Dir: dir,
-		QMP: d.qmpSocket(g.ID), Incoming: incoming}
+	incoming := s.Incoming
+	s.ID, s.Accel, s.VCPUs, s.MemoryMB, s.Dir, s.QMP = g.ID, d.accel, g.VCPUs, g.MemoryMB, dir, d.qmpSocket(g.ID)
 	img := g.Image
 	rescue := filepath.Join(dir, "rescue.qcow2")
 	rescued := exists(rescue)
@@ -129,7 +135,9 @@ func (d *Driver) Destroy(ctx context.Context, id string) error {
 	if err := d.stop(ctx, id, false); err != nil {
 		return err
 	}
-	_ = os.Remove(d.qmpSocket(id))
+	for _, sock := range []string{"qmp", "nbd", "migrate-in"} { // their paths may be outside the dir
+		_ = os.Remove(d.socket(id, sock))
+	}
 	if d.net != nil {
 		if err := d.net.Unplug(ctx, id); err != nil {
 			return fmt.Errorf("unplug %s: %w", id, err)
