@@ -34,6 +34,11 @@ const eventRebuildServer = "conductor_rebuild_server"
 type EvacuateRequest struct {
 	// Host is the requested destination ("": the scheduler picks one).
 	Host string
+	// Force takes Host without the scheduler's filters (Nova's forced
+	// evacuate: a host given before 2.29, or with force from 2.29 to
+	// 2.67); only its capacity is claimed, as Nova's conductor claims
+	// the forced host's allocations in placement.
+	Force bool
 	// OnSharedStorage (before 2.14) says the server's files are on
 	// storage the new host shares; kumo hosts share none, so the new
 	// host refuses it as Nova's does ("Invalid state of instance files
@@ -98,7 +103,7 @@ func (s *Service) Evacuate(ctx context.Context, p *auth.Principal, id string, re
 		if err != nil {
 			return err
 		}
-		c.Host, c.Exclude = req.Host, []string{srv.Host}
+		c.Host, c.Exclude, c.Forced = req.Host, []string{srv.Host}, req.Force && req.Host != ""
 		dest, err := scheduler.Claim(ctx, tx, c, b.Now)
 		if errors.Is(err, scheduler.ErrNoValidHost) {
 			return s.failEvacuationAtConductor(ctx, tx, b, m)
