@@ -135,6 +135,12 @@ func (a *Agent) evacuate(ctx context.Context, t *compute.Task) error {
 			return err
 		}
 	}
+	// A move abandoned for the evacuation may have left a copy of the
+	// guest here (a live migration's prepared one): the rebuild
+	// replaces it.
+	if err := a.driver.Destroy(ctx, t.InstanceID); err != nil {
+		return err
+	}
 	g, err := a.Guest(ctx, t)
 	if err != nil {
 		return err

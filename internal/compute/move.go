@@ -143,6 +143,16 @@ func (s *Service) RevertFlavor(ctx context.Context, t *Task) (FlavorSnapshot, bo
 // source's kept copy once the move finished, the destination's received
 // one before. The delete of the server destroys the other.
 func queueMoveCleanup(ctx context.Context, tx *store.Tx, m *Migration, serverHost string, now time.Time) error {
+	t := moveCleanupTask(m, serverHost)
+	if t == nil {
+		return nil
+	}
+	return insertTask(ctx, tx, t, now)
+}
+
+// moveCleanupTask is the task that drops the copy of m's guest on its
+// host that is not serverHost; nil for a move on one host.
+func moveCleanupTask(m *Migration, serverHost string) *Task {
 	if !m.CrossHost() {
 		return nil
 	}
@@ -150,8 +160,8 @@ func queueMoveCleanup(ctx context.Context, tx *store.Tx, m *Migration, serverHos
 	if serverHost == m.DestCompute {
 		other = m.SourceCompute
 	}
-	return insertTask(ctx, tx, &Task{InstanceID: m.InstanceUUID, Host: other, Kind: TaskConfirmResize,
-		Params: &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}, Cleanup: true}}, now)
+	return &Task{InstanceID: m.InstanceUUID, Host: other, Kind: TaskConfirmResize,
+		Params: &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}, Cleanup: true}}
 }
 
 // isCleanup reports whether t only drops a deleted server's copy.
