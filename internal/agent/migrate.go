@@ -84,6 +84,11 @@ func (a *Agent) liveMigration(ctx context.Context, t *compute.Task) error {
 		}
 		return a.driver.Destroy(ctx, t.InstanceID)
 	case compute.LiveMigrationFinish:
+		// The volumes' connections move here (Nova's pre_live_migration
+		// and post_live_migration attachments; see volumes_move.go).
+		if err := a.compute.MoveVolumes(ctx, t); err != nil {
+			return err
+		}
 		g, err := a.Guest(ctx, t)
 		if err != nil {
 			return err

@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/virt"
+	"github.com/kumocloud/kumo/internal/virt/fake"
 )
 
 // setDisabled disables or enables host's compute service.
@@ -238,4 +240,159 @@ func TestResetStateDeadLiveMigrationDestination(t *testing.T) {
 		}
 		checkUsage(t, a, map[string][2]int{"host-a": {1, 512}, "host-b": {0, 0}})
 	})
+}
+
+// attachedVolume makes a 1 GB volume and attaches it to server id on
+// host-a (c), returning the volume's id.
+func attachedVolume(t *testing.T, c *apptest.Cloud, id string) string {
+	t.Helper()
+	vol := c.Admin.Do(http.MethodPost, "/volume/v3/volumes", `{"volume": {"size": 1, "name": "data"}}`).
+		Expect(t, http.StatusAccepted).JSON(t)["volume"].(map[string]any)["id"].(string)
+	if _, err := c.App.VolumeWorker.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.Admin.Do(http.MethodPost, "/v2.1/servers/"+id+"/os-volume_attachments",
+		`{"volumeAttachment": {"volumeId": "`+vol+`"}}`).Expect(t, http.StatusOK)
+	c.Step()
+	checkVolumeOn(t, c, c, vol, id, "host-a")
+	return vol
+}
+
+// checkVolumeOn checks that volume vol is in-use with one attachment, to
+// server id, connected from host, whose guest (on guestHost's
+// hypervisor) has it.
+func checkVolumeOn(t *testing.T, c, guestHost *apptest.Cloud, vol, id, host string) {
+	t.Helper()
+	v := c.Admin.Do(http.MethodGet, "/volume/v3/volumes/"+vol, nil).Expect(t, http.StatusOK).JSON(t)["volume"].(map[string]any)
+	as, _ := v["attachments"].([]any)
+	if v["status"] != "in-use" || len(as) != 1 {
+		t.Fatalf("volume %s: %v with attachments %v, want in-use with one", vol, v["status"], as)
+	}
+	if a := as[0].(map[string]any); a["host_name"] != host || a["server_id"] != id {
+		t.Fatalf("volume %s attached to %v from %v, want %s from %s", vol, a["server_id"], a["host_name"], id, host)
+	}
+	in, err := guestHost.App.Driver.(*fake.Driver).Inspect(id)
+	if err != nil || !slices.Contains(in.Volumes, vol) {
+		t.Fatalf("guest %s on %s has volumes %v (%v), want %s", id, guestHost.App.Agent.Host(), in.Volumes, err, vol)
+	}
+}
+
+// TestMovesMoveVolumeConnections: a server with a volume moved to
+// another host has it connected from there and no longer from its old
+// host (Nova's _terminate_volume_connections on the host it leaves,
+// _update_volume_attachments on the one it arrives on), for a cold
+// migration, a resize reverted and a live migration.
+func TestMovesMoveVolumeConnections(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, b := movingHosts(t, database, func(c *app.Config) { c.Lifecycle.NoResizeToSameHost = true })
+
+		cold := startOnA(t, a)
+		vol := attachedVolume(t, a, cold)
+		serverAction(t, a, "", cold, map[string]any{"migrate": nil}, http.StatusAccepted)
+		moveToB(t, a, b, cold)
+		checkVolumeOn(t, a, b, vol, cold, "host-b")
+		serverAction(t, a, "", cold, map[string]any{"confirmResize": nil}, http.StatusNoContent)
+		a.Step()
+		checkVolumeOn(t, a, b, vol, cold, "host-b")
+
+		reverted := startOnA(t, a)
+		vol = attachedVolume(t, a, reverted)
+		serverAction(t, a, "", reverted, map[string]any{"resize": map[string]any{"flavorRef": "2"}}, http.StatusAccepted)
+		moveToB(t, a, b, reverted)
+		checkVolumeOn(t, a, b, vol, reverted, "host-b")
+		serverAction(t, a, "", reverted, map[string]any{"revertResize": nil}, http.StatusAccepted)
+		b.Step()
+		a.Step()
+		if s := a.Server(reverted); s.Status != "ACTIVE" || s.Host != "host-a" {
+			t.Fatalf("reverted: %s on %s", s.Status, s.Host)
+		}
+		checkVolumeOn(t, a, a, vol, reverted, "host-a")
+
+		live := startOnA(t, a)
+		vol = attachedVolume(t, a, live)
+		serverAction(t, a, "2.30", live, map[string]any{"os-migrateLive": map[string]any{"host": nil, "block_migration": "auto"}},
+			http.StatusAccepted)
+		b.Step()
+		a.Step()
+		b.Step()
+		if s := a.Server(live); s.Status != "ACTIVE" || s.Host != "host-b" {
+			t.Fatalf("live-migrated: %s on %s", s.Status, s.Host)
+		}
+		checkVolumeOn(t, a, b, vol, live, "host-b")
+	})
+}
+
+// TestMoveMigrationSamples drives live migration, force_complete and
+// abort with Nova's sample requests (server-migrations v2.22, v2.24) and
+// compares os-migrations (2.23, 2.80) and /servers/{id}/migrations (2.23,
+// 2.80) holding an evacuation, a running, a completed, a cancelled and a
+// failed live migration with Nova's samples.
+func TestMoveMigrationSamples(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, b := runningHosts(t, database)
+		c := apptest.New(t, apptest.Options{Database: database, Host: "host-c", Clock: a.Clock})
+		evacuated := createOn(c, "evacuated", "host-c")
+		c.Step()
+		downHost(t, c, a, b)
+		serverAction(t, a, "2.29", evacuated, map[string]any{"evacuate": map[string]any{"host": "host-a", "force": true}}, http.StatusOK)
+		waitFor(t, "the evacuation done", func() bool { return lastMigration(t, a, evacuated)["status"] == "done" })
+		// A live migration the conductor refuses (to its own host) ends in error.
+		serverAction(t, a, "2.30", evacuated, map[string]any{"os-migrateLive": map[string]any{"host": "host-a", "block_migration": "auto",
+			"force": true}}, http.StatusBadRequest)
+
+		// Started with the 2.24 sample (its host is host-b here), aborted.
+		aborted := createOn(a, "aborted", "host-a")
+		waitStatus(t, a, aborted, "ACTIVE")
+		body := apisamples.Load(t, "nova/api_samples/server-migrations/v2.24/live-migrate-server.json").(map[string]any)
+		body["os-migrateLive"].(map[string]any)["host"] = "host-b"
+		serverAction(t, a, "2.24", aborted, body, http.StatusAccepted)
+		path := runningMigrationPath(t, a, aborted)
+		a.Admin.As(a.Admin.Token, "2.24").Do(http.MethodDelete, path, nil).Expect(t, http.StatusAccepted)
+		waitFor(t, "the migration cancelled", func() bool { return lastMigration(t, a, aborted)["status"] == "cancelled" })
+
+		// Forced to complete with the 2.22 sample, after the lists.
+		forced, path := startRunningMigration(t, a)
+		for _, s := range []struct{ version, path, sample string }{
+			{"2.23", "/v2.1/os-migrations", "os-migrations/v2.23/migrations-get.json"},
+			{"2.80", "/v2.1/os-migrations", "os-migrations/v2.80/migrations-get.json"},
+			{"2.23", "/v2.1/servers/" + forced + "/migrations", "server-migrations/v2.23/migrations-index.json"},
+			{"2.80", "/v2.1/servers/" + forced + "/migrations", "server-migrations/v2.80/migrations-index.json"},
+			{"2.23", path, "server-migrations/v2.23/migrations-get.json"},
+		} {
+			r := a.Admin.As(a.Admin.Token, s.version).Do(http.MethodGet, s.path, nil).Expect(t, http.StatusOK)
+			// Links show on the in-progress live migrations only.
+			links := []string{"migrations[].links"}
+			apisamples.Assert(t, "nova/api_samples/"+s.sample, r.Body, apisamples.Options{Optional: links, Extra: links})
+		}
+		all := a.Admin.As(a.Admin.Token, "2.80").Do(http.MethodGet, "/v2.1/os-migrations", nil).Expect(t, http.StatusOK).JSON(t)
+		seen := map[string]bool{}
+		for _, m := range all["migrations"].([]any) {
+			m := m.(map[string]any)
+			seen[m["migration_type"].(string)+" "+m["status"].(string)] = true
+		}
+		for _, want := range []string{"evacuation done", "live-migration error", "live-migration cancelled", "live-migration running"} {
+			if !seen[want] {
+				t.Errorf("os-migrations lacks a %s migration: %v", want, seen)
+			}
+		}
+		a.Admin.As(a.Admin.Token, "2.22").Do(http.MethodPost, path+"/action",
+			sampleBody(t, "nova/api_samples/server-migrations/v2.22/force_complete.json")).Expect(t, http.StatusAccepted)
+		waitFor(t, "the forced migration completed", func() bool { return lastMigration(t, a, forced)["status"] == "completed" })
+		waitFor(t, "the guest on host-b", func() bool { return slices.Contains(guests(t, b), forced) })
+	})
+}
+
+// runningMigrationPath waits until server id's live migration runs and
+// returns its path.
+func runningMigrationPath(t *testing.T, c *apptest.Cloud, id string) string {
+	t.Helper()
+	var path string
+	waitFor(t, "a running migration", func() bool {
+		m := lastMigration(t, c, id)
+		path = "/v2.1/servers/" + id + "/migrations/" + jsonID(m["id"])
+		return m["status"] == "running"
+	})
+	return path
 }
