@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/apisamples"
@@ -395,4 +396,40 @@ func runningMigrationPath(t *testing.T, c *apptest.Cloud, id string) string {
 		return m["status"] == "running"
 	})
 	return path
+}
+
+// TestLiveMigrateHypervisorCompatibility: as Nova's
+// _check_compatible_with_source_hypervisor, a forced destination of
+// another hypervisor type or an older version fails the migration (400
+// before 2.34) and the scheduler passes such a host over.
+func TestLiveMigrateHypervisorCompatibility(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, _ := twoHosts(t, database, false)
+		id := activeOn(t, a, "picky", "host-a")
+		path := "/v2.1/servers/" + id + "/action"
+		for _, tc := range []struct{ name, change, msg string }{
+			{"older", `UPDATE compute_hosts SET hypervisor_version = hypervisor_version - 1 WHERE hostname = 'host-b'`,
+				"The instance requires a newer hypervisor version than has been provided."},
+			{"other type", `UPDATE compute_hosts SET hypervisor_version = hypervisor_version + 1, hypervisor_type = 'other'
+				WHERE hostname = 'host-b'`, "The supplied hypervisor type of is invalid."},
+		} {
+			if _, err := a.App.DB.ExecContext(context.Background(), tc.change); err != nil {
+				t.Fatal(err)
+			}
+			r := a.Admin.As(a.Admin.Token, "2.30").Do(http.MethodPost, path,
+				`{"os-migrateLive": {"host": "host-b", "block_migration": "auto", "force": true}}`).Expect(t, http.StatusBadRequest)
+			if !strings.Contains(string(r.Body), tc.msg) {
+				t.Errorf("%s, forced: %s, want %q", tc.name, r.Body, tc.msg)
+			}
+			r = a.Admin.As(a.Admin.Token, "2.30").Do(http.MethodPost, path,
+				`{"os-migrateLive": {"host": null, "block_migration": "auto"}}`).Expect(t, http.StatusBadRequest)
+			if !strings.Contains(string(r.Body), "No valid host was found.") {
+				t.Errorf("%s, scheduled: %s", tc.name, r.Body)
+			}
+			if s := showServer(t, a, id); s.Status != "ACTIVE" || s.Host != "host-a" || s.TaskState != nil {
+				t.Fatalf("%s: server %+v", tc.name, s)
+			}
+		}
+	})
 }

@@ -35,23 +35,29 @@ func (s *Service) DisconnectVolumes(ctx context.Context, t *Task) error {
 		if b.VolumeID == "" || b.AttachmentID == "" || b.Connection == nil {
 			continue
 		}
-		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-			id, err := s.Volumes.ReserveVolume(ctx, tx, srv.ProjectID, b.VolumeID, srv.ID, "")
-			if err != nil {
-				return fmt.Errorf("reserve volume %s for the move: %w", b.VolumeID, err)
-			}
-			if err := ignoreGone(s.Volumes.DeleteAttachment(ctx, tx, b.AttachmentID)); err != nil {
-				return fmt.Errorf("delete attachment %s of volume %s: %w", b.AttachmentID, b.VolumeID, err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE block_device_mappings SET attachment_id = ?, connection_info = '' WHERE id = ?`,
-				id, b.ID); err != nil {
-				return fmt.Errorf("disconnect volume %s: %w", b.VolumeID, err)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := s.DB.InTx(ctx, func(tx *store.Tx) error { return s.replaceAttachment(ctx, tx, srv, b) }); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// replaceAttachment replaces mapping b's attachment by a new one
+// reserved for srv with no connector, in tx: the volume stays the
+// server's while no host is connected to it.
+func (s *Service) replaceAttachment(ctx context.Context, tx *store.Tx, srv *Server, b *BlockDevice) error {
+	id, err := s.Volumes.ReserveVolume(ctx, tx, srv.ProjectID, b.VolumeID, srv.ID, "")
+	if err != nil {
+		return fmt.Errorf("reserve volume %s again: %w", b.VolumeID, err)
+	}
+	if b.AttachmentID != "" {
+		if err := ignoreGone(s.Volumes.DeleteAttachment(ctx, tx, b.AttachmentID)); err != nil {
+			return fmt.Errorf("delete attachment %s of volume %s: %w", b.AttachmentID, b.VolumeID, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE block_device_mappings SET attachment_id = ?, connection_info = '' WHERE id = ?`,
+		id, b.ID); err != nil {
+		return fmt.Errorf("replace attachment of volume %s: %w", b.VolumeID, err)
 	}
 	return nil
 }
