@@ -433,3 +433,52 @@ func TestLiveMigrateHypervisorCompatibility(t *testing.T) {
 		}
 	})
 }
+
+// TestEvacuateFromDeadDestination: the destination of a cold migration
+// dies while the server waits in VERIFY_RESIZE there. Reset to error and
+// evacuated, the server is rebuilt on its source, whose kept copy the
+// rebuild replaces; the migration ends in error, no claim is left on the
+// dead host, and the dead host, back, destroys its copy.
+func TestEvacuateFromDeadDestination(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, database string) {
+		a, b := movingHosts(t, database, nil)
+		id := startOnA(t, a)
+		serverAction(t, a, "", id, map[string]any{"migrate": nil}, http.StatusAccepted)
+		moveToB(t, a, b, id)
+		moving := migrationOf(t, a, id)
+		dir := b.App.Config.DataDir
+		b.Close()
+		downHost(t, b, a)
+
+		serverAction(t, a, "", id, map[string]any{"os-resetState": map[string]any{"state": "error"}}, http.StatusAccepted)
+		serverAction(t, a, "2.29", id, map[string]any{"evacuate": map[string]any{}}, http.StatusOK)
+		if got := a.Step(); !slices.Equal(got, []string{compute.TaskEvacuate}) {
+			t.Fatalf("host-a ran %v, want the evacuation alone", got)
+		}
+		if s := showServer(t, a, id); s.Status != "ACTIVE" || s.Host != "host-a" {
+			t.Fatalf("evacuated: %+v", s)
+		}
+		for _, m := range migrationsOf(t, a, id) {
+			if m["id"] == moving["id"] && m["status"] != "error" {
+				t.Fatalf("the cold migration: %v", m["status"])
+			}
+		}
+		checkUsage(t, a, map[string][2]int{"host-a": {1, 512}, "host-b": {0, 0}})
+		if ga := guests(t, a); !slices.Equal(ga, []string{id}) || powerOf(t, a, id) != virt.PowerRunning {
+			t.Fatalf("host-a runs %v", ga)
+		}
+
+		back := apptest.New(t, apptest.Options{Database: database, Host: "host-b", DataDir: dir, HostEndpoint: true, Clock: a.Clock})
+		if got := back.Step(); len(got) != 0 {
+			t.Fatalf("host-b back ran %v", got)
+		}
+		if gb := guests(t, back); len(gb) != 0 {
+			t.Fatalf("host-b back keeps %v", gb)
+		}
+		if s := showServer(t, a, id); s.Status != "ACTIVE" || s.Host != "host-a" {
+			t.Fatalf("after host-b's return: %+v", s)
+		}
+		checkUsage(t, a, map[string][2]int{"host-a": {1, 512}, "host-b": {0, 0}})
+	})
+}
