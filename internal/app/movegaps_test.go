@@ -442,10 +442,7 @@ func TestLiveMigrateHypervisorCompatibility(t *testing.T) {
 func TestEvacuateFromDeadDestination(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		a, b := movingHosts(t, database, nil)
-		id := startOnA(t, a)
-		serverAction(t, a, "", id, map[string]any{"migrate": nil}, http.StatusAccepted)
-		moveToB(t, a, b, id)
+		a, b, id := migratedToB(t, database)
 		moving := migrationOf(t, a, id)
 		dir := b.App.Config.DataDir
 		b.Close()
