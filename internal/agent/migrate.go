@@ -84,6 +84,11 @@ func (a *Agent) liveMigration(ctx context.Context, t *compute.Task) error {
 		}
 		return a.driver.Destroy(ctx, t.InstanceID)
 	case compute.LiveMigrationFinish:
+		// The volumes' connections move here (Nova's pre_live_migration
+		// and post_live_migration attachments; see volumes_move.go).
+		if err := a.compute.MoveVolumes(ctx, t); err != nil {
+			return err
+		}
 		g, err := a.Guest(ctx, t)
 		if err != nil {
 			return err
@@ -134,6 +139,12 @@ func (a *Agent) evacuate(ctx context.Context, t *compute.Task) error {
 		if err := a.compute.PrepareVolumes(ctx, t); err != nil {
 			return err
 		}
+	}
+	// A move abandoned for the evacuation may have left a copy of the
+	// guest here (a live migration's prepared one): the rebuild
+	// replaces it.
+	if err := a.driver.Destroy(ctx, t.InstanceID); err != nil {
+		return err
 	}
 	g, err := a.Guest(ctx, t)
 	if err != nil {

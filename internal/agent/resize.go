@@ -62,6 +62,11 @@ func (a *Agent) resize(ctx context.Context, t *compute.Task) error {
 		if err := a.migrateDisk(ctx, t.InstanceID, m.DestCompute); err != nil {
 			return err
 		}
+		// Nova's _terminate_volume_connections: the destination connects
+		// the volumes (finishResize).
+		if err := a.compute.DisconnectVolumes(ctx, t); err != nil {
+			return err
+		}
 		return a.compute.ResizeMigrated(ctx, t, started)
 	}
 	g, err := a.Guest(ctx, t)
@@ -111,11 +116,15 @@ func (a *Agent) migrateDisk(ctx context.Context, id, dest string) error {
 }
 
 // finishResize runs Nova's finish_resize on the destination of a move
-// to another host: the guest the source sent boots with the new flavor,
-// powered on only if it ran before.
+// to another host: the server's volumes are connected here, and the
+// guest the source sent boots with the new flavor, powered on only if it
+// ran before.
 func (a *Agent) finishResize(ctx context.Context, t *compute.Task) error {
 	flavor, powerOn, err := a.compute.ResizeFlavor(ctx, t)
 	if err != nil {
+		return err
+	}
+	if err := a.compute.PrepareVolumes(ctx, t); err != nil {
 		return err
 	}
 	m, err := a.mover()
@@ -145,8 +154,8 @@ func (a *Agent) confirmResize(ctx context.Context, t *compute.Task) error {
 
 // revertResize restores the old disk and restarts the guest with its old
 // flavor, powered on unless it was stopped before the resize; after a
-// move to another host it destroys the destination's copy, and the
-// source finishes (finishRevertResize).
+// move to another host it destroys the destination's copy and lets go of
+// the volumes' connections, and the source finishes (finishRevertResize).
 func (a *Agent) revertResize(ctx context.Context, t *compute.Task) error {
 	flavor, powerOn, err := a.compute.RevertStarted(ctx, t, time.Now())
 	if err != nil {
@@ -157,7 +166,10 @@ func (a *Agent) revertResize(ctx context.Context, t *compute.Task) error {
 		return err
 	}
 	if m.CrossHost() {
-		return a.driver.Destroy(ctx, t.InstanceID)
+		if err := a.driver.Destroy(ctx, t.InstanceID); err != nil {
+			return err
+		}
+		return a.compute.DisconnectVolumes(ctx, t)
 	}
 	g, err := a.Guest(ctx, t)
 	if err != nil {
@@ -168,11 +180,15 @@ func (a *Agent) revertResize(ctx context.Context, t *compute.Task) error {
 }
 
 // finishRevertResize runs Nova's finish_revert_resize on the source of
-// a move to another host: the guest it kept, shut down since the move,
-// boots with its old flavor unless it was stopped before.
+// a move to another host: the volumes are connected here again and the
+// guest it kept, shut down since the move, boots with its old flavor
+// unless it was stopped before.
 func (a *Agent) finishRevertResize(ctx context.Context, t *compute.Task) error {
 	flavor, powerOn, err := a.compute.RevertFlavor(ctx, t)
 	if err != nil {
+		return err
+	}
+	if err := a.compute.PrepareVolumes(ctx, t); err != nil {
 		return err
 	}
 	if !powerOn {

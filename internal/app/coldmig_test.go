@@ -144,16 +144,24 @@ func moveToB(t *testing.T, a, b *apptest.Cloud, id string) {
 	}
 }
 
+// migratedToB is movingHosts with a server built on host-a and
+// cold-migrated to host-b, waiting in VERIFY_RESIZE (moveToB).
+func migratedToB(t *testing.T, database string) (a, b *apptest.Cloud, id string) {
+	t.Helper()
+	a, b = movingHosts(t, database, nil)
+	id = startOnA(t, a)
+	serverAction(t, a, "", id, map[string]any{"migrate": nil}, http.StatusAccepted)
+	moveToB(t, a, b, id)
+	return a, b, id
+}
+
 // TestColdMigrateConfirm: an admin's migrate moves the server to the
 // other host with its files (the console log of its first boot comes
 // along); confirming drops the source's copy.
 func TestColdMigrateConfirm(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		a, b := movingHosts(t, database, nil)
-		id := startOnA(t, a)
-		serverAction(t, a, "", id, map[string]any{"migrate": nil}, http.StatusAccepted)
-		moveToB(t, a, b, id)
+		a, b, id := migratedToB(t, database)
 		out, err := b.App.Driver.ConsoleOutput(context.Background(), id)
 		if err != nil || !strings.Contains(string(out), "booting") || !strings.Contains(string(out), "arrived from another host") {
 			t.Fatalf("console on host-b (%v): %s; want the first boot's log and the arrival", err, out)
@@ -233,10 +241,7 @@ func checkUsage(t *testing.T, c *apptest.Cloud, want map[string][2]int) {
 func TestColdMigrateRevert(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		a, b := movingHosts(t, database, nil)
-		id := startOnA(t, a)
-		serverAction(t, a, "", id, map[string]any{"migrate": nil}, http.StatusAccepted)
-		moveToB(t, a, b, id)
+		a, b, id := migratedToB(t, database)
 		checkUsage(t, a, map[string][2]int{"host-a": {1, 512}, "host-b": {1, 512}})
 
 		serverAction(t, a, "", id, map[string]any{"revertResize": nil}, http.StatusAccepted)
@@ -400,10 +405,7 @@ func TestHostEndpointRefusesBadSignatures(t *testing.T) {
 func TestDeleteAfterMove(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, database string) {
-		a, b := movingHosts(t, database, nil)
-		id := startOnA(t, a)
-		serverAction(t, a, "", id, map[string]any{"migrate": nil}, http.StatusAccepted)
-		moveToB(t, a, b, id)
+		a, b, id := migratedToB(t, database)
 		a.Admin.Do(http.MethodDelete, "/v2.1/servers/"+id, nil).Expect(t, http.StatusNoContent)
 		if got := b.Step(); !slices.Equal(got, []string{compute.TaskDelete}) {
 			t.Fatalf("host-b ran %v, want the delete", got)

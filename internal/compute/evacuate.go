@@ -34,6 +34,11 @@ const eventRebuildServer = "conductor_rebuild_server"
 type EvacuateRequest struct {
 	// Host is the requested destination ("": the scheduler picks one).
 	Host string
+	// Force takes Host without the scheduler's filters (Nova's forced
+	// evacuate: a host given before 2.29, or with force from 2.29 to
+	// 2.67); only its capacity is claimed, as Nova's conductor claims
+	// the forced host's allocations in placement.
+	Force bool
 	// OnSharedStorage (before 2.14) says the server's files are on
 	// storage the new host shares; kumo hosts share none, so the new
 	// host refuses it as Nova's does ("Invalid state of instance files
@@ -78,8 +83,9 @@ func (s *Service) Evacuate(ctx context.Context, p *auth.Principal, id string, re
 		return errs.Invalid("Compute service of %s is still in use.", srv.Host)
 	}
 	var wake string
+	var wakeAlso []string
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		wake = ""
+		wake, wakeAlso = "", nil
 		sc := state.Context{}
 		if req.Stopped {
 			sc.Target = state.VMStopped
@@ -89,6 +95,15 @@ func (s *Service) Evacuate(ctx context.Context, p *auth.Principal, id string, re
 			return err
 		}
 		srv := b.Server
+		// What waits on the dead host (or for a move the evacuation
+		// supersedes) is dropped, the move it was part of abandoned.
+		if _, err := s.dropStrandedTasks(ctx, tx, srv.ID, true, b.Now); err != nil {
+			return err
+		}
+		cleanups, err := abandonMoves(ctx, tx, srv, b.RequestID, b.ActionID, b.Now)
+		if err != nil {
+			return err
+		}
 		m := &Migration{InstanceUUID: srv.ID, Type: MigrationTypeEvacuation, Status: MigrationAccepted,
 			SourceCompute: srv.Host, SourceNode: srv.Node, DestCompute: req.Host, OldTypeID: flavorTypeID(srv.Flavor),
 			NewTypeID: flavorTypeID(srv.Flavor), OldFlavor: srv.Flavor, NewFlavor: srv.Flavor,
@@ -98,14 +113,21 @@ func (s *Service) Evacuate(ctx context.Context, p *auth.Principal, id string, re
 		if err != nil {
 			return err
 		}
-		c.Host, c.Exclude = req.Host, []string{srv.Host}
+		c.Host, c.Exclude, c.Forced = req.Host, []string{srv.Host}, req.Force && req.Host != ""
 		dest, err := scheduler.Claim(ctx, tx, c, b.Now)
 		if errors.Is(err, scheduler.ErrNoValidHost) {
+			if err := queueCleanups(ctx, tx, cleanups, "", b.Now); err != nil {
+				return err
+			}
 			return s.failEvacuationAtConductor(ctx, tx, b, m)
 		}
 		if err != nil {
 			return err
 		}
+		if err := queueCleanups(ctx, tx, cleanups, dest.Host, b.Now); err != nil {
+			return err
+		}
+		wakeAlso = cleanupHosts(cleanups)
 		m.DestCompute, m.DestNode = dest.Host, dest.Node
 		if err := tx.QueryRowContext(ctx, `SELECT host_ip FROM compute_hosts WHERE hostname = ?`, dest.Host).Scan(&m.DestHost); err != nil {
 			return fmt.Errorf("look up host %s: %w", dest.Host, err)
@@ -145,7 +167,9 @@ func (s *Service) Evacuate(ctx context.Context, p *auth.Principal, id string, re
 	if err != nil {
 		return err
 	}
-	s.wake(wake)
+	for _, h := range append(wakeAlso, wake) {
+		s.wake(h)
+	}
 	return nil
 }
 

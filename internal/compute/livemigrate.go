@@ -156,7 +156,7 @@ func (s *Service) LiveMigrate(ctx context.Context, p *auth.Principal, id string,
 		}
 		if msg != "" {
 			failure = &conductorFailure{msg: msg}
-			return s.failLiveMigrationAtConductor(ctx, tx, b, m, msg)
+			return failAtConductor(ctx, tx, b, m, eventLiveMigrateInstance, msg)
 		}
 		m.Status = MigrationQueued
 		m.DestCompute, m.DestNode = dest.Host, dest.Node
@@ -235,8 +235,21 @@ func (s *Service) liveMigrationDestination(ctx context.Context, tx *store.Tx, b 
 				srv.ID, req.Host, avail, srv.Flavor.RAM), nil
 		}
 	}
+	// Nova's _check_compatible_with_source_hypervisor: a forced host
+	// fails the migration; the scheduler's are passed over (Nova
+	// retries the next).
+	incompatible, err := incompatibleHypervisors(ctx, tx, srv.Host)
+	if err != nil {
+		return scheduler.Placement{}, "", err
+	}
+	if msg, ok := incompatible[req.Host]; ok && req.Force {
+		return scheduler.Placement{}, msg, nil
+	}
 	c.Host = req.Host
 	c.Exclude = []string{srv.Host}
+	for h := range incompatible {
+		c.Exclude = append(c.Exclude, h)
+	}
 	dest, err := scheduler.Claim(ctx, tx, c, b.Now)
 	if errors.Is(err, scheduler.ErrNoValidHost) {
 		return scheduler.Placement{}, scheduler.ErrNoValidHost.Error() + "There are not enough hosts available.", nil
@@ -244,21 +257,30 @@ func (s *Service) liveMigrationDestination(ctx context.Context, tx *store.Tx, b 
 	return dest, "", err
 }
 
-// failLiveMigrationAtConductor ends a live migration the conductor's
-// checks refused, in tx (its _live_migrate): the migration in error, the
-// server's vm_state kept and its task_state cleared, the conductor's
-// event failed.
-func (s *Service) failLiveMigrationAtConductor(ctx context.Context, tx *store.Tx, b *begunAction, m *Migration, msg string) error {
-	m.Status = MigrationError
-	m.UpdatedAt = &b.Now
-	if err := insertMigration(ctx, tx, m); err != nil {
-		return err
+// incompatibleHypervisors are the hosts a guest of source cannot live-
+// migrate to, with Nova's reason: another hypervisor type, or an older
+// version than the source's.
+func incompatibleHypervisors(ctx context.Context, tx *store.Tx, source string) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT d.hostname, d.hypervisor_type <> s.hypervisor_type FROM compute_hosts d
+		JOIN compute_hosts s ON s.hostname = ?
+		WHERE d.hypervisor_type <> s.hypervisor_type OR d.hypervisor_version < s.hypervisor_version`, source)
+	if err != nil {
+		return nil, fmt.Errorf("compare hypervisors with %s: %w", source, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = NULL, updated_at = ? WHERE id = ?`,
-		b.Now.UnixMicro(), b.Server.ID); err != nil {
-		return fmt.Errorf("end live migration: %w", err)
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var host string
+		var otherType bool
+		if err := rows.Scan(&host, &otherType); err != nil {
+			return nil, fmt.Errorf("compare hypervisors with %s: %w", source, err)
+		}
+		out[host] = "The instance requires a newer hypervisor version than has been provided."
+		if otherType {
+			out[host] = "The supplied hypervisor type of is invalid."
+		}
 	}
-	return recordFailedEvent(ctx, tx, b.ActionID, eventLiveMigrateInstance, b.Server.Host, msg, b.Now)
+	return out, rows.Err()
 }
 
 // LiveMigrationTask is what the agent needs of a live migration task.

@@ -88,6 +88,23 @@ func (s *Service) pickDestination(ctx context.Context, tx *store.Tx, srv *Server
 	return p, err == nil, err
 }
 
+// failAtConductor records move m in error, in tx, as Nova's conductor
+// leaves a move its checks or the scheduler refused (a cold move's
+// NoValidHost, a live migration's _live_migrate): the server keeps its
+// vm_state with no task_state, and the conductor's event failed with msg.
+func failAtConductor(ctx context.Context, tx *store.Tx, b *begunAction, m *Migration, event, msg string) error {
+	m.Status = MigrationError
+	m.UpdatedAt = &b.Now
+	if err := insertMigration(ctx, tx, m); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = NULL, updated_at = ? WHERE id = ?`,
+		b.Now.UnixMicro(), b.Server.ID); err != nil {
+		return fmt.Errorf("end move of %s: %w", b.Server.ID, err)
+	}
+	return recordFailedEvent(ctx, tx, b.ActionID, event, b.Server.Host, msg, b.Now)
+}
+
 // handOff ends task t of this host and queues the move's next step as a
 // task of kind on host, in tx: same server, request and action, the
 // plan and step carried over.
@@ -143,6 +160,16 @@ func (s *Service) RevertFlavor(ctx context.Context, t *Task) (FlavorSnapshot, bo
 // source's kept copy once the move finished, the destination's received
 // one before. The delete of the server destroys the other.
 func queueMoveCleanup(ctx context.Context, tx *store.Tx, m *Migration, serverHost string, now time.Time) error {
+	t := moveCleanupTask(m, serverHost)
+	if t == nil {
+		return nil
+	}
+	return insertTask(ctx, tx, t, now)
+}
+
+// moveCleanupTask is the task that drops the copy of m's guest on its
+// host that is not serverHost; nil for a move on one host.
+func moveCleanupTask(m *Migration, serverHost string) *Task {
 	if !m.CrossHost() {
 		return nil
 	}
@@ -150,8 +177,8 @@ func queueMoveCleanup(ctx context.Context, tx *store.Tx, m *Migration, serverHos
 	if serverHost == m.DestCompute {
 		other = m.SourceCompute
 	}
-	return insertTask(ctx, tx, &Task{InstanceID: m.InstanceUUID, Host: other, Kind: TaskConfirmResize,
-		Params: &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}, Cleanup: true}}, now)
+	return &Task{InstanceID: m.InstanceUUID, Host: other, Kind: TaskConfirmResize,
+		Params: &ConfirmResizeParams{MoveStep: MoveStep{MigrationID: m.ID}, Cleanup: true}}
 }
 
 // isCleanup reports whether t only drops a deleted server's copy.

@@ -444,18 +444,8 @@ func (s *Service) ReimageRootVolume(ctx context.Context, t *Task) error {
 			return err
 		}
 		err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-			id, err := s.Volumes.ReserveVolume(ctx, tx, srv.ProjectID, root.VolumeID, srv.ID, "")
-			if err != nil {
+			if err := s.replaceAttachment(ctx, tx, srv, &root); err != nil {
 				return err
-			}
-			if root.AttachmentID != "" {
-				if err := ignoreGone(s.Volumes.DeleteAttachment(ctx, tx, root.AttachmentID)); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE block_device_mappings SET attachment_id = ?, connection_info = '' WHERE id = ?`,
-				id, root.ID); err != nil {
-				return fmt.Errorf("replace attachment of volume %s: %w", root.VolumeID, err)
 			}
 			if err := s.Volumes.ReimageVolume(ctx, tx, srv.ProjectID, root.VolumeID, p.ReimageImage); err != nil {
 				return err

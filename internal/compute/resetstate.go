@@ -19,9 +19,13 @@ const TaskInjectNetworkInfo = "inject_network_info"
 // ResetState sets a server's vm_state to target (active or error) and
 // clears its task_state at once, whatever state it is in, recording the
 // instance action "resetState" (Nova's _reset_state). Work under way on
-// the host finds the task_state gone and leaves the server alone.
+// a live host finds the task_state gone and leaves the server alone;
+// work stranded on a host that is down is dropped, and the move it
+// belonged to ends in error (stranded.go).
 func (s *Service) ResetState(ctx context.Context, p *auth.Principal, id string, target state.VMState, requestID string) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	var wake []string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		wake = nil
 		srv, err := s.visible(ctx, tx, p, id)
 		if err != nil {
 			return err
@@ -31,15 +35,32 @@ func (s *Service) ResetState(ctx context.Context, p *auth.Principal, id string, 
 			return err
 		}
 		now := s.now()
-		if _, err := startAction(ctx, tx, srv, "resetState", requestID, p, now); err != nil {
+		actionID, err := startAction(ctx, tx, srv, "resetState", requestID, p, now)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, updated_at = ? WHERE id = ?`,
 			string(plan.VMState), now.UnixMicro(), id); err != nil {
 			return fmt.Errorf("reset state: %w", err)
 		}
-		return nil
+		dropped, err := s.dropStrandedTasks(ctx, tx, id, false, now)
+		if err != nil || !dropped {
+			return err
+		}
+		cleanups, err := abandonMoves(ctx, tx, srv, requestID, actionID, now)
+		if err != nil {
+			return err
+		}
+		wake = cleanupHosts(cleanups)
+		return queueCleanups(ctx, tx, cleanups, "", now)
 	})
+	if err != nil {
+		return err
+	}
+	for _, h := range wake {
+		s.wake(h)
+	}
+	return nil
 }
 
 // InjectNetworkInfo asks the server's host to inject the network

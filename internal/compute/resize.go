@@ -235,21 +235,11 @@ func (s *Service) startMove(ctx context.Context, tx *store.Tx, p *auth.Principal
 }
 
 // failMove ends a move no host can take, in tx, as Nova's conductor does
-// on NoValidHost: the server keeps its vm_state with no task_state, the
-// migration is in error and the conductor's event failed.
+// on NoValidHost (failAtConductor).
 func (s *Service) failMove(ctx context.Context, tx *store.Tx, b *begunAction, m *Migration) error {
-	m.Status = MigrationError
-	m.UpdatedAt = &b.Now
-	if err := insertMigration(ctx, tx, m); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = NULL, updated_at = ? WHERE id = ?`,
-		b.Now.UnixMicro(), b.Server.ID); err != nil {
-		return fmt.Errorf("end move: %w", err)
-	}
 	reason := "No valid host found for resize"
 	if m.Type == MigrationTypeMigration {
 		reason = "No valid host found for cold migrate"
 	}
-	return recordFailedEvent(ctx, tx, b.ActionID, eventMigrateServer, b.Server.Host, scheduler.ErrNoValidHost.Error()+reason, b.Now)
+	return failAtConductor(ctx, tx, b, m, eventMigrateServer, scheduler.ErrNoValidHost.Error()+reason)
 }

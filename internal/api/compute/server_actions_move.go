@@ -144,9 +144,16 @@ func (h *handlers) evacuateServer(c *api.Call, run *js.Run, body map[string]any,
 	if !c.AtLeast(mv.V2_14) {
 		req.OnSharedStorage = bodyBool(args["onSharedStorage"])
 	}
+	// Before 2.29 a host is forced (Nova passes it to the conductor,
+	// which skips the scheduler); from 2.29 only with force, and 2.68
+	// removed force: always the scheduler's.
+	req.Force = host != "" && !c.AtLeast(mv.V2_29)
 	if c.AtLeast(mv.V2_29) {
-		if f, ok := args["force"]; ok && bodyBool(f) && host == "" {
-			return nil, errs.Invalid("Can't force to a non-provided destination")
+		if f, ok := args["force"]; ok && bodyBool(f) {
+			if host == "" {
+				return nil, errs.Invalid("Can't force to a non-provided destination")
+			}
+			req.Force = true
 		}
 	}
 	pass, given := args["adminPass"].(string)
