@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -277,19 +278,49 @@ func (t *Tx) Dialect() Dialect { return t.db.dialect }
 // back otherwise. Transactions that fail transiently (a lost serialization
 // race, a busy database, PostgreSQL briefly out of lock space or
 // connections: see retryable) are retried with jittered backoff, at most
-// 40 times and about 2.2 s of waiting in all, so fn must be safe to re-run.
-// Each attempt may hold the database for MaxTxHold (see SetMaxTxHold);
-// one that runs longer is rolled back and InTx returns ErrTxTooLong.
+// 40 times and about 2.2 s of waiting in all, so fn must be safe to re-run;
+// on PostgreSQL an attempt after escalateAfter lost races runs alone (see
+// txLock). Each attempt may hold the database for MaxTxHold (see
+// SetMaxTxHold); one that runs longer is rolled back and InTx returns
+// ErrTxTooLong.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.inTx(ctx, db.maxHold, fn)
 }
+
+// InTxHold is InTx with hold, not MaxTxHold, as the bound of each attempt:
+// for the few transactions whose size the caller bounds otherwise and
+// knows to be larger than usual (a create of many servers at once).
+func (db *DB) InTxHold(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, max(hold, db.maxHold), fn)
+}
+
+// txLock is the advisory lock every transaction on PostgreSQL takes: in
+// shared mode, so transactions still run side by side, and in exclusive
+// mode once one has lost escalateAfter serialization races, so it then
+// runs alone in the whole cloud. txGate serializes the transactions of
+// one process only; those of other kumo processes on the database run
+// concurrently, and SERIALIZABLE aborts the one that would close a
+// conflict cycle, which is nearly always the longer: a create of 100
+// servers reads the project's instances for its quota and the hosts for
+// their capacity while the agents of other processes claim tasks and
+// update instances in transactions of a few milliseconds, so it lost
+// every one of its 40 attempts ("could not serialize access"). Running
+// alone it cannot lose again. PostgreSQL queues a lock request behind a
+// waiting one that conflicts with it, so new transactions wait for the
+// escalated one rather than starving it in turn. It costs each
+// transaction one statement; SQLite's single write lock already does it.
+const txLock = 7262 // 7261 is the migrations' lock
+
+// escalateAfter is how many transient failures a transaction suffers
+// before its next attempt takes txLock exclusively.
+const escalateAfter = 3
 
 // inTx is InTx with hold as the bound of each attempt (0: none).
 func (db *DB) inTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
 	const attempts = 40
 	var err error
 	for i := 0; i < attempts; i++ {
-		err = db.runTx(ctx, hold, fn)
+		err = db.runTx(ctx, hold, i >= escalateAfter, fn)
 		if err == nil || !retryable(err) {
 			return err
 		}
@@ -304,7 +335,9 @@ func (db *DB) inTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) erro
 	return fmt.Errorf("gave up after %d attempts: %w", attempts, err)
 }
 
-func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
+// runTx runs one attempt of a transaction; alone makes it take txLock
+// exclusively (PostgreSQL).
+func (db *DB) runTx(ctx context.Context, hold time.Duration, alone bool, fn func(tx *Tx) error) error {
 	if db.txGate != nil {
 		wait := time.NewTimer(txGateWait)
 		select {
@@ -326,7 +359,18 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) err
 	// and interrupts its statements.
 	txCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sqltx, err := db.sql.BeginTx(txCtx, opts)
+	var sqltx *sql.Tx
+	var err error
+	if alone && db.dialect == Postgres {
+		conn, err := db.aloneConn(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.releaseAlone(conn)
+		sqltx, err = conn.BeginTx(txCtx, opts)
+	} else {
+		sqltx, err = db.sql.BeginTx(txCtx, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -342,7 +386,12 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) err
 	}
 	tx := &Tx{tx: sqltx, db: db, ctx: txCtx, parentDone: ctx.Done()}
 	defer tx.end()
-	err = fn(tx)
+	if db.dialect == Postgres && !alone {
+		_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(?)`, txLock)
+	}
+	if err == nil {
+		err = fn(tx)
+	}
 	if err == nil {
 		err = sqltx.Commit()
 		if err == nil {
@@ -357,6 +406,42 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) err
 		return fmt.Errorf("%w (%s): %v", ErrTxTooLong, hold, err)
 	}
 	return err
+}
+
+// aloneConn is a connection holding txLock exclusively, for a
+// transaction to begin on. The lock is taken at session level, before
+// BEGIN: a SERIALIZABLE transaction's snapshot is taken by its first
+// statement, and one taken while waiting for the lock would make the
+// transactions that committed meanwhile concurrent with it, to lose
+// against again.
+func (db *DB) aloneConn(ctx context.Context) (*sql.Conn, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, txLock); err != nil {
+		db.discard(conn)
+		return nil, fmt.Errorf("begin transaction: take the cloud's transaction lock: %w", err)
+	}
+	return conn, nil
+}
+
+// releaseAlone gives txLock and conn back once its transaction ended; a
+// connection that cannot unlock is closed, which unlocks.
+func (db *DB) releaseAlone(conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, txLock); err != nil {
+		db.discard(conn)
+		return
+	}
+	conn.Close()
+}
+
+// discard closes conn's connection rather than keep it in the pool.
+func (db *DB) discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	conn.Close()
 }
 
 // retryable reports whether err is a transient failure worth running the
