@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -207,7 +208,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	var n int
 	var first []*Server
 	var hosts []string
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTxHold(ctx, createHold(minCount), func(tx *store.Tx) error {
 		first, hosts = nil, nil
 		if err := b.prepare(ctx, tx); err != nil {
 			return err
@@ -279,6 +280,23 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 		s.wake(host)
 	}
 	return res, nil
+}
+
+// createHold bounds the transaction that makes a create's first minCount
+// servers: store.MaxTxHold, plus 100 ms a server beyond the first. Those
+// servers are all made or none (Nova's min_count), so they are one
+// transaction of some 15 statements each; on a loaded machine, where a
+// statement waits milliseconds for PostgreSQL's backend to be scheduled,
+// 100 of them took more than MaxTxHold and every such create failed with
+// a 500. The bound still stops a runaway: minCount is at most
+// Settings.MaxCreateCount (createCount checks it before any server is
+// made).
+func createHold(minCount *big.Int) time.Duration {
+	n := int64(1)
+	if minCount.IsInt64() {
+		n = min(max(minCount.Int64(), 1), 1000)
+	}
+	return store.MaxTxHold + time.Duration(n-1)*100*time.Millisecond
 }
 
 // portRoom is Nova's port quota check of a create (validate_networks):
