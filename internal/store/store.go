@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,6 +85,10 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		dsn, maxConns, err := poolSize(dsn)
+		if err != nil {
+			return nil, err
+		}
 		cfg, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
@@ -95,13 +101,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			cfg.RuntimeParams["jit"] = "off"
 		}
 		sqldb := stdlib.OpenDB(*cfg)
-		sqldb.SetMaxOpenConns(16)
-		sqldb.SetMaxIdleConns(postgresIdleConns)
+		sqldb.SetMaxOpenConns(maxConns)
+		idle := min(postgresIdleConns, maxConns)
+		sqldb.SetMaxIdleConns(idle)
 		if err := sqldb.PingContext(ctx); err != nil {
 			sqldb.Close()
 			return nil, fmt.Errorf("connect postgres: %w", err)
 		}
-		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: postgresIdleConns, maxHold: MaxTxHold, dsn: dsn}, nil
+		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: idle, maxHold: MaxTxHold, dsn: dsn}, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
 	if dir := filepath.Dir(path); dir != "" {
@@ -130,6 +137,34 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &DB{sql: sqldb, dialect: SQLite, stmts: newStmtCache(sqldb), maxIdle: sqliteIdleConns, maxHold: MaxTxHold}, nil
+}
+
+// postgresMaxConns is the most connections a process's pool opens to
+// PostgreSQL unless its URL's pool_max_conns says otherwise.
+const postgresMaxConns = 16
+
+// poolSize takes pgxpool's pool_max_conns parameter out of a PostgreSQL
+// URL (pgx would send it to the server as a setting) and returns the URL
+// without it and the pool size: every kumo process on one database opens
+// up to this many connections, and ten of them at the default fill
+// PostgreSQL's default max_connections of 100 ("too many clients").
+func poolSize(dsn string) (string, int, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", 0, fmt.Errorf("open postgres: %w", err)
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return dsn, postgresMaxConns, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return "", 0, fmt.Errorf("open postgres: pool_max_conns %q: want a positive number", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }
 
 // Idle connections each pool keeps between requests.
