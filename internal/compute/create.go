@@ -518,9 +518,6 @@ func imageSystemMetadata(img *image.Image) map[string]string {
 }
 
 func insertServer(ctx context.Context, tx *store.Tx, srv *Server) error {
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM instances`).Scan(&srv.Number); err != nil {
-		return fmt.Errorf("number server: %w", err)
-	}
 	flavorJSON, _ := json.Marshal(srv.Flavor)
 	sysmeta, _ := json.Marshal(srv.SystemMetadata)
 	hints := srv.SchedulerHints
@@ -534,19 +531,22 @@ func insertServer(ctx context.Context, tx *store.Tx, srv *Server) error {
 		f := string(b)
 		faultJSON = &f
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO instances (id, number, project_id, user_id, name, hostname,
+	// The number is the next after the largest, taken in the INSERT
+	// itself: one round trip, not two.
+	err := tx.QueryRowContext(ctx, `INSERT INTO instances (id, number, project_id, user_id, name, hostname,
 		description, reservation_id, launch_index, image_ref, flavor_id, flavor, vcpus, memory_mb, root_gb,
 		ephemeral_gb, vm_state, task_state, power_state, host, node, availability_zone, key_name, key_data,
 		user_data, config_drive, access_ip_v4, access_ip_v6, disk_config, fault, system_metadata,
 		scheduler_hints, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		srv.ID, srv.Number, srv.ProjectID, srv.UserID, srv.Name, srv.Hostname, srv.Description,
+		VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM instances), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING number`,
+		srv.ID, srv.ProjectID, srv.UserID, srv.Name, srv.Hostname, srv.Description,
 		srv.ReservationID, srv.LaunchIndex, srv.ImageRef, srv.Flavor.ID, string(flavorJSON), srv.Flavor.VCPUs,
 		srv.Flavor.RAM, srv.Flavor.Disk, srv.Flavor.Ephemeral, string(srv.VMState), nullTask(srv.TaskState),
 		int(srv.PowerState), nullStr(srv.Host), nullStr(srv.Node), nullStr(srv.AZ), nullStr(srv.KeyName),
 		nullStr(srv.KeyData), nullStr(srv.UserData), srv.ConfigDrive, srv.AccessIPv4, srv.AccessIPv6,
 		srv.DiskConfig, faultJSON, string(sysmeta), string(hintsJSON),
-		srv.CreatedAt.UnixMicro(), srv.UpdatedAt.UnixMicro())
+		srv.CreatedAt.UnixMicro(), srv.UpdatedAt.UnixMicro()).Scan(&srv.Number)
 	if err != nil {
 		return fmt.Errorf("insert server: %w", err)
 	}
