@@ -111,9 +111,12 @@ func knownTasks(kinds map[string]taskKind) (string, []any) {
 // claimed by exactly one agent.
 func (s *Service) ClaimTasks(ctx context.Context, host, lease string, max int) ([]*Task, error) {
 	var claimed []*Task
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	// READ COMMITTED on PostgreSQL (see store.DB.InTxReadCommitted): the
+	// lease is locked until commit, the claim is an UPDATE that re-checks
+	// each task is still pending, and one agent claims a host's tasks.
+	err := s.DB.InTxReadCommitted(ctx, func(tx *store.Tx) error {
 		claimed = nil
-		if err := hosts.CheckLease(ctx, tx, host, lease); err != nil {
+		if err := hosts.LockLease(ctx, tx, host, lease); err != nil {
 			return err
 		}
 		known, args := knownTasks(s.kinds)

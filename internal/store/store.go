@@ -319,14 +319,38 @@ func (t *Tx) Dialect() Dialect { return t.db.dialect }
 // SetMaxTxHold); one that runs longer is rolled back and InTx returns
 // ErrTxTooLong.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.inTx(ctx, db.maxHold, fn)
+	return db.inTx(ctx, db.maxHold, sql.LevelSerializable, fn)
 }
 
 // InTxHold is InTx with hold, not MaxTxHold, as the bound of each attempt:
 // for the few transactions whose size the caller bounds otherwise and
 // knows to be larger than usual (a create of many servers at once).
 func (db *DB) InTxHold(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
-	return db.inTx(ctx, max(hold, db.maxHold), fn)
+	return db.inTx(ctx, max(hold, db.maxHold), sql.LevelSerializable, fn)
+}
+
+// InTxReadCommitted is InTx at READ COMMITTED on PostgreSQL (the same as
+// InTx on SQLite, whose one writer at a time is serializable): the
+// transaction takes no part in SERIALIZABLE's conflict tracking, so it
+// neither loses races to the others nor makes them lose. Only for a
+// transaction that is correct by row locks alone: its writes are
+// conditional UPDATEs that re-check their rows, and what it must hold
+// still while it runs it reads with Dialect.ForShare. The agents' task
+// claims are (compute.ClaimTasks): at SERIALIZABLE they were the
+// statement that failed most with ten compute hosts, every claim
+// reading the tasks table's index pages the others write.
+func (db *DB) InTxReadCommitted(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, db.maxHold, sql.LevelReadCommitted, fn)
+}
+
+// ForShare is the clause that locks the rows a SELECT reads until the
+// transaction ends (PostgreSQL; SQLite's write transaction already holds
+// the whole database).
+func (d Dialect) ForShare() string {
+	if d == Postgres {
+		return " FOR SHARE"
+	}
+	return ""
 }
 
 // txLock is the advisory lock every transaction on PostgreSQL takes: in
@@ -350,12 +374,13 @@ const txLock = 7262 // 7261 is the migrations' lock
 // before its next attempt takes txLock exclusively.
 const escalateAfter = 3
 
-// inTx is InTx with hold as the bound of each attempt (0: none).
-func (db *DB) inTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
+// inTx is InTx with hold as the bound of each attempt (0: none) and iso
+// as PostgreSQL's isolation level.
+func (db *DB) inTx(ctx context.Context, hold time.Duration, iso sql.IsolationLevel, fn func(tx *Tx) error) error {
 	const attempts = 40
 	var err error
 	for i := 0; i < attempts; i++ {
-		err = db.runTx(ctx, hold, i >= escalateAfter, fn)
+		err = db.runTx(ctx, hold, iso, i >= escalateAfter, fn)
 		if err == nil || !retryable(err) {
 			return err
 		}
@@ -372,7 +397,7 @@ func (db *DB) inTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) erro
 
 // runTx runs one attempt of a transaction; alone makes it take txLock
 // exclusively (PostgreSQL).
-func (db *DB) runTx(ctx context.Context, hold time.Duration, alone bool, fn func(tx *Tx) error) error {
+func (db *DB) runTx(ctx context.Context, hold time.Duration, iso sql.IsolationLevel, alone bool, fn func(tx *Tx) error) error {
 	if db.txGate != nil {
 		wait := time.NewTimer(txGateWait)
 		select {
@@ -388,7 +413,7 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, alone bool, fn func
 	}
 	opts := &sql.TxOptions{}
 	if db.dialect == Postgres {
-		opts.Isolation = sql.LevelSerializable
+		opts.Isolation = iso
 	}
 	// Cancelling txCtx rolls the transaction back (database/sql does)
 	// and interrupts its statements.
