@@ -138,7 +138,8 @@ func TestCheckRegexp(t *testing.T) {
 // write, and writes what they read (a create of many servers against the
 // agents' task transactions), loses its serialization race on PostgreSQL
 // whenever one of them commits meanwhile; it must still commit rather
-// than give up after its attempts, and the short ones go on after it.
+// than give up after its attempts, and the short ones go on after it
+// without overrunning their own bound while it runs alone.
 func TestLongTxNotStarvedByOtherProcesses(t *testing.T) {
 	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
@@ -170,6 +171,9 @@ func TestLongTxNotStarvedByOtherProcesses(t *testing.T) {
 			var wg sync.WaitGroup
 			for p := range 2 {
 				other := open()
+				// Far below the long transaction's run: waiting for it to
+				// run alone must not count against a transaction's bound.
+				other.SetMaxTxHold(200 * time.Millisecond)
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -214,7 +218,7 @@ func TestLongTxNotStarvedByOtherProcesses(t *testing.T) {
 					return err
 				}
 				// Long enough for several short transactions to commit.
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(400 * time.Millisecond)
 				for i := 1; i <= 10; i++ {
 					if _, err := tx.ExecContext(ctx, `INSERT INTO starve_write (id) VALUES (?)`, i); err != nil {
 						return err

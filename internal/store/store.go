@@ -434,8 +434,24 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, iso sql.IsolationLe
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	tx := &Tx{tx: sqltx, db: db, ctx: txCtx, parentDone: ctx.Done()}
+	defer tx.end()
+	if db.dialect == Postgres && !alone {
+		// Waiting for txLock is waiting for a transaction running alone,
+		// which may take its own bound: like the wait for txGate it is
+		// bounded by txGateWait, not counted in hold (counted, every
+		// transaction waiting meanwhile overran hold and failed, the
+		// agents' commits of finished tasks among them).
+		lockCtx, stop := context.WithTimeout(txCtx, txGateWait)
+		_, err = tx.ExecContext(lockCtx, `SELECT pg_advisory_xact_lock_shared(?)`, txLock)
+		stop()
+		if err != nil && lockCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			err = fmt.Errorf("begin transaction: database busy (waited for a transaction running alone): %w", err)
+		}
+	}
 	// The bound starts once the lock is held: BEGIN IMMEDIATE on SQLite
-	// waits for the writer before it, the gate on PostgreSQL too.
+	// waits for the writer before it, the gate and txLock on PostgreSQL
+	// too.
 	var overran atomic.Bool
 	if hold > 0 {
 		timer := time.AfterFunc(hold, func() {
@@ -443,11 +459,6 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, iso sql.IsolationLe
 			cancel()
 		})
 		defer timer.Stop()
-	}
-	tx := &Tx{tx: sqltx, db: db, ctx: txCtx, parentDone: ctx.Done()}
-	defer tx.end()
-	if db.dialect == Postgres && !alone {
-		_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(?)`, txLock)
 	}
 	if err == nil {
 		err = fn(tx)
