@@ -364,7 +364,11 @@ func (d Dialect) ForShare() string {
 // their capacity while the agents of other processes claim tasks and
 // update instances in transactions of a few milliseconds, so it lost
 // every one of its 40 attempts ("could not serialize access"). Running
-// alone it cannot lose again. PostgreSQL queues a lock request behind a
+// alone, only a statement outside any transaction (a heartbeat, say) can
+// still make it lose, rarely. A transaction running alone holds up every
+// other in the cloud for as long as it runs (at most its bound; the
+// others' wait is bounded like txGate's and not counted in theirs).
+// PostgreSQL queues a lock request behind a
 // waiting one that conflicts with it, so new transactions wait for the
 // escalated one rather than starving it in turn. It costs each
 // transaction one statement; SQLite's single write lock already does it.
