@@ -100,7 +100,18 @@ func (kb *kumoBuild) start(ctx context.Context, name, command string) (*localKum
 		// SQLite: the first process's file, shared by the others.
 		kb.database = filepath.Join(dir, "data", "kumo.db")
 	}
-	args = append(args, "--database", kb.database)
+	database := kb.database
+	if strings.HasPrefix(name, "host") && strings.HasPrefix(database, "postgres") {
+		// The extra compute hosts answer no API request: a small pool
+		// each, so that ten of them and two API processes stay within
+		// PostgreSQL's default max_connections (100).
+		sep := "?"
+		if strings.Contains(database, "?") {
+			sep = "&"
+		}
+		database += sep + "pool_max_conns=4"
+	}
+	args = append(args, "--database", database)
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
 		return nil, err
 	}

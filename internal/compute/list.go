@@ -108,6 +108,11 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(page) == 0 && o.Marker != "" {
+		if err := s.markerExists(ctx, o.Marker); err != nil {
+			return nil, err
+		}
+	}
 	return s.loadServers(ctx, page)
 }
 
@@ -228,9 +233,7 @@ func (s *Service) listQuery(ctx context.Context, o ListOptions) (string, []any, 
 	s.filters(w, o)
 	keys, dirs := o.sortSpec()
 	if o.Marker != "" {
-		if err := s.markerCondition(ctx, w, o.Marker, keys, dirs); err != nil {
-			return "", nil, err
-		}
+		markerCondition(w, o.Marker, keys, dirs)
 	}
 	limit := o.Limit
 	if limit <= 0 || limit > MaxLimit {
@@ -273,45 +276,50 @@ func (o ListOptions) sortSpec() (cols, dirs []string) {
 }
 
 // markerCondition restricts the list to rows after the marker server in
-// the sort order (keyset pagination).
-func (s *Service) markerCondition(ctx context.Context, w *whereBuilder, marker string, cols, dirs []string) error {
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	err := s.DB.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM instances WHERE id = ?`, marker).Scan(ptrs...)
-	if isNoRows(err) {
-		return errs.Invalid("marker [%s] not found", marker)
-	}
-	if err != nil {
-		return fmt.Errorf("load marker: %w", err)
+// the sort order (keyset pagination). The marker's values are scalar
+// subqueries of the page's query, not read before it: a page is one
+// round trip. Each engine runs them once, and can still seek its index
+// by them. The sort columns are never NULL (sortColumns coalesces the
+// nullable ones), so an unknown marker, whose subqueries are NULL,
+// matches no row: List then tells it apart from the end of the list.
+func markerCondition(w *whereBuilder, marker string, cols, dirs []string) {
+	val := func(col string) string {
+		w.args = append(w.args, marker)
+		return "(SELECT " + col + " FROM instances WHERE id = ?)"
 	}
 	var ors []string
-	var args []any
 	for i := range cols {
 		var ands []string
 		for j := 0; j < i; j++ {
-			ands = append(ands, cols[j]+" = ?")
-			args = append(args, vals[j])
+			ands = append(ands, cols[j]+" = "+val(cols[j]))
 		}
 		op := ">"
 		if dirs[i] == "desc" {
 			op = "<"
 		}
-		ands = append(ands, cols[i]+" "+op+" ?")
-		args = append(args, vals[i])
+		ands = append(ands, cols[i]+" "+op+" "+val(cols[i]))
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
-	w.add("("+strings.Join(ors, " OR ")+")", args...)
+	w.conds = append(w.conds, "("+strings.Join(ors, " OR ")+")")
 	// Implied by the OR above, but SQLite cannot seek by an OR: this
 	// starts the index scan at the marker, not at the first page.
-	if vals[0] != nil {
-		op := ">="
-		if dirs[0] == "desc" {
-			op = "<="
-		}
-		w.add(cols[0]+" "+op+" ?", vals[0])
+	op := ">="
+	if dirs[0] == "desc" {
+		op = "<="
+	}
+	w.conds = append(w.conds, cols[0]+" "+op+" "+val(cols[0]))
+}
+
+// markerExists tells an unknown marker (Nova's 400) from one with no
+// servers after it: asked only when a page after a marker is empty.
+func (s *Service) markerExists(ctx context.Context, marker string) error {
+	var one int
+	err := s.DB.QueryRowContext(ctx, `SELECT 1 FROM instances WHERE id = ?`, marker).Scan(&one)
+	if isNoRows(err) {
+		return errs.Invalid("marker [%s] not found", marker)
+	}
+	if err != nil {
+		return fmt.Errorf("load marker: %w", err)
 	}
 	return nil
 }

@@ -111,9 +111,12 @@ func knownTasks(kinds map[string]taskKind) (string, []any) {
 // claimed by exactly one agent.
 func (s *Service) ClaimTasks(ctx context.Context, host, lease string, max int) ([]*Task, error) {
 	var claimed []*Task
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	// READ COMMITTED on PostgreSQL (see store.DB.InTxReadCommitted): the
+	// lease is locked until commit, the claim is an UPDATE that re-checks
+	// each task is still pending, and one agent claims a host's tasks.
+	err := s.DB.InTxReadCommitted(ctx, func(tx *store.Tx) error {
 		claimed = nil
-		if err := hosts.CheckLease(ctx, tx, host, lease); err != nil {
+		if err := hosts.LockLease(ctx, tx, host, lease); err != nil {
 			return err
 		}
 		known, args := knownTasks(s.kinds)
@@ -140,6 +143,7 @@ func (s *Service) ClaimTasks(ctx context.Context, host, lease string, max int) (
 		// password change): they answer an API request that is waiting,
 		// and their preconditions already exclude conflicting work.
 		seen := map[string]bool{}
+		var ids []any
 		for _, t := range found {
 			if t.Kind != TaskCall {
 				if seen[t.InstanceID] {
@@ -147,22 +151,50 @@ func (s *Service) ClaimTasks(ctx context.Context, host, lease string, max int) (
 				}
 				seen[t.InstanceID] = true
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE tasks SET state = ?, started_at = ?, attempts = attempts + 1
-				WHERE id = ? AND state = ?`, taskRunning, now, t.ID, taskPending)
-			if err != nil {
-				return fmt.Errorf("claim task: %w", err)
+			ids = append(ids, t.ID)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		// The claim of every task found is one statement, and the start
+		// of their servers' work one per kind, not two per task: each is
+		// a round trip inside a transaction other agents and creates wait
+		// for.
+		rows, err = tx.QueryContext(ctx, `UPDATE tasks SET state = ?, started_at = ?, attempts = attempts + 1
+			WHERE id IN (`+placeholders(len(ids))+`) AND state = ? RETURNING id`,
+			append(append([]any{taskRunning, now}, ids...), taskPending)...)
+		if err != nil {
+			return fmt.Errorf("claim tasks: %w", err)
+		}
+		won := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim tasks: %w", err)
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			won[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claim tasks: %w", err)
+		}
+		starting := map[state.TaskState][]any{}
+		for _, t := range found {
+			if !won[t.ID] {
 				continue
 			}
 			t.Attempts++
 			if ts, ok := startTaskStates[t.Kind]; ok {
-				if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ? WHERE id = ?`,
-					string(ts), now, t.InstanceID); err != nil {
-					return fmt.Errorf("mark task start: %w", err)
-				}
+				starting[ts] = append(starting[ts], t.InstanceID)
 			}
 			claimed = append(claimed, t)
+		}
+		for ts, instances := range starting {
+			if _, err := tx.ExecContext(ctx, `UPDATE instances SET task_state = ?, updated_at = ?
+				WHERE id IN (`+placeholders(len(instances))+`)`, append([]any{string(ts), now}, instances...)...); err != nil {
+				return fmt.Errorf("mark task start: %w", err)
+			}
 		}
 		return nil
 	})

@@ -69,6 +69,11 @@ func claimLease(ctx context.Context, tx *store.Tx, hostname string, r Registrati
 func CheckLease(ctx context.Context, q store.Querier, hostname, lease string) error {
 	var token string
 	err := q.QueryRowContext(ctx, `SELECT lease_token FROM compute_hosts WHERE hostname = ?`, hostname).Scan(&token)
+	return leaseHeld(hostname, lease, token, err)
+}
+
+// leaseHeld is CheckLease's answer for the token read (err: the read's).
+func leaseHeld(hostname, lease, token string, err error) error {
 	if isNoRows(err) {
 		return fmt.Errorf("compute host %s: %w (its record is gone)", hostname, ErrLeaseLost)
 	}
@@ -79,6 +84,16 @@ func CheckLease(ctx context.Context, q store.Querier, hostname, lease string) er
 		return fmt.Errorf("compute host %s: %w", hostname, ErrLeaseLost)
 	}
 	return nil
+}
+
+// LockLease is CheckLease that also holds the lease still until tx ends
+// (a takeover's UPDATE waits for it): for transactions at READ COMMITTED
+// (store.DB.InTxReadCommitted), where what CheckLease read may change
+// before they commit.
+func LockLease(ctx context.Context, tx *store.Tx, hostname, lease string) error {
+	var token string
+	err := tx.QueryRowContext(ctx, `SELECT lease_token FROM compute_hosts WHERE hostname = ?`+tx.Dialect().ForShare(), hostname).Scan(&token)
+	return leaseHeld(hostname, lease, token, err)
 }
 
 // ReleaseLease gives hostname up, if lease still holds it, so another

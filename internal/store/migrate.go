@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -53,7 +54,7 @@ func (db *DB) migrate(ctx context.Context, through int) (int, error) {
 		}
 		ran := false
 		// Unbounded: a migration rewrites whole tables before kumo serves.
-		err := db.inTx(ctx, 0, func(tx *Tx) error {
+		err := db.inTx(ctx, 0, sql.LevelSerializable, func(tx *Tx) error {
 			ran = false
 			if tx.Dialect() == Postgres {
 				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7261)`); err != nil {

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -126,5 +130,114 @@ func TestCheckRegexp(t *testing.T) {
 	}
 	if _, ok := store.InvalidRegexp(errors.New("invalid regular expression")); ok {
 		t.Error("InvalidRegexp took a plain error for PostgreSQL's")
+	}
+}
+
+// TestLongTxNotStarvedByOtherProcesses: a long transaction that reads
+// what short transactions of another kumo process on the same database
+// write, and writes what they read (a create of many servers against the
+// agents' task transactions), loses its serialization race on PostgreSQL
+// whenever one of them commits meanwhile; it must still commit rather
+// than give up after its attempts, and the short ones go on after it
+// without overrunning their own bound while it runs alone.
+func TestLongTxNotStarvedByOtherProcesses(t *testing.T) {
+	t.Parallel()
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "kumo.db")
+			if engine == "postgres" {
+				dsn = storetest.PostgresDSN(t)
+			}
+			ctx := context.Background()
+			open := func() *store.DB {
+				db, err := store.Open(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			long := open() // three processes: a txGate each
+			if _, err := long.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			execAll(t, long, `CREATE TABLE starve_read (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)`,
+				`CREATE TABLE starve_write (id INTEGER PRIMARY KEY)`,
+				`INSERT INTO starve_read (id, n) VALUES (1, 0), (2, 0), (3, 0), (4, 0)`)
+
+			done := make(chan struct{})
+			shortErr := make(chan error, 2)
+			var shorts atomic.Int64
+			var wg sync.WaitGroup
+			for p := range 2 {
+				other := open()
+				// Far below the long transaction's run: waiting for it to
+				// run alone must not count against a transaction's bound.
+				other.SetMaxTxHold(200 * time.Millisecond)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						err := other.InTx(ctx, func(tx *store.Tx) error {
+							var n int
+							if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM starve_write`).Scan(&n); err != nil {
+								return err
+							}
+							_, err := tx.ExecContext(ctx, `UPDATE starve_read SET n = n + 1 WHERE id = ?`, (2*i+p)%4+1)
+							return err
+						})
+						if err != nil {
+							shortErr <- err
+							return
+						}
+						shorts.Add(1)
+					}
+				}()
+			}
+			waitShorts := func(n int64) {
+				t.Helper()
+				for shorts.Load() < n {
+					select {
+					case err := <-shortErr:
+						t.Fatalf("short transaction: %v", err)
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			}
+			waitShorts(3) // under way before the long one starts
+			attempts := 0
+			err := long.InTx(ctx, func(tx *store.Tx) error {
+				attempts++
+				var sum int
+				if err := tx.QueryRowContext(ctx, `SELECT SUM(n) FROM starve_read`).Scan(&sum); err != nil {
+					return err
+				}
+				// Long enough for several short transactions to commit.
+				time.Sleep(400 * time.Millisecond)
+				for i := 1; i <= 10; i++ {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO starve_write (id) VALUES (?)`, i); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			before := shorts.Load()
+			waitShorts(before + 3) // and go on after it
+			close(done)
+			t.Logf("long transaction: %d attempts, %d short ones before it ended", attempts, before)
+			if err != nil {
+				t.Fatalf("long transaction: %v (%d short ones committed)", err, before)
+			}
+			wg.Wait()
+			close(shortErr)
+			if err := <-shortErr; err != nil {
+				t.Fatalf("short transaction: %v", err)
+			}
+		})
 	}
 }

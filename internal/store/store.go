@@ -6,11 +6,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,6 +85,10 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		dsn, maxConns, err := poolSize(dsn)
+		if err != nil {
+			return nil, err
+		}
 		cfg, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
@@ -94,13 +101,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			cfg.RuntimeParams["jit"] = "off"
 		}
 		sqldb := stdlib.OpenDB(*cfg)
-		sqldb.SetMaxOpenConns(16)
-		sqldb.SetMaxIdleConns(postgresIdleConns)
+		sqldb.SetMaxOpenConns(maxConns)
+		idle := min(postgresIdleConns, maxConns)
+		sqldb.SetMaxIdleConns(idle)
 		if err := sqldb.PingContext(ctx); err != nil {
 			sqldb.Close()
 			return nil, fmt.Errorf("connect postgres: %w", err)
 		}
-		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: postgresIdleConns, maxHold: MaxTxHold, dsn: dsn}, nil
+		return &DB{sql: sqldb, dialect: Postgres, txGate: make(chan struct{}, 1), maxIdle: idle, maxHold: MaxTxHold, dsn: dsn}, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
 	if dir := filepath.Dir(path); dir != "" {
@@ -129,6 +137,34 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &DB{sql: sqldb, dialect: SQLite, stmts: newStmtCache(sqldb), maxIdle: sqliteIdleConns, maxHold: MaxTxHold}, nil
+}
+
+// postgresMaxConns is the most connections a process's pool opens to
+// PostgreSQL unless its URL's pool_max_conns says otherwise.
+const postgresMaxConns = 16
+
+// poolSize takes pgxpool's pool_max_conns parameter out of a PostgreSQL
+// URL (pgx would send it to the server as a setting) and returns the URL
+// without it and the pool size: every kumo process on one database opens
+// up to this many connections, and ten of them at the default fill
+// PostgreSQL's default max_connections of 100 ("too many clients").
+func poolSize(dsn string) (string, int, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", 0, fmt.Errorf("open postgres: %w", err)
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return dsn, postgresMaxConns, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return "", 0, fmt.Errorf("open postgres: pool_max_conns %q: want a positive number", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }
 
 // Idle connections each pool keeps between requests.
@@ -277,19 +313,78 @@ func (t *Tx) Dialect() Dialect { return t.db.dialect }
 // back otherwise. Transactions that fail transiently (a lost serialization
 // race, a busy database, PostgreSQL briefly out of lock space or
 // connections: see retryable) are retried with jittered backoff, at most
-// 40 times and about 2.2 s of waiting in all, so fn must be safe to re-run.
-// Each attempt may hold the database for MaxTxHold (see SetMaxTxHold);
-// one that runs longer is rolled back and InTx returns ErrTxTooLong.
+// 40 times and about 2.2 s of waiting in all, so fn must be safe to re-run;
+// on PostgreSQL an attempt after escalateAfter lost races runs alone (see
+// txLock). Each attempt may hold the database for MaxTxHold (see
+// SetMaxTxHold); one that runs longer is rolled back and InTx returns
+// ErrTxTooLong.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.inTx(ctx, db.maxHold, fn)
+	return db.inTx(ctx, db.maxHold, sql.LevelSerializable, fn)
 }
 
-// inTx is InTx with hold as the bound of each attempt (0: none).
-func (db *DB) inTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
+// InTxHold is InTx with hold, not MaxTxHold, as the bound of each attempt:
+// for the few transactions whose size the caller bounds otherwise and
+// knows to be larger than usual (a create of many servers at once).
+func (db *DB) InTxHold(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, max(hold, db.maxHold), sql.LevelSerializable, fn)
+}
+
+// InTxReadCommitted is InTx at READ COMMITTED on PostgreSQL (the same as
+// InTx on SQLite, whose one writer at a time is serializable): the
+// transaction takes no part in SERIALIZABLE's conflict tracking, so it
+// neither loses races to the others nor makes them lose. Only for a
+// transaction that is correct by row locks alone: its writes are
+// conditional UPDATEs that re-check their rows, and what it must hold
+// still while it runs it reads with Dialect.ForShare. The agents' task
+// claims are (compute.ClaimTasks): at SERIALIZABLE they were the
+// statement that failed most with ten compute hosts, every claim
+// reading the tasks table's index pages the others write.
+func (db *DB) InTxReadCommitted(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, db.maxHold, sql.LevelReadCommitted, fn)
+}
+
+// ForShare is the clause that locks the rows a SELECT reads until the
+// transaction ends (PostgreSQL; SQLite's write transaction already holds
+// the whole database).
+func (d Dialect) ForShare() string {
+	if d == Postgres {
+		return " FOR SHARE"
+	}
+	return ""
+}
+
+// txLock is the advisory lock every transaction on PostgreSQL takes: in
+// shared mode, so transactions still run side by side, and in exclusive
+// mode once one has lost escalateAfter serialization races, so it then
+// runs alone in the whole cloud. txGate serializes the transactions of
+// one process only; those of other kumo processes on the database run
+// concurrently, and SERIALIZABLE aborts the one that would close a
+// conflict cycle, which is nearly always the longer: a create of 100
+// servers reads the project's instances for its quota and the hosts for
+// their capacity while the agents of other processes claim tasks and
+// update instances in transactions of a few milliseconds, so it lost
+// every one of its 40 attempts ("could not serialize access"). Running
+// alone, only a statement outside any transaction (a heartbeat, say) can
+// still make it lose, rarely. A transaction running alone holds up every
+// other in the cloud for as long as it runs (at most its bound; the
+// others' wait is bounded like txGate's and not counted in theirs).
+// PostgreSQL queues a lock request behind a
+// waiting one that conflicts with it, so new transactions wait for the
+// escalated one rather than starving it in turn. It costs each
+// transaction one statement; SQLite's single write lock already does it.
+const txLock = 7262 // 7261 is the migrations' lock
+
+// escalateAfter is how many transient failures a transaction suffers
+// before its next attempt takes txLock exclusively.
+const escalateAfter = 3
+
+// inTx is InTx with hold as the bound of each attempt (0: none) and iso
+// as PostgreSQL's isolation level.
+func (db *DB) inTx(ctx context.Context, hold time.Duration, iso sql.IsolationLevel, fn func(tx *Tx) error) error {
 	const attempts = 40
 	var err error
 	for i := 0; i < attempts; i++ {
-		err = db.runTx(ctx, hold, fn)
+		err = db.runTx(ctx, hold, iso, i >= escalateAfter, fn)
 		if err == nil || !retryable(err) {
 			return err
 		}
@@ -304,7 +399,9 @@ func (db *DB) inTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) erro
 	return fmt.Errorf("gave up after %d attempts: %w", attempts, err)
 }
 
-func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) error) error {
+// runTx runs one attempt of a transaction; alone makes it take txLock
+// exclusively (PostgreSQL).
+func (db *DB) runTx(ctx context.Context, hold time.Duration, iso sql.IsolationLevel, alone bool, fn func(tx *Tx) error) error {
 	if db.txGate != nil {
 		wait := time.NewTimer(txGateWait)
 		select {
@@ -320,18 +417,45 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) err
 	}
 	opts := &sql.TxOptions{}
 	if db.dialect == Postgres {
-		opts.Isolation = sql.LevelSerializable
+		opts.Isolation = iso
 	}
 	// Cancelling txCtx rolls the transaction back (database/sql does)
 	// and interrupts its statements.
 	txCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sqltx, err := db.sql.BeginTx(txCtx, opts)
+	var sqltx *sql.Tx
+	var err error
+	if alone && db.dialect == Postgres {
+		conn, err := db.aloneConn(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.releaseAlone(conn)
+		sqltx, err = conn.BeginTx(txCtx, opts)
+	} else {
+		sqltx, err = db.sql.BeginTx(txCtx, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	tx := &Tx{tx: sqltx, db: db, ctx: txCtx, parentDone: ctx.Done()}
+	defer tx.end()
+	if db.dialect == Postgres && !alone {
+		// Waiting for txLock is waiting for a transaction running alone,
+		// which may take its own bound: like the wait for txGate it is
+		// bounded by txGateWait, not counted in hold (counted, every
+		// transaction waiting meanwhile overran hold and failed, the
+		// agents' commits of finished tasks among them).
+		lockCtx, stop := context.WithTimeout(txCtx, txGateWait)
+		_, err = tx.ExecContext(lockCtx, `SELECT pg_advisory_xact_lock_shared(?)`, txLock)
+		stop()
+		if err != nil && lockCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			err = fmt.Errorf("begin transaction: database busy (waited for a transaction running alone): %w", err)
+		}
+	}
 	// The bound starts once the lock is held: BEGIN IMMEDIATE on SQLite
-	// waits for the writer before it, the gate on PostgreSQL too.
+	// waits for the writer before it, the gate and txLock on PostgreSQL
+	// too.
 	var overran atomic.Bool
 	if hold > 0 {
 		timer := time.AfterFunc(hold, func() {
@@ -340,9 +464,9 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) err
 		})
 		defer timer.Stop()
 	}
-	tx := &Tx{tx: sqltx, db: db, ctx: txCtx, parentDone: ctx.Done()}
-	defer tx.end()
-	err = fn(tx)
+	if err == nil {
+		err = fn(tx)
+	}
 	if err == nil {
 		err = sqltx.Commit()
 		if err == nil {
@@ -357,6 +481,42 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, fn func(tx *Tx) err
 		return fmt.Errorf("%w (%s): %v", ErrTxTooLong, hold, err)
 	}
 	return err
+}
+
+// aloneConn is a connection holding txLock exclusively, for a
+// transaction to begin on. The lock is taken at session level, before
+// BEGIN: a SERIALIZABLE transaction's snapshot is taken by its first
+// statement, and one taken while waiting for the lock would make the
+// transactions that committed meanwhile concurrent with it, to lose
+// against again.
+func (db *DB) aloneConn(ctx context.Context) (*sql.Conn, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, txLock); err != nil {
+		db.discard(conn)
+		return nil, fmt.Errorf("begin transaction: take the cloud's transaction lock: %w", err)
+	}
+	return conn, nil
+}
+
+// releaseAlone gives txLock and conn back once its transaction ended; a
+// connection that cannot unlock is closed, which unlocks.
+func (db *DB) releaseAlone(conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, txLock); err != nil {
+		db.discard(conn)
+		return
+	}
+	conn.Close()
+}
+
+// discard closes conn's connection rather than keep it in the pool.
+func (db *DB) discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	conn.Close()
 }
 
 // retryable reports whether err is a transient failure worth running the
