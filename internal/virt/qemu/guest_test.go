@@ -26,39 +26,14 @@ const guestWait = 3 * time.Minute
 // attached while it is off is there at its next boot; and
 // a guest booted from a volume (qcow2) has it as its first disk.
 func TestGuestVolumeHotPlug(t *testing.T) {
-	for _, bin := range []string{"qemu-system-x86_64", "qemu-img"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed (scripts/test installs qemu-system-x86 and qemu-utils): volume hot-plug into a real guest is not tested", bin)
-		}
-	}
-	t.Parallel()
+	opts, image := testGuest(t, "volume hot-plug into a real guest", "qemu-system-x86_64", "qemu-img")
 	ctx := context.Background()
-	built := t.TempDir()
-	buildCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(buildCtx, "../../../scripts/build-test-guest", built).CombinedOutput(); err != nil {
-		t.Fatalf("build test guest: %v\n%s", err, out)
-	}
-	cmdline, err := os.ReadFile(filepath.Join(built, "cmdline"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{"kernel": "vmlinuz", "ramdisk": "initrd.img", "disk": "disk.qcow2"}
-	opts := Options{DataDir: t.TempDir(), Hostname: "guest-test", Accel: "tcg", VCPUs: 2, MemoryMB: 2048, DiskGB: 10,
-		ShutdownTimeout: 30 * time.Second,
-		ImagePath: func(ctx context.Context, id string) (string, error) {
-			if f, ok := files[id]; ok {
-				return filepath.Join(built, f), nil
-			}
-			return "", fmt.Errorf("image %s: %w", id, os.ErrNotExist)
-		}}
+	opts.DataDir, opts.Hostname = t.TempDir(), "guest-test"
 	d, err := New(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stopAll(t, d) })
-	image := virt.Image{ID: "disk", DiskFormat: "qcow2", Properties: map[string]string{
-		"kernel_id": "kernel", "ramdisk_id": "ramdisk", "os_command_line": strings.TrimSpace(string(cmdline))}}
 
 	volumeFile := filepath.Join(t.TempDir(), "volume.raw")
 	if err := os.WriteFile(volumeFile, nil, 0o600); err != nil {
@@ -129,7 +104,11 @@ func TestGuestVolumeHotPlug(t *testing.T) {
 
 	// Booted from a volume: a qcow2 copy of the image, the first disk.
 	rootFile := filepath.Join(t.TempDir(), "root.qcow2")
-	if out, err := exec.Command("qemu-img", "convert", "-O", "qcow2", filepath.Join(built, "disk.qcow2"), rootFile).CombinedOutput(); err != nil {
+	diskFile, err := opts.ImagePath(ctx, image.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("qemu-img", "convert", "-O", "qcow2", diskFile, rootFile).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	root := virt.Volume{ID: "8e2a1d9f-3c4b-4d5e-8f90-1a2b3c4d5e6f", Path: rootFile, Format: "qcow2", Device: "/dev/vda", BootIndex: 0}
@@ -188,4 +167,39 @@ func waitDisks(t *testing.T, d *Driver, id string, boots int, ok func(disks []st
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// testGuest builds the test guest (scripts/build-test-guest) for a test
+// that runs it, skipping what without bins: the driver options that find
+// its files as the images "kernel", "ramdisk" and "disk" (the caller
+// sets DataDir and Hostname), and the image that boots it.
+func testGuest(t *testing.T, what string, bins ...string) (Options, virt.Image) {
+	t.Helper()
+	for _, bin := range bins {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s not installed (scripts/test installs qemu-system-x86 and qemu-utils): %s is not tested", bin, what)
+		}
+	}
+	t.Parallel()
+	built := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "../../../scripts/build-test-guest", built).CombinedOutput(); err != nil {
+		t.Fatalf("build test guest: %v\n%s", err, out)
+	}
+	cmdline, err := os.ReadFile(filepath.Join(built, "cmdline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"kernel": "vmlinuz", "ramdisk": "initrd.img", "disk": "disk.qcow2"}
+	opts := Options{Accel: "tcg", VCPUs: 2, MemoryMB: 2048, DiskGB: 10, ShutdownTimeout: 30 * time.Second,
+		ImagePath: func(ctx context.Context, id string) (string, error) {
+			if f, ok := files[id]; ok {
+				return filepath.Join(built, f), nil
+			}
+			return "", fmt.Errorf("image %s: %w", id, os.ErrNotExist)
+		}}
+	image := virt.Image{ID: "disk", DiskFormat: "qcow2", Properties: map[string]string{
+		"kernel_id": "kernel", "ramdisk_id": "ramdisk", "os_command_line": strings.TrimSpace(string(cmdline))}}
+	return opts, image
 }

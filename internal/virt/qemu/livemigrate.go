@@ -109,13 +109,7 @@ func (d *Driver) PrepareIncoming(ctx context.Context, g *virt.Guest, blockMigrat
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("incoming guest %s: %w", g.ID, err)
 	}
-	if err := d.makeRoot(ctx, g); err != nil {
-		return err
-	}
-	if err := d.makeExtraDisks(ctx, g, false); err != nil {
-		return err
-	}
-	if err := d.writeConfigDrive(g); err != nil {
+	if err := d.makeDisks(ctx, g); err != nil {
 		return err
 	}
 	if err := d.launch(ctx, g, launchSpec{AwaitMigration: true}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -162,33 +161,12 @@ func waitCount(t *testing.T, d *Driver, id string, n int) int {
 // breaks; a migration a crashed kumo left is cancelled by the next; a
 // guest that came in by a migration goes back by one.
 func TestGuestLiveMigration(t *testing.T) {
-	for _, bin := range []string{"qemu-system-x86_64", "qemu-img", "qemu-io"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed (scripts/test installs qemu-system-x86 and qemu-utils): live migration is not tested", bin)
-		}
-	}
-	t.Parallel()
+	base, image := testGuest(t, "live migration", "qemu-system-x86_64", "qemu-img", "qemu-io")
 	ctx := context.Background()
-	built := t.TempDir()
-	buildCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(buildCtx, "../../../scripts/build-test-guest", built).CombinedOutput(); err != nil {
-		t.Fatalf("build test guest: %v\n%s", err, out)
-	}
-	cmdline, err := os.ReadFile(filepath.Join(built, "cmdline"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{"kernel": "vmlinuz", "ramdisk": "initrd.img", "disk": "disk.qcow2"}
 	newDriver := func(name, dataDir string, link virt.MigrationLink) *Driver {
-		d, err := New(ctx, Options{DataDir: dataDir, Hostname: name, Accel: "tcg", VCPUs: 2, MemoryMB: 2048, DiskGB: 10,
-			ShutdownTimeout: 30 * time.Second, Link: link,
-			ImagePath: func(ctx context.Context, id string) (string, error) {
-				if f, ok := files[id]; ok {
-					return filepath.Join(built, f), nil
-				}
-				return "", fmt.Errorf("image %s: %w", id, os.ErrNotExist)
-			}})
+		opts := base
+		opts.DataDir, opts.Hostname, opts.Link = dataDir, name, link
+		d, err := New(ctx, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,8 +180,7 @@ func TestGuestLiveMigration(t *testing.T) {
 	src := newDriver("src", srcDir, link)
 	g := &virt.Guest{ID: "live-migrated", Name: "vm", Hostname: "vm", VCPUs: 1, MemoryMB: 128, RootGB: 1, SwapMB: 16,
 		ConfigDrive: true, UserData: []byte("kumo-count\n"),
-		Image: virt.Image{ID: "disk", DiskFormat: "qcow2", Properties: map[string]string{
-			"kernel_id": "kernel", "ramdisk_id": "ramdisk", "os_command_line": strings.TrimSpace(string(cmdline))}}}
+		Image: image}
 	if err := src.Spawn(ctx, g); err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +218,7 @@ func TestGuestLiveMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	link.cut.Store(1 << 20)
-	err = src.LiveMigrate(ctx, g.ID, "dst", true, func(virt.MigrationProgress) {})
+	err := src.LiveMigrate(ctx, g.ID, "dst", true, func(virt.MigrationProgress) {})
 	if err == nil || errors.Is(err, virt.ErrMigrationAborted) {
 		t.Fatalf("migration over a broken stream: %v, want it failed", err)
 	}

@@ -25,13 +25,7 @@ func (d *Driver) Spawn(ctx context.Context, g *virt.Guest) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("instance dir: %w", err)
 	}
-	if err := d.makeRoot(ctx, g); err != nil {
-		return err
-	}
-	if err := d.makeExtraDisks(ctx, g, false); err != nil {
-		return err
-	}
-	if err := d.writeConfigDrive(g); err != nil {
+	if err := d.makeDisks(ctx, g); err != nil {
 		return err
 	}
 	return d.boot(ctx, g, "")
@@ -147,4 +141,16 @@ func (d *Driver) Destroy(ctx context.Context, id string) error {
 		return fmt.Errorf("remove instance %s: %w", id, err)
 	}
 	return nil
+}
+
+// makeDisks makes a new guest's files in its directory: the root disk
+// over its image, the ephemeral and swap disks, the config drive.
+func (d *Driver) makeDisks(ctx context.Context, g *virt.Guest) error {
+	if err := d.makeRoot(ctx, g); err != nil {
+		return err
+	}
+	if err := d.makeExtraDisks(ctx, g, false); err != nil {
+		return err
+	}
+	return d.writeConfigDrive(g)
 }
