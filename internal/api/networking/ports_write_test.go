@@ -2,6 +2,7 @@ package networking_test
 
 import (
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -38,10 +39,26 @@ func TestPortWrites(t *testing.T) {
 			t.Errorf("created port %v", p)
 		}
 		id := p["id"].(string)
+		// Ports get their addresses at random in the pool (as Neutron's):
+		// the addresses the test gives are ones no port holds yet.
+		freeAddr := func(t *testing.T, want string) string {
+			t.Helper()
+			taken := map[string]bool{}
+			for _, port := range list(t, c.member.Do("GET", "/networking/v2.0/ports?network_id="+netID, nil).Expect(t, http.StatusOK), "ports") {
+				for _, a := range fixedAddrs(t, port) {
+					taken[a] = true
+				}
+			}
+			for taken[want] {
+				want = netip.MustParseAddr(want).Next().String()
+			}
+			return want
+		}
+		givenAddr := freeAddr(t, "10.9.0.50")
 
 		given := create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID,
-			"fixed_ips": []any{map[string]any{"ip_address": "10.9.0.50"}}, "mac_address": "fa:16:3e:aa:bb:cc"})
-		if got := fixedAddrs(t, given); len(got) != 1 || got[0] != "10.9.0.50" || given["mac_address"] != "fa:16:3e:aa:bb:cc" {
+			"fixed_ips": []any{map[string]any{"ip_address": givenAddr}}, "mac_address": "fa:16:3e:aa:bb:cc"})
+		if got := fixedAddrs(t, given); len(got) != 1 || got[0] != givenAddr || given["mac_address"] != "fa:16:3e:aa:bb:cc" {
 			t.Errorf("port with a given address and MAC: %v", given)
 		}
 		none := create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID, "fixed_ips": []any{}})
@@ -67,8 +84,8 @@ func TestPortWrites(t *testing.T) {
 			status   int
 			typ, msg string
 		}{
-			{"address taken", "member", "POST", "/networking/v2.0/ports", post(map[string]any{"fixed_ips": []any{map[string]any{"ip_address": "10.9.0.50"}}}),
-				409, "IpAddressAlreadyAllocated", "IP address 10.9.0.50 already allocated in subnet " + subnet},
+			{"address taken", "member", "POST", "/networking/v2.0/ports", post(map[string]any{"fixed_ips": []any{map[string]any{"ip_address": givenAddr}}}),
+				409, "IpAddressAlreadyAllocated", "IP address " + givenAddr + " already allocated in subnet " + subnet},
 			{"the gateway", "member", "POST", "/networking/v2.0/ports", post(map[string]any{"fixed_ips": []any{map[string]any{"ip_address": "10.9.0.1"}}}),
 				409, "IpAddressAlreadyAllocated", "IP address 10.9.0.1 already allocated in subnet " + subnet},
 			{"address of no subnet", "member", "POST", "/networking/v2.0/ports", post(map[string]any{"fixed_ips": []any{map[string]any{"ip_address": "10.7.0.5"}}}),
@@ -112,9 +129,10 @@ func TestPortWrites(t *testing.T) {
 			})
 		}
 
+		movedAddr := freeAddr(t, "10.9.0.60")
 		up := obj(t, c.member.Do("PUT", "/networking/v2.0/ports/"+id, map[string]any{"port": map[string]any{
-			"name": "p2", "fixed_ips": []any{map[string]any{"ip_address": "10.9.0.60"}}, "device_owner": "compute:nova"}}).Expect(t, http.StatusOK), "port")
-		if got := fixedAddrs(t, up); len(got) != 1 || got[0] != "10.9.0.60" || up["name"] != "p2" ||
+			"name": "p2", "fixed_ips": []any{map[string]any{"ip_address": movedAddr}}, "device_owner": "compute:nova"}}).Expect(t, http.StatusOK), "port")
+		if got := fixedAddrs(t, up); len(got) != 1 || got[0] != movedAddr || up["name"] != "p2" ||
 			up["device_owner"] != "compute:nova" || up["revision_number"] != float64(2) {
 			t.Errorf("updated port %v", up)
 		}
@@ -125,7 +143,7 @@ func TestPortWrites(t *testing.T) {
 		c.member.Do("DELETE", "/networking/v2.0/ports/"+id, nil).Expect(t, http.StatusNoContent)
 		wantError(t, c.member.Do("GET", "/networking/v2.0/ports/"+id, nil), 404, "PortNotFound", "")
 		create(t, c.member, "/networking/v2.0/ports", "port", map[string]any{"network_id": netID,
-			"fixed_ips": []any{map[string]any{"ip_address": "10.9.0.60"}}})
+			"fixed_ips": []any{map[string]any{"ip_address": movedAddr}}})
 	})
 }
 
