@@ -642,26 +642,25 @@ func (d *Driver) forcedFile(id string) string { return filepath.Join(d.dir(id), 
 // ForceCompleteLiveMigration implements virt.LiveMigrator: the guest is
 // paused so that its last copy catches up.
 func (d *Driver) ForceCompleteLiveMigration(ctx context.Context, id string) error {
-	if err := d.guestExists(id); err != nil {
-		return err
-	}
-	j := d.job(id)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.force = true
-	return nil
+	return d.tellJob(id, func(j *migrationJob) { j.force = true })
 }
 
 // AbortLiveMigration implements virt.LiveMigrator: the migration is
 // cancelled at its next look; the guest runs on here.
 func (d *Driver) AbortLiveMigration(ctx context.Context, id string) error {
+	return d.tellJob(id, func(j *migrationJob) { j.aborted = true })
+}
+
+// tellJob marks guest id's migration job (the running one, or the one
+// about to start), which acts on it at its next look.
+func (d *Driver) tellJob(id string, mark func(*migrationJob)) error {
 	if err := d.guestExists(id); err != nil {
 		return err
 	}
 	j := d.job(id)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.aborted = true
+	mark(j)
 	return nil
 }
 
