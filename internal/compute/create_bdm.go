@@ -360,11 +360,7 @@ const volumeWait = 10 * time.Minute
 // connected, completed). Each step is committed as it is done, so a
 // retried build goes on where it stopped.
 func (s *Service) PrepareVolumes(ctx context.Context, t *Task) error {
-	srv, err := s.GetAny(ctx, t.InstanceID)
-	if err != nil {
-		return err
-	}
-	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
+	srv, bs, err := s.taskVolumes(ctx, t)
 	if err != nil || len(bs) == 0 {
 		return err
 	}

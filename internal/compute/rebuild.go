@@ -424,11 +424,7 @@ func (s *Service) ReimageRootVolume(ctx context.Context, t *Task) error {
 	if p == nil || p.ReimageImage == "" {
 		return nil
 	}
-	srv, err := s.GetAny(ctx, t.InstanceID)
-	if err != nil {
-		return err
-	}
-	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
+	srv, bs, err := s.taskVolumes(ctx, t)
 	if err != nil {
 		return err
 	}

@@ -22,11 +22,7 @@ import (
 // volume; a volume already disconnected is left as it is, so a retried
 // step goes on where it stopped.
 func (s *Service) DisconnectVolumes(ctx context.Context, t *Task) error {
-	srv, err := s.GetAny(ctx, t.InstanceID)
-	if err != nil {
-		return err
-	}
-	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
+	srv, bs, err := s.taskVolumes(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -69,4 +65,15 @@ func (s *Service) MoveVolumes(ctx context.Context, t *Task) error {
 		return err
 	}
 	return s.PrepareVolumes(ctx, t)
+}
+
+// taskVolumes is t's server (deleted or not) and its block device
+// mappings, for the host steps that connect or let go its volumes.
+func (s *Service) taskVolumes(ctx context.Context, t *Task) (*Server, []BlockDevice, error) {
+	srv, err := s.GetAny(ctx, t.InstanceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
+	return srv, bs, err
 }
