@@ -1,0 +1,207 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+)
+
+// kumoFaults runs `kumo faults args...` logged in from s's clouds.yaml
+// (OS_CLOUD, as the openstack CLI reads it) and returns its output.
+func kumoFaults(t *testing.T, s *Server, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kumoBin, append([]string{"faults"}, args...)...)
+	cmd.Env = append(cleanEnv(), "OS_CLIENT_CONFIG_FILE="+s.CloudsFile(), "OS_CLOUD=kumo")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kumo faults %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// unexpected is the status and body of a gophercloud error answer.
+func unexpected(t *testing.T, err error) gophercloud.ErrUnexpectedResponseCode {
+	t.Helper()
+	var e gophercloud.ErrUnexpectedResponseCode
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T), want an error answer", err, err)
+	}
+	return e
+}
+
+// TestFaultInjection: the openstack CLI and gophercloud meet each kind of
+// injected fault (a 503 with Nova's body, a 429 with Retry-After,
+// latency, a reset connection, a build that ends in ERROR) and work again
+// once the rule is gone; rules come from --faults FILE and `kumo faults`.
+func TestFaultInjection(t *testing.T) {
+	t.Parallel()
+	requireCLI(t)
+	file := filepath.Join(t.TempDir(), "faults.yaml")
+	if err := os.WriteFile(file, []byte(`faults:
+  - name: flavors-503
+    service: compute
+    method: GET
+    path: ^/flavors/detail$
+    count: 2
+    action: {type: status, status: 503, message: Nova is down for maintenance}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	metrics := freeAddr(t)
+	s := Start(t, kumoBin, Options{Args: []string{"--faults", file, "--metrics-listen", metrics}})
+	cli := NewCLI(s.CloudsFile(), "kumo")
+	c := NewClients(t, s.CloudsFile(), "kumo")
+	c.Compute.Microversion = computeVersion
+	ctx := context.Background()
+
+	if out := kumoFaults(t, s, "list"); !strings.Contains(out, "flavors-503") || !strings.Contains(out, "status status=503") {
+		t.Fatalf("kumo faults list:\n%s", out)
+	}
+
+	// 503 with Nova's body, once for each client; then served again.
+	_, err := flavors.ListDetail(c.Compute, nil).AllPages(ctx)
+	e := unexpected(t, err)
+	if e.Actual != 503 || !strings.Contains(string(e.Body), `"serviceUnavailable"`) || !strings.Contains(string(e.Body), "Nova is down") {
+		t.Fatalf("gophercloud flavor list: %d %s", e.Actual, e.Body)
+	}
+	if r := cli.Exec("flavor", "list"); r.Err == nil || !strings.Contains(r.Stderr, "Nova is down") {
+		t.Fatalf("openstack flavor list under a 503: err %v\n%s", r.Err, r.Stderr)
+	}
+	if _, err := flavors.ListDetail(c.Compute, nil).AllPages(ctx); err != nil {
+		t.Fatalf("flavor list once the count is spent: %v", err)
+	}
+	cli.Run(t, "flavor", "list")
+
+	// 429 with Retry-After, and Nova's overLimit body.
+	kumoFaults(t, s, "add", "--name", "slow-down", "--service", "compute", "--method", "GET", "--path", "^/os-keypairs$",
+		"--action", "status", "--status", "429", "--retry-after", "3", "--message", "Rate limit exceeded (injected)")
+	_, err = keypairs.List(c.Compute, nil).AllPages(ctx)
+	e = unexpected(t, err)
+	if e.Actual != 429 || e.ResponseHeader.Get("Retry-After") != "3" || !strings.Contains(string(e.Body), `"retryAfter":"3"`) ||
+		!strings.Contains(string(e.Body), `"overLimit"`) {
+		t.Fatalf("gophercloud keypair list: %d %v %s", e.Actual, e.ResponseHeader, e.Body)
+	}
+	if r := cli.Exec("keypair", "list"); r.Err == nil || !strings.Contains(r.Stderr, "Rate limit exceeded") {
+		t.Fatalf("openstack keypair list under a 429: err %v\n%s", r.Err, r.Stderr)
+	}
+	kumoFaults(t, s, "delete", "slow-down")
+
+	// Latency: slow, then served.
+	kumoFaults(t, s, "add", "--name", "lag", "--service", "compute", "--path", "^/os-keypairs$", "--action", "latency", "--delay-ms", "1200")
+	start := time.Now()
+	if _, err := keypairs.List(c.Compute, nil).AllPages(ctx); err != nil {
+		t.Fatalf("keypair list under latency: %v", err)
+	}
+	if d := time.Since(start); d < 1200*time.Millisecond {
+		t.Fatalf("keypair list took %v under 1200 ms of latency", d)
+	}
+	start = time.Now()
+	cli.Run(t, "keypair", "list")
+	if d := time.Since(start); d < 1200*time.Millisecond {
+		t.Fatalf("openstack keypair list took %v under 1200 ms of latency", d)
+	}
+	kumoFaults(t, s, "delete", "lag")
+
+	// A reset connection.
+	netc, err := openstack.NewNetworkV2(c.Provider, gophercloud.EndpointOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kumoFaults(t, s, "add", "--name", "rst", "--service", "network", "--path", "^/v2.0/networks", "--action", "reset")
+	if _, err := networks.List(netc, nil).AllPages(ctx); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("gophercloud network list on a reset connection: %v, want ECONNRESET", err)
+	}
+	if r := cli.Exec("network", "list"); r.Err == nil || !strings.Contains(strings.ToLower(r.Stderr), "reset") {
+		t.Fatalf("openstack network list on a reset connection: err %v\n%s", r.Err, r.Stderr)
+	}
+	kumoFaults(t, s, "delete", "rst")
+	if _, err := networks.List(netc, nil).AllPages(ctx); err != nil {
+		t.Fatalf("network list once the rule is gone: %v", err)
+	}
+
+	// A build the driver fails: ERROR with the fault; then builds work.
+	kumoFaults(t, s, "add", "--name", "no-build", "--operation", "build", "--action", "driver_error",
+		"--message", "Injected: the hypervisor refused the guest")
+	r := cli.Exec(osc("server", "create", "--flavor", "m1.tiny", "--image", "kumo-tiny", "--nic", "none", "--wait", "doomed")...)
+	if !strings.Contains(r.Stdout+r.Stderr, "Error creating server") {
+		t.Fatalf("server create --wait under a build fault printed:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	var srv obj
+	cli.JSON(t, &srv, "server", "show", "doomed")
+	fault, _ := srv["fault"].(map[string]any)
+	if srv["status"] != "ERROR" || fault["message"] != "Injected: the hypervisor refused the guest" || fault["code"] != 500.0 {
+		t.Fatalf("server show doomed: status %v fault %v", srv["status"], fault)
+	}
+	out := kumoFaults(t, s, "show", "no-build")
+	if !strings.Contains(out, `"hits": 1`) {
+		t.Fatalf("kumo faults show no-build:\n%s", out)
+	}
+	kumoFaults(t, s, "clear")
+	good, err := servers.Create(ctx, c.Compute, servers.CreateOpts{Name: "good", FlavorRef: "1", ImageRef: imageID(t, cli),
+		Networks: "none"}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gcWaitStatus(t, c.Compute, good.ID, "ACTIVE", "ERROR"); got.Status != "ACTIVE" {
+		t.Fatalf("a build after kumo faults clear: %s", got.Status)
+	}
+	if out := kumoFaults(t, s, "list"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("kumo faults list after clear:\n%s", out)
+	}
+
+	// The injections were recorded and counted.
+	events := kumoFaults(t, s, "events")
+	for _, name := range []string{"flavors-503", "slow-down", "lag", "rst", "no-build"} {
+		if !strings.Contains(events, name) {
+			t.Errorf("kumo faults events lacks %s:\n%s", name, events)
+		}
+	}
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `kumo_faults_injected_total{action="status",rule="flavors-503"} 2`) {
+		t.Errorf("metrics lack the 503s:\n%s", grepLines(string(body), "kumo_faults"))
+	}
+	if log, _ := os.ReadFile(s.LogFile); !strings.Contains(string(log), `"msg":"fault injected"`) ||
+		!strings.Contains(string(log), `"fault":"no-build"`) {
+		t.Errorf("kumo's log has no fault injected lines")
+	}
+}
+
+// imageID is kumo-tiny's id.
+func imageID(t *testing.T, cli *CLI) string {
+	t.Helper()
+	var img obj
+	cli.JSON(t, &img, "image", "show", "kumo-tiny")
+	return img.str(t, "id")
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
