@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -204,4 +206,111 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestFaultInjectionManyHosts: on a cloud of two kumo api processes and
+// a kumo compute host, a rule added through one API process applies in
+// the other within about a second, its count is shared, and a driver
+// fault reaches the compute process.
+func TestFaultInjectionManyHosts(t *testing.T) {
+	t.Parallel()
+	f := startFleet(t, 2, "fault-host")
+	ctx := context.Background()
+	admin := func(i int) *faultsAPI { return newFaultsAPI(t, f.apis[i], f.admins[i]) }
+
+	id := admin(0).add(t, map[string]any{"name": "once", "service": "compute", "method": "GET", "path": "^/flavors/detail$",
+		"count": 1, "action": map[string]any{"type": "status", "status": 503}})
+	added := time.Now()
+	var fired time.Duration
+	for fired == 0 {
+		_, err := flavors.ListDetail(f.admins[1].Compute, nil).AllPages(ctx)
+		switch {
+		case err != nil && unexpected(t, err).Actual == 503:
+			fired = time.Since(added)
+		case err != nil:
+			t.Fatal(err)
+		case time.Since(added) > 3*time.Second:
+			t.Fatal("a rule added through one API process did not fire in the other within 3 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("the rule fired in the other API process %v after it was added", fired)
+	// The count of 1 is spent for both processes.
+	for i := range 2 {
+		if _, err := flavors.ListDetail(f.admins[i].Compute, nil).AllPages(ctx); err != nil {
+			t.Fatalf("API process %d after the count was spent: %v", i, err)
+		}
+	}
+	admin(1).del(t, id)
+
+	// A driver fault added through the second API process fails a build
+	// the first one queued, on the compute host.
+	admin(1).add(t, map[string]any{"name": "no-build", "operation": "build",
+		"action": map[string]any{"type": "driver_error", "message": "Injected on the compute host"}})
+	time.Sleep(1100 * time.Millisecond) // the compute process's cached rules expire
+	srv, err := servers.Create(ctx, f.admins[0].Compute, servers.CreateOpts{Name: "doomed", FlavorRef: "1",
+		ImageRef: imageID(t, f.clis[0]), Networks: "none"}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := gcWaitStatus(t, f.admins[0].Compute, srv.ID, "ERROR", "ACTIVE")
+	if got.Status != "ERROR" || got.Fault.Message != "Injected on the compute host" {
+		t.Fatalf("build under a driver fault: %s %+v", got.Status, got.Fault)
+	}
+}
+
+// faultsAPI calls /kumo/v1/faults of one kumo process with an admin token.
+type faultsAPI struct {
+	base, token string
+}
+
+func newFaultsAPI(t *testing.T, s *Server, c *Clients) *faultsAPI {
+	t.Helper()
+	return &faultsAPI{base: s.URL + "/kumo/v1/faults", token: c.Provider.Token()}
+}
+
+func (a *faultsAPI) do(t *testing.T, method, url string, body any, want int) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", a.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, url, resp.StatusCode, b, want)
+	}
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func (a *faultsAPI) add(t *testing.T, fault map[string]any) string {
+	t.Helper()
+	out := a.do(t, "POST", a.base, map[string]any{"fault": fault}, http.StatusCreated)
+	f, _ := out["fault"].(map[string]any)
+	id, _ := f["id"].(string)
+	if id == "" {
+		t.Fatalf("created %v", out)
+	}
+	return id
+}
+
+func (a *faultsAPI) del(t *testing.T, id string) {
+	t.Helper()
+	a.do(t, "DELETE", a.base+"/"+id, nil, http.StatusNoContent)
 }
