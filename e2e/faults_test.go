@@ -73,8 +73,12 @@ func TestFaultInjection(t *testing.T) {
 	c.Compute.Microversion = computeVersion
 	ctx := context.Background()
 
-	if out := kumoFaults(t, s, "list"); !strings.Contains(out, "flavors-503") || !strings.Contains(out, "status status=503") {
-		t.Fatalf("kumo faults list:\n%s", out)
+	// kumo faults with the OS_* variables of kumo openrc alone.
+	cmd := exec.Command("bash", "-c", `eval "$KUMO_OPENRC" && exec "$KUMO_BIN" faults list`)
+	cmd.Env = append(cleanEnv(), "KUMO_OPENRC="+RunKumo(t, kumoBin, "openrc", "--data-dir", s.DataDir), "KUMO_BIN="+kumoBin)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "flavors-503") ||
+		!strings.Contains(string(out), "status status=503") {
+		t.Fatalf("kumo faults list with kumo openrc's environment: %v\n%s", err, out)
 	}
 
 	// 503 with Nova's body, once for each client; then served again.

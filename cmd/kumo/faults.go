@@ -49,39 +49,35 @@ type faultsClient struct {
 func faultsCommand(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("faults", flag.ContinueOnError)
 	cloud := fs.String("os-cloud", os.Getenv("OS_CLOUD"), "cloud name in clouds.yaml (OS_CLOUD)")
-	authURL := fs.String("os-auth-url", os.Getenv("OS_AUTH_URL"), "identity endpoint (OS_AUTH_URL), when no cloud is named")
-	user := fs.String("os-username", os.Getenv("OS_USERNAME"), "user name (OS_USERNAME)")
-	password := fs.String("os-password", os.Getenv("OS_PASSWORD"), "password (OS_PASSWORD)")
-	project := fs.String("os-project-name", os.Getenv("OS_PROJECT_NAME"), "project name (OS_PROJECT_NAME)")
-	domain := fs.String("os-domain-name", envOr("OS_USER_DOMAIN_NAME", "Default"), "domain of the user and project (OS_USER_DOMAIN_NAME)")
+	authURL := fs.String("os-auth-url", "", "identity endpoint (default OS_AUTH_URL)")
+	user := fs.String("os-username", "", "user name (default OS_USERNAME)")
+	password := fs.String("os-password", "", "password (default OS_PASSWORD)")
+	project := fs.String("os-project-name", "", "project name (default OS_PROJECT_NAME)")
+	domain := fs.String("os-domain-name", "", "domain of the user and the project (default OS_USER_DOMAIN_NAME and OS_PROJECT_DOMAIN_NAME, else Default)")
 	kumoURL := fs.String("url", os.Getenv("KUMO_URL"), "kumo's base URL (default: the identity endpoint's scheme and host)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), faultsUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return helpIsNoError(err)
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
 		fs.Usage()
 		return errors.New("faults: a command is needed")
 	}
-	var (
-		ao  gophercloud.AuthOptions
-		err error
-	)
-	switch {
-	case *cloud != "":
-		ao, _, _, err = clouds.Parse(clouds.WithCloudName(*cloud))
-	case *authURL == "":
-		return errors.New("faults: no cloud: set OS_CLOUD (clouds.yaml) or the OS_* variables (kumo openrc), or give --os-auth-url")
-	default:
-		ao = gophercloud.AuthOptions{IdentityEndpoint: *authURL, Username: *user, Password: *password,
-			DomainName: *domain, Scope: &gophercloud.AuthScope{ProjectName: *project, DomainName: *domain}}
+	// The new rule is read before logging in: add -h needs no cloud.
+	var rule map[string]any
+	if rest[0] == "add" {
+		var err error
+		if rule, err = addFlags(rest[1:]); rule == nil || err != nil {
+			return err
+		}
 	}
+	ao, err := faultsAuth(*cloud, *authURL, *user, *password, *project, *domain)
 	if err != nil {
-		return fmt.Errorf("faults: read cloud credentials: %w", err)
+		return err
 	}
 	c, err := newFaultsClient(ctx, ao, *kumoURL)
 	if err != nil {
@@ -91,7 +87,13 @@ func faultsCommand(ctx context.Context, args []string, out io.Writer) error {
 	case "list":
 		return c.list(ctx, out)
 	case "add":
-		return c.add(ctx, rest[1:], out)
+		var reply struct {
+			Fault map[string]any `json:"fault"`
+		}
+		if err := c.do(ctx, "POST", "/faults", map[string]any{"fault": rule}, &reply, http.StatusCreated); err != nil {
+			return err
+		}
+		return printJSON(out, reply.Fault)
 	case "show":
 		if len(rest) != 2 {
 			return errors.New("faults show: one ID or NAME")
@@ -144,6 +146,45 @@ func faultsCommand(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fs.Usage()
 	return fmt.Errorf("faults: unknown command %q", rest[0])
+}
+
+// helpIsNoError: -h printed the usage, which is no failure.
+func helpIsNoError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+// faultsAuth is how kumo faults logs in, as the openstack CLI would: the
+// named cloud of clouds.yaml, else the OS_* variables, each overridden
+// by the flag given.
+func faultsAuth(cloud, authURL, user, password, project, domain string) (gophercloud.AuthOptions, error) {
+	if cloud != "" && authURL == "" {
+		ao, _, _, err := clouds.Parse(clouds.WithCloudName(cloud))
+		if err != nil {
+			return ao, fmt.Errorf("faults: read cloud credentials: %w", err)
+		}
+		return ao, nil
+	}
+	or := func(flag, env, def string) string {
+		if flag != "" {
+			return flag
+		}
+		if v := os.Getenv(env); v != "" {
+			return v
+		}
+		return def
+	}
+	ao := gophercloud.AuthOptions{IdentityEndpoint: or(authURL, "OS_AUTH_URL", ""),
+		Username: or(user, "OS_USERNAME", ""), Password: or(password, "OS_PASSWORD", ""),
+		DomainName: or(domain, "OS_USER_DOMAIN_NAME", "Default")}
+	ao.Scope = &gophercloud.AuthScope{ProjectName: or(project, "OS_PROJECT_NAME", ""),
+		DomainName: or(domain, "OS_PROJECT_DOMAIN_NAME", "Default")}
+	if ao.IdentityEndpoint == "" {
+		return ao, errors.New("faults: no cloud: set OS_CLOUD (clouds.yaml) or the OS_* variables (kumo openrc), or give --os-auth-url")
+	}
+	return ao, nil
 }
 
 // newFaultsClient logs in and finds kumo's API: the identity endpoint's
@@ -306,8 +347,9 @@ func printJSON(out io.Writer, v any) error {
 	return err
 }
 
-// add is kumo faults add: the rule from flags.
-func (c *faultsClient) add(ctx context.Context, args []string, out io.Writer) error {
+// addFlags is the rule kumo faults add makes, from its flags; nil after
+// -h.
+func addFlags(args []string) (map[string]any, error) {
 	fs := flag.NewFlagSet("faults add", flag.ContinueOnError)
 	rule := map[string]any{}
 	action := map[string]any{}
@@ -340,18 +382,12 @@ func (c *faultsClient) add(ctx context.Context, args []string, out io.Writer) er
 	num(action, "delay-ms", "latency and driver_hang: the delay")
 	text(action, "message", "status and driver_error: the message")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, helpIsNoError(err)
 	}
 	if t, ok := action["action"]; ok {
 		delete(action, "action")
 		action["type"] = t
 	}
 	rule["action"] = action
-	var reply struct {
-		Fault map[string]any `json:"fault"`
-	}
-	if err := c.do(ctx, "POST", "/faults", map[string]any{"fault": rule}, &reply, http.StatusCreated); err != nil {
-		return err
-	}
-	return printJSON(out, reply.Fault)
+	return rule, nil
 }
