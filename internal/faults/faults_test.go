@@ -217,7 +217,7 @@ func TestCountSharedAcrossProcesses(t *testing.T) {
 				fired int
 				wg    sync.WaitGroup
 			)
-			for i := range 10 {
+			for i := range 40 {
 				s := a
 				if i%2 == 1 {
 					s = b

@@ -379,7 +379,10 @@ func (s *Service) fire(ctx context.Context, c *compiled, ev Event) (*Rule, error
 	ev.At = s.opts.Now().UTC()
 	var remaining sql.NullInt64
 	fired := false
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	// READ COMMITTED: the conditional UPDATE re-checks the row it locks,
+	// so a count is never overdrawn, and busy rules firing in many
+	// processes do not fail each other's serializable transactions.
+	err := s.db.InTxReadCommitted(ctx, func(tx *store.Tx) error {
 		fired = false
 		err := tx.QueryRowContext(ctx, `UPDATE fault_rules SET hits = hits + 1, remaining = remaining - 1
 			WHERE id = ? AND (remaining IS NULL OR remaining > 0) RETURNING remaining`, c.ID).Scan(&remaining)
