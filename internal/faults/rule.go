@@ -38,8 +38,8 @@ const (
 // an operation down, it never parks it for good.
 const MaxDelay = 10 * time.Minute
 
-// Services are the service names a rule may name (api.Service.Name).
-var Services = []string{"compute", "identity", "image", "network", "volume"}
+// serviceNames are the service names a rule may name (api.Service.Name).
+const serviceNames = "compute, identity, image, network, volume"
 
 // Source of a rule: made through the API, or loaded from a --faults file
 // ("file:" and the file's absolute path).
@@ -128,8 +128,8 @@ func Normalize(r *Rule) error {
 		return errs.Invalid("fault name is required")
 	case len(r.Name) > 255:
 		return errs.Invalid("fault name is longer than 255 characters")
-	case r.Service != "" && !slices.Contains(Services, r.Service):
-		return errs.Invalid("fault service %q is not one of %s (or empty for any)", r.Service, strings.Join(Services, ", "))
+	case r.Service != "" && !slices.Contains(strings.Split(serviceNames, ", "), r.Service):
+		return errs.Invalid("fault service %q is not one of %s (or empty for any)", r.Service, serviceNames)
 	case r.Method != "" && !methodRE.MatchString(r.Method):
 		return errs.Invalid("fault method %q is not an HTTP method", r.Method)
 	case len(r.Path) > 1024:
