@@ -317,7 +317,7 @@ func actionText(r map[string]any) string {
 	a, _ := r["action"].(map[string]any)
 	s := str(a["type"])
 	for _, k := range []string{"status", "retry_after", "delay_ms"} {
-		if v, ok := a[k]; ok {
+		if v := a[k]; v != nil && v != 0.0 {
 			s += fmt.Sprintf(" %s=%v", k, v)
 		}
 	}

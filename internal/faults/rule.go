@@ -49,16 +49,16 @@ const SourceAPI = "api"
 type Action struct {
 	Type string `json:"type" yaml:"type"`
 	// Status is the HTTP status of a status action (400-599).
-	Status int `json:"status,omitempty" yaml:"status"`
+	Status int `json:"status" yaml:"status"`
 	// RetryAfter, when set, is sent as Retry-After (seconds) with a
 	// status action (and as retryAfter in Nova's and Cinder's overLimit
 	// body).
-	RetryAfter *int `json:"retry_after,omitempty" yaml:"retry_after"`
+	RetryAfter *int `json:"retry_after" yaml:"retry_after"`
 	// DelayMS is the delay of a latency or driver_hang action.
-	DelayMS int `json:"delay_ms,omitempty" yaml:"delay_ms"`
+	DelayMS int `json:"delay_ms" yaml:"delay_ms"`
 	// Message is the status fault's message or the driver error's
 	// (the server's fault message); a default when empty.
-	Message string `json:"message,omitempty" yaml:"message"`
+	Message string `json:"message" yaml:"message"`
 }
 
 // Delay is the action's delay.
