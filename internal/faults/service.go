@@ -38,8 +38,8 @@ type Event struct {
 	ProjectID string `json:"project_id"`
 	Action    string `json:"action"`
 	// Operation and ServerID are a driver fault's.
-	Operation string    `json:"operation,omitempty"`
-	ServerID  string    `json:"server_id,omitempty"`
+	Operation string    `json:"operation"`
+	ServerID  string    `json:"server_id"`
 	At        time.Time `json:"at"`
 }
 
@@ -100,8 +100,8 @@ type spec struct {
 	Microversion string   `json:"microversion,omitempty"`
 	Probability  *float64 `json:"probability,omitempty"`
 	Action       Action   `json:"action"`
-	Operation    string   `json:"operation,omitempty"`
-	ServerID     string   `json:"server_id,omitempty"`
+	Operation    string   `json:"operation"`
+	ServerID     string   `json:"server_id"`
 }
 
 func scanRule(rows interface{ Scan(...any) error }) (*Rule, error) {
