@@ -500,7 +500,7 @@ func (a *App) startAgent(ctx context.Context) error {
 	a.Driver = driver
 	mover, _ := driver.(virt.Mover)
 	incoming, _ := driver.(virt.MigrationReceiver)
-	a.HostHandler = hostlink.Handler(signer, mover, incoming, 0, a.Log)
+	a.HostHandler = hostlink.Handler(signer, driver, mover, incoming, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Heartbeat: heartbeatInterval(a.Config.Scheduler.DownTime()),
 		Endpoint:  a.Config.HostEndpointURL(), Transfer: client,

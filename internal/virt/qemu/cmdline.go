@@ -26,17 +26,17 @@ type launchSpec struct {
 	ISO        string   // config drive ("" none)
 	// Volumes are the guest's volumes other than its root disk, each in
 	// the root port Ports gives it, so each can be unplugged.
-	Volumes  []virt.Volume
-	NICs     []virt.NIC
-	Kernel   string // direct kernel boot ("" firmware boot)
-	Ramdisk  string
-	Cmdline  string
-	QMP      string // socket path
+	Volumes []virt.Volume
+	NICs    []virt.NIC
+	Kernel  string // direct kernel boot ("" firmware boot)
+	Ramdisk string
+	Cmdline string
+	QMP     string // socket path
 	// Serial and VNC are the sockets of the guest's serial console (its
 	// bytes still appended to console.log) and its screen's VNC server;
 	// "" keeps the serial port a plain log and the guest without a screen.
 	Serial, VNC string
-	Incoming string // state file to restore from ("" cold boot)
+	Incoming    string // state file to restore from ("" cold boot)
 	// AwaitMigration starts the guest paused, waiting for a live
 	// migration's state (QMP migrate-incoming), and paused after it.
 	AwaitMigration bool
