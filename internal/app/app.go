@@ -27,6 +27,7 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/console"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/floatingip"
@@ -76,6 +77,8 @@ type App struct {
 	// Step it).
 	VolumeWorker *volume.Worker
 	Agent        *agent.Agent
+	// Consoles are the remote consoles' tokens and connections.
+	Consoles *console.Service
 	Driver       virt.Driver // the agent's
 	Handler      http.Handler
 	// HostHandler is this compute host's endpoint (hostlink.Handler,
@@ -91,6 +94,9 @@ type App struct {
 	servers  *compute.Inventory // compute's answers about servers to other domains
 	activity idleTrimmer
 	secrets  *secret.Box // the data dir's secret.key
+	// hostClient calls compute hosts' endpoints (signed with the key
+	// derived from secrets).
+	hostClient *hostlink.Client
 	lock     *DirLock    // the data dir's, held until Close
 	lease    agentLease
 	metrics  *api.Metrics
@@ -185,6 +191,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 		db.Close()
 		return nil, err
 	}
+	// Hosts of one cloud share its secret key, and so the key the host
+	// endpoint's calls are signed with.
+	a.hostClient = &hostlink.Client{Signer: hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)}
+	a.Consoles = console.New(db, consoleLink{hosts: a.Hosts, client: a.hostClient}, a.servers, cfg.Clock)
 	// The compute host's lease first: a process refused it (another one
 	// runs the host on this database) leaves the database as it found it.
 	if cfg.Role != RoleAPI {
@@ -384,7 +394,7 @@ func (a *App) routes() http.Handler {
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
-		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes,
+		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes, Consoles: a.Consoles,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
@@ -409,7 +419,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle(blockstorageapi.Mount+"/", volumes)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc}
 	mux.HandleFunc("GET /healthz", a.healthz)
-	return a.withHostEndpoint(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes))
+	return a.withHostEndpoint(a.withConsoleProxy(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)))
 }
 
 // withHostEndpoint serves the host endpoint beside h in a process that
@@ -489,10 +499,7 @@ func (a *App) startAgent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Hosts of one cloud share its secret key, and so the key the host
-	// endpoint's calls are signed with.
-	signer := hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)
-	client := &hostlink.Client{Signer: signer}
+	signer, client := a.hostClient.Signer, a.hostClient
 	driver, err := a.newDriver(ctx, capacity, migrationLink{hosts: a.Hosts, client: client})
 	if err != nil {
 		return err
