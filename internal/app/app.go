@@ -79,8 +79,8 @@ type App struct {
 	Agent        *agent.Agent
 	// Consoles are the remote consoles' tokens and connections.
 	Consoles *console.Service
-	Driver       virt.Driver // the agent's
-	Handler      http.Handler
+	Driver   virt.Driver // the agent's
+	Handler  http.Handler
 	// HostHandler is this compute host's endpoint (hostlink.Handler,
 	// mounted at hostlink.Prefix), where other hosts send servers moving
 	// here. Handler serves it too; a process that runs only a compute
@@ -97,9 +97,9 @@ type App struct {
 	// hostClient calls compute hosts' endpoints (signed with the key
 	// derived from secrets).
 	hostClient *hostlink.Client
-	lock     *DirLock    // the data dir's, held until Close
-	lease    agentLease
-	metrics  *api.Metrics
+	lock       *DirLock // the data dir's, held until Close
+	lease      agentLease
+	metrics    *api.Metrics
 
 	// floatingIPs and routers are the networking service's L3 (Nova's
 	// floating IP proxies share the pool).
