@@ -152,7 +152,9 @@ func relay(ctx context.Context, ws *websocket.Conn, c io.ReadWriteCloser) {
 	go func() {
 		defer close(done)
 		defer cancel()
-		buf := make([]byte, 64<<10)
+		// 32 KiB messages: within the default read limit of Go clients
+		// (coder/websocket's), and browsers take any.
+		buf := make([]byte, 32<<10)
 		for {
 			n, err := c.Read(buf)
 			if n > 0 {
