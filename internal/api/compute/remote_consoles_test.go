@@ -40,13 +40,7 @@ func TestRemoteConsoles(t *testing.T) {
 		}
 		token := u.Query().Get("token")
 
-		for _, tc := range []struct {
-			name    string
-			version string
-			body    any
-			status  int
-			message string
-		}{
+		expectFaults(t, sc, path, []faultCase{
 			{"no screen on the fake driver", "2.6", rc("vnc", "novnc"), 400, "Unavailable console type vnc."},
 			{"vnc type not novnc", "2.6", rc("vnc", "xvpvnc"), 400, "Invalid console type xvpvnc"},
 			{"spice disabled", "2.6", rc("spice", "spice-html5"), 400, "Unavailable console type spice-html5."},
@@ -61,15 +55,7 @@ func TestRemoteConsoles(t *testing.T) {
 				"Invalid input for field/attribute remote_console. Value: {'protocol': 'serial'}. 'type' is a required property"},
 			{"extra key", "2.6", map[string]any{"remote_console": map[string]any{"protocol": "serial", "type": "serial", "x": 1}}, 400, ""},
 			{"before 2.6", "2.5", rc("serial", "serial"), 404, ""},
-		} {
-			r := sc.api.As(userToken, tc.version).Do("POST", path, tc.body)
-			r.Expect(t, tc.status)
-			if tc.message != "" {
-				if m := faultMessage(t, r); m != tc.message {
-					t.Errorf("%s: %q, want %q", tc.name, m, tc.message)
-				}
-			}
-		}
+		})
 
 		// Other projects' and missing servers are 404.
 		sc.api.As("u2:p2", "2.6").Do("POST", path, rc("serial", "serial")).Expect(t, 404)
@@ -82,28 +68,14 @@ func TestRemoteConsoles(t *testing.T) {
 		if c["type"] != "serial" || !strings.HasPrefix(c["url"].(string), "ws://") || len(c) != 2 {
 			t.Errorf("legacy serial console %v", c)
 		}
-		for _, tc := range []struct {
-			name    string
-			version string
-			body    any
-			status  int
-			message string
-		}{
+		expectFaults(t, sc, action, []faultCase{
 			{"vnc", "2.5", map[string]any{"os-getVNCConsole": map[string]any{"type": "novnc"}}, 400, "Unavailable console type vnc."},
 			{"spice", "2.1", map[string]any{"os-getSPICEConsole": map[string]any{"type": "spice-html5"}}, 400, "Unavailable console type spice-html5."},
 			{"rdp", "2.1", map[string]any{"os-getRDPConsole": map[string]any{"type": "rdp-html5"}}, 400,
 				"The server could not comply with the request since it is either malformed or otherwise incorrect."},
 			{"serial type", "2.1", map[string]any{"os-getSerialConsole": map[string]any{"type": "novnc"}}, 400, ""},
 			{"gone at 2.6", "2.6", map[string]any{"os-getSerialConsole": map[string]any{"type": "serial"}}, 404, ""},
-		} {
-			r := sc.api.As(userToken, tc.version).Do("POST", action, tc.body)
-			r.Expect(t, tc.status)
-			if tc.message != "" {
-				if m := faultMessage(t, r); m != tc.message {
-					t.Errorf("%s: %q, want %q", tc.name, m, tc.message)
-				}
-			}
-		}
+		})
 
 		// The token: admins only, from 2.31.
 		tokenPath := "/v2.1/os-console-auth-tokens/" + token
@@ -128,4 +100,27 @@ func TestRemoteConsoles(t *testing.T) {
 			t.Errorf("stopped server: %s", r.Body)
 		}
 	})
+}
+
+// faultCase is a request the member sends at a microversion and the
+// status and fault message ("" unchecked) it must get.
+type faultCase struct {
+	name    string
+	version string
+	body    any
+	status  int
+	message string
+}
+
+func expectFaults(t *testing.T, sc *serversCloud, path string, cases []faultCase) {
+	t.Helper()
+	for _, tc := range cases {
+		r := sc.api.As(userToken, tc.version).Do("POST", path, tc.body)
+		r.Expect(t, tc.status)
+		if tc.message != "" {
+			if m := faultMessage(t, r); m != tc.message {
+				t.Errorf("%s: %q, want %q", tc.name, m, tc.message)
+			}
+		}
+	}
 }
