@@ -140,12 +140,8 @@ func (h *handlers) showConsoleAuthToken(c *api.Call) (*api.Reply, error) {
 	if !c.AtLeast(mv.V2_31) {
 		return nil, errBareBadRequest()
 	}
-	if c.AtLeast(mv.V2_99) {
-		if q := c.Query(); len(q) > 0 {
-			for name := range q {
-				return nil, errs.Invalid("Additional properties are not allowed ('%s' was unexpected)", name)
-			}
-		}
+	if _, err := checkQuery(c, nil, strictQuery(c, mv.V2_99)); err != nil {
+		return nil, err
 	}
 	if err := c.Authorize("os_compute_api:os-console-auth-tokens", nil); err != nil {
 		return nil, err
