@@ -547,10 +547,14 @@ func (a *App) hostCapacity() (hostinfo.Capacity, error) {
 	return c, nil
 }
 
-// purgeTokens deletes expired tokens every interval until ctx ends.
+// purgeTokens deletes expired tokens (Keystone's and the consoles') every
+// interval until ctx ends.
 func (a *App) purgeTokens(ctx context.Context, interval time.Duration) {
 	clock.Every(ctx, interval, func(ctx context.Context) error {
-		_, err := a.Identity.PurgeExpired(ctx)
+		if _, err := a.Identity.PurgeExpired(ctx); err != nil {
+			return err
+		}
+		_, err := a.Consoles.PurgeExpired(ctx)
 		return err
 	}, func(err error) { a.Log.Error("purge expired tokens", "error", err) })
 }

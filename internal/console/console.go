@@ -97,8 +97,8 @@ func (s *Service) Authorize(ctx context.Context, id, host, protocol, consoleType
 	token := hex.EncodeToString(raw)
 	now := s.now()
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM console_auth_tokens WHERE expires_at <= ?`, now.UnixMicro()); err != nil {
-			return fmt.Errorf("purge expired console tokens: %w", err)
+		if _, err := purge(ctx, tx, now); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO console_auth_tokens
 			(token_hash, instance_uuid, console_type, protocol, host, port, internal_access_path, created_at, expires_at)
@@ -113,6 +113,20 @@ func (s *Service) Authorize(ctx context.Context, id, host, protocol, consoleType
 		return "", err
 	}
 	return token, nil
+}
+
+// PurgeExpired deletes the expired tokens (Authorize does too) and
+// reports how many went.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	return purge(ctx, s.db, s.now())
+}
+
+func purge(ctx context.Context, q store.Querier, now time.Time) (int64, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM console_auth_tokens WHERE expires_at <= ?`, now.UnixMicro())
+	if err != nil {
+		return 0, fmt.Errorf("purge expired console tokens: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // probe opens the console once and closes it: the host's answer is the

@@ -117,6 +117,10 @@ func TestTokens(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%d tokens stored, want the expired one purged", n)
 		}
+		clk.Advance(console.TokenTTL)
+		if purged, err := s.PurgeExpired(ctx); err != nil || purged != 1 {
+			t.Errorf("PurgeExpired = %d, %v; want the one expired token", purged, err)
+		}
 	})
 }
 
