@@ -4,7 +4,8 @@
 // client to that console on the server's host. Tokens are random, kept
 // only as their SHA-256 in the shared database, and expire after
 // TokenTTL (Nova's [consoleauth] token_ttl); an expired one is never
-// honoured and is purged when the next token is issued.
+// honoured and is purged when the next token is issued or by the
+// periodic token purge (app).
 package console
 
 import (
