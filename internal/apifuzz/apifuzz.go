@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,11 +97,24 @@ func Open(f *testing.F) *Cloud {
 	default:
 		f.Fatalf("%s=%q: want sqlite or postgres", EngineEnv, engine)
 	}
+	// The host endpoint on a listener, as kumo serve has it: remote
+	// consoles reach the guests through it.
+	var handler atomic.Pointer[http.Handler]
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := handler.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "kumo is not open yet", http.StatusServiceUnavailable)
+	}))
+	f.Cleanup(endpoint.Close)
+	cfg.HostURL = endpoint.URL
 	logs := &logBuffer{}
 	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		f.Fatalf("open kumo on %s: %v", engine, err)
 	}
+	handler.Store(&a.Handler)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Agent.Run(ctx); close(done) }()

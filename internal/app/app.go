@@ -28,6 +28,7 @@ import (
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/console"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/faults"
 	"github.com/kumocloud/kumo/internal/flavor"
@@ -78,8 +79,10 @@ type App struct {
 	// Step it).
 	VolumeWorker *volume.Worker
 	Agent        *agent.Agent
-	Driver       virt.Driver // the agent's
-	Handler      http.Handler
+	// Consoles are the remote consoles' tokens and connections.
+	Consoles *console.Service
+	Driver   virt.Driver // the agent's
+	Handler  http.Handler
 	// HostHandler is this compute host's endpoint (hostlink.Handler,
 	// mounted at hostlink.Prefix), where other hosts send servers moving
 	// here. Handler serves it too; a process that runs only a compute
@@ -97,9 +100,12 @@ type App struct {
 	servers  *compute.Inventory // compute's answers about servers to other domains
 	activity idleTrimmer
 	secrets  *secret.Box // the data dir's secret.key
-	lock     *DirLock    // the data dir's, held until Close
-	lease    agentLease
-	metrics  *api.Metrics
+	// hostClient calls compute hosts' endpoints (signed with the key
+	// derived from secrets).
+	hostClient *hostlink.Client
+	lock       *DirLock // the data dir's, held until Close
+	lease      agentLease
+	metrics    *api.Metrics
 
 	// floatingIPs and routers are the networking service's L3 (Nova's
 	// floating IP proxies share the pool).
@@ -195,6 +201,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 		db.Close()
 		return nil, err
 	}
+	// Hosts of one cloud share its secret key, and so the key the host
+	// endpoint's calls are signed with.
+	a.hostClient = &hostlink.Client{Signer: hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)}
+	a.Consoles = console.New(db, consoleLink{hosts: a.Hosts, client: a.hostClient}, a.servers, cfg.Clock)
 	// The compute host's lease first: a process refused it (another one
 	// runs the host on this database) leaves the database as it found it.
 	if cfg.Role != RoleAPI {
@@ -394,7 +404,7 @@ func (a *App) routes() http.Handler {
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
-		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes,
+		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes, Consoles: a.Consoles,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
@@ -425,7 +435,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle(kumoapi.Mount+"/", kumosvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc, kumosvc}
 	mux.HandleFunc("GET /healthz", a.healthz)
-	return a.withHostEndpoint(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes))
+	return a.withHostEndpoint(a.withConsoleProxy(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)))
 }
 
 // withHostEndpoint serves the host endpoint beside h in a process that
@@ -505,10 +515,7 @@ func (a *App) startAgent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Hosts of one cloud share its secret key, and so the key the host
-	// endpoint's calls are signed with.
-	signer := hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)
-	client := &hostlink.Client{Signer: signer}
+	signer, client := a.hostClient.Signer, a.hostClient
 	driver, err := a.newDriver(ctx, capacity, migrationLink{hosts: a.Hosts, client: client})
 	if err != nil {
 		return err
@@ -516,7 +523,7 @@ func (a *App) startAgent(ctx context.Context) error {
 	a.Driver = driver
 	mover, _ := driver.(virt.Mover)
 	incoming, _ := driver.(virt.MigrationReceiver)
-	a.HostHandler = hostlink.Handler(signer, mover, incoming, 0, a.Log)
+	a.HostHandler = hostlink.Handler(signer, driver, mover, incoming, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Heartbeat: heartbeatInterval(a.Config.Scheduler.DownTime()),
 		Endpoint:  a.Config.HostEndpointURL(), Transfer: client, Faults: a.Faults,
@@ -556,10 +563,14 @@ func (a *App) hostCapacity() (hostinfo.Capacity, error) {
 	return c, nil
 }
 
-// purgeTokens deletes expired tokens every interval until ctx ends.
+// purgeTokens deletes expired tokens (Keystone's and the consoles') every
+// interval until ctx ends.
 func (a *App) purgeTokens(ctx context.Context, interval time.Duration) {
 	clock.Every(ctx, interval, func(ctx context.Context) error {
-		_, err := a.Identity.PurgeExpired(ctx)
+		if _, err := a.Identity.PurgeExpired(ctx); err != nil {
+			return err
+		}
+		_, err := a.Consoles.PurgeExpired(ctx)
 		return err
 	}, func(err error) { a.Log.Error("purge expired tokens", "error", err) })
 }

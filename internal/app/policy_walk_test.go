@@ -728,7 +728,13 @@ type call struct {
 	identity bool
 	action   bool // one action of an action route, named in the body
 	deferred bool // the handler checks the rule, after the body
+	// removedStatus is what a removed action answers when not 410.
+	removedStatus int
 }
+
+// removedActionStatus are the removed actions Nova answers otherwise
+// than 410: os-getRDPConsole raises a bare 400 (remote_consoles.py).
+var removedActionStatus = map[string]int{"os-getRDPConsole": http.StatusBadRequest}
 
 // expect is what the caller must get, from the rules of the issue:
 // reads 200 or 404, writes 403 for readers, admin APIs 403 for
@@ -743,6 +749,9 @@ func (w *walk) expect(c call) expectation {
 			// A removed action route answers a body without an action
 			// as malformed, to everyone alike.
 			return expectation{status: http.StatusBadRequest, why: "removed action API"}
+		}
+		if c.removedStatus != 0 {
+			return expectation{status: c.removedStatus, why: "removed action"}
 		}
 		return expectation{status: http.StatusGone, why: "removed API"}
 	}
@@ -940,6 +949,7 @@ func jsonBody(s string) example { return example{s, "application/json"} }
 // A's objects: another project's member sends them and must get a 404.
 var foreignWriteBodies = map[string]example{
 	"PUT /servers/{server_id}":                                   jsonBody(`{"server": {"name": "stolen"}}`),
+	"POST /servers/{server_id}/remote-consoles":                  jsonBody(`{"remote_console": {"protocol": "serial", "type": "serial"}}`),
 	"PUT /os-volumes_boot/{server_id}":                           jsonBody(`{"server": {"name": "stolen"}}`),
 	"POST /servers/{server_id}/metadata":                         jsonBody(`{"metadata": {"k2": "v"}}`),
 	"PUT /servers/{server_id}/metadata":                          jsonBody(`{"metadata": {"k1": "v"}}`),
@@ -1040,7 +1050,8 @@ func (w *walk) walkActions() {
 			version := routeVersion(compute, act.MaxVer)
 			for _, who := range walkOrder[1:] {
 				res := w.resolve("compute", act.Path)
-				c := call{svc: compute, method: "POST", rule: act.Rule, who: who, res: res, removed: act.Rule == policy.Removed, action: true}
+				c := call{svc: compute, method: "POST", rule: act.Rule, who: who, res: res, removed: act.Rule == policy.Removed, action: true,
+					removedStatus: removedActionStatus[act.Name]}
 				body := map[string]any{act.Name: map[string]any{}}
 				if w.outsider(who) && res.namesA {
 					ex, ok := w.foreignActionBodies()[act.Name]
@@ -1125,6 +1136,8 @@ func (w *walk) foreignActionBodies() map[string]any {
 		"add_host": map[string]any{"host": "x"}, "remove_host": map[string]any{"host": "x"},
 		"set_metadata":   map[string]any{"metadata": map[string]any{"k": "v"}},
 		"os-migrateLive": map[string]any{"host": nil, "block_migration": "auto"}, "evacuate": map[string]any{},
-		"force_complete": nil,
+		"force_complete":   nil,
+		"os-getVNCConsole": map[string]any{"type": "novnc"}, "os-getSerialConsole": map[string]any{"type": "serial"},
+		"os-getSPICEConsole": map[string]any{"type": "spice-html5"}, "os-getRDPConsole": map[string]any{"type": "rdp-html5"},
 	}
 }

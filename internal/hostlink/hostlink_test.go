@@ -108,7 +108,7 @@ func TestAuth(t *testing.T) {
 // endpoint serves a host endpoint receiving into a temp dir.
 func endpoint(t *testing.T, key string) (*httptest.Server, dirMover) {
 	m := dirMover{root: t.TempDir()}
-	srv := httptest.NewServer(Handler(NewSigner([]byte(key), nil), m, nil, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv := httptest.NewServer(Handler(NewSigner([]byte(key), nil), nil, m, nil, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	return srv, m
 }
@@ -222,7 +222,7 @@ func (echoReceiver) ConnectIncoming(ctx context.Context, id, channel string) (io
 // TestMigrationStream: a signed call upgrades to a stream both ways to
 // the receiver; a wrong key, an unknown guest or channel get none.
 func TestMigrationStream(t *testing.T) {
-	srv := httptest.NewServer(Handler(NewSigner([]byte("shared"), nil), nil, echoReceiver{}, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv := httptest.NewServer(Handler(NewSigner([]byte("shared"), nil), nil, nil, echoReceiver{}, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	c := &Client{Signer: NewSigner([]byte("shared"), nil)}

@@ -40,12 +40,18 @@ func migrationPath(id, channel string) string {
 // the destination's endpoint URL: a stream of channel to guest id's
 // incoming migration there.
 func (c *Client) DialMigration(ctx context.Context, endpoint, id, channel string) (io.ReadWriteCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+migrationPath(id, channel), nil)
+	return c.dialStream(ctx, endpoint, migrationPath(id, channel), migrationProtocol, "migration stream of "+id)
+}
+
+// dialStream makes the signed call that upgrades to a stream of
+// protocol at path of the endpoint; a 404 is virt.ErrNotFound.
+func (c *Client) dialStream(ctx context.Context, endpoint, path, protocol, what string) (io.ReadWriteCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("migration stream of %s: %w", id, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", migrationProtocol)
+	req.Header.Set("Upgrade", protocol)
 	c.Signer.Sign(req, MaxTTL)
 	// Its own transport: an upgraded connection leaves the pool anyway,
 	// and a stream must not wait behind another's connection.
@@ -55,23 +61,31 @@ func (c *Client) DialMigration(ctx context.Context, endpoint, id, channel string
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("migration stream of %s to %s: %w", id, endpoint, err)
+		return nil, fmt.Errorf("%s to %s: %w", what, endpoint, err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		defer resp.Body.Close()
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		err := fmt.Errorf("migration stream of %s to %s: %s: %s", id, endpoint, resp.Status, strings.TrimSpace(string(msg)))
-		if resp.StatusCode == http.StatusNotFound {
-			err = fmt.Errorf("%w: %w", err, virt.ErrNotFound)
+		err := fmt.Errorf("%s to %s: %s: %s", what, endpoint, resp.Status, strings.TrimSpace(string(msg)))
+		if cause := streamRefusals[resp.StatusCode]; cause != nil {
+			err = fmt.Errorf("%w: %w", err, cause)
 		}
 		return nil, err
 	}
 	rw, ok := resp.Body.(io.ReadWriteCloser)
 	if !ok {
 		resp.Body.Close()
-		return nil, fmt.Errorf("migration stream of %s to %s: the upgraded connection is not writable", id, endpoint)
+		return nil, fmt.Errorf("%s to %s: the upgraded connection is not writable", what, endpoint)
 	}
 	return rw, nil
+}
+
+// streamRefusals are the driver's answers a host endpoint refuses a
+// stream with, by status, so the caller sees the driver's error.
+var streamRefusals = map[int]error{
+	http.StatusNotFound:       virt.ErrNotFound,
+	http.StatusNotImplemented: virt.ErrNotSupported,
+	http.StatusLocked:         virt.ErrNotRunning,
 }
 
 // streamer relays migration streams into the host's driver.
@@ -102,6 +116,12 @@ func (h *streamer) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	upgrade(w, migrationProtocol, in)
+}
+
+// upgrade answers 101 Switching Protocols to protocol and relays the
+// connection to in until either ends.
+func upgrade(w http.ResponseWriter, protocol string, in io.ReadWriteCloser) {
 	conn, buf, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		in.Close()
@@ -109,9 +129,9 @@ func (h *streamer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The server's deadlines were for a request; a stream runs as long
-	// as the migration does.
+	// as its two ends want.
 	_ = conn.SetDeadline(time.Time{})
-	if _, err := io.WriteString(buf, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+migrationProtocol+"\r\n\r\n"); err == nil {
+	if _, err := io.WriteString(buf, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+protocol+"\r\n\r\n"); err == nil {
 		err = buf.Flush()
 	}
 	if err != nil {

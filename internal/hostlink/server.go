@@ -36,7 +36,11 @@ const DefaultTimeout = time.Hour
 //
 // upgrades to one stream of a live migration into guest id, prepared
 // here, relayed to incoming (see migration.go).
-func Handler(s *Signer, mover virt.Mover, incoming virt.MigrationReceiver, timeout time.Duration, log *slog.Logger) http.Handler {
+//
+//	POST /kumo/v1/host/instances/{id}/console/{kind}
+//
+// upgrades to guest id's console of driver (see console.go).
+func Handler(s *Signer, driver virt.Driver, mover virt.Mover, incoming virt.MigrationReceiver, timeout time.Duration, log *slog.Logger) http.Handler {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
@@ -44,6 +48,7 @@ func Handler(s *Signer, mover virt.Mover, incoming virt.MigrationReceiver, timeo
 	h := &receiver{signer: s, mover: mover, timeout: timeout, log: log}
 	mux.HandleFunc("PUT "+Prefix+"instances/{id}/files", h.receive)
 	mux.HandleFunc("POST "+Prefix+"instances/{id}/migration/{channel}", (&streamer{receiver: incoming}).serve)
+	mux.HandleFunc("POST "+Prefix+"instances/{id}/console/{kind}", (&consoles{driver: driver}).serve)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Every call is authenticated before anything else is said.
 		if _, err := s.Verify(r); err != nil {

@@ -13,7 +13,9 @@ var (
 	V2_2   = Version{2, 2}
 	V2_3   = Version{2, 3}
 	V2_5   = Version{2, 5}
+	V2_6   = Version{2, 6}
 	V2_7   = Version{2, 7}
+	V2_8   = Version{2, 8}
 	V2_9   = Version{2, 9}
 	V2_10  = Version{2, 10}
 	V2_11  = Version{2, 11}
@@ -33,6 +35,7 @@ var (
 	V2_28  = Version{2, 28}
 	V2_29  = Version{2, 29}
 	V2_30  = Version{2, 30}
+	V2_31  = Version{2, 31}
 	V2_32  = Version{2, 32}
 	V2_33  = Version{2, 33}
 	V2_34  = Version{2, 34}
@@ -92,6 +95,7 @@ var (
 	V2_95  = Version{2, 95}
 	V2_96  = Version{2, 96}
 	V2_98  = Version{2, 98}
+	V2_99  = Version{2, 99}
 	V2_100 = Version{2, 100}
 	V2_101 = Version{2, 101}
 	V2_102 = Version{2, 102}

@@ -386,5 +386,6 @@ var migrations = []migration{
 	schemaHostEndpoint,
 	schemaLiveMigration,
 	schemaCloudSettings,
+	schemaConsoleAuthTokens,
 	schemaFaults,
 }

@@ -129,6 +129,13 @@ type Driver interface {
 	List(ctx context.Context) ([]string, error)
 	// ConsoleOutput returns the guest's serial console log.
 	ConsoleOutput(ctx context.Context, id string) ([]byte, error)
+	// OpenConsole connects to console kind of running guest id: a byte
+	// stream both ways until Close (the serial port's bytes, or the RFB
+	// protocol of its screen). ErrNotFound if the guest is absent,
+	// ErrNotRunning if it does not run, ErrNotSupported if it has no such
+	// console (a driver without screens, a guest started without the
+	// console).
+	OpenConsole(ctx context.Context, id string, kind ConsoleKind) (io.ReadWriteCloser, error)
 
 	// Rebuild replaces the guest's root disk with one made from g.Image
 	// (keeping ephemeral disks when preserveEphemeral) and boots it; the

@@ -9,6 +9,7 @@ import (
 	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/console"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/floatingip"
@@ -49,12 +50,17 @@ type Deps struct {
 	// BlockStorage is the volume service Nova's os-volumes and
 	// os-snapshots proxies answer from.
 	BlockStorage *volume.Service
+	// Consoles issues and checks remote console tokens.
+	Consoles *console.Service
 }
 
 // handlers carries the dependencies every compute handler uses.
 type handlers struct {
 	Deps
 	createSchemas *createSchemas
+	// publicURL is the cloud's base URL when configured (console URLs
+	// are built on it, else on the request's origin).
+	publicURL string
 }
 
 // Routes is the compute route table, relative to the version prefix. Its
@@ -94,6 +100,7 @@ func (h *handlers) routes() []api.Route {
 	rs = append(rs, h.hostRoutes()...)
 	rs = append(rs, h.serverPasswordRoutes()...)
 	rs = append(rs, h.serverDiagnosticsRoutes()...)
+	rs = append(rs, h.remoteConsoleRoutes()...)
 	rs = append(rs, h.usageAuditLogRoutes()...)
 	rs = append(rs, h.serverExternalEventRoutes()...)
 	return rs
@@ -106,7 +113,7 @@ func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
 	if name := d.missing(); name != "" {
 		panic("computeapi.NewServices: Deps." + name + " is nil")
 	}
-	h := &handlers{Deps: d, createSchemas: &createSchemas{}}
+	h := &handlers{Deps: d, createSchemas: &createSchemas{}, publicURL: o.PublicURL}
 	router := api.NewRouter(h.routes())
 	rules := policy.Compute()
 	supported := mv.Supported()
@@ -137,7 +144,7 @@ func (d Deps) missing() string {
 		{"Hosts", d.Hosts == nil}, {"Aggregates", d.Aggregates == nil},
 		{"ServerMetadataLimit", d.ServerMetadataLimit == nil}, {"SecurityGroups", d.SecurityGroups == nil},
 		{"FloatingIPs", d.FloatingIPs == nil}, {"ServerGroups", d.ServerGroups == nil},
-		{"BlockStorage", d.BlockStorage == nil},
+		{"BlockStorage", d.BlockStorage == nil}, {"Consoles", d.Consoles == nil},
 	} {
 		if dep.absent {
 			return dep.name

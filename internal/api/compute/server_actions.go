@@ -60,7 +60,7 @@ func (h *handlers) serverActionHandlers() map[string]action {
 	all := map[string]action{}
 	for _, group := range []map[string]action{h.powerServerActions(), h.rebuildServerActions(),
 		h.resizeServerActions(), h.imageServerActions(), h.rescueServerActions(), h.deleteServerActions(),
-		h.securityGroupServerActions(), h.floatingIPServerActions(), h.moveServerActions()} {
+		h.securityGroupServerActions(), h.floatingIPServerActions(), h.moveServerActions(), h.remoteConsoleServerActions()} {
 		for name, a := range group {
 			all[name] = a
 		}

@@ -43,6 +43,9 @@ type Options struct {
 	// Volumes, when set, is the volume service compute uses (a fake one
 	// of NewVolumes), set before any request.
 	Volumes compute.Volumes
+	// HostEndpoint serves the cloud on a listener of its own, the host
+	// endpoint included (guests' consoles are reached through it).
+	HostEndpoint bool
 }
 
 // Cloud is the built cloud with its services at hand.
@@ -79,6 +82,7 @@ func open(t *testing.T, database, dataDir string, o Options) *Cloud {
 	t.Helper()
 	base := apptest.New(t, apptest.Options{Database: database, DataDir: dataDir, Host: Host,
 		Clock: o.Clock, WallClock: o.Clock == nil, Run: !o.Stopped, NoAuth: true,
+		HostEndpoint: o.HostEndpoint,
 		Configure: func(cfg *app.Config) {
 			cfg.Fake = o.Fake
 			cfg.Lifecycle = o.Settings

@@ -26,13 +26,17 @@ type launchSpec struct {
 	ISO        string   // config drive ("" none)
 	// Volumes are the guest's volumes other than its root disk, each in
 	// the root port Ports gives it, so each can be unplugged.
-	Volumes  []virt.Volume
-	NICs     []virt.NIC
-	Kernel   string // direct kernel boot ("" firmware boot)
-	Ramdisk  string
-	Cmdline  string
-	QMP      string // socket path
-	Incoming string // state file to restore from ("" cold boot)
+	Volumes []virt.Volume
+	NICs    []virt.NIC
+	Kernel  string // direct kernel boot ("" firmware boot)
+	Ramdisk string
+	Cmdline string
+	QMP     string // socket path
+	// Serial and VNC are the sockets of the guest's serial console (its
+	// bytes still appended to console.log) and its screen's VNC server;
+	// "" keeps the serial port a plain log and the guest without a screen.
+	Serial, VNC string
+	Incoming    string // state file to restore from ("" cold boot)
 	// AwaitMigration starts the guest paused, waiting for a live
 	// migration's state (QMP migrate-incoming), and paused after it.
 	AwaitMigration bool
@@ -299,15 +303,22 @@ func lastHost(p netip.Prefix) netip.Addr {
 
 // args is the qemu-system-x86_64 command line for s: q35 (microvm hangs
 // under TCG here), no -no-reboot (it turns system_reset into an exit),
-// daemonized with a pid file, the serial console appended to a log.
+// daemonized with a pid file, the serial console appended to a log
+// (through a socket a console client may connect to, one at a time),
+// the screen a VGA device behind a VNC server on a unix socket.
 func (s launchSpec) args() []string {
 	a := []string{"-name", "guest=" + s.ID, "-M", "q35", "-accel", s.Accel}
 	if s.Accel == "kvm" {
 		a = append(a, "-cpu", "max,-arch-capabilities") // -cpu host aborts on nested hosts
 	}
 	a = append(a, "-m", fmt.Sprint(max(s.MemoryMB, 64)), "-smp", fmt.Sprint(max(s.VCPUs, 1)),
-		"-nographic", "-nodefaults",
-		"-chardev", "file,id=serial0,path="+s.Dir+"/console.log,append=on", "-serial", "chardev:serial0")
+		"-nographic", "-nodefaults")
+	if s.Serial != "" {
+		a = append(a, "-chardev", "socket,id=serial0,path="+s.Serial+",server=on,wait=off,logfile="+s.Dir+"/console.log,logappend=on")
+	} else {
+		a = append(a, "-chardev", "file,id=serial0,path="+s.Dir+"/console.log,append=on")
+	}
+	a = append(a, "-serial", "chardev:serial0")
 	for _, b := range s.RootBlocks {
 		a = append(a, b.args()...)
 	}
@@ -364,6 +375,10 @@ func (s launchSpec) args() []string {
 		a = append(a, "-incoming", "exec:cat "+shellQuote(s.Incoming))
 	} else if s.AwaitMigration {
 		a = append(a, "-S", "-incoming", "defer")
+	}
+	if s.VNC != "" {
+		// Last, so the VGA device takes a slot after every other device's.
+		a = append(a, "-device", "VGA", "-vnc", "unix:"+s.VNC)
 	}
 	return append(a, "-qmp", "unix:"+s.QMP+",server=on,wait=off", "-pidfile", s.Dir+"/qemu.pid", "-daemonize")
 }

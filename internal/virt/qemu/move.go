@@ -20,7 +20,7 @@ import (
 
 // hostLocalFiles are the files of a guest's directory that describe its
 // process on one host, not the guest.
-var hostLocalFiles = []string{"qemu.pid", "qmp.sock", "ssh-port", "suspend.state", "snapshot.qcow2.tmp", "migration-paused"}
+var hostLocalFiles = []string{"qemu.pid", "qmp.sock", "serial.sock", "vnc.sock", "ssh-port", "suspend.state", "snapshot.qcow2.tmp", "migration-paused"}
 
 // ExportGuest implements virt.Mover.
 func (d *Driver) ExportGuest(ctx context.Context, id string) (string, error) {

@@ -43,6 +43,7 @@ func (d *Driver) launch(ctx context.Context, g *virt.Guest, s launchSpec) error 
 	dir := d.dir(g.ID)
 	incoming := s.Incoming
 	s.ID, s.Accel, s.VCPUs, s.MemoryMB, s.Dir, s.QMP = g.ID, d.accel, g.VCPUs, g.MemoryMB, dir, d.qmpSocket(g.ID)
+	s.Serial, s.VNC = d.socket(g.ID, "serial"), d.socket(g.ID, "vnc")
 	img := g.Image
 	rescue := filepath.Join(dir, "rescue.qcow2")
 	rescued := exists(rescue)
