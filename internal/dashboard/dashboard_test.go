@@ -1,0 +1,356 @@
+package dashboard_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/identity"
+)
+
+// browser is a cookie-keeping HTTP client of the dashboard.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string // the last page's CSRF field
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar}}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// do makes a request and returns the final status and body (redirects
+// followed), remembering the page's CSRF token.
+func (b *browser) do(method, p string, form url.Values) (int, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.base+p, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, p, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if m := csrfField.FindSubmatch(out); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(out)
+}
+
+func (b *browser) get(p string) (int, string) { return b.do(http.MethodGet, p, nil) }
+
+// post submits a form with the CSRF token of the last page.
+func (b *browser) post(p string, form url.Values) (int, string) {
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", b.csrf)
+	return b.do(http.MethodPost, p, form)
+}
+
+// user makes a user with a known password and a role on project.
+func user(t *testing.T, c *apptest.Cloud, name, project, role string) string {
+	t.Helper()
+	ctx, ids := context.Background(), c.App.Identity
+	pw := "secret-" + name
+	u, err := ids.CreateUser(ctx, identity.User{Name: name, DomainID: "default", Enabled: true}, &pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ids.ListRoles(ctx, role, "")
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("role %s: %v %v", role, rs, err)
+	}
+	if err := ids.Grant(ctx, identity.Target{Project: project}, u.ID, rs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	return pw
+}
+
+// login logs b in with a password and picks project.
+func (b *browser) login(name, pw, project string) {
+	b.t.Helper()
+	b.get("/dashboard/login")
+	st, page := b.post("/dashboard/login", url.Values{"method": {"password"}, "user": {name}, "password": {pw}, "domain": {"Default"}})
+	if st != http.StatusOK || !strings.Contains(page, "Projects") {
+		b.t.Fatalf("login: %d\n%s", st, page)
+	}
+	st, page = b.post("/dashboard/projects", url.Values{"project_id": {project}})
+	if st != http.StatusOK || !strings.Contains(page, `id="servers"`) {
+		b.t.Fatalf("pick project: %d\n%s", st, page)
+	}
+}
+
+func adminProject(t *testing.T, c *apptest.Cloud) string {
+	ps, err := c.App.Identity.ListProjects(context.Background(), identity.ProjectFilter{Name: "admin", DomainID: "default"})
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("admin project: %v %v", ps, err)
+	}
+	return ps[0].ID
+}
+
+func TestLoginRequired(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	b := newBrowser(t, c.URL())
+	for _, p := range []string{"/dashboard/", "/dashboard/servers", "/dashboard/admin/faults"} {
+		st, page := b.get(p)
+		if st != http.StatusOK || !strings.Contains(page, `id="login-password"`) {
+			t.Errorf("GET %s without a session: %d, not the login page", p, st)
+		}
+	}
+	// A wrong password shows Keystone's refusal as worded.
+	b.get("/dashboard/login")
+	st, page := b.post("/dashboard/login", url.Values{"method": {"password"}, "user": {"nobody"}, "password": {"x"}, "domain": {"Default"}})
+	if st != http.StatusUnauthorized || !strings.Contains(page, "The request you have made requires authentication.") {
+		t.Errorf("bad login: %d\n%s", st, page)
+	}
+}
+
+func TestServerLifecycle(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "alice", c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login("alice", pw, c.MemberProject)
+
+	st, page := b.get("/dashboard/servers/new")
+	if st != http.StatusOK || !strings.Contains(page, c.ImageID) {
+		t.Fatalf("new server form: %d\n%s", st, page)
+	}
+	st, page = b.post("/dashboard/servers", url.Values{"name": {"web-1"}, "image": {c.ImageID}, "flavor": {"1"}})
+	if st != http.StatusOK || !strings.Contains(page, "Server web-1 is being built.") {
+		t.Fatalf("create: %d\n%s", st, page)
+	}
+	id := regexp.MustCompile(`id="server" data-id="([^"]+)"`).FindStringSubmatch(page)
+	if id == nil {
+		t.Fatalf("no server id on the page:\n%s", page)
+	}
+	c.Step()
+	var status struct {
+		Status  string            `json:"status"`
+		Actions map[string]string `json:"actions"`
+	}
+	st, js := b.get("/dashboard/servers/" + id[1] + "/status")
+	if err := json.Unmarshal([]byte(js), &status); err != nil || st != http.StatusOK {
+		t.Fatalf("status: %d %s %v", st, js, err)
+	}
+	if status.Status != "ACTIVE" || status.Actions["reboot-soft"] != "" || status.Actions["os-start"] == "" {
+		t.Fatalf("status of an active server: %+v", status)
+	}
+	// The state model's refusal is Nova's 409 text.
+	if want := "Cannot 'start' instance " + id[1] + " while it is in vm_state active"; status.Actions["os-start"] != want {
+		t.Errorf("start refusal %q, want %q", status.Actions["os-start"], want)
+	}
+	b.get("/dashboard/servers/" + id[1])
+	st, page = b.post("/dashboard/servers/"+id[1]+"/action", url.Values{"action": {"reboot-soft"}})
+	if st != http.StatusOK || !strings.Contains(page, "Soft reboot: accepted.") {
+		t.Fatalf("reboot: %d\n%s", st, page)
+	}
+	// Nova refuses a second reboot while the first runs: its words shown.
+	st, page = b.post("/dashboard/servers/"+id[1]+"/action", url.Values{"action": {"os-start"}})
+	if st != http.StatusOK || !strings.Contains(page, "Error: Cannot &#39;start&#39; instance") {
+		t.Fatalf("refused start: %d\n%s", st, page)
+	}
+	c.Step()
+	st, page = b.get("/dashboard/servers/" + id[1])
+	if !strings.Contains(page, "reboot") || !strings.Contains(page, `id="history"`) {
+		t.Errorf("server page lacks the reboot in its history: %d", st)
+	}
+	// The console log is a call the host answers: step its agent meanwhile.
+	type answer struct {
+		st   int
+		page string
+	}
+	logged := make(chan answer, 1)
+	go func() {
+		st, page := b.get("/dashboard/servers/" + id[1] + "/log")
+		logged <- answer{st, page}
+	}()
+	var got answer
+	for waiting := true; waiting; {
+		select {
+		case got = <-logged:
+			waiting = false
+		case <-time.After(20 * time.Millisecond):
+			c.Step()
+		}
+	}
+	if got.st != http.StatusOK || !strings.Contains(got.page, `id="log"`) {
+		t.Errorf("console log: %d\n%s", got.st, got.page)
+	}
+	// Until remote consoles exist the API's refusal is shown.
+	if st, page = b.post("/dashboard/servers/"+id[1]+"/console", url.Values{"type": {"serial"}}); st != http.StatusOK ||
+		!(strings.Contains(page, `id="console-error"`) || strings.Contains(page, `id="terminal"`)) {
+		t.Errorf("serial console: %d\n%s", st, page)
+	}
+	b.get("/dashboard/servers/" + id[1])
+	if st, page = b.post("/dashboard/servers/"+id[1]+"/delete", nil); st != http.StatusOK || !strings.Contains(page, "Server deletion accepted.") {
+		t.Fatalf("delete: %d\n%s", st, page)
+	}
+}
+
+func TestCSRFRequired(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "bob", c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login("bob", pw, c.MemberProject)
+	id := c.CreateServer(c.Member, "victim", nil)
+	c.Step()
+	for _, csrf := range []string{"", "0000"} {
+		st, _ := b.do(http.MethodPost, "/dashboard/servers/"+id+"/delete", url.Values{"csrf": {csrf}})
+		if st != http.StatusForbidden {
+			t.Errorf("delete with CSRF %q: %d, want 403", csrf, st)
+		}
+	}
+	if s := c.Server(id); s == nil || s.Status != "ACTIVE" {
+		t.Errorf("the server after refused deletes: %+v", s)
+	}
+	// The login form has its own pair.
+	st, _ := b.do(http.MethodPost, "/dashboard/login", url.Values{"user": {"bob"}, "password": {pw}})
+	if st != http.StatusForbidden {
+		t.Errorf("login without CSRF: %d, want 403", st)
+	}
+}
+
+func TestMemberSeesAPIRefusalOnAdminPages(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "carol", c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login("carol", pw, c.MemberProject)
+	_, page := b.get("/dashboard/servers")
+	if strings.Contains(page, "/dashboard/admin/") {
+		t.Errorf("a member's pages link the admin pages")
+	}
+	for _, p := range []string{"/dashboard/admin/hypervisors", "/dashboard/admin/services"} {
+		st, page := b.get(p)
+		if st != http.StatusForbidden || !strings.Contains(page, "Policy doesn&#39;t allow os_compute_api:") {
+			t.Errorf("member GET %s: %d\n%s", p, st, page)
+		}
+	}
+	// An admin sees them.
+	apw := user(t, c, "root", adminProject(t, c), "admin")
+	a := newBrowser(t, c.URL())
+	a.login("root", apw, adminProject(t, c))
+	if st, page := a.get("/dashboard/admin/hypervisors"); st != http.StatusOK || !strings.Contains(page, "apptest-host") {
+		t.Errorf("admin hypervisors: %d\n%s", st, page)
+	}
+	if st, page := a.get("/dashboard/admin/services"); st != http.StatusOK || !strings.Contains(page, "nova-compute") {
+		t.Errorf("admin services: %d\n%s", st, page)
+	}
+	if st, page := a.get("/dashboard/admin/faults"); st != http.StatusOK {
+		t.Errorf("admin faults: %d\n%s", st, page)
+	}
+}
+
+func TestEscaping(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "dave", c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login("dave", pw, c.MemberProject)
+	evil := `<script>alert("x")</script>`
+	c.CreateServer(c.Member, evil, nil)
+	st, page := b.get("/dashboard/servers")
+	if st != http.StatusOK || strings.Contains(page, evil) || !strings.Contains(page, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+		t.Errorf("server name not escaped: %d\n%s", st, page)
+	}
+	b.post("/dashboard/keypairs", url.Values{"name": {evil}})
+	if _, page := b.get("/dashboard/keypairs"); strings.Contains(page, evil) {
+		t.Errorf("key pair page shows raw HTML")
+	}
+}
+
+func TestKeypairPrivateKeyShownOnce(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "erin", c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login("erin", pw, c.MemberProject)
+	b.get("/dashboard/keypairs")
+	st, page := b.post("/dashboard/keypairs", url.Values{"name": {"k1"}, "type": {"ssh"}})
+	if st != http.StatusOK || !strings.Contains(page, "PRIVATE KEY") {
+		t.Fatalf("create key pair: %d\n%s", st, page)
+	}
+	if _, page = b.get("/dashboard/keypairs"); strings.Contains(page, "PRIVATE KEY") || !strings.Contains(page, "k1") {
+		t.Errorf("the private key shows again, or the key pair is missing")
+	}
+	b.post("/dashboard/keypairs/k1/delete", nil)
+	if _, page = b.get("/dashboard/keypairs"); strings.Contains(page, "<td>k1</td>") {
+		t.Errorf("key pair not deleted")
+	}
+}
+
+func TestPagesRender(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "frank", c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login("frank", pw, c.MemberProject)
+	for _, p := range []string{"/dashboard/images", "/dashboard/flavors", "/dashboard/networks", "/dashboard/volumes", "/dashboard/quotas"} {
+		if st, page := b.get(p); st != http.StatusOK || strings.Contains(page, `class="error"`) {
+			t.Errorf("GET %s: %d\n%s", p, st, page)
+		}
+	}
+	b.get("/dashboard/volumes")
+	if st, page := b.post("/dashboard/volumes", url.Values{"name": {"v1"}, "size": {"1"}}); st != http.StatusOK || !strings.Contains(page, "Volume creation accepted.") {
+		t.Errorf("create volume: %d\n%s", st, page)
+	}
+	b.get("/dashboard/networks")
+	if st, page := b.post("/dashboard/networks", url.Values{"name": {"n1"}, "cidr": {"10.77.0.0/24"}}); st != http.StatusOK || !strings.Contains(page, "10.77.0.0/24") {
+		t.Errorf("create network: %d\n%s", st, page)
+	}
+	if _, page := b.get("/dashboard/quotas"); !strings.Contains(page, "Instances") || !strings.Contains(page, "network") || !strings.Contains(page, "volumes") {
+		t.Errorf("quotas page lacks a group:\n%s", page)
+	}
+}
+
+func TestLogoutRevokesToken(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "gina", c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login("gina", pw, c.MemberProject)
+	u, _ := url.Parse(c.URL() + "/dashboard/")
+	var token string
+	for _, ck := range b.c.Jar.Cookies(u) {
+		if ck.Name == "kumo_dashboard_token" {
+			token = ck.Value
+		}
+	}
+	if token == "" {
+		t.Fatal("no token cookie")
+	}
+	st, page := b.post("/dashboard/logout", nil)
+	if st != http.StatusOK || !strings.Contains(page, "Logged out.") {
+		t.Fatalf("logout: %d\n%s", st, page)
+	}
+	req, _ := http.NewRequest(http.MethodGet, c.URL()+"/v2.1/servers", nil)
+	req.Header.Set("X-Auth-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the logged-out token still works: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,27 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"html/template"
+)
+
+// funcs are the templates' helpers; html/template escapes what they
+// return for where it lands.
+var funcs = template.FuncMap{
+	"bytes": humanBytes,
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+	// str prints a decoded JSON value (admin tables read maps).
+	"str": func(v any) string {
+		switch t := v.(type) {
+		case nil:
+			return ""
+		case string:
+			return t
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	},
+}
