@@ -73,14 +73,14 @@ func (d *Dashboard) deleteImage(s *session) error {
 }
 
 type apiFlavor struct {
-	ID       string  `json:"id"`
-	Name     string  `json:"name"`
-	VCPUs    int     `json:"vcpus"`
-	RAM      int     `json:"ram"`
-	Disk     int     `json:"disk"`
-	Ephemeral int    `json:"OS-FLV-EXT-DATA:ephemeral"`
-	Public   bool    `json:"os-flavor-access:is_public"`
-	RXTX     float64 `json:"rxtx_factor"`
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	VCPUs     int     `json:"vcpus"`
+	RAM       int     `json:"ram"`
+	Disk      int     `json:"disk"`
+	Ephemeral int     `json:"OS-FLV-EXT-DATA:ephemeral"`
+	Public    bool    `json:"os-flavor-access:is_public"`
+	RXTX      float64 `json:"rxtx_factor"`
 }
 
 func (s *session) listFlavors() ([]apiFlavor, error) {
