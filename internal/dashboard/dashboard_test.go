@@ -354,3 +354,107 @@ func TestLogoutRevokesToken(t *testing.T) {
 		t.Errorf("the logged-out token still works: %d", resp.StatusCode)
 	}
 }
+
+// xhr makes a script's request: the CSRF token in its header.
+func (b *browser) xhr(method, p, contentType string, body io.Reader) (int, string) {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.base+p, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	req.Header.Set("X-Requested-With", "XMLHttpRequest")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}
+
+func TestImageUpload(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "hana", c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login("hana", pw, c.MemberProject)
+	b.get("/dashboard/images")
+	meta := url.Values{"name": {"up-1"}, "disk_format": {"raw"}, "container_format": {"bare"}, "visibility": {"private"}}
+	st, js := b.xhr(http.MethodPost, "/dashboard/images", "application/x-www-form-urlencoded", strings.NewReader(meta.Encode()))
+	var created struct{ ID string }
+	if err := json.Unmarshal([]byte(js), &created); err != nil || st != http.StatusCreated || created.ID == "" {
+		t.Fatalf("create image: %d %s", st, js)
+	}
+	data := strings.Repeat("kumo", 64<<10)
+	// Without the CSRF header the upload is refused before Glance sees it.
+	csrf := b.csrf
+	b.csrf = ""
+	if st, _ := b.xhr(http.MethodPut, "/dashboard/images/"+created.ID+"/file", "application/octet-stream", strings.NewReader(data)); st != http.StatusForbidden {
+		t.Errorf("upload without CSRF: %d, want 403", st)
+	}
+	b.csrf = csrf
+	if st, js := b.xhr(http.MethodPut, "/dashboard/images/"+created.ID+"/file", "application/octet-stream", strings.NewReader(data)); st != http.StatusOK {
+		t.Fatalf("upload: %d %s", st, js)
+	}
+	var img struct {
+		Status string `json:"status"`
+		Size   int    `json:"size"`
+	}
+	r := c.Member.Do(http.MethodGet, "/image/v2/images/"+created.ID, nil).Expect(t, http.StatusOK)
+	if err := json.Unmarshal(r.Body, &img); err != nil || img.Status != "active" || img.Size != len(data) {
+		t.Errorf("image after upload: %+v %v", img, err)
+	}
+	// A second upload is Glance's 409, as Glance words it.
+	if st, js := b.xhr(http.MethodPut, "/dashboard/images/"+created.ID+"/file", "application/octet-stream", strings.NewReader("x")); st != http.StatusConflict || !strings.Contains(js, "error") {
+		t.Errorf("second upload: %d %s", st, js)
+	}
+	if st, page := b.post("/dashboard/images/"+created.ID+"/delete", nil); st != http.StatusOK || !strings.Contains(page, "Image deleted.") {
+		t.Errorf("delete image: %d\n%s", st, page)
+	}
+}
+
+func TestApplicationCredentialLogin(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "ivan", c.MemberProject, "member")
+	// Make the credential as a client does.
+	tok := apiToken(t, c, "ivan", pw, c.MemberProject)
+	var uid struct {
+		Token struct {
+			User struct{ ID string } `json:"user"`
+		} `json:"token"`
+	}
+	r := c.Member.As(tok, "").Do(http.MethodGet, "/identity/v3/auth/tokens", nil, "X-Subject-Token", tok)
+	if err := json.Unmarshal(r.Body, &uid); err != nil || uid.Token.User.ID == "" {
+		t.Fatalf("validate token: %d %s", r.Status, r.Body)
+	}
+	var cred struct {
+		AC struct{ ID, Secret string } `json:"application_credential"`
+	}
+	r = c.Member.As(tok, "").Do(http.MethodPost, "/identity/v3/users/"+uid.Token.User.ID+"/application_credentials",
+		map[string]any{"application_credential": map[string]any{"name": "dash"}}).Expect(t, http.StatusCreated)
+	if err := json.Unmarshal(r.Body, &cred); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, c.URL())
+	b.get("/dashboard/login")
+	st, page := b.post("/dashboard/login", url.Values{"method": {"application_credential"}, "credential_id": {cred.AC.ID}, "secret": {cred.AC.Secret}})
+	if st != http.StatusOK || !strings.Contains(page, `id="servers"`) || !strings.Contains(page, "member-apptest-host") {
+		t.Fatalf("application credential login: %d\n%s", st, page)
+	}
+}
+
+// apiToken logs in over the identity API and returns a project token.
+func apiToken(t *testing.T, c *apptest.Cloud, name, pw, project string) string {
+	body := `{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "` + name +
+		`", "domain": {"id": "default"}, "password": "` + pw + `"}}}, "scope": {"project": {"id": "` + project + `"}}}}`
+	resp, err := http.Post(c.URL()+"/identity/v3/auth/tokens", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("token: %d", resp.StatusCode)
+	}
+	return resp.Header.Get("X-Subject-Token")
+}
