@@ -91,6 +91,16 @@ func user(t *testing.T, c *apptest.Cloud, name, project, role string) string {
 	return pw
 }
 
+// member builds a cloud and a browser logged in as a new member of its
+// member project.
+func member(t *testing.T, name string) (*apptest.Cloud, *browser) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, name, c.MemberProject, "member")
+	b := newBrowser(t, c.URL())
+	b.login(name, pw, c.MemberProject)
+	return c, b
+}
+
 // login logs b in with a password and picks project.
 func (b *browser) login(name, pw, project string) {
 	b.t.Helper()
@@ -131,10 +141,7 @@ func TestLoginRequired(t *testing.T) {
 }
 
 func TestServerLifecycle(t *testing.T) {
-	c := apptest.New(t, apptest.Options{})
-	pw := user(t, c, "alice", c.MemberProject, "member")
-	b := newBrowser(t, c.URL())
-	b.login("alice", pw, c.MemberProject)
+	c, b := member(t, "alice")
 
 	st, page := b.get("/dashboard/servers/new")
 	if st != http.StatusOK || !strings.Contains(page, c.ImageID) {
@@ -213,10 +220,7 @@ func TestServerLifecycle(t *testing.T) {
 }
 
 func TestCSRFRequired(t *testing.T) {
-	c := apptest.New(t, apptest.Options{})
-	pw := user(t, c, "bob", c.MemberProject, "member")
-	b := newBrowser(t, c.URL())
-	b.login("bob", pw, c.MemberProject)
+	c, b := member(t, "bob")
 	id := c.CreateServer(c.Member, "victim", nil)
 	c.Step()
 	for _, csrf := range []string{"", "0000"} {
@@ -229,17 +233,14 @@ func TestCSRFRequired(t *testing.T) {
 		t.Errorf("the server after refused deletes: %+v", s)
 	}
 	// The login form has its own pair.
-	st, _ := b.do(http.MethodPost, "/dashboard/login", url.Values{"user": {"bob"}, "password": {pw}})
+	st, _ := b.do(http.MethodPost, "/dashboard/login", url.Values{"user": {"bob"}, "password": {"secret-bob"}})
 	if st != http.StatusForbidden {
 		t.Errorf("login without CSRF: %d, want 403", st)
 	}
 }
 
 func TestMemberSeesAPIRefusalOnAdminPages(t *testing.T) {
-	c := apptest.New(t, apptest.Options{})
-	pw := user(t, c, "carol", c.MemberProject, "member")
-	b := newBrowser(t, c.URL())
-	b.login("carol", pw, c.MemberProject)
+	c, b := member(t, "carol")
 	_, page := b.get("/dashboard/servers")
 	if strings.Contains(page, "/dashboard/admin/") {
 		t.Errorf("a member's pages link the admin pages")
@@ -266,10 +267,7 @@ func TestMemberSeesAPIRefusalOnAdminPages(t *testing.T) {
 }
 
 func TestEscaping(t *testing.T) {
-	c := apptest.New(t, apptest.Options{})
-	pw := user(t, c, "dave", c.MemberProject, "member")
-	b := newBrowser(t, c.URL())
-	b.login("dave", pw, c.MemberProject)
+	c, b := member(t, "dave")
 	evil := `<script>alert("x")</script>`
 	c.CreateServer(c.Member, evil, nil)
 	st, page := b.get("/dashboard/servers")
@@ -283,10 +281,7 @@ func TestEscaping(t *testing.T) {
 }
 
 func TestKeypairPrivateKeyShownOnce(t *testing.T) {
-	c := apptest.New(t, apptest.Options{})
-	pw := user(t, c, "erin", c.MemberProject, "member")
-	b := newBrowser(t, c.URL())
-	b.login("erin", pw, c.MemberProject)
+	_, b := member(t, "erin")
 	b.get("/dashboard/keypairs")
 	st, page := b.post("/dashboard/keypairs", url.Values{"name": {"k1"}, "type": {"ssh"}})
 	if st != http.StatusOK || !strings.Contains(page, "PRIVATE KEY") {
@@ -302,10 +297,7 @@ func TestKeypairPrivateKeyShownOnce(t *testing.T) {
 }
 
 func TestPagesRender(t *testing.T) {
-	c := apptest.New(t, apptest.Options{})
-	pw := user(t, c, "frank", c.MemberProject, "member")
-	b := newBrowser(t, c.URL())
-	b.login("frank", pw, c.MemberProject)
+	_, b := member(t, "frank")
 	for _, p := range []string{"/dashboard/images", "/dashboard/flavors", "/dashboard/networks", "/dashboard/volumes", "/dashboard/quotas"} {
 		if st, page := b.get(p); st != http.StatusOK || strings.Contains(page, `class="error"`) {
 			t.Errorf("GET %s: %d\n%s", p, st, page)
@@ -325,10 +317,7 @@ func TestPagesRender(t *testing.T) {
 }
 
 func TestLogoutRevokesToken(t *testing.T) {
-	c := apptest.New(t, apptest.Options{})
-	pw := user(t, c, "gina", c.MemberProject, "member")
-	b := newBrowser(t, c.URL())
-	b.login("gina", pw, c.MemberProject)
+	c, b := member(t, "gina")
 	u, _ := url.Parse(c.URL() + "/dashboard/")
 	var token string
 	for _, ck := range b.c.Jar.Cookies(u) {
@@ -375,10 +364,7 @@ func (b *browser) xhr(method, p, contentType string, body io.Reader) (int, strin
 }
 
 func TestImageUpload(t *testing.T) {
-	c := apptest.New(t, apptest.Options{})
-	pw := user(t, c, "hana", c.MemberProject, "member")
-	b := newBrowser(t, c.URL())
-	b.login("hana", pw, c.MemberProject)
+	c, b := member(t, "hana")
 	b.get("/dashboard/images")
 	meta := url.Values{"name": {"up-1"}, "disk_format": {"raw"}, "container_format": {"bare"}, "visibility": {"private"}}
 	st, js := b.xhr(http.MethodPost, "/dashboard/images", "application/x-www-form-urlencoded", strings.NewReader(meta.Encode()))

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -358,7 +359,7 @@ func (d *Dashboard) quotas(s *session) error {
 	if err := s.get(path("/networking/v2.0/quotas", s.ProjectID, "details"), &nq); err != nil {
 		g.Error = err.Error()
 	}
-	for _, k := range sortedKeys(nq.Quota) {
+	for _, k := range slices.Sorted(maps.Keys(nq.Quota)) {
 		g.Bars = append(g.Bars, bar{Name: k, Used: nq.Quota[k].Used, Limit: nq.Quota[k].Limit})
 	}
 	groups = append(groups, g)
@@ -370,7 +371,7 @@ func (d *Dashboard) quotas(s *session) error {
 	if err := s.get(s.volumesPath("os-quota-sets", s.ProjectID)+"?usage=true", &vq); err != nil {
 		g.Error = err.Error()
 	}
-	for _, k := range sortedKeys(vq.QuotaSet) {
+	for _, k := range slices.Sorted(maps.Keys(vq.QuotaSet)) {
 		m, ok := vq.QuotaSet[k].(map[string]any)
 		if !ok {
 			continue
@@ -486,15 +487,6 @@ func (d *Dashboard) faults(s *session) error {
 func (d *Dashboard) deleteFault(s *session) error {
 	err := s.send(http.MethodDelete, path("/kumo/v1/faults", s.req.PathValue("id")), nil, nil)
 	return s.done(Prefix+"admin/faults", err, "Fault rule deleted.")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // humanBytes prints a size for people.

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/compute/state"
@@ -54,13 +55,8 @@ func (s apiServer) Power() string { return state.PowerState(s.PowerState).String
 
 // IPs lists the server's addresses, network by network.
 func (s apiServer) IPs() string {
-	nets := make([]string, 0, len(s.Addresses))
-	for n := range s.Addresses {
-		nets = append(nets, n)
-	}
-	sort.Strings(nets)
 	var out []string
-	for _, n := range nets {
+	for _, n := range slices.Sorted(maps.Keys(s.Addresses)) {
 		for _, a := range s.Addresses[n] {
 			out = append(out, n+": "+a.Addr)
 		}
