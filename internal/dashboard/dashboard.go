@@ -80,12 +80,28 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", contentPolicy(""))
+	if !strings.HasPrefix(r.URL.Path, Prefix+"static/") {
+		h.Set("Cache-Control", "no-store") // pages show a user's cloud
+	}
 	if r.URL.Path == "/dashboard" {
 		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
 		return
 	}
 	d.mux.ServeHTTP(w, r)
+}
+
+// contentPolicy is the pages' Content-Security-Policy: scripts, styles,
+// frames and connections of the dashboard's own origin only, plus the
+// origin of a console the API handed out (its noVNC page or websocket may
+// be served elsewhere).
+func contentPolicy(console string) string {
+	extra := ""
+	if u, err := url.Parse(console); err == nil && u.Host != "" {
+		extra = " " + u.Scheme + "://" + u.Host
+	}
+	return "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; " +
+		"frame-ancestors 'self'; frame-src 'self'" + extra + "; connect-src 'self'" + extra
 }
 
 // session is one authenticated request: the user's token and what

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"maps"
 	"net/http"
 	"net/url"
@@ -376,13 +377,25 @@ func (d *Dashboard) remoteConsole(s *session) error {
 	}
 	err := s.send(http.MethodPost, path("/v2.1/servers", id, "remote-consoles"),
 		map[string]any{"remote_console": map[string]any{"protocol": protocol, "type": typ}}, &out)
-	data := map[string]string{"ID": id, "Type": typ, "URL": out.Console.URL}
+	data := map[string]any{"ID": id, "Type": typ}
 	var ae *apiError
-	if errors.As(err, &ae) {
+	switch {
+	case errors.As(err, &ae):
 		data["Error"] = ae.Message
-	} else if err != nil {
+	case err != nil:
 		return err
+	default:
+		// Only a websocket for the terminal, a web page for the frame:
+		// html/template would blank any other scheme, so say why instead.
+		u, perr := url.Parse(out.Console.URL)
+		want := map[string][]string{"serial": {"ws", "wss"}, "novnc": {"http", "https"}}[typ]
+		if perr != nil || !slices.Contains(want, u.Scheme) {
+			data["Error"] = fmt.Sprintf("the API answered a %s console at %q, which the dashboard cannot open", typ, out.Console.URL)
+		} else {
+			data["URL"] = template.URL(u.String())
+		}
 	}
+	s.w.Header().Set("Content-Security-Policy", contentPolicy(out.Console.URL))
 	return s.render("console", "Console", data)
 }
 
