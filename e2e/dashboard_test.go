@@ -203,6 +203,24 @@ func TestDashboardBrowser(t *testing.T) {
 	// The list's script marks the row gone once the API no longer lists it.
 	step(t, ctx, "wait for the server to go",
 		chromedp.WaitVisible(chromedp.CSS(`#servers tr.gone`)))
+
+	// An image through the upload form: the script creates the record,
+	// then streams the file with a progress bar and reloads the list.
+	file := filepath.Join(t.TempDir(), "disk.raw")
+	if err := os.WriteFile(file, make([]byte, 3<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "upload an image",
+		chromedp.Navigate(base+"images"),
+		chromedp.WaitVisible(chromedp.CSS("#upload")),
+		chromedp.SendKeys(chromedp.CSS(`#upload input[name="name"]`), "browser-image"),
+		chromedp.SetValue(chromedp.CSS(`#upload select[name="disk_format"]`), "raw"),
+		chromedp.SetUploadFiles(chromedp.CSS(`#upload input[type="file"]`), []string{file}),
+		chromedp.Click(chromedp.CSS(`#upload button[type="submit"]`)),
+	)
+	waitText(t, ctx, "#images", func(s string) bool {
+		return strings.Contains(s, "browser-image") && strings.Contains(s, "active") && strings.Contains(s, "3.0 MiB")
+	}, "the uploaded image in the list")
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
 }
 
