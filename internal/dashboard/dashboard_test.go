@@ -444,3 +444,31 @@ func apiToken(t *testing.T, c *apptest.Cloud, name, pw, project string) string {
 	}
 	return resp.Header.Get("X-Subject-Token")
 }
+
+// TestLaunchWithVolume launches from the form with a volume to attach:
+// the form's block device mappings are ones Nova (and kumo) accept.
+func TestLaunchWithVolume(t *testing.T) {
+	c, b := member(t, "jo")
+	b.get("/dashboard/volumes")
+	b.post("/dashboard/volumes", url.Values{"name": {"data"}, "size": {"1"}})
+	if _, err := c.App.VolumeWorker.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, page := b.get("/dashboard/servers/new")
+	vol := regexp.MustCompile(`<option value="([^"]+)">data \(1 GiB\)</option>`).FindStringSubmatch(page)
+	if vol == nil {
+		t.Fatalf("the form offers no available volume:\n%s", page)
+	}
+	st, page := b.post("/dashboard/servers", url.Values{"name": {"with-vol"}, "image": {c.ImageID}, "flavor": {"1"}, "volume": {vol[1]}})
+	if st != http.StatusOK || !strings.Contains(page, "Server with-vol is being built.") {
+		t.Fatalf("create with a volume: %d\n%s", st, page)
+	}
+	c.Step()
+	if _, err := c.App.VolumeWorker.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.Step()
+	if _, page = b.get("/dashboard/volumes"); !strings.Contains(page, "in-use") {
+		t.Errorf("the volume is not in use after the launch:\n%s", page)
+	}
+}
