@@ -142,4 +142,3 @@ func writeFrame(w *bufio.Writer, p []byte) {
 	_, _ = w.Write(p)
 	_ = w.Flush()
 }
-
