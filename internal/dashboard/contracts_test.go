@@ -172,3 +172,58 @@ func TestErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginCookie(t *testing.T) {
+	tests := []struct {
+		name       string
+		target     string
+		forwarded  string
+		wantSecure bool
+	}{
+		{name: "plain", target: "http://kumo.test/dashboard/login"},
+		{name: "tls", target: "https://kumo.test/dashboard/login", wantSecure: true},
+		{name: "behind a TLS proxy", target: "http://kumo.test/dashboard/login", forwarded: "https", wantSecure: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sent map[string]any
+			api := &stubAPI{answers: map[string]func(http.ResponseWriter, *http.Request){
+				"POST /identity/v3/auth/tokens": func(w http.ResponseWriter, r *http.Request) {
+					_ = json.NewDecoder(r.Body).Decode(&sent)
+					w.Header().Set("X-Subject-Token", "tok-1")
+					jsonAnswer(201, `{"token": {"user": {"id": "u1", "name": "ann"}}}`)(w, r)
+				},
+			}}
+			d, err := New(api, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			form := url.Values{"csrf": {"pair"}, "method": {"password"}, "user": {"ann"}, "password": {"pw"}, "domain": {"Default"}}
+			r := httptest.NewRequest(http.MethodPost, tt.target, strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tt.forwarded != "" {
+				r.Header.Set("X-Forwarded-Proto", tt.forwarded)
+			}
+			r.AddCookie(&http.Cookie{Name: loginCookie, Value: "pair"})
+			w := httptest.NewRecorder()
+			d.ServeHTTP(w, r)
+			if w.Code != http.StatusSeeOther || w.Header().Get("Location") != Prefix+"projects" {
+				t.Fatalf("login: %d %s\n%s", w.Code, w.Header().Get("Location"), w.Body)
+			}
+			var tok *http.Cookie
+			for _, c := range w.Result().Cookies() {
+				if c.Name == tokenCookie {
+					tok = c
+				}
+			}
+			if tok == nil || tok.Value != "tok-1" || !tok.HttpOnly || tok.SameSite != http.SameSiteStrictMode ||
+				tok.Secure != tt.wantSecure || tok.Path != Prefix {
+				t.Errorf("token cookie %+v, want tok-1, HttpOnly, SameSite=Strict, Secure=%v, path %s", tok, tt.wantSecure, Prefix)
+			}
+			user := sent["auth"].(map[string]any)["identity"].(map[string]any)["password"].(map[string]any)["user"].(map[string]any)
+			if user["name"] != "ann" || user["password"] != "pw" || user["domain"].(map[string]any)["name"] != "Default" {
+				t.Errorf("Keystone was sent %v", sent)
+			}
+		})
+	}
+}

@@ -272,14 +272,23 @@ func (s *session) csrfOK() bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) == 1
 }
 
+// maxFlash bounds a flash message, in bytes.
+const maxFlash = 2000
+
 // maxFormBytes bounds a form's body (key pairs are the biggest).
 const maxFormBytes = 1 << 20
+
+// overTLS reports whether the browser came over TLS, to kumo or to the
+// proxy in front of it (X-Forwarded-Proto, which the APIs trust too).
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
 
 // setCookie sets a dashboard cookie: HttpOnly, SameSite=Strict, Secure
 // when the browser came over TLS.
 func (d *Dashboard) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: Prefix, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r)})
 }
 
 func (d *Dashboard) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
@@ -288,6 +297,10 @@ func (d *Dashboard) clearCookie(w http.ResponseWriter, r *http.Request, name str
 
 // setFlash leaves a message for the next page (after a redirect).
 func (d *Dashboard) setFlash(w http.ResponseWriter, r *http.Request, msg string) {
+	// A cookie holds about 4 KB; an API's message is far shorter.
+	if len(msg) > maxFlash {
+		msg = strings.ToValidUTF8(msg[:maxFlash], "") + "…"
+	}
 	d.setCookie(w, r, flashCookie, base64.RawURLEncoding.EncodeToString([]byte(msg)), 60)
 }
 
