@@ -13,6 +13,7 @@ var funcs = template.FuncMap{
 		b, err := json.Marshal(v)
 		return string(b), err
 	},
+	"deleteForm": newDeleteForm,
 	// str prints a decoded JSON value (admin tables read maps).
 	"str": func(v any) string {
 		switch t := v.(type) {
@@ -24,4 +25,12 @@ var funcs = template.FuncMap{
 		b, _ := json.Marshal(v)
 		return string(b)
 	},
+}
+
+// deleteForm is a list row's delete button: a POST to
+// <base>/<id>/delete with the CSRF token, confirmed by the page's script.
+type deleteForm struct{ Action, CSRF, Confirm string }
+
+func newDeleteForm(base, id, csrf, confirm string) deleteForm {
+	return deleteForm{Action: path(base, id, "delete"), CSRF: csrf, Confirm: confirm}
 }
