@@ -287,7 +287,7 @@ func TestKeypairPrivateKeyShownOnce(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(page, "PRIVATE KEY") {
 		t.Fatalf("create key pair: %d\n%s", st, page)
 	}
-	if _, page = b.get("/dashboard/keypairs"); strings.Contains(page, "PRIVATE KEY") || !strings.Contains(page, "k1") {
+	if _, page = b.get("/dashboard/keypairs"); strings.Contains(page, "PRIVATE KEY") || !strings.Contains(page, `action="/dashboard/keypairs/k1/delete"`) {
 		t.Errorf("the private key shows again, or the key pair is missing")
 	}
 	b.post("/dashboard/keypairs/k1/delete", nil)
