@@ -85,9 +85,6 @@ func echoConsole(w http.ResponseWriter, r *http.Request) {
 	defer conn.Close()
 	hdr := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n"
-	if strings.Contains(r.Header.Get("Sec-WebSocket-Protocol"), "binary") {
-		hdr += "Sec-WebSocket-Protocol: binary\r\n"
-	}
 	_, _ = rw.WriteString(hdr + "\r\n")
 	writeFrame(rw.Writer, []byte("login: "))
 	for {

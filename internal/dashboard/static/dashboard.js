@@ -114,7 +114,9 @@
   const term = document.getElementById("terminal");
   if (term) {
     const stateEl = document.getElementById("term-state");
-    const ws = new WebSocket(term.dataset.url, ["binary", "base64"]);
+    // No subprotocol asked: Chromium refuses a handshake whose answer
+    // names none when one was asked, and console proxies differ there.
+    const ws = new WebSocket(term.dataset.url);
     ws.binaryType = "arraybuffer";
     const dec = new TextDecoder();
     const enc = new TextEncoder();
@@ -124,7 +126,7 @@
     ws.onmessage = function (ev) {
       let text;
       if (typeof ev.data === "string") {
-        text = ws.protocol === "base64" ? atob(ev.data) : ev.data;
+        text = ev.data;
       } else {
         text = dec.decode(new Uint8Array(ev.data), {stream: true});
       }
@@ -141,7 +143,7 @@
       Home: "\x1b[H", End: "\x1b[F", Delete: "\x1b[3~"};
     function send(s) {
       if (ws.readyState !== WebSocket.OPEN) return;
-      if (ws.protocol === "base64") ws.send(btoa(s)); else ws.send(enc.encode(s));
+      ws.send(enc.encode(s));
     }
     term.addEventListener("keydown", function (e) {
       let s = keys[e.key];
