@@ -92,7 +92,7 @@ func TestFaultsContract(t *testing.T) {
 				"action": {"type": "delay", "delay_ms": 250}, "hits": 2, "created_at": "2026-12-07T19:00:00Z"}]}`),
 			"GET /kumo/v1/faults/events": jsonAnswer(200, `{"events": [{"fault_id": "f1", "fault_name": "slow",
 				"request_id": "req-9", "service": "compute", "method": "POST", "path": "/servers", "action": "delay", "at": "2026-12-07T19:01:00Z"}]}`),
-		}, want: []string{"&lt;b&gt;slow&lt;/b&gt;", "250 ms", "req-9", `action="/dashboard/admin/faults/f1/delete"`}},
+		}, want: []string{"&lt;b&gt;slow&lt;/b&gt;", "250 ms", "req-9", "<td>0.5</td><td>3</td><td>2</td>", `action="/dashboard/admin/faults/f1/delete"`}},
 		{name: "refused", answers: map[string]func(http.ResponseWriter, *http.Request){
 			"GET /kumo/v1/faults": jsonAnswer(403, `{"forbidden": {"code": 403, "message": "Policy doesn't allow kumo:faults:list to be performed."}}`),
 		}, want: []string{"Policy doesn&#39;t allow kumo:faults:list to be performed."}},

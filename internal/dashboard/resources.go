@@ -418,15 +418,15 @@ func (d *Dashboard) services(s *session) error {
 
 // faultRule and faultEvent are the fault injection API's (/kumo/v1/faults).
 type faultRule struct {
-	ID           string  `json:"id"`
-	Name         string  `json:"name"`
-	Service      string  `json:"service"`
-	Method       string  `json:"method"`
-	Path         string  `json:"path"`
-	ProjectID    string  `json:"project_id"`
-	Microversion string  `json:"microversion"`
-	Probability  float64 `json:"probability"`
-	Count        *int    `json:"count"`
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Service      string   `json:"service"`
+	Method       string   `json:"method"`
+	Path         string   `json:"path"`
+	ProjectID    string   `json:"project_id"`
+	Microversion string   `json:"microversion"`
+	Probability  *float64 `json:"probability"` // null: every match
+	Count        *int     `json:"count"`
 	Action       struct {
 		Type       string `json:"type"`
 		Status     int    `json:"status"`
