@@ -40,6 +40,7 @@ Usage:
   kumo compute [flags]   run one compute host of a cloud of many hosts (--host NAME)
   kumo migrate [flags]   apply database migrations and exit
   kumo openrc  [flags]   print export OS_*=... lines for the admin account
+  kumo faults  COMMAND   list / add / show / delete / clear fault injection rules; events
   kumo version           print the version
 
 Run "kumo <command> -h" for a command's flags.
@@ -64,6 +65,8 @@ func main() {
 		err = migrate(ctx, os.Args[2:])
 	case "openrc":
 		err = openrc(os.Args[2:], os.Stdout)
+	case "faults":
+		err = faultsCommand(ctx, os.Args[2:], os.Stdout)
 	case "version", "--version", "-v":
 		r := mv.Supported()
 		fmt.Printf("kumo %s (compute API %s-%s)\n", version, r.Min, r.Max)
@@ -118,6 +121,7 @@ func run(ctx context.Context, role app.Role, args []string) error {
 	fs.DurationVar(&cfg.Lifecycle.ReclaimInterval, "reclaim-interval", 0, "keep deleted servers restorable this long before reclaiming them (0: delete at once)")
 	fs.DurationVar(&cfg.Lifecycle.ShelvedOffloadTime, "shelved-offload-time", 0, "offload shelved servers from their host after this long (0: at once, negative: never)")
 	fs.DurationVar(&cfg.Lifecycle.ResizeConfirmWindow, "resize-confirm-window", 0, "confirm resizes automatically after this long (0: never)")
+	fs.StringVar(&cfg.FaultsFile, "faults", os.Getenv("KUMO_FAULTS"), "YAML file of fault injection rules, stored at start in place of the ones it held before (see README, Fault injection)")
 	fs.DurationVar(&cfg.Scheduler.ServiceDownTime, "service-down-time", scheduler.DefaultServiceDownTime, "a compute host whose heartbeat is older is down: os-services and os-hypervisors say so and the scheduler places nothing there (Nova's service_down_time)")
 	if role != app.RoleCompute {
 		cfg.Scheduler.Multipliers = map[string]float64{}

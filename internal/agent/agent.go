@@ -52,6 +52,8 @@ type Options struct {
 	// Transfer sends a moving server's files to another host's endpoint
 	// (a *hostlink.Client); nil when this host cannot send them.
 	Transfer GuestSender
+	// Faults, when set, injects driver faults (faults.Service).
+	Faults DriverFaults
 }
 
 // GuestSender sends the files under dir, guest id's, to the host
@@ -354,6 +356,9 @@ func (a *Agent) execute(ctx context.Context, t *compute.Task) error {
 	h, ok := a.tasks[t.Kind]
 	if !ok {
 		return fmt.Errorf("unknown task kind %q", t.Kind)
+	}
+	if err := a.injectFault(ctx, t); err != nil {
+		return err
 	}
 	return h.run(ctx, t)
 }

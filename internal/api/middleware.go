@@ -41,6 +41,7 @@ func SetRouteName(ctx context.Context, name string) {
 // Metrics holds the request counters and latency histogram.
 type Metrics struct {
 	requests *prometheus.CounterVec
+	faults   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	reg      *prometheus.Registry
 }
@@ -56,10 +57,20 @@ func NewMetrics() *Metrics {
 			Name: "kumo_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method"}),
+		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kumo_faults_injected_total", Help: "Injected faults by rule name and action type.",
+		}, []string{"rule", "action"}),
 		reg: reg,
 	}
-	reg.MustRegister(m.requests, m.latency, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(m.requests, m.latency, m.faults, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
+}
+
+// FaultInjected counts one injected fault.
+func (m *Metrics) FaultInjected(rule, action string) {
+	if m != nil {
+		m.faults.WithLabelValues(rule, action).Inc()
+	}
 }
 
 // Handler serves /metrics.
@@ -88,6 +99,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	s.bytes += n
 	return n, err
 }
+
+// Unwrap lets http.ResponseController reach the connection (an
+// injected reset hijacks it).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Flush lets streamed downloads flush through the recorder.
 func (s *statusRecorder) Flush() {

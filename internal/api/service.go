@@ -73,6 +73,10 @@ type Service struct {
 	// an object the caller may not even see, so a refusal never tells
 	// that a foreign object exists.
 	Conceal func(c *Call) error
+	// Faults, when set, is asked whether the request gets an injected
+	// fault (internal/faults) once its route matched and its token was
+	// validated.
+	Faults FaultInjector
 }
 
 // ServeHTTP implements http.Handler. The request's path must still carry
@@ -140,6 +144,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.text = &s.Text
 	if err := s.Text.checkRequest(c); err != nil {
 		s.writeError(w, c, err)
+		return
+	}
+	// After authentication, so a rule can name the token's project;
+	// before the policy and the handler, so a fault writes nothing.
+	if s.Faults != nil && s.injectFault(w, c, rest) {
 		return
 	}
 	if !route.Anonymous && !route.Deferred {
@@ -269,6 +278,13 @@ func (s *Service) writeError(w http.ResponseWriter, c *Call, err error) {
 	if status >= 500 {
 		s.logger().ErrorContext(c.Ctx, "request failed", "service", s.Name, "request_id", c.RequestID, "error", err)
 	}
+	s.writeErrorStatus(w, c, status, err, "")
+}
+
+// writeErrorStatus writes err as the API's error body with status. A
+// retryAfter is sent as Retry-After, and in an overLimit body as its
+// retryAfter, as Nova's and Cinder's wsgi Fault add it.
+func (s *Service) writeErrorStatus(w http.ResponseWriter, c *Call, status int, err error, retryAfter string) {
 	if status == http.StatusUnauthorized && s.AuthURL != nil {
 		w.Header().Set("WWW-Authenticate", `Keystone uri="`+s.AuthURL(c.Req)+`"`)
 	}
@@ -290,6 +306,10 @@ func (s *Service) writeError(w http.ResponseWriter, c *Call, err error) {
 		ct, body = s.ErrorBody(status, err)
 	} else {
 		ct, body = s.Errors(status, errs.Message(err))
+	}
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+		body = withRetryAfter(body, retryAfter)
 	}
 	s.commonHeaders(w, c)
 	writeBytes(w, status, ct, body)

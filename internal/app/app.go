@@ -23,12 +23,14 @@ import (
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	identityapi "github.com/kumocloud/kumo/internal/api/identity"
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
+	kumoapi "github.com/kumocloud/kumo/internal/api/kumo"
 	networkingapi "github.com/kumocloud/kumo/internal/api/networking"
 	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/dashboard"
 	"github.com/kumocloud/kumo/internal/errs"
+	"github.com/kumocloud/kumo/internal/faults"
 	"github.com/kumocloud/kumo/internal/flavor"
 	"github.com/kumocloud/kumo/internal/floatingip"
 	"github.com/kumocloud/kumo/internal/hostinfo"
@@ -85,9 +87,13 @@ type App struct {
 	// host serves it alone, at the URL it registered (HostEndpointURL).
 	HostHandler http.Handler
 	Log         *slog.Logger
-	// APIs are the compute (/v2.1; /v2 shares its routes), identity and
-	// image services behind Handler.
+	// APIs are the compute (/v2.1; /v2 shares its routes), identity,
+	// image, networking, block storage and kumo's own services behind
+	// Handler.
 	APIs []*api.Service
+	// Faults are the fault injection rules every API and agent of the
+	// cloud reads.
+	Faults *faults.Service
 
 	servers  *compute.Inventory // compute's answers about servers to other domains
 	activity idleTrimmer
@@ -183,6 +189,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 		return a.Quotas.Limit(ctx, projectID, userID, quota.KeyPairs)
 	}})
 	if err := a.buildCompute(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.openFaults(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -411,7 +421,13 @@ func (a *App) routes() (http.Handler, error) {
 	volumes := blockstorageapi.Handler(volsvc, volroot)
 	mux.Handle(blockstorageapi.Mount, volumes)
 	mux.Handle(blockstorageapi.Mount+"/", volumes)
-	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc}
+	injector := faultInjector{a.Faults}
+	for _, svc := range []*api.Service{v21, v2, idsvc, imgsvc, netsvc, volsvc} {
+		svc.Faults = injector
+	}
+	kumosvc := kumoapi.NewService(a.Faults, opts)
+	mux.Handle(kumoapi.Mount+"/", kumosvc)
+	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc, kumosvc}
 	mux.HandleFunc("GET /healthz", a.healthz)
 	// The dashboard calls the APIs through a.Handler (set when routes
 	// returns), as any client would; its own pages are no API, so it sits
@@ -529,7 +545,7 @@ func (a *App) startAgent(ctx context.Context) error {
 	a.HostHandler = hostlink.Handler(signer, mover, incoming, 0, a.Log)
 	a.Agent = agent.New(a.Hosts, a.Compute, driver, a.Log, agent.Options{PowerSync: powerSyncInterval(driver),
 		Heartbeat: heartbeatInterval(a.Config.Scheduler.DownTime()),
-		Endpoint:  a.Config.HostEndpointURL(), Transfer: client,
+		Endpoint:  a.Config.HostEndpointURL(), Transfer: client, Faults: a.Faults,
 		Lease: a.lease.token, Predecessor: a.lease.predecessor,
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder(a.Config.holder()), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {

@@ -133,6 +133,10 @@ type Config struct {
 	// Clock is the compute service's clock (nil: the wall clock); tests
 	// pass a fake one to move past lifecycle deadlines (package apptest).
 	Clock func() time.Time
+	// FaultsFile, when set, is a YAML file of fault injection rules
+	// (internal/faults) stored at start in place of the ones it held
+	// before.
+	FaultsFile string
 }
 
 // Failed logins allowed per client address by default: 20 in a row, then

@@ -254,6 +254,15 @@ func (c *clientConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// SetLinger reaches the TCP connection, so an injected reset
+// (api.Fault) can close it with a RST.
+func (c *clientConn) SetLinger(sec int) error {
+	if l, ok := c.Conn.(interface{ SetLinger(int) error }); ok {
+		return l.SetLinger(sec)
+	}
+	return nil
+}
+
 func (c *clientConn) Close() error {
 	err := c.Conn.Close()
 	c.l.release(c)

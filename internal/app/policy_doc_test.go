@@ -20,7 +20,7 @@ func TestPolicyDocument(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`# Policy
 
-Who may call what: each route of kumo's five APIs and each server,
+Who may call what: each route of kumo's five OpenStack APIs and its own and each server,
 flavor, aggregate, volume, snapshot and volume type action, the rule that
 guards it and the rule's check, in oslo.policy's language. The rules are
 the upstream services' defaults (Nova's nova/policies, Glance's
@@ -100,6 +100,8 @@ func apiTitle(name string) string {
 		return "Networking (Neutron)"
 	case "volume":
 		return "Block Storage (Cinder)"
+	case "kumo":
+		return "kumo's own API (fault injection)"
 	}
 	return name
 }

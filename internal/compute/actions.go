@@ -21,7 +21,7 @@ const (
 func startAction(ctx context.Context, tx *store.Tx, srv *Server, action, requestID string, p *auth.Principal, now time.Time) (string, error) {
 	id := uuid.NewString()
 	ts := now.UnixMicro()
-	_, err := tx.ExecContext(ctx, `INSERT INTO instance_actions (id, instance_id, project_id, user_id, action,
+	err := tx.ExecDeferred(ctx, `INSERT INTO instance_actions (id, instance_id, project_id, user_id, action,
 		request_id, start_time, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, srv.ID, p.ProjectID, p.UserID, action, requestID, ts, ts)
 	if err != nil {
@@ -37,16 +37,16 @@ func recordEvent(ctx context.Context, tx *store.Tx, actionID, event, host string
 	if failure != nil {
 		result, traceback, details = resultError, failure.Error(), failure.Error()
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO instance_action_events (id, action_id, event, result, traceback,
+	err := tx.ExecDeferred(ctx, `INSERT INTO instance_action_events (id, action_id, event, result, traceback,
 		details, host, start_time, finish_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		uuid.NewString(), actionID, event, result, nullStr(traceback), nullStr(details), host, started.UnixMicro(), now.UnixMicro())
 	if err != nil {
 		return fmt.Errorf("record %s event: %w", event, err)
 	}
 	if failure != nil {
-		_, err = tx.ExecContext(ctx, `UPDATE instance_actions SET message = ?, updated_at = ? WHERE id = ?`, resultError, now.UnixMicro(), actionID)
+		err = tx.ExecDeferred(ctx, `UPDATE instance_actions SET message = ?, updated_at = ? WHERE id = ?`, resultError, now.UnixMicro(), actionID)
 	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE instance_actions SET updated_at = ? WHERE id = ?`, now.UnixMicro(), actionID)
+		err = tx.ExecDeferred(ctx, `UPDATE instance_actions SET updated_at = ? WHERE id = ?`, now.UnixMicro(), actionID)
 	}
 	if err != nil {
 		return fmt.Errorf("update action: %w", err)

@@ -367,11 +367,15 @@ type createBatch struct {
 	groupIDs            []string
 	group               *servergroup.Group
 	volumes             *bdmPlan // nil: no volumes
+	// hosts are the host states the batch's transaction read, kept as
+	// its servers claim (scheduler.ClaimFrom).
+	hosts []scheduler.HostState
 }
 
 // prepare resolves the security groups and the server group hint in tx.
 func (b *createBatch) prepare(ctx context.Context, tx *store.Tx) error {
 	var err error
+	b.hosts = nil
 	if b.groupIDs, err = secgroup.ResolveForCreate(ctx, tx, b.p, b.req.SecurityGroups); err != nil {
 		return err
 	}
@@ -415,7 +419,7 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 	err := s.completeSpec(ctx, tx, &schedReq, specSource{projectID: p.ProjectID, flavor: b.snapshot,
 		sysmeta: b.sysmeta, hints: req.SchedulerHints, group: b.group})
 	if err == nil {
-		placement, err = scheduler.Claim(ctx, tx, schedReq, now)
+		placement, err = scheduler.ClaimFrom(ctx, tx, &b.hosts, schedReq, now)
 	}
 	switch {
 	case errors.Is(err, scheduler.ErrNoValidHost):
@@ -450,9 +454,12 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 			return nil, "", err
 		}
 	}
-	// The server's groups are its ports' (Nova with Neutron).
-	if err := secgroup.ApplyToNewServer(ctx, tx, p.ProjectID, srv.ID, b.groupIDs); err != nil {
-		return nil, "", err
+	// The server's groups are its ports' (Nova with Neutron); a server
+	// that got no ports (none asked for, or no host) has none to give.
+	if srv.Fault == nil && req.Networks.Mode != "none" {
+		if err := secgroup.ApplyToNewServer(ctx, tx, p.ProjectID, srv.ID, b.groupIDs); err != nil {
+			return nil, "", err
+		}
 	}
 	actionID, err := startAction(ctx, tx, srv, "create", req.RequestID, p, now)
 	if err != nil {

@@ -71,7 +71,7 @@ func (s *Service) FinishBuild(ctx context.Context, t *Task, started time.Time, b
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		if buildErr == nil {
-			_, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = ?,
+			err := tx.ExecDeferred(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = ?,
 				launched_at = ?, updated_at = ? WHERE id = ? AND deleted = FALSE AND task_state = ?`,
 				string(state.VMActive), int(state.PowerRunning), now.UnixMicro(), now.UnixMicro(), t.InstanceID,
 				string(state.TaskSpawning))
@@ -80,7 +80,7 @@ func (s *Service) FinishBuild(ctx context.Context, t *Task, started time.Time, b
 			}
 		} else {
 			fault, _ := json.Marshal(Fault{Code: 500, Message: buildErr.Error(), Created: now.UTC()})
-			_, err := tx.ExecContext(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = ?,
+			err := tx.ExecDeferred(ctx, `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = ?,
 				fault = ?, updated_at = ? WHERE id = ? AND deleted = FALSE AND task_state = ?`,
 				string(state.VMError), int(state.PowerNoState), string(fault), now.UnixMicro(), t.InstanceID,
 				string(state.TaskSpawning))

@@ -430,7 +430,7 @@ func (s *Service) ReimageRootVolume(ctx context.Context, t *Task) error {
 	}
 	i := slices.IndexFunc(bs, func(b BlockDevice) bool { return b.IsRoot() && b.VolumeID != "" })
 	if i < 0 {
-		return &BuildAbort{ServerID: srv.ID, Reason: "Unable to find root block device mapping for volume-backed instance."}
+		return &BuildAbort{ServerID: t.InstanceID, Reason: "Unable to find root block device mapping for volume-backed instance."}
 	}
 	root := bs[i]
 	const failed = "Failed to rebuild volume backed instance."

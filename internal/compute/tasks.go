@@ -56,7 +56,7 @@ func insertTask(ctx context.Context, tx *store.Tx, t *Task, now time.Time) error
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO tasks (id, instance_id, host, kind, params, params_version, state, request_id,
+	err = tx.ExecDeferred(ctx, `INSERT INTO tasks (id, instance_id, host, kind, params, params_version, state, request_id,
 		action_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.InstanceID, t.Host, t.Kind, params, version, taskPending, t.RequestID, t.ActionID, now.UnixMicro())
 	if err != nil {
@@ -207,7 +207,7 @@ func finishTask(ctx context.Context, tx *store.Tx, t *Task, failed bool, now tim
 	if failed {
 		st = taskFailed
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE tasks SET state = ?, params = '{}', finished_at = ? WHERE id = ?`, st, now.UnixMicro(), t.ID)
+	err := tx.ExecDeferred(ctx, `UPDATE tasks SET state = ?, params = '{}', finished_at = ? WHERE id = ?`, st, now.UnixMicro(), t.ID)
 	if err != nil {
 		return fmt.Errorf("finish task: %w", err)
 	}

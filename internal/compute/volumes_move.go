@@ -68,12 +68,16 @@ func (s *Service) MoveVolumes(ctx context.Context, t *Task) error {
 }
 
 // taskVolumes is t's server (deleted or not) and its block device
-// mappings, for the host steps that connect or let go its volumes.
+// mappings, for the host steps that connect or let go its volumes; a
+// server without mappings (most: booted from an image) is not read.
 func (s *Service) taskVolumes(ctx context.Context, t *Task) (*Server, []BlockDevice, error) {
+	bs, err := blockDevicesOf(ctx, s.DB, t.InstanceID)
+	if err != nil || len(bs) == 0 {
+		return nil, nil, err
+	}
 	srv, err := s.GetAny(ctx, t.InstanceID)
 	if err != nil {
 		return nil, nil, err
 	}
-	bs, err := blockDevicesOf(ctx, s.DB, srv.ID)
-	return srv, bs, err
+	return srv, bs, nil
 }

@@ -113,20 +113,55 @@ type Placement struct {
 // its capacity there, trying the next best when a concurrent claim took
 // the room first.
 func Claim(ctx context.Context, tx *store.Tx, req Request, now time.Time) (Placement, error) {
-	hosts, err := LoadHosts(ctx, tx)
-	if err != nil {
-		return Placement{}, err
+	var hosts []HostState
+	return ClaimFrom(ctx, tx, &hosts, req, now)
+}
+
+// ClaimFrom is Claim on *hosts, the host states a create of many servers
+// read once in its transaction (LoadHosts when *hosts is nil): the
+// claimed host's usage grows there too, as Nova's scheduler consumes
+// each instance of one request from its host states, so the next server
+// is weighed with it. The claim itself is still the conditional UPDATE;
+// when it fails (the states were stale), *hosts is read again.
+func ClaimFrom(ctx context.Context, tx *store.Tx, hosts *[]HostState, req Request, now time.Time) (Placement, error) {
+	if *hosts == nil {
+		loaded, err := LoadHosts(ctx, tx)
+		if err != nil {
+			return Placement{}, err
+		}
+		*hosts = loaded
 	}
-	for _, h := range Select(hosts, &req, now) {
+	stale := false
+	for _, h := range Select(*hosts, &req, now) {
 		ok, err := claimOn(ctx, tx, h, req, now, true)
 		if err != nil {
 			return Placement{}, err
 		}
 		if ok {
+			if stale {
+				*hosts = nil
+			} else {
+				consume(*hosts, h.Host, req)
+			}
 			return Placement{Host: h.Host, Node: h.Node, AZ: h.AZ}, nil
 		}
+		stale = true
 	}
+	*hosts = nil
 	return Placement{}, ErrNoValidHost
+}
+
+// consume adds a new server's claim of req to host's state in hosts.
+func consume(hosts []HostState, host string, req Request) {
+	for i := range hosts {
+		if hosts[i].Host == host {
+			hosts[i].VCPUsUsed += int64(req.VCPUs)
+			hosts[i].MemoryUsed += int64(req.MemoryMB)
+			hosts[i].DiskUsed += int64(req.DiskGB)
+			hosts[i].RunningVMs++
+			return
+		}
+	}
 }
 
 // Select returns the hosts that pass every filter for req, best first.

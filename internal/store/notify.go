@@ -17,14 +17,12 @@ var ErrNoListen = errors.New("store: this database does not notify other process
 
 // Notify tells Listen's callers on channel, in every process sharing the
 // database, payload once tx commits (PostgreSQL NOTIFY; nothing if it
-// rolls back). It does nothing on SQLite. Channels are scoped to the
+// rolls back; sent with the commit, once per channel and payload). It
+// does nothing on SQLite. Channels are scoped to the
 // database schema, so databases sharing a server do not hear each other.
 func (t *Tx) Notify(ctx context.Context, channel, payload string) error {
-	if t.db.dialect != Postgres {
-		return nil
-	}
-	if _, err := t.ExecContext(ctx, `SELECT pg_notify(?, current_schema() || ':' || ?)`, channel, payload); err != nil {
-		return fmt.Errorf("notify %s: %w", channel, err)
+	if t.pg != nil {
+		t.pg.notify(channel, payload)
 	}
 	return nil
 }

@@ -386,4 +386,5 @@ var migrations = []migration{
 	schemaHostEndpoint,
 	schemaLiveMigration,
 	schemaCloudSettings,
+	schemaFaults,
 }

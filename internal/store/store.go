@@ -242,7 +242,10 @@ func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 
 // Tx is a transaction that rebinds placeholders like its DB.
 type Tx struct {
-	tx *sql.Tx
+	tx *sql.Tx // SQLite: database/sql's transaction
+	// pg is the transaction on PostgreSQL (pgtx.go): a connection kumo
+	// began it on itself, with the statements it holds back.
+	pg *pgTx
 	db *DB
 	// ctx is the context the transaction began with, cancelled when the
 	// transaction overruns its bound; parentDone is the Done channel of
@@ -282,6 +285,9 @@ func (t *Tx) end() {
 // ExecContext runs a statement in the transaction.
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	ctx = t.stmtContext(ctx)
+	if t.pg != nil {
+		return t.pg.exec(ctx, t.db.rebind(q), args)
+	}
 	if st := t.db.stmt(q); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -291,6 +297,9 @@ func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 // QueryContext runs a query in the transaction.
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	ctx = t.stmtContext(ctx)
+	if t.pg != nil {
+		return t.pg.query(ctx, t.db.rebind(q), args)
+	}
 	if st := t.db.stmt(q); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -300,10 +309,38 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 // QueryRowContext runs a single-row query in the transaction.
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	ctx = t.stmtContext(ctx)
+	if t.pg != nil {
+		return t.pg.queryRow(ctx, t.db.rebind(q), args)
+	}
 	if st := t.db.stmt(q); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, t.db.rebind(q), args...)
+}
+
+// ExecDeferred runs a statement whose result the caller does not read
+// and which fails only when the transaction does (an UPDATE or INSERT by
+// a key the transaction chose or holds): on PostgreSQL it goes with the
+// transaction's next statement or its commit, in one round trip, and its
+// failure is theirs; on SQLite it runs at once.
+func (t *Tx) ExecDeferred(ctx context.Context, q string, args ...any) error {
+	if t.pg != nil {
+		t.pg.queue(t.db.rebind(q), args)
+		return nil
+	}
+	_, err := t.ExecContext(ctx, q, args...)
+	return err
+}
+
+// failure is err, the error the transaction's function returned, led by
+// the failure of a deferred statement when there was one: what failed
+// after it did because the transaction was aborted, and whether to retry
+// is the deferred statement's to say.
+func (t *Tx) failure(err error) error {
+	if t.pg == nil || t.pg.err == nil || errors.Is(err, t.pg.err) {
+		return err
+	}
+	return fmt.Errorf("%w; then: %v", t.pg.err, err)
 }
 
 // Dialect reports which engine the transaction runs on.
@@ -415,43 +452,22 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, iso sql.IsolationLe
 		}
 		defer func() { <-db.txGate }()
 	}
-	opts := &sql.TxOptions{}
-	if db.dialect == Postgres {
-		opts.Isolation = iso
-	}
-	// Cancelling txCtx rolls the transaction back (database/sql does)
-	// and interrupts its statements.
+	// Cancelling txCtx ends the transaction (database/sql rolls it back;
+	// on PostgreSQL its statements fail, and so does the commit) and
+	// interrupts its statements.
 	txCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var sqltx *sql.Tx
+	tx := &Tx{db: db, ctx: txCtx, parentDone: ctx.Done()}
+	defer tx.end()
 	var err error
-	if alone && db.dialect == Postgres {
-		conn, err := db.aloneConn(ctx)
+	if db.dialect == Postgres {
+		tx.pg, err = db.beginPG(ctx, txCtx, iso, alone)
 		if err != nil {
 			return err
 		}
-		defer db.releaseAlone(conn)
-		sqltx, err = conn.BeginTx(txCtx, opts)
-	} else {
-		sqltx, err = db.sql.BeginTx(txCtx, opts)
-	}
-	if err != nil {
+		defer tx.pg.close()
+	} else if tx.tx, err = db.sql.BeginTx(txCtx, &sql.TxOptions{}); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
-	}
-	tx := &Tx{tx: sqltx, db: db, ctx: txCtx, parentDone: ctx.Done()}
-	defer tx.end()
-	if db.dialect == Postgres && !alone {
-		// Waiting for txLock is waiting for a transaction running alone,
-		// which may take its own bound: like the wait for txGate it is
-		// bounded by txGateWait, not counted in hold (counted, every
-		// transaction waiting meanwhile overran hold and failed, the
-		// agents' commits of finished tasks among them).
-		lockCtx, stop := context.WithTimeout(txCtx, txGateWait)
-		_, err = tx.ExecContext(lockCtx, `SELECT pg_advisory_xact_lock_shared(?)`, txLock)
-		stop()
-		if err != nil && lockCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-			err = fmt.Errorf("begin transaction: database busy (waited for a transaction running alone): %w", err)
-		}
 	}
 	// The bound starts once the lock is held: BEGIN IMMEDIATE on SQLite
 	// waits for the writer before it, the gate and txLock on PostgreSQL
@@ -464,23 +480,39 @@ func (db *DB) runTx(ctx context.Context, hold time.Duration, iso sql.IsolationLe
 		})
 		defer timer.Stop()
 	}
+	err = fn(tx)
 	if err == nil {
-		err = fn(tx)
-	}
-	if err == nil {
-		err = sqltx.Commit()
+		err = tx.commit()
 		if err == nil {
 			return nil
 		}
 		err = fmt.Errorf("commit: %w", err)
 	} else {
-		_ = sqltx.Rollback()
+		err = tx.failure(err)
+		tx.rollback()
 	}
 	if overran.Load() {
 		// What failed did because the bound cancelled the transaction.
 		return fmt.Errorf("%w (%s): %v", ErrTxTooLong, hold, err)
 	}
 	return err
+}
+
+// commit commits the transaction.
+func (t *Tx) commit() error {
+	if t.pg != nil {
+		return t.pg.commit(t.ctx)
+	}
+	return t.tx.Commit()
+}
+
+// rollback ends the transaction without its changes.
+func (t *Tx) rollback() {
+	if t.pg != nil {
+		t.pg.rollback()
+		return
+	}
+	_ = t.tx.Rollback()
 }
 
 // aloneConn is a connection holding txLock exclusively, for a

@@ -16,7 +16,8 @@ var statusTypes = map[int]string{
 	http.StatusForbidden: "HTTPForbidden", http.StatusNotFound: "HTTPNotFound",
 	http.StatusMethodNotAllowed: "HTTPMethodNotAllowed", http.StatusConflict: "HTTPConflict",
 	http.StatusRequestEntityTooLarge: "HTTPRequestEntityTooLarge", http.StatusUnsupportedMediaType: "HTTPUnsupportedMediaType",
-	http.StatusNotImplemented: "HTTPNotImplemented",
+	http.StatusNotImplemented: "HTTPNotImplemented", http.StatusTooManyRequests: "HTTPTooManyRequests",
+	http.StatusServiceUnavailable: "HTTPServiceUnavailable",
 }
 
 // errorBody renders Neutron's error body, {"NeutronError": {"type":
