@@ -472,3 +472,36 @@ func TestLaunchWithVolume(t *testing.T) {
 		t.Errorf("the volume is not in use after the launch:\n%s", page)
 	}
 }
+
+// TestFaultsPage: the admin page lists kumo's fault injection rules and
+// their events and deletes a rule; a fault fires on the dashboard's own
+// calls as on any client's, and shows as the API worded it.
+func TestFaultsPage(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	r := c.Admin.Do(http.MethodPost, "/kumo/v1/faults", map[string]any{"fault": map[string]any{"name": "flaky-flavors",
+		"service": "compute", "method": "GET", "path": "/flavors/detail",
+		"action": map[string]any{"type": "status", "status": 503, "message": "injected by the test"}}}).Expect(t, http.StatusCreated)
+	var created struct {
+		Fault struct{ ID string } `json:"fault"`
+	}
+	if err := json.Unmarshal(r.Body, &created); err != nil {
+		t.Fatal(err)
+	}
+	pw := user(t, c, "root", adminProject(t, c), "admin")
+	b := newBrowser(t, c.URL())
+	b.login("root", pw, adminProject(t, c))
+	if st, page := b.get("/dashboard/flavors"); st != http.StatusServiceUnavailable || !strings.Contains(page, "injected by the test") {
+		t.Errorf("flavors under a fault: %d\n%s", st, page)
+	}
+	st, page := b.get("/dashboard/admin/faults")
+	if st != http.StatusOK || !strings.Contains(page, "flaky-flavors") || !strings.Contains(page, `id="fault-events"`) ||
+		strings.Count(page, "compute GET /flavors/detail") < 2 {
+		t.Fatalf("faults page: %d\n%s", st, page)
+	}
+	if st, page = b.post("/dashboard/admin/faults/"+created.Fault.ID+"/delete", nil); st != http.StatusOK || !strings.Contains(page, "Fault rule deleted.") {
+		t.Fatalf("delete rule: %d\n%s", st, page)
+	}
+	if st, _ := b.get("/dashboard/flavors"); st != http.StatusOK {
+		t.Errorf("flavors after the rule went: %d", st)
+	}
+}
