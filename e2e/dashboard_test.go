@@ -87,17 +87,25 @@ func saveArtifacts(t *testing.T, ctx context.Context) {
 		t.Logf("artifacts: %v", err)
 		return
 	}
-	// The test's context may have timed out: give the capture its own.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	loc, _ := chromedp.Run(cctx, chromedp.Location())
-	png, err := chromedp.Run(cctx, chromedp.FullScreenshot(100)) // 100: PNG
-	if err != nil {
-		t.Logf("artifacts: screenshot failed: %v", err)
-	}
-	html, err := chromedp.Run(cctx, chromedp.OuterHTML(chromedp.CSS("html")))
-	if err != nil {
-		t.Logf("artifacts: page HTML failed: %v", err)
+	// The test's context may have timed out, and a page caught between
+	// two documents can keep a command waiting: each try gets its own
+	// short context, and a few tries.
+	var png []byte
+	var html, loc string
+	for try := 0; try < 3 && (png == nil || html == ""); try++ {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Second)
+		if png == nil {
+			if shot, err := chromedp.Call(cctx, page.CaptureScreenshot, page.CaptureScreenshotParams{}); err == nil {
+				png = shot.Data
+			} else {
+				t.Logf("artifacts: screenshot: %v", err)
+			}
+		}
+		if html == "" {
+			loc, _ = chromedp.Run(cctx, chromedp.Location())
+			html, _ = chromedp.Run(cctx, chromedp.Evaluate[string]("document.documentElement.outerHTML"))
+		}
+		cancel()
 	}
 	base := filepath.Join(dir, regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(t.Name(), "_"))
 	for ext, b := range map[string][]byte{".png": png, ".html": []byte(html)} {
@@ -121,22 +129,23 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 }
 
 // waitText polls sel's text until it matches want (without reloading:
-// the page's own script updates it).
+// the page's own script updates it). A read that fails (the element
+// gone while the browser swaps documents after a form) is tried again.
 func waitText(t *testing.T, ctx context.Context, sel string, want func(string) bool, what string) string {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	var text string
+	var err error
 	for time.Now().Before(deadline) {
-		var err error
-		if text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))); err != nil {
-			t.Fatalf("%s: read %s: %v", what, sel, err)
-		}
-		if want(strings.TrimSpace(text)) {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		text, err = chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil && want(strings.TrimSpace(text)) {
 			return text
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("%s: %s still shows %q", what, sel, text)
+	t.Fatalf("%s: %s shows %q (last error: %v)", what, sel, text, err)
 	return ""
 }
 
@@ -181,11 +190,10 @@ func TestDashboardBrowser(t *testing.T) {
 	step(t, ctx, "reboot",
 		chromedp.WaitEnabled(chromedp.CSS(`button[data-action="reboot-soft"]`)),
 		chromedp.Click(chromedp.CSS(`button[data-action="reboot-soft"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#flash")),
 	)
-	if flash := text(t, ctx, "#flash"); flash != "Soft reboot: accepted." {
-		t.Fatalf("after reboot the page says %q", flash)
-	}
+	// The page before the click has a flash too (the launch's): wait for
+	// the answer's.
+	waitText(t, ctx, "#flash", func(s string) bool { return s == "Soft reboot: accepted." }, "reboot accepted")
 	waitText(t, ctx, "#status", func(s string) bool { return s == "ACTIVE" }, "wait for ACTIVE after the reboot")
 	waitText(t, ctx, "#history", func(s string) bool { return strings.Contains(s, "reboot") }, "reboot in the history")
 
