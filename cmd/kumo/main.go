@@ -20,6 +20,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/compute"
+	"github.com/kumocloud/kumo/internal/dashboard"
 	"github.com/kumocloud/kumo/internal/identity"
 	"github.com/kumocloud/kumo/internal/image"
 	"github.com/kumocloud/kumo/internal/mv"
@@ -208,6 +209,9 @@ func run(ctx context.Context, role app.Role, args []string) error {
 		}
 		log.Info("kumo listening", "role", name, "addr", addr.String(), "data_dir", a.Config.DataDir, "driver", a.Config.Driver, "auth", a.Config.Auth)
 		fmt.Fprintf(os.Stderr, "\nkumo is serving OpenStack on http://%s\n", addr)
+		if a.Config.Auth == "builtin" {
+			fmt.Fprintf(os.Stderr, "Its dashboard is at http://%s%s (the admin's password is in clouds.yaml)\n", addr, dashboard.Prefix)
+		}
 		if a.Config.Auth == "builtin" && role == app.RoleAPI {
 			if _, err := os.Stat(a.Config.CloudsFile()); err != nil {
 				fmt.Fprintf(os.Stderr, "The admin credentials are in the clouds.yaml of the kumo api that first started on this database.\n\n")

@@ -29,6 +29,7 @@ import (
 	"github.com/kumocloud/kumo/internal/clock"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/console"
+	"github.com/kumocloud/kumo/internal/dashboard"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/faults"
 	"github.com/kumocloud/kumo/internal/flavor"
@@ -221,7 +222,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 		db.Close()
 		return nil, err
 	}
-	a.Handler = a.routes()
+	if a.Handler, err = a.routes(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -382,7 +386,7 @@ func (a *App) authenticator() auth.Authenticator {
 
 // routes mounts the four APIs and health on one mux; metrics are served
 // apart (--metrics-listen).
-func (a *App) routes() http.Handler {
+func (a *App) routes() (http.Handler, error) {
 	a.metrics = api.NewMetrics()
 	opts := api.Options{
 		Auth:      a.authenticator(),
@@ -435,7 +439,29 @@ func (a *App) routes() http.Handler {
 	mux.Handle(kumoapi.Mount+"/", kumosvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc, kumosvc}
 	mux.HandleFunc("GET /healthz", a.healthz)
-	return a.withHostEndpoint(a.withConsoleProxy(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)))
+	// The dashboard calls the APIs through a.Handler (set when routes
+	// returns), as any client would; its own pages are no API, so it sits
+	// beside them, its bodies (image uploads) bounded by the APIs it feeds.
+	dash, err := dashboard.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Handler.ServeHTTP(w, r)
+	}), a.Log)
+	if err != nil {
+		return nil, err
+	}
+	apis := a.withHostEndpoint(a.withConsoleProxy(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)))
+	return withDashboard(apis, api.Middleware(dash, a.Log, a.metrics, 0)), nil
+}
+
+// withDashboard serves /dashboard/ beside the APIs (a prefix test, as
+// withHostEndpoint).
+func withDashboard(apis, dash http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/dashboard" || strings.HasPrefix(r.URL.Path, dashboard.Prefix) {
+			dash.ServeHTTP(w, r)
+			return
+		}
+		apis.ServeHTTP(w, r)
+	})
 }
 
 // withHostEndpoint serves the host endpoint beside h in a process that
