@@ -28,19 +28,16 @@ type instanceScope struct {
 // instances, cores or RAM.
 func (s *Service) loadInstanceScope(ctx context.Context, tx *store.Tx, projectID, userID string) (*instanceScope, error) {
 	sc := &instanceScope{}
-	var err error
-	if sc.projectLimits, err = projectLimits(ctx, tx, projectID); err != nil {
+	class, project, own, err := scopeRows(ctx, tx, projectID, userID)
+	if err != nil {
 		return nil, err
 	}
+	sc.projectLimits = limitsOf(class, project)
 	if sc.projectUsed, err = s.countInstances(ctx, tx, projectID, ""); err != nil {
 		return nil, err
 	}
 	if userID == "" {
 		return sc, nil
-	}
-	own, err := userRows(ctx, tx, projectID, userID)
-	if err != nil {
-		return nil, err
 	}
 	if _, ok := own[Instances]; !ok {
 		if _, ok := own[Cores]; !ok {

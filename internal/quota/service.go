@@ -88,6 +88,12 @@ func projectLimits(ctx context.Context, q store.Querier, projectID string) (Limi
 	return overlay(def, own), nil
 }
 
+// limitsOf are a project's limits from the rows of its default class
+// and its own (scopeRows'), as projectLimits reads them.
+func limitsOf(class, project Limits) Limits {
+	return overlay(overlay(configDefaults, class), project)
+}
+
 // userLimits are a user's limits in a project: the user's rows, else the
 // project's.
 func userLimits(ctx context.Context, q store.Querier, projectID, userID string) (Limits, error) {

@@ -51,6 +51,35 @@ func classRows(ctx context.Context, q store.Querier, class string) (Limits, erro
 	return l, nil
 }
 
+// scopeRows reads, in one query, the rows a check of a user's limits in
+// a project needs: the default quota class's, the project's own and the
+// user's own (none when userID is ""). A create checks its quota in its
+// transaction, and on PostgreSQL each query there is a round trip.
+func scopeRows(ctx context.Context, q store.Querier, projectID, userID string) (class, project, user Limits, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT 0, resource, hard_limit FROM quota_classes WHERE class_name = ?
+		UNION ALL SELECT 1, resource, hard_limit FROM quotas WHERE project_id = ? AND user_id = ''
+		UNION ALL SELECT 2, resource, hard_limit FROM quotas WHERE project_id = ? AND user_id = ? AND user_id <> ''`,
+		DefaultClass, projectID, projectID, userID)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read quotas of project %s: %w", projectID, err)
+	}
+	defer rows.Close()
+	scopes := [3]Limits{{}, {}, {}}
+	for rows.Next() {
+		var scope int
+		var res string
+		var limit int64
+		if err := rows.Scan(&scope, &res, &limit); err != nil {
+			return nil, nil, nil, fmt.Errorf("read quotas of project %s: %w", projectID, err)
+		}
+		scopes[scope][res] = int(limit)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, fmt.Errorf("read quotas of project %s: %w", projectID, err)
+	}
+	return scopes[0], scopes[1], scopes[2], nil
+}
+
 // sumUserLimits adds up, per resource, the limits set for individual users
 // of a project (Nova's "remains" arithmetic subtracts them).
 func sumUserLimits(ctx context.Context, q store.Querier, projectID string) (Limits, error) {
