@@ -397,11 +397,15 @@ func (s *Service) filters(w *whereBuilder, o ListOptions) {
 			w.add("config_drive = ''")
 		}
 	}
+	// A server's updated is shown in whole seconds, as Nova's database
+	// keeps it; the bounds compare that second, not the microseconds
+	// kept (a server updated at 12:00:00.4 is shown 12:00:00, and
+	// changes-before=12:00:00 must find it).
 	if o.ChangesSince != nil {
-		w.add("updated_at >= ?", o.ChangesSince.UnixMicro())
+		w.add("updated_at >= ?", secondCeil(*o.ChangesSince).UnixMicro())
 	}
 	if o.ChangesBefore != nil {
-		w.add("updated_at <= ?", o.ChangesBefore.UnixMicro())
+		w.add("updated_at < ?", o.ChangesBefore.Truncate(time.Second).Add(time.Second).UnixMicro())
 	}
 	if o.LaunchedAt != nil {
 		w.add("launched_at >= ?", o.LaunchedAt.UnixMicro())
@@ -443,3 +447,12 @@ func anySlice[T any](xs []T) []any {
 }
 
 var _ store.Querier = (*store.DB)(nil)
+
+// secondCeil is t rounded up to a whole second: the first second whose
+// stored times, shown in whole seconds, are not before t.
+func secondCeil(t time.Time) time.Time {
+	if c := t.Truncate(time.Second); !c.Equal(t) {
+		return c.Add(time.Second)
+	}
+	return t
+}

@@ -98,6 +98,17 @@ func TestServerListFilters(t *testing.T) {
 				t.Errorf("%s (%s): got %q, want %q", tc.name, tc.query, got, tc.want)
 			}
 		}
+		// The updated a client reads back bounds the listing at that very
+		// second, both ways (openstackclient's functional tests
+		// test_server_list_with_changes_before* do this): it is shown in
+		// whole seconds and kept in microseconds.
+		updated := latest.Do("GET", "/v2.1/servers/"+web1.ID, nil).JSON(t)["server"].(map[string]any)["updated"].(string)
+		for _, bound := range []string{"changes-before", "changes-since"} {
+			names := listNames(t, latest, "?name=web-1&"+bound+"="+url.QueryEscape(updated))
+			if strings.Join(names, ",") != "web-1" {
+				t.Errorf("%s=%s (web-1's own updated): got %v, want web-1", bound, updated, names)
+			}
+		}
 	})
 }
 
