@@ -90,7 +90,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if s.Versions != nil {
 		v, err := s.scheme().Negotiate(r.Header)
 		if err != nil {
+			// An unsupported version is answered in its own headers
+			// (Nova's 406), an unreadable one in the oldest.
 			c.Version = s.Versions.Min
+			if errors.Is(err, mv.ErrUnsupported) && v != (mv.Version{}) {
+				c.Version = v
+			}
 			s.writeError(w, c, versionError(err))
 			return
 		}

@@ -117,9 +117,9 @@ func TestMicroversionNegotiation(t *testing.T) {
 		{"new style", []string{"OpenStack-API-Version", "compute 2.42"}, 200, "2.42", "", ""},
 		{"legacy style", []string{"X-OpenStack-Nova-API-Version", "2.43"}, 200, "2.43", "", ""},
 		{"new style wins", []string{"OpenStack-API-Version", "compute 2.44", "X-OpenStack-Nova-API-Version", "2.45"}, 200, "2.44", "", ""},
-		{"too new", []string{"OpenStack-API-Version", "compute 2.91"}, 406, "", "computeFault", "Version 2.91 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
-		{"too old", []string{"X-OpenStack-Nova-API-Version", "2.0"}, 406, "", "computeFault", "Version 2.0 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
-		{"malformed", []string{"OpenStack-API-Version", "compute two"}, 400, "", "badRequest", "API Version String two is of invalid format. Must be of format MajorNum.MinorNum."},
+		{"too new", []string{"OpenStack-API-Version", "compute 2.91"}, 406, "2.91", "computeFault", "Version 2.91 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
+		{"too old", []string{"X-OpenStack-Nova-API-Version", "2.0"}, 406, "2.0", "computeFault", "Version 2.0 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
+		{"malformed", []string{"OpenStack-API-Version", "compute two"}, 400, "2.1", "badRequest", "API Version String two is of invalid format. Must be of format MajorNum.MinorNum."},
 	}
 	for _, tc := range cases {
 		r := c.Do("GET", "/v2.1/things", nil, tc.headers...)
@@ -139,6 +139,10 @@ func TestMicroversionNegotiation(t *testing.T) {
 				t.Errorf("%s: Vary %q", tc.name, vary)
 			}
 			continue
+		}
+		// Nova answers an unsupported version in that version's headers.
+		if r.Header.Get("OpenStack-API-Version") != "compute "+tc.version || r.Header.Get("X-OpenStack-Nova-API-Version") != tc.version {
+			t.Errorf("%s: version headers %v, want %s", tc.name, r.Header, tc.version)
 		}
 		name, code, msg := fault(t, r)
 		if name != tc.fault || int(code) != tc.status || msg != tc.msg {

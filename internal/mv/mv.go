@@ -110,7 +110,8 @@ func Requested(h http.Header) string {
 	return strings.TrimSpace(h.Get(HeaderLegacy))
 }
 
-// Negotiate resolves the requested version string against r.
+// Negotiate resolves the requested version string against r. A
+// well-formed version outside r is returned with ErrUnsupported.
 func (r Range) Negotiate(requested string) (Version, error) {
 	switch strings.ToLower(requested) {
 	case "":
@@ -126,7 +127,9 @@ func (r Range) Negotiate(requested string) (Version, error) {
 		return Version{}, fmt.Errorf("%w: API Version String %s is of invalid format. Must be of format MajorNum.MinorNum.", ErrMalformed, requested)
 	}
 	if !r.Contains(v) {
-		return Version{}, fmt.Errorf("%w: Version %s is not supported by the API. Minimum is %s and maximum is %s.", ErrUnsupported, v, r.Min, r.Max)
+		// The version comes back with the error: Nova answers the 406
+		// with it in both version headers.
+		return v, fmt.Errorf("%w: Version %s is not supported by the API. Minimum is %s and maximum is %s.", ErrUnsupported, v, r.Min, r.Max)
 	}
 	return v, nil
 }

@@ -120,9 +120,9 @@ func TestNegotiate(t *testing.T) {
 		{"latest", r.Max, nil, ""},
 		{"LATEST", r.Max, nil, ""},
 		{"2.60", mv.Version{Major: 2, Minor: 60}, nil, ""},
-		{"2.91", mv.Version{}, mv.ErrUnsupported, "Version 2.91 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
-		{"2.0", mv.Version{}, mv.ErrUnsupported, "Version 2.0 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
-		{"3.0", mv.Version{}, mv.ErrUnsupported, "Version 3.0 is not supported"},
+		{"2.91", mv.Version{Major: 2, Minor: 91}, mv.ErrUnsupported, "Version 2.91 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
+		{"2.0", mv.Version{Major: 2, Minor: 0}, mv.ErrUnsupported, "Version 2.0 is not supported by the API. Minimum is 2.1 and maximum is 2.90."},
+		{"3.0", mv.Version{Major: 3, Minor: 0}, mv.ErrUnsupported, "Version 3.0 is not supported"},
 		{"2.x", mv.Version{}, mv.ErrMalformed, "API Version String 2.x is of invalid format. Must be of format MajorNum.MinorNum."},
 		{"garbage", mv.Version{}, mv.ErrMalformed, "API Version String garbage is of invalid format."},
 		// Well formed but past an int (found by FuzzParse): Nova's
