@@ -11,10 +11,12 @@ import (
 )
 
 // hostUptime is the host's `uptime` line as Nova's libvirt driver reports
-// it, or nil when the host is down (Nova cannot ask it). kumo's agents
-// share this machine, so /proc is theirs.
+// it, or nil when the host is down (Nova cannot ask it) or its driver
+// measures none: Nova's fake driver has no get_host_uptime, and kumo's
+// reports none either (it used to give the machine's). The host's agent
+// is assumed to share this machine, so /proc is its.
 func hostUptime(host hosts.Host, now time.Time) *string {
-	if !host.Up(now) {
+	if !host.Up(now) || host.HypervisorType == fakeHypervisorType {
 		return nil
 	}
 	raw, err := os.ReadFile("/proc/uptime")
@@ -38,6 +40,9 @@ func hostUptime(host hosts.Host, now time.Time) *string {
 	s := fmt.Sprintf(" %s up %s,  0 users,  load average: %s", now.Format("15:04:05"), upFor(time.Duration(secs)*time.Second), load)
 	return &s
 }
+
+// fakeHypervisorType is the hypervisor_type of the fake driver's hosts.
+const fakeHypervisorType = "fake"
 
 // upFor is procps' rendering of how long the machine has been up.
 func upFor(d time.Duration) string {
