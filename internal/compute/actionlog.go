@@ -161,7 +161,7 @@ func (s *Service) actionByRequestID(ctx context.Context, serverID, requestID str
 
 func (s *Service) actionEvents(ctx context.Context, actionID string) ([]ActionEvent, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT event, result, traceback, details, host, start_time, finish_time
-		FROM instance_action_events WHERE action_id = ? ORDER BY start_time DESC, id DESC`, actionID)
+		FROM instance_action_events WHERE action_id = ? ORDER BY start_time DESC, seq DESC`, actionID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of action %s: %w", actionID, err)
 	}

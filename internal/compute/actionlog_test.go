@@ -222,3 +222,41 @@ func TestUnschedulableCreateRecordsConductorEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestEventsOfOneInstantListNewestRecordedFirst: events that start at the
+// same instant list in the order Nova's do (created_at, then its
+// autoincrement id, both descending): the last recorded first, every
+// time, not by their random ids.
+func TestEventsOfOneInstantListNewestRecordedFirst(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, database string) {
+		c := newActionCloud(t, database, computetest.Options{})
+		ctx := context.Background()
+		srv := c.create(t, "req-create")
+		c.WaitFor(t, srv.ID, computetest.Active)
+		a, err := c.Compute.GetAction(ctx, owner, srv.ID, "req-create", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Later than the build's own events, so they lead the list.
+		at := time.Now().Add(time.Hour)
+		names := []string{"e1", "e2", "e3", "e4", "e5", "e6"}
+		for _, n := range names {
+			if err := c.Compute.RecordEvent(ctx, a.ID, n, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 3 {
+			a, err := c.Compute.GetAction(ctx, owner, srv.ID, "req-create", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range a.Events[:len(names)] {
+				got = append(got, e.Event)
+			}
+			if strings.Join(got, ",") != "e6,e5,e4,e3,e2,e1" {
+				t.Fatalf("events %v, want e6 … e1", got)
+			}
+		}
+	})
+}

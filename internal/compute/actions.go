@@ -38,8 +38,9 @@ func recordEvent(ctx context.Context, tx *store.Tx, actionID, event, host string
 		result, traceback, details = resultError, failure.Error(), failure.Error()
 	}
 	err := tx.ExecDeferred(ctx, `INSERT INTO instance_action_events (id, action_id, event, result, traceback,
-		details, host, start_time, finish_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		uuid.NewString(), actionID, event, result, nullStr(traceback), nullStr(details), host, started.UnixMicro(), now.UnixMicro())
+		details, host, start_time, finish_time, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+		(SELECT COALESCE(MAX(seq), 0) + 1 FROM instance_action_events WHERE action_id = ?))`,
+		uuid.NewString(), actionID, event, result, nullStr(traceback), nullStr(details), host, started.UnixMicro(), now.UnixMicro(), actionID)
 	if err != nil {
 		return fmt.Errorf("record %s event: %w", event, err)
 	}

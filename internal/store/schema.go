@@ -388,4 +388,5 @@ var migrations = []migration{
 	schemaCloudSettings,
 	schemaConsoleAuthTokens,
 	schemaFaults,
+	schemaEventOrder,
 }
