@@ -520,7 +520,7 @@ func (a *App) buildCompute() error {
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},
 		Volumes: computevol.Volumes{Service: a.Volumes},
 		Wake:    a.wakeAgent, Settings: a.Config.Lifecycle, Now: a.Config.Clock,
-		Scheduler: a.Config.Scheduler,
+		Scheduler: a.Config.Scheduler, ServiceHost: a.Config.Hostname(),
 	})
 	a.VolumeWorker.TellServers(computevol.ServerEvents{Compute: a.Compute})
 	return nil

@@ -91,6 +91,10 @@ type Deps struct {
 	// Now is the service's clock (nil: time.Now); tests advance a fake
 	// one (package clock) past reclaim, offload and confirm deadlines.
 	Now func() time.Time
+	// ServiceHost is the host name of this process, which does the
+	// conductor's part of Nova's work: the events the conductor records
+	// carry its host (Nova's CONF.host), and so kumo's.
+	ServiceHost string
 }
 
 // Settings are the lifecycle choices Nova reads from nova.conf.

@@ -466,7 +466,7 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 		return nil, "", err
 	}
 	if srv.Fault != nil {
-		if err := recordFailedEvent(ctx, tx, actionID, "conductor_schedule_and_build_instances", "", srv.Fault.Message, now); err != nil {
+		if err := recordFailedEvent(ctx, tx, actionID, "conductor_schedule_and_build_instances", s.ServiceHost, srv.Fault.Message, now); err != nil {
 			return nil, "", err
 		}
 		return srv, "", nil

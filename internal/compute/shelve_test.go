@@ -135,6 +135,16 @@ func TestShelveOffloadAtOnceAndUnshelve(t *testing.T) {
 				t.Fatalf("unshelve events %v, want %s", events, e)
 			}
 		}
+		// The conductor's events carry its host, as Nova's (CONF.host).
+		a, err := c.Compute.GetAction(ctx, snapOwner, id, "req-unshelve", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range a.Events {
+			if e.Host != computetest.Host {
+				t.Errorf("unshelve event %s on host %q, want %q", e.Event, e.Host, computetest.Host)
+			}
+		}
 	})
 }
 

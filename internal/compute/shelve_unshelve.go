@@ -130,9 +130,9 @@ func (s *Service) unshelveOffloaded(ctx context.Context, tx *store.Tx, b *begunA
 			string(state.VMError), string(fault), b.Now.UnixMicro(), srv.ID); err != nil {
 			return "", fmt.Errorf("fail unshelve: %w", err)
 		}
-		return "", recordFailedEvent(ctx, tx, b.ActionID, eventGetImageInfo, "", fmt.Sprintf("Image %s could not be found.", imageID), b.Now)
+		return "", recordFailedEvent(ctx, tx, b.ActionID, eventGetImageInfo, s.ServiceHost, fmt.Sprintf("Image %s could not be found.", imageID), b.Now)
 	}
-	if err := recordEvent(ctx, tx, b.ActionID, eventGetImageInfo, "", b.Now, nil, b.Now); err != nil {
+	if err := recordEvent(ctx, tx, b.ActionID, eventGetImageInfo, s.ServiceHost, b.Now, nil, b.Now); err != nil {
 		return "", err
 	}
 	if req.AZPassed {
@@ -160,12 +160,12 @@ func (s *Service) unshelveOffloaded(ctx context.Context, tx *store.Tx, b *begunA
 			b.Now.UnixMicro(), srv.ID); err != nil {
 			return "", fmt.Errorf("fail unshelve: %w", err)
 		}
-		return "", recordFailedEvent(ctx, tx, b.ActionID, eventSchedule, "", err.Error(), b.Now)
+		return "", recordFailedEvent(ctx, tx, b.ActionID, eventSchedule, s.ServiceHost, err.Error(), b.Now)
 	}
 	if err != nil {
 		return "", err
 	}
-	if err := recordEvent(ctx, tx, b.ActionID, eventSchedule, "", b.Now, nil, b.Now); err != nil {
+	if err := recordEvent(ctx, tx, b.ActionID, eventSchedule, s.ServiceHost, b.Now, nil, b.Now); err != nil {
 		return "", err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE instances SET host = ?, node = ?, availability_zone = ?, updated_at = ?
