@@ -40,6 +40,10 @@ const DefaultTimeout = time.Hour
 //	POST /kumo/v1/host/instances/{id}/console/{kind}
 //
 // upgrades to guest id's console of driver (see console.go).
+//
+//	GET /kumo/v1/host/uptime
+//
+// is the host's uptime line, when its driver measures one (uptime.go).
 func Handler(s *Signer, driver virt.Driver, mover virt.Mover, incoming virt.MigrationReceiver, timeout time.Duration, log *slog.Logger) http.Handler {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -49,6 +53,7 @@ func Handler(s *Signer, driver virt.Driver, mover virt.Mover, incoming virt.Migr
 	mux.HandleFunc("PUT "+Prefix+"instances/{id}/files", h.receive)
 	mux.HandleFunc("POST "+Prefix+"instances/{id}/migration/{channel}", (&streamer{receiver: incoming}).serve)
 	mux.HandleFunc("POST "+Prefix+"instances/{id}/console/{kind}", (&consoles{driver: driver}).serve)
+	mux.HandleFunc("GET "+uptimePath, uptime(driver))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Every call is authenticated before anything else is said.
 		if _, err := s.Verify(r); err != nil {

@@ -13,6 +13,13 @@ import (
 // ErrNotFound is returned for operations on a guest the driver does not have.
 var ErrNotFound = errors.New("guest not found")
 
+// UptimeReporter is a driver that measures its host's uptime, as Nova's
+// libvirt driver does (get_host_uptime): the line `uptime` prints. A
+// driver without it has none to report, as Nova's fake driver.
+type UptimeReporter interface {
+	HostUptime(ctx context.Context) (string, error)
+}
+
 // ErrNotSupported is returned by drivers that cannot perform an operation.
 var ErrNotSupported = errors.New("operation not supported by this driver")
 

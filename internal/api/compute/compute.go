@@ -4,6 +4,7 @@
 package compute
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/kumocloud/kumo/internal/aggregate"
@@ -52,6 +53,15 @@ type Deps struct {
 	BlockStorage *volume.Service
 	// Consoles issues and checks remote console tokens.
 	Consoles *console.Service
+	// Uptimes asks compute hosts for their uptime (os-hypervisors).
+	Uptimes HostUptimes
+}
+
+// HostUptimes asks a compute host for its `uptime` line, as Nova's API
+// asks the host's compute service (get_host_uptime); an error when its
+// driver measures none (virt.ErrNotSupported) or it cannot be asked.
+type HostUptimes interface {
+	HostUptime(ctx context.Context, host string) (string, error)
 }
 
 // handlers carries the dependencies every compute handler uses.
@@ -144,7 +154,7 @@ func (d Deps) missing() string {
 		{"Hosts", d.Hosts == nil}, {"Aggregates", d.Aggregates == nil},
 		{"ServerMetadataLimit", d.ServerMetadataLimit == nil}, {"SecurityGroups", d.SecurityGroups == nil},
 		{"FloatingIPs", d.FloatingIPs == nil}, {"ServerGroups", d.ServerGroups == nil},
-		{"BlockStorage", d.BlockStorage == nil}, {"Consoles", d.Consoles == nil},
+		{"BlockStorage", d.BlockStorage == nil}, {"Consoles", d.Consoles == nil}, {"Uptimes", d.Uptimes == nil},
 	} {
 		if dep.absent {
 			return dep.name

@@ -56,7 +56,7 @@ func (h *handlers) hypervisorView(c *api.Call, host hosts.Host, detail bool, ser
 		}
 		v["service"] = map[string]any{"id": svcID, "host": host.Hostname, "disabled_reason": host.DisabledReason}
 		if c.AtLeast(mv.V2_88) {
-			v["uptime"] = hostUptime(host, now)
+			v["uptime"] = h.hostUptime(c.Ctx, host, now)
 		} else {
 			for k, n := range map[string]int64{
 				"vcpus": host.VCPUs, "memory_mb": host.MemoryMB, "local_gb": host.LocalGB,
@@ -181,7 +181,7 @@ func (h *handlers) hypervisorUptime(c *api.Call) (*api.Reply, error) {
 	// as from 2.88 on: Nova's fake driver makes this call a 501, which
 	// fails Tempest's test_get_hypervisor_uptime.
 	v := h.hypervisorView(c, host, false, nil, false)
-	v["uptime"] = hostUptime(host, now)
+	v["uptime"] = h.hostUptime(c.Ctx, host, now)
 	return api.JSON(http.StatusOK, map[string]any{"hypervisor": v}), nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kumocloud/kumo/internal/hostinfo"
 	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/netns"
 )
@@ -159,6 +160,14 @@ func (d *Driver) socket(id, name string) string {
 }
 
 var versionRE = regexp.MustCompile(`version (\d+)\.(\d+)\.(\d+)`)
+
+// HostUptime implements virt.UptimeReporter: the guests run on this
+// machine, so its uptime is the host's.
+func (d *Driver) HostUptime(ctx context.Context) (string, error) {
+	return hostinfo.UptimeLine(time.Now())
+}
+
+var _ virt.UptimeReporter = (*Driver)(nil)
 
 // Host implements virt.Driver: the configured capacity, QEMU's version
 // encoded as Nova does (major*1000000 + minor*1000 + micro).
