@@ -7,28 +7,14 @@ import (
 	"testing"
 
 	"github.com/kumocloud/kumo/internal/app/apptest"
+	"github.com/kumocloud/kumo/internal/reqlog"
 )
 
-// request is an entry of GET /kumo/v1/requests.
-type request struct {
-	Time         string  `json:"time"`
-	Method       string  `json:"method"`
-	Path         string  `json:"path"`
-	Service      string  `json:"service"`
-	Microversion string  `json:"microversion"`
-	Status       int     `json:"status"`
-	DurationMS   float64 `json:"duration_ms"`
-	RequestID    string  `json:"request_id"`
-	ProjectID    string  `json:"project_id"`
-	UserID       string  `json:"user_id"`
-	ServerID     string  `json:"server_id"`
-}
-
-func listRequests(t *testing.T, c *apptest.Cloud, query string) []request {
+func listRequests(t *testing.T, c *apptest.Cloud, query string) []reqlog.Entry {
 	t.Helper()
 	r := c.Admin.Do("GET", "/kumo/v1/requests"+query, nil).Expect(t, http.StatusOK)
 	var got struct {
-		Requests []request `json:"requests"`
+		Requests []reqlog.Entry `json:"requests"`
 	}
 	if err := json.Unmarshal(r.Body, &got); err != nil || got.Requests == nil {
 		t.Fatalf("GET /kumo/v1/requests%s: %v: %s", query, err, r.Body)
@@ -63,10 +49,10 @@ func TestRequestsAPI(t *testing.T) {
 	if strings.Join(paths, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("member's requests, newest first:\n%s\nwant:\n%s", strings.Join(paths, "\n"), strings.Join(want, "\n"))
 	}
-	byPath := map[string]request{}
+	byPath := map[string]reqlog.Entry{}
 	for _, e := range all {
 		byPath[e.Method+" "+e.Path] = e
-		if e.UserID == "" || e.ProjectID != c.MemberProject || e.RequestID == "" || e.Time == "" || e.DurationMS < 0 {
+		if e.UserID == "" || e.ProjectID != c.MemberProject || e.RequestID == "" || e.Time.IsZero() || e.DurationMS < 0 {
 			t.Errorf("entry lacks its caller, id or time: %+v", e)
 		}
 	}
