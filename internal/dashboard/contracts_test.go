@@ -272,3 +272,22 @@ func TestRequestsContract(t *testing.T) {
 		})
 	}
 }
+
+func TestShortIDAndTime(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"req-c739db04-8a2b-4c1e-9f00-0123456789ab", "req-c739db04…"},
+		{"1302dc63-b2e8-4d23-a760-23d8f9994900", "1302dc63…"},
+		{"803158145e2d4b5c9e8f0a1b2c3d4e5f", "80315814…"},
+		{"short", "short"}, {"123456789", "123456789"}, {"", ""},
+	} {
+		if got := shortID(tt.in); got != tt.want {
+			t.Errorf("shortID(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := shortTime("2026-12-07T20:44:06.810123456Z"); got != "2026-12-07 20:44:06.810" {
+		t.Errorf("shortTime: %q", got)
+	}
+	if got := shortTime("yesterday"); got != "yesterday" {
+		t.Errorf("shortTime of a non-time: %q", got)
+	}
+}
