@@ -67,6 +67,10 @@ func TestRequestsAPI(t *testing.T) {
 	if img := byPath["GET /image/v2/images"]; img.Service != "image" || img.Microversion != "" || img.ServerID != "" {
 		t.Errorf("image listing: %+v", img)
 	}
+	c.Admin.Do("GET", "/volume/v3/volumes", nil, "OpenStack-API-Version", "volume 3.59").Expect(t, http.StatusOK)
+	if vol := listRequests(t, c, "?path=/volume/v3/volumes&limit=1"); len(vol) != 1 || vol[0].Service != "volume" || vol[0].Microversion != "3.59" {
+		t.Errorf("volume listing: %+v, want the volume service at 3.59", vol)
+	}
 	for _, e := range listRequests(t, c, "?limit=1000") {
 		if e.Path == "/healthz" {
 			t.Errorf("/healthz is recorded: %+v", e)
