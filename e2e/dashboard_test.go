@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -196,6 +198,24 @@ func TestDashboardBrowser(t *testing.T) {
 	waitText(t, ctx, "#flash", func(s string) bool { return s == "Soft reboot: accepted." }, "reboot accepted")
 	waitText(t, ctx, "#status", func(s string) bool { return s == "ACTIVE" }, "wait for ACTIVE after the reboot")
 	waitText(t, ctx, "#history", func(s string) bool { return strings.Contains(s, "reboot") }, "reboot in the history")
+	serverPage, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatalf("server page's location: %v", err)
+	}
+	if os.Getenv("KUMO_UPDATE_DOCS") != "" {
+		screenshotServers(t, ctx, base+"servers", filepath.Join("..", "docs", "dashboard.png"))
+	}
+	// The request inspector lists the reboot (the dashboard's call to
+	// the compute API) and links its instance action.
+	step(t, ctx, "request inspector",
+		chromedp.Navigate(base+"admin/requests?method=POST&path=/action"),
+		chromedp.WaitVisible(chromedp.CSS("#requests")),
+	)
+	id := strings.TrimPrefix(serverPage, base+"servers/")
+	if got := text(t, ctx, "#requests"); !strings.Contains(got, "POST /v2.1/servers/"+id+"/action") {
+		t.Errorf("the inspector lacks the reboot of %s:\n%s", id, got)
+	}
+	step(t, ctx, "back to the server", chromedp.Navigate(serverPage), chromedp.WaitVisible(chromedp.CSS("#server")))
 
 	step(t, ctx, "console log",
 		chromedp.Click(chromedp.CSS("#console-log")),
@@ -204,7 +224,7 @@ func TestDashboardBrowser(t *testing.T) {
 	t.Logf("console log: %d bytes", len(text(t, ctx, "#log")))
 
 	step(t, ctx, "delete",
-		chromedp.NavigateBack(),
+		chromedp.Navigate(serverPage),
 		chromedp.WaitVisible(chromedp.CSS(`button[data-action="delete"]`)),
 		chromedp.Click(chromedp.CSS(`button[data-action="delete"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#servers")),
@@ -232,6 +252,29 @@ func TestDashboardBrowser(t *testing.T) {
 		return strings.Contains(s, "browser-image") && strings.Contains(s, "active") && strings.Contains(s, "3.0 MiB")
 	}, "the uploaded image in the list")
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// screenshotServers writes a PNG of the servers page, at a modest
+// window size, to file (the README's picture of the dashboard).
+func screenshotServers(t *testing.T, ctx context.Context, url, file string) {
+	t.Helper()
+	step(t, ctx, "servers page for the screenshot",
+		chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("#servers")))
+	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride,
+		emulation.SetDeviceMetricsOverrideParams{Width: 1024, Height: 300, DeviceScaleFactor: 1}); err != nil {
+		t.Fatalf("window size for the screenshot: %v", err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+		t.Fatalf("window size after the screenshot: %v", err)
+	}
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d bytes)", file, len(png))
 }
 
 // text is sel's text now.

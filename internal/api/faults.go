@@ -52,10 +52,8 @@ type FaultInjector interface {
 // that fails never fails the request: it is logged and the request
 // served.
 func (s *Service) injectFault(w http.ResponseWriter, c *Call, path string) bool {
-	q := FaultRequest{Service: s.Name, Method: c.Req.Method, Path: path, ProjectID: c.ProjectID(), RequestID: c.RequestID}
-	if s.Versions != nil || s.FixedVersion != nil {
-		q.Microversion = c.Version.String()
-	}
+	q := FaultRequest{Service: s.Name, Method: c.Req.Method, Path: path, ProjectID: c.ProjectID(), RequestID: c.RequestID,
+		Microversion: s.microversion(c)}
 	f, err := s.Faults.InjectFault(c.Ctx, q)
 	if err != nil {
 		s.logger().ErrorContext(c.Ctx, "fault rules unavailable", "request_id", c.RequestID, "error", err)

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kumocloud/kumo/internal/reqlog"
 )
 
 type requestInfoKey struct{}
@@ -21,6 +23,13 @@ type requestInfo struct {
 	id      string
 	route   string
 	maxBody int64 // the JSON body limit, for declaredTooLarge
+
+	// What the service that served the request learnt of it (its name,
+	// the negotiated microversion, the caller, the server the path
+	// names), for the recent requests: set by Service.ServeHTTP.
+	service, microversion string
+	projectID, userID     string
+	serverID              string
 }
 
 // RequestIDFrom returns the request id (req-<uuid>) of ctx's request.
@@ -114,8 +123,9 @@ func (s *statusRecorder) Flush() {
 // Middleware wraps next with what every request gets: a request id in
 // X-Compute-Request-Id and X-Openstack-Request-Id, a body size limit, a
 // panic guard that answers 500 with the request id, one structured log
-// line, and metrics.
-func Middleware(next http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Handler {
+// line, metrics and, when recent is set, an entry in the process's recent
+// requests (not for /healthz, which load balancers poll).
+func Middleware(next http.Handler, log *slog.Logger, m *Metrics, recent *reqlog.Log, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &requestInfo{id: "req-" + uuid.NewString(), route: "unmatched", maxBody: maxBody}
@@ -159,9 +169,45 @@ func Middleware(next http.Handler, log *slog.Logger, m *Metrics, maxBody int64) 
 				slog.Duration("duration", elapsed),
 				slog.String("route", ri.route),
 			)
+			if recent != nil && r.URL.Path != "/healthz" {
+				recent.Add(ri.entry(r, rec, start, elapsed, status))
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// entry is the request as the recent requests keep it: no body, no
+// header, secrets in the query redacted.
+func (ri *requestInfo) entry(r *http.Request, w http.ResponseWriter, start time.Time, elapsed time.Duration, status int) reqlog.Entry {
+	server := ri.serverID
+	if server == "" && ri.service == "compute" && status < 300 {
+		server = serverInLocation(w.Header().Get("Location"))
+	}
+	return reqlog.Entry{Time: start.UTC(), Method: r.Method, Path: reqlog.Redact(r.URL.Path, r.URL.RawQuery),
+		Service: ri.service, Microversion: ri.microversion, Status: status,
+		DurationMS: float64(elapsed.Microseconds()) / 1000, RequestID: ri.id,
+		ProjectID: ri.projectID, UserID: ri.userID, ServerID: server}
+}
+
+// serverInLocation is the server id of a create's Location
+// (.../servers/{id}), "" for any other.
+func serverInLocation(loc string) string {
+	_, rest, ok := strings.Cut(loc, "/servers/")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	return id
+}
+
+// infoOf is ctx's requestInfo; a throwaway one outside Middleware, so
+// the service can note what it learns without asking.
+func infoOf(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
 }
 
 // isUpload reports whether the request streams image data (PUT

@@ -83,6 +83,8 @@ type Service struct {
 // the Mount prefix.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &Call{Ctx: r.Context(), Req: r, RequestID: RequestIDFrom(r.Context())}
+	ri := infoOf(r.Context())
+	ri.service = s.Name
 	rest := strings.TrimPrefix(r.URL.Path, s.Mount)
 	c.BaseURL = s.baseURL(r) + s.Mount
 	if s.FixedVersion != nil {
@@ -101,6 +103,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.Version = v
 	}
+	ri.microversion = s.microversion(c)
 	if declaredTooLarge(r) {
 		s.writeError(w, c, errs.TooLarge("Request is too large."))
 		return
@@ -123,6 +126,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	SetRouteName(r.Context(), s.Name+" "+route.Method+" "+route.Name)
 	c.params = params
 	c.svc = s
+	ri.serverID = params["server_id"] // compute's: /servers/{server_id}/...
 	if !route.Anonymous {
 		p, err := s.authenticate(r)
 		if err != nil {
@@ -135,6 +139,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.Principal = p
 		c.Ctx = auth.WithPrincipal(c.Ctx, p)
+		ri.projectID, ri.userID = p.ProjectID, p.UserID
 		if c.ProjectInURL != "" && c.ProjectInURL != p.ProjectID {
 			err := errs.Invalid("Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", c.ProjectInURL, p.ProjectID)
 			if s.ProjectMismatch != nil {
@@ -168,6 +173,15 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeReply(w, c, reply)
+}
+
+// microversion is c's negotiated microversion as a string, "" for an
+// API without microversions.
+func (s *Service) microversion(c *Call) string {
+	if s.Versions != nil || s.FixedVersion != nil {
+		return c.Version.String()
+	}
+	return ""
 }
 
 // stripProject removes an optional project id segment from rest.

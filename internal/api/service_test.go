@@ -386,7 +386,7 @@ func TestBrokenStreamIsCutOff(t *testing.T) {
 	svc := &api.Service{Name: "compute", Mount: "/v2.1", Router: api.NewRouter(routes), Auth: auth.NoAuth{}, Errors: api.NovaFault}
 	mux := http.NewServeMux()
 	mux.Handle("/v2.1/", svc)
-	srv := httptest.NewServer(api.Middleware(mux, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, 1<<20))
+	srv := httptest.NewServer(api.Middleware(mux, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, 1<<20))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/v2.1/broken")
 	if err != nil {

@@ -60,7 +60,7 @@ func TestDeclaredTooLargeIsNotRead(t *testing.T) {
 			return api.NoContent(http.StatusNoContent), err
 		},
 	}}), Errors: api.KeystoneError}
-	h := api.Middleware(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, 1<<20)
+	h := api.Middleware(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, 1<<20)
 	req := httptest.NewRequest("POST", "/identity/v3/auth/tokens", io.NopCloser(unreadBody{t}))
 	req.ContentLength = 10 << 20
 	rec := httptest.NewRecorder()

@@ -26,7 +26,7 @@ type Client struct {
 // 1 MiB, panic guard) and returns a client for it.
 func New(t testing.TB, h http.Handler) *Client {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &Client{t: t, h: api.Middleware(h, log, nil, 1<<20)}
+	return &Client{t: t, h: api.Middleware(h, log, nil, nil, 1<<20)}
 }
 
 // Over returns a client for h as it is: a whole app's handler, which

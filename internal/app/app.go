@@ -45,6 +45,7 @@ import (
 	"github.com/kumocloud/kumo/internal/quota"
 	"github.com/kumocloud/kumo/internal/quota/netquota"
 	"github.com/kumocloud/kumo/internal/ratelimit"
+	"github.com/kumocloud/kumo/internal/reqlog"
 	"github.com/kumocloud/kumo/internal/router"
 	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/secret"
@@ -107,6 +108,9 @@ type App struct {
 	lock       *DirLock // the data dir's, held until Close
 	lease      agentLease
 	metrics    *api.Metrics
+	// recent are the API requests this process served lately (the
+	// request inspector's, GET /kumo/v1/requests).
+	recent *reqlog.Log
 
 	// floatingIPs and routers are the networking service's L3 (Nova's
 	// floating IP proxies share the pool).
@@ -388,6 +392,7 @@ func (a *App) authenticator() auth.Authenticator {
 // apart (--metrics-listen).
 func (a *App) routes() (http.Handler, error) {
 	a.metrics = api.NewMetrics()
+	a.recent = reqlog.New(a.Config.RecentRequests)
 	opts := api.Options{
 		Auth:      a.authenticator(),
 		PublicURL: a.Config.PublicURL,
@@ -436,7 +441,7 @@ func (a *App) routes() (http.Handler, error) {
 	for _, svc := range []*api.Service{v21, v2, idsvc, imgsvc, netsvc, volsvc} {
 		svc.Faults = injector
 	}
-	kumosvc := kumoapi.NewService(a.Faults, opts)
+	kumosvc := kumoapi.NewService(a.Faults, a.recent, opts)
 	mux.Handle(kumoapi.Mount+"/", kumosvc)
 	a.APIs = []*api.Service{v21, idsvc, imgsvc, netsvc, volsvc, kumosvc}
 	mux.HandleFunc("GET /healthz", a.healthz)
@@ -449,8 +454,10 @@ func (a *App) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	apis := a.withHostEndpoint(a.withConsoleProxy(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.Config.MaxBodyBytes)))
-	return withDashboard(apis, api.Middleware(dash, a.Log, a.metrics, 0)), nil
+	// The dashboard's page loads are no API requests: the API calls they
+	// make are (they come back through a.Handler).
+	apis := a.withHostEndpoint(a.withConsoleProxy(api.Middleware(cleanPaths(mux), a.Log, a.metrics, a.recent, a.Config.MaxBodyBytes)))
+	return withDashboard(apis, api.Middleware(dash, a.Log, a.metrics, nil, 0)), nil
 }
 
 // withDashboard serves /dashboard/ beside the APIs (a prefix test, as
@@ -489,7 +496,7 @@ func (a *App) hostRoutes() http.Handler {
 	a.metrics = api.NewMetrics()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
-	return a.withHostEndpoint(api.Middleware(mux, a.Log, a.metrics, a.Config.MaxBodyBytes))
+	return a.withHostEndpoint(api.Middleware(mux, a.Log, a.metrics, nil, a.Config.MaxBodyBytes))
 }
 
 // healthz answers ok while the database does.

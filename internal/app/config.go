@@ -137,6 +137,9 @@ type Config struct {
 	// (internal/faults) stored at start in place of the ones it held
 	// before.
 	FaultsFile string
+	// RecentRequests is how many API requests the process keeps in
+	// memory for the request inspector (0: reqlog.DefaultSize).
+	RecentRequests int
 }
 
 // Failed logins allowed per client address by default: 20 in a row, then

@@ -28,6 +28,7 @@ func (d *Dashboard) routes() {
 	m.HandleFunc("POST /dashboard/servers/{id}/delete", d.authed(true, d.deleteServer))
 	m.HandleFunc("GET /dashboard/servers/{id}/log", d.authed(true, d.consoleLog))
 	m.HandleFunc("POST /dashboard/servers/{id}/console", d.authed(true, d.remoteConsole))
+	m.HandleFunc("GET /dashboard/servers/{id}/actions/{request_id}", d.authed(true, d.instanceAction))
 
 	m.HandleFunc("GET /dashboard/images", d.authed(true, d.images))
 	m.HandleFunc("POST /dashboard/images", d.authed(true, d.createImage))
@@ -50,6 +51,7 @@ func (d *Dashboard) routes() {
 	m.HandleFunc("GET /dashboard/admin/services", d.authed(true, d.services))
 	m.HandleFunc("GET /dashboard/admin/faults", d.authed(true, d.faults))
 	m.HandleFunc("POST /dashboard/admin/faults/{id}/delete", d.authed(true, d.deleteFault))
+	m.HandleFunc("GET /dashboard/admin/requests", d.authed(true, d.requests))
 }
 
 // loginForm is the login page's data.

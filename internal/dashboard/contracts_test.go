@@ -227,3 +227,67 @@ func TestLoginCookie(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestsContract: the inspector page over the API's answers: its
+// entries (links to the instance action a server's POST caused), its 400
+// shown beside the form, its 404 as not available, its 403 as worded.
+func TestRequestsContract(t *testing.T) {
+	tests := []struct {
+		name, page string
+		answers    map[string]func(http.ResponseWriter, *http.Request)
+		status     int
+		want       []string
+	}{
+		{name: "listed", page: "/dashboard/admin/requests?method=POST&status=&junk=1", answers: map[string]func(http.ResponseWriter, *http.Request){
+			"GET /kumo/v1/requests": func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.RawQuery != "method=POST" {
+					w.WriteHeader(http.StatusTeapot)
+					return
+				}
+				jsonAnswer(200, `{"requests": [{"time": "2026-12-07T20:00:00Z", "method": "POST", "path": "/v2.1/servers/s1/action",
+					"service": "compute", "microversion": "2.79", "status": 202, "duration_ms": 3.25, "request_id": "req-1",
+					"project_id": "p1", "user_id": "u1", "server_id": "s1"}]}`)(w, r)
+			},
+		}, status: 200, want: []string{`href="/dashboard/servers/s1/actions/req-1"`, "POST /v2.1/servers/s1/action", "compute 2.79",
+			"3.2", `name="method" value="POST"`}},
+		{name: "invalid", page: "/dashboard/admin/requests?status=abc", answers: map[string]func(http.ResponseWriter, *http.Request){
+			"GET /kumo/v1/requests": jsonAnswer(400, `{"error": {"code": 400, "message": "Invalid status \"abc\".", "title": "Bad Request"}}`),
+		}, status: 200, want: []string{`id="requests-invalid"`, "Invalid status &#34;abc&#34;.", `name="status" value="abc"`}},
+		{name: "unavailable", page: "/dashboard/admin/requests", status: 200, want: []string{`id="requests-unavailable"`}},
+		{name: "refused", page: "/dashboard/admin/requests", answers: map[string]func(http.ResponseWriter, *http.Request){
+			"GET /kumo/v1/requests": jsonAnswer(403, `{"error": {"code": 403, "message": "You are not authorized to perform the requested action: kumo:requests:list.", "title": "Forbidden"}}`),
+		}, status: 403, want: []string{"kumo:requests:list"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := request(t, &stubAPI{answers: tt.answers}, http.MethodGet, tt.page, nil)
+			if w.Code != tt.status {
+				t.Errorf("status %d, want %d\n%s", w.Code, tt.status, w.Body)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(w.Body.String(), want) {
+					t.Errorf("page lacks %q:\n%s", want, w.Body)
+				}
+			}
+		})
+	}
+}
+
+func TestShortIDAndTime(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"req-c739db04-8a2b-4c1e-9f00-0123456789ab", "req-c739db04…"},
+		{"1302dc63-b2e8-4d23-a760-23d8f9994900", "1302dc63…"},
+		{"803158145e2d4b5c9e8f0a1b2c3d4e5f", "80315814…"},
+		{"short", "short"}, {"123456789", "123456789"}, {"", ""},
+	} {
+		if got := shortID(tt.in); got != tt.want {
+			t.Errorf("shortID(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := shortTime("2026-12-07T20:44:06.810123456Z"); got != "2026-12-07 20:44:06.810" {
+		t.Errorf("shortTime: %q", got)
+	}
+	if got := shortTime("yesterday"); got != "yesterday" {
+		t.Errorf("shortTime of a non-time: %q", got)
+	}
+}

@@ -505,3 +505,49 @@ func TestFaultsPage(t *testing.T) {
 		t.Errorf("flavors after the rule went: %d", st)
 	}
 }
+
+// TestRequestsPage: a server action made in the dashboard shows in the
+// admin's request inspector, linked to the instance action it caused,
+// whose page shows the action and its events; the dashboard's own page
+// loads are no API requests; a member gets the API's refusal.
+func TestRequestsPage(t *testing.T) {
+	c := apptest.New(t, apptest.Options{})
+	pw := user(t, c, "root", adminProject(t, c), "admin")
+	b := newBrowser(t, c.URL())
+	b.login("root", pw, adminProject(t, c))
+	id := c.CreateServer(c.Admin, "inspected", nil)
+	c.Step()
+	b.get("/dashboard/servers/" + id)
+	if st, page := b.post("/dashboard/servers/"+id+"/action", url.Values{"action": {"reboot-soft"}}); st != http.StatusOK || !strings.Contains(page, "Soft reboot: accepted.") {
+		t.Fatalf("reboot: %d\n%s", st, page)
+	}
+	c.Step()
+	st, page := b.get("/dashboard/admin/requests?method=POST&server_id=" + id)
+	if st != http.StatusOK || !strings.Contains(page, "POST /v2.1/servers/"+id+"/action") {
+		t.Fatalf("inspector: %d\n%s", st, page)
+	}
+	link := regexp.MustCompile(`href="(/dashboard/servers/`+id+`/actions/(req-[^"]+))"`).FindAllStringSubmatch(page, -1)
+	if len(link) != 2 { // the reboot and the create, newest first
+		t.Fatalf("%d instance action links, want 2:\n%s", len(link), page)
+	}
+	st, page = b.get(link[0][1])
+	if st != http.StatusOK || !strings.Contains(page, "<td>reboot</td>") || !strings.Contains(page, link[0][2]) ||
+		!strings.Contains(page, "compute_reboot_instance") || !strings.Contains(page, "Success") {
+		t.Errorf("the reboot's action page: %d\n%s", st, page)
+	}
+	if st, page = b.get(link[1][1]); st != http.StatusOK || !strings.Contains(page, "<td>create</td>") {
+		t.Errorf("the create's action page: %d\n%s", st, page)
+	}
+	st, page = b.get("/dashboard/admin/requests?path=/dashboard")
+	if st != http.StatusOK || !strings.Contains(page, "No requests match.") {
+		t.Errorf("the dashboard's page loads are listed: %d\n%s", st, page)
+	}
+	if st, page = b.get("/dashboard/admin/requests?status=6xx"); st != http.StatusOK || !strings.Contains(page, `id="requests-invalid"`) {
+		t.Errorf("invalid filter: %d\n%s", st, page)
+	}
+	m := newBrowser(t, c.URL())
+	m.login("erin", user(t, c, "erin", c.MemberProject, "member"), c.MemberProject)
+	if st, page := m.get("/dashboard/admin/requests"); st != http.StatusForbidden || !strings.Contains(page, "kumo:requests:list") {
+		t.Errorf("member: %d\n%s", st, page)
+	}
+}

@@ -1,12 +1,14 @@
 package policy
 
-// The rules of kumo's own API (/kumo/v1): fault injection, for admins.
+// The rules of kumo's own API (/kumo/v1): fault injection and the
+// request inspector, for admins.
 const (
 	FaultsList   = "kumo:faults:list"
 	FaultsCreate = "kumo:faults:create"
 	FaultsShow   = "kumo:faults:show"
 	FaultsDelete = "kumo:faults:delete"
 	FaultsEvents = "kumo:faults:events"
+	RequestsList = "kumo:requests:list"
 )
 
 func kumoRules() []Rule {
@@ -18,9 +20,10 @@ func kumoRules() []Rule {
 		{FaultsShow, admin, []string{"GET /faults/{fault_id}"}},
 		{FaultsDelete, admin, []string{"DELETE /faults/{fault_id}"}},
 		{FaultsEvents, admin, []string{"GET /faults/events"}},
+		{RequestsList, admin, []string{"GET /requests"}},
 	}
 }
 
 // Kumo is the rule set of kumo's own API: calls no OpenStack service
-// has (fault injection), any token scope.
+// has (fault injection, the request inspector), any token scope.
 func Kumo() *Set { return NewSet("kumo", kumoRules()) }

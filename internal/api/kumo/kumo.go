@@ -1,6 +1,7 @@
 // Package kumo serves kumo's own API under /kumo/v1, outside the
 // OpenStack APIs but on their listener, authenticated and authorized as
-// they are: fault injection rules and their events (internal/faults).
+// they are: fault injection rules and their events (internal/faults), and
+// the requests this process served lately (internal/reqlog).
 package kumo
 
 import (
@@ -11,6 +12,7 @@ import (
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/faults"
 	"github.com/kumocloud/kumo/internal/policy"
+	"github.com/kumocloud/kumo/internal/reqlog"
 )
 
 // Mount is where kumo's API is served.
@@ -18,9 +20,9 @@ const Mount = "/kumo/v1"
 
 // NewService returns kumo's API service. Its errors are Keystone's JSON
 // bodies ({"error": {"code", "message", "title"}}).
-func NewService(f *faults.Service, o api.Options) *api.Service {
+func NewService(f *faults.Service, recent *reqlog.Log, o api.Options) *api.Service {
 	return &api.Service{
-		Name: "kumo", Mount: Mount, Router: api.NewRouter(Routes(f)), Auth: o.Auth,
+		Name: "kumo", Mount: Mount, Router: api.NewRouter(Routes(f, recent)), Auth: o.Auth,
 		AuthURL: o.AuthURL, Errors: api.KeystoneError, PublicURL: o.PublicURL, Log: o.Log,
 		Policy: policy.Kumo(), Denied: denied, Target: api.CallerTarget, NoTrailingSlash: true,
 	}
@@ -31,18 +33,22 @@ func denied(rule string) error {
 }
 
 // Routes is the route table, relative to Mount.
-func Routes(f *faults.Service) []api.Route {
-	h := handlers{f: f}
+func Routes(f *faults.Service, recent *reqlog.Log) []api.Route {
+	h := handlers{f: f, recent: recent}
 	return []api.Route{
 		{Method: "GET", Path: "/faults", Rule: policy.FaultsList, Handler: h.list},
 		{Method: "POST", Path: "/faults", Rule: policy.FaultsCreate, Handler: h.create},
 		{Method: "GET", Path: "/faults/events", Rule: policy.FaultsEvents, Handler: h.events},
 		{Method: "GET", Path: "/faults/{fault_id}", Rule: policy.FaultsShow, Handler: h.show},
 		{Method: "DELETE", Path: "/faults/{fault_id}", Rule: policy.FaultsDelete, Handler: h.delete},
+		{Method: "GET", Path: "/requests", Rule: policy.RequestsList, Handler: h.requests},
 	}
 }
 
-type handlers struct{ f *faults.Service }
+type handlers struct {
+	f      *faults.Service
+	recent *reqlog.Log // this process's
+}
 
 // view is a rule as the API shows it: probability always a number.
 func view(r *faults.Rule) *faults.Rule {
@@ -113,4 +119,15 @@ func (h handlers) events(c *api.Call) (*api.Reply, error) {
 		return nil, err
 	}
 	return api.JSON(200, map[string]any{"events": evs}), nil
+}
+
+// requests lists the requests this process served lately, newest first,
+// filtered by the query (reqlog.ParseFilter). Each process keeps its
+// own: behind a load balancer, each shows what it served.
+func (h handlers) requests(c *api.Call) (*api.Reply, error) {
+	f, err := reqlog.ParseFilter(c.Query(), h.recent.Size())
+	if err != nil {
+		return nil, err
+	}
+	return api.JSON(200, map[string]any{"requests": h.recent.List(f)}), nil
 }
