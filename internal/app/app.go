@@ -414,7 +414,7 @@ func (a *App) routes() (http.Handler, error) {
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
 		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes, Consoles: a.Consoles,
-		Uptimes: uptimeLink{hosts: a.Hosts, client: a.hostClient},
+		HostUptime: uptimeLink{hosts: a.Hosts, client: a.hostClient}.HostUptime,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))

@@ -20,7 +20,7 @@ type (
 )
 
 // TestNewRefusesMissingDependencies: every dependency but Settings,
-// Scheduler and Now is required, and New names the one missing (a wiring mistake)
+// Scheduler, Now and ServiceHost is required, and New names the one missing (a wiring mistake)
 // instead of serving with a branch that skips it.
 func TestNewRefusesMissingDependencies(t *testing.T) {
 	full := Deps{DB: &store.DB{}, Flavors: &flavor.Service{}, Images: &image.Service{}, Quotas: someQuotas{},
@@ -28,7 +28,7 @@ func TestNewRefusesMissingDependencies(t *testing.T) {
 	if s := New(full); s == nil {
 		t.Fatal("New with every dependency returned nil")
 	}
-	optional := map[string]bool{"Settings": true, "Scheduler": true, "Now": true}
+	optional := map[string]bool{"Settings": true, "Scheduler": true, "Now": true, "ServiceHost": true}
 	fields := reflect.TypeOf(full)
 	for i := range fields.NumField() {
 		name := fields.Field(i).Name

@@ -53,15 +53,11 @@ type Deps struct {
 	BlockStorage *volume.Service
 	// Consoles issues and checks remote console tokens.
 	Consoles *console.Service
-	// Uptimes asks compute hosts for their uptime (os-hypervisors).
-	Uptimes HostUptimes
-}
-
-// HostUptimes asks a compute host for its `uptime` line, as Nova's API
-// asks the host's compute service (get_host_uptime); an error when its
-// driver measures none (virt.ErrNotSupported) or it cannot be asked.
-type HostUptimes interface {
-	HostUptime(ctx context.Context, host string) (string, error)
+	// HostUptime asks a compute host for its `uptime` line
+	// (os-hypervisors), as Nova's API asks the host's compute service
+	// (get_host_uptime); an error when its driver measures none
+	// (virt.ErrNotSupported) or it cannot be asked.
+	HostUptime func(ctx context.Context, host string) (string, error)
 }
 
 // handlers carries the dependencies every compute handler uses.
@@ -154,7 +150,7 @@ func (d Deps) missing() string {
 		{"Hosts", d.Hosts == nil}, {"Aggregates", d.Aggregates == nil},
 		{"ServerMetadataLimit", d.ServerMetadataLimit == nil}, {"SecurityGroups", d.SecurityGroups == nil},
 		{"FloatingIPs", d.FloatingIPs == nil}, {"ServerGroups", d.ServerGroups == nil},
-		{"BlockStorage", d.BlockStorage == nil}, {"Consoles", d.Consoles == nil}, {"Uptimes", d.Uptimes == nil},
+		{"BlockStorage", d.BlockStorage == nil}, {"Consoles", d.Consoles == nil}, {"HostUptime", d.HostUptime == nil},
 	} {
 		if dep.absent {
 			return dep.name

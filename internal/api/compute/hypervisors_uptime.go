@@ -21,7 +21,7 @@ func (h *handlers) hostUptime(ctx context.Context, host hosts.Host, now time.Tim
 	}
 	ctx, cancel := context.WithTimeout(ctx, uptimeWait)
 	defer cancel()
-	line, err := h.Uptimes.HostUptime(ctx, host.Hostname)
+	line, err := h.HostUptime(ctx, host.Hostname)
 	if err != nil {
 		return nil
 	}
