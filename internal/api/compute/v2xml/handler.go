@@ -136,6 +136,10 @@ func (r *recorder) statusOr200() int {
 	return r.status
 }
 
+// Flush keeps a flush (through http.ResponseController) off Unwrap: the
+// reply is sent whole once rendered.
+func (r *recorder) Flush() {}
+
 // Unwrap lets http.ResponseController hijack the real connection; what
 // was recorded is then dropped.
 func (r *recorder) Unwrap() http.ResponseWriter {

@@ -87,6 +87,10 @@ func Render(c Context, body []byte) ([]byte, error) {
 		return w.buf.Bytes(), nil
 	}
 	switch {
+	case strings.Contains(c.Path, "/ips/"):
+		// GET /servers/{id}/ips/{network}: {label: [ip, ...]}, whatever
+		// the label.
+		w.network(key, v, rootNS(NSCompute, false))
 	case key == "limits":
 		m, _ := v.(map[string]any)
 		w.limits(m)
@@ -107,9 +111,6 @@ func Render(c Context, body []byte) ([]byte, error) {
 		w.open("addresses", rootNS(NSCompute, false))
 		w.networks(m)
 		w.close("addresses")
-	case strings.Contains(c.Path, "/ips/"):
-		// GET /servers/{id}/ips/{network}: {label: [ip, ...]}.
-		w.network(key, v, rootNS(NSCompute, false))
 	default:
 		ns := NSCompute
 		if key == "versions" || key == "version" || key == "choices" {
