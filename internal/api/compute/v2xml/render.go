@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -225,12 +226,7 @@ func (w *writer) finish() []byte {
 		return w.buf.Bytes()
 	}
 	var decl bytes.Buffer
-	ps := make([]string, 0, len(w.prefixes))
-	for p := range w.prefixes {
-		ps = append(ps, p)
-	}
-	sort.Strings(ps)
-	for _, p := range ps {
+	for _, p := range slices.Sorted(maps.Keys(w.prefixes)) {
 		decl.WriteString(` xmlns:` + p + `="` + extNamespace(p) + `"`)
 	}
 	b := w.buf.Bytes()
@@ -251,11 +247,7 @@ func (w *writer) element(name string, v any, attrs []xml.Attr) {
 		w.close(name)
 		return
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	var children []string
 	for _, k := range keys {
 		switch val := m[k].(type) {
@@ -340,11 +332,7 @@ func (w *writer) links(links []any) {
 }
 
 func (w *writer) metas(m map[string]any) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	for _, k := range keys {
 		w.open("meta", []xml.Attr{{Name: xml.Name{Local: "key"}, Value: k}})
 		w.text(scalar(m[k]))
@@ -353,11 +341,7 @@ func (w *writer) metas(m map[string]any) {
 }
 
 func (w *writer) networks(m map[string]any) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	for _, k := range keys {
 		w.network(k, m[k], nil)
 	}
@@ -405,11 +389,7 @@ func (w *writer) limits(m map[string]any) {
 		w.close("rates")
 	}
 	abs, _ := m["absolute"].(map[string]any)
-	keys := make([]string, 0, len(abs))
-	for k := range abs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(abs))
 	w.open("absolute", nil)
 	for _, k := range keys {
 		if abs[k] == nil {

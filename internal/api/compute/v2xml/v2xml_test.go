@@ -15,6 +15,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api/compute/v2xml"
 	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/apitest"
+	"github.com/kumocloud/kumo/internal/app"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 )
 
@@ -373,6 +374,14 @@ func TestBadDocuments(t *testing.T) {
 			}
 		})
 	}
+	t.Run("too large", func(t *testing.T) {
+		small := apptest.New(t, apptest.Options{Configure: func(c *app.Config) { c.MaxBodyBytes = 1 << 10 }})
+		body := `<server name="` + strings.Repeat("x", 2<<10) + `"/>`
+		r := xmlReq(small.Admin, http.MethodPost, "/v2/servers", body).Expect(t, http.StatusRequestEntityTooLarge)
+		if got := parse(t, string(r.Body)); got.XMLName.Local != "overLimit" {
+			t.Errorf("answer: %s", r.Body)
+		}
+	})
 	t.Run("v2.1", func(t *testing.T) {
 		r := c.Do(http.MethodGet, "/v2.1/flavors", nil, "Accept", "application/xml").Expect(t, http.StatusOK)
 		r.JSON(t)
@@ -382,4 +391,46 @@ func TestBadDocuments(t *testing.T) {
 		}
 		c.Do(http.MethodGet, "/v2.1/flavors.xml", nil).Expect(t, http.StatusNotFound)
 	})
+}
+
+// TestLimitsRatesFromTheDocument renders the document's JSON limits (the
+// rate section another change fills in) and compares every element and
+// value with the document's XML.
+func TestLimitsRatesFromTheDocument(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(apisamples.Root(t)), seedDoc))
+	if err != nil {
+		t.Skipf("seed document not available: %v", err)
+	}
+	var js string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, `{ "limits"`) {
+			js = line
+			break
+		}
+	}
+	got, err := v2xml.Render(v2xml.Context{Status: http.StatusOK, Path: "/limits"}, []byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flat func(e elem) []string
+	flat = func(e elem) []string {
+		a := attrs(e)
+		names := make([]string, 0, len(a))
+		for n, v := range a {
+			names = append(names, n.Local+"="+v)
+		}
+		sort.Strings(names)
+		out := []string{e.XMLName.Space + " " + e.XMLName.Local + " " + strings.Join(names, " ")}
+		for _, c := range e.Children {
+			out = append(out, flat(c)...)
+		}
+		return out
+	}
+	g, w := flat(parse(t, string(got))), flat(parse(t, example(t, examples(t), "limits")))
+	sort.Strings(g)
+	sort.Strings(w)
+	if strings.Join(g, "\n") != strings.Join(w, "\n") {
+		t.Errorf("limits:\n%s\nwant:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
 }
