@@ -81,7 +81,8 @@ func Render(c Context, body []byte) ([]byte, error) {
 	w.buf.WriteString("<?xml version='1.0' encoding='UTF-8'?>\n")
 	if c.Status >= 400 {
 		f, ok := v.(map[string]any)
-		if !ok || f["message"] == nil {
+		// keystonemiddleware's 401 ({"error": …}) stays its JSON.
+		if !ok || f["message"] == nil || key == "error" {
 			return nil, errNotResource
 		}
 		w.fault(key, f)

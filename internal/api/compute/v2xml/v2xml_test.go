@@ -340,6 +340,11 @@ func TestCallsMatchTheDocument(t *testing.T) {
 		}
 	})
 
+	t.Run("401", func(t *testing.T) {
+		r := c.As("", "").Do(http.MethodGet, "/v2/servers.xml", nil).Expect(t, http.StatusUnauthorized)
+		r.JSON(t)
+	})
+
 	t.Run("json default", func(t *testing.T) {
 		for _, r := range []*apitest.Response{c.Do(http.MethodGet, "/v2/flavors", nil), c.Do(http.MethodGet, "/v2/flavors.json", nil, "Accept", "application/xml"),
 			c.Do(http.MethodGet, "/v2/flavors", nil, "Accept", "application/json, application/xml")} {
