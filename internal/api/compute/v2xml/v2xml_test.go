@@ -188,6 +188,15 @@ var (
 	attrRe = func(name string) *regexp.Regexp { return regexp.MustCompile(name + `="[^"]*"`) }
 )
 
+// metas is an element's <meta key>value</meta> children, in order.
+func metas(e elem) string {
+	var out []string
+	for _, c := range e.Children {
+		out = append(out, attrs(c)[xml.Name{Local: "key"}]+"="+c.Text)
+	}
+	return strings.Join(out, ",")
+}
+
 // xmlReq sends an XML body and asks for XML.
 func xmlReq(c *apitest.Client, method, path, body string) *apitest.Response {
 	if body == "" {
@@ -218,6 +227,15 @@ func TestCallsMatchTheDocument(t *testing.T) {
 	id := attrs(created)[xml.Name{Local: "id"}]
 	cloud.Step()
 	srv := "/v2/servers/" + id
+	// The XML request was read as its JSON: the server has the
+	// document's metadata and both security groups.
+	js := c.Do(http.MethodGet, "/v2.1/servers/"+id, nil).Expect(t, http.StatusOK).JSON(t)["server"].(map[string]any)
+	if md := js["metadata"].(map[string]any); md["My Server Name"] != "API Test Server XML" || js["name"] != "server-test-2" {
+		t.Errorf("created from XML: %v", js)
+	}
+	if sg := js["security_groups"].([]any); len(sg) != 2 {
+		t.Errorf("security groups: %v", sg)
+	}
 
 	t.Run("list", func(t *testing.T) {
 		check(t, get("/v2/servers"), http.StatusOK, example(t, all, "servers", "new-server-test"))
@@ -240,9 +258,12 @@ func TestCallsMatchTheDocument(t *testing.T) {
 	// Server metadata: all six calls.
 	meta := example(t, all, "metadata", "staging_server")
 	t.Run("metadata", func(t *testing.T) {
-		check(t, xmlReq(c, http.MethodPut, srv+"/metadata", meta), http.StatusOK, meta)
-		check(t, xmlReq(c, http.MethodPost, srv+"/metadata", meta), http.StatusOK, meta)
-		check(t, get(srv+"/metadata"), http.StatusOK, meta)
+		for _, r := range []*apitest.Response{xmlReq(c, http.MethodPut, srv+"/metadata", meta),
+			xmlReq(c, http.MethodPost, srv+"/metadata", meta), get(srv + "/metadata")} {
+			if got, want := metas(check(t, r, http.StatusOK, meta)), metas(parse(t, meta)); got != want {
+				t.Errorf("metadata %s, want %s", got, want)
+			}
+		}
 		item := `<?xml version="1.0" encoding="UTF-8"?><meta xmlns="` + v2xml.NSCompute + `" key="foo">Foo Value</meta>`
 		check(t, xmlReq(c, http.MethodPut, srv+"/metadata/foo", item), http.StatusOK, item)
 		got := check(t, get(srv+"/metadata/foo"), http.StatusOK, item)
@@ -317,6 +338,14 @@ func TestCallsMatchTheDocument(t *testing.T) {
 		check(t, xmlReq(c, http.MethodPost, img, m), http.StatusOK, m)
 		check(t, xmlReq(c, http.MethodPut, img, example(t, all, "metadata", "UpdatedImage")), http.StatusOK, example(t, all, "metadata", "UpdatedImage"))
 		check(t, get(img), http.StatusOK, example(t, all, "metadata", "kernel_id"))
+		// The document shows the item calls with whole <metadata>
+		// examples; the API's item is one <meta>, as for servers.
+		item := `<meta xmlns="` + v2xml.NSCompute + `" key="Label">Item</meta>`
+		check(t, xmlReq(c, http.MethodPut, img+"/Label", item), http.StatusOK, item)
+		if got := check(t, get(img+"/Label"), http.StatusOK, item); got.Text != "Item" {
+			t.Errorf("image meta Label: %q", got.Text)
+		}
+		xmlReq(c, http.MethodDelete, img+"/Label", "").Expect(t, http.StatusNoContent)
 	})
 
 	t.Run("limits", func(t *testing.T) {
