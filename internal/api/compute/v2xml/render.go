@@ -127,6 +127,12 @@ func Render(c Context, body []byte) ([]byte, error) {
 			w.links(rootLinks)
 			w.close(key)
 		default:
+			if m, ok := val.(map[string]any); ok && key == "server" && c.Status == 202 &&
+				strings.HasSuffix(c.Path, "/servers") && m["metadata"] == nil {
+				// Old Nova's create template always held a metadata
+				// element (the document's <metadata/>).
+				m["metadata"] = map[string]any{}
+			}
 			w.element(key, val, rootNS(ns, true))
 		}
 	}
