@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/auth"
@@ -54,6 +55,10 @@ type Service struct {
 	// DELETE /os-security-groups/ is a missing group, not a 405 on the
 	// collection.
 	NoTrailingSlash bool
+	// BodyTypes, when set, are the request Content-Types the API takes
+	// (besides none and text/plain); any other is a 415, as Nova's
+	// wsgi.Request.get_content_type refuses it.
+	BodyTypes []string
 	// Text is how the API answers request text no database can hold.
 	Text TextRules
 	Log  *slog.Logger
@@ -149,6 +154,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !s.takesBody(r) {
+		s.writeError(w, c, errs.UnsupportedMedia("Unsupported Content-Type"))
+		return
+	}
 	// Before the policy, which may look the target up (upstream loads
 	// it, and validates the query, before checking the policy).
 	c.text = &s.Text
@@ -182,6 +191,21 @@ func (s *Service) microversion(c *Call) string {
 		return c.Version.String()
 	}
 	return ""
+}
+
+// takesBody reports whether the request's Content-Type is one the API
+// takes: none, an empty one and text/plain (webob's defaults) always.
+func (s *Service) takesBody(r *http.Request) bool {
+	if s.BodyTypes == nil {
+		return true
+	}
+	h, ok := r.Header["Content-Type"]
+	if !ok {
+		return true
+	}
+	t, _, _ := strings.Cut(strings.Join(h, ","), ";")
+	t = strings.ToLower(strings.TrimSpace(t))
+	return t == "" || t == "text/plain" || slices.Contains(s.BodyTypes, t)
 }
 
 // stripProject removes an optional project id segment from rest.

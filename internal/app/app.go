@@ -21,6 +21,7 @@ import (
 	"github.com/kumocloud/kumo/internal/api"
 	blockstorageapi "github.com/kumocloud/kumo/internal/api/blockstorage"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
+	"github.com/kumocloud/kumo/internal/api/compute/v2xml"
 	identityapi "github.com/kumocloud/kumo/internal/api/identity"
 	imageapi "github.com/kumocloud/kumo/internal/api/image"
 	kumoapi "github.com/kumocloud/kumo/internal/api/kumo"
@@ -420,8 +421,10 @@ func (a *App) routes() (http.Handler, error) {
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
 	mux.Handle("/v2.1", v21)
 	mux.Handle("/v2.1/", v21)
-	mux.Handle("/v2", v2)
-	mux.Handle("/v2/", v2)
+	// The legacy endpoint also speaks the v2 document's XML.
+	legacy := v2xml.Handler("/v2", v2)
+	mux.Handle("/v2", legacy)
+	mux.Handle("/v2/", legacy)
 	idsvc := identityapi.NewService(a.Identity, opts, ratelimit.New(ratelimit.Options{
 		Burst: a.Config.LoginFailures, Window: a.Config.LoginFailureWindow}))
 	mux.Handle(identityapi.Mount, idsvc)

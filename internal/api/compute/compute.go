@@ -130,6 +130,8 @@ func NewServices(d Deps, o api.Options) (v21, v2 *api.Service) {
 			Errors: api.NovaFault, ProjectInPath: true, PublicURL: o.PublicURL, Log: o.Log,
 			NoTrailingSlash: true, Policy: rules, Denied: forbidden, Target: api.CallerTarget,
 			Conceal: h.conceal, Text: novaText(),
+			// nova/api/openstack/wsgi.py's _SUPPORTED_CONTENT_TYPES.
+			BodyTypes: []string{"application/json", "application/vnd.openstack.compute+json"},
 		}
 	}
 	v21 = mk("/v2.1")
