@@ -388,5 +388,6 @@ var migrations = []migration{
 	schemaCloudSettings,
 	schemaConsoleAuthTokens,
 	schemaFaults,
+	schemaRateLimits,
 	schemaEventOrder,
 }

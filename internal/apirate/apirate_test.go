@@ -1,0 +1,259 @@
+package apirate_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kumocloud/kumo/internal/apirate"
+	"github.com/kumocloud/kumo/internal/store"
+	"github.com/kumocloud/kumo/internal/store/storetest"
+)
+
+func TestParseFile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, file string
+		want       string // "" = valid; else a part of the error
+	}{
+		{"one rule", "rate_limits:\n- {verb: post, uri: '*/servers', regex: '^/servers', value: 3, unit: minute}\n", ""},
+		{"every unit", "rate_limits:\n- {verb: GET, uri: '*', regex: '.*', value: 1, unit: SECOND}\n- {verb: GET, uri: '*', regex: '.*', value: 1, unit: HOUR}\n- {verb: GET, uri: '*', regex: '.*', value: 1, unit: DAY}\n", ""},
+		{"empty", "", "no rules"},
+		{"unknown field", "rate_limits:\n- {verb: GET, uri: '*', regex: '.*', value: 1, unit: SECOND, burst: 2}\n", "burst"},
+		{"bad verb", "rate_limits:\n- {verb: FETCH, uri: '*', regex: '.*', value: 1, unit: SECOND}\n", "verb"},
+		{"no uri", "rate_limits:\n- {verb: GET, regex: '.*', value: 1, unit: SECOND}\n", "uri is required"},
+		{"zero value", "rate_limits:\n- {verb: GET, uri: '*', regex: '.*', value: 0, unit: SECOND}\n", "value"},
+		{"bad unit", "rate_limits:\n- {verb: GET, uri: '*', regex: '.*', value: 1, unit: WEEK}\n", "unit"},
+		{"bad regex", "rate_limits:\n- {verb: GET, uri: '*', regex: '(', value: 1, unit: SECOND}\n", "regex"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rules, err := apirate.ParseFile([]byte(tc.file))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && err == nil:
+				t.Fatalf("accepted %+v, want an error about %q", rules, tc.want)
+			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("error %q, want one about %q", err, tc.want)
+			}
+			for _, r := range rules {
+				if r.Verb != strings.ToUpper(r.Verb) || r.Unit != strings.ToUpper(r.Unit) {
+					t.Errorf("rule %+v not upper-cased", r)
+				}
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	if rules, err := apirate.Load(""); err != nil || rules != nil {
+		t.Fatalf("Load(\"\") = %v, %v; want off", rules, err)
+	}
+	rules, err := apirate.Load("default")
+	if err != nil || len(rules) != 5 {
+		t.Fatalf("Load(default) = %v, %v", rules, err)
+	}
+	if got := rules[0].Details(); got != "Only 120 POST request(s) can be made to * every minute." {
+		t.Errorf("details %q", got)
+	}
+	if _, err := apirate.Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Fatal("a missing file was accepted")
+	}
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// TestMatch: which requests the default table counts, and against which
+// rules, told by the remaining counts Status shows afterwards.
+func TestMatch(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	for _, tc := range []struct {
+		method, path string
+		want         [5]int // remaining of POST *, PUT *, DELETE *, POST /servers, GET changes-since
+	}{
+		{"GET", "/servers/detail", [5]int{120, 120, 120, 120, 120}},
+		{"POST", "/servers", [5]int{119, 120, 120, 119, 120}},
+		{"POST", "/servers/abc/action", [5]int{119, 120, 120, 119, 120}},
+		{"POST", "/os-keypairs", [5]int{119, 120, 120, 120, 120}},
+		{"POST", "/flavors/1/os-extra_specs", [5]int{119, 120, 120, 120, 120}},
+		{"PUT", "/servers/abc", [5]int{120, 119, 120, 120, 120}},
+		{"DELETE", "/servers/abc", [5]int{120, 120, 119, 120, 120}},
+		{"GET", "/servers/detail?changes-since=2012-01-01", [5]int{120, 120, 120, 120, 119}},
+		{"GET", "/servers?name=changes-since", [5]int{120, 120, 120, 120, 119}},
+		{"PATCH", "/servers/abc", [5]int{120, 120, 120, 120, 120}},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			l, err := apirate.New(db, apirate.Default(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			project := tc.method + tc.path // a fresh project per case
+			if r, err := l.Take(context.Background(), project, tc.method, tc.path); r != nil || err != nil {
+				t.Fatalf("Take = %+v, %v", r, err)
+			}
+			st, err := l.Status(context.Background(), project)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [5]int
+			for i, lim := range st {
+				got[i] = lim.Remaining
+			}
+			if got != tc.want {
+				t.Errorf("remaining %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCounters: two handles on one database (two API processes) share
+// a project's counter; the window ends and a new one starts; projects
+// count apart; a refused request counts in none of its rules.
+func TestCounters(t *testing.T) {
+	t.Parallel()
+	run := func(t *testing.T, a, b *store.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Date(2026, 12, 7, 12, 0, 10, 0, time.UTC)}
+		rules := []apirate.Rule{
+			{Verb: "POST", URI: "*", Regex: ".*", Value: 5, Unit: "MINUTE"},
+			{Verb: "POST", URI: "*/servers", Regex: "^/servers", Value: 3, Unit: "MINUTE"},
+		}
+		la, err := apirate.New(a, rules, clk.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, err := apirate.New(b, rules, clk.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allowed := 0
+		for i := range 6 {
+			l := la
+			if i%2 == 1 {
+				l = lb
+			}
+			r, err := l.Take(ctx, "p1", "POST", "/servers")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r == nil {
+				allowed++
+				continue
+			}
+			if r.Rule.URI != "*/servers" || r.RetryAfter != 50*time.Second || r.RetryAfterSeconds() != 50 {
+				t.Errorf("refusal %+v, want */servers in 50s", r)
+			}
+		}
+		if allowed != 3 {
+			t.Fatalf("%d of 6 allowed across two handles, want 3", allowed)
+		}
+		// The refused ones took nothing from POST *: 2 more pass there.
+		for i, want := range []bool{true, true, false} {
+			r, err := lb.Take(ctx, "p1", "POST", "/os-keypairs")
+			if err != nil || (r == nil) != want {
+				t.Fatalf("keypair POST %d: refusal %+v, %v; want allowed %v", i, r, err, want)
+			}
+		}
+		st, err := la.Status(ctx, "p1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := time.Date(2026, 12, 7, 12, 1, 0, 0, time.UTC)
+		for _, lim := range st {
+			if lim.Remaining != 0 || !lim.NextAvailable.Equal(end) {
+				t.Errorf("%s %s: remaining %d next %v, want 0 at %v", lim.Verb, lim.URI, lim.Remaining, lim.NextAvailable, end)
+			}
+		}
+		// Another project is not limited by p1's use.
+		if r, err := la.Take(ctx, "p2", "POST", "/servers"); r != nil || err != nil {
+			t.Fatalf("p2: %+v, %v", r, err)
+		}
+		// Next window.
+		clk.add(50 * time.Second)
+		if r, err := lb.Take(ctx, "p1", "POST", "/servers"); r != nil || err != nil {
+			t.Fatalf("after the window: %+v, %v", r, err)
+		}
+		st, err = lb.Status(ctx, "p1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st[0].Remaining != 4 || st[1].Remaining != 2 || !st[0].NextAvailable.Equal(clk.now()) {
+			t.Errorf("after the window: %+v", st)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "kumo.db")
+		open := func() *store.DB {
+			db, err := store.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}
+		run(t, open(), open())
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		dsn := storetest.PostgresDSN(t)
+		open := func() *store.DB {
+			db, err := store.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		run(t, open(), open())
+	})
+}
+
+// TestConcurrent: many takes at once from two handles never overdraw.
+func TestConcurrent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l, err := apirate.New(db, []apirate.Rule{{Verb: "POST", URI: "*", Regex: ".*", Value: 7, Unit: "HOUR"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		allowed := 0
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := l.Take(context.Background(), "p", "POST", "/x")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r == nil {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if allowed != 7 {
+			t.Fatalf("%d of 20 allowed, want 7", allowed)
+		}
+	})
+}
