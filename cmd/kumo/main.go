@@ -133,6 +133,7 @@ func run(ctx context.Context, role app.Role, args []string) error {
 				return err
 			})
 		}
+		fs.StringVar(&cfg.RateLimits, "rate-limits", os.Getenv("KUMO_RATE_LIMITS"), "request rate limits of the compute API, per project, shared by every API process: default (the Compute API v2 document's table) or a YAML file of rules (see README, Rate limits; default off)")
 		fs.StringVar(&cfg.Auth, "auth", "builtin", "authentication: builtin (Keystone subset) or noauth (token user:project; tests only)")
 		fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach kumo at (default: the request's host)")
 		fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued tokens")

@@ -15,7 +15,9 @@ type FaultRequest struct {
 	Service, Method string
 	// Path is the request's path after the service's mount and its
 	// optional project id segment ("/servers/detail").
-	Path      string
+	Path string
+	// Query is the request's raw query string (rate limits match it).
+	Query     string
 	ProjectID string
 	// Microversion is the negotiated compute or volume microversion
 	// ("2.79"), "" for the other APIs.
@@ -38,7 +40,9 @@ type Fault struct {
 	Status     int
 	Message    string
 	RetryAfter string
-	Delay      time.Duration
+	// Details, when set, is the overLimit body's details (a rate limit's).
+	Details string
+	Delay   time.Duration
 }
 
 // FaultInjector decides whether a request gets a fault (nil for none);
@@ -47,14 +51,14 @@ type FaultInjector interface {
 	InjectFault(ctx context.Context, q FaultRequest) (*Fault, error)
 }
 
-// injectFault asks s.Faults about c and carries out the fault; it
-// reports whether the request was answered (or cut off). A fault store
-// that fails never fails the request: it is logged and the request
-// served.
-func (s *Service) injectFault(w http.ResponseWriter, c *Call, path string) bool {
-	q := FaultRequest{Service: s.Name, Method: c.Req.Method, Path: path, ProjectID: c.ProjectID(), RequestID: c.RequestID,
-		Microversion: s.microversion(c)}
-	f, err := s.Faults.InjectFault(c.Ctx, q)
+// injectFault asks inj (s.Faults or s.RateLimits) about c and carries
+// out the fault; it reports whether the request was answered (or cut
+// off). A fault store that fails never fails the request: it is logged
+// and the request served.
+func (s *Service) injectFault(w http.ResponseWriter, c *Call, inj FaultInjector, path string) bool {
+	q := FaultRequest{Service: s.Name, Method: c.Req.Method, Path: path, Query: c.Req.URL.RawQuery,
+		ProjectID: c.ProjectID(), RequestID: c.RequestID, Microversion: s.microversion(c)}
+	f, err := inj.InjectFault(c.Ctx, q)
 	if err != nil {
 		s.logger().ErrorContext(c.Ctx, "fault rules unavailable", "request_id", c.RequestID, "error", err)
 		return false
@@ -76,7 +80,7 @@ func (s *Service) injectFault(w http.ResponseWriter, c *Call, path string) bool 
 		resetConnection(w)
 		return true
 	}
-	s.writeErrorStatus(w, c, f.Status, errs.Conflict("%s", f.Message), f.RetryAfter)
+	s.writeErrorStatus(w, c, f.Status, overLimit{errs.Conflict("%s", f.Message), f.Details}, f.RetryAfter)
 	return true
 }
 
@@ -102,14 +106,27 @@ func resetConnection(w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
-// withRetryAfter adds retryAfter to an overLimit fault body (Nova's and
-// Cinder's); other bodies are returned as they are.
-func withRetryAfter(body []byte, retryAfter string) []byte {
+// overLimit is an injected fault's error with the details an overLimit
+// body carries (a rate limit's, as Nova's RateLimitFault).
+type overLimit struct {
+	error
+	details string
+}
+
+func (e overLimit) Unwrap() error { return e.error }
+
+// withRetryAfter adds retryAfter, and err's details when it has some, to
+// an overLimit fault body (Nova's and Cinder's); other bodies are
+// returned as they are.
+func withRetryAfter(body []byte, retryAfter string, err error) []byte {
 	var doc map[string]map[string]any
 	if json.Unmarshal(body, &doc) != nil || doc["overLimit"] == nil {
 		return body
 	}
 	doc["overLimit"]["retryAfter"] = retryAfter
+	if ol, ok := err.(overLimit); ok && ol.details != "" {
+		doc["overLimit"]["details"] = ol.details
+	}
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return body

@@ -82,6 +82,9 @@ type Service struct {
 	// fault (internal/faults) once its route matched and its token was
 	// validated.
 	Faults FaultInjector
+	// RateLimits, when set, is asked the same way whether the request is
+	// over a rate limit (internal/apirate): its fault is a 413 overLimit.
+	RateLimits FaultInjector
 }
 
 // ServeHTTP implements http.Handler. The request's path must still carry
@@ -167,7 +170,13 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// After authentication, so a rule can name the token's project;
 	// before the policy and the handler, so a fault writes nothing.
-	if s.Faults != nil && s.injectFault(w, c, rest) {
+	if s.Faults != nil && s.injectFault(w, c, s.Faults, rest) {
+		return
+	}
+	// After the faults, so a request a fault answers counts against no
+	// limit; before the policy and the handler, so a refused request
+	// writes nothing.
+	if s.RateLimits != nil && !route.Anonymous && s.injectFault(w, c, s.RateLimits, rest) {
 		return
 	}
 	if !route.Anonymous && !route.Deferred {
@@ -352,7 +361,7 @@ func (s *Service) writeErrorStatus(w http.ResponseWriter, c *Call, status int, e
 	}
 	if retryAfter != "" {
 		w.Header().Set("Retry-After", retryAfter)
-		body = withRetryAfter(body, retryAfter)
+		body = withRetryAfter(body, retryAfter, err)
 	}
 	s.commonHeaders(w, c)
 	writeBytes(w, status, ct, body)

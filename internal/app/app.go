@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kumocloud/kumo/internal/apirate"
 	"io"
 	"log/slog"
 	"net"
@@ -99,6 +100,8 @@ type App struct {
 	// Faults are the fault injection rules every API and agent of the
 	// cloud reads.
 	Faults *faults.Service
+	// RateLimits are the compute API's request rate limits (nil: off).
+	RateLimits *apirate.Limiter
 
 	servers  *compute.Inventory // compute's answers about servers to other domains
 	activity idleTrimmer
@@ -204,6 +207,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 		return nil, err
 	}
 	if err := a.openFaults(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.openRateLimits(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -416,6 +423,7 @@ func (a *App) routes() (http.Handler, error) {
 		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
 		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes, Consoles: a.Consoles,
 		HostUptime: uptimeLink{hosts: a.Hosts, client: a.hostClient}.HostUptime,
+		RateLimits: a.RateLimits,
 	}, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", computeapi.VersionList(a.Config.PublicURL))
@@ -443,6 +451,10 @@ func (a *App) routes() (http.Handler, error) {
 	injector := faultInjector{a.Faults}
 	for _, svc := range []*api.Service{v21, v2, idsvc, imgsvc, netsvc, volsvc} {
 		svc.Faults = injector
+	}
+	// Rate limits are the compute API's, as the v2 document's were.
+	if a.RateLimits != nil {
+		v21.RateLimits, v2.RateLimits = rateLimiter{a.RateLimits}, rateLimiter{a.RateLimits}
 	}
 	kumosvc := kumoapi.NewService(a.Faults, a.recent, opts)
 	mux.Handle(kumoapi.Mount+"/", kumosvc)

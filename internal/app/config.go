@@ -140,6 +140,9 @@ type Config struct {
 	// RecentRequests is how many API requests the process keeps in
 	// memory for the request inspector (0: reqlog.DefaultSize).
 	RecentRequests int
+	// RateLimits is --rate-limits: "" (off), "default" (the Compute API
+	// v2 document's table) or a YAML file of rules (internal/apirate).
+	RateLimits string
 }
 
 // Failed logins allowed per client address by default: 20 in a row, then

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/apirate"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/console"
 	"github.com/kumocloud/kumo/internal/errs"
@@ -58,6 +59,9 @@ type Deps struct {
 	// (get_host_uptime); an error when its driver measures none
 	// (virt.ErrNotSupported) or it cannot be asked.
 	HostUptime func(ctx context.Context, host string) (string, error)
+	// RateLimits are the request rate limits /limits shows in "rate"
+	// (nil: off, "rate": []); api.Service.RateLimits enforces them.
+	RateLimits *apirate.Limiter
 }
 
 // handlers carries the dependencies every compute handler uses.

@@ -84,8 +84,49 @@ func (h *handlers) showLimits(c *api.Call) (*api.Reply, error) {
 			absolute[name] = detail[res].InUse
 		}
 	}
+	rate, err := h.rateLimits(c, projectID)
+	if err != nil {
+		return nil, err
+	}
 	return api.JSON(http.StatusOK, map[string]any{"limits": map[string]any{
-		"rate":     []any{},
+		"rate":     rate,
 		"absolute": absolute,
 	}}), nil
+}
+
+// rateLimit and rateLimitGroup are the "rate" section's entries, fields
+// in the v2 document's order (views/limits.py _build_rate_limits).
+type rateLimit struct {
+	NextAvailable string `json:"next-available"`
+	Remaining     int    `json:"remaining"`
+	Unit          string `json:"unit"`
+	Value         int    `json:"value"`
+	Verb          string `json:"verb"`
+}
+
+type rateLimitGroup struct {
+	Limit []rateLimit `json:"limit"`
+	Regex string      `json:"regex"`
+	URI   string      `json:"uri"`
+}
+
+// rateLimits is the "rate" section for projectID: the rules grouped by
+// (uri, regex) in their order, as Nova's view grouped them; [] when rate
+// limits are off.
+func (h *handlers) rateLimits(c *api.Call, projectID string) ([]rateLimitGroup, error) {
+	out := []rateLimitGroup{}
+	limits, err := h.RateLimits.Status(c.Ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range limits {
+		i := slices.IndexFunc(out, func(g rateLimitGroup) bool { return g.URI == l.URI && g.Regex == l.Regex })
+		if i < 0 {
+			out = append(out, rateLimitGroup{Limit: []rateLimit{}, Regex: l.Regex, URI: l.URI})
+			i = len(out) - 1
+		}
+		out[i].Limit = append(out[i].Limit, rateLimit{NextAvailable: l.NextAvailable.UTC().Format("2006-01-02T15:04:05Z"),
+			Remaining: l.Remaining, Unit: l.Unit, Value: l.Value, Verb: l.Verb})
+	}
+	return out, nil
 }
