@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,67 +194,67 @@ func TestCounters(t *testing.T) {
 			t.Errorf("after the window: %+v", st)
 		}
 	}
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		path := filepath.Join(t.TempDir(), "kumo.db")
-		open := func() *store.DB {
-			db, err := store.Open(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			return db
-		}
-		run(t, open(), open())
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		dsn := storetest.PostgresDSN(t)
-		open := func() *store.DB {
-			db, err := store.Open(context.Background(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		}
-		run(t, open(), open())
-	})
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			a, b := twoHandles(t, backend)
+			run(t, a, b)
+		})
+	}
 }
 
-// TestConcurrent: many takes at once from two handles never overdraw.
-func TestConcurrent(t *testing.T) {
-	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		l, err := apirate.New(db, []apirate.Rule{{Verb: "POST", URI: "*", Regex: ".*", Value: 7, Unit: "HOUR"}}, nil)
+// twoHandles opens one new database twice, as two API processes would.
+func twoHandles(t *testing.T, backend string) (*store.DB, *store.DB) {
+	t.Helper()
+	dsn := filepath.Join(t.TempDir(), "kumo.db")
+	if backend == "postgres" {
+		dsn = storetest.PostgresDSN(t)
+	}
+	open := func() *store.DB {
+		db, err := store.Open(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var mu sync.Mutex
-		allowed := 0
-		var wg sync.WaitGroup
-		for range 20 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r, err := l.Take(context.Background(), "p", "POST", "/x")
+		t.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	return open(), open()
+}
+
+// TestConcurrent: takes at once from two handles never overdraw.
+func TestConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			a, b := twoHandles(t, backend)
+			rules := []apirate.Rule{{Verb: "POST", URI: "*", Regex: ".*", Value: 7, Unit: "HOUR"}}
+			var allowed atomic.Int64
+			var wg sync.WaitGroup
+			for i := range 20 {
+				db := a
+				if i%2 == 1 {
+					db = b
+				}
+				l, err := apirate.New(db, rules, nil)
 				if err != nil {
-					t.Error(err)
-					return
+					t.Fatal(err)
 				}
-				if r == nil {
-					mu.Lock()
-					allowed++
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		if allowed != 7 {
-			t.Fatalf("%d of 20 allowed, want 7", allowed)
-		}
-	})
+				wg.Go(func() {
+					if r, err := l.Take(context.Background(), "p", "POST", "/x"); err != nil {
+						t.Error(err)
+					} else if r == nil {
+						allowed.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if n := allowed.Load(); n != 7 {
+				t.Fatalf("%d of 20 allowed across two handles, want 7", n)
+			}
+		})
+	}
 }

@@ -84,7 +84,7 @@ func (h *handlers) showLimits(c *api.Call) (*api.Reply, error) {
 			absolute[name] = detail[res].InUse
 		}
 	}
-	rate, err := h.rateLimits(c, projectID)
+	rate, err := h.rateLimits(c)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +110,13 @@ type rateLimitGroup struct {
 	URI   string      `json:"uri"`
 }
 
-// rateLimits is the "rate" section for projectID: the rules grouped by
+// rateLimits is the "rate" section of the caller's project (even with
+// ?tenant_id=, as Nova showed its caller's): the rules grouped by
 // (uri, regex) in their order, as Nova's view grouped them; [] when rate
 // limits are off.
-func (h *handlers) rateLimits(c *api.Call, projectID string) ([]rateLimitGroup, error) {
+func (h *handlers) rateLimits(c *api.Call) ([]rateLimitGroup, error) {
 	out := []rateLimitGroup{}
-	limits, err := h.RateLimits.Status(c.Ctx, projectID)
+	limits, err := h.RateLimits.Status(c.Ctx, c.ProjectID())
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ func TestRateLimitsDocumentTable(t *testing.T) {
 
 func TestRateLimitsOffByDefault(t *testing.T) {
 	t.Parallel()
-	_, c := newCloud(t, "sqlite", computetest.Options{})
+	_, c := newCloud(t, filepath.Join(t.TempDir(), "kumo.db"), computetest.Options{})
 	for _, name := range []string{"a", "b", "c"} {
 		c.As(userToken, "2.1").Do("POST", "/v2.1/os-keypairs", `{"keypair": {"name": "`+name+`"}}`).Expect(t, 200)
 	}
@@ -134,6 +134,12 @@ func TestRateLimitsEnforced(t *testing.T) {
 			"next-available": "2026-12-07T12:01:00Z", "remaining": float64(0), "unit": "MINUTE", "value": float64(2), "verb": "POST"}}}}
 		if !reflect.DeepEqual(rate, wantRate) {
 			t.Errorf("rate %v, want %v", rate, wantRate)
+		}
+		// ?tenant_id= names the absolute limits' project; rate stays the
+		// caller's, as Nova's middleware kept it.
+		rate = c.As(adminToken, "2.1").Do("GET", "/v2.1/limits?tenant_id=p1", nil).Expect(t, 200).JSON(t)["limits"].(map[string]any)["rate"].([]any)
+		if got := rate[0].(map[string]any)["limit"].([]any)[0].(map[string]any)["remaining"]; got != float64(2) {
+			t.Errorf("admin's rate with ?tenant_id=p1: remaining %v, want the admin project's 2", got)
 		}
 		clk.Advance(50 * time.Second)
 		create("/v2.1/os-keypairs", userToken, "c").Expect(t, 200)
