@@ -61,6 +61,13 @@ func TestLoad(t *testing.T) {
 	if got := rules[0].Details(); got != "Only 120 POST request(s) can be made to * every minute." {
 		t.Errorf("details %q", got)
 	}
+	off, err := apirate.New(nil, nil, nil)
+	if err != nil || off.On() {
+		t.Fatalf("New without rules = %v, %v; want a limiter that is off", off, err)
+	}
+	if r, err := off.Take(context.Background(), "p", "POST", "/servers"); r != nil || err != nil {
+		t.Fatalf("off Take = %v, %v", r, err)
+	}
 	if _, err := apirate.Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Fatal("a missing file was accepted")
 	}

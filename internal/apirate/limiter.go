@@ -12,7 +12,7 @@ import (
 )
 
 // Limiter takes the requests of projects from their rules' counters.
-// A nil *Limiter limits nothing.
+// One without rules (rate limits off) limits nothing and shows nothing.
 type Limiter struct {
 	db    *store.DB
 	rules []compiled
@@ -25,12 +25,9 @@ type compiled struct {
 	key string
 }
 
-// New returns a limiter of rules over db (nil when there are none: rate
-// limits are off). now is the clock (time.Now when nil).
+// New returns a limiter of rules over db (none: rate limits are off).
+// now is the clock (time.Now when nil).
 func New(db *store.DB, rules []Rule, now func() time.Time) (*Limiter, error) {
-	if len(rules) == 0 {
-		return nil, nil
-	}
 	if now == nil {
 		now = time.Now
 	}
@@ -45,11 +42,11 @@ func New(db *store.DB, rules []Rule, now func() time.Time) (*Limiter, error) {
 	return l, nil
 }
 
+// On reports whether the limiter has rules (--rate-limits is set).
+func (l *Limiter) On() bool { return len(l.rules) > 0 }
+
 // Rules are the limiter's rules in their order.
 func (l *Limiter) Rules() []Rule {
-	if l == nil {
-		return nil
-	}
 	out := make([]Rule, len(l.rules))
 	for i, c := range l.rules {
 		out[i] = c.Rule
@@ -96,9 +93,6 @@ const takeSQL = `INSERT INTO rate_limit_counters (project_id, rule, window_start
 // transaction: either all count it, or it is refused and none does.
 // Requests no rule matches never reach the database.
 func (l *Limiter) Take(ctx context.Context, projectID, method, path string) (*Refusal, error) {
-	if l == nil {
-		return nil, nil
-	}
 	var matched []*compiled
 	for i := range l.rules {
 		if c := &l.rules[i]; c.Verb == method && c.re.MatchString(path) {
@@ -150,7 +144,7 @@ type Limit struct {
 // Status returns every rule as projectID stands against it, in the
 // rules' order.
 func (l *Limiter) Status(ctx context.Context, projectID string) ([]Limit, error) {
-	if l == nil {
+	if !l.On() {
 		return nil, nil
 	}
 	rows, err := l.db.QueryContext(ctx, `SELECT rule, window_start, hits FROM rate_limit_counters WHERE project_id = ?`, projectID)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kumocloud/kumo/internal/apirate"
 	"io"
 	"log/slog"
 	"net"
@@ -20,6 +19,7 @@ import (
 	"github.com/kumocloud/kumo/internal/agent"
 	"github.com/kumocloud/kumo/internal/aggregate"
 	"github.com/kumocloud/kumo/internal/api"
+	"github.com/kumocloud/kumo/internal/apirate"
 	blockstorageapi "github.com/kumocloud/kumo/internal/api/blockstorage"
 	computeapi "github.com/kumocloud/kumo/internal/api/compute"
 	"github.com/kumocloud/kumo/internal/api/compute/v2xml"
@@ -100,7 +100,8 @@ type App struct {
 	// Faults are the fault injection rules every API and agent of the
 	// cloud reads.
 	Faults *faults.Service
-	// RateLimits are the compute API's request rate limits (nil: off).
+	// RateLimits are the compute API's request rate limits (without
+	// rules when --rate-limits is off).
 	RateLimits *apirate.Limiter
 
 	servers  *compute.Inventory // compute's answers about servers to other domains
@@ -453,7 +454,7 @@ func (a *App) routes() (http.Handler, error) {
 		svc.Faults = injector
 	}
 	// Rate limits are the compute API's, as the v2 document's were.
-	if a.RateLimits != nil {
+	if a.RateLimits.On() {
 		v21.RateLimits, v2.RateLimits = rateLimiter{a.RateLimits}, rateLimiter{a.RateLimits}
 	}
 	kumosvc := kumoapi.NewService(a.Faults, a.recent, opts)

@@ -9,8 +9,8 @@ import (
 	"github.com/kumocloud/kumo/internal/apirate"
 )
 
-// openRateLimits builds the rate limiter --rate-limits asks for (none
-// when it is off).
+// openRateLimits builds the rate limiter --rate-limits asks for (one
+// without rules when it is off).
 func (a *App) openRateLimits() error {
 	rules, err := apirate.Load(a.Config.RateLimits)
 	if err != nil {
@@ -19,7 +19,7 @@ func (a *App) openRateLimits() error {
 	if a.RateLimits, err = apirate.New(a.DB, rules, a.Config.Clock); err != nil {
 		return err
 	}
-	if a.RateLimits != nil {
+	if a.RateLimits.On() {
 		a.Log.Info("rate limits on", "rules", len(rules), "source", a.Config.RateLimits)
 	}
 	return nil

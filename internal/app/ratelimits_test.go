@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// TestRateLimitsFlag: --rate-limits off builds no limiter, default the
-// document's five rules, a file its own; a bad file stops the start
-// saying why.
+// TestRateLimitsFlag: --rate-limits off builds a limiter without rules,
+// default the document's five rules, a file its own; a bad file stops
+// the start saying why.
 func TestRateLimitsFlag(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "rate.yaml")

@@ -60,7 +60,7 @@ type Deps struct {
 	// (virt.ErrNotSupported) or it cannot be asked.
 	HostUptime func(ctx context.Context, host string) (string, error)
 	// RateLimits are the request rate limits /limits shows in "rate"
-	// (nil: off, "rate": []); api.Service.RateLimits enforces them.
+	// (none when off: "rate": []); api.Service.RateLimits enforces them.
 	RateLimits *apirate.Limiter
 }
 
@@ -157,6 +157,7 @@ func (d Deps) missing() string {
 		{"ServerMetadataLimit", d.ServerMetadataLimit == nil}, {"SecurityGroups", d.SecurityGroups == nil},
 		{"FloatingIPs", d.FloatingIPs == nil}, {"ServerGroups", d.ServerGroups == nil},
 		{"BlockStorage", d.BlockStorage == nil}, {"Consoles", d.Consoles == nil}, {"HostUptime", d.HostUptime == nil},
+		{"RateLimits", d.RateLimits == nil},
 	} {
 		if dep.absent {
 			return dep.name
