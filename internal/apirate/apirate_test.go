@@ -265,3 +265,27 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkTake is the cost a request a rule matches pays (one
+// transaction with one upsert).
+func BenchmarkTake(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			var db *store.DB
+			if backend == "sqlite" {
+				db = storetest.SQLite(b)
+			} else {
+				db = storetest.Postgres(b)
+			}
+			l, err := apirate.New(db, []apirate.Rule{{Verb: "POST", URI: "*", Regex: ".*", Value: 1 << 30, Unit: "DAY"}}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if r, err := l.Take(context.Background(), "p", "POST", "/servers"); r != nil || err != nil {
+					b.Fatal(r, err)
+				}
+			}
+		})
+	}
+}
