@@ -231,6 +231,43 @@ func twoHandles(t *testing.T, backend string) (*store.DB, *store.DB) {
 	return open(), open()
 }
 
+// TestClockAhead: a process whose clock is a window ahead starts the
+// next window; one still in the current window counts in that one and
+// waits for its end, never setting the row back.
+func TestClockAhead(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rules := []apirate.Rule{{Verb: "DELETE", URI: "*", Regex: ".*", Value: 2, Unit: "MINUTE"}}
+		behind := &clock{t: time.Date(2026, 12, 7, 12, 0, 50, 0, time.UTC)}
+		ahead := &clock{t: behind.t.Add(time.Minute)}
+		la, err := apirate.New(db, rules, ahead.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, err := apirate.New(db, rules, behind.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range []*apirate.Limiter{la, lb} {
+			if r, err := l.Take(ctx, "p", "DELETE", "/servers/x"); r != nil || err != nil {
+				t.Fatalf("take %d: %+v, %v", i+1, r, err)
+			}
+		}
+		r, err := lb.Take(ctx, "p", "DELETE", "/servers/x")
+		if err != nil || r == nil || r.RetryAfter != 70*time.Second {
+			t.Fatalf("third take: %+v, %v; want refused for 70 s (the end of the later window)", r, err)
+		}
+		st, err := lb.Status(ctx, "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := time.Date(2026, 12, 7, 12, 2, 0, 0, time.UTC); st[0].Remaining != 0 || !st[0].NextAvailable.Equal(want) {
+			t.Errorf("status %+v, want none left until %v", st[0], want)
+		}
+	})
+}
+
 // TestConcurrent: takes at once from two handles never overdraw.
 func TestConcurrent(t *testing.T) {
 	t.Parallel()

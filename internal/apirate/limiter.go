@@ -113,6 +113,13 @@ func (l *Limiter) Take(ctx context.Context, projectID, method, path string) (*Re
 			var hits int64
 			err := tx.QueryRowContext(ctx, takeSQL, projectID, c.key, start, c.Value).Scan(&hits)
 			if errors.Is(err, sql.ErrNoRows) {
+				// The full row's window may be a later one (another
+				// process's clock is ahead): wait for its end.
+				var rowStart int64
+				if err := tx.QueryRowContext(ctx, `SELECT window_start FROM rate_limit_counters WHERE project_id = ? AND rule = ?`,
+					projectID, c.key).Scan(&rowStart); err == nil && rowStart > start {
+					end = time.Unix(rowStart, 0).UTC().Add(c.Period())
+				}
 				refusal = &Refusal{Rule: c.Rule, RetryAfter: end.Sub(now)}
 				return errRefused
 			}
@@ -169,11 +176,13 @@ func (l *Limiter) Status(ctx context.Context, projectID string) ([]Limit, error)
 	out := make([]Limit, 0, len(l.rules))
 	for _, c := range l.rules {
 		lim := Limit{Rule: c.Rule, Remaining: c.Value, NextAvailable: now}
-		start, end := window(now, c.Period())
+		start, _ := window(now, c.Period())
 		if cnt, ok := counters[c.key]; ok && cnt.start >= start {
 			lim.Remaining = max(c.Value-int(cnt.hits), 0)
 			if lim.Remaining == 0 {
-				lim.NextAvailable = end
+				// The row's window: a later one when another process's
+				// clock is ahead.
+				lim.NextAvailable = time.Unix(cnt.start, 0).UTC().Add(c.Period())
 			}
 		}
 		out = append(out, lim)
