@@ -2,10 +2,12 @@ package compute_test
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +29,46 @@ const documentRate = `[
    "regex": "^/servers", "uri": "*/servers" },
  { "limit": [ { "next-available": "2012-11-27T17:22:18Z", "remaining": 120, "unit": "MINUTE", "value": 120, "verb": "GET" } ],
    "regex": ".*changes-since.*", "uri": "*changes-since*" } ]`
+
+// documentRatesXML is the <rates> of the document's XML example, but for
+// its os-fping rule.
+const documentRatesXML = `<limits xmlns:atom="http://www.w3.org/2005/Atom" xmlns="http://docs.openstack.org/common/api/v1.0"> <rates> <rate regex=".*" uri="*"> <limit next-available="2012-11-27T17:22:18Z" unit="MINUTE" verb="POST" remaining="120" value="120"/> <limit next-available="2012-11-27T17:22:18Z" unit="MINUTE" verb="PUT" remaining="120" value="120"/> <limit next-available="2012-11-27T17:22:18Z" unit="MINUTE" verb="DELETE" remaining="120" value="120"/> </rate> <rate regex="^/servers" uri="*/servers"> <limit next-available="2012-11-27T17:22:18Z" unit="MINUTE" verb="POST" remaining="120" value="120"/> </rate> <rate regex=".*changes-since.*" uri="*changes-since*"> <limit next-available="2012-11-27T17:22:18Z" unit="MINUTE" verb="GET" remaining="120" value="120"/> </rate> </rates></limits>`
+
+// xmlRates is the <rates> of an XML limits document, every
+// next-available replaced by the document's after a check of its form.
+func xmlRates(t *testing.T, body []byte) any {
+	t.Helper()
+	var doc struct {
+		XMLName xml.Name
+		Rates   []struct {
+			Regex string `xml:"regex,attr"`
+			URI   string `xml:"uri,attr"`
+			Limit []struct {
+				NextAvailable string `xml:"next-available,attr"`
+				Unit          string `xml:"unit,attr"`
+				Verb          string `xml:"verb,attr"`
+				Remaining     string `xml:"remaining,attr"`
+				Value         string `xml:"value,attr"`
+			} `xml:"limit"`
+		} `xml:"rates>rate"`
+	}
+	if err := xml.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if doc.XMLName.Space != "http://docs.openstack.org/common/api/v1.0" || doc.XMLName.Local != "limits" {
+		t.Errorf("root %v", doc.XMLName)
+	}
+	for i := range doc.Rates {
+		for j := range doc.Rates[i].Limit {
+			l := &doc.Rates[i].Limit[j]
+			if !isoSecond.MatchString(l.NextAvailable) {
+				t.Errorf("next-available %q is not an ISO time in Z", l.NextAvailable)
+			}
+			l.NextAvailable = "2012-11-27T17:22:18Z"
+		}
+	}
+	return doc.Rates
+}
 
 var isoSecond = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 
@@ -72,6 +114,11 @@ func TestRateLimitsDocumentTable(t *testing.T) {
 				g, _ := json.Marshal(got)
 				t.Errorf("%s rate:\n%s\nwant the document's:\n%s", path, g, documentRate)
 			}
+		}
+		// And in XML on /v2, as the document's XML example.
+		got := xmlRates(t, c.As(userToken, "").Do("GET", "/v2/limits", nil, "Accept", "application/xml").Expect(t, 200).Body)
+		if want := xmlRates(t, []byte(documentRatesXML)); !reflect.DeepEqual(got, want) {
+			t.Errorf("XML rates %+v, want the document's %+v", got, want)
 		}
 		// The v2 document's field order, group then limit.
 		raw := string(c.As(userToken, "2.1").Do("GET", "/v2.1/limits", nil).Body)
@@ -126,6 +173,10 @@ func TestRateLimitsEnforced(t *testing.T) {
 			t.Errorf("Retry-After %q, want 50", got)
 		}
 		create("/v2/os-keypairs", userToken, "c").Expect(t, 413)
+		x := c.As(userToken, "").Do("POST", "/v2/os-keypairs", `{"keypair": {"name": "c"}}`, "Accept", "application/xml").Expect(t, 413)
+		if want := `<overLimit code="413" retryAfter="50" xmlns="http://docs.openstack.org/compute/api/v1.1"><message>This request was rate-limited.</message><details>Only 2 POST request(s) can be made to */os-keypairs every minute.</details></overLimit>`; !strings.Contains(string(x.Body), want) || x.Header.Get("Retry-After") != "50" {
+			t.Errorf("XML 413 %s (Retry-After %q), want %s", x.Body, x.Header.Get("Retry-After"), want)
+		}
 		// Nothing written; reads and other projects are not limited.
 		c.As(userToken, "2.1").Do("GET", "/v2.1/os-keypairs/c", nil).Expect(t, 404)
 		create("/v2.1/os-keypairs", "u2:p2", "c").Expect(t, 200)
