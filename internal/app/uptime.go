@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 
+	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hostlink"
 	"github.com/kumocloud/kumo/internal/hosts"
+	"github.com/kumocloud/kumo/internal/virt"
 )
 
 // uptimeLink asks compute hosts for their uptime through the host
@@ -20,5 +23,10 @@ func (l uptimeLink) HostUptime(ctx context.Context, host string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	return l.client.HostUptime(ctx, url)
+	line, err := l.client.HostUptime(ctx, url)
+	if errors.Is(err, virt.ErrNotSupported) {
+		// Nova's raise_feature_not_supported: a 501 where an answer is owed.
+		return "", &errs.Error{Kind: errs.KindNotImplemented, Message: "The requested functionality is not supported.", Err: err}
+	}
+	return line, err
 }

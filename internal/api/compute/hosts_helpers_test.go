@@ -34,7 +34,8 @@ func newHostsAPI(t *testing.T, database string) *hostsAPI {
 	ctx := context.Background()
 	now := time.Now()
 	// The cloud's own host has the capacity of the others.
-	c, client := newCloud(t, database, computetest.Options{Configure: func(cfg *app.Config) {
+	// The host endpoint answers the hypervisors API's uptime calls.
+	c, client := newCloud(t, database, computetest.Options{HostEndpoint: true, Configure: func(cfg *app.Config) {
 		cfg.HostVCPUs, cfg.HostMemoryMB, cfg.HostDiskGB = 4, 8192, 100
 	}})
 	db, dir := c.DB, c.App.Hosts
