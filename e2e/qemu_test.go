@@ -53,6 +53,13 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	if got := strings.TrimSpace(cli.Run(t, "hypervisor", "list", "-f", "value", "-c", "Hypervisor Type")); got != "QEMU" {
 		t.Errorf("hypervisor type %q, want QEMU", got)
 	}
+	// A qemu host measures its uptime, asked of it over its host endpoint
+	// (Nova's libvirt get_host_uptime): the CLI parses /uptime's line into
+	// host_time, uptime, users and load_average.
+	name := strings.TrimSpace(cli.Run(t, "hypervisor", "list", "-f", "value", "-c", "Hypervisor Hostname"))
+	if hyp := cli.Run(t, "hypervisor", "show", name, "-f", "json"); !strings.Contains(hyp, `"load_average"`) || !strings.Contains(hyp, `"host_time"`) {
+		t.Errorf("hypervisor show of a qemu host without its uptime: %s", hyp)
+	}
 	userData := filepath.Join(t.TempDir(), "user-data")
 	if err := os.WriteFile(userData, []byte("hello-from-e2e"), 0o600); err != nil {
 		t.Fatal(err)
