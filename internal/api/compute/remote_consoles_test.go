@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kumocloud/kumo/internal/apisamples"
 	"github.com/kumocloud/kumo/internal/app/apptest"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/compute/computetest"
@@ -29,8 +30,12 @@ func TestRemoteConsoles(t *testing.T) {
 			return map[string]any{"remote_console": map[string]any{"protocol": protocol, "type": typ}}
 		}
 
-		// A serial console: a ws:// URL on kumo's own listener.
-		got := user.Do("POST", path, rc("serial", "serial")).Expect(t, 200).JSON(t)["remote_console"].(map[string]any)
+		// A serial console: a ws:// URL on kumo's own listener, in the
+		// shape of Nova's sample (its sample is a VNC console's).
+		resp := user.Do("POST", path, rc("serial", "serial")).Expect(t, 200)
+		apisamples.Assert(t, "nova/api_samples/os-remote-consoles/v2.6/create-vnc-console-resp.json", resp.Body,
+			apisamples.Options{})
+		got := resp.JSON(t)["remote_console"].(map[string]any)
 		if got["protocol"] != "serial" || got["type"] != "serial" {
 			t.Errorf("remote console %v", got)
 		}
@@ -64,7 +69,9 @@ func TestRemoteConsoles(t *testing.T) {
 
 		// The legacy actions, up to 2.5.
 		legacy := sc.api.As(userToken, "2.5")
-		c := legacy.Do("POST", action, map[string]any{"os-getSerialConsole": map[string]any{"type": "serial"}}).Expect(t, 200).JSON(t)["console"].(map[string]any)
+		lr := legacy.Do("POST", action, map[string]any{"os-getSerialConsole": map[string]any{"type": "serial"}}).Expect(t, 200)
+		apisamples.Assert(t, "nova/api_samples/os-remote-consoles/get-serial-console-post-resp.json", lr.Body, apisamples.Options{})
+		c := lr.JSON(t)["console"].(map[string]any)
 		if c["type"] != "serial" || !strings.HasPrefix(c["url"].(string), "ws://") || len(c) != 2 {
 			t.Errorf("legacy serial console %v", c)
 		}
