@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/google/uuid"
 
 	"github.com/kumocloud/kumo/internal/api"
@@ -58,15 +60,28 @@ func (h *handlers) hypervisorList(c *api.Call, detail bool) (*api.Reply, error) 
 			}
 		}
 	}
+	// From 2.88 each detailed view asks its host for its uptime (a call
+	// to the host's endpoint, bounded by uptimeWait): the views are built
+	// side by side, so a listing waits for the slowest host, not for the
+	// sum of them.
 	items := make([]map[string]any, len(found))
+	var g errgroup.Group
+	g.SetLimit(8)
 	for i, host := range found {
-		var servers []hosts.ServerRef
-		if withServers {
-			if servers, err = h.Hosts.Servers(c.Ctx, host.Hostname); err != nil {
-				return nil, err
+		g.Go(func() error {
+			var servers []hosts.ServerRef
+			if withServers {
+				var err error
+				if servers, err = h.Hosts.Servers(c.Ctx, host.Hostname); err != nil {
+					return err
+				}
 			}
-		}
-		items[i] = h.hypervisorView(c, host, detail, servers, withServers)
+			items[i] = h.hypervisorView(c, host, detail, servers, withServers)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	body := map[string]any{"hypervisors": items}
 	if paged && len(found) > 0 && len(found) == keypairLimit(q) {
