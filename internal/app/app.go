@@ -218,7 +218,7 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, lock *DirLock, leas
 	// Hosts of one cloud share its secret key, and so the key the host
 	// endpoint's calls are signed with.
 	a.hostClient = &hostlink.Client{Signer: hostlink.NewSigner(a.secrets.DeriveKey(hostlink.KeyPurpose), nil)}
-	a.Consoles = console.New(db, consoleLink{hosts: a.Hosts, client: a.hostClient}, a.servers, cfg.Clock)
+	a.Consoles = console.New(db, hostLink{hosts: a.Hosts, client: a.hostClient}, a.servers, cfg.Clock)
 	// The compute host's lease first: a process refused it (another one
 	// runs the host on this database) leaves the database as it found it.
 	if cfg.Role != RoleAPI {
@@ -423,7 +423,7 @@ func (a *App) routes() (http.Handler, error) {
 		Hosts: a.Hosts, Aggregates: aggregate.New(a.DB, a.servers),
 		SecurityGroups: groups, ServerGroups: servergroup.New(a.DB, a.servers),
 		FloatingIPs: a.floatingIPs, BlockStorage: a.Volumes, Consoles: a.Consoles,
-		HostUptime: uptimeLink{hosts: a.Hosts, client: a.hostClient}.HostUptime,
+		HostUptime: hostLink{hosts: a.Hosts, client: a.hostClient}.HostUptime,
 		RateLimits: a.RateLimits,
 	}, opts)
 	mux := http.NewServeMux()
@@ -566,7 +566,7 @@ func (a *App) startAgent(ctx context.Context) error {
 		return err
 	}
 	signer, client := a.hostClient.Signer, a.hostClient
-	driver, err := a.newDriver(ctx, capacity, migrationLink{hosts: a.Hosts, client: client})
+	driver, err := a.newDriver(ctx, capacity, hostLink{hosts: a.Hosts, client: client})
 	if err != nil {
 		return err
 	}

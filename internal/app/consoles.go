@@ -9,21 +9,14 @@ import (
 
 	"github.com/kumocloud/kumo/internal/api/consoleproxy"
 	"github.com/kumocloud/kumo/internal/console"
-	"github.com/kumocloud/kumo/internal/hostlink"
-	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
-// consoleLink reaches guests' consoles through the host endpoint their
+// DialConsole reaches a guest's console through the host endpoint its
 // host registered, in kumo serve (its own endpoint) as between kumo api
 // and kumo compute processes, and says what the driver answered in the
 // console service's words.
-type consoleLink struct {
-	hosts  *hosts.Directory
-	client *hostlink.Client
-}
-
-func (l consoleLink) DialConsole(ctx context.Context, host, id, protocol string) (io.ReadWriteCloser, error) {
+func (l hostLink) DialConsole(ctx context.Context, host, id, protocol string) (io.ReadWriteCloser, error) {
 	url, err := l.hosts.Endpoint(ctx, host)
 	if err != nil {
 		return nil, err

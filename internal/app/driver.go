@@ -3,15 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/hostinfo"
-	"github.com/kumocloud/kumo/internal/hostlink"
-	"github.com/kumocloud/kumo/internal/hosts"
 	"github.com/kumocloud/kumo/internal/virt"
 	"github.com/kumocloud/kumo/internal/virt/fake"
 	"github.com/kumocloud/kumo/internal/virt/qemu"
@@ -45,21 +42,6 @@ func (a *App) newDriver(ctx context.Context, capacity hostinfo.Capacity, link vi
 		return d, nil
 	}
 	return nil, fmt.Errorf("unknown driver %q", a.Config.Driver)
-}
-
-// migrationLink carries live migrations' streams to the host endpoint
-// another host registered.
-type migrationLink struct {
-	hosts  *hosts.Directory
-	client *hostlink.Client
-}
-
-func (l migrationLink) DialMigration(ctx context.Context, host, id, channel string) (io.ReadWriteCloser, error) {
-	url, err := l.hosts.Endpoint(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	return l.client.DialMigration(ctx, url, id, channel)
 }
 
 // powerSyncInterval is how often the agent syncs power states: real

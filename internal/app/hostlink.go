@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/hostlink"
@@ -10,15 +11,25 @@ import (
 	"github.com/kumocloud/kumo/internal/virt"
 )
 
-// uptimeLink asks compute hosts for their uptime through the host
-// endpoint each registered: kumo serve its own, kumo api the kumo
-// compute processes' (the hypervisors API's get_host_uptime).
-type uptimeLink struct {
+// hostLink calls other compute hosts (and this process's own) at the
+// host endpoint each registered: a live migration's streams
+// (virt.MigrationLink), guests' consoles (consoles.go) and hosts' uptime
+// (the hypervisors API's get_host_uptime).
+type hostLink struct {
 	hosts  *hosts.Directory
 	client *hostlink.Client
 }
 
-func (l uptimeLink) HostUptime(ctx context.Context, host string) (string, error) {
+func (l hostLink) DialMigration(ctx context.Context, host, id, channel string) (io.ReadWriteCloser, error) {
+	url, err := l.hosts.Endpoint(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return l.client.DialMigration(ctx, url, id, channel)
+}
+
+// HostUptime is host's uptime line, asked of the host.
+func (l hostLink) HostUptime(ctx context.Context, host string) (string, error) {
 	url, err := l.hosts.Endpoint(ctx, host)
 	if err != nil {
 		return "", err
