@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -245,4 +246,65 @@ func sysctl(ns, key, value string) error {
 		return fmt.Errorf("sysctl %s=%s in %s: %v: %s", key, value, ns, err, out)
 	}
 	return nil
+}
+
+// listenUDP receives datagrams on addr in namespace ns until the test
+// ends and passes on the address each came from.
+func listenUDP(t *testing.T, ns, addr string) <-chan string {
+	t.Helper()
+	var pc net.PacketConn
+	if err := inNS(ns, func() (err error) {
+		pc, err = reuse.ListenPacket(context.Background(), "udp", addr)
+		return err
+	}); err != nil {
+		t.Fatalf("listen on udp %s in %s: %v", addr, ns, err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	from := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			_, a, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case from <- a.String():
+			default:
+			}
+		}
+	}()
+	return from
+}
+
+// reuse lets a sender bind the address and port a listener holds (a
+// DHCP client sends from the port it receives on).
+var reuse = net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+	var serr error
+	if err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
+}}
+
+// sendUDP sends one datagram from local (address:port) in namespace ns to
+// addr.
+func sendUDP(ns, local, addr string) error {
+	la, err := net.ResolveUDPAddr("udp", local)
+	if err != nil {
+		return err
+	}
+	d := net.Dialer{LocalAddr: la, Control: reuse.Control}
+	var c net.Conn
+	if err := inNS(ns, func() (err error) {
+		c, err = d.Dial("udp", addr)
+		return err
+	}); err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Write([]byte("kumo"))
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kumocloud/kumo/internal/dataplane"
 )
@@ -69,6 +70,7 @@ func TestSwitchTraffic(t *testing.T) {
 		{"a", "fa:16:3e:00:00:0a", "10.9.0.2", "fd00::2"},
 		{"b", "fa:16:3e:00:00:0b", "10.9.0.3", "fd00::3"},
 		{"c", "fa:16:3e:00:00:0c", "10.9.0.4", "fd00::4"},
+		{"d", "fa:16:3e:00:00:0d", "10.9.0.9", "fd00::9"}, // not a guest port: a DHCP server's, a router's
 	}
 	ns := map[string]string{}
 	for _, g := range guests {
@@ -82,7 +84,7 @@ func TestSwitchTraffic(t *testing.T) {
 		run(t, "ip", "-n", n, "addr", "add", g.v4+"/24", "dev", "eth0")
 		run(t, "ip", "-n", n, "addr", "add", g.v6+"/64", "dev", "eth0", "nodad")
 	}
-	a, b, c := ns["a"], ns["b"], ns["c"]
+	a, b, c, d := ns["a"], ns["b"], ns["c"], ns["d"]
 
 	groups := []dataplane.Group{
 		{ID: "ga", Members: []string{"10.9.0.2", "fd00::2"}, Rules: []dataplane.Rule{
@@ -169,6 +171,35 @@ func TestSwitchTraffic(t *testing.T) {
 	other := regexp.MustCompile(`ct zone != 1 counter packets ([0-9]+)`).FindSubmatch(out)
 	if zoned == nil || other == nil || string(zoned[1]) == "0" || string(other[1]) != "0" {
 		t.Errorf("forwarded packets by conntrack zone, want all in zone 1:\n%s", out)
+	}
+
+	// DHCP passes whatever the groups say, but only from a server on a port
+	// that is not a guest's (or one without port security).
+	run(t, "ip", "-n", d, "addr", "add", "10.9.0.10/24", "dev", "eth0") // a server on .10, one sending from .9
+	toA, toB, toD := listenUDP(t, a, "10.9.0.2:68"), listenUDP(t, b, "10.9.0.3:68"), listenUDP(t, d, "10.9.0.10:67")
+	for _, tc := range []struct {
+		name, from, local, to string
+		got                   <-chan string
+		want                  bool
+	}{
+		{"DHCP server to a guest without ingress rules", d, "10.9.0.9:67", "10.9.0.2:68", toA, true},
+		{"DHCP client without egress rules for it", a, "10.9.0.2:68", "10.9.0.10:67", toD, true},
+		{"DHCP server on a guest port", a, "10.9.0.2:67", "10.9.0.3:68", toB, false},
+		{"DHCP server on a port without security", c, "10.9.0.4:67", "10.9.0.3:68", toB, true},
+	} {
+		if err := sendUDP(tc.from, tc.local, tc.to); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case from := <-tc.got:
+			if !tc.want || from != tc.local {
+				t.Errorf("%s: %s -> %s came from %s; want it %v", tc.name, tc.local, tc.to, from, tc.want)
+			}
+		case <-time.After(time.Second):
+			if tc.want {
+				t.Errorf("%s: %s -> %s did not come", tc.name, tc.local, tc.to)
+			}
+		}
 	}
 
 	// Anti-spoofing: another address of the subnet is refused, one of an
