@@ -91,6 +91,8 @@ func TestSwitchTraffic(t *testing.T) {
 			{Direction: "egress", EtherType: "IPv4", Protocol: "tcp", PortMin: 8080, PortMax: 8083},
 			{Direction: "egress", EtherType: "IPv6", Protocol: "6", PortMin: 8080, PortMax: 8083},
 			{Direction: "egress", EtherType: "IPv4", Protocol: "icmp"},
+			// Lets a send what a DHCP server does, for anti-spoofing to stop.
+			{Direction: "egress", EtherType: "IPv4", Protocol: "udp", PortMin: 68, PortMax: 68},
 		}},
 		{ID: "gb", Members: []string{"10.9.0.3", "fd00::3"}, Rules: []dataplane.Rule{
 			{Direction: "ingress", EtherType: "IPv4", Protocol: "tcp", PortMin: 8080, PortMax: 8080},
@@ -192,8 +194,11 @@ func TestSwitchTraffic(t *testing.T) {
 		}
 		select {
 		case from := <-tc.got:
-			if !tc.want || from != tc.local {
-				t.Errorf("%s: %s -> %s came from %s; want it %v", tc.name, tc.local, tc.to, from, tc.want)
+			switch {
+			case !tc.want:
+				t.Errorf("%s: %s -> %s came (from %s); want it dropped", tc.name, tc.local, tc.to, from)
+			case from != tc.local:
+				t.Errorf("%s: %s -> %s came from %s", tc.name, tc.local, tc.to, from)
 			}
 		case <-time.After(time.Second):
 			if tc.want {
