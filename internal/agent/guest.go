@@ -15,11 +15,11 @@ func (a *Agent) Guest(ctx context.Context, t *compute.Task) (*virt.Guest, error)
 	if err != nil {
 		return nil, err
 	}
-	return guestOf(src), nil
+	return GuestOf(src), nil
 }
 
-// guestOf is src as a driver's guest spec.
-func guestOf(src *compute.GuestSource) *virt.Guest {
+// GuestOf is src as a driver's guest spec.
+func GuestOf(src *compute.GuestSource) *virt.Guest {
 	srv := src.Server
 	g := &virt.Guest{
 		ID: srv.ID, Name: srv.Name, Hostname: srv.Hostname, ProjectID: srv.ProjectID,

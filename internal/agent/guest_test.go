@@ -26,7 +26,7 @@ func TestGuestOf(t *testing.T) {
 		UserData: []byte("#!/bin/sh"), Metadata: map[string]string{"m": "v"}, KeyName: "k", PublicKey: "ssh-ed25519 AAAA",
 		AdminPass: "secret", NICs: []virt.NIC{{Network: "private", MAC: "fa:16:3e:00:00:01", IPv4: "10.0.0.3", CIDR: "10.0.0.0/24"}},
 		ConfigDrive: true, AvailabilityZone: "nova"}
-	if got := guestOf(src); !reflect.DeepEqual(got, want) {
+	if got := GuestOf(src); !reflect.DeepEqual(got, want) {
 		t.Fatalf("guest\n %+v\nwant\n %+v", got, want)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kumocloud/kumo/internal/dataplane"
+	"github.com/kumocloud/kumo/internal/dataplane/linux"
 	"io"
 	"log/slog"
 	"net"
@@ -86,7 +88,11 @@ type App struct {
 	// Consoles are the remote consoles' tokens and connections.
 	Consoles *console.Service
 	Driver   virt.Driver // the agent's
-	Handler  http.Handler
+	// dataplane keeps a qemu host's guest network as the database says
+	// (bridge networking only; Serve runs it).
+	dataplane        *dataplane.Reconciler
+	dataplaneApplier *linux.Applier
+	Handler          http.Handler
 	// HostHandler is this compute host's endpoint (hostlink.Handler,
 	// mounted at hostlink.Prefix), where other hosts send servers moving
 	// here. Handler serves it too; a process that runs only a compute
@@ -121,6 +127,7 @@ type App struct {
 	// floating IP proxies share the pool).
 	floatingIPs *floatingip.Service
 	routers     *router.Service
+	groups      *secgroup.Service
 }
 
 // agentLease is this process's compute host lease token and the one of
@@ -414,9 +421,7 @@ func (a *App) routes() (http.Handler, error) {
 		},
 	}
 	// One security group service, two faces: Nova's proxies and Neutron's.
-	groups := secgroup.New(a.DB, a.NetQuotas)
-	// Ports keep their security groups through the security group service.
-	a.Networks.Groups = groups
+	groups := a.groups
 	v21, v2 := computeapi.NewServices(computeapi.Deps{
 		Flavors: a.Flavors, Images: a.Images, Keypairs: a.Keypairs, Quotas: a.Quotas,
 		Servers: a.Compute, Network: a.Networks, ServerMetadataLimit: a.Quotas.CheckMetadataItems,
@@ -539,6 +544,10 @@ func (a *App) buildCompute() error {
 	a.routers = router.New(a.DB, a.Networks, a.floatingIPs, a.NetQuotas)
 	a.Networks.Devices = computeaddr.Devices{Inventory: a.servers}
 	a.Networks.Hosts = a.Hosts
+	// Ports keep their security groups through the security group
+	// service (a compute host's dataplane reads them too).
+	a.groups = secgroup.New(a.DB, a.NetQuotas)
+	a.Networks.Groups = a.groups
 	a.Compute = compute.New(compute.Deps{
 		DB: a.DB, Flavors: a.Flavors, Images: a.Images, Secrets: a.secrets, Quotas: a.Quotas,
 		KeyPairs: a.Keypairs, Addresses: computeaddr.Addresses{Manager: a.Network, Quotas: a.NetQuotas},
@@ -581,6 +590,9 @@ func (a *App) startAgent(ctx context.Context) error {
 		Holder: fmt.Sprintf("%s, data dir %s", CurrentHolder(a.Config.holder()), absDir(a.Config.DataDir))})
 	if err := a.Agent.Start(ctx); err != nil {
 		return fmt.Errorf("start compute agent: %w", err)
+	}
+	if err := a.startDataplane(driver); err != nil {
+		return err
 	}
 	// The next process on the data dir knows this agent is gone when it
 	// holds the lock, and takes the host over at once.
@@ -662,6 +674,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		// A compute host: its agent and its storage worker.
 		go func() { agentErr = a.Agent.Run(agentCtx); close(agentDone) }()
 		defer func() { stopAgent(); <-agentDone }()
+		if a.dataplane != nil {
+			dataplaneDone := make(chan struct{})
+			go func() { a.dataplane.Run(agentCtx); close(dataplaneDone) }()
+			defer func() { stopAgent(); <-dataplaneDone; a.dataplaneApplier.Close() }()
+		}
 		volumesDone := make(chan struct{})
 		go func() { _ = a.VolumeWorker.Run(agentCtx); close(volumesDone) }()
 		defer func() { stopAgent(); <-volumesDone }()

@@ -59,8 +59,15 @@ type Config struct {
 	QemuSSHForward bool
 	// QemuNetwork is how qemu guests' NICs are connected: "user"
 	// (QEMU's user-mode networking, no privileges) or "bridge" (taps on
-	// a bridge per project subnet in a network namespace; root only).
+	// a bridge per network in a network namespace, with security groups,
+	// routers, floating IPs, DHCP and metadata acting on their traffic;
+	// root only).
 	QemuNetwork string
+	// ExternalInterface joins the external network to the host (bridge
+	// networking): a host interface of that name is moved onto the
+	// external network's bridge, else kumo makes a veth pair whose host
+	// end has that name. "": the external network stays apart.
+	ExternalInterface string
 	// HostVCPUs, HostMemoryMB and HostDiskGB override the capacity the
 	// compute host reports (0: the machine's real figures).
 	HostVCPUs    int
@@ -233,6 +240,9 @@ func (c *Config) Validate() error {
 	case "bridge":
 		if c.QemuSSHForward {
 			return fmt.Errorf("--qemu-ssh-forward needs --qemu-network user (a forward is part of QEMU's user-mode networking)")
+		}
+		if c.ExternalInterface != "" && (len(c.ExternalInterface) > 15 || strings.ContainsAny(c.ExternalInterface, "/ :\t\n")) {
+			return fmt.Errorf("--external-interface %q is not an interface name", c.ExternalInterface)
 		}
 	default:
 		return fmt.Errorf("unknown qemu network %q (supported: user, bridge)", c.QemuNetwork)

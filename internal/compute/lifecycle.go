@@ -34,7 +34,22 @@ type GuestSource struct {
 
 // GuestSourceOf gathers what t's guest is made of.
 func (s *Service) GuestSourceOf(ctx context.Context, t *Task) (*GuestSource, error) {
-	srv, err := s.GetAny(ctx, t.InstanceID)
+	src, err := s.GuestSourceOfServer(ctx, t.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	if sealed := t.sealedAdminPass(); sealed != "" {
+		if pass, err := s.Secrets.Open(sealed); err == nil {
+			src.AdminPass = pass
+		}
+	}
+	return src, nil
+}
+
+// GuestSourceOfServer gathers what server id's guest is made of, without
+// a task's password (the metadata service asks it as the guest runs).
+func (s *Service) GuestSourceOfServer(ctx context.Context, id string) (*GuestSource, error) {
+	srv, err := s.GetAny(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -44,11 +59,6 @@ func (s *Service) GuestSourceOf(ctx context.Context, t *Task) (*GuestSource, err
 	}
 	if src.Volumes, err = guestVolumes(ctx, s.DB, srv.ID); err != nil {
 		return nil, err
-	}
-	if sealed := t.sealedAdminPass(); sealed != "" {
-		if pass, err := s.Secrets.Open(sealed); err == nil {
-			src.AdminPass = pass
-		}
 	}
 	return src, nil
 }

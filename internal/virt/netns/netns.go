@@ -1,15 +1,15 @@
-// Package netns is the qemu driver's bridge networking: a network
-// namespace of kumo's own holding a Linux bridge per project subnet (the
-// bridge has the subnet's gateway address, .1), a tap device per guest
-// NIC on its subnet's bridge, and a dnsmasq per bridge that leases each
-// guest MAC its fixed address and nothing else. The namespace has no link
-// to the host and forwards nothing: a guest reaches the guests on its own
-// bridge and the bridge's address, and no other network.
+// Package netns is the switch of the qemu driver's bridge networking: a
+// network namespace of kumo's own holding a Linux bridge per network and
+// a tap per guest NIC on its network's bridge. The switch is layer 2
+// only: its bridges have no address and it forwards nothing. What acts
+// on the guests' traffic (security groups, DHCP, routers, floating IPs,
+// metadata) is internal/dataplane/linux, which joins its own namespaces
+// to these bridges and filters the bridges' traffic.
 //
-// Everything outlives kumo: the namespace, bridges, taps and dnsmasq
-// processes stay while kumo is stopped, so guests adopted after a restart
-// keep their network. A bridge and its dnsmasq go when the last tap on it
-// is unplugged; the namespace itself stays (ip netns del NAME removes it).
+// Everything outlives kumo: the namespace, bridges and taps stay while
+// kumo is stopped, so guests adopted after a restart keep their network.
+// A bridge goes when the last link on it is unplugged; the namespace
+// itself stays (ip netns del NAME removes it).
 package netns
 
 import (
@@ -32,21 +32,21 @@ import (
 
 // Namespace is one network namespace kumo runs guests' NICs in.
 type Namespace struct {
-	name    string // as `ip netns` knows it
-	dir     string // kept state: ports.json, a pid and a log file per dnsmasq
-	ip      string // binaries
-	dnsmasq string
-	mu      sync.Mutex // one change at a time (ports.json, dnsmasq restarts)
+	name string     // as `ip netns` knows it
+	dir  string     // kept state: ports.json
+	ip   string     // the ip binary
+	mu   sync.Mutex // one change at a time (ports.json)
 }
 
 // Port is one guest NIC plugged into the namespace.
 type Port struct {
-	Owner  string `json:"owner"` // the guest
-	Tap    string `json:"tap"`
-	Bridge string `json:"bridge"`
-	MAC    string `json:"mac"`
-	IPv4   string `json:"ipv4"`
-	CIDR   string `json:"cidr"`
+	Owner   string `json:"owner"` // the guest
+	Tap     string `json:"tap"`
+	Bridge  string `json:"bridge"`
+	Network string `json:"network,omitempty"`
+	MAC     string `json:"mac"`
+	IPv4    string `json:"ipv4"`
+	CIDR    string `json:"cidr"`
 }
 
 // NameFor is the namespace kumo uses for a data dir: one per data dir, so
@@ -60,28 +60,20 @@ func NameFor(dataDir string) string {
 }
 
 // Open creates the namespace name unless it exists, with its state in
-// dir, and restores what the state holds (bridges, taps, dnsmasqs) where
-// it is missing, e.g. after the machine restarted. It needs root, ip
-// (iproute2) and dnsmasq (dnsmasq-base).
+// dir, and restores what the state holds (bridges, taps) where it is
+// missing, e.g. after the machine restarted. It needs root and ip
+// (iproute2).
 func Open(ctx context.Context, name, dir string) (*Namespace, error) {
 	if uid := os.Geteuid(); uid != 0 {
 		return nil, fmt.Errorf("bridge networking needs root (kumo runs as uid %d)", uid)
 	}
-	dir, err := filepath.Abs(dir) // dnsmasq runs from /
+	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("bridge networking: %w", err)
 	}
 	n := &Namespace{name: name, dir: dir}
-	for _, b := range []struct{ bin, pkg string }{{"ip", "iproute2"}, {"dnsmasq", "dnsmasq-base"}} {
-		p, err := exec.LookPath(b.bin)
-		if err != nil {
-			return nil, fmt.Errorf("bridge networking: %w (apt-get install %s)", err, b.pkg)
-		}
-		if b.bin == "ip" {
-			n.ip = p
-		} else {
-			n.dnsmasq = p
-		}
+	if n.ip, err = exec.LookPath("ip"); err != nil {
+		return nil, fmt.Errorf("bridge networking: %w (apt-get install iproute2)", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("bridge networking: %w", err)
@@ -91,10 +83,14 @@ func Open(ctx context.Context, name, dir string) (*Namespace, error) {
 			return nil, err
 		}
 	}
-	// Nothing leaves a bridge for another: no forwarding between subnets.
+	// Nothing is routed in the switch; bridged frames pass the inet
+	// hooks (br_netfilter), where security groups filter them with
+	// connection tracking.
 	if err := n.run(ctx, "netns", "exec", name, "sh", "-c",
-		"echo 0 >/proc/sys/net/ipv4/ip_forward && echo 0 >/proc/sys/net/ipv6/conf/all/forwarding"); err != nil {
-		return nil, err
+		"echo 0 >/proc/sys/net/ipv4/ip_forward && echo 0 >/proc/sys/net/ipv6/conf/all/forwarding"+
+			" && echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables"+
+			" && echo 1 >/proc/sys/net/bridge/bridge-nf-call-ip6tables"); err != nil {
+		return nil, fmt.Errorf("%w (the kernel needs br_netfilter: modprobe br_netfilter)", err)
 	}
 	if err := n.run(ctx, "-n", name, "link", "set", "lo", "up"); err != nil {
 		return nil, err
@@ -105,15 +101,8 @@ func Open(ctx context.Context, name, dir string) (*Namespace, error) {
 	if err != nil {
 		return nil, err
 	}
-	bridges := map[string]bool{}
 	for _, p := range ports {
 		if err := n.plugPort(ctx, p); err != nil {
-			return nil, err
-		}
-		bridges[p.Bridge] = true
-	}
-	for br := range bridges {
-		if err := n.serveDHCP(ctx, br, ports, false); err != nil {
 			return nil, err
 		}
 	}
@@ -128,10 +117,10 @@ func (n *Namespace) Command(ctx context.Context, name string, args ...string) *e
 	return exec.CommandContext(ctx, n.ip, append([]string{"netns", "exec", n.name, name}, args...)...)
 }
 
-// Plug gives each of owner's NICs a tap on its subnet's bridge (made
-// with its gateway address and dnsmasq when new) and a fixed lease, and
-// returns the taps in NIC order. Plugging the same NICs again changes
-// nothing; taps of owner's NICs no longer there are removed.
+// Plug gives each of owner's NICs a tap on its network's bridge (made
+// when new) and returns the taps in NIC order. Plugging the same NICs
+// again changes nothing; taps of owner's NICs no longer there are
+// removed.
 func (n *Namespace) Plug(ctx context.Context, owner string, nics []virt.NIC) ([]string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -139,7 +128,6 @@ func (n *Namespace) Plug(ctx context.Context, owner string, nics []virt.NIC) ([]
 	if err != nil {
 		return nil, err
 	}
-	restart := map[string]bool{} // bridges to serve: true where their leases changed
 	var taps []string
 	kept := slices.DeleteFunc(slices.Clone(ports), func(p Port) bool { return p.Owner == owner })
 	for i, nic := range nics {
@@ -147,16 +135,14 @@ func (n *Namespace) Plug(ctx context.Context, owner string, nics []virt.NIC) ([]
 		if err != nil {
 			return nil, err
 		}
-		restart[p.Bridge] = restart[p.Bridge] || !slices.Contains(ports, p)
 		kept = append(kept, p)
 		taps = append(taps, p.Tap)
 	}
 	for _, p := range ports {
 		if p.Owner == owner && !slices.Contains(taps, p.Tap) {
-			if err := n.deleteLink(ctx, p.Tap); err != nil {
+			if err := n.unplugPort(ctx, p); err != nil {
 				return nil, err
 			}
-			restart[p.Bridge] = true
 		}
 	}
 	if err := n.save(kept); err != nil {
@@ -169,16 +155,11 @@ func (n *Namespace) Plug(ctx context.Context, owner string, nics []virt.NIC) ([]
 			}
 		}
 	}
-	for br, restart := range restart {
-		if err := n.serveDHCP(ctx, br, kept, restart); err != nil {
-			return nil, err
-		}
-	}
 	return taps, nil
 }
 
-// Unplug removes owner's taps and leases; a bridge left without taps goes
-// with its dnsmasq. Unplugging an unknown owner does nothing.
+// Unplug removes owner's taps; a bridge left without links goes.
+// Unplugging an unknown owner does nothing.
 func (n *Namespace) Unplug(ctx context.Context, owner string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -186,28 +167,18 @@ func (n *Namespace) Unplug(ctx context.Context, owner string) error {
 	if err != nil {
 		return err
 	}
-	changed := map[string]bool{}
 	kept := slices.DeleteFunc(slices.Clone(ports), func(p Port) bool { return p.Owner == owner })
-	for _, p := range ports {
-		if p.Owner == owner {
-			if err := n.deleteLink(ctx, p.Tap); err != nil {
-				return err
-			}
-			changed[p.Bridge] = true
-		}
-	}
-	if len(changed) == 0 {
+	if len(kept) == len(ports) {
 		return nil
 	}
-	if err := n.save(kept); err != nil {
-		return err
-	}
-	for br := range changed {
-		if err := n.serveDHCP(ctx, br, kept, true); err != nil {
-			return err
+	for _, p := range ports {
+		if p.Owner == owner {
+			if err := n.unplugPort(ctx, p); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	return n.save(kept)
 }
 
 // PlugNIC gives owner one more NIC (a hot-plug) and returns its tap; the
@@ -228,34 +199,26 @@ func (n *Namespace) PlugNIC(ctx context.Context, owner string, nic virt.NIC) (st
 	}
 	p.Tap = hotTapName(owner, p.MAC)
 	i := slices.IndexFunc(ports, func(q Port) bool { return q.Owner == owner && q.MAC == p.MAC })
-	restart := true
 	if i >= 0 && ports[i].Bridge == p.Bridge && ports[i].IPv4 == p.IPv4 {
-		p, restart = ports[i], false // plugged before, under whichever name
+		p = ports[i] // plugged before, under whichever name
 	} else {
-		if i >= 0 { // its address moved: the old tap and lease go
-			old := ports[i]
-			if err := n.deleteLink(ctx, old.Tap); err != nil {
+		if i >= 0 { // its address moved: the old tap goes
+			if err := n.unplugPort(ctx, ports[i]); err != nil {
 				return "", err
 			}
 			ports = slices.Delete(ports, i, i+1)
-			if old.Bridge != p.Bridge {
-				defer func() { _ = n.serveDHCP(ctx, old.Bridge, ports, true) }()
-			}
 		}
 		ports = append(ports, p)
 		if err := n.save(ports); err != nil {
 			return "", err
 		}
 	}
-	if err := n.plugPort(ctx, p); err != nil {
-		return "", err
-	}
-	return p.Tap, n.serveDHCP(ctx, p.Bridge, ports, restart)
+	return p.Tap, n.plugPort(ctx, p)
 }
 
-// UnplugNIC removes owner's tap and lease of the NIC with MAC mac (a
-// hot-unplug); a bridge left without taps goes with its dnsmasq.
-// Unplugging a NIC that is not plugged does nothing.
+// UnplugNIC removes owner's tap of the NIC with MAC mac (a hot-unplug); a
+// bridge left without links goes. Unplugging a NIC that is not plugged
+// does nothing.
 func (n *Namespace) UnplugNIC(ctx context.Context, owner, mac string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -268,15 +231,10 @@ func (n *Namespace) UnplugNIC(ctx context.Context, owner, mac string) error {
 	if i < 0 {
 		return nil
 	}
-	gone := ports[i]
-	if err := n.deleteLink(ctx, gone.Tap); err != nil {
+	if err := n.unplugPort(ctx, ports[i]); err != nil {
 		return err
 	}
-	ports = slices.Delete(ports, i, i+1)
-	if err := n.save(ports); err != nil {
-		return err
-	}
-	return n.serveDHCP(ctx, gone.Bridge, ports, true)
+	return n.save(slices.Delete(ports, i, i+1))
 }
 
 // Ports is what the namespace has plugged, from its kept state.
@@ -286,8 +244,42 @@ func (n *Namespace) Ports() ([]Port, error) {
 	return n.load()
 }
 
-// newPort is the port of owner's i-th NIC, which must have an IPv4
-// address in an IPv4 subnet.
+// EnsureBridge makes network's bridge where missing, up, and returns its
+// name: the dataplane joins its own links to bridges without guests yet
+// (a router's external network).
+func (n *Namespace) EnsureBridge(ctx context.Context, network string) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	br := BridgeName(network)
+	return br, n.ensureBridge(ctx, br)
+}
+
+// PruneBridges deletes the bridges (kb-*) with no link on them that are
+// not in keep.
+func (n *Namespace) PruneBridges(ctx context.Context, keep map[string]bool) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out, err := exec.CommandContext(ctx, n.ip, "-n", n.name, "-o", "link", "show", "type", "bridge").Output()
+	if err != nil {
+		return fmt.Errorf("list bridges of %s: %w", n.name, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		br := strings.TrimSuffix(f[1], ":")
+		if strings.HasPrefix(br, "kb-") && !keep[br] {
+			if err := n.deleteBridgeIfEmpty(ctx, br); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// newPort is the port of owner's i-th NIC, which must have a network and
+// an IPv4 address in an IPv4 subnet.
 func newPort(owner string, i int, nic virt.NIC) (Port, error) {
 	subnet, err := netip.ParsePrefix(nic.CIDR)
 	if err != nil || !subnet.Addr().Is4() || subnet.Bits() > 30 {
@@ -297,15 +289,19 @@ func newPort(owner string, i int, nic virt.NIC) (Port, error) {
 	if err != nil || !subnet.Contains(addr) {
 		return Port{}, fmt.Errorf("bridge networking: NIC %s of %s has no IPv4 address in %s (%q)", nic.MAC, owner, subnet, nic.IPv4)
 	}
-	return Port{Owner: owner, Tap: tapName(owner, i), Bridge: bridgeName(subnet), MAC: strings.ToLower(nic.MAC),
-		IPv4: addr.String(), CIDR: subnet.Masked().String()}, nil
+	if nic.Network == "" {
+		return Port{}, fmt.Errorf("bridge networking: NIC %s of %s has no network", nic.MAC, owner)
+	}
+	return Port{Owner: owner, Tap: tapName(owner, i), Bridge: BridgeName(nic.Network), Network: nic.Network,
+		MAC: strings.ToLower(nic.MAC), IPv4: addr.String(), CIDR: subnet.Masked().String()}, nil
 }
 
-// bridgeName names a subnet's bridge by its network address in hex and
-// its length (10.0.3.0/24: kb-0a000300-24), within Linux's 15 bytes.
-func bridgeName(subnet netip.Prefix) string {
-	b := subnet.Masked().Addr().As4()
-	return fmt.Sprintf("kb-%s-%d", hex.EncodeToString(b[:]), subnet.Bits())
+// BridgeName names a network's bridge by a hash of its id, within
+// Linux's 15 bytes: one bridge per network, so two projects' networks
+// never share one whatever their addresses.
+func BridgeName(network string) string {
+	sum := sha256.Sum256([]byte(network))
+	return "kb-" + hex.EncodeToString(sum[:])[:11]
 }
 
 // tapName names owner's i-th tap, within Linux's 15 bytes.
@@ -320,31 +316,9 @@ func hotTapName(owner, mac string) string {
 	return "kt-" + hex.EncodeToString(sum[:])[:11]
 }
 
-// gateway is the subnet's first address with its length (10.0.3.1/24).
-func gateway(cidr string) (string, error) {
-	subnet, err := netip.ParsePrefix(cidr)
-	if err != nil {
-		return "", err
-	}
-	return netip.PrefixFrom(subnet.Masked().Addr().Next(), subnet.Bits()).String(), nil
-}
-
-// plugPort makes p's bridge (with its gateway address) and tap, where
-// missing, and sets both up.
+// plugPort makes p's bridge and tap, where missing, and sets both up.
 func (n *Namespace) plugPort(ctx context.Context, p Port) error {
-	gw, err := gateway(p.CIDR)
-	if err != nil {
-		return fmt.Errorf("bridge %s: %w", p.Bridge, err)
-	}
-	if !n.linkExists(ctx, p.Bridge) {
-		if err := n.run(ctx, "-n", n.name, "link", "add", p.Bridge, "type", "bridge"); err != nil {
-			return err
-		}
-	}
-	if err := n.run(ctx, "-n", n.name, "addr", "replace", gw, "dev", p.Bridge); err != nil {
-		return err
-	}
-	if err := n.run(ctx, "-n", n.name, "link", "set", p.Bridge, "up"); err != nil {
+	if err := n.ensureBridge(ctx, p.Bridge); err != nil {
 		return err
 	}
 	if !n.linkExists(ctx, p.Tap) {
@@ -353,6 +327,35 @@ func (n *Namespace) plugPort(ctx context.Context, p Port) error {
 		}
 	}
 	return n.run(ctx, "-n", n.name, "link", "set", p.Tap, "master", p.Bridge, "up")
+}
+
+// unplugPort removes p's tap, and its bridge when nothing else is on it.
+func (n *Namespace) unplugPort(ctx context.Context, p Port) error {
+	if err := n.deleteLink(ctx, p.Tap); err != nil {
+		return err
+	}
+	return n.deleteBridgeIfEmpty(ctx, p.Bridge)
+}
+
+func (n *Namespace) ensureBridge(ctx context.Context, br string) error {
+	if !n.linkExists(ctx, br) {
+		if err := n.run(ctx, "-n", n.name, "link", "add", br, "type", "bridge"); err != nil {
+			return err
+		}
+	}
+	return n.run(ctx, "-n", n.name, "link", "set", br, "up")
+}
+
+// deleteBridgeIfEmpty deletes bridge br when no link is on it.
+func (n *Namespace) deleteBridgeIfEmpty(ctx context.Context, br string) error {
+	out, err := exec.CommandContext(ctx, n.ip, "-n", n.name, "-o", "link", "show", "master", br).CombinedOutput()
+	if err != nil { // gone already
+		return nil
+	}
+	if strings.TrimSpace(string(out)) != "" {
+		return nil
+	}
+	return n.deleteLink(ctx, br)
 }
 
 func (n *Namespace) linkExists(ctx context.Context, link string) bool {

@@ -6,9 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -16,21 +14,14 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	tests := []struct {
-		subnet, bridge string
-	}{
-		{"10.0.0.0/24", "kb-0a000000-24"},
-		{"10.0.3.7/24", "kb-0a000300-24"},
-		{"192.168.255.0/30", "kb-c0a8ff00-30"},
-		{"10.64.0.0/16", "kb-0a400000-16"},
-	}
-	for _, tc := range tests {
-		if got := bridgeName(netip.MustParsePrefix(tc.subnet)); got != tc.bridge {
-			t.Errorf("bridgeName(%s) = %s, want %s", tc.subnet, got, tc.bridge)
+	nets := []string{"0b8a1bd1-5c5a-4a0e-9f3a-4d0e54c8a0a1", "0b8a1bd1-5c5a-4a0e-9f3a-4d0e54c8a0a2", "private"}
+	bridges := map[string]bool{}
+	for _, net := range nets {
+		br := BridgeName(net)
+		if len(br) > 15 || !strings.HasPrefix(br, "kb-") || bridges[br] || BridgeName(net) != br {
+			t.Errorf("BridgeName(%s) = %q: too long, unprefixed, taken or unstable", net, br)
 		}
-		if len(tc.bridge) > 15 {
-			t.Errorf("%s is longer than an interface name may be", tc.bridge)
-		}
+		bridges[br] = true
 	}
 	seen := map[string]bool{}
 	for _, owner := range []string{"f627079f-2e57-448a-9ea6-005a80d0ad3a", "f627079f-2e57-448a-9ea6-005a80d0ad3b"} {
@@ -56,15 +47,16 @@ func TestNewPort(t *testing.T) {
 		nic  virt.NIC
 		want Port // zero: an error
 	}{
-		{"fixed address", virt.NIC{MAC: "FA:16:3E:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"},
-			Port{Owner: "g", Tap: tapName("g", 1), Bridge: "kb-0a000000-24", MAC: "fa:16:3e:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}},
-		{"subnet given by a host address", virt.NIC{MAC: "fa:16:3e:00:00:02", IPv4: "10.0.1.9", CIDR: "10.0.1.1/24"},
-			Port{Owner: "g", Tap: tapName("g", 1), Bridge: "kb-0a000100-24", MAC: "fa:16:3e:00:00:02", IPv4: "10.0.1.9", CIDR: "10.0.1.0/24"}},
-		{"no address", virt.NIC{MAC: "fa:16:3e:00:00:03", CIDR: "10.0.0.0/24"}, Port{}},
-		{"address outside the subnet", virt.NIC{MAC: "fa:16:3e:00:00:04", IPv4: "10.0.1.5", CIDR: "10.0.0.0/24"}, Port{}},
-		{"no subnet", virt.NIC{MAC: "fa:16:3e:00:00:05", IPv4: "10.0.0.5"}, Port{}},
-		{"IPv6 subnet", virt.NIC{MAC: "fa:16:3e:00:00:06", IPv4: "10.0.0.5", CIDR: "fd00::/64"}, Port{}},
-		{"subnet too small", virt.NIC{MAC: "fa:16:3e:00:00:07", IPv4: "10.0.0.5", CIDR: "10.0.0.5/31"}, Port{}},
+		{"fixed address", virt.NIC{Network: "n1", MAC: "FA:16:3E:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"},
+			Port{Owner: "g", Tap: tapName("g", 1), Bridge: BridgeName("n1"), Network: "n1", MAC: "fa:16:3e:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}},
+		{"subnet given by a host address", virt.NIC{Network: "n2", MAC: "fa:16:3e:00:00:02", IPv4: "10.0.1.9", CIDR: "10.0.1.1/24"},
+			Port{Owner: "g", Tap: tapName("g", 1), Bridge: BridgeName("n2"), Network: "n2", MAC: "fa:16:3e:00:00:02", IPv4: "10.0.1.9", CIDR: "10.0.1.0/24"}},
+		{"no network", virt.NIC{MAC: "fa:16:3e:00:00:08", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}, Port{}},
+		{"no address", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:03", CIDR: "10.0.0.0/24"}, Port{}},
+		{"address outside the subnet", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:04", IPv4: "10.0.1.5", CIDR: "10.0.0.0/24"}, Port{}},
+		{"no subnet", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:05", IPv4: "10.0.0.5"}, Port{}},
+		{"IPv6 subnet", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:06", IPv4: "10.0.0.5", CIDR: "fd00::/64"}, Port{}},
+		{"subnet too small", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:07", IPv4: "10.0.0.5", CIDR: "10.0.0.5/31"}, Port{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,50 +74,21 @@ func TestNewPort(t *testing.T) {
 	}
 }
 
-func TestDnsmasqArgs(t *testing.T) {
-	ports := []Port{
-		{Tap: "kt-a", Bridge: "kb-0a000000-24", MAC: "fa:16:3e:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"},
-		{Tap: "kt-b", Bridge: "kb-0a000000-24", MAC: "fa:16:3e:00:00:02", IPv4: "10.0.0.6", CIDR: "10.0.0.0/24"},
-	}
-	args, err := dnsmasqArgs("kb-0a000000-24", ports, "/s/kb.pid", "/s/kb.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(args, " ")
-	for _, want := range []string{"--conf-file=/dev/null", "--port=0", "--interface=kb-0a000000-24 --bind-interfaces",
-		"--dhcp-range=10.0.0.0,static,255.255.255.0,1h", "--dhcp-option=3 --dhcp-option=6", "--leasefile-ro",
-		"--pid-file=/s/kb.pid", "--dhcp-host=fa:16:3e:00:00:01,10.0.0.5 --dhcp-host=fa:16:3e:00:00:02,10.0.0.6"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("missing %q in %s", want, got)
-		}
-	}
-}
-
 // TestNamespace plugs, replugs and unplugs guests in a real namespace
-// (root, ip and dnsmasq needed) and checks its links, addresses, routes
-// and dnsmasqs after each step.
+// (root and ip needed) and checks its links after each step: a bridge per
+// network, no address, no forwarding, bridged traffic through the inet
+// hooks.
 func TestNamespace(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	for _, bin := range []string{"ip", "dnsmasq"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed (apt-get install iproute2 dnsmasq-base)", bin)
-		}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("ip not installed (apt-get install iproute2)")
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	name := fmt.Sprintf("kumo-t%d", os.Getpid())
-	t.Cleanup(func() {
-		for _, pidFile := range must(filepath.Glob(filepath.Join(dir, "*.pid"))) {
-			if b, err := os.ReadFile(pidFile); err == nil {
-				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-					_ = stopProcess(ctx, pid, pidFile)
-				}
-			}
-		}
-		_ = exec.Command("ip", "netns", "del", name).Run()
-	})
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
 	n, err := Open(ctx, name, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -138,17 +101,18 @@ func TestNamespace(t *testing.T) {
 		}
 		return string(out)
 	}
-	nic := func(last int, subnet string) virt.NIC {
+	nic := func(last int, network, subnet string) virt.NIC {
 		p := netip.MustParsePrefix(subnet)
 		b := p.Addr().As4()
 		b[3] = byte(last)
-		return virt.NIC{MAC: fmt.Sprintf("fa:16:3e:00:00:%02x", last), IPv4: netip.AddrFrom4(b).String(), CIDR: subnet}
+		return virt.NIC{Network: network, MAC: fmt.Sprintf("fa:16:3e:00:00:%02x", last), IPv4: netip.AddrFrom4(b).String(), CIDR: subnet}
 	}
-	const netA, netB = "10.250.1.0/24", "10.250.2.0/24"
-	brA, brB := bridgeName(netip.MustParsePrefix(netA)), bridgeName(netip.MustParsePrefix(netB))
+	// Two networks of one range (two projects'): two bridges.
+	const netA, netB, cidr = "net-a", "net-b", "10.250.1.0/24"
+	brA, brB := BridgeName(netA), BridgeName(netB)
 
-	tapsA1 := must(n.Plug(ctx, "a1", []virt.NIC{nic(5, netA)}))
-	tapsA2 := must(n.Plug(ctx, "a2", []virt.NIC{nic(6, netA), nic(7, netB)}))
+	tapsA1 := must(n.Plug(ctx, "a1", []virt.NIC{nic(5, netA, cidr)}))
+	tapsA2 := must(n.Plug(ctx, "a2", []virt.NIC{nic(6, netA, cidr), nic(7, netB, cidr)}))
 	if len(tapsA1) != 1 || len(tapsA2) != 2 {
 		t.Fatalf("taps %v %v", tapsA1, tapsA2)
 	}
@@ -164,73 +128,38 @@ func TestNamespace(t *testing.T) {
 	if !strings.Contains(ip("-o", "link", "show", tapsA2[1]), "master "+brB) {
 		t.Errorf("tap %s is not on %s", tapsA2[1], brB)
 	}
-	if addr := ip("-o", "-4", "addr", "show", "dev", brA); !strings.Contains(addr, "inet 10.250.1.1/24") {
-		t.Errorf("bridge %s has not the gateway address: %s", brA, addr)
+	if addr := ip("-o", "addr", "show", "scope", "global"); strings.TrimSpace(addr) != "" {
+		t.Errorf("the switch has addresses: %s", addr)
 	}
-	if def := ip("route", "show", "default"); strings.TrimSpace(def) != "" {
-		t.Errorf("the namespace has a default route: %s", def)
-	}
-	out, err := n.Command(ctx, "cat", "/proc/sys/net/ipv4/ip_forward").Output()
-	if err != nil || strings.TrimSpace(string(out)) != "0" {
-		t.Errorf("ip_forward in the namespace: %q, %v", out, err)
-	}
-	leases := func(br string) []string {
-		t.Helper()
-		pid, ok := n.dnsmasqPID(br)
-		if !ok {
-			return nil
+	for file, want := range map[string]string{"/proc/sys/net/ipv4/ip_forward": "0", "/proc/sys/net/bridge/bridge-nf-call-iptables": "1"} {
+		out, err := n.Command(ctx, "cat", file).Output()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("%s in the namespace: %q, %v; want %s", file, out, err, want)
 		}
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		var hosts []string
-		for _, a := range strings.Split(string(b), "\x00") {
-			if h, ok := strings.CutPrefix(a, "--dhcp-host="); ok {
-				hosts = append(hosts, h)
-			}
-		}
-		return hosts
-	}
-	if got := leases(brA); !slices.Equal(got, []string{"fa:16:3e:00:00:05,10.250.1.5", "fa:16:3e:00:00:06,10.250.1.6"}) {
-		t.Errorf("dnsmasq of %s leases %v", brA, got)
-	}
-	if got := leases(brB); !slices.Equal(got, []string{"fa:16:3e:00:00:07,10.250.2.7"}) {
-		t.Errorf("dnsmasq of %s leases %v", brB, got)
 	}
 
-	// Plugging the same NICs again restarts nothing.
-	pidA, _ := n.dnsmasqPID(brA)
-	if again := must(n.Plug(ctx, "a1", []virt.NIC{nic(5, netA)})); !slices.Equal(again, tapsA1) {
+	// Plugging the same NICs again keeps the taps.
+	if again := must(n.Plug(ctx, "a1", []virt.NIC{nic(5, netA, cidr)})); !slices.Equal(again, tapsA1) {
 		t.Errorf("replug: taps %v, want %v", again, tapsA1)
 	}
-	if pid, _ := n.dnsmasqPID(brA); pid != pidA {
-		t.Errorf("replugging the same NIC restarted dnsmasq (%d → %d)", pidA, pid)
-	}
 
-	// A reopened namespace (kumo restarted) restarts a dnsmasq that died.
-	pidB, _ := n.dnsmasqPID(brB)
-	if err := stopProcess(ctx, pidB, filepath.Join(dir, brB+".pid")); err != nil {
-		t.Fatal(err)
-	}
+	// A reopened namespace (kumo restarted, the machine rebooted) makes
+	// its taps again.
+	ip("link", "del", tapsA2[1])
 	n = must(Open(ctx, name, dir))
-	if got := leases(brB); !slices.Equal(got, []string{"fa:16:3e:00:00:07,10.250.2.7"}) {
-		t.Errorf("after reopening, dnsmasq of %s leases %v", brB, got)
+	if !strings.Contains(ip("-o", "link", "show", tapsA2[1]), "master "+brB) {
+		t.Errorf("after reopening, tap %s is not back on %s", tapsA2[1], brB)
 	}
 
-	// A hot-plugged NIC of a1 gets a tap and a lease of its own; a1's
-	// other tap stays (its qemu has it open), and UnplugNIC takes both.
-	hot := nic(9, netB)
+	// A hot-plugged NIC of a1 gets a tap of its own; a1's other tap stays
+	// (its qemu has it open), and UnplugNIC takes it.
+	hot := nic(9, netB, cidr)
 	tapHot := must(n.PlugNIC(ctx, "a1", hot))
 	if tapHot == tapsA1[0] || !strings.Contains(ip("-o", "link", "show", tapHot), "master "+brB) {
 		t.Errorf("hot-plugged tap %s is not a new tap on %s", tapHot, brB)
 	}
-	if got := leases(brB); !slices.Equal(got, []string{"fa:16:3e:00:00:07,10.250.2.7", "fa:16:3e:00:00:09,10.250.2.9"}) {
-		t.Errorf("after the hot-plug, dnsmasq of %s leases %v", brB, got)
-	}
-	pidB, _ = n.dnsmasqPID(brB)
 	if again := must(n.PlugNIC(ctx, "a1", hot)); again != tapHot {
 		t.Errorf("hot-plugging again: tap %s, want %s", again, tapHot)
-	}
-	if pid, _ := n.dnsmasqPID(brB); pid != pidB {
-		t.Errorf("hot-plugging the same NIC again restarted dnsmasq (%d → %d)", pidB, pid)
 	}
 	if err := n.UnplugNIC(ctx, "a1", "FA:16:3E:00:00:09"); err != nil {
 		t.Fatal(err)
@@ -239,14 +168,11 @@ func TestNamespace(t *testing.T) {
 	if strings.Contains(links, " "+tapHot+": ") || !strings.Contains(links, " "+tapsA1[0]+": ") {
 		t.Errorf("after the hot-unplug the links are:\n%s", links)
 	}
-	if got := leases(brB); !slices.Equal(got, []string{"fa:16:3e:00:00:07,10.250.2.7"}) {
-		t.Errorf("after the hot-unplug, dnsmasq of %s leases %v", brB, got)
-	}
 	if err := n.UnplugNIC(ctx, "a1", hot.MAC); err != nil {
 		t.Errorf("hot-unplugging again: %v", err)
 	}
 
-	// Unplugging a2 takes its taps, its leases and the bridge it was alone on.
+	// Unplugging a2 takes its taps and the bridge it was alone on.
 	if err := n.Unplug(ctx, "a2"); err != nil {
 		t.Fatal(err)
 	}
@@ -256,14 +182,23 @@ func TestNamespace(t *testing.T) {
 			t.Errorf("%s left after unplugging a2:\n%s", gone, links)
 		}
 	}
-	if got := leases(brA); !slices.Equal(got, []string{"fa:16:3e:00:00:05,10.250.1.5"}) {
-		t.Errorf("after unplugging a2, dnsmasq of %s leases %v", brA, got)
-	}
-	if _, ok := n.dnsmasqPID(brB); ok {
-		t.Errorf("dnsmasq of %s runs with no port on it", brB)
-	}
 	if err := n.Unplug(ctx, "a2"); err != nil {
 		t.Errorf("unplugging again: %v", err)
+	}
+
+	// A bridge made for the dataplane stays while wanted, goes when not.
+	brC := must(n.EnsureBridge(ctx, "net-c"))
+	if err := n.PruneBridges(ctx, map[string]bool{brC: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ip("-o", "link", "show"), " "+brC+": ") {
+		t.Errorf("a wanted bridge was pruned")
+	}
+	if err := n.PruneBridges(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(ip("-o", "link", "show"), " "+brC+": ") || !strings.Contains(ip("-o", "link", "show"), " "+brA+": ") {
+		t.Errorf("pruning took the wrong bridges:\n%s", ip("-o", "link", "show"))
 	}
 	if err := n.Unplug(ctx, "a1"); err != nil {
 		t.Fatal(err)

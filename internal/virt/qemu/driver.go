@@ -113,6 +113,10 @@ func New(ctx context.Context, o Options) (*Driver, error) {
 		jobs: map[string]*migrationJob{}}, nil
 }
 
+// Switch is the bridge networking namespace guests' taps are in (nil on
+// user-mode networking), for the dataplane that acts on their traffic.
+func (d *Driver) Switch() *netns.Namespace { return d.net }
+
 // Namespace is the network namespace guests' taps are in ("" on
 // user-mode networking).
 func (d *Driver) Namespace() string {
