@@ -53,10 +53,13 @@ type Addresses interface {
 // NIC is one port of a server as its guest plugs it.
 type NIC struct {
 	Port    string
-	Network string
-	MAC     string
-	IPv4    string
-	IPv6    string
+	Network string // the network's label (name)
+	// NetworkID is the network's id: bridge networking joins the NICs
+	// of one network.
+	NetworkID string
+	MAC       string
+	IPv4      string
+	IPv6      string
 	// CIDR is the IPv4 subnet IPv4 belongs to (10.0.0.0/24), whose first
 	// address is the gateway.
 	CIDR string

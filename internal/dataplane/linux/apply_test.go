@@ -77,7 +77,7 @@ func TestApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	const guestMAC = "fa:16:3e:00:00:0a"
-	if _, err := s.Plug(ctx, "server-a", []virt.NIC{{Network: "net-a", MAC: guestMAC, IPv4: "10.0.1.5", CIDR: "10.0.1.0/24"}}); err != nil {
+	if _, err := s.Plug(ctx, "server-a", []virt.NIC{{NetworkID: "net-a", MAC: guestMAC, IPv4: "10.0.1.5", CIDR: "10.0.1.0/24"}}); err != nil {
 		t.Fatal(err)
 	}
 	a, err = New(Options{Switch: s, Dir: filepath.Join(dir, "dataplane"), ExternalInterface: ext,

@@ -163,7 +163,9 @@ func (a *Applier) ensureBridges(ctx context.Context, bridges map[string]bool) er
 		if have[br] {
 			continue
 		}
-		if err := a.ip(ctx, "-n", a.sw, "link", "add", br, "type", "bridge"); err != nil {
+		// The driver may make it at the same time (a guest's tap): one
+		// that exists is as good.
+		if err := a.ip(ctx, "-n", a.sw, "link", "add", br, "type", "bridge"); err != nil && !strings.Contains(err.Error(), "File exists") {
 			return err
 		}
 		if err := a.ip(ctx, "-n", a.sw, "link", "set", br, "up"); err != nil {

@@ -91,7 +91,8 @@ func (a Addresses) NICs(ctx context.Context, q store.Querier, projectID, instanc
 			}
 			i = len(nics)
 			byPort[addr.PortID] = i
-			nics = append(nics, compute.NIC{Port: addr.PortID, Network: addr.Network, MAC: addr.MAC, CIDR: net.CIDR})
+			nics = append(nics, compute.NIC{Port: addr.PortID, Network: addr.Network, NetworkID: addr.NetworkID,
+				MAC: addr.MAC, CIDR: net.CIDR})
 		}
 		if addr.Version == 6 {
 			nics[i].IPv6 = addr.Addr

@@ -1,6 +1,7 @@
 package configdrive
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -84,7 +85,7 @@ func networkData(nics []virt.NIC) map[string]any {
 		link := fmt.Sprintf("tap%d", i)
 		links = append(links, map[string]any{"id": link, "type": "phy", "ethernet_mac_address": n.MAC, "mtu": 1500})
 		networks = append(networks, map[string]any{"id": fmt.Sprintf("network%d", i), "link": link,
-			"type": "ipv4_dhcp", "network_id": n.Network})
+			"type": "ipv4_dhcp", "network_id": cmp.Or(n.NetworkID, n.Network)})
 	}
 	return map[string]any{"links": links, "networks": networks, "services": []any{}}
 }

@@ -289,10 +289,10 @@ func newPort(owner string, i int, nic virt.NIC) (Port, error) {
 	if err != nil || !subnet.Contains(addr) {
 		return Port{}, fmt.Errorf("bridge networking: NIC %s of %s has no IPv4 address in %s (%q)", nic.MAC, owner, subnet, nic.IPv4)
 	}
-	if nic.Network == "" {
+	if nic.NetworkID == "" {
 		return Port{}, fmt.Errorf("bridge networking: NIC %s of %s has no network", nic.MAC, owner)
 	}
-	return Port{Owner: owner, Tap: tapName(owner, i), Bridge: BridgeName(nic.Network), Network: nic.Network,
+	return Port{Owner: owner, Tap: tapName(owner, i), Bridge: BridgeName(nic.NetworkID), Network: nic.NetworkID,
 		MAC: strings.ToLower(nic.MAC), IPv4: addr.String(), CIDR: subnet.Masked().String()}, nil
 }
 
@@ -337,9 +337,11 @@ func (n *Namespace) unplugPort(ctx context.Context, p Port) error {
 	return n.deleteBridgeIfEmpty(ctx, p.Bridge)
 }
 
+// ensureBridge makes bridge br where missing (the dataplane may make it
+// at the same time: one that exists is as good) and sets it up.
 func (n *Namespace) ensureBridge(ctx context.Context, br string) error {
 	if !n.linkExists(ctx, br) {
-		if err := n.run(ctx, "-n", n.name, "link", "add", br, "type", "bridge"); err != nil {
+		if err := n.run(ctx, "-n", n.name, "link", "add", br, "type", "bridge"); err != nil && !strings.Contains(err.Error(), "File exists") {
 			return err
 		}
 	}

@@ -47,16 +47,16 @@ func TestNewPort(t *testing.T) {
 		nic  virt.NIC
 		want Port // zero: an error
 	}{
-		{"fixed address", virt.NIC{Network: "n1", MAC: "FA:16:3E:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"},
+		{"fixed address", virt.NIC{NetworkID: "n1", MAC: "FA:16:3E:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"},
 			Port{Owner: "g", Tap: tapName("g", 1), Bridge: BridgeName("n1"), Network: "n1", MAC: "fa:16:3e:00:00:01", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}},
-		{"subnet given by a host address", virt.NIC{Network: "n2", MAC: "fa:16:3e:00:00:02", IPv4: "10.0.1.9", CIDR: "10.0.1.1/24"},
+		{"subnet given by a host address", virt.NIC{NetworkID: "n2", MAC: "fa:16:3e:00:00:02", IPv4: "10.0.1.9", CIDR: "10.0.1.1/24"},
 			Port{Owner: "g", Tap: tapName("g", 1), Bridge: BridgeName("n2"), Network: "n2", MAC: "fa:16:3e:00:00:02", IPv4: "10.0.1.9", CIDR: "10.0.1.0/24"}},
 		{"no network", virt.NIC{MAC: "fa:16:3e:00:00:08", IPv4: "10.0.0.5", CIDR: "10.0.0.0/24"}, Port{}},
-		{"no address", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:03", CIDR: "10.0.0.0/24"}, Port{}},
-		{"address outside the subnet", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:04", IPv4: "10.0.1.5", CIDR: "10.0.0.0/24"}, Port{}},
-		{"no subnet", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:05", IPv4: "10.0.0.5"}, Port{}},
-		{"IPv6 subnet", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:06", IPv4: "10.0.0.5", CIDR: "fd00::/64"}, Port{}},
-		{"subnet too small", virt.NIC{Network: "n", MAC: "fa:16:3e:00:00:07", IPv4: "10.0.0.5", CIDR: "10.0.0.5/31"}, Port{}},
+		{"no address", virt.NIC{NetworkID: "n", MAC: "fa:16:3e:00:00:03", CIDR: "10.0.0.0/24"}, Port{}},
+		{"address outside the subnet", virt.NIC{NetworkID: "n", MAC: "fa:16:3e:00:00:04", IPv4: "10.0.1.5", CIDR: "10.0.0.0/24"}, Port{}},
+		{"no subnet", virt.NIC{NetworkID: "n", MAC: "fa:16:3e:00:00:05", IPv4: "10.0.0.5"}, Port{}},
+		{"IPv6 subnet", virt.NIC{NetworkID: "n", MAC: "fa:16:3e:00:00:06", IPv4: "10.0.0.5", CIDR: "fd00::/64"}, Port{}},
+		{"subnet too small", virt.NIC{NetworkID: "n", MAC: "fa:16:3e:00:00:07", IPv4: "10.0.0.5", CIDR: "10.0.0.5/31"}, Port{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,7 +105,7 @@ func TestNamespace(t *testing.T) {
 		p := netip.MustParsePrefix(subnet)
 		b := p.Addr().As4()
 		b[3] = byte(last)
-		return virt.NIC{Network: network, MAC: fmt.Sprintf("fa:16:3e:00:00:%02x", last), IPv4: netip.AddrFrom4(b).String(), CIDR: subnet}
+		return virt.NIC{NetworkID: network, MAC: fmt.Sprintf("fa:16:3e:00:00:%02x", last), IPv4: netip.AddrFrom4(b).String(), CIDR: subnet}
 	}
 	// Two networks of one range (two projects'): two bridges.
 	const netA, netB, cidr = "net-a", "net-b", "10.250.1.0/24"
