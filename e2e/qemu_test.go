@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -301,20 +302,30 @@ func TestQemuBridgeNetwork(t *testing.T) {
 }
 
 // removeNamespace stops kumo and what it left of bridge networking: its
-// guests, the dnsmasqs its pid files name, and the namespace.
+// guests, the dnsmasqs its pid files (anywhere under <data-dir>/netns)
+// name, the domain namespaces of the dataplane (named <ns>-...) and the
+// switch namespace ns.
 func removeNamespace(t *testing.T, s qemuCloud, dataDir, ns string) {
 	s.Stop(t)
 	killGuests(t, dataDir)
-	pidFiles, _ := filepath.Glob(filepath.Join(dataDir, "netns", "*.pid"))
-	for _, f := range pidFiles {
+	_ = filepath.WalkDir(filepath.Join(dataDir, "netns"), func(f string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(f, ".pid") {
+			return nil
+		}
 		b, _ := os.ReadFile(f)
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(cmdline, []byte(f)) {
+		// Only a process that names the pid file is kumo's dnsmasq.
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); pid > 0 && err == nil && bytes.Contains(cmdline, []byte(f)) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
-	}
-	if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-		t.Errorf("ip netns del %s: %v: %s", ns, err, out)
+		return nil
+	})
+	domains, _ := filepath.Glob("/run/netns/" + ns + "-*")
+	for _, name := range append(domains, ns) {
+		name = filepath.Base(name)
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v: %s", name, err, out)
+		}
 	}
 }
 
@@ -950,9 +961,10 @@ func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
 }
 
 // startBridgeCloud starts a parallel qemu cloud on bridge networking
-// (skipping without qemu, root or dnsmasq) and returns it with the
-// network namespace kumo made, removed when the test ends.
-func startBridgeCloud(t *testing.T) (s qemuCloud, cli *CLI, dataDir, disk, ns string) {
+// (skipping without qemu, root or dnsmasq), with extra flags, and
+// returns it with the network namespace kumo made, removed when the
+// test ends.
+func startBridgeCloud(t *testing.T, extra ...string) (s qemuCloud, cli *CLI, dataDir, disk, ns string) {
 	t.Helper()
 	requireQemu(t)
 	if os.Geteuid() != 0 {
@@ -962,7 +974,7 @@ func startBridgeCloud(t *testing.T) (s qemuCloud, cli *CLI, dataDir, disk, ns st
 		t.Skip("dnsmasq not installed (apt-get install dnsmasq-base)")
 	}
 	t.Parallel()
-	s, cli, dataDir, disk = startQemuCloud(t, "--qemu-network", "bridge")
+	s, cli, dataDir, disk = startQemuCloud(t, append([]string{"--qemu-network", "bridge"}, extra...)...)
 	m := regexp.MustCompile(`"netns":"(kumo-[0-9a-f]+)"`).FindStringSubmatch(readFile(t, s.LogFile))
 	if m == nil {
 		t.Fatalf("kumo's log names no network namespace:\n%s", readFile(t, s.LogFile))
