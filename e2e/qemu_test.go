@@ -276,11 +276,15 @@ func TestQemuBridgeNetwork(t *testing.T) {
 			t.Errorf("the qemu of %s is not in namespace %s", g.id, ns)
 		}
 	}
-	if veth := ip("-o", "link", "show", "type", "veth"); strings.TrimSpace(veth) != "" {
-		t.Errorf("the namespace has a link out: %s", veth)
+	// The switch's only veths join it to kumo's own namespaces (the
+	// network's DHCP and gateway); it has no address and no route.
+	for _, line := range strings.Split(strings.TrimSpace(ip("-o", "link", "show", "type", "veth")), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && !strings.HasPrefix(f[1], "kv-") {
+			t.Errorf("the switch has a link out: %s", line)
+		}
 	}
-	if routes := ip("-4", "route", "show"); strings.Contains(routes, "default") || strings.Count(routes, "\n") != 1 {
-		t.Errorf("the namespace routes more than the project's subnet:\n%s", routes)
+	if routes := ip("-4", "route", "show"); strings.TrimSpace(routes) != "" {
+		t.Errorf("the switch routes:\n%s", routes)
 	}
 
 	// A crash of kumo leaves the network as it is: the reset guest is
@@ -296,8 +300,18 @@ func TestQemuBridgeNetwork(t *testing.T) {
 	a.waitConsoleCount(cli, "dhcp ip="+ipA+"\n", 2)
 
 	cli.Run(t, "server", "delete", "--wait", a.id, b.id)
-	if links := ip("-o", "link", "show"); strings.Contains(links, " kt-") || strings.Contains(links, " kb-") {
-		t.Errorf("taps or bridges left after the guests' delete:\n%s", links)
+	// The taps go with the guests; the network's namespace and bridge
+	// with the dataplane's next round.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		links := ip("-o", "link", "show")
+		domains, _ := filepath.Glob("/run/netns/" + ns + "-*")
+		if !strings.Contains(links, " kt-") && !strings.Contains(links, " kb-") && len(domains) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("taps, bridges or namespaces %v left after the guests' delete:\n%s", domains, links)
+			break
+		}
 	}
 }
 
@@ -924,7 +938,7 @@ func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
 				tap = p.Tap
 			}
 		}
-		pidFiles, _ := filepath.Glob(filepath.Join(dataDir, "netns", "*.pid"))
+		pidFiles, _ := filepath.Glob(filepath.Join(dataDir, "netns", "dataplane", "*.pid"))
 		for _, f := range pidFiles {
 			pid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, f)))
 			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
