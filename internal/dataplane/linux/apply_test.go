@@ -124,6 +124,15 @@ func TestApply(t *testing.T) {
 	if err := a.Apply(ctx, h); err != nil {
 		t.Fatal(err)
 	}
+	// The same host read again (a new gateway pointer) changes nothing.
+	full := a.lastFull
+	again := h
+	again.Routers = []dataplane.Router{h.Routers[0]}
+	gw := *h.Routers[0].Gateway
+	again.Routers[0].Gateway = &gw
+	if err := a.Apply(ctx, again); err != nil || a.lastFull != full {
+		t.Errorf("applying an equal host again: %v, redone %t", err, a.lastFull != full)
+	}
 	p := planFor(sw, h, ext)
 	var rns, lone string
 	for _, d := range p.domains {

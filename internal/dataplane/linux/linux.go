@@ -12,6 +12,7 @@ package linux
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,7 +109,16 @@ func (a *Applier) Apply(ctx context.Context, h dataplane.Host) error {
 	if err != nil {
 		return err
 	}
-	print := sha256.Sum256(fmt.Appendf(nil, "%+v\n%+v", h, taps))
+	// JSON follows the router's gateway pointer, which %v would print
+	// as an address (new on every read).
+	state, err := json.Marshal(struct {
+		Host dataplane.Host
+		Taps []netns.Port
+	}{h, taps})
+	if err != nil {
+		return fmt.Errorf("dataplane: %w", err)
+	}
+	print := sha256.Sum256(state)
 	if print == a.applied && time.Since(a.lastFull) < fullEvery {
 		return nil
 	}
