@@ -65,7 +65,11 @@ type Applier struct {
 	lastFull time.Time         // when every step last ran
 	scripts  map[string]string // namespace → the nft script it holds
 	meta     map[string]*metaServer
-	guests   map[string]map[netip.Addr]string // namespace → guest address → server
+
+	// guests (namespace → guest address → server) has a lock of its own:
+	// the metadata service asks it while an apply may wait on dnsmasq.
+	guestsMu sync.RWMutex
+	guests   map[string]map[netip.Addr]string
 }
 
 // New checks the tools and returns an Applier.
@@ -135,9 +139,13 @@ func (a *Applier) Apply(ctx context.Context, h dataplane.Host) error {
 	for _, d := range p.domains {
 		wanted[d.ns] = true
 		guests[d.ns] = d.guests
+	}
+	a.guestsMu.Lock()
+	a.guests = guests
+	a.guestsMu.Unlock()
+	for _, d := range p.domains {
 		step("domain "+d.ns, a.applyDomain(ctx, d))
 	}
-	a.guests = guests
 	step("security groups", a.applySwitchRules(ctx, h, taps, p))
 	if a.opts.ExternalInterface != "" && h.External != "" {
 		step("external interface", a.joinExternal(ctx, netns.BridgeName(h.External)))

@@ -38,8 +38,8 @@ func (a *Applier) serveMetadata(ns string) error {
 		return err
 	}
 	resolve := func(_ context.Context, remote netip.Addr) (string, bool) {
-		a.mu.Lock()
-		defer a.mu.Unlock()
+		a.guestsMu.RLock()
+		defer a.guestsMu.RUnlock()
 		id, ok := a.guests[ns][remote.Unmap()]
 		return id, ok
 	}
