@@ -390,4 +390,5 @@ var migrations = []migration{
 	schemaFaults,
 	schemaRateLimits,
 	schemaEventOrder,
+	schemaFloatingIPRouter,
 }
