@@ -2,6 +2,7 @@ package network_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -41,7 +42,7 @@ func netQuotas(db *store.DB) *netquota.Service {
 		netquota.SecurityGroup: secgroup.CountGroups, netquota.SecurityGroupRule: secgroup.CountRules})
 }
 
-func newDPCloud(t *testing.T, db *store.DB) *dpCloud {
+func newDPCloud(t testing.TB, db *store.DB) *dpCloud {
 	t.Helper()
 	ctx := context.Background()
 	m, err := network.New(network.Options{})
@@ -431,4 +432,39 @@ func TestDataplaneFollowsChanges(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkDataplane is the read every compute host on bridge networking
+// makes twice a second: a host of 50 servers (the dpCloud's, and 48 more
+// on network a in group web) on each engine. Figures in bench/RESULTS.md.
+func BenchmarkDataplane(b *testing.B) {
+	for _, engine := range []struct {
+		name string
+		open func(testing.TB) *store.DB
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(engine.name, func(b *testing.B) {
+			ctx := context.Background()
+			c := newDPCloud(b, engine.open(b))
+			servers := []string{"s1", "s2"}
+			owner := "compute:nova"
+			for i := range 48 {
+				device := fmt.Sprintf("b%02d", i)
+				_, err := c.nets.CreatePort(ctx, network.PortCreate{NetworkID: c.a, ProjectID: "p1", PortFields: network.PortFields{
+					DeviceID: &device, DeviceOwner: &owner, SecurityGroups: &[]string{c.web.ID}}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				servers = append(servers, device)
+			}
+			h, err := c.nets.Dataplane(ctx, "h1", servers)
+			if err != nil || len(h.Ports) != 51 {
+				b.Fatalf("%d ports, %v", len(h.Ports), err)
+			}
+			for b.Loop() {
+				if _, err := c.nets.Dataplane(ctx, "h1", servers); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
