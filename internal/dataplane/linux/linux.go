@@ -104,8 +104,9 @@ func New(o Options) (*Applier, error) {
 // what someone else undid is made again.
 const fullEvery = 30 * time.Second
 
-// Apply makes the kernel hold h. A step that fails is logged and the
-// rest go on; the error names the first.
+// Apply makes the kernel hold h. A step that fails does not stop the
+// others; the error joins every failure (the reconciler logs it and
+// tries again).
 func (a *Applier) Apply(ctx context.Context, h dataplane.Host) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -122,8 +123,8 @@ func (a *Applier) Apply(ctx context.Context, h dataplane.Host) error {
 	if err != nil {
 		return fmt.Errorf("dataplane: %w", err)
 	}
-	print := sha256.Sum256(state)
-	if print == a.applied && time.Since(a.lastFull) < fullEvery {
+	sum := sha256.Sum256(state)
+	if sum == a.applied && time.Since(a.lastFull) < fullEvery {
 		return nil
 	}
 	p := planFor(a.sw, h, a.opts.ExternalInterface)
@@ -156,7 +157,7 @@ func (a *Applier) Apply(ctx context.Context, h dataplane.Host) error {
 		a.applied = [32]byte{}
 		return err
 	}
-	a.applied, a.lastFull = print, time.Now()
+	a.applied, a.lastFull = sum, time.Now()
 	return nil
 }
 

@@ -159,15 +159,17 @@ delete table inet kumo
 table bridge kumo {
 	chain pre_mark {
 		type filter hook prerouting priority -300; policy accept;
-		iifname "kt-aaaa" meta mark set 0x00000001 jump spoof_1
-		iifname "kt-bbbb" meta mark set 0x00000002 jump spoof_2
-		iifname "kt-cccc" meta mark set 0x00000003
+		iifname "kt-aaaa" meta mark set 0x00000001 goto spoof_1
+		iifname "kt-bbbb" meta mark set 0x00000002 goto spoof_2
+		iifname "kt-cccc" meta mark set 0x00000003 accept
+		iifname "kt-*" drop
 	}
 	chain fwd_mark {
 		type filter hook forward priority -300; policy accept;
-		oifname "kt-aaaa" meta mark set meta mark & 0x0000ffff | 0x00010000
-		oifname "kt-bbbb" meta mark set meta mark & 0x0000ffff | 0x00020000
-		oifname "kt-cccc" meta mark set meta mark & 0x0000ffff | 0x00030000
+		oifname "kt-aaaa" meta mark set meta mark & 0x0000ffff | 0x00010000 accept
+		oifname "kt-bbbb" meta mark set meta mark & 0x0000ffff | 0x00020000 accept
+		oifname "kt-cccc" meta mark set meta mark & 0x0000ffff | 0x00030000 accept
+		oifname "kt-*" drop
 	}
 	chain spoof_1 {
 		udp sport . udp dport { 67 . 68, 547 . 546 } drop

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kumocloud/kumo/internal/dataplane"
+	"github.com/kumocloud/kumo/internal/virt/netns"
 )
 
 // SwitchPort is one guest port's tap in the switch namespace.
@@ -77,12 +78,12 @@ func Switch(ports []SwitchPort, groups []dataplane.Group, bridges []string) (str
 		if zones[sp.Bridge] == 0 {
 			return "", fmt.Errorf("port %s: bridge %q not among the bridges", sp.Port.ID, sp.Bridge)
 		}
-		fwd = append(fwd, fmt.Sprintf("oifname %s meta mark set meta mark & 0x0000ffff | 0x%08x", tap, n<<16))
+		fwd = append(fwd, fmt.Sprintf("oifname %s meta mark set meta mark & 0x0000ffff | 0x%08x accept", tap, n<<16))
 		if !sp.Port.SecurityEnabled {
-			pre = append(pre, fmt.Sprintf("iifname %s meta mark set 0x%08x", tap, n))
+			pre = append(pre, fmt.Sprintf("iifname %s meta mark set 0x%08x accept", tap, n))
 			continue
 		}
-		pre = append(pre, fmt.Sprintf("iifname %s meta mark set 0x%08x jump spoof_%d", tap, n, n))
+		pre = append(pre, fmt.Sprintf("iifname %s meta mark set 0x%08x goto spoof_%d", tap, n, n))
 		if err := spoofChain(&bridgeChains, n, sp.Port); err != nil {
 			return "", fmt.Errorf("port %s: %w", sp.Port.ID, err)
 		}
@@ -102,12 +103,16 @@ func Switch(ports []SwitchPort, groups []dataplane.Group, bridges []string) (str
 	for _, l := range pre {
 		s.line(2, "%s", l)
 	}
+	// A guest's tap the model does not know yet (just plugged) is dark
+	// until it does: it never passes unfiltered.
+	s.line(2, "iifname %q drop", netns.TapPrefix+"*")
 	s.line(1, "}")
 	s.line(1, "chain fwd_mark {")
 	s.line(2, "type filter hook forward priority -300; policy accept;")
 	for _, l := range fwd {
 		s.line(2, "%s", l)
 	}
+	s.line(2, "oifname %q drop", netns.TapPrefix+"*")
 	s.line(1, "}")
 	s.b.WriteString(bridgeChains.b.String())
 	s.line(0, "}")

@@ -71,6 +71,7 @@ func TestSwitchTraffic(t *testing.T) {
 		{"b", "fa:16:3e:00:00:0b", "10.9.0.3", "fd00::3"},
 		{"c", "fa:16:3e:00:00:0c", "10.9.0.4", "fd00::4"},
 		{"d", "fa:16:3e:00:00:0d", "10.9.0.9", "fd00::9"}, // not a guest port: a DHCP server's, a router's
+		{"e", "fa:16:3e:00:00:0e", "10.9.0.5", "fd00::5"}, // a guest's tap the model does not know (yet)
 	}
 	ns := map[string]string{}
 	for _, g := range guests {
@@ -78,13 +79,17 @@ func TestSwitchTraffic(t *testing.T) {
 		ns[g.name] = n
 		// Made in the switch namespace with the peer straight in the guest's:
 		// nothing touches the host's interfaces.
-		run(t, "ip", "-n", sw, "link", "add", "kt-"+g.name, "type", "veth", "peer", "name", "eth0", "netns", n)
-		run(t, "ip", "-n", sw, "link", "set", "kt-"+g.name, "master", "br0", "up")
+		port := "kt-" + g.name // a guest's tap, as netns names them
+		if g.name == "d" {
+			port = "kv-d" // a router's or DHCP server's veth
+		}
+		run(t, "ip", "-n", sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", n)
+		run(t, "ip", "-n", sw, "link", "set", port, "master", "br0", "up")
 		run(t, "ip", "-n", n, "link", "set", "eth0", "address", g.mac, "up")
 		run(t, "ip", "-n", n, "addr", "add", g.v4+"/24", "dev", "eth0")
 		run(t, "ip", "-n", n, "addr", "add", g.v6+"/64", "dev", "eth0", "nodad")
 	}
-	a, b, c, d := ns["a"], ns["b"], ns["c"], ns["d"]
+	a, b, c, d, e := ns["a"], ns["b"], ns["c"], ns["d"], ns["e"]
 
 	groups := []dataplane.Group{
 		{ID: "ga", Members: []string{"10.9.0.2", "fd00::2"}, Rules: []dataplane.Rule{
@@ -131,6 +136,7 @@ func TestSwitchTraffic(t *testing.T) {
 	listen(t, c, "10.9.0.4:8080")
 	listen(t, c, "10.9.0.4:9090")
 	listen(t, a, "10.9.0.2:7070")
+	listen(t, e, "10.9.0.5:8080")
 
 	checkAll(t, []probe{
 		{name: "ingress rule for any source; reply passes though b has no egress rule", from: a, to: "10.9.0.3:8080", want: "10.9.0.2"},
@@ -146,6 +152,8 @@ func TestSwitchTraffic(t *testing.T) {
 		{name: "no ingress rule at all", from: c, to: "10.9.0.2:7070"},
 		{name: "IPv6 ingress rule (neighbour discovery passes)", from: a, to: "[fd00::3]:8080", want: "fd00::2"},
 		{name: "IPv6 without an ingress rule", from: a, to: "[fd00::3]:8083"},
+		{name: "to a tap the model does not know", from: c, to: "10.9.0.5:8080"},
+		{name: "from a tap the model does not know", from: e, to: "10.9.0.4:8080"},
 	})
 	var wg sync.WaitGroup
 	for i, tc := range []struct {

@@ -304,16 +304,20 @@ func BridgeName(network string) string {
 	return "kb-" + hex.EncodeToString(sum[:])[:11]
 }
 
+// TapPrefix begins the name of every guest tap: the dataplane's filter
+// keeps taps it does not know dark by it.
+const TapPrefix = "kt-"
+
 // tapName names owner's i-th tap, within Linux's 15 bytes.
 func tapName(owner string, i int) string {
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", owner, i)))
-	return "kt-" + hex.EncodeToString(sum[:])[:11]
+	return TapPrefix + hex.EncodeToString(sum[:])[:11]
 }
 
 // hotTapName names the tap of owner's hot-plugged NIC with MAC mac.
 func hotTapName(owner, mac string) string {
 	sum := sha256.Sum256([]byte(owner + "/" + mac))
-	return "kt-" + hex.EncodeToString(sum[:])[:11]
+	return TapPrefix + hex.EncodeToString(sum[:])[:11]
 }
 
 // plugPort makes p's bridge and tap, where missing, and sets both up.
