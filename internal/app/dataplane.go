@@ -22,7 +22,7 @@ func (a *App) startDataplane(driver virt.Driver) error {
 		return nil
 	}
 	host := a.Config.Hostname()
-	src := metadataSource{compute: a.Compute}
+	src := metadataSource{compute: a.Compute, networks: a.Networks, groups: a.groups}
 	applier, err := linux.New(linux.Options{
 		Switch: q.Switch(), Dir: filepath.Join(a.Config.DataDir, "netns", "dataplane"),
 		ExternalInterface: a.Config.ExternalInterface, Log: a.Log,

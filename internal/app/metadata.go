@@ -3,11 +3,15 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/kumocloud/kumo/internal/agent"
+	"github.com/kumocloud/kumo/internal/auth"
 	"github.com/kumocloud/kumo/internal/compute"
 	"github.com/kumocloud/kumo/internal/errs"
 	"github.com/kumocloud/kumo/internal/metadata"
+	"github.com/kumocloud/kumo/internal/network"
+	"github.com/kumocloud/kumo/internal/secgroup"
 	"github.com/kumocloud/kumo/internal/virt/configdrive"
 )
 
@@ -15,7 +19,9 @@ import (
 // the files are the config drive's, the password the one the guest
 // posted.
 type metadataSource struct {
-	compute *compute.Service
+	compute  *compute.Service
+	networks *network.Service
+	groups   *secgroup.Service
 }
 
 var _ metadata.Source = metadataSource{}
@@ -48,6 +54,27 @@ func (m metadataSource) EC2(ctx context.Context, id string) (metadata.EC2Facts, 
 		if n.IPv4 != "" {
 			f.FixedIPv4 = n.IPv4
 			break
+		}
+	}
+	addrs, err := m.networks.Addresses(ctx, []string{id})
+	if err != nil {
+		return f, err
+	}
+	for _, a := range addrs[id] {
+		if a.Type == "floating" && a.Version == 4 {
+			f.FloatingIPv4 = a.Addr
+			break
+		}
+	}
+	// The groups as the server's own project sees them, each name once.
+	owner := &auth.Principal{ProjectID: srv.ProjectID, Roles: []string{"reader"}}
+	groups, err := m.groups.ServerGroups(ctx, owner, id)
+	if err != nil {
+		return f, err
+	}
+	for _, g := range groups {
+		if !slices.Contains(f.SecurityGroups, g.Name) {
+			f.SecurityGroups = append(f.SecurityGroups, g.Name)
 		}
 	}
 	return f, nil
