@@ -29,7 +29,7 @@ func TestQemuConsoles(t *testing.T) {
 	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("status %s", got)
 	}
-	g.waitConsole(cli, 1)
+	g.waitConsole(c, 1)
 
 	ctx, cancel := context.WithTimeout(context.Background(), qemuGuestWait)
 	defer cancel()
@@ -68,7 +68,7 @@ func TestQemuConsoles(t *testing.T) {
 	}
 	close(answered)
 	ws.Close(websocket.StatusNormalClosure, "")
-	g.waitConsole(cli, 1, "kumo-42") // the console log still gets every byte
+	g.waitConsole(c, 1, "kumo-42") // the console log still gets every byte
 
 	var vnc obj
 	cli.JSON(t, &vnc, osc("console", "url", "show", "--novnc", id)...)

@@ -105,10 +105,10 @@ func TestQemuDataplane(t *testing.T) {
 	}
 	// Each guest is leased its address and the router DHCP names: its
 	// subnet's gateway (kumo's dnsmasq, option 3).
-	a.waitConsole(cli, 1, "dhcp ip="+ipA+"\n", "dhcp router=10.71.0.1\n")
-	b.waitConsole(cli, 1, "dhcp ip="+ipB+"\n", "dhcp router=10.71.0.1\n")
-	cg.waitConsole(cli, 1, "dhcp ip="+ipC+"\n", "dhcp router=10.72.0.1\n")
-	d.waitConsole(cli, 1, "dhcp ip="+ipD+"\n", "dhcp router=10.71.0.1\n")
+	a.waitConsole(c, 1, "dhcp ip="+ipA+"\n", "dhcp router=10.71.0.1\n")
+	b.waitConsole(c, 1, "dhcp ip="+ipB+"\n", "dhcp router=10.71.0.1\n")
+	cg.waitConsole(c, 1, "dhcp ip="+ipC+"\n", "dhcp router=10.72.0.1\n")
+	d.waitConsole(c, 1, "dhcp ip="+ipD+"\n", "dhcp router=10.71.0.1\n")
 
 	ssh22 := func(ip string) string { return ip + ":22" }
 	var rule22, router string
@@ -119,23 +119,23 @@ func TestQemuDataplane(t *testing.T) {
 	}{
 		{"security group rules", func(t *testing.T) {
 			b := b.on(t)
-			b.waitConnect(cli, ssh22(ipA), "failed")
-			b.waitConnect(cli, ipA+":8080", "failed")
+			b.waitConnect(c, ssh22(ipA), "failed")
+			b.waitConnect(c, ipA+":8080", "failed")
 			rule := id(t, "security", "group", "rule", "create", "--ingress", "--protocol", "tcp", "--dst-port", "22",
 				"--remote-ip", "0.0.0.0/0", web)
-			b.waitConnect(cli, ssh22(ipA), "ok SSH-2.0-KUMO-GUEST dp-a")
+			b.waitConnect(c, ssh22(ipA), "ok SSH-2.0-KUMO-GUEST dp-a")
 			// Port 8080 (A listens there too) stays blocked.
 			time.Sleep(5 * time.Second)
-			log := b.waitConnect(cli, ipA+":8080", "failed")
+			log := b.waitConnect(c, ipA+":8080", "failed")
 			if strings.Contains(log, "connect "+ipA+":8080 ok") {
 				t.Errorf("a rule for port 22 opened port 8080 too:\n%s", log)
 			}
 			cli.Run(t, "security", "group", "rule", "delete", rule)
-			b.waitConnect(cli, ssh22(ipA), "failed")
+			b.waitConnect(c, ssh22(ipA), "failed")
 			// The later steps need port 22 open.
 			rule22 = id(t, "security", "group", "rule", "create", "--ingress", "--protocol", "tcp", "--dst-port", "22",
 				"--remote-ip", "0.0.0.0/0", web)
-			b.waitConnect(cli, ssh22(ipA), "ok SSH-2.0-KUMO-GUEST dp-a")
+			b.waitConnect(c, ssh22(ipA), "ok SSH-2.0-KUMO-GUEST dp-a")
 		}},
 		{"metadata service", func(t *testing.T) {
 			var srv map[string]any
@@ -144,7 +144,7 @@ func TestQemuDataplane(t *testing.T) {
 			if !strings.HasPrefix(name, "instance-") {
 				t.Fatalf("server show of dp-c: instance_name %q", name)
 			}
-			log := cg.on(t).waitConsoleFor(cli, "the metadata lines", func(log string) bool {
+			log := cg.on(t).waitConsoleFor(c, "the metadata lines", func(log string) bool {
 				return strings.Contains(log, "metadata ec2 instance-id=") || strings.Contains(log, "metadata failed")
 			})
 			for _, want := range []string{"metadata uuid=" + cg.id + "\n", "metadata ec2 instance-id=i-" + strings.TrimPrefix(name, "instance-") + "\n"} {
@@ -156,24 +156,24 @@ func TestQemuDataplane(t *testing.T) {
 		{"projects apart", func(t *testing.T) {
 			// A's port 22 is open to 0.0.0.0/0: only the network keeps
 			// the other project's guest from it, while B gets there.
-			b.on(t).waitConnect(cli, ssh22(ipA), "ok SSH-2.0-KUMO-GUEST dp-a")
+			b.on(t).waitConnect(c, ssh22(ipA), "ok SSH-2.0-KUMO-GUEST dp-a")
 			d := d.on(t)
-			d.waitConnect(cli, ssh22(ipA), "failed")
+			d.waitConnect(c, ssh22(ipA), "failed")
 			time.Sleep(10 * time.Second)
-			if log := d.waitConnect(cli, ssh22(ipA), "failed"); strings.Contains(log, "connect "+ssh22(ipA)+" ok") {
+			if log := d.waitConnect(c, ssh22(ipA), "failed"); strings.Contains(log, "connect "+ssh22(ipA)+" ok") {
 				t.Errorf("the other project's guest reached %s:\n%s", ssh22(ipA), log)
 			}
 		}},
 		{"router joins subnets", func(t *testing.T) {
 			cg := cg.on(t)
-			cg.waitConnect(cli, ssh22(ipB), "failed")
+			cg.waitConnect(c, ssh22(ipB), "failed")
 			router = id(t, "router", "create", "dp-router")
 			cli.Run(t, "router", "add", "subnet", router, sub1)
 			cli.Run(t, "router", "add", "subnet", router, sub2)
-			cg.waitConnect(cli, ssh22(ipB), "ok SSH-2.0-KUMO-GUEST dp-b")
+			cg.waitConnect(c, ssh22(ipB), "ok SSH-2.0-KUMO-GUEST dp-b")
 			// Project 1's router does not take the other project's
 			// guest anywhere.
-			if log := d.on(t).waitConnect(cli, ssh22(ipA), "failed"); strings.Contains(log, "connect "+ssh22(ipA)+" ok") {
+			if log := d.on(t).waitConnect(c, ssh22(ipA), "failed"); strings.Contains(log, "connect "+ssh22(ipA)+" ok") {
 				t.Errorf("with the router the other project's guest reached %s:\n%s", ssh22(ipA), log)
 			}
 		}},
@@ -227,14 +227,15 @@ func TestQemuDataplane(t *testing.T) {
 			s.Kill()
 			restarted := Start(top, kumoBin, Options{DataDir: dataDir, Listen: s.Listen, Args: s.args})
 			cli = NewCLI(restarted.CloudsFile(), "kumo")
+			c = NewClients(top, restarted.CloudsFile(), "kumo")
 			b := b.on(t)
-			b.waitConnect(cli, ssh22(ipA), "ok SSH-2.0-KUMO-GUEST dp-a")
-			b.waitConnect(cli, ipA+":8080", "failed")
+			b.waitConnect(c, ssh22(ipA), "ok SSH-2.0-KUMO-GUEST dp-a")
+			b.waitConnect(c, ipA+":8080", "failed")
 			cli.Run(t, "security", "group", "rule", "create", "--ingress", "--protocol", "tcp", "--dst-port", "8080",
 				"--remote-ip", "0.0.0.0/0", web)
-			b.waitConnect(cli, ipA+":8080", "ok KUMO-GUEST dp-a 8080")
+			b.waitConnect(c, ipA+":8080", "ok KUMO-GUEST dp-a 8080")
 			cli.Run(t, "security", "group", "rule", "delete", rule22)
-			b.waitConnect(cli, ssh22(ipA), "failed")
+			b.waitConnect(c, ssh22(ipA), "failed")
 		}},
 	}
 	for _, step := range steps {
@@ -277,20 +278,11 @@ func lastConnect(log, target string) string {
 
 // waitConnect polls the console until the guest's last result for target
 // is want and returns the log.
-func (g qemuGuest) waitConnect(cli *CLI, target, want string) string {
+func (g qemuGuest) waitConnect(c *Clients, target, want string) string {
 	g.t.Helper()
-	deadline := time.Now().Add(qemuGuestWait)
-	for {
-		log := cli.Run(g.t, "console", "log", "show", g.id)
-		got := lastConnect(log, target)
-		if got == want {
-			return log
-		}
-		if time.Now().After(deadline) {
-			g.t.Fatalf("after %v the guest's last connection to %s is %q, want %q:\n%s", qemuGuestWait, target, got, want, log)
-		}
-		time.Sleep(time.Second)
-	}
+	return g.waitConsoleFor(c, fmt.Sprintf("connection to %s with outcome %q", target, want), func(log string) bool {
+		return lastConnect(log, target) == want
+	})
 }
 
 // outsideNamespace waits for kumo's external interface ifname in the host
@@ -355,21 +347,4 @@ func waitDial(t *testing.T, ns, addr string, port int, ok func(banner string, er
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(line)
-}
-
-// waitConsoleFor polls the console until ok accepts the log, which it
-// returns; what names what is awaited.
-func (g qemuGuest) waitConsoleFor(cli *CLI, what string, ok func(log string) bool) string {
-	g.t.Helper()
-	deadline := time.Now().Add(qemuGuestWait)
-	for {
-		log := cli.Run(g.t, "console", "log", "show", g.id)
-		if ok(log) {
-			return log
-		}
-		if time.Now().After(deadline) {
-			g.t.Fatalf("no %s on the console after %v:\n%s", what, qemuGuestWait, log)
-		}
-		time.Sleep(time.Second)
-	}
 }

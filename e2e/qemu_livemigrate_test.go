@@ -59,7 +59,7 @@ func TestQemuLiveMigration(t *testing.T) {
 	from := f.hostOf(t, id)
 	to := map[string]string{"qemu-1": "qemu-2", "qemu-2": "qemu-1"}[from]
 	src := qemuGuest{t: t, dataDir: f.hosts[from].DataDir, id: id}
-	log := src.waitConsoleCount(cli, "count=", 3)
+	log := src.waitConsoleCount(f.admins[0], "count=", 3)
 	before := guestCounts(log)
 
 	start := time.Now()
@@ -84,7 +84,7 @@ func TestQemuLiveMigration(t *testing.T) {
 		t.Errorf("the source %s still holds the guest", from)
 	}
 	// The console is the destination's now: the count goes on there.
-	log = dst.waitConsoleCount(cli, "count=", 2)
+	log = dst.waitConsoleCount(f.admins[0], "count=", 2)
 	after := guestCounts(log)
 	if strings.Contains(log, guestReady) || after[0] <= before[len(before)-1] || after[len(after)-1] <= after[0] {
 		t.Errorf("counts before the move %v, after %v: want them to go on\n%s", before, after, log)

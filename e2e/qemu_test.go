@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 )
 
 // qemuGuestWait bounds a real boot: about 2 s alone under TCG, far more
@@ -85,7 +87,7 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	if fixed == "" {
 		t.Fatalf("no IPv4 address in %q", addresses)
 	}
-	console := g.waitConsole(cli, 1, "hostname=qemu-vm uuid="+id, "user_data=hello-from-e2e", "dhcp ip="+fixed+"\n")
+	console := g.waitConsole(c, 1, "hostname=qemu-vm uuid="+id, "user_data=hello-from-e2e", "dhcp ip="+fixed+"\n")
 	if diag := cli.Run(t, "--os-compute-api-version", "2.48", "server", "show", "--diagnostics", id, "-f", "json"); !strings.Contains(diag, `"driver": "libvirt"`) ||
 		!strings.Contains(diag, `"state": "running"`) {
 		t.Errorf("diagnostics of the running guest: %s", diag)
@@ -99,7 +101,7 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	expect("stop", "SHUTOFF", "gone")
 	cli.Run(t, "server", "start", id)
 	expect("start", "ACTIVE", "running")
-	g.waitConsole(cli, 2)
+	g.waitConsole(c, 2)
 
 	pid := g.pid()
 	cli.Run(t, "server", "reboot", "--hard", id)
@@ -107,7 +109,7 @@ func TestQemuGuestLifecycle(t *testing.T) {
 	if g.pid() != pid {
 		t.Errorf("hard reboot replaced the qemu process (pid %d → %d); want a system_reset", pid, g.pid())
 	}
-	g.waitConsole(cli, 3)
+	g.waitConsole(c, 3)
 
 	cli.Run(t, "server", "pause", id)
 	expect("pause", "PAUSED", "paused")
@@ -121,7 +123,7 @@ func TestQemuGuestLifecycle(t *testing.T) {
 
 	cli.Run(t, "server", "reboot", id)
 	expect("soft reboot", "ACTIVE", "running")
-	g.waitConsole(cli, 4)
+	g.waitConsole(c, 4)
 
 	// A crash of kumo leaves the guest running; the restarted kumo adopts it.
 	pid = g.pid()
@@ -176,7 +178,7 @@ func TestQemuSSHForward(t *testing.T) {
 	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("create: status %s", got)
 	}
-	g.waitConsole(cli, 1, "dhcp ip=")
+	g.waitConsole(c, 1, "dhcp ip=")
 	port := g.sshPort()
 	const banner = "SSH-2.0-KUMO-GUEST ssh-vm"
 	if got := waitBanner(t, port); got != banner {
@@ -251,13 +253,13 @@ func TestQemuBridgeNetwork(t *testing.T) {
 		return qemuGuest{t: t, dataDir: dataDir, id: id}, fixed
 	}
 	a, ipA := create("bridge-a")
-	a.waitConsole(cli, 1, "dhcp ip="+ipA+"\n")
+	a.waitConsole(c, 1, "dhcp ip="+ipA+"\n")
 	userData := filepath.Join(t.TempDir(), "user-data")
 	if err := os.WriteFile(userData, []byte("kumo-ping "+ipA+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	b, ipB := create("bridge-b", "--user-data", userData)
-	console := b.waitConsole(cli, 1, "dhcp ip="+ipB+"\n", "ping "+ipA+" ")
+	console := b.waitConsole(c, 1, "dhcp ip="+ipB+"\n", "ping "+ipA+" ")
 	if !strings.Contains(console, "ping "+ipA+" ok") {
 		t.Errorf("bridge-b cannot ping bridge-a (%s):\n%s", ipA, console)
 	}
@@ -297,7 +299,7 @@ func TestQemuBridgeNetwork(t *testing.T) {
 		t.Fatalf("after restart: status %s", got)
 	}
 	a.qmp("system_reset")
-	a.waitConsoleCount(cli, "dhcp ip="+ipA+"\n", 2)
+	a.waitConsoleCount(c, "dhcp ip="+ipA+"\n", 2)
 
 	cli.Run(t, "server", "delete", "--wait", a.id, b.id)
 	// The taps go with the guests; the network's namespace and bridge
@@ -604,42 +606,77 @@ func (g qemuGuest) qmp(command string) json.RawMessage {
 	return read()["return"]
 }
 
-// waitConsole polls `console log show` until the ready marker has
-// appeared boots times and every want string is there; it returns the log.
-func (g qemuGuest) waitConsole(cli *CLI, boots int, want ...string) string {
+// consoleLog is the guest's console log as the Compute API gives it
+// (os-getConsoleOutput through gophercloud: a look through the CLI costs a
+// Python start-up, about a CPU second, and the waits below look every
+// second for minutes; server_rescue_test drives the CLI's command).
+func (g qemuGuest) consoleLog(c *Clients) string {
+	g.t.Helper()
+	out, err := servers.ShowConsoleOutput(context.Background(), c.Compute, g.id, servers.ShowConsoleOutputOpts{}).Extract()
+	if err != nil {
+		g.t.Fatalf("console log of %s: %v", g.id, err)
+	}
+	return out
+}
+
+// waitConsoleFor polls the console log every second until ok accepts it,
+// and returns it; what names what is awaited.
+func (g qemuGuest) waitConsoleFor(c *Clients, what string, ok func(log string) bool) string {
 	g.t.Helper()
 	deadline := time.Now().Add(qemuGuestWait)
 	for {
-		log := cli.Run(g.t, "console", "log", "show", g.id)
-		ok := strings.Count(log, guestReady) >= boots
-		for _, w := range want {
-			ok = ok && strings.Contains(log, w)
-		}
-		if ok {
+		log := g.consoleLog(c)
+		if ok(log) {
 			return log
 		}
 		if time.Now().After(deadline) {
-			g.t.Fatalf("console log lacks %d× %s and %q after %v:\n%s", boots, guestReady, want, qemuGuestWait, log)
+			g.t.Fatalf("no %s on the console after %v:\n%s", what, qemuGuestWait, log)
 		}
 		time.Sleep(time.Second)
 	}
 }
 
-// waitConsoleCount polls `console log show` until s appears n times in
-// it, and returns the log.
-func (g qemuGuest) waitConsoleCount(cli *CLI, s string, n int) string {
+// waitConsole polls the console log until the ready marker has appeared
+// boots times and every want string is there; it returns the log.
+func (g qemuGuest) waitConsole(c *Clients, boots int, want ...string) string {
 	g.t.Helper()
-	deadline := time.Now().Add(qemuGuestWait)
-	for {
-		log := cli.Run(g.t, "console", "log", "show", g.id)
-		if strings.Count(log, s) >= n {
-			return log
+	return g.waitConsoleFor(c, fmt.Sprintf("%d× %s and %q", boots, guestReady, want), func(log string) bool {
+		if strings.Count(log, guestReady) < boots {
+			return false
 		}
-		if time.Now().After(deadline) {
-			g.t.Fatalf("console log lacks %d× %q after %v:\n%s", n, s, qemuGuestWait, log)
+		for _, w := range want {
+			if !strings.Contains(log, w) {
+				return false
+			}
 		}
-		time.Sleep(time.Second)
-	}
+		return true
+	})
+}
+
+// waitConsoleCount polls the console log until s appears n times in it,
+// and returns the log.
+func (g qemuGuest) waitConsoleCount(c *Clients, s string, n int) string {
+	g.t.Helper()
+	return g.waitConsoleFor(c, fmt.Sprintf("%d× %q", n, s), func(log string) bool { return strings.Count(log, s) >= n })
+}
+
+// waitLastLine polls the console log until the guest has booted boots
+// times and the fields of the last line it printed with prefix after its
+// last boot satisfy ok.
+func (g qemuGuest) waitLastLine(c *Clients, boots int, prefix string, ok func(fields []string) bool) {
+	g.t.Helper()
+	g.waitConsoleFor(c, fmt.Sprintf("%d× %s and a satisfying %q line after the last", boots, guestReady, prefix), func(log string) bool {
+		if strings.Count(log, guestReady) < boots {
+			return false
+		}
+		lastBoot := log[strings.LastIndex(log, guestReady):]
+		i := strings.LastIndex(lastBoot, prefix)
+		if i < 0 {
+			return false
+		}
+		line, _, _ := strings.Cut(lastBoot[i+len(prefix):], "\n")
+		return ok(strings.Fields(line))
+	})
 }
 
 // TestQemuGuestDiskOps drives a real guest through a crash dump,
@@ -674,13 +711,13 @@ func TestQemuGuestDiskOps(t *testing.T) {
 		}
 	}
 	expect("create", "ACTIVE", "running")
-	g.waitConsole(cli, 1, "hostname=disk-vm")
+	g.waitConsole(c, 1, "hostname=disk-vm")
 	sized("create", 1, 256)
 
 	// A crash dump is an NMI: the guest's kernel reports it on the
 	// console and carries on.
 	cli.Run(t, "--os-compute-api-version", "2.17", "server", "dump", "create", id)
-	g.waitConsole(cli, 1, "NMI received")
+	g.waitConsole(c, 1, "NMI received")
 	expect("crash dump", "ACTIVE", "running")
 
 	cli.Run(t, "server", "rescue", "--image", disk, id)
@@ -688,14 +725,14 @@ func TestQemuGuestDiskOps(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(g.dir(), "rescue.qcow2")); err != nil {
 		t.Errorf("rescued guest has no rescue disk: %v", err)
 	}
-	g.waitConsole(cli, 2)
+	g.waitConsole(c, 2)
 	cli.Run(t, "server", "unrescue", id)
 	expect("unrescue", "ACTIVE", "running")
-	g.waitConsole(cli, 3)
+	g.waitConsole(c, 3)
 
 	cli.Run(t, "server", "rebuild", "--image", disk, id)
 	expect("rebuild", "ACTIVE", "running")
-	g.waitConsole(cli, 4)
+	g.waitConsole(c, 4)
 
 	cli.Run(t, "server", "resize", "--flavor", "q.two", id)
 	expect("resize", "VERIFY_RESIZE", "running")
@@ -726,7 +763,7 @@ func TestQemuGuestDiskOps(t *testing.T) {
 	if got := qemuWaitIdle(t, c, id2, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("server from snapshot: %s", got)
 	}
-	g2.waitConsole(cli, 1, "hostname=from-snap")
+	g2.waitConsole(c, 1, "hostname=from-snap")
 
 	cli.Run(t, "server", "delete", "--wait", id, id2)
 	for _, gg := range []qemuGuest{g, g2} {
@@ -776,7 +813,7 @@ func TestQemuInterfaceHotPlug(t *testing.T) {
 	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("create: status %s", got)
 	}
-	g.waitConsole(cli, 1, "KUMO-GUEST: nics=")
+	g.waitConsole(c, 1, "KUMO-GUEST: nics=")
 	ports := func() map[string]string { // port id → MAC
 		t.Helper()
 		var list []struct {
@@ -811,7 +848,7 @@ func TestQemuInterfaceHotPlug(t *testing.T) {
 	if port == "" {
 		t.Fatalf("no new port after the attach: %v", ports())
 	}
-	g.waitNICs(cli, 1, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
+	g.waitNICs(c, 1, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
 	if !g.hasPCIDevice("nic-" + strings.ReplaceAll(mac, ":", "")) {
 		t.Errorf("QMP query-pci shows no device for %s", mac)
 	}
@@ -824,10 +861,10 @@ func TestQemuInterfaceHotPlug(t *testing.T) {
 	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("start: status %s", got)
 	}
-	g.waitNICs(cli, 2, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
+	g.waitNICs(c, 2, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
 
 	cli.Run(t, "server", "remove", "port", id, port)
-	g.waitNICs(cli, 2, func(macs []string) bool { return !slices.Contains(macs, mac) && len(macs) == 1 })
+	g.waitNICs(c, 2, func(macs []string) bool { return !slices.Contains(macs, mac) && len(macs) == 1 })
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
 		if _, still := ports()[port]; !still {
 			break
@@ -844,27 +881,9 @@ func TestQemuInterfaceHotPlug(t *testing.T) {
 
 // waitNICs polls the console until the guest has booted boots times and
 // the last NICs it printed (after the last boot) satisfy ok.
-func (g qemuGuest) waitNICs(cli *CLI, boots int, ok func(macs []string) bool) {
+func (g qemuGuest) waitNICs(c *Clients, boots int, ok func(macs []string) bool) {
 	g.t.Helper()
-	deadline := time.Now().Add(qemuGuestWait)
-	for {
-		log := cli.Run(g.t, "console", "log", "show", g.id)
-		var last []string
-		if strings.Count(log, guestReady) >= boots {
-			lastBoot := log[strings.LastIndex(log, guestReady):]
-			if i := strings.LastIndex(lastBoot, "KUMO-GUEST: nics="); i >= 0 {
-				line, _, _ := strings.Cut(lastBoot[i+len("KUMO-GUEST: nics="):], "\n")
-				last = strings.Fields(line)
-				if ok(last) {
-					return
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			g.t.Fatalf("after %v the guest's last NICs are %v:\n%s", qemuGuestWait, last, log)
-		}
-		time.Sleep(time.Second)
-	}
+	g.waitLastLine(c, boots, "KUMO-GUEST: nics=", ok)
 }
 
 // hasPCIDevice reports whether QMP query-pci shows a device with qdev id
@@ -916,7 +935,7 @@ func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
 	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("create: status %s", got)
 	}
-	g.waitConsole(cli, 1, "KUMO-GUEST: nics=", "dhcp ip=")
+	g.waitConsole(c, 1, "KUMO-GUEST: nics=", "dhcp ip=")
 	booted := strings.TrimSpace(cli.Run(t, "port", "list", "--server", id, "-f", "value", "-c", "ID"))
 	network := strings.TrimSpace(cli.Run(t, "port", "show", booted, "-f", "value", "-c", "network_id"))
 	port := strings.TrimSpace(cli.Run(t, "port", "create", "--network", network, "hot-port", "-f", "value", "-c", "id"))
@@ -948,7 +967,7 @@ func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
 	}
 
 	cli.Run(t, "server", "add", "port", id, port)
-	g.waitNICs(cli, 1, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
+	g.waitNICs(c, 1, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
 	tap, leased := plugged()
 	if tap == "" || !leased {
 		t.Fatalf("hot-plugged NIC %s: tap %q, leased %t", mac, tap, leased)
@@ -958,7 +977,7 @@ func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
 	}
 
 	cli.Run(t, "server", "remove", "port", id, port)
-	g.waitNICs(cli, 1, func(macs []string) bool { return !slices.Contains(macs, mac) && len(macs) == 1 })
+	g.waitNICs(c, 1, func(macs []string) bool { return !slices.Contains(macs, mac) && len(macs) == 1 })
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
 		tap, leased := plugged()
 		if tap == "" && !leased {
@@ -1015,7 +1034,7 @@ func TestQemuVolumeHotPlug(t *testing.T) {
 	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("create: status %s", got)
 	}
-	g.waitDisks(cli, 1, func(disks []string) bool { return len(disks) == 1 })
+	g.waitDisks(c, 1, func(disks []string) bool { return len(disks) == 1 })
 
 	vol := strings.TrimSpace(cli.Run(t, "volume", "create", "--size", "1", "hot-volume", "-f", "value", "-c", "id"))
 	waitVolume(t, cli, vol, "available")
@@ -1025,7 +1044,7 @@ func TestQemuVolumeHotPlug(t *testing.T) {
 	}
 	cli.Run(t, "server", "add", "volume", id, vol)
 	waitVolume(t, cli, vol, "in-use")
-	g.waitDisks(cli, 1, func(disks []string) bool { return withSerial(disks) && len(disks) == 2 })
+	g.waitDisks(c, 1, func(disks []string) bool { return withSerial(disks) && len(disks) == 2 })
 	if !g.hasPCIDevice("vdisk-" + serial) {
 		t.Errorf("QMP query-pci shows no device for volume %s", vol)
 	}
@@ -1038,10 +1057,10 @@ func TestQemuVolumeHotPlug(t *testing.T) {
 	if got := qemuWaitIdle(t, c, id, "ACTIVE"); got != "ACTIVE" {
 		t.Fatalf("start: status %s", got)
 	}
-	g.waitDisks(cli, 2, func(disks []string) bool { return withSerial(disks) && len(disks) == 2 })
+	g.waitDisks(c, 2, func(disks []string) bool { return withSerial(disks) && len(disks) == 2 })
 
 	cli.Run(t, "server", "remove", "volume", id, vol)
-	g.waitDisks(cli, 2, func(disks []string) bool { return !withSerial(disks) && len(disks) == 1 })
+	g.waitDisks(c, 2, func(disks []string) bool { return !withSerial(disks) && len(disks) == 1 })
 	waitVolume(t, cli, vol, "available")
 	if g.hasPCIDevice("vdisk-" + serial) {
 		t.Errorf("QMP query-pci still shows the device of volume %s", vol)
@@ -1067,7 +1086,7 @@ func TestQemuVolumeHotPlug(t *testing.T) {
 	if err := json.Unmarshal(srv.Volumes, &attached); err != nil || len(attached) != 1 {
 		t.Fatalf("volumes_attached of the volume-backed server: %s (%v)", srv.Volumes, err)
 	}
-	g2.waitDisks(cli, 1, func(disks []string) bool { return len(disks) == 1 && disks[0] == "vda:"+attached[0].ID[:20] })
+	g2.waitDisks(c, 1, func(disks []string) bool { return len(disks) == 1 && disks[0] == "vda:"+attached[0].ID[:20] })
 	if _, err := os.Stat(filepath.Join(g2.dir(), "disk.qcow2")); !os.IsNotExist(err) {
 		t.Errorf("the volume-backed guest has a root disk of the driver's: %v", err)
 	}
@@ -1077,26 +1096,7 @@ func TestQemuVolumeHotPlug(t *testing.T) {
 // waitDisks polls the console until the guest has booted boots times and
 // the last disks it printed after its last boot ("vda vdb:SERIAL")
 // satisfy ok.
-func (g qemuGuest) waitDisks(cli *CLI, boots int, ok func(disks []string) bool) {
+func (g qemuGuest) waitDisks(c *Clients, boots int, ok func(disks []string) bool) {
 	g.t.Helper()
-	const prefix = "KUMO-GUEST: disks="
-	deadline := time.Now().Add(qemuGuestWait)
-	for {
-		log := cli.Run(g.t, "console", "log", "show", g.id)
-		var last []string
-		if strings.Count(log, guestReady) >= boots {
-			lastBoot := log[strings.LastIndex(log, guestReady):]
-			if i := strings.LastIndex(lastBoot, prefix); i >= 0 {
-				line, _, _ := strings.Cut(lastBoot[i+len(prefix):], "\n")
-				last = strings.Fields(line)
-				if ok(last) {
-					return
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			g.t.Fatalf("after %v the guest's last disks are %v:\n%s", qemuGuestWait, last, log)
-		}
-		time.Sleep(time.Second)
-	}
+	g.waitLastLine(c, boots, "KUMO-GUEST: disks=", ok)
 }
