@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -46,11 +47,16 @@ type Result struct {
 func (c *CLI) Exec(args ...string) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "openstack", args...)
-	cmd.Env = c.env
 	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	var err error
+	if cliServer != "" {
+		err = execForked(ctx, cliServer, c.env, args, &stdout, &stderr)
+	} else {
+		cmd := exec.CommandContext(ctx, "openstack", args...)
+		cmd.Env = c.env
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err = cmd.Run()
+	}
 	return Result{Args: args, Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
 }
 
@@ -82,7 +88,8 @@ func (c *CLI) Fail(t testing.TB, args ...string) string {
 	if r.Err == nil {
 		t.Fatalf("openstack %s succeeded, want an error\nstdout:\n%s", strings.Join(args, " "), r.Stdout)
 	}
-	if _, ok := r.Err.(*exec.ExitError); !ok {
+	var forked *cliExitError
+	if _, ok := r.Err.(*exec.ExitError); !ok && !errors.As(r.Err, &forked) {
 		t.Fatalf("openstack %s did not run: %v", strings.Join(args, " "), r.Err)
 	}
 	return r.Stderr

@@ -31,6 +31,9 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
+	if cliServer, err = startCLIServer(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v; each openstack command runs as a process of its own\n", err)
+	}
 	return m.Run()
 }
 

@@ -259,8 +259,9 @@ func TestQemuBridgeNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, ipB := create("bridge-b", "--user-data", userData)
-	console := b.waitConsole(c, 1, "dhcp ip="+ipB+"\n", "ping "+ipA+" ")
-	if !strings.Contains(console, "ping "+ipA+" ok") {
+	// Not "ping ADDR " alone: the user data line echoed at boot has it.
+	console := b.waitConsole(c, 1, "dhcp ip="+ipB+"\n", "KUMO-GUEST: ping "+ipA+" ")
+	if !strings.Contains(console, "KUMO-GUEST: ping "+ipA+" ok") {
 		t.Errorf("bridge-b cannot ping bridge-a (%s):\n%s", ipA, console)
 	}
 	t.Logf("bridge-b's console:\n%s", console)
