@@ -201,8 +201,12 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	if req.AZ != "" {
 		sysmeta[PinnedAZKey] = req.AZ // Nova's request spec keeps the asked-for zone
 	}
+	candidates, err := scheduler.ReadCandidates(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
 	b := &createBatch{s: s, p: p, req: &req, fl: fl, snapshot: snapshot, keyData: keyData, volumes: plan,
-		sysmeta: sysmeta, sealedPass: s.Secrets.Seal(adminPass), reservationID: res.ReservationID}
+		sysmeta: sysmeta, sealedPass: s.Secrets.Seal(adminPass), reservationID: res.ReservationID, hosts: candidates}
 
 	// The count, and the first min_count servers: all or nothing.
 	var n int
@@ -367,15 +371,15 @@ type createBatch struct {
 	groupIDs            []string
 	group               *servergroup.Group
 	volumes             *bdmPlan // nil: no volumes
-	// hosts are the host states the batch's transaction read, kept as
-	// its servers claim (scheduler.ClaimFrom).
-	hosts []scheduler.HostState
+	// hosts are the host states the batch's servers claim from, read
+	// before its transactions.
+	hosts *scheduler.Candidates
 }
 
 // prepare resolves the security groups and the server group hint in tx.
 func (b *createBatch) prepare(ctx context.Context, tx *store.Tx) error {
 	var err error
-	b.hosts = nil
+	b.hosts.Begin()
 	if b.groupIDs, err = secgroup.ResolveForCreate(ctx, tx, b.p, b.req.SecurityGroups); err != nil {
 		return err
 	}
@@ -419,7 +423,7 @@ func (b *createBatch) make(ctx context.Context, tx *store.Tx, i int) (*Server, s
 	err := s.completeSpec(ctx, tx, &schedReq, specSource{projectID: p.ProjectID, flavor: b.snapshot,
 		sysmeta: b.sysmeta, hints: req.SchedulerHints, group: b.group})
 	if err == nil {
-		placement, err = scheduler.ClaimFrom(ctx, tx, &b.hosts, schedReq, now)
+		placement, err = b.hosts.Claim(ctx, tx, schedReq, now)
 	}
 	switch {
 	case errors.Is(err, scheduler.ErrNoValidHost):

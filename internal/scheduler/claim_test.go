@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -98,6 +99,73 @@ func TestClaim(t *testing.T) {
 			t.Fatalf("host b: %d MB in %d servers (%v), want 6144 in 3", used, vms, err)
 		}
 	})
+}
+
+// TestCandidates: a create claims from host states read before its
+// transaction; when those are stale the claim still lands where there is
+// room now, or nowhere when there is none.
+func TestCandidates(t *testing.T) {
+	t.Parallel()
+	req := scheduler.Request{VCPUs: 1, MemoryMB: 2048, DiskGB: 1}
+	cases := []struct {
+		name   string
+		before func(t *testing.T, db *store.DB) // the hosts when the states are read
+		since  func(t *testing.T, db *store.DB) // what changes before the transaction
+		want   []string                         // the hosts of two claims ("" = no valid host)
+	}{
+		{"states current", func(t *testing.T, db *store.DB) {
+			addHost(t, db, 1, "a", "nova", now)
+			addHost(t, db, 2, "b", "nova", now)
+		}, func(*testing.T, *store.DB) {}, []string{"a", "b"}},
+		{"host registered since", func(*testing.T, *store.DB) {}, func(t *testing.T, db *store.DB) {
+			addHost(t, db, 1, "a", "nova", now)
+		}, []string{"a", "a"}},
+		{"host filled since", func(t *testing.T, db *store.DB) {
+			addHost(t, db, 1, "a", "nova", now)
+			addHost(t, db, 2, "b", "nova", now)
+		}, func(t *testing.T, db *store.DB) {
+			if _, err := db.ExecContext(context.Background(), `UPDATE compute_hosts SET memory_mb_used = 4096 WHERE hostname = 'a'`); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"b", "b"}},
+		{"host down since", func(t *testing.T, db *store.DB) {
+			addHost(t, db, 1, "a", "nova", now)
+		}, func(t *testing.T, db *store.DB) {
+			if _, err := db.ExecContext(context.Background(), `UPDATE compute_hosts SET forced_down = TRUE`); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"", ""}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				tc.before(t, db)
+				c, err := scheduler.ReadCandidates(ctx, db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tc.since(t, db)
+				var got []string
+				err = db.InTx(ctx, func(tx *store.Tx) error {
+					got = nil
+					c.Begin()
+					for range 2 {
+						p, err := c.Claim(ctx, tx, req, now)
+						if err != nil && !errors.Is(err, scheduler.ErrNoValidHost) {
+							return err
+						}
+						got = append(got, p.Host)
+					}
+					return nil
+				})
+				if err != nil || !slices.Equal(got, tc.want) {
+					t.Fatalf("claims on %v, %v; want %v", got, err, tc.want)
+				}
+			})
+		})
+	}
 }
 
 // TestMoves: OtherHostFits and ClaimMove run the filters.

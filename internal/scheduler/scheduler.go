@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kumocloud/kumo/internal/store"
@@ -151,6 +152,43 @@ func ClaimFrom(ctx context.Context, tx *store.Tx, hosts *[]HostState, req Reques
 	return Placement{}, ErrNoValidHost
 }
 
+// Candidates are the host states the servers of one create claim from:
+// read once before its transactions (ReadCandidates), so that the reads
+// neither lengthen the transactions nor conflict with the hosts'
+// heartbeats, and kept as its servers claim (ClaimFrom). Each claim is
+// still the conditional UPDATE; when the states read before let no
+// claim succeed (a host up or freed since), the transaction reads its
+// own and tries again.
+type Candidates struct {
+	before, hosts []HostState
+	readInTx      bool
+}
+
+// ReadCandidates reads the host states before a create's transactions.
+func ReadCandidates(ctx context.Context, q store.Querier) (*Candidates, error) {
+	hosts, err := LoadHosts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &Candidates{before: hosts}, nil
+}
+
+// Begin starts a transaction (or its retry) on the states read before.
+func (c *Candidates) Begin() {
+	c.hosts, c.readInTx = slices.Clone(c.before), c.before == nil
+}
+
+// Claim picks and claims a host for req in tx (see ClaimFrom), reading
+// the states again in tx when those read before let no claim succeed.
+func (c *Candidates) Claim(ctx context.Context, tx *store.Tx, req Request, now time.Time) (Placement, error) {
+	p, err := ClaimFrom(ctx, tx, &c.hosts, req, now)
+	if errors.Is(err, ErrNoValidHost) && !c.readInTx {
+		c.hosts, c.readInTx = nil, true
+		p, err = ClaimFrom(ctx, tx, &c.hosts, req, now)
+	}
+	return p, err
+}
+
 // consume adds a new server's claim of req to host's state in hosts.
 func consume(hosts []HostState, host string, req Request) {
 	for i := range hosts {
@@ -180,15 +218,23 @@ func claimOn(ctx context.Context, tx *store.Tx, h HostState, req Request, now ti
 	// The ratios are bound as numbers of their own: PostgreSQL would
 	// read a parameter next to an integer column as an integer.
 	cpu, ram, disk := h.Ratios()
+	args := []any{req.VCPUs, req.MemoryMB, req.DiskGB, vms, now.UnixMicro(), h.Host,
+		req.VCPUs, cpu, req.MemoryMB, ram, req.DiskGB, disk}
+	// The compute filter's verdict, checked again on the row: the states
+	// it ran on may have been read before the transaction (Candidates).
+	// A forced host skips the filter, so here too.
+	up := ""
+	if !req.Forced {
+		up = ` AND disabled = FALSE AND forced_down = FALSE AND heartbeat_at >= ?`
+		args = append(args, req.Config.LiveSince(now).UnixMicro())
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE compute_hosts SET
 		vcpus_used = vcpus_used + ?, memory_mb_used = memory_mb_used + ?,
 		local_gb_used = local_gb_used + ?, running_vms = running_vms + ?, updated_at = ?
 		WHERE hostname = ?
 		AND vcpus_used + ? <= vcpus * CAST(? AS DOUBLE PRECISION)
 		AND memory_mb_used + ? <= memory_mb * CAST(? AS DOUBLE PRECISION)
-		AND local_gb_used + ? <= local_gb * CAST(? AS DOUBLE PRECISION)`,
-		req.VCPUs, req.MemoryMB, req.DiskGB, vms, now.UnixMicro(), h.Host,
-		req.VCPUs, cpu, req.MemoryMB, ram, req.DiskGB, disk)
+		AND local_gb_used + ? <= local_gb * CAST(? AS DOUBLE PRECISION)`+up, args...)
 	if err != nil {
 		return false, fmt.Errorf("claim on %s: %w", h.Host, err)
 	}
