@@ -13,6 +13,8 @@ func TestPoolSize(t *testing.T) {
 		{"postgres://u@h:5432/db", "postgres://u@h:5432/db", postgresMaxConns, false},
 		{"postgres://u@h/db?sslmode=disable&pool_max_conns=4", "postgres://u@h/db?sslmode=disable", 4, false},
 		{"postgres://u@h/db?pool_max_conns=2", "postgres://u@h/db", 2, false},
+		{"postgres://u@h/db?options=-c%20synchronous_commit%3Doff&pool_max_conns=4&sslmode=disable",
+			"postgres://u@h/db?options=-c%20synchronous_commit%3Doff&sslmode=disable", 4, false},
 		{"postgres://u@h/db?pool_max_conns=0", "", 0, true},
 		{"postgres://u@h/db?pool_max_conns=many", "", 0, true},
 	} {

@@ -162,8 +162,15 @@ func poolSize(dsn string) (string, int, error) {
 	if err != nil || n < 1 {
 		return "", 0, fmt.Errorf("open postgres: pool_max_conns %q: want a positive number", v)
 	}
-	q.Del("pool_max_conns")
-	u.RawQuery = q.Encode()
+	// The other parameters stay as written: re-encoded, the spaces of
+	// options=-c%20name%3Dvalue would come back as '+', which pgx keeps.
+	var keep []string
+	for _, kv := range strings.Split(u.RawQuery, "&") {
+		if k, _, _ := strings.Cut(kv, "="); k != "pool_max_conns" {
+			keep = append(keep, kv)
+		}
+	}
+	u.RawQuery = strings.Join(keep, "&")
 	return u.String(), n, nil
 }
 
