@@ -14,7 +14,6 @@ import (
 	"github.com/kumocloud/kumo/internal/compute/state"
 	"github.com/kumocloud/kumo/internal/mv"
 	"github.com/kumocloud/kumo/internal/network"
-	"golang.org/x/sync/errgroup"
 )
 
 // ServerViewOptions say which of Nova's optional parts a server view has.
@@ -133,39 +132,34 @@ func (h *handlers) loadServerExtras(c *api.Call, servers []*compute.Server, o Se
 			ex.hostIDs[k] = hostID(srv.ProjectID, srv.Host)
 		}
 	}
-	// The reads are independent: each goes on a connection of its own,
-	// so that on PostgreSQL a show or a page waits for one round trip
-	// of them, not for three or four in a row.
-	g, gctx := errgroup.WithContext(c.Ctx)
 	if len(servers) > 0 {
 		ids := make([]string, len(servers))
 		for i, srv := range servers {
 			ids[i] = srv.ID
 		}
-		g.Go(func() (err error) {
-			ex.addresses, err = h.Network.Addresses(gctx, ids)
-			return err
-		})
+		addrs, err := h.Network.Addresses(c.Ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		ex.addresses = addrs
 		if o.Full {
-			g.Go(func() (err error) {
-				ex.securityGroups, err = h.SecurityGroups.ServerGroupNames(gctx, c.Principal, ids)
-				return err
-			})
-			g.Go(func() (err error) {
-				ex.volumes, err = h.Servers.AttachedVolumes(gctx, ids)
-				return err
-			})
+			names, err := h.SecurityGroups.ServerGroupNames(c.Ctx, c.Principal, ids)
+			if err != nil {
+				return nil, err
+			}
+			ex.securityGroups = names
+			if ex.volumes, err = h.Servers.AttachedVolumes(c.Ctx, ids); err != nil {
+				return nil, err
+			}
 		}
 	}
 	// host_status is admin-only by default policy (show:host_status).
 	if o.Full && c.AtLeast(mv.V2_16) && c.Allowed("os_compute_api:servers:show:host_status", nil) {
-		g.Go(func() (err error) {
-			ex.hostStatus, err = h.Servers.HostStatuses(gctx, servers)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+		st, err := h.Servers.HostStatuses(c.Ctx, servers)
+		if err != nil {
+			return nil, err
+		}
+		ex.hostStatus = st
 	}
 	if o.ServerGroups {
 		ex.groups = map[string][]string{}
