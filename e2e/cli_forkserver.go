@@ -87,7 +87,7 @@ func (e *cliExitError) Error() string { return "exit status " + strconv.Itoa(e.c
 // sock, giving up (and killing the command) when ctx ends.
 func execForked(ctx context.Context, sock string, env, args []string, stdout, stderr io.Writer) error {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", sock)
+	c, err := d.DialContext(ctx, "unixpacket", sock) // the request is one message
 	if err != nil {
 		return fmt.Errorf("openstack CLI fork server: %w", err)
 	}

@@ -613,7 +613,9 @@ func (g qemuGuest) qmp(command string) json.RawMessage {
 // second for minutes; server_rescue_test drives the CLI's command).
 func (g qemuGuest) consoleLog(c *Clients) string {
 	g.t.Helper()
-	out, err := servers.ShowConsoleOutput(context.Background(), c.Compute, g.id, servers.ShowConsoleOutputOpts{}).Extract()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout) // bounded as a CLI call was
+	defer cancel()
+	out, err := servers.ShowConsoleOutput(ctx, c.Compute, g.id, servers.ShowConsoleOutputOpts{}).Extract()
 	if err != nil {
 		g.t.Fatalf("console log of %s: %v", g.id, err)
 	}

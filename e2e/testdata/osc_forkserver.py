@@ -7,9 +7,10 @@ command, which runs the CLI's own main() exactly as the `openstack`
 script does, with the command's arguments, environment, working
 directory and standard streams (passed over the socket).
 
-Protocol, one command per connection on the unix socket argv[1]: the
+Protocol, one command per connection on the unix socket argv[1] (a
+SOCK_SEQPACKET socket, so the request is one message, never split): the
 client sends one message holding a JSON object {"argv": [...], "env":
-{...}, "cwd": "..."} (at most 1 MiB, ended by the message) with three file
+{...}, "cwd": "..."} (at most 1 MiB) with three file
 descriptors (stdin, stdout, stderr) as SCM_RIGHTS; the server answers with
 the exit status as a decimal line once the child exits. A client that
 closes its end first gets its child killed. The server exits when its
@@ -60,7 +61,7 @@ def run_child(req, fds):
 def main():
     path = sys.argv[1]
     parent = os.getppid()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
     listener.listen(64)
     print("ready", flush=True)

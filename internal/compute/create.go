@@ -243,6 +243,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 	if err != nil {
 		return nil, err
 	}
+	b.hosts.Committed()
 	res.Servers = first
 	for _, h := range hosts {
 		s.wake(h)
@@ -280,6 +281,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, req CreateReque
 			// max_count is a most, and min_count servers exist.
 			break
 		}
+		b.hosts.Committed()
 		res.Servers = append(res.Servers, srv)
 		s.wake(host)
 	}

@@ -168,6 +168,57 @@ func TestCandidates(t *testing.T) {
 	}
 }
 
+// TestCandidatesAcrossTransactions: the servers a create makes one
+// transaction each (past min_count) are weighed with the claims of the
+// transactions committed before, not with the states as first read; a
+// rolled-back attempt's claim is forgotten.
+func TestCandidatesAcrossTransactions(t *testing.T) {
+	t.Parallel()
+	req := scheduler.Request{VCPUs: 1, MemoryMB: 1024, DiskGB: 1}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		addHost(t, db, 1, "a", "nova", now)
+		addHost(t, db, 2, "b", "nova", now)
+		c, err := scheduler.ReadCandidates(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claimOne := func(fail bool) string {
+			t.Helper()
+			var host string
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				c.Begin()
+				p, err := c.Claim(ctx, tx, req, now)
+				if err != nil {
+					return err
+				}
+				host = p.Host
+				if fail {
+					return errRollBack
+				}
+				return nil
+			})
+			if fail != errors.Is(err, errRollBack) || (!fail && err != nil) {
+				t.Fatalf("claim: %v", err)
+			}
+			if !fail {
+				c.Committed()
+			}
+			return host
+		}
+		claimOne(true) // rolled back: a keeps its room
+		var got []string
+		for range 4 {
+			got = append(got, claimOne(false))
+		}
+		if want := []string{"a", "b", "a", "b"}; !slices.Equal(got, want) {
+			t.Fatalf("one transaction per server placed them on %v, want %v", got, want)
+		}
+	})
+}
+
+var errRollBack = errors.New("roll back")
+
 // TestMoves: OtherHostFits and ClaimMove run the filters.
 func TestMoves(t *testing.T) {
 	t.Parallel()

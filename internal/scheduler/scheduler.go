@@ -173,9 +173,17 @@ func ReadCandidates(ctx context.Context, q store.Querier) (*Candidates, error) {
 	return &Candidates{before: hosts}, nil
 }
 
-// Begin starts a transaction (or its retry) on the states read before.
+// Begin starts a transaction (or its retry) on the states read before,
+// with the claims of the transactions committed since (Committed).
 func (c *Candidates) Begin() {
 	c.hosts, c.readInTx = slices.Clone(c.before), c.before == nil
+}
+
+// Committed keeps the claims of the transaction that just committed: the
+// next one starts from them, as Nova's scheduler consumes each instance
+// of one request from its host states.
+func (c *Candidates) Committed() {
+	c.before = c.hosts
 }
 
 // Claim picks and claims a host for req in tx (see ClaimFrom), reading
