@@ -971,9 +971,17 @@ func TestQemuBridgeInterfaceHotPlug(t *testing.T) {
 
 	cli.Run(t, "server", "add", "port", id, port)
 	g.waitNICs(c, 1, func(macs []string) bool { return slices.Contains(macs, mac) && len(macs) == 2 })
-	tap, leased := plugged()
-	if tap == "" || !leased {
-		t.Fatalf("hot-plugged NIC %s: tap %q, leased %t", mac, tap, leased)
+	// The guest may see its NIC before the dataplane's next round
+	// (every 500 ms) restarts dnsmasq with the new address.
+	var tap string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		var leased bool
+		if tap, leased = plugged(); tap != "" && leased {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hot-plugged NIC %s: tap %q, leased %t after a minute", mac, tap, leased)
+		}
 	}
 	if out, err := exec.Command("ip", "-n", ns, "-o", "link", "show", tap).CombinedOutput(); err != nil || !strings.Contains(string(out), "master kb-") {
 		t.Errorf("tap %s of the hot-plugged NIC is not on a bridge: %v: %s", tap, err, out)
